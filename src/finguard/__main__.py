@@ -1,0 +1,3 @@
+from finguard.cli.main import app
+
+app()

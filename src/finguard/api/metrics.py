@@ -1,0 +1,27 @@
+"""Prometheus metrics, served at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+REGISTRY = CollectorRegistry()
+CHECKS = Counter("finguard_checks_total", "Payee checks answered", ["view", "outcome"], registry=REGISTRY)
+BATCH_ITEMS = Counter("finguard_batch_items_total", "Items checked in batches", registry=REGISTRY)
+LIST_SEQ = Gauge("finguard_list_seq", "Change-log sequence this process reflects", registry=REGISTRY)
+CURRENT = Gauge("finguard_lists_current", "1 when this process has confirmed it is current", registry=REGISTRY)
+INDEX_SIZE = Gauge("finguard_index_identifiers", "Identifiers in the hot index", registry=REGISTRY)
+
+
+def observe_check(view: str, outcome: str) -> None:
+    CHECKS.labels(view, outcome).inc()
+
+
+def observe_batch(n: int) -> None:
+    BATCH_ITEMS.inc(n)
+
+
+def render(seq: int, current: bool, index_size: int) -> bytes:
+    LIST_SEQ.set(seq)
+    CURRENT.set(1 if current else 0)
+    INDEX_SIZE.set(index_size)
+    return generate_latest(REGISTRY)

@@ -1,0 +1,334 @@
+"""The ``finguard`` command (Typer + Rich). Commands call the same service functions as the API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from finguard.domain.check import CheckRequest
+from finguard.domain.errors import FinguardError
+from finguard.runtime import Platform
+from finguard.services.importers.tabular import export_records, write_csv, write_jsonl
+from finguard.settings import Settings
+
+app = typer.Typer(help="finguard: risk lists and the payee check.", no_args_is_help=True, pretty_exceptions_enable=False)
+lists_app = typer.Typer(help="Risk lists: create, import, export, show, delist.", no_args_is_help=True)
+keys_app = typer.Typer(help="Staff API keys.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+app.add_typer(keys_app, name="keys")
+out = Console()
+err = Console(stderr=True)
+
+
+def _platform() -> Platform:
+    return Platform(Settings(), follow=False)
+
+
+def _fail(exc: FinguardError) -> None:
+    err.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+    for p in exc.problems[:50]:
+        where = f"line {p.line}: " if p.line is not None else ""
+        err.print(f"  {where}{p.field}: {p.problem}")
+    if len(exc.problems) > 50:
+        err.print(f"  ... and {len(exc.problems) - 50} more")
+    raise typer.Exit(2 if exc.status < 500 else 1)
+
+
+def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except FinguardError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default from settings: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes; each keeps its own hot index current.")] = 1,
+) -> None:
+    """Run the API, the docs (/docs) and the pages. Loads the demo on an empty database."""
+    import uvicorn
+
+    settings = Settings()
+    if settings.demo_on_first_start:
+        with Platform(settings, follow=False) as p:
+            if p.is_empty():
+                _demo(p)
+    uvicorn.run(
+        "finguard.api.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def _demo(p: Platform) -> None:
+    with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("loading demo lists", total=None)
+        reports = p.load_demo(progress=lambda code: bar.update(task, description=f"loading demo list {code}"))
+    table = Table("list", "added", "changed", "delisted", "unchanged", "rejected", title="demo lists")
+    for r in reports:
+        table.add_row(r.list_code, str(r.added), str(r.changed), str(r.delisted), str(r.unchanged), str(len(r.rejected)))
+    out.print(table)
+
+
+@app.command()
+def demo() -> None:
+    """Load (or refresh) the demo lists: synthetic Chinese fraud lists plus the real OFAC and UN lists."""
+    with _platform() as p:
+        _run(_demo, p)
+
+
+@app.command()
+def check(
+    account: Annotated[str | None, typer.Option(help="Payee account number.")] = None,
+    card: Annotated[str | None, typer.Option(help="Payee card number.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Payee phone number.")] = None,
+    id_number: Annotated[str | None, typer.Option("--id-number", help="Payee resident ID number.")] = None,
+    name: Annotated[str | None, typer.Option(help="Payee name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check a payee against every list (staff view)."""
+    with _platform() as p:
+        result = _run(
+            p.checker.check,
+            CheckRequest(account=account, card=card, phone=phone, id_number=id_number, name=name),
+            view="staff",
+            client="cli",
+        )
+    if as_json:
+        from finguard.api.schemas import adapt_check
+
+        out.print_json(adapt_check(result).model_dump_json())
+        return
+    colour = {"block": "bold red", "warn": "bold yellow", "pass": "bold green", "unavailable": "bold magenta"}[result.outcome.value]
+    out.print(
+        f"[{colour}]{result.outcome.value.upper()}[/] risk={result.risk_level.label if result.risk_level else '-'} "
+        f"seq={result.seq} check={result.check_id}"
+    )
+    for reason in result.reasons:
+        out.print(f"  {reason}")
+    if result.hits:
+        table = Table("list", "kind", "field", "entry", "level", "reason", "since")
+        for h in result.hits:
+            table.add_row(
+                h.list_code,
+                h.list_kind.value,
+                h.field,
+                h.entry_key,
+                h.risk_level.label,
+                h.reason,
+                h.listed_at.date().isoformat() if h.listed_at else "",
+            )
+        out.print(table)
+    if result.outcome.value in ("block", "unavailable"):
+        raise typer.Exit(3)
+
+
+@lists_app.command("create")
+def lists_create(
+    code: str,
+    name: Annotated[str, typer.Option(help="Display name.")],
+    kind: Annotated[str, typer.Option(help="fraud_account, mule_account, dishonest_debtor, sanctions, internal or allow.")],
+    owner: Annotated[str, typer.Option(help="Who owns the list.")],
+    level: Annotated[str, typer.Option(help="Default risk level: low, medium, high, critical.")] = "high",
+) -> None:
+    """Create a list."""
+    with _platform() as p:
+        lst = _run(p.lists.create_list, code, name, kind, owner, level)
+    out.print(f"created list [bold]{lst.code}[/] ({lst.kind.value}, default {lst.default_level.label})")
+
+
+@lists_app.command("import")
+def lists_import(
+    code: str,
+    path: Path,
+    format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, ofac (sdn.csv or its folder) or un (XML).")] = "csv",
+    mode: Annotated[str, typer.Option(help="sync: the file is the whole list; append: add and modify only.")] = "sync",
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows and report the bad ones.")] = False,
+    actor: Annotated[str, typer.Option(help="Recorded in the change log.")] = "cli",
+) -> None:
+    """Import a list file atomically; report added / changed / delisted / rejected."""
+    with (
+        _platform() as p,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed} rows"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar,
+    ):
+        task = bar.add_task(f"importing {path.name}", total=None)
+        report = _run(
+            p.import_file,
+            code,
+            format,
+            path,
+            actor=actor,
+            mode=mode,
+            skip_bad_rows=skip_bad_rows,
+            progress=lambda n: bar.update(task, completed=n),
+        )
+    table = Table("rows", "added", "changed", "delisted", "unchanged", "rejected", "seq", title=f"import into {code}")
+    seqs = f"{report.first_seq}..{report.last_seq}" if report.first_seq else "-"
+    table.add_row(
+        str(report.rows),
+        str(report.added),
+        str(report.changed),
+        str(report.delisted),
+        str(report.unchanged),
+        str(len(report.rejected)),
+        seqs,
+    )
+    out.print(table)
+    for prob in report.rejected[:50]:
+        err.print(f"  rejected line {prob.line}: {prob.field}: {prob.problem}")
+
+
+@lists_app.command("export")
+def lists_export(
+    code: str,
+    format: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
+) -> None:
+    """Export a list's active entries in the import format."""
+    if format not in ("jsonl", "csv"):
+        _fail(_bad("format", "must be jsonl or csv"))
+    with _platform() as p:
+        state = _run(p.lists.state_at, code, p.follower.seq)
+    records = export_records((d, lvl) for _id, d, lvl in state)
+    writer = write_csv if format == "csv" else write_jsonl
+    if output is None:
+        n = writer(records, sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as fh:
+            n = writer(records, fh)
+    err.print(f"exported {n} entries from {code}")
+
+
+def _bad(field: str, problem: str) -> FinguardError:
+    from finguard.domain.errors import InvalidInput
+
+    return InvalidInput.for_field(field, problem)
+
+
+@lists_app.command("show")
+def lists_show(
+    code: Annotated[str | None, typer.Argument(help="A list code; omit to list all lists.")] = None,
+    limit: Annotated[int, typer.Option(help="Entries to show.")] = 20,
+) -> None:
+    """Show all lists, or one list's entries."""
+    with _platform() as p:
+        if code is None:
+            table = Table("code", "kind", "default level", "active entries", "owner", "name")
+            for lst in p.lists.all_lists():
+                table.add_row(
+                    lst.code,
+                    lst.kind.value,
+                    lst.default_level.label,
+                    str(p.list_store.count_entries(lst.code, active_only=True)),
+                    lst.owner,
+                    lst.name,
+                )
+            out.print(table)
+            return
+        entries = _run(p.lists.list_entries, code, limit=limit)
+    table = Table("id", "key", "identifiers", "name", "level", "reason", "listed")
+    for e in entries:
+        ids = ", ".join(f"{i.type.value}:{i.value}" for i in e.draft.identifiers[:3])
+        table.add_row(
+            str(e.id),
+            e.draft.key,
+            ids,
+            e.draft.party.primary_name if e.draft.party else "",
+            e.risk_level.label,
+            e.draft.reason[:60],
+            e.draft.listed_at.date().isoformat() if e.draft.listed_at else "",
+        )
+    out.print(table)
+
+
+@lists_app.command("delist")
+def lists_delist(
+    entry_id: int,
+    reason: Annotated[str, typer.Option(help="Why the entry is delisted (required).")],
+    actor: Annotated[str, typer.Option(help="Recorded in the change log.")] = "cli",
+) -> None:
+    """Delist an entry: it stops matching at once and stays in history."""
+    with _platform() as p:
+        entry = _run(p.lists.delist, entry_id, reason, actor)
+    out.print(f"delisted entry {entry.id} ({entry.draft.key}) from {entry.list_code}")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin or analyst.")] = "analyst",
+) -> None:
+    """Create an API key. The key is printed once; only its hash is stored."""
+    with _platform() as p:
+        key, secret = _run(p.keys.create, name, role)
+    err.print(f"created key [bold]{key.name}[/] with role {key.role.value}; store it now, it is not shown again:")
+    print(secret)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str) -> None:
+    """Revoke an API key by name."""
+    with _platform() as p:
+        _run(p.keys.revoke, name)
+    out.print(f"revoked key {name}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (names, roles, prefixes; never the keys)."""
+    with _platform() as p:
+        keys = p.keys.all_keys()
+    table = Table("name", "role", "prefix", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            k.name,
+            k.role.value,
+            k.prefix,
+            k.created_at.isoformat(timespec="seconds"),
+            k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+        )
+    out.print(table)
+
+
+@app.command()
+def changes(
+    since: Annotated[int, typer.Option(help="Show changes after this sequence.")] = 0,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """Print the change log."""
+    with _platform() as p:
+        found = _run(p.lists.changes_since, since, limit)
+    for c in found:
+        out.print(
+            json.dumps(
+                {
+                    "seq": c.seq,
+                    "at": c.at.isoformat(),
+                    "actor": c.actor,
+                    "op": c.op.value,
+                    "list": c.list_code,
+                    "entry": c.entry_id,
+                    "key": c.entry_key,
+                },
+                ensure_ascii=False,
+            )
+        )

@@ -1,0 +1,125 @@
+"""Wiring: one :class:`Platform` builds the store, the hot index, the follower and the services.
+
+The API, the CLI, the web pages and library users all go through a Platform, so they share
+the same service functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from pathlib import Path
+
+from finguard.domain.lists import RiskLevel
+from finguard.services.checking import PayeeChecker
+from finguard.services.demo import DEMO_LISTS, demo_rows
+from finguard.services.feed import Follower, SleepWaiter, Waiter
+from finguard.services.importers import ParsedRow
+from finguard.services.importing import ImportMode, ImportReport, import_rows, read_rows
+from finguard.services.index import HotIndex
+from finguard.services.keys import KeyService
+from finguard.services.lists import ListService, utcnow
+from finguard.settings import Settings
+from finguard.store.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
+from finguard.store.lists_repo import SqlListStore
+from finguard.store.misc_repo import BufferedCheckLog, SqlKeyStore
+
+log = logging.getLogger(__name__)
+DATA = Path(__file__).with_name("data")
+SANCTIONS = (
+    ("ofac-sdn", "OFAC SDN 美国财政部制裁名单", "ofac", DATA / "ofac-sdn" / "sdn.csv", "US Treasury OFAC"),
+    ("un-sc", "联合国安理会综合制裁名单 UN consolidated list", "un", DATA / "un-consolidated.xml", "UN Security Council"),
+)
+
+
+class Platform:
+    def __init__(self, settings: Settings | None = None, *, follow: bool = True) -> None:
+        self.settings = settings or Settings()
+        started = time.perf_counter()
+        self.engine = make_engine(self.settings.database_url)
+        upgrade(self.engine)
+        self.list_store = SqlListStore(self.engine)
+        base, names, seq = self.list_store.load_index()
+        self.index = HotIndex(base, names)
+        waiter: Waiter = SleepWaiter()
+        if not is_sqlite(self.engine):
+            try:
+                waiter = PgNotifyWaiter(self.settings.database_url)
+            except Exception as exc:  # polling still keeps us current, only slower
+                log.warning("LISTEN unavailable, polling the change log: %s", exc)
+        self.follower = Follower(
+            self.list_store,
+            self.index,
+            seq,
+            poll_seconds=self.settings.feed_poll_ms / 1000,
+            max_staleness=self.settings.max_staleness_ms / 1000,
+            waiter=waiter,
+        )
+        self.follower.catch_up()
+        self.lists = ListService(self.list_store, utcnow, on_change=self.follower.catch_up)
+        self.check_log = BufferedCheckLog(self.engine)
+        self.checker = PayeeChecker(self.list_store, self.index, self.follower, utcnow, check_log=self.check_log)
+        self.keys = KeyService(SqlKeyStore(self.engine), utcnow)
+        self.ready_seconds = time.perf_counter() - started
+        if follow:
+            self.follower.start()
+
+    def close(self) -> None:
+        self.follower.stop()
+        self.check_log.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Platform:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def import_file(
+        self,
+        list_code: str,
+        fmt: str,
+        path: Path,
+        *,
+        actor: str,
+        mode: str = "sync",
+        skip_bad_rows: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        return import_rows(
+            self.lists,
+            list_code,
+            read_rows(fmt, path),
+            actor=actor,
+            mode=ImportMode(mode),
+            skip_bad_rows=skip_bad_rows,
+            progress=progress,
+        )
+
+    def import_rows(self, list_code: str, rows: Iterable[ParsedRow], *, actor: str, mode: str = "sync") -> ImportReport:
+        return import_rows(self.lists, list_code, rows, actor=actor, mode=ImportMode(mode))
+
+    def is_empty(self) -> bool:
+        return not self.lists.all_lists()
+
+    def load_demo(self, *, progress: Callable[[str], None] | None = None, sanctions: bool = True) -> list[ImportReport]:
+        """Create the demo lists (idempotent) and load them: synthetic Chinese lists plus OFAC and UN."""
+        reports = []
+        existing = {lst.code for lst in self.lists.all_lists()}
+        for demo in DEMO_LISTS:
+            if demo.code not in existing:
+                self.lists.create_list(demo.code, demo.name, demo.kind, demo.owner, demo.level, demo.description)
+            if progress:
+                progress(demo.code)
+            reports.append(self.import_rows(demo.code, demo_rows(demo.code), actor="demo"))
+        if sanctions:
+            for code, name, fmt, path, owner in SANCTIONS:
+                if code not in existing:
+                    self.lists.create_list(code, name, "sanctions", owner, RiskLevel.CRITICAL, f"Real {owner} list shipped for the demo.")
+                if progress:
+                    progress(code)
+                with suppress(ImportError):
+                    reports.append(self.import_file(code, fmt, path, actor="demo", skip_bad_rows=True))
+        return reports

@@ -1,0 +1,1 @@
+"""Use cases, one module per capability. Storage is reached through Protocols declared here."""

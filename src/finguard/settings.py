@@ -1,0 +1,33 @@
+"""Configuration from the environment (``FINGUARD_*``) or a ``.env`` settings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FINGUARD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/finguard.db",
+        description="SQLAlchemy URL. Default: an SQLite file; postgresql+psycopg://... selects PostgreSQL.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the API and pages listen on.")
+    port: int = Field(default=8000, description="Port the API and pages listen on.")
+    demo_on_first_start: bool = Field(default=True, description="Load the demo lists when the database is empty.")
+    public_rate_limit: int = Field(default=30, description="Public checks allowed per client per minute.")
+    public_rate_burst: int = Field(default=10, description="Public checks a client may make at once before the rate applies.")
+    feed_poll_ms: int = Field(default=20, description="How often a process polls the change log when no notification arrives.")
+    max_staleness_ms: int = Field(
+        default=1000, description="A process that has not confirmed it is current for this long answers 'unavailable'."
+    )
+    index_dir: Path = Field(default=Path("var/index"), description="Where hot-index snapshots are kept for fast start.")
+    trust_forwarded_for: bool = Field(default=False, description="Take the client address from X-Forwarded-For.")
+    log_level: str = Field(default="INFO", description="Python log level.")
+
+
+def get_settings() -> Settings:
+    return Settings()

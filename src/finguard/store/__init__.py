@@ -1,0 +1,1 @@
+"""Storage adapters: SQLAlchemy Core tables and repositories (SQLite and PostgreSQL)."""

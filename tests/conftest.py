@@ -1,0 +1,92 @@
+"""Fixture policy.
+
+* Real parts only: every store test runs once on SQLite and once on the local PostgreSQL
+  (``FINGUARD_TEST_PG_URL``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``),
+  each test in a fresh schema. Our own store is never mocked.
+* Smallest data that shows the point, built inline in the test. The real OFAC / UN files are
+  used where the test is about them (``shared_data``).
+* ``FINGUARD_TEST_DB=sqlite`` or ``=postgres`` limits the run to one database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from finguard.api.app import create_app
+from finguard.runtime import Platform
+from finguard.settings import Settings
+
+PG_URL = os.environ.get("FINGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _backends() -> list[str]:
+    only = os.environ.get("FINGUARD_TEST_DB")
+    return [only] if only else ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    env = os.environ.get("FINGUARD_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'finguard.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_url": db_url, "demo_on_first_start": False, "index_dir": tmp_path / "index"}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    p = Platform(settings)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform)) as c:
+        yield c
+
+
+@pytest.fixture
+def admin_key(platform: Platform) -> str:
+    return platform.keys.create("admin-1", "admin")[1]
+
+
+@pytest.fixture
+def analyst_key(platform: Platform) -> str:
+    return platform.keys.create("analyst-1", "analyst")[1]

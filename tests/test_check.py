@@ -1,0 +1,167 @@
+"""The payee check: outcomes, zero lag, and 'unavailable' when the answer cannot be trusted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from finguard.domain.check import CheckRequest, Outcome, public_view
+from finguard.domain.errors import InvalidInput
+from finguard.domain.identifiers import IdType
+from finguard.domain.lists import EntryDraft, Identifier, Party, SubjectKind
+from finguard.runtime import Platform
+from finguard.services.demo import (
+    DEMO_CLEAN_ACCOUNT,
+    DEMO_DEBTOR_ID,
+    DEMO_FRAUD_ACCOUNT,
+    DEMO_FRAUD_PHONE,
+    DEMO_MULE_CARD,
+    DEMO_VERIFIED_ACCOUNT,
+)
+from finguard.settings import Settings
+
+from .conftest import make_settings
+
+
+def ident(key: str, id_type: IdType, value: str) -> EntryDraft:
+    return EntryDraft(key, SubjectKind.IDENTIFIER, (Identifier(id_type, value),), reason="reported")
+
+
+def test_demo_shows_every_outcome(platform: Platform) -> None:
+    platform.load_demo(sanctions=False)
+    cases = {
+        DEMO_FRAUD_ACCOUNT: Outcome.BLOCK,
+        DEMO_VERIFIED_ACCOUNT: Outcome.PASS,
+        DEMO_CLEAN_ACCOUNT: Outcome.PASS,
+    }
+    for account, outcome in cases.items():
+        assert platform.checker.check(CheckRequest(account=account)).outcome is outcome
+    assert platform.checker.check(CheckRequest(card=DEMO_MULE_CARD)).outcome is Outcome.BLOCK
+    assert platform.checker.check(CheckRequest(phone=DEMO_FRAUD_PHONE)).outcome is Outcome.WARN
+    assert platform.checker.check(CheckRequest(id_number=DEMO_DEBTOR_ID.lower())).outcome is Outcome.WARN
+
+
+def test_identifiers_match_after_normalisation(platform: Platform) -> None:
+    """Full-width digits, spaces, dashes, a +86 prefix and a 15-digit ID all find the entry."""
+    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    platform.lists.add_entry("police", ident("a", IdType.ACCOUNT, "6222021001122334455"), "t")
+    platform.lists.add_entry("police", ident("p", IdType.PHONE, "+8613912345678"), "t")
+    platform.lists.add_entry("police", ident("i", IdType.ID_NUMBER, "11010519491231002X"), "t")
+    check = platform.checker.check
+    assert check(CheckRequest(account="６２２２ ０２１０-０１１２ ２３３４ ４５５")).outcome is Outcome.BLOCK
+    assert check(CheckRequest(phone="+86 139-1234-5678")).outcome is Outcome.BLOCK
+    assert check(CheckRequest(id_number="110105491231002")).outcome is Outcome.BLOCK
+
+
+def test_result_carries_hits_sequence_and_check_id(platform: Platform) -> None:
+    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    platform.lists.add_entry("police", ident("a", IdType.ACCOUNT, "6222021001122334455"), "t")
+    result = platform.checker.check(CheckRequest(account="6222021001122334455", amount=None))
+    assert result.seq == platform.list_store.head_seq()
+    assert len(result.check_id) == 32
+    (hit,) = result.hits
+    assert (hit.list_code, hit.field, hit.entry_key, hit.reason) == ("police", "account", "a", "reported")
+
+
+def test_name_hit_warns_but_never_blocks(platform: Platform) -> None:
+    platform.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+    party = Party(names=("MADURO MOROS, Nicolas", "Nicolás Maduro"))
+    platform.lists.add_entry("sdn", EntryDraft("m", SubjectKind.PERSON, party=party), "t")
+    result = platform.checker.check(CheckRequest(name="Nicolas Maduro Moros"))
+    assert result.outcome is Outcome.WARN
+    assert result.hits[0].field == "name"
+
+
+def test_invalid_input_names_every_bad_field(platform: Platform) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        platform.checker.check(CheckRequest(account="12ab", card="4111111111111112", phone="12"))
+    assert [p.field for p in exc.value.problems] == ["account", "card", "phone"]
+    with pytest.raises(InvalidInput) as exc:
+        platform.checker.check(CheckRequest())
+    assert exc.value.problems[0].field == "payee"
+
+
+def test_batch_reports_bad_items_without_stopping(platform: Platform) -> None:
+    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    platform.lists.add_entry("police", ident("a", IdType.ACCOUNT, "6222021001122334455"), "t")
+    results = platform.checker.check_many(
+        [CheckRequest(account="6222021001122334455"), CheckRequest(account="bad!"), CheckRequest(account="62220000000000")] * 5
+    )
+    assert [getattr(r, "outcome", None) for r in results[:3]] == [Outcome.BLOCK, None, Outcome.PASS]
+    assert isinstance(results[1], InvalidInput)
+
+
+def test_change_is_visible_to_the_next_check_in_the_same_process(platform: Platform) -> None:
+    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    assert platform.checker.check(CheckRequest(account="62220000000077")).outcome is Outcome.PASS
+    platform.lists.add_entry("police", ident("a", IdType.ACCOUNT, "62220000000077"), "t")
+    assert platform.checker.check(CheckRequest(account="62220000000077")).outcome is Outcome.BLOCK
+
+
+def test_change_in_another_platform_is_seen_within_100ms(settings: Settings) -> None:
+    """Two platforms on one database are two processes' worth of state: the follower carries changes."""
+    with Platform(settings) as writer, Platform(settings) as reader:
+        writer.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+        writer.lists.add_entry("police", ident("a", IdType.ACCOUNT, "62220000000088"), "t")
+        deadline = time.monotonic() + 0.1
+        outcome = Outcome.PASS
+        while time.monotonic() < deadline and outcome is not Outcome.BLOCK:
+            outcome = reader.checker.check(CheckRequest(account="62220000000088")).outcome
+            time.sleep(0.002)
+        assert outcome is Outcome.BLOCK
+
+
+def test_change_from_another_os_process_is_seen(settings: Settings, tmp_path: Path) -> None:
+    with Platform(settings) as reader:
+        reader.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+        script = (
+            "from finguard.runtime import Platform; from finguard.settings import Settings;"
+            "from finguard.domain.lists import EntryDraft, Identifier, SubjectKind; from finguard.domain.identifiers import IdType;"
+            f"p = Platform(Settings(database_url={settings.database_url!r}, demo_on_first_start=False), follow=False);"
+            "p.lists.add_entry('police', EntryDraft('x', SubjectKind.IDENTIFIER, (Identifier(IdType.ACCOUNT, '62220000000099'),)), 'proc');"
+            "p.close()"
+        )
+        subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            if reader.checker.check(CheckRequest(account="62220000000099")).outcome is Outcome.BLOCK:
+                break
+            time.sleep(0.005)
+        assert reader.checker.check(CheckRequest(account="62220000000099")).outcome is Outcome.BLOCK
+
+
+def test_a_process_that_cannot_confirm_it_is_current_answers_unavailable(db_url: str, tmp_path: Path) -> None:
+    settings = make_settings(db_url, tmp_path, max_staleness_ms=50, feed_poll_ms=10)
+    with Platform(settings) as p:
+        p.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+        p.follower.stop()  # the feed is lost: nothing confirms we are current any more
+        time.sleep(0.1)
+        result = p.checker.check(CheckRequest(account="62220000000011"))
+        assert result.outcome is Outcome.UNAVAILABLE
+        assert public_view(result).outcome is Outcome.UNAVAILABLE
+
+
+def test_a_store_that_cannot_be_read_gives_unavailable_not_pass(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    platform.lists.add_entry("police", ident("a", IdType.ACCOUNT, "62220000000012"), "t")
+
+    def down(_ids: object) -> object:
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(platform.list_store, "get_entries", down)
+    assert platform.checker.check(CheckRequest(account="62220000000012")).outcome is Outcome.UNAVAILABLE
+
+
+def test_public_view_is_identical_whatever_the_list(platform: Platform) -> None:
+    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    platform.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+    platform.lists.add_entry("police", ident("a", IdType.ACCOUNT, "62220000000013"), "t")
+    platform.lists.add_entry("sdn", ident("b", IdType.ACCOUNT, "62220000000014"), "t")
+    a = public_view(platform.checker.check(CheckRequest(account="62220000000013")))
+    b = public_view(platform.checker.check(CheckRequest(account="62220000000014")))
+    assert (a.outcome, a.advice_zh, a.advice_en) == (b.outcome, b.advice_zh, b.advice_en)
+    assert "96110" in a.advice_zh and "96110" in a.advice_en
