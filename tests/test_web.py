@@ -256,8 +256,8 @@ def live_url(live_server: tuple[str, FastAPI]) -> str:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    # No skip: ./scripts/test installs Debian's chromium, so a missing browser is a failure.
+    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}; run ./scripts/test, which installs it"
     pw = sync_playwright().start()
     browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
