@@ -118,7 +118,9 @@ def test_malformed_files_are_clear_errors(platform: Platform, tmp_path: Path) ->
         platform.import_file("police", "csv", write(tmp_path, "h.csv", "colour,id_value\nred,1\n"), actor="t")
     assert exc.value.problems[0].field == "header"
     with pytest.raises(ImportRejected) as exc:
-        platform.import_file("police", "jsonl", write(tmp_path, "x.jsonl", '{"id_type": "account", "id_value": "62220000000001"}\n{oops\n'), actor="t")
+        platform.import_file(
+            "police", "jsonl", write(tmp_path, "x.jsonl", '{"id_type": "account", "id_value": "62220000000001"}\n{oops\n'), actor="t"
+        )
     assert exc.value.problems[0].line == 2
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"key,id_type\n\xff\xfe\x00bad")
@@ -140,7 +142,7 @@ def test_a_failed_import_leaves_the_previous_state(platform: Platform, tmp_path:
 
     def crash(*args: object, **kwargs: object) -> object:
         calls["n"] += 1
-        result = original(*args, **kwargs)  # type: ignore[arg-type]
+        original(*args, **kwargs)  # type: ignore[arg-type]
         raise RuntimeError("killed mid-import")
 
     monkeypatch.setattr(store, "_apply_batch", crash)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -127,14 +127,12 @@ class EntryDraft:
 
     def content(self) -> dict[str, Any]:
         """The facts that a diff compares: everything except the key itself."""
-        data = asdict(self)
+        data = draft_to_dict(self)
         data.pop("key")
-        out: dict[str, Any] = _jsonable(data)
-        return out
+        return data
 
     def content_hash(self) -> str:
-        raw = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return content_hash(draft_to_dict(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +183,41 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def draft_to_dict(draft: EntryDraft) -> dict[str, Any]:
-    data: dict[str, Any] = _jsonable(asdict(draft))
-    return data
+    """The draft as JSON-ready data (built by hand: ``dataclasses.asdict`` deep-copies and is slow)."""
+    p = draft.party
+    return {
+        "key": draft.key,
+        "subject": draft.subject.value,
+        "identifiers": [{"type": i.type.value, "value": i.value} for i in draft.identifiers],
+        "party": None
+        if p is None
+        else {
+            "names": list(p.names),
+            "birth_dates": list(p.birth_dates),
+            "nationalities": list(p.nationalities),
+            "countries": list(p.countries),
+            "gender": p.gender,
+        },
+        "risk_level": int(draft.risk_level) if draft.risk_level is not None else None,
+        "reason": draft.reason,
+        "source": draft.source,
+        "evidence_ref": draft.evidence_ref,
+        "listed_at": _iso(draft.listed_at),
+        "expires_at": _iso(draft.expires_at),
+        "extra": _jsonable(draft.extra) if draft.extra else {},
+    }
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """SHA-256 of a draft's data without its key: equal content, equal hash."""
+    content = {k: v for k, v in data.items() if k != "key"}
+    raw = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def draft_from_dict(data: dict[str, Any]) -> EntryDraft:
