@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
+import pathlib
 import tempfile
-from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from finguard.api import metrics
@@ -38,6 +38,7 @@ from finguard.api.schemas import (
 )
 from finguard.domain.check import public_view
 from finguard.domain.errors import InvalidInput
+from finguard.domain.identifiers import IdType
 from finguard.runtime import Platform
 from finguard.services.importers.tabular import draft_from_record, export_records, write_csv, write_jsonl
 from finguard.services.keys import ApiKey
@@ -45,6 +46,9 @@ from finguard.services.keys import ApiKey
 router = APIRouter(prefix="/api/v1")
 P = Annotated[Platform, Depends(platform)]
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
+# Ids and sequences are signed 64-bit in the store; a larger number can name nothing.
+MAX_ID = 2**63 - 1
+EntryId = Annotated[int, Path(ge=0, le=MAX_ID)]
 
 
 @router.post("/check", response_model=CheckOut, tags=["check"], summary="Check a payee (staff view, full detail)")
@@ -98,7 +102,7 @@ def list_entries(
     _: Annotated[ApiKey, Depends(staff("read"))],
     active_only: bool = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[EntryOut]:
     return [adapt_entry(e) for e in p.lists.list_entries(code, active_only=active_only, limit=limit, offset=offset)]
 
@@ -111,24 +115,24 @@ def add_entry(code: str, body: EntryIn, p: P, key: Annotated[ApiKey, Depends(sta
 
 @router.get("/entries", response_model=list[EntryOut], tags=["lists"], summary="Find entries by identifier")
 def find_entries(
-    id_type: str, value: Annotated[str, Query(min_length=1, max_length=256)], p: P, _: Annotated[ApiKey, Depends(staff("read"))]
+    id_type: IdType, value: Annotated[str, Query(min_length=1, max_length=256)], p: P, _: Annotated[ApiKey, Depends(staff("read"))]
 ) -> list[EntryOut]:
     return [adapt_entry(e) for e in p.lists.find_by_identifier(id_type, value)]
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut, tags=["lists"])
-def get_entry(entry_id: int, p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> EntryOut:
+def get_entry(entry_id: EntryId, p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> EntryOut:
     return adapt_entry(p.lists.get_entry(entry_id))
 
 
 @router.patch("/entries/{entry_id}", response_model=EntryOut, tags=["lists"])
-def modify_entry(entry_id: int, body: EntryPatch, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
+def modify_entry(entry_id: EntryId, body: EntryPatch, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
     changes = body.model_dump(exclude_unset=True)
     return adapt_entry(p.lists.modify_entry(entry_id, changes, actor=f"key:{key.name}"))
 
 
 @router.post("/entries/{entry_id}/delist", response_model=EntryOut, tags=["lists"])
-def delist_entry(entry_id: int, body: DelistIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
+def delist_entry(entry_id: EntryId, body: DelistIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
     return adapt_entry(p.lists.delist(entry_id, body.reason, actor=f"key:{key.name}"))
 
 
@@ -151,7 +155,7 @@ async def import_list(
     from starlette.concurrency import run_in_threadpool
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload.{format}"
+        path = pathlib.Path(tmp) / f"upload.{format}"
         path.write_bytes(body)
         report = await run_in_threadpool(p.import_file, code, format, path, actor=f"key:{key.name}", mode=mode, skip_bad_rows=skip_bad_rows)
     return adapt_import(report)
@@ -167,7 +171,9 @@ def export_list(code: str, p: P, _: Annotated[ApiKey, Depends(staff("read"))], f
 
 
 @router.get("/lists/{code}/state", response_model=list[EntryOut], tags=["lists"], summary="The list as it stood at a sequence")
-def list_state(code: str, seq: Annotated[int, Query(ge=0)], p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> list[EntryOut]:
+def list_state(
+    code: str, seq: Annotated[int, Query(ge=0, le=MAX_ID)], p: P, _: Annotated[ApiKey, Depends(staff("read"))]
+) -> list[EntryOut]:
     from finguard.domain.lists import Entry
 
     lst = p.lists.get_list(code)
@@ -178,7 +184,7 @@ def list_state(code: str, seq: Annotated[int, Query(ge=0)], p: P, _: Annotated[A
 def changes(
     p: P,
     _: Annotated[ApiKey, Depends(staff("read"))],
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> ChangesOut:
     found = p.lists.changes_since(since, limit)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,10 +33,11 @@ def _platform() -> Platform:
 
 
 def _fail(exc: FinguardError) -> None:
-    err.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+    # Messages quote user data, which may look like Rich markup: escape it, never interpret it.
+    err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
     for p in exc.problems[:50]:
         where = f"line {p.line}: " if p.line is not None else ""
-        err.print(f"  {where}{p.field}: {p.problem}")
+        err.print(f"  {where}{escape(p.field)}: {escape(p.problem)}")
     if len(exc.problems) > 50:
         err.print(f"  ... and {len(exc.problems) - 50} more")
     raise typer.Exit(2 if exc.status < 500 else 1)
@@ -125,9 +127,9 @@ def check(
                 h.list_code,
                 h.list_kind.value,
                 h.field,
-                h.entry_key,
+                escape(h.entry_key),
                 h.risk_level.label,
-                h.reason,
+                escape(h.reason),
                 h.listed_at.date().isoformat() if h.listed_at else "",
             )
         out.print(table)
@@ -194,7 +196,7 @@ def lists_import(
     )
     out.print(table)
     for prob in report.rejected[:50]:
-        err.print(f"  rejected line {prob.line}: {prob.field}: {prob.problem}")
+        err.print(f"  rejected line {prob.line}: {escape(prob.field)}: {escape(prob.problem)}")
 
 
 @lists_app.command("export")
@@ -239,8 +241,8 @@ def lists_show(
                     lst.kind.value,
                     lst.default_level.label,
                     str(p.list_store.count_entries(lst.code, active_only=True)),
-                    lst.owner,
-                    lst.name,
+                    escape(lst.owner),
+                    escape(lst.name),
                 )
             out.print(table)
             return
@@ -250,11 +252,11 @@ def lists_show(
         ids = ", ".join(f"{i.type.value}:{i.value}" for i in e.draft.identifiers[:3])
         table.add_row(
             str(e.id),
-            e.draft.key,
-            ids,
-            e.draft.party.primary_name if e.draft.party else "",
+            escape(e.draft.key),
+            escape(ids),
+            escape(e.draft.party.primary_name if e.draft.party else ""),
             e.risk_level.label,
-            e.draft.reason[:60],
+            escape(e.draft.reason[:60]),
             e.draft.listed_at.date().isoformat() if e.draft.listed_at else "",
         )
     out.print(table)
@@ -269,7 +271,7 @@ def lists_delist(
     """Delist an entry: it stops matching at once and stays in history."""
     with _platform() as p:
         entry = _run(p.lists.delist, entry_id, reason, actor)
-    out.print(f"delisted entry {entry.id} ({entry.draft.key}) from {entry.list_code}")
+    out.print(f"delisted entry {entry.id} ({escape(entry.draft.key)}) from {entry.list_code}")
 
 
 @keys_app.command("create")
@@ -314,11 +316,12 @@ def changes(
     since: Annotated[int, typer.Option(help="Show changes after this sequence.")] = 0,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
 ) -> None:
-    """Print the change log."""
+    """Print the change log, one JSON object per line."""
     with _platform() as p:
         found = _run(p.lists.changes_since, since, limit)
     for c in found:
-        out.print(
+        # Plain print: Rich would wrap long lines and read '[...]' in keys as markup, breaking the JSON.
+        print(
             json.dumps(
                 {
                     "seq": c.seq,

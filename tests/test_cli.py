@@ -1,0 +1,174 @@
+"""The ``finguard`` command, run in-process with Typer's CliRunner on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from finguard.cli.main import app
+
+ACCOUNT = "6222021001122334455"
+CSV = """key,id_type,id_value,risk_level,reason
+k1,account,6222 0210 0112 2334 455,critical,telecom fraud
+k2,phone,139 1234 5678,medium,fraud calls
+k3,card,6228480402564890018,,mule card
+"""
+
+
+class Cli:
+    def __init__(self, tmp_path: Path) -> None:
+        self.runner = CliRunner()
+        self.env = {
+            "FINGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "FINGUARD_DEMO_ON_FIRST_START": "false",
+            "FINGUARD_INDEX_DIR": str(tmp_path / "index"),
+            "COLUMNS": "200",
+        }
+        self.tmp_path = tmp_path
+
+    def __call__(self, *args: str, code: int = 0) -> Result:
+        result = self.runner.invoke(app, list(args), env=self.env)
+        assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+        return result
+
+    def file(self, name: str, text: str) -> Path:
+        path = self.tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path)
+
+
+@pytest.fixture
+def police(cli: Cli) -> Cli:
+    result = cli("lists", "create", "police", "--name", "Police", "--kind", "fraud_account", "--owner", "PSB", "--level", "critical")
+    assert "created list police" in result.stdout
+    return cli
+
+
+def test_lists_create_rejects_duplicates_and_bad_kinds(police: Cli) -> None:
+    dup = police("lists", "create", "police", "--name", "P", "--kind", "fraud_account", "--owner", "PSB", code=2)
+    assert "conflict" in dup.stderr
+    bad = police("lists", "create", "other", "--name", "O", "--kind", "nonsense", "--owner", "PSB", code=2)
+    assert "kind" in bad.stderr
+
+
+def test_lists_import_reports_counts_and_check_finds_the_entry(police: Cli) -> None:
+    result = police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    assert "import into police" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if "1..3" in line)
+    assert [cell.strip() for cell in row.split("│")[1:8]] == ["3", "3", "0", "0", "0", "0", "1..3"]
+    again = police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    assert "1..3" not in again.stdout
+
+
+def test_lists_import_of_a_bad_file_exits_2_and_names_the_line(police: Cli) -> None:
+    bad = police.file("bad.csv", CSV + "k4,card,1234567890123,high,not luhn\n")
+    result = police("lists", "import", "police", str(bad), code=2)
+    assert "import_rejected" in result.stderr
+    assert "line 5" in result.stderr and "id_value" in result.stderr
+    assert police("changes").stdout.strip() == ""  # nothing was imported
+    skipped = police("lists", "import", "police", str(bad), "--skip-bad-rows")
+    assert "rejected line 5: id_value" in skipped.stderr
+
+
+def test_lists_import_of_a_missing_file_or_unknown_format_exits_2(police: Cli) -> None:
+    assert "does not exist" in police("lists", "import", "police", str(police.tmp_path / "nope.csv"), code=2).stderr
+    path = str(police.file("a.csv", CSV))
+    assert "format" in police("lists", "import", "police", path, "--format", "xls", code=2).stderr
+
+
+def test_lists_show_all_and_one(police: Cli) -> None:
+    police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    overview = police("lists", "show").stdout
+    assert "police" in overview and "fraud_account" in overview and "critical" in overview
+    entries = police("lists", "show", "police").stdout
+    assert f"account:{ACCOUNT}" in entries and "k2" in entries and "telecom fraud" in entries
+    assert "no list" in police("lists", "show", "missing", code=2).stderr
+
+
+def test_lists_export_jsonl_and_csv(police: Cli) -> None:
+    police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    result = police("lists", "export", "police")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["key"] for r in records] == ["k1", "k2", "k3"]
+    assert "exported 3 entries" in result.stderr
+    out = police.tmp_path / "out.csv"
+    police("lists", "export", "police", "--format", "csv", "--output", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("key,subject,id_type,id_value") and f"k1,identifier,account,{ACCOUNT}" in text
+    # The export is the import format: re-importing it changes nothing.
+    again = police("lists", "import", "police", str(out))
+    assert "1..3" not in again.stdout
+    assert "must be jsonl or csv" in police("lists", "export", "police", "--format", "xml", code=2).stderr
+
+
+def test_lists_delist_stops_the_match(police: Cli) -> None:
+    police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    assert json.loads(police("check", "--account", ACCOUNT, "--json").stdout)["outcome"] == "block"
+    result = police("lists", "delist", "1", "--reason", "report withdrawn")
+    assert "delisted entry 1 (k1) from police" in result.stdout
+    assert json.loads(police("check", "--account", ACCOUNT, "--json").stdout)["outcome"] == "pass"
+    assert "no entry" in police("lists", "delist", "999", "--reason", "x", code=2).stderr
+
+
+def test_check_prints_json_with_hits(police: Cli) -> None:
+    police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    body = json.loads(police("check", "--account", "6222-0210-0112-2334-455", "--json").stdout)
+    assert body["outcome"] == "block" and body["risk_level"] == "critical"
+    assert [(h["list_code"], h["entry_key"], h["reason"]) for h in body["hits"]] == [("police", "k1", "telecom fraud")]
+    assert body["seq"] == 3
+
+
+def test_check_exit_codes(police: Cli) -> None:
+    police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    blocked = police("check", "--account", ACCOUNT, code=3)
+    assert "BLOCK" in blocked.stdout and "police" in blocked.stdout
+    assert "PASS" in police("check", "--account", "6222000011112222999").stdout
+    bad = police("check", "--account", "12ab", code=2)
+    assert "account" in bad.stderr
+
+
+def test_keys_create_list_and_revoke(cli: Cli) -> None:
+    created = cli("keys", "create", "teller-7", "--role", "analyst")
+    secret = created.stdout.strip()
+    assert secret.startswith("fg_") and len(secret) > 40
+    assert "teller-7" in created.stderr and "not shown again" in created.stderr
+    listing = cli("keys", "list").stdout
+    assert "teller-7" in listing and "analyst" in listing and secret[:8] in listing
+    assert secret not in listing
+    assert "revoked key teller-7" in cli("keys", "revoke", "teller-7").stdout
+    assert "no active key" in cli("keys", "revoke", "teller-7", code=2).stderr
+    assert "role" in cli("keys", "create", "x", "--role", "root", code=2).stderr
+
+
+def test_changes_prints_one_json_object_per_line(police: Cli) -> None:
+    police("lists", "import", "police", str(police.file("a.csv", CSV)))
+    police("lists", "delist", "2", "--reason", "number reassigned")
+    lines = police("changes").stdout.splitlines()
+    changes = [json.loads(line) for line in lines]
+    assert [(c["seq"], c["op"], c["key"]) for c in changes] == [(1, "add", "k1"), (2, "add", "k2"), (3, "add", "k3"), (4, "delist", "k2")]
+    assert all(c["list"] == "police" and c["actor"] == "cli" for c in changes)
+    later = [json.loads(line) for line in police("changes", "--since", "2", "--limit", "1").stdout.splitlines()]
+    assert [c["seq"] for c in later] == [3]
+
+
+def test_output_survives_narrow_terminals_and_markup_like_data(police: Cli) -> None:
+    """Regression: changes lines wrapped at 80 columns, '[k1]' vanished as Rich markup, and an
+    error message holding '[/x]' crashed with MarkupError instead of exiting 2."""
+    police.env["COLUMNS"] = "40"
+    csv = "key,id_type,id_value,reason\n[k1],account,6222021001122334455,[bold]fraud[/bold] case\n"
+    police("lists", "import", "police", str(police.file("m.csv", csv)))
+    (line,) = police("changes").stdout.splitlines()
+    assert json.loads(line)["key"] == "[k1]"
+    police.env["COLUMNS"] = "200"
+    shown = police("lists", "show", "police").stdout
+    assert "[k1]" in shown and "[bold]fraud" in shown
+    bad = police("lists", "import", "police", str(police.file("h.csv", "key,[/x]\nk,1\n")), code=2)
+    assert "unknown column '[/x]'" in bad.stderr.replace("\n", "")
