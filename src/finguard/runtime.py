@@ -7,22 +7,26 @@ the same service functions.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
-from contextlib import suppress
 from pathlib import Path
 
-from finguard.domain.lists import RiskLevel
+from finguard.domain.lists import Change, RiskLevel
 from finguard.services.checking import PayeeChecker
 from finguard.services.demo import DEMO_LISTS, demo_rows
+from finguard.services.diligence import DiligenceService
 from finguard.services.feed import Follower, SleepWaiter, Waiter
 from finguard.services.importers import ParsedRow
 from finguard.services.importing import ImportMode, ImportReport, import_rows, read_rows
 from finguard.services.index import HotIndex
 from finguard.services.keys import KeyService
 from finguard.services.lists import ListService, utcnow
+from finguard.services.screening.matcher import NameScreener
 from finguard.settings import Settings
 from finguard.store.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
+from finguard.store.diligence_repo import SqlDiligenceStore
+from finguard.store.guard_repo import make_guard
 from finguard.store.lists_repo import SqlListStore
 from finguard.store.misc_repo import BufferedCheckLog, SqlKeyStore
 
@@ -49,6 +53,12 @@ class Platform:
                 waiter = PgNotifyWaiter(self.settings.database_url)
             except Exception as exc:  # polling still keeps us current, only slower
                 log.warning("LISTEN unavailable, polling the change log: %s", exc)
+        # Loaded after the index: the follower then replays any change in between, and
+        # re-applying a change is harmless, whereas missing one is not.
+        self.screener = NameScreener()
+        for entry_id, list_code, draft in self.list_store.iter_party_entries():
+            self.screener.add(entry_id, list_code, draft)
+        self._changed = threading.Event()
         self.follower = Follower(
             self.list_store,
             self.index,
@@ -56,17 +66,46 @@ class Platform:
             poll_seconds=self.settings.feed_poll_ms / 1000,
             max_staleness=self.settings.max_staleness_ms / 1000,
             waiter=waiter,
+            on_apply=self._on_apply,
         )
         self.follower.catch_up()
         self.lists = ListService(self.list_store, utcnow, on_change=self.follower.catch_up)
         self.check_log = BufferedCheckLog(self.engine)
-        self.checker = PayeeChecker(self.list_store, self.index, self.follower, utcnow, check_log=self.check_log)
+        self.checker = PayeeChecker(self.list_store, self.index, self.follower, utcnow, names=self.screener, check_log=self.check_log)
         self.keys = KeyService(SqlKeyStore(self.engine), utcnow)
+        self.guard = make_guard(self.engine, self.checker, redis_url=self.settings.redis_url)
+        self.diligence = DiligenceService(
+            SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow
+        )
         self.ready_seconds = time.perf_counter() - started
+        self._stop = threading.Event()
+        self._delta: threading.Thread | None = None
         if follow:
             self.follower.start()
+            if self.settings.delta_screening:
+                self._delta = threading.Thread(target=self._delta_screening, name="finguard-delta-screening", daemon=True)
+                self._delta.start()
+
+    def _on_apply(self, changes: list[Change]) -> None:
+        self.screener.apply(changes)
+        self._changed.set()
+
+    def _delta_screening(self) -> None:
+        """Re-screen stored parties affected by list changes, off the request path."""
+        while not self._stop.is_set():
+            if not self._changed.wait(timeout=1.0):
+                continue
+            self._changed.clear()
+            try:
+                self.diligence.rescreen_pending()
+            except Exception as exc:  # keep the thread; the next change retries from the cursor
+                log.warning("delta screening failed: %s", exc)
 
     def close(self) -> None:
+        self._stop.set()
+        self._changed.set()
+        if self._delta is not None:
+            self._delta.join(timeout=10)
         self.follower.stop()
         self.check_log.close()
         self.engine.dispose()
@@ -120,6 +159,5 @@ class Platform:
                     self.lists.create_list(code, name, "sanctions", owner, RiskLevel.CRITICAL, f"Real {owner} list shipped for the demo.")
                 if progress:
                     progress(code)
-                with suppress(ImportError):
-                    reports.append(self.import_file(code, fmt, path, actor="demo", skip_bad_rows=True))
+                reports.append(self.import_file(code, fmt, path, actor="demo", skip_bad_rows=True))
         return reports

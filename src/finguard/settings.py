@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     )
     index_dir: Path = Field(default=Path("var/index"), description="Where hot-index snapshots are kept for fast start.")
     trust_forwarded_for: bool = Field(default=False, description="Take the client address from X-Forwarded-For.")
+    delta_screening: bool = Field(default=True, description="Re-screen stored counterparties in the background when the lists change.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the transaction guard's velocity features when several API processes run (redis://127.0.0.1:6379/0); "
+        "unset: in-process counters (embedded mode).",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
 

@@ -13,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from finguard import __version__
 from finguard.api import errors, metrics
 from finguard.api.routes import router
+from finguard.api.routes_guard import router as guard_router
+from finguard.api.routes_screening import router as screening_router
 from finguard.runtime import Platform
 from finguard.services.ratelimit import RateLimiter
 from finguard.settings import Settings
@@ -48,6 +50,8 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     )
     errors.install(app)
     app.include_router(router)
+    app.include_router(screening_router)
+    app.include_router(guard_router)
     app.include_router(pages_router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")

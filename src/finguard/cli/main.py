@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.cli.screening import alerts_command
+from finguard.cli.screening import app as screening_app
 from finguard.domain.check import CheckRequest
 from finguard.domain.errors import FinguardError
 from finguard.runtime import Platform
@@ -24,6 +26,8 @@ lists_app = typer.Typer(help="Risk lists: create, import, export, show, delist."
 keys_app = typer.Typer(help="Staff API keys.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 app.add_typer(keys_app, name="keys")
+app.add_typer(screening_app, name="screen")
+app.command("alerts")(alerts_command)
 out = Console()
 err = Console(stderr=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -95,3 +97,11 @@ class PgNotifyWaiter:
             self._conn.close()
         except Exception:  # noqa: S110 - closing a broken connection has nothing to report
             pass
+
+
+@contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction. On SQLite it takes the write lock at BEGIN, so it waits for another
+    writer (busy timeout) instead of failing to upgrade a read snapshot ("database is locked")."""
+    with engine.connect().execution_options(finguard_write=True) as conn, conn.begin():
+        yield conn

@@ -20,6 +20,7 @@ from finguard.domain.lists import (
     ListKind,
     RiskLevel,
     RiskList,
+    content_hash,
     draft_from_dict,
     draft_to_dict,
 )
@@ -43,6 +44,50 @@ def aware(value: datetime | None) -> datetime | None:
 def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def entry_postings(
+    entry_id: int, draft: EntryDraft, id_rows: list[dict[str, Any]], name_rows: list[dict[str, Any]]
+) -> tuple[list[int], list[str]]:
+    """An active entry's identifier keys and name keys; appends its entry_identifier / entry_name rows.
+
+    Shared by :meth:`SqlListStore.apply` and :func:`finguard.store.bulk.bulk_load`.
+    """
+    id_keys: list[int] = []
+    for ident in draft.identifiers:
+        key = identifier_key(ident.type, ident.value)
+        id_keys.append(key)
+        id_rows.append({"entry_id": entry_id, "id_type": ident.type.value, "id_value": ident.value, "id_key": key})
+    names: list[str] = []
+    if draft.party is not None:
+        by_key = {name_key(n)[:500]: n for n in draft.party.names if name_key(n)}
+        names = sorted(by_key)
+        name_rows.extend({"entry_id": entry_id, "name": by_key[k][:500], "name_key": k} for k in names)
+    return id_keys, names
+
+
+def change_snapshot(
+    draft_data: dict[str, Any],
+    draft: EntryDraft,
+    lst: RiskList,
+    version: int,
+    delisted_at: datetime | None,
+    reason: str,
+    id_keys: list[int],
+    names: list[str],
+) -> dict[str, Any]:
+    """The change-log snapshot: the whole entry after the change (``draft_data`` is ``draft_to_dict(draft)``)."""
+    return {
+        "draft": draft_data,
+        "risk_level": int(draft.risk_level or lst.default_level),
+        "list_kind": lst.kind.value,
+        "version": version,
+        "delisted_at": delisted_at.isoformat() if delisted_at else None,
+        "delist_reason": reason if delisted_at else None,
+        "note": reason,
+        "id_keys": id_keys,
+        "name_keys": names,
+    }
 
 
 class SqlListStore:
@@ -115,6 +160,14 @@ class SqlListStore:
     def _apply_batch(
         self, conn: Connection, lst: RiskList, list_id: int, actor: str, ops: Sequence[EntryOp], now: datetime
     ) -> list[Change]:
+        cache: dict[int, dict[str, Any]] = {}
+
+        def data_of(draft: EntryDraft) -> dict[str, Any]:
+            # Each draft is serialised once and shared by its row, its hash and its snapshot.
+            if id(draft) not in cache:
+                cache[id(draft)] = draft_to_dict(draft)
+            return cache[id(draft)]
+
         existing_ids = [op.entry_id for op in ops if op.op is not ChangeOp.ADD and op.entry_id is not None]
         current: dict[int, Any] = {}
         for chunk in _chunks(existing_ids):
@@ -126,7 +179,13 @@ class SqlListStore:
         new_ids: list[int] = []
         if adds:
             rows = [
-                {"list_id": list_id, "version": 1, "created_seq": 0, "updated_seq": 0, **self._entry_values(op.draft, lst)}
+                {
+                    "list_id": list_id,
+                    "version": 1,
+                    "created_seq": 0,
+                    "updated_seq": 0,
+                    **self._entry_values(op.draft, lst, data_of(op.draft)),
+                }
                 for op in adds
                 if op.draft is not None
             ]
@@ -151,25 +210,8 @@ class SqlListStore:
             id_keys: list[int] = []
             names: list[str] = []
             if delisted_at is None:
-                for ident in draft.identifiers:
-                    key = identifier_key(ident.type, ident.value)
-                    id_keys.append(key)
-                    id_rows.append({"entry_id": entry_id, "id_type": ident.type.value, "id_value": ident.value, "id_key": key})
-                if draft.party is not None:
-                    by_key = {name_key(n)[:500]: n for n in draft.party.names if name_key(n)}
-                    names = sorted(by_key)
-                    name_rows.extend({"entry_id": entry_id, "name": by_key[k][:500], "name_key": k} for k in names)
-            snapshot = {
-                "draft": draft_to_dict(draft),
-                "risk_level": int(draft.risk_level or lst.default_level),
-                "list_kind": lst.kind.value,
-                "version": version,
-                "delisted_at": delisted_at.isoformat() if delisted_at else None,
-                "delist_reason": op.reason if delisted_at else None,
-                "note": op.reason,
-                "id_keys": id_keys,
-                "name_keys": names,
-            }
+                id_keys, names = entry_postings(entry_id, draft, id_rows, name_rows)
+            snapshot = change_snapshot(draft_to_dict(draft), draft, lst, version, delisted_at, op.reason, id_keys, names)
             log_rows.append(
                 {
                     "at": now,
@@ -204,7 +246,7 @@ class SqlListStore:
                 }
                 if op.op is ChangeOp.MODIFY:
                     assert op.draft is not None
-                    values.update(self._entry_values(op.draft, lst))
+                    values.update(self._entry_values(op.draft, lst, data_of(op.draft)))
                 else:
                     values.update(self._entry_values(draft_from_dict(current[entry_id].data), lst))
                 full_updates.append({k if k == "b_id" else f"p_{k}": v for k, v in values.items()})
@@ -224,14 +266,15 @@ class SqlListStore:
         return changes
 
     @staticmethod
-    def _entry_values(draft: EntryDraft, lst: RiskList) -> dict[str, Any]:
+    def _entry_values(draft: EntryDraft, lst: RiskList, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = data if data is not None else draft_to_dict(draft)
         return {
             "entry_key": draft.key,
             "subject": draft.subject.value,
             "risk_level": int(draft.risk_level or lst.default_level),
             "primary_name": draft.party.primary_name[:500] if draft.party else None,
-            "data": draft_to_dict(draft),
-            "content_hash": draft.content_hash(),
+            "data": data,
+            "content_hash": content_hash(data),
             "listed_at": draft.listed_at,
             "expires_at": draft.expires_at,
         }
@@ -335,22 +378,51 @@ class SqlListStore:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.max(change_log.c.seq), 0))).scalar_one())
 
+    def iter_party_entries(self) -> Iterator[tuple[int, str, EntryDraft]]:
+        """Every active entry that names a party, for building the name screener."""
+        query = (
+            select(list_entry.c.id, list_entry.c.data, risk_list.c.code)
+            .join(risk_list, risk_list.c.id == list_entry.c.list_id)
+            .where(list_entry.c.delisted_at.is_(None), list_entry.c.primary_name.is_not(None))
+            .order_by(list_entry.c.id)
+        )
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield int(row.id), row.code, draft_from_dict(row.data)
+
     # -- the hot index ---------------------------------------------------------------------
 
     def load_index(self) -> tuple[Base, dict[str, set[int]], int]:
-        """Read every active identifier and name, and the sequence they reflect, in one snapshot."""
+        """Read every active identifier and name, and the sequence they reflect, in one snapshot.
+
+        SQLite: SQLite itself renders each range of ~2M ``id_key,entry_id`` pairs as one string
+        (``group_concat``) that numpy parses in C, ~3x faster than fetching 2 Python ints per row
+        (10M identifiers in a few seconds). PostgreSQL: a server-side cursor, fetched in chunks.
+        """
         with self.engine.connect() as conn:
-            if self.engine.dialect.name != "sqlite":
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            sqlite = self.engine.dialect.name == "sqlite"
+            if not sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ", stream_results=True)
             with conn.begin():
                 seq = int(conn.execute(select(func.coalesce(func.max(change_log.c.seq), 0))).scalar_one())
                 keys_parts: list[np.ndarray[Any, Any]] = []
-                cursor = conn.exec_driver_sql("SELECT id_key, entry_id FROM entry_identifier")
-                while True:
-                    rows = cursor.fetchmany(200_000)
-                    if not rows:
-                        break
-                    keys_parts.append(np.array(rows, dtype=np.int64))
+                if sqlite:
+                    top = int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM entry_identifier").scalar_one())
+                    step = 2_000_000
+                    for lo in range(0, top, step):
+                        text = conn.exec_driver_sql(
+                            "SELECT group_concat(id_key || ',' || entry_id) FROM entry_identifier WHERE rowid > ? AND rowid <= ?",
+                            (lo, lo + step),
+                        ).scalar_one()
+                        if text:
+                            keys_parts.append(np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, 2))
+                else:
+                    cursor = conn.exec_driver_sql("SELECT id_key, entry_id FROM entry_identifier")
+                    while True:
+                        rows = cursor.fetchmany(200_000)
+                        if not rows:
+                            break
+                        keys_parts.append(np.array(rows, dtype=np.int64))
                 pairs = np.concatenate(keys_parts) if keys_parts else np.zeros((0, 2), dtype=np.int64)
                 names: dict[str, set[int]] = {}
                 for key, entry_id in conn.exec_driver_sql("SELECT name_key, entry_id FROM entry_name"):

@@ -13,6 +13,7 @@ from finguard.domain.errors import Conflict
 from finguard.services.checking import CheckRecord
 from finguard.services.keys import ApiKey
 from finguard.services.lists import Role
+from finguard.store.db import begin_write
 from finguard.store.lists_repo import aware
 from finguard.store.tables import api_key, check_log
 
@@ -24,7 +25,7 @@ class SqlKeyStore:
         self.engine = engine
 
     def add_key(self, key: ApiKey, key_hash: str) -> None:
-        with self.engine.begin() as conn:
+        with begin_write(self.engine) as conn:
             if conn.execute(select(api_key.c.id).where(api_key.c.name == key.name)).first():
                 raise Conflict(f"a key named {key.name!r} already exists")
             conn.execute(
@@ -41,7 +42,7 @@ class SqlKeyStore:
         return self._to_key(row) if row else None
 
     def revoke_key(self, name: str, at: datetime) -> bool:
-        with self.engine.begin() as conn:
+        with begin_write(self.engine) as conn:
             result = conn.execute(update(api_key).where(api_key.c.name == name, api_key.c.revoked_at.is_(None)).values(revoked_at=at))
             return bool(result.rowcount)
 
@@ -80,7 +81,7 @@ class BufferedCheckLog:
                 }
             )
         if rows:
-            with self.engine.begin() as conn:
+            with begin_write(self.engine) as conn:
                 conn.execute(insert(check_log), rows)
         return len(rows)
 

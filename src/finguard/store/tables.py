@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -134,4 +135,80 @@ check_log = Table(
     Column("outcome", String(16), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Index("ix_check_log_client_at", "client", "at"),
+)
+
+# -- issue #3: screened parties, their hits, analyst decisions, alerts ---------------------
+
+screened_party = Table(
+    "screened_party",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_key", String(200), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("data_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("screened_at", DateTime(timezone=True), nullable=True),
+    Column("screened_seq", BigInteger, nullable=True),
+    Column("outcome", String(16), nullable=True),
+)
+
+# The latest hit of a party on an entry (one row per pair), with its explanation.
+screening_hit = Table(
+    "screening_hit",
+    metadata,
+    Column("party_id", Id, ForeignKey("screened_party.id"), primary_key=True),
+    Column("entry_id", BigInteger, primary_key=True),
+    Column("list_code", String(64), nullable=False),
+    Column("listed_name", String(500), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("features", JSON, nullable=False),
+    Column("entry_version", Integer, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Append-only analyst decisions on a (party, entry) pair.
+hit_decision = Table(
+    "hit_decision",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", Id, ForeignKey("screened_party.id"), nullable=False),
+    Column("entry_id", BigInteger, nullable=False),
+    Column("decision", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("party_hash", String(64), nullable=False),
+    Column("entry_version", Integer, nullable=False),
+    Index("ix_hit_decision_pair", "party_id", "entry_id", "id"),
+)
+
+# Alerts from every capability (screening now; the transaction guard and monitors later).
+alert = Table(
+    "alert",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("source_seq", BigInteger, nullable=True),
+    Index("ix_alert_status_created", "status", "created_at"),
+)
+
+# Where a background job (e.g. delta screening) has got to in the change log.
+job_cursor = Table(
+    "job_cursor",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
 )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import finguard.store.guard_tables  # noqa: F401
 from finguard.store.tables import metadata
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,1 @@
+"""The real-time transaction guard (#4): events, decisions, customer controls, operator conditions, rules."""

@@ -1,0 +1,277 @@
+"""The guard: one synchronous, idempotent, explained decision per event.
+
+:meth:`GuardService.decide` is the single entry point (the API, a stream consumer, a batch
+replay). In order: the ledger (a known event id returns its stored decision; the same id with
+another body is refused and raises an alert), operator conditions, velocity features (counted
+once per event id), the customer's controls, the payee check, the model score, the rules
+(enforced and shadow), then :func:`finguard.domain.guard.decision.resolve`. A part that fails
+becomes an ``error`` reason and the outcome is at least ``review``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from finguard.domain.check import CheckRequest, CheckResult
+from finguard.domain.check import Outcome as CheckOutcome
+from finguard.domain.errors import Conflict, InvalidInput, NotFound
+from finguard.domain.guard.conditions import Condition, SubjectType, matching, subjects_of
+from finguard.domain.guard.conditions import reasons as condition_reasons
+from finguard.domain.guard.context import encode, rule_context
+from finguard.domain.guard.controls import ControlContext, CustomerControls
+from finguard.domain.guard.controls import evaluate as evaluate_controls
+from finguard.domain.guard.decision import Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
+from finguard.domain.guard.events import Event, parse_event
+from finguard.domain.guard.rules import evaluate_rules
+from finguard.services.diligence import AlertDraft
+from finguard.services.guard.conditions import ConditionService
+from finguard.services.guard.customer import CustomerControlService
+from finguard.services.guard.rules_service import RulesService, StoredDecision
+from finguard.services.guard.velocity import DAILY_PAID, FeatureValue, Velocity, VelocityUnavailable
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+_SEVERITY = {Outcome.REVIEW: "low", Outcome.HOLD: "medium", Outcome.BLOCK: "high"}
+
+
+class ModelScorer(Protocol):
+    """A fraud model. Its score (0..1, or None when it cannot score) is a feature rules read as ``model.score``."""
+
+    name: str
+
+    def score(self, event: Event, features: Mapping[str, FeatureValue]) -> float | None: ...
+
+
+class NoModel:
+    """The default: no model is trained yet, every score is unavailable."""
+
+    name = "none"
+
+    def score(self, event: Event, features: Mapping[str, FeatureValue]) -> float | None:
+        return None
+
+
+class PayeeCheck(Protocol):
+    def check(self, request: CheckRequest, *, view: str = "staff", client: str = "library") -> CheckResult: ...
+
+
+class DecisionLedger(Protocol):
+    def find_decision(self, event_id: str) -> tuple[str, Decision] | None:
+        """The stored body hash and decision of an event id."""
+        ...
+
+    def record_decision(
+        self, event: Event, body_hash: str, decision: Decision, inputs: dict[str, Any], alert: AlertDraft | None, now: datetime
+    ) -> tuple[str, Decision]:
+        """Store the event, its decision and its alert in one transaction; if the event id is
+        already stored (another process won a race) store nothing and return what is stored."""
+        ...
+
+    def get_decision(self, decision_id: str) -> Decision | None: ...
+    def decisions_of(self, customer_id: str, limit: int, offset: int) -> list[Decision]: ...
+    def add_guard_alert(self, alert: AlertDraft, now: datetime) -> None: ...
+    def get_controls(self, customer_id: str) -> CustomerControls | None: ...
+    def conditions_for(self, subjects: Sequence[tuple[SubjectType, str]]) -> list[Condition]: ...
+
+
+class GuardStore(DecisionLedger, Protocol):
+    def stored_decisions(self, since: datetime | None, until: datetime | None, limit: int) -> Sequence[StoredDecision]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuardConfig:
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def _error(code: str, detail: str) -> Reason:
+    return Reason(ReasonKind.ERROR, code, detail, Outcome.REVIEW)
+
+
+def _payee_reasons(result: CheckResult) -> tuple[list[Reason], dict[str, Any]]:
+    info: dict[str, Any] = {
+        "check": result.outcome.value,
+        "risk_level": result.risk_level.label if result.risk_level else None,
+        "lists": sorted({h.list_code for h in result.hits}),
+    }
+    hits = [
+        {"list": h.list_code, "field": h.field, "risk_level": h.risk_level.label, "entry": h.entry_key, "match": h.match.value}
+        for h in result.hits
+        if not h.is_allow
+    ][:10]
+    values = {"check_id": result.check_id, "hits": hits, "seq": result.seq}
+    if result.outcome is CheckOutcome.BLOCK:
+        return [Reason(ReasonKind.LIST, "payee_listed", "; ".join(result.reasons), Outcome.BLOCK, 0.0, values)], info
+    if result.outcome is CheckOutcome.WARN:
+        return [Reason(ReasonKind.LIST, "payee_warned", "; ".join(result.reasons), Outcome.REVIEW, 0.0, values)], info
+    if result.outcome is CheckOutcome.UNAVAILABLE:
+        return [_error("payee_check_unavailable", "; ".join(result.reasons) or "the payee check is unavailable")], info
+    return [], info
+
+
+class GuardService:
+    def __init__(
+        self,
+        store: GuardStore,
+        velocity: Velocity,
+        rules: RulesService,
+        controls: CustomerControlService,
+        conditions: ConditionService,
+        clock: Clock,
+        *,
+        checker: PayeeCheck | None = None,
+        model: ModelScorer | None = None,
+        config: GuardConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.velocity = velocity
+        self.rules = rules
+        self.controls = controls
+        self.conditions = conditions
+        self.clock = clock
+        self.checker = checker
+        self.model: ModelScorer = model or NoModel()
+        self.config = config or GuardConfig()
+
+    def decide_raw(self, data: object) -> Decision:
+        """Parse an event (JSON object) and decide it; InvalidInput names every bad field."""
+        return self.decide(parse_event(data, self.clock()))
+
+    def decide(self, event: Event) -> Decision:
+        """Decide one event. The same event id returns the stored decision; another body raises Conflict."""
+        now = self.clock()
+        body_hash = event.body_hash()
+        found = self.store.find_decision(event.event_id)
+        if found is not None:
+            return self._replayed(event, body_hash, found, now)
+        decision, inputs = self._evaluate(event, now)
+        alert = None
+        if decision.outcome is not Outcome.ALLOW:
+            top = [r.code for r in decision.enforced_reasons][:5]
+            alert = AlertDraft(
+                "guard_decision",
+                f"customer:{event.customer_id}",
+                _SEVERITY[decision.outcome],
+                f"{decision.outcome.value}: {event.type.value} {event.event_id} ({', '.join(top)})",
+                {"decision_id": decision.decision_id, "event_id": event.event_id, "outcome": decision.outcome.value, "reasons": top},
+            )
+        stored = self.store.record_decision(event, body_hash, decision, inputs, alert, now)
+        if stored[1].decision_id != decision.decision_id:
+            return self._replayed(event, body_hash, stored, now)
+        if decision.outcome is Outcome.ALLOW:
+            try:
+                self.velocity.record_allowed(event)
+            except VelocityUnavailable as exc:  # the decision stands; the daily total misses this payment
+                log.warning("velocity: allowed payment %s not counted: %s", event.event_id, exc)
+        return decision
+
+    def _replayed(self, event: Event, body_hash: str, found: tuple[str, Decision], now: datetime) -> Decision:
+        stored_hash, decision = found
+        if stored_hash == body_hash:
+            return decision
+        self.store.add_guard_alert(
+            AlertDraft(
+                "guard_duplicate_event",
+                f"event:{event.event_id}",
+                "high",
+                f"event id {event.event_id} was sent again with a different body",
+                {"event_id": event.event_id, "decision_id": decision.decision_id, "stored_hash": stored_hash, "received_hash": body_hash},
+            ),
+            now,
+        )
+        raise Conflict(f"event {event.event_id} was already decided with a different body (decision {decision.decision_id})")
+
+    def _evaluate(self, event: Event, now: datetime) -> tuple[Decision, dict[str, Any]]:
+        reasons: list[Reason] = condition_reasons(matching(self.store.conditions_for(subjects_of(event)), event))
+        features: dict[str, FeatureValue] = {}
+        first_seen: datetime | None = None
+        daily: Decimal | None = None
+        try:
+            observed = self.velocity.observe(event)
+        except VelocityUnavailable as exc:
+            log.warning("velocity unavailable for %s: %s", event.event_id, exc)
+            reasons.append(_error("velocity_unavailable", "velocity features cannot be read; the decision needs review"))
+        else:
+            features, first_seen = observed.values, observed.payee_first_seen
+            paid = features.get(DAILY_PAID)
+            daily = paid if isinstance(paid, Decimal) else None
+        controls = self.store.get_controls(event.customer_id)
+        reasons += evaluate_controls(controls, event, ControlContext(daily, first_seen))
+
+        payee: dict[str, Any] = {"check": None, "risk_level": None, "lists": ()}
+        list_seq = 0
+        if self.checker is not None and event.is_outgoing and event.payee is not None:
+            p = event.payee
+            request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel, amount=event.amount)
+            try:
+                result = self.checker.check(request, view="guard", client="guard")
+            except InvalidInput as exc:
+                reasons.append(_error("payee_check_failed", f"the payee could not be checked: {exc.message}"))
+            except Exception as exc:  # a failing check is an outcome, never an allow
+                log.warning("payee check failed for %s: %s", event.event_id, exc)
+                reasons.append(_error("payee_check_unavailable", "the payee check failed"))
+            else:
+                found, payee = _payee_reasons(result)
+                reasons += found
+                list_seq = result.seq
+
+        model: dict[str, Any] = {"name": self.model.name, "score": None, "available": False}
+        try:
+            score = self.model.score(event, features)
+        except Exception as exc:  # the model is a feature: unavailable, never a crash
+            log.warning("model %s failed: %s", self.model.name, exc)
+            score = None
+        if score is not None:
+            model.update(score=float(score), available=True)
+            reasons.append(Reason(ReasonKind.MODEL, self.model.name, f"model score {score:.3f}", None, 0.0, {"score": float(score)}))
+
+        ruleset = self.rules.current()
+        effective = controls.effective(event.occurred_at) if controls else None
+        ctx = rule_context(event, features, first_seen, payee, effective, model)
+        reasons += evaluate_rules(ruleset.rules, ctx, event.type)
+        outcome, total = resolve(reasons, self.config.thresholds)
+        shadow, _ = resolve(reasons, self.config.thresholds, enforced_only=False)
+        decision = Decision(
+            uuid.uuid4().hex,
+            event.event_id,
+            event.customer_id,
+            event.type.value,
+            outcome,
+            total,
+            tuple(reasons),
+            ruleset.version,
+            list_seq,
+            now,
+            shadow,
+        )
+        inputs = encode(
+            {
+                "features": features,
+                "payee_first_seen": first_seen,
+                "payee": payee,
+                "model": model,
+                "customer": ctx["customer"],
+                "local_hour": ctx["event"]["local_hour"],
+            }
+        )
+        return decision, inputs
+
+    def get_decision(self, decision_id: str) -> Decision:
+        found = self.store.get_decision(decision_id)
+        if found is None:
+            raise NotFound(f"no decision {decision_id!r}")
+        return found
+
+    def decision_for_event(self, event_id: str) -> Decision:
+        found = self.store.find_decision(event_id)
+        if found is None:
+            raise NotFound(f"no decision for event {event_id!r}")
+        return found[1]
+
+    def decisions_of(self, customer_id: str, *, limit: int = 50, offset: int = 0) -> list[Decision]:
+        return self.store.decisions_of(customer_id, limit, offset)

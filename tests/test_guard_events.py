@@ -1,0 +1,111 @@
+"""Guard events: every schema, every problem named, money never a float."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import timedelta
+from decimal import Decimal
+from typing import get_args
+
+import pytest
+
+from finguard.api.schemas_guard import Channel
+from finguard.domain.errors import InvalidInput
+from finguard.domain.guard.events import CHANNELS, SCHEMAS, Event, EventType, parse_event
+from tests.guard_helpers import T0, transfer
+
+
+def problems(data: object, now=T0) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as exc:
+        parse_event(data, now)
+    return {p.field: p.problem for p in exc.value.problems}
+
+
+def test_a_transfer_parses_and_normalises() -> None:
+    e = parse_event(transfer(amount="1 000.5".replace(" ", ""), device="DEV-0001"), T0)
+    assert e.type is EventType.TRANSFER and e.amount == Decimal("1000.50") and e.device == "dev-0001"
+    assert e.payee is not None and e.payee.key == "account:6228000099998888"
+    assert e.is_outgoing and e.where == "CN-BJ"
+
+
+def test_every_type_has_a_stable_schema_id() -> None:
+    assert set(SCHEMAS) == set(EventType)
+    assert len({s.schema_id for s in SCHEMAS.values()}) == len(SCHEMAS)
+    assert all(s.schema_id.endswith("/1") for s in SCHEMAS.values())
+
+
+def test_unknown_type_is_named() -> None:
+    assert "is not an event type" in problems(transfer(type="teleport"))["type"]
+
+
+def test_missing_fields_are_all_named_at_once() -> None:
+    got = problems({"type": "remittance", "event_id": "r1", "occurred_at": T0.isoformat(), "channel": "web"})
+    assert {"customer_id", "account", "amount", "currency", "payee", "payee.country"} <= set(got)
+
+
+def test_far_future_and_far_past_are_refused() -> None:
+    assert "future" in problems(transfer(at=T0 + timedelta(minutes=6)))["occurred_at"]
+    assert "past" in problems(transfer(at=T0 - timedelta(days=31)))["occurred_at"]
+    parse_event(transfer(at=T0 + timedelta(minutes=4)), T0)
+    parse_event(transfer(at=T0 - timedelta(days=31)), None)  # replays skip the window
+
+
+def test_naive_time_is_refused() -> None:
+    assert "offset" in problems(transfer(occurred_at="2026-03-02T10:00:00"))["occurred_at"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [
+        ("-1", "negative"),
+        ("1.005", "2 decimal places"),
+        ("NaN", "finite"),
+        ("Infinity", "finite"),
+        ("abc", "not a decimal"),
+        (1.5, "binary float"),
+    ],
+)
+def test_bad_amounts(amount: object, problem: str) -> None:
+    assert problem in problems(transfer(amount=amount))["amount"]
+
+
+def test_amount_as_integer_and_trailing_zeros() -> None:
+    assert parse_event(transfer(amount=250), T0).amount == Decimal("250.00")
+    assert parse_event(transfer(amount="3.100"), T0).amount == Decimal("3.10")
+
+
+def test_bad_identifiers_and_regions_name_their_field() -> None:
+    got = problems(transfer(region="Beijing", payee={"account": "12ab", "card": "4111111111111112"}, channel="telepathy", extra=1))
+    assert {"region", "payee.account", "payee.card", "channel", "extra"} <= set(got)
+
+
+def test_a_card_auth_takes_the_merchant_region() -> None:
+    data = {
+        "event_id": "a1",
+        "type": "card_auth",
+        "occurred_at": T0.isoformat(),
+        "customer_id": "c1",
+        "channel": "pos",
+        "card": "6222021234567890128",
+        "amount": "88.00",
+        "region": "CN-BJ",
+        "merchant": {"name": "Shop", "region": "th"},
+    }
+    assert parse_event(data, T0).where == "TH"
+
+
+def test_the_canonical_record_round_trips_and_hashes_stably() -> None:
+    e = parse_event(transfer(amount="100"), T0)
+    again = parse_event(e.to_record(), None)
+    assert again == e and again.body_hash() == e.body_hash()
+    assert parse_event(transfer(amount="100.00"), T0).body_hash() == e.body_hash()
+    assert parse_event(transfer(amount="100.01"), T0).body_hash() != e.body_hash()
+
+
+def test_no_float_field_in_an_event() -> None:
+    hints = {f.name: str(f.type) for f in fields(Event)}
+    assert "float" not in " ".join(hints.values())
+
+
+def test_api_channel_names_match_the_domain() -> None:
+    assert set(get_args(Channel)) == set(CHANNELS)

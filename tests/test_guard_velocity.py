@@ -1,0 +1,129 @@
+"""Velocity features on event time: exact on replay, counted once per event id, bounded, in memory and Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from finguard.domain.guard.events import Event, parse_event
+from finguard.services.guard.velocity import (
+    MAX_MEMBERS,
+    FeatureSpec,
+    KeyKind,
+    Measure,
+    MemoryBackend,
+    Velocity,
+    VelocityBackend,
+    VelocityUnavailable,
+)
+from finguard.services.guard.velocity_redis import RedisBackend
+from tests.guard_helpers import T0, transfer
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> Iterator[VelocityBackend]:
+    if request.param == "memory":
+        yield MemoryBackend()
+        return
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    b = RedisBackend(REDIS_URL, prefix=prefix)
+    try:
+        b.client.ping()
+    except Exception:
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (./scripts/services starts it)")
+    try:
+        yield b
+    finally:
+        keys = list(b.client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            b.client.delete(*keys)
+        b.close()
+
+
+def ev(n: int, minutes: float, amount: str = "100.00", **over: object) -> Event:
+    return parse_event(transfer(f"e{n}", at=T0 + timedelta(minutes=minutes), amount=amount, **over), None)
+
+
+def test_count_and_sum_include_the_event_and_slide_on_event_time(backend: VelocityBackend) -> None:
+    v = Velocity(backend)
+    values = [v.observe(ev(i, i * 10, "100.50")).values for i in range(8)]  # one every 10 minutes
+    assert values[0]["account_out_count_1h"] == 1 and values[0]["account_out_sum_24h"] == Decimal("100.50")
+    assert values[5]["account_out_count_1h"] == 6
+    assert values[7]["account_out_count_1h"] == 6  # minutes 10..70 are in the hour ending at 70
+    assert values[7]["account_out_sum_24h"] == Decimal("804.00")
+    assert values[7]["account_out_payees_24h"] == 1 and values[7]["payee_senders_24h"] == 1
+
+
+def test_an_event_id_is_counted_once(backend: VelocityBackend) -> None:
+    v = Velocity(backend)
+    first = v.observe(ev(1, 0)).values
+    again = v.observe(ev(1, 0)).values
+    assert first == again and again["account_out_count_1h"] == 1
+
+
+def test_replay_gives_the_same_features(backend: VelocityBackend) -> None:
+    """The same stream into a fresh store gives identical features, whatever the wall clock says."""
+    stream = [ev(i, i * 7, f"{100 + i}.25", payee={"account": f"62280000999988{i % 3:02d}"}) for i in range(30)]
+    first = [Velocity(backend).observe(e).values for e in stream]
+    fresh = MemoryBackend()
+    assert [Velocity(fresh).observe(e).values for e in stream] == first
+    # and sending the last one again into the same store counts nothing twice
+    assert Velocity(backend).observe(stream[-1]).values == first[-1]
+
+
+def test_distinct_counts_customers_per_device(backend: VelocityBackend) -> None:
+    v = Velocity(backend)
+    for i, customer in enumerate(["c1", "c2", "c2", "c3"]):
+        got = v.observe(ev(i, i, customer_id=customer)).values
+    assert got["device_customers_24h"] == 3
+    assert v.observe(ev(9, 60 * 25, customer_id="c9")).values["device_customers_24h"] == 1  # the others left the window
+
+
+def test_payee_first_seen_and_windows_up_to_30_days(backend: VelocityBackend) -> None:
+    v = Velocity(backend)
+    first = v.observe(ev(1, 0, "1000.00"))
+    assert first.payee_first_seen == T0
+    later = v.observe(ev(2, 60 * 24 * 20, "500.00"))
+    assert later.payee_first_seen == T0
+    assert later.values["account_out_sum_30d"] == Decimal("1500.00") and later.values["account_out_sum_24h"] == Decimal("500.00")
+    assert v.observe(ev(3, 60 * 24 * 31)).values["account_out_sum_30d"] == Decimal("600.00")
+
+
+def test_allowed_stage_counts_only_what_was_recorded_as_allowed(backend: VelocityBackend) -> None:
+    v = Velocity(backend)
+    v.observe(ev(1, 0, "3000.00"))
+    v.record_allowed(ev(1, 0, "3000.00"))
+    v.record_allowed(ev(1, 0, "3000.00"))  # once
+    v.observe(ev(2, 1, "9000.00"))  # not allowed: not counted
+    assert v.observe(ev(3, 2)).values["channel_paid_24h"] == Decimal("3000.00")
+
+
+def test_memory_is_bounded_per_key() -> None:
+    b = MemoryBackend()
+    v = Velocity(b, [FeatureSpec("n", KeyKind.ACCOUNT, Measure.COUNT, timedelta(hours=2))])
+    for i in range(600):  # 600 hours of events
+        v.observe(ev(i, i * 60))
+    assert max(len(x) for x in b._buckets.values()) <= 3
+    d = Velocity(MemoryBackend(), [FeatureSpec("d", KeyKind.ACCOUNT, Measure.DISTINCT, timedelta(days=30), distinct_of=KeyKind.CUSTOMER)])
+    for i in range(MAX_MEMBERS + 50):
+        got = d.observe(ev(i, i, customer_id=f"x{i}")).values["d"]
+    assert got == MAX_MEMBERS
+
+
+def test_feature_specs_are_checked() -> None:
+    with pytest.raises(ValueError, match="1 minute to 30 days"):
+        FeatureSpec("x", KeyKind.ACCOUNT, Measure.COUNT, timedelta(days=31))
+    with pytest.raises(ValueError, match="whole hours"):
+        FeatureSpec("x", KeyKind.ACCOUNT, Measure.COUNT, timedelta(minutes=90))
+
+
+def test_redis_down_raises_unavailable() -> None:
+    v = Velocity(RedisBackend("redis://127.0.0.1:1/0", timeout=0.1))
+    with pytest.raises(VelocityUnavailable):
+        v.observe(ev(1, 0))

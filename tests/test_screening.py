@@ -1,0 +1,306 @@
+"""Fuzzy screening (issue #3) on the real OFAC SDN + UN lists and on small inline lists."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import finguard
+from finguard.domain.errors import InvalidInput
+from finguard.domain.identifiers import IdType
+from finguard.domain.lists import Change, ChangeOp, EntryDraft, Identifier, Party, SubjectKind, draft_to_dict
+from finguard.services.checking import NameCandidate, NameMatcher
+from finguard.services.importers.ofac import parse_ofac
+from finguard.services.importers.un import parse_un
+from finguard.services.screening import NameScreener, ScreenHit, ScreenQuery, Thresholds
+
+DATA = Path(finguard.__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def watch() -> tuple[NameScreener, dict[str, int], dict[int, EntryDraft]]:
+    """OFAC SDN (with aliases) + UN, sequential ids; also key -> id and id -> draft."""
+    screener = NameScreener()
+    keys: dict[str, int] = {}
+    drafts: dict[int, EntryDraft] = {}
+    ofac = DATA / "ofac-sdn"
+    rows = [*parse_ofac(ofac / "sdn.csv", ofac / "alt.csv", ofac / "add.csv"), *parse_un(DATA / "un-consolidated.xml")]
+    for row in rows:
+        if row.draft is None:
+            continue
+        entry_id = len(drafts) + 1
+        code = "ofac-sdn" if row.draft.key.startswith("ofac") else "un"
+        screener.add(entry_id, code, row.draft)
+        keys[row.draft.key] = entry_id
+        drafts[entry_id] = row.draft
+    return screener, keys, drafts
+
+
+def person(key: str, *names: str, **facts: object) -> EntryDraft:
+    return EntryDraft(key=key, subject=SubjectKind.PERSON, party=Party(names=tuple(names), **facts))  # type: ignore[arg-type]
+
+
+def org(key: str, *names: str) -> EntryDraft:
+    return EntryDraft(key=key, subject=SubjectKind.ORGANISATION, party=Party(names=names))
+
+
+@pytest.fixture
+def small() -> NameScreener:
+    s = NameScreener()
+    s.add(1, "test", person("xi", "XI Jinping", birth_dates=("1953-06-15",), nationalities=("China",), gender="Male"))
+    s.add(2, "test", person("zw", "Zhang Wei"))
+    s.add(3, "test", org("hw", "华为技术有限公司"))
+    s.add(4, "test", person("mao", "MAO Zedong"))
+    s.add(5, "test", person("ma", "Mohamed Ali"))
+    s.add(6, "test", person("vp", "Vladimir Putin"))
+    s.add(7, "test", org("acme", "Acme Trading Limited"))
+    s.add(8, "test", person("nm", "MADURO MOROS, Nicolas", birth_dates=("1962-11-23",), nationalities=("Venezuela",), gender="Male"))
+    return s
+
+
+def ids(hits: list[ScreenHit]) -> list[int]:
+    return [h.entry_id for h in hits]
+
+
+# -- the issue's examples ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("习近平", 1),
+        ("習近平", 1),
+        ("Xí Jìnpíng", 1),
+        ("xi2 jin4ping2", 1),
+        ("Xijinping", 1),
+        ("Jinping Xi", 1),
+        ("张伟", 2),
+        ("張偉", 2),
+        ("華為技術有限公司", 3),
+        ("华为技术股份有限公司", 3),
+        ("Mao Tse-tung", 4),
+        ("محمد علي", 5),
+        ("Muhammad Ali", 5),
+        ("Владимир Путин", 6),
+        ("ＡＣＭＥ　ＴＲＡＤＩＮＧ ＬＴＤ", 7),
+    ],
+)
+def test_cross_script_and_spelling_examples(small: NameScreener, query: str, entry_id: int) -> None:
+    hits = small.screen(ScreenQuery(query))
+    assert hits and hits[0].entry_id == entry_id, hits
+    assert hits[0].outcome in ("match", "close_match")
+
+
+def test_maduro_on_the_real_list(watch: tuple[NameScreener, dict[str, int], dict[int, EntryDraft]]) -> None:
+    screener, keys, _ = watch
+    exact = screener.screen(ScreenQuery("MADURO MOROS, Nicolas"))
+    assert exact[0].entry_id == keys["ofac-22790"] and exact[0].outcome == "match" and exact[0].score == 1.0
+    reordered = screener.screen(ScreenQuery("Nicolás Maduro Moros"))
+    assert reordered[0].entry_id == keys["ofac-22790"] and reordered[0].outcome == "match"
+    dropped = screener.screen(ScreenQuery("Nicolas Maduro"))
+    assert dropped[0].entry_id == keys["ofac-22790"]
+    assert dropped[0].outcome == "close_match"
+    assert dropped[0].listed_name == "MADURO MOROS, Nicolas"  # a close match shows the listed name
+
+
+# -- outcomes -------------------------------------------------------------------------------------
+
+
+def test_outcomes_match_close_and_none(watch: tuple[NameScreener, dict[str, int], dict[int, EntryDraft]]) -> None:
+    screener, keys, _ = watch
+    assert screener.screen(ScreenQuery("Osama bin Laden"))[0].outcome == "match"
+    typo = screener.screen(ScreenQuery("Nicolas Maduro Morso"))
+    assert typo[0].entry_id == keys["ofac-22790"] and typo[0].outcome in ("match", "close_match")
+    assert screener.screen(ScreenQuery("Gertrude Featherstonehaugh")) == []
+
+
+@pytest.mark.parametrize("name", ["John Smith", "Maria Garcia", "Wang Fang", "Emily Johnson", "Li Na", "David Brown"])
+def test_common_names_do_not_flood(watch: tuple[NameScreener, dict[str, int], dict[int, EntryDraft]], name: str) -> None:
+    screener, _, _ = watch
+    assert len(screener.screen(ScreenQuery(name), limit=50)) <= 3
+
+
+def test_per_list_thresholds() -> None:
+    strict = Thresholds(match=0.99, close_match=0.98)
+    s = NameScreener(per_list={"strict": strict})
+    s.add(1, "strict", person("a", "Nicolas Maduro Moros"))
+    s.add(2, "loose", person("b", "Nicolas Maduro Moros"))
+    assert ids(s.screen(ScreenQuery("Nicolas Maduro"))) == [2]
+    with pytest.raises(InvalidInput):
+        Thresholds(match=0.5, close_match=0.9)
+
+
+# -- features -------------------------------------------------------------------------------------
+
+
+def feature(hit: ScreenHit, name: str) -> float | None:
+    return next((f.contribution for f in hit.features if f.name == name), None)
+
+
+def test_features_are_explained_and_add_up(small: NameScreener) -> None:
+    hit = small.screen(ScreenQuery("习近平", kind="person", birth_date="1953", country="CN", gender="M"))[0]
+    names = [f.name for f in hit.features]
+    assert names[0] == "name_similarity"
+    assert {"birth_date", "country", "kind_mismatch", "gender"} <= set(names)
+    assert all(f.explanation for f in hit.features)
+    assert "pinyin" in hit.features[0].explanation
+    assert hit.score == pytest.approx(min(1.0, sum(f.contribution for f in hit.features)), abs=1e-3)
+
+
+def test_qualifiers_raise_and_lower(small: NameScreener) -> None:
+    base = small.screen(ScreenQuery("Nicolas Maduro"))[0]
+    assert base.entry_id == 8 and base.outcome == "close_match"
+    same = small.screen(ScreenQuery("Nicolas Maduro", birth_date="1962-11-23", country="VE", gender="M", kind="person"))[0]
+    assert same.score > base.score
+    assert feature(same, "birth_date") == pytest.approx(0.05)
+    assert feature(same, "country") == pytest.approx(0.03)
+    assert feature(same, "kind_mismatch") == 0.0
+    year = small.screen(ScreenQuery("Nicolas Maduro", birth_date="1962"))[0]
+    assert feature(year, "birth_date") == pytest.approx(0.03)
+    for facts, name, value in (
+        ({"birth_date": "1990"}, "birth_date", -0.15),
+        ({"country": "France"}, "country", -0.05),
+        ({"gender": "female"}, "gender", -0.1),
+    ):
+        lowered = small.screen(ScreenQuery("MADURO MOROS, Nicolas", **facts))[0]
+        assert lowered.score == pytest.approx(1.0 + value)
+        assert feature(lowered, name) == pytest.approx(value)
+    assert small.screen(ScreenQuery("MADURO MOROS, Nicolas", birth_date="1990", country="France", gender="female")) == []
+    assert small.screen(ScreenQuery("Nicolas Maduro", birth_date="1990", country="France")) == []  # lowered below close_match
+    kind = small.screen(ScreenQuery("MADURO MOROS, Nicolas", kind="organisation"))
+    assert feature(kind[0], "kind_mismatch") == pytest.approx(-0.2)
+
+
+def test_identifier_equality_is_decisive(watch: tuple[NameScreener, dict[str, int], dict[int, EntryDraft]]) -> None:
+    screener, keys, _ = watch
+    query = ScreenQuery("Somebody Quite Different", identifiers=(Identifier(IdType.OTHER_ID, "5892464"),))
+    hits = screener.screen(query)
+    assert hits[0].entry_id == keys["ofac-22790"]
+    assert hits[0].score == 1.0 and hits[0].outcome == "match"
+    assert feature(hits[0], "identifier_equal") is not None
+
+
+def test_legal_form_feature(small: NameScreener) -> None:
+    hit = small.screen(ScreenQuery("Acme Trading Ltd"))[0]
+    assert feature(hit, "legal_form") == pytest.approx(0.02)
+    other = small.screen(ScreenQuery("Acme Trading GmbH"))
+    assert other and feature(other[0], "legal_form") == pytest.approx(-0.05)
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "   ", "!!!", "😀🙈", "\x00\x07", "\u200b\u200d"])
+def test_unusable_names(small: NameScreener, name: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        small.screen(ScreenQuery(name))
+    assert err.value.problems[0].field == "name"
+    assert small.match(name) == []
+
+
+def test_ten_thousand_character_name(small: NameScreener) -> None:
+    with pytest.raises(InvalidInput):
+        small.screen(ScreenQuery("a" * 10_000))
+    assert small.match("Xi " * 3_333) == []
+    long_but_allowed = small.screen(ScreenQuery("Xi Jinping " + "x" * 900))
+    assert isinstance(long_but_allowed, list)
+
+
+def test_mixed_scripts_and_control_characters(small: NameScreener) -> None:
+    assert ids(small.screen(ScreenQuery("Xi\x00 Jin\u200bping"))) == [1]
+    assert isinstance(small.screen(ScreenQuery("Xi 近平 Путин")), list)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=80))
+def test_fuzz_screen_and_match(small: NameScreener, text: str) -> None:
+    try:
+        hits = small.screen(ScreenQuery(text))
+    except InvalidInput:
+        hits = []
+    assert all(0.0 <= h.score <= 1.0 and h.outcome in ("match", "close_match") for h in hits)
+    assert isinstance(small.match(text), list)
+
+
+# -- index maintenance ------------------------------------------------------------------------------
+
+
+def change(seq: int, entry_id: int, draft: EntryDraft, *, delisted: bool = False, list_kind: str = "sanctions") -> Change:
+    snapshot = {"draft": draft_to_dict(draft), "list_kind": list_kind, "delisted_at": datetime.now(UTC).isoformat() if delisted else None}
+    op = ChangeOp.DELIST if delisted else ChangeOp.ADD
+    return Change(seq, datetime.now(UTC), "test", op, "cn-fraud", entry_id, draft.key, snapshot)
+
+
+def test_apply_follows_the_change_log() -> None:
+    s = NameScreener()
+    draft = person("p1", "Zhang Wei")
+    s.apply([change(1, 10, draft)])
+    s.apply([change(1, 10, draft)])  # idempotent
+    assert len(s) == 1
+    assert [h.list_code for h in s.screen(ScreenQuery("张伟"))] == ["cn-fraud"]
+    s.apply([change(2, 10, person("p1", "Li Ming"))])  # modified: the old name is gone
+    assert s.screen(ScreenQuery("张伟")) == [] and ids(s.screen(ScreenQuery("李明"))) == [10]
+    s.apply([change(3, 10, person("p1", "Li Ming"), delisted=True)])
+    assert s.screen(ScreenQuery("李明")) == [] and len(s) == 0
+    s.apply([change(4, 11, person("p2", "Li Ming"), list_kind="allow")])
+    assert s.screen(ScreenQuery("李明")) == []
+
+
+def test_add_remove_and_drafts_without_party() -> None:
+    s = NameScreener()
+    s.add(1, "x", EntryDraft(key="acct", subject=SubjectKind.IDENTIFIER, identifiers=(Identifier(IdType.ACCOUNT, "6222020200112233445"),)))
+    assert len(s) == 0
+    s.add(2, "x", person("a", "Nicolas Maduro Moros", "MADURO, Nicolas"))
+    assert len(s) == 2
+    s.remove(2)
+    s.remove(2)
+    assert len(s) == 0 and s.screen(ScreenQuery("Nicolas Maduro")) == []
+
+
+def test_many_removals_compact_the_index() -> None:
+    s = NameScreener()
+    for i in range(12_000):
+        s.add(i, "x", person(str(i), f"Person Number {i}"))
+    for i in range(11_000):
+        s.remove(i)
+    assert len(s) == 1_000
+    assert ids(s.screen(ScreenQuery("Person Number 11500")))[:1] == [11500]
+
+
+def test_reads_while_writing() -> None:
+    s = NameScreener()
+    s.add(0, "x", person("0", "Zhang Wei"))
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        for i in range(1, 3_000):
+            s.add(i, "x", person(str(i), f"Wang Wei {i}"))
+            if i % 3 == 0:
+                s.remove(i - 1)
+
+    def reader() -> None:
+        try:
+            for _ in range(300):
+                assert s.screen(ScreenQuery("张伟"))
+                s.match("Wang Wei")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_is_a_name_matcher(small: NameScreener) -> None:
+    matcher: NameMatcher = small
+    found = matcher.match("习近平")
+    assert found and isinstance(found[0], NameCandidate) and found[0].entry_id == 1
+    assert found[0].matched_name == "XI Jinping"
