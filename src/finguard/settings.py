@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         description="Redis for the transaction guard's velocity features when several API processes run (redis://127.0.0.1:6379/0); "
         "unset: in-process counters (embedded mode).",
     )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret for the staff pages' form tokens; set it when several worker processes serve the pages.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
 

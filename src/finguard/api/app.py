@@ -19,6 +19,7 @@ from finguard.runtime import Platform
 from finguard.services.ratelimit import RateLimiter
 from finguard.settings import Settings
 from finguard.web.pages import router as pages_router
+from finguard.web.staff import router as staff_router
 
 log = logging.getLogger("finguard")
 
@@ -53,6 +54,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(screening_router)
     app.include_router(guard_router)
     app.include_router(pages_router)
+    app.include_router(staff_router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:
