@@ -1,0 +1,97 @@
+"""``finguard monitors ...``: laundering-pattern monitors over the ledger (#5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from finguard.domain.errors import FinguardError, InvalidInput
+from finguard.domain.monitors import Typology
+from finguard.runtime import Platform
+from finguard.services.monitors import load_config, monitor_ledger, parse_typologies
+from finguard.settings import Settings
+from finguard.store.monitor_repo import SqlMonitorStore
+
+app = typer.Typer(help="Laundering-pattern monitors over the fund-flow ledger.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: FinguardError) -> None:
+    err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
+    for p in exc.problems[:50]:
+        err.print(f"  {escape(p.field)}: {escape(p.problem)}")
+    raise typer.Exit(2 if exc.status < 500 else 1)
+
+
+def _when(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.for_field(field, f"{value!r} is not an ISO date or time (e.g. 2024-03-01 or 2024-03-01T08:00)") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+@app.command("run")
+def run(
+    since: Annotated[str | None, typer.Option(help="Only transfers at or after this ISO time (UTC unless given).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only transfers before this ISO time.")] = None,
+    typology: Annotated[list[str] | None, typer.Option("--typology", "-t", help=f"Repeatable; default all: {', '.join(Typology)}.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Thresholds file (TOML or JSON), over the documented defaults.")] = None,
+) -> None:
+    """Run the monitors over the ledger and store new alerts in the alert table."""
+    try:
+        wanted = parse_typologies(typology)
+        cfg = load_config(config)
+        window = (_when(since, "since"), _when(until, "until"))
+    except FinguardError as exc:
+        _fail(exc)
+    with Platform(Settings(), follow=False) as p:
+        store = SqlMonitorStore(p.engine)
+        with Progress(TextColumn("{task.description:<16}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
+            tasks: dict[Typology, TaskID] = {t: bar.add_task(t.value, total=1.0) for t in sorted(wanted)}
+
+            def progress(t: Typology, fraction: float) -> None:
+                bar.update(tasks[t], completed=fraction)
+
+            try:
+                result = monitor_ledger(store, datetime.now(UTC), cfg, wanted, since=window[0], until=window[1], progress=progress)
+            except FinguardError as exc:
+                _fail(exc)
+    r = result.run
+    table = Table("typology", "alerts", "seconds", "truncated")
+    counts = r.counts()
+    for t in sorted(wanted):
+        table.add_row(t.value, str(counts.get(t.value, 0)), f"{r.seconds.get(t.value, 0.0):.2f}", "yes" if r.truncated.get(t.value) else "")
+    out.print(table)
+    out.print(
+        f"{r.transfers:,} transfers ({r.dropped_self} self-transfers and {r.dropped_nonpositive} non-positive amounts skipped); "
+        f"{len(result.alert_ids)} new alert(s) stored"
+    )
+
+
+@app.command("results")
+def results(
+    typology: Annotated[str | None, typer.Option(help="Only this typology.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+) -> None:
+    """List stored monitor alerts, newest first."""
+    try:
+        t = next(iter(parse_typologies([typology]))).value if typology else None
+    except FinguardError as exc:
+        _fail(exc)
+    with Platform(Settings(), follow=False) as p:
+        rows = SqlMonitorStore(p.engine).results(t, None, limit)
+    table = Table("id", "kind", "severity", "subject", "reason")
+    for row in rows:
+        table.add_row(str(row["id"]), row["kind"], row["severity"], row["subject"], row["details"]["reason"]["zh"] + "\n" + row["summary"])
+    out.print(table)

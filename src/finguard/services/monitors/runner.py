@@ -1,0 +1,130 @@
+"""One monitor pass over transfer columns (batch), and what it returns."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from finguard.domain.errors import InvalidInput
+from finguard.domain.monitors import MonitorConfig, PatternAlert, Typology, explain
+from finguard.services.monitors.index import I64, FlowIndex, Transfers, split_rows
+from finguard.services.monitors.patterns import Progress, detect
+
+
+@dataclass
+class MonitorRun:
+    """Alerts of one pass, the accounts they name, and how the pass went."""
+
+    alerts: list[PatternAlert]
+    accounts: Any  # account id per code (numpy object array)
+    transfers: int
+    dropped_self: int
+    dropped_nonpositive: int
+    truncated: dict[str, bool] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def account_id(self, code: int) -> str:
+        return str(self.accounts[code])
+
+    def reason(self, alert: PatternAlert) -> tuple[str, str]:
+        return explain(alert, self.account_id(alert.subject))
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.alerts:
+            out[a.typology.value] = out.get(a.typology.value, 0) + 1
+        return out
+
+
+def parse_typologies(names: Iterable[str] | None) -> frozenset[Typology]:
+    if not names:
+        return frozenset(Typology)
+    out = set()
+    for name in names:
+        try:
+            out.add(Typology(name.strip().lower().replace("-", "_")))
+        except ValueError:
+            raise InvalidInput.for_field("typology", f"unknown typology {name!r}; accepted: {', '.join(Typology)}") from None
+    return frozenset(out)
+
+
+def run_monitors(
+    columns: Mapping[str, Any] | Transfers,
+    config: MonitorConfig | None = None,
+    typologies: frozenset[Typology] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> MonitorRun:
+    """The batch pass: every requested typology over every transfer of the columns."""
+    config = config or MonitorConfig()
+    typologies = typologies or frozenset(Typology)
+    transfers = columns if isinstance(columns, Transfers) else Transfers.from_columns(columns)
+    started = time.perf_counter()
+    ix = FlowIndex(transfers, rows=_prefilter(transfers, config))
+    seconds = {"index": time.perf_counter() - started}
+    results = detect(ix, config, typologies, progress=_timed(progress, seconds))
+    return MonitorRun(
+        alerts=[a for t in sorted(results) for a in results[t].alerts],
+        accounts=transfers.accounts,
+        transfers=len(transfers),
+        dropped_self=ix.dropped_self,
+        dropped_nonpositive=ix.dropped_nonpositive,
+        truncated={t.value: d.truncated for t, d in results.items()},
+        seconds=seconds,
+    )
+
+
+def _prefilter(transfers: Transfers, config: MonitorConfig) -> I64 | None:
+    if config.split.min_parts <= 1:
+        return None
+    return split_rows(transfers, config.split.min_parts, config.split.window)
+
+
+def _timed(progress: Progress | None, seconds: dict[str, float]) -> Progress:
+    """Wrap the progress callback to record each typology's wall time."""
+    started: dict[Typology, float] = {}
+
+    def call(t: Typology, fraction: float) -> None:
+        now = time.perf_counter()
+        started.setdefault(t, now)
+        if fraction >= 1.0:
+            seconds[t.value] = now - started[t]
+        if progress:
+            progress(t, fraction)
+
+    return call
+
+
+class MonitorSink(Protocol):
+    """Where a monitor run reads transfers and writes its alerts (``store.monitor_repo``)."""
+
+    def transfers(self, since: datetime | None, until: datetime | None) -> Mapping[str, Any]: ...
+
+    def save(self, run: MonitorRun, config: MonitorConfig, now: datetime) -> list[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRunResult:
+    run: MonitorRun
+    alert_ids: list[int]
+
+
+def monitor_ledger(
+    sink: MonitorSink,
+    now: datetime,
+    config: MonitorConfig | None = None,
+    typologies: frozenset[Typology] | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+) -> LedgerRunResult:
+    """Read the ledger's transfers, run the monitors, store new alerts (a repeated run adds none)."""
+    config = config or MonitorConfig()
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput.for_field("since", "must be before until")
+    run = run_monitors(sink.transfers(since, until), config, typologies, progress=progress)
+    return LedgerRunResult(run, sink.save(run, config, now))

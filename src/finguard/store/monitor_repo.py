@@ -1,0 +1,144 @@
+"""Pattern-monitor alerts in the shared ``alert`` table, and the ledger columns they read.
+
+One row per alert: kind ``aml_<typology>``, subject ``account:<id>``, the plain-language reason
+(English in ``summary``; both languages in ``details.reason``), and the subgraph (accounts and
+transfers with amounts and times). ``details.fingerprint`` (typology, subject, transfers) makes
+a repeated run add nothing it already stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+
+from finguard.domain.monitors import YUAN, MonitorConfig, PatternAlert, Typology
+from finguard.services.monitors import MonitorRun
+from finguard.store.db import begin_write
+from finguard.store.ledger_repo import transfers_frame
+from finguard.store.lists_repo import aware
+from finguard.store.tables import alert
+
+CHUNK = 500
+SEVERITY = {
+    Typology.CYCLE: "high",
+    Typology.SCATTER_GATHER: "high",
+    Typology.STACK: "high",
+    Typology.GATHER_SCATTER: "high",
+    Typology.DORMANT: "high",
+    Typology.FAN_IN: "medium",
+    Typology.FAN_OUT: "medium",
+    Typology.PASS_THROUGH: "medium",
+}
+
+
+def _money(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // YUAN}.{abs(fen) % YUAN:02d}"
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def fingerprint(run: MonitorRun, a: PatternAlert) -> str:
+    parts = [a.typology.value, run.account_id(a.subject)]
+    parts += sorted(f"{run.account_id(e.src)}>{run.account_id(e.dst)}@{e.ts}:{e.amount_fen}" for e in a.edges)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def alert_details(run: MonitorRun, a: PatternAlert, config: MonitorConfig) -> dict[str, Any]:
+    en, zh = run.reason(a)
+    roles: dict[int, str] = {c: "member" for c in a.accounts}
+    roles[a.subject] = "subject"
+    return {
+        "typology": a.typology.value,
+        "subject": run.account_id(a.subject),
+        "reason": {"en": en, "zh": zh},
+        "measure": a.measure,
+        "total": _money(a.total_fen),
+        "window": {"start": _iso(a.start), "end": _iso(a.end)},
+        "truncated": a.truncated,
+        "subgraph": {
+            "nodes": [{"id": run.account_id(c), "role": roles[c]} for c in a.accounts],
+            "edges": [
+                {"src": run.account_id(e.src), "dst": run.account_id(e.dst), "amount": _money(e.amount_fen), "at": _iso(e.ts)}
+                for e in a.edges
+            ],
+        },
+        "thresholds": config.as_dict().get(a.typology.value, {}),
+        "fingerprint": fingerprint(run, a),
+    }
+
+
+class SqlMonitorStore:
+    """The ``MonitorSink`` of ``services.monitors.monitor_ledger``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def transfers(self, since: datetime | None, until: datetime | None) -> Mapping[str, Any]:
+        return transfers_frame(self.engine, since, until)
+
+    def _known(self, subjects: list[str]) -> set[str]:
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(subjects), CHUNK):
+                q = select(alert.c.details).where(alert.c.kind.like("aml\\_%", escape="\\"), alert.c.subject.in_(subjects[i : i + CHUNK]))
+                found.update(str((r.details or {}).get("fingerprint")) for r in conn.execute(q))
+        return found
+
+    def save(self, run: MonitorRun, config: MonitorConfig, now: datetime) -> list[int]:
+        """Write the run's alerts not already stored; return the new row ids."""
+        drafts = [(a, alert_details(run, a, config)) for a in run.alerts]
+        known = self._known(sorted({f"account:{d['subject']}" for _, d in drafts}))
+        rows = []
+        seen: set[str] = set()
+        for a, d in drafts:
+            if d["fingerprint"] in known or d["fingerprint"] in seen:
+                continue
+            seen.add(d["fingerprint"])
+            rows.append(
+                {
+                    "kind": a.typology.alert_kind,
+                    "subject": f"account:{d['subject']}"[:300],
+                    "severity": SEVERITY[a.typology],
+                    "status": "open",
+                    "summary": d["reason"]["en"],
+                    "details": d,
+                    "created_at": now,
+                    "source_seq": None,
+                }
+            )
+        ids: list[int] = []
+        for i in range(0, len(rows), CHUNK):
+            with begin_write(self.engine) as conn:
+                result = conn.execute(insert(alert).returning(alert.c.id, sort_by_parameter_order=True), rows[i : i + CHUNK])
+                ids.extend(int(r[0]) for r in result)
+        return ids
+
+    def results(self, typology: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Stored monitor alerts, newest first."""
+        q = select(alert).where(alert.c.kind.like("aml\\_%", escape="\\"))
+        if typology is not None:
+            q = q.where(alert.c.kind == f"aml_{typology}")
+        if status is not None:
+            q = q.where(alert.c.status == status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(alert.c.id.desc()).limit(limit).offset(offset))
+            return [
+                {
+                    "id": int(r.id),
+                    "kind": r.kind,
+                    "subject": r.subject,
+                    "severity": r.severity,
+                    "status": r.status,
+                    "summary": r.summary,
+                    "details": r.details,
+                    "created_at": aware(r.created_at) or r.created_at,
+                }
+                for r in rows
+            ]

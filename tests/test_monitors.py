@@ -1,0 +1,205 @@
+"""Each typology on the smallest ledger that shows it, with a near miss beside it.
+
+Rows are ``(sender, receiver, yuan, hours after T0)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from finguard.domain.errors import InvalidInput
+from finguard.domain.monitors import DAY, MonitorConfig, PatternAlert, Typology, explain
+from finguard.services.monitors import parse_config, parse_typologies, run_monitors
+
+T0 = 1_700_000_000
+H = 3600
+
+
+def columns(rows: list[tuple[str, str, float, float]]) -> dict[str, Any]:
+    names: dict[str, int] = {}
+    for s, d, _, _ in rows:
+        names.setdefault(s, len(names))
+        names.setdefault(d, len(names))
+    return {
+        "src": np.asarray([names[r[0]] for r in rows], dtype=np.int32),
+        "dst": np.asarray([names[r[1]] for r in rows], dtype=np.int32),
+        "amount_fen": np.asarray([round(r[2] * 100) for r in rows], dtype=np.int64),
+        "ts": np.asarray([T0 + round(r[3] * H) for r in rows], dtype=np.int64),
+        "accounts": np.asarray(list(names), dtype=object),
+    }
+
+
+def found(rows: list[tuple[str, str, float, float]], typology: Typology, **overrides: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(subject, sorted accounts) of each alert of ``typology``."""
+    cfg = MonitorConfig().with_overrides(overrides) if overrides else MonitorConfig()
+    run = run_monitors(columns(rows), cfg, frozenset({typology}))
+    return [(run.account_id(a.subject), sorted(run.account_id(c) for c in a.accounts)) for a in run.alerts]
+
+
+def alerts(rows: list[tuple[str, str, float, float]], typology: Typology, **overrides: dict[str, Any]) -> list[PatternAlert]:
+    cfg = MonitorConfig().with_overrides(overrides) if overrides else MonitorConfig()
+    return run_monitors(columns(rows), cfg, frozenset({typology})).alerts
+
+
+def fan_in(n: int, hours_apart: float) -> list[tuple[str, str, float, float]]:
+    return [(f"s{i}", "hub", 9_000 + i, i * hours_apart) for i in range(n)]
+
+
+def test_fan_in_five_senders_within_four_days() -> None:
+    """s0..s4 -> hub, one every 12 hours: five distinct senders within 4 days."""
+    assert found(fan_in(5, 12), Typology.FAN_IN) == [("hub", ["hub", "s0", "s1", "s2", "s3", "s4"])]
+
+
+def test_fan_in_near_misses() -> None:
+    """Four senders; or five spread over 10 days; or five payments from one sender."""
+    assert found(fan_in(4, 12), Typology.FAN_IN) == []
+    assert found(fan_in(5, 60), Typology.FAN_IN) == []
+    assert found([("s0", "hub", 100, i) for i in range(5)], Typology.FAN_IN) == []
+
+
+def test_fan_in_steady_busy_account_is_not_a_burst() -> None:
+    """A shop paid by 5 customers every 4 days for 40 days is its normal traffic, not a burst."""
+    shop = [(f"c{i}", "shop", 50, i * 19.2) for i in range(50)]
+    assert found(shop, Typology.FAN_IN) == []
+    assert found(shop, Typology.FAN_IN, fan_in={"min_burst": 0}) != []
+
+
+def test_fan_out_mirror() -> None:
+    rows = [("src", f"d{i}", 3_000, i * 6) for i in range(6)]
+    assert found(rows, Typology.FAN_OUT) == [("src", ["d0", "d1", "d2", "d3", "d4", "d5", "src"])]
+    assert found(rows[:4], Typology.FAN_OUT) == []
+
+
+def test_fan_in_min_total_threshold() -> None:
+    assert found(fan_in(5, 1), Typology.FAN_IN, fan_in={"min_total": 10_000_000}) == []
+
+
+def test_cycle_time_ordered_decaying_amounts() -> None:
+    """A -> B -> C -> A, 10 000 then 9 800 then 9 600 yuan, a day apart."""
+    rows = [("A", "B", 10_000, 0), ("B", "C", 9_800, 24), ("C", "A", 9_600, 48)]
+    (a,) = alerts(rows, Typology.CYCLE)
+    assert a.measure == 3 and len(a.edges) == 3
+    assert found(rows, Typology.CYCLE) == [("A", ["A", "B", "C"])]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [("A", "B", 10_000, 0), ("B", "C", 9_800, 24), ("C", "A", 5_000, 48)],  # amount halves on the way
+        [("A", "B", 10_000, 48), ("B", "C", 9_800, 24), ("C", "A", 9_600, 0)],  # out of time order
+        [("A", "B", 10_000, 0), ("B", "C", 9_800, 24), ("C", "D", 9_600, 48)],  # never comes back
+    ],
+)
+def test_cycle_near_misses(rows: list[tuple[str, str, float, float]]) -> None:
+    assert found(rows, Typology.CYCLE) == []
+
+
+def test_cycle_length_bound() -> None:
+    ring = [(f"n{i}", f"n{(i + 1) % 8}", 10_000 - i, i) for i in range(8)]
+    assert found(ring, Typology.CYCLE) == []  # 8 hops > max_length 6
+    assert len(found(ring, Typology.CYCLE, cycle={"max_length": 8})) == 1
+
+
+def test_scatter_gather() -> None:
+    """S splits 30 000 over M1..M3, each passes it on to T within a day."""
+    rows = [("S", f"M{i}", 10_000, i) for i in range(3)] + [(f"M{i}", "T", 9_900, 10 + i) for i in range(3)]
+    assert found(rows, Typology.SCATTER_GATHER) == [("S", ["M0", "M1", "M2", "S", "T"])]
+    assert found(rows[:2] + rows[3:5], Typology.SCATTER_GATHER) == []  # two paths only
+
+
+def test_gather_scatter() -> None:
+    """Three senders pay H, then H pays three others within the window."""
+    rows = [(f"i{i}", "H", 5_000, i) for i in range(3)] + [("H", f"o{i}", 4_900, 20 + i) for i in range(3)]
+    assert found(rows, Typology.GATHER_SCATTER) == [("H", ["H", "i0", "i1", "i2", "o0", "o1", "o2"])]
+    assert found(rows[:3] + rows[3:5], Typology.GATHER_SCATTER) == []
+
+
+def test_pass_through() -> None:
+    """M receives and sends on nearly the same amount within hours, twice."""
+    rows = [("a", "M", 20_000, 0), ("M", "b", 19_900, 3), ("c", "M", 8_000, 30), ("M", "d", 7_950, 31)]
+    assert found(rows, Typology.PASS_THROUGH) == [("M", ["M", "a", "b", "c", "d"])]
+    slow = [("a", "M", 20_000, 0), ("M", "b", 19_900, 40), ("c", "M", 8_000, 30), ("M", "d", 7_950, 80)]
+    assert found(slow, Typology.PASS_THROUGH) == []
+    different = [("a", "M", 20_000, 0), ("M", "b", 12_000, 3), ("c", "M", 8_000, 30), ("M", "d", 4_000, 31)]
+    assert found(different, Typology.PASS_THROUGH) == []
+
+
+def test_stack_chain() -> None:
+    """A -> B -> C -> D, each passing on slightly less within a day: three layers."""
+    rows = [("A", "B", 10_000, 0), ("B", "C", 9_900, 10), ("C", "D", 9_800, 20)]
+    assert found(rows, Typology.STACK) == [("A", ["A", "B", "C", "D"])]
+    assert found(rows[:2], Typology.STACK) == []  # two hops < min_hops 3
+    late = [("A", "B", 10_000, 0), ("B", "C", 9_900, 10), ("C", "D", 9_800, 200)]
+    assert found(late, Typology.STACK) == []
+
+
+def test_dormant_account_wakes_with_large_sum() -> None:
+    """Small payments, a year of silence, then 200 000 yuan out."""
+    rows = [("Z", "x", 100, 0), ("y", "Z", 200, 10), ("Z", "w", 200_000, 10 + 365 * 24)]
+    assert found(rows, Typology.DORMANT) == [("Z", ["Z", "w"])]
+    assert found([*rows[:2], ("Z", "w", 1000, 10 + 365 * 24)], Typology.DORMANT) == []
+    assert found([*rows[:2], ("Z", "w", 200000, 10 + 30 * 24)], Typology.DORMANT) == []
+
+
+def test_hub_work_is_bounded_and_flagged() -> None:
+    """A hub relays to 300 receivers after each payment in: only max_branch are followed."""
+    rows = [("s", "HUB", 1_000, 0)] + [("HUB", f"r{i}", 1_000, 1 + i / 100) for i in range(300)]
+    cfg = MonitorConfig().with_overrides({"limits": {"max_branch": 10, "max_alert_edges": 5}})
+    run = run_monitors(columns(rows), cfg, frozenset({Typology.PASS_THROUGH, Typology.FAN_OUT}))
+    assert run.truncated["pass_through"] is True
+    (fan,) = [a for a in run.alerts if a.typology is Typology.FAN_OUT]
+    assert fan.truncated and len(fan.edges) == 5 and fan.measure == 300
+    assert "partial" in explain(fan, "HUB")[0]
+
+
+def test_self_transfers_and_non_positive_amounts_are_dropped_not_errors() -> None:
+    rows = [*fan_in(5, 1), ("hub", "hub", 1000, 2), ("s9", "hub", 0, 3)]
+    run = run_monitors(columns(rows), typologies=frozenset({Typology.FAN_IN}))
+    assert (run.dropped_self, run.dropped_nonpositive) == (1, 1)
+    assert run.alerts[0].measure == 5
+
+
+def test_reasons_in_english_and_chinese() -> None:
+    run = run_monitors(columns(fan_in(5, 12)), typologies=frozenset({Typology.FAN_IN}))
+    en, zh = run.reason(run.alerts[0])
+    assert en == "Account hub received 45,010.00 from 5 different accounts within 2 days."
+    assert zh == "账户 hub 在 2 天 内收到 5 个不同账户转入，共 45,010.00 元。"
+
+
+def test_bad_columns_name_the_field() -> None:
+    cols = columns(fan_in(5, 1))
+    cols["amount_fen"] = cols["amount_fen"].astype(float)
+    with pytest.raises(InvalidInput) as exc:
+        run_monitors(cols)
+    assert exc.value.problems[0].field == "amount_fen"
+    cols = columns(fan_in(5, 1))
+    cols["dst"] = cols["dst"] + 100
+    with pytest.raises(InvalidInput, match="invalid"):
+        run_monitors(cols)
+    del cols["ts"]
+    with pytest.raises(InvalidInput):
+        run_monitors(cols)
+
+
+def test_empty_ledger() -> None:
+    run = run_monitors(columns([]) | {"src": np.zeros(0, np.int32), "dst": np.zeros(0, np.int32)})
+    assert run.alerts == []
+
+
+def test_thresholds_overrides_and_errors() -> None:
+    cfg = parse_config("[fan_in]\nwindow = 86400\nmin_counterparties = 7\n")
+    assert cfg.fan_in.window == DAY and cfg.fan_in.min_counterparties == 7 and cfg.fan_out.min_counterparties == 5
+    with pytest.raises(InvalidInput) as exc:
+        MonitorConfig().with_overrides({"fan_in": {"windw": 1, "min_burst": -1}, "nope": {}})
+    fields = sorted(p.field for p in exc.value.problems)
+    assert fields == ["fan_in.min_burst", "fan_in.windw", "nope"]
+    with pytest.raises(InvalidInput):
+        MonitorConfig().with_overrides({"cycle": {"max_length": 1}})
+    with pytest.raises(InvalidInput):
+        parse_config("not toml [")
+    assert parse_typologies(["fan-in", "CYCLE"]) == {Typology.FAN_IN, Typology.CYCLE}
+    with pytest.raises(InvalidInput):
+        parse_typologies(["smurfing"])
