@@ -75,7 +75,7 @@ def test_amlsim_subset_smoke(shared_data: Path) -> None:
 
     data_dir = shared_data / "aml" / "amlsim-20k-fanin200cycle200"
     if not data_dir.exists():
-        pytest.skip("shared AMLSim data not present")
+        pytest.fail("shared AMLSim data not present beside the repository")
     data = load_amlsim(data_dir)
     day = 86400
     cfg = MonitorConfig().with_overrides(

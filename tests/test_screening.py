@@ -172,8 +172,11 @@ def test_qualifiers_raise_and_lower(small: NameScreener) -> None:
         assert feature(lowered, name) == pytest.approx(value)
     assert small.screen(ScreenQuery("MADURO MOROS, Nicolas", birth_date="1990", country="France", gender="female")) == []
     assert small.screen(ScreenQuery("Nicolas Maduro", birth_date="1990", country="France")) == []  # lowered below close_match
-    kind = small.screen(ScreenQuery("MADURO MOROS, Nicolas", kind="organisation"))
-    assert feature(kind[0], "kind_mismatch") == pytest.approx(-0.2)
+    assert small.screen(ScreenQuery("MADURO MOROS, Nicolas", kind="organisation")) == []  # 1.0 - 0.2 < close_match
+    loose = NameScreener(Thresholds(match=0.9, close_match=0.5))
+    loose.add(8, "test", person("nm", "MADURO MOROS, Nicolas"))
+    kind = loose.screen(ScreenQuery("MADURO MOROS, Nicolas", kind="organisation"))
+    assert feature(kind[0], "kind_mismatch") == pytest.approx(-0.2) and kind[0].outcome == "close_match"
 
 
 def test_identifier_equality_is_decisive(watch: tuple[NameScreener, dict[str, int], dict[int, EntryDraft]]) -> None:

@@ -17,6 +17,7 @@ from finguard.services.checking import PayeeChecker
 from finguard.services.demo import DEMO_LISTS, demo_rows
 from finguard.services.diligence import DiligenceService
 from finguard.services.feed import Follower, SleepWaiter, Waiter
+from finguard.services.guard.model import LightGBMScorer
 from finguard.services.importers import ParsedRow
 from finguard.services.importing import ImportMode, ImportReport, import_rows, read_rows
 from finguard.services.index import HotIndex
@@ -73,7 +74,8 @@ class Platform:
         self.check_log = BufferedCheckLog(self.engine)
         self.checker = PayeeChecker(self.list_store, self.index, self.follower, utcnow, names=self.screener, check_log=self.check_log)
         self.keys = KeyService(SqlKeyStore(self.engine), utcnow)
-        self.guard = make_guard(self.engine, self.checker, redis_url=self.settings.redis_url)
+        model = LightGBMScorer(self.settings.guard_model_path) if self.settings.guard_model_path else None
+        self.guard = make_guard(self.engine, self.checker, redis_url=self.settings.redis_url, model=model)
         self.diligence = DiligenceService(
             SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow
         )

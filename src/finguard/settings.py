@@ -32,6 +32,14 @@ class Settings(BaseSettings):
         description="Redis for the transaction guard's velocity features when several API processes run (redis://127.0.0.1:6379/0); "
         "unset: in-process counters (embedded mode).",
     )
+    guard_model_path: Path | None = Field(
+        default=Path(__file__).with_name("data") / "models" / "paysim-lgbm.txt",
+        description="LightGBM model (text format, JSON sidecar beside it) whose score the guard's rules read as model.score; "
+        "loaded once at start-up, never downloaded. Empty: no model.",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server with JetStream for `finguard guard consume` / `publish`."
+    )
     session_secret: str | None = Field(
         default=None,
         description="Secret for the staff pages' form tokens; set it when several worker processes serve the pages.",

@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.cli.guard import app as guard_app
+from finguard.cli.monitors import app as monitors_app
 from finguard.cli.screening import alerts_command
 from finguard.cli.screening import app as screening_app
 from finguard.domain.check import CheckRequest
@@ -27,6 +29,8 @@ keys_app = typer.Typer(help="Staff API keys.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 app.add_typer(keys_app, name="keys")
 app.add_typer(screening_app, name="screen")
+app.add_typer(monitors_app, name="monitors")
+app.add_typer(guard_app, name="guard")
 app.command("alerts")(alerts_command)
 out = Console()
 err = Console(stderr=True)

@@ -799,8 +799,8 @@ def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
         out.append(NameVariant(("".join(named[:k]), "".join(named[k:])), "pinyin"))
         if named != plain:
             out.append(NameVariant(("".join(plain[:k]), "".join(plain[k:])), "pinyin"))
-    else:
-        out.append(NameVariant(tuple(plain[:MAX_TOKENS]), "pinyin"))
+    else:  # an organisation, or a long name: one token, compared by spelling (and equal to a spaced pinyin's compact form)
+        out.append(NameVariant(("".join(plain),), "pinyin"))
     return out
 
 

@@ -145,7 +145,7 @@ def _align(
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
             if qp is not None and cp is not None and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:
                 sim = 0.9
-            if sino:
+            if sino and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))

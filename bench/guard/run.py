@@ -1,0 +1,520 @@
+"""Issue #4 benchmark: the transaction guard. One command; prints a Rich table, writes bench/results/issue4.json.
+
+    .venv/bin/python bench/guard/run.py [--db sqlite|postgres] [--events 3000] [--http-rate 1000] [--http-seconds 5]
+
+Set-up: the demo risk lists (list checks active), 50 rules (the starter pack + 41 generated),
+the default velocity features, controls set for every bench customer, the shipped LightGBM
+model. Figures:
+
+* in-process decision latency p50 / p99 (``GuardService.decide_raw``, one thread), with the time
+  split by part (store round trips, velocity, payee check, model, rules) to show what dominates;
+* decisions per second through NATS JetStream end to end (publish N, consume until N decisions
+  are in the decisions stream), on streams of its own deleted afterwards;
+* HTTP decision latency at a fixed open-loop rate (``bench/loadgen.py`` in its own process,
+  127.0.0.1 only, bounded in count and time);
+* velocity state memory per active account (in-process: tracemalloc; Redis: MEMORY USAGE);
+* rule evaluation time per rule (median over the 50 rules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+BENCH = HERE.parent
+WORK = BENCH / "work" / "guard"
+RESULTS = BENCH / "results"
+MODEL = BENCH.parent / "src" / "finguard" / "data" / "models" / "paysim-lgbm.txt"
+PG_URL = os.environ.get("FINGUARD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+NATS_URL = os.environ.get("FINGUARD_BENCH_NATS_URL", "nats://127.0.0.1:4222")
+REDIS_URL = os.environ.get("FINGUARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+console = Console()
+CUSTOMERS = 500
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+# -- the set-up ------------------------------------------------------------------------------------
+
+
+def generated_rules() -> list[Any]:
+    """41 rules over the event, velocity, payee and model, in the shapes operators write."""
+    from finguard.domain.guard.decision import Outcome
+    from finguard.domain.guard.events import EventType
+    from finguard.domain.guard.rules import Rule, RuleMode
+
+    pay = (EventType.TRANSFER, EventType.REMITTANCE)
+    rules = []
+    for i in range(41):
+        k = i % 7
+        if k == 0:
+            expr = f"event.amount >= {20000 + i * 1000} and vel.account_out_count_1h >= {2 + i % 4}"
+        elif k == 1:
+            expr = f"vel.account_out_sum_24h >= {100000 + i * 5000} and payee.is_first"
+        elif k == 2:
+            expr = f"event.channel in ['web', 'api'] and event.amount > {5000 + i * 100} and event.local_hour in [0, 1, 2, 3, 4]"
+        elif k == 3:
+            expr = f"vel.payee_senders_24h >= {3 + i % 5} or vel.device_customers_24h >= {4 + i % 3}"
+        elif k == 4:
+            expr = f"model.score is not None and model.score >= 0.{50 + i}"
+        elif k == 5:
+            expr = f"lower(event.payee.name) == 'mule {i}' or event.region not in ['CN', 'CN-BJ', 'CN-SH', 'CN-GD']"
+        else:
+            expr = f"vel.account_out_payees_24h >= {3 + i % 4} and event.amount >= {1000 + i * 10} and minutes_since(payee.first_seen) < 60"
+        rules.append(
+            Rule(
+                f"gen.r{i:02d}",
+                expr,
+                f"generated rule {i}",
+                score=10 + i % 30,
+                outcome=Outcome.REVIEW if i % 10 == 0 else None,
+                mode=RuleMode.SHADOW if i % 9 == 0 else RuleMode.ENFORCE,
+                event_types=pay,
+            )
+        )
+    return rules
+
+
+def event_body(i: int, at: datetime, rng: random.Random) -> dict[str, Any]:
+    c = rng.randrange(CUSTOMERS)
+    return {
+        "event_id": f"bench-{uuid.uuid4().hex}",
+        "type": "transfer",
+        "occurred_at": at.isoformat(),
+        "customer_id": f"bc{c}",
+        "channel": rng.choice(["mobile", "mobile", "web", "api"]),
+        "account": f"6222{c:012d}",
+        "amount": f"{rng.choice([50, 200, 800, 3000, 12000, 60000])}.{rng.randrange(100):02d}",
+        "region": rng.choice(["CN-BJ", "CN-SH", "CN-GD", "HK"]),
+        "device": f"dev-{rng.randrange(CUSTOMERS * 2):06d}",
+        "ip": f"10.{rng.randrange(4)}.{rng.randrange(256)}.{rng.randrange(256)}",
+        "payee": {"account": f"6228{rng.randrange(5000):012d}", "name": rng.choice(["Zhang San", "Li Si", "Wang Wu", "Zhao Liu"])},
+    }
+
+
+def setup(url: str) -> Any:
+    """A platform on a fresh database with lists, 50 rules and controls; returns (platform, guard)."""
+    from finguard.domain.guard.controls import settings_from_dict
+    from finguard.runtime import Platform
+    from finguard.services.guard.model import LightGBMScorer
+    from finguard.services.guard.rule_pack import STARTER_PACK
+    from finguard.settings import Settings
+    from finguard.store.guard_repo import make_guard
+
+    platform = Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=WORK / "index"))
+    platform.load_demo(sanctions=False)
+    guard = make_guard(platform.engine, platform.checker, clock=platform.guard.clock, model=LightGBMScorer(MODEL))
+    guard.rules.install([*STARTER_PACK, *generated_rules()], "bench")
+    controls = settings_from_dict(
+        {
+            "night_lock": {"enabled": True, "start": "01:00", "end": "05:00", "mode": "cap", "cap": "5000"},
+            "region_lock": {"enabled": True, "allowed": ["CN", "HK"]},
+            "limits": {"channels": [{"channel": "mobile", "single": "50000", "daily": "200000"}]},
+            "cooling_off": {"enabled": True, "hours": 24, "cap": "50000"},
+        }
+    )
+    for c in range(CUSTOMERS):
+        guard.controls.set(f"bc{c}", controls, actor="bench", channel="counter", at_branch=True)
+    return platform, guard
+
+
+# -- in-process latency ----------------------------------------------------------------------------
+
+
+class Timers:
+    """Wraps the guard's parts with timers, without changing what they do."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = defaultdict(float)
+
+    def wrap(self, owner: Any, name: str, label: str) -> None:
+        fn = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent[label] += time.perf_counter() - t
+
+        setattr(owner, name, timed)
+
+
+def step_in_process(guard: Any, n: int) -> dict[str, Any]:
+    import finguard.services.guard.engine as engine_module
+
+    rng = random.Random(4)
+    now = datetime.now(UTC)
+    for i in range(300):  # warm-up: caches, compiled rules, connections
+        guard.decide_raw(event_body(i, now, rng))
+    bodies = [event_body(i, now, rng) for i in range(n)]
+    latencies = []
+    for b in bodies:
+        t = time.perf_counter()
+        guard.decide_raw(b)
+        latencies.append((time.perf_counter() - t) * 1000)
+    replay = []
+    for b in bodies[:500]:
+        t = time.perf_counter()
+        guard.decide_raw(b)
+        replay.append((time.perf_counter() - t) * 1000)
+
+    timers = Timers()
+    for name in ("find_decision", "record_decision", "conditions_for", "get_controls"):
+        timers.wrap(guard.store, name, f"store.{name}")
+    timers.wrap(guard.rules.store, "rules_version", "store.rules_version")
+    timers.wrap(guard.velocity, "observe", "velocity.observe")
+    timers.wrap(guard.velocity, "record_allowed", "velocity.record_allowed")
+    timers.wrap(guard.checker, "check", "payee_check")
+    timers.wrap(guard.model, "score", "model.score")
+    timers.wrap(engine_module, "evaluate_rules", "rules.evaluate (50 rules)")
+    m = min(n, 1000)
+    more = [event_body(i, now, rng) for i in range(m)]
+    t0 = time.perf_counter()
+    for b in more:
+        guard.decide_raw(b)
+    total = time.perf_counter() - t0
+    parts = {k: round(v / m * 1000, 3) for k, v in sorted(timers.spent.items(), key=lambda kv: -kv[1])}
+    parts["other (parse, context, resolve, encode)"] = round((total - sum(timers.spent.values())) / m * 1000, 3)
+    store_ms = sum(v for k, v in parts.items() if k.startswith("store."))
+    return {
+        "decisions": n,
+        "p50_ms": round(pct(latencies, 50), 3),
+        "p90_ms": round(pct(latencies, 90), 3),
+        "p99_ms": round(pct(latencies, 99), 3),
+        "replay_p50_ms": round(pct(replay, 50), 3),
+        "breakdown_ms_per_decision": parts,
+        "store_share": round(store_ms / (total / m * 1000), 3),
+        "load": load(),
+    }
+
+
+# -- rules -----------------------------------------------------------------------------------------
+
+
+def step_rules(guard: Any) -> dict[str, Any]:
+    from finguard.domain.guard.context import rule_context
+    from finguard.domain.guard.events import parse_event
+    from finguard.domain.guard.rules import evaluate_rules
+
+    rules = guard.rules.current().rules
+    rng = random.Random(9)
+    now = datetime.now(UTC)
+    contexts = []
+    for i in range(50):
+        ev = parse_event(event_body(i, now, rng), None)
+        feats = {s.name: rng.randrange(10) for s in guard.velocity.specs}
+        contexts.append((ev, rule_context(ev, feats, now - timedelta(days=2), {"check": "pass"}, None, {"score": 0.3})))
+    per_rule = []
+    for cr in rules:
+        reps = 200
+        t = time.perf_counter()
+        for _ in range(reps // len(contexts)):
+            for ev, ctx in contexts:
+                evaluate_rules([cr], ctx, ev.type)
+        per_rule.append((time.perf_counter() - t) / reps * 1e6)
+    return {
+        "rules": len(rules),
+        "median_us": round(statistics.median(per_rule), 2),
+        "p90_us": round(pct(per_rule, 90), 2),
+        "max_us": round(max(per_rule), 2),
+        "all_50_us": round(sum(per_rule), 1),
+    }
+
+
+# -- velocity memory -------------------------------------------------------------------------------
+
+
+def step_velocity_memory(accounts: int = 5000, events_each: int = 4) -> dict[str, Any]:
+    from finguard.domain.guard.events import parse_event
+    from finguard.services.guard.velocity import MemoryBackend, Velocity
+    from finguard.services.guard.velocity_redis import RedisBackend
+
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    events = []
+    for a in range(accounts):
+        for j in range(events_each):
+            body = event_body(a, now - timedelta(minutes=5 * j), rng)
+            body.update(customer_id=f"mc{a}", account=f"6229{a:012d}")
+            events.append(parse_event(body, None))
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    velocity = Velocity(MemoryBackend())
+    for ev in events:
+        velocity.observe(ev)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    used = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    out: dict[str, Any] = {
+        "accounts": accounts,
+        "events_per_account": events_each,
+        "features": len(velocity.specs),
+        "memory_bytes_per_account": round(used / accounts),
+        "note": "each account also brings its payee, device and IP keys; dedup ids are included",
+    }
+    prefix = f"fgbench:{uuid.uuid4().hex[:8]}:"
+    try:
+        backend = RedisBackend(REDIS_URL, prefix=prefix)
+        redis_velocity = Velocity(backend)
+        sample = events[: 1000 * events_each]
+        for ev in sample:
+            redis_velocity.observe(ev)
+        client = backend.client
+        total = 0
+        keys = 0
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            total += int(client.memory_usage(key) or 0)
+            keys += 1
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.delete(key)
+        out["redis_bytes_per_account"] = round(total / 1000)
+        out["redis_keys_per_account"] = round(keys / 1000, 1)
+        backend.close()
+    except Exception as exc:
+        out["redis_error"] = str(exc)[:200]
+    return out
+
+
+# -- NATS ------------------------------------------------------------------------------------------
+
+
+def step_nats(guard: Any, n: int) -> dict[str, Any]:
+    import nats
+
+    from finguard.services.guard.stream import ConsumerThread, GuardConsumer, StreamSettings, publish_events, with_names
+
+    settings = with_names(StreamSettings(url=NATS_URL, batch=200), uuid.uuid4().hex[:10])
+    rng = random.Random(5)
+    now = datetime.now(UTC)
+    bodies = [event_body(i, now, rng) for i in range(n)]
+
+    async def count() -> int:
+        nc = await nats.connect(settings.url)
+        try:
+            return int((await nc.jetstream().stream_info(settings.decisions_stream)).state.messages)
+        finally:
+            await nc.close()
+
+    async def delete() -> None:
+        nc = await nats.connect(settings.url)
+        try:
+            for name in (settings.events_stream, settings.decisions_stream):
+                await nc.jetstream().delete_stream(name)
+        finally:
+            await nc.close()
+
+    try:
+        t = time.perf_counter()
+        published, _ = asyncio.run(publish_events(bodies, settings))
+        publish_s = time.perf_counter() - t
+        runner = ConsumerThread(GuardConsumer(guard, settings))
+        t = time.perf_counter()
+        runner.start()
+        deadline = t + max(120.0, n / 20)
+        done = 0
+        while time.perf_counter() < deadline:
+            done = asyncio.run(count())
+            if done >= n:
+                break
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - t
+        runner.stop()
+        return {
+            "events": n,
+            "published_per_s": round(published / publish_s),
+            "decided": done,
+            "seconds": round(elapsed, 2),
+            "decisions_per_s": round(done / elapsed, 1),
+            "load": load(),
+        }
+    finally:
+        try:
+            asyncio.run(delete())
+        except Exception as exc:
+            console.print(f"[yellow]could not delete the bench streams: {exc}")
+
+
+# -- HTTP ------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str, Any]:
+    import httpx
+
+    _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst")
+    port = free_port()
+    env = dict(
+        os.environ,
+        FINGUARD_DATABASE_URL=url,
+        FINGUARD_DEMO_ON_FIRST_START="false",
+        FINGUARD_INDEX_DIR=str(WORK / "index"),
+        FINGUARD_LOG_LEVEL="WARNING",
+    )
+    cmd = [sys.executable, "-m", "uvicorn", "finguard.api.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--no-access-log", "--log-level", "warning"]
+    server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        rng = random.Random(21)
+        now = datetime.now(UTC)
+        total = int(rate * seconds)
+        bodies = WORK / "http-bodies.json"
+        bodies.write_text(json.dumps([event_body(i, now, rng) for i in range(total + 200)]))
+        gen = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret]
+        gen += ["--path", "/api/v1/guard/events", "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds)]
+        out = subprocess.run(gen, check=True, capture_output=True, text=True, timeout=600)
+        res: dict[str, Any] = json.loads(out.stdout)
+        res["load"] = load()
+        res["note"] = "the first 200 requests repeat the warm-up's events (idempotent replays)"
+        return res
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+# -- main ------------------------------------------------------------------------------------------
+
+
+def timed(label: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    console.print(f"[bold]{label}[/] ({load()})")
+    t = time.perf_counter()
+    try:
+        res = fn()
+    except Exception as exc:
+        console.print(f"[red]{label} failed: {exc}")
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    res["step_seconds"] = round(time.perf_counter() - t, 1)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--events", type=int, default=3000, help="decisions timed in process")
+    ap.add_argument("--nats-events", type=int, default=3000)
+    ap.add_argument("--http-rate", type=float, default=1000)
+    ap.add_argument("--http-seconds", type=float, default=5)
+    ap.add_argument("--skip", nargs="*", default=[], choices=["nats", "http", "memory"])
+    args = ap.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    if args.db == "sqlite":
+        db = WORK / "guard-bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{db}"
+    else:
+        url = PG_URL
+    console.print(f"issue #4 guard bench on {args.db} ({load()}, {os.cpu_count()} cores)")
+    platform, guard = setup(url)
+    results: dict[str, Any] = {
+        "issue": 4,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "db": args.db,
+        "cpu_count": os.cpu_count(),
+        "setup": {
+            "rules": len(guard.rules.current().rules),
+            "velocity_features": len(guard.velocity.specs),
+            "customers_with_controls": CUSTOMERS,
+            "model": guard.model.name,
+            "lists": "demo lists (no sanctions)",
+            "rules_check_seconds": guard.rules.check_seconds,
+        },
+    }
+    try:
+        results["in_process"] = timed("in-process decisions", lambda: step_in_process(guard, args.events))
+        results["rules"] = timed("rule evaluation", lambda: step_rules(guard))
+        if "memory" not in args.skip:
+            results["velocity_memory"] = timed("velocity memory", step_velocity_memory)
+        if "nats" not in args.skip:
+            results["nats"] = timed("NATS JetStream end to end", lambda: step_nats(guard, args.nats_events))
+        if "http" not in args.skip:
+            results["http"] = timed("HTTP open loop", lambda: step_http(platform, url, args.http_rate, args.http_seconds))
+    finally:
+        platform.close()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "issue4.json").write_text(json.dumps(results, indent=2) + "\n")
+    report(results, args)
+
+
+def report(r: dict[str, Any], args: argparse.Namespace) -> None:
+    def get(*path: str) -> Any:
+        cur: Any = r
+        for p in path:
+            cur = cur.get(p) if isinstance(cur, dict) else None
+        return cur
+
+    def verdict(value: Any, ok: Callable[[Any], bool]) -> str:
+        if value is None:
+            return "[yellow]n/a[/]"
+        return "[green]met[/]" if ok(value) else "[red]missed[/]"
+
+    t = Table("figure", "target", "measured", "", title=f"issue #4 guard bench ({r['db']}, {r['cpu_count']} cores)")
+    p50, p99 = get("in_process", "p50_ms"), get("in_process", "p99_ms")
+    t.add_row("in-process decision p50 / p99", "<= 1 ms / <= 5 ms", f"{p50} / {p99} ms", verdict(p50, lambda _: p50 <= 1 and p99 <= 5))
+    rate = get("nats", "decisions_per_s")
+    t.add_row("decisions/s through NATS JetStream", ">= 3,000", f"{rate}", verdict(rate, lambda v: v >= 3000))
+    hp99 = get("http", "p99_ms")
+    achieved = get("http", "achieved_rate")
+    t.add_row(
+        f"HTTP decision p99 at {args.http_rate:.0f}/s", "<= 10 ms", f"{hp99} ms (achieved {achieved}/s)", verdict(hp99, lambda v: v <= 10)
+    )
+    mem = get("velocity_memory", "memory_bytes_per_account")
+    redis_mem = get("velocity_memory", "redis_bytes_per_account")
+    t.add_row("velocity state per active account", "report", f"{mem} B in process, {redis_mem} B in Redis", "")
+    t.add_row(
+        "rule evaluation per rule, median", "report", f"{get('rules', 'median_us')} µs (50 rules: {get('rules', 'all_50_us')} µs)", ""
+    )
+    console.print(t)
+    parts = get("in_process", "breakdown_ms_per_decision") or {}
+    b = Table("part", "ms per decision", title=f"where a decision's time goes (store share {get('in_process', 'store_share')})")
+    for k, v in parts.items():
+        b.add_row(k, f"{v:.3f}")
+    console.print(b)
+
+
+if __name__ == "__main__":
+    main()

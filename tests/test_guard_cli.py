@@ -1,0 +1,134 @@
+"""``finguard guard ...`` run in-process with Typer's CliRunner on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from finguard.cli.main import app
+from tests.guard_helpers import transfer
+from tests.test_guard_iso20022 import PACS_008
+
+
+class Cli:
+    def __init__(self, tmp_path: Path) -> None:
+        self.runner = CliRunner()
+        self.env = {
+            "FINGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "FINGUARD_DEMO_ON_FIRST_START": "false",
+            "FINGUARD_INDEX_DIR": str(tmp_path / "index"),
+            "COLUMNS": "240",
+        }
+        self.tmp_path = tmp_path
+
+    def __call__(self, *args: str, code: int = 0) -> Result:
+        result = self.runner.invoke(app, ["guard", *args], env=self.env)
+        assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+        return result
+
+    def file(self, name: str, text: str) -> str:
+        path = self.tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def test_decide_prints_the_explained_decision_and_is_idempotent(cli: Cli) -> None:
+    cli("rules", "add", "big.amount", "event.amount >= 50000", "--description", "a large transfer", "--score", "45")
+    body = cli.file("e.json", json.dumps(transfer("cli-1", at=now(), amount="60000.00")))
+    first = cli("decide", body, "--json")
+    again = cli("decide", body, "--json")
+    decided = json.loads(first.output)[0]
+    # The shipped model also scores the event (a "model" reason); the rule is the reason that fired.
+    assert decided["outcome"] == "review" and [r["code"] for r in decided["reasons"] if r["kind"] != "model"] == ["big.amount"]
+    assert json.loads(again.output)[0]["decision_id"] == decided["decision_id"]
+    text = cli("decide", body).output
+    assert "REVIEW" in text and "big.amount" in text and "a large transfer" in text
+
+
+def test_decide_names_the_bad_field(cli: Cli) -> None:
+    result = cli("decide", cli.file("bad.json", json.dumps(transfer("cli-2", at=now(), channel="fax"))), code=2)
+    assert "channel" in result.output and "fax" in result.output
+    assert "not JSON" in cli("decide", cli.file("broken.json", "{"), code=2).output
+
+
+def test_decide_takes_iso20022_xml(cli: Cli) -> None:
+    t = now()
+    xml = PACS_008.replace("2026-03-02T10:00:00+08:00", t.isoformat()).replace("<AccptncDtTm>2026-03-02T09:58:00</AccptncDtTm>", "")
+    output = cli("decide", cli.file("m.xml", xml), "--json").output
+    assert [(d["event_id"], d["event_type"]) for d in json.loads(output)] == [("INV-2026-0042", "remittance"), ("BKCH-TX-0002", "transfer")]
+    assert "Document" in cli("decide", cli.file("camt.xml", xml.replace("pacs.008", "camt.053")), code=2).output
+
+
+def test_the_starter_pack_installs_once(cli: Cli) -> None:
+    assert "installed 9 rule(s)" in cli("starter-pack").output
+    assert "all were present" in cli("starter-pack").output
+    listed = cli("rules", "list").output
+    assert "tf.new_payee_large_night" in listed and "tf.model_high" in listed and "shadow" in listed
+
+
+def test_rules_add_shadow_disable_and_backtest(cli: Cli) -> None:
+    cli("rules", "add", "big.amount", "event.amount >= 10000", "--description", "a large transfer", "--outcome", "hold")
+    for i in range(3):
+        cli("decide", cli.file(f"e{i}.json", json.dumps(transfer(f"bt-{i}", at=now(), amount=f"{15000 + i}.00"))))
+    assert "shadow" in cli("rules", "shadow", "big.amount").output
+    assert "big.amount" in cli("rules", "list").output
+    report = cli("rules", "backtest").output
+    assert "3 events replayed, 3 would change" in report and "hold->allow" in report
+    assert "disabled" in cli("rules", "disable", "big.amount").output
+    assert "no rule" in cli("rules", "shadow", "nope", code=2).output
+    assert "expression" in cli("rules", "add", "bad.rule", "__import__('os')", "--description", "x", "--score", "1", code=2).output
+
+
+def test_controls_set_show_and_checkup(cli: Cli) -> None:
+    assert "Night lock is off" in cli("checkup", "c1").output
+    cli("controls", "set", "c1", '{"night_lock": {"enabled": true, "start": "23:00", "end": "06:00"}}', "--channel", "mobile")
+    cli("controls", "set", "c1", '{"region_lock": {"enabled": true, "allowed": ["CN"]}}', "--channel", "mobile")
+    shown = json.loads(cli("controls", "show", "c1", "--json").output)
+    assert shown["night_lock"]["current"]["enabled"] and shown["region_lock"]["current"]["enabled"]  # the second kept the first
+    checkup = cli("checkup", "c1").output
+    assert "Night lock is off" not in checkup and "Cooling-off" in checkup
+    loosen = cli("controls", "set", "c1", '{"night_lock": {"enabled": false}}', "--channel", "mobile").output
+    assert "switching off after the delay: night_lock" in loosen
+    assert "will switch off" in cli("checkup", "c1").output
+    assert "night_lock.start" in cli("controls", "set", "c1", '{"night_lock": {"start": "25:00"}}', code=2).output
+    assert "changes" in cli("controls", "set", "c1", '{"pin": 1}', code=2).output
+
+
+def test_publish_refuses_a_bad_file_before_connecting(cli: Cli) -> None:
+    lines = "\n".join([json.dumps(transfer("p1")), "not json", "[1]"])
+    result = cli("publish", cli.file("events.jsonl", lines), "--nats-url", "nats://127.0.0.1:1", code=2)
+    assert "line 2" in result.output and "line 3" in result.output and "nothing was published" in result.output
+
+
+def test_consume_without_nats_reports_unhealthy_and_stops(cli: Cli) -> None:
+    result = cli("consume", "--nats-url", "nats://127.0.0.1:1", "--seconds", "1.5")
+    assert "stopped: decided 0" in result.output
+
+
+def test_train_reports_the_hold_out_quality(cli: Cli, shared_data: Path, tmp_path: Path) -> None:
+    data = shared_data / "fraud" / "paysim-sample.csv"
+    if not data.is_file():
+        pytest.fail("no PaySim sample beside the repository")
+    out = tmp_path / "m" / "paysim.txt"
+    result = cli("train", "--data", str(data), "--out", str(out), "--rounds", "30", "--limit", "8000")
+    assert "AUC" in result.output and "precision @ recall 0.8" in result.output and "time-based" in result.output
+    assert out.is_file() and json.loads(out.with_suffix(".json").read_text())["split"]["kind"] == "time"
+
+
+def test_decided_events_stay_in_the_window(cli: Cli) -> None:
+    """An event older than 30 days is refused with the reason."""
+    old = transfer("old-1", at=now() - timedelta(days=31))
+    assert "30 days" in cli("decide", cli.file("old.json", json.dumps(old)), code=2).output
