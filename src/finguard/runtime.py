@@ -28,6 +28,7 @@ from finguard.settings import Settings
 from finguard.store.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
 from finguard.store.diligence_repo import SqlDiligenceStore
 from finguard.store.guard_repo import make_guard
+from finguard.store.ledger_repo import make_ledger
 from finguard.store.lists_repo import SqlListStore
 from finguard.store.misc_repo import BufferedCheckLog, SqlKeyStore
 
@@ -74,6 +75,7 @@ class Platform:
         self.check_log = BufferedCheckLog(self.engine)
         self.checker = PayeeChecker(self.list_store, self.index, self.follower, utcnow, names=self.screener, check_log=self.check_log)
         self.keys = KeyService(SqlKeyStore(self.engine), utcnow)
+        self.ledger = make_ledger(self.engine)
         model = LightGBMScorer(self.settings.guard_model_path) if self.settings.guard_model_path else None
         self.guard = make_guard(self.engine, self.checker, redis_url=self.settings.redis_url, model=model)
         self.diligence = DiligenceService(

@@ -14,6 +14,7 @@ from finguard import __version__
 from finguard.api import errors, metrics
 from finguard.api.routes import router
 from finguard.api.routes_guard import router as guard_router
+from finguard.api.routes_ledger import router as ledger_router
 from finguard.api.routes_monitors import router as monitors_router
 from finguard.api.routes_screening import router as screening_router
 from finguard.runtime import Platform
@@ -55,6 +56,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(screening_router)
     app.include_router(guard_router)
     app.include_router(monitors_router)
+    app.include_router(ledger_router)
     app.include_router(pages_router)
     app.include_router(staff_router)
 

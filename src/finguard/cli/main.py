@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from finguard.cli.guard import app as guard_app
+from finguard.cli.ledger import app as ledger_app
 from finguard.cli.monitors import app as monitors_app
 from finguard.cli.screening import alerts_command
 from finguard.cli.screening import app as screening_app
@@ -30,6 +31,7 @@ app.add_typer(lists_app, name="lists")
 app.add_typer(keys_app, name="keys")
 app.add_typer(screening_app, name="screen")
 app.add_typer(monitors_app, name="monitors")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(guard_app, name="guard")
 app.command("alerts")(alerts_command)
 out = Console()

@@ -1,0 +1,189 @@
+"""The fund-flow ledger (#5): the storage it needs and the import use case.
+
+An import is all-or-nothing: every row is parsed first, and any bad row rejects the whole file
+(nothing is written) unless the caller asks to skip bad rows, in which case each skipped row is
+reported with its line. The rows are then written in one transaction. The same file twice adds
+nothing: a transfer already stored under the same ``(source, external_id)`` counts as a duplicate.
+
+Self-transfers (the same account on both sides, which AMLworld has) move no money between
+accounts: they are not stored, and the report counts them (``self_transfers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from finguard.domain.errors import FieldProblem, ImportRejected, InvalidInput
+from finguard.domain.ledger import Account, AccountDraft, AccountKind, Trace, TraceParams, Transfer, TransferDraft
+
+MAX_REPORTED_PROBLEMS = 1000
+Progress = Callable[[int], None]
+# A position in time order: (time, transfer id). Ties in time are broken by id.
+Key = tuple[datetime, int]
+Side = Literal["out", "in"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTransfer:
+    """One source row: a transfer (with what it says about its accounts), accounts alone, or the
+    problem that made the row unusable."""
+
+    line: int
+    draft: TransferDraft | None = None
+    accounts: tuple[AccountDraft, ...] = ()
+    problem: FieldProblem | None = None
+
+
+class LedgerWriter(Protocol):
+    def write(
+        self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None
+    ) -> tuple[int, int]:
+        """Store in one transaction; return (inserted, duplicates)."""
+        ...
+
+
+class LedgerReader(Protocol):
+    def get_transfer(self, transfer_id: int) -> Transfer | None: ...
+
+    def accounts(self, names: Collection[str]) -> dict[str, Account]: ...
+
+    def window(
+        self,
+        account: str,
+        side: Side,
+        *,
+        after: Key | None,
+        before: Key | None,
+        currency: str | None,
+        limit: int,
+        descending: bool,
+    ) -> list[Transfer]:
+        """Transfers leaving (``out``) or reaching (``in``) the account strictly between the two
+        keys, in time order (or reverse), at most ``limit``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerImportReport:
+    source: str
+    rows: int
+    inserted: int
+    duplicates: int
+    self_transfers: int
+    accounts: int
+    rejected: tuple[FieldProblem, ...] = field(default_factory=tuple)
+
+
+def merge_account(old: AccountDraft | None, new: AccountDraft) -> AccountDraft:
+    """What two statements about one account add up to: a terminal kind beats ``customer``,
+    the first name and bank stay, a fraud label beats none."""
+    if old is None:
+        return new
+    kind = old.kind if old.kind is not AccountKind.CUSTOMER else new.kind
+    label = old.label_fraud
+    if new.label_fraud is not None:
+        label = bool(old.label_fraud) or new.label_fraud
+    return AccountDraft(old.account, kind, old.name or new.name, old.bank or new.bank, label)
+
+
+def import_transfers(
+    writer: LedgerWriter,
+    source: str,
+    rows: Iterable[ParsedTransfer],
+    *,
+    skip_bad_rows: bool = False,
+    progress: Progress | None = None,
+) -> LedgerImportReport:
+    """Parse everything, then write once. Any bad row rejects the whole import unless ``skip_bad_rows``."""
+    if not source or len(source) > 200:
+        raise InvalidInput.for_field("source", "must be 1 to 200 characters")
+    problems: list[FieldProblem] = []
+    drafts: list[TransferDraft] = []
+    accounts: dict[str, AccountDraft] = {}
+    seen: set[str] = set()
+    count = self_transfers = 0
+    for row in rows:
+        count += 1
+        if progress is not None and count % 5000 == 0:
+            progress(count)
+        if row.problem is not None:
+            problems.append(row.problem)
+            continue
+        draft = row.draft
+        if draft is not None and draft.external_id in seen:
+            problems.append(FieldProblem("row", f"repeats transfer {draft.external_id!r} of this file", row.line))
+            continue
+        for acct in row.accounts:
+            accounts[acct.account] = merge_account(accounts.get(acct.account), acct)
+        if draft is None:
+            continue
+        seen.add(draft.external_id)
+        if draft.src_account == draft.dst_account:
+            self_transfers += 1
+            continue
+        drafts.append(draft)
+    if progress is not None:
+        progress(count)
+    if problems and not skip_bad_rows:
+        first = problems[0]
+        raise ImportRejected(
+            f"{len(problems)} bad row(s); nothing was imported. First: line {first.line}: {first.field}: {first.problem}",
+            problems=problems[:MAX_REPORTED_PROBLEMS],
+        )
+    if count == 0:
+        raise InvalidInput.for_field("file", "holds no rows")
+    inserted, duplicates = writer.write(source, drafts, list(accounts.values()), progress)
+    return LedgerImportReport(
+        source=source,
+        rows=count,
+        inserted=inserted,
+        duplicates=duplicates,
+        self_transfers=self_transfers,
+        accounts=len(accounts),
+        rejected=tuple(problems[:MAX_REPORTED_PROBLEMS]),
+    )
+
+
+class LedgerService:
+    """The ledger's use cases, over one store that reads and writes."""
+
+    def __init__(self, store: LedgerStore) -> None:
+        self.store = store
+
+    def import_rows(
+        self, source: str, rows: Iterable[ParsedTransfer], *, skip_bad_rows: bool = False, progress: Progress | None = None
+    ) -> LedgerImportReport:
+        return import_transfers(self.store, source, rows, skip_bad_rows=skip_bad_rows, progress=progress)
+
+    def account_transfers(
+        self,
+        account: str,
+        side: Side,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Transfer]:
+        if not 1 <= limit <= 10_000:
+            raise InvalidInput.for_field("limit", "must be between 1 and 10,000")
+        after = (since, -1) if since else None
+        before = (until, 2**63 - 1) if until else None
+        return self.store.window(account, side, after=after, before=before, currency=None, limit=limit, descending=False)
+
+    def trace(self, params: TraceParams) -> Trace:
+        from finguard.services.ledger.trace import run_trace
+
+        with self.store.snapshot() as reader:
+            return run_trace(reader, params)
+
+
+class LedgerStore(LedgerWriter, LedgerReader, Protocol):
+    """Reads and writes: what the service needs."""
+
+    def snapshot(self) -> AbstractContextManager[LedgerReader]:
+        """A reader that sees one consistent state (a whole trace reads through one)."""
+        ...
