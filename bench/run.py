@@ -241,6 +241,16 @@ def step_http(url: str, scale: int, seconds: float, rate: float) -> dict[str, An
         )
         res["single"] = json.loads(out.stdout)
         res["single"]["load"] = load()
+        low = min(100.0, rate)
+        console.print(f"  single checks, open loop at {low:.0f}/s for 10 s: the latency floor ({load()})")
+        out = subprocess.run(
+            [*gen, "single", *common, "--path", "/api/v1/check", "--bodies", str(bodies), "--rate", str(low), "--seconds", "10"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        res["single_low_rate"] = json.loads(out.stdout)
+        res["single_low_rate"]["load"] = load()
 
         accounts, _, _ = account_requests(scale, 10_000, 0.01, seed=17)
         batch_body = WORK / "batch-body.json"
@@ -351,6 +361,16 @@ def verdicts(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
                 ok,
             )
         )
+        lo = h.get("single_low_rate")
+        if lo:
+            rows.append(
+                (
+                    f"single HTTP check p50 / p99 at {lo['achieved_rate']:.0f} req/s",
+                    "(latency floor)",
+                    f"{lo['p50_ms']:.2f} / {lo['p99_ms']:.2f} ms ({lo['errors']} errors)",
+                    None,
+                )
+            )
         b = h["batch"]
         if "error" in b:
             rows.append(("batch HTTP checks/s (10,000 per request)", ">= 200,000", b["error"], False))
@@ -363,7 +383,7 @@ def verdicts(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         if same and "p99_ms" in same:
             rows.append(
                 (
-                    f"change visible, same process ({db}), commit -> check",
+                    f"change visible, same process ({db}), commit -> blocking check",
                     "<= 1 ms",
                     f"p50 {same['p50_ms']} / p99 {same['p99_ms']} / max {same['max_ms']} ms; "
                     f"first check after return: {same['first_check_after_return_saw_it']}",

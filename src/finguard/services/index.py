@@ -13,6 +13,7 @@ Names of listed parties are kept in a dict from name key to entry ids for the na
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,10 @@ class HotIndex:
 
     def __init__(self, base: Base | None = None, names: dict[str, set[int]] | None = None) -> None:
         self._base = base or build_base([], [])
+        # Single lookups bisect memoryviews of the arrays: ndarray.searchsorted releases the GIL,
+        # and getting it back behind a busy background thread costs milliseconds (a convoy).
+        self._key_view = self._base.keys.data
+        self._id_view = self._base.ids.data
         self._overlay: dict[int, tuple[int, ...]] = {}
         self._void: set[int] = set()
         self._entry_keys: dict[int, tuple[int, ...]] = {}
@@ -58,18 +63,16 @@ class HotIndex:
     # -- reads -------------------------------------------------------------------------
 
     def lookup(self, key: int) -> list[int]:
-        base = self._base
-        keys = base.keys
+        keys = self._key_view
         out: list[int] = []
-        # ndarray.searchsorted, not np.searchsorted: the function's dispatch costs ~5x the search.
-        lo = int(keys.searchsorted(key))
-        n = keys.shape[0]
-        if lo < n and keys.item(lo) == key:
-            ids = base.ids
+        lo = bisect_left(keys, key)
+        n = len(keys)
+        if lo < n and keys[lo] == key:
+            ids = self._id_view
             void = self._void
             hi = lo
-            while hi < n and keys.item(hi) == key:
-                entry_id = int(ids.item(hi))
+            while hi < n and keys[hi] == key:
+                entry_id = ids[hi]
                 if entry_id not in void:
                     out.append(entry_id)
                 hi += 1
