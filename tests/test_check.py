@@ -165,3 +165,28 @@ def test_public_view_is_identical_whatever_the_list(platform: Platform) -> None:
     b = public_view(platform.checker.check(CheckRequest(account="62220000000014")))
     assert (a.outcome, a.advice_zh, a.advice_en) == (b.outcome, b.advice_zh, b.advice_en)
     assert "96110" in a.advice_zh and "96110" in a.advice_en
+
+
+def test_every_check_is_logged_masked_for_review(platform: Platform) -> None:
+    """The audit log keeps when, which view, the client and the masked query; never the number."""
+    from sqlalchemy import select
+
+    from finguard.store.tables import check_log
+
+    platform.checker.check(CheckRequest(account="6222021001122334455"), view="public", client="abc123")
+    platform.check_log.flush()
+    with platform.engine.connect() as conn:
+        row = conn.execute(select(check_log)).one()
+    assert (row.view, row.client, row.outcome) == ("public", "abc123", "pass")
+    assert row.at is not None and row.query["account"] != "6222021001122334455"
+    assert row.query["account"].endswith("4455")
+
+
+def test_batch_response_has_the_documented_shape(client, admin_key) -> None:  # type: ignore[no-untyped-def]
+    from finguard.api.schemas import BatchOut
+
+    body = {"items": [{"account": "6222021001122334455"}, {"account": "bad!"}]}
+    r = client.post("/api/v1/check/batch", json=body, headers={"X-API-Key": admin_key})
+    assert r.status_code == 200
+    parsed = BatchOut.model_validate(r.json())
+    assert parsed.results[0].result is not None and parsed.results[1].error is not None

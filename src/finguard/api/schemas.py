@@ -32,7 +32,21 @@ class CheckIn(BaseModel):
     amount: Decimal | None = Field(default=None, ge=0, max_digits=20, decimal_places=2, description="Amount in yuan.")
 
     def to_domain(self) -> CheckRequest:
-        return CheckRequest(**self.model_dump())
+        # Attribute by attribute: model_dump() costs ~20 µs per item, which a 10,000-item batch feels.
+        return CheckRequest(
+            account=self.account,
+            card=self.card,
+            phone=self.phone,
+            id_number=self.id_number,
+            uscc=self.uscc,
+            email=self.email,
+            device=self.device,
+            ip=self.ip,
+            name=self.name,
+            bank=self.bank,
+            channel=self.channel,
+            amount=self.amount,
+        )
 
 
 class PublicCheckIn(BaseModel):
@@ -43,7 +57,7 @@ class PublicCheckIn(BaseModel):
     name: str | None = Field(default=None, max_length=200)
 
     def to_domain(self) -> CheckRequest:
-        return CheckRequest(**self.model_dump())
+        return CheckRequest(account=self.account, card=self.card, phone=self.phone, name=self.name)
 
 
 class HitOut(BaseModel):
@@ -308,3 +322,33 @@ def adapt_import(r: ImportReport) -> ImportOut:
 
 def adapt_key(k: ApiKey) -> KeyOut:
     return KeyOut(name=k.name, role=k.role.value, prefix=k.prefix, created_at=k.created_at, revoked_at=k.revoked_at)
+
+
+def check_dict(r: CheckResult) -> dict[str, Any]:
+    """The CheckOut shape as plain JSON data, for the batch endpoint (no model per item)."""
+    return {
+        "check_id": r.check_id,
+        "outcome": r.outcome.value,
+        "risk_level": r.risk_level.label if r.risk_level else None,
+        "hits": [
+            {
+                "list_code": h.list_code,
+                "list_kind": h.list_kind.value,
+                "entry_id": h.entry_id,
+                "entry_key": h.entry_key,
+                "field": h.field,
+                "match": h.match.value,
+                "risk_level": h.risk_level.label,
+                "reason": h.reason,
+                "source": h.source,
+                "evidence_ref": h.evidence_ref,
+                "listed_at": h.listed_at.isoformat() if h.listed_at else None,
+                "matched_value": h.matched_value,
+                "score": h.score,
+            }
+            for h in r.hits
+        ],
+        "seq": r.seq,
+        "checked_at": r.checked_at.isoformat(),
+        "reasons": list(r.reasons),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,9 +48,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 
 
 class KeyService:
-    def __init__(self, store: KeyStore, clock: Callable[[], datetime]) -> None:
+    """``cache_seconds``: how long a verified key is trusted without asking the store again. A
+    revocation in this process applies at once; in another process within that time."""
+
+    def __init__(self, store: KeyStore, clock: Callable[[], datetime], cache_seconds: float = 2.0) -> None:
         self.store = store
         self.clock = clock
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[ApiKey, float]] = {}
 
     def create(self, name: str, role: str) -> tuple[ApiKey, str]:
         """Create a key; the secret is returned once and never stored."""
@@ -67,13 +73,23 @@ class KeyService:
     def revoke(self, name: str) -> None:
         if not self.store.revoke_key(name, self.clock()):
             raise NotFound(f"no active key named {name!r}")
+        self._cache.clear()
 
     def authenticate(self, secret: str | None) -> ApiKey:
         if not secret:
             raise Unauthorized("this endpoint needs an API key (header X-API-Key)")
-        key = self.store.key_by_hash(hash_key(secret))
+        digest = hash_key(secret)
+        cached = self._cache.get(digest)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        key = self.store.key_by_hash(digest)
         if key is None or key.revoked_at is not None:
+            self._cache.pop(digest, None)
             raise Unauthorized("the API key is unknown or revoked")
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (key, now + self.cache_seconds)
         return key
 
     @staticmethod

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -15,7 +16,7 @@ from finguard.services.keys import ApiKey
 from finguard.services.lists import Role
 from finguard.store.db import begin_write
 from finguard.store.lists_repo import aware
-from finguard.store.tables import api_key, check_log
+from finguard.store.tables import api_key
 
 log = logging.getLogger(__name__)
 
@@ -66,23 +67,31 @@ class BufferedCheckLog:
         self._buf.append(record)
 
     def flush(self) -> int:
-        rows = []
+        """Write what is buffered. Plain DB-API ``executemany``: at tens of thousands of checks a
+        second, SQLAlchemy's per-row type processing cost more CPU than the checks themselves."""
+        records = []
         while self._buf:
-            r = self._buf.popleft()
-            rows.append(
-                {
-                    "check_id": r.check_id,
-                    "at": r.at,
-                    "view": r.view,
-                    "client": r.client,
-                    "query": r.query,
-                    "outcome": r.outcome,
-                    "seq": r.seq,
-                }
+            records.append(self._buf.popleft())
+        if not records:
+            return 0
+        sqlite = self.engine.dialect.name == "sqlite"
+        mark = "?" if sqlite else "%s"
+        sql = f"INSERT INTO check_log (check_id, at, view, client, query, outcome, seq) VALUES ({', '.join([mark] * 7)})"
+        rows = [
+            (
+                r.check_id,
+                # SQLAlchemy keeps SQLite datetimes as naive UTC text; PostgreSQL takes them as they are.
+                r.at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if sqlite else r.at,
+                r.view,
+                r.client,
+                json.dumps(r.query, ensure_ascii=False),
+                r.outcome,
+                r.seq,
             )
-        if rows:
-            with begin_write(self.engine) as conn:
-                conn.execute(insert(check_log), rows)
+            for r in records
+        ]
+        with begin_write(self.engine) as conn:
+            conn.exec_driver_sql(sql, rows)
         return len(rows)
 
     def _run(self) -> None:
