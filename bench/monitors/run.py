@@ -24,10 +24,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from data import DAY, background, load_amlsim, load_amlworld_patterns, mix_amlworld  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from data import DAY, background, load_amlsim, load_amlworld_patterns, mix_amlworld  # noqa: E402
 from finguard.domain.monitors import MonitorConfig, Typology  # noqa: E402
 from finguard.services.monitors.runner import run_monitors  # noqa: E402
 
