@@ -190,3 +190,16 @@ def test_batch_response_has_the_documented_shape(client, admin_key) -> None:  # 
     assert r.status_code == 200
     parsed = BatchOut.model_validate(r.json())
     assert parsed.results[0].result is not None and parsed.results[1].error is not None
+
+
+def test_the_name_outcome_stands_beside_the_identifier_outcome(platform: Platform) -> None:
+    """A payee check with a name screens it: the result says match / close_match / no_match for the name."""
+    platform.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+    platform.lists.add_entry("sdn", EntryDraft("m", SubjectKind.PERSON, party=Party(names=("MADURO MOROS, Nicolas",))), "t")
+    listed = platform.checker.check(CheckRequest(account="62220000000015", name="Nicolas Maduro Moros"))
+    assert (listed.outcome, listed.name_outcome) == (Outcome.WARN, "match")
+    near = platform.checker.check(CheckRequest(account="62220000000015", name="Nicolas Maduro"))
+    assert near.name_outcome in ("match", "close_match") and near.hits[0].matched_value.startswith("MADURO")
+    clean = platform.checker.check(CheckRequest(account="62220000000015", name="Li Xiaoming"))
+    assert (clean.outcome, clean.name_outcome) == (Outcome.PASS, "no_match")
+    assert platform.checker.check(CheckRequest(account="62220000000015")).name_outcome is None

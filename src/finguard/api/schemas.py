@@ -84,6 +84,9 @@ class CheckOut(BaseModel):
     seq: int = Field(description="The change-log sequence this answer reflects.")
     checked_at: datetime
     reasons: list[str]
+    name_outcome: Literal["match", "close_match", "no_match"] | None = Field(
+        default=None, description="The name's outcome beside the identifiers' (only when a name was given)."
+    )
 
 
 class PublicCheckOut(BaseModel):
@@ -259,6 +262,7 @@ def adapt_check(r: CheckResult) -> CheckOut:
         seq=r.seq,
         checked_at=r.checked_at,
         reasons=list(r.reasons),
+        name_outcome=r.name_outcome,  # type: ignore[arg-type]
     )
 
 
@@ -351,4 +355,5 @@ def check_dict(r: CheckResult) -> dict[str, Any]:
         "seq": r.seq,
         "checked_at": r.checked_at.isoformat(),
         "reasons": list(r.reasons),
+        "name_outcome": r.name_outcome,
     }

@@ -138,6 +138,8 @@ class CheckResult:
     seq: int  # the change-log sequence this answer reflects
     checked_at: datetime
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    # The name's own outcome beside the identifiers': match / close_match / no_match; None without a name.
+    name_outcome: str | None = None
 
 
 def decide(hits: tuple[Hit, ...] | list[Hit]) -> tuple[Outcome, RiskLevel | None, tuple[str, ...]]:

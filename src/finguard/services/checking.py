@@ -53,7 +53,8 @@ class Freshness(Protocol):
 class NameCandidate:
     entry_id: int
     score: float
-    matched_name: str
+    matched_name: str  # the listed name (or alias) that matched
+    outcome: str = "match"  # "match" or "close_match"
 
 
 class NameMatcher(Protocol):
@@ -218,7 +219,8 @@ class PayeeChecker:
         self.index = index
         self.freshness = freshness
         self.clock = clock
-        self.names: NameMatcher = names or ExactNameMatcher(index)
+        # "is None", not "or": an empty screener has len() 0 and is falsy, yet it is the matcher to use.
+        self.names: NameMatcher = names if names is not None else ExactNameMatcher(index)
         self.check_log: CheckLog = check_log or NullCheckLog()
         self._ids = _CheckIds()
         self._cache: dict[int, Entry] = {}
@@ -337,12 +339,15 @@ class PayeeChecker:
                         continue  # a 64-bit key collision, not a hit
                     hits.append(_hit(entry, field, MatchKind.EXACT, value, 1.0))
                 pos += 1
+            name_outcome = None if not p[1] else "no_match"
             for cand in cands:
                 entry = entries.get(cand.entry_id)
                 if entry is not None and entry.is_active(now):
                     hits.append(_hit(entry, "name", MatchKind.NAME, cand.matched_name, cand.score))
+                    if name_outcome != "match":
+                        name_outcome = cand.outcome
             outcome, level, reasons = decide(hits)
-            result = CheckResult(check_id, outcome, level, tuple(hits), seq, now, reasons)
+            result = CheckResult(check_id, outcome, level, tuple(hits), seq, now, reasons, name_outcome)
             record(result, p, view, client)
             out.append(result)
         return out
