@@ -214,3 +214,113 @@ def test_the_payee_check_feeds_the_decision(platform: Platform, clock: Clock) ->
     platform.follower.max_staleness = -1.0  # the lists can no longer be confirmed current
     d2 = g.decide_raw(transfer("e2", payee={"account": "6228000011110000"}))
     assert d2.outcome is Outcome.REVIEW and [r.code for r in d2.reasons] == ["payee_check_unavailable"]
+
+
+# -- caches, throttled version checks and batches (issue #4 performance) -------------------------
+
+
+def other_process(db_url: str, clock: Clock, **kw: float) -> tuple[GuardService, Engine]:
+    """A guard on an engine of its own: it shares nothing in memory with the fixture's guard."""
+    e = make_engine(db_url)
+    return make_guard(e, None, clock=clock, **kw), e
+
+
+def test_controls_and_conditions_changed_elsewhere_apply_within_the_check_interval(engine: Engine, db_url: str, clock: Clock) -> None:
+    import time
+
+    b = make_guard(engine, None, clock=clock, cache_check_seconds=0.3)
+    a, a_engine = other_process(db_url, clock, cache_check_seconds=0.3)
+    try:
+        assert b.decide_raw(transfer("e0", amount="2000")).outcome is Outcome.ALLOW  # b caches c1's controls and conditions
+        limits = ControlSettings(limits=Limits((ChannelLimit("mobile", Decimal("1000"), Decimal("50000")),)))
+        a.controls.set("c1", limits, actor="app", channel="mobile")
+        assert a.decide_raw(transfer("a1", amount="2000")).outcome is Outcome.BLOCK  # the same instance: at once
+        time.sleep(0.35)
+        assert b.decide_raw(transfer("e1", amount="2000")).outcome is Outcome.BLOCK  # another process: within the interval
+        draft = ConditionDraft(ConditionKind.HARD_BLOCK, SubjectType.DEVICE, "dev-0001", "ops says", T0 - timedelta(hours=1))
+        assert b.decide_raw(transfer("e2", amount="10")).outcome is Outcome.ALLOW
+        cond = a.conditions.add(draft, "ops")
+        assert a.decide_raw(transfer("a2", amount="10")).outcome is Outcome.BLOCK
+        time.sleep(0.35)
+        assert b.decide_raw(transfer("e3", amount="10")).outcome is Outcome.BLOCK
+        a.conditions.revoke(cond.id, "ops")
+        assert a.decide_raw(transfer("a3", amount="10")).outcome is Outcome.ALLOW
+        time.sleep(0.35)
+        assert b.decide_raw(transfer("e4", amount="10")).outcome is Outcome.ALLOW
+    finally:
+        a_engine.dispose()
+
+
+def test_changes_through_this_process_apply_at_once_even_with_long_check_intervals(engine: Engine, clock: Clock) -> None:
+    a = make_guard(engine, None, clock=clock, cache_check_seconds=3600, rules_check_seconds=3600)
+    b = make_guard(engine, None, clock=clock, cache_check_seconds=3600, rules_check_seconds=3600)
+    assert b.decide_raw(transfer("e0", amount="2000")).outcome is Outcome.ALLOW
+    a.controls.set(
+        "c1", ControlSettings(limits=Limits((ChannelLimit("mobile", Decimal("1000"), Decimal("50000")),))), actor="app", channel="mobile"
+    )
+    assert b.decide_raw(transfer("e1", amount="2000")).outcome is Outcome.BLOCK
+    a.conditions.add(ConditionDraft(ConditionKind.ALLOW_OVERRIDE, SubjectType.CUSTOMER, "c1", "ops", T0 - timedelta(hours=1)), "ops")
+    b.rules.save(Rule("r.small", "event.amount >= 1", "any", score=40), "t")
+    d = a.decide_raw(transfer("e2", amount="10"))
+    assert d.rule_version == 1 and "r.small" in [r.code for r in d.reasons]
+
+
+def test_a_rule_saved_elsewhere_applies_after_the_rules_check(engine: Engine, db_url: str, clock: Clock) -> None:
+    import time
+
+    b = make_guard(engine, None, clock=clock, rules_check_seconds=0.3)
+    a, a_engine = other_process(db_url, clock)
+    try:
+        assert b.decide_raw(transfer("e0")).rule_version == 0
+        a.rules.save(Rule("r.big", "event.amount >= 50", "big", score=40), "alice")
+        time.sleep(0.35)
+        d = b.decide_raw(transfer("e1"))
+        assert d.outcome is Outcome.REVIEW and d.rule_version == 1
+    finally:
+        a_engine.dispose()
+
+
+def test_decide_many_stores_a_batch_idempotently_in_order(guard: GuardService, engine: Engine) -> None:
+    from finguard.domain.guard.events import parse_event
+
+    guard.rules.save(Rule("r.count", "vel.account_out_count_1h >= 3", "third transfer in an hour", score=40), "t")
+    done = guard.decide_raw(transfer("e0"))
+
+    def ev(event_id: str, minute: int, **kw: str) -> object:
+        return parse_event(transfer(event_id, at=T0 + timedelta(minutes=minute), **kw), T0)
+
+    batch = [
+        ev("e0", 0),  # decided before: the stored decision
+        ev("x1", 1, customer_id="c7", account="6222000077770000"),
+        ev("e1", 1),
+        ev("e1", 1),  # the same event twice in one batch: one decision
+        ev("e0", 0, amount="5.00"),  # a reused id with another body
+        ev("e2", 2),
+    ]
+    out = guard.decide_many(batch)
+    assert out[0] == done
+    assert isinstance(out[1], type(done)) and out[1].customer_id == "c7"
+    assert out[2] == out[3]
+    assert isinstance(out[4], Conflict)
+    last = out[5]
+    assert not isinstance(last, Conflict) and "r.count" in [r.code for r in last.reasons]  # e0, e1, e2: counted once each
+    assert alerts(engine, "guard_duplicate_event") == 1
+    assert len(guard.decisions_of("c1")) == 3
+    ids = [getattr(d, "decision_id", None) for d in out]
+    assert [getattr(d, "decision_id", None) for d in guard.decide_many(batch)] == ids
+    fresh = make_guard(engine, None, clock=guard.clock)  # no decision in memory: the ledger answers
+    assert [getattr(d, "decision_id", None) for d in fresh.decide_many(batch)] == ids
+    assert len(guard.decisions_of("c1")) == 3 and alerts(engine, "guard_duplicate_event") == 3
+
+
+def test_decide_many_counts_earlier_allowed_payments_of_the_batch_in_the_daily_limit(guard: GuardService) -> None:
+    from finguard.domain.guard.events import parse_event
+
+    limits = ControlSettings(limits=Limits((ChannelLimit("mobile", Decimal("1000"), Decimal("1500")),)))
+    guard.controls.set("c1", limits, actor="app", channel="mobile")
+    batch = [parse_event(transfer(f"e{i}", amount="600.00", at=T0 + timedelta(minutes=i)), T0) for i in range(3)]
+    out = guard.decide_many(batch)
+    assert [getattr(d, "outcome", None) for d in out] == [Outcome.ALLOW, Outcome.ALLOW, Outcome.BLOCK]
+    assert [r.code for r in getattr(out[2], "reasons", ())] == ["daily_limit"]
+    fresh = make_guard(guard.store.engine, None, clock=guard.clock)
+    assert [fresh.decision_for_event(f"e{i}").outcome for i in range(3)] == [Outcome.ALLOW, Outcome.ALLOW, Outcome.BLOCK]

@@ -186,7 +186,7 @@ def step_in_process(guard: Any, n: int) -> dict[str, Any]:
         replay.append((time.perf_counter() - t) * 1000)
 
     timers = Timers()
-    for name in ("find_decision", "record_decision", "conditions_for", "get_controls"):
+    for name in ("find_decision", "record_decisions", "cached_conditions", "cached_controls", "conditions_for", "get_controls"):
         timers.wrap(guard.store, name, f"store.{name}")
     timers.wrap(guard.rules.store, "rules_version", "store.rules_version")
     timers.wrap(guard.velocity, "observe", "velocity.observe")
@@ -462,6 +462,7 @@ def main() -> None:
             "model": guard.model.name,
             "lists": "demo lists (no sanctions)",
             "rules_check_seconds": guard.rules.check_seconds,
+            "cache_check_seconds": guard.store._cache.check_seconds,
         },
     }
     try:

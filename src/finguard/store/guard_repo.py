@@ -5,12 +5,17 @@ All times are stored in UTC (SQLite keeps no offset) and read back time-zone awa
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, false, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from finguard.domain.errors import Conflict
@@ -22,11 +27,11 @@ from finguard.domain.guard.rules import Rule, RuleMode
 from finguard.services.diligence import AlertDraft
 from finguard.services.guard.conditions import ConditionService
 from finguard.services.guard.customer import ControlChange, CustomerControlService
-from finguard.services.guard.engine import GuardConfig, GuardService, ModelScorer, PayeeCheck
+from finguard.services.guard.engine import DecisionRecord, GuardConfig, GuardService, ModelScorer, PayeeCheck
 from finguard.services.guard.rules_service import RulesService, StoredDecision, StoredRule
 from finguard.services.guard.velocity import MemoryBackend, Velocity, VelocityBackend
 from finguard.services.lists import utcnow
-from finguard.store.db import serialize_writers
+from finguard.store.db import is_sqlite, serialize_writers
 from finguard.store.guard_tables import (
     guard_condition,
     guard_control_change,
@@ -106,11 +111,171 @@ def _rule(row: Any) -> Rule:
     )
 
 
+# Counters in ``guard_counter`` bumped in the transaction of every change to what the read
+# cache keeps; a process compares them to decide whether its cache is still current.
+_CACHED = ("conditions", "controls")
+_CACHE_MAX = 200_000  # entries of each kind; the cache starts afresh beyond
+_ALL_CONDITIONS = 20_000  # up to this many stored conditions, all are kept (a miss needs no query)
+
+
+def _upsert(conn: Connection) -> Any:
+    return sqlite_insert if is_sqlite(conn) else pg_insert
+
+
+def _bump(conn: Connection, name: str) -> None:
+    """Add one to a counter in the caller's transaction (created at 1 when missing)."""
+    stmt = _upsert(conn)(guard_counter).values(name=name, value=1)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[guard_counter.c.name], set_={"value": guard_counter.c.value + 1}))
+
+
+class _Local:
+    """Changes made in this process through one engine; every store on that engine sees them at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reads = 0  # changes to controls or conditions
+        self.rules = 0  # rule versions added
+
+    def changed(self, kind: str) -> None:
+        with self.lock:
+            setattr(self, kind, getattr(self, kind) + 1)
+
+
+_LOCAL: weakref.WeakKeyDictionary[Engine, _Local] = weakref.WeakKeyDictionary()
+_LOCAL_LOCK = threading.Lock()
+
+
+def _local(engine: Engine) -> _Local:
+    with _LOCAL_LOCK:
+        found = _LOCAL.get(engine)
+        if found is None:
+            found = _LOCAL[engine] = _Local()
+        return found
+
+
+class _ReadCache:
+    """Customer controls and operator conditions as decisions read them, kept while nothing changed.
+
+    Valid while the stored counters (checked at most every ``check_seconds``) and this process's
+    own change count stay the same; anything else clears it. An entry read while a change was
+    happening is dropped by the next check, so staleness is bounded by the check interval (and
+    is nil for changes made in this process).
+    """
+
+    def __init__(self, check_seconds: float) -> None:
+        self.check_seconds = check_seconds
+        self.lock = threading.Lock()
+        self.versions: dict[str, int] | None = None
+        self.local = -1
+        self.checked = float("-inf")
+        self.generation = 0
+        self.controls: dict[str, CustomerControls | None] = {}
+        self.conditions: dict[tuple[str, str], list[Condition]] = {}
+        self.all_conditions: bool | None = None  # every stored condition is in ``conditions``; None: not tried
+
+
 class SqlGuardStore:
     """The one implementation of the guard's storage Protocols, on SQLite and PostgreSQL."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, cache_check_seconds: float = 0.0) -> None:
         self.engine = engine
+        self._local = _local(engine)
+        self._cache = _ReadCache(cache_check_seconds)
+        # An id already stored is skipped, not an error, so a batch stays one transaction.
+        upsert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+        self._add_events = (
+            upsert(guard_event).on_conflict_do_nothing(index_elements=[guard_event.c.event_id]).returning(guard_event.c.event_id)
+        )
+        self._add_decisions = insert(guard_decision)
+        self._add_alerts = insert(alert)
+
+    # -- the read cache ------------------------------------------------------------------
+
+    def _cache_generation(self) -> int:
+        """Clear the cache if something may have changed; the generation entries read now join."""
+        c = self._cache
+        local = self._local.reads
+        now = time.monotonic()
+        if local == c.local and now - c.checked < c.check_seconds:
+            return c.generation
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(guard_counter.c.name, guard_counter.c.value).where(guard_counter.c.name.in_(_CACHED)))
+            versions = {str(r.name): int(r.value) for r in rows}
+        with c.lock:
+            if versions != c.versions or local != c.local:
+                c.controls.clear()
+                c.conditions.clear()
+                c.all_conditions = None
+                c.generation += 1
+                c.versions = versions
+                c.local = local
+            c.checked = now
+            return c.generation
+
+    def cached_controls(self, customer_id: str) -> CustomerControls | None:
+        generation = self._cache_generation()
+        c = self._cache
+        try:
+            return c.controls[customer_id]
+        except KeyError:
+            pass
+        found = self.get_controls(customer_id)
+        with c.lock:
+            if c.generation == generation:
+                if len(c.controls) >= _CACHE_MAX:
+                    c.controls.clear()
+                c.controls[customer_id] = found
+        return found
+
+    def _load_all_conditions(self, generation: int) -> None:
+        """Keep every stored condition when there are few (the usual case): then a subject with
+        no entry has none, and a decision needs no query at all."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(guard_condition).limit(_ALL_CONDITIONS + 1)).all()
+        c = self._cache
+        with c.lock:
+            if c.generation != generation:
+                return
+            if len(rows) > _ALL_CONDITIONS:
+                c.all_conditions = False
+                return
+            table: dict[tuple[str, str], list[Condition]] = {}
+            for row in rows:
+                cond = _condition(row)
+                table.setdefault((cond.draft.subject_type.value, cond.draft.subject), []).append(cond)
+            c.conditions = table
+            c.all_conditions = True
+
+    def cached_conditions(self, subjects: Sequence[tuple[SubjectType, str]]) -> list[Condition]:
+        generation = self._cache_generation()
+        c = self._cache
+        keys = list(dict.fromkeys((t.value, s) for t, s in subjects))
+        if c.all_conditions is None:
+            self._load_all_conditions(generation)
+        if c.all_conditions and c.generation == generation:
+            table = c.conditions
+            return [cond for key in keys for cond in table.get(key, ())]
+        missing = [(t, s) for t, s in subjects if (t.value, s) not in c.conditions]
+        if missing:
+            fresh: dict[tuple[str, str], list[Condition]] = {(t.value, s): [] for t, s in missing}
+            for cond in self.conditions_for(missing):
+                fresh.setdefault((cond.draft.subject_type.value, cond.draft.subject), []).append(cond)
+            with c.lock:
+                if c.generation == generation:
+                    if len(c.conditions) >= _CACHE_MAX:
+                        c.conditions.clear()
+                    c.conditions.update(fresh)
+        else:
+            fresh = {}
+        out: list[Condition] = []
+        for key in keys:
+            found = fresh.get(key)
+            if found is None:
+                found = c.conditions.get(key)
+                if found is None:  # cleared meanwhile: read it again
+                    return self.conditions_for(subjects)
+            out += found
+        return out
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -132,43 +297,61 @@ class SqlGuardStore:
     def record_decision(
         self, event: Event, body_hash: str, decision: Decision, inputs: dict[str, Any], alert_draft: AlertDraft | None, now: datetime
     ) -> tuple[str, Decision]:
-        try:
-            with self._write() as conn:
+        return self.record_decisions([DecisionRecord(event, body_hash, decision, inputs, alert_draft)], now)[0]
+
+    def record_decisions(self, records: Sequence[DecisionRecord], now: datetime) -> list[tuple[str, Decision]]:
+        if not records:
+            return []
+        received = _utc(now)
+        events = [
+            {
+                "event_id": r.event.event_id,
+                "customer_id": r.event.customer_id,
+                "type": r.event.type.value,
+                "occurred_at": _utc(r.event.occurred_at),
+                "body": r.event.to_record(),
+                "body_hash": r.body_hash,
+                "received_at": received,
+            }
+            for r in records
+        ]
+        with self._write() as conn:
+            added = set(conn.execute(self._add_events, events[0] if len(events) == 1 else events).scalars())
+            new = [r for r in records if r.event.event_id in added]
+            if new:
                 conn.execute(
-                    insert(guard_event).values(
-                        event_id=event.event_id,
-                        customer_id=event.customer_id,
-                        type=event.type.value,
-                        occurred_at=_utc(event.occurred_at),
-                        body=event.to_record(),
-                        body_hash=body_hash,
-                        received_at=_utc(now),
-                    )
+                    self._add_decisions,
+                    [
+                        {
+                            "decision_id": d.decision_id,
+                            "event_id": d.event_id,
+                            "customer_id": d.customer_id,
+                            "event_type": d.event_type,
+                            "outcome": d.outcome.value,
+                            "shadow_outcome": d.shadow_outcome.value,
+                            "score": d.score,
+                            "reasons": [x.as_dict() for x in d.reasons],
+                            "inputs": r.inputs,
+                            "rule_version": d.rule_version,
+                            "list_seq": d.list_seq,
+                            "decided_at": _utc(d.decided_at),
+                        }
+                        for r in new
+                        for d in (r.decision,)
+                    ],
                 )
-                conn.execute(
-                    insert(guard_decision).values(
-                        decision_id=decision.decision_id,
-                        event_id=decision.event_id,
-                        customer_id=decision.customer_id,
-                        event_type=decision.event_type,
-                        outcome=decision.outcome.value,
-                        shadow_outcome=decision.shadow_outcome.value,
-                        score=decision.score,
-                        reasons=[r.as_dict() for r in decision.reasons],
-                        inputs=inputs,
-                        rule_version=decision.rule_version,
-                        list_seq=decision.list_seq,
-                        decided_at=_utc(decision.decided_at),
-                    )
+                alerts = [_alert_row(r.alert, now) for r in new if r.alert is not None]
+                if alerts:
+                    conn.execute(self._add_alerts, alerts)
+            stored: dict[str, tuple[str, Decision]] = {}
+            if len(new) < len(records):
+                query = (
+                    select(guard_event.c.body_hash, guard_decision)
+                    .join(guard_decision, guard_decision.c.event_id == guard_event.c.event_id)
+                    .where(guard_event.c.event_id.in_([r.event.event_id for r in records if r.event.event_id not in added]))
                 )
-                if alert_draft is not None:
-                    conn.execute(insert(alert).values(**_alert_row(alert_draft, now)))
-        except IntegrityError:
-            found = self.find_decision(event.event_id)
-            if found is None:
-                raise
-            return found
-        return body_hash, decision
+                stored = {row.event_id: (row.body_hash, _decision(row)) for row in conn.execute(query)}
+        return [(r.body_hash, r.decision) if r.event.event_id in added else stored[r.event.event_id] for r in records]
 
     def get_decision(self, decision_id: str) -> Decision | None:
         with self.engine.connect() as conn:
@@ -225,6 +408,7 @@ class SqlGuardStore:
                     ).rowcount
                     if done != 1:
                         raise Conflict(f"the controls of {controls.customer_id} changed meanwhile; read them and try again")
+                _bump(conn, "controls")
                 conn.execute(
                     insert(guard_control_change).values(
                         customer_id=change.customer_id,
@@ -239,6 +423,8 @@ class SqlGuardStore:
                 )
         except IntegrityError:
             raise Conflict(f"the controls of {controls.customer_id} changed meanwhile; read them and try again") from None
+        finally:
+            self._local.changed("reads")
 
     def control_changes(self, customer_id: str, limit: int) -> list[ControlChange]:
         query = (
@@ -272,6 +458,8 @@ class SqlGuardStore:
                 )
                 .returning(guard_condition.c.id)
             ).scalar_one()
+            _bump(conn, "conditions")
+        self._local.changed("reads")
         found = self.get_condition(int(new_id))
         assert found is not None
         return found
@@ -288,6 +476,9 @@ class SqlGuardStore:
                 .where(guard_condition.c.id == condition_id, guard_condition.c.revoked_at.is_(None))
                 .values(revoked_at=_utc(now), revoked_by=actor)
             ).rowcount
+            if done:
+                _bump(conn, "conditions")
+        self._local.changed("reads")
         return bool(done)
 
     def list_conditions(
@@ -316,6 +507,10 @@ class SqlGuardStore:
             return [_condition(r) for r in conn.execute(select(guard_condition).where(match))]
 
     # -- rules ---------------------------------------------------------------------------
+
+    def local_rule_changes(self) -> int:
+        """Rule versions added in this process on this engine (other stores' included)."""
+        return self._local.rules
 
     def rules_version(self) -> int:
         with self.engine.connect() as conn:
@@ -357,6 +552,7 @@ class SqlGuardStore:
                     at=_utc(now),
                 )
             )
+        self._local.changed("rules")
         return Rule(
             rule.id, rule.expression, rule.description, rule.score, rule.outcome, rule.mode, rule.event_types, rule.enabled, version
         ), set_version
@@ -388,10 +584,17 @@ def make_guard(
     model: ModelScorer | None = None,
     velocity: Velocity | None = None,
     config: GuardConfig | None = None,
-    rules_check_seconds: float = 0.0,
+    rules_check_seconds: float = 1.0,
+    cache_check_seconds: float = 0.25,
 ) -> GuardService:
-    """Wire the guard on a migrated engine: the SQL store, the velocity backend, the services."""
-    store = SqlGuardStore(engine)
+    """Wire the guard on a migrated engine: the SQL store, the velocity backend, the services.
+
+    Rules, customer controls and operator conditions are kept in memory. A change made in this
+    process (through any guard on the same engine) applies to the next decision; one made by
+    another process once the stored version is checked: rules every ``rules_check_seconds``,
+    controls and conditions every ``cache_check_seconds`` (0 checks before every decision).
+    """
+    store = SqlGuardStore(engine, cache_check_seconds=cache_check_seconds)
     return GuardService(
         store,
         velocity or make_velocity(redis_url),

@@ -1,17 +1,21 @@
 """The guard: one synchronous, idempotent, explained decision per event.
 
-:meth:`GuardService.decide` is the single entry point (the API, a stream consumer, a batch
-replay). In order: the ledger (a known event id returns its stored decision; the same id with
-another body is refused and raises an alert), operator conditions, velocity features (counted
-once per event id), the customer's controls, the payee check, the model score, the rules
-(enforced and shadow), then :func:`finguard.domain.guard.decision.resolve`. A part that fails
-becomes an ``error`` reason and the outcome is at least ``review``.
+:meth:`GuardService.decide` is the single entry point (the API, a batch replay);
+:meth:`GuardService.decide_many` decides a batch (the stream consumer). In order: operator
+conditions, velocity features (counted once per event id), the customer's controls, the payee
+check, the model score, the rules (enforced and shadow), then
+:func:`finguard.domain.guard.decision.resolve`; then the ledger stores the decision, unless the
+event id is already stored: its stored decision is returned instead (the same id with another
+body is refused and raises an alert). Recently decided ids are answered from memory without
+evaluating. A part that fails becomes an ``error`` reason and the outcome is at least ``review``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,16 +65,26 @@ class PayeeCheck(Protocol):
     def check(self, request: CheckRequest, *, view: str = "staff", client: str = "library") -> CheckResult: ...
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision to store with its event, the inputs its rules saw and its alert (if any)."""
+
+    event: Event
+    body_hash: str
+    decision: Decision
+    inputs: dict[str, Any]
+    alert: AlertDraft | None
+
+
 class DecisionLedger(Protocol):
     def find_decision(self, event_id: str) -> tuple[str, Decision] | None:
         """The stored body hash and decision of an event id."""
         ...
 
-    def record_decision(
-        self, event: Event, body_hash: str, decision: Decision, inputs: dict[str, Any], alert: AlertDraft | None, now: datetime
-    ) -> tuple[str, Decision]:
-        """Store the event, its decision and its alert in one transaction; if the event id is
-        already stored (another process won a race) store nothing and return what is stored."""
+    def record_decisions(self, records: Sequence[DecisionRecord], now: datetime) -> list[tuple[str, Decision]]:
+        """Store events, their decisions and alerts in one transaction. An event id already stored
+        (a replay, or another process won a race) stores nothing: its stored body hash and
+        decision are returned in its place. Distinct event ids only."""
         ...
 
     def get_decision(self, decision_id: str) -> Decision | None: ...
@@ -78,6 +92,13 @@ class DecisionLedger(Protocol):
     def add_guard_alert(self, alert: AlertDraft, now: datetime) -> None: ...
     def get_controls(self, customer_id: str) -> CustomerControls | None: ...
     def conditions_for(self, subjects: Sequence[tuple[SubjectType, str]]) -> list[Condition]: ...
+    def cached_controls(self, customer_id: str) -> CustomerControls | None:
+        """``get_controls`` through a cache that follows changes (at once in this process)."""
+        ...
+
+    def cached_conditions(self, subjects: Sequence[tuple[SubjectType, str]]) -> list[Condition]:
+        """``conditions_for`` through a cache that follows changes (at once in this process)."""
+        ...
 
 
 class GuardStore(DecisionLedger, Protocol):
@@ -87,6 +108,7 @@ class GuardStore(DecisionLedger, Protocol):
 @dataclass(frozen=True, slots=True)
 class GuardConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
+    recent_decisions: int = 4096  # decided events kept in memory to answer replays without the store
 
 
 def _error(code: str, detail: str) -> Reason:
@@ -137,6 +159,8 @@ class GuardService:
         self.checker = checker
         self.model: ModelScorer = model or NoModel()
         self.config = config or GuardConfig()
+        self._recent: OrderedDict[str, tuple[str, Decision]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def decide_raw(self, data: object) -> Decision:
         """Parse an event (JSON object) and decide it; InvalidInput names every bad field."""
@@ -144,33 +168,97 @@ class GuardService:
 
     def decide(self, event: Event) -> Decision:
         """Decide one event. The same event id returns the stored decision; another body raises Conflict."""
-        now = self.clock()
-        body_hash = event.body_hash()
-        found = self.store.find_decision(event.event_id)
-        if found is not None:
-            return self._replayed(event, body_hash, found, now)
-        decision, inputs = self._evaluate(event, now)
-        alert = None
-        if decision.outcome is not Outcome.ALLOW:
-            top = [r.code for r in decision.enforced_reasons][:5]
-            alert = AlertDraft(
-                "guard_decision",
-                f"customer:{event.customer_id}",
-                _SEVERITY[decision.outcome],
-                f"{decision.outcome.value}: {event.type.value} {event.event_id} ({', '.join(top)})",
-                {"decision_id": decision.decision_id, "event_id": event.event_id, "outcome": decision.outcome.value, "reasons": top},
-            )
-        stored = self.store.record_decision(event, body_hash, decision, inputs, alert, now)
-        if stored[1].decision_id != decision.decision_id:
-            return self._replayed(event, body_hash, stored, now)
-        if decision.outcome is Outcome.ALLOW:
-            try:
-                self.velocity.record_allowed(event)
-            except VelocityUnavailable as exc:  # the decision stands; the daily total misses this payment
-                log.warning("velocity: allowed payment %s not counted: %s", event.event_id, exc)
-        return decision
+        result = self.decide_many([event])[0]
+        if isinstance(result, Conflict):
+            raise result
+        return result
 
-    def _replayed(self, event: Event, body_hash: str, found: tuple[str, Decision], now: datetime) -> Decision:
+    def decide_many(self, events: Sequence[Event]) -> list[Decision | Conflict]:
+        """Decide events in order, storing them in as few transactions as exactness allows.
+
+        Each result is the event's decision, or the Conflict :meth:`decide` would raise for it. An
+        event is decided exactly as :meth:`decide` would, one after the other: the batch is stored
+        before an event whose id, customer or account an earlier allowed event of the batch shares,
+        so allowed-payment totals (the daily limit) always include the earlier ones.
+        """
+        results: list[Decision | Conflict | None] = [None] * len(events)
+        pending: list[DecisionRecord] = []
+        where: list[int] = []
+        ids: set[str] = set()
+        paid: set[str] = set()
+        now = self.clock()
+
+        def flush() -> None:
+            for i, result in zip(where, self._store(pending, now), strict=True):
+                results[i] = result
+            pending.clear()
+            where.clear()
+            ids.clear()
+            paid.clear()
+
+        for i, event in enumerate(events):
+            body_hash = event.body_hash()
+            known = self._recent_get(event.event_id) if event.event_id not in ids else None
+            if known is not None:
+                results[i] = self._replayed(event, body_hash, known, now)
+                continue
+            if event.event_id in ids or event.customer_id in paid or (event.account is not None and event.account in paid):
+                flush()
+                now = self.clock()
+            decision, inputs = self._evaluate(event, now)
+            pending.append(DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision)))
+            where.append(i)
+            ids.add(event.event_id)
+            if decision.outcome is Outcome.ALLOW:
+                paid.add(event.customer_id)
+                if event.account is not None:
+                    paid.add(event.account)
+        flush()
+        return [r for r in results if r is not None]
+
+    def _alert(self, event: Event, decision: Decision) -> AlertDraft | None:
+        if decision.outcome is Outcome.ALLOW:
+            return None
+        top = [r.code for r in decision.enforced_reasons][:5]
+        return AlertDraft(
+            "guard_decision",
+            f"customer:{event.customer_id}",
+            _SEVERITY[decision.outcome],
+            f"{decision.outcome.value}: {event.type.value} {event.event_id} ({', '.join(top)})",
+            {"decision_id": decision.decision_id, "event_id": event.event_id, "outcome": decision.outcome.value, "reasons": top},
+        )
+
+    def _store(self, pending: Sequence[DecisionRecord], now: datetime) -> list[Decision | Conflict]:
+        if not pending:
+            return []
+        stored = self.store.record_decisions(pending, now)
+        out: list[Decision | Conflict] = []
+        for record, found in zip(pending, stored, strict=True):
+            self._recent_put(record.event.event_id, found)
+            if found[1].decision_id != record.decision.decision_id:
+                out.append(self._replayed(record.event, record.body_hash, found, now))
+                continue
+            out.append(record.decision)
+            if record.decision.outcome is Outcome.ALLOW:
+                try:
+                    self.velocity.record_allowed(record.event)
+                except VelocityUnavailable as exc:  # the decision stands; the daily total misses this payment
+                    log.warning("velocity: allowed payment %s not counted: %s", record.event.event_id, exc)
+        return out
+
+    def _recent_get(self, event_id: str) -> tuple[str, Decision] | None:
+        with self._recent_lock:
+            return self._recent.get(event_id)
+
+    def _recent_put(self, event_id: str, found: tuple[str, Decision]) -> None:
+        if self.config.recent_decisions <= 0:
+            return
+        with self._recent_lock:
+            self._recent[event_id] = found
+            if len(self._recent) > self.config.recent_decisions:
+                self._recent.popitem(last=False)
+
+    def _replayed(self, event: Event, body_hash: str, found: tuple[str, Decision], now: datetime) -> Decision | Conflict:
         stored_hash, decision = found
         if stored_hash == body_hash:
             return decision
@@ -184,10 +272,10 @@ class GuardService:
             ),
             now,
         )
-        raise Conflict(f"event {event.event_id} was already decided with a different body (decision {decision.decision_id})")
+        return Conflict(f"event {event.event_id} was already decided with a different body (decision {decision.decision_id})")
 
     def _evaluate(self, event: Event, now: datetime) -> tuple[Decision, dict[str, Any]]:
-        reasons: list[Reason] = condition_reasons(matching(self.store.conditions_for(subjects_of(event)), event))
+        reasons: list[Reason] = condition_reasons(matching(self.store.cached_conditions(subjects_of(event)), event))
         features: dict[str, FeatureValue] = {}
         first_seen: datetime | None = None
         daily: Decimal | None = None
@@ -200,7 +288,7 @@ class GuardService:
             features, first_seen = observed.values, observed.payee_first_seen
             paid = features.get(DAILY_PAID)
             daily = paid if isinstance(paid, Decimal) else None
-        controls = self.store.get_controls(event.customer_id)
+        controls = self.store.cached_controls(event.customer_id)
         reasons += evaluate_controls(controls, event, ControlContext(daily, first_seen))
 
         payee: dict[str, Any] = {"check": None, "risk_level": None, "lists": ()}

@@ -2,8 +2,8 @@
 
 Every change bumps the rule-set version. A process keeps the compiled set in memory and asks
 the store for the version before a decision (at most every ``check_seconds``); a change made by
-this process is visible to its next decision at once, one made by another process after that
-version check. A rule set at version *v* is, for each rule, its newest version saved at or
+this process (through any store on the same engine) is visible to its next decision at once, one
+made by another process after that version check. A rule set at version *v* is, for each rule, its newest version saved at or
 before *v*.
 """
 
@@ -35,6 +35,10 @@ class StoredRule:
 
 
 class RuleStore(Protocol):
+    def local_rule_changes(self) -> int:
+        """A count of rule changes made in this process on this database (by any store on it)."""
+        ...
+
     def rules_version(self) -> int: ...
     def rules_at(self, set_version: int) -> list[Rule]: ...
     def add_rule_version(self, rule: Rule, actor: str, now: datetime) -> tuple[Rule, int]: ...
@@ -105,16 +109,18 @@ class RulesService:
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
         self._set: RuleSet | None = None
-        self._checked = 0.0
+        self._checked = float("-inf")
+        self._local = -1
 
     def current(self) -> RuleSet:
         """The rule set in force, reloaded when the store's version moved."""
         now = time.monotonic()
+        local = self.store.local_rule_changes()
         cached = self._set
-        if cached is not None and now - self._checked < self.check_seconds:
+        if cached is not None and local == self._local and now - self._checked < self.check_seconds:
             return cached
         version = self.store.rules_version()
-        self._checked = now
+        self._checked, self._local = now, local
         if cached is not None and cached.version == version:
             return cached
         with self._lock:
@@ -140,7 +146,7 @@ class RulesService:
         """Validate, compile and store a new version of a rule (the version number is assigned)."""
         compile_rule(rule)
         saved, _ = self.store.add_rule_version(rule, actor, self.clock())
-        self._checked = 0.0  # this process sees its own change on the next decision
+        self._checked = float("-inf")  # this process sees its own change on the next decision
         return saved
 
     def disable(self, rule_id: str, actor: str) -> Rule:

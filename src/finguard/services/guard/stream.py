@@ -3,7 +3,8 @@
 Events arrive on stream ``FINGUARD_EVENTS`` (subjects ``finguard.events.>``, one subject per
 event type: ``finguard.events.transfer``). For each fetched batch, in order:
 
-1. every event is decided by :meth:`GuardService.decide_raw` (stored in the ledger);
+1. the events are decided by :meth:`GuardService.decide_many` (stored in the ledger, the batch
+   in as few transactions as exactness allows);
 2. every decision is published to stream ``FINGUARD_DECISIONS`` on
    ``finguard.decisions.<outcome>`` with ``Nats-Msg-Id`` = the decision id, and its PubAck awaited;
 3. only then is the event acknowledged.
@@ -49,6 +50,7 @@ from nats.js.errors import NotFoundError
 
 from finguard.domain.errors import FieldProblem, FinguardError, InvalidInput
 from finguard.domain.guard.decision import Decision
+from finguard.domain.guard.events import Event, parse_event
 from finguard.services.guard.engine import GuardService
 
 log = logging.getLogger(__name__)
@@ -190,27 +192,39 @@ class GuardConsumer:
         self.health = Health()
 
     def decide_batch(self, messages: Sequence[tuple[str, bytes]]) -> list[Handled]:
-        """Decide (subject, body) pairs in order. Runs in a worker thread: the guard blocks on I/O."""
-        out: list[Handled] = []
+        """Decide (subject, body) pairs in order, the batch stored in as few transactions as
+        :meth:`GuardService.decide_many` allows. Runs in a worker thread: the guard blocks on I/O."""
+        out: list[Handled | None] = [None] * len(messages)
+        events: list[Event] = []
+        where: list[int] = []
         for i, (subject, data) in enumerate(messages):
             if subject == self.settings.invalid_subject:
-                out.append(Handled("skip"))
+                out[i] = Handled("skip")
                 continue
             try:
-                decision = self.guard.decide_raw(parse_message(data))
+                events.append(parse_event(parse_message(data), self.guard.clock()))
             except FinguardError as exc:
-                if exc.status >= 500:  # the store or a dependency: retry this and the rest later
-                    out += [Handled("retry", error=error_envelope(exc))] * (len(messages) - i)
-                    break
-                out.append(Handled("invalid", error=error_envelope(exc)))
-            except Exception as exc:
-                log.warning("guard consumer: deciding failed, will retry: %s", exc)
-                envelope = {"status": 503, "code": "unavailable", "message": f"{type(exc).__name__}: {exc}"[:500], "problems": []}
-                out += [Handled("retry", error=envelope)] * (len(messages) - i)
-                break
+                out[i] = Handled("invalid", error=error_envelope(exc))
             else:
-                out.append(Handled("decided", decision))
-        return out
+                where.append(i)
+        try:
+            results = self.guard.decide_many(events)
+        except Exception as exc:  # the store or a dependency: retry the batch later (stored events replay)
+            log.warning("guard consumer: deciding failed, will retry: %s", exc)
+            envelope: dict[str, Any] = (
+                error_envelope(exc)
+                if isinstance(exc, FinguardError)
+                else {"status": 503, "code": "unavailable", "message": f"{type(exc).__name__}: {exc}"[:500], "problems": []}
+            )
+            for i in where:
+                out[i] = Handled("retry", error=envelope)
+        else:
+            for i, result in zip(where, results, strict=True):
+                if isinstance(result, FinguardError):
+                    out[i] = Handled("invalid", error=error_envelope(result))
+                else:
+                    out[i] = Handled("decided", result)
+        return [o for o in out if o is not None]
 
     async def _handle(self, js: JetStreamContext, messages: list[Msg]) -> bool:
         """Decide, publish, acknowledge one batch; False when some message must be retried."""
