@@ -307,3 +307,78 @@ def test_is_a_name_matcher(small: NameScreener) -> None:
     found = matcher.match("习近平")
     assert found and isinstance(found[0], NameCandidate) and found[0].entry_id == 1
     assert found[0].matched_name == "XI Jinping"
+
+
+# -- false alarms on the common part of a listed name (issue #3) ------------------------------------
+
+
+@pytest.fixture
+def namesakes() -> NameScreener:
+    s = NameScreener()
+    s.add(1, "test", person("rh", "RENDON HERRERA, Daniel"))
+    s.add(2, "test", person("cr", "CRYSTAL"))
+    s.add(3, "test", person("tf", "FORREST, Trevor William"))
+    s.add(4, "test", person("lc", "LI, Cheng Yu"))
+    s.add(5, "test", person("zd", "ZAYTUN, Muhammad Dib"))
+    s.add(6, "test", person("dq", "AL DARI, Hareth"))
+    for i in range(40):  # "Muhammad" is on many listed names, as on the real lists
+        s.add(100 + i, "test", person(f"m{i}", f"Muhammad Filler{chr(97 + i % 26)}{chr(97 + i // 26)}x"))
+    return s
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Daniel Herrera",  # the second family name only: another person
+        "Crystal Lee",  # a single-word listed name inside a longer name (also read as Chinese "Crystal Li")
+        "Trevor Williams",  # the given names only
+        "Li Cheng",  # a romanised Chinese name missing a syllable is another person
+        "Cheng Yu",
+    ],
+)
+def test_partial_names_are_not_flagged(namesakes: NameScreener, query: str) -> None:
+    assert namesakes.screen(ScreenQuery(query)) == [], query
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("Daniel Rendon", 1),  # the first family name: the usual short form
+        ("Daniel Rendon Herrera", 1),
+        ("Trevor William Forrest", 3),
+        ("Cheng Yu Li", 4),
+        ("Hareth Al Dari", 6),
+    ],
+)
+def test_full_and_usual_short_forms_still_match(namesakes: NameScreener, query: str, entry_id: int) -> None:
+    hits = namesakes.screen(ScreenQuery(query))
+    assert hits and hits[0].entry_id == entry_id, hits
+
+
+def test_family_name_feature_is_explained(namesakes: NameScreener) -> None:
+    loose = NameScreener(Thresholds(match=0.9, close_match=0.5))
+    loose.add(1, "test", person("rh", "RENDON HERRERA, Daniel"))
+    hit = loose.screen(ScreenQuery("Daniel Herrera"))[0]
+    assert feature(hit, "family_name_missing") == pytest.approx(-0.08)
+    assert "rendon" in next(f.explanation for f in hit.features if f.name == "family_name_missing")
+    assert hit.score == pytest.approx(sum(f.contribution for f in hit.features), abs=1e-3)
+    assert feature(loose.screen(ScreenQuery("Daniel Rendon"))[0], "family_name_missing") is None
+
+
+def test_a_dropped_common_token_costs_less(namesakes: NameScreener) -> None:
+    """``Muhammad`` is on many listed names: leaving it out is weak evidence of another person."""
+    hits = namesakes.screen(ScreenQuery("Zaytun Dib"))
+    assert hits and hits[0].entry_id == 5, hits
+    rarity = feature(hits[0], "token_rarity")
+    assert rarity is not None and 0 < rarity <= 0.03
+    assert "muhammad" in next(f.explanation for f in hits[0].features if f.name == "token_rarity")
+    assert hits[0].score == pytest.approx(sum(f.contribution for f in hits[0].features), abs=1e-3)
+
+
+def test_best_alias_after_adjustments() -> None:
+    """An entry's alias that loses nothing to the family-name rule wins over a better-spelled one that does."""
+    s = NameScreener()
+    s.add(1, "test", person("fc", "FLORES CACHO, Alejandro", "CACHO FLORES, Alejandro"))
+    hits = s.screen(ScreenQuery("Cacho Alejandro"))
+    assert hits and hits[0].listed_name == "CACHO FLORES, Alejandro"
+    assert feature(hits[0], "family_name_missing") is None

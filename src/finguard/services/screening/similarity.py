@@ -9,6 +9,9 @@ better one counts:
   a shared sound key counts as 0.9, an initial as 0.75). Each side's *coverage* is the share of its
   letters that found a partner; the score is ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
   dropped middle name costs a little and a lone common token ("Wei" against "Zhang Wei") a lot.
+  Romanised Chinese names weigh ``0.2 / 0.8`` and count a short syllable as three letters (a
+  missing syllable is another person); a one-token name against a longer one is capped below
+  ``close_match`` ("Crystal Lee" is not the listed "CRYSTAL").
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
@@ -25,7 +28,8 @@ from finguard.domain.names import NameVariant, looks_chinese, phonetic_key, segm
 MIN_TOKEN_SIM = 0.72
 COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
-SINGLE_TOKEN_CAP = 0.8
+SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
+SINO_MIN_WEIGHT = 3  # romanised Chinese: a short syllable (``li``, ``yu``) tells people apart as much as a long one
 PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
 
 
@@ -151,6 +155,9 @@ def _align(
                 pairs.append((sim, i, j))
     if not pairs:
         return compact
+    if sino:
+        qw = tuple(max(SINO_MIN_WEIGHT, w) for w in qw)
+        cw = tuple(max(SINO_MIN_WEIGHT, w) for w in cw)
     pairs.sort(reverse=True)
     used_q = 0
     used_c = 0
@@ -166,14 +173,56 @@ def _align(
         got_c += credit * cw[j]
     cov_q = got_q / sum(qw)
     cov_c = got_c / sum(cw)
+    return max(_combine(cov_q, cov_c, len(qt), len(ct), sino), compact)
+
+
+def _combine(cov_q: float, cov_c: float, nq: int, nc: int, sino: bool) -> float:
     lo, hi = min(cov_q, cov_c), max(cov_q, cov_c)
     if sino:  # Chinese names have no middle names: a missing syllable is another person
         align = 0.2 * hi + 0.8 * lo
     else:
         align = 0.6 * hi + 0.4 * lo
-        if (len(qt) == 1) != (len(ct) == 1):
-            align = min(align, SINGLE_TOKEN_CAP)  # "Christina Wright" is not the listed "CHRISTINA"
-    return max(align, compact)
+    if (nq == 1) != (nc == 1):
+        align = min(align, SINGLE_TOKEN_CAP)  # "Christina Wright" (or "Li Dongmei") is not the listed "CHRISTINA"
+    return align
+
+
+def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] | None:
+    """Per-token credit of the alignment :func:`variant_similarity` makes (0 for an unpaired token).
+
+    ``None`` for the variants it does not align token by token (Han, consonant skeletons).
+    """
+    if q.kind in ("han", "skeleton") or c.kind in ("han", "skeleton"):
+        return None
+    sino = q.chinese or c.chinese
+    pairs: list[tuple[float, int, int]] = []
+    for i, a in enumerate(q.tokens):
+        for j, b in enumerate(c.tokens):
+            sim = token_similarity(a, b, q.phon[i], c.phon[j])
+            if sino and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
+                sim = _syllable_similarity(a, b, sim)
+            if sim >= MIN_TOKEN_SIM:
+                pairs.append((sim, i, j))
+    pairs.sort(reverse=True)
+    got_q = [0.0] * len(q.tokens)
+    got_c = [0.0] * len(c.tokens)
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    for sim, i, j in pairs:
+        if i in used_q or j in used_c:
+            continue
+        used_q.add(i)
+        used_c.add(j)
+        got_q[i] = got_c[j] = 1.0 - (1.0 - sim) * TOKEN_PENALTY
+    return got_q, got_c
+
+
+def weighted_alignment(credits: tuple[list[float], list[float]], qw: list[float], cw: list[float], sino: bool) -> float:
+    """The alignment score of :func:`token_credits` with other token weights (e.g. rarity-weighted)."""
+    got_q, got_c = credits
+    cov_q = sum(g * w for g, w in zip(got_q, qw, strict=True)) / (sum(qw) or 1.0)
+    cov_c = sum(g * w for g, w in zip(got_c, cw, strict=True)) / (sum(cw) or 1.0)
+    return _combine(cov_q, cov_c, len(qw), len(cw), sino)
 
 
 def _syllable_similarity(a: str, b: str, sim: float) -> float:
