@@ -172,3 +172,32 @@ def test_output_survives_narrow_terminals_and_markup_like_data(police: Cli) -> N
     assert "[k1]" in shown and "[bold]fraud" in shown
     bad = police("lists", "import", "police", str(police.file("h.csv", "key,[/x]\nk,1\n")), code=2)
     assert "unknown column '[/x]'" in bad.stderr.replace("\n", "")
+
+
+SDN_CSV = """key,subject,name,aliases,birth_date,risk_level,reason
+maduro,person,"MADURO MOROS, Nicolas",Nicolás Maduro,1962-11-23,critical,OFAC SDN
+"""
+
+
+def test_screening_commands_screen_decide_and_report(cli: Cli) -> None:
+    """screen name / party / batch / decide and alerts: the due-diligence loop from the shell."""
+    cli("lists", "create", "sdn", "--name", "SDN", "--kind", "sanctions", "--owner", "OFAC", "--level", "critical")
+    cli("lists", "import", "sdn", str(cli.file("sdn.csv", SDN_CSV)))
+    named = cli("screen", "name", "Nicolas Maduro Moros").output
+    assert "MATCH" in named and "MADURO MOROS, Nicolas" in named
+    assert "NO MATCH" in cli("screen", "name", "Li Xiaoming").output
+    party = cli("screen", "party", "Nicolas Maduro Moros", "--key", "c-1", "--purpose", "contract").output
+    assert "MATCH" in party and "c-1" in party
+    alerts = cli("alerts").output
+    assert "party:c-1" in alerts
+    entry_id = json.loads(cli("screen", "name", "Nicolas Maduro Moros", "--json").output)[0]["entry_id"]
+    cli("screen", "decide", "c-1", str(entry_id), "--decision", "false_positive", "--reason", "born 1990")
+    assert "false positive" in cli("screen", "party", "Nicolas Maduro Moros", "--key", "c-1").output
+    batch = cli.file("parties.csv", "key,name,kind,purpose\np-1,Nicolas Maduro Moros,person,supplier\np-2,,person,hire\n")
+    report = cli.tmp_path / "report.html"
+    result = cli("screen", "batch", str(batch), "--report", "html", "--lang", "en", "-o", str(report))
+    assert "line 3: name" in result.output
+    html = report.read_text(encoding="utf-8")
+    assert "Counterparty due diligence report" in html and "MADURO MOROS, Nicolas" in html
+    bad = cli("screen", "batch", str(cli.tmp_path / "missing.csv"), code=2)
+    assert "does not exist" in bad.output

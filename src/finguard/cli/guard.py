@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.cli.common import err, out
+from finguard.cli.common import fail as _fail
 from finguard.domain.errors import FinguardError, InvalidInput
 from finguard.domain.guard.controls import ControlSettings, Protection, controls_to_dict, settings_from_dict, settings_to_dict
 from finguard.domain.guard.decision import Decision, Outcome
@@ -38,19 +39,9 @@ rules_app = typer.Typer(help="Guard rules: list, add, shadow, disable, backtest.
 controls_app = typer.Typer(help="A customer's security controls.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(controls_app, name="controls")
-out = Console()
-err = Console(stderr=True)
 COLOURS = {"allow": "bold green", "review": "bold yellow", "hold": "bold dark_orange", "block": "bold red"}
 NATS_URL = typer.Option("--nats-url", envvar="FINGUARD_NATS_URL", help="NATS server with JetStream.")
 ACTOR = "cli"
-
-
-def _fail(exc: FinguardError) -> None:
-    err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
-    for p in exc.problems[:50]:
-        where = f"line {p.line}: " if p.line is not None else ""
-        err.print(f"  {where}{escape(p.field)}: {escape(p.problem)}")
-    raise typer.Exit(2 if exc.status < 500 else 1)
 
 
 def _platform(*, follow: bool = False) -> Platform:

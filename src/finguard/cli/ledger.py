@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.cli.common import err, out
+from finguard.cli.common import fail as _fail
 from finguard.domain.errors import FinguardError, InvalidInput
 from finguard.domain.ledger import CHINA_TZ, Direction, Method, Trace, TraceParams, format_amount, kind_label, parse_amount_fen
 from finguard.runtime import Platform
@@ -23,8 +24,6 @@ from finguard.services.ledger.summary import summarize
 from finguard.settings import Settings
 
 app = typer.Typer(help="Fund-flow ledger: import transfers, trace where money went or came from.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 
 # The case behind #5: 4,000 yuan "vanished" from an elderly customer's card; it had gone to his
 # own WeChat wallet (a 财付通 top-up). Amounts and names are made up.
@@ -35,16 +34,6 @@ DEMO_STATEMENT = """交易时间,交易金额,借贷标志,对方账号,对方�
 2024-03-15 10:23:45,"4,000.00",借,,财付通-微信零钱,,"1,161.50",财付通-微信零钱充值
 2024-03-20 08:30:00,200.00,借,,,,961.50,ATM取款
 """
-
-
-def _fail(exc: FinguardError) -> None:
-    err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
-    for p in exc.problems[:50]:
-        where = f"line {p.line}: " if p.line is not None else ""
-        err.print(f"  {where}{escape(p.field)}: {escape(p.problem)}")
-    if len(exc.problems) > 50:
-        err.print(f"  ... and {len(exc.problems) - 50} more")
-    raise typer.Exit(2 if exc.status < 500 else 1)
 
 
 def _time(value: str | None, name: str) -> datetime | None:

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.cli.common import err, out
+from finguard.cli.common import fail as _fail
 from finguard.cli.guard import app as guard_app
 from finguard.cli.ledger import app as ledger_app
 from finguard.cli.monitors import app as monitors_app
@@ -34,23 +35,10 @@ app.add_typer(monitors_app, name="monitors")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(guard_app, name="guard")
 app.command("alerts")(alerts_command)
-out = Console()
-err = Console(stderr=True)
 
 
 def _platform() -> Platform:
     return Platform(Settings(), follow=False)
-
-
-def _fail(exc: FinguardError) -> None:
-    # Messages quote user data, which may look like Rich markup: escape it, never interpret it.
-    err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
-    for p in exc.problems[:50]:
-        where = f"line {p.line}: " if p.line is not None else ""
-        err.print(f"  {where}{escape(p.field)}: {escape(p.problem)}")
-    if len(exc.problems) > 50:
-        err.print(f"  ... and {len(exc.problems) - 50} more")
-    raise typer.Exit(2 if exc.status < 500 else 1)
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:

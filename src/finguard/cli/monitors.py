@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.cli.common import err, out
+from finguard.cli.common import fail as _fail
 from finguard.domain.errors import FinguardError, InvalidInput
 from finguard.domain.monitors import Typology
 from finguard.runtime import Platform
@@ -20,15 +20,6 @@ from finguard.settings import Settings
 from finguard.store.monitor_repo import SqlMonitorStore
 
 app = typer.Typer(help="Laundering-pattern monitors over the fund-flow ledger.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: FinguardError) -> None:
-    err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}")
-    for p in exc.problems[:50]:
-        err.print(f"  {escape(p.field)}: {escape(p.problem)}")
-    raise typer.Exit(2 if exc.status < 500 else 1)
 
 
 def _when(value: str | None, field: str) -> datetime | None:

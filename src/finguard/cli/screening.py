@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.cli.common import err, out
+from finguard.cli.common import fail as _fail
 from finguard.domain.diligence import counterparty_from_record
 from finguard.domain.errors import FinguardError, InvalidInput
 from finguard.runtime import Platform
@@ -21,16 +22,7 @@ from finguard.settings import Settings
 from finguard.web.reports import render_report
 
 app = typer.Typer(help="Name screening and counterparty due diligence.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 COLOURS = {"match": "bold red", "close_match": "bold yellow", "no_match": "bold green"}
-
-
-def _fail(exc: FinguardError) -> None:
-    err.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
-    for p in exc.problems[:50]:
-        err.print(f"  {'line ' + str(p.line) + ': ' if p.line is not None else ''}{p.field}: {p.problem}")
-    raise typer.Exit(2 if exc.status < 500 else 1)
 
 
 def _print_screening(s: Screening) -> None:
