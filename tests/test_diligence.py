@@ -132,3 +132,18 @@ def test_background_delta_screening_alerts_on_a_new_listing(db_url: str, tmp_pat
         while time.monotonic() < deadline and not p.diligence.alerts():
             time.sleep(0.05)
         assert [a.subject for a in p.diligence.alerts()] == ["party:c-30"]
+
+
+def test_thresholds_are_configurable_per_list(db_url: str, tmp_path: Path) -> None:
+    """A stricter list turns what is a close match elsewhere into no match; bad settings are named."""
+    strict = make_settings(db_url, tmp_path, delta_screening=False, screening_thresholds={"sdn": {"match": 0.99, "close_match": 0.95}})
+    with Platform(strict) as p:
+        p.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+        p.lists.create_list("pep", "PEP", "internal", "bank", "medium")
+        p.lists.add_entry("sdn", person("m1", "MADURO MOROS, Nicolas"), "t")
+        p.lists.add_entry("pep", person("m2", "MADURO MOROS, Nicolas"), "t")
+        hits = p.diligence.screen(party("Nicolas Maduro", key="c-40")).hits
+        assert [h.hit.list_code for h in hits] == ["pep"]
+    with pytest.raises(InvalidInput) as exc:
+        Platform(make_settings(db_url, tmp_path, screening_thresholds={"sdn": {"match": 2}}))
+    assert exc.value.problems[0].field == "screening_thresholds.sdn"

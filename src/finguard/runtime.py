@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from finguard.domain.errors import InvalidInput
 from finguard.domain.lists import Change, RiskLevel
 from finguard.services.checking import PayeeChecker
 from finguard.services.demo import DEMO_LISTS, demo_rows
@@ -23,7 +24,7 @@ from finguard.services.importing import ImportMode, ImportReport, import_rows, r
 from finguard.services.index import HotIndex
 from finguard.services.keys import KeyService
 from finguard.services.lists import ListService, utcnow
-from finguard.services.screening.matcher import NameScreener
+from finguard.services.screening.matcher import NameScreener, Thresholds
 from finguard.settings import Settings
 from finguard.store.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
 from finguard.store.diligence_repo import SqlDiligenceStore
@@ -38,6 +39,22 @@ SANCTIONS = (
     ("ofac-sdn", "OFAC SDN 美国财政部制裁名单", "ofac", DATA / "ofac-sdn" / "sdn.csv", "US Treasury OFAC"),
     ("un-sc", "联合国安理会综合制裁名单 UN consolidated list", "un", DATA / "un-consolidated.xml", "UN Security Council"),
 )
+
+
+def screening_thresholds(raw: dict[str, dict[str, float]]) -> dict[str, Thresholds]:
+    """Per-list thresholds from settings; a bad value stops start-up with the list named."""
+    out: dict[str, Thresholds] = {}
+    for code, values in raw.items():
+        unknown = set(values) - {"match", "close_match"}
+        if unknown:
+            raise InvalidInput.for_field(
+                f"screening_thresholds.{code}", f"unknown key {sorted(unknown)[0]!r}; accepted: match, close_match"
+            )
+        try:
+            out[code] = Thresholds(**values)
+        except InvalidInput as exc:
+            raise InvalidInput.for_field(f"screening_thresholds.{code}", exc.problems[0].problem if exc.problems else exc.message) from None
+    return out
 
 
 class Platform:
@@ -57,7 +74,7 @@ class Platform:
                 log.warning("LISTEN unavailable, polling the change log: %s", exc)
         # Loaded after the index: the follower then replays any change in between, and
         # re-applying a change is harmless, whereas missing one is not.
-        self.screener = NameScreener()
+        self.screener = NameScreener(per_list=screening_thresholds(self.settings.screening_thresholds))
         for entry_id, list_code, draft in self.list_store.iter_party_entries():
             self.screener.add(entry_id, list_code, draft)
         self._changed = threading.Event()

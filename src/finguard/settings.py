@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     nats_url: str = Field(
         default="nats://127.0.0.1:4222", description="NATS server with JetStream for `finguard guard consume` / `publish`."
     )
+    screening_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='Name-screening thresholds per list, JSON: {"ofac-sdn": {"match": 0.95, "close_match": 0.85}}; '
+        "other lists use match 0.92 / close_match 0.82.",
+    )
     session_secret: str | None = Field(
         default=None,
         description="Secret for the staff pages' form tokens; set it when several worker processes serve the pages.",
