@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from finguard.api.app import create_app
 from finguard.domain.check import PUBLIC_ADVICE, CheckRequest, Outcome
@@ -21,18 +18,9 @@ from finguard.runtime import Platform
 from finguard.services.demo import DEMO_CLEAN_ACCOUNT, DEMO_FRAUD_ACCOUNT, DEMO_FRAUD_PHONE
 from finguard.services.ratelimit import RateLimiter
 from finguard.web.i18n import LANGUAGES, MESSAGES, choose_language
+from tests.browser import chromium, serve
 from tests.conftest import make_settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ZH = MESSAGES["zh"]
 EN = MESSAGES["en"]
 
@@ -226,23 +214,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     platform = Platform(make_settings(f"sqlite:///{tmp_path}/w.db", tmp_path))
     platform.load_demo(sanctions=False)
     app = create_app(platform)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
     try:
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", app
+        with serve(app) as url:
+            yield url, app
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         platform.close()
 
 
@@ -255,21 +230,14 @@ def live_url(live_server: tuple[str, FastAPI]) -> str:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    # No skip: ./scripts/test installs Debian's chromium, so a missing browser is a failure.
-    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}; run ./scripts/test, which installs it"
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
-        pw.stop()
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 420, "height": 900}, locale="zh-CN")
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 420, "height": 900}, locale="zh-CN")
     pg = context.new_page()
     try:
         yield pg
@@ -317,8 +285,8 @@ def test_browser_bad_account_shows_the_error(live_url: str, page: Page) -> None:
 
 
 @pytest.mark.browser
-def test_browser_works_without_javascript(chromium: Browser, live_url: str) -> None:
-    context = chromium.new_context(java_script_enabled=False)
+def test_browser_works_without_javascript(browser: Browser, live_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
     try:
         pg = context.new_page()
         pg.goto(f"{live_url}/?lang=zh")

@@ -7,9 +7,6 @@ live uvicorn over SQLite, as the public page's tests do.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from finguard.api.app import create_app
 from finguard.domain.diligence import Counterparty, PartyKind, Purpose
@@ -30,9 +26,9 @@ from finguard.runtime import Platform
 from finguard.web.i18n import MESSAGES
 from finguard.web.staff import COOKIE, csrf_token
 from finguard.web.staff import router as staff_router
+from tests.browser import chromium, serve
 from tests.conftest import make_settings
 from tests.guard_helpers import transfer
-from tests.test_web import CHROMIUM, CHROMIUM_ARGS
 
 ZH = MESSAGES["zh"]
 EN = MESSAGES["en"]
@@ -358,36 +354,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     for i, amount in enumerate(("120.00", "80.00", "15000.00", "60000.00", "300.00", "99.00")):
         platform.guard.decide_raw(transfer(f"live-{i}", at=now, amount=amount, customer_id=f"c{i % 3}"))
     secret = platform.keys.create("analyst-7", "analyst")[1]
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(staff_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
     try:
-        while not server.started:
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", secret
+        with serve(staff_app(platform)) as url:
+            yield url, secret
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         platform.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}; run ./scripts/test, which installs it"
-    pw = sync_playwright().start()
-    b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    try:
+    with chromium() as b:
         yield b
-    finally:
-        b.close()
-        pw.stop()
 
 
 @pytest.fixture
