@@ -27,7 +27,7 @@ from finguard.domain.diligence import counterparty_from_record
 from finguard.domain.errors import InvalidInput
 from finguard.domain.lists import Identifier
 from finguard.runtime import Platform
-from finguard.services.diligence import read_party_records
+from finguard.services.diligence import name_outcome, read_party_records
 from finguard.services.keys import ApiKey
 from finguard.services.screening.matcher import ScreenQuery
 from finguard.web.reports import render_report
@@ -42,10 +42,7 @@ def screen_name(body: NameQueryIn, p: P, _: Annotated[ApiKey, Depends(staff("che
     ids = tuple(Identifier.parse(i.type, i.value, f"identifiers[{n}].value") for n, i in enumerate(body.identifiers))
     query = ScreenQuery(body.name, body.kind, body.birth_date, body.country, body.gender, ids)
     hits = p.diligence.screen_name(query, limit=body.limit)
-    best: Literal["match", "close_match", "no_match"] = (
-        "match" if any(h.outcome == "match" for h in hits) else "close_match" if hits else "no_match"
-    )
-    return ScreenOut(outcome=best, hits=[adapt_hit(h) for h in hits])
+    return ScreenOut(outcome=name_outcome(hits).value, hits=[adapt_hit(h) for h in hits])
 
 
 @router.post("/parties/screen", response_model=ScreeningOut, tags=["screening"], summary="Due diligence on one counterparty")

@@ -323,6 +323,12 @@ class DiligenceService:
         self.store.set_cursor("delta_screening", self.feed.head_seq())
 
 
+def name_outcome(hits: Sequence[ScreenHit]) -> ScreenOutcome:
+    """The outcome of a name screening: its best hit's, or no match."""
+    best = max((_RANK.get(h.outcome, 0) for h in hits), default=0)
+    return ScreenOutcome.MATCH if best == 2 else ScreenOutcome.CLOSE_MATCH if best == 1 else ScreenOutcome.NO_MATCH
+
+
 def _overall(hits: Sequence[PartyHit]) -> ScreenOutcome:
     best = max((_RANK.get(p.hit.outcome, 0) for p in hits if not p.suppressed), default=0)
     return ScreenOutcome.MATCH if best == 2 else ScreenOutcome.CLOSE_MATCH if best == 1 else ScreenOutcome.NO_MATCH
