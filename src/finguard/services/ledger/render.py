@@ -19,7 +19,7 @@ from finguard.domain.errors import Unavailable
 from finguard.domain.ledger import CHINA_TZ, AccountKind, Direction, Trace, format_amount, kind_label
 
 MAX_NODES = 80
-COL_W, ROW_H, BOX_W, BOX_H, MARGIN, TOP = 250, 74, 190, 50, 30, 96
+COL_W, ROW_H, BOX_W, BOX_H, MARGIN, TOP = 430, 74, 270, 50, 30, 96
 STYLE = {
     AccountKind.CUSTOMER: ("#e8eef7", "#4a6fa5", ""),
     AccountKind.MERCHANT: ("#fde2c8", "#c96a00", ""),
@@ -78,19 +78,22 @@ def render_svg(trace: Trace, tz: tzinfo = CHINA_TZ) -> str:
             members.sort(key=centre)
         for row, account in enumerate(members):
             pos[account] = (MARGIN + col * COL_W, TOP + row * ROW_H)
-    width = MARGIN * 2 + (max(columns) if columns else 0) * COL_W + BOX_W
-    height = TOP + max(len(m) for m in columns.values()) * ROW_H + 40
-    out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-family={quoteattr(FONT)} font-size="12">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
-        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-    ]
     title = (
         f"{'Forward' if forward else 'Backward'} trace from {trace.root}: {format_amount(trace.amount_fen, cur)} {cur}, "
         f"{trace.params.method.value.upper()}, up to {trace.params.hops} hops"
     )
+    legend_w = sum(40 + 9 * len(f"{kind.value} {kind_label(kind, None, 'zh')}") for kind in STYLE)
+    # Wide enough for the columns, the title and the legend: nothing is cut off at the right edge.
+    width = max(MARGIN * 2 + (max(columns) if columns else 0) * COL_W + BOX_W, MARGIN * 2 + 8 * len(title), MARGIN * 2 + legend_w)
+    height = TOP + max(len(m) for m in columns.values()) * ROW_H + 40
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'font-family={quoteattr(FONT)} font-size="12">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="10" markerHeight="10" '
+        'markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
     out.append(f'<text x="{MARGIN}" y="26" font-size="15" font-weight="bold">{escape(title)}</text>')
     legend_x = MARGIN
     for kind, (fill, stroke, dash) in STYLE.items():
@@ -112,7 +115,9 @@ def render_svg(trace: Trace, tz: tzinfo = CHINA_TZ) -> str:
         if dx > sx:
             x1, x2 = sx + BOX_W, dx
             path = f"M{x1:.0f},{sy:.0f} C{x1 + 50:.0f},{sy:.0f} {x2 - 50:.0f},{dy:.0f} {x2:.0f},{dy:.0f}"
-            lx, ly = (x1 + x2) / 2, (sy + dy) / 2 - 5
+            # The label sits just before the arrow head: targets have rows of their own, so labels
+            # of a fan-out do not overlap as they would at the curves' crowded midpoints.
+            lx, ly = x2 - 14, dy - 7
         else:  # a link back to an earlier column (a cycle, or a backward trace's arrow): loop below
             x1, x2 = sx + BOX_W / 2, dx + BOX_W / 2
             low = max(sy, dy) + BOX_H
@@ -122,8 +127,9 @@ def render_svg(trace: Trace, tz: tzinfo = CHINA_TZ) -> str:
         label = format_amount(link.fen, cur) + (f" ({link.count}×)" if link.count > 1 else "")
         if link.first is not None:
             label += " · " + link.first.astimezone(tz).strftime("%Y-%m-%d")
+        anchor = "end" if dx > sx else "middle"
         out.append(
-            f'<text x="{lx:.0f}" y="{ly:.0f}" text-anchor="middle" font-weight="bold" stroke="#fff" stroke-width="3" '
+            f'<text x="{lx:.0f}" y="{ly:.0f}" text-anchor="{anchor}" font-weight="bold" stroke="#fff" stroke-width="3" '
             f'paint-order="stroke">{escape(label)}</text>'
         )
     for account, (x, y) in pos.items():
