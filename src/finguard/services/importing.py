@@ -98,7 +98,7 @@ def import_rows(
         for key, (entry_id, _hash, active) in states.items():
             if active and key not in drafts:
                 ops.append(EntryOp(ChangeOp.DELIST, key, entry_id=entry_id, reason="no longer in the source file"))
-    changes = service._apply(lst, actor, ops) if ops else []
+    changes = service.apply(lst, actor, ops) if ops else []
     return ImportReport(
         list_code=list_code,
         rows=count,

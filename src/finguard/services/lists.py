@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from finguard.domain.errors import InvalidInput, NotFound
-from finguard.domain.identifiers import IdType
+from finguard.domain.identifiers import IdType, normalize
 from finguard.domain.lists import (
     Change,
     ChangeOp,
@@ -106,7 +106,8 @@ class ListService:
     def all_lists(self) -> list[RiskList]:
         return self.store.all_lists()
 
-    def _apply(self, lst: RiskList, actor: str, ops: Sequence[EntryOp]) -> list[Change]:
+    def apply(self, lst: RiskList, actor: str, ops: Sequence[EntryOp]) -> list[Change]:
+        """Apply ops in one transaction and make them visible to this process before returning."""
         changes = self.store.apply(lst, actor, ops, self.clock())
         if changes and self.on_change is not None:
             self.on_change()
@@ -121,7 +122,7 @@ class ListService:
             op = EntryOp(ChangeOp.MODIFY, draft.key, draft, entry_id=states[draft.key][0], reason="relisted")
         else:
             op = EntryOp(ChangeOp.ADD, draft.key, draft)
-        change = self._apply(lst, actor, [op])[0]
+        change = self.apply(lst, actor, [op])[0]
         return self.get_entry(change.entry_id)
 
     def modify_entry(self, entry_id: int, changes: dict[str, Any], actor: str) -> Entry:
@@ -151,7 +152,7 @@ class ListService:
         if draft == entry.draft:
             return entry
         lst = self.get_list(entry.list_code)
-        self._apply(lst, actor, [EntryOp(ChangeOp.MODIFY, draft.key, draft, entry_id=entry.id)])
+        self.apply(lst, actor, [EntryOp(ChangeOp.MODIFY, draft.key, draft, entry_id=entry.id)])
         return self.get_entry(entry.id)
 
     def delist(self, entry_id: int, reason: str, actor: str) -> Entry:
@@ -161,7 +162,7 @@ class ListService:
         if entry.delisted_at is not None:
             return entry
         lst = self.get_list(entry.list_code)
-        self._apply(lst, actor, [EntryOp(ChangeOp.DELIST, entry.draft.key, entry_id=entry.id, reason=reason.strip())])
+        self.apply(lst, actor, [EntryOp(ChangeOp.DELIST, entry.draft.key, entry_id=entry.id, reason=reason.strip())])
         return self.get_entry(entry.id)
 
     def get_entry(self, entry_id: int) -> Entry:
@@ -175,8 +176,6 @@ class ListService:
         return self.store.list_entries(code, active_only=active_only, limit=limit, offset=offset)
 
     def find_by_identifier(self, id_type: str, raw: str) -> list[Entry]:
-        from finguard.domain.identifiers import normalize
-
         value = normalize(id_type, raw, "value")
         return self.store.find_by_identifier(IdType(id_type), value)
 
