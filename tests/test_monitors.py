@@ -9,10 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from finguard.domain.errors import InvalidInput
 from finguard.domain.monitors import DAY, MonitorConfig, PatternAlert, Typology, explain
-from finguard.services.monitors import parse_config, parse_typologies, run_monitors
+from finguard.services.monitors import Transfers, affected, parse_config, parse_typologies, run_incremental, run_monitors
+from finguard.services.monitors.index import unusual_rows
 
 T0 = 1_700_000_000
 H = 3600
@@ -203,3 +206,144 @@ def test_thresholds_overrides_and_errors() -> None:
     assert parse_typologies(["fan-in", "CYCLE"]) == {Typology.FAN_IN, Typology.CYCLE}
     with pytest.raises(InvalidInput):
         parse_typologies(["smurfing"])
+
+
+# -- first contacts, amount baselines, rings -------------------------------------------------
+
+NOVELTY = {"lookback": 60 * DAY, "min_age": 10 * DAY}
+
+
+def history(pairs: list[tuple[str, str]], before_hours: float = 30 * 24) -> list[tuple[str, str, float, float]]:
+    """An old payment for each pair, ``before_hours`` before T0, and a marker 61 days before T0
+    so the ledger's history is longer than the look-back."""
+    return [("old1", "old2", 10, -61 * 24)] + [(s, d, 50, -before_hours) for s, d in pairs]
+
+
+def test_first_contacts_only_strangers_count_in_a_fan_in() -> None:
+    """hub is paid by s0..s4 in one day; s0..s2 have paid hub before (a month ago), so with the
+    novelty test only two first contacts remain: no fan-in of 3."""
+    rows = history([("s0", "hub"), ("s1", "hub"), ("s2", "hub")]) + fan_in(5, 4)
+    cfg = {"novelty": NOVELTY, "fan_in": {"min_counterparties": 3}}
+    assert found(rows, Typology.FAN_IN, fan_in={"min_counterparties": 3}) != []
+    assert found(rows, Typology.FAN_IN, **cfg) == []
+    strangers = history([]) + fan_in(5, 4)
+    assert found(strangers, Typology.FAN_IN, **cfg) == [("hub", ["hub", "s0", "s1", "s2", "s3", "s4"])]
+
+
+def test_first_contacts_contacts_younger_than_min_age_are_not_a_relationship() -> None:
+    """A -> B then B -> A a day later: the first payment does not make the return familiar, so
+    the two-hop ring is found; a payment between them 30 days earlier does."""
+    ring = [("A", "B", 10_000, 0), ("B", "A", 9_700, 30)]
+    cfg: dict[str, Any] = {"novelty": NOVELTY, "cycle": {"min_length": 2}}
+    assert len(found(history([]) + ring, Typology.CYCLE, **cfg)) == 1
+    assert found(history([("A", "B")]) + ring, Typology.CYCLE, **cfg) == []
+
+
+def test_first_contacts_need_history_longer_than_the_lookback() -> None:
+    """Without 60 days of history nothing can be told a first contact: no novelty alerts."""
+    assert found(fan_in(5, 4), Typology.FAN_IN, novelty=NOVELTY) == []
+
+
+def test_first_contacts_in_incremental_runs_see_the_whole_history() -> None:
+    """The last fan-in payment arrives alone; its run still knows s0 paid hub a month ago."""
+    rows = history([("s0", "hub")]) + fan_in(4, 4)
+    cfg = MonitorConfig().with_overrides({"novelty": NOVELTY, "fan_in": {"min_counterparties": 3}})
+    cols = columns(rows)
+    batch = run_monitors(cols, cfg)
+    new = np.asarray([len(rows) - 1])
+    inc = run_incremental(cols, new, cfg)
+    assert sorted(a.key() for a in inc.alerts) == sorted(a.key() for a in affected(batch.alerts, Transfers.from_columns(cols), new))
+    (a,) = [a for a in batch.alerts if a.typology is Typology.FAN_IN]
+    assert a.measure == 3  # s1..s3 are first contacts, s0 is not
+
+
+def test_baseline_prefilter_keeps_amounts_unusual_for_the_sender() -> None:
+    """A pays 100 yuan five times and once 3 yuan; only the 3 yuan payment is analysed."""
+    rows = [("A", f"x{i}", 100, i) for i in range(5)] + [("A", "y", 3, 10), ("B", "z", 70, 11)]
+    t = Transfers.from_columns(columns(rows))
+    assert unusual_rows(t, 1.01, 1).tolist() == [5]
+    assert unusual_rows(t, 1.01, 2).tolist() == [5, 6]  # B has one payment: no baseline, kept
+    two = [("A", f"x{i}", 100, i) for i in range(5)] + [("A", "y", 3, 10), ("B", "y", 4, 11)]
+    assert found(two, Typology.FAN_IN, fan_in={"min_counterparties": 2, "min_burst": 0}) != []
+    cfg: dict[str, Any] = {"fan_in": {"min_counterparties": 2, "min_burst": 0}, "baseline": {"min_ratio": 1.01, "min_history": 1}}
+    assert found(two, Typology.FAN_IN, **cfg) == []  # B's only payment is its usual amount
+
+
+def test_ring_booked_out_of_order_within_the_slack() -> None:
+    """A -> B -> C -> A where C pays A a day before B pays C: a ring with cycle.slack >= 1 day."""
+    rows = [("A", "B", 10_000, 0), ("C", "A", 9_600, 24), ("B", "C", 9_800, 48)]
+    assert found(rows, Typology.CYCLE) == []
+    assert found(rows, Typology.CYCLE, cycle={"slack": DAY}) == [("A", ["A", "B", "C"])]
+
+
+def test_ring_has_its_own_amount_floor() -> None:
+    rows = [("A", "B", 300, 0), ("B", "C", 290, 24), ("C", "A", 280, 48)]
+    assert found(rows, Typology.CYCLE, relay={"min_amount": 100_000}) == [("A", ["A", "B", "C"])]
+    assert found(rows, Typology.CYCLE, relay={"min_amount": 100_000}, cycle={"min_amount": 100_000}) == []
+
+
+def test_ring_run_twice_is_two_alerts() -> None:
+    """The same two accounts round-trip money twice, a week apart: one alert per run."""
+    rows = [("A", "B", 10_000, 0), ("B", "A", 9_800, 20), ("A", "B", 5_000, 170), ("B", "A", 4_900, 190)]
+    assert len(alerts(rows, Typology.CYCLE, cycle={"min_length": 2})) == 2
+
+
+def test_gather_scatter_may_pay_back_its_senders() -> None:
+    """i0, i1 pay H; H pays the money back out to i0 and i1 (AMLworld's gather-scatter)."""
+    rows = [("i0", "H", 5_000, 0), ("i1", "H", 5_000, 1), ("H", "i0", 4_900, 20), ("H", "i1", 4_900, 21)]
+    assert found(rows, Typology.GATHER_SCATTER, gather_scatter={"min_in": 2, "min_out": 2}) == [("H", ["H", "i0", "i1"])]
+    assert found(rows, Typology.GATHER_SCATTER, gather_scatter={"min_in": 2, "min_out": 2, "min_total": 2_000_000}) == []
+
+
+def test_new_thresholds_refuse_bad_values() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        MonitorConfig().with_overrides({"novelty": {"lookback": DAY, "min_age": 2 * DAY, "relay_legs": 3}, "baseline": {"min_ratio": 0.5}})
+    fields = {p.field for p in exc.value.problems}
+    assert fields == {"novelty.min_age", "novelty.relay_legs", "baseline.min_ratio"}
+
+
+small_ledgers = st.lists(
+    st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 500), st.integers(0, 40)), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_ledgers, st.integers(1, 30), st.integers(0, 10))
+def test_first_contacts_match_their_definition(rows: list[tuple[int, int, int, int]], lookback_days: int, age_days: int) -> None:
+    """Vectorised first contacts == the definition checked pair by pair."""
+    from finguard.services.monitors.index import first_contacts
+
+    cols = {
+        "src": np.asarray([r[0] for r in rows], dtype=np.int32),
+        "dst": np.asarray([r[1] for r in rows], dtype=np.int32),
+        "amount_fen": np.asarray([r[2] for r in rows], dtype=np.int64),
+        "ts": np.asarray([r[3] * DAY for r in rows], dtype=np.int64),
+        "accounts": np.asarray([str(i) for i in range(6)], dtype=object),
+    }
+    lookback, min_age = lookback_days * DAY, min(age_days, lookback_days - 1) * DAY
+    got = first_contacts(Transfers.from_columns(cols), lookback, min_age)
+    t0 = min(r[3] for r in rows) * DAY
+    for i, (s, d, _, t) in enumerate(rows):
+        ts = t * DAY
+        known = any(
+            {s2, d2} == {s, d} and ts - lookback <= t2 * DAY <= ts - max(min_age, 1) for s2, d2, _, t2 in rows
+        )
+        assert got[i] == (not known and ts >= t0 + lookback), (i, rows[i])
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_ledgers, st.floats(1.01, 5), st.integers(1, 4))
+def test_unusual_rows_match_their_definition(rows: list[tuple[int, int, int, int]], ratio: float, min_history: int) -> None:
+    cols = {
+        "src": np.asarray([r[0] for r in rows], dtype=np.int32),
+        "dst": np.asarray([r[1] for r in rows], dtype=np.int32),
+        "amount_fen": np.asarray([r[2] for r in rows], dtype=np.int64),
+        "ts": np.asarray([r[3] for r in rows], dtype=np.int64),
+        "accounts": np.asarray([str(i) for i in range(6)], dtype=object),
+    }
+    got = set(unusual_rows(Transfers.from_columns(cols), ratio, min_history).tolist())
+    for i, (s, _, amount, _) in enumerate(rows):
+        mine = sorted(r[2] for r in rows if r[0] == s)
+        median = mine[len(mine) // 2]
+        expect = len(mine) < min_history or amount > median * ratio or amount * ratio < median
+        assert (i in got) == expect

@@ -2,7 +2,11 @@
 
 AMLSim: ``time`` is a simulation step (a day): ts = step * 86400; ``value`` -> fen exactly
 (``round(Decimal(value) * 100)``). AMLworld: the patterns' amounts are converted to US dollars
-at fixed approximate 2022 rates (the ledger columns carry one currency), then to cents.
+at the AMLworld generator's own exchange rates (the ledger columns carry one currency), then to
+cents. Those rates are not published with the patterns; ``USD_PER`` holds the median ratio of
+consecutive hops of the same laundering path between each currency and the US dollar (e.g.
+USD -> EUR hops pay 0.853 times what they received, so 1 EUR = 1.17 USD), which recovers the
+generator's hop factor (median 0.99 on same-currency hops) for every currency pair.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 AMLSIM = SHARED / "aml" / "amlsim-20k-fanin200cycle200"
 AMLWORLD = SHARED / "aml" / "amlworld-hi-small-patterns.json"
 
-# Approximate September 2022 rates to US dollars (enough to compare amounts along a path).
+# US dollars per unit at the AMLworld generator's rates, estimated from its laundering paths (see
+# the module docstring). Brazil Real (no USD hop in the file) and Bitcoin (one transfer) are the
+# 2020 market rates the other estimates match.
 USD_PER = {
-    "US Dollar": 1.0, "Euro": 1.0, "Saudi Riyal": 0.266, "Swiss Franc": 1.03, "Rupee": 0.0125, "Yuan": 0.144,
-    "Yen": 0.0070, "Canadian Dollar": 0.76, "Ruble": 0.0165, "UK Pound": 1.16, "Australian Dollar": 0.68,
-    "Mexican Peso": 0.050, "Shekel": 0.29, "Brazil Real": 0.19, "Bitcoin": 20000.0,
+    "US Dollar": 1.0, "Euro": 1.17, "Saudi Riyal": 0.2667, "Swiss Franc": 1.093, "Rupee": 0.01407, "Yuan": 0.1515,
+    "Yen": 0.00949, "Canadian Dollar": 0.758, "Ruble": 0.01285, "UK Pound": 1.247, "Australian Dollar": 0.729,
+    "Mexican Peso": 0.04794, "Shekel": 0.296, "Brazil Real": 0.178, "Bitcoin": 11000.0,
 }  # fmt: skip
 
 
@@ -95,38 +101,136 @@ def background(n_accounts: int, n_transfers: int, start: int, days: float, seed:
     return {"src": src[order], "dst": dst[order], "amount_fen": amount[order], "ts": ts[order]}
 
 
-def mix_amlworld(patterns: list[dict[str, Any]], n_accounts: int, n_transfers: int, seed: int = 11) -> tuple[dict[str, Any], list[Attempt]]:
-    """The AMLworld attempts laid onto background traffic: each pattern account becomes a random
-    background account (so it also has ordinary traffic), times keep their AMLworld dates."""
+@dataclass
+class Background:
+    cols: dict[str, np.ndarray]
+    kinds: np.ndarray  # per account: "individual", "company" or "merchant"
+
+
+def _zipf(n: int, a: float) -> np.ndarray:
+    w = np.arange(1, n + 1, dtype=np.float64) ** -a
+    return w / w.sum()
+
+
+def relationship_background(n_accounts: int, start: int, days: float, seed: int = 7) -> Background:
+    """Traffic made of relationships, as a bank's ledger is: individuals (95 %) paid a fixed
+    salary twice a month by one employer (payroll is a legitimate fan-out burst), paying a fixed
+    rent monthly (60 % of them) and two utility bills, buying at six regular merchants (Zipf
+    popularity, 0.15 purchases a day, each merchant its own price level) and sending money to
+    four friends or, one time in four, to a stranger (0.04 a day); companies (4 %) paying five
+    regular suppliers; merchants (1 %) settling weekly with two suppliers. Amounts in US cents,
+    log-normal around each relationship's own level. The laundering patterns then differ from it
+    the way they do in a bank: money moves between accounts that had no relationship."""
     rng = np.random.default_rng(seed)
-    stamps = [
-        int(datetime.strptime(t["timestamp"], "%Y/%m/%d %H:%M").replace(tzinfo=UTC).timestamp())
-        for p in patterns
-        for t in p["transactions"]
-    ]
-    start, end = min(stamps) - 5 * DAY, max(stamps) + 5 * DAY
-    bg = background(n_accounts, n_transfers, start, (end - start) / DAY, seed)
+    n_comp, n_merch = max(int(n_accounts * 0.04), 10), max(int(n_accounts * 0.01), 2)
+    n_ind = n_accounts - n_comp - n_merch
+    perm = rng.permutation(n_accounts)
+    ind, comp, merch = perm[:n_ind], perm[n_ind : n_ind + n_comp], perm[n_ind + n_comp :]
+    n_days = int(days)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(src: np.ndarray, dst: np.ndarray, cents: np.ndarray, ts: np.ndarray) -> None:
+        parts.append((src, dst, np.maximum(1, cents).astype(np.int64), ts.astype(np.int64)))
+
+    def anytime(n: int) -> np.ndarray:
+        return start + (rng.random(n) * n_days * DAY).astype(np.int64)
+
+    employer = comp[rng.choice(n_comp, size=n_ind, p=_zipf(n_comp, 1.0))]
+    salary = rng.lognormal(np.log(3000 * 100), 0.5, n_ind)
+    for d in range(14, n_days, 15):
+        add(employer, ind, salary, start + d * DAY + 9 * 3600 + rng.integers(0, 3 * 3600, n_ind))
+    renter = np.flatnonzero(rng.random(n_ind) < 0.6)
+    landlord = np.where(rng.random(n_ind) < 0.5, ind[rng.integers(0, n_ind, n_ind)], comp[rng.integers(0, n_comp, n_ind)])
+    rent = rng.lognormal(np.log(1200 * 100), 0.4, n_ind)
+    for d in range(0, n_days, 30):
+        when = start + (d + rng.integers(0, 3, len(renter))) * DAY + rng.integers(6 * 3600, 22 * 3600, len(renter))
+        add(ind[renter], landlord[renter], rent[renter], when)
+    utility = comp[:10][rng.integers(0, 10, n_ind)]
+    bill = rng.lognormal(np.log(90 * 100), 0.5, n_ind)
+    for d in range(10, n_days, 30):
+        add(ind, utility, bill * rng.uniform(0.8, 1.2, n_ind), start + (d + rng.integers(0, 5, n_ind)) * DAY + rng.integers(0, DAY, n_ind))
+    shops = merch[rng.choice(n_merch, size=(n_ind, 6), p=_zipf(n_merch, 0.8))]
+    price = rng.lognormal(np.log(60 * 100), 0.8, n_accounts)
+    who = np.repeat(np.arange(n_ind), rng.poisson(0.15 * n_days, n_ind))
+    shop = shops[who, rng.integers(0, 6, len(who))]
+    add(ind[who], shop, price[shop] * rng.lognormal(0, 0.6, len(who)), anytime(len(who)))
+    friends = ind[rng.integers(0, n_ind, (n_ind, 4))]
+    who = np.repeat(np.arange(n_ind), rng.poisson(0.04 * n_days, n_ind))
+    to = np.where(rng.random(len(who)) < 0.75, friends[who, rng.integers(0, 4, len(who))], ind[rng.integers(0, n_ind, len(who))])
+    add(ind[who], to, rng.lognormal(np.log(150 * 100), 1.0, len(who)), anytime(len(who)))
+    suppliers = comp[rng.choice(n_comp, size=(n_comp, 5), p=_zipf(n_comp, 0.7))]
+    level = rng.lognormal(np.log(8000 * 100), 1.0, n_comp)
+    who = np.repeat(np.arange(n_comp), rng.poisson(n_days / 2, n_comp))
+    add(comp[who], suppliers[who, rng.integers(0, 5, len(who))], level[who] * rng.lognormal(0, 0.4, len(who)), anytime(len(who)))
+    settle = comp[rng.integers(0, n_comp, (n_merch, 2))]
+    for d in range(3, n_days, 7):
+        for j in range(2):
+            when = start + d * DAY + rng.integers(0, DAY, n_merch)
+            add(merch, settle[:, j], price[merch] * rng.lognormal(np.log(40), 0.5, n_merch), when)
+    src, dst, amount, ts = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    keep = src != dst
+    order = np.argsort(ts[keep], kind="stable")
+    kinds = np.empty(n_accounts, dtype=object)
+    kinds[ind], kinds[comp], kinds[merch] = "individual", "company", "merchant"
+    cols = {
+        "src": src[keep][order].astype(np.int32),
+        "dst": dst[keep][order].astype(np.int32),
+        "amount_fen": amount[keep][order],
+        "ts": ts[keep][order],
+    }
+    return Background(cols, kinds)
+
+
+def _stamp(t: dict[str, Any]) -> int:
+    return int(datetime.strptime(t["timestamp"], "%Y/%m/%d %H:%M").replace(tzinfo=UTC).timestamp())
+
+
+def mix_amlworld(
+    patterns: list[dict[str, Any]],
+    n_accounts: int,
+    *,
+    kind: str = "relationships",
+    history_days: int = 63,
+    seed: int = 11,
+) -> tuple[dict[str, Any], list[Attempt]]:
+    """The AMLworld attempts laid onto background traffic that starts ``history_days`` before
+    the first attempt (so a monitor has a history to compare with) and ends five days after the
+    last. Each pattern account becomes a random background account (not a merchant), so it also
+    has ordinary traffic; times keep their AMLworld dates. ``kind``: ``relationships``
+    (``relationship_background``) or ``uniform`` (``background``: every transfer between random
+    accounts, the same volume per account and day, 0.36)."""
+    rng = np.random.default_rng(seed)
+    stamps = [_stamp(t) for p in patterns for t in p["transactions"]]
+    start, end = min(stamps) - history_days * DAY, max(stamps) + 5 * DAY
+    days = (end - start) / DAY
+    if kind == "relationships":
+        bg = relationship_background(n_accounts, start, days, seed)
+        cols, eligible = bg.cols, np.flatnonzero(bg.kinds != "merchant")
+    elif kind == "uniform":
+        cols, eligible = background(n_accounts, int(n_accounts * 0.36 * days), start, days, seed), np.arange(n_accounts)
+    else:
+        raise ValueError(f"unknown background {kind!r}")
     names = sorted({t[k] for p in patterns for t in p["transactions"] for k in ("from_account", "to_account")})
-    code = dict(zip(names, rng.choice(n_accounts, size=len(names), replace=False).tolist(), strict=True))
+    code = dict(zip(names, rng.choice(eligible, size=len(names), replace=False).tolist(), strict=True))
     src, dst, amt, ts = [], [], [], []
     attempts = []
-    row = len(bg["src"])
+    row = len(cols["src"])
     for p in patterns:
         rows = []
         for t in p["transactions"]:
             src.append(code[t["from_account"]])
             dst.append(code[t["to_account"]])
             amt.append(max(1, round(float(t["amount_paid"]) * USD_PER[t["payment_currency"]] * 100)))
-            ts.append(int(datetime.strptime(t["timestamp"], "%Y/%m/%d %H:%M").replace(tzinfo=UTC).timestamp()))
+            ts.append(_stamp(t))
             rows.append(row)
             row += 1
         accounts = {code[t[k]] for t in p["transactions"] for k in ("from_account", "to_account")}
         attempts.append(Attempt(p["pattern_type"].split(":")[0].strip(), np.asarray(rows), accounts))
-    cols = {
-        "src": np.concatenate([bg["src"], np.asarray(src, dtype=np.int32)]),
-        "dst": np.concatenate([bg["dst"], np.asarray(dst, dtype=np.int32)]),
-        "amount_fen": np.concatenate([bg["amount_fen"], np.asarray(amt, dtype=np.int64)]),
-        "ts": np.concatenate([bg["ts"], np.asarray(ts, dtype=np.int64)]),
+    mixed = {
+        "src": np.concatenate([cols["src"], np.asarray(src, dtype=np.int32)]),
+        "dst": np.concatenate([cols["dst"], np.asarray(dst, dtype=np.int32)]),
+        "amount_fen": np.concatenate([cols["amount_fen"], np.asarray(amt, dtype=np.int64)]),
+        "ts": np.concatenate([cols["ts"], np.asarray(ts, dtype=np.int64)]),
         "accounts": np.asarray([f"A{i:07d}" for i in range(n_accounts)], dtype=object),
     }
-    return cols, attempts
+    return mixed, attempts

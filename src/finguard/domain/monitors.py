@@ -53,12 +53,14 @@ class FanConfig:
 @dataclass(frozen=True, slots=True)
 class GatherScatterConfig:
     """One account gathers from ``min_in`` senders, then scatters to ``min_out`` receivers,
-    the outflow starting within ``window`` of the inflow, both bursts against its baseline."""
+    the outflow starting within ``window`` of the inflow, both bursts against its baseline, and
+    at least ``min_total`` fen gathered."""
 
     window: int = 4 * DAY
     min_in: int = 3
     min_out: int = 3
     min_burst: float = 3.0
+    min_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +80,16 @@ class RelayConfig:
 @dataclass(frozen=True, slots=True)
 class CycleConfig:
     """Money that comes back to where it started: ``min_length``..``max_length`` hops, each a
-    relay (time-ordered, amount decaying within the relay tolerance), all within ``window``."""
+    relay (amount within the relay tolerance), all within ``window``. A ring's hops may be booked
+    out of order: up to ``slack`` seconds (or the relay's own slack, whichever is larger) of an
+    onward transfer before the one that funds it are tolerated. Rings are rare in ordinary
+    traffic, so their hops may be smaller than ``relay.min_amount``: ``min_amount`` applies."""
 
     min_length: int = 2
     max_length: int = 6
     window: int = 10 * DAY
+    slack: int = 0
+    min_amount: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,22 @@ class DormantConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class NoveltyConfig:
+    """First contacts. A transfer is a *first contact* when its two accounts exchanged no money,
+    either way, between ``lookback`` and ``min_age`` seconds before it (contacts younger than
+    ``min_age`` belong to the activity being judged, not to an established relationship).
+    Ordinary traffic mostly repeats relationships (salary, rent, the usual shops and suppliers);
+    laundering moves money between accounts that had none. With ``lookback`` above 0, fan-in,
+    fan-out and gather-scatter count only first-contact counterparties, and a relay needs
+    ``relay_legs`` (0, 1 or 2) of its two transfers to be first contacts. 0 turns the test off:
+    every transfer counts."""
+
+    lookback: int = 0
+    min_age: int = 10 * DAY
+    relay_legs: int = 2
+
+
+@dataclass(frozen=True, slots=True)
 class SplitConfig:
     """Optional pre-filter (off by default): analyse only *split* payments, i.e. transfers with
     at least ``min_parts`` transfers between the same two accounts within ``window`` seconds
@@ -133,6 +156,18 @@ class SplitConfig:
 
     min_parts: int = 0
     window: int = DAY
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineConfig:
+    """Optional pre-filter (off by default): analyse only transfers whose amount is unusual for
+    their sender, i.e. more than ``min_ratio`` times, or less than ``1 / min_ratio`` times, the
+    median amount of the sender's transfers (senders with fewer than ``min_history`` transfers
+    have no baseline: all their transfers are kept). Useful where each account pays steady
+    amounts and laundering payments break the habit (AMLSim's accounts each send one amount)."""
+
+    min_ratio: float = 0.0
+    min_history: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +193,8 @@ class MonitorConfig:
     stack: StackConfig = field(default_factory=StackConfig)
     dormant: DormantConfig = field(default_factory=DormantConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
+    novelty: NoveltyConfig = field(default_factory=NoveltyConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
     limits: LimitConfig = field(default_factory=LimitConfig)
 
     def with_overrides(self, values: dict[str, Any]) -> MonitorConfig:
@@ -208,6 +245,12 @@ class MonitorConfig:
             problems.append(FieldProblem("relay.max_shrink", "must be below 1"))
         if self.limits.max_branch < 1 or self.limits.max_alert_edges < 1 or self.limits.max_paths < 1:
             problems.append(FieldProblem("limits", "every limit must be at least 1"))
+        if self.novelty.lookback and self.novelty.min_age >= self.novelty.lookback:
+            problems.append(FieldProblem("novelty.min_age", "must be shorter than novelty.lookback"))
+        if 0 < self.baseline.min_ratio <= 1:
+            problems.append(FieldProblem("baseline.min_ratio", "must be above 1 (or 0 to turn the pre-filter off)"))
+        if self.novelty.relay_legs > 2:
+            problems.append(FieldProblem("novelty.relay_legs", "is 0, 1 or 2 (transfers of a relay that must be first contacts)"))
         for name in ("fan_in", "fan_out"):
             if getattr(self, name).min_counterparties < 1:
                 problems.append(FieldProblem(f"{name}.min_counterparties", "must be at least 1"))

@@ -22,7 +22,7 @@ from finguard.domain.errors import InvalidInput
 from finguard.domain.monitors import MonitorConfig, PatternAlert, Typology
 from finguard.services.monitors.index import I64, Bool, FlowIndex, Transfers
 from finguard.services.monitors.patterns import PATHS, PER_ACCOUNT, Progress, detect
-from finguard.services.monitors.runner import MonitorRun, _prefilter, _timed
+from finguard.services.monitors.runner import MonitorRun, _prefilter, _timed, novelty
 
 
 def path_horizon(config: MonitorConfig) -> int:
@@ -73,6 +73,7 @@ def run_incremental(
     kept = rows[(transfers.amount_fen[rows] > 0) & (transfers.src[rows] != transfers.dst[rows])]
     period = (int(transfers.ts[kept].min()), int(transfers.ts[kept].max())) if len(kept) else (0, 0)
     touched = touched_accounts(transfers, new)
+    novel = novelty(transfers, config)
     seconds = {"index": 0.0}
     timed = _timed(progress, seconds)
     alerts: list[PatternAlert] = []
@@ -82,7 +83,7 @@ def run_incremental(
         per_account = typologies & PER_ACCOUNT
         if per_account:
             mine = rows[touched[transfers.src[rows]] | touched[transfers.dst[rows]]]
-            ix = FlowIndex(transfers, period, mine)
+            ix = FlowIndex(transfers, period, mine, novel)
             for t, d in detect(ix, config, per_account, focus=touched, progress=timed).items():
                 alerts.extend(d.alerts)
                 truncated[t.value] = d.truncated
@@ -92,7 +93,7 @@ def run_incremental(
             t_new = transfers.ts[new]
             ts = transfers.ts[rows]
             near = rows[(ts >= t_new.min() - horizon) & (ts <= t_new.max() + horizon)]
-            ix = FlowIndex(transfers, period, near)
+            ix = FlowIndex(transfers, period, near, novel)
             dropped = (ix.dropped_self, ix.dropped_nonpositive)
             new_edges = np.isin(ix.row, new)
             for t, d in detect(ix, config, paths, new_edges=new_edges, progress=timed).items():

@@ -93,6 +93,59 @@ def split_rows(t: Transfers, min_parts: int, window: int) -> I64:
     return np.sort(order[size[run] >= min_parts]).astype(np.int64)
 
 
+def first_contacts(t: Transfers, lookback: int, min_age: int = 0) -> Bool:
+    """Per row: True when the row's two accounts had no relationship before it, i.e. exchanged
+    no money, either way, between ``lookback`` and ``min_age`` seconds before it. Contacts of the
+    last ``min_age`` seconds do not count as a relationship: a laundering burst creates its own
+    contacts (money sent to a mule and straight back), and those must not make its later
+    transfers look familiar.
+
+    Within ``lookback`` of the first row there is not enough history to tell a first contact
+    from a relationship that began before the data: those rows are not first contacts, so a
+    ledger's first weeks raise no novelty-based alerts. Computed over every row given, so a
+    subset analysed later (a pre-filter, an incremental window) still sees each pair's whole
+    history."""
+    n = len(t)
+    if n == 0:
+        return np.ones(0, dtype=bool)
+    a = np.minimum(t.src, t.dst).astype(np.int64)
+    b = np.maximum(t.src, t.dst).astype(np.int64)
+    order = np.lexsort((t.ts, a * len(t.accounts) + b))
+    p, ts = (a * len(t.accounts) + b)[order], t.ts[order]
+    t0 = int(ts.min())
+    # Pairs ranked in sort order, so (rank, time) packs into one sortable 64-bit key.
+    rank = np.cumsum(np.r_[0, (p[1:] != p[:-1]).astype(np.int64)])
+    key = (rank << 32) | (ts - t0)
+    # Strictly earlier: a transfer is never its own history (nor one booked the same second).
+    cutoff = ts - max(min_age, 1)
+    j = np.searchsorted(key, (rank << 32) | np.clip(cutoff - t0, 0, REL_MAX), side="right") - 1
+    jc = np.maximum(j, 0)
+    known = (j >= 0) & (rank[jc] == rank) & (ts[jc] <= cutoff) & (ts[jc] >= ts - lookback)
+    out = np.empty(n, dtype=bool)
+    out[order] = ~known
+    out &= t.ts >= t0 + lookback
+    return out
+
+
+def unusual_rows(t: Transfers, min_ratio: float, min_history: int) -> I64:
+    """Rows whose amount is more than ``min_ratio`` times (or less than ``1 / min_ratio`` times)
+    the median amount of the sender's transfers, plus every row of senders with fewer than
+    ``min_history`` transfers (no baseline to compare with)."""
+    n = len(t)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((t.amount_fen, t.src))
+    src = t.src[order]
+    start = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    size = np.diff(np.r_[start, n])
+    median = t.amount_fen[order][start + size // 2].astype(np.float64)
+    per_row = np.repeat(median, size)
+    count = np.repeat(size, size)
+    amount = t.amount_fen[order].astype(np.float64)
+    keep = (count < min_history) | (amount > per_row * min_ratio) | (amount * min_ratio < per_row)
+    return np.sort(order[keep]).astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class SideIndex:
     """One side's sort: ``key`` sorted, and per position the account, counterparty, time,
@@ -105,6 +158,13 @@ class SideIndex:
     amount: I64
     edge: I64
     ptr: I64  # ptr[a]:ptr[a+1] are account a's positions
+
+    def where(self, keep: Bool) -> SideIndex:
+        """The same sort restricted to the positions where ``keep`` (order kept, no re-sort)."""
+        node = self.node[keep]
+        ptr = np.zeros(len(self.ptr), dtype=np.int64)
+        np.cumsum(np.bincount(node, minlength=len(self.ptr) - 1), out=ptr[1:])
+        return SideIndex(self.key[keep], node, self.other[keep], self.ts[keep], self.amount[keep], self.edge[keep], ptr)
 
     def slice_of(self, nodes: I64, t_from: I64, t_to: I64, t0: int) -> tuple[I64, I64]:
         """Positions [lo, hi) of each node's transfers with t_from <= ts <= t_to."""
@@ -119,9 +179,12 @@ class SideIndex:
 class FlowIndex:
     """Kept transfers (``row`` is each one's position in the input columns) and both sides."""
 
-    def __init__(self, transfers: Transfers, period: tuple[int, int] | None = None, rows: I64 | None = None) -> None:
+    def __init__(
+        self, transfers: Transfers, period: tuple[int, int] | None = None, rows: I64 | None = None, novel: Bool | None = None
+    ) -> None:
         """``rows``: analyse only these rows (sorted) of ``transfers``; ``period``: the time span
-        the burst baselines refer to (default: the kept transfers' own span)."""
+        the burst baselines refer to (default: the kept transfers' own span); ``novel``: per row
+        of ``transfers``, whether it is a first contact (``first_contacts``; default: all are)."""
         src, dst, amount = transfers.src, transfers.dst, transfers.amount_fen
         if rows is not None:
             src, dst, amount = src[rows], dst[rows], amount[rows]
@@ -134,6 +197,7 @@ class FlowIndex:
         self.dst: I32 = transfers.dst[self.row]
         self.amount: I64 = transfers.amount_fen[self.row]
         self.ts: I64 = transfers.ts[self.row]
+        self.novel: Bool = np.ones(len(self.row), dtype=bool) if novel is None else novel[self.row]
         self.accounts = transfers.accounts
         self.n_accounts = len(transfers.accounts)
         self.t0 = int(self.ts.min()) if len(self.ts) else 0

@@ -93,18 +93,30 @@ def _new_counterparty(s: SideIndex, n_accounts: int, window: int) -> Bool:
 
 
 def _windows(ix: FlowIndex, s: SideIndex, window: int, focus: Bool | None, min_count: int) -> _Windows:
+    """Counts over first-contact transfers only (``ix.novel``; all of them when novelty is off)."""
     m = len(s.key)
-    fresh = _new_counterparty(s, ix.n_accounts, window)
+    mask = ix.novel[s.edge]
+    fresh = _new_counterparty(s, ix.n_accounts, window) & mask
     c = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(fresh, out=c[1:])
+    n = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(mask, out=n[1:])
     a = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(s.amount, out=a[1:])
+    np.cumsum(np.where(mask, s.amount, 0), out=a[1:])
     end = np.arange(m, dtype=np.int64) if focus is None else np.flatnonzero(focus[s.node])
+    end = end[mask[end]]
     lo, _ = s.slice_of(s.node[end], s.ts[end] - window, s.ts[end], ix.t0)
     distinct = c[end + 1] - c[lo]
     keep = distinct >= min_count
     end, lo, distinct = end[keep], lo[keep], distinct[keep]
-    return _Windows(end, lo, distinct, end + 1 - lo, a[end + 1] - a[lo])
+    return _Windows(end, lo, distinct, n[end + 1] - n[lo], a[end + 1] - a[lo])
+
+
+def _counted(ix: FlowIndex, s: SideIndex) -> I64:
+    """Per position: how many of the account's transfers on this side up to it count (first contacts)."""
+    c = np.zeros(len(s.key) + 1, dtype=np.int64)
+    np.cumsum(ix.novel[s.edge], out=c[1:])
+    return c
 
 
 def _bursty(ix: FlowIndex, s: SideIndex, w: _Windows, window: int, min_burst: float) -> Bool:
@@ -112,7 +124,8 @@ def _bursty(ix: FlowIndex, s: SideIndex, w: _Windows, window: int, min_burst: fl
     if min_burst <= 0:
         return np.ones(len(w.end), dtype=bool)
     node = s.node[w.end]
-    outside = (s.ptr[node + 1] - s.ptr[node]) - w.count
+    c = _counted(ix, s)
+    outside = (c[s.ptr[node + 1]] - c[s.ptr[node]]) - w.count
     rest = max(ix.period[1] - ix.period[0] - window, window)
     expected = outside * (window / rest)
     return w.count >= min_burst * expected
@@ -139,11 +152,12 @@ def detect_fan(ix: FlowIndex, side: Side, cfg: FanConfig, limits: LimitConfig, f
     idx = np.flatnonzero(ok)
     for i in idx[_best_per_account(s.node[w.end[idx]], w.distinct[idx])]:
         lo, end = int(w.lo[i]), int(w.end[i])
-        others = s.other[lo : end + 1]
-        distinct = len(np.unique(others))
+        edges = s.edge[lo : end + 1]
+        edges = edges[ix.novel[edges]]
+        distinct = len(np.unique(ix.dst[edges] if side == "out" else ix.src[edges]))
         if distinct < cfg.min_counterparties:
             continue
-        out.alerts.append(_alert(ix, typology, int(s.node[end]), s.edge[lo : end + 1], distinct, limits))
+        out.alerts.append(_alert(ix, typology, int(s.node[end]), edges, distinct, limits))
     return out
 
 
@@ -155,29 +169,33 @@ def detect_gather_scatter(ix: FlowIndex, cfg: GatherScatterConfig, limits: Limit
     if len(s_in.key) == 0:
         return out
     w = _windows(ix, s_in, cfg.window, focus, cfg.min_in)
-    ok = _bursty(ix, s_in, w, cfg.window, cfg.min_burst)
+    ok = _bursty(ix, s_in, w, cfg.window, cfg.min_burst) & (w.total >= cfg.min_total)
     w = _Windows(w.end[ok], w.lo[ok], w.distinct[ok], w.count[ok], w.total[ok])
     node = s_in.node[w.end]
     lo2, hi2 = s_out.slice_of(node, s_in.ts[w.lo], s_in.ts[w.end] + cfg.window, ix.t0)
-    fresh = _new_counterparty(s_out, ix.n_accounts, 2 * cfg.window)
+    fresh = _new_counterparty(s_out, ix.n_accounts, 2 * cfg.window) & ix.novel[s_out.edge]
     c = np.zeros(len(fresh) + 1, dtype=np.int64)
     np.cumsum(fresh, out=c[1:])
     distinct_out = c[hi2] - c[lo2]
     ok = distinct_out >= cfg.min_out
     if cfg.min_burst > 0:
-        outside = (s_out.ptr[node + 1] - s_out.ptr[node]) - (hi2 - lo2)
+        counted = _counted(ix, s_out)
+        within = counted[hi2] - counted[lo2]
+        outside = (counted[s_out.ptr[node + 1]] - counted[s_out.ptr[node]]) - within
         span = (s_in.ts[w.end] - s_in.ts[w.lo]) + cfg.window
         rest = np.maximum(ix.period[1] - ix.period[0] - span, span)
-        ok &= (hi2 - lo2) >= cfg.min_burst * outside * (span / rest)
+        ok &= within >= cfg.min_burst * outside * (span / rest)
     idx = np.flatnonzero(ok)
     for i in idx[_best_per_account(node[idx], w.distinct[idx] + distinct_out[idx])]:
         ins = s_in.edge[w.lo[i] : w.end[i] + 1]
         outs = s_out.edge[lo2[i] : hi2[i]]
+        ins, outs = ins[ix.novel[ins]], outs[ix.novel[outs]]
         senders = set(ix.src[ins].tolist())
-        receivers = set(ix.dst[outs].tolist()) - senders
+        # Receivers may be senders too: AMLworld's gather-scatter often pays the gathered money
+        # back out to the accounts it came from.
+        receivers = set(ix.dst[outs].tolist())
         if len(senders) < cfg.min_in or len(receivers) < cfg.min_out:
             continue
-        outs = outs[~np.isin(ix.dst[outs], list(senders))]
         out.alerts.append(
             _alert(ix, Typology.GATHER_SCATTER, int(node[i]), np.concatenate([ins, outs]), len(senders) + len(receivers), limits)
         )
@@ -200,13 +218,24 @@ class Relays:
         return len(self.e_in)
 
 
-def find_relays(ix: FlowIndex, cfg: RelayConfig, limits: LimitConfig, progress: Callable[[float], None] | None = None) -> Relays:
-    """Every (in, out) pair through an account within the delay and amount tolerance.
+def find_relays(
+    ix: FlowIndex,
+    cfg: RelayConfig,
+    limits: LimitConfig,
+    progress: Callable[[float], None] | None = None,
+    legs: int = 0,
+) -> Relays:
+    """Every (in, out) pair through an account within the delay and amount tolerance, of which
+    at least ``legs`` transfers are first contacts (``ix.novel``).
 
     The in-edges are processed in chunks, so the memory is bounded by the chunk times
     ``max_branch`` whatever the hubs; at most ``max_branch`` onward transfers (the earliest) are
     examined per incoming transfer."""
     s_in, s_out = ix.inn, ix.out
+    if legs >= 2:
+        # Both transfers must be first contacts: search only those, so the per-transfer branch
+        # budget is not spent on a busy account's familiar payments.
+        s_in, s_out = s_in.where(ix.novel[s_in.edge]), s_out.where(ix.novel[s_out.edge])
     m = len(s_in.key)
     parts_in: list[I64] = []
     parts_out: list[I64] = []
@@ -224,6 +253,9 @@ def find_relays(ix: FlowIndex, cfg: RelayConfig, limits: LimitConfig, progress: 
         a_in = s_in.amount[pos_in][which].astype(np.float64)
         a_out = s_out.amount[pos].astype(np.float64)
         ok = (a_out >= a_in * (1 - cfg.max_shrink)) & (a_out <= a_in * (1 + cfg.max_grow))
+        if legs == 1:
+            first = ix.novel[s_in.edge[pos_in[which]]].astype(np.int64) + ix.novel[s_out.edge[pos]]
+            ok &= first >= legs
         parts_in.append(s_in.edge[pos_in[which[ok]]])
         parts_out.append(s_out.edge[pos[ok]])
         kept += int(ok.sum())
@@ -333,14 +365,14 @@ def detect_cycles(ix: FlowIndex, relays: Relays, cfg: CycleConfig, limits: Limit
     paths = starts[:, None]  # one row per partial path, one column per hop (edge numbers)
     origin = ix.src[starts].astype(np.int64)
     t_start = ix.ts[starts]
-    found: dict[tuple[int, ...], I64] = {}
+    found: dict[tuple[tuple[int, ...], int], list[I64]] = {}
     for length in range(2, cfg.max_length + 1):
         last = paths[:, -1]
         lo, hi = relays.ptr[last], relays.ptr[last + 1]
         which, pos, cut = expand(lo, hi, limits.max_branch)
         out.truncated |= bool(cut.any())
         nxt = relays.e_out[pos]
-        ok = ix.ts[nxt] - t_start[which] <= cfg.window
+        ok = np.abs(ix.ts[nxt] - t_start[which]) <= cfg.window
         dst = ix.dst[nxt].astype(np.int64)
         # Simple cycles only: the next account is new to the path (or closes it at the origin).
         for col in range(1, paths.shape[1]):
@@ -350,10 +382,12 @@ def detect_cycles(ix: FlowIndex, relays: Relays, cfg: CycleConfig, limits: Limit
         if length >= cfg.min_length:
             for w, e in zip(which[closes].tolist(), nxt[closes].tolist(), strict=True):
                 cyc = np.append(paths[w], e)
-                # One alert per ring of accounts, however many parallel transfers close it.
+                # One alert per ring of accounts and earliest transfer, however many parallel
+                # transfers close it; the same ring run again later is another alert.
                 ring = ix.src[cyc].tolist()
                 turn = ring.index(min(ring))
-                found.setdefault(tuple(ring[turn:] + ring[:turn]), cyc)
+                first = int(cyc[np.argmin(ix.ts[cyc])])
+                found.setdefault((tuple(ring[turn:] + ring[:turn]), first), []).append(cyc)
         grow = ~closes
         paths = np.concatenate([paths[which[grow]], nxt[grow, None]], axis=1)
         origin, t_start = origin[which[grow]], t_start[which[grow]]
@@ -362,11 +396,11 @@ def detect_cycles(ix: FlowIndex, relays: Relays, cfg: CycleConfig, limits: Limit
             paths, origin, t_start = paths[: limits.max_paths], origin[: limits.max_paths], t_start[: limits.max_paths]
         if len(paths) == 0:
             break
-    for cyc in found.values():
-        if new_edges is not None and not new_edges[cyc].any():
+    for (ring_accounts, first), cycles in found.items():
+        edges = np.unique(np.concatenate(cycles))
+        if new_edges is not None and not new_edges[edges].any():
             continue
-        first = cyc[np.argmin(ix.ts[cyc])]
-        out.alerts.append(_alert(ix, Typology.CYCLE, int(ix.src[first]), cyc, len(cyc), limits))
+        out.alerts.append(_alert(ix, Typology.CYCLE, int(ix.src[first]), edges, len(ring_accounts), limits))
     return out
 
 
@@ -452,17 +486,54 @@ PER_ACCOUNT = frozenset({Typology.FAN_IN, Typology.FAN_OUT, Typology.GATHER_SCAT
 PATHS = frozenset({Typology.CYCLE, Typology.STACK, Typology.SCATTER_GATHER})
 
 
+@dataclass(frozen=True, slots=True)
+class _RelayRule:
+    """What one typology accepts as a relay."""
+
+    max_delay: int
+    slack: int
+    max_shrink: float
+    max_grow: float
+    min_amount: int
+
+
+def _relay_rules(config: MonitorConfig, typologies: frozenset[Typology]) -> dict[Typology, _RelayRule]:
+    r, p, c = config.relay, config.pass_through, config.cycle
+    base = _RelayRule(r.max_delay, r.slack, r.max_shrink, r.max_grow, r.min_amount)
+    rules = {
+        Typology.STACK: base,
+        Typology.SCATTER_GATHER: base,
+        Typology.CYCLE: _RelayRule(r.max_delay, max(r.slack, c.slack), r.max_shrink, r.max_grow, c.min_amount),
+        Typology.PASS_THROUGH: _RelayRule(p.max_delay, 0, p.tolerance, p.tolerance, 0),
+    }
+    return {t: rule for t, rule in rules.items() if t in typologies}
+
+
 def relay_config(config: MonitorConfig, typologies: frozenset[Typology]) -> RelayConfig:
     """The relay search wide enough for every requested typology (each then filters its own)."""
-    r = config.relay
-    if Typology.PASS_THROUGH not in typologies:
-        return r
-    p = config.pass_through
-    if typologies & PATHS:
-        return RelayConfig(
-            max(r.max_delay, p.max_delay), r.slack, max(r.max_shrink, p.tolerance), max(r.max_grow, p.tolerance), min(r.min_amount, 0)
-        )
-    return RelayConfig(p.max_delay, 0, p.tolerance, p.tolerance, 0)
+    rules = list(_relay_rules(config, typologies).values()) or [_RelayRule(0, 0, 0.0, 0.0, 0)]
+    return RelayConfig(
+        max(x.max_delay for x in rules),
+        max(x.slack for x in rules),
+        max(x.max_shrink for x in rules),
+        max(x.max_grow for x in rules),
+        min(x.min_amount for x in rules),
+    )
+
+
+def _relays_for(ix: FlowIndex, relays: Relays, rule: _RelayRule, search: RelayConfig) -> Relays:
+    """The relays of a wider search that one typology's rule accepts."""
+    if rule == _RelayRule(search.max_delay, search.slack, search.max_shrink, search.max_grow, search.min_amount):
+        return relays
+    e_in, e_out = relays.e_in, relays.e_out
+    delay = ix.ts[e_out] - ix.ts[e_in]
+    a_in, a_out = ix.amount[e_in].astype(np.float64), ix.amount[e_out].astype(np.float64)
+    ok = (delay >= -rule.slack) & (delay <= rule.max_delay)
+    ok &= (a_out >= a_in * (1 - rule.max_shrink)) & (a_out <= a_in * (1 + rule.max_grow))
+    ok &= ix.amount[e_in] >= rule.min_amount
+    ptr = np.zeros(len(ix) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(e_in[ok], minlength=len(ix)), out=ptr[1:])
+    return Relays(e_in[ok], e_out[ok], ptr, relays.truncated)
 
 
 def detect(
@@ -499,27 +570,19 @@ def detect(
     wanted = sorted(typologies & (PATHS | {Typology.PASS_THROUGH}))
     first = wanted[0]
     step(first, 0.0)
-    relays = find_relays(ix, relay_config(config, typologies), lim, lambda f: step(first, 0.9 * f))
-    core = relays
-    if Typology.PASS_THROUGH in typologies and typologies & PATHS:
-        r = config.relay
-        e_in, e_out = relays.e_in, relays.e_out
-        delay = ix.ts[e_out] - ix.ts[e_in]
-        a_in, a_out = ix.amount[e_in].astype(np.float64), ix.amount[e_out].astype(np.float64)
-        ok = (delay >= -r.slack) & (delay <= r.max_delay) & (a_out >= a_in * (1 - r.max_shrink)) & (a_out <= a_in * (1 + r.max_grow))
-        ok &= ix.amount[e_in] >= r.min_amount
-        ptr = np.zeros(len(ix) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(e_in[ok], minlength=len(ix)), out=ptr[1:])
-        core = Relays(e_in[ok], e_out[ok], ptr, relays.truncated)
-    path_fns: dict[Typology, Callable[[], Detection]] = {
-        Typology.PASS_THROUGH: lambda: detect_pass_through(ix, relays, config.pass_through, lim, focus),
-        Typology.CYCLE: lambda: detect_cycles(ix, core, config.cycle, lim, new_edges),
-        Typology.STACK: lambda: detect_stack(ix, core, config.stack, lim, new_edges),
-        Typology.SCATTER_GATHER: lambda: detect_scatter_gather(ix, core, config.scatter_gather, lim, new_edges),
+    search = relay_config(config, typologies)
+    legs = config.novelty.relay_legs if config.novelty.lookback > 0 else 0
+    relays = find_relays(ix, search, lim, lambda f: step(first, 0.9 * f), legs)
+    rules = _relay_rules(config, typologies)
+    path_fns: dict[Typology, Callable[[Relays], Detection]] = {
+        Typology.PASS_THROUGH: lambda r: detect_pass_through(ix, r, config.pass_through, lim, focus),
+        Typology.CYCLE: lambda r: detect_cycles(ix, r, config.cycle, lim, new_edges),
+        Typology.STACK: lambda r: detect_stack(ix, r, config.stack, lim, new_edges),
+        Typology.SCATTER_GATHER: lambda r: detect_scatter_gather(ix, r, config.scatter_gather, lim, new_edges),
     }
     for t in wanted:
         if t != first:
             step(t, 0.0)
-        results[t] = path_fns[t]()
+        results[t] = path_fns[t](_relays_for(ix, relays, rules[t], search))
         step(t, 1.0)
     return results

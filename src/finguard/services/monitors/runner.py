@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import numpy as np
+
 from finguard.domain.errors import InvalidInput
 from finguard.domain.monitors import MonitorConfig, PatternAlert, Typology, explain
-from finguard.services.monitors.index import I64, FlowIndex, Transfers, split_rows
+from finguard.services.monitors.index import I64, Bool, FlowIndex, Transfers, first_contacts, split_rows, unusual_rows
 from finguard.services.monitors.patterns import Progress, detect
 
 
@@ -63,7 +65,7 @@ def run_monitors(
     typologies = typologies or frozenset(Typology)
     transfers = columns if isinstance(columns, Transfers) else Transfers.from_columns(columns)
     started = time.perf_counter()
-    ix = FlowIndex(transfers, rows=_prefilter(transfers, config))
+    ix = FlowIndex(transfers, rows=_prefilter(transfers, config), novel=novelty(transfers, config))
     seconds = {"index": time.perf_counter() - started}
     results = detect(ix, config, typologies, progress=_timed(progress, seconds))
     return MonitorRun(
@@ -77,10 +79,21 @@ def run_monitors(
     )
 
 
+def novelty(transfers: Transfers, config: MonitorConfig) -> Bool | None:
+    """First contacts over every row (``None`` when the novelty test is off)."""
+    n = config.novelty
+    return first_contacts(transfers, n.lookback, n.min_age) if n.lookback > 0 else None
+
+
 def _prefilter(transfers: Transfers, config: MonitorConfig) -> I64 | None:
-    if config.split.min_parts <= 1:
-        return None
-    return split_rows(transfers, config.split.min_parts, config.split.window)
+    """The rows the optional pre-filters keep (both: the rows both keep); ``None``: every row."""
+    rows: I64 | None = None
+    if config.split.min_parts > 1:
+        rows = split_rows(transfers, config.split.min_parts, config.split.window)
+    if config.baseline.min_ratio > 0:
+        unusual = unusual_rows(transfers, config.baseline.min_ratio, config.baseline.min_history)
+        rows = unusual if rows is None else np.intersect1d(rows, unusual, assume_unique=True)
+    return rows
 
 
 def _timed(progress: Progress | None, seconds: dict[str, float]) -> Progress:
