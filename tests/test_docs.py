@@ -33,3 +33,25 @@ def test_linked_docs_exist() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for link in re.findall(r"\]\(([^)#]+\.md)\)", readme):
         assert (REPO / link).exists(), link
+
+
+def test_every_monitor_threshold_is_documented_and_the_example_is_the_bench_profile() -> None:
+    import dataclasses
+    import importlib.util
+
+    from finguard.domain.monitors import MonitorConfig
+    from finguard.services.monitors import parse_config
+
+    doc = (REPO / "docs" / "monitors.md").read_text(encoding="utf-8")
+    config = MonitorConfig()
+    for section in dataclasses.fields(config):
+        assert f"`{section.name}`" in doc, section.name
+        for f in dataclasses.fields(getattr(config, section.name)):
+            assert f"`{f.name}`" in doc, f"{section.name}.{f.name} is not in docs/monitors.md"
+    example = re.search(r"```toml\n(.*?)```", doc, re.S)
+    assert example is not None
+    spec = importlib.util.spec_from_file_location("monitor_bench", REPO / "bench" / "monitors" / "run.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert parse_config(example.group(1)) == MonitorConfig().with_overrides(bench.AMLWORLD)
