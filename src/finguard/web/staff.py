@@ -3,7 +3,8 @@
 Server-rendered in Simplified Chinese and English, under the same strict CSP as the public page
 (no script at all): bars and charts are SVG drawn here. The routes are glue: read the form, call
 one service function, map the result to a template. The session, CSRF and rendering helpers are
-in ``staff_session``.
+in ``staff_session``; the fund-flow pages (#5) in ``staff_ledger`` and the monitor pages in
+``staff_monitors``, whose routes this router includes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from finguard.domain.guard.controls import controls_to_dict
 from finguard.domain.guard.rules import RuleMode
 from finguard.services.diligence import Screening
 from finguard.services.screening.matcher import ScreenHit, ScreenQuery
+from finguard.web import flowgraph, staff_ledger, staff_monitors
 from finguard.web.context import platform
 from finguard.web.i18n import messages
 from finguard.web.pages import NO_STORE
@@ -53,6 +55,9 @@ from finguard.web.staff_session import (
 __all__ = ["COOKIE", "Staff", "csrf_token", "router"]
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
+router.include_router(flowgraph.router)
+router.include_router(staff_ledger.router)
+router.include_router(staff_monitors.router)
 
 ALERTS_PAGE = 50
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
