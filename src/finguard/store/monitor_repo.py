@@ -128,17 +128,26 @@ class SqlMonitorStore:
         if status is not None:
             q = q.where(alert.c.status == status)
         with self.engine.connect() as conn:
-            rows = conn.execute(q.order_by(alert.c.id.desc()).limit(limit).offset(offset))
-            return [
-                {
-                    "id": int(r.id),
-                    "kind": r.kind,
-                    "subject": r.subject,
-                    "severity": r.severity,
-                    "status": r.status,
-                    "summary": r.summary,
-                    "details": r.details,
-                    "created_at": aware(r.created_at) or r.created_at,
-                }
-                for r in rows
-            ]
+            return [_alert_row(r) for r in conn.execute(q.order_by(alert.c.id.desc()).limit(limit).offset(offset))]
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        """One stored monitor alert, or None (no such alert, or not a monitor's)."""
+        if not 0 < alert_id < 2**63:
+            return None
+        q = select(alert).where(alert.c.id == alert_id, alert.c.kind.like("aml\\_%", escape="\\"))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return _alert_row(row) if row else None
+
+
+def _alert_row(r: Any) -> dict[str, Any]:
+    return {
+        "id": int(r.id),
+        "kind": r.kind,
+        "subject": r.subject,
+        "severity": r.severity,
+        "status": r.status,
+        "summary": r.summary,
+        "details": r.details,
+        "created_at": aware(r.created_at) or r.created_at,
+    }

@@ -6,6 +6,8 @@ The verdict advice itself comes from :data:`finguard.domain.check.PUBLIC_ADVICE`
 
 from __future__ import annotations
 
+from finguard.web.i18n_ledger import LEDGER_MESSAGES
+
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
@@ -557,4 +559,6 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _table in STAFF_MESSAGES.items():
+    MESSAGES[_lang].update(_table)
+for _lang, _table in LEDGER_MESSAGES.items():
     MESSAGES[_lang].update(_table)

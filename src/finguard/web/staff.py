@@ -2,24 +2,18 @@
 
 Server-rendered in Simplified Chinese and English, under the same strict CSP as the public page
 (no script at all): bars and charts are SVG drawn here. The routes are glue: read the form, call
-one service function, map the result to a template.
-
-The session is the API key itself in an HttpOnly, SameSite=Strict cookie scoped to ``/staff``;
-every request authenticates it again, so revoking a key ends its sessions at once. Every POST
-form also carries a CSRF token: an HMAC of the key's hash under a secret made when the process
-starts (a restart makes open forms stale: reload and submit again).
+one service function, map the result to a template. The session, CSRF and rendering helpers are
+in ``staff_session``; the fund-flow pages (#5) in ``staff_ledger`` and the monitor pages in
+``staff_monitors``, whose routes this router includes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -27,28 +21,44 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 
 from finguard.domain.diligence import Decision as HitDecision
 from finguard.domain.diligence import Purpose, counterparty_from_record
-from finguard.domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
+from finguard.domain.errors import FieldProblem, InvalidInput, NotFound, Unauthorized, Unavailable
 from finguard.domain.guard.controls import controls_to_dict
-from finguard.domain.guard.decision import Outcome
 from finguard.domain.guard.rules import RuleMode
 from finguard.services.diligence import Screening
-from finguard.services.keys import PERMISSIONS, ApiKey, hash_key
 from finguard.services.screening.matcher import ScreenHit, ScreenQuery
+from finguard.web import flowgraph, staff_ledger, staff_monitors
 from finguard.web.context import platform
-from finguard.web.i18n import HTML_LANG, LANGUAGES, choose_language, messages
-from finguard.web.pages import NO_STORE, SECURITY_HEADERS, _css, templates
+from finguard.web.i18n import messages
+from finguard.web.pages import NO_STORE
+from finguard.web.staff_session import (
+    COOKIE,
+    COOKIE_MAX_AGE,
+    Staff,
+    clear_cookie,
+    cross_site,
+    csrf_token,
+    field_errors,
+    form_text,
+    message,
+    page_lang,
+    post_guard,
+    read_form,
+    render,
+    safe_next,
+    signed_in,
+    staff_root,
+)
+
+__all__ = ["COOKIE", "Staff", "csrf_token", "router"]
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
+router.include_router(flowgraph.router)
+router.include_router(staff_ledger.router)
+router.include_router(staff_monitors.router)
 
-COOKIE = "fg_staff"
-COOKIE_MAX_AGE = 12 * 3600
-_SECRET = secrets.token_bytes(32)
-MAX_FORM_FIELDS = 30
-MAX_FORM_PART = 16 * 1024
 ALERTS_PAGE = 50
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
 GUARD_WINDOW = timedelta(hours=24)
@@ -65,231 +75,27 @@ BAR_WIDTH = 200.0
 BAR_MIN, BAR_MAX = -0.25, 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Staff:
-    key: ApiKey
-    csrf: str
-
-    def can(self, permission: str) -> bool:
-        return self.key.role in PERMISSIONS[permission]
-
-
-def csrf_token(secret: str, server_secret: str | None = None) -> str:
-    """HMAC of the key's hash. ``server_secret`` (FINGUARD_SESSION_SECRET) lets every worker
-    process accept the others' forms; without it each process has its own random secret."""
-    key = hashlib.sha256(server_secret.encode()).digest() if server_secret else _SECRET
-    return hmac.new(key, hash_key(secret).encode(), hashlib.sha256).hexdigest()
-
-
-# -- rendering ---------------------------------------------------------------------------------
-
-
-def tone(value: str) -> str:
-    """The colour family of an outcome (guard or screening), as a CSS modifier."""
-    return {
-        Outcome.ALLOW.value: "pass",
-        Outcome.REVIEW.value: "na",
-        Outcome.HOLD.value: "warn",
-        Outcome.BLOCK.value: "block",
-        "match": "block",
-        "close_match": "warn",
-        "no_match": "pass",
-    }.get(value, "na")
-
-
-def _root(request: Request) -> str:
-    root: str = request.scope.get("root_path", "")
-    return root.rstrip("/") + "/staff"
-
-
-def _when(value: datetime | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        try:
-            at = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    else:
-        at = value
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _show(value: object, limit: int = 160) -> str:
-    """A reason value or control setting as short text."""
-    if isinstance(value, Mapping):
-        text = ", ".join(f"{k}={_show(v, limit)}" for k, v in value.items())
-    elif isinstance(value, list | tuple):
-        text = ", ".join(_show(v, limit) for v in value) or "—"
-    elif value is None:
-        text = "—"
-    else:
-        text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _render(
-    request: Request,
-    template: str,
-    lang: str,
-    staff: Staff | None,
-    *,
-    status_code: int = 200,
-    here: str | None = None,
-    **context: Any,
-) -> HTMLResponse:
-    t = messages(lang)
-    other = next(code for code in LANGUAGES if code != lang)
-    base = _root(request)
-    full = {
-        "t": t,
-        "lang": lang,
-        "html_lang": HTML_LANG[lang],
-        "other_lang": other,
-        "css_href": f"{request.scope.get('root_path', '').rstrip('/')}/static/site.css?v={_css()[1]}",
-        "base": base,
-        "here": here or request.url.path,
-        "staff": staff,
-        "when": _when,
-        "show": _show,
-        "tone": tone,
-        "errors": {},
-        "values": {},
-        **context,
-    }
-    headers = {**SECURITY_HEADERS, **NO_STORE, "Content-Language": HTML_LANG[lang]}
-    response: HTMLResponse = templates.TemplateResponse(request, template, full, status_code=status_code, headers=headers)
-    return response
-
-
-def _message(request: Request, lang: str, staff: Staff | None, status_code: int, title: str, text: str) -> HTMLResponse:
-    return _render(request, "staff_message.html", lang, staff, status_code=status_code, title=title, text=text)
-
-
-def _errors(lang: str, problems: list[FieldProblem]) -> dict[str, tuple[str, str]]:
-    """Field -> (this language's message, the service's own words)."""
-    t = messages(lang)
-    out: dict[str, tuple[str, str]] = {}
-    for p in problems:
-        field = p.field.split("[")[0].split(".")[0]
-        out.setdefault(field, (t.get(f"staff_err_{field}", t["staff_err_other"]), p.problem))
-    return out
-
-
-def _lang(request: Request, form: FormData | None = None) -> str:
-    explicit = form.get("lang") if form is not None else None
-    return choose_language(
-        explicit if isinstance(explicit, str) else request.query_params.get("lang"), request.headers.get("accept-language")
-    )
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-async def _read_form(request: Request) -> FormData | None:
-    try:
-        return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
-    except HTTPException:
-        return None
-
-
-# -- the session -------------------------------------------------------------------------------
-
-
-def _to_login(request: Request, lang: str) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method == "GET" and _cross_site(request) and COOKIE not in request.cookies:
-        # A link followed from another site (a chat, a mail) arrives without the SameSite=Strict
-        # cookie; one same-site hop (a meta refresh, no script) brings it, if there is one.
-        return _render(request, "staff_continue.html", lang, None, target=target)
-    url = f"{_root(request)}/login?lang={lang}"
-    if request.method == "GET":
-        url += "&next=" + quote(target, safe="")
-    response = RedirectResponse(url, status_code=303, headers=NO_STORE)
-    if request.cookies.get(COOKIE):
-        _clear_cookie(request, response)
-    return response
-
-
-def _clear_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(COOKIE, path=_root(request), secure=request.url.scheme == "https", httponly=True, samesite="strict")
-
-
-def _signed_in(request: Request, permission: str, lang: str) -> Staff | Response:
-    """The signed-in staff member with ``permission``; otherwise the login redirect or a 403 page."""
-    secret = request.cookies.get(COOKIE)
-    keys = platform(request).keys
-    try:
-        key = keys.authenticate(secret)
-    except Unauthorized:
-        return _to_login(request, lang)
-    assert secret is not None
-    staff = Staff(key, csrf_token(secret, platform(request).settings.session_secret))
-    try:
-        keys.authorize(key, permission)
-    except Forbidden:
-        t = messages(lang)
-        text = t["staff_forbidden"].format(role=key.role.value, permission=t[f"staff_perm_{permission}"])
-        return _message(request, lang, staff, 403, t["staff_forbidden_title"], text)
-    return staff
-
-
-def _cross_site(request: Request) -> bool:
-    """The browser says another site sent this request (Fetch Metadata; absent in old browsers)."""
-    return request.headers.get("sec-fetch-site") == "cross-site"
-
-
-def _csrf_ok(staff: Staff, form: FormData) -> bool:
-    sent = form.get("csrf")
-    return isinstance(sent, str) and hmac.compare_digest(sent, staff.csrf)
-
-
-def _post_guard(request: Request, form: FormData | None, permission: str) -> tuple[str, Staff | Response]:
-    """Language, then the staff member or the response that ends the request (login, 403, 400)."""
-    lang = _lang(request, form)
-    found = _signed_in(request, permission, lang)
-    if isinstance(found, Response):
-        return lang, found
-    t = messages(lang)
-    if form is None:
-        return lang, _message(request, lang, found, 400, t["staff_bad_form_title"], t["staff_bad_form"])
-    if _cross_site(request) or not _csrf_ok(found, form):
-        return lang, _message(request, lang, found, 403, t["staff_csrf_title"], t["staff_csrf"])
-    return lang, found
-
-
-def _safe_next(request: Request, raw: str) -> str | None:
-    root = _root(request)
-    if raw.startswith(root + "/") and "//" not in raw and "\\" not in raw and "://" not in raw:
-        return raw
-    return None
-
-
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "") -> HTMLResponse:
-    lang = _lang(request)
-    return _render(request, "staff_login.html", lang, None, next=_safe_next(request, next) or "")
+    lang = page_lang(request)
+    return render(request, "staff_login.html", lang, None, next=safe_next(request, next) or "")
 
 
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
-    form = await _read_form(request)
+    form = await read_form(request)
     return await run_in_threadpool(_login_submit, request, form)
 
 
 def _login_submit(request: Request, form: FormData | None) -> Response:
-    lang = _lang(request, form)
+    lang = page_lang(request, form)
     t = messages(lang)
     if form is None:
-        return _message(request, lang, None, 400, t["staff_bad_form_title"], t["staff_bad_form"])
-    if _cross_site(request):  # nobody signs in from a form on another site
-        return _message(request, lang, None, 403, t["staff_csrf_title"], t["staff_csrf"])
-    secret = _text(form, "api_key")
-    target = _safe_next(request, _text(form, "next"))
+        return message(request, lang, None, 400, t["staff_bad_form_title"], t["staff_bad_form"])
+    if cross_site(request):  # nobody signs in from a form on another site
+        return message(request, lang, None, 403, t["staff_csrf_title"], t["staff_csrf"])
+    secret = form_text(form, "api_key")
+    target = safe_next(request, form_text(form, "next"))
     problem: tuple[int, str] | None = None
     if not secret:
         problem = (422, "is required")
@@ -301,14 +107,14 @@ def _login_submit(request: Request, form: FormData | None) -> Response:
         except Unauthorized:
             problem = (401, "is unknown or revoked")
     if problem is not None:
-        errors = _errors(lang, [FieldProblem("api_key", problem[1])])
-        return _render(request, "staff_login.html", lang, None, status_code=problem[0], errors=errors, next=target or "")
-    response = RedirectResponse(target or f"{_root(request)}/?lang={lang}", status_code=303, headers=NO_STORE)
+        errors = field_errors(lang, [FieldProblem("api_key", problem[1])])
+        return render(request, "staff_login.html", lang, None, status_code=problem[0], errors=errors, next=target or "")
+    response = RedirectResponse(target or f"{staff_root(request)}/?lang={lang}", status_code=303, headers=NO_STORE)
     response.set_cookie(
         COOKIE,
         secret,
         max_age=COOKIE_MAX_AGE,
-        path=_root(request),
+        path=staff_root(request),
         secure=request.url.scheme == "https",
         httponly=True,
         samesite="strict",
@@ -318,12 +124,12 @@ def _login_submit(request: Request, form: FormData | None) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    form = await _read_form(request)
-    lang, found = await run_in_threadpool(_post_guard, request, form, "read")
+    form = await read_form(request)
+    lang, found = await run_in_threadpool(post_guard, request, form, "read")
     if isinstance(found, Response) and found.status_code != 303:
         return found
-    response = RedirectResponse(f"{_root(request)}/login?lang={lang}", status_code=303, headers=NO_STORE)
-    _clear_cookie(request, response)
+    response = RedirectResponse(f"{staff_root(request)}/login?lang={lang}", status_code=303, headers=NO_STORE)
+    clear_cookie(request, response)
     return response
 
 
@@ -346,8 +152,8 @@ def _recent_guard(request: Request) -> tuple[list[Any], bool]:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "read", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
     p = platform(request)
@@ -358,7 +164,7 @@ def dashboard(request: Request) -> Response:
     outcomes = Counter(s.decision.outcome.value for s in recent)
     chart = _bars([(o, t[f"staff_outcome_{o}"], outcomes.get(o, 0)) for o in _OUTCOMES])
     lists = [(lst, p.list_store.count_entries(lst.code, active_only=True)) for lst in p.lists.all_lists()]
-    return _render(
+    return render(
         request,
         "staff_dashboard.html",
         lang,
@@ -419,15 +225,15 @@ def _party_alerts(request: Request, key: str) -> list[Any]:
 
 
 def _screen_form(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return _render(
+    return render(
         request, "staff_screen.html", lang, staff, status_code=status_code, nav="screen", purposes=list(Purpose), kinds=_KINDS, **context
     )
 
 
 @router.get("/screen", response_class=HTMLResponse)
 def screen_page(request: Request) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "check", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "check", lang)
     if isinstance(staff, Response):
         return staff
     return _screen_form(request, lang, staff, values={"mode": "quick", "purpose": "contract"})
@@ -435,7 +241,7 @@ def screen_page(request: Request) -> Response:
 
 @router.post("/screen")
 async def screen_submit(request: Request) -> Response:
-    form = await _read_form(request)
+    form = await read_form(request)
     return await run_in_threadpool(_screen_submit, request, form)
 
 
@@ -462,13 +268,13 @@ def _check_screen_values(v: dict[str, str]) -> list[FieldProblem]:
 
 
 def _screen_submit(request: Request, form: FormData | None) -> Response:
-    lang, staff = _post_guard(request, form, "check")
+    lang, staff = post_guard(request, form, "check")
     if isinstance(staff, Response):
         return staff
     assert form is not None
     t = messages(lang)
     names = ("name", "kind", "birth_date", "country", "mode", "purpose", "key")
-    values = {n: _text(form, n) for n in names}
+    values = {n: form_text(form, n) for n in names}
     values["mode"] = values["mode"] or "quick"
     d = platform(request).diligence
     try:
@@ -482,10 +288,10 @@ def _screen_submit(request: Request, form: FormData | None) -> Response:
         record = {k: values[k] for k in ("name", "kind", "birth_date", "country", "purpose", "key") if values[k]}
         result: Screening = d.screen(counterparty_from_record(record, default_purpose="contract"))
     except InvalidInput as exc:
-        errors = _errors(lang, exc.problems or [FieldProblem("other", exc.message)])
+        errors = field_errors(lang, exc.problems or [FieldProblem("other", exc.message)])
         return _screen_form(request, lang, staff, status_code=422, values=values, errors=errors)
     except Unavailable:
-        return _message(request, lang, staff, 503, t["staff_unavailable_title"], t["staff_unavailable"])
+        return message(request, lang, staff, 503, t["staff_unavailable_title"], t["staff_unavailable"])
     hits = [_hit_view(h.hit, h.decision, h.suppressed) for h in result.hits]
     return _screen_form(
         request,
@@ -510,7 +316,7 @@ def _party_page(
     try:
         party, decisions = d.party(key)
     except NotFound:
-        return _message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_party_not_found"].format(key=key))
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_party_not_found"].format(key=key))
     latest = {x.entry_id: x for x in decisions}
     digest = party.data_hash()
     hits: list[dict[str, Any]] | None = None
@@ -525,7 +331,7 @@ def _party_page(
             applies = made is not None and made.still_applies(digest, h.entry_version)
             suppressed = applies and made is not None and made.decision.value == "false_positive"
             hits.append(_hit_view(h.hit, made, suppressed, stale=made is not None and not applies))
-    return _render(
+    return render(
         request,
         "staff_party.html",
         lang,
@@ -537,14 +343,14 @@ def _party_page(
         hits=hits,
         party_alerts=_party_alerts(request, key),
         hit_errors=errors or {},
-        here=f"{_root(request)}/parties/{quote(key, safe='')}",
+        here=f"{staff_root(request)}/parties/{quote(key, safe='')}",
     )
 
 
 @router.get("/parties/{key:path}", response_class=HTMLResponse)
 def party_page(request: Request, key: str) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "read", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
     return _party_page(request, lang, staff, key)
@@ -552,29 +358,31 @@ def party_page(request: Request, key: str) -> Response:
 
 @router.post("/decisions")
 async def decide(request: Request) -> Response:
-    form = await _read_form(request)
+    form = await read_form(request)
     return await run_in_threadpool(_decide, request, form)
 
 
 def _decide(request: Request, form: FormData | None) -> Response:
-    lang, staff = _post_guard(request, form, "write")
+    lang, staff = post_guard(request, form, "write")
     if isinstance(staff, Response):
         return staff
     assert form is not None
     t = messages(lang)
-    key = _text(form, "party_key")
-    raw_entry = _text(form, "entry_id")
+    key = form_text(form, "party_key")
+    raw_entry = form_text(form, "entry_id")
     entry_id = int(raw_entry) if raw_entry.isdigit() and len(raw_entry) < 19 else None
     try:
         if entry_id is None:
             raise InvalidInput.for_field("entry_id", "must be a list entry id")
-        platform(request).diligence.decide(key, entry_id, _text(form, "decision"), _text(form, "reason"), actor=f"key:{staff.key.name}")
+        platform(request).diligence.decide(
+            key, entry_id, form_text(form, "decision"), form_text(form, "reason"), actor=f"key:{staff.key.name}"
+        )
     except InvalidInput as exc:
-        errors = {entry_id or 0: _errors(lang, exc.problems)}
+        errors = {entry_id or 0: field_errors(lang, exc.problems)}
         return _party_page(request, lang, staff, key, status_code=422, errors=errors)
     except NotFound:
-        return _message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_party_not_found"].format(key=key))
-    url = f"{_root(request)}/parties/{quote(key, safe='')}?lang={lang}#hit-{entry_id}"
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_party_not_found"].format(key=key))
+    url = f"{staff_root(request)}/parties/{quote(key, safe='')}?lang={lang}#hit-{entry_id}"
     return RedirectResponse(url, status_code=303, headers=NO_STORE)
 
 
@@ -588,16 +396,16 @@ def _offset(request: Request) -> int | None:
 
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts_page(request: Request) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "read", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
     offset = _offset(request)
     if offset is None:
         t = messages(lang)
-        return _message(request, lang, staff, 422, t["staff_err_other"], t["staff_err_offset"])
+        return message(request, lang, staff, 422, t["staff_err_other"], t["staff_err_offset"])
     found = platform(request).diligence.alerts("open", ALERTS_PAGE + 1, offset)
-    return _render(
+    return render(
         request,
         "staff_alerts.html",
         lang,
@@ -616,7 +424,7 @@ def alerts_page(request: Request) -> Response:
 def _guard_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> Response:
     g = platform(request).guard
     recent, capped = _recent_guard(request)
-    return _render(
+    return render(
         request,
         "staff_guard.html",
         lang,
@@ -627,15 +435,15 @@ def _guard_page(request: Request, lang: str, staff: Staff, *, status_code: int =
         capped=capped,
         rules=g.rules.rules(),
         rule_version=g.rules.current().version,
-        here=f"{_root(request)}/guard",
+        here=f"{staff_root(request)}/guard",
         **context,
     )
 
 
 @router.get("/guard", response_class=HTMLResponse)
 def guard_page(request: Request) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "read", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
     return _guard_page(request, lang, staff)
@@ -643,15 +451,15 @@ def guard_page(request: Request) -> Response:
 
 @router.get("/guard/customers", response_class=HTMLResponse)
 def customer_lookup(request: Request) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "read", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
     customer = request.query_params.get("customer_id", "").strip()
     if not _CUSTOMER.fullmatch(customer):
-        errors = _errors(lang, [FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")])
+        errors = field_errors(lang, [FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")])
         return _guard_page(request, lang, staff, status_code=422, errors=errors, values={"customer_id": customer})
-    return RedirectResponse(f"{_root(request)}/guard/customers/{customer}?lang={lang}", status_code=303, headers=NO_STORE)
+    return RedirectResponse(f"{staff_root(request)}/guard/customers/{customer}?lang={lang}", status_code=303, headers=NO_STORE)
 
 
 def _protections(stored: dict[str, Any]) -> list[dict[str, Any]]:
@@ -667,16 +475,16 @@ def _protections(stored: dict[str, Any]) -> list[dict[str, Any]]:
 
 @router.get("/guard/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, customer_id: str) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "read", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
     if not _CUSTOMER.fullmatch(customer_id):
-        errors = _errors(lang, [FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")])
+        errors = field_errors(lang, [FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")])
         return _guard_page(request, lang, staff, status_code=422, errors=errors, values={"customer_id": customer_id[:64]})
     g = platform(request).guard
     controls = g.controls.get(customer_id)
-    return _render(
+    return render(
         request,
         "staff_guard_customer.html",
         lang,
@@ -693,32 +501,32 @@ def customer_page(request: Request, customer_id: str) -> Response:
 
 @router.get("/guard/decisions/{decision_id}", response_class=HTMLResponse)
 def decision_page(request: Request, decision_id: str) -> Response:
-    lang = _lang(request)
-    staff = _signed_in(request, "read", lang)
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
     t = messages(lang)
     try:
         decision = platform(request).guard.get_decision(decision_id[:40])
     except NotFound:
-        return _message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
-    return _render(request, "staff_guard_decision.html", lang, staff, nav="guard", decision=decision)
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
+    return render(request, "staff_guard_decision.html", lang, staff, nav="guard", decision=decision)
 
 
 @router.post("/guard/rules/{rule_id}")
 async def rule_action(request: Request, rule_id: str) -> Response:
-    form = await _read_form(request)
+    form = await read_form(request)
     return await run_in_threadpool(_rule_action, request, form, rule_id)
 
 
 def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Response:
-    lang, staff = _post_guard(request, form, "admin")
+    lang, staff = post_guard(request, form, "admin")
     if isinstance(staff, Response):
         return staff
     assert form is not None
     t = messages(lang)
     rules = platform(request).guard.rules
-    action = _text(form, "action")
+    action = form_text(form, "action")
     actor = f"key:{staff.key.name}"
     try:
         rule = rules.get(rule_id)
@@ -729,7 +537,7 @@ def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Respo
         else:
             raise InvalidInput.for_field("action", "must be enforce, shadow, enable or disable")
     except NotFound:
-        return _message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_rule_not_found"])
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_rule_not_found"])
     except InvalidInput as exc:
-        return _guard_page(request, lang, staff, status_code=422, errors=_errors(lang, exc.problems))
-    return RedirectResponse(f"{_root(request)}/guard?lang={lang}#rule-{rule_id}", status_code=303, headers=NO_STORE)
+        return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
+    return RedirectResponse(f"{staff_root(request)}/guard?lang={lang}#rule-{rule_id}", status_code=303, headers=NO_STORE)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
-from finguard.domain.errors import FieldProblem, ImportRejected, InvalidInput
-from finguard.domain.ledger import Account, AccountDraft, AccountKind, Trace, TraceParams, Transfer, TransferDraft
+from finguard.domain.errors import FieldProblem, ImportRejected, InvalidInput, NotFound
+from finguard.domain.ledger import Account, AccountDraft, AccountKind, Method, Trace, TraceParams, Transfer, TransferDraft
 
 MAX_REPORTED_PROBLEMS = 1000
 Progress = Callable[[int], None]
@@ -65,6 +65,17 @@ class LedgerReader(Protocol):
         """Transfers leaving (``out``) or reaching (``in``) the account strictly between the two
         keys, in time order (or reverse), at most ``limit``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHistory:
+    """One page of an account's transfers, newest first; ``account_info`` is None when the
+    ledger holds transfers of the account but nothing about the account itself."""
+
+    account: str
+    account_info: Account | None
+    transfers: tuple[Transfer, ...]
+    more: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +185,46 @@ class LedgerService:
         before = (until, 2**63 - 1) if until else None
         return self.store.window(account, side, after=after, before=before, currency=None, limit=limit, descending=False)
 
+    def accounts(self, names: Collection[str]) -> dict[str, Account]:
+        """What the ledger knows of these accounts (kind, name, bank); unknown ones are left out."""
+        return self.store.accounts(names)
+
+    def history(self, account: str, *, before: int | None = None, limit: int = 50) -> AccountHistory:
+        """An account's transfers in and out, newest first, ``limit`` at a time. The next page
+        starts after the last transfer of this one: pass its id as ``before``."""
+        if not 1 <= limit <= 1000:
+            raise InvalidInput.for_field("limit", "must be between 1 and 1,000")
+        with self.store.snapshot() as r:
+            info = r.accounts([account]).get(account)
+            key: Key | None = None
+            if before is not None:
+                last = r.get_transfer(before)
+                if last is None or account not in (last.src, last.dst):
+                    raise InvalidInput.for_field("before", f"transfer {before} is not a transfer of account {account!r}")
+                key = (last.at, last.id)
+            found = [
+                t
+                for side in ("out", "in")
+                for t in r.window(account, side, after=None, before=key, currency=None, limit=limit + 1, descending=True)
+            ]
+        if info is None and not found and before is None:
+            raise NotFound(f"account {account!r} is not in the ledger", problems=[FieldProblem("account", "is not in the ledger")])
+        # Each side's newest limit + 1 before the key hold the newest limit + 1 of both together.
+        found.sort(key=lambda t: (t.at, t.id), reverse=True)
+        return AccountHistory(account, info, tuple(found[:limit]), more=len(found) > limit)
+
     def trace(self, params: TraceParams) -> Trace:
         from finguard.services.ledger.trace import run_trace
 
         with self.store.snapshot() as reader:
             return run_trace(reader, params)
+
+    def compare(self, params: TraceParams) -> dict[Method, Trace]:
+        """The same trace under every attribution method (FIFO, LIFO, proportional), read in one snapshot."""
+        from finguard.services.ledger.trace import run_trace
+
+        with self.store.snapshot() as reader:
+            return {m: run_trace(reader, replace(params, method=m)) for m in Method}
 
 
 class LedgerStore(LedgerWriter, LedgerReader, Protocol):

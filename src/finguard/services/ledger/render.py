@@ -2,9 +2,10 @@
 
 Layout: one column per hop, left to right (the starting account on the left, also for a backward
 trace, whose arrows then point towards it); accounts in a column are ordered by the position of
-the accounts that paid them, which keeps crossings few. Edges between the same two accounts are
-drawn as one, labelled with the traced amount (and the number of transfers); terminal accounts
-are coloured by kind. Very large traces draw the accounts that carried the most money and say
+the accounts that paid them, which keeps crossings few (the layering of ``graph.py``, shared
+with the staff pages' interactive graph). Edges between the same two accounts are drawn as one,
+labelled with the traced amount (and the number of transfers); terminal accounts are coloured
+by kind. Very large traces draw the accounts that carried the most money and say
 how many were left out.
 """
 
@@ -17,6 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from finguard.domain.errors import Unavailable
 from finguard.domain.ledger import CHINA_TZ, AccountKind, Direction, Trace, format_amount, kind_label
+from finguard.services.ledger.graph import order_rows, trace_columns
 
 MAX_NODES = 80
 COL_W, ROW_H, BOX_W, BOX_H, MARGIN, TOP = 430, 74, 270, 50, 30, 96
@@ -48,36 +50,23 @@ def render_svg(trace: Trace, tz: tzinfo = CHINA_TZ) -> str:
     cur = trace.currency
     forward = trace.params.direction is Direction.FORWARD
     links: dict[tuple[str, str], _Link] = {}
-    layer: dict[str, int] = {trace.root: 0}
-    through: dict[str, int] = defaultdict(int)
     for e in sorted(trace.edges, key=lambda e: e.hop):
         link = links.setdefault((e.src, e.dst), _Link(e.src, e.dst))
         link.fen += e.carried_fen
         link.count += 1
         link.first = e.at if link.first is None else min(link.first, e.at)
-        far = e.dst if forward else e.src
-        layer.setdefault(far, e.hop)
-        through[far] += e.carried_fen
     ended: dict[str, int] = defaultdict(int)
     for end in trace.ends:
         ended[end.account] += end.amount_fen
-    keep = {trace.root, *sorted((a for a in layer if a != trace.root), key=lambda a: (-through[a], a))[: MAX_NODES - 1]}
-    hidden = len(layer) - len(keep)
+    # The picture keeps the starting account on the left in both directions.
+    kept, hidden = trace_columns(trace, MAX_NODES)
+    layer = {a: abs(c) for a, c in kept.items()}
+    rows = order_rows(layer, links)
     columns: dict[int, list[str]] = defaultdict(list)
     pos: dict[str, tuple[float, float]] = {}
-    for account in sorted(keep, key=lambda a: (layer[a], a)):
+    for account in sorted(layer, key=lambda a: (layer[a], rows[a])):
         columns[layer[account]].append(account)
-    for col in sorted(columns):
-        members = columns[col]
-        if col:
-
-            def centre(account: str) -> tuple[float, str]:
-                ys = [pos[o][1] for (s, d) in links for o in ((s,) if d == account else (d,) if s == account else ()) if o in pos]
-                return (sum(ys) / len(ys) if ys else 1e9, account)
-
-            members.sort(key=centre)
-        for row, account in enumerate(members):
-            pos[account] = (MARGIN + col * COL_W, TOP + row * ROW_H)
+        pos[account] = (MARGIN + layer[account] * COL_W, TOP + rows[account] * ROW_H)
     title = (
         f"{'Forward' if forward else 'Backward'} trace from {trace.root}: {format_amount(trace.amount_fen, cur)} {cur}, "
         f"{trace.params.method.value.upper()}, up to {trace.params.hops} hops"

@@ -42,7 +42,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from finguard.domain.errors import InvalidInput, NotFound
+from finguard.domain.errors import FieldProblem, InvalidInput, NotFound
 from finguard.domain.ledger import (
     Account,
     AccountKind,
@@ -217,12 +217,13 @@ class _Tracer:
         horizon = timedelta(days=p.horizon_days)
         root = self.r.accounts([p.account]).get(p.account)
         if root is None:
-            raise NotFound(f"account {p.account!r} is not in the ledger")
+            raise NotFound(f"account {p.account!r} is not in the ledger", problems=[FieldProblem("account", "is not in the ledger")])
         self.kinds[root.account] = root
         if p.start_transfer is not None:
             t = self.r.get_transfer(p.start_transfer)
             if t is None:
-                raise NotFound(f"transfer {p.start_transfer} is not in the ledger")
+                problem = FieldProblem("start_transfer", "is not in the ledger")
+                raise NotFound(f"transfer {p.start_transfer} is not in the ledger", problems=[problem])
             if (t.src if self.forward else t.dst) != p.account:
                 side = "leave" if self.forward else "arrive at"
                 raise InvalidInput.for_field("start_transfer", f"transfer {t.id} does not {side} account {p.account!r}")
@@ -236,7 +237,8 @@ class _Tracer:
             if at is None or currency is None:
                 first = self.first_payment(at)
                 if first is None:
-                    raise NotFound(f"account {p.account!r} has no {'payments out' if self.forward else 'payments in'} to trace")
+                    what = f"has no {'payments out' if self.forward else 'payments in'} to trace"
+                    raise NotFound(f"account {p.account!r} {what}", problems=[FieldProblem("account", what)])
                 at, currency = at or first.at, currency or first.draft.currency
             self.currency, self.start = currency, at
             self.root_all = p.amount_fen is None
