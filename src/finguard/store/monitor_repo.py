@@ -114,36 +114,46 @@ class SqlMonitorStore:
         return found
 
     def save(self, run: MonitorRun, config: MonitorConfig, now: datetime, cursors: Mapping[Typology, int] | None = None) -> list[int]:
-        """Write the run's alerts not already stored and move the cursors, in one transaction;
-        return the new row ids. Saves are serialised, so two runs over the same transfers (a
-        background run and a manual one) store each alert once."""
+        """Write the run's alerts not already stored and move the cursors; return the new row ids.
+
+        Alerts go in transactions of ``CHUNK`` (so a first pass storing tens of thousands does
+        not hold SQLite's write lock for half a minute); the cursors move in the transaction of
+        the last ones. A save cut short leaves the cursors where they were: the next run
+        evaluates the same transfers again and finds the alerts already stored known. Each
+        transaction is serialised and looks up known fingerprints inside it, so two runs over
+        the same transfers (a background run and a manual one) store each alert once."""
         drafts = [(a, alert_details(run, a, config)) for a in run.alerts]
         ids: list[int] = []
-        with begin_write(self.engine) as conn:
-            serialize_monitor_writers(conn)
-            known = self._known(conn, sorted({f"account:{d['subject']}" for _, d in drafts}))
-            rows = []
-            for a, d in drafts:
-                if d["fingerprint"] in known:
-                    continue
-                known.add(d["fingerprint"])
-                rows.append(
-                    {
-                        "kind": a.typology.alert_kind,
-                        "subject": f"account:{d['subject']}"[:300],
-                        "severity": SEVERITY[a.typology],
-                        "status": "open",
-                        "summary": d["reason"]["en"],
-                        "details": d,
-                        "created_at": now,
-                        "source_seq": None,
-                    }
-                )
-            for i in range(0, len(rows), CHUNK):
-                result = conn.execute(insert(alert).returning(alert.c.id, sort_by_parameter_order=True), rows[i : i + CHUNK])
-                ids.extend(int(r[0]) for r in result)
-            for t, seq in sorted((cursors or {}).items()):
-                _advance(conn, cursor_name(t), seq)
+        seen: set[str] = set()
+        for i in range(0, max(len(drafts), 1), CHUNK):
+            chunk = drafts[i : i + CHUNK]
+            with begin_write(self.engine) as conn:
+                serialize_monitor_writers(conn)
+                known = self._known(conn, sorted({f"account:{d['subject']}" for _, d in chunk})) | seen
+                rows = []
+                for a, d in chunk:
+                    if d["fingerprint"] in known:
+                        continue
+                    known.add(d["fingerprint"])
+                    seen.add(d["fingerprint"])
+                    rows.append(
+                        {
+                            "kind": a.typology.alert_kind,
+                            "subject": f"account:{d['subject']}"[:300],
+                            "severity": SEVERITY[a.typology],
+                            "status": "open",
+                            "summary": d["reason"]["en"],
+                            "details": d,
+                            "created_at": now,
+                            "source_seq": None,
+                        }
+                    )
+                if rows:
+                    result = conn.execute(insert(alert).returning(alert.c.id, sort_by_parameter_order=True), rows)
+                    ids.extend(int(r[0]) for r in result)
+                if i + CHUNK >= len(drafts):
+                    for t, seq in sorted((cursors or {}).items()):
+                        _advance(conn, cursor_name(t), seq)
         return ids
 
     def results(self, typology: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:

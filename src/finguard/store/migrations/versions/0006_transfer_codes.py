@@ -1,4 +1,4 @@
-"""integer keys for the monitors' read: account codes, transfer src / dst / ts (#5)
+"""integer keys for the monitors' read: account codes, transfer src / dst / ts; alerts by subject (#5)
 
 Revision ID: 0006
 Revises: 0005
@@ -57,9 +57,12 @@ def upgrade() -> None:
         batch_op.alter_column("src", existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column("dst", existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column("ts", existing_type=sa.BigInteger(), nullable=False)
+    # A monitor run looks up the alerts its subjects already have before storing new ones.
+    op.create_index("ix_alert_subject", "alert", ["subject"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_alert_subject", table_name="alert")
     with op.batch_alter_table("transfer") as batch_op:
         batch_op.drop_column("ts")
         batch_op.drop_column("dst")
