@@ -56,7 +56,9 @@ def fingerprint(run: MonitorRun, a: PatternAlert) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def alert_details(run: MonitorRun, a: PatternAlert, config: MonitorConfig) -> dict[str, Any]:
+def alert_details(run: MonitorRun, a: PatternAlert, config: MonitorConfig, thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``details`` of an alert; ``thresholds`` is ``config.as_dict()`` when the caller has it
+    (it costs more than the rest of an alert's details)."""
     en, zh = run.reason(a)
     roles: dict[int, str] = {c: "member" for c in a.accounts}
     roles[a.subject] = "subject"
@@ -75,7 +77,7 @@ def alert_details(run: MonitorRun, a: PatternAlert, config: MonitorConfig) -> di
                 for e in a.edges
             ],
         },
-        "thresholds": config.as_dict().get(a.typology.value, {}),
+        "thresholds": (thresholds if thresholds is not None else config.as_dict()).get(a.typology.value, {}),
         "fingerprint": fingerprint(run, a),
     }
 
@@ -122,7 +124,8 @@ class SqlMonitorStore:
         evaluates the same transfers again and finds the alerts already stored known. Each
         transaction is serialised and looks up known fingerprints inside it, so two runs over
         the same transfers (a background run and a manual one) store each alert once."""
-        drafts = [(a, alert_details(run, a, config)) for a in run.alerts]
+        thresholds = config.as_dict()
+        drafts = [(a, alert_details(run, a, config, thresholds)) for a in run.alerts]
         ids: list[int] = []
         seen: set[str] = set()
         for i in range(0, max(len(drafts), 1), CHUNK):
