@@ -65,6 +65,8 @@ def build(path: Path, n: int, accounts: int, seed: int) -> float:
     for index in ("ux_transfer_source_external", "ix_transfer_src_at", "ix_transfer_dst_at"):
         con.execute(f"DROP INDEX IF EXISTS {index}")
     con.executemany("INSERT INTO ledger_account (account, kind) VALUES (?, ?)", zip(names.tolist(), kinds.tolist(), strict=True))
+    # The integer columns ledger_repo.insert_transfers fills: account i has code i + 1.
+    con.executemany("INSERT INTO ledger_account_code (code, account) VALUES (?, ?)", enumerate(names.tolist(), start=1))
     start = np.datetime64("2024-01-01T00:00:00", "us")
     year_us = 365 * 86400 * 1_000_000
     # Senders: customers, skewed so that some accounts are busy (a Zipf-like draw over a shuffled order).
@@ -88,11 +90,14 @@ def build(path: Path, n: int, accounts: int, seed: int) -> float:
             names[dst].tolist(),
             amount.tolist(),
             at_text.tolist(),
+            (src + 1).tolist(),
+            (dst + 1).tolist(),
+            at.astype("datetime64[s]").astype(np.int64).tolist(),
             strict=True,
         )
         con.executemany(
-            "INSERT INTO transfer (id, external_id, source, src_account, dst_account, amount_fen, currency, at) "
-            "VALUES (?, ?, 'bench', ?, ?, ?, 'CNY', ?)",
+            "INSERT INTO transfer (id, external_id, source, src_account, dst_account, amount_fen, currency, at, src, dst, ts) "
+            "VALUES (?, ?, 'bench', ?, ?, ?, 'CNY', ?, ?, ?, ?)",
             rows,
         )
         done += m

@@ -24,14 +24,17 @@ from finguard.services.importing import ImportMode, ImportReport, import_rows, r
 from finguard.services.index import HotIndex
 from finguard.services.keys import KeyService
 from finguard.services.lists import ListService, utcnow
+from finguard.services.monitors import BackgroundStatus, monitor_ledger_incremental
 from finguard.services.screening.matcher import NameScreener, Thresholds
 from finguard.settings import Settings
 from finguard.store.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
 from finguard.store.diligence_repo import SqlDiligenceStore
 from finguard.store.guard_repo import make_guard
+from finguard.store.ledger_mirror import LedgerMirror
 from finguard.store.ledger_repo import make_ledger
 from finguard.store.lists_repo import SqlListStore
 from finguard.store.misc_repo import BufferedCheckLog, SqlKeyStore
+from finguard.store.monitor_repo import SqlMonitorStore
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).with_name("data")
@@ -98,14 +101,43 @@ class Platform:
         self.diligence = DiligenceService(
             SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow
         )
+        # Loaded on the first monitor run, not at start-up: most processes never run one.
+        self.ledger_mirror = LedgerMirror(self.engine, self.settings.monitor_mirror_max_transfers)
+        self.monitor_status = BackgroundStatus(self.settings.monitor_incremental_seconds if follow else 0)
         self.ready_seconds = time.perf_counter() - started
         self._stop = threading.Event()
         self._delta: threading.Thread | None = None
+        self._monitors: threading.Thread | None = None
         if follow:
             self.follower.start()
             if self.settings.delta_screening:
                 self._delta = threading.Thread(target=self._delta_screening, name="finguard-delta-screening", daemon=True)
                 self._delta.start()
+            if self.settings.monitor_incremental_seconds > 0:
+                self._monitors = threading.Thread(target=self._monitor_loop, name="finguard-monitors", daemon=True)
+                self._monitors.start()
+
+    def monitor_store(self) -> SqlMonitorStore:
+        """The monitors' store, reading transfers through this process's ledger mirror."""
+        return SqlMonitorStore(self.engine, self.ledger_mirror)
+
+    def _monitor_loop(self) -> None:
+        """Run the monitors over new transfers every ``monitor_incremental_seconds``, off the
+        request path. A failure is logged with its traceback and shown by
+        ``GET /api/v1/monitors/status``; a later round retries from the cursor."""
+        interval = self.settings.monitor_incremental_seconds
+        failing = 0
+        # After failures the wait doubles (up to 64 intervals), so a broken store is not hammered.
+        while not self._stop.wait(interval * min(2**failing, 64)):
+            try:
+                result = monitor_ledger_incremental(self.monitor_store(), utcnow())
+            except Exception as exc:
+                failing += 1
+                log.exception("background monitor run failed (%d in a row)", failing)
+                self.monitor_status.failed(utcnow(), exc)
+            else:
+                failing = 0
+                self.monitor_status.ok(utcnow(), result)
 
     def _on_apply(self, changes: list[Change]) -> None:
         self.screener.apply(changes)
@@ -127,6 +159,8 @@ class Platform:
         self._changed.set()
         if self._delta is not None:
             self._delta.join(timeout=10)
+        if self._monitors is not None:
+            self._monitors.join(timeout=30)
         self.follower.stop()
         self.check_log.close()
         self.engine.dispose()

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
         default=None,
         description="Secret for the staff pages' form tokens; set it when several worker processes serve the pages.",
     )
+    monitor_incremental_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="Run the laundering monitors over new ledger transfers in the background this often (seconds); 0: off.",
+    )
+    monitor_mirror_max_transfers: int = Field(
+        default=20_000_000,
+        ge=0,
+        description="Transfers the API process keeps in memory for the monitors (32 bytes each, read once, then only new ones); "
+        "0: read the database every run.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
 

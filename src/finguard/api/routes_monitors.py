@@ -9,14 +9,16 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from finguard.api.deps import platform, staff
+from finguard.domain.errors import InvalidInput
 from finguard.domain.monitors import MonitorConfig, Typology
 from finguard.runtime import Platform
 from finguard.services.keys import ApiKey
-from finguard.services.monitors import monitor_ledger, parse_typologies
+from finguard.services.monitors import monitor_ledger, monitor_ledger_incremental, parse_typologies
 from finguard.store.monitor_repo import SqlMonitorStore
 
 router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])
 P = Annotated[Platform, Depends(platform)]
+INCREMENTAL_WINDOW = "an incremental run reads every transfer after the cursor; leave out since and until"
 
 
 class MonitorRunIn(BaseModel):
@@ -26,6 +28,11 @@ class MonitorRunIn(BaseModel):
     typologies: list[str] = Field(default_factory=list, max_length=len(Typology), description="Default: every typology.")
     thresholds: dict[str, dict[str, float]] = Field(
         default_factory=dict, description='Overrides of the documented defaults, e.g. {"fan_in": {"min_counterparties": 8}}.'
+    )
+    incremental: bool = Field(
+        default=False,
+        strict=True,
+        description="Only the transfers stored since the last run (the monitors' cursor), then move the cursor. Not with since / until.",
     )
 
 
@@ -37,6 +44,16 @@ class MonitorRunOut(BaseModel):
     new_alert_ids: list[int]
     truncated: dict[str, bool]
     seconds: dict[str, float]
+    incremental: bool
+    cursor_from: int | None = Field(description="Incremental runs: the transfers with ids above this were new.")
+    cursor_to: int | None = Field(description="The monitors' cursor after the run (unchanged by windowed runs: null).")
+
+
+class MonitorStatusOut(BaseModel):
+    background: dict[str, Any] = Field(description="The background incremental runs (FINGUARD_MONITOR_INCREMENTAL_SECONDS).")
+    cursors: dict[str, int] = Field(description="Per typology, the last transfer id its monitor evaluated.")
+    latest_transfer_id: int
+    mirror: dict[str, Any] = Field(description="This process's in-memory copy of the ledger's transfer columns.")
 
 
 class MonitorAlertOut(BaseModel):
@@ -57,14 +74,14 @@ def _aware(value: datetime | None) -> datetime | None:
 @router.post("/run", response_model=MonitorRunOut, summary="Run the pattern monitors over the ledger; store new alerts")
 def run_monitors(body: MonitorRunIn, p: P, _: Annotated[ApiKey, Depends(staff("write"))]) -> MonitorRunOut:
     config = MonitorConfig().with_overrides(body.thresholds)
-    result = monitor_ledger(
-        SqlMonitorStore(p.engine),
-        datetime.now(UTC),
-        config,
-        parse_typologies(body.typologies),
-        since=_aware(body.since),
-        until=_aware(body.until),
-    )
+    typologies = parse_typologies(body.typologies)
+    if body.incremental:
+        if body.since or body.until:
+            raise InvalidInput.for_field("incremental", INCREMENTAL_WINDOW)
+        result = monitor_ledger_incremental(p.monitor_store(), datetime.now(UTC), config, typologies)
+    else:
+        since, until = _aware(body.since), _aware(body.until)
+        result = monitor_ledger(p.monitor_store(), datetime.now(UTC), config, typologies, since=since, until=until)
     r = result.run
     return MonitorRunOut(
         transfers=r.transfers,
@@ -74,6 +91,28 @@ def run_monitors(body: MonitorRunIn, p: P, _: Annotated[ApiKey, Depends(staff("w
         new_alert_ids=result.alert_ids,
         truncated=r.truncated,
         seconds=r.seconds,
+        incremental=body.incremental,
+        cursor_from=result.cursor_from,
+        cursor_to=result.cursor_to,
+    )
+
+
+@router.get("/status", response_model=MonitorStatusOut, summary="The monitors' cursors, background runs and ledger mirror")
+def status(p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> MonitorStatusOut:
+    store = p.monitor_store()
+    mirror = p.ledger_mirror.state()
+    return MonitorStatusOut(
+        background=p.monitor_status.as_dict(),
+        cursors={t.value: seq for t, seq in sorted(store.cursors(frozenset(Typology)).items())},
+        latest_transfer_id=store.latest_id(),
+        mirror={
+            "loaded": mirror.loaded,
+            "transfers": mirror.transfers,
+            "accounts": mirror.accounts,
+            "last_id": mirror.last_id,
+            "bytes": mirror.bytes,
+            "disabled": mirror.disabled,
+        },
     )
 
 

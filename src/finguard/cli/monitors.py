@@ -15,10 +15,11 @@ from finguard.cli.common import fail as _fail
 from finguard.domain.errors import FinguardError, InvalidInput
 from finguard.domain.monitors import Typology
 from finguard.runtime import Platform
-from finguard.services.monitors import load_config, monitor_ledger, parse_typologies
+from finguard.services.monitors import load_config, monitor_ledger, monitor_ledger_incremental, parse_typologies
 from finguard.settings import Settings
 from finguard.store.monitor_repo import SqlMonitorStore
 
+INCREMENTAL_WINDOW = "an incremental run reads every transfer after the cursor; it cannot be combined with --since / --until"
 app = typer.Typer(help="Laundering-pattern monitors over the fund-flow ledger.", no_args_is_help=True)
 
 
@@ -38,12 +39,17 @@ def run(
     until: Annotated[str | None, typer.Option(help="Only transfers before this ISO time.")] = None,
     typology: Annotated[list[str] | None, typer.Option("--typology", "-t", help=f"Repeatable; default all: {', '.join(Typology)}.")] = None,
     config: Annotated[Path | None, typer.Option(help="Thresholds file (TOML or JSON), over the documented defaults.")] = None,
+    incremental: Annotated[
+        bool, typer.Option("--incremental", help="Only the transfers stored since the last run (the monitors' cursor); then move it.")
+    ] = False,
 ) -> None:
     """Run the monitors over the ledger and store new alerts in the alert table."""
     try:
         wanted = parse_typologies(typology)
         cfg = load_config(config)
         window = (_when(since, "since"), _when(until, "until"))
+        if incremental and (since or until):
+            raise InvalidInput.for_field("incremental", INCREMENTAL_WINDOW)
     except FinguardError as exc:
         _fail(exc)
     with Platform(Settings(), follow=False) as p:
@@ -55,7 +61,10 @@ def run(
                 bar.update(tasks[t], completed=fraction)
 
             try:
-                result = monitor_ledger(store, datetime.now(UTC), cfg, wanted, since=window[0], until=window[1], progress=progress)
+                if incremental:
+                    result = monitor_ledger_incremental(store, datetime.now(UTC), cfg, wanted, progress=progress)
+                else:
+                    result = monitor_ledger(store, datetime.now(UTC), cfg, wanted, since=window[0], until=window[1], progress=progress)
             except FinguardError as exc:
                 _fail(exc)
     r = result.run
@@ -64,9 +73,11 @@ def run(
     for t in sorted(wanted):
         table.add_row(t.value, str(counts.get(t.value, 0)), f"{r.seconds.get(t.value, 0.0):.2f}", "yes" if r.truncated.get(t.value) else "")
     out.print(table)
+    what = f"{r.transfers:,} new transfers (after id {result.cursor_from:,})" if incremental else f"{r.transfers:,} transfers"
     out.print(
-        f"{r.transfers:,} transfers ({r.dropped_self} self-transfers and {r.dropped_nonpositive} non-positive amounts skipped); "
+        f"{what} ({r.dropped_self} self-transfers and {r.dropped_nonpositive} non-positive amounts skipped); "
         f"{len(result.alert_ids)} new alert(s) stored"
+        + (f"; cursor at transfer {result.cursor_to:,}" if result.cursor_to is not None else "")
     )
 
 

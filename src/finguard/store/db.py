@@ -60,6 +60,28 @@ def serialize_writers(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(7238411)"))
 
 
+def serialize_ledger_writers(conn: Connection) -> None:
+    """Make transfer ids become visible in increasing order.
+
+    The monitors' cursor and the ledger mirror read ``transfer.id > last``. PostgreSQL hands out
+    ids from a sequence when a row is inserted, so without this a transaction could commit id
+    10 after another committed id 11 had been read, and 10 would be skipped for ever. One
+    transaction-scoped advisory lock (its own key, not the list writers') serialises transfer
+    writers, like ``serialize_writers`` does for the change log. SQLite's single writer already
+    does. The cost: PostgreSQL transfer writers wait for one another, so a writer should insert
+    its transfers late in its transaction.
+    """
+    if not is_sqlite(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(7238412)"))
+
+
+def serialize_monitor_writers(conn: Connection) -> None:
+    """One monitor save at a time, so two runs over the same transfers cannot both find an
+    alert new and store it twice (SQLite's BEGIN IMMEDIATE already serialises them)."""
+    if not is_sqlite(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(7238413)"))
+
+
 def notify_change(conn: Connection, seq: int) -> None:
     """Wake followers in other processes at once (PostgreSQL); they poll otherwise."""
     if not is_sqlite(conn):
@@ -97,6 +119,18 @@ class PgNotifyWaiter:
             self._conn.close()
         except Exception:  # noqa: S110 - closing a broken connection has nothing to report
             pass
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """A read transaction in which every statement sees the same snapshot: SQLite's deferred
+    transaction under WAL already does; PostgreSQL needs REPEATABLE READ (read committed takes
+    a new snapshot per statement)."""
+    conn = engine.connect()
+    if not is_sqlite(engine):
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    with conn, conn.begin():
+        yield conn
 
 
 @contextmanager

@@ -2,30 +2,45 @@
 
 Times are stored in UTC: SQLite keeps the wall-clock text of a datetime and drops its zone, so
 every time is converted to UTC before it is written or compared.
+
+Every transfer row is built and inserted by :func:`insert_transfers` (``SqlLedgerStore.write``
+calls it; so must any other writer): it fills the integer columns the monitors read (``src`` /
+``dst`` account codes, ``ts`` epoch seconds) beside the strings the trace reads, and it
+serialises transfer writers so ids become visible in increasing order (see
+``db.serialize_ledger_writers``): a reader that has seen every id up to ``n`` never sees a
+smaller one later, which the monitors' cursor and the in-process mirror rely on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Connection, Engine, and_, cast, extract, insert, or_, select, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
 from finguard.domain.ledger import Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.services.ledger import Key, LedgerService, Progress, Side, merge_account
-from finguard.store.db import begin_write
-from finguard.store.ledger_tables import ledger_account, transfer
+from finguard.store.columns import read_int_columns
+from finguard.store.db import begin_write, serialize_ledger_writers, snapshot_connection
+from finguard.store.ledger_tables import ledger_account, ledger_account_code, transfer
 from finguard.store.lists_repo import aware
 
 CHUNK = 500
 INSERT_CHUNK = 5000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64}
 
 
 def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
+
+
+def epoch_seconds(value: datetime) -> int:
+    """The floor of ``value`` in seconds since 1970-01-01 UTC (``transfer.ts``)."""
+    return (value - EPOCH) // timedelta(seconds=1)
 
 
 def _to_transfer(row: Any) -> Transfer:
@@ -57,7 +72,8 @@ def _to_account(row: Any) -> Account:
     return Account(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
 
 
-def _transfer_row(source: str, d: TransferDraft) -> dict[str, Any]:
+def _transfer_row(source: str, d: TransferDraft, codes: dict[str, int]) -> dict[str, Any]:
+    at = utc(d.at)
     return {
         "external_id": d.external_id,
         "source": source,
@@ -65,7 +81,7 @@ def _transfer_row(source: str, d: TransferDraft) -> dict[str, Any]:
         "dst_account": d.dst_account,
         "amount_fen": d.amount_fen,
         "currency": d.currency,
-        "at": utc(d.at),
+        "at": at,
         "channel": d.channel,
         "memo": d.memo,
         "src_name": d.src_name[:200] if d.src_name else None,
@@ -74,7 +90,54 @@ def _transfer_row(source: str, d: TransferDraft) -> dict[str, Any]:
         "balance_after_fen": d.balance_after_fen,
         "label_laundering": d.label_laundering,
         "typology": d.typology,
+        "src": codes[d.src_account],
+        "dst": codes[d.dst_account],
+        "ts": epoch_seconds(at),
     }
+
+
+def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
+    """The integer code of each account string, giving new ones theirs (in the order given)."""
+    wanted = list(dict.fromkeys(names))
+    codes: dict[str, int] = {}
+    c = ledger_account_code.c
+    for i in range(0, len(wanted), CHUNK):
+        codes.update((r.account, int(r.code)) for r in conn.execute(select(c.account, c.code).where(c.account.in_(wanted[i : i + CHUNK]))))
+    missing = [{"account": a} for a in wanted if a not in codes]
+    for i in range(0, len(missing), INSERT_CHUNK):
+        q = insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True)
+        codes.update((r.account, int(r.code)) for r in conn.execute(q, missing[i : i + INSERT_CHUNK]))
+    return codes
+
+
+def insert_transfers(conn: Connection, source: str, drafts: Sequence[TransferDraft], progress: Progress | None = None) -> tuple[int, int]:
+    """Insert the transfers not already stored under ``(source, external_id)``, in the caller's
+    transaction; return (inserted, duplicates). The one place transfer rows are built.
+
+    On PostgreSQL this takes the ledger writers' lock until the transaction ends, so call it
+    late in a longer transaction."""
+    serialize_ledger_writers(conn)
+    inserted = duplicates = 0
+    for start in range(0, len(drafts), INSERT_CHUNK):
+        batch = drafts[start : start + INSERT_CHUNK]
+        existing: set[str] = set()
+        ids = [d.external_id for d in batch]
+        for i in range(0, len(ids), CHUNK):
+            q = select(transfer.c.external_id).where(transfer.c.source == source, transfer.c.external_id.in_(ids[i : i + CHUNK]))
+            existing.update(conn.execute(q).scalars())
+        fresh: list[TransferDraft] = []
+        for d in batch:
+            if d.external_id not in existing:
+                existing.add(d.external_id)
+                fresh.append(d)
+        if fresh:
+            codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
+            conn.execute(insert(transfer), [_transfer_row(source, d, codes) for d in fresh])
+        inserted += len(fresh)
+        duplicates += len(batch) - len(fresh)
+        if progress is not None:
+            progress(start + len(batch))
+    return inserted, duplicates
 
 
 class _Reader:
@@ -160,24 +223,9 @@ class SqlLedgerStore:
     def write(
         self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None
     ) -> tuple[int, int]:
-        inserted = duplicates = 0
         with begin_write(self.engine) as conn:
             self._write_accounts(conn, accounts)
-            for start in range(0, len(transfers), INSERT_CHUNK):
-                batch = transfers[start : start + INSERT_CHUNK]
-                existing: set[str] = set()
-                ids = [d.external_id for d in batch]
-                for i in range(0, len(ids), CHUNK):
-                    q = select(transfer.c.external_id).where(transfer.c.source == source, transfer.c.external_id.in_(ids[i : i + CHUNK]))
-                    existing.update(conn.execute(q).scalars())
-                rows = [_transfer_row(source, d) for d in batch if d.external_id not in existing]
-                if rows:
-                    conn.execute(insert(transfer), rows)
-                inserted += len(rows)
-                duplicates += len(batch) - len(rows)
-                if progress is not None:
-                    progress(start + len(batch))
-        return inserted, duplicates
+            return insert_transfers(conn, source, transfers, progress)
 
     @staticmethod
     def _write_accounts(conn: Connection, accounts: Sequence[AccountDraft]) -> None:
@@ -209,42 +257,66 @@ def make_ledger(engine: Engine) -> LedgerService:
 
 
 def transfers_frame(engine: Engine, since: datetime | None = None, until: datetime | None = None) -> dict[str, np.ndarray]:
-    """Every transfer with ``since <= at < until`` in time order (by second, then id), as columns for the
-    monitors: ``src``, ``dst`` (int32 codes into ``accounts``), ``amount_fen`` (int64), ``ts``
-    (int64 epoch seconds, UTC), and ``accounts`` (the account strings, indexed by code). Amounts
-    are in each transfer's own currency."""
-    epoch = cast(extract("epoch", transfer.c.at), BigInteger)
-    q = select(transfer.c.id, transfer.c.src_account, transfer.c.dst_account, transfer.c.amount_fen, epoch)
-    conds = []
+    """Every transfer with ``since <= at < until`` in time order (by second, then id), as
+    columns for the monitors: ``id`` (int64), ``src``, ``dst`` (int32 codes into ``accounts``),
+    ``amount_fen`` (int64), ``ts`` (int64 epoch seconds, UTC), and ``accounts`` (the account
+    string of each code; codes no transfer uses hold None). Amounts are in each transfer's own
+    currency. The bounds are compared to the second, like ``ts`` (cut to whole seconds).
+
+    Reads one snapshot, integers only, through ``store.columns``: 32 bytes a transfer once
+    returned, about twice that while it reads."""
+    cols, accounts = read_transfers(engine, since=since, until=until)
+    return {**cols, "accounts": accounts}
+
+
+def read_transfers(
+    engine: Engine,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_id: int | None = None,
+    codes_from: int = 0,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The columns of ``transfers_frame`` (also only ``id > after_id``), and the account strings
+    of codes ``codes_from`` and up (position ``i`` holds code ``codes_from + i``), from one snapshot."""
+    c = transfer.c
+    q = select(c.id, c.src, c.dst, c.amount_fen, c.ts)
     if since is not None:
-        conds.append(transfer.c.at >= utc(since))
+        q = q.where(c.ts >= epoch_seconds(since))
     if until is not None:
-        conds.append(transfer.c.at < utc(until))
-    if conds:
-        q = q.where(and_(*conds))
-    codes: dict[str, int] = {}
-    code = codes.setdefault
-    parts: dict[str, list[np.ndarray]] = {"id": [], "src": [], "dst": [], "amount_fen": [], "ts": []}
-    # Read in storage order and sort here: a database sort of millions of rows costs more.
-    with engine.connect() as conn:
-        for chunk in conn.execution_options(yield_per=200_000).execute(q).partitions():
-            ids, srcs, dsts, amounts, stamps = zip(*chunk, strict=True)
-            n = len(ids)
-            parts["id"].append(np.fromiter(ids, dtype=np.int64, count=n))
-            parts["src"].append(np.fromiter((code(a, len(codes)) for a in srcs), dtype=np.int32, count=n))
-            parts["dst"].append(np.fromiter((code(a, len(codes)) for a in dsts), dtype=np.int32, count=n))
-            parts["amount_fen"].append(np.fromiter(amounts, dtype=np.int64, count=n))
-            parts["ts"].append(np.fromiter(stamps, dtype=np.int64, count=n))
-    dtypes = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64}
-    cols = {k: np.concatenate(v) if v else np.zeros(0, dtype=dtypes[k]) for k, v in parts.items()}
-    order = np.lexsort((cols["id"], cols["ts"]))
-    accounts = np.empty(len(codes), dtype=object)
-    for name, c in codes.items():
-        accounts[c] = name
-    return {
-        "src": cols["src"][order],
-        "dst": cols["dst"][order],
-        "amount_fen": cols["amount_fen"][order],
-        "ts": cols["ts"][order],
-        "accounts": accounts,
-    }
+        q = q.where(c.ts < epoch_seconds(until))
+    if after_id is not None:
+        q = q.where(c.id > after_id)
+    with snapshot_connection(engine) as conn:
+        cols = read_int_columns(conn, q, FRAME_DTYPES, c.id)
+        accounts = account_names(conn, codes_from)
+    return sort_frame(cols), accounts
+
+
+def sort_frame(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns in time order, ties by id (skips the sort when they already are)."""
+    ts, ids = cols["ts"], cols["id"]
+    if len(ts) < 2:
+        return cols
+    dt = np.diff(ts)
+    if ((dt > 0) | ((dt == 0) & (np.diff(ids) > 0))).all():
+        return cols
+    order = np.lexsort((ids, ts))
+    return {k: v[order] for k, v in cols.items()}
+
+
+def account_names(conn: Connection, start: int = 0) -> np.ndarray:
+    """The account string of every code from ``start`` on (position ``i`` holds code
+    ``start + i``; None where no code was given)."""
+    c = ledger_account_code.c
+    top = conn.execute(select(func.max(c.code))).scalar()
+    names = np.full(max(int(top or 0) + 1 - start, 0), None, dtype=object)
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(f"SELECT code, account FROM ledger_account_code WHERE code >= {int(start)}")
+        while rows := cur.fetchmany(65_536):
+            codes, accounts = zip(*rows, strict=True)
+            names[np.asarray(codes, dtype=np.int64) - start] = np.asarray(accounts, dtype=object)
+    finally:
+        cur.close()
+    return names

@@ -1,13 +1,15 @@
-"""Tables of the fund-flow ledger (#5), on the shared ``metadata``. Migration 0004 mirrors them.
+"""Tables of the fund-flow ledger (#5), on the shared ``metadata``. Migrations 0004 and 0006 mirror them.
 
-The contract with the pattern monitors: ``transfer`` rows with integer minor units
-(``amount_fen``) and the two adjacency indexes, ``(src_account, at)`` for "what left this account
-after t" and ``(dst_account, at)`` for "what arrived before t".
+The trace reads ``transfer`` by its account strings through the two adjacency indexes,
+``(src_account, at)`` for "what left this account after t" and ``(dst_account, at)`` for "what
+arrived before t". The pattern monitors read only integers: ``src`` / ``dst`` (the accounts'
+codes in ``ledger_account_code``), ``amount_fen`` (integer minor units) and ``ts`` (epoch seconds,
+UTC, the floor of ``at``), all filled by ``ledger_repo.insert_transfers``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, String, Table, Text
 
 from finguard.store.tables import Id, metadata
 
@@ -30,6 +32,9 @@ transfer = Table(
     Column("balance_after_fen", BigInteger, nullable=True),
     Column("label_laundering", Boolean, nullable=True),
     Column("typology", String(32), nullable=True),
+    Column("src", Integer, nullable=False),
+    Column("dst", Integer, nullable=False),
+    Column("ts", BigInteger, nullable=False),
     Index("ux_transfer_source_external", "source", "external_id", unique=True),
     Index("ix_transfer_src_at", "src_account", "at"),
     Index("ix_transfer_dst_at", "dst_account", "at"),
@@ -43,4 +48,14 @@ ledger_account = Table(
     Column("bank", String(200), nullable=True),
     Column("kind", String(16), nullable=False),
     Column("label_fraud", Boolean, nullable=True),
+)
+
+# An integer code per account string that appears in a transfer (the monitors' account index).
+# Its own table, so a code never implies a ``ledger_account`` row the importer did not write.
+ledger_account_code = Table(
+    "ledger_account_code",
+    metadata,
+    Column("code", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(128), nullable=False),
+    Index("ux_ledger_account_code_account", "account", unique=True),
 )

@@ -212,6 +212,7 @@ alert = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("source_seq", BigInteger, nullable=True),
     Index("ix_alert_status_created", "status", "created_at"),
+    Index("ix_alert_subject", "subject"),  # monitors: which alerts an account already has (migration 0006)
 )
 
 # Where a background job (e.g. delta screening) has got to in the change log.

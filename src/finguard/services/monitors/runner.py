@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -109,35 +108,3 @@ def _timed(progress: Progress | None, seconds: dict[str, float]) -> Progress:
             progress(t, fraction)
 
     return call
-
-
-class MonitorSink(Protocol):
-    """Where a monitor run reads transfers and writes its alerts (``store.monitor_repo``)."""
-
-    def transfers(self, since: datetime | None, until: datetime | None) -> Mapping[str, Any]: ...
-
-    def save(self, run: MonitorRun, config: MonitorConfig, now: datetime) -> list[int]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerRunResult:
-    run: MonitorRun
-    alert_ids: list[int]
-
-
-def monitor_ledger(
-    sink: MonitorSink,
-    now: datetime,
-    config: MonitorConfig | None = None,
-    typologies: frozenset[Typology] | None = None,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    progress: Progress | None = None,
-) -> LedgerRunResult:
-    """Read the ledger's transfers, run the monitors, store new alerts (a repeated run adds none)."""
-    config = config or MonitorConfig()
-    if since is not None and until is not None and since >= until:
-        raise InvalidInput.for_field("since", "must be before until")
-    run = run_monitors(sink.transfers(since, until), config, typologies, progress=progress)
-    return LedgerRunResult(run, sink.save(run, config, now))
