@@ -302,9 +302,7 @@ def test_new_thresholds_refuse_bad_values() -> None:
     assert fields == {"novelty.min_age", "novelty.relay_legs", "baseline.min_ratio"}
 
 
-small_ledgers = st.lists(
-    st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 500), st.integers(0, 40)), min_size=1, max_size=40
-)
+small_ledgers = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 500), st.integers(0, 40)), min_size=1, max_size=40)
 
 
 @settings(max_examples=200, deadline=None)
@@ -325,9 +323,7 @@ def test_first_contacts_match_their_definition(rows: list[tuple[int, int, int, i
     t0 = min(r[3] for r in rows) * DAY
     for i, (s, d, _, t) in enumerate(rows):
         ts = t * DAY
-        known = any(
-            {s2, d2} == {s, d} and ts - lookback <= t2 * DAY <= ts - max(min_age, 1) for s2, d2, _, t2 in rows
-        )
+        known = any({s2, d2} == {s, d} and ts - lookback <= t2 * DAY <= ts - max(min_age, 1) for s2, d2, _, t2 in rows)
         assert got[i] == (not known and ts >= t0 + lookback), (i, rows[i])
 
 

@@ -15,8 +15,11 @@ import numpy as np
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi.testclient import TestClient
 from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, insert, select, text
 
+from finguard.api.app import create_app
+from finguard.domain.errors import InvalidInput
 from finguard.domain.ledger import TransferDraft
 from finguard.domain.monitors import MonitorConfig, PatternAlert, Typology
 from finguard.runtime import Platform
@@ -366,3 +369,21 @@ def test_background_runs_after_ledger_writes_and_failures_are_visible(
             assert conn.execute(text("SELECT seq FROM job_cursor WHERE name = 'monitors.fan_in'")).scalar() == 5
     finally:
         p.close()
+
+
+def test_platform_thresholds_file_applies_to_runs_without_their_own(db_url: str, tmp_path: Path) -> None:
+    """FINGUARD_MONITOR_THRESHOLDS sets the thresholds of the API's runs; a bad file names the setting."""
+    good = tmp_path / "thresholds.toml"
+    good.write_text("[fan_in]\nmin_counterparties = 9\n", encoding="utf-8")
+    with Platform(make_settings(db_url, tmp_path, monitor_thresholds=good), follow=False) as p:
+        assert p.monitor_config.fan_in.min_counterparties == 9
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[fan_in]\nwindow = -1\n", encoding="utf-8")
+    with Platform(make_settings(db_url, tmp_path, monitor_thresholds=bad), follow=False) as p:
+        with pytest.raises(InvalidInput) as exc:
+            _ = p.monitor_config
+        assert exc.value.problems[0].field == "FINGUARD_MONITOR_THRESHOLDS:fan_in.window"
+        with TestClient(create_app(p)) as c:
+            key = p.keys.create("a", "admin")[1]
+            r = c.post("/api/v1/monitors/run", json={}, headers={"X-API-Key": key})
+            assert r.status_code == 422 and "FINGUARD_MONITOR_THRESHOLDS" in r.text

@@ -10,10 +10,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from finguard.domain.errors import InvalidInput
 from finguard.domain.lists import Change, RiskLevel
+from finguard.domain.monitors import MonitorConfig
 from finguard.services.checking import PayeeChecker
 from finguard.services.demo import DEMO_LISTS, demo_rows
 from finguard.services.diligence import DiligenceService
@@ -24,7 +26,7 @@ from finguard.services.importing import ImportMode, ImportReport, import_rows, r
 from finguard.services.index import HotIndex
 from finguard.services.keys import KeyService
 from finguard.services.lists import ListService, utcnow
-from finguard.services.monitors import BackgroundStatus, monitor_ledger_incremental
+from finguard.services.monitors import BackgroundStatus, load_config, monitor_ledger_incremental
 from finguard.services.screening.matcher import NameScreener, Thresholds
 from finguard.settings import Settings
 from finguard.store.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
@@ -101,6 +103,7 @@ class Platform:
         self.diligence = DiligenceService(
             SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow
         )
+        self._monitor_config: MonitorConfig | None = None
         # Loaded on the first monitor run, not at start-up: most processes never run one.
         self.ledger_mirror = LedgerMirror(self.engine, self.settings.monitor_mirror_max_transfers)
         self.monitor_status = BackgroundStatus(self.settings.monitor_incremental_seconds if follow else 0)
@@ -117,6 +120,20 @@ class Platform:
                 self._monitors = threading.Thread(target=self._monitor_loop, name="finguard-monitors", daemon=True)
                 self._monitors.start()
 
+    @property
+    def monitor_config(self) -> MonitorConfig:
+        """The thresholds of ``FINGUARD_MONITOR_THRESHOLDS`` (read on first use; a bad file is an
+        ``InvalidInput`` naming the setting, for every run until it is fixed)."""
+        if self._monitor_config is None:
+            try:
+                self._monitor_config = load_config(self.settings.monitor_thresholds)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"FINGUARD_MONITOR_THRESHOLDS: {exc}",
+                    problems=[replace(p, field=f"FINGUARD_MONITOR_THRESHOLDS:{p.field}") for p in exc.problems],
+                ) from None
+        return self._monitor_config
+
     def monitor_store(self) -> SqlMonitorStore:
         """The monitors' store, reading transfers through this process's ledger mirror."""
         return SqlMonitorStore(self.engine, self.ledger_mirror)
@@ -130,7 +147,7 @@ class Platform:
         # After failures the wait doubles (up to 64 intervals), so a broken store is not hammered.
         while not self._stop.wait(interval * min(2**failing, 64)):
             try:
-                result = monitor_ledger_incremental(self.monitor_store(), utcnow())
+                result = monitor_ledger_incremental(self.monitor_store(), utcnow(), self.monitor_config)
             except Exception as exc:
                 failing += 1
                 log.exception("background monitor run failed (%d in a row)", failing)

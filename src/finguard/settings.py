@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default=None,
         description="Secret for the staff pages' form tokens; set it when several worker processes serve the pages.",
     )
+    monitor_thresholds: Path | None = Field(
+        default=None,
+        description="TOML or JSON file of laundering-monitor thresholds (docs/monitors.md) for every run that names none of its own: "
+        "the API, the staff page, the background runs, the CLI without --config. Empty: the documented defaults.",
+    )
     monitor_incremental_seconds: float = Field(
         default=0,
         ge=0,

@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from finguard.api.deps import platform, staff
 from finguard.domain.errors import InvalidInput
-from finguard.domain.monitors import MonitorConfig, Typology
+from finguard.domain.monitors import Typology
 from finguard.runtime import Platform
 from finguard.services.keys import ApiKey
 from finguard.services.monitors import monitor_ledger, monitor_ledger_incremental, parse_typologies
-from finguard.store.monitor_repo import SqlMonitorStore
 
 router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])
 P = Annotated[Platform, Depends(platform)]
@@ -73,7 +72,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 @router.post("/run", response_model=MonitorRunOut, summary="Run the pattern monitors over the ledger; store new alerts")
 def run_monitors(body: MonitorRunIn, p: P, _: Annotated[ApiKey, Depends(staff("write"))]) -> MonitorRunOut:
-    config = MonitorConfig().with_overrides(body.thresholds)
+    config = p.monitor_config.with_overrides(body.thresholds)
     typologies = parse_typologies(body.typologies)
     if body.incremental:
         if body.since or body.until:
@@ -126,4 +125,4 @@ def results(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MonitorAlertOut]:
     t = next(iter(parse_typologies([typology]))).value if typology else None
-    return [MonitorAlertOut(**row) for row in SqlMonitorStore(p.engine).results(t, status, limit, offset)]
+    return [MonitorAlertOut(**row) for row in p.monitor_store().results(t, status, limit, offset)]

@@ -17,7 +17,6 @@ from finguard.domain.monitors import Typology
 from finguard.runtime import Platform
 from finguard.services.monitors import load_config, monitor_ledger, monitor_ledger_incremental, parse_typologies
 from finguard.settings import Settings
-from finguard.store.monitor_repo import SqlMonitorStore
 
 INCREMENTAL_WINDOW = "an incremental run reads every transfer after the cursor; it cannot be combined with --since / --until"
 app = typer.Typer(help="Laundering-pattern monitors over the fund-flow ledger.", no_args_is_help=True)
@@ -38,7 +37,9 @@ def run(
     since: Annotated[str | None, typer.Option(help="Only transfers at or after this ISO time (UTC unless given).")] = None,
     until: Annotated[str | None, typer.Option(help="Only transfers before this ISO time.")] = None,
     typology: Annotated[list[str] | None, typer.Option("--typology", "-t", help=f"Repeatable; default all: {', '.join(Typology)}.")] = None,
-    config: Annotated[Path | None, typer.Option(help="Thresholds file (TOML or JSON), over the documented defaults.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Thresholds file (TOML or JSON) over the documented defaults; default FINGUARD_MONITOR_THRESHOLDS.")
+    ] = None,
     incremental: Annotated[
         bool, typer.Option("--incremental", help="Only the transfers stored since the last run (the monitors' cursor); then move it.")
     ] = False,
@@ -46,14 +47,18 @@ def run(
     """Run the monitors over the ledger and store new alerts in the alert table."""
     try:
         wanted = parse_typologies(typology)
-        cfg = load_config(config)
+        cfg = load_config(config) if config is not None else None
         window = (_when(since, "since"), _when(until, "until"))
         if incremental and (since or until):
             raise InvalidInput.for_field("incremental", INCREMENTAL_WINDOW)
     except FinguardError as exc:
         _fail(exc)
     with Platform(Settings(), follow=False) as p:
-        store = SqlMonitorStore(p.engine)
+        store = p.monitor_store()
+        try:
+            cfg = cfg or p.monitor_config
+        except FinguardError as exc:
+            _fail(exc)
         with Progress(TextColumn("{task.description:<16}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
             tasks: dict[Typology, TaskID] = {t: bar.add_task(t.value, total=1.0) for t in sorted(wanted)}
 
@@ -92,7 +97,7 @@ def results(
     except FinguardError as exc:
         _fail(exc)
     with Platform(Settings(), follow=False) as p:
-        rows = SqlMonitorStore(p.engine).results(t, None, limit)
+        rows = p.monitor_store().results(t, None, limit)
     table = Table("id", "kind", "severity", "subject", "reason")
     for row in rows:
         table.add_row(str(row["id"]), row["kind"], row["severity"], row["subject"], row["details"]["reason"]["zh"] + "\n" + row["summary"])

@@ -17,10 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from finguard.domain.errors import FieldProblem, InvalidInput
-from finguard.domain.monitors import MonitorConfig, Typology
+from finguard.domain.monitors import Typology
 from finguard.services.ledger.graph import FlowGraph, GraphNode, subgraph_accounts, subgraph_graph
 from finguard.services.monitors import monitor_ledger, parse_typologies
-from finguard.store.monitor_repo import SqlMonitorStore
 from finguard.web.context import platform
 from finguard.web.flowgraph import GRAPH_HEADERS, cn_time, graph_payload, script_hrefs
 from finguard.web.i18n import messages
@@ -39,7 +38,7 @@ def alert_page(request: Request, alert_id: str) -> Response:
         return staff
     t = messages(lang)
     p = platform(request)
-    found = SqlMonitorStore(p.engine).alert(int(alert_id)) if alert_id.isdigit() and len(alert_id) < 19 else None
+    found = p.monitor_store().alert(int(alert_id)) if alert_id.isdigit() and len(alert_id) < 19 else None
     if found is None:
         return message(request, lang, staff, 404, t["staff_not_found_title"], t["alert_not_found"].format(id=alert_id[:20]))
     details: dict[str, Any] = found["details"] or {}
@@ -79,7 +78,7 @@ def alert_page(request: Request, alert_id: str) -> Response:
 
 
 def _monitors_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    recent = SqlMonitorStore(platform(request).engine).results(limit=RECENT)
+    recent = platform(request).monitor_store().results(limit=RECENT)
     return render(
         request,
         "staff_monitors.html",
@@ -132,10 +131,11 @@ def _monitors_run(request: Request, form: FormData | None) -> Response:
     try:
         if problems:
             raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
+        p = platform(request)
         result = monitor_ledger(
-            SqlMonitorStore(platform(request).engine),
+            p.monitor_store(),
             datetime.now(UTC),
-            MonitorConfig(),
+            p.monitor_config,
             typologies,
             since=times["since"],
             until=times["until"],
