@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import BigInteger, Connection, Engine, and_, cast, extract, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finguard.domain.ledger import Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.services.ledger import Key, LedgerService, Progress, Side, merge_account
-from finguard.store.db import begin_write
+from finguard.store.db import begin_write, is_sqlite
 from finguard.store.ledger_tables import ledger_account, transfer
 from finguard.store.lists_repo import aware
 
@@ -160,48 +162,78 @@ class SqlLedgerStore:
     def write(
         self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None
     ) -> tuple[int, int]:
-        inserted = duplicates = 0
         with begin_write(self.engine) as conn:
-            self._write_accounts(conn, accounts)
-            for start in range(0, len(transfers), INSERT_CHUNK):
-                batch = transfers[start : start + INSERT_CHUNK]
-                existing: set[str] = set()
-                ids = [d.external_id for d in batch]
-                for i in range(0, len(ids), CHUNK):
-                    q = select(transfer.c.external_id).where(transfer.c.source == source, transfer.c.external_id.in_(ids[i : i + CHUNK]))
-                    existing.update(conn.execute(q).scalars())
-                rows = [_transfer_row(source, d) for d in batch if d.external_id not in existing]
-                if rows:
-                    conn.execute(insert(transfer), rows)
-                inserted += len(rows)
-                duplicates += len(batch) - len(rows)
-                if progress is not None:
-                    progress(start + len(batch))
-        return inserted, duplicates
+            return insert_transfers(conn, source, transfers, accounts, progress)
 
-    @staticmethod
-    def _write_accounts(conn: Connection, accounts: Sequence[AccountDraft]) -> None:
-        names = [a.account for a in accounts]
-        stored: dict[str, AccountDraft] = {}
-        for i in range(0, len(names), CHUNK):
-            for row in conn.execute(select(ledger_account).where(ledger_account.c.account.in_(names[i : i + CHUNK]))):
-                stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
-        new_rows = []
-        for a in accounts:
-            old = stored.get(a.account)
-            merged = merge_account(old, a)
-            values: dict[str, Any] = {
-                "kind": merged.kind.value,
-                "name": merged.name[:200] if merged.name else None,
-                "bank": merged.bank[:200] if merged.bank else None,
-                "label_fraud": merged.label_fraud,
-            }
-            if old is None:
-                new_rows.append({"account": a.account, **values})
-            elif merged != old:
-                conn.execute(update(ledger_account).where(ledger_account.c.account == a.account).values(**values))
-        for i in range(0, len(new_rows), INSERT_CHUNK):
-            conn.execute(insert(ledger_account), new_rows[i : i + INSERT_CHUNK])
+
+def insert_transfers(
+    conn: Connection,
+    source: str,
+    transfers: Sequence[TransferDraft],
+    accounts: Sequence[AccountDraft],
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Store transfers and what they say about their accounts in the caller's transaction; return
+    (inserted, duplicates). The one place transfer rows are built and inserted: imports call it
+    through :meth:`SqlLedgerStore.write`, the guard in the transaction that stores its decisions."""
+    inserted = duplicates = 0
+    _write_accounts(conn, accounts)
+    for start in range(0, len(transfers), INSERT_CHUNK):
+        batch = transfers[start : start + INSERT_CHUNK]
+        existing: set[str] = set()
+        ids = [d.external_id for d in batch]
+        for i in range(0, len(ids), CHUNK):
+            q = select(transfer.c.external_id).where(transfer.c.source == source, transfer.c.external_id.in_(ids[i : i + CHUNK]))
+            existing.update(conn.execute(q).scalars())
+        rows = [_transfer_row(source, d) for d in batch if d.external_id not in existing]
+        if rows:
+            conn.execute(insert(transfer), rows)
+        inserted += len(rows)
+        duplicates += len(batch) - len(rows)
+        if progress is not None:
+            progress(start + len(batch))
+    return inserted, duplicates
+
+
+def _account_values(a: AccountDraft) -> dict[str, Any]:
+    return {
+        "kind": a.kind.value,
+        "name": a.name[:200] if a.name else None,
+        "bank": a.bank[:200] if a.bank else None,
+        "label_fraud": a.label_fraud,
+    }
+
+
+def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
+    merged: dict[str, AccountDraft] = {}
+    for a in drafts:
+        merged[a.account] = merge_account(merged.get(a.account), a)
+    stored = _stored_accounts(conn, list(merged))
+    new_rows = [{"account": a.account, **_account_values(a)} for a in merged.values() if a.account not in stored]
+    # Guard decisions are written concurrently: an account another transaction has just added is
+    # skipped by the insert and merged below like any stored account, rather than failing the write.
+    dialect_insert = sqlite_insert if is_sqlite(conn) else pg_insert
+    add = (
+        dialect_insert(ledger_account).on_conflict_do_nothing(index_elements=[ledger_account.c.account]).returning(ledger_account.c.account)
+    )
+    raced: list[str] = []
+    for i in range(0, len(new_rows), INSERT_CHUNK):
+        chunk = new_rows[i : i + INSERT_CHUNK]
+        added = set(conn.execute(add, chunk[0] if len(chunk) == 1 else chunk).scalars())
+        raced += [r["account"] for r in chunk if r["account"] not in added]
+    stored.update(_stored_accounts(conn, raced))
+    for a in merged.values():
+        old = stored.get(a.account)
+        if old is not None and (new := merge_account(old, a)) != old:
+            conn.execute(update(ledger_account).where(ledger_account.c.account == a.account).values(**_account_values(new)))
+
+
+def _stored_accounts(conn: Connection, names: Sequence[str]) -> dict[str, AccountDraft]:
+    stored: dict[str, AccountDraft] = {}
+    for i in range(0, len(names), CHUNK):
+        for row in conn.execute(select(ledger_account).where(ledger_account.c.account.in_(names[i : i + CHUNK]))):
+            stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
+    return stored
 
 
 def make_ledger(engine: Engine) -> LedgerService:
