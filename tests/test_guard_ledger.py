@@ -6,6 +6,8 @@ the event id as its id, in the transaction that stores the decision; hold and bl
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -16,13 +18,14 @@ from sqlalchemy.exc import DBAPIError
 from finguard.domain.guard.decision import Outcome
 from finguard.domain.guard.events import parse_event
 from finguard.domain.guard.rules import Rule
-from finguard.domain.ledger import AccountKind, EndReason, TraceParams, Transfer
+from finguard.domain.ledger import AccountDraft, AccountKind, EndReason, TraceParams, Transfer, TransferDraft
 from finguard.services.guard.engine import GuardService
 from finguard.services.ledger import LedgerService
 from finguard.store.db import is_sqlite, make_engine, upgrade
 from finguard.store.guard_repo import make_guard
 from finguard.store.guard_tables import guard_decision, guard_event
-from finguard.store.ledger_repo import make_ledger
+from finguard.store.ledger_repo import insert_transfers, make_ledger
+from finguard.store.ledger_tables import ledger_account
 from finguard.store.ledger_tables import transfer as transfer_table
 from tests.guard_helpers import T0, Clock, transfer
 
@@ -180,3 +183,32 @@ def test_a_decision_is_never_stored_without_its_transfer(guard: GuardService, en
         conn.execute(text("DROP TRIGGER refuse" if is_sqlite(engine) else "DROP TRIGGER refuse ON transfer"))
     assert guard.decide_raw(transfer("boom")).outcome is Outcome.ALLOW
     assert guard_transfers(engine) == ["boom"]
+
+
+def test_a_payee_another_transaction_adds_meanwhile_is_merged_not_a_failure(engine: Engine) -> None:
+    """Two decisions paying one new payee at once (PostgreSQL; SQLite writers take turns): the second
+    finds the account missing, waits on the first's insert, skips it, and merges what it knows."""
+    if is_sqlite(engine):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no two writes can race")
+    first = engine.connect()
+    tx = first.begin()
+    first.execute(ledger_account.insert().values(account=P, kind="customer", name=None, bank=None, label_fraud=None))
+    payment = TransferDraft("t2", A, P, 500, "CNY", T0)
+    done: list[tuple[int, int]] = []
+    worker = threading.Thread(
+        target=lambda: done.append(_write(engine, payment, [AccountDraft(A), AccountDraft(P, AccountKind.EXTERNAL, "Wang Wu")]))
+    )
+    worker.start()
+    time.sleep(0.5)  # the worker's insert now waits on ours
+    assert worker.is_alive()
+    tx.commit()
+    first.close()
+    worker.join(timeout=10)
+    assert done == [(1, 0)]
+    stored = make_ledger(engine).store.accounts([P])[P]
+    assert (stored.kind, stored.name) == (AccountKind.EXTERNAL, "Wang Wu")
+
+
+def _write(engine: Engine, draft: TransferDraft, accounts: list[AccountDraft]) -> tuple[int, int]:
+    with engine.begin() as conn:
+        return insert_transfers(conn, "guard", [draft], accounts)

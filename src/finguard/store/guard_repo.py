@@ -348,7 +348,7 @@ class SqlGuardStore:
                 payments = [r.payment for r in new if r.payment is not None]
                 if payments:
                     accounts = [a for p in payments for a in p.accounts]
-                    insert_transfers(conn, LEDGER_SOURCE, [p.transfer for p in payments], accounts)
+                    insert_transfers(conn, LEDGER_SOURCE, [p.transfer for p in payments], accounts, known_new=True)
             stored: dict[str, tuple[str, Decision]] = {}
             if len(new) < len(records):
                 query = (

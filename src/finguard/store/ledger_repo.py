@@ -12,18 +12,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Connection, Engine, and_, cast, extract, insert, or_, select, update
+from sqlalchemy import BigInteger, Connection, Engine, and_, bindparam, cast, extract, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finguard.domain.ledger import Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.services.ledger import Key, LedgerService, Progress, Side, merge_account
-from finguard.store.db import begin_write, is_sqlite
+from finguard.store.db import begin_write
 from finguard.store.ledger_tables import ledger_account, transfer
 from finguard.store.lists_repo import aware
 
 CHUNK = 500
 INSERT_CHUNK = 5000
+# Built once: the guard writes through these on every payment it lets through, and building a
+# statement costs more than running it on SQLite.
+_KNOWN_IDS = select(transfer.c.external_id).where(
+    transfer.c.source == bindparam("source"), transfer.c.external_id.in_(bindparam("ids", expanding=True))
+)
+_STORED_ACCOUNTS = select(ledger_account).where(ledger_account.c.account.in_(bindparam("names", expanding=True)))
+_ADD_TRANSFERS = insert(transfer)
+_ADD_ACCOUNTS = {
+    name: dialect_insert(ledger_account)
+    .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
+    .returning(ledger_account.c.account)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 
 
 def utc(value: datetime) -> datetime:
@@ -172,22 +185,28 @@ def insert_transfers(
     transfers: Sequence[TransferDraft],
     accounts: Sequence[AccountDraft],
     progress: Progress | None = None,
+    *,
+    known_new: bool = False,
 ) -> tuple[int, int]:
     """Store transfers and what they say about their accounts in the caller's transaction; return
     (inserted, duplicates). The one place transfer rows are built and inserted: imports call it
-    through :meth:`SqlLedgerStore.write`, the guard in the transaction that stores its decisions."""
+    through :meth:`SqlLedgerStore.write`, the guard in the transaction that stores its decisions.
+
+    ``known_new``: the caller knows none of the ids is stored, so they are not looked up (the
+    guard's ids are event ids whose events this transaction has just added). Were one stored after
+    all, the unique index refuses the insert and the transaction fails: nothing is counted twice.
+    """
     inserted = duplicates = 0
     _write_accounts(conn, accounts)
     for start in range(0, len(transfers), INSERT_CHUNK):
         batch = transfers[start : start + INSERT_CHUNK]
         existing: set[str] = set()
         ids = [d.external_id for d in batch]
-        for i in range(0, len(ids), CHUNK):
-            q = select(transfer.c.external_id).where(transfer.c.source == source, transfer.c.external_id.in_(ids[i : i + CHUNK]))
-            existing.update(conn.execute(q).scalars())
+        for i in range(0, 0 if known_new else len(ids), CHUNK):
+            existing.update(conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}).scalars())
         rows = [_transfer_row(source, d) for d in batch if d.external_id not in existing]
         if rows:
-            conn.execute(insert(transfer), rows)
+            conn.execute(_ADD_TRANSFERS, rows[0] if len(rows) == 1 else rows)
         inserted += len(rows)
         duplicates += len(batch) - len(rows)
         if progress is not None:
@@ -212,10 +231,7 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
     new_rows = [{"account": a.account, **_account_values(a)} for a in merged.values() if a.account not in stored]
     # Guard decisions are written concurrently: an account another transaction has just added is
     # skipped by the insert and merged below like any stored account, rather than failing the write.
-    dialect_insert = sqlite_insert if is_sqlite(conn) else pg_insert
-    add = (
-        dialect_insert(ledger_account).on_conflict_do_nothing(index_elements=[ledger_account.c.account]).returning(ledger_account.c.account)
-    )
+    add = _ADD_ACCOUNTS[conn.dialect.name]
     raced: list[str] = []
     for i in range(0, len(new_rows), INSERT_CHUNK):
         chunk = new_rows[i : i + INSERT_CHUNK]
@@ -231,7 +247,7 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
 def _stored_accounts(conn: Connection, names: Sequence[str]) -> dict[str, AccountDraft]:
     stored: dict[str, AccountDraft] = {}
     for i in range(0, len(names), CHUNK):
-        for row in conn.execute(select(ledger_account).where(ledger_account.c.account.in_(names[i : i + CHUNK]))):
+        for row in conn.execute(_STORED_ACCOUNTS, {"names": names[i : i + CHUNK]}):
             stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
     return stored
 
