@@ -202,8 +202,9 @@ def insert_transfers(
         batch = transfers[start : start + INSERT_CHUNK]
         existing: set[str] = set()
         ids = [d.external_id for d in batch]
-        for i in range(0, 0 if known_new else len(ids), CHUNK):
-            existing.update(conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}).scalars())
+        if not known_new:
+            for i in range(0, len(ids), CHUNK):
+                existing.update(conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}).scalars())
         rows = [_transfer_row(source, d) for d in batch if d.external_id not in existing]
         if rows:
             conn.execute(_ADD_TRANSFERS, rows[0] if len(rows) == 1 else rows)
