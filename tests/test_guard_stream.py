@@ -29,6 +29,7 @@ from finguard.services.guard.velocity_redis import RedisBackend
 from finguard.store.db import make_engine, upgrade
 from finguard.store.guard_repo import make_guard
 from finguard.store.guard_tables import guard_decision
+from finguard.store.ledger_tables import transfer as transfer_table
 from tests.guard_helpers import T0, Clock, transfer
 
 NATS_URL = os.environ.get("FINGUARD_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -127,6 +128,12 @@ def ledger_count(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(guard_decision)).scalar_one())
 
 
+def transfer_count(engine: Engine) -> int:
+    """Payments the guard wrote to the fund-flow ledger."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(transfer_table).where(transfer_table.c.source == "guard")).scalar_one())
+
+
 COUNT_RULE = Rule("s.count", "vel.account_out_count_1h >= 1", "records the account's count in the last hour", score=1)
 
 
@@ -163,6 +170,7 @@ def test_a_consumer_killed_mid_stream_and_restarted_loses_and_double_counts_noth
     finally:
         run2.stop()
     assert ledger_count(engine) == n
+    assert transfer_count(engine) == n  # redelivered events wrote no second transfer
 
     published_decisions = [body for _, body in stream_messages(nats_settings, nats_settings.decisions_stream)]
     assert len(published_decisions) == n
@@ -195,7 +203,7 @@ def test_duplicates_are_decided_once(engine: Engine, nats_settings: StreamSettin
         wait_for(lambda: run.consumer.health.decided >= 40, what="both copies handled")
     finally:
         run.stop()
-    assert ledger_count(engine) == 20
+    assert ledger_count(engine) == 20 and transfer_count(engine) == 20
     published = [b for _, b in stream_messages(nats_settings, nats_settings.decisions_stream)]
     assert len(published) == 20  # the replayed copies carry the same decision id: deduplicated
     assert sorted(r["values"]["vel.account_out_count_1h"] for b in published for r in b["reasons"] if r["code"] == "s.count") == list(

@@ -167,7 +167,7 @@ def test_a_read_in_many_chunks_is_the_same(engine: Engine, monkeypatch: pytest.M
     store = SqlLedgerStore(engine)
     store.write("s", [draft(f"a{i}", f"A{i % 3}", f"B{i % 4}", 100 + i, T0 + timedelta(minutes=(7 * i) % 11)) for i in range(9)], [], None)
     with pytest.raises(RuntimeError), begin_write(engine) as conn:
-        insert_transfers(conn, "s", [draft("gone", "A0", "B0", 1, T0)])
+        insert_transfers(conn, "s", [draft("gone", "A0", "B0", 1, T0)], [])
         raise RuntimeError("roll back")
     store.write("s", [draft(f"b{i}", "A1", f"C{i}", 5, T0 - timedelta(hours=i)) for i in range(4)], [], None)
     whole = transfers_frame(engine)
@@ -189,7 +189,7 @@ def test_transfer_writers_are_serialised_so_ids_appear_in_order(engine: Engine) 
         second_done.set()
 
     with begin_write(engine) as conn:
-        insert_transfers(conn, "a", [draft("a1", "P", "Q", 1, T0)])
+        insert_transfers(conn, "a", [draft("a1", "P", "Q", 1, T0)], [])
         worker = threading.Thread(target=second)
         worker.start()
         time.sleep(0.5)

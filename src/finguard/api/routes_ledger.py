@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 ACCOUNT = r"^[^\x00-\x1f\x7f]{1,128}$"
 AccountName = Annotated[str, Path(pattern=ACCOUNT)]
-Format = Literal["amlsim", "amlsim-nodes", "amlworld", "paysim", "statement"]
+Format = Literal["amlsim", "amlsim-nodes", "amlworld", "amlworld-csv", "paysim", "statement"]
 
 
 def ledger(request: Request) -> LedgerService:

@@ -66,7 +66,9 @@ def _import(p: Platform, fmt: str, path: Path, options: ImportOptions, skip: boo
 
 @app.command("import")
 def import_command(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="amlsim, amlsim-nodes, amlworld, paysim or statement.")],
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="amlsim, amlsim-nodes, amlworld (patterns JSON), amlworld-csv, paysim or statement.")
+    ],
     path: Annotated[Path, typer.Argument(help="The file (amlsim: the directory or transactions.csv).")],
     account: Annotated[str | None, typer.Option(help="statement: the statement's own account.")] = None,
     currency: Annotated[str, typer.Option(help="The currency of amlsim, paysim and statement amounts.")] = "CNY",

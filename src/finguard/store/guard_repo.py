@@ -23,6 +23,7 @@ from finguard.domain.guard.conditions import Condition, ConditionDraft, Conditio
 from finguard.domain.guard.controls import CustomerControls, controls_from_dict, controls_to_dict
 from finguard.domain.guard.decision import Decision, Outcome, Reason
 from finguard.domain.guard.events import Event, EventType
+from finguard.domain.guard.ledger import SOURCE as LEDGER_SOURCE
 from finguard.domain.guard.rules import Rule, RuleMode
 from finguard.services.diligence import AlertDraft
 from finguard.services.guard.conditions import ConditionService
@@ -41,6 +42,7 @@ from finguard.store.guard_tables import (
     guard_event,
     guard_rule_version,
 )
+from finguard.store.ledger_repo import insert_transfers
 from finguard.store.lists_repo import aware
 from finguard.store.tables import alert
 
@@ -343,6 +345,10 @@ class SqlGuardStore:
                 alerts = [_alert_row(r.alert, now) for r in new if r.alert is not None]
                 if alerts:
                     conn.execute(self._add_alerts, alerts)
+                payments = [r.payment for r in new if r.payment is not None]
+                if payments:
+                    accounts = [a for p in payments for a in p.accounts]
+                    insert_transfers(conn, LEDGER_SOURCE, [p.transfer for p in payments], accounts, known_new=True)
             stored: dict[str, tuple[str, Decision]] = {}
             if len(new) < len(records):
                 query = (

@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finguard.domain.ledger import Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.services.ledger import Key, LedgerService, Progress, Side, merge_account
@@ -32,6 +34,19 @@ CHUNK = 500
 INSERT_CHUNK = 5000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64}
+# Built once: the guard writes through these on every payment it lets through, and building a
+# statement costs more than running it on SQLite.
+_KNOWN_IDS = select(transfer.c.external_id).where(
+    transfer.c.source == bindparam("source"), transfer.c.external_id.in_(bindparam("ids", expanding=True))
+)
+_STORED_ACCOUNTS = select(ledger_account).where(ledger_account.c.account.in_(bindparam("names", expanding=True)))
+_ADD_TRANSFERS = insert(transfer)
+_ADD_ACCOUNTS = {
+    name: dialect_insert(ledger_account)
+    .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
+    .returning(ledger_account.c.account)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 
 
 def utc(value: datetime) -> datetime:
@@ -108,36 +123,6 @@ def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
         q = insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True)
         codes.update((r.account, int(r.code)) for r in conn.execute(q, missing[i : i + INSERT_CHUNK]))
     return codes
-
-
-def insert_transfers(conn: Connection, source: str, drafts: Sequence[TransferDraft], progress: Progress | None = None) -> tuple[int, int]:
-    """Insert the transfers not already stored under ``(source, external_id)``, in the caller's
-    transaction; return (inserted, duplicates). The one place transfer rows are built.
-
-    On PostgreSQL this takes the ledger writers' lock until the transaction ends, so call it
-    late in a longer transaction."""
-    serialize_ledger_writers(conn)
-    inserted = duplicates = 0
-    for start in range(0, len(drafts), INSERT_CHUNK):
-        batch = drafts[start : start + INSERT_CHUNK]
-        existing: set[str] = set()
-        ids = [d.external_id for d in batch]
-        for i in range(0, len(ids), CHUNK):
-            q = select(transfer.c.external_id).where(transfer.c.source == source, transfer.c.external_id.in_(ids[i : i + CHUNK]))
-            existing.update(conn.execute(q).scalars())
-        fresh: list[TransferDraft] = []
-        for d in batch:
-            if d.external_id not in existing:
-                existing.add(d.external_id)
-                fresh.append(d)
-        if fresh:
-            codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
-            conn.execute(insert(transfer), [_transfer_row(source, d, codes) for d in fresh])
-        inserted += len(fresh)
-        duplicates += len(batch) - len(fresh)
-        if progress is not None:
-            progress(start + len(batch))
-    return inserted, duplicates
 
 
 class _Reader:
@@ -224,32 +209,90 @@ class SqlLedgerStore:
         self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None
     ) -> tuple[int, int]:
         with begin_write(self.engine) as conn:
-            self._write_accounts(conn, accounts)
-            return insert_transfers(conn, source, transfers, progress)
+            return insert_transfers(conn, source, transfers, accounts, progress)
 
-    @staticmethod
-    def _write_accounts(conn: Connection, accounts: Sequence[AccountDraft]) -> None:
-        names = [a.account for a in accounts]
-        stored: dict[str, AccountDraft] = {}
-        for i in range(0, len(names), CHUNK):
-            for row in conn.execute(select(ledger_account).where(ledger_account.c.account.in_(names[i : i + CHUNK]))):
-                stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
-        new_rows = []
-        for a in accounts:
-            old = stored.get(a.account)
-            merged = merge_account(old, a)
-            values: dict[str, Any] = {
-                "kind": merged.kind.value,
-                "name": merged.name[:200] if merged.name else None,
-                "bank": merged.bank[:200] if merged.bank else None,
-                "label_fraud": merged.label_fraud,
-            }
-            if old is None:
-                new_rows.append({"account": a.account, **values})
-            elif merged != old:
-                conn.execute(update(ledger_account).where(ledger_account.c.account == a.account).values(**values))
-        for i in range(0, len(new_rows), INSERT_CHUNK):
-            conn.execute(insert(ledger_account), new_rows[i : i + INSERT_CHUNK])
+
+def insert_transfers(
+    conn: Connection,
+    source: str,
+    transfers: Sequence[TransferDraft],
+    accounts: Sequence[AccountDraft],
+    progress: Progress | None = None,
+    *,
+    known_new: bool = False,
+) -> tuple[int, int]:
+    """Store transfers and what they say about their accounts in the caller's transaction; return
+    (inserted, duplicates). The one place transfer rows are built and inserted: imports call it
+    through :meth:`SqlLedgerStore.write`, the guard in the transaction that stores its decisions.
+
+    On PostgreSQL this takes the ledger writers' lock until the transaction ends, so call it
+    late in a longer transaction. ``known_new``: the caller knows none of the ids is stored, so
+    they are not looked up (the guard's ids are event ids whose events this transaction has just
+    added). Were one stored after all, the unique index refuses the insert and the transaction
+    fails: nothing is counted twice.
+    """
+    _write_accounts(conn, accounts)
+    serialize_ledger_writers(conn)
+    inserted = duplicates = 0
+    for start in range(0, len(transfers), INSERT_CHUNK):
+        batch = transfers[start : start + INSERT_CHUNK]
+        existing: set[str] = set()
+        ids = [d.external_id for d in batch]
+        if not known_new:
+            for i in range(0, len(ids), CHUNK):
+                existing.update(conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}).scalars())
+        fresh: list[TransferDraft] = []
+        for d in batch:
+            if d.external_id not in existing:
+                existing.add(d.external_id)
+                fresh.append(d)
+        if fresh:
+            codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
+            rows = [_transfer_row(source, d, codes) for d in fresh]
+            conn.execute(_ADD_TRANSFERS, rows[0] if len(rows) == 1 else rows)
+        inserted += len(fresh)
+        duplicates += len(batch) - len(fresh)
+        if progress is not None:
+            progress(start + len(batch))
+    return inserted, duplicates
+
+
+def _account_values(a: AccountDraft) -> dict[str, Any]:
+    return {
+        "kind": a.kind.value,
+        "name": a.name[:200] if a.name else None,
+        "bank": a.bank[:200] if a.bank else None,
+        "label_fraud": a.label_fraud,
+    }
+
+
+def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
+    merged: dict[str, AccountDraft] = {}
+    for a in drafts:
+        merged[a.account] = merge_account(merged.get(a.account), a)
+    stored = _stored_accounts(conn, list(merged))
+    new_rows = [{"account": a.account, **_account_values(a)} for a in merged.values() if a.account not in stored]
+    # Guard decisions are written concurrently: an account another transaction has just added is
+    # skipped by the insert and merged below like any stored account, rather than failing the write.
+    add = _ADD_ACCOUNTS[conn.dialect.name]
+    raced: list[str] = []
+    for i in range(0, len(new_rows), INSERT_CHUNK):
+        chunk = new_rows[i : i + INSERT_CHUNK]
+        added = set(conn.execute(add, chunk[0] if len(chunk) == 1 else chunk).scalars())
+        raced += [r["account"] for r in chunk if r["account"] not in added]
+    stored.update(_stored_accounts(conn, raced))
+    for a in merged.values():
+        old = stored.get(a.account)
+        if old is not None and (new := merge_account(old, a)) != old:
+            conn.execute(update(ledger_account).where(ledger_account.c.account == a.account).values(**_account_values(new)))
+
+
+def _stored_accounts(conn: Connection, names: Sequence[str]) -> dict[str, AccountDraft]:
+    stored: dict[str, AccountDraft] = {}
+    for i in range(0, len(names), CHUNK):
+        for row in conn.execute(_STORED_ACCOUNTS, {"names": names[i : i + CHUNK]}):
+            stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
+    return stored
 
 
 def make_ledger(engine: Engine) -> LedgerService:

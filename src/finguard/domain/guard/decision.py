@@ -33,6 +33,13 @@ class Outcome(StrEnum):
     def rank(self) -> int:
         return _RANK[self]
 
+    @property
+    def moves_money(self) -> bool:
+        """Whether the payment goes ahead: ``allow``, and ``review`` (it goes, and an analyst
+        looks at it afterwards: the alert); ``hold`` delays it to confirm with the customer and
+        ``block`` stops it."""
+        return self is Outcome.ALLOW or self is Outcome.REVIEW
+
     @staticmethod
     def most_severe(outcomes: Iterable[Outcome]) -> Outcome:
         return max(outcomes, key=lambda o: o.rank, default=Outcome.ALLOW)

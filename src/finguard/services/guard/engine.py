@@ -8,6 +8,8 @@ check, the model score, the rules (enforced and shadow), then
 event id is already stored: its stored decision is returned instead (the same id with another
 body is refused and raises an alert). Recently decided ids are answered from memory without
 evaluating. A part that fails becomes an ``error`` reason and the outcome is at least ``review``.
+A payment the decision lets through is written to the fund-flow ledger in the transaction that
+stores the decision (:mod:`finguard.domain.guard.ledger`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from finguard.domain.guard.controls import ControlContext, CustomerControls
 from finguard.domain.guard.controls import evaluate as evaluate_controls
 from finguard.domain.guard.decision import Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
 from finguard.domain.guard.events import Event, parse_event
+from finguard.domain.guard.ledger import LedgerPayment, ledger_payment
 from finguard.domain.guard.rules import evaluate_rules
 from finguard.services.diligence import AlertDraft
 from finguard.services.guard.conditions import ConditionService
@@ -67,13 +70,15 @@ class PayeeCheck(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
-    """A decision to store with its event, the inputs its rules saw and its alert (if any)."""
+    """A decision to store with its event, the inputs its rules saw, its alert (if any) and the
+    ledger transfer of a payment it let through (if any)."""
 
     event: Event
     body_hash: str
     decision: Decision
     inputs: dict[str, Any]
     alert: AlertDraft | None
+    payment: LedgerPayment | None = None
 
 
 class DecisionLedger(Protocol):
@@ -82,9 +87,9 @@ class DecisionLedger(Protocol):
         ...
 
     def record_decisions(self, records: Sequence[DecisionRecord], now: datetime) -> list[tuple[str, Decision]]:
-        """Store events, their decisions and alerts in one transaction. An event id already stored
-        (a replay, or another process won a race) stores nothing: its stored body hash and
-        decision are returned in its place. Distinct event ids only."""
+        """Store events, their decisions, alerts and ledger payments in one transaction. An event
+        id already stored (a replay, or another process won a race) stores nothing: its stored
+        body hash and decision are returned in its place. Distinct event ids only."""
         ...
 
     def get_decision(self, decision_id: str) -> Decision | None: ...
@@ -206,7 +211,9 @@ class GuardService:
                 flush()
                 now = self.clock()
             decision, inputs = self._evaluate(event, now)
-            pending.append(DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision)))
+            pending.append(
+                DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision), ledger_payment(event, decision))
+            )
             where.append(i)
             ids.add(event.event_id)
             if decision.outcome is Outcome.ALLOW:

@@ -17,6 +17,18 @@ transaction. Formats (``read_transfers``):
     attempt is recoverable from the id), its typology (``fan_out``, ``cycle``, ...), its
     ``is_laundering`` label and its own currency (nothing is converted). Times are UTC. A transfer
     paid in one currency and received in another is a bad row: a transfer has one currency.
+    Accounts are named by their AMLworld account (``800737690``); numeric banks lose their padding.
+``amlworld-csv``
+    The AMLworld transactions CSV (``HI-Small_Trans.csv`` ...): ``Timestamp,From Bank,Account,
+    To Bank,Account,Amount Received,Receiving Currency,Amount Paid,Payment Currency,Payment Format,
+    Is Laundering`` (the second ``Account`` may be ``Account.1``), read by position and streamed.
+    Accounts and banks are named as by ``amlworld``, so both files of one data set meet on the
+    same accounts; the payee's bank is kept, ``Payment Format`` is the channel, ``Is Laundering``
+    (0 or 1) the ``label_laundering``. A transfer is what left the payer: the amount paid, in the
+    payment currency (nothing is converted); when the amount or currency received differs (a
+    currency exchange), the memo says ``received <amount> <code>``. Ids: see
+    :class:`AmlworldRows`. The laundering transfers of the patterns JSON are rows of this file
+    too, under another source and id: import one of the two into a ledger, not both.
 ``paysim``
     PaySim CSV. Step ``n`` becomes ``epoch + n hours``. ``PAYMENT`` goes to a merchant, ``CASH_OUT``
     to a cash point, ``DEBIT`` to an external bank; ``CASH_IN`` is money arriving from a cash point
@@ -39,7 +51,8 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -48,7 +61,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from finguard.domain.errors import FieldProblem, InvalidInput
-from finguard.domain.ledger import CHINA_TZ, CURRENCY, AccountDraft, AccountKind, TransferDraft, check_account, exponent, parse_amount_fen
+from finguard.domain.ledger import (
+    CHINA_TZ,
+    CURRENCY,
+    AccountDraft,
+    AccountKind,
+    TransferDraft,
+    check_account,
+    exponent,
+    parse_amount_fen,
+)
 from finguard.services.ledger import ParsedTransfer
 
 CHINA = CHINA_TZ
@@ -61,6 +83,7 @@ class TransferFormat(StrEnum):
     AMLSIM = "amlsim"
     AMLSIM_NODES = "amlsim-nodes"
     AMLWORLD = "amlworld"
+    AMLWORLD_CSV = "amlworld-csv"
     PAYSIM = "paysim"
     STATEMENT = "statement"
 
@@ -271,6 +294,15 @@ def _amlworld_time(value: object, name: str) -> datetime:
     raise InvalidInput.for_field(name, f"{text[:40]!r} is not a time like 2022/09/01 00:06")
 
 
+def amlworld_bank(value: object, name: str) -> str | None:
+    """AMLworld banks are numbers that copies write zero-padded (``"010"``) or not (``"10"``): a
+    numeric bank is stored without leading zeros, so every copy names a bank alike."""
+    text = _text(value, name)
+    if text is not None and text.isascii() and text.isdigit():
+        return str(int(text))
+    return text
+
+
 def typology_code(pattern_type: str) -> str:
     """``"FAN-OUT:  Max 16-degree Fan-Out"`` -> ``"fan_out"``."""
     return pattern_type.split(":")[0].strip().lower().replace("-", "_")[:32]
@@ -288,8 +320,8 @@ def _amlworld_transfer(i: int, j: int, t: Any, typology: str, pattern: str) -> P
         )
     src = check_account(str(t.get("from_account") or ""), where + "from_account")
     dst = check_account(str(t.get("to_account") or ""), where + "to_account")
-    src_bank = _text(t.get("from_bank"), where + "from_bank")
-    dst_bank = _text(t.get("to_bank"), where + "to_bank")
+    src_bank = amlworld_bank(t.get("from_bank"), where + "from_bank")
+    dst_bank = amlworld_bank(t.get("to_bank"), where + "to_bank")
     draft = TransferDraft(
         external_id=f"p{i:04d}.t{j:03d}",
         src_account=src,
@@ -336,6 +368,145 @@ def parse_amlworld_patterns(stream: IO[str]) -> Iterator[ParsedTransfer]:
                 yield _problem_row(number, exc)
                 continue
             yield ParsedTransfer(number, draft=row.draft, accounts=row.accounts)
+
+
+# -- AMLworld transactions CSV ----------------------------------------------------------------
+
+AMLWORLD_CSV = (
+    "Timestamp",
+    "From Bank",
+    "Account",
+    "To Bank",
+    "Account",
+    "Amount Received",
+    "Receiving Currency",
+    "Amount Paid",
+    "Payment Currency",
+    "Payment Format",
+    "Is Laundering",
+)
+# The two ``Account`` columns are named apart in problems the way pandas names them.
+AMLWORLD_FIELDS = (*AMLWORLD_CSV[:4], "Account.1", *AMLWORLD_CSV[5:])
+
+
+def amlworld_header_problem(header: Sequence[str]) -> FieldProblem | None:
+    """Problem with an AMLworld header, or None. Columns are matched by position (two share a
+    name); the second ``Account`` may be spelled ``Account.1``."""
+    names = [h.strip() for h in header]
+    if len(names) > 4 and names[4] == "Account.1":
+        names[4] = "Account"
+    if tuple(names) == AMLWORLD_CSV:
+        return None
+    want, got = Counter(AMLWORLD_CSV), Counter(names)
+    parts = []
+    if missing := list((want - got).elements()):
+        parts.append(f"misses column(s) {', '.join(missing)}")
+    if extra := list((got - want).elements()):
+        parts.append(f"has unexpected column(s) {', '.join(n[:40] for n in extra[:10])}")
+    if not parts:
+        parts.append("has the right columns in the wrong order")
+    return FieldProblem("header", f"{'; '.join(parts)}; expected, in this order: {','.join(AMLWORLD_CSV)}", 1)
+
+
+class AmlworldRows:
+    """Turns AMLworld transaction rows into transfers, one file at a time.
+
+    Every row gets the id ``w<time>.<hash of its content>.<n>``, where ``n`` counts the rows of the
+    file with that content: AMLworld holds exact duplicate rows, and each is a transfer of its own,
+    while the same file imported again gives the same ids. The content hash is of the parsed values
+    (banks without padding, amounts in minor units), so copies that spell them differently agree.
+    The time (``20220901002000``) leads so that ids of a file in time order are stored in order,
+    which keeps the ledger's ``(source, external_id)`` index writes local.
+    """
+
+    def __init__(self) -> None:
+        self._occurrences: dict[bytes, int] = {}
+        self._last_time: tuple[str, datetime, str] | None = None
+        self._banks: dict[tuple[str, str], str | None] = {}
+
+    def _time(self, text: str) -> tuple[datetime, str]:
+        # Files are in time order and times are to the minute: most rows repeat the last time.
+        last = self._last_time
+        if last is not None and last[0] == text:
+            return last[1], last[2]
+        at = _amlworld_time(text, "Timestamp")
+        self._last_time = (text, at, at.strftime("%Y%m%d%H%M%S"))
+        return at, self._last_time[2]
+
+    def _bank(self, text: str, name: str) -> str | None:
+        key = (text, name)
+        if key not in self._banks:
+            if len(self._banks) >= 100_000:  # a few thousand banks; a bound against odd files
+                self._banks.clear()
+            self._banks[key] = amlworld_bank(text, name)
+        return self._banks[key]
+
+    def parse(self, line: int, fields: Sequence[str]) -> ParsedTransfer:
+        """One row: a transfer or the problem with it, never an exception."""
+        if len(fields) != len(AMLWORLD_CSV):
+            return ParsedTransfer(line, problem=FieldProblem("row", f"has {len(fields)} fields; the header has {len(AMLWORLD_CSV)}", line))
+        ts, from_bank, from_account, to_bank, to_account, received, received_cur, paid, paid_cur, fmt, flag = fields
+        try:
+            at, stamp = self._time(ts)
+            src_bank = self._bank(from_bank, "From Bank")
+            src = check_account(from_account, "Account")
+            dst_bank = self._bank(to_bank, "To Bank")
+            dst = check_account(to_account, "Account.1")
+            received_code = _amlworld_currency(received_cur.strip(), "Receiving Currency")
+            received_fen = parse_amount_fen(received, "Amount Received", received_code)
+            paid_code = _amlworld_currency(paid_cur.strip(), "Payment Currency")
+            fen = parse_amount_fen(paid, "Amount Paid", paid_code)
+            channel = _text(fmt, "Payment Format", 64)
+            label = flag.strip()
+            if label not in ("0", "1"):
+                raise InvalidInput.for_field("Is Laundering", f"{label[:20]!r} is not 0 or 1")
+        except InvalidInput as exc:
+            return _problem_row(line, exc)
+        content = "\x1f".join(
+            (stamp, src_bank or "", src, dst_bank or "", dst, str(received_fen), received_code, str(fen), paid_code, channel or "", label)
+        )
+        digest = hashlib.blake2b(content.encode(), digest_size=10).digest()
+        n = self._occurrences[digest] = self._occurrences.get(digest, 0) + 1
+        memo = None
+        if (received_fen, received_code) != (fen, paid_code):
+            memo = f"received {Decimal(received_fen).scaleb(-exponent(received_code)):f} {received_code}"
+        draft = TransferDraft(
+            external_id=f"w{stamp}.{digest.hex()}.{n}",
+            src_account=src,
+            dst_account=dst,
+            amount_fen=fen,
+            currency=paid_code,
+            at=at,
+            channel=channel,
+            memo=memo,
+            dst_bank=dst_bank,
+            label_laundering=label == "1",
+        )
+        return ParsedTransfer(line, draft=draft, accounts=(AccountDraft(src, bank=src_bank), AccountDraft(dst, bank=dst_bank)))
+
+
+def parse_amlworld_csv(stream: IO[str]) -> Iterator[ParsedTransfer]:
+    """Streams the file: one row in memory at a time (plus one small hash per row seen)."""
+    reader = csv.reader(stream)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        yield ParsedTransfer(1, problem=FieldProblem("header", f"is not valid CSV ({exc})", 1))
+        return
+    if not header:
+        yield ParsedTransfer(1, problem=FieldProblem("header", "the AMLworld file is empty; a header row is required", 1))
+        return
+    problem = amlworld_header_problem(header)
+    if problem is not None:
+        yield ParsedTransfer(1, problem=problem)
+        return
+    rows = AmlworldRows()
+    try:
+        for fields in reader:
+            if fields:  # a blank line is no row
+                yield rows.parse(reader.line_num, fields)
+    except csv.Error as exc:
+        yield ParsedTransfer(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num))
 
 
 # -- PaySim -----------------------------------------------------------------------------------
@@ -595,6 +766,8 @@ def _rows(kind: TransferFormat, path: Path, options: ImportOptions) -> Iterator[
                 yield from parse_amlsim_nodes(stream)
             elif kind is TransferFormat.AMLWORLD:
                 yield from parse_amlworld_patterns(stream)
+            elif kind is TransferFormat.AMLWORLD_CSV:
+                yield from parse_amlworld_csv(stream)
             else:
                 yield from parse_paysim(stream, options)
     except UnicodeDecodeError as exc:
