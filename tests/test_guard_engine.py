@@ -324,3 +324,15 @@ def test_decide_many_counts_earlier_allowed_payments_of_the_batch_in_the_daily_l
     assert [r.code for r in getattr(out[2], "reasons", ())] == ["daily_limit"]
     fresh = make_guard(guard.store.engine, None, clock=guard.clock)
     assert [fresh.decision_for_event(f"e{i}").outcome for i in range(3)] == [Outcome.ALLOW, Outcome.ALLOW, Outcome.BLOCK]
+
+
+def test_a_payment_under_review_counts_against_the_daily_limit(guard: GuardService) -> None:
+    """Review lets the money go (an analyst looks afterwards), so it is paid money: 900 under
+    review, then 700 more the same day passes the 1,500 daily limit."""
+    limits = ControlSettings(limits=Limits((ChannelLimit("mobile", Decimal("1000"), Decimal("1500")),)))
+    guard.controls.set("c1", limits, actor="app", channel="mobile")
+    guard.rules.save(Rule("r.big", "event.amount >= 800", "big", score=40), "alice")
+    assert guard.decide_raw(transfer("e1", amount="900.00")).outcome is Outcome.REVIEW
+    d = guard.decide_raw(transfer("e2", amount="700.00", at=T0 + timedelta(minutes=1)))
+    assert d.outcome is Outcome.BLOCK and [r.code for r in d.reasons] == ["daily_limit"]
+    assert d.reasons[0].values["paid_24h"] == "900.00"

@@ -21,7 +21,7 @@ from finguard.domain.guard.rules import Rule
 from finguard.domain.ledger import AccountDraft, AccountKind, EndReason, TraceParams, Transfer, TransferDraft
 from finguard.services.guard.engine import GuardService
 from finguard.services.ledger import LedgerService
-from finguard.store.db import is_sqlite, make_engine, upgrade
+from finguard.store.db import begin_write, is_sqlite, make_engine, upgrade
 from finguard.store.guard_repo import make_guard
 from finguard.store.guard_tables import guard_decision, guard_event
 from finguard.store.ledger_repo import insert_transfers, make_ledger
@@ -186,10 +186,10 @@ def test_a_decision_is_never_stored_without_its_transfer(guard: GuardService, en
 
 
 def test_a_payee_another_transaction_adds_meanwhile_is_merged_not_a_failure(engine: Engine) -> None:
-    """Two decisions paying one new payee at once (PostgreSQL; SQLite writers take turns): the second
-    finds the account missing, waits on the first's insert, skips it, and merges what it knows."""
-    if is_sqlite(engine):
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no two writes can race")
+    """Two decisions paying one new payee at once. PostgreSQL: the second finds the account missing,
+    waits on the first's insert, skips it, and merges what it knows. SQLite: writers take turns
+    (``BEGIN IMMEDIATE``), so the second waits at its start and finds the account stored. Either
+    way the payment is stored and the payee merged, never a failed write."""
     first = engine.connect()
     tx = first.begin()
     first.execute(ledger_account.insert().values(account=P, kind="customer", name=None, bank=None, label_fraud=None))
@@ -210,5 +210,5 @@ def test_a_payee_another_transaction_adds_meanwhile_is_merged_not_a_failure(engi
 
 
 def _write(engine: Engine, draft: TransferDraft, accounts: list[AccountDraft]) -> tuple[int, int]:
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         return insert_transfers(conn, "guard", [draft], accounts)

@@ -15,6 +15,10 @@ __all__ = ["api_key_header", "client_id", "platform", "staff"]
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A staff API key (finguard keys create).")
 
 
+# SQL OFFSET is a signed 64-bit integer: anything larger is refused as input, not by the database.
+MAX_OFFSET = 2**63 - 1
+
+
 def staff(permission: str) -> Callable[..., ApiKey]:
     def _dep(request: Request, key: str | None = Depends(api_key_header)) -> ApiKey:
         p = platform(request)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from finguard.api.deps import platform, staff
+from finguard.api.deps import MAX_OFFSET, platform, staff
 from finguard.domain.errors import InvalidInput
 from finguard.domain.monitors import Typology
 from finguard.runtime import Platform
@@ -122,7 +122,7 @@ def results(
     typology: Annotated[str | None, Query(description="Only this typology.")] = None,
     status: Annotated[str | None, Query(description="open or closed; default all.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[MonitorAlertOut]:
     t = next(iter(parse_typologies([typology]))).value if typology else None
     return [MonitorAlertOut(**row) for row in p.monitor_store().results(t, status, limit, offset)]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from finguard.api.deps import platform, staff
+from finguard.api.deps import MAX_OFFSET, platform, staff
 from finguard.api.schemas_screening import (
     AlertOut,
     BatchScreenOut,
@@ -114,7 +114,7 @@ def alerts(
     _: Annotated[ApiKey, Depends(staff("read"))],
     status: Literal["open", "closed", "all"] = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AlertOut]:
     return [adapt_alert(a) for a in p.diligence.alerts(None if status == "all" else status, limit, offset)]
 

@@ -183,8 +183,8 @@ class GuardService:
 
         Each result is the event's decision, or the Conflict :meth:`decide` would raise for it. An
         event is decided exactly as :meth:`decide` would, one after the other: the batch is stored
-        before an event whose id, customer or account an earlier allowed event of the batch shares,
-        so allowed-payment totals (the daily limit) always include the earlier ones.
+        before an event whose id, customer or account an earlier event of the batch shares whose money
+        moved (allow, review), so paid totals (the daily limit) always include the earlier ones.
         """
         results: list[Decision | Conflict | None] = [None] * len(events)
         pending: list[DecisionRecord] = []
@@ -216,7 +216,7 @@ class GuardService:
             )
             where.append(i)
             ids.add(event.event_id)
-            if decision.outcome is Outcome.ALLOW:
+            if decision.outcome.moves_money:
                 paid.add(event.customer_id)
                 if event.account is not None:
                     paid.add(event.account)
@@ -246,7 +246,8 @@ class GuardService:
                 out.append(self._replayed(record.event, record.body_hash, found, now))
                 continue
             out.append(record.decision)
-            if record.decision.outcome is Outcome.ALLOW:
+            # A payment under review goes ahead too: it counts against the daily limit.
+            if record.decision.outcome.moves_money:
                 try:
                     self.velocity.record_allowed(record.event)
                 except VelocityUnavailable as exc:  # the decision stands; the daily total misses this payment

@@ -47,7 +47,7 @@ class KeyKind(StrEnum):
 
 class Stage(StrEnum):
     ATTEMPT = "attempt"  # every event, whatever its outcome
-    ALLOWED = "allowed"  # only events that were allowed (money that really left)
+    ALLOWED = "allowed"  # only events whose money moved (allow, review): money that really left
 
 
 def key_of(event: Event, kind: KeyKind) -> str | None:
