@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from finguard.api.app import create_app
 from finguard.runtime import Platform
 from finguard.settings import Settings
+from finguard.store.db import make_engine, upgrade
 
 PG_URL = os.environ.get("FINGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +61,17 @@ def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": db_url, "demo_on_first_start": False, "index_dir": tmp_path / "index"}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """The store's database, migrated, without a Platform (for the repositories alone)."""
+    e = make_engine(db_url)
+    upgrade(e)
+    try:
+        yield e
+    finally:
+        e.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the payee check, velocity faults, shadow rules, hot reload and backtests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -23,20 +22,10 @@ from finguard.services.guard.engine import GuardService
 from finguard.services.guard.rule_pack import STARTER_PACK
 from finguard.services.guard.velocity import Velocity
 from finguard.services.guard.velocity_redis import RedisBackend
-from finguard.store.db import make_engine, upgrade
+from finguard.store.db import make_engine
 from finguard.store.guard_repo import make_guard
 from finguard.store.tables import alert
 from tests.guard_helpers import T0, Clock, transfer
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    try:
-        yield e
-    finally:
-        e.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from finguard.domain.guard.rules import Rule
 from finguard.domain.ledger import AccountDraft, AccountKind, EndReason, TraceParams, Transfer, TransferDraft
 from finguard.services.guard.engine import GuardService
 from finguard.services.ledger import LedgerService
-from finguard.store.db import begin_write, is_sqlite, make_engine, upgrade
+from finguard.store.db import begin_write, is_sqlite
 from finguard.store.guard_repo import make_guard
 from finguard.store.guard_tables import guard_decision, guard_event
 from finguard.store.ledger_repo import insert_transfers, make_ledger
@@ -32,16 +31,6 @@ from tests.guard_helpers import T0, Clock, transfer
 A = "6222000011112222"  # customer c1's account (guard_helpers.transfer)
 P = "6228000099998888"  # its payee
 Q = "6229000077776666"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    try:
-        yield e
-    finally:
-        e.dispose()
 
 
 @pytest.fixture

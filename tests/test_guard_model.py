@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from finguard.services.guard.model import (
     sidecar_path,
     train,
 )
-from finguard.store.db import make_engine, upgrade
 from finguard.store.guard_repo import make_guard
 from tests.guard_helpers import Clock, transfer
 
@@ -134,16 +132,6 @@ def test_the_shipped_model_loads_and_is_small() -> None:
     assert scorer.available, scorer.unavailable
     assert SHIPPED.stat().st_size < 1024 * 1024
     assert scorer.sidecar["metrics"]["hold_out_with_balances"]["auc"] > 0.9
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    try:
-        yield e
-    finally:
-        e.dispose()
 
 
 def test_rules_read_the_model_score_and_an_unavailable_model_still_decides(engine: Engine, trained: Path, tmp_path: Path) -> None:

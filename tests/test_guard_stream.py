@@ -26,7 +26,7 @@ from finguard.services.guard.engine import GuardService
 from finguard.services.guard.stream import ConsumerThread, GuardConsumer, StreamSettings, ensure_streams, publish_events, with_names
 from finguard.services.guard.velocity import Velocity
 from finguard.services.guard.velocity_redis import RedisBackend
-from finguard.store.db import make_engine, upgrade
+from finguard.store.db import make_engine
 from finguard.store.guard_repo import make_guard
 from finguard.store.guard_tables import guard_decision
 from finguard.store.ledger_tables import transfer as transfer_table
@@ -111,16 +111,6 @@ def nats_settings() -> Iterator[StreamSettings]:
                 pass
 
     js(settings, delete)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    try:
-        yield e
-    finally:
-        e.dispose()
 
 
 def ledger_count(engine: Engine) -> int:

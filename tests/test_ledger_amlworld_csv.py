@@ -24,7 +24,6 @@ from finguard.cli.main import app as cli_app
 from finguard.domain.errors import ImportRejected
 from finguard.services.ledger import LedgerImportReport, LedgerService
 from finguard.services.ledger.importers import AMLWORLD_CURRENCIES, AmlworldRows, ImportOptions, parse_amlworld_csv, read_transfers
-from finguard.store.db import make_engine, upgrade
 from finguard.store.ledger_repo import make_ledger
 from finguard.store.ledger_tables import ledger_account
 
@@ -39,16 +38,6 @@ ROWS = (
     "2022/09/01 00:21,3208,8000F4580,1,8000F5340,10.00,Euro,11.50,US Dollar,Wire,1\n"  # 5: paid USD, received EUR
     "2022/09/01 00:22,70,800A1B2C0,12,8000F5340,0.370287,Bitcoin,0.370287,Bitcoin,Bitcoin,1\n"  # 6
 )
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    e = make_engine(db_url)
-    upgrade(e)
-    try:
-        yield e
-    finally:
-        e.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ file unless bad rows are skipped, and the same file twice adds nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from finguard.domain.errors import ImportRejected, InvalidInput
 from finguard.domain.ledger import AccountKind, TransferDraft, parse_amount_fen
 from finguard.services.ledger import LedgerService
 from finguard.services.ledger.importers import ImportOptions, read_transfers, statement_draft
-from finguard.store.db import make_engine, upgrade
 from finguard.store.ledger_repo import make_ledger, transfers_frame
 
 OWN = "6222020200112233445"
@@ -28,16 +26,6 @@ STATEMENT = """交易时间,交易金额,借贷标志,对方账号,对方户名,
 2024-03-16 08:00:00,200.00,D,,,,"1,000.00",ATM取款
 2024-03-17 12:00:00,35.50,借,8801234,美团,,964.50,消费
 """
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[object]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,16 +33,6 @@ from tests.test_monitors_incremental import ledger as synthetic_ledger
 
 T0 = datetime(2024, 2, 1, 9, tzinfo=UTC)
 NOW = datetime(2024, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def draft(ext: str, src: str, dst: str, fen: int, at: datetime) -> TransferDraft:
