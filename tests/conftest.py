@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 from sqlalchemy import Engine, create_engine, text
 
 from finguard.api.app import create_app
 from finguard.runtime import Platform
 from finguard.settings import Settings
 from finguard.store.db import make_engine, upgrade
+from tests.browser import chromium
 
 PG_URL = os.environ.get("FINGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parents[1]
@@ -31,6 +33,13 @@ REPO = Path(__file__).resolve().parents[1]
 def _backends() -> list[str]:
     only = os.environ.get("FINGUARD_TEST_DB")
     return [only] if only else ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium (``tests.browser.chromium``), one per test module."""
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="session")

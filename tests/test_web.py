@@ -18,7 +18,7 @@ from finguard.runtime import Platform
 from finguard.services.demo import DEMO_CLEAN_ACCOUNT, DEMO_FRAUD_ACCOUNT, DEMO_FRAUD_PHONE
 from finguard.services.ratelimit import RateLimiter
 from finguard.web.i18n import LANGUAGES, MESSAGES, choose_language
-from tests.browser import chromium, serve
+from tests.browser import serve
 from tests.conftest import make_settings
 
 ZH = MESSAGES["zh"]
@@ -227,12 +227,6 @@ def live_url(live_server: tuple[str, FastAPI]) -> str:
     settings = app.state.platform.settings
     app.state.public_limiter = RateLimiter(settings.public_rate_limit, settings.public_rate_burst)  # each test starts afresh
     return url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from finguard.services.monitors import monitor_ledger
 from finguard.store.monitor_repo import SqlMonitorStore
 from finguard.web.i18n import MESSAGES
 from finguard.web.staff import csrf_token
-from tests.browser import chromium, serve
+from tests.browser import serve
 from tests.conftest import make_settings
 from tests.test_web_staff import Session, sign_in, staff_app, with_sdn
 
@@ -403,12 +403,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, i
             yield url, secret, top_up
     finally:
         platform.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

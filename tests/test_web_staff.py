@@ -26,7 +26,7 @@ from finguard.runtime import Platform
 from finguard.web.i18n import MESSAGES
 from finguard.web.staff import COOKIE, csrf_token
 from finguard.web.staff import router as staff_router
-from tests.browser import chromium, serve
+from tests.browser import serve
 from tests.conftest import make_settings
 from tests.guard_helpers import transfer
 
@@ -359,12 +359,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             yield url, secret
     finally:
         platform.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
