@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from finguard.domain.errors import ImportRejected, InvalidInput
 from finguard.domain.ledger import AccountKind, TransferDraft, parse_amount_fen
-from finguard.services.ledger import LedgerService
+from finguard.services.ledger import LedgerService, import_transfers
 from finguard.services.ledger.importers import ImportOptions, read_transfers, statement_draft
 from finguard.store.ledger_repo import make_ledger, transfers_frame
 
@@ -121,6 +121,38 @@ def test_amlsim_with_nodes(ledger: LedgerService, engine: object, tmp_path: Path
     with pytest.raises(ImportRejected) as err:
         run(ledger, "amlsim", tx)
     assert [(p.line, p.field) for p in err.value.problems] == [(2, "targetNodeId"), (3, "value"), (4, "time")]
+
+
+def batched(ledger: LedgerService, fmt: str, path: Path, batch: int, skip: bool = False, **options: object):  # type: ignore[no-untyped-def]
+    source, rows = read_transfers(fmt, path, ImportOptions(**options))  # type: ignore[arg-type]
+    return import_transfers(ledger.store, source, rows, skip_bad_rows=skip, batch=batch)
+
+
+def test_a_file_is_written_in_batches_of_one_transaction(ledger: LedgerService, engine: object, tmp_path: Path) -> None:
+    """Batches of two rows: the accounts learnt across batches merge (a label in nodes.csv, a
+    kind), and a bad row after batches were written rolls all of them back."""
+    write(tmp_path, "nodes.csv", "nodeid,isFraud,init_balance,fraudStep\n0,0,1.0,-1\n1,1,1.0,3\n2,0,1.0,-1\n3,0,1,-1\n")
+    good = "".join(f"{i % 4},{(i + 1) % 4},{i + 1}.5,{i}\n" for i in range(9))
+    bad = write(tmp_path, "transactions.csv", "sourceNodeId,targetNodeId,value,time\n" + good + "0,1,x,9\n1,0,-1,9\n")
+    with pytest.raises(ImportRejected) as err:
+        batched(ledger, "amlsim", bad, 2)
+    assert [(p.line, p.field) for p in err.value.problems] == [(11, "value"), (12, "value")]
+    assert len(transfers_frame(engine)["id"]) == 0 and ledger.store.accounts(["amlsim:0", "amlsim:1"]) == {}  # type: ignore[arg-type]
+
+    write(tmp_path, "transactions.csv", "sourceNodeId,targetNodeId,value,time\n" + good + "3,3,1,9\n")
+    report = batched(ledger, "amlsim", tmp_path, 2)
+    assert (report.rows, report.inserted, report.self_transfers, report.accounts) == (14, 9, 1, 4)
+    frame = transfers_frame(engine)  # type: ignore[arg-type]
+    assert frame["amount_fen"].tolist() == [i * 100 + 150 for i in range(9)]
+    assert ledger.store.accounts(["amlsim:1"])["amlsim:1"].label_fraud is True
+    again = batched(ledger, "amlsim", tmp_path, 3)
+    assert (again.inserted, again.duplicates) == (0, 9)
+
+    skipped = write(tmp_path, "skip.csv", "sourceNodeId,targetNodeId,value,time\n0,2,1,20\n0,1,x,21\n2,0,2,22\n1,2,3,23\n")
+    report = batched(ledger, "amlsim", skipped, 1, skip=True)
+    assert (report.inserted, [p.line for p in report.rejected]) == (3, [3])
+    with pytest.raises(InvalidInput, match="batch"):
+        batched(ledger, "amlsim", skipped, 0)
 
 
 def test_amlworld_patterns_shared_file(ledger: LedgerService, shared_data: Path) -> None:

@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=RESULTS / "issue5_import.json", help="where the JSON goes")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     csv_path = WORK / f"amlworld-{args.rows}.csv"
@@ -125,8 +126,8 @@ def main() -> None:
         }
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     engine.dispose()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "issue5_import.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
 
     table = Table("step", "seconds", "rows/s", "", title=f"AMLworld CSV import, {args.rows:,} rows ({result['file_mb']} MB) on {args.db}")
     table.add_row("parse only", str(result["parse"]["seconds"]), f"{result['parse']['rows_per_s']:,}", "")

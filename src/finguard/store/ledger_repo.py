@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finguard.domain.ledger import Account, AccountDraft, AccountKind, Transfer, TransferDraft
-from finguard.services.ledger import Key, LedgerService, Progress, Side, merge_account
+from finguard.services.ledger import BatchWrite, Key, LedgerService, Progress, Side, merge_account
 from finguard.store.columns import read_int_columns
 from finguard.store.db import begin_write, serialize_ledger_writers, snapshot_connection
 from finguard.store.ledger_tables import ledger_account, ledger_account_code, transfer
@@ -206,10 +206,17 @@ class SqlLedgerStore:
             return r.window(account, side, after=after, before=before, currency=currency, limit=limit, descending=descending)
 
     def write(
-        self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None
+        self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None = None
     ) -> tuple[int, int]:
+        """Store in one transaction; return (inserted, duplicates)."""
         with begin_write(self.engine) as conn:
             return insert_transfers(conn, source, transfers, accounts, progress)
+
+    @contextmanager
+    def batches(self, source: str) -> Iterator[BatchWrite]:
+        """An import's transaction (``LedgerWriter``): each call stores one batch in it."""
+        with begin_write(self.engine) as conn:
+            yield lambda transfers, accounts: insert_transfers(conn, source, transfers, accounts)
 
 
 def insert_transfers(

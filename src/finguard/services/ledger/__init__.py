@@ -1,9 +1,12 @@
 """The fund-flow ledger (#5): the storage it needs and the import use case.
 
-An import is all-or-nothing: every row is parsed first, and any bad row rejects the whole file
-(nothing is written) unless the caller asks to skip bad rows, in which case each skipped row is
-reported with its line. The rows are then written in one transaction. The same file twice adds
-nothing: a transfer already stored under the same ``(source, external_id)`` counts as a duplicate.
+An import is all-or-nothing: the rows are written as they are parsed, in batches of
+``IMPORT_BATCH`` inside one transaction, and any bad row rolls the transaction back (nothing is
+written; the rest of the file is still read to count and list its bad rows) unless the caller asks
+to skip bad rows, in which case each skipped row is reported with its line. Memory is bounded by
+one batch plus the file's transfer ids (to refuse a repeated one), not by the file. The same file
+twice adds nothing: a transfer already stored under the same ``(source, external_id)`` counts as a
+duplicate.
 
 Self-transfers (the same account on both sides, which AMLworld has) move no money between
 accounts: they are not stored, and the report counts them (``self_transfers``).
@@ -38,11 +41,14 @@ class ParsedTransfer:
     problem: FieldProblem | None = None
 
 
+# Stores a batch in the writer's open transaction; returns (inserted, duplicates).
+BatchWrite = Callable[[Sequence[TransferDraft], Sequence[AccountDraft]], tuple[int, int]]
+
+
 class LedgerWriter(Protocol):
-    def write(
-        self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None
-    ) -> tuple[int, int]:
-        """Store in one transaction; return (inserted, duplicates)."""
+    def batches(self, source: str) -> AbstractContextManager[BatchWrite]:
+        """One transaction taking batches of transfers of ``source``: committed when the block
+        ends, rolled back when it raises."""
         ...
 
 
@@ -101,6 +107,67 @@ def merge_account(old: AccountDraft | None, new: AccountDraft) -> AccountDraft:
     return AccountDraft(old.account, kind, old.name or new.name, old.bank or new.bank, label)
 
 
+IMPORT_BATCH = 50_000
+
+
+@dataclass
+class _Tally:
+    """What an import has read so far, and the batch not yet written."""
+
+    skip_bad_rows: bool
+    progress: Progress | None
+    rows: int = 0
+    self_transfers: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    problems: list[FieldProblem] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    account_names: set[str] = field(default_factory=set)
+    drafts: list[TransferDraft] = field(default_factory=list)
+    accounts: dict[str, AccountDraft] = field(default_factory=dict)
+
+    def take(self, row: ParsedTransfer) -> None:
+        self.rows += 1
+        if self.progress is not None and self.rows % 5000 == 0:
+            self.progress(self.rows)
+        if row.problem is not None:
+            self.problems.append(row.problem)
+            return
+        draft = row.draft
+        if draft is not None:
+            if draft.external_id in self.seen:
+                self.problems.append(FieldProblem("row", f"repeats transfer {draft.external_id!r} of this file", row.line))
+                return
+            self.seen.add(draft.external_id)
+        if self.problems and not self.skip_bad_rows:
+            return  # the import is rejected: only the bad rows are still of interest
+        for acct in row.accounts:
+            self.account_names.add(acct.account)
+            self.accounts[acct.account] = merge_account(self.accounts.get(acct.account), acct)
+        if draft is None:
+            return
+        if draft.src_account == draft.dst_account:
+            self.self_transfers += 1
+            return
+        self.drafts.append(draft)
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.problems) and not self.skip_bad_rows
+
+    def flush(self, write: BatchWrite) -> None:
+        if self.drafts or self.accounts:
+            inserted, duplicates = write(self.drafts, list(self.accounts.values()))
+            self.inserted += inserted
+            self.duplicates += duplicates
+        self.drafts = []
+        self.accounts = {}
+
+
+class _Rejected(Exception):
+    """Leaves the import's transaction so that it rolls back."""
+
+
 def import_transfers(
     writer: LedgerWriter,
     source: str,
@@ -108,54 +175,46 @@ def import_transfers(
     *,
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
+    batch: int = IMPORT_BATCH,
 ) -> LedgerImportReport:
-    """Parse everything, then write once. Any bad row rejects the whole import unless ``skip_bad_rows``."""
+    """Write the rows as they are parsed, ``batch`` at a time, in one transaction. Any bad row
+    rejects the whole import (rolled back) unless ``skip_bad_rows``."""
     if not source or len(source) > 200:
         raise InvalidInput.for_field("source", "must be 1 to 200 characters")
-    problems: list[FieldProblem] = []
-    drafts: list[TransferDraft] = []
-    accounts: dict[str, AccountDraft] = {}
-    seen: set[str] = set()
-    count = self_transfers = 0
-    for row in rows:
-        count += 1
-        if progress is not None and count % 5000 == 0:
-            progress(count)
-        if row.problem is not None:
-            problems.append(row.problem)
-            continue
-        draft = row.draft
-        if draft is not None and draft.external_id in seen:
-            problems.append(FieldProblem("row", f"repeats transfer {draft.external_id!r} of this file", row.line))
-            continue
-        for acct in row.accounts:
-            accounts[acct.account] = merge_account(accounts.get(acct.account), acct)
-        if draft is None:
-            continue
-        seen.add(draft.external_id)
-        if draft.src_account == draft.dst_account:
-            self_transfers += 1
-            continue
-        drafts.append(draft)
+    if batch < 1:
+        raise InvalidInput.for_field("batch", "must be at least 1")
+    tally = _Tally(skip_bad_rows, progress)
+    stream = iter(rows)
+    try:
+        with writer.batches(source) as write:
+            for row in stream:
+                tally.take(row)
+                if tally.rejected:
+                    raise _Rejected
+                if len(tally.drafts) + len(tally.accounts) >= batch:
+                    tally.flush(write)
+            if tally.rows == 0:
+                raise InvalidInput.for_field("file", "holds no rows")
+            tally.flush(write)
+    except _Rejected:
+        for row in stream:  # outside the rolled-back transaction: count and list the bad rows
+            tally.take(row)
     if progress is not None:
-        progress(count)
-    if problems and not skip_bad_rows:
-        first = problems[0]
+        progress(tally.rows)
+    if tally.rejected:
+        first = tally.problems[0]
         raise ImportRejected(
-            f"{len(problems)} bad row(s); nothing was imported. First: line {first.line}: {first.field}: {first.problem}",
-            problems=problems[:MAX_REPORTED_PROBLEMS],
+            f"{len(tally.problems)} bad row(s); nothing was imported. First: line {first.line}: {first.field}: {first.problem}",
+            problems=tally.problems[:MAX_REPORTED_PROBLEMS],
         )
-    if count == 0:
-        raise InvalidInput.for_field("file", "holds no rows")
-    inserted, duplicates = writer.write(source, drafts, list(accounts.values()), progress)
     return LedgerImportReport(
         source=source,
-        rows=count,
-        inserted=inserted,
-        duplicates=duplicates,
-        self_transfers=self_transfers,
-        accounts=len(accounts),
-        rejected=tuple(problems[:MAX_REPORTED_PROBLEMS]),
+        rows=tally.rows,
+        inserted=tally.inserted,
+        duplicates=tally.duplicates,
+        self_transfers=tally.self_transfers,
+        accounts=len(tally.account_names),
+        rejected=tuple(tally.problems[:MAX_REPORTED_PROBLEMS]),
     )
 
 
