@@ -25,7 +25,7 @@ from finguard.domain.errors import ImportRejected
 from finguard.services.ledger import LedgerImportReport, LedgerService
 from finguard.services.ledger.importers import AMLWORLD_CURRENCIES, AmlworldRows, ImportOptions, parse_amlworld_csv, read_transfers
 from finguard.store.ledger_repo import make_ledger
-from finguard.store.ledger_tables import ledger_account
+from finguard.store.ledger_tables import ledger_account, transfer
 
 HEAD = (
     "Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving Currency,Amount Paid,Payment Currency,Payment Format,"
@@ -59,7 +59,7 @@ def write(tmp_path: Path, text: str, name: str = "trans.csv") -> Path:
 def test_rows_become_transfers_duplicates_stay_and_reimport_adds_nothing(ledger: LedgerService, tmp_path: Path) -> None:
     """Row 2 pays itself (counted, not stored); rows 3 and 4 are the same row twice: two transfers."""
     report = run(ledger, write(tmp_path, HEAD + ROWS))
-    assert (report.source, report.rows, report.inserted, report.self_transfers, report.accounts) == ("amlworld-csv", 5, 4, 1, 4)
+    assert (report.source, report.rows, report.inserted, report.self_transfers, report.accounts) == ("amlworld", 5, 4, 1, 4)
     out = ledger.account_transfers("8000F4580", "out")
     assert [(t.amount_fen, t.draft.currency, t.draft.channel) for t in out] == [
         (1, "USD", "Cheque"),
@@ -183,6 +183,29 @@ def test_the_hi_small_attempts_as_csv_meet_the_patterns_import_on_the_same_accou
     json_report = run(ledger, patterns, fmt="amlworld")
     assert json_report.accounts == report.accounts
     assert stored_accounts() == after_csv  # the same accounts, with the same banks: no new one
+    # The same transactions: stored once, and the patterns file adds the typologies.
+    assert (json_report.source, json_report.inserted, json_report.duplicates) == ("amlworld", 0, 3198)
+    first = ledger.account_transfers("800737690", "out", limit=1)[0]
+    assert first.draft.typology == "fan_out" and first.draft.memo == "AMLworld attempt 0: FAN-OUT:  Max 16-degree Fan-Out"
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(transfer).where(transfer.c.typology.is_(None))).scalar() == 0
+
+
+def test_the_patterns_file_first_and_the_csv_after_store_each_transaction_once(
+    ledger: LedgerService, engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    patterns = shared_data / "aml" / "amlworld-hi-small-patterns.json"
+    if not patterns.exists():
+        pytest.fail("shared data not present beside the repository")
+    first = run(ledger, patterns, fmt="amlworld")
+    assert (first.inserted, first.self_transfers) == (3198, 11)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([HEAD.strip().split(","), *pattern_rows(patterns)])
+    again = run(ledger, write(tmp_path, buf.getvalue()))
+    assert (again.source, again.inserted, again.duplicates) == ("amlworld", 0, 3198)
+    with engine.connect() as conn:
+        kinds = {r[0]: r[1] for r in conn.execute(select(transfer.c.typology, func.count()).group_by(transfer.c.typology))}
+    assert None not in kinds and sum(kinds.values()) == 3198
 
 
 def test_streaming_reads_one_row_at_a_time() -> None:

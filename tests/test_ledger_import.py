@@ -162,7 +162,8 @@ def test_amlworld_patterns_shared_file(ledger: LedgerService, shared_data: Path)
     report = run(ledger, "amlworld", path)
     assert report.rows == 3209 and report.inserted + report.self_transfers == 3209 and report.self_transfers == 11
     first = ledger.account_transfers("800737690", "out", limit=1)[0]
-    assert first.draft.external_id == "p0000.t000" and first.draft.typology == "fan_out" and first.draft.label_laundering
+    assert first.draft.external_id.startswith("w20220901000600.") and first.draft.typology == "fan_out" and first.draft.label_laundering
+    assert first.draft.memo == "AMLworld attempt 0: FAN-OUT:  Max 16-degree Fan-Out"
     assert first.draft.currency == "EUR" and first.amount_fen == 284896
 
 

@@ -96,7 +96,7 @@ def main() -> None:
     upgrade(engine)
     if args.db == "postgres":
         with engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM transfer WHERE source = 'amlworld-csv'")
+            conn.exec_driver_sql("DELETE FROM transfer WHERE source = 'amlworld'")
     ledger = make_ledger(engine)
     result: dict[str, Any] = {"issue": 5, "at": datetime.now(UTC).isoformat(timespec="seconds"), "db": args.db, "rows": args.rows}
     result["file_mb"] = round(csv_path.stat().st_size / 1e6, 1)

@@ -36,11 +36,18 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64}
 # Built once: the guard writes through these on every payment it lets through, and building a
 # statement costs more than running it on SQLite.
-_KNOWN_IDS = select(transfer.c.external_id).where(
+_KNOWN_IDS = select(transfer.c.external_id, transfer.c.typology).where(
     transfer.c.source == bindparam("source"), transfer.c.external_id.in_(bindparam("ids", expanding=True))
 )
 _STORED_ACCOUNTS = select(ledger_account).where(ledger_account.c.account.in_(bindparam("names", expanding=True)))
 _ADD_TRANSFERS = insert(transfer)
+# A duplicate that names the typology the stored transfer lacks (AMLworld's patterns file after
+# its transactions CSV) adds it, and its memo where the stored one has none.
+_ADD_TYPOLOGY = (
+    update(transfer)
+    .where(transfer.c.source == bindparam("b_source"), transfer.c.external_id == bindparam("b_id"), transfer.c.typology.is_(None))
+    .values(typology=bindparam("b_typology"), memo=func.coalesce(transfer.c.memo, bindparam("b_memo")))
+)
 _ADD_ACCOUNTS = {
     name: dialect_insert(ledger_account)
     .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
@@ -229,7 +236,8 @@ def insert_transfers(
     known_new: bool = False,
 ) -> tuple[int, int]:
     """Store transfers and what they say about their accounts in the caller's transaction; return
-    (inserted, duplicates). The one place transfer rows are built and inserted: imports call it
+    (inserted, duplicates). A duplicate naming a typology the stored transfer lacks adds it (it
+    still counts as a duplicate). The one place transfer rows are built and inserted: imports call it
     through :meth:`SqlLedgerStore.write`, the guard in the transaction that stores its decisions.
 
     On PostgreSQL this takes the ledger writers' lock until the transaction ends, so call it
@@ -243,16 +251,22 @@ def insert_transfers(
     inserted = duplicates = 0
     for start in range(0, len(transfers), INSERT_CHUNK):
         batch = transfers[start : start + INSERT_CHUNK]
-        existing: set[str] = set()
+        existing: dict[str, str | None] = {}
         ids = [d.external_id for d in batch]
         if not known_new:
             for i in range(0, len(ids), CHUNK):
-                existing.update(conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}).scalars())
+                existing.update((r[0], r[1]) for r in conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}))
         fresh: list[TransferDraft] = []
+        typologies: list[dict[str, Any]] = []
         for d in batch:
             if d.external_id not in existing:
-                existing.add(d.external_id)
+                existing[d.external_id] = d.typology
                 fresh.append(d)
+            elif d.typology is not None and existing[d.external_id] is None:
+                existing[d.external_id] = d.typology
+                typologies.append({"b_source": source, "b_id": d.external_id, "b_typology": d.typology, "b_memo": d.memo})
+        if typologies:
+            conn.execute(_ADD_TYPOLOGY, typologies)
         if fresh:
             codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
             rows = [_transfer_row(source, d, codes) for d in fresh]

@@ -13,10 +13,13 @@ transaction. Formats (``read_transfers``):
     ``nodes.csv`` alone: accounts and labels, no transfers.
 ``amlworld``
     The AMLworld laundering-patterns JSON (``{"patterns": [{"pattern_type", "transactions":
-    [...]}]}``). Each attempt ``i``'s transfer ``j`` gets the id ``p{i:04d}.t{j:03d}`` (so the
-    attempt is recoverable from the id), its typology (``fan_out``, ``cycle``, ...), its
-    ``is_laundering`` label and its own currency (nothing is converted). Times are UTC. A transfer
-    paid in one currency and received in another is a bad row: a transfer has one currency.
+    [...]}]}``). Each transfer gets its typology (``fan_out``, ``cycle``, ...), the attempt in
+    its memo (``AMLworld attempt 12: FAN-OUT: ...``), its ``is_laundering`` label and its own
+    currency (nothing is converted), and the id the transactions CSV gives the same transaction
+    (:func:`amlworld_id`; both formats import under the source ``amlworld``), so importing both
+    files of a data set stores each transaction once, and the patterns file, imported second,
+    adds its typologies to the transfers the CSV stored. Times are UTC. A transfer paid in one
+    currency and received in another is a bad row: a transfer has one currency.
     Accounts are named by their AMLworld account (``800737690``); numeric banks lose their padding.
 ``amlworld-csv``
     The AMLworld transactions CSV (``HI-Small_Trans.csv`` ...): ``Timestamp,From Bank,Account,
@@ -27,8 +30,8 @@ transaction. Formats (``read_transfers``):
     (0 or 1) the ``label_laundering``. A transfer is what left the payer: the amount paid, in the
     payment currency (nothing is converted); when the amount or currency received differs (a
     currency exchange), the memo says ``received <amount> <code>``. Ids: see
-    :class:`AmlworldRows`. The laundering transfers of the patterns JSON are rows of this file
-    too, under another source and id: import one of the two into a ledger, not both.
+    :class:`AmlworldRows`; the source is ``amlworld``, as for the patterns JSON, whose laundering
+    transfers are rows of this file too and get the same ids.
 ``paysim``
     PaySim CSV. Step ``n`` becomes ``epoch + n hours``. ``PAYMENT`` goes to a merchant, ``CASH_OUT``
     to a cash point, ``DEBIT`` to an external bank; ``CASH_IN`` is money arriving from a cash point
@@ -308,7 +311,7 @@ def typology_code(pattern_type: str) -> str:
     return pattern_type.split(":")[0].strip().lower().replace("-", "_")[:32]
 
 
-def _amlworld_transfer(i: int, j: int, t: Any, typology: str, pattern: str) -> ParsedTransfer:
+def _amlworld_transfer(i: int, j: int, t: Any, typology: str, pattern: str, occurrences: dict[bytes, int]) -> ParsedTransfer:
     where = f"patterns[{i}].transactions[{j}]."
     if not isinstance(t, Mapping):
         raise InvalidInput.for_field(where.rstrip("."), "must be an object")
@@ -322,17 +325,27 @@ def _amlworld_transfer(i: int, j: int, t: Any, typology: str, pattern: str) -> P
     dst = check_account(str(t.get("to_account") or ""), where + "to_account")
     src_bank = amlworld_bank(t.get("from_bank"), where + "from_bank")
     dst_bank = amlworld_bank(t.get("to_bank"), where + "to_bank")
+    fen = parse_amount_fen(t.get("amount_paid"), where + "amount_paid", paid)
+    raw_received = t.get("amount_received")
+    received_fen = fen if raw_received is None else parse_amount_fen(raw_received, where + "amount_received", received)
+    at = _amlworld_time(t.get("timestamp"), where + "timestamp")
+    channel = _text(t.get("payment_format"), where + "payment_format", 64)
+    label = t.get("is_laundering", 0)
+    if label not in (0, 1, "0", "1"):
+        raise InvalidInput.for_field(where + "is_laundering", f"{str(label)[:20]!r} is not 0 or 1")
+    flag = "1" if label in (1, "1") else "0"
+    content = (src_bank or "", src, dst_bank or "", dst, str(received_fen), received, str(fen), paid, channel or "", flag)
     draft = TransferDraft(
-        external_id=f"p{i:04d}.t{j:03d}",
+        external_id=amlworld_id(occurrences, at.strftime("%Y%m%d%H%M%S"), content),
         src_account=src,
         dst_account=dst,
-        amount_fen=parse_amount_fen(t.get("amount_paid"), where + "amount_paid", paid),
+        amount_fen=fen,
         currency=paid,
-        at=_amlworld_time(t.get("timestamp"), where + "timestamp"),
-        channel=_text(t.get("payment_format"), where + "payment_format", 64),
+        at=at,
+        channel=channel,
         memo=f"AMLworld attempt {i}: {pattern}"[:500],
         dst_bank=dst_bank,
-        label_laundering=bool(t.get("is_laundering")),
+        label_laundering=flag == "1",
         typology=typology,
     )
     return ParsedTransfer(j + 1, draft=draft, accounts=(AccountDraft(src, bank=src_bank), AccountDraft(dst, bank=dst_bank)))
@@ -351,6 +364,7 @@ def parse_amlworld_patterns(stream: IO[str]) -> Iterator[ParsedTransfer]:
         yield ParsedTransfer(1, problem=FieldProblem("patterns", "the file must be an object with a list 'patterns'", 1))
         return
     number = 0
+    occurrences: dict[bytes, int] = {}
     for i, attempt in enumerate(patterns):
         txs = attempt.get("transactions") if isinstance(attempt, dict) else None
         pattern = attempt.get("pattern_type") if isinstance(attempt, dict) else None
@@ -363,7 +377,7 @@ def parse_amlworld_patterns(stream: IO[str]) -> Iterator[ParsedTransfer]:
         for j, t in enumerate(txs):
             number += 1
             try:
-                row = _amlworld_transfer(i, j, t, typology, pattern)
+                row = _amlworld_transfer(i, j, t, typology, pattern, occurrences)
             except InvalidInput as exc:
                 yield _problem_row(number, exc)
                 continue
@@ -408,10 +422,19 @@ def amlworld_header_problem(header: Sequence[str]) -> FieldProblem | None:
     return FieldProblem("header", f"{'; '.join(parts)}; expected, in this order: {','.join(AMLWORLD_CSV)}", 1)
 
 
+def amlworld_id(occurrences: dict[bytes, int], stamp: str, fields: Sequence[str]) -> str:
+    """The id of an AMLworld transaction, the same in the transactions CSV and the patterns JSON:
+    ``w<time>.<hash of its parsed values>.<n>`` (``stamp``: the time as ``20220901002000``), ``n``
+    counting the file's transactions with that content (``occurrences``, one per file)."""
+    digest = hashlib.blake2b("\x1f".join((stamp, *fields)).encode(), digest_size=10).digest()
+    n = occurrences[digest] = occurrences.get(digest, 0) + 1
+    return f"w{stamp}.{digest.hex()}.{n}"
+
+
 class AmlworldRows:
     """Turns AMLworld transaction rows into transfers, one file at a time.
 
-    Every row gets the id ``w<time>.<hash of its content>.<n>``, where ``n`` counts the rows of the
+    Every row gets the id ``w<time>.<hash of its content>.<n>`` (:func:`amlworld_id`), where ``n`` counts the rows of the
     file with that content: AMLworld holds exact duplicate rows, and each is a transfer of its own,
     while the same file imported again gives the same ids. The content hash is of the parsed values
     (banks without padding, amounts in minor units), so copies that spell them differently agree.
@@ -462,16 +485,13 @@ class AmlworldRows:
                 raise InvalidInput.for_field("Is Laundering", f"{label[:20]!r} is not 0 or 1")
         except InvalidInput as exc:
             return _problem_row(line, exc)
-        content = "\x1f".join(
-            (stamp, src_bank or "", src, dst_bank or "", dst, str(received_fen), received_code, str(fen), paid_code, channel or "", label)
-        )
-        digest = hashlib.blake2b(content.encode(), digest_size=10).digest()
-        n = self._occurrences[digest] = self._occurrences.get(digest, 0) + 1
+        content = (src_bank or "", src, dst_bank or "", dst, str(received_fen), received_code, str(fen), paid_code, channel or "", label)
+        external_id = amlworld_id(self._occurrences, stamp, content)
         memo = None
         if (received_fen, received_code) != (fen, paid_code):
             memo = f"received {Decimal(received_fen).scaleb(-exponent(received_code)):f} {received_code}"
         draft = TransferDraft(
-            external_id=f"w{stamp}.{digest.hex()}.{n}",
+            external_id=external_id,
             src_account=src,
             dst_account=dst,
             amount_fen=fen,
@@ -716,6 +736,8 @@ def source_name(fmt: TransferFormat, options: ImportOptions) -> str:
         return f"statement:{options.account}"
     if fmt is TransferFormat.AMLSIM_NODES:
         return "amlsim"
+    if fmt is TransferFormat.AMLWORLD_CSV:
+        return TransferFormat.AMLWORLD.value  # one transaction has one id in both files
     return fmt.value
 
 
