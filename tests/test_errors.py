@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -127,6 +128,26 @@ def test_422_not_500_for_ids_beyond_64_bits(client: TestClient, admin_key: str) 
     # Found by the OpenAPI fuzzer: offsets past 64 bits reached the database.
     for path in ("/api/v1/alerts", "/api/v1/monitors/results"):
         assert fields(assert_envelope(client.get(path, params={"offset": huge}, headers=headers), 422, "invalid_input")) == ["offset"]
+
+
+def test_a_body_past_its_limit_is_refused_as_it_arrives(client: TestClient, admin_key: str) -> None:
+    """A chunked upload declares no length: it is counted as it arrives and refused past the
+    limit (the guard's events: 64 KiB), never read whole into memory first."""
+    headers = {"X-API-Key": admin_key}
+
+    def chunks(n: int) -> Iterator[bytes]:
+        yield b'{"event_id": "'
+        for _ in range(n):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = client.post("/api/v1/guard/events", content=chunks(100), headers={**headers, "content-type": "application/json"})
+    error = assert_envelope(response, 422, "invalid_input")
+    assert fields(error) == ["body"] and "larger than 65536 bytes" in error["problems"][0]["problem"]
+    response = client.post("/api/v1/guard/events", content=b"x" * 70_000, headers=headers)  # with a Content-Length
+    assert fields(assert_envelope(response, 422, "invalid_input")) == ["body"]
+    response = client.post("/api/v1/ledger/import", params={"format": "paysim"}, content=iter([b""]), headers=headers)
+    assert fields(assert_envelope(response, 422, "invalid_input")) == ["body"]
 
 
 def test_409_for_a_duplicate_list(client: TestClient, admin_key: str) -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from finguard.api import metrics
-from finguard.api.deps import client_id, platform, staff
+from finguard.api.deps import client_id, platform, save_body, staff
 from finguard.api.errors import envelope
 from finguard.api.schemas import (
     BatchIn,
@@ -149,17 +149,11 @@ async def import_list(
     mode: Literal["sync", "append"] = "sync",
     skip_bad_rows: bool = False,
 ) -> ImportOut:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_IMPORT_BYTES:
-        raise InvalidInput.for_field("body", f"is larger than {MAX_IMPORT_BYTES} bytes")
-    body = await request.body()
-    if not body:
-        raise InvalidInput.for_field("body", "is empty; send the file as the request body")
     from starlette.concurrency import run_in_threadpool
 
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / f"upload.{format}"
-        path.write_bytes(body)
+        await save_body(request, path, MAX_IMPORT_BYTES)
         report = await run_in_threadpool(p.import_file, code, format, path, actor=f"key:{key.name}", mode=mode, skip_bad_rows=skip_bad_rows)
     return adapt_import(report)
 

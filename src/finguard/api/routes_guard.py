@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from finguard.api.deps import staff
+from finguard.api.deps import read_body, staff
 from finguard.api.schemas_guard import (
     BacktestIn,
     BacktestOut,
@@ -70,9 +70,7 @@ G = Annotated[GuardService, Depends(guard)]
     responses={409: {"description": "the event id was already decided with a different body"}},
 )
 async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> DecisionOut:
-    raw = await request.body()
-    if len(raw) > MAX_EVENT_BYTES:
-        raise InvalidInput.for_field("body", f"is larger than {MAX_EVENT_BYTES} bytes")
+    raw = await read_body(request, MAX_EVENT_BYTES)
     try:
         # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float.
         data: Any = json.loads(raw, parse_float=Decimal)
@@ -232,9 +230,7 @@ async def post_iso20022(
     # Imported here so this route stays one self-contained addition to the module.
     from finguard.services.guard.iso20022 import MAX_XML_BYTES, parse_iso20022
 
-    raw = await request.body()
-    if len(raw) > MAX_XML_BYTES:
-        raise InvalidInput.for_field("body", f"is larger than {MAX_XML_BYTES} bytes")
+    raw = await read_body(request, MAX_XML_BYTES)
 
     def decide_all() -> list[DecisionOut]:
         message = parse_iso20022(raw, now=g.clock(), channel=channel, customer_id=customer_id)

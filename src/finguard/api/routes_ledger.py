@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from finguard.api.deps import staff
+from finguard.api.deps import save_body, staff
 from finguard.domain.errors import InvalidInput
 from finguard.domain.ledger import Direction, Method, TraceParams, parse_amount_fen
 from finguard.services.keys import ApiKey
@@ -115,16 +115,10 @@ async def import_transfers(
     epoch: Annotated[datetime | None, Query(description="amlsim / paysim: the time of step 0 (default 2020-01-01 UTC)")] = None,
     skip_bad_rows: bool = False,
 ) -> ImportLedgerOut:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_IMPORT_BYTES:
-        raise InvalidInput.for_field("body", f"is larger than {MAX_IMPORT_BYTES} bytes")
-    body = await request.body()
-    if not body:
-        raise InvalidInput.for_field("body", "is empty; send the file as the request body")
     options = ImportOptions(account=account, currency=currency, epoch=epoch or DEFAULT_EPOCH)
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / ("transactions.csv" if format == "amlsim" else "upload")
-        path.write_bytes(body)
+        await save_body(request, path, MAX_IMPORT_BYTES)
         source, rows = read_transfers(format, path, options)
         report = await run_in_threadpool(service.import_rows, source, rows, skip_bad_rows=skip_bad_rows)
     return adapt_import(report)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from finguard.api.deps import MAX_OFFSET, platform, staff
+from finguard.api.deps import MAX_OFFSET, platform, read_body, staff
 from finguard.api.schemas_screening import (
     AlertOut,
     BatchScreenOut,
@@ -65,9 +65,7 @@ async def screen_batch(
     purpose: Literal["contract", "merchant", "supplier", "hire", "customer"] = "customer",
     lang: Literal["zh", "en"] = "zh",
 ) -> Response:
-    if int(request.headers.get("content-length") or 0) > MAX_BATCH_BYTES:
-        raise InvalidInput.for_field("body", f"is larger than {MAX_BATCH_BYTES} bytes")
-    raw = await request.body()
+    raw = await read_body(request, MAX_BATCH_BYTES)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
