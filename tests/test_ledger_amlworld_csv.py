@@ -156,18 +156,27 @@ def pattern_rows(patterns_json: Path) -> list[list[str]]:
     return rows
 
 
-def test_the_hi_small_attempts_as_csv_meet_the_patterns_import_on_the_same_accounts(
-    ledger: LedgerService, engine: Engine, shared_data: Path, tmp_path: Path
-) -> None:
-    patterns = shared_data / "aml" / "amlworld-hi-small-patterns.json"
-    if not patterns.exists():
+@pytest.fixture
+def patterns(shared_data: Path) -> Path:
+    path = shared_data / "aml" / "amlworld-hi-small-patterns.json"
+    if not path.exists():
         pytest.fail("shared data not present beside the repository")
-    rows = pattern_rows(patterns)
+    return path
+
+
+def patterns_as_csv(patterns: Path, tmp_path: Path) -> Path:
+    """The attempts' transactions as rows of the transactions CSV, in time order."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(HEAD.strip().split(","))
-    writer.writerows(sorted(rows, key=lambda r: r[0]))
-    report = run(ledger, write(tmp_path, buf.getvalue()))
+    writer.writerows(sorted(pattern_rows(patterns), key=lambda r: r[0]))
+    return write(tmp_path, buf.getvalue())
+
+
+def test_the_hi_small_attempts_as_csv_meet_the_patterns_import_on_the_same_accounts(
+    ledger: LedgerService, engine: Engine, patterns: Path, tmp_path: Path
+) -> None:
+    report = run(ledger, patterns_as_csv(patterns, tmp_path))
     assert report.rows == 3209 and report.self_transfers == 11 and report.inserted == 3198
 
     def stored_accounts() -> dict[str, str | None]:
@@ -192,16 +201,11 @@ def test_the_hi_small_attempts_as_csv_meet_the_patterns_import_on_the_same_accou
 
 
 def test_the_patterns_file_first_and_the_csv_after_store_each_transaction_once(
-    ledger: LedgerService, engine: Engine, shared_data: Path, tmp_path: Path
+    ledger: LedgerService, engine: Engine, patterns: Path, tmp_path: Path
 ) -> None:
-    patterns = shared_data / "aml" / "amlworld-hi-small-patterns.json"
-    if not patterns.exists():
-        pytest.fail("shared data not present beside the repository")
     first = run(ledger, patterns, fmt="amlworld")
     assert (first.inserted, first.self_transfers) == (3198, 11)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([HEAD.strip().split(","), *pattern_rows(patterns)])
-    again = run(ledger, write(tmp_path, buf.getvalue()))
+    again = run(ledger, patterns_as_csv(patterns, tmp_path))
     assert (again.source, again.inserted, again.duplicates) == ("amlworld", 0, 3198)
     with engine.connect() as conn:
         kinds = {r[0]: r[1] for r in conn.execute(select(transfer.c.typology, func.count()).group_by(transfer.c.typology))}
