@@ -3,8 +3,9 @@
 * Real parts only: every store test runs once on SQLite and once on the local PostgreSQL
   (``FINGUARD_TEST_PG_URL``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``),
   each test in a fresh schema. Our own store is never mocked.
-* Smallest data that shows the point, built inline in the test. The real OFAC / UN files are
-  used where the test is about them (``shared_data``).
+* Smallest data that shows the point, built inline in the test. The real data sets are used
+  where the test is about them: OFAC / UN from the product's own ``finguard/data``, AMLSim,
+  AMLworld and PaySim from ``tests/data`` (``shared_data``).
 * ``FINGUARD_TEST_DB=sqlite`` or ``=postgres`` limits the run to one database.
 """
 
@@ -44,8 +45,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The real data sets the tests use, copied into ``tests/data`` (see its PROVENANCE.md)."""
     env = os.environ.get("FINGUARD_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
+    return Path(env) if env else REPO / "tests" / "data"
 
 
 @pytest.fixture(params=_backends())

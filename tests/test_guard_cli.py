@@ -121,7 +121,7 @@ def test_consume_without_nats_reports_unhealthy_and_stops(cli: Cli) -> None:
 def test_train_reports_the_hold_out_quality(cli: Cli, shared_data: Path, tmp_path: Path) -> None:
     data = shared_data / "fraud" / "paysim-sample.csv"
     if not data.is_file():
-        pytest.fail("no PaySim sample beside the repository")
+        pytest.fail(f"no PaySim sample at {data} (tests/data/PROVENANCE.md)")
     out = tmp_path / "m" / "paysim.txt"
     result = cli("train", "--data", str(data), "--out", str(out), "--rounds", "30", "--limit", "8000")
     assert "AUC" in result.output and "precision @ recall 0.8" in result.output and "time-based" in result.output

@@ -33,7 +33,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "src" / "finguard" / "data" / "m
 def paysim(shared_data: Path) -> Path:
     path = shared_data / "fraud" / "paysim-sample.csv"
     if not path.is_file():
-        pytest.fail(f"PaySim sample not at {path}: the shared data is always beside the repository")
+        pytest.fail(f"PaySim sample not at {path} (tests/data/PROVENANCE.md)")
     return path
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from datetime import UTC, datetime
 from functools import cache
@@ -10,21 +9,13 @@ from pathlib import Path
 
 from finguard.domain.identifiers import IdType
 from finguard.domain.lists import EntryDraft, SubjectKind
+from finguard.runtime import DATA
 from finguard.services.importers import ParsedRow
 from finguard.services.importers.ofac import parse_ofac
 from finguard.services.importers.un import clean_document_number, parse_un
 
-
-def _shared_data() -> Path:
-    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if beside_repo.is_dir():
-        return beside_repo
-    return Path(os.environ["FINGUARD_SHARED_DATA"])
-
-
-SANCTIONS = _shared_data() / "sanctions"
-OFAC_DIR = SANCTIONS / "ofac-sdn-2021"
-UN_XML = SANCTIONS / "un-consolidated-2026-02-27.xml"
+OFAC_DIR = DATA / "ofac-sdn"
+UN_XML = DATA / "un-consolidated.xml"
 
 SDN_ROW = '36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n'
 

@@ -160,7 +160,7 @@ def pattern_rows(patterns_json: Path) -> list[list[str]]:
 def patterns(shared_data: Path) -> Path:
     path = shared_data / "aml" / "amlworld-hi-small-patterns.json"
     if not path.exists():
-        pytest.fail("shared data not present beside the repository")
+        pytest.fail(f"{path} is missing (tests/data/PROVENANCE.md)")
     return path
 
 

@@ -158,7 +158,7 @@ def test_a_file_is_written_in_batches_of_one_transaction(ledger: LedgerService, 
 def test_amlworld_patterns_shared_file(ledger: LedgerService, shared_data: Path) -> None:
     path = shared_data / "aml" / "amlworld-hi-small-patterns.json"
     if not path.exists():
-        pytest.fail("shared data not present beside the repository")
+        pytest.fail(f"{path} is missing (tests/data/PROVENANCE.md)")
     report = run(ledger, "amlworld", path)
     assert report.rows == 3209 and report.inserted + report.self_transfers == 3209 and report.self_transfers == 11
     first = ledger.account_transfers("800737690", "out", limit=1)[0]

@@ -13,7 +13,7 @@ from finguard.domain.check import CheckRequest, Outcome
 from finguard.domain.errors import Conflict, ImportRejected, InvalidInput, NotFound
 from finguard.domain.identifiers import IdType
 from finguard.domain.lists import ChangeOp, EntryDraft, Identifier, SubjectKind
-from finguard.runtime import Platform
+from finguard.runtime import DATA, Platform
 from finguard.services.importers.tabular import export_records, parse_jsonl, write_jsonl
 
 ACCOUNT = "6222021001122334455"
@@ -180,14 +180,14 @@ def test_allow_list_outweighs_lower_risk_but_not_higher(platform: Platform) -> N
     assert {h.list_code for h in result.hits} == {"watch", "verified", "police"}
 
 
-def test_real_sanctions_lists_import(platform: Platform, shared_data: Path) -> None:
+def test_real_sanctions_lists_import(platform: Platform) -> None:
     platform.lists.create_list("ofac", "OFAC", "sanctions", "OFAC", "critical")
     platform.lists.create_list("un", "UN", "sanctions", "UN", "critical")
-    ofac = platform.import_file("ofac", "ofac", shared_data / "sanctions" / "ofac-sdn-2021" / "sdn.csv", actor="t")
-    un = platform.import_file("un", "un", shared_data / "sanctions" / "un-consolidated-2026-02-27.xml", actor="t")
+    ofac = platform.import_file("ofac", "ofac", DATA / "ofac-sdn" / "sdn.csv", actor="t")
+    un = platform.import_file("un", "un", DATA / "un-consolidated.xml", actor="t")
     assert ofac.added == 8976 and not ofac.rejected
     assert un.added == 1003 and not un.rejected
     hit = platform.checker.check(CheckRequest(id_number="210302198701102136"))
     assert hit.outcome is Outcome.BLOCK and hit.hits[0].list_code == "ofac"
-    again = platform.import_file("ofac", "ofac", shared_data / "sanctions" / "ofac-sdn-2021", actor="t")
+    again = platform.import_file("ofac", "ofac", DATA / "ofac-sdn", actor="t")
     assert again.unchanged == 8976 and again.added == again.changed == again.delisted == 0

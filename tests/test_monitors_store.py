@@ -75,7 +75,7 @@ def test_amlsim_subset_smoke(shared_data: Path) -> None:
 
     data_dir = shared_data / "aml" / "amlsim-20k-fanin200cycle200"
     if not data_dir.exists():
-        pytest.fail("shared AMLSim data not present beside the repository")
+        pytest.fail(f"{data_dir} is missing (tests/data/PROVENANCE.md)")
     data = load_amlsim(data_dir)
     day = 86400
     cfg = MonitorConfig().with_overrides(
