@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import Depends, Request
@@ -31,40 +31,34 @@ def staff(permission: str) -> Callable[..., ApiKey]:
     return _dep
 
 
-def _too_large(limit: int) -> InvalidInput:
-    return InvalidInput.for_field("body", f"is larger than {limit} bytes")
-
-
-def _declared_too_large(request: Request, limit: int) -> bool:
+async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body's chunks as they arrive, refused (422 naming ``body``) past ``limit`` bytes: by
+    its declared length before any of it is read, and for a chunked upload, which declares none,
+    once the chunks pass it, so no request makes the server hold more than ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > limit
+    too_large = InvalidInput.for_field("body", f"is larger than {limit} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        yield chunk
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (422 naming ``body``) past ``limit`` bytes: by its declared
-    length before any of it is read, and for a chunked upload, which declares none, as it
-    arrives, so no request makes the server hold more than ``limit`` bytes."""
-    if _declared_too_large(request, limit):
-        raise _too_large(limit)
-    buf = bytearray()
-    async for chunk in request.stream():
-        buf += chunk
-        if len(buf) > limit:
-            raise _too_large(limit)
-    return bytes(buf)
+    """The request body, at most ``limit`` bytes (see :func:`_body_chunks`)."""
+    return b"".join([chunk async for chunk in _body_chunks(request, limit)])
 
 
 async def save_body(request: Request, path: Path, limit: int) -> int:
-    """Write the request body to ``path`` as it arrives, refused past ``limit`` bytes like
-    :func:`read_body`, and refused when empty; return its size."""
-    if _declared_too_large(request, limit):
-        raise _too_large(limit)
+    """Write the request body to ``path`` as it arrives, at most ``limit`` bytes, refused when
+    empty; return its size."""
     size = 0
     with path.open("wb") as out:
-        async for chunk in request.stream():
+        async for chunk in _body_chunks(request, limit):
             size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
             out.write(chunk)
     if size == 0:
         raise InvalidInput.for_field("body", "is empty; send the file as the request body")

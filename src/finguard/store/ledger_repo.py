@@ -238,7 +238,7 @@ def insert_transfers(
     """Store transfers and what they say about their accounts in the caller's transaction; return
     (inserted, duplicates). A duplicate naming a typology the stored transfer lacks adds it (it
     still counts as a duplicate). The one place transfer rows are built and inserted: imports call it
-    through :meth:`SqlLedgerStore.write`, the guard in the transaction that stores its decisions.
+    through :meth:`SqlLedgerStore.batches`, the guard in the transaction that stores its decisions.
 
     On PostgreSQL this takes the ledger writers' lock until the transaction ends, so call it
     late in a longer transaction. ``known_new``: the caller knows none of the ids is stored, so

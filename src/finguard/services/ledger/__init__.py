@@ -1,8 +1,9 @@
 """The fund-flow ledger (#5): the storage it needs and the import use case.
 
 An import is all-or-nothing: the rows are written as they are parsed, in batches of
-``IMPORT_BATCH`` inside one transaction, and any bad row rolls the transaction back (nothing is
-written; the rest of the file is still read to count and list its bad rows) unless the caller asks
+``IMPORT_BATCH`` inside one transaction opened with the first batch, and any bad row rolls the
+transaction back (nothing is written; the rest of the file is still read to count and list its
+bad rows) unless the caller asks
 to skip bad rows, in which case each skipped row is reported with its line. Memory is bounded by
 one batch plus the file's transfer ids (to refuse a repeated one), not by the file. The same file
 twice adds nothing: a transfer already stored under the same ``(source, external_id)`` counts as a
@@ -15,7 +16,7 @@ accounts: they are not stored, and the report counts them (``self_transfers``).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
@@ -155,11 +156,14 @@ class _Tally:
     def rejected(self) -> bool:
         return bool(self.problems) and not self.skip_bad_rows
 
+    @property
+    def pending(self) -> int:
+        return len(self.drafts) + len(self.accounts)
+
     def flush(self, write: BatchWrite) -> None:
-        if self.drafts or self.accounts:
-            inserted, duplicates = write(self.drafts, list(self.accounts.values()))
-            self.inserted += inserted
-            self.duplicates += duplicates
+        inserted, duplicates = write(self.drafts, list(self.accounts.values()))
+        self.inserted += inserted
+        self.duplicates += duplicates
         self.drafts = []
         self.accounts = {}
 
@@ -186,16 +190,21 @@ def import_transfers(
     tally = _Tally(skip_bad_rows, progress)
     stream = iter(rows)
     try:
-        with writer.batches(source) as write:
+        # The transaction opens with the first batch to write: a file of less than one batch
+        # is parsed whole first, so the database is locked only while it is written.
+        with ExitStack() as stack:
+            write: BatchWrite | None = None
             for row in stream:
                 tally.take(row)
                 if tally.rejected:
                     raise _Rejected
-                if len(tally.drafts) + len(tally.accounts) >= batch:
+                if tally.pending >= batch:
+                    write = write or stack.enter_context(writer.batches(source))
                     tally.flush(write)
             if tally.rows == 0:
                 raise InvalidInput.for_field("file", "holds no rows")
-            tally.flush(write)
+            if tally.pending:
+                tally.flush(write or stack.enter_context(writer.batches(source)))
     except _Rejected:
         for row in stream:  # outside the rolled-back transaction: count and list the bad rows
             tally.take(row)
