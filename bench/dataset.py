@@ -1,7 +1,7 @@
 """Build (once) the benchmark database: ``scale`` synthetic identifiers on one list, via bulk_load.
 
 The build is split over ``workers`` processes, each loading a range of the synthetic identifiers
-with :func:`finguard.store.bulk.bulk_load`; their CPU work overlaps and only the inserts take
+with :func:`finguard.lists.store.bulk.bulk_load`; their CPU work overlaps and only the inserts take
 turns on SQLite's write lock. A finished build is marked by ``<db>.done`` (JSON with the timing)
 and reused by later runs.
 """
@@ -28,8 +28,8 @@ def _worker(url: str, start: int, count: int, batch: int, counter: Any) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from synth import drafts
 
-    from finguard.store.bulk import bulk_load
-    from finguard.store.db import make_engine
+    from finguard.core.db import make_engine
+    from finguard.lists.store.bulk import bulk_load
 
     engine = make_engine(url)
     last = [0]
@@ -55,8 +55,8 @@ def build(
     for p in path.parent.glob(path.name + "*"):
         p.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
-    from finguard.runtime import Platform
-    from finguard.settings import Settings
+    from finguard.app.platform import Platform
+    from finguard.core.settings import Settings
 
     url = db_url(path)
     with Platform(Settings(database_url=url, demo_on_first_start=False), follow=False) as p:

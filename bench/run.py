@@ -54,7 +54,7 @@ def load() -> str:
 
 
 def settings(url: str) -> Any:
-    from finguard.settings import Settings
+    from finguard.core.settings import Settings
 
     return Settings(database_url=url, demo_on_first_start=False, index_dir=WORK / "index")
 
@@ -89,8 +89,8 @@ def account_requests(scale: int, n: int, hit_rate: float, seed: int = 7) -> tupl
 
 
 def step_cold_start_and_checks(url: str, scale: int, n_single: int, n_batch: int) -> dict[str, Any]:
-    from finguard.domain.check import CheckRequest, Outcome
-    from finguard.runtime import Platform
+    from finguard.app.platform import Platform
+    from finguard.lists.model.check import CheckRequest, Outcome
 
     res: dict[str, Any] = {}
     gc.collect()
@@ -190,10 +190,10 @@ def free_port() -> int:
 
 
 def step_http(url: str, scale: int, seconds: float, rate: float) -> dict[str, Any]:
-    from finguard.services.keys import KeyService
-    from finguard.services.lists import utcnow
-    from finguard.store.db import make_engine
-    from finguard.store.misc_repo import SqlKeyStore
+    from finguard.access.service.keys import KeyService
+    from finguard.access.store import SqlKeyStore
+    from finguard.core.clock import utcnow
+    from finguard.core.db import make_engine
 
     engine = make_engine(url)
     _, secret = KeyService(SqlKeyStore(engine), utcnow).create(f"bench-{uuid.uuid4().hex[:8]}", "admin")
@@ -206,7 +206,7 @@ def step_http(url: str, scale: int, seconds: float, rate: float) -> dict[str, An
         FINGUARD_INDEX_DIR=str(WORK / "index"),
         FINGUARD_LOG_LEVEL="WARNING",
     )
-    cmd = [sys.executable, "-m", "uvicorn", "finguard.api.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "uvicorn", "finguard.app.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--no-access-log", "--log-level", "warning"]
     res: dict[str, Any] = {}
     console.print(f"HTTP: starting uvicorn on 127.0.0.1:{port} ({load()})")
@@ -308,7 +308,7 @@ def step_visibility() -> dict[str, Any]:
 
 
 def step_sanctions() -> dict[str, Any]:
-    from finguard.runtime import SANCTIONS, Platform
+    from finguard.app.platform import SANCTIONS, Platform
 
     for f in WORK.glob("sanctions.db*"):
         f.unlink()

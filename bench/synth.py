@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from finguard.domain.identifiers import IdType
-from finguard.domain.lists import EntryDraft, Identifier, SubjectKind
+from finguard.core.identifiers import IdType
+from finguard.lists.model.lists import EntryDraft, Identifier, SubjectKind
 
 KINDS = (IdType.ACCOUNT,) * 4 + (IdType.CARD,) * 3 + (IdType.PHONE,) * 2 + (IdType.ID_NUMBER,)
 _RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from finguard.domain.check import CheckRequest, Outcome
-from finguard.domain.identifiers import IdType
-from finguard.domain.lists import EntryDraft, Identifier, SubjectKind
-from finguard.runtime import Platform
-from finguard.settings import Settings
+from finguard.app.platform import Platform
+from finguard.core.identifiers import IdType
+from finguard.core.settings import Settings
+from finguard.lists.model.check import CheckRequest, Outcome
+from finguard.lists.model.lists import EntryDraft, Identifier, SubjectKind
 
 LIST = "vis"
 

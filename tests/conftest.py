@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 from sqlalchemy import Engine, create_engine, text
 
-from finguard.api.app import create_app
-from finguard.runtime import Platform
-from finguard.settings import Settings
-from finguard.store.db import make_engine, upgrade
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
+from finguard.core.db import make_engine, upgrade
+from finguard.core.settings import Settings
 from tests.browser import chromium
 
 PG_URL = os.environ.get("FINGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

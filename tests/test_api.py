@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from finguard.api.app import create_app
-from finguard.runtime import Platform
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
 
 from .conftest import make_settings
 

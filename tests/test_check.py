@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from finguard.domain.check import CheckRequest, Outcome, public_view
-from finguard.domain.errors import InvalidInput
-from finguard.domain.identifiers import IdType
-from finguard.domain.lists import EntryDraft, Identifier, Party, SubjectKind
-from finguard.runtime import Platform
-from finguard.services.demo import (
+from finguard.app.platform import Platform
+from finguard.core.errors import InvalidInput
+from finguard.core.identifiers import IdType
+from finguard.core.settings import Settings
+from finguard.lists.model.check import CheckRequest, Outcome, public_view
+from finguard.lists.model.lists import EntryDraft, Identifier, Party, SubjectKind
+from finguard.lists.service.demo import (
     DEMO_CLEAN_ACCOUNT,
     DEMO_DEBTOR_ID,
     DEMO_FRAUD_ACCOUNT,
@@ -22,7 +23,6 @@ from finguard.services.demo import (
     DEMO_MULE_CARD,
     DEMO_VERIFIED_ACCOUNT,
 )
-from finguard.settings import Settings
 
 from .conftest import make_settings
 
@@ -119,8 +119,8 @@ def test_change_from_another_os_process_is_seen(settings: Settings, tmp_path: Pa
     with Platform(settings) as reader:
         reader.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
         script = (
-            "from finguard.runtime import Platform; from finguard.settings import Settings;"
-            "from finguard.domain.lists import EntryDraft, Identifier, SubjectKind; from finguard.domain.identifiers import IdType;"
+            "from finguard.app.platform import Platform; from finguard.core.settings import Settings;"
+            "from finguard.lists.model.lists import EntryDraft, Identifier, SubjectKind; from finguard.core.identifiers import IdType;"
             f"p = Platform(Settings(database_url={settings.database_url!r}, demo_on_first_start=False), follow=False);"
             "p.lists.add_entry('police', EntryDraft('x', SubjectKind.IDENTIFIER, (Identifier(IdType.ACCOUNT, '62220000000099'),)), 'proc');"
             "p.close()"
@@ -171,7 +171,7 @@ def test_every_check_is_logged_masked_for_review(platform: Platform) -> None:
     """The audit log keeps when, which view, the client and the masked query; never the number."""
     from sqlalchemy import select
 
-    from finguard.store.tables import check_log
+    from finguard.lists.store.tables import check_log
 
     platform.checker.check(CheckRequest(account="6222021001122334455"), view="public", client="abc123")
     platform.check_log.flush()
@@ -183,7 +183,7 @@ def test_every_check_is_logged_masked_for_review(platform: Platform) -> None:
 
 
 def test_batch_response_has_the_documented_shape(client, admin_key) -> None:  # type: ignore[no-untyped-def]
-    from finguard.api.schemas import BatchOut
+    from finguard.lists.http.schemas import BatchOut
 
     body = {"items": [{"account": "6222021001122334455"}, {"account": "bad!"}]}
     r = client.post("/api/v1/check/batch", json=body, headers={"X-API-Key": admin_key})

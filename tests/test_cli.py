@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from finguard.cli.main import app
+from finguard.app.cli import app
 
 ACCOUNT = "6222021001122334455"
 CSV = """key,id_type,id_value,risk_level,reason

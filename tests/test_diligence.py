@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from finguard.domain.diligence import Counterparty, PartyKind, Purpose, ScreenOutcome, counterparty_from_record
-from finguard.domain.errors import InvalidInput, NotFound
-from finguard.domain.lists import EntryDraft, Party, SubjectKind
-from finguard.runtime import Platform
-from finguard.services.diligence import read_party_records
+from finguard.app.platform import Platform
+from finguard.core.errors import InvalidInput, NotFound
+from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
+from finguard.screening.model.diligence import Counterparty, PartyKind, Purpose, ScreenOutcome, counterparty_from_record
+from finguard.screening.service.diligence import read_party_records
 
 from .conftest import make_settings
 

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from finguard.settings import Settings
+from finguard.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,8 +39,8 @@ def test_every_monitor_threshold_is_documented_and_the_example_is_the_bench_prof
     import dataclasses
     import importlib.util
 
-    from finguard.domain.monitors import MonitorConfig
-    from finguard.services.monitors import parse_config
+    from finguard.monitors.model import MonitorConfig
+    from finguard.monitors.service import parse_config
 
     doc = (REPO / "docs" / "monitors.md").read_text(encoding="utf-8")
     config = MonitorConfig()

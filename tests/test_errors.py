@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from finguard.api.app import create_app
-from finguard.runtime import Platform
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
 
 LIST = {"code": "police", "name": "Police", "kind": "fraud_account", "owner": "PSB", "default_level": "critical"}
 

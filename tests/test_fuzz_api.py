@@ -15,8 +15,8 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 
-from finguard.api.app import create_app
-from finguard.runtime import Platform
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
 
 from .conftest import make_settings
 

@@ -9,10 +9,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from finguard.api import errors
-from finguard.api.routes_guard import router
-from finguard.runtime import Platform
-from finguard.store.guard_repo import make_guard
+from finguard.app.platform import Platform
+from finguard.core import http_errors as errors
+from finguard.guard.http.routes import router
+from finguard.guard.provider import make_guard
 from tests.guard_helpers import T0, Clock, transfer
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from finguard.cli.main import app
+from finguard.app.cli import app
 from tests.guard_helpers import transfer
 from tests.test_guard_iso20022 import PACS_008
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from finguard.domain.errors import InvalidInput
-from finguard.domain.guard.conditions import Condition, ConditionDraft, ConditionKind, SubjectType, matching, reasons
-from finguard.domain.guard.controls import (
+from finguard.core.errors import InvalidInput
+from finguard.guard.model.conditions import Condition, ConditionDraft, ConditionKind, SubjectType, matching, reasons
+from finguard.guard.model.controls import (
     ChannelLimit,
     ControlContext,
     ControlSettings,
@@ -26,8 +26,8 @@ from finguard.domain.guard.controls import (
     evaluate,
     settings_from_dict,
 )
-from finguard.domain.guard.decision import Outcome, Reason, ReasonKind, Thresholds, resolve
-from finguard.domain.guard.events import EventType, parse_event
+from finguard.guard.model.decision import Outcome, Reason, ReasonKind, Thresholds, resolve
+from finguard.guard.model.events import EventType, parse_event
 from tests.guard_helpers import T0, transfer
 
 NIGHT = NightLock(True, time(0, 0), time(6, 0), "Asia/Shanghai")

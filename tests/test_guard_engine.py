@@ -10,21 +10,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, func, select
 
-from finguard.domain.errors import Conflict, InvalidInput
-from finguard.domain.guard.conditions import ConditionDraft, ConditionKind, SubjectType
-from finguard.domain.guard.controls import ChannelLimit, ControlSettings, CoolingOff, Limits, NightLock
-from finguard.domain.guard.decision import Outcome, ReasonKind
-from finguard.domain.guard.rules import Rule, RuleMode
-from finguard.domain.identifiers import IdType
-from finguard.domain.lists import EntryDraft, Identifier, SubjectKind
-from finguard.runtime import Platform
-from finguard.services.guard.engine import GuardService
-from finguard.services.guard.rule_pack import STARTER_PACK
-from finguard.services.guard.velocity import Velocity
-from finguard.services.guard.velocity_redis import RedisBackend
-from finguard.store.db import make_engine
-from finguard.store.guard_repo import make_guard
-from finguard.store.tables import alert
+from finguard.alerts.store import alert
+from finguard.app.platform import Platform
+from finguard.core.db import make_engine
+from finguard.core.errors import Conflict, InvalidInput
+from finguard.core.identifiers import IdType
+from finguard.guard.model.conditions import ConditionDraft, ConditionKind, SubjectType
+from finguard.guard.model.controls import ChannelLimit, ControlSettings, CoolingOff, Limits, NightLock
+from finguard.guard.model.decision import Outcome, ReasonKind
+from finguard.guard.model.rules import Rule, RuleMode
+from finguard.guard.provider import make_guard
+from finguard.guard.service.engine import GuardService
+from finguard.guard.service.rule_pack import STARTER_PACK
+from finguard.guard.service.velocity import Velocity
+from finguard.guard.service.velocity_redis import RedisBackend
+from finguard.lists.model.lists import EntryDraft, Identifier, SubjectKind
 from tests.guard_helpers import T0, Clock, transfer
 
 
@@ -270,7 +270,7 @@ def test_a_rule_saved_elsewhere_applies_after_the_rules_check(engine: Engine, db
 
 
 def test_decide_many_stores_a_batch_idempotently_in_order(guard: GuardService, engine: Engine) -> None:
-    from finguard.domain.guard.events import parse_event
+    from finguard.guard.model.events import parse_event
 
     guard.rules.save(Rule("r.count", "vel.account_out_count_1h >= 3", "third transfer in an hour", score=40), "t")
     done = guard.decide_raw(transfer("e0"))
@@ -303,7 +303,7 @@ def test_decide_many_stores_a_batch_idempotently_in_order(guard: GuardService, e
 
 
 def test_decide_many_counts_earlier_allowed_payments_of_the_batch_in_the_daily_limit(guard: GuardService) -> None:
-    from finguard.domain.guard.events import parse_event
+    from finguard.guard.model.events import parse_event
 
     limits = ControlSettings(limits=Limits((ChannelLimit("mobile", Decimal("1000"), Decimal("1500")),)))
     guard.controls.set("c1", limits, actor="app", channel="mobile")

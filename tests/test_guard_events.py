@@ -9,9 +9,9 @@ from typing import get_args
 
 import pytest
 
-from finguard.api.schemas_guard import Channel
-from finguard.domain.errors import InvalidInput
-from finguard.domain.guard.events import CHANNELS, SCHEMAS, Event, EventType, parse_event
+from finguard.core.errors import InvalidInput
+from finguard.guard.http.schemas import Channel
+from finguard.guard.model.events import CHANNELS, SCHEMAS, Event, EventType, parse_event
 from tests.guard_helpers import T0, transfer
 
 

@@ -10,13 +10,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from finguard.api import errors
-from finguard.api.routes_guard import router
-from finguard.domain.errors import InvalidInput
-from finguard.domain.guard.events import EventType
-from finguard.runtime import Platform
-from finguard.services.guard.iso20022 import numeric_account, parse_iso20022
-from finguard.store.guard_repo import make_guard
+from finguard.app.platform import Platform
+from finguard.core import http_errors as errors
+from finguard.core.errors import InvalidInput
+from finguard.guard.http.routes import router
+from finguard.guard.model.events import EventType
+from finguard.guard.provider import make_guard
+from finguard.guard.service.iso20022 import numeric_account, parse_iso20022
 
 NOW = datetime(2026, 3, 2, 2, 5, tzinfo=UTC)
 

@@ -14,18 +14,19 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from finguard.domain.guard.decision import Outcome
-from finguard.domain.guard.events import parse_event
-from finguard.domain.guard.rules import Rule
-from finguard.domain.ledger import AccountDraft, AccountKind, EndReason, TraceParams, Transfer, TransferDraft
-from finguard.services.guard.engine import GuardService
-from finguard.services.ledger import LedgerService
-from finguard.store.db import begin_write, is_sqlite
-from finguard.store.guard_repo import make_guard
-from finguard.store.guard_tables import guard_decision, guard_event
-from finguard.store.ledger_repo import insert_transfers, make_ledger
-from finguard.store.ledger_tables import ledger_account
-from finguard.store.ledger_tables import transfer as transfer_table
+from finguard.core.db import begin_write, is_sqlite
+from finguard.guard.model.decision import Outcome
+from finguard.guard.model.events import parse_event
+from finguard.guard.model.rules import Rule
+from finguard.guard.provider import make_guard
+from finguard.guard.service.engine import GuardService
+from finguard.guard.store.tables import guard_decision, guard_event
+from finguard.ledger.model import AccountDraft, AccountKind, EndReason, TraceParams, Transfer, TransferDraft
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service import LedgerService
+from finguard.ledger.store.repo import insert_transfers
+from finguard.ledger.store.tables import ledger_account
+from finguard.ledger.store.tables import transfer as transfer_table
 from tests.guard_helpers import T0, Clock, transfer
 
 A = "6222000011112222"  # customer c1's account (guard_helpers.transfer)

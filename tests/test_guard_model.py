@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from finguard.domain.guard.events import parse_event
-from finguard.domain.guard.rules import Rule
-from finguard.services.guard.model import (
+from finguard.guard.model.events import parse_event
+from finguard.guard.model.rules import Rule
+from finguard.guard.provider import make_guard
+from finguard.guard.service.model import (
     FEATURES,
     LightGBMScorer,
     auc,
@@ -23,7 +24,6 @@ from finguard.services.guard.model import (
     sidecar_path,
     train,
 )
-from finguard.store.guard_repo import make_guard
 from tests.guard_helpers import Clock, transfer
 
 SHIPPED = Path(__file__).resolve().parents[1] / "src" / "finguard" / "data" / "models" / "paysim-lgbm.txt"

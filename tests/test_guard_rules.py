@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from finguard.domain.errors import InvalidInput
-from finguard.domain.guard.decision import Outcome, ReasonKind, Thresholds, resolve
-from finguard.domain.guard.events import EventType
-from finguard.domain.guard.rules import Rule, RuleMode, compile_expression, compile_rule, evaluate_rules
+from finguard.core.errors import InvalidInput
+from finguard.guard.model.decision import Outcome, ReasonKind, Thresholds, resolve
+from finguard.guard.model.events import EventType
+from finguard.guard.model.rules import Rule, RuleMode, compile_expression, compile_rule, evaluate_rules
 from tests.guard_helpers import T0
 
 CTX = {
@@ -166,7 +166,7 @@ def test_rule_definitions_are_checked(kw: dict, field: str) -> None:
 
 
 def test_the_starter_pack_compiles() -> None:
-    from finguard.services.guard.rule_pack import STARTER_PACK
+    from finguard.guard.service.rule_pack import STARTER_PACK
 
     assert len(STARTER_PACK) >= 8
     for r in STARTER_PACK:

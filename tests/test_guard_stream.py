@@ -20,16 +20,23 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from finguard.domain.guard.context import decode
-from finguard.domain.guard.rules import Rule
-from finguard.services.guard.engine import GuardService
-from finguard.services.guard.stream import ConsumerThread, GuardConsumer, StreamSettings, ensure_streams, publish_events, with_names
-from finguard.services.guard.velocity import Velocity
-from finguard.services.guard.velocity_redis import RedisBackend
-from finguard.store.db import make_engine
-from finguard.store.guard_repo import make_guard
-from finguard.store.guard_tables import guard_decision
-from finguard.store.ledger_tables import transfer as transfer_table
+from finguard.core.db import make_engine
+from finguard.guard.model.context import decode
+from finguard.guard.model.rules import Rule
+from finguard.guard.provider import make_guard
+from finguard.guard.service.engine import GuardService
+from finguard.guard.service.stream import (
+    ConsumerThread,
+    GuardConsumer,
+    StreamSettings,
+    ensure_streams,
+    publish_events,
+    with_names,
+)
+from finguard.guard.service.velocity import Velocity
+from finguard.guard.service.velocity_redis import RedisBackend
+from finguard.guard.store.tables import guard_decision
+from finguard.ledger.store.tables import transfer as transfer_table
 from tests.guard_helpers import T0, Clock, transfer
 
 NATS_URL = os.environ.get("FINGUARD_TEST_NATS_URL", "nats://127.0.0.1:4222")

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from finguard.domain.guard.events import Event, parse_event
-from finguard.services.guard.velocity import (
+from finguard.guard.model.events import Event, parse_event
+from finguard.guard.service.velocity import (
     MAX_MEMBERS,
     FeatureSpec,
     KeyKind,
@@ -20,7 +20,7 @@ from finguard.services.guard.velocity import (
     VelocityBackend,
     VelocityUnavailable,
 )
-from finguard.services.guard.velocity_redis import RedisBackend
+from finguard.guard.service.velocity_redis import RedisBackend
 from tests.guard_helpers import T0, transfer
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finguard.domain.errors import InvalidIdentifier
-from finguard.domain.identifiers import IdType, mask, normalize
-from finguard.domain.names import name_key
+from finguard.core.errors import InvalidIdentifier
+from finguard.core.identifiers import IdType, mask, normalize
+from finguard.screening.model.names import name_key
 
 VALID: list[tuple[IdType, str, str]] = [
     # Accounts: spaces, dashes and full-width digits as people type them.

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from finguard.domain.identifiers import IdType
-from finguard.domain.lists import EntryDraft, SubjectKind
-from finguard.runtime import DATA
-from finguard.services.importers import ParsedRow
-from finguard.services.importers.ofac import parse_ofac
-from finguard.services.importers.un import clean_document_number, parse_un
+from finguard.app.platform import DATA
+from finguard.core.identifiers import IdType
+from finguard.lists.model.lists import EntryDraft, SubjectKind
+from finguard.lists.service.importers import ParsedRow
+from finguard.lists.service.importers.ofac import parse_ofac
+from finguard.lists.service.importers.un import clean_document_number, parse_un
 
 OFAC_DIR = DATA / "ofac-sdn"
 UN_XML = DATA / "un-consolidated.xml"

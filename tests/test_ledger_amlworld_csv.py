@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from finguard.cli.main import app as cli_app
-from finguard.domain.errors import ImportRejected
-from finguard.services.ledger import LedgerImportReport, LedgerService
-from finguard.services.ledger.importers import AMLWORLD_CURRENCIES, AmlworldRows, ImportOptions, parse_amlworld_csv, read_transfers
-from finguard.store.ledger_repo import make_ledger
-from finguard.store.ledger_tables import ledger_account, transfer
+from finguard.app.cli import app as cli_app
+from finguard.core.errors import ImportRejected
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service import LedgerImportReport, LedgerService
+from finguard.ledger.service.importers import AMLWORLD_CURRENCIES, AmlworldRows, ImportOptions, parse_amlworld_csv, read_transfers
+from finguard.ledger.store.tables import ledger_account, transfer
 
 HEAD = (
     "Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving Currency,Amount Paid,Payment Currency,Payment Format,"

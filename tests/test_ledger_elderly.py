@@ -12,12 +12,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from finguard.cli.main import app as cli_app
-from finguard.domain.ledger import EndReason, TraceParams
-from finguard.runtime import Platform
-from finguard.services.ledger.importers import ImportOptions, read_transfers
-from finguard.services.ledger.render import render_svg
-from finguard.services.ledger.summary import summarize
+from finguard.app.cli import app as cli_app
+from finguard.app.platform import Platform
+from finguard.ledger.model import EndReason, TraceParams
+from finguard.ledger.service.importers import ImportOptions, read_transfers
+from finguard.ledger.service.render import render_svg
+from finguard.ledger.service.summary import summarize
 
 CARD = "6217000010001234567"
 STATEMENT = """交易时间,交易金额,借贷标志,对方账号,对方户名,对方行名,余额,摘要

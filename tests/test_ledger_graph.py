@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from finguard.domain.ledger import Direction, TraceParams
-from finguard.runtime import Platform
-from finguard.services.ledger.graph import order_rows, subgraph_columns, subgraph_graph, trace_graph
+from finguard.app.platform import Platform
+from finguard.ledger.model import Direction, TraceParams
+from finguard.ledger.service.graph import order_rows, subgraph_columns, subgraph_graph, trace_graph
 from tests.test_web_ledger import load_mules
 
 

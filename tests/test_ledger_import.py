@@ -13,11 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finguard.domain.errors import ImportRejected, InvalidInput
-from finguard.domain.ledger import AccountKind, TransferDraft, parse_amount_fen
-from finguard.services.ledger import LedgerService, import_transfers
-from finguard.services.ledger.importers import ImportOptions, read_transfers, statement_draft
-from finguard.store.ledger_repo import make_ledger, transfers_frame
+from finguard.core.errors import ImportRejected, InvalidInput
+from finguard.ledger.model import AccountKind, TransferDraft, parse_amount_fen
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service import LedgerService, import_transfers
+from finguard.ledger.service.importers import ImportOptions, read_transfers, statement_draft
+from finguard.ledger.store.repo import transfers_frame
 
 OWN = "6222020200112233445"
 STATEMENT = """交易时间,交易金额,借贷标志,对方账号,对方户名,对方行名,余额,摘要

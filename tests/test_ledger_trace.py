@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from finguard.domain.errors import InvalidInput, NotFound
-from finguard.domain.ledger import AccountDraft, AccountKind, Direction, EndReason, Method, Trace, TraceParams, TransferDraft
-from finguard.services.ledger import LedgerService, ParsedTransfer
-from finguard.services.ledger.render import render_png, render_svg
-from finguard.services.ledger.summary import summarize
-from finguard.services.ledger.trace import draw, split_proportional
-from finguard.store.db import make_engine, upgrade
-from finguard.store.ledger_repo import make_ledger
+from finguard.core.db import make_engine, upgrade
+from finguard.core.errors import InvalidInput, NotFound
+from finguard.ledger.model import AccountDraft, AccountKind, Direction, EndReason, Method, Trace, TraceParams, TransferDraft
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service import LedgerService, ParsedTransfer
+from finguard.ledger.service.render import render_png, render_svg
+from finguard.ledger.service.summary import summarize
+from finguard.ledger.service.trace import draw, split_proportional
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 KINDS = {"shop": AccountKind.MERCHANT, "atm": AccountKind.CASH, "wechat": AccountKind.WALLET, "other_bank": AccountKind.EXTERNAL}
@@ -253,7 +253,7 @@ def test_json_summary_and_picture(ledger: LedgerService, tmp_path: Path) -> None
 
 
 def test_draw_takes_from_the_right_end() -> None:
-    from finguard.services.ledger.trace import Lot
+    from finguard.ledger.service.trace import Lot
 
     queue = [Lot(5, 1, 1), Lot(5, 2, 1)]
     assert draw(queue, 7, Method.FIFO) == [(1, 1, 5), (2, 1, 2)]

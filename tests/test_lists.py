@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from finguard.domain.check import CheckRequest, Outcome
-from finguard.domain.errors import Conflict, ImportRejected, InvalidInput, NotFound
-from finguard.domain.identifiers import IdType
-from finguard.domain.lists import ChangeOp, EntryDraft, Identifier, SubjectKind
-from finguard.runtime import DATA, Platform
-from finguard.services.importers.tabular import export_records, parse_jsonl, write_jsonl
+from finguard.app.platform import DATA, Platform
+from finguard.core.errors import Conflict, ImportRejected, InvalidInput, NotFound
+from finguard.core.identifiers import IdType
+from finguard.lists.model.check import CheckRequest, Outcome
+from finguard.lists.model.lists import ChangeOp, EntryDraft, Identifier, SubjectKind
+from finguard.lists.service.importers.tabular import export_records, parse_jsonl, write_jsonl
 
 ACCOUNT = "6222021001122334455"
 

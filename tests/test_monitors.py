@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finguard.domain.errors import InvalidInput
-from finguard.domain.monitors import DAY, MonitorConfig, PatternAlert, Typology, explain
-from finguard.services.monitors import Transfers, affected, parse_config, parse_typologies, run_incremental, run_monitors
-from finguard.services.monitors.index import unusual_rows
+from finguard.core.errors import InvalidInput
+from finguard.monitors.model import DAY, MonitorConfig, PatternAlert, Typology, explain
+from finguard.monitors.service import Transfers, affected, parse_config, parse_typologies, run_incremental, run_monitors
+from finguard.monitors.service.index import unusual_rows
 
 T0 = 1_700_000_000
 H = 3600
@@ -309,7 +309,7 @@ small_ledgers = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.inte
 @given(small_ledgers, st.integers(1, 30), st.integers(0, 10))
 def test_first_contacts_match_their_definition(rows: list[tuple[int, int, int, int]], lookback_days: int, age_days: int) -> None:
     """Vectorised first contacts == the definition checked pair by pair."""
-    from finguard.services.monitors.index import first_contacts
+    from finguard.monitors.service.index import first_contacts
 
     cols = {
         "src": np.asarray([r[0] for r in rows], dtype=np.int32),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from finguard.domain.monitors import MonitorConfig, PatternAlert
-from finguard.services.monitors import Transfers, affected, run_incremental, run_monitors
+from finguard.monitors.model import MonitorConfig, PatternAlert
+from finguard.monitors.service import Transfers, affected, run_incremental, run_monitors
 
 H = 3600
 

@@ -17,17 +17,17 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, insert, select, text
 
-from finguard.api.app import create_app
-from finguard.domain.errors import InvalidInput
-from finguard.domain.ledger import TransferDraft
-from finguard.domain.monitors import MonitorConfig, PatternAlert, Typology
-from finguard.runtime import Platform
-from finguard.services.monitors import Transfers, affected, monitor_ledger, monitor_ledger_incremental, run_monitors
-from finguard.store.db import MIGRATIONS, begin_write, make_engine, upgrade
-from finguard.store.ledger_mirror import LedgerMirror
-from finguard.store.ledger_repo import SqlLedgerStore, insert_transfers, transfers_frame
-from finguard.store.ledger_tables import ledger_account_code, transfer
-from finguard.store.monitor_repo import SqlMonitorStore, fingerprint
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
+from finguard.core.db import MIGRATIONS, begin_write, make_engine, upgrade
+from finguard.core.errors import InvalidInput
+from finguard.ledger.model import TransferDraft
+from finguard.ledger.store.mirror import LedgerMirror
+from finguard.ledger.store.repo import SqlLedgerStore, insert_transfers, transfers_frame
+from finguard.ledger.store.tables import ledger_account_code, transfer
+from finguard.monitors.model import MonitorConfig, PatternAlert, Typology
+from finguard.monitors.service import Transfers, affected, monitor_ledger, monitor_ledger_incremental, run_monitors
+from finguard.monitors.store import SqlMonitorStore, fingerprint
 from tests.conftest import make_settings
 from tests.test_monitors_incremental import ledger as synthetic_ledger
 
@@ -151,7 +151,7 @@ def test_frame_equals_the_previous_read_plus_ids(engine: Engine) -> None:
 def test_a_read_in_many_chunks_is_the_same(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL reads chunks of ids on two connections sharing one snapshot; tiny chunks
     (and an id gap left by a rolled-back write) give the same frame."""
-    from finguard.store import columns
+    from finguard.core import columns
 
     store = SqlLedgerStore(engine)
     store.write("s", [draft(f"a{i}", f"A{i % 3}", f"B{i % 4}", 100 + i, T0 + timedelta(minutes=(7 * i) % 11)) for i in range(9)], [], None)
@@ -282,8 +282,8 @@ def test_mirror_bound_falls_back_to_the_database(engine: Engine) -> None:
 def test_api_incremental_run_status_and_bad_input(platform: Platform, analyst_key: str) -> None:
     from fastapi.testclient import TestClient
 
-    from finguard.api.app import create_app
-    from finguard.api.routes_monitors import router
+    from finguard.app.http import create_app
+    from finguard.monitors.http import router
 
     SqlLedgerStore(platform.engine).write("s", [draft(f"f{i}", f"S{i}", "H", 10_000, T0 + timedelta(hours=i)) for i in range(6)], [], None)
     app = create_app(platform)
@@ -310,8 +310,8 @@ def test_api_incremental_run_status_and_bad_input(platform: Platform, analyst_ke
 def test_cli_incremental(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from finguard.cli.monitors import app
-    from finguard.settings import Settings
+    from finguard.core.settings import Settings
+    from finguard.monitors.cli import app
 
     monkeypatch.setenv("FINGUARD_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("FINGUARD_DEMO_ON_FIRST_START", "false")

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from finguard.domain.ledger import TransferDraft
-from finguard.domain.monitors import MonitorConfig, Typology
-from finguard.runtime import Platform
-from finguard.services.monitors import monitor_ledger, run_monitors
-from finguard.store.ledger_repo import SqlLedgerStore
-from finguard.store.monitor_repo import SqlMonitorStore
+from finguard.app.platform import Platform
+from finguard.ledger.model import TransferDraft
+from finguard.ledger.store.repo import SqlLedgerStore
+from finguard.monitors.model import MonitorConfig, Typology
+from finguard.monitors.service import monitor_ledger, run_monitors
+from finguard.monitors.store import SqlMonitorStore
 
 NOW = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -97,8 +97,8 @@ def test_api_run_and_results(platform: Platform, analyst_key: str) -> None:
     """POST /api/v1/monitors/run then GET /api/v1/monitors/results (router included here until app.py does)."""
     from fastapi.testclient import TestClient
 
-    from finguard.api.app import create_app
-    from finguard.api.routes_monitors import router
+    from finguard.app.http import create_app
+    from finguard.monitors.http import router
 
     t = datetime(2024, 2, 1, tzinfo=UTC)
     drafts = [_draft(i, f"S{i}", "H", 10_000, t + timedelta(hours=i)) for i in range(6)]
@@ -121,8 +121,8 @@ def test_api_run_and_results(platform: Platform, analyst_key: str) -> None:
 def test_cli_run_and_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from finguard.cli.monitors import app
-    from finguard.settings import Settings
+    from finguard.core.settings import Settings
+    from finguard.monitors.cli import app
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("FINGUARD_DATABASE_URL", url)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finguard.domain.names import (
+from finguard.screening.model.names import (
     analyse_name,
     cantonese_surname,
     clean_text,

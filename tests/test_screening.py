@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import finguard
-from finguard.domain.errors import InvalidInput
-from finguard.domain.identifiers import IdType
-from finguard.domain.lists import Change, ChangeOp, EntryDraft, Identifier, Party, SubjectKind, draft_to_dict
-from finguard.services.checking import NameCandidate, NameMatcher
-from finguard.services.importers.ofac import parse_ofac
-from finguard.services.importers.un import parse_un
-from finguard.services.screening import NameScreener, ScreenHit, ScreenQuery, Thresholds
+from finguard.core.errors import InvalidInput
+from finguard.core.identifiers import IdType
+from finguard.lists.model.lists import Change, ChangeOp, EntryDraft, Identifier, Party, SubjectKind, draft_to_dict
+from finguard.lists.service.checking import NameCandidate, NameMatcher
+from finguard.lists.service.importers.ofac import parse_ofac
+from finguard.lists.service.importers.un import parse_un
+from finguard.screening.service import NameScreener, ScreenHit, ScreenQuery, Thresholds
 
 DATA = Path(finguard.__file__).parent / "data"
 

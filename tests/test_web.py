@@ -12,12 +12,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from finguard.api.app import create_app
-from finguard.domain.check import PUBLIC_ADVICE, CheckRequest, Outcome
-from finguard.runtime import Platform
-from finguard.services.demo import DEMO_CLEAN_ACCOUNT, DEMO_FRAUD_ACCOUNT, DEMO_FRAUD_PHONE
-from finguard.services.ratelimit import RateLimiter
-from finguard.web.i18n import LANGUAGES, MESSAGES, choose_language
+from finguard.access.service.ratelimit import RateLimiter
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
+from finguard.core.i18n import LANGUAGES, MESSAGES, choose_language
+from finguard.lists.model.check import PUBLIC_ADVICE, CheckRequest, Outcome
+from finguard.lists.service.demo import DEMO_CLEAN_ACCOUNT, DEMO_FRAUD_ACCOUNT, DEMO_FRAUD_PHONE
 from tests.browser import serve
 from tests.conftest import make_settings
 

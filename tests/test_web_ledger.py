@@ -25,17 +25,17 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from finguard.cli.ledger import DEMO_ACCOUNT, DEMO_STATEMENT
-from finguard.domain.diligence import Counterparty, PartyKind, Purpose
-from finguard.domain.ledger import AccountDraft, AccountKind, TransferDraft
-from finguard.domain.monitors import MonitorConfig, Typology
-from finguard.runtime import Platform
-from finguard.services.ledger import ParsedTransfer
-from finguard.services.ledger.importers import ImportOptions, read_transfers
-from finguard.services.monitors import monitor_ledger
-from finguard.store.monitor_repo import SqlMonitorStore
-from finguard.web.i18n import MESSAGES
-from finguard.web.staff import csrf_token
+from finguard.access.pages import csrf_token
+from finguard.app.platform import Platform
+from finguard.core.i18n import MESSAGES
+from finguard.ledger.cli import DEMO_ACCOUNT, DEMO_STATEMENT
+from finguard.ledger.model import AccountDraft, AccountKind, TransferDraft
+from finguard.ledger.service import ParsedTransfer
+from finguard.ledger.service.importers import ImportOptions, read_transfers
+from finguard.monitors.model import MonitorConfig, Typology
+from finguard.monitors.service import monitor_ledger
+from finguard.monitors.store import SqlMonitorStore
+from finguard.screening.model.diligence import Counterparty, PartyKind, Purpose
 from tests.browser import serve
 from tests.conftest import make_settings
 from tests.test_web_staff import Session, sign_in, staff_app, with_sdn

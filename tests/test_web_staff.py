@@ -18,14 +18,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from finguard.api.app import create_app
-from finguard.domain.diligence import Counterparty, PartyKind, Purpose
-from finguard.domain.guard.rules import Rule, RuleMode
-from finguard.domain.lists import EntryDraft, Party, SubjectKind
-from finguard.runtime import Platform
-from finguard.web.i18n import MESSAGES
-from finguard.web.staff import COOKIE, csrf_token
-from finguard.web.staff import router as staff_router
+from finguard.access.pages import COOKIE, csrf_token
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
+from finguard.app.staff import router as staff_router
+from finguard.core.i18n import MESSAGES
+from finguard.guard.model.rules import Rule, RuleMode
+from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
+from finguard.screening.model.diligence import Counterparty, PartyKind, Purpose
 from tests.browser import serve
 from tests.conftest import make_settings
 from tests.guard_helpers import transfer

@@ -65,9 +65,9 @@ def pct(values: list[float], p: float) -> float:
 
 def generated_rules() -> list[Any]:
     """41 rules over the event, velocity, payee and model, in the shapes operators write."""
-    from finguard.domain.guard.decision import Outcome
-    from finguard.domain.guard.events import EventType
-    from finguard.domain.guard.rules import Rule, RuleMode
+    from finguard.guard.model.decision import Outcome
+    from finguard.guard.model.events import EventType
+    from finguard.guard.model.rules import Rule, RuleMode
 
     pay = (EventType.TRANSFER, EventType.REMITTANCE)
     rules = []
@@ -120,12 +120,12 @@ def event_body(i: int, at: datetime, rng: random.Random) -> dict[str, Any]:
 
 def setup(url: str) -> Any:
     """A platform on a fresh database with lists, 50 rules and controls; returns (platform, guard)."""
-    from finguard.domain.guard.controls import settings_from_dict
-    from finguard.runtime import Platform
-    from finguard.services.guard.model import LightGBMScorer
-    from finguard.services.guard.rule_pack import STARTER_PACK
-    from finguard.settings import Settings
-    from finguard.store.guard_repo import make_guard
+    from finguard.app.platform import Platform
+    from finguard.core.settings import Settings
+    from finguard.guard.model.controls import settings_from_dict
+    from finguard.guard.provider import make_guard
+    from finguard.guard.service.model import LightGBMScorer
+    from finguard.guard.service.rule_pack import STARTER_PACK
 
     platform = Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=WORK / "index"))
     platform.load_demo(sanctions=False)
@@ -167,7 +167,7 @@ class Timers:
 
 
 def step_in_process(guard: Any, n: int) -> dict[str, Any]:
-    import finguard.services.guard.engine as engine_module
+    import finguard.guard.service.engine as engine_module
 
     rng = random.Random(4)
     now = datetime.now(UTC)
@@ -224,9 +224,9 @@ def step_in_process(guard: Any, n: int) -> dict[str, Any]:
 
 
 def step_rules(guard: Any) -> dict[str, Any]:
-    from finguard.domain.guard.context import rule_context
-    from finguard.domain.guard.events import parse_event
-    from finguard.domain.guard.rules import evaluate_rules
+    from finguard.guard.model.context import rule_context
+    from finguard.guard.model.events import parse_event
+    from finguard.guard.model.rules import evaluate_rules
 
     rules = guard.rules.current().rules
     rng = random.Random(9)
@@ -257,9 +257,9 @@ def step_rules(guard: Any) -> dict[str, Any]:
 
 
 def step_velocity_memory(accounts: int = 5000, events_each: int = 4) -> dict[str, Any]:
-    from finguard.domain.guard.events import parse_event
-    from finguard.services.guard.velocity import MemoryBackend, Velocity
-    from finguard.services.guard.velocity_redis import RedisBackend
+    from finguard.guard.model.events import parse_event
+    from finguard.guard.service.velocity import MemoryBackend, Velocity
+    from finguard.guard.service.velocity_redis import RedisBackend
 
     rng = random.Random(11)
     now = datetime.now(UTC)
@@ -313,7 +313,7 @@ def step_velocity_memory(accounts: int = 5000, events_each: int = 4) -> dict[str
 def step_nats(guard: Any, n: int) -> dict[str, Any]:
     import nats
 
-    from finguard.services.guard.stream import ConsumerThread, GuardConsumer, StreamSettings, publish_events, with_names
+    from finguard.guard.service.stream import ConsumerThread, GuardConsumer, StreamSettings, publish_events, with_names
 
     settings = with_names(StreamSettings(url=NATS_URL, batch=200), uuid.uuid4().hex[:10])
     rng = random.Random(5)
@@ -387,7 +387,7 @@ def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str,
         FINGUARD_INDEX_DIR=str(WORK / "index"),
         FINGUARD_LOG_LEVEL="WARNING",
     )
-    cmd = [sys.executable, "-m", "uvicorn", "finguard.api.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "uvicorn", "finguard.app.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--no-access-log", "--log-level", "warning"]
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     try:

@@ -27,9 +27,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from finguard.services.ledger.importers import ImportOptions, read_transfers
-from finguard.store.db import make_engine, upgrade
-from finguard.store.ledger_repo import make_ledger
+from finguard.core.db import make_engine, upgrade
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service.importers import ImportOptions, read_transfers
 
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "bench" / "work"

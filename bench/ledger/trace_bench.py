@@ -29,10 +29,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from finguard.domain.ledger import Method, TraceParams, format_amount
-from finguard.services.ledger.summary import summarize
-from finguard.store.db import make_engine, upgrade
-from finguard.store.ledger_repo import make_ledger, transfers_frame
+from finguard.core.db import make_engine, upgrade
+from finguard.ledger.model import Method, TraceParams, format_amount
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service.summary import summarize
+from finguard.ledger.store.repo import transfers_frame
 
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "bench" / "work"

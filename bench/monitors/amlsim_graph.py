@@ -23,7 +23,7 @@ from data import load_amlsim  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from finguard.services.monitors.index import Transfers, unusual_rows  # noqa: E402
+from finguard.monitors.service.index import Transfers, unusual_rows  # noqa: E402
 
 
 def main() -> None:

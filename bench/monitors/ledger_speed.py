@@ -50,13 +50,13 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from finguard.domain.ledger import TransferDraft  # noqa: E402
-from finguard.domain.monitors import MonitorConfig, Typology  # noqa: E402
-from finguard.services.monitors import monitor_ledger, monitor_ledger_incremental  # noqa: E402
-from finguard.store.db import make_engine, upgrade  # noqa: E402
-from finguard.store.ledger_mirror import LedgerMirror  # noqa: E402
-from finguard.store.ledger_repo import SqlLedgerStore, transfers_frame  # noqa: E402
-from finguard.store.monitor_repo import SqlMonitorStore  # noqa: E402
+from finguard.core.db import make_engine, upgrade  # noqa: E402
+from finguard.ledger.model import TransferDraft  # noqa: E402
+from finguard.ledger.store.mirror import LedgerMirror  # noqa: E402
+from finguard.ledger.store.repo import SqlLedgerStore, transfers_frame  # noqa: E402
+from finguard.monitors.model import MonitorConfig, Typology  # noqa: E402
+from finguard.monitors.service import monitor_ledger, monitor_ledger_incremental  # noqa: E402
+from finguard.monitors.store import SqlMonitorStore  # noqa: E402
 
 REPO = HERE.parents[1]
 WORK = REPO / "bench" / "work"

@@ -29,9 +29,9 @@ from data import DAY, background, load_amlsim, load_amlworld_patterns, mix_amlwo
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from finguard.domain.monitors import MonitorConfig, Typology  # noqa: E402
-from finguard.services.monitors.index import Transfers, unusual_rows  # noqa: E402
-from finguard.services.monitors.runner import run_monitors  # noqa: E402
+from finguard.monitors.model import MonitorConfig, Typology  # noqa: E402
+from finguard.monitors.service.index import Transfers, unusual_rows  # noqa: E402
+from finguard.monitors.service.runner import run_monitors  # noqa: E402
 
 console = Console()
 RESULTS = HERE.parent / "results"

@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run
 
-from finguard.domain.names import name_key
-from finguard.services.screening import ScreenQuery, Thresholds
+from finguard.screening.model.names import name_key
+from finguard.screening.service import ScreenQuery, Thresholds
 
 
 def main() -> None:

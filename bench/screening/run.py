@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import finguard
-from finguard.domain.lists import EntryDraft, Party, SubjectKind
-from finguard.domain.names import analyse_name, name_key
-from finguard.services.importers.ofac import parse_ofac
-from finguard.services.importers.un import parse_un
-from finguard.services.screening import NameScreener, ScreenQuery, Thresholds
-from finguard.services.screening.similarity import name_similarity, prepare
+from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
+from finguard.lists.service.importers.ofac import parse_ofac
+from finguard.lists.service.importers.un import parse_un
+from finguard.screening.model.names import analyse_name, name_key
+from finguard.screening.service import NameScreener, ScreenQuery, Thresholds
+from finguard.screening.service.similarity import name_similarity, prepare
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("FINGUARD_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -205,7 +205,7 @@ def chinese_sets(first_id: int, n_people: int, n_orgs: int, seed: int = 11) -> t
     from opencc import OpenCC
     from pypinyin import Style, lazy_pinyin
 
-    from finguard.domain.names import han_to_pinyin, split_han_name
+    from finguard.screening.model.names import han_to_pinyin, split_han_name
 
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
@@ -288,7 +288,7 @@ def cross_script(first_id: int) -> tuple[list[Entry], list[tuple[str, str, int, 
 def non_listed(n: int, listed_keys: set[str], seed: int = 3) -> list[tuple[str, str]]:
     from faker import Faker
 
-    from finguard.domain.names import han_to_pinyin
+    from finguard.screening.model.names import han_to_pinyin
 
     en, zh = Faker("en_US"), Faker("zh_CN")
     en.seed_instance(seed)

@@ -1,3 +1,3 @@
-from finguard.cli.main import app
+from finguard.app.cli import app
 
 app()

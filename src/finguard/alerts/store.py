@@ -1,0 +1,33 @@
+"""Rows of the shared alert store: alerts from screening, the guard and the monitors."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    String,
+    Table,
+    Text,
+)
+
+from finguard.core.tables import Id, metadata
+
+# Alerts from every capability (screening now; the transaction guard and monitors later).
+alert = Table(
+    "alert",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("source_seq", BigInteger, nullable=True),
+    Index("ix_alert_status_created", "status", "created_at"),
+    Index("ix_alert_subject", "subject"),  # monitors: which alerts an account already has (migration 0006)
+)

@@ -1,1 +1,0 @@
-"""The HTTP API (FastAPI). Routes are glue: parse, call one service function, map the result."""

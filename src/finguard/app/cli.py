@@ -1,0 +1,93 @@
+"""The ``finguard`` command (Typer + Rich). Commands call the same service functions as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from finguard.access import cli as access_cli
+from finguard.alerts.cli import alerts_command
+from finguard.app.platform import Platform
+from finguard.core import cli as _core_cli
+from finguard.core.cli import err, out
+from finguard.core.cli import fail as _fail
+from finguard.core.errors import FinguardError
+from finguard.core.settings import Settings
+from finguard.guard.cli import app as guard_app
+from finguard.ledger.cli import app as ledger_app
+from finguard.lists import cli as lists_cli
+from finguard.monitors.cli import app as monitors_app
+from finguard.screening.cli import app as screening_app
+
+
+def _open_platform(*, follow: bool = False) -> Platform:
+    return Platform(Settings(), follow=follow)
+
+
+_core_cli.register_platform(_open_platform)
+
+app = typer.Typer(help="finguard: risk lists and the payee check.", no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(lists_cli.app, name="lists")
+app.add_typer(access_cli.app, name="keys")
+app.command("check")(lists_cli.check)
+app.command("changes")(lists_cli.changes)
+app.add_typer(screening_app, name="screen")
+app.add_typer(monitors_app, name="monitors")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(guard_app, name="guard")
+app.command("alerts")(alerts_command)
+
+
+def _platform() -> Platform:
+    return Platform(Settings(), follow=False)
+
+
+def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except FinguardError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default from settings: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes; each keeps its own hot index current.")] = 1,
+) -> None:
+    """Run the API, the docs (/docs) and the pages. Loads the demo on an empty database."""
+    import uvicorn
+
+    settings = Settings()
+    if settings.demo_on_first_start:
+        with Platform(settings, follow=False) as p:
+            if p.is_empty():
+                _demo(p)
+    uvicorn.run(
+        "finguard.app.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def _demo(p: Platform) -> None:
+    with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("loading demo lists", total=None)
+        reports = p.load_demo(progress=lambda code: bar.update(task, description=f"loading demo list {code}"))
+    table = Table("list", "added", "changed", "delisted", "unchanged", "rejected", title="demo lists")
+    for r in reports:
+        table.add_row(r.list_code, str(r.added), str(r.changed), str(r.delisted), str(r.unchanged), str(len(r.rejected)))
+    out.print(table)
+
+
+@app.command()
+def demo() -> None:
+    """Load (or refresh) the demo lists: synthetic Chinese fraud lists plus the real OFAC and UN lists."""
+    with _platform() as p:
+        _run(_demo, p)

@@ -1,0 +1,314 @@
+"""Wiring: one :class:`Platform` builds the store, the hot index, the follower and the services.
+
+The API, the CLI, the web pages and library users all go through a Platform, so they share
+the same service functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import cached_property
+from pathlib import Path
+
+from finguard.access.service.keys import KeyService
+from finguard.access.store import SqlKeyStore
+from finguard.core.clock import utcnow
+from finguard.core.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
+from finguard.core.errors import InvalidInput
+from finguard.core.settings import Settings
+from finguard.guard.provider import make_guard
+from finguard.guard.service.engine import GuardService
+from finguard.guard.service.model import LightGBMScorer
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service import LedgerService
+from finguard.ledger.store.mirror import LedgerMirror
+from finguard.lists.model.lists import Change, RiskLevel
+from finguard.lists.service.checking import NameCandidate, PayeeChecker
+from finguard.lists.service.demo import DEMO_LISTS, demo_rows
+from finguard.lists.service.feed import Follower, SleepWaiter, Waiter
+from finguard.lists.service.importers import ParsedRow
+from finguard.lists.service.importing import ImportMode, ImportReport, import_rows, read_rows
+from finguard.lists.service.index import HotIndex
+from finguard.lists.service.lists import ListService
+from finguard.lists.store.check_log import BufferedCheckLog
+from finguard.lists.store.repo import SqlListStore
+from finguard.monitors.model import MonitorConfig
+from finguard.monitors.service import BackgroundStatus, load_config, monitor_ledger_incremental
+from finguard.monitors.store import SqlMonitorStore
+from finguard.screening.service.diligence import DiligenceService
+from finguard.screening.service.matcher import NameScreener, Thresholds
+from finguard.screening.store import SqlDiligenceStore
+
+log = logging.getLogger(__name__)
+DATA = Path(__file__).parents[1] / "data"
+SANCTIONS = (
+    ("ofac-sdn", "OFAC SDN 美国财政部制裁名单", "ofac", DATA / "ofac-sdn" / "sdn.csv", "US Treasury OFAC"),
+    ("un-sc", "联合国安理会综合制裁名单 UN consolidated list", "un", DATA / "un-consolidated.xml", "UN Security Council"),
+)
+
+
+def screening_thresholds(raw: dict[str, dict[str, float]]) -> dict[str, Thresholds]:
+    """Per-list thresholds from settings; a bad value stops start-up with the list named."""
+    out: dict[str, Thresholds] = {}
+    for code, values in raw.items():
+        unknown = set(values) - {"match", "close_match"}
+        if unknown:
+            raise InvalidInput.for_field(
+                f"screening_thresholds.{code}", f"unknown key {sorted(unknown)[0]!r}; accepted: match, close_match"
+            )
+        try:
+            out[code] = Thresholds(**values)
+        except InvalidInput as exc:
+            raise InvalidInput.for_field(f"screening_thresholds.{code}", exc.problems[0].problem if exc.problems else exc.message) from None
+    return out
+
+
+class _LazyNames:
+    """The payee check's name matcher, built on the first check by name: a check by identifier
+    (and every command that makes none) never pays for analysing the listed names."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+
+    def match(self, name: str) -> list[NameCandidate]:
+        return self._platform.screener.match(name)
+
+
+class Platform:
+    """The composition root. Every part is built on first use (``cached_property``), so a command
+    pays only for what it touches: ``keys create`` opens the database and nothing else; a check
+    by identifier loads the hot index; only a name check, screening or delta screening analyses
+    the listed names; only the guard loads the model. A serving process (``follow=True``) builds
+    the index and the name screener at start, so its first request is as fast as its last."""
+
+    def __init__(self, settings: Settings | None = None, *, follow: bool = True) -> None:
+        self.settings = settings or Settings()
+        started = time.perf_counter()
+        self.engine = make_engine(self.settings.database_url)
+        upgrade(self.engine)
+        self.list_store = SqlListStore(self.engine)
+        self._build_lock = threading.RLock()
+        self._changed = threading.Event()
+        self._stop = threading.Event()
+        self._delta: threading.Thread | None = None
+        self._monitors: threading.Thread | None = None
+        self._monitor_config: MonitorConfig | None = None
+        self.monitor_status = BackgroundStatus(self.settings.monitor_incremental_seconds if follow else 0)
+        if follow:
+            self.follower.start()
+            _ = self.screener  # warm: a server's first name check must not wait for the analysis
+            if self.settings.delta_screening:
+                self._delta = threading.Thread(target=self._delta_screening, name="finguard-delta-screening", daemon=True)
+                self._delta.start()
+            if self.settings.monitor_incremental_seconds > 0:
+                self._monitors = threading.Thread(target=self._monitor_loop, name="finguard-monitors", daemon=True)
+                self._monitors.start()
+        self.ready_seconds = time.perf_counter() - started
+
+    # -- the risk lists and the payee check ---------------------------------------------------
+
+    @cached_property
+    def index(self) -> HotIndex:
+        with self._build_lock:
+            base, names, seq = self.list_store.load_index()
+            self._index_seq = seq
+            return HotIndex(base, names)
+
+    @cached_property
+    def follower(self) -> Follower:
+        with self._build_lock:
+            index = self.index
+            waiter: Waiter = SleepWaiter()
+            if not is_sqlite(self.engine):
+                try:
+                    waiter = PgNotifyWaiter(self.settings.database_url)
+                except Exception as exc:  # polling still keeps us current, only slower
+                    log.warning("LISTEN unavailable, polling the change log: %s", exc)
+            follower = Follower(
+                self.list_store,
+                index,
+                self._index_seq,
+                poll_seconds=self.settings.feed_poll_ms / 1000,
+                max_staleness=self.settings.max_staleness_ms / 1000,
+                waiter=waiter,
+                on_apply=self._on_apply,
+            )
+            follower.catch_up()
+            return follower
+
+    @cached_property
+    def screener(self) -> NameScreener:
+        with self._build_lock:
+            since = self.follower.seq
+            screener = NameScreener(per_list=screening_thresholds(self.settings.screening_thresholds))
+            for entry_id, list_code, draft in self.list_store.iter_party_entries():
+                screener.add(entry_id, list_code, draft)
+            # A change the follower applied while the entries were read may be missing from them;
+            # replaying it is harmless (the screener keeps the newest version of an entry).
+            while batch := self.list_store.changes_since(since, 5000):
+                screener.apply(batch)
+                since = batch[-1].seq
+            return screener
+
+    @cached_property
+    def lists(self) -> ListService:
+        return ListService(self.list_store, utcnow, on_change=self._catch_up)
+
+    def _catch_up(self) -> None:
+        # A write makes the next check in this process see it, once the index exists at all.
+        if "follower" in self.__dict__:
+            self.follower.catch_up()
+
+    @cached_property
+    def check_log(self) -> BufferedCheckLog:
+        return BufferedCheckLog(self.engine)
+
+    @cached_property
+    def checker(self) -> PayeeChecker:
+        return PayeeChecker(self.list_store, self.index, self.follower, utcnow, names=_LazyNames(self), check_log=self.check_log)
+
+    # -- the other capabilities -----------------------------------------------------------------
+
+    @cached_property
+    def keys(self) -> KeyService:
+        return KeyService(SqlKeyStore(self.engine), utcnow)
+
+    @cached_property
+    def ledger(self) -> LedgerService:
+        return make_ledger(self.engine)
+
+    @cached_property
+    def guard(self) -> GuardService:
+        model = LightGBMScorer(self.settings.guard_model_path) if self.settings.guard_model_path else None
+        return make_guard(self.engine, self.checker, redis_url=self.settings.redis_url, model=model)
+
+    @cached_property
+    def diligence(self) -> DiligenceService:
+        return DiligenceService(SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow)
+
+    @cached_property
+    def ledger_mirror(self) -> LedgerMirror:
+        # Loaded on the first monitor run, not at start-up: most processes never run one.
+        return LedgerMirror(self.engine, self.settings.monitor_mirror_max_transfers)
+
+    @property
+    def monitor_config(self) -> MonitorConfig:
+        """The thresholds of ``FINGUARD_MONITOR_THRESHOLDS`` (read on first use; a bad file is an
+        ``InvalidInput`` naming the setting, for every run until it is fixed)."""
+        if self._monitor_config is None:
+            try:
+                self._monitor_config = load_config(self.settings.monitor_thresholds)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"FINGUARD_MONITOR_THRESHOLDS: {exc}",
+                    problems=[replace(p, field=f"FINGUARD_MONITOR_THRESHOLDS:{p.field}") for p in exc.problems],
+                ) from None
+        return self._monitor_config
+
+    def monitor_store(self) -> SqlMonitorStore:
+        """The monitors' store, reading transfers through this process's ledger mirror."""
+        return SqlMonitorStore(self.engine, self.ledger_mirror)
+
+    def _monitor_loop(self) -> None:
+        """Run the monitors over new transfers every ``monitor_incremental_seconds``, off the
+        request path. A failure is logged with its traceback and shown by
+        ``GET /api/v1/monitors/status``; a later round retries from the cursor."""
+        interval = self.settings.monitor_incremental_seconds
+        failing = 0
+        # After failures the wait doubles (up to 64 intervals), so a broken store is not hammered.
+        while not self._stop.wait(interval * min(2**failing, 64)):
+            try:
+                result = monitor_ledger_incremental(self.monitor_store(), utcnow(), self.monitor_config)
+            except Exception as exc:
+                failing += 1
+                log.exception("background monitor run failed (%d in a row)", failing)
+                self.monitor_status.failed(utcnow(), exc)
+            else:
+                failing = 0
+                self.monitor_status.ok(utcnow(), result)
+
+    def _on_apply(self, changes: list[Change]) -> None:
+        screener = self.__dict__.get("screener")
+        if screener is not None:
+            screener.apply(changes)
+        self._changed.set()
+
+    def _delta_screening(self) -> None:
+        """Re-screen stored parties affected by list changes, off the request path."""
+        while not self._stop.is_set():
+            if not self._changed.wait(timeout=1.0):
+                continue
+            self._changed.clear()
+            try:
+                self.diligence.rescreen_pending()
+            except Exception as exc:  # keep the thread; the next change retries from the cursor
+                log.warning("delta screening failed: %s", exc)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._changed.set()
+        if self._delta is not None:
+            self._delta.join(timeout=10)
+        if self._monitors is not None:
+            self._monitors.join(timeout=30)
+        if "follower" in self.__dict__:
+            self.follower.stop()
+        if "check_log" in self.__dict__:
+            self.check_log.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Platform:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def import_file(
+        self,
+        list_code: str,
+        fmt: str,
+        path: Path,
+        *,
+        actor: str,
+        mode: str = "sync",
+        skip_bad_rows: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        return import_rows(
+            self.lists,
+            list_code,
+            read_rows(fmt, path),
+            actor=actor,
+            mode=ImportMode(mode),
+            skip_bad_rows=skip_bad_rows,
+            progress=progress,
+        )
+
+    def import_rows(self, list_code: str, rows: Iterable[ParsedRow], *, actor: str, mode: str = "sync") -> ImportReport:
+        return import_rows(self.lists, list_code, rows, actor=actor, mode=ImportMode(mode))
+
+    def is_empty(self) -> bool:
+        return not self.lists.all_lists()
+
+    def load_demo(self, *, progress: Callable[[str], None] | None = None, sanctions: bool = True) -> list[ImportReport]:
+        """Create the demo lists (idempotent) and load them: synthetic Chinese lists plus OFAC and UN."""
+        reports = []
+        existing = {lst.code for lst in self.lists.all_lists()}
+        for demo in DEMO_LISTS:
+            if demo.code not in existing:
+                self.lists.create_list(demo.code, demo.name, demo.kind, demo.owner, demo.level, demo.description)
+            if progress:
+                progress(demo.code)
+            reports.append(self.import_rows(demo.code, demo_rows(demo.code), actor="demo"))
+        if sanctions:
+            for code, name, fmt, path, owner in SANCTIONS:
+                if code not in existing:
+                    self.lists.create_list(code, name, "sanctions", owner, RiskLevel.CRITICAL, f"Real {owner} list shipped for the demo.")
+                if progress:
+                    progress(code)
+                reports.append(self.import_file(code, fmt, path, actor="demo", skip_bad_rows=True))
+        return reports

@@ -1,1 +1,0 @@
-"""The finguard command line."""

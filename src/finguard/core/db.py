@@ -1,0 +1,141 @@
+"""Engine creation, migrations and the few dialect differences, kept in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+            # Let SQLAlchemy's begin event below emit BEGIN itself (the pysqlite recipe).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # Writers take the write lock at BEGIN, so a writer never fails to upgrade a read
+            # snapshot and two writers never interleave change-log sequences. Readers stay
+            # deferred and, under WAL, never wait for a writer.
+            if conn.get_execution_options().get("finguard_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def is_sqlite(bind: Engine | Connection) -> bool:
+    return bind.dialect.name == "sqlite"
+
+
+def serialize_writers(conn: Connection) -> None:
+    """Make change-log writers commit in sequence order.
+
+    A follower reads ``seq > last_seen``; if two PostgreSQL transactions could commit their
+    sequences out of order, a follower could skip one for ever. One transaction-scoped advisory
+    lock serialises list writers. SQLite's BEGIN IMMEDIATE already does.
+    """
+    if not is_sqlite(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(7238411)"))
+
+
+def serialize_ledger_writers(conn: Connection) -> None:
+    """Make transfer ids become visible in increasing order.
+
+    The monitors' cursor and the ledger mirror read ``transfer.id > last``. PostgreSQL hands out
+    ids from a sequence when a row is inserted, so without this a transaction could commit id
+    10 after another committed id 11 had been read, and 10 would be skipped for ever. One
+    transaction-scoped advisory lock (its own key, not the list writers') serialises transfer
+    writers, like ``serialize_writers`` does for the change log. SQLite's single writer already
+    does. The cost: PostgreSQL transfer writers wait for one another, so a writer should insert
+    its transfers late in its transaction.
+    """
+    if not is_sqlite(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(7238412)"))
+
+
+def serialize_monitor_writers(conn: Connection) -> None:
+    """One monitor save at a time, so two runs over the same transfers cannot both find an
+    alert new and store it twice (SQLite's BEGIN IMMEDIATE already serialises them)."""
+    if not is_sqlite(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(7238413)"))
+
+
+def notify_change(conn: Connection, seq: int) -> None:
+    """Wake followers in other processes at once (PostgreSQL); they poll otherwise."""
+    if not is_sqlite(conn):
+        conn.execute(text("SELECT pg_notify('finguard_changes', :seq)"), {"seq": str(seq)})
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class PgNotifyWaiter:
+    """Wakes the change follower on ``pg_notify('finguard_changes')`` (PostgreSQL LISTEN)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn = psycopg.connect(conninfo, autocommit=True)
+        self._conn.execute("LISTEN finguard_changes")
+
+    def wait(self, timeout: float) -> None:
+        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except Exception:  # noqa: S110 - closing a broken connection has nothing to report
+            pass
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """A read transaction in which every statement sees the same snapshot: SQLite's deferred
+    transaction under WAL already does; PostgreSQL needs REPEATABLE READ (read committed takes
+    a new snapshot per statement)."""
+    conn = engine.connect()
+    if not is_sqlite(engine):
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    with conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction. On SQLite it takes the write lock at BEGIN, so it waits for another
+    writer (busy timeout) instead of failing to upgrade a read snapshot ("database is locked")."""
+    with engine.connect().execution_options(finguard_write=True) as conn, conn.begin():
+        yield conn

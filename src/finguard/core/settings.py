@@ -1,0 +1,72 @@
+"""Configuration from the environment (``FINGUARD_*``) or a ``.env`` settings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FINGUARD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/finguard.db",
+        description="SQLAlchemy URL. Default: an SQLite file; postgresql+psycopg://... selects PostgreSQL.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the API and pages listen on.")
+    port: int = Field(default=8000, description="Port the API and pages listen on.")
+    demo_on_first_start: bool = Field(default=True, description="Load the demo lists when the database is empty.")
+    public_rate_limit: int = Field(default=30, description="Public checks allowed per client per minute.")
+    public_rate_burst: int = Field(default=10, description="Public checks a client may make at once before the rate applies.")
+    feed_poll_ms: int = Field(default=20, description="How often a process polls the change log when no notification arrives.")
+    max_staleness_ms: int = Field(
+        default=1000, description="A process that has not confirmed it is current for this long answers 'unavailable'."
+    )
+    index_dir: Path = Field(default=Path("var/index"), description="Where hot-index snapshots are kept for fast start.")
+    trust_forwarded_for: bool = Field(default=False, description="Take the client address from X-Forwarded-For.")
+    delta_screening: bool = Field(default=True, description="Re-screen stored counterparties in the background when the lists change.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the transaction guard's velocity features when several API processes run (redis://127.0.0.1:6379/0); "
+        "unset: in-process counters (embedded mode).",
+    )
+    guard_model_path: Path | None = Field(
+        default=Path(__file__).parents[1] / "data" / "models" / "paysim-lgbm.txt",
+        description="LightGBM model (text format, JSON sidecar beside it) whose score the guard's rules read as model.score; "
+        "loaded once at start-up, never downloaded. Empty: no model.",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server with JetStream for `finguard guard consume` / `publish`."
+    )
+    screening_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='Name-screening thresholds per list, JSON: {"ofac-sdn": {"match": 0.95, "close_match": 0.85}}; '
+        "other lists use match 0.92 / close_match 0.82.",
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret for the staff pages' form tokens; set it when several worker processes serve the pages.",
+    )
+    monitor_thresholds: Path | None = Field(
+        default=None,
+        description="TOML or JSON file of laundering-monitor thresholds (docs/monitors.md) for every run that names none of its own: "
+        "the API, the staff page, the background runs, the CLI without --config. Empty: the documented defaults.",
+    )
+    monitor_incremental_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="Run the laundering monitors over new ledger transfers in the background this often (seconds); 0: off.",
+    )
+    monitor_mirror_max_transfers: int = Field(
+        default=20_000_000,
+        ge=0,
+        description="Transfers the API process keeps in memory for the monitors (32 bytes each, read once, then only new ones); "
+        "0: read the database every run.",
+    )
+    log_level: str = Field(default="INFO", description="Python log level.")
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,1 +1,0 @@
-"""Pure types and rules. No I/O lives here."""

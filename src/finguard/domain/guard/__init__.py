@@ -1,1 +1,0 @@
-"""The real-time transaction guard (#4): events, decisions, customer controls, operator conditions, rules."""

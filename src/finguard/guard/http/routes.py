@@ -1,0 +1,241 @@
+"""The transaction guard routes (#4): decisions, customer controls, operator conditions, rules."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from finguard.access.http import staff
+from finguard.access.service.keys import ApiKey
+from finguard.core.errors import Conflict, InvalidInput
+from finguard.core.http import read_body
+from finguard.guard.http.schemas import (
+    BacktestIn,
+    BacktestOut,
+    CheckupOut,
+    ConditionIn,
+    ConditionOut,
+    ControlChangeOut,
+    ControlsIn,
+    ControlsOut,
+    DecisionList,
+    DecisionOut,
+    EventIn,
+    RuleCreateIn,
+    RuleIn,
+    RuleListOut,
+    RuleOut,
+    RuleVersionOut,
+    adapt_backtest,
+    adapt_change,
+    adapt_checkup,
+    adapt_condition,
+    adapt_controls,
+    adapt_decision,
+    adapt_rule,
+    adapt_rule_version,
+)
+from finguard.guard.model.conditions import ConditionDraft, ConditionKind, SubjectType, normalize_subject
+from finguard.guard.model.controls import settings_from_dict
+from finguard.guard.model.decision import Outcome
+from finguard.guard.model.events import EventType
+from finguard.guard.model.rules import Rule, RuleMode
+from finguard.guard.service.engine import GuardService
+from finguard.guard.service.rule_pack import STARTER_PACK
+
+router = APIRouter(prefix="/api/v1/guard", tags=["guard"])
+MAX_EVENT_BYTES = 64 * 1024
+CustomerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")]
+DecisionId = Annotated[str, Path(max_length=40)]
+RuleId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_.\-]{1,63}$")]
+ConditionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def guard(request: Request) -> GuardService:
+    g: GuardService = request.app.state.platform.guard
+    return g
+
+
+G = Annotated[GuardService, Depends(guard)]
+
+
+@router.post(
+    "/events",
+    response_model=DecisionOut,
+    summary="Decide an event now (idempotent by event_id)",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": EventIn.model_json_schema()}}}},
+    responses={409: {"description": "the event id was already decided with a different body"}},
+)
+async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> DecisionOut:
+    raw = await read_body(request, MAX_EVENT_BYTES)
+    try:
+        # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float.
+        data: Any = json.loads(raw, parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput.for_field("body", f"is not JSON: {exc}") from None
+    decision = await run_in_threadpool(g.decide_raw, data)
+    return adapt_decision(decision)
+
+
+@router.get("/decisions/{decision_id}", response_model=DecisionOut, summary="One decision with its reasons")
+def get_decision(decision_id: DecisionId, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> DecisionOut:
+    return adapt_decision(g.get_decision(decision_id))
+
+
+@router.get("/decisions", response_model=DecisionList, summary="A customer's decisions, newest first")
+def list_decisions(
+    g: G,
+    _: Annotated[ApiKey, Depends(staff("read"))],
+    customer_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> DecisionList:
+    found = g.decisions_of(customer_id, limit=limit, offset=offset)
+    return DecisionList(count=len(found), decisions=[adapt_decision(d) for d in found])
+
+
+@router.get("/customers/{customer_id}/controls", response_model=ControlsOut, summary="A customer's security controls")
+def get_controls(customer_id: CustomerId, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> ControlsOut:
+    return adapt_controls(g.controls.get(customer_id))
+
+
+@router.put(
+    "/customers/{customer_id}/controls",
+    response_model=ControlsOut,
+    summary="Set a customer's controls (tightening now; loosening after 24 h unless at a branch)",
+)
+def put_controls(customer_id: CustomerId, body: ControlsIn, g: G, key: Annotated[ApiKey, Depends(staff("write"))]) -> ControlsOut:
+    settings = settings_from_dict(body.settings())
+    return adapt_controls(g.controls.set(customer_id, settings, actor=f"key:{key.name}", channel=body.channel, at_branch=body.at_branch))
+
+
+@router.get("/customers/{customer_id}/controls/history", response_model=list[ControlChangeOut], summary="Audit of control changes")
+def controls_history(customer_id: CustomerId, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> list[ControlChangeOut]:
+    return [adapt_change(c) for c in g.controls.history(customer_id)]
+
+
+@router.get("/customers/{customer_id}/checkup", response_model=CheckupOut, summary="Security check-up: which protections are off")
+def checkup(customer_id: CustomerId, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> CheckupOut:
+    return adapt_checkup(customer_id, g.controls.checkup(customer_id))
+
+
+@router.post("/conditions", response_model=ConditionOut, status_code=201, summary="Add an operator condition")
+def add_condition(body: ConditionIn, g: G, key: Annotated[ApiKey, Depends(staff("write"))]) -> ConditionOut:
+    subject_type = SubjectType(body.subject_type)
+    draft = ConditionDraft(
+        ConditionKind(body.kind),
+        subject_type,
+        normalize_subject(subject_type, body.subject),
+        body.reason,
+        body.starts_at or g.conditions.clock(),
+        body.expires_at,
+        tuple(body.event_types),
+    )
+    return adapt_condition(g.conditions.add(draft, f"key:{key.name}"))
+
+
+@router.get("/conditions", response_model=list[ConditionOut], summary="Operator conditions, newest first")
+def list_conditions(
+    g: G,
+    _: Annotated[ApiKey, Depends(staff("read"))],
+    subject_type: Literal["account", "card", "device", "party", "customer"] | None = None,
+    subject: Annotated[str | None, Query(max_length=256)] = None,
+    active: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ConditionOut]:
+    kind = SubjectType(subject_type) if subject_type else None
+    value = normalize_subject(kind, subject) if kind is not None and subject is not None else subject
+    return [adapt_condition(c) for c in g.conditions.list(subject_type=kind, subject=value, active_only=active, limit=limit)]
+
+
+@router.get("/conditions/{condition_id}", response_model=ConditionOut, summary="One operator condition")
+def get_condition(condition_id: ConditionId, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> ConditionOut:
+    return adapt_condition(g.conditions.get(condition_id))
+
+
+@router.delete("/conditions/{condition_id}", response_model=ConditionOut, summary="Revoke an operator condition (kept in history)")
+def revoke_condition(condition_id: ConditionId, g: G, key: Annotated[ApiKey, Depends(staff("write"))]) -> ConditionOut:
+    return adapt_condition(g.conditions.revoke(condition_id, f"key:{key.name}"))
+
+
+def _rule(rule_id: str, body: RuleIn) -> Rule:
+    return Rule(
+        rule_id,
+        body.expression,
+        body.description,
+        body.score,
+        Outcome(body.outcome) if body.outcome else None,
+        RuleMode(body.mode),
+        tuple(EventType(t) for t in body.event_types),
+        body.enabled,
+    )
+
+
+@router.get("/rules", response_model=RuleListOut, summary="The rules in force (newest version of each)")
+def list_rules(g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> RuleListOut:
+    return RuleListOut(rule_version=g.rules.current().version, rules=[adapt_rule(r) for r in g.rules.rules()])
+
+
+@router.post("/rules", response_model=RuleOut, status_code=201, summary="Add a rule (version 1)")
+def create_rule(body: RuleCreateIn, g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> RuleOut:
+    if any(r.id == body.id for r in g.rules.rules()):
+        raise Conflict(f"rule {body.id!r} exists; PUT /rules/{body.id} adds a version")
+    return adapt_rule(g.rules.save(_rule(body.id, body), f"key:{key.name}"))
+
+
+@router.post("/rules/starter-pack", response_model=list[RuleOut], summary="Install the telecom-fraud starter rules not yet present")
+def install_pack(g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> list[RuleOut]:
+    return [adapt_rule(r) for r in g.rules.install(STARTER_PACK, f"key:{key.name}")]
+
+
+@router.post("/rules/backtest", response_model=BacktestOut, summary="Replay a rule-set version over stored events")
+def backtest(body: BacktestIn, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> BacktestOut:
+    report = g.rules.backtest(g.store, g.config.thresholds, version=body.rule_version, since=body.since, until=body.until, limit=body.limit)
+    return adapt_backtest(report)
+
+
+@router.get("/rules/{rule_id}", response_model=list[RuleVersionOut], summary="Every version of a rule")
+def rule_history(rule_id: RuleId, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> list[RuleVersionOut]:
+    return [adapt_rule_version(s) for s in g.rules.history(rule_id)]
+
+
+@router.put("/rules/{rule_id}", response_model=RuleOut, summary="Save a new version of a rule (effective on the next decision)")
+def update_rule(rule_id: RuleId, body: RuleIn, g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> RuleOut:
+    g.rules.get(rule_id)
+    return adapt_rule(g.rules.save(_rule(rule_id, body), f"key:{key.name}"))
+
+
+@router.delete("/rules/{rule_id}", response_model=RuleOut, summary="Disable a rule (a new version; history is kept)")
+def disable_rule(rule_id: RuleId, g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> RuleOut:
+    return adapt_rule(g.rules.disable(rule_id, f"key:{key.name}"))
+
+
+@router.post(
+    "/events/iso20022",
+    response_model=DecisionList,
+    summary="Decide the credit transfers of a pacs.008 or pain.001 message (one decision per CdtTrfTxInf)",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}},
+    responses={409: {"description": "an end-to-end id was already decided with a different body"}},
+)
+async def post_iso20022(
+    request: Request,
+    g: G,
+    _: Annotated[ApiKey, Depends(staff("check"))],
+    channel: Annotated[str, Query(max_length=20, description="The channel the message came through")] = "api",
+    customer_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$", description="The debtor as the bank knows them")] = None,
+) -> DecisionList:
+    # Imported here so this route stays one self-contained addition to the module.
+    from finguard.guard.service.iso20022 import MAX_XML_BYTES, parse_iso20022
+
+    raw = await read_body(request, MAX_XML_BYTES)
+
+    def decide_all() -> list[DecisionOut]:
+        message = parse_iso20022(raw, now=g.clock(), channel=channel, customer_id=customer_id)
+        return [adapt_decision(g.decide(e)) for e in message.events]
+
+    decisions = await run_in_threadpool(decide_all)
+    return DecisionList(count=len(decisions), decisions=decisions)

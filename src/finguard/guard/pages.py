@@ -1,0 +1,177 @@
+"""Staff pages of the transaction guard: recent decisions, a decision, a customer's controls, rule actions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from finguard.access.pages import (
+    Staff,
+    field_errors,
+    form_text,
+    message,
+    page_lang,
+    post_guard,
+    read_form,
+    render,
+    signed_in,
+    staff_root,
+)
+from finguard.core.errors import FieldProblem, InvalidInput, NotFound
+from finguard.core.http_context import platform
+from finguard.core.i18n import messages
+from finguard.core.web import NO_STORE
+from finguard.guard.model.controls import controls_to_dict
+from finguard.guard.model.rules import RuleMode
+
+router = APIRouter()
+
+GUARD_WINDOW = timedelta(hours=24)
+GUARD_SCAN = 5000  # guard decisions of the window read for the dashboard and the recent list
+GUARD_RECENT = 50
+_CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+
+# Feature bars: one fixed scale for every hit, so bars compare across hits. Contributions run from
+# the strongest qualifier penalty (kind mismatch, -0.2) to a full name match (+1.0).
+BAR_MIN, BAR_MAX = -0.25, 1.0
+
+
+
+def recent_guard(request: Request) -> tuple[list[Any], bool]:
+    """Guard decisions of the last day (oldest first) and whether the scan cap was reached."""
+    g = platform(request).guard
+    found = list(g.store.stored_decisions(g.clock() - GUARD_WINDOW, None, GUARD_SCAN))
+    return found, len(found) >= GUARD_SCAN
+
+
+# -- the transaction guard ---------------------------------------------------------------------
+
+
+def _guard_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> Response:
+    g = platform(request).guard
+    recent, capped = recent_guard(request)
+    return render(
+        request,
+        "staff_guard.html",
+        lang,
+        staff,
+        status_code=status_code,
+        nav="guard",
+        recent=list(reversed(recent))[:GUARD_RECENT],
+        capped=capped,
+        rules=g.rules.rules(),
+        rule_version=g.rules.current().version,
+        here=f"{staff_root(request)}/guard",
+        **context,
+    )
+
+
+@router.get("/guard", response_class=HTMLResponse)
+def guard_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    return _guard_page(request, lang, staff)
+
+
+@router.get("/guard/customers", response_class=HTMLResponse)
+def customer_lookup(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    customer = request.query_params.get("customer_id", "").strip()
+    if not _CUSTOMER.fullmatch(customer):
+        errors = field_errors(lang, [FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")])
+        return _guard_page(request, lang, staff, status_code=422, errors=errors, values={"customer_id": customer})
+    return RedirectResponse(f"{staff_root(request)}/guard/customers/{customer}?lang={lang}", status_code=303, headers=NO_STORE)
+
+
+def _protections(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each protection with whether it is on: limits have no switch, they are on when any is set."""
+    out = []
+    for name, p in stored.items():
+        current = p["current"]
+        on = current["enabled"] if "enabled" in current else any(c["single"] or c["daily"] for c in current.get("channels", ()))
+        settings = {k: v for k, v in current.items() if k != "enabled"}
+        out.append({"name": name, "on": on, "settings": settings, "pending": p["pending"], "until": p["pending_off_until"]})
+    return out
+
+
+@router.get("/guard/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: str) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    if not _CUSTOMER.fullmatch(customer_id):
+        errors = field_errors(lang, [FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")])
+        return _guard_page(request, lang, staff, status_code=422, errors=errors, values={"customer_id": customer_id[:64]})
+    g = platform(request).guard
+    controls = g.controls.get(customer_id)
+    return render(
+        request,
+        "staff_guard_customer.html",
+        lang,
+        staff,
+        nav="guard",
+        customer_id=customer_id,
+        controls=controls,
+        protections=_protections(controls_to_dict(controls)),
+        advice=g.controls.checkup(customer_id),
+        decisions=g.decisions_of(customer_id, limit=50),
+        history=g.controls.history(customer_id, limit=20),
+    )
+
+
+@router.get("/guard/decisions/{decision_id}", response_class=HTMLResponse)
+def decision_page(request: Request, decision_id: str) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    t = messages(lang)
+    try:
+        decision = platform(request).guard.get_decision(decision_id[:40])
+    except NotFound:
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
+    return render(request, "staff_guard_decision.html", lang, staff, nav="guard", decision=decision)
+
+
+@router.post("/guard/rules/{rule_id}")
+async def rule_action(request: Request, rule_id: str) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_rule_action, request, form, rule_id)
+
+
+def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Response:
+    lang, staff = post_guard(request, form, "admin")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    t = messages(lang)
+    rules = platform(request).guard.rules
+    action = form_text(form, "action")
+    actor = f"key:{staff.key.name}"
+    try:
+        rule = rules.get(rule_id)
+        if action in (RuleMode.ENFORCE.value, RuleMode.SHADOW.value):
+            rules.save(replace(rule, mode=RuleMode(action)), actor)
+        elif action in ("enable", "disable"):
+            rules.save(replace(rule, enabled=action == "enable"), actor)
+        else:
+            raise InvalidInput.for_field("action", "must be enforce, shadow, enable or disable")
+    except NotFound:
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_rule_not_found"])
+    except InvalidInput as exc:
+        return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
+    return RedirectResponse(f"{staff_root(request)}/guard?lang={lang}#rule-{rule_id}", status_code=303, headers=NO_STORE)
+

@@ -1,0 +1,65 @@
+"""Wiring of the transaction guard: the SQL store, the velocity backend and the services.
+
+The composition root (``finguard.app.platform``) calls :func:`make_guard` on first use, so a
+command that never decides a payment never loads the model or the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from finguard.core.clock import utcnow
+from finguard.guard.service.conditions import ConditionService
+from finguard.guard.service.customer import CustomerControlService
+from finguard.guard.service.engine import GuardConfig, GuardService, ModelScorer, PayeeCheck
+from finguard.guard.service.rules_service import RulesService
+from finguard.guard.service.velocity import MemoryBackend, Velocity, VelocityBackend
+from finguard.guard.store.repo import SqlGuardStore
+
+
+def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:") -> Velocity:
+    """In-process counters, or Redis when a URL is given (several processes share them)."""
+    backend: VelocityBackend
+    if redis_url:
+        from finguard.guard.service.velocity_redis import RedisBackend
+
+        backend = RedisBackend(redis_url, prefix=prefix)
+    else:
+        backend = MemoryBackend()
+    return Velocity(backend)
+
+
+def make_guard(
+    engine: Engine,
+    checker: PayeeCheck | None,
+    redis_url: str | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    model: ModelScorer | None = None,
+    velocity: Velocity | None = None,
+    config: GuardConfig | None = None,
+    rules_check_seconds: float = 1.0,
+    cache_check_seconds: float = 0.25,
+) -> GuardService:
+    """Wire the guard on a migrated engine: the SQL store, the velocity backend, the services.
+
+    Rules, customer controls and operator conditions are kept in memory. A change made in this
+    process (through any guard on the same engine) applies to the next decision; one made by
+    another process once the stored version is checked: rules every ``rules_check_seconds``,
+    controls and conditions every ``cache_check_seconds`` (0 checks before every decision).
+    """
+    store = SqlGuardStore(engine, cache_check_seconds=cache_check_seconds)
+    return GuardService(
+        store,
+        velocity or make_velocity(redis_url),
+        RulesService(store, clock, check_seconds=rules_check_seconds),
+        CustomerControlService(store, clock),
+        ConditionService(store, clock),
+        clock,
+        checker=checker,
+        model=model,
+        config=config,
+    )

@@ -1,0 +1,373 @@
+"""The guard: one synchronous, idempotent, explained decision per event.
+
+:meth:`GuardService.decide` is the single entry point (the API, a batch replay);
+:meth:`GuardService.decide_many` decides a batch (the stream consumer). In order: operator
+conditions, velocity features (counted once per event id), the customer's controls, the payee
+check, the model score, the rules (enforced and shadow), then
+:func:`finguard.guard.model.decision.resolve`; then the ledger stores the decision, unless the
+event id is already stored: its stored decision is returned instead (the same id with another
+body is refused and raises an alert). Recently decided ids are answered from memory without
+evaluating. A part that fails becomes an ``error`` reason and the outcome is at least ``review``.
+A payment the decision lets through is written to the fund-flow ledger in the transaction that
+stores the decision (:mod:`finguard.guard.model.ledger`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from finguard.alerts.model import AlertDraft
+from finguard.core.errors import Conflict, InvalidInput, NotFound
+from finguard.guard.model.conditions import Condition, SubjectType, matching, subjects_of
+from finguard.guard.model.conditions import reasons as condition_reasons
+from finguard.guard.model.context import encode, rule_context
+from finguard.guard.model.controls import ControlContext, CustomerControls
+from finguard.guard.model.controls import evaluate as evaluate_controls
+from finguard.guard.model.decision import Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
+from finguard.guard.model.events import Event, parse_event
+from finguard.guard.model.ledger import LedgerPayment, ledger_payment
+from finguard.guard.model.rules import evaluate_rules
+from finguard.guard.service.conditions import ConditionService
+from finguard.guard.service.customer import CustomerControlService
+from finguard.guard.service.rules_service import RulesService, StoredDecision
+from finguard.guard.service.velocity import DAILY_PAID, FeatureValue, Velocity, VelocityUnavailable
+from finguard.lists.model.check import CheckRequest, CheckResult
+from finguard.lists.model.check import Outcome as CheckOutcome
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+_SEVERITY = {Outcome.REVIEW: "low", Outcome.HOLD: "medium", Outcome.BLOCK: "high"}
+
+
+class ModelScorer(Protocol):
+    """A fraud model. Its score (0..1, or None when it cannot score) is a feature rules read as ``model.score``."""
+
+    name: str
+
+    def score(self, event: Event, features: Mapping[str, FeatureValue]) -> float | None: ...
+
+
+class NoModel:
+    """The default: no model is trained yet, every score is unavailable."""
+
+    name = "none"
+
+    def score(self, event: Event, features: Mapping[str, FeatureValue]) -> float | None:
+        return None
+
+
+class PayeeCheck(Protocol):
+    def check(self, request: CheckRequest, *, view: str = "staff", client: str = "library") -> CheckResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision to store with its event, the inputs its rules saw, its alert (if any) and the
+    ledger transfer of a payment it let through (if any)."""
+
+    event: Event
+    body_hash: str
+    decision: Decision
+    inputs: dict[str, Any]
+    alert: AlertDraft | None
+    payment: LedgerPayment | None = None
+
+
+class DecisionLedger(Protocol):
+    def find_decision(self, event_id: str) -> tuple[str, Decision] | None:
+        """The stored body hash and decision of an event id."""
+        ...
+
+    def record_decisions(self, records: Sequence[DecisionRecord], now: datetime) -> list[tuple[str, Decision]]:
+        """Store events, their decisions, alerts and ledger payments in one transaction. An event
+        id already stored (a replay, or another process won a race) stores nothing: its stored
+        body hash and decision are returned in its place. Distinct event ids only."""
+        ...
+
+    def get_decision(self, decision_id: str) -> Decision | None: ...
+    def decisions_of(self, customer_id: str, limit: int, offset: int) -> list[Decision]: ...
+    def add_guard_alert(self, alert: AlertDraft, now: datetime) -> None: ...
+    def get_controls(self, customer_id: str) -> CustomerControls | None: ...
+    def conditions_for(self, subjects: Sequence[tuple[SubjectType, str]]) -> list[Condition]: ...
+    def cached_controls(self, customer_id: str) -> CustomerControls | None:
+        """``get_controls`` through a cache that follows changes (at once in this process)."""
+        ...
+
+    def cached_conditions(self, subjects: Sequence[tuple[SubjectType, str]]) -> list[Condition]:
+        """``conditions_for`` through a cache that follows changes (at once in this process)."""
+        ...
+
+
+class GuardStore(DecisionLedger, Protocol):
+    def stored_decisions(self, since: datetime | None, until: datetime | None, limit: int) -> Sequence[StoredDecision]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuardConfig:
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    recent_decisions: int = 4096  # decided events kept in memory to answer replays without the store
+
+
+def _error(code: str, detail: str) -> Reason:
+    return Reason(ReasonKind.ERROR, code, detail, Outcome.REVIEW)
+
+
+def _payee_reasons(result: CheckResult) -> tuple[list[Reason], dict[str, Any]]:
+    info: dict[str, Any] = {
+        "check": result.outcome.value,
+        "risk_level": result.risk_level.label if result.risk_level else None,
+        "lists": sorted({h.list_code for h in result.hits}),
+    }
+    hits = [
+        {"list": h.list_code, "field": h.field, "risk_level": h.risk_level.label, "entry": h.entry_key, "match": h.match.value}
+        for h in result.hits
+        if not h.is_allow
+    ][:10]
+    values = {"check_id": result.check_id, "hits": hits, "seq": result.seq}
+    if result.outcome is CheckOutcome.BLOCK:
+        return [Reason(ReasonKind.LIST, "payee_listed", "; ".join(result.reasons), Outcome.BLOCK, 0.0, values)], info
+    if result.outcome is CheckOutcome.WARN:
+        return [Reason(ReasonKind.LIST, "payee_warned", "; ".join(result.reasons), Outcome.REVIEW, 0.0, values)], info
+    if result.outcome is CheckOutcome.UNAVAILABLE:
+        return [_error("payee_check_unavailable", "; ".join(result.reasons) or "the payee check is unavailable")], info
+    return [], info
+
+
+class GuardService:
+    def __init__(
+        self,
+        store: GuardStore,
+        velocity: Velocity,
+        rules: RulesService,
+        controls: CustomerControlService,
+        conditions: ConditionService,
+        clock: Clock,
+        *,
+        checker: PayeeCheck | None = None,
+        model: ModelScorer | None = None,
+        config: GuardConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.velocity = velocity
+        self.rules = rules
+        self.controls = controls
+        self.conditions = conditions
+        self.clock = clock
+        self.checker = checker
+        self.model: ModelScorer = model or NoModel()
+        self.config = config or GuardConfig()
+        self._recent: OrderedDict[str, tuple[str, Decision]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+
+    def decide_raw(self, data: object) -> Decision:
+        """Parse an event (JSON object) and decide it; InvalidInput names every bad field."""
+        return self.decide(parse_event(data, self.clock()))
+
+    def decide(self, event: Event) -> Decision:
+        """Decide one event. The same event id returns the stored decision; another body raises Conflict."""
+        result = self.decide_many([event])[0]
+        if isinstance(result, Conflict):
+            raise result
+        return result
+
+    def decide_many(self, events: Sequence[Event]) -> list[Decision | Conflict]:
+        """Decide events in order, storing them in as few transactions as exactness allows.
+
+        Each result is the event's decision, or the Conflict :meth:`decide` would raise for it. An
+        event is decided exactly as :meth:`decide` would, one after the other: the batch is stored
+        before an event whose id, customer or account an earlier event of the batch shares whose money
+        moved (allow, review), so paid totals (the daily limit) always include the earlier ones.
+        """
+        results: list[Decision | Conflict | None] = [None] * len(events)
+        pending: list[DecisionRecord] = []
+        where: list[int] = []
+        ids: set[str] = set()
+        paid: set[str] = set()
+        now = self.clock()
+
+        def flush() -> None:
+            for i, result in zip(where, self._store(pending, now), strict=True):
+                results[i] = result
+            pending.clear()
+            where.clear()
+            ids.clear()
+            paid.clear()
+
+        for i, event in enumerate(events):
+            body_hash = event.body_hash()
+            known = self._recent_get(event.event_id) if event.event_id not in ids else None
+            if known is not None:
+                results[i] = self._replayed(event, body_hash, known, now)
+                continue
+            if event.event_id in ids or event.customer_id in paid or (event.account is not None and event.account in paid):
+                flush()
+                now = self.clock()
+            decision, inputs = self._evaluate(event, now)
+            pending.append(
+                DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision), ledger_payment(event, decision))
+            )
+            where.append(i)
+            ids.add(event.event_id)
+            if decision.outcome.moves_money:
+                paid.add(event.customer_id)
+                if event.account is not None:
+                    paid.add(event.account)
+        flush()
+        return [r for r in results if r is not None]
+
+    def _alert(self, event: Event, decision: Decision) -> AlertDraft | None:
+        if decision.outcome is Outcome.ALLOW:
+            return None
+        top = [r.code for r in decision.enforced_reasons][:5]
+        return AlertDraft(
+            "guard_decision",
+            f"customer:{event.customer_id}",
+            _SEVERITY[decision.outcome],
+            f"{decision.outcome.value}: {event.type.value} {event.event_id} ({', '.join(top)})",
+            {"decision_id": decision.decision_id, "event_id": event.event_id, "outcome": decision.outcome.value, "reasons": top},
+        )
+
+    def _store(self, pending: Sequence[DecisionRecord], now: datetime) -> list[Decision | Conflict]:
+        if not pending:
+            return []
+        stored = self.store.record_decisions(pending, now)
+        out: list[Decision | Conflict] = []
+        for record, found in zip(pending, stored, strict=True):
+            self._recent_put(record.event.event_id, found)
+            if found[1].decision_id != record.decision.decision_id:
+                out.append(self._replayed(record.event, record.body_hash, found, now))
+                continue
+            out.append(record.decision)
+            # A payment under review goes ahead too: it counts against the daily limit.
+            if record.decision.outcome.moves_money:
+                try:
+                    self.velocity.record_allowed(record.event)
+                except VelocityUnavailable as exc:  # the decision stands; the daily total misses this payment
+                    log.warning("velocity: allowed payment %s not counted: %s", record.event.event_id, exc)
+        return out
+
+    def _recent_get(self, event_id: str) -> tuple[str, Decision] | None:
+        with self._recent_lock:
+            return self._recent.get(event_id)
+
+    def _recent_put(self, event_id: str, found: tuple[str, Decision]) -> None:
+        if self.config.recent_decisions <= 0:
+            return
+        with self._recent_lock:
+            self._recent[event_id] = found
+            if len(self._recent) > self.config.recent_decisions:
+                self._recent.popitem(last=False)
+
+    def _replayed(self, event: Event, body_hash: str, found: tuple[str, Decision], now: datetime) -> Decision | Conflict:
+        stored_hash, decision = found
+        if stored_hash == body_hash:
+            return decision
+        self.store.add_guard_alert(
+            AlertDraft(
+                "guard_duplicate_event",
+                f"event:{event.event_id}",
+                "high",
+                f"event id {event.event_id} was sent again with a different body",
+                {"event_id": event.event_id, "decision_id": decision.decision_id, "stored_hash": stored_hash, "received_hash": body_hash},
+            ),
+            now,
+        )
+        return Conflict(f"event {event.event_id} was already decided with a different body (decision {decision.decision_id})")
+
+    def _evaluate(self, event: Event, now: datetime) -> tuple[Decision, dict[str, Any]]:
+        reasons: list[Reason] = condition_reasons(matching(self.store.cached_conditions(subjects_of(event)), event))
+        features: dict[str, FeatureValue] = {}
+        first_seen: datetime | None = None
+        daily: Decimal | None = None
+        try:
+            observed = self.velocity.observe(event)
+        except VelocityUnavailable as exc:
+            log.warning("velocity unavailable for %s: %s", event.event_id, exc)
+            reasons.append(_error("velocity_unavailable", "velocity features cannot be read; the decision needs review"))
+        else:
+            features, first_seen = observed.values, observed.payee_first_seen
+            paid = features.get(DAILY_PAID)
+            daily = paid if isinstance(paid, Decimal) else None
+        controls = self.store.cached_controls(event.customer_id)
+        reasons += evaluate_controls(controls, event, ControlContext(daily, first_seen))
+
+        payee: dict[str, Any] = {"check": None, "risk_level": None, "lists": ()}
+        list_seq = 0
+        if self.checker is not None and event.is_outgoing and event.payee is not None:
+            p = event.payee
+            request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel, amount=event.amount)
+            try:
+                result = self.checker.check(request, view="guard", client="guard")
+            except InvalidInput as exc:
+                reasons.append(_error("payee_check_failed", f"the payee could not be checked: {exc.message}"))
+            except Exception as exc:  # a failing check is an outcome, never an allow
+                log.warning("payee check failed for %s: %s", event.event_id, exc)
+                reasons.append(_error("payee_check_unavailable", "the payee check failed"))
+            else:
+                found, payee = _payee_reasons(result)
+                reasons += found
+                list_seq = result.seq
+
+        model: dict[str, Any] = {"name": self.model.name, "score": None, "available": False}
+        try:
+            score = self.model.score(event, features)
+        except Exception as exc:  # the model is a feature: unavailable, never a crash
+            log.warning("model %s failed: %s", self.model.name, exc)
+            score = None
+        if score is not None:
+            model.update(score=float(score), available=True)
+            reasons.append(Reason(ReasonKind.MODEL, self.model.name, f"model score {score:.3f}", None, 0.0, {"score": float(score)}))
+
+        ruleset = self.rules.current()
+        effective = controls.effective(event.occurred_at) if controls else None
+        ctx = rule_context(event, features, first_seen, payee, effective, model)
+        reasons += evaluate_rules(ruleset.rules, ctx, event.type)
+        outcome, total = resolve(reasons, self.config.thresholds)
+        shadow, _ = resolve(reasons, self.config.thresholds, enforced_only=False)
+        decision = Decision(
+            uuid.uuid4().hex,
+            event.event_id,
+            event.customer_id,
+            event.type.value,
+            outcome,
+            total,
+            tuple(reasons),
+            ruleset.version,
+            list_seq,
+            now,
+            shadow,
+        )
+        inputs = encode(
+            {
+                "features": features,
+                "payee_first_seen": first_seen,
+                "payee": payee,
+                "model": model,
+                "customer": ctx["customer"],
+                "local_hour": ctx["event"]["local_hour"],
+            }
+        )
+        return decision, inputs
+
+    def get_decision(self, decision_id: str) -> Decision:
+        found = self.store.get_decision(decision_id)
+        if found is None:
+            raise NotFound(f"no decision {decision_id!r}")
+        return found
+
+    def decision_for_event(self, event_id: str) -> Decision:
+        found = self.store.find_decision(event_id)
+        if found is None:
+            raise NotFound(f"no decision for event {event_id!r}")
+        return found[1]
+
+    def decisions_of(self, customer_id: str, *, limit: int = 50, offset: int = 0) -> list[Decision]:
+        return self.store.decisions_of(customer_id, limit, offset)

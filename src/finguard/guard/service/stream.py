@@ -1,0 +1,478 @@
+"""The guard on NATS JetStream: a durable pull consumer that decides events and publishes decisions.
+
+Events arrive on stream ``FINGUARD_EVENTS`` (subjects ``finguard.events.>``, one subject per
+event type: ``finguard.events.transfer``). For each fetched batch, in order:
+
+1. the events are decided by :meth:`GuardService.decide_many` (stored in the ledger, the batch
+   in as few transactions as exactness allows);
+2. every decision is published to stream ``FINGUARD_DECISIONS`` on
+   ``finguard.decisions.<outcome>`` with ``Nats-Msg-Id`` = the decision id, and its PubAck awaited;
+3. only then is the event acknowledged.
+
+Delivery is at least once, and the guard is idempotent (the same event id returns its stored
+decision and is counted once in every velocity feature), so a consumer killed anywhere in this
+sequence and restarted loses nothing and counts nothing twice: an event that was decided but not
+acknowledged is redelivered, answered from the ledger and republished with the same message id
+(JetStream drops the copy inside its duplicate window; later copies carry the same decision id).
+
+A message that is not a valid event (not JSON, an invalid field, an event id reused with another
+body) is published with the API's error envelope to ``finguard.events.invalid`` and acknowledged,
+so it never blocks the stream. That subject lies inside ``finguard.events.>`` on purpose (the
+dead letters are kept with the events); the consumer acknowledges it without deciding.
+
+When NATS or the store cannot be reached, nothing is acknowledged or published: the consumer
+marks itself unhealthy, backs off (doubling up to ``retry_max``) and retries; redelivery brings
+the events back. It publishes only decisions the guard made, so never an ``allow`` it did not
+decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.errors import NotFoundError
+
+from finguard.core.errors import FieldProblem, FinguardError, InvalidInput
+from finguard.guard.model.decision import Decision
+from finguard.guard.model.events import Event, parse_event
+from finguard.guard.service.engine import GuardService
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE_BYTES = 64 * 1024
+_TYPE = re.compile(r"[a-z_]{1,40}")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSettings:
+    """Where the consumer reads and writes. Tests give each run its own names and prefixes."""
+
+    url: str = "nats://127.0.0.1:4222"
+    events_stream: str = "FINGUARD_EVENTS"
+    events_prefix: str = "finguard.events"
+    decisions_stream: str = "FINGUARD_DECISIONS"
+    decisions_prefix: str = "finguard.decisions"
+    durable: str = "finguard-guard"
+    batch: int = 200
+    fetch_timeout: float = 1.0
+    ack_wait: float = 30.0  # an unacknowledged event is redelivered after this many seconds
+    duplicate_window: float = 120.0
+    retry_initial: float = 0.2
+    retry_max: float = 10.0
+    connect_timeout: float = 2.0
+
+    @property
+    def invalid_subject(self) -> str:
+        return f"{self.events_prefix}.invalid"
+
+    def event_subject(self, event_type: object) -> str:
+        kind = event_type if isinstance(event_type, str) and _TYPE.fullmatch(event_type) and event_type != "invalid" else "unknown"
+        return f"{self.events_prefix}.{kind}"
+
+
+@dataclass
+class Health:
+    """What the consumer last knew; read from other threads (``/readyz``, the CLI)."""
+
+    healthy: bool = False
+    reason: str = "not started"
+    decided: int = 0
+    invalid: int = 0
+    retried: int = 0
+    connects: int = 0
+    since: float = field(default_factory=time.monotonic)
+
+    def ok(self) -> None:
+        if not self.healthy:
+            self.healthy, self.reason, self.since = True, "consuming", time.monotonic()
+
+    def fail(self, reason: str) -> None:
+        if self.healthy or self.reason != reason:
+            log.warning("guard consumer unhealthy: %s", reason)
+        self.healthy, self.reason, self.since = False, reason, time.monotonic()
+
+
+def decision_record(decision: Decision) -> dict[str, Any]:
+    """The published form of a decision (the same fields as the API's)."""
+    return {
+        "decision_id": decision.decision_id,
+        "event_id": decision.event_id,
+        "customer_id": decision.customer_id,
+        "event_type": decision.event_type,
+        "outcome": decision.outcome.value,
+        "shadow_outcome": decision.shadow_outcome.value,
+        "score": decision.score,
+        "reasons": [r.as_dict() for r in decision.reasons],
+        "rule_version": decision.rule_version,
+        "list_seq": decision.list_seq,
+        "decided_at": decision.decided_at.isoformat(),
+    }
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def error_envelope(exc: FinguardError) -> dict[str, Any]:
+    return {
+        "status": exc.status,
+        "code": exc.code,
+        "message": exc.message,
+        "problems": [p.as_dict() for p in exc.problems],
+    }
+
+
+def parse_message(data: bytes) -> object:
+    """A message body as JSON, amounts with a fraction kept as Decimal (never a float)."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise InvalidInput.for_field("body", f"is larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput.for_field("body", f"is not JSON: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What became of one message: decided, dead-lettered, skipped (a dead letter) or to retry."""
+
+    kind: Literal["decided", "invalid", "skip", "retry"]
+    decision: Decision | None = None
+    error: dict[str, Any] | None = None
+
+
+async def ensure_streams(js: JetStreamContext, settings: StreamSettings) -> None:
+    """Create both streams if missing (an existing stream is left as it is)."""
+    for name, subject in ((settings.events_stream, settings.events_prefix), (settings.decisions_stream, settings.decisions_prefix)):
+        try:
+            await js.stream_info(name)
+        except NotFoundError:
+            await js.add_stream(StreamConfig(name=name, subjects=[f"{subject}.>"], duplicate_window=settings.duplicate_window))
+
+
+async def _quiet(exc: Exception) -> None:
+    log.debug("NATS: %s", exc)
+
+
+async def connect(settings: StreamSettings) -> NATS:
+    # No client-side reconnection: the consumer's own loop reconnects with backoff, and meanwhile
+    # reports itself unhealthy instead of hanging in a silent reconnect. (nats-py reads 0 attempts
+    # as "no limit" while connecting, hence 1.)
+    return await nats.connect(
+        settings.url,
+        connect_timeout=settings.connect_timeout,
+        allow_reconnect=False,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.05,
+        error_cb=_quiet,
+    )
+
+
+class GuardConsumer:
+    """Decides the events of ``FINGUARD_EVENTS`` with one :class:`GuardService`."""
+
+    def __init__(self, guard: GuardService, settings: StreamSettings | None = None) -> None:
+        self.guard = guard
+        self.settings = settings or StreamSettings()
+        self.health = Health()
+
+    def decide_batch(self, messages: Sequence[tuple[str, bytes]]) -> list[Handled]:
+        """Decide (subject, body) pairs in order, the batch stored in as few transactions as
+        :meth:`GuardService.decide_many` allows. Runs in a worker thread: the guard blocks on I/O."""
+        out: list[Handled | None] = [None] * len(messages)
+        events: list[Event] = []
+        where: list[int] = []
+        for i, (subject, data) in enumerate(messages):
+            if subject == self.settings.invalid_subject:
+                out[i] = Handled("skip")
+                continue
+            try:
+                events.append(parse_event(parse_message(data), self.guard.clock()))
+            except FinguardError as exc:
+                out[i] = Handled("invalid", error=error_envelope(exc))
+            else:
+                where.append(i)
+        try:
+            results = self.guard.decide_many(events)
+        except Exception as exc:  # the store or a dependency: retry the batch later (stored events replay)
+            log.warning("guard consumer: deciding failed, will retry: %s", exc)
+            envelope: dict[str, Any] = (
+                error_envelope(exc)
+                if isinstance(exc, FinguardError)
+                else {"status": 503, "code": "unavailable", "message": f"{type(exc).__name__}: {exc}"[:500], "problems": []}
+            )
+            for i in where:
+                out[i] = Handled("retry", error=envelope)
+        else:
+            for i, result in zip(where, results, strict=True):
+                if isinstance(result, FinguardError):
+                    out[i] = Handled("invalid", error=error_envelope(result))
+                else:
+                    out[i] = Handled("decided", result)
+        return [o for o in out if o is not None]
+
+    async def _handle(self, js: JetStreamContext, messages: list[Msg]) -> bool:
+        """Decide, publish, acknowledge one batch; False when some message must be retried."""
+        outcomes = await asyncio.to_thread(self.decide_batch, [(m.subject, m.data) for m in messages])
+        s = self.settings
+        pending: list[asyncio.Future[Any]] = []
+        for msg, o in zip(messages, outcomes, strict=True):
+            if o.kind == "decided":
+                assert o.decision is not None
+                d = o.decision
+                headers = {"Nats-Msg-Id": d.decision_id}
+                subject = f"{s.decisions_prefix}.{d.outcome.value}"
+                pending.append(await js.publish_async(subject, _json(decision_record(d)), stream=s.decisions_stream, headers=headers))
+            elif o.kind == "invalid":
+                meta = msg.metadata
+                letter = {
+                    "error": o.error,
+                    "subject": msg.subject,
+                    "stream_seq": meta.sequence.stream,
+                    "delivered": meta.num_delivered,
+                    "body": msg.data[:MAX_MESSAGE_BYTES].decode("utf-8", errors="replace"),
+                }
+                headers = {"Nats-Msg-Id": f"invalid:{meta.stream}:{meta.sequence.stream}"}
+                pending.append(await js.publish_async(s.invalid_subject, _json(letter), stream=s.events_stream, headers=headers))
+        if pending:
+            await asyncio.gather(*pending)  # every decision is in its stream before any event is acknowledged
+        retry = False
+        for msg, o in zip(messages, outcomes, strict=True):
+            if o.kind == "retry":
+                retry = True
+                await msg.nak(delay=s.retry_initial)
+            else:
+                await msg.ack()
+        decided = sum(1 for o in outcomes if o.kind == "decided")
+        invalid = sum(1 for o in outcomes if o.kind == "invalid")
+        self.health.decided += decided
+        self.health.invalid += invalid
+        if retry:
+            reason = next(o.error for o in outcomes if o.kind == "retry")
+            self.health.retried += sum(1 for o in outcomes if o.kind == "retry")
+            self.health.fail(f"deciding failed: {reason and reason.get('message')}")
+        return not retry
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Consume until ``stop`` is set; reconnect with backoff on any failure."""
+        stop = stop or asyncio.Event()
+        delay = self.settings.retry_initial
+        while not stop.is_set():
+            nc: NATS | None = None
+            try:
+                nc = await connect(self.settings)
+                self.health.connects += 1
+                js = nc.jetstream()
+                await ensure_streams(js, self.settings)
+                sub = await js.pull_subscribe(
+                    f"{self.settings.events_prefix}.>",
+                    durable=self.settings.durable,
+                    stream=self.settings.events_stream,
+                    config=ConsumerConfig(
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=self.settings.ack_wait,
+                        max_ack_pending=max(1000, self.settings.batch * 4),
+                    ),
+                )
+                self.health.ok()
+                while not stop.is_set():
+                    try:
+                        messages = await sub.fetch(self.settings.batch, timeout=self.settings.fetch_timeout)
+                    except NatsTimeoutError:
+                        if not nc.is_connected:
+                            raise ConnectionError("NATS connection lost") from None
+                        self.health.ok()
+                        delay = self.settings.retry_initial
+                        continue
+                    if await self._handle(js, messages):
+                        self.health.ok()
+                        delay = self.settings.retry_initial
+                    else:
+                        delay = await _backoff(stop, delay, self.settings.retry_max)
+            except asyncio.CancelledError:
+                self.health.fail("stopped")
+                raise
+            except Exception as exc:
+                self.health.fail(f"NATS: {type(exc).__name__}: {exc}"[:300])
+                delay = await _backoff(stop, delay, self.settings.retry_max)
+            finally:
+                if nc is not None and not nc.is_closed:
+                    try:
+                        await nc.close()
+                    except Exception as exc:  # the connection is gone either way
+                        log.debug("closing NATS: %s", exc)
+        self.health.fail("stopped")
+
+
+async def _backoff(stop: asyncio.Event, delay: float, limit: float) -> float:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=delay)
+    except TimeoutError:
+        pass
+    return min(delay * 2, limit)
+
+
+class ConsumerThread:
+    """A consumer on its own event loop in a background thread (the CLI's ``consume``, tests)."""
+
+    def __init__(self, consumer: GuardConsumer) -> None:
+        self.consumer = consumer
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="finguard-guard-consumer", daemon=True)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def main() -> None:
+            self._stop = asyncio.Event()
+            self._task = asyncio.current_task()
+            self._started.set()
+            await self.consumer.run(self._stop)
+
+        try:
+            self._loop.run_until_complete(main())
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._loop.close()
+
+    def start(self) -> ConsumerThread:
+        self._thread.start()
+        self._started.wait(timeout=10)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, then stop."""
+        if self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+    def kill(self, timeout: float = 10.0) -> None:
+        """Cancel the consumer wherever it is (between deciding, publishing and acknowledging)."""
+        if self._task is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+# -- publishing events --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    published: int
+    duplicates: int  # dropped by JetStream as a repeat of a message id inside its window
+    skipped: list[FieldProblem]
+    seconds: float
+
+
+def read_jsonl(path: Path, *, skip_bad: bool = False) -> tuple[list[tuple[int, dict[str, Any]]], list[FieldProblem]]:
+    """The JSON objects of a JSONL file with their line numbers. A bad line rejects the file
+    (nothing is published) unless ``skip_bad``, and then every skipped line is reported."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    problems: list[FieldProblem] = []
+    with path.open("rb") as fh:
+        for line, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = parse_message(raw)
+            except InvalidInput as exc:
+                problems.append(FieldProblem("line", exc.problems[0].problem, line))
+                continue
+            if not isinstance(value, dict):
+                problems.append(FieldProblem("line", "must be a JSON object (one event per line)", line))
+                continue
+            rows.append((line, value))
+    if problems and not skip_bad:
+        raise InvalidInput(f"{path.name}: {len(problems)} bad line(s); nothing was published", problems=problems)
+    return rows, problems
+
+
+def _chunks(items: Sequence[tuple[int, dict[str, Any]]], size: int) -> Iterator[Sequence[tuple[int, dict[str, Any]]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def publish_events(
+    events: Iterable[dict[str, Any]],
+    settings: StreamSettings | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+    window: int = 500,
+) -> tuple[int, int]:
+    """Publish events (``Nats-Msg-Id`` = the event id) with at most ``window`` PubAcks in flight.
+
+    Returns (published, duplicates dropped by JetStream).
+    """
+    s = settings or StreamSettings()
+    nc = await connect(s)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js, s)
+        published = duplicates = 0
+        batch = [(0, e) for e in events]
+        for chunk in _chunks(batch, window):
+            futures = []
+            for _, event in chunk:
+                event_id = event.get("event_id")
+                headers = {"Nats-Msg-Id": event_id} if isinstance(event_id, str) and event_id else None
+                futures.append(
+                    await js.publish_async(s.event_subject(event.get("type")), _json(event), stream=s.events_stream, headers=headers)
+                )
+            for ack in await asyncio.gather(*futures):
+                if ack.duplicate:
+                    duplicates += 1
+                else:
+                    published += 1
+            if progress is not None:
+                progress(len(chunk))
+        return published, duplicates
+    finally:
+        await nc.close()
+
+
+def publish_file(
+    path: Path, settings: StreamSettings | None = None, *, skip_bad: bool = False, progress: Callable[[int], None] | None = None
+) -> PublishReport:
+    started = time.perf_counter()
+    rows, skipped = read_jsonl(path, skip_bad=skip_bad)
+    published, duplicates = asyncio.run(publish_events((e for _, e in rows), settings, progress=progress))
+    return PublishReport(published, duplicates, skipped, round(time.perf_counter() - started, 3))
+
+
+def with_names(settings: StreamSettings, suffix: str) -> StreamSettings:
+    """The same settings on streams, subjects and a consumer of their own (tests, benchmarks).
+
+    The subjects get a root of their own: two streams may not share subjects on one server.
+    """
+    return replace(
+        settings,
+        events_stream=f"{settings.events_stream}_{suffix}",
+        events_prefix=f"fg_{suffix}.events",
+        decisions_stream=f"{settings.decisions_stream}_{suffix}",
+        decisions_prefix=f"fg_{suffix}.decisions",
+        durable=f"{settings.durable}-{suffix}",
+    )

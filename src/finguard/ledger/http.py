@@ -1,0 +1,166 @@
+"""The fund-flow ledger routes (#5): imports, traces (JSON, SVG, PNG), an account's transfers.
+
+Wire models live here beside the routes: they are used by nothing else.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tempfile
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from finguard.access.http import staff
+from finguard.access.service.keys import ApiKey
+from finguard.core.errors import InvalidInput
+from finguard.core.http import save_body
+from finguard.ledger.model import Direction, Method, TraceParams, parse_amount_fen
+from finguard.ledger.service import LedgerImportReport, LedgerService
+from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers
+from finguard.ledger.service.render import render_png, render_svg
+from finguard.ledger.service.summary import summarize
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+ACCOUNT = r"^[^\x00-\x1f\x7f]{1,128}$"
+AccountName = Annotated[str, Path(pattern=ACCOUNT)]
+Format = Literal["amlsim", "amlsim-nodes", "amlworld", "amlworld-csv", "paysim", "statement"]
+
+
+def ledger(request: Request) -> LedgerService:
+    service: LedgerService = request.app.state.platform.ledger
+    return service
+
+
+L = Annotated[LedgerService, Depends(ledger)]
+
+
+class ImportLedgerOut(BaseModel):
+    source: str
+    rows: int
+    inserted: int
+    duplicates: int
+    self_transfers: int
+    accounts: int
+    rejected: list[dict[str, Any]]
+
+
+def adapt_import(r: LedgerImportReport) -> ImportLedgerOut:
+    return ImportLedgerOut(
+        source=r.source,
+        rows=r.rows,
+        inserted=r.inserted,
+        duplicates=r.duplicates,
+        self_transfers=r.self_transfers,
+        accounts=r.accounts,
+        rejected=[p.as_dict() for p in r.rejected],
+    )
+
+
+class TraceIn(BaseModel):
+    account: str = Field(pattern=ACCOUNT, description="The account to trace from.")
+    direction: Literal["forward", "backward"] = "forward"
+    method: Literal["fifo", "lifo", "proportional"] = "fifo"
+    hops: int = Field(6, ge=1, le=20)
+    horizon_days: float = Field(30, gt=0, le=3660)
+    start_transfer: int | None = Field(None, ge=1, le=2**63 - 1, description="A transfer out of (backward: into) the account.")
+    amount: Decimal | None = Field(None, description="Yuan (or the currency's unit), e.g. 4000.00; default: the start transfer's amount.")
+    at: datetime | None = Field(None, description="ISO 8601 with a zone, e.g. 2024-03-15T00:00:00+08:00.")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    max_per_node: int = Field(1000, ge=1, le=100_000)
+    max_edges: int = Field(5000, ge=1, le=100_000)
+
+    def to_domain(self) -> TraceParams:
+        amount = None if self.amount is None else parse_amount_fen(str(self.amount), "amount", self.currency or "CNY")
+        return TraceParams(
+            account=self.account,
+            direction=Direction(self.direction),
+            method=Method(self.method),
+            hops=self.hops,
+            horizon_days=self.horizon_days,
+            start_transfer=self.start_transfer,
+            amount_fen=amount,
+            at=self.at,
+            currency=self.currency,
+            max_per_node=self.max_per_node,
+            max_edges=self.max_edges,
+        )
+
+
+class TraceOut(BaseModel):
+    trace: dict[str, Any]
+    summary_en: str
+    summary_zh: str
+
+
+class TransfersOut(BaseModel):
+    account: str
+    side: str
+    count: int
+    transfers: list[dict[str, Any]]
+
+
+@router.post("/import", response_model=ImportLedgerOut, summary="Import a transfer file (the request body), all or nothing")
+async def import_transfers(
+    request: Request,
+    service: L,
+    _: Annotated[ApiKey, Depends(staff("write"))],
+    format: Format,
+    account: Annotated[str | None, Query(pattern=ACCOUNT, description="statement: the statement's own account")] = None,
+    currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "CNY",
+    epoch: Annotated[datetime | None, Query(description="amlsim / paysim: the time of step 0 (default 2020-01-01 UTC)")] = None,
+    skip_bad_rows: bool = False,
+) -> ImportLedgerOut:
+    options = ImportOptions(account=account, currency=currency, epoch=epoch or DEFAULT_EPOCH)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / ("transactions.csv" if format == "amlsim" else "upload")
+        await save_body(request, path, MAX_IMPORT_BYTES)
+        source, rows = read_transfers(format, path, options)
+        report = await run_in_threadpool(service.import_rows, source, rows, skip_bad_rows=skip_bad_rows)
+    return adapt_import(report)
+
+
+@router.post("/trace", response_model=TraceOut, summary="Trace money forward (where it went) or backward (where it came from)")
+def trace(body: TraceIn, service: L, _: Annotated[ApiKey, Depends(staff("read"))]) -> TraceOut:
+    result = service.trace(body.to_domain())
+    return TraceOut(trace=result.as_dict(), summary_en=summarize(result, "en"), summary_zh=summarize(result, "zh"))
+
+
+@router.get(
+    "/trace.svg",
+    summary="A trace as a picture (SVG; PNG with image=png)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}}},
+)
+def trace_picture(
+    service: L,
+    _: Annotated[ApiKey, Depends(staff("read"))],
+    params: Annotated[TraceIn, Query()],
+    image: Literal["svg", "png"] = "svg",
+) -> Response:
+    svg = render_svg(service.trace(params.to_domain()))
+    if image == "png":
+        return Response(render_png(svg), media_type="image/png")
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/accounts/{account}/transfers", response_model=TransfersOut, summary="An account's transfers out or in, in time order")
+def account_transfers(
+    account: AccountName,
+    service: L,
+    _: Annotated[ApiKey, Depends(staff("read"))],
+    side: Literal["out", "in"] = "out",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> TransfersOut:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput.for_field(name, "must carry a time zone, e.g. 2024-03-15T00:00:00+08:00")
+    rows = service.account_transfers(account, side, since=since, until=until, limit=limit)
+    return TransfersOut(account=account, side=side, count=len(rows), transfers=[t.as_dict() for t in rows])

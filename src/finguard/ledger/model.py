@@ -1,0 +1,383 @@
+"""The fund-flow ledger (#5): transfers between accounts, account kinds, amounts in minor units.
+
+Money here is an integer number of minor units (``*_fen``): hundredths of the currency unit
+(fen for CNY, cents for USD; also for JPY, whose sources quote two decimals), and
+hundred-millionths for Bitcoin (``XBT``, satoshi). An amount with more decimals than its currency
+allows is rejected, never rounded. Floats never enter a transfer: :class:`TransferDraft` refuses
+them.
+
+Terminal account kinds end a trace: money that reaches a merchant, a cash withdrawal, a wallet
+top-up or an account at another bank has left the part of the ledger we can follow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from finguard.core.errors import InvalidInput
+
+# Minor-unit exponent per currency; every other currency uses 2.
+CURRENCY_EXPONENT: dict[str, int] = {"XBT": 8}
+# A single transfer above 10^16 minor units (10^14 yuan) is not a real payment but a typo.
+MAX_FEN = 10**16
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_ACCOUNT = 128
+# Chinese bank statements are in China time (no daylight saving); summaries show dates in it.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+
+class AccountKind(StrEnum):
+    CUSTOMER = "customer"
+    MERCHANT = "merchant"
+    CASH = "cash"  # a cash withdrawal (ATM, agent cash-out) or deposit
+    WALLET = "wallet"  # a payment wallet top-up: WeChat 零钱 / 零钱通, Alipay
+    EXTERNAL = "external"  # an account outside the ledger (another bank, unknown counterparty)
+
+    @property
+    def terminal(self) -> bool:
+        return self is not AccountKind.CUSTOMER
+
+
+def exponent(currency: str) -> int:
+    return CURRENCY_EXPONENT.get(currency, 2)
+
+
+def parse_amount_fen(raw: object, field_name: str = "amount", currency: str = "CNY") -> int:
+    """A positive amount as integer minor units. Accepts ``"4,000.00"``, ``"4000"``, ints and
+    Decimals; rejects floats' binary noise only by their text (``repr``), zero, negatives and
+    more decimals than the currency has."""
+    if isinstance(raw, bool) or raw is None:
+        raise InvalidInput.for_field(field_name, "is missing; an amount such as 4000.00 is required")
+    if isinstance(raw, float):
+        # JSON numbers arrive as floats; their shortest repr is the number the source wrote.
+        raw = repr(raw)
+    text = str(raw).strip().replace(",", "").replace("，", "")
+    if not text:
+        raise InvalidInput.for_field(field_name, "is empty; an amount such as 4000.00 is required")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput.for_field(field_name, f"{text[:40]!r} is not a number; write it like 4000.00") from None
+    if not value.is_finite():
+        raise InvalidInput.for_field(field_name, f"{text[:40]!r} is not a finite number")
+    if value <= 0:
+        raise InvalidInput.for_field(field_name, f"{text[:40]} is not positive; amounts must be greater than zero")
+    places = exponent(currency)
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise InvalidInput.for_field(field_name, f"{text[:40]} has more than {places} decimal places for {currency}")
+    fen = int(scaled)
+    if fen > MAX_FEN:
+        raise InvalidInput.for_field(field_name, f"{text[:40]} is larger than any single transfer we accept")
+    return fen
+
+
+def format_amount(fen: int, currency: str = "CNY") -> str:
+    """``400000`` CNY -> ``"4,000"``; ``12350`` -> ``"123.50"`` (whole amounts without ``.00``)."""
+    places = exponent(currency)
+    sign = "-" if fen < 0 else ""
+    whole, frac = divmod(abs(fen), 10**places)
+    text = f"{whole:,}"
+    if frac:
+        digits = f"{frac:0{places}d}"
+        text += "." + (digits if places <= 2 else digits.rstrip("0"))
+    return sign + text
+
+
+def check_account(value: str, field_name: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput.for_field(field_name, "is empty; an account number or name is required")
+    if len(value) > MAX_ACCOUNT:
+        raise InvalidInput.for_field(field_name, f"is longer than {MAX_ACCOUNT} characters")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDraft:
+    """What an import learned about an account. A later import fills gaps but never downgrades a
+    terminal kind back to customer (see ``store.ledger_repo``)."""
+
+    account: str
+    kind: AccountKind = AccountKind.CUSTOMER
+    name: str | None = None
+    bank: str | None = None
+    label_fraud: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDraft:
+    """A transfer as a source states it, before it has a ledger id."""
+
+    external_id: str
+    src_account: str
+    dst_account: str
+    amount_fen: int
+    currency: str
+    at: datetime
+    channel: str | None = None
+    memo: str | None = None
+    src_name: str | None = None
+    dst_name: str | None = None
+    dst_bank: str | None = None
+    balance_after_fen: int | None = None
+    label_laundering: bool | None = None
+    typology: str | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.amount_fen) is not int or self.amount_fen <= 0:
+            raise InvalidInput.for_field("amount", f"must be a positive integer number of minor units, not {self.amount_fen!r}")
+        if self.balance_after_fen is not None and type(self.balance_after_fen) is not int:
+            raise InvalidInput.for_field("balance", f"must be an integer number of minor units, not {self.balance_after_fen!r}")
+        if not CURRENCY.match(self.currency):
+            raise InvalidInput.for_field("currency", f"{self.currency!r} is not a 3-letter currency code")
+        if self.at.tzinfo is None:
+            raise InvalidInput.for_field("at", "must carry a time zone")
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A stored transfer: the draft plus its ledger id and source."""
+
+    id: int
+    source: str
+    draft: TransferDraft
+
+    @property
+    def src(self) -> str:
+        return self.draft.src_account
+
+    @property
+    def dst(self) -> str:
+        return self.draft.dst_account
+
+    @property
+    def amount_fen(self) -> int:
+        return self.draft.amount_fen
+
+    @property
+    def at(self) -> datetime:
+        return self.draft.at
+
+    def as_dict(self) -> dict[str, Any]:
+        d = self.draft
+        return {
+            "id": self.id,
+            "source": self.source,
+            "external_id": d.external_id,
+            "src_account": d.src_account,
+            "dst_account": d.dst_account,
+            "amount": format_amount(d.amount_fen, d.currency).replace(",", ""),
+            "amount_fen": d.amount_fen,
+            "currency": d.currency,
+            "at": d.at.isoformat(),
+            "channel": d.channel,
+            "memo": d.memo,
+            "src_name": d.src_name,
+            "dst_name": d.dst_name,
+            "dst_bank": d.dst_bank,
+            "balance_after_fen": d.balance_after_fen,
+            "label_laundering": d.label_laundering,
+            "typology": d.typology,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account: str
+    kind: AccountKind
+    name: str | None = None
+    bank: str | None = None
+    label_fraud: bool | None = None
+
+
+# Wallet providers named in statements, and the plain-language label of a top-up to each.
+WALLET_LABELS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("微信", "财付通", "零钱"), "微信零钱充值", "WeChat wallet top-up"),
+    (("支付宝", "余额宝", "alipay"), "支付宝充值", "Alipay top-up"),
+)
+KIND_LABELS: dict[AccountKind, tuple[str, str]] = {
+    AccountKind.CUSTOMER: ("账户", "account"),
+    AccountKind.MERCHANT: ("商户消费", "merchant payment"),
+    AccountKind.CASH: ("取现", "cash withdrawal"),
+    AccountKind.WALLET: ("钱包充值", "wallet top-up"),
+    AccountKind.EXTERNAL: ("他行或外部账户", "account outside the ledger"),
+}
+
+
+def kind_label(kind: AccountKind, name: str | None, lang: str) -> str:
+    """What reaching an account of this kind means, e.g. ``WeChat wallet top-up``."""
+    if kind is AccountKind.WALLET and name:
+        low = name.casefold()
+        for words, zh, en in WALLET_LABELS:
+            if any(w in low for w in words):
+                return zh if lang == "zh" else en
+    zh, en = KIND_LABELS[kind]
+    return zh if lang == "zh" else en
+
+
+class Direction(StrEnum):
+    FORWARD = "forward"  # where did the money go
+    BACKWARD = "backward"  # where did it come from
+
+
+class Method(StrEnum):
+    FIFO = "fifo"  # first in, first out (Clayton's rule)
+    LIFO = "lifo"  # last in, first out
+    PROPORTIONAL = "proportional"  # every payment carries a pro-rata share ("haircut")
+
+
+class EndReason(StrEnum):
+    TERMINAL = "terminal"  # reached a merchant, cash, wallet or external account
+    REMAINS = "remains"  # forward: still in the account when the horizon ended; backward: was there before it began
+    HOP_LIMIT = "hop_limit"  # made the maximum number of hops
+    TRUNCATED = "truncated"  # a work bound stopped the trace here
+    RETURNED = "returned"  # came back to the starting account (when everything that moved is traced)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceParams:
+    account: str
+    direction: Direction = Direction.FORWARD
+    method: Method = Method.FIFO
+    hops: int = 6
+    horizon_days: float = 30.0
+    start_transfer: int | None = None
+    amount_fen: int | None = None  # default: the start transfer's amount, or all that moved
+    at: datetime | None = None  # default: the start transfer's time, or the first transfer
+    currency: str | None = None
+    max_per_node: int = 1000
+    max_edges: int = 5000
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= self.hops <= 20:
+            problems.append(("hops", "must be between 1 and 20"))
+        if not 0 < self.horizon_days <= 3660:
+            problems.append(("horizon_days", "must be more than 0 and at most 3660 days"))
+        if self.amount_fen is not None and (type(self.amount_fen) is not int or self.amount_fen <= 0):
+            problems.append(("amount", "must be a positive amount"))
+        if not 1 <= self.max_per_node <= 1_000_000:
+            problems.append(("max_per_node", "must be between 1 and 1,000,000"))
+        if not 1 <= self.max_edges <= 1_000_000:
+            problems.append(("max_edges", "must be between 1 and 1,000,000"))
+        if self.at is not None and self.at.tzinfo is None:
+            problems.append(("at", "must carry a time zone"))
+        elif self.at is not None and not 1900 <= self.at.year <= 2200:
+            problems.append(("at", "must be between the years 1900 and 2200"))
+        if self.currency is not None and not CURRENCY.match(self.currency):
+            problems.append(("currency", "must be a 3-letter currency code"))
+        if problems:
+            from finguard.core.errors import FieldProblem
+
+            raise InvalidInput(f"{problems[0][0]}: {problems[0][1]}", problems=[FieldProblem(f, p) for f, p in problems])
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEdge:
+    """One transfer that carried traced money. ``parents`` say which earlier edges funded it
+    (edge index, minor units); the root's money has parent ``-1``."""
+
+    index: int
+    transfer_id: int
+    src: str
+    dst: str
+    at: datetime
+    amount_fen: int  # the whole transfer
+    carried_fen: int  # the traced part of it
+    hop: int
+    parents: tuple[tuple[int, int], ...]
+    memo: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "transfer_id": self.transfer_id,
+            "src": self.src,
+            "dst": self.dst,
+            "at": self.at.isoformat(),
+            "amount_fen": self.amount_fen,
+            "carried_fen": self.carried_fen,
+            "hop": self.hop,
+            "parents": [{"edge": e, "fen": f} for e, f in self.parents],
+            "memo": self.memo,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEnd:
+    """Where a part of the traced money ended, and why the trace stopped there."""
+
+    account: str
+    kind: AccountKind
+    name: str | None
+    amount_fen: int
+    reason: EndReason
+    hop: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "kind": self.kind.value,
+            "name": self.name,
+            "label_en": kind_label(self.kind, self.name, "en"),
+            "label_zh": kind_label(self.kind, self.name, "zh"),
+            "amount_fen": self.amount_fen,
+            "reason": self.reason.value,
+            "hop": self.hop,
+            "first_at": self.first_at.isoformat() if self.first_at else None,
+            "last_at": self.last_at.isoformat() if self.last_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """A finished trace. Money is conserved: ``sum(end.amount_fen) == amount_fen``."""
+
+    params: TraceParams
+    root: str
+    root_kind: AccountKind
+    root_name: str | None
+    currency: str
+    amount_fen: int
+    start: datetime
+    end: datetime
+    start_transfer: Transfer | None
+    edges: tuple[TraceEdge, ...]
+    ends: tuple[TraceEnd, ...]
+    accounts: dict[str, Account] = field(default_factory=dict)
+    truncated: bool = False
+    truncated_reasons: tuple[str, ...] = ()
+    transfers_examined: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.params
+        return {
+            "account": self.root,
+            "direction": p.direction.value,
+            "method": p.method.value,
+            "hops": p.hops,
+            "horizon_days": p.horizon_days,
+            "currency": self.currency,
+            "amount": format_amount(self.amount_fen, self.currency).replace(",", ""),
+            "amount_fen": self.amount_fen,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "start_transfer": self.start_transfer.as_dict() if self.start_transfer else None,
+            "edges": [e.as_dict() for e in self.edges],
+            "ends": [e.as_dict() for e in self.ends],
+            "accounts": {
+                a.account: {"kind": a.kind.value, "name": a.name, "bank": a.bank, "label_fraud": a.label_fraud}
+                for a in self.accounts.values()
+            },
+            "truncated": self.truncated,
+            "truncated_reasons": list(self.truncated_reasons),
+            "transfers_examined": self.transfers_examined,
+        }

@@ -1,0 +1,382 @@
+"""SQL storage of the fund-flow ledger (#5), and the columnar view the pattern monitors read.
+
+Times are stored in UTC: SQLite keeps the wall-clock text of a datetime and drops its zone, so
+every time is converted to UTC before it is written or compared.
+
+Every transfer row is built and inserted by :func:`insert_transfers` (``SqlLedgerStore.write``
+calls it; so must any other writer): it fills the integer columns the monitors read (``src`` /
+``dst`` account codes, ``ts`` epoch seconds) beside the strings the trace reads, and it
+serialises transfer writers so ids become visible in increasing order (see
+``db.serialize_ledger_writers``): a reader that has seen every id up to ``n`` never sees a
+smaller one later, which the monitors' cursor and the in-process mirror rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from finguard.core.clock import aware
+from finguard.core.columns import read_int_columns
+from finguard.core.db import begin_write, serialize_ledger_writers, snapshot_connection
+from finguard.ledger.model import Account, AccountDraft, AccountKind, Transfer, TransferDraft
+from finguard.ledger.service import BatchWrite, Key, Progress, Side, merge_account
+from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer
+
+CHUNK = 500
+INSERT_CHUNK = 5000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64}
+# Built once: the guard writes through these on every payment it lets through, and building a
+# statement costs more than running it on SQLite.
+_KNOWN_IDS = select(transfer.c.external_id, transfer.c.typology).where(
+    transfer.c.source == bindparam("source"), transfer.c.external_id.in_(bindparam("ids", expanding=True))
+)
+_STORED_ACCOUNTS = select(ledger_account).where(ledger_account.c.account.in_(bindparam("names", expanding=True)))
+_ADD_TRANSFERS = insert(transfer)
+# A duplicate that names the typology the stored transfer lacks (AMLworld's patterns file after
+# its transactions CSV) adds it, and its memo where the stored one has none.
+_ADD_TYPOLOGY = (
+    update(transfer)
+    .where(transfer.c.source == bindparam("b_source"), transfer.c.external_id == bindparam("b_id"), transfer.c.typology.is_(None))
+    .values(typology=bindparam("b_typology"), memo=func.coalesce(transfer.c.memo, bindparam("b_memo")))
+)
+_ADD_ACCOUNTS = {
+    name: dialect_insert(ledger_account)
+    .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
+    .returning(ledger_account.c.account)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
+def utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def epoch_seconds(value: datetime) -> int:
+    """The floor of ``value`` in seconds since 1970-01-01 UTC (``transfer.ts``)."""
+    return (value - EPOCH) // timedelta(seconds=1)
+
+
+def _to_transfer(row: Any) -> Transfer:
+    at = aware(row.at)
+    assert at is not None
+    return Transfer(
+        id=int(row.id),
+        source=row.source,
+        draft=TransferDraft(
+            external_id=row.external_id,
+            src_account=row.src_account,
+            dst_account=row.dst_account,
+            amount_fen=int(row.amount_fen),
+            currency=row.currency,
+            at=at,
+            channel=row.channel,
+            memo=row.memo,
+            src_name=row.src_name,
+            dst_name=row.dst_name,
+            dst_bank=row.dst_bank,
+            balance_after_fen=None if row.balance_after_fen is None else int(row.balance_after_fen),
+            label_laundering=row.label_laundering,
+            typology=row.typology,
+        ),
+    )
+
+
+def _to_account(row: Any) -> Account:
+    return Account(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
+
+
+def _transfer_row(source: str, d: TransferDraft, codes: dict[str, int]) -> dict[str, Any]:
+    at = utc(d.at)
+    return {
+        "external_id": d.external_id,
+        "source": source,
+        "src_account": d.src_account,
+        "dst_account": d.dst_account,
+        "amount_fen": d.amount_fen,
+        "currency": d.currency,
+        "at": at,
+        "channel": d.channel,
+        "memo": d.memo,
+        "src_name": d.src_name[:200] if d.src_name else None,
+        "dst_name": d.dst_name[:200] if d.dst_name else None,
+        "dst_bank": d.dst_bank[:200] if d.dst_bank else None,
+        "balance_after_fen": d.balance_after_fen,
+        "label_laundering": d.label_laundering,
+        "typology": d.typology,
+        "src": codes[d.src_account],
+        "dst": codes[d.dst_account],
+        "ts": epoch_seconds(at),
+    }
+
+
+def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
+    """The integer code of each account string, giving new ones theirs (in the order given)."""
+    wanted = list(dict.fromkeys(names))
+    codes: dict[str, int] = {}
+    c = ledger_account_code.c
+    for i in range(0, len(wanted), CHUNK):
+        codes.update((r.account, int(r.code)) for r in conn.execute(select(c.account, c.code).where(c.account.in_(wanted[i : i + CHUNK]))))
+    missing = [{"account": a} for a in wanted if a not in codes]
+    for i in range(0, len(missing), INSERT_CHUNK):
+        q = insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True)
+        codes.update((r.account, int(r.code)) for r in conn.execute(q, missing[i : i + INSERT_CHUNK]))
+    return codes
+
+
+class _Reader:
+    """Reads over one connection, so a whole trace sees one snapshot."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get_transfer(self, transfer_id: int) -> Transfer | None:
+        if not 0 < transfer_id < 2**63:
+            return None
+        row = self.conn.execute(select(transfer).where(transfer.c.id == transfer_id)).first()
+        return _to_transfer(row) if row else None
+
+    def accounts(self, names: Collection[str]) -> dict[str, Account]:
+        out: dict[str, Account] = {}
+        names = list(names)
+        for i in range(0, len(names), CHUNK):
+            for row in self.conn.execute(select(ledger_account).where(ledger_account.c.account.in_(names[i : i + CHUNK]))):
+                out[row.account] = _to_account(row)
+        return out
+
+    def window(
+        self,
+        account: str,
+        side: Side,
+        *,
+        after: Key | None,
+        before: Key | None,
+        currency: str | None,
+        limit: int,
+        descending: bool,
+    ) -> list[Transfer]:
+        col = transfer.c.src_account if side == "out" else transfer.c.dst_account
+        q = select(transfer).where(col == account)
+        # The range on ``at`` uses the adjacency index; the id breaks ties among equal times.
+        if after is not None:
+            t, i = utc(after[0]), after[1]
+            q = q.where(transfer.c.at >= t, or_(transfer.c.at > t, transfer.c.id > i))
+        if before is not None:
+            t, i = utc(before[0]), before[1]
+            q = q.where(transfer.c.at <= t, or_(transfer.c.at < t, transfer.c.id < i))
+        if currency is not None:
+            q = q.where(transfer.c.currency == currency)
+        if descending:
+            q = q.order_by(transfer.c.at.desc(), transfer.c.id.desc())
+        else:
+            q = q.order_by(transfer.c.at, transfer.c.id)
+        return [_to_transfer(r) for r in self.conn.execute(q.limit(limit))]
+
+
+class SqlLedgerStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def snapshot(self) -> Iterator[_Reader]:
+        with self.engine.connect() as conn, conn.begin():
+            yield _Reader(conn)
+
+    def get_transfer(self, transfer_id: int) -> Transfer | None:
+        with self.snapshot() as r:
+            return r.get_transfer(transfer_id)
+
+    def accounts(self, names: Collection[str]) -> dict[str, Account]:
+        with self.snapshot() as r:
+            return r.accounts(names)
+
+    def window(
+        self,
+        account: str,
+        side: Side,
+        *,
+        after: Key | None,
+        before: Key | None,
+        currency: str | None,
+        limit: int,
+        descending: bool,
+    ) -> list[Transfer]:
+        with self.snapshot() as r:
+            return r.window(account, side, after=after, before=before, currency=currency, limit=limit, descending=descending)
+
+    def write(
+        self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None = None
+    ) -> tuple[int, int]:
+        """Store in one transaction; return (inserted, duplicates)."""
+        with begin_write(self.engine) as conn:
+            return insert_transfers(conn, source, transfers, accounts, progress)
+
+    @contextmanager
+    def batches(self, source: str) -> Iterator[BatchWrite]:
+        """An import's transaction (``LedgerWriter``): each call stores one batch in it."""
+        with begin_write(self.engine) as conn:
+            yield lambda transfers, accounts: insert_transfers(conn, source, transfers, accounts)
+
+
+def insert_transfers(
+    conn: Connection,
+    source: str,
+    transfers: Sequence[TransferDraft],
+    accounts: Sequence[AccountDraft],
+    progress: Progress | None = None,
+    *,
+    known_new: bool = False,
+) -> tuple[int, int]:
+    """Store transfers and what they say about their accounts in the caller's transaction; return
+    (inserted, duplicates). A duplicate naming a typology the stored transfer lacks adds it (it
+    still counts as a duplicate). The one place transfer rows are built and inserted: imports call it
+    through :meth:`SqlLedgerStore.batches`, the guard in the transaction that stores its decisions.
+
+    On PostgreSQL this takes the ledger writers' lock until the transaction ends, so call it
+    late in a longer transaction. ``known_new``: the caller knows none of the ids is stored, so
+    they are not looked up (the guard's ids are event ids whose events this transaction has just
+    added). Were one stored after all, the unique index refuses the insert and the transaction
+    fails: nothing is counted twice.
+    """
+    _write_accounts(conn, accounts)
+    serialize_ledger_writers(conn)
+    inserted = duplicates = 0
+    for start in range(0, len(transfers), INSERT_CHUNK):
+        batch = transfers[start : start + INSERT_CHUNK]
+        existing: dict[str, str | None] = {}
+        ids = [d.external_id for d in batch]
+        if not known_new:
+            for i in range(0, len(ids), CHUNK):
+                existing.update((r[0], r[1]) for r in conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}))
+        fresh: list[TransferDraft] = []
+        typologies: list[dict[str, Any]] = []
+        for d in batch:
+            if d.external_id not in existing:
+                existing[d.external_id] = d.typology
+                fresh.append(d)
+            elif d.typology is not None and existing[d.external_id] is None:
+                existing[d.external_id] = d.typology
+                typologies.append({"b_source": source, "b_id": d.external_id, "b_typology": d.typology, "b_memo": d.memo})
+        if typologies:
+            conn.execute(_ADD_TYPOLOGY, typologies)
+        if fresh:
+            codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
+            rows = [_transfer_row(source, d, codes) for d in fresh]
+            conn.execute(_ADD_TRANSFERS, rows[0] if len(rows) == 1 else rows)
+        inserted += len(fresh)
+        duplicates += len(batch) - len(fresh)
+        if progress is not None:
+            progress(start + len(batch))
+    return inserted, duplicates
+
+
+def _account_values(a: AccountDraft) -> dict[str, Any]:
+    return {
+        "kind": a.kind.value,
+        "name": a.name[:200] if a.name else None,
+        "bank": a.bank[:200] if a.bank else None,
+        "label_fraud": a.label_fraud,
+    }
+
+
+def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
+    merged: dict[str, AccountDraft] = {}
+    for a in drafts:
+        merged[a.account] = merge_account(merged.get(a.account), a)
+    stored = _stored_accounts(conn, list(merged))
+    new_rows = [{"account": a.account, **_account_values(a)} for a in merged.values() if a.account not in stored]
+    # Guard decisions are written concurrently: an account another transaction has just added is
+    # skipped by the insert and merged below like any stored account, rather than failing the write.
+    add = _ADD_ACCOUNTS[conn.dialect.name]
+    raced: list[str] = []
+    for i in range(0, len(new_rows), INSERT_CHUNK):
+        chunk = new_rows[i : i + INSERT_CHUNK]
+        added = set(conn.execute(add, chunk[0] if len(chunk) == 1 else chunk).scalars())
+        raced += [r["account"] for r in chunk if r["account"] not in added]
+    stored.update(_stored_accounts(conn, raced))
+    for a in merged.values():
+        old = stored.get(a.account)
+        if old is not None and (new := merge_account(old, a)) != old:
+            conn.execute(update(ledger_account).where(ledger_account.c.account == a.account).values(**_account_values(new)))
+
+
+def _stored_accounts(conn: Connection, names: Sequence[str]) -> dict[str, AccountDraft]:
+    stored: dict[str, AccountDraft] = {}
+    for i in range(0, len(names), CHUNK):
+        for row in conn.execute(_STORED_ACCOUNTS, {"names": names[i : i + CHUNK]}):
+            stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
+    return stored
+
+
+def transfers_frame(engine: Engine, since: datetime | None = None, until: datetime | None = None) -> dict[str, np.ndarray]:
+    """Every transfer with ``since <= at < until`` in time order (by second, then id), as
+    columns for the monitors: ``id`` (int64), ``src``, ``dst`` (int32 codes into ``accounts``),
+    ``amount_fen`` (int64), ``ts`` (int64 epoch seconds, UTC), and ``accounts`` (the account
+    string of each code; codes no transfer uses hold None). Amounts are in each transfer's own
+    currency. The bounds are compared to the second, like ``ts`` (cut to whole seconds).
+
+    Reads one snapshot, integers only, through ``store.columns``: 32 bytes a transfer once
+    returned, about twice that while it reads."""
+    cols, accounts = read_transfers(engine, since=since, until=until)
+    return {**cols, "accounts": accounts}
+
+
+def read_transfers(
+    engine: Engine,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_id: int | None = None,
+    codes_from: int = 0,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The columns of ``transfers_frame`` (also only ``id > after_id``), and the account strings
+    of codes ``codes_from`` and up (position ``i`` holds code ``codes_from + i``), from one snapshot."""
+    c = transfer.c
+    q = select(c.id, c.src, c.dst, c.amount_fen, c.ts)
+    if since is not None:
+        q = q.where(c.ts >= epoch_seconds(since))
+    if until is not None:
+        q = q.where(c.ts < epoch_seconds(until))
+    if after_id is not None:
+        q = q.where(c.id > after_id)
+    with snapshot_connection(engine) as conn:
+        cols = read_int_columns(conn, q, FRAME_DTYPES, c.id)
+        accounts = account_names(conn, codes_from)
+    return sort_frame(cols), accounts
+
+
+def sort_frame(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns in time order, ties by id (skips the sort when they already are)."""
+    ts, ids = cols["ts"], cols["id"]
+    if len(ts) < 2:
+        return cols
+    dt = np.diff(ts)
+    if ((dt > 0) | ((dt == 0) & (np.diff(ids) > 0))).all():
+        return cols
+    order = np.lexsort((ids, ts))
+    return {k: v[order] for k, v in cols.items()}
+
+
+def account_names(conn: Connection, start: int = 0) -> np.ndarray:
+    """The account string of every code from ``start`` on (position ``i`` holds code
+    ``start + i``; None where no code was given)."""
+    c = ledger_account_code.c
+    top = conn.execute(select(func.max(c.code))).scalar()
+    names = np.full(max(int(top or 0) + 1 - start, 0), None, dtype=object)
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(f"SELECT code, account FROM ledger_account_code WHERE code >= {int(start)}")
+        while rows := cur.fetchmany(65_536):
+            codes, accounts = zip(*rows, strict=True)
+            names[np.asarray(codes, dtype=np.int64) - start] = np.asarray(accounts, dtype=object)
+    finally:
+        cur.close()
+    return names

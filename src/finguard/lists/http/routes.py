@@ -1,0 +1,188 @@
+"""The /api/v1 routes. Each one parses, calls one service function and maps the result."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+import tempfile
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from finguard.access.http import staff
+from finguard.access.service.keys import ApiKey
+from finguard.core import metrics
+from finguard.core.errors import InvalidInput
+from finguard.core.http import client_id, platform, save_body
+from finguard.core.http_errors import envelope
+from finguard.core.identifiers import IdType
+from finguard.lists.http.schemas import (
+    BatchIn,
+    BatchOut,
+    ChangesOut,
+    CheckIn,
+    CheckOut,
+    DelistIn,
+    EntryIn,
+    EntryOut,
+    EntryPatch,
+    ImportOut,
+    ListIn,
+    ListOut,
+    PublicCheckIn,
+    PublicCheckOut,
+    adapt_change,
+    adapt_check,
+    adapt_entry,
+    adapt_import,
+    adapt_list,
+    adapt_public,
+    check_dict,
+)
+from finguard.lists.model.check import public_view
+from finguard.lists.service.importers.tabular import draft_from_record, export_records, write_csv, write_jsonl
+
+router = APIRouter(prefix="/api/v1")
+P = Annotated[Any, Depends(platform)]
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+# Ids and sequences are signed 64-bit in the store; a larger number can name nothing.
+MAX_ID = 2**63 - 1
+EntryId = Annotated[int, Path(ge=0, le=MAX_ID)]
+
+
+@router.post("/check", response_model=CheckOut, tags=["check"], summary="Check a payee (staff view, full detail)")
+def check(body: CheckIn, p: P, key: Annotated[ApiKey, Depends(staff("check"))]) -> CheckOut:
+    result = p.checker.check(body.to_domain(), view="staff", client=f"key:{key.name}")
+    metrics.observe_check("staff", result.outcome.value)
+    return adapt_check(result)
+
+
+@router.post("/check/batch", response_model=BatchOut, tags=["check"], summary="Check up to 10,000 payees at once")
+def check_batch(body: BatchIn, p: P, key: Annotated[ApiKey, Depends(staff("check"))]) -> Response:
+    results = p.checker.check_many([i.to_domain() for i in body.items], view="batch", client=f"key:{key.name}")
+    out: list[dict[str, object]] = []
+    for i, r in enumerate(results):
+        if isinstance(r, InvalidInput):
+            out.append({"index": i, "result": None, "error": envelope(422, r.code, r.message, r.problems)["error"]})
+        else:
+            out.append({"index": i, "result": check_dict(r), "error": None})
+    metrics.observe_batch(len(out))
+    # Built as plain data and encoded once: validating 10,000 response models again would cost
+    # more than the checks. The shape is BatchOut's (pinned by a test against the schema).
+    return Response(json.dumps({"count": len(out), "results": out}, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/public/check", response_model=PublicCheckOut, tags=["public"], summary="Check a payee (public, anonymous)")
+def public_check(body: PublicCheckIn, request: Request, p: P) -> PublicCheckOut:
+    client = client_id(request)
+    request.app.state.public_limiter.take(client)
+    result = p.checker.check(body.to_domain(), view="public", client=client)
+    metrics.observe_check("public", result.outcome.value)
+    return adapt_public(public_view(result))
+
+
+@router.get("/lists", response_model=list[ListOut], tags=["lists"])
+def lists(p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> list[ListOut]:
+    return [adapt_list(lst, p.list_store.count_entries(lst.code, active_only=True)) for lst in p.lists.all_lists()]
+
+
+@router.post("/lists", response_model=ListOut, status_code=201, tags=["lists"])
+def create_list(body: ListIn, p: P, _: Annotated[ApiKey, Depends(staff("admin"))]) -> ListOut:
+    return adapt_list(p.lists.create_list(body.code, body.name, body.kind, body.owner, body.default_level, body.description), 0)
+
+
+@router.get("/lists/{code}", response_model=ListOut, tags=["lists"])
+def get_list(code: str, p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> ListOut:
+    return adapt_list(p.lists.get_list(code), p.list_store.count_entries(code, active_only=True))
+
+
+@router.get("/lists/{code}/entries", response_model=list[EntryOut], tags=["lists"])
+def list_entries(
+    code: str,
+    p: P,
+    _: Annotated[ApiKey, Depends(staff("read"))],
+    active_only: bool = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> list[EntryOut]:
+    return [adapt_entry(e) for e in p.lists.list_entries(code, active_only=active_only, limit=limit, offset=offset)]
+
+
+@router.post("/lists/{code}/entries", response_model=EntryOut, status_code=201, tags=["lists"])
+def add_entry(code: str, body: EntryIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
+    draft = draft_from_record(body.to_record())
+    return adapt_entry(p.lists.add_entry(code, draft, actor=f"key:{key.name}"))
+
+
+@router.get("/entries", response_model=list[EntryOut], tags=["lists"], summary="Find entries by identifier")
+def find_entries(
+    id_type: IdType, value: Annotated[str, Query(min_length=1, max_length=256)], p: P, _: Annotated[ApiKey, Depends(staff("read"))]
+) -> list[EntryOut]:
+    return [adapt_entry(e) for e in p.lists.find_by_identifier(id_type, value)]
+
+
+@router.get("/entries/{entry_id}", response_model=EntryOut, tags=["lists"])
+def get_entry(entry_id: EntryId, p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> EntryOut:
+    return adapt_entry(p.lists.get_entry(entry_id))
+
+
+@router.patch("/entries/{entry_id}", response_model=EntryOut, tags=["lists"])
+def modify_entry(entry_id: EntryId, body: EntryPatch, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
+    changes = body.model_dump(exclude_unset=True)
+    return adapt_entry(p.lists.modify_entry(entry_id, changes, actor=f"key:{key.name}"))
+
+
+@router.post("/entries/{entry_id}/delist", response_model=EntryOut, tags=["lists"])
+def delist_entry(entry_id: EntryId, body: DelistIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
+    return adapt_entry(p.lists.delist(entry_id, body.reason, actor=f"key:{key.name}"))
+
+
+@router.post("/lists/{code}/import", response_model=ImportOut, tags=["lists"], summary="Import a list file (the request body)")
+async def import_list(
+    code: str,
+    request: Request,
+    p: P,
+    key: Annotated[ApiKey, Depends(staff("admin"))],
+    format: Literal["csv", "jsonl", "un"] = "csv",
+    mode: Literal["sync", "append"] = "sync",
+    skip_bad_rows: bool = False,
+) -> ImportOut:
+    from starlette.concurrency import run_in_threadpool
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / f"upload.{format}"
+        await save_body(request, path, MAX_IMPORT_BYTES)
+        report = await run_in_threadpool(p.import_file, code, format, path, actor=f"key:{key.name}", mode=mode, skip_bad_rows=skip_bad_rows)
+    return adapt_import(report)
+
+
+@router.get("/lists/{code}/export", tags=["lists"], response_class=PlainTextResponse)
+def export_list(code: str, p: P, _: Annotated[ApiKey, Depends(staff("read"))], format: Literal["csv", "jsonl"] = "jsonl") -> Response:
+    records = export_records((d, lvl) for _id, d, lvl in p.lists.state_at(code, p.follower.seq))
+    out = io.StringIO()
+    (write_csv if format == "csv" else write_jsonl)(records, out)
+    media = "text/csv" if format == "csv" else "application/x-ndjson"
+    return Response(out.getvalue(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{code}.{format}"'})
+
+
+@router.get("/lists/{code}/state", response_model=list[EntryOut], tags=["lists"], summary="The list as it stood at a sequence")
+def list_state(
+    code: str, seq: Annotated[int, Query(ge=0, le=MAX_ID)], p: P, _: Annotated[ApiKey, Depends(staff("read"))]
+) -> list[EntryOut]:
+    from finguard.lists.model.lists import Entry
+
+    lst = p.lists.get_list(code)
+    return [adapt_entry(Entry(entry_id, code, lst.kind, draft, level, 0, 0, 0)) for entry_id, draft, level in p.lists.state_at(code, seq)]
+
+
+@router.get("/changes", response_model=ChangesOut, tags=["lists"], summary="The change-log feed")
+def changes(
+    p: P,
+    _: Annotated[ApiKey, Depends(staff("read"))],
+    since: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> ChangesOut:
+    found = p.lists.changes_since(since, limit)
+    return ChangesOut(since=since, next=found[-1].seq if found else since, changes=[adapt_change(c) for c in found])

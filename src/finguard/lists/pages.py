@@ -1,0 +1,118 @@
+"""The public payee check page: server-rendered, Simplified Chinese and English, no JavaScript.
+
+The routes are glue: read the form, spend a rate-limit token, call the checker with the public
+view, and map the :class:`~finguard.lists.model.check.PublicAnswer` (never the hits) to the template.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from finguard.core.errors import InvalidInput, RateLimited
+from finguard.core.http_context import client_id, platform
+from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, messages
+from finguard.core.web import NO_STORE, SECURITY_HEADERS, _css, templates
+from finguard.lists.model.check import CheckRequest, PublicAnswer, public_view
+
+router = APIRouter()
+
+# The fields the page offers, in display order, and the ones that identify a payee on their own.
+FORM_FIELDS = ("account", "card", "phone", "name")
+IDENTIFIER_FIELDS = ("account", "card", "phone")
+# Keep form parsing small: the page posts five short text fields and never a file.
+MAX_FORM_FIELDS = 20
+MAX_FORM_PART = 16 * 1024
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _render(
+    request: Request,
+    lang: str,
+    *,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    answer: PublicAnswer | None = None,
+    rate_limited: bool = False,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    t = messages(lang)
+    other = next(code for code in LANGUAGES if code != lang)
+    verdict: dict[str, Any] | None = None
+    if answer is not None:
+        outcome = answer.outcome.value
+        verdict = {
+            "outcome": outcome,
+            "title": t[f"verdict_{outcome}"],
+            "advice": answer.advice_zh if lang == "zh" else answer.advice_en,
+            "check_id": answer.check_id,
+        }
+    context = {
+        "t": t,
+        "lang": lang,
+        "html_lang": HTML_LANG[lang],
+        "other_lang": other,
+        "other_label": t["switch_label"],
+        "css_version": _css()[1],
+        "fields": FORM_FIELDS,
+        "values": values or {},
+        "errors": errors or {},
+        "verdict": verdict,
+        "rate_limited": rate_limited,
+    }
+    all_headers = {**SECURITY_HEADERS, "Content-Language": HTML_LANG[lang], "Vary": "Accept-Language"}
+    all_headers.update(headers or {})
+    response: HTMLResponse = templates.TemplateResponse(request, "check.html", context, status_code=status_code, headers=all_headers)
+    return response
+
+
+def _field_errors(lang: str, fields: list[str]) -> dict[str, str]:
+    """Map problem fields to this language's messages; anything unknown gets the generic one."""
+    t = messages(lang)
+    out: dict[str, str] = {}
+    for name in fields:
+        key = f"error_{name}"
+        out[name if key in t else "other"] = t.get(key, t["error_other"])
+    return out
+
+
+@router.get("/", include_in_schema=False, response_class=HTMLResponse)
+def check_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    return _render(request, choose_language(lang, request.headers.get("accept-language")))
+
+
+@router.post("/check", include_in_schema=False, response_class=HTMLResponse)
+async def check_submit(request: Request) -> HTMLResponse:
+    accept = request.headers.get("accept-language")
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
+    except HTTPException:
+        lang = choose_language(request.query_params.get("lang"), accept)
+        return _render(request, lang, status_code=400, errors=_field_errors(lang, ["other"]), headers=NO_STORE)
+    lang = choose_language(_text(form.get("lang")) or request.query_params.get("lang"), accept)
+    values = {name: _text(form.get(name)) for name in FORM_FIELDS}
+
+    client = client_id(request)
+    try:
+        request.app.state.public_limiter.take(client)
+    except RateLimited:
+        return _render(request, lang, status_code=429, values=values, rate_limited=True, headers={**NO_STORE, "Retry-After": "60"})
+
+    if not any(values[name].strip() for name in IDENTIFIER_FIELDS):
+        return _render(request, lang, status_code=422, values=values, errors=_field_errors(lang, ["payee"]), headers=NO_STORE)
+    given = {name: value or None for name, value in values.items()}
+    check_request = CheckRequest(account=given["account"], card=given["card"], phone=given["phone"], name=given["name"])
+    try:
+        result = await run_in_threadpool(platform(request).checker.check, check_request, view="public", client=client)
+    except InvalidInput as exc:
+        problem_fields = [p.field for p in exc.problems] or ["other"]
+        return _render(request, lang, status_code=422, values=values, errors=_field_errors(lang, problem_fields), headers=NO_STORE)
+    return _render(request, lang, values=values, answer=public_view(result), headers=NO_STORE)
+

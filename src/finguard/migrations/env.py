@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from alembic import context
+
+# Every capability's tables, so the one metadata knows them all.
+import finguard.access.store
+import finguard.alerts.store
+import finguard.guard.store.tables
+import finguard.ledger.store.tables
+import finguard.lists.store.tables
+import finguard.screening.store  # noqa: F401
+from finguard.core.tables import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

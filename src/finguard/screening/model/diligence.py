@@ -1,0 +1,143 @@
+"""Counterparty due diligence: who is screened, for what purpose, and what analysts decided."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.identifiers import IdType
+from finguard.core.text import MAX_NAME_INPUT
+from finguard.lists.model.lists import Identifier
+
+
+class Purpose(StrEnum):
+    CONTRACT = "contract"
+    MERCHANT = "merchant"
+    SUPPLIER = "supplier"
+    HIRE = "hire"
+    CUSTOMER = "customer"
+
+
+class PartyKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class DecisionKind(StrEnum):
+    FALSE_POSITIVE = "false_positive"
+    CONFIRMED = "confirmed"
+
+
+class ScreenOutcome(StrEnum):
+    MATCH = "match"
+    CLOSE_MATCH = "close_match"
+    NO_MATCH = "no_match"
+
+
+@dataclass(frozen=True, slots=True)
+class Counterparty:
+    """A person or company the bank or its client is about to deal with."""
+
+    key: str  # the caller's own id for the party (customer number, supplier code, ...)
+    kind: PartyKind
+    name: str
+    purpose: Purpose
+    birth_date: str | None = None
+    country: str | None = None
+    gender: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "name": self.name,
+            "purpose": self.purpose.value,
+            "birth_date": self.birth_date,
+            "country": self.country,
+            "gender": self.gender,
+            "identifiers": [{"type": i.type.value, "value": i.value} for i in self.identifiers],
+        }
+
+    def data_hash(self) -> str:
+        """Changes when anything screened about the party changes (not the purpose)."""
+        data = self.data()
+        data.pop("purpose")
+        raw = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def counterparty_from_record(record: dict[str, Any], *, default_purpose: str = "customer") -> Counterparty:
+    """Build and validate a counterparty from one CSV row / JSON object; every problem named."""
+    problems: list[FieldProblem] = []
+
+    def text(name: str, limit: int = 500) -> str | None:
+        value = record.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            problems.append(FieldProblem(name, "must be a string"))
+            return None
+        if len(value) > limit:
+            problems.append(FieldProblem(name, f"is longer than {limit} characters"))
+            return None
+        return value.strip() or None
+
+    name = text("name", MAX_NAME_INPUT)
+    if name is None and not any(p.field == "name" for p in problems):
+        problems.append(FieldProblem("name", "is required"))
+    key = text("key", 200) or (name or "")[:200]
+    kind_raw = text("kind", 32) or "person"
+    kind = PartyKind.PERSON
+    try:
+        kind = PartyKind(kind_raw)
+    except ValueError:
+        problems.append(FieldProblem("kind", f"unknown kind {kind_raw!r}; accepted: person, organisation"))
+    purpose_raw = text("purpose", 32) or default_purpose
+    purpose = Purpose.CUSTOMER
+    try:
+        purpose = Purpose(purpose_raw)
+    except ValueError:
+        problems.append(FieldProblem("purpose", f"unknown purpose {purpose_raw!r}; accepted: {', '.join(Purpose)}"))
+    identifiers: list[Identifier] = []
+    raw_ids = record.get("identifiers") or []
+    if isinstance(record.get("id_type"), str) and record.get("id_value"):
+        raw_ids = [*raw_ids, {"type": record["id_type"], "value": record["id_value"]}] if isinstance(raw_ids, list) else raw_ids
+    if not isinstance(raw_ids, list):
+        problems.append(FieldProblem("identifiers", "must be a list of {type, value} objects"))
+        raw_ids = []
+    for i, item in enumerate(raw_ids):
+        if not isinstance(item, dict) or item.get("type") not in IdType.__members__.values():
+            problems.append(FieldProblem(f"identifiers[{i}].type", f"must be one of {', '.join(IdType)}"))
+            continue
+        try:
+            identifiers.append(Identifier.parse(str(item["type"]), item.get("value"), f"identifiers[{i}].value"))
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    fields = {"birth_date": text("birth_date", 40), "country": text("country", 100), "gender": text("gender", 20)}
+    if problems:
+        raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
+    assert name is not None
+    return Counterparty(key, kind, name, purpose, identifiers=tuple(identifiers), **fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An analyst's judgement on a (party, list entry) pair. Decisions are appended, never edited."""
+
+    party_key: str
+    entry_id: int
+    decision: DecisionKind
+    reason: str
+    actor: str
+    at: datetime
+    party_hash: str
+    entry_version: int
+
+    def still_applies(self, party_hash: str, entry_version: int) -> bool:
+        """A decision holds until the party record or the list entry changes."""
+        return self.party_hash == party_hash and self.entry_version == entry_version

@@ -1,0 +1,838 @@
+"""Name normalisation: the small steps that turn a name as typed into forms that can be compared.
+
+Two things live here:
+
+* :func:`name_key`, the exact key the store indexes (order, case, accents and punctuation ignored).
+* The steps of the fuzzy screening pipeline (issue #3), each a small pure function:
+
+  ============================  ===============================================================
+  :func:`clean_text`            NFKC (full-width -> half-width), control and format characters
+                                removed, whitespace collapsed
+  :func:`fold`                  case folding and accents removed (``Nicolás`` -> ``nicolas``)
+  :func:`to_simplified`         traditional -> simplified Chinese (OpenCC ``t2s``)
+  :func:`han_to_pinyin`         Han -> pinyin syllables, with or without tones; family names with
+                                special readings (单 shan, 曾 zeng, 解 xie ...) read as names
+  :func:`split_han_name`        family name / given name split of a Chinese name (复姓 aware)
+  :func:`transliterate`         other scripts -> Latin (anyascii: Cyrillic, Arabic, Greek ...)
+  :func:`swap_comma_order`      ``SURNAME, Given`` -> ``Given SURNAME``
+  :func:`strip_legal_forms`     ``Co., Ltd.``, ``GmbH``, ``有限公司`` ... removed and returned
+  :func:`strip_tone_numbers`    ``xi2 jin4ping2`` -> ``xi jinping``
+  :func:`segment_pinyin`        ``xijinping`` -> ``["xi", "jin", "ping"]``
+  :func:`wade_giles_to_pinyin`  ``tse`` -> ``ze``, ``tung`` -> ``dong``, ``hsiao`` -> ``xiao``
+  :func:`cantonese_surname`     ``Chan`` -> ``chen``, ``Wong`` -> ``huang`` (family names only)
+  :func:`phonetic_key`          a coarse sound key (``Mohamed``/``Muhammad`` -> ``mhmt``)
+  :func:`skeleton`              consonant skeleton, for names from scripts that omit vowels
+  ============================  ===============================================================
+
+:func:`analyse_name` runs the pipeline and returns a :class:`NameForm`: the name's comparable
+variants (token tuples in ASCII lower case), the legal forms it carried and the scripts it used.
+Nothing here does I/O; everything is total: any ``str`` gives a :class:`NameForm`, possibly with
+no variants (a name of only punctuation or emoji).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+from opencc import OpenCC
+
+from finguard.core.text import MAX_NAME_INPUT, name_key  # noqa: F401  (re-exported: the exact key beside the analysis)
+
+MAX_SCREEN_NAME = 1_000  # longer names are refused by the screener: no real name is that long
+MAX_TOKENS = 24  # tokens kept per variant; the rest of a very long name is ignored
+
+
+
+# -- step 1: Unicode clean-up ---------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str) -> str:
+    """NFKC-normalise, drop control / format / private-use characters, collapse whitespace.
+
+    NFKC folds full-width Latin and digits to ASCII (``ＨＵＡＷＥＩ`` -> ``HUAWEI``) and
+    compatibility ideographs to their unified form. Line breaks and tabs become spaces; zero-width
+    joiners, bidi marks and other invisible characters disappear.
+    """
+    out = []
+    for ch in unicodedata.normalize("NFKC", text):
+        if ch.isspace():
+            out.append(" ")
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Co", "Cs", "Cn"):
+            continue
+        out.append(ch)
+    return _SPACE.sub(" ", "".join(out)).strip()
+
+
+def fold(text: str) -> str:
+    """Case-fold and remove accents: ``"MADURO MOROS, Nicolás"`` -> ``"maduro moros, nicolas"``.
+
+    ``ß`` becomes ``ss`` (case folding), ``ø``/``ł``/``đ`` lose their stroke, pinyin tone marks
+    disappear (``Xí Jìnpíng`` -> ``xi jinping``) and ``ü`` becomes ``u``.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.translate(_STROKES)
+
+
+_STROKES = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"})
+
+
+# -- step 2: Chinese ------------------------------------------------------------------------------
+
+
+def is_han(ch: str) -> bool:
+    """A CJK unified ideograph (basic block, extension A, compatibility)."""
+    cp = ord(ch)
+    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x2FA1F
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified Chinese with OpenCC's ``t2s`` tables: ``華為技術`` -> ``华为技术``.
+
+    Text without Han characters is returned unchanged (and costs nothing).
+    """
+    if not any(is_han(ch) for ch in text):
+        return text
+    converted: str = _t2s().convert(text)
+    return converted
+
+
+# Family names whose reading as a name differs from the character's most common reading.
+SURNAME_READINGS: dict[str, str] = {
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "区": "ou",
+    "查": "zha",
+    "朴": "piao",
+    "盖": "ge",
+    "华": "hua",
+    "任": "ren",
+    "覃": "qin",
+    "乐": "yue",
+    "缪": "miao",
+    "员": "yun",
+    "重": "chong",
+    "种": "chong",
+    "秘": "bi",
+    "召": "shao",
+    "翟": "zhai",
+    "柏": "bai",
+    "纪": "ji",
+    "宁": "ning",
+    "车": "che",
+    "那": "na",
+    "句": "gou",
+    "繁": "po",
+    "折": "she",
+    "朝": "chao",
+    "乜": "nie",
+    "牟": "mou",
+    "眭": "sui",
+    "隗": "wei",
+    "黑": "he",
+    "尉": "wei",
+    "藏": "zang",
+    "冼": "xian",
+    "万": "wan",
+    "长": "chang",
+    "沈": "shen",
+    "贾": "jia",
+    "薄": "bo",
+    "适": "kuo",
+    "阚": "kan",
+    "洗": "xian",
+    "莘": "shen",
+    "过": "guo",
+    "能": "nai",
+}
+# Two-character family names (复姓), with their readings.
+COMPOUND_SURNAMES: dict[str, str] = {
+    "欧阳": "ouyang",
+    "司马": "sima",
+    "上官": "shangguan",
+    "诸葛": "zhuge",
+    "东方": "dongfang",
+    "皇甫": "huangfu",
+    "尉迟": "yuchi",
+    "公孙": "gongsun",
+    "慕容": "murong",
+    "长孙": "zhangsun",
+    "宇文": "yuwen",
+    "司徒": "situ",
+    "司空": "sikong",
+    "夏侯": "xiahou",
+    "令狐": "linghu",
+    "澹台": "tantai",
+    "单于": "chanyu",
+    "万俟": "moqi",
+    "轩辕": "xuanyuan",
+    "端木": "duanmu",
+    "西门": "ximen",
+    "南宫": "nangong",
+    "呼延": "huyan",
+    "申屠": "shentu",
+    "百里": "baili",
+    "钟离": "zhongli",
+    "闻人": "wenren",
+    "赫连": "helian",
+    "拓跋": "tuoba",
+}
+
+
+def han_to_pinyin(text: str, *, tones: bool = False, surname: bool = False) -> list[str]:
+    """Pinyin syllables of the Han characters in ``text`` (other characters are dropped).
+
+    ``tones=True`` gives tone numbers (``["xi2", "jin4", "ping2"]``); without, plain syllables.
+    ``surname=True`` reads the leading family name as a name: ``单雄信`` -> ``shan xiong xin``
+    (not ``dan``), ``曾国藩`` -> ``zeng guo fan`` (not ``ceng``), ``解缙`` -> ``xie jin``. ``ü`` is
+    written ``u`` (``吕`` -> ``lu``), as most romanised lists do.
+    """
+    simple = "".join(ch for ch in to_simplified(text) if is_han(ch))
+    if not simple:
+        return []
+    # pypinyin's phrase dictionary takes a second to load: only a process that reads Han names pays.
+    from pypinyin import Style, lazy_pinyin
+
+    style = Style.TONE3 if tones else Style.NORMAL
+    syllables = [s.replace("v", "u") for s in lazy_pinyin(simple, style=style, errors="ignore")]
+    if surname and not tones:
+        family, _ = split_han_name(simple)
+        if family in COMPOUND_SURNAMES:
+            reading = COMPOUND_SURNAMES[family]
+            first = lazy_pinyin(family[0])[0].replace("v", "u")
+            # keep syllable boundaries: "ouyang" -> ["ou", "yang"]
+            if reading.startswith(first):
+                syllables[0], syllables[1] = first, reading[len(first) :]
+        elif family in SURNAME_READINGS:
+            syllables[0] = SURNAME_READINGS[family]
+    return syllables
+
+
+def split_han_name(han: str) -> tuple[str, str]:
+    """Family name and given name of a Chinese name: ``欧阳修`` -> ``("欧阳", "修")``.
+
+    The family name is a known two-character family name when the name starts with one and is at
+    least three characters long, otherwise the first character.
+    """
+    if len(han) >= 3 and han[:2] in COMPOUND_SURNAMES:
+        return han[:2], han[2:]
+    return han[:1], han[1:]
+
+
+# -- step 3: other scripts ------------------------------------------------------------------------
+
+_ABJAD_SCRIPTS = ("ARABIC", "HEBREW", "SYRIAC", "THAANA", "THAI", "LAO", "KHMER")
+
+
+def script_of(ch: str) -> str:
+    """A coarse script name for a letter: ``LATIN``, ``HAN``, ``CYRILLIC``, ``ARABIC`` ... or ``""``."""
+    if ch.isascii():
+        return "LATIN" if ch.isalpha() else ""
+    if is_han(ch):
+        return "HAN"
+    try:
+        name = unicodedata.name(ch)
+    except ValueError:
+        return ""
+    if not unicodedata.category(ch).startswith("L"):
+        return ""
+    return name.split(" ", 1)[0]
+
+
+def transliterate(text: str) -> str:
+    """Romanise non-Latin, non-Han scripts with anyascii: ``Владимир Путин`` -> ``Vladimir Putin``.
+
+    Arabic and Hebrew come out as consonant skeletons (``محمد علي`` -> ``mhmd `ly``), which is why
+    names from those scripts are compared by :func:`skeleton`. Hangul syllable blocks are split
+    (``김정은`` -> ``Gim Jeong Eun``). Symbols and emoji are dropped, not spelled out.
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+        elif unicodedata.category(ch)[0] in "LMN":
+            latin = anyascii(ch)
+            if 0xAC00 <= ord(ch) <= 0xD7A3:  # Hangul syllable: one syllable of a name
+                latin = " " + latin + " "
+            out.append(latin)
+        else:
+            out.append(" ")
+    return "".join(out)
+
+
+# -- step 4: order and legal forms ----------------------------------------------------------------
+
+
+def swap_comma_order(text: str) -> str:
+    """``"MADURO MOROS, Nicolas"`` -> ``"Nicolas MADURO MOROS"``; other texts unchanged.
+
+    Only a single comma with a name on each side is read as ``SURNAME, Given``.
+    """
+    parts = text.split(",")
+    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        return text
+    return f"{parts[1].strip()} {parts[0].strip()}"
+
+
+# Legal forms, folded and without dots, one form per entry; multi-word forms as written after folding.
+_LEGAL_FORMS_LATIN = {
+    "co": "company",
+    "company": "company",
+    "cos": "company",
+    "corp": "corporation",
+    "corporation": "corporation",
+    "inc": "incorporated",
+    "incorporated": "incorporated",
+    "ltd": "limited",
+    "limited": "limited",
+    "ltda": "limited",
+    "llc": "llc",
+    "plc": "plc",
+    "llp": "llp",
+    "lp": "lp",
+    "gmbh": "gmbh",
+    "ag": "ag",
+    "kg": "kg",
+    "sa": "sa",
+    "sas": "sa",
+    "sarl": "sarl",
+    "srl": "srl",
+    "spa": "spa",
+    "bv": "bv",
+    "nv": "nv",
+    "oy": "oy",
+    "ab": "ab",
+    "asa": "asa",
+    "jsc": "jsc",
+    "ojsc": "jsc",
+    "cjsc": "jsc",
+    "pjsc": "jsc",
+    "ooo": "llc",
+    "zao": "jsc",
+    "oao": "jsc",
+    "pao": "jsc",
+    "tov": "llc",
+    "pte": "private",
+    "pvt": "private",
+    "pty": "private",
+    "private": "private",
+    "bhd": "berhad",
+    "berhad": "berhad",
+    "sdn": "berhad",
+    "kft": "kft",
+    "doo": "doo",
+    "fze": "fz",
+    "fzco": "fz",
+    "fzc": "fz",
+    "fzllc": "fz",
+    "fzll": "fz",
+    "est": "establishment",
+    "establishment": "establishment",
+    "group": "group",
+    "holding": "holding",
+    "holdings": "holding",
+    "sociedad": "sociedad",
+    "anonima": "sa",
+    "cia": "company",
+    "sl": "sl",
+}
+_LEADING_LEGAL = {"ooo", "zao", "oao", "pao", "ojsc", "cjsc", "pjsc", "jsc", "tov", "pt", "pt."}
+# Chinese (and Japanese) legal forms, longest first.
+_LEGAL_FORMS_HAN = [
+    ("股份有限公司", "股份有限公司"),
+    ("有限责任公司", "有限责任公司"),
+    ("集团有限公司", "集团有限公司"),
+    ("集团股份", "集团"),
+    ("有限公司", "有限公司"),
+    ("株式会社", "株式会社"),
+    ("控股集团", "集团"),
+    ("集团公司", "集团"),
+    ("分公司", "分公司"),
+    ("集团", "集团"),
+    ("公司", "公司"),
+    ("控股", "控股"),
+]
+_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")
+
+
+def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove legal forms and return ``(rest, forms)``.
+
+    Works on folded text (Latin) and on simplified Chinese: ``"huawei technologies co., ltd."`` ->
+    ``("huawei technologies", ("company", "limited"))``; ``"华为技术有限公司"`` ->
+    ``("华为技术", ("有限公司",))``. Latin forms are removed at the end (and Russian-style forms at
+    the start: ``OOO Romashka``); Chinese forms at the end. A name that is nothing but a legal
+    form is returned unchanged.
+    """
+    forms: list[str] = []
+    rest = text.strip()
+    # Chinese suffixes
+    changed = True
+    while changed:
+        changed = False
+        for suffix, form in _LEGAL_FORMS_HAN:
+            if rest.endswith(suffix) and len(rest) > len(suffix):
+                rest = rest[: -len(suffix)].rstrip()
+                forms.append(form)
+                changed = True
+                break
+    # Latin tokens
+    dotted = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), rest)
+    tokens = [t for t in re.split(r"[\s,]+", dotted) if t]
+    plain = [t.strip(".()&") for t in tokens]
+    end = len(tokens)
+    while end > 1 and (plain[end - 1] in _LEGAL_FORMS_LATIN or plain[end - 1] in ("", "and", "&")):
+        if plain[end - 1] in _LEGAL_FORMS_LATIN:
+            forms.append(_LEGAL_FORMS_LATIN[plain[end - 1]])
+        end -= 1
+    start = 0
+    while start < end - 1 and plain[start] in _LEADING_LEGAL:
+        forms.append(_LEGAL_FORMS_LATIN.get(plain[start], plain[start]))
+        start += 1
+    if not forms:
+        return text.strip(), ()
+    if start == 0 and end == len(tokens):  # only Chinese forms were removed
+        return rest, tuple(reversed(forms))
+    kept = " ".join(tokens[start:end]).strip(" ,")
+    return kept, tuple(reversed(forms))
+
+
+# -- step 5: romanised Chinese --------------------------------------------------------------------
+
+PINYIN_SYLLABLES = frozenset(
+    """a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce cen ceng
+    cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo ci cong cou cu cuan
+    cui cun cuo da dai dan dang dao de dei den deng di dia dian diao die ding diu dong dou du duan dui dun duo e ei en
+    eng er fa fan fang fei fen feng fo fou fu ga gai gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun
+    guo ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang hui hun huo ji jia jian jiang jiao jie jin
+    jing jiong jiu ju juan jue jun ka kai kan kang kao ke kei ken keng kong kou ku kua kuai kuan kuang kui kun kuo la
+    lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lue lun luo ma mai man
+    mang mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang
+    niao nie nin ning niu nong nou nu nuan nue nuo o ou pa pai pan pang pao pei pen peng pi pian piao pie pin ping po
+    pou pu qi qia qian qiang qiao qie qin qing qiong qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua
+    ruan rui run ruo sa sai san sang sao se sen seng sha shai shan shang shao she shei shen sheng shi shou shu shua
+    shuai shuan shuang shui shun shuo si song sou su suan sui sun suo ta tai tan tang tao te teng ti tian tiao tie
+    ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia xian xiang xiao xie xin xing xiong xiu
+    xu xuan xue xun ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha
+    zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu
+    zuan zui zun zuo""".split()
+)
+_TONE_TOKEN = re.compile(r"(?:[a-z]+[1-5])+")
+_TONE_PIECE = re.compile(r"([a-z]+)[1-5]")
+
+
+def strip_tone_numbers(token: str) -> str:
+    """``"xi2"`` -> ``"xi"``, ``"jin4ping2"`` -> ``"jinping"``; tokens that are not numbered pinyin are unchanged."""
+    if not _TONE_TOKEN.fullmatch(token):
+        return token
+    pieces = _TONE_PIECE.findall(token)
+    if all(p in PINYIN_SYLLABLES for p in pieces):
+        return "".join(pieces)
+    return token
+
+
+@lru_cache(maxsize=65536)
+def segment_pinyin(token: str) -> tuple[str, ...] | None:
+    """Split a run of pinyin into syllables, or ``None`` if it is not one: ``"xijinping"`` -> ``("xi", "jin", "ping")``.
+
+    Prefers the split with the fewest syllables, then the one whose syllables start with a consonant
+    (``"xian"`` stays one syllable; ``"jinan"`` is ``ji nan`` rather than ``jin an``).
+    """
+    n = len(token)
+    if n == 0 or n > 30 or not token.isascii() or not token.isalpha():
+        return None
+    best: list[tuple[int, int, tuple[str, ...]] | None] = [None] * (n + 1)
+    best[0] = (0, 0, ())
+    for i in range(n):
+        cur = best[i]
+        if cur is None:
+            continue
+        for j in range(i + 1, min(n, i + 6) + 1):
+            piece = token[i:j]
+            if piece not in PINYIN_SYLLABLES:
+                continue
+            vowel_start = 1 if piece[0] in "aeiou" and i > 0 else 0
+            cand = (cur[0] + 1, cur[1] + vowel_start, (*cur[2], piece))
+            old = best[j]
+            if old is None or cand[:2] < old[:2]:
+                best[j] = cand
+    end = best[n]
+    return end[2] if end else None
+
+
+# Wade-Giles initials, longest first (apostrophes of aspiration are usually dropped in lists).
+_WG_INITIALS = [
+    ("ch'", "ch"),
+    ("ts'", "c"),
+    ("tz'", "c"),
+    ("hs", "x"),
+    ("ch", "zh"),
+    ("ts", "z"),
+    ("tz", "z"),
+    ("sh", "sh"),
+    ("ss", "s"),
+    ("k'", "k"),
+    ("p'", "p"),
+    ("t'", "t"),
+    ("k", "g"),
+    ("p", "b"),
+    ("t", "d"),
+    ("j", "r"),
+]
+_WG_FINALS = [
+    ("ieh", "ie"),
+    ("ien", "ian"),
+    ("iung", "iong"),
+    ("ung", "ong"),
+    ("ueh", "ue"),
+    ("uei", "ui"),
+    ("ih", "i"),
+]
+
+
+@lru_cache(maxsize=8192)
+def wade_giles_to_pinyin(syllable: str) -> str | None:
+    """One Wade-Giles syllable in pinyin, or ``None``: ``tse`` -> ``ze``, ``tung`` -> ``dong``, ``hsiao`` -> ``xiao``.
+
+    Aspiration marks are usually missing in lists, so an unmarked ``t``/``p``/``k``/``ch``/``ts`` is
+    read unaspirated (``Mao Tse-tung`` -> ``mao ze dong``; ``Teng Hsiao-ping`` -> ``deng xiao bing``,
+    close to ``xiaoping``). ``ch``/``hs`` before ``i``/``ü`` give ``j``/``x``.
+    """
+    s = syllable.lower()
+    initial, rest = "", s
+    for wg, py in _WG_INITIALS:
+        if s.startswith(wg):
+            initial, rest = py, s[len(wg) :]
+            break
+    if rest.startswith("'"):
+        rest = rest[1:]
+    if not rest:
+        return None
+    if initial in ("zh", "ch") and rest[0] in "iu" and not rest.startswith("ih") and not rest.startswith("u"):
+        initial = "j" if initial == "zh" else "q"
+    final = rest
+    for wg, py in _WG_FINALS:
+        if rest.endswith(wg):
+            final = rest[: -len(wg)] + py
+            break
+    if initial in ("z", "c", "s") and final in ("u", "ih"):
+        final = "i"  # tzu -> zi, ssu -> si
+    if initial in ("g", "k", "h") and final == "o":
+        final = "e"  # ko -> ge, ho -> he
+    if initial == "r" and final == "ih":
+        final = "i"
+    out = initial + final
+    if s == "erh":
+        out = "er"
+    return out if out in PINYIN_SYLLABLES else None
+
+
+_WG_ONLY_HINT = re.compile(r"^(?:hs|ts|tz|ss)|(?:ieh|ien|ung|ih)$|'")
+
+# Cantonese (Hong Kong / Macau) and Korean spellings of common family names, with the Mandarin pinyin.
+CANTONESE_SURNAMES: dict[str, str] = {
+    "chan": "chen",
+    "wong": "huang",
+    "cheung": "zhang",
+    "chung": "zhong",
+    "lee": "li",
+    "lau": "liu",
+    "ng": "wu",
+    "ho": "he",
+    "tsang": "zeng",
+    "leung": "liang",
+    "lam": "lin",
+    "chow": "zhou",
+    "yip": "ye",
+    "kwok": "guo",
+    "tang": "deng",
+    "lo": "luo",
+    "mak": "mai",
+    "tse": "xie",
+    "yeung": "yang",
+    "kwan": "guan",
+    "fung": "feng",
+    "tam": "tan",
+    "choi": "cai",
+    "szeto": "situ",
+    "au": "ou",
+    "tsui": "xu",
+    "hui": "xu",
+    "ko": "gao",
+    "kong": "jiang",
+    "chiu": "zhao",
+    "siu": "xiao",
+    "yuen": "yuan",
+    "shum": "cen",
+    "pang": "peng",
+    "poon": "pan",
+    "sin": "xian",
+    "tsoi": "cai",
+    "kim": "jin",
+    "park": "piao",
+}
+
+
+# The commonest Chinese family names in pinyin (about 90% of the population), and the two-character ones.
+CHINESE_SURNAMES = frozenset(
+    """wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng liang xie song tang han
+    feng deng cao peng zeng xiao tian dong yuan pan yu jiang cai du ye cheng wei su lu ding ren shen yao jin fu zhong
+    tan jia xia fang bai zou meng xiong qin qiu hou shi dai qian tao hao kong yan mao shao gu kang wan niu duan lei hong
+    long yin chang qiao lai wen pang fan gong ge liao ji ou mo mu shan xiang ning zhai che bi bao zhan nie geng guan
+    rao rong an yi xue ni cui miao dou ran jing jiao ling le ba bian chai hua lian quan sheng shu tong zuo xi pu qi yue
+    ruan min xing lou gan man sha mei hang chu zang leng di qu""".split()
+) | frozenset(COMPOUND_SURNAMES.values())
+
+
+def looks_chinese(tokens: tuple[str, ...]) -> bool:
+    """Romanised Chinese: 2-4 tokens, all pinyin, one a common family name (``Zhang Xiu Ying``, ``LI, Ming``)."""
+    tokens = tuple(t for t in tokens if not t.isdigit())
+    if not 1 <= len(tokens) <= 4 or not any(t in CHINESE_SURNAMES for t in tokens):
+        return False
+    return all(segment_pinyin(t) is not None for t in tokens) and sum(len(segment_pinyin(t) or ()) for t in tokens) <= 4
+
+
+def cantonese_surname(token: str) -> str | None:
+    """The Mandarin pinyin of a Cantonese (or Korean) romanised family name: ``chan`` -> ``chen``."""
+    return CANTONESE_SURNAMES.get(token)
+
+
+# -- step 6: sound keys ---------------------------------------------------------------------------
+
+_PHONETIC_RULES = [
+    ("ph", "f"),
+    ("ck", "k"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("dh", "d"),
+    ("th", "t"),
+    ("sch", "s"),
+    ("sh", "s"),
+    ("ch", "c"),
+    ("zh", "c"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("z", "s"),
+    ("j", "c"),
+    ("v", "f"),
+    ("w", "f"),
+    ("c", "k"),
+    ("d", "t"),
+    ("b", "p"),
+    ("g", "k"),
+]
+_VOWELS = set("aeiouy")
+
+
+@lru_cache(maxsize=262144)
+def phonetic_key(token: str) -> str:
+    """A coarse sound key: first letter, then consonant classes with vowels and doubles removed.
+
+    ``mohamed``, ``muhammad`` and ``mohammed`` all give ``mhmt``; ``hassan``/``hasan`` give ``hsn``.
+    Voiced and voiceless pairs (``b``/``p``, ``d``/``t``, ``g``/``k``) share a class.
+    """
+    if not token:
+        return ""
+    t = token
+    for a, b in _PHONETIC_RULES:
+        if a in t:
+            t = t.replace(a, b)
+    first = t[0]
+    out = [first]
+    prev = first
+    for ch in t[1:]:
+        if ch in _VOWELS or ch == "h":
+            prev = ch
+            continue
+        if ch != prev:
+            out.append(ch)
+        prev = ch
+    return "".join(out)
+
+
+@lru_cache(maxsize=262144)
+def skeleton(token: str) -> str:
+    """The consonant skeleton of a token (vowels, ``w``, ``y`` and ``h`` after another consonant removed).
+
+    Arabic and Hebrew names romanised by a machine keep only consonants (``mhmd``); the same name
+    romanised by a person has vowels (``mohamed``). Both give ``mhmd``.
+    """
+    t = token.replace("`", "").replace("'", "")
+    for a, b in (("ph", "f"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sh", "s"), ("q", "k"), ("v", "w")):
+        t = t.replace(a, b)
+    out: list[str] = []
+    for ch in t:
+        if ch in "aeiouyw":
+            continue
+        if out and out[-1] == ch:
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+# -- the pipeline ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NameVariant:
+    """One comparable spelling of a name: ASCII lower-case tokens.
+
+    ``kind`` says how it was made: ``latin`` (as written or transliterated), ``pinyin`` (from Han),
+    ``sino`` (a romanised Chinese name regrouped: family name + given name), ``skeleton`` (from a
+    script written without vowels: compare consonant skeletons) or ``han`` (simplified Han text).
+    """
+
+    tokens: tuple[str, ...]
+    kind: str = "latin"
+
+    @property
+    def compact(self) -> str:
+        return "".join(self.tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """What :func:`analyse_name` found: comparable variants, legal forms, scripts."""
+
+    original: str
+    variants: tuple[NameVariant, ...]
+    legal_forms: tuple[str, ...] = ()
+    scripts: tuple[str, ...] = ()
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.variants)
+
+
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_HAN_NAME_SEPARATORS = " ·・•."
+
+
+def analyse_name(name: str, kind: str | None = None) -> NameForm:
+    """Run every normalisation step and return the name's comparable variants.
+
+    ``kind`` is ``"person"``, ``"organisation"`` or ``None`` (unknown): legal forms are removed
+    unless the name is a person's; Chinese names get a family-name/given-name reading unless it
+    is an organisation's.
+    """
+    text = clean_text(name[:MAX_NAME_INPUT])
+    scripts = tuple(sorted({s for s in (script_of(ch) for ch in text) if s}))
+    if not scripts:
+        return NameForm(name, (), (), ())
+    simple = to_simplified(text) if "HAN" in scripts else text
+    legal: tuple[str, ...] = ()
+    if kind != "person":
+        stripped, legal = strip_legal_forms(fold(simple) if "HAN" not in scripts else simple)
+        if legal:
+            simple = stripped
+    variants: list[NameVariant] = []
+    han_only = "".join(ch for ch in simple if ch not in _HAN_NAME_SEPARATORS)
+    if "HAN" in scripts and han_only and all(is_han(ch) for ch in han_only):
+        variants.extend(_han_variants(han_only, person=kind != "organisation" and not legal))
+    else:
+        latin = fold(transliterate(_han_runs_to_pinyin(simple) if "HAN" in scripts else simple))
+        latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)
+        if kind != "organisation":
+            latin = swap_comma_order(latin)
+        raw_tokens = [t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t][:MAX_TOKENS]
+        tokens = tuple(strip_tone_numbers(t) for t in raw_tokens)
+        tokens = tuple(t for t in tokens if t)
+        if tokens:
+            abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
+            variants.append(NameVariant(tokens, "skeleton" if abjad else "latin"))
+            if not abjad and kind != "organisation":
+                variants.extend(_sino_variants(latin, tokens))
+    cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
+    unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
+    return NameForm(name, unique, legal, scripts)
+
+
+def _han_runs_to_pinyin(text: str) -> str:
+    """Mixed-script text: each Han run becomes its pinyin syllables, separated by spaces."""
+    out: list[str] = []
+    run: list[str] = []
+    for ch in text + " ":
+        if is_han(ch):
+            run.append(ch)
+            continue
+        if run:
+            out.append(" " + " ".join(han_to_pinyin("".join(run))) + " ")
+            run = []
+        out.append(ch)
+    return "".join(out).strip()
+
+
+def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
+    out = [NameVariant((han,), "han")]
+    plain = han_to_pinyin(han)
+    if person and 2 <= len(han) <= 4:
+        family, _ = split_han_name(han)
+        named = han_to_pinyin(han, surname=True)
+        k = len(family)
+        out.append(NameVariant(("".join(named[:k]), "".join(named[k:])), "pinyin"))
+        if named != plain:
+            out.append(NameVariant(("".join(plain[:k]), "".join(plain[k:])), "pinyin"))
+    else:  # an organisation, or a long name: one token, compared by spelling (and equal to a spaced pinyin's compact form)
+        out.append(NameVariant(("".join(plain),), "pinyin"))
+    return out
+
+
+def _sino_variants(latin: str, tokens: tuple[str, ...]) -> list[NameVariant]:
+    """Romanised Chinese names regrouped as ``family given``: spacing, Wade-Giles and Cantonese spellings."""
+    if len(tokens) > 4 or sum(len(t) for t in tokens) > 24:
+        return []
+    out: list[NameVariant] = []
+    # Wade-Giles: "mao tse-tung" -> "mao zedong"; "teng hsiao-ping" -> "teng xiaoping" and "deng xiaobing"
+    if _WG_ONLY_HINT.search(latin) or "-" in latin:
+        words = [w for w in re.split(r"[\s,]+", latin) if w]
+        kept: list[str] = []  # syllables that are already pinyin are kept
+        full: list[str] = []  # every syllable read as Wade-Giles
+        for word in words:
+            parts = [p for p in word.replace("'", "").split("-") if p]
+            if not parts:
+                continue
+            wg = [wade_giles_to_pinyin(p) for p in parts]
+            py = [p if p in PINYIN_SYLLABLES and not _WG_ONLY_HINT.search(p) else w for p, w in zip(parts, wg, strict=True)]
+            if any(p is None for p in py):
+                kept = full = []
+                break
+            kept.append("".join(p for p in py if p))
+            full.append("".join(w or p for p, w in zip(parts, wg, strict=True)))
+        for converted in (kept, full):
+            if converted and tuple(converted) != tokens:
+                out.append(NameVariant(tuple(converted), "sino"))
+    # Cantonese / Korean family names
+    for i in (0, len(tokens) - 1):
+        mandarin = cantonese_surname(tokens[i])
+        if mandarin and len(tokens) >= 2:
+            swapped = list(tokens)
+            swapped[i] = mandarin
+            out.append(NameVariant(tuple(swapped), "sino"))
+    # pinyin spacing: "zhang xiu ying" / "xijinping" -> "zhang xiuying" / "xi jinping" (family name first or last)
+    segs = [segment_pinyin(t) for t in tokens]
+    if all(s is not None for s in segs):
+        syllables = [p for s in segs if s is not None for p in s]
+        if 2 <= len(syllables) <= 4:
+            parts = syllables if len(tokens) == 1 else list(tokens) if len(tokens) >= 3 else []
+            if parts:
+                first, last = parts[0] in CHINESE_SURNAMES, parts[-1] in CHINESE_SURNAMES
+                if first or not last:
+                    out.append(NameVariant((parts[0], "".join(parts[1:])), "sino"))
+                if last or not first:
+                    out.append(NameVariant(("".join(parts[:-1]), parts[-1]), "sino"))
+    return [v for v in out if v.tokens != tokens]

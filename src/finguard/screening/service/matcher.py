@@ -1,0 +1,574 @@
+"""Fuzzy name screening against risk lists: candidate generation, scoring, outcomes (issue #3).
+
+How a query is answered
+-----------------------
+1. The name is analysed (:func:`finguard.screening.model.names.analyse_name`) into comparable variants:
+   as written, pinyin of Han names, regrouped romanised Chinese names, consonant skeletons.
+2. **Candidates** come from inverted indexes, never from a scan of the list: exact tokens, tokens
+   within one edit (a SymSpell-style deletion index), tokens with the same sound key, consonant
+   skeletons, and whole names written without spaces (``xijinping``). Each candidate name gathers
+   IDF-weighted evidence; very common tokens (``wang``, ``mohammed``) only add evidence when
+   nothing rarer is known, and then by intersecting the two rarest tokens. The best
+   :data:`MAX_CANDIDATES` names are scored.
+3. **Scoring** (:mod:`.similarity`, :mod:`.qualifiers`): name similarity, then qualifiers that
+   raise or lower it (birth date, country, entity kind, gender, legal form). Before them, the
+   name similarity is adjusted by the list's statistics and the listed name's structure
+   (:func:`_rarity`): leaving out only tokens that are on many listed names (``Muhammad``) costs
+   less (``token_rarity``), and a query that lacks a listed person's family name, or has only the
+   second of two (``Daniel Herrera`` for ``RENDON HERRERA, Daniel``), loses
+   :data:`SURNAME_PENALTY` (``family_name_missing``). An entry's names are compared after these
+   adjustments. An equal identifier (passport, national ID, USCC, account ...) is decisive: the
+   score becomes 1.0.
+4. **Outcome** by the list's :class:`Thresholds`: ``match``, ``close_match``, or nothing.
+
+Writes (``add``, ``remove``, ``apply``) take a lock; reads take none. Postings are append-only
+lists; a removed name's id stays in them until the next compaction and is skipped on read.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from finguard.core.errors import InvalidInput
+from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
+from finguard.lists.service.checking import NameCandidate
+from finguard.screening.model.names import MAX_SCREEN_NAME, analyse_name, fold, phonetic_key, skeleton
+from finguard.screening.service import qualifiers as q
+from finguard.screening.service.similarity import (
+    MIN_TOKEN_SIM,
+    Prepared,
+    name_similarity,
+    prepare,
+    token_credits,
+    token_similarity,
+    weighted_alignment,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 40
+RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
+FREQUENT = 2_000  # a token on more names than this does not generate candidates on its own
+SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
+MIN_DELETE_LEN = 4
+COMPACT_WEIGHT = 25.0
+IDENTIFIER_FEATURE = "identifier_equal"
+RARITY_FEATURE = "token_rarity"
+RARITY_POWER = 2.0  # token weight = letters * (idf / max idf) ** RARITY_POWER
+RARITY_FLOOR = 0.05  # the least weight share a very common token keeps
+RARITY_DOWN = 0.0  # the most it removes: measured, lowering costs more dropped-middle recall than it saves false alarms
+RARITY_UP = 0.03  # the most it adds (a listed name whose unmatched part is a very common token: "Muhammad")
+SURNAME_FEATURE = "family_name_missing"
+SURNAME_PENALTY = 0.08
+# not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
+_PARTICLES = frozenset(
+    "al el ad ar as an ash at az bin ben ibn bint abu abou bou da das de del della der di do dos du la le los las van von y".split()
+)
+
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_KINDS = {
+    SubjectKind.PERSON: "person",
+    SubjectKind.ORGANISATION: "organisation",
+    SubjectKind.VESSEL: "vessel",
+    SubjectKind.AIRCRAFT: "aircraft",
+    SubjectKind.IDENTIFIER: "identifier",
+}
+_VARIANT_WORDS = {
+    "latin": "as written",
+    "pinyin": "pinyin of the Chinese characters",
+    "sino": "romanised Chinese name regrouped",
+    "skeleton": "consonant skeleton",
+    "han": "simplified Chinese",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenQuery:
+    name: str
+    kind: str | None = None  # "person" | "organisation" | None (unknown)
+    birth_date: str | None = None  # ISO date or year
+    country: str | None = None  # nationality or country, free text or ISO code
+    gender: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    # "name_similarity", "token_rarity", "family_name_missing", "identifier_equal", "birth_date", "country",
+    # "kind_mismatch", "gender", "legal_form"
+    name: str
+    value: float  # the raw feature value
+    contribution: float  # what it added to / removed from the score
+    explanation: str  # plain language, English
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenHit:
+    entry_id: int
+    list_code: str
+    listed_name: str  # the listed name (or alias) that matched best
+    query_name: str
+    score: float  # 0..1
+    outcome: str  # "match" | "close_match"
+    features: tuple[Feature, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Score at or above ``match`` is a match; at or above ``close_match`` a close match.
+
+    The defaults are calibrated by ``bench/screening/run.py`` on OFAC SDN + UN: recall on
+    perturbed listed names against false alarms on generated non-listed names.
+    """
+
+    match: float = 0.92
+    close_match: float = 0.82
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.close_match <= self.match <= 1.0:
+            raise InvalidInput.for_field("thresholds", "need 0 < close_match <= match <= 1")
+
+    def outcome(self, score: float) -> str | None:
+        if score >= self.match:
+            return "match"
+        if score >= self.close_match:
+            return "close_match"
+        return None
+
+
+class _Name:
+    __slots__ = ("entry_id", "family", "legal_forms", "listed", "prepared")
+
+    def __init__(
+        self, entry_id: int, listed: str, prepared: list[Prepared], legal_forms: tuple[str, ...], family: tuple[int, int] | None
+    ) -> None:
+        self.entry_id = entry_id
+        self.listed = listed
+        self.prepared = prepared
+        self.legal_forms = legal_forms
+        self.family = family  # where a person's family names are, when the list writes "FAMILY, Given"
+
+
+def _family_name(listed: str) -> tuple[int, int] | None:
+    """Where the family names of ``"RENDON HERRERA, Daniel"`` are: ``(2, 2)``.
+
+    The first number is how many tokens the family names have (they come last once the name is
+    written given-name first); the second, the position from the end of the first of two or more
+    family names that are not particles (0 when there is only one). None for names not written
+    ``FAMILY, Given``.
+    """
+    parts = listed.split(",")
+    if len(parts) != 2 or not parts[1].strip():
+        return None
+    head = [t for t in _TOKEN_SPLIT.split(fold(parts[0]).replace("'", "").replace("`", "")) if t]
+    if not head:
+        return None
+    family = [i for i, t in enumerate(head) if len(t) > 1 and t not in _PARTICLES]
+    return len(head), (len(head) - family[0] if len(family) >= 2 else 0)
+
+
+class _Entry:
+    __slots__ = ("birth", "countries", "gender", "identifiers", "kind", "list_code", "name_ids")
+
+    def __init__(self, list_code: str, draft: EntryDraft, name_ids: list[int]) -> None:
+        party = draft.party
+        assert party is not None
+        self.list_code = list_code
+        self.kind = _KINDS.get(draft.subject, "organisation")
+        self.birth = q.birth_years(party.birth_dates)
+        self.countries = frozenset(k for k in (q.country_key(c) for c in (*party.nationalities, *party.countries)) if k)
+        self.gender = party.gender
+        self.identifiers = frozenset((i.type.value, i.value) for i in draft.identifiers)
+        self.name_ids = name_ids
+
+
+@dataclass
+class _Index:
+    vocab: dict[str, list[int]] = field(default_factory=dict)  # token -> name ids
+    compacts: dict[str, list[int]] = field(default_factory=dict)  # whole name without spaces -> name ids
+    deletes: dict[str, list[str]] = field(default_factory=dict)  # token with one letter deleted -> tokens
+    phon: dict[str, list[str]] = field(default_factory=dict)  # sound key -> tokens
+    skel: dict[str, list[str]] = field(default_factory=dict)  # consonant skeleton -> tokens
+    ids: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # identifier -> entry ids
+    names: dict[int, _Name] = field(default_factory=dict)
+    entries: dict[int, _Entry] = field(default_factory=dict)
+    stale: int = 0
+
+
+class NameScreener:
+    """Screens names against the indexed list entries. See the module docstring."""
+
+    def __init__(self, thresholds: Thresholds | None = None, per_list: dict[str, Thresholds] | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.per_list = dict(per_list or {})
+        self._ix = _Index()
+        self._lock = threading.Lock()
+        self._next_name = 0
+        self._min_close = min([self.thresholds.close_match, *(t.close_match for t in self.per_list.values())])
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def add(self, entry_id: int, list_code: str, draft: EntryDraft) -> None:
+        """Index the draft's names and identifiers under ``entry_id`` (replacing what it had)."""
+        with self._lock:
+            self._remove(entry_id)
+            if draft.party is None or not draft.party.names:
+                return
+            self._add(entry_id, list_code, draft)
+
+    def remove(self, entry_id: int) -> None:
+        with self._lock:
+            self._remove(entry_id)
+            self._maybe_compact()
+
+    def apply(self, changes: Iterable[Change]) -> None:
+        """Follow the change log: a delisting removes the entry, anything else (re)indexes its snapshot.
+
+        Entries of allow lists are never screened against.
+        """
+        with self._lock:
+            for change in changes:
+                snap = change.snapshot
+                self._remove(change.entry_id)
+                if snap.get("delisted_at") or snap.get("list_kind") == "allow" or not snap.get("draft"):
+                    continue
+                draft = draft_from_dict(snap["draft"])
+                if draft.party is not None and draft.party.names:
+                    self._add(change.entry_id, change.list_code, draft)
+            self._maybe_compact()
+
+    def _add(self, entry_id: int, list_code: str, draft: EntryDraft) -> None:
+        ix = self._ix
+        assert draft.party is not None
+        kind = _KINDS.get(draft.subject)
+        analyse_kind = "person" if kind == "person" else "organisation" if kind in ("organisation", "vessel", "aircraft") else None
+        name_ids: list[int] = []
+        entry = _Entry(list_code, draft, name_ids)
+        for listed in draft.party.names:
+            form = analyse_name(listed[:MAX_SCREEN_NAME], analyse_kind)
+            if not form.usable:
+                continue
+            name_id = self._next_name
+            self._next_name += 1
+            prepared = prepare(form.variants)
+            family = _family_name(listed) if kind == "person" else None
+            ix.names[name_id] = _Name(entry_id, listed, prepared, form.legal_forms, family)
+            name_ids.append(name_id)
+            tokens: set[str] = set()
+            compacts: set[str] = set()
+            for p in prepared:
+                tokens.update(p.tokens)
+                compacts.add(p.compact)
+                compacts.add(p.compact_rev)
+            for token in tokens:
+                posting = ix.vocab.get(token)
+                if posting is None:
+                    ix.vocab[token] = [name_id]
+                    self._add_token_keys(ix, token)
+                else:
+                    posting.append(name_id)
+            for compact in compacts:
+                ix.compacts.setdefault(compact, []).append(name_id)
+        for ident in entry.identifiers:
+            ix.ids.setdefault(ident, []).append(entry_id)
+        ix.entries[entry_id] = entry
+
+    @staticmethod
+    def _add_token_keys(ix: _Index, token: str) -> None:
+        if len(token) >= MIN_DELETE_LEN and token.isascii():
+            for key in {token[:i] + token[i + 1 :] for i in range(len(token))}:
+                ix.deletes.setdefault(key, []).append(token)
+        if token.isascii():
+            ix.phon.setdefault(phonetic_key(token), []).append(token)
+            sk = skeleton(token)
+            if sk:
+                ix.skel.setdefault(sk, []).append(token)
+
+    def _remove(self, entry_id: int) -> None:
+        ix = self._ix
+        entry = ix.entries.pop(entry_id, None)
+        if entry is None:
+            return
+        for name_id in entry.name_ids:
+            ix.names.pop(name_id, None)
+        ix.stale += len(entry.name_ids)
+        for ident in entry.identifiers:
+            ix.ids[ident] = [e for e in ix.ids.get(ident, ()) if e != entry_id]
+
+    def _maybe_compact(self) -> None:
+        """Rebuild the postings without removed names once they are as many as the live ones."""
+        ix = self._ix
+        if ix.stale < max(10_000, len(ix.names)):
+            return
+        fresh = _Index(ids={k: v for k, v in ix.ids.items() if v}, names=ix.names, entries=ix.entries)
+        for name_id, name in ix.names.items():
+            tokens = {t for p in name.prepared for t in p.tokens}
+            for token in tokens:
+                if token not in fresh.vocab:
+                    fresh.vocab[token] = []
+                    self._add_token_keys(fresh, token)
+                fresh.vocab[token].append(name_id)
+            for compact in {c for p in name.prepared for c in (p.compact, p.compact_rev)}:
+                fresh.compacts.setdefault(compact, []).append(name_id)
+        self._ix = fresh
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._ix.names)
+
+    def match(self, name: str) -> list[NameCandidate]:
+        """The payee check's :class:`~finguard.lists.service.checking.NameMatcher`: match and close-match hits."""
+        try:
+            hits = self.screen(ScreenQuery(name))
+        except InvalidInput:
+            return []
+        return [NameCandidate(h.entry_id, h.score, h.listed_name, h.outcome) for h in hits]
+
+    def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
+        """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
+        name = query.name
+        if not isinstance(name, str):
+            raise InvalidInput.for_field("name", "must be a string")
+        if len(name) > MAX_SCREEN_NAME:
+            raise InvalidInput.for_field("name", f"is longer than {MAX_SCREEN_NAME} characters; no real name is")
+        kind = query.kind if query.kind in ("person", "organisation") else None
+        form = analyse_name(name, kind)
+        if not form.usable:
+            raise InvalidInput.for_field("name", "has no letters to compare (it is empty, or only punctuation, symbols or emoji)")
+        ix = self._ix
+        prepared = prepare(form.variants)
+        by_entry: dict[int, list[int]] = {}
+        for name_id in self._candidates(ix, prepared):
+            rec = ix.names.get(name_id)
+            if rec is not None:
+                by_entry.setdefault(rec.entry_id, []).append(name_id)
+        id_entries: dict[int, tuple[str, str]] = {}
+        for ident in query.identifiers:
+            key = (ident.type.value, ident.value)
+            for entry_id in ix.ids.get(key, ()):
+                if entry_id in ix.entries:
+                    id_entries.setdefault(entry_id, key)
+                    by_entry.setdefault(entry_id, [])
+        hits: list[ScreenHit] = []
+        for entry_id, name_ids in by_entry.items():
+            entry = ix.entries.get(entry_id)
+            if entry is None:
+                continue
+            ids = name_ids or list(entry.name_ids)
+            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id))
+            if hit is not None:
+                hits.append(hit)
+        hits.sort(key=lambda h: (-h.score, h.entry_id))
+        return hits[: max(0, limit)]
+
+    def _candidates(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+        n = len(ix.names) + 1
+        acc: dict[int, float] = {}
+        for p in prepared:
+            for compact in (p.compact, p.compact_rev):
+                for name_id in ix.compacts.get(compact, ()):
+                    acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
+        groups: list[tuple[int, list[tuple[list[int], float]]]] = []
+        seen: set[str] = set()
+        for p in prepared:
+            for token in p.tokens:
+                if token in seen:
+                    continue
+                seen.add(token)
+                found = self._expand(ix, token, p.kind == "skeleton")
+                postings = [(ix.vocab[t], sim) for t, sim in found.items() if t in ix.vocab]
+                if postings:
+                    groups.append((sum(len(ps) for ps, _ in postings), postings))
+        groups.sort(key=lambda g: g[0])
+        scanned = 0
+        for i, (total, postings) in enumerate(groups):
+            if i > 0 and (total > FREQUENT or scanned + total > SCAN_BUDGET):
+                break
+            if i == 0 and total > FREQUENT and len(groups) > 1:
+                # every token is common ("wang wei" among a million names): intersect the two rarest
+                first = {nid for ps, _ in postings for nid in ps}
+                both = first.intersection(nid for ps, _ in groups[1][1] for nid in ps)
+                for name_id in both:
+                    acc[name_id] = acc.get(name_id, 0.0) + 2.0
+                break
+            for ps, sim in postings:
+                weight = sim * math.log(n / (1 + len(ps)))
+                for name_id in ps[:SCAN_BUDGET]:
+                    acc[name_id] = acc.get(name_id, 0.0) + weight
+            scanned += total
+        if not acc:
+            return []
+        top = heapq.nlargest(MAX_CANDIDATES, acc.items(), key=lambda kv: kv[1])
+        floor = top[0][1] * RELATIVE_FLOOR
+        return [nid for nid, weight in top if weight >= floor]
+
+    @staticmethod
+    def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:
+        """Indexed tokens close to ``token``, with their similarity."""
+        found: dict[str, float] = {}
+        if token in ix.vocab:
+            found[token] = 1.0
+        if abjad:
+            for other in ix.skel.get(skeleton(token), ()):
+                found.setdefault(other, 0.9)
+            return found
+        if len(token) >= MIN_DELETE_LEN - 1 and token.isascii():
+            keys = {token[:i] + token[i + 1 :] for i in range(len(token))}
+            keys.add(token)
+            for key in keys:
+                for other in ix.deletes.get(key, ()):
+                    if other not in found:
+                        sim = token_similarity(token, other)
+                        if sim >= MIN_TOKEN_SIM:
+                            found[other] = sim
+            for key in keys:
+                if key in ix.vocab and key not in found and len(key) >= MIN_DELETE_LEN - 1:
+                    sim = token_similarity(token, key)
+                    if sim >= MIN_TOKEN_SIM:
+                        found[key] = sim
+        if token.isascii():
+            pk = phonetic_key(token)
+            others = ix.phon.get(pk, ())
+            if len(others) <= 200:
+                for other in others:
+                    if other not in found:
+                        sim = token_similarity(token, other, pk, phonetic_key(other))
+                        if sim >= MIN_TOKEN_SIM:
+                            found[other] = sim
+        return found
+
+    def _score(
+        self,
+        ix: _Index,
+        query: ScreenQuery,
+        query_legal: tuple[str, ...],
+        prepared: list[Prepared],
+        entry_id: int,
+        entry: _Entry,
+        name_ids: list[int],
+        identifier: tuple[str, str] | None,
+    ) -> ScreenHit | None:
+        found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
+        for name_id in name_ids:
+            rec = ix.names.get(name_id)
+            if rec is None:
+                continue
+            sim, bq, bc = name_similarity(prepared, rec.prepared)
+            found.append((sim, rec, bq, bc))
+        if not found:
+            return None
+        thresholds = self.per_list.get(entry.list_code, self.thresholds)
+        top = max(f[0] for f in found)
+        if identifier is None and top + 0.1 < thresholds.close_match:
+            return None
+        # the entry's best name after the token-rarity adjustments (an alias may lose less than the best-spelled name)
+        score = -1.0
+        best_name: _Name | None = None
+        features: list[Feature] = []
+        for sim, rec, bq, bc in found:
+            if sim + 0.1 < thresholds.close_match and sim < top:
+                continue
+            adjust = _rarity(ix, sim, rec, bq, bc) if sim < 0.999 and bq is not None and bc is not None else []
+            adjusted = sim + sum(f.contribution for f in adjust)
+            if adjusted > score:
+                score, best_name = adjusted, rec
+                explained = _explain_name(query.name, rec.listed, sim, bq, bc)
+                features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
+        assert best_name is not None
+        quals = [
+            q.birth_date(query.birth_date, entry.birth),
+            q.country(query.country, entry.countries),
+            _kind(query.kind, entry.kind),
+            q.gender(query.gender, entry.gender) if entry.kind == "person" else None,
+            q.legal_form(query_legal, best_name.legal_forms),
+        ]
+        for qual in quals:
+            if qual is not None:
+                score += qual.contribution
+                features.append(Feature(qual.name, qual.value, qual.contribution, qual.explanation))
+        score = min(1.0, max(0.0, score))
+        if identifier is not None:
+            features.append(
+                Feature(
+                    IDENTIFIER_FEATURE,
+                    1.0,
+                    round(1.0 - score, 4),
+                    f"{identifier[0]} {identifier[1]} is listed on this entry: an equal identifier is decisive",
+                )
+            )
+            score = 1.0
+        outcome = thresholds.outcome(score)
+        if outcome is None:
+            return None
+        return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
+
+
+def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) -> list[Feature]:
+    """Re-weigh the token alignment by how rare each token is on the indexed lists (idf).
+
+    Matching only the common part of a listed name (a shared surname, ``Daniel``) is weaker evidence
+    than matching its rare part, and missing only a very common token (``Muhammad``) costs little.
+    A listed person's first family name that has no counterpart in the query costs
+    :data:`SURNAME_PENALTY`: ``Daniel Herrera`` is not ``RENDON HERRERA, Daniel``.
+    """
+    credits = token_credits(bq, bc)
+    if credits is None:
+        return []
+    n = len(ix.names) + 1
+    top = math.log(n + 1)
+
+    def weights(p: Prepared) -> list[float]:
+        out = []
+        for token, w in zip(p.tokens, p.weights, strict=True):
+            idf = math.log((n + 1) / (len(ix.vocab.get(token, ())) + 1)) / top
+            out.append(w * max(RARITY_FLOOR, min(1.0, idf)) ** RARITY_POWER)
+        return out
+
+    sino = bq.chinese or bc.chinese
+    qw, cw = weights(bq), weights(bc)
+    plain = weighted_alignment(credits, list(map(float, bq.weights)), list(map(float, bc.weights)), sino)
+    out: list[Feature] = []
+    if plain >= best - 1e-6 and not sino:  # the alignment (not the compact comparison) gave the similarity
+        rare = weighted_alignment(credits, qw, cw, sino)
+        delta = round(max(-RARITY_DOWN, min(RARITY_UP, rare - plain)), 4)
+        if abs(delta) >= 0.0001:
+            missing = [t for t, g in zip(bc.tokens, credits[1], strict=True) if g <= 0.0]
+            why = f"weighing tokens by their rarity on the lists the similarity is {rare:.2f}" + (
+                f"; unmatched listed tokens: {' '.join(missing)!r}" if missing else ""
+            )
+            out.append(Feature(RARITY_FEATURE, round(rare, 4), delta, why))
+    if name.family is not None and bc.kind == "latin":
+        n_family, first = name.family
+        got = credits[1]
+        start = len(got) - n_family
+        why = ""
+        if 0 < start and not any(g > 0.0 for g in got[start:]):
+            why = f"none of the listed family names ({' '.join(bc.tokens[start:])!r}) is in the query"
+        elif first and start >= 0 and got[-first] <= 0.0 and any(g > 0.0 for g in got[len(got) - first + 1 :]):
+            why = f"the query has a later listed family name but not the first, {bc.tokens[-first]!r}"
+        if why:
+            out.append(Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why))
+    return out
+
+
+def _kind(query: str | None, listed: str) -> q.Qualifier | None:
+    if query == "organisation" and listed in ("vessel", "aircraft"):
+        return None  # a company name may well be a ship's
+    return q.kind(query, listed)
+
+
+def _explain_name(query: str, listed: str, sim: float, bq: Prepared | None, bc: Prepared | None) -> str:
+    if bq is None or bc is None:
+        return f"{query!r} against the listed {listed!r}: similarity {sim:.2f}"
+    how = "equal" if sim >= 0.999 else f"similarity {sim:.2f}"
+    return (
+        f"{query!r} against the listed {listed!r}: {how}, comparing {' '.join(bq.tokens)!r} "
+        f"({_VARIANT_WORDS.get(bq.kind, bq.kind)}) with {' '.join(bc.tokens)!r} ({_VARIANT_WORDS.get(bc.kind, bc.kind)})"
+    )

@@ -1,0 +1,254 @@
+"""Name similarity between two analysed names, explained.
+
+A name is a set of :class:`~finguard.screening.model.names.NameVariant` spellings; two names are as
+similar as their most similar pair of variants. Two variants are compared two ways and the
+better one counts:
+
+* **token alignment**: each token of one side is paired with at most one token of the other
+  (greedy, best pairs first; Jaro-Winkler for tokens of 4+ letters, Indel ratio for shorter ones,
+  a shared sound key counts as 0.9, an initial as 0.75). Each side's *coverage* is the share of its
+  letters that found a partner; the score is ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
+  dropped middle name costs a little and a lone common token ("Wei" against "Zhang Wei") a lot.
+  Romanised Chinese names weigh ``0.2 / 0.8`` and count a short syllable as three letters (a
+  missing syllable is another person); a one-token name against a longer one is capped below
+  ``close_match`` ("Crystal Lee" is not the listed "CRYSTAL").
+* **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
+  differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
+
+Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton;
+Han variants only with Han variants (character by character).
+"""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
+
+from finguard.screening.model.names import NameVariant, looks_chinese, phonetic_key, segment_pinyin, skeleton
+
+MIN_TOKEN_SIM = 0.72
+COMPACT_DISCOUNT = 0.97
+TOKEN_PENALTY = 2.0
+SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
+SINO_MIN_WEIGHT = 3  # romanised Chinese: a short syllable (``li``, ``yu``) tells people apart as much as a long one
+PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
+
+
+_SINO = ("pinyin", "sino")
+
+
+class Prepared:
+    """A variant with everything the comparison needs computed once, at index time."""
+
+    __slots__ = ("chinese", "compact", "compact_rev", "kind", "phon", "skel", "skel_compact", "tokens", "total", "weights")
+
+    def __init__(self, variant: NameVariant) -> None:
+        self.kind = variant.kind
+        self.tokens = variant.tokens
+        self.weights = tuple(_weight(t) for t in variant.tokens)
+        self.total = float(sum(self.weights)) or 1.0
+        self.compact = "".join(variant.tokens)
+        self.compact_rev = "".join(reversed(variant.tokens))
+        self.phon = tuple(phonetic_key(t) for t in variant.tokens)
+        self.skel = tuple(k for k in (skeleton(t) for t in variant.tokens) if k)
+        self.skel_compact = "".join(self.skel)
+        self.chinese = variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
+
+
+def _weight(token: str) -> int:
+    if token.isdigit():
+        return 5  # numbers in names ("DONG FENG 6", "Unit 8200") tell entries apart
+    return max(1, min(len(token), 10))
+
+
+def prepare(variants: tuple[NameVariant, ...]) -> list[Prepared]:
+    """Prepared variants of one name; if any variant is romanised Chinese, all its Latin variants are compared as such."""
+    out = [Prepared(v) for v in variants]
+    if any(p.kind == "sino" for p in out):
+        for p in out:
+            p.chinese = True
+    return out
+
+
+def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "") -> float:
+    """Similarity of two tokens in [0, 1]."""
+    if a == b:
+        return 1.0
+    la, lb = len(a), len(b)
+    if not la or not lb:
+        return 0.0
+    if la == 1 or lb == 1:
+        return 0.75 if a[0] == b[0] else 0.0
+    if la >= 4 and lb >= 4:
+        sim = JaroWinkler.normalized_similarity(a, b)
+    else:
+        sim = Indel.normalized_similarity(a, b)
+    if phon_a and phon_a == phon_b and PHONETIC_FLOOR <= sim < 0.9:
+        sim = 0.9
+    return float(sim)
+
+
+def variant_similarity(q: Prepared, c: Prepared) -> float:
+    """Similarity of two prepared variants in [0, 1]."""
+    if q.kind == "han" or c.kind == "han":
+        if q.kind == c.kind:
+            return float(Indel.normalized_similarity(q.compact, c.compact))
+        return 0.0
+    if q.kind == "skeleton" or c.kind == "skeleton":
+        qs, cs = q.skel, c.skel
+        return _align(
+            qs,
+            cs,
+            None,
+            None,
+            tuple(_weight(t) for t in qs),
+            tuple(_weight(t) for t in cs),
+            q.skel_compact,
+            c.skel_compact,
+            "".join(reversed(cs)),
+        )
+    sino = q.chinese or c.chinese
+    return _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino)
+
+
+def _align(
+    qt: tuple[str, ...],
+    ct: tuple[str, ...],
+    qp: tuple[str, ...] | None,
+    cp: tuple[str, ...] | None,
+    qw: tuple[int, ...],
+    cw: tuple[int, ...],
+    qc: str,
+    cc: str,
+    cc_rev: str,
+    sino: bool = False,
+) -> float:
+    if not qt or not ct:
+        return 0.0
+    if qt == ct:
+        return 1.0
+    if sino:  # romanised Chinese: spacing may differ, syllables may not
+        compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
+    else:
+        compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
+    pairs: list[tuple[float, int, int]] = []
+    jw = JaroWinkler.normalized_similarity
+    for i, a in enumerate(qt):
+        la = len(a)
+        for j, b in enumerate(ct):
+            if a == b:
+                pairs.append((1.0, i, j))
+                continue
+            lb = len(b)
+            if la == 1 or lb == 1:
+                if a[0] == b[0]:
+                    pairs.append((0.75, i, j))
+                continue
+            if la >= 4 and lb >= 4:
+                sim = jw(a, b, score_cutoff=0.7)
+            else:
+                sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
+            if qp is not None and cp is not None and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:
+                sim = 0.9
+            if sino and sim >= MIN_TOKEN_SIM:
+                sim = _syllable_similarity(a, b, sim)
+            if sim >= MIN_TOKEN_SIM:
+                pairs.append((sim, i, j))
+    if not pairs:
+        return compact
+    if sino:
+        qw = tuple(max(SINO_MIN_WEIGHT, w) for w in qw)
+        cw = tuple(max(SINO_MIN_WEIGHT, w) for w in cw)
+    pairs.sort(reverse=True)
+    used_q = 0
+    used_c = 0
+    got_q = got_c = 0.0
+    for sim, i, j in pairs:
+        bi, bj = 1 << i, 1 << j
+        if used_q & bi or used_c & bj:
+            continue
+        used_q |= bi
+        used_c |= bj
+        credit = 1.0 - (1.0 - sim) * TOKEN_PENALTY  # near-equal tokens count; merely similar ones little
+        got_q += credit * qw[i]
+        got_c += credit * cw[j]
+    cov_q = got_q / sum(qw)
+    cov_c = got_c / sum(cw)
+    return max(_combine(cov_q, cov_c, len(qt), len(ct), sino), compact)
+
+
+def _combine(cov_q: float, cov_c: float, nq: int, nc: int, sino: bool) -> float:
+    lo, hi = min(cov_q, cov_c), max(cov_q, cov_c)
+    if sino:  # Chinese names have no middle names: a missing syllable is another person
+        align = 0.2 * hi + 0.8 * lo
+    else:
+        align = 0.6 * hi + 0.4 * lo
+    if (nq == 1) != (nc == 1):
+        align = min(align, SINGLE_TOKEN_CAP)  # "Christina Wright" (or "Li Dongmei") is not the listed "CHRISTINA"
+    return align
+
+
+def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] | None:
+    """Per-token credit of the alignment :func:`variant_similarity` makes (0 for an unpaired token).
+
+    ``None`` for the variants it does not align token by token (Han, consonant skeletons).
+    """
+    if q.kind in ("han", "skeleton") or c.kind in ("han", "skeleton"):
+        return None
+    sino = q.chinese or c.chinese
+    pairs: list[tuple[float, int, int]] = []
+    for i, a in enumerate(q.tokens):
+        for j, b in enumerate(c.tokens):
+            sim = token_similarity(a, b, q.phon[i], c.phon[j])
+            if sino and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
+                sim = _syllable_similarity(a, b, sim)
+            if sim >= MIN_TOKEN_SIM:
+                pairs.append((sim, i, j))
+    pairs.sort(reverse=True)
+    got_q = [0.0] * len(q.tokens)
+    got_c = [0.0] * len(c.tokens)
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    for sim, i, j in pairs:
+        if i in used_q or j in used_c:
+            continue
+        used_q.add(i)
+        used_c.add(j)
+        got_q[i] = got_c[j] = 1.0 - (1.0 - sim) * TOKEN_PENALTY
+    return got_q, got_c
+
+
+def weighted_alignment(credits: tuple[list[float], list[float]], qw: list[float], cw: list[float], sino: bool) -> float:
+    """The alignment score of :func:`token_credits` with other token weights (e.g. rarity-weighted)."""
+    got_q, got_c = credits
+    cov_q = sum(g * w for g, w in zip(got_q, qw, strict=True)) / (sum(qw) or 1.0)
+    cov_c = sum(g * w for g, w in zip(got_c, cw, strict=True)) / (sum(cw) or 1.0)
+    return _combine(cov_q, cov_c, len(qw), len(cw), sino)
+
+
+def _syllable_similarity(a: str, b: str, sim: float) -> float:
+    """Romanised Chinese tokens: equal syllables or nothing (``chen``/``cheng``, ``guiying``/``guoying`` differ).
+
+    Tokens that are not pinyin (a typo: ``zhnag``) keep their spelling similarity.
+    """
+    sa, sb = segment_pinyin(a), segment_pinyin(b)
+    if sa is None or sb is None:
+        return sim
+    if len(sa) != len(sb):
+        return 0.0
+    same = sum(x == y for x, y in zip(sa, sb, strict=True))
+    return same / len(sa) if same < len(sa) else 1.0
+
+
+def name_similarity(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
+    """Best similarity over all pairs of variants, with the pair that gave it."""
+    best = 0.0
+    best_q: Prepared | None = None
+    best_c: Prepared | None = None
+    for q in query:
+        for c in candidate:
+            sim = variant_similarity(q, c)
+            if sim > best:
+                best, best_q, best_c = sim, q, c
+                if sim >= 1.0:
+                    return best, best_q, best_c
+    return best, best_q, best_c

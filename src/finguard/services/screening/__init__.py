@@ -1,5 +1,0 @@
-"""Fuzzy name screening (issue #3): normalised names, indexed candidates, explained scores."""
-
-from finguard.services.screening.matcher import Feature, NameScreener, ScreenHit, ScreenQuery, Thresholds
-
-__all__ = ["Feature", "NameScreener", "ScreenHit", "ScreenQuery", "Thresholds"]

@@ -1,1 +1,0 @@
-"""Storage adapters: SQLAlchemy Core tables and repositories (SQLite and PostgreSQL)."""

@@ -1,1 +1,0 @@
-"""Server-rendered pages (Jinja2), in Simplified Chinese and English."""
