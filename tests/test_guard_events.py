@@ -61,7 +61,7 @@ def test_naive_time_is_refused() -> None:
         ("1.005", "2 decimal places"),
         ("NaN", "finite"),
         ("Infinity", "finite"),
-        ("abc", "not a decimal"),
+        ("abc", "not a number"),
         (1.5, "binary float"),
     ],
 )

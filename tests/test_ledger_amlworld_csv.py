@@ -106,7 +106,7 @@ def test_bad_rows_name_column_and_line_and_reject_the_file(ledger: LedgerService
         run(ledger, path)
     assert [(p.line, p.field) for p in err.value.problems] == [(line, field) for line, (_, field) in enumerate(bad, start=3)]
     problems = {p.line: p.problem for p in err.value.problems}
-    assert "not positive" in problems[4] and "greater than zero" in problems[5]
+    assert "negative" in problems[4] and "greater than zero" in problems[5]
     assert "unknown currency 'Peso'" in problems[7] and "not 0 or 1" in problems[9] and "12 fields" in problems[13]
     assert ledger.account_transfers("A1", "out") == []  # nothing was written
     report = run(ledger, path, skip=True)

@@ -225,8 +225,8 @@ def test_unknown_format_and_missing_file(ledger: LedgerService, tmp_path: Path) 
 
 def test_amounts_are_integers_never_floats() -> None:
     assert parse_amount_fen("4,000.00") == 400000
-    assert parse_amount_fen(0.370287, currency="XBT") == 37028700
-    for bad in ("0", "-1", "1.001", "1e400", "nan", "abc", "", None, True):
+    assert parse_amount_fen("0.370287", currency="XBT") == 37028700
+    for bad in ("0", "-1", "1.001", "1e400", "nan", "abc", "", None, True, 0.370287):
         with pytest.raises(InvalidInput):
             parse_amount_fen(bad)
     with pytest.raises(InvalidInput):

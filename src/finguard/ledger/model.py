@@ -15,16 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import InvalidInput
+from finguard.core.money import MAX_MINOR, format_money, parse_money, places
 
-# Minor-unit exponent per currency; every other currency uses 2.
-CURRENCY_EXPONENT: dict[str, int] = {"XBT": 8}
-# A single transfer above 10^16 minor units (10^14 yuan) is not a real payment but a typo.
-MAX_FEN = 10**16
+MAX_FEN = MAX_MINOR
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_ACCOUNT = 128
 # Chinese bank statements are in China time (no daylight saving); summaries show dates in it.
@@ -44,49 +41,17 @@ class AccountKind(StrEnum):
 
 
 def exponent(currency: str) -> int:
-    return CURRENCY_EXPONENT.get(currency, 2)
+    return places(currency)
 
 
 def parse_amount_fen(raw: object, field_name: str = "amount", currency: str = "CNY") -> int:
-    """A positive amount as integer minor units. Accepts ``"4,000.00"``, ``"4000"``, ints and
-    Decimals; rejects floats' binary noise only by their text (``repr``), zero, negatives and
-    more decimals than the currency has."""
-    if isinstance(raw, bool) or raw is None:
-        raise InvalidInput.for_field(field_name, "is missing; an amount such as 4000.00 is required")
-    if isinstance(raw, float):
-        # JSON numbers arrive as floats; their shortest repr is the number the source wrote.
-        raw = repr(raw)
-    text = str(raw).strip().replace(",", "").replace("，", "")
-    if not text:
-        raise InvalidInput.for_field(field_name, "is empty; an amount such as 4000.00 is required")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput.for_field(field_name, f"{text[:40]!r} is not a number; write it like 4000.00") from None
-    if not value.is_finite():
-        raise InvalidInput.for_field(field_name, f"{text[:40]!r} is not a finite number")
-    if value <= 0:
-        raise InvalidInput.for_field(field_name, f"{text[:40]} is not positive; amounts must be greater than zero")
-    places = exponent(currency)
-    scaled = value.scaleb(places)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput.for_field(field_name, f"{text[:40]} has more than {places} decimal places for {currency}")
-    fen = int(scaled)
-    if fen > MAX_FEN:
-        raise InvalidInput.for_field(field_name, f"{text[:40]} is larger than any single transfer we accept")
-    return fen
+    """A positive amount as integer minor units (:func:`finguard.core.money.parse_money`)."""
+    return parse_money(raw, field_name, currency).minor
 
 
 def format_amount(fen: int, currency: str = "CNY") -> str:
-    """``400000`` CNY -> ``"4,000"``; ``12350`` -> ``"123.50"`` (whole amounts without ``.00``)."""
-    places = exponent(currency)
-    sign = "-" if fen < 0 else ""
-    whole, frac = divmod(abs(fen), 10**places)
-    text = f"{whole:,}"
-    if frac:
-        digits = f"{frac:0{places}d}"
-        text += "." + (digits if places <= 2 else digits.rstrip("0"))
-    return sign + text
+    """``400000`` CNY -> ``"4,000"`` (:func:`finguard.core.money.format_money`)."""
+    return format_money(fen, currency)
 
 
 def check_account(value: str, field_name: str) -> str:

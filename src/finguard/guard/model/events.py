@@ -30,12 +30,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidIdentifier, InvalidInput
 from finguard.core.identifiers import IdType, normalize
+from finguard.core.money import parse_money
 
 
 class EventType(StrEnum):
@@ -89,7 +90,6 @@ OUTGOING = frozenset({EventType.TRANSFER, EventType.REMITTANCE, EventType.CARD_A
 CHANNELS = ("mobile", "web", "counter", "atm", "pos", "api", "phone", "wechat", "other")
 MAX_AHEAD = timedelta(minutes=5)
 MAX_BEHIND = timedelta(days=30)
-MAX_AMOUNT = Decimal("1000000000000")  # 10^12 yuan: more than any real payment
 _ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 _CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 REGION = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?")
@@ -232,28 +232,9 @@ def _region(value: str | None, name: str, probs: _Problems, pattern: re.Pattern[
 
 
 def parse_amount(raw: object, name: str = "amount") -> Decimal:
-    """Yuan as a Decimal: a decimal string or an integer, finite, >= 0, at most 2 decimal places."""
-    if isinstance(raw, bool) or isinstance(raw, float):
-        raise InvalidInput.for_field(name, "must be a decimal string or an integer (a binary float cannot hold money exactly)")
-    if isinstance(raw, int | Decimal):
-        value = Decimal(raw)
-    elif isinstance(raw, str):
-        try:
-            value = Decimal(raw.strip())
-        except InvalidOperation:
-            raise InvalidInput.for_field(name, f"{raw[:30]!r} is not a decimal number") from None
-    else:
-        raise InvalidInput.for_field(name, "must be a decimal string or an integer")
-    if not value.is_finite():
-        raise InvalidInput.for_field(name, "must be a finite number (not NaN or infinity)")
-    if value < 0:
-        raise InvalidInput.for_field(name, "must not be negative")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
-        raise InvalidInput.for_field(name, "must have at most 2 decimal places (yuan and fen)")
-    if value > MAX_AMOUNT:
-        raise InvalidInput.for_field(name, f"must not exceed {MAX_AMOUNT}")
-    return value.quantize(Decimal("0.01"))
+    """Yuan as a Decimal view of :class:`~finguard.core.money.Money` (the one parser): a decimal
+    string or an integer, finite, >= 0, at most 2 decimal places, within the one bound."""
+    return parse_money(raw, name, "CNY", allow_zero=True).decimal.quantize(Decimal("0.01"))
 
 
 def parse_time(raw: object, name: str = "occurred_at") -> datetime:

@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.money import parse_money
 from finguard.ledger.model import (
     CHINA_TZ,
     CURRENCY,
@@ -141,19 +142,9 @@ def _step(value: object, name: str) -> int:
 
 def _signed_fen(value: object, name: str, currency: str) -> int | None:
     """A balance: may be zero or negative (overdraft); empty means unknown."""
-    text = str(value or "").strip().replace(",", "")
-    if not text:
+    if value is None or not str(value).strip():
         return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput.for_field(name, f"{text[:40]!r} is not a number") from None
-    if not amount.is_finite():
-        raise InvalidInput.for_field(name, f"{text[:40]!r} is not a finite number")
-    scaled = amount.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value() or abs(scaled) > 10**17:
-        raise InvalidInput.for_field(name, f"{text[:40]} has more than {exponent(currency)} decimal places or is too large")
-    return int(scaled)
+    return parse_money(str(value), name, currency, allow_zero=True, allow_negative=True).minor
 
 
 def _problem_row(line: int, exc: InvalidInput, prefix: str = "") -> ParsedTransfer:
@@ -355,7 +346,7 @@ def parse_amlworld_patterns(stream: IO[str]) -> Iterator[ParsedTransfer]:
     """Problems name the JSON path (``patterns[3].transactions[2].amount_paid``) and carry the
     transfer's running number in the file as their line."""
     try:
-        data = json.load(stream)
+        data = json.load(stream, parse_float=Decimal)
     except (json.JSONDecodeError, RecursionError) as exc:
         yield ParsedTransfer(1, problem=FieldProblem("file", f"is not valid JSON ({exc})", 1))
         return

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from finguard.core.errors import FieldProblem, InvalidIdentifier, InvalidInput
 from finguard.core.identifiers import IdType, normalize
+from finguard.core.money import parse_money
 from finguard.lists.model.lists import ListKind, RiskLevel
 
 
@@ -89,16 +90,12 @@ def parse_request(req: CheckRequest) -> ParsedRequest:
     name_value = req.name.strip() if isinstance(req.name, str) else None
     if name_value and len(name_value) > MAX_NAME_LENGTH:
         problems.append(FieldProblem("name", f"is longer than {MAX_NAME_LENGTH} characters"))
-    amount = req.amount
-    if amount is not None:
+    amount: Decimal | None = None
+    if req.amount is not None:
         try:
-            amount = Decimal(amount)
-        except (InvalidOperation, TypeError, ValueError):
-            problems.append(FieldProblem("amount", "is not a decimal number"))
-            amount = None
-        else:
-            if not amount.is_finite() or amount < 0:
-                problems.append(FieldProblem("amount", "must be a finite, non-negative amount"))
+            amount = parse_money(req.amount, "amount", allow_zero=True).decimal
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
     if not probes and not name_value:
