@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -91,3 +92,55 @@ def demo() -> None:
     """Load (or refresh) the demo lists: synthetic Chinese fraud lists plus the real OFAC and UN lists."""
     with _platform() as p:
         _run(_demo, p)
+
+
+def _reachable(url: str | None, default_port: int) -> str:
+    """Whether a TCP service answers (Redis, NATS): a doctor's look, not a health check."""
+    import socket
+    from urllib.parse import urlparse
+
+    if not url:
+        return "not configured"
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return f"{parsed.hostname}:{parsed.port or default_port} answers"
+    except OSError as exc:
+        return f"{parsed.hostname}:{parsed.port or default_port} does not answer ({exc.strerror or exc})"
+
+
+@app.command()
+def doctor() -> None:
+    """Print what this process sees: its home folder, database, lists, name snapshot, model and services."""
+    from sqlalchemy.engine import make_url
+
+    settings = Settings()
+    table = Table("what", "value", title="finguard doctor", show_lines=False)
+    table.add_row("FINGUARD_HOME", str(settings.home))
+    for f in (settings.home / "finguard.env", Path(".env").resolve()):
+        if f.is_file():
+            table.add_row("settings file", str(f))
+    table.add_row("database", make_url(settings.database_url).render_as_string(hide_password=True))
+    healthy = True
+    try:
+        with _platform() as p:
+            lists = p.lists.all_lists()
+            table.add_row("database reachable", "yes (migrated to the latest schema)")
+            table.add_row("change log", f"sequence {p.list_store.head_seq()}")
+            for lst in lists:
+                active = p.list_store.count_entries(lst.code, active_only=True)
+                table.add_row(f"list {lst.code}", f"{lst.kind.value}, owner {lst.owner}, {active:,} active entries")
+            if not lists:
+                table.add_row("lists", "none (finguard demo loads the demo lists)")
+    except Exception as exc:  # the doctor reports any failure, it never hides one
+        healthy = False
+        table.add_row("database reachable", f"[red]no[/]: {type(exc).__name__}: {str(exc)[:200]}")
+    snapshots = sorted((settings.index_dir or settings.home / "index").glob("names-*.pickle"))
+    table.add_row("name snapshots", ", ".join(f"{s.name} ({s.stat().st_size / 1e6:.1f} MB)" for s in snapshots) or "none yet")
+    model = settings.guard_model_path
+    table.add_row("guard model", f"{model} ({'present' if model and model.is_file() else 'missing'})" if model else "none")
+    table.add_row("Redis (velocity)", _reachable(settings.redis_url, 6379))
+    table.add_row("NATS (guard stream)", _reachable(settings.nats_url, 4222))
+    out.print(table)
+    if not healthy:
+        raise typer.Exit(1)

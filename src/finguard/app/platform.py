@@ -39,6 +39,7 @@ from finguard.lists.store.repo import SqlListStore
 from finguard.monitors.model import MonitorConfig
 from finguard.monitors.service import BackgroundStatus, load_config, monitor_ledger_incremental
 from finguard.monitors.store import SqlMonitorStore
+from finguard.screening.provider import build_screener
 from finguard.screening.service.diligence import DiligenceService
 from finguard.screening.service.matcher import NameScreener, Thresholds
 from finguard.screening.store import SqlDiligenceStore
@@ -143,16 +144,13 @@ class Platform:
     @cached_property
     def screener(self) -> NameScreener:
         with self._build_lock:
-            since = self.follower.seq
-            screener = NameScreener(per_list=screening_thresholds(self.settings.screening_thresholds))
-            for entry_id, list_code, draft in self.list_store.iter_party_entries():
-                screener.add(entry_id, list_code, draft)
-            # A change the follower applied while the entries were read may be missing from them;
-            # replaying it is harmless (the screener keeps the newest version of an entry).
-            while batch := self.list_store.changes_since(since, 5000):
-                screener.apply(batch)
-                since = batch[-1].seq
-            return screener
+            return build_screener(
+                self.list_store,
+                self.follower.seq,
+                screening_thresholds(self.settings.screening_thresholds),
+                snapshot_dir=self.settings.index_dir,
+                database=self.settings.database_url,
+            )
 
     @cached_property
     def lists(self) -> ListService:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
@@ -47,6 +48,14 @@ def make_engine(url: str) -> Engine:
 
 def is_sqlite(bind: Engine | Connection) -> bool:
     return bind.dialect.name == "sqlite"
+
+
+def dialect_insert(bind: Engine | Connection, table: Table) -> Any:
+    """An INSERT with the dialect's ``ON CONFLICT`` clauses (SQLite's or PostgreSQL's)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (sqlite_insert if is_sqlite(bind) else pg_insert)(table)
 
 
 def serialize_writers(conn: Connection) -> None:

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import Field
+from platformdirs import user_data_dir
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FINGUARD_", env_file=".env", extra="ignore")
+def default_home() -> Path:
+    """``FINGUARD_HOME``, else the per-user data folder (``~/.local/share/finguard`` on Linux):
+    the same place whichever folder a command runs in."""
+    env = os.environ.get("FINGUARD_HOME")
+    return Path(env).expanduser() if env else Path(user_data_dir("finguard", appauthor=False))
 
+
+class Settings(BaseSettings):
+    # A settings file in FINGUARD_HOME applies wherever a command runs; a .env in the working
+    # folder (read second) overrides it for that folder.
+    model_config = SettingsConfigDict(env_prefix="FINGUARD_", env_file=(default_home() / "finguard.env", ".env"), extra="ignore")
+
+    home: Path = Field(
+        default_factory=default_home,
+        description="The folder finguard keeps its data in (the default SQLite database, index snapshots). "
+        "Default: the per-user data folder (~/.local/share/finguard on Linux), the same from any working folder.",
+    )
     database_url: str = Field(
-        default="sqlite:///var/finguard.db",
-        description="SQLAlchemy URL. Default: an SQLite file; postgresql+psycopg://... selects PostgreSQL.",
+        default="",
+        description="SQLAlchemy URL. Default: the SQLite file finguard.db in FINGUARD_HOME; postgresql+psycopg://... selects PostgreSQL.",
     )
     host: str = Field(default="127.0.0.1", description="Address the API and pages listen on.")
     port: int = Field(default=8000, description="Port the API and pages listen on.")
@@ -24,7 +40,9 @@ class Settings(BaseSettings):
     max_staleness_ms: int = Field(
         default=1000, description="A process that has not confirmed it is current for this long answers 'unavailable'."
     )
-    index_dir: Path = Field(default=Path("var/index"), description="Where hot-index snapshots are kept for fast start.")
+    index_dir: Path | None = Field(
+        default=None, description="Where the name-index snapshots are kept for a fast start. Default: index/ in FINGUARD_HOME."
+    )
     trust_forwarded_for: bool = Field(default=False, description="Take the client address from X-Forwarded-For.")
     delta_screening: bool = Field(default=True, description="Re-screen stored counterparties in the background when the lists change.")
     redis_url: str | None = Field(
@@ -66,6 +84,15 @@ class Settings(BaseSettings):
         "0: read the database every run.",
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+
+
+    @model_validator(mode="after")
+    def _in_home(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'finguard.db'}"
+        if self.index_dir is None:
+            self.index_dir = self.home / "index"
+        return self
 
 
 def get_settings() -> Settings:

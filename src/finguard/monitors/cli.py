@@ -12,6 +12,7 @@ from rich.table import Table
 
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
+from finguard.core.clock import utcnow
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.monitors.model import Typology
 from finguard.monitors.service import load_config, monitor_ledger, monitor_ledger_incremental, parse_typologies
@@ -65,9 +66,9 @@ def run(
 
             try:
                 if incremental:
-                    result = monitor_ledger_incremental(store, datetime.now(UTC), cfg, wanted, progress=progress)
+                    result = monitor_ledger_incremental(store, utcnow(), cfg, wanted, progress=progress)
                 else:
-                    result = monitor_ledger(store, datetime.now(UTC), cfg, wanted, since=window[0], until=window[1], progress=progress)
+                    result = monitor_ledger(store, utcnow(), cfg, wanted, since=window[0], until=window[1], progress=progress)
             except FinguardError as exc:
                 _fail(exc)
     r = result.run

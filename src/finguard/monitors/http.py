@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
+from finguard.core.clock import utcnow
 from finguard.core.errors import InvalidInput
 from finguard.core.http import MAX_OFFSET, platform
 from finguard.monitors.model import Typology
@@ -77,10 +78,10 @@ def run_monitors(body: MonitorRunIn, p: P, _: Annotated[ApiKey, Depends(staff("w
     if body.incremental:
         if body.since or body.until:
             raise InvalidInput.for_field("incremental", INCREMENTAL_WINDOW)
-        result = monitor_ledger_incremental(p.monitor_store(), datetime.now(UTC), config, typologies)
+        result = monitor_ledger_incremental(p.monitor_store(), utcnow(), config, typologies)
     else:
         since, until = _aware(body.since), _aware(body.until)
-        result = monitor_ledger(p.monitor_store(), datetime.now(UTC), config, typologies, since=since, until=until)
+        result = monitor_ledger(p.monitor_store(), utcnow(), config, typologies, since=since, until=until)
     r = result.run
     return MonitorRunOut(
         transfers=r.transfers,

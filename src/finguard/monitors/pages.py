@@ -8,7 +8,7 @@ write permission runs the monitors here through ``monitor_ledger``, the function
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, field_errors, message, page_lang, post_guard, read_form, render, signed_in, staff_root
+from finguard.core.clock import utcnow
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
@@ -134,7 +135,7 @@ def _monitors_run(request: Request, form: FormData | None) -> Response:
         p = platform(request)
         result = monitor_ledger(
             p.monitor_store(),
-            datetime.now(UTC),
+            utcnow(),
             p.monitor_config,
             typologies,
             since=times["since"],

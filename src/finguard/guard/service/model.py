@@ -49,7 +49,6 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +57,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from finguard.core.clock import utcnow
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.guard.model.controls import DEFAULT_TZ
 
@@ -382,7 +382,7 @@ def train(
             "params": merged,
             "lightgbm": lgb.__version__,
             "seconds": seconds,
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "trained_at": utcnow().isoformat(timespec="seconds"),
         },
     }
     side = sidecar_path(out)

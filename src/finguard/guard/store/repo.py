@@ -14,14 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, false, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from finguard.alerts.model import AlertDraft
 from finguard.alerts.store import alert
 from finguard.core.clock import aware
-from finguard.core.db import is_sqlite, serialize_writers
+from finguard.core.db import dialect_insert, serialize_writers
 from finguard.core.errors import Conflict
 from finguard.guard.model.conditions import Condition, ConditionDraft, ConditionKind, SubjectType
 from finguard.guard.model.controls import CustomerControls, controls_from_dict, controls_to_dict
@@ -117,13 +115,9 @@ _CACHE_MAX = 200_000  # entries of each kind; the cache starts afresh beyond
 _ALL_CONDITIONS = 20_000  # up to this many stored conditions, all are kept (a miss needs no query)
 
 
-def _upsert(conn: Connection) -> Any:
-    return sqlite_insert if is_sqlite(conn) else pg_insert
-
-
 def _bump(conn: Connection, name: str) -> None:
     """Add one to a counter in the caller's transaction (created at 1 when missing)."""
-    stmt = _upsert(conn)(guard_counter).values(name=name, value=1)
+    stmt = dialect_insert(conn, guard_counter).values(name=name, value=1)
     conn.execute(stmt.on_conflict_do_update(index_elements=[guard_counter.c.name], set_={"value": guard_counter.c.value + 1}))
 
 
@@ -181,9 +175,10 @@ class SqlGuardStore:
         self._local = _local(engine)
         self._cache = _ReadCache(cache_check_seconds)
         # An id already stored is skipped, not an error, so a batch stays one transaction.
-        upsert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
         self._add_events = (
-            upsert(guard_event).on_conflict_do_nothing(index_elements=[guard_event.c.event_id]).returning(guard_event.c.event_id)
+            dialect_insert(engine, guard_event)
+            .on_conflict_do_nothing(index_elements=[guard_event.c.event_id])
+            .returning(guard_event.c.event_id)
         )
         self._add_decisions = insert(guard_decision)
         self._add_alerts = insert(alert)

@@ -20,12 +20,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
-from finguard.core.db import begin_write, serialize_ledger_writers, snapshot_connection
+from finguard.core.db import begin_write, dialect_insert, serialize_ledger_writers, snapshot_connection
 from finguard.ledger.model import Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.ledger.service import BatchWrite, Key, Progress, Side, merge_account
 from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer
@@ -48,12 +46,6 @@ _ADD_TYPOLOGY = (
     .where(transfer.c.source == bindparam("b_source"), transfer.c.external_id == bindparam("b_id"), transfer.c.typology.is_(None))
     .values(typology=bindparam("b_typology"), memo=func.coalesce(transfer.c.memo, bindparam("b_memo")))
 )
-_ADD_ACCOUNTS = {
-    name: dialect_insert(ledger_account)
-    .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
-    .returning(ledger_account.c.account)
-    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
 
 
 def utc(value: datetime) -> datetime:
@@ -295,7 +287,11 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
     new_rows = [{"account": a.account, **_account_values(a)} for a in merged.values() if a.account not in stored]
     # Guard decisions are written concurrently: an account another transaction has just added is
     # skipped by the insert and merged below like any stored account, rather than failing the write.
-    add = _ADD_ACCOUNTS[conn.dialect.name]
+    add = (
+        dialect_insert(conn, ledger_account)
+        .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
+        .returning(ledger_account.c.account)
+    )
     raced: list[str] = []
     for i in range(0, len(new_rows), INSERT_CHUNK):
         chunk = new_rows[i : i + INSERT_CHUNK]

@@ -22,12 +22,14 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import Engine
 
+from finguard.core.clock import utcnow
+from finguard.core.db import is_sqlite
 from finguard.core.errors import Conflict, NotFound
 from finguard.lists.model.lists import ChangeOp, EntryDraft, RiskList, draft_to_dict
 from finguard.lists.service.lists import EntryOp
@@ -70,12 +72,12 @@ def bulk_load(
     if lst is None:
         raise NotFound(f"no list with code {list_code!r}")
     started = time.perf_counter()
-    if engine.dialect.name == "sqlite":
+    if is_sqlite(engine):
         added, first, last = _sqlite_load(engine, store, lst, drafts_iter, actor, batch, progress)
     else:
         added, first, last = 0, None, None
         for chunk in _batches(drafts_iter, batch):
-            changes = store.apply(lst, actor, [EntryOp(ChangeOp.ADD, d.key, d) for d in chunk], datetime.now(UTC))
+            changes = store.apply(lst, actor, [EntryOp(ChangeOp.ADD, d.key, d) for d in chunk], utcnow())
             added += len(changes)
             first = first if first is not None else changes[0].seq
             last = changes[-1].seq
@@ -155,7 +157,7 @@ def _sqlite_load(
         cur.execute("PRAGMA cache_size=-2000000")  # 2 GB of page cache for the index B-trees
         cur.execute("PRAGMA temp_store=MEMORY")
         for chunk in _batches(drafts_iter, batch):
-            now = datetime.now(UTC)
+            now = utcnow()
             at = when(now)
             if fast:
                 sample = chunk[0]

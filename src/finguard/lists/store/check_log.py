@@ -10,7 +10,7 @@ from datetime import UTC
 
 from sqlalchemy import Engine
 
-from finguard.core.db import begin_write
+from finguard.core.db import begin_write, is_sqlite
 from finguard.lists.service.checking import CheckRecord
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class BufferedCheckLog:
             records.append(self._buf.popleft())
         if not records:
             return 0
-        sqlite = self.engine.dialect.name == "sqlite"
+        sqlite = is_sqlite(self.engine)
         mark = "?" if sqlite else "%s"
         sql = f"INSERT INTO check_log (check_id, at, view, client, query, outcome, seq) VALUES ({', '.join([mark] * 7)})"
         rows = [

@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from finguard.core.clock import aware
-from finguard.core.db import notify_change, serialize_writers
+from finguard.core.db import is_sqlite, notify_change, serialize_writers
 from finguard.core.errors import Conflict
 from finguard.core.identifiers import identifier_key
 from finguard.core.text import name_key
@@ -394,7 +394,7 @@ class SqlListStore:
         (10M identifiers in a few seconds). PostgreSQL: a server-side cursor, fetched in chunks.
         """
         with self.engine.connect() as conn:
-            sqlite = self.engine.dialect.name == "sqlite"
+            sqlite = is_sqlite(self.engine)
             if not sqlite:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ", stream_results=True)
             with conn.begin():

@@ -34,6 +34,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
@@ -317,6 +318,17 @@ class NameScreener:
             for compact in {c for p in name.prepared for c in (p.compact, p.compact_rev)}:
                 fresh.compacts.setdefault(compact, []).append(name_id)
         self._ix = fresh
+
+    # -- snapshots (finguard.screening.provider) ------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_lock"]  # a lock is per process; a loaded snapshot gets a new one
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # -- reads -----------------------------------------------------------------------------------
 

@@ -1,0 +1,118 @@
+"""Wiring of the name screener, with a snapshot on disk so a process is ready in seconds.
+
+Analysing every listed name (pinyin, transliterations, sound keys) takes seconds per 10,000
+names; a process would pay it at every start. The screener is therefore saved as a snapshot
+after it is built, keyed by the database, the screening code and the thresholds, and tagged
+with the change-log sequence it reflects. The next process loads the snapshot and replays only
+the changes after that sequence. When the change log has moved far past a snapshot (more than
+``REBUILD_AFTER`` changes), the screener is rebuilt from the entries and the snapshot replaced.
+
+A snapshot is a pickle in the per-user data folder (``FINGUARD_HOME``): whoever can write that
+folder can already change the database beside it. A snapshot that cannot be read, or that was
+made from another database or another version of the code, is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from finguard.lists.model.lists import Change, EntryDraft
+from finguard.screening.service.matcher import NameScreener, Thresholds
+
+log = logging.getLogger(__name__)
+REBUILD_AFTER = 50_000
+FORMAT = 1
+CODE = Path(__file__).parent
+
+
+class EntrySource(Protocol):
+    def iter_party_entries(self) -> Iterator[tuple[int, str, EntryDraft]]: ...
+    def changes_since(self, seq: int, limit: int) -> list[Change]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Tag:
+    seq: int
+    at: str  # the time of the change at ``seq``: a snapshot of another database will not agree
+
+
+def _fingerprint(database: str, per_list: dict[str, Thresholds]) -> str:
+    """Database, screening code and thresholds: a snapshot of any other combination is not reused."""
+    h = hashlib.sha256(f"{FORMAT}|{database}|{sorted((k, repr(v)) for k, v in per_list.items())}".encode())
+    for src in sorted([*CODE.rglob("*.py"), CODE.parent / "core" / "text.py"]):
+        h.update(src.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _tag(source: EntrySource, seq: int) -> _Tag:
+    if seq <= 0:
+        return _Tag(0, "")
+    found = source.changes_since(seq - 1, 1)
+    return _Tag(seq, found[0].at.isoformat() if found and found[0].seq == seq else "")
+
+
+def _replay(screener: NameScreener, source: EntrySource, since: int, limit: int | None = None) -> int | None:
+    """Apply the changes after ``since``; the last sequence applied, or None past ``limit``."""
+    seen = 0
+    while batch := source.changes_since(since, 5000):
+        screener.apply(batch)
+        since = batch[-1].seq
+        seen += len(batch)
+        if limit is not None and seen > limit:
+            return None
+    return since
+
+
+def _load(path: Path, source: EntrySource) -> NameScreener | None:
+    try:
+        with path.open("rb") as f:
+            tag, screener = pickle.load(f)  # noqa: S301  (our own file in the user's data folder; see the docstring)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError) as exc:
+        log.warning("name snapshot %s unreadable (%s): rebuilding", path, exc)
+        return None
+    if not isinstance(tag, _Tag) or not isinstance(screener, NameScreener) or _tag(source, tag.seq) != tag:
+        log.info("name snapshot %s is of another change log: rebuilding", path)
+        return None
+    if _replay(screener, source, tag.seq, REBUILD_AFTER) is None:
+        log.info("change log moved more than %d changes past the name snapshot: rebuilding", REBUILD_AFTER)
+        return None
+    return screener
+
+
+def _save(path: Path, screener: NameScreener, tag: _Tag) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as f:
+            pickle.dump((tag, screener), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # readers see the old snapshot or the new one, never half of one
+    except OSError as exc:  # a read-only folder costs the next start time, nothing else
+        log.warning("could not save the name snapshot %s: %s", path, exc)
+        tmp.unlink(missing_ok=True)
+
+
+def build_screener(
+    source: EntrySource, since: int, per_list: dict[str, Thresholds], *, snapshot_dir: Path | None = None, database: str = ""
+) -> NameScreener:
+    """The screener of every active party entry, current at least to sequence ``since``."""
+    path = snapshot_dir / f"names-{_fingerprint(database, per_list)}.pickle" if snapshot_dir else None
+    if path is not None and path.is_file():
+        loaded = _load(path, source)
+        if loaded is not None:
+            return loaded
+    screener = NameScreener(per_list=per_list)
+    for entry_id, list_code, draft in source.iter_party_entries():
+        screener.add(entry_id, list_code, draft)
+    # A change committed while the entries were read may be missing from them; replaying it is
+    # harmless (the screener keeps the newest version of an entry).
+    last = _replay(screener, source, since) or since
+    if path is not None:
+        _save(path, screener, _tag(source, last))
+    return screener
