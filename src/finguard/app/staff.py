@@ -22,8 +22,8 @@ from finguard.core.http_context import platform
 from finguard.core.i18n import messages
 from finguard.guard import pages as guard_pages
 from finguard.guard.pages import recent_guard
-from finguard.ledger import pages as staff_ledger
 from finguard.ledger.pages import flowgraph
+from finguard.ledger.pages import staff as staff_ledger
 from finguard.monitors import pages as staff_monitors
 from finguard.screening.pages import staff as screening_pages
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,16 @@ from rich.table import Table
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
-from finguard.ledger.model import CHINA_TZ, Direction, Method, Trace, TraceParams, format_amount, kind_label, parse_amount_fen
+from finguard.ledger.model import (
+    CHINA_TZ,
+    Direction,
+    Method,
+    Trace,
+    TraceParams,
+    format_amount,
+    kind_label,
+    parse_trace_params,
+)
 from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers
 from finguard.ledger.service.render import render_png, render_svg
 from finguard.ledger.service.summary import summarize
@@ -132,19 +142,9 @@ def trace_command(
 ) -> None:
     """Trace money from an account and print where it ended, in Chinese and English."""
     try:
-        params = TraceParams(
-            account=account,
-            direction=direction,
-            method=method,
-            hops=hops,
-            horizon_days=horizon_days,
-            start_transfer=transfer,
-            amount_fen=None if amount is None else parse_amount_fen(amount, "amount", currency or "CNY"),
-            at=_time(at, "at"),
-            currency=currency,
-            max_per_node=max_per_node,
-            max_edges=max_edges,
-        )
+        raw: dict[str, object] = {"account": account, "direction": direction.value, "method": method.value, "hops": hops}
+        raw |= {"horizon_days": horizon_days, "start_transfer": transfer, "amount": amount, "at": at, "currency": currency}
+        params = replace(parse_trace_params(raw), max_per_node=max_per_node, max_edges=max_edges)
         with open_platform() as p:
             result = p.ledger.trace(params)
         _print_trace(result, svg, png, as_json)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pathlib
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -19,7 +20,7 @@ from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.errors import InvalidInput
 from finguard.core.http import save_body
-from finguard.ledger.model import Direction, Method, TraceParams, parse_amount_fen
+from finguard.ledger.model import TraceParams, parse_trace_params
 from finguard.ledger.service import LedgerImportReport, LedgerService
 from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers
 from finguard.ledger.service.render import render_png, render_svg
@@ -76,20 +77,11 @@ class TraceIn(BaseModel):
     max_edges: int = Field(5000, ge=1, le=100_000)
 
     def to_domain(self) -> TraceParams:
-        amount = None if self.amount is None else parse_amount_fen(str(self.amount), "amount", self.currency or "CNY")
-        return TraceParams(
-            account=self.account,
-            direction=Direction(self.direction),
-            method=Method(self.method),
-            hops=self.hops,
-            horizon_days=self.horizon_days,
-            start_transfer=self.start_transfer,
-            amount_fen=amount,
-            at=self.at,
-            currency=self.currency,
-            max_per_node=self.max_per_node,
-            max_edges=self.max_edges,
-        )
+        if self.at is not None and self.at.tzinfo is None:
+            # The API documents a zone: unlike the staff form, it never guesses China time.
+            raise InvalidInput.for_field("at", "must carry a time zone, e.g. 2024-03-15T00:00:00+08:00")
+        trace = parse_trace_params(self.model_dump(exclude={"max_per_node", "max_edges"}, exclude_none=True))
+        return replace(trace, max_per_node=self.max_per_node, max_edges=self.max_edges)
 
 
 class TraceOut(BaseModel):

@@ -13,12 +13,14 @@ top-up or an account at another bank has left the part of the ledger we can foll
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from finguard.core.errors import InvalidInput
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.money import MAX_MINOR, format_money, parse_money, places
 
 MAX_FEN = MAX_MINOR
@@ -346,3 +348,86 @@ class Trace:
             "truncated_reasons": list(self.truncated_reasons),
             "transfers_examined": self.transfers_examined,
         }
+
+
+# -- trace parameters from text: the one parser the API, the CLI and the staff form share -------
+
+TRACE_FIELDS = ("account", "direction", "method", "hops", "horizon_days", "start_transfer", "amount", "at", "currency")
+TRACE_DEFAULTS = {"direction": "forward", "method": "fifo", "hops": "6", "horizon_days": "30"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_INT = re.compile(r"\d{1,18}")
+
+def parse_time(raw: str, field: str) -> datetime:
+    """ISO 8601 (a space instead of ``T`` is fine); a time or date without a zone is China time."""
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput.for_field(field, f"{raw[:40]!r} is not a date or time such as 2024-03-15 or 2024-03-15 10:00") from None
+    return at if at.tzinfo else at.replace(tzinfo=CHINA_TZ)
+
+def parse_account(raw: str) -> str:
+    if not raw:
+        raise InvalidInput.for_field("account", "is required")
+    if len(raw) > MAX_ACCOUNT or _CONTROL.search(raw):
+        raise InvalidInput.for_field("account", f"must be 1 to {MAX_ACCOUNT} characters without control characters")
+    return raw
+
+def parse_trace_params(raw: Mapping[str, object]) -> TraceParams:
+    """Trace parameters from the API, the CLI or the staff form, as text or typed values; every
+    bad field is reported at once. Missing fields take the defaults of :class:`TraceParams`."""
+    v = {k: "" if raw.get(k) is None else str(raw.get(k)).strip() for k in TRACE_FIELDS}
+    for k, d in TRACE_DEFAULTS.items():
+        v[k] = v[k] or d
+    problems: list[FieldProblem] = []
+
+    def check(parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+            return None
+
+    account = check(parse_account, v["account"]) or "?"
+    if v["direction"] not in {d.value for d in Direction}:
+        problems.append(FieldProblem("direction", "must be forward or backward"))
+    if v["method"] not in {m.value for m in Method}:
+        problems.append(FieldProblem("method", "must be fifo, lifo or proportional"))
+    hops = int(v["hops"]) if re.fullmatch(r"\d{1,3}", v["hops"]) else None
+    if hops is None:
+        problems.append(FieldProblem("hops", "must be a whole number from 1 to 20"))
+    try:
+        horizon: float | None = float(Decimal(v["horizon_days"]))
+    except InvalidOperation:
+        horizon = None
+    if horizon is None or horizon != horizon or horizon in (float("inf"), float("-inf")):
+        problems.append(FieldProblem("horizon_days", "must be a number of days, e.g. 30"))
+        horizon = None
+    start = None
+    if v["start_transfer"]:
+        start = int(v["start_transfer"]) if _INT.fullmatch(v["start_transfer"]) and int(v["start_transfer"]) > 0 else None
+        if start is None:
+            problems.append(FieldProblem("start_transfer", "must be a transfer id (a whole number)"))
+    currency = v["currency"].upper() or None
+    if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+        problems.append(FieldProblem("currency", "must be a 3-letter code such as CNY"))
+        currency = None
+    amount = check(parse_amount_fen, v["amount"], "amount", currency or "CNY") if v["amount"] else None
+    at = check(parse_time, v["at"], "at") if v["at"] else None
+    try:
+        # Fields that could not be read take a valid stand-in, so the rest are still checked.
+        params = TraceParams(
+            account=account,
+            direction=Direction(v["direction"]) if not any(p.field == "direction" for p in problems) else Direction.FORWARD,
+            method=Method(v["method"]) if not any(p.field == "method" for p in problems) else Method.FIFO,
+            hops=6 if hops is None else hops,
+            horizon_days=30.0 if horizon is None else horizon,
+            start_transfer=start,
+            amount_fen=amount,
+            at=at,
+            currency=currency,
+        )
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
+    return params

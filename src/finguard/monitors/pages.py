@@ -21,8 +21,9 @@ from finguard.core.clock import utcnow
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
-from finguard.ledger.pages import parse_time, trace_href
+from finguard.ledger.model import parse_time
 from finguard.ledger.pages.flowgraph import GRAPH_HEADERS, cn_time, graph_payload, script_hrefs
+from finguard.ledger.pages.staff import trace_href
 from finguard.ledger.service.graph import FlowGraph, GraphNode, subgraph_accounts, subgraph_graph
 from finguard.monitors.model import Typology
 from finguard.monitors.service import monitor_ledger, parse_typologies

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.errors import Conflict, InvalidInput
+from finguard.core.errors import InvalidInput
 from finguard.core.http import read_body
 from finguard.guard.http.schemas import (
     BacktestIn,
@@ -182,9 +182,7 @@ def list_rules(g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> RuleListOu
 
 @router.post("/rules", response_model=RuleOut, status_code=201, summary="Add a rule (version 1)")
 def create_rule(body: RuleCreateIn, g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> RuleOut:
-    if any(r.id == body.id for r in g.rules.rules()):
-        raise Conflict(f"rule {body.id!r} exists; PUT /rules/{body.id} adds a version")
-    return adapt_rule(g.rules.save(_rule(body.id, body), f"key:{key.name}"))
+    return adapt_rule(g.rules.create(_rule(body.id, body), f"key:{key.name}"))
 
 
 @router.post("/rules/starter-pack", response_model=list[RuleOut], summary="Install the telecom-fraud starter rules not yet present")

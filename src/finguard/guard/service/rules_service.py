@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from finguard.core.errors import NotFound
+from finguard.core.errors import Conflict, NotFound
 from finguard.guard.model.context import decode, rule_context
 from finguard.guard.model.decision import Decision, ReasonKind, Thresholds, resolve
 from finguard.guard.model.events import parse_event
@@ -148,6 +148,13 @@ class RulesService:
         saved, _ = self.store.add_rule_version(rule, actor, self.clock())
         self._checked = float("-inf")  # this process sees its own change on the next decision
         return saved
+
+    def create(self, rule: Rule, actor: str) -> Rule:
+        """Store version 1 of a new rule; a rule id already in use is a conflict (adding a version
+        of an existing rule is :meth:`save`)."""
+        if any(r.id == rule.id for r in self.rules()):
+            raise Conflict(f"rule {rule.id!r} exists; PUT /rules/{rule.id} adds a version")
+        return self.save(rule, actor)
 
     def disable(self, rule_id: str, actor: str) -> Rule:
         return self.save(replace(self.get(rule_id), enabled=False), actor)
