@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Engine, String, Table, insert, select, update
+from sqlalchemy import Column, Engine, String, Table, insert, select, update
 
 from finguard.access.model import Role
 from finguard.access.service.keys import ApiKey
 from finguard.core.clock import aware
 from finguard.core.db import begin_write
 from finguard.core.errors import Conflict
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 
 api_key = Table(
     "api_key",
@@ -21,8 +21,8 @@ api_key = Table(
     Column("role", String(32), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("prefix", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 

@@ -6,14 +6,13 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     String,
     Table,
     Text,
 )
 
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 
 # Alerts from every capability (screening now; the transaction guard and monitors later).
 alert = Table(
@@ -26,7 +25,7 @@ alert = Table(
     Column("status", String(16), nullable=False),
     Column("summary", Text, nullable=False),
     Column("details", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
     Column("source_seq", BigInteger, nullable=True),
     Index("ix_alert_status_created", "status", "created_at"),
     Index("ix_alert_subject", "subject"),  # monitors: which alerts an account already has (migration 0006)

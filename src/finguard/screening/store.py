@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Engine,
     Float,
     ForeignKey,
@@ -30,7 +29,7 @@ from finguard.alerts.store import alert
 from finguard.core.clock import aware
 from finguard.core.db import begin_write
 from finguard.core.identifiers import IdType
-from finguard.core.tables import Id, job_cursor, metadata
+from finguard.core.tables import Id, UTCDateTime, job_cursor, metadata
 from finguard.lists.model.lists import Identifier
 from finguard.screening.model.diligence import Counterparty, Decision, DecisionKind, PartyKind, Purpose
 from finguard.screening.service.diligence import StoredHit
@@ -45,9 +44,9 @@ screened_party = Table(
     Column("purpose", String(32), nullable=False),
     Column("data", JSON, nullable=False),
     Column("data_hash", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("screened_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("screened_at", UTCDateTime, nullable=True),
     Column("screened_seq", BigInteger, nullable=True),
     Column("outcome", String(16), nullable=True),
 )
@@ -65,8 +64,8 @@ screening_hit = Table(
     Column("outcome", String(16), nullable=False),
     Column("features", JSON, nullable=False),
     Column("entry_version", Integer, nullable=False),
-    Column("first_seen_at", DateTime(timezone=True), nullable=False),
-    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
     Column("seq", BigInteger, nullable=False),
 )
 
@@ -81,7 +80,7 @@ hit_decision = Table(
     Column("decision", String(32), nullable=False),
     Column("reason", Text, nullable=False),
     Column("actor", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("party_hash", String(64), nullable=False),
     Column("entry_version", Integer, nullable=False),
     Index("ix_hit_decision_pair", "party_id", "entry_id", "id"),

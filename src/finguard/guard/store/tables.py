@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
 
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 
 # Every decided event as received (canonical JSON), with the hash that detects a reused id.
 guard_event = Table(
@@ -13,10 +13,10 @@ guard_event = Table(
     Column("event_id", String(128), primary_key=True),
     Column("customer_id", String(64), nullable=False),
     Column("type", String(32), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
     Column("body", JSON, nullable=False),
     Column("body_hash", String(64), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
     Index("ix_guard_event_customer", "customer_id", "occurred_at"),
     Index("ix_guard_event_time", "occurred_at"),
 )
@@ -36,7 +36,7 @@ guard_decision = Table(
     Column("inputs", JSON, nullable=False),
     Column("rule_version", Integer, nullable=False),
     Column("list_seq", BigInteger, nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
     Index("ix_guard_decision_customer", "customer_id", "decided_at"),
 )
 
@@ -46,7 +46,7 @@ guard_controls = Table(
     Column("customer_id", String(64), primary_key=True),
     Column("data", JSON, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 # Append-only audit of every change request to a customer's controls.
@@ -55,7 +55,7 @@ guard_control_change = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("channel", String(32), nullable=False),
     Column("at_branch", Boolean, nullable=False),
@@ -73,12 +73,12 @@ guard_condition = Table(
     Column("subject_type", String(32), nullable=False),
     Column("subject", String(300), nullable=False),
     Column("event_types", JSON, nullable=False),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
     Column("reason", Text, nullable=False),
     Column("created_by", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
     Column("revoked_by", String(200), nullable=True),
     Index("ix_guard_condition_subject", "subject_type", "subject"),
 )
@@ -99,7 +99,7 @@ guard_rule_version = Table(
     Column("event_types", JSON, nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("actor", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Index("ux_guard_rule_version", "rule_id", "version", unique=True),
     Index("ix_guard_rule_set_version", "set_version"),
 )

@@ -9,9 +9,9 @@ UTC, the floor of ``at``), all filled by ``ledger_repo.insert_transfers``.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 
 transfer = Table(
     "transfer",
@@ -23,7 +23,7 @@ transfer = Table(
     Column("dst_account", String(128), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("channel", String(64), nullable=True),
     Column("memo", Text, nullable=True),
     Column("src_name", String(200), nullable=True),

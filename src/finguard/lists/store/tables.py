@@ -6,7 +6,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -16,7 +15,7 @@ from sqlalchemy import (
     text,
 )
 
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 
 risk_list = Table(
     "risk_list",
@@ -28,7 +27,7 @@ risk_list = Table(
     Column("owner", String(200), nullable=False),
     Column("default_level", Integer, nullable=False),
     Column("description", Text, nullable=False, default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 
@@ -43,9 +42,9 @@ list_entry = Table(
     Column("primary_name", String(500), nullable=True),
     Column("data", JSON, nullable=False),  # the EntryDraft as JSON
     Column("content_hash", String(64), nullable=False),
-    Column("listed_at", DateTime(timezone=True), nullable=True),
-    Column("expires_at", DateTime(timezone=True), nullable=True),
-    Column("delisted_at", DateTime(timezone=True), nullable=True),
+    Column("listed_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("delisted_at", UTCDateTime, nullable=True),
     Column("delist_reason", Text, nullable=True),
     Column("version", Integer, nullable=False),
     Column("created_seq", BigInteger, nullable=False),
@@ -90,7 +89,7 @@ change_log = Table(
     "change_log",
     metadata,
     Column("seq", Id, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("op", String(16), nullable=False),
     Column("list_code", String(64), nullable=False),
@@ -109,8 +108,8 @@ import_run = Table(
     Column("format", String(32), nullable=False),
     Column("source", String(500), nullable=False),
     Column("actor", String(200), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
     Column("added", Integer, nullable=False, default=0),
     Column("changed", Integer, nullable=False, default=0),
     Column("delisted", Integer, nullable=False, default=0),
@@ -126,7 +125,7 @@ check_log = Table(
     "check_log",
     metadata,
     Column("check_id", String(40), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("view", String(16), nullable=False),
     Column("client", String(64), nullable=False),
     Column("query", JSON, nullable=False),
