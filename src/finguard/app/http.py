@@ -16,6 +16,7 @@ from finguard.app.platform import Platform
 from finguard.app.staff import router as staff_router
 from finguard.core import http_errors as errors
 from finguard.core import metrics
+from finguard.core.admission import AdmissionControl
 from finguard.core.settings import Settings
 from finguard.core.web import router as web_router
 from finguard.guard.http.routes import router as guard_router
@@ -54,6 +55,13 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         lifespan=lifespan,
     )
     errors.install(app)
+    limits = platform.settings if platform is not None else (settings or Settings())
+    app.add_middleware(
+        AdmissionControl,
+        max_in_flight=limits.max_in_flight,
+        max_public_in_flight=limits.max_public_in_flight,
+        retry_after_seconds=limits.retry_after_seconds,
+    )
     app.include_router(router)
     app.include_router(screening_router)
     app.include_router(guard_router)

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
         description="Transfers the API process keeps in memory for the monitors (32 bytes each, read once, then only new ones); "
         "0: read the database every run.",
     )
+    max_in_flight: int = Field(
+        default=64,
+        ge=0,
+        description="Requests one process works on at once; past it, 503 with Retry-After at once instead of queueing (0: no bound).",
+    )
+    max_public_in_flight: int = Field(
+        default=16, ge=0, description="Anonymous public requests one process works on at once (lower, so the public check degrades first)."
+    )
+    retry_after_seconds: int = Field(default=1, ge=1, le=3600, description="The Retry-After a refused request is told.")
     log_level: str = Field(default="INFO", description="Python log level.")
 
 
