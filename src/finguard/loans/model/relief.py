@@ -146,12 +146,10 @@ def change_as_dict(change: Change) -> dict[str, Any]:
 def change_from_dict(data: dict[str, Any]) -> Change:
     """The inverse of ``change_as_dict``; every bad field is reported (InvalidInput)."""
     kind = data.get("kind")
-    problems: list[str] = []
 
     def integer(name: str, low: int, high: int) -> int:
         value = data.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            problems.append(name)
             raise InvalidInput.for_field(name, f"must be an integer between {low} and {high}")
         return value
 
@@ -274,7 +272,8 @@ def replay(terms: LoanTerms, changes: list[Change] | tuple[Change, ...]) -> list
     extended = 0
     for change in changes:
         if change.start > len(out[-1].rows):
-            raise InvalidInput.for_field("start", f"instalment {change.start} does not exist: the loan is repaid at instalment {len(out[-1].rows)}")
+            repaid = len(out[-1].rows)
+            raise InvalidInput.for_field("start", f"instalment {change.start} does not exist: the loan is repaid at instalment {repaid}")
         plan = apply(terms, plan, change, extended)
         if isinstance(change, Extension):
             extended += change.months
