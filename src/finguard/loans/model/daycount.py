@@ -22,6 +22,19 @@ def add_months(start: date, months: int) -> date:
     return date(year, month + 1, day)
 
 
+def day_parts(start: date, end: date, convention: DayCount) -> tuple[int, int]:
+    """(days, days in a year) under ``convention``: the year fraction unreduced, for fast exact sums."""
+    if convention is DayCount.ACT_360:
+        return (end - start).days, 360
+    if convention is DayCount.ACT_365:
+        return (end - start).days, 365
+    d1 = min(start.day, 30)
+    d2 = end.day
+    if d2 == 31 and d1 == 30:
+        d2 = 30
+    return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1), 360
+
+
 def year_fraction(start: date, end: date, convention: DayCount) -> Fraction:
     """The exact fraction of a year between two dates under ``convention``.
 

@@ -16,7 +16,7 @@ the amount lent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
 from enum import StrEnum
@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from finguard.domain.errors import FieldProblem, InvalidInput
-from finguard.loans.model.daycount import DayCount, add_months, year_fraction
+from finguard.loans.model.daycount import DayCount, add_months, day_parts
 from finguard.loans.model.money import round_decimal
 
 MAX_TERM_MONTHS = 600
@@ -176,11 +176,17 @@ def base_plan(terms: LoanTerms) -> Plan:
     return tuple(periods)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1024)
+def _rate_parts(rate: Decimal) -> tuple[int, int]:
+    f = Fraction(rate)
+    return f.numerator, f.denominator
+
+
 def _factor(rate: Decimal, start: date, end: date, convention: DayCount) -> tuple[int, int]:
     """The period's interest per fen, ``rate x year fraction``, as an exact (numerator, denominator)."""
-    f = Fraction(rate) * year_fraction(start, end, convention)
-    return f.numerator, f.denominator
+    rn, rd = _rate_parts(rate)
+    days, basis = day_parts(start, end, convention)
+    return rn * days, rd * basis
 
 
 @lru_cache(maxsize=4096)
@@ -246,6 +252,9 @@ def compute(terms: LoanTerms, plan: Plan | None = None, prior: Schedule | None =
         resume = 0
         balance, bucket, bucket_per, respread, payment = terms.principal_fen, 0, 0, False, 0
     last = len(plan) - 1
+    totals = dict.fromkeys(TOTAL_KEYS, 0)
+    for row in rows:
+        _add(totals, row)
     for i in range(resume, len(plan)):
         p = plan[i]
         if i and balance == 0 and bucket == 0:
@@ -286,35 +295,41 @@ def compute(terms: LoanTerms, plan: Plan | None = None, prior: Schedule | None =
             deferred_paid += bucket  # the loan is closing: what was deferred is due with it
             bucket = 0
         due_date = dates[p.end]
-        rows.append(
-            Instalment(
-                number=i + 1,
-                due=due_date,
-                mode=p.mode,
-                rate=p.rate,
-                opening_fen=opening,
-                interest_fen=interest,
-                interest_due_fen=interest_due,
-                capitalised_fen=capitalised,
-                deferred_fen=deferred,
-                waived_fen=waived,
-                principal_fen=principal,
-                deferred_paid_fen=deferred_paid,
-                prepaid_fen=prepaid,
-                payment_fen=interest_due + principal + deferred_paid + prepaid,
-                closing_fen=balance,
-                grace_until=add_months(due_date, p.grace_months) if p.grace_months else None,
-            )
+        row = Instalment(
+            number=i + 1,
+            due=due_date,
+            mode=p.mode,
+            rate=p.rate,
+            opening_fen=opening,
+            interest_fen=interest,
+            interest_due_fen=interest_due,
+            capitalised_fen=capitalised,
+            deferred_fen=deferred,
+            waived_fen=waived,
+            principal_fen=principal,
+            deferred_paid_fen=deferred_paid,
+            prepaid_fen=prepaid,
+            payment_fen=interest_due + principal + deferred_paid + prepaid,
+            closing_fen=balance,
+            grace_until=add_months(due_date, p.grace_months) if p.grace_months else None,
         )
+        rows.append(row)
+        _add(totals, row)
         states.append((balance, bucket, bucket_per, respread, payment))
-    return Schedule(terms, plan, tuple(rows), _totals(rows), tuple(states))
+    return Schedule(terms, plan, tuple(rows), totals, tuple(states))
 
 
-def _totals(rows: Sequence[Instalment]) -> dict[str, int]:
-    keys = ("interest_fen", "interest_due_fen", "capitalised_fen", "deferred_fen", "waived_fen", "principal_fen",
-            "deferred_paid_fen", "prepaid_fen", "payment_fen")
-    return {k: sum(getattr(r, k) for r in rows) for k in keys}
+TOTAL_KEYS = ("interest_fen", "interest_due_fen", "capitalised_fen", "deferred_fen", "waived_fen", "principal_fen",
+              "deferred_paid_fen", "prepaid_fen", "payment_fen")
 
 
-def with_reamortise(period: Period) -> Period:
-    return replace(period, reamortise=True)
+def _add(totals: dict[str, int], row: Instalment) -> None:
+    totals["interest_fen"] += row.interest_fen
+    totals["interest_due_fen"] += row.interest_due_fen
+    totals["capitalised_fen"] += row.capitalised_fen
+    totals["deferred_fen"] += row.deferred_fen
+    totals["waived_fen"] += row.waived_fen
+    totals["principal_fen"] += row.principal_fen
+    totals["deferred_paid_fen"] += row.deferred_paid_fen
+    totals["prepaid_fen"] += row.prepaid_fen
+    totals["payment_fen"] += row.payment_fen
