@@ -8,6 +8,7 @@ import finguard.alerts.store
 import finguard.guard.store.tables
 import finguard.ledger.store.tables
 import finguard.lists.store.tables
+import finguard.loans.store
 import finguard.screening.store  # noqa: F401
 from finguard.core.tables import metadata
 

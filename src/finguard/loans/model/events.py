@@ -25,7 +25,8 @@ class ReliefEvent:
     actor: str
     at: datetime
     reason: str = ""
-    decision_id: str | None = None  # the eligibility decision that granted it, if any
+    decision_id: int | None = None  # the eligibility decision that granted it, if any
+    cost: dict[str, Any] | None = None  # relief.Assessment.as_dict() when it was applied
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class ReliefEvent:
             "at": self.at.isoformat(),
             "reason": self.reason,
             "decision_id": self.decision_id,
+            "cost": self.cost,
         }
 
 
