@@ -72,6 +72,51 @@ def _amount(data: dict[str, Any], name: str, problems: list[FieldProblem], line:
     return 0
 
 
+def parse_terms(data: dict[str, Any], line: int | None = None, problems: list[FieldProblem] | None = None) -> LoanTerms | None:
+    """Loan terms from text fields (amounts in yuan or ``principal_fen``, rates as text); bad
+    fields are added to ``problems`` (or raised as InvalidInput when none is given)."""
+    raise_now = problems is None
+    found: list[FieldProblem] = [] if problems is None else problems
+    before = len(found)
+    principal = _amount(data, "principal", found, line)
+    rate = Decimal(0)
+    raw_rate = data.get("annual_rate")
+    if isinstance(raw_rate, str):
+        try:
+            rate = parse_rate(raw_rate)
+        except ValueError as exc:
+            found.append(FieldProblem("annual_rate", str(exc), line))
+    else:
+        found.append(FieldProblem("annual_rate", "must be text: \"0.0435\" or \"4.35%\" (a JSON number is refused)", line))
+    term = data.get("term_months")
+    if isinstance(term, str) and term.strip().isdigit():
+        term = int(term)
+    if isinstance(term, bool) or not isinstance(term, int):
+        found.append(FieldProblem("term_months", "must be a whole number of months", line))
+        term = 0
+    start = date(1970, 1, 1)
+    try:
+        start = date.fromisoformat(str(data.get("start", "")))
+    except ValueError:
+        found.append(FieldProblem("start", "must be a date YYYY-MM-DD", line))
+    method = data.get("method", Method.EQUAL_INSTALMENT.value)
+    if method not in {m.value for m in Method}:
+        found.append(FieldProblem("method", f"must be one of {', '.join(m.value for m in Method)}", line))
+    day_count = data.get("day_count", DayCount.THIRTY_360.value)
+    if day_count not in {d.value for d in DayCount}:
+        found.append(FieldProblem("day_count", f"must be one of {', '.join(d.value for d in DayCount)}", line))
+    terms = None
+    if len(found) == before:
+        try:
+            terms = LoanTerms(principal, rate, term, start, Method(method), DayCount(day_count))
+        except InvalidInput as exc:
+            names = {"principal_fen": "principal"}
+            found.extend(FieldProblem(names.get(p.field, p.field), p.problem, line) for p in exc.problems)
+    if raise_now and (terms is None or len(found) > before):
+        raise InvalidInput("invalid loan terms", problems=found)
+    return terms
+
+
 def parse_loan(data: dict[str, Any], line: int | None = None) -> Loan:
     """A loan from a CSV row or a JSON object; every bad field is reported at once (InvalidInput)."""
     problems: list[FieldProblem] = []
@@ -79,34 +124,8 @@ def parse_loan(data: dict[str, Any], line: int | None = None) -> Loan:
     customer_id = _text(data, "customer_id", problems, line)
     branch = _text(data, "branch", problems, line)
     industry = _text(data, "industry", problems, line, 16)
-    principal = _amount(data, "principal", problems, line)
-    credit = _amount(data, "total_credit", problems, line) if ("total_credit" in data or "total_credit_fen" in data) else principal
-    rate = Decimal(0)
-    raw_rate = data.get("annual_rate")
-    if isinstance(raw_rate, str):
-        try:
-            rate = parse_rate(raw_rate)
-        except ValueError as exc:
-            problems.append(FieldProblem("annual_rate", str(exc), line))
-    else:
-        problems.append(FieldProblem("annual_rate", "must be text: \"0.0435\" or \"4.35%\" (a JSON number is refused)", line))
-    term = data.get("term_months")
-    if isinstance(term, str) and term.strip().isdigit():
-        term = int(term)
-    if isinstance(term, bool) or not isinstance(term, int):
-        problems.append(FieldProblem("term_months", "must be a whole number of months", line))
-        term = 0
-    start = date(1970, 1, 1)
-    try:
-        start = date.fromisoformat(str(data.get("start", "")))
-    except ValueError:
-        problems.append(FieldProblem("start", "must be a date YYYY-MM-DD", line))
-    method = data.get("method", Method.EQUAL_INSTALMENT.value)
-    if method not in {m.value for m in Method}:
-        problems.append(FieldProblem("method", f"must be one of {', '.join(m.value for m in Method)}", line))
-    day_count = data.get("day_count", DayCount.THIRTY_360.value)
-    if day_count not in {d.value for d in DayCount}:
-        problems.append(FieldProblem("day_count", f"must be one of {', '.join(d.value for d in DayCount)}", line))
+    terms = parse_terms(data, line, problems)
+    credit = _amount(data, "total_credit", problems, line) if ("total_credit" in data or "total_credit_fen" in data) else None
     size = data.get("firm_size")
     if size not in {s.value for s in FirmSize}:
         problems.append(FieldProblem("firm_size", f"must be one of {', '.join(s.value for s in FirmSize)}", line))
@@ -121,13 +140,7 @@ def parse_loan(data: dict[str, Any], line: int | None = None) -> Loan:
     if isinstance(dpd, bool) or not isinstance(dpd, int) or dpd < 0:
         problems.append(FieldProblem("days_past_due", "must be a whole number >= 0", line))
         dpd = 0
-    terms = None
-    if not problems:
-        try:
-            terms = LoanTerms(principal, rate, term, start, Method(method), DayCount(day_count))
-        except InvalidInput as exc:
-            names = {"principal_fen": "principal", "annual_rate": "annual_rate", "term_months": "term_months"}
-            problems.extend(FieldProblem(names.get(p.field, p.field), p.problem, line) for p in exc.problems)
     if problems or terms is None:
         raise InvalidInput("invalid loan", problems=problems)
-    return Loan(loan_id, customer_id, branch, terms, industry, FirmSize(str(size)), credit, bool(impact), dpd)
+    total_credit = terms.principal_fen if credit is None else credit
+    return Loan(loan_id, customer_id, branch, terms, industry, FirmSize(str(size)), total_credit, bool(impact), dpd)

@@ -1,0 +1,142 @@
+"""The loans API (#15): the schedule calculator, loans and their relief, eligibility batches.
+
+Amounts are integer fen on the way out; on the way in, yuan as text ("1234.56") or ``*_fen``
+integers, and rates as text: a JSON float is refused with 422 naming the field. Wire models live
+here beside the routes; the work is done by ``service.LoanService``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from finguard.api.deps import staff
+from finguard.domain.errors import InvalidInput
+from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
+from finguard.loans.model.loan import parse_terms
+from finguard.loans.model.relief import change_from_dict
+from finguard.loans.model.schedule import compute
+from finguard.loans.service import MAX_BATCH_APPROVAL, LoanService
+from finguard.loans.store import SqlLoanStore
+from finguard.services.keys import ApiKey
+
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
+LoanId = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f/]{1,64}$")]
+MAX_LOANS_PER_IMPORT = 100_000
+
+
+def loans_service(request: Request) -> LoanService:
+    """Built on first use from the platform's engine and kept on the app."""
+    state = request.app.state
+    service: LoanService | None = getattr(state, "loans_service", None)
+    if service is None:
+        service = LoanService(SqlLoanStore(state.platform.engine))
+        state.loans_service = service
+    return service
+
+
+S = Annotated[LoanService, Depends(loans_service)]
+Reader = Annotated[ApiKey, Depends(staff("read"))]
+Writer = Annotated[ApiKey, Depends(staff("write"))]
+
+
+class ImportIn(BaseModel):
+    loans: list[dict[str, Any]] = Field(max_length=MAX_LOANS_PER_IMPORT)
+    skip_bad_rows: bool = False
+
+
+class ChangeIn(BaseModel):
+    change: dict[str, Any] = Field(description='e.g. {"kind": "deferral", "start": 3, "months": 3, "treatment": "interest_free"}')
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReverseIn(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class BatchIn(BaseModel):
+    policy: dict[str, Any] | None = Field(default=None, description="a policy as data; the built-in epidemic-2020 when omitted")
+    branch: str | None = Field(default=None, max_length=64)
+
+
+class ReviewIn(BaseModel):
+    decision_ids: list[int] = Field(min_length=1, max_length=MAX_BATCH_APPROVAL)
+    as_of: date | None = Field(default=None, description="relief starts at the first instalment due after this date (today)")
+    reason: str = Field(default="", max_length=2000)
+
+
+@router.post("/schedule", summary="Compute a schedule from terms (nothing is stored)")
+def schedule_calculator(body: dict[str, Any], _key: Reader) -> dict[str, Any]:
+    terms = parse_terms(body)
+    assert terms is not None  # parse_terms raises when no problems list is given
+    return compute(terms).as_dict()
+
+
+@router.post("/import", summary="Add loans to the book (all or nothing unless skip_bad_rows)")
+def import_loans(body: ImportIn, service: S, key: Writer) -> dict[str, Any]:
+    return service.import_loans(enumerate(body.loans, start=1), key.name, skip_bad_rows=body.skip_bad_rows).as_dict()
+
+
+@router.get("/{loan_id}", summary="A loan, its relief history and the schedule in force")
+def get_loan(loan_id: LoanId, service: S, _key: Reader) -> dict[str, Any]:
+    loan, events, schedule = service.schedule(loan_id)
+    return {"loan": loan.as_dict(), "events": [e.as_dict() for e in events], "schedule": schedule.as_dict()}
+
+
+@router.post("/{loan_id}/relief/preview", summary="A change's schedule before/after and its NPV cost (nothing is stored)")
+def preview(loan_id: LoanId, body: ChangeIn, service: S, _key: Reader) -> dict[str, Any]:
+    return service.compare(loan_id, change_from_dict(body.change)).as_dict()
+
+
+@router.post("/{loan_id}/relief", status_code=201, summary="Apply a change (a new version of the loan's relief)")
+def apply_change(loan_id: LoanId, body: ChangeIn, service: S, key: Writer) -> dict[str, Any]:
+    return service.apply(loan_id, change_from_dict(body.change), key.name, body.reason).as_dict()
+
+
+@router.post("/{loan_id}/relief/{version}/reverse", status_code=201, summary="Reverse a change (appends a reversal)")
+def reverse(loan_id: LoanId, version: Annotated[int, Path(ge=1, le=1_000_000)], body: ReverseIn, service: S, key: Writer) -> dict[str, Any]:
+    return service.reverse(loan_id, version, key.name, body.reason).as_dict()
+
+
+@router.post("/eligibility/batches", status_code=201, summary="Evaluate the book (or a branch) against a relief policy")
+def evaluate(body: BatchIn, service: S, key: Writer) -> dict[str, Any]:
+    policy = EPIDEMIC_2020 if body.policy is None else policy_from_dict(body.policy)
+    return service.evaluate(policy, key.name, branch=body.branch).as_dict()
+
+
+@router.get("/eligibility/batches", summary="The latest eligibility batches")
+def batches(service: S, _key: Reader) -> list[dict[str, Any]]:
+    return service.store.batches()
+
+
+@router.get("/eligibility/batches/{batch_id}", summary="A batch's decisions, each explained in zh and en")
+def batch(
+    batch_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+    service: S,
+    _key: Reader,
+    eligible: bool | None = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    return [d.as_dict() for d in service.store.decisions(batch_id=batch_id, eligible=eligible, category=category, limit=limit)]
+
+
+@router.get("/eligibility/decisions/{decision_id}/proposal", summary="The relief a decision grants: before/after and NPV cost")
+def proposal(decision_id: Annotated[int, Path(ge=1, le=2**62)], service: S, _key: Reader, as_of: date | None = None) -> dict[str, Any]:
+    return service.proposal(decision_id, as_of or date.today()).as_dict()
+
+
+@router.post("/eligibility/approvals", status_code=201, summary="Approve decisions in bulk (not by who ran the batch)")
+def approve(body: ReviewIn, service: S, key: Writer) -> list[dict[str, Any]]:
+    return [a.as_dict() for a in service.approve(body.decision_ids, key.name, body.as_of or date.today(), body.reason)]
+
+
+@router.post("/eligibility/rejections", status_code=201, summary="Reject decisions in bulk, with a reason")
+def reject(body: ReviewIn, service: S, key: Writer) -> list[dict[str, Any]]:
+    if not body.reason.strip():
+        raise InvalidInput.for_field("reason", "a rejection needs a reason the customer can be told")
+    return [{"decision_id": r.decision_id, "action": r.action, "actor": r.actor, "at": r.at.isoformat()}
+            for r in service.reject(body.decision_ids, key.name, body.reason)]
