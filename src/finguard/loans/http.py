@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from finguard.api.deps import staff
 from finguard.domain.errors import InvalidInput
 from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
-from finguard.loans.model.loan import parse_terms
+from finguard.loans.model.loan import terms_from
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
 from finguard.loans.service import MAX_BATCH_APPROVAL, LoanService
@@ -70,9 +70,7 @@ class ReviewIn(BaseModel):
 
 @router.post("/schedule", summary="Compute a schedule from terms (nothing is stored)")
 def schedule_calculator(body: dict[str, Any], _key: Reader) -> dict[str, Any]:
-    terms = parse_terms(body)
-    assert terms is not None  # parse_terms raises when no problems list is given
-    return compute(terms).as_dict()
+    return compute(terms_from(body)).as_dict()
 
 
 @router.post("/import", summary="Add loans to the book (all or nothing unless skip_bad_rows)")

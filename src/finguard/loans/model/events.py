@@ -28,6 +28,9 @@ class ReliefEvent:
     decision_id: int | None = None  # the eligibility decision that granted it, if any
     cost: dict[str, Any] | None = None  # relief.Assessment.as_dict() when it was applied
 
+    def change_dict(self) -> dict[str, Any] | None:
+        return change_as_dict(self.change) if self.change else None
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "loan_id": self.loan_id,

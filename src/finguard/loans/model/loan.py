@@ -117,6 +117,15 @@ def parse_terms(data: dict[str, Any], line: int | None = None, problems: list[Fi
     return terms
 
 
+def terms_from(data: dict[str, Any]) -> LoanTerms:
+    """Loan terms from text fields, or InvalidInput naming every bad field."""
+    problems: list[FieldProblem] = []
+    terms = parse_terms(data, None, problems)
+    if problems or terms is None:
+        raise InvalidInput("invalid loan terms", problems=problems)
+    return terms
+
+
 def parse_loan(data: dict[str, Any], line: int | None = None) -> Loan:
     """A loan from a CSV row or a JSON object; every bad field is reported at once (InvalidInput)."""
     problems: list[FieldProblem] = []

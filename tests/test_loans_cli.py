@@ -1,0 +1,69 @@
+"""``finguard loans ...`` run in-process (CliRunner) on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import re
+
+import typer
+from typer.testing import CliRunner
+
+from finguard.loans.cli import app as loans_app
+
+HEAD = "loan_id,customer_id,branch,principal,annual_rate,term_months,start,method,day_count,industry,firm_size,total_credit,"
+BOOK = HEAD + """impact_documented,days_past_due
+L-001,C-1,310000,1000000.00,4.35%,36,2020-01-15,equal_instalment,30/360,H,small,1000000.00,yes,0
+L-002,C-2,310000,200000.00,4.35%,24,2020-01-15,equal_principal,act/365,F,micro,200000.00,yes,12
+L-003,C-3,310000,50000000.00,4.35%,60,2020-01-15,equal_instalment,30/360,C,large,50000000.00,yes,0
+"""
+
+
+def make(tmp_path):
+    root = typer.Typer()
+    root.add_typer(loans_app, name="loans")
+    runner = CliRunner()
+    env = {"FINGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "220"}
+
+    def run(*args, code=0):
+        result = runner.invoke(root, ["loans", *args], env=env)
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+
+    return run
+
+
+def test_schedule_prints_a_table_and_json(tmp_path):
+    run = make(tmp_path)
+    table = run("schedule", "--principal", "2500.00", "--rate", "8.24%", "--months", "12", "--start", "2024-01-15")
+    assert "217.75" in table and "2,500.00" in table
+    assert '"payment_fen": 21775' in run("schedule", "--principal", "2500", "--rate", "0.0824", "--months", "12", "--start", "2024-01-15",
+                                         "--json")
+    bad = run("schedule", "--principal", "2500.001", "--rate", "8%", "--months", "12", "--start", "2024-01-15", code=2)
+    assert "principal" in bad
+
+
+def test_import_relief_batch_and_approval(tmp_path):
+    run = make(tmp_path)
+    book = tmp_path / "book.csv"
+    book.write_text(BOOK, encoding="utf-8")
+    assert "3 new loans" in run("import", str(book), "--actor", "importer")
+    preview = run("preview", "L-001", "--kind", "deferral", "--start", "3", "--months", "3", "--treatment", "waive")
+    assert "distressed restructuring" in preview and "1.0797 %" in preview
+    assert "version 1" in run("apply", "L-001", "--kind", "grace", "--start", "3", "--months", "2", "--actor", "officer-1")
+    assert "v1" in run("show", "L-001")
+    evaluated = run("evaluate", "--actor", "analyst-1")
+    batch = re.search(r"batch ([0-9a-f]{32})", evaluated).group(1)
+    assert "3 loans, 2 eligible" in evaluated
+    listing = run("decisions", batch, "--lang", "en")
+    assert "not eligible under any category" in listing
+    refused = run("approve", batch, "--as-of", "2020-03-01", "--actor", "analyst-1", code=2)
+    assert "maker-checker" in refused
+    assert "approved 2 reliefs" in run("approve", batch, "--as-of", "2020-03-01", "--actor", "manager-1")
+    assert "no eligible decision" in run("approve", batch, "--actor", "manager-1", code=2)
+
+
+def test_a_bad_book_names_the_line(tmp_path):
+    run = make(tmp_path)
+    book = tmp_path / "bad.csv"
+    book.write_text(BOOK.replace("4.35%,24", "4.35,24"), encoding="utf-8")
+    output = run("import", str(book), code=2)
+    assert "line 3: annual_rate" in output
