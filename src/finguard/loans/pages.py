@@ -1,0 +1,175 @@
+"""Staff pages for relief (#15): batches, a batch's eligible borrowers with each one's NPV cost,
+one decision's schedule before/after side by side, and bulk approval (write permission, CSRF).
+
+The pages call the same ``LoanService`` functions as the API and the CLI. Templates live in
+``loans/templates`` and extend the shared staff layout.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import ChoiceLoader, FileSystemLoader
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from finguard.domain.errors import FinguardError, InvalidInput
+from finguard.loans.http import loans_service
+from finguard.loans.model.eligibility import EPIDEMIC_2020
+from finguard.loans.model.money import format_yuan
+from finguard.loans.model.relief import CREDIT_REPORT_TEXT
+from finguard.loans.service import Comparison, StoredDecision
+from finguard.web.pages import templates
+from finguard.web.staff_session import Staff, message, page_lang, post_guard, read_form, render, signed_in
+
+TEMPLATES = Path(__file__).with_name("templates")
+if not any(isinstance(x, FileSystemLoader) and str(TEMPLATES) in x.searchpath for x in getattr(templates.env.loader, "loaders", [])):
+    # the shared staff layout stays where it is; the loans templates are found beside this module
+    templates.env.loader = ChoiceLoader([templates.env.loader, FileSystemLoader(TEMPLATES)])  # type: ignore[list-item]
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+PAGE = 50  # decisions priced per page: each needs its schedule replayed twice
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "延期还款与纾困", "intro": "按类别评估借款人、逐户查看变更前后的还款计划和净现值成本，并批量审批。",
+        "run": "按政策评估全部贷款", "policy": "政策", "branch": "网点（可选）", "batches": "评估批次", "no_batches": "尚无评估批次。",
+        "batch": "批次", "evaluated": "评估", "eligible": "符合", "by": "评估人", "at": "时间", "loan": "贷款", "customer": "客户",
+        "category": "类别", "relief": "纾困措施", "npv_loss": "净现值损失", "ratio": "损失率", "distressed": "困境重组",
+        "credit": "征信报送", "review": "审批", "approve": "批准所选", "as_of": "起始日之后的首期", "approved": "已批准",
+        "rejected": "已拒绝", "waiting": "待审批", "explain": "理由", "detail": "明细", "due": "到期日", "before": "变更前",
+        "after": "变更后", "maturity": "到期", "total_interest": "利息合计", "ineligible": "不符合", "maker_checker":
+        "审批人不得为评估人（双人复核）。", "done": "已批准 {n} 户；净现值成本合计 {loss} 元；困境重组 {d} 户。", "yes": "是", "no": "否",
+        "read_only": "只读：审批需要写权限。", "showing": "显示前 {n} 户", "back": "返回",
+    },
+    "en": {
+        "title": "Repayment relief", "intro": "Evaluate borrowers by category, see each one's schedule before and after with its "
+        "NPV cost, and approve in bulk.", "run": "Evaluate every loan against the policy", "policy": "Policy",
+        "branch": "Branch (optional)", "batches": "Batches", "no_batches": "No batch yet.", "batch": "Batch", "evaluated": "Evaluated",
+        "eligible": "Eligible", "by": "By", "at": "At", "loan": "Loan", "customer": "Customer", "category": "Category", "relief": "Relief",
+        "npv_loss": "NPV loss", "ratio": "Loss ratio", "distressed": "Distressed", "credit": "Credit report", "review": "Review",
+        "approve": "Approve selected", "as_of": "From the first instalment after", "approved": "approved", "rejected": "rejected",
+        "waiting": "waiting", "explain": "Why", "detail": "Detail", "due": "Due", "before": "Before", "after": "After",
+        "maturity": "Maturity", "total_interest": "Total interest", "ineligible": "Not eligible",
+        "maker_checker": "The approver must not be who ran the batch (maker-checker).",
+        "done": "Approved {n}; NPV cost {loss} yuan in total; {d} distressed restructurings.", "yes": "yes", "no": "no",
+        "read_only": "Read only: approving needs the write permission.", "showing": "showing the first {n}", "back": "Back",
+    },
+}
+
+
+def _ctx(lang: str) -> dict[str, Any]:
+    return {"lt": TEXT[lang], "yuan": format_yuan, "credit_text": lambda code: CREDIT_REPORT_TEXT[code][0 if lang == "zh" else 1]}
+
+
+def _as_of(raw: object) -> date:
+    if not raw:
+        return date.today()
+    try:
+        return date.fromisoformat(str(raw)[:10])
+    except ValueError as exc:
+        raise InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD") from exc
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def relief_home(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    service = loans_service(request)
+    return render(request, "loans_home.html", lang, staff, nav="loans", batches=service.store.batches(), policy=EPIDEMIC_2020, **_ctx(lang))
+
+
+@router.post("/loans/batches")
+async def run_batch(request: Request) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_run_batch, request, form)
+
+
+def _run_batch(request: Request, form: FormData | None) -> Response:
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    branch = str(form.get("branch") or "").strip()[:64] or None
+    report = loans_service(request).evaluate(EPIDEMIC_2020, staff.key.name, branch=branch)
+    return _batch_page(request, lang, staff, report.batch_id, None, date.today())
+
+
+def _priced(request: Request, decisions: list[StoredDecision], as_of: date) -> list[tuple[StoredDecision, Comparison | None, str]]:
+    service = loans_service(request)
+    out: list[tuple[StoredDecision, Comparison | None, str]] = []
+    for d in decisions:
+        try:
+            out.append((d, service.proposal(d.id, as_of), ""))
+        except FinguardError as exc:  # e.g. a deferral a bullet loan cannot take: shown, not hidden
+            out.append((d, None, exc.message))
+    return out
+
+
+def _batch_page(request: Request, lang: str, staff: Staff, batch_id: str, category: str | None, as_of: date, **extra: Any) -> Response:
+    service = loans_service(request)
+    eligible = service.store.decisions(batch_id=batch_id, eligible=True, category=category, limit=PAGE)
+    refused = service.store.decisions(batch_id=batch_id, eligible=False, limit=PAGE)
+    return render(request, "loans_batch.html", lang, staff, nav="loans", batch_id=batch_id, category=category, as_of=as_of.isoformat(),
+                  rows=_priced(request, eligible, as_of), refused=refused, page=PAGE, **_ctx(lang), **extra)
+
+
+@router.get("/loans/batches/{batch_id}", response_class=HTMLResponse)
+def batch_page(request: Request, batch_id: str, category: str | None = None, as_of: str | None = None) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        day = _as_of(as_of)
+    except InvalidInput as exc:
+        return message(request, lang, staff, 422, TEXT[lang]["title"], exc.message)
+    return _batch_page(request, lang, staff, batch_id[:32], (category or None) and category[:32], day)
+
+
+@router.get("/loans/decisions/{decision_id}", response_class=HTMLResponse)
+def decision_page(request: Request, decision_id: int, as_of: str | None = None) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    service = loans_service(request)
+    try:
+        stored = service.store.decisions(ids=[decision_id])
+        if not stored:
+            return message(request, lang, staff, 404, TEXT[lang]["title"], f"no decision {decision_id}")
+        comparison = service.proposal(decision_id, _as_of(as_of)) if stored[0].decision.eligible else None
+    except FinguardError as exc:
+        return message(request, lang, staff, exc.status, TEXT[lang]["title"], exc.message)
+    return render(request, "loans_decision.html", lang, staff, nav="loans", d=stored[0], c=comparison, **_ctx(lang))
+
+
+@router.post("/loans/approve")
+async def approve(request: Request) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_approve, request, form)
+
+
+def _approve(request: Request, form: FormData | None) -> Response:
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    batch_id = str(form.get("batch_id") or "")[:32]
+    raw_ids = [v for v in form.getlist("decision") if isinstance(v, str)]
+    try:
+        as_of = _as_of(form.get("as_of"))
+        ids = [int(v) for v in raw_ids if v.isdigit() and len(v) < 19]
+        applied = loans_service(request).approve(ids, staff.key.name, as_of)
+    except FinguardError as exc:
+        return _batch_page(request, lang, staff, batch_id, None, date.today(), status_code=exc.status, error=exc.message)
+    loss = sum(a.comparison.cost.loss_fen for a in applied if a.comparison)
+    distressed = sum(1 for a in applied if a.comparison and a.comparison.cost.distressed)
+    done = TEXT[lang]["done"].format(n=len(applied), loss=format_yuan(loss), d=distressed)
+    return _batch_page(request, lang, staff, batch_id, None, as_of, done=done)
