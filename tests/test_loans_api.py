@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from finguard.api.app import create_app
+from finguard.app.http import create_app
 from finguard.loans.http import router
 
 LOANS = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from finguard.domain.errors import InvalidInput
+from finguard.core.errors import InvalidInput
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Borrower, FirmSize, evaluate, policy_from_dict
 
 

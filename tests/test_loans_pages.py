@@ -8,11 +8,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from finguard.api.app import create_app
+from finguard.access.pages import csrf_token
+from finguard.app.http import create_app
+from finguard.app.staff import router as staff_router
 from finguard.loans.http import router as api_router
 from finguard.loans.pages import router as pages_router
-from finguard.web.staff import csrf_token
-from finguard.web.staff import router as staff_router
 from tests.test_loans_api import LOANS
 
 

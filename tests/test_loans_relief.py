@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from finguard.domain.errors import InvalidInput
+from finguard.core.errors import InvalidInput
 from finguard.loans.model.relief import (
     CreditReport,
     Deferral,

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finguard.domain.errors import InvalidInput
+from finguard.core.errors import InvalidInput
 from finguard.loans.model import closed_form
 from finguard.loans.model.daycount import DayCount, add_months, year_fraction
 from finguard.loans.model.money import parse_rate, parse_yuan, round_fraction

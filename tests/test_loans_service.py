@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from finguard.domain.errors import Conflict, Forbidden, ImportRejected, InvalidInput, NotFound
+from finguard.core.errors import Conflict, Forbidden, ImportRejected, InvalidInput, NotFound
 from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.relief import Deferral, Extension, Grace, RateChange, Treatment
 from finguard.loans.service import LoanService

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from finguard.domain.errors import Conflict, NotFound
+from finguard.core.errors import Conflict, NotFound
 from finguard.loans.model.events import ReliefEvent, active, check_reversible, next_version
 from finguard.loans.model.relief import Grace, RateChange, replay
 from finguard.loans.model.schedule import LoanTerms, Method, compute

@@ -32,7 +32,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from finguard.domain.errors import InvalidInput
+from finguard.core.errors import InvalidInput
 from finguard.loans.model.daycount import DayCount, add_months
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Borrower, FirmSize, evaluate
 from finguard.loans.model.relief import assess, replay

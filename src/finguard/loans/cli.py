@@ -16,18 +16,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from finguard.cli.common import err, out
-from finguard.cli.common import fail as _fail
-from finguard.domain.errors import FinguardError, InvalidInput
+from finguard.core.cli import err, out
+from finguard.core.cli import fail as _fail
+from finguard.core.db import make_engine, upgrade
+from finguard.core.errors import FinguardError, InvalidInput
+from finguard.core.settings import Settings
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
 from finguard.loans.model.money import format_yuan
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
+from finguard.loans.provider import make_loans
 from finguard.loans.service import Comparison, LoanService
-from finguard.loans.store import SqlLoanStore
-from finguard.settings import Settings
-from finguard.store.db import make_engine, upgrade
 
 app = typer.Typer(help="Loans: repayment schedules, relief (延期还款, 宽限期, 展期) and eligibility by category.", no_args_is_help=True)
 
@@ -42,7 +42,7 @@ def _service() -> Iterator[LoanService]:
     engine = make_engine(Settings().database_url)
     try:
         upgrade(engine)
-        yield LoanService(SqlLoanStore(engine))
+        yield make_loans(engine)
     finally:
         engine.dispose()
 

@@ -10,32 +10,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from finguard.api.deps import staff
-from finguard.domain.errors import InvalidInput
+from finguard.access.http import staff
+from finguard.access.service.keys import ApiKey
+from finguard.core.errors import InvalidInput
 from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
 from finguard.loans.model.loan import terms_from
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
+from finguard.loans.provider import loans_service
 from finguard.loans.service import MAX_BATCH_APPROVAL, LoanService
-from finguard.loans.store import SqlLoanStore
-from finguard.services.keys import ApiKey
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 LoanId = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f/]{1,64}$")]
 MAX_LOANS_PER_IMPORT = 100_000
-
-
-def loans_service(request: Request) -> LoanService:
-    """Built on first use from the platform's engine and kept on the app."""
-    state = request.app.state
-    service: LoanService | None = getattr(state, "loans_service", None)
-    if service is None:
-        service = LoanService(SqlLoanStore(state.platform.engine))
-        state.loans_service = service
-    return service
 
 
 S = Annotated[LoanService, Depends(loans_service)]

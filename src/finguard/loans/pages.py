@@ -2,34 +2,26 @@
 one decision's schedule before/after side by side, and bulk approval (write permission, CSRF).
 
 The pages call the same ``LoanService`` functions as the API and the CLI. Templates live in
-``loans/templates`` and extend the shared staff layout.
+``loans/templates`` (found by ``core.web``) and extend the shared staff layout.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.domain.errors import FinguardError, InvalidInput
-from finguard.loans.http import loans_service
+from finguard.access.pages import Staff, message, page_lang, post_guard, read_form, render, signed_in
+from finguard.core.errors import FinguardError, InvalidInput
 from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.money import format_yuan
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
+from finguard.loans.provider import loans_service
 from finguard.loans.service import Comparison, StoredDecision
-from finguard.web.pages import templates
-from finguard.web.staff_session import Staff, message, page_lang, post_guard, read_form, render, signed_in
-
-TEMPLATES = Path(__file__).with_name("templates")
-if not any(isinstance(x, FileSystemLoader) and str(TEMPLATES) in x.searchpath for x in getattr(templates.env.loader, "loaders", [])):
-    # the shared staff layout stays where it is; the loans templates are found beside this module
-    templates.env.loader = ChoiceLoader([templates.env.loader, FileSystemLoader(TEMPLATES)])  # type: ignore[list-item]
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 PAGE = 50  # decisions priced per page: each needs its schedule replayed twice

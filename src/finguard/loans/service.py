@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from finguard.domain.errors import Conflict, FieldProblem, Forbidden, ImportRejected, InvalidInput, NotFound
+from finguard.core.errors import Conflict, FieldProblem, Forbidden, ImportRejected, InvalidInput, NotFound
 from finguard.loans.model.eligibility import Decision, Policy, evaluate
 from finguard.loans.model.events import ReliefEvent, active, check_reversible, next_version
 from finguard.loans.model.loan import Loan, parse_loan

@@ -27,7 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from finguard.domain.errors import Conflict
+from finguard.core.db import begin_write
+from finguard.core.errors import Conflict
+from finguard.core.tables import Id, metadata
 from finguard.loans.model.daycount import DayCount
 from finguard.loans.model.eligibility import Check, Decision, FirmSize, ReliefOffer
 from finguard.loans.model.events import ReliefEvent
@@ -35,8 +37,6 @@ from finguard.loans.model.loan import Loan
 from finguard.loans.model.relief import Treatment, change_as_dict, change_from_dict
 from finguard.loans.model.schedule import LoanTerms, Method
 from finguard.loans.service import Review, StoredDecision
-from finguard.store.db import begin_write
-from finguard.store.tables import Id, metadata
 
 loan = Table(
     "loan",

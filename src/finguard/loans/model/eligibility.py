@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from finguard.domain.errors import FieldProblem, InvalidInput
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.loans.model.money import format_yuan
 from finguard.loans.model.relief import Change, Deferral, Extension, Grace, Treatment
 

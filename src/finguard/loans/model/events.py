@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from finguard.domain.errors import Conflict, NotFound
+from finguard.core.errors import Conflict, NotFound
 from finguard.loans.model.relief import Change, change_as_dict
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from finguard.domain.errors import FieldProblem, InvalidInput
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.loans.model.daycount import DayCount
 from finguard.loans.model.eligibility import Borrower, FirmSize
 from finguard.loans.model.money import parse_rate, parse_yuan

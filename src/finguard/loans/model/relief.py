@@ -19,7 +19,7 @@ from decimal import Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
-from finguard.domain.errors import InvalidInput
+from finguard.core.errors import InvalidInput
 from finguard.loans.model.daycount import add_months
 from finguard.loans.model.money import round_decimal
 from finguard.loans.model.schedule import (

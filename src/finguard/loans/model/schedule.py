@@ -24,7 +24,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from finguard.domain.errors import FieldProblem, InvalidInput
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.loans.model.daycount import DayCount, add_months, day_parts
 from finguard.loans.model.money import round_decimal
 

@@ -1,0 +1,28 @@
+"""Wiring of the loans capability: the service over its SQL store."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from finguard.loans.service import LoanService
+from finguard.loans.store import SqlLoanStore
+
+
+def make_loans(engine: Engine) -> LoanService:
+    return LoanService(SqlLoanStore(engine))
+
+
+def loans_service(request: Request) -> LoanService:
+    """The platform's loans service (``Platform.loans``) once the app wires it; until then one
+    built on first use over the platform's engine and kept on the app."""
+    platform = request.app.state.platform
+    wired: LoanService | None = getattr(platform, "loans", None)
+    if wired is not None:
+        return wired
+    state = request.app.state
+    service: LoanService | None = getattr(state, "loans_service", None)
+    if service is None:
+        service = make_loans(platform.engine)
+        state.loans_service = service
+    return service
