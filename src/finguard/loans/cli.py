@@ -7,7 +7,7 @@ import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,13 +21,16 @@ from finguard.core.cli import fail as _fail
 from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.settings import Settings
+from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
 from finguard.loans.model.money import format_yuan
+from finguard.loans.model.outreach import Channel, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
-from finguard.loans.provider import make_loans
+from finguard.loans.provider import make_loans, make_outreach
 from finguard.loans.service import Comparison, LoanService
+from finguard.loans.service.outreach import OutreachService
 
 app = typer.Typer(help="Loans: repayment schedules, relief (延期还款, 宽限期, 展期) and eligibility by category.", no_args_is_help=True)
 
@@ -305,3 +308,110 @@ def approve_cmd(
     distressed = sum(1 for a in applied if a.comparison and a.comparison.cost.distressed)
     out.print(f"[bold green]approved[/] {len(applied):,} reliefs; NPV cost {format_yuan(loss)} yuan; "
               f"{distressed:,} distressed restructurings")
+
+
+campaign_app = typer.Typer(help="Outreach: contacts, campaigns to a segment, sending, replies and opt-outs.", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+
+
+@contextmanager
+def _outreach() -> Iterator[OutreachService]:
+    engine = make_engine(Settings().database_url)
+    try:
+        upgrade(engine)
+        yield make_outreach(engine)
+    finally:
+        engine.dispose()
+
+
+@campaign_app.command("contacts")
+def contacts_cmd(path: Annotated[Path, typer.Argument(help="CSV: customer_id, name, lang (zh|en), email, phone, wechat_openid")]) -> None:
+    """Add or replace customers' contact details (all or nothing)."""
+    try:
+        if not path.is_file():
+            raise InvalidInput.for_field("path", f"{path} is not a readable file")
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(enumerate(csv.DictReader(fh), start=2))
+        with _outreach() as svc:
+            n = svc.import_contacts(rows)
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"[bold green]saved[/] {n:,} contacts")
+
+
+@campaign_app.command("create")
+def campaign_create_cmd(
+    campaign_id: str,
+    batch_id: Annotated[str, typer.Option("--relief-batch", help="segment: the eligible borrowers of this eligibility batch")],
+    template: Annotated[Path, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name, $loan_id, $relief, "
+                                                "$instalment_now, $instalment_after, $first_due")],
+    channel: Annotated[str, typer.Option(help="email | sms | wechat | call")] = "sms",
+    name: Annotated[str, typer.Option()] = "",
+    as_of: Annotated[str | None, typer.Option(help="relief from the first instalment after this date (today)")] = None,
+    actor: Actor = "",
+) -> None:
+    """Plan a campaign: one message per recipient, or the reason it is skipped (opt-out, no address, frequency cap)."""
+    try:
+        if channel not in {c.value for c in Channel}:
+            raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
+        try:
+            data = json.loads(template.read_text(encoding="utf-8"))
+            chosen = Template(str(data["subject_zh"]), str(data["body_zh"]), str(data["subject_en"]), str(data["body_en"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput.for_field("template", f"a JSON file with subject_zh, body_zh, subject_en, body_en ({exc})") from exc
+        day = date.fromisoformat(as_of) if as_of else date.today()
+        with _outreach() as svc:
+            recipients = svc.relief_segment(batch_id, day)
+            report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
+                                         f"relief batch {batch_id}")
+    except ValueError:
+        _fail(InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD"))
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
+
+
+@campaign_app.command("run")
+def campaign_run_cmd(
+    campaign_id: str,
+    smtp_host: Annotated[str, typer.Option(envvar="FINGUARD_LOANS_SMTP_HOST")] = "127.0.0.1",
+    smtp_port: Annotated[int, typer.Option(envvar="FINGUARD_LOANS_SMTP_PORT")] = 25,
+    smtp_sender: Annotated[str, typer.Option(envvar="FINGUARD_LOANS_SMTP_SENDER")] = "noreply@bank.example",
+    webhook_url: Annotated[str, typer.Option(envvar="FINGUARD_LOANS_WEBHOOK_URL", help="the SMS / WeChat gateway")] = "",
+    call_list: Annotated[Path, typer.Option(envvar="FINGUARD_LOANS_CALL_LIST")] = Path("call-list.csv"),
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    lease_seconds: Annotated[int, typer.Option(min=0, help="a claim older than this, never finished, is in doubt")] = 120,
+) -> None:
+    """Send what is due. Safe to kill and run again: nothing is sent twice (see docs/loans.md)."""
+    senders: dict[Channel, Any] = {Channel.EMAIL: SmtpSender(smtp_host, smtp_port, smtp_sender), Channel.CALL: CallListSender(call_list)}
+    if webhook_url:
+        senders[Channel.SMS] = senders[Channel.WECHAT] = WebhookSender(webhook_url)
+    try:
+        with _outreach() as svc, Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
+            task = bar.add_task(f"sending {campaign_id}", total=None)
+            report = svc.run(campaign_id, senders, limit=limit, lease=timedelta(seconds=lease_seconds),
+                             progress=lambda n: bar.update(task, description=f"sending {campaign_id}: {n:,}"))
+    except FinguardError as exc:
+        _fail(exc)
+    finally:
+        senders[Channel.EMAIL].close()
+    out.print(f"[bold green]done[/] {escape(campaign_id)}: " + ", ".join(f"{k} {v:,}" for k, v in report.as_dict().items()))
+
+
+@campaign_app.command("report")
+def campaign_report_cmd(campaign_id: str) -> None:
+    """Reach and response: messages by status, skips by reason, replies."""
+    with _outreach() as svc:
+        report = svc.store.report(campaign_id)
+    out.print_json(json.dumps(report, ensure_ascii=False))
+
+
+@campaign_app.command("reply")
+def campaign_reply_cmd(key: str, text: str) -> None:
+    """Record a customer's reply; 退订 / TD / STOP opts them out of the channel."""
+    try:
+        with _outreach() as svc:
+            svc.reply(key, text)
+    except FinguardError as exc:
+        _fail(exc)
+    out.print("[bold green]recorded[/]")

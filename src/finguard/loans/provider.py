@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from fastapi import Request
 from sqlalchemy import Engine
 
 from finguard.loans.service import LoanService
+from finguard.loans.service.outreach import OutreachService
 from finguard.loans.store import SqlLoanStore
+from finguard.loans.store.outreach import SqlOutreachStore
 
 
 def make_loans(engine: Engine) -> LoanService:
     return LoanService(SqlLoanStore(engine))
+
+
+def make_outreach(engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> OutreachService:
+    return OutreachService(SqlOutreachStore(engine), make_loans(engine), clock)
 
 
 def loans_service(request: Request) -> LoanService:

@@ -1,4 +1,4 @@
-"""loans, relief events, eligibility decisions and their reviews (#15)
+"""loans, relief events, eligibility decisions and their reviews; outreach contacts, campaigns and the outbox (#15)
 
 Revision ID: 0201
 Revises: 0006
@@ -79,9 +79,68 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("event_version", sa.Integer(), nullable=True),
     )
+    op.create_table(
+        "outreach_contact",
+        sa.Column("customer_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("lang", sa.String(2), nullable=False),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("phone", sa.String(16), nullable=False),
+        sa.Column("wechat_openid", sa.String(64), nullable=False),
+    )
+    op.create_table(
+        "outreach_campaign",
+        sa.Column("campaign_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("template", sa.JSON(), nullable=False),
+        sa.Column("segment", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "outreach_message",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("key", sa.String(32), nullable=False, unique=True),
+        sa.Column("campaign_id", sa.String(64), nullable=False),
+        sa.Column("customer_id", sa.String(64), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("address", sa.String(254), nullable=False),
+        sa.Column("lang", sa.String(2), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("skip_reason", sa.String(32), nullable=True),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_outreach_message_due", "outreach_message", ["campaign_id", "status", "not_before"])
+    op.create_index("ix_outreach_message_customer", "outreach_message", ["customer_id", "queued_at"])
+    op.create_table(
+        "outreach_opt_out",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("customer_id", sa.String(64), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_outreach_opt_out", "outreach_opt_out", ["customer_id", "channel"])
+    op.create_table(
+        "outreach_reply",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("key", sa.String(32), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_outreach_reply_key", "outreach_reply", ["key"])
 
 
 def downgrade() -> None:
+    for table in ("outreach_reply", "outreach_opt_out", "outreach_message", "outreach_campaign", "outreach_contact"):
+        op.drop_table(table)
     op.drop_table("loan_decision_review")
     op.drop_index("ix_loan_decision_loan", "loan_decision")
     op.drop_index("ix_loan_decision_batch", "loan_decision")
