@@ -10,8 +10,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from finguard.core.errors import InvalidInput
+from finguard.loans.model.daycount import DayCount
 from finguard.loans.model.relief import (
     CreditReport,
     Deferral,
@@ -191,3 +194,48 @@ def test_bad_changes_name_the_field(data, field):
     with pytest.raises(InvalidInput) as err:
         change_from_dict(data)
     assert err.value.problems[0].field == field
+
+
+changes = st.one_of(
+    st.builds(Deferral, st.integers(1, 40), st.integers(1, 12), st.sampled_from(list(Treatment)), st.booleans()),
+    st.builds(Grace, st.integers(1, 40), st.integers(1, 6), st.booleans()),
+    st.builds(Extension, st.integers(1, 40), st.integers(1, 12)),
+    st.builds(RateChange, st.integers(1, 40), st.integers(0, 1500).map(lambda bp: Decimal(bp) / 10_000)),
+    st.builds(Prepayment, st.integers(1, 40), st.integers(1, 5_000_000), st.sampled_from(["term", "payment"])),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    principal=st.integers(100_000, 500_000_000),
+    rate_bp=st.integers(0, 1500),
+    months=st.integers(1, 48),
+    method=st.sampled_from(list(Method)),
+    day_count=st.sampled_from(list(DayCount)),
+    chain=st.lists(changes, min_size=1, max_size=3),
+)
+def test_any_chain_of_changes_keeps_the_books_straight(principal, rate_bp, months, method, day_count, chain):
+    """Whatever relief is applied (or refused with a field named): the balance ends at zero,
+    principal repaid = lent + capitalised, deferred interest is all paid later, every row's
+    accrued interest is split exactly, nothing before a change moves, and no amount is negative."""
+    terms = LoanTerms(principal, Decimal(rate_bp) / 10_000, months, date(2021, 5, 20), method, day_count)
+    applied = []
+    for change in chain:
+        try:
+            replay(terms, [*applied, change])
+        except InvalidInput as exc:
+            assert exc.problems and exc.problems[0].field
+            continue
+        applied.append(change)
+    schedules = replay(terms, applied)
+    for change, before, after in zip(applied, schedules, schedules[1:], strict=False):
+        assert after.rows[: change.start - 1] == before.rows[: change.start - 1]
+    final = schedules[-1]
+    t = final.totals
+    assert final.rows[-1].closing_fen == 0
+    assert t["principal_fen"] + t["prepaid_fen"] == principal + t["capitalised_fen"]
+    assert t["deferred_paid_fen"] == t["deferred_fen"]
+    for row in final.rows:
+        assert row.interest_fen == row.interest_due_fen + row.capitalised_fen + row.deferred_fen + row.waived_fen
+        assert min(row.interest_fen, row.principal_fen, row.payment_fen, row.closing_fen, row.deferred_paid_fen) >= 0
+        assert row.payment_fen == row.interest_due_fen + row.principal_fen + row.deferred_paid_fen + row.prepaid_fen

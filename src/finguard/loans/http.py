@@ -53,7 +53,7 @@ class BatchIn(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    decision_ids: list[int] = Field(min_length=1, max_length=MAX_BATCH_APPROVAL)
+    decision_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(min_length=1, max_length=MAX_BATCH_APPROVAL)
     as_of: date | None = Field(default=None, description="relief starts at the first instalment due after this date (today)")
     reason: str = Field(default="", max_length=2000)
 

@@ -29,6 +29,7 @@ from finguard.loans.model.daycount import DayCount, add_months, day_parts
 from finguard.loans.model.money import round_decimal
 
 MAX_TERM_MONTHS = 600
+MIN_YEAR, MAX_YEAR = 1950, 2200  # with every extension and deferral, due dates stay far inside what a date can hold
 MAX_PRINCIPAL_FEN = 10**15  # ten trillion yuan: far beyond any loan, small enough to stay exact in JSON
 
 
@@ -74,6 +75,8 @@ class LoanTerms:
             problems.append(FieldProblem("annual_rate", "must be in [0, 1), e.g. 0.0435 for 4.35%"))
         if isinstance(self.term_months, bool) or not isinstance(self.term_months, int) or not 1 <= self.term_months <= MAX_TERM_MONTHS:
             problems.append(FieldProblem("term_months", f"must be an integer between 1 and {MAX_TERM_MONTHS}"))
+        if not isinstance(self.start, date) or not MIN_YEAR <= self.start.year <= MAX_YEAR:
+            problems.append(FieldProblem("start", f"must be a date in the years {MIN_YEAR} to {MAX_YEAR}"))
         if problems:
             raise InvalidInput("invalid loan terms", problems=problems)
 
