@@ -46,7 +46,9 @@ def test_import_relief_batch_and_approval(tmp_path):
     book = tmp_path / "book.csv"
     book.write_text(BOOK, encoding="utf-8")
     assert "3 new loans" in run("import", str(book), "--actor", "importer")
-    preview = run("preview", "L-001", "--kind", "deferral", "--start", "3", "--months", "3", "--treatment", "waive")
+    preview = run("preview", "L-001", "--kind", "deferral", "--start", "3", "--months", "3", "--treatment", "waive", "--svg",
+                  str(tmp_path / "relief.svg"))
+    assert (tmp_path / "relief.svg").read_text(encoding="utf-8").startswith("<svg")
     assert "distressed restructuring" in preview and "1.0797 %" in preview
     assert "version 1" in run("apply", "L-001", "--kind", "grace", "--start", "3", "--months", "2", "--actor", "officer-1")
     assert "v1" in run("show", "L-001")

@@ -45,6 +45,7 @@ def test_a_branch_sees_costs_side_by_side_and_approves_in_bulk(web, analyst_key,
     detail = web.get(f"/staff/loans/decisions/{decision}?lang=en&as_of=2020-03-01")
     assert 'id="side-by-side"' in detail.text and 'class="changed"' in detail.text
     assert "29,679.93" in detail.text  # the instalment before relief
+    assert "<svg" in detail.text and "<polyline" in detail.text and "<script" not in detail.text
     form = {"lang": "en", "batch_id": batch_id, "as_of": "2020-03-01", "decision": decision}
     same = web.post("/staff/loans/approve", data={"csrf": csrf, **form})
     assert same.status_code == 403 and "maker-checker" in same.text

@@ -22,6 +22,7 @@ from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.settings import Settings
 from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender
+from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
 from finguard.loans.model.money import format_yuan
@@ -187,7 +188,8 @@ def show_cmd(loan_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
 @app.command("preview")
 def preview_cmd(loan_id: str, kind: Kind, start: Start, months: Months = None, treatment: TreatmentOpt = None, rate: RateOpt = None,
                 amount_fen: AmountOpt = None, keep_maturity: KeepMaturity = False, principal_only: PrincipalOnly = False,
-                reduce: Reduce = "term") -> None:
+                reduce: Reduce = "term",
+                svg: Annotated[Path | None, typer.Option(help="also write the before/after chart to this SVG file")] = None) -> None:
     """A change's schedule before/after and its NPV cost; nothing is stored."""
     try:
         change = change_from_dict(_change(kind, start, months, treatment, rate, amount_fen, keep_maturity, principal_only, reduce))
@@ -196,6 +198,9 @@ def preview_cmd(loan_id: str, kind: Kind, start: Start, months: Months = None, t
     except FinguardError as exc:
         _fail(exc)
     _comparison(comparison)
+    if svg is not None:
+        svg.write_text(comparison_svg(comparison.before, comparison.after), encoding="utf-8")
+        out.print(f"chart written to {escape(str(svg))}")
 
 
 @app.command("apply")

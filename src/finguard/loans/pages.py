@@ -12,11 +12,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, message, page_lang, post_guard, read_form, render, signed_in
 from finguard.core.errors import FinguardError, InvalidInput
+from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.money import format_yuan
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
@@ -139,7 +141,8 @@ def decision_page(request: Request, decision_id: int, as_of: str | None = None) 
         comparison = service.proposal(decision_id, _as_of(as_of)) if stored[0].decision.eligible else None
     except FinguardError as exc:
         return message(request, lang, staff, exc.status, TEXT[lang]["title"], exc.message)
-    return render(request, "loans_decision.html", lang, staff, nav="loans", d=stored[0], c=comparison, **_ctx(lang))
+    chart = Markup(comparison_svg(comparison.before, comparison.after, lang)) if comparison else None  # noqa: S704 - built from numbers, labels escaped
+    return render(request, "loans_decision.html", lang, staff, nav="loans", d=stored[0], c=comparison, chart=chart, **_ctx(lang))
 
 
 @router.post("/loans/approve")
