@@ -91,3 +91,22 @@ def test_batch_then_bulk_approval_by_another_key(api, analyst_key, admin_key):
 
 def test_staff_key_required(api):
     assert api.post("/api/v1/loans/schedule", json={}).status_code == 401
+
+
+def test_position_and_a_campaign_over_the_api(api, analyst_key, admin_key):
+    """Two instalments due by 20 March 2020, one paid: 29,679.93 overdue for 5 days."""
+    api.post("/api/v1/loans/import", json={"loans": LOANS}, headers=h(admin_key))
+    pos = api.post("/api/v1/loans/L-001/position", json={"as_of": "2020-03-20", "payments": [{"on": "2020-02-15", "amount_fen": 2967993}]},
+                   headers=h(analyst_key)).json()
+    assert (pos["arrears_fen"], pos["days_past_due"], pos["reported_overdue"]) == (2967993, 5, True)
+    assert pos["penalty_fen"] > 0
+    batch = api.post("/api/v1/loans/eligibility/batches", json={}, headers=h(analyst_key)).json()["batch_id"]
+    contacts = [{"customer_id": "C-1", "name": "张三", "lang": "zh", "phone": "13900000001"}]
+    assert api.post("/api/v1/loans/contacts", json={"contacts": contacts}, headers=h(analyst_key)).json() == {"saved": 1}
+    bad = api.post("/api/v1/loans/contacts", json={"contacts": [{"customer_id": "C-9", "name": "x", "lang": "fr"}]}, headers=h(analyst_key))
+    assert bad.status_code == 422 and bad.json()["error"]["problems"][0] == {"field": "lang", "problem": "must be zh or en", "line": 1}
+    created = api.post("/api/v1/loans/campaigns", json={"campaign_id": "relief-1", "relief_batch": batch, "as_of": "2020-03-01"},
+                       headers=h(analyst_key))
+    assert created.status_code == 201 and created.json()["by_status"] == {"queued": 1}
+    assert api.get("/api/v1/loans/campaigns/relief-1", headers=h(analyst_key)).json()["campaign_id"] == "relief-1"
+    assert api.get("/api/v1/loans/campaigns/nope", headers=h(analyst_key)).status_code == 404

@@ -54,6 +54,15 @@ def test_a_branch_sees_costs_side_by_side_and_approves_in_bulk(web, analyst_key,
     ok = web.post("/staff/loans/approve", data={"csrf": csrf, **form})
     assert ok.status_code == 200 and "Approved 1;" in ok.text
     assert "approved · admin-1" in web.get(f"/staff/loans/batches/{batch_id}?lang=en").text
+    assert "deferral of 6 months" in web.get(f"/staff/loans/batches/{batch_id}?lang=en&category=A").text
+    assert "deferral of 6 months" not in web.get(f"/staff/loans/batches/{batch_id}?lang=en&category=B").text
+    web.post("/api/v1/loans/contacts", json={"contacts": [{"customer_id": "C-1", "name": "张三", "lang": "zh", "phone": "13900000001"}]},
+             headers={"X-API-Key": admin_key})
+    planned = web.post("/staff/loans/campaigns", data={"csrf": csrf, "lang": "en", "batch_id": batch_id, "as_of": "2020-03-01",
+                                                       "channel": "sms"})
+    assert planned.status_code == 200 and "1 queued, 0 skipped" in planned.text
+    bad = web.post("/staff/loans/campaigns", data={"csrf": csrf, "lang": "en", "batch_id": batch_id, "channel": "pigeon"})
+    assert bad.status_code == 422
 
 
 def test_pages_need_a_signed_in_staff_member(web):

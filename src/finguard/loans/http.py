@@ -15,13 +15,16 @@ from pydantic import BaseModel, Field
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.errors import InvalidInput
+from finguard.core.errors import InvalidInput, NotFound
 from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
 from finguard.loans.model.loan import terms_from
+from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
-from finguard.loans.provider import loans_service
+from finguard.loans.model.servicing import Payment, position
+from finguard.loans.provider import loans_service, outreach_service
 from finguard.loans.service import MAX_BATCH_APPROVAL, LoanService
+from finguard.loans.service.outreach import OutreachService
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 LoanId = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f/]{1,64}$")]
@@ -29,6 +32,7 @@ MAX_LOANS_PER_IMPORT = 100_000
 
 
 S = Annotated[LoanService, Depends(loans_service)]
+Outreach = Annotated[OutreachService, Depends(outreach_service)]
 Reader = Annotated[ApiKey, Depends(staff("read"))]
 Writer = Annotated[ApiKey, Depends(staff("write"))]
 
@@ -50,6 +54,37 @@ class ReverseIn(BaseModel):
 class BatchIn(BaseModel):
     policy: dict[str, Any] | None = Field(default=None, description="a policy as data; the built-in epidemic-2020 when omitted")
     branch: str | None = Field(default=None, max_length=64)
+
+
+class PaymentIn(BaseModel):
+    on: date
+    amount_fen: int = Field(ge=1, le=10**15)
+
+
+class PositionIn(BaseModel):
+    as_of: date
+    payments: list[PaymentIn] = Field(default_factory=list, max_length=10_000)
+
+
+class TemplateIn(BaseModel):
+    subject_zh: str = Field(max_length=200)
+    body_zh: str = Field(max_length=2000)
+    subject_en: str = Field(max_length=200)
+    body_en: str = Field(max_length=2000)
+
+
+class ContactsIn(BaseModel):
+    contacts: list[dict[str, Any]] = Field(max_length=MAX_LOANS_PER_IMPORT,
+                                           description="customer_id, name, lang (zh|en), email, phone, wechat_openid")
+
+
+class CampaignIn(BaseModel):
+    campaign_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    name: str = Field(default="", max_length=200)
+    relief_batch: str = Field(pattern=r"^[0-9a-f]{32}$", description="segment: the eligible borrowers of this eligibility batch")
+    channel: Channel = Channel.SMS
+    template: TemplateIn | None = Field(default=None, description="the built-in relief template when omitted")
+    as_of: date | None = None
 
 
 class ReviewIn(BaseModel):
@@ -128,3 +163,31 @@ def reject(body: ReviewIn, service: S, key: Writer) -> list[dict[str, Any]]:
         raise InvalidInput.for_field("reason", "a rejection needs a reason the customer can be told")
     return [{"decision_id": r.decision_id, "action": r.action, "actor": r.actor, "at": r.at.isoformat()}
             for r in service.reject(body.decision_ids, key.name, body.reason)]
+
+
+@router.post("/{loan_id}/position", summary="Arrears, days past due and penalty interest given the payments made (nothing is stored)")
+def loan_position(loan_id: LoanId, body: PositionIn, service: S, _key: Reader) -> dict[str, Any]:
+    _, _, schedule = service.schedule(loan_id)
+    return position(schedule, [Payment(p.on, p.amount_fen) for p in body.payments], body.as_of).as_dict()
+
+
+@router.post("/contacts", summary="Add or replace customers' contact details for outreach (all or nothing)")
+def import_contacts(body: ContactsIn, outreach: Outreach, _key: Writer) -> dict[str, int]:
+    return {"saved": outreach.import_contacts(enumerate(body.contacts, start=1))}
+
+
+@router.post("/campaigns", status_code=201, summary="Plan a message to each eligible borrower of a batch (sent by the campaign run)")
+def create_campaign(body: CampaignIn, outreach: Outreach, key: Writer) -> dict[str, Any]:
+    template = RELIEF_TEMPLATE if body.template is None else Template(**body.template.model_dump())
+    recipients = outreach.relief_segment(body.relief_batch, body.as_of or date.today())
+    return outreach.create_campaign(body.campaign_id, body.name or body.campaign_id, body.channel, template, recipients, key.name,
+                                    f"relief batch {body.relief_batch}")
+
+
+@router.get("/campaigns/{campaign_id}", summary="A campaign's reach and response: messages by status, skips by reason, replies")
+def campaign_report(
+    campaign_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")], outreach: Outreach, _key: Reader
+) -> dict[str, Any]:
+    if outreach.store.campaign(campaign_id) is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    return outreach.store.report(campaign_id)

@@ -21,8 +21,9 @@ from finguard.core.errors import FinguardError, InvalidInput
 from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.money import format_yuan
+from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
-from finguard.loans.provider import loans_service
+from finguard.loans.provider import loans_service, outreach_service
 from finguard.loans.service import Comparison, StoredDecision
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -38,7 +39,9 @@ TEXT: dict[str, dict[str, str]] = {
         "rejected": "已拒绝", "waiting": "待审批", "explain": "理由", "detail": "明细", "due": "到期日", "before": "变更前",
         "after": "变更后", "maturity": "到期", "total_interest": "利息合计", "ineligible": "不符合", "maker_checker":
         "审批人不得为评估人（双人复核）。", "done": "已批准 {n} 户；净现值成本合计 {loss} 元；困境重组 {d} 户。", "yes": "是", "no": "否",
-        "read_only": "只读：审批需要写权限。", "showing": "显示前 {n} 户", "back": "返回",
+        "read_only": "只读：审批需要写权限。", "showing": "显示前 {n} 户", "back": "返回", "all": "全部",
+        "message": "通知这些借款人", "channel": "渠道", "plan": "生成发送计划",
+        "planned": "活动 {id}：待发送 {queued} 条，跳过 {skipped} 条（{reasons}）。由 finguard loans campaign run 发送。",
     },
     "en": {
         "title": "Repayment relief", "intro": "Evaluate borrowers by category, see each one's schedule before and after with its "
@@ -52,6 +55,8 @@ TEXT: dict[str, dict[str, str]] = {
         "maker_checker": "The approver must not be who ran the batch (maker-checker).",
         "done": "Approved {n}; NPV cost {loss} yuan in total; {d} distressed restructurings.", "yes": "yes", "no": "no",
         "read_only": "Read only: approving needs the write permission.", "showing": "showing the first {n}", "back": "Back",
+        "all": "all", "message": "Message these borrowers", "channel": "Channel", "plan": "Plan the messages",
+        "planned": "Campaign {id}: {queued} queued, {skipped} skipped ({reasons}); finguard loans campaign run sends them.",
     },
 }
 
@@ -110,8 +115,10 @@ def _batch_page(request: Request, lang: str, staff: Staff, batch_id: str, catego
     service = loans_service(request)
     eligible = service.store.decisions(batch_id=batch_id, eligible=True, category=category, limit=PAGE)
     refused = service.store.decisions(batch_id=batch_id, eligible=False, limit=PAGE)
+    categories = [c.code for c in EPIDEMIC_2020.categories]
     return render(request, "loans_batch.html", lang, staff, nav="loans", batch_id=batch_id, category=category, as_of=as_of.isoformat(),
-                  rows=_priced(request, eligible, as_of), refused=refused, page=PAGE, **_ctx(lang), **extra)
+                  rows=_priced(request, eligible, as_of), refused=refused, page=PAGE, categories=categories,
+                  channels=[c.value for c in Channel], **_ctx(lang), **extra)
 
 
 @router.get("/loans/batches/{batch_id}", response_class=HTMLResponse)
@@ -168,3 +175,34 @@ def _approve(request: Request, form: FormData | None) -> Response:
     distressed = sum(1 for a in applied if a.comparison and a.comparison.cost.distressed)
     done = TEXT[lang]["done"].format(n=len(applied), loss=format_yuan(loss), d=distressed)
     return _batch_page(request, lang, staff, batch_id, None, as_of, done=done)
+
+
+@router.post("/loans/campaigns")
+async def plan_campaign(request: Request) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_plan_campaign, request, form)
+
+
+def _plan_campaign(request: Request, form: FormData | None) -> Response:
+    """Plan the built-in relief message to every eligible borrower of the batch; the campaign run sends it."""
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    batch_id = str(form.get("batch_id") or "")[:32]
+    try:
+        raw = str(form.get("channel") or "")
+        if raw not in {c.value for c in Channel}:
+            raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
+        as_of = _as_of(form.get("as_of"))
+        outreach = outreach_service(request)
+        campaign_id = f"relief-{batch_id[:8]}-{raw}-{as_of:%Y%m%d}"
+        report = outreach.create_campaign(campaign_id, campaign_id, Channel(raw), RELIEF_TEMPLATE, outreach.relief_segment(batch_id, as_of),
+                                          staff.key.name, f"relief batch {batch_id}")
+    except FinguardError as exc:
+        return _batch_page(request, lang, staff, batch_id, None, date.today(), status_code=exc.status, error=exc.message)
+    t = TEXT[lang]
+    reasons = ", ".join(f"{k} {v}" for k, v in report["skipped"].items())
+    planned = t["planned"].format(id=campaign_id, queued=report["by_status"].get("queued", 0), skipped=sum(report["skipped"].values()),
+                                  reasons=reasons)
+    return _batch_page(request, lang, staff, batch_id, None, as_of, done=planned)

@@ -35,3 +35,13 @@ def loans_service(request: Request) -> LoanService:
         service = make_loans(platform.engine)
         state.loans_service = service
     return service
+
+
+def outreach_service(request: Request) -> OutreachService:
+    """Outreach over the same engine, built on first use and kept on the app."""
+    state = request.app.state
+    service: OutreachService | None = getattr(state, "loans_outreach", None)
+    if service is None:
+        service = OutreachService(SqlOutreachStore(state.platform.engine), loans_service(request), lambda: datetime.now(UTC))
+        state.loans_outreach = service
+    return service

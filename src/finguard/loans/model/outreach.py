@@ -76,6 +76,17 @@ class Template:
             raise InvalidInput.for_field("template", f"${exc.args[0]} has no value for this recipient") from exc
 
 
+RELIEF_TEMPLATE = Template(
+    subject_zh="延期还款政策通知",
+    body_zh="$name 您好：您在本行的贷款 $loan_id 符合$relief的条件。目前月供 $instalment_now 元，办理后首期应还 $instalment_after 元"
+    "（原定 $first_due 到期）。如需办理请联系您的客户经理。回复 TD 退订。",
+    subject_en="Repayment relief for your loan",
+    body_en="Dear $name, your loan $loan_id qualifies for $relief. Your instalment is $instalment_now yuan now and "
+    "$instalment_after yuan for the first one under relief (due $first_due). Your relationship manager can arrange it. "
+    "Reply STOP to opt out.",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     quiet_start: time = time(21, 0)  # China time
