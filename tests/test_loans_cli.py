@@ -69,3 +69,30 @@ def test_a_bad_book_names_the_line(tmp_path):
     book.write_text(BOOK.replace("4.35%,24", "4.35,24"), encoding="utf-8")
     output = run("import", str(book), code=2)
     assert "line 3: annual_rate" in output
+
+
+def test_a_relief_campaign_from_the_command_line(tmp_path):
+    from tests.loans_servers import webhook_server
+
+    run = make(tmp_path)
+    book = tmp_path / "book.csv"
+    book.write_text(BOOK, encoding="utf-8")
+    run("import", str(book), "--actor", "importer")
+    batch = re.search(r"batch ([0-9a-f]{32})", run("evaluate", "--actor", "analyst-1")).group(1)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("customer_id,name,lang,phone\nC-1,张三,zh,13900000001\nC-2,Li Si,en,13900000002\n", encoding="utf-8")
+    assert "saved 2 contacts" in run("campaign", "contacts", str(contacts))
+    planned = run("campaign", "create", "relief-sms", "--relief-batch", batch, "--as-of", "2020-03-01", "--actor", "officer-1",
+                  "--quiet", "00:00-00:00")  # no quiet hours: the test runs at any time of day
+    assert "'queued': 2" in planned
+    assert "as_of" in run("campaign", "create", "x", "--relief-batch", batch, "--as-of", "March", code=2)
+    assert "quiet" in run("campaign", "create", "x", "--relief-batch", batch, "--quiet", "late", code=2)
+    with webhook_server() as (url, gateway):
+        done = run("campaign", "run", "relief-sms", "--webhook-url", url)
+    assert "sent 2" in done
+    texts = {body["to"]: body["text"] for body in gateway.delivered.values()}
+    assert "张三 您好：您在本行的贷款 L-001 符合延期还款 6 个月" in texts["13900000001"]
+    assert texts["13900000002"].startswith("Dear Li Si, your loan L-002 qualifies for grace of 3 months")
+    key = next(iter(gateway.delivered))
+    assert "recorded" in run("campaign", "reply", key, "TD")
+    assert '"replies": 1' in run("campaign", "report", "relief-sms")

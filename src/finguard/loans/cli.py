@@ -7,7 +7,7 @@ import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +26,7 @@ from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
 from finguard.loans.model.money import format_yuan
-from finguard.loans.model.outreach import Channel, Template
+from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Rules, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
 from finguard.loans.provider import make_loans, make_outreach
@@ -348,32 +348,51 @@ def contacts_cmd(path: Annotated[Path, typer.Argument(help="CSV: customer_id, na
 def campaign_create_cmd(
     campaign_id: str,
     batch_id: Annotated[str, typer.Option("--relief-batch", help="segment: the eligible borrowers of this eligibility batch")],
-    template: Annotated[Path, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name, $loan_id, $relief, "
-                                                "$instalment_now, $instalment_after, $first_due")],
+    template: Annotated[Path | None, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name, $loan_id, $relief, "
+                                                       "$instalment_now, $instalment_after, $first_due (the built-in relief "
+                                                       "message when omitted)")] = None,
     channel: Annotated[str, typer.Option(help="email | sms | wechat | call")] = "sms",
     name: Annotated[str, typer.Option()] = "",
     as_of: Annotated[str | None, typer.Option(help="relief from the first instalment after this date (today)")] = None,
+    quiet: Annotated[str, typer.Option(help="quiet hours, China time, HH:MM-HH:MM (the same time twice: none)")] = "21:00-08:00",
+    cap: Annotated[str, typer.Option(help="frequency cap: at most N messages in D days, all campaigns (N/D)")] = "3/7",
     actor: Actor = "",
 ) -> None:
     """Plan a campaign: one message per recipient, or the reason it is skipped (opt-out, no address, frequency cap)."""
     try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        _fail(InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD"))
+    try:
+        start, end = (time.fromisoformat(x.strip()) for x in quiet.split("-"))
+    except ValueError:
+        _fail(InvalidInput.for_field("quiet", "must be HH:MM-HH:MM, e.g. 21:00-08:00"))
+    try:
+        messages, days = (int(x) for x in cap.split("/"))
+        if messages < 1 or days < 1:
+            raise ValueError(cap)
+    except ValueError:
+        _fail(InvalidInput.for_field("cap", "must be N/D with N, D >= 1, e.g. 3/7"))
+    try:
         if channel not in {c.value for c in Channel}:
             raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
-        try:
-            data = json.loads(template.read_text(encoding="utf-8"))
-            chosen = Template(str(data["subject_zh"]), str(data["body_zh"]), str(data["subject_en"]), str(data["body_en"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput.for_field("template", f"a JSON file with subject_zh, body_zh, subject_en, body_en ({exc})") from exc
-        day = date.fromisoformat(as_of) if as_of else date.today()
+        chosen = RELIEF_TEMPLATE if template is None else _template(template)
         with _outreach() as svc:
+            svc.rules = Rules(quiet_start=start, quiet_end=end, cap_messages=messages, cap_days=days)
             recipients = svc.relief_segment(batch_id, day)
             report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
                                          f"relief batch {batch_id}")
-    except ValueError:
-        _fail(InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD"))
     except FinguardError as exc:
         _fail(exc)
     out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
+
+
+def _template(path: Path) -> Template:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Template(str(data["subject_zh"]), str(data["body_zh"]), str(data["subject_en"]), str(data["body_en"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput.for_field("template", f"a JSON file with subject_zh, body_zh, subject_en, body_en ({exc})") from exc
 
 
 @campaign_app.command("run")

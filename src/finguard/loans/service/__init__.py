@@ -18,7 +18,7 @@ from finguard.core.errors import Conflict, FieldProblem, Forbidden, ImportReject
 from finguard.loans.model.eligibility import Decision, Policy, evaluate
 from finguard.loans.model.events import ReliefEvent, active, check_reversible, next_version
 from finguard.loans.model.loan import Loan, parse_loan
-from finguard.loans.model.relief import Assessment, Change, assess, replay
+from finguard.loans.model.relief import Assessment, Change, assess, change_as_dict, replay
 from finguard.loans.model.schedule import Schedule
 from finguard.loans.model.servicing import next_unpaid
 
@@ -116,8 +116,6 @@ class Comparison:
         return lines
 
     def as_dict(self) -> dict[str, Any]:
-        from finguard.loans.model.relief import change_as_dict
-
         return {
             "loan_id": self.loan_id,
             "change": change_as_dict(self.change),
