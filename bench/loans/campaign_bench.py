@@ -150,8 +150,9 @@ def main() -> None:
     for name, r in results.items():
         table.add_row(name, f"{r['messages_per_second']:,}", str(r["wall_seconds"]), f"{r['received_at_kill']:,}", f"{r['distinct']:,}",
                       f"{r['received_twice']:,}", f"{r['sent']:,}", f"{r['uncertain']:,}")
-    Console().print(table)
-    Console().print(f"planning both campaigns: {plan_seconds:.1f} s; load average {os.getloadavg()[0]:.1f}")
+    console = Console(width=150)
+    console.print(table)
+    console.print(f"planning both campaigns: {plan_seconds:.1f} s; load average {os.getloadavg()[0]:.1f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"issue": 15, "messages": args.messages, "plan_seconds": round(plan_seconds, 1), "channels": results,
            "load_average": os.getloadavg()[0]}
