@@ -96,3 +96,17 @@ def test_a_relief_campaign_from_the_command_line(tmp_path):
     key = next(iter(gateway.delivered))
     assert "recorded" in run("campaign", "reply", key, "TD")
     assert '"replies": 1' in run("campaign", "report", "relief-sms")
+
+
+def test_education_events_from_the_command_line(tmp_path):
+    run = make(tmp_path)
+    events = tmp_path / "events.csv"
+    events.write_text("branch,campaign,day,place,staff,leaflets,questions,photos\n"
+                      "310000,3·15,2020-03-15,人民广场,王芳;李强,800,120,plaza.jpg\n"
+                      "320000,3·15,2020-03-15,新街口,周敏,500,80,\n", encoding="utf-8")
+    assert "recorded 2 events" in run("education", "record", str(events), "--actor", "branch")
+    report = run("education", "report", "--by", "campaign")
+    assert "3·15" in report and "1,300" in report and "200" in report
+    bad = tmp_path / "bad.csv"
+    bad.write_text("branch,campaign,day,place\n310000,x,someday,here\n", encoding="utf-8")
+    assert "line 2: day" in run("education", "record", str(bad), code=2)

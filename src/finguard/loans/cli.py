@@ -29,7 +29,7 @@ from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Rules, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
-from finguard.loans.provider import make_loans, make_outreach
+from finguard.loans.provider import make_education, make_loans, make_outreach
 from finguard.loans.service import Comparison, LoanService
 from finguard.loans.service.outreach import OutreachService
 
@@ -439,3 +439,52 @@ def campaign_reply_cmd(key: str, text: str) -> None:
     except FinguardError as exc:
         _fail(exc)
     out.print("[bold green]recorded[/]")
+
+
+education_app = typer.Typer(help="Financial education: branches' field events and the public pages' views.", no_args_is_help=True)
+app.add_typer(education_app, name="education")
+
+
+@education_app.command("record")
+def education_record_cmd(
+    path: Annotated[Path, typer.Argument(help="CSV: branch, campaign, day, place, staff (a;b), leaflets, questions, photos (a;b)")],
+    actor: Actor = "",
+) -> None:
+    """Record field events (all or nothing; every bad row named with its line)."""
+    try:
+        if not path.is_file():
+            raise InvalidInput.for_field("path", f"{path} is not a readable file")
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(enumerate(csv.DictReader(fh), start=2))
+        engine = make_engine(Settings().database_url)
+        try:
+            upgrade(engine)
+            n = make_education(engine).record(rows, actor or _default_actor())
+        finally:
+            engine.dispose()
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"[bold green]recorded[/] {n:,} events")
+
+
+@education_app.command("report")
+def education_report_cmd(by: Annotated[str, typer.Option(help="branch | campaign")] = "branch") -> None:
+    """Events, leaflets and questions answered by branch or campaign, and the public pages' views."""
+    engine = make_engine(Settings().database_url)
+    try:
+        upgrade(engine)
+        report = make_education(engine).report(by)
+    except FinguardError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    table = Table(title=f"education by {by}")
+    for col in (by, "events", "leaflets", "questions", "staff"):
+        table.add_column(col, justify="left" if col == by else "right")
+    for row in report["rows"]:
+        table.add_row(escape(row[by]), f"{row['events']:,}", f"{row['leaflets']:,}", f"{row['questions']:,}", f"{row['staff']:,}")
+    table.add_section()
+    table.add_row("total", f"{report['events']:,}", f"{report['leaflets']:,}", f"{report['questions']:,}", "")
+    out.print(table)
+    for topic, views in sorted(report["page_views"].items()):
+        out.print(f"/learn/{topic}: " + ", ".join(f"{lang} {n:,}" for lang, n in sorted(views.items())))

@@ -22,8 +22,9 @@ from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
 from finguard.loans.model.servicing import Payment, position
-from finguard.loans.provider import loans_service, outreach_service
+from finguard.loans.provider import education_service, loans_service, outreach_service
 from finguard.loans.service import MAX_BATCH_APPROVAL, LoanService
+from finguard.loans.service.education import EducationService
 from finguard.loans.service.outreach import OutreachService
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
@@ -33,6 +34,7 @@ MAX_LOANS_PER_IMPORT = 100_000
 
 S = Annotated[LoanService, Depends(loans_service)]
 Outreach = Annotated[OutreachService, Depends(outreach_service)]
+Education = Annotated[EducationService, Depends(education_service)]
 Reader = Annotated[ApiKey, Depends(staff("read"))]
 Writer = Annotated[ApiKey, Depends(staff("write"))]
 
@@ -76,6 +78,10 @@ class TemplateIn(BaseModel):
 class ContactsIn(BaseModel):
     contacts: list[dict[str, Any]] = Field(max_length=MAX_LOANS_PER_IMPORT,
                                            description="customer_id, name, lang (zh|en), email, phone, wechat_openid")
+
+
+class EventsIn(BaseModel):
+    events: list[dict[str, Any]] = Field(max_length=10_000, description="branch, campaign, day, place, staff, leaflets, questions, photos")
 
 
 class CampaignIn(BaseModel):
@@ -191,3 +197,15 @@ def campaign_report(
     if outreach.store.campaign(campaign_id) is None:
         raise NotFound(f"no campaign {campaign_id}")
     return outreach.store.report(campaign_id)
+
+
+@router.post("/education/events", status_code=201, summary="Record branches' education field events (all or nothing)")
+def record_events(body: EventsIn, education: Education, key: Writer) -> dict[str, int]:
+    return {"recorded": education.record(enumerate(body.events, start=1), key.name)}
+
+
+@router.get("/education/report", summary="Education totals by branch or campaign, and the public pages' views")
+def education_report(
+    education: Education, _key: Reader, by: Annotated[str, Query(pattern="^(branch|campaign)$")] = "branch"
+) -> dict[str, Any]:
+    return education.report(by)

@@ -18,15 +18,19 @@ from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, message, page_lang, post_guard, read_form, render, signed_in
 from finguard.core.errors import FinguardError, InvalidInput
+from finguard.core.i18n import HTML_LANG, choose_language
+from finguard.core.web import SECURITY_HEADERS, _css, templates
 from finguard.loans.chart import comparison_svg
+from finguard.loans.model.education import TOPICS
 from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
-from finguard.loans.provider import loans_service, outreach_service
+from finguard.loans.provider import education_service, loans_service, outreach_service
 from finguard.loans.service import Comparison, StoredDecision
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
+public_router = APIRouter(include_in_schema=False)  # the public education pages, linked from the public check page
 PAGE = 50  # decisions priced per page: each needs its schedule replayed twice
 
 TEXT: dict[str, dict[str, str]] = {
@@ -206,3 +210,29 @@ def _plan_campaign(request: Request, form: FormData | None) -> Response:
     planned = t["planned"].format(id=campaign_id, queued=report["by_status"].get("queued", 0), skipped=sum(report["skipped"].values()),
                                   reasons=reasons)
     return _batch_page(request, lang, staff, batch_id, None, as_of, done=planned)
+
+
+LEARN_TEXT = {
+    "zh": {"title": "金融知识", "intro": "了解您的权利，识别诈骗。", "others": "更多内容", "switch": "English", "check": "查询收款方风险"},
+    "en": {"title": "Know your money", "intro": "Know your rights; spot a fraud.", "others": "More", "switch": "中文",
+           "check": "Check a payee"},
+}
+
+
+@public_router.get("/learn", response_class=HTMLResponse)
+@public_router.get("/learn/{slug}", response_class=HTMLResponse)
+def learn(request: Request, slug: str = "rights", lang: str | None = None) -> Response:
+    """A public education page in zh or en; each showing is counted."""
+    chosen = choose_language(lang, request.headers.get("accept-language"))
+    root = request.scope.get("root_path", "").rstrip("/")
+    try:
+        topic = education_service(request).view(slug[:40], chosen)
+    except FinguardError:
+        topic, status = None, 404
+    else:
+        status = 200
+    context = {"lang": chosen, "html_lang": HTML_LANG[chosen], "lt": LEARN_TEXT[chosen], "topic": topic, "topics": list(TOPICS.values()),
+               "root": root, "css_version": _css()[1], "other_lang": "en" if chosen == "zh" else "zh", "slug": slug[:40]}
+    headers = {**SECURITY_HEADERS, "Content-Language": HTML_LANG[chosen]}
+    response: HTMLResponse = templates.TemplateResponse(request, "loans_learn.html", context, status_code=status, headers=headers)
+    return response

@@ -9,8 +9,10 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from finguard.loans.service import LoanService
+from finguard.loans.service.education import EducationService
 from finguard.loans.service.outreach import OutreachService
 from finguard.loans.store import SqlLoanStore
+from finguard.loans.store.education import SqlEducationStore
 from finguard.loans.store.outreach import SqlOutreachStore
 
 
@@ -44,4 +46,17 @@ def outreach_service(request: Request) -> OutreachService:
     if service is None:
         service = OutreachService(SqlOutreachStore(state.platform.engine), loans_service(request), lambda: datetime.now(UTC))
         state.loans_outreach = service
+    return service
+
+
+def make_education(engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> EducationService:
+    return EducationService(SqlEducationStore(engine), clock)
+
+
+def education_service(request: Request) -> EducationService:
+    state = request.app.state
+    service: EducationService | None = getattr(state, "loans_education", None)
+    if service is None:
+        service = make_education(state.platform.engine)
+        state.loans_education = service
     return service

@@ -1,4 +1,4 @@
-"""loans, relief events, eligibility decisions and their reviews; outreach contacts, campaigns and the outbox (#15)
+"""loans, relief events, eligibility decisions and their reviews; outreach contacts, campaigns and the outbox; education field events and page views (#15)
 
 Revision ID: 0201
 Revises: 0006
@@ -136,9 +136,34 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_outreach_reply_key", "outreach_reply", ["key"])
+    op.create_table(
+        "education_event",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("branch", sa.String(64), nullable=False),
+        sa.Column("campaign", sa.String(64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("place", sa.String(200), nullable=False),
+        sa.Column("staff", sa.JSON(), nullable=False),
+        sa.Column("leaflets", sa.Integer(), nullable=False),
+        sa.Column("questions", sa.Integer(), nullable=False),
+        sa.Column("photos", sa.JSON(), nullable=False),
+        sa.Column("recorded_by", sa.String(200), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_education_event_branch", "education_event", ["branch", "day"])
+    op.create_table(
+        "education_view",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("topic", sa.String(32), nullable=False),
+        sa.Column("lang", sa.String(2), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+    )
+    op.create_index("ix_education_view_topic", "education_view", ["topic", "day"])
 
 
 def downgrade() -> None:
+    op.drop_table("education_view")
+    op.drop_table("education_event")
     for table in ("outreach_reply", "outreach_opt_out", "outreach_message", "outreach_campaign", "outreach_contact"):
         op.drop_table(table)
     op.drop_table("loan_decision_review")
