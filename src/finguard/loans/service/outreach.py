@@ -90,6 +90,14 @@ class OutreachStore(Protocol):
 
     def finish(self, key: str, status: str, at: datetime, detail: str = "") -> None: ...
 
+    def finish_many(self, results: Sequence[tuple[str, str, str]], at: datetime) -> None:
+        """(key, status, detail) of several sends, in one transaction."""
+        ...
+
+    def finish_and_claim(self, key: str, status: str, at: datetime, detail: str, campaign_id: str | None) -> list[Message]:
+        """Record one send and, in the same transaction, claim the next due message of ``campaign_id`` (if given)."""
+        ...
+
     def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None: ...
 
     def record_reply(self, key: str, text: str, at: datetime) -> None: ...
@@ -188,19 +196,38 @@ class OutreachService:
             else:
                 self.store.finish(message.key, "uncertain", self.clock(), "the process stopped while sending; check before resending")
                 uncertain += 1
-        while limit is None or sent < limit:
-            claimed = self.store.claim(campaign_id, self.clock(), batch if limit is None else min(batch, limit - sent))
-            if not claimed:
-                break
-            for message in claimed:
-                if self._send(sender, message):
-                    sent += 1
-                else:
-                    failed += 1
-            if progress:
-                progress(sent)
+        def room() -> int:
+            return batch if limit is None else min(batch, limit - sent - failed)
+
+        if sender.idempotent:
+            # a resend is harmless, so a batch is recorded in one transaction
+            while room() > 0 and (claimed := self.store.claim(campaign_id, self.clock(), room())):
+                results = [self._attempt(sender, m) for m in claimed]
+                self.store.finish_many(results, self.clock())
+                sent += sum(1 for _, status, _ in results if status == "sent")
+                failed += sum(1 for _, status, _ in results if status == "failed")
+                if progress:
+                    progress(sent)
+        else:
+            # one message in flight; its result and the next claim share a transaction
+            claimed = self.store.claim(campaign_id, self.clock(), 1) if room() > 0 else []
+            while claimed:
+                key, status, detail = self._attempt(sender, claimed[0])
+                sent += status == "sent"
+                failed += status == "failed"
+                more = room() > 0
+                claimed = self.store.finish_and_claim(key, status, self.clock(), detail, campaign_id if more else None)
+                if progress and sent % 100 == 0:
+                    progress(sent)
         waiting = int(self.store.report(campaign_id)["by_status"].get("queued", 0))
         return RunReport(sent, failed, resent, uncertain, waiting)
+
+    def _attempt(self, sender: Sender, message: Message) -> tuple[str, str, str]:
+        """(key, status, detail) of one send; a transient error propagates (the message stays in doubt)."""
+        try:
+            return message.key, "sent", sender.send(message)[:200]
+        except SendFailed as exc:
+            return message.key, "failed", str(exc)[:500]
 
     def _send(self, sender: Sender, message: Message) -> bool:
         try:

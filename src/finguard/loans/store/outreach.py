@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Engine, Index, String, Table, Text, and_, func, select, update
+from sqlalchemy import JSON, Column, Connection, DateTime, Engine, Index, String, Table, Text, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from finguard.core.db import begin_write, is_sqlite
@@ -179,15 +179,19 @@ class SqlOutreachStore:
         return out
 
     def claim(self, campaign_id: str, now: datetime, limit: int) -> list[Message]:
-        m = outreach_message
         with begin_write(self.engine) as conn:
-            due = and_(m.c.campaign_id == campaign_id, m.c.status == "queued", m.c.not_before <= now)
-            query = select(m).where(due).order_by(m.c.id).limit(limit)
-            if not is_sqlite(conn):
-                query = query.with_for_update(skip_locked=True)  # two workers never claim the same row
-            rows = list(conn.execute(query))
-            if rows:
-                conn.execute(update(m).where(m.c.id.in_([r.id for r in rows])).values(status="sending", claimed_at=now))
+            return self._claim(conn, campaign_id, now, limit)
+
+    @staticmethod
+    def _claim(conn: Connection, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+        m = outreach_message
+        due = and_(m.c.campaign_id == campaign_id, m.c.status == "queued", m.c.not_before <= now)
+        query = select(m).where(due).order_by(m.c.id).limit(limit)
+        if not is_sqlite(conn):
+            query = query.with_for_update(skip_locked=True)  # two workers never claim the same row
+        rows = list(conn.execute(query))
+        if rows:
+            conn.execute(update(m).where(m.c.id.in_([r.id for r in rows])).values(status="sending", claimed_at=now))
         return [_message(r) for r in rows]
 
     def in_doubt(self, campaign_id: str, claimed_before: datetime) -> list[Message]:
@@ -202,6 +206,18 @@ class SqlOutreachStore:
         with begin_write(self.engine) as conn:
             claimed = and_(m.c.key == key, m.c.status == "sending")
             conn.execute(update(m).where(claimed).values(status=status, finished_at=at, detail=detail))
+
+    def finish_many(self, results: Sequence[tuple[str, str, str]], at: datetime) -> None:
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            for key, status, detail in results:
+                conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
+
+    def finish_and_claim(self, key: str, status: str, at: datetime, detail: str, campaign_id: str | None) -> list[Message]:
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
+            return self._claim(conn, campaign_id, at, 1) if campaign_id else []
 
     def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None:
         m = outreach_message
