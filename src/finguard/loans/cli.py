@@ -30,7 +30,7 @@ from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Rules, Templ
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
 from finguard.loans.provider import make_education, make_loans, make_outreach
-from finguard.loans.service import Comparison, LoanService
+from finguard.loans.service import MAX_BATCH_APPROVAL, Comparison, LoanService
 from finguard.loans.service.outreach import OutreachService
 
 app = typer.Typer(help="Loans: repayment schedules, relief (延期还款, 宽限期, 展期) and eligibility by category.", no_args_is_help=True)
@@ -306,7 +306,9 @@ def approve_cmd(
             ids = [d.id for d in waiting if d.review is None]
             if not ids:
                 raise InvalidInput.for_field("batch_id", "no eligible decision of this batch is waiting for review")
-            applied = svc.approve(ids, actor or _default_actor(), day, reason)
+            applied = []
+            for start in range(0, len(ids), MAX_BATCH_APPROVAL):  # each chunk all or nothing
+                applied += svc.approve(ids[start:start + MAX_BATCH_APPROVAL], actor or _default_actor(), day, reason)
     except FinguardError as exc:
         _fail(exc)
     loss = sum(a.comparison.cost.loss_fen for a in applied if a.comparison)
