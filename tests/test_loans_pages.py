@@ -65,6 +65,12 @@ def test_a_branch_sees_costs_side_by_side_and_approves_in_bulk(web, analyst_key,
     assert bad.status_code == 422
 
 
+def test_an_unknown_decision_is_a_404_page(web, analyst_key):
+    sign_in(web, analyst_key)
+    assert web.get("/staff/loans/decisions/99999999999999999999?lang=en").status_code == 404
+    assert web.get("/staff/loans/decisions/5?lang=en").status_code == 404
+
+
 def test_pages_need_a_signed_in_staff_member(web):
     r = web.get("/staff/loans?lang=en", follow_redirects=False)
     assert r.status_code == 303 and "/staff/login" in r.headers["location"]

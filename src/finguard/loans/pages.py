@@ -146,7 +146,7 @@ def decision_page(request: Request, decision_id: int, as_of: str | None = None) 
         return staff
     service = loans_service(request)
     try:
-        stored = service.store.decisions(ids=[decision_id])
+        stored = service.store.decisions(ids=[decision_id]) if 0 < decision_id <= 2**62 else []
         if not stored:
             return message(request, lang, staff, 404, TEXT[lang]["title"], f"no decision {decision_id}")
         comparison = service.proposal(decision_id, _as_of(as_of)) if stored[0].decision.eligible else None
