@@ -61,6 +61,9 @@ def test_a_branch_sees_costs_side_by_side_and_approves_in_bulk(web, analyst_key,
     planned = web.post("/staff/loans/campaigns", data={"csrf": csrf, "lang": "en", "batch_id": batch_id, "as_of": "2020-03-01",
                                                        "channel": "sms"})
     assert planned.status_code == 200 and "1 queued, 0 skipped" in planned.text
+    link = re.search(r'href="(/staff/loans/campaigns/[^"?]+)', planned.text).group(1)
+    report = web.get(link + "?lang=en")
+    assert report.status_code == 200 and "<svg" in report.text and "status: queued" in report.text
     bad = web.post("/staff/loans/campaigns", data={"csrf": csrf, "lang": "en", "batch_id": batch_id, "channel": "pigeon"})
     assert bad.status_code == 422
 

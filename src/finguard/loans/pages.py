@@ -20,7 +20,7 @@ from finguard.access.pages import Staff, message, page_lang, post_guard, read_fo
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.i18n import HTML_LANG, choose_language
 from finguard.core.web import SECURITY_HEADERS, _css, templates
-from finguard.loans.chart import comparison_svg
+from finguard.loans.chart import bars_svg, comparison_svg
 from finguard.loans.model.education import TOPICS
 from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.money import format_yuan
@@ -44,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
         "after": "变更后", "maturity": "到期", "total_interest": "利息合计", "ineligible": "不符合", "maker_checker":
         "审批人不得为评估人（双人复核）。", "done": "已批准 {n} 户；净现值成本合计 {loss} 元；困境重组 {d} 户。", "yes": "是", "no": "否",
         "read_only": "只读：审批需要写权限。", "showing": "显示前 {n} 户", "back": "返回", "all": "全部",
+        "status": "状态", "skipped": "跳过", "replies": "回复", "campaign": "活动", "segment": "对象",
         "message": "通知这些借款人", "channel": "渠道", "plan": "生成发送计划",
         "planned": "活动 {id}：待发送 {queued} 条，跳过 {skipped} 条（{reasons}）。由 finguard loans campaign run 发送。",
     },
@@ -59,6 +60,7 @@ TEXT: dict[str, dict[str, str]] = {
         "maker_checker": "The approver must not be who ran the batch (maker-checker).",
         "done": "Approved {n}; NPV cost {loss} yuan in total; {d} distressed restructurings.", "yes": "yes", "no": "no",
         "read_only": "Read only: approving needs the write permission.", "showing": "showing the first {n}", "back": "Back",
+        "status": "status", "skipped": "skipped", "replies": "replies", "campaign": "Campaign", "segment": "Segment",
         "all": "all", "message": "Message these borrowers", "channel": "Channel", "plan": "Plan the messages",
         "planned": "Campaign {id}: {queued} queued, {skipped} skipped ({reasons}); finguard loans campaign run sends them.",
     },
@@ -209,7 +211,7 @@ def _plan_campaign(request: Request, form: FormData | None) -> Response:
     reasons = ", ".join(f"{k} {v}" for k, v in report["skipped"].items())
     planned = t["planned"].format(id=campaign_id, queued=report["by_status"].get("queued", 0), skipped=sum(report["skipped"].values()),
                                   reasons=reasons)
-    return _batch_page(request, lang, staff, batch_id, None, as_of, done=planned)
+    return _batch_page(request, lang, staff, batch_id, None, as_of, done=planned, campaign_id=campaign_id)
 
 
 LEARN_TEXT = {
@@ -236,3 +238,22 @@ def learn(request: Request, slug: str = "rights", lang: str | None = None) -> Re
     headers = {**SECURITY_HEADERS, "Content-Language": HTML_LANG[chosen]}
     response: HTMLResponse = templates.TemplateResponse(request, "loans_learn.html", context, status_code=status, headers=headers)
     return response
+
+
+@router.get("/loans/campaigns/{campaign_id}", response_class=HTMLResponse)
+def campaign_page(request: Request, campaign_id: str) -> Response:
+    """A campaign's reach and response: messages by status, skips by reason, replies, as bars."""
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    outreach = outreach_service(request)
+    campaign = outreach.store.campaign(campaign_id[:64])
+    if campaign is None:
+        return message(request, lang, staff, 404, TEXT[lang]["title"], f"no campaign {campaign_id[:64]}")
+    report = outreach.store.report(campaign.campaign_id)
+    t = TEXT[lang]
+    items = [*((f"{t['status']}: {k}", v) for k, v in sorted(report["by_status"].items())),
+             *((f"{t['skipped']}: {k}", v) for k, v in sorted(report["skipped"].items())), (t["replies"], report["replies"])]
+    chart = Markup(bars_svg(items, f"{campaign.name} · {campaign.channel.value}"))  # noqa: S704 - counts and escaped labels
+    return render(request, "loans_campaign.html", lang, staff, nav="loans", campaign=campaign, report=report, chart=chart, **_ctx(lang))
