@@ -5,7 +5,7 @@ PostgreSQL. Events, decisions and reviews are only ever inserted."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Engine,
     Index,
     Integer,
@@ -29,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from finguard.core.db import begin_write
 from finguard.core.errors import Conflict
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 from finguard.loans.model.daycount import DayCount
 from finguard.loans.model.eligibility import Check, Decision, FirmSize, ReliefOffer
 from finguard.loans.model.events import ReliefEvent
@@ -57,7 +56,7 @@ loan = Table(
     Column("impact_documented", Boolean, nullable=False),
     Column("days_past_due", Integer, nullable=False),
     Column("created_by", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
     Index("ix_loan_branch", "branch", "loan_id"),
 )
 
@@ -71,7 +70,7 @@ loan_relief_event = Table(
     Column("change", JSON, nullable=True),
     Column("reverses", Integer, nullable=True),
     Column("actor", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("reason", Text, nullable=False),
     Column("decision_id", BigInteger, nullable=True),
     Column("cost", JSON, nullable=True),
@@ -92,7 +91,7 @@ loan_decision = Table(
     Column("offer", JSON, nullable=True),
     Column("checks", JSON, nullable=False),
     Column("decided_by", String(200), nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
     Index("ix_loan_decision_batch", "batch_id", "id"),
     Index("ix_loan_decision_loan", "loan_id", "id"),
 )
@@ -104,14 +103,11 @@ loan_decision_review = Table(
     Column("decision_id", BigInteger, nullable=False, unique=True),  # reviewed once
     Column("action", String(16), nullable=False),
     Column("actor", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("reason", Text, nullable=False),
     Column("event_version", Integer, nullable=True),
 )
 
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _loan_row(item: Loan, actor: str, at: datetime) -> dict[str, Any]:
@@ -135,7 +131,7 @@ def adapt_loan(row: Any) -> Loan:
 
 def adapt_event(row: Any) -> ReliefEvent:
     return ReliefEvent(row.loan_id, row.version, change_from_dict(row.change) if row.change else None, row.reverses, row.actor,
-                       _utc(row.at), row.reason, row.decision_id, row.cost)
+                       row.at, row.reason, row.decision_id, row.cost)
 
 
 def _offer_dict(offer: ReliefOffer | None) -> dict[str, Any] | None:
@@ -149,8 +145,8 @@ def adapt_decision(row: Any, review: Any | None) -> StoredDecision:
                                                        row.offer["principal_only"])
     checks = tuple(Check(c["category"], c["rule"], c["passed"], c["zh"], c["en"]) for c in row.checks)
     decision = Decision(row.loan_id, row.customer_id, row.policy, row.policy_version, bool(row.eligible), row.category, offer, checks)
-    rev = None if review is None else Review(row.id, review.action, review.actor, _utc(review.at), review.reason, review.event_version)
-    return StoredDecision(row.id, row.batch_id, decision, row.decided_by, _utc(row.decided_at), rev)
+    rev = None if review is None else Review(row.id, review.action, review.actor, review.at, review.reason, review.event_version)
+    return StoredDecision(row.id, row.batch_id, decision, row.decided_by, row.decided_at, rev)
 
 
 class SqlLoanStore:
@@ -256,5 +252,5 @@ class SqlLoanStore:
                  .order_by(func.min(d.c.decided_at).desc()).limit(limit))
         with self.engine.connect() as conn:
             return [{"batch_id": r.batch_id, "policy": r.policy, "policy_version": r.policy_version, "decided_by": r.decided_by,
-                     "at": _utc(r.at).isoformat(), "evaluated": int(r.evaluated), "eligible": int(r.eligible or 0)}
+                     "at": r.at.isoformat(), "evaluated": int(r.evaluated), "eligible": int(r.eligible or 0)}
                     for r in conn.execute(query)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Date, DateTime, Engine, Index, Integer, String, Table, func, select
+from sqlalchemy import JSON, Column, Date, Engine, Index, Integer, String, Table, func, select
 
 from finguard.core.db import begin_write
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 from finguard.loans.model.education import FieldEvent
 
 education_event = Table(
@@ -24,7 +24,7 @@ education_event = Table(
     Column("questions", Integer, nullable=False),
     Column("photos", JSON, nullable=False),
     Column("recorded_by", String(200), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
     Index("ix_education_event_branch", "branch", "day"),
 )
 

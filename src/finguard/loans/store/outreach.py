@@ -8,15 +8,15 @@ committed before the send) -> ``sent`` | ``failed`` | ``uncertain``; ``skipped``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, DateTime, Engine, Index, String, Table, Text, and_, func, select, update
+from sqlalchemy import JSON, Column, Connection, Engine, Index, String, Table, Text, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from finguard.core.db import begin_write, is_sqlite
 from finguard.core.errors import Conflict
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 from finguard.loans.model.outreach import Channel, Contact, Planned, Template
 from finguard.loans.service.outreach import Campaign, Message
 
@@ -40,7 +40,7 @@ outreach_campaign = Table(
     Column("template", JSON, nullable=False),
     Column("segment", Text, nullable=False),
     Column("created_by", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 outreach_message = Table(
@@ -57,10 +57,10 @@ outreach_message = Table(
     Column("body", Text, nullable=False),
     Column("status", String(16), nullable=False),
     Column("skip_reason", String(32), nullable=True),
-    Column("not_before", DateTime(timezone=True), nullable=False),
-    Column("queued_at", DateTime(timezone=True), nullable=False),
-    Column("claimed_at", DateTime(timezone=True), nullable=True),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
     Column("detail", Text, nullable=False, default=""),
     Index("ix_outreach_message_due", "campaign_id", "status", "not_before"),
     Index("ix_outreach_message_customer", "customer_id", "queued_at"),
@@ -72,7 +72,7 @@ outreach_opt_out = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False),
     Column("channel", String(16), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("source", Text, nullable=False),
     Index("ix_outreach_opt_out", "customer_id", "channel"),
 )
@@ -83,13 +83,10 @@ outreach_reply = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("key", String(32), nullable=False),
     Column("text", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Index("ix_outreach_reply_key", "key"),
 )
 
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _message(row: Any) -> Message:
@@ -137,7 +134,7 @@ class SqlOutreachStore:
             r = conn.execute(select(outreach_campaign).where(outreach_campaign.c.campaign_id == campaign_id)).first()
         if r is None:
             return None
-        return Campaign(r.campaign_id, r.name, Channel(r.channel), Template(**r.template), r.segment, r.created_by, _utc(r.created_at))
+        return Campaign(r.campaign_id, r.name, Channel(r.channel), Template(**r.template), r.segment, r.created_by, r.created_at)
 
     def queue(self, campaign_id: str, planned: Sequence[Planned], at: datetime) -> int:
         added = 0
