@@ -29,7 +29,7 @@ from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Rules, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
-from finguard.loans.provider import make_education, make_loans, make_outreach
+from finguard.loans.provider import china_today, make_education, make_loans, make_outreach
 from finguard.loans.service import MAX_BATCH_APPROVAL, Comparison, LoanService
 from finguard.loans.service.outreach import OutreachService
 
@@ -297,7 +297,7 @@ def approve_cmd(
 ) -> None:
     """Approve a batch's eligible decisions in bulk (maker-checker: not by who ran the batch)."""
     try:
-        day = date.fromisoformat(as_of) if as_of else date.today()
+        day = date.fromisoformat(as_of) if as_of else china_today()
     except ValueError:
         _fail(InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD"))
     try:
@@ -362,7 +362,7 @@ def campaign_create_cmd(
 ) -> None:
     """Plan a campaign: one message per recipient, or the reason it is skipped (opt-out, no address, frequency cap)."""
     try:
-        day = date.fromisoformat(as_of) if as_of else date.today()
+        day = date.fromisoformat(as_of) if as_of else china_today()
     except ValueError:
         _fail(InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD"))
     try:

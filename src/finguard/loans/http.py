@@ -22,7 +22,7 @@ from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
 from finguard.loans.model.servicing import Payment, position
-from finguard.loans.provider import education_service, loans_service, outreach_service
+from finguard.loans.provider import china_today, education_service, loans_service, outreach_service
 from finguard.loans.service import MAX_BATCH_APPROVAL, LoanService
 from finguard.loans.service.education import EducationService
 from finguard.loans.service.outreach import OutreachService
@@ -155,12 +155,12 @@ def batch(
 
 @router.get("/eligibility/decisions/{decision_id}/proposal", summary="The relief a decision grants: before/after and NPV cost")
 def proposal(decision_id: Annotated[int, Path(ge=1, le=2**62)], service: S, _key: Reader, as_of: date | None = None) -> dict[str, Any]:
-    return service.proposal(decision_id, as_of or date.today()).as_dict()
+    return service.proposal(decision_id, as_of or china_today()).as_dict()
 
 
 @router.post("/eligibility/approvals", status_code=201, summary="Approve decisions in bulk (not by who ran the batch)")
 def approve(body: ReviewIn, service: S, key: Writer) -> list[dict[str, Any]]:
-    return [a.as_dict() for a in service.approve(body.decision_ids, key.name, body.as_of or date.today(), body.reason)]
+    return [a.as_dict() for a in service.approve(body.decision_ids, key.name, body.as_of or china_today(), body.reason)]
 
 
 @router.post("/eligibility/rejections", status_code=201, summary="Reject decisions in bulk, with a reason")
@@ -185,7 +185,7 @@ def import_contacts(body: ContactsIn, outreach: Outreach, _key: Writer) -> dict[
 @router.post("/campaigns", status_code=201, summary="Plan a message to each eligible borrower of a batch (sent by the campaign run)")
 def create_campaign(body: CampaignIn, outreach: Outreach, key: Writer) -> dict[str, Any]:
     template = RELIEF_TEMPLATE if body.template is None else Template(**body.template.model_dump())
-    recipients = outreach.relief_segment(body.relief_batch, body.as_of or date.today())
+    recipients = outreach.relief_segment(body.relief_batch, body.as_of or china_today())
     return outreach.create_campaign(body.campaign_id, body.name or body.campaign_id, body.channel, template, recipients, key.name,
                                     f"relief batch {body.relief_batch}")
 

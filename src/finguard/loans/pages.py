@@ -26,7 +26,7 @@ from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
-from finguard.loans.provider import education_service, loans_service, outreach_service
+from finguard.loans.provider import china_today, education_service, loans_service, outreach_service
 from finguard.loans.service import Comparison, StoredDecision
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -73,7 +73,7 @@ def _ctx(lang: str) -> dict[str, Any]:
 
 def _as_of(raw: object) -> date:
     if not raw:
-        return date.today()
+        return china_today()
     try:
         return date.fromisoformat(str(raw)[:10])
     except ValueError as exc:
@@ -103,7 +103,7 @@ def _run_batch(request: Request, form: FormData | None) -> Response:
     assert form is not None
     branch = str(form.get("branch") or "").strip()[:64] or None
     report = loans_service(request).evaluate(EPIDEMIC_2020, staff.key.name, branch=branch)
-    return _batch_page(request, lang, staff, report.batch_id, None, date.today())
+    return _batch_page(request, lang, staff, report.batch_id, None, china_today())
 
 
 def _priced(request: Request, decisions: list[StoredDecision], as_of: date) -> list[tuple[StoredDecision, Comparison | None, str]]:
@@ -176,7 +176,7 @@ def _approve(request: Request, form: FormData | None) -> Response:
         ids = [int(v) for v in raw_ids if v.isdigit() and len(v) < 19]
         applied = loans_service(request).approve(ids, staff.key.name, as_of)
     except FinguardError as exc:
-        return _batch_page(request, lang, staff, batch_id, None, date.today(), status_code=exc.status, error=exc.message)
+        return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
     loss = sum(a.comparison.cost.loss_fen for a in applied if a.comparison)
     distressed = sum(1 for a in applied if a.comparison and a.comparison.cost.distressed)
     done = TEXT[lang]["done"].format(n=len(applied), loss=format_yuan(loss), d=distressed)
@@ -206,7 +206,7 @@ def _plan_campaign(request: Request, form: FormData | None) -> Response:
         report = outreach.create_campaign(campaign_id, campaign_id, Channel(raw), RELIEF_TEMPLATE, outreach.relief_segment(batch_id, as_of),
                                           staff.key.name, f"relief batch {batch_id}")
     except FinguardError as exc:
-        return _batch_page(request, lang, staff, batch_id, None, date.today(), status_code=exc.status, error=exc.message)
+        return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
     t = TEXT[lang]
     reasons = ", ".join(f"{k} {v}" for k, v in report["skipped"].items())
     planned = t["planned"].format(id=campaign_id, queued=report["by_status"].get("queued", 0), skipped=sum(report["skipped"].values()),

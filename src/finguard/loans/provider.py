@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import date, datetime
 
 from fastapi import Request
 from sqlalchemy import Engine
 
+from finguard.core.clock import utcnow
+from finguard.loans.model.outreach import CHINA
 from finguard.loans.service import LoanService
 from finguard.loans.service.education import EducationService
 from finguard.loans.service.outreach import OutreachService
@@ -20,7 +22,7 @@ def make_loans(engine: Engine) -> LoanService:
     return LoanService(SqlLoanStore(engine))
 
 
-def make_outreach(engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> OutreachService:
+def make_outreach(engine: Engine, clock: Callable[[], datetime] = utcnow) -> OutreachService:
     return OutreachService(SqlOutreachStore(engine), make_loans(engine), clock)
 
 
@@ -44,12 +46,12 @@ def outreach_service(request: Request) -> OutreachService:
     state = request.app.state
     service: OutreachService | None = getattr(state, "loans_outreach", None)
     if service is None:
-        service = OutreachService(SqlOutreachStore(state.platform.engine), loans_service(request), lambda: datetime.now(UTC))
+        service = OutreachService(SqlOutreachStore(state.platform.engine), loans_service(request), utcnow)
         state.loans_outreach = service
     return service
 
 
-def make_education(engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> EducationService:
+def make_education(engine: Engine, clock: Callable[[], datetime] = utcnow) -> EducationService:
     return EducationService(SqlEducationStore(engine), clock)
 
 
@@ -60,3 +62,8 @@ def education_service(request: Request) -> EducationService:
         service = make_education(state.platform.engine)
         state.loans_education = service
     return service
+
+
+def china_today() -> date:
+    """Today in China, where the relief dates and the branches are."""
+    return utcnow().astimezone(CHINA).date()

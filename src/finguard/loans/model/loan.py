@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.money import parse_money
 from finguard.loans.model.daycount import DayCount
 from finguard.loans.model.eligibility import Borrower, FirmSize
-from finguard.loans.model.money import parse_rate, parse_yuan
+from finguard.loans.model.money import parse_rate
 from finguard.loans.model.schedule import LoanTerms, Method
 
 LOAN_FIELDS = ("loan_id", "customer_id", "branch", "principal", "annual_rate", "term_months", "start", "method", "day_count",
@@ -62,14 +63,14 @@ def _amount(data: dict[str, Any], name: str, problems: list[FieldProblem], line:
         problems.append(FieldProblem(f"{name}_fen", "must be a whole number of fen >= 0", line))
         return 0
     raw = data.get(name)
-    if isinstance(raw, str):
-        try:
-            return parse_yuan(raw)
-        except ValueError as exc:
-            problems.append(FieldProblem(name, str(exc), line))
-            return 0
-    problems.append(FieldProblem(name, "must be an amount in yuan as text, e.g. \"1234.56\" (a JSON number is refused)", line))
-    return 0
+    if not isinstance(raw, str):
+        problems.append(FieldProblem(name, "must be an amount in yuan as text, e.g. \"1234.56\" (a JSON number is refused)", line))
+        return 0
+    try:
+        return parse_money(raw, name, "CNY", allow_zero=name != "principal").minor
+    except InvalidInput as exc:
+        problems.extend(FieldProblem(p.field, p.problem, line) for p in exc.problems)
+        return 0
 
 
 def parse_terms(data: dict[str, Any], line: int | None = None, problems: list[FieldProblem] | None = None) -> LoanTerms | None:

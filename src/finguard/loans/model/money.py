@@ -1,4 +1,7 @@
-"""Rounding of exact amounts to whole fen (half up, 四舍五入), and parsing of yuan strings."""
+"""Rounding of exact amounts to whole fen (half up, 四舍五入), rates, and yuan as shown in schedules.
+
+Amounts are parsed by ``finguard.core.money.parse_money`` (the one money parser).
+"""
 
 from __future__ import annotations
 
@@ -27,20 +30,6 @@ def fen_to_yuan(fen: int) -> Decimal:
 
 def format_yuan(fen: int) -> str:
     return f"{fen_to_yuan(fen):,}"
-
-
-def parse_yuan(text: str) -> int:
-    """``"1234.56"`` -> 123456 fen. At most two decimals; no exponent, no float."""
-    raw = text.strip().replace(",", "")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount in yuan: {text!r}") from exc
-    if not value.is_finite() or "e" in raw.lower():
-        raise ValueError(f"not an amount in yuan: {text!r}")
-    if value != value.quantize(FEN):
-        raise ValueError(f"more than two decimals (fen): {text!r}")
-    return int(value * 100)
 
 
 def parse_rate(text: str) -> Decimal:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
+from finguard.core.clock import utcnow
 from finguard.core.errors import Conflict, FieldProblem, Forbidden, ImportRejected, InvalidInput, NotFound
 from finguard.loans.model.eligibility import Decision, Policy, evaluate
 from finguard.loans.model.events import ReliefEvent, active, check_reversible, next_version
@@ -149,12 +150,8 @@ class BatchReport:
                 "eligible": self.eligible, "by_category": self.by_category}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class LoanService:
-    def __init__(self, store: LoanStore, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, store: LoanStore, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
 
