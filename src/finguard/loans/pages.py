@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, message, page_lang, post_guard, read_form, render, signed_in
 from finguard.core.errors import FinguardError, InvalidInput
-from finguard.core.i18n import HTML_LANG, choose_language
+from finguard.core.i18n import HTML_LANG, choose_language, messages, register
 from finguard.core.web import SECURITY_HEADERS, _css, templates
 from finguard.loans.chart import bars_svg, comparison_svg
 from finguard.loans.model.education import TOPICS
@@ -33,9 +33,9 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 public_router = APIRouter(include_in_schema=False)  # the public education pages, linked from the public check page
 PAGE = 50  # decisions priced per page: each needs its schedule replayed twice
 
-TEXT: dict[str, dict[str, str]] = {
+_TEXT: dict[str, dict[str, str]] = {
     "zh": {
-        "title": "延期还款与纾困", "intro": "按类别评估借款人、逐户查看变更前后的还款计划和净现值成本，并批量审批。",
+        "nav": "纾困", "title": "延期还款与纾困", "intro": "按类别评估借款人、逐户查看变更前后的还款计划和净现值成本，并批量审批。",
         "run": "按政策评估全部贷款", "policy": "政策", "branch": "网点（可选）", "batches": "评估批次", "no_batches": "尚无评估批次。",
         "batch": "批次", "evaluated": "评估", "eligible": "符合", "by": "评估人", "at": "时间", "loan": "贷款", "customer": "客户",
         "category": "类别", "relief": "纾困措施", "npv_loss": "净现值损失", "ratio": "损失率", "distressed": "困境重组",
@@ -49,7 +49,8 @@ TEXT: dict[str, dict[str, str]] = {
         "planned": "活动 {id}：待发送 {queued} 条，跳过 {skipped} 条（{reasons}）。由 finguard loans campaign run 发送。",
     },
     "en": {
-        "title": "Repayment relief", "intro": "Evaluate borrowers by category, see each one's schedule before and after with its "
+        "nav": "Relief", "title": "Repayment relief",
+        "intro": "Evaluate borrowers by category, see each one's schedule before and after with its "
         "NPV cost, and approve in bulk.", "run": "Evaluate every loan against the policy", "policy": "Policy",
         "branch": "Branch (optional)", "batches": "Batches", "no_batches": "No batch yet.", "batch": "Batch", "evaluated": "Evaluated",
         "eligible": "Eligible", "by": "By", "at": "At", "loan": "Loan", "customer": "Customer", "category": "Category", "relief": "Relief",
@@ -65,10 +66,17 @@ TEXT: dict[str, dict[str, str]] = {
         "planned": "Campaign {id}: {queued} queued, {skipped} skipped ({reasons}); finguard loans campaign run sends them.",
     },
 }
+# ``nav`` doubles as ``staff_nav_loans``, the staff console's menu entry
+register({lang: {f"loans_{k}": v for k, v in table.items()} | {"staff_nav_loans": table["nav"]} for lang, table in _TEXT.items()})
+
+
+def texts(lang: str) -> dict[str, str]:
+    """This capability's strings in ``lang`` (registered in the shared catalogue as ``loans_*``)."""
+    return {k.removeprefix("loans_"): v for k, v in messages(lang).items() if k.startswith("loans_")}
 
 
 def _ctx(lang: str) -> dict[str, Any]:
-    return {"lt": TEXT[lang], "yuan": format_yuan, "credit_text": lambda code: CREDIT_REPORT_TEXT[code][0 if lang == "zh" else 1]}
+    return {"lt": texts(lang), "yuan": format_yuan, "credit_text": lambda code: CREDIT_REPORT_TEXT[code][0 if lang == "zh" else 1]}
 
 
 def _as_of(raw: object) -> date:
@@ -136,7 +144,7 @@ def batch_page(request: Request, batch_id: str, category: str | None = None, as_
     try:
         day = _as_of(as_of)
     except InvalidInput as exc:
-        return message(request, lang, staff, 422, TEXT[lang]["title"], exc.message)
+        return message(request, lang, staff, 422, texts(lang)["title"], exc.message)
     return _batch_page(request, lang, staff, batch_id[:32], (category or None) and category[:32], day)
 
 
@@ -150,10 +158,10 @@ def decision_page(request: Request, decision_id: int, as_of: str | None = None) 
     try:
         stored = service.store.decisions(ids=[decision_id]) if 0 < decision_id <= 2**62 else []
         if not stored:
-            return message(request, lang, staff, 404, TEXT[lang]["title"], f"no decision {decision_id}")
+            return message(request, lang, staff, 404, texts(lang)["title"], f"no decision {decision_id}")
         comparison = service.proposal(decision_id, _as_of(as_of)) if stored[0].decision.eligible else None
     except FinguardError as exc:
-        return message(request, lang, staff, exc.status, TEXT[lang]["title"], exc.message)
+        return message(request, lang, staff, exc.status, texts(lang)["title"], exc.message)
     chart = Markup(comparison_svg(comparison.before, comparison.after, lang)) if comparison else None  # noqa: S704 - built from numbers, labels escaped
     return render(request, "loans_decision.html", lang, staff, nav="loans", d=stored[0], c=comparison, chart=chart, **_ctx(lang))
 
@@ -179,7 +187,7 @@ def _approve(request: Request, form: FormData | None) -> Response:
         return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
     loss = sum(a.comparison.cost.loss_fen for a in applied if a.comparison)
     distressed = sum(1 for a in applied if a.comparison and a.comparison.cost.distressed)
-    done = TEXT[lang]["done"].format(n=len(applied), loss=format_yuan(loss), d=distressed)
+    done = texts(lang)["done"].format(n=len(applied), loss=format_yuan(loss), d=distressed)
     return _batch_page(request, lang, staff, batch_id, None, as_of, done=done)
 
 
@@ -207,7 +215,7 @@ def _plan_campaign(request: Request, form: FormData | None) -> Response:
                                           staff.key.name, f"relief batch {batch_id}")
     except FinguardError as exc:
         return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
-    t = TEXT[lang]
+    t = texts(lang)
     reasons = ", ".join(f"{k} {v}" for k, v in report["skipped"].items())
     planned = t["planned"].format(id=campaign_id, queued=report["by_status"].get("queued", 0), skipped=sum(report["skipped"].values()),
                                   reasons=reasons)
@@ -250,9 +258,9 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
     outreach = outreach_service(request)
     campaign = outreach.store.campaign(campaign_id[:64])
     if campaign is None:
-        return message(request, lang, staff, 404, TEXT[lang]["title"], f"no campaign {campaign_id[:64]}")
+        return message(request, lang, staff, 404, texts(lang)["title"], f"no campaign {campaign_id[:64]}")
     report = outreach.store.report(campaign.campaign_id)
-    t = TEXT[lang]
+    t = texts(lang)
     items = [*((f"{t['status']}: {k}", v) for k, v in sorted(report["by_status"].items())),
              *((f"{t['skipped']}: {k}", v) for k, v in sorted(report["skipped"].items())), (t["replies"], report["replies"])]
     chart = Markup(bars_svg(items, f"{campaign.name} · {campaign.channel.value}"))  # noqa: S704 - counts and escaped labels
