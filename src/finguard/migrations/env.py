@@ -8,6 +8,9 @@ import finguard.alerts.store
 import finguard.guard.store.tables
 import finguard.ledger.store.tables
 import finguard.lists.store.tables
+import finguard.loans.store
+import finguard.loans.store.education
+import finguard.loans.store.outreach
 import finguard.screening.store  # noqa: F401
 from finguard.core.tables import metadata
 

@@ -1,0 +1,1 @@
+"""Loans (#15): repayment schedules with exact money, relief events, eligibility by category."""

@@ -1,0 +1,267 @@
+"""Staff pages for relief (#15): batches, a batch's eligible borrowers with each one's NPV cost,
+one decision's schedule before/after side by side, and bulk approval (write permission, CSRF).
+
+The pages call the same ``LoanService`` functions as the API and the CLI. Templates live in
+``loans/templates`` (found by ``core.web``) and extend the shared staff layout.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from finguard.access.pages import Staff, message, page_lang, post_guard, read_form, render, signed_in
+from finguard.core.errors import FinguardError, InvalidInput
+from finguard.core.i18n import HTML_LANG, choose_language, messages, register
+from finguard.core.web import SECURITY_HEADERS, _css, templates
+from finguard.loans.chart import bars_svg, comparison_svg
+from finguard.loans.model.education import TOPICS
+from finguard.loans.model.eligibility import EPIDEMIC_2020
+from finguard.loans.model.money import format_yuan
+from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel
+from finguard.loans.model.relief import CREDIT_REPORT_TEXT
+from finguard.loans.provider import china_today, education_service, loans_service, outreach_service
+from finguard.loans.service import Comparison, StoredDecision
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+public_router = APIRouter(include_in_schema=False)  # the public education pages, linked from the public check page
+PAGE = 50  # decisions priced per page: each needs its schedule replayed twice
+
+_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "nav": "纾困", "title": "延期还款与纾困", "intro": "按类别评估借款人、逐户查看变更前后的还款计划和净现值成本，并批量审批。",
+        "run": "按政策评估全部贷款", "policy": "政策", "branch": "网点（可选）", "batches": "评估批次", "no_batches": "尚无评估批次。",
+        "batch": "批次", "evaluated": "评估", "eligible": "符合", "by": "评估人", "at": "时间", "loan": "贷款", "customer": "客户",
+        "category": "类别", "relief": "纾困措施", "npv_loss": "净现值损失", "ratio": "损失率", "distressed": "困境重组",
+        "credit": "征信报送", "review": "审批", "approve": "批准所选", "as_of": "起始日之后的首期", "approved": "已批准",
+        "rejected": "已拒绝", "waiting": "待审批", "explain": "理由", "detail": "明细", "due": "到期日", "before": "变更前",
+        "after": "变更后", "maturity": "到期", "total_interest": "利息合计", "ineligible": "不符合", "maker_checker":
+        "审批人不得为评估人（双人复核）。", "done": "已批准 {n} 户；净现值成本合计 {loss} 元；困境重组 {d} 户。", "yes": "是", "no": "否",
+        "read_only": "只读：审批需要写权限。", "showing": "显示前 {n} 户", "back": "返回", "all": "全部",
+        "status": "状态", "skipped": "跳过", "replies": "回复", "campaign": "活动", "segment": "对象",
+        "message": "通知这些借款人", "channel": "渠道", "plan": "生成发送计划",
+        "planned": "活动 {id}：待发送 {queued} 条，跳过 {skipped} 条（{reasons}）。由 finguard loans campaign run 发送。",
+    },
+    "en": {
+        "nav": "Relief", "title": "Repayment relief",
+        "intro": "Evaluate borrowers by category, see each one's schedule before and after with its "
+        "NPV cost, and approve in bulk.", "run": "Evaluate every loan against the policy", "policy": "Policy",
+        "branch": "Branch (optional)", "batches": "Batches", "no_batches": "No batch yet.", "batch": "Batch", "evaluated": "Evaluated",
+        "eligible": "Eligible", "by": "By", "at": "At", "loan": "Loan", "customer": "Customer", "category": "Category", "relief": "Relief",
+        "npv_loss": "NPV loss", "ratio": "Loss ratio", "distressed": "Distressed", "credit": "Credit report", "review": "Review",
+        "approve": "Approve selected", "as_of": "From the first instalment after", "approved": "approved", "rejected": "rejected",
+        "waiting": "waiting", "explain": "Why", "detail": "Detail", "due": "Due", "before": "Before", "after": "After",
+        "maturity": "Maturity", "total_interest": "Total interest", "ineligible": "Not eligible",
+        "maker_checker": "The approver must not be who ran the batch (maker-checker).",
+        "done": "Approved {n}; NPV cost {loss} yuan in total; {d} distressed restructurings.", "yes": "yes", "no": "no",
+        "read_only": "Read only: approving needs the write permission.", "showing": "showing the first {n}", "back": "Back",
+        "status": "status", "skipped": "skipped", "replies": "replies", "campaign": "Campaign", "segment": "Segment",
+        "all": "all", "message": "Message these borrowers", "channel": "Channel", "plan": "Plan the messages",
+        "planned": "Campaign {id}: {queued} queued, {skipped} skipped ({reasons}); finguard loans campaign run sends them.",
+    },
+}
+# ``nav`` doubles as ``staff_nav_loans``, the staff console's menu entry
+register({lang: {f"loans_{k}": v for k, v in table.items()} | {"staff_nav_loans": table["nav"]} for lang, table in _TEXT.items()})
+
+
+def texts(lang: str) -> dict[str, str]:
+    """This capability's strings in ``lang`` (registered in the shared catalogue as ``loans_*``)."""
+    return {k.removeprefix("loans_"): v for k, v in messages(lang).items() if k.startswith("loans_")}
+
+
+def _ctx(lang: str) -> dict[str, Any]:
+    return {"lt": texts(lang), "yuan": format_yuan, "credit_text": lambda code: CREDIT_REPORT_TEXT[code][0 if lang == "zh" else 1]}
+
+
+def _as_of(raw: object) -> date:
+    if not raw:
+        return china_today()
+    try:
+        return date.fromisoformat(str(raw)[:10])
+    except ValueError as exc:
+        raise InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD") from exc
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def relief_home(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    service = loans_service(request)
+    return render(request, "loans_home.html", lang, staff, nav="loans", batches=service.store.batches(), policy=EPIDEMIC_2020, **_ctx(lang))
+
+
+@router.post("/loans/batches")
+async def run_batch(request: Request) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_run_batch, request, form)
+
+
+def _run_batch(request: Request, form: FormData | None) -> Response:
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    branch = str(form.get("branch") or "").strip()[:64] or None
+    report = loans_service(request).evaluate(EPIDEMIC_2020, staff.key.name, branch=branch)
+    return _batch_page(request, lang, staff, report.batch_id, None, china_today())
+
+
+def _priced(request: Request, decisions: list[StoredDecision], as_of: date) -> list[tuple[StoredDecision, Comparison | None, str]]:
+    service = loans_service(request)
+    out: list[tuple[StoredDecision, Comparison | None, str]] = []
+    for d in decisions:
+        try:
+            out.append((d, service.proposal(d.id, as_of), ""))
+        except FinguardError as exc:  # e.g. a deferral a bullet loan cannot take: shown, not hidden
+            out.append((d, None, exc.message))
+    return out
+
+
+def _batch_page(request: Request, lang: str, staff: Staff, batch_id: str, category: str | None, as_of: date, **extra: Any) -> Response:
+    service = loans_service(request)
+    eligible = service.store.decisions(batch_id=batch_id, eligible=True, category=category, limit=PAGE)
+    refused = service.store.decisions(batch_id=batch_id, eligible=False, limit=PAGE)
+    categories = [c.code for c in EPIDEMIC_2020.categories]
+    return render(request, "loans_batch.html", lang, staff, nav="loans", batch_id=batch_id, category=category, as_of=as_of.isoformat(),
+                  rows=_priced(request, eligible, as_of), refused=refused, page=PAGE, categories=categories,
+                  channels=[c.value for c in Channel], **_ctx(lang), **extra)
+
+
+@router.get("/loans/batches/{batch_id}", response_class=HTMLResponse)
+def batch_page(request: Request, batch_id: str, category: str | None = None, as_of: str | None = None) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        day = _as_of(as_of)
+    except InvalidInput as exc:
+        return message(request, lang, staff, 422, texts(lang)["title"], exc.message)
+    return _batch_page(request, lang, staff, batch_id[:32], (category or None) and category[:32], day)
+
+
+@router.get("/loans/decisions/{decision_id}", response_class=HTMLResponse)
+def decision_page(request: Request, decision_id: int, as_of: str | None = None) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    service = loans_service(request)
+    try:
+        stored = service.store.decisions(ids=[decision_id]) if 0 < decision_id <= 2**62 else []
+        if not stored:
+            return message(request, lang, staff, 404, texts(lang)["title"], f"no decision {decision_id}")
+        comparison = service.proposal(decision_id, _as_of(as_of)) if stored[0].decision.eligible else None
+    except FinguardError as exc:
+        return message(request, lang, staff, exc.status, texts(lang)["title"], exc.message)
+    chart = Markup(comparison_svg(comparison.before, comparison.after, lang)) if comparison else None  # noqa: S704 - built from numbers, labels escaped
+    return render(request, "loans_decision.html", lang, staff, nav="loans", d=stored[0], c=comparison, chart=chart, **_ctx(lang))
+
+
+@router.post("/loans/approve")
+async def approve(request: Request) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_approve, request, form)
+
+
+def _approve(request: Request, form: FormData | None) -> Response:
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    batch_id = str(form.get("batch_id") or "")[:32]
+    raw_ids = [v for v in form.getlist("decision") if isinstance(v, str)]
+    try:
+        as_of = _as_of(form.get("as_of"))
+        ids = [int(v) for v in raw_ids if v.isdigit() and len(v) < 19]
+        applied = loans_service(request).approve(ids, staff.key.name, as_of)
+    except FinguardError as exc:
+        return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
+    loss = sum(a.comparison.cost.loss_fen for a in applied if a.comparison)
+    distressed = sum(1 for a in applied if a.comparison and a.comparison.cost.distressed)
+    done = texts(lang)["done"].format(n=len(applied), loss=format_yuan(loss), d=distressed)
+    return _batch_page(request, lang, staff, batch_id, None, as_of, done=done)
+
+
+@router.post("/loans/campaigns")
+async def plan_campaign(request: Request) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_plan_campaign, request, form)
+
+
+def _plan_campaign(request: Request, form: FormData | None) -> Response:
+    """Plan the built-in relief message to every eligible borrower of the batch; the campaign run sends it."""
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    batch_id = str(form.get("batch_id") or "")[:32]
+    try:
+        raw = str(form.get("channel") or "")
+        if raw not in {c.value for c in Channel}:
+            raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
+        as_of = _as_of(form.get("as_of"))
+        outreach = outreach_service(request)
+        campaign_id = f"relief-{batch_id[:8]}-{raw}-{as_of:%Y%m%d}"
+        report = outreach.create_campaign(campaign_id, campaign_id, Channel(raw), RELIEF_TEMPLATE, outreach.relief_segment(batch_id, as_of),
+                                          staff.key.name, f"relief batch {batch_id}")
+    except FinguardError as exc:
+        return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
+    t = texts(lang)
+    reasons = ", ".join(f"{k} {v}" for k, v in report["skipped"].items())
+    planned = t["planned"].format(id=campaign_id, queued=report["by_status"].get("queued", 0), skipped=sum(report["skipped"].values()),
+                                  reasons=reasons)
+    return _batch_page(request, lang, staff, batch_id, None, as_of, done=planned, campaign_id=campaign_id)
+
+
+LEARN_TEXT = {
+    "zh": {"title": "金融知识", "intro": "了解您的权利，识别诈骗。", "others": "更多内容", "switch": "English", "check": "查询收款方风险"},
+    "en": {"title": "Know your money", "intro": "Know your rights; spot a fraud.", "others": "More", "switch": "中文",
+           "check": "Check a payee"},
+}
+
+
+@public_router.get("/learn", response_class=HTMLResponse)
+@public_router.get("/learn/{slug}", response_class=HTMLResponse)
+def learn(request: Request, slug: str = "rights", lang: str | None = None) -> Response:
+    """A public education page in zh or en; each showing is counted."""
+    chosen = choose_language(lang, request.headers.get("accept-language"))
+    root = request.scope.get("root_path", "").rstrip("/")
+    try:
+        topic = education_service(request).view(slug[:40], chosen)
+    except FinguardError:
+        topic, status = None, 404
+    else:
+        status = 200
+    context = {"lang": chosen, "html_lang": HTML_LANG[chosen], "lt": LEARN_TEXT[chosen], "topic": topic, "topics": list(TOPICS.values()),
+               "root": root, "css_version": _css()[1], "other_lang": "en" if chosen == "zh" else "zh", "slug": slug[:40]}
+    headers = {**SECURITY_HEADERS, "Content-Language": HTML_LANG[chosen]}
+    response: HTMLResponse = templates.TemplateResponse(request, "loans_learn.html", context, status_code=status, headers=headers)
+    return response
+
+
+@router.get("/loans/campaigns/{campaign_id}", response_class=HTMLResponse)
+def campaign_page(request: Request, campaign_id: str) -> Response:
+    """A campaign's reach and response: messages by status, skips by reason, replies, as bars."""
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    outreach = outreach_service(request)
+    campaign = outreach.store.campaign(campaign_id[:64])
+    if campaign is None:
+        return message(request, lang, staff, 404, texts(lang)["title"], f"no campaign {campaign_id[:64]}")
+    report = outreach.store.report(campaign.campaign_id)
+    t = texts(lang)
+    items = [*((f"{t['status']}: {k}", v) for k, v in sorted(report["by_status"].items())),
+             *((f"{t['skipped']}: {k}", v) for k, v in sorted(report["skipped"].items())), (t["replies"], report["replies"])]
+    chart = Markup(bars_svg(items, f"{campaign.name} · {campaign.channel.value}"))  # noqa: S704 - counts and escaped labels
+    return render(request, "loans_campaign.html", lang, staff, nav="loans", campaign=campaign, report=report, chart=chart, **_ctx(lang))

@@ -1,0 +1,247 @@
+"""Outreach tables and ``SqlOutreachStore`` (``service.outreach.OutreachStore``).
+
+``outreach_message`` is the outbox: one row per (campaign, customer, channel) key, unique, so a
+campaign queued twice stores each message once. Status: ``queued`` -> ``sending`` (claimed,
+committed before the send) -> ``sent`` | ``failed`` | ``uncertain``; ``skipped`` rows keep why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Connection, Engine, Index, String, Table, Text, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from finguard.core.db import begin_write, is_sqlite
+from finguard.core.errors import Conflict
+from finguard.core.tables import Id, UTCDateTime, metadata
+from finguard.loans.model.outreach import Channel, Contact, Planned, Template
+from finguard.loans.service.outreach import Campaign, Message
+
+outreach_contact = Table(
+    "outreach_contact",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("phone", String(16), nullable=False),
+    Column("wechat_openid", String(64), nullable=False),
+)
+
+outreach_campaign = Table(
+    "outreach_campaign",
+    metadata,
+    Column("campaign_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("template", JSON, nullable=False),
+    Column("segment", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+outreach_message = Table(
+    "outreach_message",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(32), nullable=False, unique=True),
+    Column("campaign_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(254), nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("skip_reason", String(32), nullable=True),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_outreach_message_due", "campaign_id", "status", "not_before"),
+    Index("ix_outreach_message_customer", "customer_id", "queued_at"),
+)
+
+outreach_opt_out = Table(
+    "outreach_opt_out",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("source", Text, nullable=False),
+    Index("ix_outreach_opt_out", "customer_id", "channel"),
+)
+
+outreach_reply = Table(
+    "outreach_reply",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_outreach_reply_key", "key"),
+)
+
+
+
+def _message(row: Any) -> Message:
+    return Message(row.key, row.campaign_id, row.customer_id, Channel(row.channel), row.address, row.lang, row.subject, row.body)
+
+
+class SqlOutreachStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def put_contacts(self, contacts: Sequence[Contact]) -> int:
+        rows = [{"customer_id": c.customer_id, "name": c.name, "lang": c.lang, "email": c.email, "phone": c.phone,
+                 "wechat_openid": c.wechat_openid} for c in contacts]
+        with begin_write(self.engine) as conn:
+            ids = [r["customer_id"] for r in rows]
+            for start in range(0, len(ids), 1000):
+                conn.execute(outreach_contact.delete().where(outreach_contact.c.customer_id.in_(ids[start:start + 1000])))
+            if rows:
+                conn.execute(outreach_contact.insert(), rows)
+        return len(rows)
+
+    def contacts(self, customer_ids: Sequence[str]) -> dict[str, Contact]:
+        out: dict[str, Contact] = {}
+        ids = list(dict.fromkeys(customer_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 1000):
+                query = select(outreach_contact).where(outreach_contact.c.customer_id.in_(ids[start:start + 1000]))
+                for r in conn.execute(query):
+                    out[r.customer_id] = Contact(r.customer_id, r.name, r.lang, r.email, r.phone, r.wechat_openid)
+        return out
+
+    def create_campaign(self, campaign: Campaign) -> None:
+        t = campaign.template
+        try:
+            with begin_write(self.engine) as conn:
+                conn.execute(outreach_campaign.insert().values(
+                    campaign_id=campaign.campaign_id, name=campaign.name, channel=campaign.channel.value,
+                    template={"subject_zh": t.subject_zh, "body_zh": t.body_zh, "subject_en": t.subject_en, "body_en": t.body_en},
+                    segment=campaign.segment, created_by=campaign.created_by, created_at=campaign.created_at))
+        except IntegrityError as exc:
+            raise Conflict(f"campaign {campaign.campaign_id} exists; a campaign is planned once (run it to send what is queued)") from exc
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(outreach_campaign).where(outreach_campaign.c.campaign_id == campaign_id)).first()
+        if r is None:
+            return None
+        return Campaign(r.campaign_id, r.name, Channel(r.channel), Template(**r.template), r.segment, r.created_by, r.created_at)
+
+    def queue(self, campaign_id: str, planned: Sequence[Planned], at: datetime) -> int:
+        added = 0
+        with begin_write(self.engine) as conn:
+            for start in range(0, len(planned), 1000):
+                part = planned[start:start + 1000]
+                known = set(conn.execute(select(outreach_message.c.key).where(outreach_message.c.key.in_([p.key for p in part]))).scalars())
+                rows = [{"key": p.key, "campaign_id": campaign_id, "customer_id": p.customer_id, "channel": p.channel.value,
+                         "address": p.address, "lang": p.lang, "subject": p.subject, "body": p.body,
+                         "status": "skipped" if p.skipped else "queued", "skip_reason": p.skipped.value if p.skipped else None,
+                         "not_before": p.not_before, "queued_at": at, "detail": ""} for p in part if p.key not in known]
+                if rows:
+                    conn.execute(outreach_message.insert(), rows)
+                    added += len(rows)
+        return added
+
+    def opted_out(self, channel: Channel, customer_ids: Sequence[str]) -> set[str]:
+        o = outreach_opt_out
+        out: set[str] = set()
+        ids = list(dict.fromkeys(customer_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 1000):
+                query = select(o.c.customer_id).where(o.c.channel == channel.value, o.c.customer_id.in_(ids[start:start + 1000]))
+                out.update(conn.execute(query).scalars())
+        return out
+
+    def recent_counts(self, customer_ids: Sequence[str], since: datetime) -> dict[str, int]:
+        m = outreach_message
+        out: dict[str, int] = {}
+        ids = list(dict.fromkeys(customer_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 1000):
+                query = (select(m.c.customer_id, func.count()).where(
+                    m.c.customer_id.in_(ids[start:start + 1000]),
+                    # sent, or queued to be sent: a second campaign planned before the first runs still counts it
+                    m.c.status.in_(["queued", "sending", "sent", "uncertain"]),
+                    m.c.queued_at >= since).group_by(m.c.customer_id))
+                out.update({cid: int(n) for cid, n in conn.execute(query)})
+        return out
+
+    def claim(self, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+        with begin_write(self.engine) as conn:
+            return self._claim(conn, campaign_id, now, limit)
+
+    @staticmethod
+    def _claim(conn: Connection, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+        m = outreach_message
+        due = and_(m.c.campaign_id == campaign_id, m.c.status == "queued", m.c.not_before <= now)
+        query = select(m).where(due).order_by(m.c.id).limit(limit)
+        if not is_sqlite(conn):
+            query = query.with_for_update(skip_locked=True)  # two workers never claim the same row
+        rows = list(conn.execute(query))
+        if rows:
+            conn.execute(update(m).where(m.c.id.in_([r.id for r in rows])).values(status="sending", claimed_at=now))
+        return [_message(r) for r in rows]
+
+    def in_doubt(self, campaign_id: str, claimed_before: datetime) -> list[Message]:
+        m = outreach_message
+        stale = and_(m.c.campaign_id == campaign_id, m.c.status == "sending", m.c.claimed_at < claimed_before)
+        query = select(m).where(stale).order_by(m.c.id)
+        with self.engine.connect() as conn:
+            return [_message(r) for r in conn.execute(query)]
+
+    def finish(self, key: str, status: str, at: datetime, detail: str = "") -> None:
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            claimed = and_(m.c.key == key, m.c.status == "sending")
+            conn.execute(update(m).where(claimed).values(status=status, finished_at=at, detail=detail))
+
+    def finish_many(self, results: Sequence[tuple[str, str, str]], at: datetime) -> None:
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            for key, status, detail in results:
+                conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
+
+    def finish_and_claim(self, key: str, status: str, at: datetime, detail: str, campaign_id: str | None) -> list[Message]:
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
+            return self._claim(conn, campaign_id, at, 1) if campaign_id else []
+
+    def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None:
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            conn.execute(outreach_opt_out.insert().values(customer_id=customer_id, channel=channel.value, at=at, source=source))
+            # what is still queued for this customer on this channel is not sent
+            conn.execute(update(m).where(m.c.customer_id == customer_id, m.c.channel == channel.value, m.c.status == "queued")
+                         .values(status="skipped", skip_reason="opted_out", finished_at=at))
+
+    def record_reply(self, key: str, text: str, at: datetime) -> None:
+        with begin_write(self.engine) as conn:
+            conn.execute(outreach_reply.insert().values(key=key, text=text, at=at))
+
+    def message(self, key: str) -> Message | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(outreach_message).where(outreach_message.c.key == key)).first()
+        return None if row is None else _message(row)
+
+    def report(self, campaign_id: str) -> dict[str, Any]:
+        m = outreach_message
+        with self.engine.connect() as conn:
+            status = {s: int(n) for s, n in conn.execute(
+                select(m.c.status, func.count()).where(m.c.campaign_id == campaign_id).group_by(m.c.status))}
+            skipped = {s: int(n) for s, n in conn.execute(
+                select(m.c.skip_reason, func.count()).where(m.c.campaign_id == campaign_id, m.c.status == "skipped")
+                .group_by(m.c.skip_reason))}
+            replies = int(conn.execute(select(func.count()).select_from(outreach_reply.join(m, m.c.key == outreach_reply.c.key))
+                                       .where(m.c.campaign_id == campaign_id)).scalar_one())
+        return {"campaign_id": campaign_id, "by_status": status, "skipped": skipped, "replies": replies,
+                "total": sum(status.values())}
