@@ -20,6 +20,7 @@ from finguard.core.settings import Settings
 from finguard.guard.cli import app as guard_app
 from finguard.ledger.cli import app as ledger_app
 from finguard.lists import cli as lists_cli
+from finguard.loans.cli import app as loans_app
 from finguard.monitors.cli import app as monitors_app
 from finguard.screening.cli import app as screening_app
 
@@ -39,6 +40,7 @@ app.add_typer(screening_app, name="screen")
 app.add_typer(monitors_app, name="monitors")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(guard_app, name="guard")
+app.add_typer(loans_app, name="loans")
 app.command("alerts")(alerts_command)
 
 

@@ -23,6 +23,8 @@ from finguard.guard.http.routes import router as guard_router
 from finguard.ledger.http import router as ledger_router
 from finguard.lists.http.routes import router
 from finguard.lists.pages import router as pages_router
+from finguard.loans import http as loans_http
+from finguard.loans import pages as loans_pages
 from finguard.monitors.http import router as monitors_router
 from finguard.screening.http.routes import router as screening_router
 
@@ -70,6 +72,9 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(pages_router)
     app.include_router(web_router)
     app.include_router(staff_router)
+    app.include_router(loans_http.router)
+    app.include_router(loans_pages.router)
+    app.include_router(loans_pages.public_router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -36,6 +36,8 @@ from finguard.lists.service.index import HotIndex
 from finguard.lists.service.lists import ListService
 from finguard.lists.store.check_log import BufferedCheckLog
 from finguard.lists.store.repo import SqlListStore
+from finguard.loans.provider import make_loans
+from finguard.loans.service import LoanService
 from finguard.monitors.model import MonitorConfig
 from finguard.monitors.service import BackgroundStatus, load_config, monitor_ledger_incremental
 from finguard.monitors.store import SqlMonitorStore
@@ -187,6 +189,10 @@ class Platform:
     @cached_property
     def diligence(self) -> DiligenceService:
         return DiligenceService(SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow)
+
+    @cached_property
+    def loans(self) -> LoanService:
+        return make_loans(self.engine)
 
     @cached_property
     def ledger_mirror(self) -> LedgerMirror:

@@ -87,7 +87,7 @@ def _monitors_page(request: Request, lang: str, staff: Staff, *, status_code: in
         lang,
         staff,
         status_code=status_code,
-        nav="alerts",
+        nav="monitors",
         typologies=[x.value for x in Typology],
         recent=recent,
         **context,

@@ -7,6 +7,7 @@ from finguard.core.i18n import register
 LEDGER_MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         "staff_nav_ledger": "资金追踪",
+        "staff_nav_monitors": "洗钱监测",
         # the graph's details panel
         "flow_account": "账户",
         "flow_kind": "类型",
@@ -172,6 +173,7 @@ LEDGER_MESSAGES: dict[str, dict[str, str]] = {
     },
     "en": {
         "staff_nav_ledger": "Fund flows",
+        "staff_nav_monitors": "Monitors",
         "flow_account": "Account",
         "flow_kind": "Kind",
         "flow_name": "Name",
