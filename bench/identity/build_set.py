@@ -1,0 +1,129 @@
+"""Build the masked test set from the London set and observe every picture once (cached).
+
+Deterministic: the masks, their placement jitter and the degradations come from seeds derived
+from the file names.  The generated pictures are never written to disk unless ``--dump DIR``;
+what is cached (``/tmp/finguard-identity-bench/observations.json`` by default, never committed)
+is what the engine observed: detector, face count, quality, mask score and embeddings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from finguard.identity.model.face import FaceObservation, Point
+from finguard.identity.model.masks import REFERENCE_STYLE, STYLES, Degradation, MaskStyle, degrade, paint_mask
+from finguard.identity.service.face_engine import DlibFaceEngine, load_image
+
+LONDON = Path(os.environ.get("FINGUARD_LONDON_SET", Path(__file__).resolve().parents[3] / "shared/data/faces/london-set"))
+if not LONDON.exists():
+    LONDON = Path("/work/shared/data/faces/london-set")
+CACHE = Path(os.environ.get("FINGUARD_IDENTITY_BENCH_CACHE", "/tmp/finguard-identity-bench/observations.json"))
+NOSE_OUT_REFERENCE = MaskStyle("reference-grey-nose-out", REFERENCE_STYLE.shape, REFERENCE_STYLE.colour, REFERENCE_STYLE.texture, False)
+
+
+def seed_of(*parts: str) -> int:
+    return int.from_bytes(hashlib.blake2b("/".join(parts).encode(), digest_size=4).digest(), "big")
+
+
+def conditions() -> list[tuple[str, MaskStyle | None, Degradation | None]]:
+    """Every capture condition: plain, each mask style, and each degradation over a mask."""
+    out: list[tuple[str, MaskStyle | None, Degradation | None]] = [("plain", None, None)]
+    out += [(f"mask:{s.name}", s, None) for s in STYLES]
+    out += [(f"hard:{d.value}", None, d) for d in Degradation]
+    return out
+
+
+def captures() -> list[tuple[str, str, Path]]:
+    """(identity, picture id, path) of every capture: smiling London faces, impostors, other sessions."""
+    out = [(p.stem, f"smiling/{p.stem}", p) for p in sorted((LONDON / "smiling").glob("*.jpg"))]
+    out += [(f"ca-{p.stem}", f"canada/{p.stem}", p) for p in sorted((LONDON / "canada-impostors").glob("*.jpg"))]
+    out += [("other", f"other/{p.stem}", p) for p in sorted((LONDON / "other-sessions").glob("*.jpg"))]
+    return out
+
+
+def _obs_dict(obs: FaceObservation) -> dict[str, object]:
+    return asdict(obs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=0, help="only the first N identities (smoke runs)")
+    ap.add_argument("--dump", type=Path, help="also write the generated pictures here (for a look)")
+    args = ap.parse_args()
+    engine = DlibFaceEngine()
+    cache: dict[str, dict[str, object]] = json.loads(CACHE.read_text()) if CACHE.exists() else {}
+    started = time.time()
+
+    def save() -> None:
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = CACHE.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache))
+        tmp.replace(CACHE)
+
+    refs = [(p.stem, p) for p in sorted((LONDON / "neutral").glob("*.jpg"))]
+    refs += [(f"other-{p.stem}", p) for p in sorted((LONDON / "other-sessions").glob("lisa-*.jpg"))]
+    caps = captures()
+    if args.limit:
+        keep = {stem for stem, _ in refs[: args.limit]}
+        refs = refs[: args.limit]
+        caps = [c for c in caps if c[0] in keep or c[0].startswith("ca-0") or c[0] == "other"]
+    for stem, p in refs:
+        key = f"ref/{stem}"
+        if key in cache:
+            continue
+        img, scale = load_image(p.read_bytes())
+        found, _ = engine.detect(img)
+        obs = engine.observe_image(img, scale, masked_reference=True)
+        entry = _obs_dict(obs)
+        if found:
+            painted = paint_mask(img, found[0].points, NOSE_OUT_REFERENCE)
+            entry["masked_nose_out_embedding"] = engine.embed(engine.chip(painted, found[0]))
+        cache[key] = entry
+    save()
+    for n, (ident, pid, path) in enumerate(caps):
+        todo = [c for c in conditions() if f"cap/{pid}/{c[0]}" not in cache]
+        if not todo:
+            continue
+        img, _ = load_image(path.read_bytes())
+        found, _ = engine.detect(img)
+        if not found:
+            print(f"no face in the unmasked {pid}: skipped", file=sys.stderr)
+            continue
+        points: list[Point] = list(found[0].points)
+        for name, style, deg in todo:
+            seed = seed_of(pid, name)
+            pic = img
+            if style is not None:
+                pic = paint_mask(img, points, style, seed)
+            if deg is not None:
+                chosen = STYLES[seed % len(STYLES)]
+                pic = degrade(paint_mask(img, points, chosen, seed), deg, seed)
+            # Round-trip through JPEG like an upload, then observe from bytes as the service does.
+            buf = io.BytesIO()
+            pic.save(buf, "JPEG", quality=88)
+            if args.dump:
+                args.dump.mkdir(parents=True, exist_ok=True)
+                (args.dump / f"{pid.replace('/', '_')}_{name.replace(':', '_')}.jpg").write_bytes(buf.getvalue())
+            obs = engine.observe(buf.getvalue())
+            entry = _obs_dict(obs)
+            entry["identity"] = ident
+            entry["style"] = style.name if style else (STYLES[seed % len(STYLES)].name if deg else "none")
+            entry["pixels"] = max(pic.size)
+            cache[f"cap/{pid}/{name}"] = entry
+        if n % 10 == 0:
+            save()
+            print(f"{n + 1}/{len(caps)} captures, {time.time() - started:.0f} s", flush=True)
+    save()
+    print(f"done: {len(cache)} observations in {CACHE}, {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
