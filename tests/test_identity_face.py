@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from finguard.core.errors import InvalidInput
 from finguard.identity.model.face import Reason, Verdict
 from finguard.identity.model.masks import STYLES, Degradation, degrade, paint_mask
 from finguard.identity.service.face import FaceVerifier
-from finguard.identity.service.face_engine import DlibFaceEngine, ImageUnreadable, load_image
+from finguard.identity.service.face_engine import DlibFaceEngine, load_image
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +69,13 @@ def test_a_masked_customer_is_recognised_and_a_masked_stranger_is_not(
     assert same.capture.faces == 1 and same.decision.masked
     assert (same.verdict, same.reason) == (Verdict.MATCH, Reason.SAME_PERSON_MASKED)
     stranger = verifier.verify(faces["photo"], masked(engine, faces["other"], "cloth-black"))
-    assert stranger.decision.masked and stranger.verdict is Verdict.NO_MATCH
+    assert stranger.decision.masked and stranger.verdict is not Verdict.MATCH
 
 
 def test_the_answer_carries_no_image_and_no_embedding(verifier: FaceVerifier, faces: dict[str, bytes]) -> None:
     result = verifier.verify(faces["photo"], faces["same"])
     assert result.reference.embedding == () and result.capture.embedding == ()
-    assert result.capture.masked_embedding == ()
+    assert result.capture.occluded_embedding == ()
 
 
 def test_a_picture_without_a_face_is_retaken(verifier: FaceVerifier, faces: dict[str, bytes]) -> None:
@@ -102,5 +103,6 @@ def test_a_dark_capture_is_retaken_as_too_dark(verifier: FaceVerifier, faces: di
 
 
 def test_bytes_that_are_not_a_picture_are_refused(verifier: FaceVerifier, faces: dict[str, bytes]) -> None:
-    with pytest.raises(ImageUnreadable):
+    with pytest.raises(InvalidInput) as caught:
         verifier.verify(faces["photo"], b"%PDF-1.4 not a picture")
+    assert caught.value.problems[0].field == "capture"

@@ -17,11 +17,11 @@ POLICY = MatchPolicy(match=0.5, masked_match=0.4, masked_no_match=0.6, mask_scor
 GOOD = Quality(face_px=200, sharpness=300, yaw=0.0, roll_deg=2, brightness=130, clipped=0.0)
 
 
-def face(x: float, *, mask: float = 0.1, masked_x: float | None = None, quality: Quality = GOOD, faces: int = 1) -> FaceObservation:
-    """One face whose embedding is (x, 0, ..., 0)."""
+def face(x: float, *, mask: float = 0.1, occluded: float | None = None, quality: Quality = GOOD, faces: int = 1) -> FaceObservation:
+    """One face whose embedding is (x, 0, ..., 0), and whose occluded embedding is (occluded, 0, ...)."""
     emb = (x,) + (0.0,) * 127
-    masked = (masked_x,) + (0.0,) * 127 if masked_x is not None else ()
-    return FaceObservation(faces=faces, detector="hog", quality=quality, mask_score=mask, embedding=emb, masked_embedding=masked)
+    occ = (occluded,) + (0.0,) * 127 if occluded is not None else ()
+    return FaceObservation(faces=faces, detector="hog", quality=quality, mask_score=mask, embedding=emb, occluded_embedding=occ)
 
 
 def test_close_unmasked_faces_match_and_far_ones_do_not() -> None:
@@ -30,22 +30,33 @@ def test_close_unmasked_faces_match_and_far_ones_do_not() -> None:
     assert (d.verdict, d.reason, d.distance, d.score) == (Verdict.NO_MATCH, Reason.DIFFERENT_PERSON, 0.7, 0.3)
 
 
-def test_a_masked_capture_is_compared_with_the_masked_photo_and_the_masked_threshold() -> None:
-    """Photo on file at 0 (masked version at 1.0); the masked capture at 1.3: 0.3 from the masked photo."""
-    d = decide(face(0, masked_x=1.0), face(1.3, mask=0.9), POLICY)
-    assert (d.verdict, d.reason, d.masked, d.threshold) == (Verdict.MATCH, Reason.SAME_PERSON_MASKED, True, 0.4)
+def test_a_masked_capture_is_compared_upper_face_to_upper_face_with_the_masked_threshold() -> None:
+    """Full embeddings 1.3 apart (the mask changes the face), occluded ones 0.3 apart."""
+    d = decide(face(0, occluded=1.0), face(1.3, mask=0.9, occluded=1.3), POLICY)
+    assert (d.verdict, d.reason, d.masked, d.threshold, d.distance) == (
+        Verdict.MATCH,
+        Reason.SAME_PERSON_MASKED,
+        True,
+        0.4,
+        pytest.approx(0.3),
+    )
+
+
+def test_without_occluded_embeddings_a_masked_pair_still_gets_the_strict_threshold() -> None:
+    d = decide(face(0), face(0.45, mask=0.9), POLICY)
+    assert (d.verdict, d.masked) == (Verdict.RETAKE, True)
 
 
 def test_a_masked_distance_that_would_pass_unmasked_asks_to_lower_the_mask() -> None:
-    d = decide(face(0, masked_x=0), face(0.45, mask=0.9), POLICY)
+    d = decide(face(0, occluded=0), face(0.45, mask=0.9, occluded=0.45), POLICY)
     assert (d.verdict, d.reason) == (Verdict.RETAKE, Reason.MASK_UNCERTAIN)
-    assert decide(face(0, masked_x=0), face(0.65, mask=0.9), POLICY).verdict is Verdict.NO_MATCH
+    assert decide(face(0, occluded=0), face(0.65, mask=0.9, occluded=0.65), POLICY).verdict is Verdict.NO_MATCH
 
 
 def test_a_mask_never_loosens_the_threshold() -> None:
     assert POLICY.masked_match <= POLICY.match
     for x in (0.41, 0.45, 0.5):
-        assert decide(face(0, masked_x=0), face(x, mask=0.9), POLICY).verdict is not Verdict.MATCH
+        assert decide(face(0, occluded=0), face(x, mask=0.9, occluded=x), POLICY).verdict is not Verdict.MATCH
 
 
 @pytest.mark.parametrize(

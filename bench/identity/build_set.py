@@ -19,14 +19,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from finguard.identity.model.face import FaceObservation, Point
-from finguard.identity.model.masks import REFERENCE_STYLE, STYLES, Degradation, MaskStyle, degrade, paint_mask
+from finguard.identity.model.masks import STYLES, Degradation, MaskStyle, degrade, paint_mask
 from finguard.identity.service.face_engine import DlibFaceEngine, load_image
 
 LONDON = Path(os.environ.get("FINGUARD_LONDON_SET", Path(__file__).resolve().parents[3] / "shared/data/faces/london-set"))
 if not LONDON.exists():
     LONDON = Path("/work/shared/data/faces/london-set")
 CACHE = Path(os.environ.get("FINGUARD_IDENTITY_BENCH_CACHE", "/tmp/finguard-identity-bench/observations.json"))
-NOSE_OUT_REFERENCE = MaskStyle("reference-grey-nose-out", REFERENCE_STYLE.shape, REFERENCE_STYLE.colour, REFERENCE_STYLE.texture, False)
 
 
 def seed_of(*parts: str) -> int:
@@ -77,16 +76,9 @@ def main() -> None:
         caps = [c for c in caps if c[0] in keep or c[0].startswith("ca-0") or c[0] == "other"]
     for stem, p in refs:
         key = f"ref/{stem}"
-        if key in cache:
-            continue
-        img, scale = load_image(p.read_bytes())
-        found, _ = engine.detect(img)
-        obs = engine.observe_image(img, scale, masked_reference=True)
-        entry = _obs_dict(obs)
-        if found:
-            painted = paint_mask(img, found[0].points, NOSE_OUT_REFERENCE)
-            entry["masked_nose_out_embedding"] = engine.embed(engine.chip(painted, found[0]))
-        cache[key] = entry
+        if key not in cache:
+            img, scale = load_image(p.read_bytes())
+            cache[key] = _obs_dict(engine.observe_image(img, scale, occlude_at=0.0))
     save()
     for n, (ident, pid, path) in enumerate(caps):
         todo = [c for c in conditions() if f"cap/{pid}/{c[0]}" not in cache]
@@ -112,7 +104,7 @@ def main() -> None:
             if args.dump:
                 args.dump.mkdir(parents=True, exist_ok=True)
                 (args.dump / f"{pid.replace('/', '_')}_{name.replace(':', '_')}.jpg").write_bytes(buf.getvalue())
-            obs = engine.observe(buf.getvalue())
+            obs = engine.observe(buf.getvalue(), occlude_at=0.0)
             entry = _obs_dict(obs)
             entry["identity"] = ident
             entry["style"] = style.name if style else (STYLES[seed % len(STYLES)].name if deg else "none")

@@ -40,22 +40,16 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 TARGET_FAR = 0.001
 
 
-def obs_of(d: dict[str, object], masked: str = "grey") -> FaceObservation:
+def obs_of(d: dict[str, object], mode: str = "occluded") -> FaceObservation:
+    """The cached observation; ``mode="none"`` drops the occluded embedding (full faces compared)."""
     q = d.get("quality")
-    emb = tuple(d.get("embedding") or ())  # type: ignore[call-overload]
-    if masked == "grey":
-        m = tuple(d.get("masked_embedding") or ())  # type: ignore[call-overload]
-    elif masked == "nose-out":
-        m = tuple(d.get("masked_nose_out_embedding") or ())  # type: ignore[call-overload]
-    else:
-        m = ()
     return FaceObservation(
         faces=int(d["faces"]),  # type: ignore[call-overload]
         detector=str(d["detector"]),
         quality=Quality(**q) if isinstance(q, dict) else None,
         mask_score=float(d["mask_score"]),  # type: ignore[arg-type]
-        embedding=emb,
-        masked_embedding=m,
+        embedding=tuple(d.get("embedding") or ()),  # type: ignore[call-overload]
+        occluded_embedding=tuple(d.get("occluded_embedding") or ()) if mode == "occluded" else (),  # type: ignore[call-overload]
     )
 
 
@@ -112,23 +106,23 @@ def pairs(refs: dict[str, dict[str, object]], caps: dict[str, dict[str, object]]
             yield r, cap, r == ident
 
 
-def distances(refs, caps, half, masked):  # type: ignore[no-untyped-def]
+def distances(refs, caps, half, mode):  # type: ignore[no-untyped-def]
     gen, imp = [], []
     for r, cap, genuine in pairs(refs, caps, half):
         c = obs_of(cap)
-        if not c.embedding:
+        ref = obs_of(refs[r])
+        if not c.embedding or not ref.embedding:
             continue
-        ref = obs_of(refs[r], masked)
-        d = distance(ref.masked_embedding or ref.embedding, c.embedding)
+        d = distance(ref.occluded_embedding, c.occluded_embedding) if mode == "occluded" else distance(ref.embedding, c.embedding)
         (gen if genuine else imp).append(d)
     return np.array(gen), np.array(imp)
 
 
-def evaluate(refs, caps, half, policy, masked="grey", baseline=False):  # type: ignore[no-untyped-def]
+def evaluate(refs, caps, half, policy, mode="occluded", baseline=False):  # type: ignore[no-untyped-def]
     out = {"genuine": 0, "accepted": 0, "retake": 0, "no_face": 0, "impostor": 0, "false_accepts": 0, "reasons": defaultdict(int)}
     for r, cap, genuine in pairs(refs, caps, half):
-        c = obs_of(cap)
-        ref = obs_of(refs[r], masked)
+        c = obs_of(cap, mode)
+        ref = obs_of(refs[r], mode)
         if baseline:
             ok = c.detector == "hog" and ref.detector == "hog" and distance(ref.embedding, c.embedding) <= 0.6
             verdict = Verdict.MATCH if ok else Verdict.NO_MATCH
@@ -170,7 +164,7 @@ def choose(refs, caps) -> tuple[MatchPolicy, dict[str, object]]:  # type: ignore
     ]
     tau = round(float(np.quantile(unmasked_scores, 0.99)) + 0.01, 3)
     base = MatchPolicy(mask_score_threshold=tau)
-    g_u, i_u = distances(refs, {"plain": plain}["plain"], "train", "none")
+    g_u, i_u = distances(refs, plain, "train", "none")
     t_u = round(float(np.quantile(i_u, TARGET_FAR / 2)), 3)
     gm, im = [], []
     for c in masked_conds:
@@ -179,7 +173,7 @@ def choose(refs, caps) -> tuple[MatchPolicy, dict[str, object]]:  # type: ignore
             if not o.embedding or o.mask_score < tau:
                 continue
             ref = obs_of(refs[r])
-            (gm if genuine else im).append(distance(ref.masked_embedding or ref.embedding, o.embedding))
+            (gm if genuine else im).append(distance(ref.occluded_embedding, o.occluded_embedding))
     t_m = round(min(float(np.quantile(im, TARGET_FAR / 2)), t_u), 3)
     policy = replace(base, match=t_u, masked_match=t_m, masked_no_match=max(t_m, t_u))
     return policy, {
@@ -205,7 +199,7 @@ def plot(refs, caps, policy, path: Path) -> str:  # type: ignore[no-untyped-def]
     panels = [
         ("unmasked capture vs photo", caps["plain"], "none", policy.match),
         ("masked capture vs plain photo", masked_caps, "none", policy.masked_match),
-        ("masked capture vs photo with grey mask", masked_caps, "grey", policy.masked_match),
+        ("masked capture vs photo, both occluded", masked_caps, "occluded", policy.masked_match),
     ]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=False)
     bins = np.linspace(0, 1.1, 56)
@@ -274,7 +268,7 @@ def main() -> None:
         test_caps = [v for v in merged.values() if split_of(str(v["identity"])) == "test"]
         rows[name] = {
             "ours": evaluate(refs, merged, "test", policy),
-            "ours_plain_reference": evaluate(refs, merged, "test", policy, masked="none"),
+            "ours_full_faces": evaluate(refs, merged, "test", policy, mode="none"),
             "baseline_hog_0.6": evaluate(refs, merged, "test", policy, baseline=True),
             "captures": len(test_caps),
             "detected": round(sum(1 for v in test_caps if v["faces"]) / len(test_caps), 4),
@@ -302,14 +296,14 @@ def main() -> None:
         "base FRR",
         "base FAR",
         "|",
-        "plainref FRR",
+        "full FRR",
         "FAR",
     ]
     head = f"{'condition (held-out half)':34} " + " ".join(f"{c:>8}" for c in cols)
     print(head)
     print("-" * len(head))
     for name, row in rows.items():
-        o, b, p = row["ours"], row["baseline_hog_0.6"], row["ours_plain_reference"]
+        o, b, p = row["ours"], row["baseline_hog_0.6"], row["ours_full_faces"]
         cells = [
             f"{row['captures']}",
             f"{row['detected']:.2%}",

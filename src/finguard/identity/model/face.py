@@ -91,14 +91,19 @@ class Quality:
 
 @dataclass(frozen=True, slots=True)
 class FaceObservation:
-    """What the engine saw in one picture. ``embedding`` is biometric data: never log it."""
+    """What the engine saw in one picture. Embeddings are biometric data: never log them.
+
+    ``occluded_embedding`` is the embedding of the same face with everything below the middle
+    of the nose painted over in flat grey (``masks.OCCLUDER``): two such embeddings compare the
+    eyes, brows and forehead only, whatever mask either picture shows.
+    """
 
     faces: int
     detector: str
     quality: Quality | None = None
     mask_score: float = 0.0
     embedding: tuple[float, ...] = ()
-    masked_embedding: tuple[float, ...] = ()
+    occluded_embedding: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +187,9 @@ def decide(reference: FaceObservation, capture: FaceObservation, policy: MatchPo
     The reference must show exactly one usable face, else ``retake`` with
     ``reference_unusable``: a teller must replace the photo, the customer cannot fix it.  A
     capture that fails a quality check is ``retake`` with the first problem as reason and all of
-    them listed.  When the capture is masked, the reference's embedding with the same synthetic
-    mask painted on (``masked_embedding``) is compared if there is one: like against like.
+    them listed.  When either picture is masked, the two occluded embeddings are compared (like
+    against like) with the masked thresholds; without them, the full embeddings are, with the
+    same stricter thresholds.
     """
     ref_problems = quality_problems(reference, policy.quality)
     if ref_problems:
@@ -197,8 +203,10 @@ def decide(reference: FaceObservation, capture: FaceObservation, policy: MatchPo
         if d <= policy.match:
             return FaceDecision(Verdict.MATCH, Reason.SAME_PERSON, d, policy.match, False)
         return FaceDecision(Verdict.NO_MATCH, Reason.DIFFERENT_PERSON, d, policy.match, False)
-    ref_emb = reference.masked_embedding or reference.embedding
-    d = distance(ref_emb, capture.embedding)
+    if reference.occluded_embedding and capture.occluded_embedding:
+        d = distance(reference.occluded_embedding, capture.occluded_embedding)
+    else:
+        d = distance(reference.embedding, capture.embedding)
     if d <= policy.masked_match:
         return FaceDecision(Verdict.MATCH, Reason.SAME_PERSON_MASKED, d, policy.masked_match, True)
     if d > policy.masked_no_match:

@@ -27,6 +27,7 @@ class Shape(StrEnum):
     SURGICAL = "surgical"
     CLOTH = "cloth"
     N95 = "n95"
+    BAND = "band"
 
 
 class Texture(StrEnum):
@@ -43,6 +44,7 @@ class MaskStyle:
     colour: tuple[int, int, int]
     texture: Texture
     nose_covered: bool
+    top: float | None = None
 
 
 STYLES: tuple[MaskStyle, ...] = (
@@ -54,8 +56,10 @@ STYLES: tuple[MaskStyle, ...] = (
     MaskStyle("n95-white", Shape.N95, (240, 238, 230), Texture.NOISE, True),
 )
 
-#: The mask painted on the photo on file when the capture is masked: plain mid grey.
-REFERENCE_STYLE = MaskStyle("reference-grey", Shape.SURGICAL, (128, 128, 128), Texture.PLAIN, True)
+#: The occluder: flat grey over the whole face below the middle of the nose, painted on both
+#: pictures of a masked comparison so that only the upper face is compared.  It starts above the
+#: highest painted mask (0.28) and is wider than the widest (1.2).
+OCCLUDER = MaskStyle("occluder-grey", Shape.BAND, (128, 128, 128), Texture.PLAIN, True, top=0.24)
 
 
 class Degradation(StrEnum):
@@ -95,6 +99,8 @@ def _frame(points: Sequence[Point]) -> _Frame:
 
 def _outline(shape: Shape, top: float) -> list[tuple[float, float]]:
     """The mask's outline in face units, clockwise from its top left."""
+    if shape is Shape.BAND:
+        return [(-1.5, top), (1.5, top), (1.5, 2.4), (-1.5, 2.4)]
     if shape is Shape.SURGICAL:
         return [(-1.05, top), (1.05, top), (1.15, top + 0.55), (1.05, 1.5), (0.55, 2.0), (-0.55, 2.0), (-1.05, 1.5), (-1.15, top + 0.55)]
     cy, ry = (top + 2.0) / 2, (2.0 - top) / 2
@@ -132,13 +138,16 @@ def paint_mask(image: Image.Image, points: Sequence[Point], style: MaskStyle, se
     img = image.convert("RGB")
     f = _frame(points)
     rng = np.random.default_rng(seed)
-    top = 0.32 if style.nose_covered else 0.78
-    top += float(rng.uniform(-0.04, 0.04))
+    if style.top is not None:
+        top = style.top
+    else:
+        top = (0.32 if style.nose_covered else 0.78) + float(rng.uniform(-0.04, 0.04))
     poly = [f.at(s, t) for s, t in _outline(style.shape, top)]
     alpha = Image.new("L", img.size, 0)
     draw = ImageDraw.Draw(alpha)
     draw.polygon(poly, fill=255)
-    alpha = alpha.filter(ImageFilter.GaussianBlur(max(0.6, f.unit * 0.015)))
+    if style.shape is not Shape.BAND:
+        alpha = alpha.filter(ImageFilter.GaussianBlur(max(0.6, f.unit * 0.015)))
     fabric = _fabric(img.size, style, rng, f.unit)
     shade = ImageDraw.Draw(fabric)
     line_w = max(1, round(f.unit * 0.03))
@@ -150,6 +159,8 @@ def paint_mask(image: Image.Image, points: Sequence[Point], style: MaskStyle, se
     elif style.shape is Shape.N95:
         shade.line([f.at(0.0, top), f.at(0.0, 2.0)], fill=dark, width=line_w)
     out = Image.composite(fabric, img, alpha)
+    if style.shape is Shape.BAND:
+        return out
     loops = ImageDraw.Draw(out)
     strap = (240, 240, 240) if style.shape is not Shape.CLOTH else style.colour
     for t0, t1 in ((top + 0.1, top - 0.15), (1.4, 1.05)):

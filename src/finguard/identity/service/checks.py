@@ -91,5 +91,5 @@ class IdentityChecks:
 def _observation(obs: object) -> dict[str, object]:
     data = asdict(obs)  # type: ignore[call-overload]
     data.pop("embedding", None)
-    data.pop("masked_embedding", None)
+    data.pop("occluded_embedding", None)
     return dict(data)

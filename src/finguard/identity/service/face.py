@@ -11,12 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from finguard.identity.model.face import FaceDecision, FaceObservation, MatchPolicy, Reason, Verdict, decide
+from finguard.core.errors import InvalidInput
+from finguard.identity.model.face import FaceDecision, FaceObservation, MatchPolicy, Reason, Verdict, decide, is_masked
 from finguard.identity.service.liveness import LivenessCheck, LivenessResult
 
 
+class ImageUnreadable(ValueError):
+    """The bytes are not a picture the engine can decode (or it is too large to decode safely)."""
+
+
 class FaceEngine(Protocol):
-    def observe(self, data: bytes, *, masked_reference: bool = False) -> FaceObservation: ...
+    def observe(self, data: bytes, *, occlude_at: float = 2.0) -> FaceObservation: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +49,11 @@ class FaceVerifier:
     def verify(self, photo: bytes, capture: bytes, frames: Sequence[bytes] = ()) -> FaceVerification:
         """Compare ``photo`` (on file) with ``capture``; ``frames`` feed the liveness check if one is set.
 
-        Raises ``ImageUnreadable`` (from the engine) when a picture cannot be decoded.
+        Raises ``InvalidInput`` naming ``photo`` or ``capture`` when a picture cannot be decoded.
         """
-        ref = self.engine.observe(photo, masked_reference=True)
-        cap = self.engine.observe(capture)
+        # The capture first: only when it is masked does the photo's occluded embedding cost time.
+        cap = self._observe("capture", capture, self.policy.mask_score_threshold)
+        ref = self._observe("photo", photo, 0.0 if is_masked(cap, self.policy) else self.policy.mask_score_threshold)
         decision = decide(ref, cap, self.policy)
         live: LivenessResult | None = None
         if self.liveness is not None and decision.verdict is Verdict.MATCH:
@@ -55,6 +61,12 @@ class FaceVerifier:
             if not live.passed:
                 decision = FaceDecision(Verdict.RETAKE, Reason.LIVENESS_FAILED, decision.distance, decision.threshold, decision.masked)
         return FaceVerification(decision, _strip(ref), _strip(cap), live)
+
+    def _observe(self, field: str, data: bytes, occlude_at: float) -> FaceObservation:
+        try:
+            return self.engine.observe(data, occlude_at=occlude_at)
+        except ImageUnreadable as exc:
+            raise InvalidInput.for_field(field, f"is not a picture that can be read (JPEG, PNG or WebP): {exc}") from None
 
 
 def _strip(obs: FaceObservation) -> FaceObservation:

@@ -24,8 +24,10 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from finguard.identity.model.face import FaceObservation, Point, Quality
-from finguard.identity.model.masks import REFERENCE_STYLE, paint_mask
+from finguard.identity.model.masks import OCCLUDER, paint_mask
+from finguard.identity.service.face import ImageUnreadable
 
+MAX_PIXELS = 40_000_000  # a 40 MP phone photo; more is refused before it is decoded
 CHIP = 150
 CHIP_PADDING = 0.25
 # Where the aligned chip puts the eyes (y ~ 47) and the nose base (y ~ 85): measured once on the
@@ -34,10 +36,6 @@ EYE_BAND = (slice(28, 64), slice(22, 128))
 FOREHEAD = (slice(8, 30), slice(50, 100))
 BRIDGE = (slice(40, 58), slice(64, 86))
 LOWER_FACE = (slice(100, 140), slice(45, 105))
-
-
-class ImageUnreadable(ValueError):
-    """The bytes are not an image this engine can decode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +61,8 @@ def load_image(data: bytes, max_side: int = 800) -> tuple[Image.Image, float]:
     try:
         with Image.open(io.BytesIO(data)) as raw:
             original_side = max(raw.size)
+            if raw.width * raw.height > MAX_PIXELS:
+                raise ImageUnreadable(f"{raw.width}x{raw.height} pixels is more than {MAX_PIXELS:,}")
             raw.draft("RGB", (max_side, max_side))
             img = ImageOps.exif_transpose(raw).convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
@@ -133,7 +133,7 @@ class DlibFaceEngine:
             if name == "hog":
                 rects = list(hog(small, 0))
             else:
-                rects = [r.rect for r in cnn(small, 0) if r.confidence > 0.3]
+                rects = [r.rect for r in cnn(small, 0) if r.confidence > 0.0]
             if not rects:
                 continue
             found = []
@@ -162,29 +162,35 @@ class DlibFaceEngine:
         rec = self._load()[3]
         return tuple(round(float(x), 6) for x in rec.compute_face_descriptor(chip))
 
-    def observe_image(self, img: Image.Image, scale: float = 1.0, *, masked_reference: bool = False) -> FaceObservation:
+    def observe_image(self, img: Image.Image, scale: float = 1.0, *, occlude_at: float = 2.0) -> FaceObservation:
+        """Observe the largest face; add the occluded embedding when the mask score reaches ``occlude_at``.
+
+        ``faces`` counts the other faces at least half as wide as the largest: a face far behind
+        the customer is not a second customer, one beside them is.
+        """
         found, detector = self.detect(img)
         if not found:
             return FaceObservation(faces=0, detector=detector)
         face = found[0]
+        width = face.box[2] - face.box[0]
+        faces = 1 + sum(1 for f in found[1:] if (f.box[2] - f.box[0]) * 2 >= width)
         chip = self.chip(img, face)
-        quality = _measure(chip, face, scale)
-        masked_emb: tuple[float, ...] = ()
-        if masked_reference:
-            painted = paint_mask(img, face.points, REFERENCE_STYLE)
-            masked_emb = self.embed(self.chip(painted, face))
+        score = mask_score(chip)
+        occluded: tuple[float, ...] = ()
+        if score >= occlude_at:
+            occluded = self.embed(self.chip(paint_mask(img, face.points, OCCLUDER), face))
         return FaceObservation(
-            faces=len(found),
+            faces=faces,
             detector=detector,
-            quality=quality,
-            mask_score=mask_score(chip),
+            quality=_measure(chip, face, scale),
+            mask_score=score,
             embedding=self.embed(chip),
-            masked_embedding=masked_emb,
+            occluded_embedding=occluded,
         )
 
-    def observe(self, data: bytes, *, masked_reference: bool = False) -> FaceObservation:
+    def observe(self, data: bytes, *, occlude_at: float = 2.0) -> FaceObservation:
         img, scale = load_image(data, self.max_side)
-        return self.observe_image(img, scale, masked_reference=masked_reference)
+        return self.observe_image(img, scale, occlude_at=occlude_at)
 
 
 def _measure(chip: np.ndarray[Any, Any], face: Found, scale: float) -> Quality:

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Engine, Float, Index, String, Table, insert, select
 
+from finguard.core.db import begin_write
+from finguard.core.tables import Id, metadata
 from finguard.identity.service.audit import AuditEntry
-from finguard.store.db import begin_write
-from finguard.store.tables import Id, metadata
 
 identity_check = Table(
     "identity_check",
