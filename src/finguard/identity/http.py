@@ -142,8 +142,11 @@ def check_name(body: NameIn, p: P, key: Checker) -> NameOut:
     return NameOut(outcome=result.outcome.value, source=result.source, detail=result.detail, id_number=adapt_number(document))
 
 
-async def read_pictures(request: Request, limit: int, names: tuple[str, ...] = ("photo", "capture")) -> dict[str, bytes]:
-    """The named pictures of a multipart form, each at most ``limit`` bytes, JPEG / PNG / WebP."""
+async def read_pictures(
+    request: Request, limit: int, names: tuple[str, ...] = ("photo", "capture"), text_fields: tuple[str, ...] = ()
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The named pictures of a multipart form, each at most ``limit`` bytes, JPEG / PNG / WebP,
+    and the named short text fields (the staff page's csrf and lang)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput.for_field("body", "send multipart/form-data with the parts " + " and ".join(names))
     try:
@@ -174,10 +177,11 @@ async def read_pictures(request: Request, limit: int, names: tuple[str, ...] = (
             problems.append(FieldProblem(name, f"declares type {part.content_type}; accepted: {', '.join(sorted(IMAGE_TYPES))}"))
         else:
             out[name] = data
+    fields = {name: value[:200] for name in text_fields if isinstance(value := form.get(name), str)}
     await form.close()
     if problems:
         raise InvalidInput("the pictures cannot be used", problems=problems)
-    return out
+    return out, fields
 
 
 def sniff(data: bytes) -> str | None:
@@ -198,7 +202,7 @@ def sniff(data: bytes) -> str | None:
     description="Pictures are JPEG, PNG or WebP, each at most FINGUARD_IDENTITY_MAX_IMAGE_BYTES (5 MB). They are never stored or logged.",
 )
 async def verify_face(request: Request, p: P, key: Checker) -> FaceOut:
-    pictures = await read_pictures(request, IdentitySettings().max_image_bytes)
+    pictures, _ = await read_pictures(request, IdentitySettings().max_image_bytes)
     checks = identity_for(p)
     result = await run_in_threadpool(checks.verify_face, pictures["photo"], pictures["capture"], actor=key.name, channel="api")
     return adapt_face(result)
