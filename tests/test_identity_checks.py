@@ -78,3 +78,20 @@ def test_a_15_digit_number_is_looked_up_by_its_18_digit_form(checks: IdentityChe
     """110105491231002 is the old form of 11010519491231002X."""
     _, result = checks.check_name("张三", "110105491231002", actor="t", channel="api")
     assert result.outcome is NameIdOutcome.CONSISTENT
+
+
+def test_every_identity_setting_is_documented() -> None:
+    from finguard.identity.provider import IdentitySettings
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "settings.md").read_text(encoding="utf-8")
+    for name in IdentitySettings.model_fields:
+        assert f"FINGUARD_IDENTITY_{name.upper()}" in doc
+
+
+def test_the_demo_registry_knows_its_three_people(engine: Engine) -> None:
+    from finguard.identity.provider import IdentitySettings, make_identity
+
+    demo = Path(__file__).resolve().parents[1] / "src" / "finguard" / "identity" / "data" / "demo_registry.csv"
+    checks = make_identity(engine, IdentitySettings(registry_file=demo))
+    _, result = checks.check_name("李四", "440305199003071236", actor="t", channel="api")
+    assert result.outcome is NameIdOutcome.CONSISTENT

@@ -56,16 +56,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=0, help="only the first N identities (smoke runs)")
     ap.add_argument("--dump", type=Path, help="also write the generated pictures here (for a look)")
+    ap.add_argument("--part", default="1/1", help="K/N: observe only the K-th of N slices of the captures (run N processes, one per core)")
     args = ap.parse_args()
+    k, n_parts = (int(x) for x in args.part.split("/"))
+    cache_path = CACHE if n_parts == 1 else CACHE.with_name(f"{CACHE.stem}.part{k}of{n_parts}.json")
     engine = DlibFaceEngine()
-    cache: dict[str, dict[str, object]] = json.loads(CACHE.read_text()) if CACHE.exists() else {}
+    cache: dict[str, dict[str, object]] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     started = time.time()
 
     def save() -> None:
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
-        tmp = CACHE.with_suffix(".tmp")
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(cache))
-        tmp.replace(CACHE)
+        tmp.replace(cache_path)
 
     refs = [(p.stem, p) for p in sorted((LONDON / "neutral").glob("*.jpg"))]
     refs += [(f"other-{p.stem}", p) for p in sorted((LONDON / "other-sessions").glob("lisa-*.jpg"))]
@@ -74,6 +77,9 @@ def main() -> None:
         keep = {stem for stem, _ in refs[: args.limit]}
         refs = refs[: args.limit]
         caps = [c for c in caps if c[0] in keep or c[0].startswith("ca-0") or c[0] == "other"]
+    caps = caps[(k - 1) * len(caps) // n_parts : k * len(caps) // n_parts]
+    if k > 1:
+        refs = []  # the first part observes the photos on file
     for stem, p in refs:
         key = f"ref/{stem}"
         if key not in cache:
@@ -114,7 +120,7 @@ def main() -> None:
             save()
             print(f"{n + 1}/{len(caps)} captures, {time.time() - started:.0f} s", flush=True)
     save()
-    print(f"done: {len(cache)} observations in {CACHE}, {time.time() - started:.0f} s")
+    print(f"done: {len(cache)} observations in {cache_path}, {time.time() - started:.0f} s")
 
 
 if __name__ == "__main__":

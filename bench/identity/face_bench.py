@@ -77,7 +77,9 @@ def split_of(ident: str) -> str:
 
 
 def load() -> tuple[dict[str, dict[str, object]], dict[str, dict[str, dict[str, object]]]]:
-    cache: dict[str, dict[str, object]] = json.loads(CACHE.read_text())
+    cache: dict[str, dict[str, object]] = {}
+    for path in sorted(CACHE.parent.glob(f"{CACHE.stem}*.json")):  # the whole cache, or its parts (build_set.py --part)
+        cache.update(json.loads(path.read_text()))
     refs = {k.split("/", 1)[1]: v for k, v in cache.items() if k.startswith("ref/")}
     caps: dict[str, dict[str, dict[str, object]]] = defaultdict(dict)
     for k, v in cache.items():
