@@ -7,8 +7,7 @@ IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
         "staff_nav_identity": "实名核验",
         "identity_heading": "实名核验",
         "identity_intro": (
-            "核验证件号码，并将客户现场照片与留存照片进行 1:1 人脸比对（可戴口罩）。"
-            "照片只在本次比对中使用，不保存、不记录日志。"
+            "核验证件号码，并将客户现场照片与留存照片进行 1:1 人脸比对（可戴口罩）。照片只在本次比对中使用，不保存、不记录日志。"
         ),
         "identity_number_heading": "证件号码核验",
         "identity_number": "证件号码",
