@@ -38,6 +38,9 @@ from finguard.identity.service.face_engine import DlibFaceEngine, load_image
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 TARGET_FAR = 0.001
+# Thresholds are placed at a tenth of the target on the train half: 51 people give ~2,500 pairs of
+# identities, too few to place a 0.1 % point by itself, so the margin is taken on the safe side.
+SELECT_AT = TARGET_FAR / 10
 
 
 def obs_of(d: dict[str, object], mode: str = "occluded") -> FaceObservation:
@@ -159,25 +162,37 @@ def choose(refs, caps) -> tuple[MatchPolicy, dict[str, object]]:  # type: ignore
     """Every threshold from the odd half only."""
     plain = caps["plain"]
     masked_conds = [c for c, _, _ in conditions() if c != "plain"]
-    # Mask score: the lowest threshold that flags at most 1 % of unmasked train pictures.
+    # Mask score: flag at most 5 % of unmasked train pictures. A wrongly flagged face is compared
+    # upper face to upper face under the stricter threshold (a retake at worst), while a missed
+    # mask is compared whole under the unmasked one, so missing masks is the costlier error.
     unmasked_scores = [float(v["mask_score"]) for k, v in plain.items() if split_of(str(v["identity"])) == "train" and v["faces"]]
     unmasked_scores += [
         float(v["mask_score"]) for k, v in refs.items() if not k.startswith("other") and split_of(k) == "train" and v["faces"]
     ]
-    tau = round(float(np.quantile(unmasked_scores, 0.99)) + 0.01, 3)
+    tau = round(float(np.quantile(unmasked_scores, 0.95)) + 0.005, 3)
     base = MatchPolicy(mask_score_threshold=tau)
     g_u, i_u = distances(refs, plain, "train", "none")
-    t_u = round(float(np.quantile(i_u, TARGET_FAR / 2)), 3)
+    t_u = round(float(np.quantile(i_u, SELECT_AT)), 3)
     gm, im = [], []
+    closest: dict[tuple[str, str], float] = {}
     for c in masked_conds:
         for r, cap, genuine in pairs(refs, caps[c], "train"):
             o = obs_of(cap)
             if not o.embedding or o.mask_score < tau:
                 continue
             ref = obs_of(refs[r])
-            (gm if genuine else im).append(distance(ref.occluded_embedding, o.occluded_embedding))
-    t_m = round(min(float(np.quantile(im, TARGET_FAR / 2)), t_u), 3)
-    policy = replace(base, match=t_u, masked_match=t_m, masked_no_match=max(t_m, t_u))
+            d = distance(ref.occluded_embedding, o.occluded_embedding)
+            (gm if genuine else im).append(d)
+            if not genuine:
+                pair = (r, str(cap["identity"]))
+                closest[pair] = min(d, closest.get(pair, 9.0))
+    # The same two people meet once per mask style: a look-alike pair would count ten times. Each
+    # pair of identities counts once, at its closest, so the quantile is over people, not pictures.
+    t_m = round(min(float(np.quantile(list(closest.values()), SELECT_AT)), t_u), 3)
+    # Above the 1 % quantile of masked strangers' distances the answer is a plain no_match; in
+    # between, the customer is asked to lower the mask.
+    t_nm = round(max(t_m, float(np.quantile(im, 0.01))), 3)
+    policy = replace(base, match=t_u, masked_match=t_m, masked_no_match=t_nm)
     return policy, {
         "mask_score_threshold": tau,
         "unmasked_threshold": t_u,
@@ -185,7 +200,12 @@ def choose(refs, caps) -> tuple[MatchPolicy, dict[str, object]]:  # type: ignore
         "masked_no_match_above": policy.masked_no_match,
         "train_unmasked_pairs": [len(g_u), len(i_u)],
         "train_masked_pairs": [len(gm), len(im)],
-        "rule": f"each threshold is the {TARGET_FAR / 2:.2%} quantile of the train impostor distances; masked never above unmasked",
+        "train_masked_impostor_identity_pairs": len(closest),
+        "rule": (
+            f"match thresholds: the {SELECT_AT:.2%} quantile of the train impostor distances, masked ones per pair of identities "
+            "at its closest over the mask styles (masked never above unmasked); "
+            "masked_no_match: the 1% quantile of masked train impostors; mask score: 95th percentile of unmasked train pictures"
+        ),
     }
 
 
