@@ -48,6 +48,19 @@ def captures() -> list[tuple[str, str, Path]]:
     return out
 
 
+def openpeople_sets() -> tuple[list[tuple[str, Path]], list[tuple[str, str, Path]]]:
+    """The ``openpeople`` package's 10 synthetic people (MIT): studio portrait on file, amateur selfie captured."""
+    try:
+        import openpeople
+    except ImportError:
+        return [], []
+    root = Path(openpeople.__file__).parent / "data" / "curated"
+    people = sorted(p.name for p in root.iterdir() if (p / "assets" / "studio_portrait.jpg").exists())
+    refs = [(f"op-{p}", root / p / "assets" / "studio_portrait.jpg") for p in people]
+    caps = [(f"op-{p}", f"openpeople/{p}", root / p / "assets" / "amateur_selfie.jpg") for p in people]
+    return refs, caps
+
+
 def _obs_dict(obs: FaceObservation) -> dict[str, object]:
     return asdict(obs)
 
@@ -57,9 +70,12 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N identities (smoke runs)")
     ap.add_argument("--dump", type=Path, help="also write the generated pictures here (for a look)")
     ap.add_argument("--part", default="1/1", help="K/N: observe only the K-th of N slices of the captures (run N processes, one per core)")
+    ap.add_argument("--openpeople", action="store_true", help="observe the openpeople package's 10 synthetic people instead")
     args = ap.parse_args()
     k, n_parts = (int(x) for x in args.part.split("/"))
     cache_path = CACHE if n_parts == 1 else CACHE.with_name(f"{CACHE.stem}.part{k}of{n_parts}.json")
+    if args.openpeople:
+        cache_path = CACHE.with_name(f"{CACHE.stem}.openpeople.json")
     engine = DlibFaceEngine()
     cache: dict[str, dict[str, object]] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     started = time.time()
@@ -80,6 +96,8 @@ def main() -> None:
     caps = caps[(k - 1) * len(caps) // n_parts : k * len(caps) // n_parts]
     if k > 1:
         refs = []  # the first part observes the photos on file
+    if args.openpeople:
+        refs, caps = openpeople_sets()
     for stem, p in refs:
         key = f"ref/{stem}"
         if key not in cache:

@@ -72,7 +72,7 @@ def upper95(k: int, n: int) -> float:
 
 
 def split_of(ident: str) -> str:
-    if ident == "other":
+    if ident == "other" or ident.startswith("op-"):
         return "test"
     if ident.startswith("ca-"):
         return "train" if seed_of(ident) % 2 else "test"
@@ -93,14 +93,24 @@ def load() -> tuple[dict[str, dict[str, object]], dict[str, dict[str, dict[str, 
 
 
 def pairs(refs: dict[str, dict[str, object]], caps: dict[str, dict[str, object]], half: str):  # type: ignore[no-untyped-def]
-    """(reference id, capture observation dict, genuine?) for every pair within ``half``."""
-    ref_ids = [r for r in refs if not r.startswith("other") and split_of(r) == half]
+    """(reference id, capture observation dict, genuine?) for every pair within ``half``
+    (``half="openpeople"``: the synthetic people among themselves)."""
+    if half == "openpeople":
+        op_refs = [r for r in refs if r.startswith("op-")]
+        for cap in caps.values():
+            if str(cap["identity"]).startswith("op-"):
+                for r in op_refs:
+                    yield r, cap, r == cap["identity"]
+        return
+    ref_ids = [r for r in refs if not r.startswith(("other", "op-")) and split_of(r) == half]
     for pid, cap in caps.items():
         ident = str(cap["identity"])
         if split_of(ident) != half:
             continue
+        if ident.startswith("op-"):
+            continue  # the synthetic people are reported apart (openpeople_rows)
         if ident == "other":
-            if pid.startswith("other/zoom"):
+            if "other/zoom" in pid:
                 for r in refs:
                     if r.startswith("other"):
                         yield r, cap, True
@@ -299,6 +309,14 @@ def main() -> None:
                 sum(1 for v in test_caps if v["faces"] and float(v["mask_score"]) >= policy.mask_score_threshold) / len(test_caps), 4
             ),
         }
+    op_rows: dict[str, dict[str, object]] = {}
+    if any(r.startswith("op-") for r in refs):
+        for name in ("unmasked", "masked", "masked+hard"):
+            merged = {f"{c}|{k}": v for c in groups[name] for k, v in caps[c].items()}
+            op_rows[name] = {
+                "ours": evaluate(refs, merged, "openpeople", policy),
+                "baseline_hog_0.6": evaluate(refs, merged, "openpeople", policy, baseline=True),
+            }
     plot_path = plot(refs, caps, policy, RESULTS / "issue17_face_distances.png")
     lat = latency(policy, args.latency) if args.latency else {}
     print(f"thresholds (chosen on the odd half): {json.dumps(chosen)}\n")
@@ -346,6 +364,14 @@ def main() -> None:
             f"{p['far']:.3%}",
         ]
         print(f"{name:34} " + " ".join(f"{c:>8}" for c in cells))
+    if op_rows:
+        print("\nopenpeople (10 synthetic people, studio portrait on file vs amateur selfie; thresholds from the London train half):")
+        for name, row in op_rows.items():
+            o, b = row["ours"], row["baseline_hog_0.6"]
+            print(
+                f"  {name:12} genuine {o['genuine_pairs']:>4} FRR {o['frr']:.2%} (retake {o['retake_rate']:.2%})  "
+                f"impostor {o['impostor_pairs']:>4} FAR {o['far']:.3%}  | baseline FRR {b['frr']:.2%} FAR {b['far']:.3%}"
+            )
     if lat:
         print(f"\nlatency per verification (both pictures decoded, detected, aligned, embedded): {json.dumps(lat)}")
     print(f"plot: {plot_path}")
@@ -357,6 +383,7 @@ def main() -> None:
                 "policy": asdict(policy),
                 "chosen_on_train_half": chosen,
                 "held_out": rows,
+                "openpeople": op_rows,
                 "latency": lat,
                 "plot": plot_path,
                 "quality_policy": asdict(QualityPolicy()),

@@ -105,6 +105,9 @@ class DlibFaceEngine:
         self.hog_side = hog_side
         self.cnn_sides = cnn_sides
         self._lock = threading.Lock()
+        # dlib's networks keep each layer's output inside the network object: two threads in one
+        # forward pass would mix their pictures. One observation at a time per engine.
+        self._infer = threading.Lock()
         self._models: tuple[Any, Any, Any, Any] | None = None
 
     def _load(self) -> tuple[Any, Any, Any, Any]:
@@ -190,7 +193,8 @@ class DlibFaceEngine:
 
     def observe(self, data: bytes, *, occlude_at: float = 2.0) -> FaceObservation:
         img, scale = load_image(data, self.max_side)
-        return self.observe_image(img, scale, occlude_at=occlude_at)
+        with self._infer:
+            return self.observe_image(img, scale, occlude_at=occlude_at)
 
 
 def _measure(chip: np.ndarray[Any, Any], face: Found, scale: float) -> Quality:
