@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Engine, Float, Index, String, Table, insert, select
+from sqlalchemy import JSON, Boolean, Column, Engine, Float, Index, String, Table, insert, select
 
 from finguard.core.db import begin_write
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 from finguard.identity.service.audit import AuditEntry
 
 identity_check = Table(
     "identity_check",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("actor", String(64), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("kind", String(32), nullable=False),
