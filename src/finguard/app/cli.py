@@ -18,6 +18,7 @@ from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError
 from finguard.core.settings import Settings
 from finguard.guard.cli import app as guard_app
+from finguard.identity.cli import app as identity_app
 from finguard.ledger.cli import app as ledger_app
 from finguard.lists import cli as lists_cli
 from finguard.loans.cli import app as loans_app
@@ -41,6 +42,7 @@ app.add_typer(monitors_app, name="monitors")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(guard_app, name="guard")
 app.add_typer(loans_app, name="loans")
+app.add_typer(identity_app, name="verify")
 app.command("alerts")(alerts_command)
 
 

@@ -20,6 +20,7 @@ from finguard.core.admission import AdmissionControl
 from finguard.core.settings import Settings
 from finguard.core.web import router as web_router
 from finguard.guard.http.routes import router as guard_router
+from finguard.identity import http as identity_http
 from finguard.ledger.http import router as ledger_router
 from finguard.lists.http.routes import router
 from finguard.lists.pages import router as pages_router
@@ -73,6 +74,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(web_router)
     app.include_router(staff_router)
     app.include_router(loans_http.router)
+    app.include_router(identity_http.router)
     app.include_router(loans_pages.router)
     app.include_router(loans_pages.public_router)
 

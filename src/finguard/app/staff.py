@@ -22,6 +22,7 @@ from finguard.core.http_context import platform
 from finguard.core.i18n import messages
 from finguard.guard import pages as guard_pages
 from finguard.guard.pages import recent_guard
+from finguard.identity import pages as identity_pages
 from finguard.ledger.pages import flowgraph
 from finguard.ledger.pages import staff as staff_ledger
 from finguard.monitors import pages as staff_monitors
@@ -37,6 +38,7 @@ router.include_router(staff_login.router)
 router.include_router(screening_pages.router)
 router.include_router(alerts_pages.router)
 router.include_router(guard_pages.router)
+router.include_router(identity_pages.router)
 
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
 _OUTCOMES = ("allow", "review", "hold", "block")

@@ -6,6 +6,7 @@ from alembic import context
 import finguard.access.store
 import finguard.alerts.store
 import finguard.guard.store.tables
+import finguard.identity.store.audit
 import finguard.ledger.store.tables
 import finguard.lists.store.tables
 import finguard.loans.store

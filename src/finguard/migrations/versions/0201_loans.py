@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0201"
-down_revision = "0006"
+down_revision = "0101"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,113 @@
+"""Staff page for identity verification (#17): a number check and a 1:1 face comparison.
+
+The two pictures are shown side by side in the answer as ``data:`` thumbnails made in memory;
+nothing is written to disk or to the log.  Both forms call the same service functions as
+``POST /api/v1/identity/id-number`` and ``/face``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from PIL import Image, ImageOps
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from finguard.access.pages import Staff, field_errors, form_text, page_lang, post_guard, read_form, render, signed_in
+from finguard.core.errors import InvalidInput
+from finguard.core.http_context import platform
+from finguard.core.i18n import register
+from finguard.identity.http import adapt_face, adapt_number, read_pictures
+from finguard.identity.i18n import IDENTITY_MESSAGES
+from finguard.identity.model.documents import DocumentKind
+from finguard.identity.provider import IdentitySettings, identity_for
+
+register(IDENTITY_MESSAGES)
+router = APIRouter()
+RECENT = 15
+THUMB = 320
+
+
+def thumbnail(data: bytes) -> str:
+    """A small JPEG ``data:`` URI of a picture, for this response only."""
+    with Image.open(io.BytesIO(data)) as raw:
+        raw.draft("RGB", (THUMB, THUMB))
+        img = ImageOps.exif_transpose(raw).convert("RGB")
+    img.thumbnail((THUMB, THUMB))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    recent = identity_for(platform(request)).log.recent(RECENT)
+    mb = IdentitySettings().max_image_bytes / 1_000_000
+    return render(
+        request,
+        "staff_identity.html",
+        lang,
+        staff,
+        status_code=status_code,
+        nav="identity",
+        kinds=list(DocumentKind),
+        recent=recent,
+        mb=f"{mb:g}",
+        **context,
+    )
+
+
+@router.get("/identity", response_class=HTMLResponse)
+def identity_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "check", lang)
+    if isinstance(staff, Response):
+        return staff
+    return _page(request, lang, staff)
+
+
+@router.post("/identity/number", response_class=HTMLResponse)
+async def number_check(request: Request) -> Response:
+    form = await read_form(request)
+    lang, staff = post_guard(request, form, "check")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    values = {"number": form_text(form, "number")[:64], "kind": form_text(form, "kind")}
+    try:
+        if not values["number"]:
+            raise InvalidInput.for_field("number", "is empty")
+        try:
+            kind = DocumentKind(values["kind"] or DocumentKind.RESIDENT_ID.value)
+        except ValueError:
+            raise InvalidInput.for_field("kind", "is not a document kind") from None
+        result = identity_for(platform(request)).check_number(kind, values["number"], actor=staff.key.name, channel="page")
+    except InvalidInput as exc:
+        return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems), values=values)
+    return _page(request, lang, staff, number=adapt_number(result), values=values)
+
+
+@router.post("/identity/face", response_class=HTMLResponse)
+async def face_check(request: Request) -> Response:
+    lang = page_lang(request)
+    found = signed_in(request, "check", lang)
+    if isinstance(found, Response):
+        return found
+    try:
+        pictures, fields = await read_pictures(request, IdentitySettings().max_image_bytes, text_fields=("csrf", "lang"))
+    except InvalidInput as exc:
+        return _page(request, lang, found, status_code=422, errors=field_errors(lang, exc.problems))
+    lang, staff = post_guard(request, FormData(fields), "check")
+    if isinstance(staff, Response):
+        return staff
+    checks = identity_for(platform(request))
+    try:
+        result = await run_in_threadpool(checks.verify_face, pictures["photo"], pictures["capture"], actor=staff.key.name, channel="page")
+    except InvalidInput as exc:
+        return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
+    face = adapt_face(result)
+    shown = {name: thumbnail(data) for name, data in pictures.items()}
+    return _page(request, lang, staff, face=face, shown=shown)
