@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from finguard.access.service.keys import KeyService
 from finguard.access.store import SqlKeyStore
@@ -20,12 +21,6 @@ from finguard.core.clock import utcnow
 from finguard.core.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
 from finguard.core.errors import InvalidInput
 from finguard.core.settings import Settings
-from finguard.guard.provider import make_guard
-from finguard.guard.service.engine import GuardService
-from finguard.guard.service.model import LightGBMScorer
-from finguard.ledger.provider import make_ledger
-from finguard.ledger.service import LedgerService
-from finguard.ledger.store.mirror import LedgerMirror
 from finguard.lists.model.lists import Change, RiskLevel
 from finguard.lists.service.checking import NameCandidate, PayeeChecker
 from finguard.lists.service.demo import DEMO_LISTS, demo_rows
@@ -36,15 +31,17 @@ from finguard.lists.service.index import HotIndex
 from finguard.lists.service.lists import ListService
 from finguard.lists.store.check_log import BufferedCheckLog
 from finguard.lists.store.repo import SqlListStore
-from finguard.loans.provider import make_loans
-from finguard.loans.service import LoanService
 from finguard.monitors.model import MonitorConfig
 from finguard.monitors.service import BackgroundStatus, load_config, monitor_ledger_incremental
-from finguard.monitors.store import SqlMonitorStore
-from finguard.screening.provider import build_screener
-from finguard.screening.service.diligence import DiligenceService
-from finguard.screening.service.matcher import NameScreener, Thresholds
-from finguard.screening.store import SqlDiligenceStore
+
+if TYPE_CHECKING:  # the capabilities load when a command first uses them
+    from finguard.guard.service.engine import GuardService
+    from finguard.ledger.service import LedgerService
+    from finguard.ledger.store.mirror import LedgerMirror
+    from finguard.loans.service import LoanService
+    from finguard.monitors.store import SqlMonitorStore
+    from finguard.screening.service.diligence import DiligenceService
+    from finguard.screening.service.matcher import NameScreener, Thresholds
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).parents[1] / "data"
@@ -56,6 +53,8 @@ SANCTIONS = (
 
 def screening_thresholds(raw: dict[str, dict[str, float]]) -> dict[str, Thresholds]:
     """Per-list thresholds from settings; a bad value stops start-up with the list named."""
+    from finguard.screening.service.matcher import Thresholds
+
     out: dict[str, Thresholds] = {}
     for code, values in raw.items():
         unknown = set(values) - {"match", "close_match"}
@@ -145,6 +144,8 @@ class Platform:
 
     @cached_property
     def screener(self) -> NameScreener:
+        from finguard.screening.provider import build_screener
+
         with self._build_lock:
             return build_screener(
                 self.list_store,
@@ -179,24 +180,36 @@ class Platform:
 
     @cached_property
     def ledger(self) -> LedgerService:
+        from finguard.ledger.provider import make_ledger
+
         return make_ledger(self.engine)
 
     @cached_property
     def guard(self) -> GuardService:
+        from finguard.guard.provider import make_guard
+        from finguard.guard.service.model import LightGBMScorer
+
         model = LightGBMScorer(self.settings.guard_model_path) if self.settings.guard_model_path else None
         return make_guard(self.engine, self.checker, redis_url=self.settings.redis_url, model=model)
 
     @cached_property
     def diligence(self) -> DiligenceService:
+        from finguard.screening.service.diligence import DiligenceService
+        from finguard.screening.store import SqlDiligenceStore
+
         return DiligenceService(SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow)
 
     @cached_property
     def loans(self) -> LoanService:
+        from finguard.loans.provider import make_loans
+
         return make_loans(self.engine)
 
     @cached_property
     def ledger_mirror(self) -> LedgerMirror:
         # Loaded on the first monitor run, not at start-up: most processes never run one.
+        from finguard.ledger.store.mirror import LedgerMirror
+
         return LedgerMirror(self.engine, self.settings.monitor_mirror_max_transfers)
 
     @property
@@ -215,6 +228,8 @@ class Platform:
 
     def monitor_store(self) -> SqlMonitorStore:
         """The monitors' store, reading transfers through this process's ledger mirror."""
+        from finguard.monitors.store import SqlMonitorStore
+
         return SqlMonitorStore(self.engine, self.ledger_mirror)
 
     def _monitor_loop(self) -> None:

@@ -18,7 +18,6 @@ from rich.table import Table
 from finguard.core.cli import fail as _fail
 from finguard.core.cli import open_platform, out
 from finguard.core.errors import FinguardError, InvalidInput
-from finguard.identity.http import adapt_face, adapt_number
 from finguard.identity.model.documents import DocumentKind
 from finguard.identity.provider import IdentitySettings, identity_for
 
@@ -65,6 +64,8 @@ def verify_id(
     try:
         parsed_kind, parsed_at = _kind(kind), _date(at)
         with open_platform() as p:
+            from finguard.identity.http import adapt_number  # the wire shape the API returns, printed as is
+
             result = adapt_number(
                 identity_for(p).check_number(parsed_kind, number, actor="cli", channel="cli", at=parsed_at, country=country)
             )
@@ -107,6 +108,8 @@ def verify_face(
         limit = IdentitySettings().max_image_bytes
         pictures = _picture(photo, "photo", limit), _picture(capture, "capture", limit)
         with open_platform() as p:
+            from finguard.identity.http import adapt_face
+
             result = adapt_face(identity_for(p).verify_face(*pictures, actor="cli", channel="cli"))
     except FinguardError as exc:
         _fail(exc)

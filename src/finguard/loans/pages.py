@@ -21,12 +21,13 @@ from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.i18n import HTML_LANG, choose_language, messages, register
 from finguard.core.web import SECURITY_HEADERS, _css, templates
 from finguard.loans.chart import bars_svg, comparison_svg
+from finguard.loans.http import education_service, loans_service, outreach_service
 from finguard.loans.model.education import TOPICS
 from finguard.loans.model.eligibility import EPIDEMIC_2020
 from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
-from finguard.loans.provider import china_today, education_service, loans_service, outreach_service
+from finguard.loans.provider import china_today
 from finguard.loans.service import Comparison, StoredDecision
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
