@@ -6,14 +6,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from finguard.core.clock import utcnow
 from finguard.identity.model.documents import DocumentCheck, DocumentKind, check_document, check_resident_id
 from finguard.identity.service.audit import AuditEntry, VerificationLog, mask_number
 from finguard.identity.service.face import FaceVerification, FaceVerifier
 from finguard.identity.service.registry import IdentityRegistry, NameIdOutcome, NameIdResult, check_name_id
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class IdentityChecks:
@@ -22,7 +19,7 @@ class IdentityChecks:
         log: VerificationLog,
         verifier: Callable[[], FaceVerifier],
         registry: IdentityRegistry | None = None,
-        clock: Callable[[], dt.datetime] = _now,
+        clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.log = log
         self._verifier = verifier
