@@ -109,3 +109,60 @@ def test_no_float_field_in_an_event() -> None:
 
 def test_api_channel_names_match_the_domain() -> None:
     assert set(get_args(Channel)) == set(CHANNELS)
+
+
+# -- one schema: the documented JSON Schema and the parser agree (#10) ------------------------------
+
+EXAMPLES = {
+    "transfer": {"account": "6222021001122334455", "amount": "100.00", "payee": {"account": "6217000010002000300"}},
+    "remittance": {
+        "account": "6222021001122334455",
+        "amount": "100",
+        "currency": "USD",
+        "payee": {"account": "200015555555", "country": "GB"},
+    },
+    "card_auth": {"card": "6228480402564890018", "amount": "20.00", "merchant": {"mcc": "5411", "region": "CN-GD"}},
+    "login": {},
+    "session": {},
+    "device_binding": {"device": "dev-1"},
+    "loan_application": {"amount": "50000"},
+    "loan_disbursement": {"account": "6222021001122334455", "amount": "50000"},
+    "loan_repayment": {"account": "6222021001122334455", "amount": "1000"},
+}
+
+
+def _event(kind: str, **extra: object) -> dict[str, object]:
+    return {"event_id": f"e-{kind}", "type": kind, "occurred_at": "2026-01-01T10:00:00+08:00", "customer_id": "C1",
+            "channel": "mobile", **EXAMPLES[kind], **extra}
+
+
+def test_the_documented_schema_covers_every_field_the_parser_reads() -> None:
+    from finguard.guard.model.events import _KNOWN, Merchant, Payee, event_json_schema
+
+    schema = event_json_schema()
+    assert set(schema["properties"]) == set(_KNOWN)
+    assert set(schema["properties"]["payee"]["properties"]) == set(Payee.__slots__)
+    assert set(schema["properties"]["merchant"]["properties"]) == set(Merchant.__slots__)
+    documented = {rule["if"]["properties"]["type"]["const"]: set(rule["then"]["required"]) for rule in schema["allOf"]}
+    assert documented == {t.value: {r for r in s.required if "." not in r} for t, s in SCHEMAS.items()}
+
+
+@pytest.mark.parametrize("kind", [t.value for t in EventType])
+def test_schema_and_parser_accept_and_refuse_the_same_events(kind: str) -> None:
+    import jsonschema_rs  # the validator schemathesis itself uses
+
+    from finguard.guard.model.events import event_json_schema
+
+    validator = jsonschema_rs.validator_for(event_json_schema())
+    good = _event(kind)
+    assert not list(validator.iter_errors(good))
+    parse_event(good, None)
+    for required in [r for r in SCHEMAS[EventType(kind)].required if "." not in r]:
+        bad = {k: v for k, v in good.items() if k != required}
+        assert list(validator.iter_errors(bad)), required
+        with pytest.raises(InvalidInput):
+            parse_event(bad, None)
+    unknown = {**good, "colour": "red"}
+    assert list(validator.iter_errors(unknown))
+    with pytest.raises(InvalidInput):
+        parse_event(unknown, None)

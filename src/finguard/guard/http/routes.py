@@ -24,7 +24,6 @@ from finguard.guard.http.schemas import (
     ControlsOut,
     DecisionList,
     DecisionOut,
-    EventIn,
     RuleCreateIn,
     RuleIn,
     RuleListOut,
@@ -42,7 +41,7 @@ from finguard.guard.http.schemas import (
 from finguard.guard.model.conditions import ConditionDraft, ConditionKind, SubjectType, normalize_subject
 from finguard.guard.model.controls import settings_from_dict
 from finguard.guard.model.decision import Outcome
-from finguard.guard.model.events import EventType
+from finguard.guard.model.events import EventType, event_json_schema
 from finguard.guard.model.rules import Rule, RuleMode
 from finguard.guard.service.engine import GuardService
 from finguard.guard.service.rule_pack import STARTER_PACK
@@ -67,7 +66,7 @@ G = Annotated[GuardService, Depends(guard)]
     "/events",
     response_model=DecisionOut,
     summary="Decide an event now (idempotent by event_id)",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": EventIn.model_json_schema()}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": event_json_schema()}}}},
     responses={409: {"description": "the event id was already decided with a different body"}},
 )
 async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> DecisionOut:

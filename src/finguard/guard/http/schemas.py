@@ -22,42 +22,6 @@ Channel = Literal["mobile", "web", "counter", "atm", "pos", "api", "phone", "wec
 OutcomeName = Literal["allow", "review", "hold", "block"]
 
 
-class PayeeIn(BaseModel):
-    account: str | None = Field(default=None, max_length=256)
-    card: str | None = Field(default=None, max_length=256)
-    name: str | None = Field(default=None, max_length=200)
-    bank: str | None = Field(default=None, max_length=200)
-    country: str | None = Field(default=None, max_length=2, description="ISO 3166-1 alpha-2, for remittances")
-    party_id: str | None = Field(default=None, max_length=128)
-
-
-class MerchantIn(BaseModel):
-    id: str | None = None
-    name: str | None = None
-    mcc: str | None = None
-    region: str | None = None
-
-
-class EventIn(BaseModel):
-    """A guard event (documentation of the body of POST /guard/events; amounts as decimal strings)."""
-
-    model_config = ConfigDict(extra="forbid")
-    event_id: str = Field(max_length=128, description="The idempotency key: the same id returns the same decision")
-    type: EventType
-    occurred_at: datetime = Field(description="ISO 8601 with a time-zone offset; within 5 minutes ahead and 30 days back")
-    customer_id: str = Field(max_length=64)
-    channel: Channel
-    account: str | None = None
-    card: str | None = None
-    device: str | None = None
-    ip: str | None = None
-    region: str | None = Field(default=None, description="ISO 3166-1 alpha-2 or ISO 3166-2:CN (CN-GD)")
-    amount: str | None = Field(default=None, description="Yuan, a decimal string with at most 2 places (integers accepted)")
-    currency: str = "CNY"
-    direction: Literal["out", "in"] = "out"
-    payee: PayeeIn | None = None
-    merchant: MerchantIn | None = None
-    attributes: dict[str, str | int | bool] | None = None
 
 
 class ReasonOut(BaseModel):

@@ -389,3 +389,100 @@ def parse_event(data: object, now: datetime | None) -> Event:
         merchant=merchant,
         attributes=attributes,
     )
+
+
+# -- the schema as documentation: derived from the same constants the parser checks ----------------
+
+FIELD_DOCS: dict[str, str] = {
+    "event_id": "The idempotency key: the same id returns the same decision",
+    "type": "The event's family; it decides which fields are required",
+    "occurred_at": "ISO 8601 with a time-zone offset; not more than 5 minutes ahead of the guard's clock nor 30 days behind it",
+    "customer_id": "The bank's customer id",
+    "channel": "Where the customer acted",
+    "account": "The customer's account (6-34 digits)",
+    "card": "The customer's card (Luhn-checked)",
+    "device": "Device fingerprint",
+    "ip": "IPv4 or IPv6",
+    "region": "Where the customer is: ISO 3166-1 alpha-2 (HK) or ISO 3166-2:CN (CN-GD)",
+    "amount": "Yuan, a decimal string or an integer (never a binary float), >= 0, at most 2 places",
+    "currency": "ISO 4217 (default CNY)",
+    "direction": "out (default) or in; in only for transfers",
+    "payee": "Who receives the money; a transfer or remittance needs the account or the card",
+    "merchant": "The merchant of a card authorisation",
+    "attributes": "At most 50 extra scalar values (strings up to 200 characters, integers, booleans) that rules may read",
+}
+
+
+def event_json_schema() -> dict[str, Any]:
+    """The JSON Schema of an event (OpenAPI's request body of ``POST /guard/events``), built from
+    the parser's own constants: the field set, patterns, channels, types and each type's required
+    fields. ``tests/test_guard_events.py`` holds the two to each other."""
+    ident = {"type": "string", "pattern": f"^{_ID.pattern}$"}
+    text = {"type": "string", "maxLength": 200}
+    props: dict[str, Any] = {
+        "event_id": ident,
+        "type": {"type": "string", "enum": [t.value for t in EventType]},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "customer_id": {"type": "string", "pattern": f"^{_CUSTOMER.pattern}$"},
+        "channel": {"type": "string", "enum": list(CHANNELS)},
+        "account": {"type": "string", "maxLength": 256},
+        "card": {"type": "string", "maxLength": 256},
+        "device": {"type": "string", "maxLength": 256},
+        "ip": {"type": "string", "maxLength": 64},
+        "region": {"type": "string", "pattern": f"^{REGION.pattern}$"},
+        "amount": {"anyOf": [{"type": "string", "pattern": r"^\d{1,14}(\.\d{1,2})?$"}, {"type": "integer", "minimum": 0}]},
+        "currency": {"type": "string", "pattern": f"^{_CURRENCY.pattern}$", "default": "CNY"},
+        "direction": {"type": "string", "enum": ["out", "in"], "default": "out"},
+        "payee": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "account": {"type": "string", "maxLength": 256},
+                "card": {"type": "string", "maxLength": 256},
+                "name": text,
+                "bank": text,
+                "country": {"type": "string", "pattern": f"^{_COUNTRY.pattern}$"},
+                "party_id": {"type": "string", "maxLength": 128},
+            },
+        },
+        "merchant": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "maxLength": 128},
+                "name": text,
+                "mcc": {"type": "string", "maxLength": 8},
+                "region": {"type": "string", "pattern": f"^{REGION.pattern}$"},
+            },
+        },
+        "attributes": {
+            "type": "object",
+            "maxProperties": 50,
+            "additionalProperties": {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "integer"}, {"type": "boolean"}]},
+        },
+    }
+    for name, doc in FIELD_DOCS.items():
+        props[name] = {**props[name], "description": doc}
+    per_type = [
+        {
+            "if": {"properties": {"type": {"const": s.type.value}}},
+            "then": {
+                "required": [r for r in s.required if "." not in r],
+                "description": f"{s.description} ({s.schema_id})",
+                **(
+                    {"properties": {"payee": {"required": [r.split(".", 1)[1] for r in s.required if r.startswith("payee.")]}}}
+                    if any(r.startswith("payee.") for r in s.required)
+                    else {}
+                ),
+            },
+        }
+        for s in SCHEMAS.values()
+    ]
+    return {
+        "title": "GuardEvent",
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(_BASE),
+        "properties": props,
+        "allOf": per_type,
+    }
