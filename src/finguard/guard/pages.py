@@ -43,7 +43,6 @@ _CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 BAR_MIN, BAR_MAX = -0.25, 1.0
 
 
-
 def recent_guard(request: Request) -> tuple[list[Any], bool]:
     """Guard decisions of the last day (oldest first) and whether the scan cap was reached."""
     g = platform(request).guard
@@ -174,4 +173,3 @@ def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Respo
     except InvalidInput as exc:
         return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
     return RedirectResponse(f"{staff_root(request)}/guard?lang={lang}#rule-{rule_id}", status_code=303, headers=NO_STORE)
-

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -32,6 +33,19 @@ def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:") -> Ve
     return Velocity(backend)
 
 
+def load_models(model_path: Path | None, registry: Path | None) -> tuple[ModelScorer | None, ModelScorer | None]:
+    """The champion and the challenger: from the registry's roles when a registry is set, else the
+    one model file (no challenger). LightGBM is imported only when there is a model to load."""
+    from finguard.guard.service.model import LightGBMScorer
+    from finguard.guard.service.registry import ModelRegistry
+
+    if registry is not None:
+        reg = ModelRegistry(registry)
+        champion, challenger = reg.role_path("champion"), reg.role_path("challenger")
+        return (LightGBMScorer(champion) if champion else None, LightGBMScorer(challenger) if challenger else None)
+    return (LightGBMScorer(model_path) if model_path else None, None)
+
+
 def make_guard(
     engine: Engine,
     checker: PayeeCheck | None,
@@ -39,6 +53,7 @@ def make_guard(
     *,
     clock: Callable[[], datetime] = utcnow,
     model: ModelScorer | None = None,
+    challenger: ModelScorer | None = None,
     velocity: Velocity | None = None,
     config: GuardConfig | None = None,
     rules_check_seconds: float = 1.0,
@@ -61,5 +76,6 @@ def make_guard(
         clock,
         checker=checker,
         model=model,
+        challenger=challenger,
         config=config,
     )
