@@ -129,7 +129,9 @@ def setup(url: str) -> Any:
 
     platform = Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=WORK / "index"))
     platform.load_demo(sanctions=False)
-    guard = make_guard(platform.engine, platform.checker, clock=platform.guard.clock, model=LightGBMScorer(MODEL) if MODEL.is_file() else None)
+    guard = make_guard(
+        platform.engine, platform.checker, clock=platform.guard.clock, model=LightGBMScorer(MODEL) if MODEL.is_file() else None
+    )
     guard.rules.install([*STARTER_PACK, *generated_rules()], "bench")
     controls = settings_from_dict(
         {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,12 +26,52 @@ from finguard.access.pages import (
 )
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound
 from finguard.core.http_context import platform
-from finguard.core.i18n import messages
+from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
 from finguard.guard.model.controls import controls_to_dict
 from finguard.guard.model.rules import RuleMode
 
 router = APIRouter()
+register(
+    {
+        "zh": {
+            "staff_occurred_at": "发生时间",
+            "staff_event_details": "交易",
+            "staff_recent_history": "该客户此前的交易",
+            "staff_no_history": "此前没有交易。",
+            "staff_reviews": "分析员处理记录",
+            "staff_review_action": "处理",
+            "staff_review_reason": "理由",
+            "staff_review_release": "放行（客户已确认）",
+            "staff_review_confirm_fraud": "确认欺诈",
+            "staff_review_legit": "非欺诈",
+            "staff_review_submit": "提交",
+            "staff_review_hint": "处理结果连同处理人和理由一起保存，并作为训练标签。",
+            "staff_payee": "收款方",
+            "staff_merchant": "商户",
+            "staff_device": "设备",
+            "staff_actor": "处理人",
+        },
+        "en": {
+            "staff_occurred_at": "Occurred",
+            "staff_event_details": "The event",
+            "staff_recent_history": "The customer's earlier events",
+            "staff_no_history": "No earlier events.",
+            "staff_reviews": "Analyst reviews",
+            "staff_review_action": "Action",
+            "staff_review_reason": "Reason",
+            "staff_review_release": "Release (the customer confirmed it)",
+            "staff_review_confirm_fraud": "Confirm fraud",
+            "staff_review_legit": "Not fraud",
+            "staff_review_submit": "Submit",
+            "staff_review_hint": "Kept with who and why, and used as the event's label for training.",
+            "staff_payee": "Payee",
+            "staff_merchant": "Merchant",
+            "staff_device": "Device",
+            "staff_actor": "By",
+        },
+    }
+)
 
 GUARD_WINDOW = timedelta(hours=24)
 GUARD_SCAN = 5000  # guard decisions of the window read for the dashboard and the recent list
@@ -53,6 +93,13 @@ def recent_guard(request: Request) -> tuple[list[Any], bool]:
 # -- the transaction guard ---------------------------------------------------------------------
 
 
+def _occurred(event: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(event.get("occurred_at")))
+    except ValueError:
+        return None
+
+
 def _guard_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> Response:
     g = platform(request).guard
     recent, capped = recent_guard(request)
@@ -63,7 +110,8 @@ def _guard_page(request: Request, lang: str, staff: Staff, *, status_code: int =
         staff,
         status_code=status_code,
         nav="guard",
-        recent=list(reversed(recent))[:GUARD_RECENT],
+        # Newest event first, each shown at the time it occurred (the order of the list).
+        recent=[(r, _occurred(r.event)) for r in reversed(recent)][:GUARD_RECENT],
         capped=capped,
         rules=g.rules.rules(),
         rule_version=g.rules.current().version,
@@ -131,18 +179,65 @@ def customer_page(request: Request, customer_id: str) -> Response:
     )
 
 
+def _decision_page(request: Request, lang: str, staff: Staff, decision_id: str, *, status_code: int = 200, **context: Any) -> Response:
+    t = messages(lang)
+    g = platform(request).guard
+    try:
+        if g.reviews is None:
+            raise NotFound("reviews are not wired")
+        case = g.reviews.case(decision_id[:40])
+    except NotFound:
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
+    return render(
+        request,
+        "staff_guard_decision.html",
+        lang,
+        staff,
+        status_code=status_code,
+        nav="guard",
+        decision=case.stored.decision,
+        event=case.stored.event,
+        occurred=_occurred(case.stored.event),
+        history=[(h, _occurred(h.event)) for h in case.history],
+        reviews=case.reviews,
+        **context,
+    )
+
+
 @router.get("/guard/decisions/{decision_id}", response_class=HTMLResponse)
 def decision_page(request: Request, decision_id: str) -> Response:
     lang = page_lang(request)
     staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
+    return _decision_page(request, lang, staff, decision_id)
+
+
+@router.post("/guard/decisions/{decision_id}/review")
+async def review_action(request: Request, decision_id: str) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_review_action, request, form, decision_id)
+
+
+def _review_action(request: Request, form: FormData | None, decision_id: str) -> Response:
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    g = platform(request).guard
     t = messages(lang)
     try:
-        decision = platform(request).guard.get_decision(decision_id[:40])
+        if g.reviews is None:
+            raise NotFound("reviews are not wired")
+        g.reviews.review(decision_id[:40], form_text(form, "action"), form_text(form, "reason"), f"key:{staff.key.name}")
     except NotFound:
         return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
-    return render(request, "staff_guard_decision.html", lang, staff, nav="guard", decision=decision)
+    except InvalidInput as exc:
+        values = {"action": form_text(form, "action"), "reason": form_text(form, "reason")}
+        return _decision_page(request, lang, staff, decision_id, status_code=422, errors=field_errors(lang, exc.problems), values=values)
+    return RedirectResponse(
+        f"{staff_root(request)}/guard/decisions/{decision_id[:40]}?lang={lang}#reviews", status_code=303, headers=NO_STORE
+    )
 
 
 @router.post("/guard/rules/{rule_id}")

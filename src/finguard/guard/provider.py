@@ -16,9 +16,11 @@ from finguard.core.clock import utcnow
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
 from finguard.guard.service.engine import GuardConfig, GuardService, ModelScorer, PayeeCheck
+from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService
 from finguard.guard.service.velocity import MemoryBackend, Velocity, VelocityBackend
 from finguard.guard.store.repo import SqlGuardStore
+from finguard.guard.store.reviews import SqlReviewStore
 
 
 def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:") -> Velocity:
@@ -78,4 +80,5 @@ def make_guard(
         model=model,
         challenger=challenger,
         config=config,
+        reviews=ReviewService(SqlReviewStore(engine), clock),
     )

@@ -38,6 +38,7 @@ from finguard.guard.model.ledger import LedgerPayment, ledger_payment
 from finguard.guard.model.rules import evaluate_rules
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
+from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService, StoredDecision
 from finguard.guard.service.velocity import DAILY_PAID, FeatureValue, Velocity, VelocityUnavailable
 from finguard.lists.model.check import CheckRequest, CheckResult
@@ -157,6 +158,7 @@ class GuardService:
         model: ModelScorer | None = None,
         challenger: ModelScorer | None = None,
         config: GuardConfig | None = None,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.store = store
         self.velocity = velocity
@@ -167,6 +169,7 @@ class GuardService:
         self.checker = checker
         self.model: ModelScorer = model or NoModel()
         self.challenger = challenger  # scored on every decision in shadow, never enforced
+        self.reviews = reviews  # analysts' releases and fraud confirmations (the labels)
         self.config = config or GuardConfig()
         self._recent: OrderedDict[str, tuple[str, Decision]] = OrderedDict()
         self._recent_lock = threading.Lock()

@@ -3,7 +3,8 @@
 Scores add up against the thresholds (review 40, hold 70, block 100): one pattern alone asks
 for a review, two together for a hold, three for a block. The patterns:
 
-* telecom fraud on transfers: a first payment to a new payee at night, a large one at night,
+* telecom fraud on transfers: a first payment to a new payee at night, a large one at night
+  (both only for a customer with a history: to a brand-new customer every payee is new),
   fan-out to many payees (a mule spreading money), fan-in from many senders (a collecting mule),
   money out soon after binding a new device, a payment that empties the account (account
   takeover: ``balance_before`` / ``balance_after`` attributes, when the channel sends them);
@@ -32,14 +33,14 @@ _HISTORY = "vel.customer_count_30d >= 4"  # the customer has a habit to compare 
 STARTER_PACK: tuple[Rule, ...] = (
     Rule(
         "tf.new_payee_large_night",
-        f"event.outgoing and payee.is_first and event.amount >= 20000 and {_NIGHT}",
-        "first transfer of a large amount to a new payee at night",
+        f"event.outgoing and payee.is_first and event.amount >= 20000 and {_NIGHT} and {_HISTORY}",
+        "first transfer of a large amount to a new payee at night (the customer has a history to compare with)",
         score=70,
         event_types=_PAY,
     ),
     Rule(
         "tf.new_payee_night",
-        f"event.outgoing and payee.is_first and event.amount >= 1000 and {_NIGHT} and {_HISTORY}",
+        f"event.outgoing and payee.is_first and event.amount >= 1000 and event.amount < 20000 and {_NIGHT} and {_HISTORY}",
         "first payment to a new payee at night (the customer has a history to compare with)",
         score=40,
         event_types=_PAY,
