@@ -135,6 +135,28 @@ def test_a_bank_trains_on_its_own_events_puts_a_challenger_in_shadow_replays_and
     history = cli("models", "history", "--registry", reg).output
     assert "set_challenger" in history and "set_champion" in history and "beats the rules" in history
     assert "no decision" not in cli("replay", "--events", ev, "--pack", "none", "--model", "champion", "--registry", reg, "--json").output
+    # The training events themselves: only the 30-day history counts move (they fill up over the
+    # first month), below PSI 0.5; amounts forty times larger move far more.
+    drift = cli("drift", "--events", ev, "--model", "champion", "--registry", reg, "--alert-at", "0.5").output
+    assert "drift of cards" in drift and "drifted" not in drift
+    shifted = [{**e, "amount": str(int(float(e["amount"]) * 40))} for e in events]
+    moved = cli.file("moved.jsonl", "".join(json.dumps(e) + "\n" for e in shifted))
+    moved_out = cli("drift", "--events", moved, "--model", "champion", "--registry", reg, "--alert-at", "0.5").output
+    assert "drifted: an alert was raised" in moved_out
+
+
+def test_analysts_reviews_export_as_labels(cli: Cli, tmp_path: Path) -> None:
+    cli("rules", "add", "big", "event.amount >= 50000", "--description", "big", "--score", "70")
+    held = json.loads(cli("decide", cli.file("e.json", json.dumps(transfer("x1", at=now(), amount="60000"))), "--json").stdout)[0]
+    from finguard.app.platform import Platform
+    from finguard.core.settings import Settings
+
+    with Platform(Settings(database_url=cli.env["FINGUARD_DATABASE_URL"], demo_on_first_start=False)) as p:
+        assert p.guard.reviews is not None
+        p.guard.reviews.review(held["decision_id"], "confirm_fraud", "customer reported it", "ana")
+    out = tmp_path / "labels.csv"
+    assert "wrote 1 label(s)" in cli("labels", "--out", str(out)).output
+    assert out.read_text().splitlines()[1].startswith("x1,1,confirm_fraud,ana,customer reported it,")
 
 
 def test_training_refuses_a_bad_event_file_naming_the_line(cli: Cli, tmp_path: Path) -> None:

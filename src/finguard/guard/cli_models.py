@@ -321,3 +321,30 @@ def drift_command(
                 p.guard.clock(),
             )
         out.print(f"[red]{len(drifted)} feature(s) drifted: an alert was raised[/]")
+
+
+def labels_command(
+    out_path: Annotated[Path, typer.Option("--out", dir_okay=False, help="CSV to write: event_id,label,action,actor,reason,at.")],
+    since: Annotated[str | None, typer.Option(help="Reviews from (ISO 8601 with offset).")] = None,
+    until: Annotated[str | None, typer.Option(help="Reviews before (ISO 8601 with offset).")] = None,
+) -> None:
+    """Export analysts' reviews as a label file for ``finguard guard train`` (the latest word on each event)."""
+    import csv
+
+    try:
+        start = parse_time(since, "since") if since else None
+        end = parse_time(until, "until") if until else None
+        with open_platform() as p:
+            reviews = p.guard.reviews
+            if reviews is None:
+                raise InvalidInput.for_field("reviews", "are not wired in this guard")
+            found = reviews.labels(start, end)
+    except FinguardError as exc:
+        _fail(exc)
+        return
+    with out_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["event_id", "label", "action", "actor", "reason", "at"])
+        for r in found:
+            writer.writerow([r.event_id, r.label, r.action.value, r.actor, r.reason, r.at.isoformat()])
+    out.print(f"wrote {len(found)} label(s) to {out_path} ({sum(r.label for r in found)} fraud)")
