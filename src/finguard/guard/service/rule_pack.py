@@ -109,7 +109,7 @@ STARTER_PACK: tuple[Rule, ...] = (
     ),
     Rule(
         "any.amount_above_habit",
-        f"event.outgoing and {_HISTORY} and vel.customer_out_count_30d >= 3 and event.amount >= 500"
+        f"event.outgoing and {_HISTORY} and vel.customer_out_count_30d >= 3 and event.amount >= 1000"
         " and event.amount >= 5 * (vel.customer_out_sum_30d - event.amount) / (vel.customer_out_count_30d - 1)",
         "the amount is five times or more the customer's usual payment (30 days)",
         score=40,
