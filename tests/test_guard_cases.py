@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -13,8 +14,13 @@ from fastapi.testclient import TestClient
 from finguard.app.platform import Platform
 from finguard.core import http_errors as errors
 from finguard.guard.http.routes import router
+from finguard.guard.model.events import parse_event
 from finguard.guard.model.rules import Rule
 from finguard.guard.provider import make_guard
+from finguard.guard.service.model import train_version
+from finguard.guard.service.registry import ModelRegistry
+from finguard.guard.service.training import build_dataset
+from tests.conftest import make_settings
 from tests.guard_helpers import T0, Clock, card_stream, transfer
 from tests.test_web_staff import sign_in, staff_app
 
@@ -96,3 +102,19 @@ def test_the_decision_page_shows_the_event_history_reasons_and_takes_a_review(pl
         assert "called the customer" in page and "key:analyst-1" in page
         listing = web.get("/staff/guard?lang=en").text
         assert listing.index("60000.00") < listing.index(">120.00<")  # newest event first, shown at its own time
+
+
+def test_the_models_page_lists_versions_and_an_admin_sets_roles_with_a_reason(db_url: str, tmp_path: Path) -> None:
+    raw, labels = card_stream()
+    reg = ModelRegistry(tmp_path / "models")
+    train_version(build_dataset([parse_event(e, None) for e in raw], labels), reg, name="cards", fingerprint={}, actor="t", rounds=20)
+    with Platform(make_settings(db_url, tmp_path, delta_screening=False, guard_model_registry=reg.root)) as p:
+        key = p.keys.create("admin-1", "admin")[1]
+        with TestClient(staff_app(p)) as web:
+            admin = sign_in(web, key)
+            page = web.get("/staff/guard/models?lang=en").text
+            assert "m0001" in page and "cards" in page and "Make champion" in page
+            r = admin.post("/staff/guard/models/m0001", {"action": "champion", "reason": "beats the pack", "lang": "en"})
+            assert r.status_code == 303 and reg.roles()["champion"] == "m0001"
+            assert "beats the pack" in web.get("/staff/guard/models?lang=en").text
+            assert admin.post("/staff/guard/models/m0009", {"action": "champion", "lang": "en"}).status_code == 404

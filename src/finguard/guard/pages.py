@@ -30,6 +30,7 @@ from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
 from finguard.guard.model.controls import controls_to_dict
 from finguard.guard.model.rules import RuleMode
+from finguard.guard.service.registry import ModelRegistry
 
 router = APIRouter()
 register(
@@ -51,6 +52,17 @@ register(
             "staff_merchant": "商户",
             "staff_device": "设备",
             "staff_actor": "处理人",
+            "staff_models": "模型",
+            "staff_models_none": "未配置模型库（FINGUARD_GUARD_MODEL_REGISTRY），或库中还没有模型。"
+            "用 finguard guard train 训练本行自己的模型。",
+            "staff_model_version": "版本",
+            "staff_model_role": "角色",
+            "staff_model_champion": "在用（冠军）",
+            "staff_model_challenger": "影子（挑战者）",
+            "staff_model_promote": "设为冠军",
+            "staff_model_shadow": "设为挑战者",
+            "staff_model_history": "变更记录",
+            "staff_model_restart": "角色变更在风控服务下次启动时生效。",
         },
         "en": {
             "staff_occurred_at": "Occurred",
@@ -69,6 +81,17 @@ register(
             "staff_merchant": "Merchant",
             "staff_device": "Device",
             "staff_actor": "By",
+            "staff_models": "Models",
+            "staff_models_none": "No model registry is set (FINGUARD_GUARD_MODEL_REGISTRY), or it holds no model yet. "
+            "Train the bank's own with finguard guard train.",
+            "staff_model_version": "Version",
+            "staff_model_role": "Role",
+            "staff_model_champion": "champion (in force)",
+            "staff_model_challenger": "challenger (shadow)",
+            "staff_model_promote": "Make champion",
+            "staff_model_shadow": "Make challenger",
+            "staff_model_history": "History",
+            "staff_model_restart": "A role change takes effect when the guard next starts.",
         },
     }
 )
@@ -268,3 +291,63 @@ def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Respo
     except InvalidInput as exc:
         return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
     return RedirectResponse(f"{staff_root(request)}/guard?lang={lang}#rule-{rule_id}", status_code=303, headers=NO_STORE)
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+def _registry(request: Request) -> ModelRegistry | None:
+    root = platform(request).settings.guard_model_registry
+    return ModelRegistry(root) if root else None
+
+
+def _models_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> Response:
+    reg = _registry(request)
+    return render(
+        request,
+        "staff_guard_models.html",
+        lang,
+        staff,
+        status_code=status_code,
+        nav="guard",
+        versions=list(reversed(reg.versions())) if reg else [],
+        roles=reg.roles() if reg else {},
+        history=list(reversed(reg.history()))[:30] if reg else [],
+        **context,
+    )
+
+
+@router.get("/guard/models", response_class=HTMLResponse)
+def models_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    return _models_page(request, lang, staff)
+
+
+@router.post("/guard/models/{version}")
+async def model_action(request: Request, version: str) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_model_action, request, form, version)
+
+
+def _model_action(request: Request, form: FormData | None, version: str) -> Response:
+    lang, staff = post_guard(request, form, "admin")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    t = messages(lang)
+    reg = _registry(request)
+    action = form_text(form, "action")
+    try:
+        if reg is None:
+            raise NotFound("no model registry")
+        if action not in ("champion", "challenger"):
+            raise InvalidInput.for_field("action", "must be champion or challenger")
+        reg.set_role(action, version[:20], f"key:{staff.key.name}", form_text(form, "reason")[:500])
+    except NotFound:
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_models_none"])
+    except InvalidInput as exc:
+        return _models_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
+    return RedirectResponse(f"{staff_root(request)}/guard/models?lang={lang}", status_code=303, headers=NO_STORE)
