@@ -118,3 +118,19 @@ def test_the_models_page_lists_versions_and_an_admin_sets_roles_with_a_reason(db
             assert r.status_code == 303 and reg.roles()["champion"] == "m0001"
             assert "beats the pack" in web.get("/staff/guard/models?lang=en").text
             assert admin.post("/staff/guard/models/m0009", {"action": "champion", "lang": "en"}).status_code == 404
+
+
+def test_the_replay_page_replays_stored_events_with_analysts_labels(platform: Platform, analyst_key: str) -> None:
+    platform.guard.rules.save(HOLD, "t")
+    now = platform.guard.clock()
+    held = platform.guard.decide_raw(transfer("r1", at=now - timedelta(hours=1), amount="60000.00"))
+    platform.guard.decide_raw(transfer("r2", at=now - timedelta(minutes=30), amount="100.00"))
+    assert platform.guard.reviews is not None
+    platform.guard.reviews.review(held.decision_id, "confirm_fraud", "reported", "ana")
+    with TestClient(staff_app(platform)) as web:
+        sign_in(web, analyst_key)
+        since = (now - timedelta(days=1)).isoformat()
+        page = web.get("/staff/guard/replay", params={"since": since, "pack": "current", "lang": "en"})
+        assert page.status_code == 200 and "2 events · 1 fraud" in page.text and "<code>big</code>" in page.text
+        assert web.get("/staff/guard/replay", params={"since": "yesterday", "lang": "en"}).status_code == 422
+    assert len(platform.guard.store.stored_decisions(None, None, 10)) == 2  # the replay stored nothing

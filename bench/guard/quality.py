@@ -49,7 +49,7 @@ from finguard.guard.service.training import build_dataset  # noqa: E402
 
 WORK = HERE.parent / "work" / "guard-quality"
 RESULTS = HERE.parent / "results"
-console = Console()
+console = Console(width=150)
 TYPES = ("CASH_IN", "CASH_OUT", "DEBIT", "PAYMENT", "TRANSFER")
 
 

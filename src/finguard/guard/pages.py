@@ -29,8 +29,11 @@ from finguard.core.http_context import platform
 from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
 from finguard.guard.model.controls import controls_to_dict
-from finguard.guard.model.rules import RuleMode
+from finguard.guard.model.events import parse_event, parse_time
+from finguard.guard.model.rules import RuleMode, compile_rule
 from finguard.guard.service.registry import ModelRegistry
+from finguard.guard.service.replay import replay
+from finguard.guard.service.rule_pack import STARTER_PACK
 
 router = APIRouter()
 register(
@@ -53,6 +56,14 @@ register(
             "staff_device": "设备",
             "staff_actor": "处理人",
             "staff_models": "模型",
+            "staff_replay": "回放",
+            "staff_replay_hint": "按交易自身的时间重放已存储的交易（不写入任何记录、不产生预警），标签取自分析员的处理结果。",
+            "staff_replay_pack": "规则",
+            "staff_replay_pack_current": "现行规则",
+            "staff_replay_pack_starter": "入门规则包",
+            "staff_replay_run": "回放",
+            "staff_replay_from": "起（含）",
+            "staff_replay_until": "止（不含）",
             "staff_models_none": "未配置模型库（FINGUARD_GUARD_MODEL_REGISTRY），或库中还没有模型。"
             "用 finguard guard train 训练本行自己的模型。",
             "staff_model_version": "版本",
@@ -82,6 +93,15 @@ register(
             "staff_device": "Device",
             "staff_actor": "By",
             "staff_models": "Models",
+            "staff_replay": "Replay",
+            "staff_replay_hint": "Stored events decided again as of their own time (nothing is written, no alert); "
+            "labels come from analysts' reviews.",
+            "staff_replay_pack": "Rules",
+            "staff_replay_pack_current": "the rules in force",
+            "staff_replay_pack_starter": "the starter pack",
+            "staff_replay_run": "Replay",
+            "staff_replay_from": "From",
+            "staff_replay_until": "Until (excluded)",
             "staff_models_none": "No model registry is set (FINGUARD_GUARD_MODEL_REGISTRY), or it holds no model yet. "
             "Train the bank's own with finguard guard train.",
             "staff_model_version": "Version",
@@ -351,3 +371,39 @@ def _model_action(request: Request, form: FormData | None, version: str) -> Resp
     except InvalidInput as exc:
         return _models_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
     return RedirectResponse(f"{staff_root(request)}/guard/models?lang={lang}", status_code=303, headers=NO_STORE)
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+REPLAY_LIMIT = 20_000
+
+
+@router.get("/guard/replay", response_class=HTMLResponse)
+def replay_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    q = request.query_params
+    values = {k: q.get(k, "") for k in ("since", "until", "pack")}
+    if not values["since"]:
+        return render(request, "staff_guard_replay.html", lang, staff, nav="guard", values=values, report=None)
+    g = platform(request).guard
+    try:
+        since = parse_time(values["since"], "since")
+        until = parse_time(values["until"], "until") if values["until"] else None
+        pack = values["pack"] or "current"
+        if pack not in ("current", "starter"):
+            raise InvalidInput.for_field("pack", "must be current or starter")
+        rules = [compile_rule(r) for r in STARTER_PACK] if pack == "starter" else list(g.rules.current().rules)
+        labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
+        events = [parse_event(sd.event, None) for sd in g.store.stored_decisions(since, until, REPLAY_LIMIT)]
+        report = replay(events, rules, g.config.thresholds, labels=labels).as_dict()
+    except InvalidInput as exc:
+        errors = field_errors(lang, exc.problems)
+        return render(
+            request, "staff_guard_replay.html", lang, staff, status_code=422, nav="guard", values=values, report=None, errors=errors
+        )
+    return render(
+        request, "staff_guard_replay.html", lang, staff, nav="guard", values=values, report=report, capped=len(events) >= REPLAY_LIMIT
+    )
