@@ -15,10 +15,10 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from finguard.core.clock import utcnow
 from finguard.core.errors import InvalidInput, NotFound
 
 _VERSION = re.compile(r"m\d{4,}")
@@ -69,7 +69,7 @@ class ModelRegistry:
         entry = ModelVersion(
             version,
             str(sidecar.get("name") or version),
-            datetime.now(UTC).isoformat(timespec="seconds"),
+            utcnow().isoformat(timespec="seconds"),
             dict(sidecar.get("data") or {}),
             dict(sidecar.get("metrics") or {}),
         )
@@ -109,7 +109,7 @@ class ModelRegistry:
             data["challenger"] = None
         data["history"].append(
             {
-                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "at": utcnow().isoformat(timespec="seconds"),
                 "actor": actor,
                 "action": f"set_{role}",
                 "version": version,

@@ -18,8 +18,7 @@ def _utc(at: datetime) -> datetime:
 
 def _review(row: object) -> Review:
     r = row._mapping  # type: ignore[attr-defined]
-    at = r["at"] if r["at"].tzinfo else r["at"].replace(tzinfo=UTC)
-    return Review(r["decision_id"], r["event_id"], r["customer_id"], ReviewAction(r["action"]), r["actor"], r["reason"], at)
+    return Review(r["decision_id"], r["event_id"], r["customer_id"], ReviewAction(r["action"]), r["actor"], r["reason"], r["at"])
 
 
 class SqlReviewStore:

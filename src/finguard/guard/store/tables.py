@@ -125,7 +125,7 @@ guard_review = Table(
     Column("label", Integer, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("reason", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Index("ix_guard_review_decision", "decision_id", "id"),
     Index("ix_guard_review_at", "at"),
 )
