@@ -173,8 +173,11 @@ def show(result: dict[str, Any]) -> None:
     for label, key in (
         ("guard model (calibrated)", "guard_model"),
         ("plain GBM, raw fields", "plain_gbm"),
+        ("GBM with the guard's parameters, raw fields", "raw_gbm_guard_params"),
         ("amount alone", "amount_alone"),
     ):
+        if key not in result:
+            continue
         m = result[key]
         caught = " / ".join(f"{r['amount_caught']:.1%}" for r in m["review"])
         table.add_row(
@@ -214,9 +217,14 @@ def main() -> None:
     parser.add_argument("--ulb-rows", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--raw-only", action="store_true", help="Add the raw-field GBM with the guard's parameters to the last results.")
+    parser.add_argument("--show", action="store_true", help="Print the last results again, computing nothing.")
     args = parser.parse_args()
     results = []
     last = {r["set"]: r for r in json.loads((RESULTS / "issue11_quality.json").read_text())["sets"]} if args.raw_only else {}
+    if args.show:
+        for result in json.loads((RESULTS / "issue11_quality.json").read_text())["sets"]:
+            show(result)
+        return
     for name in args.sets.split(","):
         if args.raw_only:
             result = {**last[name], "raw_gbm_guard_params": raw_only(name, args)}
