@@ -1,14 +1,14 @@
 """guard_review: analysts release held payments and confirm fraud, feeding the labels (#11)
 
 Revision ID: 0701
-Revises: 0006
+Revises: 0201
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0701"
-down_revision = "0006"
+down_revision = "0201"
 branch_labels = None
 depends_on = None
 
