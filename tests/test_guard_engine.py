@@ -171,13 +171,20 @@ def test_backtest_replays_a_rule_version_over_stored_events(guard: GuardService)
 
 
 def test_starter_pack_new_payee_large_amount_at_night(guard: GuardService, clock: Clock) -> None:
-    """23:30 Beijing, 30,000 yuan to a payee never paid before: the pack holds it."""
+    """23:30 Beijing, 30,000 yuan to a payee never paid before, by a customer who pays their usual
+    payee 25,000 in the daytime: the pack holds it."""
     assert len(guard.rules.install(STARTER_PACK, "t")) == len(STARTER_PACK)
     assert guard.rules.install(STARTER_PACK, "t") == []
-    night = T0 + timedelta(hours=13, minutes=30)
+    for day in range(4):
+        clock.now = T0 + timedelta(days=day)
+        assert guard.decide_raw(transfer(f"h{day}", amount="25000", at=clock.now)).outcome is Outcome.ALLOW
+    night = T0 + timedelta(days=4, hours=13, minutes=30)
     clock.now = night
-    d = guard.decide_raw(transfer("n1", amount="30000", at=night))
-    assert d.outcome is Outcome.HOLD and "tf.new_payee_large_night" in [r.code for r in d.reasons]
+    d = guard.decide_raw(transfer("n1", amount="30000", at=night, payee={"account": "6228000055556666"}))
+    assert d.outcome is Outcome.HOLD and [r.code for r in d.reasons] == ["tf.new_payee_large_night"]
+    # without a history, a payee is always new: no evidence
+    d0 = guard.decide_raw(transfer("n0", amount="30000", at=night, customer_id="c9", account="6222000011119999"))
+    assert d0.outcome is Outcome.ALLOW
     # a bound device then a transfer: flagged too
     bind = {
         "event_id": "b1",

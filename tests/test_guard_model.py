@@ -1,147 +1,130 @@
-"""The LightGBM fraud model: training on PaySim with a time-based hold-out, the scorer, its faults."""
+"""The guard's own model: trained on a bank's labelled events, calibrated, explained, versioned."""
 
 from __future__ import annotations
 
 import json
-import math
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from finguard.core.errors import InvalidInput
 from finguard.guard.model.events import parse_event
 from finguard.guard.model.rules import Rule
 from finguard.guard.provider import make_guard
-from finguard.guard.service.model import (
-    FEATURES,
-    LightGBMScorer,
-    auc,
-    event_vector,
-    load_paysim,
-    precision_at_recall,
-    sidecar_path,
-    train,
-)
-from tests.guard_helpers import Clock, transfer
+from finguard.guard.service.metrics import Isotonic, amount_caught, auc, ece, precision_at_recall, psi, reference_bins
+from finguard.guard.service.model import LightGBMScorer, train_version
+from finguard.guard.service.registry import ModelRegistry
+from finguard.guard.service.training import build_dataset
+from tests.guard_helpers import Clock, card_stream, luhn, transfer
 
-SHIPPED = Path(__file__).resolve().parents[1] / "src" / "finguard" / "data" / "models" / "paysim-lgbm.txt"
+CARD = luhn("62220" + "0" * 10)  # the card of cust0 in card_stream
 
 
 @pytest.fixture(scope="module")
-def paysim(shared_data: Path) -> Path:
-    path = shared_data / "fraud" / "paysim-sample.csv"
-    if not path.is_file():
-        pytest.fail(f"PaySim sample not at {path} (tests/data/PROVENANCE.md)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def trained(paysim: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small model: the first 12,000 rows of the (shuffled) sample, 60 rounds."""
-    out = tmp_path_factory.mktemp("model") / "small.txt"
-    train(paysim, out, rounds=60, limit=12_000)
-    return out
-
-
-def test_training_reports_auc_and_precision_on_a_time_based_hold_out(trained: Path) -> None:
-    side = json.loads(sidecar_path(trained).read_text())
-    assert side["features"] == list(FEATURES) and side["split"]["kind"] == "time"
-    first_test, _ = side["split"]["test_steps"]
-    assert side["split"]["train_steps"][1] == first_test - 1  # training never sees a hold-out step
-    metrics = side["metrics"]["hold_out_with_balances"]
-    assert metrics["auc"] > 0.9, metrics
-    assert 0 < metrics["precision_at_recall_0.8"] <= 1 and 0 < metrics["precision_at_recall_0.9"] <= 1
-    assert side["metrics"]["hold_out_without_balances"]["auc"] > 0.8
-    assert len(side["data"]["sha256"]) == 64 and side["training"]["trained_at"]
-    assert "isFlaggedFraud" not in json.dumps(side["features"])
-
-
-def test_the_velocity_features_are_computed_in_time_order_per_account(tmp_path: Path) -> None:
-    """Two payments by C1 in step 1 and one in step 30; C9 receives from two senders in step 2."""
-    csv = tmp_path / "tiny.csv"
-    csv.write_text(
-        "step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,newbalanceDest,isFraud,isFlaggedFraud\n"
-        "30,TRANSFER,5.0,C1,5.0,0.0,C9,0.0,0.0,1,1\n"
-        "1,PAYMENT,10.0,C1,100.0,90.0,M1,0.0,0.0,0,0\n"
-        "1,PAYMENT,20.0,C1,90.0,70.0,M2,0.0,0.0,0,0\n"
-        "2,TRANSFER,7.0,C2,7.0,0.0,C9,0.0,7.0,0,0\n"
-        "2,CASH_IN,3.0,C3,0.0,3.0,C9,10.0,7.0,0,0\n"
-    )
-    data = load_paysim(csv)
-    col = {n: i for i, n in enumerate(FEATURES)}
-    assert data.steps.tolist() == [1, 1, 2, 2, 30]
-    assert data.x[:, col["orig_out_count_1h"]].tolist() == [1, 2, 1, 0, 1]  # a CASH_IN is not money out
-    assert data.x[:, col["orig_out_sum_24h"]].tolist() == [10, 30, 7, 0, 5]  # step 30 is past C1's 24-step window
-    assert data.x[:, col["dest_senders_24h"]].tolist()[2:] == [1, 2, 1]
-    assert data.y.tolist() == [0, 0, 0, 0, 1]
+def registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
+    raw, labels = card_stream()
+    data = build_dataset([parse_event(e, None) for e in raw], labels)
+    reg = ModelRegistry(tmp_path_factory.mktemp("models"))
+    train_version(data, reg, name="cards", fingerprint={"events_sha256": "x"}, actor="test", rounds=40)
+    return reg
 
 
 def test_metrics_match_their_definitions() -> None:
     y = np.array([0, 0, 1, 1, 0, 1], dtype=np.int8)
     s = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
-    # 9 positive/negative pairs, the positive ranks higher in 8 of them
-    assert auc(y, s) == pytest.approx(8 / 9)
-    assert auc(y, np.full(6, 0.5)) == 0.5  # ties count half
+    assert auc(y, s) == pytest.approx(8 / 9)  # the positive ranks higher in 8 of 9 pairs
     at = precision_at_recall(y, s, 0.9)
     assert (at.recall, at.precision, at.threshold) == (1.0, 0.75, 0.35)
+    caught = amount_caught(y, s, np.array([1, 1, 10, 30, 1, 60.0]), 1 / 3)  # review the top 2: both fraud, 90 of 100
+    assert caught["fraud_caught"] == pytest.approx(2 / 3) and caught["amount_caught"] == pytest.approx(0.9)
+    assert ece(np.array([0, 1]), np.array([0.0, 1.0])) == 0.0 and ece(np.array([0, 0]), np.array([0.5, 0.5])) == 0.5
 
 
-def _event(**over: object) -> object:
-    return parse_event(transfer(**over), None)
+def test_isotonic_calibration_is_monotone_keeps_the_ranking_and_matches_rates() -> None:
+    rng = np.random.default_rng(1)
+    raw = rng.random(4000)
+    y = (rng.random(4000) < raw**2).astype(np.int8)  # the true probability is raw squared
+    cal = Isotonic.fit(raw, y)
+    p = cal(np.linspace(0, 1, 50))
+    assert np.all(np.diff(p) > 0)  # strictly increasing: no ties made
+    assert cal(np.array([0.5]))[0] == pytest.approx(0.25, abs=0.06)
+    assert ece(y, cal(raw)) < 0.03
+    assert Isotonic.from_dict(cal.to_dict())(np.array([0.7]))[0] == pytest.approx(cal(np.array([0.7]))[0], abs=1e-6)
 
 
-def test_the_scorer_returns_probabilities(trained: Path) -> None:
-    scorer = LightGBMScorer(trained)
-    assert scorer.available and scorer.unavailable is None and scorer.name == "small"
-    drained = _event(amount="181.00", attributes={"balance_before": "181.00", "balance_after": "0", "payee_balance_before": "0"})
-    plain = _event()
-    features = {"account_out_count_1h": 1, "account_out_sum_24h": Decimal("181.00"), "payee_in_count_24h": 1, "payee_senders_24h": 1}
-    for ev in (drained, plain):
-        score = scorer.score(ev, features)  # type: ignore[arg-type]
-        assert isinstance(score, float) and 0.0 <= score <= 1.0
+def test_psi_is_zero_for_the_same_data_and_large_for_a_shift() -> None:
+    rng = np.random.default_rng(2)
+    train = rng.normal(0, 1, 5000)
+    ref = reference_bins(train)
+    assert psi(ref, rng.normal(0, 1, 5000)) < 0.02
+    assert psi(ref, rng.normal(1.5, 1, 5000)) > 0.25
+
+
+def test_a_version_records_its_data_metrics_and_hold_out(registry: ModelRegistry) -> None:
+    (v,) = registry.versions()
+    assert v.version == "m0001" and v.name == "cards" and v.data["events_sha256"] == "x" and v.data["fraud"] > 0
+    hold_out = v.metrics["hold_out"]
+    assert hold_out["auc"] > 0.9 and 0 <= hold_out["ece"] <= 1 and len(hold_out["review"]) == 3
+    side = json.loads((registry.root / "m0001" / "model.json").read_text())
+    assert side["split"]["kind"] == "time" and side["split"]["train"][1] <= side["split"]["hold_out"][0]
+    assert "vel.card_cnp_count_10m" in side["features"] and "channel" in side["schema"]["categories"]
+
+
+def test_scores_are_rounded_calibrated_and_explained(registry: ModelRegistry) -> None:
+    scorer = LightGBMScorer(registry.path_of("m0001"))
+    assert scorer.available, scorer.unavailable
+    card = {"type": "card_auth", "card": CARD, "customer_id": "cust0"}
+    ordinary = parse_event(transfer("o1", channel="pos", amount="20.00", merchant={"id": "m0-1", "region": "CN-BJ"}, **card), None)
+    found = scorer.explain(ordinary, {"card_auth_count_1h": 1, "new_merchant": 0, "new_country": 0})
+    assert found is not None and found.score == round(found.score, 4) and found.score < 0.2
+    stolen = parse_event(transfer("o2", channel="api", amount="2500.00", merchant={"id": "x1", "region": "US"}, **card), None)
+    risky = scorer.explain(stolen, {"card_cnp_count_10m": 4, "card_cnp_count_1h": 4, "new_country": 1, "new_merchant": 1})
+    assert risky is not None and risky.score > found.score
+    assert 1 <= len(risky.top) <= 3 and all(c.contribution > 0 for c in risky.top)
+    assert risky.detail().startswith(f"model score {risky.score:.2f}; raised by ")
     login = parse_event({k: v for k, v in transfer(type="login").items() if k not in ("amount", "payee", "account")}, None)
-    assert scorer.score(login, {}) is None  # not a money movement: not scored
+    assert scorer.explain(login, {}) is None  # not a money movement: not scored
 
 
-def test_events_without_balances_map_them_to_missing_values() -> None:
-    vector = event_vector(_event(), {"account_out_count_1h": 2})  # type: ignore[arg-type]
-    assert vector is not None and len(vector) == len(FEATURES)
-    named = dict(zip(FEATURES, vector, strict=True))
-    assert named["type_TRANSFER"] == 1.0 and named["amount"] == 100.0 and named["hour"] == 10  # 02:00 UTC is 10:00 in Beijing
-    assert math.isnan(named["orig_balance_before"]) and math.isnan(named["dest_balance_error"])
-    assert named["orig_out_count_1h"] == 2 and math.isnan(named["orig_out_sum_24h"])
-
-
-@pytest.mark.parametrize("content", [None, "not a model", "wrong features"])
-def test_a_missing_or_bad_model_is_unavailable_not_a_crash(tmp_path: Path, trained: Path, content: str | None) -> None:
+@pytest.mark.parametrize("content", [None, "not a model", "no sidecar"])
+def test_a_missing_or_bad_model_is_unavailable_not_a_crash(tmp_path: Path, registry: ModelRegistry, content: str | None) -> None:
     path = tmp_path / "model.txt"
     if content == "not a model":
         path.write_text("tree\nversion=v4\nnonsense")
-    elif content == "wrong features":
-        text = trained.read_text().replace("feature_names=amount", "feature_names=other")
-        path.write_text(text)
+        path.with_suffix(".json").write_text((registry.root / "m0001" / "model.json").read_text())
+    elif content == "no sidecar":
+        path.write_text((registry.root / "m0001" / "model.txt").read_text())
     scorer = LightGBMScorer(path)
     assert not scorer.available and scorer.unavailable and str(path) in scorer.unavailable
-    assert scorer.score(_event(), {}) is None  # type: ignore[arg-type]
+    assert scorer.score(parse_event(transfer(), None), {}) is None
 
 
-def test_the_shipped_model_loads_and_is_small() -> None:
-    scorer = LightGBMScorer(SHIPPED)
-    assert scorer.available, scorer.unavailable
-    assert SHIPPED.stat().st_size < 1024 * 1024
-    assert scorer.sidecar["metrics"]["hold_out_with_balances"]["auc"] > 0.9
+def test_roles_are_recorded_with_who_and_why(registry: ModelRegistry, tmp_path: Path) -> None:
+    reg = ModelRegistry(tmp_path / "r")
+    with pytest.raises(InvalidInput):
+        reg.set_role("champion", "../etc", "ana", "")
+    (reg.root / "m0001").mkdir(parents=True)
+    reg.register("m0001", {"name": "a"}, "ana")
+    reg.set_role("challenger", "m0001", "ana", "try it")
+    reg.set_role("champion", "m0001", "bo", "beat the rules in replay")
+    assert reg.roles() == {"champion": "m0001", "challenger": None}
+    assert [(h["actor"], h["action"]) for h in reg.history()] == [("ana", "register"), ("ana", "set_challenger"), ("bo", "set_champion")]
 
 
-def test_rules_read_the_model_score_and_an_unavailable_model_still_decides(engine: Engine, trained: Path, tmp_path: Path) -> None:
+def test_the_champion_is_enforced_through_rules_and_the_challenger_only_recorded(engine: Engine, registry: ModelRegistry) -> None:
     clock = Clock()
-    guard = make_guard(engine, None, clock=clock, model=LightGBMScorer(trained))
+    model = LightGBMScorer(registry.path_of("m0001"))
+    challenger = LightGBMScorer(registry.path_of("m0001"), name="other")
+    guard = make_guard(engine, None, clock=clock, model=model, challenger=challenger)
     guard.rules.save(Rule("m.seen", "model.score is not None and model.score >= 0", "the model scored", score=1), "t")
     decision = guard.decide_raw(transfer("m1"))
-    assert [r.code for r in decision.reasons] == ["small", "m.seen"]
-    assert 0.0 <= decision.reasons[0].values["score"] <= 1.0
+    codes = [(r.code, r.enforced) for r in decision.reasons]
+    assert codes == [("cards", True), ("challenger:cards", False), ("m.seen", True)]
+    top = decision.reasons[0]
+    assert top.detail.startswith("model score 0.") and top.values["score"] == round(top.values["score"], 4)
 
-    missing = make_guard(engine, None, clock=clock, model=LightGBMScorer(tmp_path / "absent.txt"))
+    missing = make_guard(engine, None, clock=clock, model=LightGBMScorer(registry.root / "absent.txt"))
     decision = missing.decide_raw(transfer("m2"))
     assert [r.code for r in decision.reasons] == [] and decision.outcome.value == "allow"

@@ -143,6 +143,14 @@ def doctor() -> None:
     table.add_row("name snapshots", ", ".join(f"{s.name} ({s.stat().st_size / 1e6:.1f} MB)" for s in snapshots) or "none yet")
     model = settings.guard_model_path
     table.add_row("guard model", f"{model} ({'present' if model and model.is_file() else 'missing'})" if model else "none")
+    if settings.guard_model_registry:
+        from finguard.guard.service.registry import ModelRegistry
+
+        roles = ModelRegistry(settings.guard_model_registry).roles()
+        table.add_row(
+            "guard model registry",
+            f"{settings.guard_model_registry}: champion {roles['champion'] or 'none'}, challenger {roles['challenger'] or 'none'}",
+        )
     table.add_row("Redis (velocity)", _reachable(settings.redis_url, 6379))
     table.add_row("NATS (guard stream)", _reachable(settings.nats_url, 4222))
     out.print(table)

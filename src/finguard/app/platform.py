@@ -186,11 +186,10 @@ class Platform:
 
     @cached_property
     def guard(self) -> GuardService:
-        from finguard.guard.provider import make_guard
-        from finguard.guard.service.model import LightGBMScorer
+        from finguard.guard.provider import load_models, make_guard
 
-        model = LightGBMScorer(self.settings.guard_model_path) if self.settings.guard_model_path else None
-        return make_guard(self.engine, self.checker, redis_url=self.settings.redis_url, model=model)
+        model, challenger = load_models(self.settings.guard_model_path, self.settings.guard_model_registry)
+        return make_guard(self.engine, self.checker, redis_url=self.settings.redis_url, model=model, challenger=challenger)
 
     @cached_property
     def diligence(self) -> DiligenceService:

@@ -51,9 +51,15 @@ class Settings(BaseSettings):
         "unset: in-process counters (embedded mode).",
     )
     guard_model_path: Path | None = Field(
-        default=Path(__file__).parents[1] / "data" / "models" / "paysim-lgbm.txt",
-        description="LightGBM model (text format, JSON sidecar beside it) whose score the guard's rules read as model.score; "
-        "loaded once at start-up, never downloaded. Empty: no model.",
+        default=None,
+        description="LightGBM model trained by `finguard guard train` (text format, JSON sidecar beside it) whose score the guard's "
+        "rules read as model.score; loaded once at start-up, never downloaded. Unset (the default): no model, since no model "
+        "trained on other data ranks a bank's events well. FINGUARD_GUARD_MODEL_REGISTRY takes precedence.",
+    )
+    guard_model_registry: Path | None = Field(
+        default=None,
+        description="Folder of the guard's model registry (`finguard guard train --registry`): its champion is scored and "
+        "enforced through the rules, its challenger scored in shadow on every decision. Unset: FINGUARD_GUARD_MODEL_PATH.",
     )
     nats_url: str = Field(
         default="nats://127.0.0.1:4222", description="NATS server with JetStream for `finguard guard consume` / `publish`."

@@ -23,11 +23,11 @@ from rich.table import Table
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
+from finguard.guard.cli_models import drift_command, labels_command, models_app, replay_command, train_command
 from finguard.guard.model.controls import ControlSettings, Protection, controls_to_dict, settings_from_dict, settings_to_dict
 from finguard.guard.model.decision import Decision, Outcome
 from finguard.guard.model.events import EventType, parse_time
 from finguard.guard.model.rules import Rule, RuleMode
-from finguard.guard.service import model as guard_model
 from finguard.guard.service.iso20022 import parse_iso20022
 from finguard.guard.service.rule_pack import STARTER_PACK
 from finguard.guard.service.stream import ConsumerThread, GuardConsumer, StreamSettings, decision_record, publish_file, read_jsonl
@@ -94,45 +94,11 @@ def decide(
         _print_decision(d)
 
 
-@app.command("train")
-def train(
-    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="PaySim CSV (labelled).")],
-    out_path: Annotated[Path, typer.Option("--out", help="Model file (LightGBM text); the JSON sidecar goes beside it.")] = Path(
-        "var/models/paysim.txt"
-    ),
-    rounds: Annotated[int, typer.Option(min=10, max=5000, help="Boosting rounds.")] = 200,
-    test_fraction: Annotated[float, typer.Option(min=0.05, max=0.5, help="Share of rows (the latest steps) held out.")] = 0.2,
-    limit: Annotated[int | None, typer.Option(min=1000, help="Read only the first N rows.")] = None,
-) -> None:
-    """Train the LightGBM fraud model; report AUC and precision at recall 0.8 / 0.9 on a time-based hold-out."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
-        task = bar.add_task("training", total=rounds)
-        try:
-            report = guard_model.train(
-                data,
-                out_path,
-                rounds=rounds,
-                test_fraction=test_fraction,
-                limit=limit,
-                progress=lambda done, _: bar.update(task, completed=done),
-            )
-        except FinguardError as exc:
-            _fail(exc)
-            return
-    split = report.split
-    out.print(
-        f"model {report.model_path} ({report.size_bytes / 1024:.0f} KiB), sidecar {report.sidecar_path}; "
-        f"{report.rows} rows, trained on steps {split['train_steps'][0]}-{split['train_steps'][1]} ({report.train_rows} rows), "
-        f"held out steps {split['test_steps'][0]}-{split['test_steps'][1]} ({report.test_rows} rows), {report.seconds} s"
-    )
-    table = Table(
-        "hold-out", "AUC", "precision @ recall 0.8", "precision @ recall 0.9", "fraud rows", title="model quality (time-based split)"
-    )
-    for label, m in (("with balances", report.with_balances), ("without balances (guard events)", report.without_balances)):
-        table.add_row(
-            label, f"{m['auc']:.4f}", f"{m['precision_at_recall_0.8']:.3f}", f"{m['precision_at_recall_0.9']:.3f}", str(m["fraud"])
-        )
-    out.print(table)
+app.command("train")(train_command)
+app.command("replay")(replay_command)
+app.command("drift")(drift_command)
+app.command("labels")(labels_command)
+app.add_typer(models_app, name="models")
 
 
 def _stream_settings(nats_url: str, batch: int) -> StreamSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,12 +26,95 @@ from finguard.access.pages import (
 )
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound
 from finguard.core.http_context import platform
-from finguard.core.i18n import messages
+from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
 from finguard.guard.model.controls import controls_to_dict
-from finguard.guard.model.rules import RuleMode
+from finguard.guard.model.events import parse_event, parse_time
+from finguard.guard.model.rules import RuleMode, compile_rule
+from finguard.guard.service.registry import ModelRegistry
+from finguard.guard.service.replay import replay
+from finguard.guard.service.rule_pack import STARTER_PACK
 
 router = APIRouter()
+register(
+    {
+        "zh": {
+            "staff_occurred_at": "发生时间",
+            "staff_event_details": "交易",
+            "staff_recent_history": "该客户此前的交易",
+            "staff_no_history": "此前没有交易。",
+            "staff_reviews": "分析员处理记录",
+            "staff_review_action": "处理",
+            "staff_review_reason": "理由",
+            "staff_review_release": "放行（客户已确认）",
+            "staff_review_confirm_fraud": "确认欺诈",
+            "staff_review_legit": "非欺诈",
+            "staff_review_submit": "提交",
+            "staff_review_hint": "处理结果连同处理人和理由一起保存，并作为训练标签。",
+            "staff_payee": "收款方",
+            "staff_merchant": "商户",
+            "staff_device": "设备",
+            "staff_actor": "处理人",
+            "staff_models": "模型",
+            "staff_replay": "回放",
+            "staff_replay_hint": "按交易自身的时间重放已存储的交易（不写入任何记录、不产生预警），标签取自分析员的处理结果。",
+            "staff_replay_pack": "规则",
+            "staff_replay_pack_current": "现行规则",
+            "staff_replay_pack_starter": "入门规则包",
+            "staff_replay_run": "回放",
+            "staff_replay_from": "起（含）",
+            "staff_replay_until": "止（不含）",
+            "staff_models_none": "未配置模型库（FINGUARD_GUARD_MODEL_REGISTRY），或库中还没有模型。"
+            "用 finguard guard train 训练本行自己的模型。",
+            "staff_model_version": "版本",
+            "staff_model_role": "角色",
+            "staff_model_champion": "在用（冠军）",
+            "staff_model_challenger": "影子（挑战者）",
+            "staff_model_promote": "设为冠军",
+            "staff_model_shadow": "设为挑战者",
+            "staff_model_history": "变更记录",
+            "staff_model_restart": "角色变更在风控服务下次启动时生效。",
+        },
+        "en": {
+            "staff_occurred_at": "Occurred",
+            "staff_event_details": "The event",
+            "staff_recent_history": "The customer's earlier events",
+            "staff_no_history": "No earlier events.",
+            "staff_reviews": "Analyst reviews",
+            "staff_review_action": "Action",
+            "staff_review_reason": "Reason",
+            "staff_review_release": "Release (the customer confirmed it)",
+            "staff_review_confirm_fraud": "Confirm fraud",
+            "staff_review_legit": "Not fraud",
+            "staff_review_submit": "Submit",
+            "staff_review_hint": "Kept with who and why, and used as the event's label for training.",
+            "staff_payee": "Payee",
+            "staff_merchant": "Merchant",
+            "staff_device": "Device",
+            "staff_actor": "By",
+            "staff_models": "Models",
+            "staff_replay": "Replay",
+            "staff_replay_hint": "Stored events decided again as of their own time (nothing is written, no alert); "
+            "labels come from analysts' reviews.",
+            "staff_replay_pack": "Rules",
+            "staff_replay_pack_current": "the rules in force",
+            "staff_replay_pack_starter": "the starter pack",
+            "staff_replay_run": "Replay",
+            "staff_replay_from": "From",
+            "staff_replay_until": "Until (excluded)",
+            "staff_models_none": "No model registry is set (FINGUARD_GUARD_MODEL_REGISTRY), or it holds no model yet. "
+            "Train the bank's own with finguard guard train.",
+            "staff_model_version": "Version",
+            "staff_model_role": "Role",
+            "staff_model_champion": "champion (in force)",
+            "staff_model_challenger": "challenger (shadow)",
+            "staff_model_promote": "Make champion",
+            "staff_model_shadow": "Make challenger",
+            "staff_model_history": "History",
+            "staff_model_restart": "A role change takes effect when the guard next starts.",
+        },
+    }
+)
 
 GUARD_WINDOW = timedelta(hours=24)
 GUARD_SCAN = 5000  # guard decisions of the window read for the dashboard and the recent list
@@ -41,7 +124,6 @@ _CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 # Feature bars: one fixed scale for every hit, so bars compare across hits. Contributions run from
 # the strongest qualifier penalty (kind mismatch, -0.2) to a full name match (+1.0).
 BAR_MIN, BAR_MAX = -0.25, 1.0
-
 
 
 def recent_guard(request: Request) -> tuple[list[Any], bool]:
@@ -54,6 +136,13 @@ def recent_guard(request: Request) -> tuple[list[Any], bool]:
 # -- the transaction guard ---------------------------------------------------------------------
 
 
+def _occurred(event: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(event.get("occurred_at")))
+    except ValueError:
+        return None
+
+
 def _guard_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> Response:
     g = platform(request).guard
     recent, capped = recent_guard(request)
@@ -64,7 +153,8 @@ def _guard_page(request: Request, lang: str, staff: Staff, *, status_code: int =
         staff,
         status_code=status_code,
         nav="guard",
-        recent=list(reversed(recent))[:GUARD_RECENT],
+        # Newest event first, each shown at the time it occurred (the order of the list).
+        recent=[(r, _occurred(r.event)) for r in reversed(recent)][:GUARD_RECENT],
         capped=capped,
         rules=g.rules.rules(),
         rule_version=g.rules.current().version,
@@ -132,18 +222,65 @@ def customer_page(request: Request, customer_id: str) -> Response:
     )
 
 
+def _decision_page(request: Request, lang: str, staff: Staff, decision_id: str, *, status_code: int = 200, **context: Any) -> Response:
+    t = messages(lang)
+    g = platform(request).guard
+    try:
+        if g.reviews is None:
+            raise NotFound("reviews are not wired")
+        case = g.reviews.case(decision_id[:40])
+    except NotFound:
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
+    return render(
+        request,
+        "staff_guard_decision.html",
+        lang,
+        staff,
+        status_code=status_code,
+        nav="guard",
+        decision=case.stored.decision,
+        event=case.stored.event,
+        occurred=_occurred(case.stored.event),
+        history=[(h, _occurred(h.event)) for h in case.history],
+        reviews=case.reviews,
+        **context,
+    )
+
+
 @router.get("/guard/decisions/{decision_id}", response_class=HTMLResponse)
 def decision_page(request: Request, decision_id: str) -> Response:
     lang = page_lang(request)
     staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
+    return _decision_page(request, lang, staff, decision_id)
+
+
+@router.post("/guard/decisions/{decision_id}/review")
+async def review_action(request: Request, decision_id: str) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_review_action, request, form, decision_id)
+
+
+def _review_action(request: Request, form: FormData | None, decision_id: str) -> Response:
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    g = platform(request).guard
     t = messages(lang)
     try:
-        decision = platform(request).guard.get_decision(decision_id[:40])
+        if g.reviews is None:
+            raise NotFound("reviews are not wired")
+        g.reviews.review(decision_id[:40], form_text(form, "action"), form_text(form, "reason"), f"key:{staff.key.name}")
     except NotFound:
         return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
-    return render(request, "staff_guard_decision.html", lang, staff, nav="guard", decision=decision)
+    except InvalidInput as exc:
+        values = {"action": form_text(form, "action"), "reason": form_text(form, "reason")}
+        return _decision_page(request, lang, staff, decision_id, status_code=422, errors=field_errors(lang, exc.problems), values=values)
+    return RedirectResponse(
+        f"{staff_root(request)}/guard/decisions/{decision_id[:40]}?lang={lang}#reviews", status_code=303, headers=NO_STORE
+    )
 
 
 @router.post("/guard/rules/{rule_id}")
@@ -175,3 +312,98 @@ def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Respo
         return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
     return RedirectResponse(f"{staff_root(request)}/guard?lang={lang}#rule-{rule_id}", status_code=303, headers=NO_STORE)
 
+
+# -- models ------------------------------------------------------------------------------------
+
+
+def _registry(request: Request) -> ModelRegistry | None:
+    root = platform(request).settings.guard_model_registry
+    return ModelRegistry(root) if root else None
+
+
+def _models_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> Response:
+    reg = _registry(request)
+    return render(
+        request,
+        "staff_guard_models.html",
+        lang,
+        staff,
+        status_code=status_code,
+        nav="guard",
+        versions=list(reversed(reg.versions())) if reg else [],
+        roles=reg.roles() if reg else {},
+        history=list(reversed(reg.history()))[:30] if reg else [],
+        **context,
+    )
+
+
+@router.get("/guard/models", response_class=HTMLResponse)
+def models_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    return _models_page(request, lang, staff)
+
+
+@router.post("/guard/models/{version}")
+async def model_action(request: Request, version: str) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_model_action, request, form, version)
+
+
+def _model_action(request: Request, form: FormData | None, version: str) -> Response:
+    lang, staff = post_guard(request, form, "admin")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    t = messages(lang)
+    reg = _registry(request)
+    action = form_text(form, "action")
+    try:
+        if reg is None:
+            raise NotFound("no model registry")
+        if action not in ("champion", "challenger"):
+            raise InvalidInput.for_field("action", "must be champion or challenger")
+        reg.set_role(action, version[:20], f"key:{staff.key.name}", form_text(form, "reason")[:500])
+    except NotFound:
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_models_none"])
+    except InvalidInput as exc:
+        return _models_page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
+    return RedirectResponse(f"{staff_root(request)}/guard/models?lang={lang}", status_code=303, headers=NO_STORE)
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+REPLAY_LIMIT = 20_000
+
+
+@router.get("/guard/replay", response_class=HTMLResponse)
+def replay_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    q = request.query_params
+    values = {k: q.get(k, "") for k in ("since", "until", "pack")}
+    if not values["since"]:
+        return render(request, "staff_guard_replay.html", lang, staff, nav="guard", values=values, report=None)
+    g = platform(request).guard
+    try:
+        since = parse_time(values["since"], "since")
+        until = parse_time(values["until"], "until") if values["until"] else None
+        pack = values["pack"] or "current"
+        if pack not in ("current", "starter"):
+            raise InvalidInput.for_field("pack", "must be current or starter")
+        rules = [compile_rule(r) for r in STARTER_PACK] if pack == "starter" else list(g.rules.current().rules)
+        labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
+        events = [parse_event(sd.event, None) for sd in g.store.stored_decisions(since, until, REPLAY_LIMIT)]
+        report = replay(events, rules, g.config.thresholds, labels=labels).as_dict()
+    except InvalidInput as exc:
+        errors = field_errors(lang, exc.problems)
+        return render(
+            request, "staff_guard_replay.html", lang, staff, status_code=422, nav="guard", values=values, report=None, errors=errors
+        )
+    return render(
+        request, "staff_guard_replay.html", lang, staff, nav="guard", values=values, report=report, capped=len(events) >= REPLAY_LIMIT
+    )

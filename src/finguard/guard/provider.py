@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -15,9 +16,11 @@ from finguard.core.clock import utcnow
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
 from finguard.guard.service.engine import GuardConfig, GuardService, ModelScorer, PayeeCheck
+from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService
 from finguard.guard.service.velocity import MemoryBackend, Velocity, VelocityBackend
 from finguard.guard.store.repo import SqlGuardStore
+from finguard.guard.store.reviews import SqlReviewStore
 
 
 def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:") -> Velocity:
@@ -32,6 +35,19 @@ def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:") -> Ve
     return Velocity(backend)
 
 
+def load_models(model_path: Path | None, registry: Path | None) -> tuple[ModelScorer | None, ModelScorer | None]:
+    """The champion and the challenger: from the registry's roles when a registry is set, else the
+    one model file (no challenger). LightGBM is imported only when there is a model to load."""
+    from finguard.guard.service.model import LightGBMScorer
+    from finguard.guard.service.registry import ModelRegistry
+
+    if registry is not None:
+        reg = ModelRegistry(registry)
+        champion, challenger = reg.role_path("champion"), reg.role_path("challenger")
+        return (LightGBMScorer(champion) if champion else None, LightGBMScorer(challenger) if challenger else None)
+    return (LightGBMScorer(model_path) if model_path else None, None)
+
+
 def make_guard(
     engine: Engine,
     checker: PayeeCheck | None,
@@ -39,6 +55,7 @@ def make_guard(
     *,
     clock: Callable[[], datetime] = utcnow,
     model: ModelScorer | None = None,
+    challenger: ModelScorer | None = None,
     velocity: Velocity | None = None,
     config: GuardConfig | None = None,
     rules_check_seconds: float = 1.0,
@@ -61,5 +78,7 @@ def make_guard(
         clock,
         checker=checker,
         model=model,
+        challenger=challenger,
         config=config,
+        reviews=ReviewService(SqlReviewStore(engine), clock),
     )

@@ -13,6 +13,7 @@ from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.errors import InvalidInput
 from finguard.core.http import read_body
+from finguard.guard.http.cases import router as cases_router
 from finguard.guard.http.schemas import (
     BacktestIn,
     BacktestOut,
@@ -236,3 +237,6 @@ async def post_iso20022(
 
     decisions = await run_in_threadpool(decide_all)
     return DecisionList(count=len(decisions), decisions=decisions)
+
+
+router.include_router(cases_router)

@@ -151,6 +151,18 @@ class Event:
         return self.type in OUTGOING and self.direction == "out"
 
     @property
+    def card_present(self) -> bool | None:
+        """Whether the card was physically there: the ``card_present`` attribute when the channel
+        sends it, else a point-of-sale, ATM or counter authorisation is present and any other
+        channel is not; None for events without a card."""
+        flag = self.attributes.get("card_present")
+        if isinstance(flag, bool):
+            return flag
+        if self.type is not EventType.CARD_AUTH:
+            return None
+        return self.channel in ("pos", "atm", "counter")
+
+    @property
     def where(self) -> str | None:
         """The event's region: for a card authorisation the merchant's, else where the customer is."""
         if self.type is EventType.CARD_AUTH and self.merchant and self.merchant.region:

@@ -10,7 +10,8 @@ by node against a whitelist; nothing is ever passed to ``eval``. Accepted:
   access on ``None``); names starting with ``_`` are refused;
 * comparisons (``== != < <= > >= in not in``, ``is None`` / ``is not None``), ``and or not``,
   ``x if c else y``, ``+ - * / // %`` and ``**`` with a literal exponent of at most 8;
-* calls of ``len min max abs hour days_since minutes_since lower``.
+* calls of ``len min max abs hour days_since minutes_since lower number`` (``number`` reads a
+  decimal string attribute as a number, else None).
 
 Anything else (another name or call, dunder access, lambdas, comprehensions, f-strings, walrus,
 imports, starred arguments) is refused at compile time with the reason. At run time an ordering
@@ -191,6 +192,23 @@ def _lower(ctx: Ctx, v: Any) -> str | None:
     return v.lower()
 
 
+def _number(ctx: Ctx, v: Any) -> Decimal | int | None:
+    """A number from an attribute sent as a decimal string ("181.50"); None if it is not one."""
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, int | Decimal):
+        return v
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    if isinstance(v, str) and len(v) <= 40:
+        try:
+            d = Decimal(v.strip())
+        except DecimalException:
+            return None
+        return d if d.is_finite() and not _too_big(d) else None
+    return None
+
+
 # name -> (function taking the context first, least and most arguments)
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "len": (_len, 1, 1),
@@ -201,6 +219,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "days_since": (_days, 1, 1),
     "minutes_since": (_minutes, 1, 1),
     "lower": (_lower, 1, 1),
+    "number": (_number, 1, 1),
 }
 
 

@@ -33,10 +33,12 @@ from finguard.guard.model.controls import ControlContext, CustomerControls
 from finguard.guard.model.controls import evaluate as evaluate_controls
 from finguard.guard.model.decision import Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
 from finguard.guard.model.events import Event, parse_event
+from finguard.guard.model.features import Explained
 from finguard.guard.model.ledger import LedgerPayment, ledger_payment
 from finguard.guard.model.rules import evaluate_rules
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
+from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService, StoredDecision
 from finguard.guard.service.velocity import DAILY_PAID, FeatureValue, Velocity, VelocityUnavailable
 from finguard.lists.model.check import CheckRequest, CheckResult
@@ -48,11 +50,12 @@ _SEVERITY = {Outcome.REVIEW: "low", Outcome.HOLD: "medium", Outcome.BLOCK: "high
 
 
 class ModelScorer(Protocol):
-    """A fraud model. Its score (0..1, or None when it cannot score) is a feature rules read as ``model.score``."""
+    """A fraud model. Its calibrated score (0..1) and top reasons, or None when it cannot score;
+    rules read the score as ``model.score``."""
 
     name: str
 
-    def score(self, event: Event, features: Mapping[str, FeatureValue]) -> float | None: ...
+    def explain(self, event: Event, features: Mapping[str, Any]) -> Explained | None: ...
 
 
 class NoModel:
@@ -60,7 +63,7 @@ class NoModel:
 
     name = "none"
 
-    def score(self, event: Event, features: Mapping[str, FeatureValue]) -> float | None:
+    def explain(self, event: Event, features: Mapping[str, Any]) -> Explained | None:
         return None
 
 
@@ -153,7 +156,9 @@ class GuardService:
         *,
         checker: PayeeCheck | None = None,
         model: ModelScorer | None = None,
+        challenger: ModelScorer | None = None,
         config: GuardConfig | None = None,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.store = store
         self.velocity = velocity
@@ -163,6 +168,8 @@ class GuardService:
         self.clock = clock
         self.checker = checker
         self.model: ModelScorer = model or NoModel()
+        self.challenger = challenger  # scored on every decision in shadow, never enforced
+        self.reviews = reviews  # analysts' releases and fraud confirmations (the labels)
         self.config = config or GuardConfig()
         self._recent: OrderedDict[str, tuple[str, Decision]] = OrderedDict()
         self._recent_lock = threading.Lock()
@@ -316,15 +323,15 @@ class GuardService:
                 reasons += found
                 list_seq = result.seq
 
-        model: dict[str, Any] = {"name": self.model.name, "score": None, "available": False}
-        try:
-            score = self.model.score(event, features)
-        except Exception as exc:  # the model is a feature: unavailable, never a crash
-            log.warning("model %s failed: %s", self.model.name, exc)
-            score = None
-        if score is not None:
-            model.update(score=float(score), available=True)
-            reasons.append(Reason(ReasonKind.MODEL, self.model.name, f"model score {score:.3f}", None, 0.0, {"score": float(score)}))
+        # What the model sees beyond the velocity features: the payee check and the cooling-off
+        # state, when known (in training they come from the events' attributes of these names).
+        seen: dict[str, Any] = dict(features)
+        if payee.get("check") is not None:
+            seen["payee_listed"] = payee["check"] in ("warn", "block")
+        if controls is not None:
+            seen["cooling_off"] = controls.effective(event.occurred_at).cooling_off.enabled
+        model = self._score(self.model, event, seen, reasons, enforced=True)
+        challenger = self._score(self.challenger, event, seen, reasons, enforced=False) if self.challenger else None
 
         ruleset = self.rules.current()
         effective = controls.effective(event.occurred_at) if controls else None
@@ -351,11 +358,26 @@ class GuardService:
                 "payee_first_seen": first_seen,
                 "payee": payee,
                 "model": model,
+                **({"challenger": challenger} if challenger else {}),
                 "customer": ctx["customer"],
                 "local_hour": ctx["event"]["local_hour"],
             }
         )
         return decision, inputs
+
+    @staticmethod
+    def _score(scorer: ModelScorer, event: Event, seen: Mapping[str, Any], reasons: list[Reason], *, enforced: bool) -> dict[str, Any]:
+        info: dict[str, Any] = {"name": scorer.name, "score": None, "available": False}
+        try:
+            explained = scorer.explain(event, seen)
+        except Exception as exc:  # the model is a feature: unavailable, never a crash
+            log.warning("model %s failed: %s", scorer.name, exc)
+            explained = None
+        if explained is not None:
+            info.update(explained.values(), available=True)
+            code = scorer.name if enforced else f"challenger:{scorer.name}"
+            reasons.append(Reason(ReasonKind.MODEL, code, explained.detail(), None, 0.0, explained.values(), enforced))
+        return info
 
     def get_decision(self, decision_id: str) -> Decision:
         found = self.store.get_decision(decision_id)

@@ -1,8 +1,21 @@
-"""The starter rule pack: telecom-fraud patterns seen in Chinese retail banking.
+"""The starter rule pack: fraud patterns a bank can enforce on day one, before any model.
 
 Scores add up against the thresholds (review 40, hold 70, block 100): one pattern alone asks
-for review or a hold, two together for a block. The model rule runs in shadow until a trained
-model is wired in.
+for a review, two together for a hold, three for a block. The patterns:
+
+* telecom fraud on transfers: a first payment to a new payee at night, a large one at night
+  (both only for a customer with a history: to a brand-new customer every payee is new),
+  fan-out to many payees (a mule spreading money), fan-in from many senders (a collecting mule),
+  money out soon after binding a new device, a payment that empties the account (account
+  takeover: ``balance_before`` / ``balance_after`` attributes, when the channel sends them);
+* card fraud: card-not-present bursts, a country the customer has never paid in, a new merchant
+  at night, the card at many merchants in an hour;
+* any money out far above the customer's own habit (5x their 30-day mean, with history);
+* a device or IP shared by many customers.
+
+Each rule's hit rate, precision and recall are measured by ``bench/guard/quality.py`` (replay
+over labelled events); ``finguard guard replay --pack starter`` measures them on a bank's own.
+The model rule runs in shadow until a bank has trained and promoted its own model.
 """
 
 from __future__ import annotations
@@ -12,13 +25,24 @@ from finguard.guard.model.events import EventType
 from finguard.guard.model.rules import Rule, RuleMode
 
 _PAY = (EventType.TRANSFER, EventType.REMITTANCE)
+_OUT = (EventType.TRANSFER, EventType.REMITTANCE, EventType.CARD_AUTH)
+_CARD = (EventType.CARD_AUTH,)
+_NIGHT = "(event.local_hour >= 23 or event.local_hour < 6)"
+_HISTORY = "vel.customer_count_30d >= 4"  # the customer has a habit to compare with
 
 STARTER_PACK: tuple[Rule, ...] = (
     Rule(
         "tf.new_payee_large_night",
-        "event.outgoing and payee.is_first and event.amount >= 20000 and (event.local_hour >= 22 or event.local_hour < 6)",
-        "first transfer of a large amount to a new payee at night",
+        f"event.outgoing and payee.is_first and event.amount >= 20000 and {_NIGHT} and {_HISTORY}",
+        "first transfer of a large amount to a new payee at night (the customer has a history to compare with)",
         score=70,
+        event_types=_PAY,
+    ),
+    Rule(
+        "tf.new_payee_night",
+        f"event.outgoing and payee.is_first and event.amount >= 1000 and event.amount < 20000 and {_NIGHT} and {_HISTORY}",
+        "first payment to a new payee at night (the customer has a history to compare with)",
+        score=40,
         event_types=_PAY,
     ),
     Rule(
@@ -26,6 +50,13 @@ STARTER_PACK: tuple[Rule, ...] = (
         "event.outgoing and vel.account_in_sum_24h >= 50000 and vel.account_out_count_1h >= 5 and event.amount < 5000",
         "many small transfers out soon after a large one came in",
         score=60,
+        event_types=_PAY,
+    ),
+    Rule(
+        "tf.fan_out_payees",
+        "event.outgoing and (vel.customer_payees_1h >= 3 or vel.customer_payees_24h >= 6)",
+        "money sent to many different payees in a short time (a mule spreading money)",
+        score=40,
         event_types=_PAY,
     ),
     Rule(
@@ -50,9 +81,23 @@ STARTER_PACK: tuple[Rule, ...] = (
         event_types=_PAY,
     ),
     Rule(
+        "tf.account_emptied",
+        "event.outgoing and number(attrs.balance_before) is not None and number(attrs.balance_before) >= 1000"
+        " and event.amount >= number(attrs.balance_before) * 0.99 and event.amount <= number(attrs.balance_before) * 1.01",
+        "the payment is the whole balance, to within 1 % (account takeover empties accounts)",
+        score=40,
+        event_types=_PAY,
+    ),
+    Rule(
         "tf.device_shared",
         "vel.device_customers_24h >= 3",
         "the device was used by three or more customers in 24 hours",
+        score=40,
+    ),
+    Rule(
+        "tf.ip_shared",
+        "vel.ip_customers_24h >= 5",
+        "the IP address was used by five or more customers in 24 hours",
         score=40,
     ),
     Rule(
@@ -63,11 +108,47 @@ STARTER_PACK: tuple[Rule, ...] = (
         event_types=(EventType.REMITTANCE,),
     ),
     Rule(
+        "any.amount_above_habit",
+        f"event.outgoing and {_HISTORY} and vel.customer_out_count_30d >= 3 and event.amount >= 1000"
+        " and event.amount >= 5 * (vel.customer_out_sum_30d - event.amount) / (vel.customer_out_count_30d - 1)",
+        "the amount is five times or more the customer's usual payment (30 days)",
+        score=40,
+        event_types=_OUT,
+    ),
+    Rule(
         "tf.card_burst",
         "vel.card_auth_count_10m >= 5",
         "five or more card authorisations in ten minutes",
         score=40,
-        event_types=(EventType.CARD_AUTH,),
+        event_types=_CARD,
+    ),
+    Rule(
+        "card.cnp_burst",
+        "vel.card_cnp_count_10m >= 3 or vel.card_cnp_count_1h >= 6",
+        "a burst of card-not-present authorisations (card details being tried online)",
+        score=40,
+        event_types=_CARD,
+    ),
+    Rule(
+        "card.new_country",
+        f"vel.new_country == 1 and {_HISTORY}",
+        "the card is used in a country the customer has not used it in before",
+        score=40,
+        event_types=_OUT,
+    ),
+    Rule(
+        "card.new_merchant_night",
+        f"vel.new_merchant == 1 and event.amount >= 500 and {_NIGHT} and {_HISTORY}",
+        "a first payment to a new merchant at night",
+        score=40,
+        event_types=_CARD,
+    ),
+    Rule(
+        "card.many_merchants",
+        "vel.card_merchants_1h >= 4",
+        "the card was used at four or more merchants within an hour",
+        score=40,
+        event_types=_CARD,
     ),
     Rule(
         "tf.model_high",

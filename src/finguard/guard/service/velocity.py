@@ -14,13 +14,15 @@ engine records an ``error`` reason and the decision is at least ``review``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
+from finguard.guard.model.controls import DEFAULT_TZ
 from finguard.guard.model.events import OUTGOING, Event, EventType
 
 MAX_MEMBERS = 1000
@@ -43,11 +45,22 @@ class KeyKind(StrEnum):
     CARD = "card"
     CUSTOMER = "customer"
     CUSTOMER_CHANNEL = "customer_channel"
+    CUSTOMER_BAND = "customer_band"  # the customer in one 3-hour band of the local day
+    MERCHANT = "merchant"
+    WHERE = "where"  # the event's region (the merchant's for a card authorisation)
 
 
 class Stage(StrEnum):
     ATTEMPT = "attempt"  # every event, whatever its outcome
     ALLOWED = "allowed"  # only events whose money moved (allow, review): money that really left
+
+
+_LOCAL = ZoneInfo(DEFAULT_TZ)
+
+
+def local_hour(event: Event) -> int:
+    """The event's hour of the day where the bank is (Asia/Shanghai): habits are kept in it."""
+    return event.occurred_at.astimezone(_LOCAL).hour
 
 
 def key_of(event: Event, kind: KeyKind) -> str | None:
@@ -63,7 +76,31 @@ def key_of(event: Event, kind: KeyKind) -> str | None:
         return event.card
     if kind is KeyKind.CUSTOMER:
         return event.customer_id
+    if kind is KeyKind.CUSTOMER_BAND:
+        return f"{event.customer_id}:{local_hour(event) // 3}"
+    if kind is KeyKind.MERCHANT:
+        return event.merchant.id if event.merchant else None
+    if kind is KeyKind.WHERE:
+        return event.where
     return f"{event.customer_id}:{event.channel}"
+
+
+def country_of(event: Event) -> str | None:
+    """The country the money goes to: the payee's for a remittance, else the event's region's."""
+    if event.type is EventType.REMITTANCE and event.payee is not None and event.payee.country:
+        return event.payee.country
+    where = event.where
+    return where[:2] if where else None
+
+
+# What a customer may be seeing for the first time: feature name -> the value of the event.
+FIRST_SEEN: dict[str, Callable[[Event], str | None]] = {
+    "new_payee": lambda e: e.payee.key if e.is_outgoing and e.payee is not None else None,
+    "new_merchant": lambda e: e.merchant.id if e.merchant is not None else None,
+    "new_device": lambda e: e.device,
+    "new_country": country_of,
+    "new_region": lambda e: e.region,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +113,14 @@ class FeatureSpec:
     direction: Literal["out", "in"] | None = None
     distinct_of: KeyKind | None = None
     stage: Stage = Stage.ATTEMPT
+    card_present: bool | None = None  # only card-present (True) or card-not-present (False) events
+    resolution: int = field(init=False, repr=False, compare=False)  # seconds per bucket
+    buckets: int = field(init=False, repr=False, compare=False)  # buckets per window
 
     def __post_init__(self) -> None:
+        resolution = 60 if self.window <= timedelta(hours=1) else 3600
+        object.__setattr__(self, "resolution", resolution)
+        object.__setattr__(self, "buckets", int(self.window.total_seconds()) // resolution)
         if not timedelta(minutes=1) <= self.window <= timedelta(days=30):
             raise ValueError(f"{self.name}: a window runs from 1 minute to 30 days")
         if self.window.total_seconds() % self.resolution:
@@ -85,16 +128,10 @@ class FeatureSpec:
         if (self.measure is Measure.DISTINCT) != (self.distinct_of is not None):
             raise ValueError(f"{self.name}: distinct_of goes with the distinct measure")
 
-    @property
-    def resolution(self) -> int:
-        return 60 if self.window <= timedelta(hours=1) else 3600
-
-    @property
-    def buckets(self) -> int:
-        return int(self.window.total_seconds()) // self.resolution
-
     def matches(self, event: Event) -> bool:
         if self.types and event.type not in self.types:
+            return False
+        if self.card_present is not None and event.card_present is not self.card_present:
             return False
         if self.direction == "out":
             return event.is_outgoing
@@ -119,6 +156,32 @@ DEFAULT_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("customer_bindings_1h", KeyKind.CUSTOMER, Measure.COUNT, _H, frozenset({EventType.DEVICE_BINDING})),
     FeatureSpec("customer_bindings_24h", KeyKind.CUSTOMER, Measure.COUNT, _D, frozenset({EventType.DEVICE_BINDING})),
     FeatureSpec("channel_paid_24h", KeyKind.CUSTOMER_CHANNEL, Measure.SUM, _D, OUTGOING, "out", stage=Stage.ALLOWED),
+    # Every outgoing event of the customer, card authorisations included (#11).
+    FeatureSpec("account_out_count_24h", KeyKind.ACCOUNT, Measure.COUNT, _D, _PAY, "out"),
+    FeatureSpec("customer_out_count_1h", KeyKind.CUSTOMER, Measure.COUNT, _H, OUTGOING, "out"),
+    FeatureSpec("customer_out_count_24h", KeyKind.CUSTOMER, Measure.COUNT, _D, OUTGOING, "out"),
+    FeatureSpec("customer_out_sum_24h", KeyKind.CUSTOMER, Measure.SUM, _D, OUTGOING, "out"),
+    FeatureSpec("customer_out_count_30d", KeyKind.CUSTOMER, Measure.COUNT, 30 * _D, OUTGOING, "out"),
+    FeatureSpec("customer_out_sum_30d", KeyKind.CUSTOMER, Measure.SUM, 30 * _D, OUTGOING, "out"),
+    FeatureSpec("customer_count_30d", KeyKind.CUSTOMER, Measure.COUNT, 30 * _D),
+    FeatureSpec("customer_band_count_30d", KeyKind.CUSTOMER_BAND, Measure.COUNT, 30 * _D),
+    FeatureSpec("customer_payees_1h", KeyKind.CUSTOMER, Measure.DISTINCT, _H, _PAY, "out", KeyKind.PAYEE),
+    FeatureSpec("customer_payees_24h", KeyKind.CUSTOMER, Measure.DISTINCT, _D, _PAY, "out", KeyKind.PAYEE),
+    FeatureSpec("card_auth_count_1h", KeyKind.CARD, Measure.COUNT, _H, frozenset({EventType.CARD_AUTH})),
+    FeatureSpec("card_auth_sum_24h", KeyKind.CARD, Measure.SUM, _D, frozenset({EventType.CARD_AUTH})),
+    FeatureSpec(
+        "card_cnp_count_10m", KeyKind.CARD, Measure.COUNT, timedelta(minutes=10), frozenset({EventType.CARD_AUTH}), card_present=False
+    ),
+    FeatureSpec("card_cnp_count_1h", KeyKind.CARD, Measure.COUNT, _H, frozenset({EventType.CARD_AUTH}), card_present=False),
+    FeatureSpec("card_merchants_1h", KeyKind.CARD, Measure.DISTINCT, _H, frozenset({EventType.CARD_AUTH}), distinct_of=KeyKind.MERCHANT),
+    FeatureSpec("card_regions_24h", KeyKind.CARD, Measure.DISTINCT, _D, frozenset({EventType.CARD_AUTH}), distinct_of=KeyKind.WHERE),
+    FeatureSpec("merchant_count_1h", KeyKind.MERCHANT, Measure.COUNT, _H, frozenset({EventType.CARD_AUTH})),
+    FeatureSpec("merchant_cards_24h", KeyKind.MERCHANT, Measure.DISTINCT, _D, frozenset({EventType.CARD_AUTH}), distinct_of=KeyKind.CARD),
+    FeatureSpec("device_count_1h", KeyKind.DEVICE, Measure.COUNT, _H),
+    FeatureSpec("ip_count_1h", KeyKind.IP, Measure.COUNT, _H),
+    FeatureSpec("ip_customers_24h", KeyKind.IP, Measure.DISTINCT, _D, distinct_of=KeyKind.CUSTOMER),
+    FeatureSpec("payee_in_count_1h", KeyKind.PAYEE, Measure.COUNT, _H, _PAY, "out"),
+    FeatureSpec("payee_in_sum_24h", KeyKind.PAYEE, Measure.SUM, _D, _PAY, "out"),
 )
 DAILY_PAID = "channel_paid_24h"  # what the daily limit reads
 
@@ -215,6 +278,9 @@ FeatureValue = int | Decimal | None
 
 @dataclass(frozen=True, slots=True)
 class Features:
+    """Counts by window (the spec names) and the first-seen flags (``new_payee``... 1 first time,
+    0 seen before, None when the event has no such value)."""
+
     values: dict[str, FeatureValue]
     payee_first_seen: datetime | None  # when this customer first paid this payee (this event included)
 
@@ -254,11 +320,6 @@ class Velocity:
                 out.append(Update(slot, "add", bucket, value, "", keep_from, s.buckets + 1, ttl))
         return out
 
-    def _first_slot(self, event: Event) -> str | None:
-        if event.is_outgoing and event.payee is not None and event.payee.key is not None:
-            return f"first|{event.customer_id}|{event.payee.key}"
-        return None
-
     def observe(self, event: Event) -> Features:
         """Count the event once (by its id) and read every feature as of its time."""
         t = int(event.occurred_at.timestamp())
@@ -273,10 +334,16 @@ class Velocity:
             op: Literal["sum", "distinct"] = "distinct" if s.measure is Measure.DISTINCT else "sum"
             reads.append(Read(f"{s.name}|{key}", op, bucket - s.buckets + 1, bucket))
             slots.append(s)
-        first_slot = self._first_slot(event)
-        if first_slot is not None:
-            updates.append(Update(first_slot, "first", 0, t, ttl=int(timedelta(days=400).total_seconds())))
-            reads.append(Read(first_slot, "first"))
+        firsts: list[str] = []
+        for name, value_of in FIRST_SEEN.items():
+            seen_value = value_of(event)
+            if seen_value is None:
+                continue
+            # The payee's slot keeps the name it had before #11, so stored state stays valid.
+            slot = f"first|{event.customer_id}|{seen_value}" if name == "new_payee" else f"{name}|{event.customer_id}|{seen_value}"
+            updates.append(Update(slot, "first", 0, t, ttl=int(timedelta(days=400).total_seconds())))
+            reads.append(Read(slot, "first"))
+            firsts.append(name)
         try:
             raw = self.backend.apply(event.event_id, updates, reads)
         except VelocityUnavailable:
@@ -286,9 +353,12 @@ class Velocity:
         values: dict[str, FeatureValue] = {s.name: None for s in self.specs}
         for s, value in zip(slots, raw, strict=False):
             values[s.name] = (Decimal(value) / 100).quantize(Decimal("0.01")) if s.measure is Measure.SUM else int(value)
+        values.update({name: None for name in FIRST_SEEN})
         first: datetime | None = None
-        if first_slot is not None and raw and raw[-1] >= 0:
-            first = datetime.fromtimestamp(raw[-1], UTC)
+        for name, seen in zip(firsts, raw[len(slots) :], strict=True):
+            values[name] = 1 if seen < 0 or seen >= t else 0
+            if name == "new_payee" and seen >= 0:
+                first = datetime.fromtimestamp(seen, UTC)
         return Features(values, first)
 
     def record_allowed(self, event: Event) -> None:

