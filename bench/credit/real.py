@@ -59,16 +59,21 @@ def peer_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame) -> n
 
     cats = [c for c in xtr.columns if not pd.api.types.is_numeric_dtype(xtr[c])]
     bp = BinningProcess(variable_names=list(xtr.columns), categorical_variables=cats)
-    sc = Scorecard(binning_process=bp, estimator=LogisticRegression(max_iter=1000), scaling_method="min_max",
-                   scaling_method_params={"min": 300, "max": 850})
+    sc = Scorecard(
+        binning_process=bp,
+        estimator=LogisticRegression(max_iter=1000),
+        scaling_method="min_max",
+        scaling_method_params={"min": 300, "max": 850},
+    )
     sc.fit(xtr, ytr)
     return np.asarray(sc.predict_proba(xte)[:, 1])
 
 
 def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, trend: str = "auto_asc_desc") -> np.ndarray:
     cats = frozenset(c for c in xtr.columns if not pd.api.types.is_numeric_dtype(xtr[c]))
-    cols = {c: (xtr[c].fillna("missing").astype(str).tolist() if c in cats else xtr[c].fillna(-1).astype(float).tolist())
-            for c in xtr.columns}
+    cols = {
+        c: (xtr[c].fillna("missing").astype(str).tolist() if c in cats else xtr[c].fillna(-1).astype(float).tolist()) for c in xtr.columns
+    }
     sc = train_scorecard(cols, ytr.tolist(), version="bench", categorical=cats, params=TrainingParams(trend=trend))
     rows = xte.to_dict("records")
     out = []
@@ -92,8 +97,13 @@ def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5) -> dict[str, 
             oof[name][te] = p
             per_fold[name].append(float(roc_auc_score(y[te], p)))
     return {
-        name: {"auc_pooled": float(roc_auc_score(y, oof[name])), "auc_mean": float(np.mean(per_fold[name])),
-               "auc_sd": float(np.std(per_fold[name])), "per_fold": per_fold[name], "seconds": secs[name]}
+        name: {
+            "auc_pooled": float(roc_auc_score(y, oof[name])),
+            "auc_mean": float(np.mean(per_fold[name])),
+            "auc_sd": float(np.std(per_fold[name])),
+            "per_fold": per_fold[name],
+            "seconds": secs[name],
+        }
         for name in oof
     }
 
@@ -110,8 +120,10 @@ def main() -> None:
         results[label] = {"n": len(y), "bad_rate": float(y.mean()), **r}
         for name in r:
             m = r[name]
-            print(f"{label:40} {len(y):6d} {y.mean():6.3f} {name:9} {m['auc_pooled']:10.4f} "
-                  f"{m['auc_mean']:7.4f}±{m['auc_sd']:.4f} {m['seconds']:7.1f}")
+            print(
+                f"{label:40} {len(y):6d} {y.mean():6.3f} {name:9} {m['auc_pooled']:10.4f} "
+                f"{m['auc_mean']:7.4f}±{m['auc_sd']:.4f} {m['seconds']:7.1f}"
+            )
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
 

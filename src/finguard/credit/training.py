@@ -55,8 +55,9 @@ def _bin_feature(name: str, x: np.ndarray, y: np.ndarray, categorical: bool, p: 
     from optbinning import OptimalBinning
 
     if categorical:
-        ob = OptimalBinning(name=name, dtype="categorical", solver="cp", min_bin_size=p.min_bin_size,
-                            max_n_prebins=p.max_n_prebins, cat_cutoff=None)
+        ob = OptimalBinning(
+            name=name, dtype="categorical", solver="cp", min_bin_size=p.min_bin_size, max_n_prebins=p.max_n_prebins, cat_cutoff=None
+        )
         ob.fit(x.astype(str), y)
         groups = tuple(tuple(str(v) for v in g) for g in ob.splits)
         seen = {v for g in groups for v in g}
@@ -65,8 +66,9 @@ def _bin_feature(name: str, x: np.ndarray, y: np.ndarray, categorical: bool, p: 
             groups = (*groups, rest)
         fb = FeatureBins(name, categories=groups, points=tuple(0.0 for _ in groups))
     else:
-        ob = OptimalBinning(name=name, dtype="numerical", solver="cp", monotonic_trend=p.trend,
-                            min_bin_size=p.min_bin_size, max_n_prebins=p.max_n_prebins)
+        ob = OptimalBinning(
+            name=name, dtype="numerical", solver="cp", monotonic_trend=p.trend, min_bin_size=p.min_bin_size, max_n_prebins=p.max_n_prebins
+        )
         ob.fit(x.astype(float), y)
         splits = tuple(float(s) for s in ob.splits)
         fb = FeatureBins(name, splits=splits, points=tuple(0.0 for _ in range(len(splits) + 1)))
@@ -78,8 +80,15 @@ def _bin_feature(name: str, x: np.ndarray, y: np.ndarray, categorical: bool, p: 
     tb, tg = y.sum(), len(y) - y.sum()
     woe = np.log(((bads + 0.5) / (tb + 0.5)) / ((goods + 0.5) / (tg + 0.5)))
     rates = np.where(counts > 0, bads / np.maximum(counts, 1), 0.0)
-    return FeatureBins(name, fb.splits, fb.categories, fb.points, tuple(float(w) for w in woe),
-                       tuple(int(c) for c in counts), tuple(float(r) for r in rates))
+    return FeatureBins(
+        name,
+        fb.splits,
+        fb.categories,
+        fb.points,
+        tuple(float(w) for w in woe),
+        tuple(int(c) for c in counts),
+        tuple(float(r) for r in rates),
+    )
 
 
 def _iv(fb: FeatureBins) -> float:
@@ -128,8 +137,10 @@ def train_scorecard(
     yy = np.asarray(y, dtype=int)
     if yy.sum() == 0 or yy.sum() == len(yy):
         raise ValueError("training needs both goods and bads")
-    bins = [_bin_feature(name, np.asarray(col, dtype=object if name in categorical else float), yy, name in categorical, p)
-            for name, col in columns.items()]
+    bins = [
+        _bin_feature(name, np.asarray(col, dtype=object if name in categorical else float), yy, name in categorical, p)
+        for name, col in columns.items()
+    ]
     bins = [fb for fb in bins if len(fb.points) > 1 and _iv(fb) >= p.min_iv]
     if not bins:
         raise ValueError("no feature carries information about the label")
@@ -143,13 +154,25 @@ def train_scorecard(
     factor, offset, n = p.scaling.factor, p.scaling.offset, len(bins)
     shared = (offset - factor * b0) / n
     scored = tuple(
-        FeatureBins(fb.name, fb.splits, fb.categories, tuple(round(-factor * float(b) * w + shared, 2) for w in fb.woe),
-                    fb.woe, fb.counts, fb.bad_rates)
+        FeatureBins(
+            fb.name,
+            fb.splits,
+            fb.categories,
+            tuple(round(-factor * float(b) * w + shared, 2) for w in fb.woe),
+            fb.woe,
+            fb.counts,
+            fb.bad_rates,
+        )
         for fb, b in zip(bins, coef, strict=True)
     )
-    sc = Scorecard(version=version, features=scored, scaling=p.scaling, data_fingerprint=data_fingerprint(columns, y),
-                   trained_on=trained_on, metrics={"C": c, "n": len(yy), "bad_rate": float(yy.mean()),
-                                                    "iv": {fb.name: round(_iv(fb), 4) for fb in bins}})
+    sc = Scorecard(
+        version=version,
+        features=scored,
+        scaling=p.scaling,
+        data_fingerprint=data_fingerprint(columns, y),
+        trained_on=trained_on,
+        metrics={"C": c, "n": len(yy), "bad_rate": float(yy.mean()), "iv": {fb.name: round(_iv(fb), 4) for fb in bins}},
+    )
     return sc
 
 
@@ -188,4 +211,3 @@ def csi(sc: Scorecard, baseline: Mapping[str, Sequence[Any]], current: Mapping[s
             a[fb.bin_of(v)] += 1
         out[fb.name] = psi_from_counts(e, a)
     return out
-

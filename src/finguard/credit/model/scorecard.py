@@ -136,8 +136,15 @@ def scorecard_to_doc(sc: Scorecard) -> dict[str, Any]:
         "scaling": {"base_score": sc.scaling.base_score, "base_odds": sc.scaling.base_odds, "pdo": sc.scaling.pdo},
         "metrics": dict(sc.metrics),
         "features": [
-            {"name": f.name, "splits": list(f.splits), "categories": [list(c) for c in f.categories], "points": list(f.points),
-             "woe": list(f.woe), "counts": list(f.counts), "bad_rates": list(f.bad_rates)}
+            {
+                "name": f.name,
+                "splits": list(f.splits),
+                "categories": [list(c) for c in f.categories],
+                "points": list(f.points),
+                "woe": list(f.woe),
+                "counts": list(f.counts),
+                "bad_rates": list(f.bad_rates),
+            }
             for f in sc.features
         ],
     }
@@ -153,10 +160,13 @@ def scorecard_from_doc(doc: Mapping[str, Any]) -> Scorecard:
         metrics=dict(doc.get("metrics", {})),
         features=tuple(
             FeatureBins(
-                name=f["name"], splits=tuple(float(x) for x in f["splits"]),
+                name=f["name"],
+                splits=tuple(float(x) for x in f["splits"]),
                 categories=tuple(tuple(str(v) for v in c) for c in f.get("categories", [])),
-                points=tuple(float(x) for x in f["points"]), woe=tuple(float(x) for x in f.get("woe", [])),
-                counts=tuple(int(x) for x in f.get("counts", [])), bad_rates=tuple(float(x) for x in f.get("bad_rates", [])),
+                points=tuple(float(x) for x in f["points"]),
+                woe=tuple(float(x) for x in f.get("woe", [])),
+                counts=tuple(int(x) for x in f.get("counts", [])),
+                bad_rates=tuple(float(x) for x in f.get("bad_rates", [])),
             )
             for f in doc["features"]
         ),

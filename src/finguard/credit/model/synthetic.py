@@ -118,8 +118,16 @@ def synthetic_firm(seed: int, i: int, as_of: date, *, default_shift: float = 0.0
         monthly.append((m, sales))
         count = max(0, int(sales / YUAN / rng.uniform(8_000, 30_000)))
         voided = sum(1 for _ in range(min(count, 60)) if rng.random() < void_p)
-        invoices.append(InvoiceMonth(m, count, int(sales * max(0.3, under_invoicing + rng.gauss(0, 0.03))) // YUAN * YUAN,
-                                     int(sales * rng.uniform(0.5, 0.8)) // YUAN * YUAN, voided, int(voided * rng.random() * 0.5)))
+        invoices.append(
+            InvoiceMonth(
+                m,
+                count,
+                int(sales * max(0.3, under_invoicing + rng.gauss(0, 0.03))) // YUAN * YUAN,
+                int(sales * rng.uniform(0.5, 0.8)) // YUAN * YUAN,
+                voided,
+                int(voided * rng.random() * 0.5),
+            )
+        )
 
     vat: list[VatReturn] = []
     payments: list[TaxPayment] = []
@@ -184,8 +192,12 @@ def synthetic_firm(seed: int, i: int, as_of: date, *, default_shift: float = 0.0
     for year in range(as_of.year - 3, as_of.year):
         if year < registered.year + 1:
             continue
-        g_lat = h + rng.gauss(0.0, 0.6) - 0.6 * sum(1 for v in violations if v.on.year <= year) - 0.5 * sum(
-            1 for a in arrears if a.since.year <= year)
+        g_lat = (
+            h
+            + rng.gauss(0.0, 0.6)
+            - 0.6 * sum(1 for v in violations if v.on.year <= year)
+            - 0.5 * sum(1 for a in arrears if a.since.year <= year)
+        )
         if any(v.serious and v.on.year <= year for v in violations) or any(a.since.year <= year for a in abnormal):
             g = Grade.D
         elif year == registered.year + 1:
@@ -207,9 +219,17 @@ def synthetic_firm(seed: int, i: int, as_of: date, *, default_shift: float = 0.0
     defaulted = rng.random() < _sigmoid(logit)
 
     record = TaxRecord(
-        firm=firm, as_of=as_of, source=f"synthetic:{seed}:{i}", grades=tuple(grades), vat_returns=tuple(vat),
-        income_tax=tuple(cit), payments=tuple(sorted(payments, key=lambda p: p.paid_on)), arrears=tuple(arrears),
-        violations=tuple(violations), abnormal=tuple(abnormal), invoices=tuple(invoices),
+        firm=firm,
+        as_of=as_of,
+        source=f"synthetic:{seed}:{i}",
+        grades=tuple(grades),
+        vat_returns=tuple(vat),
+        income_tax=tuple(cit),
+        payments=tuple(sorted(payments, key=lambda p: p.paid_on)),
+        arrears=tuple(arrears),
+        violations=tuple(violations),
+        abnormal=tuple(abnormal),
+        invoices=tuple(invoices),
     )
     return SyntheticFirm(record, defaulted, h)
 

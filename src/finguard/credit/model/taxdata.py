@@ -145,12 +145,20 @@ class TaxRecord:
 _MONEY = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
 
 
+def yuan_to_fen(value: str, field_name: str) -> int:
+    """An amount typed by a person ("500000", "1,234.50") in fen; InvalidInput naming the field."""
+    v = value.strip().replace(",", "")
+    if not _MONEY.match(v):
+        raise InvalidInput.for_field(field_name, f"{value!r} is not an amount of yuan with at most 2 decimals")
+    return int(Decimal(v) * YUAN)
+
+
 def normalise_uscc(value: str) -> str:
     """The 18-character USCC, upper case, check digit verified; InvalidInput otherwise."""
     try:
         return str(_uscc.validate(value))
     except ValidationError as exc:
-        raise InvalidInput.for_field("uscc", f"not a valid unified social credit code ({exc.message})") from None
+        raise InvalidInput.for_field("uscc", f"not a valid unified social credit code ({exc})") from None
 
 
 def make_uscc(registration: str) -> str:
@@ -183,7 +191,7 @@ class _Reader:
         v = obj.get(key)
         if v is None or v == "":
             if required:
-                self.bad(name, "is required (yuan as a decimal string, e.g. \"1234.50\")")
+                self.bad(name, 'is required (yuan as a decimal string, e.g. "1234.50")')
             return 0
         if isinstance(v, bool) or isinstance(v, float):
             self.bad(name, "must be a decimal string or an integer of yuan, not a float")
@@ -191,7 +199,7 @@ class _Reader:
         if isinstance(v, int):
             return v * YUAN
         if not isinstance(v, str) or not _MONEY.match(v.strip()):
-            self.bad(name, "must be yuan with at most 2 decimals, e.g. \"1234.50\"")
+            self.bad(name, 'must be yuan with at most 2 decimals, e.g. "1234.50"')
             return 0
         try:
             return int(Decimal(v.strip()) * YUAN)
@@ -307,8 +315,10 @@ def parse_vat(item: Mapping[str, Any], r: _Reader, p: str) -> VatReturn | None:
 
 def parse_cit(item: Mapping[str, Any], r: _Reader, p: str) -> IncomeTaxReturn:
     return IncomeTaxReturn(
-        r.year(item, "year", f"{p}.year"), r.money(item, "revenue", f"{p}.revenue"),
-        r.money(item, "profit", f"{p}.profit"), r.money(item, "tax", f"{p}.tax"),
+        r.year(item, "year", f"{p}.year"),
+        r.money(item, "revenue", f"{p}.revenue"),
+        r.money(item, "profit", f"{p}.profit"),
+        r.money(item, "tax", f"{p}.tax"),
     )
 
 
@@ -343,8 +353,11 @@ def parse_abnormal(item: Mapping[str, Any], r: _Reader, p: str) -> AbnormalPerio
 def parse_invoice(item: Mapping[str, Any], r: _Reader, p: str) -> InvoiceMonth | None:
     m = r.month(item, "month", f"{p}.month")
     inv = InvoiceMonth(
-        m or date(1970, 1, 1), r.count(item, "issued_count", f"{p}.issued_count"), r.money(item, "issued", f"{p}.issued"),
-        r.money(item, "received", f"{p}.received"), r.count(item, "voided_count", f"{p}.voided_count"),
+        m or date(1970, 1, 1),
+        r.count(item, "issued_count", f"{p}.issued_count"),
+        r.money(item, "issued", f"{p}.issued"),
+        r.money(item, "received", f"{p}.received"),
+        r.count(item, "voided_count", f"{p}.voided_count"),
         r.count(item, "red_count", f"{p}.red_count"),
     )
     return inv if m else None
@@ -368,7 +381,9 @@ def parse_record(doc: Any, *, source: str) -> TaxRecord:
     if not isinstance(doc, Mapping):
         raise InvalidInput("the tax record must be a JSON object", problems=[FieldProblem("$", "must be an object")])
     firm_obj = doc.get("firm")
-    firm = parse_firm(firm_obj, r) if isinstance(firm_obj, Mapping) else r.bad("firm", "is required (an object)")
+    firm = parse_firm(firm_obj, r) if isinstance(firm_obj, Mapping) else None
+    if not isinstance(firm_obj, Mapping):
+        r.bad("firm", "is required (an object)")
     as_of = r.day(doc, "as_of", "as_of")
     parts: dict[str, list[Any]] = {}
     for key, fn in SECTIONS.items():
@@ -392,22 +407,47 @@ def record_to_doc(rec: TaxRecord) -> dict[str, Any]:
     f = rec.firm
     return {
         "as_of": rec.as_of.isoformat(),
-        "firm": {"uscc": f.uscc, "name": f.name, "industry": f.industry, "registered_on": f.registered_on.isoformat(),
-                 "taxpayer_type": f.taxpayer_type.value},
+        "firm": {
+            "uscc": f.uscc,
+            "name": f.name,
+            "industry": f.industry,
+            "registered_on": f.registered_on.isoformat(),
+            "taxpayer_type": f.taxpayer_type.value,
+        },
         "grades": [{"year": g.year, "grade": g.grade.value} for g in rec.grades],
-        "vat_returns": [{"period": v.period_start.strftime("%Y-%m"), "months": v.months, "sales": _money_out(v.sales_fen),
-                         "tax": _money_out(v.tax_fen), "filed_on": _d(v.filed_on)} for v in rec.vat_returns],
-        "income_tax": [{"year": c.year, "revenue": _money_out(c.revenue_fen), "profit": _money_out(c.profit_fen),
-                        "tax": _money_out(c.tax_fen)} for c in rec.income_tax],
+        "vat_returns": [
+            {
+                "period": v.period_start.strftime("%Y-%m"),
+                "months": v.months,
+                "sales": _money_out(v.sales_fen),
+                "tax": _money_out(v.tax_fen),
+                "filed_on": _d(v.filed_on),
+            }
+            for v in rec.vat_returns
+        ],
+        "income_tax": [
+            {"year": c.year, "revenue": _money_out(c.revenue_fen), "profit": _money_out(c.profit_fen), "tax": _money_out(c.tax_fen)}
+            for c in rec.income_tax
+        ],
         "payments": [{"paid_on": p.paid_on.isoformat(), "kind": p.kind, "amount": _money_out(p.amount_fen)} for p in rec.payments],
-        "arrears": [{"since": a.since.isoformat(), "amount": _money_out(a.amount_fen), "settled_on": _d(a.settled_on)}
-                    for a in rec.arrears],
-        "violations": [{"on": v.on.isoformat(), "kind": v.kind, "serious": v.serious, "penalty": _money_out(v.penalty_fen)}
-                       for v in rec.violations],
+        "arrears": [
+            {"since": a.since.isoformat(), "amount": _money_out(a.amount_fen), "settled_on": _d(a.settled_on)} for a in rec.arrears
+        ],
+        "violations": [
+            {"on": v.on.isoformat(), "kind": v.kind, "serious": v.serious, "penalty": _money_out(v.penalty_fen)} for v in rec.violations
+        ],
         "abnormal": [{"since": a.since.isoformat(), "lifted_on": _d(a.lifted_on)} for a in rec.abnormal],
-        "invoices": [{"month": i.month.strftime("%Y-%m"), "issued_count": i.issued_count, "issued": _money_out(i.issued_fen),
-                      "received": _money_out(i.received_fen), "voided_count": i.voided_count, "red_count": i.red_count}
-                     for i in rec.invoices],
+        "invoices": [
+            {
+                "month": i.month.strftime("%Y-%m"),
+                "issued_count": i.issued_count,
+                "issued": _money_out(i.issued_fen),
+                "received": _money_out(i.received_fen),
+                "voided_count": i.voided_count,
+                "red_count": i.red_count,
+            }
+            for i in rec.invoices
+        ],
     }
 
 
@@ -457,10 +497,7 @@ def records_from_tables(tables: Mapping[str, Sequence[Mapping[str, str]]], *, so
                 doc[key].append(item)
     if problems:
         raise InvalidInput("the tax tables are not valid", problems=problems)
-    return [
-        TaxRecord(firm=d["firm"], as_of=d["as_of"], source=source, **{k: tuple(d[k]) for k in SECTIONS})
-        for d in docs.values()
-    ]
+    return [TaxRecord(firm=d["firm"], as_of=d["as_of"], source=source, **{k: tuple(d[k]) for k in SECTIONS}) for d in docs.values()]
 
 
 def records_to_tables(records: Sequence[TaxRecord]) -> dict[str, list[dict[str, Any]]]:

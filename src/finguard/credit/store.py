@@ -1,0 +1,268 @@
+"""Credit rows (SQLAlchemy Core) and the one ``CreditStore``, on SQLite and PostgreSQL.
+
+Policies and models are append-only versions (a model's role changes, its body never does).
+An application row holds the decision as made: outcome, line, band, score, reasons, the figures
+behind the limit, the features, the policy and model versions, and where its tax data came
+from (source, as-of date, digest). Stages are rows of their own, one per stage reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from finguard.credit.model.decision import Application, Decision
+from finguard.store.db import begin_write
+from finguard.store.tables import Id, metadata
+
+credit_policy = Table(
+    "credit_policy",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("body", JSON, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+credit_model = Table(
+    "credit_model",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # champion | challenger | retired
+    Column("body", JSON, nullable=False),
+    Column("data_fingerprint", String(64), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_credit_model_role", "role"),
+)
+
+credit_application = Table(
+    "credit_application",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uscc", String(18), nullable=False),
+    Column("firm_name", String(300), nullable=True),
+    Column("requested_fen", BigInteger, nullable=False),
+    Column("term_months", Integer, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("own_funds_fen", BigInteger, nullable=True),
+    Column("other_wc_loans_fen", BigInteger, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # received | decided | unavailable | signed | disbursed
+    Column("outcome", String(16), nullable=True),  # approve | refuse | unavailable
+    Column("line_fen", BigInteger, nullable=True),
+    Column("rate_min_bp", Integer, nullable=True),
+    Column("rate_max_bp", Integer, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("pd", Float, nullable=True),
+    Column("grade", String(1), nullable=True),
+    Column("reasons", JSON, nullable=True),
+    Column("limits", JSON, nullable=True),
+    Column("features", JSON, nullable=True),
+    Column("policy_version", Integer, nullable=True),
+    Column("model_version", String(64), nullable=True),
+    Column("challenger_version", String(64), nullable=True),
+    Column("challenger_score", Float, nullable=True),
+    Column("problem", Text, nullable=True),
+    Column("tax_source", Text, nullable=True),
+    Column("tax_as_of", Date, nullable=True),
+    Column("tax_digest", String(64), nullable=True),
+    Index("ix_credit_application_uscc", "uscc"),
+    Index("ix_credit_application_received", "received_at"),
+)
+
+credit_stage = Table(
+    "credit_stage",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("application_id", BigInteger, ForeignKey("credit_application.id"), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Index("ix_credit_stage_app", "application_id"),
+)
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def _decision_columns(d: Decision) -> dict[str, Any]:
+    return {
+        "line_fen": d.line_fen,
+        "rate_min_bp": d.rate_band_bp[0] if d.rate_band_bp else None,
+        "rate_max_bp": d.rate_band_bp[1] if d.rate_band_bp else None,
+        "score": d.score,
+        "pd": d.pd,
+        "grade": d.grade.value,
+        "reasons": [{"code": r.code, "kind": r.kind, "zh": r.zh, "en": r.en} for r in d.reasons],
+        "limits": d.limits,
+        "features": d.features,
+        "policy_version": d.policy_version,
+        "model_version": d.model_version,
+    }
+
+
+class SqlCreditStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ---- policy ----
+    def latest_policy(self) -> tuple[int, dict[str, Any]] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(credit_policy.c.version, credit_policy.c.body).order_by(credit_policy.c.version.desc()).limit(1)
+            ).first()
+        return (int(row.version), dict(row.body)) if row else None
+
+    def add_policy(self, doc: dict[str, Any], *, created_by: str, at: datetime) -> int:
+        with begin_write(self.engine) as conn:
+            version = int(conn.execute(select(func.coalesce(func.max(credit_policy.c.version), 0))).scalar_one()) + 1
+            conn.execute(
+                insert(credit_policy).values(version=version, body={**doc, "version": version}, created_by=created_by, created_at=at)
+            )
+        return version
+
+    def policy_history(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(credit_policy).order_by(credit_policy.c.version.desc())).mappings().all()
+        return [{**r, "created_at": _aware(r["created_at"])} for r in rows]
+
+    # ---- models ----
+    def model(self, role: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(credit_model).where(credit_model.c.role == role).order_by(credit_model.c.created_at.desc()).limit(1))
+                .mappings()
+                .first()
+            )
+        return dict(row) if row else None
+
+    def model_version(self, version: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(credit_model).where(credit_model.c.version == version)).mappings().first()
+        return dict(row) if row else None
+
+    def add_model(self, doc: dict[str, Any], *, role: str, created_by: str, at: datetime) -> None:
+        with begin_write(self.engine) as conn:
+            conn.execute(
+                insert(credit_model).values(
+                    version=doc["version"],
+                    role=role,
+                    body=doc,
+                    data_fingerprint=doc.get("data_fingerprint", ""),
+                    created_by=created_by,
+                    created_at=at,
+                )
+            )
+
+    def set_model_role(self, version: str, role: str) -> None:
+        with begin_write(self.engine) as conn:
+            conn.execute(update(credit_model).where(credit_model.c.version == version).values(role=role))
+
+    def models(self) -> list[dict[str, Any]]:
+        cols = [
+            credit_model.c.version,
+            credit_model.c.role,
+            credit_model.c.data_fingerprint,
+            credit_model.c.created_by,
+            credit_model.c.created_at,
+            credit_model.c.body,
+        ]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).order_by(credit_model.c.created_at.desc())).mappings().all()
+        return [
+            {k: v for k, v in r.items() if k != "body"}
+            | {"metrics": r["body"].get("metrics", {}), "trained_on": r["body"].get("trained_on", "")}
+            for r in rows
+        ]
+
+    # ---- applications ----
+    def add_application(self, app: Application, *, channel: str, created_by: str, at: datetime) -> int:
+        with begin_write(self.engine) as conn:
+            app_id = int(
+                conn.execute(
+                    insert(credit_application)
+                    .values(
+                        uscc=app.uscc,
+                        requested_fen=app.requested_fen,
+                        term_months=app.term_months,
+                        purpose=app.purpose,
+                        own_funds_fen=app.own_funds_fen,
+                        other_wc_loans_fen=app.other_wc_loans_fen,
+                        channel=channel,
+                        created_by=created_by,
+                        received_at=at,
+                        status="received",
+                    )
+                    .returning(credit_application.c.id)
+                ).scalar_one()
+            )
+            conn.execute(insert(credit_stage).values(application_id=app_id, stage="received", at=at, actor=created_by))
+        return app_id
+
+    def add_stage(self, app_id: int, stage: str, at: datetime, actor: str) -> None:
+        with begin_write(self.engine) as conn:
+            conn.execute(insert(credit_stage).values(application_id=app_id, stage=stage, at=at, actor=actor))
+
+    def save_outcome(self, app_id: int, outcome: Mapping[str, Any]) -> None:
+        values: dict[str, Any] = {k: v for k, v in outcome.items() if k not in ("decision", "stages")}
+        if "decision" in outcome:
+            values.update(_decision_columns(outcome["decision"]))
+        stages: Mapping[str, datetime] = outcome.get("stages", {})
+        with begin_write(self.engine) as conn:
+            conn.execute(update(credit_application).where(credit_application.c.id == app_id).values(**values))
+            rows = [{"application_id": app_id, "stage": s, "at": at, "actor": "system"} for s, at in stages.items() if s != "received"]
+            if rows:
+                conn.execute(insert(credit_stage), rows)
+
+    def application(self, app_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(credit_application).where(credit_application.c.id == app_id)).mappings().first()
+            if row is None:
+                return None
+            stages = (
+                conn.execute(
+                    select(credit_stage.c.stage, credit_stage.c.at, credit_stage.c.actor)
+                    .where(credit_stage.c.application_id == app_id)
+                    .order_by(credit_stage.c.at, credit_stage.c.id)
+                )
+                .mappings()
+                .all()
+            )
+        out = dict(row)
+        out["received_at"] = _aware(out["received_at"])
+        out["stages"] = [{"stage": s["stage"], "at": _aware(s["at"]), "actor": s["actor"]} for s in stages]
+        return out
+
+    def applications(self, *, limit: int, offset: int) -> list[dict[str, Any]]:
+        cols = [
+            credit_application.c[n]
+            for n in ("id", "uscc", "firm_name", "requested_fen", "status", "outcome", "line_fen", "score", "grade", "received_at")
+        ]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).order_by(credit_application.c.id.desc()).limit(limit).offset(offset)).mappings().all()
+        return [{**r, "received_at": _aware(r["received_at"])} for r in rows]
