@@ -7,12 +7,12 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from finguard.credit.config import CreditSettings
-from finguard.credit.feed import FileTaxFeed
 from finguard.credit.http import router
 from finguard.credit.model.taxdata import record_to_doc
+from finguard.credit.provider import CreditSettings
 from finguard.credit.service import CreditService
-from finguard.credit.store import SqlCreditStore
+from finguard.credit.store.files import FileTaxFeed
+from finguard.credit.store.repo import SqlCreditStore
 from tests.credit_helpers import good_record
 
 

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from finguard.core.errors import InvalidInput
 from finguard.credit.model.decision import Application, Outcome, check_application, decide, working_capital_need
 from finguard.credit.model.features import tax_facts
 from finguard.credit.model.policy import Policy, parse_policy, policy_to_doc
 from finguard.credit.model.taxdata import AbnormalPeriod, Arrears, Grade, GradeRecord, Violation
 from finguard.credit.service import shipped_scorecard
-from finguard.domain.errors import InvalidInput
 from tests.credit_helpers import AS_OF, ask, good_record, with_
 
 SC = shipped_scorecard()

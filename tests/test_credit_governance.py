@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from finguard.credit.governance import stability_report, synthetic_set, train, validation_report
 from finguard.credit.model.metrics import auc, calibration, ks, psi_from_counts
 from finguard.credit.model.scorecard import Scaling, scorecard_from_doc, scorecard_to_doc
+from finguard.credit.service.governance import stability_report, synthetic_set, train, validation_report
 
 
 def test_auc_ks_on_a_hand_worked_case():

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from finguard.credit.feed import FileTaxFeed, write_tables
-from finguard.credit.governance import synthetic_set, train
+from finguard.core.errors import Conflict, InvalidInput, NotFound
 from finguard.credit.model.decision import Application
 from finguard.credit.model.synthetic import synthetic_portfolio
 from finguard.credit.model.taxdata import record_to_doc
 from finguard.credit.service import CreditService
-from finguard.credit.store import SqlCreditStore
-from finguard.domain.errors import Conflict, InvalidInput, NotFound
+from finguard.credit.service.governance import synthetic_set, train
+from finguard.credit.store.files import FileTaxFeed, write_tables
+from finguard.credit.store.repo import SqlCreditStore
 from tests.credit_helpers import ask, good_record
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from finguard.core.errors import InvalidInput
 from finguard.credit.model.synthetic import synthetic_portfolio
 from finguard.credit.model.taxdata import (
     parse_record,
@@ -14,7 +15,6 @@ from finguard.credit.model.taxdata import (
     records_to_tables,
     yuan_to_fen,
 )
-from finguard.domain.errors import InvalidInput
 
 FIRM = {
     "uscc": "91110000600037341L",

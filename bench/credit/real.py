@@ -10,7 +10,7 @@ models are fitted on the training part only and scored on the held-out part; the
 pooled out-of-fold predictions and the mean and spread of the per-fold AUCs are reported.
 Peer: ``optbinning.BinningProcess`` + ``optbinning.Scorecard`` with scikit-learn's
 ``LogisticRegression`` (defaults), the common way OptBinning is used; its default bin trend is
-"auto" (OptBinning may pick a peak or valley). Ours: ``finguard.credit.training.train_scorecard``
+"auto" (OptBinning may pick a peak or valley). Ours: ``finguard.credit.service.training.train_scorecard``
 (IV filter, C by inner CV, sign-consistent refit), scored through the exported points table, twice:
 ``ours`` with strictly monotonic bins (the product default) and ``ours-auto`` with the same trend
 freedom as the peer. The ``ours-auto`` variant was added after a first run showed the monotonic
@@ -32,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from finguard.credit.training import TrainingParams, train_scorecard
+from finguard.credit.service.training import TrainingParams, train_scorecard
 
 ROOT = Path(__file__).resolve().parents[2]
 GERMAN = Path("/work/shared/data/credit/germancredit.csv")

@@ -10,11 +10,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from finguard.cli.common import err, out
-from finguard.cli.common import fail as _fail
-from finguard.credit.config import CreditSettings
-from finguard.credit.feed import FileTaxFeed, load_records, write_tables
-from finguard.credit.governance import (
+from finguard.core.cli import err, out
+from finguard.core.cli import fail as _fail
+from finguard.core.db import make_engine, upgrade
+from finguard.core.errors import FinguardError, InvalidInput
+from finguard.core.settings import Settings
+from finguard.credit.model.decision import Application
+from finguard.credit.model.scorecard import Scorecard, scorecard_from_doc, scorecard_to_doc
+from finguard.credit.model.synthetic import synthetic_portfolio
+from finguard.credit.model.taxdata import YUAN, record_to_doc, yuan_to_fen
+from finguard.credit.provider import CreditSettings, make_credit
+from finguard.credit.service import CreditService, stage_durations
+from finguard.credit.service.governance import (
     LabelledSet,
     labelled_from_files,
     parse_labels,
@@ -23,16 +30,8 @@ from finguard.credit.governance import (
     train,
     validation_report,
 )
-from finguard.credit.model.decision import Application
-from finguard.credit.model.scorecard import Scorecard, scorecard_from_doc, scorecard_to_doc
-from finguard.credit.model.synthetic import synthetic_portfolio
-from finguard.credit.model.taxdata import YUAN, record_to_doc, yuan_to_fen
-from finguard.credit.service import CreditService, stage_durations
-from finguard.credit.store import SqlCreditStore
-from finguard.credit.training import TrainingParams
-from finguard.domain.errors import FinguardError, InvalidInput
-from finguard.settings import Settings
-from finguard.store.db import make_engine, upgrade
+from finguard.credit.service.training import TrainingParams
+from finguard.credit.store.files import load_records, write_tables
 
 app = typer.Typer(help="Small-business credit from tax data (税务贷): applications, decisions, models.", no_args_is_help=True)
 FeedOpt = Annotated[Path | None, typer.Option("--feed", help="Tax-feed folder; default FINGUARD_CREDIT_TAX_FEED_DIR.")]
@@ -41,7 +40,7 @@ FeedOpt = Annotated[Path | None, typer.Option("--feed", help="Tax-feed folder; d
 def _service(feed: Path | None = None) -> CreditService:
     engine = make_engine(Settings().database_url)
     upgrade(engine)
-    return CreditService(SqlCreditStore(engine), FileTaxFeed(feed or CreditSettings().tax_feed_dir))
+    return make_credit(engine, CreditSettings(tax_feed_dir=feed) if feed else None)
 
 
 def _money(fen: int | None) -> str:
@@ -270,7 +269,7 @@ def stability_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """PSI of the score and CSI of each feature (bin shares floored, no bin dropped)."""
-    from finguard.credit.governance import labelled_from_records
+    from finguard.credit.service.governance import labelled_from_records
 
     try:
         sc = _model(_service(), model, model_file)

@@ -1,7 +1,7 @@
 """Credit routes (#14): apply for a tax loan, read decisions, advance stages, policy and models.
 
-The service is built on first use from the app's engine (``app.state.credit`` when the app
-composer put one there; otherwise from ``app.state.platform.engine`` and ``CreditSettings``).
+The service is the platform's ``credit`` part when the composition root has one; otherwise it is
+built on first use from the platform's engine and ``CreditSettings`` and kept in ``app.state``.
 """
 
 from __future__ import annotations
@@ -12,23 +12,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from finguard.api.deps import MAX_OFFSET, staff
-from finguard.credit.config import CreditSettings
-from finguard.credit.feed import FileTaxFeed
+from finguard.access.http import staff
+from finguard.access.service.keys import ApiKey
+from finguard.core.http import MAX_OFFSET
+from finguard.core.http_context import platform
 from finguard.credit.model.decision import Application
 from finguard.credit.model.policy import policy_to_doc
 from finguard.credit.model.taxdata import yuan_to_fen
+from finguard.credit.provider import make_credit
 from finguard.credit.service import CreditService, stage_durations
-from finguard.credit.store import SqlCreditStore
-from finguard.services.keys import ApiKey
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
 
 
 def credit_service(request: Request) -> CreditService:
-    svc: CreditService | None = getattr(request.app.state, "credit", None)
+    svc: CreditService | None = getattr(request.app.state, "credit", None) or getattr(platform(request), "credit", None)
     if svc is None:
-        svc = CreditService(SqlCreditStore(request.app.state.platform.engine), FileTaxFeed(CreditSettings().tax_feed_dir))
+        svc = make_credit(platform(request).engine)
         request.app.state.credit = svc
     return svc
 

@@ -13,11 +13,11 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any
 
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.credit.model.features import FEATURE_LABELS, TaxFacts, feature_vector
 from finguard.credit.model.policy import Policy, PriceStep
 from finguard.credit.model.scorecard import Scorecard, ScoreResult
 from finguard.credit.model.taxdata import YUAN, Grade, TaxRecord
-from finguard.domain.errors import FieldProblem, InvalidInput
 
 
 class Outcome(StrEnum):

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.credit.model.taxdata import YUAN, Grade
-from finguard.domain.errors import FieldProblem, InvalidInput
 
 WAN = 10_000 * YUAN  # 万元 in fen
 

@@ -18,7 +18,7 @@ from typing import Any
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import ValidationError
 
-from finguard.domain.errors import FieldProblem, InvalidInput
+from finguard.core.errors import FieldProblem, InvalidInput
 
 YUAN = 100
 

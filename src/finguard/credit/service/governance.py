@@ -10,13 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.credit.model.features import FEATURES, feature_vector, tax_facts
 from finguard.credit.model.metrics import psi, psi_band
 from finguard.credit.model.scorecard import Scorecard
 from finguard.credit.model.synthetic import synthetic_portfolio
 from finguard.credit.model.taxdata import TaxRecord, normalise_uscc
-from finguard.credit.training import TrainingParams, csi, train_scorecard, validate
-from finguard.domain.errors import FieldProblem, InvalidInput
+from finguard.credit.service.training import TrainingParams, csi, train_scorecard, validate
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Protocol
 
+from finguard.core.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound
 from finguard.credit.model.decision import Application, Decision, check_application, decide
 from finguard.credit.model.features import tax_facts
 from finguard.credit.model.policy import Policy, parse_policy, policy_to_doc
 from finguard.credit.model.scorecard import Scorecard, scorecard_from_doc, scorecard_to_doc
 from finguard.credit.model.taxdata import TaxRecord, normalise_uscc, record_to_doc
-from finguard.domain.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound
 
 STAGES = ("received", "data_fetched", "scored", "decided", "signed", "disbursed")
 DEFAULT_MODEL = "scorecard-tax-v1.json"

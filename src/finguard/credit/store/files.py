@@ -12,8 +12,8 @@ import csv
 import json
 from pathlib import Path
 
+from finguard.core.errors import InvalidInput, NotFound, Unavailable
 from finguard.credit.model.taxdata import CSV_TABLES, TaxRecord, normalise_uscc, parse_record, records_from_tables
-from finguard.domain.errors import InvalidInput, NotFound, Unavailable
 
 
 def read_tables(folder: Path) -> dict[str, list[dict[str, str]]]:
