@@ -50,6 +50,7 @@ WORDS = ("华信", "鑫达", "恒泰", "远航", "金桥", "瑞丰", "宏图", "
 SUFFIX = {"C": "制造", "F": "建设工程", "G": "商贸", "H": "餐饮管理", "I": "信息技术", "L": "企业管理咨询", "M": "科技"}
 REGIONS = ("110105", "310115", "440106", "440305", "330106", "320102", "510107", "420106", "320505", "330203")
 ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+DEFAULT_AS_OF = date(2026, 6, 30)
 
 
 def _sigmoid(x: float) -> float:
@@ -234,6 +235,6 @@ def synthetic_firm(seed: int, i: int, as_of: date, *, default_shift: float = 0.0
     return SyntheticFirm(record, defaulted, h)
 
 
-def synthetic_portfolio(n: int, *, seed: int = 7, as_of: date = date(2026, 6, 30), default_shift: float = 0.0) -> Iterator[SyntheticFirm]:
+def synthetic_portfolio(n: int, *, seed: int = 7, as_of: date = DEFAULT_AS_OF, default_shift: float = 0.0) -> Iterator[SyntheticFirm]:
     for i in range(n):
         yield synthetic_firm(seed, i, as_of, default_shift=default_shift)
