@@ -117,7 +117,7 @@ def test_the_same_inputs_give_the_same_decision():
 def test_a_bad_application_names_its_fields():
     with pytest.raises(InvalidInput) as e:
         check_application(Application(GOOD.firm.uscc, 0, 99, " "), Policy())
-    assert {p.field for p in e.value.problems} == {"requested", "term_months", "purpose"}
+    assert {p.field for p in e.value.problems} == {"amount", "term_months", "purpose"}
 
 
 def test_a_policy_survives_its_json_form_and_bad_settings_are_named():

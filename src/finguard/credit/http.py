@@ -1,7 +1,7 @@
 """Credit routes (#14): apply for a tax loan, read decisions, advance stages, policy and models.
 
-The service is the platform's ``credit`` part when the composition root has one; otherwise it is
-built on first use from the platform's engine and ``CreditSettings`` and kept in ``app.state``.
+The service comes from ``finguard.credit.provider.credit_service`` (the platform's ``credit``
+part when the composition root has one; otherwise built on first use from its engine).
 """
 
 from __future__ import annotations
@@ -9,28 +9,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.http import MAX_OFFSET
-from finguard.core.http_context import platform
 from finguard.credit.model.decision import Application
 from finguard.credit.model.policy import policy_to_doc
 from finguard.credit.model.taxdata import yuan_to_fen
-from finguard.credit.provider import make_credit
+from finguard.credit.provider import credit_service
 from finguard.credit.service import CreditService, stage_durations
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
-
-
-def credit_service(request: Request) -> CreditService:
-    svc: CreditService | None = getattr(request.app.state, "credit", None) or getattr(platform(request), "credit", None)
-    if svc is None:
-        svc = make_credit(platform(request).engine)
-        request.app.state.credit = svc
-    return svc
 
 
 S = Annotated[CreditService, Depends(credit_service)]

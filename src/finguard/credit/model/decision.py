@@ -38,7 +38,7 @@ class Application:
 def check_application(app: Application, policy: Policy) -> None:
     problems = []
     if app.requested_fen <= 0:
-        problems.append(FieldProblem("requested", "must be more than 0"))
+        problems.append(FieldProblem("amount", "must be more than 0"))
     if not 1 <= app.term_months <= policy.product.max_term_months:
         problems.append(FieldProblem("term_months", f"must be between 1 and {policy.product.max_term_months}"))
     if not app.purpose.strip():

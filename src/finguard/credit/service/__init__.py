@@ -42,9 +42,9 @@ class CreditStore(Protocol):
     def add_model(self, doc: dict[str, Any], *, role: str, created_by: str, at: datetime) -> None: ...
     def set_model_role(self, version: str, role: str) -> None: ...
     def models(self) -> list[dict[str, Any]]: ...
-    def add_application(self, app: Application, *, channel: str, created_by: str, at: datetime) -> int: ...
+    def models_in_role(self) -> dict[str, dict[str, Any]]: ...
+    def add_application(self, app: Application, *, channel: str, created_by: str, outcome: Mapping[str, Any]) -> int: ...
     def add_stage(self, app_id: int, stage: str, at: datetime, actor: str) -> None: ...
-    def save_outcome(self, app_id: int, outcome: Mapping[str, Any]) -> None: ...
     def application(self, app_id: int) -> dict[str, Any] | None: ...
     def applications(self, *, limit: int, offset: int) -> list[dict[str, Any]]: ...
 
@@ -127,6 +127,14 @@ class CreditService:
             return sc
         return self._cached(row)
 
+    def scorecards(self) -> tuple[Scorecard, Scorecard | None]:
+        """The champion and the challenger (None when there is none) in one read of the store."""
+        rows = self.store.models_in_role()
+        if "champion" not in rows:
+            return self.champion(), self.challenger()
+        challenger = rows.get("challenger")
+        return self._cached(rows["champion"]), self._cached(challenger) if challenger else None
+
     def challenger(self) -> Scorecard | None:
         row = self.store.model("challenger")
         return self._cached(row) if row else None
@@ -162,52 +170,40 @@ class CreditService:
 
     # ---- applications ------------------------------------------------------------------------
     def apply(self, app: Application, *, channel: str = "api", actor: str = "applicant") -> ApplyResult:
+        """Decide an application and store it with its stages: two reads and one write."""
         received = self.clock()
         policy = self.policy()
         uscc = normalise_uscc(app.uscc)
         app = Application(uscc, app.requested_fen, app.term_months, app.purpose.strip(), app.own_funds_fen, app.other_wc_loans_fen)
         check_application(app, policy)
-        champion = self.champion()
-        challenger = self.challenger()
-        app_id = self.store.add_application(app, channel=channel, created_by=actor, at=received)
+        champion, challenger = self.scorecards()
         stages = {"received": received}
         try:
             record = self.feed.fetch(uscc)
         except FinguardError as exc:
             stages["decided"] = self.clock()
-            self.store.save_outcome(
-                app_id,
-                {
-                    "status": "unavailable",
-                    "outcome": "unavailable",
-                    "problem": exc.message,
-                    "stages": stages,
-                    "policy_version": policy.version,
-                    "model_version": champion.version,
-                },
-            )
+            outcome = {"status": "unavailable", "outcome": "unavailable", "problem": exc.message, "stages": stages,
+                       "policy_version": policy.version, "model_version": champion.version}  # fmt: skip
+            app_id = self.store.add_application(app, channel=channel, created_by=actor, outcome=outcome)
             return ApplyResult(app_id, "unavailable", None, stages, problem=exc.message)
         stages["data_fetched"] = self.clock()
-        facts = tax_facts(record)
-        decision = decide(app, record, facts, champion, policy)
+        decision = decide(app, record, tax_facts(record), champion, policy)
         stages["scored"] = self.clock()
-        shadow = challenger.score(decision.features).score if challenger and challenger.version != champion.version else None
+        shadow = challenger.score(decision.features).score if challenger is not None else None
         stages["decided"] = self.clock()
-        self.store.save_outcome(
-            app_id,
-            {
-                "status": "decided",
-                "outcome": decision.outcome.value,
-                "decision": decision,
-                "stages": stages,
-                "firm_name": record.firm.name,
-                "tax_source": record.source,
-                "tax_as_of": record.as_of,
-                "tax_digest": record_digest(record),
-                "challenger_version": challenger.version if shadow is not None and challenger else None,
-                "challenger_score": shadow,
-            },
-        )
+        outcome = {
+            "status": "decided",
+            "outcome": decision.outcome.value,
+            "decision": decision,
+            "stages": stages,
+            "firm_name": record.firm.name,
+            "tax_source": record.source,
+            "tax_as_of": record.as_of,
+            "tax_digest": record_digest(record),
+            "challenger_version": challenger.version if challenger is not None else None,
+            "challenger_score": shadow,
+        }
+        app_id = self.store.add_application(app, channel=channel, created_by=actor, outcome=outcome)
         return ApplyResult(app_id, decision.outcome.value, decision, stages, shadow)
 
     def advance(self, app_id: int, stage: str, *, actor: str) -> dict[str, Any]:
@@ -223,7 +219,6 @@ class CreditService:
         if stage == "disbursed" and "signed" not in done:
             raise Conflict(f"application {app_id} must be signed before it is disbursed")
         self.store.add_stage(app_id, stage, self.clock(), actor)
-        self.store.save_outcome(app_id, {"status": stage})
         return self.get(app_id)
 
     def get(self, app_id: int) -> dict[str, Any]:

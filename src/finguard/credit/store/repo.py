@@ -65,6 +65,13 @@ class SqlCreditStore:
         return [{**r, "created_at": _aware(r["created_at"])} for r in rows]
 
     # ---- models ----
+    def models_in_role(self) -> dict[str, dict[str, Any]]:
+        """The champion and the challenger (when there is one), in one read."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(credit_model).where(credit_model.c.role.in_(("champion", "challenger")))
+                                .order_by(credit_model.c.created_at)).mappings().all()  # fmt: skip
+        return {r["role"]: dict(r) for r in rows}
+
     def model(self, role: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = (
@@ -114,7 +121,12 @@ class SqlCreditStore:
         ]
 
     # ---- applications ----
-    def add_application(self, app: Application, *, channel: str, created_by: str, at: datetime) -> int:
+    def add_application(self, app: Application, *, channel: str, created_by: str, outcome: Mapping[str, Any]) -> int:
+        """The application with its outcome and every stage so far, in one transaction."""
+        values: dict[str, Any] = {k: v for k, v in outcome.items() if k not in ("decision", "stages")}
+        if outcome.get("decision") is not None:
+            values.update(_decision_columns(outcome["decision"]))
+        stages: Mapping[str, datetime] = outcome["stages"]
         with begin_write(self.engine) as conn:
             app_id = int(
                 conn.execute(
@@ -128,29 +140,22 @@ class SqlCreditStore:
                         other_wc_loans_fen=app.other_wc_loans_fen,
                         channel=channel,
                         created_by=created_by,
-                        received_at=at,
-                        status="received",
+                        received_at=stages["received"],
+                        **values,
                     )
                     .returning(credit_application.c.id)
                 ).scalar_one()
             )
-            conn.execute(insert(credit_stage).values(application_id=app_id, stage="received", at=at, actor=created_by))
+            rows = [{"application_id": app_id, "stage": s, "at": at, "actor": created_by if s == "received" else "system"}
+                    for s, at in stages.items()]  # fmt: skip
+            conn.execute(insert(credit_stage), rows)
         return app_id
 
     def add_stage(self, app_id: int, stage: str, at: datetime, actor: str) -> None:
+        """A later stage (signed, disbursed); the application's status follows it."""
         with begin_write(self.engine) as conn:
             conn.execute(insert(credit_stage).values(application_id=app_id, stage=stage, at=at, actor=actor))
-
-    def save_outcome(self, app_id: int, outcome: Mapping[str, Any]) -> None:
-        values: dict[str, Any] = {k: v for k, v in outcome.items() if k not in ("decision", "stages")}
-        if "decision" in outcome:
-            values.update(_decision_columns(outcome["decision"]))
-        stages: Mapping[str, datetime] = outcome.get("stages", {})
-        with begin_write(self.engine) as conn:
-            conn.execute(update(credit_application).where(credit_application.c.id == app_id).values(**values))
-            rows = [{"application_id": app_id, "stage": s, "at": at, "actor": "system"} for s, at in stages.items() if s != "received"]
-            if rows:
-                conn.execute(insert(credit_stage), rows)
+            conn.execute(update(credit_application).where(credit_application.c.id == app_id).values(status=stage))
 
     def application(self, app_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
