@@ -333,3 +333,40 @@ def policy_cmd(set_file: Annotated[Path | None, typer.Option("--set", help="JSON
         _print_json(policy_to_doc(svc.policy()))
     except FinguardError as exc:
         _fail(exc)
+
+
+@app.command("overfinancing")
+def overfinancing_cmd(
+    bureau: Annotated[Path, typer.Argument(help="Credit-bureau CSV: uscc, lender, kind, limit, outstanding, opened_on, joint.")],
+    feed: FeedOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Over-financing monitor: each firm's credit at all lenders against its need; alerts stored."""
+    from finguard.credit.model.overfinance import parse_facilities
+    from finguard.credit.service.monitors import monitor_overfinancing
+    from finguard.credit.store.alerts import SqlCreditAlerts
+
+    try:
+        try:
+            with bureau.open(newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.DictReader(fh))
+        except OSError as exc:
+            raise InvalidInput.for_field("bureau", f"cannot read the file: {exc}") from None
+        facilities = parse_facilities(rows)
+        engine = make_engine(Settings().database_url)
+        upgrade(engine)
+        svc = _service(feed)
+        run = monitor_overfinancing(svc.feed, facilities, SqlCreditAlerts(engine))
+    except FinguardError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json({"firms": run.firms, "findings": [f.as_details() for f in run.findings], "alert_ids": list(run.alert_ids),
+                     "unavailable": run.unavailable})  # fmt: skip
+        return
+    out.print(
+        f"{run.firms} firms assessed, {len(run.findings)} flagged, {len(run.alert_ids)} new alerts, {len(run.unavailable)} without tax data"
+    )
+    for f in run.findings:
+        out.print(
+            f"  [bold]{f.uscc}[/] {', '.join(r.code for r in f.flags)}\n    {' '.join(r.zh for r in f.flags)}\n    {' '.join(r.en for r in f.flags)}"
+        )
