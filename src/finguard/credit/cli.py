@@ -367,6 +367,5 @@ def overfinancing_cmd(
         f"{run.firms} firms assessed, {len(run.findings)} flagged, {len(run.alert_ids)} new alerts, {len(run.unavailable)} without tax data"
     )
     for f in run.findings:
-        out.print(
-            f"  [bold]{f.uscc}[/] {', '.join(r.code for r in f.flags)}\n    {' '.join(r.zh for r in f.flags)}\n    {' '.join(r.en for r in f.flags)}"
-        )
+        out.print(f"  [bold]{f.uscc}[/] {', '.join(r.code for r in f.flags)}")
+        out.print(f"    {' '.join(r.zh for r in f.flags)}\n    {' '.join(r.en for r in f.flags)}")
