@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from finguard.credit.model.features import FILING_GRACE_DAYS, month_add
+from finguard.credit.model.policy import NeedParams
 from finguard.credit.model.taxdata import (
     YUAN,
     AbnormalPeriod,
@@ -62,6 +63,7 @@ class SyntheticFirm:
     record: TaxRecord
     defaulted: bool  # defaulted within 12 months after as_of
     health: float  # hidden: for checking the generator, never a model input
+    true_need_fen: int  # hidden: the working capital the business really needs (for planting over-financing)
 
 
 def _pick_industry(rng: random.Random) -> str:
@@ -232,7 +234,9 @@ def synthetic_firm(seed: int, i: int, as_of: date, *, default_shift: float = 0.0
         abnormal=tuple(abnormal),
         invoices=tuple(invoices),
     )
-    return SyntheticFirm(record, defaulted, h)
+    need = NeedParams()
+    true_wc = base * 12 * (1 - (0.05 + 0.04 * h)) * (1 + min(need.max_growth, max(0.0, growth))) / need.turnover.get(industry, 3.0)
+    return SyntheticFirm(record, defaulted, h, int(true_wc * (1 - need.own_funds_share)) * YUAN)
 
 
 def synthetic_portfolio(n: int, *, seed: int = 7, as_of: date = DEFAULT_AS_OF, default_shift: float = 0.0) -> Iterator[SyntheticFirm]:
