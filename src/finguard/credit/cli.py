@@ -369,3 +369,35 @@ def overfinancing_cmd(
     for f in run.findings:
         out.print(f"  [bold]{f.uscc}[/] {', '.join(r.code for r in f.flags)}")
         out.print(f"    {' '.join(r.zh for r in f.flags)}\n    {' '.join(r.en for r in f.flags)}")
+
+
+@app.command("sla")
+def sla_cmd(
+    days: Annotated[int, typer.Option(help="Applications received in the last N days.")] = 30,
+    alerts: Annotated[bool, typer.Option("--alerts", help="Store an alert for each breach (never twice).")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Approval timeliness: every stage against its target (decided < 1 s, signed < 3 days, disbursed < 1 day)."""
+    from datetime import UTC, datetime, timedelta
+
+    from finguard.credit.service.monitors import sla_alerts
+    from finguard.credit.store.alerts import SqlCreditAlerts
+
+    if days < 1:
+        _fail(InvalidInput.for_field("days", "must be 1 or more"))
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    svc = _service()
+    found = svc.timeliness(since=datetime.now(UTC) - timedelta(days=days))
+    ids = sla_alerts(found, SqlCreditAlerts(engine)) if alerts else []
+    if as_json:
+        _print_json({"breaches": [{"application_id": b.application_id, "stage": b.stage, "due": b.due, "reached": b.reached,
+                                   "late_seconds": b.late_by.total_seconds(), "zh": b.zh, "en": b.en} for b in found],
+                     "alert_ids": ids})  # fmt: skip
+        return
+    t = Table("application", "stage", "due", "reached", "reason")
+    for b in found:
+        t.add_row(str(b.application_id), b.stage, b.due.isoformat(timespec="seconds"),
+                  b.reached.isoformat(timespec="seconds") if b.reached else "pending", f"{b.zh}\n{b.en}")  # fmt: skip
+    out.print(t)
+    out.print(f"{len(found)} breaches; {len(ids)} new alerts")

@@ -21,6 +21,7 @@ from finguard.credit.model.decision import Application, Decision, check_applicat
 from finguard.credit.model.features import tax_facts
 from finguard.credit.model.policy import Policy, parse_policy, policy_to_doc
 from finguard.credit.model.scorecard import Scorecard, scorecard_from_doc, scorecard_to_doc
+from finguard.credit.model.sla import Breach, breaches
 from finguard.credit.model.taxdata import TaxRecord, normalise_uscc, record_to_doc
 
 STAGES = ("received", "data_fetched", "scored", "decided", "signed", "disbursed")
@@ -46,6 +47,7 @@ class CreditStore(Protocol):
     def add_application(self, app: Application, *, channel: str, created_by: str, outcome: Mapping[str, Any]) -> int: ...
     def add_stage(self, app_id: int, stage: str, at: datetime, actor: str) -> None: ...
     def application(self, app_id: int) -> dict[str, Any] | None: ...
+    def stages_since(self, since: datetime) -> list[dict[str, Any]]: ...
     def applications(self, *, limit: int, offset: int) -> list[dict[str, Any]]: ...
 
 
@@ -226,6 +228,11 @@ class CreditService:
         if row is None:
             raise NotFound(f"no credit application {app_id}")
         return row
+
+    def timeliness(self, *, since: datetime) -> list[Breach]:
+        """Every service-level breach of the applications received since ``since``, as of now."""
+        now = self.clock()
+        return [b for row in self.store.stages_since(since) for b in breaches(row["id"], row["outcome"], row["stages"], now)]
 
     def list(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         return self.store.applications(limit=limit, offset=offset)

@@ -12,6 +12,7 @@ from finguard.alerts.model import AlertDraft
 from finguard.core.errors import FinguardError
 from finguard.credit.model.features import tax_facts
 from finguard.credit.model.overfinance import Facility, Finding, OverFinanceParams, assess
+from finguard.credit.model.sla import Breach
 from finguard.credit.service import TaxFeed
 
 KIND_OVERFINANCING = "credit_overfinancing"
@@ -61,3 +62,18 @@ def monitor_overfinancing(
             findings.append(found)
     ids = sink.add_alerts([finding_alert(f) for f in findings])
     return OverFinanceRun(len(by_firm), tuple(findings), tuple(ids), unavailable)
+
+
+KIND_SLA = "credit_sla_breach"
+
+
+def sla_alerts(found: Sequence[Breach], sink: AlertSink) -> list[int]:
+    """One alert per breach (application and stage); a breach already open is not repeated."""
+    drafts = [
+        AlertDraft(KIND_SLA, f"credit_application:{b.application_id}", "medium" if b.reached else "high", b.en,
+                   {"application_id": b.application_id, "stage": b.stage, "due": b.due.isoformat(),
+                    "reached": b.reached.isoformat() if b.reached else None, "late_seconds": b.late_by.total_seconds(),
+                    "reason": {"zh": b.zh, "en": b.en}, "fingerprint": f"{b.application_id}:{b.stage}"})
+        for b in found
+    ]  # fmt: skip
+    return sink.add_alerts(drafts)

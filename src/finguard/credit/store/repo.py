@@ -184,3 +184,17 @@ class SqlCreditStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(*cols).order_by(credit_application.c.id.desc()).limit(limit).offset(offset)).mappings().all()
         return [{**r, "received_at": _aware(r["received_at"])} for r in rows]
+
+    def stages_since(self, since: datetime) -> list[dict[str, Any]]:
+        """Applications received since ``since`` with their outcome and stages (for timeliness)."""
+        a, s = credit_application, credit_stage
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(a.c.id, a.c.outcome, s.c.stage, s.c.at).join(s, s.c.application_id == a.c.id)
+                .where(a.c.received_at >= since).order_by(a.c.id, s.c.at)
+            ).all()  # fmt: skip
+        out: dict[int, dict[str, Any]] = {}
+        for r in rows:
+            item = out.setdefault(int(r.id), {"id": int(r.id), "outcome": r.outcome, "stages": []})
+            item["stages"].append({"stage": r.stage, "at": _aware(r.at)})
+        return list(out.values())
