@@ -401,3 +401,59 @@ def sla_cmd(
                   b.reached.isoformat(timespec="seconds") if b.reached else "pending", f"{b.zh}\n{b.en}")  # fmt: skip
     out.print(t)
     out.print(f"{len(found)} breaches; {len(ids)} new alerts")
+
+
+@app.command("purpose")
+def purpose_cmd(
+    account: Annotated[str, typer.Option(help="The borrower's account the loan was paid into (as in the ledger).")],
+    at: Annotated[str, typer.Option(help="When the loan was paid in (ISO time; UTC unless given).")],
+    amount: Annotated[str, typer.Option(help="The loan amount, yuan.")],
+    borrower_account: Annotated[
+        list[str] | None, typer.Option("--borrower-account", help="The borrower's other accounts (repeatable).")
+    ] = None,
+    related: Annotated[list[str] | None, typer.Option("--related", help="Related parties' accounts (repeatable).")] = None,
+    application: Annotated[int | None, typer.Option(help="The credit application the loan belongs to.")] = None,
+    categories: Annotated[Path | None, typer.Option(help="JSON account-category mapping (docs/credit.md).")] = None,
+    horizon_days: float = 90.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Loan-purpose monitor: trace the loan through the ledger; alert when it reached securities,
+    real estate, wealth products, other lenders, related parties or came back to the borrower."""
+    from datetime import UTC, datetime
+
+    from finguard.credit.model.purpose import PurposeParams, parse_category_map
+    from finguard.credit.service.monitors import PurposeCheck, monitor_loan_purpose
+    from finguard.credit.store.alerts import SqlCreditAlerts
+    from finguard.ledger.provider import make_ledger
+
+    try:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise InvalidInput.for_field("at", f"{at!r} is not an ISO time") from None
+        params = PurposeParams()
+        if categories is not None:
+            try:
+                doc = json.loads(categories.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InvalidInput.for_field("categories", f"cannot read JSON: {exc}") from None
+            params = PurposeParams(categories=parse_category_map(doc))
+        check = PurposeCheck(account, when if when.tzinfo else when.replace(tzinfo=UTC), yuan_to_fen(amount, "amount"),
+                             frozenset(borrower_account or ()), frozenset(related or ()), application, horizon_days)  # fmt: skip
+        engine = make_engine(Settings().database_url)
+        upgrade(engine)
+        found, ids = monitor_loan_purpose(make_ledger(engine), check, SqlCreditAlerts(engine), params)
+    except FinguardError as exc:
+        _fail(exc)
+    if as_json:
+        reasons = list(found.reasons) if found else []
+        amounts = {c.value: v for c, v in found.amounts.items()} if found else {}
+        _print_json({"flags": [r.code for r in reasons], "amounts_fen": amounts,
+                     "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in reasons], "alert_ids": ids})  # fmt: skip
+        return
+    if found is None:
+        out.print("nothing flagged: the traced money did not reach a watched category")
+        return
+    for r in found.reasons:
+        out.print(f"[bold]{r.code}[/] {r.zh}\n    {r.en}")
+    out.print(f"{len(ids)} new alert(s)")

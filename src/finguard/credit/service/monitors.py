@@ -1,4 +1,5 @@
-"""Credit monitors: over-financing across lenders, raised as alerts in the shared alert store."""
+"""Credit monitors: over-financing across lenders, loan purpose over the ledger trace, approval
+timeliness; each raises its findings as alerts in the shared alert store."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from finguard.alerts.model import AlertDraft
 from finguard.core.errors import FinguardError
 from finguard.credit.model.features import tax_facts
 from finguard.credit.model.overfinance import Facility, Finding, OverFinanceParams, assess
+from finguard.credit.model.purpose import PurposeFinding, PurposeParams, assess_trace
 from finguard.credit.model.sla import Breach
 from finguard.credit.service import TaxFeed
+from finguard.ledger.model import Direction, Method, Trace, TraceParams
 
 KIND_OVERFINANCING = "credit_overfinancing"
 
@@ -77,3 +81,46 @@ def sla_alerts(found: Sequence[Breach], sink: AlertSink) -> list[int]:
         for b in found
     ]  # fmt: skip
     return sink.add_alerts(drafts)
+
+
+KIND_PURPOSE = "credit_loan_purpose"
+
+
+class Tracer(Protocol):
+    def trace(self, params: TraceParams) -> Trace: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeCheck:
+    """One disbursement to check: the borrower's account, the ledger transfer that paid the loan
+    into it (the trace starts at the borrower's first payment after it), and the accounts the bank
+    knows as the borrower's own or its related parties."""
+
+    account: str
+    disbursed_at: datetime
+    amount_fen: int
+    borrower_accounts: frozenset[str] = frozenset()
+    related_accounts: frozenset[str] = frozenset()
+    application_id: int | None = None
+    horizon_days: float = 90.0
+    hops: int = 6
+
+
+def monitor_loan_purpose(
+    ledger: Tracer, check: PurposeCheck, sink: AlertSink, params: PurposeParams | None = None
+) -> tuple[PurposeFinding | None, list[int]]:
+    """Trace the loan forward from the borrower's account; an alert (with the trace) when it went where it must not."""
+    p = params or PurposeParams()
+    trace = ledger.trace(TraceParams(account=check.account, direction=Direction.FORWARD, method=Method.FIFO, hops=check.hops,
+                                     horizon_days=check.horizon_days, amount_fen=check.amount_fen, at=check.disbursed_at))  # fmt: skip
+    found = assess_trace(trace, check.borrower_accounts | {check.account}, check.related_accounts, p)
+    if found is None:
+        return None, []
+    details = found.as_details(trace)
+    details["application_id"] = check.application_id
+    details["fingerprint"] = hashlib.sha256(
+        f"{check.account}|{check.disbursed_at.isoformat()}|{check.amount_fen}|{','.join(details['flags'])}".encode()
+    ).hexdigest()[:32]
+    subject = f"credit_application:{check.application_id}" if check.application_id is not None else f"account:{check.account}"
+    draft = AlertDraft(KIND_PURPOSE, subject, "high", details["reason"]["en"], details)
+    return found, sink.add_alerts([draft])
