@@ -78,3 +78,22 @@ def test_the_service_builds_itself_from_the_platform(client, platform, analyst_k
     assert CreditSettings().tax_feed_dir == tmp_path
     r = client.get("/api/v1/credit/models", headers={"X-API-Key": analyst_key})
     assert r.status_code == 200 and r.json()[0]["version"] == "tax-v1"
+
+
+def test_the_monitors_over_http(api, analyst_key, platform):
+    from finguard.credit.store.alerts import SqlCreditAlerts
+
+    api.app.state.credit.alerts = SqlCreditAlerts(platform.engine)
+    h = {"X-API-Key": analyst_key}
+    rec = good_record()
+    bureau = (
+        "uscc,lender,kind,limit,outstanding,opened_on,joint\n"
+        f"{rec.firm.uscc},bank-a,working_capital,90000000,90000000,2026-01-05,false\n"
+        f"{rec.firm.uscc},bank-b,working_capital,90000000,90000000,2026-01-05,false\n"
+    )
+    r = api.post("/api/v1/credit/monitors/overfinancing", headers=h, content=bureau.encode())
+    assert r.status_code == 200, r.text
+    assert r.json()["findings"][0]["flags"] == ["OVER_FINANCED"] and len(r.json()["alert_ids"]) == 1
+    bad = api.post("/api/v1/credit/monitors/overfinancing", headers=h, content=b"uscc,lender\nx,\n")
+    assert bad.status_code == 422 and "uscc" in bad.text
+    assert api.get("/api/v1/credit/monitors/sla", headers=h).json() == []

@@ -6,20 +6,26 @@ part when the composition root has one; otherwise built on first use from its en
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.http import MAX_OFFSET
+from finguard.core.errors import InvalidInput, Unavailable
+from finguard.core.http import MAX_OFFSET, read_body
 from finguard.credit.model.decision import Application
+from finguard.credit.model.overfinance import parse_facilities
 from finguard.credit.model.policy import policy_to_doc
 from finguard.credit.model.taxdata import yuan_to_fen
 from finguard.credit.provider import credit_service
 from finguard.credit.service import CreditService, stage_durations
+from finguard.credit.service.monitors import OverFinanceRun, monitor_overfinancing
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
 
@@ -143,3 +149,52 @@ def models(svc: S, _key: Annotated[ApiKey, Depends(staff("read"))]) -> list[dict
 def promote(version: str, svc: S, _key: Annotated[ApiKey, Depends(staff("admin"))]) -> dict[str, str]:
     svc.promote(version)
     return {"champion": version}
+
+
+# ---- monitors -------------------------------------------------------------------------------
+BUREAU_LIMIT = 20 * 1024 * 1024
+
+
+class OverFinanceOut(BaseModel):
+    firms: int
+    findings: list[dict[str, Any]]
+    alert_ids: list[int]
+    unavailable: dict[str, str]
+
+
+@router.post("/monitors/overfinancing", response_model=OverFinanceOut)
+async def overfinancing(request: Request, svc: S, _key: Annotated[ApiKey, Depends(staff("write"))]) -> OverFinanceOut:
+    """Over-financing monitor over a credit-bureau CSV body (uscc, lender, kind, limit, outstanding, opened_on, joint)."""
+    body = await read_body(request, BUREAU_LIMIT)
+    run = await run_in_threadpool(_overfinancing, svc, body)
+    return OverFinanceOut(firms=run.firms, findings=[f.as_details() for f in run.findings], alert_ids=list(run.alert_ids),
+                          unavailable=run.unavailable)  # fmt: skip
+
+
+def _overfinancing(svc: CreditService, body: bytes) -> OverFinanceRun:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput.for_field("body", "must be UTF-8 CSV") from None
+    facilities = parse_facilities(list(csv.DictReader(io.StringIO(text))))
+    if svc.alerts is None:
+        raise Unavailable("the credit service has no alert store")
+    return monitor_overfinancing(svc.feed, facilities, svc.alerts)
+
+
+class BreachOut(BaseModel):
+    application_id: int
+    stage: str
+    due: datetime
+    reached: datetime | None
+    late_seconds: float
+    zh: str
+    en: str
+
+
+@router.get("/monitors/sla", response_model=list[BreachOut])
+def sla(svc: S, _key: Annotated[ApiKey, Depends(staff("read"))], days: int = Query(30, ge=1, le=3660)) -> list[BreachOut]:
+    """Approval timeliness: every stage of the last ``days`` days' applications past its target."""
+    found = svc.timeliness(since=datetime.now(UTC) - timedelta(days=days))
+    return [BreachOut(application_id=b.application_id, stage=b.stage, due=b.due, reached=b.reached, late_seconds=b.late_by.total_seconds(),
+                      zh=b.zh, en=b.en) for b in found]  # fmt: skip

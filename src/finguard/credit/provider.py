@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from finguard.core.http_context import platform
 from finguard.credit.service import CreditService
+from finguard.credit.store.alerts import SqlCreditAlerts
 from finguard.credit.store.files import FileTaxFeed
 from finguard.credit.store.repo import SqlCreditStore
 
@@ -28,7 +29,7 @@ class CreditSettings(BaseSettings):
 def make_credit(engine: Engine, settings: CreditSettings | None = None) -> CreditService:
     """The credit service over its SQL store and the file tax feed."""
     s = settings or CreditSettings()
-    return CreditService(SqlCreditStore(engine), FileTaxFeed(s.tax_feed_dir))
+    return CreditService(SqlCreditStore(engine), FileTaxFeed(s.tax_feed_dir), alerts=SqlCreditAlerts(engine))
 
 
 def credit_service(request: Request) -> CreditService:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Protocol
 
+from finguard.alerts.model import AlertDraft
 from finguard.core.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound
 from finguard.credit.model.decision import Application, Decision, check_application, decide
 from finguard.credit.model.features import tax_facts
@@ -32,6 +33,12 @@ class TaxFeed(Protocol):
     """A tax-bureau feed: the firm's record as of now. Raises NotFound or Unavailable."""
 
     def fetch(self, uscc: str) -> TaxRecord: ...
+
+
+class AlertSink(Protocol):
+    def add_alerts(self, drafts: Sequence[AlertDraft]) -> list[int]:
+        """Store the drafts not already open (same kind, subject and fingerprint); their new ids."""
+        ...
 
 
 class CreditStore(Protocol):
@@ -80,9 +87,12 @@ def reason_docs(d: Decision) -> list[dict[str, str]]:
 
 
 class CreditService:
-    def __init__(self, store: CreditStore, feed: TaxFeed, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, store: CreditStore, feed: TaxFeed, *, clock: Callable[[], datetime] | None = None, alerts: AlertSink | None = None
+    ) -> None:
         self.store = store
         self.feed = feed
+        self.alerts = alerts
         self.clock = clock or (lambda: datetime.now(UTC))
         self._policy: Policy | None = None
         self._models: dict[str, Scorecard | None] = {}

@@ -16,16 +16,10 @@ from finguard.credit.model.features import tax_facts
 from finguard.credit.model.overfinance import Facility, Finding, OverFinanceParams, assess
 from finguard.credit.model.purpose import PurposeFinding, PurposeParams, assess_trace
 from finguard.credit.model.sla import Breach
-from finguard.credit.service import TaxFeed
+from finguard.credit.service import AlertSink, TaxFeed
 from finguard.ledger.model import Direction, Method, Trace, TraceParams
 
 KIND_OVERFINANCING = "credit_overfinancing"
-
-
-class AlertSink(Protocol):
-    def add_alerts(self, drafts: Sequence[AlertDraft]) -> list[int]:
-        """Store the drafts not already open (same kind, subject and fingerprint); their new ids."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
