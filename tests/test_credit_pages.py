@@ -80,3 +80,12 @@ def test_bad_fields_are_named_on_the_form(web, analyst_key):
 def test_an_unknown_application_is_a_404_page(web, analyst_key):
     sign_in(web, analyst_key)
     assert web.get("/staff/credit/424242?lang=en").status_code == 404
+
+
+def test_the_report_shows_models_the_scorecard_and_timeliness(web, analyst_key):
+    sign_in(web, analyst_key)
+    page = web.get("/staff/credit-report?lang=en")
+    assert page.status_code == 200
+    assert 'data-role="champion"' in page.text and 'data-feature="grade_rank"' in page.text
+    assert 'data-stage="decided"' in page.text and "No stage missed its target." in page.text
+    assert "纳税信用等级" in web.get("/staff/credit-report?lang=zh").text

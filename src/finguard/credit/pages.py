@@ -184,3 +184,57 @@ def _stage(request: Request, form: FormData | None, application_id: str) -> Resp
     except (InvalidInput, Conflict) as exc:
         return _decision(request, lang, staff, application_id, status_code=exc.status, error=exc.message)
     return RedirectResponse(f"{staff_root(request)}/credit/{application_id}?lang={lang}", status_code=303, headers=NO_STORE)
+
+
+register({
+    "zh": {"credit_term_value": "期限{n}个月",
+           "credit_report": "模型与时效", "credit_models": "模型版本", "credit_role": "角色", "credit_fingerprint": "数据指纹",
+           "credit_trained_on": "训练数据", "credit_scorecard": "评分卡（冠军模型 {v}）", "credit_feature": "特征", "credit_bin": "分箱",
+           "credit_points": "分值", "credit_bad_rate": "训练样本违约率", "credit_sla": "审批时效（近{d}天）",
+           "credit_sla_none": "没有超时的环节。", "credit_breaches": "超时", "credit_median": "中位用时",
+           "credit_stage": "环节"},
+    "en": {"credit_term_value": "{n}-month term",
+           "credit_report": "Models and timeliness", "credit_models": "Model versions", "credit_role": "Role",
+           "credit_fingerprint": "Data fingerprint", "credit_trained_on": "Trained on", "credit_scorecard": "Scorecard (champion {v})",
+           "credit_feature": "Feature", "credit_bin": "Bin", "credit_points": "Points", "credit_bad_rate": "Bad rate in training",
+           "credit_sla": "Approval timeliness (last {d} days)", "credit_sla_none": "No stage missed its target.",
+           "credit_breaches": "Breaches", "credit_median": "Median time", "credit_stage": "Stage"},
+})  # fmt: skip
+
+
+@router.get("/credit-report", response_class=HTMLResponse)
+def report_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    from datetime import UTC, datetime, timedelta
+
+    from finguard.credit.model.features import FEATURE_LABELS
+    from finguard.credit.model.sla import TARGETS
+
+    svc = credit_service(request)
+    champion = svc.champion()
+    days = 30
+    since = datetime.now(UTC) - timedelta(days=days)
+    found = svc.timeliness(since=since)
+    durations: dict[str, list[float]] = {t.stage: [] for t in TARGETS}
+    for row in svc.store.stages_since(since):
+        at = {s["stage"]: s["at"] for s in row["stages"]}
+        for t in TARGETS:
+            if t.stage in at and t.after in at:
+                durations[t.stage].append((at[t.stage] - at[t.after]).total_seconds())
+    stages = []
+    for t in TARGETS:
+        xs = sorted(durations[t.stage])
+        median = xs[len(xs) // 2] if xs else None
+        stages.append({"stage": t.stage, "target_s": t.within.total_seconds(), "median_s": median, "n": len(xs),
+                       "breaches": sum(1 for b in found if b.stage == t.stage), "zh": t.zh, "en": t.en})  # fmt: skip
+    features = []
+    for fb in champion.features:
+        top = max(fb.points) or 1.0
+        features.append({"name": fb.name, "label": FEATURE_LABELS.get(fb.name, (fb.name, fb.name))[0 if lang == "zh" else 1],
+                         "bins": [{"label": fb.label(i), "points": p, "bad_rate": fb.bad_rates[i] if fb.bad_rates else None,
+                                   "width": max(2, int(200 * p / top))} for i, p in enumerate(fb.points)]})  # fmt: skip
+    return render(request, "staff_credit_report.html", lang, staff, nav="credit", models=svc.store.models(), champion=champion,
+                  features=features, stages=stages, breaches=found[:50], days=days)  # fmt: skip
