@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from finguard.core.errors import InvalidInput
 from finguard.credit.model.decision import Application, Outcome, check_application, decide, working_capital_need
@@ -126,3 +128,28 @@ def test_a_policy_survives_its_json_form_and_bad_settings_are_named():
     with pytest.raises(InvalidInput) as e:
         parse_policy({"knockout": {"min_years_in_business": "two", "nonsense": 1}, "product": {"cap_fen": -1}}, version=2)
     assert {x.field for x in e.value.problems} == {"knockout.min_years_in_business", "knockout.nonsense", "product.cap_fen"}
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10**9) | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=12), c, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["knockout", "product", "need"]),
+        st.dictionaries(
+            st.sampled_from(["refused_grades", "min_years_in_business", "cap_fen", "tax_multiple", "price", "turnover", "max_growth", "x"]),
+            JSONISH,
+            max_size=3,
+        ),
+        max_size=3,
+    )
+)
+def test_any_policy_document_is_accepted_or_refused_with_named_fields(doc):
+    try:
+        parse_policy(doc, version=2)
+    except InvalidInput as exc:
+        assert exc.problems and all(p.field for p in exc.problems)

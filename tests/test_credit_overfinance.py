@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from finguard.alerts.store import alert
@@ -93,3 +95,18 @@ def test_the_monitor_stores_one_alert_per_finding_and_never_repeats_it(engine, t
     assert row["kind"] == "credit_overfinancing" and row["subject"] == f"firm:{REC.firm.uscc}" and row["severity"] == "high"
     assert row["details"]["reason"]["zh"] and row["details"]["flags"] == ["OVER_FINANCED"]
     assert monitor_overfinancing(FileTaxFeed(tmp_path), facilities, sink).alert_ids == ()
+
+
+CELLS = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "0", "1.5", "-2", "true", "2026-01-05", "working_capital"]))
+
+
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["uscc", "lender", "kind", "limit", "outstanding", "opened_on", "joint"]), CELLS), max_size=4)
+)
+def test_any_bureau_rows_are_parsed_or_refused_by_line(rows):
+    try:
+        parsed = parse_facilities(rows)
+    except InvalidInput as exc:
+        assert exc.problems and all(p.line is not None and 2 <= p.line <= len(rows) + 1 for p in exc.problems)
+    else:
+        assert len(parsed) == len(rows)
