@@ -94,3 +94,39 @@ def test_a_bad_mapping_names_the_entry():
     with pytest.raises(InvalidInput) as e:
         parse_category_map({"accounts": {"x": "casino"}})
     assert e.value.problems[0].field == "categories.accounts.x"
+
+
+def test_a_disbursed_application_is_traced_from_its_account(engine, tmp_path, monkeypatch):
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from finguard.credit.cli import app
+    from finguard.credit.model.taxdata import record_to_doc
+    from finguard.credit.service import CreditService
+    from finguard.credit.store.files import FileTaxFeed
+    from finguard.credit.store.repo import SqlCreditStore
+    from tests.credit_helpers import ask, good_record
+
+    rec = good_record()
+    (tmp_path / f"{rec.firm.uscc}.json").write_text(_json.dumps(record_to_doc(rec), ensure_ascii=False))
+    clock = [T0 - timedelta(hours=1)]
+    svc = CreditService(SqlCreditStore(engine), FileTaxFeed(tmp_path), clock=lambda: clock[0])
+    app_id = svc.apply(ask(rec, 1_000_000)).application_id
+    svc.advance(app_id, "signed", actor="staff")
+    with pytest.raises(InvalidInput):
+        svc.advance(app_id, "signed", actor="staff", account="borrower")
+    clock[0] = T0
+    svc.advance(app_id, "disbursed", actor="staff", account="borrower")
+    assert svc.disbursement(app_id)[0] == "borrower"
+    load(
+        engine,
+        """
+        bank -> borrower 1000000 @0
+        borrower -> sec 600000 @2
+    """,
+    )
+    monkeypatch.setenv("FINGUARD_DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
+    r = CliRunner().invoke(app, ["purpose", "--application", str(app_id), "--json"])
+    assert r.exit_code == 0, r.output
+    assert _json.loads(r.output)["flags"] == ["PURPOSE_SECURITIES"]

@@ -132,10 +132,14 @@ def list_cmd(limit: int = 20) -> None:
 
 
 @app.command("advance")
-def advance_cmd(application_id: int, stage: Annotated[str, typer.Argument(help="signed or disbursed")]) -> None:
+def advance_cmd(
+    application_id: int,
+    stage: Annotated[str, typer.Argument(help="signed or disbursed")],
+    account: Annotated[str | None, typer.Option(help="disbursed: the ledger account the loan was paid into.")] = None,
+) -> None:
     """Record that an approved application was signed, then disbursed."""
     try:
-        _show(_service().advance(application_id, stage, actor="cli"), False)
+        _show(_service().advance(application_id, stage, actor="cli", account=account), False)
     except FinguardError as exc:
         _fail(exc)
 
@@ -405,14 +409,17 @@ def sla_cmd(
 
 @app.command("purpose")
 def purpose_cmd(
-    account: Annotated[str, typer.Option(help="The borrower's account the loan was paid into (as in the ledger).")],
-    at: Annotated[str, typer.Option(help="When the loan was paid in (ISO time; UTC unless given).")],
-    amount: Annotated[str, typer.Option(help="The loan amount, yuan.")],
+    account: Annotated[str | None, typer.Option(help="The borrower's account the loan was paid into (as in the ledger).")] = None,
+    at: Annotated[str | None, typer.Option(help="When the loan was paid in (ISO time; UTC unless given).")] = None,
+    amount: Annotated[str | None, typer.Option(help="The loan amount, yuan.")] = None,
     borrower_account: Annotated[
         list[str] | None, typer.Option("--borrower-account", help="The borrower's other accounts (repeatable).")
     ] = None,
     related: Annotated[list[str] | None, typer.Option("--related", help="Related parties' accounts (repeatable).")] = None,
-    application: Annotated[int | None, typer.Option(help="The credit application the loan belongs to.")] = None,
+    application: Annotated[
+        int | None,
+        typer.Option(help="A disbursed application: its account, time and line are traced (instead of --account/--at/--amount)."),
+    ] = None,
     categories: Annotated[Path | None, typer.Option(help="JSON account-category mapping (docs/credit.md).")] = None,
     horizon_days: float = 90.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -427,10 +434,16 @@ def purpose_cmd(
     from finguard.ledger.provider import make_ledger
 
     try:
-        try:
-            when = datetime.fromisoformat(at)
-        except ValueError:
-            raise InvalidInput.for_field("at", f"{at!r} is not an ISO time") from None
+        if application is not None:
+            account, when, fen = _service().disbursement(application)
+        elif account is None or at is None or amount is None:
+            raise InvalidInput.for_field("account", "give --application, or --account, --at and --amount")
+        else:
+            try:
+                when = datetime.fromisoformat(at)
+            except ValueError:
+                raise InvalidInput.for_field("at", f"{at!r} is not an ISO time") from None
+            fen = yuan_to_fen(amount, "amount")
         params = PurposeParams()
         if categories is not None:
             try:
@@ -438,7 +451,7 @@ def purpose_cmd(
             except (OSError, ValueError) as exc:
                 raise InvalidInput.for_field("categories", f"cannot read JSON: {exc}") from None
             params = PurposeParams(categories=parse_category_map(doc))
-        check = PurposeCheck(account, when if when.tzinfo else when.replace(tzinfo=UTC), yuan_to_fen(amount, "amount"),
+        check = PurposeCheck(account, when if when.tzinfo else when.replace(tzinfo=UTC), fen,
                              frozenset(borrower_account or ()), frozenset(related or ()), application, horizon_days)  # fmt: skip
         engine = make_engine(Settings().database_url)
         upgrade(engine)

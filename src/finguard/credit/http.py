@@ -71,6 +71,7 @@ class ApplicationOut(BaseModel):
     problem: str | None
     tax_source: str | None
     tax_as_of: date | None
+    disbursed_account: str | None
     received_at: datetime
     stages: list[dict[str, Any]]
     durations_ms: dict[str, float]
@@ -88,6 +89,7 @@ def adapt_application(row: dict[str, Any]) -> ApplicationOut:
         grade=row["grade"], reasons=[ReasonOut(**r) for r in row["reasons"] or []], limits=row["limits"],
         policy_version=row["policy_version"], model_version=row["model_version"], challenger_version=row["challenger_version"],
         challenger_score=row["challenger_score"], problem=row["problem"], tax_source=row["tax_source"], tax_as_of=row["tax_as_of"],
+        disbursed_account=row.get("disbursed_account"),
         received_at=row["received_at"], stages=row["stages"], durations_ms=stage_durations(row["stages"]),
     )  # fmt: skip
 
@@ -120,12 +122,13 @@ def application(application_id: int, svc: S, _key: Annotated[ApiKey, Depends(sta
 class StageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stage: str = Field(description="signed or disbursed", max_length=16)
+    account: str | None = Field(default=None, max_length=128, description="disbursed: the ledger account the loan was paid into")
 
 
 @router.post("/applications/{application_id}/stages", response_model=ApplicationOut)
 def advance(application_id: int, body: StageIn, svc: S, key: Annotated[ApiKey, Depends(staff("write"))]) -> ApplicationOut:
     """Record that an approved application was signed, then disbursed."""
-    return adapt_application(svc.advance(application_id, body.stage, actor=key.name))
+    return adapt_application(svc.advance(application_id, body.stage, actor=key.name, account=body.account))
 
 
 @router.get("/policy")

@@ -52,7 +52,7 @@ class CreditStore(Protocol):
     def models(self) -> list[dict[str, Any]]: ...
     def models_in_role(self) -> dict[str, dict[str, Any]]: ...
     def add_application(self, app: Application, *, channel: str, created_by: str, outcome: Mapping[str, Any]) -> int: ...
-    def add_stage(self, app_id: int, stage: str, at: datetime, actor: str) -> None: ...
+    def add_stage(self, app_id: int, stage: str, at: datetime, actor: str, account: str | None = None) -> None: ...
     def application(self, app_id: int) -> dict[str, Any] | None: ...
     def stages_since(self, since: datetime) -> list[dict[str, Any]]: ...
     def applications(self, *, limit: int, offset: int) -> list[dict[str, Any]]: ...
@@ -218,10 +218,13 @@ class CreditService:
         app_id = self.store.add_application(app, channel=channel, created_by=actor, outcome=outcome)
         return ApplyResult(app_id, decision.outcome.value, decision, stages, shadow)
 
-    def advance(self, app_id: int, stage: str, *, actor: str) -> dict[str, Any]:
-        """Mark an approved application signed, then disbursed (in that order, once each)."""
+    def advance(self, app_id: int, stage: str, *, actor: str, account: str | None = None) -> dict[str, Any]:
+        """Mark an approved application signed, then disbursed (in that order, once each); a
+        disbursement may name the ledger account the loan was paid into (for the purpose monitor)."""
         if stage not in ("signed", "disbursed"):
             raise InvalidInput.for_field("stage", "must be signed or disbursed")
+        if account is not None and (stage != "disbursed" or not 1 <= len(account.strip()) <= 128):
+            raise InvalidInput.for_field("account", "is the account paid into: 1 to 128 characters, with stage disbursed")
         row = self.get(app_id)
         if row["outcome"] != "approve":
             raise Conflict(f"application {app_id} was not approved ({row['outcome']})")
@@ -230,8 +233,16 @@ class CreditService:
             raise Conflict(f"application {app_id} is already {stage}")
         if stage == "disbursed" and "signed" not in done:
             raise Conflict(f"application {app_id} must be signed before it is disbursed")
-        self.store.add_stage(app_id, stage, self.clock(), actor)
+        self.store.add_stage(app_id, stage, self.clock(), actor, account.strip() if account else None)
         return self.get(app_id)
+
+    def disbursement(self, app_id: int) -> tuple[str, datetime, int]:
+        """The account, time and amount of an application's disbursement (what the purpose monitor traces)."""
+        row = self.get(app_id)
+        at = next((s["at"] for s in row["stages"] if s["stage"] == "disbursed"), None)
+        if at is None or not row.get("disbursed_account"):
+            raise Conflict(f"application {app_id} has no disbursement into a known account")
+        return str(row["disbursed_account"]), at, int(row["line_fen"])
 
     def get(self, app_id: int) -> dict[str, Any]:
         row = self.store.application(app_id)

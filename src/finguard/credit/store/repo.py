@@ -151,11 +151,12 @@ class SqlCreditStore:
             conn.execute(insert(credit_stage), rows)
         return app_id
 
-    def add_stage(self, app_id: int, stage: str, at: datetime, actor: str) -> None:
-        """A later stage (signed, disbursed); the application's status follows it."""
+    def add_stage(self, app_id: int, stage: str, at: datetime, actor: str, account: str | None = None) -> None:
+        """A later stage (signed, disbursed, with the account paid into); the status follows it."""
+        values: dict[str, Any] = {"status": stage} | ({"disbursed_account": account} if account else {})
         with begin_write(self.engine) as conn:
             conn.execute(insert(credit_stage).values(application_id=app_id, stage=stage, at=at, actor=actor))
-            conn.execute(update(credit_application).where(credit_application.c.id == app_id).values(status=stage))
+            conn.execute(update(credit_application).where(credit_application.c.id == app_id).values(**values))
 
     def application(self, app_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

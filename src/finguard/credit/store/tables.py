@@ -60,6 +60,7 @@ credit_application = Table(
     Column("tax_source", Text, nullable=True),
     Column("tax_as_of", Date, nullable=True),
     Column("tax_digest", String(64), nullable=True),
+    Column("disbursed_account", String(128), nullable=True),  # the ledger account the loan was paid into
     Index("ix_credit_application_uscc", "uscc"),
     Index("ix_credit_application_received", "received_at"),
 )

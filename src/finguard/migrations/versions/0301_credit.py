@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("tax_source", sa.Text(), nullable=True),
         sa.Column("tax_as_of", sa.Date(), nullable=True),
         sa.Column("tax_digest", sa.String(length=64), nullable=True),
+        sa.Column("disbursed_account", sa.String(length=128), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_credit_application_uscc", "credit_application", ["uscc"])
