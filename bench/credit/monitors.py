@@ -1,6 +1,8 @@
 """The over-financing monitor's precision and recall on planted cases.
 
-Firms: the synthetic portfolio, seed 8 (``--n``). Each firm's bureau file is drawn from its hidden
+Firms: the synthetic portfolio, seed 8 (``--n``). Seed 9 served development: the annualised sales
+of firms under a year old were added, on seed 9, after a first run on seed 8 had given precision
+0.619, recall 0.945; so seed 8 is not untouched. Each firm's bureau file is drawn from its hidden
 true working-capital need (``SyntheticFirm.true_need_fen``: base sales, true margin and growth;
 never shown to the monitor): a normal firm owes 10-90 % of it over 1-3 lenders; a planted firm
 (``--planted`` share) owes 130-300 % of it over 2-5 lenders. The monitor sees only the tax record
@@ -35,6 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5_000)
     ap.add_argument("--planted", type=float, default=0.1)
+    ap.add_argument("--seed", type=int, default=8, help="8 is the reported set; 9 was used while developing")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "issue14_monitors.json"))
     a = ap.parse_args()
     rng = random.Random(14)
@@ -43,7 +46,7 @@ def main() -> None:
     ours: set[str] = set()
     naive: set[str] = set()
     firms = 0
-    for f in synthetic_portfolio(a.n, seed=8):
+    for f in synthetic_portfolio(a.n, seed=a.seed):
         rec = f.record
         if f.true_need_fen <= 0:
             continue
@@ -64,7 +67,7 @@ def main() -> None:
         if sum(parts) > 0.25 * facts.sales_12m_fen:
             naive.add(rec.firm.uscc)
     res = {"firms": firms, "planted": len(planted), "over_financed": prf(ours, planted), "baseline_25pct_of_sales": prf(naive, planted)}
-    print(f"Over-financing on {firms} synthetic firms (seed 8), {len(planted)} planted")
+    print(f"Over-financing on {firms} synthetic firms (seed {a.seed}), {len(planted)} planted")
     print(f"{'method':28} {'flagged':>8} {'precision':>10} {'recall':>8}")
     for k in ("over_financed", "baseline_25pct_of_sales"):
         v = res[k]

@@ -112,15 +112,19 @@ def parse_facilities(rows: Sequence[Mapping[str, str]]) -> list[Facility]:
 
 
 def financing_ceiling(f: TaxFacts, industry: str, p: OverFinanceParams) -> tuple[int, str]:
-    """What the business can justify borrowing for working capital, and on which basis."""
-    if f.sales_12m_fen < p.micro_sales_fen:
+    """What the business can justify borrowing for working capital, and on which basis. A firm in
+    business for less than a year has its sales annualised over the months it has traded (the
+    annex formula reads a year's sales)."""
+    months = max(1, min(12, int(f.years_in_business * 12)))
+    sales = Decimal(f.sales_12m_fen) * 12 / months
+    if sales < p.micro_sales_fen:
         share = Decimal(str(p.micro_ceiling_share))
-        return int((Decimal(f.sales_12m_fen) * share).to_integral_value(ROUND_FLOOR)), "micro_sales"
+        return int((sales * share).to_integral_value(ROUND_FLOOR)), "micro_sales"
     n = p.need
     margin = Decimal(str(round(f.profit_margin if f.profit_margin is not None else n.default_margin, 6)))
     growth = Decimal(str(round(min(n.max_growth, max(n.min_growth, f.sales_growth)), 6)))
     turnover = Decimal(str(n.turnover.get(industry, n.default_turnover)))
-    wc = Decimal(f.sales_12m_fen) * (1 - margin) * (1 + growth) / turnover
+    wc = sales * (1 - margin) * (1 + growth) / turnover
     ceiling = wc * (1 - Decimal(str(n.own_funds_share)))
     return max(0, int(ceiling.to_integral_value(ROUND_FLOOR))), "annex"
 
