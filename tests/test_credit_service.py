@@ -119,3 +119,12 @@ def test_the_csv_feed_reads_the_tables(engine, tmp_path):
     svc = CreditService(SqlCreditStore(engine), FileTaxFeed(tmp_path / "csv"))
     r = svc.apply(Application(firms[2].firm.uscc, 50_000_00, 6, "备货"))
     assert r.outcome in {"approve", "refuse"} and r.decision is not None
+
+
+def test_two_services_starting_together_share_the_first_policy_and_model(engine, feed_dir):
+    a = CreditService(SqlCreditStore(engine), FileTaxFeed(feed_dir))
+    b = CreditService(SqlCreditStore(engine), FileTaxFeed(feed_dir))
+    assert a.policy().version == b.policy().version == 1
+    assert a.champion().version == b.champion().version == "tax-v1"
+    with pytest.raises(Conflict):
+        SqlCreditStore(engine).add_model({"version": "tax-v1"}, role="challenger", created_by="x", at=datetime.now(UTC))

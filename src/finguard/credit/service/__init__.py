@@ -101,8 +101,12 @@ class CreditService:
     def policy(self) -> Policy:
         latest = self.store.latest_policy()
         if latest is None:
-            version = self.store.add_policy(policy_to_doc(Policy()), created_by="system", at=self.clock())
-            latest = (version, policy_to_doc(Policy(version=version)))
+            try:
+                self.store.add_policy(policy_to_doc(Policy()), created_by="system", at=self.clock())
+            except Conflict:
+                pass  # another process stored the first version at the same moment
+            latest = self.store.latest_policy()
+            assert latest is not None
         version, doc = latest
         if self._policy is None or self._policy.version != version:
             self._policy = parse_policy(doc, version=version)
@@ -132,10 +136,13 @@ class CreditService:
         row = self.store.model("champion")
         if row is None:
             sc = shipped_scorecard()
-            if self.store.model_version(sc.version) is None:
-                self.store.add_model(scorecard_to_doc(sc), role="champion", created_by="system", at=self.clock())
-            else:
-                self.store.set_model_role(sc.version, "champion")
+            try:
+                if self.store.model_version(sc.version) is None:
+                    self.store.add_model(scorecard_to_doc(sc), role="champion", created_by="system", at=self.clock())
+                else:
+                    self.store.set_model_role(sc.version, "champion")
+            except Conflict:
+                pass  # another process registered it at the same moment
             return sc
         return self._cached(row)
 

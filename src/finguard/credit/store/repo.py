@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from finguard.core.db import begin_write
+from finguard.core.errors import Conflict
 from finguard.credit.model.decision import Application, Decision
 from finguard.credit.store.tables import credit_application, credit_model, credit_policy, credit_stage
 
@@ -52,11 +54,15 @@ class SqlCreditStore:
         return (int(row.version), dict(row.body)) if row else None
 
     def add_policy(self, doc: dict[str, Any], *, created_by: str, at: datetime) -> int:
-        with begin_write(self.engine) as conn:
-            version = int(conn.execute(select(func.coalesce(func.max(credit_policy.c.version), 0))).scalar_one()) + 1
-            conn.execute(
-                insert(credit_policy).values(version=version, body={**doc, "version": version}, created_by=created_by, created_at=at)
-            )
+        """The next version; Conflict when another writer took that version first."""
+        try:
+            with begin_write(self.engine) as conn:
+                version = int(conn.execute(select(func.coalesce(func.max(credit_policy.c.version), 0))).scalar_one()) + 1
+                conn.execute(
+                    insert(credit_policy).values(version=version, body={**doc, "version": version}, created_by=created_by, created_at=at)
+                )
+        except IntegrityError:
+            raise Conflict("another policy version was written at the same time; read it and try again") from None
         return version
 
     def policy_history(self) -> list[dict[str, Any]]:
@@ -87,6 +93,12 @@ class SqlCreditStore:
         return dict(row) if row else None
 
     def add_model(self, doc: dict[str, Any], *, role: str, created_by: str, at: datetime) -> None:
+        try:
+            self._add_model(doc, role=role, created_by=created_by, at=at)
+        except IntegrityError:
+            raise Conflict(f"model version {doc['version']} already exists; versions are never overwritten") from None
+
+    def _add_model(self, doc: dict[str, Any], *, role: str, created_by: str, at: datetime) -> None:
         with begin_write(self.engine) as conn:
             conn.execute(
                 insert(credit_model).values(
