@@ -32,9 +32,13 @@ def test_generate_apply_and_show(tmp_path, monkeypatch, db_url):
 
 def test_train_validate_stability_and_promote(tmp_path, monkeypatch):
     monkeypatch.setenv("FINGUARD_DATABASE_URL", f"sqlite:///{tmp_path / 'f.db'}")
-    r = runner.invoke(app, ["train", "--version", "t-1", "--synthetic", "1500", "--seed", "3", "--out", str(tmp_path / "m.json")])
+    r = runner.invoke(
+        app, ["train", "--version", "t-1", "--synthetic", "1500", "--seed", "3", "--holdout", "0.2", "--out", str(tmp_path / "m.json")]
+    )
     assert r.exit_code == 0, r.output
-    assert json.loads((tmp_path / "m.json").read_text())["data_fingerprint"]
+    model = json.loads((tmp_path / "m.json").read_text())
+    assert model["data_fingerprint"] and 0.5 < model["metrics"]["holdout"]["auc"] <= 1
+    assert model["metrics"]["n"] + model["metrics"]["holdout"]["n"] == 1500
     r = runner.invoke(app, ["validate", "--model", "t-1", "--synthetic", "1500", "--seed", "4", "--json"])
     assert r.exit_code == 0, r.output
     assert 0.5 < json.loads(r.output)["auc"] <= 1
@@ -45,6 +49,8 @@ def test_train_validate_stability_and_promote(tmp_path, monkeypatch):
     assert "t-1" in r.output and "champion" in r.output
     r = runner.invoke(app, ["train", "--version", "t-1", "--synthetic", "500"])
     assert r.exit_code == 2 and "already exists" in r.output
+    r = runner.invoke(app, ["train", "--version", "t-9", "--synthetic", "500", "--holdout", "0.7"])
+    assert r.exit_code == 2 and "holdout" in r.output
 
 
 def test_train_from_files_with_labels(tmp_path, monkeypatch):

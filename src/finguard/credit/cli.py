@@ -28,6 +28,7 @@ from finguard.credit.service.governance import (
     stability_report,
     synthetic_set,
     train,
+    train_validated,
     validation_report,
 )
 from finguard.credit.service.training import TrainingParams
@@ -208,6 +209,9 @@ def train_cmd(
     records: Annotated[Path | None, typer.Option(help="Tax-record folder or file to train on.")] = None,
     labels: Annotated[Path | None, typer.Option(help="CSV uscc,defaulted for --records.")] = None,
     trend: Annotated[str, typer.Option(help="auto_asc_desc (monotonic) or auto.")] = "auto_asc_desc",
+    holdout: Annotated[
+        float, typer.Option(help="Hold out this share (e.g. 0.2) and store its AUC, KS, Gini with the model; 0: none.")
+    ] = 0.0,
     role: Annotated[str, typer.Option(help="Register as champion, challenger, or none (only write --out).")] = "challenger",
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the scorecard JSON here.")] = None,
 ) -> None:
@@ -216,7 +220,12 @@ def train_cmd(
         if trend not in ("auto_asc_desc", "auto"):
             raise InvalidInput.for_field("trend", "must be auto_asc_desc or auto")
         data = _data(synthetic, seed, shift, records, labels)
-        sc = train(data, version=version, params=TrainingParams(trend=trend))
+        params = TrainingParams(trend=trend)
+        sc = (
+            train_validated(data, version=version, holdout=holdout, params=params)
+            if holdout
+            else train(data, version=version, params=params)
+        )
         if role != "none":
             _service().register_model(sc, role=role, created_by="cli")
     except FinguardError as exc:
@@ -227,7 +236,10 @@ def train_cmd(
     for f in sc.features:
         t.add_row(f.name, str(len(f.points)), f"{sc.metrics['iv'][f.name]:.3f}", f"{min(f.points):.1f} .. {max(f.points):.1f}")
     out.print(t)
-    out.print(f"model {sc.version} ({role}); data fingerprint {sc.data_fingerprint}; {data.description}")
+    out.print(f"model {sc.version} ({role}); data fingerprint {sc.data_fingerprint}; {sc.trained_on}")
+    if "holdout" in sc.metrics:
+        h = sc.metrics["holdout"]
+        out.print(f"held out n={h['n']}: AUC {h['auc']:.4f}  KS {h['ks']:.4f}  Gini {h['gini']:.4f}  Brier {h['brier']:.4f}")
 
 
 @app.command("validate")

@@ -187,13 +187,13 @@ def _stage(request: Request, form: FormData | None, application_id: str) -> Resp
 
 
 register({
-    "zh": {"credit_term_value": "期限{n}个月",
+    "zh": {"credit_term_value": "期限{n}个月", "credit_held_out": "留出样本",
            "credit_report": "模型与时效", "credit_models": "模型版本", "credit_role": "角色", "credit_fingerprint": "数据指纹",
            "credit_trained_on": "训练数据", "credit_scorecard": "评分卡（冠军模型 {v}）", "credit_feature": "特征", "credit_bin": "分箱",
            "credit_points": "分值", "credit_bad_rate": "训练样本违约率", "credit_sla": "审批时效（近{d}天）",
            "credit_sla_none": "没有超时的环节。", "credit_breaches": "超时", "credit_median": "中位用时",
            "credit_stage": "环节"},
-    "en": {"credit_term_value": "{n}-month term",
+    "en": {"credit_term_value": "{n}-month term", "credit_held_out": "held out",
            "credit_report": "Models and timeliness", "credit_models": "Model versions", "credit_role": "Role",
            "credit_fingerprint": "Data fingerprint", "credit_trained_on": "Trained on", "credit_scorecard": "Scorecard (champion {v})",
            "credit_feature": "Feature", "credit_bin": "Bin", "credit_points": "Points", "credit_bad_rate": "Bad rate in training",

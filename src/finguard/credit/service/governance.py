@@ -7,7 +7,7 @@ or from tax records with a labels file (``uscc,defaulted``: 1 defaulted within 1
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
@@ -78,6 +78,37 @@ def train(data: LabelledSet, *, version: str, params: TrainingParams | None = No
     if sum(data.labels) == 0 or sum(data.labels) == len(data.labels):
         raise InvalidInput.for_field("labels", "training needs both defaulted and repaid firms")
     return train_scorecard(data.columns, data.labels, version=version, params=params, trained_on=data.description)
+
+
+def split(data: LabelledSet, holdout: float) -> tuple[LabelledSet, LabelledSet]:
+    """A deterministic stratified split: every ``1/holdout``-th default and every ``1/holdout``-th
+    repaid firm, in order, are held out."""
+    if not 0 < holdout < 0.5:
+        raise InvalidInput.for_field("holdout", "must be more than 0 and less than 0.5")
+    step = round(1 / holdout)
+    seen = {0: 0, 1: 0}
+    out_idx = []
+    for i, y in enumerate(data.labels):
+        seen[y] += 1
+        if seen[y] % step == 0:
+            out_idx.append(i)
+    held = set(out_idx)
+    keep = [i for i in range(len(data.labels)) if i not in held]
+
+    def part(idx: list[int], what: str) -> LabelledSet:
+        return LabelledSet({k: [v[i] for i in idx] for k, v in data.columns.items()}, [data.labels[i] for i in idx],
+                           f"{data.description} ({what})")  # fmt: skip
+
+    return part(keep, "training part"), part(out_idx, f"held-out 1 in {step}")
+
+
+def train_validated(data: LabelledSet, *, version: str, holdout: float, params: TrainingParams | None = None) -> Scorecard:
+    """Train on all but a held-out part and keep that part's measures in the model's metrics."""
+    fit, held = split(data, holdout)
+    sc = train(fit, version=version, params=params)
+    rep = validation_report(sc, held)
+    summary = {k: rep[k] for k in ("n", "bad_rate", "auc", "ks", "gini", "brier", "hosmer_lemeshow")}
+    return replace(sc, metrics={**sc.metrics, "holdout": summary})
 
 
 def validation_report(sc: Scorecard, data: LabelledSet) -> dict[str, Any]:
