@@ -12,6 +12,7 @@ from rich.table import Table
 
 from finguard.core.cli import err, out
 from finguard.core.cli import fail as _fail
+from finguard.core.clock import utcnow
 from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.settings import Settings
@@ -70,8 +71,8 @@ def apply_cmd(
             yuan_to_fen(amount, "amount"),
             term,
             purpose,
-            yuan_to_fen(own_funds, "own_funds") if own_funds is not None else None,
-            yuan_to_fen(other_loans, "other_loans"),
+            yuan_to_fen(own_funds, "own_funds", allow_zero=True) if own_funds is not None else None,
+            yuan_to_fen(other_loans, "other_loans", allow_zero=True),
         )
         result = _service(feed).apply(application, channel="cli", actor="cli")
     except FinguardError as exc:
@@ -394,7 +395,7 @@ def sla_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Approval timeliness: every stage against its target (decided < 1 s, signed < 3 days, disbursed < 1 day)."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from finguard.credit.service.monitors import sla_alerts
     from finguard.credit.store.alerts import SqlCreditAlerts
@@ -404,7 +405,7 @@ def sla_cmd(
     engine = make_engine(Settings().database_url)
     upgrade(engine)
     svc = _service()
-    found = svc.timeliness(since=datetime.now(UTC) - timedelta(days=days))
+    found = svc.timeliness(since=utcnow() - timedelta(days=days))
     ids = sla_alerts(found, SqlCreditAlerts(engine)) if alerts else []
     if as_json:
         _print_json({"breaches": [{"application_id": b.application_id, "stage": b.stage, "due": b.due, "reached": b.reached,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
+from finguard.core.clock import utcnow
 from finguard.core.errors import InvalidInput, Unavailable
 from finguard.core.http import MAX_OFFSET, read_body
 from finguard.credit.model.decision import Application
@@ -97,9 +98,9 @@ def adapt_application(row: dict[str, Any]) -> ApplicationOut:
 @router.post("/applications", status_code=201, response_model=ApplicationOut)
 def apply(body: ApplicationIn, svc: S, key: Annotated[ApiKey, Depends(staff("write"))]) -> ApplicationOut:
     """Decide a tax-loan application: tax data fetched, knock-outs, score, line, price band, reasons."""
-    own = yuan_to_fen(body.own_funds, "own_funds") if body.own_funds is not None else None
+    own = yuan_to_fen(body.own_funds, "own_funds", allow_zero=True) if body.own_funds is not None else None
     app = Application(body.uscc, yuan_to_fen(body.amount, "amount"), body.term_months, body.purpose, own,
-                      yuan_to_fen(body.other_wc_loans, "other_wc_loans"))  # fmt: skip
+                      yuan_to_fen(body.other_wc_loans, "other_wc_loans", allow_zero=True))  # fmt: skip
     result = svc.apply(app, channel="api", actor=key.name)
     return adapt_application(svc.get(result.application_id))
 
@@ -198,6 +199,6 @@ class BreachOut(BaseModel):
 @router.get("/monitors/sla", response_model=list[BreachOut])
 def sla(svc: S, _key: Annotated[ApiKey, Depends(staff("read"))], days: int = Query(30, ge=1, le=3660)) -> list[BreachOut]:
     """Approval timeliness: every stage of the last ``days`` days' applications past its target."""
-    found = svc.timeliness(since=datetime.now(UTC) - timedelta(days=days))
+    found = svc.timeliness(since=utcnow() - timedelta(days=days))
     return [BreachOut(application_id=b.application_id, stage=b.stage, due=b.due, reached=b.reached, late_seconds=b.late_by.total_seconds(),
                       zh=b.zh, en=b.en) for b in found]  # fmt: skip

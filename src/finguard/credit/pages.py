@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, field_errors, form_text, message, page_lang, post_guard, read_form, render, signed_in, staff_root
+from finguard.core.clock import utcnow
 from finguard.core.errors import Conflict, FinguardError, InvalidInput
 from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
@@ -117,7 +118,7 @@ def _application(values: dict[str, str]) -> Application:
     for name in ("amount", "own_funds", "other_wc_loans"):
         raw = values[name]
         try:
-            amounts[name] = yuan_to_fen(raw, name) if raw else (0 if name == "other_wc_loans" else None)
+            amounts[name] = yuan_to_fen(raw, name, allow_zero=name != "amount") if raw else (0 if name == "other_wc_loans" else None)
         except InvalidInput as exc:
             problems += exc.problems
     term = int(values["term_months"]) if values["term_months"].isdigit() and len(values["term_months"]) < 4 else -1
@@ -208,7 +209,7 @@ def report_page(request: Request) -> Response:
     staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from finguard.credit.model.features import FEATURE_LABELS
     from finguard.credit.model.sla import TARGETS
@@ -216,7 +217,7 @@ def report_page(request: Request) -> Response:
     svc = credit_service(request)
     champion = svc.champion()
     days = 30
-    since = datetime.now(UTC) - timedelta(days=days)
+    since = utcnow() - timedelta(days=days)
     found = svc.timeliness(since=since)
     durations: dict[str, list[float]] = {t.stage: [] for t in TARGETS}
     for row in svc.store.stages_since(since):

@@ -14,10 +14,11 @@ from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.money import format_money
 from finguard.credit.model.features import FEATURE_LABELS, TaxFacts, feature_vector
 from finguard.credit.model.policy import Policy, PriceStep
 from finguard.credit.model.scorecard import Scorecard, ScoreResult
-from finguard.credit.model.taxdata import YUAN, Grade, TaxRecord
+from finguard.credit.model.taxdata import Grade, TaxRecord
 
 
 class Outcome(StrEnum):
@@ -60,7 +61,7 @@ class Reason:
 
 
 def yuan(fen: int) -> str:
-    return f"{fen // YUAN:,}"
+    return format_money(fen)
 
 
 def _ko_reasons(f: TaxFacts, p: Policy) -> list[Reason]:

@@ -21,10 +21,11 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.money import parse_money
 from finguard.credit.model.decision import Reason, yuan
 from finguard.credit.model.features import TaxFacts
 from finguard.credit.model.policy import WAN, NeedParams
-from finguard.credit.model.taxdata import _MONEY, YUAN, normalise_uscc
+from finguard.credit.model.taxdata import normalise_uscc
 
 KINDS = ("working_capital", "term", "bill", "other")
 WORKING_CAPITAL_KINDS = frozenset({"working_capital", "bill"})
@@ -90,12 +91,11 @@ def parse_facilities(rows: Sequence[Mapping[str, str]]) -> list[Facility]:
             problems.append(FieldProblem("kind", f"must be one of {', '.join(KINDS)}", i))
         amounts = []
         for name in ("limit", "outstanding"):
-            raw = str(row.get(name) or "").strip()
-            if not _MONEY.match(raw) or raw.startswith("-"):
-                problems.append(FieldProblem(name, "must be yuan >= 0 with at most 2 decimals", i))
+            try:
+                amounts.append(parse_money(row.get(name), name, allow_zero=True).minor)
+            except InvalidInput as exc:
+                problems.append(FieldProblem(name, exc.problems[0].problem, i))
                 amounts.append(0)
-            else:
-                amounts.append(int(Decimal(raw) * YUAN))
         try:
             opened = date.fromisoformat(str(row.get("opened_on") or "").strip())
         except ValueError:

@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +18,7 @@ from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import ValidationError
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.money import parse_money
 
 YUAN = 100
 
@@ -142,15 +142,10 @@ class TaxRecord:
 
 # ---- parsing -----------------------------------------------------------------------------
 
-_MONEY = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
 
-
-def yuan_to_fen(value: str, field_name: str) -> int:
-    """An amount typed by a person ("500000", "1,234.50") in fen; InvalidInput naming the field."""
-    v = value.strip().replace(",", "")
-    if not _MONEY.match(v):
-        raise InvalidInput.for_field(field_name, f"{value!r} is not an amount of yuan with at most 2 decimals")
-    return int(Decimal(v) * YUAN)
+def yuan_to_fen(value: str, field_name: str, *, allow_zero: bool = False) -> int:
+    """An amount typed by a person ("500000", "1,234.50") in fen, through the one money parser."""
+    return parse_money(value, field_name, allow_zero=allow_zero).minor
 
 
 def normalise_uscc(value: str) -> str:
@@ -187,24 +182,16 @@ class _Reader:
             return ""
         return v.strip()
 
-    def money(self, obj: Mapping[str, Any], key: str, name: str, *, required: bool = True) -> int:
+    def money(self, obj: Mapping[str, Any], key: str, name: str, *, required: bool = True, negative: bool = False) -> int:
         v = obj.get(key)
         if v is None or v == "":
             if required:
                 self.bad(name, 'is required (yuan as a decimal string, e.g. "1234.50")')
             return 0
-        if isinstance(v, bool) or isinstance(v, float):
-            self.bad(name, "must be a decimal string or an integer of yuan, not a float")
-            return 0
-        if isinstance(v, int):
-            return v * YUAN
-        if not isinstance(v, str) or not _MONEY.match(v.strip()):
-            self.bad(name, 'must be yuan with at most 2 decimals, e.g. "1234.50"')
-            return 0
         try:
-            return int(Decimal(v.strip()) * YUAN)
-        except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
-            self.bad(name, "is not a number")
+            return parse_money(v, name, allow_zero=True, allow_negative=negative).minor
+        except InvalidInput as exc:
+            self.bad(name, exc.problems[0].problem)
             return 0
 
     def count(self, obj: Mapping[str, Any], key: str, name: str) -> int:
@@ -317,7 +304,7 @@ def parse_cit(item: Mapping[str, Any], r: _Reader, p: str) -> IncomeTaxReturn:
     return IncomeTaxReturn(
         r.year(item, "year", f"{p}.year"),
         r.money(item, "revenue", f"{p}.revenue"),
-        r.money(item, "profit", f"{p}.profit"),
+        r.money(item, "profit", f"{p}.profit", negative=True),
         r.money(item, "tax", f"{p}.tax"),
     )
 

@@ -12,11 +12,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from typing import Any, Protocol
 
 from finguard.alerts.model import AlertDraft
+from finguard.core.clock import utcnow
 from finguard.core.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound
 from finguard.credit.model.decision import Application, Decision, check_application, decide
 from finguard.credit.model.features import tax_facts
@@ -93,7 +94,7 @@ class CreditService:
         self.store = store
         self.feed = feed
         self.alerts = alerts
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
         self._policy: Policy | None = None
         self._models: dict[str, Scorecard | None] = {}
 

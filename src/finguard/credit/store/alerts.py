@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select
 
 from finguard.alerts.model import AlertDraft
 from finguard.alerts.store import alert
+from finguard.core.clock import utcnow
 from finguard.core.db import begin_write
 
 
@@ -19,7 +19,7 @@ class SqlCreditAlerts:
     def add_alerts(self, drafts: Sequence[AlertDraft]) -> list[int]:
         if not drafts:
             return []
-        now = datetime.now(UTC)
+        now = utcnow()
         ids = []
         with begin_write(self.engine) as conn:
             subjects = sorted({d.subject for d in drafts})

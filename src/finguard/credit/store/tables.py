@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text
 
-from finguard.core.tables import Id, metadata
+from finguard.core.tables import Id, UTCDateTime, metadata
 
 credit_policy = Table(
     "credit_policy",
@@ -12,7 +12,7 @@ credit_policy = Table(
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("body", JSON, nullable=False),
     Column("created_by", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 credit_model = Table(
@@ -23,7 +23,7 @@ credit_model = Table(
     Column("body", JSON, nullable=False),
     Column("data_fingerprint", String(64), nullable=False),
     Column("created_by", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_credit_model_role", "role"),
 )
 
@@ -40,7 +40,7 @@ credit_application = Table(
     Column("other_wc_loans_fen", BigInteger, nullable=False),
     Column("channel", String(32), nullable=False),
     Column("created_by", String(200), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
     Column("status", String(16), nullable=False),  # received | decided | unavailable | signed | disbursed
     Column("outcome", String(16), nullable=True),  # approve | refuse | unavailable
     Column("line_fen", BigInteger, nullable=True),
@@ -71,7 +71,7 @@ credit_stage = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("application_id", BigInteger, ForeignKey("credit_application.id"), nullable=False),
     Column("stage", String(16), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
     Column("actor", String(200), nullable=False),
     Index("ix_credit_stage_app", "application_id"),
 )
