@@ -1,14 +1,14 @@
 """credit: policies, scorecard models, applications and their stages (#14)
 
 Revision ID: 0301
-Revises: 0006
+Revises: 0201
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0301"
-down_revision = "0006"
+down_revision = "0201"
 branch_labels = None
 depends_on = None
 
