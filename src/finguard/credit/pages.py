@@ -31,6 +31,7 @@ FIELDS = ("uscc", "amount", "term_months", "purpose", "own_funds", "other_wc_loa
 
 register({
     "zh": {
+        "staff_nav_credit": "税务贷",
         "credit_heading": "税务贷",
         "credit_intro": "根据企业纳税数据自动审批小微企业贷款：准入规则、评分卡、额度与利率区间，并逐条说明理由。",
         "credit_new": "新申请",
@@ -55,6 +56,7 @@ register({
         "staff_err_other_wc_loans": "他行贷款应为不小于0的金额。", "staff_err_other_loans": "他行贷款应为不小于0的金额。",
     },
     "en": {
+        "staff_nav_credit": "Tax loans",
         "credit_heading": "Tax loans",
         "credit_intro": "Small-business loans decided from the firm's tax record: knock-out rules, a scorecard, a line and a price band, "
                         "with every reason spelt out.",
