@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 from sqlalchemy import Engine, create_engine, text
 
-from finguard.app.http import create_app
 import finguard.app.cli  # noqa: F401  (registers how capability commands open the platform)
+from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.core.db import make_engine, upgrade
 from finguard.core.settings import Settings

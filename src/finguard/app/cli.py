@@ -17,6 +17,7 @@ from finguard.core.cli import err, out
 from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError
 from finguard.core.settings import Settings
+from finguard.credit.cli import app as credit_app
 from finguard.guard.cli import app as guard_app
 from finguard.identity.cli import app as identity_app
 from finguard.ledger.cli import app as ledger_app
@@ -43,6 +44,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(guard_app, name="guard")
 app.add_typer(loans_app, name="loans")
 app.add_typer(identity_app, name="verify")
+app.add_typer(credit_app, name="credit")
 app.command("alerts")(alerts_command)
 
 

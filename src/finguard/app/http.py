@@ -19,6 +19,7 @@ from finguard.core import metrics
 from finguard.core.admission import AdmissionControl
 from finguard.core.settings import Settings
 from finguard.core.web import router as web_router
+from finguard.credit import http as credit_http
 from finguard.guard.http.routes import router as guard_router
 from finguard.identity import http as identity_http
 from finguard.ledger.http import router as ledger_router
@@ -75,6 +76,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(staff_router)
     app.include_router(loans_http.router)
     app.include_router(identity_http.router)
+    app.include_router(credit_http.router)
     app.include_router(loans_pages.router)
     app.include_router(loans_pages.public_router)
 

@@ -20,6 +20,7 @@ from finguard.access.pages import (
 from finguard.alerts import pages as alerts_pages
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
+from finguard.credit import pages as credit_pages
 from finguard.guard import pages as guard_pages
 from finguard.guard.pages import recent_guard
 from finguard.identity import pages as identity_pages
@@ -39,6 +40,7 @@ router.include_router(screening_pages.router)
 router.include_router(alerts_pages.router)
 router.include_router(guard_pages.router)
 router.include_router(identity_pages.router)
+router.include_router(credit_pages.router)
 
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
 _OUTCOMES = ("allow", "review", "hold", "block")

@@ -5,6 +5,7 @@ from alembic import context
 # Every capability's tables, so the one metadata knows them all.
 import finguard.access.store
 import finguard.alerts.store
+import finguard.credit.store.tables
 import finguard.guard.store.tables
 import finguard.identity.store.audit
 import finguard.ledger.store.tables

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0701"
-down_revision = "0201"
+down_revision = "0301"
 branch_labels = None
 depends_on = None
 

