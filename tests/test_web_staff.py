@@ -155,7 +155,7 @@ def test_roles_are_enforced_per_page(web: TestClient, platform: Platform, analys
 def test_a_revoked_key_is_signed_out_at_once(web: TestClient, platform: Platform, analyst_key: str) -> None:
     sign_in(web, analyst_key)
     assert web.get("/staff/").status_code == 200
-    platform.keys.revoke("analyst-1")
+    platform.keys.revoke("analyst-1", actor="test")
     r = web.get("/staff/screen", follow_redirects=False)
     assert r.status_code == 303 and "/staff/login" in r.headers["location"]
     assert COOKIE in r.headers["set-cookie"]  # the dead cookie is cleared
@@ -353,7 +353,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     now = datetime.now(UTC)
     for i, amount in enumerate(("120.00", "80.00", "15000.00", "60000.00", "300.00", "99.00")):
         platform.guard.decide_raw(transfer(f"live-{i}", at=now, amount=amount, customer_id=f"c{i % 3}"))
-    secret = platform.keys.create("analyst-7", "analyst")[1]
+    secret = platform.keys.create("analyst-7", "analyst", actor="test")[1]
     try:
         with serve(staff_app(platform)) as url:
             yield url, secret

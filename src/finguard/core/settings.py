@@ -92,6 +92,16 @@ class Settings(BaseSettings):
         default=16, ge=0, description="Anonymous public requests one process works on at once (lower, so the public check degrades first)."
     )
     retry_after_seconds: int = Field(default=1, ge=1, le=3600, description="The Retry-After a refused request is told.")
+    spool_dir: Path = Field(
+        default=Path("var/spool"),
+        description="Where audit and check-log records wait (append-only files) while the database cannot take them.",
+    )
+    cli_actor: str | None = Field(
+        default=None,
+        description="Who the CLI acts as (recorded in the change and audit logs); unset: the operating-system user. "
+        "A staff account of that name gives the CLI its role; otherwise the CLI acts as admin.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a staff page session lasts.")
     log_level: str = Field(default="INFO", description="Python log level.")
 
 
