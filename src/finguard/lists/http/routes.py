@@ -120,7 +120,9 @@ def _entry_or_pending(found: Entry | PendingChange, status: int = 200) -> Respon
     return JSONResponse(adapt_entry(found).model_dump(mode="json"), status_code=status)
 
 
-PENDING: dict[int | str, dict[str, Any]] = {202: {"model": PendingChangeOut, "description": "The change can lower outcomes: it waits for a second person's approval."}}
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"model": PendingChangeOut, "description": "The change can lower outcomes: it waits for a second person's approval."}
+}
 
 
 @router.post("/lists/{code}/entries", response_model=EntryOut, status_code=201, tags=["lists"], responses=PENDING)
