@@ -79,7 +79,9 @@ class Session:
 def sign_in(client: TestClient, secret: str) -> Session:
     r = client.post("/staff/login", data={"api_key": secret, "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    return Session(client, csrf_token(secret))
+    token = client.cookies[COOKIE]
+    assert token != secret and secret not in r.headers["set-cookie"]  # the cookie is a session, never the key
+    return Session(client, csrf_token(token))
 
 
 @pytest.fixture
@@ -99,7 +101,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(web: Test
     assert r.status_code == 200 and EN["staff_login_title"] in r.text and 'type="password"' in r.text
 
     r = web.post("/staff/login", data={"api_key": "", "lang": "en"})
-    assert r.status_code == 422 and EN["staff_err_api_key"] in r.text and 'aria-invalid="true"' in r.text
+    assert r.status_code == 422 and EN["staff_err_user"] in r.text and 'aria-invalid="true"' in r.text
     r = web.post("/staff/login", data={"api_key": "fg_not-a-key", "lang": "zh"})
     assert r.status_code == 401 and ZH["staff_err_api_key"] in r.text
     assert COOKIE not in r.headers.get("set-cookie", "")
@@ -113,7 +115,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(web: Test
     r = web.get("/staff/?lang=en")
     assert r.status_code == 200 and "analyst-1" in r.text and EN["staff_dashboard_heading"] in r.text
 
-    r = web.post("/staff/logout", data={"csrf": csrf_token(analyst_key), "lang": "en"}, follow_redirects=False)
+    r = web.post("/staff/logout", data={"csrf": csrf_token(web.cookies[COOKIE]), "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/staff/login?lang=en"
     assert f'{COOKIE}=""' in r.headers["set-cookie"] or "max-age=0" in r.headers["set-cookie"].lower()
     assert web.get("/staff/", follow_redirects=False).status_code == 303
@@ -166,12 +168,12 @@ def test_post_forms_need_the_csrf_token_of_this_session(web: TestClient, platfor
     with_sdn(platform)
     sign_in(web, analyst_key)
     form = {"name": "Nicolas Maduro Moros", "mode": "quick", "lang": "en"}
-    for token in (None, "", "0" * 64, csrf_token(admin_key)):
+    for token in (None, "", "0" * 64, csrf_token(admin_key), csrf_token(analyst_key)):
         data = form if token is None else {**form, "csrf": token}
         r = web.post("/staff/screen", data=data)
         assert r.status_code == 403 and EN["staff_csrf_title"] in r.text, token
         assert MADURO not in r.text
-    good = {**form, "csrf": csrf_token(analyst_key)}
+    good = {**form, "csrf": csrf_token(web.cookies[COOKIE])}
     r = web.post("/staff/screen", data=good, headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 403 and MADURO not in r.text  # the browser says another site sent it
     r = web.post("/staff/screen", data=good)

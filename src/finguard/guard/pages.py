@@ -160,7 +160,7 @@ def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Respo
     t = messages(lang)
     rules = platform(request).guard.rules
     action = form_text(form, "action")
-    actor = f"key:{staff.key.name}"
+    actor = staff.actor
     try:
         rule = rules.get(rule_id)
         if action in (RuleMode.ENFORCE.value, RuleMode.SHADOW.value):
