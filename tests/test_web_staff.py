@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
+from finguard.access.model import Principal, Role
 from finguard.access.pages import COOKIE, csrf_token
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
@@ -144,10 +145,13 @@ def test_roles_are_enforced_per_page(web: TestClient, platform: Platform, analys
     assert 'value="shadow"' in r.text
     r = admin.post("/staff/guard/rules/big-transfer", {"action": "shadow", "lang": "en"})
     assert r.status_code == 303
+    # Shadowing an enforced rule can lower outcomes: it waits for a supervisor's approval.
+    assert platform.guard.rules.get("big-transfer").mode is RuleMode.ENFORCE
+    (pending,) = platform.approvals.find("pending")
+    assert (pending.proposal.kind, pending.proposed_by) == ("guard.rule", "key:admin-1")
+    platform.approvals.approve(pending.id, Principal("user", "sup-1", Role.SUPERVISOR), "checked")
     rule = platform.guard.rules.get("big-transfer")
     assert rule.mode is RuleMode.SHADOW and rule.version == 2
-    admin.post("/staff/guard/rules/big-transfer", {"action": "disable"})
-    assert not platform.guard.rules.get("big-transfer").enabled
     r = admin.post("/staff/guard/rules/big-transfer", {"action": "explode", "lang": "en"})
     assert r.status_code == 422 and EN["staff_err_action"] in r.text
     r = admin.post("/staff/guard/rules/no-such-rule", {"action": "shadow", "lang": "en"})

@@ -48,6 +48,7 @@ from finguard.monitors.model import MonitorConfig
 from finguard.monitors.service import BackgroundStatus, load_config, monitor_ledger_incremental
 
 if TYPE_CHECKING:  # the capabilities load when a command first uses them
+    from finguard.guard.service.authority import GuardAuthority
     from finguard.guard.service.engine import GuardService
     from finguard.ledger.service import LedgerService
     from finguard.ledger.store.mirror import LedgerMirror
@@ -198,9 +199,19 @@ class Platform:
     def approvals(self) -> ApprovalService:
         # Every capability whose changes can wait for approval registers how to apply them here,
         # so any process (the API, the CLI) can apply an approved change.
+        from finguard.guard.service.authority import GuardAuthority
+
         service = ApprovalService(SqlApprovalStore(self.engine), self.audit, utcnow)
         self.__dict__["_list_authority"] = ListAuthority(self.lists, service)
+        self.__dict__["_guard_authority"] = GuardAuthority(lambda: self.guard, service)
         return service
+
+    @property
+    def guard_authority(self) -> GuardAuthority:
+        """Guard changes by a person: maker-checker for rules, conditions and controls that lower outcomes."""
+        _ = self.approvals
+        authority: GuardAuthority = self.__dict__["_guard_authority"]
+        return authority
 
     @cached_property
     def accounts(self) -> AccountService:
