@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from finguard.app.platform import Platform
@@ -193,3 +194,24 @@ def test_library_writes_are_not_held(platform: Platform, tmp_path: Path) -> None
 
     draft = EntryDraft("v1", SubjectKind.IDENTIFIER, (Identifier.parse("account", MULE),))
     assert platform.lists.add_entry("verified", draft, "feed").version == 1
+
+
+def test_error_lines_name_the_route_not_the_customer_data_in_the_path(caplog: pytest.LogCaptureFixture) -> None:
+    """Defect: an error line logged the request path, which held a phone number or a name."""
+    from fastapi import FastAPI
+
+    from finguard.core import http_errors
+
+    app = FastAPI()
+    http_errors.install(app)
+
+    @app.get("/api/v1/customers/{customer_id}/controls")
+    def broken(customer_id: str) -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.get("/api/v1/customers/13912345678/controls").status_code == 500
+        assert c.get("/api/v1/customers/张三/controls").status_code == 500
+    text = caplog.text
+    assert "13912345678" not in text and "张三" not in text
+    assert "GET /api/v1/customers/{customer_id}/controls" in text
