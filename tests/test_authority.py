@@ -215,3 +215,28 @@ def test_error_lines_name_the_route_not_the_customer_data_in_the_path(caplog: py
     text = caplog.text
     assert "13912345678" not in text and "张三" not in text
     assert "GET /api/v1/customers/{customer_id}/controls" in text
+
+
+def test_a_supervisor_approves_on_the_staff_page_and_a_teller_sees_no_approve_button(
+    platform: Platform, admin_key: str, analyst_key: str, supervisor_key: str
+) -> None:
+    from finguard.access.pages import COOKIE, csrf_token
+    from tests.test_web_staff import staff_app
+
+    with TestClient(staff_app(platform)) as web:
+        make_list(web, admin_key, "verified", "allow")
+        change = add(web, analyst_key, "verified", MULE, "v1").json()["id"]
+        web.post("/staff/login", data={"api_key": analyst_key, "lang": "en"})
+        page = web.get("/staff/approvals?lang=en")
+        assert page.status_code == 200 and f'id="change-{change}"' in page.text
+        assert 'value="approve"' not in page.text  # the maker, and a teller: no approve button
+        web.post("/staff/login", data={"api_key": supervisor_key, "lang": "en"})
+        assert 'value="approve"' in web.get("/staff/approvals?lang=en").text
+        csrf = csrf_token(web.cookies[COOKIE])
+        no_reason = web.post(f"/staff/approvals/{change}", data={"csrf": csrf, "action": "approve", "reason": ""})
+        assert no_reason.status_code == 422
+        form = {"csrf": csrf, "action": "approve", "reason": "verified in person"}
+        done = web.post(f"/staff/approvals/{change}", data=form, follow_redirects=False)
+        assert done.status_code == 303
+        assert public(web, MULE) == "pass"
+        assert "verified in person" in web.get("/staff/approvals?lang=en&status=approved").text
