@@ -2,10 +2,11 @@
 staff call, and how fast `audit verify` walks a chain.
 
 Each figure is measured twice in the same run, on the same machine: with this branch's code and
-with the code before it (``--baseline-src``, default ``/work/main/src``, put first on
+with the code before it (``--baseline-src``, e.g. a worktree of the commit before #18, put first on
 ``sys.path`` of a child process). Prints a table and writes ``bench/results/authority.json``.
 
-    python bench/authority/run.py [--checks 3000] [--baseline-src /work/main/src]
+    git worktree add /tmp/before <commit before #18>
+    python bench/authority/run.py --baseline-src /tmp/before/src [--checks 3000]
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def run(src: Path | None, n_checks: int) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checks", type=int, default=3000)
-    ap.add_argument("--baseline-src", type=Path, default=Path("/work/main/src"))
+    ap.add_argument("--baseline-src", type=Path, required=True, help="src/ of a checkout of the code before #18")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     base = run(args.baseline_src, args.checks)
