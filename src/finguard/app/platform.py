@@ -180,7 +180,7 @@ class Platform:
 
     @cached_property
     def check_log(self) -> BufferedCheckLog:
-        return BufferedCheckLog(self.engine, spool=JsonSpool(self.settings.spool_dir / "check_log.jsonl"))
+        return BufferedCheckLog(self.engine, spool=self._spool("check_log.jsonl"))
 
     @property
     def list_authority(self) -> ListAuthority:
@@ -193,7 +193,12 @@ class Platform:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(SqlAuditStore(self.engine), JsonSpool(self.settings.spool_dir / "audit_log.jsonl"), utcnow)
+        return AuditLog(SqlAuditStore(self.engine), self._spool("audit_log.jsonl"), utcnow)
+
+    def _spool(self, name: str) -> JsonSpool:
+        folder = self.settings.spool_dir
+        assert folder is not None  # the settings put it in FINGUARD_HOME when unset
+        return JsonSpool(folder / name)
 
     @cached_property
     def approvals(self) -> ApprovalService:

@@ -92,9 +92,10 @@ class Settings(BaseSettings):
         default=16, ge=0, description="Anonymous public requests one process works on at once (lower, so the public check degrades first)."
     )
     retry_after_seconds: int = Field(default=1, ge=1, le=3600, description="The Retry-After a refused request is told.")
-    spool_dir: Path = Field(
-        default=Path("var/spool"),
-        description="Where audit and check-log records wait (append-only files) while the database cannot take them.",
+    spool_dir: Path | None = Field(
+        default=None,
+        description="Where audit and check-log records wait (append-only files) while the database cannot take them. "
+        "Default: spool/ in FINGUARD_HOME.",
     )
     cli_actor: str | None = Field(
         default=None,
@@ -104,13 +105,14 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a staff page session lasts.")
     log_level: str = Field(default="INFO", description="Python log level.")
 
-
     @model_validator(mode="after")
     def _in_home(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'finguard.db'}"
         if self.index_dir is None:
             self.index_dir = self.home / "index"
+        if self.spool_dir is None:
+            self.spool_dir = self.home / "spool"
         return self
 
 

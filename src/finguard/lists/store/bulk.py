@@ -28,9 +28,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from finguard.core.chain import GENESIS, link
 from finguard.core.clock import utcnow
 from finguard.core.db import is_sqlite
-from finguard.core.chain import GENESIS, link
 from finguard.core.errors import Conflict, NotFound
 from finguard.lists.model.lists import ChangeOp, EntryDraft, RiskList, draft_to_dict
 from finguard.lists.service.lists import EntryOp
