@@ -128,6 +128,9 @@ def test_lists_delist_stops_the_match(police: Cli) -> None:
     assert "change 1 approved by user:psb-2" in police("approvals", "approve", "1", "--reason", "PSB letter 12").stdout
     assert json.loads(police("check", "--account", ACCOUNT, "--json").stdout)["outcome"] == "pass"
     assert "no entry" in police("lists", "delist", "999", "--reason", "x", code=2).stderr
+    # Every command is in the audit log under the CLI's identity, never a typed-in name.
+    audited = [json.loads(line) for line in police("audit", "show", "--action", "cli.lists.delist").stdout.splitlines()]
+    assert [(a["actor"], a["detail"]["params"]["entry_id"]) for a in audited] == [("user:psb-2", 999), ("user:psb-1", 1)]
 
 
 def test_check_prints_json_with_hits(police: Cli) -> None:
