@@ -240,3 +240,17 @@ def test_a_supervisor_approves_on_the_staff_page_and_a_teller_sees_no_approve_bu
         assert done.status_code == 303
         assert public(web, MULE) == "pass"
         assert "verified in person" in web.get("/staff/approvals?lang=en&status=approved").text
+
+
+def test_an_approval_that_can_no_longer_apply_is_recorded_as_failed(
+    client: TestClient, admin_key: str, analyst_key: str, supervisor_key: str
+) -> None:
+    """The list moved on between proposal and approval: the change is marked failed, not approved."""
+    make_list(client, admin_key, "verified", "allow")
+    first = add(client, analyst_key, "verified", MULE, "v1").json()["id"]
+    second = add(client, analyst_key, "verified", MULE, "v1").json()["id"]  # the same key, twice
+    assert decide(client, supervisor_key, first).status_code == 200
+    failed = decide(client, supervisor_key, second)
+    assert failed.status_code == 422 and failed.json()["error"]["problems"][0]["field"] == "key"
+    record = client.get(f"/api/v1/approvals/{second}", headers=h(supervisor_key)).json()
+    assert record["status"] == "failed" and "already on list" in record["result"]["error"]

@@ -95,9 +95,10 @@ class ApprovalService:
         actor = f"{change.proposed_by} approved by {who.actor} (change {change_id})"
         try:
             result = self._appliers[change.proposal.kind](change.proposal.payload, actor[:200])
-        except FinguardError as exc:
-            self.store.set_result(change_id, ChangeStatus.FAILED, {"error": exc.message})
-            self.audit.record(who.actor, "approval.failed", f"change {change_id}", {"reason": why, "error": exc.message}, sync=True)
+        except Exception as exc:  # recorded as failed (not approved) whatever went wrong, then raised
+            error = exc.message if isinstance(exc, FinguardError) else f"{type(exc).__name__}: the change could not be applied"
+            self.store.set_result(change_id, ChangeStatus.FAILED, {"error": error})
+            self.audit.record(who.actor, "approval.failed", f"change {change_id}", {"reason": why, "error": error}, sync=True)
             raise
         self.store.set_result(change_id, ChangeStatus.APPROVED, result)
         self.audit.record(who.actor, "approval.approve", f"change {change_id}", {"reason": why, "result": result}, sync=True)
