@@ -143,3 +143,19 @@ def test_the_migration_chains_the_rows_written_before_it(db_url: str) -> None:
         assert (report.ok, report.rows, report.head_seq) == (True, 2, 2)
     finally:
         engine.dispose()
+
+
+def test_a_serving_process_anchors_the_heads_periodically(filled: Platform, db_url: str, tmp_path: Path) -> None:
+    import time
+
+    anchors = tmp_path / "worm" / "anchors.jsonl"
+    settings = make_settings(db_url, tmp_path, delta_screening=False, audit_anchor_path=anchors, audit_anchor_minutes=0.01)
+    with Platform(settings) as p:
+        deadline = time.monotonic() + 10
+        while not anchors.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        heads = p.chain_heads()
+    first = json.loads(anchors.read_text().splitlines()[0])
+    assert first["by"] == "system:anchor" and first["chains"]["change_log"] == heads["change_log"]
+    assert heads["change_log"]["seq"] == 4
+    assert run(db_url, tmp_path, "audit", "verify", "--anchor", str(anchors)).exit_code == 0

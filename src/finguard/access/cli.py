@@ -216,25 +216,20 @@ def _holds(p: Any, table: str, mark: dict[str, Any]) -> bool:
 def audit_anchor(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Append the anchor to this file (JSON lines).")] = None,
 ) -> None:
-    """Print (or append to a file) the head of each chain with the time: keep it somewhere the
-    database's administrators cannot write, and `audit verify --anchor` proves nothing before it changed."""
+    """Verify both chains, then print (or append to a file) their heads with the time: keep it where
+    the database's administrators cannot write, and `audit verify --anchor` proves nothing before it
+    changed. A serving process can do this periodically (FINGUARD_AUDIT_ANCHOR_PATH)."""
     with _platform() as p:
-        reports = p.verify_logs()
+        ok = all(r.ok for r in p.verify_logs())
         actor = p.cli_principal().actor
-        anchor = {
-            "at": utcnow().isoformat(),
-            "by": actor,
-            "chains": {r.table: {"seq": r.head_seq, "hash": r.head, "ok": r.ok} for r in reports},
-        }
-        p.audit.record(actor, "audit.anchor", "", anchor, sync=True)
-    line = json.dumps(anchor, ensure_ascii=False)
-    if output is None:
-        print(line)
-    else:
-        with output.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-        out.print(f"anchor appended to {output}")
-    if not all(r.ok for r in reports):
+        if output is not None:
+            p.write_anchor(output, actor, verified=ok)
+            out.print(f"anchor appended to {output}")
+        else:
+            anchor = {"at": utcnow().isoformat(), "by": actor, "chains": p.chain_heads(), "verified": ok}
+            p.audit.record(actor, "audit.anchor", "", anchor, sync=True)
+            print(json.dumps(anchor, ensure_ascii=False))
+    if not ok:
         raise typer.Exit(1)
 
 

@@ -6,6 +6,7 @@ the same service functions.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from finguard.access.store import SqlKeyStore
 from finguard.access.store.accounts import SqlAccountStore
 from finguard.access.store.approvals import SqlApprovalStore
 from finguard.access.store.audit import SqlAuditStore, audit_log
-from finguard.core.chain import ChainReport
+from finguard.core.chain import GENESIS, ChainReport
 from finguard.core.clock import utcnow
 from finguard.core.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
 from finguard.core.errors import InvalidInput
@@ -113,6 +114,7 @@ class Platform:
         self._delta: threading.Thread | None = None
         self._monitors: threading.Thread | None = None
         self._monitor_config: MonitorConfig | None = None
+        self._anchors: threading.Thread | None = None
         self.monitor_status = BackgroundStatus(self.settings.monitor_incremental_seconds if follow else 0)
         if follow:
             self.follower.start()
@@ -123,6 +125,9 @@ class Platform:
             if self.settings.monitor_incremental_seconds > 0:
                 self._monitors = threading.Thread(target=self._monitor_loop, name="finguard-monitors", daemon=True)
                 self._monitors.start()
+            if self.settings.audit_anchor_path is not None:
+                self._anchors = threading.Thread(target=self._anchor_loop, name="finguard-anchors", daemon=True)
+                self._anchors.start()
         self.ready_seconds = time.perf_counter() - started
 
     # -- the risk lists and the payee check ---------------------------------------------------
@@ -240,6 +245,38 @@ class Platform:
             found = conn.execute(select(log_table.c.row_hash).where(log_table.c.seq == seq)).scalar()
         return str(found) if found is not None else None
 
+    def chain_heads(self) -> dict[str, dict[str, object]]:
+        """The last row (sequence and hash) of each chained log: what an anchor records."""
+        self.audit.flush()
+        heads: dict[str, dict[str, object]] = {}
+        with self.engine.connect() as conn:
+            for name, table in (("change_log", change_log), ("audit_log", audit_log)):
+                row = conn.execute(select(table.c.seq, table.c.row_hash).order_by(table.c.seq.desc()).limit(1)).first()
+                heads[name] = {"seq": int(row.seq) if row else 0, "hash": (row.row_hash if row else None) or GENESIS}
+        return heads
+
+    def write_anchor(self, path: Path, actor: str, *, verified: bool | None = None) -> dict[str, object]:
+        """Append the chains' heads with the time to ``path`` (JSON lines) and to the audit log."""
+        anchor: dict[str, object] = {"at": utcnow().isoformat(), "by": actor, "chains": self.chain_heads()}
+        if verified is not None:
+            anchor["verified"] = verified
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(anchor, ensure_ascii=False) + "\n")
+        self.audit.record(actor, "audit.anchor", str(path), anchor, sync=True)
+        return anchor
+
+    def _anchor_loop(self) -> None:
+        """Every ``audit_anchor_minutes``, append the chains' heads to ``audit_anchor_path`` (a file
+        the database's administrators cannot rewrite: a mounted WORM share, a log shipper's input)."""
+        path = self.settings.audit_anchor_path
+        assert path is not None
+        while not self._stop.wait(self.settings.audit_anchor_minutes * 60):
+            try:
+                self.write_anchor(path, "system:anchor")
+            except Exception:
+                log.exception("audit anchor failed; the next round tries again")
+
     def verify_logs(self) -> list[ChainReport]:
         """Walk the change log's and the audit log's hash chains."""
         return [verify_change_log(self.engine), self.audit.verify()]
@@ -354,6 +391,8 @@ class Platform:
             self._delta.join(timeout=10)
         if self._monitors is not None:
             self._monitors.join(timeout=30)
+        if self._anchors is not None:
+            self._anchors.join(timeout=10)
         if "follower" in self.__dict__:
             self.follower.stop()
         if "check_log" in self.__dict__:

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         "A staff account of that name gives the CLI its role; otherwise the CLI acts as admin.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a staff page session lasts.")
+    audit_anchor_path: Path | None = Field(
+        default=None,
+        description="A serving process appends the change and audit logs' chain heads here (JSON lines) every "
+        "FINGUARD_AUDIT_ANCHOR_MINUTES: keep it where the database's administrators cannot rewrite it. Empty: no periodic anchors.",
+    )
+    audit_anchor_minutes: float = Field(default=60.0, gt=0, description="How often the chain heads are anchored (minutes).")
     log_level: str = Field(default="INFO", description="Python log level.")
 
     @model_validator(mode="after")
