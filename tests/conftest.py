@@ -108,9 +108,19 @@ def client(platform: Platform) -> Iterator[TestClient]:
 
 @pytest.fixture
 def admin_key(platform: Platform) -> str:
-    return platform.keys.create("admin-1", "admin")[1]
+    return platform.keys.create("admin-1", "admin", actor="test")[1]
 
 
 @pytest.fixture
 def analyst_key(platform: Platform) -> str:
-    return platform.keys.create("analyst-1", "analyst")[1]
+    return platform.keys.create("analyst-1", "analyst", actor="test")[1]
+
+
+@pytest.fixture
+def supervisor_key(platform: Platform) -> str:
+    return platform.keys.create("supervisor-1", "supervisor", actor="test")[1]
+
+
+@pytest.fixture
+def police_key(platform: Platform) -> str:
+    return platform.keys.create("police-1", "police", actor="test")[1]

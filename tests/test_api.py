@@ -30,7 +30,9 @@ def h(key: str) -> dict[str, str]:
     return {"X-API-Key": key}
 
 
-def create_list(client: TestClient, key: str, code: str = "police", kind: str = "fraud_account", level: str = "critical") -> None:
+def create_list(client: TestClient, key: str, code: str = "police", kind: str = "internal", level: str = "critical") -> None:
+    """A list the bank's own staff write (police-reported and sanctions lists have their own
+    writers: tests/test_authority.py)."""
     body = {"code": code, "name": code.title(), "kind": kind, "owner": "PSB", "default_level": level}
     response = client.post("/api/v1/lists", json=body, headers=h(key))
     assert response.status_code == 201, response.text
@@ -60,10 +62,11 @@ def test_admin_can_create_lists_and_import(client: TestClient, admin_key: str) -
     assert response.status_code == 200, response.text
 
 
-def test_analyst_can_check_read_and_add_entries_but_not_create_lists_or_import(
+def test_analyst_can_check_read_and_add_entries_but_not_create_lists_or_write_police_lists(
     client: TestClient, admin_key: str, analyst_key: str
 ) -> None:
     create_list(client, admin_key)
+    create_list(client, admin_key, code="psb", kind="fraud_account")
     analyst = h(analyst_key)
     assert client.post("/api/v1/check", json={"account": CLEAN}, headers=analyst).status_code == 200
     assert client.get("/api/v1/lists", headers=analyst).status_code == 200
@@ -72,12 +75,14 @@ def test_analyst_can_check_read_and_add_entries_but_not_create_lists_or_import(
     add_account(client, analyst_key, "police", ACCOUNT, "a1")
     body = {"code": "mine", "name": "Mine", "kind": "internal", "owner": "me"}
     assert client.post("/api/v1/lists", json=body, headers=analyst).status_code == 403
-    assert import_csv(client, analyst_key, "police", CSV).status_code == 403
+    assert import_csv(client, analyst_key, "psb", CSV).status_code == 403
+    body = {"key": "x", "identifiers": [{"type": "account", "value": ACCOUNT}]}
+    assert client.post("/api/v1/lists/psb/entries", json=body, headers=analyst).status_code == 403
 
 
 def test_a_revoked_key_is_unauthorized(client: TestClient, platform: Platform, analyst_key: str) -> None:
     assert client.get("/api/v1/lists", headers=h(analyst_key)).status_code == 200
-    platform.keys.revoke("analyst-1")
+    platform.keys.revoke("analyst-1", actor="test")
     response = client.get("/api/v1/lists", headers=h(analyst_key))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
@@ -123,7 +128,7 @@ def test_public_check_reveals_only_the_outcome_and_advice(client: TestClient, ad
 
 def test_public_answers_are_identical_whatever_list_was_hit(client: TestClient, admin_key: str) -> None:
     create_list(client, admin_key, code="police")
-    create_list(client, admin_key, code="sdn", kind="sanctions")
+    create_list(client, admin_key, code="sdn", kind="mule_account")
     add_account(client, admin_key, "police", ACCOUNT, "p1", reason="telecom fraud")
     add_account(client, admin_key, "sdn", OTHER_ACCOUNT, "s1", reason="sanctioned")
     a = client.post("/api/v1/public/check", json={"account": ACCOUNT}).json()
@@ -238,7 +243,18 @@ def test_export_csv_and_jsonl(client: TestClient, admin_key: str) -> None:
 # --- entries ----------------------------------------------------------------------------------
 
 
-def test_entry_lifecycle_add_get_modify_delist_and_search(client: TestClient, admin_key: str, analyst_key: str) -> None:
+def approve(client: TestClient, key: str, pending: httpx.Response) -> dict[str, Any]:
+    """A second person approves a change that waited (202) for approval."""
+    assert pending.status_code == 202, pending.text
+    response = client.post(f"/api/v1/approvals/{pending.json()['id']}/approve", json={"reason": "checked"}, headers=h(key))
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "approved"
+    return dict(response.json())
+
+
+def test_entry_lifecycle_add_get_modify_delist_and_search(
+    client: TestClient, admin_key: str, analyst_key: str, supervisor_key: str
+) -> None:
     create_list(client, admin_key)
     analyst = h(analyst_key)
     entry = add_account(client, analyst_key, "police", "6222 0210 0112 2334 455", "a1")
@@ -248,7 +264,9 @@ def test_entry_lifecycle_add_get_modify_delist_and_search(client: TestClient, ad
     got = client.get(f"/api/v1/entries/{entry['id']}", headers=analyst).json()
     assert got == entry
 
-    patched = client.patch(f"/api/v1/entries/{entry['id']}", json={"risk_level": "medium"}, headers=analyst).json()
+    # Lowering a risk entry waits for a supervisor (tests/test_authority.py).
+    approve(client, supervisor_key, client.patch(f"/api/v1/entries/{entry['id']}", json={"risk_level": "medium"}, headers=analyst))
+    patched = client.get(f"/api/v1/entries/{entry['id']}", headers=analyst).json()
     assert (patched["risk_level"], patched["version"]) == ("medium", 2)
     assert patched["updated_seq"] > entry["updated_seq"]
     assert client.post("/api/v1/check", json={"account": ACCOUNT}, headers=analyst).json()["outcome"] == "warn"
@@ -256,7 +274,9 @@ def test_entry_lifecycle_add_get_modify_delist_and_search(client: TestClient, ad
     found = client.get("/api/v1/entries", params={"id_type": "account", "value": "6222-0210-0112-2334-455"}, headers=analyst).json()
     assert [e["id"] for e in found] == [entry["id"]]
 
-    delisted = client.post(f"/api/v1/entries/{entry['id']}/delist", json={"reason": "report withdrawn"}, headers=analyst).json()
+    withdrawn = {"reason": "report withdrawn"}
+    approve(client, supervisor_key, client.post(f"/api/v1/entries/{entry['id']}/delist", json=withdrawn, headers=analyst))
+    delisted = client.get(f"/api/v1/entries/{entry['id']}", headers=analyst).json()
     assert delisted["delisted_at"] is not None and delisted["delist_reason"] == "report withdrawn"
     assert client.post("/api/v1/check", json={"account": ACCOUNT}, headers=analyst).json()["outcome"] == "pass"
     active = client.get("/api/v1/lists/police/entries", headers=analyst).json()
@@ -300,11 +320,11 @@ def test_changes_feed_pages_with_since_and_next(client: TestClient, admin_key: s
     assert tail == {"since": rest["next"], "next": rest["next"], "changes": []}
 
 
-def test_list_state_at_a_sequence(client: TestClient, admin_key: str) -> None:
+def test_list_state_at_a_sequence(client: TestClient, admin_key: str, supervisor_key: str) -> None:
     create_list(client, admin_key)
     a = add_account(client, admin_key, "police", "62220000000001", "a")
     b = add_account(client, admin_key, "police", "62220000000002", "b")
-    client.post(f"/api/v1/entries/{a['id']}/delist", json={"reason": "wrong"}, headers=h(admin_key))
+    approve(client, supervisor_key, client.post(f"/api/v1/entries/{a['id']}/delist", json={"reason": "wrong"}, headers=h(admin_key)))
 
     def keys_at(seq: int) -> list[str]:
         response = client.get("/api/v1/lists/police/state", params={"seq": seq}, headers=h(admin_key))

@@ -29,10 +29,17 @@ class Cli:
         }
         self.tmp_path = tmp_path
 
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        result = self.runner.invoke(app, list(args), env=self.env)
+    def __call__(self, *args: str, code: int = 0, input: str | None = None) -> Result:
+        result = self.runner.invoke(app, list(args), env=self.env, input=input)
         assert result.exit_code == code, (result.exit_code, result.output, result.exception)
         return result
+
+    def as_user(self, name: str, role: str) -> None:
+        """Act as a staff account ``name`` (created by the operator, acting as admin, if new)."""
+        self.env.pop("FINGUARD_CLI_ACTOR", None)
+        if name not in self("users", "list").stdout:
+            self("users", "create", name, "--role", role, input="a long enough password\n")
+        self.env["FINGUARD_CLI_ACTOR"] = name
 
     def file(self, name: str, text: str) -> Path:
         path = self.tmp_path / name
@@ -49,6 +56,7 @@ def cli(tmp_path: Path) -> Cli:
 def police(cli: Cli) -> Cli:
     result = cli("lists", "create", "police", "--name", "Police", "--kind", "fraud_account", "--owner", "PSB", "--level", "critical")
     assert "created list police" in result.stdout
+    cli.as_user("psb-1", "police")  # a police list is written by the police liaison role
     return cli
 
 
@@ -113,9 +121,16 @@ def test_lists_delist_stops_the_match(police: Cli) -> None:
     police("lists", "import", "police", str(police.file("a.csv", CSV)))
     assert json.loads(police("check", "--account", ACCOUNT, "--json").stdout)["outcome"] == "block"
     result = police("lists", "delist", "1", "--reason", "report withdrawn")
-    assert "delisted entry 1 (k1) from police" in result.stdout
+    assert "pending change 1" in result.stdout and "second person" in result.stdout
+    assert json.loads(police("check", "--account", ACCOUNT, "--json").stdout)["outcome"] == "block"
+    assert "proposed by user:psb-1" in police("approvals", "approve", "1", "--reason", "ok", code=2).stderr
+    police.as_user("psb-2", "police")
+    assert "change 1 approved by user:psb-2" in police("approvals", "approve", "1", "--reason", "PSB letter 12").stdout
     assert json.loads(police("check", "--account", ACCOUNT, "--json").stdout)["outcome"] == "pass"
     assert "no entry" in police("lists", "delist", "999", "--reason", "x", code=2).stderr
+    # Every command is in the audit log under the CLI's identity, never a typed-in name.
+    audited = [json.loads(line) for line in police("audit", "show", "--action", "cli.lists.delist").stdout.splitlines()]
+    assert [(a["actor"], a["detail"]["params"]["entry_id"]) for a in audited] == [("user:psb-2", 999), ("user:psb-1", 1)]
 
 
 def test_check_prints_json_with_hits(police: Cli) -> None:
@@ -151,10 +166,14 @@ def test_keys_create_list_and_revoke(cli: Cli) -> None:
 def test_changes_prints_one_json_object_per_line(police: Cli) -> None:
     police("lists", "import", "police", str(police.file("a.csv", CSV)))
     police("lists", "delist", "2", "--reason", "number reassigned")
+    police.as_user("psb-2", "police")
+    police("approvals", "approve", "1", "--reason", "confirmed with the carrier")
     lines = police("changes").stdout.splitlines()
     changes = [json.loads(line) for line in lines]
     assert [(c["seq"], c["op"], c["key"]) for c in changes] == [(1, "add", "k1"), (2, "add", "k2"), (3, "add", "k3"), (4, "delist", "k2")]
-    assert all(c["list"] == "police" and c["actor"] == "cli" for c in changes)
+    assert all(c["list"] == "police" for c in changes)
+    # The actor is the CLI's identity, never a free-text option; an approved change names both people.
+    assert [c["actor"] for c in changes] == ["user:psb-1"] * 3 + ["user:psb-1 approved by user:psb-2 (change 1)"]
     later = [json.loads(line) for line in police("changes", "--since", "2", "--limit", "1").stdout.splitlines()]
     assert [c["seq"] for c in later] == [3]
 
@@ -182,6 +201,7 @@ maduro,person,"MADURO MOROS, Nicolas",Nicolás Maduro,1962-11-23,critical,OFAC S
 def test_screening_commands_screen_decide_and_report(cli: Cli) -> None:
     """screen name / party / batch / decide and alerts: the due-diligence loop from the shell."""
     cli("lists", "create", "sdn", "--name", "SDN", "--kind", "sanctions", "--owner", "OFAC", "--level", "critical")
+    cli.as_user("compliance-1", "compliance")
     cli("lists", "import", "sdn", str(cli.file("sdn.csv", SDN_CSV)))
     named = cli("screen", "name", "Nicolas Maduro Moros").output
     assert "MATCH" in named and "MADURO MOROS, Nicolas" in named

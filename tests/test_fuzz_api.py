@@ -37,7 +37,7 @@ def fuzz_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform
 
 @pytest.fixture(scope="module")
 def admin_headers(fuzz_platform: Platform) -> dict[str, str]:
-    return {"X-API-Key": fuzz_platform.keys.create("fuzz-admin", "admin")[1]}
+    return {"X-API-Key": fuzz_platform.keys.create("fuzz-admin", "admin", actor="test")[1]}
 
 
 @pytest.fixture(scope="module")

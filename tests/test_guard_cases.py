@@ -109,7 +109,7 @@ def test_the_models_page_lists_versions_and_an_admin_sets_roles_with_a_reason(db
     reg = ModelRegistry(tmp_path / "models")
     train_version(build_dataset([parse_event(e, None) for e in raw], labels), reg, name="cards", fingerprint={}, actor="t", rounds=20)
     with Platform(make_settings(db_url, tmp_path, delta_screening=False, guard_model_registry=reg.root)) as p:
-        key = p.keys.create("admin-1", "admin")[1]
+        key = p.keys.create("admin-1", "admin", actor="test")[1]
         with TestClient(staff_app(p)) as web:
             admin = sign_in(web, key)
             page = web.get("/staff/guard/models?lang=en").text

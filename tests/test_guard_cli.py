@@ -31,6 +31,15 @@ class Cli:
         assert result.exit_code == code, (result.exit_code, result.output, result.exception)
         return result
 
+    def approve(self, change_id: int) -> Result:
+        """A supervisor (a staff account the CLI acts as) approves a pending change."""
+        self.runner.invoke(app, ["users", "create", "sup-1", "--role", "supervisor"], env=self.env, input="a long enough password\n")
+        result = self.runner.invoke(
+            app, ["approvals", "approve", str(change_id), "--reason", "checked"], env={**self.env, "FINGUARD_CLI_ACTOR": "sup-1"}
+        )
+        assert result.exit_code == 0, result.output
+        return result
+
     def file(self, name: str, text: str) -> str:
         path = self.tmp_path / name
         path.write_text(text, encoding="utf-8")
@@ -84,11 +93,13 @@ def test_rules_add_shadow_disable_and_backtest(cli: Cli) -> None:
     cli("rules", "add", "big.amount", "event.amount >= 10000", "--description", "a large transfer", "--outcome", "hold")
     for i in range(3):
         cli("decide", cli.file(f"e{i}.json", json.dumps(transfer(f"bt-{i}", at=now(), amount=f"{15000 + i}.00"))))
-    assert "shadow" in cli("rules", "shadow", "big.amount").output
+    # Shadowing an enforced rule can lower outcomes: it waits for a supervisor.
+    assert "pending change 1" in cli("rules", "shadow", "big.amount").output
+    assert "approved" in cli.approve(1).output
     assert "big.amount" in cli("rules", "list").output
     report = cli("rules", "backtest").output
     assert "3 events replayed, 3 would change" in report and "hold->allow" in report
-    assert "disabled" in cli("rules", "disable", "big.amount").output
+    assert "disabled" in cli("rules", "disable", "big.amount").output  # a shadow rule enforces nothing
     assert "no rule" in cli("rules", "shadow", "nope", code=2).output
     assert "expression" in cli("rules", "add", "bad.rule", "__import__('os')", "--description", "x", "--score", "1", code=2).output
 

@@ -30,7 +30,7 @@ def api(platform: Platform) -> Iterator[TestClient]:
 
 @pytest.fixture
 def key(platform: Platform) -> dict[str, str]:
-    return {"X-API-Key": platform.keys.create("teller-7", "analyst")[1]}
+    return {"X-API-Key": platform.keys.create("teller-7", "analyst", actor="test")[1]}
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from finguard.access.pages import csrf_token
+from finguard.access.pages import COOKIE, csrf_token
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.identity import pages
@@ -30,10 +30,10 @@ def web(platform: Platform) -> Iterator[TestClient]:
 
 @pytest.fixture
 def csrf(web: TestClient, platform: Platform) -> str:
-    secret = platform.keys.create("teller-3", "analyst")[1]
+    secret = platform.keys.create("teller-3", "analyst", actor="test")[1]
     r = web.post("/staff/login", data={"api_key": secret, "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303
-    return csrf_token(secret)
+    return csrf_token(web.cookies[COOKIE])  # the form token follows the session, not the key
 
 
 @pytest.fixture(scope="module")

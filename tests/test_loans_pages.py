@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from finguard.access.pages import csrf_token
+from finguard.access.pages import COOKIE, csrf_token
 from finguard.app.http import create_app
 from finguard.app.staff import router as staff_router
 from finguard.loans.http import router as api_router
@@ -30,7 +30,7 @@ def web(platform):
 def sign_in(client, secret):
     r = client.post("/staff/login", data={"api_key": secret, "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303
-    return csrf_token(secret)
+    return csrf_token(client.cookies[COOKIE])  # the form token follows the session, not the key
 
 
 def test_a_branch_sees_costs_side_by_side_and_approves_in_bulk(web, analyst_key, admin_key):

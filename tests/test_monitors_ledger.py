@@ -373,6 +373,6 @@ def test_platform_thresholds_file_applies_to_runs_without_their_own(db_url: str,
             _ = p.monitor_config
         assert exc.value.problems[0].field == "FINGUARD_MONITOR_THRESHOLDS:fan_in.window"
         with TestClient(create_app(p)) as c:
-            key = p.keys.create("a", "admin")[1]
+            key = p.keys.create("a", "admin", actor="test")[1]
             r = c.post("/api/v1/monitors/run", json={}, headers={"X-API-Key": key})
             assert r.status_code == 422 and "FINGUARD_MONITOR_THRESHOLDS" in r.text

@@ -397,7 +397,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, i
     top_up = load_elderly(platform, tmp_path)
     load_mules(platform)
     load_cycle(platform)
-    secret = platform.keys.create("analyst-9", "analyst")[1]
+    secret = platform.keys.create("analyst-9", "analyst", actor="test")[1]
     try:
         with serve(staff_app(platform)) as url:
             yield url, secret, top_up

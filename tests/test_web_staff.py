@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
+from finguard.access.model import Principal, Role
 from finguard.access.pages import COOKIE, csrf_token
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
@@ -79,7 +80,9 @@ class Session:
 def sign_in(client: TestClient, secret: str) -> Session:
     r = client.post("/staff/login", data={"api_key": secret, "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    return Session(client, csrf_token(secret))
+    token = client.cookies[COOKIE]
+    assert token != secret and secret not in r.headers["set-cookie"]  # the cookie is a session, never the key
+    return Session(client, csrf_token(token))
 
 
 @pytest.fixture
@@ -99,7 +102,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(web: Test
     assert r.status_code == 200 and EN["staff_login_title"] in r.text and 'type="password"' in r.text
 
     r = web.post("/staff/login", data={"api_key": "", "lang": "en"})
-    assert r.status_code == 422 and EN["staff_err_api_key"] in r.text and 'aria-invalid="true"' in r.text
+    assert r.status_code == 422 and EN["staff_err_user"] in r.text and 'aria-invalid="true"' in r.text
     r = web.post("/staff/login", data={"api_key": "fg_not-a-key", "lang": "zh"})
     assert r.status_code == 401 and ZH["staff_err_api_key"] in r.text
     assert COOKIE not in r.headers.get("set-cookie", "")
@@ -113,7 +116,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(web: Test
     r = web.get("/staff/?lang=en")
     assert r.status_code == 200 and "analyst-1" in r.text and EN["staff_dashboard_heading"] in r.text
 
-    r = web.post("/staff/logout", data={"csrf": csrf_token(analyst_key), "lang": "en"}, follow_redirects=False)
+    r = web.post("/staff/logout", data={"csrf": csrf_token(web.cookies[COOKIE]), "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/staff/login?lang=en"
     assert f'{COOKIE}=""' in r.headers["set-cookie"] or "max-age=0" in r.headers["set-cookie"].lower()
     assert web.get("/staff/", follow_redirects=False).status_code == 303
@@ -142,10 +145,13 @@ def test_roles_are_enforced_per_page(web: TestClient, platform: Platform, analys
     assert 'value="shadow"' in r.text
     r = admin.post("/staff/guard/rules/big-transfer", {"action": "shadow", "lang": "en"})
     assert r.status_code == 303
+    # Shadowing an enforced rule can lower outcomes: it waits for a supervisor's approval.
+    assert platform.guard.rules.get("big-transfer").mode is RuleMode.ENFORCE
+    (pending,) = platform.approvals.find("pending")
+    assert (pending.proposal.kind, pending.proposed_by) == ("guard.rule", "key:admin-1")
+    platform.approvals.approve(pending.id, Principal("user", "sup-1", Role.SUPERVISOR), "checked")
     rule = platform.guard.rules.get("big-transfer")
     assert rule.mode is RuleMode.SHADOW and rule.version == 2
-    admin.post("/staff/guard/rules/big-transfer", {"action": "disable"})
-    assert not platform.guard.rules.get("big-transfer").enabled
     r = admin.post("/staff/guard/rules/big-transfer", {"action": "explode", "lang": "en"})
     assert r.status_code == 422 and EN["staff_err_action"] in r.text
     r = admin.post("/staff/guard/rules/no-such-rule", {"action": "shadow", "lang": "en"})
@@ -155,7 +161,7 @@ def test_roles_are_enforced_per_page(web: TestClient, platform: Platform, analys
 def test_a_revoked_key_is_signed_out_at_once(web: TestClient, platform: Platform, analyst_key: str) -> None:
     sign_in(web, analyst_key)
     assert web.get("/staff/").status_code == 200
-    platform.keys.revoke("analyst-1")
+    platform.keys.revoke("analyst-1", actor="test")
     r = web.get("/staff/screen", follow_redirects=False)
     assert r.status_code == 303 and "/staff/login" in r.headers["location"]
     assert COOKIE in r.headers["set-cookie"]  # the dead cookie is cleared
@@ -166,12 +172,12 @@ def test_post_forms_need_the_csrf_token_of_this_session(web: TestClient, platfor
     with_sdn(platform)
     sign_in(web, analyst_key)
     form = {"name": "Nicolas Maduro Moros", "mode": "quick", "lang": "en"}
-    for token in (None, "", "0" * 64, csrf_token(admin_key)):
+    for token in (None, "", "0" * 64, csrf_token(admin_key), csrf_token(analyst_key)):
         data = form if token is None else {**form, "csrf": token}
         r = web.post("/staff/screen", data=data)
         assert r.status_code == 403 and EN["staff_csrf_title"] in r.text, token
         assert MADURO not in r.text
-    good = {**form, "csrf": csrf_token(analyst_key)}
+    good = {**form, "csrf": csrf_token(web.cookies[COOKIE])}
     r = web.post("/staff/screen", data=good, headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 403 and MADURO not in r.text  # the browser says another site sent it
     r = web.post("/staff/screen", data=good)
@@ -353,7 +359,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     now = datetime.now(UTC)
     for i, amount in enumerate(("120.00", "80.00", "15000.00", "60000.00", "300.00", "99.00")):
         platform.guard.decide_raw(transfer(f"live-{i}", at=now, amount=amount, customer_id=f"c{i % 3}"))
-    secret = platform.keys.create("analyst-7", "analyst")[1]
+    secret = platform.keys.create("analyst-7", "analyst", actor="test")[1]
     try:
         with serve(staff_app(platform)) as url:
             yield url, secret

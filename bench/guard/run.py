@@ -380,7 +380,7 @@ def free_port() -> int:
 def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str, Any]:
     import httpx
 
-    _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst")
+    _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst", actor="bench")
     port = free_port()
     env = dict(
         os.environ,

@@ -1,9 +1,11 @@
 """The staff pages' session, CSRF tokens and page rendering, shared by every staff page module.
 
-The session is the API key itself in an HttpOnly, SameSite=Strict cookie scoped to ``/staff``;
-every request authenticates it again, so revoking a key ends its sessions at once. Every POST
-form also carries a CSRF token: an HMAC of the key's hash under a secret made when the process
-starts (a restart makes open forms stale: reload and submit again).
+The session cookie (HttpOnly, SameSite=Strict, scoped to ``/staff``) holds a random session token,
+never a password or an API key; the server keeps only the token's hash with an expiry and a
+revocation (``AccountService``), so signing out, disabling the account or revoking the key it was
+opened with ends it at once. Every page a signed-in person opens is written to the audit log.
+Every POST form also carries a CSRF token: an HMAC of the session token's hash under a secret made
+when the process starts (a restart makes open forms stale: reload and submit again).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from finguard.access.service.keys import PERMISSIONS, ApiKey, hash_key
-from finguard.core.errors import FieldProblem, Forbidden, Unauthorized
+from finguard.access.http import audit_call
+from finguard.access.model import Principal
+from finguard.access.service.keys import PERMISSIONS, check_permission, hash_key
+from finguard.core.errors import FieldProblem, Forbidden, Unauthorized, Unavailable
 from finguard.core.http_context import platform
 from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, messages
 from finguard.core.web import NO_STORE, SECURITY_HEADERS, _css, templates
@@ -37,15 +41,19 @@ MAX_FORM_PART = 16 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Staff:
-    key: ApiKey
+    key: Principal  # who is signed in (a staff account, or an API key used to sign in)
     csrf: str
 
     def can(self, permission: str) -> bool:
         return self.key.role in PERMISSIONS[permission]
 
+    @property
+    def actor(self) -> str:
+        return self.key.actor
+
 
 def csrf_token(secret: str, server_secret: str | None = None) -> str:
-    """HMAC of the key's hash. ``server_secret`` (FINGUARD_SESSION_SECRET) lets every worker
+    """HMAC of the session token's hash. ``server_secret`` (FINGUARD_SESSION_SECRET) lets every worker
     process accept the others' forms; without it each process has its own random secret."""
     key = hashlib.sha256(server_secret.encode()).digest() if server_secret else _SECRET
     return hmac.new(key, hash_key(secret).encode(), hashlib.sha256).hexdigest()
@@ -194,18 +202,22 @@ def clear_cookie(request: Request, response: Response) -> None:
 def signed_in(request: Request, permission: str, lang: str) -> Staff | Response:
     """The signed-in staff member with ``permission``; otherwise the login redirect or a 403 page."""
     secret = request.cookies.get(COOKIE)
-    keys = platform(request).keys
+    p = platform(request)
     try:
-        key = keys.authenticate(secret)
+        who = p.accounts.resolve(secret)
     except Unauthorized:
         return _to_login(request, lang)
+    except Unavailable:
+        t = messages(lang)
+        return message(request, lang, None, 503, t["staff_signin_unavailable_title"], t["staff_signin_unavailable"])
     assert secret is not None
-    staff = Staff(key, csrf_token(secret, platform(request).settings.session_secret))
+    audit_call(request, who.actor, "page")
+    staff = Staff(who, csrf_token(secret, p.settings.session_secret))
     try:
-        keys.authorize(key, permission)
+        check_permission(who.role, permission)
     except Forbidden:
         t = messages(lang)
-        text = t["staff_forbidden"].format(role=key.role.value, permission=t[f"staff_perm_{permission}"])
+        text = t["staff_forbidden"].format(role=who.role.value, permission=t[f"staff_perm_{permission}"])
         return message(request, lang, staff, 403, t["staff_forbidden_title"], text)
     return staff
 

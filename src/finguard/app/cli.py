@@ -27,8 +27,26 @@ from finguard.monitors.cli import app as monitors_app
 from finguard.screening.cli import app as screening_app
 
 
+def typer_context() -> Any:
+    """The running command's context. Typer >= 0.20 ships its own copy of Click, whose context
+    stack is not ``click``'s; older Typer uses Click itself."""
+    import importlib
+
+    try:
+        stack = importlib.import_module("typer._click.globals")
+    except ImportError:
+        stack = importlib.import_module("click.globals")
+    return stack.get_current_context(silent=True)
+
+
 def _open_platform(*, follow: bool = False) -> Platform:
-    return Platform(Settings(), follow=follow)
+    p = Platform(Settings(), follow=follow)
+    # Every command is a staff action: recorded under the CLI's identity, with its arguments.
+    ctx = typer_context()
+    if ctx is not None:
+        params = {k: v if isinstance(v, bool | int | float) else str(v) for k, v in ctx.params.items() if v is not None}
+        p.audit.record(p.cli_principal().actor, "cli." + ".".join(ctx.command_path.split()[1:])[:60], "", {"params": params})
+    return p
 
 
 _core_cli.register_platform(_open_platform)
@@ -36,6 +54,9 @@ _core_cli.register_platform(_open_platform)
 app = typer.Typer(help="finguard: risk lists and the payee check.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(lists_cli.app, name="lists")
 app.add_typer(access_cli.app, name="keys")
+app.add_typer(access_cli.users_app, name="users")
+app.add_typer(access_cli.approvals_app, name="approvals")
+app.add_typer(access_cli.audit_app, name="audit")
 app.command("check")(lists_cli.check)
 app.command("changes")(lists_cli.changes)
 app.add_typer(screening_app, name="screen")

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from finguard import __version__
+from finguard.access.http.routes import router as access_router
 from finguard.access.service.ratelimit import RateLimiter
 from finguard.app.platform import Platform
 from finguard.app.staff import router as staff_router
@@ -67,6 +68,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         retry_after_seconds=limits.retry_after_seconds,
     )
     app.include_router(router)
+    app.include_router(access_router)
     app.include_router(screening_router)
     app.include_router(guard_router)
     app.include_router(monitors_router)

@@ -6,6 +6,7 @@ the same service functions.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -15,13 +16,25 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from finguard.access.model import Principal, Role
+from finguard.access.service.accounts import AccountService
+from finguard.access.service.approvals import ApprovalService
+from finguard.access.service.audit import AuditLog
 from finguard.access.service.keys import KeyService
 from finguard.access.store import SqlKeyStore
+from finguard.access.store.accounts import SqlAccountStore
+from finguard.access.store.approvals import SqlApprovalStore
+from finguard.access.store.audit import SqlAuditStore, audit_log
+from finguard.core.chain import GENESIS, ChainReport
 from finguard.core.clock import utcnow
 from finguard.core.db import PgNotifyWaiter, is_sqlite, make_engine, upgrade
 from finguard.core.errors import InvalidInput
 from finguard.core.settings import Settings
+from finguard.core.spool import JsonSpool
 from finguard.lists.model.lists import Change, RiskLevel
+from finguard.lists.service.authority import ListAuthority
 from finguard.lists.service.checking import NameCandidate, PayeeChecker
 from finguard.lists.service.demo import DEMO_LISTS, demo_rows
 from finguard.lists.service.feed import Follower, SleepWaiter, Waiter
@@ -30,11 +43,13 @@ from finguard.lists.service.importing import ImportMode, ImportReport, import_ro
 from finguard.lists.service.index import HotIndex
 from finguard.lists.service.lists import ListService
 from finguard.lists.store.check_log import BufferedCheckLog
-from finguard.lists.store.repo import SqlListStore
+from finguard.lists.store.repo import SqlListStore, verify_change_log
+from finguard.lists.store.tables import change_log
 from finguard.monitors.model import MonitorConfig
 from finguard.monitors.service import BackgroundStatus, load_config, monitor_ledger_incremental
 
 if TYPE_CHECKING:  # the capabilities load when a command first uses them
+    from finguard.guard.service.authority import GuardAuthority
     from finguard.guard.service.engine import GuardService
     from finguard.ledger.service import LedgerService
     from finguard.ledger.store.mirror import LedgerMirror
@@ -99,6 +114,7 @@ class Platform:
         self._delta: threading.Thread | None = None
         self._monitors: threading.Thread | None = None
         self._monitor_config: MonitorConfig | None = None
+        self._anchors: threading.Thread | None = None
         self.monitor_status = BackgroundStatus(self.settings.monitor_incremental_seconds if follow else 0)
         if follow:
             self.follower.start()
@@ -109,6 +125,9 @@ class Platform:
             if self.settings.monitor_incremental_seconds > 0:
                 self._monitors = threading.Thread(target=self._monitor_loop, name="finguard-monitors", daemon=True)
                 self._monitors.start()
+            if self.settings.audit_anchor_path is not None:
+                self._anchors = threading.Thread(target=self._anchor_loop, name="finguard-anchors", daemon=True)
+                self._anchors.start()
         self.ready_seconds = time.perf_counter() - started
 
     # -- the risk lists and the payee check ---------------------------------------------------
@@ -166,7 +185,101 @@ class Platform:
 
     @cached_property
     def check_log(self) -> BufferedCheckLog:
-        return BufferedCheckLog(self.engine)
+        return BufferedCheckLog(self.engine, spool=self._spool("check_log.jsonl"))
+
+    @property
+    def list_authority(self) -> ListAuthority:
+        """List writes by a person: authority per list kind, maker-checker for lowering changes."""
+        _ = self.approvals
+        authority: ListAuthority = self.__dict__["_list_authority"]
+        return authority
+
+    # -- staff access: keys, accounts, sessions, approvals, the audit log --------------------------
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(SqlAuditStore(self.engine), self._spool("audit_log.jsonl"), utcnow)
+
+    def _spool(self, name: str) -> JsonSpool:
+        folder = self.settings.spool_dir
+        assert folder is not None  # the settings put it in FINGUARD_HOME when unset
+        return JsonSpool(folder / name)
+
+    @cached_property
+    def approvals(self) -> ApprovalService:
+        # Every capability whose changes can wait for approval registers how to apply them here,
+        # so any process (the API, the CLI) can apply an approved change.
+        from finguard.guard.service.authority import GuardAuthority
+
+        service = ApprovalService(SqlApprovalStore(self.engine), self.audit, utcnow)
+        self.__dict__["_list_authority"] = ListAuthority(self.lists, service)
+        self.__dict__["_guard_authority"] = GuardAuthority(lambda: self.guard, service)
+        return service
+
+    @property
+    def guard_authority(self) -> GuardAuthority:
+        """Guard changes by a person: maker-checker for rules, conditions and controls that lower outcomes."""
+        _ = self.approvals
+        authority: GuardAuthority = self.__dict__["_guard_authority"]
+        return authority
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(SqlAccountStore(self.engine), utcnow, self.audit, session_hours=self.settings.session_hours)
+
+    def cli_principal(self) -> Principal:
+        """Who the CLI acts as: ``FINGUARD_CLI_ACTOR`` or the operating-system user, never a
+        free-text option; a staff account of that name gives the role, otherwise admin."""
+        import getpass
+
+        name = self.settings.cli_actor or getpass.getuser()
+        user = self.accounts.user(name)
+        if user is not None and user.disabled_at is None:
+            return Principal("user", user.name, user.role)
+        return Principal("os", name, Role.ADMIN)
+
+    def chain_hash_at(self, table: str, seq: int) -> str | None:
+        """The stored hash of one row of a chained log (``change_log`` or ``audit_log``)."""
+        log_table = {"change_log": change_log, "audit_log": audit_log}[table]
+        with self.engine.connect() as conn:
+            found = conn.execute(select(log_table.c.row_hash).where(log_table.c.seq == seq)).scalar()
+        return str(found) if found is not None else None
+
+    def chain_heads(self) -> dict[str, dict[str, object]]:
+        """The last row (sequence and hash) of each chained log: what an anchor records."""
+        self.audit.flush()
+        heads: dict[str, dict[str, object]] = {}
+        with self.engine.connect() as conn:
+            for name, table in (("change_log", change_log), ("audit_log", audit_log)):
+                row = conn.execute(select(table.c.seq, table.c.row_hash).order_by(table.c.seq.desc()).limit(1)).first()
+                heads[name] = {"seq": int(row.seq) if row else 0, "hash": (row.row_hash if row else None) or GENESIS}
+        return heads
+
+    def write_anchor(self, path: Path, actor: str, *, verified: bool | None = None) -> dict[str, object]:
+        """Append the chains' heads with the time to ``path`` (JSON lines) and to the audit log."""
+        anchor: dict[str, object] = {"at": utcnow().isoformat(), "by": actor, "chains": self.chain_heads()}
+        if verified is not None:
+            anchor["verified"] = verified
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(anchor, ensure_ascii=False) + "\n")
+        self.audit.record(actor, "audit.anchor", str(path), anchor, sync=True)
+        return anchor
+
+    def _anchor_loop(self) -> None:
+        """Every ``audit_anchor_minutes``, append the chains' heads to ``audit_anchor_path`` (a file
+        the database's administrators cannot rewrite: a mounted WORM share, a log shipper's input)."""
+        path = self.settings.audit_anchor_path
+        assert path is not None
+        while not self._stop.wait(self.settings.audit_anchor_minutes * 60):
+            try:
+                self.write_anchor(path, "system:anchor")
+            except Exception:
+                log.exception("audit anchor failed; the next round tries again")
+
+    def verify_logs(self) -> list[ChainReport]:
+        """Walk the change log's and the audit log's hash chains."""
+        return [verify_change_log(self.engine), self.audit.verify()]
 
     @cached_property
     def checker(self) -> PayeeChecker:
@@ -176,7 +289,11 @@ class Platform:
 
     @cached_property
     def keys(self) -> KeyService:
-        return KeyService(SqlKeyStore(self.engine), utcnow)
+        return KeyService(SqlKeyStore(self.engine), utcnow, audit=self.audit, on_revoke=self._key_revoked)
+
+    def _key_revoked(self, name: str, actor: str) -> None:
+        # A page session opened with the key ends with it.
+        self.accounts.revoke_sessions(f"key:{name}", actor=actor)
 
     @cached_property
     def ledger(self) -> LedgerService:
@@ -273,10 +390,14 @@ class Platform:
             self._delta.join(timeout=10)
         if self._monitors is not None:
             self._monitors.join(timeout=30)
+        if self._anchors is not None:
+            self._anchors.join(timeout=10)
         if "follower" in self.__dict__:
             self.follower.stop()
         if "check_log" in self.__dict__:
             self.check_log.close()
+        if "audit" in self.__dict__:
+            self.audit.close()
         self.engine.dispose()
 
     def __enter__(self) -> Platform:
@@ -291,11 +412,20 @@ class Platform:
         fmt: str,
         path: Path,
         *,
-        actor: str,
+        actor: str | None = None,
+        who: Principal | None = None,
         mode: str = "sync",
         skip_bad_rows: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
+        """Import a file. By a person (``who``): the list kind's authority applies and changes that
+        would lower outcomes are held for approval. By ``actor`` alone: a trusted feed (the demo)."""
+        if who is not None:
+            return self.list_authority.import_rows(
+                list_code, read_rows(fmt, path), who, mode=ImportMode(mode), skip_bad_rows=skip_bad_rows, progress=progress
+            )
+        if actor is None:
+            raise ValueError("import_file needs who (a person) or actor (a trusted feed)")
         return import_rows(
             self.lists,
             list_code,

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from finguard.access import staff_login
+from finguard.access import approvals_page, staff_login
 from finguard.access.pages import (
     page_lang,
     render,
@@ -41,6 +41,7 @@ router.include_router(alerts_pages.router)
 router.include_router(guard_pages.router)
 router.include_router(identity_pages.router)
 router.include_router(credit_pages.router)
+router.include_router(approvals_page.router)
 
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
 _OUTCOMES = ("allow", "review", "hold", "block")

@@ -47,11 +47,18 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def route_of(request: Request) -> str:
+    """The route's template (``/api/v1/guard/customers/{customer_id}/controls``), never the path
+    itself: paths hold customers' account numbers, phones and names, which logs must not."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', '(no route)')}"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FinguardError)
     async def _finguard(request: Request, exc: FinguardError) -> JSONResponse:
         if exc.status >= 500 and exc.status != 503:
-            log.error("internal error on %s", request.url.path, exc_info=exc)
+            log.error("internal error on %s", route_of(request), exc_info=exc)
         headers = {"Retry-After": "60"} if exc.status == 429 else None
         return error_response(exc.status, exc.code, exc.message, exc.problems, headers)
 
@@ -68,5 +75,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s", request.url.path, exc_info=exc)
+        log.error("unhandled error on %s", route_of(request), exc_info=exc)
         return error_response(500, "internal_error", "an internal error occurred; it has been logged")

@@ -98,8 +98,24 @@ class Settings(BaseSettings):
         default=16, ge=0, description="Anonymous public requests one process works on at once (lower, so the public check degrades first)."
     )
     retry_after_seconds: int = Field(default=1, ge=1, le=3600, description="The Retry-After a refused request is told.")
+    spool_dir: Path | None = Field(
+        default=None,
+        description="Where audit and check-log records wait (append-only files) while the database cannot take them. "
+        "Default: spool/ in FINGUARD_HOME.",
+    )
+    cli_actor: str | None = Field(
+        default=None,
+        description="Who the CLI acts as (recorded in the change and audit logs); unset: the operating-system user. "
+        "A staff account of that name gives the CLI its role; otherwise the CLI acts as admin.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a staff page session lasts.")
+    audit_anchor_path: Path | None = Field(
+        default=None,
+        description="A serving process appends the change and audit logs' chain heads here (JSON lines) every "
+        "FINGUARD_AUDIT_ANCHOR_MINUTES: keep it where the database's administrators cannot rewrite it. Empty: no periodic anchors.",
+    )
+    audit_anchor_minutes: float = Field(default=60.0, gt=0, description="How often the chain heads are anchored (minutes).")
     log_level: str = Field(default="INFO", description="Python log level.")
-
 
     @model_validator(mode="after")
     def _in_home(self) -> Settings:
@@ -107,6 +123,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.home / 'finguard.db'}"
         if self.index_dir is None:
             self.index_dir = self.home / "index"
+        if self.spool_dir is None:
+            self.spool_dir = self.home / "spool"
         return self
 
 

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from finguard.access.model import PendingChange
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
@@ -39,7 +40,14 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(controls_app, name="controls")
 COLOURS = {"allow": "bold green", "review": "bold yellow", "hold": "bold dark_orange", "block": "bold red"}
 NATS_URL = typer.Option("--nats-url", envvar="FINGUARD_NATS_URL", help="NATS server with JetStream.")
-ACTOR = "cli"
+
+
+def _pending(found: Any) -> bool:
+    """Print a change that waits for a second person's approval; True if it does."""
+    if isinstance(found, PendingChange):
+        out.print(f"pending change {found.id}: {found.proposal.summary}; a supervisor approves it (finguard approvals approve {found.id})")
+        return True
+    return False
 
 
 def _platform(*, follow: bool = False) -> Any:
@@ -209,20 +217,24 @@ def rules_add(
         return
     with _platform() as p:
         try:
-            saved = p.guard.rules.save(rule, ACTOR)
+            saved = p.guard_authority.save_rule(rule, p.cli_principal())
         except FinguardError as exc:
             _fail(exc)
             return
+    if _pending(saved):
+        return
     out.print(f"saved {saved.id} version {saved.version} ({saved.mode.value})")
 
 
 def _change(rule_id: str, **changes: Any) -> None:
     with _platform() as p:
         try:
-            saved = p.guard.rules.save(replace(p.guard.rules.get(rule_id), **changes), ACTOR)
+            saved = p.guard_authority.save_rule(replace(p.guard.rules.get(rule_id), **changes), p.cli_principal())
         except FinguardError as exc:
             _fail(exc)
             return
+    if _pending(saved):
+        return
     out.print(f"saved {saved.id} version {saved.version} ({saved.mode.value}, {'enabled' if saved.enabled else 'disabled'})")
 
 
@@ -282,7 +294,7 @@ def starter_pack() -> None:
     """Install the telecom-fraud starter rules not yet present."""
     with _platform() as p:
         try:
-            added = p.guard.rules.install(STARTER_PACK, ACTOR)
+            added = p.guard.rules.install(STARTER_PACK, p.cli_principal().actor)
         except FinguardError as exc:
             _fail(exc)
             return
@@ -340,10 +352,14 @@ def controls_set(
                 ControlSettings(_wanted(c.night_lock), _wanted(c.region_lock), _wanted(c.limits), _wanted(c.cooling_off))
             )
             merged = {name: {**base[name], **(requested.get(name) or {})} for name in base}
-            after = p.guard.controls.set(customer, settings_from_dict(merged), actor=ACTOR, channel=channel, at_branch=at_branch)
+            after = p.guard_authority.set_controls(
+                customer, settings_from_dict(merged), p.cli_principal(), channel=channel, at_branch=at_branch
+            )
         except FinguardError as exc:
             _fail(exc)
             return
+    if _pending(after):
+        return
     waiting = [n for n in ("night_lock", "region_lock", "limits", "cooling_off") if getattr(after, n).pending is not None]
     out.print(f"saved version {after.version}" + (f"; switching off after the delay: {', '.join(waiting)}" if waiting else ""))
 

@@ -295,15 +295,15 @@ def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Respo
         return staff
     assert form is not None
     t = messages(lang)
-    rules = platform(request).guard.rules
+    p = platform(request)
     action = form_text(form, "action")
-    actor = f"key:{staff.key.name}"
     try:
-        rule = rules.get(rule_id)
+        rule = p.guard.rules.get(rule_id)
+        # Switching a rule off or to shadow waits for a supervisor (it can lower outcomes).
         if action in (RuleMode.ENFORCE.value, RuleMode.SHADOW.value):
-            rules.save(replace(rule, mode=RuleMode(action)), actor)
+            p.guard_authority.save_rule(replace(rule, mode=RuleMode(action)), staff.key)
         elif action in ("enable", "disable"):
-            rules.save(replace(rule, enabled=action == "enable"), actor)
+            p.guard_authority.save_rule(replace(rule, enabled=action == "enable"), staff.key)
         else:
             raise InvalidInput.for_field("action", "must be enforce, shadow, enable or disable")
     except NotFound:

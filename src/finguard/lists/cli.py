@@ -99,9 +99,9 @@ def lists_import(
     format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, ofac (sdn.csv or its folder) or un (XML).")] = "csv",
     mode: Annotated[str, typer.Option(help="sync: the file is the whole list; append: add and modify only.")] = "sync",
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows and report the bad ones.")] = False,
-    actor: Annotated[str, typer.Option(help="Recorded in the change log.")] = "cli",
 ) -> None:
-    """Import a list file atomically; report added / changed / delisted / rejected."""
+    """Import a list file atomically; report added / changed / delisted / rejected. Changes that
+    would lower outcomes are held as one pending change for a second person (finguard approvals)."""
     with (
         _platform() as p,
         Progress(
@@ -119,7 +119,7 @@ def lists_import(
             code,
             format,
             path,
-            actor=actor,
+            who=p.cli_principal(),
             mode=mode,
             skip_bad_rows=skip_bad_rows,
             progress=lambda n: bar.update(task, completed=n),
@@ -138,6 +138,8 @@ def lists_import(
     out.print(table)
     for prob in report.rejected[:50]:
         err.print(f"  rejected line {prob.line}: {escape(prob.field)}: {escape(prob.problem)}")
+    if report.pending_change is not None:
+        err.print(f"{report.held} change(s) that lower outcomes wait for approval: pending change {report.pending_change}")
 
 
 @app.command("export")
@@ -207,12 +209,17 @@ def lists_show(
 def lists_delist(
     entry_id: int,
     reason: Annotated[str, typer.Option(help="Why the entry is delisted (required).")],
-    actor: Annotated[str, typer.Option(help="Recorded in the change log.")] = "cli",
 ) -> None:
-    """Delist an entry: it stops matching at once and stays in history."""
+    """Delist an entry: it stops matching at once and stays in history. From a risk list the
+    delisting waits for a second person's approval (finguard approvals approve ID)."""
+    from finguard.access.model import PendingChange
+
     with _platform() as p:
-        entry = _run(p.lists.delist, entry_id, reason, actor)
-    out.print(f"delisted entry {entry.id} ({escape(entry.draft.key)}) from {entry.list_code}")
+        found = _run(p.list_authority.delist, entry_id, reason, p.cli_principal())
+    if isinstance(found, PendingChange):
+        out.print(f"pending change {found.id}: {escape(found.proposal.summary)}; it needs a second person's approval")
+        return
+    out.print(f"delisted entry {found.id} ({escape(found.draft.key)}) from {found.list_code}")
 
 
 

@@ -4,6 +4,9 @@ from alembic import context
 
 # Every capability's tables, so the one metadata knows them all.
 import finguard.access.store
+import finguard.access.store.accounts
+import finguard.access.store.approvals
+import finguard.access.store.audit
 import finguard.alerts.store
 import finguard.credit.store.tables
 import finguard.guard.store.tables

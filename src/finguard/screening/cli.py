@@ -135,12 +135,12 @@ def decide(
     entry_id: int,
     decision: Annotated[str, typer.Option(help="false_positive or confirmed.")],
     reason: Annotated[str, typer.Option(help="Why (required).")],
-    actor: Annotated[str, typer.Option(help="Who decides.")] = "cli",
 ) -> None:
-    """Record an analyst decision on a hit (append-only)."""
+    """Record an analyst decision on a hit (append-only), as the CLI's identity (FINGUARD_CLI_ACTOR
+    or the operating-system user)."""
     with open_platform() as p:
         try:
-            made = p.diligence.decide(party_key, entry_id, decision, reason, actor)
+            made = p.diligence.decide(party_key, entry_id, decision, reason, p.cli_principal().actor)
         except FinguardError as exc:
             _fail(exc)
     out.print(f"recorded {made.decision.value} on {made.party_key} / entry {made.entry_id} by {made.actor}")

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
+from finguard.access.http.schemas import PendingChangeOut, adapt_pending
+from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
 from finguard.core.errors import InvalidInput
 from finguard.core.http import read_body
@@ -63,6 +68,25 @@ def guard(request: Request) -> GuardService:
 G = Annotated[GuardService, Depends(guard)]
 
 
+def _platform(request: Request) -> Any:
+    return request.app.state.platform
+
+
+P = Annotated[Any, Depends(_platform)]
+
+
+def _or_pending(found: Any, adapt: Callable[[Any], BaseModel], status: int = 200) -> Response:
+    """The change made, or 202 with the pending change when it waits for a second person."""
+    if isinstance(found, PendingChange):
+        return JSONResponse(adapt_pending(found).model_dump(mode="json"), status_code=202)
+    return JSONResponse(adapt(found).model_dump(mode="json"), status_code=status)
+
+
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"model": PendingChangeOut, "description": "The change can lower outcomes: it waits for a supervisor's approval."}
+}
+
+
 @router.post(
     "/events",
     response_model=DecisionOut,
@@ -107,10 +131,12 @@ def get_controls(customer_id: CustomerId, g: G, _: Annotated[ApiKey, Depends(sta
     "/customers/{customer_id}/controls",
     response_model=ControlsOut,
     summary="Set a customer's controls (tightening now; loosening after 24 h unless at a branch)",
+    responses=PENDING,
 )
-def put_controls(customer_id: CustomerId, body: ControlsIn, g: G, key: Annotated[ApiKey, Depends(staff("write"))]) -> ControlsOut:
+def put_controls(customer_id: CustomerId, body: ControlsIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
     settings = settings_from_dict(body.settings())
-    return adapt_controls(g.controls.set(customer_id, settings, actor=f"key:{key.name}", channel=body.channel, at_branch=body.at_branch))
+    found = p.guard_authority.set_controls(customer_id, settings, key.principal, channel=body.channel, at_branch=body.at_branch)
+    return _or_pending(found, adapt_controls)
 
 
 @router.get("/customers/{customer_id}/controls/history", response_model=list[ControlChangeOut], summary="Audit of control changes")
@@ -123,8 +149,8 @@ def checkup(customer_id: CustomerId, g: G, _: Annotated[ApiKey, Depends(staff("r
     return adapt_checkup(customer_id, g.controls.checkup(customer_id))
 
 
-@router.post("/conditions", response_model=ConditionOut, status_code=201, summary="Add an operator condition")
-def add_condition(body: ConditionIn, g: G, key: Annotated[ApiKey, Depends(staff("write"))]) -> ConditionOut:
+@router.post("/conditions", response_model=ConditionOut, status_code=201, summary="Add an operator condition", responses=PENDING)
+def add_condition(body: ConditionIn, g: G, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
     subject_type = SubjectType(body.subject_type)
     draft = ConditionDraft(
         ConditionKind(body.kind),
@@ -135,7 +161,7 @@ def add_condition(body: ConditionIn, g: G, key: Annotated[ApiKey, Depends(staff(
         body.expires_at,
         tuple(body.event_types),
     )
-    return adapt_condition(g.conditions.add(draft, f"key:{key.name}"))
+    return _or_pending(p.guard_authority.add_condition(draft, key.principal), adapt_condition, 201)
 
 
 @router.get("/conditions", response_model=list[ConditionOut], summary="Operator conditions, newest first")
@@ -157,9 +183,11 @@ def get_condition(condition_id: ConditionId, g: G, _: Annotated[ApiKey, Depends(
     return adapt_condition(g.conditions.get(condition_id))
 
 
-@router.delete("/conditions/{condition_id}", response_model=ConditionOut, summary="Revoke an operator condition (kept in history)")
-def revoke_condition(condition_id: ConditionId, g: G, key: Annotated[ApiKey, Depends(staff("write"))]) -> ConditionOut:
-    return adapt_condition(g.conditions.revoke(condition_id, f"key:{key.name}"))
+@router.delete(
+    "/conditions/{condition_id}", response_model=ConditionOut, summary="Revoke an operator condition (kept in history)", responses=PENDING
+)
+def revoke_condition(condition_id: ConditionId, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
+    return _or_pending(p.guard_authority.revoke_condition(condition_id, key.principal), adapt_condition)
 
 
 def _rule(rule_id: str, body: RuleIn) -> Rule:
@@ -182,7 +210,8 @@ def list_rules(g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> RuleListOu
 
 @router.post("/rules", response_model=RuleOut, status_code=201, summary="Add a rule (version 1)")
 def create_rule(body: RuleCreateIn, g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> RuleOut:
-    return adapt_rule(g.rules.create(_rule(body.id, body), f"key:{key.name}"))
+    # A new rule only adds a check (it asks for review, hold or block): no approval needed.
+    return adapt_rule(g.rules.create(_rule(body.id, body), key.principal.actor))
 
 
 @router.post("/rules/starter-pack", response_model=list[RuleOut], summary="Install the telecom-fraud starter rules not yet present")
@@ -201,15 +230,17 @@ def rule_history(rule_id: RuleId, g: G, _: Annotated[ApiKey, Depends(staff("read
     return [adapt_rule_version(s) for s in g.rules.history(rule_id)]
 
 
-@router.put("/rules/{rule_id}", response_model=RuleOut, summary="Save a new version of a rule (effective on the next decision)")
-def update_rule(rule_id: RuleId, body: RuleIn, g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> RuleOut:
+@router.put(
+    "/rules/{rule_id}", response_model=RuleOut, summary="Save a new version of a rule (effective on the next decision)", responses=PENDING
+)
+def update_rule(rule_id: RuleId, body: RuleIn, g: G, p: P, key: Annotated[ApiKey, Depends(staff("admin"))]) -> Response:
     g.rules.get(rule_id)
-    return adapt_rule(g.rules.save(_rule(rule_id, body), f"key:{key.name}"))
+    return _or_pending(p.guard_authority.save_rule(_rule(rule_id, body), key.principal), adapt_rule)
 
 
-@router.delete("/rules/{rule_id}", response_model=RuleOut, summary="Disable a rule (a new version; history is kept)")
-def disable_rule(rule_id: RuleId, g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> RuleOut:
-    return adapt_rule(g.rules.disable(rule_id, f"key:{key.name}"))
+@router.delete("/rules/{rule_id}", response_model=RuleOut, summary="Disable a rule (a new version; history is kept)", responses=PENDING)
+def disable_rule(rule_id: RuleId, p: P, key: Annotated[ApiKey, Depends(staff("admin"))]) -> Response:
+    return _or_pending(p.guard_authority.disable_rule(rule_id, key.principal), adapt_rule)
 
 
 @router.post(

@@ -9,9 +9,11 @@ import tempfile
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from finguard.access.http import staff
+from finguard.access.http.schemas import PendingChangeOut, adapt_pending
+from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
 from finguard.core import metrics
 from finguard.core.errors import InvalidInput
@@ -42,6 +44,7 @@ from finguard.lists.http.schemas import (
     check_dict,
 )
 from finguard.lists.model.check import public_view
+from finguard.lists.model.lists import Entry
 from finguard.lists.service.importers.tabular import draft_from_record, export_records, write_csv, write_jsonl
 
 router = APIRouter(prefix="/api/v1")
@@ -110,10 +113,22 @@ def list_entries(
     return [adapt_entry(e) for e in p.lists.list_entries(code, active_only=active_only, limit=limit, offset=offset)]
 
 
-@router.post("/lists/{code}/entries", response_model=EntryOut, status_code=201, tags=["lists"])
-def add_entry(code: str, body: EntryIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
+def _entry_or_pending(found: Entry | PendingChange, status: int = 200) -> Response:
+    """The entry written, or 202 with the pending change when the write waits for approval."""
+    if isinstance(found, PendingChange):
+        return JSONResponse(adapt_pending(found).model_dump(mode="json"), status_code=202)
+    return JSONResponse(adapt_entry(found).model_dump(mode="json"), status_code=status)
+
+
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"model": PendingChangeOut, "description": "The change can lower outcomes: it waits for a second person's approval."}
+}
+
+
+@router.post("/lists/{code}/entries", response_model=EntryOut, status_code=201, tags=["lists"], responses=PENDING)
+def add_entry(code: str, body: EntryIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
     draft = draft_from_record(body.to_record())
-    return adapt_entry(p.lists.add_entry(code, draft, actor=f"key:{key.name}"))
+    return _entry_or_pending(p.list_authority.add_entry(code, draft, key.principal), 201)
 
 
 @router.get("/entries", response_model=list[EntryOut], tags=["lists"], summary="Find entries by identifier")
@@ -128,15 +143,15 @@ def get_entry(entry_id: EntryId, p: P, _: Annotated[ApiKey, Depends(staff("read"
     return adapt_entry(p.lists.get_entry(entry_id))
 
 
-@router.patch("/entries/{entry_id}", response_model=EntryOut, tags=["lists"])
-def modify_entry(entry_id: EntryId, body: EntryPatch, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
+@router.patch("/entries/{entry_id}", response_model=EntryOut, tags=["lists"], responses=PENDING)
+def modify_entry(entry_id: EntryId, body: EntryPatch, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
     changes = body.model_dump(exclude_unset=True)
-    return adapt_entry(p.lists.modify_entry(entry_id, changes, actor=f"key:{key.name}"))
+    return _entry_or_pending(p.list_authority.modify_entry(entry_id, changes, key.principal))
 
 
-@router.post("/entries/{entry_id}/delist", response_model=EntryOut, tags=["lists"])
-def delist_entry(entry_id: EntryId, body: DelistIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> EntryOut:
-    return adapt_entry(p.lists.delist(entry_id, body.reason, actor=f"key:{key.name}"))
+@router.post("/entries/{entry_id}/delist", response_model=EntryOut, tags=["lists"], responses=PENDING)
+def delist_entry(entry_id: EntryId, body: DelistIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
+    return _entry_or_pending(p.list_authority.delist(entry_id, body.reason, key.principal))
 
 
 @router.post("/lists/{code}/import", response_model=ImportOut, tags=["lists"], summary="Import a list file (the request body)")
@@ -144,7 +159,7 @@ async def import_list(
     code: str,
     request: Request,
     p: P,
-    key: Annotated[ApiKey, Depends(staff("admin"))],
+    key: Annotated[ApiKey, Depends(staff("write"))],
     format: Literal["csv", "jsonl", "un"] = "csv",
     mode: Literal["sync", "append"] = "sync",
     skip_bad_rows: bool = False,
@@ -154,7 +169,7 @@ async def import_list(
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / f"upload.{format}"
         await save_body(request, path, MAX_IMPORT_BYTES)
-        report = await run_in_threadpool(p.import_file, code, format, path, actor=f"key:{key.name}", mode=mode, skip_bad_rows=skip_bad_rows)
+        report = await run_in_threadpool(p.import_file, code, format, path, who=key.principal, mode=mode, skip_bad_rows=skip_bad_rows)
     return adapt_import(report)
 
 
@@ -171,8 +186,6 @@ def export_list(code: str, p: P, _: Annotated[ApiKey, Depends(staff("read"))], f
 def list_state(
     code: str, seq: Annotated[int, Query(ge=0, le=MAX_ID)], p: P, _: Annotated[ApiKey, Depends(staff("read"))]
 ) -> list[EntryOut]:
-    from finguard.lists.model.lists import Entry
-
     lst = p.lists.get_list(code)
     return [adapt_entry(Entry(entry_id, code, lst.kind, draft, level, 0, 0, 0)) for entry_id, draft, level in p.lists.state_at(code, seq)]
 

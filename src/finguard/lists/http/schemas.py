@@ -226,6 +226,8 @@ class ImportOut(BaseModel):
     rejected: list[dict[str, Any]]
     first_seq: int | None
     last_seq: int | None
+    held: int = Field(0, description="Changes that would lower outcomes, held for a second person's approval.")
+    pending_change: int | None = Field(None, description="The pending change holding them (GET /api/v1/approvals/{id}).")
 
 
 class KeyOut(BaseModel):
@@ -321,6 +323,8 @@ def adapt_import(r: ImportReport) -> ImportOut:
         rejected=[p.as_dict() for p in r.rejected],
         first_seq=r.first_seq,
         last_seq=r.last_seq,
+        held=r.held,
+        pending_change=r.pending_change,
     )
 
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from finguard.core.errors import FieldProblem, ImportRejected, InvalidInput
-from finguard.lists.model.lists import ChangeOp
+from finguard.lists.model.lists import ChangeOp, RiskList
 from finguard.lists.service.importers import ParsedRow
 from finguard.lists.service.importers.tabular import parse_csv, parse_jsonl
 from finguard.lists.service.lists import EntryOp, ListService
@@ -37,9 +37,12 @@ class ImportReport:
     rejected: tuple[FieldProblem, ...] = field(default_factory=tuple)
     first_seq: int | None = None
     last_seq: int | None = None
+    held: int = 0  # changes that would lower outcomes, held for a second person's approval
+    pending_change: int | None = None  # the pending change holding them
 
 
 Progress = Callable[[int], None]
+Hold = Callable[[RiskList, list[EntryOp]], list[EntryOp]]
 
 
 def import_rows(
@@ -51,8 +54,11 @@ def import_rows(
     mode: ImportMode = ImportMode.SYNC,
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
+    hold: Hold | None = None,
 ) -> ImportReport:
-    """Diff and apply. Any bad row rejects the whole import unless ``skip_bad_rows``."""
+    """Diff and apply. Any bad row rejects the whole import unless ``skip_bad_rows``. ``hold``
+    (given the list and the operations) returns the operations to apply now; it may keep some
+    back for approval (``ListAuthority.hold_lowering``) or refuse the import."""
     lst = service.get_list(list_code)
     problems: list[FieldProblem] = []
     drafts = {}
@@ -98,6 +104,8 @@ def import_rows(
         for key, (entry_id, _hash, active) in states.items():
             if active and key not in drafts:
                 ops.append(EntryOp(ChangeOp.DELIST, key, entry_id=entry_id, reason="no longer in the source file"))
+    if hold is not None:
+        ops = hold(lst, ops)
     changes = service.apply(lst, actor, ops) if ops else []
     return ImportReport(
         list_code=list_code,

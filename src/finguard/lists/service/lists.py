@@ -103,11 +103,21 @@ class ListService:
             self.on_change()
         return changes
 
-    def add_entry(self, code: str, draft: EntryDraft, actor: str) -> Entry:
-        lst = self.get_list(code)
+    def check_addable(self, code: str, draft: EntryDraft) -> dict[str, tuple[int, str, bool]]:
+        """The list's entry states; InvalidInput when an active entry already has the draft's key."""
         states = self.store.entry_states(code)
         if draft.key in states and states[draft.key][2]:
             raise InvalidInput.for_field("key", f"an active entry with key {draft.key!r} is already on list {code!r}")
+        return states
+
+    @staticmethod
+    def check_delist_reason(reason: str) -> None:
+        if not reason or not reason.strip():
+            raise InvalidInput.for_field("reason", "a delisting needs a reason")
+
+    def add_entry(self, code: str, draft: EntryDraft, actor: str) -> Entry:
+        lst = self.get_list(code)
+        states = self.check_addable(code, draft)
         if draft.key in states:
             op = EntryOp(ChangeOp.MODIFY, draft.key, draft, entry_id=states[draft.key][0], reason="relisted")
         else:
@@ -117,6 +127,16 @@ class ListService:
 
     def modify_entry(self, entry_id: int, changes: dict[str, Any], actor: str) -> Entry:
         entry = self.get_entry(entry_id)
+        draft = self.modified_draft(entry, changes)
+        if draft == entry.draft:
+            return entry
+        lst = self.get_list(entry.list_code)
+        self.apply(lst, actor, [EntryOp(ChangeOp.MODIFY, draft.key, draft, entry_id=entry.id)])
+        return self.get_entry(entry.id)
+
+    @staticmethod
+    def modified_draft(entry: Entry, changes: dict[str, Any]) -> EntryDraft:
+        """The entry's draft with ``changes`` applied, every value checked; nothing is stored."""
         if entry.delisted_at is not None:
             raise InvalidInput.for_field("entry_id", "the entry is delisted; add it again to relist it")
         allowed = {"risk_level", "reason", "source", "evidence_ref", "expires_at"}
@@ -138,16 +158,10 @@ class ListService:
             if isinstance(value, datetime) and value.tzinfo is None:
                 raise InvalidInput.for_field("expires_at", "must carry a time zone")
             updates["expires_at"] = value
-        draft = replace(entry.draft, **updates)
-        if draft == entry.draft:
-            return entry
-        lst = self.get_list(entry.list_code)
-        self.apply(lst, actor, [EntryOp(ChangeOp.MODIFY, draft.key, draft, entry_id=entry.id)])
-        return self.get_entry(entry.id)
+        return replace(entry.draft, **updates)
 
     def delist(self, entry_id: int, reason: str, actor: str) -> Entry:
-        if not reason or not reason.strip():
-            raise InvalidInput.for_field("reason", "a delisting needs a reason")
+        self.check_delist_reason(reason)
         entry = self.get_entry(entry_id)
         if entry.delisted_at is not None:
             return entry

@@ -28,13 +28,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from finguard.core.chain import GENESIS, link
 from finguard.core.clock import utcnow
 from finguard.core.db import is_sqlite
 from finguard.core.errors import Conflict, NotFound
 from finguard.lists.model.lists import ChangeOp, EntryDraft, RiskList, draft_to_dict
 from finguard.lists.service.lists import EntryOp
 from finguard.lists.store.repo import SqlListStore, change_snapshot, entry_postings
-from finguard.lists.store.tables import change_log, list_entry
+from finguard.lists.store.tables import change_data, change_log, list_entry
 
 Progress = Callable[[int], None]
 
@@ -166,6 +167,7 @@ def _sqlite_load(
             # The costly part (JSON, hashes, keys) is built before taking the write lock, with
             # entry ids relative to the batch, so concurrent loaders overlap their CPU work.
             built: list[tuple[EntryDraft, Any, str, int, Any]] = []
+            snapshots: list[dict[str, Any]] = []
             id_rows: list[dict[str, Any]] = []
             name_rows: list[dict[str, Any]] = []
             for n, draft in enumerate(chunk):
@@ -177,6 +179,7 @@ def _sqlite_load(
                     content_hash = _hash_of(data)
                 id_keys, names = entry_postings(n, draft, id_rows, name_rows)
                 snapshot = change_snapshot(data, draft, lst, 1, None, "", id_keys, names)
+                snapshots.append(snapshot)
                 built.append((draft, as_json(data), content_hash, int(draft.risk_level or lst.default_level), snap_json(snapshot)))
             cur.execute("BEGIN IMMEDIATE")
             try:
@@ -200,10 +203,13 @@ def _sqlite_load(
                     )
                     for n, (draft, data_json, content_hash, level, _snap) in enumerate(built)
                 ]
-                logs = [
-                    (next_seq + n, at, actor, ChangeOp.ADD.value, lst.code, next_id + n, draft.key, snap)
-                    for n, (draft, _data, _hash, _level, snap) in enumerate(built)
-                ]
+                row = cur.execute("SELECT row_hash FROM change_log ORDER BY seq DESC LIMIT 1").fetchone()
+                prev = (row[0] if row else None) or GENESIS
+                logs = []
+                for n, (draft, _data, _hash, _level, snap) in enumerate(built):
+                    row_hash = link(prev, change_data(now, actor, ChangeOp.ADD.value, lst.code, next_id + n, draft.key, snapshots[n]))
+                    logs.append((next_seq + n, at, actor, ChangeOp.ADD.value, lst.code, next_id + n, draft.key, snap, prev, row_hash))
+                    prev = row_hash
                 cur.executemany(
                     "INSERT INTO list_entry (id, list_id, entry_key, subject, risk_level, primary_name, data, content_hash,"
                     " listed_at, expires_at, delisted_at, delist_reason, version, created_seq, updated_seq)"
@@ -220,7 +226,8 @@ def _sqlite_load(
                         [(r["entry_id"] + next_id, r["name"], r["name_key"]) for r in name_rows],
                     )
                 cur.executemany(
-                    "INSERT INTO change_log (seq, at, actor, op, list_code, entry_id, entry_key, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO change_log (seq, at, actor, op, list_code, entry_id, entry_key, snapshot, prev_hash, row_hash)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     logs,
                 )
                 cur.execute("COMMIT")

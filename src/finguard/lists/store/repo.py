@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
+from finguard.core.chain import GENESIS, ChainReport, ChainRow, link, verify
 from finguard.core.clock import aware
 from finguard.core.db import is_sqlite, notify_change, serialize_writers
 from finguard.core.errors import Conflict
@@ -29,7 +30,7 @@ from finguard.lists.model.lists import (
 )
 from finguard.lists.service.index import Base, build_base
 from finguard.lists.service.lists import EntryOp
-from finguard.lists.store.tables import change_log, entry_identifier, entry_name, list_entry, risk_list
+from finguard.lists.store.tables import change_data, change_log, entry_identifier, entry_name, list_entry, risk_list
 
 CHUNK = 500
 BATCH = 2000
@@ -82,6 +83,23 @@ def change_snapshot(
         "id_keys": id_keys,
         "name_keys": names,
     }
+
+
+def chain_head(conn: Connection) -> str:
+    """The change log's last row hash (call it holding the writers' lock)."""
+    head = conn.execute(select(change_log.c.row_hash).order_by(change_log.c.seq.desc()).limit(1)).scalar()
+    return head or GENESIS
+
+
+def change_rows(engine: Engine) -> Iterator[ChainRow]:
+    with engine.connect() as conn:
+        for r in conn.execution_options(yield_per=5000).execute(select(change_log).order_by(change_log.c.seq)):
+            data = change_data(r.at, r.actor, r.op, r.list_code, r.entry_id, r.entry_key, r.snapshot)
+            yield ChainRow(int(r.seq), r.prev_hash, r.row_hash, data)
+
+
+def verify_change_log(engine: Engine) -> ChainReport:
+    return verify("change_log", change_rows(engine))
 
 
 class SqlListStore:
@@ -145,14 +163,15 @@ class SqlListStore:
         changes: list[Change] = []
         with self.write() as conn:
             list_id = self._list_id(conn, lst.code)
+            head = [chain_head(conn)]
             for i in range(0, len(ops), BATCH):
-                changes.extend(self._apply_batch(conn, lst, list_id, actor, ops[i : i + BATCH], now))
+                changes.extend(self._apply_batch(conn, lst, list_id, actor, ops[i : i + BATCH], now, head))
             if changes:
                 notify_change(conn, changes[-1].seq)
         return changes
 
     def _apply_batch(
-        self, conn: Connection, lst: RiskList, list_id: int, actor: str, ops: Sequence[EntryOp], now: datetime
+        self, conn: Connection, lst: RiskList, list_id: int, actor: str, ops: Sequence[EntryOp], now: datetime, head: list[str]
     ) -> list[Change]:
         cache: dict[int, dict[str, Any]] = {}
 
@@ -206,6 +225,7 @@ class SqlListStore:
             if delisted_at is None:
                 id_keys, names = entry_postings(entry_id, draft, id_rows, name_rows)
             snapshot = change_snapshot(draft_to_dict(draft), draft, lst, version, delisted_at, op.reason, id_keys, names)
+            row_hash = link(head[0], change_data(now, actor, op.op.value, lst.code, entry_id, op.key, snapshot))
             log_rows.append(
                 {
                     "at": now,
@@ -215,8 +235,11 @@ class SqlListStore:
                     "entry_id": entry_id,
                     "entry_key": op.key,
                     "snapshot": snapshot,
+                    "prev_hash": head[0],
+                    "row_hash": row_hash,
                 }
             )
+            head[0] = row_hash
             plans.append((op, entry_id, version, delisted_at, snapshot))
         if id_rows:
             conn.execute(insert(entry_identifier), id_rows)

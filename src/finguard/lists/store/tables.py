@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     text,
 )
 
+from finguard.core.chain import utc_text
 from finguard.core.tables import Id, UTCDateTime, metadata
 
 risk_list = Table(
@@ -96,8 +99,24 @@ change_log = Table(
     Column("entry_id", BigInteger, nullable=False),
     Column("entry_key", String(300), nullable=False),
     Column("snapshot", JSON, nullable=False),  # the whole entry after the change
+    # The hash chain (core.chain): the previous row's hash and this row's (see change_data).
+    Column("prev_hash", String(64), nullable=True),
+    Column("row_hash", String(64), nullable=True),
     Index("ix_change_log_entry", "entry_id", "seq"),
 )
+
+
+def change_data(at: Any, actor: str, op: str, list_code: str, entry_id: int, entry_key: str, snapshot: Any) -> dict[str, Any]:
+    """The fields of a change-log row its hash covers, as they read back from either database."""
+    return {
+        "at": utc_text(at),
+        "actor": actor,
+        "op": op,
+        "list_code": list_code,
+        "entry_id": int(entry_id),
+        "entry_key": entry_key,
+        "snapshot": snapshot,
+    }
 
 
 import_run = Table(

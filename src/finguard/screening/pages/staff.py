@@ -239,7 +239,7 @@ def _decide(request: Request, form: FormData | None) -> Response:
         if entry_id is None:
             raise InvalidInput.for_field("entry_id", "must be a list entry id")
         platform(request).diligence.decide(
-            key, entry_id, form_text(form, "decision"), form_text(form, "reason"), actor=f"key:{staff.key.name}"
+            key, entry_id, form_text(form, "decision"), form_text(form, "reason"), actor=staff.actor
         )
     except InvalidInput as exc:
         errors = {entry_id or 0: field_errors(lang, exc.problems)}

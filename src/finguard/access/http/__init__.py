@@ -1,4 +1,8 @@
-"""The staff API's authentication: an ``X-API-Key`` header checked against the stored keys."""
+"""The staff API's authentication: an ``X-API-Key`` header checked against the stored keys.
+
+Every authenticated staff call is written to the audit log (who, method, path and query): the
+record of every staff action and of every read of a customer's data made through the API.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,16 @@ def key_service(request: Request) -> KeyService:
     return service
 
 
+def audit_call(request: Request, actor: str, kind: str = "api") -> None:
+    detail = {"query": request.url.query[:1000]} if request.url.query else {}
+    request.app.state.platform.audit.record(actor, f"{kind}.{request.method.lower()}", request.url.path, detail)
+
+
 def staff(permission: str) -> Callable[..., ApiKey]:
     def _dep(request: Request, key: str | None = Depends(api_key_header)) -> ApiKey:
         service = key_service(request)
         found = service.authenticate(key)
+        audit_call(request, found.principal.actor)
         service.authorize(found, permission)
         return found
 

@@ -1,0 +1,62 @@
+"""The staff page of pending changes (maker-checker): read by every role, decided by a second person."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from finguard.access.pages import field_errors, form_text, message, page_lang, post_guard, read_form, render, signed_in, staff_root
+from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
+from finguard.core.http_context import platform
+from finguard.core.i18n import messages
+from finguard.core.web import NO_STORE
+
+router = APIRouter()
+
+
+@router.get("/approvals", response_class=HTMLResponse)
+def approvals_page(request: Request, status: str = "pending") -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    chosen = status if status in ("pending", "approved", "rejected", "failed") else "pending"
+    changes = platform(request).approvals.find(chosen, 200)
+    return render(request, "staff_approvals.html", lang, staff, nav="approvals", changes=changes, status=chosen)
+
+
+@router.post("/approvals/{change_id}")
+async def decide(request: Request, change_id: int) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_decide, request, form, change_id)
+
+
+def _decide(request: Request, form: FormData | None, change_id: int) -> Response:
+    lang, staff = post_guard(request, form, "read")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    t = messages(lang)
+    approvals = platform(request).approvals
+    action, reason = form_text(form, "action"), form_text(form, "reason")
+    try:
+        if action == "approve":
+            approvals.approve(change_id, staff.key, reason)
+        elif action == "reject":
+            approvals.reject(change_id, staff.key, reason)
+        else:
+            raise InvalidInput.for_field("action", "must be approve or reject")
+    except NotFound:
+        return message(request, lang, staff, 404, t["staff_not_found_title"], t["approvals_not_found"])
+    except (Forbidden, Conflict) as exc:
+        return message(request, lang, staff, exc.status, t["staff_forbidden_title"], exc.message)
+    except InvalidInput as exc:
+        changes = approvals.find("pending", 200)
+        errors = field_errors(lang, exc.problems)
+        context = {"nav": "approvals", "changes": changes, "status": "pending", "errors": errors}
+        return render(request, "staff_approvals.html", lang, staff, status_code=422, **context)
+    except FinguardError as exc:  # approved, but it could not be applied any more (recorded as failed)
+        return message(request, lang, staff, exc.status, t["approvals_failed_title"], exc.message)
+    return RedirectResponse(f"{staff_root(request)}/approvals?lang={lang}", status_code=303, headers=NO_STORE)
