@@ -40,6 +40,7 @@ class ParsedTransfer:
     draft: TransferDraft | None = None
     accounts: tuple[AccountDraft, ...] = ()
     problem: FieldProblem | None = None
+    skipped: str | None = None  # not a transaction (a total or footer line ...): why, reported
 
 
 # Stores a batch in the writer's open transaction; returns (inserted, duplicates).
@@ -94,6 +95,10 @@ class LedgerImportReport:
     self_transfers: int
     accounts: int
     rejected: tuple[FieldProblem, ...] = field(default_factory=tuple)
+    skipped: tuple[FieldProblem, ...] = field(default_factory=tuple)  # rows that are no transaction, and why
+    paired: int = 0  # transfers already stored from the other account's statement (one transfer, both sides)
+    ambiguous: tuple[FieldProblem, ...] = field(default_factory=tuple)  # rows that could pair with more than one
+    note: str | None = None  # what the reader found (a statement's layout and account)
 
 
 def merge_account(old: AccountDraft | None, new: AccountDraft) -> AccountDraft:
@@ -122,6 +127,8 @@ class _Tally:
     inserted: int = 0
     duplicates: int = 0
     problems: list[FieldProblem] = field(default_factory=list)
+    skipped: list[FieldProblem] = field(default_factory=list)
+    taken: int = 0  # rows that gave a transfer or an account
     seen: set[str] = field(default_factory=set)
     account_names: set[str] = field(default_factory=set)
     drafts: list[TransferDraft] = field(default_factory=list)
@@ -134,6 +141,9 @@ class _Tally:
         if row.problem is not None:
             self.problems.append(row.problem)
             return
+        if row.skipped is not None:
+            self.skipped.append(FieldProblem("row", row.skipped, row.line))
+            return
         draft = row.draft
         if draft is not None:
             if draft.external_id in self.seen:
@@ -142,6 +152,8 @@ class _Tally:
             self.seen.add(draft.external_id)
         if self.problems and not self.skip_bad_rows:
             return  # the import is rejected: only the bad rows are still of interest
+        if draft is not None or row.accounts:
+            self.taken += 1
         for acct in row.accounts:
             self.account_names.add(acct.account)
             self.accounts[acct.account] = merge_account(self.accounts.get(acct.account), acct)
@@ -216,6 +228,13 @@ def import_transfers(
             f"{len(tally.problems)} bad row(s); nothing was imported. First: line {first.line}: {first.field}: {first.problem}",
             problems=tally.problems[:MAX_REPORTED_PROBLEMS],
         )
+    if tally.taken == 0:
+        # An import that imports nothing is no success, even when every bad row was skipped.
+        what = f"{len(tally.problems)} bad row(s) skipped" if tally.problems else "no transaction rows"
+        raise ImportRejected(
+            f"nothing was imported: {tally.rows} row(s), {what}, {len(tally.skipped)} non-transaction row(s)",
+            problems=(tally.problems or tally.skipped or [FieldProblem("file", "holds no transaction rows")])[:MAX_REPORTED_PROBLEMS],
+        )
     return LedgerImportReport(
         source=source,
         rows=tally.rows,
@@ -224,6 +243,7 @@ def import_transfers(
         self_transfers=tally.self_transfers,
         accounts=len(tally.account_names),
         rejected=tuple(tally.problems[:MAX_REPORTED_PROBLEMS]),
+        skipped=tuple(tally.skipped[:MAX_REPORTED_PROBLEMS]),
     )
 
 
