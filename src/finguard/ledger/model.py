@@ -205,6 +205,9 @@ class EndReason(StrEnum):
     HOP_LIMIT = "hop_limit"  # made the maximum number of hops
     TRUNCATED = "truncated"  # a work bound stopped the trace here
     RETURNED = "returned"  # came back to the starting account (when everything that moved is traced)
+    # the ledger holds no history of the account (no statement of it, no payment out of it):
+    # forward, the money left the ledger's view there; backward, it entered the view there
+    LEFT_VIEW = "left_view"
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,8 +43,21 @@ class ParsedTransfer:
     skipped: str | None = None  # not a transaction (a total or footer line ...): why, reported
 
 
-# Stores a batch in the writer's open transaction; returns (inserted, duplicates).
-BatchWrite = Callable[[Sequence[TransferDraft], Sequence[AccountDraft]], tuple[int, int]]
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What storing a batch did: new transfers, ones already stored by this source, ones already
+    stored from the other account's statement (one transfer seen from both sides; see
+    ``store.repo.pair_other_side``), and rows that could be more than one stored transfer
+    (``(external_id, why)``; stored apart, never guessed)."""
+
+    inserted: int
+    duplicates: int
+    paired: int = 0
+    ambiguous: tuple[tuple[str, str], ...] = ()
+
+
+# Stores a batch in the writer's open transaction.
+BatchWrite = Callable[[Sequence[TransferDraft], Sequence[AccountDraft]], BatchResult]
 
 
 class LedgerWriter(Protocol):
@@ -72,6 +85,18 @@ class LedgerReader(Protocol):
     ) -> list[Transfer]:
         """Transfers leaving (``out``) or reaching (``in``) the account strictly between the two
         keys, in time order (or reverse), at most ``limit``."""
+        ...
+
+    def balance_before(self, account: str, before: Key, currency: str) -> int:
+        """What the account held just before ``before``, as far as the ledger knows: the last
+        balance a statement of the account showed (its 余额) plus the account's transfers since;
+        without one, the account's earlier transfers in minus out. Never below zero."""
+        ...
+
+    def observed(self, account: str) -> bool:
+        """Whether the ledger holds the account's own history: a statement of it, or a payment out
+        of it from a source that is not a statement (the bank's own records, a data set); the
+        other account's statement shows one payment, not the account's history."""
         ...
 
 
@@ -126,6 +151,9 @@ class _Tally:
     self_transfers: int = 0
     inserted: int = 0
     duplicates: int = 0
+    paired: int = 0
+    ambiguous: list[FieldProblem] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # the batch's transfer ids and their lines
     problems: list[FieldProblem] = field(default_factory=list)
     skipped: list[FieldProblem] = field(default_factory=list)
     taken: int = 0  # rows that gave a transfer or an account
@@ -163,6 +191,7 @@ class _Tally:
             self.self_transfers += 1
             return
         self.drafts.append(draft)
+        self.lines[draft.external_id] = row.line
 
     @property
     def rejected(self) -> bool:
@@ -173,9 +202,12 @@ class _Tally:
         return len(self.drafts) + len(self.accounts)
 
     def flush(self, write: BatchWrite) -> None:
-        inserted, duplicates = write(self.drafts, list(self.accounts.values()))
-        self.inserted += inserted
-        self.duplicates += duplicates
+        result = write(self.drafts, list(self.accounts.values()))
+        self.inserted += result.inserted
+        self.duplicates += result.duplicates
+        self.paired += result.paired
+        self.ambiguous += [FieldProblem("row", why, self.lines.get(ext)) for ext, why in result.ambiguous]
+        self.lines = {}
         self.drafts = []
         self.accounts = {}
 
@@ -244,6 +276,8 @@ def import_transfers(
         accounts=len(tally.account_names),
         rejected=tuple(tally.problems[:MAX_REPORTED_PROBLEMS]),
         skipped=tuple(tally.skipped[:MAX_REPORTED_PROBLEMS]),
+        paired=tally.paired,
+        ambiguous=tuple(tally.ambiguous[:MAX_REPORTED_PROBLEMS]),
     )
 
 
