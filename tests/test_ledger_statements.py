@@ -183,7 +183,7 @@ def test_an_unknown_layout_says_what_was_looked_for_and_a_mapping_file_reads_it(
     odd = tmp_path / "rcb.csv"
     odd.write_text(
         "某农商银行对账单\n账号：6230000000001112223\n记账日,用途,转入,转出,结余,对方\n"
-        "2024-05-01,工资,\"2,000.00\",,\"2,500.00\",某公司\n2024-05-02,转账,,300.00,\"2,200.00\",丁某\n",
+        '2024-05-01,工资,"2,000.00",,"2,500.00",某公司\n2024-05-02,转账,,300.00,"2,200.00",丁某\n',
         encoding="utf-8",
     )
     with pytest.raises(InvalidInput) as err:
@@ -262,3 +262,35 @@ def test_a_row_is_read_skipped_or_refused_never_a_crash(cells: list[str]) -> Non
     layout = detect(Sheet((header,), (1,), "csv"))
     row = read_row(tuple(cells), layout, 2)
     assert (row.record is not None) + (row.skipped is not None) + (row.problem is not None) == 1
+
+
+def _statement(tmp_path: Path, name: str, account: str, rows: str) -> Path:
+    path = tmp_path / name
+    path.write_text(f"账号：{account}\n交易时间,交易金额,借贷标志,对方账号,余额\n{rows}", encoding="utf-8")
+    return path
+
+
+def test_a_transfer_seen_from_both_sides_is_stored_once_and_ambiguous_pairs_are_listed(ledger: LedgerService, tmp_path: Path) -> None:
+    """A pays B twice 500.00 at 10:00 (two rows, the same minute) and once 70.00 at 12:00. B's
+    statement shows the 70.00 at 12:03 (pairs: same accounts, amount, within 30 minutes), one
+    500.00 at 10:01 (two stored transfers fit equally: ambiguous, stored apart and listed) and
+    80.00 at 12:00 (no other side: a transfer of its own)."""
+    a = _statement(
+        tmp_path,
+        "a.csv",
+        "A0001",
+        "2024-03-01 10:00:00,500.00,借,B0001,1000\n2024-03-01 10:00:00,500.00,借,B0001,500\n2024-03-01 12:00:00,70.00,借,B0001,430\n",
+    )
+    b = _statement(
+        tmp_path,
+        "b.csv",
+        "B0001",
+        "2024-03-01 10:01:00,500.00,贷,A0001,600\n2024-03-01 12:03:00,70.00,贷,A0001,670\n2024-03-01 12:00:00,80.00,贷,A0001,750\n",
+    )
+    first = ledger.import_rows(*read_transfers("statement", a, ImportOptions()))
+    second = ledger.import_rows(*read_transfers("statement", b, ImportOptions()))
+    assert (first.inserted, second.inserted, second.paired) == (3, 2, 1)
+    assert [(p.line, "could be stored transfer 1, 2" in p.problem) for p in second.ambiguous] == [(3, True)]
+    assert sorted(t.amount_fen for t in ledger.account_transfers("B0001", "in")) == [7000, 8000, 50000, 50000, 50000]
+    late = _statement(tmp_path, "late.csv", "B0001", "2024-03-01 12:45:00,70.00,贷,A0001,670\n")
+    assert ledger.import_rows(*read_transfers("statement", late, ImportOptions())).paired == 0  # 45 minutes apart: two transfers

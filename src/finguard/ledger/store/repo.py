@@ -172,31 +172,51 @@ class _Reader:
             q = q.order_by(transfer.c.at, transfer.c.id)
         return [_to_transfer(r) for r in self.conn.execute(q.limit(limit))]
 
-
     def balance_before(self, account: str, before: Key, currency: str) -> int:
-        c, v = transfer.c, transfer_sighting.c
+        """The nearest statement balance before ``before`` plus the transfers since; without one,
+        the first statement balance after it minus the transfers up to it (a statement's opening
+        balance is its first 余额 less its first row); without any, earlier transfers in minus out."""
+        c = transfer.c
         at, tid = utc(before[0]), before[1]
         earlier = or_(c.at < at, (c.at == at) & (c.id < tid))
+        anchor = self._anchor(account, currency, earlier, descending=True)
+        if anchor is not None:
+            balance, (a_at, a_id) = anchor
+            since = or_(c.at > a_at, (c.at == a_at) & (c.id > a_id))
+            return max(balance + self._net(account, currency, earlier, since), 0)
+        anchor = self._anchor(account, currency, ~earlier, descending=False)
+        if anchor is not None:
+            balance, (a_at, a_id) = anchor
+            upto = or_(c.at < a_at, (c.at == a_at) & (c.id <= a_id))
+            return max(balance - self._net(account, currency, ~earlier, upto), 0)
+        return max(self._net(account, currency, earlier), 0)
+
+    def _anchor(self, account: str, currency: str, where: Any, *, descending: bool) -> tuple[int, Key] | None:
+        """The balance a statement of the account showed after a transfer matching ``where``: the last (or first)."""
+        c, v = transfer.c, transfer_sighting.c
         own = select(c.at, c.id, c.balance_after_fen.label("balance")).where(
-            c.source == STATEMENT_SOURCE + account, c.balance_after_fen.is_not(None), c.currency == currency, earlier
+            c.source == STATEMENT_SOURCE + account, c.balance_after_fen.is_not(None), c.currency == currency, where
         )
         seen = (
             select(c.at, c.id, v.balance_after_fen.label("balance"))
-            .join(transfer, transfer.c.id == v.transfer_id)
-            .where(v.account == account, v.balance_after_fen.is_not(None), c.currency == currency, earlier)
+            .join(transfer, c.id == v.transfer_id)
+            .where(v.account == account, v.balance_after_fen.is_not(None), c.currency == currency, where)
         )
-        anchors = [r for q in (own, seen) for r in self.conn.execute(q.order_by(c.at.desc(), c.id.desc()).limit(1))]
-        balance = 0
-        after = None
-        if anchors:
-            last = max(anchors, key=lambda r: (aware_utc(r.at), r.id))
-            balance, after = int(last.balance), (aware_utc(last.at), int(last.id))
+        order = (c.at.desc(), c.id.desc()) if descending else (c.at, c.id)
+        found = [(aware_utc(r.at), int(r.id), int(r.balance)) for q in (own, seen) for r in self.conn.execute(q.order_by(*order).limit(1))]
+        if not found:
+            return None
+        pick = max(found) if descending else min(found)
+        return pick[2], (pick[0], pick[1])
+
+    def _net(self, account: str, currency: str, *where: Any) -> int:
+        """The account's transfers matching ``where``: in minus out."""
+        c = transfer.c
+        net = 0
         for col, sign in ((c.dst_account, 1), (c.src_account, -1)):
-            q = select(func.coalesce(func.sum(c.amount_fen), 0)).where(col == account, c.currency == currency, earlier)
-            if after is not None:
-                q = q.where(or_(c.at > after[0], (c.at == after[0]) & (c.id > after[1])))
-            balance += sign * int(self.conn.execute(q).scalar_one())
-        return max(balance, 0)
+            q = select(func.coalesce(func.sum(c.amount_fen), 0)).where(col == account, c.currency == currency, *where)
+            net += sign * int(self.conn.execute(q).scalar_one())
+        return net
 
     def observed(self, account: str) -> bool:
         c = transfer.c
@@ -357,9 +377,7 @@ def pair_other_side(
     ``transfer_sighting`` with the balance it showed. Returns (rows to store, paired, ambiguous)."""
     own = source[len(STATEMENT_SOURCE) :]
     c = transfer.c
-    seen_here = exists(
-        select(transfer_sighting.c.id).where(transfer_sighting.c.transfer_id == c.id, transfer_sighting.c.source == source)
-    )
+    seen_here = exists(select(transfer_sighting.c.id).where(transfer_sighting.c.transfer_id == c.id, transfer_sighting.c.source == source))
     options: dict[int, list[tuple[timedelta, int]]] = {}
     for n, d in enumerate(drafts):
         at = utc(d.at)
