@@ -195,7 +195,7 @@ def test_each_method_answers_as_computed_by_hand(engine: Engine, method: Method)
     en = summarize(forward, "en")
     # "still in" only where the ledger holds the account's statement (the mule's), never at 刘某's or 赵某's.
     assert en.count("still in account") == en.count(f"still in account 王某某 ({MULE})") <= 1
-    assert f"left the ledger's view at account 刘某 ({LIU})" in en and f"we hold no statement of account 刘某 ({LIU})" in en
+    assert f"left the ledger's view at account 刘某 ({LIU})" in en and "(we hold no statement of that account)" in en
 
     [paid] = [t for t in ledger.account_transfers(MULE, "out") if t.dst == LIU]
     backward = ledger.trace(TraceParams(LIU, direction=Direction.BACKWARD, start_transfer=paid.id, method=method, hops=1 + 1))

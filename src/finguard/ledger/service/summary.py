@@ -96,7 +96,7 @@ def _clause(end: TraceEnd, trace: Trace, lang: str, tz: tzinfo) -> str:
         return f"{amt} was already in account {who} before the {trace.params.horizon_days:g}-day horizon began"
     if end.reason is EndReason.LEFT_VIEW:
         if forward:
-            return f"{amt} left the ledger's view at account {who}{on} (we hold no statement of account {who})"
+            return f"{amt} left the ledger's view at account {who}{on} (we hold no statement of that account)"
         return f"{amt} came from account {who}, of which we hold no statement"
     if end.reason is EndReason.HOP_LIMIT:
         return f"{amt} reached account {who} after {hops} transfers (the hop limit) and was not followed further"
