@@ -137,6 +137,7 @@ def test_frame_equals_the_previous_read_plus_ids(engine: Engine) -> None:
         "dst": "int32",
         "amount_fen": "int64",
         "ts": "int64",
+        "currency": "int32",  # the position in FRAME_CURRENCIES (#12)
         "accounts": "object",
     }
     with engine.connect() as conn:

@@ -42,6 +42,15 @@ class AccountKind(StrEnum):
         return self is not AccountKind.CUSTOMER
 
 
+# The monitors' columns carry each transfer's currency as a small integer: its position here
+# (0: any other currency). Fixed, so codes mean the same in every process and in the mirror.
+FRAME_CURRENCIES = (
+    "", "CNY", "USD", "EUR", "HKD", "JPY", "GBP", "CHF", "AUD", "CAD", "SGD", "KRW", "INR", "RUB", "MXN", "ILS", "BRL",
+    "SAR", "XBT", "NZD", "SEK", "NOK", "DKK", "THB", "MYR", "IDR", "PHP", "TRY", "ZAR", "PLN", "CZK", "HUF", "RON", "ISK",
+    "BGN",
+)  # fmt: skip
+
+
 def exponent(currency: str) -> int:
     return places(currency)
 

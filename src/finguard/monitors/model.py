@@ -168,6 +168,19 @@ class BaselineConfig:
 
     min_ratio: float = 0.0
     min_history: int = 3
+    # Ordinary repetitive traffic (#12): a transfer whose sender pays that exact amount at least
+    # ``routine_repeats`` times (salaries, rent, standing orders) is left out; 0 turns it off.
+    routine_repeats: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingConfig:
+    """Every amount is converted to ``currency`` at its day's rate before anything is compared
+    (``service.rates``: the ECB reference rates); every money threshold is in its minor units.
+    A transfer in a currency without a rate that day is left out and counted, never compared as
+    if it were in the reporting currency."""
+
+    currency: str = "CNY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +208,7 @@ class MonitorConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     novelty: NoveltyConfig = field(default_factory=NoveltyConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    reporting: ReportingConfig = field(default_factory=ReportingConfig)
     limits: LimitConfig = field(default_factory=LimitConfig)
 
     def with_overrides(self, values: dict[str, Any]) -> MonitorConfig:
@@ -217,6 +231,12 @@ class MonitorConfig:
                     problems.append(FieldProblem(f"{name}.{key}", f"unknown threshold; accepted: {', '.join(fields)}"))
                     continue
                 default = getattr(current, key)
+                if isinstance(default, str):
+                    if not (isinstance(value, str) and len(value) == 3 and value.isascii() and value.isupper()):
+                        problems.append(FieldProblem(f"{name}.{key}", f"must be a 3-letter currency code such as CNY, got {value!r}"))
+                    else:
+                        changes[key] = value
+                    continue
                 ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
                 if ok and isinstance(default, int) and not isinstance(value, int):
                     ok = float(value).is_integer()
@@ -293,6 +313,20 @@ class PatternAlert:
     def key(self) -> tuple[str, int, tuple[int, ...]]:
         """Identity for comparing runs: typology, subject and the transfers involved."""
         return (self.typology.value, self.subject, tuple(sorted(e.row for e in self.edges)))
+
+
+def distinct_alerts(alerts: list[PatternAlert]) -> list[PatternAlert]:
+    """The alerts without repeats (#12): one shape found from several of its transfers (a ring
+    from each of its hops) is one alert, the one the store keeps; counts are counted after this."""
+    seen: set[tuple[object, ...]] = set()
+    out: list[PatternAlert] = []
+    for a in alerts:
+        # What the store's fingerprint holds: typology, subject and each transfer's accounts, time and amount.
+        key = (a.typology, a.subject, *sorted((e.src, e.dst, e.ts, e.amount_fen) for e in a.edges))
+        if key not in seen:
+            seen.add(key)
+            out.append(a)
+    return out
 
 
 def _yuan(fen: int) -> str:

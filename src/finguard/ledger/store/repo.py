@@ -19,19 +19,25 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, exists, func, insert, literal_column, or_, select, update
 
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
 from finguard.core.db import begin_write, dialect_insert, serialize_ledger_writers, snapshot_connection
-from finguard.ledger.model import Account, AccountDraft, AccountKind, Transfer, TransferDraft
+from finguard.ledger.model import FRAME_CURRENCIES, Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.ledger.service import BatchResult, BatchWrite, Key, Progress, Side, merge_account
 from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer, transfer_sighting
 
 CHUNK = 500
 INSERT_CHUNK = 5000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64}
+FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64, "currency": np.int32}
+# Each transfer's currency as its position in ``FRAME_CURRENCIES`` (0: another one), for the
+# monitors, which compare amounts in one reporting currency (#12).
+# (The columns reader renders only integer parameters: the fixed codes are SQL literals.)
+_CURRENCY_CODE = case(
+    *[(transfer.c.currency == literal_column(f"'{code}'"), i) for i, code in enumerate(FRAME_CURRENCIES) if code.isalpha()], else_=0
+).label("currency")
 # Built once: the guard writes through these on every payment it lets through, and building a
 # statement costs more than running it on SQLite.
 _KNOWN_IDS = select(transfer.c.external_id, transfer.c.typology).where(
@@ -473,8 +479,9 @@ def transfers_frame(engine: Engine, since: datetime | None = None, until: dateti
     """Every transfer with ``since <= at < until`` in time order (by second, then id), as
     columns for the monitors: ``id`` (int64), ``src``, ``dst`` (int32 codes into ``accounts``),
     ``amount_fen`` (int64), ``ts`` (int64 epoch seconds, UTC), and ``accounts`` (the account
-    string of each code; codes no transfer uses hold None). Amounts are in each transfer's own
-    currency. The bounds are compared to the second, like ``ts`` (cut to whole seconds).
+    string of each code; codes no transfer uses hold None), and ``currency`` (int32, the position
+    of each transfer's currency in ``model.FRAME_CURRENCIES``, 0 for another). Amounts are in each
+    transfer's own currency: the monitors convert them. The bounds are compared to the second, like ``ts`` (cut to whole seconds).
 
     Reads one snapshot, integers only, through ``store.columns``: 32 bytes a transfer once
     returned, about twice that while it reads."""
@@ -493,7 +500,7 @@ def read_transfers(
     """The columns of ``transfers_frame`` (also only ``id > after_id``), and the account strings
     of codes ``codes_from`` and up (position ``i`` holds code ``codes_from + i``), from one snapshot."""
     c = transfer.c
-    q = select(c.id, c.src, c.dst, c.amount_fen, c.ts)
+    q = select(c.id, c.src, c.dst, c.amount_fen, c.ts, _CURRENCY_CODE)
     if since is not None:
         q = q.where(c.ts >= epoch_seconds(since))
     if until is not None:

@@ -146,6 +146,20 @@ def unusual_rows(t: Transfers, min_ratio: float, min_history: int) -> I64:
     return np.sort(order[keep]).astype(np.int64)
 
 
+def routine_rows(t: Transfers, min_repeats: int) -> I64:
+    """Rows that are ordinary repetitive traffic: the sender pays that exact amount (to anyone)
+    at least ``min_repeats`` times in the columns (salaries, rent, standing orders, fees)."""
+    n = len(t)
+    if n == 0 or min_repeats < 2:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((t.amount_fen, t.src))
+    src, amount = t.src[order], t.amount_fen[order]
+    start = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (amount[1:] != amount[:-1])])
+    size = np.diff(np.r_[start, n])
+    repeats = np.repeat(size, size)
+    return np.sort(order[repeats >= min_repeats]).astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class SideIndex:
     """One side's sort: ``key`` sorted, and per position the account, counterparty, time,
