@@ -61,7 +61,7 @@ def test_monitors_compare_amounts_in_the_reporting_currency() -> None:
         {
             "fan_in": {"min_counterparties": 5, "min_total": 100_000, "min_burst": 0},
             "novelty": {"lookback": 0},
-            "baseline": {"routine_repeats": 0},
+            "baseline": {"routine_days": 0},
         }
     )
     yen = run_monitors({**cols, "currency": np.array([CODE["JPY"]] * 5 + [CODE["SAR"]], dtype=np.int32)}, cfg)

@@ -108,7 +108,14 @@ def test_api_run_and_results(platform: Platform, analyst_key: str) -> None:
         app.include_router(router)
     with TestClient(app) as c:
         h = {"X-API-Key": analyst_key}
-        r = c.post("/api/v1/monitors/run", json={"typologies": ["fan_in"], "thresholds": {"fan_in": {"min_counterparties": 6}}}, headers=h)
+        r = c.post(
+            "/api/v1/monitors/run",
+            json={
+                "typologies": ["fan_in"],
+                "thresholds": {"fan_in": {"min_counterparties": 6, "min_total": 0}, "novelty": {"lookback": 0}},
+            },
+            headers=h,
+        )
         assert r.status_code == 200, r.text
         assert r.json()["alerts"] == {"fan_in": 1} and len(r.json()["new_alert_ids"]) == 1
         got = c.get("/api/v1/monitors/results", params={"typology": "fan_in"}, headers=h).json()
@@ -128,6 +135,10 @@ def test_cli_run_and_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("FINGUARD_DATABASE_URL", url)
     monkeypatch.setenv("FINGUARD_DEMO_ON_FIRST_START", "false")
     monkeypatch.setenv("FINGUARD_INDEX_DIR", str(tmp_path / "index"))
+    # A fan-in of five small payments without history: below the defaults' floor and first-contact look-back (#12).
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("[fan_in]\nmin_total = 0\n[novelty]\nlookback = 0\n", encoding="utf-8")
+    monkeypatch.setenv("FINGUARD_MONITOR_THRESHOLDS", str(thresholds))
     t = datetime(2024, 2, 1, tzinfo=UTC)
     with Platform(Settings(), follow=False) as p:
         SqlLedgerStore(p.engine).write("test", [_draft(i, f"S{i}", "H", 10_000, t + timedelta(hours=i)) for i in range(5)], [], None)

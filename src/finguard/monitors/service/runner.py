@@ -111,8 +111,8 @@ def _prefilter(transfers: Transfers, config: MonitorConfig) -> I64 | None:
     if config.baseline.min_ratio > 0:
         unusual = unusual_rows(transfers, config.baseline.min_ratio, config.baseline.min_history)
         rows = unusual if rows is None else np.intersect1d(rows, unusual, assume_unique=True)
-    if config.baseline.routine_repeats > 1:
-        routine = routine_rows(transfers, config.baseline.routine_repeats)
+    if config.baseline.routine_days > 1:
+        routine = routine_rows(transfers, config.baseline.routine_days)
         if len(routine):
             rows = np.setdiff1d(np.arange(len(transfers)) if rows is None else rows, routine, assume_unique=True)
     return rows
