@@ -31,11 +31,11 @@ from finguard.monitors.service import Transfers, affected, monitor_ledger, monit
 from finguard.monitors.store import SqlMonitorStore, fingerprint
 from tests.conftest import make_settings
 
+from tests.test_monitors_incremental import ledger as synthetic_ledger
+
 # Plumbing tests raise a fan-in of a few small payments in a ledger without history: below the
 # defaults' floor, and first contacts need weeks of history (#12). These thresholds let it through.
 PLUMBING = {"novelty": {"lookback": 0}, "baseline": {"routine_days": 0}, "fan_in": {"min_total": 0, "min_counterparties": 5}}
-from tests.test_monitors_incremental import ledger as synthetic_ledger
-
 T0 = datetime(2024, 2, 1, 9, tzinfo=UTC)
 NOW = datetime(2024, 3, 1, tzinfo=UTC)
 
