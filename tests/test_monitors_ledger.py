@@ -30,7 +30,6 @@ from finguard.monitors.model import MonitorConfig, PatternAlert, Typology
 from finguard.monitors.service import Transfers, affected, monitor_ledger, monitor_ledger_incremental, run_monitors
 from finguard.monitors.store import SqlMonitorStore, fingerprint
 from tests.conftest import make_settings
-
 from tests.test_monitors_incremental import ledger as synthetic_ledger
 
 # Plumbing tests raise a fan-in of a few small payments in a ledger without history: below the
