@@ -206,9 +206,8 @@ def report(out: dict[str, Any]) -> None:
         )
     console.print(t)
     for run in out["amlworld"]:
-        t = Table(
-            title=f"AMLworld HI-Small attempts on the relationship background, seed {run['seed']} ({run['background_transfers']:,} transfers)"
-        )
+        title = f"AMLworld HI-Small attempts on the relationship background, seed {run['seed']}"
+        t = Table(title=f"{title} ({run['background_transfers']:,} transfers)")
         for c in (
             "thresholds",
             "attempts found",
