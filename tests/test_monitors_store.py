@@ -151,3 +151,19 @@ def test_cli_run_and_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "账户 H" in res.output
     bad = runner.invoke(app, ["run", "-t", "smurfing"])
     assert bad.exit_code == 2
+
+
+def test_alert_counts_are_the_alerts_stored(shared_data: Path, engine: object) -> None:
+    """#12: a run over AMLSim with the #5 AMLSim profile counted a ring once per hop it was found
+    from (cycle 63 printed, 16 stored). The counts are distinct alerts: what a save stores."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "monitors"))
+    from data import load_amlsim
+    from run import AMLSIM_BASE
+
+    data = load_amlsim(shared_data / "aml" / "amlsim-20k-fanin200cycle200")
+    run = run_monitors(data.cols, MonitorConfig().with_overrides(AMLSIM_BASE), frozenset({Typology.CYCLE, Typology.STACK}))
+    assert run.counts()["cycle"] > 0 and run.counts()["stack"] > 0
+    stored = SqlMonitorStore(engine).save(run, MonitorConfig(), NOW)  # type: ignore[arg-type]
+    assert len(stored) == len(run.alerts) == sum(run.counts().values())
