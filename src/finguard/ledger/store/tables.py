@@ -9,8 +9,7 @@ UTC, the floor of ``at``), all filled by ``ledger_repo.insert_transfers``.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from finguard.core.tables import Id, UTCDateTime, metadata
 
