@@ -1,14 +1,14 @@
 """one transfer seen from both sides: the other statement's sighting of a stored transfer (#12)
 
 Revision ID: 0601
-Revises: 0201
+Revises: 0701
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0601"
-down_revision = "0201"
+down_revision = "0701"
 branch_labels = None
 depends_on = None
 
