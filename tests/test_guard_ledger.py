@@ -76,7 +76,8 @@ def test_an_allowed_transfer_is_in_the_ledger_and_traced_onward(guard: GuardServ
 
     trace = ledger.trace(TraceParams(A, start_transfer=t.id))
     assert [(e.src, e.dst, e.carried_fen) for e in trace.edges] == [(A, P, 10000), (P, Q, 6000)]
-    assert {(e.account, e.amount_fen, e.reason) for e in trace.ends} == {(P, 4000, EndReason.REMAINS), (Q, 6000, EndReason.REMAINS)}
+    # P pays out through the guard: the ledger holds its history. Q only receives: the money left the view there (#12).
+    assert {(e.account, e.amount_fen, e.reason) for e in trace.ends} == {(P, 4000, EndReason.REMAINS), (Q, 6000, EndReason.LEFT_VIEW)}
 
 
 def test_review_moves_money_hold_and_block_do_not(guard: GuardService, engine: Engine, ledger: LedgerService) -> None:
@@ -201,4 +202,5 @@ def test_a_payee_another_transaction_adds_meanwhile_is_merged_not_a_failure(engi
 
 def _write(engine: Engine, draft: TransferDraft, accounts: list[AccountDraft]) -> tuple[int, int]:
     with begin_write(engine) as conn:
-        return insert_transfers(conn, "guard", [draft], accounts)
+        result = insert_transfers(conn, "guard", [draft], accounts)
+        return result.inserted, result.duplicates

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from finguard.app.cli import app as cli_app
 from finguard.app.platform import Platform
-from finguard.ledger.model import EndReason, TraceParams
+from finguard.ledger.model import Direction, EndReason, Method, TraceParams
+from finguard.ledger.provider import make_ledger
+from finguard.ledger.service import LedgerService
 from finguard.ledger.service.importers import ImportOptions, read_transfers
 from finguard.ledger.service.render import render_svg
 from finguard.ledger.service.summary import summarize
@@ -123,3 +127,82 @@ def test_elderly_case_from_the_command_line(tmp_path: Path) -> None:
     demo = runner.invoke(cli_app, ["ledger", "demo", "--svg", str(tmp_path / "demo.svg")], env=env)
     assert demo.exit_code == 0, demo.output
     assert "WeChat wallet top-up" in demo.output
+
+
+# -- #12: the elder's statement and the mule's statement, imported as an investigator does -------
+
+ELDER, MULE, LIU, ZHAO, LI = (
+    "6222021001122334455",
+    "6217000010009876543",
+    "6228480000001112223",
+    "6216610000009998887",
+    "6222600000001234567",
+)
+STATEMENTS = Path(__file__).parent / "data" / "statements"
+# What each method must answer, computed by hand from its definition. 王某某 (the mule) held
+# 800 yuan before the elder's 4,000 arrived: 300 opening balance (his first 余额 800 less that
+# row's 500) and 500 from 李某 on 12 March. Then he paid 3,900 to 刘某, 600 to 赵某 and took 200
+# from an ATM; 100 stayed.
+#   FIFO: the 3,900 takes the oldest money first: his 800, then 3,100 of the elder's; 赵某 600 and
+#         the ATM 200 are the elder's; 100 of it stays.
+#   LIFO: the 3,900 takes the newest first: all of it the elder's; the 600 takes the elder's last
+#         100 and 500 of the earlier money; the ATM takes earlier money.
+#   proportional: each payment carries the elder's share of the balance: 3,900 x 4,000/4,800 =
+#         3,250; 600 x 750/900 = 500; 200 x 250/300 = 166.67 (the fen to the larger remainder);
+#         83.33 stays.
+HAND = {
+    "fifo": {LIU: 310000, ZHAO: 60000, "cash:ATM取款": 20000, MULE: 10000},
+    "lifo": {LIU: 390000, ZHAO: 10000},
+    "proportional": {LIU: 325000, ZHAO: 50000, "cash:ATM取款": 16667, MULE: 8333},
+}
+# What funded the 3,900 刘某 received, by method (backward): the same split, seen from the other end.
+HAND_BACK = {
+    "fifo": {"张某某": 310000, "李某": 50000, "opening": 30000},
+    "lifo": {"张某某": 390000},
+    "proportional": {"张某某": 325000, "李某": 40625, "opening": 24375},
+}
+
+
+def _import_both(ledger: LedgerService, mule_first: bool = False) -> tuple[int, int]:
+    files = ["issue12-generic-gbk.csv", "mule-bocom-gb18030.csv"]
+    reports = [
+        ledger.import_rows(*read_transfers("statement", STATEMENTS / f, ImportOptions())) for f in (files[::-1] if mule_first else files)
+    ]
+    return sum(r.inserted for r in reports), sum(r.paired for r in reports)
+
+
+@pytest.mark.parametrize("mule_first", [False, True])
+def test_elder_and_mule_statements_store_each_transfer_once(engine: Engine, mule_first: bool) -> None:
+    ledger = make_ledger(engine)
+    inserted, paired = _import_both(ledger, mule_first)
+    assert (inserted, paired) == (4 + 5 - 1, 1)  # the 4,000 is in both statements, stored once
+    [gift] = [t for t in ledger.account_transfers(ELDER, "out") if t.dst == MULE]
+    assert gift.amount_fen == 400000 and len(ledger.account_transfers(MULE, "in")) == 2
+    again = ledger.import_rows(*read_transfers("statement", STATEMENTS / "mule-bocom-gb18030.csv", ImportOptions()))
+    assert (again.inserted, again.duplicates, again.paired) == (0, 5, 0)
+
+
+@pytest.mark.parametrize("method", list(Method))
+def test_each_method_answers_as_computed_by_hand(engine: Engine, method: Method) -> None:
+    ledger = make_ledger(engine)
+    _import_both(ledger)
+    [gift] = [t for t in ledger.account_transfers(ELDER, "out") if t.dst == MULE]
+    forward = ledger.trace(TraceParams(ELDER, start_transfer=gift.id, method=method))
+    ends = {e.account: e.amount_fen for e in forward.ends if e.account != ELDER}
+    assert ends == HAND[method.value]
+    reasons = {e.account: e.reason for e in forward.ends}
+    assert reasons[LIU] is EndReason.LEFT_VIEW  # we hold no statement of 刘某's account
+    en = summarize(forward, "en")
+    # "still in" only where the ledger holds the account's statement (the mule's), never at 刘某's or 赵某's.
+    assert en.count("still in account") == en.count(f"still in account 王某某 ({MULE})") <= 1
+    assert f"left the ledger's view at account 刘某 ({LIU})" in en and "(we hold no statement of that account)" in en
+
+    [paid] = [t for t in ledger.account_transfers(MULE, "out") if t.dst == LIU]
+    backward = ledger.trace(TraceParams(LIU, direction=Direction.BACKWARD, start_transfer=paid.id, method=method, hops=1 + 1))
+    came = {}
+    for e in backward.ends:
+        key = "opening" if e.account == MULE else (e.name or e.account)
+        came[key] = came.get(key, 0) + e.amount_fen
+    # hops=2: the elder's part stops at his account (hop limit), 李某's at his (no statement of it).
+    assert came == HAND_BACK[method.value]
+    assert came.get("张某某", 0) == HAND[method.value][LIU]  # forward and backward agree

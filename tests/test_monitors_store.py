@@ -108,7 +108,14 @@ def test_api_run_and_results(platform: Platform, analyst_key: str) -> None:
         app.include_router(router)
     with TestClient(app) as c:
         h = {"X-API-Key": analyst_key}
-        r = c.post("/api/v1/monitors/run", json={"typologies": ["fan_in"], "thresholds": {"fan_in": {"min_counterparties": 6}}}, headers=h)
+        r = c.post(
+            "/api/v1/monitors/run",
+            json={
+                "typologies": ["fan_in"],
+                "thresholds": {"fan_in": {"min_counterparties": 6, "min_total": 0}, "novelty": {"lookback": 0}},
+            },
+            headers=h,
+        )
         assert r.status_code == 200, r.text
         assert r.json()["alerts"] == {"fan_in": 1} and len(r.json()["new_alert_ids"]) == 1
         got = c.get("/api/v1/monitors/results", params={"typology": "fan_in"}, headers=h).json()
@@ -128,6 +135,10 @@ def test_cli_run_and_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("FINGUARD_DATABASE_URL", url)
     monkeypatch.setenv("FINGUARD_DEMO_ON_FIRST_START", "false")
     monkeypatch.setenv("FINGUARD_INDEX_DIR", str(tmp_path / "index"))
+    # A fan-in of five small payments without history: below the defaults' floor and first-contact look-back (#12).
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("[fan_in]\nmin_total = 0\n[novelty]\nlookback = 0\n", encoding="utf-8")
+    monkeypatch.setenv("FINGUARD_MONITOR_THRESHOLDS", str(thresholds))
     t = datetime(2024, 2, 1, tzinfo=UTC)
     with Platform(Settings(), follow=False) as p:
         SqlLedgerStore(p.engine).write("test", [_draft(i, f"S{i}", "H", 10_000, t + timedelta(hours=i)) for i in range(5)], [], None)
@@ -140,3 +151,19 @@ def test_cli_run_and_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "账户 H" in res.output
     bad = runner.invoke(app, ["run", "-t", "smurfing"])
     assert bad.exit_code == 2
+
+
+def test_alert_counts_are_the_alerts_stored(shared_data: Path, engine: object) -> None:
+    """#12: a run over AMLSim with the #5 AMLSim profile counted a ring once per hop it was found
+    from (cycle 63 printed, 16 stored). The counts are distinct alerts: what a save stores."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "monitors"))
+    from data import load_amlsim
+    from run import AMLSIM_BASE
+
+    data = load_amlsim(shared_data / "aml" / "amlsim-20k-fanin200cycle200")
+    run = run_monitors(data.cols, MonitorConfig().with_overrides(AMLSIM_BASE), frozenset({Typology.CYCLE, Typology.STACK}))
+    assert run.counts()["cycle"] > 0 and run.counts()["stack"] > 0
+    stored = SqlMonitorStore(engine).save(run, MonitorConfig(), NOW)  # type: ignore[arg-type]
+    assert len(stored) == len(run.alerts) == sum(run.counts().values())

@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 
 DAY = 86400
+# ../shared/data beside the repository; a worktree elsewhere reads the copies in tests/data.
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+if not SHARED.is_dir():
+    SHARED = Path(__file__).resolve().parents[2] / "tests" / "data"
 AMLSIM = SHARED / "aml" / "amlsim-20k-fanin200cycle200"
 AMLWORLD = SHARED / "aml" / "amlworld-hi-small-patterns.json"
 

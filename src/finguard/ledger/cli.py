@@ -27,8 +27,10 @@ from finguard.ledger.model import (
     kind_label,
     parse_trace_params,
 )
-from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers
+from finguard.ledger.service import LedgerImportReport
+from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers_noted
 from finguard.ledger.service.render import render_png, render_svg
+from finguard.ledger.service.statements import PROFILE_NAMES
 from finguard.ledger.service.summary import summarize
 
 app = typer.Typer(help="Fund-flow ledger: import transfers, trace where money went or came from.", no_args_is_help=True)
@@ -55,21 +57,26 @@ def _time(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
 
 
-def _import(p: Any, fmt: str, path: Path, options: ImportOptions, skip: bool) -> None:
-    source, rows = read_transfers(fmt, path, options)
+def _import(p: Any, fmt: str, path: Path, options: ImportOptions, skip: bool) -> LedgerImportReport:
+    source, note, rows = read_transfers_noted(fmt, path, options)
+    if note:
+        out.print(f"[dim]{escape(note)}[/]")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task(f"importing {path.name}", total=None)
-        report = p.ledger.import_rows(
+        report: LedgerImportReport = p.ledger.import_rows(
             source, rows, skip_bad_rows=skip, progress=lambda n: bar.update(task, description=f"importing {path.name}: {n:,} rows")
         )
     out.print(
         f"[bold green]imported[/] {escape(source)}: {report.rows:,} rows, {report.inserted:,} new transfers, "
-        f"{report.duplicates:,} already there, {report.self_transfers:,} self-transfers skipped, {report.accounts:,} accounts"
+        f"{report.duplicates:,} already there, {report.paired:,} already stored from the other account's statement, "
+        f"{report.self_transfers:,} self-transfers skipped, {report.accounts:,} accounts"
     )
-    for problem in report.rejected[:20]:
-        out.print(f"  skipped line {problem.line}: {escape(problem.field)}: {escape(problem.problem)}")
-    if len(report.rejected) > 20:
-        out.print(f"  ... and {len(report.rejected) - 20} more skipped rows")
+    for title, items in (("not a transaction", report.skipped), ("skipped bad row", report.rejected), ("ambiguous", report.ambiguous)):
+        for problem in items[:20]:
+            out.print(f"  {title}, line {problem.line}: {escape(problem.field)}: {escape(problem.problem)}")
+        if len(items) > 20:
+            out.print(f"  ... and {len(items) - 20} more ({title})")
+    return report
 
 
 @app.command("import")
@@ -82,15 +89,26 @@ def import_command(
     currency: Annotated[str, typer.Option(help="The currency of amlsim, paysim and statement amounts.")] = "CNY",
     epoch: Annotated[str | None, typer.Option(help="amlsim / paysim: the time of step 0 (default 2020-01-01 UTC).")] = None,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows and list the bad ones.")] = False,
+    profile: Annotated[
+        str | None, typer.Option(help=f"statement: the layout ({', '.join(PROFILE_NAMES)}); detected when not given.")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="statement: a TOML mapping file for any other layout (docs/statements.md).")] = None,
 ) -> None:
-    """Import a transfer file, all or nothing (unless --skip-bad-rows)."""
+    """Import a transfer file, all or nothing (unless --skip-bad-rows).
+
+    Exit codes: 0 every row imported (or already there; title, total and footer lines are
+    listed as skipped), 3 imported with bad rows skipped (--skip-bad-rows), 2 nothing imported
+    (a bad file, a rejected import, or no transaction in it), 1 our failure."""
     try:
         start = _time(epoch, "epoch")
-        options = ImportOptions(account=account, currency=currency, epoch=start or DEFAULT_EPOCH)
+        options = ImportOptions(account=account, currency=currency, epoch=start or DEFAULT_EPOCH, profile=profile, mapping=mapping)
         with open_platform() as p:
-            _import(p, fmt, path, options, skip_bad_rows)
+            report = _import(p, fmt, path, options, skip_bad_rows)
     except FinguardError as exc:
         _fail(exc)
+    if report.rejected:
+        err.print(f"[bold yellow]partial import[/]: {len(report.rejected)} bad row(s) were skipped")
+        raise typer.Exit(3)
 
 
 def _print_trace(trace: Trace, svg: Path | None, png: Path | None, as_json: bool) -> None:

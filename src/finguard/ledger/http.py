@@ -22,7 +22,7 @@ from finguard.core.errors import InvalidInput
 from finguard.core.http import save_body
 from finguard.ledger.model import TraceParams, parse_trace_params
 from finguard.ledger.service import LedgerImportReport, LedgerService
-from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers
+from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers_noted
 from finguard.ledger.service.render import render_png, render_svg
 from finguard.ledger.service.summary import summarize
 
@@ -49,6 +49,12 @@ class ImportLedgerOut(BaseModel):
     self_transfers: int
     accounts: int
     rejected: list[dict[str, Any]]
+    skipped: list[dict[str, Any]] = Field(
+        default_factory=list, description="rows that are no transaction (title, total, footer ...), and why"
+    )
+    paired: int = Field(0, description="transfers already stored from the other account's statement")
+    ambiguous: list[dict[str, Any]] = Field(default_factory=list, description="rows that could be more than one stored transfer")
+    note: str | None = Field(None, description="what the reader found: a statement's layout and own account")
 
 
 def adapt_import(r: LedgerImportReport) -> ImportLedgerOut:
@@ -60,6 +66,10 @@ def adapt_import(r: LedgerImportReport) -> ImportLedgerOut:
         self_transfers=r.self_transfers,
         accounts=r.accounts,
         rejected=[p.as_dict() for p in r.rejected],
+        skipped=[p.as_dict() for p in r.skipped],
+        paired=r.paired,
+        ambiguous=[p.as_dict() for p in r.ambiguous],
+        note=r.note,
     )
 
 
@@ -107,14 +117,15 @@ async def import_transfers(
     currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "CNY",
     epoch: Annotated[datetime | None, Query(description="amlsim / paysim: the time of step 0 (default 2020-01-01 UTC)")] = None,
     skip_bad_rows: bool = False,
+    profile: Annotated[str | None, Query(max_length=40, description="statement: the layout; detected when not given")] = None,
 ) -> ImportLedgerOut:
-    options = ImportOptions(account=account, currency=currency, epoch=epoch or DEFAULT_EPOCH)
+    options = ImportOptions(account=account, currency=currency, epoch=epoch or DEFAULT_EPOCH, profile=profile)
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / ("transactions.csv" if format == "amlsim" else "upload")
         await save_body(request, path, MAX_IMPORT_BYTES)
-        source, rows = read_transfers(format, path, options)
+        source, note, rows = read_transfers_noted(format, path, options)
         report = await run_in_threadpool(service.import_rows, source, rows, skip_bad_rows=skip_bad_rows)
-    return adapt_import(report)
+    return adapt_import(replace(report, note=note))
 
 
 @router.post("/trace", response_model=TraceOut, summary="Trace money forward (where it went) or backward (where it came from)")

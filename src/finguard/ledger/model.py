@@ -42,6 +42,15 @@ class AccountKind(StrEnum):
         return self is not AccountKind.CUSTOMER
 
 
+# The monitors' columns carry each transfer's currency as a small integer: its position here
+# (0: any other currency). Fixed, so codes mean the same in every process and in the mirror.
+FRAME_CURRENCIES = (
+    "", "CNY", "USD", "EUR", "HKD", "JPY", "GBP", "CHF", "AUD", "CAD", "SGD", "KRW", "INR", "RUB", "MXN", "ILS", "BRL",
+    "SAR", "XBT", "NZD", "SEK", "NOK", "DKK", "THB", "MYR", "IDR", "PHP", "TRY", "ZAR", "PLN", "CZK", "HUF", "RON", "ISK",
+    "BGN",
+)  # fmt: skip
+
+
 def exponent(currency: str) -> int:
     return places(currency)
 
@@ -205,6 +214,9 @@ class EndReason(StrEnum):
     HOP_LIMIT = "hop_limit"  # made the maximum number of hops
     TRUNCATED = "truncated"  # a work bound stopped the trace here
     RETURNED = "returned"  # came back to the starting account (when everything that moved is traced)
+    # the ledger holds no history of the account (no statement of it, no payment out of it):
+    # forward, the money left the ledger's view there; backward, it entered the view there
+    LEFT_VIEW = "left_view"
 
 
 @dataclass(frozen=True, slots=True)

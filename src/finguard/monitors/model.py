@@ -90,6 +90,9 @@ class CycleConfig:
     window: int = 10 * DAY
     slack: int = 0
     min_amount: int = 0
+    # A ring's own hop delay (#12): slow rings pass the money on weeks apart, longer than the
+    # relays of stacks and scatter-gather wait.
+    max_hop_delay: int = 2 * DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,19 @@ class BaselineConfig:
 
     min_ratio: float = 0.0
     min_history: int = 3
+    # Ordinary repetitive traffic (#12): a transfer whose sender pays that exact amount on at
+    # least ``routine_days`` different days (salaries, rent, standing orders) is left out; 0 turns it off.
+    routine_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingConfig:
+    """Every amount is converted to ``currency`` at its day's rate before anything is compared
+    (``service.rates``: the ECB reference rates); every money threshold is in its minor units.
+    A transfer in a currency without a rate that day is left out and counted, never compared as
+    if it were in the reporting currency."""
+
+    currency: str = "CNY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +195,29 @@ class LimitConfig:
     max_branch: int = 64
     max_paths: int = 4_000_000
     max_alert_edges: int = 200
+
+
+# The thresholds every run that names none of its own uses (#12): the API, the staff page, the
+# background runs, the CLI without --config (``default_config``). Chosen from the typologies'
+# definitions (an AMLworld attempt spans at most 4 days, a hop 3.9; rings may be slow: 90 days,
+# a month between hops, booked up to 2 days out of order), first contacts and routine payments
+# as the per-account baseline, floors in yuan (the reporting currency) that leave out ordinary
+# purchases and gifts, and checked on held-out data (bench/monitors/defaults.py, docs/monitors.md).
+# ``MonitorConfig()`` itself holds each monitor's building-block thresholds, which its
+# specification tests are written at.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "novelty": {"lookback": 56 * DAY, "min_age": 10 * DAY, "relay_legs": 2},
+    "baseline": {"routine_days": 2},
+    "fan_in": {"min_counterparties": 2, "min_burst": 3.0, "window": 4 * DAY, "min_total": 35_000 * YUAN},
+    "fan_out": {"min_counterparties": 2, "min_burst": 3.0, "window": 4 * DAY, "min_total": 35_000 * YUAN},
+    "gather_scatter": {"min_in": 2, "min_out": 2, "min_burst": 3.0, "window": 4 * DAY, "min_total": 35_000 * YUAN},
+    "relay": {"max_delay": 4 * DAY, "max_shrink": 0.2, "max_grow": 0.2, "min_amount": 7_000 * YUAN},
+    "cycle": {"min_length": 2, "max_length": 12, "window": 90 * DAY, "max_hop_delay": 30 * DAY, "slack": 2 * DAY, "min_amount": 0},
+    "stack": {"min_hops": 2},
+    "scatter_gather": {"min_paths": 2, "window": 5 * DAY},
+    "pass_through": {"min_events": 1, "tolerance": 0.2, "max_delay": 4 * DAY, "min_total": 7_000 * YUAN},
+    "reporting": {"currency": "CNY"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +234,7 @@ class MonitorConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     novelty: NoveltyConfig = field(default_factory=NoveltyConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    reporting: ReportingConfig = field(default_factory=ReportingConfig)
     limits: LimitConfig = field(default_factory=LimitConfig)
 
     def with_overrides(self, values: dict[str, Any]) -> MonitorConfig:
@@ -217,6 +257,12 @@ class MonitorConfig:
                     problems.append(FieldProblem(f"{name}.{key}", f"unknown threshold; accepted: {', '.join(fields)}"))
                     continue
                 default = getattr(current, key)
+                if isinstance(default, str):
+                    if not (isinstance(value, str) and len(value) == 3 and value.isascii() and value.isupper()):
+                        problems.append(FieldProblem(f"{name}.{key}", f"must be a 3-letter currency code such as CNY, got {value!r}"))
+                    else:
+                        changes[key] = value
+                    continue
                 ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
                 if ok and isinstance(default, int) and not isinstance(value, int):
                     ok = float(value).is_integer()
@@ -295,6 +341,20 @@ class PatternAlert:
         return (self.typology.value, self.subject, tuple(sorted(e.row for e in self.edges)))
 
 
+def distinct_alerts(alerts: list[PatternAlert]) -> list[PatternAlert]:
+    """The alerts without repeats (#12): one shape found from several of its transfers (a ring
+    from each of its hops) is one alert, the one the store keeps; counts are counted after this."""
+    seen: set[tuple[object, ...]] = set()
+    out: list[PatternAlert] = []
+    for a in alerts:
+        # What the store's fingerprint holds: typology, subject and each transfer's accounts, time and amount.
+        key = (a.typology, a.subject, *sorted((e.src, e.dst, e.ts, e.amount_fen) for e in a.edges))
+        if key not in seen:
+            seen.add(key)
+            out.append(a)
+    return out
+
+
 def _yuan(fen: int) -> str:
     return f"{fen / YUAN:,.2f}"
 
@@ -343,3 +403,8 @@ def explain(alert: PatternAlert, name: str) -> tuple[str, str]:
         en += " (Work was capped around a very busy account: the subgraph shown is partial.)"
         zh += "（涉及交易量极大的账户，分析有截断，图中所示为部分交易。）"
     return en, zh
+
+
+def default_config() -> MonitorConfig:
+    """The documented defaults (``DEFAULTS`` over the building blocks)."""
+    return MonitorConfig().with_overrides(DEFAULTS)

@@ -40,10 +40,24 @@ class ParsedTransfer:
     draft: TransferDraft | None = None
     accounts: tuple[AccountDraft, ...] = ()
     problem: FieldProblem | None = None
+    skipped: str | None = None  # not a transaction (a total or footer line ...): why, reported
 
 
-# Stores a batch in the writer's open transaction; returns (inserted, duplicates).
-BatchWrite = Callable[[Sequence[TransferDraft], Sequence[AccountDraft]], tuple[int, int]]
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What storing a batch did: new transfers, ones already stored by this source, ones already
+    stored from the other account's statement (one transfer seen from both sides; see
+    ``store.repo.pair_other_side``), and rows that could be more than one stored transfer
+    (``(external_id, why)``; stored apart, never guessed)."""
+
+    inserted: int
+    duplicates: int
+    paired: int = 0
+    ambiguous: tuple[tuple[str, str], ...] = ()
+
+
+# Stores a batch in the writer's open transaction.
+BatchWrite = Callable[[Sequence[TransferDraft], Sequence[AccountDraft]], BatchResult]
 
 
 class LedgerWriter(Protocol):
@@ -73,6 +87,18 @@ class LedgerReader(Protocol):
         keys, in time order (or reverse), at most ``limit``."""
         ...
 
+    def balance_before(self, account: str, before: Key, currency: str) -> int:
+        """What the account held just before ``before``, as far as the ledger knows: the last
+        balance a statement of the account showed (its 余额) plus the account's transfers since;
+        without one, the account's earlier transfers in minus out. Never below zero."""
+        ...
+
+    def observed(self, account: str) -> bool:
+        """Whether the ledger holds the account's own history: a statement of it, or a payment out
+        of it from a source that is not a statement (the bank's own records, a data set); the
+        other account's statement shows one payment, not the account's history."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AccountHistory:
@@ -94,6 +120,10 @@ class LedgerImportReport:
     self_transfers: int
     accounts: int
     rejected: tuple[FieldProblem, ...] = field(default_factory=tuple)
+    skipped: tuple[FieldProblem, ...] = field(default_factory=tuple)  # rows that are no transaction, and why
+    paired: int = 0  # transfers already stored from the other account's statement (one transfer, both sides)
+    ambiguous: tuple[FieldProblem, ...] = field(default_factory=tuple)  # rows that could pair with more than one
+    note: str | None = None  # what the reader found (a statement's layout and account)
 
 
 def merge_account(old: AccountDraft | None, new: AccountDraft) -> AccountDraft:
@@ -121,7 +151,12 @@ class _Tally:
     self_transfers: int = 0
     inserted: int = 0
     duplicates: int = 0
+    paired: int = 0
+    ambiguous: list[FieldProblem] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # the batch's transfer ids and their lines
     problems: list[FieldProblem] = field(default_factory=list)
+    skipped: list[FieldProblem] = field(default_factory=list)
+    taken: int = 0  # rows that gave a transfer or an account
     seen: set[str] = field(default_factory=set)
     account_names: set[str] = field(default_factory=set)
     drafts: list[TransferDraft] = field(default_factory=list)
@@ -134,6 +169,9 @@ class _Tally:
         if row.problem is not None:
             self.problems.append(row.problem)
             return
+        if row.skipped is not None:
+            self.skipped.append(FieldProblem("row", row.skipped, row.line))
+            return
         draft = row.draft
         if draft is not None:
             if draft.external_id in self.seen:
@@ -142,6 +180,8 @@ class _Tally:
             self.seen.add(draft.external_id)
         if self.problems and not self.skip_bad_rows:
             return  # the import is rejected: only the bad rows are still of interest
+        if draft is not None or row.accounts:
+            self.taken += 1
         for acct in row.accounts:
             self.account_names.add(acct.account)
             self.accounts[acct.account] = merge_account(self.accounts.get(acct.account), acct)
@@ -151,6 +191,7 @@ class _Tally:
             self.self_transfers += 1
             return
         self.drafts.append(draft)
+        self.lines[draft.external_id] = row.line
 
     @property
     def rejected(self) -> bool:
@@ -161,9 +202,12 @@ class _Tally:
         return len(self.drafts) + len(self.accounts)
 
     def flush(self, write: BatchWrite) -> None:
-        inserted, duplicates = write(self.drafts, list(self.accounts.values()))
-        self.inserted += inserted
-        self.duplicates += duplicates
+        result = write(self.drafts, list(self.accounts.values()))
+        self.inserted += result.inserted
+        self.duplicates += result.duplicates
+        self.paired += result.paired
+        self.ambiguous += [FieldProblem("row", why, self.lines.get(ext)) for ext, why in result.ambiguous]
+        self.lines = {}
         self.drafts = []
         self.accounts = {}
 
@@ -216,6 +260,13 @@ def import_transfers(
             f"{len(tally.problems)} bad row(s); nothing was imported. First: line {first.line}: {first.field}: {first.problem}",
             problems=tally.problems[:MAX_REPORTED_PROBLEMS],
         )
+    if tally.taken == 0:
+        # An import that imports nothing is no success, even when every bad row was skipped.
+        what = f"{len(tally.problems)} bad row(s) skipped" if tally.problems else "no transaction rows"
+        raise ImportRejected(
+            f"nothing was imported: {tally.rows} row(s), {what}, {len(tally.skipped)} non-transaction row(s)",
+            problems=(tally.problems or tally.skipped or [FieldProblem("file", "holds no transaction rows")])[:MAX_REPORTED_PROBLEMS],
+        )
     return LedgerImportReport(
         source=source,
         rows=tally.rows,
@@ -224,6 +275,9 @@ def import_transfers(
         self_transfers=tally.self_transfers,
         accounts=len(tally.account_names),
         rejected=tuple(tally.problems[:MAX_REPORTED_PROBLEMS]),
+        skipped=tuple(tally.skipped[:MAX_REPORTED_PROBLEMS]),
+        paired=tally.paired,
+        ambiguous=tuple(tally.ambiguous[:MAX_REPORTED_PROBLEMS]),
     )
 
 

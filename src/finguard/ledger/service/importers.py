@@ -37,13 +37,18 @@ transaction. Formats (``read_transfers``):
     to a cash point, ``DEBIT`` to an external bank; ``CASH_IN`` is money arriving from a cash point
     (``nameDest``) to the customer (``nameOrig``). ``isFraud`` is stored as ``label_laundering``.
 ``statement``
-    A Chinese bank statement CSV of one account (given as ``account``): 交易时间, 交易金额,
-    借贷标志 (借/贷, D/C, 支出/收入) required; 对方账号, 对方户名, 对方行名, 余额, 摘要, 币种,
-    流水号, 交易渠道 optional; other columns are ignored. Times are China time (UTC+8). The amount is
-    positive; the direction comes from 借贷标志 alone. Counterparties named 微信/财付通/零钱(通)/
-    支付宝/余额宝 are wallets, ATM/取现/取款/现金 cash, 消费/POS merchants. A row with no 对方账号
-    gets the counterparty ``<kind>:<对方户名 or 摘要>``. A 币种 other than the statement's currency
-    is a bad row.
+    A personal-account statement or wallet export of one account, as received: CSV (UTF-8,
+    UTF-8-BOM, GBK/GB18030; comma or tab), XLSX or a text PDF, in any layout of
+    ``statements.PROFILES`` (ICBC, CCB, ABC, BOC, BoCom, CMB, PSBC, Alipay, WeChat Pay), any
+    layout with the usual column names (``generic``), or one described by a mapping file
+    (``docs/statements.md``). Title, account, total and footer lines are found and skipped
+    (skipped rows are reported). Each row becomes the canonical columns 交易时间, 交易金额,
+    借贷标志, 对方账号, 对方户名, 对方行名, 余额, 摘要, 币种, 流水号, 交易渠道 (see
+    :func:`statement_draft`). The own account is ``account``, else the statement's account line
+    (账号：/卡号：), else, for a wallet export, ``<profile>:<holder>``. Times are China time
+    (UTC+8). Counterparties named 微信/财付通/零钱(通)/支付宝/余额宝 are wallets,
+    ATM/取现/取款/现金 cash, 消费/POS merchants. A row with no 对方账号 gets the counterparty
+    ``<kind>:<对方户名 or 摘要>``. A 币种 other than the statement's currency is a bad row.
 
 AMLSim and PaySim carry no currency: they are imported as ``currency`` (default CNY).
 """
@@ -52,11 +57,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -76,6 +80,8 @@ from finguard.ledger.model import (
     parse_amount_fen,
 )
 from finguard.ledger.service import ParsedTransfer
+from finguard.ledger.service.sheets import Sheet, read_sheet
+from finguard.ledger.service.statements import Layout, detect, detect_mapped, load_mapping, rows_of
 
 CHINA = CHINA_TZ
 DEFAULT_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -99,6 +105,8 @@ class ImportOptions:
     epoch: datetime = field(default=DEFAULT_EPOCH)
     bank: str | None = None  # the statement's own bank
     holder: str | None = None  # the statement's account holder
+    profile: str | None = None  # statement: a layout by name (statements.PROFILE_NAMES); None detects it
+    mapping: Path | None = None  # statement: a TOML mapping file for any other layout
 
     def __post_init__(self) -> None:
         if not CURRENCY.match(self.currency):
@@ -584,7 +592,17 @@ CREDIT = {"贷", "C", "CR", "收入", "入", "贷方"}
 CASH_WORDS = ("ATM", "取现", "取款", "现金")
 WALLET_WORDS = ("微信", "财付通", "零钱", "支付宝", "余额宝")
 MERCHANT_WORDS = ("消费", "POS")
-CURRENCY_NAMES = {"人民币": "CNY", "RMB": "CNY", "美元": "USD", "欧元": "EUR", "港币": "HKD", "港元": "HKD", "日元": "JPY", "英镑": "GBP"}
+CURRENCY_NAMES = {
+    "人民币": "CNY",
+    "人民币元": "CNY",
+    "RMB": "CNY",
+    "美元": "USD",
+    "欧元": "EUR",
+    "港币": "HKD",
+    "港元": "HKD",
+    "日元": "JPY",
+    "英镑": "GBP",
+}
 TIME_FORMATS = ("%Y%m%d %H:%M:%S", "%Y%m%d %H%M%S", "%Y%m%d%H%M%S", "%Y%m%d")
 
 
@@ -701,21 +719,60 @@ def statement_draft(rec: Mapping[str, str | None], options: ImportOptions, occur
     return ParsedTransfer(0, draft=draft, accounts=accounts)
 
 
-def parse_statement(stream: IO[str], options: ImportOptions) -> Iterator[ParsedTransfer]:
-    if not options.account:
-        raise InvalidInput.for_field("account", "a statement import needs the statement's own account (--account)")
+@dataclass(frozen=True, slots=True)
+class OpenedStatement:
+    """A statement file read and its layout found: what an import needs before its first row."""
+
+    sheet: Sheet
+    layout: Layout
+    options: ImportOptions
+    account_from: str  # where the own account came from: "the caller", "the account line", "the holder line"
+
+    @property
+    def note(self) -> str:
+        return (
+            f"layout {self.layout.profile.name} ({self.layout.profile.label}), {self.sheet.container}"
+            f"{' ' + self.sheet.encoding if self.sheet.encoding else ''}, header at line {self.sheet.lines[self.layout.header_index]}, "
+            f"account {self.options.account} from {self.account_from}"
+        )
+
+
+def open_statement(path: Path, options: ImportOptions) -> OpenedStatement:
+    """Read the file, find its layout (a mapping file, a named profile, or detection) and its own account."""
+    sheet = read_sheet(path)
+    layout = detect_mapped(sheet, load_mapping(options.mapping)) if options.mapping else detect(sheet, options.profile)
+    account, source = options.account, "the caller"
+    if not account and layout.account:
+        account, source = layout.account, "the account line"
+    if not account and layout.profile.wallet and layout.holder:
+        account, source = f"{layout.profile.name}:{layout.holder}", "the holder line"
+    if not account:
+        raise InvalidInput.for_field(
+            "account",
+            "a statement import needs the statement's own account: give it (--account); no 账号/卡号 line was found above the header",
+        )
+    holder = options.holder or layout.holder
+    return OpenedStatement(sheet, layout, replace(options, account=account, holder=holder), source)
+
+
+def parse_statement(statement: OpenedStatement) -> Iterator[ParsedTransfer]:
     occurrence: dict[tuple[str, ...], int] = {}
-    for item in _csv_rows(stream, STATEMENT_REQUIRED, "statement"):
-        if isinstance(item, ParsedTransfer):
-            yield item
+    for line, row in rows_of(statement.sheet, statement.layout):
+        if row.skipped == "blank":
             continue
-        line, rec = item
+        if row.skipped is not None:
+            yield ParsedTransfer(line, skipped=row.skipped)
+            continue
+        if row.problem is not None:
+            yield ParsedTransfer(line, problem=row.problem)
+            continue
+        assert row.record is not None
         try:
-            row = statement_draft(rec, options, occurrence)
+            parsed = statement_draft(row.record, statement.options, occurrence)
         except InvalidInput as exc:
             yield _problem_row(line, exc)
             continue
-        yield ParsedTransfer(line, draft=row.draft, accounts=row.accounts)
+        yield ParsedTransfer(line, draft=parsed.draft, accounts=parsed.accounts)
 
 
 # -- dispatch ---------------------------------------------------------------------------------
@@ -742,30 +799,25 @@ def parse_format(fmt: str) -> TransferFormat:
 def read_transfers(fmt: str, path: Path, options: ImportOptions) -> tuple[str, Iterator[ParsedTransfer]]:
     """The source name and the rows of a transfer file. AMLSim takes its directory or
     ``transactions.csv`` and reads ``nodes.csv`` beside it when there is one."""
+    source, _note, rows = read_transfers_noted(fmt, path, options)
+    return source, rows
+
+
+def read_transfers_noted(fmt: str, path: Path, options: ImportOptions) -> tuple[str, str | None, Iterator[ParsedTransfer]]:
+    """:func:`read_transfers`, and what the reader found (a statement's layout and own account)."""
     kind = parse_format(fmt)
-    if kind is TransferFormat.STATEMENT and not options.account:
-        raise InvalidInput.for_field("account", "a statement import needs the statement's own account")
+    if kind is TransferFormat.STATEMENT:
+        statement = open_statement(path, options)
+        return source_name(kind, statement.options), statement.note, parse_statement(statement)
     if kind is TransferFormat.AMLSIM and path.is_dir():
         path = path / "transactions.csv"
     if not path.is_file():
         raise InvalidInput.for_field("file", f"{path} does not exist")
-    return source_name(kind, options), _rows(kind, path, options)
-
-
-def _decode_statement(path: Path) -> str:
-    """Statements exported by Chinese banks are often GB18030 (GBK) rather than UTF-8."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
+    return source_name(kind, options), None, _rows(kind, path, options)
 
 
 def _rows(kind: TransferFormat, path: Path, options: ImportOptions) -> Iterator[ParsedTransfer]:
     try:
-        if kind is TransferFormat.STATEMENT:
-            yield from parse_statement(io.StringIO(_decode_statement(path), newline=""), options)
-            return
         with path.open(newline="", encoding="utf-8-sig") as stream:
             if kind is TransferFormat.AMLSIM:
                 nodes = path.with_name("nodes.csv")

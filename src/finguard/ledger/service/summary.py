@@ -77,6 +77,10 @@ def _clause(end: TraceEnd, trace: Trace, lang: str, tz: tzinfo) -> str:
             return f"{amt}于{when}{'转入' if forward else '来自'}{who}（{label}）{after}"
         if end.reason is EndReason.REMAINS:
             return f"{amt}在追踪期结束时仍在账户{who}" if forward else f"{amt}在追踪期开始前已在账户{who}"
+        if end.reason is EndReason.LEFT_VIEW:
+            if forward:
+                return f"{amt}于{when}转入账户{who}后离开了账本视野（我们未持有该账户的流水）"
+            return f"{amt}来自账户{who}（我们未持有该账户的流水，无法继续追溯）"
         if end.reason is EndReason.HOP_LIMIT:
             return f"{amt}经{hops}次转账到达账户{who}（达到跳数上限，未继续追踪）"
         if end.reason is EndReason.RETURNED:
@@ -90,6 +94,10 @@ def _clause(end: TraceEnd, trace: Trace, lang: str, tz: tzinfo) -> str:
         if forward:
             return f"{amt} was still in account {who} when the {trace.params.horizon_days:g}-day horizon ended"
         return f"{amt} was already in account {who} before the {trace.params.horizon_days:g}-day horizon began"
+    if end.reason is EndReason.LEFT_VIEW:
+        if forward:
+            return f"{amt} left the ledger's view at account {who}{on} (we hold no statement of that account)"
+        return f"{amt} came from account {who}, of which we hold no statement"
     if end.reason is EndReason.HOP_LIMIT:
         return f"{amt} reached account {who} after {hops} transfers (the hop limit) and was not followed further"
     if end.reason is EndReason.RETURNED:

@@ -17,15 +17,22 @@ and every edge names the edges that funded it, so each path is explained.
 
 What the ledger cannot know is treated the same way every time, and so it is written here:
 
-* An account's balance before the traced money arrived is unknown; it is taken as zero (the
-  traced money is the oldest money in the account). Untraced money arriving later is counted.
+* An account's balance before the traced money arrived counts (#12): it is the last balance a
+  statement of the account showed (its 余额) plus the account's transfers since, or without a
+  statement the account's earlier transfers in minus out (``LedgerReader.balance_before``). It
+  is one untraced lot, older than the traced money: FIFO pays it out first, LIFO last, and the
+  proportional method gives it its share. Untraced money arriving later is counted too.
 * A payment larger than the account's known lots takes what there is; the rest is untraced.
 * Without an amount, the trace follows everything that left the account in the horizon.
-* Backward tracing replays each account it reaches forward in time over the horizon (zero
-  balance at the horizon's start) with the same method, which says for every payment out which
-  payments in funded it: the same answer a forward trace from those payments gives. Where only
+* Backward tracing replays each account it reaches forward in time over the horizon, from the
+  balance it held at the horizon's start (the same ``balance_before``), with the same method,
+  which says for every payment out which payments in funded it: the same answer a forward trace
+  from those payments gives, so forward and backward traces of the same money agree. Where only
   part of a payment is traced, that part is split pro rata over what funded the payment.
   Money whose arrival the horizon does not show was "already in the account" (``remains``).
+* An account the ledger holds no history of (no statement of it, no payment out of it) is where
+  the money left the ledger's view (``left_view``), not where it "still is": the ledger cannot
+  know. Backward, money that came from such an account entered the view there.
 * Only transfers in the trace's currency are followed; nothing is converted.
 * Money that has made ``hops`` hops stops where it is and no longer competes with other lots.
 
@@ -204,6 +211,11 @@ class _Tracer:
         self.account(t.dst)
         return edge
 
+    def remains(self, account: str) -> EndReason:
+        """Money that stays at an account: ``remains`` where the ledger holds its history,
+        ``left_view`` where it does not (it cannot know the money is still there)."""
+        return EndReason.REMAINS if account == self.root or self.r.observed(account) else EndReason.LEFT_VIEW
+
     def out_of_budget(self) -> bool:
         if len(self.edges) >= self.p.max_edges:
             if not self.stopped:
@@ -325,7 +337,8 @@ class _Forward(_Tracer):
             return
         queue = self.queues.get(account)
         if queue is None:
-            queue = self.queues[account] = []
+            opening = self.r.balance_before(account, (t.at, t.id), self.currency)
+            queue = self.queues[account] = [Lot(opening, UNTRACED, 0)] if opening else []
             self.expand(account, (t.at, t.id))
         add_lot(queue, lot, self.p.method)
 
@@ -364,7 +377,7 @@ class _Forward(_Tracer):
             _at, tid = heapq.heappop(self.heap)
             self.step(self.pending[tid])
         for account, queue in self.queues.items():
-            reason = EndReason.TRUNCATED if self.stopped or account in self.capped else EndReason.REMAINS
+            reason = EndReason.TRUNCATED if self.stopped or account in self.capped else self.remains(account)
             for lot in queue:
                 if lot.edge != UNTRACED and lot.amount:
                     self.finish(account, reason, lot.amount, lot.hop, self.edges[lot.edge].at if lot.edge >= 0 else None)
@@ -399,7 +412,8 @@ class _Backward(_Tracer):
                 self.transfers[t.id] = t
                 events.append((t, side == "in"))
         events.sort(key=lambda e: (e[0].at, e[0].id))
-        queue: list[Lot] = []
+        opening = self.r.balance_before(account, (self.end, -1), self.currency)
+        queue: list[Lot] = [Lot(opening, UNKNOWN, 0)] if opening else []
         comp: dict[int, list[tuple[int, int]]] = {}
 
         def pay(key: int, amount: int) -> None:
@@ -457,7 +471,7 @@ class _Backward(_Tracer):
                 if not share:
                     continue
                 if source == UNKNOWN:
-                    reason = EndReason.TRUNCATED if account in self.capped else EndReason.REMAINS
+                    reason = EndReason.TRUNCATED if account in self.capped else self.remains(account)
                     self.finish(account, reason, share, hop, at)
                     continue
                 t = self.transfers[source]

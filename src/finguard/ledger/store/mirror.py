@@ -13,7 +13,7 @@ repeated and incremental monitor runs in the API server do not read 10 M rows ag
   still loses rows) and over reading every transaction's xmin, which PostgreSQL does not
   order by id. The cost is that PostgreSQL transfer writers wait for one another, as list
   writers already do for the change log.
-* **Memory.** 32 bytes a transfer (``id``, ``amount_fen``, ``ts`` int64; ``src``, ``dst``
+* **Memory.** 36 bytes a transfer (``id``, ``amount_fen``, ``ts`` int64; ``src``, ``dst``, ``currency``
   int32) plus the account strings (about 60 bytes an account); 10 M transfers and 500 k
   accounts take about 350 MB. A merge builds new arrays beside the old ones (a run in progress
   keeps its own), so appending briefly needs twice that. Past ``max_transfers`` the mirror
@@ -36,7 +36,7 @@ from finguard.ledger.store.repo import epoch_seconds, read_transfers
 
 log = logging.getLogger(__name__)
 BYTES_PER_TRANSFER = 32
-COLUMNS = ("id", "src", "dst", "amount_fen", "ts")
+COLUMNS = ("id", "src", "dst", "amount_fen", "ts", "currency")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,23 +15,29 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, exists, func, insert, literal_column, or_, select, update
 
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
 from finguard.core.db import begin_write, dialect_insert, serialize_ledger_writers, snapshot_connection
-from finguard.ledger.model import Account, AccountDraft, AccountKind, Transfer, TransferDraft
-from finguard.ledger.service import BatchWrite, Key, Progress, Side, merge_account
-from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer
+from finguard.ledger.model import FRAME_CURRENCIES, Account, AccountDraft, AccountKind, Transfer, TransferDraft
+from finguard.ledger.service import BatchResult, BatchWrite, Key, Progress, Side, merge_account
+from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer, transfer_sighting
 
 CHUNK = 500
 INSERT_CHUNK = 5000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64}
+FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": np.int64, "ts": np.int64, "currency": np.int32}
+# Each transfer's currency as its position in ``FRAME_CURRENCIES`` (0: another one), for the
+# monitors, which compare amounts in one reporting currency (#12).
+# (The columns reader renders only integer parameters: the fixed codes are SQL literals.)
+_CURRENCY_CODE = case(
+    *[(transfer.c.currency == literal_column(f"'{code}'"), i) for i, code in enumerate(FRAME_CURRENCIES) if code.isalpha()], else_=0
+).label("currency")
 # Built once: the guard writes through these on every payment it lets through, and building a
 # statement costs more than running it on SQLite.
 _KNOWN_IDS = select(transfer.c.external_id, transfer.c.typology).where(
@@ -172,6 +178,61 @@ class _Reader:
             q = q.order_by(transfer.c.at, transfer.c.id)
         return [_to_transfer(r) for r in self.conn.execute(q.limit(limit))]
 
+    def balance_before(self, account: str, before: Key, currency: str) -> int:
+        """The nearest statement balance before ``before`` plus the transfers since; without one,
+        the first statement balance after it minus the transfers up to it (a statement's opening
+        balance is its first 余额 less its first row); without any, earlier transfers in minus out."""
+        c = transfer.c
+        at, tid = utc(before[0]), before[1]
+        earlier = or_(c.at < at, (c.at == at) & (c.id < tid))
+        anchor = self._anchor(account, currency, earlier, descending=True)
+        if anchor is not None:
+            balance, (a_at, a_id) = anchor
+            since = or_(c.at > a_at, (c.at == a_at) & (c.id > a_id))
+            return max(balance + self._net(account, currency, earlier, since), 0)
+        anchor = self._anchor(account, currency, ~earlier, descending=False)
+        if anchor is not None:
+            balance, (a_at, a_id) = anchor
+            upto = or_(c.at < a_at, (c.at == a_at) & (c.id <= a_id))
+            return max(balance - self._net(account, currency, ~earlier, upto), 0)
+        return max(self._net(account, currency, earlier), 0)
+
+    def _anchor(self, account: str, currency: str, where: Any, *, descending: bool) -> tuple[int, Key] | None:
+        """The balance a statement of the account showed after a transfer matching ``where``: the last (or first)."""
+        c, v = transfer.c, transfer_sighting.c
+        own = select(c.at, c.id, c.balance_after_fen.label("balance")).where(
+            c.source == STATEMENT_SOURCE + account, c.balance_after_fen.is_not(None), c.currency == currency, where
+        )
+        seen = (
+            select(c.at, c.id, v.balance_after_fen.label("balance"))
+            .join(transfer, c.id == v.transfer_id)
+            .where(v.account == account, v.balance_after_fen.is_not(None), c.currency == currency, where)
+        )
+        order = (c.at.desc(), c.id.desc()) if descending else (c.at, c.id)
+        found = [(aware_utc(r.at), int(r.id), int(r.balance)) for q in (own, seen) for r in self.conn.execute(q.order_by(*order).limit(1))]
+        if not found:
+            return None
+        pick = max(found) if descending else min(found)
+        return pick[2], (pick[0], pick[1])
+
+    def _net(self, account: str, currency: str, *where: Any) -> int:
+        """The account's transfers matching ``where``: in minus out."""
+        c = transfer.c
+        net = 0
+        for col, sign in ((c.dst_account, 1), (c.src_account, -1)):
+            q = select(func.coalesce(func.sum(c.amount_fen), 0)).where(col == account, c.currency == currency, *where)
+            net += sign * int(self.conn.execute(q).scalar_one())
+        return net
+
+    def observed(self, account: str) -> bool:
+        c = transfer.c
+        q = select(
+            exists(select(c.id).where(c.src_account == account, ~c.source.startswith(STATEMENT_SOURCE, autoescape=True)))
+            | exists(select(c.id).where(c.source == STATEMENT_SOURCE + account))
+            | exists(select(transfer_sighting.c.id).where(transfer_sighting.c.account == account))
+        )
+        return bool(self.conn.execute(q).scalar())
+
 
 class SqlLedgerStore:
     def __init__(self, engine: Engine) -> None:
@@ -204,10 +265,18 @@ class SqlLedgerStore:
         with self.snapshot() as r:
             return r.window(account, side, after=after, before=before, currency=currency, limit=limit, descending=descending)
 
+    def balance_before(self, account: str, before: Key, currency: str) -> int:
+        with self.snapshot() as r:
+            return r.balance_before(account, before, currency)
+
+    def observed(self, account: str) -> bool:
+        with self.snapshot() as r:
+            return r.observed(account)
+
     def write(
         self, source: str, transfers: Sequence[TransferDraft], accounts: Sequence[AccountDraft], progress: Progress | None = None
-    ) -> tuple[int, int]:
-        """Store in one transaction; return (inserted, duplicates)."""
+    ) -> BatchResult:
+        """Store in one transaction."""
         with begin_write(self.engine) as conn:
             return insert_transfers(conn, source, transfers, accounts, progress)
 
@@ -226,11 +295,13 @@ def insert_transfers(
     progress: Progress | None = None,
     *,
     known_new: bool = False,
-) -> tuple[int, int]:
-    """Store transfers and what they say about their accounts in the caller's transaction; return
-    (inserted, duplicates). A duplicate naming a typology the stored transfer lacks adds it (it
-    still counts as a duplicate). The one place transfer rows are built and inserted: imports call it
-    through :meth:`SqlLedgerStore.batches`, the guard in the transaction that stores its decisions.
+) -> BatchResult:
+    """Store transfers and what they say about their accounts in the caller's transaction. A
+    duplicate naming a typology the stored transfer lacks adds it (it still counts as a
+    duplicate). A statement's transfer already stored from the other account's statement is
+    recorded as seen, not stored again (:func:`pair_other_side`). The one place transfer rows
+    are built and inserted: imports call it through :meth:`SqlLedgerStore.batches`, the guard in
+    the transaction that stores its decisions.
 
     On PostgreSQL this takes the ledger writers' lock until the transaction ends, so call it
     late in a longer transaction. ``known_new``: the caller knows none of the ids is stored, so
@@ -240,7 +311,9 @@ def insert_transfers(
     """
     _write_accounts(conn, accounts)
     serialize_ledger_writers(conn)
-    inserted = duplicates = 0
+    statement = source.startswith(STATEMENT_SOURCE)
+    inserted = duplicates = paired = 0
+    ambiguous: list[tuple[str, str]] = []
     for start in range(0, len(transfers), INSERT_CHUNK):
         batch = transfers[start : start + INSERT_CHUNK]
         existing: dict[str, str | None] = {}
@@ -248,6 +321,8 @@ def insert_transfers(
         if not known_new:
             for i in range(0, len(ids), CHUNK):
                 existing.update((r[0], r[1]) for r in conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}))
+                if statement:
+                    existing.update((r[0], "") for r in conn.execute(_SIGHTED_IDS, {"source": source, "ids": ids[i : i + CHUNK]}))
         fresh: list[TransferDraft] = []
         typologies: list[dict[str, Any]] = []
         for d in batch:
@@ -259,15 +334,103 @@ def insert_transfers(
                 typologies.append({"b_source": source, "b_id": d.external_id, "b_typology": d.typology, "b_memo": d.memo})
         if typologies:
             conn.execute(_ADD_TYPOLOGY, typologies)
+        duplicates += len(batch) - len(fresh)
+        if statement and fresh:
+            fresh, seen, unsure = pair_other_side(conn, source, fresh)
+            paired += seen
+            ambiguous += unsure
         if fresh:
             codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
             rows = [_transfer_row(source, d, codes) for d in fresh]
             conn.execute(_ADD_TRANSFERS, rows[0] if len(rows) == 1 else rows)
         inserted += len(fresh)
-        duplicates += len(batch) - len(fresh)
         if progress is not None:
             progress(start + len(batch))
-    return inserted, duplicates
+    return BatchResult(inserted, duplicates, paired, tuple(ambiguous))
+
+
+STATEMENT_SOURCE = "statement:"
+PAIR_TOLERANCE = timedelta(minutes=30)  # two banks' times of one real-time transfer
+DATE_ONLY_TOLERANCE = timedelta(days=1)  # a statement that shows the date alone (booked at local midnight)
+_CHINA = timezone(timedelta(hours=8))
+_SIGHTED_IDS = select(transfer_sighting.c.external_id).where(
+    transfer_sighting.c.source == bindparam("source"), transfer_sighting.c.external_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _date_only(at: datetime) -> bool:
+    local = at.astimezone(_CHINA)
+    return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
+def _close(a: datetime, b: datetime) -> bool:
+    if _date_only(a) or _date_only(b):
+        return abs(a.astimezone(_CHINA).date() - b.astimezone(_CHINA).date()) <= DATE_ONLY_TOLERANCE
+    return abs(a - b) <= PAIR_TOLERANCE
+
+
+def pair_other_side(
+    conn: Connection, source: str, drafts: Sequence[TransferDraft]
+) -> tuple[list[TransferDraft], int, list[tuple[str, str]]]:
+    """One transfer, seen from both sides. The rule: a row of account X's statement is the
+    transfer already stored from another source (the other account's statement) when both name
+    the same payer and payee accounts (so the counterparty's account number must be on the row),
+    the same amount and currency, and times within ``PAIR_TOLERANCE`` (30 minutes; when either
+    side shows only a date, the dates at most a day apart), and the stored transfer is not yet
+    seen by X's statement. Of several such transfers, and of several rows of the batch wanting one,
+    the nearest in time pairs when it is nearest both ways with no tie; anything else is
+    *ambiguous*: the row is stored apart and listed, never guessed. A paired row is recorded in
+    ``transfer_sighting`` with the balance it showed. Returns (rows to store, paired, ambiguous)."""
+    own = source[len(STATEMENT_SOURCE) :]
+    c = transfer.c
+    seen_here = exists(select(transfer_sighting.c.id).where(transfer_sighting.c.transfer_id == c.id, transfer_sighting.c.source == source))
+    options: dict[int, list[tuple[timedelta, int]]] = {}
+    for n, d in enumerate(drafts):
+        at = utc(d.at)
+        q = select(c.id, c.at).where(
+            c.src_account == d.src_account,
+            c.dst_account == d.dst_account,
+            c.amount_fen == d.amount_fen,
+            c.currency == d.currency,
+            c.at >= at - DATE_ONLY_TOLERANCE - timedelta(days=1),
+            c.at <= at + DATE_ONLY_TOLERANCE + timedelta(days=1),
+            c.source != source,
+            ~seen_here,
+        )
+        found = [(abs(aware_utc(r.at) - at), int(r.id)) for r in conn.execute(q) if _close(aware_utc(r.at), at)]
+        if found:
+            options[n] = sorted(found)
+    wanted: dict[int, list[tuple[timedelta, int]]] = {}
+    for n, found in options.items():
+        for gap, tid in found:
+            wanted.setdefault(tid, []).append((gap, n))
+    keep: list[TransferDraft] = []
+    sightings: list[dict[str, Any]] = []
+    ambiguous: list[tuple[str, str]] = []
+    for n, d in enumerate(drafts):
+        choices = options.get(n)
+        if not choices:
+            keep.append(d)
+            continue
+        gap, tid = choices[0]
+        claims = sorted(wanted[tid])
+        tie = (len(choices) > 1 and choices[1][0] == gap) or (len(claims) > 1 and claims[1][0] == claims[0][0])
+        if tie or claims[0][1] != n:
+            others = ", ".join(str(t) for _g, t in choices[:5])
+            ambiguous.append((d.external_id, f"could be stored transfer {others} (seen by another statement); stored apart, not guessed"))
+            keep.append(d)
+            continue
+        balance = d.balance_after_fen
+        sightings.append({"transfer_id": tid, "source": source, "external_id": d.external_id, "account": own, "balance_after_fen": balance})
+    if sightings:
+        conn.execute(insert(transfer_sighting), sightings)
+    return keep, len(sightings), ambiguous
+
+
+def aware_utc(value: datetime) -> datetime:
+    found = aware(value)
+    assert found is not None
+    return found.astimezone(UTC)
 
 
 def _account_values(a: AccountDraft) -> dict[str, Any]:
@@ -316,8 +479,9 @@ def transfers_frame(engine: Engine, since: datetime | None = None, until: dateti
     """Every transfer with ``since <= at < until`` in time order (by second, then id), as
     columns for the monitors: ``id`` (int64), ``src``, ``dst`` (int32 codes into ``accounts``),
     ``amount_fen`` (int64), ``ts`` (int64 epoch seconds, UTC), and ``accounts`` (the account
-    string of each code; codes no transfer uses hold None). Amounts are in each transfer's own
-    currency. The bounds are compared to the second, like ``ts`` (cut to whole seconds).
+    string of each code; codes no transfer uses hold None), and ``currency`` (int32, the position
+    of each transfer's currency in ``model.FRAME_CURRENCIES``, 0 for another). Amounts are in each
+    transfer's own currency: the monitors convert them. The bounds are compared to the second, like ``ts`` (cut to whole seconds).
 
     Reads one snapshot, integers only, through ``store.columns``: 32 bytes a transfer once
     returned, about twice that while it reads."""
@@ -336,7 +500,7 @@ def read_transfers(
     """The columns of ``transfers_frame`` (also only ``id > after_id``), and the account strings
     of codes ``codes_from`` and up (position ``i`` holds code ``codes_from + i``), from one snapshot."""
     c = transfer.c
-    q = select(c.id, c.src, c.dst, c.amount_fen, c.ts)
+    q = select(c.id, c.src, c.dst, c.amount_fen, c.ts, _CURRENCY_CODE)
     if since is not None:
         q = q.where(c.ts >= epoch_seconds(since))
     if until is not None:

@@ -9,7 +9,7 @@ UTC, the floor of ``at``), all filled by ``ledger_repo.insert_transfers``.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from finguard.core.tables import Id, UTCDateTime, metadata
 
@@ -38,6 +38,24 @@ transfer = Table(
     Index("ux_transfer_source_external", "source", "external_id", unique=True),
     Index("ix_transfer_src_at", "src_account", "at"),
     Index("ix_transfer_dst_at", "dst_account", "at"),
+)
+
+# One transfer seen from both sides (#12): when the other account's statement lists a transfer
+# already stored, the transfer is not stored again; this row records that the statement saw it,
+# under its own id (so importing that statement again finds it), with the balance it showed for
+# its own account after the transfer (the 余额 the trace's opening balances read).
+transfer_sighting = Table(
+    "transfer_sighting",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("transfer_id", Id, ForeignKey("transfer.id"), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("account", String(128), nullable=False),
+    Column("balance_after_fen", BigInteger, nullable=True),
+    Index("ux_transfer_sighting_source_external", "source", "external_id", unique=True),
+    Index("ix_transfer_sighting_transfer", "transfer_id"),
+    Index("ix_transfer_sighting_account", "account"),
 )
 
 ledger_account = Table(

@@ -4,7 +4,7 @@
     window = 345600          # seconds
     min_counterparties = 6
 
-Anything not given keeps its documented default (``finguard.monitors.model``).
+Anything not given keeps its documented default (``finguard.monitors.model.DEFAULTS``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from finguard.core.errors import InvalidInput
-from finguard.monitors.model import MonitorConfig
+from finguard.monitors.model import MonitorConfig, default_config
 
 
 def parse_config(text: str, fmt: str = "toml") -> MonitorConfig:
@@ -25,13 +25,13 @@ def parse_config(text: str, fmt: str = "toml") -> MonitorConfig:
         raise InvalidInput.for_field("config", f"is not valid {fmt.upper()}: {exc}") from None
     if not isinstance(values, dict):
         raise InvalidInput.for_field("config", "must be a table of sections")
-    return MonitorConfig().with_overrides(values)
+    return default_config().with_overrides(values)
 
 
 def load_config(path: Path | None) -> MonitorConfig:
     """The default thresholds, or those of ``path`` (``.toml`` or ``.json``) over the defaults."""
     if path is None:
-        return MonitorConfig()
+        return default_config()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from finguard.core.errors import InvalidInput
-from finguard.monitors.model import MonitorConfig, PatternAlert, Typology
+from finguard.monitors.model import MonitorConfig, PatternAlert, Typology, distinct_alerts
 from finguard.monitors.service.index import I64, Bool, FlowIndex, Transfers
 from finguard.monitors.service.patterns import PATHS, PER_ACCOUNT, Progress, detect
-from finguard.monitors.service.runner import MonitorRun, _prefilter, _timed, novelty
+from finguard.monitors.service.runner import MonitorRun, _prefilter, _timed, in_reporting_currency, novelty
 
 
 def path_horizon(config: MonitorConfig) -> int:
@@ -61,6 +61,7 @@ def run_incremental(
     """Re-evaluate after ``new_rows`` (positions in ``columns``) were added."""
     config = config or MonitorConfig()
     typologies = typologies or frozenset(Typology)
+    columns, no_rate = in_reporting_currency(columns, config)
     transfers = columns if isinstance(columns, Transfers) else Transfers.from_columns(columns)
     new = np.unique(np.asarray(new_rows, dtype=np.int64))
     if len(new) and (new[0] < 0 or new[-1] >= len(transfers)):
@@ -101,4 +102,4 @@ def run_incremental(
                 truncated[t.value] = d.truncated
     seconds["total"] = time.perf_counter() - started
     alerts.sort(key=lambda a: (a.typology.value, a.subject, a.start))
-    return MonitorRun(alerts, transfers.accounts, len(new), dropped[0], dropped[1], truncated, seconds)
+    return MonitorRun(distinct_alerts(alerts), transfers.accounts, len(new), dropped[0], dropped[1], truncated, seconds, no_rate)

@@ -146,6 +146,24 @@ def unusual_rows(t: Transfers, min_ratio: float, min_history: int) -> I64:
     return np.sort(order[keep]).astype(np.int64)
 
 
+def routine_rows(t: Transfers, min_days: int) -> I64:
+    """Rows that are ordinary repetitive traffic: the sender pays that exact amount (to anyone)
+    on at least ``min_days`` different days in the columns (salaries, rent, standing orders,
+    fees). Identical transfers repeated within one day are not routine (cutting a sum into equal
+    pieces is structuring)."""
+    n = len(t)
+    if n == 0 or min_days < 2:
+        return np.zeros(0, dtype=np.int64)
+    day = t.ts // 86400
+    order = np.lexsort((day, t.amount_fen, t.src))
+    src, amount, d = t.src[order], t.amount_fen[order], day[order]
+    group = np.r_[True, (src[1:] != src[:-1]) | (amount[1:] != amount[:-1])]
+    new_day = group | np.r_[True, d[1:] != d[:-1]]
+    gid = np.cumsum(group) - 1
+    days = np.bincount(gid, weights=new_day).astype(np.int64)
+    return np.sort(order[days[gid] >= min_days]).astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class SideIndex:
     """One side's sort: ``key`` sorted, and per position the account, counterparty, time,

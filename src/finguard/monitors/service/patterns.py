@@ -503,7 +503,7 @@ def _relay_rules(config: MonitorConfig, typologies: frozenset[Typology]) -> dict
     rules = {
         Typology.STACK: base,
         Typology.SCATTER_GATHER: base,
-        Typology.CYCLE: _RelayRule(r.max_delay, max(r.slack, c.slack), r.max_shrink, r.max_grow, c.min_amount),
+        Typology.CYCLE: _RelayRule(c.max_hop_delay, max(r.slack, c.slack), r.max_shrink, r.max_grow, c.min_amount),
         Typology.PASS_THROUGH: _RelayRule(p.max_delay, 0, p.tolerance, p.tolerance, 0),
     }
     return {t: rule for t, rule in rules.items() if t in typologies}

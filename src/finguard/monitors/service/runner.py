@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from finguard.core.errors import InvalidInput
-from finguard.monitors.model import MonitorConfig, PatternAlert, Typology, explain
-from finguard.monitors.service.index import I64, Bool, FlowIndex, Transfers, first_contacts, split_rows, unusual_rows
+from finguard.monitors.model import MonitorConfig, PatternAlert, Typology, distinct_alerts, explain
+from finguard.monitors.service.index import I64, Bool, FlowIndex, Transfers, first_contacts, routine_rows, split_rows, unusual_rows
 from finguard.monitors.service.patterns import Progress, detect
+from finguard.monitors.service.rates import to_reporting
 
 
 @dataclass
@@ -26,6 +27,7 @@ class MonitorRun:
     dropped_nonpositive: int
     truncated: dict[str, bool] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    dropped_no_rate: int = 0  # transfers in a currency without a rate to the reporting currency that day
 
     def account_id(self, code: int) -> str:
         return str(self.accounts[code])
@@ -62,20 +64,37 @@ def run_monitors(
     """The batch pass: every requested typology over every transfer of the columns."""
     config = config or MonitorConfig()
     typologies = typologies or frozenset(Typology)
+    columns, no_rate = in_reporting_currency(columns, config)
     transfers = columns if isinstance(columns, Transfers) else Transfers.from_columns(columns)
     started = time.perf_counter()
     ix = FlowIndex(transfers, rows=_prefilter(transfers, config), novel=novelty(transfers, config))
     seconds = {"index": time.perf_counter() - started}
     results = detect(ix, config, typologies, progress=_timed(progress, seconds))
     return MonitorRun(
-        alerts=[a for t in sorted(results) for a in results[t].alerts],
+        alerts=distinct_alerts([a for t in sorted(results) for a in results[t].alerts]),
         accounts=transfers.accounts,
         transfers=len(transfers),
         dropped_self=ix.dropped_self,
-        dropped_nonpositive=ix.dropped_nonpositive,
+        dropped_nonpositive=ix.dropped_nonpositive - no_rate,
+        dropped_no_rate=no_rate,
         truncated={t.value: d.truncated for t, d in results.items()},
         seconds=seconds,
     )
+
+
+def in_reporting_currency(columns: Mapping[str, Any] | Transfers, config: MonitorConfig) -> tuple[Mapping[str, Any] | Transfers, int]:
+    """The columns with ``amount_fen`` in the reporting currency's minor units when they carry a
+    ``currency`` code per transfer (the ledger's do); rows without a rate get amount 0 (left out
+    as non-positive) and are counted. Columns without ``currency`` are taken as already in it."""
+    if isinstance(columns, Transfers) or "currency" not in columns:
+        return columns, 0
+    codes = np.asarray(columns["currency"])
+    if len(codes) == 0:
+        return columns, 0
+    amount, missing = to_reporting(
+        np.asarray(columns["amount_fen"], dtype=np.int64), codes, np.asarray(columns["ts"], dtype=np.int64), config.reporting.currency
+    )
+    return {**columns, "amount_fen": amount}, int(missing.sum())
 
 
 def novelty(transfers: Transfers, config: MonitorConfig) -> Bool | None:
@@ -92,6 +111,10 @@ def _prefilter(transfers: Transfers, config: MonitorConfig) -> I64 | None:
     if config.baseline.min_ratio > 0:
         unusual = unusual_rows(transfers, config.baseline.min_ratio, config.baseline.min_history)
         rows = unusual if rows is None else np.intersect1d(rows, unusual, assume_unique=True)
+    if config.baseline.routine_days > 1:
+        routine = routine_rows(transfers, config.baseline.routine_days)
+        if len(routine):
+            rows = np.setdiff1d(np.arange(len(transfers)) if rows is None else rows, routine, assume_unique=True)
     return rows
 
 
