@@ -71,11 +71,14 @@ def pg_url() -> Iterator[str]:
 class Api:
     """One ``uvicorn finguard.app.asgi:app`` process and an HTTP client to it."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 0) -> None:
         self.port = _free_port()
         self.log = log
         self._out = log.open("wb")
-        cmd = [sys.executable, "-m", "uvicorn", "finguard.app.asgi:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        if workers:  # the product's own command
+            cmd = [sys.executable, "-m", "finguard", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "finguard.app.asgi:app", "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=self._out, stderr=subprocess.STDOUT)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
 
@@ -105,12 +108,13 @@ class Api:
         return self.proc.returncode
 
 
-@pytest.fixture
-def two_apis(pg_url: str, tmp_path: Path) -> Iterator[tuple[Api, Api, str]]:
-    """Processes A and B on one database and one Redis, and an admin key made in that database."""
+def _admin_key(pg_url: str, tmp_path: Path) -> str:
     with Platform(make_settings(pg_url, tmp_path), follow=False) as p:  # migrates, as `finguard keys create` would
-        secret = p.keys.create("admin-1", "admin")[1]
-    env = {
+        return p.keys.create("admin-1", "admin")[1]
+
+
+def _env(pg_url: str) -> dict[str, str]:
+    return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
         "FINGUARD_DATABASE_URL": pg_url,
@@ -120,6 +124,13 @@ def two_apis(pg_url: str, tmp_path: Path) -> Iterator[tuple[Api, Api, str]]:
         "FINGUARD_SESSION_SECRET": uuid.uuid4().hex,
         "FINGUARD_LOG_LEVEL": "WARNING",
     }
+
+
+@pytest.fixture
+def two_apis(pg_url: str, tmp_path: Path) -> Iterator[tuple[Api, Api, str]]:
+    """Processes A and B on one database and one Redis, and an admin key made in that database."""
+    secret = _admin_key(pg_url, tmp_path)
+    env = _env(pg_url)
     apis: list[Api] = []
     try:
         for name in ("a", "b"):
@@ -195,3 +206,31 @@ def test_two_api_processes_behave_as_one(two_apis: tuple[Api, Api, str]) -> None
         assert api.stop() in (0, -signal.SIGTERM)
         log = api.log.read_text()
         assert "Application shutdown complete." in log and "Traceback" not in log, log
+
+
+def test_serve_with_workers_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """``finguard serve --workers 2``: the command migrates once, each worker follows the change log,
+    and a write through any connection is seen by checks on fresh connections (which the kernel
+    spreads over both workers)."""
+    (tmp_path / "home").mkdir()
+    env = {**_env(pg_url), "FINGUARD_HOME": str(tmp_path / "home"), "FINGUARD_LOG_LEVEL": "INFO"}
+    server = Api(env, tmp_path / "serve.log", workers=2)
+    try:
+        server.wait_ready(time.monotonic() + 45)
+        key = _admin_key(pg_url, tmp_path)  # the schema exists: `serve` migrated it before the workers started
+        h = {"X-API-Key": key}
+        body = {"code": "police", "name": "Police", "kind": "fraud_account", "owner": "PSB", "default_level": "critical"}
+        assert server.http.post("/api/v1/lists", json=body, headers=h).status_code == 201
+        entry = {"key": "k1", "identifiers": [{"type": "account", "value": "6222021001122334455"}], "reason": "telecom fraud"}
+        assert server.http.post("/api/v1/lists/police/entries", json=entry, headers=h).status_code == 201
+        outcomes = []
+        for _ in range(8):
+            with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as fresh:
+                outcomes.append(fresh.post("/api/v1/check", json={"account": "6222021001122334455"}, headers=h).json()["outcome"])
+        assert outcomes == ["block"] * 8
+    finally:
+        code = server.stop()
+    log = server.log.read_text()
+    assert log.count("Started server process") == 2, log  # two workers under uvicorn's supervisor
+    assert log.count("Application shutdown complete.") == 2, log
+    assert code in (0, -signal.SIGTERM) and "Traceback" not in log, log
