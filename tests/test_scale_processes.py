@@ -30,6 +30,9 @@ from tests.conftest import PG_URL, REPO, make_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
+# make_guard's cache_check_seconds: how long a process may decide on controls it read before another
+# process changed them (the version check that clears its cache).
+CONTROLS_CHECK_SECONDS = 0.25
 REDIS_URL = os.environ.get("FINGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -176,11 +179,15 @@ def test_two_api_processes_behave_as_one(two_apis: tuple[Api, Api, str]) -> None
     assert a.http.post("/api/v1/lists/police/entries", json=entry, headers=h).status_code == 201
     assert b.http.post("/api/v1/check", json={"account": listed}, headers=h).json()["outcome"] == "block"
 
-    # Controls set through A apply to a decision in B; the daily limit's 24-hour total counts
-    # what A and B both decided (the velocity counters live in Redis).
+    # Controls set through A apply to B's decisions once B has checked the stored version, at most
+    # CONTROLS_CHECK_SECONDS later, even though B had already read (and cached) "no controls".
+    # The daily limit's 24-hour total counts what A and B both decided (velocity lives in Redis).
     customer, account, payee = f"c{run}", f"62220000{run:08d}", f"62280000{run:08d}"
+    warm = b.http.post("/api/v1/guard/events", json=_event(f"e{run}-w", customer, account, "100.00", payee), headers=h).json()
+    assert warm["outcome"] == "allow", warm
     controls = {"channel": "mobile", "limits": {"channels": [{"channel": "mobile", "single": "5000.00", "daily": "3000.00"}]}}
     assert a.http.put(f"/api/v1/guard/customers/{customer}/controls", json=controls, headers=h).status_code == 200
+    time.sleep(CONTROLS_CHECK_SECONDS + 0.05)
     over_single = b.http.post("/api/v1/guard/events", json=_event(f"e{run}-0", customer, account, "6000.00", payee), headers=h).json()
     assert over_single["outcome"] == "block" and over_single["reasons"][0]["code"] == "single_limit"
 
@@ -188,6 +195,7 @@ def test_two_api_processes_behave_as_one(two_apis: tuple[Api, Api, str]) -> None
     in_a = a.http.post("/api/v1/guard/events", json=first, headers=h)
     assert in_a.status_code == 200, in_a.text
     assert "daily_limit" not in {r["code"] for r in in_a.json()["reasons"]}
+    # 100 + 2,000 paid today: 2,000 more is past the 3,000 daily limit, whichever process decides it.
     second = b.http.post("/api/v1/guard/events", json=_event(f"e{run}-2", customer, account, "2000.00", payee), headers=h).json()
     daily = [r for r in second["reasons"] if r["code"] == "daily_limit"]
     assert second["outcome"] == "block" and daily, second
@@ -197,7 +205,7 @@ def test_two_api_processes_behave_as_one(two_apis: tuple[Api, Api, str]) -> None
     assert again.status_code == 200 and again.json()["decision_id"] == in_a.json()["decision_id"]
     assert again.json() == in_a.json()
     listed_decisions = a.http.get("/api/v1/guard/decisions", params={"customer_id": customer}, headers=h).json()
-    assert listed_decisions["count"] == 3
+    assert listed_decisions["count"] == 4
 
     # Both processes stop cleanly on SIGTERM: the application's shutdown (the follower stopped,
     # the pools closed) runs to its end. Uvicorn re-raises the signal once it has finished, so
