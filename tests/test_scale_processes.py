@@ -113,7 +113,7 @@ class Api:
 
 def _admin_key(pg_url: str, tmp_path: Path) -> str:
     with Platform(make_settings(pg_url, tmp_path), follow=False) as p:  # migrates, as `finguard keys create` would
-        return p.keys.create("admin-1", "admin")[1]
+        return p.keys.create("admin-1", "admin", actor="test")[1]
 
 
 def _env(pg_url: str) -> dict[str, str]:
@@ -173,7 +173,7 @@ def test_two_api_processes_behave_as_one(two_apis: tuple[Api, Api, str]) -> None
 
     # A list entry written through A is enforced by B on its very next check.
     assert b.http.post("/api/v1/check", json={"account": listed}, headers=h).json()["outcome"] == "pass"
-    body = {"code": "police", "name": "Police", "kind": "fraud_account", "owner": "PSB", "default_level": "critical"}
+    body = {"code": "police", "name": "Police", "kind": "internal", "owner": "bank", "default_level": "critical"}
     assert a.http.post("/api/v1/lists", json=body, headers=h).status_code == 201
     entry = {"key": "k1", "identifiers": [{"type": "account", "value": listed}], "reason": "telecom fraud"}
     assert a.http.post("/api/v1/lists/police/entries", json=entry, headers=h).status_code == 201
@@ -227,7 +227,7 @@ def test_serve_with_workers_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         server.wait_ready(time.monotonic() + 45)
         key = _admin_key(pg_url, tmp_path)  # the schema exists: `serve` migrated it before the workers started
         h = {"X-API-Key": key}
-        body = {"code": "police", "name": "Police", "kind": "fraud_account", "owner": "PSB", "default_level": "critical"}
+        body = {"code": "police", "name": "Police", "kind": "internal", "owner": "bank", "default_level": "critical"}
         assert server.http.post("/api/v1/lists", json=body, headers=h).status_code == 201
         entry = {"key": "k1", "identifiers": [{"type": "account", "value": "6222021001122334455"}], "reason": "telecom fraud"}
         assert server.http.post("/api/v1/lists/police/entries", json=entry, headers=h).status_code == 201
