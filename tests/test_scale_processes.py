@@ -2,9 +2,12 @@
 
 Each process is ``python -m uvicorn finguard.app.asgi:app`` started here, with its own hot index
 and follower, its own guard and its own in-process caches. Everything a bank relies on must hold
-across them: a list entry written through one is enforced by the other on the next check, a
+across them: a list entry written through one is enforced by the other within milliseconds, a
 customer's controls set through one apply to decisions in the other, velocity (a daily limit) is
-counted over both, one event decided twice gives one decision, and both stop cleanly.
+counted over both, one event decided twice gives one decision, and both stop cleanly. "Within"
+is bounded: lists by the follower (milliseconds; never a pass more than FINGUARD_MAX_STALENESS_MS
+stale), controls by
+the guard's version check (0.25 s).
 """
 
 from __future__ import annotations
@@ -171,13 +174,20 @@ def test_two_api_processes_behave_as_one(two_apis: tuple[Api, Api, str]) -> None
     run = uuid.uuid4().int % 10**8  # ids of this run only: the Redis counters are shared with other runs
     listed = f"62220210{run:08d}455"
 
-    # A list entry written through A is enforced by B on its very next check.
+    # A list entry written through A is enforced by B within milliseconds.
     assert b.http.post("/api/v1/check", json={"account": listed}, headers=h).json()["outcome"] == "pass"
     body = {"code": "police", "name": "Police", "kind": "internal", "owner": "bank", "default_level": "critical"}
     assert a.http.post("/api/v1/lists", json=body, headers=h).status_code == 201
     entry = {"key": "k1", "identifiers": [{"type": "account", "value": listed}], "reason": "telecom fraud"}
     assert a.http.post("/api/v1/lists/police/entries", json=entry, headers=h).status_code == 201
-    assert b.http.post("/api/v1/check", json={"account": listed}, headers=h).json()["outcome"] == "block"
+    # B's follower is woken by PostgreSQL's NOTIFY and reads the change log: milliseconds, but not
+    # read-your-writes across processes (bench/scale/propagation.py: 91 of 100 first checks on B
+    # already blocked, the rest within 56 ms). The bound is FINGUARD_MAX_STALENESS_MS (1 s).
+    deadline = time.monotonic() + 1.0
+    outcomes = [b.http.post("/api/v1/check", json={"account": listed}, headers=h).json()["outcome"]]
+    while outcomes[-1] != "block" and time.monotonic() < deadline:
+        outcomes.append(b.http.post("/api/v1/check", json={"account": listed}, headers=h).json()["outcome"])
+    assert outcomes[-1] == "block" and set(outcomes) <= {"pass", "block"}, outcomes
 
     # Controls set through A apply to B's decisions once B has checked the stored version, at most
     # CONTROLS_CHECK_SECONDS later, even though B had already read (and cached) "no controls".
@@ -231,11 +241,15 @@ def test_serve_with_workers_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         assert server.http.post("/api/v1/lists", json=body, headers=h).status_code == 201
         entry = {"key": "k1", "identifiers": [{"type": "account", "value": "6222021001122334455"}], "reason": "telecom fraud"}
         assert server.http.post("/api/v1/lists/police/entries", json=entry, headers=h).status_code == 201
-        outcomes = []
-        for _ in range(8):
+        finals = []
+        for _ in range(8):  # each worker converges within the staleness bound (see the test above)
             with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as fresh:
-                outcomes.append(fresh.post("/api/v1/check", json={"account": "6222021001122334455"}, headers=h).json()["outcome"])
-        assert outcomes == ["block"] * 8
+                deadline = time.monotonic() + 1.0
+                outcome = fresh.post("/api/v1/check", json={"account": "6222021001122334455"}, headers=h).json()["outcome"]
+                while outcome != "block" and time.monotonic() < deadline:
+                    outcome = fresh.post("/api/v1/check", json={"account": "6222021001122334455"}, headers=h).json()["outcome"]
+                finals.append(outcome)
+        assert finals == ["block"] * 8
     finally:
         code = server.stop()
     log = server.log.read_text()
