@@ -86,14 +86,22 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes; each keeps its own hot index current.")] = 1,
 ) -> None:
-    """Run the API, the docs (/docs) and the pages. Loads the demo on an empty database."""
+    """Run the API, the docs (/docs) and the pages. Loads the demo on an empty database.
+
+    With ``--workers N`` each worker process keeps its own hot index current from the change log
+    (PostgreSQL LISTEN/NOTIFY); set FINGUARD_REDIS_URL so the guard's velocity counts every
+    worker's decisions, and FINGUARD_SESSION_SECRET so a staff form served by one worker is
+    accepted by another (docs/deploy.md)."""
     import uvicorn
 
     settings = Settings()
-    if settings.demo_on_first_start:
-        with Platform(settings, follow=False) as p:
-            if p.is_empty():
-                _demo(p)
+    for problem in serve_warnings(settings, workers):
+        err.print(f"[yellow]warning:[/] {problem}")
+    # Migrate (and load the demo) once, here, before the workers start: N workers migrating a
+    # fresh database at once would race on the schema.
+    with Platform(settings, follow=False) as p:
+        if settings.demo_on_first_start and p.is_empty():
+            _demo(p)
     uvicorn.run(
         "finguard.app.asgi:app",
         host=host or settings.host,
@@ -102,6 +110,23 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+
+
+def serve_warnings(settings: Settings, workers: int) -> list[str]:
+    """What is unsafe about serving with ``workers`` processes under these settings."""
+    if workers <= 1:
+        return []
+    problems = []
+    if not settings.redis_url:
+        problems.append(
+            f"{workers} workers without FINGUARD_REDIS_URL: each counts the guard's velocity (daily limits, bursts) "
+            "for its own decisions only"
+        )
+    if not settings.session_secret:
+        problems.append(f"{workers} workers without FINGUARD_SESSION_SECRET: a staff form served by one worker is refused by another")
+    if settings.database_url.startswith("sqlite"):
+        problems.append(f"{workers} workers on SQLite: writes queue on one file lock; use PostgreSQL for several processes")
+    return problems
 
 
 def _demo(p: Platform) -> None:
