@@ -137,3 +137,24 @@ def test_a_customer_files_a_complaint_from_the_public_page(web: TestClient, plat
     number = ok.text.split('id="confirmation">')[1].split("<")[0]
     assert len(number) == 9 and number[4] == "-"
     assert make_cases(platform.engine).by_confirmation(number.lower()).details["channel"] == "public"
+
+
+def test_a_teller_files_a_complaint_and_books_a_home_visit(web: TestClient, analyst_key: str) -> None:
+    csrf = sign_in(web, analyst_key)
+    assert "财产安全" in web.get("/staff/cases-new?lang=zh").text
+    r = web.post("/staff/cases-new", data={"csrf": csrf, "lang": "en", "kind": "complaint", "category": "information",
+                                            "customer": "", "contact": "", "text": ""}, follow_redirects=False)
+    assert r.status_code == 422 and "customer" in r.text
+    r = web.post("/staff/cases-new", data={"csrf": csrf, "lang": "en", "kind": "complaint", "category": "information",
+                                            "customer": "Zhao Liu", "contact": "137", "text": "fees not explained"},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    page = web.get(r.headers["location"])
+    assert "Information (unclear disclosure)" in page.text and "Confirmation no." in page.text
+    r = web.post("/staff/cases-new", data={"csrf": csrf, "lang": "zh", "kind": "service", "service_type": "home_visit",
+                                            "customer": "Chen", "contact": "1", "branch": "Pudong 1",
+                                            "slot_start": "2999-01-02T09:00", "slot_end": "2999-01-02T10:30"},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    page = web.get(r.headers["location"])
+    assert "上门服务" in page.text and "2999-01-02 01:00:00 UTC" in page.text  # 09:00 China time

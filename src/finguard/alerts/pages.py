@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from html import escape
 from urllib.parse import urlencode
 
@@ -23,7 +24,10 @@ from finguard.access.pages import (
     staff_root,
 )
 from finguard.alerts.model.cases import (
+    COMPLAINT_CATEGORIES,
     DISPOSITIONS,
+    SERVICE_TYPES,
+    Case,
     FILTER_STATES,
     SEVERITIES,
     SLA_STATES,
@@ -33,7 +37,7 @@ from finguard.alerts.model.cases import (
 )
 from finguard.alerts.provider import case_service
 from finguard.alerts.service.cases import CaseService, Dashboard
-from finguard.alerts.texts import cases_text
+from finguard.alerts.texts import cases_text, complaint_text
 from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
@@ -42,6 +46,7 @@ from finguard.core.web import NO_STORE
 router = APIRouter()
 
 ALERTS_PAGE = 50
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # Feature bars: one fixed scale for every hit, so bars compare across hits. Contributions run from
 # the strongest qualifier penalty (kind mismatch, -0.2) to a full name match (+1.0).
@@ -253,3 +258,58 @@ async def cases_bulk(request: Request) -> Response:
     if failed:
         return message(request, lang, staff, 409, ct["err_title"], "; ".join(failed))
     return RedirectResponse(f"{staff_root(request)}/cases?lang={lang}", status_code=303, headers=NO_STORE)
+
+
+def _when_field(raw: str, name: str) -> datetime | None:
+    """A ``datetime-local`` value from the form, taken as China time (the branches' clock)."""
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=CHINA)
+    except ValueError as exc:
+        raise InvalidInput.for_field(name, "is not a date and time") from exc
+
+
+def _file(s: CaseService, form: FormData, actor: str) -> Case:
+    if form_text(form, "kind") == "service":
+        return s.request_service(
+            service_type=form_text(form, "service_type"), customer=form_text(form, "customer"), text=form_text(form, "text"),
+            contact=form_text(form, "contact"), branch=form_text(form, "branch"),
+            slot_start=_when_field(form_text(form, "slot_start"), "slot_start"),
+            slot_end=_when_field(form_text(form, "slot_end"), "slot_end"), filed_by=actor)
+    return s.file_complaint(category=form_text(form, "category"), customer=form_text(form, "customer"),
+                            text=form_text(form, "text"), contact=form_text(form, "contact"),
+                            branch=form_text(form, "branch"), channel="staff", filed_by=actor)
+
+
+@router.get("/cases-new", response_class=HTMLResponse)
+def new_case_page(request: Request, kind: str = "complaint") -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "write", lang)
+    if isinstance(staff, Response):
+        return staff
+    return _new_page(request, lang, staff, "service" if kind == "service" else "complaint")
+
+
+def _new_page(request: Request, lang: str, staff: Staff, kind: str, *, status_code: int = 200, error: str = "",
+              values: dict[str, str] | None = None) -> Response:
+    return render(request, "staff_case_new.html", lang, staff, status_code=status_code, nav="cases",
+                  ct=cases_text(lang), pt=complaint_text(lang), kind=kind, categories=COMPLAINT_CATEGORIES,
+                  service_types=SERVICE_TYPES, error=error, values=values or {})
+
+
+@router.post("/cases-new")
+async def new_case(request: Request) -> Response:
+    """A teller files a complaint or books a special service for a customer at the counter."""
+    form = await read_form(request)
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    try:
+        case = await run_in_threadpool(_file, case_service(request), form, staff.key.name)
+    except InvalidInput as exc:
+        kind = "service" if form_text(form, "kind") == "service" else "complaint"
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return _new_page(request, lang, staff, kind, status_code=422, error=_explain(cases_text(lang), exc), values=values)
+    return RedirectResponse(f"{staff_root(request)}/cases/{case.id}?lang={lang}&saved=1", status_code=303, headers=NO_STORE)
