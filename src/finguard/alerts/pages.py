@@ -26,11 +26,11 @@ from finguard.access.pages import (
 from finguard.alerts.model.cases import (
     COMPLAINT_CATEGORIES,
     DISPOSITIONS,
-    SERVICE_TYPES,
-    Case,
     FILTER_STATES,
+    SERVICE_TYPES,
     SEVERITIES,
     SLA_STATES,
+    Case,
     CaseFilter,
     CaseKind,
     format_confirmation,
