@@ -97,8 +97,11 @@ def test_a_case_past_its_sla_escalates_on_the_next_read(engine: Engine, cases: C
     """A critical alert has 4 hours; a low one a week."""
     raise_alert(engine, severity="critical", subject="acct:1")
     raise_alert(engine, severity="low", subject="acct:2")
+    before, _ = cases.find(CaseFilter())
     clock.now = T0 + timedelta(hours=5)
     found, _ = cases.find(CaseFilter(sla="breached"))
+    # the store escalates in bulk exactly the cases the model's rule picks one by one
+    assert [c.id for c in before if m.breach(c, clock.now)] == [c.id for c in found]
     assert [c.subject for c in found] == ["acct:1"]
     assert found[0].state is m.State.ESCALATED and found[0].sla_state(clock.now) == "breached"
     assert cases.sync() == (0, 0)  # idempotent

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -16,14 +16,16 @@ from finguard.core.errors import FinguardError, InvalidInput, NotFound
 
 MAX_BULK = 1000
 ADOPT_BATCH = 5000
+EXPORT_PAGE = 5000
 
 
 class CaseStore(Protocol):
     def adopt_alerts(self, now: datetime, limit: int) -> int: ...
-    def overdue(self, now: datetime, limit: int) -> list[Case]: ...
+    def escalate_overdue(self, now: datetime) -> int: ...
     def get(self, case_id: int) -> Case | None: ...
     def by_reference(self, reference: str) -> Case | None: ...
     def find(self, f: CaseFilter, now: datetime) -> tuple[list[Case], int]: ...
+    def scan(self, f: CaseFilter, now: datetime, after_id: int, limit: int) -> list[Case]: ...
     def events(self, case_id: int) -> list[CaseEvent]: ...
     def apply(self, case: Case, change: Change) -> Case: ...
     def append(self, event: CaseEvent) -> None: ...
@@ -73,16 +75,7 @@ class CaseService:
             adopted += n
             if n < ADOPT_BATCH:
                 break
-        escalated = 0
-        for case in self.store.overdue(now, 10_000):
-            change = m.breach(case, now)
-            if change is not None:
-                try:
-                    self.store.apply(case, change)
-                    escalated += 1
-                except FinguardError:
-                    continue  # another process moved it first; it is read again next time
-        return adopted, escalated
+        return adopted, self.store.escalate_overdue(now)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -115,23 +108,25 @@ class CaseService:
         return Dashboard(self.store.open_counts(now), now)
 
     def export_csv(self, f: CaseFilter) -> Iterator[str]:
-        """CSV of every case the filter selects (its limit and offset ignored), page by page."""
+        """CSV of every case the filter selects in id order (its limit and offset ignored), 5,000
+        rows at a time."""
         m.check_filter(f)
         self.sync()
+        now = self.clock()
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(m.CSV_COLUMNS)
-        offset = 0
+        after = 0
         while True:
-            page, _ = self.store.find(replace(f, limit=1000, offset=offset), self.clock())
+            page = self.store.scan(f, now, after, EXPORT_PAGE)
             for case in page:
                 writer.writerow(m.csv_row(case))
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()
-            if len(page) < 1000:
+            if len(page) < EXPORT_PAGE:
                 return
-            offset += 1000
+            after = page[-1].id
 
     # -- working a case ------------------------------------------------------------------------
 

@@ -17,9 +17,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     case,
     exists,
     func,
+    literal,
     or_,
     select,
     update,
@@ -161,12 +163,20 @@ class SqlCaseStore:
                 ])
         return len(found)
 
-    def overdue(self, now: datetime, limit: int) -> list[Case]:
-        q = (select(case_item)
-             .where(case_item.c.state.in_([s for s in _OPEN if s != State.ESCALATED.value]), case_item.c.due_at <= now)
-             .order_by(case_item.c.due_at).limit(limit))
-        with self.engine.connect() as conn:
-            return [_case(r) for r in conn.execute(q).mappings()]
+    def escalate_overdue(self, now: datetime) -> int:
+        """``model.breach`` for every case at once: each open, not yet escalated case past its
+        deadline becomes ``escalated``, with its audit line, in one transaction of two statements
+        (one by one, 36,000 overdue cases took minutes; see bench/cases)."""
+        c = case_item.c
+        due = and_(c.state.in_([s for s in _OPEN if s != State.ESCALATED.value]), c.due_at <= now)
+        with begin_write(self.engine) as conn:
+            lines = select(c.id, literal(now, UTCDateTime), literal("system"), literal("escalate"), c.state,
+                           literal(State.ESCALATED.value), literal("sla_breached"), literal({}, JSON)).where(due)
+            conn.execute(case_event.insert().from_select(
+                ["case_id", "at", "actor", "action", "from_state", "to_state", "reason", "data"], lines))
+            done = conn.execute(update(case_item).where(due).values(
+                state=State.ESCALATED.value, escalated_at=now, updated_at=now, version=c.version + 1)).rowcount
+        return int(done)
 
     def get(self, case_id: int) -> Case | None:
         with self.engine.connect() as conn:
@@ -210,6 +220,13 @@ class SqlCaseStore:
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(case_item).where(*where)).scalar_one()
             return [_case(r) for r in conn.execute(q).mappings()], total
+
+    def scan(self, f: CaseFilter, now: datetime, after_id: int, limit: int) -> list[Case]:
+        """The filter's cases in id order past ``after_id``, without counting (for exports)."""
+        q = (select(case_item).where(*self._where(f, now), case_item.c.id > after_id)
+             .order_by(case_item.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [_case(r) for r in conn.execute(q).mappings()]
 
     def events(self, case_id: int) -> list[CaseEvent]:
         q = select(case_event).where(case_event.c.case_id == case_id).order_by(case_event.c.id)
