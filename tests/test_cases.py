@@ -19,6 +19,7 @@ from finguard.alerts.model.cases import CaseFilter
 from finguard.alerts.provider import make_cases
 from finguard.alerts.service.cases import CaseService
 from finguard.alerts.store import alert
+from finguard.alerts.texts import cases_text, complaint_text
 from finguard.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -189,3 +190,13 @@ def test_confirmation_parser_only_accepts_its_alphabet(text: str) -> None:
 def test_confirmation_numbers_avoid_symbols_misheard_on_the_phone() -> None:
     assert not set("0O1IL2Z5S8BUV") & set(m.CONFIRMATION_ALPHABET)
     assert len({m.new_confirmation() for _ in range(1000)}) == 1000
+
+
+def test_every_case_string_exists_in_both_languages() -> None:
+    assert cases_text("zh").keys() == cases_text("en").keys()
+    assert complaint_text("zh").keys() == complaint_text("en").keys()
+    for kind, dispositions in m.DISPOSITIONS.items():
+        assert {f"disp_{d}" for d in dispositions} <= cases_text("en").keys(), kind
+    assert {f"cat_{c}" for c in m.COMPLAINT_CATEGORIES} <= complaint_text("zh").keys()
+    assert {f"svc_{s}" for s in m.SERVICE_TYPES} <= cases_text("zh").keys()
+    assert {f"state_{s}" for s in m.FILTER_STATES} <= cases_text("zh").keys()

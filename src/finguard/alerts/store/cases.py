@@ -137,6 +137,10 @@ class SqlCaseStore:
             .order_by(alert.c.id)
             .limit(limit)
         )
+        # Most reads find nothing to adopt: look first without taking the writers' lock.
+        with self.engine.connect() as conn:
+            if conn.execute(pending.with_only_columns(alert.c.id).limit(1)).first() is None:
+                return 0
         with begin_write(self.engine) as conn:
             found = conn.execute(pending).mappings().all()
             if not found:
@@ -169,6 +173,9 @@ class SqlCaseStore:
         (one by one, 36,000 overdue cases took minutes; see bench/cases)."""
         c = case_item.c
         due = and_(c.state.in_([s for s in _OPEN if s != State.ESCALATED.value]), c.due_at <= now)
+        with self.engine.connect() as conn:
+            if conn.execute(select(c.id).where(due).limit(1)).first() is None:
+                return 0
         with begin_write(self.engine) as conn:
             lines = select(c.id, literal(now, UTCDateTime), literal("system"), literal("escalate"), c.state,
                            literal(State.ESCALATED.value), literal("sla_breached"), literal({}, JSON)).where(due)
