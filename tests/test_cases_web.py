@@ -115,6 +115,9 @@ def test_the_staff_pages_act_on_a_case(web: TestClient, platform: Platform, anal
     assert r.status_code == 422 and "Please check" in r.text
     r = web.post(f"/staff/cases/{cid}", data={"csrf": "bad", "lang": "en", "action": "review"}, follow_redirects=False)
     assert r.status_code == 403
+    r = web.post(f"/staff/cases/{cid}", data={"csrf": csrf, "lang": "en", "action": "escalate", "reason": "linked to a fraud ring"},
+                 follow_redirects=False)
+    assert r.status_code == 303 and 'data-state="escalated"' in web.get(r.headers["location"]).text
     r = web.post(f"/staff/cases/{cid}", data={"csrf": csrf, "lang": "en", "action": "close", "disposition": "false_positive",
                                               "reason": "known customer"}, follow_redirects=False)
     assert r.status_code == 303
