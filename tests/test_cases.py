@@ -161,7 +161,9 @@ def test_filters_search_and_bulk_actions(engine: Engine, cases: CaseService) -> 
     assert [r.ok for r in results] == [True, True, True, False] and "999" in results[-1].error
     assert cases.find(CaseFilter(assignee="li.na"))[1] == 3
     done = cases.bulk_close(all_ids[:2], "li.na", "duplicate", "same party as case 1")
-    assert all(r.ok for r in done) and cases.find(CaseFilter(state="closed"))[1] == 2
+    assert all(r.ok and r.state == "closed" and not r.pending for r in done)
+    [held] = cases.bulk_close([cases.find(CaseFilter(severity="high"))[0][0].id], "li.na", "duplicate", "same")
+    assert held.ok and held.pending and held.state == "new" and cases.find(CaseFilter(state="closed"))[1] == 2
     with pytest.raises(InvalidInput) as bad:
         cases.find(CaseFilter(state="pending", limit=0))
     assert {p.field for p in bad.value.problems} == {"state", "limit"}

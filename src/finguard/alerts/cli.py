@@ -162,7 +162,7 @@ def cases_sync() -> None:
 def _report(results: list[BulkResult]) -> None:
     for r in results:
         if r.ok:
-            out.print(f"#{r.case_id} done")
+            out.print(f"#{r.case_id} done: {r.state}" + (" (close awaits a second person: finguard cases confirm)" if r.pending else ""))
         else:
             err.print(f"#{r.case_id}: {escape(r.error)}")
     if not all(r.ok for r in results):

@@ -113,6 +113,8 @@ class BulkOut(BaseModel):
     case_id: int
     ok: bool
     error: str
+    state: str = Field(description="the state after the action (empty on error)")
+    pending: bool = Field(description="a high/critical close that waits for a second person")
 
 
 class ComplaintIn(BaseModel):
@@ -161,7 +163,7 @@ def adapt_event(e: CaseEvent) -> EventOut:
 
 
 def _bulk(results: list[BulkResult]) -> list[BulkOut]:
-    return [BulkOut(case_id=r.case_id, ok=r.ok, error=r.error) for r in results]
+    return [BulkOut(case_id=r.case_id, ok=r.ok, error=r.error, state=r.state, pending=r.pending) for r in results]
 
 
 def case_filter(

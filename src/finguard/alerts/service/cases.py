@@ -35,9 +35,14 @@ class CaseStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BulkResult:
+    """One case of a bulk action: ``state`` after it (a high-risk close stays open, ``pending``
+    says it awaits its checker) or the error that stopped it."""
+
     case_id: int
     ok: bool
     error: str = ""
+    state: str = ""
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +162,8 @@ class CaseService:
         out = []
         for case_id in dict.fromkeys(ids):
             try:
-                act(case_id)
-                out.append(BulkResult(case_id, True))
+                case = act(case_id)
+                out.append(BulkResult(case_id, True, state=case.state.value, pending=case.pending_disposition is not None))
             except FinguardError as exc:
                 out.append(BulkResult(case_id, False, exc.message))
         return out
