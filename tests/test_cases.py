@@ -127,6 +127,7 @@ def test_a_complaint_gets_a_confirmation_number_and_the_statutory_deadline(cases
     assert c.kind is m.CaseKind.COMPLAINT and c.due_at == T0 + timedelta(days=15) and c.queue == "complaints"
     assert c.reference is not None and m.parse_confirmation(m.format_confirmation(c.reference).lower()) == c.reference
     assert cases.by_confirmation(m.format_confirmation(c.reference)).id == c.id
+    assert cases.find(CaseFilter(q=m.format_confirmation(c.reference).lower()))[0][0].id == c.id  # staff search by number
     with pytest.raises(NotFound):
         cases.by_confirmation("AAAA-AAAA")
     with pytest.raises(InvalidInput) as bad:

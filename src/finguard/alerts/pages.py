@@ -1,4 +1,7 @@
-"""The staff alerts page: every capability's alerts, newest first."""
+"""The staff alerts page (every capability's alerts, newest first) and the case pages (#13): the
+queue with filters, bulk assign and the open-cases chart; a case page that acts (assign, review,
+escalate, comment, close, confirm); filing a complaint or a special-service request at the counter.
+The pages call the same ``CaseService`` functions as the API and the CLI."""
 
 from __future__ import annotations
 
