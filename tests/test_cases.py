@@ -81,17 +81,18 @@ def test_an_alert_is_worked_from_new_to_closed_with_a_full_audit_trail(engine: E
 def test_closing_a_high_risk_case_takes_a_second_person(engine: Engine, cases: CaseService) -> None:
     raise_alert(engine, severity="critical")
     [case], _ = cases.find(CaseFilter())
-    proposed = cases.close(case.id, "maker", "true_positive", "confirmed sanctions match")
-    assert proposed.state is not m.State.CLOSED and proposed.pending_by == "maker"
-    with pytest.raises(Forbidden):
-        cases.confirm(case.id, "maker")
+    proposed = cases.close(case.id, "key:maker", "true_positive", "confirmed sanctions match")
+    assert proposed.state is not m.State.CLOSED and proposed.pending_by == "key:maker"
+    for same in ("key:maker", "user:maker"):  # one person's key and account are one person
+        with pytest.raises(Forbidden):
+            cases.confirm(case.id, same)
     rejected = cases.confirm(case.id, "checker", approve=False, reason="attach the passport copy first")
     assert rejected.pending_disposition is None and rejected.state is not m.State.CLOSED
-    cases.close(case.id, "maker", "true_positive", "passport attached")
+    cases.close(case.id, "key:maker", "true_positive", "passport attached")
     done = cases.confirm(case.id, "checker")
     assert done.state is m.State.CLOSED and done.disposition == "true_positive" and done.close_reason == "passport attached"
     actions = [(e.actor, e.action) for e in cases.show(case.id)[1]]
-    assert actions[-1] == ("checker", "close") and ("maker", "close_proposed") in actions
+    assert actions[-1] == ("checker", "close") and ("key:maker", "close_proposed") in actions
 
 
 def test_a_case_past_its_sla_escalates_on_the_next_read(engine: Engine, cases: CaseService, clock: Clock) -> None:

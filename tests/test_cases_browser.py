@@ -29,8 +29,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, s
             conn.execute(alert.insert().values(kind="aml_fan_in" if severity == "medium" else "screening_hit",
                                                subject=subject, severity=severity, status="open", summary=summary,
                                                details={}, created_at=datetime.now(UTC)))
-    maker = platform.keys.create("analyst-7", "analyst")[1]
-    checker = platform.keys.create("analyst-8", "analyst")[1]
+    maker = platform.keys.create("analyst-7", "analyst", actor="test")[1]
+    checker = platform.keys.create("analyst-8", "analyst", actor="test")[1]
     try:
         with serve(cases_app(platform)) as url:
             yield url, maker, checker

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from finguard.access.pages import csrf_token
+from finguard.access.pages import COOKIE, csrf_token
 from finguard.alerts.http import router as cases_router
 from finguard.alerts.provider import make_cases
 from finguard.alerts.store import alert
@@ -63,13 +63,13 @@ def test_an_analyst_works_an_alert_through_the_api(web: TestClient, platform: Pl
     r = web.post(f"/api/v1/cases/{cid}/close", json={"disposition": "maybe", "reason": ""}, headers=h)
     assert r.status_code == 422 and {p["field"] for p in r.json()["error"]["problems"]} == {"disposition", "reason"}
     r = web.post(f"/api/v1/cases/{cid}/close", json={"disposition": "true_positive", "reason": "reported to the FIU"}, headers=h)
-    assert r.json()["state"] == "in_review" and r.json()["pending_by"] == "analyst-1"
+    assert r.json()["state"] == "in_review" and r.json()["pending_by"] == "key:analyst-1"
     assert web.post(f"/api/v1/cases/{cid}/confirm", json={}, headers=h).status_code == 403  # the maker cannot check
     r = web.post(f"/api/v1/cases/{cid}/confirm", json={}, headers={"X-API-Key": admin_key})
     assert r.json()["state"] == "closed" and r.json()["disposition"] == "true_positive"
     trail = web.get(f"/api/v1/cases/{cid}", headers=h).json()["events"]
     assert [e["action"] for e in trail] == ["open", "assign", "review", "comment", "close_proposed", "close"]
-    assert trail[-1]["actor"] == "admin-1"
+    assert trail[-1]["actor"] == "key:admin-1"
     assert web.get("/api/v1/cases", headers=h).json()["total"] == 0
     assert web.get("/api/v1/cases/99999", headers=h).status_code == 404
     assert web.get("/api/v1/cases", headers={"X-API-Key": "nope"}).status_code == 401
@@ -100,7 +100,7 @@ def test_staff_file_complaints_and_service_requests(web: TestClient, analyst_key
 def sign_in(client: TestClient, secret: str) -> str:
     r = client.post("/staff/login", data={"api_key": secret, "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    return csrf_token(secret)
+    return csrf_token(client.cookies[COOKIE])
 
 
 def test_the_staff_pages_act_on_a_case(web: TestClient, platform: Platform, analyst_key: str) -> None:

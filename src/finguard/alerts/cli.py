@@ -45,7 +45,7 @@ Actor = Annotated[str, typer.Option("--as", help="Who does it (the audit trail's
 
 
 def _actor(given: str) -> str:
-    return given or f"cli:{getpass.getuser()}"
+    return given or f"os:{getpass.getuser()}"
 
 
 def _table(found: list[Case], now: datetime) -> Table:

@@ -1,7 +1,7 @@
 """The cases API (#13): list, read, work and export cases; file complaints and service requests.
 
 Staff keys only (``X-API-Key``): reading needs ``read``, every change ``write``. The actor of each
-change is the key's name, so the audit trail says who did it.
+change is the key's principal (``key:<name>``), so the audit trail says who did it.
 """
 
 from __future__ import annotations
@@ -206,18 +206,18 @@ def export(s: S, _: Reader, f: Filter) -> StreamingResponse:
 
 @router.post("/bulk/assign", response_model=list[BulkOut], summary="Assign many cases; each says whether it worked")
 def bulk_assign(s: S, key: Writer, body: BulkAssignIn) -> list[BulkOut]:
-    return _bulk(s.bulk_assign(body.ids, body.assignee, key.name))
+    return _bulk(s.bulk_assign(body.ids, body.assignee, key.principal.actor))
 
 
 @router.post("/bulk/close", response_model=list[BulkOut], summary="Close many cases (high/critical ones await a checker)")
 def bulk_close(s: S, key: Writer, body: BulkCloseIn) -> list[BulkOut]:
-    return _bulk(s.bulk_close(body.ids, key.name, body.disposition, body.reason))
+    return _bulk(s.bulk_close(body.ids, key.principal.actor, body.disposition, body.reason))
 
 
 @router.post("/complaints", response_model=CaseOut, status_code=201, summary="File a complaint for a customer")
 def file_complaint(s: S, key: Writer, body: ComplaintIn) -> CaseOut:
     c = s.file_complaint(category=body.category, customer=body.customer, text=body.text, contact=body.contact,
-                         branch=body.branch, channel="staff", filed_by=key.name)
+                         branch=body.branch, channel="staff", filed_by=key.principal.actor)
     return adapt_case(c, s.clock())
 
 
@@ -225,7 +225,7 @@ def file_complaint(s: S, key: Writer, body: ComplaintIn) -> CaseOut:
 def request_service(s: S, key: Writer, body: ServiceIn) -> CaseOut:
     c = s.request_service(service_type=body.service_type, customer=body.customer, text=body.text,
                           contact=body.contact, branch=body.branch, slot_start=body.slot_start,
-                          slot_end=body.slot_end, filed_by=key.name)
+                          slot_end=body.slot_end, filed_by=key.principal.actor)
     return adapt_case(c, s.clock())
 
 
@@ -237,29 +237,29 @@ def show_case(s: S, _: Reader, case_id: CaseId) -> CaseDetailOut:
 
 @router.post("/{case_id}/assign", response_model=CaseOut)
 def assign(s: S, key: Writer, case_id: CaseId, body: AssignIn) -> CaseOut:
-    return adapt_case(s.assign(case_id, body.assignee, key.name, body.queue), s.clock())
+    return adapt_case(s.assign(case_id, body.assignee, key.principal.actor, body.queue), s.clock())
 
 
 @router.post("/{case_id}/review", response_model=CaseOut)
 def review(s: S, key: Writer, case_id: CaseId) -> CaseOut:
-    return adapt_case(s.review(case_id, key.name), s.clock())
+    return adapt_case(s.review(case_id, key.principal.actor), s.clock())
 
 
 @router.post("/{case_id}/escalate", response_model=CaseOut)
 def escalate(s: S, key: Writer, case_id: CaseId, body: ReasonIn) -> CaseOut:
-    return adapt_case(s.escalate(case_id, key.name, body.reason), s.clock())
+    return adapt_case(s.escalate(case_id, key.principal.actor, body.reason), s.clock())
 
 
 @router.post("/{case_id}/comments", response_model=EventOut, status_code=201)
 def comment(s: S, key: Writer, case_id: CaseId, body: CommentIn) -> EventOut:
-    return adapt_event(s.comment(case_id, key.name, body.text))
+    return adapt_event(s.comment(case_id, key.principal.actor, body.text))
 
 
 @router.post("/{case_id}/close", response_model=CaseOut, summary="Close; a high/critical case waits for a second person")
 def close(s: S, key: Writer, case_id: CaseId, body: CloseIn) -> CaseOut:
-    return adapt_case(s.close(case_id, key.name, body.disposition, body.reason), s.clock())
+    return adapt_case(s.close(case_id, key.principal.actor, body.disposition, body.reason), s.clock())
 
 
 @router.post("/{case_id}/confirm", response_model=CaseOut, summary="The checker confirms or rejects a proposed close")
 def confirm(s: S, key: Writer, case_id: CaseId, body: ConfirmIn) -> CaseOut:
-    return adapt_case(s.confirm(case_id, key.name, body.approve, body.reason), s.clock())
+    return adapt_case(s.confirm(case_id, key.principal.actor, body.approve, body.reason), s.clock())

@@ -233,7 +233,7 @@ async def case_act(request: Request, case_id: int) -> Response:
         return staff
     assert form is not None
     try:
-        await run_in_threadpool(_act, case_service(request), case_id, form_text(form, "action"), staff.key.name, form)
+        await run_in_threadpool(_act, case_service(request), case_id, form_text(form, "action"), staff.actor, form)
     except NotFound:
         return message(request, lang, staff, 404, cases_text(lang)["err_title"], cases_text(lang)["err_not_found"])
     except FinguardError as exc:
@@ -254,7 +254,7 @@ async def cases_bulk(request: Request) -> Response:
     ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit() and len(v) <= 18]
     try:
         results = await run_in_threadpool(case_service(request).bulk_assign, ids,
-                                          form_text(form, "assignee") or staff.key.name, staff.key.name)
+                                          form_text(form, "assignee") or staff.key.name, staff.actor)
     except InvalidInput as exc:
         return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
     failed = [f"#{r.case_id}: {r.error}" for r in results if not r.ok]
@@ -310,7 +310,7 @@ async def new_case(request: Request) -> Response:
         return staff
     assert form is not None
     try:
-        case = await run_in_threadpool(_file, case_service(request), form, staff.key.name)
+        case = await run_in_threadpool(_file, case_service(request), form, staff.actor)
     except InvalidInput as exc:
         kind = "service" if form_text(form, "kind") == "service" else "complaint"
         values = {k: v for k, v in form.items() if isinstance(v, str)}

@@ -276,12 +276,18 @@ def _closed(case: Case, actor: str, at: datetime, disposition: str, reason: str,
     return Change(values, _event(case, at, actor, "close", State.CLOSED, reason, disposition=disposition, **data))
 
 
+def same_person(actor: str, other: str) -> bool:
+    """Actors are "kind:name" (key:li.na, user:li.na, os:li.na): one person may hold a key and an
+    account under one name, and either counts as the same person (as ``access.model.Principal``)."""
+    return actor == other or actor.split(":", 1)[-1] == other.split(":", 1)[-1]
+
+
 def confirm(case: Case, actor: str, at: datetime, approve: bool = True, reason: str = "") -> Change:
     """The checker's answer to a proposed close: a different person confirms (closes) or rejects it."""
     _require_open(case)
     if case.pending_disposition is None or case.pending_by is None:
         raise Conflict(f"case {case.id} has no close waiting for confirmation")
-    if actor == case.pending_by:
+    if same_person(actor, case.pending_by):
         raise Forbidden("the person who proposed a close cannot confirm it (maker-checker)")
     if approve:
         return _closed(case, actor, at, case.pending_disposition, case.pending_reason or "", proposed_by=case.pending_by)

@@ -1,7 +1,7 @@
 """cases: work items over the alerts, complaints and special-service requests, and their audit trail (#13)
 
 Revision ID: 0801
-Revises: 0701
+Revises: 0401
 
 The ``alert`` table is untouched: the capabilities that raise alerts keep writing it, and the
 case engine adopts each open alert as a ``case_item`` on its next read.
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0801"
-down_revision = "0701"
+down_revision = "0401"
 branch_labels = None
 depends_on = None
 
