@@ -1,22 +1,55 @@
-"""The staff alerts page: every capability's alerts, newest first."""
+"""The staff alerts page (every capability's alerts, newest first) and the case pages (#13): the
+queue with filters, bulk assign and the open-cases chart; a case page that acts (assign, review,
+escalate, comment, close, confirm); filing a complaint or a special-service request at the counter.
+The pages call the same ``CaseService`` functions as the API and the CLI."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from html import escape
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from finguard.access.pages import (
+    Staff,
+    form_text,
     message,
     page_lang,
+    post_guard,
+    read_form,
     render,
     signed_in,
+    staff_root,
 )
+from finguard.alerts.model.cases import (
+    COMPLAINT_CATEGORIES,
+    DISPOSITIONS,
+    FILTER_STATES,
+    SERVICE_TYPES,
+    SEVERITIES,
+    SLA_STATES,
+    Case,
+    CaseFilter,
+    CaseKind,
+    format_confirmation,
+)
+from finguard.alerts.provider import case_service
+from finguard.alerts.service.cases import CaseService, Dashboard
+from finguard.alerts.texts import cases_text, complaint_text
+from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
+from finguard.core.web import NO_STORE
 
 router = APIRouter()
 
 ALERTS_PAGE = 50
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # Feature bars: one fixed scale for every hit, so bars compare across hits. Contributions run from
 # the strongest qualifier penalty (kind mismatch, -0.2) to a full name match (+1.0).
@@ -56,3 +89,230 @@ def alerts_page(request: Request) -> Response:
     )
 
 
+
+
+# -- cases (#13) -------------------------------------------------------------------------------
+
+CASE_PAGE = 50
+ACTIONS = ("assign", "review", "escalate", "comment", "close", "confirm", "reject")
+SLA_COLOURS = {"breached": "#c62828", "due_soon": "#e0a100", "ok": "#2e7d32"}
+
+
+def _filter(request: Request) -> CaseFilter:
+    q = request.query_params
+
+    def opt(name: str) -> str | None:
+        value = q.get(name, "").strip()
+        return value or None
+
+    offset = _offset(request) or 0
+    return CaseFilter(opt("state") or "open", opt("kind"), opt("severity"), opt("queue"), opt("assignee"), opt("sla"),
+                      opt("q"), CASE_PAGE, offset)
+
+
+def age_chart(board: Dashboard, ct: dict[str, str]) -> Markup:
+    """Open cases per age bucket as stacked SVG bars (breached, due soon, on time); presentation
+    attributes only, so the pages' Content-Security-Policy holds."""
+    width, height, pad_l, pad_b, pad_t = 520, 200, 40, 28, 12
+    plot_h = height - pad_b - pad_t
+    top = max([sum(board.bucket(i).values()) for i in range(4)] + [1])
+    step = (width - pad_l) / 4
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+             f'aria-label="{escape(ct["chart"])}" id="case-chart">']
+    parts.append(f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width}" y2="{pad_t + plot_h}" stroke="#ccc"/>')
+    parts.append(f'<text x="{pad_l - 6}" y="{pad_t + 4}" text-anchor="end" font-size="11" fill="#555">{top}</text>')
+    for i in range(4):
+        y: float = pad_t + plot_h
+        x = pad_l + step * i + step * 0.2
+        for state in ("ok", "due_soon", "breached"):
+            n = board.bucket(i)[state]
+            if n:
+                h = plot_h * n / top
+                y -= h
+                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.6:.1f}" height="{h:.1f}" '
+                             f'fill="{SLA_COLOURS[state]}" data-age="{i}" data-sla="{state}" data-n="{n}">'
+                             f'<title>{escape(ct["sla_" + state])}: {n}</title></rect>')
+        parts.append(f'<text x="{x + step * 0.3:.1f}" y="{height - 8}" text-anchor="middle" font-size="12" fill="#333">'
+                     f'{escape(ct[f"age_{i}"])}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases_page(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    s = case_service(request)
+    f = _filter(request)
+    ct = cases_text(lang)
+    try:
+        found, total = s.find(f)
+    except InvalidInput as exc:
+        return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
+    board = s.dashboard()
+    query = urlencode({k: v for k, v in request.query_params.items() if k in FILTER_FIELDS and v})
+    return render(request, "staff_cases.html", lang, staff, nav="cases", ct=ct, cases=found, total=total, f=f,
+                  now=s.clock(), board=board, chart=age_chart(board, ct), query=query, page_size=CASE_PAGE,
+                  states=FILTER_STATES, kinds=[k.value for k in CaseKind], severities=SEVERITIES, slas=SLA_STATES)
+
+
+FILTER_FIELDS = ("state", "kind", "severity", "queue", "assignee", "sla", "q")
+
+
+@router.get("/cases/export.csv")
+def cases_export(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        rows = list(case_service(request).export_csv(_filter(request)))
+    except InvalidInput as exc:
+        ct = cases_text(lang)
+        return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
+    return Response("".join(rows), media_type="text/csv; charset=utf-8",
+                    headers={**NO_STORE, "Content-Disposition": 'attachment; filename="cases.csv"'})
+
+
+def _case_page(request: Request, lang: str, staff: Staff, case_id: int, *, status_code: int = 200,
+               error: str = "", saved: bool = False) -> Response:
+    s = case_service(request)
+    ct = cases_text(lang)
+    try:
+        case, events = s.show(case_id)
+    except NotFound:
+        return message(request, lang, staff, 404, ct["err_title"], ct["err_not_found"])
+    return render(request, "staff_case.html", lang, staff, status_code=status_code, nav="cases", ct=ct, case=case,
+                  events=events, now=s.clock(), dispositions=DISPOSITIONS[case.kind], error=error, saved=saved,
+                  confirmation=format_confirmation(case.reference) if case.reference else "")
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, saved: int = 0) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    return _case_page(request, lang, staff, case_id, saved=bool(saved))
+
+
+def _act(s: CaseService, case_id: int, action: str, actor: str, form: FormData) -> None:
+    if action == "assign":
+        s.assign(case_id, form_text(form, "assignee") or actor, actor)
+    elif action == "review":
+        s.review(case_id, actor)
+    elif action == "escalate":
+        s.escalate(case_id, actor, form_text(form, "reason"))
+    elif action == "comment":
+        s.comment(case_id, actor, form_text(form, "text"))
+    elif action == "close":
+        s.close(case_id, actor, form_text(form, "disposition"), form_text(form, "reason"))
+    elif action == "confirm":
+        s.confirm(case_id, actor)
+    elif action == "reject":
+        s.confirm(case_id, actor, approve=False, reason=form_text(form, "reason"))
+    else:
+        raise InvalidInput.for_field("action", f"must be one of {', '.join(ACTIONS)}")
+
+
+def _explain(ct: dict[str, str], exc: FinguardError) -> str:
+    if isinstance(exc, Conflict):
+        return ct["err_conflict"]
+    if isinstance(exc, Forbidden):
+        return ct["err_forbidden"]
+    return ct["err_input"] + " " + exc.message
+
+
+@router.post("/cases/{case_id}")
+async def case_act(request: Request, case_id: int) -> Response:
+    form = await read_form(request)
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    try:
+        await run_in_threadpool(_act, case_service(request), case_id, form_text(form, "action"), staff.actor, form)
+    except NotFound:
+        return message(request, lang, staff, 404, cases_text(lang)["err_title"], cases_text(lang)["err_not_found"])
+    except FinguardError as exc:
+        code = exc.status if exc.status in (403, 409, 422) else 422
+        return _case_page(request, lang, staff, case_id, status_code=code, error=_explain(cases_text(lang), exc))
+    return RedirectResponse(f"{staff_root(request)}/cases/{case_id}?lang={lang}&saved=1", status_code=303, headers=NO_STORE)
+
+
+@router.post("/cases")
+async def cases_bulk(request: Request) -> Response:
+    """Bulk assign from the list: each selected case is assigned on its own; failures are listed."""
+    form = await read_form(request)
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    ct = cases_text(lang)
+    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit() and len(v) <= 18]
+    try:
+        results = await run_in_threadpool(case_service(request).bulk_assign, ids,
+                                          form_text(form, "assignee") or staff.key.name, staff.actor)
+    except InvalidInput as exc:
+        return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
+    failed = [f"#{r.case_id}: {r.error}" for r in results if not r.ok]
+    if failed:
+        return message(request, lang, staff, 409, ct["err_title"], "; ".join(failed))
+    return RedirectResponse(f"{staff_root(request)}/cases?lang={lang}", status_code=303, headers=NO_STORE)
+
+
+def _when_field(raw: str, name: str) -> datetime | None:
+    """A ``datetime-local`` value from the form, taken as China time (the branches' clock)."""
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=CHINA)
+    except ValueError as exc:
+        raise InvalidInput.for_field(name, "is not a date and time") from exc
+
+
+def _file(s: CaseService, form: FormData, actor: str) -> Case:
+    if form_text(form, "kind") == "service":
+        return s.request_service(
+            service_type=form_text(form, "service_type"), customer=form_text(form, "customer"), text=form_text(form, "text"),
+            contact=form_text(form, "contact"), branch=form_text(form, "branch"),
+            slot_start=_when_field(form_text(form, "slot_start"), "slot_start"),
+            slot_end=_when_field(form_text(form, "slot_end"), "slot_end"), filed_by=actor)
+    return s.file_complaint(category=form_text(form, "category"), customer=form_text(form, "customer"),
+                            text=form_text(form, "text"), contact=form_text(form, "contact"),
+                            branch=form_text(form, "branch"), channel="staff", filed_by=actor)
+
+
+@router.get("/cases-new", response_class=HTMLResponse)
+def new_case_page(request: Request, kind: str = "complaint") -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "write", lang)
+    if isinstance(staff, Response):
+        return staff
+    return _new_page(request, lang, staff, "service" if kind == "service" else "complaint")
+
+
+def _new_page(request: Request, lang: str, staff: Staff, kind: str, *, status_code: int = 200, error: str = "",
+              values: dict[str, str] | None = None) -> Response:
+    return render(request, "staff_case_new.html", lang, staff, status_code=status_code, nav="cases",
+                  ct=cases_text(lang), pt=complaint_text(lang), kind=kind, categories=COMPLAINT_CATEGORIES,
+                  service_types=SERVICE_TYPES, error=error, values=values or {})
+
+
+@router.post("/cases-new")
+async def new_case(request: Request) -> Response:
+    """A teller files a complaint or books a special service for a customer at the counter."""
+    form = await read_form(request)
+    lang, staff = post_guard(request, form, "write")
+    if isinstance(staff, Response):
+        return staff
+    assert form is not None
+    try:
+        case = await run_in_threadpool(_file, case_service(request), form, staff.actor)
+    except InvalidInput as exc:
+        kind = "service" if form_text(form, "kind") == "service" else "complaint"
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return _new_page(request, lang, staff, kind, status_code=422, error=_explain(cases_text(lang), exc), values=values)
+    return RedirectResponse(f"{staff_root(request)}/cases/{case.id}?lang={lang}&saved=1", status_code=303, headers=NO_STORE)

@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from finguard.access import cli as access_cli
-from finguard.alerts.cli import alerts_command
+from finguard.alerts.cli import alerts_command, cases_app
 from finguard.app.platform import Platform
 from finguard.core import cli as _core_cli
 from finguard.core.cli import err, out
@@ -66,6 +66,7 @@ app.add_typer(guard_app, name="guard")
 app.add_typer(loans_app, name="loans")
 app.add_typer(identity_app, name="verify")
 app.add_typer(credit_app, name="credit")
+app.add_typer(cases_app, name="cases")
 app.command("alerts")(alerts_command)
 
 

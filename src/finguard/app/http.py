@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from finguard import __version__
 from finguard.access.http.routes import router as access_router
 from finguard.access.service.ratelimit import RateLimiter
+from finguard.alerts import http as cases_http
 from finguard.app.platform import Platform
 from finguard.app.staff import router as staff_router
 from finguard.core import http_errors as errors
@@ -79,6 +80,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(loans_http.router)
     app.include_router(identity_http.router)
     app.include_router(credit_http.router)
+    app.include_router(cases_http.router)
     app.include_router(loans_pages.router)
     app.include_router(loans_pages.public_router)
 

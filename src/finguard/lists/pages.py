@@ -13,6 +13,9 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from finguard.alerts.model.cases import COMPLAINT_CATEGORIES, format_confirmation
+from finguard.alerts.provider import case_service
+from finguard.alerts.texts import complaint_text
 from finguard.core.errors import InvalidInput, RateLimited
 from finguard.core.http_context import client_id, platform
 from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, messages
@@ -116,3 +119,57 @@ async def check_submit(request: Request) -> HTMLResponse:
         return _render(request, lang, status_code=422, values=values, errors=_field_errors(lang, problem_fields), headers=NO_STORE)
     return _render(request, lang, values=values, answer=public_view(result), headers=NO_STORE)
 
+
+
+# -- the public complaint form (#13) -------------------------------------------------------------
+
+COMPLAINT_FIELDS = ("category", "customer", "contact", "text")
+
+
+def _complaint_page(request: Request, lang: str, *, status_code: int = 200, values: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None, number: str = "", reply_by: str = "",
+                    rate_limited: bool = False, headers: dict[str, str] | None = None) -> HTMLResponse:
+    t = messages(lang)
+    context = {
+        "t": t, "lang": lang, "html_lang": HTML_LANG[lang], "other_lang": next(c for c in LANGUAGES if c != lang),
+        "other_label": t["switch_label"], "css_version": _css()[1], "categories": COMPLAINT_CATEGORIES,
+        "values": values or {}, "errors": errors or {}, "number": number, "reply_by": reply_by,
+        "rate_limited": rate_limited,
+    }
+    all_headers = {**SECURITY_HEADERS, **NO_STORE, "Content-Language": HTML_LANG[lang], **(headers or {})}
+    response: HTMLResponse = templates.TemplateResponse(request, "complaint.html", context, status_code=status_code,
+                                                        headers=all_headers)
+    return response
+
+
+@router.get("/complaint", include_in_schema=False, response_class=HTMLResponse)
+def complaint_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    return _complaint_page(request, choose_language(lang, request.headers.get("accept-language")))
+
+
+@router.post("/complaint", include_in_schema=False, response_class=HTMLResponse)
+async def complaint_submit(request: Request) -> HTMLResponse:
+    """A customer's complaint: filed as a case in the complaints queue; the page shows the
+    confirmation number to quote on the phone. Rate-limited like the check."""
+    accept = request.headers.get("accept-language")
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART)
+    except HTTPException:
+        lang = choose_language(request.query_params.get("lang"), accept)
+        return _complaint_page(request, lang, status_code=400, errors={"other": complaint_text(lang)["err_other"]})
+    lang = choose_language(_text(form.get("lang")) or request.query_params.get("lang"), accept)
+    values = {name: _text(form.get(name)) for name in COMPLAINT_FIELDS}
+    try:
+        request.app.state.public_limiter.take(client_id(request))
+    except RateLimited:
+        return _complaint_page(request, lang, status_code=429, values=values, rate_limited=True, headers={"Retry-After": "60"})
+    try:
+        case = await run_in_threadpool(
+            case_service(request).file_complaint, category=values["category"], customer=values["customer"],
+            text=values["text"], contact=values["contact"], channel="public", filed_by="public")
+    except InvalidInput as exc:
+        ct = complaint_text(lang)
+        errors = {p.field: ct.get(f"err_{p.field}", ct["err_other"]) for p in exc.problems}
+        return _complaint_page(request, lang, status_code=422, values=values, errors=errors)
+    assert case.reference is not None
+    return _complaint_page(request, lang, number=format_confirmation(case.reference), reply_by=case.due_at.date().isoformat())

@@ -8,6 +8,7 @@ import finguard.access.store.accounts
 import finguard.access.store.approvals
 import finguard.access.store.audit
 import finguard.alerts.store
+import finguard.alerts.store.cases
 import finguard.credit.store.tables
 import finguard.guard.store.tables
 import finguard.identity.store.audit

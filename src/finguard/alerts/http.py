@@ -1,0 +1,265 @@
+"""The cases API (#13): list, read, work and export cases; file complaints and service requests.
+
+Staff keys only (``X-API-Key``): reading needs ``read``, every change ``write``. The actor of each
+change is the key's principal (``key:<name>``), so the audit trail says who did it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from finguard.access.http import staff
+from finguard.access.service.keys import ApiKey
+from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, format_confirmation
+from finguard.alerts.provider import case_service
+from finguard.alerts.service.cases import BulkResult, CaseService
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+S = Annotated[CaseService, Depends(case_service)]
+Reader = Annotated[ApiKey, Depends(staff("read"))]
+Writer = Annotated[ApiKey, Depends(staff("write"))]
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+class CaseOut(BaseModel):
+    id: int
+    kind: str
+    state: str
+    severity: str
+    queue: str
+    assignee: str | None
+    subject: str
+    summary: str
+    details: dict[str, Any]
+    created_at: datetime
+    due_at: datetime
+    sla: str
+    alert_id: int | None
+    confirmation: str | None
+    category: str | None
+    branch: str | None
+    slot_start: datetime | None
+    slot_end: datetime | None
+    closed_at: datetime | None
+    disposition: str | None
+    close_reason: str | None
+    pending_disposition: str | None
+    pending_by: str | None
+    version: int
+
+
+class EventOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    data: dict[str, Any]
+
+
+class CaseDetailOut(BaseModel):
+    case: CaseOut
+    events: list[EventOut]
+
+
+class CasePageOut(BaseModel):
+    total: int
+    items: list[CaseOut]
+
+
+class AssignIn(BaseModel):
+    assignee: str = Field(min_length=1, max_length=100)
+    queue: str | None = Field(default=None, max_length=64)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CommentIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class CloseIn(BaseModel):
+    disposition: str = Field(max_length=32)
+    reason: str = Field(max_length=2000)
+
+
+class ConfirmIn(BaseModel):
+    approve: bool = True
+    reason: str = Field(default="", max_length=2000)
+
+
+class BulkAssignIn(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=1000)
+    assignee: str = Field(min_length=1, max_length=100)
+
+
+class BulkCloseIn(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=1000)
+    disposition: str = Field(max_length=32)
+    reason: str = Field(max_length=2000)
+
+
+class BulkOut(BaseModel):
+    case_id: int
+    ok: bool
+    error: str
+    state: str = Field(description="the state after the action (empty on error)")
+    pending: bool = Field(description="a high/critical close that waits for a second person")
+
+
+class ComplaintIn(BaseModel):
+    category: str = Field(max_length=64, description="one of the eight consumer rights, e.g. fair_trade")
+    customer: str = Field(max_length=200)
+    text: str = Field(max_length=4000)
+    contact: str = Field(max_length=200)
+    branch: str = Field(default="", max_length=100)
+
+
+class ServiceIn(BaseModel):
+    service_type: str = Field(max_length=64, description="home_visit, accessible_service or urgent_handling")
+    customer: str = Field(max_length=200)
+    text: str = Field(default="", max_length=4000)
+    contact: str = Field(max_length=200)
+    branch: str = Field(max_length=100)
+    slot_start: datetime | None = None
+    slot_end: datetime | None = None
+
+
+class DashboardOut(BaseModel):
+    at: datetime
+    total: int
+    breached: int
+    by_age: dict[str, dict[str, int]]
+
+
+AGE_LABELS = ("0-1d", "1-3d", "3-7d", "7d+")
+
+
+def adapt_case(c: Case, now: datetime) -> CaseOut:
+    return CaseOut(
+        id=c.id, kind=c.kind.value, state=c.state.value, severity=c.severity, queue=c.queue, assignee=c.assignee,
+        subject=c.subject, summary=c.summary, details=c.details, created_at=c.created_at, due_at=c.due_at,
+        sla=c.sla_state(now), alert_id=c.alert_id,
+        confirmation=format_confirmation(c.reference) if c.reference else None, category=c.category, branch=c.branch,
+        slot_start=c.slot_start, slot_end=c.slot_end, closed_at=c.closed_at, disposition=c.disposition,
+        close_reason=c.close_reason, pending_disposition=c.pending_disposition, pending_by=c.pending_by,
+        version=c.version,
+    )
+
+
+def adapt_event(e: CaseEvent) -> EventOut:
+    return EventOut(at=e.at, actor=e.actor, action=e.action, from_state=e.from_state, to_state=e.to_state,
+                    reason=e.reason, data=e.data)
+
+
+def _bulk(results: list[BulkResult]) -> list[BulkOut]:
+    return [BulkOut(case_id=r.case_id, ok=r.ok, error=r.error, state=r.state, pending=r.pending) for r in results]
+
+
+def case_filter(
+    state: Annotated[str, Query(max_length=16, description="open (every open state), all, or one state")] = "open",
+    kind: Annotated[str | None, Query(max_length=16)] = None,
+    severity: Annotated[str | None, Query(max_length=16)] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+    assignee: Annotated[str | None, Query(max_length=100)] = None,
+    sla: Annotated[str | None, Query(max_length=16, description="breached, due_soon or ok")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in subject, summary or confirmation number")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> CaseFilter:
+    return CaseFilter(state, kind, severity, queue, assignee, sla, q, limit, offset)
+
+
+Filter = Annotated[CaseFilter, Depends(case_filter)]
+
+
+@router.get("", response_model=CasePageOut, summary="Cases, soonest due first")
+def list_cases(s: S, _: Reader, f: Filter) -> CasePageOut:
+    found, total = s.find(f)
+    now = s.clock()
+    return CasePageOut(total=total, items=[adapt_case(c, now) for c in found])
+
+
+@router.get("/dashboard", response_model=DashboardOut, summary="Open cases by age and SLA state")
+def dashboard(s: S, _: Reader) -> DashboardOut:
+    board = s.dashboard()
+    return DashboardOut(at=board.at, total=board.total, breached=board.breached,
+                        by_age={label: board.bucket(i) for i, label in enumerate(AGE_LABELS)})
+
+
+@router.get("/export.csv", summary="Every case the filter selects, as CSV (formula cells neutralised)")
+def export(s: S, _: Reader, f: Filter) -> StreamingResponse:
+    rows: Iterator[str] = s.export_csv(f)
+    return StreamingResponse(rows, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="cases.csv"'})
+
+
+@router.post("/bulk/assign", response_model=list[BulkOut], summary="Assign many cases; each says whether it worked")
+def bulk_assign(s: S, key: Writer, body: BulkAssignIn) -> list[BulkOut]:
+    return _bulk(s.bulk_assign(body.ids, body.assignee, key.principal.actor))
+
+
+@router.post("/bulk/close", response_model=list[BulkOut], summary="Close many cases (high/critical ones await a checker)")
+def bulk_close(s: S, key: Writer, body: BulkCloseIn) -> list[BulkOut]:
+    return _bulk(s.bulk_close(body.ids, key.principal.actor, body.disposition, body.reason))
+
+
+@router.post("/complaints", response_model=CaseOut, status_code=201, summary="File a complaint for a customer")
+def file_complaint(s: S, key: Writer, body: ComplaintIn) -> CaseOut:
+    c = s.file_complaint(category=body.category, customer=body.customer, text=body.text, contact=body.contact,
+                         branch=body.branch, channel="staff", filed_by=key.principal.actor)
+    return adapt_case(c, s.clock())
+
+
+@router.post("/service-requests", response_model=CaseOut, status_code=201, summary="Book a special-service request")
+def request_service(s: S, key: Writer, body: ServiceIn) -> CaseOut:
+    c = s.request_service(service_type=body.service_type, customer=body.customer, text=body.text,
+                          contact=body.contact, branch=body.branch, slot_start=body.slot_start,
+                          slot_end=body.slot_end, filed_by=key.principal.actor)
+    return adapt_case(c, s.clock())
+
+
+@router.get("/{case_id}", response_model=CaseDetailOut, summary="A case and its audit trail")
+def show_case(s: S, _: Reader, case_id: CaseId) -> CaseDetailOut:
+    c, events = s.show(case_id)
+    return CaseDetailOut(case=adapt_case(c, s.clock()), events=[adapt_event(e) for e in events])
+
+
+@router.post("/{case_id}/assign", response_model=CaseOut)
+def assign(s: S, key: Writer, case_id: CaseId, body: AssignIn) -> CaseOut:
+    return adapt_case(s.assign(case_id, body.assignee, key.principal.actor, body.queue), s.clock())
+
+
+@router.post("/{case_id}/review", response_model=CaseOut)
+def review(s: S, key: Writer, case_id: CaseId) -> CaseOut:
+    return adapt_case(s.review(case_id, key.principal.actor), s.clock())
+
+
+@router.post("/{case_id}/escalate", response_model=CaseOut)
+def escalate(s: S, key: Writer, case_id: CaseId, body: ReasonIn) -> CaseOut:
+    return adapt_case(s.escalate(case_id, key.principal.actor, body.reason), s.clock())
+
+
+@router.post("/{case_id}/comments", response_model=EventOut, status_code=201)
+def comment(s: S, key: Writer, case_id: CaseId, body: CommentIn) -> EventOut:
+    return adapt_event(s.comment(case_id, key.principal.actor, body.text))
+
+
+@router.post("/{case_id}/close", response_model=CaseOut, summary="Close; a high/critical case waits for a second person")
+def close(s: S, key: Writer, case_id: CaseId, body: CloseIn) -> CaseOut:
+    return adapt_case(s.close(case_id, key.principal.actor, body.disposition, body.reason), s.clock())
+
+
+@router.post("/{case_id}/confirm", response_model=CaseOut, summary="The checker confirms or rejects a proposed close")
+def confirm(s: S, key: Writer, case_id: CaseId, body: ConfirmIn) -> CaseOut:
+    return adapt_case(s.confirm(case_id, key.principal.actor, body.approve, body.reason), s.clock())

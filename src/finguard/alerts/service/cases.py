@@ -1,0 +1,195 @@
+"""The case engine's use cases: work items from every capability's alerts, complaints and
+special-service requests, worked by staff through the API, the pages and the CLI alike."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from finguard.alerts.model import cases as m
+from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, Change, NewCase
+from finguard.core.errors import FinguardError, InvalidInput, NotFound
+
+MAX_BULK = 1000
+ADOPT_BATCH = 5000
+EXPORT_PAGE = 5000
+
+
+class CaseStore(Protocol):
+    def adopt_alerts(self, now: datetime, limit: int) -> int: ...
+    def escalate_overdue(self, now: datetime) -> int: ...
+    def get(self, case_id: int) -> Case | None: ...
+    def by_reference(self, reference: str) -> Case | None: ...
+    def find(self, f: CaseFilter, now: datetime) -> tuple[list[Case], int]: ...
+    def scan(self, f: CaseFilter, now: datetime, after_id: int, limit: int) -> list[Case]: ...
+    def events(self, case_id: int) -> list[CaseEvent]: ...
+    def apply(self, case: Case, change: Change) -> Case: ...
+    def append(self, event: CaseEvent) -> None: ...
+    def create(self, new: NewCase, actor: str) -> Case: ...
+    def open_counts(self, now: datetime) -> dict[tuple[int, str], int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """One case of a bulk action: ``state`` after it (a high-risk close stays open, ``pending``
+    says it awaits its checker) or the error that stopped it."""
+
+    case_id: int
+    ok: bool
+    error: str = ""
+    state: str = ""
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """Open cases by age bucket (0: up to 1 day, 1: up to 3, 2: up to 7, 3: older) and SLA state."""
+
+    counts: dict[tuple[int, str], int]
+    at: datetime
+
+    def bucket(self, age: int) -> dict[str, int]:
+        return {s: self.counts.get((age, s), 0) for s in m.SLA_STATES}
+
+    @property
+    def breached(self) -> int:
+        return sum(n for (_, s), n in self.counts.items() if s == "breached")
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class CaseService:
+    def __init__(self, store: CaseStore, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- keeping the queue current -------------------------------------------------------------
+
+    def sync(self) -> tuple[int, int]:
+        """Adopt new alerts as cases and escalate every case past its SLA. Run on every read and
+        by any job; both steps are idempotent, so two processes running it at once do no harm."""
+        now = self.clock()
+        adopted = 0
+        while (n := self.store.adopt_alerts(now, ADOPT_BATCH)) > 0:
+            adopted += n
+            if n < ADOPT_BATCH:
+                break
+        return adopted, self.store.escalate_overdue(now)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def find(self, f: CaseFilter) -> tuple[list[Case], int]:
+        m.check_filter(f)
+        self.sync()
+        return self.store.find(f, self.clock())
+
+    def get(self, case_id: int) -> Case:
+        found = self.store.get(case_id)
+        if found is None:
+            raise NotFound(f"no case {case_id}")
+        return found
+
+    def show(self, case_id: int) -> tuple[Case, list[CaseEvent]]:
+        self.sync()
+        case = self.get(case_id)
+        return case, self.store.events(case_id)
+
+    def by_confirmation(self, text: str) -> Case:
+        raw = m.parse_confirmation(text)
+        found = self.store.by_reference(raw) if raw else None
+        if found is None:
+            raise NotFound("no case with that confirmation number")
+        return found
+
+    def dashboard(self) -> Dashboard:
+        self.sync()
+        now = self.clock()
+        return Dashboard(self.store.open_counts(now), now)
+
+    def export_csv(self, f: CaseFilter) -> Iterator[str]:
+        """CSV of every case the filter selects in id order (its limit and offset ignored), 5,000
+        rows at a time."""
+        m.check_filter(f)
+        self.sync()
+        now = self.clock()
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(m.CSV_COLUMNS)
+        after = 0
+        while True:
+            page = self.store.scan(f, now, after, EXPORT_PAGE)
+            for case in page:
+                writer.writerow(m.csv_row(case))
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+            if len(page) < EXPORT_PAGE:
+                return
+            after = page[-1].id
+
+    # -- working a case ------------------------------------------------------------------------
+
+    def assign(self, case_id: int, assignee: str, actor: str, queue: str | None = None) -> Case:
+        return self.store.apply(c := self.get(case_id), m.assign(c, assignee, actor, self.clock(), queue))
+
+    def review(self, case_id: int, actor: str) -> Case:
+        return self.store.apply(c := self.get(case_id), m.start_review(c, actor, self.clock()))
+
+    def escalate(self, case_id: int, actor: str, reason: str) -> Case:
+        return self.store.apply(c := self.get(case_id), m.escalate(c, actor, self.clock(), reason))
+
+    def comment(self, case_id: int, actor: str, text: str) -> CaseEvent:
+        event = m.comment(self.get(case_id), actor, self.clock(), text)
+        self.store.append(event)
+        return event
+
+    def close(self, case_id: int, actor: str, disposition: str, reason: str) -> Case:
+        """Closes, or for a high/critical case records the proposal a second person confirms."""
+        return self.store.apply(c := self.get(case_id), m.close(c, actor, self.clock(), disposition, reason))
+
+    def confirm(self, case_id: int, actor: str, approve: bool = True, reason: str = "") -> Case:
+        return self.store.apply(c := self.get(case_id), m.confirm(c, actor, self.clock(), approve, reason))
+
+    def _bulk(self, ids: list[int], act: Callable[[int], Case]) -> list[BulkResult]:
+        if not 1 <= len(ids) <= MAX_BULK:
+            raise InvalidInput.for_field("ids", f"give between 1 and {MAX_BULK} case ids")
+        out = []
+        for case_id in dict.fromkeys(ids):
+            try:
+                case = act(case_id)
+                out.append(BulkResult(case_id, True, state=case.state.value, pending=case.pending_disposition is not None))
+            except FinguardError as exc:
+                out.append(BulkResult(case_id, False, exc.message))
+        return out
+
+    def bulk_assign(self, ids: list[int], assignee: str, actor: str) -> list[BulkResult]:
+        """Each case on its own: one closed or missing case does not stop the others; each says why."""
+        if not assignee.strip():
+            raise InvalidInput.for_field("assignee", "is required")
+        return self._bulk(ids, lambda i: self.assign(i, assignee, actor))
+
+    def bulk_close(self, ids: list[int], actor: str, disposition: str, reason: str) -> list[BulkResult]:
+        if not reason.strip():
+            raise InvalidInput.for_field("reason", "is required")
+        return self._bulk(ids, lambda i: self.close(i, actor, disposition, reason))
+
+    # -- opening cases -------------------------------------------------------------------------
+
+    def file_complaint(self, *, category: str, customer: str, text: str, contact: str, branch: str = "",
+                       channel: str = "staff", filed_by: str) -> Case:
+        new = m.complaint(category=category, customer=customer, text=text, contact=contact, branch=branch,
+                          channel=channel, filed_by=filed_by, at=self.clock())
+        return self.store.create(new, filed_by)
+
+    def request_service(self, *, service_type: str, customer: str, text: str, contact: str, branch: str,
+                        slot_start: datetime | None, slot_end: datetime | None, filed_by: str) -> Case:
+        new = m.service_request(service_type=service_type, customer=customer, text=text, contact=contact,
+                                branch=branch, slot_start=slot_start, slot_end=slot_end, filed_by=filed_by,
+                                at=self.clock())
+        return self.store.create(new, filed_by)
