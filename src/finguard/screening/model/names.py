@@ -41,6 +41,7 @@ from anyascii import anyascii
 from opencc import OpenCC
 
 from finguard.core.text import MAX_NAME_INPUT, name_key  # noqa: F401  (re-exported: the exact key beside the analysis)
+from finguard.screening.model import scripts as sc
 
 MAX_SCREEN_NAME = 1_000  # longer names are refused by the screener: no real name is that long
 MAX_TOKENS = 24  # tokens kept per variant; the rest of a very long name is ignored
@@ -731,6 +732,9 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     is an organisation's.
     """
     text = clean_text(name[:MAX_NAME_INPUT])
+    disguised = sc.confusable_skeleton(text)  # a Latin name in look-alike Cyrillic / Greek letters
+    if disguised is not None:
+        text = disguised
     scripts = tuple(sorted({s for s in (script_of(ch) for ch in text) if s}))
     if not scripts:
         return NameForm(name, (), (), ())
@@ -743,8 +747,13 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     variants: list[NameVariant] = []
     han_only = "".join(ch for ch in simple if ch not in _HAN_NAME_SEPARATORS)
     if "HAN" in scripts and han_only and all(is_han(ch) for ch in han_only):
-        variants.extend(_han_variants(han_only, person=kind != "organisation" and not legal))
+        person = kind != "organisation" and not legal
+        variants.extend(_han_variants(han_only, person=person))
+        if person and len(han_only) <= 6:  # a Japanese name in kanji reads otherwise than in Mandarin
+            variants.extend(_extra_variants(sc.japanese(text), kind))
     else:
+        if "ARABIC" in scripts:
+            simple = sc.arabic_prepare(simple)
         latin = fold(transliterate(_han_runs_to_pinyin(simple) if "HAN" in scripts else simple))
         latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)
         if kind != "organisation":
@@ -757,9 +766,36 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             variants.append(NameVariant(tokens, "skeleton" if abjad else "latin"))
             if not abjad and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
+        variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind))
     cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
+
+
+def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
+    """Other Latin spellings of a name in Cyrillic, Greek, Hangul or kana (see :mod:`.scripts`)."""
+    out: list[str] = []
+    if "CYRILLIC" in scripts:
+        out.extend(sc.cyrillic(text))
+    if "GREEK" in scripts:
+        out.extend(sc.greek(text))
+    if "HANGUL" in scripts:
+        out.extend(sc.hangul(text))
+    if "HIRAGANA" in scripts or "KATAKANA" in scripts:
+        out.extend(sc.japanese(text))
+    return out
+
+
+def _extra_variants(spellings: list[str], kind: str | None) -> list[NameVariant]:
+    out = []
+    for spelling in spellings:
+        latin = fold(spelling)
+        if kind != "organisation":
+            latin = swap_comma_order(latin)
+        tokens = tuple(t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t)[:MAX_TOKENS]
+        if tokens:
+            out.append(NameVariant(tokens, "latin"))
+    return out
 
 
 def _han_runs_to_pinyin(text: str) -> str:

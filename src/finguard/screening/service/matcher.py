@@ -343,6 +343,14 @@ class NameScreener:
             return []
         return [NameCandidate(h.entry_id, h.score, h.listed_name, h.outcome) for h in hits]
 
+    def candidate_entries(self, name: str, kind: str | None = None) -> set[int]:
+        """The entries whose names reach scoring for ``name``: what blocking recall is measured on."""
+        form = analyse_name(name[:MAX_SCREEN_NAME], kind if kind in ("person", "organisation") else None)
+        if not form.usable:
+            return set()
+        ix = self._ix
+        return {rec.entry_id for nid in self._candidates(ix, prepare(form.variants)) if (rec := ix.names.get(nid)) is not None}
+
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
         """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
         name = query.name
@@ -381,40 +389,52 @@ class NameScreener:
         return hits[: max(0, limit)]
 
     def _candidates(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+        """The names worth scoring: evidence gathered per spelling of the query, the best spelling counting.
+
+        Summing over spellings would let a name that shares tokens with several readings of the
+        query (a Han name read in Mandarin and in Japanese) outweigh the one it really is.
+        """
         n = len(ix.names) + 1
         acc: dict[int, float] = {}
+        # a whole name equal without spaces counts once, however many of its readings agree
+        compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
+        expanded: dict[tuple[str, bool], list[tuple[list[int], float]]] = {}
+        scanned = 0
         for p in prepared:
-            for compact in (p.compact, p.compact_rev):
-                for name_id in ix.compacts.get(compact, ()):
-                    acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
-        groups: list[tuple[int, list[tuple[list[int], float]]]] = []
-        seen: set[str] = set()
-        for p in prepared:
-            for token in p.tokens:
-                if token in seen:
-                    continue
-                seen.add(token)
-                found = self._expand(ix, token, p.kind == "skeleton")
-                postings = [(ix.vocab[t], sim) for t, sim in found.items() if t in ix.vocab]
+            if scanned > 2 * SCAN_BUDGET:
+                break
+            groups: list[tuple[int, list[tuple[list[int], float]]]] = []
+            for token in dict.fromkeys(p.tokens):
+                key = (token, p.kind == "skeleton")
+                postings = expanded.get(key)
+                if postings is None:
+                    found = self._expand(ix, token, key[1])
+                    postings = expanded[key] = [(ix.vocab[t], sim) for t, sim in found.items() if t in ix.vocab]
                 if postings:
                     groups.append((sum(len(ps) for ps, _ in postings), postings))
-        groups.sort(key=lambda g: g[0])
-        scanned = 0
-        for i, (total, postings) in enumerate(groups):
-            if i > 0 and (total > FREQUENT or scanned + total > SCAN_BUDGET):
-                break
-            if i == 0 and total > FREQUENT and len(groups) > 1:
-                # every token is common ("wang wei" among a million names): intersect the two rarest
-                first = {nid for ps, _ in postings for nid in ps}
-                both = first.intersection(nid for ps, _ in groups[1][1] for nid in ps)
-                for name_id in both:
-                    acc[name_id] = acc.get(name_id, 0.0) + 2.0
-                break
-            for ps, sim in postings:
-                weight = sim * math.log(n / (1 + len(ps)))
-                for name_id in ps[:SCAN_BUDGET]:
-                    acc[name_id] = acc.get(name_id, 0.0) + weight
-            scanned += total
+            groups.sort(key=lambda g: g[0])
+            mine: dict[int, float] = {}
+            used = 0
+            for i, (total, postings) in enumerate(groups):
+                if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
+                    break
+                if i == 0 and total > FREQUENT and len(groups) > 1:
+                    # every token is common ("wang wei" among a million names): intersect the two rarest
+                    first = {nid for ps, _ in postings for nid in ps}
+                    for name_id in first.intersection(nid for ps, _ in groups[1][1] for nid in ps):
+                        mine[name_id] = mine.get(name_id, 0.0) + 2.0
+                    break
+                for ps, sim in postings:
+                    weight = sim * math.log(n / (1 + len(ps)))
+                    for name_id in ps[:SCAN_BUDGET]:
+                        mine[name_id] = mine.get(name_id, 0.0) + weight
+                used += total
+            scanned += used
+            for name_id, weight in mine.items():
+                if name_id not in acc or weight > acc[name_id]:
+                    acc[name_id] = weight
+        for name_id in compact_hits:
+            acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
         if not acc:
             return []
         top = heapq.nlargest(MAX_CANDIDATES, acc.items(), key=lambda kv: kv[1])

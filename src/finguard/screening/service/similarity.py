@@ -15,8 +15,10 @@ better one counts:
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
-Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton;
-Han variants only with Han variants (character by character).
+Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
+capped (:data:`SKELETON_CAP`; below ``match`` when the skeleton is short) and never against a
+romanised Chinese name. Han variants only with Han variants (character by character); two Han
+names written differently but read alike (李铭 / 李明) reach :data:`HAN_READING_CAP` at most.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 from finguard.screening.model.names import NameVariant, looks_chinese, phonetic_key, segment_pinyin, skeleton
 
 MIN_TOKEN_SIM = 0.72
+SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
+SKELETON_SHORT_CAP = 0.86  # a skeleton of fewer than SKELETON_MIN consonants says little: close_match at most
+SKELETON_MIN = 6
+HAN_READING_CAP = 0.88  # two Han names that read alike but are written differently (李铭 / 李明): close_match at most
 COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
 SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
@@ -95,7 +101,11 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
         return 0.0
     if q.kind == "skeleton" or c.kind == "skeleton":
         qs, cs = q.skel, c.skel
-        return _align(
+        other = c if q.kind == "skeleton" else q
+        if other.kind != "skeleton" and other.chinese:
+            return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
+        cap = SKELETON_CAP if len(q.skel_compact) >= SKELETON_MIN and len(c.skel_compact) >= SKELETON_MIN else SKELETON_SHORT_CAP
+        return cap * _align(
             qs,
             cs,
             None,
@@ -241,6 +251,18 @@ def _syllable_similarity(a: str, b: str, sim: float) -> float:
 
 def name_similarity(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
     """Best similarity over all pairs of variants, with the pair that gave it."""
+    han_q = next((q.compact for q in query if q.kind == "han"), None)
+    han_c = next((c.compact for c in candidate if c.kind == "han"), None)
+    if han_q is not None and han_c is not None and han_q != han_c:
+        # both written in Han, differently: the same reading is not the same name
+        sim, bq, bc = _best_pair(query, candidate)
+        if bq is not None and bq.kind != "han":
+            sim = min(sim, HAN_READING_CAP)
+        return sim, bq, bc
+    return _best_pair(query, candidate)
+
+
+def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
     best = 0.0
     best_q: Prepared | None = None
     best_c: Prepared | None = None
