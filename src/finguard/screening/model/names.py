@@ -47,7 +47,6 @@ MAX_SCREEN_NAME = 1_000  # longer names are refused by the screener: no real nam
 MAX_TOKENS = 24  # tokens kept per variant; the rest of a very long name is ignored
 
 
-
 # -- step 1: Unicode clean-up ---------------------------------------------------------------------
 
 _SPACE = re.compile(r"\s+")
@@ -292,6 +291,10 @@ def swap_comma_order(text: str) -> str:
 
 # Legal forms, folded and without dots, one form per entry; multi-word forms as written after folding.
 _LEGAL_FORMS_LATIN = {
+    "gongsi": "公司",  # pinyin of the Chinese forms: "Huawei Jishu Youxian Gongsi"
+    "youxian": "有限",
+    "youxiangongsi": "有限公司",
+    "gufen": "股份",
     "co": "company",
     "company": "company",
     "cos": "company",
@@ -813,8 +816,49 @@ def _han_runs_to_pinyin(text: str) -> str:
     return "".join(out).strip()
 
 
+# Generic words of Chinese company names and how English names say them (the distinctive part is
+# compared by its pinyin): 华为技术有限公司 <-> HUAWEI TECHNOLOGIES CO. LTD.
+_HAN_GENERIC = {
+    "技术": "technology", "科技": "technology", "集团": "group", "股份": "joint stock", "国际": "international",
+    "贸易": "trading", "商贸": "trading", "投资": "investment", "控股": "holdings", "实业": "industrial", "工业": "industries",
+    "电子": "electronics", "能源": "energy", "航运": "shipping", "船务": "shipping", "海运": "shipping", "物流": "logistics",
+    "银行": "bank", "石油": "petroleum", "化工": "chemical", "机械": "machinery", "发展": "development", "工程": "engineering",
+    "进出口": "import export", "电信": "telecom", "通信": "communications", "网络": "network", "软件": "software",
+    "制造": "manufacturing", "矿业": "mining", "建设": "construction", "航空": "aviation", "电力": "power", "钢铁": "steel",
+    "香港": "hong kong", "中国": "china", "北京": "beijing", "上海": "shanghai", "深圳": "shenzhen",
+}  # fmt: skip
+_HAN_GENERIC_ORDER = sorted(_HAN_GENERIC, key=len, reverse=True)
+
+
+def han_company_english(han: str) -> tuple[str, ...] | None:
+    """``华为技术`` -> ``("huawei", "technology")``: the distinctive part in pinyin, generic words in English."""
+    out: list[str] = []
+    run: list[str] = []
+    i = 0
+    found = False
+    while i < len(han):
+        word = next((w for w in _HAN_GENERIC_ORDER if han.startswith(w, i)), None)
+        if word is None:
+            run.append(han[i])
+            i += 1
+            continue
+        if run:
+            out.append("".join(han_to_pinyin("".join(run))))
+            run = []
+        out.extend(_HAN_GENERIC[word].split())
+        found = True
+        i += len(word)
+    if run:
+        out.append("".join(han_to_pinyin("".join(run))))
+    return tuple(out) if found else None
+
+
 def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
     out = [NameVariant((han,), "han")]
+    if not person:
+        english = han_company_english(han)
+        if english:
+            out.append(NameVariant(english, "latin"))
     plain = han_to_pinyin(han)
     if person and 2 <= len(han) <= 4:
         family, _ = split_han_name(han)

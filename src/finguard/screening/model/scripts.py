@@ -125,13 +125,14 @@ def greek(text: str) -> list[str]:
 
 # -- Arabic ---------------------------------------------------------------------------------------------
 
-_ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})")
-_ABD = re.compile(r"(?<!\S)(عبد)(?=ال)")
+_ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})(?!له(?:\s|$))")
+_ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+(ال\S+)")
 
 
 def arabic_prepare(text: str) -> str:
-    """Split the article off (``التكريتي`` -> ``ال تكريتي``, ``عبدالله`` -> ``عبد ال له``); drop ``ة`` and short vowels."""
-    text = _ABD.sub(r"\1 ", text)
+    """Split the article off (``التكريتي`` -> ``ال تكريتي``) but keep theophoric names whole
+    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah); drop ``ة`` and short vowels."""
+    text = _ABD.sub(r"\1\2", text)
     text = _ARTICLE.sub(r"\1 ", text)
     return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
 
@@ -205,11 +206,13 @@ def hangul(text: str) -> list[str]:
     out: list[str] = []
     # RR, McCune-Reischauer, and the mix most lists print (RR consonants, MR vowels: "Jong Un")
     for initials, medials in ((_INITIALS_RR, _MEDIALS_RR), (_INITIALS_MR, _MEDIALS_MR), (_INITIALS_RR, _MEDIALS_MR)):
-        parts = ["".join(_hangul_syllables(w, initials, medials)).replace("'", "") for w in words]
+        syllables = [[p.replace("'", "") for p in _hangul_syllables(w, initials, medials)] for w in words]
+        parts = ["".join(x) for x in syllables]
         out.append(" ".join(parts))
         family = _SURNAMES.get(words[0]) if words else None
         for spelled in family or ():
             out.append(" ".join([spelled, *parts[1:]]))
+            out.append(" ".join([spelled, *(p for x in syllables[1:] for p in x)]))  # "Kim Jong Un": one token a syllable
     return list(dict.fromkeys(out))
 
 

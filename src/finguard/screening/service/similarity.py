@@ -31,6 +31,7 @@ MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
 SKELETON_SHORT_CAP = 0.86  # a skeleton of fewer than SKELETON_MIN consonants says little: close_match at most
 SKELETON_MIN = 6
+DISTINCT_NUMBER_CAP = 0.75  # names that differ in a number are other entities: below close_match
 HAN_READING_CAP = 0.88  # two Han names that read alike but are written differently (李铭 / 李明): close_match at most
 COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
@@ -117,7 +118,12 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             "".join(reversed(cs)),
         )
     sino = q.chinese or c.chinese
-    return _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino)
+    sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino)
+    q_numbers = {t for t in q.tokens if t.isdigit()}
+    c_numbers = {t for t in c.tokens if t.isdigit()}
+    if q_numbers and c_numbers and q_numbers != c_numbers:
+        return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
+    return sim
 
 
 def _align(
