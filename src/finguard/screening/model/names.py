@@ -769,6 +769,8 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             variants.append(NameVariant(tokens, "skeleton" if abjad else "latin"))
             if not abjad and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
+            if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
+                variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
         variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind))
     cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))

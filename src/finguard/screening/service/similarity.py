@@ -31,6 +31,8 @@ MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
 SKELETON_SHORT_CAP = 0.86  # a skeleton of fewer than SKELETON_MIN consonants says little: close_match at most
 SKELETON_MIN = 6
+INITIAL_CREDIT = 0.8  # "N. T. HEATH" for "HEATH, Noel Timothy": a close match, not a miss
+INITIALS_CAP = 0.91
 DISTINCT_NUMBER_CAP = 0.75  # names that differ in a number are other entities: below close_match
 HAN_READING_CAP = 0.88  # two Han names that read alike but are written differently (李铭 / 李明): close_match at most
 COMPACT_DISCOUNT = 0.97
@@ -178,18 +180,30 @@ def _align(
     used_q = 0
     used_c = 0
     got_q = got_c = 0.0
+    initial = False
     for sim, i, j in pairs:
         bi, bj = 1 << i, 1 << j
         if used_q & bi or used_c & bj:
             continue
         used_q |= bi
         used_c |= bj
-        credit = 1.0 - (1.0 - sim) * TOKEN_PENALTY  # near-equal tokens count; merely similar ones little
+        credit = _credit(sim, qt[i], ct[j])
+        initial = initial or credit == INITIAL_CREDIT
         got_q += credit * qw[i]
         got_c += credit * cw[j]
     cov_q = got_q / sum(qw)
     cov_c = got_c / sum(cw)
-    return max(_combine(cov_q, cov_c, len(qt), len(ct), sino), compact)
+    align = _combine(cov_q, cov_c, len(qt), len(ct), sino)
+    if initial:
+        align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
+    return max(align, compact)
+
+
+def _credit(sim: float, a: str, b: str) -> float:
+    """Near-equal tokens count; merely similar ones little; an initial for its name counts as much as INITIAL_CREDIT."""
+    if (len(a) == 1) != (len(b) == 1) and sim == 0.75:
+        return INITIAL_CREDIT
+    return 1.0 - (1.0 - sim) * TOKEN_PENALTY
 
 
 def _combine(cov_q: float, cov_c: float, nq: int, nc: int, sino: bool) -> float:
@@ -229,7 +243,7 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
             continue
         used_q.add(i)
         used_c.add(j)
-        got_q[i] = got_c[j] = 1.0 - (1.0 - sim) * TOKEN_PENALTY
+        got_q[i] = got_c[j] = _credit(sim, q.tokens[i], c.tokens[j])
     return got_q, got_c
 
 
