@@ -434,10 +434,18 @@ class NameScreener:
                     for name_id in first.intersection(nid for ps, _ in groups[1][1] for nid in ps):
                         mine[name_id] = mine.get(name_id, 0.0) + 2.0
                     break
+                # one query token counts once per name, however many of the name's tokens it resembles
+                # and weighs by how common the query token's whole neighbourhood is: a rare misspelling of
+                # a common name ("Mochammad") must not outrank the name itself
+                best: dict[int, float] = {}
+                idf = math.log(n / (1 + total))
                 for ps, sim in postings:
-                    weight = sim * math.log(n / (1 + len(ps)))
+                    weight = sim * idf
                     for name_id in ps[:SCAN_BUDGET]:
-                        mine[name_id] = mine.get(name_id, 0.0) + weight
+                        if weight > best.get(name_id, -1.0):
+                            best[name_id] = weight
+                for name_id, weight in best.items():
+                    mine[name_id] = mine.get(name_id, 0.0) + weight
                 used += total
             scanned += used
             for name_id, weight in mine.items():
@@ -447,17 +455,17 @@ class NameScreener:
             acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
         if not acc:
             return []
-        top = heapq.nlargest(MAX_TIED, acc.items(), key=lambda kv: kv[1])
+        initials = {t for p in prepared for t in p.tokens if len(t) == 1}
+        top = heapq.nlargest(MAX_TIED * (4 if initials else 1), acc.items(), key=lambda kv: kv[1])
         floor = top[0][1] * RELATIVE_FLOOR
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
-        initials = {t for p in prepared for t in p.tokens if len(t) == 1}
         if initials and len(top) > MAX_CANDIDATES:
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
             bonus = {nid: sum(0.01 for t in initials if any(x[0] == t for x in ix.names[nid].prepared[0].tokens)) for nid, _ in top}
             top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
-            return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9]
+            return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9][:MAX_TIED]
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     @staticmethod
