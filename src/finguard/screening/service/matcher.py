@@ -54,7 +54,7 @@ from finguard.screening.service.similarity import (
 log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 40
-MAX_TIED = 160  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
+MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 PREFIX_MIN, PREFIX_MAX = 5, 8
 RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
 FREQUENT = 2_000  # a token on more names than this does not generate candidates on its own
@@ -665,6 +665,8 @@ def _token_subset(
     if order != sorted(order):
         return None
     missing = [t for t, g in zip(bc.tokens, got, strict=True) if g <= 0.0]
+    if any(len(t) < 4 for t in missing):
+        return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
     lift = round(thresholds.match - score + 0.005, 4)
     why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
     return Feature(SUBSET_FEATURE, 1.0, lift, why)

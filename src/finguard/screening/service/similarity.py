@@ -29,7 +29,8 @@ from finguard.screening.model.names import NameVariant, looks_chinese, phonetic_
 
 MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
-SKELETON_SHORT_CAP = 0.86  # a skeleton of fewer than SKELETON_MIN consonants says little: close_match at most
+SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (محمد علي): close_match at most
+SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
 SKELETON_MIN = 6
 INITIAL_CREDIT = 0.8  # "N. T. HEATH" for "HEATH, Noel Timothy": a close match, not a miss
 INITIALS_CAP = 0.91
@@ -107,7 +108,8 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
         other = c if q.kind == "skeleton" else q
         if other.kind != "skeleton" and other.chinese:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
-        cap = SKELETON_CAP if len(q.skel_compact) >= SKELETON_MIN and len(c.skel_compact) >= SKELETON_MIN else SKELETON_SHORT_CAP
+        shortest = min(len(q.skel_compact), len(c.skel_compact))
+        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
         return cap * _align(
             qs,
             cs,
