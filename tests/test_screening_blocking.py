@@ -111,3 +111,16 @@ def test_the_true_entry_reaches_scoring(un: tuple[NameScreener, list[tuple[int, 
     missed = [q for eid, q in queries if eid not in screener.candidate_entries(q)]
     assert len(queries) >= 100
     assert 1 - len(missed) / len(queries) >= floor, missed[:10]
+
+
+def test_initials_with_removed_names_in_the_postings() -> None:
+    """A removed entry stays in the postings until compaction; tie-breaking on initials skips it."""
+    from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
+
+    s = NameScreener()
+    for i in range(60):
+        s.add(i, "x", EntryDraft(f"k{i}", SubjectKind.PERSON, party=Party(names=(f"Mohammad Name{i:03d}x",))))
+    s.add(100, "x", EntryDraft("w", SubjectKind.PERSON, party=Party(names=("Wali Mohammad",))))
+    for i in range(0, 60, 2):
+        s.remove(i)
+    assert 100 in s.candidate_entries("W. Mohammad")

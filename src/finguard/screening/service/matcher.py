@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 PREFIX_MIN, PREFIX_MAX = 5, 8
+MIN_IDF = 0.05
 RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
 FREQUENT = 2_000  # a token on more names than this does not generate candidates on its own
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
@@ -70,6 +71,7 @@ RARITY_UP = 0.03  # the most it adds (a listed name whose unmatched part is a ve
 SURNAME_FEATURE = "family_name_missing"
 SUBSET_FEATURE = "token_subset"
 HAN_FEATURE = "han_characters_differ"
+SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
 SURNAME_PENALTY = 0.08
 # not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
@@ -438,7 +440,7 @@ class NameScreener:
                 # and weighs by how common the query token's whole neighbourhood is: a rare misspelling of
                 # a common name ("Mochammad") must not outrank the name itself
                 best: dict[int, float] = {}
-                idf = math.log(n / (1 + total))
+                idf = max(MIN_IDF, math.log(n / (1 + total)))  # never negative: postings still hold removed names
                 for ps, sim in postings:
                     weight = sim * idf
                     for name_id in ps[:SCAN_BUDGET]:
@@ -462,7 +464,9 @@ class NameScreener:
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
-            bonus = {nid: sum(0.01 for t in initials if any(x[0] == t for x in ix.names[nid].prepared[0].tokens)) for nid, _ in top}
+            bonus = {
+                nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
+            }  # a removed name stays in postings until compaction
             top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
             return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9][:MAX_TIED]
@@ -635,6 +639,12 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
     return out
 
 
+def _initials_bonus(name: _Name | None, initials: set[str]) -> float:
+    if name is None or not name.prepared:
+        return 0.0
+    return sum(0.01 for t in initials if any(x[0] == t for x in name.prepared[0].tokens))
+
+
 def _token_subset(
     kind: str, score: float, name: _Name, found: list[tuple[float, _Name, Prepared | None, Prepared | None]], thresholds: Thresholds
 ) -> Feature | None:
@@ -661,6 +671,8 @@ def _token_subset(
         return None  # the given name and the family name must both be there
     if name.family is not None and any(g <= 0.0 for g in got[len(got) - name.family[0] :]):
         return None  # "Daniel Herrera" lacks a family name of "RENDON HERRERA, Daniel", not a middle name
+    if any(max(token_similarity(t, o) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
+        return None  # alike by sound key only ("jiyon" / "chin"): too loose to lift a partial name to a match
     order = [_partner(token, bc.tokens) for token in bq.tokens]
     if order != sorted(order):
         return None
