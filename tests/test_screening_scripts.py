@@ -107,3 +107,23 @@ def test_romanisation_helpers() -> None:
     assert han_company_english("华为技术") == ("huawei", "technology")
     assert ("vladimiros", "poutin") in {v.tokens for v in analyse_name("Βλαδίμηρος Πούτιν").variants}  # ELOT 743
     assert {("dmitriy", "medvedev"), ("dmitry", "medvedev")} <= {v.tokens for v in analyse_name("Дмитрий Медведев").variants}
+
+
+def test_the_api_screens_a_party_known_only_by_identifiers(client: object, admin_key: str, platform: object) -> None:
+    """POST /api/v1/parties/screen with no name and an IMO number: screened by the identifier, kind inferred."""
+    from fastapi.testclient import TestClient
+
+    from finguard.app.platform import Platform
+
+    assert isinstance(client, TestClient) and isinstance(platform, Platform)
+    platform.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+    platform.lists.add_entry(
+        "sdn", EntryDraft("ship", SubjectKind.VESSEL, (Identifier(IdType.IMO, "9929429"),), Party(names=("SNOW STORM 1",))), "t"
+    )
+    headers = {"X-API-Key": admin_key}
+    body = {"identifiers": [{"type": "imo", "value": "IMO 9929429"}], "purpose": "supplier"}
+    response = client.post("/api/v1/parties/screen", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "match"
+    empty = client.post("/api/v1/parties/screen", json={"purpose": "supplier"}, headers=headers)
+    assert empty.status_code == 422 and empty.json()["error"]["problems"][0]["field"] == "name"
