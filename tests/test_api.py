@@ -222,7 +222,8 @@ def test_import_refuses_to_wipe_a_list_unless_allowed(client: TestClient, admin_
     mass = import_csv(client, admin_key, "police", CSV)
     assert mass.status_code == 422 and mass.json()["error"]["code"] == "mass_delist_refused"
     allowed = import_csv(client, admin_key, "police", CSV, allow_mass_delist="true")
-    assert allowed.status_code == 200 and allowed.json()["delisted"] == 20
+    # allowed through the guard; delisting from a fraud list lowers outcomes, so it waits for a second person
+    assert allowed.status_code == 200 and allowed.json()["delisted"] + allowed.json()["held"] == 20
 
 
 def test_import_of_an_empty_body_or_unknown_list_is_an_error(client: TestClient, admin_key: str) -> None:

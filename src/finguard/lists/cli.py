@@ -77,7 +77,6 @@ def check(
         raise typer.Exit(3)
 
 
-
 @app.command("create")
 def lists_create(
     code: str,
@@ -232,7 +231,6 @@ def lists_delist(
         out.print(f"pending change {found.id}: {escape(found.proposal.summary)}; it needs a second person's approval")
         return
     out.print(f"delisted entry {found.id} ({escape(found.draft.key)}) from {found.list_code}")
-
 
 
 def changes(
