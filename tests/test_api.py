@@ -190,7 +190,8 @@ def test_import_csv_reports_counts_and_is_idempotent(client: TestClient, admin_k
     assert check["outcome"] == "warn"
 
 
-BAD_CSV = CSV + "k4,card,1234567890123,high,not luhn\nk5,teleporter,42,high,unknown type\n"
+MORE = "".join(f"m{i},account,62220000000{i:05d},high,mule\n" for i in range(20))
+BAD_CSV = CSV + MORE + "k4,card,1234567890123,high,not luhn\nk5,teleporter,42,high,unknown type\n"
 
 
 def test_import_with_a_bad_row_is_rejected_with_line_numbers(client: TestClient, admin_key: str) -> None:
@@ -199,8 +200,8 @@ def test_import_with_a_bad_row_is_rejected_with_line_numbers(client: TestClient,
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "import_rejected"
-    assert [(p["line"], p["field"]) for p in error["problems"]] == [(5, "id_value"), (6, "id_type")]
-    assert "line 5" in error["message"]
+    assert [(p["line"], p["field"]) for p in error["problems"]] == [(25, "id_value"), (26, "id_type")]
+    assert "line 25" in error["message"]
     assert client.get("/api/v1/changes", headers=h(admin_key)).json()["changes"] == []
 
 
@@ -209,8 +210,20 @@ def test_import_can_skip_bad_rows(client: TestClient, admin_key: str) -> None:
     response = import_csv(client, admin_key, "police", BAD_CSV, skip_bad_rows="true")
     assert response.status_code == 200
     report = response.json()
-    assert report["added"] == 3
-    assert [p["line"] for p in report["rejected"]] == [5, 6]
+    assert report["added"] == 23
+    assert [p["line"] for p in report["rejected"]] == [25, 26]
+
+
+def test_import_refuses_to_wipe_a_list_unless_allowed(client: TestClient, admin_key: str) -> None:
+    create_list(client, admin_key)
+    import_csv(client, admin_key, "police", CSV + MORE)
+    wrong = import_csv(client, admin_key, "police", "colour,id_value\nred,1\n", skip_bad_rows="true")
+    assert wrong.status_code == 422 and wrong.json()["error"]["problems"][0]["field"] == "header"
+    mass = import_csv(client, admin_key, "police", CSV)
+    assert mass.status_code == 422 and mass.json()["error"]["code"] == "mass_delist_refused"
+    allowed = import_csv(client, admin_key, "police", CSV, allow_mass_delist="true")
+    # allowed through the guard; delisting from a fraud list lowers outcomes, so it waits for a second person
+    assert allowed.status_code == 200 and allowed.json()["delisted"] + allowed.json()["held"] == 20
 
 
 def test_import_of_an_empty_body_or_unknown_list_is_an_error(client: TestClient, admin_key: str) -> None:

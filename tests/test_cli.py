@@ -76,14 +76,31 @@ def test_lists_import_reports_counts_and_check_finds_the_entry(police: Cli) -> N
     assert "1..3" not in again.stdout
 
 
+MORE = "".join(f"m{i},account,62220000000{i:05d},high,mule\n" for i in range(10))
+
+
 def test_lists_import_of_a_bad_file_exits_2_and_names_the_line(police: Cli) -> None:
-    bad = police.file("bad.csv", CSV + "k4,card,1234567890123,high,not luhn\n")
+    bad = police.file("bad.csv", CSV + MORE + "k4,card,1234567890123,high,not luhn\n")
     result = police("lists", "import", "police", str(bad), code=2)
     assert "import_rejected" in result.stderr
-    assert "line 5" in result.stderr and "id_value" in result.stderr
+    assert "line 15" in result.stderr and "id_value" in result.stderr
     assert police("changes").stdout.strip() == ""  # nothing was imported
     skipped = police("lists", "import", "police", str(bad), "--skip-bad-rows")
-    assert "rejected line 5: id_value" in skipped.stderr
+    assert "rejected line 15: id_value" in skipped.stderr
+
+
+def test_lists_import_never_wipes_a_list(police: Cli) -> None:
+    """A wrong header imports nothing and exits 2, even skipping bad rows; a mass delisting needs a flag."""
+    police("lists", "import", "police", str(police.file("a.csv", CSV + MORE)))
+    wrong = police.file("wrong.csv", "colour,id_value\nred,1\n")
+    refused = police("lists", "import", "police", str(wrong), "--skip-bad-rows", code=2)
+    assert "header" in refused.stderr and "nothing was imported" in refused.stderr
+    shrunk = police.file("shrunk.csv", CSV)
+    mass = police("lists", "import", "police", str(shrunk), code=2)
+    assert "mass_delist_refused" in mass.stderr and "10 of the list's 13" in mass.stderr
+    done = police("lists", "import", "police", str(shrunk), "--allow-mass-delist")
+    # allowed through the guard; delisting from a fraud list lowers outcomes, so the 10 wait for approval
+    assert "mass_delist_refused" not in done.stderr and "10 change(s) that lower outcomes wait for approval" in done.stderr
 
 
 def test_lists_import_of_a_missing_file_or_unknown_format_exits_2(police: Cli) -> None:

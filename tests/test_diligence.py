@@ -106,7 +106,7 @@ def test_delta_screening_rescreens_only_affected_parties(sdn: Platform) -> None:
 def test_counterparty_records_are_validated_with_field_names() -> None:
     with pytest.raises(InvalidInput) as exc:
         counterparty_from_record({"name": "", "kind": "robot", "purpose": "fun"})
-    assert {p.field for p in exc.value.problems} == {"name", "kind", "purpose"}
+    assert {p.field for p in exc.value.problems} == {"name", "kind", "purpose"}  # no name and no identifier
     cp = counterparty_from_record({"name": "张伟", "id_type": "id_number", "id_value": "110105491231002"})
     assert cp.identifiers[0].value == "11010519491231002X"
 
@@ -147,3 +147,23 @@ def test_thresholds_are_configurable_per_list(db_url: str, tmp_path: Path) -> No
     with pytest.raises(InvalidInput) as exc:
         Platform(make_settings(db_url, tmp_path, screening_thresholds={"sdn": {"match": 2}}))
     assert exc.value.problems[0].field == "screening_thresholds.sdn"
+
+
+def test_batch_infers_organisations_and_screens_parties_known_by_identifiers(sdn: Platform) -> None:
+    """#16: an exact listed company in a supplier batch without a kind column is a match, not a person's
+    'no match'; a row with only an IMO number is screened by it."""
+    from finguard.core.identifiers import IdType
+    from finguard.lists.model.lists import Identifier
+
+    sdn.lists.add_entry(
+        "sdn", EntryDraft("ship", SubjectKind.VESSEL, (Identifier(IdType.IMO, "9929429"),), Party(names=("SNOW STORM 1",))), "t"
+    )
+    sdn.lists.add_entry("sdn", EntryDraft("gpb", SubjectKind.ORGANISATION, party=Party(names=("GAZPROMBANK OAO",))), "t")
+    text = "key,name,id_type,id_value\ns-1,GAZPROMBANK OAO,,\ns-2,,imo,IMO 9929429\ns-3,华为技术有限公司,,\n"
+    results, problems = sdn.diligence.screen_records(list(read_party_records("csv", io.StringIO(text))), default_purpose="supplier")
+    assert problems == []
+    by_key = {r.party.key: r for r in results}
+    assert all(r.party.kind is PartyKind.ORGANISATION for r in results)
+    assert by_key["s-1"].outcome is ScreenOutcome.MATCH
+    assert by_key["s-2"].outcome is ScreenOutcome.MATCH and by_key["s-2"].hits[0].hit.features[-1].name == "identifier_equal"
+    assert by_key["s-3"].outcome is ScreenOutcome.MATCH

@@ -52,3 +52,22 @@ def test_every_monitor_threshold_is_documented_and_the_example_is_the_defaults()
     assert example is not None
     # The example is the defaults (#12) written out: the same as no file at all.
     assert parse_config(example.group(1)) == default_config() == load_config(None) == parse_config("")
+
+
+def test_the_screening_batch_example_reads_as_documented() -> None:
+    """docs/screening-batch.md: the example file parses, and each row's kind is the one the text says."""
+    import io
+
+    from finguard.screening.model.diligence import PartyKind, counterparty_from_record
+    from finguard.screening.service.diligence import PARTY_COLUMNS, read_party_records
+
+    doc = (REPO / "docs" / "screening-batch.md").read_text(encoding="utf-8")
+    for column in PARTY_COLUMNS:
+        assert f"`{column}`" in doc, column
+    example = re.search(r"```csv\n(.*?)```", doc, re.S)
+    assert example is not None
+    rows = [r for _line, r in read_party_records("csv", io.StringIO(example.group(1)))]
+    parties = {p.key: p for p in (counterparty_from_record(r, default_purpose="customer") for r in rows)}
+    assert parties["c-001"].kind is PartyKind.ORGANISATION and parties["c-004"].kind is PartyKind.ORGANISATION
+    assert parties["c-002"].kind is PartyKind.PERSON
+    assert parties["c-003"].name == "" and parties["c-003"].identifiers[0].value == "9929429"

@@ -173,3 +173,12 @@ def test_name_key_ignores_order_case_accents_and_punctuation() -> None:
     assert name_key("MADURO MOROS, Nicolás") == name_key("Nicolas Maduro Moros")
     assert name_key("张 伟") == name_key("伟 张")
     assert name_key("!!! ...") == ""
+
+
+def test_every_identifier_kind_is_accepted_on_the_wire() -> None:
+    """The API's identifier type list is IdType: a new kind (IMO, BIC, LEI in #16) is never refused at the edge."""
+    import typing
+
+    from finguard.lists.http.schemas import IdentifierIn
+
+    assert set(typing.get_args(IdentifierIn.model_fields["type"].annotation)) == {t.value for t in IdType}

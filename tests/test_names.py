@@ -87,7 +87,8 @@ def test_transliteration_of_other_scripts() -> None:
     assert transliterate("Владимир Путин") == "Vladimir Putin"
     assert fold(transliterate("Αλέξανδρος")) == "alexandros"
     assert transliterate("김정은").split() == ["Gim", "Jeong", "Eun"]
-    assert tokens("Дмитрий Медведев") == {("dmitriy", "medvedev")}
+    # Cyrillic in the common romanisations: anyascii, ICAO 9303, BGN/PCGN, Wikipedia, GOST (#16)
+    assert tokens("Дмитрий Медведев") == {("dmitriy", "medvedev"), ("dmitrii", "medvedev"), ("dmitry", "medvedev"), ("dmitrij", "medvedev")}
     # Arabic comes out as a consonant skeleton and is compared as one
     form = analyse_name("محمد علي")
     assert form.variants[0].kind == "skeleton"

@@ -39,7 +39,7 @@ from finguard.lists.service.checking import NameCandidate, PayeeChecker
 from finguard.lists.service.demo import DEMO_LISTS, demo_rows
 from finguard.lists.service.feed import Follower, SleepWaiter, Waiter
 from finguard.lists.service.importers import ParsedRow
-from finguard.lists.service.importing import ImportMode, ImportReport, import_rows, read_rows
+from finguard.lists.service.importing import ImportGuards, ImportMode, ImportReport, import_rows, read_rows
 from finguard.lists.service.index import HotIndex
 from finguard.lists.service.lists import ListService
 from finguard.lists.store.check_log import BufferedCheckLog
@@ -416,13 +416,20 @@ class Platform:
         who: Principal | None = None,
         mode: str = "sync",
         skip_bad_rows: bool = False,
+        allow_mass_delist: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Import a file. By a person (``who``): the list kind's authority applies and changes that
         would lower outcomes are held for approval. By ``actor`` alone: a trusted feed (the demo)."""
         if who is not None:
             return self.list_authority.import_rows(
-                list_code, read_rows(fmt, path), who, mode=ImportMode(mode), skip_bad_rows=skip_bad_rows, progress=progress
+                list_code,
+                read_rows(fmt, path),
+                who,
+                mode=ImportMode(mode),
+                skip_bad_rows=skip_bad_rows,
+                progress=progress,
+                guards=self.import_guards(allow_mass_delist=allow_mass_delist),
             )
         if actor is None:
             raise ValueError("import_file needs who (a person) or actor (a trusted feed)")
@@ -434,10 +441,22 @@ class Platform:
             mode=ImportMode(mode),
             skip_bad_rows=skip_bad_rows,
             progress=progress,
+            guards=self.import_guards(allow_mass_delist=allow_mass_delist),
         )
 
-    def import_rows(self, list_code: str, rows: Iterable[ParsedRow], *, actor: str, mode: str = "sync") -> ImportReport:
-        return import_rows(self.lists, list_code, rows, actor=actor, mode=ImportMode(mode))
+    def import_guards(self, *, allow_mass_delist: bool = False) -> ImportGuards:
+        return ImportGuards(
+            max_bad_share=self.settings.list_import_max_bad_share,
+            max_delist_share=self.settings.list_import_max_delist_share,
+            allow_mass_delist=allow_mass_delist,
+        )
+
+    def import_rows(
+        self, list_code: str, rows: Iterable[ParsedRow], *, actor: str, mode: str = "sync", allow_mass_delist: bool = False
+    ) -> ImportReport:
+        return import_rows(
+            self.lists, list_code, rows, actor=actor, mode=ImportMode(mode), guards=self.import_guards(allow_mass_delist=allow_mass_delist)
+        )
 
     def is_empty(self) -> bool:
         return not self.lists.all_lists()

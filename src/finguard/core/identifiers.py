@@ -33,6 +33,9 @@ class IdType(StrEnum):
     PASSPORT = "passport"
     NATIONAL_ID = "national_id"  # a non-Chinese national identity number
     OTHER_ID = "other_id"
+    IMO = "imo"  # IMO ship / company number: 7 digits with a check digit
+    BIC = "bic"  # SWIFT / BIC (ISO 9362): 8 or 11 characters
+    LEI = "lei"  # Legal Entity Identifier (ISO 17442): 20 characters, mod-97 check
 
 
 # Separators people type inside numbers: spaces of every width, dashes of every kind, dots.
@@ -167,6 +170,41 @@ def normalize_document(raw: object, field: str) -> str:
     return value
 
 
+def normalize_imo(raw: object, field: str = "imo") -> str:
+    """IMO number: ``IMO 9929429``, ``IMO9929429`` and ``9929429`` are the same; the check digit must hold."""
+    value = _compact(field, raw).upper().removeprefix("IMO")
+    if not value.isascii() or not value.isdigit() or len(value) != 7:
+        raise InvalidIdentifier.for_field(field, "must be 7 digits, optionally after 'IMO'")
+    if value[0] != "0" and sum(int(d) * w for d, w in zip(value[:6], range(7, 1, -1), strict=True)) % 10 != int(value[6]):
+        # ship numbers carry a check digit; company and owner numbers (also 7 digits) do not, and start with 0..5
+        if value[0] in "6789":
+            raise InvalidIdentifier.for_field(field, "fails the IMO check digit")
+    return value
+
+
+def normalize_bic(raw: object, field: str = "bic") -> str:
+    """SWIFT / BIC: 4 letters (bank), 2 letters (country), 2 letters or digits (place), optional 3 (branch).
+
+    ``XXX`` is the head office: ``BKCHCNBJXXX`` and ``BKCHCNBJ`` are the same code.
+    """
+    value = _compact(field, raw).upper()
+    if not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?", value):
+        raise InvalidIdentifier.for_field(field, "must be a SWIFT/BIC code of 8 or 11 letters and digits")
+    return value[:8] if value.endswith("XXX") else value
+
+
+def normalize_lei(raw: object, field: str = "lei") -> str:
+    """Legal Entity Identifier: 20 letters and digits whose ISO 7064 mod 97-10 check holds."""
+    from stdnum import lei
+    from stdnum.exceptions import ValidationError
+
+    value = _compact(field, raw).upper()
+    try:
+        return str(lei.validate(value))
+    except ValidationError:
+        raise InvalidIdentifier.for_field(field, "must be a 20-character LEI with a valid check") from None
+
+
 def normalize(id_type: IdType | str, raw: object, field: str | None = None) -> str:
     """Normalise ``raw`` as an identifier of ``id_type``; raise InvalidIdentifier if it is not one."""
     try:
@@ -190,6 +228,9 @@ _NORMALIZERS = {
     IdType.EMAIL: normalize_email,
     IdType.DEVICE: normalize_device,
     IdType.IP: normalize_ip,
+    IdType.IMO: normalize_imo,
+    IdType.BIC: normalize_bic,
+    IdType.LEI: normalize_lei,
 }
 
 

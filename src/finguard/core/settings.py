@@ -115,6 +115,19 @@ class Settings(BaseSettings):
         "FINGUARD_AUDIT_ANCHOR_MINUTES: keep it where the database's administrators cannot rewrite it. Empty: no periodic anchors.",
     )
     audit_anchor_minutes: float = Field(default=60.0, gt=0, description="How often the chain heads are anchored (minutes).")
+    list_import_max_bad_share: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="A list import in which more than this share of the rows is bad is refused whole, even when skipping bad rows.",
+    )
+    list_import_max_delist_share: float = Field(
+        default=0.20,
+        ge=0,
+        le=1,
+        description="A sync list import that would delist more than this share of the list's active entries is refused "
+        "unless the caller allows a mass delisting (--allow-mass-delist / allow_mass_delist=true).",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     @model_validator(mode="after")

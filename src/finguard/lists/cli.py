@@ -77,7 +77,6 @@ def check(
         raise typer.Exit(3)
 
 
-
 @app.command("create")
 def lists_create(
     code: str,
@@ -98,10 +97,21 @@ def lists_import(
     path: Path,
     format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, ofac (sdn.csv or its folder) or un (XML).")] = "csv",
     mode: Annotated[str, typer.Option(help="sync: the file is the whole list; append: add and modify only.")] = "sync",
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows and report the bad ones.")] = False,
+    skip_bad_rows: Annotated[
+        bool,
+        typer.Option("--skip-bad-rows", help="Import the good rows and report the bad ones (refused when more than the set share is bad)."),
+    ] = False,
+    allow_mass_delist: Annotated[
+        bool,
+        typer.Option("--allow-mass-delist", help="Let a sync import delist more than the set share of the list (default 20%)."),
+    ] = False,
 ) -> None:
     """Import a list file atomically; report added / changed / delisted / rejected. Changes that
-    would lower outcomes are held as one pending change for a second person (finguard approvals)."""
+    would lower outcomes are held as one pending change for a second person (finguard approvals).
+
+    Exits 2 (nothing imported) when the file is refused: a wrong header or format, too many bad
+    rows, no usable row, or a sync import that would delist too much of the list.
+    """
     with (
         _platform() as p,
         Progress(
@@ -122,6 +132,7 @@ def lists_import(
             who=p.cli_principal(),
             mode=mode,
             skip_bad_rows=skip_bad_rows,
+            allow_mass_delist=allow_mass_delist,
             progress=lambda n: bar.update(task, completed=n),
         )
     table = Table("rows", "added", "changed", "delisted", "unchanged", "rejected", "seq", title=f"import into {code}")
@@ -220,7 +231,6 @@ def lists_delist(
         out.print(f"pending change {found.id}: {escape(found.proposal.summary)}; it needs a second person's approval")
         return
     out.print(f"delisted entry {found.id} ({escape(found.draft.key)}) from {found.list_code}")
-
 
 
 def changes(

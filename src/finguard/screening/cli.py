@@ -65,7 +65,9 @@ def screen_name(
 def screen_party(
     name: str,
     key: Annotated[str | None, typer.Option(help="Your id for the party (default: the name).")] = None,
-    kind: Annotated[str, typer.Option(help="person or organisation.")] = "person",
+    kind: Annotated[
+        str | None, typer.Option(help="person or organisation (default: organisation for a legal form in the name or --purpose supplier).")
+    ] = None,
     purpose: Annotated[str, typer.Option(help="contract, merchant, supplier, hire or customer.")] = "customer",
     birth_date: Annotated[str | None, typer.Option(help="ISO date or year.")] = None,
     country: Annotated[str | None, typer.Option(help="Nationality or country.")] = None,
@@ -152,4 +154,3 @@ def rescreen() -> None:
     with open_platform() as p:
         alerts = p.diligence.rescreen_pending()
     out.print(f"{len(alerts)} new alert(s)")
-

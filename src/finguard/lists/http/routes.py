@@ -163,13 +163,25 @@ async def import_list(
     format: Literal["csv", "jsonl", "un"] = "csv",
     mode: Literal["sync", "append"] = "sync",
     skip_bad_rows: bool = False,
+    allow_mass_delist: Annotated[
+        bool, Query(description="Let a sync import delist more than the set share of the list's active entries (default 20%).")
+    ] = False,
 ) -> ImportOut:
     from starlette.concurrency import run_in_threadpool
 
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / f"upload.{format}"
         await save_body(request, path, MAX_IMPORT_BYTES)
-        report = await run_in_threadpool(p.import_file, code, format, path, who=key.principal, mode=mode, skip_bad_rows=skip_bad_rows)
+        report = await run_in_threadpool(
+            p.import_file,
+            code,
+            format,
+            path,
+            who=key.principal,
+            mode=mode,
+            skip_bad_rows=skip_bad_rows,
+            allow_mass_delist=allow_mass_delist,
+        )
     return adapt_import(report)
 
 

@@ -135,7 +135,9 @@ class ListOut(BaseModel):
 
 class IdentifierIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: Literal["account", "card", "phone", "id_number", "uscc", "email", "device", "ip", "passport", "national_id", "other_id"]
+    type: Literal[
+        "account", "card", "phone", "id_number", "uscc", "email", "device", "ip", "passport", "national_id", "other_id", "imo", "bic", "lei"
+    ]
     value: str = Field(min_length=1, max_length=256)
 
 

@@ -19,7 +19,7 @@ from finguard.access.service.approvals import ApprovalService
 from finguard.lists.model.authority import add_lowers, approvers, check_write, delist_lowers, modify_lowers
 from finguard.lists.model.lists import ChangeOp, Entry, EntryDraft, ListKind, RiskList, draft_from_dict, draft_to_dict
 from finguard.lists.service.importers import ParsedRow
-from finguard.lists.service.importing import ImportMode, ImportReport, Progress, import_rows
+from finguard.lists.service.importing import ImportGuards, ImportMode, ImportReport, Progress, import_rows
 from finguard.lists.service.lists import EntryOp, ListService
 
 ADD, MODIFY, DELIST, OPS = "lists.add_entry", "lists.modify_entry", "lists.delist", "lists.apply_ops"
@@ -113,9 +113,11 @@ class ListAuthority:
         mode: ImportMode = ImportMode.SYNC,
         skip_bad_rows: bool = False,
         progress: Progress | None = None,
+        guards: ImportGuards | None = None,
     ) -> ImportReport:
         """An import by ``who``: refused if the role may not write the list; the operations that
-        would lower outcomes are taken out and held, together, as one pending change."""
+        would lower outcomes are taken out and held, together, as one pending change. ``guards``:
+        how much damage the import may do before it is refused (see ``importing``)."""
         held: list[PendingChange] = []
 
         def hold(lst: RiskList, ops: list[EntryOp]) -> list[EntryOp]:
@@ -148,7 +150,7 @@ class ListAuthority:
             return now_ops
 
         report = import_rows(
-            self.lists, code, rows, actor=who.actor, mode=mode, skip_bad_rows=skip_bad_rows, progress=progress, hold=hold
+            self.lists, code, rows, actor=who.actor, mode=mode, skip_bad_rows=skip_bad_rows, progress=progress, hold=hold, guards=guards
         )
         if not held:
             return report

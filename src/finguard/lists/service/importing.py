@@ -3,6 +3,16 @@
 An import is one transaction (a killed import leaves the previous state), idempotent (the same
 file twice changes nothing), and applies only differences: new keys are added, changed
 content is modified, and in ``sync`` mode keys missing from the file are delisted.
+
+Three guards keep a wrong file from wiping a list, whatever the caller asked for:
+
+* a problem with the file itself (wrong header, wrong XML root, text that stops parsing) refuses
+  the whole import, even with ``skip_bad_rows``;
+* more than ``max_bad_share`` of the rows bad refuses it whole, even with ``skip_bad_rows``
+  (a file of the wrong format is mostly bad rows);
+* a ``sync`` import that would delist more than ``max_delist_share`` of the list's active
+  entries is refused unless ``allow_mass_delist``; a file with no good row imports nothing and
+  is an error, never a report of success.
 """
 
 from __future__ import annotations
@@ -19,11 +29,34 @@ from finguard.lists.service.importers.tabular import parse_csv, parse_jsonl
 from finguard.lists.service.lists import EntryOp, ListService
 
 MAX_REPORTED_PROBLEMS = 1000
+DEFAULT_MAX_BAD_SHARE = 0.10
+DEFAULT_MAX_DELIST_SHARE = 0.20
 
 
 class ImportMode(StrEnum):
     SYNC = "sync"  # the file is the whole list: entries missing from it are delisted
     APPEND = "append"  # the file adds and modifies only
+
+
+@dataclass(frozen=True, slots=True)
+class ImportGuards:
+    """How much damage an import may do before it is refused (shares between 0 and 1)."""
+
+    max_bad_share: float = DEFAULT_MAX_BAD_SHARE
+    max_delist_share: float = DEFAULT_MAX_DELIST_SHARE
+    allow_mass_delist: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("max_bad_share", "max_delist_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise InvalidInput.for_field(name, f"must be a share between 0 and 1, not {value}")
+
+
+class MassDelistRefused(ImportRejected):
+    """A sync import would delist more of the list than allowed; nothing was applied."""
+
+    code = "mass_delist_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +88,12 @@ def import_rows(
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
     hold: Hold | None = None,
+    guards: ImportGuards | None = None,
 ) -> ImportReport:
-    """Diff and apply. Any bad row rejects the whole import unless ``skip_bad_rows``. ``hold``
-    (given the list and the operations) returns the operations to apply now; it may keep some
+    """Diff and apply. Any bad row rejects the whole import unless ``skip_bad_rows``; see the guards above.
+    ``hold`` (given the list and the operations) returns the operations to apply now; it may keep some
     back for approval (``ListAuthority.hold_lowering``) or refuse the import."""
+    guards = guards or ImportGuards()
     lst = service.get_list(list_code)
     problems: list[FieldProblem] = []
     drafts = {}
@@ -68,6 +103,9 @@ def import_rows(
         if progress is not None and count % 1000 == 0:
             progress(count)
         if row.problem is not None:
+            if row.fatal:
+                p = row.problem
+                raise ImportRejected(f"the file cannot be read as a list ({p.field}: {p.problem}); nothing was imported", problems=[p])
             problems.append(row.problem)
             continue
         assert row.draft is not None
@@ -84,8 +122,17 @@ def import_rows(
             f"{len(problems)} bad row(s); nothing was imported. First: line {first.line}: {first.field}: {first.problem}",
             problems=shown,
         )
-    if not drafts and mode is ImportMode.SYNC and count == 0:
-        raise InvalidInput.for_field("file", "holds no rows; a sync import of an empty file would delist the whole list")
+    if count == 0:
+        raise InvalidInput.for_field("file", "holds no rows; nothing was imported")
+    if problems and len(problems) > guards.max_bad_share * count:
+        shown = problems[:MAX_REPORTED_PROBLEMS]
+        raise ImportRejected(
+            f"{len(problems)} of {count} rows are bad, more than the {guards.max_bad_share:.0%} an import may skip; "
+            f"nothing was imported (is it the right file and format?). First: line {shown[0].line}: {shown[0].field}: {shown[0].problem}",
+            problems=shown,
+        )
+    if not drafts:
+        raise InvalidInput.for_field("file", f"none of its {count} rows is usable; nothing was imported")
 
     states = service.store.entry_states(list_code)
     ops: list[EntryOp] = []
@@ -101,9 +148,20 @@ def import_rows(
             continue
         ops.append(EntryOp(ChangeOp.MODIFY, key, draft, entry_id=entry_id, reason="" if active else "relisted by import"))
     if mode is ImportMode.SYNC:
-        for key, (entry_id, _hash, active) in states.items():
-            if active and key not in drafts:
-                ops.append(EntryOp(ChangeOp.DELIST, key, entry_id=entry_id, reason="no longer in the source file"))
+        delists = [
+            EntryOp(ChangeOp.DELIST, key, entry_id=entry_id, reason="no longer in the source file")
+            for key, (entry_id, _hash, active) in states.items()
+            if active and key not in drafts
+        ]
+        active_count = sum(1 for _id, _hash, active in states.values() if active)
+        if len(delists) > guards.max_delist_share * active_count and not guards.allow_mass_delist:
+            raise MassDelistRefused(
+                f"this sync import would delist {len(delists)} of the list's {active_count} active entries, more than "
+                f"{guards.max_delist_share:.0%}; nothing was imported. If the file really is the whole list, "
+                "import again allowing a mass delisting (--allow-mass-delist, or allow_mass_delist=true)",
+                problems=[FieldProblem("mode", f"sync would delist {len(delists)} of {active_count} entries")],
+            )
+        ops.extend(delists)
     if hold is not None:
         ops = hold(lst, ops)
     changes = service.apply(lst, actor, ops) if ops else []
@@ -153,4 +211,4 @@ def read_rows(fmt: str, path: Path) -> Iterator[ParsedRow]:
 
             yield from parse_un(path)
     except UnicodeDecodeError as exc:
-        yield ParsedRow(0, problem=FieldProblem("file", f"is not UTF-8 text ({exc.reason} at byte {exc.start})", 0))
+        yield ParsedRow(0, problem=FieldProblem("file", f"is not UTF-8 text ({exc.reason} at byte {exc.start})", 0), fatal=True)

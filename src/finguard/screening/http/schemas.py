@@ -30,8 +30,10 @@ class NameQueryIn(BaseModel):
 class CounterpartyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str | None = Field(default=None, max_length=200, description="Your id for the party; default: the name.")
-    kind: Literal["person", "organisation"] = "person"
-    name: str = Field(max_length=MAX_NAME)
+    kind: Literal["person", "organisation"] | None = Field(
+        default=None, description="Default: organisation for a legal form in the name or purpose supplier, else person."
+    )
+    name: str = Field(default="", max_length=MAX_NAME, description="May be empty for a party known only by its identifiers.")
     purpose: Literal["contract", "merchant", "supplier", "hire", "customer"] = "customer"
     birth_date: str | None = Field(default=None, max_length=40)
     country: str | None = Field(default=None, max_length=100)

@@ -13,6 +13,7 @@ from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.identifiers import IdType
 from finguard.core.text import MAX_NAME_INPUT
 from finguard.lists.model.lists import Identifier
+from finguard.screening.model.names import fold, is_han, strip_legal_forms
 
 
 class Purpose(StrEnum):
@@ -71,6 +72,16 @@ class Counterparty:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def infer_kind(name: str, purpose: str) -> PartyKind:
+    """The kind of a party whose record does not say: a legal form in the name (``Co., Ltd.``,
+    ``LLC``, ``有限公司``, ``OAO``) makes it an organisation, and so does the purpose ``supplier``;
+    otherwise a person."""
+    if purpose == Purpose.SUPPLIER:
+        return PartyKind.ORGANISATION
+    text = name if any(is_han(ch) for ch in name) else fold(name)
+    return PartyKind.ORGANISATION if strip_legal_forms(text)[1] else PartyKind.PERSON
+
+
 def counterparty_from_record(record: dict[str, Any], *, default_purpose: str = "customer") -> Counterparty:
     """Build and validate a counterparty from one CSV row / JSON object; every problem named."""
     problems: list[FieldProblem] = []
@@ -88,16 +99,17 @@ def counterparty_from_record(record: dict[str, Any], *, default_purpose: str = "
         return value.strip() or None
 
     name = text("name", MAX_NAME_INPUT)
-    if name is None and not any(p.field == "name" for p in problems):
-        problems.append(FieldProblem("name", "is required"))
+    has_ids = bool(record.get("identifiers")) or bool(record.get("id_value"))
+    if name is None and not has_ids and not any(p.field == "name" for p in problems):
+        problems.append(FieldProblem("name", "is required (or an identifier: a party known only by identifiers is screened by them)"))
     key = text("key", 200) or (name or "")[:200]
-    kind_raw = text("kind", 32) or "person"
+    purpose_raw = text("purpose", 32) or default_purpose
+    kind_raw = text("kind", 32) or infer_kind(name or "", purpose_raw).value
     kind = PartyKind.PERSON
     try:
         kind = PartyKind(kind_raw)
     except ValueError:
         problems.append(FieldProblem("kind", f"unknown kind {kind_raw!r}; accepted: person, organisation"))
-    purpose_raw = text("purpose", 32) or default_purpose
     purpose = Purpose.CUSTOMER
     try:
         purpose = Purpose(purpose_raw)
@@ -121,8 +133,9 @@ def counterparty_from_record(record: dict[str, Any], *, default_purpose: str = "
     fields = {"birth_date": text("birth_date", 40), "country": text("country", 100), "gender": text("gender", 20)}
     if problems:
         raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
-    assert name is not None
-    return Counterparty(key, kind, name, purpose, identifiers=tuple(identifiers), **fields)
+    if not key and identifiers:
+        key = f"{identifiers[0].type.value}:{identifiers[0].value}"
+    return Counterparty(key, kind, name or "", purpose, identifiers=tuple(identifiers), **fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,10 +41,10 @@ from anyascii import anyascii
 from opencc import OpenCC
 
 from finguard.core.text import MAX_NAME_INPUT, name_key  # noqa: F401  (re-exported: the exact key beside the analysis)
+from finguard.screening.model import scripts as sc
 
 MAX_SCREEN_NAME = 1_000  # longer names are refused by the screener: no real name is that long
 MAX_TOKENS = 24  # tokens kept per variant; the rest of a very long name is ignored
-
 
 
 # -- step 1: Unicode clean-up ---------------------------------------------------------------------
@@ -291,6 +291,10 @@ def swap_comma_order(text: str) -> str:
 
 # Legal forms, folded and without dots, one form per entry; multi-word forms as written after folding.
 _LEGAL_FORMS_LATIN = {
+    "gongsi": "公司",  # pinyin of the Chinese forms: "Huawei Jishu Youxian Gongsi"
+    "youxian": "有限",
+    "youxiangongsi": "有限公司",
+    "gufen": "股份",
     "co": "company",
     "company": "company",
     "cos": "company",
@@ -731,6 +735,9 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     is an organisation's.
     """
     text = clean_text(name[:MAX_NAME_INPUT])
+    disguised = sc.confusable_skeleton(text)  # a Latin name in look-alike Cyrillic / Greek letters
+    if disguised is not None:
+        text = disguised
     scripts = tuple(sorted({s for s in (script_of(ch) for ch in text) if s}))
     if not scripts:
         return NameForm(name, (), (), ())
@@ -743,8 +750,13 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     variants: list[NameVariant] = []
     han_only = "".join(ch for ch in simple if ch not in _HAN_NAME_SEPARATORS)
     if "HAN" in scripts and han_only and all(is_han(ch) for ch in han_only):
-        variants.extend(_han_variants(han_only, person=kind != "organisation" and not legal))
+        person = kind != "organisation" and not legal
+        variants.extend(_han_variants(han_only, person=person))
+        if person and len(han_only) <= 6:  # a Japanese name in kanji reads otherwise than in Mandarin
+            variants.extend(_extra_variants(sc.japanese(text), kind))
     else:
+        if "ARABIC" in scripts:
+            simple = sc.arabic_prepare(simple)
         latin = fold(transliterate(_han_runs_to_pinyin(simple) if "HAN" in scripts else simple))
         latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)
         if kind != "organisation":
@@ -757,9 +769,38 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             variants.append(NameVariant(tokens, "skeleton" if abjad else "latin"))
             if not abjad and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
+            if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
+                variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
+        variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind))
     cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
+
+
+def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
+    """Other Latin spellings of a name in Cyrillic, Greek, Hangul or kana (see :mod:`.scripts`)."""
+    out: list[str] = []
+    if "CYRILLIC" in scripts:
+        out.extend(sc.cyrillic(text))
+    if "GREEK" in scripts:
+        out.extend(sc.greek(text))
+    if "HANGUL" in scripts:
+        out.extend(sc.hangul(text))
+    if "HIRAGANA" in scripts or "KATAKANA" in scripts:
+        out.extend(sc.japanese(text))
+    return out
+
+
+def _extra_variants(spellings: list[str], kind: str | None) -> list[NameVariant]:
+    out = []
+    for spelling in spellings:
+        latin = fold(spelling)
+        if kind != "organisation":
+            latin = swap_comma_order(latin)
+        tokens = tuple(t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t)[:MAX_TOKENS]
+        if tokens:
+            out.append(NameVariant(tokens, "latin"))
+    return out
 
 
 def _han_runs_to_pinyin(text: str) -> str:
@@ -777,8 +818,49 @@ def _han_runs_to_pinyin(text: str) -> str:
     return "".join(out).strip()
 
 
+# Generic words of Chinese company names and how English names say them (the distinctive part is
+# compared by its pinyin): 华为技术有限公司 <-> HUAWEI TECHNOLOGIES CO. LTD.
+_HAN_GENERIC = {
+    "技术": "technology", "科技": "technology", "集团": "group", "股份": "joint stock", "国际": "international",
+    "贸易": "trading", "商贸": "trading", "投资": "investment", "控股": "holdings", "实业": "industrial", "工业": "industries",
+    "电子": "electronics", "能源": "energy", "航运": "shipping", "船务": "shipping", "海运": "shipping", "物流": "logistics",
+    "银行": "bank", "石油": "petroleum", "化工": "chemical", "机械": "machinery", "发展": "development", "工程": "engineering",
+    "进出口": "import export", "电信": "telecom", "通信": "communications", "网络": "network", "软件": "software",
+    "制造": "manufacturing", "矿业": "mining", "建设": "construction", "航空": "aviation", "电力": "power", "钢铁": "steel",
+    "香港": "hong kong", "中国": "china", "北京": "beijing", "上海": "shanghai", "深圳": "shenzhen",
+}  # fmt: skip
+_HAN_GENERIC_ORDER = sorted(_HAN_GENERIC, key=len, reverse=True)
+
+
+def han_company_english(han: str) -> tuple[str, ...] | None:
+    """``华为技术`` -> ``("huawei", "technology")``: the distinctive part in pinyin, generic words in English."""
+    out: list[str] = []
+    run: list[str] = []
+    i = 0
+    found = False
+    while i < len(han):
+        word = next((w for w in _HAN_GENERIC_ORDER if han.startswith(w, i)), None)
+        if word is None:
+            run.append(han[i])
+            i += 1
+            continue
+        if run:
+            out.append("".join(han_to_pinyin("".join(run))))
+            run = []
+        out.extend(_HAN_GENERIC[word].split())
+        found = True
+        i += len(word)
+    if run:
+        out.append("".join(han_to_pinyin("".join(run))))
+    return tuple(out) if found else None
+
+
 def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
     out = [NameVariant((han,), "han")]
+    if not person:
+        english = han_company_english(han)
+        if english:
+            out.append(NameVariant(english, "latin"))
     plain = han_to_pinyin(han)
     if person and 2 <= len(han) <= 4:
         family, _ = split_han_name(han)

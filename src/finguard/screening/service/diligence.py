@@ -93,7 +93,7 @@ def _party_draft(party_id: int, party: Counterparty) -> EntryDraft:
         key=f"party-{party_id}",
         subject=SubjectKind.ORGANISATION if party.kind is PartyKind.ORGANISATION else SubjectKind.PERSON,
         identifiers=party.identifiers,
-        party=Party(names=(party.name,), birth_dates=(party.birth_date,) if party.birth_date else ()),
+        party=Party(names=(party.name,) if party.name else (), birth_dates=(party.birth_date,) if party.birth_date else ()),
     )
 
 
@@ -325,8 +325,8 @@ def read_party_records(fmt: str, stream: IO[str]) -> Iterator[tuple[int, dict[st
     if fmt == "csv":
         reader = csv.DictReader(stream)
         unknown = [c for c in reader.fieldnames or () if c not in PARTY_COLUMNS]
-        if reader.fieldnames is None or unknown or "name" not in reader.fieldnames:
-            why = f"unknown column {unknown[0]!r}" if unknown else "a header row with a name column is required"
+        if reader.fieldnames is None or unknown or not {"name", "id_value"} & set(reader.fieldnames):
+            why = f"unknown column {unknown[0]!r}" if unknown else "a header row with a name or id_value column is required"
             yield 1, {"__problem__": FieldProblem("header", f"{why}; accepted: {', '.join(PARTY_COLUMNS)}", 1)}
             return
         for record in reader:

@@ -54,6 +54,9 @@ from finguard.screening.service.similarity import (
 log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 40
+MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
+PREFIX_MIN, PREFIX_MAX = 5, 8
+MIN_IDF = 0.05
 RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
 FREQUENT = 2_000  # a token on more names than this does not generate candidates on its own
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
@@ -66,6 +69,10 @@ RARITY_FLOOR = 0.05  # the least weight share a very common token keeps
 RARITY_DOWN = 0.0  # the most it removes: measured, lowering costs more dropped-middle recall than it saves false alarms
 RARITY_UP = 0.03  # the most it adds (a listed name whose unmatched part is a very common token: "Muhammad")
 SURNAME_FEATURE = "family_name_missing"
+SUBSET_FEATURE = "token_subset"
+HAN_FEATURE = "han_characters_differ"
+SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
+SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
 SURNAME_PENALTY = 0.08
 # not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
 _PARTICLES = frozenset(
@@ -194,6 +201,7 @@ class _Index:
     vocab: dict[str, list[int]] = field(default_factory=dict)  # token -> name ids
     compacts: dict[str, list[int]] = field(default_factory=dict)  # whole name without spaces -> name ids
     deletes: dict[str, list[str]] = field(default_factory=dict)  # token with one letter deleted -> tokens
+    prefixes: dict[str, list[str]] = field(default_factory=dict)  # the first 5..8 letters of a longer token -> tokens
     phon: dict[str, list[str]] = field(default_factory=dict)  # sound key -> tokens
     skel: dict[str, list[str]] = field(default_factory=dict)  # consonant skeleton -> tokens
     ids: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # identifier -> entry ids
@@ -219,7 +227,7 @@ class NameScreener:
         """Index the draft's names and identifiers under ``entry_id`` (replacing what it had)."""
         with self._lock:
             self._remove(entry_id)
-            if draft.party is None or not draft.party.names:
+            if draft.party is None or not (draft.party.names or draft.identifiers):
                 return
             self._add(entry_id, list_code, draft)
 
@@ -285,6 +293,8 @@ class NameScreener:
         if len(token) >= MIN_DELETE_LEN and token.isascii():
             for key in {token[:i] + token[i + 1 :] for i in range(len(token))}:
                 ix.deletes.setdefault(key, []).append(token)
+            for cut in range(PREFIX_MIN, min(PREFIX_MAX, len(token) - 1) + 1):  # truncated names: "MAHDA" for "MAHDAVI"
+                ix.prefixes.setdefault(token[:cut], []).append(token)
         if token.isascii():
             ix.phon.setdefault(phonetic_key(token), []).append(token)
             sk = skeleton(token)
@@ -343,6 +353,14 @@ class NameScreener:
             return []
         return [NameCandidate(h.entry_id, h.score, h.listed_name, h.outcome) for h in hits]
 
+    def candidate_entries(self, name: str, kind: str | None = None) -> set[int]:
+        """The entries whose names reach scoring for ``name``: what blocking recall is measured on."""
+        form = analyse_name(name[:MAX_SCREEN_NAME], kind if kind in ("person", "organisation") else None)
+        if not form.usable:
+            return set()
+        ix = self._ix
+        return {rec.entry_id for nid in self._candidates(ix, prepare(form.variants)) if (rec := ix.names.get(nid)) is not None}
+
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
         """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
         name = query.name
@@ -352,12 +370,12 @@ class NameScreener:
             raise InvalidInput.for_field("name", f"is longer than {MAX_SCREEN_NAME} characters; no real name is")
         kind = query.kind if query.kind in ("person", "organisation") else None
         form = analyse_name(name, kind)
-        if not form.usable:
+        if not form.usable and not query.identifiers:
             raise InvalidInput.for_field("name", "has no letters to compare (it is empty, or only punctuation, symbols or emoji)")
         ix = self._ix
-        prepared = prepare(form.variants)
+        prepared = prepare(form.variants)  # empty for a party known only by its identifiers: they alone are screened
         by_entry: dict[int, list[int]] = {}
-        for name_id in self._candidates(ix, prepared):
+        for name_id in self._candidates(ix, prepared) if prepared else ():
             rec = ix.names.get(name_id)
             if rec is not None:
                 by_entry.setdefault(rec.entry_id, []).append(name_id)
@@ -381,45 +399,78 @@ class NameScreener:
         return hits[: max(0, limit)]
 
     def _candidates(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+        """The names worth scoring: evidence gathered per spelling of the query, the best spelling counting.
+
+        Summing over spellings would let a name that shares tokens with several readings of the
+        query (a Han name read in Mandarin and in Japanese) outweigh the one it really is.
+        """
         n = len(ix.names) + 1
         acc: dict[int, float] = {}
+        # a whole name equal without spaces counts once, however many of its readings agree
+        compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
+        expanded: dict[tuple[str, bool], list[tuple[list[int], float]]] = {}
+        scanned = 0
         for p in prepared:
-            for compact in (p.compact, p.compact_rev):
-                for name_id in ix.compacts.get(compact, ()):
-                    acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
-        groups: list[tuple[int, list[tuple[list[int], float]]]] = []
-        seen: set[str] = set()
-        for p in prepared:
-            for token in p.tokens:
-                if token in seen:
-                    continue
-                seen.add(token)
-                found = self._expand(ix, token, p.kind == "skeleton")
-                postings = [(ix.vocab[t], sim) for t, sim in found.items() if t in ix.vocab]
+            if scanned > 2 * SCAN_BUDGET:
+                break
+            groups: list[tuple[int, list[tuple[list[int], float]]]] = []
+            for token in dict.fromkeys(p.tokens):
+                if len(token) == 1 and len(p.tokens) > 1:
+                    continue  # an initial finds only other initials; it breaks ties below instead
+                key = (token, p.kind == "skeleton")
+                postings = expanded.get(key)
+                if postings is None:
+                    found = self._expand(ix, token, key[1])
+                    postings = expanded[key] = [(ix.vocab[t], sim) for t, sim in found.items() if t in ix.vocab]
                 if postings:
                     groups.append((sum(len(ps) for ps, _ in postings), postings))
-        groups.sort(key=lambda g: g[0])
-        scanned = 0
-        for i, (total, postings) in enumerate(groups):
-            if i > 0 and (total > FREQUENT or scanned + total > SCAN_BUDGET):
-                break
-            if i == 0 and total > FREQUENT and len(groups) > 1:
-                # every token is common ("wang wei" among a million names): intersect the two rarest
-                first = {nid for ps, _ in postings for nid in ps}
-                both = first.intersection(nid for ps, _ in groups[1][1] for nid in ps)
-                for name_id in both:
-                    acc[name_id] = acc.get(name_id, 0.0) + 2.0
-                break
-            for ps, sim in postings:
-                weight = sim * math.log(n / (1 + len(ps)))
-                for name_id in ps[:SCAN_BUDGET]:
-                    acc[name_id] = acc.get(name_id, 0.0) + weight
-            scanned += total
+            groups.sort(key=lambda g: g[0])
+            mine: dict[int, float] = {}
+            used = 0
+            for i, (total, postings) in enumerate(groups):
+                if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
+                    break
+                if i == 0 and total > FREQUENT and len(groups) > 1:
+                    # every token is common ("wang wei" among a million names): intersect the two rarest
+                    first = {nid for ps, _ in postings for nid in ps}
+                    for name_id in first.intersection(nid for ps, _ in groups[1][1] for nid in ps):
+                        mine[name_id] = mine.get(name_id, 0.0) + 2.0
+                    break
+                # one query token counts once per name, however many of the name's tokens it resembles
+                # and weighs by how common the query token's whole neighbourhood is: a rare misspelling of
+                # a common name ("Mochammad") must not outrank the name itself
+                best: dict[int, float] = {}
+                idf = max(MIN_IDF, math.log(n / (1 + total)))  # never negative: postings still hold removed names
+                for ps, sim in postings:
+                    weight = sim * idf
+                    for name_id in ps[:SCAN_BUDGET]:
+                        if weight > best.get(name_id, -1.0):
+                            best[name_id] = weight
+                for name_id, weight in best.items():
+                    mine[name_id] = mine.get(name_id, 0.0) + weight
+                used += total
+            scanned += used
+            for name_id, weight in mine.items():
+                if name_id not in acc or weight > acc[name_id]:
+                    acc[name_id] = weight
+        for name_id in compact_hits:
+            acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
         if not acc:
             return []
-        top = heapq.nlargest(MAX_CANDIDATES, acc.items(), key=lambda kv: kv[1])
+        initials = {t for p in prepared for t in p.tokens if len(t) == 1}
+        top = heapq.nlargest(MAX_TIED * (4 if initials else 1), acc.items(), key=lambda kv: kv[1])
         floor = top[0][1] * RELATIVE_FLOOR
-        return [nid for nid, weight in top if weight >= floor]
+        last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
+        # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
+        if initials and len(top) > MAX_CANDIDATES:
+            # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
+            bonus = {
+                nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
+            }  # a removed name stays in postings until compaction
+            top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
+            last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
+            return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9][:MAX_TIED]
+        return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     @staticmethod
     def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:
@@ -440,6 +491,9 @@ class NameScreener:
                         sim = token_similarity(token, other)
                         if sim >= MIN_TOKEN_SIM:
                             found[other] = sim
+            for other in ix.prefixes.get(token, ()) if len(token) >= PREFIX_MIN else ():
+                if other not in found:
+                    found[other] = max(MIN_TOKEN_SIM, token_similarity(token, other))
             for key in keys:
                 if key in ix.vocab and key not in found and len(key) >= MIN_DELETE_LEN - 1:
                     sim = token_similarity(token, key)
@@ -494,6 +548,21 @@ class NameScreener:
                 explained = _explain_name(query.name, rec.listed, sim, bq, bc)
                 features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
         assert best_name is not None
+        han_q = next((p.compact for p in prepared if p.kind == "han"), None)
+        han_c = next((p.compact for p in best_name.prepared if p.kind == "han"), None)
+        if han_q and han_c and han_q != han_c:
+            features.append(
+                Feature(
+                    HAN_FEATURE,
+                    round(sim_han(han_q, han_c), 4),
+                    0.0,
+                    f"{han_q} and {han_c} are written with different Chinese characters; a like reading makes them a close match at most",
+                )
+            )
+        subset = _token_subset(entry.kind, score, best_name, found, thresholds)
+        if subset is not None:
+            score += subset.contribution
+            features.append(subset)
         quals = [
             q.birth_date(query.birth_date, entry.birth),
             q.country(query.country, entry.countries),
@@ -568,6 +637,63 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
         if why:
             out.append(Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why))
     return out
+
+
+def _initials_bonus(name: _Name | None, initials: set[str]) -> float:
+    if name is None or not name.prepared:
+        return 0.0
+    return sum(0.01 for t in initials if any(x[0] == t for x in name.prepared[0].tokens))
+
+
+def _token_subset(
+    kind: str, score: float, name: _Name, found: list[tuple[float, _Name, Prepared | None, Prepared | None]], thresholds: Thresholds
+) -> Feature | None:
+    """A person's full listed name holds every token of the query, in order, and lacks only middle ones.
+
+    ``Vladimir Putin`` for ``PUTIN, Vladimir Vladimirovich``, ``Yong Jang`` for ``JANG, Yong Son``:
+    the tokens left out are patronymics or middle names, which a customer file often omits, so
+    the name is a match, not a close match.
+    """
+    if kind != "person" or score >= thresholds.match:
+        return None
+    rec = next(((bq, bc) for _s, r, bq, bc in found if r is name and bq is not None and bc is not None), None)
+    if rec is None:
+        return None
+    bq, bc = rec
+    if bq.kind != "latin" or bc.kind != "latin" or len(bq.tokens) < 2 or bq.chinese or bc.chinese:
+        return None
+    credits = token_credits(bq, bc)
+    if credits is None or min(credits[0]) < SUBSET_TOKEN:
+        return None
+    got = credits[1]
+    kept = [j for j, g in enumerate(got) if g > 0.0]
+    if len(kept) != len(bq.tokens) or not got[0] > 0.0 or not got[-1] > 0.0:
+        return None  # the given name and the family name must both be there
+    if name.family is not None and any(g <= 0.0 for g in got[len(got) - name.family[0] :]):
+        return None  # "Daniel Herrera" lacks a family name of "RENDON HERRERA, Daniel", not a middle name
+    if any(max(token_similarity(t, o) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
+        return None  # alike by sound key only ("jiyon" / "chin"): too loose to lift a partial name to a match
+    order = [_partner(token, bc.tokens) for token in bq.tokens]
+    if order != sorted(order):
+        return None
+    missing = [t for t, g in zip(bc.tokens, got, strict=True) if g <= 0.0]
+    if any(len(t) < 4 for t in missing):
+        return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
+    lift = round(thresholds.match - score + 0.005, 4)
+    why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
+    return Feature(SUBSET_FEATURE, 1.0, lift, why)
+
+
+def sim_han(a: str, b: str) -> float:
+    """Share of Han characters two names have in common, position by position."""
+    same = sum(x == y for x, y in zip(a, b, strict=False))
+    return same / max(len(a), len(b))
+
+
+def _partner(token: str, listed: tuple[str, ...]) -> int:
+    """Where in the listed name the token's closest partner is."""
+    sims = [token_similarity(token, other) for other in listed]
+    return sims.index(max(sims))
 
 
 def _kind(query: str | None, listed: str) -> q.Qualifier | None:

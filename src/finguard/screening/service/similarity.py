@@ -15,8 +15,10 @@ better one counts:
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
-Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton;
-Han variants only with Han variants (character by character).
+Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
+capped (:data:`SKELETON_CAP`; below ``match`` when the skeleton is short) and never against a
+romanised Chinese name. Han variants only with Han variants (character by character); two Han
+names written differently but read alike (李铭 / 李明) reach :data:`HAN_READING_CAP` at most.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 from finguard.screening.model.names import NameVariant, looks_chinese, phonetic_key, segment_pinyin, skeleton
 
 MIN_TOKEN_SIM = 0.72
+SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
+SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (محمد علي): close_match at most
+SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
+SKELETON_MIN = 6
+INITIAL_CREDIT = 0.8  # "N. T. HEATH" for "HEATH, Noel Timothy": a close match, not a miss
+INITIALS_CAP = 0.91
+DISTINCT_NUMBER_CAP = 0.75  # names that differ in a number are other entities: below close_match
+HAN_READING_CAP = 0.88  # two Han names that read alike but are written differently (李铭 / 李明): close_match at most
 COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
 SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
@@ -95,7 +105,12 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
         return 0.0
     if q.kind == "skeleton" or c.kind == "skeleton":
         qs, cs = q.skel, c.skel
-        return _align(
+        other = c if q.kind == "skeleton" else q
+        if other.kind != "skeleton" and other.chinese:
+            return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
+        shortest = min(len(q.skel_compact), len(c.skel_compact))
+        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
+        return cap * _align(
             qs,
             cs,
             None,
@@ -107,7 +122,12 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             "".join(reversed(cs)),
         )
     sino = q.chinese or c.chinese
-    return _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino)
+    sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino)
+    q_numbers = {t for t in q.tokens if t.isdigit()}
+    c_numbers = {t for t in c.tokens if t.isdigit()}
+    if q_numbers and c_numbers and q_numbers != c_numbers:
+        return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
+    return sim
 
 
 def _align(
@@ -162,18 +182,30 @@ def _align(
     used_q = 0
     used_c = 0
     got_q = got_c = 0.0
+    initial = False
     for sim, i, j in pairs:
         bi, bj = 1 << i, 1 << j
         if used_q & bi or used_c & bj:
             continue
         used_q |= bi
         used_c |= bj
-        credit = 1.0 - (1.0 - sim) * TOKEN_PENALTY  # near-equal tokens count; merely similar ones little
+        credit = _credit(sim, qt[i], ct[j])
+        initial = initial or credit == INITIAL_CREDIT
         got_q += credit * qw[i]
         got_c += credit * cw[j]
     cov_q = got_q / sum(qw)
     cov_c = got_c / sum(cw)
-    return max(_combine(cov_q, cov_c, len(qt), len(ct), sino), compact)
+    align = _combine(cov_q, cov_c, len(qt), len(ct), sino)
+    if initial:
+        align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
+    return max(align, compact)
+
+
+def _credit(sim: float, a: str, b: str) -> float:
+    """Near-equal tokens count; merely similar ones little; an initial for its name counts as much as INITIAL_CREDIT."""
+    if (len(a) == 1) != (len(b) == 1) and sim == 0.75:
+        return INITIAL_CREDIT
+    return 1.0 - (1.0 - sim) * TOKEN_PENALTY
 
 
 def _combine(cov_q: float, cov_c: float, nq: int, nc: int, sino: bool) -> float:
@@ -213,7 +245,7 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
             continue
         used_q.add(i)
         used_c.add(j)
-        got_q[i] = got_c[j] = 1.0 - (1.0 - sim) * TOKEN_PENALTY
+        got_q[i] = got_c[j] = _credit(sim, q.tokens[i], c.tokens[j])
     return got_q, got_c
 
 
@@ -241,6 +273,18 @@ def _syllable_similarity(a: str, b: str, sim: float) -> float:
 
 def name_similarity(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
     """Best similarity over all pairs of variants, with the pair that gave it."""
+    han_q = next((q.compact for q in query if q.kind == "han"), None)
+    han_c = next((c.compact for c in candidate if c.kind == "han"), None)
+    if han_q is not None and han_c is not None and han_q != han_c:
+        # both written in Han, differently: the same reading is not the same name
+        sim, bq, bc = _best_pair(query, candidate)
+        if bq is not None and bq.kind != "han":
+            sim = min(sim, HAN_READING_CAP)
+        return sim, bq, bc
+    return _best_pair(query, candidate)
+
+
+def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
     best = 0.0
     best_q: Prepared | None = None
     best_c: Prepared | None = None

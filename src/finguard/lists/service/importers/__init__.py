@@ -14,8 +14,14 @@ from finguard.lists.model.lists import EntryDraft
 
 @dataclass(frozen=True, slots=True)
 class ParsedRow:
-    """One source row: either a draft or the problem that made it unusable."""
+    """One source row: either a draft or the problem that made it unusable.
+
+    ``fatal`` marks a problem with the file itself (a wrong header, a root element that is not
+    the list's, text that stops parsing): the rows after it are unknown, so no import may go on,
+    whatever the caller asked about skipping bad rows.
+    """
 
     line: int
     draft: EntryDraft | None = None
     problem: FieldProblem | None = None
+    fatal: bool = False

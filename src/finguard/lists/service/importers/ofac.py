@@ -44,6 +44,8 @@ _LABEL_GROUPS: dict[IdType, str] = {
     IdType.EMAIL: "Email Address|Email",
     IdType.PHONE: "Phone Number|Phone No.|Phone|Telephone|Telephone:|Telephone No.|Telephone Number|Telephone Number:",
     IdType.USCC: "Unified Social Credit Code (USCC)|United Social Credit Code Certificate (USCCC)",
+    IdType.BIC: "SWIFT/BIC",
+    IdType.LEI: "LEI",
     IdType.OTHER_ID: (
         "Tax ID No.|Registration ID|Registration Number|Cedula No.|RFC|R.F.C.|R.F.C. #|C.U.R.P.|C.U.R.P. #|"
         "NIT #|RUC #|RIF #|Company Number|UK Company Number|Commercial Registry Number|"
@@ -149,7 +151,7 @@ def _parse_remarks(remarks: str) -> _Remarks:
             if label is None:
                 continue
             rest = text[len(label) :].strip()
-            if _LABELS[label] not in (IdType.EMAIL, IdType.PHONE) and not any(ch.isdigit() for ch in rest):
+            if _LABELS[label] not in (IdType.EMAIL, IdType.PHONE, IdType.BIC) and not any(ch.isdigit() for ch in rest):
                 continue  # not an identifier: "Passport issued in Sarajevo", "NIT # Provisional"
             found = _identifier(label, rest)
             if found is None:
@@ -170,6 +172,10 @@ def _identifier(label: str, rest: str) -> Identifier | None:
         rest, country = m.group(1), m.group(2).strip()
     value = re.sub(r"[()#]", "", _NUMBER_WORD.sub("", rest).split(",")[0]).strip()
     if label in _CHINA_LABELS and country.lower() == "china" and (found := _try(IdType.ID_NUMBER, value)):
+        return found
+    if value.upper().startswith("IMO") and (found := _try(IdType.IMO, value)):
+        return found  # "Vessel Registration Identification IMO 9187629"
+    if label == "Legal Entity Number" and (found := _try(IdType.LEI, value)):
         return found
     return _try(kind, value)
 

@@ -137,11 +137,13 @@ def _row(line: int, record: dict[str, Any]) -> ParsedRow:
 def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
     reader = csv.DictReader(stream)
     if reader.fieldnames is None:
-        yield ParsedRow(1, problem=FieldProblem("header", "the file is empty; a header row is required", 1))
+        yield ParsedRow(1, problem=FieldProblem("header", "the file is empty; a header row is required", 1), fatal=True)
         return
     unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS]
     if unknown:
-        yield ParsedRow(1, problem=FieldProblem("header", f"unknown column {unknown[0]!r}; accepted: {', '.join(CSV_COLUMNS)}", 1))
+        yield ParsedRow(
+            1, problem=FieldProblem("header", f"unknown column {unknown[0]!r}; accepted: {', '.join(CSV_COLUMNS)}", 1), fatal=True
+        )
         return
     try:
         for record in reader:
@@ -151,7 +153,7 @@ def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
                 continue
             yield _row(line, {k: v for k, v in record.items() if v is not None})
     except csv.Error as exc:
-        yield ParsedRow(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num))
+        yield ParsedRow(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num), fatal=True)
 
 
 def parse_jsonl(stream: IO[str]) -> Iterator[ParsedRow]:

@@ -59,10 +59,10 @@ def parse_un(xml_path: Path) -> Iterator[ParsedRow]:
     try:
         root, lines = _parse(xml_path.read_bytes())
     except _Unreadable as exc:
-        yield ParsedRow(exc.line, problem=FieldProblem("xml", exc.message, exc.line))
+        yield ParsedRow(exc.line, problem=FieldProblem("xml", exc.message, exc.line), fatal=True)
         return
     if root.tag != "CONSOLIDATED_LIST":
-        yield ParsedRow(1, problem=FieldProblem("xml", f"root element is <{root.tag[:40]}>, expected <CONSOLIDATED_LIST>", 1))
+        yield ParsedRow(1, problem=FieldProblem("xml", f"root element is <{root.tag[:40]}>, expected <CONSOLIDATED_LIST>", 1), fatal=True)
         return
     seen: set[str] = set()
     ordinal = 0

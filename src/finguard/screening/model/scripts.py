@@ -1,0 +1,256 @@
+"""Romanisations of names written in other scripts, beside the one :func:`names.transliterate` gives.
+
+A name in Cyrillic, Greek, Arabic, Hangul or Japanese is written in Latin letters in several
+ways, and a list or a customer file may hold any of them. Each function here returns the extra
+Latin spellings (token tuples) of one name; :func:`names.analyse_name` adds them as variants.
+
+=====================  ==========================================================================
+Cyrillic               iuliia (MIT): ICAO Doc 9303 (passports), BGN/PCGN, Wikipedia, MVD 782,
+                       GOST 7.79 (ISO 9); the Ukrainian national system (KMU 2010: г -> h, и -> y,
+                       і -> i, ї -> yi, є -> ye) by its published table
+Greek                  ELOT 743 / UN (``β`` -> v, ``η`` -> i, ``ου`` -> ou, ``μπ`` -> b ...),
+                       beside anyascii's classical reading (``Bladimeros``)
+Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped;
+                       compared by consonant skeleton (vowels are not written)
+Hangul                 Revised Romanisation and McCune-Reischauer, by syllable, family name
+                       spelled as people spell it (``김`` Kim, ``이`` Lee/Ri, ``박`` Park/Pak)
+Japanese               kana by Hepburn (anyascii); kanji names read in Japanese with cutlet
+                       (MIT; MeCab + UniDic Lite) when it is installed
+homoglyphs             Cyrillic and Greek letters that look like Latin ones (Unicode TR39
+                       confusables), over the whole name: ``СНОUКА, Моnіr`` -> ``CHOUKA, Monir``
+=====================  ==========================================================================
+
+Everything here is pure (no I/O beyond the libraries' own packaged tables) and total.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+# -- homoglyphs -------------------------------------------------------------------------------------
+
+# Cyrillic and Greek letters whose glyph is a Latin letter's (Unicode confusables.txt, TR39).
+_CONFUSABLE = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+        "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+        "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+        "У": "Y", "Х": "X", "І": "I", "Ї": "I", "Ј": "J", "Ѕ": "S", "Ԁ": "D", "Ԛ": "Q", "Ԝ": "W", "Һ": "H", "Ӏ": "I",
+        "α": "a", "ο": "o", "ρ": "p", "ν": "v", "κ": "k", "ι": "i", "τ": "t", "υ": "u", "χ": "x",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P",
+        "Τ": "T", "Υ": "Y", "Χ": "X",
+    }
+)  # fmt: skip
+
+
+def confusable_skeleton(text: str) -> str | None:
+    """The name with look-alike Cyrillic / Greek letters read as the Latin ones they imitate.
+
+    ``None`` unless the result is all Latin and the name had Latin letters or every word mixes
+    scripts the way a disguised Latin name does: a real Russian name (``Сергей``) has letters
+    with no Latin twin and is left to transliteration.
+    """
+    mapped = text.translate(_CONFUSABLE)
+    if mapped == text:
+        return None
+    letters = [ch for ch in mapped if ch.isalpha()]
+    if not letters or not all(ch.isascii() for ch in letters):
+        return None
+    return mapped
+
+
+# -- Cyrillic ---------------------------------------------------------------------------------------
+
+_UKRAINIAN = re.compile(r"[ґєіїҐЄІЇ]")
+_KMU = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ж": "zh", "з": "z", "и": "y",
+    "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu",
+    "я": "ia", "'": "", "’": "",
+}  # fmt: skip
+_KMU_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+
+
+def _kmu(word: str) -> str:
+    """Ukrainian national romanisation (Cabinet of Ministers resolution 55, 2010)."""
+    out = []
+    for i, ch in enumerate(word.lower()):
+        table = _KMU_INITIAL if i == 0 and ch in _KMU_INITIAL else _KMU
+        out.append(table.get(ch, ch))
+    return "".join(out).replace("zgh", "zgh")
+
+
+@lru_cache(maxsize=1)
+def _iuliia_schemas() -> list[Any]:
+    try:
+        import iuliia
+    except ImportError:  # pragma: no cover - a declared dependency; tolerate its absence
+        return []
+    return [iuliia.ICAO_DOC_9303, iuliia.BGN_PCGN, iuliia.WIKIPEDIA, iuliia.MVD_782, iuliia.GOST_779]
+
+
+def cyrillic(text: str) -> list[str]:
+    """The name in the common Cyrillic romanisations (ICAO 9303, BGN/PCGN, Wikipedia, MVD, GOST)."""
+    out = [schema.translate(text) for schema in _iuliia_schemas()]
+    if _UKRAINIAN.search(text) or "г" in text.lower():
+        out.append(" ".join(_kmu(w) for w in text.split()))
+    return out
+
+
+# -- Greek --------------------------------------------------------------------------------------------
+
+_ELOT_PAIRS = [
+    ("ου", "ou"), ("αυ", "av"), ("ευ", "ev"), ("ηυ", "iv"), ("μπ", "b"), ("ντ", "d"), ("γκ", "g"), ("γγ", "ng"),
+    ("γξ", "nx"), ("γχ", "nch"), ("αι", "ai"), ("ει", "ei"), ("οι", "oi"),
+]  # fmt: skip
+_ELOT = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i", "κ": "k", "λ": "l",
+    "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f",
+    "χ": "ch", "ψ": "ps", "ω": "o",
+}  # fmt: skip
+
+
+def greek(text: str) -> list[str]:
+    """Modern Greek by ELOT 743 (the UN system): ``Βλαδίμηρος`` -> ``vladimiros``."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(ch))
+    for a, b in _ELOT_PAIRS:
+        plain = plain.replace(a, b)
+    elot = "".join(_ELOT.get(ch, ch) for ch in plain)
+    return [elot, elot.replace("ch", "h")]
+
+
+# -- Arabic ---------------------------------------------------------------------------------------------
+
+_ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})(?!له(?:\s|$))")
+_ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+(ال\S+)")
+
+
+def arabic_prepare(text: str) -> str:
+    """Split the article off (``التكريتي`` -> ``ال تكريتي``) but keep theophoric names whole
+    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah); drop ``ة`` and short vowels."""
+    text = _ABD.sub(r"\1\2", text)
+    text = _ARTICLE.sub(r"\1 ", text)
+    return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
+
+
+# -- Hangul -----------------------------------------------------------------------------------------------
+
+_INITIALS_RR = ["g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h"]
+_INITIALS_MR = ["k", "kk", "n", "t", "tt", "r", "m", "p", "pp", "s", "ss", "", "ch", "tch", "ch'", "k'", "t'", "p'", "h"]
+_MEDIALS_RR = ["a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu", "eu", "ui", "i"]
+_MEDIALS_MR = ["a", "ae", "ya", "yae", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu", "u", "ui", "i"]
+_FINALS_RR = [
+    "",
+    "k",
+    "k",
+    "k",
+    "n",
+    "n",
+    "n",
+    "t",
+    "l",
+    "k",
+    "m",
+    "l",
+    "l",
+    "l",
+    "p",
+    "l",
+    "m",
+    "p",
+    "p",
+    "t",
+    "t",
+    "ng",
+    "t",
+    "t",
+    "k",
+    "t",
+    "p",
+    "t",
+]
+# family names as people write them (passports, lists), not as RR spells them
+_SURNAMES = {
+    "김": ("kim",), "이": ("lee", "yi", "ri", "rhee"), "리": ("ri", "lee"), "박": ("park", "pak", "bak"), "최": ("choi", "choe"),
+    "정": ("jung", "chong", "jeong"), "강": ("kang",), "조": ("cho", "jo"), "윤": ("yoon", "yun"), "장": ("jang", "chang"),
+    "임": ("lim", "im"), "림": ("rim", "lim"), "한": ("han",), "오": ("oh", "o"), "서": ("seo", "suh", "so"), "신": ("shin", "sin"),
+    "권": ("kwon", "gwon"), "황": ("hwang",), "안": ("ahn", "an"), "송": ("song",), "류": ("ryu", "yoo", "yu"), "유": ("yoo", "yu"),
+    "홍": ("hong",), "전": ("jeon", "chon", "jun"), "고": ("ko", "go"), "문": ("moon", "mun"), "양": ("yang",), "손": ("son", "sohn"),
+    "배": ("bae", "pae"), "백": ("baek", "paek"), "허": ("heo", "hur", "ho"), "노": ("noh", "no", "roh"), "로": ("ro", "roh"),
+}  # fmt: skip
+
+
+def _hangul_syllables(word: str, initials: list[str], medials: list[str]) -> list[str]:
+    out = []
+    for ch in word:
+        code = ord(ch) - 0xAC00
+        if not 0 <= code < 11172:
+            out.append(ch)
+            continue
+        out.append(initials[code // 588] + medials[(code % 588) // 28] + _FINALS_RR[code % 28])
+    return out
+
+
+def hangul(text: str) -> list[str]:
+    """Korean names by Revised Romanisation and McCune-Reischauer, the family name as people write it.
+
+    ``김정은`` -> ``kim jongun`` / ``kim jeongeun``; ``리영호`` -> ``ri yongho``.
+    """
+    words = text.split()
+    if len(words) == 1 and 2 <= len(words[0]) <= 4 and all(0xAC00 <= ord(c) <= 0xD7A3 for c in words[0]):
+        words = [words[0][0], words[0][1:]]  # a Korean name of 2-4 syllables: one-syllable family name first
+    out: list[str] = []
+    # RR, McCune-Reischauer, and the mix most lists print (RR consonants, MR vowels: "Jong Un")
+    for initials, medials in ((_INITIALS_RR, _MEDIALS_RR), (_INITIALS_MR, _MEDIALS_MR), (_INITIALS_RR, _MEDIALS_MR)):
+        syllables = [[p.replace("'", "") for p in _hangul_syllables(w, initials, medials)] for w in words]
+        parts = ["".join(x) for x in syllables]
+        out.append(" ".join(parts))
+        family = _SURNAMES.get(words[0]) if words else None
+        for spelled in family or ():
+            out.append(" ".join([spelled, *parts[1:]]))
+            out.append(" ".join([spelled, *(p for x in syllables[1:] for p in x)]))  # "Kim Jong Un": one token a syllable
+    return list(dict.fromkeys(out))
+
+
+# -- Japanese -------------------------------------------------------------------------------------------
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+@lru_cache(maxsize=1)
+def _cutlet() -> Callable[[str], str] | None:
+    try:
+        import cutlet  # MIT; MeCab (fugashi) with the UniDic Lite dictionary, all from PyPI wheels
+    except Exception:  # optional: without it kanji are read as Mandarin only
+        return None
+    try:
+        katsu = cutlet.Cutlet()
+    except Exception:  # a broken dictionary install: read as Mandarin only
+        return None
+    katsu.use_foreign_spelling = False
+    convert: Callable[[str], str] = katsu.romaji
+    return convert
+
+
+def has_kana(text: str) -> bool:
+    return bool(_KANA.search(text))
+
+
+def japanese(text: str) -> list[str]:
+    """A Japanese name (kanji, kana or both) read in Hepburn: ``小川 陽一`` -> ``ogawa youichi`` and ``ogawa yoichi``."""
+    convert = _cutlet()
+    if convert is None:
+        return []
+    try:
+        romaji = convert(text).lower()
+    except Exception:  # the tagger refused the text: no Japanese reading
+        return []
+    words = romaji.split()
+    if len(words) < 2 or not romaji.isascii() or not all(w.isalpha() for w in words):
+        return []  # not read as a Japanese family + given name (a Chinese name, unknown characters)
+    long_vowels = romaji.replace("ou", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u")
+    return list(dict.fromkeys([romaji, long_vowels]))

@@ -1,0 +1,129 @@
+"""Screening across scripts and name semantics (#16): each case is a query, a listed name, and the outcome."""
+
+from __future__ import annotations
+
+import pytest
+
+from finguard.core.errors import InvalidInput
+from finguard.core.identifiers import IdType, normalize
+from finguard.lists.model.lists import EntryDraft, Identifier, Party, SubjectKind
+from finguard.screening.model.diligence import PartyKind, counterparty_from_record
+from finguard.screening.model.names import analyse_name, han_company_english
+from finguard.screening.model.scripts import confusable_skeleton, hangul
+from finguard.screening.service import NameScreener, ScreenQuery
+
+
+def person(key: str, *names: str) -> EntryDraft:
+    return EntryDraft(key, SubjectKind.PERSON, (), Party(names=names))
+
+
+def org(key: str, *names: str, ids: tuple[Identifier, ...] = ()) -> EntryDraft:
+    return EntryDraft(key, SubjectKind.ORGANISATION, ids, Party(names=names))
+
+
+@pytest.fixture(scope="module")
+def screener() -> NameScreener:
+    s = NameScreener()
+    s.add(1, "ofac", person("putin", "PUTIN, Vladimir Vladimirovich", "Владимир Владимирович Путин"))
+    s.add(2, "ofac", org("huawei", "华为技术有限公司"))
+    s.add(3, "un", person("tikriti", "SADDAM HUSSEIN AL-TIKRITI"))
+    s.add(4, "x", person("li", "李明"))
+    s.add(5, "x", person("arabic", "شفن لو"))
+    s.add(6, "ofac", EntryDraft("ship", SubjectKind.VESSEL, (Identifier(IdType.IMO, "9929429"),), Party(names=("SNOW STORM 1",))))
+    s.add(7, "ofac", person("chouka", "CHOUKA, Monir"))
+    s.add(8, "ofac", person("kim", "KIM, Jong Un"))
+    s.add(9, "x", person("ukr", "Гаврило Фурс"))
+    s.add(10, "ofac", person("herrera", "RENDON HERRERA, Daniel"))
+    return s
+
+
+def outcome(s: NameScreener, query: str, entry: int, **kw: object) -> str | None:
+    hit = next((h for h in s.screen(ScreenQuery(query, **kw)) if h.entry_id == entry), None)  # type: ignore[arg-type]
+    return hit.outcome if hit else None
+
+
+@pytest.mark.parametrize(
+    ("query", "entry", "expected"),
+    [
+        ("Vladimir Putin", 1, "match"),  # the patronymic left out: a token subset in order
+        ("Wladimir Putin", 1, "match"),
+        ("Vladimir Poutine", 1, "match"),
+        ("Владимир Путин", 1, "match"),
+        ("HUAWEI TECHNOLOGIES CO. LTD.", 2, "match"),  # generic words through the dictionary, the rest in pinyin
+        ("Huawei Jishu Youxian Gongsi", 2, "match"),
+        ("صدام حسين التكريتي", 3, "match"),  # the UN list's own Arabic spelling, the article split off
+        ("李铭", 4, "close_match"),  # another character read alike: close at most
+        ("Shufen Lu", 5, None),  # a Chinese name never matches an Arabic one by consonants
+        ("Snow Storm 2", 6, None),  # a different number is another ship
+        ("СНОUКА, Моnіr", 7, "match"),  # Latin name in Cyrillic look-alikes
+        ("김정은", 8, "match"),  # Hangul, McCune-Reischauer / RR vowels
+        ("Havrylo Furs", 9, "match"),  # Ukrainian national romanisation
+        ("Daniel Herrera", 10, None),  # a family name left out is not a middle name
+    ],
+)
+def test_names_across_scripts_and_semantics(screener: NameScreener, query: str, entry: int, expected: str | None) -> None:
+    assert outcome(screener, query, entry) == expected
+
+
+def test_han_reading_alike_is_explained(screener: NameScreener) -> None:
+    hit = screener.screen(ScreenQuery("李铭"))[0]
+    assert hit.score < 0.92
+    assert any(f.name == "han_characters_differ" and "李铭" in f.explanation for f in hit.features)
+
+
+def test_a_party_known_only_by_identifiers_is_screened(screener: NameScreener) -> None:
+    for raw in ("IMO 9929429", "IMO9929429", "9929429"):
+        hits = screener.screen(ScreenQuery("", identifiers=(Identifier(IdType.IMO, normalize(IdType.IMO, raw)),)))
+        assert [h.entry_id for h in hits] == [6] and hits[0].outcome == "match"
+    with pytest.raises(InvalidInput):
+        screener.screen(ScreenQuery(""))
+
+
+def test_identifier_kinds_are_normalised() -> None:
+    assert normalize(IdType.IMO, "IMO 9929429") == normalize(IdType.IMO, "imo-9929429") == "9929429"
+    assert normalize(IdType.BIC, "BKCH CN BJ XXX") == normalize(IdType.BIC, "bkchcnbj") == "BKCHCNBJ"
+    assert normalize(IdType.LEI, "2138 00D1 EI4B 9WTW WD28") == "213800D1EI4B9WTWWD28"
+    for kind, bad in ((IdType.IMO, "IMO 9929428"), (IdType.BIC, "12CHCNBJ"), (IdType.LEI, "213800D1EI4B9WTWWD29")):
+        with pytest.raises(InvalidInput):
+            normalize(kind, bad)
+
+
+def test_batch_rows_infer_the_kind() -> None:
+    assert counterparty_from_record({"name": "GAZPROMBANK OAO"}).kind is PartyKind.ORGANISATION
+    assert counterparty_from_record({"name": "华为技术有限公司"}).kind is PartyKind.ORGANISATION
+    assert counterparty_from_record({"name": "Rosneft"}, default_purpose="supplier").kind is PartyKind.ORGANISATION
+    assert counterparty_from_record({"name": "John Smith"}).kind is PartyKind.PERSON
+    assert counterparty_from_record({"name": "Acme Ltd", "kind": "person"}).kind is PartyKind.PERSON  # the file's column wins
+    only_ids = counterparty_from_record({"id_type": "imo", "id_value": "IMO 9929429"})
+    assert (only_ids.key, only_ids.name) == ("imo:9929429", "")
+    with pytest.raises(InvalidInput):
+        counterparty_from_record({})
+
+
+def test_romanisation_helpers() -> None:
+    assert confusable_skeleton("СНОUКА") == "CHOUKA"
+    assert confusable_skeleton("Сергей") is None  # a real Russian name is transliterated, not read as look-alikes
+    assert "kim jongun" in hangul("김정은") and "ri yongho" in hangul("리영호")
+    assert han_company_english("华为技术") == ("huawei", "technology")
+    assert ("vladimiros", "poutin") in {v.tokens for v in analyse_name("Βλαδίμηρος Πούτιν").variants}  # ELOT 743
+    assert {("dmitriy", "medvedev"), ("dmitry", "medvedev")} <= {v.tokens for v in analyse_name("Дмитрий Медведев").variants}
+
+
+def test_the_api_screens_a_party_known_only_by_identifiers(client: object, admin_key: str, platform: object) -> None:
+    """POST /api/v1/parties/screen with no name and an IMO number: screened by the identifier, kind inferred."""
+    from fastapi.testclient import TestClient
+
+    from finguard.app.platform import Platform
+
+    assert isinstance(client, TestClient) and isinstance(platform, Platform)
+    platform.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+    platform.lists.add_entry(
+        "sdn", EntryDraft("ship", SubjectKind.VESSEL, (Identifier(IdType.IMO, "9929429"),), Party(names=("SNOW STORM 1",))), "t"
+    )
+    headers = {"X-API-Key": admin_key}
+    body = {"identifiers": [{"type": "imo", "value": "IMO 9929429"}], "purpose": "supplier"}
+    response = client.post("/api/v1/parties/screen", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "match"
+    empty = client.post("/api/v1/parties/screen", json={"purpose": "supplier"}, headers=headers)
+    assert empty.status_code == 422 and empty.json()["error"]["problems"][0]["field"] == "name"
