@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from finguard.access.pages import csrf_token
+from finguard.access.pages import COOKIE, csrf_token
 from finguard.app.http import create_app
 from finguard.credit.model.taxdata import record_to_doc
 from finguard.credit.pages import router as credit_pages
@@ -34,7 +34,7 @@ def web(platform, tmp_path):
 def sign_in(client, secret):
     r = client.post("/staff/login", data={"api_key": secret, "lang": "en"}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    return csrf_token(secret)
+    return csrf_token(client.cookies[COOKIE])  # the form token follows the session, not the key
 
 
 def test_apply_from_the_form_and_read_the_decision(web, analyst_key):

@@ -140,7 +140,7 @@ def _apply(request: Request, form: FormData | None) -> Response:
     assert form is not None
     values = {name: form_text(form, name)[:500] for name in FIELDS}
     try:
-        result = credit_service(request).apply(_application(values), channel="staff", actor=staff.key.name)
+        result = credit_service(request).apply(_application(values), channel="staff", actor=staff.actor)
     except InvalidInput as exc:
         return _page(request, lang, staff, status_code=422, values=values, errors=field_errors(lang, exc.problems))
     return RedirectResponse(f"{staff_root(request)}/credit/{result.application_id}?lang={lang}", status_code=303, headers=NO_STORE)
@@ -183,7 +183,7 @@ def _stage(request: Request, form: FormData | None, application_id: str) -> Resp
     if not application_id.isdigit() or len(application_id) >= 19:
         return _decision(request, lang, staff, application_id)
     try:
-        credit_service(request).advance(int(application_id), form_text(form, "stage"), actor=staff.key.name)
+        credit_service(request).advance(int(application_id), form_text(form, "stage"), actor=staff.actor)
     except (InvalidInput, Conflict) as exc:
         return _decision(request, lang, staff, application_id, status_code=exc.status, error=exc.message)
     return RedirectResponse(f"{staff_root(request)}/credit/{application_id}?lang={lang}", status_code=303, headers=NO_STORE)
