@@ -272,7 +272,7 @@ def _review_action(request: Request, form: FormData | None, decision_id: str) ->
     try:
         if g.reviews is None:
             raise NotFound("reviews are not wired")
-        g.reviews.review(decision_id[:40], form_text(form, "action"), form_text(form, "reason"), f"key:{staff.key.name}")
+        g.reviews.review(decision_id[:40], form_text(form, "action"), form_text(form, "reason"), staff.actor)
     except NotFound:
         return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
     except InvalidInput as exc:
@@ -365,7 +365,7 @@ def _model_action(request: Request, form: FormData | None, version: str) -> Resp
             raise NotFound("no model registry")
         if action not in ("champion", "challenger"):
             raise InvalidInput.for_field("action", "must be champion or challenger")
-        reg.set_role(action, version[:20], f"key:{staff.key.name}", form_text(form, "reason")[:500])
+        reg.set_role(action, version[:20], staff.actor, form_text(form, "reason")[:500])
     except NotFound:
         return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_models_none"])
     except InvalidInput as exc:

@@ -84,7 +84,7 @@ async def number_check(request: Request) -> Response:
             kind = DocumentKind(values["kind"] or DocumentKind.RESIDENT_ID.value)
         except ValueError:
             raise InvalidInput.for_field("kind", "is not a document kind") from None
-        result = identity_for(platform(request)).check_number(kind, values["number"], actor=staff.key.name, channel="page")
+        result = identity_for(platform(request)).check_number(kind, values["number"], actor=staff.actor, channel="page")
     except InvalidInput as exc:
         return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems), values=values)
     return _page(request, lang, staff, number=adapt_number(result), values=values)
@@ -105,7 +105,7 @@ async def face_check(request: Request) -> Response:
         return staff
     checks = identity_for(platform(request))
     try:
-        result = await run_in_threadpool(checks.verify_face, pictures["photo"], pictures["capture"], actor=staff.key.name, channel="page")
+        result = await run_in_threadpool(checks.verify_face, pictures["photo"], pictures["capture"], actor=staff.actor, channel="page")
     except InvalidInput as exc:
         return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
     face = adapt_face(result)

@@ -111,7 +111,7 @@ def _run_batch(request: Request, form: FormData | None) -> Response:
         return staff
     assert form is not None
     branch = str(form.get("branch") or "").strip()[:64] or None
-    report = loans_service(request).evaluate(EPIDEMIC_2020, staff.key.name, branch=branch)
+    report = loans_service(request).evaluate(EPIDEMIC_2020, staff.actor, branch=branch)
     return _batch_page(request, lang, staff, report.batch_id, None, china_today())
 
 
@@ -183,7 +183,7 @@ def _approve(request: Request, form: FormData | None) -> Response:
     try:
         as_of = _as_of(form.get("as_of"))
         ids = [int(v) for v in raw_ids if v.isdigit() and len(v) < 19]
-        applied = loans_service(request).approve(ids, staff.key.name, as_of)
+        applied = loans_service(request).approve(ids, staff.actor, as_of)
     except FinguardError as exc:
         return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
     loss = sum(a.comparison.cost.loss_fen for a in applied if a.comparison)
@@ -213,7 +213,7 @@ def _plan_campaign(request: Request, form: FormData | None) -> Response:
         outreach = outreach_service(request)
         campaign_id = f"relief-{batch_id[:8]}-{raw}-{as_of:%Y%m%d}"
         report = outreach.create_campaign(campaign_id, campaign_id, Channel(raw), RELIEF_TEMPLATE, outreach.relief_segment(batch_id, as_of),
-                                          staff.key.name, f"relief batch {batch_id}")
+                                          staff.actor, f"relief batch {batch_id}")
     except FinguardError as exc:
         return _batch_page(request, lang, staff, batch_id, None, china_today(), status_code=exc.status, error=exc.message)
     t = texts(lang)
