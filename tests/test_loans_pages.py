@@ -53,7 +53,7 @@ def test_a_branch_sees_costs_side_by_side_and_approves_in_bulk(web, analyst_key,
     csrf = sign_in(web, admin_key)
     ok = web.post("/staff/loans/approve", data={"csrf": csrf, **form})
     assert ok.status_code == 200 and "Approved 1;" in ok.text
-    assert "approved · admin-1" in web.get(f"/staff/loans/batches/{batch_id}?lang=en").text
+    assert "approved · key:admin-1" in web.get(f"/staff/loans/batches/{batch_id}?lang=en").text
     assert "deferral of 6 months" in web.get(f"/staff/loans/batches/{batch_id}?lang=en&category=A").text
     assert "deferral of 6 months" not in web.get(f"/staff/loans/batches/{batch_id}?lang=en&category=B").text
     web.post("/api/v1/loans/contacts", json={"contacts": [{"customer_id": "C-1", "name": "张三", "lang": "zh", "phone": "13900000001"}]},
