@@ -101,7 +101,16 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=proxy_allow_ips(settings),
     )
+
+
+def proxy_allow_ips(settings: Settings) -> str:
+    """uvicorn reads proxy headers only from the configured proxies (``proxy_headers`` is off
+    without them): by default it believes X-Forwarded-For from 127.0.0.1, so a local peer could
+    name any client."""
+    return ",".join(settings.trusted_proxies)
 
 
 def _demo(p: Platform) -> None:

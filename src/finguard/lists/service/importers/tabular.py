@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
+from finguard.core import jsonsafe
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.identifiers import IdType
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, RiskLevel, SubjectKind, draft_to_dict
@@ -159,9 +160,9 @@ def parse_jsonl(stream: IO[str]) -> Iterator[ParsedRow]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            yield ParsedRow(line_no, problem=FieldProblem("row", f"is not valid JSON ({exc})", line_no))
+            record = jsonsafe.loads(line, "row", exact=False)
+        except InvalidInput as exc:
+            yield ParsedRow(line_no, problem=FieldProblem("row", exc.problems[0].problem, line_no))
             continue
         if not isinstance(record, dict):
             yield ParsedRow(line_no, problem=FieldProblem("row", "must be a JSON object", line_no))
