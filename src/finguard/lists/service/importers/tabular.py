@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from finguard.core import jsonsafe
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.exports import SafeDictWriter, unsafe_cell
 from finguard.core.identifiers import IdType
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, RiskLevel, SubjectKind, draft_to_dict
 from finguard.lists.service.importers import ParsedRow
@@ -150,7 +151,7 @@ def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
             if None in record:
                 yield ParsedRow(line, problem=FieldProblem("row", "has more fields than the header", line))
                 continue
-            yield _row(line, {k: v for k, v in record.items() if v is not None})
+            yield _row(line, {k: unsafe_cell(v) for k, v in record.items() if v is not None})
     except csv.Error as exc:
         yield ParsedRow(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num))
 
@@ -203,7 +204,7 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     """CSV holds one identifier per row: an entry with several identifiers keeps its first."""
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer = SafeDictWriter(out, CSV_COLUMNS)
     writer.writeheader()
     n = 0
     for record in records:
