@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from finguard.core.errors import FieldProblem, FinguardError
+from finguard.core.identifiers import IdType, mask
 
 log = logging.getLogger("finguard.api")
 
@@ -42,6 +45,43 @@ def error_response(
     return JSONResponse(envelope(status, code, message, problems), status_code=status, headers=headers)
 
 
+# Digit runs long enough to be an account, card, phone or ID number (separators allowed), and emails.
+_NUMBER = re.compile(r"\+?\d[\d \-]{4,}\d[\dXx]?")
+_EMAIL = re.compile(r"[^\s@'\"<>()]+@[^\s@'\"<>()]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with every identifier-like digit run masked (first 3 and last 4 kept) and every
+    email address reduced to its domain: what a log line may say about a customer."""
+    text = _EMAIL.sub(lambda m: "***@" + m.group(0).rpartition("@")[2], text)
+    return _NUMBER.sub(lambda m: mask(IdType.ACCOUNT, re.sub(r"[ \-]", "", m.group(0))), text)
+
+
+def where(request: Request) -> str:
+    """The request as a log line may name it: the method and the route's template
+    (``/api/v1/ledger/accounts/{account}/transfers``), never the path's values or the query."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    return f"{request.method} {template if isinstance(template, str) else redact(request.url.path)}"
+
+
+def trace_without_messages(exc: BaseException) -> str:
+    """The stack of ``exc`` and of the exceptions it chains, each ending in its type only: an
+    exception's message can quote a request's values (a name, an account), so it is left out."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append("".join(traceback.format_tb(current.__traceback__)) + f"{type(current).__module__}.{type(current).__qualname__}\n")
+        current = current.__cause__ or current.__context__
+    return "".join(reversed(parts))
+
+
+def _log_failure(request: Request, exc: BaseException) -> None:
+    log.error("unhandled error on %s\n%s", where(request), redact(trace_without_messages(exc)))
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -58,7 +98,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(FinguardError)
     async def _finguard(request: Request, exc: FinguardError) -> JSONResponse:
         if exc.status >= 500 and exc.status != 503:
-            log.error("internal error on %s", route_of(request), exc_info=exc)
+            _log_failure(request, exc)
         headers = {"Retry-After": "60"} if exc.status == 429 else None
         return error_response(exc.status, exc.code, exc.message, exc.problems, headers)
 
@@ -75,5 +115,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s", route_of(request), exc_info=exc)
+        _log_failure(request, exc)
         return error_response(500, "internal_error", "an internal error occurred; it has been logged")
