@@ -247,6 +247,16 @@ def test_without_redis_the_limit_is_per_process(db_url: str, tmp_path: Path) -> 
         p.close()
 
 
+def test_a_redis_that_cannot_be_reached_still_limits_in_process(db_url: str, tmp_path: Path) -> None:
+    p = open_platform(db_url, tmp_path, public_rate_limit=2, public_rate_burst=2, rate_limit_redis_url="redis://127.0.0.1:1/0")
+    try:
+        with TestClient(create_app(p)) as c:
+            assert [c.post(PUBLIC, json={"account": account(5)}).status_code for _ in range(3)] == [200, 200, 429]
+            assert b'finguard_public_refused_total{tightened="no"}' in c.get("/metrics").content
+    finally:
+        p.close()
+
+
 # -- enumeration ----------------------------------------------------------------------------------
 
 

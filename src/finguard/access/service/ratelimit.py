@@ -20,6 +20,7 @@ from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from finguard.core import metrics
 from finguard.core.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -63,5 +64,6 @@ class RateLimiter:
         if not allowed:
             with self._lock:
                 self.refused += 1
+            metrics.observe_refusal(tightened)
             log.warning("public rate limit refused client %s%s", client, " (tightened: enumeration)" if tightened else "")
             raise RateLimited("too many checks from this client; please wait a minute and try again")

@@ -15,9 +15,11 @@ sequence and restarted loses nothing and counts nothing twice: an event that was
 acknowledged is redelivered, answered from the ledger and republished with the same message id
 (JetStream drops the copy inside its duplicate window; later copies carry the same decision id).
 
-A message that is not a valid event (not JSON, an invalid field, an event id reused with another
-body) is published with the API's error envelope to ``finguard.events.invalid`` and acknowledged,
-so it never blocks the stream. That subject lies inside ``finguard.events.>`` on purpose (the
+A message that is not a valid event (not JSON, nested too deep, a number too long, an invalid
+field, an event id reused with another body), or whose deciding fails for a reason of its own (an
+exception that is not I/O: ``undecidable``), is published with the API's error envelope to
+``finguard.events.invalid``, counted (``Health.invalid``) and acknowledged, so it never blocks the
+stream. That subject lies inside ``finguard.events.>`` on purpose (the
 dead letters are kept with the events); the consumer acknowledges it without deciding.
 
 When NATS or the store cannot be reached, nothing is acknowledged or published: the consumer
