@@ -125,6 +125,12 @@ def test_an_anonymous_chunked_50_mb_body_is_cut_off_after_64_kib(edge_app: FastA
     assert pulled <= 2 * 64 * 1024
 
 
+def test_a_made_up_api_key_earns_no_larger_body(edge_app: FastAPI) -> None:
+    headers = {"content-type": "application/json", "content-length": str(8 * 1024 * 1024), "x-api-key": "made-up"}
+    status, pulled = asgi_post(edge_app, "/api/v1/check/batch", headers, chunks=128)
+    assert (status, pulled) == (413, 0)
+
+
 def test_staff_bodies_keep_their_routes_own_limits(client: TestClient, admin_key: str, platform: Platform) -> None:
     big = b'{"account": "' + b"1" * (2 * 1024 * 1024) + b'"}'
     r = client.post("/api/v1/check", content=big, headers={"X-API-Key": admin_key, "Content-Type": "application/json"})

@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
+
 from finguard.core.errors import FieldProblem, FinguardError, InvalidInput
 from finguard.core.http_errors import envelope
 from finguard.core.jsonsafe import check_json
@@ -73,17 +75,34 @@ class BodyLimits:
         return any(f"{name}=" in cookie for name in self.credential_cookies)
 
 
+KeyCheck = Callable[[Scope, str], bool]
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
+    """``verify_key(scope, secret)`` confirms an API key before a route's larger limit is granted
+    (run in a worker thread): a made-up key header earns nothing."""
+
+    def __init__(self, app: ASGIApp, limits: BodyLimits, verify_key: KeyCheck | None = None) -> None:
         self.app = app
         self.limits = limits
+        self.verify_key = verify_key
+
+    async def _credentialed(self, scope: Scope, headers: dict[str, str]) -> bool:
+        if not self.limits.credentialed(headers):
+            return False
+        secret = next((headers[h] for h in self.limits.credential_headers if headers.get(h)), None)
+        if secret is None or self.verify_key is None:
+            return True  # a session cookie: the staff pages check it, and their forms are small
+        if self.limits.for_request(scope["method"], scope["path"], True) <= self.limits.anonymous:
+            return True  # nothing to grant: spare the key lookup
+        return await anyio.to_thread.run_sync(self.verify_key, scope, secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
-        limit = self.limits.for_request(scope["method"], scope["path"], self.limits.credentialed(headers))
+        limit = self.limits.for_request(scope["method"], scope["path"], await self._credentialed(scope, headers))
         declared = headers.get("content-length", "")
         if declared and (not declared.isdigit() or int(declared) > limit):
             await _refuse(send, too_large(limit) if declared.isdigit() else InvalidInput.for_field("content-length", "is not a number"))
