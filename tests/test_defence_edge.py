@@ -243,6 +243,19 @@ def test_two_app_instances_share_one_limit_through_redis(
         p1.close()
 
 
+def test_without_a_configured_secret_processes_share_one_through_redis(db_url: str, tmp_path: Path, prefix: str) -> None:
+    shared = {"public_rate_limit": 2, "public_rate_burst": 2, "rate_limit_redis_url": REDIS_URL, "rate_limit_key_prefix": prefix}
+    p1 = open_platform(db_url, tmp_path / "1", client_hash_secret=None, **shared)
+    p2 = Platform(p1.settings)
+    try:
+        with TestClient(create_app(p1)) as c1, TestClient(create_app(p2)) as c2:
+            codes = [c.post(PUBLIC, json={"account": account(6)}).status_code for c in (c1, c2, c1)]
+        assert codes == [200, 200, 429]
+    finally:
+        p2.close()
+        p1.close()
+
+
 def test_without_redis_the_limit_is_per_process(db_url: str, tmp_path: Path) -> None:
     p = open_platform(db_url, tmp_path, public_rate_limit=2, public_rate_burst=2)
     try:

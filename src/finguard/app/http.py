@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,6 +73,24 @@ def _verify_key(scope: Any, secret: str) -> bool:
     return True
 
 
+def client_hasher(settings: Settings) -> ClientHasher:
+    """The client hasher: keyed by FINGUARD_CLIENT_HASH_SECRET; without it, by a random secret
+    shared through the rate limits' Redis (set once by the first process), so every process
+    hashes a client alike and spends from one window; without either, a key of this process."""
+    url = settings.rate_limit_redis_url or settings.redis_url
+    if settings.client_hash_secret is None and url:
+        import redis
+
+        key = f"{settings.rate_limit_key_prefix}:client-hash-secret"
+        try:
+            r: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            r.set(key, os.urandom(32).hex(), nx=True)
+            return ClientHasher(bytes.fromhex(r.get(key).decode()))
+        except Exception as exc:  # Redis down at start-up: a key of this process, said in the log
+            log.warning("cannot share the client hash secret through Redis: %s", type(exc).__name__)
+    return hasher_for(settings)
+
+
 def public_edge(settings: Settings, alerts: SqlAlertSink, hasher: ClientHasher) -> PublicEdge:
     """The public check's shared rate limit and enumeration detector (Redis when configured)."""
     redis_url = settings.rate_limit_redis_url or settings.redis_url
@@ -105,7 +124,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             log.info("empty database: loading the demo lists")
             p.load_demo()
         app.state.platform = p
-        hasher = hasher_for(p.settings)
+        hasher = client_hasher(p.settings)
         app.state.client_identity = (hasher, parse_networks(p.settings.trusted_proxies))
         app.state.public_edge = public_edge(p.settings, SqlAlertSink(p.engine), hasher)
         log.info("ready in %.2fs at change-log sequence %d (%d identifiers)", p.ready_seconds, p.follower.seq, len(p.index))

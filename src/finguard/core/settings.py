@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     client_hash_secret: SecretStr | None = Field(
         default=None,
         description="Secret key for the hashed client addresses in the check log, the rate limits and the enumeration alerts "
-        "(HMAC-SHA256 under a key derived from it for each UTC day). Set it when several processes serve; "
-        "unset: a random key per process.",
+        "(HMAC-SHA256 under a key derived from it for each UTC day). Unset: a random secret shared through the rate "
+        "limits' Redis, or without Redis one per process.",
     )
     rate_limit_redis_url: str | None = Field(
         default=None,
