@@ -75,3 +75,19 @@ def test_the_guarded_parser_reads_what_json_reads_within_its_bounds(value: objec
 def test_depth_ignores_brackets_inside_strings() -> None:
     assert jsonsafe.json_depth(b'{"a": "[[[[\\"[[[", "b": [1, [2]]}') == 3
     assert jsonsafe.json_depth(b"7") == 0
+
+
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("POST", "/api/v1/lists", {"code": "nul", "name": "a\u0000b", "kind": "internal", "owner": "bank"}),
+        ("POST", "/api/v1/parties/screen", {"key": "p\u0000", "name": "Li\u0000 Si"}),
+        ("GET", "/api/v1/lists/a%00b", None),
+        ("GET", "/api/v1/entries?id_type=account&value=62%0022", None),
+    ],
+)
+def test_a_nul_character_is_422_naming_where_it_was(client: TestClient, admin_key: str, method: str, path: str, body: object) -> None:
+    """PostgreSQL text cannot hold U+0000: found by schemathesis as a psycopg DataError (a 500)."""
+    r = client.request(method, path, json=body, headers={"X-API-Key": admin_key})
+    assert r.status_code == 422, r.text
+    assert problem_fields(r)[0] in ("body", "path", "query")

@@ -107,16 +107,45 @@ class BodyLimit:
         if declared and (not declared.isdigit() or int(declared) > limit):
             await _refuse(send, too_large(limit) if declared.isdigit() else InvalidInput.for_field("content-length", "is not a number"))
             return
-        if "json" in headers.get("content-type", "") and limit <= MAX_BUFFERED and scope["method"] in ("POST", "PUT", "PATCH"):
+        nul = _nul_in_url(scope)
+        if nul is not None:
+            await _refuse(send, nul)
+            return
+        ctype = headers.get("content-type", "")
+        json_body = "json" in ctype
+        if (json_body or ctype.startswith(FORM)) and limit <= MAX_BUFFERED and scope["method"] in ("POST", "PUT", "PATCH"):
             try:
                 body = await _read(receive, limit)
-                check_json(body)
+                _check_nul(body, json_body)
+                if json_body:
+                    check_json(body)
             except FinguardError as exc:
                 await _refuse(send, exc)
                 return
             await self.app(scope, _replay(body, receive), send)
             return
         await self.app(scope, _counting(receive, limit), send)
+
+
+FORM = "application/x-www-form-urlencoded"
+# No database text column can hold U+0000 (PostgreSQL refuses it outright): it is refused at the
+# edge, naming where it was, instead of failing deep inside a write.
+_NUL_PROBLEM = "contains a NUL character (U+0000), which no text field can hold"
+
+
+def _nul_in_url(scope: Scope) -> InvalidInput | None:
+    if "\x00" in scope["path"]:
+        return InvalidInput.for_field("path", _NUL_PROBLEM)
+    query = scope.get("query_string", b"")
+    if b"\x00" in query or b"%00" in query:
+        return InvalidInput.for_field("query", _NUL_PROBLEM)
+    return None
+
+
+def _check_nul(body: bytes, json_body: bool) -> None:
+    lowered = body.lower()
+    if b"\x00" in body or (json_body and b"\\u0000" in lowered) or (not json_body and b"%00" in body):
+        raise InvalidInput.for_field("body", _NUL_PROBLEM)
 
 
 async def _read(receive: Receive, limit: int) -> bytes:

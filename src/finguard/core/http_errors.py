@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from finguard.core.errors import FieldProblem, FinguardError
@@ -112,6 +113,14 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the edge let through (a text it cannot hold, a number out
+        # of its range): the caller's input, so a 422; the value is not echoed, the route is logged.
+        log.warning("the database refused a value on %s: %s", where(request), type(exc.orig).__name__)
+        problem = FieldProblem("body", "holds a value the database cannot store")
+        return error_response(422, "invalid_input", "a value in the request cannot be stored", [problem])
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
