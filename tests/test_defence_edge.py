@@ -143,6 +143,17 @@ def test_staff_bodies_keep_their_routes_own_limits(client: TestClient, admin_key
     assert r.status_code == 200, r.text
 
 
+def test_routes_that_take_large_bodies_still_take_them(client: TestClient, admin_key: str) -> None:
+    """Two 3 MB pictures for the face check pass the edge; the route judges them (not a 413)."""
+    big = b"\xff\xd8\xff" + b"0" * (3 * 1024 * 1024)
+    files = {"photo": ("p.jpg", big, "image/jpeg"), "capture": ("c.jpg", big, "image/jpeg")}
+    r = client.post("/api/v1/identity/face", files=files, headers={"X-API-Key": admin_key})
+    assert r.status_code != 413, r.text[:300]
+    loans = {"loans": [{"loan_id": f"L{i}", "note": "x" * 200} for i in range(6000)]}  # ~1.5 MB of JSON
+    r = client.post("/api/v1/loans/import", json=loans, headers={"X-API-Key": admin_key})
+    assert r.status_code != 413, r.text[:300]
+
+
 # -- the client: trusted proxies, keyed hashes ---------------------------------------------------
 
 

@@ -51,6 +51,10 @@ BODY_LIMITS = BodyLimits(
         ("POST", r"/api/v1/check/batch", 16 * MiB),
         ("POST", r"/api/v1/guard/events/iso20022", 5 * MiB),
         ("POST", r"/api/v1/guard/rules/backtest", 64 * KiB),
+        ("POST", r"/api/v1/loans/(import|contacts)", 64 * MiB),  # up to 100,000 loans or contacts
+        ("POST", r"/api/v1/loans/education/events", 16 * MiB),
+        ("POST", r"/api/v1/identity/face", 24 * MiB),  # two pictures (the route holds each to its own bound)
+        ("POST", r"/staff/identity/face", 24 * MiB),
         ("POST", r"/api/v1/public/check", 4 * KiB),
         ("POST", r"/check", 32 * KiB),
     ),

@@ -36,7 +36,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 KiB = 1024
 MiB = 1024 * KiB
 # JSON bodies up to this size are read and checked before parsing; larger limits are streaming uploads.
-MAX_BUFFERED = 16 * MiB
+MAX_BUFFERED = 64 * MiB
 
 
 class BodyTooLarge(FinguardError):
