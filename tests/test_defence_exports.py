@@ -51,18 +51,18 @@ def test_numbers_are_left_as_numbers() -> None:
 
 def test_list_exports_neutralise_formulas_and_reimport_unchanged(client: TestClient, admin_key: str, platform: Platform) -> None:
     h = {"X-API-Key": admin_key}
-    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    platform.lists.create_list("watch", "Watch", "internal", "bank", "medium")
     rows = ["key,subject,id_type,id_value,name,reason,source"]
     for i, evil in enumerate(HOSTILE):
         quoted = '"' + evil.replace('"', '""') + '"'
         rows.append(f"k{i},identifier,account,62220210011223{i:05d},{quoted},{quoted},{quoted}")
     body = "\n".join(rows) + "\n"
-    r = client.post("/api/v1/lists/police/import", params={"format": "csv"}, content=body.encode(), headers=h)
+    r = client.post("/api/v1/lists/watch/import", params={"format": "csv"}, content=body.encode(), headers=h)
     assert r.status_code == 200 and r.json()["added"] == len(HOSTILE), r.text
-    exported = client.get("/api/v1/lists/police/export", params={"format": "csv"}, headers=h)
+    exported = client.get("/api/v1/lists/watch/export", params={"format": "csv"}, headers=h)
     no_formula(exported.text)
     assert "'=cmd|' /C calc'!A0" in cells(exported.text)
-    again = client.post("/api/v1/lists/police/import", params={"format": "csv"}, content=exported.content, headers=h).json()
+    again = client.post("/api/v1/lists/watch/import", params={"format": "csv"}, content=exported.content, headers=h).json()
     assert (again["added"], again["changed"], again["unchanged"]) == (0, 0, len(HOSTILE))
 
 

@@ -58,14 +58,6 @@ def redact(text: str) -> str:
     return _NUMBER.sub(lambda m: mask(IdType.ACCOUNT, re.sub(r"[ \-]", "", m.group(0))), text)
 
 
-def where(request: Request) -> str:
-    """The request as a log line may name it: the method and the route's template
-    (``/api/v1/ledger/accounts/{account}/transfers``), never the path's values or the query."""
-    route = request.scope.get("route")
-    template = getattr(route, "path", None)
-    return f"{request.method} {template if isinstance(template, str) else redact(request.url.path)}"
-
-
 def trace_without_messages(exc: BaseException) -> str:
     """The stack of ``exc`` and of the exceptions it chains, each ending in its type only: an
     exception's message can quote a request's values (a name, an account), so it is left out."""
@@ -80,7 +72,7 @@ def trace_without_messages(exc: BaseException) -> str:
 
 
 def _log_failure(request: Request, exc: BaseException) -> None:
-    log.error("unhandled error on %s\n%s", where(request), redact(trace_without_messages(exc)))
+    log.error("unhandled error on %s\n%s", route_of(request), redact(trace_without_messages(exc)))
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -118,7 +110,7 @@ def install(app: FastAPI) -> None:
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the edge let through (a text it cannot hold, a number out
         # of its range): the caller's input, so a 422; the value is not echoed, the route is logged.
-        log.warning("the database refused a value on %s: %s", where(request), type(exc.orig).__name__)
+        log.warning("the database refused a value on %s: %s", route_of(request), type(exc.orig).__name__)
         problem = FieldProblem("body", "holds a value the database cannot store")
         return error_response(422, "invalid_input", "a value in the request cannot be stored", [problem])
 
