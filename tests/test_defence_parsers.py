@@ -60,6 +60,12 @@ def test_an_entry_id_of_2_to_the_63_is_422_in_a_path_and_in_a_body(client: TestC
     assert r.status_code == 404, r.text  # in range, just not there
 
 
+def test_an_id_of_2_to_the_63_in_any_route_is_422(client: TestClient, admin_key: str) -> None:
+    """A route that does not bound its id itself (found by the fuzz test on the credit API)."""
+    r = client.get(f"/api/v1/credit/applications/{2**63}", headers={"X-API-Key": admin_key})
+    assert r.status_code in (404, 422), r.text
+
+
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)))
 def test_the_guarded_parser_reads_what_json_reads_within_its_bounds(value: object) -> None:
     raw = json.dumps(value).encode()

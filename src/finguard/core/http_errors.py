@@ -114,6 +114,13 @@ def install(app: FastAPI) -> None:
         problem = FieldProblem("body", "holds a value the database cannot store")
         return error_response(422, "invalid_input", "a value in the request cannot be stored", [problem])
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # A number past the store's 64 bits (an id of 2^63) that a route did not bound itself.
+        log.warning("a number out of range on %s", route_of(request))
+        problem = FieldProblem("body", "holds a number out of range (ids and counts are signed 64-bit)")
+        return error_response(422, "invalid_input", "a number in the request is out of range", [problem])
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log_failure(request, exc)
