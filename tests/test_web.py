@@ -191,7 +191,7 @@ def test_odd_requests_never_fail(web: TestClient) -> None:
 
 
 def test_rate_limited_page(web: TestClient) -> None:
-    web.app.state.public_limiter = RateLimiter(rate_per_minute=1, burst=1)  # type: ignore[attr-defined]
+    web.app.state.public_edge.limiter = RateLimiter(rate_per_minute=1, burst=1)  # type: ignore[attr-defined]
     first = web.post("/check", data={"account": DEMO_CLEAN_ACCOUNT, "lang": "zh"})
     assert first.status_code == 200
     r = web.post("/check", data={"account": DEMO_CLEAN_ACCOUNT, "lang": "zh"})
@@ -225,7 +225,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 def live_url(live_server: tuple[str, FastAPI]) -> str:
     url, app = live_server
     settings = app.state.platform.settings
-    app.state.public_limiter = RateLimiter(settings.public_rate_limit, settings.public_rate_burst)  # each test starts afresh
+    app.state.public_edge.limiter = RateLimiter(settings.public_rate_limit, settings.public_rate_burst)  # each test starts afresh
     return url
 
 

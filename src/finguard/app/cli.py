@@ -110,6 +110,8 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=proxy_allow_ips(settings),
     )
 
 
@@ -128,6 +130,13 @@ def serve_warnings(settings: Settings, workers: int) -> list[str]:
     if settings.database_url.startswith("sqlite"):
         problems.append(f"{workers} workers on SQLite: writes queue on one file lock; use PostgreSQL for several processes")
     return problems
+
+
+def proxy_allow_ips(settings: Settings) -> str:
+    """uvicorn reads proxy headers only from the configured proxies (``proxy_headers`` is off
+    without them): by default it believes X-Forwarded-For from 127.0.0.1, so a local peer could
+    name any client."""
+    return ",".join(settings.trusted_proxies)
 
 
 def _demo(p: Platform) -> None:

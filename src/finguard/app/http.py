@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -12,13 +14,19 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from finguard import __version__
 from finguard.access.http.routes import router as access_router
+from finguard.access.pages import COOKIE
+from finguard.access.service.enumeration import EnumerationDetector, MemoryCounters, RedisCounters, Thresholds
+from finguard.access.service.public_edge import PublicEdge
 from finguard.access.service.ratelimit import RateLimiter
 from finguard.alerts import http as cases_http
+from finguard.alerts.store import SqlAlertSink
 from finguard.app.platform import Platform
 from finguard.app.staff import router as staff_router
 from finguard.core import http_errors as errors
 from finguard.core import metrics
 from finguard.core.admission import AdmissionControl
+from finguard.core.edge import BodyLimit, BodyLimits, KiB, MiB
+from finguard.core.http_context import ClientHasher, hasher_for, parse_networks
 from finguard.core.settings import Settings
 from finguard.core.web import router as web_router
 from finguard.credit import http as credit_http
@@ -34,6 +42,81 @@ from finguard.screening.http.routes import router as screening_router
 
 log = logging.getLogger("finguard")
 
+# Body limits by route, checked before anything reads a body (core.edge). A request without an API
+# key or a staff session is held to 64 KiB whatever the route; everything else not listed, 1 MiB.
+BODY_LIMITS = BodyLimits(
+    routes=(
+        ("POST", r"/api/v1/lists/[^/]+/import", 256 * MiB),
+        ("POST", r"/api/v1/ledger/import", 512 * MiB),
+        ("POST", r"/api/v1/parties/screen/batch", 64 * MiB),
+        ("POST", r"/api/v1/check/batch", 16 * MiB),
+        ("POST", r"/api/v1/guard/events/iso20022", 5 * MiB),
+        ("POST", r"/api/v1/guard/rules/backtest", 64 * KiB),
+        ("POST", r"/api/v1/loans/(import|contacts)", 64 * MiB),  # up to 100,000 loans or contacts
+        ("POST", r"/api/v1/loans/education/events", 16 * MiB),
+        ("POST", r"/api/v1/identity/face", 24 * MiB),  # two pictures (the route holds each to its own bound)
+        ("POST", r"/staff/identity/face", 24 * MiB),
+        ("POST", r"/api/v1/public/check", 4 * KiB),
+        ("POST", r"/check", 32 * KiB),
+    ),
+    default=1 * MiB,
+    anonymous=64 * KiB,
+    credential_headers=("x-api-key",),
+    credential_cookies=(COOKIE,),
+)
+
+
+def _verify_key(scope: Any, secret: str) -> bool:
+    """Whether an API key is real, for the body limit's larger staff allowances."""
+    p = getattr(scope["app"].state, "platform", None)
+    if p is None:
+        return False
+    try:
+        p.keys.authenticate(secret)
+    except Exception:  # unknown, revoked or unreadable: the anonymous limit applies
+        return False
+    return True
+
+
+def client_hasher(settings: Settings) -> ClientHasher:
+    """The client hasher: keyed by FINGUARD_CLIENT_HASH_SECRET; without it, by a random secret
+    shared through the rate limits' Redis (set once by the first process), so every process
+    hashes a client alike and spends from one window; without either, a key of this process."""
+    url = settings.rate_limit_redis_url or settings.redis_url
+    if settings.client_hash_secret is None and url:
+        import redis
+
+        key = f"{settings.rate_limit_key_prefix}:client-hash-secret"
+        try:
+            r: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            r.set(key, os.urandom(32).hex(), nx=True)
+            return ClientHasher(bytes.fromhex(r.get(key).decode()))
+        except Exception as exc:  # Redis down at start-up: a key of this process, said in the log
+            log.warning("cannot share the client hash secret through Redis: %s", type(exc).__name__)
+    return hasher_for(settings)
+
+
+def public_edge(settings: Settings, alerts: SqlAlertSink, hasher: ClientHasher) -> PublicEdge:
+    """The public check's shared rate limit and enumeration detector (Redis when configured)."""
+    redis_url = settings.rate_limit_redis_url or settings.redis_url
+    prefix = settings.rate_limit_key_prefix
+    limiter = RateLimiter(
+        settings.public_rate_limit,
+        settings.public_rate_burst,
+        redis_url=redis_url,
+        prefix=f"{prefix}:rl",
+        tightened_per_minute=settings.enumeration_tightened_rate,
+    )
+    counters = RedisCounters(redis_url, prefix=f"{prefix}:enum:") if redis_url else MemoryCounters()
+    thresholds = Thresholds(
+        window=settings.enumeration_window_seconds,
+        per_client=settings.enumeration_distinct_per_client,
+        per_subnet=settings.enumeration_distinct_per_subnet,
+        sweep=settings.enumeration_sweep,
+        clients_per_value=settings.enumeration_clients_per_value,
+    )
+    return PublicEdge(limiter, EnumerationDetector(counters, alerts, hasher.hash, thresholds))
+
 
 def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app. With no platform given, one is opened at start-up and closed at shutdown."""
@@ -46,7 +129,9 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             log.info("empty database: loading the demo lists")
             p.load_demo()
         app.state.platform = p
-        app.state.public_limiter = RateLimiter(p.settings.public_rate_limit, p.settings.public_rate_burst)
+        hasher = client_hasher(p.settings)
+        app.state.client_identity = (hasher, parse_networks(p.settings.trusted_proxies))
+        app.state.public_edge = public_edge(p.settings, SqlAlertSink(p.engine), hasher)
         log.info("ready in %.2fs at change-log sequence %d (%d identifiers)", p.ready_seconds, p.follower.seq, len(p.index))
         try:
             yield
@@ -68,6 +153,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         max_public_in_flight=limits.max_public_in_flight,
         retry_after_seconds=limits.retry_after_seconds,
     )
+    app.add_middleware(BodyLimit, limits=BODY_LIMITS, verify_key=_verify_key)
     app.include_router(router)
     app.include_router(access_router)
     app.include_router(screening_router)

@@ -7,14 +7,18 @@
 from __future__ import annotations
 
 import logging
+import re
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from finguard.core.errors import FieldProblem, FinguardError
+from finguard.core.identifiers import IdType, mask
 
 log = logging.getLogger("finguard.api")
 
@@ -42,6 +46,35 @@ def error_response(
     return JSONResponse(envelope(status, code, message, problems), status_code=status, headers=headers)
 
 
+# Digit runs long enough to be an account, card, phone or ID number (separators allowed), and emails.
+_NUMBER = re.compile(r"\+?\d[\d \-]{4,}\d[\dXx]?")
+_EMAIL = re.compile(r"[^\s@'\"<>()]+@[^\s@'\"<>()]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with every identifier-like digit run masked (first 3 and last 4 kept) and every
+    email address reduced to its domain: what a log line may say about a customer."""
+    text = _EMAIL.sub(lambda m: "***@" + m.group(0).rpartition("@")[2], text)
+    return _NUMBER.sub(lambda m: mask(IdType.ACCOUNT, re.sub(r"[ \-]", "", m.group(0))), text)
+
+
+def trace_without_messages(exc: BaseException) -> str:
+    """The stack of ``exc`` and of the exceptions it chains, each ending in its type only: an
+    exception's message can quote a request's values (a name, an account), so it is left out."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append("".join(traceback.format_tb(current.__traceback__)) + f"{type(current).__module__}.{type(current).__qualname__}\n")
+        current = current.__cause__ or current.__context__
+    return "".join(reversed(parts))
+
+
+def _log_failure(request: Request, exc: BaseException) -> None:
+    log.error("unhandled error on %s\n%s", route_of(request), redact(trace_without_messages(exc)))
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -58,7 +91,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(FinguardError)
     async def _finguard(request: Request, exc: FinguardError) -> JSONResponse:
         if exc.status >= 500 and exc.status != 503:
-            log.error("internal error on %s", route_of(request), exc_info=exc)
+            _log_failure(request, exc)
         headers = {"Retry-After": "60"} if exc.status == 429 else None
         return error_response(exc.status, exc.code, exc.message, exc.problems, headers)
 
@@ -73,7 +106,22 @@ def install(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the edge let through (a text it cannot hold, a number out
+        # of its range): the caller's input, so a 422; the value is not echoed, the route is logged.
+        log.warning("the database refused a value on %s: %s", route_of(request), type(exc.orig).__name__)
+        problem = FieldProblem("body", "holds a value the database cannot store")
+        return error_response(422, "invalid_input", "a value in the request cannot be stored", [problem])
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # A number past the store's 64 bits (an id of 2^63) that a route did not bound itself.
+        log.warning("a number out of range on %s", route_of(request))
+        problem = FieldProblem("body", "holds a number out of range (ids and counts are signed 64-bit)")
+        return error_response(422, "invalid_input", "a number in the request is out of range", [problem])
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s", route_of(request), exc_info=exc)
+        _log_failure(request, exc)
         return error_response(500, "internal_error", "an internal error occurred; it has been logged")

@@ -9,11 +9,16 @@ CHECKS = Counter("finguard_checks_total", "Payee checks answered", ["view", "out
 BATCH_ITEMS = Counter("finguard_batch_items_total", "Items checked in batches", registry=REGISTRY)
 LIST_SEQ = Gauge("finguard_list_seq", "Change-log sequence this process reflects", registry=REGISTRY)
 CURRENT = Gauge("finguard_lists_current", "1 when this process has confirmed it is current", registry=REGISTRY)
+PUBLIC_REFUSED = Counter("finguard_public_refused_total", "Public checks refused by the rate limit", ["tightened"], registry=REGISTRY)
 INDEX_SIZE = Gauge("finguard_index_identifiers", "Identifiers in the hot index", registry=REGISTRY)
 
 
 def observe_check(view: str, outcome: str) -> None:
     CHECKS.labels(view, outcome).inc()
+
+
+def observe_refusal(tightened: bool) -> None:
+    PUBLIC_REFUSED.labels("yes" if tightened else "no").inc()
 
 
 def observe_batch(n: int) -> None:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,7 +43,44 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(
         default=None, description="Where the name-index snapshots are kept for a fast start. Default: index/ in FINGUARD_HOME."
     )
-    trust_forwarded_for: bool = Field(default=False, description="Take the client address from X-Forwarded-For.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='Addresses or networks (CIDR) of the reverse proxies in front of finguard, JSON: ["10.0.0.0/8"]. '
+        "X-Forwarded-For is read only from these, right to left, and the client is its right-most address that is not one "
+        "of them; `finguard serve` passes them to uvicorn. Empty: the peer address, proxy headers ignored.",
+    )
+    client_hash_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret key for the hashed client addresses in the check log, the rate limits and the enumeration alerts "
+        "(HMAC-SHA256 under a key derived from it for each UTC day). Unset: a random secret shared through the rate "
+        "limits' Redis, or without Redis one per process.",
+    )
+    rate_limit_redis_url: str | None = Field(
+        default=None,
+        description="Redis that shares the public rate limits and the enumeration detector among all processes "
+        "(redis://127.0.0.1:6379/0); unset: redis_url; both unset: in-process (one process only).",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="finguard", description="Prefix of the Redis keys of the rate limits and the enumeration detector."
+    )
+    enumeration_window_seconds: int = Field(
+        default=3600, ge=60, description="How far back the enumeration detector counts a client's distinct values and sweeps."
+    )
+    enumeration_distinct_per_client: int = Field(
+        default=40, ge=2, description="Distinct values one client may check in the window before an enumeration alert."
+    )
+    enumeration_distinct_per_subnet: int = Field(
+        default=150, ge=2, description="Distinct values one /24 (IPv6: /48) may check in the window before an enumeration alert."
+    )
+    enumeration_sweep: int = Field(
+        default=12, ge=2, description="Account numbers from one client that differ only in their last three digits: a sequential sweep."
+    )
+    enumeration_clients_per_value: int = Field(
+        default=25, ge=2, description="Distinct clients probing one value in the window before an alert on that value."
+    )
+    enumeration_tightened_rate: int = Field(
+        default=3, ge=1, description="Public checks per minute left to a client flagged for enumeration, for one window."
+    )
     delta_screening: bool = Field(default=True, description="Re-screen stored counterparties in the background when the lists change.")
     redis_url: str | None = Field(
         default=None,

@@ -11,7 +11,6 @@ import signal
 import time
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from finguard.access.model import PendingChange
+from finguard.core import jsonsafe
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
@@ -87,10 +87,7 @@ def decide(
                 message = parse_iso20022(raw, now=p.guard.clock(), channel=channel)
                 decisions = [p.guard.decide(e) for e in message.events]
             else:
-                try:
-                    data = json.loads(raw, parse_float=Decimal)
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise InvalidInput.for_field("body", f"is not JSON: {exc}") from None
+                data = jsonsafe.loads(raw)
                 decisions = [p.guard.decide_raw(data)]
         except FinguardError as exc:
             _fail(exc)

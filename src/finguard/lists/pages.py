@@ -17,7 +17,7 @@ from finguard.alerts.model.cases import COMPLAINT_CATEGORIES, format_confirmatio
 from finguard.alerts.provider import case_service
 from finguard.alerts.texts import complaint_text
 from finguard.core.errors import InvalidInput, RateLimited
-from finguard.core.http_context import client_id, platform
+from finguard.core.http_context import client, platform
 from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, messages
 from finguard.core.web import NO_STORE, SECURITY_HEADERS, _css, templates
 from finguard.lists.model.check import CheckRequest, PublicAnswer, public_view
@@ -102,9 +102,10 @@ async def check_submit(request: Request) -> HTMLResponse:
     lang = choose_language(_text(form.get("lang")) or request.query_params.get("lang"), accept)
     values = {name: _text(form.get(name)) for name in FORM_FIELDS}
 
-    client = client_id(request)
+    who = client(request)
+    edge = request.app.state.public_edge
     try:
-        request.app.state.public_limiter.take(client)
+        await run_in_threadpool(edge.admit, who.id, who.subnet)
     except RateLimited:
         return _render(request, lang, status_code=429, values=values, rate_limited=True, headers={**NO_STORE, "Retry-After": "60"})
 
@@ -113,10 +114,11 @@ async def check_submit(request: Request) -> HTMLResponse:
     given = {name: value or None for name, value in values.items()}
     check_request = CheckRequest(account=given["account"], card=given["card"], phone=given["phone"], name=given["name"])
     try:
-        result = await run_in_threadpool(platform(request).checker.check, check_request, view="public", client=client)
+        result = await run_in_threadpool(platform(request).checker.check, check_request, view="public", client=who.id)
     except InvalidInput as exc:
         problem_fields = [p.field for p in exc.problems] or ["other"]
         return _render(request, lang, status_code=422, values=values, errors=_field_errors(lang, problem_fields), headers=NO_STORE)
+    await run_in_threadpool(edge.observe, who.id, who.subnet, {name: given[name] for name in IDENTIFIER_FIELDS})
     return _render(request, lang, values=values, answer=public_view(result), headers=NO_STORE)
 
 
@@ -159,8 +161,10 @@ async def complaint_submit(request: Request) -> HTMLResponse:
         return _complaint_page(request, lang, status_code=400, errors={"other": complaint_text(lang)["err_other"]})
     lang = choose_language(_text(form.get("lang")) or request.query_params.get("lang"), accept)
     values = {name: _text(form.get(name)) for name in COMPLAINT_FIELDS}
+    who = client(request)
     try:
-        request.app.state.public_limiter.take(client_id(request))
+        # Complaints share the public check's limit (and its enumeration watch) per client.
+        await run_in_threadpool(request.app.state.public_edge.admit, who.id, who.subnet)
     except RateLimited:
         return _complaint_page(request, lang, status_code=429, values=values, rate_limited=True, headers={"Retry-After": "60"})
     try:

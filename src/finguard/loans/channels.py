@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
+from finguard.core.exports import safe_cell
 from finguard.loans.service.outreach import Message, SendFailed
 
 
@@ -113,5 +114,6 @@ class CallListSender:
             writer = csv.writer(fh)
             if new:
                 writer.writerow(["key", "customer_id", "phone", "lang", "script"])
-            writer.writerow([message.key, message.customer_id, message.address, message.lang, message.body])
+            # A phone starts with '+' and a script is free text: no cell may start a formula.
+            writer.writerow([safe_cell(v) for v in (message.key, message.customer_id, message.address, message.lang, message.body)])
         return message.key

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -10,8 +14,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    insert,
 )
+from sqlalchemy.engine import Engine
 
+from finguard.core.clock import utcnow
 from finguard.core.tables import Id, UTCDateTime, metadata
 
 # Alerts from every capability (screening now; the transaction guard and monitors later).
@@ -30,3 +37,25 @@ alert = Table(
     Index("ix_alert_status_created", "status", "created_at"),
     Index("ix_alert_subject", "subject"),  # monitors: which alerts an account already has (migration 0006)
 )
+
+
+class SqlAlertSink:
+    """Writes an alert into the shared table at once (the edge's enumeration alerts)."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def raise_alert(self, kind: str, subject: str, severity: str, summary: str, details: dict[str, Any]) -> None:
+        row = {
+            "kind": kind,
+            "subject": subject[:300],
+            "severity": severity,
+            "status": "open",
+            "summary": summary,
+            "details": details,
+            "created_at": self.clock(),
+            "source_seq": None,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(alert).values(**row))

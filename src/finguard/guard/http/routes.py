@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -16,7 +14,7 @@ from finguard.access.http import staff
 from finguard.access.http.schemas import PendingChangeOut, adapt_pending
 from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
-from finguard.core.errors import InvalidInput
+from finguard.core import jsonsafe
 from finguard.core.http import read_body
 from finguard.guard.http.cases import router as cases_router
 from finguard.guard.http.schemas import (
@@ -96,11 +94,8 @@ PENDING: dict[int | str, dict[str, Any]] = {
 )
 async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> DecisionOut:
     raw = await read_body(request, MAX_EVENT_BYTES)
-    try:
-        # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float.
-        data: Any = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput.for_field("body", f"is not JSON: {exc}") from None
+    # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float.
+    data: Any = jsonsafe.loads(raw)
     decision = await run_in_threadpool(g.decide_raw, data)
     return adapt_decision(decision)
 

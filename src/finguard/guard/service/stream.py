@@ -15,9 +15,11 @@ sequence and restarted loses nothing and counts nothing twice: an event that was
 acknowledged is redelivered, answered from the ledger and republished with the same message id
 (JetStream drops the copy inside its duplicate window; later copies carry the same decision id).
 
-A message that is not a valid event (not JSON, an invalid field, an event id reused with another
-body) is published with the API's error envelope to ``finguard.events.invalid`` and acknowledged,
-so it never blocks the stream. That subject lies inside ``finguard.events.>`` on purpose (the
+A message that is not a valid event (not JSON, nested too deep, a number too long, an invalid
+field, an event id reused with another body), or whose deciding fails for a reason of its own (an
+exception that is not I/O: ``undecidable``), is published with the API's error envelope to
+``finguard.events.invalid``, counted (``Health.invalid``) and acknowledged, so it never blocks the
+stream. That subject lies inside ``finguard.events.>`` on purpose (the
 dead letters are kept with the events); the consumer acknowledges it without deciding.
 
 When NATS or the store cannot be reached, nothing is acknowledged or published: the consumer
@@ -36,7 +38,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +49,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
+from finguard.core import jsonsafe
 from finguard.core.errors import FieldProblem, FinguardError, InvalidInput
 from finguard.guard.model.decision import Decision
 from finguard.guard.model.events import Event, parse_event
@@ -141,10 +143,7 @@ def parse_message(data: bytes) -> object:
     """A message body as JSON, amounts with a fraction kept as Decimal (never a float)."""
     if len(data) > MAX_MESSAGE_BYTES:
         raise InvalidInput.for_field("body", f"is larger than {MAX_MESSAGE_BYTES} bytes")
-    try:
-        return json.loads(data, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput.for_field("body", f"is not JSON: {exc}") from None
+    return jsonsafe.loads(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +153,30 @@ class Handled:
     kind: Literal["decided", "invalid", "skip", "retry"]
     decision: Decision | None = None
     error: dict[str, Any] | None = None
+
+
+# Exceptions from these packages are I/O (the store, Redis, NATS): they heal, so the batch is retried.
+_IO_PACKAGES = frozenset({"sqlalchemy", "psycopg", "sqlite3", "redis", "nats"})
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, FinguardError):
+        return exc.status == 503
+    if isinstance(exc, OSError | TimeoutError):
+        return True
+    return any(type(e).__module__.split(".")[0] in _IO_PACKAGES for e in (exc, exc.__cause__, exc.__context__) if e is not None)
+
+
+def _unavailable(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, FinguardError):
+        return error_envelope(exc)
+    return {"status": 503, "code": "unavailable", "message": f"{type(exc).__name__}: {exc}"[:500], "problems": []}
+
+
+def _poison(exc: BaseException, stage: str) -> dict[str, Any]:
+    """The dead letter's reason for a message that fails on its own (the text cut short: it may echo the body)."""
+    message = f"the event cannot be {stage}: {type(exc).__name__}: {exc}"[:300]
+    return {"status": 422, "code": "undecidable", "message": message, "problems": []}
 
 
 async def ensure_streams(js: JetStreamContext, settings: StreamSettings) -> None:
@@ -193,7 +216,11 @@ class GuardConsumer:
 
     def decide_batch(self, messages: Sequence[tuple[str, bytes]]) -> list[Handled]:
         """Decide (subject, body) pairs in order, the batch stored in as few transactions as
-        :meth:`GuardService.decide_many` allows. Runs in a worker thread: the guard blocks on I/O."""
+        :meth:`GuardService.decide_many` allows. Runs in a worker thread: the guard blocks on I/O.
+
+        No message can hold the stream: one that cannot be parsed, or whose deciding fails for a
+        reason of its own (not the store, Redis or the network), is dead-lettered with the reason.
+        """
         out: list[Handled | None] = [None] * len(messages)
         events: list[Event] = []
         where: list[int] = []
@@ -205,26 +232,39 @@ class GuardConsumer:
                 events.append(parse_event(parse_message(data), self.guard.clock()))
             except FinguardError as exc:
                 out[i] = Handled("invalid", error=error_envelope(exc))
+            except Exception as exc:  # a parser fault is this message's, never a reason to stall
+                log.error("guard consumer: message %d cannot be parsed: %s", i, type(exc).__name__)
+                out[i] = Handled("invalid", error=_poison(exc, "parsed"))
             else:
                 where.append(i)
         try:
-            results = self.guard.decide_many(events)
-        except Exception as exc:  # the store or a dependency: retry the batch later (stored events replay)
-            log.warning("guard consumer: deciding failed, will retry: %s", exc)
-            envelope: dict[str, Any] = (
-                error_envelope(exc)
-                if isinstance(exc, FinguardError)
-                else {"status": 503, "code": "unavailable", "message": f"{type(exc).__name__}: {exc}"[:500], "problems": []}
-            )
-            for i in where:
-                out[i] = Handled("retry", error=envelope)
-        else:
-            for i, result in zip(where, results, strict=True):
-                if isinstance(result, FinguardError):
-                    out[i] = Handled("invalid", error=error_envelope(result))
+            results: list[Decision | FinguardError | BaseException] = list(self.guard.decide_many(events))
+        except Exception as exc:
+            if _transient(exc):  # the store or a dependency: retry the batch later (stored events replay)
+                log.warning("guard consumer: deciding failed, will retry: %s", exc)
+                for i in where:
+                    out[i] = Handled("retry", error=_unavailable(exc))
+                return [o for o in out if o is not None]
+            # One message's fault fails the whole batch: decide them one by one to find it.
+            results = [self._decide_one(e) for e in events]
+        for i, result in zip(where, results, strict=True):
+            if isinstance(result, FinguardError):
+                out[i] = Handled("invalid", error=error_envelope(result))
+            elif isinstance(result, BaseException):
+                if _transient(result):
+                    out[i] = Handled("retry", error=_unavailable(result))
                 else:
-                    out[i] = Handled("decided", result)
+                    log.error("guard consumer: an event cannot be decided: %s", type(result).__name__)
+                    out[i] = Handled("invalid", error=_poison(result, "decided"))
+            else:
+                out[i] = Handled("decided", result)
         return [o for o in out if o is not None]
+
+    def _decide_one(self, event: Event) -> Decision | FinguardError | BaseException:
+        try:
+            return self.guard.decide_many([event])[0]
+        except Exception as exc:
+            return exc
 
     async def _handle(self, js: JetStreamContext, messages: list[Msg]) -> bool:
         """Decide, publish, acknowledge one batch; False when some message must be retried."""

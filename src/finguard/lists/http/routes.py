@@ -17,7 +17,8 @@ from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
 from finguard.core import metrics
 from finguard.core.errors import InvalidInput
-from finguard.core.http import client_id, platform, save_body
+from finguard.core.http import platform, save_body
+from finguard.core.http_context import client
 from finguard.core.http_errors import envelope
 from finguard.core.identifiers import IdType
 from finguard.lists.http.schemas import (
@@ -79,9 +80,11 @@ def check_batch(body: BatchIn, p: P, key: Annotated[ApiKey, Depends(staff("check
 
 @router.post("/public/check", response_model=PublicCheckOut, tags=["public"], summary="Check a payee (public, anonymous)")
 def public_check(body: PublicCheckIn, request: Request, p: P) -> PublicCheckOut:
-    client = client_id(request)
-    request.app.state.public_limiter.take(client)
-    result = p.checker.check(body.to_domain(), view="public", client=client)
+    who = client(request)
+    edge = request.app.state.public_edge
+    edge.admit(who.id, who.subnet)
+    result = p.checker.check(body.to_domain(), view="public", client=who.id)
+    edge.observe(who.id, who.subnet, {"account": body.account, "card": body.card, "phone": body.phone})
     metrics.observe_check("public", result.outcome.value)
     return adapt_public(public_view(result))
 

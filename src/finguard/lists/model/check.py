@@ -139,29 +139,61 @@ class CheckResult:
     name_outcome: str | None = None
 
 
+# The order in which outcomes protect the payer: a combination may raise an outcome, never lower it.
+SEVERITY: dict[Outcome, int] = {Outcome.PASS: 0, Outcome.WARN: 1, Outcome.BLOCK: 2, Outcome.UNAVAILABLE: 3}
+
+
+def cleared(risk: Hit, allow: list[Hit]) -> Hit | None:
+    """The allow hit that clears ``risk``, if any: an allow entry that names the same identifier
+    (same request field, same value, matched exactly) at a level at least the risk's.
+
+    A verification is a statement about one identifier. It never reaches another field of the
+    request (a verified account does not vouch for the card beside it), and a name match, exact
+    or fuzzy, never clears anything and is never cleared: names are shared by many people.
+    """
+    if risk.match is not MatchKind.EXACT:
+        return None
+    for a in allow:
+        same = a.match is MatchKind.EXACT and a.field == risk.field and a.matched_value == risk.matched_value
+        if same and a.risk_level >= risk.risk_level:
+            return a
+    return None
+
+
 def decide(hits: tuple[Hit, ...] | list[Hit]) -> tuple[Outcome, RiskLevel | None, tuple[str, ...]]:
     """Turn hits into an outcome. The policy, in order:
 
-    1. No risk hit: ``pass``.
-    2. An allow-list hit whose level is at least the highest risk hit's level wins: ``pass``.
-       The bank verified this payee, and that outweighs risk entries of lower or equal level;
-       a higher-level risk entry (e.g. a critical police report after the verification) still wins.
-    3. An identifier hit at ``high`` or ``critical``: ``block``; otherwise ``warn``.
+    1. Each risk hit on an identifier is cleared by an allow entry on **that** identifier at a
+       level at least its own (:func:`cleared`): the bank verified this payee, which outweighs
+       risk entries of lower or equal level on it; a higher-level risk entry (e.g. a critical
+       police report after the verification) still stands.
+    2. No risk hit left: ``pass``.
+    3. An identifier hit left at ``high`` or ``critical``: ``block``; otherwise ``warn``.
        A name hit alone never blocks: names are shared by many innocent people.
+
+    Each field is judged on its own hits, and the request takes the worst: no combination of
+    fields lowers the outcome any one of them has alone, and an allow-listed value weighs
+    exactly as an unlisted one on every other field (no public oracle).
     """
-    risk = [h for h in hits if not h.is_allow]
     allow = [h for h in hits if h.is_allow]
+    risk: list[Hit] = []
+    reasons: list[str] = []
+    for h in hits:
+        if h.is_allow:
+            continue
+        by = cleared(h, allow)
+        if by is None:
+            risk.append(h)
+        else:
+            reasons.append(f"{h.field}: allow-list entry at level {by.risk_level.label} outweighs risk level {h.risk_level.label}")
     if not risk:
-        return Outcome.PASS, None, ("no risk list entry matched",)
+        top_cleared = max((h.risk_level for h in hits if not h.is_allow), default=None)
+        return Outcome.PASS, top_cleared, tuple(reasons) or ("no risk list entry matched",)
     top = max(h.risk_level for h in risk)
-    if allow:
-        allow_top = max(h.risk_level for h in allow)
-        if allow_top >= top:
-            return Outcome.PASS, top, (f"allow-list entry at level {allow_top.label} outweighs risk level {top.label}",)
     id_top = max((h.risk_level for h in risk if h.match is MatchKind.EXACT), default=None)
     if id_top is not None and id_top >= RiskLevel.HIGH:
-        return Outcome.BLOCK, top, (f"identifier listed at risk level {id_top.label}",)
-    return Outcome.WARN, top, (f"listed at risk level {top.label}",)
+        return Outcome.BLOCK, top, (f"identifier listed at risk level {id_top.label}", *reasons)
+    return Outcome.WARN, top, (f"listed at risk level {top.label}", *reasons)
 
 
 # Public advice depends on the outcome only, never on which list or why: identical answers

@@ -35,6 +35,7 @@ from finguard.lists.model.lists import Entry
 from finguard.lists.service.index import HotIndex
 
 log = logging.getLogger(__name__)
+PUBLIC_NEEDS_IDENTIFIER = "give an account, card or phone number; a name is checked only beside one"
 
 
 class EntryReader(Protocol):
@@ -231,6 +232,9 @@ class PayeeChecker:
         parsed = _quick_parse(request)
         if parsed is None:
             parsed = _from_parsed(parse_request(request))
+        if view == "public" and not parsed[0]:
+            # A name alone would let anyone ask whether a name is on any list, private ones included.
+            raise InvalidInput.for_field("payee", PUBLIC_NEEDS_IDENTIFIER)
         if parsed[1] is None and len(parsed[0]) == 1:
             return self._check_one(parsed, view, client)
         return self._finish([parsed], view=view, client=client)[0]

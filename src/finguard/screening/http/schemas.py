@@ -48,7 +48,7 @@ class CounterpartyIn(BaseModel):
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    entry_id: int = Field(ge=1)
+    entry_id: int = Field(ge=1, le=2**63 - 1)  # a signed 64-bit id in the store
     decision: Literal["false_positive", "confirmed"]
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from finguard.core.errors import FieldProblem
+from finguard.core.exports import SafeDictWriter
 from finguard.screening.service.diligence import Screening
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"), autoescape=select_autoescape(["html"]))
@@ -73,7 +73,7 @@ def render_report(results: Sequence[Screening], problems: Sequence[FieldProblem]
     """The report body and its media type; ``fmt`` is csv or html."""
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        writer = SafeDictWriter(out, CSV_COLUMNS)
         writer.writeheader()
         for r in results:
             base = {

@@ -8,7 +8,6 @@ other way round) so finding the affected parties never scans them all.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,6 +16,7 @@ from datetime import datetime
 from typing import IO, Any, Protocol
 
 from finguard.alerts.model import Alert, AlertDraft
+from finguard.core import jsonsafe
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound, Unavailable
 from finguard.lists.model.lists import Change, ChangeOp, EntryDraft, Party, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import EntryReader, Freshness
@@ -339,9 +339,9 @@ def read_party_records(fmt: str, stream: IO[str]) -> Iterator[tuple[int, dict[st
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                yield line_no, {"__problem__": FieldProblem("row", f"is not valid JSON ({exc})", line_no)}
+                record = jsonsafe.loads(line, "row", exact=False)
+            except InvalidInput as exc:
+                yield line_no, {"__problem__": FieldProblem("row", exc.problems[0].problem, line_no)}
                 continue
             if not isinstance(record, dict):
                 yield line_no, {"__problem__": FieldProblem("row", "must be a JSON object", line_no)}

@@ -16,7 +16,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
+from finguard.core import jsonsafe
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.exports import SafeDictWriter, unsafe_cell
 from finguard.core.identifiers import IdType
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, RiskLevel, SubjectKind, draft_to_dict
 from finguard.lists.service.importers import ParsedRow
@@ -151,7 +153,7 @@ def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
             if None in record:
                 yield ParsedRow(line, problem=FieldProblem("row", "has more fields than the header", line))
                 continue
-            yield _row(line, {k: v for k, v in record.items() if v is not None})
+            yield _row(line, {k: unsafe_cell(v) for k, v in record.items() if v is not None})
     except csv.Error as exc:
         yield ParsedRow(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num), fatal=True)
 
@@ -161,9 +163,9 @@ def parse_jsonl(stream: IO[str]) -> Iterator[ParsedRow]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            yield ParsedRow(line_no, problem=FieldProblem("row", f"is not valid JSON ({exc})", line_no))
+            record = jsonsafe.loads(line, "row", exact=False)
+        except InvalidInput as exc:
+            yield ParsedRow(line_no, problem=FieldProblem("row", exc.problems[0].problem, line_no))
             continue
         if not isinstance(record, dict):
             yield ParsedRow(line_no, problem=FieldProblem("row", "must be a JSON object", line_no))
@@ -204,7 +206,7 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     """CSV holds one identifier per row: an entry with several identifiers keeps its first."""
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer = SafeDictWriter(out, CSV_COLUMNS)
     writer.writeheader()
     n = 0
     for record in records:

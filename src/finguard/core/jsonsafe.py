@@ -1,0 +1,58 @@
+"""One guarded JSON parser: bounded depth and number size, every failure an InvalidInput.
+
+``json.loads`` recurses once per nesting level (a 30,000-deep body raises RecursionError) and
+turns a 5,000-digit integer into a ValueError (Python's int conversion limit): neither is a
+JSONDecodeError, so callers that caught only that answered 500 or stalled a stream. Depth is
+measured before parsing, over the bytes outside strings, so a deep body costs one linear scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from finguard.core.errors import InvalidInput
+
+MAX_JSON_DEPTH = 64
+# A JSON number longer than this is no amount, id or count we accept (money: core.money bounds digits).
+MAX_NUMBER_CHARS = 40
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_KEEP = b"[]{}"
+_DROP = bytes(b for b in range(256) if b not in _KEEP)
+_LONG_NUMBER = re.compile(rb"[-+0-9.eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects in ``data`` (0 for a scalar), strings ignored."""
+    brackets = _STRING.sub(b"", data).translate(None, _DROP)
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+    return int(np.cumsum(steps, dtype=np.int64).max())
+
+
+def check_json(data: bytes, field: str = "body", max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse (InvalidInput naming ``field``) a document nested deeper than ``max_depth`` or
+    holding a number longer than :data:`MAX_NUMBER_CHARS` characters, before anything parses it."""
+    if json_depth(data) > max_depth:
+        raise InvalidInput.for_field(field, f"is nested deeper than {max_depth} levels")
+    if _LONG_NUMBER.search(_STRING.sub(b'""', data)):
+        raise InvalidInput.for_field(field, f"holds a number longer than {MAX_NUMBER_CHARS} characters")
+
+
+def loads(data: bytes | str, field: str = "body", *, exact: bool = True, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON, bounded; numbers with a fraction become Decimal when ``exact`` (never a float)."""
+    raw = data.encode() if isinstance(data, str) else data
+    check_json(raw, field, max_depth)
+    try:
+        return json.loads(raw, parse_float=Decimal) if exact else json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput.for_field(field, f"is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # bounded above; kept so no parse can escape as a 500
+        raise InvalidInput.for_field(field, f"cannot be parsed: {type(exc).__name__}") from None
