@@ -26,6 +26,7 @@ from finguard.access.pages import (
     signed_in,
     staff_root,
 )
+from finguard.alerts.http import case_service
 from finguard.alerts.model.cases import (
     COMPLAINT_CATEGORIES,
     DISPOSITIONS,
@@ -38,7 +39,6 @@ from finguard.alerts.model.cases import (
     CaseKind,
     format_confirmation,
 )
-from finguard.alerts.provider import case_service
 from finguard.alerts.service.cases import CaseService, Dashboard
 from finguard.alerts.texts import cases_text, complaint_text
 from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound

@@ -13,8 +13,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-
 from finguard.core.errors import InvalidInput
 
 MAX_JSON_DEPTH = 64
@@ -32,6 +30,8 @@ def json_depth(data: bytes) -> int:
     brackets = _STRING.sub(b"", data).translate(None, _DROP)
     if not brackets:
         return 0
+    import numpy as np  # vectorised over large bodies; loaded by the first body checked, not by every command
+
     codes = np.frombuffer(brackets, dtype=np.uint8)
     steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
     return int(np.cumsum(steps, dtype=np.int64).max())

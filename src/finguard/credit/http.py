@@ -20,13 +20,25 @@ from finguard.access.service.keys import ApiKey
 from finguard.core.clock import utcnow
 from finguard.core.errors import InvalidInput, Unavailable
 from finguard.core.http import MAX_OFFSET, read_body
+from finguard.core.http_context import platform
 from finguard.credit.model.decision import Application
 from finguard.credit.model.overfinance import parse_facilities
 from finguard.credit.model.policy import policy_to_doc
 from finguard.credit.model.taxdata import yuan_to_fen
-from finguard.credit.provider import credit_service
+from finguard.credit.provider import make_credit
 from finguard.credit.service import CreditService, stage_durations
 from finguard.credit.service.monitors import OverFinanceRun, monitor_overfinancing
+
+
+def credit_service(request: Request) -> CreditService:
+    """The app's credit service: ``app.state.credit``, else the platform's ``credit`` part, else one
+    built on first use from the platform's engine (kept in ``app.state``)."""
+    svc: CreditService | None = getattr(request.app.state, "credit", None) or getattr(platform(request), "credit", None)
+    if svc is None:
+        svc = make_credit(platform(request).engine)
+        request.app.state.credit = svc
+    return svc
+
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
 

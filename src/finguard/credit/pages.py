@@ -21,9 +21,9 @@ from finguard.core.clock import utcnow
 from finguard.core.errors import Conflict, FinguardError, InvalidInput
 from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
+from finguard.credit.http import credit_service
 from finguard.credit.model.decision import Application
 from finguard.credit.model.taxdata import normalise_uscc, yuan_to_fen
-from finguard.credit.provider import credit_service
 from finguard.credit.service import stage_durations
 
 router = APIRouter()

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import Request
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
-from finguard.core.http_context import platform
 from finguard.credit.service import CreditService
 from finguard.credit.store.alerts import SqlCreditAlerts
 from finguard.credit.store.files import FileTaxFeed
@@ -31,12 +29,3 @@ def make_credit(engine: Engine, settings: CreditSettings | None = None) -> Credi
     s = settings or CreditSettings()
     return CreditService(SqlCreditStore(engine), FileTaxFeed(s.tax_feed_dir), alerts=SqlCreditAlerts(engine))
 
-
-def credit_service(request: Request) -> CreditService:
-    """The app's credit service: ``app.state.credit``, else the platform's ``credit`` part, else one
-    built on first use from the platform's engine (kept in ``app.state``)."""
-    svc: CreditService | None = getattr(request.app.state, "credit", None) or getattr(platform(request), "credit", None)
-    if svc is None:
-        svc = make_credit(platform(request).engine)
-        request.app.state.credit = svc
-    return svc

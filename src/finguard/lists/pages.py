@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from finguard.alerts.http import case_service
 from finguard.alerts.model.cases import COMPLAINT_CATEGORIES, format_confirmation
-from finguard.alerts.provider import case_service
 from finguard.alerts.texts import complaint_text
 from finguard.core.errors import InvalidInput, RateLimited
 from finguard.core.http_context import client, platform
