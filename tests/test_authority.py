@@ -158,8 +158,9 @@ def test_an_import_applies_what_raises_and_holds_what_lowers(
     first = "key,id_type,id_value\nm1,account,6222021001122334455\nm2,account,6222000011112222333\n"
     report = client.post("/api/v1/lists/mules/import", content=first.encode(), headers=h(analyst_key)).json()
     assert (report["added"], report["held"], report["pending_change"]) == (2, 0, None)
+    # Delisting both of the list's entries passes the mass-delist guard (#16) only when asked for.
     second = "key,id_type,id_value\nm3,account,6222000011112222444\n"
-    report = client.post("/api/v1/lists/mules/import", content=second.encode(), headers=h(analyst_key)).json()
+    report = client.post("/api/v1/lists/mules/import?allow_mass_delist=true", content=second.encode(), headers=h(analyst_key)).json()
     assert (report["added"], report["delisted"], report["held"]) == (1, 0, 2)
     assert public(client, MULE) == "block"
     assert decide(client, supervisor_key, report["pending_change"]).json()["result"] == {"applied": 2, "skipped": 0}
