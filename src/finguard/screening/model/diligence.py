@@ -74,9 +74,11 @@ class Counterparty:
 
 def infer_kind(name: str, purpose: str) -> PartyKind:
     """The kind of a party whose record does not say: a legal form in the name (``Co., Ltd.``,
-    ``LLC``, ``有限公司``, ``OAO``) makes it an organisation, and so does the purpose ``supplier``;
-    otherwise a person."""
-    if purpose == Purpose.SUPPLIER:
+    ``LLC``, ``有限公司``, ``OAO``) makes it an organisation; a supplier known only by identifiers is
+    one too; otherwise a person. A supplier's name without a legal form stays a person: sole
+    traders supply too, and screening a listed person as an organisation would lower an exact name
+    match to "no match" (the kind-mismatch penalty), hiding exactly whom the check is for."""
+    if purpose == Purpose.SUPPLIER and not name.strip():
         return PartyKind.ORGANISATION
     text = name if any(is_han(ch) for ch in name) else fold(name)
     return PartyKind.ORGANISATION if strip_legal_forms(text)[1] else PartyKind.PERSON
