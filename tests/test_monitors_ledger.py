@@ -357,7 +357,8 @@ def test_background_runs_after_ledger_writes_and_failures_are_visible(
         assert p.monitor_status.as_dict()["last_new_alerts"] == 1 and p.monitor_status.failures == 0
         # Alerts that cannot be stored: the failure is logged and shown, the cursor stays.
         with p.engine.begin() as conn:
-            conn.execute(text("DROP TABLE alert"))
+            # CASCADE: the case engine's rows point at alerts (PostgreSQL refuses a plain DROP).
+            conn.execute(text("DROP TABLE alert CASCADE" if conn.dialect.name == "postgresql" else "DROP TABLE alert"))
         later = T0 + timedelta(days=10)
         SqlLedgerStore(p.engine).write("s", [draft(f"g{i}", f"S{i}", "H2", 10_000, later + timedelta(hours=i)) for i in range(5)], [], None)
         wait_for(lambda: p.monitor_status.failures > 0)
