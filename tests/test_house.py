@@ -45,3 +45,16 @@ def test_each_capability_has_its_room(capability: str) -> None:
     room = SRC / capability
     assert room.is_dir()
     assert any((room / part).exists() or (room / f"{part}.py").exists() for part in ("model", "service", "store"))
+
+
+def test_page_titles_hold_no_markup() -> None:
+    """A title block that swallowed a page's sections rendered them inside <title> (found in the
+    guard's decision page after a merge); every title block is text and closes on its line."""
+    bad = []
+    for template in SRC.rglob("templates/*.html"):
+        for i, line in enumerate(template.read_text(encoding="utf-8").splitlines(), 1):
+            if "{% block title %}" in line:
+                title = line.split("{% block title %}", 1)[1]
+                if "{% endblock %}" not in title or "<" in title.split("{% endblock %}", 1)[0]:
+                    bad.append(f"{template.relative_to(SRC)}:{i}")
+    assert not bad, bad
