@@ -48,9 +48,14 @@ class Found:
 
 
 def model_dir() -> Path:
-    import face_recognition_models
+    """The package's model folder, found without importing the package: its ``__init__`` imports
+    ``pkg_resources``, which setuptools no longer ships (81 and later)."""
+    from importlib.util import find_spec
 
-    return Path(face_recognition_models.__file__).parent / "models"
+    spec = find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("face_recognition_models is not installed (pip install face-recognition-models)")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
 def load_image(data: bytes, max_side: int = 800) -> tuple[Image.Image, float]:
