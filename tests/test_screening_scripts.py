@@ -91,7 +91,12 @@ def test_identifier_kinds_are_normalised() -> None:
 def test_batch_rows_infer_the_kind() -> None:
     assert counterparty_from_record({"name": "GAZPROMBANK OAO"}).kind is PartyKind.ORGANISATION
     assert counterparty_from_record({"name": "华为技术有限公司"}).kind is PartyKind.ORGANISATION
-    assert counterparty_from_record({"name": "Rosneft"}, default_purpose="supplier").kind is PartyKind.ORGANISATION
+    # A supplier's name without a legal form stays a person (sole traders supply too); known only by
+    # identifiers, a supplier is an organisation.
+    assert counterparty_from_record({"name": "Nicolas Maduro Moros"}, default_purpose="supplier").kind is PartyKind.PERSON
+    assert counterparty_from_record({"name": "Rosneft OAO"}, default_purpose="supplier").kind is PartyKind.ORGANISATION
+    supplier_ids = counterparty_from_record({"id_type": "imo", "id_value": "IMO 9929429"}, default_purpose="supplier")
+    assert supplier_ids.kind is PartyKind.ORGANISATION
     assert counterparty_from_record({"name": "John Smith"}).kind is PartyKind.PERSON
     assert counterparty_from_record({"name": "Acme Ltd", "kind": "person"}).kind is PartyKind.PERSON  # the file's column wins
     only_ids = counterparty_from_record({"id_type": "imo", "id_value": "IMO 9929429"})
