@@ -233,7 +233,7 @@ def doctor() -> None:
     except Exception as exc:  # the doctor reports any failure, it never hides one
         healthy = False
         table.add_row("database reachable", f"[red]no[/]: {type(exc).__name__}: {str(exc)[:200]}")
-    snapshots = sorted((settings.index_dir or settings.home / "index").glob("names-*.pickle"))
+    snapshots = sorted((settings.index_dir or settings.home / "index").glob("names-*.sqlite"))
     table.add_row("name snapshots", ", ".join(f"{s.name} ({s.stat().st_size / 1e6:.1f} MB)" for s in snapshots) or "none yet")
     model = settings.guard_model_path
     table.add_row("guard model", f"{model} ({'present' if model and model.is_file() else 'missing'})" if model else "none")
