@@ -19,12 +19,12 @@ from starlette.datastructures import FormData
 from finguard.access.pages import Staff, message, page_lang, post_guard, read_form, render, signed_in
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.i18n import HTML_LANG, choose_language, messages, register
+from finguard.core.money import format_yuan
 from finguard.core.web import SECURITY_HEADERS, _css, templates
 from finguard.loans.chart import bars_svg, comparison_svg
 from finguard.loans.http import education_service, loans_service, outreach_service
 from finguard.loans.model.education import TOPICS
 from finguard.loans.model.eligibility import EPIDEMIC_2020
-from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
 from finguard.loans.provider import china_today
