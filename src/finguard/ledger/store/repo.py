@@ -127,6 +127,7 @@ def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     for i in range(0, len(missing), INSERT_CHUNK):
         q = insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True)
         codes.update((r.account, int(r.code)) for r in conn.execute(q, missing[i : i + INSERT_CHUNK]))
+    grew(conn, "ledger_account_code", len(missing))
     return codes
 
 
@@ -462,6 +463,7 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
         chunk = new_rows[i : i + INSERT_CHUNK]
         added = set(conn.execute(add, chunk[0] if len(chunk) == 1 else chunk).scalars())
         raced += [r["account"] for r in chunk if r["account"] not in added]
+    grew(conn, "ledger_account", len(new_rows))
     stored.update(_stored_accounts(conn, raced))
     for a in merged.values():
         old = stored.get(a.account)
