@@ -18,8 +18,14 @@ def add_months(start: date, months: int) -> date:
     """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
     index = start.year * 12 + start.month - 1 + months
     year, month = divmod(index, 12)
-    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    day = start.day
+    if day > 28:  # only then can the month be too short
+        last = _MONTH_DAYS[month] if month != 1 else 29 if calendar.isleap(year) else 28
+        day = min(day, last)
     return date(year, month + 1, day)
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def day_parts(start: date, end: date, convention: DayCount) -> tuple[int, int]:

@@ -30,8 +30,8 @@ from finguard.loans.model.schedule import (
     Period,
     Plan,
     Schedule,
-    _factor,
-    _grid,
+    _grid_days,
+    _rate_parts,
     base_plan,
     compute,
 )
@@ -193,7 +193,8 @@ def _check_start(plan: Plan, start: int) -> None:
 
 
 def _shift(period: Period, months: int) -> Period:
-    return replace(period, start=period.start + months, end=period.end + months)
+    p = period
+    return Period(p.start + months, p.end + months, p.mode, p.rate, p.reamortise, p.prepay_fen, p.grace_months)
 
 
 def apply(terms: LoanTerms, plan: Plan, change: Change, extended_months: int = 0) -> Plan:
@@ -329,13 +330,15 @@ def present_value(schedule: Schedule, from_index: int) -> Decimal:
     loan's original rate and day count along its monthly grid."""
     terms = schedule.terms
     end = max(p.end for p in schedule.plan)
-    dates = _grid(terms.start, end)
+    months = _grid_days(terms.start, end, terms.day_count)
+    rn, rd = _rate_parts(terms.annual_rate)
     with localcontext() as ctx:
         ctx.prec = 34
         factors = [Decimal(1)] * (end + 1)
         df = Decimal(1)
         for i in range(from_index + 1, end + 1):
-            num, den = _factor(terms.annual_rate, dates[i - 1], dates[i], terms.day_count)
+            days, basis = months[i - 1]
+            num, den = rn * days, rd * basis
             df = df * den / (den + num)
             factors[i] = df
         total = Decimal(0)

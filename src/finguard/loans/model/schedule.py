@@ -22,6 +22,7 @@ from decimal import Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
@@ -197,40 +198,63 @@ def _grid(start: date, months: int) -> tuple[date, ...]:
     return tuple(add_months(start, i) for i in range(months + 1))
 
 
+@lru_cache(maxsize=4096)
+def _grid_days(start: date, months: int, convention: DayCount) -> tuple[tuple[int, int], ...]:
+    """``day_parts`` of each month of the grid (point i to i+1), computed once per loan start."""
+    dates = _grid(start, months)
+    return tuple(day_parts(dates[i], dates[i + 1], convention) for i in range(months))
+
+
 def grid_dates(terms: LoanTerms, plan: Plan) -> tuple[date, ...]:
     return _grid(terms.start, max(p.end for p in plan))
 
 
-def _interest(balance: int, num: int, den: int) -> int:
-    # balance >= 0 always, so half up is (2*b*num + den) // (2*den)
-    return (2 * balance * num + den) // (2 * den)
+def _plan_factors(plan: Sequence[Period], dates: Sequence[date], convention: DayCount, first: int = 0) -> list[tuple[int, int]]:
+    """``_factor`` of each period of ``plan`` from index ``first`` on (a one-month period reads the
+    cached day count of its grid month; the same integers either way)."""
+    months = _grid_days(dates[0], len(dates) - 1, convention)
+    out: list[tuple[int, int]] = []
+    for p in plan[first:] if first else plan:
+        rn, rd = _rate_parts(p.rate)
+        if p.end == p.start + 1:
+            days, basis = months[p.start]
+        else:
+            days, basis = day_parts(dates[p.start], dates[p.end], convention)
+        out.append((rn * days, rd * basis))
+    return out
 
 
-def _solve(plan: Sequence[Period], dates: Sequence[date], convention: DayCount, balance: int, method: Method) -> int:
-    """The constant instalment (or constant principal) that repays ``balance`` over ``plan``.
+def _solve(plan: Sequence[Period], factors: Sequence[tuple[int, int]], balance: int, method: Method) -> int:
+    """The constant instalment (or constant principal) that repays ``balance`` over ``plan``
+    (``factors``: each period's ``_factor``, in the same order).
 
     For an annuity the closing balance after the remaining periods is ``a*B - s*pay`` (linear in
     the payment); solving ``= 0`` exactly in 40-digit decimals and rounding gives the payment.
     """
     if method is Method.EQUAL_PRINCIPAL:
-        count = sum(1 for p in plan if p.mode is Mode.AMORTISE)
+        count = sum(1 for p in plan if p.mode is _AMORTISE)
         return balance // count if count else balance
     with localcontext() as ctx:
         ctx.prec = 40
         a = Decimal(1)
         s = Decimal(0)
-        for p in plan:
-            num, den = _factor(p.rate, dates[p.start], dates[p.end], convention)
-            growth = 1 + Decimal(num) / Decimal(den)
-            if p.mode is Mode.AMORTISE:
+        for p, (num, den) in zip(plan, factors, strict=True):
+            mode = p.mode
+            if mode is _AMORTISE:
+                growth = 1 + Decimal(num) / Decimal(den)
                 a *= growth
                 s = s * growth + 1
-            elif p.mode is Mode.DEFER_CAPITALISE:
+            elif mode is _CAPITALISE:
+                growth = 1 + Decimal(num) / Decimal(den)
                 a *= growth
                 s *= growth
         if s == 0:
             return 0
         return round_decimal(a * balance / s)
+
+
+_AMORTISE, _CAPITALISE = Mode.AMORTISE, Mode.DEFER_CAPITALISE
+_INTEREST_FREE, _WAIVE = Mode.DEFER_INTEREST_FREE, Mode.DEFER_WAIVE
 
 
 def compute(terms: LoanTerms, plan: Plan | None = None, prior: Schedule | None = None, resume: int = 0) -> Schedule:
@@ -243,8 +267,7 @@ def compute(terms: LoanTerms, plan: Plan | None = None, prior: Schedule | None =
     """
     plan = base_plan(terms) if plan is None else plan
     dates = grid_dates(terms, plan)
-    convention = terms.day_count
-    method = terms.method
+    equal_principal = terms.method is Method.EQUAL_PRINCIPAL
     rows: list[Instalment] = []
     states: list[tuple[int, int, int, bool, int]] = []
     if prior is not None and resume > 0:
@@ -254,36 +277,35 @@ def compute(terms: LoanTerms, plan: Plan | None = None, prior: Schedule | None =
     else:
         resume = 0
         balance, bucket, bucket_per, respread, payment = terms.principal_fen, 0, 0, False, 0
+    factors = _plan_factors(plan, dates, terms.day_count, resume)  # factors[j] belongs to plan[resume + j]
     last = len(plan) - 1
-    totals = dict.fromkeys(TOTAL_KEYS, 0)
-    for row in rows:
-        _add(totals, row)
     for i in range(resume, len(plan)):
         p = plan[i]
         if i and balance == 0 and bucket == 0:
             break  # repaid early (a prepayment that shortened the term)
         if i == 0 or p.reamortise:
-            payment = _solve(plan[i:], dates, convention, balance, method)
-        num, den = _factor(p.rate, dates[p.start], dates[p.end], convention)
-        interest = _interest(balance, num, den)
+            payment = _solve(plan[i:], factors[i - resume:], balance, terms.method)
+        num, den = factors[i - resume]
+        interest = (2 * balance * num + den) // (2 * den)  # balance >= 0, so this is half up
         opening = balance
+        mode = p.mode
         interest_due = capitalised = deferred = waived = principal = deferred_paid = 0
-        if p.mode is Mode.DEFER_CAPITALISE:
+        if mode is _CAPITALISE:
             capitalised = interest
             balance += interest
-        elif p.mode is Mode.DEFER_INTEREST_FREE:
+        elif mode is _INTEREST_FREE:
             deferred = interest
             bucket += interest
             respread = True
-        elif p.mode is Mode.DEFER_WAIVE:
+        elif mode is _WAIVE:
             waived = interest
         else:
             interest_due = interest
             if i == last:
                 principal = balance
-            elif p.mode is Mode.AMORTISE:
-                due = payment if method is Method.EQUAL_PRINCIPAL else payment - interest
-                principal = min(max(due, 0), balance)
+            elif mode is _AMORTISE:
+                due = payment if equal_principal else payment - interest
+                principal = due if 0 <= due <= balance else (0 if due < 0 else balance)
             balance -= principal
             if bucket:
                 if respread:
@@ -292,33 +314,18 @@ def compute(terms: LoanTerms, plan: Plan | None = None, prior: Schedule | None =
                     respread = False
                 deferred_paid = bucket if i == last else min(bucket_per, bucket)
                 bucket -= deferred_paid
-        prepaid = min(p.prepay_fen, balance)
+        prepaid = p.prepay_fen if p.prepay_fen < balance else balance
         balance -= prepaid
-        if balance == 0 and bucket and p.mode in PAYING_MODES:
+        if balance == 0 and bucket and mode in PAYING_MODES:
             deferred_paid += bucket  # the loan is closing: what was deferred is due with it
             bucket = 0
         due_date = dates[p.end]
-        row = Instalment(
-            number=i + 1,
-            due=due_date,
-            mode=p.mode,
-            rate=p.rate,
-            opening_fen=opening,
-            interest_fen=interest,
-            interest_due_fen=interest_due,
-            capitalised_fen=capitalised,
-            deferred_fen=deferred,
-            waived_fen=waived,
-            principal_fen=principal,
-            deferred_paid_fen=deferred_paid,
-            prepaid_fen=prepaid,
-            payment_fen=interest_due + principal + deferred_paid + prepaid,
-            closing_fen=balance,
-            grace_until=add_months(due_date, p.grace_months) if p.grace_months else None,
-        )
-        rows.append(row)
-        _add(totals, row)
+        # positional: the generated __init__ takes keywords at twice the cost, and there are millions of rows
+        rows.append(Instalment(i + 1, due_date, mode, p.rate, opening, interest, interest_due, capitalised, deferred, waived, principal,
+                         deferred_paid, prepaid, interest_due + principal + deferred_paid + prepaid, balance,
+                         add_months(due_date, p.grace_months) if p.grace_months else None))
         states.append((balance, bucket, bucket_per, respread, payment))
+    totals = {key: sum(map(get, rows)) for key, get in _TOTAL_GETTERS}
     return Schedule(terms, plan, tuple(rows), totals, tuple(states))
 
 
@@ -326,13 +333,4 @@ TOTAL_KEYS = ("interest_fen", "interest_due_fen", "capitalised_fen", "deferred_f
               "deferred_paid_fen", "prepaid_fen", "payment_fen")
 
 
-def _add(totals: dict[str, int], row: Instalment) -> None:
-    totals["interest_fen"] += row.interest_fen
-    totals["interest_due_fen"] += row.interest_due_fen
-    totals["capitalised_fen"] += row.capitalised_fen
-    totals["deferred_fen"] += row.deferred_fen
-    totals["waived_fen"] += row.waived_fen
-    totals["principal_fen"] += row.principal_fen
-    totals["deferred_paid_fen"] += row.deferred_paid_fen
-    totals["prepaid_fen"] += row.prepaid_fen
-    totals["payment_fen"] += row.payment_fen
+_TOTAL_GETTERS = tuple((key, attrgetter(key)) for key in TOTAL_KEYS)
