@@ -407,6 +407,9 @@ def campaign_run_cmd(
     call_list: Annotated[Path, typer.Option(envvar="FINGUARD_LOANS_CALL_LIST")] = Path("call-list.csv"),
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     lease_seconds: Annotated[int, typer.Option(min=0, help="a claim older than this, never finished, is in doubt")] = 120,
+    connections: Annotated[int | None, typer.Option(
+        min=1, max=64, help="concurrent connections to the channel (default: 8 to a webhook, which de-duplicates; 1 otherwise, "
+        "so a killed run leaves at most one e-mail uncertain; N leaves at most N)")] = None,
 ) -> None:
     """Send what is due. Safe to kill and run again: nothing is sent twice (see docs/loans.md)."""
     senders: dict[Channel, Any] = {Channel.EMAIL: SmtpSender(smtp_host, smtp_port, smtp_sender), Channel.CALL: CallListSender(call_list)}
@@ -415,12 +418,17 @@ def campaign_run_cmd(
     try:
         with _outreach() as svc, Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
             task = bar.add_task(f"sending {campaign_id}", total=None)
+            campaign = svc.store.campaign(campaign_id)
+            chosen = senders.get(campaign.channel) if campaign else None
             report = svc.run(campaign_id, senders, limit=limit, lease=timedelta(seconds=lease_seconds),
-                             progress=lambda n: bar.update(task, description=f"sending {campaign_id}: {n:,}"))
+                             progress=lambda n: bar.update(task, description=f"sending {campaign_id}: {n:,}"),
+                             connections=connections or (8 if chosen is not None and chosen.idempotent else 1))
     except FinguardError as exc:
         _fail(exc)
     finally:
         senders[Channel.EMAIL].close()
+        if webhook_url:
+            senders[Channel.SMS].close()
     out.print(f"[bold green]done[/] {escape(campaign_id)}: " + ", ".join(f"{k} {v:,}" for k, v in report.as_dict().items()))
 
 

@@ -2,19 +2,28 @@
 
 Sending is a small outbox protocol so that a killed process never sends a message twice:
 
-1. due messages are *claimed* (status ``sending``, committed) before they are sent: in batches
-   for a channel whose receiver de-duplicates, one at a time for any other;
-2. each is sent with its key as the idempotency key (SMTP ``Message-ID``, webhook
+1. a message is *claimed* (status ``sending``, committed) before it is sent;
+2. it is sent with its key as the idempotency key (SMTP ``Message-ID``, webhook
    ``Idempotency-Key``) and then marked ``sent`` (or ``failed``);
 3. a later run finds messages still ``sending`` past the lease (their process died between 1 and
    the end of 2). A channel whose receiver de-duplicates by key (``Sender.idempotent``) gets them
-   again under the same key; for any other channel they become ``uncertain`` and are not resent:
-   at most one message per crashed worker waits for a person to check, none goes out twice.
+   again under the same key; for any other channel they become ``uncertain`` and are not resent.
+
+A channel whose receiver de-duplicates is claimed a batch at a time, sent over ``connections``
+concurrent requests, and the batch's results are written in one transaction. Any other channel
+*reserves* a batch (``reserved``: taken by this run, never handed to the channel) and then each
+of its ``connections`` workers moves one message at a time to ``sending``, in the same
+transaction that records the worker's previous message; a dead run's reservations go back to
+``queued``. So at most one message per connection of a killed run is left ``uncertain``, and
+none goes out twice. An opt-out recorded during a run still stops every message not yet sending.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -59,7 +68,8 @@ class Sender(Protocol):
     idempotent: bool  # the receiver de-duplicates by key, so a message in doubt may be sent again
 
     def send(self, message: Message) -> str:
-        """Deliver to the channel; return the provider's id. Raise SendFailed for a permanent refusal."""
+        """Deliver to the channel; return the provider's id. Raise SendFailed for a permanent refusal.
+        Called from several threads at once when a run uses more than one connection."""
         ...
 
 
@@ -83,7 +93,21 @@ class OutreachStore(Protocol):
     def recent_counts(self, customer_ids: Sequence[str], since: datetime) -> dict[str, int]: ...
 
     def claim(self, campaign_id: str, now: datetime, limit: int) -> list[Message]:
-        """Due ``queued`` messages -> ``sending`` (committed before returning)."""
+        """Due ``queued`` messages -> ``sending`` (committed before returning), the earliest due first."""
+        ...
+
+    def reserve(self, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+        """Due ``queued`` messages -> ``reserved`` (committed before returning), the earliest due first."""
+        ...
+
+    def advance(self, finished: tuple[str, str, str] | None, start: str | None, at: datetime) -> bool:
+        """In one transaction: record ``finished`` (key, status, detail) of a ``sending`` message, and
+        move ``start`` from ``reserved`` to ``sending``. False when ``start`` is no longer reserved
+        (an opt-out skipped it, another run took it): it must not be sent."""
+        ...
+
+    def release(self, campaign_id: str, *, reserved_before: datetime | None = None, keys: Sequence[str] = ()) -> int:
+        """``reserved`` messages (reserved before the time, or with these keys) -> ``queued``."""
         ...
 
     def in_doubt(self, campaign_id: str, claimed_before: datetime) -> list[Message]: ...
@@ -92,10 +116,6 @@ class OutreachStore(Protocol):
 
     def finish_many(self, results: Sequence[tuple[str, str, str]], at: datetime) -> None:
         """(key, status, detail) of several sends, in one transaction."""
-        ...
-
-    def finish_and_claim(self, key: str, status: str, at: datetime, detail: str, campaign_id: str | None) -> list[Message]:
-        """Record one send and, in the same transaction, claim the next due message of ``campaign_id`` (if given)."""
         ...
 
     def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None: ...
@@ -176,51 +196,100 @@ class OutreachService:
         self.store.queue(campaign_id, planned, now)
         return self.store.report(campaign_id)
 
-    def run(self, campaign_id: str, senders: Mapping[Channel, Sender], *, limit: int | None = None, batch: int = 100,
-            lease: timedelta = LEASE, progress: Callable[[int], None] | None = None) -> RunReport:
-        """Send what is due. Messages claimed more than ``lease`` ago and never finished are in doubt (see above)."""
+    def run(self, campaign_id: str, senders: Mapping[Channel, Sender], *, limit: int | None = None, batch: int = 200,
+            lease: timedelta = LEASE, progress: Callable[[int], None] | None = None, connections: int = 1) -> RunReport:
+        """Send what is due over ``connections`` concurrent connections. Messages claimed more than
+        ``lease`` ago and never finished are in doubt (see above)."""
         campaign = self.store.campaign(campaign_id)
         if campaign is None:
             raise NotFound(f"no campaign {campaign_id}")
         sender = senders.get(campaign.channel)
         if sender is None:
             raise InvalidInput.for_field("channel", f"no sender configured for {campaign.channel.value}")
-        sent = failed = resent = uncertain = 0
-        if not sender.idempotent:
-            batch = 1  # only the message being sent may be in doubt if the process dies
-        for message in self.store.in_doubt(campaign_id, self.clock() - lease):
+        if not 1 <= connections <= 64:
+            raise InvalidInput.for_field("connections", "must be between 1 and 64")
+        if limit is not None and limit < 1:
+            raise InvalidInput.for_field("limit", "must be at least 1")
+        self.store.release(campaign_id, reserved_before=self.clock() - lease)  # a dead run's reservations, never sent
+        tally = _Tally(progress)
+        in_doubt = self.store.in_doubt(campaign_id, self.clock() - lease)
+        with ThreadPoolExecutor(connections, thread_name_prefix=f"outreach-{campaign_id}") as pool:
             if sender.idempotent:
-                ok = self._send(sender, message)
-                resent += ok
-                failed += not ok
+                for start in range(0, len(in_doubt), batch):
+                    results = self._send_batch(pool, sender, in_doubt[start:start + batch])
+                    resent = sum(1 for _, status, _ in results if status == "sent")
+                    tally.resent += resent
+                    tally.failed += len(results) - resent
+                # a resend is harmless, so a batch is sent concurrently and recorded in one transaction
+                while (room := tally.room(batch, limit)) > 0 and (claimed := self.store.claim(campaign_id, self.clock(), room)):
+                    tally.add(self._send_batch(pool, sender, claimed))
             else:
-                self.store.finish(message.key, "uncertain", self.clock(), "the process stopped while sending; check before resending")
-                uncertain += 1
-        def room() -> int:
-            return batch if limit is None else min(batch, limit - sent - failed)
-
-        if sender.idempotent:
-            # a resend is harmless, so a batch is recorded in one transaction
-            while room() > 0 and (claimed := self.store.claim(campaign_id, self.clock(), room())):
-                results = [self._attempt(sender, m) for m in claimed]
-                self.store.finish_many(results, self.clock())
-                sent += sum(1 for _, status, _ in results if status == "sent")
-                failed += sum(1 for _, status, _ in results if status == "failed")
-                if progress:
-                    progress(sent)
-        else:
-            # one message in flight; its result and the next claim share a transaction
-            claimed = self.store.claim(campaign_id, self.clock(), 1) if room() > 0 else []
-            while claimed:
-                key, status, detail = self._attempt(sender, claimed[0])
-                sent += status == "sent"
-                failed += status == "failed"
-                more = room() > 0
-                claimed = self.store.finish_and_claim(key, status, self.clock(), detail, campaign_id if more else None)
-                if progress and sent % 100 == 0:
-                    progress(sent)
+                for message in in_doubt:
+                    self.store.finish(message.key, "uncertain", self.clock(), "the process stopped while sending; check before resending")
+                    tally.uncertain += 1
+                self._send_one_at_a_time(pool, sender, campaign_id, batch, limit, tally, connections)
         waiting = int(self.store.report(campaign_id)["by_status"].get("queued", 0))
-        return RunReport(sent, failed, resent, uncertain, waiting)
+        return RunReport(tally.sent, tally.failed, tally.resent, tally.uncertain, waiting)
+
+    def _send_batch(self, pool: ThreadPoolExecutor, sender: Sender, messages: Sequence[Message]) -> list[tuple[str, str, str]]:
+        """Send concurrently and record the results in one transaction; a transient error is raised
+        after what was answered is recorded (what it hit stays ``sending``, in doubt)."""
+        futures = [pool.submit(self._attempt, sender, m) for m in messages]
+        results: list[tuple[str, str, str]] = []
+        error: BaseException | None = None
+        for future in futures:
+            try:
+                results.append(future.result())
+            except Exception as exc:  # recorded below, then raised
+                error = error or exc
+        self.store.finish_many(results, self.clock())
+        if error is not None:
+            raise error
+        return results
+
+    def _send_one_at_a_time(self, pool: ThreadPoolExecutor, sender: Sender, campaign_id: str, batch: int, limit: int | None,
+                            tally: _Tally, connections: int) -> None:
+        """Each worker has at most one message in flight: ``advance`` records its last result and
+        moves its next reserved message to ``sending`` in one transaction, then it sends."""
+        lock = threading.Lock()
+        reserved: deque[Message] = deque()
+        stop = threading.Event()
+        taken = [0]
+
+        def next_message() -> Message | None:
+            with lock:
+                if not reserved and not stop.is_set():
+                    room = batch if limit is None else min(batch, limit - taken[0])
+                    if room > 0:
+                        reserved.extend(self.store.reserve(campaign_id, self.clock(), room))
+                        taken[0] += len(reserved)
+                return reserved.popleft() if reserved else None
+
+        def worker() -> None:
+            finished: tuple[str, str, str] | None = None
+            try:
+                while True:
+                    message = None if stop.is_set() else next_message()
+                    started = self.store.advance(finished, message.key if message else None, self.clock())
+                    if finished is not None:
+                        tally.add([finished])
+                    finished = None
+                    if message is None:
+                        return
+                    if started:
+                        finished = self._attempt(sender, message)  # a transient error leaves it sending: in doubt
+            except BaseException:
+                stop.set()
+                raise
+
+        futures = [pool.submit(worker) for _ in range(connections)]
+        errors = [f.exception() for f in futures]
+        with lock:
+            self.store.release(campaign_id, keys=[m.key for m in reserved])  # reserved by this run, never sent
+            reserved.clear()
+        error = next((e for e in errors if e is not None), None)
+        if error is not None:
+            raise error
 
     def _attempt(self, sender: Sender, message: Message) -> tuple[str, str, str]:
         """(key, status, detail) of one send; a transient error propagates (the message stays in doubt)."""
@@ -228,15 +297,6 @@ class OutreachService:
             return message.key, "sent", sender.send(message)[:200]
         except SendFailed as exc:
             return message.key, "failed", str(exc)[:500]
-
-    def _send(self, sender: Sender, message: Message) -> bool:
-        try:
-            provider_id = sender.send(message)
-        except SendFailed as exc:
-            self.store.finish(message.key, "failed", self.clock(), str(exc)[:500])
-            return False
-        self.store.finish(message.key, "sent", self.clock(), provider_id[:200])
-        return True
 
     def opt_out(self, customer_id: str, channel: Channel, source: str) -> None:
         self.store.opt_out(customer_id, channel, self.clock(), source)
@@ -249,3 +309,24 @@ class OutreachService:
         self.store.record_reply(key, text[:2000], self.clock())
         if text.strip().upper() in OPT_OUT_WORDS:
             self.store.opt_out(message.customer_id, message.channel, self.clock(), f"reply to {key}")
+
+
+class _Tally:
+    """What a run has done so far; updated from the sending threads."""
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.sent = self.failed = self.resent = self.uncertain = 0
+        self.progress = progress
+        self.lock = threading.Lock()
+
+    def add(self, results: Sequence[tuple[str, str, str]]) -> None:
+        sent = sum(1 for _, status, _ in results if status == "sent")
+        with self.lock:
+            before = self.sent
+            self.sent += sent
+            self.failed += len(results) - sent
+            if self.progress and self.sent // 100 != before // 100:
+                self.progress(self.sent)
+
+    def room(self, batch: int, limit: int | None) -> int:
+        return batch if limit is None else min(batch, limit - self.sent - self.failed)

@@ -3,6 +3,10 @@
 ``outreach_message`` is the outbox: one row per (campaign, customer, channel) key, unique, so a
 campaign queued twice stores each message once. Status: ``queued`` -> ``sending`` (claimed,
 committed before the send) -> ``sent`` | ``failed`` | ``uncertain``; ``skipped`` rows keep why.
+A run of a channel that does not de-duplicate first *reserves* a batch (``queued`` ->
+``reserved``: taken by this run, not yet sent) and moves one message at a time to ``sending``;
+a reserved message was never handed to the channel, so a dead run's reservations simply go
+back to ``queued`` (``release``).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Engine, Index, String, Table, Text, and_, func, select, update
+from sqlalchemy import JSON, Column, Connection, Engine, Index, String, Table, Text, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from finguard.core.db import begin_write, is_sqlite
@@ -62,7 +66,7 @@ outreach_message = Table(
     Column("claimed_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
     Column("detail", Text, nullable=False, default=""),
-    Index("ix_outreach_message_due", "campaign_id", "status", "not_before"),
+    Index("ix_outreach_message_due", "campaign_id", "status", "not_before", "id"),  # due rows come out in order (0201 -> 1301)
     Index("ix_outreach_message_customer", "customer_id", "queued_at"),
 )
 
@@ -170,7 +174,7 @@ class SqlOutreachStore:
                 query = (select(m.c.customer_id, func.count()).where(
                     m.c.customer_id.in_(ids[start:start + 1000]),
                     # sent, or queued to be sent: a second campaign planned before the first runs still counts it
-                    m.c.status.in_(["queued", "sending", "sent", "uncertain"]),
+                    m.c.status.in_(["queued", "reserved", "sending", "sent", "uncertain"]),
                     m.c.queued_at >= since).group_by(m.c.customer_id))
                 out.update({cid: int(n) for cid, n in conn.execute(query)})
         return out
@@ -179,17 +183,46 @@ class SqlOutreachStore:
         with begin_write(self.engine) as conn:
             return self._claim(conn, campaign_id, now, limit)
 
+    def reserve(self, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+        with begin_write(self.engine) as conn:
+            return self._claim(conn, campaign_id, now, limit, "reserved")
+
     @staticmethod
-    def _claim(conn: Connection, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+    def _claim(conn: Connection, campaign_id: str, now: datetime, limit: int, status: str = "sending") -> list[Message]:
         m = outreach_message
         due = and_(m.c.campaign_id == campaign_id, m.c.status == "queued", m.c.not_before <= now)
-        query = select(m).where(due).order_by(m.c.id).limit(limit)
+        # the order of ix_outreach_message_due: no sort of every queued row for each claim
+        query = select(m).where(due).order_by(m.c.not_before, m.c.id).limit(limit)
         if not is_sqlite(conn):
             query = query.with_for_update(skip_locked=True)  # two workers never claim the same row
         rows = list(conn.execute(query))
         if rows:
-            conn.execute(update(m).where(m.c.id.in_([r.id for r in rows])).values(status="sending", claimed_at=now))
+            conn.execute(update(m).where(m.c.id.in_([r.id for r in rows])).values(status=status, claimed_at=now))
         return [_message(r) for r in rows]
+
+    def advance(self, finished: tuple[str, str, str] | None, start: str | None, at: datetime) -> bool:
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            if finished is not None:
+                key, status, detail = finished
+                conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
+            if start is None:
+                return False
+            moved = conn.execute(update(m).where(m.c.key == start, m.c.status == "reserved").values(status="sending", claimed_at=at))
+            return moved.rowcount == 1
+
+    def release(self, campaign_id: str, *, reserved_before: datetime | None = None, keys: Sequence[str] = ()) -> int:
+        m = outreach_message
+        if reserved_before is not None:
+            which = m.c.claimed_at < reserved_before
+        elif keys:
+            which = m.c.key.in_(list(keys))
+        else:
+            return 0
+        with begin_write(self.engine) as conn:
+            moved = conn.execute(update(m).where(m.c.campaign_id == campaign_id, m.c.status == "reserved", which)
+                                 .values(status="queued", claimed_at=None))
+            return int(moved.rowcount)
 
     def in_doubt(self, campaign_id: str, claimed_before: datetime) -> list[Message]:
         m = outreach_message
@@ -205,23 +238,21 @@ class SqlOutreachStore:
             conn.execute(update(m).where(claimed).values(status=status, finished_at=at, detail=detail))
 
     def finish_many(self, results: Sequence[tuple[str, str, str]], at: datetime) -> None:
+        if not results:
+            return
         m = outreach_message
+        statement = (update(m).where(m.c.key == bindparam("k"), m.c.status == "sending")
+                     .values(status=bindparam("s"), finished_at=at, detail=bindparam("d")))
         with begin_write(self.engine) as conn:
-            for key, status, detail in results:
-                conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
-
-    def finish_and_claim(self, key: str, status: str, at: datetime, detail: str, campaign_id: str | None) -> list[Message]:
-        m = outreach_message
-        with begin_write(self.engine) as conn:
-            conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
-            return self._claim(conn, campaign_id, at, 1) if campaign_id else []
+            conn.execute(statement, [{"k": key, "s": status, "d": detail} for key, status, detail in results])
 
     def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None:
         m = outreach_message
         with begin_write(self.engine) as conn:
             conn.execute(outreach_opt_out.insert().values(customer_id=customer_id, channel=channel.value, at=at, source=source))
-            # what is still queued for this customer on this channel is not sent
-            conn.execute(update(m).where(m.c.customer_id == customer_id, m.c.channel == channel.value, m.c.status == "queued")
+            # what is still queued (or reserved by a run, not yet sent) for this customer on this channel is not sent
+            conn.execute(update(m).where(m.c.customer_id == customer_id, m.c.channel == channel.value,
+                                         m.c.status.in_(["queued", "reserved"]))
                          .values(status="skipped", skip_reason="opted_out", finished_at=at))
 
     def record_reply(self, key: str, text: str, at: datetime) -> None:
