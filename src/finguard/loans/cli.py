@@ -408,7 +408,7 @@ def campaign_run_cmd(
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     lease_seconds: Annotated[int, typer.Option(min=0, help="a claim older than this, never finished, is in doubt")] = 120,
     connections: Annotated[int | None, typer.Option(
-        min=1, max=64, help="concurrent connections to the channel (default: 8 to a webhook, which de-duplicates; 1 otherwise, "
+        min=1, max=16, help="concurrent connections to the channel (default: 8 to a webhook, which de-duplicates; 1 otherwise, "
         "so a killed run leaves at most one e-mail uncertain; N leaves at most N)")] = None,
 ) -> None:
     """Send what is due. Safe to kill and run again: nothing is sent twice (see docs/loans.md)."""

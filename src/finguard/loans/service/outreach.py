@@ -34,6 +34,7 @@ from finguard.loans.model.outreach import Channel, Contact, Planned, Recipient, 
 from finguard.loans.service import LoanService
 
 LEASE = timedelta(minutes=2)
+MAX_CONNECTIONS = 16  # each e-mail worker holds a database connection for its transactions; the pools hold 15
 OPT_OUT_WORDS = frozenset({"TD", "T", "STOP", "UNSUBSCRIBE", "退订"})
 
 
@@ -206,8 +207,8 @@ class OutreachService:
         sender = senders.get(campaign.channel)
         if sender is None:
             raise InvalidInput.for_field("channel", f"no sender configured for {campaign.channel.value}")
-        if not 1 <= connections <= 64:
-            raise InvalidInput.for_field("connections", "must be between 1 and 64")
+        if not 1 <= connections <= MAX_CONNECTIONS:
+            raise InvalidInput.for_field("connections", f"must be between 1 and {MAX_CONNECTIONS}")
         if limit is not None and limit < 1:
             raise InvalidInput.for_field("limit", "must be at least 1")
         self.store.release(campaign_id, reserved_before=self.clock() - lease)  # a dead run's reservations, never sent
