@@ -78,8 +78,13 @@ def test_each_starter_pattern_is_caught(pattern: str, tail: list[dict[str, Any]]
     assert rule in fired([*habit(), *tail]), pattern
 
 
-def test_three_online_payments_within_the_hour_by_day_are_not_a_burst() -> None:
-    assert "card.cnp_burst" not in fired([*habit(), *(card(f"c{i}", DAY + timedelta(minutes=20 * i), channel="api") for i in range(3))])
+def test_by_day_a_card_not_present_burst_takes_four_in_ten_minutes() -> None:
+    def online(n: int, gap: int) -> list[dict[str, Any]]:
+        return [card(f"c{i}", DAY + timedelta(minutes=gap * i), channel="api") for i in range(n)]
+
+    assert "card.cnp_burst" not in fired([*habit(), *online(3, 20)])  # shoppers place a few orders in a row
+    assert "card.cnp_burst" not in fired([*habit(), *online(3, 1)])
+    assert "card.cnp_burst" in fired([*habit(), *online(4, 2)])
 
 
 def test_a_shadow_rule_is_counted_apart_and_changes_no_outcome() -> None:

@@ -10,7 +10,7 @@ for a review, two together for a hold, three for a block. The patterns:
   fan-out to many payees (a mule spreading money), fan-in from many senders (a collecting mule),
   money out soon after binding a new device, a payment that empties the account (account
   takeover: ``balance_before`` / ``balance_after`` attributes, when the channel sends them);
-* card fraud: card-not-present bursts (three in ten minutes, or three within the hour at night),
+* card fraud: card-not-present bursts (four in ten minutes, or three within the hour at night),
   a country the customer has never paid in, a new merchant at night, the card at many merchants
   in an hour;
 * any money out far above the customer's own habit (5x their 30-day mean, with history);
@@ -21,9 +21,11 @@ over labelled events, time-ordered: thresholds chosen on the earlier 80 %, repor
 20 %; results in ``bench/results/issue11_starter.json``); ``finguard guard replay --pack starter``
 measures them on a bank's own. Where a threshold came from: 20,000 yuan is the pack's "large"
 (set before any data was seen) and the no-history rule was checked on PaySim's earlier 80 %; the
-night arm of the card-not-present burst (replacing "six within the hour" at any time) was chosen
-on the earlier 80 % of the IEEE-CIS card payments. ``tf.account_emptied`` was written after PaySim
-had been looked at: its PaySim figure is not a clean measurement.
+card-not-present burst (was: three in ten minutes or six within the hour) was chosen on the
+earlier 80 % of the IEEE-CIS card payments, as the largest recall with the whole pack flagging at
+most 2 % of legitimate payments there (three in ten minutes by day flagged 2.2 % of legitimate
+payments alone: shoppers place several orders in a row). ``tf.account_emptied`` was written after
+PaySim had been looked at: its PaySim figure is not a clean measurement.
 The model rule runs in shadow until a bank has trained and promoted its own model.
 """
 
@@ -142,8 +144,8 @@ STARTER_PACK: tuple[Rule, ...] = (
     ),
     Rule(
         "card.cnp_burst",
-        f"vel.card_cnp_count_10m >= 3 or (vel.card_cnp_count_1h >= 3 and {_NIGHT})",
-        "a burst of card-not-present authorisations (card details being tried online): three in ten minutes, or three"
+        f"vel.card_cnp_count_10m >= 4 or (vel.card_cnp_count_1h >= 3 and {_NIGHT})",
+        "a burst of card-not-present authorisations (card details being tried online): four in ten minutes, or three"
         " within the hour at night",
         score=40,
         event_types=_CARD,
