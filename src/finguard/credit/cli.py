@@ -210,8 +210,8 @@ def train_cmd(
     records: Annotated[Path | None, typer.Option(help="Tax-record folder or file to train on.")] = None,
     labels: Annotated[Path | None, typer.Option(help="CSV uscc,defaulted for --records.")] = None,
     trend: Annotated[
-        str, typer.Option(help="select (monotonic unless free trends rank better out of fold), auto_asc_desc (monotonic) or auto.")
-    ] = "select",
+        str, typer.Option(help="auto_asc_desc (monotonic), auto, or select (monotonic unless free trends rank better out of fold).")
+    ] = "auto_asc_desc",
     holdout: Annotated[
         float, typer.Option(help="Hold out this share (e.g. 0.2) and store its AUC, KS, Gini with the model; 0: none.")
     ] = 0.0,

@@ -28,10 +28,11 @@ from finguard.credit.model.scorecard import FeatureBins, Scaling, Scorecard
 class TrainingParams:
     # "auto_asc_desc": strictly monotonic bad rate (every bin's points can be explained as "more X,
     # more risk"); "auto": OptBinning's own trend detection, which may also choose a peak or a valley
-    # (unimodal) where the data says so; "select" (the default): monotonic unless, in an inner
-    # cross-validation on the training data alone (binning and regression refitted in each fold),
-    # "auto" ranks better by at least ``select_margin`` AUC. The choice is kept in the metrics.
-    trend: str = "select"
+    # (unimodal) where the data says so; "select": monotonic unless, in an inner cross-validation
+    # on the training data alone (binning and regression refitted in each fold), "auto" ranks
+    # better by at least ``select_margin`` AUC; the choice is kept in the metrics. The default stays
+    # monotonic: "select" chose it in all 15 outer folds of bench/credit/real.py for 7x the fit time.
+    trend: str = "auto_asc_desc"
     select_margin: float = 0.005
     min_bin_size: float = 0.05
     max_n_prebins: int = 20
