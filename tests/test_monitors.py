@@ -423,10 +423,20 @@ def test_slow_cycle_near_misses() -> None:
 def test_habit_thresholds_refuse_bad_values() -> None:
     with pytest.raises(InvalidInput) as exc:
         MonitorConfig().with_overrides(
-            {"habit": {"min_ratio": 0.5}, "structuring": {"min_pieces": 1, "min_payers": 0}, "slow_cycle": {"max_length": 13, "tolerance": 1}}
+            {
+                "habit": {"min_ratio": 0.5},
+                "structuring": {"min_pieces": 1, "min_payers": 0},
+                "slow_cycle": {"max_length": 13, "tolerance": 1},
+            }
         )
     fields = {p.field for p in exc.value.problems}
-    assert fields == {"habit.min_ratio", "structuring.min_pieces", "structuring.min_payers", "slow_cycle.max_length", "slow_cycle.tolerance"}
+    assert fields == {
+        "habit.min_ratio",
+        "structuring.min_pieces",
+        "structuring.min_payers",
+        "slow_cycle.max_length",
+        "slow_cycle.tolerance",
+    }
 
 
 @settings(max_examples=200, deadline=None)

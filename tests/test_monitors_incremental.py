@@ -37,7 +37,8 @@ def ledger(seed: int = 3) -> dict[str, np.ndarray]:
         r = [code, code + 1, code + 2]
         code += 3
         rows += [[m, int(rng.integers(n)), 150_000 + k, (d + 0.2 * k) * 24 * H] for k, m in enumerate(r) for d in range(1, 30, 7)]
-        rows += [[r[0], r[1], 5_000, t - 15 * 24 * H if day > 15 else t - 4 * 24 * H], [r[1], r[2], 5_000, t + 3 * H], [r[2], r[0], 5_000, t - 2 * 24 * H]]
+        back = (15 if day > 15 else 4) * 24 * H
+        rows += [[r[0], r[1], 5_000, t - back], [r[1], r[2], 5_000, t + 3 * H], [r[2], r[0], 5_000, t - 2 * 24 * H]]
     arr = np.asarray(rows, dtype=np.int64)
     return {
         "src": arr[:, 0].astype(np.int32),

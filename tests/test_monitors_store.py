@@ -177,7 +177,8 @@ def test_structuring_and_slow_cycle_alerts_in_the_alert_table(platform: Platform
     drafts = []
     for k, payer in enumerate(("P0", "P1", "R0", "R1", "R2")):
         drafts += [_draft(100 * k + d, payer, f"M{d % 3}", 30_000 + k, t + timedelta(days=5 * d)) for d in range(6)]
-    drafts += [_draft(1000 + 10 * k + j, p, "HUB", 350 + 20 * j, t + timedelta(days=40, hours=k, minutes=j)) for k, p in enumerate(("P0", "P1")) for j in range(3)]
+    for k, p in enumerate(("P0", "P1")):
+        drafts += [_draft(1000 + 10 * k + j, p, "HUB", 350 + 20 * j, t + timedelta(days=40, hours=k, minutes=j)) for j in range(3)]
     hops = [("R0", "R1", 70), ("R1", "R2", 20), ("R2", "R0", 45)]
     drafts += [_draft(2000 + i, a, b, 1_151, t + timedelta(days=d)) for i, (a, b, d) in enumerate(hops)]
     SqlLedgerStore(platform.engine).write("test", drafts, [], None)

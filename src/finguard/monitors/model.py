@@ -255,6 +255,11 @@ class LimitConfig:
 # a month between hops, booked up to 2 days out of order), first contacts and routine payments
 # as the per-account baseline, floors in yuan (the reporting currency) that leave out ordinary
 # purchases and gifts, and checked on held-out data (bench/monitors/defaults.py, docs/monitors.md).
+# The habit typologies (structuring, slow cycles) count only transfers out of their payer's habit,
+# with long windows and no floor: Iglewicz and Hoaglin's modified z-score cut (3.5), a factor of 2
+# when a payer always pays one amount, three days of history (the baseline pre-filter's
+# ``min_history``); two pieces within a day; rings within 180 days (chosen on AMLSim half A among
+# 60 / 90 / 180), hops within the relays' 20 % (AMLworld's hop factors).
 # ``MonitorConfig()`` itself holds each monitor's building-block thresholds, which its
 # specification tests are written at.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -268,6 +273,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "stack": {"min_hops": 2},
     "scatter_gather": {"min_paths": 2, "window": 5 * DAY},
     "pass_through": {"min_events": 1, "tolerance": 0.2, "max_delay": 4 * DAY, "min_total": 7_000 * YUAN},
+    "habit": {"min_days": 3, "z": 3.5, "min_ratio": 2.0},
+    "structuring": {"min_pieces": 2, "piece_window": DAY, "window": 90 * DAY, "min_payers": 1},
+    "slow_cycle": {"min_length": 3, "max_length": 12, "window": 180 * DAY, "tolerance": 0.2},
     "reporting": {"currency": "CNY"},
 }
 
@@ -475,7 +483,10 @@ def explain(alert: PatternAlert, name: str) -> tuple[str, str]:
             f"Money left account {name} and came back to it through {n} transfers at similar amounts, each unlike what its "
             f"payer usually pays, booked within {en_span} ({total} moved in total)."
         )
-        zh = f"资金从账户 {name} 转出，经 {n} 笔金额相近、且与各付款方平时转账明显不同的转账，在 {zh_span} 内回到该账户（共流转 {total} 元）。"
+        zh = (
+            f"资金从账户 {name} 转出，经 {n} 笔金额相近、且与各付款方平时转账明显不同的转账，"
+            f"在 {zh_span} 内回到该账户（共流转 {total} 元）。"
+        )
     else:
         en = f"Account {name} was dormant and then moved {total} within {en_span}."
         zh = f"账户 {name} 长期休眠后在 {zh_span} 内突然划转 {total} 元。"

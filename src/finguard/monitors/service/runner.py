@@ -77,7 +77,8 @@ def run_monitors(
     columns, no_rate = in_reporting_currency(columns, config)
     transfers = columns if isinstance(columns, Transfers) else Transfers.from_columns(columns)
     started = time.perf_counter()
-    ix = FlowIndex(transfers, rows=_prefilter(transfers, config), novel=novelty(transfers, config), unusual=habit(transfers, config, typologies))
+    rows, novel, unusual = _prefilter(transfers, config), novelty(transfers, config), habit(transfers, config, typologies)
+    ix = FlowIndex(transfers, rows=rows, novel=novel, unusual=unusual)
     seconds = {"index": time.perf_counter() - started}
     results = detect(ix, config, typologies, progress=_timed(progress, seconds))
     return MonitorRun(
