@@ -1,10 +1,13 @@
 """Incremental mode: after new transfers arrive, re-evaluate only what they can change.
 
-* Per-account typologies (fan-in/out, gather-scatter, pass-through, dormant) are re-evaluated
-  for the accounts the new transfers touch, over those accounts' whole history (every transfer
-  of a touched account is one of its own), with the same burst baseline period as a batch run.
-* Path typologies (cycle, stack, scatter-gather) are searched only among transfers within the
-  longest path window of the new ones, and only shapes containing a new transfer are kept.
+* Per-account typologies (fan-in/out, gather-scatter, pass-through, dormant, structuring) are
+  re-evaluated for the accounts the new transfers touch, over those accounts' whole history
+  (every transfer of a touched account is one of its own), with the same burst baseline period
+  as a batch run.
+* Path typologies (cycle, stack, scatter-gather, slow cycle) are searched only among transfers
+  within the longest path window of the new ones, and only shapes containing a new transfer are
+  kept.
+* First contacts and payer habits are computed over every transfer, as in a batch run.
 
 The result equals the batch result restricted to the same accounts and shapes (``affected``);
 ``tests/test_monitors_incremental.py`` pins that.
