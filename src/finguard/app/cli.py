@@ -24,6 +24,7 @@ from finguard.ledger.cli import app as ledger_app
 from finguard.lists import cli as lists_cli
 from finguard.loans.cli import app as loans_app
 from finguard.monitors.cli import app as monitors_app
+from finguard.robots.cli import app as robots_app
 from finguard.screening.cli import app as screening_app
 
 
@@ -67,6 +68,7 @@ app.add_typer(loans_app, name="loans")
 app.add_typer(identity_app, name="verify")
 app.add_typer(credit_app, name="credit")
 app.add_typer(cases_app, name="cases")
+app.add_typer(robots_app, name="robots")
 app.command("alerts")(alerts_command)
 
 
