@@ -11,6 +11,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "title": "自动任务",
         "intro": "按计划自动运行的任务：银行卡与账户尽职调查、名单时效检查、每日结算报告、案件时限检查。每次运行都有记录：谁启动、何时、处理了多少、结果如何。",
         "robot": "任务",
+        "jobs": "任务与计划",
         "schedule": "计划",
         "daily_at": "每天 {at}（北京时间）",
         "every": "每 {n} 分钟",
@@ -89,6 +90,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "intro": "Jobs that run on a schedule: due diligence of the bank's accounts and cards, list freshness, the daily "
                  "settlement report, the case SLA sweep. Every run is recorded: who started it, when, how many, how it ended.",
         "robot": "Robot",
+        "jobs": "Robots and schedules",
         "schedule": "Schedule",
         "daily_at": "daily at {at} (China time)",
         "every": "every {n} minutes",
