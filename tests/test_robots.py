@@ -18,11 +18,13 @@ from stdnum import luhn
 from finguard.alerts.store import alert
 from finguard.alerts.store.cases import case_item
 from finguard.app.platform import Platform
+from finguard.core.clock import aware
 from finguard.core.errors import Conflict, InvalidInput, NotFound
 from finguard.core.identifiers import IdType
 from finguard.guard.store.tables import guard_event
 from finguard.ledger.store.tables import ledger_account
 from finguard.lists.model.lists import EntryDraft, Identifier, SubjectKind
+from finguard.lists.store.tables import change_log, import_run
 from finguard.robots.model import (
     CASE_SLA,
     LIST_FRESHNESS,
@@ -349,3 +351,19 @@ def test_the_settlement_report(platform: Platform, robots: RobotService, clock: 
     with pytest.raises(InvalidInput):
         robots.report_file(stored.id, "pdf")
     assert date(2024, 5, 6) == robots.reports()[0].day
+
+
+def test_an_import_that_changes_nothing_still_refreshes_the_list(platform: Platform, robots: RobotService,
+                                                                 tmp_path: Path) -> None:
+    platform.lists.create_list("feed", "Feed", "fraud_account", "police", "high")
+    path = tmp_path / "feed.csv"
+    path.write_text(f"key,id_type,id_value\nc1,card,{card('6240')}\n", encoding="utf-8")
+    platform.import_file("feed", "csv", path, actor="feed")
+    platform.import_file("feed", "csv", path, actor="feed")  # the same file: no change, but refreshed now
+    with platform.engine.connect() as conn:
+        runs = conn.execute(select(import_run).order_by(import_run.c.id)).mappings().all()
+        last_change = conn.execute(select(func.max(change_log.c.at))).scalar_one()
+    assert [(r["added"], r["unchanged"], r["source"], r["format"]) for r in runs] == [(1, 0, "feed.csv", "csv"),
+                                                                                      (0, 1, "feed.csv", "csv")]
+    fresh = {f.list_code: f for f in robots.freshness()}["feed"]
+    assert fresh.last_import is not None and fresh.as_of == fresh.last_import > aware(last_change)  # type: ignore[operator]

@@ -454,6 +454,8 @@ class Platform:
                 skip_bad_rows=skip_bad_rows,
                 progress=progress,
                 guards=self.import_guards(allow_mass_delist=allow_mass_delist),
+                fmt=fmt,
+                source=path.name,
             )
         if actor is None:
             raise ValueError("import_file needs who (a person) or actor (a trusted feed)")
@@ -466,6 +468,8 @@ class Platform:
             skip_bad_rows=skip_bad_rows,
             progress=progress,
             guards=self.import_guards(allow_mass_delist=allow_mass_delist),
+            fmt=fmt,
+            source=path.name,
         )
 
     def import_guards(self, *, allow_mass_delist: bool = False) -> ImportGuards:
