@@ -58,9 +58,11 @@ def _rows(source: str, ref: str, owner: str | None, forms: list[tuple[str, str]]
 def register(store: DiligenceStore, ctx: Context) -> dict[str, int]:
     now = ctx.clock()
     counts = {"ledger_accounts_read": 0, "instruments_added": 0}
-    backlog = store.ledger_backlog()
     after = ""
-    while batch := store.unregistered_ledger(after, REGISTER_BATCH):
+    batch = store.unregistered_ledger(after, REGISTER_BATCH)
+    # A night with a few new accounts needs no count for its progress bar (the count reads them all).
+    backlog = store.ledger_backlog() if len(batch) == REGISTER_BATCH else len(batch)
+    while batch:
         rows: list[dict[str, Any]] = []
         for account, name in batch:
             rows.extend(_rows("ledger", account, name, instrument_forms(account), now))
@@ -69,14 +71,15 @@ def register(store: DiligenceStore, ctx: Context) -> dict[str, int]:
         after = batch[-1][0]
         ctx.counts.update(counts)
         ctx.progress("register_ledger", counts["ledger_accounts_read"], max(backlog, counts["ledger_accounts_read"]))
+        batch = store.unregistered_ledger(after, REGISTER_BATCH)
     ctx.progress("register_ledger", counts["ledger_accounts_read"], counts["ledger_accounts_read"])
 
     since_us = store.cursor(CURSOR_GUARD)
     since = from_epoch_us(since_us) - GUARD_OVERLAP if since_us else from_epoch_us(0)
     customers, newest = store.guard_customers(since)
     rows = []
-    for customer, account, card in customers:
-        for raw in (account, card):
+    for customer, own_account, own_card in customers:
+        for raw in (own_account, own_card):
             if raw:
                 rows.extend(_rows("guard", raw, customer, instrument_forms(raw), now))
     for i in range(0, len(rows), REGISTER_BATCH):
@@ -88,11 +91,11 @@ def register(store: DiligenceStore, ctx: Context) -> dict[str, int]:
     after_id = store.cursor(CURSOR_CREDIT)
     while firms := store.credit_firms(after_id, REGISTER_BATCH):
         rows = []
-        for app_id, uscc, firm, account in firms:
+        for app_id, uscc, firm, paid_to in firms:
             owner = firm or f"application {app_id}"
             rows.extend(r for r in _rows("credit", uscc, owner, uscc_form(uscc), now) if r["id_type"])
-            if account:
-                rows.extend(r for r in _rows("credit", account, owner, instrument_forms(account), now) if r["id_type"])
+            if paid_to:
+                rows.extend(r for r in _rows("credit", paid_to, owner, instrument_forms(paid_to), now) if r["id_type"])
         counts["instruments_added"] += store.add_instruments(rows)
         after_id = firms[-1][0]
         store.set_cursor(CURSOR_CREDIT, after_id)

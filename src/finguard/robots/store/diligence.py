@@ -39,7 +39,6 @@ from finguard.robots.service.diligence import CURSOR_INSTRUMENT, CURSOR_SEQ
 from finguard.robots.store.tables import bank_instrument, robot_hit
 
 
-
 def _set_cursor(conn: Connection, name: str, value: int) -> None:
     if conn.execute(update(job_cursor).where(job_cursor.c.name == name).values(seq=value)).rowcount == 0:
         conn.execute(insert(job_cursor).values(name=name, seq=value))

@@ -56,7 +56,7 @@ class SqlFreshnessStore:
         return head - after
 
     def states(self) -> list[ListState]:
-        f, e = list_freshness.c, list_stale_episode.c
+        e = list_stale_episode.c
         with self.engine.connect() as conn:
             lists = conn.execute(select(risk_list.c.code, risk_list.c.name, risk_list.c.kind, risk_list.c.created_at)
                                  .order_by(risk_list.c.code)).all()

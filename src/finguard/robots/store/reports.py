@@ -44,7 +44,7 @@ class SqlReportStore:
                    c.disposition).where(or_(
                        c.created_at.between(start, end), c.closed_at.between(start, end), c.due_at.between(start, end)))
         with self.engine.connect() as conn:
-            return [CaseLine(*r) for r in conn.execute(q.order_by(c.id))]
+            return [CaseLine(**dict(r)) for r in conn.execute(q.order_by(c.id)).mappings()]
 
     def alert_kinds(self, start: datetime, end: datetime) -> dict[str, int]:
         a = alert.c
