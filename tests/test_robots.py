@@ -367,3 +367,17 @@ def test_an_import_that_changes_nothing_still_refreshes_the_list(platform: Platf
                                                                                       (0, 1, "feed.csv", "csv")]
     fresh = {f.list_code: f for f in robots.freshness()}["feed"]
     assert fresh.last_import is not None and fresh.as_of == fresh.last_import > aware(last_change)  # type: ignore[operator]
+
+
+def test_registration_walks_every_span(platform: Platform, robots: RobotService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spans of 4 accounts: a span with nothing new does not end the walk; each account is read once."""
+    import finguard.robots.service.diligence as diligence
+
+    monkeypatch.setattr(diligence, "REGISTER_BATCH", 4)
+    add_accounts(platform, *(card(f"61{i:02d}") for i in range(10)))
+    assert robots.runner.run(NEW_LISTINGS, actor="os:test").counts["ledger_accounts_read"] == 10
+    late = card("6195")  # sorts after the first spans, which hold nothing new now
+    add_accounts(platform, late)
+    list_card(platform, "police-cards", late)
+    run = robots.runner.run(NEW_LISTINGS, actor="os:test")
+    assert run.counts["ledger_accounts_read"] == 1 and run.counts["alerts"] == 1

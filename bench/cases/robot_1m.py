@@ -261,13 +261,15 @@ def child(url: str) -> None:
     base_rss = rss_mb("VmRSS")
     t0, c0 = time.perf_counter(), time.process_time()
     stages: dict[str, float] = {}
-    last = [t0, ""]
+    state: dict[str, Any] = {"stage": "", "start": t0, "last": t0}
 
     def listen(stage: str, done: int, total: int) -> None:
+        # A stage runs from the previous stage's last report to its own last report.
         now = time.perf_counter()
-        if stage != last[1]:
-            last[0], last[1] = now, stage
-        stages[stage] = round(now - last[0], 2)
+        if stage != state["stage"]:
+            state["stage"], state["start"] = stage, state["last"]
+        stages[stage] = round(now - state["start"], 2)
+        state["last"] = now
 
     run = robots.runner.run(NEW_LISTINGS, actor="bench", listener=listen)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -1,7 +1,7 @@
 """The nightly "new listings" robot (bank-card due diligence).
 
-1. **Register** the bank's own instruments not seen before: ledger accounts (an anti-join, in key
-   order, 20,000 at a time), the customers' own accounts and cards in guard events received since
+1. **Register** the bank's own instruments not seen before: ledger accounts (an anti-join over
+   spans of 20,000 accounts in key order), the customers' own accounts and cards in guard events received since
    the last run, the firms' codes and disbursement accounts of credit applications. Each string is
    normalised once, on first sight (``model.instrument_forms``), and stored with its type.
 2. **Match** in SQL: instruments registered since the last run against every active entry, in
@@ -30,9 +30,9 @@ GUARD_OVERLAP = timedelta(hours=1)
 class DiligenceStore(Protocol):
     def cursor(self, name: str) -> int: ...
     def set_cursor(self, name: str, value: int) -> None: ...
-    def unregistered_ledger(self, after: str, limit: int) -> list[tuple[str, str | None]]: ...
-    def ledger_backlog(self) -> int: ...
-    def add_instruments(self, rows: list[dict[str, Any]]) -> int: ...
+    def unregistered_ledger(self, after: str, limit: int) -> tuple[list[tuple[str, str | None]], str | None]: ...
+    def ledger_count(self) -> int: ...
+    def add_instruments(self, rows: list[dict[str, Any]], *, exact: bool = True) -> int: ...
     def guard_customers(self, since: datetime) -> tuple[list[tuple[str, str | None, str | None]], datetime | None]: ...
     def credit_firms(self, after_id: int, limit: int) -> list[tuple[int, str, str | None, str | None]]: ...
     def heads(self) -> tuple[int, int]: ...
@@ -58,21 +58,20 @@ def _rows(source: str, ref: str, owner: str | None, forms: list[tuple[str, str]]
 def register(store: DiligenceStore, ctx: Context) -> dict[str, int]:
     now = ctx.clock()
     counts = {"ledger_accounts_read": 0, "instruments_added": 0}
-    after = ""
-    batch = store.unregistered_ledger(after, REGISTER_BATCH)
-    # A night with a few new accounts needs no count for its progress bar (the count reads them all).
-    backlog = store.ledger_backlog() if len(batch) == REGISTER_BATCH else len(batch)
-    while batch:
+    total = store.ledger_count()
+    scanned = 0
+    after: str | None = ""
+    while after is not None:
+        fresh, upto = store.unregistered_ledger(after, REGISTER_BATCH)
         rows: list[dict[str, Any]] = []
-        for account, name in batch:
+        for account, name in fresh:
             rows.extend(_rows("ledger", account, name, instrument_forms(account), now))
-        counts["instruments_added"] += store.add_instruments(rows)
-        counts["ledger_accounts_read"] += len(batch)
-        after = batch[-1][0]
+        counts["instruments_added"] += store.add_instruments(rows, exact=False)
+        counts["ledger_accounts_read"] += len(fresh)
+        scanned = scanned + REGISTER_BATCH if upto is not None else total
+        after = upto
         ctx.counts.update(counts)
-        ctx.progress("register_ledger", counts["ledger_accounts_read"], max(backlog, counts["ledger_accounts_read"]))
-        batch = store.unregistered_ledger(after, REGISTER_BATCH)
-    ctx.progress("register_ledger", counts["ledger_accounts_read"], counts["ledger_accounts_read"])
+        ctx.progress("register_ledger", min(scanned, total), total)
 
     since_us = store.cursor(CURSOR_GUARD)
     since = from_epoch_us(since_us) - GUARD_OVERLAP if since_us else from_epoch_us(0)
