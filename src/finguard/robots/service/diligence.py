@@ -1,7 +1,7 @@
 """The nightly "new listings" robot (bank-card due diligence).
 
-1. **Register** the bank's own instruments not seen before: ledger accounts (an anti-join over
-   spans of 20,000 accounts in key order), the customers' own accounts and cards in guard events received since
+1. **Register** the bank's own instruments not seen before: ledger accounts (spans of 20,000
+   accounts in key order, less those already registered), the customers' own accounts and cards in guard events received since
    the last run, the firms' codes and disbursement accounts of credit applications. Each string is
    normalised once, on first sight (``model.instrument_forms``), and stored with its type.
 2. **Match** in SQL: instruments registered since the last run against every active entry, in

@@ -61,24 +61,20 @@ class SqlDiligenceStore:
     # -- registering the bank's instruments --------------------------------------------------------
 
     def unregistered_ledger(self, after: str, limit: int) -> tuple[list[tuple[str, str | None]], str | None]:
-        """The next ``limit`` ledger accounts past ``after`` (key order) and those of them not
-        registered yet, by an anti-join bounded to that key span on *both* sides: each span costs
-        the same whatever plan the database picks (PostgreSQL with stale statistics sorted both
-        whole tables for every span of an unbounded anti-join). Returns (unregistered accounts,
+        """The next ``limit`` ledger accounts past ``after`` (key order) that are not registered
+        yet. Two range reads on primary / unique indexes and a set difference here, not an
+        anti-join: SQLite and PostgreSQL each picked a plan for the anti-join that read a whole
+        span (or table) per account once the tables were large. Returns (unregistered accounts,
         the span's last key, or None when the span reached the end)."""
         a = ledger_account.c
         b = bank_instrument.c
         with self.engine.connect() as conn:
-            hi = conn.execute(select(a.account).where(a.account > after).order_by(a.account)
-                              .offset(limit - 1).limit(1)).scalar()
-            span = [a.account > after] + ([a.account <= hi] if hi is not None else [])
-            known = [b.ref > after] + ([b.ref <= hi] if hi is not None else [])
-            q = (
-                select(a.account, a.name)
-                .where(*span, ~exists().where(b.source == "ledger", b.ref == a.account, *known))
-                .order_by(a.account)
-            )
-            return [(r[0], r[1]) for r in conn.execute(q)], hi
+            span = conn.execute(select(a.account, a.name).where(a.account > after).order_by(a.account).limit(limit)).all()
+            if not span:
+                return [], None
+            hi = span[-1][0]
+            known = set(conn.execute(select(b.ref).where(b.source == "ledger", b.ref > after, b.ref <= hi)).scalars())
+        return [(r[0], r[1]) for r in span if r[0] not in known], (hi if len(span) == limit else None)
 
     def ledger_count(self) -> int:
         with self.engine.connect() as conn:
