@@ -369,8 +369,8 @@ def test_an_import_that_changes_nothing_still_refreshes_the_list(platform: Platf
     assert fresh.last_import is not None and fresh.as_of == fresh.last_import > aware(last_change)  # type: ignore[operator]
 
 
-def test_registration_walks_every_span(platform: Platform, robots: RobotService, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Spans of 4 accounts: a span with nothing new does not end the walk; each account is read once."""
+def test_registration_in_batches(platform: Platform, robots: RobotService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 4: every unregistered account is registered, each read once, in however many batches."""
     import finguard.robots.service.diligence as diligence
 
     monkeypatch.setattr(diligence, "REGISTER_BATCH", 4)

@@ -1,7 +1,7 @@
 """The nightly "new listings" robot (bank-card due diligence).
 
-1. **Register** the bank's own instruments not seen before: ledger accounts (spans of 20,000
-   accounts in key order, less those already registered), the customers' own accounts and cards in guard events received since
+1. **Register** the bank's own instruments not seen before: ledger accounts (one anti-join read
+   as a stream, registered 20,000 at a time), the customers' own accounts and cards in guard events received since
    the last run, the firms' codes and disbursement accounts of credit applications. Each string is
    normalised once, on first sight (``model.instrument_forms``), and stored with its type.
 2. **Match** in SQL: instruments registered since the last run against every active entry, in
@@ -14,6 +14,7 @@ stopped, and the unique pair means a second run, or two at once, never raises an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -30,8 +31,8 @@ GUARD_OVERLAP = timedelta(hours=1)
 class DiligenceStore(Protocol):
     def cursor(self, name: str) -> int: ...
     def set_cursor(self, name: str, value: int) -> None: ...
-    def unregistered_ledger(self, after: str, limit: int) -> tuple[list[tuple[str, str | None]], str | None]: ...
-    def ledger_count(self) -> int: ...
+    def unregistered_ledger(self, batch: int) -> Iterator[list[tuple[str, str | None]]]: ...
+    def ledger_backlog(self) -> int: ...
     def add_instruments(self, rows: list[dict[str, Any]], *, exact: bool = True) -> int: ...
     def guard_customers(self, since: datetime) -> tuple[list[tuple[str, str | None, str | None]], datetime | None]: ...
     def credit_firms(self, after_id: int, limit: int) -> list[tuple[int, str, str | None, str | None]]: ...
@@ -58,20 +59,16 @@ def _rows(source: str, ref: str, owner: str | None, forms: list[tuple[str, str]]
 def register(store: DiligenceStore, ctx: Context) -> dict[str, int]:
     now = ctx.clock()
     counts = {"ledger_accounts_read": 0, "instruments_added": 0}
-    total = store.ledger_count()
-    scanned = 0
-    after: str | None = ""
-    while after is not None:
-        fresh, upto = store.unregistered_ledger(after, REGISTER_BATCH)
+    backlog = store.ledger_backlog()
+    for fresh in store.unregistered_ledger(REGISTER_BATCH):
         rows: list[dict[str, Any]] = []
         for account, name in fresh:
             rows.extend(_rows("ledger", account, name, instrument_forms(account), now))
         counts["instruments_added"] += store.add_instruments(rows, exact=False)
         counts["ledger_accounts_read"] += len(fresh)
-        scanned = scanned + REGISTER_BATCH if upto is not None else total
-        after = upto
         ctx.counts.update(counts)
-        ctx.progress("register_ledger", min(scanned, total), total)
+        ctx.progress("register_ledger", counts["ledger_accounts_read"], max(backlog, counts["ledger_accounts_read"]))
+    ctx.progress("register_ledger", counts["ledger_accounts_read"], counts["ledger_accounts_read"])
 
     since_us = store.cursor(CURSOR_GUARD)
     since = from_epoch_us(since_us) - GUARD_OVERLAP if since_us else from_epoch_us(0)

@@ -7,7 +7,7 @@ killed half-way is resumed by the next one and no pair ever raises a second aler
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,25 +60,29 @@ class SqlDiligenceStore:
 
     # -- registering the bank's instruments --------------------------------------------------------
 
-    def unregistered_ledger(self, after: str, limit: int) -> tuple[list[tuple[str, str | None]], str | None]:
-        """The next ``limit`` ledger accounts past ``after`` (key order) that are not registered
-        yet. Two range reads on primary / unique indexes and a set difference here, not an
-        anti-join: SQLite and PostgreSQL each picked a plan for the anti-join that read a whole
-        span (or table) per account once the tables were large. Returns (unregistered accounts,
-        the span's last key, or None when the span reached the end)."""
+    def unregistered_ledger(self, batch: int) -> Iterator[list[tuple[str, str | None]]]:
+        """Every ledger account not registered yet, ``batch`` at a time, from *one* anti-join read
+        as a stream: one pass over the accounts whatever plan the database picks (a hash, merge
+        or index anti-join), where a query per batch let PostgreSQL, with statistics not yet
+        caught up with a big registration, sort both whole tables for every batch. The reading
+        connection keeps its snapshot while the caller registers each batch on another."""
         a = ledger_account.c
         b = bank_instrument.c
+        q = select(a.account, a.name).where(~exists().where(b.source == "ledger", b.ref == a.account))
         with self.engine.connect() as conn:
-            span = conn.execute(select(a.account, a.name).where(a.account > after).order_by(a.account).limit(limit)).all()
-            if not span:
-                return [], None
-            hi = span[-1][0]
-            known = set(conn.execute(select(b.ref).where(b.source == "ledger", b.ref > after, b.ref <= hi)).scalars())
-        return [(r[0], r[1]) for r in span if r[0] not in known], (hi if len(span) == limit else None)
+            result = conn.execution_options(yield_per=batch).execute(q)
+            for part in result.partitions():
+                yield [(r[0], r[1]) for r in part]
 
-    def ledger_count(self) -> int:
+    def ledger_backlog(self) -> int:
+        """Ledger accounts not registered yet (the progress bar's total): every registered account
+        has exactly one row of type ``account`` or ``""`` (its card form is an extra row)."""
+        b = bank_instrument.c
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(ledger_account)).scalar_one())
+            accounts = conn.execute(select(func.count()).select_from(ledger_account)).scalar_one()
+            known = conn.execute(select(func.count()).select_from(bank_instrument)
+                                 .where(b.source == "ledger", b.id_type.in_(["", "account"]))).scalar_one()
+        return max(int(accounts) - int(known), 0)
 
     def add_instruments(self, rows: Sequence[dict[str, Any]], *, exact: bool = True) -> int:
         """Register instruments (a pair already there is left alone); returns how many were new.
