@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("finguard.ledger.cli", "app"),
     "monitors": ("finguard.monitors.cli", "app"),
     "cases": ("finguard.alerts.cli", "cases_app"),
+    "robots": ("finguard.robots.cli", "app"),
     "alerts": ("finguard.alerts.cli", "alerts_command"),
     "loans": ("finguard.loans.cli", "app"),
     "credit": ("finguard.credit.cli", "app"),
