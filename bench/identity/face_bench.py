@@ -144,11 +144,13 @@ def distances(refs, caps, half, mode):  # type: ignore[no-untyped-def]
 
 
 def accepted_pairs(refs, caps, half, policy) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """The impostor (photo on file, capture's identity) pairs that ``policy`` accepts at least once."""
+    """The impostor (photo on file, capture's identity) pairs that ``policy`` accepts bare-faced:
+    the unmasked capture compared whole under the unmasked threshold, even when the mask rule
+    reads it as masked (a beard), so that "a mask caused it" means the bare face would not pass."""
     return {
         (r, str(cap["identity"]))
         for r, cap, genuine in pairs(refs, caps, half)
-        if not genuine and decide(obs_of(refs[r]), obs_of(cap), policy).verdict is Verdict.MATCH
+        if not genuine and decide(obs_of(refs[r]), replace(obs_of(cap), mask_score=0.0), policy).verdict is Verdict.MATCH
     }
 
 

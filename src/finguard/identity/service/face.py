@@ -62,7 +62,12 @@ class FaceVerifier:
         # The capture first: only when it is masked does the photo's occluded embedding cost time.
         cap = self._observe("capture", capture, self.policy.mask_score_threshold, full=not self.lean or self.liveness is not None)
         masked = is_masked(cap, self.policy)
-        ref = self._observe("photo", photo, 0.0 if masked else self.policy.mask_score_threshold, full=not self.lean)
+        if self.lean:
+            # Only the capture's mask counts (``decide``): the photo's upper face is embedded only
+            # for a masked capture, and its full face only for an unmasked one.
+            ref = self._observe("photo", photo, 0.0 if masked else 2.0, full=not masked)
+        else:
+            ref = self._observe("photo", photo, 0.0 if masked else self.policy.mask_score_threshold, full=True)
         decision = decide(ref, cap, self.policy)
         live: LivenessResult | None = None
         if self.liveness is not None and decision.verdict is Verdict.MATCH:
