@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -26,6 +27,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from scipy.stats import beta, norm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -469,6 +471,45 @@ def latency(configs: dict[str, FaceVerifier], n: int) -> dict[str, object]:
     return out
 
 
+def stage_profile(n: int) -> dict[str, object]:
+    """CPU milliseconds of each stage of one observation (median over ``n`` held-out captures,
+    bare and masked): where a verification's time goes.  Both detectors run without upsampling on
+    a resized copy (HOG at 320 px, the CNN at 240 px, then 400 px if it found nothing)."""
+    from finguard.identity.model.masks import OCCLUDER
+    from finguard.identity.service.face_engine import mask_score
+
+    engine = DlibFaceEngine()
+    hog, cnn, _, _ = engine._load()
+    times: dict[str, list[float]] = defaultdict(list)
+
+    def timed(name: str, fn):  # type: ignore[no-untyped-def]
+        c = time.thread_time()
+        out = fn()
+        times[name].append((time.thread_time() - c) * 1000)
+        return out
+
+    ids = sorted(p.stem for p in (LONDON / "neutral").glob("*.jpg") if split_of(p.stem) == "test")[:n]
+    for k, ident in enumerate(ids):
+        raw = (LONDON / "smiling" / f"{ident}.jpg").read_bytes()
+        img, _ = load_image(raw)
+        found, _ = engine.detect(img)
+        buf = io.BytesIO()
+        paint_mask(img, found[0].points, STYLES[k % len(STYLES)], seed_of(ident)).save(buf, "JPEG", quality=88)
+        for data in (raw, buf.getvalue()):
+            pic, _ = timed("decode and downscale to 800 px", lambda d=data: load_image(d))
+            for name, side in (("HOG detector at 320 px", 320), ("CNN detector at 240 px", 240), ("CNN detector at 400 px", 400)):
+                f = side / max(pic.size)
+                small = np.asarray(pic.resize((round(pic.width * f), round(pic.height * f)), Image.Resampling.BILINEAR))
+                timed(name, lambda a=small, nm=name: list(hog(a, 0)) if nm.startswith("HOG") else list(cnn(a, 0)))
+            faces, _ = engine.detect(pic)
+            face = faces[0]
+            chip = timed("5-point landmarks + aligned chip", lambda pic=pic, face=face: engine.chip(pic, face))
+            timed("mask score", lambda chip=chip: mask_score(chip))
+            timed("grey occluder + chip", lambda pic=pic, face=face: engine.chip(paint_mask(pic, face.points, OCCLUDER), face))
+            timed("ResNet embedding (one)", lambda chip=chip: engine.embed(chip))
+    return {name: round(statistics.median(v), 1) for name, v in times.items()}
+
+
 def fmt_ci(ci: object) -> str:
     lo, hi = ci  # type: ignore[misc]
     return f"[{lo:.3%}, {hi:.3%}]"
@@ -477,6 +518,7 @@ def fmt_ci(ci: object) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=int, default=51, help="held-out identities to time, each unmasked and masked (0: skip)")
+    ap.add_argument("--profile", type=int, default=10, help="held-out captures whose stages are timed one by one (0: skip)")
     args = ap.parse_args()
     refs, caps = load()
     previous, chosen_previous = choose_previous(refs, caps)
@@ -600,6 +642,9 @@ def main() -> None:
             args.latency,
         )
         print(f"\nlatency per verification (both pictures decoded, detected, aligned, embedded): {json.dumps(lat, indent=1)}")
+    prof = stage_profile(args.profile) if args.profile else {}
+    if prof:
+        print(f"\nCPU ms per stage of one observation (median): {json.dumps(prof, indent=1)}")
     print(f"plot: {plot_path}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "issue17_face.json").write_text(
@@ -615,6 +660,7 @@ def main() -> None:
                 "two_sessions": session_rows,
                 "openpeople": op_rows,
                 "latency": lat,
+                "stage_profile_cpu_ms": prof,
                 "plot": plot_path,
                 "quality_policy": asdict(QualityPolicy()),
             },
