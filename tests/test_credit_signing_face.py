@@ -162,3 +162,5 @@ def test_signing_over_the_api_with_real_faces(api, platform, analyst_key, shared
     out = same.json()
     assert out["application"]["status"] == "signed" and out["face_check"]["outcome"] == "match"
     assert out["face_check"]["reason"] == "same_person" and out["face_check"]["score"] > 0.4
+    audited = [e for _, e in identity_for(platform).log.recent(10) if e.channel == "api:signing"]
+    assert [e.outcome for e in reversed(audited)] == ["no_match", "match"]
