@@ -345,9 +345,11 @@ class Platform:
 
     @cached_property
     def credit(self) -> CreditService:
+        from finguard.app.signing import IdentitySigningCheck
         from finguard.credit.provider import make_credit
+        from finguard.identity.provider import identity_for
 
-        return make_credit(self.engine, home=self.settings.home)
+        return make_credit(self.engine, home=self.settings.home, face_check=IdentitySigningCheck(lambda: identity_for(self)))
 
     @cached_property
     def cases(self) -> CaseService:
