@@ -21,6 +21,7 @@ Two things live here:
   :func:`wade_giles_to_pinyin`  ``tse`` -> ``ze``, ``tung`` -> ``dong``, ``hsiao`` -> ``xiao``
   :func:`cantonese_surname`     ``Chan`` -> ``chen``, ``Wong`` -> ``huang`` (family names only)
   :func:`phonetic_key`          a coarse sound key (``Mohamed``/``Muhammad`` -> ``mhmt``)
+  :func:`korean_key`            romanised Korean syllables with RR / McCune-Reischauer differences removed
   :func:`skeleton`              consonant skeleton, for names from scripts that omit vowels
   ============================  ===============================================================
 
@@ -669,6 +670,29 @@ def phonetic_key(token: str) -> str:
     return "".join(out)
 
 
+_KOREAN_KEY_RULES = [
+    ("ng", "N"), ("tch", "c"), ("jj", "c"), ("ch", "c"), ("j", "c"), ("kk", "k"), ("g", "k"), ("tt", "t"), ("d", "t"),
+    ("pp", "p"), ("b", "p"), ("ss", "s"), ("sh", "s"), ("r", "l"), ("eo", "o"), ("eu", "u"), ("oo", "u"), ("ee", "i"),
+    ("ae", "e"), ("N", "ng"),
+]  # fmt: skip
+
+
+@lru_cache(maxsize=65536)
+def korean_key(token: str) -> str:
+    """A romanised Korean syllable (or run of syllables) with the romanisations' differences removed.
+
+    Revised Romanisation, McCune-Reischauer and the spellings people use differ in voicing
+    (``g``/``k``, ``j``/``ch``, ``b``/``p``), ``r``/``l`` and the vowels ``eo``/``o``, ``eu``/``u``,
+    ``oo``/``u``, ``ee``/``i``: ``jeong``, ``chong`` and ``jong`` give one key, ``myong`` and
+    ``yong`` two.
+    """
+    t = token
+    for a, b in _KOREAN_KEY_RULES:
+        if a in t:
+            t = t.replace(a, b)
+    return t
+
+
 @lru_cache(maxsize=262144)
 def skeleton(token: str) -> str:
     """The consonant skeleton of a token (vowels, ``w``, ``y`` and ``h`` after another consonant removed).
@@ -697,7 +721,8 @@ class NameVariant:
     """One comparable spelling of a name: ASCII lower-case tokens.
 
     ``kind`` says how it was made: ``latin`` (as written or transliterated), ``pinyin`` (from Han),
-    ``sino`` (a romanised Chinese name regrouped: family name + given name), ``skeleton`` (from a
+    ``sino`` (a romanised Chinese name regrouped: family name + given name), ``korean`` (a
+    person's name in Hangul, romanised: compared syllable by syllable), ``skeleton`` (from a
     script written without vowels: compare consonant skeletons) or ``han`` (simplified Han text).
     """
 
@@ -764,14 +789,15 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         raw_tokens = [t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t][:MAX_TOKENS]
         tokens = tuple(strip_tone_numbers(t) for t in raw_tokens)
         tokens = tuple(t for t in tokens if t)
+        korean = kind != "organisation" and _korean_personal_name(simple, scripts)
         if tokens:
             abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
-            variants.append(NameVariant(tokens, "skeleton" if abjad else "latin"))
-            if not abjad and kind != "organisation":
+            variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin"))
+            if not abjad and not korean and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
             if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
-        variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind))
+        variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
     cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
@@ -791,7 +817,19 @@ def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _extra_variants(spellings: list[str], kind: str | None) -> list[NameVariant]:
+def _korean_personal_name(text: str, scripts: tuple[str, ...]) -> bool:
+    """A person's name in Hangul: one to three words of one to five syllables, nothing but Hangul.
+
+    Its romanisations are compared syllable by syllable (:mod:`..service.similarity`): Korean
+    names have no middle names, and a syllable that differs is another name (``yong`` / ``myong``).
+    """
+    if scripts != ("HANGUL",):
+        return False
+    words = text.split()
+    return 1 <= len(words) <= 3 and all(1 <= len(w) <= 5 and all(0xAC00 <= ord(c) <= 0xD7A3 for c in w) for w in words)
+
+
+def _extra_variants(spellings: list[str], kind: str | None, variant_kind: str = "latin") -> list[NameVariant]:
     out = []
     for spelling in spellings:
         latin = fold(spelling)
@@ -799,7 +837,7 @@ def _extra_variants(spellings: list[str], kind: str | None) -> list[NameVariant]
             latin = swap_comma_order(latin)
         tokens = tuple(t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t)[:MAX_TOKENS]
         if tokens:
-            out.append(NameVariant(tokens, "latin"))
+            out.append(NameVariant(tokens, variant_kind))
     return out
 
 

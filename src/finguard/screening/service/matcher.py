@@ -91,6 +91,7 @@ _VARIANT_WORDS = {
     "latin": "as written",
     "pinyin": "pinyin of the Chinese characters",
     "sino": "romanised Chinese name regrouped",
+    "korean": "romanised Korean name",
     "skeleton": "consonant skeleton",
     "han": "simplified Chinese",
 }

@@ -15,6 +15,9 @@ better one counts:
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
+Romanised Korean names (from Hangul) are compared like Chinese ones, syllable by syllable, the
+syllables through :func:`~finguard.screening.model.names.korean_key` (RR and McCune-Reischauer
+spellings of one syllable are equal, two syllables are not alike because their letters are).
 Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
 capped (:data:`SKELETON_CAP`; below ``match`` when the skeleton is short) and never against a
 romanised Chinese name. Han variants only with Han variants (character by character); two Han
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
-from finguard.screening.model.names import NameVariant, looks_chinese, phonetic_key, segment_pinyin, skeleton
+from finguard.screening.model.names import NameVariant, korean_key, looks_chinese, phonetic_key, segment_pinyin, skeleton
 
 MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
@@ -40,6 +43,7 @@ COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
 SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
 SINO_MIN_WEIGHT = 3  # romanised Chinese: a short syllable (``li``, ``yu``) tells people apart as much as a long one
+KOREAN_VOWEL_SIM = 0.85  # romanised Korean syllables that differ only in o / u
 PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
 
 
@@ -49,7 +53,7 @@ _SINO = ("pinyin", "sino")
 class Prepared:
     """A variant with everything the comparison needs computed once, at index time."""
 
-    __slots__ = ("chinese", "compact", "compact_rev", "kind", "phon", "skel", "skel_compact", "tokens", "total", "weights")
+    __slots__ = ("chinese", "compact", "compact_rev", "kind", "korean", "phon", "skel", "skel_compact", "tokens", "total", "weights")
 
     def __init__(self, variant: NameVariant) -> None:
         self.kind = variant.kind
@@ -61,7 +65,9 @@ class Prepared:
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
         self.skel = tuple(k for k in (skeleton(t) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
-        self.chinese = variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
+        self.korean = variant.kind == "korean"
+        # Chinese and Korean names alike: no middle names, and a missing syllable is another person
+        self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
 
 def _weight(token: str) -> int:
@@ -122,7 +128,8 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             "".join(reversed(cs)),
         )
     sino = q.chinese or c.chinese
-    sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino)
+    korean = q.korean or c.korean
+    sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino, korean)
     q_numbers = {t for t in q.tokens if t.isdigit()}
     c_numbers = {t for t in c.tokens if t.isdigit()}
     if q_numbers and c_numbers and q_numbers != c_numbers:
@@ -141,12 +148,16 @@ def _align(
     cc: str,
     cc_rev: str,
     sino: bool = False,
+    korean: bool = False,
 ) -> float:
     if not qt or not ct:
         return 0.0
     if qt == ct:
         return 1.0
-    if sino:  # romanised Chinese: spacing may differ, syllables may not
+    if korean:  # romanised Korean: spacing and romanisation may differ, syllables may not
+        kq = korean_key(qc)
+        compact = COMPACT_DISCOUNT if kq == korean_key(cc) or kq == korean_key(cc_rev) else 0.0
+    elif sino:  # romanised Chinese: spacing may differ, syllables may not
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
@@ -162,6 +173,11 @@ def _align(
             if la == 1 or lb == 1:
                 if a[0] == b[0]:
                     pairs.append((0.75, i, j))
+                continue
+            if korean:
+                sim = korean_similarity(a, b)
+                if sim:
+                    pairs.append((sim, i, j))
                 continue
             if la >= 4 and lb >= 4:
                 sim = jw(a, b, score_cutoff=0.7)
@@ -227,11 +243,15 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
     if q.kind in ("han", "skeleton") or c.kind in ("han", "skeleton"):
         return None
     sino = q.chinese or c.chinese
+    korean = q.korean or c.korean
     pairs: list[tuple[float, int, int]] = []
     for i, a in enumerate(q.tokens):
         for j, b in enumerate(c.tokens):
-            sim = token_similarity(a, b, q.phon[i], c.phon[j])
-            if sino and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
+            if korean and len(a) > 1 and len(b) > 1:
+                sim = korean_similarity(a, b)
+            else:
+                sim = token_similarity(a, b, q.phon[i], c.phon[j])
+            if sino and not korean and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
@@ -255,6 +275,22 @@ def weighted_alignment(credits: tuple[list[float], list[float]], qw: list[float]
     cov_q = sum(g * w for g, w in zip(got_q, qw, strict=True)) / (sum(qw) or 1.0)
     cov_c = sum(g * w for g, w in zip(got_c, cw, strict=True)) / (sum(cw) or 1.0)
     return _combine(cov_q, cov_c, len(qw), len(cw), sino)
+
+
+def korean_similarity(a: str, b: str) -> float:
+    """Romanised Korean tokens: the same syllables (by :func:`korean_key`) or nothing.
+
+    ``o`` against ``u`` alone (``chol`` / ``chul``: 철 as North and South Korea spell it) is
+    :data:`KOREAN_VOWEL_SIM`.
+    """
+    if a == b:
+        return 1.0
+    ka, kb = korean_key(a), korean_key(b)
+    if ka == kb:
+        return 1.0
+    if len(ka) == len(kb) and ka.replace("u", "o") == kb.replace("u", "o"):
+        return KOREAN_VOWEL_SIM
+    return 0.0
 
 
 def _syllable_similarity(a: str, b: str, sim: float) -> float:
