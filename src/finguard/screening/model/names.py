@@ -804,12 +804,14 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
 
 
 def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
-    """Other Latin spellings of a name in Cyrillic, Greek, Hangul or kana (see :mod:`.scripts`)."""
+    """Other Latin spellings of a name in Cyrillic, Greek, Hebrew, Hangul or kana (see :mod:`.scripts`)."""
     out: list[str] = []
     if "CYRILLIC" in scripts:
         out.extend(sc.cyrillic(text))
     if "GREEK" in scripts:
         out.extend(sc.greek(text))
+    if "HEBREW" in scripts:
+        out.extend(sc.hebrew(text))
     if "HANGUL" in scripts:
         out.extend(sc.hangul(text))
     if "HIRAGANA" in scripts or "KATAKANA" in scripts:

@@ -10,6 +10,8 @@ Cyrillic               iuliia (MIT): ICAO Doc 9303 (passports), BGN/PCGN, Wikipe
                        і -> i, ї -> yi, є -> ye) by its published table
 Greek                  ELOT 743 / UN (``β`` -> v, ``η`` -> i, ``ου`` -> ou, ``μπ`` -> b ...),
                        beside anyascii's classical reading (``Bladimeros``)
+Hebrew                 ISO 259 letter by letter in ASCII (``ywsp lwy``), beside anyascii's
+                       modern values (``yvsf lvy``)
 Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped;
                        compared by consonant skeleton (vowels are not written)
 Hangul                 Revised Romanisation and McCune-Reischauer, by syllable, family name
@@ -135,6 +137,34 @@ def arabic_prepare(text: str) -> str:
     text = _ABD.sub(r"\1\2", text)
     text = _ARTICLE.sub(r"\1 ", text)
     return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
+
+
+# -- Hebrew -----------------------------------------------------------------------------------------------
+
+# ISO 259 (the scholarly system; ICU's Hebrew-Latin follows it) in ASCII: one Latin letter per Hebrew letter,
+# vowels unwritten as in Hebrew (ו w, י y), the two gutturals alef and ayin silent.
+_ISO259 = {
+    "א": "", "ב": "b", "ג": "g", "ד": "d", "ה": "h", "ו": "w", "ז": "z", "ח": "h", "ט": "t", "י": "y", "כ": "k", "ך": "k",
+    "ל": "l", "מ": "m", "ם": "m", "נ": "n", "ן": "n", "ס": "s", "ע": "", "פ": "p", "ף": "p", "צ": "s", "ץ": "s", "ק": "q",
+    "ר": "r", "ש": "s", "ת": "t", "װ": "ww", "ױ": "wy", "ײ": "yy",
+}  # fmt: skip
+_HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea\u05f0-\u05f2]")
+
+
+def hebrew(text: str) -> list[str]:
+    """A Hebrew name letter by letter as ISO 259 writes it in ASCII: ``יוסף לוי`` -> ``ywsp lwy``.
+
+    Beside anyascii's reading in today's sounds (``yvsf lvy``: ב v, פ f, כ kh, צ ts), which
+    :func:`names.transliterate` gives. Points (niqqud) and the geresh are dropped.
+    """
+    if not _HEBREW_LETTER.search(text):
+        return []
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) or ch in "\u05f3\u05f4'\"":
+            continue
+        out.append(_ISO259.get(ch, ch if not _HEBREW_LETTER.match(ch) else ""))
+    return ["".join(out)]
 
 
 # -- Hangul -----------------------------------------------------------------------------------------------
