@@ -74,6 +74,8 @@ HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
 SURNAME_PENALTY = 0.08
+ORG_RARE_IDF = 0.75  # a word of an organisation's name this rare (idf / max idf) names it ("MOBARAKEH", on a few names)
+ORG_RARE_LETTERS = 4
 # not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
 _PARTICLES = frozenset(
     "al el ad ar as an ash at az bin ben ibn bint abu abou bou da das de del della der di do dos du la le los las van von y".split()
@@ -454,13 +456,16 @@ class NameScreener:
             for name_id, weight in mine.items():
                 if name_id not in acc or weight > acc[name_id]:
                     acc[name_id] = weight
+        # the floor is set by token evidence: a name equal as a whole ("HENGAM") must not push out
+        # the longer names that hold the query's tokens ("HENGAM PETROCHEMICAL COMPANY")
+        evidence = max(acc.values(), default=0.0)
         for name_id in compact_hits:
             acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
         if not acc:
             return []
         initials = {t for p in prepared for t in p.tokens if len(t) == 1}
         top = heapq.nlargest(MAX_TIED * (4 if initials else 1), acc.items(), key=lambda kv: kv[1])
-        floor = top[0][1] * RELATIVE_FLOOR
+        floor = (evidence or top[0][1]) * RELATIVE_FLOOR
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
@@ -560,7 +565,9 @@ class NameScreener:
                     f"{han_q} and {han_c} are written with different Chinese characters; a like reading makes them a close match at most",
                 )
             )
-        subset = _token_subset(entry.kind, score, best_name, found, thresholds)
+        subset = _token_subset(entry.kind, score, best_name, found, thresholds) or _org_subset(
+            ix, entry.kind, score, best_name, found, thresholds
+        )
         if subset is not None:
             score += subset.contribution
             features.append(subset)
@@ -682,6 +689,49 @@ def _token_subset(
         return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
     lift = round(thresholds.match - score + 0.005, 4)
     why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
+    return Feature(SUBSET_FEATURE, 1.0, lift, why)
+
+
+def _org_subset(
+    ix: _Index, kind: str, score: float, name: _Name, found: list[tuple[float, _Name, Prepared | None, Prepared | None]], thresholds: Thresholds
+) -> Feature | None:
+    """An organisation's listed name holds every word of the query, in order, and one of them is rare on the lists.
+
+    ``MOBARAKEH COMPANY`` for ``MOBARAKEH STEEL COMPANY``: a close match (never a match: the
+    words left out may name another company). ``SYRIAN COMPANY`` for ``SYRIAN PETROLEUM
+    COMPANY`` is not lifted: ``syrian`` is on many listed names and says little.
+    """
+    if kind != "organisation" or score >= thresholds.close_match:
+        return None
+    rec = next(((bq, bc) for _s, r, bq, bc in found if r is name and bq is not None and bc is not None), None)
+    if rec is None:
+        return None
+    bq, bc = rec
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or len(bc.tokens) <= len(bq.tokens):
+        return None
+    credits = token_credits(bq, bc)
+    if credits is None or min(credits[0]) < SUBSET_TOKEN:
+        return None
+    if any(max(token_similarity(t, o) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
+        return None
+    order = [_partner(token, bc.tokens) for token in bq.tokens]
+    if order != sorted(order) or order[0] != 0:
+        return None  # the query must start where the listed name starts: its first word names the company
+    n = len(ix.names) + 1
+    top = math.log(n + 1)
+    rare = [
+        t
+        for t in bq.tokens
+        if len(t) >= ORG_RARE_LETTERS and t in bc.tokens and math.log((n + 1) / (len(ix.vocab.get(t, ())) + 1)) / top >= ORG_RARE_IDF
+    ]
+    if not rare:
+        return None
+    missing = [t for t, g in zip(bc.tokens, credits[1], strict=True) if g <= 0.0]
+    lift = round(thresholds.close_match - score + 0.005, 4)
+    why = (
+        f"every word of the query is in the listed name, in order, and {' '.join(rare)!r} is rare on the lists; "
+        f"left out: {' '.join(missing)!r}: a close match at most"
+    )
     return Feature(SUBSET_FEATURE, 1.0, lift, why)
 
 
