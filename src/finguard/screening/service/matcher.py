@@ -41,8 +41,10 @@ from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKi
 from finguard.lists.service.checking import NameCandidate
 from finguard.screening.model.names import MAX_SCREEN_NAME, analyse_name, fold, phonetic_key, skeleton
 from finguard.screening.service import qualifiers as q
+from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
     MIN_TOKEN_SIM,
+    NICKNAME_SIM,
     Prepared,
     name_similarity,
     prepare,
@@ -505,6 +507,9 @@ class NameScreener:
                     sim = token_similarity(token, key)
                     if sim >= MIN_TOKEN_SIM:
                         found[key] = sim
+        for other in nickname_partners(token):  # "bill" finds the listed "william"
+            if other in ix.vocab and other not in found:
+                found[other] = NICKNAME_SIM
         if token.isascii():
             pk = phonetic_key(token)
             others = ix.phon.get(pk, ())
@@ -671,7 +676,7 @@ def _token_subset(
     if bq.kind != "latin" or bc.kind != "latin" or len(bq.tokens) < 2 or bq.chinese or bc.chinese:
         return None
     credits = token_credits(bq, bc)
-    if credits is None or min(credits[0]) < SUBSET_TOKEN:
+    if credits is None or min(credits[0]) < SUBSET_TOKEN - 1e-9:
         return None
     got = credits[1]
     kept = [j for j, g in enumerate(got) if g > 0.0]
@@ -681,14 +686,21 @@ def _token_subset(
         return None  # "Daniel Herrera" lacks a family name of "RENDON HERRERA, Daniel", not a middle name
     if any(max(token_similarity(t, o) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
         return None  # alike by sound key only ("jiyon" / "chin"): too loose to lift a partial name to a match
+    # a nickname for a listed name ("Bill Gates" for "GATES, William Henry") lifts to a close match only
+    spelled = all(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) >= SUBSET_SPELLING for t in bq.tokens)
+    target = thresholds.match if spelled else thresholds.close_match
+    if score >= target:
+        return None
     order = [_partner(token, bc.tokens) for token in bq.tokens]
     if order != sorted(order):
         return None
     missing = [t for t, g in zip(bc.tokens, got, strict=True) if g <= 0.0]
     if any(len(t) < 4 for t in missing):
         return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
-    lift = round(thresholds.match - score + 0.005, 4)
+    lift = round(target - score + 0.005, 4)
     why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
+    if not spelled:
+        why += "; a nickname stands for a listed given name: a close match at most"
     return Feature(SUBSET_FEATURE, 1.0, lift, why)
 
 
@@ -712,7 +724,7 @@ def _org_subset(
     credits = token_credits(bq, bc)
     if credits is None or min(credits[0]) < SUBSET_TOKEN:
         return None
-    if any(max(token_similarity(t, o) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
+    if any(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
         return None
     order = [_partner(token, bc.tokens) for token in bq.tokens]
     if order != sorted(order) or order[0] != 0:

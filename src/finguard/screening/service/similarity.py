@@ -6,7 +6,8 @@ better one counts:
 
 * **token alignment**: each token of one side is paired with at most one token of the other
   (greedy, best pairs first; Jaro-Winkler for tokens of 4+ letters, Indel ratio for shorter ones,
-  a shared sound key counts as 0.9, an initial as 0.75). Each side's *coverage* is the share of its
+  a shared sound key counts as 0.9, a nickname for its name (``Bill`` / ``William``, from an open
+  list, :mod:`.nicknames`) 0.9, an initial as 0.75). Each side's *coverage* is the share of its
   letters that found a partner; the score is ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
   dropped middle name costs a little and a lone common token ("Wei" against "Zhang Wei") a lot.
   Romanised Chinese names weigh ``0.2 / 0.8`` and count a short syllable as three letters (a
@@ -29,6 +30,7 @@ from __future__ import annotations
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from finguard.screening.model.names import NameVariant, korean_key, looks_chinese, phonetic_key, segment_pinyin, skeleton
+from finguard.screening.service.nicknames import related as nickname_related
 
 MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
@@ -43,6 +45,7 @@ COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
 SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
 SINO_MIN_WEIGHT = 3  # romanised Chinese: a short syllable (``li``, ``yu``) tells people apart as much as a long one
+NICKNAME_SIM = 0.9  # "Bill" for "William", "Sasha" for "Aleksandr": near-equal, never equal (a close match on its own)
 KOREAN_VOWEL_SIM = 0.85  # romanised Korean syllables that differ only in o / u
 PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
 
@@ -85,8 +88,8 @@ def prepare(variants: tuple[NameVariant, ...]) -> list[Prepared]:
     return out
 
 
-def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "") -> float:
-    """Similarity of two tokens in [0, 1]."""
+def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "", nicknames: bool = True) -> float:
+    """Similarity of two tokens in [0, 1]; ``nicknames=False``: by spelling (and sound key) only."""
     if a == b:
         return 1.0
     la, lb = len(a), len(b)
@@ -100,6 +103,8 @@ def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "") -> floa
         sim = Indel.normalized_similarity(a, b)
     if phon_a and phon_a == phon_b and PHONETIC_FLOOR <= sim < 0.9:
         sim = 0.9
+    if nicknames and sim < NICKNAME_SIM and nickname_related(a, b):
+        sim = NICKNAME_SIM
     return float(sim)
 
 
@@ -185,6 +190,8 @@ def _align(
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
             if qp is not None and cp is not None and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:
                 sim = 0.9
+            if sim < NICKNAME_SIM and not sino and nickname_related(a, b):
+                sim = NICKNAME_SIM
             if sino and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
