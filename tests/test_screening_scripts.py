@@ -132,3 +132,56 @@ def test_the_api_screens_a_party_known_only_by_identifiers(client: object, admin
     assert response.json()["outcome"] == "match"
     empty = client.post("/api/v1/parties/screen", json={"purpose": "supplier"}, headers=headers)
     assert empty.status_code == 422 and empty.json()["error"]["problems"][0]["field"] == "name"
+
+
+# -- #16 follow-up: Korean syllables, Hebrew letters, nicknames, partial company names ----------------
+
+
+@pytest.fixture(scope="module")
+def more() -> NameScreener:
+    s = NameScreener()
+    s.add(1, "ofac", person("ri", "RI, Chun Song"))
+    s.add(2, "ofac", person("kmg", "Kim Myong Gi"))
+    s.add(3, "ofac", person("rpc", "RI PYONG CHUL"))
+    s.add(4, "x", person("levi", "ywsp lwy"))  # a Hebrew name as ISO 259 writes it
+    s.add(5, "x", person("cohen", "יעקב כהן"))
+    s.add(6, "ofac", person("ted", "KACZYNSKI, Theodore John"))
+    s.add(7, "ofac", person("bill", "GATES, William Henry"))
+    s.add(8, "ofac", person("sasha", "IVANOV, Aleksandr Petrovich"))
+    s.add(9, "ofac", org("mob", "MOBARAKEH STEEL COMPANY"))
+    s.add(10, "ofac", org("syr", "SYRIAN PETROLEUM COMPANY"))
+    s.add(11, "ofac", org("hengam", "HENGAM"))
+    s.add(12, "ofac", org("hengam-pc", "HENGAM PETROCHEMICAL COMPANY"))
+    for i in range(60):  # "Syrian" is on many listed names, as on the real lists; "Steel" and the rest too
+        s.add(100 + i, "ofac", org(f"syr{i}", f"SYRIAN {chr(97 + i % 26)}{chr(97 + i // 26)}filler STEEL COMPANY"))
+    return s
+
+
+@pytest.mark.parametrize(
+    ("query", "entry", "expected"),
+    [
+        ("이준서", 1, None),  # ri jun so: a syllable that differs is another Korean name
+        ("김영철", 2, None),  # kim yong chol is not kim myong gi
+        ("리병철", 3, "close_match"),  # chol / chul: North and South Korean spellings of one syllable
+        ("יוסף לוי", 4, "match"),  # the Hebrew letters, one by one
+        ("y'qb khn", 5, "match"),
+        ("Ted Kaczynski", 6, "close_match"),  # a nickname: a close match on its own
+        ("Theodore Kaczynski", 6, "match"),
+        ("Bill Gates", 7, "close_match"),
+        ("Sasha Ivanov", 8, "close_match"),  # a Russian diminutive
+        ("MOBARAKEH COMPANY", 9, "close_match"),  # a word left out of a company's name, the rare one kept
+        ("SYRIAN COMPANY", 10, None),  # the kept word is on many listed names
+    ],
+)
+def test_syllables_letters_nicknames_and_partial_companies(more: NameScreener, query: str, entry: int, expected: str | None) -> None:
+    assert outcome(more, query, entry) == expected
+
+
+def test_a_name_equal_as_a_whole_does_not_push_out_longer_ones(more: NameScreener) -> None:
+    assert {11, 12} <= more.candidate_entries("HENGAM COMPANY", "organisation")
+
+
+def test_a_nickname_is_explained(more: NameScreener) -> None:
+    hit = next(h for h in more.screen(ScreenQuery("Bill Gates")) if h.entry_id == 7)
+    assert any("nickname" in f.explanation for f in hit.features)
+    assert hit.score < 0.92

@@ -21,6 +21,7 @@ Two things live here:
   :func:`wade_giles_to_pinyin`  ``tse`` -> ``ze``, ``tung`` -> ``dong``, ``hsiao`` -> ``xiao``
   :func:`cantonese_surname`     ``Chan`` -> ``chen``, ``Wong`` -> ``huang`` (family names only)
   :func:`phonetic_key`          a coarse sound key (``Mohamed``/``Muhammad`` -> ``mhmt``)
+  :func:`transcription_key`     a foreign name read back from Chinese characters, as a sound key
   :func:`korean_key`            romanised Korean syllables with RR / McCune-Reischauer differences removed
   :func:`skeleton`              consonant skeleton, for names from scripts that omit vowels
   ============================  ===============================================================
@@ -693,6 +694,16 @@ def korean_key(token: str) -> str:
     return t
 
 
+@lru_cache(maxsize=65536)
+def transcription_key(token: str) -> str:
+    """What survives a foreign name's round trip through Chinese characters: :func:`phonetic_key` with ``l`` = ``r``.
+
+    ``vlakimir`` (弗拉基米尔 read back) and ``vladimir`` give ``frkmr`` and ``frtmr``;
+    ``kadrov`` (卡德罗夫) and ``kadyrov`` both ``ktrf``.
+    """
+    return phonetic_key(token.replace("l", "r"))
+
+
 @lru_cache(maxsize=262144)
 def skeleton(token: str) -> str:
     """The consonant skeleton of a token (vowels, ``w``, ``y`` and ``h`` after another consonant removed).
@@ -721,7 +732,8 @@ class NameVariant:
     """One comparable spelling of a name: ASCII lower-case tokens.
 
     ``kind`` says how it was made: ``latin`` (as written or transliterated), ``pinyin`` (from Han),
-    ``sino`` (a romanised Chinese name regrouped: family name + given name), ``korean`` (a
+    ``sino`` (a romanised Chinese name regrouped: family name + given name), ``transcribed`` (a
+    foreign name written in Chinese characters, read back: compared by :func:`transcription_key`), ``korean`` (a
     person's name in Hangul, romanised: compared syllable by syllable), ``skeleton`` (from a
     script written without vowels: compare consonant skeletons) or ``han`` (simplified Han text).
     """
@@ -779,6 +791,8 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         variants.extend(_han_variants(han_only, person=person))
         if person and len(han_only) <= 6:  # a Japanese name in kanji reads otherwise than in Mandarin
             variants.extend(_extra_variants(sc.japanese(text), kind))
+        if kind != "organisation":  # a foreign name in Chinese characters: 弗拉基米尔·普京
+            variants.extend(_extra_variants(sc.foreign_han(simple), kind, "transcribed"))
     else:
         if "ARABIC" in scripts:
             simple = sc.arabic_prepare(simple)

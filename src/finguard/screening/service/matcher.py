@@ -96,6 +96,7 @@ _VARIANT_WORDS = {
     "pinyin": "pinyin of the Chinese characters",
     "sino": "romanised Chinese name regrouped",
     "korean": "romanised Korean name",
+    "transcribed": "foreign name read back from Chinese characters",
     "skeleton": "consonant skeleton",
     "han": "simplified Chinese",
 }

@@ -19,6 +19,8 @@ better one counts:
 Romanised Korean names (from Hangul) are compared like Chinese ones, syllable by syllable, the
 syllables through :func:`~finguard.screening.model.names.korean_key` (RR and McCune-Reischauer
 spellings of one syllable are equal, two syllables are not alike because their letters are).
+A foreign name written in Chinese characters (``弗拉基米尔·普京``) is read back in Latin letters
+and compared by sound key with ``l`` = ``r`` (what Chinese can write), capped at :data:`TRANSCRIBED_CAP`.
 Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
 capped (:data:`SKELETON_CAP`; below ``match`` when the skeleton is short) and never against a
 romanised Chinese name. Han variants only with Han variants (character by character); two Han
@@ -29,7 +31,15 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
-from finguard.screening.model.names import NameVariant, korean_key, looks_chinese, phonetic_key, segment_pinyin, skeleton
+from finguard.screening.model.names import (
+    NameVariant,
+    korean_key,
+    looks_chinese,
+    phonetic_key,
+    segment_pinyin,
+    skeleton,
+    transcription_key,
+)
 from finguard.screening.service.nicknames import related as nickname_related
 
 MIN_TOKEN_SIM = 0.72
@@ -45,6 +55,7 @@ COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
 SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
 SINO_MIN_WEIGHT = 3  # romanised Chinese: a short syllable (``li``, ``yu``) tells people apart as much as a long one
+TRANSCRIBED_CAP = 0.95  # a foreign name read back from Chinese characters is never quite the name
 NICKNAME_SIM = 0.9  # "Bill" for "William", "Sasha" for "Aleksandr": near-equal, never equal (a close match on its own)
 KOREAN_VOWEL_SIM = 0.85  # romanised Korean syllables that differ only in o / u
 PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
@@ -132,6 +143,10 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             c.skel_compact,
             "".join(reversed(cs)),
         )
+    if q.kind == "transcribed" or c.kind == "transcribed":
+        if q.kind == c.kind or q.chinese or c.chinese:
+            return 0.0  # read back from Chinese characters: compared with names written in Latin letters
+        return _transcribed_similarity(q, c) if q.kind == "transcribed" else _transcribed_similarity(c, q)
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
     sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino, korean)
@@ -140,6 +155,33 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
+
+
+def _transcribed_similarity(t: Prepared, other: Prepared) -> float:
+    """A name read back from Chinese characters (``t``) against one written in Latin letters, by sound key.
+
+    Every word of the transcription must be found; words of the Latin name it lacks (a
+    patronymic: 弗拉基米尔·普京 for ``PUTIN, Vladimir Vladimirovich``) cost little.
+    """
+    tk = [transcription_key(x) for x in t.tokens]
+    ok = [transcription_key(x) for x in other.tokens]
+    pairs = sorted(
+        ((float(JaroWinkler.normalized_similarity(a, b)) if a != b else 1.0, i, j) for i, a in enumerate(tk) for j, b in enumerate(ok) if a and b),
+        reverse=True,
+    )
+    got_t = [0.0] * len(tk)
+    got_o = [0.0] * len(ok)
+    for sim, i, j in pairs:
+        if sim < MIN_TOKEN_SIM or got_t[i] or got_o[j]:
+            continue
+        got_t[i] = got_o[j] = 1.0 - (1.0 - sim) * TOKEN_PENALTY
+    wt, wo = t.weights, other.weights
+    cov_t = sum(g * w for g, w in zip(got_t, wt, strict=True)) / (sum(wt) or 1)
+    cov_o = sum(g * w for g, w in zip(got_o, wo, strict=True)) / (sum(wo) or 1)
+    align = 0.85 * cov_t + 0.15 * cov_o
+    if (len(tk) == 1) != (len(ok) == 1):
+        align = min(align, SINGLE_TOKEN_CAP)
+    return TRANSCRIBED_CAP * align
 
 
 def _align(
@@ -247,7 +289,7 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
 
     ``None`` for the variants it does not align token by token (Han, consonant skeletons).
     """
-    if q.kind in ("han", "skeleton") or c.kind in ("han", "skeleton"):
+    if q.kind in ("han", "skeleton", "transcribed") or c.kind in ("han", "skeleton", "transcribed"):
         return None
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
