@@ -326,7 +326,9 @@ def negatives(n: int, listed: set[str], seed: int) -> list[tuple[str, str]]:
     return out
 
 
-def dev_split(base: list[tuple[int, str, EntryDraft]], syn_q: list[Query], pert: list[Query], per_class: int, n_script: int) -> tuple[list[Query], list[Query]]:
+def dev_split(
+    base: list[tuple[int, str, EntryDraft]], syn_q: list[Query], pert: list[Query], per_class: int, n_script: int
+) -> tuple[list[Query], list[Query]]:
     """Drop the dev queries the held-out split also asks (same text, or same entry and class)."""
     _, held_syn = synthetic(len(base) + 1, 0, n_script, SEED)
     held_pert = perturbations(base, per_class, SEED)

@@ -317,7 +317,9 @@ _TRANSCRIPTION = {
     "约": "yo", "扎": "za", "泽": "ze", "詹": "jan", "兹": "z", "茨": "ts", "卓": "jo", "佐": "zo", "季": "di", "莲": "len",
     "延": "yen", "绍": "sho", "历": "li", "滕": "ten", "山": "shan", "大": "da",
     # given names whose usual Chinese form departs from the syllable tables
-    "弗拉基米尔": "vladimir", "德米特里": "dmitry", "米哈伊尔": "mikhail", "叶卡捷琳娜": "yekaterina", "亚历山大": "aleksandr", "亚历克谢": "aleksei", "阿列克谢": "aleksei", "阿列克桑德尔": "aleksandr", "舍夫": "shev", "珀": "po", "雷斯": "res", "贾": "ja", "谢夫": "shev", "赞": "zan", "姆赞": "mzan",
+    "弗拉基米尔": "vladimir", "德米特里": "dmitry", "米哈伊尔": "mikhail", "叶卡捷琳娜": "yekaterina", "亚历山大": "aleksandr",
+    "亚历克谢": "aleksei", "阿列克谢": "aleksei", "阿列克桑德尔": "aleksandr",
+    "舍夫": "shev", "珀": "po", "雷斯": "res", "贾": "ja", "谢夫": "shev", "赞": "zan", "姆赞": "mzan",
     "列": "le", "谢尔": "ser", "纳季": "nadi", "沙尔": "shar", "塞尔": "sel", "希姆": "khim", "西姆": "sim", "桑德": "sand",
     "登堡": "denberg", "堡": "burg", "里亚": "rya", "利亚": "lya", "娅": "ya", "妮": "ni", "芙": "f", "茜": "si", "黛": "dai",
 }  # fmt: skip

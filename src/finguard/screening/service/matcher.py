@@ -706,7 +706,12 @@ def _token_subset(
 
 
 def _org_subset(
-    ix: _Index, kind: str, score: float, name: _Name, found: list[tuple[float, _Name, Prepared | None, Prepared | None]], thresholds: Thresholds
+    ix: _Index,
+    kind: str,
+    score: float,
+    name: _Name,
+    found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
+    thresholds: Thresholds,
 ) -> Feature | None:
     """An organisation's listed name holds every word of the query, in order, and one of them is rare on the lists.
 

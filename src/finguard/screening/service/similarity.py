@@ -166,7 +166,12 @@ def _transcribed_similarity(t: Prepared, other: Prepared) -> float:
     tk = [transcription_key(x) for x in t.tokens]
     ok = [transcription_key(x) for x in other.tokens]
     pairs = sorted(
-        ((float(JaroWinkler.normalized_similarity(a, b)) if a != b else 1.0, i, j) for i, a in enumerate(tk) for j, b in enumerate(ok) if a and b),
+        (
+            (float(JaroWinkler.normalized_similarity(a, b)) if a != b else 1.0, i, j)
+            for i, a in enumerate(tk)
+            for j, b in enumerate(ok)
+            if a and b
+        ),
         reverse=True,
     )
     got_t = [0.0] * len(tk)
