@@ -152,6 +152,7 @@ def more() -> NameScreener:
     s.add(10, "ofac", org("syr", "SYRIAN PETROLEUM COMPANY"))
     s.add(11, "ofac", org("hengam", "HENGAM"))
     s.add(12, "ofac", org("hengam-pc", "HENGAM PETROCHEMICAL COMPANY"))
+    s.add(13, "ofac", org("b44", "BRIGADE 44"))
     for i in range(60):  # "Syrian" is on many listed names, as on the real lists; "Steel" and the rest too
         s.add(100 + i, "ofac", org(f"syr{i}", f"SYRIAN {chr(97 + i % 26)}{chr(97 + i // 26)}filler STEEL COMPANY"))
     return s
@@ -171,6 +172,8 @@ def more() -> NameScreener:
         ("Sasha Ivanov", 8, "close_match"),  # a Russian diminutive
         ("MOBARAKEH COMPANY", 9, "close_match"),  # a word left out of a company's name, the rare one kept
         ("SYRIAN COMPANY", 10, None),  # the kept word is on many listed names
+        ("Brigade Fourty-four", 13, "match"),  # a number written out (and misspelt)
+        ("Brigade Forty-five", 13, None),  # another number: another brigade
     ],
 )
 def test_syllables_letters_nicknames_and_partial_companies(more: NameScreener, query: str, entry: int, expected: str | None) -> None:

@@ -20,6 +20,7 @@ Two things live here:
   :func:`segment_pinyin`        ``xijinping`` -> ``["xi", "jin", "ping"]``
   :func:`wade_giles_to_pinyin`  ``tse`` -> ``ze``, ``tung`` -> ``dong``, ``hsiao`` -> ``xiao``
   :func:`cantonese_surname`     ``Chan`` -> ``chen``, ``Wong`` -> ``huang`` (family names only)
+  :func:`numbers_as_digits`     ``brigade fourty four`` -> ``brigade 44`` (cardinals and ordinals)
   :func:`phonetic_key`          a coarse sound key (``Mohamed``/``Muhammad`` -> ``mhmt``)
   :func:`transcription_key`     a foreign name read back from Chinese characters, as a sound key
   :func:`korean_key`            romanised Korean syllables with RR / McCune-Reischauer differences removed
@@ -618,6 +619,67 @@ def cantonese_surname(token: str) -> str | None:
     return CANTONESE_SURNAMES.get(token)
 
 
+# -- step 5b: numbers written as words ---------------------------------------------------------------
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7,
+    "8th": 8, "9th": 9, "10th": 10,
+}  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1000}
+
+
+def numbers_as_digits(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Numbers and ordinals written as words, as digits: ``brigade fourty four`` -> ``brigade 44``.
+
+    English cardinals up to the thousands (with the common misspelling ``fourty``), ordinals to
+    ``tenth`` and ``1st`` .. ``10th``. ``None`` when the name has none.
+    """
+    if not any(t in _UNITS or t in _TENS or t in _ORDINALS for t in tokens):
+        return None
+    out: list[str] = []
+    total = current = 0
+    in_number = False
+
+    def flush() -> None:
+        nonlocal total, current, in_number
+        if in_number:
+            out.append(str(total + current))
+        total = current = 0
+        in_number = False
+
+    for t in tokens:
+        if t in _UNITS or t in _TENS:
+            current += _UNITS.get(t, 0) + _TENS.get(t, 0)
+            in_number = True
+        elif t in _SCALES and in_number:
+            if _SCALES[t] == 100:
+                current = max(current, 1) * 100
+            else:
+                total += max(current, 1) * 1000
+                current = 0
+        elif t == "and" and in_number:
+            continue
+        elif t in _ORDINALS:
+            if in_number:
+                current += _ORDINALS[t]
+            else:
+                current = _ORDINALS[t]
+                in_number = True
+            flush()
+        else:
+            flush()
+            out.append(t)
+    flush()
+    return tuple(out)
+
+
 # -- step 6: sound keys ---------------------------------------------------------------------------
 
 _PHONETIC_RULES = [
@@ -809,6 +871,9 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin"))
             if not abjad and not korean and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
+            digits = numbers_as_digits(tokens) if not abjad else None
+            if digits and digits != tokens:
+                variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
             if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
         variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
