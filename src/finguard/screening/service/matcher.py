@@ -64,6 +64,7 @@ FREQUENT = 2_000  # a token on more names than this does not generate candidates
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
 MIN_DELETE_LEN = 4
 COMPACT_WEIGHT = 25.0
+COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
 IDENTIFIER_FEATURE = "identifier_equal"
 RARITY_FEATURE = "token_rarity"
 RARITY_POWER = 2.0  # token weight = letters * (idf / max idf) ** RARITY_POWER
@@ -469,6 +470,9 @@ class NameScreener:
         initials = {t for p in prepared for t in p.tokens if len(t) == 1}
         top = heapq.nlargest(MAX_TIED * (4 if initials else 1), acc.items(), key=lambda kv: kv[1])
         floor = (evidence or top[0][1]) * RELATIVE_FLOOR
+        if compact_hits:  # the names equal as a whole, and the few others with the most evidence
+            others = [nid for nid, weight in top if nid not in compact_hits and weight >= floor][:COMPACT_OTHERS]
+            return [nid for nid in compact_hits if nid in acc] + others
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:

@@ -28,6 +28,11 @@ def _table() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in pairs.items()}
 
 
+def table() -> dict[str, frozenset[str]]:
+    """Every given name in the lists and the names it is nickname-related to."""
+    return _table()
+
+
 def partners(token: str) -> frozenset[str]:
     """The given names ``token`` is a nickname of, and the nicknames of ``token``."""
     return _table().get(token, frozenset())

@@ -40,7 +40,7 @@ from finguard.screening.model.names import (
     skeleton,
     transcription_key,
 )
-from finguard.screening.service.nicknames import related as nickname_related
+from finguard.screening.service.nicknames import table as nickname_table
 
 MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
@@ -67,7 +67,7 @@ _SINO = ("pinyin", "sino")
 class Prepared:
     """A variant with everything the comparison needs computed once, at index time."""
 
-    __slots__ = ("chinese", "compact", "compact_rev", "kind", "korean", "phon", "skel", "skel_compact", "tokens", "total", "weights")
+    __slots__ = ("chinese", "compact", "compact_rev", "dup", "kind", "korean", "phon", "skel", "skel_compact", "tokens", "total", "weights")
 
     def __init__(self, variant: NameVariant) -> None:
         self.kind = variant.kind
@@ -80,6 +80,7 @@ class Prepared:
         self.skel = tuple(k for k in (skeleton(t) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
         self.korean = variant.kind == "korean"
+        self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
@@ -93,6 +94,12 @@ def _weight(token: str) -> int:
 def prepare(variants: tuple[NameVariant, ...]) -> list[Prepared]:
     """Prepared variants of one name; if any variant is romanised Chinese, all its Latin variants are compared as such."""
     out = [Prepared(v) for v in variants]
+    seen: set[tuple[tuple[str, ...], tuple[int, ...]]] = set()
+    for p in out:
+        if p.korean:  # RR, McCune-Reischauer and people's spellings of one Korean name: one key, scored once
+            key = (tuple(korean_key(t) for t in p.tokens), p.weights)
+            p.dup = key in seen
+            seen.add(key)
     if any(p.kind == "sino" for p in out):
         for p in out:
             p.chinese = True
@@ -114,8 +121,10 @@ def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "", nicknam
         sim = Indel.normalized_similarity(a, b)
     if phon_a and phon_a == phon_b and PHONETIC_FLOOR <= sim < 0.9:
         sim = 0.9
-    if nicknames and sim < NICKNAME_SIM and nickname_related(a, b):
-        sim = NICKNAME_SIM
+    if nicknames and sim < NICKNAME_SIM:
+        partners = nickname_table().get(a)
+        if partners is not None and b in partners:
+            sim = NICKNAME_SIM
     return float(sim)
 
 
@@ -215,8 +224,10 @@ def _align(
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
     pairs: list[tuple[float, int, int]] = []
     jw = JaroWinkler.normalized_similarity
+    nick = nickname_table() if not sino else {}
     for i, a in enumerate(qt):
         la = len(a)
+        nick_a = nick.get(a)
         for j, b in enumerate(ct):
             if a == b:
                 pairs.append((1.0, i, j))
@@ -237,7 +248,7 @@ def _align(
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
             if qp is not None and cp is not None and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:
                 sim = 0.9
-            if sim < NICKNAME_SIM and not sino and nickname_related(a, b):
+            if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
                 sim = NICKNAME_SIM
             if sino and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
@@ -379,7 +390,11 @@ def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float,
     best_q: Prepared | None = None
     best_c: Prepared | None = None
     for q in query:
+        if q.dup:
+            continue
         for c in candidate:
+            if c.dup:
+                continue
             sim = variant_similarity(q, c)
             if sim > best:
                 best, best_q, best_c = sim, q, c
