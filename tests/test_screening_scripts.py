@@ -188,3 +188,15 @@ def test_a_nickname_is_explained(more: NameScreener) -> None:
     hit = next(h for h in more.screen(ScreenQuery("Bill Gates")) if h.entry_id == 7)
     assert any("nickname" in f.explanation for f in hit.features)
     assert hit.score < 0.92
+
+
+def test_cyrillic_names_made_of_look_alike_letters_are_still_cyrillic() -> None:
+    """Every letter of Тарас Авраменко has a Latin twin; it is a Ukrainian name, not a disguise."""
+    s = NameScreener()
+    s.add(1, "x", person("ta", "Taras Avramenko"))
+    s.add(2, "x", person("mr", "Марко Романенко"))
+    s.add(3, "x", person("ak", "Ακριβή Κλήμης"))
+    assert outcome(s, "Тарас Авраменко", 1) == "match"
+    assert outcome(s, "Marko Romanenko", 2) == "match"
+    assert outcome(s, "Akribe Klemes", 3) == "match"  # the classical transliteration of Greek (β b, η e)
+    assert ("tapac", "abpamehko") in {v.tokens for v in analyse_name("Тарас Авраменко").variants}  # and as a disguise

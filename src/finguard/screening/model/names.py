@@ -835,8 +835,12 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     """
     text = clean_text(name[:MAX_NAME_INPUT])
     disguised = sc.confusable_skeleton(text)  # a Latin name in look-alike Cyrillic / Greek letters
+    also: str | None = None
     if disguised is not None:
-        text = disguised
+        if any(ch.isascii() and ch.isalpha() for ch in text):
+            text = disguised  # Latin letters among Cyrillic ones: a disguise
+        else:  # every letter has a Latin twin (Тарас Авраменко, Марко): read it as written and as a disguise
+            also = disguised
     scripts = tuple(sorted({s for s in (script_of(ch) for ch in text) if s}))
     if not scripts:
         return NameForm(name, (), (), ())
@@ -877,6 +881,8 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
         variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
+    if also is not None:
+        variants.extend(_extra_variants([also], kind))
     cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)

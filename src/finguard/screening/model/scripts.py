@@ -9,7 +9,8 @@ Cyrillic               iuliia (MIT): ICAO Doc 9303 (passports), BGN/PCGN, Wikipe
                        GOST 7.79 (ISO 9); the Ukrainian national system (KMU 2010: г -> h, и -> y,
                        і -> i, ї -> yi, є -> ye) by its published table
 Greek                  ELOT 743 / UN (``β`` -> v, ``η`` -> i, ``ου`` -> ou, ``μπ`` -> b ...),
-                       beside anyascii's classical reading (``Bladimeros``)
+                       and the classical transliteration (``β`` -> b, ``η`` -> e, ``φ`` -> ph,
+                       ``γκ`` -> nk: ``Bladimeros``), beside anyascii's
 Hebrew                 ISO 259 letter by letter in ASCII (``ywsp lwy``), beside anyascii's
                        modern values (``yvsf lvy``)
 Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped;
@@ -118,13 +119,29 @@ _ELOT = {
 }  # fmt: skip
 
 
+# The classical (scholarly) transliteration, letter for letter: β b, η e, υ y (u after a vowel), φ ph, χ ch, ω o;
+# γ before a velar is n. It is what ICU's Greek-Latin writes, and so lists romanised by the OpenSanctions stack.
+_CLASSICAL_PAIRS = [("ου", "ou"), ("αυ", "au"), ("ευ", "eu"), ("ηυ", "eu"), ("γγ", "ng"), ("γκ", "nk"), ("γξ", "nx"), ("γχ", "nch")]
+_CLASSICAL = {
+    "α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "e", "θ": "th", "ι": "i", "κ": "k", "λ": "l",
+    "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "ph",
+    "χ": "ch", "ψ": "ps", "ω": "o",
+}  # fmt: skip
+
+
 def greek(text: str) -> list[str]:
-    """Modern Greek by ELOT 743 (the UN system): ``Βλαδίμηρος`` -> ``vladimiros``."""
+    """Modern Greek by ELOT 743 (the UN system): ``Βλαδίμηρος`` -> ``vladimiros``; and the classical
+    transliteration (``Bladimeros``, ``Παρασκευή`` -> ``paraskeue``)."""
     plain = "".join(ch for ch in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(ch))
+    elot = plain
     for a, b in _ELOT_PAIRS:
-        plain = plain.replace(a, b)
-    elot = "".join(_ELOT.get(ch, ch) for ch in plain)
-    return [elot, elot.replace("ch", "h")]
+        elot = elot.replace(a, b)
+    elot = "".join(_ELOT.get(ch, ch) for ch in elot)
+    classical = plain
+    for a, b in _CLASSICAL_PAIRS:
+        classical = classical.replace(a, b)
+    classical = "".join(_CLASSICAL.get(ch, ch) for ch in classical)
+    return [elot, elot.replace("ch", "h"), classical]
 
 
 # -- Arabic ---------------------------------------------------------------------------------------------
