@@ -200,3 +200,13 @@ def test_cyrillic_names_made_of_look_alike_letters_are_still_cyrillic() -> None:
     assert outcome(s, "Marko Romanenko", 2) == "match"
     assert outcome(s, "Akribe Klemes", 3) == "match"  # the classical transliteration of Greek (β b, η e)
     assert ("tapac", "abpamehko") in {v.tokens for v in analyse_name("Тарас Авраменко").variants}  # and as a disguise
+
+
+def test_legal_forms_written_in_cyrillic_are_legal_forms() -> None:
+    s = NameScreener()
+    s.add(1, "x", org("rom", "ROMASHKA, OOO"))
+    s.add(2, "x", org("bon", "BONRAIL COMPANY"))
+    assert outcome(s, "ООО Ромашка", 1) == "match"
+    assert outcome(s, "Бонреил Компани", 2) in ("match", "close_match")
+    assert analyse_name("ООО Ромашка").legal_forms == ("llc",)
+    assert analyse_name("Иван Петров", "person").legal_forms == ()

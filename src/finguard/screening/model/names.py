@@ -357,8 +357,21 @@ _LEGAL_FORMS_LATIN = {
     "anonima": "sa",
     "cia": "company",
     "sl": "sl",
+    # the words of legal forms as a name written in Cyrillic gives them once romanised ("Компания", "Компани")
+    "kompaniya": "company",
+    "kompaniia": "company",
+    "kompania": "company",
+    "kompaniy": "company",
+    "kompani": "company",
+    "kompany": "company",
+    "kompanj": "company",
+    "korporatsiya": "corporation",
+    "korporatsiia": "corporation",
+    "korporaciya": "corporation",
+    "gruppa": "group",
+    "kholding": "holding",
 }
-_LEADING_LEGAL = {"ooo", "zao", "oao", "pao", "ojsc", "cjsc", "pjsc", "jsc", "tov", "pt", "pt."}
+_LEADING_LEGAL = {"ooo", "zao", "oao", "pao", "ojsc", "cjsc", "pjsc", "jsc", "tov", "pt", "pt.", "kompaniya", "kompaniia", "kompania"}
 # Chinese (and Japanese) legal forms, longest first.
 _LEGAL_FORMS_HAN = [
     ("股份有限公司", "股份有限公司"),
@@ -883,9 +896,28 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
     if also is not None:
         variants.extend(_extra_variants([also], kind))
+    if kind != "person" and not legal and any(sc_ in scripts for sc_ in ("CYRILLIC", "GREEK")):
+        # legal forms written in another script are recognised once romanised (ООО, Компания, Лимитед)
+        variants, legal = _strip_romanised_legal_forms(variants)
     cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
+
+
+def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[NameVariant], tuple[str, ...]]:
+    out: list[NameVariant] = []
+    legal: tuple[str, ...] = ()
+    for v in variants:
+        if v.kind != "latin":
+            out.append(v)
+            continue
+        rest, forms = strip_legal_forms(" ".join(v.tokens))
+        if forms:
+            legal = legal or forms
+            out.append(NameVariant(tuple(t for t in rest.split() if t), v.kind))
+        else:
+            out.append(v)
+    return out, legal
 
 
 def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
