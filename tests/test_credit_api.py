@@ -21,7 +21,7 @@ def api(client: TestClient, platform, tmp_path) -> TestClient:
     rec = good_record()
     (tmp_path / f"{rec.firm.uscc}.json").write_text(json.dumps(record_to_doc(rec), ensure_ascii=False))
     client.app.include_router(router)
-    client.app.state.credit = CreditService(SqlCreditStore(platform.engine), FileTaxFeed(tmp_path))
+    platform.credit = CreditService(SqlCreditStore(platform.engine), FileTaxFeed(tmp_path))
     return client
 
 
@@ -83,7 +83,7 @@ def test_the_service_builds_itself_from_the_platform(client, platform, analyst_k
 def test_the_monitors_over_http(api, analyst_key, platform):
     from finguard.credit.store.alerts import SqlCreditAlerts
 
-    api.app.state.credit.alerts = SqlCreditAlerts(platform.engine)
+    api.app.state.platform.credit.alerts = SqlCreditAlerts(platform.engine)
     h = {"X-API-Key": analyst_key}
     rec = good_record()
     bureau = (

@@ -26,7 +26,7 @@ def web(platform, tmp_path):
     app.include_router(staff)
     rec = good_record()
     (tmp_path / f"{rec.firm.uscc}.json").write_text(json.dumps(record_to_doc(rec), ensure_ascii=False))
-    app.state.credit = CreditService(SqlCreditStore(platform.engine), FileTaxFeed(tmp_path))
+    platform.credit = CreditService(SqlCreditStore(platform.engine), FileTaxFeed(tmp_path))
     with TestClient(app) as c:
         yield c
 
@@ -57,7 +57,7 @@ def test_apply_from_the_form_and_read_the_decision(web, analyst_key):
 
 def test_a_refusal_shows_every_reason_in_both_languages(web, analyst_key, platform):
     csrf = sign_in(web, analyst_key)
-    web.app.state.credit.set_policy({"knockout": {"min_years_in_business": 40}}, created_by="t")
+    web.app.state.platform.credit.set_policy({"knockout": {"min_years_in_business": 40}}, created_by="t")
     rec = good_record()
     r = web.post(
         "/staff/credit",

@@ -27,6 +27,7 @@ def _sources_outside_core() -> list[Path]:
         (r"\.dialect\.name", "finguard.core.db.is_sqlite / dialect_insert"),
         (r"dialects\.(sqlite|postgresql) import insert", "finguard.core.db.dialect_insert"),
         (r"def parse_money|MAX_MINOR\s*=", "finguard.core.money"),
+        (r"def (format_money|format_yuan|fen_to_yuan)\b|:,\.2f\}", "finguard.core.money.format_money / format_yuan"),
         (r"^\s*def utcnow\(", "finguard.core.clock.utcnow"),
     ],
 )

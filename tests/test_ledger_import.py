@@ -247,3 +247,27 @@ def test_statement_row_parser_never_crashes(record: dict[str, str]) -> None:
     except InvalidInput:
         return
     assert row.draft is not None and row.draft.amount_fen > 0
+
+
+def test_a_bulk_import_refreshes_the_planners_statistics_as_the_table_grows(engine: object) -> None:
+    """PostgreSQL: the lookups of a large import use the index because the import refreshes the
+    transfer table's statistics as it fills it (ANALYZE sees the transaction's own rows); on
+    SQLite nothing is needed and nothing is run. Either way every row is stored once."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from finguard.core.db import ANALYZE_AFTER, begin_write, is_sqlite
+    from finguard.ledger.store.repo import insert_transfers
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    n = ANALYZE_AFTER + 1_500
+    drafts = [TransferDraft(f"t{i}", f"A{i % 97}", f"B{i % 89}", 100 + i, "CNY", start + timedelta(seconds=i)) for i in range(n)]
+    with begin_write(engine) as conn:  # type: ignore[arg-type]
+        result = insert_transfers(conn, "bulk", drafts, [])
+        assert result.inserted == n
+        again = insert_transfers(conn, "bulk", drafts[:10], [])  # looked up, found, not stored twice
+        assert (again.inserted, again.duplicates) == (0, 10)
+        if not is_sqlite(conn):
+            tuples = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'transfer'::regclass")).scalar_one()
+            assert tuples >= ANALYZE_AFTER

@@ -33,7 +33,7 @@ def test_snapshot_is_saved_loaded_and_caught_up(db_url: str, tmp_path: Path) -> 
         _add_person(first, "a", "Zhang Weiguo")
         gone = _add_person(first, "b", "Olumide Adebayo")
         assert _listed(first, "Zhang Weiguo")
-    snapshots = list((tmp_path / "index").glob("names-*.pickle"))
+    snapshots = list((tmp_path / "index").glob("names-*.sqlite"))
     assert len(snapshots) == 1
     with Platform(settings, follow=False) as writer:
         _add_person(writer, "c", "Mariana Kowalczyk")
@@ -62,7 +62,53 @@ def test_a_corrupt_snapshot_is_rebuilt(tmp_path: Path) -> None:
         p.lists.create_list("watch", "Watch", "internal", "bank", RiskLevel.HIGH, "")
         _add_person(p, "a", "Zhang Weiguo")
         assert _listed(p, "Zhang Weiguo")
-    for snap in (tmp_path / "index").glob("names-*.pickle"):
+    for snap in (tmp_path / "index").glob("names-*.sqlite"):
         snap.write_bytes(b"not a pickle")
     with Platform(settings, follow=False) as p:
         assert _listed(p, "Zhang Weiguo")
+
+
+def _un_entries() -> list[tuple[int, str, object]]:
+    import finguard
+    from finguard.lists.service.importers.un import parse_un
+
+    xml = Path(finguard.__file__).parent / "data" / "un-consolidated.xml"
+    return [(i, "un", row.draft) for i, row in enumerate(parse_un(xml), start=1) if row.draft is not None]
+
+
+def test_a_screener_read_from_its_file_answers_as_the_one_in_memory(tmp_path: Path) -> None:
+    """The file-backed screener gives the same hits, scores and explanations as the screener it
+    was saved from, before and after the same later changes (a new entry, a removed one, a
+    re-indexed one)."""
+    from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
+    from finguard.screening.service.matcher import NameScreener
+    from finguard.screening.store import snapshot
+
+    entries = _un_entries()
+    memory = NameScreener()
+    for entry_id, code, draft in entries:
+        memory.add(entry_id, code, draft)  # type: ignore[arg-type]
+    path = tmp_path / "names.sqlite"
+    snapshot.save(path, "tag", memory)
+    tag, disk = snapshot.load(path)
+    assert tag == "tag"
+    assert len(disk) == len(memory)
+    queries = [n for _, _, d in entries[::7] for n in d.party.names[:1]]  # type: ignore[attr-defined]
+    queries += ["Osama bin Ladin", "Kim Jong Un", "Mohamad Hassan", "Zhang Wei", "Acme Trading LLC"]
+
+    def same() -> None:
+        for q in queries:
+            assert memory.screen(ScreenQuery(q)) == disk.screen(ScreenQuery(q)), q
+
+    same()
+    newcomer = EntryDraft(key="n", subject=SubjectKind.PERSON, reason="t", party=Party(("Mariana Kowalczyk",)))
+    renamed = EntryDraft(key="r", subject=SubjectKind.PERSON, reason="t", party=Party(("Olumide Adebayo",)))
+    first_id = entries[0][0]
+    for s in (memory, disk):
+        s.add(10_000_000, "watch", newcomer)
+        s.remove(entries[1][0])
+        s.add(first_id, "watch", renamed)
+    queries += ["Mariana Kowalczyk", "Olumide Adebayo", *entries[1][2].party.names[:1]]  # type: ignore[attr-defined]
+    same()
+    assert len(disk) == len(memory)
+    assert any(h.entry_id == 10_000_000 for h in disk.screen(ScreenQuery("Mariana Kowalczyk")))

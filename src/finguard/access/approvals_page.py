@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import field_errors, form_text, message, page_lang, post_guard, read_form, render, signed_in, staff_root
+from finguard.access.pages import (
+    Staff,
+    field_errors,
+    form_text,
+    message,
+    page_lang,
+    render,
+    signed_in,
+    staff_post,
+    staff_root,
+)
 from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
@@ -29,15 +38,10 @@ def approvals_page(request: Request, status: str = "pending") -> Response:
 
 @router.post("/approvals/{change_id}")
 async def decide(request: Request, change_id: int) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_decide, request, form, change_id)
+    return await staff_post(request, "read", _decide, change_id)
 
 
-def _decide(request: Request, form: FormData | None, change_id: int) -> Response:
-    lang, staff = post_guard(request, form, "read")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _decide(request: Request, lang: str, staff: Staff, form: FormData, change_id: int) -> Response:
     t = messages(lang)
     approvals = platform(request).approvals
     action, reason = form_text(form, "action"), form_text(form, "reason")

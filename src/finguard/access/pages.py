@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
@@ -244,6 +245,22 @@ def post_guard(request: Request, form: FormData | None, permission: str) -> tupl
     if cross_site(request) or not _csrf_ok(found, form):
         return lang, message(request, lang, found, 403, t["staff_csrf_title"], t["staff_csrf"])
     return lang, found
+
+
+async def staff_post(request: Request, permission: str, work: Callable[..., Response], *args: Any) -> Response:
+    """A staff form's POST: read the form, then, off the event loop, check the session, the
+    permission and the form token (:func:`post_guard`) and call ``work(request, lang, staff,
+    form, *args)`` only when all hold."""
+    form = await read_form(request)
+
+    def run() -> Response:
+        lang, staff = post_guard(request, form, permission)
+        if isinstance(staff, Response):
+            return staff
+        assert form is not None  # post_guard answered 400 otherwise
+        return work(request, lang, staff, form, *args)
+
+    return await run_in_threadpool(run)
 
 
 def safe_next(request: Request, raw: str) -> str | None:

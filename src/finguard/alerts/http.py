@@ -17,23 +17,12 @@ from pydantic import BaseModel, Field
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, format_confirmation
-from finguard.alerts.provider import make_cases
 from finguard.alerts.service.cases import BulkResult, CaseService
 
 
 def case_service(request: Request) -> CaseService:
-    """``Platform.cases`` once the app wires it; until then one built on first use over the
-    platform's engine and kept on the app."""
-    platform = request.app.state.platform
-    wired: CaseService | None = getattr(platform, "cases", None)
-    if wired is not None:
-        return wired
-    state = request.app.state
-    service: CaseService | None = getattr(state, "case_service", None)
-    if service is None:
-        service = make_cases(platform.engine)
-        state.case_service = service
-    return service
+    """The platform's case engine (``Platform.cases``), built on first use."""
+    return request.app.state.platform.cases  # type: ignore[no-any-return]
 
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])

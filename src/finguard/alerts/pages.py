@@ -12,20 +12,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import (
-    Staff,
-    form_text,
-    message,
-    page_lang,
-    post_guard,
-    read_form,
-    render,
-    signed_in,
-    staff_root,
-)
+from finguard.access.pages import Staff, form_text, message, page_lang, render, signed_in, staff_post, staff_root
 from finguard.alerts.http import case_service
 from finguard.alerts.model.cases import (
     COMPLAINT_CATEGORIES,
@@ -227,13 +216,12 @@ def _explain(ct: dict[str, str], exc: FinguardError) -> str:
 
 @router.post("/cases/{case_id}")
 async def case_act(request: Request, case_id: int) -> Response:
-    form = await read_form(request)
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+    return await staff_post(request, "write", _case_act, case_id)
+
+
+def _case_act(request: Request, lang: str, staff: Staff, form: FormData, case_id: int) -> Response:
     try:
-        await run_in_threadpool(_act, case_service(request), case_id, form_text(form, "action"), staff.actor, form)
+        _act(case_service(request), case_id, form_text(form, "action"), staff.actor, form)
     except NotFound:
         return message(request, lang, staff, 404, cases_text(lang)["err_title"], cases_text(lang)["err_not_found"])
     except FinguardError as exc:
@@ -245,16 +233,14 @@ async def case_act(request: Request, case_id: int) -> Response:
 @router.post("/cases")
 async def cases_bulk(request: Request) -> Response:
     """Bulk assign from the list: each selected case is assigned on its own; failures are listed."""
-    form = await read_form(request)
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+    return await staff_post(request, "write", _cases_bulk)
+
+
+def _cases_bulk(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     ct = cases_text(lang)
     ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit() and len(v) <= 18]
     try:
-        results = await run_in_threadpool(case_service(request).bulk_assign, ids,
-                                          form_text(form, "assignee") or staff.key.name, staff.actor)
+        results = case_service(request).bulk_assign(ids, form_text(form, "assignee") or staff.key.name, staff.actor)
     except InvalidInput as exc:
         return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
     failed = [f"#{r.case_id}: {r.error}" for r in results if not r.ok]
@@ -304,13 +290,12 @@ def _new_page(request: Request, lang: str, staff: Staff, kind: str, *, status_co
 @router.post("/cases-new")
 async def new_case(request: Request) -> Response:
     """A teller files a complaint or books a special service for a customer at the counter."""
-    form = await read_form(request)
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+    return await staff_post(request, "write", _new_case)
+
+
+def _new_case(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     try:
-        case = await run_in_threadpool(_file, case_service(request), form, staff.actor)
+        case = _file(case_service(request), form, staff.actor)
     except InvalidInput as exc:
         kind = "service" if form_text(form, "kind") == "service" else "complaint"
         values = {k: v for k, v in form.items() if isinstance(v, str)}

@@ -3,28 +3,72 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from finguard.access import cli as access_cli
-from finguard.alerts.cli import alerts_command, cases_app
-from finguard.app.platform import Platform
 from finguard.core import cli as _core_cli
 from finguard.core.cli import err, out
 from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError
 from finguard.core.settings import Settings
-from finguard.credit.cli import app as credit_app
-from finguard.guard.cli import app as guard_app
-from finguard.identity.cli import app as identity_app
-from finguard.ledger.cli import app as ledger_app
-from finguard.lists import cli as lists_cli
-from finguard.loans.cli import app as loans_app
-from finguard.monitors.cli import app as monitors_app
-from finguard.screening.cli import app as screening_app
+
+if TYPE_CHECKING:
+    from finguard.app.platform import Platform
+
+# Each capability's commands, imported only when a command line names them: `finguard keys
+# create` loads the access commands and nothing of the guard, the screener or the loans. Order is
+# the order of the root --help (which imports them all to show their help lines).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("finguard.lists.cli", "check"),
+    "changes": ("finguard.lists.cli", "changes"),
+    "lists": ("finguard.lists.cli", "app"),
+    "screen": ("finguard.screening.cli", "app"),
+    "guard": ("finguard.guard.cli", "app"),
+    "ledger": ("finguard.ledger.cli", "app"),
+    "monitors": ("finguard.monitors.cli", "app"),
+    "cases": ("finguard.alerts.cli", "cases_app"),
+    "alerts": ("finguard.alerts.cli", "alerts_command"),
+    "loans": ("finguard.loans.cli", "app"),
+    "credit": ("finguard.credit.cli", "app"),
+    "verify": ("finguard.identity.cli", "app"),
+    "keys": ("finguard.access.cli", "app"),
+    "users": ("finguard.access.cli", "users_app"),
+    "approvals": ("finguard.access.cli", "approvals_app"),
+    "audit": ("finguard.access.cli", "audit_app"),
+}
+
+
+def _load_command(name: str) -> Any:
+    """The Click command behind one lazy name: a capability's Typer group, or a plain function
+    made into a command the way ``app.command(name)`` would."""
+    import importlib
+
+    module, attr = LAZY_COMMANDS[name]
+    target = getattr(importlib.import_module(module), attr)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_command(target)
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: the commands defined here, plus each capability's commands on demand."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*LAZY_COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            self.commands[cmd_name] = _load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 def typer_context() -> Any:
@@ -40,6 +84,8 @@ def typer_context() -> Any:
 
 
 def _open_platform(*, follow: bool = False) -> Platform:
+    from finguard.app.platform import Platform
+
     p = Platform(Settings(), follow=follow)
     # Every command is a staff action: recorded under the CLI's identity, with its arguments.
     ctx = typer_context()
@@ -51,26 +97,14 @@ def _open_platform(*, follow: bool = False) -> Platform:
 
 _core_cli.register_platform(_open_platform)
 
-app = typer.Typer(help="finguard: risk lists and the payee check.", no_args_is_help=True, pretty_exceptions_enable=False)
-app.add_typer(lists_cli.app, name="lists")
-app.add_typer(access_cli.app, name="keys")
-app.add_typer(access_cli.users_app, name="users")
-app.add_typer(access_cli.approvals_app, name="approvals")
-app.add_typer(access_cli.audit_app, name="audit")
-app.command("check")(lists_cli.check)
-app.command("changes")(lists_cli.changes)
-app.add_typer(screening_app, name="screen")
-app.add_typer(monitors_app, name="monitors")
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(guard_app, name="guard")
-app.add_typer(loans_app, name="loans")
-app.add_typer(identity_app, name="verify")
-app.add_typer(credit_app, name="credit")
-app.add_typer(cases_app, name="cases")
-app.command("alerts")(alerts_command)
+app = typer.Typer(
+    cls=LazyGroup, help="finguard: risk lists and the payee check.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 
 
 def _platform() -> Platform:
+    from finguard.app.platform import Platform
+
     return Platform(Settings(), follow=False)
 
 
@@ -100,6 +134,8 @@ def serve(
         err.print(f"[yellow]warning:[/] {problem}")
     # Migrate (and load the demo) once, here, before the workers start: N workers migrating a
     # fresh database at once would race on the schema.
+    from finguard.app.platform import Platform
+
     with Platform(settings, follow=False) as p:
         if settings.demo_on_first_start and p.is_empty():
             _demo(p)
@@ -197,7 +233,7 @@ def doctor() -> None:
     except Exception as exc:  # the doctor reports any failure, it never hides one
         healthy = False
         table.add_row("database reachable", f"[red]no[/]: {type(exc).__name__}: {str(exc)[:200]}")
-    snapshots = sorted((settings.index_dir or settings.home / "index").glob("names-*.pickle"))
+    snapshots = sorted((settings.index_dir or settings.home / "index").glob("names-*.sqlite"))
     table.add_row("name snapshots", ", ".join(f"{s.name} ({s.stat().st_size / 1e6:.1f} MB)" for s in snapshots) or "none yet")
     model = settings.guard_model_path
     table.add_row("guard model", f"{model} ({'present' if model and model.is_file() else 'missing'})" if model else "none")

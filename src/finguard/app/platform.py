@@ -49,11 +49,15 @@ from finguard.monitors.model import MonitorConfig
 from finguard.monitors.service import BackgroundStatus, load_config, monitor_ledger_incremental
 
 if TYPE_CHECKING:  # the capabilities load when a command first uses them
+    from finguard.alerts.service.cases import CaseService
+    from finguard.credit.service import CreditService
     from finguard.guard.service.authority import GuardAuthority
     from finguard.guard.service.engine import GuardService
     from finguard.ledger.service import LedgerService
     from finguard.ledger.store.mirror import LedgerMirror
     from finguard.loans.service import LoanService
+    from finguard.loans.service.education import EducationService
+    from finguard.loans.service.outreach import OutreachService
     from finguard.monitors.store import SqlMonitorStore
     from finguard.screening.service.diligence import DiligenceService
     from finguard.screening.service.matcher import NameScreener, Thresholds
@@ -320,6 +324,31 @@ class Platform:
         from finguard.loans.provider import make_loans
 
         return make_loans(self.engine)
+
+    @cached_property
+    def outreach(self) -> OutreachService:
+        from finguard.loans.service.outreach import OutreachService
+        from finguard.loans.store.outreach import SqlOutreachStore
+
+        return OutreachService(SqlOutreachStore(self.engine), self.loans, utcnow)
+
+    @cached_property
+    def education(self) -> EducationService:
+        from finguard.loans.provider import make_education
+
+        return make_education(self.engine)
+
+    @cached_property
+    def credit(self) -> CreditService:
+        from finguard.credit.provider import make_credit
+
+        return make_credit(self.engine, home=self.settings.home)
+
+    @cached_property
+    def cases(self) -> CaseService:
+        from finguard.alerts.provider import make_cases
+
+        return make_cases(self.engine)
 
     @cached_property
     def ledger_mirror(self) -> LedgerMirror:

@@ -28,6 +28,12 @@ def open_platform(*, follow: bool = False) -> Any:
     """The composed platform (``finguard.app.platform.Platform``) from the environment's settings;
     its parts are built when a command first touches them."""
     if _open is None:
+        # A capability's commands called on their own (a library user, a test): the root CLI,
+        # looked up by name so core does not import the app, registers the factory on import.
+        import importlib
+
+        importlib.import_module("finguard.app.cli")
+    if _open is None:
         raise RuntimeError("no platform factory registered; run commands through finguard.app.cli")
     return _open(follow=follow)
 

@@ -127,12 +127,15 @@ def parse_money(
     return Money(minor, currency)
 
 
-def format_money(minor: int, currency: str = "CNY") -> str:
-    """``400000`` CNY -> ``"4,000"``; ``12350`` -> ``"123.50"`` (whole amounts without ``.00``)."""
+def format_money(minor: int, currency: str = "CNY", *, fixed: bool = False) -> str:
+    """``400000`` CNY -> ``"4,000"``; ``12350`` -> ``"123.50"`` (whole amounts without ``.00``,
+    unless ``fixed``: ``"4,000.00"``, as a schedule's columns show them)."""
     n = places(currency)
     sign = "-" if minor < 0 else ""
     whole, frac = divmod(abs(minor), 10**n)
     text = f"{whole:,}"
+    if fixed and n:
+        return sign + text + "." + f"{frac:0{n}d}"
     if frac:
         digits = f"{frac:0{n}d}"
         text += "." + (digits if n <= 2 else digits.rstrip("0"))
@@ -140,3 +143,8 @@ def format_money(minor: int, currency: str = "CNY") -> str:
 
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－＋", "0123456789,.-+")
+
+
+def format_yuan(fen: int) -> str:
+    """Fen as yuan with both decimals: ``123450`` -> ``"1,234.50"``, ``100`` -> ``"1.00"``."""
+    return format_money(fen, "CNY", fixed=True)

@@ -1,7 +1,6 @@
 """Credit routes (#14): apply for a tax loan, read decisions, advance stages, policy and models.
 
-The service comes from ``finguard.credit.provider.credit_service`` (the platform's ``credit``
-part when the composition root has one; otherwise built on first use from its engine).
+The service is the platform's ``credit`` part (``Platform.credit``), built on first use.
 """
 
 from __future__ import annotations
@@ -25,19 +24,13 @@ from finguard.credit.model.decision import Application
 from finguard.credit.model.overfinance import parse_facilities
 from finguard.credit.model.policy import policy_to_doc
 from finguard.credit.model.taxdata import yuan_to_fen
-from finguard.credit.provider import make_credit
 from finguard.credit.service import CreditService, stage_durations
 from finguard.credit.service.monitors import OverFinanceRun, monitor_overfinancing
 
 
 def credit_service(request: Request) -> CreditService:
-    """The app's credit service: ``app.state.credit``, else the platform's ``credit`` part, else one
-    built on first use from the platform's engine (kept in ``app.state``)."""
-    svc: CreditService | None = getattr(request.app.state, "credit", None) or getattr(platform(request), "credit", None)
-    if svc is None:
-        svc = make_credit(platform(request).engine)
-        request.app.state.credit = svc
-    return svc
+    """The platform's credit service (``Platform.credit``), built on first use."""
+    return platform(request).credit  # type: ignore[no-any-return]
 
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])

@@ -13,10 +13,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import Staff, field_errors, form_text, message, page_lang, post_guard, read_form, render, signed_in, staff_root
+from finguard.access.pages import (
+    Staff,
+    field_errors,
+    form_text,
+    message,
+    page_lang,
+    render,
+    signed_in,
+    staff_post,
+    staff_root,
+)
 from finguard.core.clock import utcnow
 from finguard.core.errors import Conflict, FinguardError, InvalidInput
 from finguard.core.i18n import messages, register
@@ -106,8 +115,7 @@ def credit_page(request: Request) -> Response:
 
 @router.post("/credit")
 async def credit_apply(request: Request) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_apply, request, form)
+    return await staff_post(request, "write", _apply)
 
 
 def _application(values: dict[str, str]) -> Application:
@@ -133,11 +141,7 @@ def _application(values: dict[str, str]) -> Application:
     )
 
 
-def _apply(request: Request, form: FormData | None) -> Response:
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _apply(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     values = {name: form_text(form, name)[:500] for name in FIELDS}
     try:
         result = credit_service(request).apply(_application(values), channel="staff", actor=staff.actor)
@@ -171,15 +175,10 @@ def _decision(request: Request, lang: str, staff: Staff, application_id: str, *,
 
 @router.post("/credit/{application_id}/stage")
 async def credit_stage(request: Request, application_id: str) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_stage, request, form, application_id)
+    return await staff_post(request, "write", _stage, application_id)
 
 
-def _stage(request: Request, form: FormData | None, application_id: str) -> Response:
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _stage(request: Request, lang: str, staff: Staff, form: FormData, application_id: str) -> Response:
     if not application_id.isdigit() or len(application_id) >= 19:
         return _decision(request, lang, staff, application_id)
     try:

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
+from finguard.core.settings import Settings
 from finguard.credit.service import CreditService
 from finguard.credit.store.alerts import SqlCreditAlerts
 from finguard.credit.store.files import FileTaxFeed
@@ -18,14 +19,16 @@ from finguard.credit.store.repo import SqlCreditStore
 class CreditSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FINGUARD_CREDIT_", env_file=".env", extra="ignore")
 
-    tax_feed_dir: Path = Field(
-        default=Path("var/tax-feed"),
-        description="Folder the file tax feed reads: <USCC>.json documents or the CSV tables (docs/credit-tax-data.md).",
+    tax_feed_dir: Path | None = Field(
+        default=None,
+        description="Folder the file tax feed reads: <USCC>.json documents or the CSV tables (docs/credit-tax-data.md). "
+        "Default: tax-feed in the data folder (FINGUARD_HOME), the same from any working folder.",
     )
 
 
-def make_credit(engine: Engine, settings: CreditSettings | None = None) -> CreditService:
+def make_credit(engine: Engine, settings: CreditSettings | None = None, *, home: Path | None = None) -> CreditService:
     """The credit service over its SQL store and the file tax feed."""
     s = settings or CreditSettings()
-    return CreditService(SqlCreditStore(engine), FileTaxFeed(s.tax_feed_dir), alerts=SqlCreditAlerts(engine))
+    feed = s.tax_feed_dir or (home or Settings().home) / "tax-feed"
+    return CreditService(SqlCreditStore(engine), FileTaxFeed(feed), alerts=SqlCreditAlerts(engine))
 

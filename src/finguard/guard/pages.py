@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from finguard.access.pages import (
@@ -18,10 +17,9 @@ from finguard.access.pages import (
     form_text,
     message,
     page_lang,
-    post_guard,
-    read_form,
     render,
     signed_in,
+    staff_post,
     staff_root,
 )
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound
@@ -62,6 +60,7 @@ register(
             "staff_replay_pack_current": "现行规则",
             "staff_replay_pack_starter": "入门规则包",
             "staff_replay_run": "回放",
+            "staff_replay_shadow": "影子规则，不生效",
             "staff_replay_from": "起（含）",
             "staff_replay_until": "止（不含）",
             "staff_models_none": "未配置模型库（FINGUARD_GUARD_MODEL_REGISTRY），或库中还没有模型。"
@@ -100,6 +99,7 @@ register(
             "staff_replay_pack_current": "the rules in force",
             "staff_replay_pack_starter": "the starter pack",
             "staff_replay_run": "Replay",
+            "staff_replay_shadow": "shadow: not enforced",
             "staff_replay_from": "From",
             "staff_replay_until": "Until (excluded)",
             "staff_models_none": "No model registry is set (FINGUARD_GUARD_MODEL_REGISTRY), or it holds no model yet. "
@@ -258,15 +258,10 @@ def decision_page(request: Request, decision_id: str) -> Response:
 
 @router.post("/guard/decisions/{decision_id}/review")
 async def review_action(request: Request, decision_id: str) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_review_action, request, form, decision_id)
+    return await staff_post(request, "write", _review_action, decision_id)
 
 
-def _review_action(request: Request, form: FormData | None, decision_id: str) -> Response:
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _review_action(request: Request, lang: str, staff: Staff, form: FormData, decision_id: str) -> Response:
     g = platform(request).guard
     t = messages(lang)
     try:
@@ -285,15 +280,10 @@ def _review_action(request: Request, form: FormData | None, decision_id: str) ->
 
 @router.post("/guard/rules/{rule_id}")
 async def rule_action(request: Request, rule_id: str) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_rule_action, request, form, rule_id)
+    return await staff_post(request, "admin", _rule_action, rule_id)
 
 
-def _rule_action(request: Request, form: FormData | None, rule_id: str) -> Response:
-    lang, staff = post_guard(request, form, "admin")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _rule_action(request: Request, lang: str, staff: Staff, form: FormData, rule_id: str) -> Response:
     t = messages(lang)
     p = platform(request)
     action = form_text(form, "action")
@@ -348,15 +338,10 @@ def models_page(request: Request) -> Response:
 
 @router.post("/guard/models/{version}")
 async def model_action(request: Request, version: str) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_model_action, request, form, version)
+    return await staff_post(request, "admin", _model_action, version)
 
 
-def _model_action(request: Request, form: FormData | None, version: str) -> Response:
-    lang, staff = post_guard(request, form, "admin")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _model_action(request: Request, lang: str, staff: Staff, form: FormData, version: str) -> Response:
     t = messages(lang)
     reg = _registry(request)
     action = form_text(form, "action")

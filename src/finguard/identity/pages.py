@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import Staff, field_errors, form_text, page_lang, post_guard, read_form, render, signed_in
+from finguard.access.pages import Staff, field_errors, form_text, page_lang, post_guard, render, signed_in, staff_post
 from finguard.core.errors import InvalidInput
 from finguard.core.http_context import platform
 from finguard.core.i18n import register
@@ -71,11 +71,10 @@ def identity_page(request: Request) -> Response:
 
 @router.post("/identity/number", response_class=HTMLResponse)
 async def number_check(request: Request) -> Response:
-    form = await read_form(request)
-    lang, staff = post_guard(request, form, "check")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+    return await staff_post(request, "check", _number_check)
+
+
+def _number_check(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     values = {"number": form_text(form, "number")[:64], "kind": form_text(form, "kind")}
     try:
         if not values["number"]:

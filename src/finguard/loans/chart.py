@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from finguard.loans.model.money import format_yuan
+from finguard.core.money import format_yuan
 from finguard.loans.model.schedule import Schedule
 
 WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 760, 260, 80, 16, 24, 40

@@ -20,12 +20,12 @@ from finguard.core.cli import err, out
 from finguard.core.cli import fail as _fail
 from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
+from finguard.core.money import format_yuan
 from finguard.core.settings import Settings
 from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender
 from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
-from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Rules, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute

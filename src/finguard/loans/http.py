@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.clock import utcnow
 from finguard.core.errors import InvalidInput, NotFound
 from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
 from finguard.loans.model.loan import terms_from
@@ -23,51 +22,28 @@ from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
 from finguard.loans.model.servicing import Payment, position
-from finguard.loans.provider import china_today, make_education, make_loans
+from finguard.loans.provider import china_today
 from finguard.loans.service import MAX_BATCH_APPROVAL, LoanService
 from finguard.loans.service.education import EducationService
 from finguard.loans.service.outreach import OutreachService
-from finguard.loans.store.outreach import SqlOutreachStore
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 LoanId = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f/]{1,64}$")]
 MAX_LOANS_PER_IMPORT = 100_000
 
 
-# -- the services a route depends on (built on first use, kept on the app) --------------------------
+# -- the services a route depends on: the platform's parts, built on first use ---------------------
 
 def loans_service(request: Request) -> LoanService:
-    """The platform's loans service (``Platform.loans``) once the app wires it; until then one
-    built on first use over the platform's engine and kept on the app."""
-    platform = request.app.state.platform
-    wired: LoanService | None = getattr(platform, "loans", None)
-    if wired is not None:
-        return wired
-    state = request.app.state
-    service: LoanService | None = getattr(state, "loans_service", None)
-    if service is None:
-        service = make_loans(platform.engine)
-        state.loans_service = service
-    return service
+    return request.app.state.platform.loans  # type: ignore[no-any-return]
 
 
 def outreach_service(request: Request) -> OutreachService:
-    """Outreach over the same engine, built on first use and kept on the app."""
-    state = request.app.state
-    service: OutreachService | None = getattr(state, "loans_outreach", None)
-    if service is None:
-        service = OutreachService(SqlOutreachStore(state.platform.engine), loans_service(request), utcnow)
-        state.loans_outreach = service
-    return service
+    return request.app.state.platform.outreach  # type: ignore[no-any-return]
 
 
 def education_service(request: Request) -> EducationService:
-    state = request.app.state
-    service: EducationService | None = getattr(state, "loans_education", None)
-    if service is None:
-        service = make_education(state.platform.engine)
-        state.loans_education = service
-    return service
+    return request.app.state.platform.education  # type: ignore[no-any-return]
 
 
 S = Annotated[LoanService, Depends(loans_service)]

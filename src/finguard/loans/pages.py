@@ -13,18 +13,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import Staff, message, page_lang, post_guard, read_form, render, signed_in
+from finguard.access.pages import Staff, message, page_lang, render, signed_in, staff_post
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.i18n import HTML_LANG, choose_language, messages, register
+from finguard.core.money import format_yuan
 from finguard.core.web import SECURITY_HEADERS, _css, templates
 from finguard.loans.chart import bars_svg, comparison_svg
 from finguard.loans.http import education_service, loans_service, outreach_service
 from finguard.loans.model.education import TOPICS
 from finguard.loans.model.eligibility import EPIDEMIC_2020
-from finguard.loans.model.money import format_yuan
 from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel
 from finguard.loans.model.relief import CREDIT_REPORT_TEXT
 from finguard.loans.provider import china_today
@@ -101,15 +100,10 @@ def relief_home(request: Request) -> Response:
 
 @router.post("/loans/batches")
 async def run_batch(request: Request) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_run_batch, request, form)
+    return await staff_post(request, "write", _run_batch)
 
 
-def _run_batch(request: Request, form: FormData | None) -> Response:
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _run_batch(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     branch = str(form.get("branch") or "").strip()[:64] or None
     report = loans_service(request).evaluate(EPIDEMIC_2020, staff.actor, branch=branch)
     return _batch_page(request, lang, staff, report.batch_id, None, china_today())
@@ -169,15 +163,10 @@ def decision_page(request: Request, decision_id: int, as_of: str | None = None) 
 
 @router.post("/loans/approve")
 async def approve(request: Request) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_approve, request, form)
+    return await staff_post(request, "write", _approve)
 
 
-def _approve(request: Request, form: FormData | None) -> Response:
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _approve(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     batch_id = str(form.get("batch_id") or "")[:32]
     raw_ids = [v for v in form.getlist("decision") if isinstance(v, str)]
     try:
@@ -194,16 +183,11 @@ def _approve(request: Request, form: FormData | None) -> Response:
 
 @router.post("/loans/campaigns")
 async def plan_campaign(request: Request) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_plan_campaign, request, form)
+    return await staff_post(request, "write", _plan_campaign)
 
 
-def _plan_campaign(request: Request, form: FormData | None) -> Response:
+def _plan_campaign(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     """Plan the built-in relief message to every eligible borrower of the batch; the campaign run sends it."""
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
     batch_id = str(form.get("batch_id") or "")[:32]
     try:
         raw = str(form.get("channel") or "")

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.money import format_yuan
 
 HOUR = 3600
 DAY = 86400
@@ -356,7 +357,7 @@ def distinct_alerts(alerts: list[PatternAlert]) -> list[PatternAlert]:
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen / YUAN:,.2f}"
+    return format_yuan(fen)  # exact: never through a float
 
 
 def _span(seconds: int) -> tuple[str, str]:

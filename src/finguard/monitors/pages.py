@@ -13,10 +13,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import Staff, field_errors, message, page_lang, post_guard, read_form, render, signed_in, staff_root
+from finguard.access.pages import Staff, field_errors, message, page_lang, render, signed_in, staff_post, staff_root
 from finguard.core.clock import utcnow
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.http_context import platform
@@ -105,15 +104,10 @@ def monitors_page(request: Request) -> Response:
 
 @router.post("/monitors")
 async def monitors_run(request: Request) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_monitors_run, request, form)
+    return await staff_post(request, "write", _monitors_run)
 
 
-def _monitors_run(request: Request, form: FormData | None) -> Response:
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _monitors_run(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     chosen = [v.strip() for v in form.getlist("typology") if isinstance(v, str) and v.strip()][: len(Typology) + 1]
     values: dict[str, Any] = {"typology": chosen}
     problems: list[FieldProblem] = []

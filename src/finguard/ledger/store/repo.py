@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, exists, func, insert
 
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
-from finguard.core.db import begin_write, dialect_insert, serialize_ledger_writers, snapshot_connection
+from finguard.core.db import begin_write, dialect_insert, grew, serialize_ledger_writers, snapshot_connection
 from finguard.ledger.model import FRAME_CURRENCIES, Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.ledger.service import BatchResult, BatchWrite, Key, Progress, Side, merge_account
 from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer, transfer_sighting
@@ -127,6 +127,7 @@ def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     for i in range(0, len(missing), INSERT_CHUNK):
         q = insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True)
         codes.update((r.account, int(r.code)) for r in conn.execute(q, missing[i : i + INSERT_CHUNK]))
+    grew(conn, "ledger_account_code", len(missing))
     return codes
 
 
@@ -343,6 +344,8 @@ def insert_transfers(
             codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
             rows = [_transfer_row(source, d, codes) for d in fresh]
             conn.execute(_ADD_TRANSFERS, rows[0] if len(rows) == 1 else rows)
+            if not known_new:  # the next chunks look their ids up in what this one added
+                grew(conn, "transfer", len(rows))
         inserted += len(fresh)
         if progress is not None:
             progress(start + len(batch))
@@ -460,6 +463,7 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
         chunk = new_rows[i : i + INSERT_CHUNK]
         added = set(conn.execute(add, chunk[0] if len(chunk) == 1 else chunk).scalars())
         raced += [r["account"] for r in chunk if r["account"] not in added]
+    grew(conn, "ledger_account", len(new_rows))
     stored.update(_stored_accounts(conn, raced))
     for a in merged.values():
         old = stored.get(a.account)

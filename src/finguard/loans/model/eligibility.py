@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
-from finguard.loans.model.money import format_yuan
+from finguard.core.money import format_yuan
 from finguard.loans.model.relief import Change, Deferral, Extension, Grace, Treatment
 
 SINGLE_BORROWER_CAP_FEN = 10_000_000 * 100  # CNY 10 m

@@ -1,14 +1,13 @@
-"""Rounding of exact amounts to whole fen (half up, 四舍五入), rates, and yuan as shown in schedules.
+"""Rounding of exact amounts to whole fen (half up, 四舍五入) and rates.
 
-Amounts are parsed by ``finguard.core.money.parse_money`` (the one money parser).
+Amounts are parsed by ``finguard.core.money.parse_money`` and shown by
+``finguard.core.money.format_yuan`` (the one money parser and formatter).
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-
-FEN = Decimal("0.01")
 
 
 def round_fraction(value: Fraction) -> int:
@@ -22,14 +21,6 @@ def round_fraction(value: Fraction) -> int:
 def round_decimal(value: Decimal) -> int:
     """Round a Decimal amount of fen half away from zero."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def fen_to_yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(FEN)
-
-
-def format_yuan(fen: int) -> str:
-    return f"{fen_to_yuan(fen):,}"
 
 
 def parse_rate(text: str) -> Decimal:

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from finguard.core.errors import Conflict, FieldProblem, ImportRejected, InvalidInput, NotFound
-from finguard.loans.model.money import format_yuan
+from finguard.core.money import format_yuan
 from finguard.loans.model.outreach import Channel, Contact, Planned, Recipient, Rules, Template, parse_contact, plan
 from finguard.loans.service import LoanService
 

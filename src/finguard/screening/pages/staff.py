@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from finguard.access.pages import (
@@ -19,10 +18,9 @@ from finguard.access.pages import (
     form_text,
     message,
     page_lang,
-    post_guard,
-    read_form,
     render,
     signed_in,
+    staff_post,
     staff_root,
 )
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound, Unavailable
@@ -105,8 +103,7 @@ def screen_page(request: Request) -> Response:
 
 @router.post("/screen")
 async def screen_submit(request: Request) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_screen_submit, request, form)
+    return await staff_post(request, "check", _screen_submit)
 
 
 def _check_screen_values(v: dict[str, str]) -> list[FieldProblem]:
@@ -131,11 +128,7 @@ def _check_screen_values(v: dict[str, str]) -> list[FieldProblem]:
     return problems
 
 
-def _screen_submit(request: Request, form: FormData | None) -> Response:
-    lang, staff = post_guard(request, form, "check")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _screen_submit(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     t = messages(lang)
     names = ("name", "kind", "birth_date", "country", "mode", "purpose", "key")
     values = {n: form_text(form, n) for n in names}
@@ -222,15 +215,10 @@ def party_page(request: Request, key: str) -> Response:
 
 @router.post("/decisions")
 async def decide(request: Request) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_decide, request, form)
+    return await staff_post(request, "write", _decide)
 
 
-def _decide(request: Request, form: FormData | None) -> Response:
-    lang, staff = post_guard(request, form, "write")
-    if isinstance(staff, Response):
-        return staff
-    assert form is not None
+def _decide(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     t = messages(lang)
     key = form_text(form, "party_key")
     raw_entry = form_text(form, "entry_id")

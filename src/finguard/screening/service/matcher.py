@@ -283,12 +283,11 @@ class NameScreener:
                 compacts.add(p.compact)
                 compacts.add(p.compact_rev)
             for token in tokens:
-                posting = ix.vocab.get(token)
-                if posting is None:
+                if token not in ix.vocab:
                     ix.vocab[token] = [name_id]
                     self._add_token_keys(ix, token)
-                else:
-                    posting.append(name_id)
+                else:  # setdefault hands out the map's own list (a snapshot's copies it first)
+                    ix.vocab.setdefault(token, []).append(name_id)
             for compact in compacts:
                 ix.compacts.setdefault(compact, []).append(name_id)
         for ident in entry.identifiers:

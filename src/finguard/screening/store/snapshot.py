@@ -1,0 +1,201 @@
+"""The name screener's snapshot: an SQLite file read in place, so a process is ready in seconds.
+
+A screener over OFAC + UN + a million listed names holds tens of millions of small Python
+objects: unpickling them all takes longer than a start may (#10 asks for a process ready in
+<= 3 s). The snapshot therefore keeps each of the index's maps (token -> names, deletion keys,
+prefixes, sound keys, skeletons, identifiers, the analysed names and the entries) as a table of
+``(key, value)`` rows, both pickled, in one SQLite file. Opening it reads one row of metadata; a
+query reads only the rows it needs (SQLite's B-tree, memory-mapped, and the page cache of the
+operating system).
+
+The changes after the snapshot's sequence are applied on top, in memory: :class:`LayeredMap`
+answers from what the process changed first, then from the file, and remembers which of the
+file's keys were removed. The file itself is never written after it is made: a new snapshot is
+written beside it and moved over it, so a process reading the old one keeps reading it.
+
+The file is ours, in the per-user data folder (``FINGUARD_HOME``): whoever can write it could
+already change the database beside it (the same trust as the pickle it replaces).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from finguard.screening.service.matcher import NameScreener, _Index
+
+FORMAT = 2
+_MISSING = object()
+_BATCH = 20_000
+CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
+
+
+def _key(key: Any) -> bytes:
+    return pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _Reader:
+    """One read-only connection per thread to an immutable file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn.execute("PRAGMA mmap_size=1073741824")
+            conn.execute("PRAGMA cache_size=-65536")
+            self._local.conn = conn
+        return conn
+
+
+class LayeredMap(MutableMapping[Any, Any]):
+    """A map read from one table of the snapshot, with this process's changes on top.
+
+    Values read from the file are kept in a bounded cache, shared by readers: a reader must not
+    change a value it got; a writer that changes one in place takes it with :meth:`setdefault`,
+    which first moves it into the top layer (as a dict would hand out its own list).
+    """
+
+    def __init__(self, reader: _Reader, table: str, count: int) -> None:
+        self._reader = reader
+        self._get = f'SELECT v FROM "{table}" WHERE k = ?'
+        self._has = f'SELECT 1 FROM "{table}" WHERE k = ?'
+        self._all = f'SELECT k FROM "{table}"'
+        self._top: dict[Any, Any] = {}
+        self._gone: set[Any] = set()  # keys of the file removed by this process
+        self._len = count
+        self._cache: dict[Any, Any] = {}
+
+    def _disk(self, key: Any) -> Any:
+        if key in self._gone:
+            return _MISSING
+        value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
+            row = self._reader.conn().execute(self._get, (_key(key),)).fetchone()
+            value = None if row is None else pickle.loads(row[0])  # noqa: S301 - our own snapshot (module docstring)
+            if len(self._cache) >= CACHE:
+                self._cache = {}
+            self._cache[key] = value
+        return _MISSING if value is None else value
+
+    def _on_disk(self, key: Any) -> bool:
+        if key in self._cache:
+            return self._cache[key] is not None
+        return self._reader.conn().execute(self._has, (_key(key),)).fetchone() is not None
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self._top:
+            return self._top[key]
+        value = self._disk(key)
+        return default if value is _MISSING else value
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._top:
+            return True
+        return key not in self._gone and self._on_disk(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key not in self:
+            self._len += 1
+        self._top[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._top.pop(key, None)
+        if key not in self._gone and self._on_disk(key):
+            self._gone.add(key)
+        self._len -= 1
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key in self._top:
+            return self._top[key]
+        value = self._disk(key)
+        if value is _MISSING:
+            self._len += 1
+            value = default
+        else:
+            self._cache.pop(key, None)  # from now on this process's own copy, changed in place
+        self._top[key] = value
+        return value
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from list(self._top)
+        for (raw,) in self._reader.conn().execute(self._all):
+            key = pickle.loads(raw)  # noqa: S301
+            if key not in self._top and key not in self._gone:
+                yield key
+
+    def __len__(self) -> int:
+        return self._len
+
+
+def _maps(ix: _Index) -> list[str]:
+    return [f.name for f in fields(ix) if isinstance(getattr(ix, f.name), dict | LayeredMap)]
+
+
+def save(path: Path, tag: Any, screener: NameScreener, progress: Callable[[int], None] | None = None) -> None:
+    """Write the screener to ``path`` (replaced whole, never half-written)."""
+    ix = screener._ix
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        written = 0
+        counts: dict[str, int] = {}
+        for name in _maps(ix):
+            conn.execute(f'CREATE TABLE "{name}" (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID')
+            rows = sorted((_key(k), pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in getattr(ix, name).items())
+            for start in range(0, len(rows), _BATCH):
+                conn.executemany(f'INSERT INTO "{name}" VALUES (?, ?)', rows[start : start + _BATCH])
+                written += len(rows[start : start + _BATCH])
+                if progress is not None:
+                    progress(written)
+            counts[name] = len(rows)
+        state = {k: v for k, v in screener.__dict__.items() if k not in ("_ix", "_lock")}
+        meta = {"format": FORMAT, "tag": tag, "state": state, "stale": ix.stale, "counts": counts}
+        conn.execute("INSERT INTO meta VALUES ('meta', ?)", (pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL),))
+        conn.commit()
+    finally:
+        conn.close()
+    os.replace(tmp, path)  # readers see the old snapshot or the new one, never half of one
+
+
+def load(path: Path) -> tuple[Any, NameScreener]:
+    """The snapshot's tag and its screener, reading the file in place. Raises ``ValueError`` for
+    a file of another format, ``sqlite3.Error`` / ``OSError`` for one that cannot be read."""
+    reader = _Reader(path)
+    row = reader.conn().execute("SELECT v FROM meta WHERE k = 'meta'").fetchone()
+    if row is None:
+        raise ValueError("no metadata")
+    meta = pickle.loads(row[0])  # noqa: S301 - our own snapshot (module docstring)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError("another snapshot format")
+    screener = NameScreener.__new__(NameScreener)
+    screener.__setstate__(dict(meta["state"]))
+    ix = _Index(stale=meta["stale"])
+    for name in _maps(ix):
+        if name not in meta["counts"]:
+            raise ValueError(f"no table for {name}")
+        setattr(ix, name, LayeredMap(reader, name, meta["counts"][name]))
+    screener._ix = ix
+    return meta["tag"], screener
