@@ -73,3 +73,25 @@ def test_validation_and_stability_reports(trained):
 def test_calibration_bins_are_equal_count():
     cal = calibration([i / 100 for i in range(100)], [1 if i > 80 else 0 for i in range(100)])
     assert [b.n for b in cal.bins] == [10] * 10
+
+
+def test_the_default_keeps_monotonic_bins_unless_free_trends_rank_better_out_of_fold():
+    """A risk that falls then rises with age (a valley) is found by the free trend in the inner
+    cross-validation; a risk that only rises with debt keeps the explainable monotonic bins."""
+    import random
+
+    from finguard.credit.service.training import TrainingParams, select_trend
+
+    rng = random.Random(3)
+    n = 1500
+    age = [rng.uniform(18, 80) for _ in range(n)]
+    debt = [rng.uniform(0, 1) for _ in range(n)]
+    valley = [int(rng.random() < (0.05 + 0.5 * ((a - 49) / 31) ** 2)) for a in age]
+    rising = [int(rng.random() < 0.05 + 0.5 * d) for d in debt]
+    import numpy as np
+
+    p = TrainingParams(c_grid=(1.0,))
+    trend, cv = select_trend({"age": age}, np.asarray(valley), frozenset(), p)
+    assert trend == "auto" and cv["auto"] > cv["auto_asc_desc"]
+    trend, _ = select_trend({"debt": debt}, np.asarray(rising), frozenset(), p)
+    assert trend == "auto_asc_desc"

@@ -45,6 +45,11 @@ def fired(events: list[dict[str, Any]]) -> set[str]:
     ("pattern", "tail", "rule"),
     [
         ("card details tried online", [card(f"c{i}", NIGHT + timedelta(minutes=i), channel="api") for i in range(3)], "card.cnp_burst"),
+        (
+            "card details tried online, slowly, at night",
+            [card(f"c{i}", NIGHT + timedelta(minutes=20 * i), channel="api") for i in range(3)],
+            "card.cnp_burst",
+        ),
         ("a country never used", [card("x", DAY, merchant={"id": "m-usual", "region": "TH"})], "card.new_country"),
         ("50 times the usual amount", [card("x", DAY, amount="4000.00")], "any.amount_above_habit"),
         (
@@ -71,6 +76,32 @@ def fired(events: list[dict[str, Any]]) -> set[str]:
 )
 def test_each_starter_pattern_is_caught(pattern: str, tail: list[dict[str, Any]], rule: str) -> None:
     assert rule in fired([*habit(), *tail]), pattern
+
+
+def test_by_day_a_card_not_present_burst_takes_four_in_ten_minutes() -> None:
+    def online(n: int, gap: int) -> list[dict[str, Any]]:
+        return [card(f"c{i}", DAY + timedelta(minutes=gap * i), channel="api") for i in range(n)]
+
+    assert "card.cnp_burst" not in fired([*habit(), *online(3, 20)])  # shoppers place a few orders in a row
+    assert "card.cnp_burst" not in fired([*habit(), *online(3, 1)])
+    assert "card.cnp_burst" in fired([*habit(), *online(4, 2)])
+
+
+def test_a_shadow_rule_is_counted_apart_and_changes_no_outcome() -> None:
+    """A large night transfer by a customer the guard has never seen: tf.large_night_no_history
+    ships in shadow, so the payment is allowed and the report still says what the rule would catch."""
+    events = [parse_event(transfer("t", at=NIGHT, amount="60000.00", customer_id="new1"), None)]
+    report = replay(events, PACK, Thresholds(), labels={"t": 1}, keep_decisions=1)
+    assert report.decisions[0].outcome.value == "allow" and report.decisions[0].fired == ()
+    assert report.decisions[0].shadow_fired == ("tf.large_night_no_history",)
+    data = report.as_dict()
+    assert data["rules"] == {} and data["shadow_rules"]["tf.large_night_no_history"]["recall"] == 1.0
+    assert data["overall"]["flagged"] == 0
+    # With a history the customer's new payee at night is the enforced rule's (a hold), not this one.
+    seen = [parse_event(transfer(f"h{i}", at=DAY - timedelta(days=i + 1), amount="50.00"), None) for i in range(5)]
+    new_payee = parse_event(transfer("t2", at=NIGHT, amount="60000.00", payee={"account": "6228111122223333"}), None)
+    later = replay([*seen, new_payee], PACK, Thresholds(), keep_decisions=6)
+    assert "tf.new_payee_large_night" in later.decisions[-1].fired and later.decisions[-1].shadow_fired == ()
 
 
 def test_an_ordinary_payment_fires_nothing() -> None:

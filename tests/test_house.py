@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "finguard"
-CAPABILITIES = ("access", "alerts", "lists", "screening", "guard", "ledger", "monitors", "loans", "identity", "credit")
+CAPABILITIES = ("access", "alerts", "lists", "screening", "guard", "ledger", "monitors", "loans", "identity", "credit", "robots")
 
 
 def _sources_outside_core() -> list[Path]:

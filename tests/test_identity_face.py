@@ -106,3 +106,26 @@ def test_bytes_that_are_not_a_picture_are_refused(verifier: FaceVerifier, faces:
     with pytest.raises(InvalidInput) as caught:
         verifier.verify(faces["photo"], b"%PDF-1.4 not a picture")
     assert caught.value.problems[0].field == "capture"
+
+
+def test_the_lean_masked_path_answers_the_same_without_the_full_embeddings(engine: DlibFaceEngine, faces: dict[str, bytes]) -> None:
+    """A masked decision reads only the upper faces, so ``lean`` skips the two full-face embeddings."""
+    capture = masked(engine, faces["same"], "cloth-black")
+    lean = FaceVerifier(engine, lean=True).verify(faces["photo"], capture)
+    full = FaceVerifier(engine, lean=False).verify(faces["photo"], capture)
+    assert lean.decision.masked and (lean.verdict, lean.reason) == (full.verdict, full.reason)
+    assert lean.decision.distance == pytest.approx(full.decision.distance)
+    raw = engine.observe(capture, occlude_at=0.0, full_when_occluded=False)
+    assert raw.occluded_embedding and raw.embedding == ()
+
+
+def test_a_photo_on_file_the_mask_rule_reads_as_masked_still_compares_whole_with_a_bare_capture(
+    engine: DlibFaceEngine, faces: dict[str, bytes]
+) -> None:
+    """Only the capture's mask counts: a photo on file with a high mask score (a beard, here a
+    painted mask) must still give its full embedding to an unmasked comparison."""
+    photo = masked(engine, faces["photo"], "cloth-black")
+    for lean in (True, False):
+        result = FaceVerifier(engine, lean=lean).verify(photo, faces["same"])
+        assert result.reference.mask_score >= FaceVerifier(engine).policy.mask_score_threshold
+        assert not result.decision.masked and result.decision.distance is not None

@@ -344,3 +344,134 @@ def test_unusual_rows_match_their_definition(rows: list[tuple[int, int, int, int
         median = mine[len(mine) // 2]
         expect = len(mine) < min_history or amount > median * ratio or amount * ratio < median
         assert (i in got) == expect
+
+
+# -- payer habits, structuring and slow cycles (#12) ---------------------------------------------
+
+
+def habits(payers: list[str], days: int = 6, yuan: float = 300) -> list[tuple[str, str, float, float]]:
+    """Each payer pays its own fixed amount to a shop on ``days`` days: an established habit."""
+    return [(p, f"shop{i % 3}", yuan + 10 * k, (i * 24 + 9) * 1.0) for k, p in enumerate(payers) for i in range(days)]
+
+
+def test_structuring_pieces_out_of_habit_from_two_payers() -> None:
+    """p0 and p1 each pay 300-310 yuan on six days; on day 10 each sends hub five pieces of 3-4
+    yuan the same day: two structured payers, one alert on the payee."""
+    pieces = [(p, "hub", 3 + 0.2 * j, 240 + k * 30 + j) for k, p in enumerate(("p0", "p1")) for j in range(5)]
+    got = alerts(habits(["p0", "p1"]) + pieces, Typology.STRUCTURING)
+    assert len(got) == 1 and got[0].measure == 2 and len(got[0].edges) == 10
+    run = run_monitors(columns(habits(["p0", "p1"]) + pieces), typologies=frozenset({Typology.STRUCTURING}))
+    assert run.account_id(got[0].subject) == "hub"
+    en, zh = run.reason(run.alerts[0])
+    assert en.startswith("Account hub received 34.00 from 2 account(s) in 10 payments cut into pieces on the same day")
+    assert zh.startswith("账户 hub 在")
+
+
+def test_structuring_near_misses() -> None:
+    """One piece a day is not a sum cut into pieces; pieces at the payer's usual amount are in
+    habit; a payer with two days of history has no habit to break; min_pieces 0 is off."""
+    spread = [("p0", "hub", 3.0, 240 + 30 * j) for j in range(5)]
+    assert alerts(habits(["p0"]) + spread, Typology.STRUCTURING) == []
+    usual = [("p0", "hub", 300 + j, 240 + j) for j in range(5)]
+    assert alerts(habits(["p0"]) + usual, Typology.STRUCTURING) == []
+    young = [("p0", "hub", 3 + 0.2 * j, 240 + j) for j in range(5)]
+    assert alerts(habits(["p0"], days=2) + young, Typology.STRUCTURING) == []
+    assert len(alerts(habits(["p0"]) + young, Typology.STRUCTURING)) == 1
+    assert alerts(habits(["p0"]) + young, Typology.STRUCTURING, structuring={"min_pieces": 0}) == []
+    assert alerts(habits(["p0"]) + young, Typology.STRUCTURING, structuring={"min_payers": 2}) == []
+
+
+def test_structuring_stretches_split_at_the_window() -> None:
+    """Structured payments to one payee 100 days apart are two alerts (window 90 days)."""
+    first = [("p0", "hub", 3 + 0.2 * j, 240 + j) for j in range(3)]
+    later = [("p1", "hub", 4 + 0.2 * j, 240 + 100 * 24 + j) for j in range(3)]
+    got = alerts(habits(["p0", "p1"]) + first + later, Typology.STRUCTURING)
+    assert sorted(a.measure for a in got) == [1, 1]
+    assert len(alerts(habits(["p0", "p1"]) + first + later, Typology.STRUCTURING, structuring={"window": 120 * DAY})) == 1
+
+
+def ring(days: list[float], amounts: list[float]) -> list[tuple[str, str, float, float]]:
+    names = [f"r{i}" for i in range(len(days))]
+    return [(names[i], names[(i + 1) % len(names)], a, d * 24) for i, (d, a) in enumerate(zip(days, amounts, strict=True))]
+
+
+def test_slow_cycle_booked_in_any_order() -> None:
+    """AMLSim's ring: five hops of 11.51 yuan on days 18, 103, 50, 127 and 70, each payer paying
+    about 300 yuan otherwise. The money never goes round in booking order, so the relay-built
+    cycle monitor cannot see it; the slow-cycle monitor does."""
+    rows = habits([f"r{i}" for i in range(5)], days=8) + ring([18, 103, 50, 127, 70], [11.51] * 5)
+    got = alerts(rows, Typology.SLOW_CYCLE)
+    assert len(got) == 1 and got[0].measure == 5 and (got[0].end - got[0].start) == (127 - 18) * DAY
+    assert alerts(rows, Typology.CYCLE, cycle={"window": 180 * DAY, "max_hop_delay": 180 * DAY}) == []
+    run = run_monitors(columns(rows), typologies=frozenset({Typology.SLOW_CYCLE}))
+    assert run.reason(run.alerts[0])[0].startswith("Money left account r0 and came back to it through 5 transfers at similar amounts")
+
+
+def test_slow_cycle_near_misses() -> None:
+    """A hop 3 times the one before breaks the ring; more than the window apart; hops in habit;
+    a two-account exchange is below min_length."""
+    payers = habits([f"r{i}" for i in range(4)], days=8)
+    assert alerts(payers + ring([18, 50, 70, 103], [11.51, 11.51, 34.53, 11.51]), Typology.SLOW_CYCLE) == []
+    assert alerts(payers + ring([18, 50, 70, 200], [11.51] * 4), Typology.SLOW_CYCLE) == []
+    assert len(alerts(payers + ring([18, 50, 70, 190], [11.51] * 4), Typology.SLOW_CYCLE)) == 1
+    assert alerts(payers + ring([18, 50, 70, 103], [300.0, 310.0, 320.0, 330.0]), Typology.SLOW_CYCLE) == []
+    pair = habits(["r0", "r1"], days=8) + ring([18, 50], [11.51, 11.51])
+    assert alerts(pair, Typology.SLOW_CYCLE) == []
+    assert len(alerts(pair, Typology.SLOW_CYCLE, slow_cycle={"min_length": 2})) == 1
+
+
+def test_habit_thresholds_refuse_bad_values() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        MonitorConfig().with_overrides(
+            {
+                "habit": {"min_ratio": 0.5},
+                "structuring": {"min_pieces": 1, "min_payers": 0},
+                "slow_cycle": {"max_length": 13, "tolerance": 1},
+            }
+        )
+    fields = {p.field for p in exc.value.problems}
+    assert fields == {
+        "habit.min_ratio",
+        "structuring.min_pieces",
+        "structuring.min_payers",
+        "slow_cycle.max_length",
+        "slow_cycle.tolerance",
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5), st.integers(1, 5_000), st.integers(0, 8)), min_size=1, max_size=50),
+    st.integers(1, 4),
+    st.floats(0.5, 6),
+    st.floats(1, 5),
+)
+def test_off_habit_matches_its_definition(rows: list[tuple[int, int, int, int]], min_days: int, z: float, ratio: float) -> None:
+    """Vectorised habit == the definition: medians over the payer's day medians, in logarithms."""
+    import math
+    from statistics import median
+
+    from finguard.monitors.service.index import off_habit
+
+    cols = {
+        "src": np.asarray([r[0] for r in rows], dtype=np.int32),
+        "dst": np.asarray([r[1] for r in rows], dtype=np.int32),
+        "amount_fen": np.asarray([r[2] for r in rows], dtype=np.int64),
+        "ts": np.asarray([r[3] * DAY + 60 * i for i, r in enumerate(rows)], dtype=np.int64),
+        "accounts": np.asarray([str(i) for i in range(6)], dtype=object),
+    }
+    got = off_habit(Transfers.from_columns(cols), min_days, z, ratio)
+    for i, (s, d, amount, _) in enumerate(rows):
+        if s == d:
+            assert not got[i]  # a self-transfer moves no money: never out of habit
+            continue
+        mine = [r for r in rows if r[0] == s and r[0] != r[1]]
+        days = sorted({r[3] for r in mine})
+        values = [median([math.log(r[2]) for r in mine if r[3] == day]) for day in days]
+        usual = median(values)
+        spread = median([abs(v - usual) for v in values])
+        deviation = abs(math.log(amount) - usual)
+        threshold = max(z * spread / 0.6745, math.log(ratio))
+        if abs(deviation - threshold) < 1e-6 * max(threshold, 1):
+            continue  # on the boundary floating point may go either way
+        assert got[i] == (len(days) >= min_days and deviation > threshold), (i, rows[i])

@@ -55,3 +55,27 @@ def test_payroll_is_routine_but_a_new_burst_of_payees_is_not() -> None:
     odd = columns(staff + [("E", f"N{i}", 7_000 + 37 * i, 135 + i / 100) for i in range(10)])
     fans = [a for a in run_monitors(odd, default_config()).alerts if a.typology is Typology.FAN_OUT]
     assert len(fans) == 1 and fans[0].measure == 10
+
+
+def test_structuring_and_slow_rings_at_the_defaults_but_not_ordinary_shopping() -> None:
+    """At the defaults: a payer paying rent of 3,000 yuan monthly and buying 20-400 yuan of
+    groceries most days buys twice the same day at one shop (in habit: not structuring), and pays
+    its landlord twice one month (the usual amount: routine). Four payers with a habit of about
+    300 yuan each send one hub five 3-4 yuan pieces on one day (structuring), and a ring of
+    11.51 yuan hops booked on days 75, 160, 107 and 127 comes back to where it started."""
+    rng = np.random.default_rng(1)
+    shopper = [("S", f"shop{d % 4}", int(rng.integers(20, 400)), d + 0.5) for d in range(70, 160)]
+    shopper += [("S", "shop1", 55, 90.6), ("S", "shop1", 60, 90.7), ("S", "landlord", 3_000, 100), ("S", "landlord", 3_000, 100.2)]
+    shopper += [("S", "landlord", 3_000, d) for d in (70, 130, 160)]
+    payers = [(f"p{k}", f"m{i}", 300 + k, 70 + 5 * i + k / 10) for k in range(4) for i in range(6)]
+    pieces = [(f"p{k}", "hub", 3 + j / 5, 110 + 7 * k + j / 100) for k in range(4) for j in range(5)]
+    members = [(f"r{k}", f"m{i}", 280 + k, 70 + 5 * i + k / 10) for k in range(4) for i in range(6)]
+    hops = [("r0", "r1", 11.51, 75), ("r1", "r2", 11.51, 160), ("r2", "r3", 11.51, 107), ("r3", "r0", 11.51, 127)]
+    cols = columns(shopper + payers + pieces + members + hops)
+    run = run_monitors(cols, default_config())
+    mine = {a.typology: a for a in run.alerts if a.typology in (Typology.STRUCTURING, Typology.SLOW_CYCLE)}
+    assert [a.typology for a in run.alerts if run.account_id(a.subject) == "S" or "S" in {run.account_id(c) for c in a.accounts}] == []
+    assert set(mine) == {Typology.STRUCTURING, Typology.SLOW_CYCLE}
+    assert run.account_id(mine[Typology.STRUCTURING].subject) == "hub" and mine[Typology.STRUCTURING].measure == 4
+    assert {run.account_id(c) for c in mine[Typology.SLOW_CYCLE].accounts} == {"r0", "r1", "r2", "r3"}
+    assert sum(a.typology is Typology.STRUCTURING for a in run.alerts) == 1

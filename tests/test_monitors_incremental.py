@@ -28,6 +28,17 @@ def ledger(seed: int = 3) -> dict[str, np.ndarray]:
         rows += [[int(rng.integers(n)), hub, 300_000 + i, t + i * H] for i in range(6)]  # fan-in
         rows += [[hub, sink, 1_700_000, t + 8 * H], [sink, int(rng.integers(n)), 1_690_000, t + 10 * H]]
         rows += [[int(rng.integers(n)), sink, 500_000, t + 11 * H], [sink, int(rng.integers(n)), 499_000, t + 12 * H]]
+        # Structuring (#12): two payers with a habit of 2,000 yuan cut 30 yuan pieces to a payee.
+        p0, p1, payee = code, code + 1, code + 2
+        code += 3
+        rows += [[p, int(rng.integers(n)), 200_000 + k, (d + 0.3 * k) * 24 * H] for k, p in enumerate((p0, p1)) for d in range(0, 30, 6)]
+        rows += [[p, payee, 3_000 + 10 * j, t + (2 + k) * H + j * 60] for k, p in enumerate((p0, p1)) for j in range(4)]
+        # A slow ring (#12): 50 yuan hops booked out of order over up to 15 days, the last on this day.
+        r = [code, code + 1, code + 2]
+        code += 3
+        rows += [[m, int(rng.integers(n)), 150_000 + k, (d + 0.2 * k) * 24 * H] for k, m in enumerate(r) for d in range(1, 30, 7)]
+        back = (15 if day > 15 else 4) * 24 * H
+        rows += [[r[0], r[1], 5_000, t - back], [r[1], r[2], 5_000, t + 3 * H], [r[2], r[0], 5_000, t - 2 * 24 * H]]
     arr = np.asarray(rows, dtype=np.int64)
     return {
         "src": arr[:, 0].astype(np.int32),
@@ -54,7 +65,7 @@ def test_incremental_equals_batch_on_the_affected_accounts() -> None:
     want = affected(batch.alerts, transfers, new)
     assert want, "the planted shapes on day 20 must be among the affected alerts"
     assert shape(inc.alerts) == shape(want)
-    assert {a.typology.value for a in want} >= {"cycle", "fan_in", "pass_through"}
+    assert {a.typology.value for a in want} >= {"cycle", "fan_in", "pass_through", "structuring", "slow_cycle"}
 
 
 def test_incremental_with_nothing_new() -> None:

@@ -167,3 +167,31 @@ def test_alert_counts_are_the_alerts_stored(shared_data: Path, engine: object) -
     assert run.counts()["cycle"] > 0 and run.counts()["stack"] > 0
     stored = SqlMonitorStore(engine).save(run, MonitorConfig(), NOW)  # type: ignore[arg-type]
     assert len(stored) == len(run.alerts) == sum(run.counts().values())
+
+
+def test_structuring_and_slow_cycle_alerts_in_the_alert_table(platform: Platform) -> None:
+    """#12: the habit typologies' alerts go to the shared alert store like the others, once."""
+    from finguard.monitors.model import default_config
+
+    t = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    drafts = []
+    for k, payer in enumerate(("P0", "P1", "R0", "R1", "R2")):
+        drafts += [_draft(100 * k + d, payer, f"M{d % 3}", 30_000 + k, t + timedelta(days=5 * d)) for d in range(6)]
+    for k, p in enumerate(("P0", "P1")):
+        drafts += [_draft(1000 + 10 * k + j, p, "HUB", 350 + 20 * j, t + timedelta(days=40, hours=k, minutes=j)) for j in range(3)]
+    hops = [("R0", "R1", 70), ("R1", "R2", 20), ("R2", "R0", 45)]
+    drafts += [_draft(2000 + i, a, b, 1_151, t + timedelta(days=d)) for i, (a, b, d) in enumerate(hops)]
+    SqlLedgerStore(platform.engine).write("test", drafts, [], None)
+    store = SqlMonitorStore(platform.engine)
+    wanted = frozenset({Typology.STRUCTURING, Typology.SLOW_CYCLE})
+    result = monitor_ledger(store, NOW, default_config(), wanted)
+    assert result.run.counts() == {"structuring": 1, "slow_cycle": 1} and len(result.alert_ids) == 2
+    rows = {r["kind"]: r for r in store.results()}
+    assert set(rows) == {"aml_structuring", "aml_slow_cycle"}
+    s = rows["aml_structuring"]
+    assert s["subject"] == "account:HUB" and s["severity"] == "medium" and s["details"]["measure"] == 2
+    assert s["details"]["reason"]["zh"].startswith("账户 HUB 在") and s["details"]["thresholds"]["min_pieces"] == 2
+    c = rows["aml_slow_cycle"]
+    assert c["severity"] == "high" and {n["id"] for n in c["details"]["subgraph"]["nodes"]} == {"R0", "R1", "R2"}
+    assert c["details"]["thresholds"]["window"] == 180 * 86400
+    assert monitor_ledger(store, NOW, default_config(), wanted).alert_ids == []

@@ -382,3 +382,55 @@ def test_best_alias_after_adjustments() -> None:
     hits = s.screen(ScreenQuery("Cacho Alejandro"))
     assert hits and hits[0].listed_name == "CACHO FLORES, Alejandro"
     assert feature(hits[0], "family_name_missing") is None
+
+
+# -- foreign names written in Chinese characters (#16) ---------------------------------------------
+
+# Listed persons of the shipped OFAC SDN / UN lists and how Chinese writes their names (the usual
+# Xinhua-style transcriptions, as Chinese news and encyclopaedias print them).
+CHINESE_TRANSCRIPTIONS = [
+    ("拉姆赞·卡德罗夫", "KADYROV, Ramzan"),
+    ("伊戈尔·谢钦", "SECHIN, Igor"),
+    ("奥列格·德里帕斯卡", "DERIPASKA, Oleg Vladimirovich"),
+    ("维克托·维克塞尔伯格", "VEKSELBERG, Viktor Feliksovich"),
+    ("根纳季·季姆琴科", "TIMCHENKO, Gennady"),
+    ("亚历山大·卢卡申科", "LUKASHENKA, Aliaksandr Grigorievich"),
+    ("尼古拉斯·马杜罗", "MADURO MOROS, Nicolas"),
+    ("巴沙尔·阿萨德", "ASSAD, Bashar"),
+    ("阿里·哈梅内伊", "KHAMENEI, Ali Husseini"),
+    ("奥萨马·本·拉登", "BIN LADEN, Osama"),
+    ("阿尔卡季·罗滕贝格", "ROTENBERG, Arkady"),
+    ("尼古拉·帕特鲁舍夫", "PATRUSHEV, Nikolai Platonovich"),
+    ("尤里·科瓦利丘克", "KOVALCHUK, Yuri Valentinovich"),
+    ("谢尔盖·基里延科", "KIRIYENKO, Sergei Vladilenovich"),
+    ("维克托·佐洛托夫", "ZOLOTOV, Viktor Vasiliyevich"),
+    ("叶夫根尼·普里戈津", "PRIGOZHIN, Yevgeniy Viktorovich"),
+    ("维亚切斯拉夫·沃洛金", "VOLODIN, Vyacheslav"),
+    ("瓦莲京娜·马特维延科", "MATVIYENKO, Valentina Ivanovna"),
+    ("亚历山大·博尔特尼科夫", "BORTNIKOV, Aleksandr Vasilievich"),
+    ("谢尔盖·纳雷什金", "NARYSHKIN, Sergei"),
+    ("苏莱曼·克里莫夫", "KERIMOV, Suleyman"),
+    ("维克托·亚努科维奇", "YANUKOVYCH, Viktor Fedorovych"),
+    ("哈桑·纳斯鲁拉", "NASRALLAH, Hasan"),
+    ("卡西姆·苏莱曼尼", "SOLEIMANI, Qasem"),
+    ("鲍里斯·罗滕贝格", "ROTENBERG, Boris"),
+]
+
+
+def test_foreign_names_in_chinese_characters(watch: tuple[NameScreener, dict[str, int], dict[int, EntryDraft]]) -> None:
+    screener, _, drafts = watch
+    for query, listed in CHINESE_TRANSCRIPTIONS:
+        entries = {e for e, d in drafts.items() if d.party and listed in d.party.names}
+        hits = screener.screen(ScreenQuery(query))
+        hit = next((h for h in hits if h.entry_id in entries), None)
+        assert hit is not None and hit.score >= hits[0].score, (query, listed, hits[:3])
+        assert any("read back from Chinese" in f.explanation for f in hit.features)
+
+
+def test_small_putin_in_chinese_characters() -> None:
+    s = NameScreener()
+    s.add(1, "test", person("vp", "PUTIN, Vladimir Vladimirovich"))
+    s.add(2, "test", person("zw", "Zhang Wei"))
+    hits = s.screen(ScreenQuery("弗拉基米尔·普京"))
+    assert [h.entry_id for h in hits] == [1] and hits[0].outcome in ("match", "close_match")
+    assert s.screen(ScreenQuery("张伟"))[0].entry_id == 2  # a Chinese name is still read as Chinese

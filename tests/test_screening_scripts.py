@@ -132,3 +132,81 @@ def test_the_api_screens_a_party_known_only_by_identifiers(client: object, admin
     assert response.json()["outcome"] == "match"
     empty = client.post("/api/v1/parties/screen", json={"purpose": "supplier"}, headers=headers)
     assert empty.status_code == 422 and empty.json()["error"]["problems"][0]["field"] == "name"
+
+
+# -- #16 follow-up: Korean syllables, Hebrew letters, nicknames, partial company names ----------------
+
+
+@pytest.fixture(scope="module")
+def more() -> NameScreener:
+    s = NameScreener()
+    s.add(1, "ofac", person("ri", "RI, Chun Song"))
+    s.add(2, "ofac", person("kmg", "Kim Myong Gi"))
+    s.add(3, "ofac", person("rpc", "RI PYONG CHUL"))
+    s.add(4, "x", person("levi", "ywsp lwy"))  # a Hebrew name as ISO 259 writes it
+    s.add(5, "x", person("cohen", "יעקב כהן"))
+    s.add(6, "ofac", person("ted", "KACZYNSKI, Theodore John"))
+    s.add(7, "ofac", person("bill", "GATES, William Henry"))
+    s.add(8, "ofac", person("sasha", "IVANOV, Aleksandr Petrovich"))
+    s.add(9, "ofac", org("mob", "MOBARAKEH STEEL COMPANY"))
+    s.add(10, "ofac", org("syr", "SYRIAN PETROLEUM COMPANY"))
+    s.add(11, "ofac", org("hengam", "HENGAM"))
+    s.add(12, "ofac", org("hengam-pc", "HENGAM PETROCHEMICAL COMPANY"))
+    s.add(13, "ofac", org("b44", "BRIGADE 44"))
+    for i in range(60):  # "Syrian" is on many listed names, as on the real lists; "Steel" and the rest too
+        s.add(100 + i, "ofac", org(f"syr{i}", f"SYRIAN {chr(97 + i % 26)}{chr(97 + i // 26)}filler STEEL COMPANY"))
+    return s
+
+
+@pytest.mark.parametrize(
+    ("query", "entry", "expected"),
+    [
+        ("이준서", 1, None),  # ri jun so: a syllable that differs is another Korean name
+        ("김영철", 2, None),  # kim yong chol is not kim myong gi
+        ("리병철", 3, "close_match"),  # chol / chul: North and South Korean spellings of one syllable
+        ("יוסף לוי", 4, "match"),  # the Hebrew letters, one by one
+        ("y'qb khn", 5, "match"),
+        ("Ted Kaczynski", 6, "close_match"),  # a nickname: a close match on its own
+        ("Theodore Kaczynski", 6, "match"),
+        ("Bill Gates", 7, "close_match"),
+        ("Sasha Ivanov", 8, "close_match"),  # a Russian diminutive
+        ("MOBARAKEH COMPANY", 9, "close_match"),  # a word left out of a company's name, the rare one kept
+        ("SYRIAN COMPANY", 10, None),  # the kept word is on many listed names
+        ("Brigade Fourty-four", 13, "match"),  # a number written out (and misspelt)
+        ("Brigade Forty-five", 13, None),  # another number: another brigade
+    ],
+)
+def test_syllables_letters_nicknames_and_partial_companies(more: NameScreener, query: str, entry: int, expected: str | None) -> None:
+    assert outcome(more, query, entry) == expected
+
+
+def test_a_name_equal_as_a_whole_does_not_push_out_longer_ones(more: NameScreener) -> None:
+    assert {11, 12} <= more.candidate_entries("HENGAM COMPANY", "organisation")
+
+
+def test_a_nickname_is_explained(more: NameScreener) -> None:
+    hit = next(h for h in more.screen(ScreenQuery("Bill Gates")) if h.entry_id == 7)
+    assert any("nickname" in f.explanation for f in hit.features)
+    assert hit.score < 0.92
+
+
+def test_cyrillic_names_made_of_look_alike_letters_are_still_cyrillic() -> None:
+    """Every letter of Тарас Авраменко has a Latin twin; it is a Ukrainian name, not a disguise."""
+    s = NameScreener()
+    s.add(1, "x", person("ta", "Taras Avramenko"))
+    s.add(2, "x", person("mr", "Марко Романенко"))
+    s.add(3, "x", person("ak", "Ακριβή Κλήμης"))
+    assert outcome(s, "Тарас Авраменко", 1) == "match"
+    assert outcome(s, "Marko Romanenko", 2) == "match"
+    assert outcome(s, "Akribe Klemes", 3) == "match"  # the classical transliteration of Greek (β b, η e)
+    assert ("tapac", "abpamehko") in {v.tokens for v in analyse_name("Тарас Авраменко").variants}  # and as a disguise
+
+
+def test_legal_forms_written_in_cyrillic_are_legal_forms() -> None:
+    s = NameScreener()
+    s.add(1, "x", org("rom", "ROMASHKA, OOO"))
+    s.add(2, "x", org("bon", "BONRAIL COMPANY"))
+    assert outcome(s, "ООО Ромашка", 1) == "match"
+    assert outcome(s, "Бонреил Компани", 2) in ("match", "close_match")
+    assert analyse_name("ООО Ромашка").legal_forms == ("llc",)
+    assert analyse_name("Иван Петров", "person").legal_forms == ()

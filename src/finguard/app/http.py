@@ -38,6 +38,7 @@ from finguard.lists.pages import router as pages_router
 from finguard.loans import http as loans_http
 from finguard.loans import pages as loans_pages
 from finguard.monitors.http import router as monitors_router
+from finguard.robots.http import router as robots_router
 from finguard.screening.http.routes import router as screening_router
 
 log = logging.getLogger("finguard")
@@ -167,6 +168,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(identity_http.router)
     app.include_router(credit_http.router)
     app.include_router(cases_http.router)
+    app.include_router(robots_router)
     app.include_router(loans_pages.router)
     app.include_router(loans_pages.public_router)
 

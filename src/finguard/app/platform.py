@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the capabilities load when a command first uses them
     from finguard.loans.service.education import EducationService
     from finguard.loans.service.outreach import OutreachService
     from finguard.monitors.store import SqlMonitorStore
+    from finguard.robots.service.robots import RobotService
     from finguard.screening.service.diligence import DiligenceService
     from finguard.screening.service.matcher import NameScreener, Thresholds
 
@@ -119,6 +120,7 @@ class Platform:
         self._monitors: threading.Thread | None = None
         self._monitor_config: MonitorConfig | None = None
         self._anchors: threading.Thread | None = None
+        self._robots: threading.Thread | None = None
         self.monitor_status = BackgroundStatus(self.settings.monitor_incremental_seconds if follow else 0)
         if follow:
             self.follower.start()
@@ -132,6 +134,9 @@ class Platform:
             if self.settings.audit_anchor_path is not None:
                 self._anchors = threading.Thread(target=self._anchor_loop, name="finguard-anchors", daemon=True)
                 self._anchors.start()
+            if self.settings.robots_poll_seconds > 0:
+                self._robots = threading.Thread(target=self._robots_loop, name="finguard-robots", daemon=True)
+                self._robots.start()
         self.ready_seconds = time.perf_counter() - started
 
     # -- the risk lists and the payee check ---------------------------------------------------
@@ -340,9 +345,11 @@ class Platform:
 
     @cached_property
     def credit(self) -> CreditService:
+        from finguard.app.signing import IdentitySigningCheck
         from finguard.credit.provider import make_credit
+        from finguard.identity.provider import identity_for
 
-        return make_credit(self.engine, home=self.settings.home)
+        return make_credit(self.engine, home=self.settings.home, face_check=IdentitySigningCheck(lambda: identity_for(self)))
 
     @cached_property
     def cases(self) -> CaseService:
@@ -395,6 +402,23 @@ class Platform:
                 failing = 0
                 self.monitor_status.ok(utcnow(), result)
 
+    @cached_property
+    def robots(self) -> RobotService:
+        """The robots (#13): due diligence of the bank's accounts and cards, list freshness, the
+        settlement report, the case SLA sweep; their job table, run history and leases."""
+        from finguard.robots.provider import make_robots
+
+        return make_robots(self.engine, list_max_age_hours=self.settings.list_max_age_hours)
+
+    def _robots_loop(self) -> None:
+        """Run the robots that are due every ``robots_poll_seconds``. Leases make it safe for every
+        serving process to do so: a job runs in one process at a time."""
+        while not self._stop.wait(self.settings.robots_poll_seconds):
+            try:
+                self.robots.runner.run_due()
+            except Exception:
+                log.exception("the robots' scheduler round failed; the next round retries")
+
     def _on_apply(self, changes: list[Change]) -> None:
         screener = self.__dict__.get("screener")
         if screener is not None:
@@ -421,6 +445,8 @@ class Platform:
             self._monitors.join(timeout=30)
         if self._anchors is not None:
             self._anchors.join(timeout=10)
+        if self._robots is not None:
+            self._robots.join(timeout=30)
         if "follower" in self.__dict__:
             self.follower.stop()
         if "check_log" in self.__dict__:
@@ -459,6 +485,8 @@ class Platform:
                 skip_bad_rows=skip_bad_rows,
                 progress=progress,
                 guards=self.import_guards(allow_mass_delist=allow_mass_delist),
+                fmt=fmt,
+                source=path.name,
             )
         if actor is None:
             raise ValueError("import_file needs who (a person) or actor (a trusted feed)")
@@ -471,6 +499,8 @@ class Platform:
             skip_bad_rows=skip_bad_rows,
             progress=progress,
             guards=self.import_guards(allow_mass_delist=allow_mass_delist),
+            fmt=fmt,
+            source=path.name,
         )
 
     def import_guards(self, *, allow_mass_delist: bool = False) -> ImportGuards:

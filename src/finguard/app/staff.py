@@ -18,6 +18,7 @@ from finguard.access.pages import (
     signed_in,
 )
 from finguard.alerts import pages as alerts_pages
+from finguard.alerts.http import case_service
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
 from finguard.credit import pages as credit_pages
@@ -27,6 +28,7 @@ from finguard.identity import pages as identity_pages
 from finguard.ledger.pages import flowgraph
 from finguard.ledger.pages import staff as staff_ledger
 from finguard.monitors import pages as staff_monitors
+from finguard.robots import pages as robots_pages
 from finguard.screening.pages import staff as screening_pages
 
 __all__ = ["router"]
@@ -42,6 +44,7 @@ router.include_router(guard_pages.router)
 router.include_router(identity_pages.router)
 router.include_router(credit_pages.router)
 router.include_router(approvals_page.router)
+router.include_router(robots_pages.router)
 
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
 _OUTCOMES = ("allow", "review", "hold", "block")
@@ -76,7 +79,9 @@ def dashboard(request: Request) -> Response:
     recent, guard_capped = recent_guard(request)
     outcomes = Counter(s.decision.outcome.value for s in recent)
     chart = _bars([(o, t[f"staff_outcome_{o}"], outcomes.get(o, 0)) for o in _OUTCOMES])
-    lists = [(lst, p.list_store.count_entries(lst.code, active_only=True)) for lst in p.lists.all_lists()]
+    fresh = {f.list_code: f for f in p.robots.freshness()}
+    lists = [(lst, p.list_store.count_entries(lst.code, active_only=True), fresh.get(lst.code)) for lst in p.lists.all_lists()]
+    board = case_service(request).dashboard()
     return render(
         request,
         "staff_dashboard.html",
@@ -93,6 +98,9 @@ def dashboard(request: Request) -> Response:
         seq=p.follower.seq,
         current=p.follower.is_current(),
         names_indexed=len(p.screener),
+        breached=board.breached,
+        open_cases=board.total,
+        stale_lists=sum(1 for f in fresh.values() if f.stale),
     )
 
 

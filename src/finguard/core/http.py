@@ -6,14 +6,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import Request
+from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 
-from finguard.core.errors import InvalidInput
+from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.http_context import client_id, platform
 
-__all__ = ["MAX_OFFSET", "client_id", "platform", "read_body", "save_body"]
+__all__ = ["IMAGE_TYPES", "MAX_OFFSET", "client_id", "platform", "read_body", "read_pictures", "save_body", "sniff"]
 
 # SQL OFFSET is a signed 64-bit integer: anything larger is refused as input, not by the database.
 MAX_OFFSET = 2**63 - 1
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+FORM_OVERHEAD = 64_000  # multipart boundaries, headers and the small text fields
 
 
 async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
@@ -48,3 +52,56 @@ async def save_body(request: Request, path: Path, limit: int) -> int:
     if size == 0:
         raise InvalidInput.for_field("body", "is empty; send the file as the request body")
     return size
+
+
+async def read_pictures(
+    request: Request, limit: int, names: tuple[str, ...] = ("photo", "capture"), text_fields: tuple[str, ...] = ()
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The named pictures of a multipart form, each at most ``limit`` bytes, JPEG / PNG / WebP,
+    and the named short text fields (the staff page's csrf and lang)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput.for_field("body", "send multipart/form-data with the parts " + " and ".join(names))
+    try:
+        body = await read_body(request, limit * len(names) + FORM_OVERHEAD)
+    except ClientDisconnect:
+        raise InvalidInput.for_field("body", "the upload was interrupted") from None
+    request._body = body  # parse the bounded copy, never the stream again
+    try:
+        form = await request.form(max_files=len(names), max_fields=len(names) + 4, max_part_size=limit)
+    except Exception as exc:  # Starlette raises HTTPException / MultiPartException for a malformed body
+        raise InvalidInput.for_field("body", f"is not a readable multipart form: {exc}") from None
+    out: dict[str, bytes] = {}
+    problems: list[FieldProblem] = []
+    for name in names:
+        part = form.get(name)
+        if not isinstance(part, UploadFile):
+            problems.append(FieldProblem(name, "is missing: attach it as a file part"))
+            continue
+        data = await part.read()
+        kind = sniff(data)
+        if len(data) > limit:
+            problems.append(FieldProblem(name, f"is larger than {limit} bytes"))
+        elif not data:
+            problems.append(FieldProblem(name, "is empty"))
+        elif kind is None:
+            problems.append(FieldProblem(name, f"is not a JPEG, PNG or WebP picture (declared {part.content_type or 'no type'})"))
+        elif part.content_type and part.content_type not in IMAGE_TYPES and part.content_type != "application/octet-stream":
+            problems.append(FieldProblem(name, f"declares type {part.content_type}; accepted: {', '.join(sorted(IMAGE_TYPES))}"))
+        else:
+            out[name] = data
+    fields = {name: value[:200] for name in text_fields if isinstance(value := form.get(name), str)}
+    await form.close()
+    if problems:
+        raise InvalidInput("the pictures cannot be used", problems=problems)
+    return out, fields
+
+
+def sniff(data: bytes) -> str | None:
+    """The picture type by its first bytes (the declared type alone is not trusted)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None

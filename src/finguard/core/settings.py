@@ -165,6 +165,19 @@ class Settings(BaseSettings):
         description="A sync list import that would delist more than this share of the list's active entries is refused "
         "unless the caller allows a mass delisting (--allow-mass-delist / allow_mass_delist=true).",
     )
+    list_max_age_hours: float = Field(
+        default=168.0,
+        gt=0,
+        le=24 * 366,
+        description="A list not changed or imported for this long is stale (robots: list_freshness); "
+        "staff set a period per list with `finguard robots period`.",
+    )
+    robots_poll_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="A serving process runs the robots that are due (docs/robots.md) every so many seconds; 0: off "
+        "(run `finguard robots serve` or `finguard robots run-due` from a scheduler instead).",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     @model_validator(mode="after")

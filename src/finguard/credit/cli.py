@@ -209,7 +209,9 @@ def train_cmd(
     shift: Annotated[float, typer.Option(help="Synthetic default drift (log-odds).")] = 0.0,
     records: Annotated[Path | None, typer.Option(help="Tax-record folder or file to train on.")] = None,
     labels: Annotated[Path | None, typer.Option(help="CSV uscc,defaulted for --records.")] = None,
-    trend: Annotated[str, typer.Option(help="auto_asc_desc (monotonic) or auto.")] = "auto_asc_desc",
+    trend: Annotated[
+        str, typer.Option(help="auto_asc_desc (monotonic), auto, or select (monotonic unless free trends rank better out of fold).")
+    ] = "auto_asc_desc",
     holdout: Annotated[
         float, typer.Option(help="Hold out this share (e.g. 0.2) and store its AUC, KS, Gini with the model; 0: none.")
     ] = 0.0,
@@ -218,8 +220,8 @@ def train_cmd(
 ) -> None:
     """Train a scorecard (OptBinning monotonic bins + logistic regression) and register it."""
     try:
-        if trend not in ("auto_asc_desc", "auto"):
-            raise InvalidInput.for_field("trend", "must be auto_asc_desc or auto")
+        if trend not in ("select", "auto_asc_desc", "auto"):
+            raise InvalidInput.for_field("trend", "must be select, auto_asc_desc or auto")
         data = _data(synthetic, seed, shift, records, labels)
         params = TrainingParams(trend=trend)
         sc = (

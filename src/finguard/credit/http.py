@@ -18,13 +18,13 @@ from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.clock import utcnow
 from finguard.core.errors import InvalidInput, Unavailable
-from finguard.core.http import MAX_OFFSET, read_body
+from finguard.core.http import MAX_OFFSET, read_body, read_pictures
 from finguard.core.http_context import platform
 from finguard.credit.model.decision import Application
 from finguard.credit.model.overfinance import parse_facilities
 from finguard.credit.model.policy import policy_to_doc
 from finguard.credit.model.taxdata import yuan_to_fen
-from finguard.credit.service import CreditService, stage_durations
+from finguard.credit.service import CreditService, FaceEvidence, stage_durations
 from finguard.credit.service.monitors import OverFinanceRun, monitor_overfinancing
 
 
@@ -135,6 +135,34 @@ class StageIn(BaseModel):
 def advance(application_id: int, body: StageIn, svc: S, key: Annotated[ApiKey, Depends(staff("write"))]) -> ApplicationOut:
     """Record that an approved application was signed, then disbursed."""
     return adapt_application(svc.advance(application_id, body.stage, actor=key.name, account=body.account))
+
+
+SIGNING_PICTURE_BYTES = 5_000_000
+
+
+class FaceCheckOut(BaseModel):
+    outcome: str = Field(description="match (the only outcome that signs) | no_match | retake | unavailable")
+    reason: str
+    score: float | None = None
+
+
+class SignedOut(BaseModel):
+    application: ApplicationOut
+    face_check: FaceCheckOut
+
+
+@router.post(
+    "/applications/{application_id}/sign",
+    response_model=SignedOut,
+    summary="Sign an approved application after the signatory's 1:1 face check (multipart: photo on file, capture)",
+)
+async def sign(application_id: int, request: Request, svc: S, key: Annotated[ApiKey, Depends(staff("write"))]) -> SignedOut:
+    """The stage ``signed`` is recorded only when the face check answers ``match``: ``no_match`` or
+    ``retake`` is 409 with the reason, a check that cannot run is 503 ``unavailable``."""
+    pictures, _ = await read_pictures(request, SIGNING_PICTURE_BYTES)
+    face = FaceEvidence(pictures["photo"], pictures["capture"])
+    row = await run_in_threadpool(lambda: svc.advance(application_id, "signed", actor=key.name, face=face, channel="api"))
+    return SignedOut(application=adapt_application(row), face_check=FaceCheckOut(**row["face_check"]))
 
 
 @router.get("/policy")

@@ -212,7 +212,8 @@ def print_replay(report: ReplayReport, title: str) -> None:
     def pct(v: float | None, places: int = 1) -> str:
         return "" if v is None else f"{v:.{places}%}"
 
-    for code, r in [*data["rules"].items(), ("OVERALL (outcome above allow)", o)]:
+    shadow = [(f"{code} (shadow: not enforced)", r) for code, r in data["shadow_rules"].items()]
+    for code, r in [*data["rules"].items(), ("OVERALL (outcome above allow)", o), *shadow]:
         table.add_row(
             escape(code),
             str(r["flagged"]),

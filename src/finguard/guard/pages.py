@@ -60,6 +60,7 @@ register(
             "staff_replay_pack_current": "现行规则",
             "staff_replay_pack_starter": "入门规则包",
             "staff_replay_run": "回放",
+            "staff_replay_shadow": "影子规则，不生效",
             "staff_replay_from": "起（含）",
             "staff_replay_until": "止（不含）",
             "staff_models_none": "未配置模型库（FINGUARD_GUARD_MODEL_REGISTRY），或库中还没有模型。"
@@ -98,6 +99,7 @@ register(
             "staff_replay_pack_current": "the rules in force",
             "staff_replay_pack_starter": "the starter pack",
             "staff_replay_run": "Replay",
+            "staff_replay_shadow": "shadow: not enforced",
             "staff_replay_from": "From",
             "staff_replay_until": "Until (excluded)",
             "staff_models_none": "No model registry is set (FINGUARD_GUARD_MODEL_REGISTRY), or it holds no model yet. "

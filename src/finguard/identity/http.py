@@ -13,13 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.requests import ClientDisconnect
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.errors import FieldProblem, InvalidInput
-from finguard.core.http import platform, read_body
+from finguard.core.http import platform, read_pictures
 from finguard.identity.model.documents import DocumentCheck, DocumentKind
 from finguard.identity.model.face import REASON_TEXT, FaceObservation
 from finguard.identity.provider import IdentitySettings, identity_for
@@ -28,8 +25,6 @@ from finguard.identity.service.face import FaceVerification
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
 P = Annotated[Any, Depends(platform)]
 Checker = Annotated[ApiKey, Depends(staff("check"))]
-IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
-FORM_OVERHEAD = 64_000  # multipart boundaries, headers and the small text fields
 
 
 class NumberIn(BaseModel):
@@ -140,59 +135,6 @@ def check_number(body: NumberIn, p: P, key: Checker) -> NumberOut:
 def check_name(body: NameIn, p: P, key: Checker) -> NameOut:
     document, result = identity_for(p).check_name(body.name, body.id_number, actor=key.name, channel="api")
     return NameOut(outcome=result.outcome.value, source=result.source, detail=result.detail, id_number=adapt_number(document))
-
-
-async def read_pictures(
-    request: Request, limit: int, names: tuple[str, ...] = ("photo", "capture"), text_fields: tuple[str, ...] = ()
-) -> tuple[dict[str, bytes], dict[str, str]]:
-    """The named pictures of a multipart form, each at most ``limit`` bytes, JPEG / PNG / WebP,
-    and the named short text fields (the staff page's csrf and lang)."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidInput.for_field("body", "send multipart/form-data with the parts " + " and ".join(names))
-    try:
-        body = await read_body(request, limit * len(names) + FORM_OVERHEAD)
-    except ClientDisconnect:
-        raise InvalidInput.for_field("body", "the upload was interrupted") from None
-    request._body = body  # parse the bounded copy, never the stream again
-    try:
-        form = await request.form(max_files=len(names), max_fields=len(names) + 4, max_part_size=limit)
-    except Exception as exc:  # Starlette raises HTTPException / MultiPartException for a malformed body
-        raise InvalidInput.for_field("body", f"is not a readable multipart form: {exc}") from None
-    out: dict[str, bytes] = {}
-    problems: list[FieldProblem] = []
-    for name in names:
-        part = form.get(name)
-        if not isinstance(part, UploadFile):
-            problems.append(FieldProblem(name, "is missing: attach it as a file part"))
-            continue
-        data = await part.read()
-        kind = sniff(data)
-        if len(data) > limit:
-            problems.append(FieldProblem(name, f"is larger than {limit} bytes"))
-        elif not data:
-            problems.append(FieldProblem(name, "is empty"))
-        elif kind is None:
-            problems.append(FieldProblem(name, f"is not a JPEG, PNG or WebP picture (declared {part.content_type or 'no type'})"))
-        elif part.content_type and part.content_type not in IMAGE_TYPES and part.content_type != "application/octet-stream":
-            problems.append(FieldProblem(name, f"declares type {part.content_type}; accepted: {', '.join(sorted(IMAGE_TYPES))}"))
-        else:
-            out[name] = data
-    fields = {name: value[:200] for name in text_fields if isinstance(value := form.get(name), str)}
-    await form.close()
-    if problems:
-        raise InvalidInput("the pictures cannot be used", problems=problems)
-    return out, fields
-
-
-def sniff(data: bytes) -> str | None:
-    """The picture type by its first bytes (the declared type alone is not trusted)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 @router.post(

@@ -19,9 +19,10 @@ from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, field_errors, form_text, page_lang, post_guard, render, signed_in, staff_post
 from finguard.core.errors import InvalidInput
+from finguard.core.http import read_pictures
 from finguard.core.http_context import platform
 from finguard.core.i18n import register
-from finguard.identity.http import adapt_face, adapt_number, read_pictures
+from finguard.identity.http import adapt_face, adapt_number
 from finguard.identity.i18n import IDENTITY_MESSAGES
 from finguard.identity.model.documents import DocumentKind
 from finguard.identity.provider import IdentitySettings, identity_for

@@ -17,6 +17,7 @@ import finguard.lists.store.tables
 import finguard.loans.store
 import finguard.loans.store.education
 import finguard.loans.store.outreach
+import finguard.robots.store.tables
 import finguard.screening.store  # noqa: F401
 from finguard.core.tables import metadata
 

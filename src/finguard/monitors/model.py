@@ -29,6 +29,9 @@ class Typology(StrEnum):
     PASS_THROUGH = "pass_through"
     STACK = "stack"
     DORMANT = "dormant"
+    # Long-window typologies over payments out of their payer's habit (#12, ``HabitConfig``).
+    STRUCTURING = "structuring"
+    SLOW_CYCLE = "slow_cycle"
 
     @property
     def alert_kind(self) -> str:
@@ -178,6 +181,54 @@ class BaselineConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HabitConfig:
+    """Each payer's habit (#12): the amounts it usually pays, over every transfer it made in the
+    analysed columns (routine ones included). The payer's *usual amount* is the median, over the
+    days it paid, of that day's median amount (in logarithms, so a sum cut into pieces on one day
+    weighs as one day); its *spread* is the median absolute deviation (MAD) of those day values.
+    A transfer is *out of habit* when its payer paid on at least ``min_days`` days and the
+    transfer's modified z-score, ``0.6745 * |ln amount - ln usual| / MAD`` (Iglewicz and
+    Hoaglin's outlier rule), exceeds ``z`` and the amount is at least ``min_ratio`` times larger or
+    smaller than the usual amount (the floor that decides when the spread is 0: a payer that
+    always pays one amount). Payers with fewer days have no habit to break: none of their
+    transfers is out of habit. The structuring and slow-cycle monitors count only transfers out
+    of habit; 0 ``min_days`` turns them off."""
+
+    min_days: int = 3
+    z: float = 3.5
+    min_ratio: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class StructuringConfig:
+    """Payments cut into pieces (structuring, "smurfing"): at least ``min_pieces`` transfers from
+    one payer to one payee, each within ``piece_window`` seconds of the previous one and each
+    out of the payer's habit (``HabitConfig``). One alert per payee and stretch of such payments
+    (no gap longer than ``window``), naming every payer that structured into it (a funnel when
+    they are several); at least ``min_payers`` payers. 0 ``min_pieces`` turns it off."""
+
+    min_pieces: int = 2
+    piece_window: int = DAY
+    window: int = 90 * DAY
+    min_payers: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SlowCycleConfig:
+    """Slow rings (#12): money that comes back to its origin through ``min_length``..
+    ``max_length`` transfers through distinct accounts, each out of its payer's habit
+    (``HabitConfig``), all within ``window`` seconds of one another and booked in any order
+    (slow rings pass money on weeks apart, and a ring's hops need not be booked in the order the
+    money went round); each hop's amount within ``1 - tolerance``..``1 + tolerance`` times the
+    hop before it. No first-contact test and no floor: the habit test is the baseline."""
+
+    min_length: int = 3
+    max_length: int = 12
+    window: int = 180 * DAY
+    tolerance: float = 0.2
+
+
+@dataclass(frozen=True, slots=True)
 class ReportingConfig:
     """Every amount is converted to ``currency`` at its day's rate before anything is compared
     (``service.rates``: the ECB reference rates); every money threshold is in its minor units.
@@ -204,6 +255,11 @@ class LimitConfig:
 # a month between hops, booked up to 2 days out of order), first contacts and routine payments
 # as the per-account baseline, floors in yuan (the reporting currency) that leave out ordinary
 # purchases and gifts, and checked on held-out data (bench/monitors/defaults.py, docs/monitors.md).
+# The habit typologies (structuring, slow cycles) count only transfers out of their payer's habit,
+# with long windows and no floor: Iglewicz and Hoaglin's modified z-score cut (3.5), a factor of 2
+# when a payer always pays one amount, three days of history (the baseline pre-filter's
+# ``min_history``); two pieces within a day; rings within 180 days (chosen on AMLSim half A among
+# 60 / 90 / 180), hops within the relays' 20 % (AMLworld's hop factors).
 # ``MonitorConfig()`` itself holds each monitor's building-block thresholds, which its
 # specification tests are written at.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -217,6 +273,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "stack": {"min_hops": 2},
     "scatter_gather": {"min_paths": 2, "window": 5 * DAY},
     "pass_through": {"min_events": 1, "tolerance": 0.2, "max_delay": 4 * DAY, "min_total": 7_000 * YUAN},
+    "habit": {"min_days": 3, "z": 3.5, "min_ratio": 2.0},
+    "structuring": {"min_pieces": 2, "piece_window": DAY, "window": 90 * DAY, "min_payers": 1},
+    "slow_cycle": {"min_length": 3, "max_length": 12, "window": 180 * DAY, "tolerance": 0.2},
     "reporting": {"currency": "CNY"},
 }
 
@@ -235,6 +294,9 @@ class MonitorConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     novelty: NoveltyConfig = field(default_factory=NoveltyConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    habit: HabitConfig = field(default_factory=HabitConfig)
+    structuring: StructuringConfig = field(default_factory=StructuringConfig)
+    slow_cycle: SlowCycleConfig = field(default_factory=SlowCycleConfig)
     reporting: ReportingConfig = field(default_factory=ReportingConfig)
     limits: LimitConfig = field(default_factory=LimitConfig)
 
@@ -298,6 +360,18 @@ class MonitorConfig:
             problems.append(FieldProblem("baseline.min_ratio", "must be above 1 (or 0 to turn the pre-filter off)"))
         if self.novelty.relay_legs > 2:
             problems.append(FieldProblem("novelty.relay_legs", "is 0, 1 or 2 (transfers of a relay that must be first contacts)"))
+        if self.slow_cycle.min_length < 2 or self.slow_cycle.max_length < self.slow_cycle.min_length:
+            problems.append(FieldProblem("slow_cycle.max_length", "needs 2 <= min_length <= max_length"))
+        if self.slow_cycle.max_length > 12:
+            problems.append(FieldProblem("slow_cycle.max_length", "at most 12 hops are searched"))
+        if self.slow_cycle.tolerance >= 1:
+            problems.append(FieldProblem("slow_cycle.tolerance", "must be below 1"))
+        if self.habit.min_ratio < 1:
+            problems.append(FieldProblem("habit.min_ratio", "must be at least 1 (times larger or smaller than the usual amount)"))
+        if self.structuring.min_pieces == 1:
+            problems.append(FieldProblem("structuring.min_pieces", "is 0 (off) or at least 2 (a sum cut into pieces)"))
+        if self.structuring.min_payers < 1:
+            problems.append(FieldProblem("structuring.min_payers", "must be at least 1"))
         for name in ("fan_in", "fan_out"):
             if getattr(self, name).min_counterparties < 1:
                 problems.append(FieldProblem(f"{name}.min_counterparties", "must be at least 1"))
@@ -397,6 +471,22 @@ def explain(alert: PatternAlert, name: str) -> tuple[str, str]:
     elif t is Typology.STACK:
         en = f"Money from account {name} was layered through a chain of {n} transfers across {others} accounts within {en_span} ({total})."
         zh = f"资金从账户 {name} 经 {n} 笔连续转账、{others} 个账户层层转移（{zh_span} 内，共 {total} 元）。"
+    elif t is Typology.STRUCTURING:
+        pieces = len(alert.edges)
+        en = (
+            f"Account {name} received {total} from {n} account(s) in {pieces} payments cut into pieces on the same day, "
+            f"each unlike what its payer usually pays (within {en_span})."
+        )
+        zh = f"账户 {name} 在 {zh_span} 内收到 {n} 个账户拆分成 {pieces} 笔的同日转账，共 {total} 元，金额均与付款方平时的转账明显不同。"
+    elif t is Typology.SLOW_CYCLE:
+        en = (
+            f"Money left account {name} and came back to it through {n} transfers at similar amounts, each unlike what its "
+            f"payer usually pays, booked within {en_span} ({total} moved in total)."
+        )
+        zh = (
+            f"资金从账户 {name} 转出，经 {n} 笔金额相近、且与各付款方平时转账明显不同的转账，"
+            f"在 {zh_span} 内回到该账户（共流转 {total} 元）。"
+        )
     else:
         en = f"Account {name} was dormant and then moved {total} within {en_span}."
         zh = f"账户 {name} 长期休眠后在 {zh_span} 内突然划转 {total} 元。"

@@ -35,6 +35,8 @@ SEVERITY = {
     Typology.FAN_IN: "medium",
     Typology.FAN_OUT: "medium",
     Typology.PASS_THROUGH: "medium",
+    Typology.STRUCTURING: "medium",
+    Typology.SLOW_CYCLE: "high",
 }
 
 

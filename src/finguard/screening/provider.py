@@ -46,9 +46,9 @@ class _Tag:
 
 
 def _fingerprint(database: str, per_list: dict[str, Thresholds]) -> str:
-    """Database, screening code and thresholds: a snapshot of any other combination is not reused."""
+    """Database, screening code and data (nicknames) and thresholds: a snapshot of any other combination is not reused."""
     h = hashlib.sha256(f"{FORMAT}|{database}|{sorted((k, repr(v)) for k, v in per_list.items())}".encode())
-    for src in sorted([*CODE.rglob("*.py"), CODE.parent / "core" / "text.py"]):
+    for src in sorted([*CODE.rglob("*.py"), *(CODE / "data").glob("*.csv"), CODE.parent / "core" / "text.py"]):
         h.update(src.read_bytes())
     return h.hexdigest()[:20]
 

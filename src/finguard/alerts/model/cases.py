@@ -103,7 +103,8 @@ def parse_confirmation(text: str) -> str | None:
 def alert_queue(alert_kind: str) -> str:
     """The queue an alert lands in: the capability that raised it (the kind's first word)."""
     head = alert_kind.split("_", 1)[0].split(".", 1)[0].lower()
-    return {"screening": "screening", "guard": "guard", "monitor": "monitors", "monitors": "monitors"}.get(head, "alerts")
+    return {"screening": "screening", "guard": "guard", "monitor": "monitors", "monitors": "monitors",
+            "robot": "robots"}.get(head, "alerts")
 
 
 def due_at(kind: CaseKind, severity: str, created: datetime, service_type: str | None = None,

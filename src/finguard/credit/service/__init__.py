@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from finguard.alerts.model import AlertDraft
 from finguard.core.clock import utcnow
-from finguard.core.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound
+from finguard.core.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound, Unavailable
 from finguard.credit.model.decision import Application, Decision, check_application, decide
 from finguard.credit.model.features import tax_facts
 from finguard.credit.model.policy import Policy, parse_policy, policy_to_doc
@@ -60,6 +60,32 @@ class CreditStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class FaceEvidence:
+    """The signatory's photo on file (the ID photo) and a live capture taken at signing; never stored here."""
+
+    photo: bytes
+    capture: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCheckResult:
+    """``outcome``: match | no_match | retake | unavailable (the check could not run)."""
+
+    outcome: str
+    reason: str
+    score: float | None = None
+
+
+class SigningFaceCheck(Protocol):
+    """1:1 face verification of the signatory (the app wires ``finguard.identity`` here).
+
+    Returns ``unavailable`` when the check cannot run; raises ``InvalidInput`` naming ``photo``
+    or ``capture`` when a picture cannot be read."""
+
+    def check(self, photo: bytes, capture: bytes, *, actor: str, channel: str) -> FaceCheckResult: ...
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
     application_id: int
     outcome: str  # approve | refuse | unavailable
@@ -89,12 +115,21 @@ def reason_docs(d: Decision) -> list[dict[str, str]]:
 
 class CreditService:
     def __init__(
-        self, store: CreditStore, feed: TaxFeed, *, clock: Callable[[], datetime] | None = None, alerts: AlertSink | None = None
+        self,
+        store: CreditStore,
+        feed: TaxFeed,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        alerts: AlertSink | None = None,
+        face_check: SigningFaceCheck | None = None,
+        face_at_signing: bool = False,
     ) -> None:
         self.store = store
         self.feed = feed
         self.alerts = alerts
         self.clock = clock or utcnow
+        self.face_check = face_check
+        self.face_at_signing = face_at_signing
         self._policy: Policy | None = None
         self._models: dict[str, Scorecard | None] = {}
 
@@ -226,13 +261,32 @@ class CreditService:
         app_id = self.store.add_application(app, channel=channel, created_by=actor, outcome=outcome)
         return ApplyResult(app_id, decision.outcome.value, decision, stages, shadow)
 
-    def advance(self, app_id: int, stage: str, *, actor: str, account: str | None = None) -> dict[str, Any]:
+    def advance(
+        self,
+        app_id: int,
+        stage: str,
+        *,
+        actor: str,
+        account: str | None = None,
+        face: FaceEvidence | None = None,
+        channel: str = "api",
+    ) -> dict[str, Any]:
         """Mark an approved application signed, then disbursed (in that order, once each); a
-        disbursement may name the ledger account the loan was paid into (for the purpose monitor)."""
+        disbursement may name the ledger account the loan was paid into (for the purpose monitor).
+
+        Signing runs the signatory's face check when ``face`` is given, and requires it when
+        ``face_at_signing`` is set (``FINGUARD_CREDIT_FACE_AT_SIGNING``): the stage is recorded only
+        on ``match``; ``no_match`` and ``retake`` are a Conflict with the reason, and a check that
+        cannot run is ``Unavailable`` (503), never a silent pass.  The returned row then carries
+        ``face_check`` (outcome, reason, score)."""
         if stage not in ("signed", "disbursed"):
             raise InvalidInput.for_field("stage", "must be signed or disbursed")
         if account is not None and (stage != "disbursed" or not 1 <= len(account.strip()) <= 128):
             raise InvalidInput.for_field("account", "is the account paid into: 1 to 128 characters, with stage disbursed")
+        if face is not None and stage != "signed":
+            raise InvalidInput.for_field("capture", "a face check belongs to the signed stage")
+        if stage == "signed" and face is None and self.face_at_signing:
+            raise InvalidInput.for_field("capture", "signing requires the signatory's face check: send the photo on file and a capture")
         row = self.get(app_id)
         if row["outcome"] != "approve":
             raise Conflict(f"application {app_id} was not approved ({row['outcome']})")
@@ -241,8 +295,24 @@ class CreditService:
             raise Conflict(f"application {app_id} is already {stage}")
         if stage == "disbursed" and "signed" not in done:
             raise Conflict(f"application {app_id} must be signed before it is disbursed")
+        checked: FaceCheckResult | None = None
+        if face is not None:
+            checked = self._signatory_face(app_id, face, actor=actor, channel=channel)
         self.store.add_stage(app_id, stage, self.clock(), actor, account.strip() if account else None)
-        return self.get(app_id)
+        row = self.get(app_id)
+        if checked is not None:
+            row["face_check"] = {"outcome": checked.outcome, "reason": checked.reason, "score": checked.score}
+        return row
+
+    def _signatory_face(self, app_id: int, face: FaceEvidence, *, actor: str, channel: str) -> FaceCheckResult:
+        if self.face_check is None:
+            raise Unavailable(f"application {app_id} is not signed: no face check is configured on this server")
+        result = self.face_check.check(face.photo, face.capture, actor=actor, channel=channel)
+        if result.outcome == "unavailable":
+            raise Unavailable(f"application {app_id} is not signed: the face check could not run ({result.reason})")
+        if result.outcome != "match":
+            raise Conflict(f"application {app_id} is not signed: the face check answered {result.outcome} ({result.reason})")
+        return result
 
     def disbursement(self, app_id: int) -> tuple[str, datetime, int]:
         """The account, time and amount of an application's disbursement (what the purpose monitor traces)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,10 +26,14 @@ from finguard.credit.model.scorecard import FeatureBins, Scaling, Scorecard
 
 @dataclass(frozen=True, slots=True)
 class TrainingParams:
-    # "auto_asc_desc": strictly monotonic bad rate (the product default: every bin's points can be
-    # explained as "more X, more risk"); "auto": OptBinning's own trend detection, which may also
-    # choose a peak or a valley (unimodal) where the data says so.
+    # "auto_asc_desc": strictly monotonic bad rate (every bin's points can be explained as "more X,
+    # more risk"); "auto": OptBinning's own trend detection, which may also choose a peak or a valley
+    # (unimodal) where the data says so; "select": monotonic unless, in an inner cross-validation
+    # on the training data alone (binning and regression refitted in each fold), "auto" ranks
+    # better by at least ``select_margin`` AUC; the choice is kept in the metrics. The default stays
+    # monotonic: "select" chose it in all 15 outer folds of bench/credit/real.py for 7x the fit time.
     trend: str = "auto_asc_desc"
+    select_margin: float = 0.005
     min_bin_size: float = 0.05
     max_n_prebins: int = 20
     min_iv: float = 0.02
@@ -137,6 +141,10 @@ def train_scorecard(
     yy = np.asarray(y, dtype=int)
     if yy.sum() == 0 or yy.sum() == len(yy):
         raise ValueError("training needs both goods and bads")
+    if p.trend == "select":
+        trend, cv = select_trend(columns, yy, categorical, p)
+        sc = train_scorecard(columns, y, version=version, categorical=categorical, params=replace(p, trend=trend), trained_on=trained_on)
+        return replace(sc, metrics={**sc.metrics, "trend": trend, "trend_cv_auc": cv})
     bins = [
         _bin_feature(name, np.asarray(col, dtype=object if name in categorical else float), yy, name in categorical, p)
         for name, col in columns.items()
@@ -174,6 +182,34 @@ def train_scorecard(
         metrics={"C": c, "n": len(yy), "bad_rate": float(yy.mean()), "iv": {fb.name: round(_iv(fb), 4) for fb in bins}},
     )
     return sc
+
+
+TRENDS = ("auto_asc_desc", "auto")
+
+
+def select_trend(
+    columns: Mapping[str, Sequence[Any]], y: np.ndarray, categorical: frozenset[str], p: TrainingParams
+) -> tuple[str, dict[str, float]]:
+    """Monotonic bins unless free trends rank better out of fold by ``select_margin`` AUC: each
+    trend's whole training (binning, feature choice, regression) is refitted on each inner
+    training part and scored on the inner held-out part, so the choice sees no data twice."""
+    from sklearn.model_selection import StratifiedKFold
+
+    skf = StratifiedKFold(n_splits=p.inner_folds, shuffle=True, random_state=p.seed)
+    names = list(columns)
+    scores: dict[str, list[float]] = {t: [] for t in TRENDS}
+    for tr, te in skf.split(np.zeros(len(y)), y):
+        part = {k: [columns[k][i] for i in tr] for k in names}
+        rows = [{k: columns[k][i] for k in names} for i in te]
+        for t in TRENDS:
+            try:
+                sc = train_scorecard(part, y[tr].tolist(), version="select", categorical=categorical, params=replace(p, trend=t))
+            except ValueError:  # no informative feature in this part: this trend cannot be judged here
+                continue
+            scores[t].append(auc([sc.score(r).pd for r in rows], y[te].tolist()))
+    cv = {t: round(sum(v) / len(v), 4) for t, v in scores.items() if v}
+    mono, free = cv.get("auto_asc_desc", -1.0), cv.get("auto", -1.0)
+    return ("auto" if free >= mono + p.select_margin else "auto_asc_desc"), cv
 
 
 def validate(sc: Scorecard, columns: Mapping[str, Sequence[Any]], y: Sequence[int]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ live guard decide; customer controls, operator conditions and the payee check ar
 
 The report (:class:`ReplayReport`) gives, overall and for each rule: events flagged (outcome
 above ``allow``), fraud caught (recall), precision, the share of legitimate events reviewed
-and the share of fraud amount caught.
+and the share of fraud amount caught. Shadow rules never change an outcome; what each would
+have flagged is counted apart (``shadow_rules``), so a bank can see a rule's cost before
+enforcing it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class ReplayedDecision:
     fired: tuple[str, ...]
     model_score: float | None
     label: int | None
+    shadow_fired: tuple[str, ...] = ()  # shadow rules that would have fired
 
 
 @dataclass(slots=True)
@@ -66,6 +69,7 @@ class ReplayReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     overall: Tally = field(default_factory=Tally)
     rules: dict[str, Tally] = field(default_factory=dict)
+    shadow_rules: dict[str, Tally] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     decisions: list[ReplayedDecision] = field(default_factory=list)
 
@@ -78,6 +82,7 @@ class ReplayReport:
             "outcomes": dict(self.outcomes),
             "overall": {**self.overall.as_dict(self.fraud, legit, self.fraud_amount), "review_rate": self.review_rate},
             "rules": {code: t.as_dict(self.fraud, legit, self.fraud_amount) for code, t in sorted(self.rules.items())},
+            "shadow_rules": {code: t.as_dict(self.fraud, legit, self.fraud_amount) for code, t in sorted(self.shadow_rules.items())},
             "errors": dict(self.errors),
         }
 
@@ -134,7 +139,9 @@ def replay(
         for r in reasons:
             if r.kind is ReasonKind.ERROR:
                 report.errors[r.code] = report.errors.get(r.code, 0) + 1
+        shadow = tuple(r.code for r in reasons if r.kind is ReasonKind.RULE and not r.enforced)
         tallies = [report.rules.setdefault(code, Tally()) for code in fired]
+        tallies += [report.shadow_rules.setdefault(code, Tally()) for code in shadow]
         if outcome is not Outcome.ALLOW:
             tallies.append(report.overall)
         for t in tallies:
@@ -143,5 +150,5 @@ def replay(
                 t.fraud_flagged += 1
                 t.amount_flagged += amount
         if len(report.decisions) < keep_decisions:
-            report.decisions.append(ReplayedDecision(event.event_id, outcome, total, fired, score, label))
+            report.decisions.append(ReplayedDecision(event.event_id, outcome, total, fired, score, label, shadow))
     return report

@@ -4,17 +4,28 @@ Scores add up against the thresholds (review 40, hold 70, block 100): one patter
 for a review, two together for a hold, three for a block. The patterns:
 
 * telecom fraud on transfers: a first payment to a new payee at night, a large one at night
-  (both only for a customer with a history: to a brand-new customer every payee is new),
+  (both only for a customer with a history: to a brand-new customer every payee is new), and a
+  large one (20,000 or more) at night by a customer without a history (in shadow: on PaySim's
+  later part it flagged 5 % of legitimate events, over the 2 % review budget),
   fan-out to many payees (a mule spreading money), fan-in from many senders (a collecting mule),
   money out soon after binding a new device, a payment that empties the account (account
   takeover: ``balance_before`` / ``balance_after`` attributes, when the channel sends them);
-* card fraud: card-not-present bursts, a country the customer has never paid in, a new merchant
-  at night, the card at many merchants in an hour;
+* card fraud: card-not-present bursts (four in ten minutes, or three within the hour at night),
+  a country the customer has never paid in, a new merchant at night, the card at many merchants
+  in an hour;
 * any money out far above the customer's own habit (5x their 30-day mean, with history);
 * a device or IP shared by many customers.
 
-Each rule's hit rate, precision and recall are measured by ``bench/guard/quality.py`` (replay
-over labelled events); ``finguard guard replay --pack starter`` measures them on a bank's own.
+Each rule's hit rate, precision and recall are measured by ``bench/guard/starter.py`` (replay
+over labelled events, time-ordered: thresholds chosen on the earlier 80 %, reported on the later
+20 %; results in ``bench/results/issue11_starter.json``); ``finguard guard replay --pack starter``
+measures them on a bank's own. Where a threshold came from: 20,000 yuan is the pack's "large"
+(set before any data was seen) and the no-history rule was checked on PaySim's earlier 80 %; the
+card-not-present burst (was: three in ten minutes or six within the hour) was chosen on the
+earlier 80 % of the IEEE-CIS card payments, as the largest recall with the whole pack flagging at
+most 2 % of legitimate payments there (three in ten minutes by day flagged 2.2 % of legitimate
+payments alone: shoppers place several orders in a row). ``tf.account_emptied`` was written after
+PaySim had been looked at: its PaySim figure is not a clean measurement.
 The model rule runs in shadow until a bank has trained and promoted its own model.
 """
 
@@ -44,6 +55,15 @@ STARTER_PACK: tuple[Rule, ...] = (
         "first payment to a new payee at night (the customer has a history to compare with)",
         score=40,
         event_types=_PAY,
+    ),
+    Rule(
+        "tf.large_night_no_history",
+        f"event.outgoing and payee.is_first and event.amount >= 20000 and {_NIGHT} and not ({_HISTORY})",
+        "a large transfer at night to a payee never paid before, by a customer the guard has no history of (an account"
+        " taken over is emptied at night; the same pattern with a history is tf.new_payee_large_night)",
+        score=40,
+        event_types=_PAY,
+        mode=RuleMode.SHADOW,  # over the review budget on PaySim's later part (bench/results/issue11_starter.json)
     ),
     Rule(
         "tf.fan_out_after_large_in",
@@ -124,8 +144,9 @@ STARTER_PACK: tuple[Rule, ...] = (
     ),
     Rule(
         "card.cnp_burst",
-        "vel.card_cnp_count_10m >= 3 or vel.card_cnp_count_1h >= 6",
-        "a burst of card-not-present authorisations (card details being tried online)",
+        f"vel.card_cnp_count_10m >= 4 or (vel.card_cnp_count_1h >= 3 and {_NIGHT})",
+        "a burst of card-not-present authorisations (card details being tried online): four in ten minutes, or three"
+        " within the hour at night",
         score=40,
         event_types=_CARD,
     ),

@@ -114,6 +114,8 @@ class ListAuthority:
         skip_bad_rows: bool = False,
         progress: Progress | None = None,
         guards: ImportGuards | None = None,
+        fmt: str = "",
+        source: str = "",
     ) -> ImportReport:
         """An import by ``who``: refused if the role may not write the list; the operations that
         would lower outcomes are taken out and held, together, as one pending change. ``guards``:
@@ -150,7 +152,8 @@ class ListAuthority:
             return now_ops
 
         report = import_rows(
-            self.lists, code, rows, actor=who.actor, mode=mode, skip_bad_rows=skip_bad_rows, progress=progress, hold=hold, guards=guards
+            self.lists, code, rows, actor=who.actor, mode=mode, skip_bad_rows=skip_bad_rows, progress=progress, hold=hold,
+            guards=guards, fmt=fmt, source=source,
         )
         if not held:
             return report

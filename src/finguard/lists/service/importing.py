@@ -89,12 +89,15 @@ def import_rows(
     progress: Progress | None = None,
     hold: Hold | None = None,
     guards: ImportGuards | None = None,
+    fmt: str = "",
+    source: str = "",
 ) -> ImportReport:
     """Diff and apply. Any bad row rejects the whole import unless ``skip_bad_rows``; see the guards above.
     ``hold`` (given the list and the operations) returns the operations to apply now; it may keep some
     back for approval (``ListAuthority.hold_lowering``) or refuse the import."""
     guards = guards or ImportGuards()
     lst = service.get_list(list_code)
+    started = service.clock()
     problems: list[FieldProblem] = []
     drafts = {}
     count = 0
@@ -165,7 +168,7 @@ def import_rows(
     if hold is not None:
         ops = hold(lst, ops)
     changes = service.apply(lst, actor, ops) if ops else []
-    return ImportReport(
+    report = ImportReport(
         list_code=list_code,
         rows=count,
         added=sum(1 for o in ops if o.op is ChangeOp.ADD),
@@ -176,6 +179,12 @@ def import_rows(
         first_seq=changes[0].seq if changes else None,
         last_seq=changes[-1].seq if changes else None,
     )
+    service.record_import({
+        "list_code": list_code, "format": fmt[:32], "source": source[:500], "actor": actor[:200], "started_at": started,
+        "finished_at": service.clock(), "added": report.added, "changed": report.changed, "delisted": report.delisted,
+        "rejected": len(problems), "unchanged": unchanged, "first_seq": report.first_seq, "last_seq": report.last_seq,
+    })
+    return report
 
 
 class SourceFormat(StrEnum):

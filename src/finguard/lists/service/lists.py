@@ -54,6 +54,7 @@ class ListStore(Protocol):
     def changes_since(self, seq: int, limit: int) -> list[Change]: ...
     def changes_of_list(self, list_code: str, upto_seq: int | None) -> list[Change]: ...
     def head_seq(self) -> int: ...
+    def record_import(self, run: dict[str, Any]) -> None: ...
 
 
 
@@ -114,6 +115,11 @@ class ListService:
     def check_delist_reason(reason: str) -> None:
         if not reason or not reason.strip():
             raise InvalidInput.for_field("reason", "a delisting needs a reason")
+
+    def record_import(self, run: dict[str, Any]) -> None:
+        """Keep an import's row in ``import_run`` (even one that changed nothing: the list was
+        refreshed then, which is what its "as of" says)."""
+        self.store.record_import(run)
 
     def add_entry(self, code: str, draft: EntryDraft, actor: str) -> Entry:
         lst = self.get_list(code)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 
 from finguard.core.chain import GENESIS, ChainReport, ChainRow, link, verify
 from finguard.core.clock import aware
-from finguard.core.db import is_sqlite, notify_change, serialize_writers
+from finguard.core.db import begin_write, is_sqlite, notify_change, serialize_writers
 from finguard.core.errors import Conflict
 from finguard.core.identifiers import identifier_key
 from finguard.core.text import name_key
@@ -30,7 +30,7 @@ from finguard.lists.model.lists import (
 )
 from finguard.lists.service.index import Base, build_base
 from finguard.lists.service.lists import EntryOp
-from finguard.lists.store.tables import change_data, change_log, entry_identifier, entry_name, list_entry, risk_list
+from finguard.lists.store.tables import change_data, change_log, entry_identifier, entry_name, import_run, list_entry, risk_list
 
 CHUNK = 500
 BATCH = 2000
@@ -390,6 +390,10 @@ class SqlListStore:
             query = query.where(change_log.c.seq <= upto_seq)
         with self.engine.connect() as conn:
             return [self._to_change(r) for r in conn.execute(query.order_by(change_log.c.seq))]
+
+    def record_import(self, run: dict[str, Any]) -> None:
+        with begin_write(self.engine) as conn:
+            conn.execute(import_run.insert().values(**run))
 
     def head_seq(self) -> int:
         with self.engine.connect() as conn:

@@ -1,10 +1,13 @@
 """Incremental mode: after new transfers arrive, re-evaluate only what they can change.
 
-* Per-account typologies (fan-in/out, gather-scatter, pass-through, dormant) are re-evaluated
-  for the accounts the new transfers touch, over those accounts' whole history (every transfer
-  of a touched account is one of its own), with the same burst baseline period as a batch run.
-* Path typologies (cycle, stack, scatter-gather) are searched only among transfers within the
-  longest path window of the new ones, and only shapes containing a new transfer are kept.
+* Per-account typologies (fan-in/out, gather-scatter, pass-through, dormant, structuring) are
+  re-evaluated for the accounts the new transfers touch, over those accounts' whole history
+  (every transfer of a touched account is one of its own), with the same burst baseline period
+  as a batch run.
+* Path typologies (cycle, stack, scatter-gather, slow cycle) are searched only among transfers
+  within the longest path window of the new ones, and only shapes containing a new transfer are
+  kept.
+* First contacts and payer habits are computed over every transfer, as in a batch run.
 
 The result equals the batch result restricted to the same accounts and shapes (``affected``);
 ``tests/test_monitors_incremental.py`` pins that.
@@ -22,14 +25,15 @@ from finguard.core.errors import InvalidInput
 from finguard.monitors.model import MonitorConfig, PatternAlert, Typology, distinct_alerts
 from finguard.monitors.service.index import I64, Bool, FlowIndex, Transfers
 from finguard.monitors.service.patterns import PATHS, PER_ACCOUNT, Progress, detect
-from finguard.monitors.service.runner import MonitorRun, _prefilter, _timed, in_reporting_currency, novelty
+from finguard.monitors.service.runner import MonitorRun, _prefilter, _timed, habit, in_reporting_currency, novelty
 
 
 def path_horizon(config: MonitorConfig) -> int:
     """How far in time (seconds) a path shape can reach from any one of its transfers."""
     relay = config.relay
     longest = max(config.cycle.max_length, config.stack.max_hops)
-    return max(config.cycle.window, config.scatter_gather.window, config.stack.max_hops * relay.max_delay) + relay.slack * longest
+    fast = max(config.cycle.window, config.scatter_gather.window, config.stack.max_hops * relay.max_delay) + relay.slack * longest
+    return max(fast, config.slow_cycle.window)
 
 
 def touched_accounts(transfers: Transfers, new_rows: I64) -> Bool:
@@ -75,6 +79,7 @@ def run_incremental(
     period = (int(transfers.ts[kept].min()), int(transfers.ts[kept].max())) if len(kept) else (0, 0)
     touched = touched_accounts(transfers, new)
     novel = novelty(transfers, config)
+    unusual = habit(transfers, config, typologies)
     seconds = {"index": 0.0}
     timed = _timed(progress, seconds)
     alerts: list[PatternAlert] = []
@@ -84,7 +89,7 @@ def run_incremental(
         per_account = typologies & PER_ACCOUNT
         if per_account:
             mine = rows[touched[transfers.src[rows]] | touched[transfers.dst[rows]]]
-            ix = FlowIndex(transfers, period, mine, novel)
+            ix = FlowIndex(transfers, period, mine, novel, unusual)
             for t, d in detect(ix, config, per_account, focus=touched, progress=timed).items():
                 alerts.extend(d.alerts)
                 truncated[t.value] = d.truncated
@@ -94,7 +99,7 @@ def run_incremental(
             t_new = transfers.ts[new]
             ts = transfers.ts[rows]
             near = rows[(ts >= t_new.min() - horizon) & (ts <= t_new.max() + horizon)]
-            ix = FlowIndex(transfers, period, near, novel)
+            ix = FlowIndex(transfers, period, near, novel, unusual)
             dropped = (ix.dropped_self, ix.dropped_nonpositive)
             new_edges = np.isin(ix.row, new)
             for t, d in detect(ix, config, paths, new_edges=new_edges, progress=timed).items():

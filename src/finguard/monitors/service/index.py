@@ -164,6 +164,69 @@ def routine_rows(t: Transfers, min_days: int) -> I64:
     return np.sort(order[days[gid] >= min_days]).astype(np.int64)
 
 
+F64 = npt.NDArray[np.float64]
+
+
+def _order_within(group: I64, group_bits: int, value: F64) -> I64:
+    """An order of the rows by ``group`` (non-negative, below ``2**group_bits``), then ``value``.
+
+    One sort of a 63-bit key: the group in the high bits, the value quantised into the rest (at
+    least 2**-20 of the values' range apart, so only values closer than that may swap, which no
+    median here can tell); ``np.lexsort`` when the groups leave fewer than 20 bits."""
+    value_bits = 62 - group_bits
+    if value_bits < 20:
+        return np.lexsort((value, group)).astype(np.int64)
+    low = float(value.min()) if len(value) else 0.0
+    span = float(value.max()) - low if len(value) else 0.0
+    scale = ((1 << value_bits) - 1) / span if span > 0 else 0.0
+    q = np.minimum(((value - low) * scale).astype(np.int64), (1 << value_bits) - 1)
+    return np.argsort((group << value_bits) | q).astype(np.int64)
+
+
+def _medians(group: I64, group_bits: int, value: F64) -> tuple[I64, F64, I64]:
+    """Per distinct group (ascending): the group, the median of its values, and its size."""
+    order = _order_within(group, group_bits, value)
+    g, v = group[order], value[order]
+    start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    size = np.diff(np.r_[start, len(g)])
+    median: F64 = (v[start + (size - 1) // 2] + v[start + size // 2]) / 2
+    return g[start], median, size
+
+
+def off_habit(t: Transfers, min_days: int, z: float, min_ratio: float) -> Bool:
+    """Per row: True when the transfer is out of its payer's habit (``model.HabitConfig``).
+
+    The payer's usual amount is the median of its day values (each day's median amount, in
+    logarithms) and its spread the MAD of those; a payer with fewer than ``min_days`` days has no
+    habit. Self-transfers and non-positive amounts are never out of habit and not counted."""
+    n = len(t)
+    out = np.zeros(n, dtype=bool)
+    if n == 0 or min_days < 1:
+        return out
+    rows = np.flatnonzero((t.amount_fen > 0) & (t.src != t.dst))
+    if len(rows) == 0:
+        return out
+    log_amount = np.log(t.amount_fen[rows].astype(np.float64))
+    payer = t.src[rows].astype(np.int64)
+    day = t.ts[rows] // 86400
+    day -= day.min()
+    payer_bits = max(len(t.accounts) - 1, 1).bit_length()
+    day_bits = max(int(day.max()), 1).bit_length()
+    # One value per payer and day (that day's median amount), then per payer their median and MAD.
+    payer_day, day_value, _ = _medians((payer << day_bits) | day, payer_bits + day_bits, log_amount)
+    day_payer = payer_day >> day_bits
+    payers, usual, days = _medians(day_payer, payer_bits, day_value)
+    usual_of = np.zeros(len(t.accounts))
+    usual_of[payers] = usual
+    _, spread, _ = _medians(day_payer, payer_bits, np.abs(day_value - usual_of[day_payer]))
+    spread_of = np.zeros(len(t.accounts))
+    days_of = np.zeros(len(t.accounts), dtype=np.int64)
+    spread_of[payers], days_of[payers] = spread, days
+    threshold = np.maximum(z * spread_of[payer] / 0.6745, np.log(max(min_ratio, 1.0)))
+    out[rows] = (days_of[payer] >= min_days) & (np.abs(log_amount - usual_of[payer]) > threshold)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SideIndex:
     """One side's sort: ``key`` sorted, and per position the account, counterparty, time,
@@ -198,11 +261,17 @@ class FlowIndex:
     """Kept transfers (``row`` is each one's position in the input columns) and both sides."""
 
     def __init__(
-        self, transfers: Transfers, period: tuple[int, int] | None = None, rows: I64 | None = None, novel: Bool | None = None
+        self,
+        transfers: Transfers,
+        period: tuple[int, int] | None = None,
+        rows: I64 | None = None,
+        novel: Bool | None = None,
+        unusual: Bool | None = None,
     ) -> None:
         """``rows``: analyse only these rows (sorted) of ``transfers``; ``period``: the time span
         the burst baselines refer to (default: the kept transfers' own span); ``novel``: per row
-        of ``transfers``, whether it is a first contact (``first_contacts``; default: all are)."""
+        of ``transfers``, whether it is a first contact (``first_contacts``; default: all are);
+        ``unusual``: per row, whether it is out of its payer's habit (``off_habit``; default: none is)."""
         src, dst, amount = transfers.src, transfers.dst, transfers.amount_fen
         if rows is not None:
             src, dst, amount = src[rows], dst[rows], amount[rows]
@@ -216,6 +285,7 @@ class FlowIndex:
         self.amount: I64 = transfers.amount_fen[self.row]
         self.ts: I64 = transfers.ts[self.row]
         self.novel: Bool = np.ones(len(self.row), dtype=bool) if novel is None else novel[self.row]
+        self.unusual: Bool = np.zeros(len(self.row), dtype=bool) if unusual is None else unusual[self.row]
         self.accounts = transfers.accounts
         self.n_accounts = len(transfers.accounts)
         self.t0 = int(self.ts.min()) if len(self.ts) else 0

@@ -26,7 +26,9 @@ from finguard.monitors.model import (
     PatternAlert,
     RelayConfig,
     ScatterGatherConfig,
+    SlowCycleConfig,
     StackConfig,
+    StructuringConfig,
     Typology,
 )
 from finguard.monitors.service.index import I64, Bool, FlowIndex, Side, SideIndex, expand
@@ -224,9 +226,11 @@ def find_relays(
     limits: LimitConfig,
     progress: Callable[[float], None] | None = None,
     legs: int = 0,
+    only: Bool | None = None,
 ) -> Relays:
     """Every (in, out) pair through an account within the delay and amount tolerance, of which
-    at least ``legs`` transfers are first contacts (``ix.novel``).
+    at least ``legs`` transfers are first contacts (``ix.novel``); with ``only`` (per edge), both
+    transfers are among those edges.
 
     The in-edges are processed in chunks, so the memory is bounded by the chunk times
     ``max_branch`` whatever the hubs; at most ``max_branch`` onward transfers (the earliest) are
@@ -236,6 +240,8 @@ def find_relays(
         # Both transfers must be first contacts: search only those, so the per-transfer branch
         # budget is not spent on a busy account's familiar payments.
         s_in, s_out = s_in.where(ix.novel[s_in.edge]), s_out.where(ix.novel[s_out.edge])
+    if only is not None:
+        s_in, s_out = s_in.where(only[s_in.edge]), s_out.where(only[s_out.edge])
     m = len(s_in.key)
     parts_in: list[I64] = []
     parts_out: list[I64] = []
@@ -356,8 +362,18 @@ def detect_stack(ix: FlowIndex, relays: Relays, cfg: StackConfig, limits: LimitC
     return out
 
 
-def detect_cycles(ix: FlowIndex, relays: Relays, cfg: CycleConfig, limits: LimitConfig, new_edges: Bool | None = None) -> Detection:
-    """Simple cycles of relays, grown breadth-first from every edge that starts a relay."""
+def detect_cycles(
+    ix: FlowIndex,
+    relays: Relays,
+    cfg: CycleConfig,
+    limits: LimitConfig,
+    new_edges: Bool | None = None,
+    typology: Typology = Typology.CYCLE,
+    span: bool = False,
+) -> Detection:
+    """Simple cycles of relays, grown breadth-first from every edge that starts a relay. Every
+    hop within ``cfg.window`` of the first; with ``span``, all hops within ``cfg.window`` of one
+    another whatever their order (the slow rings' relays go either way in time)."""
     out = Detection(truncated=relays.truncated)
     starts = np.flatnonzero(np.diff(relays.ptr) > 0)
     if len(starts) == 0:
@@ -365,6 +381,7 @@ def detect_cycles(ix: FlowIndex, relays: Relays, cfg: CycleConfig, limits: Limit
     paths = starts[:, None]  # one row per partial path, one column per hop (edge numbers)
     origin = ix.src[starts].astype(np.int64)
     t_start = ix.ts[starts]
+    t_lo, t_hi = t_start.copy(), t_start.copy()
     found: dict[tuple[tuple[int, ...], int], list[I64]] = {}
     for length in range(2, cfg.max_length + 1):
         last = paths[:, -1]
@@ -372,12 +389,19 @@ def detect_cycles(ix: FlowIndex, relays: Relays, cfg: CycleConfig, limits: Limit
         which, pos, cut = expand(lo, hi, limits.max_branch)
         out.truncated |= bool(cut.any())
         nxt = relays.e_out[pos]
-        ok = np.abs(ix.ts[nxt] - t_start[which]) <= cfg.window
+        t_nxt = ix.ts[nxt]
+        if span:
+            new_lo, new_hi = np.minimum(t_lo[which], t_nxt), np.maximum(t_hi[which], t_nxt)
+            ok = new_hi - new_lo <= cfg.window
+        else:
+            ok = np.abs(t_nxt - t_start[which]) <= cfg.window
         dst = ix.dst[nxt].astype(np.int64)
         # Simple cycles only: the next account is new to the path (or closes it at the origin).
         for col in range(1, paths.shape[1]):
             ok &= dst != ix.src[paths[which, col]]
         which, nxt, dst = which[ok], nxt[ok], dst[ok]
+        if span:
+            new_lo, new_hi = new_lo[ok], new_hi[ok]
         closes = dst == origin[which]
         if length >= cfg.min_length:
             for w, e in zip(which[closes].tolist(), nxt[closes].tolist(), strict=True):
@@ -391,16 +415,69 @@ def detect_cycles(ix: FlowIndex, relays: Relays, cfg: CycleConfig, limits: Limit
         grow = ~closes
         paths = np.concatenate([paths[which[grow]], nxt[grow, None]], axis=1)
         origin, t_start = origin[which[grow]], t_start[which[grow]]
+        if span:
+            t_lo, t_hi = new_lo[grow], new_hi[grow]
         if len(paths) > limits.max_paths:
             out.truncated = True
-            paths, origin, t_start = paths[: limits.max_paths], origin[: limits.max_paths], t_start[: limits.max_paths]
+            keep = slice(0, limits.max_paths)
+            paths, origin, t_start, t_lo, t_hi = paths[keep], origin[keep], t_start[keep], t_lo[keep], t_hi[keep]
         if len(paths) == 0:
             break
     for (ring_accounts, first), cycles in found.items():
         edges = np.unique(np.concatenate(cycles))
         if new_edges is not None and not new_edges[edges].any():
             continue
-        out.alerts.append(_alert(ix, Typology.CYCLE, int(ix.src[first]), edges, len(ring_accounts), limits))
+        out.alerts.append(_alert(ix, typology, int(ix.src[first]), edges, len(ring_accounts), limits))
+    return out
+
+
+def slow_cycle_relays(ix: FlowIndex, cfg: SlowCycleConfig, limits: LimitConfig) -> Relays:
+    """The hops of slow rings: money in and money out of an account, both out of their payers'
+    habit, within ``cfg.window`` of each other in either order, the amount out within the
+    tolerance of the amount in."""
+    rule = RelayConfig(max_delay=cfg.window, slack=cfg.window, max_shrink=cfg.tolerance, max_grow=cfg.tolerance)
+    return find_relays(ix, rule, limits, only=ix.unusual)
+
+
+def detect_slow_cycles(ix: FlowIndex, cfg: SlowCycleConfig, limits: LimitConfig, new_edges: Bool | None = None) -> Detection:
+    """Rings of transfers out of habit, booked in any order within ``cfg.window`` (#12)."""
+    if not ix.unusual.any():
+        return Detection()
+    rings = CycleConfig(min_length=cfg.min_length, max_length=cfg.max_length, window=cfg.window)
+    relays = slow_cycle_relays(ix, cfg, limits)
+    return detect_cycles(ix, relays, rings, limits, new_edges, Typology.SLOW_CYCLE, span=True)
+
+
+def detect_structuring(ix: FlowIndex, cfg: StructuringConfig, limits: LimitConfig, focus: Bool | None = None) -> Detection:
+    """Payees of payments cut into pieces, each out of its payer's habit (#12): the pieces of a
+    payer to a payee chain within ``piece_window``; a payee's structured inflows chain into one
+    alert while no gap exceeds ``window``."""
+    out = Detection()
+    if cfg.min_pieces < 2:
+        return out
+    e = np.flatnonzero(ix.unusual)
+    if focus is not None:
+        e = e[focus[ix.dst[e]]]
+    if len(e) == 0:
+        return out
+    pair = ix.src[e].astype(np.int64) * ix.n_accounts + ix.dst[e]
+    order = np.lexsort((ix.ts[e], pair))
+    e, pair = e[order], pair[order]
+    t = ix.ts[e]
+    run = np.cumsum(np.r_[True, (pair[1:] != pair[:-1]) | (t[1:] - t[:-1] > cfg.piece_window)]) - 1
+    e = e[np.bincount(run)[run] >= cfg.min_pieces]
+    if len(e) == 0:
+        return out
+    payee = ix.dst[e].astype(np.int64)
+    order = np.lexsort((ix.ts[e], payee))
+    e, payee = e[order], payee[order]
+    t = ix.ts[e]
+    starts = np.flatnonzero(np.r_[True, (payee[1:] != payee[:-1]) | (t[1:] - t[:-1] > cfg.window)])
+    for lo, hi in zip(starts.tolist(), np.r_[starts[1:], len(e)].tolist(), strict=True):
+        edges = e[lo:hi]
+        payers = len(np.unique(ix.src[edges]))
+        if payers >= cfg.min_payers:
+            out.alerts.append(_alert(ix, Typology.STRUCTURING, int(payee[lo]), edges, payers, limits))
     return out
 
 
@@ -482,8 +559,12 @@ def detect_dormant(ix: FlowIndex, cfg: DormantConfig, limits: LimitConfig, focus
     return out
 
 
-PER_ACCOUNT = frozenset({Typology.FAN_IN, Typology.FAN_OUT, Typology.GATHER_SCATTER, Typology.PASS_THROUGH, Typology.DORMANT})
-PATHS = frozenset({Typology.CYCLE, Typology.STACK, Typology.SCATTER_GATHER})
+PER_ACCOUNT = frozenset(
+    {Typology.FAN_IN, Typology.FAN_OUT, Typology.GATHER_SCATTER, Typology.PASS_THROUGH, Typology.DORMANT, Typology.STRUCTURING}
+)
+PATHS = frozenset({Typology.CYCLE, Typology.STACK, Typology.SCATTER_GATHER, Typology.SLOW_CYCLE})
+# The typologies that count only transfers out of their payer's habit (``index.off_habit``).
+HABITUAL = frozenset({Typology.STRUCTURING, Typology.SLOW_CYCLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,20 +635,24 @@ def detect(
             progress(t, fraction)
 
     lim = config.limits
-    per_account: dict[Typology, Callable[[], Detection]] = {
+    # Detectors with their own search (the relay-built path typologies share one below).
+    own_search: dict[Typology, Callable[[], Detection]] = {
         Typology.FAN_IN: lambda: detect_fan(ix, "in", config.fan_in, lim, focus),
         Typology.FAN_OUT: lambda: detect_fan(ix, "out", config.fan_out, lim, focus),
         Typology.GATHER_SCATTER: lambda: detect_gather_scatter(ix, config.gather_scatter, lim, focus),
         Typology.DORMANT: lambda: detect_dormant(ix, config.dormant, lim, focus),
+        Typology.STRUCTURING: lambda: detect_structuring(ix, config.structuring, lim, focus),
+        Typology.SLOW_CYCLE: lambda: detect_slow_cycles(ix, config.slow_cycle, lim, new_edges),
     }
-    for t, fn in per_account.items():
+    for t, fn in own_search.items():
         if t in typologies:
             step(t, 0.0)
             results[t] = fn()
             step(t, 1.0)
-    if not typologies & (PATHS | {Typology.PASS_THROUGH}):
+    relayed = (PATHS | {Typology.PASS_THROUGH}) - {Typology.SLOW_CYCLE}
+    if not typologies & relayed:
         return results
-    wanted = sorted(typologies & (PATHS | {Typology.PASS_THROUGH}))
+    wanted = sorted(typologies & relayed)
     first = wanted[0]
     step(first, 0.0)
     search = relay_config(config, typologies)

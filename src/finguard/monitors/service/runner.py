@@ -11,8 +11,18 @@ import numpy as np
 
 from finguard.core.errors import InvalidInput
 from finguard.monitors.model import MonitorConfig, PatternAlert, Typology, distinct_alerts, explain
-from finguard.monitors.service.index import I64, Bool, FlowIndex, Transfers, first_contacts, routine_rows, split_rows, unusual_rows
-from finguard.monitors.service.patterns import Progress, detect
+from finguard.monitors.service.index import (
+    I64,
+    Bool,
+    FlowIndex,
+    Transfers,
+    first_contacts,
+    off_habit,
+    routine_rows,
+    split_rows,
+    unusual_rows,
+)
+from finguard.monitors.service.patterns import HABITUAL, Progress, detect
 from finguard.monitors.service.rates import to_reporting
 
 
@@ -67,7 +77,8 @@ def run_monitors(
     columns, no_rate = in_reporting_currency(columns, config)
     transfers = columns if isinstance(columns, Transfers) else Transfers.from_columns(columns)
     started = time.perf_counter()
-    ix = FlowIndex(transfers, rows=_prefilter(transfers, config), novel=novelty(transfers, config))
+    rows, novel, unusual = _prefilter(transfers, config), novelty(transfers, config), habit(transfers, config, typologies)
+    ix = FlowIndex(transfers, rows=rows, novel=novel, unusual=unusual)
     seconds = {"index": time.perf_counter() - started}
     results = detect(ix, config, typologies, progress=_timed(progress, seconds))
     return MonitorRun(
@@ -101,6 +112,15 @@ def novelty(transfers: Transfers, config: MonitorConfig) -> Bool | None:
     """First contacts over every row (``None`` when the novelty test is off)."""
     n = config.novelty
     return first_contacts(transfers, n.lookback, n.min_age) if n.lookback > 0 else None
+
+
+def habit(transfers: Transfers, config: MonitorConfig, typologies: frozenset[Typology]) -> Bool | None:
+    """Transfers out of their payer's habit, over every row (``None`` when no requested typology
+    counts them)."""
+    if not typologies & HABITUAL:
+        return None
+    h = config.habit
+    return off_habit(transfers, h.min_days, h.z, h.min_ratio)
 
 
 def _prefilter(transfers: Transfers, config: MonitorConfig) -> I64 | None:

@@ -20,7 +20,10 @@ Two things live here:
   :func:`segment_pinyin`        ``xijinping`` -> ``["xi", "jin", "ping"]``
   :func:`wade_giles_to_pinyin`  ``tse`` -> ``ze``, ``tung`` -> ``dong``, ``hsiao`` -> ``xiao``
   :func:`cantonese_surname`     ``Chan`` -> ``chen``, ``Wong`` -> ``huang`` (family names only)
+  :func:`numbers_as_digits`     ``brigade fourty four`` -> ``brigade 44`` (cardinals and ordinals)
   :func:`phonetic_key`          a coarse sound key (``Mohamed``/``Muhammad`` -> ``mhmt``)
+  :func:`transcription_key`     a foreign name read back from Chinese characters, as a sound key
+  :func:`korean_key`            romanised Korean syllables with RR / McCune-Reischauer differences removed
   :func:`skeleton`              consonant skeleton, for names from scripts that omit vowels
   ============================  ===============================================================
 
@@ -354,8 +357,21 @@ _LEGAL_FORMS_LATIN = {
     "anonima": "sa",
     "cia": "company",
     "sl": "sl",
+    # the words of legal forms as a name written in Cyrillic gives them once romanised ("Компания", "Компани")
+    "kompaniya": "company",
+    "kompaniia": "company",
+    "kompania": "company",
+    "kompaniy": "company",
+    "kompani": "company",
+    "kompany": "company",
+    "kompanj": "company",
+    "korporatsiya": "corporation",
+    "korporatsiia": "corporation",
+    "korporaciya": "corporation",
+    "gruppa": "group",
+    "kholding": "holding",
 }
-_LEADING_LEGAL = {"ooo", "zao", "oao", "pao", "ojsc", "cjsc", "pjsc", "jsc", "tov", "pt", "pt."}
+_LEADING_LEGAL = {"ooo", "zao", "oao", "pao", "ojsc", "cjsc", "pjsc", "jsc", "tov", "pt", "pt.", "kompaniya", "kompaniia", "kompania"}
 # Chinese (and Japanese) legal forms, longest first.
 _LEGAL_FORMS_HAN = [
     ("股份有限公司", "股份有限公司"),
@@ -616,6 +632,67 @@ def cantonese_surname(token: str) -> str | None:
     return CANTONESE_SURNAMES.get(token)
 
 
+# -- step 5b: numbers written as words ---------------------------------------------------------------
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7,
+    "8th": 8, "9th": 9, "10th": 10,
+}  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1000}
+
+
+def numbers_as_digits(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Numbers and ordinals written as words, as digits: ``brigade fourty four`` -> ``brigade 44``.
+
+    English cardinals up to the thousands (with the common misspelling ``fourty``), ordinals to
+    ``tenth`` and ``1st`` .. ``10th``. ``None`` when the name has none.
+    """
+    if not any(t in _UNITS or t in _TENS or t in _ORDINALS for t in tokens):
+        return None
+    out: list[str] = []
+    total = current = 0
+    in_number = False
+
+    def flush() -> None:
+        nonlocal total, current, in_number
+        if in_number:
+            out.append(str(total + current))
+        total = current = 0
+        in_number = False
+
+    for t in tokens:
+        if t in _UNITS or t in _TENS:
+            current += _UNITS.get(t, 0) + _TENS.get(t, 0)
+            in_number = True
+        elif t in _SCALES and in_number:
+            if _SCALES[t] == 100:
+                current = max(current, 1) * 100
+            else:
+                total += max(current, 1) * 1000
+                current = 0
+        elif t == "and" and in_number:
+            continue
+        elif t in _ORDINALS:
+            if in_number:
+                current += _ORDINALS[t]
+            else:
+                current = _ORDINALS[t]
+                in_number = True
+            flush()
+        else:
+            flush()
+            out.append(t)
+    flush()
+    return tuple(out)
+
+
 # -- step 6: sound keys ---------------------------------------------------------------------------
 
 _PHONETIC_RULES = [
@@ -669,6 +746,39 @@ def phonetic_key(token: str) -> str:
     return "".join(out)
 
 
+_KOREAN_KEY_RULES = [
+    ("ng", "N"), ("tch", "c"), ("jj", "c"), ("ch", "c"), ("j", "c"), ("kk", "k"), ("g", "k"), ("tt", "t"), ("d", "t"),
+    ("pp", "p"), ("b", "p"), ("ss", "s"), ("sh", "s"), ("r", "l"), ("eo", "o"), ("eu", "u"), ("oo", "u"), ("ee", "i"),
+    ("ae", "e"), ("N", "ng"),
+]  # fmt: skip
+
+
+@lru_cache(maxsize=65536)
+def korean_key(token: str) -> str:
+    """A romanised Korean syllable (or run of syllables) with the romanisations' differences removed.
+
+    Revised Romanisation, McCune-Reischauer and the spellings people use differ in voicing
+    (``g``/``k``, ``j``/``ch``, ``b``/``p``), ``r``/``l`` and the vowels ``eo``/``o``, ``eu``/``u``,
+    ``oo``/``u``, ``ee``/``i``: ``jeong``, ``chong`` and ``jong`` give one key, ``myong`` and
+    ``yong`` two.
+    """
+    t = token
+    for a, b in _KOREAN_KEY_RULES:
+        if a in t:
+            t = t.replace(a, b)
+    return t
+
+
+@lru_cache(maxsize=65536)
+def transcription_key(token: str) -> str:
+    """What survives a foreign name's round trip through Chinese characters: :func:`phonetic_key` with ``l`` = ``r``.
+
+    ``vlakimir`` (弗拉基米尔 read back) and ``vladimir`` give ``frkmr`` and ``frtmr``;
+    ``kadrov`` (卡德罗夫) and ``kadyrov`` both ``ktrf``.
+    """
+    return phonetic_key(token.replace("l", "r"))
+
+
 @lru_cache(maxsize=262144)
 def skeleton(token: str) -> str:
     """The consonant skeleton of a token (vowels, ``w``, ``y`` and ``h`` after another consonant removed).
@@ -697,7 +807,9 @@ class NameVariant:
     """One comparable spelling of a name: ASCII lower-case tokens.
 
     ``kind`` says how it was made: ``latin`` (as written or transliterated), ``pinyin`` (from Han),
-    ``sino`` (a romanised Chinese name regrouped: family name + given name), ``skeleton`` (from a
+    ``sino`` (a romanised Chinese name regrouped: family name + given name), ``transcribed`` (a
+    foreign name written in Chinese characters, read back: compared by :func:`transcription_key`), ``korean`` (a
+    person's name in Hangul, romanised: compared syllable by syllable), ``skeleton`` (from a
     script written without vowels: compare consonant skeletons) or ``han`` (simplified Han text).
     """
 
@@ -736,8 +848,12 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     """
     text = clean_text(name[:MAX_NAME_INPUT])
     disguised = sc.confusable_skeleton(text)  # a Latin name in look-alike Cyrillic / Greek letters
+    also: str | None = None
     if disguised is not None:
-        text = disguised
+        if any(ch.isascii() and ch.isalpha() for ch in text):
+            text = disguised  # Latin letters among Cyrillic ones: a disguise
+        else:  # every letter has a Latin twin (Тарас Авраменко, Марко): read it as written and as a disguise
+            also = disguised
     scripts = tuple(sorted({s for s in (script_of(ch) for ch in text) if s}))
     if not scripts:
         return NameForm(name, (), (), ())
@@ -754,6 +870,8 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         variants.extend(_han_variants(han_only, person=person))
         if person and len(han_only) <= 6:  # a Japanese name in kanji reads otherwise than in Mandarin
             variants.extend(_extra_variants(sc.japanese(text), kind))
+        if kind != "organisation":  # a foreign name in Chinese characters: 弗拉基米尔·普京
+            variants.extend(_extra_variants(sc.foreign_han(simple), kind, "transcribed"))
     else:
         if "ARABIC" in scripts:
             simple = sc.arabic_prepare(simple)
@@ -764,26 +882,53 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         raw_tokens = [t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t][:MAX_TOKENS]
         tokens = tuple(strip_tone_numbers(t) for t in raw_tokens)
         tokens = tuple(t for t in tokens if t)
+        korean = kind != "organisation" and _korean_personal_name(simple, scripts)
         if tokens:
             abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
-            variants.append(NameVariant(tokens, "skeleton" if abjad else "latin"))
-            if not abjad and kind != "organisation":
+            variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin"))
+            if not abjad and not korean and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
+            digits = numbers_as_digits(tokens) if not abjad else None
+            if digits and digits != tokens:
+                variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
             if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
-        variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind))
+        variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
+    if also is not None:
+        variants.extend(_extra_variants([also], kind))
+    if kind != "person" and not legal and any(sc_ in scripts for sc_ in ("CYRILLIC", "GREEK")):
+        # legal forms written in another script are recognised once romanised (ООО, Компания, Лимитед)
+        variants, legal = _strip_romanised_legal_forms(variants)
     cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
 
 
+def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[NameVariant], tuple[str, ...]]:
+    out: list[NameVariant] = []
+    legal: tuple[str, ...] = ()
+    for v in variants:
+        if v.kind != "latin":
+            out.append(v)
+            continue
+        rest, forms = strip_legal_forms(" ".join(v.tokens))
+        if forms:
+            legal = legal or forms
+            out.append(NameVariant(tuple(t for t in rest.split() if t), v.kind))
+        else:
+            out.append(v)
+    return out, legal
+
+
 def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
-    """Other Latin spellings of a name in Cyrillic, Greek, Hangul or kana (see :mod:`.scripts`)."""
+    """Other Latin spellings of a name in Cyrillic, Greek, Hebrew, Hangul or kana (see :mod:`.scripts`)."""
     out: list[str] = []
     if "CYRILLIC" in scripts:
         out.extend(sc.cyrillic(text))
     if "GREEK" in scripts:
         out.extend(sc.greek(text))
+    if "HEBREW" in scripts:
+        out.extend(sc.hebrew(text))
     if "HANGUL" in scripts:
         out.extend(sc.hangul(text))
     if "HIRAGANA" in scripts or "KATAKANA" in scripts:
@@ -791,7 +936,19 @@ def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _extra_variants(spellings: list[str], kind: str | None) -> list[NameVariant]:
+def _korean_personal_name(text: str, scripts: tuple[str, ...]) -> bool:
+    """A person's name in Hangul: one to three words of one to five syllables, nothing but Hangul.
+
+    Its romanisations are compared syllable by syllable (:mod:`..service.similarity`): Korean
+    names have no middle names, and a syllable that differs is another name (``yong`` / ``myong``).
+    """
+    if scripts != ("HANGUL",):
+        return False
+    words = text.split()
+    return 1 <= len(words) <= 3 and all(1 <= len(w) <= 5 and all(0xAC00 <= ord(c) <= 0xD7A3 for c in w) for w in words)
+
+
+def _extra_variants(spellings: list[str], kind: str | None, variant_kind: str = "latin") -> list[NameVariant]:
     out = []
     for spelling in spellings:
         latin = fold(spelling)
@@ -799,7 +956,7 @@ def _extra_variants(spellings: list[str], kind: str | None) -> list[NameVariant]
             latin = swap_comma_order(latin)
         tokens = tuple(t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t)[:MAX_TOKENS]
         if tokens:
-            out.append(NameVariant(tokens, "latin"))
+            out.append(NameVariant(tokens, variant_kind))
     return out
 
 

@@ -9,13 +9,18 @@ Cyrillic               iuliia (MIT): ICAO Doc 9303 (passports), BGN/PCGN, Wikipe
                        GOST 7.79 (ISO 9); the Ukrainian national system (KMU 2010: г -> h, и -> y,
                        і -> i, ї -> yi, є -> ye) by its published table
 Greek                  ELOT 743 / UN (``β`` -> v, ``η`` -> i, ``ου`` -> ou, ``μπ`` -> b ...),
-                       beside anyascii's classical reading (``Bladimeros``)
+                       and the classical transliteration (``β`` -> b, ``η`` -> e, ``φ`` -> ph,
+                       ``γκ`` -> nk: ``Bladimeros``), beside anyascii's
+Hebrew                 ISO 259 letter by letter in ASCII (``ywsp lwy``), beside anyascii's
+                       modern values (``yvsf lvy``)
 Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped;
                        compared by consonant skeleton (vowels are not written)
 Hangul                 Revised Romanisation and McCune-Reischauer, by syllable, family name
                        spelled as people spell it (``김`` Kim, ``이`` Lee/Ri, ``박`` Park/Pak)
 Japanese               kana by Hepburn (anyascii); kanji names read in Japanese with cutlet
                        (MIT; MeCab + UniDic Lite) when it is installed
+Chinese characters     a foreign name transcribed into Chinese (``弗拉基米尔·普京``) read back in
+for foreign names      Latin by the common characters of the Xinhua transcription tables
 homoglyphs             Cyrillic and Greek letters that look like Latin ones (Unicode TR39
                        confusables), over the whole name: ``СНОUКА, Моnіr`` -> ``CHOUKA, Monir``
 =====================  ==========================================================================
@@ -114,13 +119,29 @@ _ELOT = {
 }  # fmt: skip
 
 
+# The classical (scholarly) transliteration, letter for letter: β b, η e, υ y (u after a vowel), φ ph, χ ch, ω o;
+# γ before a velar is n. It is what ICU's Greek-Latin writes, and so lists romanised by the OpenSanctions stack.
+_CLASSICAL_PAIRS = [("ου", "ou"), ("αυ", "au"), ("ευ", "eu"), ("ηυ", "eu"), ("γγ", "ng"), ("γκ", "nk"), ("γξ", "nx"), ("γχ", "nch")]
+_CLASSICAL = {
+    "α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "e", "θ": "th", "ι": "i", "κ": "k", "λ": "l",
+    "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "ph",
+    "χ": "ch", "ψ": "ps", "ω": "o",
+}  # fmt: skip
+
+
 def greek(text: str) -> list[str]:
-    """Modern Greek by ELOT 743 (the UN system): ``Βλαδίμηρος`` -> ``vladimiros``."""
+    """Modern Greek by ELOT 743 (the UN system): ``Βλαδίμηρος`` -> ``vladimiros``; and the classical
+    transliteration (``Bladimeros``, ``Παρασκευή`` -> ``paraskeue``)."""
     plain = "".join(ch for ch in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(ch))
+    elot = plain
     for a, b in _ELOT_PAIRS:
-        plain = plain.replace(a, b)
-    elot = "".join(_ELOT.get(ch, ch) for ch in plain)
-    return [elot, elot.replace("ch", "h")]
+        elot = elot.replace(a, b)
+    elot = "".join(_ELOT.get(ch, ch) for ch in elot)
+    classical = plain
+    for a, b in _CLASSICAL_PAIRS:
+        classical = classical.replace(a, b)
+    classical = "".join(_CLASSICAL.get(ch, ch) for ch in classical)
+    return [elot, elot.replace("ch", "h"), classical]
 
 
 # -- Arabic ---------------------------------------------------------------------------------------------
@@ -135,6 +156,34 @@ def arabic_prepare(text: str) -> str:
     text = _ABD.sub(r"\1\2", text)
     text = _ARTICLE.sub(r"\1 ", text)
     return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
+
+
+# -- Hebrew -----------------------------------------------------------------------------------------------
+
+# ISO 259 (the scholarly system; ICU's Hebrew-Latin follows it) in ASCII: one Latin letter per Hebrew letter,
+# vowels unwritten as in Hebrew (ו w, י y), the two gutturals alef and ayin silent.
+_ISO259 = {
+    "א": "", "ב": "b", "ג": "g", "ד": "d", "ה": "h", "ו": "w", "ז": "z", "ח": "h", "ט": "t", "י": "y", "כ": "k", "ך": "k",
+    "ל": "l", "מ": "m", "ם": "m", "נ": "n", "ן": "n", "ס": "s", "ע": "", "פ": "p", "ף": "p", "צ": "s", "ץ": "s", "ק": "q",
+    "ר": "r", "ש": "s", "ת": "t", "װ": "ww", "ױ": "wy", "ײ": "yy",
+}  # fmt: skip
+_HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea\u05f0-\u05f2]")
+
+
+def hebrew(text: str) -> list[str]:
+    """A Hebrew name letter by letter as ISO 259 writes it in ASCII: ``יוסף לוי`` -> ``ywsp lwy``.
+
+    Beside anyascii's reading in today's sounds (``yvsf lvy``: ב v, פ f, כ kh, צ ts), which
+    :func:`names.transliterate` gives. Points (niqqud) and the geresh are dropped.
+    """
+    if not _HEBREW_LETTER.search(text):
+        return []
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) or ch in "\u05f3\u05f4'\"":
+            continue
+        out.append(_ISO259.get(ch, ch if not _HEBREW_LETTER.match(ch) else ""))
+    return ["".join(out)]
 
 
 # -- Hangul -----------------------------------------------------------------------------------------------
@@ -254,3 +303,66 @@ def japanese(text: str) -> list[str]:
         return []  # not read as a Japanese family + given name (a Chinese name, unknown characters)
     long_vowels = romaji.replace("ou", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u")
     return list(dict.fromkeys([romaji, long_vowels]))
+
+
+# -- foreign names written in Chinese characters ----------------------------------------------------------
+
+# The Latin sound each character stands for when Chinese transcribes a foreign name (the Xinhua
+# transcription tables' common characters: 弗拉基米尔·普京 Vladimir Putin, 谢尔盖 Sergei, 维奇 -vich).
+# One spelling each, the commonest; characters that transcribe a lone consonant (斯 s, 克 k, 尔 r,
+# 夫 v, 姆 m ...) give only the consonant. Compared through :func:`names.transcription_key`, which
+# forgets what Chinese cannot write (voicing, l / r, doubled letters).
+_TRANSCRIPTION = {
+    "阿": "a", "埃": "e", "艾": "ai", "爱": "ai", "安": "an", "昂": "an", "奥": "o", "巴": "ba", "拜": "bai", "班": "ban",
+    "邦": "bon", "鲍": "bo", "贝": "be", "本": "ben", "比": "bi", "彼": "pe", "宾": "bin", "波": "po", "博": "bo", "伯": "ber",
+    "布": "b", "查": "cha", "察": "cha", "达": "da", "戴": "dai", "丹": "dan", "道": "do", "德": "d", "登": "den", "迪": "di",
+    "蒂": "ti", "丁": "din", "东": "don", "杜": "du", "多": "do", "厄": "e", "恩": "n", "尔": "r", "法": "fa", "凡": "van",
+    "菲": "fi", "费": "fe", "芬": "fin", "丰": "fon", "弗": "v", "福": "fo", "夫": "v", "盖": "gei", "甘": "gan", "冈": "gon",
+    "戈": "go", "格": "g", "根": "gen", "古": "gu", "瓜": "gua", "哈": "kha", "海": "khai", "汉": "khan", "豪": "kho", "赫": "kh",
+    "亨": "hen", "胡": "khu", "华": "hua", "惠": "wi", "霍": "kho", "吉": "gi", "基": "ki", "加": "ga", "杰": "je", "金": "kin",
+    "津": "zhin", "京": "tin", "卡": "ka", "凯": "kai", "坎": "kan", "康": "kon", "科": "ko", "克": "k", "肯": "ken", "库": "ku",
+    "拉": "la", "莱": "le", "兰": "lan", "朗": "lon", "劳": "lau", "勒": "le", "雷": "re", "里": "ri", "利": "li", "莉": "li",
+    "丽": "li", "林": "lin", "琳": "lin", "卢": "lu", "鲁": "ru", "路": "lu", "伦": "len", "罗": "ro", "洛": "lo", "马": "ma",
+    "迈": "mai", "曼": "man", "毛": "mao", "梅": "me", "门": "men", "蒙": "mon", "米": "mi", "敏": "min", "莫": "mo", "姆": "m",
+    "穆": "mu", "纳": "na", "娜": "na", "奈": "nai", "南": "nan", "内": "ne", "尼": "ni", "宁": "nin", "努": "nu", "诺": "no",
+    "欧": "o", "帕": "pa", "潘": "pan", "佩": "pe", "皮": "pi", "普": "pu", "奇": "ch", "契": "che", "乔": "jo", "切": "che",
+    "钦": "chin", "琴": "chen", "丘": "chu", "萨": "sa", "塞": "se", "桑": "san", "瑟": "se", "森": "sen", "沙": "sha", "莎": "sa",
+    "舍": "she", "申": "shen", "施": "shi", "史": "shi", "什": "sh", "舒": "shu", "斯": "s", "松": "son", "苏": "su", "索": "so",
+    "塔": "ta", "泰": "tai", "坦": "tan", "汤": "tom", "特": "t", "提": "ti", "图": "tu", "托": "to", "瓦": "va", "万": "van",
+    "威": "wi", "韦": "ve", "维": "vi", "温": "win", "沃": "vo", "乌": "u", "西": "si", "希": "khi", "夏": "sha", "谢": "se",
+    "辛": "sin", "休": "hu", "雅": "ya", "亚": "ya", "扬": "yan", "耶": "ye", "叶": "ye", "伊": "i", "因": "in", "尤": "yu",
+    "约": "yo", "扎": "za", "泽": "ze", "詹": "jan", "兹": "z", "茨": "ts", "卓": "jo", "佐": "zo", "季": "di", "莲": "len",
+    "延": "yen", "绍": "sho", "历": "li", "滕": "ten", "山": "shan", "大": "da",
+    # given names whose usual Chinese form departs from the syllable tables
+    "弗拉基米尔": "vladimir", "德米特里": "dmitry", "米哈伊尔": "mikhail", "叶卡捷琳娜": "yekaterina", "亚历山大": "aleksandr",
+    "亚历克谢": "aleksei", "阿列克谢": "aleksei", "阿列克桑德尔": "aleksandr",
+    "舍夫": "shev", "珀": "po", "雷斯": "res", "贾": "ja", "谢夫": "shev", "赞": "zan", "姆赞": "mzan",
+    "列": "le", "谢尔": "ser", "纳季": "nadi", "沙尔": "shar", "塞尔": "sel", "希姆": "khim", "西姆": "sim", "桑德": "sand",
+    "登堡": "denberg", "堡": "burg", "里亚": "rya", "利亚": "lya", "娅": "ya", "妮": "ni", "芙": "f", "茜": "si", "黛": "dai",
+}  # fmt: skip
+_TRANSCRIPTION_KEYS = sorted(_TRANSCRIPTION, key=len, reverse=True)
+FOREIGN_NAME_DOTS = "·・•‧"  # how Chinese separates the words of a foreign name: 弗拉基米尔·普京
+
+
+def foreign_han(text: str) -> list[str]:
+    """A foreign name written in Chinese characters, read back in Latin letters: ``弗拉基米尔·普京`` -> ``vladimir putin``.
+
+    Only names written the way Chinese writes foreign names (words joined by a middle dot), every
+    character of which is in the table; anything else gives nothing (a Chinese name is read as
+    Chinese).
+    """
+    if not any(dot in text for dot in FOREIGN_NAME_DOTS):
+        return []
+    words = [w for w in re.split(f"[{FOREIGN_NAME_DOTS}\\s]+", text) if w]
+    out: list[str] = []
+    for word in words:
+        latin: list[str] = []
+        i = 0
+        while i < len(word):
+            key = next((k for k in _TRANSCRIPTION_KEYS if word.startswith(k, i)), None)
+            if key is None:
+                return []
+            latin.append(_TRANSCRIPTION[key])
+            i += len(key)
+        out.append("".join(latin))
+    return [" ".join(out)] if out else []

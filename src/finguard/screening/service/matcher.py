@@ -41,8 +41,10 @@ from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKi
 from finguard.lists.service.checking import NameCandidate
 from finguard.screening.model.names import MAX_SCREEN_NAME, analyse_name, fold, phonetic_key, skeleton
 from finguard.screening.service import qualifiers as q
+from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
     MIN_TOKEN_SIM,
+    NICKNAME_SIM,
     Prepared,
     name_similarity,
     prepare,
@@ -62,6 +64,7 @@ FREQUENT = 2_000  # a token on more names than this does not generate candidates
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
 MIN_DELETE_LEN = 4
 COMPACT_WEIGHT = 25.0
+COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
 IDENTIFIER_FEATURE = "identifier_equal"
 RARITY_FEATURE = "token_rarity"
 RARITY_POWER = 2.0  # token weight = letters * (idf / max idf) ** RARITY_POWER
@@ -74,6 +77,8 @@ HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
 SURNAME_PENALTY = 0.08
+ORG_RARE_IDF = 0.75  # a word of an organisation's name this rare (idf / max idf) names it ("MOBARAKEH", on a few names)
+ORG_RARE_LETTERS = 4
 # not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
 _PARTICLES = frozenset(
     "al el ad ar as an ash at az bin ben ibn bint abu abou bou da das de del della der di do dos du la le los las van von y".split()
@@ -91,6 +96,8 @@ _VARIANT_WORDS = {
     "latin": "as written",
     "pinyin": "pinyin of the Chinese characters",
     "sino": "romanised Chinese name regrouped",
+    "korean": "romanised Korean name",
+    "transcribed": "foreign name read back from Chinese characters",
     "skeleton": "consonant skeleton",
     "han": "simplified Chinese",
 }
@@ -452,13 +459,19 @@ class NameScreener:
             for name_id, weight in mine.items():
                 if name_id not in acc or weight > acc[name_id]:
                     acc[name_id] = weight
+        # the floor is set by token evidence: a name equal as a whole ("HENGAM") must not push out
+        # the longer names that hold the query's tokens ("HENGAM PETROCHEMICAL COMPANY")
+        evidence = max(acc.values(), default=0.0)
         for name_id in compact_hits:
             acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
         if not acc:
             return []
         initials = {t for p in prepared for t in p.tokens if len(t) == 1}
         top = heapq.nlargest(MAX_TIED * (4 if initials else 1), acc.items(), key=lambda kv: kv[1])
-        floor = top[0][1] * RELATIVE_FLOOR
+        floor = (evidence or top[0][1]) * RELATIVE_FLOOR
+        if compact_hits:  # the names equal as a whole, and the few others with the most evidence
+            others = [nid for nid, weight in top if nid not in compact_hits and weight >= floor][:COMPACT_OTHERS]
+            return [nid for nid in compact_hits if nid in acc] + others
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
@@ -498,6 +511,9 @@ class NameScreener:
                     sim = token_similarity(token, key)
                     if sim >= MIN_TOKEN_SIM:
                         found[key] = sim
+        for other in nickname_partners(token):  # "bill" finds the listed "william"
+            if other in ix.vocab and other not in found:
+                found[other] = NICKNAME_SIM
         if token.isascii():
             pk = phonetic_key(token)
             others = ix.phon.get(pk, ())
@@ -558,7 +574,9 @@ class NameScreener:
                     f"{han_q} and {han_c} are written with different Chinese characters; a like reading makes them a close match at most",
                 )
             )
-        subset = _token_subset(entry.kind, score, best_name, found, thresholds)
+        subset = _token_subset(entry.kind, score, best_name, found, thresholds) or _org_subset(
+            ix, entry.kind, score, best_name, found, thresholds
+        )
         if subset is not None:
             score += subset.contribution
             features.append(subset)
@@ -662,7 +680,7 @@ def _token_subset(
     if bq.kind != "latin" or bc.kind != "latin" or len(bq.tokens) < 2 or bq.chinese or bc.chinese:
         return None
     credits = token_credits(bq, bc)
-    if credits is None or min(credits[0]) < SUBSET_TOKEN:
+    if credits is None or min(credits[0]) < SUBSET_TOKEN - 1e-9:
         return None
     got = credits[1]
     kept = [j for j, g in enumerate(got) if g > 0.0]
@@ -672,14 +690,69 @@ def _token_subset(
         return None  # "Daniel Herrera" lacks a family name of "RENDON HERRERA, Daniel", not a middle name
     if any(max(token_similarity(t, o) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
         return None  # alike by sound key only ("jiyon" / "chin"): too loose to lift a partial name to a match
+    # a nickname for a listed name ("Bill Gates" for "GATES, William Henry") lifts to a close match only
+    spelled = all(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) >= SUBSET_SPELLING for t in bq.tokens)
+    target = thresholds.match if spelled else thresholds.close_match
+    if score >= target:
+        return None
     order = [_partner(token, bc.tokens) for token in bq.tokens]
     if order != sorted(order):
         return None
     missing = [t for t, g in zip(bc.tokens, got, strict=True) if g <= 0.0]
     if any(len(t) < 4 for t in missing):
         return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
-    lift = round(thresholds.match - score + 0.005, 4)
+    lift = round(target - score + 0.005, 4)
     why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
+    if not spelled:
+        why += "; a nickname stands for a listed given name: a close match at most"
+    return Feature(SUBSET_FEATURE, 1.0, lift, why)
+
+
+def _org_subset(
+    ix: _Index,
+    kind: str,
+    score: float,
+    name: _Name,
+    found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
+    thresholds: Thresholds,
+) -> Feature | None:
+    """An organisation's listed name holds every word of the query, in order, and one of them is rare on the lists.
+
+    ``MOBARAKEH COMPANY`` for ``MOBARAKEH STEEL COMPANY``: a close match (never a match: the
+    words left out may name another company). ``SYRIAN COMPANY`` for ``SYRIAN PETROLEUM
+    COMPANY`` is not lifted: ``syrian`` is on many listed names and says little.
+    """
+    if kind != "organisation" or score >= thresholds.close_match:
+        return None
+    rec = next(((bq, bc) for _s, r, bq, bc in found if r is name and bq is not None and bc is not None), None)
+    if rec is None:
+        return None
+    bq, bc = rec
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or len(bc.tokens) <= len(bq.tokens):
+        return None
+    credits = token_credits(bq, bc)
+    if credits is None or min(credits[0]) < SUBSET_TOKEN:
+        return None
+    if any(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
+        return None
+    order = [_partner(token, bc.tokens) for token in bq.tokens]
+    if order != sorted(order) or order[0] != 0:
+        return None  # the query must start where the listed name starts: its first word names the company
+    n = len(ix.names) + 1
+    top = math.log(n + 1)
+    rare = [
+        t
+        for t in bq.tokens
+        if len(t) >= ORG_RARE_LETTERS and t in bc.tokens and math.log((n + 1) / (len(ix.vocab.get(t, ())) + 1)) / top >= ORG_RARE_IDF
+    ]
+    if not rare:
+        return None
+    missing = [t for t, g in zip(bc.tokens, credits[1], strict=True) if g <= 0.0]
+    lift = round(thresholds.close_match - score + 0.005, 4)
+    why = (
+        f"every word of the query is in the listed name, in order, and {' '.join(rare)!r} is rare on the lists; "
+        f"left out: {' '.join(missing)!r}: a close match at most"
+    )
     return Feature(SUBSET_FEATURE, 1.0, lift, why)
 
 

@@ -6,7 +6,8 @@ better one counts:
 
 * **token alignment**: each token of one side is paired with at most one token of the other
   (greedy, best pairs first; Jaro-Winkler for tokens of 4+ letters, Indel ratio for shorter ones,
-  a shared sound key counts as 0.9, an initial as 0.75). Each side's *coverage* is the share of its
+  a shared sound key counts as 0.9, a nickname for its name (``Bill`` / ``William``, from an open
+  list, :mod:`.nicknames`) 0.9, an initial as 0.75). Each side's *coverage* is the share of its
   letters that found a partner; the score is ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
   dropped middle name costs a little and a lone common token ("Wei" against "Zhang Wei") a lot.
   Romanised Chinese names weigh ``0.2 / 0.8`` and count a short syllable as three letters (a
@@ -15,6 +16,11 @@ better one counts:
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
+Romanised Korean names (from Hangul) are compared like Chinese ones, syllable by syllable, the
+syllables through :func:`~finguard.screening.model.names.korean_key` (RR and McCune-Reischauer
+spellings of one syllable are equal, two syllables are not alike because their letters are).
+A foreign name written in Chinese characters (``弗拉基米尔·普京``) is read back in Latin letters
+and compared by sound key with ``l`` = ``r`` (what Chinese can write), capped at :data:`TRANSCRIBED_CAP`.
 Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
 capped (:data:`SKELETON_CAP`; below ``match`` when the skeleton is short) and never against a
 romanised Chinese name. Han variants only with Han variants (character by character); two Han
@@ -25,7 +31,16 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
-from finguard.screening.model.names import NameVariant, looks_chinese, phonetic_key, segment_pinyin, skeleton
+from finguard.screening.model.names import (
+    NameVariant,
+    korean_key,
+    looks_chinese,
+    phonetic_key,
+    segment_pinyin,
+    skeleton,
+    transcription_key,
+)
+from finguard.screening.service.nicknames import table as nickname_table
 
 MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
@@ -40,6 +55,9 @@ COMPACT_DISCOUNT = 0.97
 TOKEN_PENALTY = 2.0
 SINGLE_TOKEN_CAP = 0.78  # below close_match even with a qualifier's small lift (an equal legal form: +0.02)
 SINO_MIN_WEIGHT = 3  # romanised Chinese: a short syllable (``li``, ``yu``) tells people apart as much as a long one
+TRANSCRIBED_CAP = 0.95  # a foreign name read back from Chinese characters is never quite the name
+NICKNAME_SIM = 0.9  # "Bill" for "William", "Sasha" for "Aleksandr": near-equal, never equal (a close match on its own)
+KOREAN_VOWEL_SIM = 0.85  # romanised Korean syllables that differ only in o / u
 PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
 
 
@@ -49,7 +67,7 @@ _SINO = ("pinyin", "sino")
 class Prepared:
     """A variant with everything the comparison needs computed once, at index time."""
 
-    __slots__ = ("chinese", "compact", "compact_rev", "kind", "phon", "skel", "skel_compact", "tokens", "total", "weights")
+    __slots__ = ("chinese", "compact", "compact_rev", "dup", "kind", "korean", "phon", "skel", "skel_compact", "tokens", "total", "weights")
 
     def __init__(self, variant: NameVariant) -> None:
         self.kind = variant.kind
@@ -61,7 +79,10 @@ class Prepared:
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
         self.skel = tuple(k for k in (skeleton(t) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
-        self.chinese = variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
+        self.korean = variant.kind == "korean"
+        self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
+        # Chinese and Korean names alike: no middle names, and a missing syllable is another person
+        self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
 
 def _weight(token: str) -> int:
@@ -73,14 +94,20 @@ def _weight(token: str) -> int:
 def prepare(variants: tuple[NameVariant, ...]) -> list[Prepared]:
     """Prepared variants of one name; if any variant is romanised Chinese, all its Latin variants are compared as such."""
     out = [Prepared(v) for v in variants]
+    seen: set[tuple[tuple[str, ...], tuple[int, ...]]] = set()
+    for p in out:
+        if p.korean:  # RR, McCune-Reischauer and people's spellings of one Korean name: one key, scored once
+            key = (tuple(korean_key(t) for t in p.tokens), p.weights)
+            p.dup = key in seen
+            seen.add(key)
     if any(p.kind == "sino" for p in out):
         for p in out:
             p.chinese = True
     return out
 
 
-def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "") -> float:
-    """Similarity of two tokens in [0, 1]."""
+def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "", nicknames: bool = True) -> float:
+    """Similarity of two tokens in [0, 1]; ``nicknames=False``: by spelling (and sound key) only."""
     if a == b:
         return 1.0
     la, lb = len(a), len(b)
@@ -94,6 +121,10 @@ def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "") -> floa
         sim = Indel.normalized_similarity(a, b)
     if phon_a and phon_a == phon_b and PHONETIC_FLOOR <= sim < 0.9:
         sim = 0.9
+    if nicknames and sim < NICKNAME_SIM:
+        partners = nickname_table().get(a)
+        if partners is not None and b in partners:
+            sim = NICKNAME_SIM
     return float(sim)
 
 
@@ -121,13 +152,50 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             c.skel_compact,
             "".join(reversed(cs)),
         )
+    if q.kind == "transcribed" or c.kind == "transcribed":
+        if q.kind == c.kind or q.chinese or c.chinese:
+            return 0.0  # read back from Chinese characters: compared with names written in Latin letters
+        return _transcribed_similarity(q, c) if q.kind == "transcribed" else _transcribed_similarity(c, q)
     sino = q.chinese or c.chinese
-    sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino)
+    korean = q.korean or c.korean
+    sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino, korean)
     q_numbers = {t for t in q.tokens if t.isdigit()}
     c_numbers = {t for t in c.tokens if t.isdigit()}
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
+
+
+def _transcribed_similarity(t: Prepared, other: Prepared) -> float:
+    """A name read back from Chinese characters (``t``) against one written in Latin letters, by sound key.
+
+    Every word of the transcription must be found; words of the Latin name it lacks (a
+    patronymic: 弗拉基米尔·普京 for ``PUTIN, Vladimir Vladimirovich``) cost little.
+    """
+    tk = [transcription_key(x) for x in t.tokens]
+    ok = [transcription_key(x) for x in other.tokens]
+    pairs = sorted(
+        (
+            (float(JaroWinkler.normalized_similarity(a, b)) if a != b else 1.0, i, j)
+            for i, a in enumerate(tk)
+            for j, b in enumerate(ok)
+            if a and b
+        ),
+        reverse=True,
+    )
+    got_t = [0.0] * len(tk)
+    got_o = [0.0] * len(ok)
+    for sim, i, j in pairs:
+        if sim < MIN_TOKEN_SIM or got_t[i] or got_o[j]:
+            continue
+        got_t[i] = got_o[j] = 1.0 - (1.0 - sim) * TOKEN_PENALTY
+    wt, wo = t.weights, other.weights
+    cov_t = sum(g * w for g, w in zip(got_t, wt, strict=True)) / (sum(wt) or 1)
+    cov_o = sum(g * w for g, w in zip(got_o, wo, strict=True)) / (sum(wo) or 1)
+    align = 0.85 * cov_t + 0.15 * cov_o
+    if (len(tk) == 1) != (len(ok) == 1):
+        align = min(align, SINGLE_TOKEN_CAP)
+    return TRANSCRIBED_CAP * align
 
 
 def _align(
@@ -141,19 +209,25 @@ def _align(
     cc: str,
     cc_rev: str,
     sino: bool = False,
+    korean: bool = False,
 ) -> float:
     if not qt or not ct:
         return 0.0
     if qt == ct:
         return 1.0
-    if sino:  # romanised Chinese: spacing may differ, syllables may not
+    if korean:  # romanised Korean: spacing and romanisation may differ, syllables may not
+        kq = korean_key(qc)
+        compact = COMPACT_DISCOUNT if kq == korean_key(cc) or kq == korean_key(cc_rev) else 0.0
+    elif sino:  # romanised Chinese: spacing may differ, syllables may not
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
     pairs: list[tuple[float, int, int]] = []
     jw = JaroWinkler.normalized_similarity
+    nick = nickname_table() if not sino else {}
     for i, a in enumerate(qt):
         la = len(a)
+        nick_a = nick.get(a)
         for j, b in enumerate(ct):
             if a == b:
                 pairs.append((1.0, i, j))
@@ -163,12 +237,19 @@ def _align(
                 if a[0] == b[0]:
                     pairs.append((0.75, i, j))
                 continue
+            if korean:
+                sim = korean_similarity(a, b)
+                if sim:
+                    pairs.append((sim, i, j))
+                continue
             if la >= 4 and lb >= 4:
                 sim = jw(a, b, score_cutoff=0.7)
             else:
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
             if qp is not None and cp is not None and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:
                 sim = 0.9
+            if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
+                sim = NICKNAME_SIM
             if sino and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
@@ -224,14 +305,18 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
 
     ``None`` for the variants it does not align token by token (Han, consonant skeletons).
     """
-    if q.kind in ("han", "skeleton") or c.kind in ("han", "skeleton"):
+    if q.kind in ("han", "skeleton", "transcribed") or c.kind in ("han", "skeleton", "transcribed"):
         return None
     sino = q.chinese or c.chinese
+    korean = q.korean or c.korean
     pairs: list[tuple[float, int, int]] = []
     for i, a in enumerate(q.tokens):
         for j, b in enumerate(c.tokens):
-            sim = token_similarity(a, b, q.phon[i], c.phon[j])
-            if sino and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
+            if korean and len(a) > 1 and len(b) > 1:
+                sim = korean_similarity(a, b)
+            else:
+                sim = token_similarity(a, b, q.phon[i], c.phon[j])
+            if sino and not korean and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
@@ -255,6 +340,22 @@ def weighted_alignment(credits: tuple[list[float], list[float]], qw: list[float]
     cov_q = sum(g * w for g, w in zip(got_q, qw, strict=True)) / (sum(qw) or 1.0)
     cov_c = sum(g * w for g, w in zip(got_c, cw, strict=True)) / (sum(cw) or 1.0)
     return _combine(cov_q, cov_c, len(qw), len(cw), sino)
+
+
+def korean_similarity(a: str, b: str) -> float:
+    """Romanised Korean tokens: the same syllables (by :func:`korean_key`) or nothing.
+
+    ``o`` against ``u`` alone (``chol`` / ``chul``: 철 as North and South Korea spell it) is
+    :data:`KOREAN_VOWEL_SIM`.
+    """
+    if a == b:
+        return 1.0
+    ka, kb = korean_key(a), korean_key(b)
+    if ka == kb:
+        return 1.0
+    if len(ka) == len(kb) and ka.replace("u", "o") == kb.replace("u", "o"):
+        return KOREAN_VOWEL_SIM
+    return 0.0
 
 
 def _syllable_similarity(a: str, b: str, sim: float) -> float:
@@ -289,7 +390,11 @@ def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float,
     best_q: Prepared | None = None
     best_c: Prepared | None = None
     for q in query:
+        if q.dup:
+            continue
         for c in candidate:
+            if c.dup:
+                continue
             sim = variant_similarity(q, c)
             if sim > best:
                 best, best_q, best_c = sim, q, c

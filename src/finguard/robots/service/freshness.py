@@ -1,0 +1,59 @@
+"""List freshness: each list's "as of" (its last change or import, else its creation), whether it
+is past its refresh period, and one alert per staleness episode (a list that went stale at one
+"as of" raises once; refreshed and stale again, it raises again)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from finguard.robots.model import STALE_ALERT, Freshness
+from finguard.robots.service.runner import Context
+
+
+class FreshnessStore(Protocol):
+    def catch_up(self) -> int: ...
+    def states(self) -> list[Any]: ...
+    def set_period(self, code: str, hours: int | None, actor: str, now: datetime) -> None: ...
+    def open_episode(self, code: str, as_of: datetime, now: datetime, alert_row: dict[str, Any]) -> bool: ...
+    def end_episodes(self, code: str, now: datetime) -> int: ...
+
+
+def freshness(store: FreshnessStore, now: datetime, default_hours: float) -> list[Freshness]:
+    store.catch_up()
+    out = []
+    for s in store.states():
+        as_of = max(t for t in (s.last_change_at, s.last_import_at, s.created_at) if t is not None)
+        hours = s.max_age_hours if s.max_age_hours is not None else default_hours
+        out.append(Freshness(s.code, s.name, s.kind, as_of, timedelta(hours=hours), s.last_import_at, now))
+    return out
+
+
+def _alert(f: Freshness, now: datetime) -> dict[str, Any]:
+    hours = round(f.max_age.total_seconds() / 3600)
+    return {
+        "kind": STALE_ALERT,
+        "subject": f"list:{f.list_code}",
+        "severity": "high" if f.kind == "sanctions" else "medium",
+        "status": "open",
+        "summary": f"List {f.list_code} is stale: not refreshed since {f.as_of:%Y-%m-%d %H:%M} UTC (period {hours} h)",
+        "details": {"robot": "list_freshness", "list_code": f.list_code, "as_of": f.as_of.isoformat(),
+                    "max_age_hours": hours,
+                    "summary_zh": f"名单 {f.list_code} 已过期：自 {f.as_of:%Y-%m-%d %H:%M} UTC 起未更新（应每 {hours} 小时更新）"},
+        "created_at": now,
+        "source_seq": None,
+    }
+
+
+def check_lists(store: FreshnessStore, ctx: Context, default_hours: float) -> dict[str, Any]:
+    now = ctx.clock()
+    found = freshness(store, now, default_hours)
+    counts = {"lists": len(found), "stale": 0, "alerts": 0, "recovered": 0}
+    for i, f in enumerate(found, 1):
+        if f.stale:
+            counts["stale"] += 1
+            counts["alerts"] += int(store.open_episode(f.list_code, f.as_of, now, _alert(f, now)))
+        else:
+            counts["recovered"] += store.end_episodes(f.list_code, now)
+        ctx.progress("check_lists", i, len(found))
+    return counts
