@@ -196,7 +196,7 @@ def step_http(url: str, scale: int, seconds: float, rate: float) -> dict[str, An
     from finguard.core.db import make_engine
 
     engine = make_engine(url)
-    _, secret = KeyService(SqlKeyStore(engine), utcnow).create(f"bench-{uuid.uuid4().hex[:8]}", "admin")
+    _, secret = KeyService(SqlKeyStore(engine), utcnow).create(f"bench-{uuid.uuid4().hex[:8]}", "admin", actor="bench")
     engine.dispose()
     port = free_port()
     env = dict(

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
+import pytest
 
 from finguard.ledger.model import FRAME_CURRENCIES
 from finguard.monitors.model import MonitorConfig
@@ -68,3 +69,17 @@ def test_monitors_compare_amounts_in_the_reporting_currency() -> None:
     assert yen.counts().get("fan_in", 0) == 0 and yen.dropped_no_rate == 1
     dollars = run_monitors({**cols, "currency": np.array([CODE["USD"]] * 6, dtype=np.int32)}, cfg)
     assert dollars.counts()["fan_in"] == 1 and dollars.dropped_no_rate == 0
+
+
+def test_a_ledger_all_in_the_reporting_currency_never_reads_the_rate_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the ECB history costs a fresh process ~0.2 s of CPU: only a conversion pays it (#10 bench)."""
+    import finguard.monitors.service.rates as rates
+
+    def refuse() -> None:
+        raise AssertionError("the rate table was read")
+
+    monkeypatch.setattr(rates, "ecb_rates", refuse)
+    got, missing = to_reporting(np.array([500, 700]), np.array([CODE["CNY"]] * 2), np.array([FRIDAY, SUNDAY]), "CNY")
+    assert got.tolist() == [500, 700] and not missing.any()
+    got, missing = to_reporting(np.array([500]), np.array([0]), np.array([FRIDAY]), "CNY")  # no currency code: left out
+    assert got.tolist() == [0] and missing.tolist() == [True]

@@ -92,8 +92,9 @@ def to_reporting(
     amount: np.ndarray, currency_code: np.ndarray, ts: np.ndarray, reporting: str, table: RateTable | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each amount (minor units of the currency at that position of ``FRAME_CURRENCIES``) in
-    minor units of ``reporting`` on its day; and the mask of rows without a rate (amount 0)."""
-    table = table or ecb_rates()
+    minor units of ``reporting`` on its day; and the mask of rows without a rate (amount 0).
+    The ECB table is read only when some amount needs converting (reading it costs ~0.2 s of CPU,
+    once per process: a ledger all in the reporting currency never pays it)."""
     out = np.zeros(len(amount), dtype=np.int64)
     missing = np.zeros(len(amount), dtype=bool)
     day = ts // 86400
@@ -104,7 +105,11 @@ def to_reporting(
         if name == reporting:
             out[rows] = amount[rows]
             continue
-        if not name or not table.has(name) or not table.has(reporting):
+        if not name:
+            missing[rows] = True
+            continue
+        table = table or ecb_rates()
+        if not table.has(name) or not table.has(reporting):
             missing[rows] = True
             continue
         num = _per_euro(table, reporting, day[rows])  # reporting units per euro
