@@ -136,6 +136,7 @@ class _Reader:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._balances: bool | None = None  # whether any statement row shows a balance (asked once)
 
     def get_transfer(self, transfer_id: int) -> Transfer | None:
         if not 0 < transfer_id < 2**63:
@@ -186,6 +187,8 @@ class _Reader:
         c = transfer.c
         at, tid = utc(before[0]), before[1]
         earlier = or_(c.at < at, (c.at == at) & (c.id < tid))
+        if not self._any_balances():  # a ledger of transfer files alone: no anchor to look for
+            return max(self._net(account, currency, earlier), 0)
         anchor = self._anchor(account, currency, earlier, descending=True)
         if anchor is not None:
             balance, (a_at, a_id) = anchor
@@ -197,6 +200,20 @@ class _Reader:
             upto = or_(c.at < a_at, (c.at == a_at) & (c.id <= a_id))
             return max(balance - self._net(account, currency, ~earlier, upto), 0)
         return max(self._net(account, currency, earlier), 0)
+
+    def _any_balances(self) -> bool:
+        """Whether any statement row (own or seen from the other side) shows a balance: without
+        one, the two anchor lookups of every account a trace reaches are skipped."""
+        if self._balances is None:
+            c, v = transfer.c, transfer_sighting.c
+            q = select(
+                # statement rows only, found through the (source, external_id) index: "statement;"
+                # is the first string after every "statement:..." one
+                exists(select(c.id).where(c.source >= STATEMENT_SOURCE, c.source < "statement;", c.balance_after_fen.is_not(None)))
+                | exists(select(v.id).where(v.balance_after_fen.is_not(None)))
+            )
+            self._balances = bool(self.conn.execute(q).scalar())
+        return self._balances
 
     def _anchor(self, account: str, currency: str, where: Any, *, descending: bool) -> tuple[int, Key] | None:
         """The balance a statement of the account showed after a transfer matching ``where``: the last (or first)."""
