@@ -294,3 +294,20 @@ def test_a_transfer_seen_from_both_sides_is_stored_once_and_ambiguous_pairs_are_
     assert sorted(t.amount_fen for t in ledger.account_transfers("B0001", "in")) == [7000, 8000, 50000, 50000, 50000]
     late = _statement(tmp_path, "late.csv", "B0001", "2024-03-01 12:45:00,70.00,贷,A0001,670\n")
     assert ledger.import_rows(*read_transfers("statement", late, ImportOptions())).paired == 0  # 45 minutes apart: two transfers
+
+
+def test_transfer_in_and_out_amount_columns_are_read_without_a_mapping(tmp_path: Path) -> None:
+    """A layout not among the samples (记账日, 转入金额 / 转出金额, a 合计 line) imports as received."""
+    odd = tmp_path / "odd.csv"
+    odd.write_text(
+        "交易明细\n账号: 6230000000009998887\n记账日,摘要,转入金额,转出金额,对方户名,对方账号,余额\n"
+        '2026/01/03,转账,"1,000.00",,张三,6222021001122334455,"5,000.00"\n'
+        '2026/01/04,转账,,250.50,李四,6222021001122339999,"4,749.50"\n合计,,"1,000.00",250.50,,,\n',
+        encoding="utf-8",
+    )
+    _, rows = read_transfers("statement", odd, ImportOptions())
+    drafts = [r.draft for r in rows if r.draft is not None]
+    assert [(d.amount_fen, d.src_account, d.dst_account) for d in drafts] == [
+        (100_000, "6222021001122334455", "6230000000009998887"),
+        (25_050, "6230000000009998887", "6222021001122339999"),
+    ]
