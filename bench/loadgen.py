@@ -64,6 +64,8 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
         await c.post(args.host, args.path, bodies[i], args.key)
         idle.put_nowait(c)
     latencies: list[float] = []
+    admitted: list[float] = []
+    refused: list[float] = []
     errors = 0
     total = int(args.rate * args.seconds)
 
@@ -76,9 +78,14 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
             errors += 1
             c = await Conn.open(args.host, args.port)
         else:
-            if status != 200:
+            took = time.perf_counter() - scheduled
+            if status == 200:
+                admitted.append(took)
+            elif status == 503:
+                refused.append(took)
+            else:
                 errors += 1
-            latencies.append(time.perf_counter() - scheduled)
+            latencies.append(took)
         idle.put_nowait(c)
 
     tasks = []
@@ -101,6 +108,14 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
         "p90_ms": round(pct(ms, 90), 3),
         "p99_ms": round(pct(ms, 99), 3),
         "max_ms": round(max(ms), 3) if ms else None,
+        # Under overload: the requests served (200) and the ones refused at once (503), apart.
+        "ok": len(admitted),
+        "ok_per_second": round(len(admitted) / elapsed, 1),
+        "ok_p50_ms": round(pct([x * 1000 for x in admitted], 50), 3),
+        "ok_p99_ms": round(pct([x * 1000 for x in admitted], 99), 3),
+        "refused_503": len(refused),
+        "refused_p50_ms": round(pct([x * 1000 for x in refused], 50), 3),
+        "refused_p99_ms": round(pct([x * 1000 for x in refused], 99), 3),
     }
 
 

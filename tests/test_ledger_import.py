@@ -271,3 +271,40 @@ def test_a_bulk_import_refreshes_the_planners_statistics_as_the_table_grows(engi
         if not is_sqlite(conn):
             tuples = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'transfer'::regclass")).scalar_one()
             assert tuples >= ANALYZE_AFTER
+
+
+def test_a_bulk_insert_stores_every_value_as_given_on_both_stores(engine: object) -> None:
+    """Many rows go in through PostgreSQL's COPY (an INSERT on SQLite): what is read back is what
+    went in, awkward text (tabs, newlines, backslashes, quotes, NUL-free unicode), missing values,
+    booleans and times given in another zone included."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from finguard.core.db import COPY_FROM, begin_write
+    from finguard.ledger.store.repo import _to_transfer, insert_transfers
+    from finguard.ledger.store.tables import transfer
+
+    china = timezone(timedelta(hours=8))
+    start = datetime(2026, 3, 1, 9, 30, tzinfo=china)
+    memo = 'line one\tcol\nline two \\N \\ "quoted" 转账 €'
+    drafts = [
+        TransferDraft(
+            f"c{i}", f"A{i % 7}", f"B{i % 5}", 1 + i, "CNY", start + timedelta(minutes=i),
+            memo=memo if i % 2 else None, label_laundering=(True if i % 3 == 0 else None), balance_after_fen=(None if i % 4 else -5),
+        )
+        for i in range(COPY_FROM + 10)
+    ]
+    with begin_write(engine) as conn:  # type: ignore[arg-type]
+        assert insert_transfers(conn, "copy", drafts, []).inserted == len(drafts)
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(select(transfer).where(transfer.c.source == "copy"))
+        stored = {t.draft.external_id: t.draft for t in map(_to_transfer, rows)}
+    assert len(stored) == len(drafts)
+    for i in (0, 1, 3, COPY_FROM + 9):
+        got = stored[f"c{i}"]
+        assert got.at == (start + timedelta(minutes=i)).astimezone(UTC)
+        assert got.memo == (memo if i % 2 else None)
+        assert got.label_laundering == (True if i % 3 == 0 else None)
+        assert got.balance_after_fen == (None if i % 4 else -5)
+        assert got.amount_fen == 1 + i

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, exists, func, insert
 
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
-from finguard.core.db import begin_write, dialect_insert, grew, serialize_ledger_writers, snapshot_connection
+from finguard.core.db import any_of, begin_write, dialect_insert, grew, insert_rows, serialize_ledger_writers, snapshot_connection
 from finguard.ledger.model import FRAME_CURRENCIES, Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.ledger.service import BatchResult, BatchWrite, Key, Progress, Side, merge_account
 from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer, transfer_sighting
@@ -40,11 +40,16 @@ _CURRENCY_CODE = case(
 ).label("currency")
 # Built once: the guard writes through these on every payment it lets through, and building a
 # statement costs more than running it on SQLite.
-_KNOWN_IDS = select(transfer.c.external_id, transfer.c.typology).where(
-    transfer.c.source == bindparam("source"), transfer.c.external_id.in_(bindparam("ids", expanding=True))
-)
-_STORED_ACCOUNTS = select(ledger_account).where(ledger_account.c.account.in_(bindparam("names", expanding=True)))
-_ADD_TRANSFERS = insert(transfer)
+def _known_ids(conn: Connection) -> Any:
+    return select(transfer.c.external_id, transfer.c.typology).where(
+        transfer.c.source == bindparam("source"), any_of(conn, transfer.c.external_id, "ids")
+    )
+
+
+def _stored_accounts_query(conn: Connection) -> Any:
+    return select(ledger_account).where(any_of(conn, ledger_account.c.account, "names"))
+
+
 # A duplicate that names the typology the stored transfer lacks (AMLworld's patterns file after
 # its transactions CSV) adds it, and its memo where the stored one has none.
 _ADD_TYPOLOGY = (
@@ -121,8 +126,9 @@ def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     wanted = list(dict.fromkeys(names))
     codes: dict[str, int] = {}
     c = ledger_account_code.c
+    lookup = select(c.account, c.code).where(any_of(conn, c.account, "names"))
     for i in range(0, len(wanted), CHUNK):
-        codes.update((r.account, int(r.code)) for r in conn.execute(select(c.account, c.code).where(c.account.in_(wanted[i : i + CHUNK]))))
+        codes.update((r.account, int(r.code)) for r in conn.execute(lookup, {"names": wanted[i : i + CHUNK]}))
     missing = [{"account": a} for a in wanted if a not in codes]
     for i in range(0, len(missing), INSERT_CHUNK):
         q = insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True)
@@ -337,10 +343,11 @@ def insert_transfers(
         existing: dict[str, str | None] = {}
         ids = [d.external_id for d in batch]
         if not known_new:
+            known, sighted = _known_ids(conn), _sighted_ids(conn)
             for i in range(0, len(ids), CHUNK):
-                existing.update((r[0], r[1]) for r in conn.execute(_KNOWN_IDS, {"source": source, "ids": ids[i : i + CHUNK]}))
+                existing.update((r[0], r[1]) for r in conn.execute(known, {"source": source, "ids": ids[i : i + CHUNK]}))
                 if statement:
-                    existing.update((r[0], "") for r in conn.execute(_SIGHTED_IDS, {"source": source, "ids": ids[i : i + CHUNK]}))
+                    existing.update((r[0], "") for r in conn.execute(sighted, {"source": source, "ids": ids[i : i + CHUNK]}))
         fresh: list[TransferDraft] = []
         typologies: list[dict[str, Any]] = []
         for d in batch:
@@ -360,7 +367,7 @@ def insert_transfers(
         if fresh:
             codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
             rows = [_transfer_row(source, d, codes) for d in fresh]
-            conn.execute(_ADD_TRANSFERS, rows[0] if len(rows) == 1 else rows)
+            insert_rows(conn, transfer, rows)
             if not known_new:  # the next chunks look their ids up in what this one added
                 grew(conn, "transfer", len(rows))
         inserted += len(fresh)
@@ -373,9 +380,10 @@ STATEMENT_SOURCE = "statement:"
 PAIR_TOLERANCE = timedelta(minutes=30)  # two banks' times of one real-time transfer
 DATE_ONLY_TOLERANCE = timedelta(days=1)  # a statement that shows the date alone (booked at local midnight)
 _CHINA = timezone(timedelta(hours=8))
-_SIGHTED_IDS = select(transfer_sighting.c.external_id).where(
-    transfer_sighting.c.source == bindparam("source"), transfer_sighting.c.external_id.in_(bindparam("ids", expanding=True))
-)
+def _sighted_ids(conn: Connection) -> Any:
+    return select(transfer_sighting.c.external_id).where(
+        transfer_sighting.c.source == bindparam("source"), any_of(conn, transfer_sighting.c.external_id, "ids")
+    )
 
 
 def _date_only(at: datetime) -> bool:
@@ -491,7 +499,7 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
 def _stored_accounts(conn: Connection, names: Sequence[str]) -> dict[str, AccountDraft]:
     stored: dict[str, AccountDraft] = {}
     for i in range(0, len(names), CHUNK):
-        for row in conn.execute(_STORED_ACCOUNTS, {"names": names[i : i + CHUNK]}):
+        for row in conn.execute(_stored_accounts_query(conn), {"names": names[i : i + CHUNK]}):
             stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
     return stored
 

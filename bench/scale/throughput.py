@@ -1,0 +1,145 @@
+"""Payee-check throughput and overload over HTTP, one process and several (issue #19).
+
+Builds (or reuses) the synthetic list database of ``bench/run.py`` (``--scale`` identifiers, SQLite
+or a PostgreSQL URL), starts ``finguard serve``'s ASGI app under uvicorn with ``--workers N``,
+and drives ``POST /api/v1/check`` with ``bench/loadgen.py`` (open loop, latency from each
+request's scheduled time) on the same 2-core machine:
+
+* a rate ladder (``--rates``): achieved rate, p50 / p99 of every request;
+* capacity = the highest rate of the ladder served with p99 <= ``--p99-target`` ms (else the
+  achieved rate of the lowest step);
+* overload: ``--overload`` x capacity for ``--overload-seconds``: requests served (200) and refused
+  (503) apart, each with its latency. The bar: admitted p99 <= 50 ms and every refusal fast.
+
+Writes ``bench/results/issue19_throughput_<db>_w<N>.json`` and prints a table. Timings are of
+this machine, with the load generator sharing its cores; the load average is printed with each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BENCH = HERE.parent
+sys.path.insert(0, str(BENCH))
+
+import run as bench_run  # noqa: E402  (bench/run.py: the dataset and the request mix)
+
+
+def load() -> str:
+    a, b, _ = os.getloadavg()
+    return f"load {a:.2f} / {b:.2f}"
+
+
+def start_server(url: str, workers: int, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, str]:
+    from finguard.access.service.keys import KeyService
+    from finguard.access.store import SqlKeyStore
+    from finguard.core.clock import utcnow
+    from finguard.core.db import make_engine
+
+    engine = make_engine(url)
+    _, secret = KeyService(SqlKeyStore(engine), utcnow).create(f"bench-{uuid.uuid4().hex[:8]}", "admin", actor="bench")
+    engine.dispose()
+    port = bench_run.free_port()
+    env = dict(
+        os.environ,
+        FINGUARD_DATABASE_URL=url,
+        FINGUARD_DEMO_ON_FIRST_START="false",
+        FINGUARD_INDEX_DIR=str(bench_run.WORK / "index"),
+        FINGUARD_LOG_LEVEL="WARNING",
+        **env_extra,
+    )
+    cmd = [sys.executable, "-m", "uvicorn", "finguard.app.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
+    import httpx
+
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("uvicorn exited during start-up")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                # every worker must be ready: ask a few times
+                if all(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200 for _ in range(8)):
+                    return server, port, secret
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("server not ready in 600 s")
+
+
+def drive(port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret, "--path", "/api/v1/check",
+         "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections)],
+        check=True, capture_output=True, text=True,
+    )
+    res: dict[str, Any] = json.loads(out.stdout)
+    res["offered_rate"] = rate
+    res["load"] = load()
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=int, default=1_000_000)
+    ap.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL URL (the list must already be loaded there)")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--rates", default="250,500,1000,1500,2000")
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--p99-target", type=float, default=10.0)
+    ap.add_argument("--overload", type=float, default=5.0)
+    ap.add_argument("--overload-seconds", type=float, default=30)
+    ap.add_argument("--connections", type=int, default=64)
+    args = ap.parse_args()
+
+    if args.db == "sqlite":
+        path, _ = bench_run.step_dataset(args.scale, 2)
+        url, label = f"sqlite:///{path}", "sqlite"
+    else:
+        url, label = args.db, "postgresql"
+    accounts, _, _ = bench_run.account_requests(args.scale, 20_000, 0.01, seed=13)
+    bodies = bench_run.WORK / "throughput-bodies.json"
+    bodies.write_text(json.dumps([{"account": a} for a in accounts]))
+
+    server, port, secret = start_server(url, args.workers, {})
+    result: dict[str, Any] = {"db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "ladder": []}
+    try:
+        for rate in [float(r) for r in args.rates.split(",")]:
+            print(f"{label} w{args.workers}: {rate:.0f}/s for {args.seconds:.0f} s ({load()})", flush=True)
+            r = drive(port, secret, bodies, rate, args.seconds, args.connections)
+            print(f"  achieved {r['achieved_rate']}/s ok {r['ok_per_second']}/s p50 {r['p50_ms']} p99 {r['p99_ms']} ms "
+                  f"503 {r['refused_503']} errors {r['errors']}", flush=True)
+            result["ladder"].append(r)
+        good = [r for r in result["ladder"] if r["p99_ms"] <= args.p99_target and r["refused_503"] == 0 and r["errors"] == 0]
+        capacity = max((r["offered_rate"] for r in good), default=result["ladder"][0]["ok_per_second"])
+        result["capacity_at_p99_target"] = capacity
+        rate = capacity * args.overload
+        print(f"overload: {rate:.0f}/s ({args.overload}x {capacity:.0f}) for {args.overload_seconds:.0f} s ({load()})", flush=True)
+        r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256))
+        print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
+              f"errors {r['errors']}", flush=True)
+        result["overload"] = r
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    out = bench_run.RESULTS / f"issue19_throughput_{label}_w{args.workers}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
