@@ -50,11 +50,11 @@ def main() -> None:
         url = f"sqlite:///{tmp / 'bulk.db'}"
     try:
         with Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=tmp / "index"), follow=False) as p:
-            p.lists.create_list("BENCH", "Benchmark list", "fraud_account", "bench", "critical", "synthetic identifiers")
+            p.lists.create_list("bench", "Benchmark list", "fraud_account", "bench", "critical", "synthetic identifiers")
         engine = make_engine(url)
         load0 = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), time.process_time()
-        report = bulk_load(engine, "BENCH", drafts(args.entries, 0), "bench", batch=args.batch)
+        report = bulk_load(engine, "bench", drafts(args.entries, 0), "bench", batch=args.batch)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         engine.dispose()
         out = {

@@ -76,14 +76,42 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return
     names = list(rows[0])
     dialect = conn.dialect
-    procs = [table.c[n].type.bind_processor(dialect) for n in names]
+    procs: list[Any] = [table.c[n].type.bind_processor(dialect) for n in names]
     import psycopg
+    from psycopg.types.json import Json
+    from sqlalchemy.types import JSON
 
+    for n, col in enumerate(names):  # JSON columns: psycopg's JSON dumper (SQLAlchemy leaves it to the driver)
+        if isinstance(table.c[col].type, JSON) or isinstance(getattr(table.c[col].type, "impl", None), JSON):
+            procs[n] = Json
     raw = cast(psycopg.Connection[Any], conn.connection.dbapi_connection)
     columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-    with raw.cursor() as cur, cur.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([v if p is None or v is None else p(v) for v, p in zip((row[n] for n in names), procs, strict=True)])
+    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN"
+    try:
+        with raw.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([v if p is None or v is None else p(v) for v, p in zip((row[n] for n in names), procs, strict=True)])
+    except psycopg.IntegrityError as exc:  # as an INSERT would raise it through SQLAlchemy
+        from sqlalchemy.exc import IntegrityError
+
+        raise IntegrityError(statement, None, exc) from exc
+
+
+def reserve_ids(conn: Connection, table: Table, column: str, n: int) -> list[int]:
+    """``n`` fresh values of ``table.column``'s own sequence (PostgreSQL ``nextval``), for rows a
+    bulk writer inserts with explicit ids (their children and change-log rows are built before
+    the insert). SQLite: the next ``n`` after the largest stored value (call it under the write
+    lock, as the bulk writers do)."""
+    if n <= 0:
+        return []
+    if is_sqlite(conn):
+        start = int(conn.execute(text(f"SELECT coalesce(max({column}), 0) + 1 FROM {table.name}")).scalar_one())
+        return list(range(start, start + n))
+    rows = conn.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
+        {"t": table.name, "c": column, "n": n},
+    )
+    return sorted(int(r[0]) for r in rows)
 
 
 def any_of(bind: Engine | Connection, column: Any, name: str) -> Any:

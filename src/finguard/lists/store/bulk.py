@@ -7,7 +7,7 @@ per entry, with the same snapshot (built by the shared :func:`change_snapshot` a
 allocated up front under the write lock, rows are written with the DB-API ``executemany`` in
 one transaction per ``batch`` entries, and a few PRAGMAs that only matter for the bulk
 connection (cache size, ``synchronous=OFF``) are set on a private connection. Other databases
-fall back to :meth:`SqlListStore.apply` in batches.
+reserve ids from the tables' sequences and write every row with COPY (:func:`_pg_load`).
 
 Each batch is one transaction: entries and their change-log rows commit together, so followers
 always see whole entries. A failure leaves earlier batches committed. The loader only adds: a key
@@ -26,16 +26,16 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 
 from finguard.core.chain import GENESIS, link
 from finguard.core.clock import utcnow
-from finguard.core.db import is_sqlite
+from finguard.core.db import insert_rows, is_sqlite, notify_change, reserve_ids
 from finguard.core.errors import Conflict, NotFound
 from finguard.lists.model.lists import ChangeOp, EntryDraft, RiskList, draft_to_dict
-from finguard.lists.service.lists import EntryOp
-from finguard.lists.store.repo import SqlListStore, change_snapshot, entry_postings
-from finguard.lists.store.tables import change_data, change_log, list_entry
+from finguard.lists.store.repo import SqlListStore, chain_head, change_snapshot, entry_postings
+from finguard.lists.store.tables import change_data, change_log, entry_identifier, entry_name, list_entry, risk_list
 
 Progress = Callable[[int], None]
 
@@ -76,14 +76,7 @@ def bulk_load(
     if is_sqlite(engine):
         added, first, last = _sqlite_load(engine, store, lst, drafts_iter, actor, batch, progress)
     else:
-        added, first, last = 0, None, None
-        for chunk in _batches(drafts_iter, batch):
-            changes = store.apply(lst, actor, [EntryOp(ChangeOp.ADD, d.key, d) for d in chunk], utcnow())
-            added += len(changes)
-            first = first if first is not None else changes[0].seq
-            last = changes[-1].seq
-            if progress is not None:
-                progress(added)
+        added, first, last = _pg_load(engine, store, lst, drafts_iter, actor, batch, progress)
     return BulkReport(list_code, added, first, last, time.perf_counter() - started)
 
 
@@ -128,6 +121,94 @@ def _hash_of(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
+_Built = tuple[list[tuple[EntryDraft, dict[str, Any], str, int]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _build(chunk: list[EntryDraft], lst: RiskList, fast: bool) -> tuple[bool, _Built]:
+    """The costly part of a batch (JSON, hashes, keys, snapshots), built before the write lock is
+    taken, with entry ids relative to the batch (0, 1, ...), so concurrent loaders overlap it.
+    Returns whether the fast draft serialisation still agrees with the domain's, and
+    (drafts with their data, content hash and level; snapshots; identifier rows; name rows)."""
+    if fast:
+        sample = chunk[0]
+        sample_data = _fast_draft_dict(sample)
+        fast = sample_data == draft_to_dict(sample) and _hash_of(sample_data) == sample.content_hash()
+    built: list[tuple[EntryDraft, dict[str, Any], str, int]] = []
+    snapshots: list[dict[str, Any]] = []
+    id_rows: list[dict[str, Any]] = []
+    name_rows: list[dict[str, Any]] = []
+    for n, draft in enumerate(chunk):
+        data = _fast_draft_dict(draft) if fast else None
+        if data is None:
+            data = draft_to_dict(draft)
+            content_hash = draft.content_hash()
+        else:
+            content_hash = _hash_of(data)
+        id_keys, names = entry_postings(n, draft, id_rows, name_rows)
+        snapshots.append(change_snapshot(data, draft, lst, 1, None, "", id_keys, names))
+        built.append((draft, data, content_hash, int(draft.risk_level or lst.default_level)))
+    return fast, (built, snapshots, id_rows, name_rows)
+
+
+def _pg_load(
+    engine: Engine,
+    store: SqlListStore,
+    lst: RiskList,
+    drafts_iter: Iterable[EntryDraft],
+    actor: str,
+    batch: int,
+    progress: Progress | None,
+) -> tuple[int, int | None, int | None]:
+    """PostgreSQL: each batch in one transaction under the list writers' lock, ids and sequence
+    numbers reserved from the tables' own sequences, every row written with COPY
+    (:func:`finguard.core.db.insert_rows`). The same rows as :meth:`SqlListStore.apply`."""
+    fast = True
+    added = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    for chunk in _batches(drafts_iter, batch):
+        fast, (built, snapshots, id_rows, name_rows) = _build(chunk, lst, fast)
+        now = utcnow()
+        try:
+            with store.write() as conn:
+                list_id = int(conn.execute(select(risk_list.c.id).where(risk_list.c.code == lst.code)).scalar_one())
+                ids = reserve_ids(conn, list_entry, "id", len(built))
+                seqs = reserve_ids(conn, change_log, "seq", len(built))
+                prev = chain_head(conn)
+                entries: list[dict[str, Any]] = []
+                logs: list[dict[str, Any]] = []
+                for n, (draft, data, content_hash, level) in enumerate(built):
+                    entries.append(
+                        {
+                            "id": ids[n], "list_id": list_id, "entry_key": draft.key, "subject": draft.subject.value,
+                            "risk_level": level, "primary_name": draft.party.primary_name[:500] if draft.party else None,
+                            "data": data, "content_hash": content_hash, "listed_at": draft.listed_at, "expires_at": draft.expires_at,
+                            "version": 1, "created_seq": seqs[n], "updated_seq": seqs[n],
+                        }
+                    )
+                    row_hash = link(prev, change_data(now, actor, ChangeOp.ADD.value, lst.code, ids[n], draft.key, snapshots[n]))
+                    logs.append(
+                        {
+                            "seq": seqs[n], "at": now, "actor": actor, "op": ChangeOp.ADD.value, "list_code": lst.code,
+                            "entry_id": ids[n], "entry_key": draft.key, "snapshot": snapshots[n], "prev_hash": prev, "row_hash": row_hash,
+                        }
+                    )
+                    prev = row_hash
+                insert_rows(conn, list_entry, entries)
+                insert_rows(conn, entry_identifier, [{**r, "entry_id": ids[r["entry_id"]]} for r in id_rows])
+                insert_rows(conn, entry_name, [{**r, "entry_id": ids[r["entry_id"]]} for r in name_rows])
+                insert_rows(conn, change_log, logs)
+                notify_change(conn, seqs[-1])
+        except IntegrityError as exc:
+            raise Conflict(f"bulk load of list {lst.code!r} failed, a key is already on the list: {exc.orig}") from exc
+        added += len(chunk)
+        first_seq = first_seq if first_seq is not None else seqs[0]
+        last_seq = seqs[-1]
+        if progress is not None:
+            progress(added)
+    return added, first_seq, last_seq
+
+
 def _sqlite_load(
     engine: Engine,
     store: SqlListStore,
@@ -160,27 +241,11 @@ def _sqlite_load(
         for chunk in _batches(drafts_iter, batch):
             now = utcnow()
             at = when(now)
-            if fast:
-                sample = chunk[0]
-                sample_data = _fast_draft_dict(sample)
-                fast = sample_data == draft_to_dict(sample) and _hash_of(sample_data) == sample.content_hash()
-            # The costly part (JSON, hashes, keys) is built before taking the write lock, with
-            # entry ids relative to the batch, so concurrent loaders overlap their CPU work.
-            built: list[tuple[EntryDraft, Any, str, int, Any]] = []
-            snapshots: list[dict[str, Any]] = []
-            id_rows: list[dict[str, Any]] = []
-            name_rows: list[dict[str, Any]] = []
-            for n, draft in enumerate(chunk):
-                data = _fast_draft_dict(draft) if fast else None
-                if data is None:
-                    data = draft_to_dict(draft)
-                    content_hash = draft.content_hash()
-                else:
-                    content_hash = _hash_of(data)
-                id_keys, names = entry_postings(n, draft, id_rows, name_rows)
-                snapshot = change_snapshot(data, draft, lst, 1, None, "", id_keys, names)
-                snapshots.append(snapshot)
-                built.append((draft, as_json(data), content_hash, int(draft.risk_level or lst.default_level), snap_json(snapshot)))
+            fast, (raw_built, snapshots, id_rows, name_rows) = _build(chunk, lst, fast)
+            built = [
+                (draft, as_json(data), content_hash, level, snap_json(snapshots[n]))
+                for n, (draft, data, content_hash, level) in enumerate(raw_built)
+            ]
             cur.execute("BEGIN IMMEDIATE")
             try:
                 (list_id,) = cur.execute("SELECT id FROM risk_list WHERE code = ?", (lst.code,)).fetchone()
