@@ -101,6 +101,9 @@ def main() -> None:
     ap.add_argument("--overload", type=float, default=5.0)
     ap.add_argument("--overload-seconds", type=float, default=30)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--capacity", type=float, default=0, help="skip the ladder: overload at --overload x this rate")
+    ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server (e.g. FINGUARD_MAX_IN_FLIGHT=16)")
+    ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
 
     if args.db == "sqlite":
@@ -112,17 +115,20 @@ def main() -> None:
     bodies = bench_run.WORK / "throughput-bodies.json"
     bodies.write_text(json.dumps([{"account": a} for a in accounts]))
 
-    server, port, secret = start_server(url, args.workers, {})
-    result: dict[str, Any] = {"db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "ladder": []}
+    server_env = dict(kv.split("=", 1) for kv in args.env)
+    server, port, secret = start_server(url, args.workers, server_env)
+    result: dict[str, Any] = {
+        "db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "server_env": server_env, "ladder": [],
+    }
     try:
-        for rate in [float(r) for r in args.rates.split(",")]:
+        for rate in [] if args.capacity else [float(r) for r in args.rates.split(",")]:
             print(f"{label} w{args.workers}: {rate:.0f}/s for {args.seconds:.0f} s ({load()})", flush=True)
             r = drive(port, secret, bodies, rate, args.seconds, args.connections)
             print(f"  achieved {r['achieved_rate']}/s ok {r['ok_per_second']}/s p50 {r['p50_ms']} p99 {r['p99_ms']} ms "
                   f"503 {r['refused_503']} errors {r['errors']}", flush=True)
             result["ladder"].append(r)
         good = [r for r in result["ladder"] if r["p99_ms"] <= args.p99_target and r["refused_503"] == 0 and r["errors"] == 0]
-        capacity = max((r["offered_rate"] for r in good), default=result["ladder"][0]["ok_per_second"])
+        capacity = args.capacity or max((r["offered_rate"] for r in good), default=result["ladder"][0]["ok_per_second"])
         result["capacity_at_p99_target"] = capacity
         rate = capacity * args.overload
         print(f"overload: {rate:.0f}/s ({args.overload}x {capacity:.0f}) for {args.overload_seconds:.0f} s ({load()})", flush=True)
@@ -136,7 +142,7 @@ def main() -> None:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    out = bench_run.RESULTS / f"issue19_throughput_{label}_w{args.workers}.json"
+    out = bench_run.RESULTS / f"issue19_throughput_{label}_w{args.workers}{args.tag}.json"
     out.write_text(json.dumps(result, indent=1))
     print(f"wrote {out}")
 

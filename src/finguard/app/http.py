@@ -130,6 +130,13 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             log.info("empty database: loading the demo lists")
             p.load_demo()
         app.state.platform = p
+        if p.settings.worker_threads:
+            # Fewer threads for synchronous routes than AnyIO's 40: under overload the event loop
+            # (which admits, refuses and answers) then competes for the GIL with a few threads,
+            # not dozens, so a refusal stays fast; past the threads, admitted work waits its turn.
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = p.settings.worker_threads
         hasher = client_hasher(p.settings)
         app.state.client_identity = (hasher, parse_networks(p.settings.trusted_proxies))
         app.state.public_edge = public_edge(p.settings, SqlAlertSink(p.engine), hasher)

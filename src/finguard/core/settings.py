@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests one process works on at once; past it, 503 with Retry-After at once instead of queueing (0: no bound).",
     )
+    worker_threads: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Threads per process for synchronous routes (0: AnyIO's default of 40). Fewer keep refusals fast under overload.",
+    )
     max_public_in_flight: int = Field(
         default=16, ge=0, description="Anonymous public requests one process works on at once (lower, so the public check degrades first)."
     )
