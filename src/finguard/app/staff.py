@@ -22,6 +22,7 @@ from finguard.alerts.http import case_service
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
 from finguard.credit import pages as credit_pages
+from finguard.guard import console_pages as guard_console
 from finguard.guard import pages as guard_pages
 from finguard.guard.pages import recent_guard
 from finguard.identity import pages as identity_pages
@@ -47,6 +48,7 @@ router.include_router(credit_pages.router)
 router.include_router(approvals_page.router)
 router.include_router(robots_pages.router)
 router.include_router(lists_pages.router)
+router.include_router(guard_console.router)
 
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
 _OUTCOMES = ("allow", "review", "hold", "block")

@@ -130,7 +130,9 @@ def get_controls(customer_id: CustomerId, g: G, _: Annotated[ApiKey, Depends(sta
 )
 def put_controls(customer_id: CustomerId, body: ControlsIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
     settings = settings_from_dict(body.settings())
-    found = p.guard_authority.set_controls(customer_id, settings, key.principal, channel=body.channel, at_branch=body.at_branch)
+    found = p.guard_authority.set_controls(
+        customer_id, settings, key.principal, channel=body.channel, at_branch=body.at_branch, reason=body.reason
+    )
     return _or_pending(found, adapt_controls)
 
 

@@ -118,9 +118,10 @@ class ControlsIn(BaseModel):
     cooling_off: CoolingOffIn = Field(default_factory=CoolingOffIn)
     channel: Channel = Field(description="The customer's channel the request came through")
     at_branch: bool = Field(default=False, description="Confirmed in person at a branch: loosening takes effect at once")
+    reason: str = Field(default="", max_length=2000, description="Why; at a branch, what was checked (kept with the change)")
 
     def settings(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"channel", "at_branch"})
+        return self.model_dump(mode="json", exclude={"channel", "at_branch", "reason"})
 
 
 class ProtectionOut(BaseModel):
@@ -154,11 +155,13 @@ class ControlChangeOut(BaseModel):
     requested: dict[str, Any]
     before: dict[str, Any] | None
     after: dict[str, Any]
+    reason: str = ""
 
 
 def adapt_change(c: ControlChange) -> ControlChangeOut:
     return ControlChangeOut(
-        at=c.at, actor=c.actor, channel=c.channel, at_branch=c.at_branch, requested=c.requested, before=c.before, after=c.after
+        at=c.at, actor=c.actor, channel=c.channel, at_branch=c.at_branch, requested=c.requested, before=c.before, after=c.after,
+        reason=c.reason,
     )
 
 
