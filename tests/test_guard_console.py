@@ -120,3 +120,25 @@ def test_a_rule_is_tested_on_recent_events_then_enabled_in_shadow(web: TestClien
     assert r.status_code == 303 and "version=2" in r.headers["location"]
     assert platform.guard.rules.get("big_transfer").mode.value == "enforce"
     assert platform.guard.decide_raw(transfer("ev-9", at=datetime.now(UTC), amount="80000.00")).outcome.value != "allow"
+
+
+def test_the_api_tests_a_draft_rule_and_keeps_a_control_change_reason(web: TestClient, platform: Platform,
+                                                                       analyst_key: str) -> None:
+    now = datetime.now(UTC)
+    for i, amount in enumerate(("100.00", "60000.00", "300.00")):
+        platform.guard.decide_raw(transfer(f"ev-{i}", at=now - timedelta(hours=3 - i), amount=amount))
+    h = {"X-API-Key": analyst_key}
+    body = {"id": "big_transfer", "expression": "event.amount >= 50000", "description": "large", "score": 40, "days": 2}
+    r = web.post("/api/v1/guard/rules/test", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["events"], out["hits"], out["examples"][0]["event_id"]) == (3, 1, "ev-1") and abs(out["hit_rate"] - 1 / 3) < 1e-9
+    r = web.post("/api/v1/guard/rules/test", json={**body, "expression": "event.amount >=", "description": " ", "days": 0}, headers=h)
+    assert r.status_code == 422 and "days" in {p["field"] for p in r.json()["error"]["problems"]}
+    r = web.post("/api/v1/guard/rules/test", json={**body, "expression": "event.amount >=", "description": " "}, headers=h)
+    assert r.status_code == 422 and {"expression", "description"} <= {p["field"] for p in r.json()["error"]["problems"]}
+    assert all(x.id != "big_transfer" for x in platform.guard.rules.rules())
+    url = "/api/v1/guard/customers/c-3/controls"
+    r = web.put(url, json={"night_lock": {"enabled": True}, "channel": "counter", "reason": "customer asked at the counter"}, headers=h)
+    assert r.status_code == 200
+    assert web.get(url + "/history", headers=h).json()[0]["reason"] == "customer asked at the counter"

@@ -29,9 +29,9 @@ from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
 from finguard.guard.model.controls import CustomerControls, settings_from_dict
 from finguard.guard.model.decision import Outcome
-from finguard.guard.model.events import CHANNELS, REGION, EventType, parse_amount, parse_event
+from finguard.guard.model.events import CHANNELS, REGION, EventType, parse_amount
 from finguard.guard.model.rules import Rule, RuleMode, compile_rule
-from finguard.guard.service.replay import replay
+from finguard.guard.service.rule_trial import trial_rule
 
 router = APIRouter()
 
@@ -377,6 +377,9 @@ def _rule_from_form(values: dict[str, str], event_types: list[str]) -> tuple[Rul
             types.append(EventType(raw))
         except ValueError:
             problems.append(FieldProblem("event_types", f"{raw[:30]!r} is not an event type"))
+    for name, most in (("expression", 2000), ("description", 500)):
+        if len(values[name]) > most:
+            problems.append(FieldProblem(name, f"at most {most} characters"))
     rule = Rule(values["id"], values["expression"], values["description"], score, outcome, RuleMode.SHADOW, tuple(types))
     try:
         compile_rule(rule)
@@ -394,26 +397,13 @@ def _days(values: dict[str, str], problems: list[FieldProblem]) -> int:
 
 
 def trial_run(request: Request, rule: Rule, days: int) -> dict[str, Any]:
-    """The draft rule, in shadow beside the rules in force, replayed over the stored events of the
-    last ``days``: events, hits, hit rate, confirmed fraud among the hits, examples."""
+    """The draft rule's test run over the stored events of the last ``days`` (``rule_trial``)."""
     g = platform(request).guard
-    since = g.clock() - timedelta(days=days)
-    stored = list(g.store.stored_decisions(since, None, TEST_LIMIT))
-    events = [parse_event(sd.event, None) for sd in stored]
-    draft = compile_rule(replace(rule, mode=RuleMode.SHADOW))
-    rules = [r for r in g.rules.current().rules if r.rule.id != rule.id] + [draft]
     labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
-    report = replay(events, rules, g.config.thresholds, labels=labels, keep_decisions=len(events))
-    tally = report.shadow_rules.get(rule.id)
-    hits = tally.flagged if tally else 0
-    by_id = {e.event_id: e for e in events}
-    examples = [by_id[d.event_id] for d in report.decisions if rule.id in d.shadow_fired][:EXAMPLES]
-    return {
-        "events": report.events, "hits": hits, "rate": (hits / report.events) if report.events else None,
-        "fraud": tally.fraud_flagged if tally else 0, "labelled": report.labelled, "examples": examples,
-        "errors": {k: v for k, v in report.errors.items() if rule.id in k},
-        "capped": len(stored) >= TEST_LIMIT, "days": days,
-    }
+    report = trial_rule(rule, g.store, g.rules.current().rules, g.config.thresholds, since=g.clock() - timedelta(days=days),
+                        labels=labels, limit=TEST_LIMIT, examples=EXAMPLES)
+    return {"events": report.events, "hits": report.hits, "rate": report.rate, "fraud": report.fraud, "labelled": report.labelled,
+            "examples": report.examples, "errors": report.errors, "capped": report.capped, "days": days}
 
 
 def _rules_page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> Response:
@@ -443,8 +433,8 @@ async def rule_new_action(request: Request) -> Response:
 
 def _rule_new_action(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
     values = {name: form_text(form, name) for name in RULE_INPUTS}
-    values["expression"] = values["expression"][:4000]
-    values["description"] = values["description"][:1000]
+    values["expression"] = values["expression"][:2100]
+    values["description"] = values["description"][:600]
     chosen = [v for v in form.getlist("event_types") if isinstance(v, str)][:20]
     action = form_text(form, "action")
     rule, problems = _rule_from_form(values, chosen)

@@ -299,6 +299,42 @@ class BacktestIn(BaseModel):
     limit: int = Field(default=10_000, ge=1, le=100_000)
 
 
+class RuleTestIn(RuleCreateIn):
+    """A draft rule and how many days of stored events to test it on (#13). Nothing is stored."""
+
+    days: int = Field(default=7, ge=1, le=90)
+
+
+class TrialEventOut(BaseModel):
+    event_id: str
+    type: str
+    occurred_at: datetime
+    customer_id: str
+    channel: str
+    amount: str | None
+
+
+class RuleTestOut(BaseModel):
+    since: datetime
+    events: int = Field(description="Stored events replayed")
+    hits: int = Field(description="Events the draft rule fired on")
+    hit_rate: float | None
+    fraud: int = Field(description="Hits an analyst confirmed as fraud")
+    labelled: int
+    errors: int = Field(description="Events on which the draft failed to evaluate")
+    capped: bool = Field(description="Only the newest events were read")
+    examples: list[TrialEventOut]
+
+
+def adapt_trial(r: Any) -> RuleTestOut:
+    return RuleTestOut(
+        since=r.since, events=r.events, hits=r.hits, hit_rate=r.rate, fraud=r.fraud, labelled=r.labelled, errors=r.errors,
+        capped=r.capped,
+        examples=[TrialEventOut(event_id=e.event_id, type=e.type.value, occurred_at=e.occurred_at, customer_id=e.customer_id,
+                                channel=e.channel, amount=None if e.amount is None else str(e.amount)) for e in r.examples],
+    )
+
+
 class ChangeOut(BaseModel):
     event_id: str
     decision_id: str
