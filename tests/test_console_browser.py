@@ -71,6 +71,10 @@ def test_a_teller_checks_a_payee_in_english(live: tuple[str, str, str], browser:
     page.fill("#f-account", "12")
     page.click("#check-form button[type=submit]")
     expect(page.locator("#form-errors li[data-field=account]")).to_be_visible()
+    page.fill("#f-account", "6222020200003333")
+    page.click("#check-form button[type=submit]")
+    page.click("#file-complaint")  # the customer was talked into paying: a complaint for them
+    expect(page.locator("#new-case-form")).to_be_visible()
     page.context.close()
 
 

@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 
 from finguard.access.model import PendingChange
 from finguard.access.pages import Staff, form_text, message, page_lang, render, signed_in, staff_post, staff_root
-from finguard.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from finguard.core.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
@@ -346,8 +346,13 @@ def _controls_action(request: Request, lang: str, staff: Staff, form: FormData, 
         return customer_page_response(request, lang, staff, customer_id, status_code=422, form_values=values,
                                       errors=_errors(lang, "gc", problems, to_input))
     g = platform(request)
-    done = g.guard_authority.set_controls(customer_id, requested, staff.key, channel=values["channel"],
-                                          at_branch=bool(values["at_branch"]), reason=values["reason"])
+    try:
+        done = g.guard_authority.set_controls(customer_id, requested, staff.key, channel=values["channel"],
+                                              at_branch=bool(values["at_branch"]), reason=values["reason"])
+    except Conflict as exc:  # another change landed meanwhile: show the form again over the new state
+        problem = FieldProblem("other", str(exc))
+        return customer_page_response(request, lang, staff, customer_id, status_code=409, form_values=values,
+                                      errors=_errors(lang, "gc", [problem]))
     base = f"{staff_root(request)}/guard/customers/{customer_id}?lang={lang}"
     if isinstance(done, PendingChange):
         return RedirectResponse(f"{base}&pending={done.id}#controls", status_code=303, headers=NO_STORE)

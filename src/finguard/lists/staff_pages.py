@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from finguard.access.model import PendingChange
 from finguard.access.pages import Staff, form_text, message, page_lang, render, signed_in, staff_post, staff_root
+from finguard.core import metrics
 from finguard.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages, register
@@ -51,6 +52,7 @@ _ZH = {
     "lc_id_number": "证件号码",
     "lc_name": "姓名或名称",
     "lc_check_submit": "核验",
+    "lc_complaint": "为客户登记投诉",
     "lc_outcome": "结论",
     "lc_outcome_pass": "未命中风险名单",
     "lc_outcome_warn": "提示风险：请向客户核实",
@@ -163,6 +165,7 @@ _EN = {
     "lc_id_number": "ID number",
     "lc_name": "Name",
     "lc_check_submit": "Check",
+    "lc_complaint": "File a complaint for the customer",
     "lc_outcome": "Outcome",
     "lc_outcome_pass": "No risk list entry matched",
     "lc_outcome_warn": "Warning: confirm the payee with the customer",
@@ -310,9 +313,10 @@ def _payee_check(request: Request, lang: str, staff: Staff, form: FormData) -> R
     check_request = CheckRequest(account=given["account"], card=given["card"], phone=given["phone"],
                                  id_number=given["id_number"], name=given["name"])
     try:
-        result: CheckResult = platform(request).checker.check(check_request, view="staff", client=f"staff:{staff.actor}")
+        result: CheckResult = platform(request).checker.check(check_request, view="staff", client=staff.actor)
     except InvalidInput as exc:
         return _check_page(request, lang, staff, status_code=422, values=values, errors=errors_of(lang, exc.problems), result=None)
+    metrics.observe_check("staff", result.outcome.value)
     return _check_page(request, lang, staff, values=values, result=result)
 
 
