@@ -142,3 +142,10 @@ def test_the_api_tests_a_draft_rule_and_keeps_a_control_change_reason(web: TestC
     r = web.put(url, json={"night_lock": {"enabled": True}, "channel": "counter", "reason": "customer asked at the counter"}, headers=h)
     assert r.status_code == 200
     assert web.get(url + "/history", headers=h).json()[0]["reason"] == "customer asked at the counter"
+
+
+def test_a_bad_customer_id_changes_nothing(web: TestClient, platform: Platform, analyst_key: str) -> None:
+    csrf = sign_in(web, analyst_key)
+    r = web.post("/staff/guard/customers/bad%20id!/controls", data=_form(csrf, nl_enabled="1"))
+    assert r.status_code == 422 and 'data-field="customer_id"' in r.text
+    assert platform.guard.controls.get("bad id!").version == 0

@@ -332,8 +332,10 @@ async def controls_action(request: Request, customer_id: str) -> Response:
 def _controls_action(request: Request, lang: str, staff: Staff, form: FormData, customer_id: str) -> Response:
     # The customer page (its id check, its context) is the guard pages' own; imported here to
     # render it again with this form's errors.
-    from finguard.guard.pages import customer_page_response
+    from finguard.guard.pages import CUSTOMER_ID, customer_page_response
 
+    if not CUSTOMER_ID.fullmatch(customer_id):
+        return customer_page_response(request, lang, staff, customer_id)  # the id's own 422
     values = {name: form_text(form, name) for name in CONTROL_INPUTS}
     values["reason"] = values["reason"][:2100]
     data, problems, to_input = parse_controls_form(values)

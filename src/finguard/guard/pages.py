@@ -120,7 +120,7 @@ register(
 GUARD_WINDOW = timedelta(hours=24)
 GUARD_SCAN = 5000  # guard decisions of the window read for the dashboard and the recent list
 GUARD_RECENT = 50
-_CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+CUSTOMER_ID = _CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
 # Feature bars: one fixed scale for every hit, so bars compare across hits. Contributions run from
 # the strongest qualifier penalty (kind mismatch, -0.2) to a full name match (+1.0).
