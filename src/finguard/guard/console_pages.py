@@ -127,6 +127,15 @@ _ZH = {
     "gr_err_days": "试运行天数：1 至 90 的整数。",
     "gr_err_mode": "请选择影子或生效。",
     "gr_err_other": "填写内容不正确，请检查后重试。",
+    "gr_et_transfer": "转账",
+    "gr_et_remittance": "跨境汇款",
+    "gr_et_card_auth": "刷卡授权",
+    "gr_et_login": "登录",
+    "gr_et_session": "会话",
+    "gr_et_device_binding": "绑定设备",
+    "gr_et_loan_application": "贷款申请",
+    "gr_et_loan_disbursement": "贷款放款",
+    "gr_et_loan_repayment": "贷款还款",
 }
 _EN = {
     "gc_edit": "Change the controls (staff, for the customer)",
@@ -216,6 +225,15 @@ _EN = {
     "gr_err_days": "Days: a whole number from 1 to 90.",
     "gr_err_mode": "Choose shadow or enforce.",
     "gr_err_other": "Something in the form is not valid; check it and try again.",
+    "gr_et_transfer": "transfer",
+    "gr_et_remittance": "remittance",
+    "gr_et_card_auth": "card authorisation",
+    "gr_et_login": "login",
+    "gr_et_session": "session",
+    "gr_et_device_binding": "device binding",
+    "gr_et_loan_application": "loan application",
+    "gr_et_loan_disbursement": "loan disbursement",
+    "gr_et_loan_repayment": "loan repayment",
 }
 register({"zh": _ZH, "en": _EN})
 
