@@ -114,3 +114,15 @@ def test_staff_add_edit_and_delist_entries_and_the_next_check_sees_it(web: TestC
                                                                          "account": "6222020200004444"}).text
     entry = web.get(f"{entry_url}?lang=zh")
     assert 'data-status="delisted"' in entry.text and "移出" in entry.text and 'id="delist-form"' not in entry.text
+
+
+def test_the_api_finds_entries_by_name(web: TestClient, platform: Platform, analyst_key: str) -> None:
+    a = platform.lists.add_entry("mule-own", _draft("6222020200001111", "MADURO MOROS, Nicolás"), "t")
+    h = {"X-API-Key": analyst_key}
+    r = web.get("/api/v1/entries/search", params={"name": "nicolas maduro"}, headers=h)
+    assert r.status_code == 200 and [e["id"] for e in r.json()] == [a.id]
+    r = web.get("/api/v1/entries/search", params={"name": ",,"}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["problems"][0]["field"] == "name"
+    r = web.get("/api/v1/entries/search", params={"name": "x", "limit": 0}, headers=h)
+    assert r.status_code == 422
+    assert web.get(f"/api/v1/entries/{a.id}", headers=h).status_code == 200
