@@ -322,7 +322,7 @@ class RuleTestOut(BaseModel):
     fraud: int = Field(description="Hits an analyst confirmed as fraud")
     labelled: int
     errors: int = Field(description="Events on which the draft failed to evaluate")
-    capped: bool = Field(description="Only the newest events were read")
+    capped: bool = Field(description="The window held more events than the limit: the first ones (oldest first) were read")
     examples: list[TrialEventOut]
 
 

@@ -24,7 +24,7 @@ class TrialReport:
     labelled: int
     examples: tuple[Event, ...]
     errors: int  # events on which the draft failed to evaluate
-    capped: bool  # the newest ``limit`` events only
+    capped: bool  # the window held more than ``limit`` events: the first ``limit`` (oldest first) were read
 
     @property
     def rate(self) -> float | None:
