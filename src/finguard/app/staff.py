@@ -22,11 +22,13 @@ from finguard.alerts.http import case_service
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
 from finguard.credit import pages as credit_pages
+from finguard.guard import console_pages as guard_console
 from finguard.guard import pages as guard_pages
 from finguard.guard.pages import recent_guard
 from finguard.identity import pages as identity_pages
 from finguard.ledger.pages import flowgraph
 from finguard.ledger.pages import staff as staff_ledger
+from finguard.lists import staff_pages as lists_pages
 from finguard.monitors import pages as staff_monitors
 from finguard.robots import pages as robots_pages
 from finguard.screening.pages import staff as screening_pages
@@ -45,6 +47,8 @@ router.include_router(identity_pages.router)
 router.include_router(credit_pages.router)
 router.include_router(approvals_page.router)
 router.include_router(robots_pages.router)
+router.include_router(lists_pages.router)
+router.include_router(guard_console.router)
 
 ALERTS_SCAN = 1000  # open alerts counted on the dashboard and searched for a party's alerts
 _OUTCOMES = ("allow", "review", "hold", "block")

@@ -26,8 +26,9 @@ from finguard.core.errors import FieldProblem, InvalidInput, NotFound
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
+from finguard.guard.console_pages import LIMIT_CHANNELS, controls_form
 from finguard.guard.model.controls import controls_to_dict
-from finguard.guard.model.events import parse_event, parse_time
+from finguard.guard.model.events import CHANNELS, parse_event, parse_time
 from finguard.guard.model.rules import RuleMode, compile_rule
 from finguard.guard.service.registry import ModelRegistry
 from finguard.guard.service.replay import replay
@@ -119,7 +120,7 @@ register(
 GUARD_WINDOW = timedelta(hours=24)
 GUARD_SCAN = 5000  # guard decisions of the window read for the dashboard and the recent list
 GUARD_RECENT = 50
-_CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+CUSTOMER_ID = _CUSTOMER = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
 # Feature bars: one fixed scale for every hit, so bars compare across hits. Contributions run from
 # the strongest qualifier penalty (kind mismatch, -0.2) to a full name match (+1.0).
@@ -202,16 +203,33 @@ def customer_page(request: Request, customer_id: str) -> Response:
     staff = signed_in(request, "read", lang)
     if isinstance(staff, Response):
         return staff
+    return customer_page_response(request, lang, staff, customer_id)
+
+
+def customer_page_response(
+    request: Request,
+    lang: str,
+    staff: Staff,
+    customer_id: str,
+    *,
+    status_code: int = 200,
+    form_values: dict[str, str] | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
+) -> Response:
+    """The customer page; ``form_values`` / ``errors``: the controls form sent back with its problems."""
     if not _CUSTOMER.fullmatch(customer_id):
-        errors = field_errors(lang, [FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")])
-        return _guard_page(request, lang, staff, status_code=422, errors=errors, values={"customer_id": customer_id[:64]})
+        problem = FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")
+        return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, [problem]),
+                           values={"customer_id": customer_id[:64]})
     g = platform(request).guard
     controls = g.controls.get(customer_id)
+    q = request.query_params
     return render(
         request,
         "staff_guard_customer.html",
         lang,
         staff,
+        status_code=status_code,
         nav="guard",
         customer_id=customer_id,
         controls=controls,
@@ -219,6 +237,13 @@ def customer_page(request: Request, customer_id: str) -> Response:
         advice=g.controls.checkup(customer_id),
         decisions=g.decisions_of(customer_id, limit=50),
         history=g.controls.history(customer_id, limit=20),
+        values=form_values or controls_form(controls),
+        errors=errors or {},
+        limit_channels=LIMIT_CHANNELS,
+        channels=CHANNELS,
+        saved=status_code == 200 and q.get("saved") == "1",
+        pending=q.get("pending", "")[:20] if status_code == 200 else "",
+        here=f"{staff_root(request)}/guard/customers/{customer_id}",
     )
 
 

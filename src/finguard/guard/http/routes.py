@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -32,6 +33,8 @@ from finguard.guard.http.schemas import (
     RuleIn,
     RuleListOut,
     RuleOut,
+    RuleTestIn,
+    RuleTestOut,
     RuleVersionOut,
     adapt_backtest,
     adapt_change,
@@ -41,6 +44,7 @@ from finguard.guard.http.schemas import (
     adapt_decision,
     adapt_rule,
     adapt_rule_version,
+    adapt_trial,
 )
 from finguard.guard.model.conditions import ConditionDraft, ConditionKind, SubjectType, normalize_subject
 from finguard.guard.model.controls import settings_from_dict
@@ -49,6 +53,7 @@ from finguard.guard.model.events import EventType, event_json_schema
 from finguard.guard.model.rules import Rule, RuleMode
 from finguard.guard.service.engine import GuardService
 from finguard.guard.service.rule_pack import STARTER_PACK
+from finguard.guard.service.rule_trial import trial_rule
 
 router = APIRouter(prefix="/api/v1/guard", tags=["guard"])
 MAX_EVENT_BYTES = 64 * 1024
@@ -130,7 +135,9 @@ def get_controls(customer_id: CustomerId, g: G, _: Annotated[ApiKey, Depends(sta
 )
 def put_controls(customer_id: CustomerId, body: ControlsIn, p: P, key: Annotated[ApiKey, Depends(staff("write"))]) -> Response:
     settings = settings_from_dict(body.settings())
-    found = p.guard_authority.set_controls(customer_id, settings, key.principal, channel=body.channel, at_branch=body.at_branch)
+    found = p.guard_authority.set_controls(
+        customer_id, settings, key.principal, channel=body.channel, at_branch=body.at_branch, reason=body.reason
+    )
     return _or_pending(found, adapt_controls)
 
 
@@ -218,6 +225,14 @@ def install_pack(g: G, key: Annotated[ApiKey, Depends(staff("admin"))]) -> list[
 def backtest(body: BacktestIn, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> BacktestOut:
     report = g.rules.backtest(g.store, g.config.thresholds, version=body.rule_version, since=body.since, until=body.until, limit=body.limit)
     return adapt_backtest(report)
+
+
+@router.post("/rules/test", response_model=RuleTestOut, summary="Test a draft rule on the stored events of the last days (nothing stored)")
+def test_rule(body: RuleTestIn, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> RuleTestOut:
+    labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
+    report = trial_rule(_rule(body.id, body), g.store, g.rules.current().rules, g.config.thresholds,
+                        since=g.clock() - timedelta(days=body.days), labels=labels)
+    return adapt_trial(report)
 
 
 @router.get("/rules/{rule_id}", response_model=list[RuleVersionOut], summary="Every version of a rule")

@@ -118,9 +118,10 @@ class ControlsIn(BaseModel):
     cooling_off: CoolingOffIn = Field(default_factory=CoolingOffIn)
     channel: Channel = Field(description="The customer's channel the request came through")
     at_branch: bool = Field(default=False, description="Confirmed in person at a branch: loosening takes effect at once")
+    reason: str = Field(default="", max_length=2000, description="Why; at a branch, what was checked (kept with the change)")
 
     def settings(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"channel", "at_branch"})
+        return self.model_dump(mode="json", exclude={"channel", "at_branch", "reason"})
 
 
 class ProtectionOut(BaseModel):
@@ -154,11 +155,13 @@ class ControlChangeOut(BaseModel):
     requested: dict[str, Any]
     before: dict[str, Any] | None
     after: dict[str, Any]
+    reason: str = ""
 
 
 def adapt_change(c: ControlChange) -> ControlChangeOut:
     return ControlChangeOut(
-        at=c.at, actor=c.actor, channel=c.channel, at_branch=c.at_branch, requested=c.requested, before=c.before, after=c.after
+        at=c.at, actor=c.actor, channel=c.channel, at_branch=c.at_branch, requested=c.requested, before=c.before, after=c.after,
+        reason=c.reason,
     )
 
 
@@ -294,6 +297,42 @@ class BacktestIn(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=10_000, ge=1, le=100_000)
+
+
+class RuleTestIn(RuleCreateIn):
+    """A draft rule and how many days of stored events to test it on (#13). Nothing is stored."""
+
+    days: int = Field(default=7, ge=1, le=90)
+
+
+class TrialEventOut(BaseModel):
+    event_id: str
+    type: str
+    occurred_at: datetime
+    customer_id: str
+    channel: str
+    amount: str | None
+
+
+class RuleTestOut(BaseModel):
+    since: datetime
+    events: int = Field(description="Stored events replayed")
+    hits: int = Field(description="Events the draft rule fired on")
+    hit_rate: float | None
+    fraud: int = Field(description="Hits an analyst confirmed as fraud")
+    labelled: int
+    errors: int = Field(description="Events on which the draft failed to evaluate")
+    capped: bool = Field(description="The window held more events than the limit: the first ones (oldest first) were read")
+    examples: list[TrialEventOut]
+
+
+def adapt_trial(r: Any) -> RuleTestOut:
+    return RuleTestOut(
+        since=r.since, events=r.events, hits=r.hits, hit_rate=r.rate, fraud=r.fraud, labelled=r.labelled, errors=r.errors,
+        capped=r.capped,
+        examples=[TrialEventOut(event_id=e.event_id, type=e.type.value, occurred_at=e.occurred_at, customer_id=e.customer_id,
+                                channel=e.channel, amount=None if e.amount is None else str(e.amount)) for e in r.examples],
+    )
 
 
 class ChangeOut(BaseModel):

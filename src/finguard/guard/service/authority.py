@@ -74,17 +74,18 @@ class GuardAuthority:
         return self.approvals.propose(who, proposal)
 
     def set_controls(
-        self, customer_id: str, requested: ControlSettings, who: Principal, *, channel: str, at_branch: bool
+        self, customer_id: str, requested: ControlSettings, who: Principal, *, channel: str, at_branch: bool, reason: str = ""
     ) -> CustomerControls | PendingChange:
         """A loosening confirmed at a branch would apply at once: a second person approves it.
-        Without a branch it waits the customer-protection delay, as the customer's own would."""
+        Without a branch it waits the customer-protection delay, as the customer's own would.
+        ``reason``: why (at a branch, what was checked); kept on the change row and the proposal."""
         g = self._guard()
         current = g.controls.get(customer_id)
         if not at_branch or not controls_loosen(current, requested, g.controls.clock()):
-            return g.controls.set(customer_id, requested, actor=who.actor, channel=channel, at_branch=at_branch)
-        payload = {"customer_id": customer_id, "settings": settings_to_dict(requested), "channel": channel}
+            return g.controls.set(customer_id, requested, actor=who.actor, channel=channel, at_branch=at_branch, reason=reason)
+        payload = {"customer_id": customer_id, "settings": settings_to_dict(requested), "channel": channel, "reason": reason}
         summary = f"loosen the security controls of customer {customer_id} at once (at a branch)"
-        proposal = ChangeProposal(CONTROLS, f"customer {customer_id}", summary, payload, APPROVERS)
+        proposal = ChangeProposal(CONTROLS, f"customer {customer_id}", summary, payload, APPROVERS, reason)
         return self.approvals.propose(who, proposal)
 
     # -- what an approval applies ---------------------------------------------------------------
@@ -101,5 +102,7 @@ class GuardAuthority:
 
     def _apply_controls(self, payload: dict[str, Any], actor: str) -> dict[str, Any]:
         settings = settings_from_dict(payload["settings"])
-        after = self._guard().controls.set(payload["customer_id"], settings, actor=actor, channel=payload["channel"], at_branch=True)
+        after = self._guard().controls.set(
+            payload["customer_id"], settings, actor=actor, channel=payload["channel"], at_branch=True, reason=payload.get("reason") or ""
+        )
         return {"customer_id": after.customer_id, "version": after.version}

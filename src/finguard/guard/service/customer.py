@@ -33,6 +33,7 @@ class ControlChange:
     requested: dict[str, Any]
     before: dict[str, Any] | None
     after: dict[str, Any]
+    reason: str = ""  # why (a confirmation at a branch says what was checked there)
 
 
 class ControlStore(Protocol):
@@ -53,7 +54,9 @@ class CustomerControlService:
     def get(self, customer_id: str) -> CustomerControls:
         return self.store.get_controls(customer_id) or CustomerControls(customer_id)
 
-    def set(self, customer_id: str, requested: ControlSettings, *, actor: str, channel: str, at_branch: bool = False) -> CustomerControls:
+    def set(
+        self, customer_id: str, requested: ControlSettings, *, actor: str, channel: str, at_branch: bool = False, reason: str = ""
+    ) -> CustomerControls:
         """Apply a customer's request: tightening now, loosening after the delay unless at a branch."""
         now = self.clock()
         stored = self.store.get_controls(customer_id)
@@ -68,6 +71,7 @@ class CustomerControlService:
             settings_to_dict(requested),
             controls_to_dict(stored) if stored else None,
             controls_to_dict(after),
+            reason.strip()[:2000],
         )
         self.store.save_controls(after, change)
         return after

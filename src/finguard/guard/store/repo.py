@@ -417,6 +417,7 @@ class SqlGuardStore:
                         requested=change.requested,
                         before=change.before,
                         after=change.after,
+                        reason=change.reason or None,
                     )
                 )
         except IntegrityError:
@@ -433,7 +434,9 @@ class SqlGuardStore:
         )
         with self.engine.connect() as conn:
             return [
-                ControlChange(r.customer_id, _at(r.at), r.actor, r.channel, bool(r.at_branch), r.requested, r.before, r.after)
+                ControlChange(
+                    r.customer_id, _at(r.at), r.actor, r.channel, bool(r.at_branch), r.requested, r.before, r.after, r.reason or ""
+                )
                 for r in conn.execute(query)
             ]
 

@@ -62,6 +62,7 @@ guard_control_change = Table(
     Column("requested", JSON, nullable=False),
     Column("before", JSON, nullable=True),
     Column("after", JSON, nullable=False),
+    Column("reason", String(2000), nullable=True),  # why; at a branch, what was checked (#13)
     Index("ix_guard_control_change_customer", "customer_id", "id"),
 )
 

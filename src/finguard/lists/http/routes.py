@@ -141,6 +141,17 @@ def find_entries(
     return [adapt_entry(e) for e in p.lists.find_by_identifier(id_type, value)]
 
 
+@router.get("/entries/search", response_model=list[EntryOut], tags=["lists"], summary="Find entries by name (every word)")
+def search_entries(
+    name: Annotated[str, Query(min_length=1, max_length=500)],
+    p: P,
+    _: Annotated[ApiKey, Depends(staff("read"))],
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> list[EntryOut]:
+    """Entries whose name holds every word of ``name`` (case, accents, punctuation and order ignored)."""
+    return [adapt_entry(e) for e in p.lists.find_by_name(name, limit)]
+
+
 @router.get("/entries/{entry_id}", response_model=EntryOut, tags=["lists"])
 def get_entry(entry_id: EntryId, p: P, _: Annotated[ApiKey, Depends(staff("read"))]) -> EntryOut:
     return adapt_entry(p.lists.get_entry(entry_id))

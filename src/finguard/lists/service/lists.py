@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from finguard.core.clock import Clock, utcnow
 from finguard.core.errors import InvalidInput, NotFound
 from finguard.core.identifiers import IdType, normalize
+from finguard.core.text import name_key
 from finguard.lists.model.lists import (
     Change,
     ChangeOp,
@@ -50,9 +51,11 @@ class ListStore(Protocol):
     def get_entries(self, entry_ids: Sequence[int]) -> list[Entry]: ...
     def list_entries(self, list_code: str, *, active_only: bool, limit: int, offset: int) -> list[Entry]: ...
     def find_by_identifier(self, id_type: str, value: str) -> list[Entry]: ...
+    def find_by_name(self, key: str, limit: int) -> list[Entry]: ...
     def count_entries(self, list_code: str, *, active_only: bool) -> int: ...
     def changes_since(self, seq: int, limit: int) -> list[Change]: ...
     def changes_of_list(self, list_code: str, upto_seq: int | None) -> list[Change]: ...
+    def changes_of_entry(self, entry_id: int, limit: int) -> list[Change]: ...
     def head_seq(self) -> int: ...
     def record_import(self, run: dict[str, Any]) -> None: ...
 
@@ -188,6 +191,14 @@ class ListService:
     def find_by_identifier(self, id_type: str, raw: str) -> list[Entry]:
         value = normalize(id_type, raw, "value")
         return self.store.find_by_identifier(IdType(id_type), value)
+
+    def find_by_name(self, raw: str, limit: int = 100) -> list[Entry]:
+        """Entries whose name holds every word of ``raw`` (compared by the exact name key: case,
+        accents, punctuation and word order ignored)."""
+        key = name_key(raw or "")
+        if not key:
+            raise InvalidInput.for_field("name", "give a name with letters or digits")
+        return self.store.find_by_name(key[:500], limit)
 
     def changes_since(self, seq: int, limit: int = 1000) -> list[Change]:
         if seq < 0:

@@ -366,6 +366,16 @@ class SqlListStore:
         with self.engine.connect() as conn:
             return [self._to_entry(r) for r in conn.execute(query.order_by(list_entry.c.id))]
 
+    def find_by_name(self, key: str, limit: int) -> list[Entry]:
+        """Entries with a name whose name key is ``key`` (by the index) or holds each of its tokens
+        (a scan of the names, bounded by ``limit``: the staff search, not the check's path)."""
+        exact = select(entry_name.c.entry_id).where(entry_name.c.name_key == key).limit(limit)
+        tokens = [entry_name.c.name_key.contains(tok, autoescape=True) for tok in key.split()]
+        loose = select(entry_name.c.entry_id).where(and_(*tokens)).distinct().limit(limit)
+        with self.engine.connect() as conn:
+            found = list(dict.fromkeys(int(r[0]) for q in (exact, loose) for r in conn.execute(q)))[:limit]
+        return sorted(self.get_entries(found), key=lambda e: e.id)
+
     @staticmethod
     def _to_change(row: Any) -> Change:
         return Change(
@@ -383,6 +393,12 @@ class SqlListStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(change_log).where(change_log.c.seq > seq).order_by(change_log.c.seq).limit(limit))
             return [self._to_change(r) for r in rows]
+
+    def changes_of_entry(self, entry_id: int, limit: int) -> list[Change]:
+        """An entry's newest changes, newest first (by the change log's entry index)."""
+        query = select(change_log).where(change_log.c.entry_id == entry_id).order_by(change_log.c.seq.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [self._to_change(r) for r in conn.execute(query)]
 
     def changes_of_list(self, list_code: str, upto_seq: int | None) -> list[Change]:
         query = select(change_log).where(change_log.c.list_code == list_code)
