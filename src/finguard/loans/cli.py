@@ -365,6 +365,22 @@ def campaign_create_cmd(
         day = date.fromisoformat(as_of) if as_of else china_today()
     except ValueError:
         _fail(InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD"))
+    rules = _rules(quiet, cap)
+    try:
+        if channel not in {c.value for c in Channel}:
+            raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
+        chosen = RELIEF_TEMPLATE if template is None else _template(template)
+        with _outreach() as svc:
+            svc.rules = rules
+            recipients = svc.relief_segment(batch_id, day)
+            report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
+                                         f"relief batch {batch_id}")
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
+
+
+def _rules(quiet: str, cap: str) -> Rules:
     try:
         start, end = (time.fromisoformat(x.strip()) for x in quiet.split("-"))
     except ValueError:
@@ -375,18 +391,7 @@ def campaign_create_cmd(
             raise ValueError(cap)
     except ValueError:
         _fail(InvalidInput.for_field("cap", "must be N/D with N, D >= 1, e.g. 3/7"))
-    try:
-        if channel not in {c.value for c in Channel}:
-            raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
-        chosen = RELIEF_TEMPLATE if template is None else _template(template)
-        with _outreach() as svc:
-            svc.rules = Rules(quiet_start=start, quiet_end=end, cap_messages=messages, cap_days=days)
-            recipients = svc.relief_segment(batch_id, day)
-            report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
-                                         f"relief batch {batch_id}")
-    except FinguardError as exc:
-        _fail(exc)
-    out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
+    return Rules(quiet_start=start, quiet_end=end, cap_messages=messages, cap_days=days)
 
 
 def _template(path: Path) -> Template:
@@ -410,14 +415,19 @@ def campaign_run_cmd(
     connections: Annotated[int | None, typer.Option(
         min=1, max=16, help="concurrent connections to the channel (default: 8 to a webhook, which de-duplicates; 1 otherwise, "
         "so a killed run leaves at most one e-mail uncertain; N leaves at most N)")] = None,
+    quiet: Annotated[str, typer.Option(help="quiet hours, China time, HH:MM-HH:MM: the run stops at them and what is left "
+                                            "waits for their end (the same time twice: none)")] = "21:00-08:00",
+    cap: Annotated[str, typer.Option(help="frequency cap checked again before each message is sent (N/D)")] = "3/7",
 ) -> None:
     """Send what is due. Safe to kill and run again: nothing is sent twice (see docs/loans.md)."""
+    rules = _rules(quiet, cap)
     senders: dict[Channel, Any] = {Channel.EMAIL: SmtpSender(smtp_host, smtp_port, smtp_sender), Channel.CALL: CallListSender(call_list)}
     if webhook_url:
         senders[Channel.SMS] = senders[Channel.WECHAT] = WebhookSender(webhook_url)
     try:
         with _outreach() as svc, Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
             task = bar.add_task(f"sending {campaign_id}", total=None)
+            svc.rules = rules
             campaign = svc.store.campaign(campaign_id)
             chosen = senders.get(campaign.channel) if campaign else None
             report = svc.run(campaign_id, senders, limit=limit, lease=timedelta(seconds=lease_seconds),
@@ -429,7 +439,9 @@ def campaign_run_cmd(
         senders[Channel.EMAIL].close()
         if webhook_url:
             senders[Channel.SMS].close()
-    out.print(f"[bold green]done[/] {escape(campaign_id)}: " + ", ".join(f"{k} {v:,}" for k, v in report.as_dict().items()))
+    counts = ", ".join(f"{k} {v:,}" for k, v in report.as_dict().items() if isinstance(v, int))
+    paused = f"; quiet hours: the rest is due at {report.quiet_until.isoformat()}" if report.quiet_until else ""
+    out.print(f"[bold green]done[/] {escape(campaign_id)}: {counts}{paused}")
 
 
 @campaign_app.command("report")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Engine, Index, String, Table, Text, and_, bindparam, func, select, update
+from sqlalchemy import JSON, Column, Connection, Date, Engine, Index, String, Table, Text, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from finguard.core.db import begin_write, is_sqlite
@@ -33,6 +33,7 @@ outreach_contact = Table(
     Column("email", String(254), nullable=False),
     Column("phone", String(16), nullable=False),
     Column("wechat_openid", String(64), nullable=False),
+    Column("birth_date", Date, nullable=True),  # from the resident ID number on import (1501); the number is not kept
 )
 
 outreach_campaign = Table(
@@ -66,6 +67,10 @@ outreach_message = Table(
     Column("claimed_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
     Column("detail", Text, nullable=False, default=""),
+    Column("sent_at", UTCDateTime, nullable=True),  # the channel took it (1501)
+    Column("delivered_at", UTCDateTime, nullable=True),  # a receipt said delivered
+    Column("failed_at", UTCDateTime, nullable=True),  # refused at sending, or a receipt said failed
+    Column("replied_at", UTCDateTime, nullable=True),  # the first reply
     Index("ix_outreach_message_due", "campaign_id", "status", "not_before", "id"),  # due rows come out in order (0201 -> 1301)
     Index("ix_outreach_message_customer", "customer_id", "queued_at"),
 )
@@ -78,7 +83,9 @@ outreach_opt_out = Table(
     Column("channel", String(16), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("source", Text, nullable=False),
+    Column("campaign_id", String(64), nullable=True),  # the campaign a reply opted out from (1501)
     Index("ix_outreach_opt_out", "customer_id", "channel"),
+    Index("ix_outreach_opt_out_campaign", "campaign_id", "at"),
 )
 
 outreach_reply = Table(
@@ -91,6 +98,44 @@ outreach_reply = Table(
     Index("ix_outreach_reply_key", "key"),
 )
 
+outreach_receipt = Table(
+    "outreach_receipt",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("receipt_id", String(64), nullable=False, unique=True),  # a receipt posted twice is stored once
+    Column("key", String(32), nullable=False),
+    Column("event", String(16), nullable=False),  # delivered | failed | reply
+    Column("at", UTCDateTime, nullable=False),  # when the gateway says it happened
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_outreach_receipt_key", "key"),
+)
+
+
+
+SENT_LIKE = ("sent", "delivered", "replied")
+
+
+def _result_times(status: str, at: datetime) -> dict[str, datetime]:
+    return {"sent_at": at} if status == "sent" else {"failed_at": at} if status == "failed" else {}
+
+
+def _send_time_skips(conn: Connection, rows: Sequence[Any], cap: tuple[int, datetime] | None) -> dict[int, str]:
+    """Row id -> why it must not be sent now: its customer opted out of the channel, or has had
+    ``cap[0]`` messages from other campaigns since ``cap[1]`` (sent, or in flight)."""
+    o, m = outreach_opt_out, outreach_message
+    ids = list({r.customer_id for r in rows})
+    channels = list({r.channel for r in rows})
+    opted = {(r.customer_id, r.channel) for r in conn.execute(
+        select(o.c.customer_id, o.c.channel).where(o.c.customer_id.in_(ids), o.c.channel.in_(channels)))}
+    out = {r.id: "opted_out" for r in rows if (r.customer_id, r.channel) in opted}
+    if cap is not None:
+        limit, since = cap
+        counted = or_(m.c.sent_at >= since, and_(m.c.status.in_(["sending", "uncertain"]), m.c.claimed_at >= since))
+        query = select(m.c.customer_id, func.count()).where(m.c.customer_id.in_(ids), counted).group_by(m.c.customer_id)
+        recent = {cid: int(n) for cid, n in conn.execute(query)}
+        out.update({r.id: "frequency_cap" for r in rows if r.id not in out and recent.get(r.customer_id, 0) >= limit})
+    return out
 
 
 def _message(row: Any) -> Message:
@@ -179,33 +224,80 @@ class SqlOutreachStore:
                 out.update({cid: int(n) for cid, n in conn.execute(query)})
         return out
 
-    def claim(self, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+    def claim(self, campaign_id: str, now: datetime, limit: int, cap: tuple[int, datetime] | None = None) -> list[Message]:
         with begin_write(self.engine) as conn:
-            return self._claim(conn, campaign_id, now, limit)
+            return self._claim(conn, campaign_id, now, limit, cap=cap)
 
-    def reserve(self, campaign_id: str, now: datetime, limit: int) -> list[Message]:
+    def reserve(self, campaign_id: str, now: datetime, limit: int, cap: tuple[int, datetime] | None = None) -> list[Message]:
         with begin_write(self.engine) as conn:
-            return self._claim(conn, campaign_id, now, limit, "reserved")
+            return self._claim(conn, campaign_id, now, limit, "reserved", cap)
 
     @staticmethod
-    def _claim(conn: Connection, campaign_id: str, now: datetime, limit: int, status: str = "sending") -> list[Message]:
+    def _claim(conn: Connection, campaign_id: str, now: datetime, limit: int, status: str = "sending",
+               cap: tuple[int, datetime] | None = None) -> list[Message]:
         m = outreach_message
         due = and_(m.c.campaign_id == campaign_id, m.c.status == "queued", m.c.not_before <= now)
-        # the order of ix_outreach_message_due: no sort of every queued row for each claim
+        # the order of ix_outreach_message_due: no sort of every queued row of a campaign for each claim
         query = select(m).where(due).order_by(m.c.not_before, m.c.id).limit(limit)
         if not is_sqlite(conn):
             query = query.with_for_update(skip_locked=True)  # two workers never claim the same row
         rows = list(conn.execute(query))
+        if not rows:
+            return []
+        # checked again at sending time: an opt-out or other campaigns' messages since the plan
+        skip = _send_time_skips(conn, rows, cap)
+        for reason in ("opted_out", "frequency_cap"):
+            ids = [r.id for r in rows if skip.get(r.id) == reason]
+            if ids:
+                conn.execute(update(m).where(m.c.id.in_(ids)).values(status="skipped", skip_reason=reason, finished_at=now))
+        rows = [r for r in rows if r.id not in skip]
         if rows:
             conn.execute(update(m).where(m.c.id.in_([r.id for r in rows])).values(status=status, claimed_at=now))
         return [_message(r) for r in rows]
+
+    def postpone(self, campaign_id: str, now: datetime, until: datetime) -> int:
+        """Due ``queued`` messages wait until ``until`` (the end of the quiet hours)."""
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            moved = conn.execute(update(m).where(m.c.campaign_id == campaign_id, m.c.status == "queued", m.c.not_before < until)
+                                 .values(not_before=until))
+            return int(moved.rowcount)
+
+    def requeue(self, keys: Sequence[str], until: datetime) -> int:
+        """Messages taken by this run (``sending`` or ``reserved``) but never handed to the channel go
+        back to ``queued``, due at ``until``."""
+        if not keys:
+            return 0
+        m = outreach_message
+        with begin_write(self.engine) as conn:
+            moved = conn.execute(update(m).where(m.c.key.in_(list(keys)), m.c.status.in_(["sending", "reserved"]))
+                                 .values(status="queued", claimed_at=None, not_before=until))
+            return int(moved.rowcount)
+
+    def skip_opted_out(self, messages: Sequence[Message], at: datetime) -> set[str]:
+        """Of these claimed messages, those whose customer has opted out of the channel since the
+        claim are skipped; their keys."""
+        o, m = outreach_opt_out, outreach_message
+        pairs = {(x.customer_id, x.channel.value) for x in messages}
+        if not pairs:
+            return set()
+        with begin_write(self.engine) as conn:
+            found = {(r.customer_id, r.channel) for r in conn.execute(
+                select(o.c.customer_id, o.c.channel).where(o.c.customer_id.in_({c for c, _ in pairs}),
+                                                           o.c.channel.in_({ch for _, ch in pairs})))}
+            keys = {x.key for x in messages if (x.customer_id, x.channel.value) in found}
+            if keys:
+                conn.execute(update(m).where(m.c.key.in_(list(keys)), m.c.status == "sending")
+                             .values(status="skipped", skip_reason="opted_out", finished_at=at))
+        return keys
 
     def advance(self, finished: tuple[str, str, str] | None, start: str | None, at: datetime) -> bool:
         m = outreach_message
         with begin_write(self.engine) as conn:
             if finished is not None:
                 key, status, detail = finished
-                conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail))
+                conn.execute(update(m).where(m.c.key == key, m.c.status == "sending").values(status=status, finished_at=at, detail=detail,
+                                                                                              **_result_times(status, at)))
             if start is None:
                 return False
             moved = conn.execute(update(m).where(m.c.key == start, m.c.status == "reserved").values(status="sending", claimed_at=at))
@@ -235,16 +327,19 @@ class SqlOutreachStore:
         m = outreach_message
         with begin_write(self.engine) as conn:
             claimed = and_(m.c.key == key, m.c.status == "sending")
-            conn.execute(update(m).where(claimed).values(status=status, finished_at=at, detail=detail))
+            conn.execute(update(m).where(claimed).values(status=status, finished_at=at, detail=detail, **_result_times(status, at)))
 
     def finish_many(self, results: Sequence[tuple[str, str, str]], at: datetime) -> None:
         if not results:
             return
         m = outreach_message
         statement = (update(m).where(m.c.key == bindparam("k"), m.c.status == "sending")
-                     .values(status=bindparam("s"), finished_at=at, detail=bindparam("d")))
+                     .values(status=bindparam("s"), finished_at=at, detail=bindparam("d"), sent_at=bindparam("sa"),
+                             failed_at=bindparam("fa")))
+        rows = [{"k": key, "s": status, "d": detail, "sa": at if status == "sent" else None, "fa": at if status == "failed" else None}
+                for key, status, detail in results]
         with begin_write(self.engine) as conn:
-            conn.execute(statement, [{"k": key, "s": status, "d": detail} for key, status, detail in results])
+            conn.execute(statement, rows)
 
     def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None:
         m = outreach_message
