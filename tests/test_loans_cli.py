@@ -96,6 +96,10 @@ def test_a_relief_campaign_from_the_command_line(tmp_path):
     key = next(iter(gateway.delivered))
     assert "recorded" in run("campaign", "reply", key, "TD")
     assert '"replies": 1' in run("campaign", "report", "relief-sms")
+    mail = tmp_path / "not-a-bounce.eml"
+    mail.write_bytes(b"From: a@b.example\r\nSubject: hi\r\n\r\nhello")
+    assert "0 bounce(s) of our e-mails" in run("campaign", "bounces", str(mail))
+    assert "paths" in run("campaign", "bounces", str(tmp_path / "missing.eml"), code=2)
 
 
 def test_education_events_from_the_command_line(tmp_path):

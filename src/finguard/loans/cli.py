@@ -22,7 +22,7 @@ from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.money import format_yuan
 from finguard.core.settings import Settings
-from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender
+from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender, dsn_receipts
 from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
@@ -461,6 +461,29 @@ def campaign_reply_cmd(key: str, text: str) -> None:
     except FinguardError as exc:
         _fail(exc)
     out.print("[bold green]recorded[/]")
+
+
+@campaign_app.command("bounces")
+def campaign_bounces_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="bounce e-mails (.eml files, e.g. the bounce mailbox's maildir files)")],
+) -> None:
+    """Record SMTP bounces (delivery status notifications) of our e-mails as failed: each is read
+    for our Message-ID; a bounce of another e-mail, or read twice, changes nothing."""
+    receipts: list[dict[str, str]] = []
+    for path in paths:
+        try:
+            receipts += dsn_receipts(path.read_bytes())
+        except OSError as exc:
+            _fail(InvalidInput.for_field("paths", f"{path}: {exc.strerror}"))
+    try:
+        with _outreach() as svc:
+            ours = svc.store.messages([r["message_id"] for r in receipts])
+            known = [r for r in receipts if r["message_id"] in ours]
+            result = svc.receipts(known) if known else {"recorded": 0, "duplicates": 0, "opted_out": 0}
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"[bold green]read[/] {len(paths):,} file(s): {len(known):,} bounce(s) of our e-mails; "
+              f"{result['recorded']:,} recorded, {result['duplicates']:,} already known")
 
 
 education_app = typer.Typer(help="Financial education: branches' field events and the public pages' views.", no_args_is_help=True)

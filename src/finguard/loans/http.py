@@ -12,13 +12,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.errors import InvalidInput, NotFound
+from finguard.core import jsonsafe
+from finguard.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Unauthorized
+from finguard.core.http import read_body
 from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
 from finguard.loans.model.loan import terms_from
-from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Template
+from finguard.loans.model.outreach import RELIEF_TEMPLATE, SIGNATURE_HEADER, TIMESTAMP_HEADER, Channel, Template, signature_problem
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
 from finguard.loans.model.servicing import Payment, position
@@ -30,6 +33,7 @@ from finguard.loans.service.outreach import OutreachService
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 LoanId = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f/]{1,64}$")]
 MAX_LOANS_PER_IMPORT = 100_000
+MAX_RECEIPTS = 500
 
 
 # -- the services a route depends on: the platform's parts, built on first use ---------------------
@@ -211,6 +215,28 @@ def campaign_report(
     if outreach.store.campaign(campaign_id) is None:
         raise NotFound(f"no campaign {campaign_id}")
     return outreach.store.report(campaign_id)
+
+
+@router.post("/receipts", summary="The SMS / WeChat gateway's delivery receipts and replies (signed with the shared secret)",
+             openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
+async def receipts(request: Request, outreach: Outreach) -> dict[str, int]:
+    """``{"message_id", "event": "delivered"|"failed"|"reply", "at", "text", "error", "id"}`` or
+    ``{"receipts": [...]}`` (up to 500), signed: ``X-Finguard-Timestamp`` (Unix seconds) and
+    ``X-Finguard-Signature: sha256=<HMAC-SHA256 of "timestamp.body">``. All or nothing; a receipt
+    posted again changes nothing (``duplicates``); a reply TD / 退订 / STOP opts the customer out."""
+    secret = request.app.state.platform.settings.loans_gateway_secret
+    if secret is None:  # nobody can sign: every post is refused
+        raise Forbidden("receipts are not configured on this server (FINGUARD_LOANS_GATEWAY_SECRET)")
+    body = await read_body(request, 64 * 1024)
+    problem = signature_problem(secret.get_secret_value().encode(), request.headers.get(TIMESTAMP_HEADER),
+                                request.headers.get(SIGNATURE_HEADER), body, outreach.clock())
+    if problem is not None:
+        raise Unauthorized(f"{problem[0]}: {problem[1]}", problems=[FieldProblem(*problem)])
+    data = jsonsafe.loads(body)
+    items = data.get("receipts") if isinstance(data, dict) and "receipts" in data else [data]
+    if not isinstance(items, list) or len(items) > MAX_RECEIPTS:
+        raise InvalidInput.for_field("receipts", f"must be a list of at most {MAX_RECEIPTS} receipts")
+    return await run_in_threadpool(outreach.receipts, items)
 
 
 @router.post("/education/events", status_code=201, summary="Record branches' education field events (all or nothing)")

@@ -12,10 +12,13 @@ the channel sends with it.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import string
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -185,3 +188,106 @@ def parse_contact(data: Mapping[str, Any], line: int | None = None) -> Contact:
     if problems:
         raise InvalidInput("invalid contact", problems=problems)
     return Contact(cid, name, lang, email, phone, str(data.get("wechat_openid") or "").strip()[:64])
+
+
+# -- what the gateway tells us afterwards: delivery receipts and replies -------------------------------
+
+RECEIPT_EVENTS = ("delivered", "failed", "reply")
+OPT_OUT_WORDS = frozenset({"TD", "T", "STOP", "UNSUBSCRIBE", "退订", "取消订阅"})
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+_EDGES = " \t\r\n.,!?;:'\"。，！？；：、“”‘’()（）【】[]"
+
+
+def is_opt_out(text: str) -> bool:
+    """A reply that opts out: one of the words alone (any case, full-width folded, punctuation
+    around it ignored: "td", "ＴＤ", "退订。"), or any text containing 退订 (unambiguous in Chinese)."""
+    folded = unicodedata.normalize("NFKC", text).strip(_EDGES).upper()
+    return folded in OPT_OUT_WORDS or "退订" in folded
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A delivery receipt or a reply for one of our messages (``message_id``: the key we sent it under)."""
+
+    message_id: str
+    event: str  # delivered | failed | reply
+    at: datetime
+    text: str = ""  # the reply
+    error: str = ""  # why it failed
+    gateway_id: str = ""  # the gateway's id of a reply, when it has one
+
+    @property
+    def receipt_id(self) -> str:
+        """The same receipt posted twice has the same id: a message is delivered (or fails) once; a
+        reply is one by the gateway's id, else by its time and text."""
+        if self.event != "reply":
+            parts = [self.message_id, self.event]
+        elif self.gateway_id:
+            parts = [self.message_id, self.event, self.gateway_id]
+        else:
+            parts = [self.message_id, self.event, self.at.isoformat(), self.text]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def parse_receipt(data: object, now: datetime, prefix: str = "") -> Receipt:
+    """A receipt from the gateway's JSON: ``{"message_id", "event", "at", "text", "error", "id"}``;
+    every bad field named (``prefix`` places it in a batch: ``receipts[3].``)."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput.for_field(prefix.rstrip(".") or "body", "must be a JSON object")
+    problems: list[FieldProblem] = []
+    key = data.get("message_id")
+    if not isinstance(key, str) or not _KEY.match(key):
+        problems.append(FieldProblem(f"{prefix}message_id", "must be the 32-character key the message was sent under (Idempotency-Key)"))
+    event = data.get("event")
+    if event not in RECEIPT_EVENTS:
+        problems.append(FieldProblem(f"{prefix}event", "must be delivered, failed or reply"))
+    at = now
+    raw_at = data.get("at")
+    if raw_at is not None:
+        try:
+            at = datetime.fromisoformat(str(raw_at))
+            if at.tzinfo is None:
+                raise ValueError("no zone")
+            at = at.astimezone(UTC)
+        except ValueError:
+            problems.append(FieldProblem(f"{prefix}at", "must be an ISO 8601 time with its zone, e.g. 2020-03-02T10:00:00+08:00"))
+    text, error, gateway_id = data.get("text", ""), data.get("error", ""), data.get("id", "")
+    if not isinstance(text, str) or len(text) > 2000:
+        problems.append(FieldProblem(f"{prefix}text", "must be a text of at most 2,000 characters"))
+    elif event == "reply" and not text.strip():
+        problems.append(FieldProblem(f"{prefix}text", "a reply needs its text"))
+    if not isinstance(error, str) or len(error) > 500:
+        problems.append(FieldProblem(f"{prefix}error", "must be a text of at most 500 characters"))
+    if not isinstance(gateway_id, str) or len(gateway_id) > 64:
+        problems.append(FieldProblem(f"{prefix}id", "must be a text of at most 64 characters"))
+    if problems:
+        raise InvalidInput("invalid receipt", problems=problems)
+    return Receipt(str(key), str(event), at, str(text), str(error), str(gateway_id))
+
+
+SIGNATURE_HEADER = "X-Finguard-Signature"
+TIMESTAMP_HEADER = "X-Finguard-Timestamp"
+SIGNATURE_WINDOW = timedelta(minutes=5)
+
+
+def sign(secret: bytes, timestamp: str, body: bytes) -> str:
+    """The gateway's signature of a receipt post: ``sha256=`` + HMAC-SHA256 of ``timestamp.body``
+    under the shared secret (the timestamp is Unix seconds, sent in ``X-Finguard-Timestamp``)."""
+    return "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signature_problem(secret: bytes, timestamp: str | None, signature: str | None, body: bytes, now: datetime) -> tuple[str, str] | None:
+    """(header, problem) when the post is not the gateway's, else None. Compared in constant time;
+    a timestamp more than five minutes away from ``now`` is refused (a replayed post would change
+    nothing anyway: receipts are idempotent)."""
+    if not timestamp:
+        return TIMESTAMP_HEADER, "missing"
+    if not signature:
+        return SIGNATURE_HEADER, "missing"
+    if not (timestamp.isdigit() and len(timestamp) <= 12):
+        return TIMESTAMP_HEADER, "must be Unix seconds"
+    if abs(now - datetime.fromtimestamp(int(timestamp), tz=UTC)) > SIGNATURE_WINDOW:
+        return TIMESTAMP_HEADER, "more than 5 minutes from our clock"
+    if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+        return SIGNATURE_HEADER, "does not match the body (sha256=HMAC-SHA256 of 'timestamp.body' under the shared secret)"
+    return None

@@ -30,13 +30,24 @@ from typing import Any, Protocol
 
 from finguard.core.errors import Conflict, FieldProblem, ImportRejected, InvalidInput, NotFound
 from finguard.core.money import format_yuan
-from finguard.loans.model.outreach import Channel, Contact, Planned, Recipient, Rules, Template, parse_contact, plan
+from finguard.loans.model.outreach import (
+    Channel,
+    Contact,
+    Planned,
+    Receipt,
+    Recipient,
+    Rules,
+    Template,
+    is_opt_out,
+    parse_contact,
+    parse_receipt,
+    plan,
+)
 from finguard.loans.service import LoanService
 
 LEASE = timedelta(minutes=2)
 MAX_CONNECTIONS = 16  # each e-mail worker holds a database connection for its transactions; the pools hold 15
 HELD = "held"  # not sent: quiet hours began after the claim
-OPT_OUT_WORDS = frozenset({"TD", "T", "STOP", "UNSUBSCRIBE", "退订"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +145,17 @@ class OutreachStore(Protocol):
         """(key, status, detail) of several sends, in one transaction."""
         ...
 
-    def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None: ...
+    def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str, campaign_id: str | None = None) -> None: ...
 
     def record_reply(self, key: str, text: str, at: datetime) -> None: ...
 
     def message(self, key: str) -> Message | None: ...
+
+    def messages(self, keys: Sequence[str]) -> dict[str, Message]: ...
+
+    def apply_receipts(self, receipts: Sequence[Receipt], received_at: datetime) -> list[bool]:
+        """Each receipt once (by ``receipt_id``), in one transaction; True for those new."""
+        ...
 
     def report(self, campaign_id: str) -> dict[str, Any]: ...
 
@@ -377,13 +394,41 @@ class OutreachService:
         self.store.opt_out(customer_id, channel, self.clock(), source)
 
     def reply(self, key: str, text: str) -> None:
-        """A reply; 退订 / TD / STOP / unsubscribe also opts the customer out of the channel."""
-        message = self.store.message(key)
-        if message is None:
+        """A reply recorded by hand (the CLI); 退订 / TD / STOP / unsubscribe also opts the customer out of the channel."""
+        if self.store.message(key) is None:
             raise NotFound(f"no message {key}")
-        self.store.record_reply(key, text[:2000], self.clock())
-        if text.strip().upper() in OPT_OUT_WORDS:
-            self.store.opt_out(message.customer_id, message.channel, self.clock(), f"reply to {key}")
+        self.receipts([{"message_id": key, "event": "reply", "text": text[:2000]}])
+
+    def receipts(self, items: Sequence[object]) -> dict[str, int]:
+        """Delivery receipts and replies from the gateway, all or nothing: every bad field named
+        (``receipts[i].field``), an unknown message id refused. A receipt posted again changes
+        nothing; a reply with an opt-out word opts the customer out of the channel (skipping what
+        is still queued for them) and is counted against the campaign it answered."""
+        if not items:
+            raise InvalidInput.for_field("receipts", "at least one receipt")
+        now = self.clock()
+        parsed: list[Receipt] = []
+        problems: list[FieldProblem] = []
+        for i, item in enumerate(items):
+            try:
+                parsed.append(parse_receipt(item, now, f"receipts[{i}]."))
+            except InvalidInput as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InvalidInput(f"{len(problems)} problem(s); nothing was recorded", problems=problems)
+        known = self.store.messages([r.message_id for r in parsed])
+        problems = [FieldProblem(f"receipts[{i}].message_id", "no message was sent under this key")
+                    for i, r in enumerate(parsed) if r.message_id not in known]
+        if problems:
+            raise InvalidInput(f"{len(problems)} unknown message id(s); nothing was recorded", problems=problems)
+        new = self.store.apply_receipts(parsed, now)
+        opted = 0
+        for receipt, fresh in zip(parsed, new, strict=True):
+            if fresh and receipt.event == "reply" and is_opt_out(receipt.text):
+                message = known[receipt.message_id]
+                self.store.opt_out(message.customer_id, message.channel, receipt.at, f"reply to {message.key}", message.campaign_id)
+                opted += 1
+        return {"recorded": sum(new), "duplicates": len(new) - sum(new), "opted_out": opted}
 
 
 class _Tally:

@@ -15,13 +15,31 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Date, Engine, Index, String, Table, Text, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Date,
+    Engine,
+    Index,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from finguard.core.db import begin_write, is_sqlite
 from finguard.core.errors import Conflict
 from finguard.core.tables import Id, UTCDateTime, metadata
-from finguard.loans.model.outreach import Channel, Contact, Planned, Template
+from finguard.loans.model.outreach import Channel, Contact, Planned, Receipt, Template
 from finguard.loans.service.outreach import Campaign, Message
 
 outreach_contact = Table(
@@ -219,7 +237,7 @@ class SqlOutreachStore:
                 query = (select(m.c.customer_id, func.count()).where(
                     m.c.customer_id.in_(ids[start:start + 1000]),
                     # sent, or queued to be sent: a second campaign planned before the first runs still counts it
-                    m.c.status.in_(["queued", "reserved", "sending", "sent", "uncertain"]),
+                    m.c.status.in_(["queued", "reserved", "sending", "sent", "uncertain", "delivered", "replied"]),
                     m.c.queued_at >= since).group_by(m.c.customer_id))
                 out.update({cid: int(n) for cid, n in conn.execute(query)})
         return out
@@ -341,10 +359,11 @@ class SqlOutreachStore:
         with begin_write(self.engine) as conn:
             conn.execute(statement, rows)
 
-    def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str) -> None:
+    def opt_out(self, customer_id: str, channel: Channel, at: datetime, source: str, campaign_id: str | None = None) -> None:
         m = outreach_message
         with begin_write(self.engine) as conn:
-            conn.execute(outreach_opt_out.insert().values(customer_id=customer_id, channel=channel.value, at=at, source=source))
+            conn.execute(outreach_opt_out.insert().values(customer_id=customer_id, channel=channel.value, at=at, source=source,
+                                                          campaign_id=campaign_id))
             # what is still queued (or reserved by a run, not yet sent) for this customer on this channel is not sent
             conn.execute(update(m).where(m.c.customer_id == customer_id, m.c.channel == channel.value,
                                          m.c.status.in_(["queued", "reserved"]))
@@ -353,6 +372,59 @@ class SqlOutreachStore:
     def record_reply(self, key: str, text: str, at: datetime) -> None:
         with begin_write(self.engine) as conn:
             conn.execute(outreach_reply.insert().values(key=key, text=text, at=at))
+
+    def messages(self, keys: Sequence[str]) -> dict[str, Message]:
+        m = outreach_message
+        ids = list(dict.fromkeys(keys))
+        out: dict[str, Message] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 1000):
+                out.update({r.key: _message(r) for r in conn.execute(select(m).where(m.c.key.in_(ids[start:start + 1000])))})
+        return out
+
+    def apply_receipts(self, receipts: Sequence[Receipt], received_at: datetime) -> list[bool]:
+        """Each receipt once (by ``receipt_id``), in one transaction; True for those new. A receipt
+        moves the message forward only (replied > delivered | failed > sent) and keeps the first
+        time of each event; one that arrives before the send was recorded (``sending``) counts as
+        its sending too."""
+        for attempt in range(2):
+            try:
+                with begin_write(self.engine) as conn:
+                    return self._apply_receipts(conn, receipts, received_at)
+            except IntegrityError:  # the same receipt stored by a concurrent request: read again
+                if attempt:
+                    raise
+        return []
+
+    @staticmethod
+    def _apply_receipts(conn: Connection, receipts: Sequence[Receipt], received_at: datetime) -> list[bool]:
+        m, r = outreach_message, outreach_receipt
+        seen = set(conn.execute(select(r.c.receipt_id).where(r.c.receipt_id.in_([x.receipt_id for x in receipts]))).scalars())
+        out = []
+        for x in receipts:
+            if x.receipt_id in seen:
+                out.append(False)
+                continue
+            seen.add(x.receipt_id)
+            conn.execute(r.insert().values(receipt_id=x.receipt_id, key=x.message_id, event=x.event, at=x.at, received_at=received_at,
+                                           detail=(x.text if x.event == "reply" else x.error)[:2000]))
+            at = literal(x.at, UTCDateTime)  # typed: stored as every other time (UTC), not as the text of an offset
+            values: dict[str, Any] = {"sent_at": func.coalesce(m.c.sent_at, at)}
+            if x.event == "delivered":
+                values.update(delivered_at=func.coalesce(m.c.delivered_at, at),
+                              status=case((m.c.status.in_(["sending", "sent", "uncertain"]), "delivered"), else_=m.c.status))
+            elif x.event == "failed":
+                open_ = m.c.status.in_(["sending", "sent", "uncertain"])
+                values.update(failed_at=func.coalesce(m.c.failed_at, at), status=case((open_, "failed"), else_=m.c.status),
+                              detail=case((open_, f"receipt: {x.error}"[:500]), else_=m.c.detail))
+            else:  # a reply: the message reached them
+                conn.execute(outreach_reply.insert().values(key=x.message_id, text=x.text, at=x.at))
+                values.update(replied_at=func.coalesce(m.c.replied_at, at), delivered_at=func.coalesce(m.c.delivered_at, at),
+                              status=case((m.c.status.in_(["sending", "sent", "uncertain", "delivered", "failed"]), "replied"),
+                                          else_=m.c.status))
+            conn.execute(update(m).where(m.c.key == x.message_id).values(**values))
+            out.append(True)
+        return out
 
     def message(self, key: str) -> Message | None:
         with self.engine.connect() as conn:
