@@ -446,9 +446,12 @@ def campaign_run_cmd(
 
 @campaign_app.command("report")
 def campaign_report_cmd(campaign_id: str) -> None:
-    """Reach and response: messages by status, skips by reason, replies."""
-    with _outreach() as svc:
-        report = svc.store.report(campaign_id)
+    """Reach and response: messages by status, skips by reason, replies, and per day and channel."""
+    try:
+        with _outreach() as svc:
+            report = svc.campaign_report(campaign_id)
+    except FinguardError as exc:
+        _fail(exc)
     out.print_json(json.dumps(report, ensure_ascii=False))
 
 

@@ -16,7 +16,7 @@ import hmac
 import re
 import string
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
 from enum import StrEnum
@@ -291,3 +291,21 @@ def signature_problem(secret: bytes, timestamp: str | None, signature: str | Non
     if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
         return SIGNATURE_HEADER, "does not match the body (sha256=HMAC-SHA256 of 'timestamp.body' under the shared secret)"
     return None
+
+
+# -- reach and response over time ---------------------------------------------------------------------
+
+TIMELINE_MEASURES = ("sent", "delivered", "replied", "opted_out")
+
+
+def timeline(events: Iterable[tuple[str, str, datetime | None]]) -> list[dict[str, Any]]:
+    """Counts per China-time day and channel: ``events`` are (measure, channel, when); a None
+    ``when`` is not counted. Days in order, each with every measure (0 when none)."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for measure, channel, when in events:
+        if when is None:
+            continue
+        day = when.astimezone(CHINA).date().isoformat()
+        row = counts.setdefault((day, channel), dict.fromkeys(TIMELINE_MEASURES, 0))
+        row[measure] += 1
+    return [{"day": day, "channel": channel, **row} for (day, channel), row in sorted(counts.items())]

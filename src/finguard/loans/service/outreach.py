@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from finguard.core.errors import Conflict, FieldProblem, ImportRejected, InvalidInput, NotFound
 from finguard.core.money import format_yuan
 from finguard.loans.model.outreach import (
+    TIMELINE_MEASURES,
     Channel,
     Contact,
     Planned,
@@ -42,6 +43,7 @@ from finguard.loans.model.outreach import (
     parse_contact,
     parse_receipt,
     plan,
+    timeline,
 )
 from finguard.loans.service import LoanService
 
@@ -158,6 +160,10 @@ class OutreachStore(Protocol):
         ...
 
     def report(self, campaign_id: str) -> dict[str, Any]: ...
+
+    def timeline_events(self, campaign_id: str) -> Iterable[tuple[str, str, datetime | None]]:
+        """(measure, channel, when): each message's sending, delivery and reply, each opt-out its replies made."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +398,15 @@ class OutreachService:
 
     def opt_out(self, customer_id: str, channel: Channel, source: str) -> None:
         self.store.opt_out(customer_id, channel, self.clock(), source)
+
+    def campaign_report(self, campaign_id: str) -> dict[str, Any]:
+        """Reach and response: messages by status, skips by reason, replies, and per China-time day
+        and channel the messages sent, delivered, replied to and the opt-outs they brought."""
+        if self.store.campaign(campaign_id) is None:
+            raise NotFound(f"no campaign {campaign_id}")
+        days = timeline(self.store.timeline_events(campaign_id))
+        totals = {k: sum(d[k] for d in days) for k in TIMELINE_MEASURES}
+        return {**self.store.report(campaign_id), "timeline": days, "totals": totals}
 
     def reply(self, key: str, text: str) -> None:
         """A reply recorded by hand (the CLI); 退订 / TD / STOP / unsubscribe also opts the customer out of the channel."""

@@ -11,7 +11,7 @@ back to ``queued`` (``release``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from finguard.core.clock import aware
 from finguard.core.db import begin_write, is_sqlite
 from finguard.core.errors import Conflict
 from finguard.core.tables import Id, UTCDateTime, metadata
@@ -430,6 +431,20 @@ class SqlOutreachStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(outreach_message).where(outreach_message.c.key == key)).first()
         return None if row is None else _message(row)
+
+    def timeline_events(self, campaign_id: str) -> Iterator[tuple[str, str, datetime | None]]:
+        """(measure, channel, when) for the campaign's sends, deliveries, replies and the opt-outs
+        its replies made; streamed, so a campaign of 210,000 messages is not held as rows."""
+        m, o = outreach_message, outreach_opt_out
+        sent = select(m.c.channel, m.c.sent_at, m.c.delivered_at, m.c.replied_at).where(m.c.campaign_id == campaign_id,
+                                                                                       m.c.sent_at.is_not(None))
+        with self.engine.connect() as conn:
+            for channel, sent_at, delivered_at, replied_at in conn.execution_options(yield_per=5000).execute(sent):
+                yield "sent", channel, aware(sent_at)
+                yield "delivered", channel, aware(delivered_at)
+                yield "replied", channel, aware(replied_at)
+            for channel, at in conn.execute(select(o.c.channel, o.c.at).where(o.c.campaign_id == campaign_id)):
+                yield "opted_out", channel, aware(at)
 
     def report(self, campaign_id: str) -> dict[str, Any]:
         m = outreach_message
