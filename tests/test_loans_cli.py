@@ -87,6 +87,9 @@ def test_a_relief_campaign_from_the_command_line(tmp_path):
     assert "'queued': 2" in planned
     assert "as_of" in run("campaign", "create", "x", "--relief-batch", batch, "--as-of", "March", code=2)
     assert "quiet" in run("campaign", "create", "x", "--relief-batch", batch, "--quiet", "late", code=2)
+    assert "planned elderly" in run("campaign", "create", "elderly", "--segment", "elderly", "--min-age", "60")
+    assert "segment" in run("campaign", "create", "x", "--segment", "kids", code=2)
+    assert "relief_batch" in run("campaign", "create", "x", code=2)
     with webhook_server() as (url, gateway):
         done = run("campaign", "run", "relief-sms", "--webhook-url", url, "--quiet", "00:00-00:00")
     assert "sent 2" in done

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from finguard.core.cli import err, out
+from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
 from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
@@ -26,7 +26,7 @@ from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender, d
 from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
-from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Rules, Template
+from finguard.loans.model.outreach import SEGMENT_TEMPLATE, Channel, Rules, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
 from finguard.loans.provider import china_today, make_education, make_loans, make_outreach
@@ -349,13 +349,21 @@ def contacts_cmd(path: Annotated[Path, typer.Argument(help="CSV: customer_id, na
 @campaign_app.command("create")
 def campaign_create_cmd(
     campaign_id: str,
-    batch_id: Annotated[str, typer.Option("--relief-batch", help="segment: the eligible borrowers of this eligibility batch")],
-    template: Annotated[Path | None, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name, $loan_id, $relief, "
-                                                       "$instalment_now, $instalment_after, $first_due (the built-in relief "
-                                                       "message when omitted)")] = None,
+    batch_id: Annotated[str | None, typer.Option("--relief-batch", help="the relief segment: the eligible borrowers of this "
+                                                                       "eligibility batch")] = None,
+    segment: Annotated[str, typer.Option(help="relief | elderly (aged --min-age or more, from the resident ID number) | "
+                                              "weak_security (a protection off in the guard's security check-up)")] = "relief",
+    min_age: Annotated[int, typer.Option(help="the elderly segment's age")] = 60,
+    codes: Annotated[str, typer.Option(help="weak_security: only these check-up findings, comma-separated (night_lock, "
+                                            "region_lock, limits, cooling_off, pending); any when empty")] = "",
+    template: Annotated[Path | None, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name and the "
+                                                       "segment's figures (relief: $loan_id, $relief, $instalment_now, "
+                                                       "$instalment_after, $first_due; elderly: $age; weak_security: $advice); "
+                                                       "the segment's built-in message when omitted")] = None,
     channel: Annotated[str, typer.Option(help="email | sms | wechat | call")] = "sms",
     name: Annotated[str, typer.Option()] = "",
-    as_of: Annotated[str | None, typer.Option(help="relief from the first instalment after this date (today)")] = None,
+    as_of: Annotated[str | None, typer.Option(help="relief from the first instalment after this date; the elderly's age on it "
+                                                   "(today)")] = None,
     quiet: Annotated[str, typer.Option(help="quiet hours, China time, HH:MM-HH:MM (the same time twice: none)")] = "21:00-08:00",
     cap: Annotated[str, typer.Option(help="frequency cap: at most N messages in D days, all campaigns (N/D)")] = "3/7",
     actor: Actor = "",
@@ -369,15 +377,33 @@ def campaign_create_cmd(
     try:
         if channel not in {c.value for c in Channel}:
             raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
-        chosen = RELIEF_TEMPLATE if template is None else _template(template)
-        with _outreach() as svc:
+        if segment not in SEGMENT_TEMPLATE:
+            raise InvalidInput.for_field("segment", "must be relief, elderly or weak_security")
+        chosen = SEGMENT_TEMPLATE[segment] if template is None else _template(template)
+        with _outreach() as svc, _security(svc, segment):
             svc.rules = rules
-            recipients = svc.relief_segment(batch_id, day)
+            recipients, described = svc.segment(segment, day, relief_batch=batch_id, min_age=min_age,
+                                                codes=[c.strip() for c in codes.split(",") if c.strip()] or None)
             report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
-                                         f"relief batch {batch_id}")
+                                         described)
     except FinguardError as exc:
         _fail(exc)
     out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
+
+
+@contextmanager
+def _security(svc: OutreachService, segment: str) -> Iterator[None]:
+    """The weak-security segment reads the guard's check-up through the composed platform's seam
+    (loans may not import the guard)."""
+    if segment != "weak_security":
+        yield
+        return
+    platform = open_platform()
+    try:
+        svc.security = platform.security_checkup
+        yield
+    finally:
+        platform.close()
 
 
 def _rules(quiet: str, cap: str) -> Rules:

@@ -8,7 +8,7 @@ here beside the routes; the work is done by ``service.LoanService``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -21,7 +21,14 @@ from finguard.core.errors import FieldProblem, Forbidden, InvalidInput, Unauthor
 from finguard.core.http import read_body
 from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
 from finguard.loans.model.loan import terms_from
-from finguard.loans.model.outreach import RELIEF_TEMPLATE, SIGNATURE_HEADER, TIMESTAMP_HEADER, Channel, Template, signature_problem
+from finguard.loans.model.outreach import (
+    SEGMENT_TEMPLATE,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Channel,
+    Template,
+    signature_problem,
+)
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
 from finguard.loans.model.servicing import Payment, position
@@ -105,9 +112,16 @@ class EventsIn(BaseModel):
 class CampaignIn(BaseModel):
     campaign_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     name: str = Field(default="", max_length=200)
-    relief_batch: str = Field(pattern=r"^[0-9a-f]{32}$", description="segment: the eligible borrowers of this eligibility batch")
+    segment: Literal["relief", "elderly", "weak_security"] = Field(
+        default="relief", description="relief: the eligible borrowers of relief_batch; elderly: contacts aged min_age or more "
+        "(from their resident ID number's birth date); weak_security: contacts whose security check-up names a protection that "
+        "is off (any, or one of codes)")
+    relief_batch: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$", description="the relief segment's eligibility batch")
+    min_age: int = Field(default=60, ge=50, le=120, description="the elderly segment's age")
+    codes: list[Literal["night_lock", "region_lock", "limits", "cooling_off", "pending"]] | None = Field(
+        default=None, max_length=5, description="the weak_security segment: only these check-up findings (any when omitted)")
     channel: Channel = Channel.SMS
-    template: TemplateIn | None = Field(default=None, description="the built-in relief template when omitted")
+    template: TemplateIn | None = Field(default=None, description="the segment's built-in template when omitted")
     as_of: date | None = None
 
 
@@ -200,12 +214,13 @@ def import_contacts(body: ContactsIn, outreach: Outreach, _key: Writer) -> dict[
     return {"saved": outreach.import_contacts(enumerate(body.contacts, start=1))}
 
 
-@router.post("/campaigns", status_code=201, summary="Plan a message to each eligible borrower of a batch (sent by the campaign run)")
+@router.post("/campaigns", status_code=201, summary="Plan a message to each customer of a segment (sent by the campaign run)")
 def create_campaign(body: CampaignIn, outreach: Outreach, key: Writer) -> dict[str, Any]:
-    template = RELIEF_TEMPLATE if body.template is None else Template(**body.template.model_dump())
-    recipients = outreach.relief_segment(body.relief_batch, body.as_of or china_today())
+    template = SEGMENT_TEMPLATE[body.segment] if body.template is None else Template(**body.template.model_dump())
+    recipients, described = outreach.segment(body.segment, body.as_of or china_today(), relief_batch=body.relief_batch,
+                                             min_age=body.min_age, codes=body.codes)
     return outreach.create_campaign(body.campaign_id, body.name or body.campaign_id, body.channel, template, recipients, key.name,
-                                    f"relief batch {body.relief_batch}")
+                                    described)
 
 
 @router.get("/campaigns/{campaign_id}", summary="A campaign's reach and response: messages by status, skips by reason, replies, "

@@ -16,13 +16,14 @@ import hmac
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.identifiers import age_at, resident_birth_date
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -45,6 +46,7 @@ class Contact:
     email: str = ""
     phone: str = ""
     wechat_openid: str = ""
+    birth_date: date | None = None  # from the resident ID number on import; the number is not kept
 
     def address(self, channel: Channel) -> str:
         value: str = getattr(self, ADDRESS_FIELD[channel])
@@ -88,6 +90,49 @@ RELIEF_TEMPLATE = Template(
     "$instalment_after yuan for the first one under relief (due $first_due). Your relationship manager can arrange it. "
     "Reply STOP to opt out.",
 )
+
+
+ANTI_FRAUD_TEMPLATE = Template(
+    subject_zh="防范电信网络诈骗提示",
+    body_zh="$name 您好：公安机关和银行绝不会通过电话要求您转账到“安全账户”，也不会索要验证码或密码。"
+    "接到自称公检法、客服或亲友借钱的来电，请先挂断，再拨打本行客服或 96110 核实。回复 TD 退订。",
+    subject_en="Beware of telephone fraud",
+    body_en="Dear $name, the police and the bank will never ask you by phone to move money to a 'safe account', nor for a code "
+    "or a password. If a caller says they are the police, the bank or a relative in need, hang up and call the bank or 96110. "
+    "Reply STOP to opt out.",
+)
+
+SECURITY_TEMPLATE = Template(
+    subject_zh="账户安全体检提醒",
+    body_zh="$name 您好：您的账户安全体检发现：$advice 可在手机银行或网点开启。回复 TD 退订。",
+    subject_en="Your account security check-up",
+    body_en="Dear $name, your account's security check-up found: $advice You can switch these on in mobile banking or at a "
+    "branch. Reply STOP to opt out.",
+)
+
+SEGMENTS = ("relief", "elderly", "weak_security")
+SEGMENT_TEMPLATE = {"relief": RELIEF_TEMPLATE, "elderly": ANTI_FRAUD_TEMPLATE, "weak_security": SECURITY_TEMPLATE}
+
+
+def elderly(contacts: Iterable[Contact], as_of: date, min_age: int) -> list[Recipient]:
+    """Customers aged ``min_age`` or more on ``as_of`` (birth date from the resident ID number), with ``$age``."""
+    out = []
+    for c in contacts:
+        if c.birth_date is not None and (age := age_at(c.birth_date, as_of)) >= min_age:
+            out.append(Recipient(c, {"age": str(age)}))
+    return out
+
+
+def weak_security(contacts: Iterable[Contact], checkup: Mapping[str, Sequence[tuple[str, str, str]]],
+                  codes: frozenset[str] | None = None) -> list[Recipient]:
+    """Customers whose security check-up (code, zh, en advice from the guard) names a protection
+    that is off (any, or one of ``codes``), with ``$advice`` in their language."""
+    out = []
+    for c in contacts:
+        advice = [a for a in checkup.get(c.customer_id, ()) if codes is None or a[0] in codes]
+        if advice:
+            out.append(Recipient(c, {"advice": " ".join(a[1] if c.lang == "zh" else a[2] for a in advice)}))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +230,21 @@ def parse_contact(data: Mapping[str, Any], line: int | None = None) -> Contact:
     phone = str(data.get("phone") or "").strip()
     if phone and not (phone.lstrip("+").isdigit() and 5 <= len(phone) <= 16):
         problems.append(FieldProblem("phone", "must be digits, optionally after +", line))
+    birth: date | None = None
+    id_number, raw_birth = str(data.get("id_number") or "").strip(), str(data.get("birth_date") or "").strip()
+    if id_number:
+        try:
+            birth = resident_birth_date(id_number)
+        except InvalidInput as exc:
+            problems.extend(FieldProblem(p.field, p.problem, line) for p in exc.problems)
+    elif raw_birth:
+        try:
+            birth = date.fromisoformat(raw_birth)
+        except ValueError:
+            problems.append(FieldProblem("birth_date", "must be a date YYYY-MM-DD", line))
     if problems:
         raise InvalidInput("invalid contact", problems=problems)
-    return Contact(cid, name, lang, email, phone, str(data.get("wechat_openid") or "").strip()[:64])
+    return Contact(cid, name, lang, email, phone, str(data.get("wechat_openid") or "").strip()[:64], birth)
 
 
 # -- what the gateway tells us afterwards: delivery receipts and replies -------------------------------

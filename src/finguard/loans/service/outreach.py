@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from finguard.core.errors import Conflict, FieldProblem, ImportRejected, InvalidInput, NotFound
 from finguard.core.money import format_yuan
 from finguard.loans.model.outreach import (
+    SEGMENTS,
     TIMELINE_MEASURES,
     Channel,
     Contact,
@@ -39,15 +40,18 @@ from finguard.loans.model.outreach import (
     Recipient,
     Rules,
     Template,
+    elderly,
     is_opt_out,
     parse_contact,
     parse_receipt,
     plan,
     timeline,
+    weak_security,
 )
 from finguard.loans.service import LoanService
 
 LEASE = timedelta(minutes=2)
+SECURITY_CODES = frozenset({"night_lock", "region_lock", "limits", "cooling_off", "pending"})  # the guard's check-up advice
 MAX_CONNECTIONS = 16  # each e-mail worker holds a database connection for its transactions; the pools hold 15
 HELD = "held"  # not sent: quiet hours began after the claim
 
@@ -92,6 +96,10 @@ class OutreachStore(Protocol):
     def put_contacts(self, contacts: Sequence[Contact]) -> int: ...
 
     def contacts(self, customer_ids: Sequence[str]) -> dict[str, Contact]: ...
+
+    def contacts_where(self, born_by: date | None = None) -> list[Contact]:
+        """Every contact, or those born on or before ``born_by``."""
+        ...
 
     def create_campaign(self, campaign: Campaign) -> None:
         """Conflict if the id is taken."""
@@ -180,12 +188,47 @@ class RunReport:
                 "waiting": self.waiting, "quiet_until": self.quiet_until.isoformat() if self.quiet_until else None}
 
 
+SecurityCheckup = Callable[[Sequence[str]], Mapping[str, Sequence[tuple[str, str, str]]]]
+"""The guard's security check-up of these customers: (code, zh, en) per protection that is off.
+loans may not import the guard (nor the guard loans): the composition root passes this in."""
+
+
 class OutreachService:
-    def __init__(self, store: OutreachStore, loans: LoanService, clock: Callable[[], datetime], rules: Rules | None = None) -> None:
+    def __init__(self, store: OutreachStore, loans: LoanService, clock: Callable[[], datetime], rules: Rules | None = None,
+                 security: SecurityCheckup | None = None) -> None:
         self.store = store
         self.loans = loans
         self.clock = clock
         self.rules = rules or Rules()
+        self.security = security
+
+    def segment(self, kind: str, as_of: date, *, relief_batch: str | None = None, min_age: int = 60,
+                codes: Sequence[str] | None = None) -> tuple[list[Recipient], str]:
+        """A campaign's audience and its description: ``relief`` (the eligible borrowers of
+        ``relief_batch``, with their figures), ``elderly`` (contacts aged ``min_age`` or more on
+        ``as_of``, from the birth date of their resident ID number; ``$age``), ``weak_security``
+        (contacts whose security check-up names a protection that is off, or one of ``codes``;
+        ``$advice``)."""
+        if kind == "relief":
+            if not relief_batch:
+                raise InvalidInput.for_field("relief_batch", "the relief segment needs an eligibility batch")
+            return self.relief_segment(relief_batch, as_of), f"relief batch {relief_batch}"
+        if kind == "elderly":
+            if not 50 <= min_age <= 120:
+                raise InvalidInput.for_field("min_age", "must be between 50 and 120")
+            born_by = date(as_of.year - min_age, 12, 31)  # a superset; the exact age is taken below
+            return elderly(self.store.contacts_where(born_by), as_of, min_age), f"elderly: aged {min_age}+ on {as_of.isoformat()}"
+        if kind == "weak_security":
+            if self.security is None:
+                raise InvalidInput.for_field("segment", "the guard's security check-up is not available in this process")
+            wanted = frozenset(codes) if codes else None
+            if wanted is not None and not wanted <= SECURITY_CODES:
+                raise InvalidInput.for_field("codes", f"must be among {', '.join(sorted(SECURITY_CODES))}")
+            contacts = self.store.contacts_where()
+            checkup = self.security([c.customer_id for c in contacts])
+            which = ", ".join(sorted(wanted)) if wanted else "any"
+            return weak_security(contacts, checkup, wanted), f"weak security setting ({which})"
+        raise InvalidInput.for_field("segment", f"must be one of {', '.join(SEGMENTS)}")
 
     def import_contacts(self, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> int:
         contacts: list[Contact] = []

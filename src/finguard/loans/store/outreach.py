@@ -12,7 +12,7 @@ back to ``queued`` (``release``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -157,6 +157,10 @@ def _send_time_skips(conn: Connection, rows: Sequence[Any], cap: tuple[int, date
     return out
 
 
+def _contact(r: Any) -> Contact:
+    return Contact(r.customer_id, r.name, r.lang, r.email, r.phone, r.wechat_openid, r.birth_date)
+
+
 def _message(row: Any) -> Message:
     return Message(row.key, row.campaign_id, row.customer_id, Channel(row.channel), row.address, row.lang, row.subject, row.body)
 
@@ -167,7 +171,7 @@ class SqlOutreachStore:
 
     def put_contacts(self, contacts: Sequence[Contact]) -> int:
         rows = [{"customer_id": c.customer_id, "name": c.name, "lang": c.lang, "email": c.email, "phone": c.phone,
-                 "wechat_openid": c.wechat_openid} for c in contacts]
+                 "wechat_openid": c.wechat_openid, "birth_date": c.birth_date} for c in contacts]
         with begin_write(self.engine) as conn:
             ids = [r["customer_id"] for r in rows]
             for start in range(0, len(ids), 1000):
@@ -183,8 +187,17 @@ class SqlOutreachStore:
             for start in range(0, len(ids), 1000):
                 query = select(outreach_contact).where(outreach_contact.c.customer_id.in_(ids[start:start + 1000]))
                 for r in conn.execute(query):
-                    out[r.customer_id] = Contact(r.customer_id, r.name, r.lang, r.email, r.phone, r.wechat_openid)
+                    out[r.customer_id] = _contact(r)
         return out
+
+    def contacts_where(self, born_by: date | None = None) -> list[Contact]:
+        """Every contact, or those born on or before ``born_by``, in customer order."""
+        c = outreach_contact
+        query = select(c).order_by(c.c.customer_id)
+        if born_by is not None:
+            query = query.where(c.c.birth_date.is_not(None), c.c.birth_date <= born_by)
+        with self.engine.connect() as conn:
+            return [_contact(r) for r in conn.execute(query)]
 
     def create_campaign(self, campaign: Campaign) -> None:
         t = campaign.template
