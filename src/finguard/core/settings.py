@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         default=None,
         description="Shared secret of the SMS / WeChat gateway: its delivery receipts and replies to POST "
         "/api/v1/loans/receipts are signed with it (X-Finguard-Signature: sha256=HMAC-SHA256 of 'timestamp.body'). "
-        "Unset: the endpoint answers 503.",
+        "Unset: every post there is refused (403).",
     )
     rate_limit_redis_url: str | None = Field(
         default=None,
