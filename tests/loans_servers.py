@@ -26,6 +26,7 @@ class MailBox:
         self.messages: list[dict[str, str]] = []
         self.delay = delay
         self.lock = threading.Lock()
+        self.on_message = None  # called with the count after each message (a test moves its clock)
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
@@ -34,6 +35,9 @@ class MailBox:
         with self.lock:
             self.messages.append({"id": str(mail["Message-ID"]), "to": envelope.rcpt_tos[0], "subject": str(mail["Subject"]),
                                   "body": mail.get_content()})
+            count = len(self.messages)
+        if self.on_message:
+            self.on_message(count)
         return "250 OK"
 
 
@@ -55,6 +59,7 @@ class Gateway:
         self.duplicates = 0
         self.refuse: set[str] = set()
         self.lock = threading.Lock()
+        self.on_deliver = None  # called with the count after each new delivery (a test moves its clock)
 
 
 @contextmanager
@@ -74,6 +79,9 @@ def webhook_server() -> Iterator[tuple[str, Gateway]]:
                     gateway.duplicates += 1
                 else:
                     gateway.delivered[key] = body
+                count = len(gateway.delivered)
+            if gateway.on_deliver:
+                gateway.on_deliver(count)
             self.send_response(202)
             self.send_header("X-Message-Id", f"gw-{key[:8]}")
             self.end_headers()

@@ -87,8 +87,11 @@ def test_a_relief_campaign_from_the_command_line(tmp_path):
     assert "'queued': 2" in planned
     assert "as_of" in run("campaign", "create", "x", "--relief-batch", batch, "--as-of", "March", code=2)
     assert "quiet" in run("campaign", "create", "x", "--relief-batch", batch, "--quiet", "late", code=2)
+    assert "planned elderly" in run("campaign", "create", "elderly", "--segment", "elderly", "--min-age", "60")
+    assert "segment" in run("campaign", "create", "x", "--segment", "kids", code=2)
+    assert "relief_batch" in run("campaign", "create", "x", code=2)
     with webhook_server() as (url, gateway):
-        done = run("campaign", "run", "relief-sms", "--webhook-url", url)
+        done = run("campaign", "run", "relief-sms", "--webhook-url", url, "--quiet", "00:00-00:00")
     assert "sent 2" in done
     texts = {body["to"]: body["text"] for body in gateway.delivered.values()}
     assert "张三 您好：您在本行的贷款 L-001 符合延期还款 6 个月" in texts["13900000001"]
@@ -96,6 +99,10 @@ def test_a_relief_campaign_from_the_command_line(tmp_path):
     key = next(iter(gateway.delivered))
     assert "recorded" in run("campaign", "reply", key, "TD")
     assert '"replies": 1' in run("campaign", "report", "relief-sms")
+    mail = tmp_path / "not-a-bounce.eml"
+    mail.write_bytes(b"From: a@b.example\r\nSubject: hi\r\n\r\nhello")
+    assert "0 bounce(s) of our e-mails" in run("campaign", "bounces", str(mail))
+    assert "paths" in run("campaign", "bounces", str(tmp_path / "missing.eml"), code=2)
 
 
 def test_education_events_from_the_command_line(tmp_path):

@@ -208,6 +208,7 @@ def test_kill_9_mid_campaign_then_restart_sends_nothing_twice(db_url, tmp_path, 
     code = "import sys; from finguard.loans.cli import app; app(sys.argv[1:])"
     with smtp_server(delay=0.03) as (port, box):
         args = [sys.executable, "-c", code, "campaign", "run", "big", "--smtp-port", str(port), "--lease-seconds", "0",
+                "--quiet", "00:00-00:00",
                 *(["--connections", str(connections)] if connections else [])]
         first = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60

@@ -185,7 +185,7 @@ def main() -> None:
     time.sleep(1.0)
     assert server.pid is not None
     env = {**os.environ, "FINGUARD_DATABASE_URL": url}
-    base = [sys.executable, "-c", CLI, "campaign", "run"]
+    base = [sys.executable, "-c", CLI, "campaign", "run", "--quiet", "00:00-00:00"]  # no quiet hours: the bench runs whenever it is started
     results = {
         "email (SMTP)": run_channel([*base, "bench-mail", "--smtp-port", str(smtp_port), "--lease-seconds", "0",
                                      "--connections", str(args.mail_connections)], env, logs / "smtp.log", args.messages, server.pid),

@@ -10,7 +10,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -335,7 +335,17 @@ class Platform:
         from finguard.loans.service.outreach import OutreachService
         from finguard.loans.store.outreach import SqlOutreachStore
 
-        return OutreachService(SqlOutreachStore(self.engine), self.loans, utcnow)
+        # loans may not import the guard: the weak-security segment reads the guard's check-up through this seam
+        return OutreachService(SqlOutreachStore(self.engine), self.loans, utcnow, security=self.security_checkup)
+
+    def security_checkup(self, customer_ids: Sequence[str]) -> dict[str, list[tuple[str, str, str]]]:
+        """The guard's security check-up of each customer (code, zh, en), without loading the guard's
+        models: its controls store and check-up only. One read per customer."""
+        from finguard.guard.service.customer import CustomerControlService
+        from finguard.guard.store.repo import SqlGuardStore
+
+        controls = CustomerControlService(SqlGuardStore(self.engine), utcnow)
+        return {cid: [(a.code, a.zh, a.en) for a in controls.checkup(cid)] for cid in customer_ids}
 
     @cached_property
     def education(self) -> EducationService:

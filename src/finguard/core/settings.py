@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         "(HMAC-SHA256 under a key derived from it for each UTC day). Unset: a random secret shared through the rate "
         "limits' Redis, or without Redis one per process.",
     )
+    loans_gateway_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the SMS / WeChat gateway: its delivery receipts and replies to POST "
+        "/api/v1/loans/receipts are signed with it (X-Finguard-Signature: sha256=HMAC-SHA256 of 'timestamp.body'). "
+        "Unset: every post there is refused (403).",
+    )
     rate_limit_redis_url: str | None = Field(
         default=None,
         description="Redis that shares the public rate limits and the enumeration detector among all processes "

@@ -13,14 +13,18 @@ from __future__ import annotations
 import csv
 import http.client
 import json
+import re
 import smtplib
 import threading
 import urllib.parse
+from email import message_from_bytes
 from email.header import Header
 from email.message import EmailMessage
+from email.message import Message as MailMessage
 from email.mime.text import MIMEText
+from email.parser import HeaderParser
 from email.policy import SMTPUTF8, compat32
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 from finguard.core.exports import safe_cell
@@ -229,3 +233,48 @@ class CallListSender:
             # A phone starts with '+' and a script is free text: no cell may start a formula.
             writer.writerow([safe_cell(v) for v in (message.key, message.customer_id, message.address, message.lang, message.body)])
         return message.key
+
+
+_OUR_ID = re.compile(r"<([0-9a-f]{32})@finguard>")
+
+
+def dsn_receipts(raw: bytes) -> list[dict[str, str]]:
+    """The receipts an SMTP bounce holds for our e-mail: a delivery status notification (RFC 3464,
+    ``multipart/report; report-type=delivery-status``) whose returned message or headers carry our
+    ``Message-ID`` (``<key@finguard>``). Action ``failed`` -> a ``failed`` receipt with the status
+    and diagnostic; ``delivered`` -> ``delivered``; ``delayed`` and anything not ours -> nothing."""
+    mail = message_from_bytes(raw)
+    if mail.get_content_type() != "multipart/report":
+        return []
+    actions: list[tuple[str, str]] = []
+    original = ""
+    for part in mail.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            blocks = part.get_payload()
+            for block in blocks[1:] if isinstance(blocks, list) else []:  # the first block is about the whole message
+                if isinstance(block, MailMessage) and block.get("Action"):
+                    reason = " ".join(str(block.get(h, "")).strip() for h in ("Status", "Diagnostic-Code")).strip()
+                    actions.append((str(block["Action"]).strip().lower(), reason))
+        elif kind == "text/rfc822-headers":
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(part.get_payload())
+            original = original or str(HeaderParser().parsestr(text).get("Message-ID", ""))
+        elif kind == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], MailMessage):
+                original = original or str(inner[0].get("Message-ID", ""))
+    found = _OUR_ID.search(original)
+    if found is None:
+        return []
+    try:
+        when = parsedate_to_datetime(str(mail["Date"])) if mail["Date"] else None
+    except (TypeError, ValueError):
+        when = None
+    for action, reason in actions:
+        if action in ("failed", "delivered"):  # one message, one recipient: its first final action
+            receipt = {"message_id": found.group(1), "event": action, "error": reason[:500] if action == "failed" else ""}
+            if when is not None and when.tzinfo is not None:
+                receipt["at"] = when.isoformat()
+            return [receipt]
+    return []

@@ -5,6 +5,7 @@ Content-Security-Policy (no inline style, no script) holds."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from finguard.core.money import format_yuan
 from finguard.loans.model.schedule import Schedule
@@ -69,5 +70,42 @@ def bars_svg(items: list[tuple[str, int]], title: str) -> str:
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-size="12" fill="#333">{escape(label)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{AFTER}" fill-opacity="0.7"/>')
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12" fill="#333">{n:,}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+SERIES = {"sent": "#9aa5b1", "delivered": "#1f6feb", "replied": "#2da44e", "opted_out": "#cf222e"}
+SERIES_LABEL = {"zh": {"sent": "已发送", "delivered": "已送达", "replied": "已回复", "opted_out": "退订"},
+                "en": {"sent": "sent", "delivered": "delivered", "replied": "replied", "opted_out": "opted out"}}
+
+
+def timeline_svg(days: list[dict[str, Any]], title: str, lang: str = "zh") -> str:
+    """Reach and response per day: for each day, a group of four bars (sent, delivered, replied,
+    opted out), a legend, the largest count on the axis and each bar's figure in its tooltip."""
+    labels = SERIES_LABEL["zh" if lang == "zh" else "en"]
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    top = max([d[k] for d in days for k in SERIES] + [1])
+    step = plot_w / max(len(days), 1)
+    bar_w = max(step * 0.8 / len(SERIES), 1.0)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
+             f'aria-label="{escape(title)}" data-chart="timeline">',
+             f'<text x="{PAD_L}" y="14" font-size="13" fill="#333">{escape(title)}</text>',
+             f'<line x1="{PAD_L}" y1="{PAD_T + plot_h}" x2="{WIDTH - PAD_R}" y2="{PAD_T + plot_h}" stroke="#ccc"/>',
+             f'<text x="{PAD_L - 6}" y="{PAD_T + 4}" text-anchor="end" font-size="11" fill="#555">{top:,}</text>',
+             f'<text x="{PAD_L - 6}" y="{PAD_T + plot_h + 4}" text-anchor="end" font-size="11" fill="#555">0</text>']
+    for i, d in enumerate(days):
+        left = PAD_L + step * i + step * 0.1
+        for j, key in enumerate(SERIES):
+            h = plot_h * d[key] / top
+            parts.append(f'<rect x="{left + j * bar_w:.1f}" y="{PAD_T + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                         f'fill="{SERIES[key]}" data-series="{key}" data-day="{escape(d["day"])}" data-count="{d[key]}">'
+                         f'<title>{escape(d["day"])} {escape(labels[key])}: {d[key]:,}</title></rect>')
+        if len(days) <= 14 or i in (0, len(days) - 1):
+            parts.append(f'<text x="{PAD_L + step * (i + 0.5):.1f}" y="{PAD_T + plot_h + 14}" text-anchor="middle" font-size="10" '
+                         f'fill="#555">{escape(d["day"][5:])}</text>')
+    for j, key in enumerate(SERIES):
+        lx = PAD_L + 10 + j * 150
+        parts.append(f'<rect x="{lx}" y="{HEIGHT - 16}" width="12" height="8" fill="{SERIES[key]}"/>')
+        parts.append(f'<text x="{lx + 18}" y="{HEIGHT - 8}" font-size="12" fill="#333">{escape(labels[key])}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -16,17 +16,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from finguard.core.cli import err, out
+from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
 from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.money import format_yuan
 from finguard.core.settings import Settings
-from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender
+from finguard.loans.channels import CallListSender, SmtpSender, WebhookSender, dsn_receipts
 from finguard.loans.chart import comparison_svg
 from finguard.loans.model.eligibility import EPIDEMIC_2020, Policy, policy_from_dict
 from finguard.loans.model.loan import terms_from
-from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Rules, Template
+from finguard.loans.model.outreach import SEGMENT_TEMPLATE, Channel, Rules, Template
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import Schedule, compute
 from finguard.loans.provider import china_today, make_education, make_loans, make_outreach
@@ -349,13 +349,21 @@ def contacts_cmd(path: Annotated[Path, typer.Argument(help="CSV: customer_id, na
 @campaign_app.command("create")
 def campaign_create_cmd(
     campaign_id: str,
-    batch_id: Annotated[str, typer.Option("--relief-batch", help="segment: the eligible borrowers of this eligibility batch")],
-    template: Annotated[Path | None, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name, $loan_id, $relief, "
-                                                       "$instalment_now, $instalment_after, $first_due (the built-in relief "
-                                                       "message when omitted)")] = None,
+    batch_id: Annotated[str | None, typer.Option("--relief-batch", help="the relief segment: the eligible borrowers of this "
+                                                                       "eligibility batch")] = None,
+    segment: Annotated[str, typer.Option(help="relief | elderly (aged --min-age or more, from the resident ID number) | "
+                                              "weak_security (a protection off in the guard's security check-up)")] = "relief",
+    min_age: Annotated[int, typer.Option(help="the elderly segment's age")] = 60,
+    codes: Annotated[str, typer.Option(help="weak_security: only these check-up findings, comma-separated (night_lock, "
+                                            "region_lock, limits, cooling_off, pending); any when empty")] = "",
+    template: Annotated[Path | None, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name and the "
+                                                       "segment's figures (relief: $loan_id, $relief, $instalment_now, "
+                                                       "$instalment_after, $first_due; elderly: $age; weak_security: $advice); "
+                                                       "the segment's built-in message when omitted")] = None,
     channel: Annotated[str, typer.Option(help="email | sms | wechat | call")] = "sms",
     name: Annotated[str, typer.Option()] = "",
-    as_of: Annotated[str | None, typer.Option(help="relief from the first instalment after this date (today)")] = None,
+    as_of: Annotated[str | None, typer.Option(help="relief from the first instalment after this date; the elderly's age on it "
+                                                   "(today)")] = None,
     quiet: Annotated[str, typer.Option(help="quiet hours, China time, HH:MM-HH:MM (the same time twice: none)")] = "21:00-08:00",
     cap: Annotated[str, typer.Option(help="frequency cap: at most N messages in D days, all campaigns (N/D)")] = "3/7",
     actor: Actor = "",
@@ -365,6 +373,40 @@ def campaign_create_cmd(
         day = date.fromisoformat(as_of) if as_of else china_today()
     except ValueError:
         _fail(InvalidInput.for_field("as_of", "must be a date YYYY-MM-DD"))
+    rules = _rules(quiet, cap)
+    try:
+        if channel not in {c.value for c in Channel}:
+            raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
+        if segment not in SEGMENT_TEMPLATE:
+            raise InvalidInput.for_field("segment", "must be relief, elderly or weak_security")
+        chosen = SEGMENT_TEMPLATE[segment] if template is None else _template(template)
+        with _outreach() as svc, _security(svc, segment):
+            svc.rules = rules
+            recipients, described = svc.segment(segment, day, relief_batch=batch_id, min_age=min_age,
+                                                codes=[c.strip() for c in codes.split(",") if c.strip()] or None)
+            report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
+                                         described)
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
+
+
+@contextmanager
+def _security(svc: OutreachService, segment: str) -> Iterator[None]:
+    """The weak-security segment reads the guard's check-up through the composed platform's seam
+    (loans may not import the guard)."""
+    if segment != "weak_security":
+        yield
+        return
+    platform = open_platform()
+    try:
+        svc.security = platform.security_checkup
+        yield
+    finally:
+        platform.close()
+
+
+def _rules(quiet: str, cap: str) -> Rules:
     try:
         start, end = (time.fromisoformat(x.strip()) for x in quiet.split("-"))
     except ValueError:
@@ -375,18 +417,7 @@ def campaign_create_cmd(
             raise ValueError(cap)
     except ValueError:
         _fail(InvalidInput.for_field("cap", "must be N/D with N, D >= 1, e.g. 3/7"))
-    try:
-        if channel not in {c.value for c in Channel}:
-            raise InvalidInput.for_field("channel", "must be email, sms, wechat or call")
-        chosen = RELIEF_TEMPLATE if template is None else _template(template)
-        with _outreach() as svc:
-            svc.rules = Rules(quiet_start=start, quiet_end=end, cap_messages=messages, cap_days=days)
-            recipients = svc.relief_segment(batch_id, day)
-            report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
-                                         f"relief batch {batch_id}")
-    except FinguardError as exc:
-        _fail(exc)
-    out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
+    return Rules(quiet_start=start, quiet_end=end, cap_messages=messages, cap_days=days)
 
 
 def _template(path: Path) -> Template:
@@ -410,14 +441,19 @@ def campaign_run_cmd(
     connections: Annotated[int | None, typer.Option(
         min=1, max=16, help="concurrent connections to the channel (default: 8 to a webhook, which de-duplicates; 1 otherwise, "
         "so a killed run leaves at most one e-mail uncertain; N leaves at most N)")] = None,
+    quiet: Annotated[str, typer.Option(help="quiet hours, China time, HH:MM-HH:MM: the run stops at them and what is left "
+                                            "waits for their end (the same time twice: none)")] = "21:00-08:00",
+    cap: Annotated[str, typer.Option(help="frequency cap checked again before each message is sent (N/D)")] = "3/7",
 ) -> None:
     """Send what is due. Safe to kill and run again: nothing is sent twice (see docs/loans.md)."""
+    rules = _rules(quiet, cap)
     senders: dict[Channel, Any] = {Channel.EMAIL: SmtpSender(smtp_host, smtp_port, smtp_sender), Channel.CALL: CallListSender(call_list)}
     if webhook_url:
         senders[Channel.SMS] = senders[Channel.WECHAT] = WebhookSender(webhook_url)
     try:
         with _outreach() as svc, Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
             task = bar.add_task(f"sending {campaign_id}", total=None)
+            svc.rules = rules
             campaign = svc.store.campaign(campaign_id)
             chosen = senders.get(campaign.channel) if campaign else None
             report = svc.run(campaign_id, senders, limit=limit, lease=timedelta(seconds=lease_seconds),
@@ -429,14 +465,19 @@ def campaign_run_cmd(
         senders[Channel.EMAIL].close()
         if webhook_url:
             senders[Channel.SMS].close()
-    out.print(f"[bold green]done[/] {escape(campaign_id)}: " + ", ".join(f"{k} {v:,}" for k, v in report.as_dict().items()))
+    counts = ", ".join(f"{k} {v:,}" for k, v in report.as_dict().items() if isinstance(v, int))
+    paused = f"; quiet hours: the rest is due at {report.quiet_until.isoformat()}" if report.quiet_until else ""
+    out.print(f"[bold green]done[/] {escape(campaign_id)}: {counts}{paused}")
 
 
 @campaign_app.command("report")
 def campaign_report_cmd(campaign_id: str) -> None:
-    """Reach and response: messages by status, skips by reason, replies."""
-    with _outreach() as svc:
-        report = svc.store.report(campaign_id)
+    """Reach and response: messages by status, skips by reason, replies, and per day and channel."""
+    try:
+        with _outreach() as svc:
+            report = svc.campaign_report(campaign_id)
+    except FinguardError as exc:
+        _fail(exc)
     out.print_json(json.dumps(report, ensure_ascii=False))
 
 
@@ -449,6 +490,29 @@ def campaign_reply_cmd(key: str, text: str) -> None:
     except FinguardError as exc:
         _fail(exc)
     out.print("[bold green]recorded[/]")
+
+
+@campaign_app.command("bounces")
+def campaign_bounces_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="bounce e-mails (.eml files, e.g. the bounce mailbox's maildir files)")],
+) -> None:
+    """Record SMTP bounces (delivery status notifications) of our e-mails as failed: each is read
+    for our Message-ID; a bounce of another e-mail, or read twice, changes nothing."""
+    receipts: list[dict[str, str]] = []
+    for path in paths:
+        try:
+            receipts += dsn_receipts(path.read_bytes())
+        except OSError as exc:
+            _fail(InvalidInput.for_field("paths", f"{path}: {exc.strerror}"))
+    try:
+        with _outreach() as svc:
+            ours = svc.store.messages([r["message_id"] for r in receipts])
+            known = [r for r in receipts if r["message_id"] in ours]
+            result = svc.receipts(known) if known else {"recorded": 0, "duplicates": 0, "opted_out": 0}
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"[bold green]read[/] {len(paths):,} file(s): {len(known):,} bounce(s) of our e-mails; "
+              f"{result['recorded']:,} recorded, {result['duplicates']:,} already known")
 
 
 education_app = typer.Typer(help="Financial education: branches' field events and the public pages' views.", no_args_is_help=True)

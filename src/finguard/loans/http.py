@@ -8,17 +8,27 @@ here beside the routes; the work is done by ``service.LoanService``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.errors import InvalidInput, NotFound
+from finguard.core import jsonsafe
+from finguard.core.errors import FieldProblem, Forbidden, InvalidInput, Unauthorized
+from finguard.core.http import read_body
 from finguard.loans.model.eligibility import EPIDEMIC_2020, policy_from_dict
 from finguard.loans.model.loan import terms_from
-from finguard.loans.model.outreach import RELIEF_TEMPLATE, Channel, Template
+from finguard.loans.model.outreach import (
+    SEGMENT_TEMPLATE,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Channel,
+    Template,
+    signature_problem,
+)
 from finguard.loans.model.relief import change_from_dict
 from finguard.loans.model.schedule import compute
 from finguard.loans.model.servicing import Payment, position
@@ -30,6 +40,7 @@ from finguard.loans.service.outreach import OutreachService
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 LoanId = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f/]{1,64}$")]
 MAX_LOANS_PER_IMPORT = 100_000
+MAX_RECEIPTS = 500
 
 
 # -- the services a route depends on: the platform's parts, built on first use ---------------------
@@ -101,9 +112,16 @@ class EventsIn(BaseModel):
 class CampaignIn(BaseModel):
     campaign_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     name: str = Field(default="", max_length=200)
-    relief_batch: str = Field(pattern=r"^[0-9a-f]{32}$", description="segment: the eligible borrowers of this eligibility batch")
+    segment: Literal["relief", "elderly", "weak_security"] = Field(
+        default="relief", description="relief: the eligible borrowers of relief_batch; elderly: contacts aged min_age or more "
+        "(from their resident ID number's birth date); weak_security: contacts whose security check-up names a protection that "
+        "is off (any, or one of codes)")
+    relief_batch: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$", description="the relief segment's eligibility batch")
+    min_age: int = Field(default=60, ge=50, le=120, description="the elderly segment's age")
+    codes: list[Literal["night_lock", "region_lock", "limits", "cooling_off", "pending"]] | None = Field(
+        default=None, max_length=5, description="the weak_security segment: only these check-up findings (any when omitted)")
     channel: Channel = Channel.SMS
-    template: TemplateIn | None = Field(default=None, description="the built-in relief template when omitted")
+    template: TemplateIn | None = Field(default=None, description="the segment's built-in template when omitted")
     as_of: date | None = None
 
 
@@ -196,21 +214,43 @@ def import_contacts(body: ContactsIn, outreach: Outreach, _key: Writer) -> dict[
     return {"saved": outreach.import_contacts(enumerate(body.contacts, start=1))}
 
 
-@router.post("/campaigns", status_code=201, summary="Plan a message to each eligible borrower of a batch (sent by the campaign run)")
+@router.post("/campaigns", status_code=201, summary="Plan a message to each customer of a segment (sent by the campaign run)")
 def create_campaign(body: CampaignIn, outreach: Outreach, key: Writer) -> dict[str, Any]:
-    template = RELIEF_TEMPLATE if body.template is None else Template(**body.template.model_dump())
-    recipients = outreach.relief_segment(body.relief_batch, body.as_of or china_today())
+    template = SEGMENT_TEMPLATE[body.segment] if body.template is None else Template(**body.template.model_dump())
+    recipients, described = outreach.segment(body.segment, body.as_of or china_today(), relief_batch=body.relief_batch,
+                                             min_age=body.min_age, codes=body.codes)
     return outreach.create_campaign(body.campaign_id, body.name or body.campaign_id, body.channel, template, recipients, key.name,
-                                    f"relief batch {body.relief_batch}")
+                                    described)
 
 
-@router.get("/campaigns/{campaign_id}", summary="A campaign's reach and response: messages by status, skips by reason, replies")
+@router.get("/campaigns/{campaign_id}", summary="A campaign's reach and response: messages by status, skips by reason, replies, "
+            "and per China-time day and channel the messages sent, delivered, replied to and the opt-outs they brought")
 def campaign_report(
     campaign_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")], outreach: Outreach, _key: Reader
 ) -> dict[str, Any]:
-    if outreach.store.campaign(campaign_id) is None:
-        raise NotFound(f"no campaign {campaign_id}")
-    return outreach.store.report(campaign_id)
+    return outreach.campaign_report(campaign_id)
+
+
+@router.post("/receipts", summary="The SMS / WeChat gateway's delivery receipts and replies (signed with the shared secret)",
+             openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
+async def receipts(request: Request, outreach: Outreach) -> dict[str, int]:
+    """``{"message_id", "event": "delivered"|"failed"|"reply", "at", "text", "error", "id"}`` or
+    ``{"receipts": [...]}`` (up to 500), signed: ``X-Finguard-Timestamp`` (Unix seconds) and
+    ``X-Finguard-Signature: sha256=<HMAC-SHA256 of "timestamp.body">``. All or nothing; a receipt
+    posted again changes nothing (``duplicates``); a reply TD / 退订 / STOP opts the customer out."""
+    secret = request.app.state.platform.settings.loans_gateway_secret
+    if secret is None:  # nobody can sign: every post is refused
+        raise Forbidden("receipts are not configured on this server (FINGUARD_LOANS_GATEWAY_SECRET)")
+    body = await read_body(request, 64 * 1024)
+    problem = signature_problem(secret.get_secret_value().encode(), request.headers.get(TIMESTAMP_HEADER),
+                                request.headers.get(SIGNATURE_HEADER), body, outreach.clock())
+    if problem is not None:
+        raise Unauthorized(f"{problem[0]}: {problem[1]}", problems=[FieldProblem(*problem)])
+    data = jsonsafe.loads(body)
+    items = data.get("receipts") if isinstance(data, dict) and "receipts" in data else [data]
+    if not isinstance(items, list) or len(items) > MAX_RECEIPTS:
+        raise InvalidInput.for_field("receipts", f"must be a list of at most {MAX_RECEIPTS} receipts")
+    return await run_in_threadpool(outreach.receipts, items)
 
 
 @router.post("/education/events", status_code=201, summary="Record branches' education field events (all or nothing)")

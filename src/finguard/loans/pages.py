@@ -20,7 +20,7 @@ from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.i18n import HTML_LANG, choose_language, messages, register
 from finguard.core.money import format_yuan
 from finguard.core.web import SECURITY_HEADERS, _css, templates
-from finguard.loans.chart import bars_svg, comparison_svg
+from finguard.loans.chart import SERIES_LABEL, bars_svg, comparison_svg, timeline_svg
 from finguard.loans.http import education_service, loans_service, outreach_service
 from finguard.loans.model.education import TOPICS
 from finguard.loans.model.eligibility import EPIDEMIC_2020
@@ -47,6 +47,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "status": "状态", "skipped": "跳过", "replies": "回复", "campaign": "活动", "segment": "对象",
         "message": "通知这些借款人", "channel": "渠道", "plan": "生成发送计划",
         "planned": "活动 {id}：待发送 {queued} 条，跳过 {skipped} 条（{reasons}）。由 finguard loans campaign run 发送。",
+        "over_time": "每日触达与回应", "day": "日期", "no_sends": "尚未发送。",
     },
     "en": {
         "nav": "Relief", "title": "Repayment relief",
@@ -64,6 +65,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "status": "status", "skipped": "skipped", "replies": "replies", "campaign": "Campaign", "segment": "Segment",
         "all": "all", "message": "Message these borrowers", "channel": "Channel", "plan": "Plan the messages",
         "planned": "Campaign {id}: {queued} queued, {skipped} skipped ({reasons}); finguard loans campaign run sends them.",
+        "over_time": "Reach and response per day", "day": "Day", "no_sends": "Nothing sent yet.",
     },
 }
 # ``nav`` doubles as ``staff_nav_loans``, the staff console's menu entry
@@ -76,7 +78,8 @@ def texts(lang: str) -> dict[str, str]:
 
 
 def _ctx(lang: str) -> dict[str, Any]:
-    return {"lt": texts(lang), "yuan": format_yuan, "credit_text": lambda code: CREDIT_REPORT_TEXT[code][0 if lang == "zh" else 1]}
+    return {"lt": texts(lang), "series": SERIES_LABEL["zh" if lang == "zh" else "en"],
+            "yuan": format_yuan, "credit_text": lambda code: CREDIT_REPORT_TEXT[code][0 if lang == "zh" else 1]}
 
 
 def _as_of(raw: object) -> date:
@@ -244,9 +247,13 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
     campaign = outreach.store.campaign(campaign_id[:64])
     if campaign is None:
         return message(request, lang, staff, 404, texts(lang)["title"], f"no campaign {campaign_id[:64]}")
-    report = outreach.store.report(campaign.campaign_id)
+    report = outreach.campaign_report(campaign.campaign_id)
     t = texts(lang)
     items = [*((f"{t['status']}: {k}", v) for k, v in sorted(report["by_status"].items())),
              *((f"{t['skipped']}: {k}", v) for k, v in sorted(report["skipped"].items())), (t["replies"], report["replies"])]
     chart = Markup(bars_svg(items, f"{campaign.name} · {campaign.channel.value}"))  # noqa: S704 - counts and escaped labels
-    return render(request, "loans_campaign.html", lang, staff, nav="loans", campaign=campaign, report=report, chart=chart, **_ctx(lang))
+    channels = sorted({d["channel"] for d in report["timeline"]})
+    timelines = [Markup(timeline_svg([d for d in report["timeline"] if d["channel"] == ch], f"{t['over_time']} · {ch}", lang))  # noqa: S704
+                 for ch in channels]
+    return render(request, "loans_campaign.html", lang, staff, nav="loans", campaign=campaign, report=report, chart=chart,
+                  timelines=timelines, **_ctx(lang))

@@ -23,6 +23,7 @@ from enum import StrEnum
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
+from finguard.core.identifiers import age_at
 from finguard.identity.model.bins import lookup_bin
 
 
@@ -95,10 +96,6 @@ def upgrade_resident_id(number15: str) -> str:
     """The 18-digit form of a 15-digit number (births 1900-1999; the check digit computed)."""
     body = number15[:6] + "19" + number15[6:]
     return body + resident_check_digit(body)
-
-
-def age_at(birth: dt.date, at: dt.date) -> int:
-    return at.year - birth.year - ((at.month, at.day) < (birth.month, birth.day))
 
 
 def check_resident_id(raw: str, at: dt.date) -> DocumentCheck:
