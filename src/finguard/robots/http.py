@@ -27,7 +27,7 @@ S = Annotated[RobotService, Depends(robot_service)]
 Reader = Annotated[ApiKey, Depends(staff("read"))]
 Writer = Annotated[ApiKey, Depends(staff("write"))]
 Admin = Annotated[ApiKey, Depends(staff("admin"))]
-Name = Annotated[str, Path(max_length=64, description="new_listings, list_freshness, settlement_report or case_sla")]
+Name = Annotated[str, Path(max_length=64, description="new_listings, list_freshness, list_refresh, settlement_report or case_sla")]
 
 
 class RunOut(BaseModel):
@@ -58,6 +58,8 @@ class JobOut(BaseModel):
 class RunIn(BaseModel):
     day: date | None = Field(default=None, description="settlement_report: the China-time day (default: today so far)")
     wait: bool = Field(default=False, description="run here and answer when it ends (default: start it and answer 202)")
+    list_code: str | None = Field(default=None, min_length=1, max_length=64,
+                                  description="list_refresh: only this list (default: every configured source)")
 
 
 class FreshnessOut(BaseModel):
@@ -69,6 +71,9 @@ class FreshnessOut(BaseModel):
     max_age_hours: float
     age_hours: float
     stale: bool
+    source_date: datetime | None = Field(description="the source's own date: the publication date the file carries, "
+                                                     "else the server's Last-Modified; null when unknown")
+    refresh_error: str | None = Field(description="the last refresh from the configured source failed (the list is stale)")
 
 
 class PeriodIn(BaseModel):
@@ -94,7 +99,7 @@ def adapt_run(r: Run) -> RunOut:
 def adapt_freshness(f: Freshness) -> FreshnessOut:
     return FreshnessOut(list_code=f.list_code, name=f.name, kind=f.kind, as_of=f.as_of, last_import=f.last_import,
                         max_age_hours=f.max_age.total_seconds() / 3600, age_hours=round(f.age.total_seconds() / 3600, 2),
-                        stale=f.stale)
+                        stale=f.stale, source_date=f.source_date, refresh_error=f.refresh_error)
 
 
 @router.get("", response_model=list[JobOut], summary="Every robot: schedule, next due time, last run")
@@ -124,7 +129,9 @@ def show_run(s: S, _: Reader, run_id: Annotated[int, Path(ge=1, le=2**62)]) -> R
              summary="Run a robot now (409 if it is running); 202 with the run to poll, or 200 when it ends with wait")
 def run_robot(s: S, key: Writer, name: Name, body: RunIn | None = None) -> Any:
     body = body or RunIn()
-    params = {"day": body.day.isoformat()} if body.day else {}
+    params: dict[str, Any] = {"day": body.day.isoformat()} if body.day else {}
+    if body.list_code:
+        params["list"] = body.list_code
     if body.wait:
         run = s.runner.run(name, actor=key.principal.actor, params=params)
         return JSONResponse(adapt_run(run).model_dump(mode="json"), status_code=200)
