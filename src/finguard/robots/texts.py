@@ -42,6 +42,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "outcome_crashed": "中断",
         "name_new_listings": "新列入名单的本行账户与银行卡（尽职调查）",
         "name_list_freshness": "名单时效检查",
+        "name_list_refresh": "从官方来源更新名单",
+        "source_date": "来源日期",
+        "refresh_failed": "更新失败",
         "name_settlement_report": "每日结算报告",
         "name_case_sla": "案件时限检查",
         "lists": "名单时效",
@@ -121,6 +124,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "outcome_crashed": "crashed",
         "name_new_listings": "Newly listed accounts and cards of ours (due diligence)",
         "name_list_freshness": "List freshness",
+        "name_list_refresh": "List refresh from the official sources",
+        "source_date": "Source date",
+        "refresh_failed": "refresh failed",
         "name_settlement_report": "Daily settlement report",
         "name_case_sla": "Case SLA sweep",
         "lists": "List freshness",
@@ -167,13 +173,16 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 # What the page shows of a run's counts (the others stay in the API and the CLI).
-SHOWN_COUNTS = ("alerts", "cases_opened", "cases_escalated", "instruments_added", "stale", "recovered", "day", "rows")
+SHOWN_COUNTS = ("alerts", "cases_opened", "cases_escalated", "instruments_added", "stale", "recovered", "day", "rows",
+                "applied", "unchanged", "failed", "added", "delisted")
 
 _ALERTS = {
     "zh": {"staff_alert_robot_new_listing": "本行账户/卡新列入名单", "staff_alert_robot_list_stale": "名单已过期",
+           "staff_alert_robot_list_refresh_refused": "名单更新被拒绝", "staff_list_source_date": "来源日期",
            "staff_cases_breached": "超时未结案件", "staff_nav_robots": _TEXT["zh"]["nav"],
            "staff_list_as_of": "数据截至", "staff_list_fresh": "时效", "staff_lists_stale_n": "{n} 份名单已过期"},
     "en": {"staff_alert_robot_new_listing": "Our account/card newly listed", "staff_alert_robot_list_stale": "List stale",
+           "staff_alert_robot_list_refresh_refused": "List refresh refused", "staff_list_source_date": "source date",
            "staff_cases_breached": "Cases past their SLA", "staff_nav_robots": _TEXT["en"]["nav"],
            "staff_list_as_of": "As of", "staff_list_fresh": "Freshness", "staff_lists_stale_n": "{n} list(s) stale"},
 }
