@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # the capabilities load when a command first uses them
     from finguard.guard.service.authority import GuardAuthority
     from finguard.guard.service.engine import GuardService
     from finguard.ledger.service import LedgerService
+    from finguard.ledger.service.register import AccountRegister
     from finguard.ledger.store.mirror import LedgerMirror
     from finguard.loans.service import LoanService
     from finguard.loans.service.education import EducationService
@@ -310,6 +311,13 @@ class Platform:
         from finguard.ledger.provider import make_ledger
 
         return make_ledger(self.engine)
+
+    @cached_property
+    def account_register(self) -> AccountRegister:
+        """Settlement accounts opened, changed and closed (#13), for the PBOC filing."""
+        from finguard.ledger.provider import make_register
+
+        return make_register(self.engine)
 
     @cached_property
     def guard(self) -> GuardService:

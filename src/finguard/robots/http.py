@@ -5,7 +5,7 @@ periods, the stored settlement reports. Staff keys: ``read`` to look, ``write`` 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -82,6 +82,7 @@ class PeriodIn(BaseModel):
 
 class ReportOut(BaseModel):
     id: int
+    kind: str = Field(description="settlement (cases and alerts) or accounts (the PBOC account filing)")
     day: date
     final: bool = Field(description="false: the day was not over when it was written (replaced by the next run)")
     rows: int
@@ -148,11 +149,14 @@ def set_period(s: S, key: Admin, list_code: Annotated[str, Path(max_length=64)],
     return adapt_freshness(s.set_period(list_code, body.max_age_hours, key.principal.actor))
 
 
-@router.get("/reports", response_model=list[ReportOut], summary="Stored settlement reports, newest day first")
-def list_reports(s: S, _: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 60) -> list[ReportOut]:
-    return [ReportOut(id=r.id, day=r.day, final=r.final, rows=r.rows, created_at=r.created_at,
+@router.get("/reports", response_model=list[ReportOut], summary="Stored daily reports of a kind, newest day first")
+def list_reports(s: S, _: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 60,
+                 kind: Annotated[Literal["settlement", "accounts"], Query(
+                     description="settlement (cases and alerts) or accounts (the PBOC account filing)")] = "settlement",
+                 ) -> list[ReportOut]:
+    return [ReportOut(id=r.id, kind=r.kind, day=r.day, final=r.final, rows=r.rows, created_at=r.created_at,
                       csv=f"/api/v1/robots/reports/{r.id}.csv", xlsx=f"/api/v1/robots/reports/{r.id}.xlsx")
-            for r in s.reports(limit)]
+            for r in s.reports(limit, kind)]
 
 
 @router.get("/reports/{report_id}.{fmt}", summary="A stored report as CSV or XLSX (formula cells neutralised)")

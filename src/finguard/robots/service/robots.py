@@ -21,7 +21,7 @@ from finguard.robots.model import (
 from finguard.robots.service.diligence import DiligenceStore, new_listings
 from finguard.robots.service.freshness import FreshnessStore, check_lists, freshness
 from finguard.robots.service.refresh import Applier, Fetcher, HttpDate, SourceStore, refresh_lists
-from finguard.robots.service.report import KIND, ReportStore, settlement_report
+from finguard.robots.service.report import ReportStore, settlement_report
 from finguard.robots.service.runner import Context, JobStore, RobotFn, RobotRunner
 
 SyncCases = Callable[[], tuple[int, int]]
@@ -101,8 +101,10 @@ class RobotService:
 
     # -- reports and hits ----------------------------------------------------------------------
 
-    def reports(self, limit: int = 60) -> list[Any]:
-        return self.reports_store.reports(limit)
+    def reports(self, limit: int = 60, kind: str = "settlement") -> list[Any]:
+        """Stored daily reports of a kind: ``settlement`` (cases and alerts) or ``accounts`` (the
+        PBOC account filing: settlement accounts opened, changed, closed)."""
+        return self.reports_store.reports(limit, kind)
 
     def report_file(self, report_id: int, fmt: str) -> tuple[str, bytes, str]:
         """(file name, bytes, media type) of a stored report as CSV or XLSX."""
@@ -113,7 +115,7 @@ class RobotService:
             raise NotFound(f"no report {report_id}")
         stored, body = found
         media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return f"{KIND}-{stored.day.isoformat()}.{fmt}", body, media
+        return f"{stored.kind}-{stored.day.isoformat()}.{fmt}", body, media
 
     def hits(self, limit: int = 50) -> list[dict[str, Any]]:
         return self.diligence.hits(limit)
