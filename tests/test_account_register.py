@@ -105,7 +105,8 @@ def test_the_robot_writes_the_days_filing(platform: Platform) -> None:
     text = body.decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[0] == ",".join(ACCOUNT_COLUMNS)
-    assert lines[1] == f"2024-05-06,1,opened,开户,2024-05-06,6222020200001111,personal_i,个人Ⅰ类银行结算账户,张三,resident_id,居民身份证,{RIC},102100099996,"
+    assert lines[1] == ("2024-05-06,1,opened,开户,2024-05-06,6222020200001111,personal_i,个人Ⅰ类银行结算账户,张三,"
+                        f"resident_id,居民身份证,{RIC},102100099996,")
     assert "'=HYPERLINK" in lines[2]  # a formula is shown, never run
     assert lines[4].split(",")[2:4] == ["changed", "变更"] and lines[5].split(",")[2:4] == ["closed", "销户"]
     assert "6222020200003333" not in text  # closed the day before: not in this day's filing

@@ -18,16 +18,16 @@ from sqlalchemy import select
 
 from finguard.alerts.store import alert
 from finguard.app.platform import Platform
+from finguard.core.clock import utcnow
+from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import SubjectKind
-from finguard.lists.service.lists import ListService
 from finguard.lists.service.importing import ImportGuards, SourceFormat, read_rows
+from finguard.lists.service.lists import ListService
 from finguard.lists.store.tables import import_run
 from finguard.robots.model import LIST_FRESHNESS, LIST_REFRESH, REFUSED_ALERT, STALE_ALERT, Outcome, RefreshSource, parse_sources
 from finguard.robots.provider import make_robots
 from finguard.robots.service.robots import RobotService
 from finguard.robots.store.fetch import HttpFetcher
-from finguard.core.clock import utcnow
-from finguard.core.errors import InvalidInput
 from tests.conftest import make_settings
 
 DATA = Path(__file__).parent / "data" / "lists"
@@ -47,7 +47,7 @@ class Server:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server.hits[self.path] = server.hits.get(self.path, 0) + 1
                 if self.path in server.status:
                     self.send_error(server.status[self.path])
@@ -251,7 +251,8 @@ def test_a_mass_delisting_is_refused_and_raises_an_alert(platform: Platform, ser
     assert robots.runner.run(LIST_REFRESH, actor="os:test").outcome is Outcome.OK
     # The UK file with 5 of its 10 targets: over the 20% a sync import may delist.
     lines = server.files["/uk.csv"].decode().splitlines(keepends=True)
-    server.files["/uk.csv"] = "".join(line for line in lines if not line.rstrip().endswith(("14005", "14006", "14007", "14008", "14009"))).encode()
+    gone = ("14005", "14006", "14007", "14008", "14009")
+    server.files["/uk.csv"] = "".join(line for line in lines if not line.rstrip().endswith(gone)).encode()
     run = robots.runner.run(LIST_REFRESH, actor="os:test", params={"list": "uk-ofsi"})
     assert run.outcome is Outcome.FAILED and "delist" in run.message
     assert len(active(platform, "uk-ofsi")) == 10

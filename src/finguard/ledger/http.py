@@ -22,8 +22,8 @@ from finguard.core.errors import InvalidInput
 from finguard.core.http import save_body
 from finguard.ledger.model import AccountEvent, TraceParams, parse_trace_params
 from finguard.ledger.service import LedgerImportReport, LedgerService
-from finguard.ledger.service.register import AccountRegister, RegisterReport
 from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers_noted
+from finguard.ledger.service.register import AccountRegister, RegisterReport
 from finguard.ledger.service.render import render_png, render_svg
 from finguard.ledger.service.summary import summarize
 

@@ -508,7 +508,8 @@ _ACCOUNT_TYPE_WORDS = {
     **{label.lower(): t for t, (zh, en) in ACCOUNT_TYPE_LABELS.items() for label in (zh, en)},
     "i类户": SettlementAccountType.PERSONAL_I, "ⅰ类户": SettlementAccountType.PERSONAL_I, "一类户": SettlementAccountType.PERSONAL_I,
     "ii类户": SettlementAccountType.PERSONAL_II, "ⅱ类户": SettlementAccountType.PERSONAL_II, "二类户": SettlementAccountType.PERSONAL_II,
-    "iii类户": SettlementAccountType.PERSONAL_III, "ⅲ类户": SettlementAccountType.PERSONAL_III, "三类户": SettlementAccountType.PERSONAL_III,
+    "iii类户": SettlementAccountType.PERSONAL_III, "ⅲ类户": SettlementAccountType.PERSONAL_III,
+    "三类户": SettlementAccountType.PERSONAL_III,
     "基本户": SettlementAccountType.CORP_BASIC, "一般户": SettlementAccountType.CORP_GENERAL,
     "专用户": SettlementAccountType.CORP_SPECIAL, "临时户": SettlementAccountType.CORP_TEMPORARY,
 }

@@ -98,7 +98,8 @@ def robots_list() -> None:
 def robots_run(
     name: Annotated[str, typer.Argument(help="new_listings, list_freshness, list_refresh, settlement_report or case_sla")],
     day: Annotated[str | None, typer.Option(help="settlement_report: the China-time day, YYYY-MM-DD (default: today so far).")] = None,
-    list_code: Annotated[str | None, typer.Option("--list", help="list_refresh: only this list (default: every configured source).")] = None,
+    list_code: Annotated[str | None, typer.Option(
+        "--list", help="list_refresh: only this list (default: every configured source).")] = None,
 ) -> None:
     """Run one robot now, here, with a progress bar (409 if another process is running it)."""
     params: dict[str, Any] = {"day": day} if day else {}
@@ -177,7 +178,9 @@ def robots_lists() -> None:
 
 
 @app.command("refresh")
-def robots_refresh(list_code: Annotated[str | None, typer.Argument(help="Only this list (default: every configured source).")] = None) -> None:
+def robots_refresh(
+    list_code: Annotated[str | None, typer.Argument(help="Only this list (default: every configured source).")] = None,
+) -> None:
     """Fetch the configured lists' official files now and apply what changed (the list_refresh robot)."""
     robots_run("list_refresh", None, list_code)
 

@@ -93,7 +93,8 @@ class AccountRegister:
                 problems.extend(FieldProblem(p.field, p.problem, line) for p in exc.problems)
         if problems:
             first = problems[0]
-            raise InvalidInput(f"{len(problems)} problem(s); nothing was recorded. First: line {first.line}: {first.field}: {first.problem}",
+            raise InvalidInput(f"{len(problems)} problem(s); nothing was recorded. "
+                               f"First: line {first.line}: {first.field}: {first.problem}",
                                problems=problems[:MAX_PROBLEMS])
         if not events:
             raise InvalidInput.for_field("file", "holds no rows; nothing was recorded")

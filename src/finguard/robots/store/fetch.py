@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from finguard.core.clock import aware
-from finguard.robots.service.refresh import FetchFailed, Fetched
+from finguard.robots.service.refresh import Fetched, FetchFailed
 
 
 class HttpFetcher:
