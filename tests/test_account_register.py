@@ -11,12 +11,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+import finguard.app.cli  # noqa: F401 - registers how commands open the platform
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
+from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import InvalidInput
+from finguard.ledger.cli import app as ledger_cli
 from finguard.ledger.model import AccountEventKind, SettlementAccountType, parse_account_event
 from finguard.ledger.provider import make_register
 from finguard.robots.model import SETTLEMENT_REPORT, Trigger
@@ -144,3 +149,23 @@ def test_the_api_records_and_lists_events(platform: Platform, analyst_key: str) 
         assert web.get("/api/v1/ledger/account-events", headers=h).status_code == 422
         assert web.get("/api/v1/ledger/account-events?day=May", headers=h).status_code == 422
         assert web.post("/api/v1/ledger/account-events", json={"events": [event]}, headers={"X-API-Key": "nope"}).status_code == 401
+
+
+def test_accounts_import_from_the_command_line(tmp_path: Path) -> None:
+    root = typer.Typer()
+    root.add_typer(ledger_cli, name="ledger")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    env = {"FINGUARD_DATABASE_URL": url, "FINGUARD_HOME": str(tmp_path), "COLUMNS": "220", "FINGUARD_CLI_ACTOR": "li.na",
+           "FINGUARD_DEMO_ON_FIRST_START": "false"}
+    good, bad = tmp_path / "day.csv", tmp_path / "bad.csv"
+    good.write_text(HEADER + ROWS, encoding="utf-8")
+    bad.write_text(HEADER + ROWS.replace("personal_ii", "gold"), encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(root, ["ledger", "accounts-import", str(bad)], env=env)
+    assert result.exit_code == 2 and "account_type" in result.output
+    result = runner.invoke(root, ["ledger", "accounts-import", str(good)], env=env)
+    assert result.exit_code == 0 and "6 recorded" in result.output, result.output
+    assert len(make_register(engine).on_day(date(2024, 5, 6))) == 5
+    engine.dispose()

@@ -5,6 +5,7 @@ source's own date."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,21 +15,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+import finguard.app.cli  # noqa: F401 - registers how commands open the platform
 from finguard.alerts.store import alert
+from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.core.clock import utcnow
+from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import SubjectKind
 from finguard.lists.service.importing import ImportGuards, SourceFormat, read_rows
 from finguard.lists.service.lists import ListService
 from finguard.lists.store.tables import import_run
+from finguard.robots.cli import app as robots_cli
 from finguard.robots.model import LIST_FRESHNESS, LIST_REFRESH, REFUSED_ALERT, STALE_ALERT, Outcome, RefreshSource, parse_sources
 from finguard.robots.provider import make_robots
 from finguard.robots.service.robots import RobotService
 from finguard.robots.store.fetch import HttpFetcher
 from tests.conftest import make_settings
+from tests.test_cases_web import sign_in
 
 DATA = Path(__file__).parent / "data" / "lists"
 LAST_MODIFIED = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -294,3 +303,47 @@ def test_eu_and_uk_parsers_read_the_published_layouts() -> None:
 def _alerts(platform: Platform) -> list[Any]:
     with platform.engine.connect() as conn:
         return list(conn.execute(select(alert).order_by(alert.c.id)))
+
+
+def test_a_manual_import_records_the_source_date_and_the_pages_show_it(platform: Platform, analyst_key: str) -> None:
+    platform.import_file("un-sc", "un", DATA / "un-consolidated.xml", actor="test")
+    with TestClient(create_app(platform)) as web:
+        sign_in(web, analyst_key)
+        page = web.get("/staff/robots?lang=en")
+        assert page.status_code == 200 and "Source date" in page.text and "2026-02-27" in page.text
+        assert "来源日期" in web.get("/staff/robots?lang=zh").text
+        dash = web.get("/staff/?lang=en")
+        assert 'data-source-date="2026-02-27T00:00:09.554000+00:00"' in dash.text
+        fresh = {f["list_code"]: f for f in web.get("/api/v1/robots/lists", headers={"X-API-Key": analyst_key}).json()}
+        assert fresh["un-sc"]["source_date"].startswith("2026-02-27T00:00:09") and fresh["eu-fsf"]["source_date"] is None
+
+
+def test_refresh_from_the_command_line(tmp_path: Path, server: Server) -> None:
+    serve_all(server)
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    sources = {"un-sc": {"url": server.url("/un.xml"), "format": "un"}}
+    env = {"FINGUARD_DATABASE_URL": url, "FINGUARD_HOME": str(tmp_path), "COLUMNS": "220", "FINGUARD_CLI_ACTOR": "li.na",
+           "FINGUARD_DEMO_ON_FIRST_START": "false", "FINGUARD_LIST_SOURCES": json.dumps(sources)}
+    with Platform(make_settings(url, tmp_path, delta_screening=False), follow=False) as p:
+        p.lists.create_list("un-sc", "UN", "sanctions", "test", "critical")
+    root = typer.Typer()
+    root.add_typer(robots_cli, name="robots")
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(root, ["robots", *args], env=env)
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+
+    out = run("refresh")
+    assert "ok" in out and "applied=1" in out and "added=12" in out
+    assert "unchanged=1" in run("refresh", "un-sc")
+    assert "2026-02-27" in run("lists")
+    assert "no source is configured" in run("refresh", "eu-fsf", code=1)
+    server.status["/un.xml"] = 500
+    failed = run("refresh", code=1)
+    assert "HTTP 500" in failed
+    assert "stale" in run("lists")

@@ -198,12 +198,12 @@ class Freshness:
 
     @property
     def stale_since(self) -> datetime | None:
+        """When it went stale: past its period, or its refresh failing, whichever came first."""
         if not self.stale:
             return None
-        past = self.as_of + self.max_age
-        if self.refresh_failed_at is not None and (self.age <= self.max_age or self.refresh_failed_at < past):
-            return self.refresh_failed_at
-        return past
+        since = [t for t in (self.refresh_failed_at if self.refresh_error else None,
+                             self.as_of + self.max_age if self.age > self.max_age else None) if t is not None]
+        return min(since)
 
 
 MAX_PERIOD_HOURS = 24 * 366
