@@ -42,7 +42,8 @@ def _alert(f: Freshness, now: datetime) -> dict[str, Any]:
             "status": "open",
             "summary": f"List {f.list_code} is stale: its refresh from the source failed ({f.refresh_error})"[:1000],
             "details": {"robot": "list_freshness", "list_code": f.list_code, "as_of": f.as_of.isoformat(),
-                        "max_age_hours": hours, "refresh_error": f.refresh_error[:2000],
+                        "max_age_hours": hours, "source_date": f.source_date.isoformat() if f.source_date else None,
+                        "refresh_error": f.refresh_error[:2000],
                         "summary_zh": f"名单 {f.list_code} 已过期：从来源更新失败（{f.refresh_error}）"[:1000]},
             "created_at": now,
             "source_seq": None,
@@ -52,10 +53,12 @@ def _alert(f: Freshness, now: datetime) -> dict[str, Any]:
         "subject": f"list:{f.list_code}",
         "severity": "high" if f.kind == "sanctions" else "medium",
         "status": "open",
-        "summary": f"List {f.list_code} is stale: not refreshed since {f.as_of:%Y-%m-%d %H:%M} UTC (period {hours} h)",
+        "summary": f"List {f.list_code} is stale: not refreshed since {f.as_of:%Y-%m-%d %H:%M} UTC (period {hours} h"
+                   + (f"; source dated {f.source_date:%Y-%m-%d})" if f.source_date else ")"),
         "details": {"robot": "list_freshness", "list_code": f.list_code, "as_of": f.as_of.isoformat(),
-                    "max_age_hours": hours,
-                    "summary_zh": f"名单 {f.list_code} 已过期：自 {f.as_of:%Y-%m-%d %H:%M} UTC 起未更新（应每 {hours} 小时更新）"},
+                    "max_age_hours": hours, "source_date": f.source_date.isoformat() if f.source_date else None,
+                    "summary_zh": f"名单 {f.list_code} 已过期：自 {f.as_of:%Y-%m-%d %H:%M} UTC 起未更新（应每 {hours} 小时更新"
+                                  + (f"；来源日期 {f.source_date:%Y-%m-%d}）" if f.source_date else "）")},
         "created_at": now,
         "source_seq": None,
     }
