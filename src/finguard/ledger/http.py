@@ -230,12 +230,12 @@ def record_account_events(body: AccountEventsIn, register: R, key: Annotated[Api
              summary="Import settlement account events from a CSV (the request body), all or nothing")
 async def import_account_events(request: Request, register: R, key: Annotated[ApiKey, Depends(staff("write"))],
                                 name: Annotated[str, Query(max_length=200)] = "upload.csv") -> RegisterOut:
-    data = b""
+    data = bytearray()
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_REGISTER_BYTES:
-            raise InvalidInput.for_field("file", f"is larger than {MAX_REGISTER_BYTES} bytes")
-    report = await run_in_threadpool(register.import_csv, data, key.principal.actor, name)
+            raise InvalidInput.for_field("file", f"is larger than {MAX_REGISTER_BYTES} bytes; nothing was recorded")
+    report = await run_in_threadpool(register.import_csv, bytes(data), key.principal.actor, name)
     return adapt_register(report)
 
 
