@@ -28,6 +28,7 @@ from finguard.lists.store.tables import change_log, import_run
 from finguard.robots.model import (
     CASE_SLA,
     LIST_FRESHNESS,
+    LIST_REFRESH,
     NEW_LISTINGS,
     SETTLEMENT_REPORT,
     Outcome,
@@ -230,7 +231,7 @@ def test_schedules() -> None:
 
 def test_run_due_runs_what_is_due_and_retries_failures(platform: Platform, robots: RobotService, clock: Clock) -> None:
     jobs = {spec.name: job for spec, job in robots.runner.jobs()}
-    assert set(jobs) == {NEW_LISTINGS, LIST_FRESHNESS, SETTLEMENT_REPORT, CASE_SLA}
+    assert set(jobs) == {NEW_LISTINGS, LIST_FRESHNESS, LIST_REFRESH, SETTLEMENT_REPORT, CASE_SLA}
     assert robots.runner.run_due() == []  # nothing due yet
     clock.advance(minutes=16)
     ran = robots.runner.run_due()

@@ -56,7 +56,13 @@ def test_run_robots_through_the_api(web: TestClient, platform: Platform, analyst
         conn.execute(ledger_account.insert().values(account=number, name="张三", kind="customer"))
     list_card(platform, "police-cards", number)
     jobs = web.get("/api/v1/robots", headers=h).json()
-    assert {j["name"] for j in jobs} == {"new_listings", "list_freshness", "settlement_report", "case_sla"}
+    assert {j["name"] for j in jobs} == {"new_listings", "list_freshness", "list_refresh", "settlement_report", "case_sla"}
+    # list_refresh by hand, for one list: no source is configured for it, so the run fails naming the field.
+    refresh = web.post("/api/v1/robots/list_refresh/runs", json={"wait": True, "list_code": "police-cards"}, headers=h)
+    assert refresh.status_code == 200 and refresh.json()["outcome"] == "failed" and "list:" in refresh.json()["message"]
+    assert web.post("/api/v1/robots/list_refresh/runs", json={"list_code": ""}, headers=h).status_code == 422
+    fresh = web.get("/api/v1/robots/lists", headers=h).json()
+    assert {"source_date", "refresh_error"} <= set(fresh[0])
 
     started = web.post("/api/v1/robots/new_listings/runs", json={}, headers=h)
     assert started.status_code == 202 and started.json()["actor"] == "key:analyst-1"

@@ -39,7 +39,7 @@ from finguard.lists.service.checking import NameCandidate, PayeeChecker
 from finguard.lists.service.demo import DEMO_LISTS, demo_rows
 from finguard.lists.service.feed import Follower, SleepWaiter, Waiter
 from finguard.lists.service.importers import ParsedRow
-from finguard.lists.service.importing import ImportGuards, ImportMode, ImportReport, import_rows, read_rows
+from finguard.lists.service.importing import ImportGuards, ImportMode, ImportReport, import_rows, read_rows, source_date
 from finguard.lists.service.index import HotIndex
 from finguard.lists.service.lists import ListService
 from finguard.lists.store.check_log import BufferedCheckLog
@@ -54,11 +54,13 @@ if TYPE_CHECKING:  # the capabilities load when a command first uses them
     from finguard.guard.service.authority import GuardAuthority
     from finguard.guard.service.engine import GuardService
     from finguard.ledger.service import LedgerService
+    from finguard.ledger.service.register import AccountRegister
     from finguard.ledger.store.mirror import LedgerMirror
     from finguard.loans.service import LoanService
     from finguard.loans.service.education import EducationService
     from finguard.loans.service.outreach import OutreachService
     from finguard.monitors.store import SqlMonitorStore
+    from finguard.robots.model import RefreshSource
     from finguard.robots.service.robots import RobotService
     from finguard.screening.service.diligence import DiligenceService
     from finguard.screening.service.matcher import NameScreener, Thresholds
@@ -311,6 +313,13 @@ class Platform:
         return make_ledger(self.engine)
 
     @cached_property
+    def account_register(self) -> AccountRegister:
+        """Settlement accounts opened, changed and closed (#13), for the PBOC filing."""
+        from finguard.ledger.provider import make_register
+
+        return make_register(self.engine)
+
+    @cached_property
     def guard(self) -> GuardService:
         from finguard.guard.provider import load_models, make_guard
 
@@ -416,9 +425,18 @@ class Platform:
     def robots(self) -> RobotService:
         """The robots (#13): due diligence of the bank's accounts and cards, list freshness, the
         settlement report, the case SLA sweep; their job table, run history and leases."""
+        from finguard.lists.service.importing import SourceFormat
+        from finguard.robots.model import parse_sources
         from finguard.robots.provider import make_robots
+        from finguard.robots.store.fetch import HttpFetcher
 
-        return make_robots(self.engine, list_max_age_hours=self.settings.list_max_age_hours)
+        def sources() -> list[RefreshSource]:  # read at each refresh: a bad setting fails that run, naming its field
+            return parse_sources(self.settings.list_sources, tuple(SourceFormat))
+
+        return make_robots(self.engine, list_max_age_hours=self.settings.list_max_age_hours, list_sources=sources,
+                           lists=self.lists, import_guards=self.import_guards(),
+                           fetcher=HttpFetcher(timeout_seconds=self.settings.list_fetch_timeout_seconds,
+                                               max_bytes=self.settings.list_fetch_max_bytes))
 
     def _robots_loop(self) -> None:
         """Run the robots that are due every ``robots_poll_seconds``. Leases make it safe for every
@@ -497,6 +515,7 @@ class Platform:
                 guards=self.import_guards(allow_mass_delist=allow_mass_delist),
                 fmt=fmt,
                 source=path.name,
+                source_date=source_date(fmt, path),
             )
         if actor is None:
             raise ValueError("import_file needs who (a person) or actor (a trusted feed)")
@@ -511,6 +530,7 @@ class Platform:
             guards=self.import_guards(allow_mass_delist=allow_mass_delist),
             fmt=fmt,
             source=path.name,
+            source_date=source_date(fmt, path),
         )
 
     def import_guards(self, *, allow_mass_delist: bool = False) -> ImportGuards:

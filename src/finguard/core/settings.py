@@ -184,6 +184,19 @@ class Settings(BaseSettings):
         description="A list not changed or imported for this long is stale (robots: list_freshness); "
         "staff set a period per list with `finguard robots period`.",
     )
+    list_sources: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Where each list's official file is fetched from (robots: list_refresh), as JSON: "
+        '{"ofac-sdn": {"url": ".../SDN.CSV", "format": "ofac", "alt_url": ".../ALT.CSV", "add_url": ".../ADD.CSV"}, '
+        '"un-sc": {"url": ".../consolidated.xml", "format": "un"}, "eu-fsf": {"url": "...", "format": "eu"}, '
+        '"uk-ofsi": {"url": ".../ConList.csv", "format": "uk"}}. Empty: no refresh.',
+    )
+    list_fetch_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="A list source that does not answer within this long fails the refresh."
+    )
+    list_fetch_max_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="A list source file larger than this fails the refresh."
+    )
     robots_poll_seconds: float = Field(
         default=0,
         ge=0,

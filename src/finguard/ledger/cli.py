@@ -187,3 +187,17 @@ def demo_command(
         _print_trace(result, svg, None, False)
     except FinguardError as exc:
         _fail(exc)
+
+
+@app.command("accounts-import")
+def accounts_import(path: Annotated[Path, typer.Argument(help="A CSV of settlement account events (docs/robots.md).")]) -> None:
+    """Record settlement accounts opened, changed and closed from a CSV, all or nothing (the
+    settlement report robot files them). Exit 2 when nothing was recorded."""
+    try:
+        if not path.is_file():
+            raise InvalidInput.for_field("file", f"{path} does not exist")
+        with open_platform() as p:
+            report = p.account_register.import_csv(path.read_bytes(), p.cli_principal().actor, path.name)
+    except FinguardError as exc:
+        _fail(exc)
+    out.print(f"{report.rows} row(s): {report.added} recorded, {report.already_recorded} already recorded")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pathlib
 import tempfile
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -20,9 +20,10 @@ from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.errors import InvalidInput
 from finguard.core.http import save_body
-from finguard.ledger.model import TraceParams, parse_trace_params
+from finguard.ledger.model import AccountEvent, TraceParams, parse_trace_params
 from finguard.ledger.service import LedgerImportReport, LedgerService
 from finguard.ledger.service.importers import DEFAULT_EPOCH, ImportOptions, read_transfers_noted
+from finguard.ledger.service.register import AccountRegister, RegisterReport
 from finguard.ledger.service.render import render_png, render_svg
 from finguard.ledger.service.summary import summarize
 
@@ -39,6 +40,57 @@ def ledger(request: Request) -> LedgerService:
 
 
 L = Annotated[LedgerService, Depends(ledger)]
+
+
+def account_register(request: Request) -> AccountRegister:
+    register: AccountRegister = request.app.state.platform.account_register
+    return register
+
+
+R = Annotated[AccountRegister, Depends(account_register)]
+MAX_REGISTER_BYTES = 64 * 1024 * 1024
+
+
+class AccountEventIn(BaseModel):
+    """One settlement account event; codes in docs/robots.md (the Chinese names are accepted too)."""
+
+    account: str = Field(max_length=64, description="the account number")
+    event: str = Field(max_length=16, description="opened, changed or closed (开户 / 变更 / 销户)")
+    event_date: str = Field(max_length=10, description="YYYY-MM-DD")
+    account_type: str = Field(max_length=40, description="personal_i, personal_ii, personal_iii, corp_basic, corp_general, "
+                                                         "corp_special, corp_temporary")
+    holder_name: str = Field(max_length=200)
+    id_type: str = Field(max_length=40, description="resident_id, passport, hk_macao_permit, taiwan_permit, "
+                                                    "foreign_residence, uscc, other")
+    id_number: str = Field(max_length=64)
+    branch_code: str = Field(max_length=32, description="the branch's institution code")
+    reason: str = Field(default="", max_length=500, description="required for changed and closed")
+
+
+class AccountEventsIn(BaseModel):
+    events: list[AccountEventIn] = Field(min_length=1, max_length=10_000)
+
+
+class RegisterOut(BaseModel):
+    rows: int
+    added: int
+    already_recorded: int
+
+
+class AccountEventOut(BaseModel):
+    account: str
+    event: str
+    event_date: str
+    account_type: str
+    holder_name: str
+    id_type: str
+    id_number_masked: str
+    branch_code: str
+    reason: str
+
+
+def adapt_register(r: RegisterReport) -> RegisterOut:
+    return RegisterOut(rows=r.rows, added=r.added, already_recorded=r.already_recorded)
 
 
 class ImportLedgerOut(BaseModel):
@@ -167,3 +219,43 @@ def account_transfers(
             raise InvalidInput.for_field(name, "must carry a time zone, e.g. 2024-03-15T00:00:00+08:00")
     rows = service.account_transfers(account, side, since=since, until=until, limit=limit)
     return TransfersOut(account=account, side=side, count=len(rows), transfers=[t.as_dict() for t in rows])
+
+
+@router.post("/account-events", response_model=RegisterOut, summary="Record settlement accounts opened, changed or closed")
+def record_account_events(body: AccountEventsIn, register: R, key: Annotated[ApiKey, Depends(staff("write"))]) -> RegisterOut:
+    return adapt_register(register.record([e.model_dump() for e in body.events], key.principal.actor, "api"))
+
+
+@router.post("/account-events/import", response_model=RegisterOut,
+             summary="Import settlement account events from a CSV (the request body), all or nothing")
+async def import_account_events(request: Request, register: R, key: Annotated[ApiKey, Depends(staff("write"))],
+                                name: Annotated[str, Query(max_length=200)] = "upload.csv") -> RegisterOut:
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_REGISTER_BYTES:
+            raise InvalidInput.for_field("file", f"is larger than {MAX_REGISTER_BYTES} bytes; nothing was recorded")
+    report = await run_in_threadpool(register.import_csv, bytes(data), key.principal.actor, name)
+    return adapt_register(report)
+
+
+def adapt_event(e: AccountEvent) -> AccountEventOut:
+    return AccountEventOut(account=e.account, event=e.event.value, event_date=e.event_date.isoformat(),
+                           account_type=e.account_type.value, holder_name=e.holder_name, id_type=e.id_type.value,
+                           id_number_masked=e.masked_id, branch_code=e.branch_code, reason=e.reason)
+
+
+@router.get("/account-events", response_model=list[AccountEventOut],
+            summary="The settlement account events of a day, or of an account (ID numbers masked)")
+def list_account_events(register: R, _: Annotated[ApiKey, Depends(staff("read"))],
+                        day: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
+                        account: Annotated[str | None, Query(max_length=64)] = None) -> list[AccountEventOut]:
+    if (day is None) == (account is None):
+        raise InvalidInput.for_field("day", "give a day or an account, one of the two")
+    if day is not None:
+        try:
+            when = date.fromisoformat(day)
+        except ValueError:
+            raise InvalidInput.for_field("day", "must be a date, YYYY-MM-DD") from None
+        return [adapt_event(e) for e in register.on_day(when)]
+    return [adapt_event(e) for e in register.of_account(account or "")]

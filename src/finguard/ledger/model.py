@@ -12,15 +12,17 @@ top-up or an account at another bank has left the part of the ledger we can foll
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.identifiers import IdType, normalize
 from finguard.core.money import MAX_MINOR, format_money, parse_money, places
 
 MAX_FEN = MAX_MINOR
@@ -443,3 +445,177 @@ def parse_trace_params(raw: Mapping[str, object]) -> TraceParams:
     if problems:
         raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
     return params
+
+
+# -- the account register (#13): settlement accounts opened, changed, closed ------------------------
+
+
+class AccountEventKind(StrEnum):
+    OPENED = "opened"
+    CHANGED = "changed"
+    CLOSED = "closed"
+
+
+class SettlementAccountType(StrEnum):
+    """The account classes of the PBOC account rules: personal bank settlement accounts of class
+    I, II and III; corporate basic, general, special and temporary deposit accounts."""
+
+    PERSONAL_I = "personal_i"
+    PERSONAL_II = "personal_ii"
+    PERSONAL_III = "personal_iii"
+    CORP_BASIC = "corp_basic"
+    CORP_GENERAL = "corp_general"
+    CORP_SPECIAL = "corp_special"
+    CORP_TEMPORARY = "corp_temporary"
+
+    @property
+    def personal(self) -> bool:
+        return self.value.startswith("personal")
+
+
+class HolderIdType(StrEnum):
+    RESIDENT_ID = "resident_id"  # 居民身份证
+    PASSPORT = "passport"  # 护照
+    HK_MACAO_PERMIT = "hk_macao_permit"  # 港澳居民来往内地通行证 / 居住证
+    TAIWAN_PERMIT = "taiwan_permit"  # 台湾居民来往大陆通行证 / 居住证
+    FOREIGN_RESIDENCE = "foreign_residence"  # 外国人永久居留身份证
+    USCC = "uscc"  # 统一社会信用代码
+    OTHER = "other"
+
+
+ACCOUNT_TYPE_LABELS: dict[SettlementAccountType, tuple[str, str]] = {
+    SettlementAccountType.PERSONAL_I: ("个人Ⅰ类银行结算账户", "personal class I settlement account"),
+    SettlementAccountType.PERSONAL_II: ("个人Ⅱ类银行结算账户", "personal class II settlement account"),
+    SettlementAccountType.PERSONAL_III: ("个人Ⅲ类银行结算账户", "personal class III settlement account"),
+    SettlementAccountType.CORP_BASIC: ("基本存款账户", "basic deposit account"),
+    SettlementAccountType.CORP_GENERAL: ("一般存款账户", "general deposit account"),
+    SettlementAccountType.CORP_SPECIAL: ("专用存款账户", "special deposit account"),
+    SettlementAccountType.CORP_TEMPORARY: ("临时存款账户", "temporary deposit account"),
+}
+ID_TYPE_LABELS: dict[HolderIdType, tuple[str, str]] = {
+    HolderIdType.RESIDENT_ID: ("居民身份证", "resident identity card"),
+    HolderIdType.PASSPORT: ("护照", "passport"),
+    HolderIdType.HK_MACAO_PERMIT: ("港澳居民来往内地通行证", "Hong Kong / Macao resident permit"),
+    HolderIdType.TAIWAN_PERMIT: ("台湾居民来往大陆通行证", "Taiwan resident permit"),
+    HolderIdType.FOREIGN_RESIDENCE: ("外国人永久居留身份证", "foreigner permanent residence card"),
+    HolderIdType.USCC: ("统一社会信用代码", "unified social credit code"),
+    HolderIdType.OTHER: ("其他证件", "other document"),
+}
+EVENT_LABELS = {AccountEventKind.OPENED: "开户", AccountEventKind.CHANGED: "变更", AccountEventKind.CLOSED: "销户"}
+
+# What a CSV may say for each code, beside the code itself (Chinese names and the usual short forms).
+_ACCOUNT_TYPE_WORDS = {
+    **{label.lower(): t for t, (zh, en) in ACCOUNT_TYPE_LABELS.items() for label in (zh, en)},
+    "i类户": SettlementAccountType.PERSONAL_I, "ⅰ类户": SettlementAccountType.PERSONAL_I, "一类户": SettlementAccountType.PERSONAL_I,
+    "ii类户": SettlementAccountType.PERSONAL_II, "ⅱ类户": SettlementAccountType.PERSONAL_II, "二类户": SettlementAccountType.PERSONAL_II,
+    "iii类户": SettlementAccountType.PERSONAL_III, "ⅲ类户": SettlementAccountType.PERSONAL_III,
+    "三类户": SettlementAccountType.PERSONAL_III,
+    "基本户": SettlementAccountType.CORP_BASIC, "一般户": SettlementAccountType.CORP_GENERAL,
+    "专用户": SettlementAccountType.CORP_SPECIAL, "临时户": SettlementAccountType.CORP_TEMPORARY,
+}
+_ID_TYPE_WORDS = {label.lower(): t for t, (zh, en) in ID_TYPE_LABELS.items() for label in (zh, en)} | {"身份证": HolderIdType.RESIDENT_ID}
+_EVENT_WORDS = {zh: k for k, zh in EVENT_LABELS.items()}
+_BRANCH = re.compile(r"[0-9A-Za-z]{4,32}")
+MAX_HOLDER = 200
+MAX_REASON = 500
+
+
+def mask_id_number(value: str) -> str:
+    """An ID number as logs and error messages show it: the first 3 and last 4 characters."""
+    if len(value) <= 4:
+        return "*" * len(value)
+    keep = 3 if len(value) >= 10 else 1
+    return value[:keep] + "*" * (len(value) - keep - 4) + value[-4:]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEvent:
+    """A settlement account opened, changed or closed, with what the PBOC account-management
+    filing needs. ``id_number`` is kept whole (the filing needs it) and never shown in a repr."""
+
+    account: str
+    event: AccountEventKind
+    event_date: date
+    account_type: SettlementAccountType
+    holder_name: str
+    id_type: HolderIdType
+    id_number: str = field(repr=False)
+    branch_code: str
+    reason: str = ""
+
+    @property
+    def masked_id(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def fingerprint(self) -> str:
+        """The same event recorded twice (a file imported again) has the same fingerprint."""
+        text = "\x1f".join((self.account, self.event.value, self.event_date.isoformat(), self.account_type.value,
+                            self.holder_name, self.id_type.value, self.id_number, self.branch_code, self.reason))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _code(raw: object, words: Mapping[str, Any], enum: Any, field_name: str, problems: list[FieldProblem]) -> Any:
+    text = str(raw or "").strip()
+    try:
+        return enum(text.lower())
+    except ValueError:
+        found = words.get(text.lower())
+        if found is None:
+            problems.append(FieldProblem(field_name, f"must be one of {', '.join(e.value for e in enum)}"))
+        return found
+
+
+def parse_account_event(raw: Mapping[str, object]) -> AccountEvent:
+    """One event from its raw fields (an API body or a CSV row); every bad field is reported at
+    once (``InvalidInput``), naming the field; an ID number is never echoed back."""
+    problems: list[FieldProblem] = []
+    account = ""
+    try:
+        account = normalize(IdType.ACCOUNT, str(raw.get("account") or ""))
+    except InvalidInput:
+        problems.append(FieldProblem("account", "must be an account number (6 to 34 digits)"))
+    event = _code(raw.get("event"), _EVENT_WORDS, AccountEventKind, "event", problems)
+    day: date | None = None
+    try:
+        day = date.fromisoformat(str(raw.get("event_date") or "").strip())
+    except ValueError:
+        problems.append(FieldProblem("event_date", "must be a date, YYYY-MM-DD"))
+    account_type = _code(raw.get("account_type"), _ACCOUNT_TYPE_WORDS, SettlementAccountType, "account_type", problems)
+    holder = " ".join(str(raw.get("holder_name") or "").split())
+    if not holder or len(holder) > MAX_HOLDER:
+        problems.append(FieldProblem("holder_name", f"is required, at most {MAX_HOLDER} characters"))
+    id_type = _code(raw.get("id_type"), _ID_TYPE_WORDS, HolderIdType, "id_type", problems)
+    id_number = re.sub(r"\s+", "", str(raw.get("id_number") or "")).upper()
+    if id_type is not None:
+        id_number = _check_id(id_type, id_number, problems)
+    if account_type is not None and id_type is not None:
+        if account_type.personal and id_type is HolderIdType.USCC:
+            problems.append(FieldProblem("id_type", "a personal account's holder is a person: not a unified social credit code"))
+        if not account_type.personal and id_type not in (HolderIdType.USCC, HolderIdType.OTHER):
+            problems.append(FieldProblem("id_type", "a corporate account's holder is identified by its uscc (or other)"))
+    branch = str(raw.get("branch_code") or "").strip()
+    if not _BRANCH.fullmatch(branch):
+        problems.append(FieldProblem("branch_code", "must be 4 to 32 letters or digits"))
+    reason = " ".join(str(raw.get("reason") or "").split())
+    if len(reason) > MAX_REASON:
+        problems.append(FieldProblem("reason", f"is longer than {MAX_REASON} characters"))
+    elif event in (AccountEventKind.CHANGED, AccountEventKind.CLOSED) and not reason:
+        problems.append(FieldProblem("reason", "is required when an account is changed or closed"))
+    if problems:
+        raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
+    assert event is not None and day is not None and account_type is not None and id_type is not None
+    return AccountEvent(account, event, day, account_type, holder, id_type, id_number, branch, reason)
+
+
+def _check_id(id_type: HolderIdType, value: str, problems: list[FieldProblem]) -> str:
+    checked = {HolderIdType.RESIDENT_ID: IdType.ID_NUMBER, HolderIdType.USCC: IdType.USCC,
+               HolderIdType.PASSPORT: IdType.PASSPORT}.get(id_type)
+    if checked is not None:
+        try:
+            return normalize(checked, value)
+        except InvalidInput:
+            problems.append(FieldProblem("id_number", f"is not a valid {id_type.value} number"))
+            return value
+    if not re.fullmatch(r"[0-9A-Z()\-]{4,64}", value):
+        problems.append(FieldProblem("id_number", "must be 4 to 64 letters or digits"))
+    return value

@@ -95,7 +95,8 @@ def lists_create(
 def lists_import(
     code: str,
     path: Path,
-    format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, ofac (sdn.csv or its folder) or un (XML).")] = "csv",
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="csv, jsonl, ofac (sdn.csv or its folder), un (XML), eu (EU FSF XML) or uk (OFSI ConList.csv).")] = "csv",
     mode: Annotated[str, typer.Option(help="sync: the file is the whole list; append: add and modify only.")] = "sync",
     skip_bad_rows: Annotated[
         bool,

@@ -20,7 +20,7 @@ from finguard.core.errors import FinguardError
 from finguard.robots.model import CHINA, Outcome, Run, Trigger
 from finguard.robots.service.robots import RobotService
 
-app = typer.Typer(help="Robots: scheduled jobs (bank-card due diligence, list freshness, the settlement report, the case SLA).",
+app = typer.Typer(help="Robots: scheduled jobs (bank-card due diligence, list freshness and refresh, the settlement report, the case SLA).",
                   no_args_is_help=True)
 
 T = TypeVar("T")
@@ -96,11 +96,15 @@ def robots_list() -> None:
 
 @app.command("run")
 def robots_run(
-    name: Annotated[str, typer.Argument(help="new_listings, list_freshness, settlement_report or case_sla")],
+    name: Annotated[str, typer.Argument(help="new_listings, list_freshness, list_refresh, settlement_report or case_sla")],
     day: Annotated[str | None, typer.Option(help="settlement_report: the China-time day, YYYY-MM-DD (default: today so far).")] = None,
+    list_code: Annotated[str | None, typer.Option(
+        "--list", help="list_refresh: only this list (default: every configured source).")] = None,
 ) -> None:
     """Run one robot now, here, with a progress bar (409 if another process is running it)."""
-    params = {"day": day} if day else {}
+    params: dict[str, Any] = {"day": day} if day else {}
+    if list_code:
+        params["list"] = list_code
     with _service() as (s, actor):
         try:
             with _bar() as show:
@@ -163,12 +167,22 @@ def robots_disable(name: str) -> None:
 
 @app.command("lists")
 def robots_lists() -> None:
-    """Each list's "as of" and whether it is past its refresh period."""
-    table = Table("list", "kind", "as of (China)", "age (h)", "period (h)", "state")
+    """Each list's "as of", its source date, and whether it is past its refresh period (or its
+    last refresh failed)."""
+    table = Table("list", "kind", "as of (China)", "source date (China)", "age (h)", "period (h)", "state")
     for f in _call(lambda s, _a: s.freshness()):
-        table.add_row(f.list_code, f.kind, _china(f.as_of), f"{f.age.total_seconds() / 3600:.1f}",
-                      f"{f.max_age.total_seconds() / 3600:.0f}", "[red]stale[/]" if f.stale else "current")
+        state = "current" if not f.stale else "[red]stale[/]" + (f": {escape(f.refresh_error[:80])}" if f.refresh_error else "")
+        table.add_row(f.list_code, f.kind, _china(f.as_of), _china(f.source_date), f"{f.age.total_seconds() / 3600:.1f}",
+                      f"{f.max_age.total_seconds() / 3600:.0f}", state)
     out.print(table)
+
+
+@app.command("refresh")
+def robots_refresh(
+    list_code: Annotated[str | None, typer.Argument(help="Only this list (default: every configured source).")] = None,
+) -> None:
+    """Fetch the configured lists' official files now and apply what changed (the list_refresh robot)."""
+    robots_run("list_refresh", None, list_code)
 
 
 @app.command("period")

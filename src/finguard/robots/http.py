@@ -5,7 +5,7 @@ periods, the stored settlement reports. Staff keys: ``read`` to look, ``write`` 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -27,7 +27,7 @@ S = Annotated[RobotService, Depends(robot_service)]
 Reader = Annotated[ApiKey, Depends(staff("read"))]
 Writer = Annotated[ApiKey, Depends(staff("write"))]
 Admin = Annotated[ApiKey, Depends(staff("admin"))]
-Name = Annotated[str, Path(max_length=64, description="new_listings, list_freshness, settlement_report or case_sla")]
+Name = Annotated[str, Path(max_length=64, description="new_listings, list_freshness, list_refresh, settlement_report or case_sla")]
 
 
 class RunOut(BaseModel):
@@ -58,6 +58,8 @@ class JobOut(BaseModel):
 class RunIn(BaseModel):
     day: date | None = Field(default=None, description="settlement_report: the China-time day (default: today so far)")
     wait: bool = Field(default=False, description="run here and answer when it ends (default: start it and answer 202)")
+    list_code: str | None = Field(default=None, min_length=1, max_length=64,
+                                  description="list_refresh: only this list (default: every configured source)")
 
 
 class FreshnessOut(BaseModel):
@@ -69,6 +71,9 @@ class FreshnessOut(BaseModel):
     max_age_hours: float
     age_hours: float
     stale: bool
+    source_date: datetime | None = Field(description="the source's own date: the publication date the file carries, "
+                                                     "else the server's Last-Modified; null when unknown")
+    refresh_error: str | None = Field(description="the last refresh from the configured source failed (the list is stale)")
 
 
 class PeriodIn(BaseModel):
@@ -77,6 +82,7 @@ class PeriodIn(BaseModel):
 
 class ReportOut(BaseModel):
     id: int
+    kind: str = Field(description="settlement (cases and alerts) or accounts (the PBOC account filing)")
     day: date
     final: bool = Field(description="false: the day was not over when it was written (replaced by the next run)")
     rows: int
@@ -94,7 +100,7 @@ def adapt_run(r: Run) -> RunOut:
 def adapt_freshness(f: Freshness) -> FreshnessOut:
     return FreshnessOut(list_code=f.list_code, name=f.name, kind=f.kind, as_of=f.as_of, last_import=f.last_import,
                         max_age_hours=f.max_age.total_seconds() / 3600, age_hours=round(f.age.total_seconds() / 3600, 2),
-                        stale=f.stale)
+                        stale=f.stale, source_date=f.source_date, refresh_error=f.refresh_error)
 
 
 @router.get("", response_model=list[JobOut], summary="Every robot: schedule, next due time, last run")
@@ -124,7 +130,9 @@ def show_run(s: S, _: Reader, run_id: Annotated[int, Path(ge=1, le=2**62)]) -> R
              summary="Run a robot now (409 if it is running); 202 with the run to poll, or 200 when it ends with wait")
 def run_robot(s: S, key: Writer, name: Name, body: RunIn | None = None) -> Any:
     body = body or RunIn()
-    params = {"day": body.day.isoformat()} if body.day else {}
+    params: dict[str, Any] = {"day": body.day.isoformat()} if body.day else {}
+    if body.list_code:
+        params["list"] = body.list_code
     if body.wait:
         run = s.runner.run(name, actor=key.principal.actor, params=params)
         return JSONResponse(adapt_run(run).model_dump(mode="json"), status_code=200)
@@ -141,11 +149,14 @@ def set_period(s: S, key: Admin, list_code: Annotated[str, Path(max_length=64)],
     return adapt_freshness(s.set_period(list_code, body.max_age_hours, key.principal.actor))
 
 
-@router.get("/reports", response_model=list[ReportOut], summary="Stored settlement reports, newest day first")
-def list_reports(s: S, _: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 60) -> list[ReportOut]:
-    return [ReportOut(id=r.id, day=r.day, final=r.final, rows=r.rows, created_at=r.created_at,
+@router.get("/reports", response_model=list[ReportOut], summary="Stored daily reports of a kind, newest day first")
+def list_reports(s: S, _: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 60,
+                 kind: Annotated[Literal["settlement", "accounts"], Query(
+                     description="settlement (cases and alerts) or accounts (the PBOC account filing)")] = "settlement",
+                 ) -> list[ReportOut]:
+    return [ReportOut(id=r.id, kind=r.kind, day=r.day, final=r.final, rows=r.rows, created_at=r.created_at,
                       csv=f"/api/v1/robots/reports/{r.id}.csv", xlsx=f"/api/v1/robots/reports/{r.id}.xlsx")
-            for r in s.reports(limit)]
+            for r in s.reports(limit, kind)]
 
 
 @router.get("/reports/{report_id}.{fmt}", summary="A stored report as CSV or XLSX (formula cells neutralised)")

@@ -36,7 +36,8 @@ def robots_page(request: Request, started: int = 0) -> Response:
     runs = s.runner.runs(None, 20)
     running = any(r.outcome is Outcome.RUNNING for r in runs)
     return render(request, "staff_robots.html", lang, staff, nav="robots", rt=rt, jobs=jobs, runs=runs, now=s.clock(),
-                  running=running, started=started, lists=s.freshness(), reports=s.reports(30), hits=s.hits(20),
+                  running=running, started=started, lists=s.freshness(), reports=s.reports(30),
+                  filings=s.reports(30, "accounts"), hits=s.hits(20),
                   shown=SHOWN_COUNTS)
 
 

@@ -42,6 +42,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "outcome_crashed": "中断",
         "name_new_listings": "新列入名单的本行账户与银行卡（尽职调查）",
         "name_list_freshness": "名单时效检查",
+        "name_list_refresh": "从官方来源更新名单",
+        "source_date": "来源日期",
+        "refresh_failed": "更新失败",
         "name_settlement_report": "每日结算报告",
         "name_case_sla": "案件时限检查",
         "lists": "名单时效",
@@ -60,6 +63,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "final_no": "截至目前",
         "rows": "行数",
         "download": "下载",
+        "filings": "账户管理报送（开户 / 变更 / 销户）",
+        "accounts": "账户数",
+        "no_filings": "还没有报送文件。运行“每日结算报告”即生成当天的开户、变更、销户清单。",
         "no_reports": "还没有报告。运行“每日结算报告”即可生成当天截至目前的报告。",
         "hits": "最近发现的名单命中",
         "instrument": "账户或卡号",
@@ -121,6 +127,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "outcome_crashed": "crashed",
         "name_new_listings": "Newly listed accounts and cards of ours (due diligence)",
         "name_list_freshness": "List freshness",
+        "name_list_refresh": "List refresh from the official sources",
+        "source_date": "Source date",
+        "refresh_failed": "refresh failed",
         "name_settlement_report": "Daily settlement report",
         "name_case_sla": "Case SLA sweep",
         "lists": "List freshness",
@@ -139,6 +148,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "final_no": "so far",
         "rows": "Rows",
         "download": "Download",
+        "filings": "Account filing (opened / changed / closed)",
+        "accounts": "Accounts",
+        "no_filings": "No filings yet. Running the daily settlement report writes the day's opened, changed and closed accounts.",
         "no_reports": "No reports yet. Run the daily settlement report to write today's so far.",
         "hits": "Latest list hits on our accounts and cards",
         "instrument": "Account or card",
@@ -167,13 +179,16 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 # What the page shows of a run's counts (the others stay in the API and the CLI).
-SHOWN_COUNTS = ("alerts", "cases_opened", "cases_escalated", "instruments_added", "stale", "recovered", "day", "rows")
+SHOWN_COUNTS = ("alerts", "cases_opened", "cases_escalated", "instruments_added", "stale", "recovered", "day", "rows",
+                "applied", "unchanged", "failed", "added", "delisted")
 
 _ALERTS = {
     "zh": {"staff_alert_robot_new_listing": "本行账户/卡新列入名单", "staff_alert_robot_list_stale": "名单已过期",
+           "staff_alert_robot_list_refresh_refused": "名单更新被拒绝", "staff_list_source_date": "来源日期",
            "staff_cases_breached": "超时未结案件", "staff_nav_robots": _TEXT["zh"]["nav"],
            "staff_list_as_of": "数据截至", "staff_list_fresh": "时效", "staff_lists_stale_n": "{n} 份名单已过期"},
     "en": {"staff_alert_robot_new_listing": "Our account/card newly listed", "staff_alert_robot_list_stale": "List stale",
+           "staff_alert_robot_list_refresh_refused": "List refresh refused", "staff_list_source_date": "source date",
            "staff_cases_breached": "Cases past their SLA", "staff_nav_robots": _TEXT["en"]["nav"],
            "staff_list_as_of": "As of", "staff_list_fresh": "Freshness", "staff_lists_stale_n": "{n} list(s) stale"},
 }

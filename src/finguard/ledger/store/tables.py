@@ -9,7 +9,7 @@ UTC, the floor of ``at``), all filled by ``ledger_repo.insert_transfers``.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 
 from finguard.core.tables import Id, UTCDateTime, metadata
 
@@ -76,4 +76,30 @@ ledger_account_code = Table(
     Column("code", Integer, primary_key=True, autoincrement=True),
     Column("account", String(128), nullable=False),
     Index("ux_ledger_account_code_account", "account", unique=True),
+)
+
+
+# The account register (#13, migration 1330): settlement accounts opened, changed and closed, with
+# what a PBOC account-management filing needs. One row per event; ``fingerprint`` (a hash of every
+# field) makes recording the same event twice a no-op, so a file can be imported again.
+ledger_account_event = Table(
+    "ledger_account_event",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("event", String(8), nullable=False),
+    Column("event_date", Date, nullable=False),
+    Column("account_type", String(24), nullable=False),
+    Column("holder_name", String(200), nullable=False),
+    Column("id_type", String(24), nullable=False),
+    Column("id_number", String(64), nullable=False),
+    Column("branch_code", String(32), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("source", String(200), nullable=False),
+    Index("ux_ledger_account_event", "fingerprint", unique=True),
+    Index("ix_ledger_account_event_day", "event_date", "id"),
+    Index("ix_ledger_account_event_account", "account", "id"),
 )

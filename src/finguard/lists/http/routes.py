@@ -174,7 +174,7 @@ async def import_list(
     request: Request,
     p: P,
     key: Annotated[ApiKey, Depends(staff("write"))],
-    format: Literal["csv", "jsonl", "un"] = "csv",
+    format: Literal["csv", "jsonl", "un", "eu", "uk"] = "csv",
     mode: Literal["sync", "append"] = "sync",
     skip_bad_rows: bool = False,
     allow_mass_delist: Annotated[

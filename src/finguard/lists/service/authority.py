@@ -116,6 +116,7 @@ class ListAuthority:
         guards: ImportGuards | None = None,
         fmt: str = "",
         source: str = "",
+        source_date: datetime | None = None,
     ) -> ImportReport:
         """An import by ``who``: refused if the role may not write the list; the operations that
         would lower outcomes are taken out and held, together, as one pending change. ``guards``:
@@ -153,7 +154,7 @@ class ListAuthority:
 
         report = import_rows(
             self.lists, code, rows, actor=who.actor, mode=mode, skip_bad_rows=skip_bad_rows, progress=progress, hold=hold,
-            guards=guards, fmt=fmt, source=source,
+            guards=guards, fmt=fmt, source=source, source_date=source_date,
         )
         if not held:
             return report

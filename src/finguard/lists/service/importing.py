@@ -17,8 +17,10 @@ Three guards keep a wrong file from wiping a list, whatever the caller asked for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -91,10 +93,12 @@ def import_rows(
     guards: ImportGuards | None = None,
     fmt: str = "",
     source: str = "",
+    source_date: datetime | None = None,
 ) -> ImportReport:
     """Diff and apply. Any bad row rejects the whole import unless ``skip_bad_rows``; see the guards above.
     ``hold`` (given the list and the operations) returns the operations to apply now; it may keep some
-    back for approval (``ListAuthority.hold_lowering``) or refuse the import."""
+    back for approval (``ListAuthority.hold_lowering``) or refuse the import. ``source_date`` is the
+    publication date the source file carries (kept in ``import_run``, shown as the list's source date)."""
     guards = guards or ImportGuards()
     lst = service.get_list(list_code)
     started = service.clock()
@@ -183,6 +187,7 @@ def import_rows(
         "list_code": list_code, "format": fmt[:32], "source": source[:500], "actor": actor[:200], "started_at": started,
         "finished_at": service.clock(), "added": report.added, "changed": report.changed, "delisted": report.delisted,
         "rejected": len(problems), "unchanged": unchanged, "first_seq": report.first_seq, "last_seq": report.last_seq,
+        "source_date": source_date,
     })
     return report
 
@@ -192,6 +197,8 @@ class SourceFormat(StrEnum):
     JSONL = "jsonl"
     OFAC = "ofac"  # OFAC SDN legacy CSV: sdn.csv, with alt.csv / add.csv beside it
     UN = "un"  # UN Security Council consolidated list XML
+    EU = "eu"  # EU financial sanctions consolidated list, FSF XML
+    UK = "uk"  # UK OFSI consolidated list, ConList.csv
 
 
 def read_rows(fmt: str, path: Path) -> Iterator[ParsedRow]:
@@ -215,9 +222,45 @@ def read_rows(fmt: str, path: Path) -> Iterator[ParsedRow]:
             sdn = path / "sdn.csv" if path.is_dir() else path
             alt, add = sdn.with_name("alt.csv"), sdn.with_name("add.csv")
             yield from parse_ofac(sdn, alt if alt.exists() else None, add if add.exists() else None)
+        elif kind is SourceFormat.EU:
+            from finguard.lists.service.importers.eu import parse_eu
+
+            yield from parse_eu(path)
+        elif kind is SourceFormat.UK:
+            from finguard.lists.service.importers.uk import parse_uk
+
+            yield from parse_uk(path)
         else:
             from finguard.lists.service.importers.un import parse_un
 
             yield from parse_un(path)
     except UnicodeDecodeError as exc:
         yield ParsedRow(0, problem=FieldProblem("file", f"is not UTF-8 text ({exc.reason} at byte {exc.start})", 0), fatal=True)
+
+
+_UN_DATE = re.compile(rb"<CONSOLIDATED_LIST\b[^>]*\bdateGenerated=\"([^\"]+)\"")
+
+
+def source_date(fmt: str, path: Path) -> datetime | None:
+    """The publication date a list file carries, when its format has one: the UN list's
+    ``dateGenerated``, the EU file's ``generationDate``, the UK list's ``Last Updated``. OFAC's
+    legacy CSV, and our own CSV and JSON Lines, carry none (None)."""
+    try:
+        if fmt == SourceFormat.UN:
+            with path.open("rb") as stream:
+                found = _UN_DATE.search(stream.read(4096))
+            if found is None:
+                return None
+            value = datetime.fromisoformat(found.group(1).decode("ascii", "replace").replace("Z", "+00:00"))
+            return value if value.tzinfo else None
+        if fmt == SourceFormat.EU:
+            from finguard.lists.service.importers.eu import eu_source_date
+
+            return eu_source_date(path)
+        if fmt == SourceFormat.UK:
+            from finguard.lists.service.importers.uk import uk_source_date
+
+            return uk_source_date(path)
+    except (OSError, ValueError):
+        return None
+    return None

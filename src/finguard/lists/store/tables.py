@@ -136,6 +136,9 @@ import_run = Table(
     Column("unchanged", Integer, nullable=False, default=0),
     Column("first_seq", BigInteger, nullable=True),
     Column("last_seq", BigInteger, nullable=True),
+    # The publication date the source file carries (UN dateGenerated, EU generationDate, UK Last
+    # Updated) or, for a refresh, the server's Last-Modified; NULL when unknown (migration 1330).
+    Column("source_date", UTCDateTime, nullable=True),
 )
 
 

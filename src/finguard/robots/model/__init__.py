@@ -78,6 +78,7 @@ NEW_LISTINGS = "new_listings"
 LIST_FRESHNESS = "list_freshness"
 SETTLEMENT_REPORT = "settlement_report"
 CASE_SLA = "case_sla"
+LIST_REFRESH = "list_refresh"
 
 ROBOTS: dict[str, RobotSpec] = {
     r.name: r
@@ -85,6 +86,8 @@ ROBOTS: dict[str, RobotSpec] = {
         # Bank-card due diligence: stored accounts and cards against what the lists added since.
         RobotSpec(NEW_LISTINGS, Schedule(at=time(1, 0))),
         RobotSpec(LIST_FRESHNESS, Schedule(every_minutes=60)),
+        # Fetch the configured official list files; apply what changed as a diff.
+        RobotSpec(LIST_REFRESH, Schedule(every_minutes=180)),
         # Yesterday's report (China time), written once the day is over.
         RobotSpec(SETTLEMENT_REPORT, Schedule(at=time(2, 0))),
         # Adopt new alerts as cases and escalate cases past their SLA.
@@ -157,6 +160,7 @@ def after_run(spec: RobotSpec, job: Job, trigger: Trigger, ok: bool, now: dateti
 SEVERITY_OF_LEVEL = {1: "low", 2: "medium", 3: "high", 4: "critical"}
 LISTED_ALERT = "robot_new_listing"
 STALE_ALERT = "robot_list_stale"
+REFUSED_ALERT = "robot_list_refresh_refused"
 
 
 def severity(risk_level: int) -> str:
@@ -168,8 +172,10 @@ def severity(risk_level: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """A list's "as of" (its last change or import, else its creation), the period within which it
-    must be refreshed, and whether it is past it."""
+    """A list's "as of" (its last change, import or confirmed refresh, else its creation), the
+    source's own date (the publication date the file carries, else the server's Last-Modified),
+    the period within which it must be refreshed, and whether it is past it. A list whose last
+    refresh from its source failed is stale too: it cannot be confirmed current."""
 
     list_code: str
     name: str
@@ -178,6 +184,9 @@ class Freshness:
     max_age: timedelta
     last_import: datetime | None
     now: datetime
+    source_date: datetime | None = None
+    refresh_error: str | None = None  # the last refresh from the configured source failed
+    refresh_failed_at: datetime | None = None
 
     @property
     def age(self) -> timedelta:
@@ -185,11 +194,16 @@ class Freshness:
 
     @property
     def stale(self) -> bool:
-        return self.age > self.max_age
+        return self.age > self.max_age or self.refresh_error is not None
 
     @property
     def stale_since(self) -> datetime | None:
-        return self.as_of + self.max_age if self.stale else None
+        """When it went stale: past its period, or its refresh failing, whichever came first."""
+        if not self.stale:
+            return None
+        since = [t for t in (self.refresh_failed_at if self.refresh_error else None,
+                             self.as_of + self.max_age if self.age > self.max_age else None) if t is not None]
+        return min(since)
 
 
 MAX_PERIOD_HOURS = 24 * 366
@@ -330,3 +344,67 @@ def epoch_us(at: datetime) -> int:
 
 def from_epoch_us(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
+
+
+# -- list refresh from the official sources ---------------------------------------------------------
+
+# Extra files a format needs beside its main one (OFAC's legacy CSV: aliases and addresses).
+EXTRA_FILES = {"ofac": ("alt", "add")}
+FILE_NAMES = {"ofac": {"main": "sdn.csv", "alt": "alt.csv", "add": "add.csv"}, "un": {"main": "list.xml"},
+              "eu": {"main": "list.xml"}, "uk": {"main": "list.csv"}, "csv": {"main": "list.csv"},
+              "jsonl": {"main": "list.jsonl"}}
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSource:
+    """Where a list's official file is published and in which format; ``files`` maps each part
+    (``main``, and for OFAC ``alt`` / ``add``) to its URL."""
+
+    list_code: str
+    fmt: str
+    files: tuple[tuple[str, str], ...]
+
+    @property
+    def url(self) -> str:
+        return dict(self.files)["main"]
+
+
+def parse_sources(raw: dict[str, dict[str, str]], formats: tuple[str, ...]) -> list[RefreshSource]:
+    """The ``list_sources`` setting: ``{"ofac-sdn": {"url": "...", "format": "ofac", "alt_url": "...",
+    "add_url": "..."}}``. Every problem names its field; nothing is half-read."""
+    problems: list[FieldProblem] = []
+    out: list[RefreshSource] = []
+    for code, spec in sorted(raw.items()):
+        where = f"list_sources.{code}"
+        if not isinstance(spec, dict):
+            problems.append(FieldProblem(where, "must be an object with url and format"))
+            continue
+        fmt = str(spec.get("format", ""))
+        if fmt not in formats or fmt not in FILE_NAMES:
+            problems.append(FieldProblem(f"{where}.format", f"must be one of {', '.join(f for f in formats if f in FILE_NAMES)}"))
+            continue
+        files = []
+        for part in ("main", *EXTRA_FILES.get(fmt, ())):
+            key = "url" if part == "main" else f"{part}_url"
+            url = str(spec.get(key, "")).strip()
+            if not url and part != "main":
+                continue  # OFAC without aliases or addresses: the names alone
+            if not url.startswith(("http://", "https://")) or len(url) > 2000:
+                problems.append(FieldProblem(f"{where}.{key}", "must be an http(s) URL"))
+                continue
+            files.append((part, url))
+        unknown = set(spec) - {"url", "format", *(f"{p}_url" for p in EXTRA_FILES.get(fmt, ()))}
+        if unknown:
+            problems.append(FieldProblem(where, f"unknown key(s): {', '.join(sorted(unknown))}"))
+        out.append(RefreshSource(code, fmt, tuple(files)))
+    if problems:
+        raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
+    return out
+
+
+def is_complete(fmt: str, part: str, body: bytes) -> bool:
+    """A file that ends where its format says it ends: OFAC's legacy CSV files close with a DOS
+    end-of-file mark (0x1A); a file cut short has none. (XML formats fail to parse when cut.)"""
+    if fmt == "ofac":
+        return body.rstrip(b"\r\n \t").endswith(b"\x1a")
+    return True

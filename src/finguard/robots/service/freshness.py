@@ -1,5 +1,6 @@
-"""List freshness: each list's "as of" (its last change or import, else its creation), whether it
-is past its refresh period, and one alert per staleness episode (a list that went stale at one
+"""List freshness: each list's "as of" (its last change, import or confirmed refresh from its
+source, else its creation) and its source date, whether it is past its refresh period or its last
+refresh failed, and one alert per staleness episode (a list that went stale at one
 "as of" raises once; refreshed and stale again, it raises again)."""
 
 from __future__ import annotations
@@ -23,23 +24,41 @@ def freshness(store: FreshnessStore, now: datetime, default_hours: float) -> lis
     store.catch_up()
     out = []
     for s in store.states():
-        as_of = max(t for t in (s.last_change_at, s.last_import_at, s.created_at) if t is not None)
+        as_of = max(t for t in (s.last_change_at, s.last_import_at, s.verified_at, s.created_at) if t is not None)
         hours = s.max_age_hours if s.max_age_hours is not None else default_hours
-        out.append(Freshness(s.code, s.name, s.kind, as_of, timedelta(hours=hours), s.last_import_at, now))
+        out.append(Freshness(s.code, s.name, s.kind, as_of, timedelta(hours=hours), s.last_import_at, now,
+                             source_date=s.source_date, refresh_error=s.refresh_error,
+                             refresh_failed_at=s.refresh_failed_at))
     return out
 
 
 def _alert(f: Freshness, now: datetime) -> dict[str, Any]:
     hours = round(f.max_age.total_seconds() / 3600)
+    if f.refresh_error is not None and f.age <= f.max_age:
+        return {
+            "kind": STALE_ALERT,
+            "subject": f"list:{f.list_code}",
+            "severity": "high" if f.kind == "sanctions" else "medium",
+            "status": "open",
+            "summary": f"List {f.list_code} is stale: its refresh from the source failed ({f.refresh_error})"[:1000],
+            "details": {"robot": "list_freshness", "list_code": f.list_code, "as_of": f.as_of.isoformat(),
+                        "max_age_hours": hours, "source_date": f.source_date.isoformat() if f.source_date else None,
+                        "refresh_error": f.refresh_error[:2000],
+                        "summary_zh": f"名单 {f.list_code} 已过期：从来源更新失败（{f.refresh_error}）"[:1000]},
+            "created_at": now,
+            "source_seq": None,
+        }
     return {
         "kind": STALE_ALERT,
         "subject": f"list:{f.list_code}",
         "severity": "high" if f.kind == "sanctions" else "medium",
         "status": "open",
-        "summary": f"List {f.list_code} is stale: not refreshed since {f.as_of:%Y-%m-%d %H:%M} UTC (period {hours} h)",
+        "summary": f"List {f.list_code} is stale: not refreshed since {f.as_of:%Y-%m-%d %H:%M} UTC (period {hours} h"
+                   + (f"; source dated {f.source_date:%Y-%m-%d})" if f.source_date else ")"),
         "details": {"robot": "list_freshness", "list_code": f.list_code, "as_of": f.as_of.isoformat(),
-                    "max_age_hours": hours,
-                    "summary_zh": f"名单 {f.list_code} 已过期：自 {f.as_of:%Y-%m-%d %H:%M} UTC 起未更新（应每 {hours} 小时更新）"},
+                    "max_age_hours": hours, "source_date": f.source_date.isoformat() if f.source_date else None,
+                    "summary_zh": f"名单 {f.list_code} 已过期：自 {f.as_of:%Y-%m-%d %H:%M} UTC 起未更新（应每 {hours} 小时更新"
+                                  + (f"；来源日期 {f.source_date:%Y-%m-%d}）" if f.source_date else "）")},
         "created_at": now,
         "source_seq": None,
     }

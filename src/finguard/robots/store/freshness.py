@@ -14,7 +14,7 @@ from finguard.core.db import begin_write, dialect_insert
 from finguard.core.tables import job_cursor
 from finguard.lists.store.tables import change_log, import_run, risk_list
 from finguard.robots.store.diligence import _set_cursor
-from finguard.robots.store.tables import list_freshness, list_stale_episode
+from finguard.robots.store.tables import list_freshness, list_source, list_stale_episode
 
 CURSOR = "robots.freshness.seq"
 
@@ -29,6 +29,10 @@ class ListState:
     last_import_at: datetime | None
     max_age_hours: int | None
     open_episode_as_of: datetime | None
+    source_date: datetime | None = None  # the source's own date (the file's, else Last-Modified)
+    verified_at: datetime | None = None  # the last refresh that confirmed the list current
+    refresh_error: str | None = None  # the last refresh failed (NULL: it succeeded, or none is configured)
+    refresh_failed_at: datetime | None = None
 
 
 class SqlFreshnessStore:
@@ -65,11 +69,24 @@ class SqlFreshnessStore:
                                         .where(import_run.c.finished_at.is_not(None)).group_by(import_run.c.list_code)).all())
             episodes = dict(conn.execute(select(e.list_code, func.max(e.as_of)).where(e.ended_at.is_(None))
                                          .group_by(e.list_code)).all())
+            # The source date of each list's newest import that recorded one (one row per list).
+            newest = (select(func.max(import_run.c.id)).where(import_run.c.source_date.is_not(None))
+                      .group_by(import_run.c.list_code))
+            dated = dict(conn.execute(select(import_run.c.list_code, import_run.c.source_date)
+                                      .where(import_run.c.id.in_(newest))).all())
+            sources = {r.list_code: r for r in conn.execute(select(
+                list_source.c.list_code, list_source.c.source_date, list_source.c.verified_at, list_source.c.error,
+                list_source.c.failed_at))}
         out = []
         for code, name, kind, created in lists:
             row = fresh.get(code)
+            src = sources.get(code)
             out.append(ListState(code, name, kind, created, row.last_change_at if row else None, imports.get(code),
-                                 row.max_age_hours if row else None, episodes.get(code)))
+                                 row.max_age_hours if row else None, episodes.get(code),
+                                 source_date=(src.source_date if src is not None and src.source_date else None) or dated.get(code),
+                                 verified_at=src.verified_at if src is not None else None,
+                                 refresh_error=src.error if src is not None else None,
+                                 refresh_failed_at=src.failed_at if src is not None else None))
         return out
 
     def set_period(self, code: str, hours: int | None, actor: str, now: datetime) -> None:

@@ -10,6 +10,9 @@ from sqlalchemy import Engine, func, or_, select, update
 from finguard.alerts.store import alert
 from finguard.alerts.store.cases import case_item
 from finguard.core.db import begin_write
+from finguard.ledger.model import AccountEvent
+from finguard.ledger.store.register import event_of
+from finguard.ledger.store.tables import ledger_account_event
 from finguard.robots.model import CaseLine
 from finguard.robots.store.tables import robot_report
 
@@ -46,6 +49,12 @@ class SqlReportStore:
         with self.engine.connect() as conn:
             return [CaseLine(**dict(r)) for r in conn.execute(q.order_by(c.id)).mappings()]
 
+    def account_events(self, day: date) -> list[AccountEvent]:
+        """The ledger's account register: the events dated that day, in the order recorded."""
+        c = ledger_account_event.c
+        with self.engine.connect() as conn:
+            return [event_of(r) for r in conn.execute(select(ledger_account_event).where(c.event_date == day).order_by(c.id))]
+
     def alert_kinds(self, start: datetime, end: datetime) -> dict[str, int]:
         a = alert.c
         with self.engine.connect() as conn:
@@ -74,9 +83,10 @@ class SqlReportStore:
             new = conn.execute(select(*_COLUMNS).where(r.kind == kind, r.day == day)).one()
         return _stored(new), True
 
-    def reports(self, limit: int) -> list[StoredReport]:
+    def reports(self, limit: int, kind: str) -> list[StoredReport]:
         with self.engine.connect() as conn:
-            return [_stored(r) for r in conn.execute(select(*_COLUMNS).order_by(robot_report.c.day.desc()).limit(limit))]
+            return [_stored(r) for r in conn.execute(select(*_COLUMNS).where(robot_report.c.kind == kind)
+                                                     .order_by(robot_report.c.day.desc()).limit(limit))]
 
     def content(self, report_id: int, fmt: str) -> tuple[StoredReport, bytes] | None:
         col = robot_report.c.csv if fmt == "csv" else robot_report.c.xlsx

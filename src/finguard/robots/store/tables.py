@@ -130,3 +130,24 @@ robot_report = Table(
     Column("xlsx", LargeBinary, nullable=False),
     Index("ux_robot_report_day", "kind", "day", unique=True),
 )
+
+# Per list with a configured source (#13, migration 1330): what the last refresh saw (the
+# validators the server gave, the content's hash, the source's own date) and how it ended. A
+# refresh whose file was refused records its hash once (``refused_hash``), so one bad file raises
+# one alert however many runs meet it.
+list_source = Table(
+    "list_source",
+    metadata,
+    Column("list_code", String(64), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("validators", JSON, nullable=False),
+    Column("content_hash", String(64), nullable=True),
+    Column("source_date", UTCDateTime, nullable=True),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("verified_at", UTCDateTime, nullable=True),
+    Column("applied_at", UTCDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("failed_at", UTCDateTime, nullable=True),
+    Column("refused_hash", String(64), nullable=True),
+)
