@@ -117,6 +117,17 @@ class FaceCheckResult:
     outcome: str
     reason: str
     score: float | None = None
+    reason_zh: str = ""  # the reason in plain words, when the check gives them
+    reason_en: str = ""
+
+
+class FaceRefused(Conflict):
+    """Signing refused because the face check answered ``no_match`` or ``retake`` (409); carries
+    the check's answer so a page can show it beside the two pictures."""
+
+    def __init__(self, message: str, result: FaceCheckResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class SigningFaceCheck(Protocol):
@@ -419,6 +430,7 @@ class CreditService:
         row = self.get(app_id)
         if checked is not None:
             row["face_check"] = {"outcome": checked.outcome, "reason": checked.reason, "score": checked.score}
+            row["face_reason_text"] = {"zh": checked.reason_zh, "en": checked.reason_en}
         return row
 
     def _signatory_face(self, app_id: int, face: FaceEvidence, *, actor: str, channel: str) -> FaceCheckResult:
@@ -428,7 +440,7 @@ class CreditService:
         if result.outcome == "unavailable":
             raise Unavailable(f"application {app_id} is not signed: the face check could not run ({result.reason})")
         if result.outcome != "match":
-            raise Conflict(f"application {app_id} is not signed: the face check answered {result.outcome} ({result.reason})")
+            raise FaceRefused(f"application {app_id} is not signed: the face check answered {result.outcome} ({result.reason})", result)
         return result
 
     def disbursement(self, app_id: int) -> tuple[str, datetime, int]:
