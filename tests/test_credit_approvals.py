@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from finguard.alerts.model.cases import CaseKind, CaseFilter
+from finguard.alerts.model.cases import CaseFilter, CaseKind
 from finguard.alerts.provider import make_cases
 from finguard.alerts.service.cases import CaseService
 from finguard.core.errors import Conflict, Forbidden, Unavailable

@@ -63,10 +63,13 @@ register({
         "credit_stage_signed": "签约", "credit_stage_disbursed": "放款",
         "credit_stage_referred": "转人工审批", "credit_stage_approved": "人工批准", "credit_stage_refused": "人工拒绝",
         "credit_outcome_refer": "待人工审批",
-        "credit_sign_heading": "签约人脸核验", "credit_sign_intro": "上传留存照片（身份证照片）与签约现场拍摄的照片；人脸一致才记录签约。照片不保存。",
-        "credit_photo": "留存照片", "credit_capture": "现场照片", "credit_sign_button": "核验并签约", "credit_sign_limit": "JPEG、PNG 或 WebP，每张不超过 {mb} MB",
+        "credit_sign_heading": "签约人脸核验",
+        "credit_sign_intro": "上传留存照片（身份证照片）与签约现场拍摄的照片；人脸一致才记录签约。照片不保存。",
+        "credit_photo": "留存照片", "credit_capture": "现场照片", "credit_sign_button": "核验并签约",
+        "credit_sign_limit": "JPEG、PNG 或 WebP，每张不超过 {mb} MB",
         "credit_face_match": "人脸一致：已签约", "credit_face_no_match": "人脸不一致：未签约", "credit_face_retake": "需要重拍：未签约",
-        "credit_face_unavailable": "无法核验：未签约", "credit_face_score": "相似度", "credit_case": "审批工单 #{id}", "credit_case_wait": "本申请需人工审批：请在审批工单中批准或拒绝。",
+        "credit_face_unavailable": "无法核验：未签约", "credit_face_score": "相似度", "credit_case": "审批工单 #{id}",
+        "credit_case_wait": "本申请需人工审批：请在审批工单中批准或拒绝。",
         "credit_after": "距受理（毫秒）", "credit_source": "数据来源", "credit_versions": "政策版本 {p}，模型 {m}",
         "credit_mark_signed": "标记为已签约", "credit_mark_disbursed": "标记为已放款", "credit_firm": "企业",
         "credit_not_found": "没有编号为 {id} 的申请。", "credit_requested": "申请", "credit_received": "受理时间",
@@ -99,13 +102,15 @@ register({
         "credit_stage_referred": "Referred to an analyst", "credit_stage_approved": "Approved on review",
         "credit_stage_refused": "Refused on review", "credit_outcome_refer": "Waiting for approval",
         "credit_sign_heading": "Signing with a face check",
-        "credit_sign_intro": "Upload the photo on file (the ID photo) and a capture taken at signing; the signing is recorded only when the faces match. The pictures are not kept.",
+        "credit_sign_intro": "Upload the photo on file (the ID photo) and a capture taken at signing; the signing is "
+                             "recorded only when the faces match. The pictures are not kept.",
         "credit_photo": "Photo on file", "credit_capture": "Capture at signing", "credit_sign_button": "Check and sign",
         "credit_sign_limit": "JPEG, PNG or WebP, at most {mb} MB each",
         "credit_face_match": "The faces match: signed", "credit_face_no_match": "The faces do not match: not signed",
         "credit_face_retake": "Retake needed: not signed", "credit_face_unavailable": "Could not check: not signed",
         "credit_face_score": "Similarity",
-        "credit_case": "Approval case #{id}", "credit_case_wait": "This application needs a person: approve or refuse it in its approval case.",
+        "credit_case": "Approval case #{id}",
+        "credit_case_wait": "This application needs a person: approve or refuse it in its approval case.",
         "credit_after": "ms after received", "credit_source": "Tax data", "credit_versions": "policy v{p}, model {m}",
         "credit_mark_signed": "Mark signed", "credit_mark_disbursed": "Mark disbursed", "credit_firm": "Firm",
         "credit_not_found": "There is no application {id}.", "credit_requested": "Asked", "credit_received": "Received",
@@ -182,7 +187,7 @@ def decision_page(request: Request, application_id: str) -> Response:
 
 
 def _decision(request: Request, lang: str, staff: Staff, application_id: str, *, status_code: int = 200, error: str = "",
-              face: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Response:  # fmt: skip
+              face: dict[str, Any] | None = None, errors: dict[str, tuple[str, str]] | None = None) -> Response:  # fmt: skip
     t = messages(lang)
     try:
         row = credit_service(request).get(int(application_id)) if application_id.isdigit() and len(application_id) < 19 else None

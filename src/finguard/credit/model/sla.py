@@ -25,8 +25,8 @@ class Target:
 
 # A referred application (``referred``: the machine approved it but a person must) is approved or
 # refused from its ``loan_approval`` case within this; the case's due time is the same target.
-APPROVAL = Target("approved", "referred", timedelta(hours=24), "转人工后24小时内完成审批", "approved or refused within 24 hours of referral",
-                  also=("refused",))  # fmt: skip
+APPROVAL = Target("approved", "referred", timedelta(hours=24), "转人工后24小时内完成审批",
+                  "approved or refused within 24 hours of referral", also=("refused",))  # fmt: skip
 TARGETS: tuple[Target, ...] = (
     Target("decided", "received", timedelta(seconds=1), "受理后1秒内作出审批决定", "decided within 1 second of receipt"),
     APPROVAL,

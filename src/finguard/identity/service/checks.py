@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from finguard.core.clock import utcnow
-from finguard.identity.model.documents import DocumentCheck, DocumentKind, check_document, check_resident_id
-from finguard.identity.service.audit import AuditEntry, VerificationLog, mask_number
 from finguard.core.errors import InvalidInput
+from finguard.identity.model.documents import DocumentCheck, DocumentKind, check_document, check_resident_id
 from finguard.identity.model.face import FaceObservation
+from finguard.identity.service.audit import AuditEntry, VerificationLog, mask_number
 from finguard.identity.service.face import FaceVerification, FaceVerifier, ImageUnreadable
 from finguard.identity.service.liveness import HeadTurnChallenge, LivenessCheck, LivenessResult
+from finguard.identity.service.registry import IdentityRegistry, NameIdOutcome, NameIdResult, check_name_id
 
 MIN_FRAMES, MAX_FRAMES = 3, 6
 
@@ -23,7 +24,6 @@ class LivenessAnswer:
 
     result: LivenessResult
     frames: tuple[FaceObservation, ...]
-from finguard.identity.service.registry import IdentityRegistry, NameIdOutcome, NameIdResult, check_name_id
 
 
 class IdentityChecks:
@@ -112,10 +112,9 @@ class IdentityChecks:
             except ImageUnreadable as exc:
                 raise InvalidInput.for_field(f"frame{i}", f"is not a picture that can be read (JPEG, PNG or WebP): {exc}") from None
         result = self.liveness.check(seen, verifier.policy)
-        self.log.record(
-            AuditEntry(self.clock(), actor, channel, "liveness", "passed" if result.passed else "failed", result.reason[:200],
-                       detail={"frames": [_observation(_strip(o)) for o in seen]})  # fmt: skip
-        )
+        outcome = "passed" if result.passed else "failed"
+        detail = {"frames": [_observation(_strip(o)) for o in seen]}
+        self.log.record(AuditEntry(self.clock(), actor, channel, "liveness", outcome, result.reason[:200], detail=detail))
         return LivenessAnswer(result, tuple(_strip(o) for o in seen))
 
 
