@@ -201,3 +201,37 @@ def test_without_referral_settings_an_approval_is_decided_automatically(engine, 
     r = svc.apply(ask(good_record()), channel="test")
     assert r.outcome == "approve" and r.case_id is None
     assert cases.find(CaseFilter(kind="loan_approval"))[1] == 0
+
+
+def test_from_the_command_line_a_referral_is_approved_by_closing_its_case(tmp_path, db_url, feed_dir):
+    import typer
+    from typer.testing import CliRunner
+
+    from finguard.alerts.cli import cases_app
+    from finguard.core.db import make_engine, upgrade
+    from finguard.credit.cli import app as credit_cli
+    from finguard.credit.provider import CreditSettings, make_credit
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    make_credit(engine, CreditSettings(tax_feed_dir=feed_dir)).set_policy({"product": {"refer_above_fen": 50_000 * YUAN}},
+                                                                           created_by="test")  # fmt: skip
+    engine.dispose()
+    env = {"FINGUARD_DATABASE_URL": db_url, "FINGUARD_HOME": str(tmp_path / "home"), "FINGUARD_CREDIT_TAX_FEED_DIR": str(feed_dir),
+           "COLUMNS": "220"}  # fmt: skip
+    runner = CliRunner()
+    root = typer.Typer()
+    root.add_typer(cases_app, name="cases")
+    r = runner.invoke(credit_cli, ["apply", good_record().firm.uscc, "--amount", "100000", "--purpose", "备货", "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    shown = json.loads(r.output)
+    assert shown["outcome"] == "refer"
+    r = runner.invoke(credit_cli, ["sla", "--alerts", "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    cases = json.loads(r.output)["approval_cases"]
+    assert len(cases) == 1
+    r = runner.invoke(root, ["cases", "close", str(cases[0]), "--disposition", "approved", "--reason", "checked", "--as", "li.na"],
+                      env=env)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    row = json.loads(runner.invoke(credit_cli, ["show", str(shown["id"]), "--json"], env=env).output)
+    assert row["outcome"] == "approve" and row["stages"][-1]["stage"] == "approved" and "li.na" in row["stages"][-1]["actor"]

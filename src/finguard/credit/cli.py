@@ -444,7 +444,8 @@ def overfinancing_cmd(
 @app.command("sla")
 def sla_cmd(
     days: Annotated[int, typer.Option(help="Applications received in the last N days.")] = 30,
-    alerts: Annotated[bool, typer.Option("--alerts", help="Store an alert for each breach (never twice).")] = False,
+    alerts: Annotated[bool, typer.Option("--alerts", help="Store an alert for each breach (never twice) and open the approval "
+                                         "case of any referred application that has none.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Approval timeliness: every stage against its target (decided < 1 s, signed < 3 days, disbursed < 1 day)."""
@@ -460,17 +461,19 @@ def sla_cmd(
     svc = _service()
     found = svc.timeliness(since=utcnow() - timedelta(days=days))
     ids = sla_alerts(found, SqlCreditAlerts(engine)) if alerts else []
+    # A referred application past (or before) its approval target without its case gets one now.
+    opened = svc.open_pending_approvals() if alerts else []
     if as_json:
         _print_json({"breaches": [{"application_id": b.application_id, "stage": b.stage, "due": b.due, "reached": b.reached,
                                    "late_seconds": b.late_by.total_seconds(), "zh": b.zh, "en": b.en} for b in found],
-                     "alert_ids": ids})  # fmt: skip
+                     "alert_ids": ids, "approval_cases": opened})  # fmt: skip
         return
     t = Table("application", "stage", "due", "reached", "reason")
     for b in found:
         t.add_row(str(b.application_id), b.stage, b.due.isoformat(timespec="seconds"),
                   b.reached.isoformat(timespec="seconds") if b.reached else "pending", f"{b.zh}\n{b.en}")  # fmt: skip
     out.print(t)
-    out.print(f"{len(found)} breaches; {len(ids)} new alerts")
+    out.print(f"{len(found)} breaches; {len(ids)} new alerts; {len(opened)} referred applications with their approval case")
 
 
 @app.command("purpose")
