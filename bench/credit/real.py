@@ -196,13 +196,43 @@ def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5) -> dict[str, 
     }
 
 
+def table(results: dict[str, Any]) -> str:
+    lines = [f"{'data set':45} {'n':>6} {'bad':>6} {'model':11} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}"]
+    for label, r in results.items():
+        if label == "rule":
+            continue
+        for name in ("ours", "ours-select", "ours-auto", "peer"):
+            m = r[name]
+            lines.append(f"{label:45} {r['n']:6d} {r['bad_rate']:6.3f} {name:11} {m['auc_pooled']:10.4f} "
+                         f"{m['auc_mean']:7.4f}±{m['auc_sd']:.4f} {m['seconds']:7.1f}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def merge(paths: list[str], out: str) -> dict[str, Any]:
+    """One results file from runs over disjoint sets (each set's models in one run, the same folds);
+    the rule is applied again over every fresh set of the merged results."""
+    results: dict[str, Any] = {}
+    for path in paths:
+        results.update({k: v for k, v in json.loads(Path(path).read_text()).items() if k != "rule"})
+    fresh = [label for label in results if label.endswith(", fresh")]
+    results["rule"] = apply_rule(results, fresh)
+    Path(out).write_text(json.dumps(results, indent=2))
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "issue14_real.json"))
     results = {}
-    print(f"{'data set':40} {'n':>6} {'bad':>6} {'model':11} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}")
     ap.add_argument("--sets", default="german,credit_data,hmda,default,creditcard,taiwan")
+    ap.add_argument("--merge", nargs="+", help="Merge result files of runs over disjoint sets into --out and apply the rule.")
     args = ap.parse_args()
+    if args.merge:
+        merged = merge(args.merge, args.out)
+        print(table(merged))
+        print(json.dumps(merged["rule"], indent=2))
+        return
+    print(f"{'data set':45} {'n':>6} {'bad':>6} {'model':11} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}")
     loaders = {"german": german, "credit_data": modeldata_credit, "hmda": hmda, "default": islr_default,
                "creditcard": aer_creditcard, "taiwan": taiwan_cards}  # fmt: skip
     fresh_labels = []
@@ -215,7 +245,7 @@ def main() -> None:
         for name in r:
             m = r[name]
             print(
-                f"{label:40} {len(y):6d} {y.mean():6.3f} {name:11} {m['auc_pooled']:10.4f} "
+                f"{label:45} {len(y):6d} {y.mean():6.3f} {name:11} {m['auc_pooled']:10.4f} "
                 f"{m['auc_mean']:7.4f}±{m['auc_sd']:.4f} {m['seconds']:7.1f}"
             )
     if fresh_labels:
