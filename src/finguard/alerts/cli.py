@@ -14,7 +14,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from finguard.alerts.model.cases import Case, CaseFilter, format_confirmation
-from finguard.alerts.provider import make_cases
 from finguard.alerts.service.cases import BulkResult, CaseService
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
@@ -62,7 +61,7 @@ T = TypeVar("T")
 def _run(work: Callable[[CaseService], T]) -> T:
     with open_platform() as p:
         try:
-            return work(make_cases(p.engine))
+            return work(p.cases)
         except FinguardError as exc:
             _fail(exc)
             raise typer.Exit(2) from exc  # fail() exits; this line tells the type checker so

@@ -368,13 +368,18 @@ class Platform:
         from finguard.credit.provider import make_credit
         from finguard.identity.provider import identity_for
 
-        return make_credit(self.engine, home=self.settings.home, face_check=IdentitySigningCheck(lambda: identity_for(self)))
+        return make_credit(self.engine, home=self.settings.home, face_check=IdentitySigningCheck(lambda: identity_for(self)),
+                           cases=lambda: self.cases)  # fmt: skip
 
     @cached_property
     def cases(self) -> CaseService:
         from finguard.alerts.provider import make_cases
+        from finguard.credit.provider import register_approvals
 
-        return make_cases(self.engine)
+        svc = make_cases(self.engine)
+        # Closing a loan_approval case approves or refuses the credit application behind it.
+        register_approvals(svc, lambda: self.credit)
+        return svc
 
     @cached_property
     def ledger_mirror(self) -> LedgerMirror:

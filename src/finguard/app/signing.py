@@ -35,5 +35,8 @@ class IdentitySigningCheck:
         except Exception as exc:
             log.warning("face check unavailable at signing: %s", type(exc).__name__)
             return FaceCheckResult("unavailable", f"{type(exc).__name__}: {exc}"[:200])
+        from finguard.identity.model.face import REASON_TEXT
+
         d = result.decision
-        return FaceCheckResult(d.verdict.value, d.reason.value, d.score)
+        zh, en = REASON_TEXT.get(d.reason, ("", ""))
+        return FaceCheckResult(d.verdict.value, d.reason.value, d.score, zh, en)

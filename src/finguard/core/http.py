@@ -55,12 +55,19 @@ async def save_body(request: Request, path: Path, limit: int) -> int:
 
 
 async def read_pictures(
-    request: Request, limit: int, names: tuple[str, ...] = ("photo", "capture"), text_fields: tuple[str, ...] = ()
+    request: Request,
+    limit: int,
+    names: tuple[str, ...] = ("photo", "capture"),
+    text_fields: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """The named pictures of a multipart form, each at most ``limit`` bytes, JPEG / PNG / WebP,
-    and the named short text fields (the staff page's csrf and lang)."""
+    and the named short text fields (the staff page's csrf and lang). ``optional`` pictures may
+    be left out; when sent they are checked like the others."""
+    required = names
+    names = (*names, *optional)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidInput.for_field("body", "send multipart/form-data with the parts " + " and ".join(names))
+        raise InvalidInput.for_field("body", "send multipart/form-data with the parts " + " and ".join((*names, *optional)))
     try:
         body = await read_body(request, limit * len(names) + FORM_OVERHEAD)
     except ClientDisconnect:
@@ -75,7 +82,8 @@ async def read_pictures(
     for name in names:
         part = form.get(name)
         if not isinstance(part, UploadFile):
-            problems.append(FieldProblem(name, "is missing: attach it as a file part"))
+            if name in required:
+                problems.append(FieldProblem(name, "is missing: attach it as a file part"))
             continue
         data = await part.read()
         kind = sniff(data)

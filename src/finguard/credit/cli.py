@@ -146,6 +146,57 @@ def advance_cmd(
         _fail(exc)
 
 
+@app.command("sign")
+def sign_cmd(
+    application_id: Annotated[int, typer.Argument(help="The approved application to sign.")],
+    photo: Annotated[Path, typer.Option(help="The signatory's photo on file (the ID photo): JPEG, PNG or WebP.")],
+    capture: Annotated[Path, typer.Option(help="The live capture taken at signing: JPEG, PNG or WebP.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the application and the face check as JSON.")] = False,
+) -> None:
+    """Sign an approved application after the signatory's 1:1 face check: recorded only on a match
+    (no_match / retake exit 1 with the reason; a check that cannot run is unavailable, never a pass)."""
+    from finguard.core.cli import open_platform
+    from finguard.core.http import sniff
+    from finguard.credit.http import SIGNING_PICTURE_BYTES
+    from finguard.credit.service import FaceEvidence, FaceRefused
+
+    pictures: dict[str, bytes] = {}
+    for name, path in (("photo", photo), ("capture", capture)):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            _fail(InvalidInput.for_field(name, f"cannot be read: {exc.strerror or exc}"))
+        if not data:
+            _fail(InvalidInput.for_field(name, "is empty"))
+        if len(data) > SIGNING_PICTURE_BYTES:
+            _fail(InvalidInput.for_field(name, f"is larger than {SIGNING_PICTURE_BYTES} bytes"))
+        if sniff(data) is None:
+            _fail(InvalidInput.for_field(name, "is not a JPEG, PNG or WebP picture"))
+        pictures[name] = data
+    with open_platform() as p:
+        try:
+            row = p.credit.advance(application_id, "signed", actor="cli", face=FaceEvidence(pictures["photo"], pictures["capture"]),
+                                   channel="cli")  # fmt: skip
+        except FaceRefused as exc:
+            r = exc.result
+            if as_json:
+                _print_json({"signed": False, "face_check": {"outcome": r.outcome, "reason": r.reason, "score": r.score}})
+            err.print(f"[red]not signed[/]: the face check answered {r.outcome} ({r.reason})")
+            if r.reason_zh:
+                err.print(f"  {r.reason_zh}\n  {r.reason_en}")
+            raise typer.Exit(1) from None
+        except FinguardError as exc:
+            _fail(exc)
+    fc = row["face_check"]
+    if as_json:
+        _print_json({"signed": True, "application_id": application_id, "face_check": fc})
+        return
+    text = row.get("face_reason_text") or {}
+    out.print(f"[green]signed[/] application {application_id}: face check {fc['outcome']} ({fc['reason']}, score {fc['score']:.2f})")
+    if text.get("zh"):
+        out.print(f"  {text['zh']}\n  {text['en']}")
+
+
 @app.command("generate")
 def generate_cmd(
     folder: Path,
@@ -393,7 +444,8 @@ def overfinancing_cmd(
 @app.command("sla")
 def sla_cmd(
     days: Annotated[int, typer.Option(help="Applications received in the last N days.")] = 30,
-    alerts: Annotated[bool, typer.Option("--alerts", help="Store an alert for each breach (never twice).")] = False,
+    alerts: Annotated[bool, typer.Option("--alerts", help="Store an alert for each breach (never twice) and open the approval "
+                                         "case of any referred application that has none.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Approval timeliness: every stage against its target (decided < 1 s, signed < 3 days, disbursed < 1 day)."""
@@ -409,17 +461,19 @@ def sla_cmd(
     svc = _service()
     found = svc.timeliness(since=utcnow() - timedelta(days=days))
     ids = sla_alerts(found, SqlCreditAlerts(engine)) if alerts else []
+    # A referred application past (or before) its approval target without its case gets one now.
+    opened = svc.open_pending_approvals() if alerts else []
     if as_json:
         _print_json({"breaches": [{"application_id": b.application_id, "stage": b.stage, "due": b.due, "reached": b.reached,
                                    "late_seconds": b.late_by.total_seconds(), "zh": b.zh, "en": b.en} for b in found],
-                     "alert_ids": ids})  # fmt: skip
+                     "alert_ids": ids, "approval_cases": opened})  # fmt: skip
         return
     t = Table("application", "stage", "due", "reached", "reason")
     for b in found:
         t.add_row(str(b.application_id), b.stage, b.due.isoformat(timespec="seconds"),
                   b.reached.isoformat(timespec="seconds") if b.reached else "pending", f"{b.zh}\n{b.en}")  # fmt: skip
     out.print(t)
-    out.print(f"{len(found)} breaches; {len(ids)} new alerts")
+    out.print(f"{len(found)} breaches; {len(ids)} new alerts; {len(opened)} referred applications with their approval case")
 
 
 @app.command("purpose")

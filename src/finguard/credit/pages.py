@@ -9,10 +9,14 @@ service functions as the API and the CLI.
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from PIL import Image, ImageOps
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from finguard.access.pages import (
@@ -21,19 +25,21 @@ from finguard.access.pages import (
     form_text,
     message,
     page_lang,
+    post_guard,
     render,
     signed_in,
     staff_post,
     staff_root,
 )
 from finguard.core.clock import utcnow
-from finguard.core.errors import Conflict, FinguardError, InvalidInput
+from finguard.core.errors import Conflict, FinguardError, InvalidInput, Unavailable
+from finguard.core.http import read_pictures
 from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
-from finguard.credit.http import credit_service
+from finguard.credit.http import SIGNING_PICTURE_BYTES, credit_service
 from finguard.credit.model.decision import Application
 from finguard.credit.model.taxdata import normalise_uscc, yuan_to_fen
-from finguard.credit.service import stage_durations
+from finguard.credit.service import FaceEvidence, FaceRefused, stage_durations
 
 router = APIRouter()
 FIELDS = ("uscc", "amount", "term_months", "purpose", "own_funds", "other_wc_loans")
@@ -55,6 +61,15 @@ register({
         "credit_stages": "审批环节", "credit_stage_received": "受理", "credit_stage_data_fetched": "取得税务数据",
         "credit_stage_scored": "完成评分", "credit_stage_decided": "作出决定",
         "credit_stage_signed": "签约", "credit_stage_disbursed": "放款",
+        "credit_stage_referred": "转人工审批", "credit_stage_approved": "人工批准", "credit_stage_refused": "人工拒绝",
+        "credit_outcome_refer": "待人工审批",
+        "credit_sign_heading": "签约人脸核验",
+        "credit_sign_intro": "上传留存照片（身份证照片）与签约现场拍摄的照片；人脸一致才记录签约。照片不保存。",
+        "credit_photo": "留存照片", "credit_capture": "现场照片", "credit_sign_button": "核验并签约",
+        "credit_sign_limit": "JPEG、PNG 或 WebP，每张不超过 {mb} MB",
+        "credit_face_match": "人脸一致：已签约", "credit_face_no_match": "人脸不一致：未签约", "credit_face_retake": "需要重拍：未签约",
+        "credit_face_unavailable": "无法核验：未签约", "credit_face_score": "相似度", "credit_case": "审批工单 #{id}",
+        "credit_case_wait": "本申请需人工审批：请在审批工单中批准或拒绝。",
         "credit_after": "距受理（毫秒）", "credit_source": "数据来源", "credit_versions": "政策版本 {p}，模型 {m}",
         "credit_mark_signed": "标记为已签约", "credit_mark_disbursed": "标记为已放款", "credit_firm": "企业",
         "credit_not_found": "没有编号为 {id} 的申请。", "credit_requested": "申请", "credit_received": "受理时间",
@@ -84,6 +99,18 @@ register({
         "credit_stages": "Stages", "credit_stage_received": "Received", "credit_stage_data_fetched": "Tax data fetched",
         "credit_stage_scored": "Scored", "credit_stage_decided": "Decided",
         "credit_stage_signed": "Signed", "credit_stage_disbursed": "Disbursed",
+        "credit_stage_referred": "Referred to an analyst", "credit_stage_approved": "Approved on review",
+        "credit_stage_refused": "Refused on review", "credit_outcome_refer": "Waiting for approval",
+        "credit_sign_heading": "Signing with a face check",
+        "credit_sign_intro": "Upload the photo on file (the ID photo) and a capture taken at signing; the signing is "
+                             "recorded only when the faces match. The pictures are not kept.",
+        "credit_photo": "Photo on file", "credit_capture": "Capture at signing", "credit_sign_button": "Check and sign",
+        "credit_sign_limit": "JPEG, PNG or WebP, at most {mb} MB each",
+        "credit_face_match": "The faces match: signed", "credit_face_no_match": "The faces do not match: not signed",
+        "credit_face_retake": "Retake needed: not signed", "credit_face_unavailable": "Could not check: not signed",
+        "credit_face_score": "Similarity",
+        "credit_case": "Approval case #{id}",
+        "credit_case_wait": "This application needs a person: approve or refuse it in its approval case.",
         "credit_after": "ms after received", "credit_source": "Tax data", "credit_versions": "policy v{p}, model {m}",
         "credit_mark_signed": "Mark signed", "credit_mark_disbursed": "Mark disbursed", "credit_firm": "Firm",
         "credit_not_found": "There is no application {id}.", "credit_requested": "Asked", "credit_received": "Received",
@@ -159,7 +186,8 @@ def decision_page(request: Request, application_id: str) -> Response:
     return _decision(request, lang, staff, application_id)
 
 
-def _decision(request: Request, lang: str, staff: Staff, application_id: str, *, status_code: int = 200, error: str = "") -> Response:
+def _decision(request: Request, lang: str, staff: Staff, application_id: str, *, status_code: int = 200, error: str = "",
+              face: dict[str, Any] | None = None, errors: dict[str, tuple[str, str]] | None = None) -> Response:  # fmt: skip
     t = messages(lang)
     try:
         row = credit_service(request).get(int(application_id)) if application_id.isdigit() and len(application_id) < 19 else None
@@ -170,7 +198,57 @@ def _decision(request: Request, lang: str, staff: Staff, application_id: str, *,
     done = {s["stage"] for s in row["stages"]}
     nxt = None if row["outcome"] != "approve" else "signed" if "signed" not in done else "disbursed" if "disbursed" not in done else None
     return render(request, "staff_credit_decision.html", lang, staff, status_code=status_code, nav="credit", app=row,
-                  durations=stage_durations(row["stages"]), next_stage=nxt, error=error)  # fmt: skip
+                  durations=stage_durations(row["stages"]), next_stage=nxt, error=error, face=face, errors=errors or {},
+                  mb=f"{SIGNING_PICTURE_BYTES / 1_000_000:g}")  # fmt: skip
+
+
+THUMB = 320
+
+
+def thumbnail(data: bytes) -> str:
+    """A small JPEG ``data:`` URI of a picture, for this response only (never stored or logged)."""
+    with Image.open(io.BytesIO(data)) as raw:
+        raw.draft("RGB", (THUMB, THUMB))
+        img = ImageOps.exif_transpose(raw).convert("RGB")
+    img.thumbnail((THUMB, THUMB))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+@router.post("/credit/{application_id}/sign", response_class=HTMLResponse)
+async def credit_sign(request: Request, application_id: str) -> Response:
+    """Sign with the signatory's face check: the photo on file and a live capture, shown side by
+    side with the verdict and its reason; the stage is recorded only on a match."""
+    lang = page_lang(request)
+    found = signed_in(request, "write", lang)
+    if isinstance(found, Response):
+        return found
+    if not application_id.isdigit() or len(application_id) >= 19:
+        return _decision(request, lang, found, application_id)
+    try:
+        pictures, fields = await read_pictures(request, SIGNING_PICTURE_BYTES, text_fields=("csrf", "lang"))
+    except InvalidInput as exc:
+        return _decision(request, lang, found, application_id, status_code=422, errors=field_errors(lang, exc.problems))
+    lang, staff = post_guard(request, FormData(fields), "write")
+    if isinstance(staff, Response):
+        return staff
+    svc = credit_service(request)
+    evidence = FaceEvidence(pictures["photo"], pictures["capture"])
+    try:
+        row = await run_in_threadpool(lambda: svc.advance(int(application_id), "signed", actor=staff.actor, face=evidence, channel="page"))
+        result = {**row["face_check"], "text": row.get("face_reason_text") or {}}
+        status, error = 200, ""
+    except FaceRefused as exc:
+        r = exc.result
+        result = {"outcome": r.outcome, "reason": r.reason, "score": r.score, "text": {"zh": r.reason_zh, "en": r.reason_en}}
+        status, error = 409, ""
+    except InvalidInput as exc:
+        return _decision(request, lang, staff, application_id, status_code=422, errors=field_errors(lang, exc.problems))
+    except (Conflict, Unavailable) as exc:
+        return _decision(request, lang, staff, application_id, status_code=exc.status, error=exc.message)
+    shown = await run_in_threadpool(lambda: {name: thumbnail(data) for name, data in pictures.items()})
+    return _decision(request, lang, staff, application_id, status_code=status, error=error, face={**result, "shown": shown})
 
 
 @router.post("/credit/{application_id}/stage")

@@ -20,6 +20,7 @@ from finguard.core.http import platform, read_pictures
 from finguard.identity.model.documents import DocumentCheck, DocumentKind
 from finguard.identity.model.face import REASON_TEXT, FaceObservation
 from finguard.identity.provider import IdentitySettings, identity_for
+from finguard.identity.service.checks import MAX_FRAMES, MIN_FRAMES
 from finguard.identity.service.face import FaceVerification
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
@@ -148,3 +149,33 @@ async def verify_face(request: Request, p: P, key: Checker) -> FaceOut:
     checks = identity_for(p)
     result = await run_in_threadpool(checks.verify_face, pictures["photo"], pictures["capture"], actor=key.name, channel="api")
     return adapt_face(result)
+
+
+class LivenessOut(BaseModel):
+    passed: bool = Field(description="true only when one face stayed the same person while the head turned far enough.")
+    reason: str
+    frames: list[QualityOut] = Field(description="What was seen in each frame (faces, yaw: nose offset from the eyes' midpoint).")
+    weak_point: str = Field(description="What this check cannot tell: read it before relying on it.")
+
+
+WEAK_POINT = (
+    "Head-turn challenge from 5-point landmarks only: it stops a still photo held up to the camera, "
+    "not a replayed video, a moved or bent photo, a 3-D mask or an injected camera stream."
+)
+FRAME_NAMES = tuple(f"frame{i}" for i in range(1, MAX_FRAMES + 1))
+
+
+@router.post(
+    "/liveness",
+    response_model=LivenessOut,
+    summary="Head-turn liveness challenge over 3 to 6 frames (multipart: frame1, frame2, frame3 [, frame4..frame6])",
+    description="Frames are taken while the customer turns the head from one side to the other. Weak by design: a replayed video passes. "
+    "Pictures are JPEG, PNG or WebP, each at most FINGUARD_IDENTITY_MAX_IMAGE_BYTES; never stored or logged.",
+)
+async def liveness(request: Request, p: P, key: Checker) -> LivenessOut:
+    pictures, _ = await read_pictures(request, IdentitySettings().max_image_bytes, names=FRAME_NAMES[:MIN_FRAMES],
+                                      optional=FRAME_NAMES[MIN_FRAMES:])  # fmt: skip
+    frames = [pictures[n] for n in FRAME_NAMES if n in pictures]
+    answer = await run_in_threadpool(lambda: identity_for(p).check_liveness(frames, actor=key.name, channel="api"))
+    return LivenessOut(passed=answer.result.passed, reason=answer.result.reason, frames=[_quality(o) for o in answer.frames],
+                       weak_point=WEAK_POINT)  # fmt: skip

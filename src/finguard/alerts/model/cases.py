@@ -20,6 +20,7 @@ class CaseKind(StrEnum):
     ALERT = "alert"
     COMPLAINT = "complaint"
     SERVICE = "service"
+    LOAN_APPROVAL = "loan_approval"  # a credit application that needs a person's approval (#14)
 
 
 class State(StrEnum):
@@ -63,7 +64,15 @@ DISPOSITIONS: dict[CaseKind, tuple[str, ...]] = {
     CaseKind.ALERT: ("true_positive", "false_positive", "duplicate", "no_action_needed"),
     CaseKind.COMPLAINT: ("upheld", "partly_upheld", "not_upheld", "withdrawn"),
     CaseKind.SERVICE: ("completed", "cancelled", "no_show"),
+    CaseKind.LOAN_APPROVAL: ("approved", "refused"),
 }
+# Kinds whose close acts on another capability's record (a loan approval writes the decision back
+# to the credit application): the capability that opens them registers a ``CloseHandler`` with the
+# case service, and without one such a case cannot be closed (the record would not follow).
+HANDLED_KINDS = frozenset({CaseKind.LOAN_APPROVAL})
+# A loan approval's reference: "LA" and the application id; unique, so one case per application.
+# The confirmation alphabet has no L, so no customer lookup ever finds it.
+LOAN_APPROVAL_PREFIX = "LA"
 
 # SLA of an alert by severity: the time from raising to closing before it escalates.
 ALERT_SLA = {
@@ -367,7 +376,7 @@ def check_filter(f: CaseFilter) -> CaseFilter:
     if f.state is not None and f.state not in FILTER_STATES:
         problems.append(FieldProblem("state", f"must be one of {', '.join(FILTER_STATES)}"))
     if f.kind is not None and f.kind not in {k.value for k in CaseKind}:
-        problems.append(FieldProblem("kind", "must be alert, complaint or service"))
+        problems.append(FieldProblem("kind", f"must be one of {', '.join(k.value for k in CaseKind)}"))
     if f.severity is not None and f.severity not in SEVERITIES:
         problems.append(FieldProblem("severity", f"must be one of {', '.join(SEVERITIES)}"))
     if f.sla is not None and f.sla not in SLA_STATES:
@@ -444,4 +453,26 @@ def service_request(*, service_type: str, customer: str, text: str, contact: str
         details={"service_type": service_type, "filed_by": filed_by}, created_at=at,
         due_at=due_at(CaseKind.SERVICE, "medium", at, service_type, slot_start), reference=new_confirmation(),
         category=service_type, branch=branch, slot_start=slot_start, slot_end=slot_end, contact=contact,
+    )
+
+
+def loan_approval(*, application_id: int, subject: str, summary: str, severity: str, details: dict[str, Any],
+                  created_at: datetime, due: datetime) -> NewCase:
+    """A credit application waiting for a person: approve or refuse it from the case. The due time
+    comes from the opener (credit's approval-timeliness target); ``high`` or ``critical`` severity
+    makes the approval a maker-checker one."""
+    problems: list[FieldProblem] = []
+    if application_id < 1:
+        problems.append(FieldProblem("application_id", "must be a positive whole number"))
+    if severity not in SEVERITIES:
+        problems.append(FieldProblem("severity", f"must be one of {', '.join(SEVERITIES)}"))
+    subject = _collect(problems, "subject", subject, 300)
+    summary = _collect(problems, "summary", summary, 4000)
+    if due <= created_at:
+        problems.append(FieldProblem("due", "must be after the case is opened"))
+    _raise(problems)
+    return NewCase(
+        kind=CaseKind.LOAN_APPROVAL, severity=severity, queue="credit", subject=subject, summary=summary,
+        details={**details, "application_id": application_id}, created_at=created_at, due_at=due,
+        reference=f"{LOAN_APPROVAL_PREFIX}{application_id}",
     )

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from finguard.alerts.model import cases as m
 from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, Change, NewCase
-from finguard.core.errors import FinguardError, InvalidInput, NotFound
+from finguard.core.errors import FinguardError, InvalidInput, NotFound, Unavailable
 
 MAX_BULK = 1000
 ADOPT_BATCH = 5000
@@ -30,7 +30,20 @@ class CaseStore(Protocol):
     def apply(self, case: Case, change: Change) -> Case: ...
     def append(self, event: CaseEvent) -> None: ...
     def create(self, new: NewCase, actor: str) -> Case: ...
+    def create_once(self, new: NewCase, actor: str) -> tuple[Case, bool]: ...
     def open_counts(self, now: datetime) -> dict[tuple[int, str], int]: ...
+
+
+class CloseHandler(Protocol):
+    """What another capability does when one of its cases closes (the seam: alerts never imports
+    the capability; the capability registers this with ``CaseService.on_close``).
+
+    ``check`` runs before a close is recorded or proposed and raises (``Conflict`` ...) when the
+    record behind the case can no longer take that disposition; ``closed`` runs after the case is
+    closed and writes the outcome back (it must be idempotent: a retry may call it again)."""
+
+    def check(self, case: Case, disposition: str) -> None: ...
+    def closed(self, case: Case, actor: str, proposed_by: str | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +81,22 @@ class CaseService:
     def __init__(self, store: CaseStore, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
+        self._handlers: dict[str, CloseHandler] = {}
+
+    def on_close(self, kind: m.CaseKind, handler: CloseHandler) -> None:
+        """Register what closing a case of ``kind`` does to the record behind it."""
+        self._handlers[kind.value] = handler
+
+    def _handler(self, case: Case) -> CloseHandler | None:
+        handler = self._handlers.get(case.kind.value)
+        if handler is None and case.kind in m.HANDLED_KINDS:
+            raise Unavailable(f"a {case.kind.value} case cannot be closed here: nothing in this process writes its outcome back")
+        return handler
+
+    def _after(self, case: Case, handler: CloseHandler | None, actor: str, before: Case) -> Case:
+        if handler is not None and not case.open:
+            handler.closed(case, actor, before.pending_by)
+        return case
 
     # -- keeping the queue current -------------------------------------------------------------
 
@@ -154,11 +183,22 @@ class CaseService:
         return event
 
     def close(self, case_id: int, actor: str, disposition: str, reason: str) -> Case:
-        """Closes, or for a high/critical case records the proposal a second person confirms."""
-        return self.store.apply(c := self.get(case_id), m.close(c, actor, self.clock(), disposition, reason))
+        """Closes, or for a high/critical case records the proposal a second person confirms.
+        A kind with a registered handler checks the record first and writes the outcome back."""
+        c = self.get(case_id)
+        change = m.close(c, actor, self.clock(), disposition, reason)
+        handler = self._handler(c)
+        if handler is not None:
+            handler.check(c, disposition)
+        return self._after(self.store.apply(c, change), handler, actor, c)
 
     def confirm(self, case_id: int, actor: str, approve: bool = True, reason: str = "") -> Case:
-        return self.store.apply(c := self.get(case_id), m.confirm(c, actor, self.clock(), approve, reason))
+        c = self.get(case_id)
+        change = m.confirm(c, actor, self.clock(), approve, reason)
+        handler = self._handler(c) if approve else None
+        if handler is not None and c.pending_disposition is not None:
+            handler.check(c, c.pending_disposition)
+        return self._after(self.store.apply(c, change), handler, actor, c)
 
     def _bulk(self, ids: list[int], act: Callable[[int], Case]) -> list[BulkResult]:
         if not 1 <= len(ids) <= MAX_BULK:
@@ -197,3 +237,13 @@ class CaseService:
                                 branch=branch, slot_start=slot_start, slot_end=slot_end, filed_by=filed_by,
                                 at=self.clock())
         return self.store.create(new, filed_by)
+
+    def open_once(self, new: NewCase, actor: str) -> tuple[Case, bool]:
+        """Open a case under its fixed reference, or return the one already open under it (two
+        openers at once make one case). ``True`` when this call opened it."""
+        if new.reference is None:
+            raise InvalidInput.for_field("reference", "is required to open a case once")
+        found = self.store.by_reference(new.reference)
+        if found is not None:
+            return found, False
+        return self.store.create_once(new, actor)

@@ -264,26 +264,40 @@ class SqlCaseStore:
             conn.execute(case_event.insert(), [_event_row(event)])
 
     def create(self, new: NewCase, actor: str) -> Case:
+        reference = new.reference
+        for _ in range(5):  # a clash of confirmation numbers (1 in ~10^10 per pair) draws another
+            try:
+                return self._insert(new, actor, reference)
+            except IntegrityError:
+                reference = new_confirmation()
+        raise Unavailable("could not draw a free confirmation number")
+
+    def create_once(self, new: NewCase, actor: str) -> tuple[Case, bool]:
+        """``create`` under a fixed reference: a clash means another process opened it first."""
+        try:
+            return self._insert(new, actor, new.reference), True
+        except IntegrityError:
+            found = self.by_reference(new.reference or "")
+            if found is None:
+                raise
+            return found, False
+
+    def _insert(self, new: NewCase, actor: str, reference: str | None) -> Case:
         row = {
             "kind": new.kind.value, "state": State.NEW.value, "severity": new.severity, "queue": new.queue,
             "subject": new.subject, "summary": new.summary, "details": new.details, "created_at": new.created_at,
-            "due_at": new.due_at, "updated_at": new.created_at, "version": 1, "reference": new.reference,
+            "due_at": new.due_at, "updated_at": new.created_at, "version": 1, "reference": reference,
             "category": new.category, "branch": new.branch, "slot_start": new.slot_start, "slot_end": new.slot_end,
             "contact": new.contact,
         }
-        for _ in range(5):  # a clash of confirmation numbers (1 in ~10^10 per pair) draws another
-            try:
-                with begin_write(self.engine) as conn:
-                    case_id = conn.execute(case_item.insert().values(**row).returning(case_item.c.id)).scalar_one()
-                    conn.execute(case_event.insert(), [{
-                        "case_id": case_id, "at": new.created_at, "actor": actor, "action": "open", "from_state": None,
-                        "to_state": State.NEW.value, "reason": new.kind.value, "data": {},
-                    }])
-                    r = conn.execute(select(case_item).where(case_item.c.id == case_id)).mappings().one()
-                return _case(r)
-            except IntegrityError:
-                row["reference"] = new_confirmation()
-        raise Unavailable("could not draw a free confirmation number")
+        with begin_write(self.engine) as conn:
+            case_id = conn.execute(case_item.insert().values(**row).returning(case_item.c.id)).scalar_one()
+            conn.execute(case_event.insert(), [{
+                "case_id": case_id, "at": new.created_at, "actor": actor, "action": "open", "from_state": None,
+                "to_state": State.NEW.value, "reason": new.kind.value, "data": {},
+            }])
+            r = conn.execute(select(case_item).where(case_item.c.id == case_id)).mappings().one()
+        return _case(r)
 
     def open_counts(self, now: datetime) -> dict[tuple[int, str], int]:
         c = case_item.c

@@ -315,3 +315,20 @@ def decide(app: Application, record: TaxRecord, facts: TaxFacts, scorecard: Scor
         policy.version,
         scorecard.version,
     )
+
+
+def referral_reasons(d: Decision, policy: Policy) -> list[Reason]:
+    """Why an approval waits for a person (empty: it does not). Refusals are never referred."""
+    pr = policy.product
+    if d.outcome is not Outcome.APPROVE:
+        return []
+    out = []
+    if pr.refer_above_fen and d.line_fen > pr.refer_above_fen:
+        out.append(Reason("REFER_LINE", "refer", f"额度{yuan(d.line_fen)}元超过自动审批上限{yuan(pr.refer_above_fen)}元，转人工审批。",
+                          f"The line of CNY {yuan(d.line_fen)} is above the CNY {yuan(pr.refer_above_fen)} "
+                          "decided automatically, so an analyst approves it."))  # fmt: skip
+    if pr.refer_below_score and d.score is not None and d.score < pr.refer_below_score:
+        out.append(Reason("REFER_SCORE", "refer", f"综合评分{d.score:.0f}分，低于自动审批分数{pr.refer_below_score:.0f}分，转人工审批。",
+                          f"The credit score {d.score:.0f} is below the {pr.refer_below_score:.0f} approved "
+                          "automatically, so an analyst approves it."))  # fmt: skip
+    return out

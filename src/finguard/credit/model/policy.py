@@ -48,6 +48,12 @@ class Product:
     refuse_below_score: float = 540.0
     reduce_below_score: float = 570.0
     reduce_factor_pct: int = 50
+    # Referral to a person (a ``loan_approval`` case): an approval whose line is above
+    # ``refer_above_fen`` or whose score is below ``refer_below_score`` waits for an analyst; 0 is off.
+    refer_above_fen: int = 0
+    refer_below_score: float = 0.0
+    # A referred line at or above this takes two people (maker-checker) to approve or refuse.
+    checker_above_fen: int = 100 * WAN
     price: tuple[PriceStep, ...] = (
         PriceStep(620, 330, 380),
         PriceStep(590, 380, 450),
@@ -99,6 +105,9 @@ def policy_to_doc(p: Policy) -> dict[str, Any]:
             "refuse_below_score": pr.refuse_below_score,
             "reduce_below_score": pr.reduce_below_score,
             "reduce_factor_pct": pr.reduce_factor_pct,
+            "refer_above_fen": pr.refer_above_fen,
+            "refer_below_score": pr.refer_below_score,
+            "checker_above_fen": pr.checker_above_fen,
             "price": [{"min_score": s.min_score, "min_rate_bp": s.min_rate_bp, "max_rate_bp": s.max_rate_bp} for s in pr.price],
         },
         "need": {
@@ -216,6 +225,9 @@ def parse_policy(doc: Any, *, version: int) -> Policy:
         refuse_below_score=_num(pr_doc, "refuse_below_score", "product", float, problems, pr.refuse_below_score),
         reduce_below_score=_num(pr_doc, "reduce_below_score", "product", float, problems, pr.reduce_below_score),
         reduce_factor_pct=_num(pr_doc, "reduce_factor_pct", "product", int, problems, pr.reduce_factor_pct, lo=0, hi=100),
+        refer_above_fen=_num(pr_doc, "refer_above_fen", "product", int, problems, pr.refer_above_fen, lo=0),
+        refer_below_score=_num(pr_doc, "refer_below_score", "product", float, problems, pr.refer_below_score, lo=0),
+        checker_above_fen=_num(pr_doc, "checker_above_fen", "product", int, problems, pr.checker_above_fen, lo=0),
     )
     nd = base.need
     turnover = nd.turnover

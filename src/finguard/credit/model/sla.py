@@ -19,11 +19,18 @@ class Target:
     within: timedelta
     zh: str
     en: str
+    also: tuple[str, ...] = ()  # other stages that count as reaching it (refused for approved)
+    after_also: tuple[str, ...] = ()  # later stages that restart the clock when present
 
 
+# A referred application (``referred``: the machine approved it but a person must) is approved or
+# refused from its ``loan_approval`` case within this; the case's due time is the same target.
+APPROVAL = Target("approved", "referred", timedelta(hours=24), "转人工后24小时内完成审批",
+                  "approved or refused within 24 hours of referral", also=("refused",))  # fmt: skip
 TARGETS: tuple[Target, ...] = (
     Target("decided", "received", timedelta(seconds=1), "受理后1秒内作出审批决定", "decided within 1 second of receipt"),
-    Target("signed", "decided", timedelta(days=3), "批准后3天内签约", "signed within 3 days of approval"),
+    APPROVAL,
+    Target("signed", "decided", timedelta(days=3), "批准后3天内签约", "signed within 3 days of approval", after_also=("approved",)),
     Target("disbursed", "signed", timedelta(days=1), "签约后1天内放款", "disbursed within 1 day of signing"),
 )
 
@@ -44,11 +51,11 @@ def breaches(application_id: int, outcome: str | None, stages: Sequence[Mapping[
     at: dict[str, datetime] = {str(s["stage"]): s["at"] for s in stages if isinstance(s["at"], datetime)}
     out = []
     for t in targets:
-        start = at.get(t.after)
+        start = max((at[s] for s in (t.after, *t.after_also) if s in at), default=None)
         if start is None or (t.stage in ("signed", "disbursed") and outcome != "approve"):
             continue
         due = start + t.within
-        reached = at.get(t.stage)
+        reached = next((at[s] for s in (t.stage, *t.also) if s in at), None)
         end = reached if reached is not None else now
         if end > due:
             late = end - due

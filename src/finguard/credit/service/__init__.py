@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import resources
 from typing import Any, Protocol
@@ -19,14 +20,24 @@ from typing import Any, Protocol
 from finguard.alerts.model import AlertDraft
 from finguard.core.clock import utcnow
 from finguard.core.errors import Conflict, FieldProblem, FinguardError, InvalidInput, NotFound, Unavailable
-from finguard.credit.model.decision import Application, Decision, check_application, decide
+from finguard.credit.model.decision import (
+    Application,
+    Decision,
+    Outcome,
+    Reason,
+    check_application,
+    decide,
+    referral_reasons,
+)
 from finguard.credit.model.features import tax_facts
 from finguard.credit.model.policy import Policy, parse_policy, policy_to_doc
 from finguard.credit.model.scorecard import Scorecard, scorecard_from_doc, scorecard_to_doc
-from finguard.credit.model.sla import Breach, breaches
-from finguard.credit.model.taxdata import TaxRecord, normalise_uscc, record_to_doc
+from finguard.credit.model.sla import APPROVAL, Breach, breaches
+from finguard.credit.model.taxdata import Grade, TaxRecord, normalise_uscc, record_to_doc
 
-STAGES = ("received", "data_fetched", "scored", "decided", "signed", "disbursed")
+STAGES = ("received", "data_fetched", "scored", "decided", "referred", "approved", "refused", "signed", "disbursed")
+
+log = logging.getLogger(__name__)
 DEFAULT_MODEL = "scorecard-tax-v1.json"
 
 
@@ -57,6 +68,38 @@ class CreditStore(Protocol):
     def application(self, app_id: int) -> dict[str, Any] | None: ...
     def stages_since(self, since: datetime) -> list[dict[str, Any]]: ...
     def applications(self, *, limit: int, offset: int) -> list[dict[str, Any]]: ...
+    def settle_referral(self, app_id: int, *, outcome: str, stage: str, at: datetime, actor: str, note: str,
+                        reasons: list[dict[str, str]]) -> bool: ...  # fmt: skip
+    def referred(self, *, limit: int) -> list[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """A referred application to put before a person (a ``loan_approval`` case)."""
+
+    application_id: int
+    subject: str
+    summary: str
+    severity: str  # high: two people (maker-checker)
+    details: dict[str, Any]
+    referred_at: datetime
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalCase:
+    id: int
+    state: str
+    disposition: str | None
+    close_reason: str | None
+
+
+class ApprovalQueue(Protocol):
+    """Where referred applications wait for a person (the provider answers it with the case
+    engine). ``open`` is idempotent per application: a second call returns the same case."""
+
+    def open(self, request: ApprovalRequest) -> int: ...
+    def find(self, application_id: int) -> ApprovalCase | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +117,17 @@ class FaceCheckResult:
     outcome: str
     reason: str
     score: float | None = None
+    reason_zh: str = ""  # the reason in plain words, when the check gives them
+    reason_en: str = ""
+
+
+class FaceRefused(Conflict):
+    """Signing refused because the face check answered ``no_match`` or ``retake`` (409); carries
+    the check's answer so a page can show it beside the two pictures."""
+
+    def __init__(self, message: str, result: FaceCheckResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class SigningFaceCheck(Protocol):
@@ -93,6 +147,7 @@ class ApplyResult:
     stages: dict[str, datetime]
     challenger_score: float | None = None
     problem: str | None = None  # why the outcome is unavailable
+    case_id: int | None = None  # the loan_approval case of a referred application
 
     @property
     def decision_ms(self) -> float:
@@ -123,6 +178,7 @@ class CreditService:
         alerts: AlertSink | None = None,
         face_check: SigningFaceCheck | None = None,
         face_at_signing: bool = False,
+        approvals: ApprovalQueue | None = None,
     ) -> None:
         self.store = store
         self.feed = feed
@@ -130,6 +186,7 @@ class CreditService:
         self.clock = clock or utcnow
         self.face_check = face_check
         self.face_at_signing = face_at_signing
+        self.approvals = approvals
         self._policy: Policy | None = None
         self._models: dict[str, Scorecard | None] = {}
 
@@ -246,9 +303,13 @@ class CreditService:
         stages["scored"] = self.clock()
         shadow = challenger.score(decision.features).score if challenger is not None else None
         stages["decided"] = self.clock()
+        referral = referral_reasons(decision, policy)
+        if referral:
+            decision = replace(decision, reasons=(*decision.reasons, *referral))
+            stages["referred"] = stages["decided"]
         outcome = {
-            "status": "decided",
-            "outcome": decision.outcome.value,
+            "status": "referred" if referral else "decided",
+            "outcome": "refer" if referral else decision.outcome.value,
             "decision": decision,
             "stages": stages,
             "firm_name": record.firm.name,
@@ -259,7 +320,74 @@ class CreditService:
             "challenger_score": shadow,
         }
         app_id = self.store.add_application(app, channel=channel, created_by=actor, outcome=outcome)
-        return ApplyResult(app_id, decision.outcome.value, decision, stages, shadow)
+        case_id = None
+        if referral:
+            case_id = self._open_approval(app_id, app, decision, record.firm.name, stages["referred"], policy.product.checker_above_fen)
+        return ApplyResult(app_id, "refer" if referral else decision.outcome.value, decision, stages, shadow, case_id=case_id)
+
+    # ---- referrals: a person approves or refuses (#14) ---------------------------------------
+    def _open_approval(self, app_id: int, app: Application, d: Decision, firm: str, at: datetime, checker_above: int) -> int | None:
+        """The referred application's ``loan_approval`` case; a failure leaves it referred, and
+        ``open_pending_approvals`` (the timeliness sweep) opens it later."""
+        if self.approvals is None:
+            log.warning("application %s is referred but no approval queue is configured", app_id)
+            return None
+        why = "; ".join(r.en for r in d.reasons if r.kind == "refer")
+        severity = "high" if checker_above and d.line_fen >= checker_above else "medium"
+        request = ApprovalRequest(
+            app_id, f"credit_application:{app_id}", f"{firm or app.uscc}: CNY {d.line_fen // 100:,} line. {why}"[:4000], severity,
+            {"uscc": app.uscc, "firm": firm, "line_fen": d.line_fen, "requested_fen": app.requested_fen, "score": d.score,
+             "grade": d.grade.value, "refer": [r.code for r in d.reasons if r.kind == "refer"]},
+            at, at + APPROVAL.within,
+        )  # fmt: skip
+        try:
+            return self.approvals.open(request)
+        except Exception as exc:  # the application stays referred; the sweep retries
+            log.warning("could not open the approval case of application %s: %s", app_id, type(exc).__name__)
+            return None
+
+    def open_pending_approvals(self, *, limit: int = 1000) -> list[int]:
+        """Open the case of every referred application that has none yet (after a failure, or
+        for referrals made before the case engine was wired); the ids of the cases opened or found."""
+        out = []
+        policy = self.policy()
+        for app_id in self.store.referred(limit=limit):
+            row = self.get(app_id, settle=False)
+            at = next((s["at"] for s in row["stages"] if s["stage"] == "referred"), row["received_at"])
+            d = Decision(Outcome.APPROVE, int(row["line_fen"] or 0), None, row["score"], row["pd"], Grade(row["grade"]),
+                         tuple(Reason(r["code"], r["kind"], r["zh"], r["en"]) for r in row["reasons"] or []), {}, {},
+                         int(row["policy_version"] or 0), str(row["model_version"] or ""))  # fmt: skip
+            app = Application(row["uscc"], int(row["requested_fen"]), int(row["term_months"]), row["purpose"])
+            case_id = self._open_approval(app_id, app, d, row["firm_name"] or "", at, policy.product.checker_above_fen)
+            if case_id is not None:
+                out.append(case_id)
+        return out
+
+    def check_approval(self, app_id: int) -> None:
+        """Raises Conflict when the application no longer waits for a person."""
+        row = self.get(app_id, settle=False)
+        if row["outcome"] != "refer":
+            raise Conflict(f"application {app_id} is not waiting for approval (it is {row['outcome']})")
+
+    def settle_approval(self, app_id: int, *, approved: bool, actor: str, reason: str, proposed_by: str | None = None,
+                        case_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+        """Write a person's answer back to a referred application: the ``approved`` or ``refused``
+        stage with who and why, and the outcome. Idempotent: the same answer again changes nothing."""
+        row = self.get(app_id, settle=False)
+        stage = "approved" if approved else "refused"
+        if row["outcome"] != "refer":
+            if any(s["stage"] == stage for s in row["stages"]):
+                return row
+            raise Conflict(f"application {app_id} is not waiting for approval (it is {row['outcome']})")
+        why = reason.strip()[:2000]
+        note = why + (f" (proposed by {proposed_by})" if proposed_by else "") + (f" [case {case_id}]" if case_id else "")
+        reasons = [r for r in row["reasons"] or []]
+        if not approved:
+            reasons.insert(0, {"code": "REFUSED_ON_REVIEW", "kind": "refuse", "zh": f"经人工审批拒绝：{why}",
+                               "en": f"Refused on review: {why}"})  # fmt: skip
+        self.store.settle_referral(app_id, outcome="approve" if approved else "refuse", stage=stage, at=self.clock(), actor=actor,
+                                   note=note, reasons=reasons)  # fmt: skip
+        return self.get(app_id, settle=False)
 
     def advance(
         self,
@@ -302,6 +430,7 @@ class CreditService:
         row = self.get(app_id)
         if checked is not None:
             row["face_check"] = {"outcome": checked.outcome, "reason": checked.reason, "score": checked.score}
+            row["face_reason_text"] = {"zh": checked.reason_zh, "en": checked.reason_en}
         return row
 
     def _signatory_face(self, app_id: int, face: FaceEvidence, *, actor: str, channel: str) -> FaceCheckResult:
@@ -311,7 +440,7 @@ class CreditService:
         if result.outcome == "unavailable":
             raise Unavailable(f"application {app_id} is not signed: the face check could not run ({result.reason})")
         if result.outcome != "match":
-            raise Conflict(f"application {app_id} is not signed: the face check answered {result.outcome} ({result.reason})")
+            raise FaceRefused(f"application {app_id} is not signed: the face check answered {result.outcome} ({result.reason})", result)
         return result
 
     def disbursement(self, app_id: int) -> tuple[str, datetime, int]:
@@ -322,10 +451,18 @@ class CreditService:
             raise Conflict(f"application {app_id} has no disbursement into a known account")
         return str(row["disbursed_account"]), at, int(row["line_fen"])
 
-    def get(self, app_id: int) -> dict[str, Any]:
+    def get(self, app_id: int, *, settle: bool = True) -> dict[str, Any]:
+        """The application; a referred one whose case closed meanwhile (in a process that could
+        not write back) is settled from the case first."""
         row = self.store.application(app_id)
         if row is None:
             raise NotFound(f"no credit application {app_id}")
+        if settle and row["outcome"] == "refer" and self.approvals is not None:
+            found = self.approvals.find(app_id)
+            row["approval_case_id"] = found.id if found else None
+            if found is not None and found.state == "closed" and found.disposition in ("approved", "refused"):
+                row = self.settle_approval(app_id, approved=found.disposition == "approved", actor="system",
+                                           reason=found.close_reason or "", case_id=found.id)  # fmt: skip
         return row
 
     def timeliness(self, *, since: datetime) -> list[Breach]:

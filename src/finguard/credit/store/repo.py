@@ -170,6 +170,27 @@ class SqlCreditStore:
             conn.execute(insert(credit_stage).values(application_id=app_id, stage=stage, at=at, actor=actor))
             conn.execute(update(credit_application).where(credit_application.c.id == app_id).values(**values))
 
+    def settle_referral(self, app_id: int, *, outcome: str, stage: str, at: datetime, actor: str, note: str,
+                        reasons: list[dict[str, str]]) -> bool:
+        """A referred application's outcome from the person who decided it, with its stage; only
+        while it is still referred (False: it was settled already, nothing changed)."""
+        with begin_write(self.engine) as conn:
+            done = conn.execute(
+                update(credit_application)
+                .where(credit_application.c.id == app_id, credit_application.c.outcome == "refer")
+                .values(outcome=outcome, status="decided", reasons=reasons)
+            ).rowcount
+            if done != 1:
+                return False
+            conn.execute(insert(credit_stage).values(application_id=app_id, stage=stage, at=at, actor=actor, note=note))
+        return True
+
+    def referred(self, *, limit: int) -> list[int]:
+        """Ids of the applications still waiting for a person, oldest first."""
+        a = credit_application
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.execute(select(a.c.id).where(a.c.outcome == "refer").order_by(a.c.id).limit(limit)).scalars()]
+
     def application(self, app_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(credit_application).where(credit_application.c.id == app_id)).mappings().first()
@@ -177,7 +198,7 @@ class SqlCreditStore:
                 return None
             stages = (
                 conn.execute(
-                    select(credit_stage.c.stage, credit_stage.c.at, credit_stage.c.actor)
+                    select(credit_stage.c.stage, credit_stage.c.at, credit_stage.c.actor, credit_stage.c.note)
                     .where(credit_stage.c.application_id == app_id)
                     .order_by(credit_stage.c.at, credit_stage.c.id)
                 )
@@ -186,7 +207,7 @@ class SqlCreditStore:
             )
         out = dict(row)
         out["received_at"] = _aware(out["received_at"])
-        out["stages"] = [{"stage": s["stage"], "at": _aware(s["at"]), "actor": s["actor"]} for s in stages]
+        out["stages"] = [{"stage": s["stage"], "at": _aware(s["at"]), "actor": s["actor"], "note": s["note"]} for s in stages]
         return out
 
     def applications(self, *, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -41,8 +41,8 @@ credit_application = Table(
     Column("channel", String(32), nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
-    Column("status", String(16), nullable=False),  # received | decided | unavailable | signed | disbursed
-    Column("outcome", String(16), nullable=True),  # approve | refuse | unavailable
+    Column("status", String(16), nullable=False),  # received | decided | referred | unavailable | signed | disbursed
+    Column("outcome", String(16), nullable=True),  # approve | refuse | refer (waits for a person) | unavailable
     Column("line_fen", BigInteger, nullable=True),
     Column("rate_min_bp", Integer, nullable=True),
     Column("rate_max_bp", Integer, nullable=True),
@@ -73,5 +73,6 @@ credit_stage = Table(
     Column("stage", String(16), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("actor", String(200), nullable=False),
+    Column("note", Text, nullable=True),  # approved / refused: the analyst's reason (migration 1401)
     Index("ix_credit_stage_app", "application_id"),
 )

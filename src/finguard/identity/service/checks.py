@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from finguard.core.clock import utcnow
+from finguard.core.errors import InvalidInput
 from finguard.identity.model.documents import DocumentCheck, DocumentKind, check_document, check_resident_id
+from finguard.identity.model.face import FaceObservation
 from finguard.identity.service.audit import AuditEntry, VerificationLog, mask_number
-from finguard.identity.service.face import FaceVerification, FaceVerifier
+from finguard.identity.service.face import FaceVerification, FaceVerifier, ImageUnreadable
+from finguard.identity.service.liveness import HeadTurnChallenge, LivenessCheck, LivenessResult
 from finguard.identity.service.registry import IdentityRegistry, NameIdOutcome, NameIdResult, check_name_id
+
+MIN_FRAMES, MAX_FRAMES = 3, 6
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessAnswer:
+    """The challenge's answer and what it saw in each frame (faces, yaw; never an embedding)."""
+
+    result: LivenessResult
+    frames: tuple[FaceObservation, ...]
 
 
 class IdentityChecks:
@@ -20,7 +33,9 @@ class IdentityChecks:
         verifier: Callable[[], FaceVerifier],
         registry: IdentityRegistry | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        liveness: LivenessCheck | None = None,
     ) -> None:
+        self.liveness = liveness or HeadTurnChallenge()
         self.log = log
         self._verifier = verifier
         self.registry = registry
@@ -83,6 +98,28 @@ class IdentityChecks:
             )
         )
         return result
+
+    def check_liveness(self, frames: Sequence[bytes], *, actor: str, channel: str) -> LivenessAnswer:
+        """The head-turn challenge over 3 to 6 frames taken while the customer turns the head.
+        Weak by design (docs/identity.md): a replayed video of a turning head passes."""
+        if not MIN_FRAMES <= len(frames) <= MAX_FRAMES:
+            raise InvalidInput.for_field("frames", f"send {MIN_FRAMES} to {MAX_FRAMES} frames, got {len(frames)}")
+        verifier = self._verifier()
+        seen = []
+        for i, data in enumerate(frames, 1):
+            try:
+                seen.append(verifier.engine.observe(data))
+            except ImageUnreadable as exc:
+                raise InvalidInput.for_field(f"frame{i}", f"is not a picture that can be read (JPEG, PNG or WebP): {exc}") from None
+        result = self.liveness.check(seen, verifier.policy)
+        outcome = "passed" if result.passed else "failed"
+        detail = {"frames": [_observation(_strip(o)) for o in seen]}
+        self.log.record(AuditEntry(self.clock(), actor, channel, "liveness", outcome, result.reason[:200], detail=detail))
+        return LivenessAnswer(result, tuple(_strip(o) for o in seen))
+
+
+def _strip(obs: FaceObservation) -> FaceObservation:
+    return FaceObservation(obs.faces, obs.detector, obs.quality, obs.mask_score)
 
 
 def _observation(obs: object) -> dict[str, object]:
