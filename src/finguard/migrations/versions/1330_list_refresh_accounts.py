@@ -1,7 +1,7 @@
 """list refresh (source date, per-list source state) and the ledger's account register (#13)
 
 Revision ID: 1330
-Revises: 1301
+Revises: 1313c
 
 * ``import_run.source_date``: the publication date the list file carries (or Last-Modified);
 * ``list_source``: what the list_refresh robot last saw per list (validators, content hash,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1330"
-down_revision = "1301"
+down_revision = "1313c"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """credit: a stage carries a note (who approved or refused a referred application, and why) (#14)
 
 Revision ID: 1401
-Revises: 1301
+Revises: 1330
 
 A referred application waits for a person in a ``loan_approval`` case; the analyst's answer is
 written back as an ``approved`` or ``refused`` stage whose ``actor`` is the analyst and whose
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1401"
-down_revision = "1301"
+down_revision = "1330"
 branch_labels = None
 depends_on = None
 

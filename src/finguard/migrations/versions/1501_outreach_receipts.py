@@ -1,7 +1,7 @@
 """outreach: send, delivery, failure and reply times per message; gateway receipts; opt-outs by campaign; contacts' birth date (#15)
 
 Revision ID: 1501
-Revises: 1301
+Revises: 1401
 
 ``outreach_message`` gains ``sent_at`` (the channel took it), ``delivered_at``, ``failed_at`` (a
 receipt said so) and ``replied_at``; ``outreach_receipt`` keeps each gateway receipt once (its
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1501"
-down_revision = "1301"
+down_revision = "1401"
 branch_labels = None
 depends_on = None
 
