@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
+from finguard.alerts.model.attachments import Attachment
 from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, format_confirmation
 from finguard.alerts.service.cases import BulkResult, CaseService
+from finguard.core.http import read_upload
 
 
 def case_service(request: Request) -> CaseService:
@@ -147,7 +151,36 @@ class DashboardOut(BaseModel):
     by_age: dict[str, dict[str, int]]
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+    url: str = Field(description="where staff with read permission download it (always as an attachment)")
+
+
 AGE_LABELS = ("0-1d", "1-3d", "3-7d", "7d+")
+
+
+def adapt_attachment(a: Attachment) -> AttachmentOut:
+    return AttachmentOut(id=a.id, name=a.name, media_type=a.media_type, size=a.size, sha256=a.sha256,
+                         uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at,
+                         url=f"/api/v1/cases/{a.case_id}/attachments/{a.id}")
+
+
+def attachment_response(att: Attachment, content: bytes) -> Response:
+    """A stored file, only ever as a download: never rendered inline, never type-sniffed, and
+    sandboxed should a browser open it anyway."""
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in att.name)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(att.name, safe='')}"
+    return Response(content, media_type=att.media_type, headers={
+        "Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "no-store",
+        "X-Attachment-SHA256": att.sha256,
+    })
 
 
 def adapt_case(c: Case, now: datetime) -> CaseOut:
@@ -238,6 +271,26 @@ def request_service(s: S, key: Writer, body: ServiceIn) -> CaseOut:
 def show_case(s: S, _: Reader, case_id: CaseId) -> CaseDetailOut:
     c, events = s.show(case_id)
     return CaseDetailOut(case=adapt_case(c, s.clock()), events=[adapt_event(e) for e in events])
+
+
+@router.get("/{case_id}/attachments", response_model=list[AttachmentOut], summary="A case's evidence files")
+def list_attachments(s: S, _: Reader, case_id: CaseId) -> list[AttachmentOut]:
+    return [adapt_attachment(a) for a in s.attachments(case_id)]
+
+
+@router.post(
+    "/{case_id}/attachments", response_model=AttachmentOut, status_code=201,
+    summary="Attach evidence (multipart, part `file`): PDF, PNG, JPEG, text, CSV or XLSX, told by content",
+)
+async def attach(s: S, key: Writer, case_id: CaseId, request: Request) -> AttachmentOut:
+    name, data, _ = await read_upload(request, s.attachment_limit)
+    return adapt_attachment(await run_in_threadpool(s.attach, case_id, key.principal.actor, name, data))
+
+
+@router.get("/{case_id}/attachments/{attachment_id}", summary="Download an evidence file (recorded in the audit trail)",
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def download(s: S, key: Reader, case_id: CaseId, attachment_id: CaseId) -> Response:
+    return attachment_response(*s.download(case_id, attachment_id, key.principal.actor))
 
 
 @router.post("/{case_id}/assign", response_model=CaseOut)

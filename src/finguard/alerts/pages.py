@@ -12,10 +12,21 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import Staff, form_text, message, page_lang, render, signed_in, staff_post, staff_root
-from finguard.alerts.http import case_service
+from finguard.access.pages import (
+    Staff,
+    form_text,
+    message,
+    page_lang,
+    post_guard,
+    render,
+    signed_in,
+    staff_post,
+    staff_root,
+)
+from finguard.alerts.http import attachment_response, case_service
 from finguard.alerts.model.cases import (
     COMPLAINT_CATEGORIES,
     DISPOSITIONS,
@@ -31,6 +42,7 @@ from finguard.alerts.model.cases import (
 from finguard.alerts.service.cases import CaseService, Dashboard
 from finguard.alerts.texts import cases_text, complaint_text
 from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
+from finguard.core.http import read_upload
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
 from finguard.core.web import NO_STORE
@@ -175,7 +187,8 @@ def _case_page(request: Request, lang: str, staff: Staff, case_id: int, *, statu
         return message(request, lang, staff, 404, ct["err_title"], ct["err_not_found"])
     return render(request, "staff_case.html", lang, staff, status_code=status_code, nav="cases", ct=ct, case=case,
                   events=events, now=s.clock(), dispositions=DISPOSITIONS[case.kind], error=error, saved=saved,
-                  confirmation=format_confirmation(case.reference) if case.reference else "")
+                  confirmation=format_confirmation(case.reference) if case.reference else "",
+                  attachments=s.attachments(case_id), attach_mb=f"{s.attachment_limit / 1024 / 1024:g}")
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -185,6 +198,56 @@ def case_page(request: Request, case_id: int, saved: int = 0) -> Response:
     if isinstance(staff, Response):
         return staff
     return _case_page(request, lang, staff, case_id, saved=bool(saved))
+
+
+@router.post("/cases/{case_id}/attachments")
+async def case_attach(request: Request, case_id: int) -> Response:
+    """Evidence uploaded from the case page (multipart). A refused file (too large, a type not
+    accepted, a name that disagrees with the content) stores nothing and shows why."""
+    s = case_service(request)
+    refused: InvalidInput | None = None
+    fields: dict[str, str] = {}
+    try:
+        name, data, fields = await read_upload(request, s.attachment_limit, text_fields=("csrf", "lang"))
+    except InvalidInput as exc:
+        refused, name, data = exc, "", b""
+
+    def run() -> Response:
+        if refused is not None:  # nothing will change: the session is enough to show why
+            lang = page_lang(request)
+            staff = signed_in(request, "write", lang)
+            if isinstance(staff, Response):
+                return staff
+            return _case_page(request, lang, staff, case_id, status_code=refused.status,
+                              error=cases_text(lang)["err_file"] + " " + refused.message)
+        lang, found = post_guard(request, FormData(list(fields.items())), "write")
+        if isinstance(found, Response):
+            return found
+        try:
+            s.attach(case_id, found.actor, name, data)
+        except NotFound:
+            return message(request, lang, found, 404, cases_text(lang)["err_title"], cases_text(lang)["err_not_found"])
+        except FinguardError as exc:
+            code = exc.status if exc.status in (409, 413, 422) else 422
+            text = cases_text(lang)["err_file"] + " " + exc.message
+            return _case_page(request, lang, found, case_id, status_code=code, error=text)
+        return RedirectResponse(f"{staff_root(request)}/cases/{case_id}?lang={lang}&saved=1#evidence", status_code=303,
+                                headers=NO_STORE)
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}")
+def case_download(request: Request, case_id: int, attachment_id: int) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        return attachment_response(*case_service(request).download(case_id, attachment_id, staff.actor))
+    except NotFound:
+        ct = cases_text(lang)
+        return message(request, lang, staff, 404, ct["err_title"], ct["err_not_found"])
 
 
 def _act(s: CaseService, case_id: int, action: str, actor: str, form: FormData) -> None:

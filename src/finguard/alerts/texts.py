@@ -288,6 +288,72 @@ _PUBLIC: dict[str, dict[str, str]] = {
     },
 }
 
+# Evidence, age filter, XLSX export, bulk close and the supervisor dashboard.
+_MORE: dict[str, dict[str, str]] = {
+    "zh": {
+        "evidence": "证据材料",
+        "attach": "上传",
+        "attach_file": "选择文件",
+        "attach_hint": "接受 PDF、PNG、JPEG、纯文本、CSV、XLSX（按文件内容判断），单个不超过 {mb} MB。",
+        "no_evidence": "尚无证据材料。",
+        "file_name": "文件名",
+        "file_type": "类型",
+        "file_size": "大小",
+        "uploaded_by": "上传人",
+        "uploaded_at": "上传时间",
+        "download": "下载",
+        "act_attach": "上传证据",
+        "act_download": "下载证据",
+        "err_file": "文件未被接收：",
+        "age": "已开立时长",
+        "export_xlsx": "导出 XLSX",
+        "bulk_close": "批量结案",
+        "bulk_done": "{ok} 件已处理，其中 {pending} 件等待另一人复核。",
+        "bulk_failed": "以下案件未处理：",
+        "close_selected": "结案所选",
+        "dash_title": "主管看板",
+        "dash_link": "主管看板（图表）",
+        "dash_intro": "未结案件的时长与时限状态、近 30 天每日结案数和处理结论。",
+        "chart_closed": "近 30 天每日结案数",
+        "chart_disp": "近 30 天处理结论",
+        "chart_total": "合计 {n} 件",
+        "no_data": "暂无数据。",
+        "open_n": "{n} 件未结",
+    },
+    "en": {
+        "evidence": "Evidence",
+        "attach": "Upload",
+        "attach_file": "File",
+        "attach_hint": "PDF, PNG, JPEG, plain text, CSV or XLSX (told by the content), up to {mb} MB each.",
+        "no_evidence": "No evidence yet.",
+        "file_name": "File",
+        "file_type": "Type",
+        "file_size": "Size",
+        "uploaded_by": "Uploaded by",
+        "uploaded_at": "Uploaded",
+        "download": "Download",
+        "act_attach": "Evidence uploaded",
+        "act_download": "Evidence downloaded",
+        "err_file": "The file was not accepted:",
+        "age": "Age",
+        "export_xlsx": "Export XLSX",
+        "bulk_close": "Close selected with",
+        "bulk_done": "{ok} cases done; {pending} of them wait for a second person to confirm.",
+        "bulk_failed": "Not done:",
+        "close_selected": "Close selected",
+        "dash_title": "Supervisor dashboard",
+        "dash_link": "Supervisor dashboard (charts)",
+        "dash_intro": "Open cases by age and SLA state, cases closed per day over the last 30 days, and their dispositions.",
+        "chart_closed": "Closed per day (last 30 days)",
+        "chart_disp": "Dispositions (last 30 days)",
+        "chart_total": "{n} in all",
+        "no_data": "No data yet.",
+        "open_n": "{n} open",
+    },
+}
+for _lang, _table in _MORE.items():
+    _TEXT[_lang].update(_table)
+
 register(
     {lang: {f"cases_{k}": v for k, v in table.items()} | {f"complaint_{k}": v for k, v in _PUBLIC[lang].items()}
      | {"staff_nav_cases": table["nav"]} for lang, table in _TEXT.items()}

@@ -355,7 +355,7 @@ class Platform:
     def cases(self) -> CaseService:
         from finguard.alerts.provider import make_cases
 
-        return make_cases(self.engine)
+        return make_cases(self.engine, attachment_limit=self.settings.case_attachment_max_bytes)
 
     @cached_property
     def ledger_mirror(self) -> LedgerMirror:

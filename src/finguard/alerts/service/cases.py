@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Protocol
 
 from finguard.alerts.model import cases as m
+from finguard.alerts.model.attachments import DEFAULT_MAX_BYTES, Attachment, Upload, check_upload
 from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, Change, NewCase
-from finguard.core.errors import FinguardError, InvalidInput, NotFound
+from finguard.core.errors import Conflict, FinguardError, InvalidInput, NotFound
 
 MAX_BULK = 1000
 ADOPT_BATCH = 5000
@@ -31,6 +32,9 @@ class CaseStore(Protocol):
     def append(self, event: CaseEvent) -> None: ...
     def create(self, new: NewCase, actor: str) -> Case: ...
     def open_counts(self, now: datetime) -> dict[tuple[int, str], int]: ...
+    def add_attachment(self, case: Case, upload: Upload, event: CaseEvent) -> Attachment: ...
+    def attachments(self, case_id: int) -> list[Attachment]: ...
+    def attachment(self, case_id: int, attachment_id: int) -> tuple[Attachment, bytes] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +69,10 @@ class Dashboard:
 
 
 class CaseService:
-    def __init__(self, store: CaseStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: CaseStore, clock: Callable[[], datetime], attachment_limit: int = DEFAULT_MAX_BYTES) -> None:
         self.store = store
         self.clock = clock
+        self.attachment_limit = attachment_limit
 
     # -- keeping the queue current -------------------------------------------------------------
 
@@ -182,6 +187,34 @@ class CaseService:
         if not reason.strip():
             raise InvalidInput.for_field("reason", "is required")
         return self._bulk(ids, lambda i: self.close(i, actor, disposition, reason))
+
+    # -- evidence ------------------------------------------------------------------------------
+
+    def attach(self, case_id: int, actor: str, name: str, data: bytes) -> Attachment:
+        """Store a file on an open case after its size and content checks; the upload is a line
+        of the audit trail (name, type, size, SHA-256). A refused file stores nothing."""
+        case = self.get(case_id)
+        if not case.open:
+            raise Conflict(f"case {case_id} is closed; evidence can no longer be added")
+        upload = check_upload(name, data, self.attachment_limit)
+        event = m.CaseEvent(case.id, self.clock(), actor, "attach", case.state.value, case.state.value, upload.name,
+                            {"sha256": upload.sha256, "size": upload.size, "media_type": upload.media_type})
+        return self.store.add_attachment(case, upload, event)
+
+    def attachments(self, case_id: int) -> list[Attachment]:
+        self.get(case_id)
+        return self.store.attachments(case_id)
+
+    def download(self, case_id: int, attachment_id: int, actor: str) -> tuple[Attachment, bytes]:
+        """The file, after its download is written to the case's audit trail."""
+        case = self.get(case_id)
+        found = self.store.attachment(case_id, attachment_id)
+        if found is None:
+            raise NotFound(f"case {case_id} has no attachment {attachment_id}")
+        att, content = found
+        self.store.append(m.CaseEvent(case.id, self.clock(), actor, "download", case.state.value, case.state.value,
+                                      att.name, {"attachment_id": att.id, "sha256": att.sha256}))
+        return att, content
 
     # -- opening cases -------------------------------------------------------------------------
 
