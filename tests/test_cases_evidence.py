@@ -186,3 +186,52 @@ def test_evidence_from_the_case_page(web: TestClient, platform: Platform, analys
     assert got.status_code == 200 and got.content == b"a,b\n=1+1,2\n"
     assert got.headers["content-disposition"].startswith("attachment;") and got.headers["content-type"].startswith("text/csv")
     assert "Evidence downloaded" in web.get(f"/staff/cases/{cid}?lang=en").text
+
+
+# -- the list: age filter, XLSX export, bulk close (item 2) -----------------------------------
+
+
+def test_age_filter_xlsx_export_and_bulk_close(web: TestClient, platform: Platform, analyst_key: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from openpyxl import load_workbook
+
+    from finguard.alerts.store import alert
+
+    h = {"X-API-Key": analyst_key}
+    old = datetime.now(UTC) - timedelta(days=5)
+    with platform.engine.begin() as conn:
+        conn.execute(alert.insert().values(kind="aml_fan_in", subject="=HYPERLINK(\"http://x\")", severity="low",
+                                           status="open", summary="-2+3", details={}, created_at=old, source_seq=None))
+    raise_alert(platform, severity="high", subject="account:fresh")
+    assert web.get("/api/v1/cases?age=3to7d", headers=h).json()["total"] == 1
+    assert web.get("/api/v1/cases?age=lt1d", headers=h).json()["items"][0]["subject"] == "account:fresh"
+    assert web.get("/api/v1/cases?age=gt7d", headers=h).json()["total"] == 0
+    bad = web.get("/api/v1/cases?age=old", headers=h)
+    assert bad.status_code == 422 and bad.json()["error"]["problems"][0]["field"] == "age"
+
+    r = web.get("/api/v1/cases/export.xlsx?age=3to7d", headers=h)
+    assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="cases.xlsx"'
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("id", "kind", "state") and len(rows) == 2
+    assert rows[1][6] == "'=HYPERLINK(\"http://x\")" and rows[1][7] == "'-2+3"  # formulas neutralised
+    assert web.get("/api/v1/cases/export.xlsx?sla=late", headers=h).status_code == 422
+    assert "'=HYPERLINK" in web.get("/api/v1/cases/export.csv?age=3to7d", headers=h).text
+
+    csrf = sign_in(web, analyst_key)
+    page = web.get("/staff/cases?lang=en&age=lt1d")
+    assert 'id="export-xlsx"' in page.text and "age=lt1d" in page.text and page.text.count('class="case-row"') == 1
+    assert web.get("/staff/cases/export.xlsx?state=all").content[:2] == b"PK"
+    ids = [str(c["id"]) for c in web.get("/api/v1/cases", headers=h).json()["items"]]
+    r = web.post("/staff/cases", data={"csrf": csrf, "lang": "en", "bulk": "close", "ids": ids,
+                                        "disposition": "false_positive", "reason": "known payroll pattern"},
+                 follow_redirects=False)
+    assert r.status_code == 303 and "done=2.1" in r.headers["location"]
+    assert "2 cases done; 1 of them wait" in web.get(r.headers["location"]).text
+    left = web.get("/api/v1/cases", headers=h).json()["items"]
+    assert [c["subject"] for c in left] == ["account:fresh"] and left[0]["pending_disposition"] == "false_positive"
+    r = web.post("/staff/cases", data={"csrf": csrf, "lang": "en", "bulk": "close", "ids": ids, "disposition": "x",
+                                        "reason": "r"}, follow_redirects=False)
+    assert r.status_code == 409 and "Not done" in r.text

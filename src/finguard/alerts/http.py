@@ -214,8 +214,9 @@ def case_filter(
     q: Annotated[str | None, Query(max_length=200, description="text in subject, summary or confirmation number")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    age: Annotated[str | None, Query(max_length=8, description="time since opened: lt1d, 1to3d, 3to7d or gt7d")] = None,
 ) -> CaseFilter:
-    return CaseFilter(state, kind, severity, queue, assignee, sla, q, limit, offset)
+    return CaseFilter(state, kind, severity, queue, assignee, sla, q, limit, offset, age)
 
 
 Filter = Annotated[CaseFilter, Depends(case_filter)]
@@ -240,6 +241,16 @@ def export(s: S, _: Reader, f: Filter) -> StreamingResponse:
     rows: Iterator[str] = s.export_csv(f)
     return StreamingResponse(rows, media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="cases.csv"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/export.xlsx", summary="Every case the filter selects, as an XLSX workbook (formula cells neutralised)",
+            responses={200: {"content": {XLSX: {}}}})
+def export_xlsx(s: S, _: Reader, f: Filter) -> Response:
+    return Response(s.export_xlsx(f), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="cases.xlsx"', "Cache-Control": "no-store"})
 
 
 @router.post("/bulk/assign", response_model=list[BulkOut], summary="Assign many cases; each says whether it worked")

@@ -26,8 +26,9 @@ from finguard.access.pages import (
     staff_post,
     staff_root,
 )
-from finguard.alerts.http import attachment_response, case_service
+from finguard.alerts.http import XLSX, attachment_response, case_service
 from finguard.alerts.model.cases import (
+    AGE_FILTERS,
     COMPLAINT_CATEGORIES,
     DISPOSITIONS,
     FILTER_STATES,
@@ -108,7 +109,7 @@ def _filter(request: Request) -> CaseFilter:
 
     offset = _offset(request) or 0
     return CaseFilter(opt("state") or "open", opt("kind"), opt("severity"), opt("queue"), opt("assignee"), opt("sla"),
-                      opt("q"), CASE_PAGE, offset)
+                      opt("q"), CASE_PAGE, offset, opt("age"))
 
 
 def age_chart(board: Dashboard, ct: dict[str, str]) -> Markup:
@@ -156,10 +157,19 @@ def cases_page(request: Request) -> Response:
     query = urlencode({k: v for k, v in request.query_params.items() if k in FILTER_FIELDS and v})
     return render(request, "staff_cases.html", lang, staff, nav="cases", ct=ct, cases=found, total=total, f=f,
                   now=s.clock(), board=board, chart=age_chart(board, ct), query=query, page_size=CASE_PAGE,
-                  states=FILTER_STATES, kinds=[k.value for k in CaseKind], severities=SEVERITIES, slas=SLA_STATES)
+                  states=FILTER_STATES, kinds=[k.value for k in CaseKind], severities=SEVERITIES, slas=SLA_STATES,
+                  ages=AGE_FILTERS, all_dispositions=sorted({d for ds in DISPOSITIONS.values() for d in ds}),
+                  notice=_bulk_notice(ct, request.query_params.get("done", "")))
 
 
-FILTER_FIELDS = ("state", "kind", "severity", "queue", "assignee", "sla", "q")
+def _bulk_notice(ct: dict[str, str], raw: str) -> str:
+    ok, _, pending = raw.partition(".")
+    if not (ok.isdigit() and pending.isdigit() and len(raw) <= 12):
+        return ""
+    return ct["bulk_done"].format(ok=int(ok), pending=int(pending))
+
+
+FILTER_FIELDS = ("state", "kind", "severity", "queue", "assignee", "sla", "q", "age")
 
 
 @router.get("/cases/export.csv")
@@ -175,6 +185,20 @@ def cases_export(request: Request) -> Response:
         return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
     return Response("".join(rows), media_type="text/csv; charset=utf-8",
                     headers={**NO_STORE, "Content-Disposition": 'attachment; filename="cases.csv"'})
+
+
+@router.get("/cases/export.xlsx")
+def cases_export_xlsx(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        body = case_service(request).export_xlsx(_filter(request))
+    except InvalidInput as exc:
+        ct = cases_text(lang)
+        return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
+    return Response(body, media_type=XLSX, headers={**NO_STORE, "Content-Disposition": 'attachment; filename="cases.xlsx"'})
 
 
 def _case_page(request: Request, lang: str, staff: Staff, case_id: int, *, status_code: int = 200,
@@ -300,16 +324,23 @@ async def cases_bulk(request: Request) -> Response:
 
 
 def _cases_bulk(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
+    """``bulk=assign`` (to the named person) or ``bulk=close`` (with a disposition and a reason; a
+    high or critical case is proposed for a second person's confirmation, maker-checker)."""
     ct = cases_text(lang)
     ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit() and len(v) <= 18]
+    s = case_service(request)
     try:
-        results = case_service(request).bulk_assign(ids, form_text(form, "assignee") or staff.key.name, staff.actor)
+        if form_text(form, "bulk") == "close":
+            results = s.bulk_close(ids, staff.actor, form_text(form, "disposition"), form_text(form, "reason"))
+        else:
+            results = s.bulk_assign(ids, form_text(form, "assignee") or staff.key.name, staff.actor)
     except InvalidInput as exc:
         return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
     failed = [f"#{r.case_id}: {r.error}" for r in results if not r.ok]
     if failed:
-        return message(request, lang, staff, 409, ct["err_title"], "; ".join(failed))
-    return RedirectResponse(f"{staff_root(request)}/cases?lang={lang}", status_code=303, headers=NO_STORE)
+        return message(request, lang, staff, 409, ct["err_title"], ct["bulk_failed"] + " " + "; ".join(failed))
+    done = f"{sum(1 for r in results if r.ok)}.{sum(1 for r in results if r.pending)}"
+    return RedirectResponse(f"{staff_root(request)}/cases?lang={lang}&done={done}", status_code=303, headers=NO_STORE)
 
 
 def _when_field(raw: str, name: str) -> datetime | None:

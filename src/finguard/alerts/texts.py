@@ -307,7 +307,7 @@ _MORE: dict[str, dict[str, str]] = {
         "err_file": "文件未被接收：",
         "age": "已开立时长",
         "export_xlsx": "导出 XLSX",
-        "bulk_close": "批量结案",
+        "bulk_close": "所选案件结案，结论",
         "bulk_done": "{ok} 件已处理，其中 {pending} 件等待另一人复核。",
         "bulk_failed": "以下案件未处理：",
         "close_selected": "结案所选",

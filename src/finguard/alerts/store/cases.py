@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from finguard.alerts.model.attachments import Attachment, Upload
 from finguard.alerts.model.cases import (
     AGE_BUCKETS,
+    AGE_FILTERS,
     DUE_SOON,
     OPEN_STATES,
     Case,
@@ -236,6 +237,12 @@ class SqlCaseStore:
             where += [c.state.in_(_OPEN), c.due_at > now, c.due_at <= now + DUE_SOON]
         elif f.sla == "ok":
             where += [c.state.in_(_OPEN), c.due_at > now + DUE_SOON]
+        if f.age:
+            i = AGE_FILTERS.index(f.age)
+            if i < len(AGE_BUCKETS):
+                where.append(c.created_at > now - AGE_BUCKETS[i])
+            if i > 0:
+                where.append(c.created_at <= now - AGE_BUCKETS[i - 1])
         if f.q:
             pattern = _like(f.q.strip())
             conds: list[Any] = [c.subject.ilike(pattern, escape="\\"), c.summary.ilike(pattern, escape="\\"),
