@@ -235,3 +235,37 @@ def test_age_filter_xlsx_export_and_bulk_close(web: TestClient, platform: Platfo
     r = web.post("/staff/cases", data={"csrf": csrf, "lang": "en", "bulk": "close", "ids": ids, "disposition": "x",
                                         "reason": "r"}, follow_redirects=False)
     assert r.status_code == 409 and "Not done" in r.text
+
+
+# -- the supervisor dashboard (item 3) ---------------------------------------------------------
+
+
+def test_dashboard_charts(web: TestClient, platform: Platform, analyst_key: str, admin_key: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from finguard.alerts.store import alert
+
+    h = {"X-API-Key": analyst_key}
+    with platform.engine.begin() as conn:
+        for days in (0, 2, 10):
+            conn.execute(alert.insert().values(kind="aml_fan_in", subject=f"account:{days}", severity="low", status="open",
+                                               summary="s", details={}, created_at=datetime.now(UTC) - timedelta(days=days)))
+    items = web.get("/api/v1/cases", headers=h).json()["items"]
+    overdue = next(c for c in items if c["subject"] == "account:10")
+    web.post(f"/api/v1/cases/{overdue['id']}/close", json={"disposition": "duplicate", "reason": "same as #1"}, headers=h)
+    board = web.get("/api/v1/cases/dashboard", headers=h).json()
+    assert board["total"] == 2 and board["by_age"]["1-3d"] == {"breached": 0, "due_soon": 0, "ok": 1}
+    assert len(board["closed_per_day"]) == 30 and board["closed_per_day"][-1]["closed"] == 1
+    assert board["dispositions"] == {"duplicate": 1}
+
+    sign_in(web, analyst_key)
+    for lang, words in (("en", ("Supervisor dashboard", "Closed per day", "Duplicate", "1 in all")),
+                        ("zh", ("主管看板", "近 30 天每日结案数", "重复", "合计 1 件"))):
+        page = web.get(f"/staff/cases/dashboard?lang={lang}")
+        assert page.status_code == 200, page.text
+        for w in words:
+            assert w in page.text
+        for chart in ("age-chart", "closed-chart", "disposition-chart"):
+            assert f'id="{chart}"' in page.text and f'aria-labelledby="{chart}-title"' in page.text
+        assert "<script" not in page.text and "style=" not in page.text.split("<main", 1)[1]
+    assert 'data-series="ok" data-n="1"' in web.get("/staff/cases/dashboard?lang=en").text

@@ -7,7 +7,7 @@ change is the key's principal (``key:<name>``), so the audit trail says who did 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -144,11 +144,18 @@ class ServiceIn(BaseModel):
     slot_end: datetime | None = None
 
 
+class DayOut(BaseModel):
+    day: date = Field(description="a China day")
+    closed: int
+
+
 class DashboardOut(BaseModel):
     at: datetime
     total: int
     breached: int
     by_age: dict[str, dict[str, int]]
+    closed_per_day: list[DayOut] = Field(description="cases closed on each of the last 30 China days, oldest first")
+    dispositions: dict[str, int] = Field(description="dispositions of the cases closed in those 30 days, most first")
 
 
 class AttachmentOut(BaseModel):
@@ -229,11 +236,13 @@ def list_cases(s: S, _: Reader, f: Filter) -> CasePageOut:
     return CasePageOut(total=total, items=[adapt_case(c, now) for c in found])
 
 
-@router.get("/dashboard", response_model=DashboardOut, summary="Open cases by age and SLA state")
+@router.get("/dashboard", response_model=DashboardOut, summary="Open cases by age and SLA state; closed per day and dispositions (30 days)")
 def dashboard(s: S, _: Reader) -> DashboardOut:
     board = s.dashboard()
     return DashboardOut(at=board.at, total=board.total, breached=board.breached,
-                        by_age={label: board.bucket(i) for i, label in enumerate(AGE_LABELS)})
+                        by_age={label: board.bucket(i) for i, label in enumerate(AGE_LABELS)},
+                        closed_per_day=[DayOut(day=d, closed=n) for d, n in board.closed_per_day],
+                        dispositions=board.dispositions)
 
 
 @router.get("/export.csv", summary="Every case the filter selects, as CSV (formula cells neutralised)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -59,6 +59,32 @@ SLA_STATES = ("breached", "due_soon", "ok")
 AGE_BUCKETS = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
 # The list's age filter, one value per bucket (the time since the case was opened).
 AGE_FILTERS = ("lt1d", "1to3d", "3to7d", "gt7d")
+
+# The dashboard's days are China days (the branches' calendar), as the settlement report's.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+CLOSED_DAYS = 30
+
+
+def per_day(times: list[datetime], last_day: date, days: int = CLOSED_DAYS) -> list[tuple[date, int]]:
+    """How many of ``times`` fall on each China day of the ``days`` ending with ``last_day``."""
+    first = last_day - timedelta(days=days - 1)
+    counts = dict.fromkeys((first + timedelta(days=i) for i in range(days)), 0)
+    for t in times:
+        d = t.astimezone(CHINA).date()
+        if d in counts:
+            counts[d] += 1
+    return list(counts.items())
+
+
+def china_today(now: datetime) -> date:
+    return now.astimezone(CHINA).date()
+
+
+def since_day(last_day: date, days: int = CLOSED_DAYS) -> datetime:
+    """The start (UTC) of the first China day of the ``days`` ending with ``last_day``."""
+    first = last_day - timedelta(days=days - 1)
+    return datetime(first.year, first.month, first.day, tzinfo=CHINA)
+
 
 SERVICE_TYPES = ("home_visit", "accessible_service", "urgent_handling")
 

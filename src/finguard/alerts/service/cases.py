@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Protocol
 
 from finguard.alerts.model import cases as m
@@ -33,6 +34,7 @@ class CaseStore(Protocol):
     def append(self, event: CaseEvent) -> None: ...
     def create(self, new: NewCase, actor: str) -> Case: ...
     def open_counts(self, now: datetime) -> dict[tuple[int, str], int]: ...
+    def closed_since(self, since: datetime) -> list[tuple[datetime, str]]: ...
     def add_attachment(self, case: Case, upload: Upload, event: CaseEvent) -> Attachment: ...
     def attachments(self, case_id: int) -> list[Attachment]: ...
     def attachment(self, case_id: int, attachment_id: int) -> tuple[Attachment, bytes] | None: ...
@@ -52,10 +54,13 @@ class BulkResult:
 
 @dataclass(frozen=True, slots=True)
 class Dashboard:
-    """Open cases by age bucket (0: up to 1 day, 1: up to 3, 2: up to 7, 3: older) and SLA state."""
+    """Open cases by age bucket (0: up to 1 day, 1: up to 3, 2: up to 7, 3: older) and SLA state;
+    cases closed on each of the last 30 China days and their dispositions (most first)."""
 
     counts: dict[tuple[int, str], int]
     at: datetime
+    closed_per_day: list[tuple[date, int]] = field(default_factory=list)
+    dispositions: dict[str, int] = field(default_factory=dict)
 
     def bucket(self, age: int) -> dict[str, int]:
         return {s: self.counts.get((age, s), 0) for s in m.SLA_STATES}
@@ -116,7 +121,11 @@ class CaseService:
     def dashboard(self) -> Dashboard:
         self.sync()
         now = self.clock()
-        return Dashboard(self.store.open_counts(now), now)
+        last = m.china_today(now)
+        closed = self.store.closed_since(m.since_day(last))
+        per_day = m.per_day([t for t, _ in closed], last)
+        dispositions = dict(Counter(d for _, d in closed).most_common())
+        return Dashboard(self.store.open_counts(now), now, per_day, dispositions)
 
     def export_csv(self, f: CaseFilter) -> Iterator[str]:
         """CSV of every case the filter selects in id order (its limit and offset ignored), 5,000

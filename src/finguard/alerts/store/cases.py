@@ -356,3 +356,11 @@ class SqlCaseStore:
         with self.engine.connect() as conn:
             r = conn.execute(q).mappings().first()
         return (_attachment(r), bytes(r["content"])) if r else None
+
+    def closed_since(self, since: datetime) -> list[tuple[datetime, str]]:
+        """(closed_at, disposition) of every case closed at or after ``since`` (the dashboard's
+        30 days; bucketed into China days by the model)."""
+        c = case_item.c
+        q = select(c.closed_at, c.disposition).where(c.state == State.CLOSED.value, c.closed_at >= since)
+        with self.engine.connect() as conn:
+            return [(r[0], r[1] or "") for r in conn.execute(q)]
