@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # the capabilities load when a command first uses them
     from finguard.loans.service.outreach import OutreachService
     from finguard.monitors.store import SqlMonitorStore
     from finguard.robots.service.robots import RobotService
+    from finguard.screening.service.batch import BatchJobs
     from finguard.screening.service.diligence import DiligenceService
     from finguard.screening.service.matcher import NameScreener, Thresholds
 
@@ -323,6 +324,16 @@ class Platform:
         from finguard.screening.store import SqlDiligenceStore
 
         return DiligenceService(SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow)
+
+    @cached_property
+    def batch_dd(self) -> BatchJobs:
+        """Batch due diligence as background jobs (the staff page), files under FINGUARD_HOME/batch-dd."""
+        from finguard.screening.pages.report import render_report
+        from finguard.screening.service.batch import BatchJobs
+        from finguard.screening.store.batchjobs import FileBatchJobs
+
+        return BatchJobs(FileBatchJobs(self.settings.home / "batch-dd"), lambda: self.diligence,
+                         lambda results, problems: render_report(results, problems, "csv", "en")[0], utcnow)
 
     @cached_property
     def loans(self) -> LoanService:
