@@ -59,8 +59,8 @@ def stacked_columns(groups: Sequence[tuple[str, Sequence[tuple[str, str, int]]]]
     parts = _open(svg_id, title, width, height)
     base = pad_t + plot_h
     parts.append(f'<line x1="{pad_l}" y1="{base}" x2="{width}" y2="{base}" stroke="{RULE}"/>')
-    parts.append(f'<text x="{pad_l - 5}" y="{pad_t + 4}" text-anchor="end" font-size="11" fill="{SOFT}">{top:,}</text>')
-    parts.append(f'<text x="{pad_l - 5}" y="{base}" text-anchor="end" font-size="11" fill="{SOFT}">0</text>')
+    parts.append(f'<text x="{pad_l - 5}" y="{pad_t + 4}" text-anchor="end" font-size="12" fill="{SOFT}">{top:,}</text>')
+    parts.append(f'<text x="{pad_l - 5}" y="{base}" text-anchor="end" font-size="12" fill="{SOFT}">0</text>')
     for i, ((label, segs), total) in enumerate(zip(groups, totals, strict=True)):
         x = pad_l + step * i + step * 0.18
         w = step * 0.64
@@ -73,7 +73,7 @@ def stacked_columns(groups: Sequence[tuple[str, Sequence[tuple[str, str, int]]]]
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colours.get(key, BAR)}" '
                          f'data-group="{i}" data-series="{escape(key)}" data-n="{n}">'
                          f'<title>{escape(label)} · {escape(seg_label)}: {n:,}</title></rect>')
-        parts.append(f'<text x="{x + w / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="11" fill="{INK}">{total:,}</text>')
+        parts.append(f'<text x="{x + w / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="12" fill="{INK}">{total:,}</text>')
         parts.append(f'<text x="{x + w / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="{FONT}" fill="{INK}">'
                      f'{escape(label)}</text>')
     parts.append("</svg>")
@@ -91,8 +91,8 @@ def columns(points: Sequence[tuple[str, int]], title: str, svg_id: str = "column
     base = pad_t + plot_h
     parts = _open(svg_id, title, width, height)
     parts.append(f'<line x1="{pad_l}" y1="{base}" x2="{width}" y2="{base}" stroke="{RULE}"/>')
-    parts.append(f'<text x="{pad_l - 5}" y="{pad_t + 10}" text-anchor="end" font-size="11" fill="{SOFT}">{top:,}</text>')
-    parts.append(f'<text x="{pad_l - 5}" y="{base}" text-anchor="end" font-size="11" fill="{SOFT}">0</text>')
+    parts.append(f'<text x="{pad_l - 5}" y="{pad_t + 10}" text-anchor="end" font-size="12" fill="{SOFT}">{top:,}</text>')
+    parts.append(f'<text x="{pad_l - 5}" y="{base}" text-anchor="end" font-size="12" fill="{SOFT}">0</text>')
     last = len(points) - 1
     for i, (label, n) in enumerate(points):
         x = pad_l + step * i + step * 0.12
@@ -101,7 +101,7 @@ def columns(points: Sequence[tuple[str, int]], title: str, svg_id: str = "column
                      f'data-label="{escape(label)}" data-n="{n}"><title>{escape(label)}: {n:,}</title></rect>')
         if i == last or (i % every == 0 and last - i >= every // 2):
             anchor = "end" if i == last else "start" if i == 0 else "middle"
-            parts.append(f'<text x="{x + step * 0.38:.1f}" y="{height - 7}" text-anchor="{anchor}" font-size="11" fill="{SOFT}">'
+            parts.append(f'<text x="{x + step * 0.38:.1f}" y="{height - 7}" text-anchor="{anchor}" font-size="12" fill="{SOFT}">'
                          f'{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
