@@ -144,6 +144,7 @@ def test_evidence_through_the_api(web: TestClient, platform: Platform, analyst_k
 
     listed = web.get(f"/api/v1/cases/{cid}/attachments", headers=h).json()
     assert [a["id"] for a in listed] == [att["id"]]
+    assert web.get(f"/api/v1/cases/{cid}", headers=h).json()["attachments"] == listed
     got = web.get(att["url"], headers={"X-API-Key": admin_key})
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["content-disposition"].startswith("attachment;")

@@ -95,3 +95,28 @@ def test_refused_uploads_start_nothing(web: TestClient, platform: Platform, anal
     assert web.get("/staff/screen/batch/0123456789abcdef?lang=en").status_code == 404
     assert web.get("/staff/screen/batch/..%2F..%2Fetc?lang=en").status_code == 404
     assert web.get("/staff/screen/batch/0123456789abcdef/report.pdf").status_code in (404, 422)
+
+
+def test_a_failed_or_orphaned_job_says_so(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from finguard.screening.service.batch import BatchJobs
+    from finguard.screening.store.batchjobs import FileBatchJobs
+
+    class Broken:
+        def screen_records(self, records, *, default_purpose, progress=None):  # type: ignore[no-untyped-def]
+            raise RuntimeError("screener not ready")
+
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    jobs = BatchJobs(FileBatchJobs(tmp_path / "dd"), Broken, lambda r, p: "", lambda: now[0], run_inline=True)
+    failed = jobs.submit("p.csv", BATCH.encode(), "customer", "user:li")
+    assert failed["state"] == "failed" and "screener not ready" in failed["error"]
+    with pytest.raises(Exception, match="not ready"):
+        jobs.report(failed["id"], "csv")
+    # a job left running by a process that died shows as interrupted after 10 minutes
+    files = FileBatchJobs(tmp_path / "dd")
+    files.save_status(failed["id"], {**failed, "state": "running"})
+    assert jobs.status(failed["id"])["state"] == "running"
+    now[0] += timedelta(minutes=11)
+    assert jobs.status(failed["id"])["state"] == "interrupted"
+    assert files.status("../../etc") is None and files.report(failed["id"], "html") is None

@@ -74,9 +74,21 @@ class EventOut(BaseModel):
     data: dict[str, Any]
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+    url: str = Field(description="where staff with read permission download it (always as an attachment)")
+
+
 class CaseDetailOut(BaseModel):
     case: CaseOut
     events: list[EventOut]
+    attachments: list[AttachmentOut] = Field(default_factory=list, description="evidence files, oldest first")
 
 
 class CasePageOut(BaseModel):
@@ -156,17 +168,6 @@ class DashboardOut(BaseModel):
     by_age: dict[str, dict[str, int]]
     closed_per_day: list[DayOut] = Field(description="cases closed on each of the last 30 China days, oldest first")
     dispositions: dict[str, int] = Field(description="dispositions of the cases closed in those 30 days, most first")
-
-
-class AttachmentOut(BaseModel):
-    id: int
-    name: str
-    media_type: str
-    size: int
-    sha256: str
-    uploaded_by: str
-    uploaded_at: datetime
-    url: str = Field(description="where staff with read permission download it (always as an attachment)")
 
 
 AGE_LABELS = ("0-1d", "1-3d", "3-7d", "7d+")
@@ -290,7 +291,8 @@ def request_service(s: S, key: Writer, body: ServiceIn) -> CaseOut:
 @router.get("/{case_id}", response_model=CaseDetailOut, summary="A case and its audit trail")
 def show_case(s: S, _: Reader, case_id: CaseId) -> CaseDetailOut:
     c, events = s.show(case_id)
-    return CaseDetailOut(case=adapt_case(c, s.clock()), events=[adapt_event(e) for e in events])
+    return CaseDetailOut(case=adapt_case(c, s.clock()), events=[adapt_event(e) for e in events],
+                         attachments=[adapt_attachment(a) for a in s.attachments(case_id)])
 
 
 @router.get("/{case_id}/attachments", response_model=list[AttachmentOut], summary="A case's evidence files")
