@@ -187,6 +187,13 @@ def test_evidence_from_the_case_page(web: TestClient, platform: Platform, analys
     assert got.status_code == 200 and got.content == b"a,b\n=1+1,2\n"
     assert got.headers["content-disposition"].startswith("attachment;") and got.headers["content-type"].startswith("text/csv")
     assert "Evidence downloaded" in web.get(f"/staff/cases/{cid}?lang=en").text
+    zh = f"/staff/cases/{cid}/attachments?lang=zh"
+    r = web.post(zh, data={"csrf": csrf, "lang": "zh"}, files={"file": ("发票.pdf", b"MZ" + b"\x00" * 10)}, follow_redirects=False)
+    assert r.status_code == 422 and "文件内容是Windows 可执行程序，却以 .pdf 命名" in r.text
+    r = web.post(zh, data={"csrf": csrf, "lang": "zh"}, files={"file": ("a.png", PDF)}, follow_redirects=False)
+    assert r.status_code == 422 and "文件内容是PDF 文档，与扩展名 .png 不符" in r.text
+    r = web.post(zh, data={"csrf": csrf, "lang": "zh"}, files={"file": ("big.pdf", PDF + b"x" * LIMIT)}, follow_redirects=False)
+    assert r.status_code == 413 and "文件超过 0.00390625 MB 的上限" in r.text
 
 
 # -- the list: age filter, XLSX export, bulk close (item 2) -----------------------------------

@@ -91,6 +91,12 @@ def test_refused_uploads_start_nothing(web: TestClient, platform: Platform, anal
     assert r.status_code == 422 and "purpose" in r.text
     r = web.post(url, data={"csrf": "forged", "lang": "en"}, files={"file": ("p.csv", BATCH.encode())}, follow_redirects=False)
     assert r.status_code == 403
+    zh = web.post("/staff/screen/batch?lang=zh", data={"csrf": csrf, "lang": "zh"}, files={"file": ("p.xls", b"x")},
+                  follow_redirects=False)
+    assert zh.status_code == 422 and "文件须为 .csv 或 .jsonl" in zh.text
+    zh = web.post("/staff/screen/batch?lang=zh", data={"csrf": csrf, "lang": "zh"}, files={"file": ("p.csv", b"\xff\xfe")},
+                  follow_redirects=False)
+    assert zh.status_code == 422 and "不是 UTF-8" in zh.text
     assert platform.batch_dd.recent() == []
     assert web.get("/staff/screen/batch/0123456789abcdef?lang=en").status_code == 404
     assert web.get("/staff/screen/batch/..%2F..%2Fetc?lang=en").status_code == 404

@@ -40,7 +40,7 @@ from finguard.alerts.model.cases import (
     format_confirmation,
 )
 from finguard.alerts.service.cases import CaseService, Dashboard
-from finguard.alerts.texts import cases_text, complaint_text
+from finguard.alerts.texts import cases_text, complaint_text, refusal_text
 from finguard.core.charts import columns, hbars, stacked_columns
 from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
 from finguard.core.http import read_upload
@@ -248,7 +248,7 @@ async def case_attach(request: Request, case_id: int) -> Response:
             if isinstance(staff, Response):
                 return staff
             return _case_page(request, lang, staff, case_id, status_code=refused.status,
-                              error=cases_text(lang)["err_file"] + " " + refused.message)
+                              error=cases_text(lang)["err_file"] + " " + refusal_text(lang, refused, s.attachment_limit))
         lang, found = post_guard(request, FormData(list(fields.items())), "write")
         if isinstance(found, Response):
             return found
@@ -258,7 +258,8 @@ async def case_attach(request: Request, case_id: int) -> Response:
             return message(request, lang, found, 404, cases_text(lang)["err_title"], cases_text(lang)["err_not_found"])
         except FinguardError as exc:
             code = exc.status if exc.status in (409, 413, 422) else 422
-            text = cases_text(lang)["err_file"] + " " + exc.message
+            text = (cases_text(lang)["err_conflict"] if isinstance(exc, Conflict)
+                    else cases_text(lang)["err_file"] + " " + refusal_text(lang, exc, s.attachment_limit))
             return _case_page(request, lang, found, case_id, status_code=code, error=text)
         return RedirectResponse(f"{staff_root(request)}/cases/{case_id}?lang={lang}&saved=1#evidence", status_code=303,
                                 headers=NO_STORE)

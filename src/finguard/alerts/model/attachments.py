@@ -140,24 +140,45 @@ _KIND_OF = {".pdf": "pdf", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".txt
 _CALLED = {"pdf": "a PDF", "png": "a PNG picture", "jpeg": "a JPEG picture", "xlsx": "an XLSX workbook", "text": "plain text"}
 
 
+class FileRefused(InvalidInput):
+    """A refused file (422), naming the part ``file``; ``refusal`` = (reason, detail) lets a page
+    say why in its own language."""
+
+    def __init__(self, problem: str, reason: str, **detail: str | int) -> None:
+        super().__init__(f"file: {problem}", problems=[FieldProblem("file", problem)])
+        self.refusal: tuple[str, dict[str, str | int]] = (reason, detail)
+
+
+class FileTooLarge(FileRefused, TooLarge):
+    """A file past the size limit (413)."""
+
+
+def _refused(problem: str, reason: str, **detail: str | int) -> FileRefused:
+    return FileRefused(problem, reason, **detail)
+
+
 def check_upload(raw_name: str, data: bytes, limit: int = DEFAULT_MAX_BYTES) -> Upload:
     """The upload if it may be stored; otherwise ``InvalidInput`` naming ``file`` and saying what
-    the file is (``TooLarge``, HTTP 413, past ``limit`` bytes)."""
+    the file is (``FileTooLarge``, HTTP 413, past ``limit`` bytes). The error's ``refusal`` holds
+    (reason, detail): ``too_large`` (limit), ``empty``, ``no_name``, ``type`` (ext, what),
+    ``content`` (ext, what: a refused kind), ``mismatch`` (ext, what: an accepted kind)."""
     if len(data) > limit:
-        raise TooLarge(f"file: is larger than {limit} bytes", problems=[FieldProblem("file", f"is larger than {limit} bytes")])
+        raise FileTooLarge(f"is larger than {limit} bytes", "too_large", limit=limit)
     if not data:
-        raise InvalidInput.for_field("file", "is empty")
+        raise _refused("is empty", "empty")
     name = clean_name(raw_name)
     if not name:
-        raise InvalidInput.for_field("file", "has no file name")
+        raise _refused("has no file name", "no_name")
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     kind = sniff(data)
     if ext not in ACCEPTED:
-        what = f" (its content is {_CALLED.get(kind, kind)})" if kind else ""
-        raise InvalidInput.for_field("file", f"type {ext or 'without an extension'} is not accepted{what}; accepted: {ACCEPTED_TEXT}")
+        what = _CALLED.get(kind, kind)
+        raise _refused(f"type {ext or 'without an extension'} is not accepted (its content is {what}); accepted: {ACCEPTED_TEXT}",
+                       "type", ext=ext, what=what)
     if kind not in _CALLED:
-        raise InvalidInput.for_field("file", f"is {kind}, named {ext}; accepted: {ACCEPTED_TEXT}")
+        raise _refused(f"is {kind}, named {ext}; accepted: {ACCEPTED_TEXT}", "content", ext=ext, what=kind)
     if _KIND_OF[ext] != kind:
-        raise InvalidInput.for_field("file", f"is {_CALLED[kind]} but named {ext}; the content and the name must agree")
+        raise _refused(f"is {_CALLED[kind]} but named {ext}; the content and the name must agree", "mismatch", ext=ext,
+                       what=_CALLED[kind])
     return Upload(name, ACCEPTED[ext][0], len(data), hashlib.sha256(data).hexdigest(), data)
 

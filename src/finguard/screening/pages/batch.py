@@ -19,6 +19,7 @@ from finguard.core.http_context import platform
 from finguard.core.i18n import register
 from finguard.core.web import NO_STORE
 from finguard.screening.model.diligence import Purpose
+from finguard.screening.service.batch import BatchRefused
 
 router = APIRouter()
 
@@ -54,6 +55,12 @@ _TEXT = {
         "failed": "任务失败：",
         "interrupted": "任务所在的进程已停止，请重新上传。",
         "not_found": "没有这个批量任务。",
+        "why_extension": "文件须为 .csv 或 .jsonl（JSON Lines）。",
+        "why_purpose": "请选择用途。",
+        "why_encoding": "文件不是 UTF-8 编码的文本，请另存为 UTF-8 后上传。",
+        "why_empty": "文件是空的。",
+        "why_header": "表头无法识别（须有 name 或 id_value 列，且只用说明中的列）：",
+        "why_too_large": "文件超过 64 MB。",
         "back": "返回批量尽职调查",
         "link": "批量尽职调查（上传文件）",
         "purpose_contract": "合同",
@@ -105,6 +112,18 @@ register({lang: {f"batch_{k}": v for k, v in table.items()} for lang, table in _
 PURPOSES = [p.value for p in Purpose]
 
 
+def _why(lang: str, exc: FinguardError) -> str:
+    """Why an upload was refused, in the page's language (the English is the error's message)."""
+    t = _TEXT[lang]
+    if lang != "zh":
+        return exc.message
+    if isinstance(exc, BatchRefused):
+        return t["why_" + exc.reason] + (" " + exc.problems[0].problem if exc.reason == "header" else "")
+    if exc.status == 413:
+        return t["why_too_large"]
+    return exc.message
+
+
 def _page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, error: str = "") -> Response:
     jobs = platform(request).batch_dd.recent()
     return render(request, "staff_screen_batch.html", lang, staff, status_code=status_code, nav="screen", bt=_TEXT[lang],
@@ -136,7 +155,7 @@ async def batch_submit(request: Request) -> Response:
             staff = signed_in(request, "check", lang)
             if isinstance(staff, Response):
                 return staff
-            return _page(request, lang, staff, status_code=refused.status, error=_TEXT[lang]["error"] + " " + refused.message)
+            return _page(request, lang, staff, status_code=refused.status, error=_TEXT[lang]["error"] + " " + _why(lang, refused))
         lang, found = post_guard(request, FormData(list(fields.items())), "check")
         if isinstance(found, Response):
             return found
@@ -144,7 +163,7 @@ async def batch_submit(request: Request) -> Response:
             job = platform(request).batch_dd.submit(name, data, fields.get("purpose", "customer"), found.actor)
         except FinguardError as exc:
             code = exc.status if 400 <= exc.status < 500 else 422
-            return _page(request, lang, found, status_code=code, error=_TEXT[lang]["error"] + " " + exc.message)
+            return _page(request, lang, found, status_code=code, error=_TEXT[lang]["error"] + " " + _why(lang, exc))
         return RedirectResponse(f"{staff_root(request)}/screen/batch/{job['id']}?lang={lang}", status_code=303, headers=NO_STORE)
 
     return await run_in_threadpool(run)

@@ -38,6 +38,15 @@ class Screener(Protocol):
                        progress: Callable[[int], None] | None = None) -> tuple[list[Screening], list[FieldProblem]]: ...
 
 
+class BatchRefused(InvalidInput):
+    """A file that cannot start a batch job; ``reason`` (extension, purpose, encoding, empty,
+    header) lets the page say why in its language."""
+
+    def __init__(self, field: str, problem: str, reason: str) -> None:
+        super().__init__(f"{field}: {problem}", problems=[FieldProblem(field, problem)])
+        self.reason = reason
+
+
 RenderCsv = Callable[[Sequence[Screening], Sequence[FieldProblem]], str]
 
 
@@ -45,9 +54,9 @@ def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput.for_field("file", f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise BatchRefused("file", f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "encoding") from None
     if not text.strip():
-        raise InvalidInput.for_field("file", "is empty")
+        raise BatchRefused("file", "is empty", "empty")
     return text
 
 
@@ -63,19 +72,16 @@ class BatchJobs:
     def submit(self, name: str, data: bytes, purpose: str, actor: str) -> dict[str, Any]:
         """Check the file, keep it and start screening it in the background; the job's status."""
         ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-        problems = []
         if ext not in FORMATS:
-            problems.append(FieldProblem("file", f"must be a .csv or .jsonl file (got {ext or 'no extension'})"))
+            raise BatchRefused("file", f"must be a .csv or .jsonl file (got {ext or 'no extension'})", "extension")
         if purpose not in {p.value for p in Purpose}:
-            problems.append(FieldProblem("purpose", f"must be one of {', '.join(p.value for p in Purpose)}"))
-        if problems:
-            raise InvalidInput("; ".join(f"{p.field}: {p.problem}" for p in problems), problems=problems)
+            raise BatchRefused("purpose", f"must be one of {', '.join(p.value for p in Purpose)}", "purpose")
         text = _decode(data)
         fmt = FORMATS[ext]
         if fmt == "csv":  # a file whose header cannot be read is refused now, not after the upload
             first = next(read_party_records("csv", io.StringIO(text)), None)
             if first is not None and "__problem__" in first[1] and first[1]["__problem__"].field == "header":
-                raise InvalidInput.for_field("file", first[1]["__problem__"].problem)
+                raise BatchRefused("file", first[1]["__problem__"].problem, "header")
         now = self.clock().isoformat()
         job_id = secrets.token_hex(8)
         status = {"id": job_id, "state": "queued", "name": name[:255], "format": fmt, "purpose": purpose, "by": actor,
