@@ -126,3 +126,26 @@ def test_a_failed_or_orphaned_job_says_so(tmp_path: Path) -> None:
     now[0] += timedelta(minutes=11)
     assert jobs.status(failed["id"])["state"] == "interrupted"
     assert files.status("../../etc") is None and files.report(failed["id"], "html") is None
+
+
+def test_batch_jobs_through_the_api(web: TestClient, platform: Platform, analyst_key: str) -> None:
+    h = {"X-API-Key": analyst_key}
+    r = web.post("/api/v1/screening/batch-jobs?purpose=supplier", files={"file": ("parties.csv", BATCH.encode())}, headers=h)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    for _ in range(300):
+        job = web.get(f"/api/v1/screening/batch-jobs/{job['id']}", headers=h).json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert job["state"] == "done" and job["total"] == job["done"] == 4 and job["match"] == 1 and job["rejected"] == 1
+    assert job["by"] == "key:analyst-1" and job["purpose"] == "supplier"
+    csv = web.get(job["report_csv"], headers=h)
+    assert csv.status_code == 200 and "MADURO" in csv.text
+    assert web.get(job["report_xlsx"], headers=h).content[:2] == b"PK"
+    bad = web.post("/api/v1/screening/batch-jobs", files={"file": ("p.txt", b"x")}, headers=h)
+    assert bad.status_code == 422 and bad.json()["error"]["problems"][0]["field"] == "file"
+    assert web.post("/api/v1/screening/batch-jobs?purpose=fun", files={"file": ("p.csv", b"x")}, headers=h).status_code == 422
+    assert web.get("/api/v1/screening/batch-jobs/0123456789abcdef", headers=h).status_code == 404
+    assert web.get(f"/api/v1/screening/batch-jobs/{job['id']}/report.pdf", headers=h).status_code == 422
+    assert web.get(f"/api/v1/screening/batch-jobs/{job['id']}").status_code == 401
