@@ -69,6 +69,7 @@ def test_evidence_is_uploaded_refused_and_downloaded_in_english(live: tuple[str,
     page.goto(f"{url}/staff/cases?lang=en")
     page.locator("tr.case-row", has_text="account:6222-0001").locator("a").first.click()
     expect(page.locator("#no-evidence")).to_be_visible()
+    case_url = page.url.split("?")[0]
     page.set_input_files("#f-file", files=[{"name": "statement.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     page.click("#attach-form button")
     expect(page.locator("tr.attachment-row")).to_have_count(1)
@@ -96,6 +97,16 @@ def test_evidence_is_uploaded_refused_and_downloaded_in_english(live: tuple[str,
     page.reload()
     expect(page.locator("tr.trail-row[data-action=download]")).to_contain_text("statement.pdf")
     page.context.close()
+
+    phone = _page(browser, "zh-CN", 390)
+    _sign_in(phone, url, key, "zh")
+    phone.goto(f"{case_url}?lang=zh")
+    expect(phone.locator("tr.attachment-row")).to_have_count(1)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the evidence table scrolls in its card
+    phone.set_input_files("#f-file", files=[{"name": "照片.jpg", "mimeType": "image/jpeg", "buffer": PDF}])
+    phone.click("#attach-form button")
+    expect(phone.locator("#case-error")).to_contain_text("与扩展名 .jpg 不符")
+    phone.context.close()
 
 
 def test_the_supervisor_dashboard_in_english_and_on_a_chinese_phone(live: tuple[str, str], browser: Browser) -> None:
