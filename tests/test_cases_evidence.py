@@ -277,3 +277,4 @@ def test_dashboard_charts(web: TestClient, platform: Platform, analyst_key: str,
             assert f'id="{chart}"' in page.text and f'aria-labelledby="{chart}-title"' in page.text
         assert "<script" not in page.text and "style=" not in page.text.split("<main", 1)[1]
     assert 'data-series="ok" data-n="1"' in web.get("/staff/cases/dashboard?lang=en").text
+    assert 'id="supervisor-dashboard"' in web.get("/staff/?lang=zh").text
