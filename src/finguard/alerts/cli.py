@@ -137,13 +137,20 @@ def cases_confirm(case_id: int, actor: Actor = "",
 
 @cases_app.command("export")
 def cases_export(
-    path: Annotated[Path, typer.Argument(help="CSV file to write; - for standard output.")],
+    path: Annotated[Path, typer.Argument(help="CSV file to write (XLSX when it ends in .xlsx); - for standard output.")],
     state: Annotated[str, typer.Option()] = "all",
     kind: Annotated[str | None, typer.Option()] = None,
     queue: Annotated[str | None, typer.Option()] = None,
+    sla: Annotated[str | None, typer.Option(help="breached, due_soon or ok")] = None,
+    age: Annotated[str | None, typer.Option(help="lt1d, 1to3d, 3to7d or gt7d")] = None,
 ) -> None:
-    """Every selected case as CSV (cells that a spreadsheet would run as a formula are neutralised)."""
-    chunks = _run(lambda s: list(s.export_csv(CaseFilter(state, kind, None, queue))))
+    """Every selected case as CSV or XLSX (cells that a spreadsheet would run as a formula are neutralised)."""
+    f = CaseFilter(state, kind, None, queue, sla=sla, age=age)
+    if path.suffix.lower() == ".xlsx":
+        path.write_bytes(_run(lambda s: s.export_xlsx(f)))
+        out.print(f"wrote {path}")
+        return
+    chunks = _run(lambda s: list(s.export_csv(f)))
     if str(path) == "-":
         sys.stdout.write("".join(chunks))
         return

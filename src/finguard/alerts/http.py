@@ -7,17 +7,21 @@ change is the key's principal (``key:<name>``), so the audit trail says who did 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
+from finguard.alerts.model.attachments import Attachment
 from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, format_confirmation
 from finguard.alerts.service.cases import BulkResult, CaseService
+from finguard.core.http import read_upload
 
 
 def case_service(request: Request) -> CaseService:
@@ -70,9 +74,21 @@ class EventOut(BaseModel):
     data: dict[str, Any]
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+    url: str = Field(description="where staff with read permission download it (always as an attachment)")
+
+
 class CaseDetailOut(BaseModel):
     case: CaseOut
     events: list[EventOut]
+    attachments: list[AttachmentOut] = Field(default_factory=list, description="evidence files, oldest first")
 
 
 class CasePageOut(BaseModel):
@@ -140,14 +156,39 @@ class ServiceIn(BaseModel):
     slot_end: datetime | None = None
 
 
+class DayOut(BaseModel):
+    day: date = Field(description="a China day")
+    closed: int
+
+
 class DashboardOut(BaseModel):
     at: datetime
     total: int
     breached: int
     by_age: dict[str, dict[str, int]]
+    closed_per_day: list[DayOut] = Field(description="cases closed on each of the last 30 China days, oldest first")
+    dispositions: dict[str, int] = Field(description="dispositions of the cases closed in those 30 days, most first")
 
 
 AGE_LABELS = ("0-1d", "1-3d", "3-7d", "7d+")
+
+
+def adapt_attachment(a: Attachment) -> AttachmentOut:
+    return AttachmentOut(id=a.id, name=a.name, media_type=a.media_type, size=a.size, sha256=a.sha256,
+                         uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at,
+                         url=f"/api/v1/cases/{a.case_id}/attachments/{a.id}")
+
+
+def attachment_response(att: Attachment, content: bytes) -> Response:
+    """A stored file, only ever as a download: never rendered inline, never type-sniffed, and
+    sandboxed should a browser open it anyway."""
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in att.name)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(att.name, safe='')}"
+    return Response(content, media_type=att.media_type, headers={
+        "Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "no-store",
+        "X-Attachment-SHA256": att.sha256,
+    })
 
 
 def adapt_case(c: Case, now: datetime) -> CaseOut:
@@ -181,8 +222,9 @@ def case_filter(
     q: Annotated[str | None, Query(max_length=200, description="text in subject, summary or confirmation number")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    age: Annotated[str | None, Query(max_length=8, description="time since opened: lt1d, 1to3d, 3to7d or gt7d")] = None,
 ) -> CaseFilter:
-    return CaseFilter(state, kind, severity, queue, assignee, sla, q, limit, offset)
+    return CaseFilter(state, kind, severity, queue, assignee, sla, q, limit, offset, age)
 
 
 Filter = Annotated[CaseFilter, Depends(case_filter)]
@@ -195,11 +237,13 @@ def list_cases(s: S, _: Reader, f: Filter) -> CasePageOut:
     return CasePageOut(total=total, items=[adapt_case(c, now) for c in found])
 
 
-@router.get("/dashboard", response_model=DashboardOut, summary="Open cases by age and SLA state")
+@router.get("/dashboard", response_model=DashboardOut, summary="Open cases by age and SLA state; closed per day and dispositions (30 days)")
 def dashboard(s: S, _: Reader) -> DashboardOut:
     board = s.dashboard()
     return DashboardOut(at=board.at, total=board.total, breached=board.breached,
-                        by_age={label: board.bucket(i) for i, label in enumerate(AGE_LABELS)})
+                        by_age={label: board.bucket(i) for i, label in enumerate(AGE_LABELS)},
+                        closed_per_day=[DayOut(day=d, closed=n) for d, n in board.closed_per_day],
+                        dispositions=board.dispositions)
 
 
 @router.get("/export.csv", summary="Every case the filter selects, as CSV (formula cells neutralised)")
@@ -207,6 +251,16 @@ def export(s: S, _: Reader, f: Filter) -> StreamingResponse:
     rows: Iterator[str] = s.export_csv(f)
     return StreamingResponse(rows, media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="cases.csv"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/export.xlsx", summary="Every case the filter selects, as an XLSX workbook (formula cells neutralised)",
+            responses={200: {"content": {XLSX: {}}}})
+def export_xlsx(s: S, _: Reader, f: Filter) -> Response:
+    return Response(s.export_xlsx(f), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="cases.xlsx"', "Cache-Control": "no-store"})
 
 
 @router.post("/bulk/assign", response_model=list[BulkOut], summary="Assign many cases; each says whether it worked")
@@ -237,7 +291,28 @@ def request_service(s: S, key: Writer, body: ServiceIn) -> CaseOut:
 @router.get("/{case_id}", response_model=CaseDetailOut, summary="A case and its audit trail")
 def show_case(s: S, _: Reader, case_id: CaseId) -> CaseDetailOut:
     c, events = s.show(case_id)
-    return CaseDetailOut(case=adapt_case(c, s.clock()), events=[adapt_event(e) for e in events])
+    return CaseDetailOut(case=adapt_case(c, s.clock()), events=[adapt_event(e) for e in events],
+                         attachments=[adapt_attachment(a) for a in s.attachments(case_id)])
+
+
+@router.get("/{case_id}/attachments", response_model=list[AttachmentOut], summary="A case's evidence files")
+def list_attachments(s: S, _: Reader, case_id: CaseId) -> list[AttachmentOut]:
+    return [adapt_attachment(a) for a in s.attachments(case_id)]
+
+
+@router.post(
+    "/{case_id}/attachments", response_model=AttachmentOut, status_code=201,
+    summary="Attach evidence (multipart, part `file`): PDF, PNG, JPEG, text, CSV or XLSX, told by content",
+)
+async def attach(s: S, key: Writer, case_id: CaseId, request: Request) -> AttachmentOut:
+    name, data, _ = await read_upload(request, s.attachment_limit)
+    return adapt_attachment(await run_in_threadpool(s.attach, case_id, key.principal.actor, name, data))
+
+
+@router.get("/{case_id}/attachments/{attachment_id}", summary="Download an evidence file (recorded in the audit trail)",
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def download(s: S, key: Reader, case_id: CaseId, attachment_id: CaseId) -> Response:
+    return attachment_response(*s.download(case_id, attachment_id, key.principal.actor))
 
 
 @router.post("/{case_id}/assign", response_model=CaseOut)

@@ -6,17 +6,28 @@ The pages call the same ``CaseService`` functions as the API and the CLI."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from html import escape
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from finguard.access.pages import Staff, form_text, message, page_lang, render, signed_in, staff_post, staff_root
-from finguard.alerts.http import case_service
+from finguard.access.pages import (
+    Staff,
+    form_text,
+    message,
+    page_lang,
+    post_guard,
+    render,
+    signed_in,
+    staff_post,
+    staff_root,
+)
+from finguard.alerts.http import XLSX, attachment_response, case_service
 from finguard.alerts.model.cases import (
+    AGE_FILTERS,
     COMPLAINT_CATEGORIES,
     DISPOSITIONS,
     FILTER_STATES,
@@ -29,8 +40,10 @@ from finguard.alerts.model.cases import (
     format_confirmation,
 )
 from finguard.alerts.service.cases import CaseService, Dashboard
-from finguard.alerts.texts import cases_text, complaint_text
+from finguard.alerts.texts import cases_text, complaint_text, refusal_text
+from finguard.core.charts import columns, hbars, stacked_columns
 from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
+from finguard.core.http import read_upload
 from finguard.core.http_context import platform
 from finguard.core.i18n import messages
 from finguard.core.web import NO_STORE
@@ -96,35 +109,24 @@ def _filter(request: Request) -> CaseFilter:
 
     offset = _offset(request) or 0
     return CaseFilter(opt("state") or "open", opt("kind"), opt("severity"), opt("queue"), opt("assignee"), opt("sla"),
-                      opt("q"), CASE_PAGE, offset)
+                      opt("q"), CASE_PAGE, offset, opt("age"))
 
 
-def age_chart(board: Dashboard, ct: dict[str, str]) -> Markup:
-    """Open cases per age bucket as stacked SVG bars (breached, due soon, on time); presentation
-    attributes only, so the pages' Content-Security-Policy holds."""
-    width, height, pad_l, pad_b, pad_t = 520, 200, 40, 28, 12
-    plot_h = height - pad_b - pad_t
-    top = max([sum(board.bucket(i).values()) for i in range(4)] + [1])
-    step = (width - pad_l) / 4
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{escape(ct["chart"])}" id="case-chart">']
-    parts.append(f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width}" y2="{pad_t + plot_h}" stroke="#ccc"/>')
-    parts.append(f'<text x="{pad_l - 6}" y="{pad_t + 4}" text-anchor="end" font-size="11" fill="#555">{top}</text>')
-    for i in range(4):
-        y: float = pad_t + plot_h
-        x = pad_l + step * i + step * 0.2
-        for state in ("ok", "due_soon", "breached"):
-            n = board.bucket(i)[state]
-            if n:
-                h = plot_h * n / top
-                y -= h
-                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.6:.1f}" height="{h:.1f}" '
-                             f'fill="{SLA_COLOURS[state]}" data-age="{i}" data-sla="{state}" data-n="{n}">'
-                             f'<title>{escape(ct["sla_" + state])}: {n}</title></rect>')
-        parts.append(f'<text x="{x + step * 0.3:.1f}" y="{height - 8}" text-anchor="middle" font-size="12" fill="#333">'
-                     f'{escape(ct[f"age_{i}"])}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
+def age_chart(board: Dashboard, ct: dict[str, str], svg_id: str = "case-chart") -> Markup:
+    """Open cases per age bucket as stacked columns (on time, due soon, breached)."""
+    groups = [(ct[f"age_{i}"], [(state, ct["sla_" + state], board.bucket(i)[state]) for state in ("ok", "due_soon", "breached")])
+              for i in range(4)]
+    return Markup(stacked_columns(groups, ct["chart"], SLA_COLOURS, svg_id=svg_id))  # noqa: S704 - core.charts escapes
+
+
+def closed_chart(board: Dashboard, ct: dict[str, str]) -> Markup:
+    points = [(d.strftime("%m-%d"), n) for d, n in board.closed_per_day]
+    return Markup(columns(points, ct["chart_closed"], svg_id="closed-chart", colour="#2e7d32"))  # noqa: S704
+
+
+def disposition_chart(board: Dashboard, ct: dict[str, str]) -> Markup:
+    items = [(ct.get("disp_" + d, d), n) for d, n in board.dispositions.items()]
+    return Markup(hbars(items, ct["chart_disp"], svg_id="disposition-chart"))  # noqa: S704
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -144,10 +146,35 @@ def cases_page(request: Request) -> Response:
     query = urlencode({k: v for k, v in request.query_params.items() if k in FILTER_FIELDS and v})
     return render(request, "staff_cases.html", lang, staff, nav="cases", ct=ct, cases=found, total=total, f=f,
                   now=s.clock(), board=board, chart=age_chart(board, ct), query=query, page_size=CASE_PAGE,
-                  states=FILTER_STATES, kinds=[k.value for k in CaseKind], severities=SEVERITIES, slas=SLA_STATES)
+                  states=FILTER_STATES, kinds=[k.value for k in CaseKind], severities=SEVERITIES, slas=SLA_STATES,
+                  ages=AGE_FILTERS, all_dispositions=sorted({d for ds in DISPOSITIONS.values() for d in ds}),
+                  notice=_bulk_notice(ct, request.query_params.get("done", "")))
 
 
-FILTER_FIELDS = ("state", "kind", "severity", "queue", "assignee", "sla", "q")
+def _bulk_notice(ct: dict[str, str], raw: str) -> str:
+    ok, _, pending = raw.partition(".")
+    if not (ok.isdigit() and pending.isdigit() and len(raw) <= 12):
+        return ""
+    return ct["bulk_done"].format(ok=int(ok), pending=int(pending))
+
+
+@router.get("/cases/dashboard", response_class=HTMLResponse)
+def cases_dashboard(request: Request) -> Response:
+    """The supervisor's charts: open cases by age and SLA state, closed per day over the last 30
+    China days, and their dispositions (SVG drawn here, no script)."""
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    board = case_service(request).dashboard()
+    ct = cases_text(lang)
+    return render(request, "staff_cases_dashboard.html", lang, staff, nav="cases", ct=ct, board=board, slas=SLA_STATES,
+                  colours=SLA_COLOURS, age_chart=age_chart(board, ct, "age-chart"), closed_chart=closed_chart(board, ct),
+                  disposition_chart=disposition_chart(board, ct) if board.dispositions else None,
+                  closed_total=sum(n for _, n in board.closed_per_day))
+
+
+FILTER_FIELDS = ("state", "kind", "severity", "queue", "assignee", "sla", "q", "age")
 
 
 @router.get("/cases/export.csv")
@@ -165,6 +192,20 @@ def cases_export(request: Request) -> Response:
                     headers={**NO_STORE, "Content-Disposition": 'attachment; filename="cases.csv"'})
 
 
+@router.get("/cases/export.xlsx")
+def cases_export_xlsx(request: Request) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        body = case_service(request).export_xlsx(_filter(request))
+    except InvalidInput as exc:
+        ct = cases_text(lang)
+        return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
+    return Response(body, media_type=XLSX, headers={**NO_STORE, "Content-Disposition": 'attachment; filename="cases.xlsx"'})
+
+
 def _case_page(request: Request, lang: str, staff: Staff, case_id: int, *, status_code: int = 200,
                error: str = "", saved: bool = False) -> Response:
     s = case_service(request)
@@ -175,7 +216,8 @@ def _case_page(request: Request, lang: str, staff: Staff, case_id: int, *, statu
         return message(request, lang, staff, 404, ct["err_title"], ct["err_not_found"])
     return render(request, "staff_case.html", lang, staff, status_code=status_code, nav="cases", ct=ct, case=case,
                   events=events, now=s.clock(), dispositions=DISPOSITIONS[case.kind], error=error, saved=saved,
-                  confirmation=format_confirmation(case.reference) if case.reference else "")
+                  confirmation=format_confirmation(case.reference) if case.reference else "",
+                  attachments=s.attachments(case_id), attach_mb=f"{s.attachment_limit / 1024 / 1024:g}")
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -185,6 +227,57 @@ def case_page(request: Request, case_id: int, saved: int = 0) -> Response:
     if isinstance(staff, Response):
         return staff
     return _case_page(request, lang, staff, case_id, saved=bool(saved))
+
+
+@router.post("/cases/{case_id}/attachments")
+async def case_attach(request: Request, case_id: int) -> Response:
+    """Evidence uploaded from the case page (multipart). A refused file (too large, a type not
+    accepted, a name that disagrees with the content) stores nothing and shows why."""
+    s = case_service(request)
+    refused: InvalidInput | None = None
+    fields: dict[str, str] = {}
+    try:
+        name, data, fields = await read_upload(request, s.attachment_limit, text_fields=("csrf", "lang"))
+    except InvalidInput as exc:
+        refused, name, data = exc, "", b""
+
+    def run() -> Response:
+        if refused is not None:  # nothing will change: the session is enough to show why
+            lang = page_lang(request)
+            staff = signed_in(request, "write", lang)
+            if isinstance(staff, Response):
+                return staff
+            return _case_page(request, lang, staff, case_id, status_code=refused.status,
+                              error=cases_text(lang)["err_file"] + " " + refusal_text(lang, refused, s.attachment_limit))
+        lang, found = post_guard(request, FormData(list(fields.items())), "write")
+        if isinstance(found, Response):
+            return found
+        try:
+            s.attach(case_id, found.actor, name, data)
+        except NotFound:
+            return message(request, lang, found, 404, cases_text(lang)["err_title"], cases_text(lang)["err_not_found"])
+        except FinguardError as exc:
+            code = exc.status if exc.status in (409, 413, 422) else 422
+            text = (cases_text(lang)["err_conflict"] if isinstance(exc, Conflict)
+                    else cases_text(lang)["err_file"] + " " + refusal_text(lang, exc, s.attachment_limit))
+            return _case_page(request, lang, found, case_id, status_code=code, error=text)
+        return RedirectResponse(f"{staff_root(request)}/cases/{case_id}?lang={lang}&saved=1#evidence", status_code=303,
+                                headers=NO_STORE)
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}")
+def case_download(request: Request, case_id: int, attachment_id: int) -> Response:
+    lang = page_lang(request)
+    staff = signed_in(request, "read", lang)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        return attachment_response(*case_service(request).download(case_id, attachment_id, staff.actor))
+    except NotFound:
+        ct = cases_text(lang)
+        return message(request, lang, staff, 404, ct["err_title"], ct["err_not_found"])
 
 
 def _act(s: CaseService, case_id: int, action: str, actor: str, form: FormData) -> None:
@@ -237,16 +330,23 @@ async def cases_bulk(request: Request) -> Response:
 
 
 def _cases_bulk(request: Request, lang: str, staff: Staff, form: FormData) -> Response:
+    """``bulk=assign`` (to the named person) or ``bulk=close`` (with a disposition and a reason; a
+    high or critical case is proposed for a second person's confirmation, maker-checker)."""
     ct = cases_text(lang)
     ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit() and len(v) <= 18]
+    s = case_service(request)
     try:
-        results = case_service(request).bulk_assign(ids, form_text(form, "assignee") or staff.key.name, staff.actor)
+        if form_text(form, "bulk") == "close":
+            results = s.bulk_close(ids, staff.actor, form_text(form, "disposition"), form_text(form, "reason"))
+        else:
+            results = s.bulk_assign(ids, form_text(form, "assignee") or staff.key.name, staff.actor)
     except InvalidInput as exc:
         return message(request, lang, staff, 422, ct["err_title"], ct["err_input"] + " " + exc.message)
     failed = [f"#{r.case_id}: {r.error}" for r in results if not r.ok]
     if failed:
-        return message(request, lang, staff, 409, ct["err_title"], "; ".join(failed))
-    return RedirectResponse(f"{staff_root(request)}/cases?lang={lang}", status_code=303, headers=NO_STORE)
+        return message(request, lang, staff, 409, ct["err_title"], ct["bulk_failed"] + " " + "; ".join(failed))
+    done = f"{sum(1 for r in results if r.ok)}.{sum(1 for r in results if r.pending)}"
+    return RedirectResponse(f"{staff_root(request)}/cases?lang={lang}&done={done}", status_code=303, headers=NO_STORE)
 
 
 def _when_field(raw: str, name: str) -> datetime | None:

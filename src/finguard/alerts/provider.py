@@ -12,6 +12,8 @@ from finguard.alerts.store.cases import SqlCaseStore
 from finguard.core.clock import utcnow
 
 
-def make_cases(engine: Engine, clock: Callable[[], datetime] = utcnow) -> CaseService:
-    return CaseService(SqlCaseStore(engine), clock)
+def make_cases(engine: Engine, clock: Callable[[], datetime] = utcnow, attachment_limit: int | None = None) -> CaseService:
+    if attachment_limit is None:
+        return CaseService(SqlCaseStore(engine), clock)
+    return CaseService(SqlCaseStore(engine), clock, attachment_limit)
 

@@ -296,6 +296,103 @@ _PUBLIC: dict[str, dict[str, str]] = {
     },
 }
 
+# Evidence, age filter, XLSX export, bulk close and the supervisor dashboard.
+_MORE: dict[str, dict[str, str]] = {
+    "zh": {
+        "evidence": "证据材料",
+        "attach": "上传",
+        "attach_file": "选择文件",
+        "attach_hint": "接受 PDF、PNG、JPEG、纯文本、CSV、XLSX（按文件内容判断），单个不超过 {mb} MB。",
+        "no_evidence": "尚无证据材料。",
+        "file_name": "文件名",
+        "file_type": "类型",
+        "file_size": "大小",
+        "uploaded_by": "上传人",
+        "uploaded_at": "上传时间",
+        "download": "下载",
+        "act_attach": "上传证据",
+        "act_download": "下载证据",
+        "err_file": "文件未被接收：",
+        "age": "已开立时长",
+        "export_xlsx": "导出 XLSX",
+        "bulk_close": "所选案件结案，结论",
+        "bulk_done": "{ok} 件已处理，其中 {pending} 件等待另一人复核。",
+        "bulk_failed": "以下案件未处理：",
+        "close_selected": "结案所选",
+        "dash_title": "主管看板",
+        "dash_link": "主管看板（图表）",
+        "dash_intro": "未结案件的时长与时限状态、近 30 天每日结案数和处理结论。",
+        "chart_closed": "近 30 天每日结案数",
+        "chart_disp": "近 30 天处理结论",
+        "chart_total": "合计 {n} 件",
+        "no_data": "暂无数据。",
+        "open_n": "{n} 件未结",
+    },
+    "en": {
+        "evidence": "Evidence",
+        "attach": "Upload",
+        "attach_file": "File",
+        "attach_hint": "PDF, PNG, JPEG, plain text, CSV or XLSX (told by the content), up to {mb} MB each.",
+        "no_evidence": "No evidence yet.",
+        "file_name": "File",
+        "file_type": "Type",
+        "file_size": "Size",
+        "uploaded_by": "Uploaded by",
+        "uploaded_at": "Uploaded",
+        "download": "Download",
+        "act_attach": "Evidence uploaded",
+        "act_download": "Evidence downloaded",
+        "err_file": "The file was not accepted:",
+        "age": "Age",
+        "export_xlsx": "Export XLSX",
+        "bulk_close": "Close selected with",
+        "bulk_done": "{ok} cases done; {pending} of them wait for a second person to confirm.",
+        "bulk_failed": "Not done:",
+        "close_selected": "Close selected",
+        "dash_title": "Supervisor dashboard",
+        "dash_link": "Supervisor dashboard (charts)",
+        "dash_intro": "Open cases by age and SLA state, cases closed per day over the last 30 days, and their dispositions.",
+        "chart_closed": "Closed per day (last 30 days)",
+        "chart_disp": "Dispositions (last 30 days)",
+        "chart_total": "{n} in all",
+        "no_data": "No data yet.",
+        "open_n": "{n} open",
+    },
+}
+for _lang, _table in _MORE.items():
+    _TEXT[_lang].update(_table)
+
+# Why a file was refused, in Chinese (the English is the error's own message).
+_REFUSAL_ZH = {
+    "too_large": "文件超过 {mb} MB 的上限，未保存。",
+    "empty": "文件是空的。",
+    "no_name": "文件没有文件名。",
+    "type": "不接受 {ext} 类型的文件（其内容为{what}）。接受：PDF、PNG、JPEG、纯文本（.txt）、CSV（.csv）、XLSX（.xlsx）。",
+    "content": "文件内容是{what}，却以 {ext} 命名，未保存。接受：PDF、PNG、JPEG、纯文本、CSV、XLSX。",
+    "mismatch": "文件内容是{what}，与扩展名 {ext} 不符，未保存。",
+}
+_WHAT_ZH = {
+    "a PDF": "PDF 文档", "a PNG picture": "PNG 图片", "a JPEG picture": "JPEG 图片", "an XLSX workbook": "XLSX 工作簿",
+    "plain text": "纯文本", "a Windows program": "Windows 可执行程序", "a Linux program": "Linux 可执行程序",
+    "a macOS program": "macOS 可执行程序", "a GIF picture": "GIF 图片", "a WebP picture": "WebP 图片",
+    "an old Office document (.doc / .xls)": "旧版 Office 文档（.doc / .xls）", "a compressed archive": "压缩包",
+    "an RTF document": "RTF 文档", "an HTML, SVG or XML document": "HTML、SVG 或 XML 文档",
+    "an unrecognised binary file": "无法识别的二进制文件", "a damaged ZIP archive": "损坏的 ZIP 压缩包",
+    "a macro-enabled Excel workbook": "含宏的 Excel 工作簿", "a Word document": "Word 文档",
+    "a PowerPoint presentation": "PowerPoint 演示文稿", "a ZIP archive": "ZIP 压缩包",
+}
+
+
+def refusal_text(lang: str, exc: Exception, limit: int) -> str:
+    """Why an evidence file was refused, in the page's language."""
+    default: tuple[str, dict[str, str | int]] = ("too_large", {}) if getattr(exc, "status", 0) == 413 else ("", {})
+    reason, detail = getattr(exc, "refusal", default)
+    if lang != "zh" or reason not in _REFUSAL_ZH:
+        return str(getattr(exc, "message", exc))
+    what = str(detail.get("what", ""))
+    return _REFUSAL_ZH[reason].format(mb=f"{limit / 1024 / 1024:g}", ext=detail.get("ext") or "无扩展名",
+                                      what=_WHAT_ZH.get(what, what))
+
 register(
     {lang: {f"cases_{k}": v for k, v in table.items()} | {f"complaint_{k}": v for k, v in _PUBLIC[lang].items()}
      | {"staff_nav_cases": table["nav"]} for lang, table in _TEXT.items()}

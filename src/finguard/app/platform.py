@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # the capabilities load when a command first uses them
     from finguard.monitors.store import SqlMonitorStore
     from finguard.robots.model import RefreshSource
     from finguard.robots.service.robots import RobotService
+    from finguard.screening.service.batch import BatchJobs
     from finguard.screening.service.diligence import DiligenceService
     from finguard.screening.service.matcher import NameScreener, Thresholds
 
@@ -334,6 +335,16 @@ class Platform:
         return DiligenceService(SqlDiligenceStore(self.engine), self.list_store, self.screener, self.follower, self.list_store, utcnow)
 
     @cached_property
+    def batch_dd(self) -> BatchJobs:
+        """Batch due diligence as background jobs (the staff page), files under FINGUARD_HOME/batch-dd."""
+        from finguard.screening.pages.report import render_report
+        from finguard.screening.service.batch import BatchJobs
+        from finguard.screening.store.batchjobs import FileBatchJobs
+
+        return BatchJobs(FileBatchJobs(self.settings.home / "batch-dd"), lambda: self.diligence,
+                         lambda results, problems: render_report(results, problems, "csv", "en")[0], utcnow)
+
+    @cached_property
     def loans(self) -> LoanService:
         from finguard.loans.provider import make_loans
 
@@ -376,7 +387,7 @@ class Platform:
         from finguard.alerts.provider import make_cases
         from finguard.credit.provider import register_approvals
 
-        svc = make_cases(self.engine)
+        svc = make_cases(self.engine, attachment_limit=self.settings.case_attachment_max_bytes)
         # Closing a loan_approval case approves or refuses the credit application behind it.
         register_approvals(svc, lambda: self.credit)
         return svc

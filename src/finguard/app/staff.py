@@ -31,6 +31,7 @@ from finguard.ledger.pages import staff as staff_ledger
 from finguard.lists import staff_pages as lists_pages
 from finguard.monitors import pages as staff_monitors
 from finguard.robots import pages as robots_pages
+from finguard.screening.pages import batch as batch_pages
 from finguard.screening.pages import staff as screening_pages
 
 __all__ = ["router"]
@@ -40,6 +41,7 @@ router.include_router(flowgraph.router)
 router.include_router(staff_ledger.router)
 router.include_router(staff_monitors.router)
 router.include_router(staff_login.router)
+router.include_router(batch_pages.router)
 router.include_router(screening_pages.router)
 router.include_router(alerts_pages.router)
 router.include_router(guard_pages.router)

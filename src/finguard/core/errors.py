@@ -46,6 +46,13 @@ class InvalidInput(FinguardError):
         return cls(f"{field}: {problem}", problems=[FieldProblem(field, problem)])
 
 
+class TooLarge(InvalidInput):
+    """An upload past its size limit (HTTP 413); nothing was stored."""
+
+    status = 413
+    code = "too_large"
+
+
 class InvalidIdentifier(InvalidInput):
     code = "invalid_identifier"
 

@@ -39,3 +39,19 @@ class SafeDictWriter(csv.DictWriter):  # type: ignore[type-arg]
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow({k: safe_cell(v) for k, v in rowdict.items()})
+
+
+def csv_to_xlsx(text: str, sheet: str = "report") -> bytes:
+    """A CSV export (its cells already through :func:`safe_cell`) as a one-sheet XLSX workbook,
+    every cell text as written (write-only mode: rows are streamed, not held as cell objects)."""
+    import io
+
+    from openpyxl import Workbook  # loaded when a workbook is written
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet[:31])
+    for row in csv.reader(io.StringIO(text)):
+        ws.append([safe_cell(cell) for cell in row])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

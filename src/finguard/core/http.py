@@ -9,10 +9,12 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
-from finguard.core.errors import FieldProblem, InvalidInput
+from finguard.core.errors import FieldProblem, InvalidInput, TooLarge
 from finguard.core.http_context import client_id, platform
 
-__all__ = ["IMAGE_TYPES", "MAX_OFFSET", "client_id", "platform", "read_body", "read_pictures", "save_body", "sniff"]
+__all__ = [
+    "IMAGE_TYPES", "MAX_OFFSET", "client_id", "platform", "read_body", "read_pictures", "read_upload", "save_body", "sniff",
+]
 
 # SQL OFFSET is a signed 64-bit integer: anything larger is refused as input, not by the database.
 MAX_OFFSET = 2**63 - 1
@@ -102,6 +104,35 @@ async def read_pictures(
     if problems:
         raise InvalidInput("the pictures cannot be used", problems=problems)
     return out, fields
+
+
+async def read_upload(
+    request: Request, limit: int, name: str = "file", text_fields: tuple[str, ...] = ()
+) -> tuple[str, bytes, dict[str, str]]:
+    """One file part of a multipart form (its name as sent and its bytes) and the named short text
+    fields. A body past ``limit`` plus the form's overhead is refused (``TooLarge``, 413, naming
+    the file part) before it is read whole; the caller checks the file's own size and type."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput.for_field(name, "send multipart/form-data with the file as the part " + repr(name))
+    try:
+        body = await read_body(request, limit + FORM_OVERHEAD)
+    except ClientDisconnect:
+        raise InvalidInput.for_field(name, "the upload was interrupted") from None
+    except InvalidInput:
+        raise TooLarge(f"{name}: is larger than {limit} bytes", problems=[FieldProblem(name, f"is larger than {limit} bytes")]) from None
+    request._body = body  # parse the bounded copy, never the stream again
+    try:
+        form = await request.form(max_files=1, max_fields=len(text_fields) + 4, max_part_size=64_000)
+    except Exception as exc:  # Starlette raises HTTPException / MultiPartException for a malformed body
+        raise InvalidInput.for_field("body", f"is not a readable multipart form: {exc}") from None
+    try:
+        fields = {f: value[:200] for f in text_fields if isinstance(value := form.get(f), str)}
+        part = form.get(name)
+        if not isinstance(part, UploadFile):
+            raise InvalidInput.for_field(name, "is missing: attach it as a file part")
+        return part.filename or "", await part.read(), fields
+    finally:
+        await form.close()
 
 
 def sniff(data: bytes) -> str | None:

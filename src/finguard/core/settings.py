@@ -203,6 +203,12 @@ class Settings(BaseSettings):
         description="A serving process runs the robots that are due (docs/robots.md) every so many seconds; 0: off "
         "(run `finguard robots serve` or `finguard robots run-due` from a scheduler instead).",
     )
+    case_attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1,
+        le=512 * 1024 * 1024,
+        description="The largest evidence file a case takes (bytes); a larger upload is refused with 413 and nothing stored.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     @model_validator(mode="after")

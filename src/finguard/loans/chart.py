@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from finguard.core.charts import hbars
 from finguard.core.money import format_yuan
 from finguard.loans.model.schedule import Schedule
 
@@ -57,21 +58,9 @@ def comparison_svg(before: Schedule, after: Schedule, lang: str = "zh") -> str:
 
 
 def bars_svg(items: list[tuple[str, int]], title: str) -> str:
-    """Horizontal bars, one per (label, count): a campaign's reach and response, education totals."""
-    row_h, label_w, width = 26, 220, 640
-    top = max([n for _, n in items] + [1])
-    height = 30 + row_h * len(items)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{escape(title)}">',
-             f'<text x="0" y="16" font-size="13" fill="#333">{escape(title)}</text>']
-    for i, (label, n) in enumerate(items):
-        y = 28 + i * row_h
-        w = (width - label_w - 70) * n / top
-        parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-size="12" fill="#333">{escape(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{AFTER}" fill-opacity="0.7"/>')
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12" fill="#333">{n:,}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    """Horizontal bars, one per (label, count): a campaign's reach and response, education totals
+    (drawn by ``core.charts.hbars``, the staff pages' one bar chart)."""
+    return hbars(items, title, svg_id="campaign-chart", label_w=220, width=640)
 
 
 SERIES = {"sent": "#9aa5b1", "delivered": "#1f6feb", "replied": "#2da44e", "opted_out": "#cf222e"}

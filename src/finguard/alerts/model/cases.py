@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
 from finguard.core.errors import Conflict, FieldProblem, Forbidden, InvalidInput
+from finguard.core.exports import safe_cell
 
 
 class CaseKind(StrEnum):
@@ -57,6 +58,34 @@ DUE_SOON = timedelta(hours=24)
 SLA_STATES = ("breached", "due_soon", "ok")
 # The dashboard's age buckets of open cases: up to 1 day, 3 days, 7 days, older.
 AGE_BUCKETS = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
+# The list's age filter, one value per bucket (the time since the case was opened).
+AGE_FILTERS = ("lt1d", "1to3d", "3to7d", "gt7d")
+
+# The dashboard's days are China days (the branches' calendar), as the settlement report's.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+CLOSED_DAYS = 30
+
+
+def per_day(times: list[datetime], last_day: date, days: int = CLOSED_DAYS) -> list[tuple[date, int]]:
+    """How many of ``times`` fall on each China day of the ``days`` ending with ``last_day``."""
+    first = last_day - timedelta(days=days - 1)
+    counts = dict.fromkeys((first + timedelta(days=i) for i in range(days)), 0)
+    for t in times:
+        d = t.astimezone(CHINA).date()
+        if d in counts:
+            counts[d] += 1
+    return list(counts.items())
+
+
+def china_today(now: datetime) -> date:
+    return now.astimezone(CHINA).date()
+
+
+def since_day(last_day: date, days: int = CLOSED_DAYS) -> datetime:
+    """The start (UTC) of the first China day of the ``days`` ending with ``last_day``."""
+    first = last_day - timedelta(days=days - 1)
+    return datetime(first.year, first.month, first.day, tzinfo=CHINA)
+
 
 SERVICE_TYPES = ("home_visit", "accessible_service", "urgent_handling")
 
@@ -318,15 +347,15 @@ CSV_COLUMNS = (
     "id", "kind", "state", "severity", "queue", "assignee", "subject", "summary", "reference", "category",
     "created_at", "due_at", "closed_at", "disposition", "close_reason",
 )
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading quote."""
+    """A cell a spreadsheet will not run (``core.exports.safe_cell``: text starting with = + - @
+    tab or CR gets a leading apostrophe); times as ISO 8601 text, nothing as an empty cell."""
     if value is None:
         return ""
     text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    return str(safe_cell(text))
 
 
 def csv_row(case: Case) -> list[str]:
@@ -366,6 +395,7 @@ class CaseFilter:
     q: str | None = None
     limit: int = 50
     offset: int = 0
+    age: str | None = None
 
 
 FILTER_STATES = ("open", "all", *(s.value for s in State))
@@ -381,6 +411,8 @@ def check_filter(f: CaseFilter) -> CaseFilter:
         problems.append(FieldProblem("severity", f"must be one of {', '.join(SEVERITIES)}"))
     if f.sla is not None and f.sla not in SLA_STATES:
         problems.append(FieldProblem("sla", f"must be one of {', '.join(SLA_STATES)}"))
+    if f.age is not None and f.age not in AGE_FILTERS:
+        problems.append(FieldProblem("age", f"must be one of {', '.join(AGE_FILTERS)}"))
     if f.q is not None and len(f.q) > 200:
         problems.append(FieldProblem("q", "is longer than 200 characters"))
     if not 1 <= f.limit <= 10_000:

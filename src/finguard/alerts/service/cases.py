@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Protocol
 
 from finguard.alerts.model import cases as m
+from finguard.alerts.model.attachments import DEFAULT_MAX_BYTES, Attachment, Upload, check_upload
 from finguard.alerts.model.cases import Case, CaseEvent, CaseFilter, Change, NewCase
-from finguard.core.errors import FinguardError, InvalidInput, NotFound, Unavailable
+from finguard.core.errors import Conflict, FinguardError, InvalidInput, NotFound, Unavailable
 
 MAX_BULK = 1000
 ADOPT_BATCH = 5000
 EXPORT_PAGE = 5000
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 
 
 class CaseStore(Protocol):
@@ -32,6 +35,10 @@ class CaseStore(Protocol):
     def create(self, new: NewCase, actor: str) -> Case: ...
     def create_once(self, new: NewCase, actor: str) -> tuple[Case, bool]: ...
     def open_counts(self, now: datetime) -> dict[tuple[int, str], int]: ...
+    def closed_since(self, since: datetime) -> list[tuple[datetime, str]]: ...
+    def add_attachment(self, case: Case, upload: Upload, event: CaseEvent) -> Attachment: ...
+    def attachments(self, case_id: int) -> list[Attachment]: ...
+    def attachment(self, case_id: int, attachment_id: int) -> tuple[Attachment, bytes] | None: ...
 
 
 class CloseHandler(Protocol):
@@ -60,10 +67,13 @@ class BulkResult:
 
 @dataclass(frozen=True, slots=True)
 class Dashboard:
-    """Open cases by age bucket (0: up to 1 day, 1: up to 3, 2: up to 7, 3: older) and SLA state."""
+    """Open cases by age bucket (0: up to 1 day, 1: up to 3, 2: up to 7, 3: older) and SLA state;
+    cases closed on each of the last 30 China days and their dispositions (most first)."""
 
     counts: dict[tuple[int, str], int]
     at: datetime
+    closed_per_day: list[tuple[date, int]] = field(default_factory=list)
+    dispositions: dict[str, int] = field(default_factory=dict)
 
     def bucket(self, age: int) -> dict[str, int]:
         return {s: self.counts.get((age, s), 0) for s in m.SLA_STATES}
@@ -78,9 +88,10 @@ class Dashboard:
 
 
 class CaseService:
-    def __init__(self, store: CaseStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: CaseStore, clock: Callable[[], datetime], attachment_limit: int = DEFAULT_MAX_BYTES) -> None:
         self.store = store
         self.clock = clock
+        self.attachment_limit = attachment_limit
         self._handlers: dict[str, CloseHandler] = {}
 
     def on_close(self, kind: m.CaseKind, handler: CloseHandler) -> None:
@@ -139,7 +150,11 @@ class CaseService:
     def dashboard(self) -> Dashboard:
         self.sync()
         now = self.clock()
-        return Dashboard(self.store.open_counts(now), now)
+        last = m.china_today(now)
+        closed = self.store.closed_since(m.since_day(last))
+        per_day = m.per_day([t for t, _ in closed], last)
+        dispositions = dict(Counter(d for _, d in closed).most_common())
+        return Dashboard(self.store.open_counts(now), now, per_day, dispositions)
 
     def export_csv(self, f: CaseFilter) -> Iterator[str]:
         """CSV of every case the filter selects in id order (its limit and offset ignored), 5,000
@@ -165,6 +180,33 @@ class CaseService:
             if len(page) < EXPORT_PAGE:
                 return
             after = page[-1].id
+
+    def export_xlsx(self, f: CaseFilter) -> bytes:
+        """The same rows as :meth:`export_csv` as an XLSX workbook (one sheet, text cells through
+        ``core.exports.safe_cell``, times as ISO 8601 text). Written in write-only mode, page by
+        page; a selection past one worksheet's rows is refused, asking for a narrower filter."""
+        from openpyxl import Workbook  # loaded when a workbook is written
+
+        m.check_filter(f)
+        self.sync()
+        now = self.clock()
+        _, total = self.store.find(replace(f, limit=1, offset=0), now)
+        if total > XLSX_MAX_ROWS:
+            raise InvalidInput.for_field("filter", f"selects {total} cases, more than a worksheet holds; narrow it or export CSV")
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("cases")
+        ws.append(list(m.CSV_COLUMNS))
+        after = 0
+        while True:
+            page = self.store.scan(f, now, after, EXPORT_PAGE)
+            for case in page:
+                ws.append([case.id, *m.csv_row(case)[1:]])
+            if len(page) < EXPORT_PAGE:
+                break
+            after = page[-1].id
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
 
     # -- working a case ------------------------------------------------------------------------
 
@@ -222,6 +264,34 @@ class CaseService:
         if not reason.strip():
             raise InvalidInput.for_field("reason", "is required")
         return self._bulk(ids, lambda i: self.close(i, actor, disposition, reason))
+
+    # -- evidence ------------------------------------------------------------------------------
+
+    def attach(self, case_id: int, actor: str, name: str, data: bytes) -> Attachment:
+        """Store a file on an open case after its size and content checks; the upload is a line
+        of the audit trail (name, type, size, SHA-256). A refused file stores nothing."""
+        case = self.get(case_id)
+        if not case.open:
+            raise Conflict(f"case {case_id} is closed; evidence can no longer be added")
+        upload = check_upload(name, data, self.attachment_limit)
+        event = m.CaseEvent(case.id, self.clock(), actor, "attach", case.state.value, case.state.value, upload.name,
+                            {"sha256": upload.sha256, "size": upload.size, "media_type": upload.media_type})
+        return self.store.add_attachment(case, upload, event)
+
+    def attachments(self, case_id: int) -> list[Attachment]:
+        self.get(case_id)
+        return self.store.attachments(case_id)
+
+    def download(self, case_id: int, attachment_id: int, actor: str) -> tuple[Attachment, bytes]:
+        """The file, after its download is written to the case's audit trail."""
+        case = self.get(case_id)
+        found = self.store.attachment(case_id, attachment_id)
+        if found is None:
+            raise NotFound(f"case {case_id} has no attachment {attachment_id}")
+        att, content = found
+        self.store.append(m.CaseEvent(case.id, self.clock(), actor, "download", case.state.value, case.state.value,
+                                      att.name, {"attachment_id": att.id, "sha256": att.sha256}))
+        return att, content
 
     # -- opening cases -------------------------------------------------------------------------
 

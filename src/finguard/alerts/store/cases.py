@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -29,8 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from finguard.alerts.model.attachments import Attachment, Upload
 from finguard.alerts.model.cases import (
     AGE_BUCKETS,
+    AGE_FILTERS,
     DUE_SOON,
     OPEN_STATES,
     Case,
@@ -100,7 +103,29 @@ case_event = Table(
     Index("ix_case_event_case", "case_id", "id"),
 )
 
+# Evidence files (migration 1340): kept in the database beside their SHA-256, never changed.
+case_attachment = Table(
+    "case_attachment",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, ForeignKey("case_item.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_by", String(100), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Index("ix_case_attachment_case", "case_id", "id"),
+)
+_ATTACHMENT_META = [c for c in case_attachment.c if c.name != "content"]
+
 _OPEN = [s.value for s in OPEN_STATES]
+
+
+def _attachment(r: RowMapping) -> Attachment:
+    return Attachment(r["id"], r["case_id"], r["name"], r["media_type"], r["size"], r["sha256"], r["uploaded_by"],
+                      r["uploaded_at"])
 
 
 def _case(r: RowMapping) -> Case:
@@ -212,6 +237,12 @@ class SqlCaseStore:
             where += [c.state.in_(_OPEN), c.due_at > now, c.due_at <= now + DUE_SOON]
         elif f.sla == "ok":
             where += [c.state.in_(_OPEN), c.due_at > now + DUE_SOON]
+        if f.age:
+            i = AGE_FILTERS.index(f.age)
+            if i < len(AGE_BUCKETS):
+                where.append(c.created_at > now - AGE_BUCKETS[i])
+            if i > 0:
+                where.append(c.created_at <= now - AGE_BUCKETS[i - 1])
         if f.q:
             pattern = _like(f.q.strip())
             conds: list[Any] = [c.subject.ilike(pattern, escape="\\"), c.summary.ilike(pattern, escape="\\"),
@@ -310,3 +341,40 @@ class SqlCaseStore:
         q = select(inner.c.age, inner.c.sla, func.count()).group_by(inner.c.age, inner.c.sla)
         with self.engine.connect() as conn:
             return {(int(a), str(s)): int(n) for a, s, n in conn.execute(q)}
+
+    # -- evidence --------------------------------------------------------------------------------
+
+    def add_attachment(self, case: Case, upload: Upload, event: CaseEvent) -> Attachment:
+        """The file and its audit line in one transaction; a case closed meanwhile is a 409."""
+        with begin_write(self.engine) as conn:
+            state = conn.execute(select(case_item.c.state).where(case_item.c.id == case.id)).scalar_one_or_none()
+            if state is None or state == State.CLOSED.value:
+                raise Conflict(f"case {case.id} is closed; evidence can no longer be added")
+            att_id = conn.execute(case_attachment.insert().values(
+                case_id=case.id, name=upload.name, media_type=upload.media_type, size=upload.size,
+                sha256=upload.sha256, content=upload.content, uploaded_by=event.actor, uploaded_at=event.at,
+            ).returning(case_attachment.c.id)).scalar_one()
+            row = _event_row(event)
+            row["data"] = {**event.data, "attachment_id": att_id}
+            conn.execute(case_event.insert(), [row])
+            r = conn.execute(select(*_ATTACHMENT_META).where(case_attachment.c.id == att_id)).mappings().one()
+        return _attachment(r)
+
+    def attachments(self, case_id: int) -> list[Attachment]:
+        q = select(*_ATTACHMENT_META).where(case_attachment.c.case_id == case_id).order_by(case_attachment.c.id)
+        with self.engine.connect() as conn:
+            return [_attachment(r) for r in conn.execute(q).mappings()]
+
+    def attachment(self, case_id: int, attachment_id: int) -> tuple[Attachment, bytes] | None:
+        q = select(case_attachment).where(case_attachment.c.case_id == case_id, case_attachment.c.id == attachment_id)
+        with self.engine.connect() as conn:
+            r = conn.execute(q).mappings().first()
+        return (_attachment(r), bytes(r["content"])) if r else None
+
+    def closed_since(self, since: datetime) -> list[tuple[datetime, str]]:
+        """(closed_at, disposition) of every case closed at or after ``since`` (the dashboard's
+        30 days; bucketed into China days by the model)."""
+        c = case_item.c
+        q = select(c.closed_at, c.disposition).where(c.state == State.CLOSED.value, c.closed_at >= since)
+        with self.engine.connect() as conn:
+            return [(r[0], r[1] or "") for r in conn.execute(q)]

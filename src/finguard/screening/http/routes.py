@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.errors import InvalidInput
-from finguard.core.http import MAX_OFFSET, platform, read_body
+from finguard.core.http import MAX_OFFSET, platform, read_body, read_upload
 from finguard.lists.model.lists import Identifier
 from finguard.screening.http.schemas import (
     AlertOut,
@@ -35,6 +36,7 @@ from finguard.screening.service.matcher import ScreenQuery
 router = APIRouter(prefix="/api/v1")
 P = Annotated[Any, Depends(platform)]
 MAX_BATCH_BYTES = 64 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("/screening/name", response_model=ScreenOut, tags=["screening"], summary="Screen a name (not stored)")
@@ -87,6 +89,60 @@ async def screen_batch(
         return Response(out.model_dump_json(), media_type="application/json")
     body, media = render_report(results, problems, report, lang)
     return Response(body, media_type=media)
+
+
+class BatchJobOut(BaseModel):
+    id: str
+    state: str = Field(description="queued, running, done, failed or interrupted (its process stopped)")
+    name: str
+    purpose: str
+    by: str
+    created_at: str
+    updated_at: str
+    total: int = Field(description="rows in the file")
+    done: int = Field(description="rows screened so far")
+    screened: int
+    match: int
+    close_match: int
+    no_match: int
+    rejected: int
+    error: str
+    report_csv: str | None = None
+    report_xlsx: str | None = None
+
+
+def _job_out(job: dict[str, Any]) -> BatchJobOut:
+    done = job["state"] == "done"
+    base = f"/api/v1/screening/batch-jobs/{job['id']}/report"
+    return BatchJobOut(**{k: v for k, v in job.items() if k in BatchJobOut.model_fields},
+                       report_csv=f"{base}.csv" if done else None, report_xlsx=f"{base}.xlsx" if done else None)
+
+
+@router.post("/screening/batch-jobs", response_model=BatchJobOut, status_code=202, tags=["screening"],
+             summary="Start batch due diligence in the background (multipart, part `file`: .csv or .jsonl); poll the job")
+async def start_batch_job(
+    request: Request, p: P, key: Annotated[ApiKey, Depends(staff("check"))],
+    purpose: Literal["contract", "merchant", "supplier", "hire", "customer"] = "customer",
+) -> BatchJobOut:
+    from starlette.concurrency import run_in_threadpool
+
+    name, data, _ = await read_upload(request, MAX_BATCH_BYTES)
+    return _job_out(await run_in_threadpool(p.batch_dd.submit, name, data, purpose, key.principal.actor))
+
+
+@router.get("/screening/batch-jobs/{job_id}", response_model=BatchJobOut, tags=["screening"],
+            summary="A batch job's state and progress")
+def batch_job(job_id: Annotated[str, Path(max_length=16)], p: P, _: Annotated[ApiKey, Depends(staff("check"))]) -> BatchJobOut:
+    return _job_out(p.batch_dd.status(job_id))
+
+
+@router.get("/screening/batch-jobs/{job_id}/report.{fmt}", tags=["screening"], summary="A finished job's report (csv or xlsx)",
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+def batch_job_report(job_id: Annotated[str, Path(max_length=16)], fmt: Literal["csv", "xlsx"], p: P,
+                     _: Annotated[ApiKey, Depends(staff("check"))]) -> Response:
+    body = p.batch_dd.report(job_id, fmt)
+    return Response(body, media_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX, headers={
+        "Content-Disposition": f'attachment; filename="due-diligence-{job_id}.{fmt}"', "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/parties/{key}", response_model=PartyOut, tags=["screening"])
