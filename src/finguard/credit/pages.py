@@ -9,13 +9,10 @@ service functions as the API and the CLI.
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from PIL import Image, ImageOps
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -36,6 +33,7 @@ from finguard.core.errors import Conflict, FinguardError, InvalidInput, Unavaila
 from finguard.core.http import read_pictures
 from finguard.core.i18n import messages, register
 from finguard.core.web import NO_STORE
+from finguard.core.web.pictures import thumbnail
 from finguard.credit.http import SIGNING_PICTURE_BYTES, credit_service
 from finguard.credit.model.decision import Application
 from finguard.credit.model.taxdata import normalise_uscc, yuan_to_fen
@@ -202,18 +200,6 @@ def _decision(request: Request, lang: str, staff: Staff, application_id: str, *,
                   mb=f"{SIGNING_PICTURE_BYTES / 1_000_000:g}")  # fmt: skip
 
 
-THUMB = 320
-
-
-def thumbnail(data: bytes) -> str:
-    """A small JPEG ``data:`` URI of a picture, for this response only (never stored or logged)."""
-    with Image.open(io.BytesIO(data)) as raw:
-        raw.draft("RGB", (THUMB, THUMB))
-        img = ImageOps.exif_transpose(raw).convert("RGB")
-    img.thumbnail((THUMB, THUMB))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=80)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 @router.post("/credit/{application_id}/sign", response_class=HTMLResponse)

@@ -7,13 +7,10 @@ nothing is written to disk or to the log.  Both forms call the same service func
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from PIL import Image, ImageOps
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -22,6 +19,7 @@ from finguard.core.errors import InvalidInput
 from finguard.core.http import read_pictures
 from finguard.core.http_context import platform
 from finguard.core.i18n import register
+from finguard.core.web.pictures import thumbnail
 from finguard.identity.http import adapt_face, adapt_number
 from finguard.identity.i18n import IDENTITY_MESSAGES
 from finguard.identity.model.documents import DocumentKind
@@ -30,18 +28,6 @@ from finguard.identity.provider import IdentitySettings, identity_for
 register(IDENTITY_MESSAGES)
 router = APIRouter()
 RECENT = 15
-THUMB = 320
-
-
-def thumbnail(data: bytes) -> str:
-    """A small JPEG ``data:`` URI of a picture, for this response only."""
-    with Image.open(io.BytesIO(data)) as raw:
-        raw.draft("RGB", (THUMB, THUMB))
-        img = ImageOps.exif_transpose(raw).convert("RGB")
-    img.thumbnail((THUMB, THUMB))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=80)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def _page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> HTMLResponse:
