@@ -6,13 +6,45 @@ The verdict advice itself comes from :data:`finguard.lists.model.check.PUBLIC_AD
 
 from __future__ import annotations
 
+import sys
+
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
 # The HTML ``lang`` attribute / Content-Language for each page language.
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
-MESSAGES: dict[str, dict[str, str]] = {
+from finguard.core.i18n_catalog import PO_LOCALE, read_catalogue
+
+# Every page string, one table per language: the gettext catalogues (core/locale/*/LC_MESSAGES/
+# finguard.po, read with Babel) plus any key a capability still registers from a Python dict.
+CATALOGUE: dict[str, dict[str, str]] = {lang: read_catalogue(lang) for lang in PO_LOCALE}
+MESSAGES: dict[str, dict[str, str]] = {lang: dict(table) for lang, table in CATALOGUE.items()}
+# (file, tables) of every register() call, for ``python -m finguard.core.i18n_catalog sync``
+REGISTERED: list[tuple[str, dict[str, dict[str, str]]]] = []
+
+
+def register(tables: dict[str, dict[str, str]]) -> None:
+    """Strings from a Python dict (the style before the catalogues; a merged branch may still use it).
+
+    A key the catalogue lacks is served from the dict until ``python -m finguard.core.i18n_catalog
+    sync`` moves it into the .po files; a key the catalogue has keeps the catalogue's text.
+    """
+    REGISTERED.append((sys._getframe(1).f_code.co_filename, tables))
+    for lang, table in tables.items():
+        target = MESSAGES.setdefault(lang, {})
+        known = CATALOGUE.get(lang, {})
+        for key, text in table.items():
+            if key not in known:
+                target[key] = text
+
+
+def section(lang: str, prefix: str) -> dict[str, str]:
+    """A capability's strings in ``lang`` with their ``prefix`` dropped (``robots_nav`` -> ``nav``)."""
+    return {k.removeprefix(prefix): v for k, v in messages(lang).items() if k.startswith(prefix)}
+
+
+_PUBLIC_MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         "page_title": "收款人风险核验 · finguard",
         "brand": "finguard",
@@ -617,12 +649,5 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "staff_at_branch": "At a branch",
     },
 }
-for _lang, _table in STAFF_MESSAGES.items():
-    MESSAGES[_lang].update(_table)
-
-
-def register(tables: dict[str, dict[str, str]]) -> None:
-    """Add a capability's strings (one dict per language) to the catalogue; its pages module
-    calls this when it is imported, so the app that mounts the pages has their strings."""
-    for lang, table in tables.items():
-        MESSAGES[lang].update(table)
+register(_PUBLIC_MESSAGES)
+register(STAFF_MESSAGES)
