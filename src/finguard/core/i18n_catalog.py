@@ -110,7 +110,7 @@ def import_everything(package: str = "finguard") -> list[str]:
             continue
         try:
             importlib.import_module(info.name)
-        except Exception as exc:  # noqa: BLE001 - an optional extra missing must not stop the sync
+        except Exception as exc:  # an optional extra missing must not stop the sync
             errors.append(f"{info.name}: {type(exc).__name__}: {exc}")
     return errors
 
@@ -128,6 +128,7 @@ def _merge(
     string now sits in the catalogue with the same text (safe to strip)."""
     report = SyncReport()
     tables = {lang: read_catalogue(lang, root) for lang in PO_LOCALE}
+    on_file = {lang: dict(table) for lang, table in tables.items()}
     blocked: set[str] = set()
     files: set[str] = set()
     for filename, by_lang in calls:
@@ -137,10 +138,11 @@ def _merge(
                 blocked.add(filename)
                 continue
             for key, text in table.items():
-                have = tables[lang].get(key)
-                if have is None:
+                have = on_file[lang].get(key)
+                if have is None:  # new: like at run time, a later dict overrides an earlier one
+                    if key not in tables[lang]:
+                        report.added.setdefault(lang, []).append(key)
                     tables[lang][key] = text
-                    report.added.setdefault(lang, []).append(key)
                 elif have != text:
                     report.differing.setdefault(lang, []).append(f"{key} ({filename})")
                     if prefer_python:
@@ -236,9 +238,9 @@ def strip_registrations(path: Path) -> tuple[list[int], list[int]]:
             targets, value = [node.target.id], node.value
         if not targets or value is None or not set(targets) <= used_by_calls or not _literal_table(value):
             continue
-        elsewhere = any(
-            name in _names(other) for name in targets for other in kept_nodes if other is not node
-        ) or any(re.search(rf"\b{re.escape(name)}\b", text) for name in targets for text in others)
+        elsewhere = any(name in _names(other) for name in targets for other in kept_nodes if other is not node) or any(
+            re.search(rf"\b{re.escape(name)}\b", text) for name in targets if not name.startswith("_") for text in others
+        )
         if elsewhere:
             left.append(node.lineno)  # the strings are in the catalogue; code still reads this dict
         else:
