@@ -145,6 +145,10 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         version=__version__,
         description="Risk lists and the payee check. Staff endpoints need an X-API-Key; /api/v1/public/* are anonymous.",
         lifespan=lifespan,
+        # /docs is core.web's, from the packaged Swagger UI; FastAPI's own pages load their assets from
+        # a CDN, which an intranet does not reach
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     limits = platform.settings if platform is not None else (settings or Settings())
