@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +27,7 @@ from finguard.app.staff import router as staff_router
 from finguard.core import http_errors as errors
 from finguard.core import metrics
 from finguard.core.admission import AdmissionControl
+from finguard.core.clock import utcnow
 from finguard.core.edge import BodyLimit, BodyLimits, KiB, MiB
 from finguard.core.http_context import ClientHasher, hasher_for, parse_networks
 from finguard.core.settings import Settings
@@ -119,6 +122,34 @@ def public_edge(settings: Settings, alerts: SqlAlertSink, hasher: ClientHasher) 
     return PublicEdge(limiter, EnumerationDetector(counters, alerts, hasher.hash, thresholds))
 
 
+class ListDates:
+    """Each list's "as of" and whether it is stale, for the public page (``lists.pages`` finds this
+    on ``app.state.list_dates``); read from the robots' freshness at most once a minute, and a
+    database that does not answer leaves the last answer (or none) rather than failing the page."""
+
+    TTL = timedelta(seconds=60)
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._lock = threading.Lock()
+        self._at: datetime | None = None
+        self._rows: list[dict[str, Any]] = []
+
+    def __call__(self) -> list[dict[str, Any]]:
+        now = utcnow()
+        with self._lock:
+            if self._at is None or now - self._at > self.TTL:
+                self._at = now
+                try:
+                    self._rows = [
+                        {"code": f.list_code, "name": f.name, "as_of": f.as_of, "stale": f.stale}
+                        for f in self._platform.robots.freshness()
+                    ]
+                except Exception:  # the page around the check must render with the database down
+                    log.warning("list freshness unavailable for the public page", exc_info=True)
+            return list(self._rows)
+
+
 def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app. With no platform given, one is opened at start-up and closed at shutdown."""
 
@@ -130,6 +161,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             log.info("empty database: loading the demo lists")
             p.load_demo()
         app.state.platform = p
+        app.state.list_dates = ListDates(p)
         hasher = client_hasher(p.settings)
         app.state.client_identity = (hasher, parse_networks(p.settings.trusted_proxies))
         app.state.public_edge = public_edge(p.settings, SqlAlertSink(p.engine), hasher)
