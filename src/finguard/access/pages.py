@@ -30,7 +30,7 @@ from finguard.access.model import Principal
 from finguard.access.service.keys import PERMISSIONS, check_permission, hash_key
 from finguard.core.errors import FieldProblem, Forbidden, Unauthorized, Unavailable
 from finguard.core.http_context import platform
-from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, messages
+from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, explained, messages, summary_text
 from finguard.core.web import NO_STORE, SECURITY_HEADERS, _css, templates
 
 COOKIE = "fg_staff"
@@ -136,6 +136,8 @@ def render(
         "when": when,
         "show": show,
         "tone": tone,
+        "summary": lambda kind, text, details: summary_text(lang, kind, text, details),
+        "explain": lambda text: explained(lang, text),
         "errors": {},
         "values": {},
         **context,

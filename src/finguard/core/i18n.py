@@ -7,6 +7,7 @@ The verdict advice itself comes from :data:`finguard.lists.model.check.PUBLIC_AD
 
 from __future__ import annotations
 
+import re
 import sys
 
 from finguard.core.i18n_catalog import PO_LOCALE, read_catalogue
@@ -44,6 +45,59 @@ def register(tables: dict[str, dict[str, str]]) -> None:
 def section(lang: str, prefix: str) -> dict[str, str]:
     """A capability's strings in ``lang`` with their ``prefix`` dropped (``robots_nav`` -> ``nav``)."""
     return {k.removeprefix(prefix): v for k, v in messages(lang).items() if k.startswith(prefix)}
+
+
+# Sentences a service writes in English (match explanations): (pattern, catalogue key). A capability
+# registers its own at import; ``explained`` fills the key's text from the pattern's named groups.
+PATTERNS: list[tuple[re.Pattern[str], str]] = []
+
+
+def register_pattern(pattern: str, key: str) -> None:
+    PATTERNS.append((re.compile(pattern), key))
+
+
+def _unquoted(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
+
+
+def explained(lang: str, text: str) -> str:
+    """``text`` (a service's English sentence) in ``lang``: the first registered pattern that matches
+    the whole of it gives the catalogue key; each group's value goes through ``word_<value>`` (spaces
+    as ``_``) when the catalogue has it. English, or no pattern: the text as it is."""
+    if lang == "en":
+        return text
+    t = messages(lang)
+    for pattern, key in PATTERNS:
+        found = pattern.fullmatch(text)
+        if found and key in t:
+            groups = {k: t.get("word_" + (v or "").replace(" ", "_"), _unquoted(v or "")) for k, v in found.groupdict().items()}
+            try:
+                return t[key].format(**groups)
+            except (KeyError, IndexError, ValueError):
+                return text
+    return text
+
+
+def summary_text(lang: str, kind: str, summary: str, details: object) -> str:
+    """An alert's or case's summary in ``lang``: the catalogue's ``alert_summary_<kind>`` filled from
+    its details (``{outcome_text}`` is ``outcome`` through ``staff_outcome_<value>`` /
+    ``staff_screen_<value>``, likewise every string field), else the stored (English) summary. The
+    stored summary stays the English one, so English pages show it unchanged."""
+    t = messages(lang)
+    template = t.get(f"alert_summary_{kind}")
+    if lang == "en" or not template or not isinstance(details, dict):
+        return summary
+    fields: dict[str, object] = {}
+    for key, value in details.items():
+        if isinstance(value, (list, tuple)):
+            value = "、".join(str(v) for v in value)
+        fields[key] = value
+        if isinstance(value, str):
+            fields[f"{key}_text"] = t.get(f"staff_{key}_{value}") or t.get(f"staff_screen_{value}") or value
+    try:
+        return template.format(**fields)
+    except (KeyError, ValueError, IndexError, TypeError):
+        return summary
 
 
 def messages(lang: str) -> dict[str, str]:
