@@ -66,7 +66,8 @@ def test_a_branch_that_still_registers_a_dict_works_before_the_sync(isolated: Pa
 
 def test_sync_moves_the_dict_into_the_catalogues_strips_it_and_is_idempotent(isolated: Path, tmp_path: Path) -> None:
     module_path = tmp_path / "branch_pages.py"
-    module_path.write_text(BRANCH_MODULE.replace(', "staff_logout": "登出"', "").replace(', "staff_logout": "Log out"', ""), encoding="utf-8")
+    text = BRANCH_MODULE.replace(', "staff_logout": "登出"', "").replace(', "staff_logout": "Log out"', "")
+    module_path.write_text(text, encoding="utf-8")
     _load(module_path)
     before = i18n_catalog.check(root=isolated)
     assert not before.clean and before.added == {"zh": ["branch_new_title"], "en": ["branch_new_title"]}

@@ -8,11 +8,9 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.routing import Route
 
 from finguard.access.pages import COOKIE, csrf_token
 from finguard.app.http import create_app
@@ -36,11 +34,61 @@ KEY_WORDS = {
 
 # English words a Chinese page may show: brands, standards, codes, units, file formats, products.
 ALLOWED = {
-    "finguard", "api", "key", "x-api-key", "csv", "xlsx", "json", "svg", "png", "jpeg", "webp", "pdf", "javascript",
-    "cny", "usd", "eur", "mb", "kb", "utc", "fifo", "lifo", "ofac", "sdn", "un", "eu", "uk", "pboc", "iso", "id",
-    "english", "switch", "to",  # the language switch names the other language in that language
-    "swift", "iban", "bic", "uscc", "yyyy", "mm", "dd", "http", "https", "post", "get", "lgbm", "lightgbm", "auc", "ks",
-    "npv", "sla", "www", "fg", "pos", "atm", "mcc", "ip",
+    "finguard",
+    "api",
+    "key",
+    "x-api-key",
+    "csv",
+    "xlsx",
+    "json",
+    "svg",
+    "png",
+    "jpeg",
+    "webp",
+    "pdf",
+    "javascript",
+    "cny",
+    "usd",
+    "eur",
+    "mb",
+    "kb",
+    "utc",
+    "fifo",
+    "lifo",
+    "ofac",
+    "sdn",
+    "un",
+    "eu",
+    "uk",
+    "pboc",
+    "iso",
+    "id",
+    "english",
+    "switch",
+    "to",  # the language switch names the other language in that language
+    "swift",
+    "iban",
+    "bic",
+    "uscc",
+    "yyyy",
+    "mm",
+    "dd",
+    "http",
+    "https",
+    "post",
+    "get",
+    "lgbm",
+    "lightgbm",
+    "auc",
+    "ks",
+    "npv",
+    "sla",
+    "www",
+    "fg",
+    "pos",
+    "atm",
+    "mcc",
+    "ip",
 }
 # Text of these elements is data or code, not UI: identifiers, names as listed, JSON, rule expressions.
 DATA_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "time", "var"}
@@ -134,16 +182,28 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     platform.guard.rules.save(Rule("big-transfer", "event.amount >= 50000", "a large transfer", score=100), "t")
     platform.guard.rules.save(Rule("mid-transfer", "event.amount >= 10000", "a sizeable transfer", score=45), "t")
     now = datetime.now(UTC)
-    ids = [platform.guard.decide_raw(transfer(f"e-{i}", at=now, amount=a, customer_id="c1")).decision_id
-           for i, a in enumerate(("60000.00", "15000.00", "120.00"))]
+    ids = [
+        platform.guard.decide_raw(transfer(f"e-{i}", at=now, amount=a, customer_id="c1")).decision_id
+        for i, a in enumerate(("60000.00", "15000.00", "120.00"))
+    ]
     secret = platform.keys.create("admin-9", "admin", actor="test")[1]
     try:
         with TestClient(create_app(platform)) as c:
             r = c.post("/staff/login", data={"api_key": secret, "lang": "zh"}, follow_redirects=False)
             assert r.status_code == 303, r.text
             token = csrf_token(c.cookies[COOKIE])
-            r = c.post("/staff/screen", data={"name": "Nicolas Maduro Moros", "mode": "diligence", "purpose": "supplier",
-                                             "kind": "person", "key": "s-9", "lang": "zh", "csrf": token})
+            r = c.post(
+                "/staff/screen",
+                data={
+                    "name": "Nicolas Maduro Moros",
+                    "mode": "diligence",
+                    "purpose": "supplier",
+                    "kind": "person",
+                    "key": "s-9",
+                    "lang": "zh",
+                    "csrf": token,
+                },
+            )
             assert r.status_code == 200, r.text
             refs = {"decision": ids[0], "screen_result": r.text, "token": token}
             yield c, refs
@@ -152,11 +212,28 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
 
 
 PAGES = [
-    "/", "/complaint", "/learn",
-    "/staff/", "/staff/screen", "/staff/parties/s-9", "/staff/alerts", "/staff/approvals", "/staff/cases", "/staff/cases-new",
-    "/staff/guard", "/staff/guard/customers/c1", "/staff/guard/decisions/{decision}", "/staff/guard/models",
-    "/staff/guard/replay", "/staff/monitors", "/staff/ledger", "/staff/robots", "/staff/identity", "/staff/credit",
-    "/staff/credit-report", "/staff/loans",
+    "/",
+    "/complaint",
+    "/learn",
+    "/staff/",
+    "/staff/screen",
+    "/staff/parties/s-9",
+    "/staff/alerts",
+    "/staff/approvals",
+    "/staff/cases",
+    "/staff/cases-new",
+    "/staff/guard",
+    "/staff/guard/customers/c1",
+    "/staff/guard/decisions/{decision}",
+    "/staff/guard/models",
+    "/staff/guard/replay",
+    "/staff/monitors",
+    "/staff/ledger",
+    "/staff/robots",
+    "/staff/identity",
+    "/staff/credit",
+    "/staff/credit-report",
+    "/staff/loans",
 ]
 
 

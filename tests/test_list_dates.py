@@ -46,9 +46,7 @@ def test_public_page_shows_each_lists_as_of_date_and_no_stale_flag_when_fresh(li
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_stale_list_is_called_stale_with_its_date_on_the_public_page_and_the_dashboard(
-    listed: Platform, lang: str
-) -> None:
+def test_a_stale_list_is_called_stale_with_its_date_on_the_public_page_and_the_dashboard(listed: Platform, lang: str) -> None:
     as_of = utcnow()
     later = as_of + timedelta(days=30)
     listed.robots.clock = lambda: later

@@ -10,10 +10,16 @@ from finguard.core.i18n import register_pattern
 Q = r"(?P<{0}>'[^']*'|\"[^\"]*\")"  # a Python repr of a string, as the explanations quote names
 
 _PATTERNS = (
-    (rf"{Q.format('query')} against the listed {Q.format('listed')}: equal, comparing "
-     rf"{Q.format('a')} \((?P<av>[^)]*)\) with {Q.format('b')} \((?P<bv>[^)]*)\)", "explain_name_equal"),
-    (rf"{Q.format('query')} against the listed {Q.format('listed')}: similarity (?P<sim>[0-9.]+), comparing "
-     rf"{Q.format('a')} \((?P<av>[^)]*)\) with {Q.format('b')} \((?P<bv>[^)]*)\)", "explain_name_compared"),
+    (
+        rf"{Q.format('query')} against the listed {Q.format('listed')}: equal, comparing "
+        rf"{Q.format('a')} \((?P<av>[^)]*)\) with {Q.format('b')} \((?P<bv>[^)]*)\)",
+        "explain_name_equal",
+    ),
+    (
+        rf"{Q.format('query')} against the listed {Q.format('listed')}: similarity (?P<sim>[0-9.]+), comparing "
+        rf"{Q.format('a')} \((?P<av>[^)]*)\) with {Q.format('b')} \((?P<bv>[^)]*)\)",
+        "explain_name_compared",
+    ),
     (rf"{Q.format('query')} against the listed {Q.format('listed')}: similarity (?P<sim>[0-9.]+)", "explain_name_similarity"),
     (r"both are a (?P<kind>\w+)", "explain_kind_same"),
     (r"the query is a (?P<query>\w+), the listed entry a (?P<listed>\w+)", "explain_kind_differs"),
@@ -28,8 +34,10 @@ _PATTERNS = (
     (r"same legal form \((?P<forms>.*)\)", "explain_legal_form_same"),
     (r"different legal forms: (?P<query>.*) against (?P<listed>.*)", "explain_legal_form_differs"),
     (r"(?P<kind>\S+) (?P<value>\S+) is listed on this entry: an equal identifier is decisive", "explain_identifier_equal"),
-    (rf"weighing tokens by their rarity on the lists the similarity is (?P<sim>[0-9.]+); unmatched listed tokens: {Q.format('missing')}",
-     "explain_rarity_missing"),
+    (
+        rf"weighing tokens by their rarity on the lists the similarity is (?P<sim>[0-9.]+); unmatched listed tokens: {Q.format('missing')}",
+        "explain_rarity_missing",
+    ),
     (r"weighing tokens by their rarity on the lists the similarity is (?P<sim>[0-9.]+)", "explain_rarity"),
     (rf"none of the listed family names \({Q.format('names')}\) is in the query", "explain_family_missing"),
     (rf"the query has a later listed family name but not the first, {Q.format('name')}", "explain_family_first_missing"),
