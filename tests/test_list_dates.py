@@ -31,7 +31,7 @@ def _public(p: Platform, lang: str) -> str:
     with TestClient(create_app(p)) as c:
         r = c.get(f"/?lang={lang}")
         assert r.status_code == 200
-        return r.text
+        return str(r.text)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -76,6 +76,6 @@ def test_the_public_page_renders_when_freshness_cannot_be_read(listed: Platform)
     def down() -> list[object]:
         raise RuntimeError("database down")
 
-    listed.robots.freshness = down  # type: ignore[method-assign]
+    listed.robots.freshness = down  # type: ignore[method-assign,assignment]
     html = _public(listed, "zh")
     assert 'id="list-dates"' not in html and MESSAGES["zh"]["submit"] in html

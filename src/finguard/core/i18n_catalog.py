@@ -149,8 +149,8 @@ def _merge(
                         tables[lang][key] = text
                     else:
                         blocked.add(filename)
-    keys = [set(t) for t in tables.values()]
-    report.one_language = sorted(set.union(*keys) - set.intersection(*keys))
+    every = set().union(*tables.values())
+    report.one_language = sorted(k for k in every if not all(k in t for t in tables.values()))
     return tables, report, files - blocked
 
 
