@@ -21,7 +21,8 @@ from tests.conftest import make_settings
 def listed(tmp_path: Path) -> Iterator[Platform]:
     p = Platform(make_settings(f"sqlite:///{tmp_path}/f.db", tmp_path))
     try:
-        p.lists.create_list("police", "公安涉诈账户名单 Police fraud list", "internal", "police", "critical")
+        p.lists.create_list("police-x", "公安涉诈账户名单 Police fraud list", "fraud_account", "police", "critical")
+        p.lists.create_list("own-x", "本行内部名单 Internal", "internal", "bank", "high")
         yield p
     finally:
         p.close()
@@ -39,10 +40,13 @@ def test_public_page_shows_each_lists_as_of_date_and_no_stale_flag_when_fresh(li
     html = _public(listed, lang)
     t = MESSAGES[lang]
     assert t["lists_as_of_heading"] in html
-    item = re.search(r'<li data-list="police" data-stale="no">(.*?)</li>', html, re.S)
+    item = re.search(r'<li data-kind="fraud_account" data-stale="no">(.*?)</li>', html, re.S)
     assert item, html
     assert utcnow().strftime("%Y-%m-%d") in item.group(1) and t["lists_fresh"] in item.group(1)
     assert t["lists_stale"] not in html
+    # no list code or name, no internal list: the public page does not say which lists the bank holds
+    assert "police-x" not in html and "Police fraud list" not in html and "own-x" not in html
+    assert 'data-kind="internal"' not in html and t["staff_list_kind_fraud_account"] in item.group(1)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -52,7 +56,7 @@ def test_a_stale_list_is_called_stale_with_its_date_on_the_public_page_and_the_d
     listed.robots.clock = lambda: later
     t = MESSAGES[lang]
     html = _public(listed, lang)
-    item = re.search(r'<li data-list="police" data-stale="yes">(.*?)</li>', html, re.S)
+    item = re.search(r'<li data-kind="fraud_account" data-stale="yes">(.*?)</li>', html, re.S)
     assert item, html
     assert as_of.strftime("%Y-%m-%d") in item.group(1) and t["lists_stale"] in item.group(1)
 
@@ -60,7 +64,7 @@ def test_a_stale_list_is_called_stale_with_its_date_on_the_public_page_and_the_d
     with TestClient(create_app(listed)) as c:
         c.post("/staff/login", data={"api_key": secret, "lang": lang})
         page = c.get(f"/staff/?lang={lang}").text
-    assert 'id="stale-lists"' in page and t["staff_lists_stale_n"].format(n=1) in page
+    assert 'id="stale-lists"' in page and t["staff_lists_stale_n"].format(n=2) in page
     assert 'id="lists-current"' not in page and t["staff_current"] not in page
 
 

@@ -123,9 +123,14 @@ def public_edge(settings: Settings, alerts: SqlAlertSink, hasher: ClientHasher) 
 
 
 class ListDates:
-    """Each list's "as of" and whether it is stale, for the public page (``lists.pages`` finds this
-    on ``app.state.list_dates``); read from the robots' freshness at most once a minute, and a
-    database that does not answer leaves the last answer (or none) rather than failing the page."""
+    """How old the lists are, for the public page (``lists.pages`` finds this on
+    ``app.state.list_dates``): one row per kind of risk list, with the oldest "as of" among that
+    kind's lists and whether any of them is stale. No list code or name: the public page must not
+    say which lists the bank holds (a verdict names none either); internal and allow lists are left
+    out. Read from the robots' freshness at most once a minute; a database that does not answer
+    leaves the last answer (or none) rather than failing the page."""
+
+    PUBLIC_KINDS = ("fraud_account", "mule_account", "dishonest_debtor", "sanctions")
 
     TTL = timedelta(seconds=60)
 
@@ -141,10 +146,14 @@ class ListDates:
             if self._at is None or now - self._at > self.TTL:
                 self._at = now
                 try:
-                    self._rows = [
-                        {"code": f.list_code, "name": f.name, "as_of": f.as_of, "stale": f.stale}
-                        for f in self._platform.robots.freshness()
-                    ]
+                    rows: dict[str, dict[str, Any]] = {}
+                    for f in self._platform.robots.freshness():
+                        if f.kind not in self.PUBLIC_KINDS:
+                            continue
+                        row = rows.setdefault(f.kind, {"kind": f.kind, "as_of": f.as_of, "stale": False})
+                        row["as_of"] = min(row["as_of"], f.as_of)
+                        row["stale"] = row["stale"] or f.stale
+                    self._rows = [rows[k] for k in self.PUBLIC_KINDS if k in rows]
                 except Exception:  # the page around the check must render with the database down
                     log.warning("list freshness unavailable for the public page", exc_info=True)
             return list(self._rows)
