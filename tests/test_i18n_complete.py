@@ -234,6 +234,8 @@ PAGES = [
     "/staff/credit",
     "/staff/credit-report",
     "/staff/loans",
+    "/staff/cases/1",
+    "/staff/cases/2",
 ]
 
 
