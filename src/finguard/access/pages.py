@@ -30,7 +30,7 @@ from finguard.access.model import Principal
 from finguard.access.service.keys import PERMISSIONS, check_permission, hash_key
 from finguard.core.errors import FieldProblem, Forbidden, Unauthorized, Unavailable
 from finguard.core.http_context import platform
-from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, messages
+from finguard.core.i18n import HTML_LANG, LANGUAGES, choose_language, explained, messages, summary_text
 from finguard.core.web import NO_STORE, SECURITY_HEADERS, _css, templates
 
 COOKIE = "fg_staff"
@@ -136,6 +136,8 @@ def render(
         "when": when,
         "show": show,
         "tone": tone,
+        "summary": lambda kind, text, details: summary_text(lang, kind, text, details),
+        "explain": lambda text: explained(lang, text),
         "errors": {},
         "values": {},
         **context,
@@ -149,13 +151,15 @@ def message(request: Request, lang: str, staff: Staff | None, status_code: int, 
     return render(request, "staff_message.html", lang, staff, status_code=status_code, title=title, text=text)
 
 
-def field_errors(lang: str, problems: list[FieldProblem]) -> dict[str, tuple[str, str]]:
-    """Field -> (this language's message, the service's own words)."""
+def field_errors(lang: str, problems: list[FieldProblem], scope: str = "") -> dict[str, tuple[str, str]]:
+    """Field -> (this language's message, the service's own words). ``scope`` picks a page's own
+    message first (``staff_err_credit_amount``) where a field name means something else elsewhere."""
     t = messages(lang)
     out: dict[str, tuple[str, str]] = {}
     for p in problems:
         field = p.field.split("[")[0].split(".")[0]
-        out.setdefault(field, (t.get(f"staff_err_{field}", t["staff_err_other"]), p.problem))
+        text = t.get(f"staff_err_{scope}_{field}") if scope else None
+        out.setdefault(field, (text or t.get(f"staff_err_{field}", t["staff_err_other"]), p.problem))
     return out
 
 

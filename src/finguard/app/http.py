@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +27,7 @@ from finguard.app.staff import router as staff_router
 from finguard.core import http_errors as errors
 from finguard.core import metrics
 from finguard.core.admission import AdmissionControl
+from finguard.core.clock import utcnow
 from finguard.core.edge import BodyLimit, BodyLimits, KiB, MiB
 from finguard.core.http_context import ClientHasher, hasher_for, parse_networks
 from finguard.core.settings import Settings
@@ -119,6 +122,43 @@ def public_edge(settings: Settings, alerts: SqlAlertSink, hasher: ClientHasher) 
     return PublicEdge(limiter, EnumerationDetector(counters, alerts, hasher.hash, thresholds))
 
 
+class ListDates:
+    """How old the lists are, for the public page (``lists.pages`` finds this on
+    ``app.state.list_dates``): one row per kind of risk list, with the oldest "as of" among that
+    kind's lists and whether any of them is stale. No list code or name: the public page must not
+    say which lists the bank holds (a verdict names none either); internal and allow lists are left
+    out. Read from the robots' freshness at most once a minute; a database that does not answer
+    leaves the last answer (or none) rather than failing the page."""
+
+    PUBLIC_KINDS = ("fraud_account", "mule_account", "dishonest_debtor", "sanctions")
+
+    TTL = timedelta(seconds=60)
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._lock = threading.Lock()
+        self._at: datetime | None = None
+        self._rows: list[dict[str, Any]] = []
+
+    def __call__(self) -> list[dict[str, Any]]:
+        now = utcnow()
+        with self._lock:
+            if self._at is None or now - self._at > self.TTL:
+                self._at = now
+                try:
+                    rows: dict[str, dict[str, Any]] = {}
+                    for f in self._platform.robots.freshness():
+                        if f.kind not in self.PUBLIC_KINDS:
+                            continue
+                        row = rows.setdefault(f.kind, {"kind": f.kind, "as_of": f.as_of, "stale": False})
+                        row["as_of"] = min(row["as_of"], f.as_of)
+                        row["stale"] = row["stale"] or f.stale
+                    self._rows = [rows[k] for k in self.PUBLIC_KINDS if k in rows]
+                except Exception:  # the page around the check must render with the database down
+                    log.warning("list freshness unavailable for the public page", exc_info=True)
+            return list(self._rows)
+
+
 def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app. With no platform given, one is opened at start-up and closed at shutdown."""
 
@@ -137,6 +177,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             import anyio.to_thread
 
             anyio.to_thread.current_default_thread_limiter().total_tokens = p.settings.worker_threads
+        app.state.list_dates = ListDates(p)
         hasher = client_hasher(p.settings)
         app.state.client_identity = (hasher, parse_networks(p.settings.trusted_proxies))
         app.state.public_edge = public_edge(p.settings, SqlAlertSink(p.engine), hasher)
@@ -152,6 +193,10 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         version=__version__,
         description="Risk lists and the payee check. Staff endpoints need an X-API-Key; /api/v1/public/* are anonymous.",
         lifespan=lifespan,
+        # /docs is core.web's, from the packaged Swagger UI; FastAPI's own pages load their assets from
+        # a CDN, which an intranet does not reach
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     limits = platform.settings if platform is not None else (settings or Settings())

@@ -31,7 +31,7 @@ from finguard.access.pages import (
 from finguard.core.clock import utcnow
 from finguard.core.errors import Conflict, FinguardError, InvalidInput, Unavailable
 from finguard.core.http import read_pictures
-from finguard.core.i18n import messages, register
+from finguard.core.i18n import messages
 from finguard.core.web import NO_STORE
 from finguard.core.web.pictures import thumbnail
 from finguard.credit.http import SIGNING_PICTURE_BYTES, credit_service
@@ -41,87 +41,6 @@ from finguard.credit.service import FaceEvidence, FaceRefused, stage_durations
 
 router = APIRouter()
 FIELDS = ("uscc", "amount", "term_months", "purpose", "own_funds", "other_wc_loans")
-
-register({
-    "zh": {
-        "staff_nav_credit": "税务贷",
-        "credit_heading": "税务贷",
-        "credit_intro": "根据企业纳税数据自动审批小微企业贷款：准入规则、评分卡、额度与利率区间，并逐条说明理由。",
-        "credit_new": "新申请",
-        "credit_uscc": "统一社会信用代码", "credit_amount": "申请金额（元）", "credit_term": "期限（月）", "credit_purpose": "用途",
-        "credit_own_funds": "自有营运资金（元）", "credit_other_loans": "他行流动资金贷款（元）", "credit_optional": "选填",
-        "credit_submit": "提交并审批", "credit_recent": "最近的申请", "credit_none": "暂无申请。",
-        "credit_outcome_approve": "批准", "credit_outcome_refuse": "拒绝", "credit_outcome_unavailable": "无法审批",
-        "credit_line": "核定额度", "credit_rate": "年利率区间", "credit_score": "评分", "credit_grade": "纳税信用等级",
-        "credit_pd": "违约概率", "credit_reasons": "理由", "credit_no_reasons": "无拒绝或调减理由：按申请金额批准。",
-        "credit_limits": "额度测算", "credit_limit_requested": "申请金额", "credit_limit_product_cap": "产品上限",
-        "credit_limit_tax_multiple": "纳税额倍数上限", "credit_limit_need": "流动资金需求", "credit_binding": "起决定作用",
-        "credit_stages": "审批环节", "credit_stage_received": "受理", "credit_stage_data_fetched": "取得税务数据",
-        "credit_stage_scored": "完成评分", "credit_stage_decided": "作出决定",
-        "credit_stage_signed": "签约", "credit_stage_disbursed": "放款",
-        "credit_stage_referred": "转人工审批", "credit_stage_approved": "人工批准", "credit_stage_refused": "人工拒绝",
-        "credit_outcome_refer": "待人工审批",
-        "credit_sign_heading": "签约人脸核验",
-        "credit_sign_intro": "上传留存照片（身份证照片）与签约现场拍摄的照片；人脸一致才记录签约。照片不保存。",
-        "credit_photo": "留存照片", "credit_capture": "现场照片", "credit_sign_button": "核验并签约",
-        "credit_sign_limit": "JPEG、PNG 或 WebP，每张不超过 {mb} MB",
-        "credit_face_match": "人脸一致：已签约", "credit_face_no_match": "人脸不一致：未签约", "credit_face_retake": "需要重拍：未签约",
-        "credit_face_unavailable": "无法核验：未签约", "credit_face_score": "相似度", "credit_case": "审批工单 #{id}",
-        "credit_case_wait": "本申请需人工审批：请在审批工单中批准或拒绝。",
-        "credit_after": "距受理（毫秒）", "credit_source": "数据来源", "credit_versions": "政策版本 {p}，模型 {m}",
-        "credit_mark_signed": "标记为已签约", "credit_mark_disbursed": "标记为已放款", "credit_firm": "企业",
-        "credit_not_found": "没有编号为 {id} 的申请。", "credit_requested": "申请", "credit_received": "受理时间",
-        "credit_status": "状态",
-        "staff_err_uscc": "统一社会信用代码无效：应为18位，校验位正确。", "staff_err_amount": "金额应为元，最多两位小数。",
-        "staff_err_term_months": "期限应为1至产品最长期限之间的整数月。", "staff_err_purpose": "请填写贷款用途。",
-        "staff_err_own_funds": "自有资金应为不小于0的金额。",
-        "staff_err_other_wc_loans": "他行贷款应为不小于0的金额。", "staff_err_other_loans": "他行贷款应为不小于0的金额。",
-    },
-    "en": {
-        "staff_nav_credit": "Tax loans",
-        "credit_heading": "Tax loans",
-        "credit_intro": "Small-business loans decided from the firm's tax record: knock-out rules, a scorecard, a line and a price band, "
-                        "with every reason spelt out.",
-        "credit_new": "New application",
-        "credit_uscc": "Unified social credit code", "credit_amount": "Amount asked (CNY)", "credit_term": "Term (months)",
-        "credit_purpose": "Purpose",
-        "credit_own_funds": "Own working capital (CNY)", "credit_other_loans": "Working-capital loans elsewhere (CNY)",
-        "credit_optional": "optional", "credit_submit": "Submit and decide", "credit_recent": "Recent applications",
-        "credit_none": "No applications yet.",
-        "credit_outcome_approve": "Approved", "credit_outcome_refuse": "Refused", "credit_outcome_unavailable": "Could not decide",
-        "credit_line": "Credit line", "credit_rate": "Annual rate band", "credit_score": "Score", "credit_grade": "Tax-credit grade",
-        "credit_pd": "Probability of default", "credit_reasons": "Reasons",
-        "credit_no_reasons": "Nothing refused or reduced: approved for the amount asked.",
-        "credit_limits": "How the line was set", "credit_limit_requested": "Amount asked", "credit_limit_product_cap": "Product cap",
-        "credit_limit_tax_multiple": "Multiple of tax paid", "credit_limit_need": "Working-capital need", "credit_binding": "binding",
-        "credit_stages": "Stages", "credit_stage_received": "Received", "credit_stage_data_fetched": "Tax data fetched",
-        "credit_stage_scored": "Scored", "credit_stage_decided": "Decided",
-        "credit_stage_signed": "Signed", "credit_stage_disbursed": "Disbursed",
-        "credit_stage_referred": "Referred to an analyst", "credit_stage_approved": "Approved on review",
-        "credit_stage_refused": "Refused on review", "credit_outcome_refer": "Waiting for approval",
-        "credit_sign_heading": "Signing with a face check",
-        "credit_sign_intro": "Upload the photo on file (the ID photo) and a capture taken at signing; the signing is "
-                             "recorded only when the faces match. The pictures are not kept.",
-        "credit_photo": "Photo on file", "credit_capture": "Capture at signing", "credit_sign_button": "Check and sign",
-        "credit_sign_limit": "JPEG, PNG or WebP, at most {mb} MB each",
-        "credit_face_match": "The faces match: signed", "credit_face_no_match": "The faces do not match: not signed",
-        "credit_face_retake": "Retake needed: not signed", "credit_face_unavailable": "Could not check: not signed",
-        "credit_face_score": "Similarity",
-        "credit_case": "Approval case #{id}",
-        "credit_case_wait": "This application needs a person: approve or refuse it in its approval case.",
-        "credit_after": "ms after received", "credit_source": "Tax data", "credit_versions": "policy v{p}, model {m}",
-        "credit_mark_signed": "Mark signed", "credit_mark_disbursed": "Mark disbursed", "credit_firm": "Firm",
-        "credit_not_found": "There is no application {id}.", "credit_requested": "Asked", "credit_received": "Received",
-        "credit_status": "Status",
-        "staff_err_uscc": "Not a valid unified social credit code: 18 characters with a correct check digit.",
-        "staff_err_amount": "Give the amount in yuan, at most 2 decimals.",
-        "staff_err_term_months": "The term is a whole number of months within the product's maximum.",
-        "staff_err_purpose": "Say what the loan is for.",
-        "staff_err_own_funds": "Own funds must be an amount of 0 or more.",
-        "staff_err_other_wc_loans": "Other loans must be an amount of 0 or more.",
-        "staff_err_other_loans": "Other loans must be an amount of 0 or more.",
-    },
-})  # fmt: skip
 
 
 def _page(request: Request, lang: str, staff: Staff, *, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -171,7 +90,7 @@ def _apply(request: Request, lang: str, staff: Staff, form: FormData) -> Respons
     try:
         result = credit_service(request).apply(_application(values), channel="staff", actor=staff.actor)
     except InvalidInput as exc:
-        return _page(request, lang, staff, status_code=422, values=values, errors=field_errors(lang, exc.problems))
+        return _page(request, lang, staff, status_code=422, values=values, errors=field_errors(lang, exc.problems, "credit"))
     return RedirectResponse(f"{staff_root(request)}/credit/{result.application_id}?lang={lang}", status_code=303, headers=NO_STORE)
 
 
@@ -198,8 +117,6 @@ def _decision(request: Request, lang: str, staff: Staff, application_id: str, *,
     return render(request, "staff_credit_decision.html", lang, staff, status_code=status_code, nav="credit", app=row,
                   durations=stage_durations(row["stages"]), next_stage=nxt, error=error, face=face, errors=errors or {},
                   mb=f"{SIGNING_PICTURE_BYTES / 1_000_000:g}")  # fmt: skip
-
-
 
 
 @router.post("/credit/{application_id}/sign", response_class=HTMLResponse)
@@ -250,22 +167,6 @@ def _stage(request: Request, lang: str, staff: Staff, form: FormData, applicatio
     except (InvalidInput, Conflict) as exc:
         return _decision(request, lang, staff, application_id, status_code=exc.status, error=exc.message)
     return RedirectResponse(f"{staff_root(request)}/credit/{application_id}?lang={lang}", status_code=303, headers=NO_STORE)
-
-
-register({
-    "zh": {"credit_term_value": "期限{n}个月", "credit_held_out": "留出样本",
-           "credit_report": "模型与时效", "credit_models": "模型版本", "credit_role": "角色", "credit_fingerprint": "数据指纹",
-           "credit_trained_on": "训练数据", "credit_scorecard": "评分卡（冠军模型 {v}）", "credit_feature": "特征", "credit_bin": "分箱",
-           "credit_points": "分值", "credit_bad_rate": "训练样本违约率", "credit_sla": "审批时效（近{d}天）",
-           "credit_sla_none": "没有超时的环节。", "credit_breaches": "超时", "credit_median": "中位用时",
-           "credit_stage": "环节"},
-    "en": {"credit_term_value": "{n}-month term", "credit_held_out": "held out",
-           "credit_report": "Models and timeliness", "credit_models": "Model versions", "credit_role": "Role",
-           "credit_fingerprint": "Data fingerprint", "credit_trained_on": "Trained on", "credit_scorecard": "Scorecard (champion {v})",
-           "credit_feature": "Feature", "credit_bin": "Bin", "credit_points": "Points", "credit_bad_rate": "Bad rate in training",
-           "credit_sla": "Approval timeliness (last {d} days)", "credit_sla_none": "No stage missed its target.",
-           "credit_breaches": "Breaches", "credit_median": "Median time", "credit_stage": "Stage"},
-})  # fmt: skip
 
 
 @router.get("/credit-report", response_class=HTMLResponse)

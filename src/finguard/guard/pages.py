@@ -24,7 +24,7 @@ from finguard.access.pages import (
 )
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound
 from finguard.core.http_context import platform
-from finguard.core.i18n import messages, register
+from finguard.core.i18n import messages
 from finguard.core.web import NO_STORE
 from finguard.guard.console_pages import LIMIT_CHANNELS, controls_form
 from finguard.guard.model.controls import controls_to_dict
@@ -35,87 +35,6 @@ from finguard.guard.service.replay import replay
 from finguard.guard.service.rule_pack import STARTER_PACK
 
 router = APIRouter()
-register(
-    {
-        "zh": {
-            "staff_occurred_at": "发生时间",
-            "staff_event_details": "交易",
-            "staff_recent_history": "该客户此前的交易",
-            "staff_no_history": "此前没有交易。",
-            "staff_reviews": "分析员处理记录",
-            "staff_review_action": "处理",
-            "staff_review_reason": "理由",
-            "staff_review_release": "放行（客户已确认）",
-            "staff_review_confirm_fraud": "确认欺诈",
-            "staff_review_legit": "非欺诈",
-            "staff_review_submit": "提交",
-            "staff_review_hint": "处理结果连同处理人和理由一起保存，并作为训练标签。",
-            "staff_payee": "收款方",
-            "staff_merchant": "商户",
-            "staff_device": "设备",
-            "staff_actor": "处理人",
-            "staff_models": "模型",
-            "staff_replay": "回放",
-            "staff_replay_hint": "按交易自身的时间重放已存储的交易（不写入任何记录、不产生预警），标签取自分析员的处理结果。",
-            "staff_replay_pack": "规则",
-            "staff_replay_pack_current": "现行规则",
-            "staff_replay_pack_starter": "入门规则包",
-            "staff_replay_run": "回放",
-            "staff_replay_shadow": "影子规则，不生效",
-            "staff_replay_from": "起（含）",
-            "staff_replay_until": "止（不含）",
-            "staff_models_none": "未配置模型库（FINGUARD_GUARD_MODEL_REGISTRY），或库中还没有模型。"
-            "用 finguard guard train 训练本行自己的模型。",
-            "staff_model_version": "版本",
-            "staff_model_role": "角色",
-            "staff_model_champion": "在用（冠军）",
-            "staff_model_challenger": "影子（挑战者）",
-            "staff_model_promote": "设为冠军",
-            "staff_model_shadow": "设为挑战者",
-            "staff_model_history": "变更记录",
-            "staff_model_restart": "角色变更在风控服务下次启动时生效。",
-        },
-        "en": {
-            "staff_occurred_at": "Occurred",
-            "staff_event_details": "The event",
-            "staff_recent_history": "The customer's earlier events",
-            "staff_no_history": "No earlier events.",
-            "staff_reviews": "Analyst reviews",
-            "staff_review_action": "Action",
-            "staff_review_reason": "Reason",
-            "staff_review_release": "Release (the customer confirmed it)",
-            "staff_review_confirm_fraud": "Confirm fraud",
-            "staff_review_legit": "Not fraud",
-            "staff_review_submit": "Submit",
-            "staff_review_hint": "Kept with who and why, and used as the event's label for training.",
-            "staff_payee": "Payee",
-            "staff_merchant": "Merchant",
-            "staff_device": "Device",
-            "staff_actor": "By",
-            "staff_models": "Models",
-            "staff_replay": "Replay",
-            "staff_replay_hint": "Stored events decided again as of their own time (nothing is written, no alert); "
-            "labels come from analysts' reviews.",
-            "staff_replay_pack": "Rules",
-            "staff_replay_pack_current": "the rules in force",
-            "staff_replay_pack_starter": "the starter pack",
-            "staff_replay_run": "Replay",
-            "staff_replay_shadow": "shadow: not enforced",
-            "staff_replay_from": "From",
-            "staff_replay_until": "Until (excluded)",
-            "staff_models_none": "No model registry is set (FINGUARD_GUARD_MODEL_REGISTRY), or it holds no model yet. "
-            "Train the bank's own with finguard guard train.",
-            "staff_model_version": "Version",
-            "staff_model_role": "Role",
-            "staff_model_champion": "champion (in force)",
-            "staff_model_challenger": "challenger (shadow)",
-            "staff_model_promote": "Make champion",
-            "staff_model_shadow": "Make challenger",
-            "staff_model_history": "History",
-            "staff_model_restart": "A role change takes effect when the guard next starts.",
-        },
-    }
-)
 
 GUARD_WINDOW = timedelta(hours=24)
 GUARD_SCAN = 5000  # guard decisions of the window read for the dashboard and the recent list

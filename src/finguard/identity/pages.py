@@ -18,14 +18,11 @@ from finguard.access.pages import Staff, field_errors, form_text, page_lang, pos
 from finguard.core.errors import InvalidInput
 from finguard.core.http import read_pictures
 from finguard.core.http_context import platform
-from finguard.core.i18n import register
 from finguard.core.web.pictures import thumbnail
 from finguard.identity.http import adapt_face, adapt_number
-from finguard.identity.i18n import IDENTITY_MESSAGES
 from finguard.identity.model.documents import DocumentKind
 from finguard.identity.provider import IdentitySettings, identity_for
 
-register(IDENTITY_MESSAGES)
 router = APIRouter()
 RECENT = 15
 
@@ -72,7 +69,7 @@ def _number_check(request: Request, lang: str, staff: Staff, form: FormData) -> 
             raise InvalidInput.for_field("kind", "is not a document kind") from None
         result = identity_for(platform(request)).check_number(kind, values["number"], actor=staff.actor, channel="page")
     except InvalidInput as exc:
-        return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems), values=values)
+        return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems, "identity"), values=values)
     return _page(request, lang, staff, number=adapt_number(result), values=values)
 
 
@@ -85,7 +82,7 @@ async def face_check(request: Request) -> Response:
     try:
         pictures, fields = await read_pictures(request, IdentitySettings().max_image_bytes, text_fields=("csrf", "lang"))
     except InvalidInput as exc:
-        return _page(request, lang, found, status_code=422, errors=field_errors(lang, exc.problems))
+        return _page(request, lang, found, status_code=422, errors=field_errors(lang, exc.problems, "identity"))
     lang, staff = post_guard(request, FormData(fields), "check")
     if isinstance(staff, Response):
         return staff
@@ -93,7 +90,7 @@ async def face_check(request: Request) -> Response:
     try:
         result = await run_in_threadpool(checks.verify_face, pictures["photo"], pictures["capture"], actor=staff.actor, channel="page")
     except InvalidInput as exc:
-        return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems))
+        return _page(request, lang, staff, status_code=422, errors=field_errors(lang, exc.problems, "identity"))
     face = adapt_face(result)
     shown = {name: thumbnail(data) for name, data in pictures.items()}
     return _page(request, lang, staff, face=face, shown=shown)

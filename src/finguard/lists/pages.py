@@ -69,11 +69,19 @@ def _render(
         "errors": errors or {},
         "verdict": verdict,
         "rate_limited": rate_limited,
+        "list_dates": _list_dates(request),
     }
     all_headers = {**SECURITY_HEADERS, "Content-Language": HTML_LANG[lang], "Vary": "Accept-Language"}
     all_headers.update(headers or {})
     response: HTMLResponse = templates.TemplateResponse(request, "check.html", context, status_code=status_code, headers=all_headers)
     return response
+
+
+def _list_dates(request: Request) -> list[dict[str, Any]]:
+    """Each list's "as of" and stale flag, from the app's provider (``app.state.list_dates``): the
+    page says how old the lists are instead of claiming they are current."""
+    provider = getattr(request.app.state, "list_dates", None)
+    return provider() if callable(provider) else []
 
 
 def _field_errors(lang: str, fields: list[str]) -> dict[str, str]:

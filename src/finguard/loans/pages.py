@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, message, page_lang, render, signed_in, staff_post
 from finguard.core.errors import FinguardError, InvalidInput
-from finguard.core.i18n import HTML_LANG, choose_language, messages, register
+from finguard.core.i18n import HTML_LANG, choose_language, section
 from finguard.core.money import format_yuan
 from finguard.core.web import SECURITY_HEADERS, _css, templates
 from finguard.loans.chart import SERIES_LABEL, bars_svg, comparison_svg, timeline_svg
@@ -33,48 +33,12 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 public_router = APIRouter(include_in_schema=False)  # the public education pages, linked from the public check page
 PAGE = 50  # decisions priced per page: each needs its schedule replayed twice
 
-_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "nav": "纾困", "title": "延期还款与纾困", "intro": "按类别评估借款人、逐户查看变更前后的还款计划和净现值成本，并批量审批。",
-        "run": "按政策评估全部贷款", "policy": "政策", "branch": "网点（可选）", "batches": "评估批次", "no_batches": "尚无评估批次。",
-        "batch": "批次", "evaluated": "评估", "eligible": "符合", "by": "评估人", "at": "时间", "loan": "贷款", "customer": "客户",
-        "category": "类别", "relief": "纾困措施", "npv_loss": "净现值损失", "ratio": "损失率", "distressed": "困境重组",
-        "credit": "征信报送", "review": "审批", "approve": "批准所选", "as_of": "起始日之后的首期", "approved": "已批准",
-        "rejected": "已拒绝", "waiting": "待审批", "explain": "理由", "detail": "明细", "due": "到期日", "before": "变更前",
-        "after": "变更后", "maturity": "到期", "total_interest": "利息合计", "ineligible": "不符合", "maker_checker":
-        "审批人不得为评估人（双人复核）。", "done": "已批准 {n} 户；净现值成本合计 {loss} 元；困境重组 {d} 户。", "yes": "是", "no": "否",
-        "read_only": "只读：审批需要写权限。", "showing": "显示前 {n} 户", "back": "返回", "all": "全部",
-        "status": "状态", "skipped": "跳过", "replies": "回复", "campaign": "活动", "segment": "对象",
-        "message": "通知这些借款人", "channel": "渠道", "plan": "生成发送计划",
-        "planned": "活动 {id}：待发送 {queued} 条，跳过 {skipped} 条（{reasons}）。由 finguard loans campaign run 发送。",
-        "over_time": "每日触达与回应", "day": "日期", "no_sends": "尚未发送。",
-    },
-    "en": {
-        "nav": "Relief", "title": "Repayment relief",
-        "intro": "Evaluate borrowers by category, see each one's schedule before and after with its "
-        "NPV cost, and approve in bulk.", "run": "Evaluate every loan against the policy", "policy": "Policy",
-        "branch": "Branch (optional)", "batches": "Batches", "no_batches": "No batch yet.", "batch": "Batch", "evaluated": "Evaluated",
-        "eligible": "Eligible", "by": "By", "at": "At", "loan": "Loan", "customer": "Customer", "category": "Category", "relief": "Relief",
-        "npv_loss": "NPV loss", "ratio": "Loss ratio", "distressed": "Distressed", "credit": "Credit report", "review": "Review",
-        "approve": "Approve selected", "as_of": "From the first instalment after", "approved": "approved", "rejected": "rejected",
-        "waiting": "waiting", "explain": "Why", "detail": "Detail", "due": "Due", "before": "Before", "after": "After",
-        "maturity": "Maturity", "total_interest": "Total interest", "ineligible": "Not eligible",
-        "maker_checker": "The approver must not be who ran the batch (maker-checker).",
-        "done": "Approved {n}; NPV cost {loss} yuan in total; {d} distressed restructurings.", "yes": "yes", "no": "no",
-        "read_only": "Read only: approving needs the write permission.", "showing": "showing the first {n}", "back": "Back",
-        "status": "status", "skipped": "skipped", "replies": "replies", "campaign": "Campaign", "segment": "Segment",
-        "all": "all", "message": "Message these borrowers", "channel": "Channel", "plan": "Plan the messages",
-        "planned": "Campaign {id}: {queued} queued, {skipped} skipped ({reasons}); finguard loans campaign run sends them.",
-        "over_time": "Reach and response per day", "day": "Day", "no_sends": "Nothing sent yet.",
-    },
-}
 # ``nav`` doubles as ``staff_nav_loans``, the staff console's menu entry
-register({lang: {f"loans_{k}": v for k, v in table.items()} | {"staff_nav_loans": table["nav"]} for lang, table in _TEXT.items()})
 
 
 def texts(lang: str) -> dict[str, str]:
     """This capability's strings in ``lang`` (registered in the shared catalogue as ``loans_*``)."""
-    return {k.removeprefix("loans_"): v for k, v in messages(lang).items() if k.startswith("loans_")}
+    return section(lang, "loans_")
 
 
 def _ctx(lang: str) -> dict[str, Any]:

@@ -35,7 +35,6 @@ from finguard.ledger.model import (
     parse_account,
     parse_trace_params,
 )
-from finguard.ledger.pages import i18n as _strings  # noqa: F401  (registers the ledger's strings)
 from finguard.ledger.pages.flowgraph import GRAPH_HEADERS, account_href, cn_time, graph_payload, script_hrefs
 from finguard.ledger.service.graph import GraphNode, trace_graph
 from finguard.ledger.service.render import render_png, render_svg

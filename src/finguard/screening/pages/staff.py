@@ -29,6 +29,7 @@ from finguard.core.i18n import messages
 from finguard.core.web import NO_STORE
 from finguard.screening.model.diligence import Decision as HitDecision
 from finguard.screening.model.diligence import Purpose, counterparty_from_record
+from finguard.screening.pages import explain as _explain  # noqa: F401  (registers the explanation patterns)
 from finguard.screening.service.diligence import Screening
 from finguard.screening.service.matcher import ScreenHit, ScreenQuery
 
