@@ -891,7 +891,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             digits = numbers_as_digits(tokens) if not abjad else None
             if digits and digits != tokens:
                 variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
-            if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
+            if not abjad and any(_vowels_dropped(t) for t in tokens):
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
         variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
     if also is not None:
@@ -918,6 +918,16 @@ def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[Name
         else:
             out.append(v)
     return out, legal
+
+
+def _vowels_dropped(token: str) -> bool:
+    """A token written without its vowels (``MSV``, ``Mhmd``), but perhaps the first (``Ahmd`` for ``Ahmed``).
+
+    Three letters starting with a vowel are a name of their own (``Ong``, ``Eng``), not a vowel-less one.
+    """
+    if not token.isalpha() or len(token) < 3:
+        return False
+    return not _VOWELS.intersection(token[1:]) and (len(token) >= 4 or token[0] not in _VOWELS)
 
 
 def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
