@@ -815,6 +815,8 @@ class NameVariant:
 
     tokens: tuple[str, ...]
     kind: str = "latin"
+    hebrew: bool = False  # a skeleton read from Hebrew letters (see similarity.Prepared.hebrew_short)
+    pinyin: bool = False  # its pinyin words are read from Han characters: compared syllable by syllable
 
     @property
     def compact(self) -> str:
@@ -885,7 +887,8 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         korean = kind != "organisation" and _korean_personal_name(simple, scripts)
         if tokens:
             abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
-            variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin"))
+            hebrew = abjad and "HEBREW" in scripts and "ARABIC" not in scripts
+            variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin", hebrew))
             if not abjad and not korean and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
             digits = numbers_as_digits(tokens) if not abjad else None
@@ -899,7 +902,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     if kind != "person" and not legal and any(sc_ in scripts for sc_ in ("CYRILLIC", "GREEK")):
         # legal forms written in another script are recognised once romanised (ООО, Компания, Лимитед)
         variants, legal = _strip_romanised_legal_forms(variants)
-    cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
+    cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind, v.hebrew, v.pinyin) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
 
@@ -1027,7 +1030,7 @@ def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
     if not person:
         english = han_company_english(han)
         if english:
-            out.append(NameVariant(english, "latin"))
+            out.append(NameVariant(english, "latin", pinyin=True))  # 南康科技 ("nankang technology") is not NANJING ...
     plain = han_to_pinyin(han)
     if person and 2 <= len(han) <= 4:
         family, _ = split_han_name(han)
