@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import finguard
-from finguard.lists.service.importers.un import parse_un
 from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
+from finguard.lists.service.importers.un import parse_un
 from finguard.screening.service import NameScreener, ScreenQuery
 
 UN = Path(finguard.__file__).parent / "data" / "un-consolidated.xml"

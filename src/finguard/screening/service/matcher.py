@@ -63,7 +63,7 @@ RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the be
 FREQUENT = 2_000  # a token on more names than this does not generate candidates on its own
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
 MIN_DELETE_LEN = 4
-CONFIRM_MAX = 3_000  # common tokens confirm at most this many candidates (read from the names' side)
+CONFIRM_MAX = 800  # common tokens confirm at most this many candidates (read from the names' side)
 COMPACT_WEIGHT = 25.0
 COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
 IDENTIFIER_FEATURE = "identifier_equal"
@@ -105,6 +105,9 @@ _VARIANT_WORDS = {
     "skeleton": "consonant skeleton",
     "han": "simplified Chinese",
 }
+
+
+_Group = tuple[int, list[tuple[list[int], float]], dict[str, float]]  # postings read, (postings, similarity), token -> similarity
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,12 +421,12 @@ class NameScreener:
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
-        expanded: dict[tuple[str, bool], list[tuple[list[int], float]]] = {}
+        expanded: dict[tuple[str, bool], tuple[list[tuple[list[int], float]], dict[str, float]]] = {}
         scanned = 0
         for p in prepared:
             if scanned > 2 * SCAN_BUDGET:
                 break
-            groups: list[tuple[int, list[tuple[list[int], float]], dict[str, float]]] = []
+            groups: list[_Group] = []
             for token in dict.fromkeys(p.tokens):
                 if len(token) == 1 and len(p.tokens) > 1:
                     continue  # an initial finds only other initials; it breaks ties below instead
@@ -493,7 +496,7 @@ class NameScreener:
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     @staticmethod
-    def _confirm(ix: _Index, mine: dict[int, float], groups: list[tuple[int, list[tuple[list[int], float]], dict[str, float]]], n: int) -> None:
+    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group], n: int) -> None:
         """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
         if not mine or len(mine) > CONFIRM_MAX:
             return
