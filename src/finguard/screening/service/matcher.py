@@ -500,13 +500,28 @@ class NameScreener:
         """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
         if not mine or len(mine) > CONFIRM_MAX:
             return
-        weights = [(near, max(MIN_IDF, math.log(n / (1 + total)))) for total, _ps, near in groups]
+        idfs = [max(MIN_IDF, math.log(n / (1 + total))) for total, _ps, _near in groups]
+        if len(groups) == 1:  # the usual case: one dict lookup per token of the name
+            near, idf = groups[0][2], idfs[0]
+            for name_id in mine:
+                rec = ix.names.get(name_id)
+                if rec is None:
+                    continue
+                best = 0.0
+                for p in rec.prepared:
+                    for t in p.tokens:
+                        sim = near.get(t, 0.0)
+                        if sim > best:
+                            best = sim
+                if best:
+                    mine[name_id] += best * idf
+            return
         for name_id in mine:
             rec = ix.names.get(name_id)
             if rec is None:
                 continue
             tokens = {t for p in rec.prepared for t in p.tokens}
-            for near, idf in weights:
+            for (_total, _ps, near), idf in zip(groups, idfs, strict=True):
                 best = max((near.get(t, 0.0) for t in tokens), default=0.0)
                 if best:
                     mine[name_id] += best * idf
