@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 import finguard
+from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.lists.service.importers.un import parse_un
-from finguard.screening.service import NameScreener
+from finguard.screening.service import NameScreener, ScreenQuery
 
 UN = Path(finguard.__file__).parent / "data" / "un-consolidated.xml"
 HOMO = str.maketrans({"a": "а", "e": "е", "o": "о", "c": "с", "p": "р", "x": "х", "y": "у", "i": "і", "A": "А", "E": "Е", "O": "О"})
@@ -115,8 +116,6 @@ def test_the_true_entry_reaches_scoring(un: tuple[NameScreener, list[tuple[int, 
 
 def test_initials_with_removed_names_in_the_postings() -> None:
     """A removed entry stays in the postings until compaction; tie-breaking on initials skips it."""
-    from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
-
     s = NameScreener()
     for i in range(60):
         s.add(i, "x", EntryDraft(f"k{i}", SubjectKind.PERSON, party=Party(names=(f"Mohammad Name{i:03d}x",))))
@@ -124,3 +123,35 @@ def test_initials_with_removed_names_in_the_postings() -> None:
     for i in range(0, 60, 2):
         s.remove(i)
     assert 100 in s.candidate_entries("W. Mohammad")
+
+
+def _person(i: int, name: str) -> EntryDraft:
+    return EntryDraft(f"p{i}", SubjectKind.PERSON, party=Party(names=(name,)))
+
+
+def test_common_tokens_confirm_what_rarer_ones_found() -> None:
+    """'Ali SHARI': the truncated rare token finds 150 SHARIF names; the common 'Ali' picks SHARIFI, Ali among them."""
+    s = NameScreener()
+    for i in range(2_100):  # 'ali' is too common to generate candidates
+        s.add(i, "x", _person(i, f"ALI, Given{i:04d}x Other{i:04d}y"))
+    for i in range(150):  # more names with a closer spelling of 'shari' than MAX_TIED
+        s.add(3_000 + i, "x", _person(3_000 + i, f"SHARIF, Person{i:03d}q"))
+    s.add(9_999, "x", _person(9_999, "SHARIFI, Ali"))
+    assert 9_999 in s.candidate_entries("Ali SHARI")
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "hit"),
+    [
+        ("Hamon", "HAMOON", False),  # one short word, a letter apart: another name
+        ("Bell Ltd", "BELLA", False),
+        ("KHYBR COMPANY", "KHEYBAR COMPANY", True),  # the same legal form on both sides: a close match
+        ("TAWAF LTD", "TAWAFUK LTD", True),
+        ("Hamoon", "HAMOON", True),
+    ],
+)
+def test_one_short_word_spelled_differently(query: str, listed: str, hit: bool) -> None:
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("o", SubjectKind.ORGANISATION, party=Party(names=(listed,))))
+    hits = s.screen(ScreenQuery(query))
+    assert bool(hits) is hit

@@ -210,3 +210,32 @@ def test_legal_forms_written_in_cyrillic_are_legal_forms() -> None:
     assert outcome(s, "Бонреил Компани", 2) in ("match", "close_match")
     assert analyse_name("ООО Ромашка").legal_forms == ("llc",)
     assert analyse_name("Иван Петров", "person").legal_forms == ()
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        # a Hebrew word of two consonants is what its letters say: Saad and Tal, not Saeed or Kayiira
+        ("מוחמד סעד", "SAEED, Muhammad", None),
+        ("מוחמד בכר", "MUHAMMAD, Kayiira", None),
+        ("מוחמד סעד", "SAAD, Muhammad", "match"),
+        ("טל כהן", "KOHEN, Tal", "close_match"),
+        # a foreign name written in Cyrillic: дж is j
+        ("Абдул Маджид", "MAJID, Abdul", "match"),
+        ("Джохнни Пареджа", "PAREJA, Johnni", "match"),
+    ],
+)
+def test_hebrew_short_words_and_cyrillic_dzh(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", person("p", listed))
+    assert outcome(s, query, 1) == expected
+
+
+def test_the_pinyin_of_a_chinese_company_is_compared_by_syllables() -> None:
+    """南康科技 reads "nankang technology": NANJING KAIKAI TECHNOLOGY is another company; KAIKAI TECHNOLOGY is 开开科技."""
+    s = NameScreener()
+    s.add(1, "x", org("nj", "NANJING KAIKAI TECHNOLOGY CO., LTD."))
+    s.add(2, "x", org("kk", "KAIKAI TECHNOLOGY CO., LTD."))
+    assert outcome(s, "南康科技有限公司", 1) is None
+    assert outcome(s, "天开科技有限公司", 2) is None
+    assert outcome(s, "开开科技有限公司", 2) == "match"

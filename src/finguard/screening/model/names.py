@@ -815,6 +815,8 @@ class NameVariant:
 
     tokens: tuple[str, ...]
     kind: str = "latin"
+    hebrew: bool = False  # a skeleton read from Hebrew letters (see similarity.Prepared.hebrew_short)
+    pinyin: bool = False  # its pinyin words are read from Han characters: compared syllable by syllable
 
     @property
     def compact(self) -> str:
@@ -885,13 +887,14 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         korean = kind != "organisation" and _korean_personal_name(simple, scripts)
         if tokens:
             abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
-            variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin"))
+            hebrew = abjad and "HEBREW" in scripts and "ARABIC" not in scripts
+            variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin", hebrew))
             if not abjad and not korean and kind != "organisation":
                 variants.extend(_sino_variants(latin, tokens))
             digits = numbers_as_digits(tokens) if not abjad else None
             if digits and digits != tokens:
                 variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
-            if not abjad and any(len(t) >= 3 and t.isalpha() and not _VOWELS.intersection(t) for t in tokens):
+            if not abjad and any(_vowels_dropped(t) for t in tokens):
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
         variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
     if also is not None:
@@ -899,7 +902,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     if kind != "person" and not legal and any(sc_ in scripts for sc_ in ("CYRILLIC", "GREEK")):
         # legal forms written in another script are recognised once romanised (ООО, Компания, Лимитед)
         variants, legal = _strip_romanised_legal_forms(variants)
-    cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind) for v in variants)
+    cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind, v.hebrew, v.pinyin) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
 
@@ -918,6 +921,16 @@ def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[Name
         else:
             out.append(v)
     return out, legal
+
+
+def _vowels_dropped(token: str) -> bool:
+    """A token written without its vowels (``MSV``, ``Mhmd``), but perhaps the first (``Ahmd`` for ``Ahmed``).
+
+    Three letters starting with a vowel are a name of their own (``Ong``, ``Eng``), not a vowel-less one.
+    """
+    if not token.isalpha() or len(token) < 3:
+        return False
+    return not _VOWELS.intersection(token[1:]) and (len(token) >= 4 or token[0] not in _VOWELS)
 
 
 def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
@@ -1017,7 +1030,7 @@ def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
     if not person:
         english = han_company_english(han)
         if english:
-            out.append(NameVariant(english, "latin"))
+            out.append(NameVariant(english, "latin", pinyin=True))  # 南康科技 ("nankang technology") is not NANJING ...
     plain = han_to_pinyin(han)
     if person and 2 <= len(han) <= 4:
         family, _ = split_han_name(han)

@@ -103,7 +103,12 @@ def cyrillic(text: str) -> list[str]:
     out = [schema.translate(text) for schema in _iuliia_schemas()]
     if _UKRAINIAN.search(text) or "г" in text.lower():
         out.append(" ".join(_kmu(w) for w in text.split()))
+    if "дж" in text.lower():  # a foreign name written in Cyrillic: Джамал is Jamal, Маджид is Majid (as English writes it)
+        out.append(_DZH.sub(lambda m: "J" if m.group(0)[0].isupper() else "j", out[0]))
     return out
+
+
+_DZH = re.compile("dzh", re.IGNORECASE)
 
 
 # -- Greek --------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the be
 FREQUENT = 2_000  # a token on more names than this does not generate candidates on its own
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
 MIN_DELETE_LEN = 4
+CONFIRM_MAX = 800  # common tokens confirm at most this many candidates (read from the names' side)
 COMPACT_WEIGHT = 25.0
 COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
 IDENTIFIER_FEATURE = "identifier_equal"
@@ -73,6 +74,9 @@ RARITY_DOWN = 0.0  # the most it removes: measured, lowering costs more dropped-
 RARITY_UP = 0.03  # the most it adds (a listed name whose unmatched part is a very common token: "Muhammad")
 SURNAME_FEATURE = "family_name_missing"
 SUBSET_FEATURE = "token_subset"
+SINGLE_WORD_FEATURE = "single_word"
+SINGLE_WORD_CAP = 0.78  # below close_match, even with a qualifier's small lift
+SINGLE_WORD_LETTERS = 7  # the shorter of the two words under this many letters
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
@@ -103,6 +107,9 @@ _VARIANT_WORDS = {
 }
 
 
+_Group = tuple[int, list[tuple[list[int], float]], dict[str, float]]  # postings read, (postings, similarity), token -> similarity
+
+
 @dataclass(frozen=True, slots=True)
 class ScreenQuery:
     name: str
@@ -116,7 +123,7 @@ class ScreenQuery:
 @dataclass(frozen=True, slots=True)
 class Feature:
     # "name_similarity", "token_rarity", "family_name_missing", "identifier_equal", "birth_date", "country",
-    # "kind_mismatch", "gender", "legal_form"
+    # "kind_mismatch", "gender", "legal_form", "token_subset", "han_characters_differ", "single_word"
     name: str
     value: float  # the raw feature value
     contribution: float  # what it added to / removed from the score
@@ -414,27 +421,31 @@ class NameScreener:
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
-        expanded: dict[tuple[str, bool], list[tuple[list[int], float]]] = {}
+        expanded: dict[tuple[str, bool], tuple[list[tuple[list[int], float]], dict[str, float]]] = {}
         scanned = 0
         for p in prepared:
             if scanned > 2 * SCAN_BUDGET:
                 break
-            groups: list[tuple[int, list[tuple[list[int], float]]]] = []
+            groups: list[_Group] = []
             for token in dict.fromkeys(p.tokens):
                 if len(token) == 1 and len(p.tokens) > 1:
                     continue  # an initial finds only other initials; it breaks ties below instead
                 key = (token, p.kind == "skeleton")
-                postings = expanded.get(key)
-                if postings is None:
-                    found = self._expand(ix, token, key[1])
-                    postings = expanded[key] = [(ix.vocab[t], sim) for t, sim in found.items() if t in ix.vocab]
+                got = expanded.get(key)
+                if got is None:
+                    found = {t: sim for t, sim in self._expand(ix, token, key[1]).items() if t in ix.vocab}
+                    got = expanded[key] = ([(ix.vocab[t], sim) for t, sim in found.items()], found)
+                postings, near = got
                 if postings:
-                    groups.append((sum(len(ps) for ps, _ in postings), postings))
+                    groups.append((sum(len(ps) for ps, _ in postings), postings, near))
             groups.sort(key=lambda g: g[0])
             mine: dict[int, float] = {}
             used = 0
-            for i, (total, postings) in enumerate(groups):
+            for i, (total, postings, _near) in enumerate(groups):
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
+                    # too common to generate candidates ("ali", "mohammed"), they still confirm the ones the
+                    # rarer tokens found: "Ali SHARI" prefers SHARIFI, Ali among the many SHARIF...
+                    self._confirm(ix, mine, groups[i:], n)
                     break
                 if i == 0 and total > FREQUENT and len(groups) > 1:
                     # every token is common ("wang wei" among a million names): intersect the two rarest
@@ -485,6 +496,37 @@ class NameScreener:
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     @staticmethod
+    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group], n: int) -> None:
+        """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
+        if not mine or len(mine) > CONFIRM_MAX:
+            return
+        idfs = [max(MIN_IDF, math.log(n / (1 + total))) for total, _ps, _near in groups]
+        if len(groups) == 1:  # the usual case: one dict lookup per token of the name
+            near, idf = groups[0][2], idfs[0]
+            for name_id in mine:
+                rec = ix.names.get(name_id)
+                if rec is None:
+                    continue
+                best = 0.0
+                for p in rec.prepared:
+                    for t in p.tokens:
+                        sim = near.get(t, 0.0)
+                        if sim > best:
+                            best = sim
+                if best:
+                    mine[name_id] += best * idf
+            return
+        for name_id in mine:
+            rec = ix.names.get(name_id)
+            if rec is None:
+                continue
+            tokens = {t for p in rec.prepared for t in p.tokens}
+            for (_total, _ps, near), idf in zip(groups, idfs, strict=True):
+                best = max((near.get(t, 0.0) for t in tokens), default=0.0)
+                if best:
+                    mine[name_id] += best * idf
+
+    @staticmethod
     def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:
         """Indexed tokens close to ``token``, with their similarity."""
         found: dict[str, float] = {}
@@ -503,8 +545,10 @@ class NameScreener:
                         sim = token_similarity(token, other)
                         if sim >= MIN_TOKEN_SIM:
                             found[other] = sim
-            for other in ix.prefixes.get(token, ()) if len(token) >= PREFIX_MIN else ():
-                if other not in found:
+            # truncated names: a token longer than the longest prefix key looks up its first PREFIX_MAX letters
+            longer = len(token) > PREFIX_MAX
+            for other in ix.prefixes.get(token[:PREFIX_MAX], ()) if len(token) >= PREFIX_MIN else ():
+                if other not in found and (not longer or other.startswith(token)):
                     found[other] = max(MIN_TOKEN_SIM, token_similarity(token, other))
             for key in keys:
                 if key in ix.vocab and key not in found and len(key) >= MIN_DELETE_LEN - 1:
@@ -552,6 +596,7 @@ class NameScreener:
         # the entry's best name after the token-rarity adjustments (an alias may lose less than the best-spelled name)
         score = -1.0
         best_name: _Name | None = None
+        best_pair: tuple[Prepared | None, Prepared | None] = (None, None)
         features: list[Feature] = []
         for sim, rec, bq, bc in found:
             if sim + 0.1 < thresholds.close_match and sim < top:
@@ -559,7 +604,7 @@ class NameScreener:
             adjust = _rarity(ix, sim, rec, bq, bc) if sim < 0.999 and bq is not None and bc is not None else []
             adjusted = sim + sum(f.contribution for f in adjust)
             if adjusted > score:
-                score, best_name = adjusted, rec
+                score, best_name, best_pair = adjusted, rec, (bq, bc)
                 explained = _explain_name(query.name, rec.listed, sim, bq, bc)
                 features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
         assert best_name is not None
@@ -574,6 +619,10 @@ class NameScreener:
                     f"{han_q} and {han_c} are written with different Chinese characters; a like reading makes them a close match at most",
                 )
             )
+        single = _single_word(score, best_pair, query_legal, best_name.legal_forms)
+        if single is not None:
+            score += single.contribution
+            features.append(single)
         subset = _token_subset(entry.kind, score, best_name, found, thresholds) or _org_subset(
             ix, entry.kind, score, best_name, found, thresholds
         )
@@ -654,6 +703,30 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
         if why:
             out.append(Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why))
     return out
+
+
+def _single_word(
+    score: float, pair: tuple[Prepared | None, Prepared | None], query_legal: tuple[str, ...], listed_legal: tuple[str, ...]
+) -> Feature | None:
+    """One short word against another, spelled differently ("Hamon" / ``HAMOON``, "Bell Ltd" / ``BELLA``): not a hit.
+
+    A one-word name says too little for a letter's difference to be the same name, unless both
+    names carry the same legal form (``KHYBR COMPANY`` for ``KHEYBAR COMPANY``, ``TAWAF LTD`` for
+    ``TAWAFUK LTD``), which says they are both companies of that kind.
+    """
+    bq, bc = pair
+    if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bq.tokens) != 1 or len(bc.tokens) != 1:
+        return None
+    if bq.tokens == bc.tokens or min(len(bq.tokens[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
+        return None
+    same_form = q.legal_form(query_legal, listed_legal)
+    if same_form is not None and same_form.value >= 1.0:
+        return None
+    why = (
+        f"one short word against another, spelled differently ({bq.tokens[0]!r} / {bc.tokens[0]!r}) "
+        "and no common legal form: too little to be the same name"
+    )
+    return Feature(SINGLE_WORD_FEATURE, 1.0, round(SINGLE_WORD_CAP - score, 4), why)
 
 
 def _initials_bonus(name: _Name | None, initials: set[str]) -> float:

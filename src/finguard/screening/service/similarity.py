@@ -67,7 +67,22 @@ _SINO = ("pinyin", "sino")
 class Prepared:
     """A variant with everything the comparison needs computed once, at index time."""
 
-    __slots__ = ("chinese", "compact", "compact_rev", "dup", "kind", "korean", "phon", "skel", "skel_compact", "tokens", "total", "weights")
+    __slots__ = (
+        "chinese",
+        "compact",
+        "compact_rev",
+        "dup",
+        "hebrew_short",
+        "kind",
+        "korean",
+        "phon",
+        "pinyin",
+        "skel",
+        "skel_compact",
+        "tokens",
+        "total",
+        "weights",
+    )
 
     def __init__(self, variant: NameVariant) -> None:
         self.kind = variant.kind
@@ -80,6 +95,10 @@ class Prepared:
         self.skel = tuple(k for k in (skeleton(t) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
         self.korean = variant.kind == "korean"
+        self.pinyin = variant.pinyin
+        # Hebrew writes long vowels (ו, י) and drops short ones: a word of two consonants read as a skeleton
+        # (סעד "sd") is Saad, not Saeed, which Hebrew would write with a yod (see _hebrew_short)
+        self.hebrew_short = frozenset(k for k in (skeleton(t) for t in variant.tokens) if len(k) <= 2) if variant.hebrew else frozenset()
         self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
@@ -141,6 +160,8 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
+        if _hebrew_short(q, c) or _hebrew_short(c, q):
+            cap = min(cap, SKELETON_TINY_CAP)
         return cap * _align(
             qs,
             cs,
@@ -158,12 +179,25 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
         return _transcribed_similarity(q, c) if q.kind == "transcribed" else _transcribed_similarity(c, q)
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
-    sim = _align(q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino, korean)
+    sim = _align(
+        q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino, korean, q.pinyin or c.pinyin
+    )
     q_numbers = {t for t in q.tokens if t.isdigit()}
     c_numbers = {t for t in c.tokens if t.isdigit()}
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
+
+
+def _hebrew_short(h: Prepared, other: Prepared) -> bool:
+    """A Hebrew word of two consonants or fewer (``sd``) against a Latin word of that skeleton with three vowels or more.
+
+    ``Saeed`` (three vowels) would be written with a yod; ``Tal``, ``Dan``, ``Saad`` are what the
+    Hebrew letters say. A skeleton equal only this way is too little for a hit.
+    """
+    if not h.hebrew_short or other.kind == "skeleton":
+        return False
+    return any(skeleton(t) in h.hebrew_short and sum(ch in "aeiouy" for ch in t) >= 3 for t in other.tokens)
 
 
 def _transcribed_similarity(t: Prepared, other: Prepared) -> float:
@@ -210,6 +244,7 @@ def _align(
     cc_rev: str,
     sino: bool = False,
     korean: bool = False,
+    pinyin: bool = False,
 ) -> float:
     if not qt or not ct:
         return 0.0
@@ -250,7 +285,7 @@ def _align(
                 sim = 0.9
             if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
                 sim = NICKNAME_SIM
-            if sino and sim >= MIN_TOKEN_SIM:
+            if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
@@ -316,7 +351,7 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
                 sim = korean_similarity(a, b)
             else:
                 sim = token_similarity(a, b, q.phon[i], c.phon[j])
-            if sino and not korean and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
+            if (sino or q.pinyin or c.pinyin) and not korean and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))

@@ -1,0 +1,81 @@
+"""Issue #16, development split only (seed 2203): every not-blocked query, miss, top-hit failure and dev false alarm.
+
+    PYTHONPATH=src python bench/screening/devloop.py > dev.txt     # full dev sizes (~6 min on 2 idle cores)
+    ONLY=typo,truncation NEG=0 PYTHONPATH=src python bench/screening/devloop.py
+
+Lines: ``NOTBLOCKED`` (the true entry never reaches scoring), ``MISS`` (scored, no hit), ``NOTTOP``
+(a hit, not the first), ``FP`` (a dev negative's fuzzy hit, with its features); then per-class
+recall / top-hit / blocking and the false-positive rate. Never run it on the held-out split.
+"""
+
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import heldout as h
+
+from finguard.screening.model.names import name_key
+from finguard.screening.service import NameScreener, ScreenQuery, Thresholds
+
+per_class, n_script, n_neg = int(os.environ.get("PC", 400)), int(os.environ.get("NS", 300)), int(os.environ.get("NN", 10000))
+base, _ = h.un_original_script(h.watchlist())
+syn, syn_q = h.synthetic(len(base) + 1, 80_000, n_script, h.DEV_SEED)
+pert = h.perturbations(base, per_class, h.DEV_SEED)
+syn_q, pert = h.dev_split(base, syn_q, pert, per_class, n_script)
+only = os.environ.get("ONLY", "")
+queries = [q for q in pert + syn_q if not only or q[0] in only.split(",")]
+do_neg = os.environ.get("NEG", "1") == "1"
+t = time.time()
+s = NameScreener(Thresholds())
+if os.environ.get("POS", "1") == "1":
+    for eid, code, d in base + syn:
+        s.add(eid, code, d)
+    print("built", time.time() - t, file=sys.stderr)
+    stats = defaultdict(lambda: [0, 0, 0, 0])
+    for cls, q, eid, listed in queries:
+        hits = s.screen(ScreenQuery(q), limit=20)
+        blocked = eid in s.candidate_entries(q)
+        found = any(x.entry_id == eid for x in hits)
+        top = bool(hits) and any(x.entry_id == eid and x.score >= hits[0].score for x in hits)
+        st = stats[cls]
+        st[0] += 1
+        st[1] += found
+        st[2] += top
+        st[3] += blocked
+        if not blocked:
+            print(f"NOTBLOCKED {cls}: {q!r} -> {listed!r}")
+        elif not found:
+            print(f"MISS {cls}: {q!r} -> {listed!r}")
+        elif not top:
+            mine = [x.score for x in hits if x.entry_id == eid]
+            print(f"NOTTOP {cls}: {q!r} -> {listed!r} ; top {hits[0].listed_name!r} {hits[0].score} vs {mine}")
+    N = sum(v[0] for v in stats.values())
+    for cls, (n, f, tp, b) in sorted(stats.items()):
+        print(f"{cls:24} n={n:4} recall={f / n:.3f} top={tp / n:.3f} block={b / n:.3f}")
+    recall, top_hit, block = (sum(v[k] for v in stats.values()) / N for k in (1, 2, 3))
+    print(f"ALL n={N} recall={recall:.4f} top={top_hit:.4f} block={block:.4f}")
+if do_neg:
+    s = NameScreener(Thresholds())
+    for eid, code, d in base:
+        s.add(eid, code, d)
+    listed = {name_key(n) for _, _, d in base + syn if d.party for n in d.party.names}
+    neg = h.negatives(n_neg, listed, h.DEV_SEED + 7)
+    held = {name_key(q) for _, q in h.negatives(10_000, listed, h.SEED + 7)}
+    neg = [(loc, q) for loc, q in neg if name_key(q) not in held]
+    fp = ns = 0
+    for loc, q in neg:
+        hits = s.screen(ScreenQuery(q))
+        if not hits:
+            continue
+        same = hits[0].features[0].value >= 0.999
+        if same:
+            ns += 1
+            continue
+        fp += 1
+        feats = " ".join(f"{f.name}={f.value}/{f.contribution:+.3f}" for f in hits[0].features[1:])
+        why = hits[0].features[0].explanation[-140:]
+        print(f"FP {loc}: {q!r} -> {hits[0].listed_name!r} {hits[0].score} {hits[0].outcome} | {why} {feats}")
+    print(f"FPR {fp / len(neg):.4%} namesakes {ns / len(neg):.4%} n={len(neg)}")
