@@ -271,3 +271,36 @@ def test_a_store_that_cannot_be_reached_leaves_events_unacknowledged(nats_settin
         return int(info.num_pending + info.num_ack_pending)
 
     assert js(nats_settings, pending) == 5  # still there for the next attempt
+
+
+def test_two_consumers_share_one_stream_and_decide_each_event_once(db_url: str, nats_settings: StreamSettings) -> None:
+    """Two consumers (each its own guard, database engine and caches, as two processes have) pull
+    from one durable consumer: the work is shared between them, every event is decided once, one
+    ledger transfer each, and the velocity counted in Redis sees every event once."""
+    n = 200
+    clock = Clock(T0 + timedelta(minutes=30))
+    prefix = f"fgtest:{uuid.uuid4().hex[:8]}:"
+    engines = [make_engine(db_url), make_engine(db_url)]
+    from finguard.core.db import upgrade
+
+    upgrade(engines[0])
+    guards = [redis_guard(e, clock, prefix) for e in engines]
+    guards[0].rules.save(COUNT_RULE, "t")
+    assert asyncio.run(publish_events(events(n), nats_settings)) == (n, 0)
+    runs = [ConsumerThread(GuardConsumer(g, nats_settings)).start() for g in guards]
+    try:
+        wait_for(lambda: stream_count(nats_settings, nats_settings.decisions_stream) >= n, what="every decision published")
+    finally:
+        for run in runs:
+            run.stop()
+    decided = [run.consumer.health.decided for run in runs]
+    assert sum(decided) >= n and all(d > 0 for d in decided), f"the work was not shared: {decided}"
+    assert ledger_count(engines[0]) == n
+    assert transfer_count(engines[0]) == n
+    published = [body["event_id"] for _, body in stream_messages(nats_settings, nats_settings.decisions_stream)]
+    assert sorted(published) == sorted(f"s{i}" for i in range(n))
+    probe = guards[1].decide_raw(transfer("probe", at=T0 + timedelta(seconds=10 * n), amount="0.50"))
+    stored = next(s for s in guards[1].store.stored_decisions(None, None, 10_000) if s.decision.decision_id == probe.decision_id)
+    assert decode(stored.inputs)["features"]["account_out_count_1h"] == n + 1
+    for e in engines:
+        e.dispose()
