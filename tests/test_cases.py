@@ -204,3 +204,19 @@ def test_every_case_string_exists_in_both_languages() -> None:
     assert {f"cat_{c}" for c in m.COMPLAINT_CATEGORIES} <= complaint_text("zh").keys()
     assert {f"svc_{s}" for s in m.SERVICE_TYPES} <= cases_text("zh").keys()
     assert {f"state_{s}" for s in m.FILTER_STATES} <= cases_text("zh").keys()
+
+
+def test_a_due_diligence_hit_is_a_due_diligence_review_and_other_alerts_stay_alerts(engine: Engine, cases: CaseService) -> None:
+    """A counterparty's screening hit becomes a due-diligence review (#13), which can also end in
+    enhanced due diligence; the guard's and the monitors' alerts stay alert cases."""
+    raise_alert(engine, kind="screening_hit", subject="party:9")
+    raise_alert(engine, kind="guard_block", subject="account:1")
+    found, _ = cases.find(CaseFilter())
+    kinds = {c.subject: c.kind for c in found}
+    assert kinds == {"party:9": m.CaseKind.DUE_DILIGENCE, "account:1": m.CaseKind.ALERT}
+    review = next(c for c in found if c.subject == "party:9")
+    closed = cases.close(review.id, "li.na", "enhanced_due_diligence", "the beneficial owner needs checking")
+    assert closed.disposition == "enhanced_due_diligence"
+    alert_case = next(c for c in found if c.subject == "account:1")
+    with pytest.raises(InvalidInput):
+        cases.close(alert_case.id, "li.na", "enhanced_due_diligence", "not a disposition of an alert")

@@ -22,6 +22,7 @@ class CaseKind(StrEnum):
     COMPLAINT = "complaint"
     SERVICE = "service"
     LOAN_APPROVAL = "loan_approval"  # a credit application that needs a person's approval (#14)
+    DUE_DILIGENCE = "due_diligence"  # a counterparty's due-diligence screening found a hit to review
 
 
 class State(StrEnum):
@@ -94,6 +95,8 @@ DISPOSITIONS: dict[CaseKind, tuple[str, ...]] = {
     CaseKind.COMPLAINT: ("upheld", "partly_upheld", "not_upheld", "withdrawn"),
     CaseKind.SERVICE: ("completed", "cancelled", "no_show"),
     CaseKind.LOAN_APPROVAL: ("approved", "refused"),
+    # an alert's dispositions, or: the counterparty needs enhanced due diligence before going ahead
+    CaseKind.DUE_DILIGENCE: ("true_positive", "false_positive", "duplicate", "no_action_needed", "enhanced_due_diligence"),
 }
 # Kinds whose close acts on another capability's record (a loan approval writes the decision back
 # to the credit application): the capability that opens them registers a ``CloseHandler`` with the
@@ -136,6 +139,12 @@ def parse_confirmation(text: str) -> str | None:
     if len(raw) != CONFIRMATION_LENGTH or any(c not in CONFIRMATION_ALPHABET for c in raw):
         return None
     return raw
+
+
+def case_kind_of_alert(alert_kind: str) -> CaseKind:
+    """The work item an alert becomes: a due-diligence screening hit is a due-diligence review
+    (the counterparty, before a contract, onboarding, purchase or hire); every other alert an alert."""
+    return CaseKind.DUE_DILIGENCE if alert_kind == "screening_hit" else CaseKind.ALERT
 
 
 def alert_queue(alert_kind: str) -> str:

@@ -44,6 +44,7 @@ from finguard.alerts.model.cases import (
     NewCase,
     State,
     alert_queue,
+    case_kind_of_alert,
     due_at,
     new_confirmation,
 )
@@ -172,10 +173,10 @@ class SqlCaseStore:
                 return 0
             rows = [
                 {
-                    "kind": CaseKind.ALERT.value, "state": State.NEW.value, "severity": a["severity"],
+                    "kind": case_kind_of_alert(a["kind"]).value, "state": State.NEW.value, "severity": a["severity"],
                     "queue": alert_queue(a["kind"]), "subject": a["subject"], "summary": a["summary"],
                     "details": {"alert_kind": a["kind"], **(a["details"] or {})}, "created_at": a["created_at"],
-                    "due_at": due_at(CaseKind.ALERT, a["severity"], a["created_at"]), "updated_at": now,
+                    "due_at": due_at(case_kind_of_alert(a["kind"]), a["severity"], a["created_at"]), "updated_at": now,
                     "version": 1, "alert_id": a["id"],
                 }
                 for a in found
