@@ -81,9 +81,8 @@ def test_a_currency_without_a_rate_is_reviewed_with_a_reason_never_compared_as_y
 
 
 def test_the_customers_caps_compare_yuan_and_hold_what_cannot_be_converted(guard: GuardService) -> None:
-    guard.controls.set(
-        "c1", ControlSettings(limits=Limits((ChannelLimit("mobile", single=Decimal("10000")),))), actor="c1", channel="branch", at_branch=True
-    )
+    limits = ControlSettings(limits=Limits((ChannelLimit("mobile", single=Decimal("10000")),)))
+    guard.controls.set("c1", limits, actor="c1", channel="branch", at_branch=True)
     below = guard.decide_raw(transfer("u1", amount="1000.00", currency="USD"))  # 7,272 yuan
     assert below.outcome is Outcome.ALLOW
     above = guard.decide_raw(transfer("u2", amount="2000.00", currency="USD", at=T0 + timedelta(minutes=1)))  # 14,545 yuan
