@@ -120,6 +120,22 @@ def main() -> None:
     print("\n-- shipped: night, history")
     show("night and history", night & history, y, amount)
 
+    # Amounts are compared in yuan since #11's conversion (they were compared as sent before): the
+    # habit rule's floor (1,000 yuan, set before any data was seen) is looked at again here.
+    print("\n-- any.amount_above_habit as shipped (5 x the prior 30-day mean, >= 3 prior, history), by floor in yuan")
+    prior_mean_inf = np.nan_to_num(prior_mean, nan=np.inf)
+    habit_at = {}
+    for floor in (50, 100, 200, 300, 500, 1000):
+        habit_at[floor] = history & (g["customer_out_count_30d"] >= 3) & (amount >= floor) & (amount >= 5 * prior_mean_inf)
+        show(f"habit rule, floor {floor}", habit_at[floor], y, amount)
+    print("\n-- the pack's card rules together (card burst, cnp burst, many merchants, new merchant at night; habit)")
+    bursts = (g["card_auth_count_10m"] >= 5) | (g["card_cnp_count_10m"] >= 4) | ((g["card_cnp_count_1h"] >= 3) & night)
+    bursts |= g["card_merchants_1h"] >= 4
+    bursts |= (g["new_merchant"] == 1) & (amount >= 500) & night & history
+    show("card rules without the habit rule", bursts, y, amount)
+    for floor, flag in habit_at.items():
+        show(f"bursts or habit rule (floor {floor})", bursts | flag, y, amount)
+
 
 if __name__ == "__main__":
     main()
