@@ -26,6 +26,10 @@ earlier 80 % of the IEEE-CIS card payments, as the largest recall with the whole
 most 2 % of legitimate payments there (three in ten minutes by day flagged 2.2 % of legitimate
 payments alone: shoppers place several orders in a row). ``tf.account_emptied`` was written after
 PaySim had been looked at: its PaySim figure is not a clean measurement.
+Every amount a rule compares is in yuan: an event in another currency is converted at its day's
+rate first (``service.fx``; before that conversion, the IEEE-CIS dollars above were compared as
+if they were yuan, so the card-not-present burst's choice did not depend on amounts but the habit
+rule's 1,000 floor then meant 1,000 dollars there).
 The model rule runs in shadow until a bank has trained and promoted its own model.
 """
 
