@@ -101,7 +101,18 @@ def test_a_shadow_rule_is_counted_apart_and_changes_no_outcome() -> None:
     seen = [parse_event(transfer(f"h{i}", at=DAY - timedelta(days=i + 1), amount="50.00"), None) for i in range(5)]
     new_payee = parse_event(transfer("t2", at=NIGHT, amount="60000.00", payee={"account": "6228111122223333"}), None)
     later = replay([*seen, new_payee], PACK, Thresholds(), keep_decisions=6)
-    assert "tf.new_payee_large_night" in later.decisions[-1].fired and later.decisions[-1].shadow_fired == ()
+    assert "tf.new_payee_large_night" in later.decisions[-1].fired
+    assert "tf.large_night_no_history" not in later.decisions[-1].shadow_fired
+
+
+def test_a_small_card_payment_far_above_habit_is_flagged_in_shadow_only() -> None:
+    """300 yuan after a habit of 80-yuan payments: under the enforced habit rule's 1,000 floor, so
+    only the shadow rule (3x from 50 yuan) says it; the outcome stays allow."""
+    events = [parse_event(e, None) for e in [*habit(), card("x", DAY, amount="300.00")]]
+    last = replay(events, PACK, Thresholds(), keep_decisions=len(events)).decisions[-1]
+    assert last.outcome.value == "allow" and last.fired == () and last.shadow_fired == ("any.amount_above_habit_3x",)
+    ordinary = replay([parse_event(e, None) for e in [*habit(), card("y", DAY, amount="200.00")]], PACK, Thresholds(), keep_decisions=6)
+    assert ordinary.decisions[-1].shadow_fired == ()
 
 
 def test_an_ordinary_payment_fires_nothing() -> None:

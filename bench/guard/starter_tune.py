@@ -1,6 +1,6 @@
 """Issue #11: choose the starter pack's thresholds on the EARLIER part of a set, never the later.
 
-    python bench/guard/starter_tune.py [--set ieee|paysim] [--days N]
+    python bench/guard/starter_tune.py [--set ieee|paysim|synccfd] [--days N]
 
 The events are replayed once through the guard's own :class:`Velocity` (the live feature code) in
 time order; each event's features are kept in arrays (``bench/work/starter/<set>-tune.npz``).
@@ -36,6 +36,8 @@ WORK = HERE.parent / "work" / "starter"
 def load(name: str, days: float | None) -> tuple[list, dict[str, int]]:
     if name == "ieee":
         raw, labels, _ = datasets.ieee_events(datasets.ieee_path(), days=days)
+    elif name == "synccfd":
+        raw, labels, _ = datasets.synccfd_events(datasets.synccfd_path(), days=days)
     else:
         raw, labels, _ = datasets.paysim_events(datasets.paysim_path())
     return [parse_event(e, None) for e in raw], labels
@@ -59,7 +61,8 @@ def features(name: str, days: float | None) -> dict[str, np.ndarray]:
             cols.setdefault(k, []).append(np.nan if v is None else float(v))
     print(f"{n} events replayed in {time.perf_counter() - t:.0f} s")
     arrays = {k: np.asarray(v) for k, v in cols.items()}
-    arrays["amount"] = np.asarray([float(e.amount or 0) for e in events])
+    # In yuan, as the rules compare it (the guard's own conversion; CNY events as sent).
+    arrays["amount"] = np.asarray([float(velocity.fx.in_yuan(e).amount or 0) for e in events])
     arrays["hour"] = np.asarray([local_hour(e) for e in events], dtype=np.int8)
     arrays["label"] = np.asarray([labels.get(e.event_id, 0) if i < cut else -1 for i, e in enumerate(events)], dtype=np.int8)
     arrays["cut"] = np.asarray([cut])
@@ -81,7 +84,7 @@ def show(label: str, flag: np.ndarray, y: np.ndarray, amount: np.ndarray) -> Non
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", default="ieee", choices=["ieee", "paysim"])
+    ap.add_argument("--set", default="ieee", choices=["ieee", "paysim", "synccfd"])
     ap.add_argument("--days", type=float, default=None)
     args = ap.parse_args()
     f = features(args.set, args.days)
@@ -116,6 +119,22 @@ def main() -> None:
         show(f"first in band, >= {n} in 30 d, at night", flag & night, y, amount)
     print("\n-- shipped: night, history")
     show("night and history", night & history, y, amount)
+
+    # Amounts are compared in yuan since #11's conversion (they were compared as sent before): the
+    # habit rule's floor (1,000 yuan, set before any data was seen) is looked at again here.
+    print("\n-- any.amount_above_habit as shipped (5 x the prior 30-day mean, >= 3 prior, history), by floor in yuan")
+    prior_mean_inf = np.nan_to_num(prior_mean, nan=np.inf)
+    habit_at = {}
+    for floor in (50, 100, 200, 300, 500, 1000):
+        habit_at[floor] = history & (g["customer_out_count_30d"] >= 3) & (amount >= floor) & (amount >= 5 * prior_mean_inf)
+        show(f"habit rule, floor {floor}", habit_at[floor], y, amount)
+    print("\n-- the pack's card rules together (card burst, cnp burst, many merchants, new merchant at night; habit)")
+    bursts = (g["card_auth_count_10m"] >= 5) | (g["card_cnp_count_10m"] >= 4) | ((g["card_cnp_count_1h"] >= 3) & night)
+    bursts |= g["card_merchants_1h"] >= 4
+    bursts |= (g["new_merchant"] == 1) & (amount >= 500) & night & history
+    show("card rules without the habit rule", bursts, y, amount)
+    for floor, flag in habit_at.items():
+        show(f"bursts or habit rule (floor {floor})", bursts | flag, y, amount)
 
 
 if __name__ == "__main__":

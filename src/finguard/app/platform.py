@@ -325,7 +325,14 @@ class Platform:
         from finguard.guard.provider import load_models, make_guard
 
         model, challenger = load_models(self.settings.guard_model_path, self.settings.guard_model_registry)
-        return make_guard(self.engine, self.checker, redis_url=self.settings.redis_url, model=model, challenger=challenger)
+        return make_guard(
+            self.engine,
+            self.checker,
+            redis_url=self.settings.redis_url,
+            model=model,
+            challenger=challenger,
+            rates_path=self.settings.guard_rates_path,
+        )
 
     @cached_property
     def diligence(self) -> DiligenceService:

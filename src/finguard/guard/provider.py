@@ -16,6 +16,7 @@ from finguard.core.clock import utcnow
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
 from finguard.guard.service.engine import GuardConfig, GuardService, ModelScorer, PayeeCheck
+from finguard.guard.service.fx import Fx
 from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService
 from finguard.guard.service.velocity import MemoryBackend, Velocity, VelocityBackend
@@ -23,7 +24,7 @@ from finguard.guard.store.repo import SqlGuardStore
 from finguard.guard.store.reviews import SqlReviewStore
 
 
-def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:") -> Velocity:
+def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:", fx: Fx | None = None) -> Velocity:
     """In-process counters, or Redis when a URL is given (several processes share them)."""
     backend: VelocityBackend
     if redis_url:
@@ -32,7 +33,7 @@ def make_velocity(redis_url: str | None, *, prefix: str = "finguard:vel:") -> Ve
         backend = RedisBackend(redis_url, prefix=prefix)
     else:
         backend = MemoryBackend()
-    return Velocity(backend)
+    return Velocity(backend, fx=fx)
 
 
 def load_models(model_path: Path | None, registry: Path | None) -> tuple[ModelScorer | None, ModelScorer | None]:
@@ -60,6 +61,7 @@ def make_guard(
     config: GuardConfig | None = None,
     rules_check_seconds: float = 1.0,
     cache_check_seconds: float = 0.25,
+    rates_path: Path | None = None,
 ) -> GuardService:
     """Wire the guard on a migrated engine: the SQL store, the velocity backend, the services.
 
@@ -69,9 +71,11 @@ def make_guard(
     controls and conditions every ``cache_check_seconds`` (0 checks before every decision).
     """
     store = SqlGuardStore(engine, cache_check_seconds=cache_check_seconds)
+    fx = Fx.configured(rates_path) if rates_path else None  # None: the process's (default_fx)
+    velocity = velocity or make_velocity(redis_url, fx=fx)
     return GuardService(
         store,
-        velocity or make_velocity(redis_url),
+        velocity,
         RulesService(store, clock, check_seconds=rules_check_seconds),
         CustomerControlService(store, clock),
         ConditionService(store, clock),
@@ -81,4 +85,5 @@ def make_guard(
         challenger=challenger,
         config=config,
         reviews=ReviewService(SqlReviewStore(engine), clock),
+        fx=fx,
     )

@@ -22,8 +22,6 @@ Channel = Literal["mobile", "web", "counter", "atm", "pos", "api", "phone", "wec
 OutcomeName = Literal["allow", "review", "hold", "block"]
 
 
-
-
 class ReasonOut(BaseModel):
     kind: str
     code: str

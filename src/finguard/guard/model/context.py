@@ -19,9 +19,17 @@ def rule_context(
     payee_check: Mapping[str, Any],
     controls: ControlSettings | None,
     model: Mapping[str, Any],
+    yuan: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``event``, ``attrs``, ``vel``, ``payee``, ``customer``, ``model`` and ``now`` (the event's time)."""
+    """``event``, ``attrs``, ``vel``, ``payee``, ``customer``, ``model`` and ``now`` (the event's time).
+
+    ``event.amount`` is in yuan (every threshold is): ``yuan`` is the conversion
+    (``service.fx.InYuan.inputs()``: ``amount_cny``, ``rate``, ``rate_day``, ``unavailable``);
+    without one the amount is taken as sent (a CNY event, or a decision stored before #11's
+    conversion). An amount without a rate is None, so no threshold compares it as yuan.
+    ``event.amount_sent`` and ``event.currency`` are the amount as sent."""
     tz = controls.night_lock.timezone if controls else DEFAULT_TZ
+    amount = event.amount if yuan is None else yuan.get("amount_cny")
     at = event.occurred_at
     p = event.payee
     return {
@@ -30,8 +38,10 @@ def rule_context(
             "type": event.type.value,
             "channel": event.channel,
             "customer_id": event.customer_id,
-            "amount": event.amount,
+            "amount": amount,
+            "amount_sent": event.amount,
             "currency": event.currency,
+            "rate": None if yuan is None else yuan.get("rate"),
             "direction": event.direction,
             "outgoing": event.is_outgoing,
             "region": event.region,

@@ -191,6 +191,8 @@ class ControlContext:
 
     daily_out: Decimal | None = None  # paid out on this channel in the 24 hours before; None: unknown
     payee_first_seen: datetime | None = None  # when this customer first paid this payee
+    amount_cny: Decimal | None = None  # the event's amount in yuan (the caps and limits are); None: as sent
+    unconverted: bool = False  # the amount is in a currency without a rate: no cap can be checked
 
 
 def _reason(code: str, detail: str, outcome: Outcome, **values: Any) -> Reason:
@@ -217,7 +219,18 @@ def evaluate(controls: CustomerControls | None, event: Event, ctx: ControlContex
             )
     if not event.is_outgoing or event.amount is None:
         return out
-    amount = event.amount
+    if ctx.unconverted:
+        if s.night_lock.enabled or s.limits.enabled or s.cooling_off.enabled:
+            out.append(
+                _reason(
+                    "amount_not_converted",
+                    f"the customer's caps and limits are in yuan and {event.currency} has no rate: hold until checked",
+                    Outcome.HOLD,
+                    currency=event.currency,
+                )
+            )
+        return out
+    amount = ctx.amount_cny if ctx.amount_cny is not None else event.amount
     night = s.night_lock
     if night.enabled:
         local = at.astimezone(ZoneInfo(night.timezone))

