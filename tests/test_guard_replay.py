@@ -51,7 +51,7 @@ def fired(events: list[dict[str, Any]]) -> set[str]:
             "card.cnp_burst",
         ),
         ("a country never used", [card("x", DAY, merchant={"id": "m-usual", "region": "TH"})], "card.new_country"),
-        ("50 times the usual amount", [card("x", DAY, amount="4000.00")], "any.amount_above_habit"),
+        ("100 times the usual amount", [card("x", DAY, amount="8000.00")], "any.amount_above_habit"),
         (
             "a new merchant at night",
             [card("x", NIGHT, amount="900.00", merchant={"id": "m-new", "region": "CN-BJ"})],
@@ -106,7 +106,7 @@ def test_a_shadow_rule_is_counted_apart_and_changes_no_outcome() -> None:
 
 
 def test_a_small_card_payment_far_above_habit_is_flagged_in_shadow_only() -> None:
-    """300 yuan after a habit of 80-yuan payments: under the enforced habit rule's 1,000 floor, so
+    """300 yuan after a habit of 80-yuan payments: under the enforced habit rule's 7,000 floor, so
     only the shadow rule (3x from 50 yuan) says it; the outcome stays allow."""
     events = [parse_event(e, None) for e in [*habit(), card("x", DAY, amount="300.00")]]
     last = replay(events, PACK, Thresholds(), keep_decisions=len(events)).decisions[-1]

@@ -125,7 +125,7 @@ def main() -> None:
     print("\n-- any.amount_above_habit as shipped (5 x the prior 30-day mean, >= 3 prior, history), by floor in yuan")
     prior_mean_inf = np.nan_to_num(prior_mean, nan=np.inf)
     habit_at = {}
-    for floor in (50, 100, 200, 300, 500, 1000):
+    for floor in (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 7000, 10000):
         habit_at[floor] = history & (g["customer_out_count_30d"] >= 3) & (amount >= floor) & (amount >= 5 * prior_mean_inf)
         show(f"habit rule, floor {floor}", habit_at[floor], y, amount)
     print("\n-- the pack's card rules together (card burst, cnp burst, many merchants, new merchant at night; habit)")
