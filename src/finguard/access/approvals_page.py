@@ -27,7 +27,8 @@ router = APIRouter()
 # The pending changes' summaries (written in English by the services) in the page's language.
 register_pattern(r"change guard rule '(?P<rule>[^']*)'", "approvals_summary_rule_change")
 register_pattern(r"disable guard rule '(?P<rule>[^']*)'", "approvals_summary_rule_disable")
-register_pattern(r"loosen the security controls of customer (?P<customer>\S+) at once \(at a branch\)", "approvals_summary_controls_at_branch")
+register_pattern(r"loosen the security controls of customer (?P<customer>\S+) at once \(at a branch\)",
+                 "approvals_summary_controls_at_branch")
 
 
 @router.get("/approvals", response_class=HTMLResponse)

@@ -217,10 +217,13 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
     report = outreach.campaign_report(campaign.campaign_id)
     t = texts(lang)
     items = [*((f"{t['status']}: {t.get('msg_' + k, k)}", v) for k, v in sorted(report["by_status"].items())),
-             *((f"{t['skipped']}: {t.get('skip_' + k, k)}", v) for k, v in sorted(report["skipped"].items())), (t["replies"], report["replies"])]
-    chart = Markup(bars_svg(items, f"{campaign.name} · {t.get('channel_' + campaign.channel.value, campaign.channel.value)}"))  # noqa: S704 - counts and escaped labels
+             *((f"{t['skipped']}: {t.get('skip_' + k, k)}", v) for k, v in sorted(report["skipped"].items())),
+             (t["replies"], report["replies"])]
+    channel = t.get("channel_" + campaign.channel.value, campaign.channel.value)
+    chart = Markup(bars_svg(items, f"{campaign.name} · {channel}"))  # noqa: S704 - counts and escaped labels
     channels = sorted({d["channel"] for d in report["timeline"]})
-    timelines = [Markup(timeline_svg([d for d in report["timeline"] if d["channel"] == ch], f"{t['over_time']} · {t.get('channel_' + ch, ch)}", lang))  # noqa: S704
+    timelines = [Markup(timeline_svg([d for d in report["timeline"] if d["channel"] == ch],  # noqa: S704
+                                     f"{t['over_time']} · {t.get('channel_' + ch, ch)}", lang))
                  for ch in channels]
     return render(request, "loans_campaign.html", lang, staff, nav="loans", campaign=campaign, report=report, chart=chart,
                   timelines=timelines, **_ctx(lang))
