@@ -177,7 +177,7 @@ def test_no_string_waits_in_a_python_dict() -> None:
 
 # Words of the data this test stores (names as listed, the rule texts staff wrote): data, not UI.
 DATA_WORDS = {"maduro", "moros", "nicolas", "sanctioned", "large", "transfer", "sizeable", "big-transfer", "mid-transfer",
-              "police-cards", "police"}  # the list the robots test stored: its code, name and source
+              "police-cards", "police", "mule-own"}  # the lists this test stored: codes, name and source
 PAGE_WORDS = DATA_WORDS | {w for words in KEY_WORDS.values() for w in words}
 
 
@@ -198,6 +198,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     with platform.engine.begin() as conn:
         conn.execute(ledger_account.insert().values(account=number, name="张三", kind="customer"))
     list_card(platform, "police-cards", number)
+    platform.lists.create_list("mule-own", "本行涉案账户", "mule_account", "反诈小组", "high")
+    own = list_card(platform, "mule-own", card("6228"), kind="mule_account", level="high")
     platform.guard.rules.save(Rule("big-transfer", "event.amount >= 50000", "a large transfer", score=100), "t")
     platform.guard.rules.save(Rule("mid-transfer", "event.amount >= 10000", "a sizeable transfer", score=45), "t")
     now = datetime.now(UTC)
@@ -248,7 +250,11 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
             r = c.post("/staff/guard/rules/big-transfer", data={"csrf": token, "action": "shadow", "lang": "zh"},
                        follow_redirects=False)
             assert r.status_code == 303, r.text
-            assert platform.approvals.find("pending")
+            # and a delisting (it lowers outcomes on the bank's own list)
+            r = c.post(f"/staff/lists/entries/{own}/delist", data={"csrf": token, "lang": "zh", "delist_reason": "卡已退回"},
+                       follow_redirects=False)
+            assert r.status_code == 303 and "pending=" in r.headers["location"], r.text
+            assert len(platform.approvals.find("pending")) == 2
             refs = {"decision": ids[0], "screen_result": screen_result, "token": token, "aml_alert": str(aml_alert),
                     "batch": batch.group(1), "campaign": campaign.group(1)}
             yield c, refs
@@ -368,7 +374,8 @@ def test_the_scanned_pages_hold_their_data(desk: tuple[TestClient, dict[str, str
         "/staff/alerts/{aml_alert}": 'id="alert-graph',
         "/staff/ledger?account=V": 'id="results"',
         "/staff/robots": 'data-outcome="failed"',
-        "/staff/approvals?status=pending": 'id="change-',
+        "/staff/approvals?status=pending": "从名单 mule-own 除名",  # the pending changes, in Chinese
+        "/staff/approvals": "修改防护规则“big-transfer”",
         "/staff/loans/campaigns/{campaign}": "<svg",
         "/staff/loans/batches/{batch}": 'name="decision"',
     }
