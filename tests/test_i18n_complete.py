@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -19,6 +19,8 @@ from finguard.core import i18n_catalog
 from finguard.core.i18n import LANGUAGES, MESSAGES
 from finguard.guard.model.rules import Rule
 from finguard.ledger.store.tables import ledger_account
+from finguard.robots.model import LIST_FRESHNESS
+from finguard.robots.provider import make_robots
 from tests.conftest import make_settings
 from tests.guard_helpers import transfer
 from tests.test_loans_api import LOANS
@@ -233,6 +235,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
                               ("settlement_report", {}), ("case_sla", {})):
                 run = c.post(f"/api/v1/robots/{job}/runs", json={"wait": True, **body}, headers=api)
                 assert run.status_code == 200, (job, run.text)
+            # three days on, the lists are stale: the freshness robot raises an alert (and a case)
+            later = make_robots(platform.engine, clock=lambda: datetime.now(UTC) + timedelta(hours=73), list_max_age_hours=48)
+            assert later.runner.run(LIST_FRESHNESS, actor="os:test").counts["alerts"] >= 1
             # loans: a relief batch and a campaign over it
             assert c.post("/api/v1/loans/import", json={"loans": LOANS}, headers=api).status_code < 300
             r = c.post("/staff/loans/batches", data={"csrf": token, "lang": "zh"})
@@ -374,6 +379,7 @@ def test_the_scanned_pages_hold_their_data(desk: tuple[TestClient, dict[str, str
         "/staff/alerts/{aml_alert}": 'id="alert-graph',
         "/staff/ledger?account=V": 'id="results"',
         "/staff/robots": 'data-outcome="failed"',
+        "/staff/alerts": "已过期",  # the stale-list alert's summary, in Chinese
         "/staff/approvals?status=pending": "从名单 mule-own 除名",  # the pending changes, in Chinese
         "/staff/approvals": "修改防护规则“big-transfer”",
         "/staff/loans/campaigns/{campaign}": "<svg",
