@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -18,8 +18,14 @@ from finguard.app.platform import Platform
 from finguard.core import i18n_catalog
 from finguard.core.i18n import LANGUAGES, MESSAGES
 from finguard.guard.model.rules import Rule
+from finguard.ledger.store.tables import ledger_account
+from finguard.robots.model import LIST_FRESHNESS
+from finguard.robots.provider import make_robots
 from tests.conftest import make_settings
 from tests.guard_helpers import transfer
+from tests.test_loans_api import LOANS
+from tests.test_robots import card, list_card
+from tests.test_web_ledger import load_cycle, load_mules, no_history_thresholds, run_cycle_monitor
 from tests.test_web_staff import with_sdn
 
 # Keys whose Chinese text may equal the English one.
@@ -172,7 +178,8 @@ def test_no_string_waits_in_a_python_dict() -> None:
 # --- the pages --------------------------------------------------------------------------------
 
 # Words of the data this test stores (names as listed, the rule texts staff wrote): data, not UI.
-DATA_WORDS = {"maduro", "moros", "nicolas", "sanctioned", "large", "transfer", "sizeable", "big-transfer", "mid-transfer"}
+DATA_WORDS = {"maduro", "moros", "nicolas", "sanctioned", "large", "transfer", "sizeable", "big-transfer", "mid-transfer",
+              "police-cards", "police", "mule-own"}  # the lists this test stored: codes, name and source
 PAGE_WORDS = DATA_WORDS | {w for words in KEY_WORDS.values() for w in words}
 
 
@@ -181,8 +188,20 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     """An app over SQLite with a sanctions list, guard decisions, a screened party and its alert,
     signed in as an admin (every page opens)."""
     tmp_path = tmp_path_factory.mktemp("i18n")
-    platform = Platform(make_settings(f"sqlite:///{tmp_path}/i.db", tmp_path, delta_screening=False))
+    platform = Platform(make_settings(f"sqlite:///{tmp_path}/i.db", tmp_path, delta_screening=False,
+                                      monitor_thresholds=no_history_thresholds(tmp_path)))
     with_sdn(platform)
+    # a tiny ledger (a mule network and a cycle) and the cycle monitor's AML alert
+    load_mules(platform)
+    load_cycle(platform)
+    aml_alert = run_cycle_monitor(platform)
+    # a card of the bank newly listed: the new-listings robot raises a case for it
+    number = card("6222")
+    with platform.engine.begin() as conn:
+        conn.execute(ledger_account.insert().values(account=number, name="张三", kind="customer"))
+    list_card(platform, "police-cards", number)
+    platform.lists.create_list("mule-own", "本行涉案账户", "mule_account", "反诈小组", "high")
+    own = list_card(platform, "mule-own", card("6228"), kind="mule_account", level="high")
     platform.guard.rules.save(Rule("big-transfer", "event.amount >= 50000", "a large transfer", score=100), "t")
     platform.guard.rules.save(Rule("mid-transfer", "event.amount >= 10000", "a sizeable transfer", score=45), "t")
     now = datetime.now(UTC)
@@ -209,7 +228,40 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
                 },
             )
             assert r.status_code == 200, r.text
-            refs = {"decision": ids[0], "screen_result": r.text, "token": token}
+            screen_result = r.text
+            api = {"X-API-Key": secret}
+            # robots: every job run once (the list refresh fails: no source is configured)
+            for job, body in (("new_listings", {}), ("list_freshness", {}), ("list_refresh", {"list_code": "police-cards"}),
+                              ("settlement_report", {}), ("case_sla", {})):
+                run = c.post(f"/api/v1/robots/{job}/runs", json={"wait": True, **body}, headers=api)
+                assert run.status_code == 200, (job, run.text)
+            # three days on, the lists are stale: the freshness robot raises an alert (and a case)
+            later = make_robots(platform.engine, clock=lambda: datetime.now(UTC) + timedelta(hours=73), list_max_age_hours=48)
+            assert later.runner.run(LIST_FRESHNESS, actor="os:test").counts["alerts"] >= 1
+            # loans: a relief batch and a campaign over it
+            assert c.post("/api/v1/loans/import", json={"loans": LOANS}, headers=api).status_code < 300
+            r = c.post("/staff/loans/batches", data={"csrf": token, "lang": "zh"})
+            assert r.status_code == 200, r.text
+            batch = re.search(r'name="batch_id" value="([0-9a-f]{32})"', r.text)
+            assert batch, r.text
+            c.post("/api/v1/loans/contacts", headers=api,
+                   json={"contacts": [{"customer_id": "C-1", "name": "张三", "lang": "zh", "phone": "13900000001"}]})
+            r = c.post("/staff/loans/campaigns", data={"csrf": token, "lang": "zh", "batch_id": batch.group(1),
+                                                        "as_of": "2020-03-01", "channel": "sms"})
+            assert r.status_code == 200, r.text
+            campaign = re.search(r'href="/staff/loans/campaigns/([^"?]+)', r.text)
+            assert campaign, r.text
+            # a pending approval: shadowing an enforced rule waits for a second person
+            r = c.post("/staff/guard/rules/big-transfer", data={"csrf": token, "action": "shadow", "lang": "zh"},
+                       follow_redirects=False)
+            assert r.status_code == 303, r.text
+            # and a delisting (it lowers outcomes on the bank's own list)
+            r = c.post(f"/staff/lists/entries/{own}/delist", data={"csrf": token, "lang": "zh", "delist_reason": "卡已退回"},
+                       follow_redirects=False)
+            assert r.status_code == 303 and "pending=" in r.headers["location"], r.text
+            assert len(platform.approvals.find("pending")) == 2
+            refs = {"decision": ids[0], "screen_result": screen_result, "token": token, "aml_alert": str(aml_alert),
+                    "batch": batch.group(1), "campaign": campaign.group(1)}
             yield c, refs
     finally:
         platform.close()
@@ -245,7 +297,21 @@ PAGES = [
     "/staff/guard/new-rule",
     "/staff/cases/dashboard",
     "/staff/screen/batch",
+    "/staff/alerts/{aml_alert}",
+    "/staff/monitors?status=all",
+    "/staff/loans/batches/{batch}",
+    "/staff/loans/batches/{batch}?as_of=2020-03-01",
+    "/staff/loans/campaigns/{campaign}",
+    "/staff/ledger?account=V",
+    "/staff/ledger?account=V&compare=1",
+    "/staff/ledger/accounts/M1",
+    "/staff/approvals?status=pending",
 ]
+
+
+def _zh(url: str) -> str:
+    """``url`` in Chinese, its own query kept (``params=`` would replace it)."""
+    return url + ("&" if "?" in url else "?") + "lang=zh"
 
 
 def _found(html: str) -> set[str]:
@@ -274,7 +340,7 @@ def _check(url: str, html: str) -> None:
 def test_chinese_pages_show_no_english_words(desk: tuple[TestClient, dict[str, str]], path: str) -> None:
     client, refs = desk
     url = path.format(**refs)
-    r = client.get(url, params={"lang": "zh"})
+    r = client.get(_zh(url))
     assert r.status_code == 200, (url, r.status_code)
     _check(url, r.text)
 
@@ -282,3 +348,43 @@ def test_chinese_pages_show_no_english_words(desk: tuple[TestClient, dict[str, s
 def test_the_chinese_screening_result_shows_no_english_words(desk: tuple[TestClient, dict[str, str]]) -> None:
     _client, refs = desk
     _check("screen-result", refs["screen_result"])
+
+
+# Error pages, rendered in Chinese: a missing thing (404) and a form with bad fields (422).
+ERROR_PAGES = [
+    ("/staff/alerts/999999", 404),
+    ("/staff/cases/999999", 404),
+    ("/staff/loans/campaigns/no-such-campaign", 404),
+    ("/staff/loans/decisions/5", 404),
+    ("/staff/ledger/accounts/nobody", 404),
+    ("/staff/ledger?account=V&hops=99&amount=0&at=soon", 422),
+    ("/staff/ledger/accounts/M2?before=abc", 422),
+]
+
+
+@pytest.mark.parametrize(("path", "status"), ERROR_PAGES)
+def test_chinese_error_pages_show_no_english_words(desk: tuple[TestClient, dict[str, str]], path: str, status: int) -> None:
+    client, _refs = desk
+    r = client.get(_zh(path))
+    assert r.status_code == status, (path, r.status_code)
+    asked = {w.lower() for w in re.split(r"[/?&=]", path)}  # what the page echoes back is what was asked
+    found = english_words(r.text, PAGE_WORDS | asked)
+    assert not found, f"{path}: English on the Chinese page: {sorted(found)}"
+
+
+def test_the_scanned_pages_hold_their_data(desk: tuple[TestClient, dict[str, str]]) -> None:
+    """The pages above were scanned with something on them, not empty."""
+    client, refs = desk
+    shown = {
+        "/staff/alerts/{aml_alert}": 'id="alert-graph',
+        "/staff/ledger?account=V": 'id="results"',
+        "/staff/robots": 'data-outcome="failed"',
+        "/staff/alerts": "已过期",  # the stale-list alert's summary, in Chinese
+        "/staff/approvals?status=pending": "从名单 mule-own 除名",  # the pending changes, in Chinese
+        "/staff/approvals": "修改防护规则“big-transfer”",
+        "/staff/loans/campaigns/{campaign}": "<svg",
+        "/staff/loans/batches/{batch}": 'name="decision"',
+    }
+    for path, marker in shown.items():
+        html = client.get(_zh(path.format(**refs))).text
+        assert marker in html, (path, marker)

@@ -19,10 +19,18 @@ from finguard.access.pages import (
 )
 from finguard.core.errors import Conflict, FinguardError, Forbidden, InvalidInput, NotFound
 from finguard.core.http_context import platform
-from finguard.core.i18n import messages
+from finguard.core.i18n import messages, register_pattern
 from finguard.core.web import NO_STORE
 
 router = APIRouter()
+
+# The pending changes' summaries (written in English by the services) in the page's language.
+register_pattern(r"change guard rule '(?P<rule>[^']*)'", "approvals_summary_rule_change")
+register_pattern(r"disable guard rule '(?P<rule>[^']*)'", "approvals_summary_rule_disable")
+register_pattern(r"delist entry (?P<entry>\d+) \((?P<key>'[^']*')\) from the \S+ list (?P<code>'[^']*')", "approvals_summary_delist")
+register_pattern(r"add (?P<key>'[^']*') to the \S+ list (?P<code>'[^']*') at (?P<level>\w+)", "approvals_summary_list_add")
+register_pattern(r"loosen the security controls of customer (?P<customer>\S+) at once \(at a branch\)",
+                 "approvals_summary_controls_at_branch")
 
 
 @router.get("/approvals", response_class=HTMLResponse)

@@ -153,13 +153,17 @@ def message(request: Request, lang: str, staff: Staff | None, status_code: int, 
 
 def field_errors(lang: str, problems: list[FieldProblem], scope: str = "") -> dict[str, tuple[str, str]]:
     """Field -> (this language's message, the service's own words). ``scope`` picks a page's own
-    message first (``staff_err_credit_amount``) where a field name means something else elsewhere."""
+    message first (``staff_err_credit_amount``) where a field name means something else elsewhere.
+    The service's words are English: another language gets them through the registered patterns
+    (``explained``), or not at all (the page's own message says what is wrong)."""
     t = messages(lang)
     out: dict[str, tuple[str, str]] = {}
     for p in problems:
         field = p.field.split("[")[0].split(".")[0]
         text = t.get(f"staff_err_{scope}_{field}") if scope else None
-        out.setdefault(field, (text or t.get(f"staff_err_{field}", t["staff_err_other"]), p.problem))
+        detail = p.problem if lang == "en" else explained(lang, p.problem)
+        detail = detail if lang == "en" or detail != p.problem else ""
+        out.setdefault(field, (text or t.get(f"staff_err_{field}", t["staff_err_other"]), detail))
     return out
 
 

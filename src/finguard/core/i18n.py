@@ -82,11 +82,18 @@ def summary_text(lang: str, kind: str, summary: str, details: object) -> str:
     """An alert's or case's summary in ``lang``: the catalogue's ``alert_summary_<kind>`` filled from
     its details (``{outcome_text}`` is ``outcome`` through ``staff_outcome_<value>`` /
     ``staff_screen_<value>``, likewise every string field), else the stored (English) summary. The
-    stored summary stays the English one, so English pages show it unchanged."""
+    stored summary stays the English one, so English pages show it unchanged. Without a template,
+    the details' own text in ``lang`` when the service stored one (``summary_zh``, ``reason.zh``)."""
     t = messages(lang)
     template = t.get(f"alert_summary_{kind}")
-    if lang == "en" or not template or not isinstance(details, dict):
+    if lang == "en" or not isinstance(details, dict):
         return summary
+    if not template:
+        # a service that wrote the sentence in both languages: ``summary_<lang>`` (robots) or
+        # ``reason: {en, zh}`` (monitors)
+        reason = details.get("reason")
+        own = details.get(f"summary_{lang}") or (reason.get(lang) if isinstance(reason, dict) else None)
+        return own if isinstance(own, str) and own else summary
     fields: dict[str, object] = {}
     for key, value in details.items():
         if isinstance(value, (list, tuple)):

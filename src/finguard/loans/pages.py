@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from finguard.access.pages import Staff, message, page_lang, render, signed_in, staff_post
 from finguard.core.errors import FinguardError, InvalidInput
-from finguard.core.i18n import HTML_LANG, choose_language, section
+from finguard.core.i18n import HTML_LANG, choose_language, register_pattern, section
 from finguard.core.money import format_yuan
 from finguard.core.web import SECURITY_HEADERS, _css, templates
 from finguard.loans.chart import SERIES_LABEL, bars_svg, comparison_svg, timeline_svg
@@ -31,6 +31,9 @@ from finguard.loans.service import Comparison, StoredDecision
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 public_router = APIRouter(include_in_schema=False)  # the public education pages, linked from the public check page
+
+# The segment a relief campaign was planned for (stored in English) in the page's language.
+register_pattern(r"relief batch (?P<batch>[0-9a-f]+)", "loans_segment_relief_batch")
 PAGE = 50  # decisions priced per page: each needs its schedule replayed twice
 
 # ``nav`` doubles as ``staff_nav_loans``, the staff console's menu entry
@@ -120,7 +123,7 @@ def decision_page(request: Request, decision_id: int, as_of: str | None = None) 
     try:
         stored = service.store.decisions(ids=[decision_id]) if 0 < decision_id <= 2**62 else []
         if not stored:
-            return message(request, lang, staff, 404, texts(lang)["title"], f"no decision {decision_id}")
+            return message(request, lang, staff, 404, texts(lang)["title"], texts(lang)["no_decision"])
         comparison = service.proposal(decision_id, _as_of(as_of)) if stored[0].decision.eligible else None
     except FinguardError as exc:
         return message(request, lang, staff, exc.status, texts(lang)["title"], exc.message)
@@ -210,14 +213,17 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
     outreach = outreach_service(request)
     campaign = outreach.store.campaign(campaign_id[:64])
     if campaign is None:
-        return message(request, lang, staff, 404, texts(lang)["title"], f"no campaign {campaign_id[:64]}")
+        return message(request, lang, staff, 404, texts(lang)["title"], texts(lang)["no_campaign"])
     report = outreach.campaign_report(campaign.campaign_id)
     t = texts(lang)
-    items = [*((f"{t['status']}: {k}", v) for k, v in sorted(report["by_status"].items())),
-             *((f"{t['skipped']}: {k}", v) for k, v in sorted(report["skipped"].items())), (t["replies"], report["replies"])]
-    chart = Markup(bars_svg(items, f"{campaign.name} · {campaign.channel.value}"))  # noqa: S704 - counts and escaped labels
+    items = [*((f"{t['status']}: {t.get('msg_' + k, k)}", v) for k, v in sorted(report["by_status"].items())),
+             *((f"{t['skipped']}: {t.get('skip_' + k, k)}", v) for k, v in sorted(report["skipped"].items())),
+             (t["replies"], report["replies"])]
+    channel = t.get("channel_" + campaign.channel.value, campaign.channel.value)
+    chart = Markup(bars_svg(items, f"{campaign.name} · {channel}"))  # noqa: S704 - counts and escaped labels
     channels = sorted({d["channel"] for d in report["timeline"]})
-    timelines = [Markup(timeline_svg([d for d in report["timeline"] if d["channel"] == ch], f"{t['over_time']} · {ch}", lang))  # noqa: S704
+    timelines = [Markup(timeline_svg([d for d in report["timeline"] if d["channel"] == ch],  # noqa: S704
+                                     f"{t['over_time']} · {t.get('channel_' + ch, ch)}", lang))
                  for ch in channels]
     return render(request, "loans_campaign.html", lang, staff, nav="loans", campaign=campaign, report=report, chart=chart,
                   timelines=timelines, **_ctx(lang))

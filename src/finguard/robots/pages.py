@@ -12,12 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from finguard.access.pages import message, page_lang, post_guard, read_form, render, signed_in, staff_root
 from finguard.core.errors import Conflict, FinguardError, NotFound
 from finguard.core.http_context import platform
+from finguard.core.i18n import register_pattern
 from finguard.core.web import NO_STORE
 from finguard.robots.model import Outcome
 from finguard.robots.service.robots import RobotService
 from finguard.robots.texts import SHOWN_COUNTS, robots_text
 
 router = APIRouter()
+
+# A run's message (a service's English sentence) in the page's language.
+register_pattern(r"list: no source is configured for '(?P<code>[^']*)' \(setting list_sources\)", "robots_err_no_source")
 
 
 def _service(request: Request) -> RobotService:

@@ -201,6 +201,7 @@ class SqlDiligenceStore:
             what = {"card": "card", "account": "account", "uscc": "firm (USCC)"}.get(f["id_type"], f["id_type"])
             what_zh = {"card": "银行卡", "account": "账户", "uscc": "企业（统一社会信用代码）"}.get(f["id_type"], f["id_type"])
             listed = f["primary_name"] or f["entry_key"]
+            source_zh = {"ledger": "账本", "guard": "防护事件"}.get(f["source"], f["source"])
             rows.append({
                 "kind": LISTED_ALERT,
                 "subject": f"{f['id_type']}:{f['id_value']}"[:300],
@@ -212,7 +213,7 @@ class SqlDiligenceStore:
                     "source": f["source"], "ref": f["ref"], "owner": f["owner"], "list_code": f["list_code"],
                     "entry_id": f["entry_id"], "entry_key": f["entry_key"], "listed_name": f["primary_name"],
                     "id_type": f["id_type"], "risk_level": f["risk_level"],
-                    "summary_zh": f"本行已有{what_zh}（来源 {f['source']}）新近被列入名单 {f['list_code']}：{listed}",
+                    "summary_zh": f"本行已有{what_zh}（来源：{source_zh}）新近被列入名单 {f['list_code']}：{listed}",
                 },
                 "created_at": now,
                 "source_seq": None,
