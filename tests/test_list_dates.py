@@ -83,3 +83,17 @@ def test_the_public_page_renders_when_freshness_cannot_be_read(listed: Platform)
     listed.robots.freshness = down  # type: ignore[method-assign,assignment]
     html = _public(listed, "zh")
     assert 'id="list-dates"' not in html and MESSAGES["zh"]["submit"] in html
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_public_page_gives_the_date_the_source_file_carries(listed: Platform, lang: str) -> None:
+    """A sanctions file imported today is not dated today: the public line shows the date inside the
+    file (the UN list's dateGenerated) beside the day it was last checked."""
+    listed.lists.create_list("un-x", "UN", "sanctions", "un", "critical")
+    listed.import_file("un-x", "un", Path(__file__).parent / "data" / "lists" / "un-consolidated.xml", actor="system:test-feed")
+    html = _public(listed, lang)
+    item = re.search(r'<li data-kind="sanctions" data-stale="no">(.*?)</li>', html, re.S)
+    assert item, html
+    assert MESSAGES[lang]["lists_source_dated"] in item.group(1)
+    assert re.search(r'<time datetime="(\d{4}-\d\d-\d\d)', item.group(1).split(MESSAGES[lang]["lists_source_dated"])[1])
+    assert "un-x" not in html

@@ -125,7 +125,8 @@ def public_edge(settings: Settings, alerts: SqlAlertSink, hasher: ClientHasher) 
 class ListDates:
     """How old the lists are, for the public page (``lists.pages`` finds this on
     ``app.state.list_dates``): one row per kind of risk list, with the oldest "as of" among that
-    kind's lists and whether any of them is stale. No list code or name: the public page must not
+    kind's lists, the oldest date their source files carry (an OFAC or UN file checked today may
+    be years old), and whether any of them is stale. No list code or name: the public page must not
     say which lists the bank holds (a verdict names none either); internal and allow lists are left
     out. Read from the robots' freshness at most once a minute; a database that does not answer
     leaves the last answer (or none) rather than failing the page."""
@@ -150,9 +151,12 @@ class ListDates:
                     for f in self._platform.robots.freshness():
                         if f.kind not in self.PUBLIC_KINDS:
                             continue
-                        row = rows.setdefault(f.kind, {"kind": f.kind, "as_of": f.as_of, "stale": False})
+                        row = rows.setdefault(f.kind, {"kind": f.kind, "as_of": f.as_of, "stale": False, "source_date": None})
                         row["as_of"] = min(row["as_of"], f.as_of)
                         row["stale"] = row["stale"] or f.stale
+                        # the oldest date the sources themselves carry: checked today is not dated today
+                        if f.source_date is not None:
+                            row["source_date"] = f.source_date if row["source_date"] is None else min(row["source_date"], f.source_date)
                     self._rows = [rows[k] for k in self.PUBLIC_KINDS if k in rows]
                 except Exception:  # the page around the check must render with the database down
                     log.warning("list freshness unavailable for the public page", exc_info=True)
