@@ -124,14 +124,9 @@ def public_edge(settings: Settings, alerts: SqlAlertSink, hasher: ClientHasher) 
 
 class ListDates:
     """How old the lists are, for the public page (``lists.pages`` finds this on
-    ``app.state.list_dates``): one row per kind of risk list, with the oldest "as of" among that
-    kind's lists, the oldest date their source files carry (an OFAC or UN file checked today may
-    be years old), and whether any of them is stale. No list code or name: the public page must not
-    say which lists the bank holds (a verdict names none either); internal and allow lists are left
-    out. Read from the robots' freshness at most once a minute; a database that does not answer
-    leaves the last answer (or none) rather than failing the page."""
-
-    PUBLIC_KINDS = ("fraud_account", "mule_account", "dishonest_debtor", "sanctions")
+    ``app.state.list_dates``): ``robots.model.public_list_dates`` of the robots' freshness, read at
+    most once a minute; a database that does not answer leaves the last answer (or none) rather
+    than failing the page."""
 
     TTL = timedelta(seconds=60)
 
@@ -147,17 +142,9 @@ class ListDates:
             if self._at is None or now - self._at > self.TTL:
                 self._at = now
                 try:
-                    rows: dict[str, dict[str, Any]] = {}
-                    for f in self._platform.robots.freshness():
-                        if f.kind not in self.PUBLIC_KINDS:
-                            continue
-                        row = rows.setdefault(f.kind, {"kind": f.kind, "as_of": f.as_of, "stale": False, "source_date": None})
-                        row["as_of"] = min(row["as_of"], f.as_of)
-                        row["stale"] = row["stale"] or f.stale
-                        # the oldest date the sources themselves carry: checked today is not dated today
-                        if f.source_date is not None:
-                            row["source_date"] = f.source_date if row["source_date"] is None else min(row["source_date"], f.source_date)
-                    self._rows = [rows[k] for k in self.PUBLIC_KINDS if k in rows]
+                    from finguard.robots.model import public_list_dates
+
+                    self._rows = public_list_dates(self._platform.robots.freshness())
                 except Exception:  # the page around the check must render with the database down
                     log.warning("list freshness unavailable for the public page", exc_info=True)
             return list(self._rows)

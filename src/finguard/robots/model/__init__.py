@@ -206,6 +206,27 @@ class Freshness:
         return min(since)
 
 
+# The kinds of list the public page dates (never internal or allow lists).
+PUBLIC_KINDS = ("fraud_account", "mule_account", "dishonest_debtor", "sanctions")
+
+
+def public_list_dates(rows: list[Freshness], kinds: tuple[str, ...] = PUBLIC_KINDS) -> list[dict[str, Any]]:
+    """One row per kind of list for the public page: the oldest "as of" among that kind's lists,
+    the oldest date their source files carry (a file checked today may be years old), and whether
+    any of them is stale. No list code or name: the public page must not say which lists the bank
+    holds."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in rows:
+        if f.kind not in kinds:
+            continue
+        row = out.setdefault(f.kind, {"kind": f.kind, "as_of": f.as_of, "stale": False, "source_date": None})
+        row["as_of"] = min(row["as_of"], f.as_of)
+        row["stale"] = row["stale"] or f.stale
+        if f.source_date is not None:
+            row["source_date"] = f.source_date if row["source_date"] is None else min(row["source_date"], f.source_date)
+    return [out[k] for k in kinds if k in out]
+
+
 MAX_PERIOD_HOURS = 24 * 366
 
 
