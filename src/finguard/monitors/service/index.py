@@ -93,7 +93,7 @@ def split_rows(t: Transfers, min_parts: int, window: int) -> I64:
     return np.sort(order[size[run] >= min_parts]).astype(np.int64)
 
 
-def first_contacts(t: Transfers, lookback: int, min_age: int = 0) -> Bool:
+def first_contacts(t: Transfers, lookback: int, min_age: int = 0, t0: int | None = None) -> Bool:
     """Per row: True when the row's two accounts had no relationship before it, i.e. exchanged
     no money, either way, between ``lookback`` and ``min_age`` seconds before it. Contacts of the
     last ``min_age`` seconds do not count as a relationship: a laundering burst creates its own
@@ -104,7 +104,8 @@ def first_contacts(t: Transfers, lookback: int, min_age: int = 0) -> Bool:
     from a relationship that began before the data: those rows are not first contacts, so a
     ledger's first weeks raise no novelty-based alerts. Computed over every row given, so a
     subset analysed later (a pre-filter, an incremental window) still sees each pair's whole
-    history."""
+    history. ``t0``: the first row's time when ``t`` holds only some pairs of a larger ledger
+    (a partition of the Dask engine): the rows of each pair are all there, the first row may not be."""
     n = len(t)
     if n == 0:
         return np.ones(0, dtype=bool)
@@ -112,7 +113,7 @@ def first_contacts(t: Transfers, lookback: int, min_age: int = 0) -> Bool:
     b = np.maximum(t.src, t.dst).astype(np.int64)
     order = np.lexsort((t.ts, a * len(t.accounts) + b))
     p, ts = (a * len(t.accounts) + b)[order], t.ts[order]
-    t0 = int(ts.min())
+    t0 = int(ts.min()) if t0 is None else min(t0, int(ts.min()))
     # Pairs ranked in sort order, so (rank, time) packs into one sortable 64-bit key.
     rank = np.cumsum(np.r_[0, (p[1:] != p[:-1]).astype(np.int64)])
     key = (rank << 32) | (ts - t0)

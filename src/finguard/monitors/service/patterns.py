@@ -625,9 +625,13 @@ def detect(
     focus: Bool | None = None,
     new_edges: Bool | None = None,
     progress: Progress | None = None,
+    relay_for: frozenset[Typology] | None = None,
 ) -> dict[Typology, Detection]:
     """Run the requested detectors. ``focus`` limits per-account typologies to some accounts,
-    ``new_edges`` keeps only path alerts that contain one of those edges."""
+    ``new_edges`` keeps only path alerts that contain one of those edges. ``relay_for``: the
+    typologies the shared relay search is sized for (default: the requested ones); a partition
+    running some of a pass's typologies gives the whole pass's, so its relays (the earliest
+    ``max_branch`` onward transfers of the same, wider search) are those of the pass."""
     results: dict[Typology, Detection] = {}
 
     def step(t: Typology, fraction: float) -> None:
@@ -655,7 +659,7 @@ def detect(
     wanted = sorted(typologies & relayed)
     first = wanted[0]
     step(first, 0.0)
-    search = relay_config(config, typologies)
+    search = relay_config(config, relay_for or typologies)
     legs = config.novelty.relay_legs if config.novelty.lookback > 0 else 0
     relays = find_relays(ix, search, lim, lambda f: step(first, 0.9 * f), legs)
     rules = _relay_rules(config, typologies)
