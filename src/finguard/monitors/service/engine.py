@@ -163,7 +163,6 @@ def _detect(
     return _with_ids(alerts, ids), {ty.value: d.truncated for ty, d in results.items()}
 
 
-@delayed  # type: ignore[misc]
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -239,6 +238,9 @@ def _run(
 
     meta_cols = {"id": "int64", "src": "int32", "dst": "int32", "amount_fen": "int64", "ts": "int64", "no_rate": "bool"}
     frame = ledger.frame.map_partitions(_reporting, config.reporting.currency, meta=pd.DataFrame(columns=list(meta_cols)).astype(meta_cols))
+    # Read once: the statistics below and the shuffles start from the partitions kept in the
+    # workers' memory (a store or files are not read twice).
+    frame = frame.persist(scheduler=scheduler) if scheduler else frame.persist()
     rows, no_rate, t0, top = compute(frame["id"].count(), frame["no_rate"].sum(), frame["ts"].min(), frame["id"].max())
     rows, no_rate = int(rows), int(no_rate)
     done("read")
@@ -255,6 +257,7 @@ def _run(
     )
     kept = flagged[flagged["keep"]].drop(columns=["pair", "keep", "no_rate"])
     kept = kept.persist(scheduler=scheduler) if scheduler else kept.persist()
+    del frame, flagged  # the partitions read are released once the kept ones are in memory
     moving = kept[(kept["amount_fen"] > 0) & (kept["src"] != kept["dst"])]
     lo, hi, self_rows, nonpositive = compute(
         moving["ts"].min(), moving["ts"].max(), (kept["src"] == kept["dst"]).sum(), (kept["amount_fen"] <= 0).sum()
@@ -271,7 +274,7 @@ def _run(
         tasks += [delayed(_detect)(p, n_accounts, period, config, per_account, typologies, buckets) for p in both.to_delayed()]
     paths = typologies & PATHS
     if paths:
-        tasks.append(delayed(_detect)(_concat(kept.to_delayed()), n_accounts, period, config, paths, typologies, None))
+        tasks.append(delayed(_detect)(delayed(_concat)(kept.to_delayed()), n_accounts, period, config, paths, typologies, None))
     found = compute(*tasks)
     done("detect")
     alerts: list[PatternAlert] = []

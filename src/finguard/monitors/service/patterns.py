@@ -227,10 +227,12 @@ def find_relays(
     progress: Callable[[float], None] | None = None,
     legs: int = 0,
     only: Bool | None = None,
+    through: Bool | None = None,
 ) -> Relays:
     """Every (in, out) pair through an account within the delay and amount tolerance, of which
     at least ``legs`` transfers are first contacts (``ix.novel``); with ``only`` (per edge), both
-    transfers are among those edges.
+    transfers are among those edges; with ``through`` (per account), only relays through those
+    accounts (the others' relays are not searched: each is the same without them).
 
     The in-edges are processed in chunks, so the memory is bounded by the chunk times
     ``max_branch`` whatever the hubs; at most ``max_branch`` onward transfers (the earliest) are
@@ -242,6 +244,8 @@ def find_relays(
         s_in, s_out = s_in.where(ix.novel[s_in.edge]), s_out.where(ix.novel[s_out.edge])
     if only is not None:
         s_in, s_out = s_in.where(only[s_in.edge]), s_out.where(only[s_out.edge])
+    if through is not None:
+        s_in, s_out = s_in.where(through[s_in.node]), s_out.where(through[s_out.node])
     m = len(s_in.key)
     parts_in: list[I64] = []
     parts_out: list[I64] = []
@@ -661,7 +665,10 @@ def detect(
     step(first, 0.0)
     search = relay_config(config, relay_for or typologies)
     legs = config.novelty.relay_legs if config.novelty.lookback > 0 else 0
-    relays = find_relays(ix, search, lim, lambda f: step(first, 0.9 * f), legs)
+    # With ``focus`` only pass-through is relay-built (the path typologies take no focus): its
+    # relays through other accounts would be dropped, so they are not searched.
+    through = focus if focus is not None and not typologies & PATHS else None
+    relays = find_relays(ix, search, lim, lambda f: step(first, 0.9 * f), legs, through=through)
     rules = _relay_rules(config, typologies)
     path_fns: dict[Typology, Callable[[Relays], Detection]] = {
         Typology.PASS_THROUGH: lambda r: detect_pass_through(ix, r, config.pass_through, lim, focus),
