@@ -149,8 +149,8 @@ def _detect(
     accounts of the buckets it holds; ``None``: every transfer, the path typologies)."""
     focus = None
     if buckets is not None:
-        held = np.unique(part["bucket"].to_numpy(np.int64))
-        part = part.drop_duplicates("id")
+        held = np.unique(part.index.to_numpy(np.int64))
+        part = part.reset_index(drop=True).drop_duplicates("id")
         focus = np.isin(np.arange(n_accounts, dtype=np.int64) % buckets, held)
     part = _in_order(part)
     if len(part) == 0:
@@ -270,7 +270,8 @@ def _run(
         out_copy = kept.assign(bucket=kept["src"].astype("int64") % buckets)
         in_copy = kept[kept["src"] % buckets != kept["dst"] % buckets]
         in_copy = in_copy.assign(bucket=in_copy["dst"].astype("int64") % buckets)
-        both = dd.concat([out_copy, in_copy]).shuffle(on="bucket", npartitions=buckets)
+        # Bucket b goes to partition b (divisions 0, 1, .., B-1, B-1), not by a hash of it.
+        both = dd.concat([out_copy, in_copy]).set_index("bucket", divisions=[*range(buckets), buckets - 1], sort=True)
         tasks += [delayed(_detect)(p, n_accounts, period, config, per_account, typologies, buckets) for p in both.to_delayed()]
     paths = typologies & PATHS
     if paths:
