@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 from finguard.app.platform import Platform
 from finguard.core import http_errors as errors
 from finguard.core.db import make_engine, upgrade
-from finguard.core.errors import Conflict
+from finguard.core.errors import Conflict, InvalidInput
 from finguard.guard.http.routes import router
 from finguard.guard.model.controls import ChannelLimit, ControlSettings, Limits
 from finguard.guard.model.decision import Decision
@@ -29,6 +29,8 @@ from finguard.guard.service.batcher import DecisionBatcher
 from finguard.guard.service.engine import GuardService
 from finguard.guard.service.rule_pack import STARTER_PACK
 from finguard.guard.service.velocity import Features, MemoryBackend, Velocity
+from finguard.lists.model.check import CheckRequest, parse_request
+from finguard.lists.service.checking import _from_parsed, _quick_parse
 from tests.conftest import PG_URL
 from tests.guard_helpers import T0, Clock, transfer
 
@@ -170,3 +172,27 @@ def test_concurrent_api_requests_each_get_their_own_answer(platform: Platform, a
     assert [r.json()["event_id"] for r in replies[:12]] == [f"h{i}" for i in range(1, 13)]
     assert replies[-1].json() == first.json()
     assert "amount" in replies[13].text
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        CheckRequest(account="6228000099998888", name="Zhang San"),
+        CheckRequest(account="6228000099998888", name="  Li Si  ", bank="ICBC", channel="mobile"),
+        CheckRequest(account="6228000099998888", name="   "),
+        CheckRequest(name="王 五"),
+        CheckRequest(card="6222 0000 1111 2222", name="Zhao Liu"),
+        CheckRequest(account="6228-0000-9999-8888", name="Zhao Liu"),
+        CheckRequest(account="6228000099998888", name="x" * 201),
+        CheckRequest(account="12", name="Zhang San"),
+    ],
+)
+def test_the_quick_payee_parse_with_a_name_is_the_general_parse(request_: CheckRequest) -> None:
+    """The guard's payee (a name beside its account) skips the general parser: same probes, same name."""
+    quick = _quick_parse(request_)
+    try:
+        general = _from_parsed(parse_request(request_))
+    except InvalidInput:
+        assert quick is None  # errors are reported by the general parser alone
+        return
+    assert quick is None or quick == general

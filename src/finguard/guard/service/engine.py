@@ -340,7 +340,9 @@ class GuardService:
         list_seq = 0
         if self.checker is not None and event.is_outgoing and event.payee is not None:
             p = event.payee
-            request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel, amount=event.amount)
+            # The event parser has normalised the payee (its account, card and name) and checked the
+            # amount as money: the check takes them as they are, without parsing them again (#19).
+            request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel)
             try:
                 result = self.checker.check(request, view="guard", client="guard")
             except InvalidInput as exc:
