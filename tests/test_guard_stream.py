@@ -29,6 +29,7 @@ from finguard.guard.service.stream import (
     ConsumerThread,
     GuardConsumer,
     StreamSettings,
+    _transient,
     ensure_streams,
     publish_events,
     with_names,
@@ -304,3 +305,31 @@ def test_two_consumers_share_one_stream_and_decide_each_event_once(db_url: str, 
     assert decode(stored.inputs)["features"]["account_out_count_1h"] == n + 1
     for e in engines:
         e.dispose()
+
+
+def test_a_value_the_store_cannot_hold_is_dead_lettered_alone(engine: Engine, nats_settings: StreamSettings) -> None:
+    """A NUL in a text field (PostgreSQL cannot store it) is the message's fault: dead-lettered on its
+    own, never a store failure that would retry its batch for ever and stall the stream (#19)."""
+    clock = Clock(T0 + timedelta(minutes=30))
+    guard = make_guard(engine, None, clock=clock)
+    good = events(4, "n")
+    nul = transfer("nul1", payee={"account": "6228000099998888", "name": "Zhang\x00San"})
+    publish_raw(nats_settings, [json.dumps(good[0]).encode(), json.dumps(nul).encode()] + [json.dumps(e).encode() for e in good[1:]])
+    run = ConsumerThread(GuardConsumer(guard, nats_settings)).start()
+    try:
+        wait_for(lambda: run.consumer.health.decided + run.consumer.health.invalid >= 5, what="every message handled")
+    finally:
+        run.stop()
+    assert ledger_count(engine) == 4 and run.consumer.health.invalid == 1 and run.consumer.health.retried == 0
+    letters = [body for _, body in stream_messages(nats_settings, nats_settings.events_stream, nats_settings.invalid_subject)]
+    assert [[p["field"] for p in b["error"]["problems"]] for b in letters] == [["payee.name"]]
+
+
+def test_the_store_refusing_a_value_is_the_messages_fault_not_an_outage() -> None:
+    import psycopg
+    from sqlalchemy.exc import DataError, OperationalError
+
+    refused = DataError("INSERT ...", {}, psycopg.errors.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"))
+    down = OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
+    assert not _transient(refused)
+    assert _transient(down)

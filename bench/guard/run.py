@@ -344,6 +344,7 @@ def step_nats(guard: Any, n: int) -> dict[str, Any]:
         publish_s = time.perf_counter() - t
         runner = ConsumerThread(GuardConsumer(guard, settings))
         t = time.perf_counter()
+        cpu = time.process_time()  # this process's CPU (all threads): the consumer, and the polling below
         runner.start()
         deadline = t + max(120.0, n / 20)
         done = 0
@@ -353,8 +354,11 @@ def step_nats(guard: Any, n: int) -> dict[str, Any]:
                 break
             time.sleep(0.1)
         elapsed = time.perf_counter() - t
+        cpu = time.process_time() - cpu
         runner.stop()
         return {
+            # CPU per decision: comparable across runs on a shared machine, where wall rates follow the load
+            "cpu_ms_per_decision": round(cpu / max(done, 1) * 1000, 3),
             "events": n,
             "published_per_s": round(published / publish_s),
             "decided": done,
@@ -376,6 +380,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str, Any]:
@@ -411,8 +421,12 @@ def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str,
         bodies.write_text(json.dumps([event_body(i, now, rng) for i in range(total + 200)]))
         gen = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret]
         gen += ["--path", "/api/v1/guard/events", "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds)]
+        cpu = server_cpu(server.pid)
         out = subprocess.run(gen, check=True, capture_output=True, text=True, timeout=600)
+        cpu = server_cpu(server.pid) - cpu
         res: dict[str, Any] = json.loads(out.stdout)
+        # the server's CPU per answered request: comparable across runs on a shared machine
+        res["server_cpu_ms_per_request"] = round(cpu / max(int(res.get("requests") or 0), 1) * 1000, 3)
         res["load"] = load()
         res["note"] = "the first 200 requests repeat the warm-up's events (idempotent replays)"
         return res

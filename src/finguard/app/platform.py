@@ -500,6 +500,8 @@ class Platform:
             self._robots.join(timeout=30)
         if "follower" in self.__dict__:
             self.follower.stop()
+        if "guard" in self.__dict__:
+            self.guard.close()  # the API's batcher decides what it holds, then stops
         if "check_log" in self.__dict__:
             self.check_log.close()
         if "audit" in self.__dict__:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -49,7 +50,7 @@ from finguard.guard.http.schemas import (
 from finguard.guard.model.conditions import ConditionDraft, ConditionKind, SubjectType, normalize_subject
 from finguard.guard.model.controls import settings_from_dict
 from finguard.guard.model.decision import Outcome
-from finguard.guard.model.events import EventType, event_json_schema
+from finguard.guard.model.events import EventType, event_json_schema, parse_event
 from finguard.guard.model.rules import Rule, RuleMode
 from finguard.guard.service.engine import GuardService
 from finguard.guard.service.rule_pack import STARTER_PACK
@@ -97,12 +98,16 @@ PENDING: dict[int | str, dict[str, Any]] = {
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": event_json_schema()}}}},
     responses={409: {"description": "the event id was already decided with a different body"}},
 )
-async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> DecisionOut:
+async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> Response:
     raw = await read_body(request, MAX_EVENT_BYTES)
     # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float.
     data: Any = jsonsafe.loads(raw)
-    decision = await run_in_threadpool(g.decide_raw, data)
-    return adapt_decision(decision)
+    event = parse_event(data, g.clock())  # a bad field is this request's 422, before any batch
+    # Concurrent requests share one decide_many and one commit (the batcher's worker thread);
+    # each gets its own decision, or its own error (409 for an event id reused with another body).
+    decision = await asyncio.wrap_future(g.batcher.submit(event))
+    # Serialised once, by pydantic-core (FastAPI would validate the model again, then encode it).
+    return Response(adapt_decision(decision).model_dump_json(), media_type="application/json")
 
 
 @router.get("/decisions/{decision_id}", response_model=DecisionOut, summary="One decision with its reasons")

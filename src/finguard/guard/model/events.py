@@ -218,6 +218,9 @@ def _text(data: Mapping[str, object], name: str, probs: _Problems, *, prefix: st
     if len(raw) > limit:
         probs.add(prefix + name, f"is longer than {limit} characters")
         return None
+    if "\x00" in raw:  # PostgreSQL cannot store it: the event would fail in the store, not here
+        probs.add(prefix + name, "must not contain a NUL character")
+        return None
     return raw.strip()
 
 
@@ -375,6 +378,8 @@ def parse_event(data: object, now: datetime | None) -> Event:
         for key, value in list(a.items())[:50]:
             if not isinstance(key, str) or not _ID.fullmatch(key) or len(key) > 64:
                 probs.add(f"attributes.{str(key)[:40]}", "names must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
+            elif isinstance(value, str) and "\x00" in value:
+                probs.add(f"attributes.{key}", "must not contain a NUL character")
             elif isinstance(value, bool | int) or (isinstance(value, str) and len(value) <= 200):
                 attributes[key] = value
             else:

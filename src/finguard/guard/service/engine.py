@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from finguard.alerts.model import AlertDraft
 from finguard.core.errors import Conflict, InvalidInput, NotFound
@@ -44,6 +44,9 @@ from finguard.guard.service.rules_service import RulesService, StoredDecision
 from finguard.guard.service.velocity import DAILY_PAID, FeatureValue, Velocity, VelocityUnavailable
 from finguard.lists.model.check import CheckRequest, CheckResult
 from finguard.lists.model.check import Outcome as CheckOutcome
+
+if TYPE_CHECKING:
+    from finguard.guard.service.batcher import DecisionBatcher
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -118,6 +121,8 @@ class GuardStore(DecisionLedger, Protocol):
 class GuardConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     recent_decisions: int = 4096  # decided events kept in memory to answer replays without the store
+    batch_max: int = 128  # the API's batcher: at most this many concurrent events per decide_many
+    batch_window: float = 0.0  # seconds an idle batcher waits for company before deciding a lone event
 
 
 def _error(code: str, detail: str) -> Reason:
@@ -177,6 +182,24 @@ class GuardService:
         self.fx = fx or getattr(velocity, "fx", None) or default_fx()
         self._recent: OrderedDict[str, tuple[str, Decision]] = OrderedDict()
         self._recent_lock = threading.Lock()
+        self._batcher: DecisionBatcher | None = None
+        self._batcher_lock = threading.Lock()
+
+    @property
+    def batcher(self) -> DecisionBatcher:
+        """Group commit for concurrent single decisions (the API): started on first use."""
+        if self._batcher is None:
+            with self._batcher_lock:
+                if self._batcher is None:
+                    from finguard.guard.service.batcher import DecisionBatcher
+
+                    self._batcher = DecisionBatcher(self, max_batch=self.config.batch_max, window=self.config.batch_window)
+        return self._batcher
+
+    def close(self) -> None:
+        """Decide what the batcher holds, then stop it."""
+        if self._batcher is not None:
+            self._batcher.close()
 
     def decide_raw(self, data: object) -> Decision:
         """Parse an event (JSON object) and decide it; InvalidInput names every bad field."""
@@ -317,7 +340,9 @@ class GuardService:
         list_seq = 0
         if self.checker is not None and event.is_outgoing and event.payee is not None:
             p = event.payee
-            request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel, amount=event.amount)
+            # The event parser has normalised the payee (its account, card and name) and checked the
+            # amount as money: the check takes them as they are, without parsing them again (#19).
+            request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel)
             try:
                 result = self.checker.check(request, view="guard", client="guard")
             except InvalidInput as exc:

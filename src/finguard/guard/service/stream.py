@@ -159,12 +159,20 @@ class Handled:
 _IO_PACKAGES = frozenset({"sqlalchemy", "psycopg", "sqlite3", "redis", "nats"})
 
 
+# ... except the store refusing the data itself (a value PostgreSQL cannot hold): that is the
+# message's fault, and retrying its batch would stall the stream on it for ever.
+_DATA_ERRORS = frozenset({"DataError"})
+
+
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, FinguardError):
         return exc.status == 503
+    chain = [e for e in (exc, exc.__cause__, exc.__context__) if e is not None]
+    if any(type(e).__name__ in _DATA_ERRORS and type(e).__module__.split(".")[0] in _IO_PACKAGES for e in chain):
+        return False
     if isinstance(exc, OSError | TimeoutError):
         return True
-    return any(type(e).__module__.split(".")[0] in _IO_PACKAGES for e in (exc, exc.__cause__, exc.__context__) if e is not None)
+    return any(type(e).__module__.split(".")[0] in _IO_PACKAGES for e in chain)
 
 
 def _unavailable(exc: BaseException) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from finguard.core.identifiers import IdType, identifier_key, mask, normalize
 from finguard.core.text import name_key
 from finguard.lists.model.check import (
     CHECK_FIELDS,
+    MAX_NAME_LENGTH,
     CheckRequest,
     CheckResult,
     Hit,
@@ -125,13 +126,19 @@ assert all(_fast_key(t, "0123456789") == identifier_key(t, "0123456789") for t i
 def _quick_parse(req: CheckRequest) -> _Parsed | None:
     """Parse the common request (identifiers only, all valid) without the general machinery.
 
-    Returns the same probes as :func:`parse_request`, or None to fall back to it: for a name, an
+    Returns the same probes and name as :func:`parse_request`, or None to fall back to it: for an
     amount, or any invalid field (so errors are always reported by the one general parser).
     A plain ASCII-digit account needs no normalisation: NFKC, stripping and separator removal
-    leave it unchanged.
+    leave it unchanged. (The guard's payee, already normalised by its event parser, takes this
+    path with its name: #19.)
     """
-    if req.name is not None or req.amount is not None:
+    if req.amount is not None:
         return None
+    payee_name: str | None = None
+    if req.name is not None:
+        if not isinstance(req.name, str) or len(stripped := req.name.strip()) > MAX_NAME_LENGTH:
+            return None
+        payee_name = stripped or None
     raw = req.account
     if (
         raw is not None
@@ -147,7 +154,7 @@ def _quick_parse(req: CheckRequest) -> _Parsed | None:
         and raw.isdigit()
         and 6 <= len(raw) <= 34
     ):
-        return (("account", IdType.ACCOUNT, raw),), None  # the commonest request of all
+        return (("account", IdType.ACCOUNT, raw),), payee_name  # the commonest request of all
     probes: list[_Probe] = []
     for name, id_type in CHECK_FIELDS:
         raw = getattr(req, name)
@@ -162,9 +169,9 @@ def _quick_parse(req: CheckRequest) -> _Parsed | None:
             probes.append((name, id_type, normalize(id_type, raw, name)))
         except InvalidIdentifier:
             return None
-    if not probes:
+    if not probes and payee_name is None:
         return None
-    return tuple(probes), None
+    return tuple(probes), payee_name
 
 
 def _from_parsed(p: ParsedRequest) -> _Parsed:
