@@ -7,6 +7,7 @@ anonymous public requests have a lower bound, so they are refused first; health 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 from starlette.applications import Starlette
@@ -49,3 +50,39 @@ def test_past_the_bound_requests_are_refused_at_once_and_admitted_ones_complete(
     assert done == [200, 200, 200, 200]  # the admitted requests and the health check
     assert refused == 503 and retry_after == "2"
     assert body["error"]["code"] == "overloaded"  # type: ignore[index]
+
+
+def _lag_app() -> AdmissionControl:
+    async def busy(request: Request) -> PlainTextResponse:
+        time.sleep(0.02)  # CPU work on the loop itself (as an in-memory check is): the loop falls behind
+        return PlainTextResponse("done")
+
+    async def quick(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    inner = Starlette(routes=[Route("/api/v1/check", busy, methods=["POST"]), Route("/api/v1/quick", quick, methods=["POST"]),
+                              Route("/healthz", quick)])
+    return AdmissionControl(inner, max_in_flight=1000, max_public_in_flight=1000, max_loop_lag=0.025, min_queue=16)
+
+
+async def _line_forms() -> tuple[list[int], list[int], list[int]]:
+    app = _lag_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        # one at a time: each call holds the loop 20 ms, yet no line forms, so nothing is refused
+        alone = [(await c.post("/api/v1/check")).status_code for _ in range(5)]
+        await asyncio.sleep(0.05)
+        # 60 at once: a line forms behind the busy loop and the later arrivals are refused
+        burst = await asyncio.gather(*(c.post("/api/v1/check") for _ in range(60)), c.get("/healthz"))
+        codes = [r.status_code for r in burst]
+        await asyncio.sleep(0.2)
+        after = [(await c.post("/api/v1/quick")).status_code for _ in range(3)]
+    return alone, codes, after
+
+
+def test_a_line_in_front_of_the_event_loop_is_refused_fast_and_one_slow_call_is_not() -> None:
+    alone, codes, after = asyncio.run(_line_forms())
+    assert alone == [200] * 5
+    assert codes[-1] == 200  # health is never refused
+    served, refused = codes[:-1].count(200), codes[:-1].count(503)
+    assert refused > 0 and served > 0 and served + refused == 60
+    assert after == [200] * 3  # once the line has drained, requests are served again

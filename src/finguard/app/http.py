@@ -82,6 +82,12 @@ def _verify_key(scope: Any, secret: str) -> bool:
     return True
 
 
+def _known_key(scope: Any, secret: str) -> bool:
+    """Whether an API key was verified moments ago (the key cache; no I/O, so no thread hand-off)."""
+    p = getattr(scope["app"].state, "platform", None)
+    return p is not None and p.keys.cached(secret) is not None
+
+
 def client_hasher(settings: Settings) -> ClientHasher:
     """The client hasher: keyed by FINGUARD_CLIENT_HASH_SECRET; without it, by a random secret
     shared through the rate limits' Redis (set once by the first process), so every process
@@ -191,13 +197,15 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     )
     errors.install(app)
     limits = platform.settings if platform is not None else (settings or Settings())
+    app.add_middleware(BodyLimit, limits=BODY_LIMITS, verify_key=_verify_key, known_key=_known_key)
+    # Added last, so outermost: past capacity a request is refused before its body is read or its key looked up.
     app.add_middleware(
         AdmissionControl,
         max_in_flight=limits.max_in_flight,
         max_public_in_flight=limits.max_public_in_flight,
         retry_after_seconds=limits.retry_after_seconds,
+        max_loop_lag=limits.max_loop_lag_ms / 1000,
     )
-    app.add_middleware(BodyLimit, limits=BODY_LIMITS, verify_key=_verify_key)
     app.include_router(router)
     app.include_router(access_router)
     app.include_router(screening_router)

@@ -7,10 +7,20 @@ middleware counts the requests a process is working on; past ``max_in_flight`` i
 admits keep their latency. Anonymous public traffic has its own, lower bound
 (``max_public_in_flight``): under load the public check degrades before the staff check and
 the guard. Health, readiness and metrics are never refused.
+
+Counting in-flight requests does not see a queue that forms in front of the app: a route that
+answers on the event loop itself (the payee check from memory) is never "in flight" for long,
+and under overload requests wait for the loop, not for a slot. So the middleware also watches the
+**event loop's lag** (:class:`LoopLag`: how late a 5 ms timer fires, i.e. how long a request that
+arrives now waits for the loop). When a line has formed (lag past ``max_loop_lag``, half of it for
+anonymous public traffic, *and* more than ``min_queue`` tasks waiting on the loop: one slow call
+or a pause of the process is not a line) new requests are refused: a refusal costs a fraction of
+an answer, so the line drains and the requests admitted keep their latency.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -29,25 +39,79 @@ def is_public(path: str) -> bool:
     return path == "/" or path.startswith(PUBLIC_PREFIXES)
 
 
+class LoopLag:
+    """How late the running event loop fires a timer (seconds): the wait a request arriving now has
+    in front of it. A probe task sleeps ``interval`` again and again; its lateness rises at once
+    and falls smoothly. While the probe is overdue, the time it is overdue counts: a loop stuck
+    for 300 ms reads 300 ms before the probe can run again. Started on first use in each loop."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.lag = 0.0
+        self._due = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def current(self) -> float:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop or self._task is None or self._task.done():
+            self._loop, self.lag = loop, 0.0
+            self._due = loop.time() + self.interval
+            self._task = loop.create_task(self._probe(loop))
+            return 0.0
+        return max(self.lag, loop.time() - self._due)
+
+    async def _probe(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            start = loop.time()
+            self._due = start + self.interval
+            await asyncio.sleep(self.interval)
+            late = max(0.0, loop.time() - self._due)
+            self.lag = late if late > self.lag else 0.7 * self.lag + 0.3 * late
+
+    @staticmethod
+    def waiting() -> int:
+        """Tasks on the running loop (requests waiting, mostly); counted only when the loop lags."""
+        return len(asyncio.all_tasks())
+
+
 class AdmissionControl:
     """Counts requests in flight in this process (the event loop is single-threaded, so plain
     integers suffice) and refuses past the bounds. ``refused`` counts refusals for /metrics."""
 
-    def __init__(self, app: ASGIApp, *, max_in_flight: int, max_public_in_flight: int, retry_after_seconds: int = 1) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_in_flight: int,
+        max_public_in_flight: int,
+        retry_after_seconds: int = 1,
+        max_loop_lag: float = 0.0,
+        min_queue: int = 16,
+    ) -> None:
         self.app = app
+        self.min_queue = min_queue
         self.max_in_flight = max_in_flight
+        self.max_loop_lag = max_loop_lag
+        self.loop_lag = LoopLag()
         self.max_public_in_flight = min(max_public_in_flight, max_in_flight)
         self.retry_after = str(retry_after_seconds)
         self.in_flight = 0
         self.public_in_flight = 0
         self.refused = 0
+        self._refusal_body, self._refusal_headers = self._refusal()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(NEVER_REFUSED) or self.max_in_flight <= 0:
             await self.app(scope, receive, send)
             return
         public = is_public(scope["path"])
-        if self.in_flight >= self.max_in_flight or (public and self.public_in_flight >= self.max_public_in_flight):
+        lagging = False
+        if self.max_loop_lag > 0:
+            lag = self.loop_lag.current()
+            limit, queue = (self.max_loop_lag / 2, self.min_queue / 2) if public else (self.max_loop_lag, self.min_queue)
+            lagging = lag > limit and self.loop_lag.waiting() > queue
+        if lagging or self.in_flight >= self.max_in_flight or (public and self.public_in_flight >= self.max_public_in_flight):
             self.refused += 1
             await self._refuse(send)
             return
@@ -60,6 +124,10 @@ class AdmissionControl:
             self.public_in_flight -= public
 
     async def _refuse(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": self._refusal_headers})
+        await send({"type": "http.response.body", "body": self._refusal_body})
+
+    def _refusal(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         body = json.dumps(
             {
                 "error": {
@@ -76,5 +144,4 @@ class AdmissionControl:
             (b"cache-control", b"no-store"),
             (b"content-length", str(len(body)).encode()),
         ]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        return body, headers

@@ -33,6 +33,12 @@ def platform(request: Request) -> Any:
     return request.app.state.platform
 
 
+async def platform_dependency(request: Request) -> Any:
+    """:func:`platform` as a FastAPI dependency. Async on purpose: FastAPI runs a plain ``def``
+    dependency in a worker thread, and that hand-off cost more than many a route's own work."""
+    return request.app.state.platform
+
+
 def parse_networks(values: Sequence[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values if v.strip())
 

@@ -28,8 +28,15 @@ _LONG_NUMBER = re.compile(rb"[-+0-9.eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
 def json_depth(data: bytes) -> int:
     """The deepest nesting of arrays and objects in ``data`` (0 for a scalar), strings ignored."""
     brackets = _STRING.sub(b"", data).translate(None, _DROP)
-    if not brackets:
-        return 0
+    opening = brackets.count(b"[") + brackets.count(b"{")
+    if opening <= 1:
+        return opening
+    if opening <= MAX_JSON_DEPTH:  # no deeper than its count of openings: the usual small body
+        depth = level = 0
+        for code in brackets:
+            level += 1 if code in (0x5B, 0x7B) else -1
+            depth = max(depth, level)
+        return depth
     import numpy as np  # vectorised over large bodies; loaded by the first body checked, not by every command
 
     codes = np.frombuffer(brackets, dtype=np.uint8)

@@ -144,6 +144,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests one process works on at once; past it, 503 with Retry-After at once instead of queueing (0: no bound).",
     )
+    max_loop_lag_ms: float = Field(
+        default=25.0,
+        ge=0,
+        le=60_000,
+        description="Refuse new requests (503, Retry-After) while the event loop runs this many milliseconds late "
+        "(half of it for anonymous public requests): the wait in front of a request arriving now (0: off).",
+    )
     worker_threads: int = Field(
         default=0,
         ge=0,

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
-from finguard.core.http import platform, read_pictures
+from finguard.core.http import platform_dependency, read_pictures
 from finguard.identity.model.documents import DocumentCheck, DocumentKind
 from finguard.identity.model.face import REASON_TEXT, FaceObservation
 from finguard.identity.provider import IdentitySettings, identity_for
@@ -24,7 +24,7 @@ from finguard.identity.service.checks import MAX_FRAMES, MIN_FRAMES
 from finguard.identity.service.face import FaceVerification
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"])
-P = Annotated[Any, Depends(platform)]
+P = Annotated[Any, Depends(platform_dependency)]
 Checker = Annotated[ApiKey, Depends(staff("check"))]
 
 

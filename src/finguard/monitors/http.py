@@ -12,12 +12,12 @@ from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.clock import utcnow
 from finguard.core.errors import InvalidInput
-from finguard.core.http import MAX_OFFSET, platform
+from finguard.core.http import MAX_OFFSET, platform_dependency
 from finguard.monitors.model import Typology
 from finguard.monitors.service import monitor_ledger, monitor_ledger_incremental, parse_typologies
 
 router = APIRouter(prefix="/api/v1/monitors", tags=["monitors"])
-P = Annotated[Any, Depends(platform)]
+P = Annotated[Any, Depends(platform_dependency)]
 INCREMENTAL_WINDOW = "an incremental run reads every transfer after the cursor; leave out since and until"
 
 

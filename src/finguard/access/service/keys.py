@@ -115,6 +115,14 @@ class KeyService:
         if self.on_revoke is not None:
             self.on_revoke(name, actor)
 
+    def cached(self, secret: str | None) -> ApiKey | None:
+        """The key for ``secret`` if it was verified within ``cache_seconds``, else ``None``
+        (then :meth:`authenticate` asks the store). No I/O: safe to call on an event loop."""
+        if not secret:
+            return None
+        cached = self._cache.get(hash_key(secret))
+        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+
     def authenticate(self, secret: str | None) -> ApiKey:
         if not secret:
             raise Unauthorized("this endpoint needs an API key (header X-API-Key)")

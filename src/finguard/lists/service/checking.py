@@ -205,6 +205,10 @@ class _CheckIds:
         return self._refill(n) if n else []
 
 
+class _NeedsStore(Exception):
+    """Raised inside :meth:`PayeeChecker.check_in_memory` when the answer needs a store read."""
+
+
 class PayeeChecker:
     """The payee check.
 
@@ -246,6 +250,21 @@ class PayeeChecker:
             return self._check_one(parsed, view, client)
         return self._finish([parsed], view=view, client=client)[0]
 
+    def check_in_memory(self, request: CheckRequest, *, view: str = "staff", client: str = "library") -> CheckResult | None:
+        """:meth:`check`, answered only if it needs neither the store nor the name matcher: one
+        identifier whose listed entries (if any) are all cached and current. ``None`` otherwise,
+        and nothing was recorded: the caller then runs :meth:`check` where blocking is allowed.
+
+        An event loop may call this inline (microseconds, no I/O) and send the rest to a worker
+        thread, instead of paying a thread hand-off on every check."""
+        parsed = _quick_parse(request)
+        if parsed is None or parsed[1] is not None or len(parsed[0]) != 1:
+            return None
+        try:
+            return self._check_one(parsed, view, client, store=False)
+        except _NeedsStore:
+            return None
+
     def check_many(
         self, requests: Sequence[CheckRequest], *, view: str = "staff", client: str = "library"
     ) -> list[CheckResult | InvalidInput]:
@@ -274,8 +293,9 @@ class PayeeChecker:
         digests = b"".join([_key_digest(t, v) for _f, t, v in probes])
         return self.index.lookup_many(np.frombuffer(digests, dtype="<i8").astype(np.int64))
 
-    def _read_entries(self, wanted: set[int]) -> dict[int, Entry]:
-        """The wanted entries, from the cache where the index confirms it is not stale."""
+    def _read_entries(self, wanted: set[int], store: bool = True) -> dict[int, Entry]:
+        """The wanted entries, from the cache where the index confirms it is not stale. With
+        ``store=False`` a missing or stale entry raises :class:`_NeedsStore` instead of a read."""
         found: dict[int, Entry] = {}
         missing: list[int] = []
         cache, changed_seq = self._cache, self.index.changed_seq
@@ -285,6 +305,8 @@ class PayeeChecker:
                 found[entry_id] = entry
             else:
                 missing.append(entry_id)
+        if missing and not store:
+            raise _NeedsStore
         if missing:
             fetched = self.entries.get_entries(sorted(missing))
             with self._cache_lock:
@@ -295,8 +317,9 @@ class PayeeChecker:
                     cache[entry.id] = entry
         return found
 
-    def _check_one(self, parsed: _Parsed, view: str, client: str) -> CheckResult:
-        """:meth:`_finish` for the commonest request, one identifier and no name, without its batch plumbing."""
+    def _check_one(self, parsed: _Parsed, view: str, client: str, store: bool = True) -> CheckResult:
+        """:meth:`_finish` for the commonest request, one identifier and no name, without its batch
+        plumbing. ``store=False``: raise :class:`_NeedsStore` rather than read the store."""
         now = self.clock()
         if not self.freshness.is_current():
             return self._unavailable(parsed, now, view, client, "the risk lists cannot be confirmed current")
@@ -306,7 +329,9 @@ class PayeeChecker:
         hits: list[Hit] = []
         if posting:
             try:
-                entries = self._read_entries(set(posting))
+                entries = self._read_entries(set(posting), store)
+            except _NeedsStore:
+                raise
             except Exception as exc:  # the store is down: the answer is 'unavailable', never 'pass'
                 log.warning("payee check could not read entries: %s", exc)
                 return self._unavailable(parsed, now, view, client, "the risk list store cannot be read")

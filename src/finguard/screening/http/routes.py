@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.errors import InvalidInput
-from finguard.core.http import MAX_OFFSET, platform, read_body, read_upload
+from finguard.core.http import MAX_OFFSET, platform_dependency, read_body, read_upload
 from finguard.lists.model.lists import Identifier
 from finguard.screening.http.schemas import (
     AlertOut,
@@ -34,7 +34,7 @@ from finguard.screening.service.diligence import name_outcome, read_party_record
 from finguard.screening.service.matcher import ScreenQuery
 
 router = APIRouter(prefix="/api/v1")
-P = Annotated[Any, Depends(platform)]
+P = Annotated[Any, Depends(platform_dependency)]
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
