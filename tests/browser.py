@@ -11,7 +11,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -58,3 +58,16 @@ def chromium() -> Iterator[Browser]:
     finally:
         browser.close()
         pw.stop()
+
+
+def new_page(browser: Browser, locale: str, width: int) -> Page:
+    """A fresh browser context (own cookies) at ``width`` px, speaking ``locale``; downloads allowed."""
+    return browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True).new_page()
+
+
+def sign_in(page: Page, url: str, secret: str, lang: str) -> None:
+    """Sign in to the staff pages with an API key, as a person does (the login form)."""
+    page.goto(f"{url}/staff/login?lang={lang}")
+    page.fill("#f-api_key", secret)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)  # signed in (the name is folded away on a phone)

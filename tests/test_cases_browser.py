@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from finguard.alerts.store import alert
 from finguard.app.platform import Platform
-from tests.browser import serve
+from tests.browser import new_page, serve, sign_in
 from tests.conftest import make_settings
 from tests.test_cases_web import cases_app
 
@@ -38,15 +38,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, s
         platform.close()
 
 
-def _page(browser: Browser, locale: str, width: int) -> Page:
-    return browser.new_context(viewport={"width": width, "height": 900}, locale=locale).new_page()
-
-
-def _sign_in(page: Page, url: str, secret: str, lang: str) -> None:
-    page.goto(f"{url}/staff/login?lang={lang}")
-    page.fill("#f-api_key", secret)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login" not in u)  # signed in (the name is folded away on a phone)
 
 
 def _open_case(page: Page, url: str, lang: str, subject: str) -> None:
@@ -68,8 +59,8 @@ def _work(page: Page) -> None:
 
 def test_an_analyst_closes_an_alert_in_english(live: tuple[str, str, str], browser: Browser) -> None:
     url, maker, _ = live
-    page = _page(browser, "en-GB", 1280)
-    _sign_in(page, url, maker, "en")
+    page = new_page(browser, "en-GB", 1280)
+    sign_in(page, url, maker, "en")
     _open_case(page, url, "en", "account:6222-0001")
     _work(page)
     page.select_option("#f-disposition", "false_positive")
@@ -86,8 +77,8 @@ def test_an_analyst_closes_an_alert_in_english(live: tuple[str, str, str], brows
 
 def test_a_high_risk_alert_is_closed_by_two_people_in_chinese_on_a_phone(live: tuple[str, str, str], browser: Browser) -> None:
     url, maker, checker = live
-    page = _page(browser, "zh-CN", 390)
-    _sign_in(page, url, maker, "zh")
+    page = new_page(browser, "zh-CN", 390)
+    sign_in(page, url, maker, "zh")
     page.goto(f"{url}/staff/cases?lang=zh")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the list scrolls inside its card
     _open_case(page, url, "zh", "party:WANG-7")
@@ -101,8 +92,8 @@ def test_a_high_risk_alert_is_closed_by_two_people_in_chinese_on_a_phone(live: t
     case_url = page.url.split("&saved")[0]
     page.context.close()
 
-    second = _page(browser, "zh-CN", 390)
-    _sign_in(second, url, checker, "zh")
+    second = new_page(browser, "zh-CN", 390)
+    sign_in(second, url, checker, "zh")
     second.goto(case_url)
     second.click("#confirm-form button[value=confirm]")
     expect(second.locator("#case-state")).to_have_attribute("data-state", "closed")

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from finguard.alerts.store import alert
 from finguard.app.platform import Platform
-from tests.browser import serve
+from tests.browser import new_page, serve, sign_in
 from tests.conftest import make_settings
 from tests.test_cases_evidence import PDF
 from tests.test_cases_web import cases_app
@@ -51,21 +51,12 @@ def cases_filter():  # type: ignore[no-untyped-def]
     return CaseFilter()
 
 
-def _page(browser: Browser, locale: str, width: int) -> Page:
-    return browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True).new_page()
-
-
-def _sign_in(page: Page, url: str, secret: str, lang: str) -> None:
-    page.goto(f"{url}/staff/login?lang={lang}")
-    page.fill("#f-api_key", secret)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login" not in u)
 
 
 def test_evidence_is_uploaded_refused_and_downloaded_in_english(live: tuple[str, str], browser: Browser) -> None:
     url, key = live
-    page = _page(browser, "en-GB", 1280)
-    _sign_in(page, url, key, "en")
+    page = new_page(browser, "en-GB", 1280)
+    sign_in(page, url, key, "en")
     page.goto(f"{url}/staff/cases?lang=en")
     page.locator("tr.case-row", has_text="account:6222-0001").locator("a").first.click()
     expect(page.locator("#no-evidence")).to_be_visible()
@@ -98,8 +89,8 @@ def test_evidence_is_uploaded_refused_and_downloaded_in_english(live: tuple[str,
     expect(page.locator("tr.trail-row[data-action=download]")).to_contain_text("statement.pdf")
     page.context.close()
 
-    phone = _page(browser, "zh-CN", 390)
-    _sign_in(phone, url, key, "zh")
+    phone = new_page(browser, "zh-CN", 390)
+    sign_in(phone, url, key, "zh")
     phone.goto(f"{case_url}?lang=zh")
     expect(phone.locator("tr.attachment-row")).to_have_count(1)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the evidence table scrolls in its card
@@ -111,8 +102,8 @@ def test_evidence_is_uploaded_refused_and_downloaded_in_english(live: tuple[str,
 
 def test_the_supervisor_dashboard_in_english_and_on_a_chinese_phone(live: tuple[str, str], browser: Browser) -> None:
     url, key = live
-    page = _page(browser, "en-GB", 1280)
-    _sign_in(page, url, key, "en")
+    page = new_page(browser, "en-GB", 1280)
+    sign_in(page, url, key, "en")
     page.goto(f"{url}/staff/cases?lang=en")
     page.click("#dashboard-link")
     expect(page.locator("h1")).to_have_text("Supervisor dashboard")
@@ -126,8 +117,8 @@ def test_the_supervisor_dashboard_in_english_and_on_a_chinese_phone(live: tuple[
     expect(page.locator("#age-chart rect[data-series=ok]")).to_have_count(2)
     page.context.close()
 
-    phone = _page(browser, "zh-CN", 390)
-    _sign_in(phone, url, key, "zh")
+    phone = new_page(browser, "zh-CN", 390)
+    sign_in(phone, url, key, "zh")
     phone.goto(f"{url}/staff/cases/dashboard?lang=zh")
     expect(phone.locator("h1")).to_have_text("主管看板")
     expect(phone.locator("#closed-chart > title")).to_have_text("近 30 天每日结案数")
@@ -144,8 +135,8 @@ def test_the_supervisor_dashboard_in_english_and_on_a_chinese_phone(live: tuple[
 
 def test_batch_due_diligence_upload_progress_and_reports(live: tuple[str, str], browser: Browser) -> None:
     url, key = live
-    page = _page(browser, "en-GB", 1280)
-    _sign_in(page, url, key, "en")
+    page = new_page(browser, "en-GB", 1280)
+    sign_in(page, url, key, "en")
     page.goto(f"{url}/staff/screen?lang=en")
     page.click("#batch-link")
     expect(page.locator("h1")).to_have_text("Batch due diligence")
@@ -168,8 +159,8 @@ def test_batch_due_diligence_upload_progress_and_reports(live: tuple[str, str], 
     assert info.value.suggested_filename.endswith(".xlsx") and Path(info.value.path()).read_bytes()[:2] == b"PK"
     page.context.close()
 
-    phone = _page(browser, "zh-CN", 390)
-    _sign_in(phone, url, key, "zh")
+    phone = new_page(browser, "zh-CN", 390)
+    sign_in(phone, url, key, "zh")
     phone.goto(f"{url}/staff/screen/batch?lang=zh")
     expect(phone.locator("tr.batch-row[data-state=done]")).to_contain_text("parties.csv")
     phone.locator("tr.batch-row a").first.click()

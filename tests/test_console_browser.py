@@ -14,7 +14,7 @@ from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.core.identifiers import IdType
 from finguard.lists.model.lists import EntryDraft, Identifier, SubjectKind
-from tests.browser import serve
+from tests.browser import new_page, serve, sign_in
 from tests.conftest import make_settings
 from tests.guard_helpers import transfer
 
@@ -43,15 +43,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, s
         platform.close()
 
 
-def _page(browser: Browser, locale: str, width: int) -> Page:
-    return browser.new_context(viewport={"width": width, "height": 900}, locale=locale).new_page()
-
-
-def _sign_in(page: Page, url: str, secret: str, lang: str) -> None:
-    page.goto(f"{url}/staff/login?lang={lang}")
-    page.fill("#f-api_key", secret)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login" not in u)
 
 
 def _fits(page: Page) -> None:
@@ -60,8 +51,8 @@ def _fits(page: Page) -> None:
 
 def test_a_teller_checks_a_payee_in_english(live: tuple[str, str, str], browser: Browser) -> None:
     url, analyst, _ = live
-    page = _page(browser, "en-GB", 1280)
-    _sign_in(page, url, analyst, "en")
+    page = new_page(browser, "en-GB", 1280)
+    sign_in(page, url, analyst, "en")
     page.click("nav.staff-nav a:has-text('Payee check')")
     page.fill("#f-account", "6222 0202 0000 3333")
     page.click("#check-form button[type=submit]")
@@ -80,8 +71,8 @@ def test_a_teller_checks_a_payee_in_english(live: tuple[str, str, str], browser:
 
 def test_staff_work_a_list_entry_in_chinese_on_a_phone(live: tuple[str, str, str], browser: Browser) -> None:
     url, analyst, _ = live
-    page = _page(browser, "zh-CN", 390)
-    _sign_in(page, url, analyst, "zh")
+    page = new_page(browser, "zh-CN", 390)
+    sign_in(page, url, analyst, "zh")
     page.goto(f"{url}/staff/lists?lang=zh")
     expect(page.locator("tr.list-row[data-code=police] .as-of")).not_to_have_text("—")
     _fits(page)
@@ -123,8 +114,8 @@ def test_staff_work_a_list_entry_in_chinese_on_a_phone(live: tuple[str, str, str
 
 def test_staff_change_a_customers_controls(live: tuple[str, str, str], browser: Browser) -> None:
     url, analyst, _ = live
-    page = _page(browser, "zh-CN", 390)
-    _sign_in(page, url, analyst, "zh")
+    page = new_page(browser, "zh-CN", 390)
+    sign_in(page, url, analyst, "zh")
     page.goto(f"{url}/staff/guard/customers/c-42?lang=zh")
     page.check("#f-nl_enabled")
     page.fill("#f-lim_mobile_single", "5000")
@@ -149,8 +140,8 @@ def test_staff_change_a_customers_controls(live: tuple[str, str, str], browser: 
 
 def test_an_administrator_tests_a_rule_then_enables_it_in_shadow(live: tuple[str, str, str], browser: Browser) -> None:
     url, _, admin = live
-    page = _page(browser, "en-GB", 1280)
-    _sign_in(page, url, admin, "en")
+    page = new_page(browser, "en-GB", 1280)
+    sign_in(page, url, admin, "en")
     page.goto(f"{url}/staff/guard?lang=en")
     page.click("#new-rule")
     page.fill("#f-id", "big_transfer")

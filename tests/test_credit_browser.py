@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
@@ -17,7 +17,7 @@ from finguard.app.signing import IdentitySigningCheck
 from finguard.credit.model.taxdata import record_to_doc
 from finguard.credit.provider import CreditSettings, make_credit
 from finguard.identity.provider import identity_for
-from tests.browser import serve
+from tests.browser import serve, sign_in
 from tests.conftest import make_settings
 from tests.credit_helpers import good_record
 
@@ -44,19 +44,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
         platform.close()
 
 
-def _sign_in(page: Page, url: str, secret: str, lang: str) -> None:
-    page.goto(f"{url}/staff/login?lang={lang}")
-    page.fill("#f-api_key", secret)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login" not in u)
-
 
 def test_a_referred_application_is_approved_from_its_case_then_signed_with_the_face_check(
     live: tuple[str, str, Platform], browser: Browser, shared_data: Path
 ) -> None:
     url, analyst, _ = live
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
-    _sign_in(page, url, analyst, "en")
+    sign_in(page, url, analyst, "en")
     page.goto(f"{url}/staff/credit?lang=en")
     page.fill("#f-uscc", good_record().firm.uscc)
     page.fill("#f-amount", "100000")

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.ledger.store.tables import ledger_account
-from tests.browser import serve
+from tests.browser import new_page, serve, sign_in
 from tests.conftest import make_settings
 from tests.test_robots import card, list_card
 
@@ -42,15 +42,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
         platform.close()
 
 
-def _page(browser: Browser, locale: str, width: int) -> Page:
-    return browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True).new_page()
-
-
-def _sign_in(page: Page, url: str, secret: str, lang: str) -> None:
-    page.goto(f"{url}/staff/login?lang={lang}")
-    page.fill("#f-api_key", secret)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login" not in u)
 
 
 def _run(page: Page, url: str, lang: str, robot: str) -> None:
@@ -71,8 +62,8 @@ def test_the_nightly_robot_raises_a_case_and_writes_the_report_in_english(live: 
                                                                         browser: Browser) -> None:
     url, key, platform = live
     list_card(platform, "police-cards", FIRST)  # listed today by the police
-    page = _page(browser, "en-GB", 1280)
-    _sign_in(page, url, key, "en")
+    page = new_page(browser, "en-GB", 1280)
+    sign_in(page, url, key, "en")
     _run(page, url, "en", "new_listings")
     expect(page.locator("tr.robot-row[data-robot=new_listings] .robot-counts")).to_contain_text("cases opened 1")
     expect(page.locator("#hits")).to_contain_text(FIRST)
@@ -97,8 +88,8 @@ def test_the_nightly_robot_raises_a_case_and_writes_the_report_in_english(live: 
 def test_the_nightly_robot_on_a_phone_in_chinese(live: tuple[str, str, Platform], browser: Browser) -> None:
     url, key, platform = live
     list_card(platform, "police-cards", SECOND)
-    page = _page(browser, "zh-CN", 390)
-    _sign_in(page, url, key, "zh")
+    page = new_page(browser, "zh-CN", 390)
+    sign_in(page, url, key, "zh")
     _run(page, url, "zh", "new_listings")
     expect(page.locator("tr.robot-row[data-robot=new_listings]")).to_contain_text("成功")
     expect(page.locator("tr.robot-row[data-robot=new_listings] .robot-counts")).to_contain_text("新建案件 1")
