@@ -75,7 +75,7 @@ def main() -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    loaders = {"german": real.german, "credit_data": real.modeldata_credit, "hmda": real.hmda}
+    loaders = {"german": real.german, "credit_data": real.modeldata_credit, "hmda": real.hmda, "uci_sample": real.uci_cards_sample}
     x, y, label = loaders[a.set]()
     skf = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     names = a.variants.split(",")

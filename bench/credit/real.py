@@ -258,8 +258,12 @@ def merge(paths: list[str], out: str) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for path in paths:
         results.update({k: v for k, v in json.loads(Path(path).read_text()).items() if k not in ("rule", "rule3")})
-    fresh = [label for label in results if label.endswith(", fresh")]
-    results["rule"] = apply_rule(results, fresh)
+    fresh = [label for label in results if label.endswith(", fresh") and all(n in results[label] for n, _t in OPTIONS)]
+    if fresh:
+        results["rule"] = apply_rule(results, fresh)
+    fresh3 = [label for label in results if label.endswith("fresh (round 3)") and all(n in results[label] for n, _t in OPTIONS3)]
+    if fresh3:
+        results["rule3"] = apply_rule3(results, fresh3)
     Path(out).write_text(json.dumps(results, indent=2))
     return results
 
@@ -275,7 +279,7 @@ def main() -> None:
     if args.merge:
         merged = merge(args.merge, args.out)
         print(table(merged))
-        print(json.dumps(merged["rule"], indent=2))
+        print(json.dumps({k: merged[k] for k in ("rule", "rule3") if k in merged}, indent=2))
         return
     print(f"{'data set':45} {'n':>6} {'bad':>6} {'model':11} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}")
     loaders = {"german": german, "credit_data": modeldata_credit, "hmda": hmda, "default": islr_default,
