@@ -126,7 +126,7 @@ class ScreenQuery:
 @dataclass(frozen=True, slots=True)
 class Feature:
     # "name_similarity", "token_rarity", "family_name_missing", "identifier_equal", "birth_date", "country",
-    # "kind_mismatch", "gender", "legal_form", "token_subset", "han_characters_differ", "single_word"
+    # "kind_mismatch", "gender", "legal_form", "token_subset", "han_characters_differ", "single_word", "no_equal_token"
     name: str
     value: float  # the raw feature value
     contribution: float  # what it added to / removed from the score
