@@ -329,7 +329,7 @@ def namesakes() -> NameScreener:
 @pytest.mark.parametrize(
     "query",
     [
-        "Daniel Herrera",  # the second family name only: another person
+        "Daniel Herreros",  # the second family name only, and not as listed: another person
         "Crystal Lee",  # a single-word listed name inside a longer name (also read as Chinese "Crystal Li")
         "Trevor Williams",  # the given names only
         "Li Cheng",  # a romanised Chinese name missing a syllable is another person

@@ -839,6 +839,7 @@ class NameForm:
 
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _HAN_NAME_SEPARATORS = " ·・•."
+_ITERATION = re.compile(r"(.)々")
 
 
 def analyse_name(name: str, kind: str | None = None) -> NameForm:
@@ -859,7 +860,8 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     scripts = tuple(sorted({s for s in (script_of(ch) for ch in text) if s}))
     if not scripts:
         return NameForm(name, (), (), ())
-    simple = to_simplified(text) if "HAN" in scripts else text
+    # 々 repeats the kanji before it (佐々木 is 佐佐木): written out, the name is all Han characters
+    simple = to_simplified(_ITERATION.sub(r"\1\1", text)) if "HAN" in scripts else text
     legal: tuple[str, ...] = ()
     if kind != "person":
         stripped, legal = strip_legal_forms(fold(simple) if "HAN" not in scripts else simple)
@@ -896,7 +898,8 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
                 variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
             if not abjad and any(_vowels_dropped(t) for t in tokens):
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
-        variants.extend(_extra_variants(_script_romanisations(simple, scripts), kind, "korean" if korean else "latin"))
+        # kana are read from the name as written: simplified characters (岡 -> 冈) are not Japanese any more
+        variants.extend(_extra_variants(_script_romanisations(simple, scripts, text), kind, "korean" if korean else "latin"))
     if also is not None:
         variants.extend(_extra_variants([also], kind))
     if kind != "person" and not legal and any(sc_ in scripts for sc_ in ("CYRILLIC", "GREEK")):
@@ -933,8 +936,11 @@ def _vowels_dropped(token: str) -> bool:
     return not _VOWELS.intersection(token[1:]) and (len(token) >= 4 or token[0] not in _VOWELS)
 
 
-def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
-    """Other Latin spellings of a name in Cyrillic, Greek, Hebrew, Hangul or kana (see :mod:`.scripts`)."""
+def _script_romanisations(text: str, scripts: tuple[str, ...], written: str | None = None) -> list[str]:
+    """Other Latin spellings of a name in Cyrillic, Greek, Hebrew, Hangul or kana (see :mod:`.scripts`).
+
+    ``written`` is the name before its Han characters were simplified (kana names are read from it).
+    """
     out: list[str] = []
     if "CYRILLIC" in scripts:
         out.extend(sc.cyrillic(text))
@@ -945,7 +951,7 @@ def _script_romanisations(text: str, scripts: tuple[str, ...]) -> list[str]:
     if "HANGUL" in scripts:
         out.extend(sc.hangul(text))
     if "HIRAGANA" in scripts or "KATAKANA" in scripts:
-        out.extend(sc.japanese(text))
+        out.extend(sc.japanese(written or text))
     return out
 
 

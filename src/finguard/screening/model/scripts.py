@@ -101,7 +101,7 @@ def _iuliia_schemas() -> list[Any]:
 def cyrillic(text: str) -> list[str]:
     """The name in the common Cyrillic romanisations (ICAO 9303, BGN/PCGN, Wikipedia, MVD, GOST)."""
     out = [schema.translate(text) for schema in _iuliia_schemas()]
-    if _UKRAINIAN.search(text) or "г" in text.lower():
+    if _UKRAINIAN.search(text) or "г" in text.lower() or _UKRAINIAN_SURNAME.search(text):
         out.append(" ".join(_kmu(w) for w in text.split()))
     if "дж" in text.lower():  # a foreign name written in Cyrillic: Джамал is Jamal, Маджид is Majid (as English writes it)
         out.append(_DZH.sub(lambda m: "J" if m.group(0)[0].isupper() else "j", out[0]))
@@ -109,6 +109,8 @@ def cyrillic(text: str) -> list[str]:
 
 
 _DZH = re.compile("dzh", re.IGNORECASE)
+# a Ukrainian family name without Ukrainian-only letters (Кирило Симоненко: Kyrylo Symonenko)
+_UKRAINIAN_SURNAME = re.compile(r"(?:енко|чук|юк|ишин|ський|цький)\b", re.IGNORECASE)
 
 
 # -- Greek --------------------------------------------------------------------------------------------
@@ -300,7 +302,7 @@ def japanese(text: str) -> list[str]:
     if convert is None:
         return []
     try:
-        romaji = convert(text).lower()
+        romaji = convert(text).lower().replace("'", "")  # "Ken'Ichi": the apostrophe only separates n from a vowel
     except Exception:  # the tagger refused the text: no Japanese reading
         return []
     words = romaji.split()

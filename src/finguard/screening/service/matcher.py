@@ -75,6 +75,8 @@ RARITY_UP = 0.03  # the most it adds (a listed name whose unmatched part is a ve
 SURNAME_FEATURE = "family_name_missing"
 SUBSET_FEATURE = "token_subset"
 SINGLE_WORD_FEATURE = "single_word"
+NO_EQUAL_FEATURE = "no_equal_token"
+NO_EQUAL_CAP = 0.81  # below close_match: near spellings of every word are not a hit alone
 SINGLE_WORD_CAP = 0.78  # below close_match, even with a qualifier's small lift
 SINGLE_WORD_LETTERS = 7  # the shorter of the two words under this many letters
 HAN_FEATURE = "han_characters_differ"
@@ -89,6 +91,7 @@ _PARTICLES = frozenset(
 )
 
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_ALPHABETS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _KINDS = {
     SubjectKind.PERSON: "person",
     SubjectKind.ORGANISATION: "organisation",
@@ -123,7 +126,7 @@ class ScreenQuery:
 @dataclass(frozen=True, slots=True)
 class Feature:
     # "name_similarity", "token_rarity", "family_name_missing", "identifier_equal", "birth_date", "country",
-    # "kind_mismatch", "gender", "legal_form", "token_subset", "han_characters_differ", "single_word"
+    # "kind_mismatch", "gender", "legal_form", "token_subset", "han_characters_differ", "single_word", "no_equal_token"
     name: str
     value: float  # the raw feature value
     contribution: float  # what it added to / removed from the score
@@ -400,12 +403,15 @@ class NameScreener:
                     id_entries.setdefault(entry_id, key)
                     by_entry.setdefault(entry_id, [])
         hits: list[ScreenHit] = []
+        # a name in Latin, Cyrillic or Greek letters: its words, in every spelling (see _no_equal_token)
+        spelled_in = set(form.scripts) <= _ALPHABETS
+        latin_query = frozenset(t for p in prepared if p.kind == "latin" for t in p.tokens) if spelled_in else frozenset()
         for entry_id, name_ids in by_entry.items():
             entry = ix.entries.get(entry_id)
             if entry is None:
                 continue
             ids = name_ids or list(entry.name_ids)
-            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id))
+            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query)
             if hit is not None:
                 hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.entry_id))
@@ -579,6 +585,7 @@ class NameScreener:
         entry: _Entry,
         name_ids: list[int],
         identifier: tuple[str, str] | None,
+        latin_query: frozenset[str] = frozenset(),
     ) -> ScreenHit | None:
         found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
         for name_id in name_ids:
@@ -619,6 +626,10 @@ class NameScreener:
                     f"{han_q} and {han_c} are written with different Chinese characters; a like reading makes them a close match at most",
                 )
             )
+        loose = _no_equal_token(score, best_pair, best_name, latin_query, query_legal, thresholds)
+        if loose is not None:
+            score += loose.contribution
+            features.append(loose)
         single = _single_word(score, best_pair, query_legal, best_name.legal_forms)
         if single is not None:
             score += single.contribution
@@ -705,6 +716,36 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
     return out
 
 
+def _no_equal_token(
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    name: _Name,
+    query_words: frozenset[str],
+    query_legal: tuple[str, ...],
+    thresholds: Thresholds,
+) -> Feature | None:
+    """A name in Latin, Cyrillic or Greek letters of two or more words, none of them as listed: not a hit on its own.
+
+    ``Rocco Marino`` / ``RICCIO, Mariano``, ``Adila Safak`` / ``SAFAR, Adel``: every word a near
+    spelling of another is a different name more often than a misspelled one (a typo, a dropped
+    vowel or a truncation changes one word, not all). Names read from another script, initials,
+    nicknames and companies keep their scores.
+    """
+    bq, bc = pair
+    if not query_words or query_legal or bq is None or bc is None or score < thresholds.close_match:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or len(bq.tokens) < 2:
+        return None
+    listed = set(bc.tokens)
+    spellings = {t for p in name.prepared if p.kind == "latin" for t in p.tokens}  # any spelling of either name
+    if any(len(t) == 1 for t in bq.tokens) or not query_words.isdisjoint(spellings):
+        return None
+    if any(nickname_partners(t) & listed for t in bq.tokens):
+        return None  # "Bill Gates" for "GATES, William": a nickname is a listed name's other form
+    why = f"no word of the query ({' '.join(bq.tokens)!r}) is written as in the listed name ({' '.join(bc.tokens)!r}): near spellings only"
+    return Feature(NO_EQUAL_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
 def _single_word(
     score: float, pair: tuple[Prepared | None, Prepared | None], query_legal: tuple[str, ...], listed_legal: tuple[str, ...]
 ) -> Feature | None:
@@ -759,13 +800,25 @@ def _token_subset(
     kept = [j for j, g in enumerate(got) if g > 0.0]
     if len(kept) != len(bq.tokens) or not got[0] > 0.0 or not got[-1] > 0.0:
         return None  # the given name and the family name must both be there
-    if name.family is not None and any(g <= 0.0 for g in got[len(got) - name.family[0] :]):
-        return None  # "Daniel Herrera" lacks a family name of "RENDON HERRERA, Daniel", not a middle name
+    first_missing = False
+    if name.family is not None:
+        n_family, first = name.family
+        lacking = [j for j in range(len(got) - n_family, len(got)) if got[j] <= 0.0]
+        # "Alejandro Miranda" for "CHACON MIRANDA, Alejandro": the second of two family names, alone, is
+        # how a person is often known; a close match at most (another Miranda may be meant)
+        first_missing = (
+            bool(first)
+            and lacking == [len(got) - first]
+            and all(len(bc.tokens[j]) >= 4 for j in lacking)
+            and all(t in bc.tokens for t in bq.tokens)  # and every query token as listed ("Maria" is not "Mario")
+        )
+        if lacking and not first_missing:
+            return None  # "Daniel Herrera" lacks a family name of "RENDON HERRERA, Daniel", not a middle name
     if any(max(token_similarity(t, o) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
         return None  # alike by sound key only ("jiyon" / "chin"): too loose to lift a partial name to a match
     # a nickname for a listed name ("Bill Gates" for "GATES, William Henry") lifts to a close match only
     spelled = all(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) >= SUBSET_SPELLING for t in bq.tokens)
-    target = thresholds.match if spelled else thresholds.close_match
+    target = thresholds.match if spelled and not first_missing else thresholds.close_match
     if score >= target:
         return None
     order = [_partner(token, bc.tokens) for token in bq.tokens]
@@ -776,7 +829,12 @@ def _token_subset(
         return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
     lift = round(target - score + 0.005, 4)
     why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
-    if not spelled:
+    if first_missing:
+        why = (
+            "every token of the query is in the listed name, in order; the first of its two family names "
+            f"({' '.join(missing)!r}) is left out, as people known by the second are written: a close match at most"
+        )
+    elif not spelled:
         why += "; a nickname stands for a listed given name: a close match at most"
     return Feature(SUBSET_FEATURE, 1.0, lift, why)
 

@@ -72,6 +72,7 @@ class Prepared:
         "compact",
         "compact_rev",
         "dup",
+        "hebrew",
         "hebrew_short",
         "kind",
         "korean",
@@ -98,6 +99,7 @@ class Prepared:
         self.pinyin = variant.pinyin
         # Hebrew writes long vowels (ו, י) and drops short ones: a word of two consonants read as a skeleton
         # (סעד "sd") is Saad, not Saeed, which Hebrew would write with a yod (see _hebrew_short)
+        self.hebrew = variant.hebrew
         self.hebrew_short = frozenset(k for k in (skeleton(t) for t in variant.tokens) if len(k) <= 2) if variant.hebrew else frozenset()
         self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
@@ -160,7 +162,7 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
-        if _hebrew_short(q, c) or _hebrew_short(c, q):
+        if _hebrew_short(q, c) or _hebrew_short(c, q) or _hebrew_labial(q, c) or _hebrew_labial(c, q):
             cap = min(cap, SKELETON_TINY_CAP)
         return cap * _align(
             qs,
@@ -190,14 +192,36 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
 
 
 def _hebrew_short(h: Prepared, other: Prepared) -> bool:
-    """A Hebrew word of two consonants or fewer (``sd``) against a Latin word of that skeleton with three vowels or more.
+    """A Hebrew word of two consonants or fewer (``sd``) against a Latin word of that skeleton with three vowels or more, or an inner i.
 
-    ``Saeed`` (three vowels) would be written with a yod; ``Tal``, ``Dan``, ``Saad`` are what the
+    ``Saeed`` (three vowels) and ``Said`` would be written with a yod; ``Tal``, ``Dan``, ``Saad`` are what the
     Hebrew letters say. A skeleton equal only this way is too little for a hit.
     """
     if not h.hebrew_short or other.kind == "skeleton":
         return False
-    return any(skeleton(t) in h.hebrew_short and sum(ch in "aeiouy" for ch in t) >= 3 for t in other.tokens)
+    # a Latin i between consonants (Said, Karim) is a long vowel Hebrew writes with a yod
+    return any(skeleton(t) in h.hebrew_short and (sum(ch in "aeiouy" for ch in t) >= 3 or "i" in t[1:-1]) for t in other.tokens)
+
+
+def _hebrew_labial(h: Prepared, other: Prepared) -> bool:
+    """A w or v the Hebrew spelling cannot have left out, or a Hebrew word starting with v / b the Latin word lacks.
+
+    Hebrew writes a w / v sound with vav or bet (both ``v`` here): ``Sarwar`` is not שחר (``shr``),
+    though their consonant skeletons, which drop w, are equal. A word starting with vav or bet
+    (בכר, ``vkhr``) starts with that consonant: it is not ``Qari``.
+    """
+    if not h.hebrew or other.kind == "skeleton":
+        return False
+    for t in other.tokens:
+        sk = skeleton(t)
+        partners = [x for x in h.tokens if skeleton(x) == sk]
+        if not partners:
+            continue
+        if ("w" in t or "v" in t) and not any("v" in x for x in partners):
+            return True
+        if all(x[0] == "v" for x in partners) and t[0] not in "vwbfpou":
+            return True
+    return False
 
 
 def _transcribed_similarity(t: Prepared, other: Prepared) -> float:
@@ -251,8 +275,10 @@ def _align(
     if qt == ct:
         return 1.0
     if korean:  # romanised Korean: spacing and romanisation may differ, syllables may not
-        kq = korean_key(qc)
-        compact = COMPACT_DISCOUNT if kq == korean_key(cc) or kq == korean_key(cc_rev) else 0.0
+        kq = korean_key(qc)  # the letters alike first (cached), then where the syllables are cut
+        compact = 0.0
+        if (kq == korean_key(cc) and _korean_compact_equal(qt, ct)) or (kq == korean_key(cc_rev) and _korean_compact_equal(qt, ct[::-1])):
+            compact = COMPACT_DISCOUNT
     elif sino:  # romanised Chinese: spacing may differ, syllables may not
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
@@ -312,9 +338,28 @@ def _align(
     cov_q = got_q / sum(qw)
     cov_c = got_c / sum(cw)
     align = _combine(cov_q, cov_c, len(qt), len(ct), sino)
+    if korean and (used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1):
+        # a syllable of a Korean name with no partner (장미경 / JANG GYONG): another person's name
+        align = min(align, SINGLE_TOKEN_CAP)
     if initial:
         align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
     return max(align, compact)
+
+
+def _korean_compact_equal(qt: tuple[str, ...], ct: tuple[str, ...]) -> bool:
+    """Two romanised Korean names equal once spaces are left out, their syllables cut alike.
+
+    ``kim yong jin`` / ``Kim Yongjin``: the same syllables, spaced differently. ``gim yeong jin``
+    (김영진) and ``gi myong jin`` spell the same letters but cut into other syllables: not equal.
+    Every boundary between the words of one name must be one of the other's.
+    """
+    kq = [korean_key(t) for t in qt]
+    kc = [korean_key(t) for t in ct]
+    if "".join(kq) != "".join(kc):
+        return False
+    bq = {sum(len(k) for k in kq[:i]) for i in range(1, len(kq))}
+    bc = {sum(len(k) for k in kc[:i]) for i in range(1, len(kc))}
+    return bq <= bc or bc <= bq
 
 
 def _credit(sim: float, a: str, b: str) -> float:
