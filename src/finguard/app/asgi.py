@@ -2,4 +2,4 @@
 
 from finguard.app.http import create_app
 
-app = create_app()
+app = create_app(freeze_gc=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -156,8 +157,13 @@ class ListDates:
             return list(self._rows)
 
 
-def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the app. With no platform given, one is opened at start-up and closed at shutdown."""
+def create_app(platform: Platform | None = None, settings: Settings | None = None, *, freeze_gc: bool = False) -> FastAPI:
+    """Build the app. With no platform given, one is opened at start-up and closed at shutdown.
+
+    ``freeze_gc`` (the serving entry point, ``finguard.app.asgi``): once started, the objects built
+    so far (lists, name index, models: millions) are moved out of the garbage collector's view
+    (:func:`gc.freeze`), so a full collection no longer walks them and no longer stalls the event
+    loop for tens of milliseconds under traffic. Not for a test process, which builds many apps."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -178,6 +184,9 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         hasher = client_hasher(p.settings)
         app.state.client_identity = (hasher, parse_networks(p.settings.trusted_proxies))
         app.state.public_edge = public_edge(p.settings, SqlAlertSink(p.engine), hasher)
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
         log.info("ready in %.2fs at change-log sequence %d (%d identifiers)", p.ready_seconds, p.follower.seq, len(p.index))
         try:
             yield
