@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from finguard.app.platform import Platform
 from finguard.core import http_errors as errors
@@ -31,7 +30,7 @@ from finguard.guard.service.rule_pack import STARTER_PACK
 from finguard.guard.service.velocity import Features, MemoryBackend, Velocity
 from finguard.lists.model.check import CheckRequest, parse_request
 from finguard.lists.service.checking import _from_parsed, _quick_parse
-from tests.conftest import PG_URL
+from tests.conftest import pg_schema
 from tests.guard_helpers import T0, Clock, transfer
 
 
@@ -44,20 +43,13 @@ def other_engine(db_url: str, tmp_path: Path) -> Iterator[Engine]:
         yield e
         e.dispose()
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    e = make_engine(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-    try:
-        upgrade(e)
-        yield e
-    finally:
-        e.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema() as url:
+        e = make_engine(url)
+        try:
+            upgrade(e)
+            yield e
+        finally:
+            e.dispose()
 
 
 def configured(engine: Engine, clock: Clock) -> GuardService:
