@@ -216,6 +216,8 @@ class OutreachService:
         if kind == "elderly":
             if not 50 <= min_age <= 120:
                 raise InvalidInput.for_field("min_age", "must be between 50 and 120")
+            if as_of.year - min_age < 1:
+                raise InvalidInput.for_field("as_of", f"is too early for an age of {min_age} (no one could be born before year 1)")
             born_by = date(as_of.year - min_age, 12, 31)  # a superset; the exact age is taken below
             return elderly(self.store.contacts_where(born_by), as_of, min_age), f"elderly: aged {min_age}+ on {as_of.isoformat()}"
         if kind == "weak_security":
