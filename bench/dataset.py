@@ -55,10 +55,20 @@ def build(
     for p in path.parent.glob(path.name + "*"):
         p.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
+    info = load(db_url(path), scale, workers=workers, batch=batch, progress=progress)
+    info["db_bytes"] = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if not p.name.endswith(".done"))
+    done.write_text(json.dumps(info))
+    info["reused"] = False
+    return info
+
+
+def load(
+    url: str, scale: int, *, workers: int = 2, batch: int = 50_000, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Migrate the (empty) database at ``url``, create the bench list and bulk-load ``scale`` identifiers."""
     from finguard.app.platform import Platform
     from finguard.core.settings import Settings
 
-    url = db_url(path)
     with Platform(Settings(database_url=url, demo_on_first_start=False), follow=False) as p:
         p.lists.create_list(LIST_CODE, "Benchmark list", "fraud_account", "bench", "critical", "synthetic identifiers")
     ctx = mp.get_context("spawn")
@@ -83,16 +93,18 @@ def build(
     seconds = time.perf_counter() - started
     if progress is not None:
         progress(counter.value)
-    info = {"scale": scale, "seconds": round(seconds, 1), "entries_per_second": round(scale / seconds), "workers": workers}
-    info["db_bytes"] = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if not p.name.endswith(".done"))
-    done.write_text(json.dumps(info))
-    info["reused"] = False
-    return info
+    return {"scale": scale, "seconds": round(seconds, 1), "entries_per_second": round(scale / seconds), "workers": workers}
 
 
 if __name__ == "__main__":
     import sys
 
+    # python bench/dataset.py N TARGET [WORKERS]: TARGET a SQLite file, or an empty PostgreSQL database's URL
     n = int(sys.argv[1])
-    target = Path(sys.argv[2])
-    print(build(target, n, progress=lambda c: print(f"\r{c:,}", end="", flush=True)))
+    target = sys.argv[2]
+    procs = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    show = lambda c: print(f"\r{c:,}", end="", flush=True)  # noqa: E731
+    if "://" in target:
+        print(load(target, n, workers=procs, progress=show))
+    else:
+        print(build(Path(target), n, workers=procs, progress=show))

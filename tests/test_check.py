@@ -115,6 +115,59 @@ def test_change_in_another_platform_is_seen_within_100ms(settings: Settings) -> 
         assert outcome is Outcome.BLOCK
 
 
+def test_a_woken_follower_reads_less_often_and_still_sees_a_change_at_once(settings: Settings) -> None:
+    """A notification (PostgreSQL) or SQLite's data_version wakes the follower; its read without one
+    only confirms it is current."""
+    with Platform(settings) as writer, Platform(settings) as reader:
+        assert type(reader.follower.waiter).__name__ in ("PgNotifyWaiter", "SqliteVersionWaiter")
+        expected = max(settings.feed_poll_ms, min(settings.feed_listen_poll_ms, settings.max_staleness_ms / 4))
+        assert reader.follower.poll_seconds == pytest.approx(expected / 1000)
+        assert reader.follower.fallback_poll_seconds == pytest.approx(settings.feed_poll_ms / 1000)
+        writer.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+        time.sleep(0.3)  # past one confirming read: only the notification can bring the next change early
+        writer.lists.add_entry("police", ident("a", IdType.ACCOUNT, "62220000000066"), "t")
+        deadline = time.monotonic() + 0.1
+        outcome = Outcome.PASS
+        while time.monotonic() < deadline and outcome is not Outcome.BLOCK:
+            outcome = reader.checker.check(CheckRequest(account="62220000000066")).outcome
+            time.sleep(0.002)
+        assert outcome is Outcome.BLOCK
+        assert reader.follower.is_current()
+
+
+def test_a_lost_notification_connection_falls_back_to_polling(settings: Settings) -> None:
+    class Broken:
+        closed = False
+
+        def wait(self, timeout: float) -> None:
+            raise OSError("connection lost")
+
+        def close(self) -> None:
+            Broken.closed = True
+
+    with Platform(settings) as writer, Platform(settings, follow=False) as reader:
+        from finguard.lists.service.feed import Follower, SleepWaiter
+
+        writer.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+        index = reader.index
+        follower = Follower(reader.list_store, index, reader._index_seq, poll_seconds=5.0, waiter=Broken(), fallback_poll_seconds=0.01)
+        follower.start()
+        try:
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and not isinstance(follower.waiter, SleepWaiter):
+                time.sleep(0.005)
+            assert isinstance(follower.waiter, SleepWaiter) and Broken.closed
+            assert follower.poll_seconds == 0.01
+            seq = follower.seq
+            writer.lists.add_entry("police", ident("b", IdType.ACCOUNT, "62220000000044"), "t")
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline and follower.seq == seq:
+                time.sleep(0.005)
+            assert follower.seq > seq  # still following, by polling
+        finally:
+            follower.stop()
+
+
 def test_change_from_another_os_process_is_seen(settings: Settings, tmp_path: Path) -> None:
     with Platform(settings) as reader:
         reader.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -257,6 +260,52 @@ class PgNotifyWaiter:
             self._conn.close()
         except Exception:  # noqa: S110 - closing a broken connection has nothing to report
             pass
+
+
+class SqliteVersionWaiter:
+    """Wakes the change follower when another connection commits to the SQLite file.
+
+    SQLite has no notifications; ``PRAGMA data_version`` on a connection of our own changes
+    whenever any other connection (of this process or another) has committed since the last
+    read. Reading it costs microseconds, where reading the change log through the store costs
+    about a millisecond, so the follower can look every ``interval`` and read the log only when
+    something was written (and, to confirm it is current, at its own slower pace).
+    """
+
+    def __init__(self, url: str, interval: float) -> None:
+        database = make_url(url).database
+        if not database or database == ":memory:" or not Path(database).exists():
+            raise ValueError("not a SQLite file")
+        self.interval = interval
+        self._conn: sqlite3.Connection | None = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()  # closing a connection another thread is reading crashes sqlite3
+        self._stop = threading.Event()
+        self._version = self._read()
+
+    def _read(self) -> int:
+        with self._lock:
+            if self._conn is None:
+                raise RuntimeError("the data_version connection is closed")
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._stop.is_set():
+            version = self._read()
+            if version != self._version:
+                self._version = version
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._stop.wait(min(self.interval, remaining))
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
 
 @contextmanager

@@ -56,11 +56,14 @@ class Follower:
         max_staleness: float = 1.0,
         waiter: Waiter | None = None,
         on_apply: Callable[[list[Change]], None] | None = None,
+        fallback_poll_seconds: float | None = None,
     ) -> None:
         self.source = source
         self.index = index
         self.seq = start_seq
         self.poll_seconds = poll_seconds
+        # When the waiter fails (a lost LISTEN connection), poll this often instead.
+        self.fallback_poll_seconds = fallback_poll_seconds if fallback_poll_seconds is not None else poll_seconds
         self.max_staleness = max_staleness
         self.waiter: Waiter = waiter or SleepWaiter()
         self.on_apply = on_apply
@@ -115,5 +118,7 @@ class Follower:
             except Exception as exc:
                 if self._stop.is_set():
                     break
-                log.warning("change notification wait failed: %s", exc)
-                self._stop.wait(self.poll_seconds)
+                log.warning("change notification wait failed, polling the change log from now on: %s", exc)
+                broken, self.waiter = self.waiter, SleepWaiter()
+                broken.close()
+                self.poll_seconds = self.fallback_poll_seconds
