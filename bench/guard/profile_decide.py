@@ -50,7 +50,7 @@ def main() -> None:
         url = f"sqlite:///{db}"
     else:
         url = bench.PG_URL
-    platform, guard = bench.setup(url)
+    platform, guard = bench.setup(url, args.sanctions)
     from finguard.guard.model.events import parse_event
 
     rng = random.Random(4)
@@ -88,7 +88,8 @@ def cpu_run(args: argparse.Namespace, platform: object, guard: object, rng: rand
     import finguard
     from finguard.guard.model.events import parse_event
 
-    out: dict[str, object] = {"finguard": str(Path(finguard.__file__).parents[1]), "db": args.db, **payee_setup}
+    out: dict[str, object] = {"finguard": str(Path(finguard.__file__).parents[1]), "db": args.db, "sanctions": args.sanctions}
+    out.update(payee_setup)
     load_start = bench.load()
     one = [bench.event_body(i, now, rng) for i in range(args.events)]
     before = bench.name_cache(platform)
