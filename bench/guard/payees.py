@@ -6,8 +6,13 @@ would then be answered from a cache almost always. Here:
 
 * **the pool**: ``size`` payees (default 100,000), each an account ``6228`` + 12 digits and a name
   made by Faker (``faker>=30``, the bench extra) with a fixed seed: 70 % Chinese persons (zh_CN,
-  Han characters; Faker's 399 weighted family names x 131 given names, so common names recur as
-  they do in life), 10 % Chinese companies (zh_CN), 20 % English persons (en_US, "First Last").
+  Han characters), 10 % Chinese companies (zh_CN, a city and a company), 20 % English persons (en_US, "First Last").
+  **Every payee's name is distinct**: Faker's zh_CN has only 131 given names (with its 399 family
+  names, about 36,000 distinct names in 100,000 draws), far fewer than people have, and repeated
+  names would be answered from the name cache for free. A Chinese person is Faker's weighted
+  family name and a given name of one or two characters drawn from those of Faker's given names
+  (about 9 million combinations); a drawn name already in the pool is drawn again. Real names
+  do recur (many people are called 张伟), so this is the cache's worst case for names.
   Made once per (size, seed) and kept in ``bench/work/payee-pool-<size>-s<seed>.tsv``.
 * **the stream**: each customer remembers whom they paid. A transfer goes, with probability
   ``repeat`` (default 0.75: most transfers go to payees paid before), to one of the customer's
@@ -48,22 +53,32 @@ def make_pool(size: int = 100_000, seed: int = 19) -> list[tuple[str, str]]:
         from faker import Faker
     except ImportError:  # pragma: no cover - a bench-only dependency
         sys.exit("the realistic payees need Faker: pip install 'faker>=30' (the bench extra), or --payees fixed")
+    from faker.providers.person.zh_CN import Provider as ZhPerson
+
     zh, en = Faker("zh_CN"), Faker("en_US")
     zh.seed_instance(seed)
     en.seed_instance(seed + 1)
     rng = random.Random(seed)
+    given_chars = sorted({ch for given in ZhPerson.first_names for ch in given})
     kinds = [k for k, _ in SHARES]
     weights = [w for _, w in SHARES]
     accounts = rng.sample(range(10**11, 10**12), size)
     pool: list[tuple[str, str]] = []
+    names: set[str] = set()
     for account in accounts:
         kind = rng.choices(kinds, weights)[0]
-        if kind == "zh_person":
-            name = zh.name()
-        elif kind == "zh_company":
-            name = zh.company()
+        for _ in range(1000):
+            if kind == "zh_person":
+                name = zh.last_name() + "".join(rng.choices(given_chars, k=rng.choice((1, 2, 2, 2))))
+            elif kind == "zh_company":
+                name = zh.city_name() + zh.company()  # Faker's zh_CN has ~330 company names, with a city ~23,000
+            else:
+                name = f"{en.first_name()} {en.last_name()}"
+            if name not in names:
+                break
         else:
-            name = f"{en.first_name()} {en.last_name()}"
+            sys.exit(f"fewer than {size:,} distinct names: make a smaller pool (--payee-pool)")
+        names.add(name)
         pool.append((f"6228{account:012d}", name))
     WORK.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{a}\t{n}\n" for a, n in pool), encoding="utf-8")
