@@ -67,11 +67,12 @@ def make_pool(size: int = 100_000, seed: int = 19) -> list[tuple[str, str]]:
     names: set[str] = set()
     for account in accounts:
         kind = rng.choices(kinds, weights)[0]
-        for _ in range(1000):
+        for attempt in range(1000):
             if kind == "zh_person":
                 name = zh.last_name() + "".join(rng.choices(given_chars, k=rng.choice((1, 2, 2, 2))))
             elif kind == "zh_company":
-                name = zh.city_name() + zh.company()  # Faker's zh_CN has ~330 company names, with a city ~23,000
+                # Faker's zh_CN has ~330 company names; with a city ~23,000; past that, a second trade name
+                name = zh.city_name() + (zh.company_prefix() if attempt >= 20 else "") + zh.company()
             else:
                 name = f"{en.first_name()} {en.last_name()}"
             if name not in names:
