@@ -433,7 +433,7 @@ class NameScreener:
             with self._answers_lock:
                 if self._answers_generation == generation:
                     self._answers[name] = tuple(answer)
-                    if len(self._answers) > self.match_cache:
+                    while len(self._answers) > self.match_cache:
                         self._answers.popitem(last=False)
         return answer
 
