@@ -256,3 +256,52 @@ def test_the_name_outcome_stands_beside_the_identifier_outcome(platform: Platfor
     clean = platform.checker.check(CheckRequest(account="62220000000015", name="Li Xiaoming"))
     assert (clean.outcome, clean.name_outcome) == (Outcome.PASS, "no_match")
     assert platform.checker.check(CheckRequest(account="62220000000015")).name_outcome is None
+
+
+# -- the payee's name: kept screening answers never outlive a list change (#19) ---------------------
+
+MADURO = EntryDraft("m", SubjectKind.PERSON, party=Party(names=("MADURO MOROS, Nicolas",)))
+
+
+def _name_check(platform: Platform) -> tuple[Outcome, str | None]:
+    result = platform.checker.check(CheckRequest(account="62220000000015", name="Nicolas Maduro Moros"))
+    return result.outcome, result.name_outcome
+
+
+def test_a_kept_name_answer_gives_way_to_the_next_list_change(platform: Platform) -> None:
+    platform.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+    assert _name_check(platform) == (Outcome.PASS, "no_match")
+    hits = platform.screener.match_hits
+    assert _name_check(platform) == (Outcome.PASS, "no_match")
+    assert platform.screener.match_hits == hits + 1  # answered from the kept answer
+    entry = platform.lists.add_entry("sdn", MADURO, "t")
+    assert _name_check(platform) == (Outcome.WARN, "match")  # the very next check
+    assert _name_check(platform) == (Outcome.WARN, "match")
+    platform.lists.delist(entry.id, "court order", "t")
+    assert _name_check(platform) == (Outcome.PASS, "no_match")
+
+
+def test_the_name_cache_size_is_a_setting(db_url: str, tmp_path: Path) -> None:
+    with Platform(make_settings(db_url, tmp_path, name_cache_size=0)) as p:
+        p.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+        assert _name_check(p) == _name_check(p) == (Outcome.PASS, "no_match")
+        assert p.screener.match_cache_stats() == {"hits": 0, "misses": 0, "kept": 0, "capacity": 0}
+
+
+def test_a_kept_name_answer_gives_way_to_a_change_from_another_os_process(settings: Settings) -> None:
+    """The other process's change reaches this one through the follower: the first check after the
+    follower applied it (here: called at once, as its thread would on its next wake-up) sees it."""
+    with Platform(settings) as reader:
+        reader.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+        assert _name_check(reader) == _name_check(reader) == (Outcome.PASS, "no_match")
+        assert reader.screener.match_hits >= 1
+        script = (
+            "from finguard.app.platform import Platform; from finguard.core.settings import Settings;"
+            "from finguard.lists.model.lists import EntryDraft, Party, SubjectKind;"
+            f"p = Platform(Settings(database_url={settings.database_url!r}, demo_on_first_start=False), follow=False);"
+            "p.lists.add_entry('sdn', EntryDraft('m', SubjectKind.PERSON, party=Party(names=('MADURO MOROS, Nicolas',))), 'proc');"
+            "p.close()"
+        )
+        subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+        reader.follower.catch_up()
+        assert _name_check(reader) == (Outcome.WARN, "match")

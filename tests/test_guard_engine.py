@@ -212,6 +212,28 @@ def test_the_payee_check_feeds_the_decision(platform: Platform, clock: Clock) ->
     assert d2.outcome is Outcome.REVIEW and [r.code for r in d2.reasons] == ["payee_check_unavailable"]
 
 
+def test_a_payee_name_listed_after_it_was_screened_is_warned_at_the_next_decision(platform: Platform, clock: Clock) -> None:
+    """#19: the payee's name screening keeps its answers; a list change still applies to the next decision."""
+    from finguard.guard.model.events import parse_event
+    from finguard.lists.model.lists import Party
+
+    platform.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+    g = make_guard(platform.engine, platform.checker, clock=clock)
+
+    def body(event_id: str) -> dict[str, object]:
+        return transfer(event_id, payee={"account": "6228000099998888", "name": "Nicolas Maduro Moros"})
+
+    assert g.decide_raw(body("k1")).outcome is Outcome.ALLOW
+    assert g.decide_raw(body("k2")).outcome is Outcome.ALLOW  # the name's answer is kept now
+    entry = platform.lists.add_entry("sdn", EntryDraft("m", SubjectKind.PERSON, party=Party(names=("MADURO MOROS, Nicolas",))), "t")
+    d = g.decide_raw(body("k3"))
+    assert d.outcome is Outcome.REVIEW and "payee_warned" in [r.code for r in d.reasons]
+    (many,) = g.decide_many([parse_event(body("k4"), clock())])
+    assert not isinstance(many, Conflict) and "payee_warned" in [r.code for r in many.reasons]
+    platform.lists.delist(entry.id, "court order", "t")
+    assert "payee_warned" not in [r.code for r in g.decide_raw(body("k5")).reasons]
+
+
 # -- caches, throttled version checks and batches (issue #4 performance) -------------------------
 
 

@@ -254,6 +254,60 @@ def test_apply_follows_the_change_log() -> None:
     assert s.screen(ScreenQuery("李明")) == []
 
 
+def test_kept_match_answers_never_outlive_a_write() -> None:
+    """#19: match() keeps its answers per name, but add, remove and apply each start afresh."""
+    s = NameScreener()
+    assert s.match("Zhang Wei") == [] and s.match("Zhang Wei") == []
+    assert (s.match_hits, s.match_misses) == (1, 1)  # the second was the kept answer
+    s.add(1, "x", person("zw", "Zhang Wei"))
+    assert [c.entry_id for c in s.match("Zhang Wei")] == [1]  # a kept "no hit" never hides a new entry
+    found = s.match("Zhang Wei")
+    found.clear()  # a caller's copy: the kept answer is not changed through it
+    assert [c.entry_id for c in s.match("Zhang Wei")] == [1] and s.match_hits == 3
+    s.apply([change(1, 2, person("p2", "Zhang Wei"))])
+    assert sorted(c.entry_id for c in s.match("Zhang Wei")) == [1, 2]
+    s.apply([change(2, 2, person("p2", "Zhang Wei"), delisted=True)])
+    assert [c.entry_id for c in s.match("Zhang Wei")] == [1]
+    s.remove(1)
+    assert s.match("Zhang Wei") == []
+    assert s.match_cache_stats()["kept"] == 1
+
+
+def test_an_answer_computed_while_a_write_is_under_way_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = NameScreener()
+    screen = s.screen
+
+    def screen_then_write(query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
+        out = screen(query, limit)
+        monkeypatch.setattr(s, "screen", screen)  # once
+        s.add(1, "x", person("zw", "Zhang Wei"))  # a write lands while the answer is being made
+        return out
+
+    monkeypatch.setattr(s, "screen", screen_then_write)
+    assert s.match("Zhang Wei") == []  # the answer of the state it began in ...
+    assert [c.entry_id for c in s.match("Zhang Wei")] == [1]  # ... is not kept for the next question
+    generation = s.generation
+    with s._lock:  # a write under way (the follower applying a change): nothing is kept meanwhile
+        s._generation += 1
+        s.match("Li Ming")
+        s._generation += 1
+    assert s.generation == generation + 2 and s.match_cache_stats()["kept"] == 1
+
+
+def test_no_kept_answers_when_the_cache_is_off() -> None:
+    s = NameScreener(match_cache=0)
+    s.add(1, "x", person("zw", "Zhang Wei"))
+    assert [c.entry_id for c in s.match("Zhang Wei")] == [1] == [c.entry_id for c in s.match("Zhang Wei")]
+    assert s.match_cache_stats() == {"hits": 0, "misses": 0, "kept": 0, "capacity": 0}
+
+
+def test_the_kept_answers_are_bounded_least_recently_used_first() -> None:
+    s = NameScreener(match_cache=2)
+    for name in ("Zhang Wei", "Li Ming", "Zhang Wei", "Wang Fang"):  # Li Ming is then the least recently used
+        s.match(name)
+    assert list(s._answers) == ["Zhang Wei", "Wang Fang"]
+
+
 def test_add_remove_and_drafts_without_party() -> None:
     s = NameScreener()
     s.add(1, "x", EntryDraft(key="acct", subject=SubjectKind.IDENTIFIER, identifiers=(Identifier(IdType.ACCOUNT, "6222020200112233445"),)))

@@ -88,10 +88,12 @@ def test_a_screener_read_from_its_file_answers_as_the_one_in_memory(tmp_path: Pa
     memory = NameScreener()
     for entry_id, code, draft in entries:
         memory.add(entry_id, code, draft)  # type: ignore[arg-type]
+    memory.match("Zhang Wei")  # a kept answer is of this process: the file holds none
     path = tmp_path / "names.sqlite"
     snapshot.save(path, "tag", memory)
     tag, disk = snapshot.load(path)
     assert tag == "tag"
+    assert disk.match_cache_stats() == {"hits": 0, "misses": 0, "kept": 0, "capacity": memory.match_cache}
     assert len(disk) == len(memory)
     queries = [n for _, _, d in entries[::7] for n in d.party.names[:1]]  # type: ignore[attr-defined]
     queries += ["Osama bin Ladin", "Kim Jong Un", "Mohamad Hassan", "Zhang Wei", "Acme Trading LLC"]
@@ -99,6 +101,7 @@ def test_a_screener_read_from_its_file_answers_as_the_one_in_memory(tmp_path: Pa
     def same() -> None:
         for q in queries:
             assert memory.screen(ScreenQuery(q)) == disk.screen(ScreenQuery(q)), q
+            assert memory.match(q) == disk.match(q) == disk.match(q), q
 
     same()
     newcomer = EntryDraft(key="n", subject=SubjectKind.PERSON, reason="t", party=Party(("Mariana Kowalczyk",)))

@@ -14,6 +14,12 @@ model. Figures:
   127.0.0.1 only, bounded in count and time);
 * velocity state memory per active account (in-process: tracemalloc; Redis: MEMORY USAGE);
 * rule evaluation time per rule (median over the 50 rules).
+
+Payees (#19): ``--payees pool`` (the default) draws each transfer's payee from a seeded pool of
+100,000 Faker names and accounts, most transfers going to a payee the customer paid before
+(``payees.py``; ``--payee-pool``, ``--payee-repeat``, ``--payee-skew``); ``--payees fixed`` is the
+earlier stream: 5,000 accounts named "Zhang San", "Li Si", "Wang Wu" or "Zhao Liu". The name
+screener's cache hits and misses are reported beside every figure.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ NATS_URL = os.environ.get("FINGUARD_BENCH_NATS_URL", "nats://127.0.0.1:4222")
 REDIS_URL = os.environ.get("FINGUARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 console = Console()
 CUSTOMERS = 500
+PAYEES: Any = None  # a payees.PayeeStream (--payees pool), or None for the fixed four names
 
 
 def load() -> str:
@@ -114,12 +121,58 @@ def event_body(i: int, at: datetime, rng: random.Random) -> dict[str, Any]:
         "region": rng.choice(["CN-BJ", "CN-SH", "CN-GD", "HK"]),
         "device": f"dev-{rng.randrange(CUSTOMERS * 2):06d}",
         "ip": f"10.{rng.randrange(4)}.{rng.randrange(256)}.{rng.randrange(256)}",
-        "payee": {"account": f"6228{rng.randrange(5000):012d}", "name": rng.choice(["Zhang San", "Li Si", "Wang Wu", "Zhao Liu"])},
+        "payee": (
+            PAYEES.next(f"bc{c}")
+            if PAYEES is not None
+            else {"account": f"6228{rng.randrange(5000):012d}", "name": rng.choice(["Zhang San", "Li Si", "Wang Wu", "Zhao Liu"])}
+        ),
     }
 
 
-def setup(url: str) -> Any:
-    """A platform on a fresh database with lists, 50 rules and controls; returns (platform, guard)."""
+def add_payee_args(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--payees", choices=["pool", "fixed"], default="pool", help="payees.py's pool, or the earlier four names")
+    ap.add_argument("--payee-pool", type=int, default=100_000)
+    ap.add_argument("--payee-repeat", type=float, default=0.75)
+    ap.add_argument("--payee-skew", type=float, default=0.8)
+    ap.add_argument("--sanctions", action="store_true", help="load the shipped OFAC SDN and UN lists too")
+
+
+def use_payees(args: argparse.Namespace) -> dict[str, Any]:
+    """Set the payee stream of :func:`event_body` from the options; what it is, for the results."""
+    global PAYEES
+    if args.payees == "fixed":
+        PAYEES = None
+        return {"payees": "fixed: 5,000 accounts, 4 names"}
+    import payees
+
+    PAYEES = payees.PayeeStream(payees.make_pool(args.payee_pool), repeat=args.payee_repeat, skew=args.payee_skew)
+    return {"payees": "pool", "pool": args.payee_pool, "repeat": args.payee_repeat, "skew": args.payee_skew}
+
+
+def name_cache(platform: Any) -> dict[str, Any] | None:
+    """The name screener's cache counters (None on code without the cache, for A/B runs)."""
+    screener = platform.__dict__.get("screener")
+    stats = getattr(screener, "match_cache_stats", None)
+    return dict(stats()) if stats is not None else None
+
+
+def cache_delta(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Hits and misses between two :func:`name_cache` readings, and the hit rate."""
+    if before is None or after is None:
+        return None
+    hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
+    return {"hits": hits, "misses": misses, "hit_rate": round(hits / max(hits + misses, 1), 4), "kept": after["kept"]}
+
+
+def stream_stats() -> dict[str, Any] | None:
+    return PAYEES.stats() if PAYEES is not None else None
+
+
+def setup(url: str, sanctions: bool = False) -> Any:
+    """A platform on a fresh database with lists, 50 rules and controls; returns (platform, guard).
+
+    ``sanctions``: the shipped OFAC SDN and UN lists too (their names are what a payee's name is
+    screened against in production; the demo lists alone have few names)."""
     from finguard.app.platform import Platform
     from finguard.core.settings import Settings
     from finguard.guard.model.controls import settings_from_dict
@@ -128,7 +181,7 @@ def setup(url: str) -> Any:
     from finguard.guard.service.rule_pack import STARTER_PACK
 
     platform = Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=WORK / "index"))
-    platform.load_demo(sanctions=False)
+    platform.load_demo(sanctions=sanctions)
     guard = make_guard(
         platform.engine, platform.checker, clock=platform.guard.clock, model=LightGBMScorer(MODEL) if MODEL.is_file() else None
     )
@@ -461,7 +514,9 @@ def main() -> None:
     ap.add_argument("--http-rate", type=float, default=1000)
     ap.add_argument("--http-seconds", type=float, default=5)
     ap.add_argument("--skip", nargs="*", default=[], choices=["nats", "http", "memory"])
+    add_payee_args(ap)
     args = ap.parse_args()
+    payee_setup = use_payees(args)
     WORK.mkdir(parents=True, exist_ok=True)
     if args.db == "sqlite":
         db = WORK / "guard-bench.db"
@@ -471,7 +526,7 @@ def main() -> None:
     else:
         url = PG_URL
     console.print(f"issue #4 guard bench on {args.db} ({load()}, {os.cpu_count()} cores)")
-    platform, guard = setup(url)
+    platform, guard = setup(url, args.sanctions)
     results: dict[str, Any] = {
         "issue": 4,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -482,22 +537,28 @@ def main() -> None:
             "velocity_features": len(guard.velocity.specs),
             "customers_with_controls": CUSTOMERS,
             "model": guard.model.name,
-            "lists": "demo lists (no sanctions)",
+            "lists": "demo lists + OFAC SDN + UN" if args.sanctions else "demo lists (no sanctions)",
+            **payee_setup,
             "rules_check_seconds": guard.rules.check_seconds,
             "cache_check_seconds": guard.store._cache.check_seconds,
         },
     }
     try:
+        before = name_cache(platform)
         results["in_process"] = timed("in-process decisions", lambda: step_in_process(guard, args.events))
+        results["in_process"]["name_cache"] = cache_delta(before, name_cache(platform))
         results["rules"] = timed("rule evaluation", lambda: step_rules(guard))
         if "memory" not in args.skip:
             results["velocity_memory"] = timed("velocity memory", step_velocity_memory)
         if "nats" not in args.skip:
+            before = name_cache(platform)
             results["nats"] = timed("NATS JetStream end to end", lambda: step_nats(guard, args.nats_events))
+            results["nats"]["name_cache"] = cache_delta(before, name_cache(platform))
         if "http" not in args.skip:
             results["http"] = timed("HTTP open loop", lambda: step_http(platform, url, args.http_rate, args.http_seconds))
     finally:
         platform.close()
+    results["payee_stream"] = stream_stats()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "issue4.json").write_text(json.dumps(results, indent=2) + "\n")
     report(results, args)

@@ -188,13 +188,15 @@ class Platform:
         from finguard.screening.provider import build_screener
 
         with self._build_lock:
-            return build_screener(
+            screener = build_screener(
                 self.list_store,
                 self.follower.seq,
                 screening_thresholds(self.settings.screening_thresholds),
                 snapshot_dir=self.settings.index_dir,
                 database=self.settings.database_url,
             )
+            screener.match_cache = self.settings.name_cache_size  # a snapshot's screener too
+            return screener
 
     @cached_property
     def lists(self) -> ListService:

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(
         default=None, description="Where the name-index snapshots are kept for a fast start. Default: index/ in FINGUARD_HOME."
     )
+    name_cache_size: int = Field(
+        default=65_536,
+        ge=0,
+        description="Payee names whose screening answer a process keeps (least recently used dropped first; ~150 bytes each). "
+        "Any list change empties it. 0: every name is screened again.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description='Addresses or networks (CIDR) of the reverse proxies in front of finguard, JSON: ["10.0.0.0/8"]. '

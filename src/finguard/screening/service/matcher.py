@@ -23,6 +23,13 @@ How a query is answered
 
 Writes (``add``, ``remove``, ``apply``) take a lock; reads take none. Postings are append-only
 lists; a removed name's id stays in them until the next compaction and is skipped on read.
+
+The payee check's :meth:`NameScreener.match` keeps its recent answers (#19: a bank's transfers
+mostly go to payees paid before, and screening a name is half of a guard decision). An answer is
+a function of the name and the screener's state only, and is kept under the screener's
+*generation*, which every write moves (once as it starts and once as it ends): any list change,
+from this process or applied by the follower, empties the cache before the next answer, and an
+answer computed while a write was under way is never kept.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import logging
 import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +63,7 @@ from finguard.screening.service.similarity import (
 
 log = logging.getLogger(__name__)
 
+MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 PREFIX_MIN, PREFIX_MAX = 5, 8
@@ -230,28 +239,53 @@ class _Index:
 class NameScreener:
     """Screens names against the indexed list entries. See the module docstring."""
 
-    def __init__(self, thresholds: Thresholds | None = None, per_list: dict[str, Thresholds] | None = None) -> None:
+    def __init__(
+        self, thresholds: Thresholds | None = None, per_list: dict[str, Thresholds] | None = None, *, match_cache: int = MATCH_CACHE
+    ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.per_list = dict(per_list or {})
         self._ix = _Index()
         self._lock = threading.Lock()
         self._next_name = 0
         self._min_close = min([self.thresholds.close_match, *(t.close_match for t in self.per_list.values())])
+        self.match_cache = match_cache
+        self._new_cache()
+
+    def _new_cache(self) -> None:
+        """The per-process parts: the generation, the answers of :meth:`match` and their counters."""
+        self._generation = 0  # odd while a write is under way
+        self._answers: OrderedDict[str, tuple[NameCandidate, ...]] = OrderedDict()
+        self._answers_generation = 0
+        self._answers_lock = threading.Lock()
+        self.match_hits = 0
+        self.match_misses = 0
+
+    @property
+    def generation(self) -> int:
+        """Moves on every write (odd while one is under way): answers are kept only within one."""
+        return self._generation
 
     # -- writes ----------------------------------------------------------------------------------
 
     def add(self, entry_id: int, list_code: str, draft: EntryDraft) -> None:
         """Index the draft's names and identifiers under ``entry_id`` (replacing what it had)."""
         with self._lock:
-            self._remove(entry_id)
-            if draft.party is None or not (draft.party.names or draft.identifiers):
-                return
-            self._add(entry_id, list_code, draft)
+            self._generation += 1
+            try:
+                self._remove(entry_id)
+                if draft.party is not None and (draft.party.names or draft.identifiers):
+                    self._add(entry_id, list_code, draft)
+            finally:
+                self._generation += 1
 
     def remove(self, entry_id: int) -> None:
         with self._lock:
-            self._remove(entry_id)
-            self._maybe_compact()
+            self._generation += 1
+            try:
+                self._remove(entry_id)
+                self._maybe_compact()
+            finally:
+                self._generation += 1
 
     def apply(self, changes: Iterable[Change]) -> None:
         """Follow the change log: a delisting removes the entry, anything else (re)indexes its snapshot.
@@ -259,15 +293,19 @@ class NameScreener:
         Entries of allow lists are never screened against.
         """
         with self._lock:
-            for change in changes:
-                snap = change.snapshot
-                self._remove(change.entry_id)
-                if snap.get("delisted_at") or snap.get("list_kind") == "allow" or not snap.get("draft"):
-                    continue
-                draft = draft_from_dict(snap["draft"])
-                if draft.party is not None and draft.party.names:
-                    self._add(change.entry_id, change.list_code, draft)
-            self._maybe_compact()
+            self._generation += 1
+            try:
+                for change in changes:
+                    snap = change.snapshot
+                    self._remove(change.entry_id)
+                    if snap.get("delisted_at") or snap.get("list_kind") == "allow" or not snap.get("draft"):
+                        continue
+                    draft = draft_from_dict(snap["draft"])
+                    if draft.party is not None and draft.party.names:
+                        self._add(change.entry_id, change.list_code, draft)
+                self._maybe_compact()
+            finally:
+                self._generation += 1
 
     def _add(self, entry_id: int, list_code: str, draft: EntryDraft) -> None:
         ix = self._ix
@@ -347,14 +385,17 @@ class NameScreener:
 
     # -- snapshots (finguard.screening.provider) ------------------------------------------------
 
+    _PER_PROCESS = frozenset({"_lock", "_generation", "_answers", "_answers_generation", "_answers_lock", "match_hits", "match_misses"})
+
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        del state["_lock"]  # a lock is per process; a loaded snapshot gets a new one
-        return state
+        # locks, the generation and the kept answers are per process; a loaded snapshot gets new ones
+        return {k: v for k, v in self.__dict__.items() if k not in self._PER_PROCESS}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("match_cache", MATCH_CACHE)
         self._lock = threading.Lock()
+        self._new_cache()
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -362,12 +403,43 @@ class NameScreener:
         return len(self._ix.names)
 
     def match(self, name: str) -> list[NameCandidate]:
-        """The payee check's :class:`~finguard.lists.service.checking.NameMatcher`: match and close-match hits."""
+        """The payee check's :class:`~finguard.lists.service.checking.NameMatcher`: match and close-match hits.
+
+        Answered from the kept answers when this name was matched in the current generation (see
+        the module docstring); a hit or a miss, the answer is the one :meth:`screen` gives now.
+        """
+        generation = self._generation
+        keep = self.match_cache > 0 and not generation & 1
+        if keep:
+            with self._answers_lock:
+                if self._answers_generation != generation:
+                    self._answers.clear()
+                    self._answers_generation = generation
+                    found = None
+                else:
+                    found = self._answers.get(name)
+                if found is not None:
+                    self._answers.move_to_end(name)
+                    self.match_hits += 1
+                    return list(found)
+                self.match_misses += 1
         try:
             hits = self.screen(ScreenQuery(name))
         except InvalidInput:
-            return []
-        return [NameCandidate(h.entry_id, h.score, h.listed_name, h.outcome) for h in hits]
+            hits = []
+        answer = [NameCandidate(h.entry_id, h.score, h.listed_name, h.outcome) for h in hits]
+        # kept only if no write began since the generation was read: the answer is of that state
+        if keep and self._generation == generation:
+            with self._answers_lock:
+                if self._answers_generation == generation:
+                    self._answers[name] = tuple(answer)
+                    while len(self._answers) > self.match_cache:
+                        self._answers.popitem(last=False)
+        return answer
+
+    def match_cache_stats(self) -> dict[str, int]:
+        """Hits and misses of :meth:`match`'s kept answers since the process started, and their number now."""
+        return {"hits": self.match_hits, "misses": self.match_misses, "kept": len(self._answers), "capacity": self.match_cache}
 
     def candidate_entries(self, name: str, kind: str | None = None) -> set[int]:
         """The entries whose names reach scoring for ``name``: what blocking recall is measured on."""

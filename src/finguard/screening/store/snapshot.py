@@ -171,7 +171,7 @@ def save(path: Path, tag: Any, screener: NameScreener, progress: Callable[[int],
                 if progress is not None:
                     progress(written)
             counts[name] = len(rows)
-        state = {k: v for k, v in screener.__dict__.items() if k not in ("_ix", "_lock")}
+        state = {k: v for k, v in screener.__getstate__().items() if k != "_ix"}
         meta = {"format": FORMAT, "tag": tag, "state": state, "stale": ix.stale, "counts": counts}
         conn.execute("INSERT INTO meta VALUES ('meta', ?)", (pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL),))
         conn.commit()
