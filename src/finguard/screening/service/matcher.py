@@ -45,6 +45,7 @@ from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
+    KoreanProbe,
     Prepared,
     name_similarity,
     prepare,
@@ -110,7 +111,7 @@ _VARIANT_WORDS = {
 }
 
 
-_Group = tuple[int, list[tuple[list[int], float]], dict[str, float]]  # postings read, (postings, similarity), token -> similarity
+_Group = tuple[int, list[tuple[list[int], float]], dict[str, float]]  # postings read, (postings, weight), token -> weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,12 +407,14 @@ class NameScreener:
         # a name in Latin, Cyrillic or Greek letters: its words, in every spelling (see _no_equal_token)
         spelled_in = set(form.scripts) <= _ALPHABETS
         latin_query = frozenset(t for p in prepared if p.kind == "latin" for t in p.tokens) if spelled_in else frozenset()
+        # a Hangul name: candidates that share too few syllables to be a hit are not aligned (KoreanProbe)
+        probe = KoreanProbe(prepared) if prepared and all(p.korean for p in prepared) else None
         for entry_id, name_ids in by_entry.items():
             entry = ix.entries.get(entry_id)
             if entry is None:
                 continue
             ids = name_ids or list(entry.name_ids)
-            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query)
+            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe)
             if hit is not None:
                 hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.entry_id))
@@ -422,28 +425,51 @@ class NameScreener:
 
         Summing over spellings would let a name that shares tokens with several readings of the
         query (a Han name read in Mandarin and in Japanese) outweigh the one it really is.
+        Spellings of a romanised Korean name that differ only in how the family name is written
+        (``lee`` / ``yi`` / ``rhee`` ``ji yeon``) are gathered as one, the family name's
+        spellings as alternatives for its place (:func:`_spellings`): a name found by any of
+        them counts once, by the best.
         """
         n = len(ix.names) + 1
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
-        expanded: dict[tuple[str, bool], tuple[list[tuple[list[int], float]], dict[str, float]]] = {}
+        expanded: dict[tuple[str, bool], tuple[list[tuple[list[int], float]], dict[str, float], int]] = {}
         scanned = 0
-        for p in prepared:
+        for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
                 break
             groups: list[_Group] = []
-            for token in dict.fromkeys(p.tokens):
-                if len(token) == 1 and len(p.tokens) > 1:
-                    continue  # an initial finds only other initials; it breaks ties below instead
-                key = (token, p.kind == "skeleton")
-                got = expanded.get(key)
-                if got is None:
-                    found = {t: sim for t, sim in self._expand(ix, token, key[1]).items() if t in ix.vocab}
-                    got = expanded[key] = ([(ix.vocab[t], sim) for t, sim in found.items()], found)
-                postings, near = got
+            seen_slots: set[tuple[str, ...]] = set()
+            for slot in slots:
+                if slot in seen_slots:
+                    continue
+                seen_slots.add(slot)
+                total = 0
+                postings: list[tuple[list[int], float]] = []
+                near: dict[str, float] = {}
+                alone = [t for t in slot if len(t) > 1] if len(slots) > 1 else list(slot)
+                got_any = []
+                for token in alone:  # an initial finds only other initials; it breaks ties below instead
+                    key = (token, abjad)
+                    got = expanded.get(key)
+                    if got is None:
+                        found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                        lists = [(ix.vocab[t], sim) for t, sim in found.items()]
+                        got = expanded[key] = (lists, found, sum(len(x) for x, _ in lists))
+                    if got[0]:
+                        got_any.append(got)
+                for alt_postings, found, size in got_any:
+                    # weighed by how common the query token's whole neighbourhood is: a rare misspelling of
+                    # a common name ("Mochammad") must not outrank the name itself
+                    idf = max(MIN_IDF, math.log(n / (1 + size)))  # never negative: postings still hold removed names
+                    total += size
+                    postings.extend((x, sim * idf) for x, sim in alt_postings)
+                    for t, sim in found.items():
+                        if sim * idf > near.get(t, 0.0):
+                            near[t] = sim * idf
                 if postings:
-                    groups.append((sum(len(ps) for ps, _ in postings), postings, near))
+                    groups.append((total, postings, near))
             groups.sort(key=lambda g: g[0])
             mine: dict[int, float] = {}
             used = 0
@@ -451,7 +477,7 @@ class NameScreener:
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
                     # too common to generate candidates ("ali", "mohammed"), they still confirm the ones the
                     # rarer tokens found: "Ali SHARI" prefers SHARIFI, Ali among the many SHARIF...
-                    self._confirm(ix, mine, groups[i:], n)
+                    self._confirm(ix, mine, groups[i:])
                     break
                 if i == 0 and total > FREQUENT and len(groups) > 1:
                     # every token is common ("wang wei" among a million names): intersect the two rarest
@@ -460,12 +486,8 @@ class NameScreener:
                         mine[name_id] = mine.get(name_id, 0.0) + 2.0
                     break
                 # one query token counts once per name, however many of the name's tokens it resembles
-                # and weighs by how common the query token's whole neighbourhood is: a rare misspelling of
-                # a common name ("Mochammad") must not outrank the name itself
                 best: dict[int, float] = {}
-                idf = max(MIN_IDF, math.log(n / (1 + total)))  # never negative: postings still hold removed names
-                for ps, sim in postings:
-                    weight = sim * idf
+                for ps, weight in postings:
                     for name_id in ps[:SCAN_BUDGET]:
                         if weight > best.get(name_id, -1.0):
                             best[name_id] = weight
@@ -502,13 +524,12 @@ class NameScreener:
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     @staticmethod
-    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group], n: int) -> None:
+    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
         """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
         if not mine or len(mine) > CONFIRM_MAX:
             return
-        idfs = [max(MIN_IDF, math.log(n / (1 + total))) for total, _ps, _near in groups]
         if len(groups) == 1:  # the usual case: one dict lookup per token of the name
-            near, idf = groups[0][2], idfs[0]
+            near = groups[0][2]
             for name_id in mine:
                 rec = ix.names.get(name_id)
                 if rec is None:
@@ -516,21 +537,21 @@ class NameScreener:
                 best = 0.0
                 for p in rec.prepared:
                     for t in p.tokens:
-                        sim = near.get(t, 0.0)
-                        if sim > best:
-                            best = sim
+                        weight = near.get(t, 0.0)
+                        if weight > best:
+                            best = weight
                 if best:
-                    mine[name_id] += best * idf
+                    mine[name_id] += best
             return
         for name_id in mine:
             rec = ix.names.get(name_id)
             if rec is None:
                 continue
             tokens = {t for p in rec.prepared for t in p.tokens}
-            for (_total, _ps, near), idf in zip(groups, idfs, strict=True):
+            for _total, _ps, near in groups:
                 best = max((near.get(t, 0.0) for t in tokens), default=0.0)
                 if best:
-                    mine[name_id] += best * idf
+                    mine[name_id] += best
 
     @staticmethod
     def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:
@@ -586,17 +607,20 @@ class NameScreener:
         name_ids: list[int],
         identifier: tuple[str, str] | None,
         latin_query: frozenset[str] = frozenset(),
+        probe: KoreanProbe | None = None,
     ) -> ScreenHit | None:
         found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
+        thresholds = self.per_list.get(entry.list_code, self.thresholds)
         for name_id in name_ids:
             rec = ix.names.get(name_id)
             if rec is None:
                 continue
+            if probe is not None and identifier is None and not probe.may_reach(rec.prepared, thresholds.close_match - 0.1):
+                continue  # surely below what is scored at all (below): not aligned
             sim, bq, bc = name_similarity(prepared, rec.prepared)
             found.append((sim, rec, bq, bc))
         if not found:
             return None
-        thresholds = self.per_list.get(entry.list_code, self.thresholds)
         top = max(f[0] for f in found)
         if identifier is None and top + 0.1 < thresholds.close_match:
             return None
@@ -666,6 +690,28 @@ class NameScreener:
         if outcome is None:
             return None
         return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
+
+
+def _spellings(prepared: list[Prepared]) -> list[tuple[bool, list[tuple[str, ...]]]]:
+    """The query's spellings for candidate gathering: (read as a consonant skeleton, the alternatives for each place).
+
+    Romanised Korean spellings that differ only in their first token (the family name: ``lee``,
+    ``yi``, ``ri``, ``rhee``, ``i``) become one spelling whose first place has those alternatives;
+    every other spelling has one token per place.
+    """
+    out: list[tuple[bool, list[list[str]]]] = []
+    merged: dict[tuple[str, ...], list[str]] = {}
+    for p in prepared:
+        if p.korean and len(p.tokens) > 1:
+            family = merged.get(p.tokens[1:])
+            if family is None:
+                family = merged[p.tokens[1:]] = []
+                out.append((False, [family, *([t] for t in p.tokens[1:])]))
+            if p.tokens[0] not in family:
+                family.append(p.tokens[0])
+            continue
+        out.append((p.kind == "skeleton", [[t] for t in p.tokens]))
+    return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
 
 
 def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) -> list[Feature]:

@@ -72,6 +72,7 @@ class Prepared:
         "compact",
         "compact_rev",
         "dup",
+        "family",
         "hebrew",
         "hebrew_short",
         "kind",
@@ -102,6 +103,8 @@ class Prepared:
         self.hebrew = variant.hebrew
         self.hebrew_short = frozenset(k for k in (skeleton(t) for t in variant.tokens) if len(k) <= 2) if variant.hebrew else frozenset()
         self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
+        # romanised Korean: the spellings of the first token (the family name) this variant stands for (set by prepare)
+        self.family: tuple[str, ...] = ()
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
@@ -113,12 +116,28 @@ def _weight(token: str) -> int:
 
 
 def prepare(variants: tuple[NameVariant, ...]) -> list[Prepared]:
-    """Prepared variants of one name; if any variant is romanised Chinese, all its Latin variants are compared as such."""
+    """Prepared variants of one name; if any variant is romanised Chinese, all its Latin variants are compared as such.
+
+    Romanised Korean variants that differ only in how the family name is spelled (``lee`` /
+    ``yi`` / ``ri`` / ``rhee ji yeon``) are scored as one: the first keeps the others' family
+    names as alternatives for its first token (``family``), the others are marked ``dup``; of
+    the rest, variants alike by :func:`korean_key` are scored once.
+    """
     out = [Prepared(v) for v in variants]
-    seen: set[tuple[tuple[str, ...], tuple[int, ...]]] = set()
+    by_tail: dict[tuple[str, ...], list[Prepared]] = {}
     for p in out:
-        if p.korean:  # RR, McCune-Reischauer and people's spellings of one Korean name: one key, scored once
-            key = (tuple(korean_key(t) for t in p.tokens), p.weights)
+        if p.korean and len(p.tokens) > 1:
+            by_tail.setdefault(p.tokens[1:], []).append(p)
+    for same in by_tail.values():
+        lead = next((p for p in same if len(p.tokens[0]) > 1), same[0])  # a written-out family name explains best
+        lead.family = tuple(dict.fromkeys([lead.tokens[0], *(p.tokens[0] for p in same)]))
+        for p in same:
+            p.dup = p is not lead
+    seen: set[tuple[object, ...]] = set()
+    for p in out:
+        if p.korean and not p.dup:  # RR, McCune-Reischauer and people's spellings of one Korean name: one key, scored once
+            family = frozenset((korean_key(f), _weight(f)) for f in p.family)
+            key = (tuple(korean_key(t) for t in p.tokens[1 if family else 0 :]), p.weights[1 if family else 0 :], family)
             p.dup = key in seen
             seen.add(key)
     if any(p.kind == "sino" for p in out):
@@ -181,9 +200,23 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
         return _transcribed_similarity(q, c) if q.kind == "transcribed" else _transcribed_similarity(c, q)
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
-    sim = _align(
-        q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino, korean, q.pinyin or c.pinyin
-    )
+    if korean and (q.family or c.family):
+        sim = _korean_align(q, c)
+    else:
+        sim = _align(
+            q.tokens,
+            c.tokens,
+            q.phon,
+            c.phon,
+            q.weights,
+            c.weights,
+            q.compact,
+            c.compact,
+            c.compact_rev,
+            sino,
+            korean,
+            q.pinyin or c.pinyin,
+        )
     q_numbers = {t for t in q.tokens if t.isdigit()}
     c_numbers = {t for t in c.tokens if t.isdigit()}
     if q_numbers and c_numbers and q_numbers != c_numbers:
@@ -346,6 +379,85 @@ def _align(
     return max(align, compact)
 
 
+def _sino_weight(token: str) -> int:
+    return max(SINO_MIN_WEIGHT, _weight(token))
+
+
+def _korean_pair(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, str, str]:
+    """The best pair of two tokens' spellings (a family name's alternatives), romanised Korean: (similarity, a, b)."""
+    best = (0.0, a[0], b[0])
+    for x in a:
+        for y in b:
+            if x == y:
+                return 1.0, x, y
+            if len(x) == 1 or len(y) == 1:
+                sim = 0.75 if x[0] == y[0] else 0.0
+            else:
+                sim = korean_similarity(x, y)
+            if sim > best[0]:
+                best = (sim, x, y)
+    return best
+
+
+def _korean_align(q: Prepared, c: Prepared) -> float:
+    """:func:`_align` for romanised Korean names whose family name has several spellings (``Prepared.family``).
+
+    As the best of the spellings compared one by one: each family spelling is tried, and the one
+    paired (or, unpaired, the shortest) gives the family name's weight.
+    """
+    qt, ct = q.tokens, c.tokens
+    qa = [q.family or (qt[0],), *((t,) for t in qt[1:])]
+    ca = [c.family or (ct[0],), *((t,) for t in ct[1:])]
+    compact = 0.0
+    for fq in qa[0]:
+        for fc in ca[0]:
+            a, b = (fq, *qt[1:]), (fc, *ct[1:])
+            if a == b:
+                return 1.0
+            kq = korean_key("".join(a))
+            if (kq == korean_key("".join(b)) and _korean_compact_equal(a, b)) or (
+                kq == korean_key("".join(reversed(b))) and _korean_compact_equal(a, b[::-1])
+            ):
+                compact = COMPACT_DISCOUNT
+    pairs: list[tuple[float, int, int, str, str]] = []
+    for i, a_alts in enumerate(qa):
+        for j, b_alts in enumerate(ca):
+            sim, x, y = _korean_pair(a_alts, b_alts)
+            if sim > 0.0:
+                pairs.append((sim, i, j, x, y))
+    if not pairs:
+        return compact
+    pairs.sort(key=lambda x: (x[0], x[1], x[2]), reverse=True)
+    used_q = 0
+    used_c = 0
+    got_q = got_c = 0.0
+    wq = [max(SINO_MIN_WEIGHT, w) for w in q.weights]  # romanised Korean names weigh syllables as Chinese ones (_align)
+    wc = [max(SINO_MIN_WEIGHT, w) for w in c.weights]
+    wq[0] = min(_sino_weight(f) for f in qa[0])
+    wc[0] = min(_sino_weight(f) for f in ca[0])
+    initial = False
+    for sim, i, j, x, y in pairs:
+        bi, bj = 1 << i, 1 << j
+        if used_q & bi or used_c & bj:
+            continue
+        used_q |= bi
+        used_c |= bj
+        credit = _credit(sim, x, y)
+        initial = initial or credit == INITIAL_CREDIT
+        if i == 0:
+            wq[0] = _sino_weight(x)
+        if j == 0:
+            wc[0] = _sino_weight(y)
+        got_q += credit * wq[i]
+        got_c += credit * wc[j]
+    align = _combine(got_q / sum(wq), got_c / sum(wc), len(qt), len(ct), True)
+    if used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1:
+        align = min(align, SINGLE_TOKEN_CAP)  # a syllable with no partner: another person's name
+    if initial:
+        align = min(align, INITIALS_CAP)
+    return max(align, compact)
+
+
 def _korean_compact_equal(qt: tuple[str, ...], ct: tuple[str, ...]) -> bool:
     """Two romanised Korean names equal once spaces are left out, their syllables cut alike.
 
@@ -392,7 +504,9 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
     pairs: list[tuple[float, int, int]] = []
     for i, a in enumerate(q.tokens):
         for j, b in enumerate(c.tokens):
-            if korean and len(a) > 1 and len(b) > 1:
+            if korean and ((i == 0 and q.family) or (j == 0 and c.family)):  # a family name spelled several ways: the best
+                sim = _korean_pair(q.family if i == 0 and q.family else (a,), c.family if j == 0 and c.family else (b,))[0]
+            elif korean and len(a) > 1 and len(b) > 1:
                 sim = korean_similarity(a, b)
             else:
                 sim = token_similarity(a, b, q.phon[i], c.phon[j])
@@ -481,3 +595,85 @@ def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float,
                 if sim >= 1.0:
                     return best, best_q, best_c
     return best, best_q, best_c
+
+
+def _ou_key(token: str) -> str:
+    return korean_key(token).replace("u", "o")
+
+
+class KoreanProbe:
+    """An upper bound on how alike a query of romanised Korean variants only is to a name, from token keys alone.
+
+    Romanised Korean tokens are alike only when their :func:`korean_key` is equal (or differs in
+    ``o`` / ``u``), or as an initial; a pair of variants' alignment (``0.2 * max + 0.8 * min``
+    coverage, see :func:`_combine`) cannot exceed the share of either side's letters that have
+    such a partner, nor the compact comparison unless the keys of the names written without
+    spaces are equal. :meth:`may_reach` is False only when :func:`name_similarity` is surely below
+    ``floor``: the screener does not align names that cannot be a hit (a three-syllable Hangul
+    name has dozens of candidate names sharing one syllable with it).
+    """
+
+    __slots__ = ("compacts", "variants")
+
+    def __init__(self, query: list[Prepared]) -> None:
+        self.variants = [_probe_side(q) for q in query if not q.dup]
+        self.compacts: set[str] = set()
+        for q in query:
+            if not q.dup:
+                rest = "".join(q.tokens[1:])
+                self.compacts.update(korean_key(a + rest) for a in q.family or q.tokens[:1])
+
+    def may_reach(self, candidate: list[Prepared], floor: float) -> bool:
+        need = (floor - 0.2) / 0.8 - 1e-9  # the least coverage of both sides that can give floor
+        for c in candidate:
+            if c.kind in ("han", "skeleton", "transcribed"):
+                continue  # never alike a romanised Korean name
+            ct = c.tokens
+            rest, rest_rev = "".join(ct[1:]), "".join(reversed(ct[1:]))
+            for a in c.family or ct[:1]:
+                if korean_key(a + rest) in self.compacts or korean_key(rest_rev + a) in self.compacts:
+                    return True
+            other = _probe_side(c)
+            for mine in self.variants:
+                if _covered(mine[0], other[1:]) >= need and _covered(other[0], mine[1:]) >= need:
+                    return True
+        return False
+
+
+_Slot = tuple[frozenset[str], frozenset[str], frozenset[str], int, int]  # keys, single letters, first letters, weights max / min
+_Side = tuple[list[_Slot], frozenset[str], frozenset[str], frozenset[str]]  # the slots, and the union of each of their sets
+
+
+def _probe_side(p: Prepared) -> _Side:
+    slots = []
+    for i, t in enumerate(p.tokens):
+        alts = p.family if i == 0 and p.family else (t,)
+        weights = [_sino_weight(a) for a in alts]
+        slots.append(
+            (
+                frozenset(_ou_key(a) for a in alts if len(a) > 1),
+                frozenset(a for a in alts if len(a) == 1),
+                frozenset(a[0] for a in alts),
+                max(weights),
+                min(weights),
+            )
+        )
+    return (
+        slots,
+        frozenset().union(*(x[0] for x in slots)),
+        frozenset().union(*(x[1] for x in slots)),
+        frozenset().union(*(x[2] for x in slots)),
+    )
+
+
+def _covered(side: list[_Slot], other: tuple[frozenset[str], frozenset[str], frozenset[str]]) -> float:
+    """The most of ``side``'s weight that can find a partner among the other name's tokens (their keys, single letters, first letters)."""
+    keys, singles, firsts = other
+    num = den = 0
+    for multi, single, initials, wmax, wmin in side:
+        if not multi.isdisjoint(keys) or not single.isdisjoint(firsts) or not initials.isdisjoint(singles):
+            num += wmax
+            den += wmax
+        else:
+            den += wmin
+    return num / den if den else 0.0
