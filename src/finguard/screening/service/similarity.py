@@ -18,7 +18,11 @@ better one counts:
 
 Romanised Korean names (from Hangul) are compared like Chinese ones, syllable by syllable, the
 syllables through :func:`~finguard.screening.model.names.korean_key` (RR and McCune-Reischauer
-spellings of one syllable are equal, two syllables are not alike because their letters are).
+spellings of one syllable are equal, two syllables are not alike because their letters are);
+the spellings of the family name (``lee`` / ``yi`` / ``rhee``) are alternatives of one token
+(:func:`prepare`), and the syllables must pair in the same order (the family name may move to the
+other end). An initial stands for the listed given names beside the one it found (``C. MUN`` for
+``MUN, Cho'ng-Ch'o'l``).
 A foreign name written in Chinese characters (``弗拉基米尔·普京``) is read back in Latin letters
 and compared by sound key with ``l`` = ``r`` (what Chinese can write), capped at :data:`TRANSCRIBED_CAP`.
 Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
@@ -28,6 +32,9 @@ names written differently but read alike (李铭 / 李明) reach :data:`HAN_READ
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from itertools import pairwise
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
@@ -310,24 +317,24 @@ def _align(
     if korean:  # romanised Korean: spacing and romanisation may differ, syllables may not
         kq = korean_key(qc)  # the letters alike first (cached), then where the syllables are cut
         compact = 0.0
-        if (kq == korean_key(cc) and _korean_compact_equal(qt, ct)) or (kq == korean_key(cc_rev) and _korean_compact_equal(qt, ct[::-1])):
+        # the same syllables in the same order, the family name perhaps moved to the other end (never backwards: 김은정
+        # is not "Jong Un KIM", whose syllables read backwards are "kim un jong")
+        if any(kq == korean_key("".join(order)) and _korean_compact_equal(qt, order) for order in _rotations(ct)):
             compact = COMPACT_DISCOUNT
     elif sino:  # romanised Chinese: spacing may differ, syllables may not
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
     pairs: list[tuple[float, int, int]] = []
-    jw = JaroWinkler.normalized_similarity
-    nick = nickname_table() if not sino else {}
+    phon = qp is not None and cp is not None
+    nick = not sino
     for i, a in enumerate(qt):
         la = len(a)
-        nick_a = nick.get(a)
         for j, b in enumerate(ct):
             if a == b:
                 pairs.append((1.0, i, j))
                 continue
-            lb = len(b)
-            if la == 1 or lb == 1:
+            if la == 1 or len(b) == 1:
                 if a[0] == b[0]:
                     pairs.append((0.75, i, j))
                 continue
@@ -336,14 +343,7 @@ def _align(
                 if sim:
                     pairs.append((sim, i, j))
                 continue
-            if la >= 4 and lb >= 4:
-                sim = jw(a, b, score_cutoff=0.7)
-            else:
-                sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
-            if qp is not None and cp is not None and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:
-                sim = 0.9
-            if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
-                sim = NICKNAME_SIM
+            sim = _spelled(a, b, phon, nick)
             if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
@@ -358,6 +358,9 @@ def _align(
     used_c = 0
     got_q = got_c = 0.0
     initial = False
+    paired: list[tuple[int, int]] = []
+    la_one = [len(a) == 1 for a in qt]
+    by_initial = 0  # the listed tokens an initial of the query stands for
     for sim, i, j in pairs:
         bi, bj = 1 << i, 1 << j
         if used_q & bi or used_c & bj:
@@ -368,15 +371,48 @@ def _align(
         initial = initial or credit == INITIAL_CREDIT
         got_q += credit * qw[i]
         got_c += credit * cw[j]
+        if korean:
+            paired.append((i, j))
+        elif credit == INITIAL_CREDIT and la_one[i] and phon:  # an initial of the query for a listed name (not a skeleton's)
+            by_initial |= bj
+    if by_initial and used_q == (1 << len(qt)) - 1:
+        # "C. MUN" for "MUN, Cho'ng-Ch'o'l", "S. KIM" for "KIM, Sou-gwang": an initial stands for the given name,
+        # all of it; the listed names beside the one an initial found are credited as the initial is
+        for j in [*range(1, len(ct)), *range(len(ct) - 2, -1, -1)]:
+            bj = 1 << j
+            if not used_c & bj and by_initial & ((bj >> 1) | (bj << 1)):
+                used_c |= bj
+                by_initial |= bj
+                got_c += INITIAL_CREDIT * cw[j]
     cov_q = got_q / sum(qw)
     cov_c = got_c / sum(cw)
     align = _combine(cov_q, cov_c, len(qt), len(ct), sino)
-    if korean and (used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1):
-        # a syllable of a Korean name with no partner (장미경 / JANG GYONG): another person's name
+    if korean and (used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1 or not _korean_order(paired)):
+        # a syllable of a Korean name with no partner (장미경 / JANG GYONG), or in another order: another person's name
         align = min(align, SINGLE_TOKEN_CAP)
     if initial:
         align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
     return max(align, compact)
+
+
+def _rotations(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """A name as written, and with its first or its last word moved to the other end."""
+    if len(tokens) < 2:
+        return (tokens,)
+    return tokens, (*tokens[1:], tokens[0]), (tokens[-1], *tokens[:-1])
+
+
+def _korean_order(paired: list[tuple[int, int]]) -> bool:
+    """The paired syllables of two romanised Korean names in the same order, the family name perhaps moved to the end.
+
+    ``kim seo yeong`` (김서영) and ``Yong Su KIM`` pair every syllable (``seo`` / ``su`` differ only in o / u), but
+    its given name runs backwards: another person. ``seo yeong kim`` keeps the order: the same name.
+    """
+    if len(paired) <= 2:
+        return True
+    js = [j for _i, j in sorted(paired)]
+    descents = sum(a > b for a, b in pairwise(js))
+    return descents == 0 or (descents == 1 and js[-1] < js[0])
 
 
 def _sino_weight(token: str) -> int:
@@ -415,9 +451,7 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
             if a == b:
                 return 1.0
             kq = korean_key("".join(a))
-            if (kq == korean_key("".join(b)) and _korean_compact_equal(a, b)) or (
-                kq == korean_key("".join(reversed(b))) and _korean_compact_equal(a, b[::-1])
-            ):
+            if any(kq == korean_key("".join(order)) and _korean_compact_equal(a, order) for order in _rotations(b)):
                 compact = COMPACT_DISCOUNT
     pairs: list[tuple[float, int, int, str, str]] = []
     for i, a_alts in enumerate(qa):
@@ -436,6 +470,7 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     wq[0] = min(_sino_weight(f) for f in qa[0])
     wc[0] = min(_sino_weight(f) for f in ca[0])
     initial = False
+    paired: list[tuple[int, int]] = []
     for sim, i, j, x, y in pairs:
         bi, bj = 1 << i, 1 << j
         if used_q & bi or used_c & bj:
@@ -450,12 +485,34 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
             wc[0] = _sino_weight(y)
         got_q += credit * wq[i]
         got_c += credit * wc[j]
+        paired.append((i, j))
     align = _combine(got_q / sum(wq), got_c / sum(wc), len(qt), len(ct), True)
-    if used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1:
-        align = min(align, SINGLE_TOKEN_CAP)  # a syllable with no partner: another person's name
+    if used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1 or not _korean_order(paired):
+        align = min(align, SINGLE_TOKEN_CAP)  # a syllable with no partner, or in another order: another person's name
     if initial:
         align = min(align, INITIALS_CAP)
     return max(align, compact)
+
+
+@lru_cache(maxsize=131_072)
+def _spelled(a: str, b: str, phon: bool, nick: bool) -> float:
+    """Two different tokens of two letters or more, as :func:`_align` pairs them (before syllables): cached.
+
+    Jaro-Winkler for tokens of 4+ letters, Indel ratio for shorter ones; a shared sound key lifts
+    a near spelling to 0.9 (``phon``), a nickname for its name counts as :data:`NICKNAME_SIM` (``nick``).
+    The same token pairs come back for every spelling of a query and every alias of a candidate.
+    """
+    if len(a) >= 4 and len(b) >= 4:
+        sim = JaroWinkler.normalized_similarity(a, b, score_cutoff=0.7)
+    else:
+        sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
+    if phon and PHONETIC_FLOOR <= sim < 0.9 and phonetic_key(a) == phonetic_key(b):
+        sim = 0.9
+    if nick and sim < NICKNAME_SIM:
+        partners = nickname_table().get(a)
+        if partners is not None and b in partners:
+            sim = NICKNAME_SIM
+    return float(sim)
 
 
 def _korean_compact_equal(qt: tuple[str, ...], ct: tuple[str, ...]) -> bool:
@@ -629,9 +686,8 @@ class KoreanProbe:
             if c.kind in ("han", "skeleton", "transcribed"):
                 continue  # never alike a romanised Korean name
             ct = c.tokens
-            rest, rest_rev = "".join(ct[1:]), "".join(reversed(ct[1:]))
             for a in c.family or ct[:1]:
-                if korean_key(a + rest) in self.compacts or korean_key(rest_rev + a) in self.compacts:
+                if any(korean_key("".join(order)) in self.compacts for order in _rotations((a, *ct[1:]))):
                     return True
             other = _probe_side(c)
             for mine in self.variants:
