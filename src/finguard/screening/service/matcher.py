@@ -111,7 +111,9 @@ _VARIANT_WORDS = {
 }
 
 
-_Group = tuple[int, list[tuple[list[int], float]], dict[str, float]]  # postings read, (postings, weight), token -> weight
+# postings read, (postings, weight), token -> weight (times scale), scale
+_Group = tuple[int, list[tuple[list[int], float]], dict[str, float], float]
+_Expanded = tuple[list[tuple[list[int], float]], dict[str, float], int]  # (postings, similarity), token -> similarity, postings read
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,7 +436,8 @@ class NameScreener:
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
-        expanded: dict[tuple[str, bool], tuple[list[tuple[list[int], float]], dict[str, float], int]] = {}
+        expanded: dict[tuple[str, bool], _Expanded] = {}
+        slot_groups: dict[tuple[tuple[str, ...], bool, bool], _Group | None] = {}
         scanned = 0
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
@@ -445,35 +448,16 @@ class NameScreener:
                 if slot in seen_slots:
                     continue
                 seen_slots.add(slot)
-                total = 0
-                postings: list[tuple[list[int], float]] = []
-                near: dict[str, float] = {}
-                alone = [t for t in slot if len(t) > 1] if len(slots) > 1 else list(slot)
-                got_any = []
-                for token in alone:  # an initial finds only other initials; it breaks ties below instead
-                    key = (token, abjad)
-                    got = expanded.get(key)
-                    if got is None:
-                        found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
-                        lists = [(ix.vocab[t], sim) for t, sim in found.items()]
-                        got = expanded[key] = (lists, found, sum(len(x) for x, _ in lists))
-                    if got[0]:
-                        got_any.append(got)
-                for alt_postings, found, size in got_any:
-                    # weighed by how common the query token's whole neighbourhood is: a rare misspelling of
-                    # a common name ("Mochammad") must not outrank the name itself
-                    idf = max(MIN_IDF, math.log(n / (1 + size)))  # never negative: postings still hold removed names
-                    total += size
-                    postings.extend((x, sim * idf) for x, sim in alt_postings)
-                    for t, sim in found.items():
-                        if sim * idf > near.get(t, 0.0):
-                            near[t] = sim * idf
-                if postings:
-                    groups.append((total, postings, near))
+                key = (slot, abjad, len(slots) > 1)
+                if key not in slot_groups:  # a token (or a family name's spellings) shared by several spellings: once
+                    slot_groups[key] = self._slot_group(ix, slot, abjad, len(slots) > 1, n, expanded)
+                group = slot_groups[key]
+                if group is not None:
+                    groups.append(group)
             groups.sort(key=lambda g: g[0])
             mine: dict[int, float] = {}
             used = 0
-            for i, (total, postings, _near) in enumerate(groups):
+            for i, (total, postings, _near, _scale) in enumerate(groups):
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
                     # too common to generate candidates ("ali", "mohammed"), they still confirm the ones the
                     # rarer tokens found: "Ali SHARI" prefers SHARIFI, Ali among the many SHARIF...
@@ -523,13 +507,45 @@ class NameScreener:
             return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9][:MAX_TIED]
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
+    def _slot_group(
+        self, ix: _Index, slot: tuple[str, ...], abjad: bool, several: bool, n: int, expanded: dict[tuple[str, bool], _Expanded]
+    ) -> _Group | None:
+        """The postings one place of a spelling reads (its token, or a family name's spellings), weighed."""
+        alts: list[tuple[_Expanded, float]] = []
+        for token in [t for t in slot if len(t) > 1] if several else slot:  # an initial finds only other initials
+            key = (token, abjad)
+            got = expanded.get(key)
+            if got is None:
+                found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                lists = [(ix.vocab[t], sim) for t, sim in found.items()]
+                got = expanded[key] = (lists, found, sum(len(x) for x, _ in lists))
+            if got[0]:
+                # weighed by how common the query token's whole neighbourhood is: a rare misspelling of
+                # a common name ("Mochammad") must not outrank the name itself
+                alts.append((got, max(MIN_IDF, math.log(n / (1 + got[2])))))  # never negative: postings hold removed names
+        if not alts:
+            return None
+        if len(alts) == 1:
+            (lists, found, size), idf = alts[0]
+            return size, [(x, sim * idf) for x, sim in lists], found, idf
+        total = 0
+        postings: list[tuple[list[int], float]] = []
+        near: dict[str, float] = {}
+        for (lists, found, size), idf in alts:
+            total += size
+            postings.extend((x, sim * idf) for x, sim in lists)
+            for t, sim in found.items():
+                if sim * idf > near.get(t, 0.0):
+                    near[t] = sim * idf
+        return total, postings, near, 1.0
+
     @staticmethod
     def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
         """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
         if not mine or len(mine) > CONFIRM_MAX:
             return
         if len(groups) == 1:  # the usual case: one dict lookup per token of the name
-            near = groups[0][2]
+            near, scale = groups[0][2], groups[0][3]
             for name_id in mine:
                 rec = ix.names.get(name_id)
                 if rec is None:
@@ -541,17 +557,17 @@ class NameScreener:
                         if weight > best:
                             best = weight
                 if best:
-                    mine[name_id] += best
+                    mine[name_id] += best * scale
             return
         for name_id in mine:
             rec = ix.names.get(name_id)
             if rec is None:
                 continue
             tokens = {t for p in rec.prepared for t in p.tokens}
-            for _total, _ps, near in groups:
+            for _total, _ps, near, scale in groups:
                 best = max((near.get(t, 0.0) for t in tokens), default=0.0)
                 if best:
-                    mine[name_id] += best
+                    mine[name_id] += best * scale
 
     @staticmethod
     def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:

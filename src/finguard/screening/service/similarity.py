@@ -33,7 +33,6 @@ names written differently but read alike (李铭 / 李明) reach :data:`HAN_READ
 
 from __future__ import annotations
 
-from functools import lru_cache
 from itertools import pairwise
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
@@ -327,9 +326,11 @@ def _align(
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
     pairs: list[tuple[float, int, int]] = []
     phon = qp is not None and cp is not None
-    nick = not sino
+    jw = JaroWinkler.normalized_similarity
+    nick = nickname_table() if not sino else {}
     for i, a in enumerate(qt):
         la = len(a)
+        nick_a = nick.get(a)
         for j, b in enumerate(ct):
             if a == b:
                 pairs.append((1.0, i, j))
@@ -343,7 +344,14 @@ def _align(
                 if sim:
                     pairs.append((sim, i, j))
                 continue
-            sim = _spelled(a, b, phon, nick)
+            if la >= 4 and len(b) >= 4:
+                sim = jw(a, b, score_cutoff=0.7)
+            else:
+                sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
+            if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:  # type: ignore[index]
+                sim = 0.9
+            if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
+                sim = NICKNAME_SIM
             if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
@@ -359,7 +367,6 @@ def _align(
     got_q = got_c = 0.0
     initial = False
     paired: list[tuple[int, int]] = []
-    la_one = [len(a) == 1 for a in qt]
     by_initial = 0  # the listed tokens an initial of the query stands for
     for sim, i, j in pairs:
         bi, bj = 1 << i, 1 << j
@@ -373,7 +380,7 @@ def _align(
         got_c += credit * cw[j]
         if korean:
             paired.append((i, j))
-        elif credit == INITIAL_CREDIT and la_one[i] and phon:  # an initial of the query for a listed name (not a skeleton's)
+        elif credit == INITIAL_CREDIT and phon and len(qt[i]) == 1:  # an initial of the query for a listed name (not a skeleton's)
             by_initial |= bj
     if by_initial and used_q == (1 << len(qt)) - 1:
         # "C. MUN" for "MUN, Cho'ng-Ch'o'l", "S. KIM" for "KIM, Sou-gwang": an initial stands for the given name,
@@ -492,27 +499,6 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     if initial:
         align = min(align, INITIALS_CAP)
     return max(align, compact)
-
-
-@lru_cache(maxsize=131_072)
-def _spelled(a: str, b: str, phon: bool, nick: bool) -> float:
-    """Two different tokens of two letters or more, as :func:`_align` pairs them (before syllables): cached.
-
-    Jaro-Winkler for tokens of 4+ letters, Indel ratio for shorter ones; a shared sound key lifts
-    a near spelling to 0.9 (``phon``), a nickname for its name counts as :data:`NICKNAME_SIM` (``nick``).
-    The same token pairs come back for every spelling of a query and every alias of a candidate.
-    """
-    if len(a) >= 4 and len(b) >= 4:
-        sim = JaroWinkler.normalized_similarity(a, b, score_cutoff=0.7)
-    else:
-        sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
-    if phon and PHONETIC_FLOOR <= sim < 0.9 and phonetic_key(a) == phonetic_key(b):
-        sim = 0.9
-    if nick and sim < NICKNAME_SIM:
-        partners = nickname_table().get(a)
-        if partners is not None and b in partners:
-            sim = NICKNAME_SIM
-    return float(sim)
 
 
 def _korean_compact_equal(qt: tuple[str, ...], ct: tuple[str, ...]) -> bool:
