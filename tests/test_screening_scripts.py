@@ -310,3 +310,63 @@ def test_kanji_names_with_iteration_marks_and_apostrophes_are_read() -> None:
     assert outcome(s, "後藤 健一", 1) == "match"  # cutlet reads Ken'Ichi
     assert outcome(s, "佐々木 裕樹", 2) == "match"
     assert outcome(s, "岡本 くみ子", 3) == "match"  # kanji and kana: read as written, not simplified (岡 -> 冈)
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        # the family name 이 as lists write it: one spelling scored, the others its alternatives (#16, fifth pass)
+        ("이지연", "LEE, Ji Yeon", "match"),
+        ("이지연", "YI Jiyon", "match"),
+        ("이지연", "RHEE, Ji-yeon", "match"),
+        ("이지연", "Ji Yeon Lee", "match"),  # the family name last: the same order of syllables
+        ("김서영", "KIM, Yong Su", None),  # every syllable paired (seo / su differ in o / u), the given name backwards
+        ("김서영", "Seo Yeong KIM", "match"),
+    ],
+)
+def test_korean_family_name_spellings_and_syllable_order(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", person("p", listed))
+    assert outcome(s, query, 1) == expected
+
+
+def test_korean_probe_never_skips_a_name_that_could_be_a_hit() -> None:
+    """KoreanProbe.may_reach is False only when the alignment is surely below the floor (checked on many pairs)."""
+    from finguard.screening.service.similarity import KoreanProbe, name_similarity, prepare
+
+    queries = ["이지연", "서성민", "최성수", "김서영", "박정식", "리영호", "정은", "김 정은"]
+    listed = [
+        "LEE, Ji Yeon", "Song Min", "SEO Song Min", "CHOE Song Su", "Cui Cheng Shu", "KIM, Yong Su", "Pak Jong Sik",
+        "RI Yong Ho", "Li Yongho", "KIM Jong Un", "J. Un KIM", "宋磊", "李智妍", "이지연", "서 성민", "Jeong Eun", "S. M. Seo",
+    ]  # fmt: skip
+    for q in queries:
+        qp = prepare(analyse_name(q).variants)
+        probe = KoreanProbe(qp)
+        for name in listed:
+            cp = prepare(analyse_name(name).variants)
+            sim = name_similarity(qp, cp)[0]
+            for floor in (0.5, 0.72, 0.82):
+                assert probe.may_reach(cp, floor) or sim < floor, (q, name, sim, floor)
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        ("C. MUN", "MUN, Cho'ng-Ch'o'l", "close_match"),  # an initial for a hyphenated given name, all of it
+        ("S. KIM", "KIM, Sou-gwang", "close_match"),
+        ("J. SMITH", "SMITH, John Paul", "close_match"),
+        ("M. SMITH", "SMITH, John Paul", None),
+    ],
+)
+def test_an_initial_stands_for_the_whole_given_name(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", person("p", listed))
+    assert outcome(s, query, 1) == expected
+
+
+def test_cyrillic_schemes_do_not_split_words() -> None:
+    """Ukrainian-only letters and the marks for ь / ъ left by the Russian schemes do not cut a word in two."""
+    for text, word in (("Сніжана Чубай", "snizhana"), ("Юдина Агафья", "agafya"), ("Подъячев", "podyachev")):
+        variants = analyse_name(text).variants
+        assert all(len(t) > 2 for v in variants for t in v.tokens), [v.tokens for v in variants]
+        assert any(word in v.tokens for v in variants)

@@ -77,6 +77,9 @@ _KMU = {
     "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu",
     "я": "ia", "'": "", "’": "",
 }  # fmt: skip
+_UKRAINIAN_LEFT = str.maketrans(
+    {"і": "i", "І": "I", "ї": "i", "Ї": "I", "є": "ie", "Є": "Ie", "ґ": "g", "Ґ": "G", "’": None, "”": None, "ʹ": None, "ʺ": None}
+)
 _KMU_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 
 
@@ -100,7 +103,9 @@ def _iuliia_schemas() -> list[Any]:
 
 def cyrillic(text: str) -> list[str]:
     """The name in the common Cyrillic romanisations (ICAO 9303, BGN/PCGN, Wikipedia, MVD, GOST)."""
-    out = [schema.translate(text) for schema in _iuliia_schemas()]
+    # the Russian schemes leave Ukrainian-only letters as they are (Сніжана -> "Snіzhana" in some): those are read as
+    # KMU does; the marks some write for ь and ъ (Agaf’ya, Agafʹâ) are left out, as "'" is: they do not split a word
+    out = list(dict.fromkeys(schema.translate(text).translate(_UKRAINIAN_LEFT) for schema in _iuliia_schemas()))
     if _UKRAINIAN.search(text) or "г" in text.lower() or _UKRAINIAN_SURNAME.search(text):
         out.append(" ".join(_kmu(w) for w in text.split()))
     if "дж" in text.lower():  # a foreign name written in Cyrillic: Джамал is Jamal, Маджид is Majid (as English writes it)

@@ -53,6 +53,7 @@ from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
+    KoreanProbe,
     Prepared,
     name_similarity,
     prepare,
@@ -119,7 +120,9 @@ _VARIANT_WORDS = {
 }
 
 
-_Group = tuple[int, list[tuple[list[int], float]], dict[str, float]]  # postings read, (postings, similarity), token -> similarity
+# postings read, (postings, weight), token -> weight (times scale), scale
+_Group = tuple[int, list[tuple[list[int], float]], dict[str, float], float]
+_Expanded = tuple[list[tuple[list[int], float]], dict[str, float], int]  # (postings, similarity), token -> similarity, postings read
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,12 +481,14 @@ class NameScreener:
         # a name in Latin, Cyrillic or Greek letters: its words, in every spelling (see _no_equal_token)
         spelled_in = set(form.scripts) <= _ALPHABETS
         latin_query = frozenset(t for p in prepared if p.kind == "latin" for t in p.tokens) if spelled_in else frozenset()
+        # a Hangul name: candidates that share too few syllables to be a hit are not aligned (KoreanProbe)
+        probe = KoreanProbe(prepared) if prepared and all(p.korean for p in prepared) else None
         for entry_id, name_ids in by_entry.items():
             entry = ix.entries.get(entry_id)
             if entry is None:
                 continue
             ids = name_ids or list(entry.name_ids)
-            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query)
+            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe)
             if hit is not None:
                 hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.entry_id))
@@ -494,36 +499,41 @@ class NameScreener:
 
         Summing over spellings would let a name that shares tokens with several readings of the
         query (a Han name read in Mandarin and in Japanese) outweigh the one it really is.
+        Spellings of a romanised Korean name that differ only in how the family name is written
+        (``lee`` / ``yi`` / ``rhee`` ``ji yeon``) are gathered as one, the family name's
+        spellings as alternatives for its place (:func:`_spellings`): a name found by any of
+        them counts once, by the best.
         """
         n = len(ix.names) + 1
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
-        expanded: dict[tuple[str, bool], tuple[list[tuple[list[int], float]], dict[str, float]]] = {}
+        expanded: dict[tuple[str, bool], _Expanded] = {}
+        slot_groups: dict[tuple[tuple[str, ...], bool, bool], _Group | None] = {}
         scanned = 0
-        for p in prepared:
+        for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
                 break
             groups: list[_Group] = []
-            for token in dict.fromkeys(p.tokens):
-                if len(token) == 1 and len(p.tokens) > 1:
-                    continue  # an initial finds only other initials; it breaks ties below instead
-                key = (token, p.kind == "skeleton")
-                got = expanded.get(key)
-                if got is None:
-                    found = {t: sim for t, sim in self._expand(ix, token, key[1]).items() if t in ix.vocab}
-                    got = expanded[key] = ([(ix.vocab[t], sim) for t, sim in found.items()], found)
-                postings, near = got
-                if postings:
-                    groups.append((sum(len(ps) for ps, _ in postings), postings, near))
+            seen_slots: set[tuple[str, ...]] = set()
+            for slot in slots:
+                if slot in seen_slots:
+                    continue
+                seen_slots.add(slot)
+                key = (slot, abjad, len(slots) > 1)
+                if key not in slot_groups:  # a token (or a family name's spellings) shared by several spellings: once
+                    slot_groups[key] = self._slot_group(ix, slot, abjad, len(slots) > 1, n, expanded)
+                group = slot_groups[key]
+                if group is not None:
+                    groups.append(group)
             groups.sort(key=lambda g: g[0])
             mine: dict[int, float] = {}
             used = 0
-            for i, (total, postings, _near) in enumerate(groups):
+            for i, (total, postings, _near, _scale) in enumerate(groups):
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
                     # too common to generate candidates ("ali", "mohammed"), they still confirm the ones the
                     # rarer tokens found: "Ali SHARI" prefers SHARIFI, Ali among the many SHARIF...
-                    self._confirm(ix, mine, groups[i:], n)
+                    self._confirm(ix, mine, groups[i:])
                     break
                 if i == 0 and total > FREQUENT and len(groups) > 1:
                     # every token is common ("wang wei" among a million names): intersect the two rarest
@@ -532,12 +542,8 @@ class NameScreener:
                         mine[name_id] = mine.get(name_id, 0.0) + 2.0
                     break
                 # one query token counts once per name, however many of the name's tokens it resembles
-                # and weighs by how common the query token's whole neighbourhood is: a rare misspelling of
-                # a common name ("Mochammad") must not outrank the name itself
                 best: dict[int, float] = {}
-                idf = max(MIN_IDF, math.log(n / (1 + total)))  # never negative: postings still hold removed names
-                for ps, sim in postings:
-                    weight = sim * idf
+                for ps, weight in postings:
                     for name_id in ps[:SCAN_BUDGET]:
                         if weight > best.get(name_id, -1.0):
                             best[name_id] = weight
@@ -573,14 +579,45 @@ class NameScreener:
             return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9][:MAX_TIED]
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
+    def _slot_group(
+        self, ix: _Index, slot: tuple[str, ...], abjad: bool, several: bool, n: int, expanded: dict[tuple[str, bool], _Expanded]
+    ) -> _Group | None:
+        """The postings one place of a spelling reads (its token, or a family name's spellings), weighed."""
+        alts: list[tuple[_Expanded, float]] = []
+        for token in [t for t in slot if len(t) > 1] if several else slot:  # an initial finds only other initials
+            key = (token, abjad)
+            got = expanded.get(key)
+            if got is None:
+                found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                lists = [(ix.vocab[t], sim) for t, sim in found.items()]
+                got = expanded[key] = (lists, found, sum(len(x) for x, _ in lists))
+            if got[0]:
+                # weighed by how common the query token's whole neighbourhood is: a rare misspelling of
+                # a common name ("Mochammad") must not outrank the name itself
+                alts.append((got, max(MIN_IDF, math.log(n / (1 + got[2])))))  # never negative: postings hold removed names
+        if not alts:
+            return None
+        if len(alts) == 1:
+            (lists, found, size), idf = alts[0]
+            return size, [(x, sim * idf) for x, sim in lists], found, idf
+        total = 0
+        postings: list[tuple[list[int], float]] = []
+        near: dict[str, float] = {}
+        for (lists, found, size), idf in alts:
+            total += size
+            postings.extend((x, sim * idf) for x, sim in lists)
+            for t, sim in found.items():
+                if sim * idf > near.get(t, 0.0):
+                    near[t] = sim * idf
+        return total, postings, near, 1.0
+
     @staticmethod
-    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group], n: int) -> None:
+    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
         """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
         if not mine or len(mine) > CONFIRM_MAX:
             return
-        idfs = [max(MIN_IDF, math.log(n / (1 + total))) for total, _ps, _near in groups]
         if len(groups) == 1:  # the usual case: one dict lookup per token of the name
-            near, idf = groups[0][2], idfs[0]
+            near, scale = groups[0][2], groups[0][3]
             for name_id in mine:
                 rec = ix.names.get(name_id)
                 if rec is None:
@@ -588,21 +625,21 @@ class NameScreener:
                 best = 0.0
                 for p in rec.prepared:
                     for t in p.tokens:
-                        sim = near.get(t, 0.0)
-                        if sim > best:
-                            best = sim
+                        weight = near.get(t, 0.0)
+                        if weight > best:
+                            best = weight
                 if best:
-                    mine[name_id] += best * idf
+                    mine[name_id] += best * scale
             return
         for name_id in mine:
             rec = ix.names.get(name_id)
             if rec is None:
                 continue
             tokens = {t for p in rec.prepared for t in p.tokens}
-            for (_total, _ps, near), idf in zip(groups, idfs, strict=True):
+            for _total, _ps, near, scale in groups:
                 best = max((near.get(t, 0.0) for t in tokens), default=0.0)
                 if best:
-                    mine[name_id] += best * idf
+                    mine[name_id] += best * scale
 
     @staticmethod
     def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:
@@ -658,17 +695,20 @@ class NameScreener:
         name_ids: list[int],
         identifier: tuple[str, str] | None,
         latin_query: frozenset[str] = frozenset(),
+        probe: KoreanProbe | None = None,
     ) -> ScreenHit | None:
         found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
+        thresholds = self.per_list.get(entry.list_code, self.thresholds)
         for name_id in name_ids:
             rec = ix.names.get(name_id)
             if rec is None:
                 continue
+            if probe is not None and identifier is None and not probe.may_reach(rec.prepared, thresholds.close_match - 0.1):
+                continue  # surely below what is scored at all (below): not aligned
             sim, bq, bc = name_similarity(prepared, rec.prepared)
             found.append((sim, rec, bq, bc))
         if not found:
             return None
-        thresholds = self.per_list.get(entry.list_code, self.thresholds)
         top = max(f[0] for f in found)
         if identifier is None and top + 0.1 < thresholds.close_match:
             return None
@@ -738,6 +778,28 @@ class NameScreener:
         if outcome is None:
             return None
         return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
+
+
+def _spellings(prepared: list[Prepared]) -> list[tuple[bool, list[tuple[str, ...]]]]:
+    """The query's spellings for candidate gathering: (read as a consonant skeleton, the alternatives for each place).
+
+    Romanised Korean spellings that differ only in their first token (the family name: ``lee``,
+    ``yi``, ``ri``, ``rhee``, ``i``) become one spelling whose first place has those alternatives;
+    every other spelling has one token per place.
+    """
+    out: list[tuple[bool, list[list[str]]]] = []
+    merged: dict[tuple[str, ...], list[str]] = {}
+    for p in prepared:
+        if p.korean and len(p.tokens) > 1:
+            family = merged.get(p.tokens[1:])
+            if family is None:
+                family = merged[p.tokens[1:]] = []
+                out.append((False, [family, *([t] for t in p.tokens[1:])]))
+            if p.tokens[0] not in family:
+                family.append(p.tokens[0])
+            continue
+        out.append((p.kind == "skeleton", [[t] for t in p.tokens]))
+    return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
 
 
 def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) -> list[Feature]:

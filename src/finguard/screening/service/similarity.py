@@ -18,7 +18,11 @@ better one counts:
 
 Romanised Korean names (from Hangul) are compared like Chinese ones, syllable by syllable, the
 syllables through :func:`~finguard.screening.model.names.korean_key` (RR and McCune-Reischauer
-spellings of one syllable are equal, two syllables are not alike because their letters are).
+spellings of one syllable are equal, two syllables are not alike because their letters are);
+the spellings of the family name (``lee`` / ``yi`` / ``rhee``) are alternatives of one token
+(:func:`prepare`), and the syllables must pair in the same order (the family name may move to the
+other end). An initial stands for the listed given names beside the one it found (``C. MUN`` for
+``MUN, Cho'ng-Ch'o'l``).
 A foreign name written in Chinese characters (``弗拉基米尔·普京``) is read back in Latin letters
 and compared by sound key with ``l`` = ``r`` (what Chinese can write), capped at :data:`TRANSCRIBED_CAP`.
 Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
@@ -28,6 +32,8 @@ names written differently but read alike (李铭 / 李明) reach :data:`HAN_READ
 """
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
@@ -72,6 +78,7 @@ class Prepared:
         "compact",
         "compact_rev",
         "dup",
+        "family",
         "hebrew",
         "hebrew_short",
         "kind",
@@ -102,6 +109,8 @@ class Prepared:
         self.hebrew = variant.hebrew
         self.hebrew_short = frozenset(k for k in (skeleton(t) for t in variant.tokens) if len(k) <= 2) if variant.hebrew else frozenset()
         self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
+        # romanised Korean: the spellings of the first token (the family name) this variant stands for (set by prepare)
+        self.family: tuple[str, ...] = ()
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
@@ -113,12 +122,28 @@ def _weight(token: str) -> int:
 
 
 def prepare(variants: tuple[NameVariant, ...]) -> list[Prepared]:
-    """Prepared variants of one name; if any variant is romanised Chinese, all its Latin variants are compared as such."""
+    """Prepared variants of one name; if any variant is romanised Chinese, all its Latin variants are compared as such.
+
+    Romanised Korean variants that differ only in how the family name is spelled (``lee`` /
+    ``yi`` / ``ri`` / ``rhee ji yeon``) are scored as one: the first keeps the others' family
+    names as alternatives for its first token (``family``), the others are marked ``dup``; of
+    the rest, variants alike by :func:`korean_key` are scored once.
+    """
     out = [Prepared(v) for v in variants]
-    seen: set[tuple[tuple[str, ...], tuple[int, ...]]] = set()
+    by_tail: dict[tuple[str, ...], list[Prepared]] = {}
     for p in out:
-        if p.korean:  # RR, McCune-Reischauer and people's spellings of one Korean name: one key, scored once
-            key = (tuple(korean_key(t) for t in p.tokens), p.weights)
+        if p.korean and len(p.tokens) > 1:
+            by_tail.setdefault(p.tokens[1:], []).append(p)
+    for same in by_tail.values():
+        lead = next((p for p in same if len(p.tokens[0]) > 1), same[0])  # a written-out family name explains best
+        lead.family = tuple(dict.fromkeys([lead.tokens[0], *(p.tokens[0] for p in same)]))
+        for p in same:
+            p.dup = p is not lead
+    seen: set[tuple[object, ...]] = set()
+    for p in out:
+        if p.korean and not p.dup:  # RR, McCune-Reischauer and people's spellings of one Korean name: one key, scored once
+            family = frozenset((korean_key(f), _weight(f)) for f in p.family)
+            key = (tuple(korean_key(t) for t in p.tokens[1 if family else 0 :]), p.weights[1 if family else 0 :], family)
             p.dup = key in seen
             seen.add(key)
     if any(p.kind == "sino" for p in out):
@@ -181,9 +206,23 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
         return _transcribed_similarity(q, c) if q.kind == "transcribed" else _transcribed_similarity(c, q)
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
-    sim = _align(
-        q.tokens, c.tokens, q.phon, c.phon, q.weights, c.weights, q.compact, c.compact, c.compact_rev, sino, korean, q.pinyin or c.pinyin
-    )
+    if korean and (q.family or c.family):
+        sim = _korean_align(q, c)
+    else:
+        sim = _align(
+            q.tokens,
+            c.tokens,
+            q.phon,
+            c.phon,
+            q.weights,
+            c.weights,
+            q.compact,
+            c.compact,
+            c.compact_rev,
+            sino,
+            korean,
+            q.pinyin or c.pinyin,
+        )
     q_numbers = {t for t in q.tokens if t.isdigit()}
     c_numbers = {t for t in c.tokens if t.isdigit()}
     if q_numbers and c_numbers and q_numbers != c_numbers:
@@ -277,13 +316,16 @@ def _align(
     if korean:  # romanised Korean: spacing and romanisation may differ, syllables may not
         kq = korean_key(qc)  # the letters alike first (cached), then where the syllables are cut
         compact = 0.0
-        if (kq == korean_key(cc) and _korean_compact_equal(qt, ct)) or (kq == korean_key(cc_rev) and _korean_compact_equal(qt, ct[::-1])):
+        # the same syllables in the same order, the family name perhaps moved to the other end (never backwards: 김은정
+        # is not "Jong Un KIM", whose syllables read backwards are "kim un jong")
+        if any(kq == korean_key("".join(order)) and _korean_compact_equal(qt, order) for order in _rotations(ct)):
             compact = COMPACT_DISCOUNT
     elif sino:  # romanised Chinese: spacing may differ, syllables may not
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
     pairs: list[tuple[float, int, int]] = []
+    phon = qp is not None and cp is not None
     jw = JaroWinkler.normalized_similarity
     nick = nickname_table() if not sino else {}
     for i, a in enumerate(qt):
@@ -293,8 +335,7 @@ def _align(
             if a == b:
                 pairs.append((1.0, i, j))
                 continue
-            lb = len(b)
-            if la == 1 or lb == 1:
+            if la == 1 or len(b) == 1:
                 if a[0] == b[0]:
                     pairs.append((0.75, i, j))
                 continue
@@ -303,11 +344,11 @@ def _align(
                 if sim:
                     pairs.append((sim, i, j))
                 continue
-            if la >= 4 and lb >= 4:
+            if la >= 4 and len(b) >= 4:
                 sim = jw(a, b, score_cutoff=0.7)
             else:
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
-            if qp is not None and cp is not None and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:
+            if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:  # type: ignore[index]
                 sim = 0.9
             if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
                 sim = NICKNAME_SIM
@@ -325,6 +366,8 @@ def _align(
     used_c = 0
     got_q = got_c = 0.0
     initial = False
+    paired: list[tuple[int, int]] = []
+    by_initial = 0  # the listed tokens an initial of the query stands for
     for sim, i, j in pairs:
         bi, bj = 1 << i, 1 << j
         if used_q & bi or used_c & bj:
@@ -335,14 +378,126 @@ def _align(
         initial = initial or credit == INITIAL_CREDIT
         got_q += credit * qw[i]
         got_c += credit * cw[j]
+        if korean:
+            paired.append((i, j))
+        elif credit == INITIAL_CREDIT and phon and len(qt[i]) == 1:  # an initial of the query for a listed name (not a skeleton's)
+            by_initial |= bj
+    if by_initial and used_q == (1 << len(qt)) - 1:
+        # "C. MUN" for "MUN, Cho'ng-Ch'o'l", "S. KIM" for "KIM, Sou-gwang": an initial stands for the given name,
+        # all of it; the listed names beside the one an initial found are credited as the initial is
+        for j in [*range(1, len(ct)), *range(len(ct) - 2, -1, -1)]:
+            bj = 1 << j
+            if not used_c & bj and by_initial & ((bj >> 1) | (bj << 1)):
+                used_c |= bj
+                by_initial |= bj
+                got_c += INITIAL_CREDIT * cw[j]
     cov_q = got_q / sum(qw)
     cov_c = got_c / sum(cw)
     align = _combine(cov_q, cov_c, len(qt), len(ct), sino)
-    if korean and (used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1):
-        # a syllable of a Korean name with no partner (장미경 / JANG GYONG): another person's name
+    if korean and (used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1 or not _korean_order(paired)):
+        # a syllable of a Korean name with no partner (장미경 / JANG GYONG), or in another order: another person's name
         align = min(align, SINGLE_TOKEN_CAP)
     if initial:
         align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
+    return max(align, compact)
+
+
+def _rotations(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """A name as written, and with its first or its last word moved to the other end."""
+    if len(tokens) < 2:
+        return (tokens,)
+    return tokens, (*tokens[1:], tokens[0]), (tokens[-1], *tokens[:-1])
+
+
+def _korean_order(paired: list[tuple[int, int]]) -> bool:
+    """The paired syllables of two romanised Korean names in the same order, the family name perhaps moved to the end.
+
+    ``kim seo yeong`` (김서영) and ``Yong Su KIM`` pair every syllable (``seo`` / ``su`` differ only in o / u), but
+    its given name runs backwards: another person. ``seo yeong kim`` keeps the order: the same name.
+    """
+    if len(paired) <= 2:
+        return True
+    js = [j for _i, j in sorted(paired)]
+    descents = sum(a > b for a, b in pairwise(js))
+    return descents == 0 or (descents == 1 and js[-1] < js[0])
+
+
+def _sino_weight(token: str) -> int:
+    return max(SINO_MIN_WEIGHT, _weight(token))
+
+
+def _korean_pair(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, str, str]:
+    """The best pair of two tokens' spellings (a family name's alternatives), romanised Korean: (similarity, a, b)."""
+    best = (0.0, a[0], b[0])
+    for x in a:
+        for y in b:
+            if x == y:
+                return 1.0, x, y
+            if len(x) == 1 or len(y) == 1:
+                sim = 0.75 if x[0] == y[0] else 0.0
+            else:
+                sim = korean_similarity(x, y)
+            if sim > best[0]:
+                best = (sim, x, y)
+    return best
+
+
+def _korean_align(q: Prepared, c: Prepared) -> float:
+    """:func:`_align` for romanised Korean names whose family name has several spellings (``Prepared.family``).
+
+    As the best of the spellings compared one by one: each family spelling is tried, and the one
+    paired (or, unpaired, the shortest) gives the family name's weight.
+    """
+    qt, ct = q.tokens, c.tokens
+    qa = [q.family or (qt[0],), *((t,) for t in qt[1:])]
+    ca = [c.family or (ct[0],), *((t,) for t in ct[1:])]
+    compact = 0.0
+    for fq in qa[0]:
+        for fc in ca[0]:
+            a, b = (fq, *qt[1:]), (fc, *ct[1:])
+            if a == b:
+                return 1.0
+            kq = korean_key("".join(a))
+            if any(kq == korean_key("".join(order)) and _korean_compact_equal(a, order) for order in _rotations(b)):
+                compact = COMPACT_DISCOUNT
+    pairs: list[tuple[float, int, int, str, str]] = []
+    for i, a_alts in enumerate(qa):
+        for j, b_alts in enumerate(ca):
+            sim, x, y = _korean_pair(a_alts, b_alts)
+            if sim > 0.0:
+                pairs.append((sim, i, j, x, y))
+    if not pairs:
+        return compact
+    pairs.sort(key=lambda x: (x[0], x[1], x[2]), reverse=True)
+    used_q = 0
+    used_c = 0
+    got_q = got_c = 0.0
+    wq = [max(SINO_MIN_WEIGHT, w) for w in q.weights]  # romanised Korean names weigh syllables as Chinese ones (_align)
+    wc = [max(SINO_MIN_WEIGHT, w) for w in c.weights]
+    wq[0] = min(_sino_weight(f) for f in qa[0])
+    wc[0] = min(_sino_weight(f) for f in ca[0])
+    initial = False
+    paired: list[tuple[int, int]] = []
+    for sim, i, j, x, y in pairs:
+        bi, bj = 1 << i, 1 << j
+        if used_q & bi or used_c & bj:
+            continue
+        used_q |= bi
+        used_c |= bj
+        credit = _credit(sim, x, y)
+        initial = initial or credit == INITIAL_CREDIT
+        if i == 0:
+            wq[0] = _sino_weight(x)
+        if j == 0:
+            wc[0] = _sino_weight(y)
+        got_q += credit * wq[i]
+        got_c += credit * wc[j]
+        paired.append((i, j))
+    align = _combine(got_q / sum(wq), got_c / sum(wc), len(qt), len(ct), True)
+    if used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1 or not _korean_order(paired):
+        align = min(align, SINGLE_TOKEN_CAP)  # a syllable with no partner, or in another order: another person's name
+    if initial:
+        align = min(align, INITIALS_CAP)
     return max(align, compact)
 
 
@@ -392,7 +547,9 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
     pairs: list[tuple[float, int, int]] = []
     for i, a in enumerate(q.tokens):
         for j, b in enumerate(c.tokens):
-            if korean and len(a) > 1 and len(b) > 1:
+            if korean and ((i == 0 and q.family) or (j == 0 and c.family)):  # a family name spelled several ways: the best
+                sim = _korean_pair(q.family if i == 0 and q.family else (a,), c.family if j == 0 and c.family else (b,))[0]
+            elif korean and len(a) > 1 and len(b) > 1:
                 sim = korean_similarity(a, b)
             else:
                 sim = token_similarity(a, b, q.phon[i], c.phon[j])
@@ -481,3 +638,84 @@ def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float,
                 if sim >= 1.0:
                     return best, best_q, best_c
     return best, best_q, best_c
+
+
+def _ou_key(token: str) -> str:
+    return korean_key(token).replace("u", "o")
+
+
+class KoreanProbe:
+    """An upper bound on how alike a query of romanised Korean variants only is to a name, from token keys alone.
+
+    Romanised Korean tokens are alike only when their :func:`korean_key` is equal (or differs in
+    ``o`` / ``u``), or as an initial; a pair of variants' alignment (``0.2 * max + 0.8 * min``
+    coverage, see :func:`_combine`) cannot exceed the share of either side's letters that have
+    such a partner, nor the compact comparison unless the keys of the names written without
+    spaces are equal. :meth:`may_reach` is False only when :func:`name_similarity` is surely below
+    ``floor``: the screener does not align names that cannot be a hit (a three-syllable Hangul
+    name has dozens of candidate names sharing one syllable with it).
+    """
+
+    __slots__ = ("compacts", "variants")
+
+    def __init__(self, query: list[Prepared]) -> None:
+        self.variants = [_probe_side(q) for q in query if not q.dup]
+        self.compacts: set[str] = set()
+        for q in query:
+            if not q.dup:
+                rest = "".join(q.tokens[1:])
+                self.compacts.update(korean_key(a + rest) for a in q.family or q.tokens[:1])
+
+    def may_reach(self, candidate: list[Prepared], floor: float) -> bool:
+        need = (floor - 0.2) / 0.8 - 1e-9  # the least coverage of both sides that can give floor
+        for c in candidate:
+            if c.kind in ("han", "skeleton", "transcribed"):
+                continue  # never alike a romanised Korean name
+            ct = c.tokens
+            for a in c.family or ct[:1]:
+                if any(korean_key("".join(order)) in self.compacts for order in _rotations((a, *ct[1:]))):
+                    return True
+            other = _probe_side(c)
+            for mine in self.variants:
+                if _covered(mine[0], other[1:]) >= need and _covered(other[0], mine[1:]) >= need:
+                    return True
+        return False
+
+
+_Slot = tuple[frozenset[str], frozenset[str], frozenset[str], int, int]  # keys, single letters, first letters, weights max / min
+_Side = tuple[list[_Slot], frozenset[str], frozenset[str], frozenset[str]]  # the slots, and the union of each of their sets
+
+
+def _probe_side(p: Prepared) -> _Side:
+    slots = []
+    for i, t in enumerate(p.tokens):
+        alts = p.family if i == 0 and p.family else (t,)
+        weights = [_sino_weight(a) for a in alts]
+        slots.append(
+            (
+                frozenset(_ou_key(a) for a in alts if len(a) > 1),
+                frozenset(a for a in alts if len(a) == 1),
+                frozenset(a[0] for a in alts),
+                max(weights),
+                min(weights),
+            )
+        )
+    return (
+        slots,
+        frozenset().union(*(x[0] for x in slots)),
+        frozenset().union(*(x[1] for x in slots)),
+        frozenset().union(*(x[2] for x in slots)),
+    )
+
+
+def _covered(side: list[_Slot], other: tuple[frozenset[str], frozenset[str], frozenset[str]]) -> float:
+    """The most of ``side``'s weight that can find a partner among the other name's tokens (their keys, single letters, first letters)."""
+    keys, singles, firsts = other
+    num = den = 0
+    for multi, single, initials, wmax, wmin in side:
+        if not multi.isdisjoint(keys) or not single.isdisjoint(firsts) or not initials.isdisjoint(singles):
+            num += wmax
+            den += wmax
+        else:
+            den += wmin
+    return num / den if den else 0.0

@@ -1,0 +1,69 @@
+"""The slowest screening queries by CPU time, and where their time goes (issue #16, dev split only).
+
+    PYTHONPATH=src python bench/screening/slowest.py [--top 30] [--profile 60]
+
+Same index and queries as ``latency_ab.py`` (OFAC + UN + the 80k synthetic list; the development
+split's queries and negatives, seed 2203, never the held-out ones). Prints the ``--top`` slowest
+queries (best of two timings each), then a cProfile of the ``--profile`` slowest, each run 5 times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import heldout as H
+from run import watchlist
+
+from finguard.screening.service import NameScreener, Thresholds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--profile", type=int, default=60)
+    ap.add_argument("--sort", default="cumulative")
+    args = ap.parse_args()
+    base, _ = H.un_original_script(watchlist())
+    syn, syn_q = H.synthetic(len(base) + 1, 80_000, 300, H.DEV_SEED)
+    pert = H.perturbations(base, 400, H.DEV_SEED)
+    s = NameScreener(Thresholds())
+    for eid, code, d in base + syn:
+        s.add(eid, code, d)
+    neg = [q for _, q in H.negatives(1000, set(), H.DEV_SEED + 7)]
+    queries = [q for _, q, _, _ in pert + syn_q][:2000] + neg
+    random.Random(3).shuffle(queries)
+    for q in queries[:100]:
+        s.match(q)
+    cpu: dict[str, float] = {}
+    for _ in range(2):
+        for q in queries:
+            c = time.thread_time()
+            s.match(q)
+            ms = (time.thread_time() - c) * 1000
+            cpu[q] = min(ms, cpu.get(q, ms))
+    ranked = sorted(cpu.items(), key=lambda kv: -kv[1])
+    times = sorted(cpu.values())
+    n = len(times)
+    print(f"{n} queries: CPU p50 {times[n // 2]:.2f} p90 {times[int(n * 0.9)]:.2f} p99 {times[int(n * 0.99)]:.2f} ms (best of 2 each)")
+    for q, ms in ranked[: args.top]:
+        print(f"{ms:8.2f} ms  {q}")
+    slow = [q for q, _ in ranked[: args.profile]]
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(5):
+        for q in slow:
+            s.match(q)
+    prof.disable()
+    pstats.Stats(prof).sort_stats(args.sort).print_stats(40)
+
+
+if __name__ == "__main__":
+    main()
