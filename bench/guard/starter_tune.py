@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parents[1] / "src"))
 import datasets  # noqa: E402
 
 from finguard.guard.model.events import parse_event  # noqa: E402
+from finguard.guard.model.merchant_risk import COUNTS, PAYMENTS, ConfirmedFraudIndex, confirmations_from_labels  # noqa: E402
 from finguard.guard.service.model import time_slices  # noqa: E402
 from finguard.guard.service.velocity import MemoryBackend, Velocity, local_hour  # noqa: E402
 
@@ -66,6 +67,14 @@ def features(name: str, days: float | None) -> dict[str, np.ndarray]:
     arrays["hour"] = np.asarray([local_hour(e) for e in events], dtype=np.int8)
     arrays["label"] = np.asarray([labels.get(e.event_id, 0) if i < cut else -1 for i, e in enumerate(events)], dtype=np.int8)
     arrays["cut"] = np.asarray([cut])
+    # The merchant's fraud confirmed before each event (7 days after it happened: the sets say no
+    # confirmation time), from the earlier part's labels only: an earlier event at t reads only
+    # confirmations before t, all of events before t, so the later part's labels are not needed.
+    early = {e.event_id: labels.get(e.event_id, 0) for e in events[:cut]}
+    index = ConfirmedFraudIndex(confirmations_from_labels(events[:cut], early))
+    risk = [index.values(e) for e in events]
+    for key in COUNTS:
+        arrays[key] = np.asarray([np.nan if r[key] is None else float(r[key]) for r in risk])
     del tune
     WORK.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **arrays)
@@ -135,6 +144,27 @@ def main() -> None:
     show("card rules without the habit rule", bursts, y, amount)
     for floor, flag in habit_at.items():
         show(f"bursts or habit rule (floor {floor})", bursts | flag, y, amount)
+
+    # Point of compromise (card.merchant_confirmed_fraud): the merchant's fraud confirmed in the last
+    # 1 / 7 / 30 days (confirmed 7 days after the event), alone and with the enforced card rules.
+    print("\n-- a merchant with fraud confirmed in the window (count >= n; share of its earlier payments >= s)")
+    merchant: dict[str, np.ndarray] = {}
+    for key in COUNTS:
+        window = key.rsplit("_", 1)[1]
+        prior = g[PAYMENTS[window]] - 1
+        share = np.where(prior > 0, g[key] / np.maximum(prior, 1), 0.0)
+        for n in (1, 2, 3, 5):
+            merchant[f"{key} >= {n}"] = g[key] >= n
+        for n in (1, 2):
+            for sh in (0.05, 0.1, 0.2, 0.3, 0.5):
+                merchant[f"{key} >= {n} and share >= {sh}"] = (g[key] >= n) & (share >= sh)
+    for label, flag in merchant.items():
+        show(label, flag, y, amount)
+    print("\n-- the enforced card rules (bursts, habit at 7,000) with a merchant rule")
+    pack = bursts | habit_at[7000]
+    show("enforced card rules, no merchant rule", pack, y, amount)
+    for label, flag in merchant.items():
+        show(f"enforced card rules or {label}", pack | flag, y, amount)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,14 @@ STARTER_PACK: tuple[Rule, ...] = (
         event_types=_CARD,
     ),
     Rule(
+        "card.merchant_confirmed_fraud",
+        "vel.merchant_fraud_7d >= 2",
+        "a payment at a merchant with fraud confirmed there in the last 7 days (a compromised terminal or shop:"
+        " counted only once confirmed, never ahead of it)",
+        score=40,
+        event_types=_CARD,
+    ),
+    Rule(
         "card.many_merchants",
         "vel.card_merchants_1h >= 4",
         "the card was used at four or more merchants within an hour",
