@@ -2,8 +2,9 @@
 
 :meth:`GuardService.decide` is the single entry point (the API, a batch replay);
 :meth:`GuardService.decide_many` decides a batch (the stream consumer). In order: operator
-conditions, velocity features (counted once per event id), the merchant's confirmed fraud, the customer's controls, the payee
-check, the model score, the rules (enforced and shadow), then
+conditions, velocity features (counted once per event id), the merchant's confirmed fraud
+(``service.merchant_risk``), the customer's controls, the payee check, the model score, the
+rules (enforced and shadow), then
 :func:`finguard.guard.model.decision.resolve`; then the ledger stores the decision, unless the
 event id is already stored: its stored decision is returned instead (the same id with another
 body is refused and raises an alert). Recently decided ids are answered from memory without

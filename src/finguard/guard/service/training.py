@@ -175,7 +175,8 @@ def read_label_file(path: Path) -> LabelFile:
             try:
                 confirmed[event_id] = parse_time(when, "confirmed_at")
             except InvalidInput as exc:
-                raise InvalidInput(f"line {line}: confirmed_at", problems=[FieldProblem("confirmed_at", exc.message, line)]) from None
+                problem = exc.problems[0].problem if exc.problems else exc.message
+                raise InvalidInput(f"line {line}: confirmed_at", problems=[FieldProblem("confirmed_at", problem, line)]) from None
     return LabelFile(labels, hashlib.sha256(raw).hexdigest(), confirmed)
 
 
