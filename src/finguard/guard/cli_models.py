@@ -23,6 +23,7 @@ from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.guard.model.decision import Thresholds
 from finguard.guard.model.events import Event, parse_time
+from finguard.guard.model.merchant_risk import Confirmation, ConfirmedFraudIndex
 from finguard.guard.model.rules import CompiledRule, compile_rule
 from finguard.guard.service.replay import ReplayReport, Scorer, replay
 from finguard.guard.service.rule_pack import STARTER_PACK
@@ -33,6 +34,15 @@ REGISTRY = typer.Option("--registry", envvar="FINGUARD_GUARD_MODEL_REGISTRY", he
 EVENTS = typer.Option("--events", exists=True, dir_okay=False, help="Events: JSONL (guard schema) or CSV with --mapping.")
 LABELS = typer.Option("--labels", exists=True, dir_okay=False, help="Labels by event id: CSV event_id,label or JSONL.")
 MAPPING = typer.Option("--mapping", exists=True, dir_okay=False, help="JSON: guard field -> CSV column (+ constants).")
+
+
+def _stored_confirmations(events: list[Event]) -> list[Confirmation]:
+    """The stored confirmed fraud a replay of ``events`` needs (empty when the guard has none)."""
+    if not events:
+        return []
+    with open_platform() as p:
+        service = p.guard.merchant_risk
+        return service.for_replay(min(e.occurred_at for e in events)) if service else []
 
 
 def _load(events: Path, mapping: Path | None, skip_bad: bool) -> tuple[list[Event], str]:
@@ -248,8 +258,9 @@ def replay_command(
         evs, _ = _load(events, mapping, False)
         label_file = read_label_file(labels) if labels else None
         by_id = label_file.labels if label_file else None
-        # The labels' fraud counts at its merchant from its confirmation time on (never earlier).
-        confirmed = confirmations_from_labels(evs, label_file.labels, label_file.confirmed_at) if label_file else None
+        # The labels' fraud counts at its merchant from its confirmation time on (never earlier);
+        # without labels, the stored confirmations (as the live guard counts them).
+        confirmed = confirmations_from_labels(evs, label_file.labels, label_file.confirmed_at) if label_file else _stored_confirmations(evs)
         start: datetime | None = parse_time(since, "since") if since else None
         scorer = None
         path = _model_path(model, registry)
@@ -305,7 +316,8 @@ def drift_command(
         schema = scorer.schema
         evs, _ = _load(events, mapping, False)
         rows: list[dict[str, Any]] = []
-        replay_features(evs, on_event=lambda e, v: rows.append(schema.row(e, v)))
+        # The merchant's confirmed fraud as the live guard counts it: the stored confirmations, by their time.
+        replay_features(evs, on_event=lambda e, v: rows.append(schema.row(e, v)), fraud=ConfirmedFraudIndex(_stored_confirmations(evs)))
         values = scorer.drift(rows)
     except FinguardError as exc:
         _fail(exc)

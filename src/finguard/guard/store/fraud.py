@@ -43,7 +43,7 @@ def confirm_in(conn: Connection, row: dict[str, Any]) -> bool:
         },
         where=cf.c.withdrawn_at.is_not(None),
     )
-    changed = conn.execute(stmt).rowcount != 0
+    changed = conn.execute(stmt.returning(cf.c.event_id)).first() is not None
     if changed:
         _bump(conn, COUNTER)
     return changed
