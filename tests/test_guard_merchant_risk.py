@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from finguard.core.errors import InvalidInput
+from finguard.guard.model.context import rule_context
 from finguard.guard.model.decision import Outcome, Thresholds
 from finguard.guard.model.events import Event, parse_event
 from finguard.guard.model.merchant_risk import (
@@ -24,7 +25,7 @@ from finguard.guard.model.merchant_risk import (
     ConfirmedFraudIndex,
     confirmations_from_labels,
 )
-from finguard.guard.model.rules import Rule, compile_rule
+from finguard.guard.model.rules import compile_rule, evaluate_rules
 from finguard.guard.provider import make_guard
 from finguard.guard.service.replay import replay
 from finguard.guard.service.rule_pack import STARTER_PACK
@@ -194,6 +195,15 @@ def test_an_imported_label_file_is_counted_live_from_its_confirmation(engine: En
     assert guard.merchant_risk.values(late)["merchant_fraud_1d"] == 14  # p7..p20, due after now, known now
 
 
-def test_the_starter_rule_reads_the_seven_day_count() -> None:
-    rule = next(r for r in STARTER_PACK if r.id == "card.merchant_confirmed_fraud")
-    assert isinstance(rule, Rule) and "vel.merchant_fraud_7d" in rule.expression
+def test_the_starter_rule_wants_two_confirmed_frauds_and_a_share_of_the_merchants_payments() -> None:
+    rule = compile_rule(next(r for r in STARTER_PACK if r.id == "card.merchant_confirmed_fraud"))
+    event = parse_event(card("x", T0), None)
+
+    def fires(vel: dict[str, int]) -> bool:
+        ctx = rule_context(event, vel, None, {"check": None}, None, {"score": None})
+        return any(r.code == rule.rule.id for r in evaluate_rules([rule], ctx, event.type))
+
+    assert fires({"merchant_fraud_30d": 2, "merchant_count_30d": 30})  # 2 of 29 earlier payments
+    assert not fires({"merchant_fraud_30d": 1, "merchant_count_30d": 3})
+    assert not fires({"merchant_fraud_30d": 2, "merchant_count_30d": 1000})  # a large merchant: 0.2 %
+    assert not fires({"merchant_count_30d": 30})  # no store of confirmations: the count is missing

@@ -126,8 +126,8 @@ def raw_features(event: Event, values: Mapping[str, Any], velocity: Sequence[str
         fraud = _number(values.get(key))
         payments = _number(values.get(PAYMENTS[window]))
         row[key] = fraud
-        prior = None if payments is None else payments - 1  # the window includes this event
-        row[f"merchant_fraud_share_{window}"] = fraud / prior if fraud is not None and prior is not None and prior > 0 else None
+        earlier = None if payments is None else payments - 1  # the window includes this event
+        row[f"merchant_fraud_share_{window}"] = fraud / earlier if fraud is not None and earlier is not None and earlier > 0 else None
     country = event.payee.country if event.type is EventType.REMITTANCE and event.payee else None
     where = event.where
     row.update(

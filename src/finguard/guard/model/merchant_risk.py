@@ -91,8 +91,8 @@ class ConfirmedFraudIndex:
         return out
 
     def values(self, event: Event) -> dict[str, int | None]:
-        """The features of one event: counts as of its time; None (missing) without a merchant."""
-        if event.merchant is None:
+        """The features of one event: counts as of its time; None (missing) without a merchant id."""
+        if event.merchant is None or event.merchant.id is None:
             return dict.fromkeys(COUNTS)
         return dict(self.counts(event.merchant.id, event.occurred_at))
 
@@ -110,7 +110,7 @@ def confirmations_from_labels(
     given = confirmed_at or {}
     out: list[Confirmation] = []
     for e in events:
-        if e.merchant is None or labels.get(e.event_id) != 1:
+        if e.merchant is None or e.merchant.id is None or labels.get(e.event_id) != 1:
             continue
         at = given.get(e.event_id) or e.occurred_at + delay
         out.append(Confirmation(e.event_id, e.merchant.id, e.occurred_at, max(at, e.occurred_at)))
