@@ -195,7 +195,7 @@ def test_an_imported_label_file_is_counted_live_from_its_confirmation(engine: En
     assert guard.merchant_risk.values(late)["merchant_fraud_1d"] == 14  # p7..p20, due after now, known now
 
 
-def test_the_starter_rule_wants_two_confirmed_frauds_and_a_share_of_the_merchants_payments() -> None:
+def test_the_starter_rule_wants_two_frauds_confirmed_in_a_week_and_a_share_of_the_merchants_payments() -> None:
     rule = compile_rule(next(r for r in STARTER_PACK if r.id == "card.merchant_confirmed_fraud"))
     event = parse_event(card("x", T0), None)
 
@@ -203,7 +203,7 @@ def test_the_starter_rule_wants_two_confirmed_frauds_and_a_share_of_the_merchant
         ctx = rule_context(event, vel, None, {"check": None}, None, {"score": None})
         return any(r.code == rule.rule.id for r in evaluate_rules([rule], ctx, event.type))
 
-    assert fires({"merchant_fraud_30d": 2, "merchant_count_30d": 30})  # 2 of 29 earlier payments
-    assert not fires({"merchant_fraud_30d": 1, "merchant_count_30d": 3})
-    assert not fires({"merchant_fraud_30d": 2, "merchant_count_30d": 1000})  # a large merchant: 0.2 %
-    assert not fires({"merchant_count_30d": 30})  # no store of confirmations: the count is missing
+    assert fires({"merchant_fraud_7d": 2, "merchant_count_7d": 15})  # 2 of 14 earlier payments
+    assert not fires({"merchant_fraud_7d": 1, "merchant_count_7d": 3})
+    assert not fires({"merchant_fraud_7d": 3, "merchant_count_7d": 1000})  # a large merchant: 0.3 %
+    assert not fires({"merchant_count_7d": 15})  # no store of confirmations: the count is missing
