@@ -47,8 +47,9 @@ merchant after two frauds): 7 days, two or more, 10 % (the pack 36.8 % of fraud 
 legitimate payments there; 7 days, one or more, 30 %: 36.1 % at 1.96 %; 30 days, five or more:
 32.3 % at 1.75 %). A first choice on the 45-day span's earlier part (30 days, two or more, 5 %:
 27.0 % at 1.71 % there) took the 30-day window's empty first weeks for its cost and flagged 6.6 %
-of legitimate payments on that span's later part (bench/README.md). It cannot fire without a
-merchant (IEEE-CIS, PaySim).
+of legitimate payments on that span's later part (bench/README.md). On the 120 days' later 20 %
+(days 96-120, unseen by both choices) the pack catches 40.1 % of fraud at 1.52 % of legitimate
+payments (2.8 % without the rule). It cannot fire without a merchant (IEEE-CIS, PaySim).
 The model rule runs in shadow until a bank has trained and promoted its own model.
 """
 
