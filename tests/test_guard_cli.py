@@ -167,7 +167,21 @@ def test_analysts_reviews_export_as_labels(cli: Cli, tmp_path: Path) -> None:
         p.guard.reviews.review(held["decision_id"], "confirm_fraud", "customer reported it", "ana")
     out = tmp_path / "labels.csv"
     assert "wrote 1 label(s)" in cli("labels", "--out", str(out)).output
-    assert out.read_text().splitlines()[1].startswith("x1,1,confirm_fraud,ana,customer reported it,")
+    lines = out.read_text().splitlines()
+    assert lines[0] == "event_id,label,action,actor,reason,at,confirmed_at"
+    assert lines[1].startswith("x1,1,confirm_fraud,ana,customer reported it,")
+    assert lines[1].split(",")[-1] == lines[1].split(",")[-2]  # confirmed when the analyst said so
+
+
+def test_a_label_file_is_imported_as_confirmed_fraud_at_merchants(cli: Cli) -> None:
+    events, labels = card_stream(customers=6, days=12)
+    ev = cli.file("events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    fraud = [k for k, v in labels.items() if v]
+    lab = cli.file("labels.csv", "event_id,label,confirmed_at\n" + "".join(f"{k},1,2026-02-20T00:00:00Z\n" for k in fraud))
+    assert f"{len(fraud)} confirmation(s)" in cli("fraud-import", "--events", ev, "--labels", lab).output
+    assert "0 confirmation(s)" in cli("fraud-import", "--events", ev, "--labels", lab).output
+    bad = cli.file("bad.csv", "event_id,label,confirmed_at\nx,1,soon\n")
+    assert "confirmed_at" in cli("fraud-import", "--events", ev, "--labels", bad, code=2).output
 
 
 def test_training_refuses_a_bad_event_file_naming_the_line(cli: Cli, tmp_path: Path) -> None:

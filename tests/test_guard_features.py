@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from finguard.guard.model.events import Event, parse_event
-from finguard.guard.model.features import Explained, FeatureSchema, raw_features
+from finguard.guard.model.features import MERCHANT_RISK, Explained, FeatureSchema, raw_features
+from finguard.guard.model.merchant_risk import DEFAULT_CONFIRM_DELAY
 from finguard.guard.provider import make_guard
 from finguard.guard.service.training import MODEL_VELOCITY, build_dataset
-from tests.guard_helpers import Clock, card_stream, transfer
+from tests.guard_helpers import Clock, card_stream, luhn, transfer
 
 
 class Recorder:
@@ -57,21 +58,53 @@ def test_training_and_decision_time_compute_every_feature_alike(engine: Engine) 
                 attributes={"balance_before": f"{1000 + i}.00", "segment": "retail" if i % 2 else "vip"},
             )
         )
+    # A merchant compromised on day 3: every payment there is fraud from then on. Half the frauds
+    # say when they were confirmed (3 hours on), the others are confirmed 7 days on (the default).
+    for i in range(40):
+        eid = f"skim{i}"
+        at = t0 - timedelta(days=4) + timedelta(hours=6 * i, minutes=3)
+        raw.append(
+            {
+                "event_id": eid,
+                "type": "card_auth",
+                "occurred_at": at.isoformat(),
+                "customer_id": f"cust{i % 6}",
+                "channel": "pos",
+                "card": luhn(f"62220{i % 6:010d}"),
+                "amount": "120.00",
+                "merchant": {"id": "skim-1", "mcc": "5999", "region": "CN-BJ"},
+            }
+        )
+        labels[eid] = int(i >= 12)
+    confirmed_at = {f"skim{i}": t0 - timedelta(days=4) + timedelta(hours=6 * i + 3) for i in range(12, 40, 2)}
     raw.sort(key=lambda e: str(e["occurred_at"]))
     events = [parse_event(e, None) for e in raw]
-    data = build_dataset(events, labels)
+    data = build_dataset(events, labels, confirmed_at=confirmed_at)
     assert data.schema.numeric_attributes == ("balance_before",) and data.schema.categorical_attributes == ("segment",)
     trained = {e.event_id: row for e, row in zip(data.events, data.rows, strict=True)}
+    # Live, analysts confirm each fraud at the time training assumed; the guard reads the store.
+    due = sorted(
+        (confirmed_at.get(e.event_id, e.occurred_at + DEFAULT_CONFIRM_DELAY), e.event_id) for e in events if labels.get(e.event_id) == 1
+    )
 
     clock = Clock(events[0].occurred_at)
     recorder = Recorder(data.schema)
     guard = make_guard(engine, None, clock=clock, model=recorder)
+    assert guard.reviews is not None
+    decided: dict[str, str] = {}
     for e in events:
+        while due and due[0][0] < e.occurred_at:
+            at, fraud_id = due.pop(0)
+            clock.now = at
+            guard.reviews.review(decided[fraud_id], "confirm_fraud", "confirmed", "ana")
         clock.now = e.occurred_at
-        guard.decide(e)
+        decided[e.event_id] = guard.decide(e).decision_id
     assert set(recorder.rows) == set(trained)
     names = set(next(iter(trained.values())))
     assert {f"vel.{v}" for v in MODEL_VELOCITY} <= names and "attr.segment" in names
+    assert set(MERCHANT_RISK) <= names and set(MERCHANT_RISK) <= set(data.schema.numeric)
+    assert max(r["merchant_fraud_7d"] or 0 for r in trained.values()) >= 10  # the features were exercised
+    assert trained["t0"]["merchant_fraud_7d"] is None  # a transfer has no merchant: missing, not 0
     for event_id, row in trained.items():
         live = recorder.rows[event_id]
         for name in names:

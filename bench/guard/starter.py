@@ -10,14 +10,16 @@ For each set (see ``datasets.py``: PaySim's sample, the IEEE-CIS card payments r
    * the pack **as shipped on main before this change** (``AS_SHIPPED``: the old card-not-present
      burst, no ``tf.large_night_no_history``),
    * the pack **as it ships now** (``STARTER_PACK``),
-   and every decision is kept;
+   and every decision is kept; the labels' fraud is fed to the replay as confirmed 7 days after
+   each event (``confirmations``: a rule at ``t`` reads only fraud confirmed before ``t``);
 2. the events are cut by time: the first 80 % (**earlier**: where thresholds were chosen, see
    ``starter_tune.py``) and the last 20 % (**later**: the hold-out, the figure that counts);
 3. for each part, overall (outcome above ``allow``) and for each rule: events flagged, recall,
    precision, the share of legitimate events flagged ("legit reviewed"), the share of fraud
    amount caught; also the pack without ``tf.account_emptied`` (written after PaySim was seen:
    the pack's scores all reach the review threshold alone, so "flagged without a rule" is
-   "another enforced rule fired");
+   "another enforced rule fired") and without ``card.merchant_confirmed_fraud`` (the pack before
+   the point-of-compromise rule, from the same replay);
 4. plain baselines in the same run, on the same parts: ``amount > p99`` and ``amount > p98`` of
    the legitimate amounts of the earlier part (the 1 % / 2 % review budgets), and ``amount > k x
    the customer's median of their earlier payments`` (k from 3, 5, 10: the largest recall with
@@ -51,8 +53,9 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from finguard.guard.model.decision import Outcome, Thresholds  # noqa: E402
-from finguard.guard.model.events import Event, parse_event  # noqa: E402
-from finguard.guard.model.rules import Rule, compile_rule  # noqa: E402
+from finguard.guard.model.events import Event, EventType, parse_event  # noqa: E402
+from finguard.guard.model.merchant_risk import DEFAULT_CONFIRM_DELAY, confirmations_from_labels  # noqa: E402
+from finguard.guard.model.rules import Rule, RuleMode, compile_rule  # noqa: E402
 from finguard.guard.service.fx import default_fx  # noqa: E402
 from finguard.guard.service.replay import ReplayedDecision, replay  # noqa: E402
 from finguard.guard.service.rule_pack import STARTER_PACK  # noqa: E402
@@ -61,9 +64,24 @@ RESULTS = HERE.parent / "results"
 console = Console(width=160)
 EARLIER = 0.8
 EMPTIED = "tf.account_emptied"
-NEW_RULES = ("tf.large_night_no_history",)
+MERCHANT_RULE = "card.merchant_confirmed_fraud"
+NEW_RULES = ("tf.large_night_no_history", MERCHANT_RULE)
 # The card-not-present burst as main shipped it before #11's measurement on IEEE-CIS.
 OLD_CNP = "vel.card_cnp_count_10m >= 3 or vel.card_cnp_count_1h >= 6"
+# Candidate thresholds of the point-of-compromise rule, replayed in shadow beside the pack; which one
+# ships is chosen on the earlier part only (starter_tune.py), the later part reports it.
+_SHARE = "vel.merchant_fraud_{w} >= {s} * (vel.merchant_count_{c} - 1)"
+MERCHANT_CANDIDATES: tuple[tuple[str, str], ...] = (
+    *((f"w7d_ge{n}", f"vel.merchant_fraud_7d >= {n}") for n in (2, 3, 5)),
+    *((f"w30d_ge{n}", f"vel.merchant_fraud_30d >= {n}") for n in (2, 3, 5)),
+    *((f"w1d_ge{n}", f"vel.merchant_fraud_1d >= {n}") for n in (1, 2)),
+    *(
+        (f"w{w}_ge{n}_share{s}", f"vel.merchant_fraud_{w} >= {n} and " + _SHARE.format(w=w, s=s, c=c))
+        for w, c in (("7d", "7d"), ("30d", "30d"))
+        for n in (1, 2, 3)
+        for s in (0.05, 0.1, 0.2, 0.3, 0.5)
+    ),
+)
 AS_SHIPPED: tuple[Rule, ...] = tuple(
     replace(r, expression=OLD_CNP) if r.id == "card.cnp_burst" else r for r in STARTER_PACK if r.id not in NEW_RULES
 )
@@ -115,6 +133,10 @@ def pack_report(decisions: Sequence[ReplayedDecision], y: np.ndarray, amount: np
     shadow_codes = sorted({c for d in decisions for c in d.shadow_fired})
     shadow = {c: np.asarray([c in d.shadow_fired for d in decisions]) for c in shadow_codes}
     others = np.asarray([any(c != EMPTIED for c in d.fired) for d in decisions])
+    no_merchant = np.asarray([any(c != MERCHANT_RULE for c in d.fired) for d in decisions])
+    # The pack with a candidate merchant rule in place of the shipped one (``--merchant-candidates``):
+    # every enforced rule reaches the review threshold alone, so flagged = any enforced rule fired.
+    with_candidate = {c: no_merchant | f for c, f in shadow.items() if c.startswith("cand.")}
     out: dict[str, Any] = {}
     for part, sl in parts.items():
         out[part] = {
@@ -122,8 +144,10 @@ def pack_report(decisions: Sequence[ReplayedDecision], y: np.ndarray, amount: np
             "fraud": int(y[sl].sum()),
             "overall": tally(flagged[sl], y[sl], amount[sl]),
             "without_account_emptied": tally(others[sl], y[sl], amount[sl]),
+            "without_merchant_rule": tally(no_merchant[sl], y[sl], amount[sl]),
             "rules": {c: tally(f[sl], y[sl], amount[sl]) for c, f in fired.items() if f[sl].any()},
             "shadow_rules": {c: tally(f[sl], y[sl], amount[sl]) for c, f in shadow.items() if f[sl].any()},
+            "pack_with_candidate": {c: tally(f[sl], y[sl], amount[sl]) for c, f in with_candidate.items()},
         }
     return out
 
@@ -208,13 +232,21 @@ def run_set(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "packs": {},
         "seconds": {},
     }
-    packs = {"before": ("as_shipped_before", AS_SHIPPED), "now": ("starter_pack_now", STARTER_PACK)}
+    candidates = tuple(
+        Rule(f"cand.{name}", expr, name, score=40, event_types=(EventType.CARD_AUTH,), mode=RuleMode.SHADOW)
+        for name, expr in (MERCHANT_CANDIDATES if args.merchant_candidates else ())
+    )
+    packs = {"before": ("as_shipped_before", AS_SHIPPED), "now": ("starter_pack_now", (*STARTER_PACK, *candidates))}
     for label, pack in (packs[p] for p in args.packs.split(",")):
         t = time.perf_counter()
-        report = replay(events, [compile_rule(r) for r in pack], Thresholds(), labels=labels, keep_decisions=n)
+        # Fraud is fed to the replay by its confirmation time (7 days after the event: the sets give
+        # none), never ahead of it: a rule at t reads only the merchant's fraud confirmed before t.
+        confirmed = confirmations_from_labels(events, labels, delay=DEFAULT_CONFIRM_DELAY)
+        report = replay(events, [compile_rule(r) for r in pack], Thresholds(), labels=labels, keep_decisions=n, confirmations=confirmed)
         result["seconds"][f"replay_{label}"] = round(time.perf_counter() - t, 1)
         assert [d.event_id for d in report.decisions] == [e.event_id for e in events]
-        result["packs"][label] = {"rules": len(pack), **pack_report(report.decisions, y, amount, parts)}
+        shipped = len(pack) - len(candidates) * (label == "starter_pack_now")
+        result["packs"][label] = {"rules": shipped, **pack_report(report.decisions, y, amount, parts)}
         result["packs"][label]["replay_errors"] = dict(report.errors)
         if scenario:
             flagged = np.asarray([d.outcome is not Outcome.ALLOW for d in report.decisions])
@@ -251,6 +283,7 @@ def show(result: dict[str, Any]) -> None:
             for row, t in (
                 (f"[bold]{label}: OVERALL[/]", p["overall"]),
                 (f"{label}: without {EMPTIED}", p["without_account_emptied"]),
+                *(((f"{label}: without {MERCHANT_RULE}", p["without_merchant_rule"]),) if "without_merchant_rule" in p else ()),
                 *((f"  {label}: {code}", r) for code, r in p["rules"].items()),
                 *((f"  {label}: {code} (shadow: not enforced)", r) for code, r in p.get("shadow_rules", {}).items()),
             ):
@@ -271,6 +304,9 @@ def main() -> None:
     ap.add_argument("--synccfd-days", type=float, default=None, help="only the first N days of the SynCCFD set")
     ap.add_argument("--packs", default="before,now", help="before (as shipped before #11's tuning), now (as it ships)")
     ap.add_argument("--show", action="store_true", help="print the last results again")
+    ap.add_argument(
+        "--merchant-candidates", action="store_true", help="also replay candidate merchant rules in shadow (pack_with_candidate)"
+    )
     args = ap.parse_args()
     out = RESULTS / "issue11_starter.json"
     if args.show:

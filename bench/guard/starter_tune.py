@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parents[1] / "src"))
 import datasets  # noqa: E402
 
 from finguard.guard.model.events import parse_event  # noqa: E402
+from finguard.guard.model.merchant_risk import COUNTS, PAYMENTS, ConfirmedFraudIndex, confirmations_from_labels  # noqa: E402
 from finguard.guard.service.model import time_slices  # noqa: E402
 from finguard.guard.service.velocity import MemoryBackend, Velocity, local_hour  # noqa: E402
 
@@ -44,7 +45,7 @@ def load(name: str, days: float | None) -> tuple[list, dict[str, int]]:
 
 
 def features(name: str, days: float | None) -> dict[str, np.ndarray]:
-    out = WORK / f"{name}-tune.npz"
+    out = WORK / (f"{name}-tune.npz" if days is None else f"{name}-{days:g}d-tune.npz")
     if out.is_file():
         return dict(np.load(out))
     events, labels = load(name, days)
@@ -64,8 +65,17 @@ def features(name: str, days: float | None) -> dict[str, np.ndarray]:
     # In yuan, as the rules compare it (the guard's own conversion; CNY events as sent).
     arrays["amount"] = np.asarray([float(velocity.fx.in_yuan(e).amount or 0) for e in events])
     arrays["hour"] = np.asarray([local_hour(e) for e in events], dtype=np.int8)
+    arrays["t"] = np.asarray([e.occurred_at.timestamp() for e in events])
     arrays["label"] = np.asarray([labels.get(e.event_id, 0) if i < cut else -1 for i, e in enumerate(events)], dtype=np.int8)
     arrays["cut"] = np.asarray([cut])
+    # The merchant's fraud confirmed before each event (7 days after it happened: the sets say no
+    # confirmation time), from the earlier part's labels only: an earlier event at t reads only
+    # confirmations before t, all of events before t, so the later part's labels are not needed.
+    early = {e.event_id: labels.get(e.event_id, 0) for e in events[:cut]}
+    index = ConfirmedFraudIndex(confirmations_from_labels(events[:cut], early))
+    risk = [index.values(e) for e in events]
+    for key in COUNTS:
+        arrays[key] = np.asarray([np.nan if r[key] is None else float(r[key]) for r in risk])
     del tune
     WORK.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **arrays)
@@ -86,13 +96,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", default="ieee", choices=["ieee", "paysim", "synccfd"])
     ap.add_argument("--days", type=float, default=None)
+    ap.add_argument(
+        "--skip-days",
+        type=float,
+        default=0.0,
+        help="Leave the first N days out of the counts (warm-up: a 30-day window of fraud confirmed 7 days on is full after 37)",
+    )
     args = ap.parse_args()
     f = features(args.set, args.days)
     cut = int(f["cut"][0])
-    y = f["label"][:cut]
+    y = f["label"][:cut].copy()
+    if args.skip_days:
+        y[f["t"][:cut] < f["t"][0] + args.skip_days * 86400] = -1  # counted nowhere below
     g = {k: np.nan_to_num(v[:cut], nan=0.0) for k, v in f.items() if k not in ("cut",)}
     amount = g["amount"]
-    print(f"tuning part: {cut} events, {int((y == 1).sum())} fraud ({(y == 1).mean():.2%})")
+    counted = int((y >= 0).sum())
+    print(f"tuning part: {cut} events ({counted} counted), {int((y == 1).sum())} fraud ({int((y == 1).sum()) / max(counted, 1):.2%})")
     night = (g["hour"] >= 23) | (g["hour"] < 6)
     history = g["customer_count_30d"] >= 4
     prior_n = g["customer_out_count_30d"] - 1
@@ -135,6 +154,27 @@ def main() -> None:
     show("card rules without the habit rule", bursts, y, amount)
     for floor, flag in habit_at.items():
         show(f"bursts or habit rule (floor {floor})", bursts | flag, y, amount)
+
+    # Point of compromise (card.merchant_confirmed_fraud): the merchant's fraud confirmed in the last
+    # 1 / 7 / 30 days (confirmed 7 days after the event), alone and with the enforced card rules.
+    print("\n-- a merchant with fraud confirmed in the window (count >= n; share of its earlier payments >= s)")
+    merchant: dict[str, np.ndarray] = {}
+    for key in COUNTS:
+        window = key.rsplit("_", 1)[1]
+        prior = g[PAYMENTS[window]] - 1
+        share = np.where(prior > 0, g[key] / np.maximum(prior, 1), 0.0)
+        for n in (1, 2, 3, 5):
+            merchant[f"{key} >= {n}"] = g[key] >= n
+        for n in (1, 2, 3):
+            for sh in (0.05, 0.1, 0.2, 0.3, 0.5):
+                merchant[f"{key} >= {n} and share >= {sh}"] = (g[key] >= n) & (share >= sh)
+    for label, flag in merchant.items():
+        show(label, flag, y, amount)
+    print("\n-- the enforced card rules (bursts, habit at 7,000) with a merchant rule")
+    pack = bursts | habit_at[7000]
+    show("enforced card rules, no merchant rule", pack, y, amount)
+    for label, flag in merchant.items():
+        show(f"enforced card rules or {label}", pack | flag, y, amount)
 
 
 if __name__ == "__main__":

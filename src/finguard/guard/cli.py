@@ -24,7 +24,7 @@ from finguard.core import jsonsafe
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
-from finguard.guard.cli_models import drift_command, labels_command, models_app, replay_command, train_command
+from finguard.guard.cli_models import drift_command, fraud_import_command, labels_command, models_app, replay_command, train_command
 from finguard.guard.model.controls import ControlSettings, Protection, controls_to_dict, settings_from_dict, settings_to_dict
 from finguard.guard.model.decision import Decision, Outcome
 from finguard.guard.model.events import EventType, parse_time
@@ -103,6 +103,7 @@ app.command("train")(train_command)
 app.command("replay")(replay_command)
 app.command("drift")(drift_command)
 app.command("labels")(labels_command)
+app.command("fraud-import")(fraud_import_command)
 app.add_typer(models_app, name="models")
 
 

@@ -23,6 +23,7 @@ from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.guard.model.decision import Thresholds
 from finguard.guard.model.events import Event, parse_time
+from finguard.guard.model.merchant_risk import Confirmation, ConfirmedFraudIndex
 from finguard.guard.model.rules import CompiledRule, compile_rule
 from finguard.guard.service.replay import ReplayReport, Scorer, replay
 from finguard.guard.service.rule_pack import STARTER_PACK
@@ -33,6 +34,15 @@ REGISTRY = typer.Option("--registry", envvar="FINGUARD_GUARD_MODEL_REGISTRY", he
 EVENTS = typer.Option("--events", exists=True, dir_okay=False, help="Events: JSONL (guard schema) or CSV with --mapping.")
 LABELS = typer.Option("--labels", exists=True, dir_okay=False, help="Labels by event id: CSV event_id,label or JSONL.")
 MAPPING = typer.Option("--mapping", exists=True, dir_okay=False, help="JSON: guard field -> CSV column (+ constants).")
+
+
+def _stored_confirmations(events: list[Event]) -> list[Confirmation]:
+    """The stored confirmed fraud a replay of ``events`` needs (empty when the guard has none)."""
+    if not events:
+        return []
+    with open_platform() as p:
+        service = p.guard.merchant_risk
+        return service.for_replay(min(e.occurred_at for e in events)) if service else []
 
 
 def _load(events: Path, mapping: Path | None, skip_bad: bool) -> tuple[list[Event], str]:
@@ -72,15 +82,16 @@ def train_command(
     """Train a model on the bank's own labelled events; report the time-ordered hold-out; register the version."""
     from finguard.guard.service import model as guard_model
     from finguard.guard.service.registry import ModelRegistry
-    from finguard.guard.service.training import build_dataset, read_labels
+    from finguard.guard.service.training import build_dataset, read_label_file
 
     if unlabelled not in ("legit", "skip"):
         _fail(InvalidInput.for_field("unlabelled", "must be legit or skip"))
         return
     try:
         evs, events_sha = _load(events, mapping, skip_bad_rows)
-        by_id, labels_sha = read_labels(labels)
-        data = build_dataset(evs, by_id, unlabelled="skip" if unlabelled == "skip" else "legit")
+        label_file = read_label_file(labels)
+        by_id, labels_sha = label_file.labels, label_file.sha256
+        data = build_dataset(evs, by_id, unlabelled="skip" if unlabelled == "skip" else "legit", confirmed_at=label_file.confirmed_at)
         fingerprint = {"events_file": events.name, "events_sha256": events_sha, "labels_file": labels.name, "labels_sha256": labels_sha}
         with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
             task = bar.add_task("training", total=rounds)
@@ -240,11 +251,16 @@ def replay_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Replay past events as of their own time (nothing stored, no alert) and measure rules, packs and models."""
-    from finguard.guard.service.training import read_labels
+    from finguard.guard.model.merchant_risk import confirmations_from_labels
+    from finguard.guard.service.training import read_label_file
 
     try:
         evs, _ = _load(events, mapping, False)
-        by_id = read_labels(labels)[0] if labels else None
+        label_file = read_label_file(labels) if labels else None
+        by_id = label_file.labels if label_file else None
+        # The labels' fraud counts at its merchant from its confirmation time on (never earlier);
+        # without labels, the stored confirmations (as the live guard counts them).
+        confirmed = confirmations_from_labels(evs, label_file.labels, label_file.confirmed_at) if label_file else _stored_confirmations(evs)
         start: datetime | None = parse_time(since, "since") if since else None
         scorer = None
         path = _model_path(model, registry)
@@ -267,6 +283,7 @@ def replay_command(
             model=scorer,
             model_name=model,
             measure=(lambda e: e.occurred_at >= start) if start else None,
+            confirmations=confirmed,
         )
     except FinguardError as exc:
         _fail(exc)
@@ -299,7 +316,8 @@ def drift_command(
         schema = scorer.schema
         evs, _ = _load(events, mapping, False)
         rows: list[dict[str, Any]] = []
-        replay_features(evs, on_event=lambda e, v: rows.append(schema.row(e, v)))
+        # The merchant's confirmed fraud as the live guard counts it: the stored confirmations, by their time.
+        replay_features(evs, on_event=lambda e, v: rows.append(schema.row(e, v)), fraud=ConfirmedFraudIndex(_stored_confirmations(evs)))
         values = scorer.drift(rows)
     except FinguardError as exc:
         _fail(exc)
@@ -345,7 +363,35 @@ def labels_command(
         return
     with out_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["event_id", "label", "action", "actor", "reason", "at"])
+        writer.writerow(["event_id", "label", "action", "actor", "reason", "at", "confirmed_at"])
         for r in found:
-            writer.writerow([r.event_id, r.label, r.action.value, r.actor, r.reason, r.at.isoformat()])
+            at = r.at.isoformat()
+            writer.writerow([r.event_id, r.label, r.action.value, r.actor, r.reason, at, at if r.label else ""])
     out.print(f"wrote {len(found)} label(s) to {out_path} ({sum(r.label for r in found)} fraud)")
+
+
+def fraud_import_command(
+    events: Annotated[Path, EVENTS],
+    labels: Annotated[Path, LABELS],
+    mapping: Annotated[Path | None, MAPPING] = None,
+    delay_days: Annotated[
+        float, typer.Option(min=0, max=365, help="Days from a fraud to its confirmation when the labels give no confirmed_at.")
+    ] = 7.0,
+) -> None:
+    """Store a label file's fraud at merchants as confirmed, so the live guard's merchant features count what training counted."""
+    from datetime import timedelta
+
+    from finguard.guard.service.training import read_label_file
+
+    try:
+        evs, _ = _load(events, mapping, False)
+        label_file = read_label_file(labels)
+        with open_platform() as p:
+            service = p.guard.merchant_risk
+            if service is None:
+                raise InvalidInput.for_field("merchant_risk", "is not wired in this guard")
+            added = service.import_labels(evs, label_file.labels, label_file.confirmed_at, delay=timedelta(days=delay_days), actor=ACTOR)
+    except FinguardError as exc:
+        _fail(exc)
+        return
+    out.print(f"{added} confirmation(s) of fraud at a merchant stored (an event confirmed before keeps its first time)")

@@ -229,8 +229,10 @@ def trial_run(request: Request, rule: Rule, days: int) -> dict[str, Any]:
     """The draft rule's test run over the stored events of the last ``days`` (``rule_trial``)."""
     g = platform(request).guard
     labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
-    report = trial_rule(rule, g.store, g.rules.current().rules, g.config.thresholds, since=g.clock() - timedelta(days=days),
-                        labels=labels, limit=TEST_LIMIT, examples=EXAMPLES)
+    since = g.clock() - timedelta(days=days)
+    confirmed = g.merchant_risk.for_replay(since) if g.merchant_risk else None
+    report = trial_rule(rule, g.store, g.rules.current().rules, g.config.thresholds, since=since,
+                        labels=labels, limit=TEST_LIMIT, examples=EXAMPLES, confirmations=confirmed)
     return {"events": report.events, "hits": report.hits, "rate": report.rate, "fraud": report.fraud, "labelled": report.labelled,
             "examples": report.examples, "errors": report.errors, "capped": report.capped, "days": days}
 

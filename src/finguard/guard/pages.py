@@ -327,7 +327,8 @@ def replay_page(request: Request) -> Response:
         rules = [compile_rule(r) for r in STARTER_PACK] if pack == "starter" else list(g.rules.current().rules)
         labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
         events = [parse_event(sd.event, None) for sd in g.store.stored_decisions(since, until, REPLAY_LIMIT)]
-        report = replay(events, rules, g.config.thresholds, labels=labels).as_dict()
+        confirmed = g.merchant_risk.for_replay(since) if g.merchant_risk else None  # as stored: by their time
+        report = replay(events, rules, g.config.thresholds, labels=labels, confirmations=confirmed).as_dict()
     except InvalidInput as exc:
         errors = field_errors(lang, exc.problems)
         return render(

@@ -17,9 +17,11 @@ from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
 from finguard.guard.service.engine import GuardConfig, GuardService, ModelScorer, PayeeCheck
 from finguard.guard.service.fx import Fx
+from finguard.guard.service.merchant_risk import MerchantRiskService
 from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService
 from finguard.guard.service.velocity import MemoryBackend, Velocity, VelocityBackend
+from finguard.guard.store.fraud import SqlConfirmedFraudStore
 from finguard.guard.store.repo import SqlGuardStore
 from finguard.guard.store.reviews import SqlReviewStore
 
@@ -68,7 +70,8 @@ def make_guard(
     Rules, customer controls and operator conditions are kept in memory. A change made in this
     process (through any guard on the same engine) applies to the next decision; one made by
     another process once the stored version is checked: rules every ``rules_check_seconds``,
-    controls and conditions every ``cache_check_seconds`` (0 checks before every decision).
+    controls, conditions and confirmed fraud every ``cache_check_seconds`` (0 checks before every
+    decision).
     """
     store = SqlGuardStore(engine, cache_check_seconds=cache_check_seconds)
     fx = Fx.configured(rates_path) if rates_path else None  # None: the process's (default_fx)
@@ -86,4 +89,5 @@ def make_guard(
         config=config,
         reviews=ReviewService(SqlReviewStore(engine), clock),
         fx=fx,
+        merchant_risk=MerchantRiskService(SqlConfirmedFraudStore(engine), clock, check_seconds=cache_check_seconds),
     )

@@ -17,6 +17,7 @@ from finguard.access.service.keys import ApiKey
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.http import read_body
 from finguard.guard.model.events import Event, parse_event
+from finguard.guard.model.merchant_risk import confirmations_from_labels
 from finguard.guard.model.review import Review
 from finguard.guard.model.rules import CompiledRule, compile_rule
 from finguard.guard.service.engine import GuardService
@@ -151,6 +152,8 @@ def run_replay(g: GuardService, body: ReplayIn) -> dict[str, Any]:
         model=_scorer(g, body.model),
         model_name=body.model,
         measure=(lambda e: e.occurred_at >= start) if start else None,
+        # The labels' fraud counts at its merchant from 7 days after the event (never ahead of it).
+        confirmations=confirmations_from_labels(events, body.labels) if body.labels else None,
     )
     return report.as_dict()
 

@@ -235,8 +235,10 @@ def backtest(body: BacktestIn, g: G, _: Annotated[ApiKey, Depends(staff("read"))
 @router.post("/rules/test", response_model=RuleTestOut, summary="Test a draft rule on the stored events of the last days (nothing stored)")
 def test_rule(body: RuleTestIn, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> RuleTestOut:
     labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
+    since = g.clock() - timedelta(days=body.days)
+    confirmed = g.merchant_risk.for_replay(since) if g.merchant_risk else None
     report = trial_rule(_rule(body.id, body), g.store, g.rules.current().rules, g.config.thresholds,
-                        since=g.clock() - timedelta(days=body.days), labels=labels)
+                        since=since, labels=labels, confirmations=confirmed)
     return adapt_trial(report)
 
 

@@ -20,6 +20,15 @@ new_payee, new_merchant, ...      1 the customer has not used this payee / merch
                                   country / region before, 0 seen before
 velocity (``vel.*`` of rules)     counts, sums and distinct counts by account, card, device, IP,
                                   payee, merchant and customer over 10 minutes to 30 days
+merchant_fraud_1d / _7d / _30d    the merchant's fraud **confirmed** in the 1 / 7 / 30 days before the
+                                  event (``model.merchant_risk``: a label counts only once its
+                                  confirmation time has passed; in training the label file's
+                                  ``confirmed_at``, else the event's time + 7 days); 0 none; missing
+                                  without a merchant or when the store of confirmations is unavailable
+merchant_fraud_share_1d / ...     that count / the merchant's earlier payments over the same window
+                                  (``vel.merchant_count_24h / _7d / _30d`` less this one); missing
+                                  without a count or without an earlier payment; can exceed 1 when the
+                                  merchant's traffic fell (frauds of a busier week confirmed now)
 type, channel, mcc, currency,     categorical (LightGBM categories: the training data's values;
 direction, country, where         an unseen value is missing)
 attribute features                the bank's own event attributes named at training: numeric ones
@@ -38,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 from finguard.guard.model.controls import DEFAULT_TZ
 from finguard.guard.model.events import Event, EventType
+from finguard.guard.model.merchant_risk import COUNTS, PAYMENTS, WINDOWS
 
 Value = float | str | None
 BASE_NUMERIC: tuple[str, ...] = (
@@ -51,6 +61,7 @@ BASE_NUMERIC: tuple[str, ...] = (
     "cooling_off",
 )
 FIRST_SEEN = ("new_payee", "new_merchant", "new_device", "new_country", "new_region")
+MERCHANT_RISK: tuple[str, ...] = (*COUNTS, *(f"merchant_fraud_share_{name}" for name, _ in WINDOWS))
 CATEGORICAL: tuple[str, ...] = ("type", "channel", "mcc", "currency", "direction", "country", "where")
 CONTEXT_KEYS = ("payee_listed", "cooling_off")  # given by the engine live, by attributes in training
 MAX_CATEGORIES = 200  # per categorical feature; rarer values are missing
@@ -85,9 +96,11 @@ def _flag(value: object) -> float | None:
 def raw_features(event: Event, values: Mapping[str, Any], velocity: Sequence[str], attributes: Sequence[str] = ()) -> dict[str, Value]:
     """Every feature of one event, by name: numbers as floats, categories as strings, missing as None.
 
-    ``values`` holds the velocity features (``Velocity.observe``) and, at decision time, the
-    context keys (:data:`CONTEXT_KEYS`); in training the context comes from the event's
-    attributes of the same names.
+    ``values`` holds the velocity features (``Velocity.observe``), the merchant's confirmed fraud
+    (``ConfirmedFraudIndex.values``: live from the stored confirmations, in training and replays
+    from the labels' confirmation times) and, at decision time, the context keys
+    (:data:`CONTEXT_KEYS`); in training the context comes from the event's attributes of the
+    same names.
     """
     amount = float(event.amount) if event.amount is not None else None
     row: dict[str, Value] = {"amount": amount, "local_hour": float(event.occurred_at.astimezone(_LOCAL).hour)}
@@ -109,6 +122,12 @@ def raw_features(event: Event, values: Mapping[str, Any], velocity: Sequence[str
         row[name] = _flag(values.get(name))
     for name in velocity:
         row[f"vel.{name}"] = _number(values.get(name))
+    for (window, _), key in zip(WINDOWS, COUNTS, strict=True):
+        fraud = _number(values.get(key))
+        payments = _number(values.get(PAYMENTS[window]))
+        row[key] = fraud
+        earlier = None if payments is None else payments - 1  # the window includes this event
+        row[f"merchant_fraud_share_{window}"] = fraud / earlier if fraud is not None and earlier is not None and earlier > 0 else None
     country = event.payee.country if event.type is EventType.REMITTANCE and event.payee else None
     where = event.where
     row.update(
@@ -136,10 +155,17 @@ class FeatureSchema:
     numeric_attributes: tuple[str, ...] = ()
     categorical_attributes: tuple[str, ...] = ()
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    merchant_risk: bool = False  # the merchant's confirmed fraud (models trained before it lack them)
 
     @property
     def numeric(self) -> tuple[str, ...]:
-        return (*BASE_NUMERIC, *FIRST_SEEN, *(f"vel.{v}" for v in self.velocity), *(f"attr.{a}" for a in self.numeric_attributes))
+        return (
+            *BASE_NUMERIC,
+            *FIRST_SEEN,
+            *(f"vel.{v}" for v in self.velocity),
+            *(MERCHANT_RISK if self.merchant_risk else ()),
+            *(f"attr.{a}" for a in self.numeric_attributes),
+        )
 
     @property
     def categorical(self) -> tuple[str, ...]:
@@ -175,7 +201,7 @@ class FeatureSchema:
                 if isinstance(v, str):
                     counts[v] = counts.get(v, 0) + 1
             cats[name] = tuple(sorted(counts, key=lambda k: (-counts[k], k))[:MAX_CATEGORIES])
-        return FeatureSchema(self.velocity, self.numeric_attributes, self.categorical_attributes, cats)
+        return FeatureSchema(self.velocity, self.numeric_attributes, self.categorical_attributes, cats, self.merchant_risk)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +209,7 @@ class FeatureSchema:
             "numeric_attributes": list(self.numeric_attributes),
             "categorical_attributes": list(self.categorical_attributes),
             "categories": {k: list(v) for k, v in self.categories.items()},
+            "merchant_risk": self.merchant_risk,
         }
 
     @classmethod
@@ -192,6 +219,7 @@ class FeatureSchema:
             tuple(data.get("numeric_attributes") or ()),
             tuple(data.get("categorical_attributes") or ()),
             {k: tuple(v) for k, v in (data.get("categories") or {}).items()},
+            bool(data.get("merchant_risk", False)),
         )
 
 

@@ -2,8 +2,9 @@
 
 :meth:`GuardService.decide` is the single entry point (the API, a batch replay);
 :meth:`GuardService.decide_many` decides a batch (the stream consumer). In order: operator
-conditions, velocity features (counted once per event id), the customer's controls, the payee
-check, the model score, the rules (enforced and shadow), then
+conditions, velocity features (counted once per event id), the merchant's confirmed fraud
+(``service.merchant_risk``), the customer's controls, the payee check, the model score, the
+rules (enforced and shadow), then
 :func:`finguard.guard.model.decision.resolve`; then the ledger stores the decision, unless the
 event id is already stored: its stored decision is returned instead (the same id with another
 body is refused and raises an alert). Recently decided ids are answered from memory without
@@ -39,6 +40,7 @@ from finguard.guard.model.rules import evaluate_rules
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
 from finguard.guard.service.fx import Fx, default_fx
+from finguard.guard.service.merchant_risk import MerchantRiskService
 from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService, StoredDecision
 from finguard.guard.service.velocity import DAILY_PAID, FeatureValue, Velocity, VelocityUnavailable
@@ -166,6 +168,7 @@ class GuardService:
         config: GuardConfig | None = None,
         reviews: ReviewService | None = None,
         fx: Fx | None = None,
+        merchant_risk: MerchantRiskService | None = None,
     ) -> None:
         self.store = store
         self.velocity = velocity
@@ -177,6 +180,7 @@ class GuardService:
         self.model: ModelScorer = model or NoModel()
         self.challenger = challenger  # scored on every decision in shadow, never enforced
         self.reviews = reviews  # analysts' releases and fraud confirmations (the labels)
+        self.merchant_risk = merchant_risk  # the merchant's confirmed fraud (None: those features are missing)
         self.config = config or GuardConfig()
         # Amounts in yuan for the rules and controls, as the velocity sums are.
         self.fx = fx or getattr(velocity, "fx", None) or default_fx()
@@ -330,6 +334,13 @@ class GuardService:
             features, first_seen = observed.values, observed.payee_first_seen
             paid = features.get(DAILY_PAID)
             daily = paid if isinstance(paid, Decimal) else None
+        if self.merchant_risk is not None and event.merchant is not None:
+            try:
+                features.update(self.merchant_risk.values(event))
+            except Exception as exc:  # missing features, never a crash
+                log.warning("merchant risk unavailable for %s: %s", event.event_id, exc)
+                detail = "the merchant's confirmed fraud cannot be read; the decision needs review"
+                reasons.append(_error("merchant_risk_unavailable", detail))
         yuan = self.fx.in_yuan(event)
         if yuan.unavailable:
             reasons.append(_error("currency_rate_unavailable", f"{yuan.unavailable}: the amount cannot be compared with yuan thresholds"))

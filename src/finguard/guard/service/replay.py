@@ -12,6 +12,13 @@ and the share of fraud amount caught (in yuan: amounts in other currencies are c
 live guard converts them, and an event whose currency has no rate is an error, at least review).
 Shadow rules never change an outcome; what each would have flagged is counted apart
 (``shadow_rules``), so a bank can see a rule's cost before enforcing it.
+
+Confirmed fraud is fed by its confirmation time, never ahead of it: ``confirmations`` (from the
+labels: ``model.merchant_risk.confirmations_from_labels``, each fraud confirmed at the label file's
+``confirmed_at`` or 7 days after the event) make an index read as of each replayed event's own
+time, so ``vel.merchant_fraud_7d`` at ``t`` counts only fraud confirmed before ``t`` (the event's
+own label included: it is confirmed after the event). Without ``confirmations`` those features are
+missing and a rule on them never fires.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 from finguard.guard.model.context import rule_context
 from finguard.guard.model.decision import Outcome, Reason, ReasonKind, Thresholds, resolve
 from finguard.guard.model.events import Event
+from finguard.guard.model.merchant_risk import Confirmation, ConfirmedFraudIndex
 from finguard.guard.model.rules import CompiledRule, evaluate_rules
 from finguard.guard.service.fx import Fx
 from finguard.guard.service.velocity import MemoryBackend, Velocity
@@ -104,6 +112,7 @@ def replay(
     measure: Callable[[Event], bool] | None = None,
     keep_decisions: int = 0,
     fx: Fx | None = None,
+    confirmations: Sequence[Confirmation] | None = None,
 ) -> ReplayReport:
     """Decide ``events`` in time order as of their own time, and count what would have been flagged.
 
@@ -112,10 +121,13 @@ def replay(
     hold-out period) while every event still builds the history.
     """
     velocity = Velocity(MemoryBackend(), fx=fx)
+    fraud = ConfirmedFraudIndex(confirmations) if confirmations is not None else None
     report = ReplayReport()
     for event in sorted(events, key=lambda e: e.occurred_at):
         observed = velocity.observe(event)
         features, first_seen = observed.values, observed.payee_first_seen
+        if fraud is not None and event.merchant is not None:
+            features.update(fraud.values(event))
         reasons: list[Reason] = []
         info: dict[str, Any] = {"name": model_name, "score": None, "available": model is not None}
         score: float | None = None

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from finguard.guard.model.decision import Thresholds
 from finguard.guard.model.events import Event, parse_event
+from finguard.guard.model.merchant_risk import Confirmation
 from finguard.guard.model.rules import CompiledRule, Rule, RuleMode, compile_rule
 from finguard.guard.service.replay import replay
 from finguard.guard.service.rules_service import DecisionSource
@@ -41,13 +42,15 @@ def trial_rule(
     labels: Mapping[str, int] | None = None,
     limit: int = 20_000,
     examples: int = 20,
+    confirmations: Sequence[Confirmation] | None = None,
 ) -> TrialReport:
-    """``rule`` (checked: InvalidInput names every bad field) over the events stored since ``since``."""
+    """``rule`` (checked: InvalidInput names every bad field) over the events stored since ``since``;
+    ``confirmations`` (the stored confirmed fraud) feed the merchant's features by their time."""
     draft = compile_rule(replace(rule, mode=RuleMode.SHADOW, enabled=True))
     stored = list(source.stored_decisions(since, None, limit))
     events = [parse_event(sd.event, None) for sd in stored]
     rules = [r for r in in_force if r.rule.id != rule.id] + [draft]
-    report = replay(events, rules, thresholds, labels=labels or {}, keep_decisions=len(events))
+    report = replay(events, rules, thresholds, labels=labels or {}, keep_decisions=len(events), confirmations=confirmations)
     tally = report.shadow_rules.get(rule.id)
     by_id = {e.event_id: e for e in events}
     shown = tuple(by_id[d.event_id] for d in report.decisions if rule.id in d.shadow_fired)[:examples]

@@ -6,7 +6,10 @@ with a mapping file: a JSON object from guard field names (dotted for nested fie
 plus optional ``"constants"`` (field -> value, e.g. ``{"type": "card_auth", "currency": "EUR"}``).
 Labels come apart, by event id, as fraud is confirmed later: CSV ``event_id,label`` or JSONL
 ``{"event_id": ..., "label": ...}``; a label is ``1/0``, ``true/false`` or ``fraud/legit``.
-Events without a label are legitimate (the bank's own practice: only fraud gets reported)
+An optional ``confirmed_at`` (ISO 8601 with an offset; empty: not known) says when the fraud was
+confirmed: the merchant's confirmed-fraud features (``model.merchant_risk``) count a fraud only
+from then on; without it a fraud counts from :data:`DEFAULT_CONFIRM_DELAY` (7 days) after the
+event. Events without a label are legitimate (the bank's own practice: only fraud gets reported)
 unless ``unlabelled="skip"``.
 
 Every event feeds the velocity windows (its history matters whether labelled or not); the
@@ -21,7 +24,8 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -30,8 +34,9 @@ import numpy as np
 import numpy.typing as npt
 
 from finguard.core.errors import FieldProblem, InvalidInput
-from finguard.guard.model.events import Event, parse_event
+from finguard.guard.model.events import Event, parse_event, parse_time
 from finguard.guard.model.features import FeatureSchema, Value, infer_attributes
+from finguard.guard.model.merchant_risk import DEFAULT_CONFIRM_DELAY, ConfirmedFraudIndex, confirmations_from_labels
 from finguard.guard.service.velocity import DEFAULT_FEATURES, MemoryBackend, Stage, Velocity
 
 MAX_PROBLEMS = 20
@@ -133,11 +138,25 @@ def parse_label(raw: object, line: int) -> int:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LabelFile:
+    labels: dict[str, int]  # by event id
+    sha256: str
+    confirmed_at: dict[str, datetime] = field(default_factory=dict)  # when the fraud was confirmed, where the file says
+
+
 def read_labels(path: Path) -> tuple[dict[str, int], str]:
     """Labels by event id (CSV ``event_id,label`` or JSONL), and the file's SHA-256."""
+    found = read_label_file(path)
+    return found.labels, found.sha256
+
+
+def read_label_file(path: Path) -> LabelFile:
+    """Labels by event id with their optional ``confirmed_at`` (see the module), and the file's SHA-256."""
     raw = path.read_bytes()
     text = raw.decode("utf-8-sig")
     labels: dict[str, int] = {}
+    confirmed: dict[str, datetime] = {}
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         rows: Iterable[tuple[int, Mapping[str, object]]] = ((i, json.loads(t)) for i, t in enumerate(text.splitlines(), 1) if t.strip())
     else:
@@ -151,7 +170,14 @@ def read_labels(path: Path) -> tuple[dict[str, int], str]:
         if not isinstance(event_id, str) or not event_id:
             raise InvalidInput(f"line {line}: event_id", problems=[FieldProblem("event_id", "is required", line)])
         labels[event_id] = parse_label(value, line)
-    return labels, hashlib.sha256(raw).hexdigest()
+        when = row.get("confirmed_at")
+        if when not in (None, ""):
+            try:
+                confirmed[event_id] = parse_time(when, "confirmed_at")
+            except InvalidInput as exc:
+                problem = exc.problems[0].problem if exc.problems else exc.message
+                raise InvalidInput(f"line {line}: confirmed_at", problems=[FieldProblem("confirmed_at", problem, line)]) from None
+    return LabelFile(labels, hashlib.sha256(raw).hexdigest(), confirmed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +191,17 @@ class Dataset:
     schema: FeatureSchema  # without categories (fitted on the training slice only)
 
 
-def replay_features(events: Sequence[Event], *, on_event: Callable[[Event, dict[str, Any]], None]) -> None:
-    """Feed events, in time order, through a fresh in-memory :class:`Velocity`; hand each its values."""
+def replay_features(
+    events: Sequence[Event], *, on_event: Callable[[Event, dict[str, Any]], None], fraud: ConfirmedFraudIndex | None = None
+) -> None:
+    """Feed events, in time order, through a fresh in-memory :class:`Velocity`; hand each its values
+    (with the merchant's fraud confirmed before the event, from ``fraud``, when given)."""
     velocity = Velocity(MemoryBackend())
     for event in sorted(events, key=lambda e: e.occurred_at):
-        on_event(event, velocity.observe(event).values)
+        values: dict[str, Any] = dict(velocity.observe(event).values)
+        if fraud is not None:
+            values.update(fraud.values(event))
+        on_event(event, values)
 
 
 def build_dataset(
@@ -178,9 +210,20 @@ def build_dataset(
     *,
     unlabelled: Literal["legit", "skip"] = "legit",
     attributes: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+    confirmed_at: Mapping[str, datetime] | None = None,
+    confirm_delay: timedelta = DEFAULT_CONFIRM_DELAY,
+    merchant_risk: bool = True,
 ) -> Dataset:
+    """Every event's features as of its own time, with its label.
+
+    The merchant's confirmed-fraud features count the fraud of ``labels`` only from its
+    confirmation (``confirmed_at``, else ``confirm_delay`` after the event): the label of an
+    event is never read before that time, its own included (``merchant_risk=False``: a model
+    without these features, as trained before them).
+    """
     numeric, categorical = attributes if attributes is not None else infer_attributes(events)
-    schema = FeatureSchema(MODEL_VELOCITY, numeric, categorical)
+    schema = FeatureSchema(MODEL_VELOCITY, numeric, categorical, merchant_risk=merchant_risk)
+    fraud = ConfirmedFraudIndex(confirmations_from_labels(events, labels, confirmed_at, delay=confirm_delay)) if merchant_risk else None
     kept: list[Event] = []
     rows: list[dict[str, Value]] = []
     y: list[int] = []
@@ -195,6 +238,6 @@ def build_dataset(
         rows.append(schema.row(event, values))
         y.append(label)
 
-    replay_features(events, on_event=take)
+    replay_features(events, on_event=take, fraud=fraud)
     amounts = np.asarray([float(e.amount) if e.amount is not None else 0.0 for e in kept], dtype=np.float64)
     return Dataset(kept, rows, np.asarray(y, dtype=np.int8), amounts, schema)

@@ -185,6 +185,10 @@ DEFAULT_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("ip_customers_24h", KeyKind.IP, Measure.DISTINCT, _D, distinct_of=KeyKind.CUSTOMER),
     FeatureSpec("payee_in_count_1h", KeyKind.PAYEE, Measure.COUNT, _H, _PAY, "out"),
     FeatureSpec("payee_in_sum_24h", KeyKind.PAYEE, Measure.SUM, _D, _PAY, "out"),
+    # The merchant's payments over the windows of its confirmed fraud (``model.merchant_risk``).
+    FeatureSpec("merchant_count_24h", KeyKind.MERCHANT, Measure.COUNT, _D, frozenset({EventType.CARD_AUTH})),
+    FeatureSpec("merchant_count_7d", KeyKind.MERCHANT, Measure.COUNT, 7 * _D, frozenset({EventType.CARD_AUTH})),
+    FeatureSpec("merchant_count_30d", KeyKind.MERCHANT, Measure.COUNT, 30 * _D, frozenset({EventType.CARD_AUTH})),
 )
 DAILY_PAID = "channel_paid_24h"  # what the daily limit reads
 

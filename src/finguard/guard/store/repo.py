@@ -128,6 +128,7 @@ class _Local:
         self.lock = threading.Lock()
         self.reads = 0  # changes to controls or conditions
         self.rules = 0  # rule versions added
+        self.fraud = 0  # fraud confirmed or withdrawn (``store.fraud``)
 
     def changed(self, kind: str) -> None:
         with self.lock:

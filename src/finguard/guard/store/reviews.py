@@ -8,7 +8,8 @@ from sqlalchemy import Engine, func, insert, select
 
 from finguard.guard.model.review import Review, ReviewAction
 from finguard.guard.service.rules_service import StoredDecision
-from finguard.guard.store.repo import _decision
+from finguard.guard.store.fraud import confirm_in, withdraw_in
+from finguard.guard.store.repo import _decision, _local
 from finguard.guard.store.tables import guard_decision, guard_event, guard_review
 
 
@@ -45,6 +46,9 @@ class SqlReviewStore:
             return [StoredDecision(dict(r.body), _decision(r), dict(r.inputs)) for r in conn.execute(query)]
 
     def add_review(self, review: Review) -> None:
+        """Keep the review; fraud confirmed (or a confirmation undone) feeds ``guard_confirmed_fraud``
+        in the same transaction, so the next decision's merchant features count it."""
+        changed = False
         with self.engine.begin() as conn:
             conn.execute(
                 insert(guard_review).values(
@@ -58,6 +62,25 @@ class SqlReviewStore:
                     at=_utc(review.at),
                 )
             )
+            if review.action is ReviewAction.CONFIRM_FRAUD:
+                query = select(guard_event.c.body, guard_event.c.occurred_at).where(guard_event.c.event_id == review.event_id)
+                event = conn.execute(query).first()
+                if event is not None:
+                    merchant = (event.body.get("merchant") or {}).get("id")
+                    row = {
+                        "event_id": review.event_id,
+                        "merchant_id": merchant,
+                        "customer_id": review.customer_id,
+                        "occurred_at": event.occurred_at,
+                        "confirmed_at": review.at,
+                        "source": "review",
+                        "actor": review.actor,
+                    }
+                    changed = confirm_in(conn, row)
+            else:
+                changed = withdraw_in(conn, review.event_id, review.at)
+        if changed:
+            _local(self.engine).changed("fraud")
 
     def reviews_of(self, decision_id: str) -> list[Review]:
         query = select(guard_review).where(guard_review.c.decision_id == decision_id).order_by(guard_review.c.id)

@@ -130,3 +130,22 @@ guard_review = Table(
     Index("ix_guard_review_decision", "decision_id", "id"),
     Index("ix_guard_review_at", "at"),
 )
+
+# Fraud confirmed on an event, with when (#11's point of compromise): an analyst's review
+# (``confirm_fraud``) or a label file imported. The merchant's confirmed-fraud features count a
+# row only from ``confirmed_at`` and no longer from ``withdrawn_at`` (a later review said it was
+# not fraud). One row per event.
+guard_confirmed_fraud = Table(
+    "guard_confirmed_fraud",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("merchant_id", String(128), nullable=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=False),
+    Column("withdrawn_at", UTCDateTime, nullable=True),
+    Column("source", String(16), nullable=False),  # review | import
+    Column("actor", String(200), nullable=False),
+    Index("ix_guard_confirmed_fraud_merchant", "merchant_id", "confirmed_at"),
+    Index("ix_guard_confirmed_fraud_at", "confirmed_at"),
+)
