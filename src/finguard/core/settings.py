@@ -36,11 +36,12 @@ class Settings(BaseSettings):
     demo_on_first_start: bool = Field(default=True, description="Load the demo lists when the database is empty.")
     public_rate_limit: int = Field(default=30, description="Public checks allowed per client per minute.")
     public_rate_burst: int = Field(default=10, description="Public checks a client may make at once before the rate applies.")
-    feed_poll_ms: int = Field(default=20, description="How often a process polls the change log when no notification arrives.")
+    feed_poll_ms: int = Field(default=20, ge=1, description="How often a process polls the change log when no notification arrives.")
     feed_listen_poll_ms: int = Field(
         default=250,
-        description="With PostgreSQL LISTEN/NOTIFY waking the follower, how often it still reads the change log to confirm "
-        "it is current (at most a quarter of FINGUARD_MAX_STALENESS_MS).",
+        ge=1,
+        description="When a change wakes the follower (PostgreSQL LISTEN/NOTIFY, SQLite's data_version), how often it "
+        "still reads the change log to confirm it is current (at most a quarter of FINGUARD_MAX_STALENESS_MS).",
     )
     max_staleness_ms: int = Field(
         default=1000, description="A process that has not confirmed it is current for this long answers 'unavailable'."
