@@ -16,9 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import heldout as h
+from run import uncached_screener
 
 from finguard.screening.model.names import name_key
-from finguard.screening.service import NameScreener, ScreenQuery, Thresholds
+from finguard.screening.service import ScreenQuery, Thresholds
 
 per_class, n_script, n_neg = int(os.environ.get("PC", 400)), int(os.environ.get("NS", 300)), int(os.environ.get("NN", 10000))
 base, _ = h.un_original_script(h.watchlist())
@@ -29,7 +30,7 @@ only = os.environ.get("ONLY", "")
 queries = [q for q in pert + syn_q if not only or q[0] in only.split(",")]
 do_neg = os.environ.get("NEG", "1") == "1"
 t = time.time()
-s = NameScreener(Thresholds())
+s = uncached_screener(Thresholds())
 if os.environ.get("POS", "1") == "1":
     for eid, code, d in base + syn:
         s.add(eid, code, d)
@@ -58,7 +59,7 @@ if os.environ.get("POS", "1") == "1":
     recall, top_hit, block = (sum(v[k] for v in stats.values()) / N for k in (1, 2, 3))
     print(f"ALL n={N} recall={recall:.4f} top={top_hit:.4f} block={block:.4f}")
 if do_neg:
-    s = NameScreener(Thresholds())
+    s = uncached_screener(Thresholds())
     for eid, code, d in base:
         s.add(eid, code, d)
     listed = {name_key(n) for _, _, d in base + syn if d.party for n in d.party.names}

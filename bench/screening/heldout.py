@@ -55,7 +55,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import Peer, person, watchlist
+from run import Peer, person, uncached_screener, watchlist
 
 from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.model.names import name_key
@@ -390,6 +390,22 @@ def peer_eval(peer: Peer, loose: NameScreener, entries: dict[int, EntryDraft], q
     return out
 
 
+def dev_latency_set() -> tuple[NameScreener, list[str]]:
+    """The latency benches' screener (OFAC + UN + the 80k synthetic list, no kept answers) and
+    queries: the development split's (seed 2203) perturbations, synthetic queries and 1,000
+    negatives, shuffled; never the held-out ones."""
+    base, _ = un_original_script(watchlist())
+    syn, syn_q = synthetic(len(base) + 1, 80_000, 300, DEV_SEED)
+    pert = perturbations(base, 400, DEV_SEED)
+    s = uncached_screener(Thresholds())
+    for eid, code, d in base + syn:
+        s.add(eid, code, d)
+    neg = [q for _, q in negatives(1000, set(), DEV_SEED + 7)]
+    queries = [q for _, q, _, _ in pert + syn_q][:2000] + neg
+    random.Random(3).shuffle(queries)
+    return s, queries
+
+
 def latency(screener: NameScreener, names: list[str]) -> dict[str, float]:
     for q in names[:100]:
         screener.match(q)
@@ -425,7 +441,7 @@ def main() -> None:
     if args.split == "dev":
         un_queries = []
         syn_queries, pert = dev_split(base, syn_queries, pert, per_class, n_script)
-    screener = NameScreener(th)
+    screener = uncached_screener(th)
     all_entries = base + syn
     t = time.perf_counter()
     for eid, code, draft in all_entries:
@@ -445,7 +461,7 @@ def main() -> None:
     lat_q = [q for _, q, _, _ in queries]
     random.Random(2).shuffle(lat_q)
     del screener
-    screener = NameScreener(th)
+    screener = uncached_screener(th)
     for eid, code, draft in base:
         screener.add(eid, code, draft)
     neg = negatives(n_neg, listed, seed + 7)
@@ -471,7 +487,7 @@ def main() -> None:
         "examples": examples,
     }
     del screener
-    screener = NameScreener(th)
+    screener = uncached_screener(th)
     for eid, code, draft in all_entries:
         screener.add(eid, code, draft)
     lat_q = lat_q[:2000] + [q for _, q in neg][:1000]

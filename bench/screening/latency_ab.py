@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import heldout as H
-from run import watchlist
-
-from finguard.screening.service import NameScreener, Thresholds
 
 
 def main() -> None:
@@ -31,16 +27,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
-    base, _ = H.un_original_script(watchlist())
-    syn, syn_q = H.synthetic(len(base) + 1, 80_000, 300, H.DEV_SEED)
-    pert = H.perturbations(base, 400, H.DEV_SEED)
-    s = NameScreener(Thresholds())
-    for eid, code, d in base + syn:
-        s.add(eid, code, d)
-    listed: set[str] = set()
-    neg = [q for _, q in H.negatives(1000, listed, H.DEV_SEED + 7)]
-    queries = [q for _, q, _, _ in pert + syn_q][:2000] + neg
-    random.Random(3).shuffle(queries)
+    s, queries = H.dev_latency_set()
     runs = [H.latency(s, queries) for _ in range(args.rounds)]
     best = min(runs, key=lambda r: r["cpu_p99_ms"])
     line = {"label": args.label, "rounds": runs, "cpu_p50_ms": best["cpu_p50_ms"], "cpu_p99_ms": best["cpu_p99_ms"]}

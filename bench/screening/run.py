@@ -58,6 +58,15 @@ Entry = tuple[int, str, EntryDraft]
 # -- data -----------------------------------------------------------------------------------------
 
 
+
+def uncached_screener(thresholds: Thresholds | None = None) -> NameScreener:
+    """A screener without :meth:`NameScreener.match`'s kept answers, so every query is timed and
+    scored, never answered from memory (a tree older than the answers has none to turn off)."""
+    try:
+        return NameScreener(thresholds, match_cache=0)
+    except TypeError:
+        return NameScreener(thresholds)
+
 def watchlist() -> list[Entry]:
     ofac = DATA / "ofac-sdn"
     out: list[Entry] = []
@@ -71,7 +80,7 @@ def watchlist() -> list[Entry]:
 
 
 def build(entries: Iterable[Entry], thresholds: Thresholds | None = None) -> NameScreener:
-    screener = NameScreener(thresholds)
+    screener = uncached_screener(thresholds)
     for entry_id, code, draft in entries:
         screener.add(entry_id, code, draft)
     return screener
@@ -492,7 +501,7 @@ def million(n: int, seed: int = 5) -> tuple[dict[str, float], NameScreener]:
     zh_chars = sorted({ch for name in Zh.first_names for ch in name})
     gc.collect()
     before = rss_mb()
-    screener = NameScreener()
+    screener = uncached_screener()
     t = time.perf_counter()
     for i in range(n):
         r = rng.random()
@@ -514,7 +523,7 @@ def million(n: int, seed: int = 5) -> tuple[dict[str, float], NameScreener]:
 
 def senzing_eval(th: Thresholds, peer: Peer) -> dict[str, Any]:
     watch, others, clusters = senzing()
-    screener = NameScreener(th)
+    screener = uncached_screener(th)
     wl_ids: dict[int, dict[str, Any]] = {}
     for i, w in enumerate(watch):
         facts: dict[str, Any] = {}

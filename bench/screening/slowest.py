@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import random
 import sys
 import time
 from pathlib import Path
@@ -20,9 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import heldout as H
-from run import watchlist
-
-from finguard.screening.service import NameScreener, Thresholds
 
 
 def main() -> None:
@@ -31,15 +27,7 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=60)
     ap.add_argument("--sort", default="cumulative")
     args = ap.parse_args()
-    base, _ = H.un_original_script(watchlist())
-    syn, syn_q = H.synthetic(len(base) + 1, 80_000, 300, H.DEV_SEED)
-    pert = H.perturbations(base, 400, H.DEV_SEED)
-    s = NameScreener(Thresholds())
-    for eid, code, d in base + syn:
-        s.add(eid, code, d)
-    neg = [q for _, q in H.negatives(1000, set(), H.DEV_SEED + 7)]
-    queries = [q for _, q, _, _ in pert + syn_q][:2000] + neg
-    random.Random(3).shuffle(queries)
+    s, queries = H.dev_latency_set()
     for q in queries[:100]:
         s.match(q)
     cpu: dict[str, float] = {}
