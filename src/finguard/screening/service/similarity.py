@@ -22,7 +22,8 @@ spellings of one syllable are equal, two syllables are not alike because their l
 the spellings of the family name (``lee`` / ``yi`` / ``rhee``) are alternatives of one token
 (:func:`prepare`), and the syllables must pair in the same order (the family name may move to the
 other end). An initial stands for the listed given names beside the one it found (``C. MUN`` for
-``MUN, Cho'ng-Ch'o'l``).
+``MUN, Cho'ng-Ch'o'l``). An initial is a one-letter token the name wrote as one (``NameVariant.initials``), never a
+one-letter syllable of a reading of another script (汪涛 read in Japanese is ``o to``): that is compared as a syllable.
 A foreign name written in Chinese characters (``弗拉基米尔·普京``) is read back in Latin letters
 and compared by sound key with ``l`` = ``r`` (what Chinese can write), capped at :data:`TRANSCRIBED_CAP`.
 Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
@@ -390,7 +391,9 @@ def _align(
         used_c |= bj
         is_initial = (i, j) in initial_pairs
         credit = INITIAL_CREDIT if is_initial else 1.0 - (1.0 - sim) * TOKEN_PENALTY
-        initial = initial or is_initial
+        # a pair at 0.9 (a shared sound key, a nickname) has an initial's credit and is capped as one too (as before
+        # initials were told apart; whether it should be is a choice of its own, left as it was)
+        initial = initial or is_initial or credit == INITIAL_CREDIT
         got_q += credit * qw[i]
         got_c += credit * cw[j]
         if korean:
