@@ -364,6 +364,33 @@ def test_an_initial_stands_for_the_whole_given_name(query: str, listed: str, exp
     assert outcome(s, query, 1) == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        # 汪涛 read in Japanese is "o to": its "o" is a syllable of a reading, not an initial the query wrote
+        ("汪涛", "CENTER TO INVESTIGATE ORGANIZED CRIME", None),
+        ("C. MUN", "MUN, Cho'ng-Ch'o'l", "close_match"),  # an initial written in Latin letters stays one
+        ("N T HEATH", "HEATH, Noel Timothy", "close_match"),  # without dots too
+        ("É. MACRON", "MACRON, Emmanuel", "close_match"),  # an accented Latin letter
+        ("В. В. Путин", "PUTIN, Vladimir Vladimirovich", "close_match"),  # a Cyrillic letter before a dot is an initial
+    ],
+)
+def test_only_initials_the_query_wrote_stand_for_names(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", org("o", listed) if expected is None else person("p", listed))
+    assert outcome(s, query, 1) == expected
+
+
+def test_one_letter_syllables_of_a_reading_are_not_initials() -> None:
+    """Which one-letter tokens are initials: the Latin letters the name wrote standing alone, never a reading's syllables."""
+    readings = {v.tokens: v.initials for v in analyse_name("汪涛").variants}
+    assert ("o", "to") in readings and readings[("o", "to")] == frozenset()
+    assert all(v.initials == {"c"} for v in analyse_name("C. MUN").variants)
+    assert all(not v.initials for v in analyse_name("오 민수").variants)  # 오 romanised "o": a syllable
+    assert all(not v.initials for v in analyse_name("Центр по борьбе с коррупцией").variants)  # "с": a preposition
+    assert all(v.initials == {"v"} for v in analyse_name("В. В. Путин").variants if "v" in v.tokens)
+
+
 def test_cyrillic_schemes_do_not_split_words() -> None:
     """Ukrainian-only letters and the marks for ь / ъ left by the Russian schemes do not cut a word in two."""
     for text, word in (("Сніжана Чубай", "snizhana"), ("Юдина Агафья", "agafya"), ("Подъячев", "podyachev")):

@@ -817,6 +817,9 @@ class NameVariant:
     kind: str = "latin"
     hebrew: bool = False  # a skeleton read from Hebrew letters (see similarity.Prepared.hebrew_short)
     pinyin: bool = False  # its pinyin words are read from Han characters: compared syllable by syllable
+    # its one-letter tokens that the name wrote as a Latin letter standing alone (``C. MUN``): initials. A one-letter
+    # syllable of a reading of another script (汪涛 read in Japanese, ``o to``; 오, ``o``) is a syllable, not an initial
+    initials: frozenset[str] = frozenset()
 
     @property
     def compact(self) -> str:
@@ -905,9 +908,41 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     if kind != "person" and not legal and any(sc_ in scripts for sc_ in ("CYRILLIC", "GREEK")):
         # legal forms written in another script are recognised once romanised (ООО, Компания, Лимитед)
         variants, legal = _strip_romanised_legal_forms(variants)
-    cleaned = (NameVariant(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v.kind, v.hebrew, v.pinyin) for v in variants)
+    written = _written_initials(text)
+    cleaned = (_with_initials(tuple(t for t in v.tokens if t)[:MAX_TOKENS], v, written) for v in variants)
     unique = tuple(dict.fromkeys(v for v in cleaned if v.tokens))
     return NameForm(name, unique, legal, scripts)
+
+
+def _with_initials(tokens: tuple[str, ...], v: NameVariant, written: frozenset[str]) -> NameVariant:
+    initials = frozenset(t for t in tokens if len(t) == 1 and t in written) if written else frozenset()
+    return NameVariant(tokens, v.kind, v.hebrew, v.pinyin, initials)
+
+
+_LETTER_RUN = re.compile(r"[^\W_]+")
+_DOTTED_INITIAL_SCRIPTS = {"CYRILLIC": sc.cyrillic, "GREEK": sc.greek}
+
+
+def _written_initials(text: str) -> frozenset[str]:
+    """The letters ``text`` writes as initials, as the one-letter tokens they become: its Latin letters standing alone
+    (``C. MUN``, ``N T Heath``), and the Cyrillic and Greek letters standing alone before a dot (``В. В. Путин``).
+
+    A one-letter syllable of a reading of another script (汪涛 read in Japanese, ``o to``; 오) is not one, nor is a
+    Cyrillic word of one letter without a dot (a preposition: ``с``, ``в``, ``о``).
+    """
+    text = text.replace("'", "").replace("`", "").replace("\u2019", "")
+    out: set[str] = set()
+    for m in _LETTER_RUN.finditer(text):
+        letter = m.group()
+        if len(letter) != 1:
+            continue
+        script = script_of(letter)
+        if script == "LATIN":
+            out.add(fold(letter))
+        elif script in _DOTTED_INITIAL_SCRIPTS and text[m.end() : m.end() + 1] == ".":
+            spellings = [transliterate(letter), *_DOTTED_INITIAL_SCRIPTS[script](letter)]
+            out.update(r for r in (fold(x).strip() for x in spellings) if len(r) == 1)
+    return frozenset(out)
 
 
 def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[NameVariant], tuple[str, ...]]:

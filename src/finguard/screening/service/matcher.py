@@ -561,7 +561,7 @@ class NameScreener:
             acc[name_id] = acc.get(name_id, 0.0) + COMPACT_WEIGHT
         if not acc:
             return []
-        initials = {t for p in prepared for t in p.tokens if len(t) == 1}
+        initials = {t for p in prepared for t in p.initials}  # written initials, not one-letter syllables of a reading
         top = heapq.nlargest(MAX_TIED * (4 if initials else 1), acc.items(), key=lambda kv: kv[1])
         floor = (evidence or top[0][1]) * RELATIVE_FLOOR
         if compact_hits:  # the names equal as a whole, and the few others with the most evidence

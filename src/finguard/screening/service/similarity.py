@@ -22,7 +22,8 @@ spellings of one syllable are equal, two syllables are not alike because their l
 the spellings of the family name (``lee`` / ``yi`` / ``rhee``) are alternatives of one token
 (:func:`prepare`), and the syllables must pair in the same order (the family name may move to the
 other end). An initial stands for the listed given names beside the one it found (``C. MUN`` for
-``MUN, Cho'ng-Ch'o'l``).
+``MUN, Cho'ng-Ch'o'l``). An initial is a one-letter token the name wrote as one (``NameVariant.initials``), never a
+one-letter syllable of a reading of another script (汪涛 read in Japanese is ``o to``): that is compared as a syllable.
 A foreign name written in Chinese characters (``弗拉基米尔·普京``) is read back in Latin letters
 and compared by sound key with ``l`` = ``r`` (what Chinese can write), capped at :data:`TRANSCRIBED_CAP`.
 Variants from scripts written without vowels (Arabic, Hebrew) are compared by consonant skeleton,
@@ -81,6 +82,7 @@ class Prepared:
         "family",
         "hebrew",
         "hebrew_short",
+        "initials",
         "kind",
         "korean",
         "phon",
@@ -104,6 +106,7 @@ class Prepared:
         self.skel_compact = "".join(self.skel)
         self.korean = variant.kind == "korean"
         self.pinyin = variant.pinyin
+        self.initials = variant.initials  # the one-letter tokens the name wrote as Latin initials (not syllables of a reading)
         # Hebrew writes long vowels (ו, י) and drops short ones: a word of two consonants read as a skeleton
         # (סעד "sd") is Saad, not Saeed, which Hebrew would write with a yod (see _hebrew_short)
         self.hebrew = variant.hebrew
@@ -222,6 +225,8 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             sino,
             korean,
             q.pinyin or c.pinyin,
+            q.initials,
+            c.initials,
         )
     q_numbers = {t for t in q.tokens if t.isdigit()}
     c_numbers = {t for t in c.tokens if t.isdigit()}
@@ -308,7 +313,14 @@ def _align(
     sino: bool = False,
     korean: bool = False,
     pinyin: bool = False,
+    qi: frozenset[str] | None = None,
+    ci: frozenset[str] | None = None,
 ) -> float:
+    """Token alignment of two variants (see the module docstring).
+
+    ``qi`` / ``ci``: the one-letter tokens of each side that are initials (``Prepared.initials``); ``None``: every one
+    (consonant skeletons). Another one-letter token is a syllable (``o`` of 汪涛 read ``o to``) and compared as one.
+    """
     if not qt or not ct:
         return 0.0
     if qt == ct:
@@ -328,16 +340,19 @@ def _align(
     phon = qp is not None and cp is not None
     jw = JaroWinkler.normalized_similarity
     nick = nickname_table() if not sino else {}
+    initial_pairs: set[tuple[int, int]] = set()
     for i, a in enumerate(qt):
         la = len(a)
         nick_a = nick.get(a)
+        a_initial = la == 1 and (qi is None or a in qi)
         for j, b in enumerate(ct):
             if a == b:
                 pairs.append((1.0, i, j))
                 continue
-            if la == 1 or len(b) == 1:
-                if a[0] == b[0]:
+            if a_initial or (len(b) == 1 and (ci is None or b in ci)):
+                if a[0] == b[0] and (la == 1) != (len(b) == 1):
                     pairs.append((0.75, i, j))
+                    initial_pairs.add((i, j))
                 continue
             if korean:
                 sim = korean_similarity(a, b)
@@ -374,13 +389,16 @@ def _align(
             continue
         used_q |= bi
         used_c |= bj
-        credit = _credit(sim, qt[i], ct[j])
-        initial = initial or credit == INITIAL_CREDIT
+        is_initial = (i, j) in initial_pairs
+        credit = INITIAL_CREDIT if is_initial else 1.0 - (1.0 - sim) * TOKEN_PENALTY
+        # a pair at 0.9 (a shared sound key, a nickname) has an initial's credit and is capped as one too (as before
+        # initials were told apart; whether it should be is a choice of its own, left as it was)
+        initial = initial or is_initial or credit == INITIAL_CREDIT
         got_q += credit * qw[i]
         got_c += credit * cw[j]
         if korean:
             paired.append((i, j))
-        elif credit == INITIAL_CREDIT and phon and len(qt[i]) == 1:  # an initial of the query for a listed name (not a skeleton's)
+        elif is_initial and phon and len(qt[i]) == 1:  # an initial the query wrote, for a listed name (not a skeleton's)
             by_initial |= bj
     if by_initial and used_q == (1 << len(qt)) - 1:
         # "C. MUN" for "MUN, Cho'ng-Ch'o'l", "S. KIM" for "KIM, Sou-gwang": an initial stands for the given name,
@@ -426,15 +444,20 @@ def _sino_weight(token: str) -> int:
     return max(SINO_MIN_WEIGHT, _weight(token))
 
 
-def _korean_pair(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, str, str]:
-    """The best pair of two tokens' spellings (a family name's alternatives), romanised Korean: (similarity, a, b)."""
+def _korean_pair(
+    a: tuple[str, ...], b: tuple[str, ...], ai: frozenset[str] | None = None, bi: frozenset[str] | None = None
+) -> tuple[float, str, str]:
+    """The best pair of two tokens' spellings (a family name's alternatives), romanised Korean: (similarity, a, b).
+
+    ``ai`` / ``bi``: the one-letter tokens of each side that are initials (``None``: every one); another is a syllable.
+    """
     best = (0.0, a[0], b[0])
     for x in a:
         for y in b:
             if x == y:
                 return 1.0, x, y
-            if len(x) == 1 or len(y) == 1:
-                sim = 0.75 if x[0] == y[0] else 0.0
+            if (len(x) == 1 and (ai is None or x in ai)) or (len(y) == 1 and (bi is None or y in bi)):
+                sim = 0.75 if x[0] == y[0] and (len(x) == 1) != (len(y) == 1) else 0.0
             else:
                 sim = korean_similarity(x, y)
             if sim > best[0]:
@@ -463,7 +486,7 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     pairs: list[tuple[float, int, int, str, str]] = []
     for i, a_alts in enumerate(qa):
         for j, b_alts in enumerate(ca):
-            sim, x, y = _korean_pair(a_alts, b_alts)
+            sim, x, y = _korean_pair(a_alts, b_alts, q.initials, c.initials)
             if sim > 0.0:
                 pairs.append((sim, i, j, x, y))
     if not pairs:
@@ -547,10 +570,14 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
     pairs: list[tuple[float, int, int]] = []
     for i, a in enumerate(q.tokens):
         for j, b in enumerate(c.tokens):
+            syllable = (len(a) == 1 and a not in q.initials) or (len(b) == 1 and b not in c.initials)
             if korean and ((i == 0 and q.family) or (j == 0 and c.family)):  # a family name spelled several ways: the best
-                sim = _korean_pair(q.family if i == 0 and q.family else (a,), c.family if j == 0 and c.family else (b,))[0]
-            elif korean and len(a) > 1 and len(b) > 1:
+                qf, cf = q.family if i == 0 and q.family else (a,), c.family if j == 0 and c.family else (b,)
+                sim = _korean_pair(qf, cf, q.initials, c.initials)[0]
+            elif korean and (syllable or (len(a) > 1 and len(b) > 1)):
                 sim = korean_similarity(a, b)
+            elif syllable and len(a) != len(b):  # a one-letter syllable of a reading (汪涛: "o to"), not an initial
+                sim = 0.0
             else:
                 sim = token_similarity(a, b, q.phon[i], c.phon[j])
             if (sino or q.pinyin or c.pinyin) and not korean and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
