@@ -28,3 +28,33 @@ def test_a_new_database_is_migrated_and_then_found_at_head(db_url: str) -> None:
         assert not at_head(engine)  # an older stamp goes through Alembic again
     finally:
         engine.dispose()
+
+
+def test_processes_starting_at_once_on_a_new_database_all_come_up(db_url: str) -> None:
+    """`finguard serve --workers N` after an upgrade: every worker migrates at start. They take
+    turns (PostgreSQL: an advisory lock; SQLite: the write lock at BEGIN), so the first migrates
+    and the others find the database at head, instead of creating the same table twice."""
+    import threading
+
+    engines = [make_engine(db_url) for _ in range(3)]
+    start = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def run(engine) -> None:  # type: ignore[no-untyped-def]
+        start.wait()
+        try:
+            upgrade(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors, errors[0]
+        assert all(at_head(e) for e in engines)
+    finally:
+        for e in engines:
+            e.dispose()

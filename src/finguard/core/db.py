@@ -227,8 +227,16 @@ def at_head(engine: Engine) -> bool:
     return stamped == heads
 
 
+MIGRATION_LOCK = 7238400  # PostgreSQL advisory lock key of schema upgrades
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision.
+
+    Processes that start at once (``serve --workers N`` after an upgrade) take turns: the write
+    lock at BEGIN on SQLite, a transaction-scoped advisory lock on PostgreSQL, both before Alembic
+    reads the stamped revision. The first migrates; the others then find the database at head
+    (two migrating at once had created the same table twice, and one worker failed to start)."""
     if at_head(engine):
         return
     from alembic import command
@@ -236,7 +244,9 @@ def upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
+        if not is_sqlite(engine):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
