@@ -104,3 +104,20 @@ def test_two_loaders_at_once_keep_the_chain_whole_and_the_data_as_an_import_writ
         assert all(logged[r.created_seq] == r.entry_key for r in rows)
     platform.follower.catch_up()
     assert platform.checker.check(CheckRequest(account=account(10_000 + n - 1))).outcome is Outcome.BLOCK
+
+
+def test_a_failed_batch_stops_the_load_after_the_batches_before_it(platform: Platform) -> None:
+    """The PostgreSQL loader writes batch k while it builds batch k + 1: a failing batch still
+    leaves exactly the batches before it committed, none after it, and the chain whole."""
+    platform.lists.create_list("bulk-w", "Bulk test", "fraud_account", "test", "critical", "bulk loader test")
+    size = COPY_FROM + 2
+    clash = size + 7  # a key in the second batch
+    bulk_load(platform.engine, "bulk-w", [draft(clash)], "tester")
+    seen: list[int] = []
+    with pytest.raises(Conflict, match="already on the list"):
+        bulk_load(platform.engine, "bulk-w", (draft(i) for i in range(4 * size)), "loader", batch=size, progress=seen.append)
+    assert seen == [size]
+    with platform.engine.connect() as conn:
+        keys = set(conn.execute(select(change_log.c.entry_key).where(change_log.c.actor == "loader")).scalars())
+    assert keys == {f"acct:{i}" for i in range(size)}
+    assert verify_change_log(platform.engine).ok
