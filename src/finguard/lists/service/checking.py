@@ -255,14 +255,14 @@ class PayeeChecker:
         digits, an untrimmed name: a payee built by hand) goes through :meth:`check` instead."""
         probes: list[_Probe] = []
         if account is not None:
-            if not (account.isascii() and account.isdigit() and 6 <= len(account) <= 34):
+            if not (isinstance(account, str) and account.isascii() and account.isdigit() and 6 <= len(account) <= 34):
                 return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
             probes.append(("account", IdType.ACCOUNT, account))
         if card is not None:
-            if not (card.isascii() and card.isdigit() and 13 <= len(card) <= 19):
+            if not (isinstance(card, str) and card.isascii() and card.isdigit() and 13 <= len(card) <= 19):
                 return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
             probes.append(("card", IdType.CARD, card))
-        if name is not None and (not name or name != name.strip() or len(name) > MAX_NAME_LENGTH):
+        if name is not None and (not isinstance(name, str) or not name or name != name.strip() or len(name) > MAX_NAME_LENGTH):
             return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
         if not probes and name is None:
             return self.check(CheckRequest(), view=view, client=client)  # the parser's own refusal
