@@ -159,6 +159,7 @@ def test_a_lost_notification_connection_falls_back_to_polling(settings: Settings
                 time.sleep(0.005)
             assert isinstance(follower.waiter, SleepWaiter) and Broken.closed
             assert follower.poll_seconds == 0.01
+            assert follower.fallback is not None and "OSError" in follower.fallback  # shown by /readyz
             seq = follower.seq
             writer.lists.add_entry("police", ident("b", IdType.ACCOUNT, "62220000000044"), "t")
             deadline = time.monotonic() + 1

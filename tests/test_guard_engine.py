@@ -354,3 +354,62 @@ def test_a_payment_under_review_counts_against_the_daily_limit(guard: GuardServi
     d = guard.decide_raw(transfer("e2", amount="700.00", at=T0 + timedelta(minutes=1)))
     assert d.outcome is Outcome.BLOCK and [r.code for r in d.reasons] == ["daily_limit"]
     assert d.reasons[0].values["paid_24h"] == "900.00"
+
+
+def test_the_decision_checks_the_parsed_payee_as_it_is_with_the_same_answer(
+    platform: Platform, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#19: the event parser normalised the payee; the payee check inside a decision takes it as it
+    is (no second parse: a card's Luhn digit is not computed again) and answers as a check of the
+    payee as sent does."""
+    import finguard.lists.model.check as check_model
+    import finguard.lists.service.checking as checking
+    from finguard.guard.model.events import parse_event
+    from finguard.lists.model.check import CheckRequest
+    from tests.guard_helpers import luhn
+
+    card = luhn("622202100112233")
+    platform.lists.create_list("police", "Police", "fraud_account", "PSB", "critical")
+    platform.lists.add_entry("police", EntryDraft("c", SubjectKind.IDENTIFIER, (Identifier(IdType.CARD, card),), reason="mule"), "t")
+    platform.lists.add_entry(
+        "police", EntryDraft("a", SubjectKind.IDENTIFIER, (Identifier(IdType.ACCOUNT, "6228000099998888"),), reason="mule"), "t"
+    )
+    spaced_card = f"{card[:4]} {card[4:8]}-{card[8:12]} {card[12:]}"
+    payees: list[dict[str, str]] = [
+        {"card": spaced_card},
+        {"card": card, "name": "  Zhang San "},
+        {"account": "6228 0000 1111 0000", "card": spaced_card},
+        {"account": "6228000099998888", "name": "Zhang San"},
+        {"account": "6228-0000-1111-0000"},
+        {"account": "6228000011110000", "card": luhn("622202100112299"), "name": "Li Si"},
+    ]
+    g = make_guard(platform.engine, platform.checker, clock=clock)
+    events = [parse_event(transfer(f"p{i}", payee=p), clock()) for i, p in enumerate(payees)]
+
+    def same(r: object) -> tuple[object, ...]:
+        return tuple(getattr(r, f) for f in ("outcome", "risk_level", "hits", "seq", "reasons", "name_outcome"))
+
+    expected = [platform.checker.check(CheckRequest(**p), view="guard", client="guard") for p in payees]
+    parses: list[object] = []
+    real = checking.normalize
+
+    def counted(*args: object, **kwargs: object) -> str:
+        parses.append(args[0])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checking, "normalize", counted)
+    monkeypatch.setattr(check_model, "normalize", counted)
+    for event, want in zip(events, expected, strict=True):
+        assert event.payee is not None
+        got = platform.checker.check_normalised(event.payee.account, event.payee.card, event.payee.name, view="guard", client="guard")
+        assert same(got) == same(want)
+    decisions = g.decide_many(events)
+    assert parses == []  # neither the check nor the decisions parsed the payee again
+    codes = [[r.code for r in d.reasons if r.kind is ReasonKind.LIST] for d in decisions if not isinstance(d, Conflict)]
+    assert codes == [["payee_listed"] if w.outcome.value == "block" else [] for w in expected]
+    assert [w.outcome.value for w in expected] == ["block", "block", "block", "block", "pass", "pass"]
+    # A payee built by hand, not in normal form, is parsed by the one general parser: the same answer.
+    monkeypatch.setattr(checking, "normalize", real)
+    monkeypatch.setattr(check_model, "normalize", real)
+    by_hand = platform.checker.check_normalised("6228 0000 9999 8888", None, " Zhang San")
+    assert same(by_hand) == same(platform.checker.check(CheckRequest(account="6228 0000 9999 8888", name=" Zhang San")))

@@ -240,12 +240,19 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     def readyz(request: Request) -> JSONResponse:
         p: Platform = request.app.state.platform
         current = p.follower.is_current()
-        body = {"status": "ready" if current else "stale", "seq": p.follower.seq, "identifiers": len(p.index)}
+        body = {
+            "status": "ready" if current else "stale",
+            "seq": p.follower.seq,
+            "identifiers": len(p.index),
+            # Why the change feed is polled rather than woken by changes (null: woken as designed).
+            "feed_fallback": p.follower.fallback,
+        }
         return JSONResponse(body, status_code=200 if current else 503)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
     def prom(request: Request) -> Response:
         p: Platform = request.app.state.platform
-        return Response(metrics.render(p.follower.seq, p.follower.is_current(), len(p.index)), media_type=CONTENT_TYPE_LATEST)
+        body = metrics.render(p.follower.seq, p.follower.is_current(), len(p.index), p.follower.fallback is not None)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app

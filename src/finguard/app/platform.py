@@ -29,7 +29,7 @@ from finguard.access.store.approvals import SqlApprovalStore
 from finguard.access.store.audit import SqlAuditStore, audit_log
 from finguard.core.chain import GENESIS, ChainReport
 from finguard.core.clock import utcnow
-from finguard.core.db import PgNotifyWaiter, SqliteVersionWaiter, is_sqlite, make_engine, upgrade
+from finguard.core.db import NotAFileDatabase, PgNotifyWaiter, SqliteVersionWaiter, is_sqlite, make_engine, redact_url, upgrade
 from finguard.core.errors import InvalidInput
 from finguard.core.settings import Settings
 from finguard.core.spool import JsonSpool
@@ -157,8 +157,10 @@ class Platform:
             index = self.index
             waiter: Waiter = SleepWaiter()
             poll_ms: float = self.settings.feed_poll_ms
+            fallback: str | None = None
+            sqlite = is_sqlite(self.engine)
             try:
-                if is_sqlite(self.engine):
+                if sqlite:
                     waiter = SqliteVersionWaiter(self.settings.database_url, self.settings.feed_poll_ms / 1000)
                 else:
                     waiter = PgNotifyWaiter(self.settings.database_url)
@@ -167,9 +169,19 @@ class Platform:
                 # every few ms (each read costs the serving process CPU and the GIL: 9 % of a core on
                 # PostgreSQL, 4 % on SQLite, at 20 ms).
                 poll_ms = max(poll_ms, min(self.settings.feed_listen_poll_ms, self.settings.max_staleness_ms / 4))
-            except Exception as exc:  # polling still keeps us current, only slower
-                if not is_sqlite(self.engine):
-                    log.warning("LISTEN unavailable, polling the change log: %s", exc)
+            except NotAFileDatabase:  # an in-memory database: polling is the design, not a fallback
+                pass
+            except Exception as exc:  # polling still keeps us current, at more CPU: say so, once
+                from finguard.core.http_errors import redact  # the error's text, without secrets or numbers
+
+                what = "SQLite data_version" if sqlite else "PostgreSQL LISTEN"
+                fallback = f"{what} unavailable ({type(exc).__name__})"
+                log.warning(
+                    "%s, polling the change log every %d ms instead: %s",
+                    fallback,
+                    self.settings.feed_poll_ms,
+                    redact(redact_url(str(exc), self.settings.database_url)),
+                )
             follower = Follower(
                 self.list_store,
                 index,
@@ -179,6 +191,7 @@ class Platform:
                 max_staleness=self.settings.max_staleness_ms / 1000,
                 waiter=waiter,
                 on_apply=self._on_apply,
+                fallback=fallback,
             )
             follower.catch_up()
             return follower

@@ -251,6 +251,22 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def redact_url(message: str, url: str) -> str:
+    """``message`` without the password of the database ``url``: a driver's error may quote its
+    connection string (libpq's parse errors quote the fragment they stopped at)."""
+    from urllib.parse import quote, quote_plus
+
+    password = make_url(url).password
+    if password:
+        for form in {str(password), quote(str(password), safe=""), quote_plus(str(password))}:
+            message = message.replace(form, "***")
+    return message
+
+
+class NotAFileDatabase(ValueError):
+    """The SQLite database is in memory: there is no file whose ``data_version`` could be read."""
+
+
 class PgNotifyWaiter:
     """Wakes the change follower on ``pg_notify('finguard_changes')`` (PostgreSQL LISTEN)."""
 
@@ -259,7 +275,11 @@ class PgNotifyWaiter:
 
         conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._conn = psycopg.connect(conninfo, autocommit=True)
-        self._conn.execute("LISTEN finguard_changes")
+        try:
+            self._conn.execute("LISTEN finguard_changes")
+        except Exception:  # the caller falls back to polling: leave no connection open behind
+            self.close()
+            raise
 
     def wait(self, timeout: float) -> None:
         for _ in self._conn.notifies(timeout=timeout, stop_after=1):
@@ -284,13 +304,19 @@ class SqliteVersionWaiter:
 
     def __init__(self, url: str, interval: float) -> None:
         database = make_url(url).database
-        if not database or database == ":memory:" or not Path(database).exists():
-            raise ValueError("not a SQLite file")
+        if not database or database == ":memory:":
+            raise NotAFileDatabase("an in-memory SQLite database has no file to watch")
+        if not Path(database).exists():
+            raise ValueError("the SQLite database file is not found by its path")
         self.interval = interval
         self._conn: sqlite3.Connection | None = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()  # closing a connection another thread is reading crashes sqlite3
         self._stop = threading.Event()
-        self._version = self._read()
+        try:
+            self._version = self._read()
+        except Exception:  # the caller falls back to polling: leave no connection open behind
+            self.close()
+            raise
 
     def _read(self) -> int:
         with self._lock:

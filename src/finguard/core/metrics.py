@@ -11,6 +11,9 @@ LIST_SEQ = Gauge("finguard_list_seq", "Change-log sequence this process reflects
 CURRENT = Gauge("finguard_lists_current", "1 when this process has confirmed it is current", registry=REGISTRY)
 PUBLIC_REFUSED = Counter("finguard_public_refused_total", "Public checks refused by the rate limit", ["tightened"], registry=REGISTRY)
 INDEX_SIZE = Gauge("finguard_index_identifiers", "Identifiers in the hot index", registry=REGISTRY)
+FEED_FALLBACK = Gauge(
+    "finguard_feed_fallback", "1 when the change feed is polled because its notification could not be used", registry=REGISTRY
+)
 
 
 def observe_check(view: str, outcome: str) -> None:
@@ -25,8 +28,9 @@ def observe_batch(n: int) -> None:
     BATCH_ITEMS.inc(n)
 
 
-def render(seq: int, current: bool, index_size: int) -> bytes:
+def render(seq: int, current: bool, index_size: int, feed_fallback: bool = False) -> bytes:
     LIST_SEQ.set(seq)
+    FEED_FALLBACK.set(1 if feed_fallback else 0)
     CURRENT.set(1 if current else 0)
     INDEX_SIZE.set(index_size)
     return generate_latest(REGISTRY)

@@ -353,9 +353,14 @@ class GuardService:
             p = event.payee
             # The event parser has normalised the payee (its account, card and name) and checked the
             # amount as money: the check takes them as they are, without parsing them again (#19).
-            request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel)
+            # A checker that takes a normalised payee (the lists' PayeeChecker) is given it as it is.
+            check_normalised = getattr(self.checker, "check_normalised", None)
             try:
-                result = self.checker.check(request, view="guard", client="guard")
+                if check_normalised is not None:
+                    result = check_normalised(p.account, p.card, p.name, view="guard", client="guard")
+                else:
+                    request = CheckRequest(account=p.account, card=p.card, name=p.name, bank=p.bank, channel=event.channel)
+                    result = self.checker.check(request, view="guard", client="guard")
             except InvalidInput as exc:
                 reasons.append(_error("payee_check_failed", f"the payee could not be checked: {exc.message}"))
             except Exception as exc:  # a failing check is an outcome, never an allow

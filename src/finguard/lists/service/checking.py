@@ -243,6 +243,32 @@ class PayeeChecker:
         parsed = _quick_parse(request)
         if parsed is None:
             parsed = _from_parsed(parse_request(request))
+        return self._answer(parsed, view, client)
+
+    def check_normalised(
+        self, account: str | None, card: str | None, name: str | None, *, view: str = "staff", client: str = "library"
+    ) -> CheckResult:
+        """:meth:`check` of a payee already normalised by the caller's own parser (the guard's event
+        parser: ``core.identifiers.normalize`` for the account and the card, the name stripped and at
+        most :data:`MAX_NAME_LENGTH`), without parsing it again (#19): a card's Luhn digit, which that
+        parser checked, is not computed a second time. A value not in normal form (spaces, full-width
+        digits, an untrimmed name: a payee built by hand) goes through :meth:`check` instead."""
+        probes: list[_Probe] = []
+        if account is not None:
+            if not (isinstance(account, str) and account.isascii() and account.isdigit() and 6 <= len(account) <= 34):
+                return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
+            probes.append(("account", IdType.ACCOUNT, account))
+        if card is not None:
+            if not (isinstance(card, str) and card.isascii() and card.isdigit() and 13 <= len(card) <= 19):
+                return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
+            probes.append(("card", IdType.CARD, card))
+        if name is not None and (not isinstance(name, str) or not name or name != name.strip() or len(name) > MAX_NAME_LENGTH):
+            return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
+        if not probes and name is None:
+            return self.check(CheckRequest(), view=view, client=client)  # the parser's own refusal
+        return self._answer((tuple(probes), name), view, client)
+
+    def _answer(self, parsed: _Parsed, view: str, client: str) -> CheckResult:
         if view == "public" and not parsed[0]:
             # A name alone would let anyone ask whether a name is on any list, private ones included.
             raise InvalidInput.for_field("payee", PUBLIC_NEEDS_IDENTIFIER)
