@@ -8,6 +8,7 @@ decision, and that a withdrawn one stops counting, on both stores.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from finguard.core.db import make_engine
 from finguard.core.errors import InvalidInput
 from finguard.guard.model.context import rule_context
 from finguard.guard.model.decision import Outcome, Thresholds
@@ -27,9 +29,11 @@ from finguard.guard.model.merchant_risk import (
 )
 from finguard.guard.model.rules import compile_rule, evaluate_rules
 from finguard.guard.provider import make_guard
+from finguard.guard.service.merchant_risk import MerchantRiskService
 from finguard.guard.service.replay import replay
 from finguard.guard.service.rule_pack import STARTER_PACK
 from finguard.guard.service.training import build_dataset, read_label_file
+from finguard.guard.store.fraud import SqlConfirmedFraudStore
 from tests.guard_helpers import Clock, luhn
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
@@ -207,3 +211,59 @@ def test_the_starter_rule_wants_two_frauds_confirmed_in_a_week_and_a_share_of_th
     assert not fires({"merchant_fraud_7d": 1, "merchant_count_7d": 3})
     assert not fires({"merchant_fraud_7d": 3, "merchant_count_7d": 1000})  # a large merchant: 0.3 %
     assert not fires({"merchant_count_7d": 15})  # no store of confirmations: the count is missing
+
+
+class _SlowReads(SqlConfirmedFraudStore):
+    """The real store, whose reload read waits until the test lets it go (a big table, a slow disk)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.slow = False
+        self.reading = threading.Event()
+        self.go_on = threading.Event()
+
+    def confirmation_times(self, since: datetime) -> list[tuple[str, datetime, datetime | None]]:
+        if self.slow:
+            self.reading.set()
+            assert self.go_on.wait(10)
+        return super().confirmation_times(since)
+
+
+def _confirm(engine: Engine, event_id: str, at: datetime) -> None:
+    from finguard.core.db import begin_write
+    from finguard.guard.store.fraud import confirm_in
+
+    with begin_write(engine) as conn:
+        row = {"event_id": event_id, "merchant_id": "skim-1", "customer_id": "c1", "occurred_at": at - timedelta(hours=1),
+               "confirmed_at": at, "source": "review", "actor": "ana"}  # fmt: skip
+        confirm_in(conn, row)
+
+
+def test_another_process_s_confirmation_is_reloaded_without_stopping_the_other_decisions(engine: Engine, db_url: str) -> None:
+    """A confirmation stored by another process: the thread that notices it reloads, and the
+    decisions of the other threads meanwhile go on with the index they had instead of waiting.
+    A confirmation made in this process during that reload is loaded at once, and the slower
+    reload does not replace it afterwards."""
+    here, there = engine, make_engine(db_url)  # two engines: two processes' change counts
+    try:
+        store = _SlowReads(here)
+        risk = MerchantRiskService(store, lambda: T0 + timedelta(days=1), check_seconds=0)
+        event = parse_event(card("q", T0 + timedelta(days=1)), None)
+        assert risk.values(event)["merchant_fraud_7d"] == 0
+        _confirm(there, "elsewhere-1", T0)
+        store.slow = True
+        seen: list[int | None] = []
+        noticing = threading.Thread(target=lambda: seen.append(risk.values(event)["merchant_fraud_7d"]))
+        noticing.start()
+        assert store.reading.wait(10)  # the reload is under way
+        store.slow = False
+        assert risk.values(event)["merchant_fraud_7d"] == 0  # not held up: the index it had
+        _confirm(here, "here-1", T0 + timedelta(hours=1))
+        store.changed_here()
+        assert risk.values(event)["merchant_fraud_7d"] == 2  # a change made here: loaded now, both in it
+        store.go_on.set()
+        noticing.join(10)
+        assert seen == [2]  # the slower reload handed back the newer index and did not replace it
+        assert risk.values(event)["merchant_fraud_7d"] == 2
+    finally:
+        there.dispose()

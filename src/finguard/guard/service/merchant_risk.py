@@ -36,6 +36,7 @@ class ConfirmedFraudStore(Protocol):
     def local_changes(self) -> int: ...
     def version(self) -> int: ...
     def confirmations(self, since: datetime) -> list[Confirmation]: ...
+    def confirmation_times(self, since: datetime) -> list[tuple[str, datetime, datetime | None]]: ...
     def add_confirmations(self, confirmations: Sequence[Confirmation], *, customers: dict[str, str], source: str, actor: str) -> int: ...
 
 
@@ -48,22 +49,52 @@ class MerchantRiskService:
         self._index: ConfirmedFraudIndex | None = None
         self._version: tuple[int, int] | None = None
         self._checked = float("-inf")
+        self._loading = False  # a thread is reloading another process's change outside the lock
+        self._loads = 0  # indexes swapped in so far: a slower reload never replaces a newer one
+
+    def _load(self) -> ConfirmedFraudIndex:
+        return ConfirmedFraudIndex.from_times(self.store.confirmation_times(self.clock() - LOOK_BACK))
 
     def index(self) -> ConfirmedFraudIndex:
-        """The confirmations as stored now (reloaded when this process or the counter says they changed)."""
+        """The confirmations as stored now (reloaded when this process or the counter says they changed).
+
+        A change made in this process (an analyst's review here, an import) is reloaded before
+        the caller goes on: the very next decision counts it. A change another process made is
+        seen at the next counter check, as before; the thread that sees it reloads outside the
+        lock, and the other decisions meanwhile keep the index they had (a reload of 50,000
+        confirmations takes a few hundred ms, which every decision of the process used to wait)."""
         now = time.monotonic()
         local = self.store.local_changes()
         with self._lock:
             current = self._index
-            fresh = self._version is not None and self._version[0] == local and now - self._checked < self.check_seconds
-            if current is not None and fresh:
+            if current is None or self._version is None or self._version[0] != local:
+                version = (local, self.store.version())
+                current = self._index = self._load()
+                self._version, self._checked = version, now
+                self._loads += 1
+                return current
+            if now - self._checked < self.check_seconds or self._loading:
                 return current
             version = (local, self.store.version())
-            if current is None or version != self._version:
-                current = self._index = ConfirmedFraudIndex(self.store.confirmations(self.clock() - LOOK_BACK))
-            self._version = version
-            self._checked = now
-            return current
+            if version == self._version:
+                self._checked = now
+                return current
+            self._loading = True
+            started = self._loads
+        try:
+            fresh = self._load()
+        except BaseException:
+            with self._lock:
+                self._loading = False
+            raise
+        with self._lock:
+            self._loading = False
+            if self._loads != started:  # a change made here was loaded meanwhile, from a later read
+                assert self._index is not None
+                return self._index
+            self._index, self._version, self._checked = fresh, version, now
+            self._loads += 1
+            return fresh
 
     def for_replay(self, since: datetime) -> list[Confirmation]:
         """The stored confirmations a replay of the events from ``since`` needs (their 30-day

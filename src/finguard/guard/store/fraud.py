@@ -86,6 +86,19 @@ class SqlConfirmedFraudStore:
         with self.engine.connect() as conn:
             return [_confirmation(r) for r in conn.execute(query)]
 
+    def confirmation_times(self, since: datetime) -> list[tuple[str, datetime, datetime | None]]:
+        """What the live index needs of :meth:`confirmations`, and only that: (merchant, confirmed,
+        withdrawn) in confirmation order. Three columns instead of the whole row: a reload of
+        50,000 confirmations spent most of its time turning the unused columns into objects."""
+        query = (
+            select(cf.c.merchant_id, cf.c.confirmed_at, cf.c.withdrawn_at)
+            .where(cf.c.merchant_id.is_not(None), cf.c.confirmed_at >= _utc(since))
+            .where(or_(cf.c.withdrawn_at.is_(None), cf.c.withdrawn_at >= _utc(since)))
+            .order_by(cf.c.confirmed_at, cf.c.event_id)
+        )
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(query)]
+
     def add_confirmations(self, confirmations: Sequence[Confirmation], *, customers: dict[str, str], source: str, actor: str) -> int:
         """Record confirmations (an imported label file) in one transaction; how many changed."""
         changed = 0
