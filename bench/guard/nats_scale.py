@@ -1,0 +1,212 @@
+"""Guard decisions through NATS JetStream with one consumer process and several (issue #19).
+
+    PYTHONPATH=src:/tmp/faker_env .venv/bin/python bench/guard/nats_scale.py --db postgres --consumers 1,2 --events 6000
+
+For each count of consumers: a fresh database set up as ``bench/guard/run.py`` sets it up (demo
+lists, the starter pack and 50 generated rules, controls for 500 customers, the realistic payee
+pool), streams of their own on the local NATS server, N consumer **processes** (each its own
+platform, guard, engine and caches, sharing one durable pull consumer, as ``finguard guard
+consume`` runs in production), started and ready **before** the events are published. Then
+``--events`` events are published at once and the clock runs until the decisions stream holds
+them all. Reported: decisions / s (wall), each consumer's CPU ms per decision (its process CPU
+between the publish and the end, over the decisions it made), and the load average.
+
+The load generator (the publisher and the poller), the NATS server and the database share the
+same 2 cores as the consumers. Writes ``bench/results/issue19_guard_nats_scale_<db>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run as guard_bench  # noqa: E402  (bench/guard/run.py: the set-up and the events)
+
+PG_URL = os.environ.get("FINGUARD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def worker(url: str, suffix: str) -> None:
+    """One consumer process: says 'ready' once healthy, its CPU seconds at 'go' and at 'stop'
+    (read from stdin), each with the count of decisions it made."""
+    from finguard.app.platform import Platform
+    from finguard.core.settings import Settings
+    from finguard.guard.provider import make_guard
+    from finguard.guard.service.model import LightGBMScorer
+    from finguard.guard.service.stream import ConsumerThread, GuardConsumer, StreamSettings, with_names
+
+    settings = with_names(StreamSettings(url=guard_bench.NATS_URL, batch=200), suffix)
+    with Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=Path(tempfile.mkdtemp()) / "index")) as platform:
+        model = LightGBMScorer(guard_bench.MODEL) if guard_bench.MODEL.is_file() else None
+        guard = make_guard(platform.engine, platform.checker, clock=platform.guard.clock, model=model)
+        consumer = GuardConsumer(guard, settings)
+        decided = [0]
+        inner = consumer.decide_batch
+
+        def counted(messages: Any) -> Any:
+            out = inner(messages)
+            decided[0] += len(out)
+            return out
+
+        consumer.decide_batch = counted  # type: ignore[method-assign]
+        runner = ConsumerThread(consumer).start()
+        deadline = time.time() + 60
+        while not consumer.health.healthy and time.time() < deadline:
+            time.sleep(0.05)
+        print(json.dumps({"ready": consumer.health.healthy}), flush=True)
+        for line in sys.stdin:
+            word = line.strip()
+            print(json.dumps({word: time.process_time(), "decided": decided[0], "cache": guard_bench.name_cache(platform)}), flush=True)
+            if word == "stop":
+                break
+        runner.stop()
+
+
+def run_once(url: str, consumers: int, events: int, rng: random.Random) -> dict[str, Any]:
+    import nats
+
+    from finguard.guard.service.stream import StreamSettings, publish_events, with_names
+
+    suffix = uuid.uuid4().hex[:10]
+    settings = with_names(StreamSettings(url=guard_bench.NATS_URL, batch=200), suffix)
+    now = datetime.now(UTC)
+    bodies = [guard_bench.event_body(i, now, rng) for i in range(events)]
+    # the streams exist before the consumers start (a publish of nothing creates them)
+    asyncio.run(publish_events([], settings))
+    env = dict(os.environ, FINGUARD_LOG_LEVEL="WARNING")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", "--url", url, "--suffix", suffix],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(consumers)
+    ]
+
+    def ask(p: subprocess.Popen[str], word: str | None) -> dict[str, Any]:
+        if word is not None:
+            assert p.stdin is not None
+            p.stdin.write(word + "\n")
+            p.stdin.flush()
+        assert p.stdout is not None
+        return dict(json.loads(p.stdout.readline()))
+
+    async def count() -> int:
+        nc = await nats.connect(settings.url)
+        try:
+            return int((await nc.jetstream().stream_info(settings.decisions_stream)).state.messages)
+        finally:
+            await nc.close()
+
+    try:
+        ready = [ask(p, None) for p in procs]
+        assert all(r["ready"] for r in ready), ready
+        load_before = os.getloadavg()
+        go = [ask(p, "go") for p in procs]
+        t0 = time.perf_counter()
+        published, _ = asyncio.run(publish_events(bodies, settings))
+        done = 0
+        while time.perf_counter() - t0 < max(120.0, events / 20):
+            done = asyncio.run(count())
+            if done >= events:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - t0
+        stop = [ask(p, "stop") for p in procs]
+        per = [
+            {"decided": s["decided"] - g["decided"], "cpu_s": round(s["stop"] - g["go"], 2),
+             "cpu_ms_per_decision": round((s["stop"] - g["go"]) / max(s["decided"] - g["decided"], 1) * 1000, 3),
+             "name_cache": guard_bench.cache_delta(g["cache"], s["cache"])}
+            for g, s in zip(go, stop, strict=True)
+        ]  # fmt: skip
+        return {
+            "consumers": consumers,
+            "events": events,
+            "published": published,
+            "decided": done,
+            "seconds": round(elapsed, 2),
+            "decisions_per_s": round(done / elapsed, 1),
+            "consumer_cpu_ms_per_decision": round(sum(p["cpu_s"] for p in per) / max(done, 1) * 1000, 3),
+            "per_consumer": per,
+            "load_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        }
+    finally:
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+        async def delete() -> None:
+            nc = await nats.connect(settings.url)
+            try:
+                for name in (settings.events_stream, settings.decisions_stream):
+                    await nc.jetstream().delete_stream(name)
+            finally:
+                await nc.close()
+
+        asyncio.run(delete())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    ap.add_argument("--suffix", help=argparse.SUPPRESS)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    ap.add_argument("--consumers", default="1,2")
+    ap.add_argument("--events", type=int, default=6000)
+    guard_bench.add_payee_args(ap)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.url, args.suffix)
+        return
+    payees = guard_bench.use_payees(args)
+    from sqlalchemy import create_engine, text
+
+    results: list[dict[str, Any]] = []
+    for n in [int(x) for x in args.consumers.split(",")]:
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = None
+        if args.db == "postgres":
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:
+                c.execute(text(f'CREATE SCHEMA "{schema}"'))
+            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'guard.db'}"
+        try:
+            platform, _guard = guard_bench.setup(url, sanctions=args.sanctions)
+            platform.close()
+            result = run_once(url, n, args.events, random.Random(5))
+            print(json.dumps(result), flush=True)
+            results.append(result)
+        finally:
+            if admin is not None:
+                with admin.connect() as c:
+                    c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    out = {"issue": 19, "at": at, "db": args.db, "cores": os.cpu_count(), **payees, "runs": results}
+    path = HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
