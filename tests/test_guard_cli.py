@@ -126,8 +126,11 @@ def test_publish_refuses_a_bad_file_before_connecting(cli: Cli) -> None:
 
 
 def test_consume_without_nats_reports_unhealthy_and_stops(cli: Cli) -> None:
+    cli.env["FINGUARD_REDIS_URL"] = ""  # whatever the developer's shell says
     result = cli("consume", "--nats-url", "nats://127.0.0.1:1", "--seconds", "1.5")
     assert "stopped: decided 0" in result.output
+    # without Redis, velocity is this process's alone: said at start, for a second consumer's sake
+    assert "FINGUARD_REDIS_URL is not set" in " ".join(result.output.split())
 
 
 def test_a_bank_trains_on_its_own_events_puts_a_challenger_in_shadow_replays_and_promotes(cli: Cli, tmp_path: Path) -> None:

@@ -120,6 +120,12 @@ def consume(
     """Decide the events of stream FINGUARD_EVENTS and publish the decisions to FINGUARD_DECISIONS."""
     settings = _stream_settings(nats_url, batch)
     with _platform(follow=True) as p:
+        if not p.settings.redis_url:
+            err.print(
+                "[yellow]FINGUARD_REDIS_URL is not set: this consumer counts the guard's velocity (daily limits, bursts) "
+                "from its own events only. Run it as the only process that decides, or set FINGUARD_REDIS_URL "
+                "for several consumers or an API that decides too.[/]"
+            )
         runner = ConsumerThread(GuardConsumer(p.guard, settings)).start()
         stopping = False
 
