@@ -16,7 +16,8 @@ rules, controls for every customer), the first third one ``decide`` each, the re
 ``decide_many`` in batches of 64 and 200. A decision's id, its time and the payee check's id are
 random or the clock's and are left out; everything else of the decision is compared: outcome,
 shadow outcome, score, rule version, list sequence, and every reason (kind, code, detail, outcome,
-score, values, enforced) in order.
+score, values, enforced) in order. So is what the store holds for each event: its body and body hash,
+the decision's stored inputs, outcome, score and reasons, and the alerts and ledger transfers.
 """
 
 from __future__ import annotations
@@ -150,9 +151,39 @@ def decide(args: argparse.Namespace) -> None:
     # replays of stored decisions answer alike
     for b in bodies[:50]:
         out.append({"replayed": _decision(guard.decide_raw(b))})
+    stored = _stored(platform)
     platform.close()
-    Path(args.out).write_text(json.dumps({"finguard": str(Path(finguard.__file__).parents[1]), "decisions": out}, ensure_ascii=False))
+    doc = {"finguard": str(Path(finguard.__file__).parents[1]), "decisions": out, "stored": stored}
+    Path(args.out).write_text(json.dumps(doc, ensure_ascii=False))
     print(f"{len(out)} decisions -> {args.out}")
+
+
+def _stored(platform: Any) -> list[Any]:
+    """What the ledger holds per event: the body and its hash, the decision's inputs, outcome and
+    reasons, the alerts and the ledger transfers (ids and times of the run left out)."""
+    from sqlalchemy import text
+
+    with platform.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT e.event_id, e.body, e.body_hash, d.inputs, d.outcome, d.shadow_outcome, d.score, d.reasons "
+                "FROM guard_event e JOIN guard_decision d ON d.event_id = e.event_id ORDER BY e.event_id"
+            )
+        ).all()
+        alerts = conn.execute(text("SELECT kind, subject, severity, summary FROM alert ORDER BY kind, subject, summary")).all()
+        transfers = conn.execute(
+            text("SELECT external_id, src_account, dst_account, amount_fen, currency, channel, dst_name FROM transfer ORDER BY external_id")
+        ).all()
+    out: list[Any] = []
+    for r in rows:
+        reasons = json.loads(r.reasons) if isinstance(r.reasons, str) else r.reasons
+        for x in reasons:
+            x.get("values", {}).pop("check_id", None)
+        body = json.loads(r.body) if isinstance(r.body, str) else r.body
+        inputs = json.loads(r.inputs) if isinstance(r.inputs, str) else r.inputs
+        out.append([r.event_id, body, r.body_hash, inputs, r.outcome, r.shadow_outcome, float(r.score), reasons])
+    out.append({"alerts": [list(a) for a in alerts], "transfers": [list(t) for t in transfers]})
+    return out
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -160,6 +191,8 @@ def compare(args: argparse.Namespace) -> None:
     b = json.loads(Path(args.b).read_text())
     da, db_ = a["decisions"], b["decisions"]
     differ = [i for i, (x, y) in enumerate(zip(da, db_, strict=False)) if x != y]
+    sa, sb = a.get("stored"), b.get("stored")
+    stored_differ = None if sa is None or sb is None else sum(x != y for x, y in zip(sa, sb, strict=False)) + abs(len(sa) - len(sb))
     outcomes: dict[str, int] = {}
     reasons = 0
     for d in da:
@@ -170,12 +203,17 @@ def compare(args: argparse.Namespace) -> None:
         "a": a["finguard"],
         "b": b["finguard"],
         "decisions": [len(da), len(db_)],
-        "identical": len(da) == len(db_) and not differ,
+        "identical": len(da) == len(db_) and not differ and not stored_differ,
         "differing": len(differ),
+        "stored_rows": None if sa is None else len(sa) - 1,
+        "stored_differing": stored_differ,
         "outcomes": outcomes,
         "reasons": reasons,
     }
     print(json.dumps(report))
+    if sa is not None and sb is not None:
+        for x, y in [(x, y) for x, y in zip(sa, sb, strict=False) if x != y][:3]:
+            print(f"stored\n  a: {json.dumps(x, ensure_ascii=False)[:1500]}\n  b: {json.dumps(y, ensure_ascii=False)[:1500]}")
     for i in differ[:5]:
         print(f"#{i}\n  a: {json.dumps(da[i], ensure_ascii=False)[:1500]}\n  b: {json.dumps(db_[i], ensure_ascii=False)[:1500]}")
     if not report["identical"]:

@@ -25,7 +25,7 @@ import ast
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, DecimalException
 from enum import StrEnum
@@ -382,8 +382,8 @@ class _Compiler:
             fixed, value = self._fixed(node.comparators[0], ops[0][1])
             if fixed:
                 return _compare_fixed(type(node.ops[0]), first, value)
-            fn, right = ops[0]
-            return lambda ctx: True if fn(first(ctx), right(ctx)) else False
+            op_fn, right_fn = ops[0]
+            return lambda ctx: True if op_fn(first(ctx), right_fn(ctx)) else False
 
         def run(ctx: Ctx) -> bool:
             left = first(ctx)
@@ -403,6 +403,11 @@ class _Compiler:
             if isinstance(node.op, ast.And):
                 return lambda ctx: a(ctx) and b(ctx)
             return lambda ctx: a(ctx) or b(ctx)
+        if len(parts) == 3:
+            a, b, c = parts
+            if isinstance(node.op, ast.And):
+                return lambda ctx: a(ctx) and b(ctx) and c(ctx)
+            return lambda ctx: a(ctx) or b(ctx) or c(ctx)
         if isinstance(node.op, ast.And):
 
             def run_and(ctx: Ctx) -> Any:
@@ -515,6 +520,10 @@ class Expression:
     source: str
     fn: Fn
     paths: tuple[str, ...]  # the context values it reads, recorded when it fires
+    steps: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)  # each path split once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple((p, tuple(p.split("."))) for p in self.paths))
 
     def __call__(self, ctx: Ctx) -> Any:
         return self.fn(ctx)
@@ -599,8 +608,13 @@ def compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(rule, expression)
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def json_value(value: Any) -> Any:
     """A context value as JSON: money as a string, times in ISO 8601."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -612,11 +626,11 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _read(ctx: Ctx, path: str) -> Any:
-    head, *rest = path.split(".")
+def _read(ctx: Ctx, path: str, parts: tuple[str, ...] | None = None) -> Any:
+    head, *rest = parts or path.split(".")
     value = ctx.get(head)
     for part in rest:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(part)
     return value
@@ -647,6 +661,6 @@ def evaluate_rules(rules: Sequence[CompiledRule], ctx: Ctx, event_type: EventTyp
             )
             continue
         if fired:
-            values = {p: json_value(_read(ctx, p)) for p in cr.expression.paths}
+            values = {p: json_value(_read(ctx, p, parts)) for p, parts in cr.expression.steps}
             out.append(Reason(ReasonKind.RULE, r.id, r.description, r.outcome, r.score, {"rule_version": r.version, **values}, enforced))
     return out

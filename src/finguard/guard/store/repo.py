@@ -304,7 +304,7 @@ class SqlGuardStore:
                 "customer_id": r.event.customer_id,
                 "type": r.event.type.value,
                 "occurred_at": _utc(r.event.occurred_at),
-                "body": r.event.to_record(),
+                "body": r.body if r.body is not None else r.event.to_record(),
                 "body_hash": r.body_hash,
                 "received_at": received,
             }
