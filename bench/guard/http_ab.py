@@ -60,7 +60,10 @@ def main() -> None:
                 res = bench.step_http(platform, url, current, args.seconds)
             finally:
                 subprocess.Popen = original  # type: ignore[misc]
-            keep = ("achieved_rate", "ok_per_second", "requests", "ok", "refused_503", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request", "load")
+            keep = (
+                *("achieved_rate", "ok_per_second", "requests", "ok", "refused_503", "errors"),
+                *("p50_ms", "p90_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request", "load"),
+            )
             out["rates"][str(int(current))] = {k: res.get(k) for k in keep} | {"raw": res}
             print(f"{current:.0f}/s: {json.dumps({k: res.get(k) for k in keep})}", flush=True)
             if spy is not None:
