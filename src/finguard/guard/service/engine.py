@@ -373,13 +373,13 @@ class GuardService:
         seen: dict[str, Any] = dict(features)
         if payee.get("check") is not None:
             seen["payee_listed"] = payee["check"] in ("warn", "block")
-        if controls is not None:
-            seen["cooling_off"] = controls.effective(event.occurred_at).cooling_off.enabled
+        effective = controls.effective(event.occurred_at) if controls else None
+        if effective is not None:
+            seen["cooling_off"] = effective.cooling_off.enabled
         model = self._score(self.model, event, seen, reasons, enforced=True)
         challenger = self._score(self.challenger, event, seen, reasons, enforced=False) if self.challenger else None
 
         ruleset = self.rules.current()
-        effective = controls.effective(event.occurred_at) if controls else None
         fx = yuan.inputs()
         ctx = rule_context(event, features, first_seen, payee, effective, model, fx)
         reasons += evaluate_rules(ruleset.rules, ctx, event.type)
