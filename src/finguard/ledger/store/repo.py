@@ -492,9 +492,11 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
     add = _built(
         conn,
         "new_accounts",
-        lambda b: dialect_insert(b, ledger_account)
-        .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
-        .returning(ledger_account.c.account),
+        lambda b: (
+            dialect_insert(b, ledger_account)
+            .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
+            .returning(ledger_account.c.account)
+        ),
     )
     raced: list[str] = []
     for i in range(0, len(new_rows), INSERT_CHUNK):
