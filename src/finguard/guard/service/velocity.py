@@ -369,18 +369,23 @@ class Velocity:
         self._kinds = tuple(dict.fromkeys([*(s.key for s in self.specs), *(s.distinct_of for s in self.specs if s.distinct_of)]))
         self._names = (*(s.name for s in self.specs), *(n for n in FIRST_SEEN if n not in names))
         self._clash = tuple(n for n in FIRST_SEEN if n in names)  # a spec named like a first-seen flag reads None
+        self._allowed_kinds = tuple(
+            dict.fromkeys([*(p.key for p in self._plans if p.allowed), *(p.distinct_of for p in self._plans if p.allowed and p.distinct_of)])
+        )
         # Which specs an event matches depends on its type, card presence and direction only
-        # (FeatureSpec.matches): worked out once per combination.
-        self._matching: dict[tuple[EventType, bool | None, str], tuple[bool, ...]] = {}
+        # (FeatureSpec.matches): worked out once per combination, as the plans of each stage it updates.
+        self._matching: dict[tuple[EventType, bool | None, str], tuple[tuple[_Plan, ...], tuple[_Plan, ...]]] = {}
 
-    def _keys(self, event: Event) -> dict[KeyKind, str | None]:
-        return {kind: key_of(event, kind) for kind in self._kinds}
+    def _keys(self, event: Event, kinds: Sequence[KeyKind] | None = None) -> dict[KeyKind, str | None]:
+        return {kind: key_of(event, kind) for kind in (self._kinds if kinds is None else kinds)}
 
-    def _matches(self, event: Event) -> tuple[bool, ...]:
+    def _matches(self, event: Event) -> tuple[tuple[_Plan, ...], tuple[_Plan, ...]]:
+        """The plans this event updates at the attempt stage, and at the allowed stage, in spec order."""
         sig = (event.type, event.card_present, event.direction)
         found = self._matching.get(sig)
         if found is None:
-            found = self._matching[sig] = tuple(s.matches(event) for s in self.specs)
+            matching = [p for p in self._plans if p.spec.matches(event)]
+            found = self._matching[sig] = (tuple(p for p in matching if not p.allowed), tuple(p for p in matching if p.allowed))
         return found
 
     def _yuan(self, event: Event) -> Decimal | None:
@@ -391,13 +396,11 @@ class Velocity:
 
     def _updates(self, event: Event, stage: Stage, keys: dict[KeyKind, str | None] | None = None) -> list[Update]:
         t = int(event.occurred_at.timestamp())
-        keys = keys if keys is not None else self._keys(event)
         allowed = stage is Stage.ALLOWED
+        keys = keys if keys is not None else self._keys(event, self._allowed_kinds if allowed else None)
         out: list[Update] = []
         fen: int | None = None  # the amount in yuan (fen), converted once, for the first sum
-        for p, matches in zip(self._plans, self._matches(event), strict=True):
-            if p.allowed is not allowed or not matches:
-                continue
+        for p in self._matches(event)[1 if allowed else 0]:
             key = keys[p.key]
             if key is None:
                 continue
