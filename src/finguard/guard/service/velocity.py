@@ -369,9 +369,8 @@ class Velocity:
         self._kinds = tuple(dict.fromkeys([*(s.key for s in self.specs), *(s.distinct_of for s in self.specs if s.distinct_of)]))
         self._names = (*(s.name for s in self.specs), *(n for n in FIRST_SEEN if n not in names))
         self._clash = tuple(n for n in FIRST_SEEN if n in names)  # a spec named like a first-seen flag reads None
-        self._allowed_kinds = tuple(
-            dict.fromkeys([*(p.key for p in self._plans if p.allowed), *(p.distinct_of for p in self._plans if p.allowed and p.distinct_of)])
-        )
+        allowed = [p for p in self._plans if p.allowed]
+        self._allowed_kinds = tuple(dict.fromkeys([*(p.key for p in allowed), *(p.distinct_of for p in allowed if p.distinct_of)]))
         # Which specs an event matches depends on its type, card presence and direction only
         # (FeatureSpec.matches): worked out once per combination, as the plans of each stage it updates.
         self._matching: dict[tuple[EventType, bool | None, str], tuple[tuple[_Plan, ...], tuple[_Plan, ...]]] = {}
