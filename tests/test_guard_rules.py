@@ -171,3 +171,41 @@ def test_the_starter_pack_compiles() -> None:
     assert len(STARTER_PACK) >= 8
     for r in STARTER_PACK:
         compile_rule(r)
+
+
+_LEFT = [None, 0, 3, -2, True, False, Decimal("2.50"), 0.5, "web", "", ("web", "api"), {"k": 1}, T0]
+_LITERALS = ["3", "2.5", "0", "'web'", "''", "None", "True", "['web', 'api']", "[0, 1, 2]", "{'web', 'x'}", "'we'"]
+_OPS = ["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
+
+
+def _outcome(source: str, ctx: dict) -> object:
+    try:
+        return ("value", compile_expression(source)(ctx))
+    except Exception as exc:  # the error itself is compared
+        return ("error", type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize("op", _OPS)
+def test_a_comparison_with_a_literal_gives_what_the_general_comparison_gives(op: str) -> None:
+    """#19: ``x OP literal`` is compiled to its own closure; it must answer (or fail) exactly as
+    the general comparison of two read values does, for every kind of value a rule can read."""
+    for literal in _LITERALS:
+        right = compile_expression(literal)({})
+        for left in _LEFT:
+            ctx = {"attrs": {"x": left, "lit": right}, "now": T0}
+            fast = _outcome(f"attrs.x {op} {literal}", ctx)
+            general = _outcome(f"attrs.x {op} attrs.lit", ctx)
+            assert fast == general, (op, literal, left)
+            assert type(fast[1]) is type(general[1])
+
+
+def test_is_none_and_short_circuits_keep_their_values() -> None:
+    for a in (None, 0, 2, "", "x", Decimal("0.00")):
+        for b in (None, 0, 5, "y"):
+            ctx = {"attrs": {"a": a, "b": b, "c": 7}}
+            assert compile_expression("attrs.a and attrs.b")(ctx) == (a and b)
+            assert compile_expression("attrs.a or attrs.b")(ctx) == (a or b)
+            assert compile_expression("attrs.a and attrs.b and attrs.c")(ctx) == (a and b and 7)
+            assert compile_expression("attrs.a or attrs.b or attrs.c")(ctx) == (a or b or 7)
+            assert compile_expression("attrs.a is None")(ctx) is (a is None)
+            assert compile_expression("attrs.a is not None")(ctx) is (a is not None)

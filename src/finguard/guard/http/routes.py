@@ -64,8 +64,15 @@ RuleId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_.\-]{1,63}$")]
 ConditionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def guard(request: Request) -> GuardService:
-    g: GuardService = request.app.state.platform.guard
+async def guard(request: Request) -> GuardService:
+    """The platform's guard. Async (#19): a plain ``def`` dependency costs every request a
+    worker-thread hand-off; only the first request, which builds the guard (rules, model), waits
+    for a worker thread."""
+    platform = request.app.state.platform
+    built: GuardService | None = platform.__dict__.get("guard")  # functools.cached_property keeps it there
+    if built is not None:
+        return built
+    g: GuardService = await run_in_threadpool(lambda: platform.guard)
     return g
 
 

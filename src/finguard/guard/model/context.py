@@ -80,8 +80,16 @@ def rule_context(
     }
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def encode(value: Any) -> Any:
     """JSON with money and times kept typed (``{"$dec": ...}``, ``{"$ts": ...}``), for stored inputs."""
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is dict:
+        return {k if type(k) is str else str(k): encode(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
     if isinstance(value, datetime):

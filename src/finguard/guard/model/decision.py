@@ -74,10 +74,10 @@ class Reason:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind.value,
+            "kind": self.kind._value_,  # ``.value`` without the enum property's call (#19)
             "code": self.code,
             "detail": self.detail,
-            "outcome": self.outcome.value if self.outcome else None,
+            "outcome": self.outcome._value_ if self.outcome else None,
             "score": self.score,
             "values": dict(self.values),
             "enforced": self.enforced,

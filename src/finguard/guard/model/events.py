@@ -196,8 +196,14 @@ class Event:
 
     def body_hash(self) -> str:
         """SHA-256 of the canonical record: two bodies with one event id must hash alike."""
-        text = json.dumps(self.to_record(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return record_hash(self.to_record())
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """:meth:`Event.body_hash` of an event's :meth:`Event.to_record` (the guard makes the record
+    once, to hash and to store it)."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class _Problems:

@@ -25,7 +25,7 @@ import ast
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, DecimalException
 from enum import StrEnum
@@ -224,6 +224,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
 
 
 def _get(obj: Any, key: Any) -> Any:
+    if type(obj) is dict:  # the rule context's mappings (#19: before the slower Mapping check)
+        return obj.get(key)
     if obj is None:
         return None
     if isinstance(obj, Mapping):
@@ -231,6 +233,54 @@ def _get(obj: Any, key: Any) -> Any:
     if isinstance(obj, tuple | list | str) and isinstance(key, int) and not isinstance(key, bool):
         return obj[key] if -len(obj) <= key < len(obj) else None
     raise RuleError(f"cannot read {key!r} of a {type(obj).__name__} value")
+
+
+def _compare_fixed(op: type[ast.cmpop], left: Fn, value: Any) -> Fn:
+    """One comparison with a literal on the right (``vel.x >= 3``, ``event.channel in ['web']``):
+    the same result and errors as :data:`_CMPOPS`, without the generic calls (#19)."""
+    if op is ast.Eq:
+        return lambda ctx: True if left(ctx) == value else False
+    if op is ast.NotEq:
+        return lambda ctx: True if left(ctx) != value else False
+    if op is ast.Is:
+        return lambda ctx: left(ctx) is value
+    if op is ast.IsNot:
+        return lambda ctx: left(ctx) is not value
+    if op in (ast.In, ast.NotIn) and isinstance(value, tuple | frozenset):
+        negate = op is ast.NotIn
+
+        def contains(ctx: Ctx) -> bool:
+            a = left(ctx)
+            try:
+                found = a in value
+            except TypeError:
+                found = False
+            return not found if negate else found
+
+        return contains
+    order = _ORDER.get(op)
+    if order is not None and value is not None:
+
+        def ordered(ctx: Ctx) -> bool:
+            a = left(ctx)
+            if a is None:
+                return False
+            try:
+                return True if order(a, value) else False
+            except TypeError:
+                raise RuleError(f"cannot compare {type(a).__name__} with {type(value).__name__}") from None
+
+        return ordered
+    fn = _CMPOPS[op]
+    return lambda ctx: True if fn(left(ctx), value) else False
+
+
+_ORDER: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
 
 
 class _Refused(Exception):
@@ -272,6 +322,16 @@ class _Compiler:
             raise _Refused(f"unknown name {name!r}; a rule can read {', '.join(ROOTS)}")
         return lambda ctx: ctx.get(name)
 
+    @staticmethod
+    def _fixed(node: ast.AST, fn: Fn) -> tuple[bool, Any]:
+        """Whether a compiled node is a literal (a constant, or a list, tuple or set of constants),
+        and its value: such a node's function ignores the context."""
+        if isinstance(node, ast.Constant) or (
+            isinstance(node, ast.List | ast.Tuple | ast.Set) and all(isinstance(e, ast.Constant) for e in node.elts)
+        ):
+            return True, fn({})
+        return False, None
+
     def _path(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Name):
             return node.id
@@ -288,7 +348,20 @@ class _Compiler:
         path = self._path(node)
         if path and not any(p.startswith(path + ".") for p in self.paths):
             self.paths = [p for p in self.paths if not path.startswith(p + ".")] + [path]
-        return lambda ctx: _get(value(ctx), attr)
+        if isinstance(node.value, ast.Name):  # ``vel.x``: the root read in the same call
+            root = node.value.id
+
+            def read_root(ctx: Ctx) -> Any:
+                obj = ctx.get(root)
+                return obj.get(attr) if type(obj) is dict else _get(obj, attr)
+
+            return read_root
+
+        def read(ctx: Ctx) -> Any:
+            obj = value(ctx)
+            return obj.get(attr) if type(obj) is dict else _get(obj, attr)
+
+        return read
 
     def _Subscript(self, node: ast.Subscript, d: int) -> Fn:
         if isinstance(node.slice, ast.Slice):
@@ -305,6 +378,12 @@ class _Compiler:
                 raise _Refused("'is' and 'is not' compare with None only")
         first = self.compile(node.left, d)
         ops = [(_CMPOPS[type(op)], self.compile(right, d)) for op, right in zip(node.ops, node.comparators, strict=True)]
+        if len(ops) == 1:
+            fixed, value = self._fixed(node.comparators[0], ops[0][1])
+            if fixed:
+                return _compare_fixed(type(node.ops[0]), first, value)
+            op_fn, right_fn = ops[0]
+            return lambda ctx: True if op_fn(first(ctx), right_fn(ctx)) else False
 
         def run(ctx: Ctx) -> bool:
             left = first(ctx)
@@ -319,6 +398,16 @@ class _Compiler:
 
     def _BoolOp(self, node: ast.BoolOp, d: int) -> Fn:
         parts = [self.compile(v, d) for v in node.values]
+        if len(parts) == 2:  # what the loops below give: the first value deciding, else the last
+            a, b = parts
+            if isinstance(node.op, ast.And):
+                return lambda ctx: a(ctx) and b(ctx)
+            return lambda ctx: a(ctx) or b(ctx)
+        if len(parts) == 3:
+            a, b, c = parts
+            if isinstance(node.op, ast.And):
+                return lambda ctx: a(ctx) and b(ctx) and c(ctx)
+            return lambda ctx: a(ctx) or b(ctx) or c(ctx)
         if isinstance(node.op, ast.And):
 
             def run_and(ctx: Ctx) -> Any:
@@ -381,6 +470,9 @@ class _Compiler:
         if not least <= len(node.args) <= most:
             raise _Refused(f"{node.func.id}() takes {least} to {most} arguments")
         args = [self.compile(a, d) for a in node.args]
+        if len(args) == 1:
+            only = args[0]
+            return lambda ctx: fn(ctx, only(ctx))
         return lambda ctx: fn(ctx, *(a(ctx) for a in args))
 
     def _sequence(self, elts: list[ast.expr], d: int, kind: Callable[[Any], Any]) -> Fn:
@@ -428,6 +520,10 @@ class Expression:
     source: str
     fn: Fn
     paths: tuple[str, ...]  # the context values it reads, recorded when it fires
+    steps: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)  # each path split once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple((p, tuple(p.split("."))) for p in self.paths))
 
     def __call__(self, ctx: Ctx) -> Any:
         return self.fn(ctx)
@@ -512,8 +608,13 @@ def compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(rule, expression)
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def json_value(value: Any) -> Any:
     """A context value as JSON: money as a string, times in ISO 8601."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -525,11 +626,11 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _read(ctx: Ctx, path: str) -> Any:
-    head, *rest = path.split(".")
+def _read(ctx: Ctx, path: str, parts: tuple[str, ...] | None = None) -> Any:
+    head, *rest = parts or path.split(".")
     value = ctx.get(head)
     for part in rest:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(part)
     return value
@@ -539,12 +640,12 @@ def evaluate_rules(rules: Sequence[CompiledRule], ctx: Ctx, event_type: EventTyp
     """Run every rule that applies; a rule that raises becomes an ``error`` reason asking for review."""
     out: list[Reason] = []
     for cr in rules:
-        if not cr.applies_to(event_type):
-            continue
         r = cr.rule
+        if not r.enabled or (r.event_types and event_type not in r.event_types):  # CompiledRule.applies_to
+            continue
         enforced = r.mode is RuleMode.ENFORCE
         try:
-            fired = bool(cr.expression(ctx))
+            fired = bool(cr.expression.fn(ctx))
         except Exception as exc:  # a faulty rule is an outcome, never a crash nor a silent allow
             detail = str(exc) if isinstance(exc, RuleError) else f"{type(exc).__name__}: {exc}"
             out.append(
@@ -560,6 +661,6 @@ def evaluate_rules(rules: Sequence[CompiledRule], ctx: Ctx, event_type: EventTyp
             )
             continue
         if fired:
-            values = {p: json_value(_read(ctx, p)) for p in cr.expression.paths}
+            values = {p: json_value(_read(ctx, p, parts)) for p, parts in cr.expression.steps}
             out.append(Reason(ReasonKind.RULE, r.id, r.description, r.outcome, r.score, {"rule_version": r.version, **values}, enforced))
     return out

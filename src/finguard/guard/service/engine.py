@@ -33,7 +33,7 @@ from finguard.guard.model.context import encode, rule_context
 from finguard.guard.model.controls import ControlContext, CustomerControls
 from finguard.guard.model.controls import evaluate as evaluate_controls
 from finguard.guard.model.decision import Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
-from finguard.guard.model.events import Event, parse_event
+from finguard.guard.model.events import Event, parse_event, record_hash
 from finguard.guard.model.features import Explained
 from finguard.guard.model.ledger import LedgerPayment, ledger_payment
 from finguard.guard.model.rules import evaluate_rules
@@ -88,6 +88,7 @@ class DecisionRecord:
     inputs: dict[str, Any]
     alert: AlertDraft | None
     payment: LedgerPayment | None = None
+    body: dict[str, Any] | None = None  # event.to_record(), when the caller has made it already
 
 
 class DecisionLedger(Protocol):
@@ -240,7 +241,8 @@ class GuardService:
             paid.clear()
 
         for i, event in enumerate(events):
-            body_hash = event.body_hash()
+            body = event.to_record()  # made once: hashed here, stored by record_decisions
+            body_hash = record_hash(body)
             known = self._recent_get(event.event_id) if event.event_id not in ids else None
             if known is not None:
                 results[i] = self._replayed(event, body_hash, known, now)
@@ -250,7 +252,7 @@ class GuardService:
                 now = self.clock()
             decision, inputs = self._evaluate(event, now)
             pending.append(
-                DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision), ledger_payment(event, decision))
+                DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision), ledger_payment(event, decision), body)
             )
             where.append(i)
             ids.add(event.event_id)
@@ -376,18 +378,19 @@ class GuardService:
         seen: dict[str, Any] = dict(features)
         if payee.get("check") is not None:
             seen["payee_listed"] = payee["check"] in ("warn", "block")
-        if controls is not None:
-            seen["cooling_off"] = controls.effective(event.occurred_at).cooling_off.enabled
+        effective = controls.effective(event.occurred_at) if controls else None
+        if effective is not None:
+            seen["cooling_off"] = effective.cooling_off.enabled
         model = self._score(self.model, event, seen, reasons, enforced=True)
         challenger = self._score(self.challenger, event, seen, reasons, enforced=False) if self.challenger else None
 
         ruleset = self.rules.current()
-        effective = controls.effective(event.occurred_at) if controls else None
         fx = yuan.inputs()
         ctx = rule_context(event, features, first_seen, payee, effective, model, fx)
         reasons += evaluate_rules(ruleset.rules, ctx, event.type)
         outcome, total = resolve(reasons, self.config.thresholds)
-        shadow, _ = resolve(reasons, self.config.thresholds, enforced_only=False)
+        # With every reason enforced, the shadow outcome is the outcome: resolve would see the same reasons.
+        shadow = resolve(reasons, self.config.thresholds, enforced_only=False)[0] if not all(r.enforced for r in reasons) else outcome
         decision = Decision(
             uuid.uuid4().hex,
             event.event_id,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from finguard.guard.model.controls import DEFAULT_TZ
@@ -32,6 +32,7 @@ MAX_MEMBERS = 1000
 MAX_FIRST_SEEN = 2_000_000  # (customer, payee) pairs remembered in memory
 MAX_SEEN_IDS = 2_000_000
 DEDUP_TTL = int(timedelta(days=32).total_seconds())
+_FIRST_TTL = int(timedelta(days=400).total_seconds())
 
 
 class Measure(StrEnum):
@@ -193,9 +194,11 @@ DEFAULT_FEATURES: tuple[FeatureSpec, ...] = (
 DAILY_PAID = "channel_paid_24h"  # what the daily limit reads
 
 
-@dataclass(frozen=True, slots=True)
-class Update:
-    """Add to a bucket (``add``), see a member in a bucket (``member``) or keep a minimum (``first``)."""
+class Update(NamedTuple):
+    """Add to a bucket (``add``), see a member in a bucket (``member``) or keep a minimum (``first``).
+
+    Immutable tuples: an event makes dozens, and a tuple is built in a third of a frozen
+    dataclass's time (#19)."""
 
     slot: str
     op: Literal["add", "member", "first"]
@@ -207,8 +210,7 @@ class Update:
     ttl: int = 0  # seconds a backend with expiry keeps an idle slot
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
+class Read(NamedTuple):
     slot: str
     op: Literal["sum", "distinct", "first"]
     lo: int = 0
@@ -247,13 +249,17 @@ class MemoryBackend:
 
     def _update(self, u: Update) -> None:
         if u.op == "add":
-            buckets = self._buckets.setdefault(u.slot, {})
+            buckets = self._buckets.get(u.slot)
+            if buckets is None:
+                buckets = self._buckets[u.slot] = {}
             buckets[u.bucket] = buckets.get(u.bucket, 0) + u.value
             if len(buckets) > u.keep:
                 for b in [b for b in buckets if b < u.keep_from]:
                     del buckets[b]
         elif u.op == "member":
-            members = self._members.setdefault(u.slot, {})
+            members = self._members.get(u.slot)
+            if members is None:
+                members = self._members[u.slot] = {}
             members[u.member] = max(members.get(u.member, u.bucket), u.bucket)
             if len(members) > u.keep:
                 for m in [m for m, b in members.items() if b < u.keep_from]:
@@ -268,10 +274,22 @@ class MemoryBackend:
                     del self._first[next(iter(self._first))]
 
     def _read(self, r: Read) -> int:
-        if r.op == "sum":
-            return sum(v for b, v in self._buckets.get(r.slot, {}).items() if r.lo <= b <= r.hi)
-        if r.op == "distinct":
-            return sum(1 for b in self._members.get(r.slot, {}).values() if r.lo <= b <= r.hi)
+        op, lo, hi = r.op, r.lo, r.hi
+        total = 0
+        if op == "sum":
+            buckets = self._buckets.get(r.slot)
+            if buckets:
+                for b, v in buckets.items():
+                    if lo <= b <= hi:
+                        total += v
+            return total
+        if op == "distinct":
+            members = self._members.get(r.slot)
+            if members:
+                for b in members.values():
+                    if lo <= b <= hi:
+                        total += 1
+            return total
         return self._first.get(r.slot, -1)
 
     def slot_count(self) -> int:
@@ -296,6 +314,33 @@ def _fen(amount: Decimal | None) -> int:
     return int((amount or Decimal(0)) * 100)
 
 
+_CENT = Decimal("0.01")
+_EXACT = 10**26  # fen below this scale to yuan exactly (28 digits of decimal precision)
+
+
+def _yuan_of(fen: int) -> Decimal:
+    """A sum read in fen as yuan with two places: ``(Decimal(fen) / 100).quantize(0.01)``, shifted."""
+    if -_EXACT < fen < _EXACT:
+        return Decimal(fen).scaleb(-2)
+    return (Decimal(fen) / 100).quantize(_CENT)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What :class:`Velocity` needs of a spec on every event, worked out once (#19)."""
+
+    spec: FeatureSpec
+    prefix: str  # the slot is prefix + key
+    key: KeyKind
+    distinct_of: KeyKind | None
+    count: bool
+    sum: bool
+    resolution: int
+    buckets: int
+    ttl: int
+    allowed: bool  # Stage.ALLOWED
+
+
 class Velocity:
     """Turns events into backend updates and reads for a set of feature specs."""
 
@@ -306,6 +351,41 @@ class Velocity:
         self.backend = backend
         self.specs = tuple(specs)
         self.fx = fx or default_fx()  # sums are in yuan: an amount in another currency is converted
+        self._plans = tuple(
+            _Plan(
+                s,
+                f"{s.name}|",
+                s.key,
+                s.distinct_of,
+                s.measure is Measure.COUNT,
+                s.measure is Measure.SUM,
+                s.resolution,
+                s.buckets,
+                int(s.window.total_seconds()) * 2 + 86400,
+                s.stage is Stage.ALLOWED,
+            )
+            for s in self.specs
+        )
+        self._kinds = tuple(dict.fromkeys([*(s.key for s in self.specs), *(s.distinct_of for s in self.specs if s.distinct_of)]))
+        self._names = (*(s.name for s in self.specs), *(n for n in FIRST_SEEN if n not in names))
+        self._clash = tuple(n for n in FIRST_SEEN if n in names)  # a spec named like a first-seen flag reads None
+        allowed = [p for p in self._plans if p.allowed]
+        self._allowed_kinds = tuple(dict.fromkeys([*(p.key for p in allowed), *(p.distinct_of for p in allowed if p.distinct_of)]))
+        # Which specs an event matches depends on its type, card presence and direction only
+        # (FeatureSpec.matches): worked out once per combination, as the plans of each stage it updates.
+        self._matching: dict[tuple[EventType, bool | None, str], tuple[tuple[_Plan, ...], tuple[_Plan, ...]]] = {}
+
+    def _keys(self, event: Event, kinds: Sequence[KeyKind] | None = None) -> dict[KeyKind, str | None]:
+        return {kind: key_of(event, kind) for kind in (self._kinds if kinds is None else kinds)}
+
+    def _matches(self, event: Event) -> tuple[tuple[_Plan, ...], tuple[_Plan, ...]]:
+        """The plans this event updates at the attempt stage, and at the allowed stage, in spec order."""
+        sig = (event.type, event.card_present, event.direction)
+        found = self._matching.get(sig)
+        if found is None:
+            matching = [p for p in self._plans if p.spec.matches(event)]
+            found = self._matching[sig] = (tuple(p for p in matching if not p.allowed), tuple(p for p in matching if p.allowed))
+        return found
 
     def _yuan(self, event: Event) -> Decimal | None:
         """The amount the sums add: in yuan; None (adds nothing) when it has no rate."""
@@ -313,44 +393,46 @@ class Velocity:
             return event.amount
         return self.fx.in_yuan(event).amount
 
-    def _updates(self, event: Event, stage: Stage) -> list[Update]:
+    def _updates(self, event: Event, stage: Stage, keys: dict[KeyKind, str | None] | None = None) -> list[Update]:
         t = int(event.occurred_at.timestamp())
+        allowed = stage is Stage.ALLOWED
+        keys = keys if keys is not None else self._keys(event, self._allowed_kinds if allowed else None)
         out: list[Update] = []
-        yuan: list[Decimal | None] = []  # converted once, for the first sum
-        for s in self.specs:
-            key = key_of(event, s.key)
-            if s.stage is not stage or key is None or not s.matches(event):
+        fen: int | None = None  # the amount in yuan (fen), converted once, for the first sum
+        for p in self._matches(event)[1 if allowed else 0]:
+            key = keys[p.key]
+            if key is None:
                 continue
-            bucket = t // s.resolution
-            slot = f"{s.name}|{key}"
-            ttl = int(s.window.total_seconds()) * 2 + 86400
-            keep_from = bucket - s.buckets + 1
-            if s.measure is Measure.DISTINCT:
-                assert s.distinct_of is not None
-                member = key_of(event, s.distinct_of)
+            bucket = t // p.resolution
+            keep_from = bucket - p.buckets + 1
+            if p.distinct_of is not None:
+                member = keys[p.distinct_of]
                 if member is not None:
-                    out.append(Update(slot, "member", bucket, 1, member, keep_from, MAX_MEMBERS, ttl))
+                    out.append(Update(p.prefix + key, "member", bucket, 1, member, keep_from, MAX_MEMBERS, p.ttl))
             else:
-                if s.measure is not Measure.COUNT and not yuan:
-                    yuan.append(self._yuan(event))
-                value = 1 if s.measure is Measure.COUNT else _fen(yuan[0])
-                out.append(Update(slot, "add", bucket, value, "", keep_from, s.buckets + 1, ttl))
+                if p.count:
+                    value = 1
+                else:
+                    if fen is None:
+                        fen = _fen(self._yuan(event))
+                    value = fen
+                out.append(Update(p.prefix + key, "add", bucket, value, "", keep_from, p.buckets + 1, p.ttl))
         return out
 
     def observe(self, event: Event) -> Features:
         """Count the event once (by its id) and read every feature as of its time."""
         t = int(event.occurred_at.timestamp())
-        updates = self._updates(event, Stage.ATTEMPT)
+        keys = self._keys(event)
+        updates = self._updates(event, Stage.ATTEMPT, keys)
         reads: list[Read] = []
-        slots: list[FeatureSpec] = []
-        for s in self.specs:
-            key = key_of(event, s.key)
+        slots: list[_Plan] = []
+        for p in self._plans:
+            key = keys[p.key]
             if key is None:
                 continue
-            bucket = t // s.resolution
-            op: Literal["sum", "distinct"] = "distinct" if s.measure is Measure.DISTINCT else "sum"
-            reads.append(Read(f"{s.name}|{key}", op, bucket - s.buckets + 1, bucket))
-            slots.append(s)
+            bucket = t // p.resolution
+            reads.append(Read(p.prefix + key, "distinct" if p.distinct_of is not None else "sum", bucket - p.buckets + 1, bucket))
+            slots.append(p)
         firsts: list[str] = []
         for name, value_of in FIRST_SEEN.items():
             seen_value = value_of(event)
@@ -358,7 +440,7 @@ class Velocity:
                 continue
             # The payee's slot keeps the name it had before #11, so stored state stays valid.
             slot = f"first|{event.customer_id}|{seen_value}" if name == "new_payee" else f"{name}|{event.customer_id}|{seen_value}"
-            updates.append(Update(slot, "first", 0, t, ttl=int(timedelta(days=400).total_seconds())))
+            updates.append(Update(slot, "first", 0, t, ttl=_FIRST_TTL))
             reads.append(Read(slot, "first"))
             firsts.append(name)
         try:
@@ -367,10 +449,11 @@ class Velocity:
             raise
         except Exception as exc:
             raise VelocityUnavailable(str(exc)) from exc
-        values: dict[str, FeatureValue] = {s.name: None for s in self.specs}
-        for s, value in zip(slots, raw, strict=False):
-            values[s.name] = (Decimal(value) / 100).quantize(Decimal("0.01")) if s.measure is Measure.SUM else int(value)
-        values.update({name: None for name in FIRST_SEEN})
+        values: dict[str, FeatureValue] = dict.fromkeys(self._names)
+        for p, value in zip(slots, raw, strict=False):
+            values[p.spec.name] = _yuan_of(value) if p.sum else int(value)
+        for name in self._clash:
+            values[name] = None
         first: datetime | None = None
         for name, seen in zip(firsts, raw[len(slots) :], strict=True):
             values[name] = 1 if seen < 0 or seen >= t else 0

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, false, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from finguard.alerts.model import AlertDraft
@@ -107,6 +107,9 @@ def _rule(row: Any) -> Rule:
         int(row.version),
     )
 
+
+# Built once: read on the first decision of every customer a process sees (#19).
+_CONTROLS_OF = select(guard_controls).where(guard_controls.c.customer_id == bindparam("customer_id"))
 
 # Counters in ``guard_counter`` bumped in the transaction of every change to what the read
 # cache keeps; a process compares them to decide whether its cache is still current.
@@ -304,7 +307,7 @@ class SqlGuardStore:
                 "customer_id": r.event.customer_id,
                 "type": r.event.type.value,
                 "occurred_at": _utc(r.event.occurred_at),
-                "body": r.event.to_record(),
+                "body": r.body if r.body is not None else r.event.to_record(),
                 "body_hash": r.body_hash,
                 "received_at": received,
             }
@@ -386,7 +389,7 @@ class SqlGuardStore:
 
     def get_controls(self, customer_id: str) -> CustomerControls | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(guard_controls).where(guard_controls.c.customer_id == customer_id)).first()
+            row = conn.execute(_CONTROLS_OF, {"customer_id": customer_id}).first()
         return controls_from_dict(customer_id, row.data, int(row.version), aware(row.updated_at)) if row else None
 
     def save_controls(self, controls: CustomerControls, change: ControlChange) -> None:

@@ -13,7 +13,7 @@ smaller one later, which the monitors' cursor and the in-process mirror rely on.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -38,8 +38,19 @@ FRAME_DTYPES = {"id": np.int64, "src": np.int32, "dst": np.int32, "amount_fen": 
 _CURRENCY_CODE = case(
     *[(transfer.c.currency == literal_column(f"'{code}'"), i) for i, code in enumerate(FRAME_CURRENCIES) if code.isalpha()], else_=0
 ).label("currency")
-# Built once: the guard writes through these on every payment it lets through, and building a
-# statement costs more than running it on SQLite.
+# Built once per dialect: the guard writes through these on every payment it lets through, and
+# building a statement (and its cache key) costs more than running it on SQLite (#19).
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _built(conn: Connection, name: str, make: Callable[[Connection], Any]) -> Any:
+    key = (conn.dialect.name, name)
+    found = _BUILT.get(key)
+    if found is None:
+        found = _BUILT[key] = make(conn)
+    return found
+
+
 def _known_ids(conn: Connection) -> Any:
     return select(transfer.c.external_id, transfer.c.typology).where(
         transfer.c.source == bindparam("source"), any_of(conn, transfer.c.external_id, "ids")
@@ -126,12 +137,12 @@ def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     wanted = list(dict.fromkeys(names))
     codes: dict[str, int] = {}
     c = ledger_account_code.c
-    lookup = select(c.account, c.code).where(any_of(conn, c.account, "names"))
+    lookup = _built(conn, "codes", lambda b: select(c.account, c.code).where(any_of(b, c.account, "names")))
     for i in range(0, len(wanted), CHUNK):
         codes.update((r.account, int(r.code)) for r in conn.execute(lookup, {"names": wanted[i : i + CHUNK]}))
     missing = [{"account": a} for a in wanted if a not in codes]
     for i in range(0, len(missing), INSERT_CHUNK):
-        q = insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True)
+        q = _built(conn, "new_codes", lambda _: insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True))
         codes.update((r.account, int(r.code)) for r in conn.execute(q, missing[i : i + INSERT_CHUNK]))
     grew(conn, "ledger_account_code", len(missing))
     return codes
@@ -343,7 +354,7 @@ def insert_transfers(
         existing: dict[str, str | None] = {}
         ids = [d.external_id for d in batch]
         if not known_new:
-            known, sighted = _known_ids(conn), _sighted_ids(conn)
+            known, sighted = _built(conn, "known_ids", _known_ids), _built(conn, "sighted_ids", _sighted_ids)
             for i in range(0, len(ids), CHUNK):
                 existing.update((r[0], r[1]) for r in conn.execute(known, {"source": source, "ids": ids[i : i + CHUNK]}))
                 if statement:
@@ -478,10 +489,14 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
     new_rows = [{"account": a.account, **_account_values(a)} for a in merged.values() if a.account not in stored]
     # Guard decisions are written concurrently: an account another transaction has just added is
     # skipped by the insert and merged below like any stored account, rather than failing the write.
-    add = (
-        dialect_insert(conn, ledger_account)
-        .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
-        .returning(ledger_account.c.account)
+    add = _built(
+        conn,
+        "new_accounts",
+        lambda b: (
+            dialect_insert(b, ledger_account)
+            .on_conflict_do_nothing(index_elements=[ledger_account.c.account])
+            .returning(ledger_account.c.account)
+        ),
     )
     raced: list[str] = []
     for i in range(0, len(new_rows), INSERT_CHUNK):
@@ -499,7 +514,7 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
 def _stored_accounts(conn: Connection, names: Sequence[str]) -> dict[str, AccountDraft]:
     stored: dict[str, AccountDraft] = {}
     for i in range(0, len(names), CHUNK):
-        for row in conn.execute(_stored_accounts_query(conn), {"names": names[i : i + CHUNK]}):
+        for row in conn.execute(_built(conn, "stored_accounts", _stored_accounts_query), {"names": names[i : i + CHUNK]}):
             stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
     return stored
 

@@ -1,0 +1,242 @@
+"""Issue #19: do two checkouts decide the same events alike? (outcome, score, shadow outcome, reasons)
+
+    # 1. make the events once (seeded; event ids and times fixed in the file)
+    python bench/guard/decision_parity.py make --out bench/work/guard/parity-events.json [--events 3000]
+    # 2. decide them with each checkout (PYTHONPATH selects the code; a fresh SQLite database each)
+    PYTHONPATH=/tmp/old/src python bench/guard/decision_parity.py decide --events-file ... --out old.json
+    PYTHONPATH=src python bench/guard/decision_parity.py decide --events-file ... --out new.json
+    # 3. compare
+    python bench/guard/decision_parity.py compare old.json new.json
+
+The events are the guard bench's (``run.event_body``: realistic payees from ``payees.py``, 500
+customers) and, mixed in, card authorisations (card-present and not, merchants), remittances in
+USD (converted to yuan), incoming transfers, logins, device bindings, an event id sent twice with
+the same body and once with another body. They are decided in the bench's set-up (demo lists, 50
+rules, controls for every customer), the first third one ``decide`` each, the rest through
+``decide_many`` in batches of 64 and 200. A decision's id, its time and the payee check's id are
+random or the clock's and are left out; everything else of the decision is compared: outcome,
+shadow outcome, score, rule version, list sequence, and every reason (kind, code, detail, outcome,
+score, values, enforced) in order. So is what the store holds for each event: its body and body hash,
+the decision's stored inputs, outcome, score and reasons, and the alerts and ledger transfers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run as bench
+
+
+def make(args: argparse.Namespace) -> None:
+    ap = argparse.ArgumentParser()
+    bench.add_payee_args(ap)
+    bench.use_payees(ap.parse_args([]))
+    rng = random.Random(args.seed)
+    now = datetime.now(UTC).replace(microsecond=0)
+    bodies: list[dict[str, Any]] = []
+    for i in range(args.events):
+        at = now - timedelta(seconds=(args.events - i) * 7)  # spread over hours: windows move
+        body = bench.event_body(i, at, rng)
+        body["event_id"] = f"parity-{i:06d}"
+        k = i % 10
+        c = int(body["customer_id"][2:])
+        if k == 3:  # a card authorisation, present or not
+            body.pop("payee")
+            body.pop("account")
+            body["type"] = "card_auth"
+            body["card"] = _luhn(f"622588{c:09d}")
+            body["channel"] = rng.choice(["pos", "api", "web", "atm"])
+            body["merchant"] = {"id": f"m{rng.randrange(300)}", "name": "Shop", "mcc": "5411", "region": rng.choice(["CN-SH", "HK", "US"])}
+            if rng.random() < 0.3:
+                body["attributes"] = {"card_present": rng.random() < 0.5}
+        elif k == 5:  # a remittance in dollars
+            body["type"] = "remittance"
+            body["currency"] = "USD"
+            body["payee"] = {**body["payee"], "country": rng.choice(["US", "HK", "SG"])}
+        elif k == 7 and rng.random() < 0.5:  # money coming in
+            body["direction"] = "in"
+        elif k == 8:
+            body = {key: body[key] for key in ("event_id", "occurred_at", "customer_id", "channel", "device", "ip", "region")}
+            body["type"] = rng.choice(["login", "device_binding", "session"])
+        bodies.append(body)
+    # an id sent again with the same body, and once with another (a conflict)
+    bodies.insert(len(bodies) // 2, dict(bodies[len(bodies) // 2 - 5]))
+    changed = dict(bodies[len(bodies) // 2 - 9])
+    changed["channel"] = "counter"
+    bodies.insert(len(bodies) // 2 + 40, changed)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"made_at": now.isoformat(), "bodies": bodies}, ensure_ascii=False))
+    print(f"{len(bodies)} events -> {args.out}")
+
+
+def _luhn(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return digits + str((10 - total % 10) % 10)
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _decision(d: Any) -> dict[str, Any]:
+    if isinstance(d, Exception):
+        return {"error": type(d).__name__, "message": str(d).split(" (decision ")[0]}
+    reasons = []
+    for r in d.reasons:
+        values = {k: v for k, v in r.values.items() if k != "check_id"}
+        reasons.append(
+            {
+                "kind": r.kind.value,
+                "code": r.code,
+                "detail": r.detail,
+                "outcome": r.outcome.value if r.outcome else None,
+                "score": r.score,
+                "values": _plain(values),
+                "enforced": r.enforced,
+            }
+        )
+    return {
+        "event_id": d.event_id,
+        "outcome": d.outcome.value,
+        "shadow_outcome": d.shadow_outcome.value,
+        "score": d.score,
+        "rule_version": d.rule_version,
+        "list_seq": d.list_seq,
+        "reasons": reasons,
+    }
+
+
+def decide(args: argparse.Namespace) -> None:
+    import finguard
+    from finguard.core.errors import Conflict
+    from finguard.guard.model.events import parse_event
+
+    data = json.loads(Path(args.events_file).read_text())
+    bodies = data["bodies"]
+    bench.WORK.mkdir(parents=True, exist_ok=True)
+    db = bench.WORK / f"parity-{Path(args.out).stem}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    platform, guard = bench.setup(f"sqlite:///{db}", args.sanctions)
+    out: list[dict[str, Any]] = []
+    third = len(bodies) // 3
+    for b in bodies[:third]:
+        try:
+            out.append(_decision(guard.decide_raw(b)))
+        except Conflict as exc:
+            out.append(_decision(exc))
+    rest = bodies[third:]
+    s, size = 0, 64
+    while s < len(rest):
+        chunk = rest[s : s + size]
+        for r in guard.decide_many([parse_event(b, guard.clock()) for b in chunk]):
+            out.append(_decision(r))
+        s += size
+        size = 200 if size == 64 else 64
+    # replays of stored decisions answer alike
+    for b in bodies[:50]:
+        out.append({"replayed": _decision(guard.decide_raw(b))})
+    stored = _stored(platform)
+    platform.close()
+    doc = {"finguard": str(Path(finguard.__file__).parents[1]), "decisions": out, "stored": stored}
+    Path(args.out).write_text(json.dumps(doc, ensure_ascii=False))
+    print(f"{len(out)} decisions -> {args.out}")
+
+
+def _stored(platform: Any) -> list[Any]:
+    """What the ledger holds per event: the body and its hash, the decision's inputs, outcome and
+    reasons, the alerts and the ledger transfers (ids and times of the run left out)."""
+    from sqlalchemy import text
+
+    with platform.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT e.event_id, e.body, e.body_hash, d.inputs, d.outcome, d.shadow_outcome, d.score, d.reasons "
+                "FROM guard_event e JOIN guard_decision d ON d.event_id = e.event_id ORDER BY e.event_id"
+            )
+        ).all()
+        alerts = conn.execute(text("SELECT kind, subject, severity, summary FROM alert ORDER BY kind, subject, summary")).all()
+        transfers = conn.execute(
+            text("SELECT external_id, src_account, dst_account, amount_fen, currency, channel, dst_name FROM transfer ORDER BY external_id")
+        ).all()
+    out: list[Any] = []
+    for r in rows:
+        reasons = json.loads(r.reasons) if isinstance(r.reasons, str) else r.reasons
+        for x in reasons:
+            x.get("values", {}).pop("check_id", None)
+        body = json.loads(r.body) if isinstance(r.body, str) else r.body
+        inputs = json.loads(r.inputs) if isinstance(r.inputs, str) else r.inputs
+        out.append([r.event_id, body, r.body_hash, inputs, r.outcome, r.shadow_outcome, float(r.score), reasons])
+    out.append({"alerts": [list(a) for a in alerts], "transfers": [list(t) for t in transfers]})
+    return out
+
+
+def compare(args: argparse.Namespace) -> None:
+    a = json.loads(Path(args.a).read_text())
+    b = json.loads(Path(args.b).read_text())
+    da, db_ = a["decisions"], b["decisions"]
+    differ = [i for i, (x, y) in enumerate(zip(da, db_, strict=False)) if x != y]
+    sa, sb = a.get("stored"), b.get("stored")
+    stored_differ = None if sa is None or sb is None else sum(x != y for x, y in zip(sa, sb, strict=False)) + abs(len(sa) - len(sb))
+    outcomes: dict[str, int] = {}
+    reasons = 0
+    for d in da:
+        d = d.get("replayed", d)
+        outcomes[d.get("outcome", d.get("error", "?"))] = outcomes.get(d.get("outcome", d.get("error", "?")), 0) + 1
+        reasons += len(d.get("reasons", ()))
+    report = {
+        "a": a["finguard"],
+        "b": b["finguard"],
+        "decisions": [len(da), len(db_)],
+        "identical": len(da) == len(db_) and not differ and not stored_differ,
+        "differing": len(differ),
+        "stored_rows": None if sa is None else len(sa) - 1,
+        "stored_differing": stored_differ,
+        "outcomes": outcomes,
+        "reasons": reasons,
+    }
+    print(json.dumps(report))
+    if sa is not None and sb is not None:
+        for x, y in [(x, y) for x, y in zip(sa, sb, strict=False) if x != y][:3]:
+            print(f"stored\n  a: {json.dumps(x, ensure_ascii=False)[:1500]}\n  b: {json.dumps(y, ensure_ascii=False)[:1500]}")
+    for i in differ[:5]:
+        print(f"#{i}\n  a: {json.dumps(da[i], ensure_ascii=False)[:1500]}\n  b: {json.dumps(db_[i], ensure_ascii=False)[:1500]}")
+    if not report["identical"]:
+        sys.exit(1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("--out", required=True)
+    m.add_argument("--events", type=int, default=3000)
+    m.add_argument("--seed", type=int, default=19)
+    d = sub.add_parser("decide")
+    d.add_argument("--events-file", required=True)
+    d.add_argument("--out", required=True)
+    d.add_argument("--sanctions", action="store_true")
+    c = sub.add_parser("compare")
+    c.add_argument("a")
+    c.add_argument("b")
+    args = ap.parse_args()
+    {"make": make, "decide": decide, "compare": compare}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

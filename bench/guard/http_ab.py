@@ -1,0 +1,78 @@
+"""Issue #19: the HTTP guard path (``POST /api/v1/guard/events``) of one checkout at several offered rates.
+
+    PYTHONPATH=src:/tmp/faker_env python bench/guard/http_ab.py --rates 250,500,1000 --seconds 10 --out x.json
+
+The bench's set-up (``run.setup``: SQLite, demo lists, 50 rules, controls for 500 customers,
+realistic payees) on a fresh database, then for each rate ``run.step_http``: one uvicorn process
+started fresh (its name cache empty), ``bench/loadgen.py single`` at the offered rate (open loop,
+latency from the scheduled time), the server's CPU per answered request. Which checkout runs is
+PYTHONPATH's (the server inherits it). ``--spy FILE``: py-spy records the server at the last rate.
+Prints and writes one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run as bench
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rates", default="250,500,1000")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--spy", default="", help="py-spy raw output for the server at the last rate")
+    ap.add_argument("--out", required=True)
+    bench.add_payee_args(ap)
+    args = ap.parse_args()
+    import finguard
+
+    payees = bench.use_payees(args)
+    bench.WORK.mkdir(parents=True, exist_ok=True)
+    db = bench.WORK / "guard-http-ab.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db}"
+    platform, _guard = bench.setup(url, args.sanctions)
+    rates = [float(r) for r in args.rates.split(",")]
+    out: dict[str, Any] = {"finguard": str(Path(finguard.__file__).parents[1]), "seconds": args.seconds, **payees, "rates": {}}
+    spy: subprocess.Popen[bytes] | None = None
+    original = subprocess.Popen
+
+    def popen(cmd: Any, *a: Any, **kw: Any) -> Any:  # start py-spy on the server of the last rate
+        nonlocal spy
+        proc = original(cmd, *a, **kw)
+        if args.spy and current == rates[-1] and "uvicorn" in cmd:
+            spy = original(["/tmp/pyspy/bin/py-spy", "record", "-r", "200", "-f", "raw", "-o", args.spy, "--pid", str(proc.pid)])
+        return proc
+
+    try:
+        for current in rates:
+            subprocess.Popen = popen  # type: ignore[misc]
+            try:
+                res = bench.step_http(platform, url, current, args.seconds)
+            finally:
+                subprocess.Popen = original  # type: ignore[misc]
+            keep = (
+                *("achieved_rate", "ok_per_second", "requests", "ok", "refused_503", "errors"),
+                *("p50_ms", "p90_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request", "load"),
+            )
+            out["rates"][str(int(current))] = {k: res.get(k) for k in keep} | {"raw": res}
+            print(f"{current:.0f}/s: {json.dumps({k: res.get(k) for k in keep})}", flush=True)
+            if spy is not None:
+                spy.wait(timeout=60)
+                spy = None
+    finally:
+        platform.close()
+    Path(args.out).write_text(json.dumps(out, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
