@@ -64,6 +64,7 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
         await c.post(args.host, args.path, bodies[i], args.key)
         idle.put_nowait(c)
     latencies: list[float] = []
+    timeline: list[tuple[float, float, int]] = []  # (scheduled offset s, latency ms, status) for --dump
     admitted: list[float] = []
     refused: list[float] = []
     errors = 0
@@ -86,10 +87,12 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 errors += 1
             latencies.append(took)
+            timeline.append((round(scheduled - start, 4), round(took * 1000, 3), status))
         idle.put_nowait(c)
 
     tasks = []
     start = time.perf_counter() + 0.05
+    start_wall = time.time() + 0.05
     for i in range(total):
         scheduled = start + i / args.rate
         delay = scheduled - time.perf_counter()
@@ -99,6 +102,9 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
     ms = [x * 1000 for x in latencies]
+    if args.dump:
+        with open(args.dump, "w") as f:
+            json.dump({"start_wall": start_wall, "rows": sorted(timeline)}, f)
     return {
         "requests": total,
         "errors": errors,
@@ -156,6 +162,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--dump", default="", help="single: write every request's (scheduled offset s, latency ms, status) here")
     args = ap.parse_args()
     try:
         import uvloop

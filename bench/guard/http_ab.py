@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--spy", default="", help="py-spy raw output for the server at the last rate")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--dump", default="", help="write each rate's per-request timeline to DUMP-<rate>.json")
     bench.add_payee_args(ap)
     args = ap.parse_args()
     import finguard
@@ -50,14 +51,14 @@ def main() -> None:
         nonlocal spy
         proc = original(cmd, *a, **kw)
         if args.spy and current == rates[-1] and "uvicorn" in cmd:
-            spy = original(["/tmp/pyspy/bin/py-spy", "record", "-r", "200", "-f", "raw", "-o", args.spy, "--pid", str(proc.pid)])
+            spy = original(["/tmp/pyspy/bin/py-spy", "record", "-r", "200", "--threads", "-f", "raw", "-o", args.spy, "--pid", str(proc.pid)])
         return proc
 
     try:
         for current in rates:
             subprocess.Popen = popen  # type: ignore[misc]
             try:
-                res = bench.step_http(platform, url, current, args.seconds)
+                res = bench.step_http(platform, url, current, args.seconds, f"{args.dump}-{int(current)}.json" if args.dump else "")
             finally:
                 subprocess.Popen = original  # type: ignore[misc]
             keep = (

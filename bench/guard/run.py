@@ -441,7 +441,7 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str, Any]:
+def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = "") -> dict[str, Any]:
     import httpx
 
     _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst", actor="bench")
@@ -453,7 +453,8 @@ def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str,
         FINGUARD_INDEX_DIR=str(WORK / "index"),
         FINGUARD_LOG_LEVEL="WARNING",
     )
-    cmd = [sys.executable, "-m", "uvicorn", "finguard.app.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+    app = os.environ.get("FINGUARD_BENCH_APP", "finguard.app.asgi:app")  # an experiment's own entry point
+    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--no-access-log", "--log-level", "warning"]
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     try:
@@ -474,6 +475,8 @@ def step_http(platform: Any, url: str, rate: float, seconds: float) -> dict[str,
         bodies.write_text(json.dumps([event_body(i, now, rng) for i in range(total + 200)]))
         gen = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret]
         gen += ["--path", "/api/v1/guard/events", "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds)]
+        if dump:
+            gen += ["--dump", dump]
         cpu = server_cpu(server.pid)
         out = subprocess.run(gen, check=True, capture_output=True, text=True, timeout=600)
         cpu = server_cpu(server.pid) - cpu

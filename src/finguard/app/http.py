@@ -34,6 +34,7 @@ from finguard.core.http_context import ClientHasher, hasher_for, parse_networks
 from finguard.core.settings import Settings
 from finguard.core.web import router as web_router
 from finguard.credit import http as credit_http
+from finguard.guard.http.routes import event_route
 from finguard.guard.http.routes import router as guard_router
 from finguard.identity import http as identity_http
 from finguard.ledger.http import router as ledger_router
@@ -231,6 +232,9 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.include_router(robots_router)
     app.include_router(loans_pages.router)
     app.include_router(loans_pages.public_router)
+    # POST /api/v1/guard/events first, past FastAPI's routing and dependency solving (#19); the
+    # same handler, middleware and error answers (guard.http.routes._EventRoute).
+    app.router.routes.insert(0, event_route())
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:

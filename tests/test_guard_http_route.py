@@ -1,0 +1,134 @@
+"""``POST /api/v1/guard/events`` through the app's fast route (#19) answers exactly as the
+documented FastAPI route does: the same status, headers and body for decisions, replays,
+conflicts and every error, the same audit records, with admission control still outermost."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
+from finguard.core.admission import AdmissionControl
+from finguard.guard.http.routes import _EventRoute
+from finguard.guard.provider import make_guard
+from tests.guard_helpers import Clock, transfer
+
+PATH = "/api/v1/guard/events"
+
+
+def _without_fast_route(app: FastAPI) -> FastAPI:
+    first = app.router.routes.pop(0)
+    assert isinstance(first, _EventRoute)
+    return app
+
+
+@pytest.fixture
+def apps(platform: Platform) -> Iterator[tuple[TestClient, TestClient]]:
+    platform.guard = make_guard(platform.engine, platform.checker, clock=Clock())  # type: ignore[attr-defined]
+    with (
+        TestClient(create_app(platform), raise_server_exceptions=False) as fast,
+        TestClient(_without_fast_route(create_app(platform)), raise_server_exceptions=False) as plain,
+    ):
+        yield fast, plain
+
+
+def _answer(client: TestClient, method: str, path: str, **kw: Any) -> tuple[int, dict[str, str], bytes]:
+    r = client.request(method, path, **kw)
+    headers = {k: v for k, v in r.headers.items() if k in ("content-type", "content-length", "allow", "retry-after", "location")}
+    return r.status_code, headers, r.content
+
+
+def _audit(platform: Platform) -> list[tuple[str, str, str]]:
+    platform.audit.flush()
+    return [(e.actor, e.action, e.target) for _seq, e in platform.audit.recent(limit=1000)]
+
+
+def _deep(levels: int) -> bytes:
+    return b'{"a":' * levels + b"1" + b"}" * levels
+
+
+def test_the_fast_route_is_first_and_admission_control_stays_outermost(platform: Platform) -> None:
+    app = create_app(platform)
+    assert isinstance(app.router.routes[0], _EventRoute)
+    assert app.user_middleware[0].cls is AdmissionControl
+    assert PATH in app.openapi()["paths"]  # still documented (by the FastAPI route)
+
+
+def test_every_answer_is_the_documented_routes(apps: tuple[TestClient, TestClient], platform: Platform, analyst_key: str) -> None:
+    fast, plain = apps
+    key = {"X-API-Key": analyst_key}
+    as_json = {**key, "Content-Type": "application/json"}
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", PATH, {"json": transfer(amount="1.001", occurred_at="yesterday"), "headers": key}),
+        ("POST", PATH, {"content": b"{not json", "headers": as_json}),
+        ("POST", PATH, {"content": b"{not json", "headers": key}),
+        ("POST", PATH, {"content": b"", "headers": as_json}),
+        ("POST", PATH, {"json": [1, 2], "headers": key}),
+        ("POST", PATH, {"json": {"event_id": "x"}, "headers": key}),
+        ("POST", PATH, {"content": _deep(70), "headers": as_json}),
+        ("POST", PATH, {"content": _deep(70), "headers": {**key, "Content-Type": "text/plain"}}),
+        ("POST", PATH, {"content": b'{"amount": ' + b"1" * 50 + b"}", "headers": {**key, "Content-Type": "text/plain"}}),
+        ("POST", PATH, {"content": json.dumps(transfer(memo="x" * 70_000)).encode(), "headers": as_json}),
+        ("POST", PATH, {"content": json.dumps(transfer(memo="x" * 70_000)).encode(), "headers": {**key, "Content-Type": "text/plain"}}),
+        ("POST", PATH, {"content": b'{"event_id": "a\\u0000"}', "headers": as_json}),
+        ("POST", PATH, {"json": transfer()}),
+        ("POST", PATH, {"json": transfer(), "headers": {"X-API-Key": ""}}),
+        ("POST", PATH, {"json": transfer(), "headers": {"X-API-Key": "fg_not-a-key"}}),
+        ("GET", PATH, {"headers": key}),
+        ("PUT", PATH, {"json": transfer(), "headers": key}),
+        ("POST", PATH + "/", {"json": transfer(), "headers": key}),
+        ("POST", PATH + "?x=1", {"json": transfer(amount="-1"), "headers": key}),
+    ]
+    statuses: list[int] = []
+    for method, path, kw in cases:
+        before = _audit(platform)
+        want = _answer(plain, method, path, **kw)
+        between = _audit(platform)
+        got = _answer(fast, method, path, **kw)
+        after = _audit(platform)
+        assert got == want, (method, path, kw.get("headers"))
+        # the same audit records (newest first), as many
+        assert after[: len(after) - len(between)] == between[: len(between) - len(before)], (method, path)
+        statuses.append(want[0])
+    assert {401, 405, 422} <= set(statuses), statuses
+
+
+def test_decisions_replays_and_conflicts_are_the_same(apps: tuple[TestClient, TestClient], analyst_key: str) -> None:
+    fast, plain = apps
+    key = {"X-API-Key": analyst_key}
+    # decided by one route, replayed by the other, each way round; then the same id with another body
+    for first, second, event_id in ((fast, plain, "e1"), (plain, fast, "e2")):
+        decided = _answer(first, "POST", PATH, json=transfer(event_id), headers=key)
+        assert decided[0] == 200
+        assert _answer(second, "POST", PATH, json=transfer(event_id), headers=key) == decided
+        assert _answer(first, "POST", PATH, json=transfer(event_id), headers=key) == decided
+        conflict = _answer(first, "POST", PATH, json=transfer(event_id, amount="2.00"), headers=key)
+        assert conflict[0] == 409
+        assert _answer(second, "POST", PATH, json=transfer(event_id, amount="2.00"), headers=key) == conflict
+    body = json.loads(_answer(fast, "POST", PATH, json=transfer("e3", amount="1234.56"), headers=key)[2])
+    assert body["event_id"] == "e3" and body["outcome"]
+
+
+def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
+    apps: tuple[TestClient, TestClient], platform: Platform, analyst_key: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, plain = apps
+
+    def broken(event: Any) -> Any:
+        raise RuntimeError("6222000011112222")
+
+    monkeypatch.setattr(platform.guard.batcher, "submit", broken)
+    answers = []
+    for client in (plain, fast):
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="finguard"):
+            answers.append(_answer(client, "POST", PATH, json=transfer(), headers={"X-API-Key": analyst_key}))
+        assert f"unhandled error on POST {PATH}" in caplog.text and "6222000011112222" not in caplog.text
+    assert answers[0] == answers[1] and answers[0][0] == 500
