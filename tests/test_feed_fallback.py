@@ -25,7 +25,7 @@ ACCOUNT = "62220000000055"
 class _BrokenWaiter:
     """A notification waiter that cannot be set up (a refused LISTEN connection, an unreadable file)."""
 
-    def __init__(self, *_args: object) -> None:
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
         raise OSError(f"could not open the notification connection for account {ACCOUNT}")
 
 

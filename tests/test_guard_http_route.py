@@ -117,7 +117,11 @@ def test_decisions_replays_and_conflicts_are_the_same(apps: tuple[TestClient, Te
 
 
 def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
-    apps: tuple[TestClient, TestClient], platform: Platform, analyst_key: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    apps: tuple[TestClient, TestClient],
+    platform: Platform,
+    analyst_key: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fast, plain = apps
 
@@ -132,3 +136,19 @@ def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
             answers.append(_answer(client, "POST", PATH, json=transfer(), headers={"X-API-Key": analyst_key}))
         assert f"unhandled error on POST {PATH}" in caplog.text and "6222000011112222" not in caplog.text
     assert answers[0] == answers[1] and answers[0][0] == 500
+
+
+def test_the_body_limit_remembers_route_limits_without_changing_them() -> None:
+    from finguard.app.http import BODY_LIMITS
+    from finguard.core.edge import BodyLimits
+
+    fresh = BodyLimits(routes=BODY_LIMITS.routes, default=BODY_LIMITS.default, anonymous=BODY_LIMITS.anonymous)
+    for method, path in [("POST", PATH), ("POST", "/api/v1/ledger/import"), ("GET", "/api/v1/ledger/import"), ("POST", "/check")]:
+        for credentialed in (True, False):
+            first = BODY_LIMITS.for_request(method, path, credentialed)
+            assert first == BODY_LIMITS.for_request(method, path, credentialed)  # remembered
+            fresh._seen.clear()
+            assert first == fresh.for_request(method, path, credentialed)
+    for i in range(3000):  # paths full of ids do not grow the memory past its bound
+        BODY_LIMITS.for_request("GET", f"/api/v1/guard/decisions/{i}", True)
+    assert len(BODY_LIMITS._seen) <= 1024

@@ -51,7 +51,8 @@ def main() -> None:
         nonlocal spy
         proc = original(cmd, *a, **kw)
         if args.spy and current == rates[-1] and "uvicorn" in cmd:
-            spy = original(["/tmp/pyspy/bin/py-spy", "record", "-r", "200", "--threads", "-f", "raw", "-o", args.spy, "--pid", str(proc.pid)])
+            spy_cmd = ["/tmp/pyspy/bin/py-spy", "record", "-r", "200", "--threads", "-f", "raw", "-o", args.spy]
+            spy = original([*spy_cmd, "--pid", str(proc.pid)])
         return proc
 
     try:

@@ -161,7 +161,10 @@ class Platform:
             sqlite = is_sqlite(self.engine)
             try:
                 if sqlite:
-                    waiter = SqliteVersionWaiter(self.settings.database_url, self.settings.feed_poll_ms / 1000)
+                    # woken by the change log's writes only, not by every commit to the file (#19)
+                    waiter = SqliteVersionWaiter(
+                        self.settings.database_url, self.settings.feed_poll_ms / 1000, watch="SELECT max(seq) FROM change_log"
+                    )
                 else:
                     waiter = PgNotifyWaiter(self.settings.database_url)
                 # A notification (PostgreSQL) or a changed data_version (SQLite) wakes the follower at

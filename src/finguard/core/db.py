@@ -300,9 +300,14 @@ class SqliteVersionWaiter:
     read. Reading it costs microseconds, where reading the change log through the store costs
     about a millisecond, so the follower can look every ``interval`` and read the log only when
     something was written (and, to confirm it is current, at its own slower pace).
+
+    ``watch`` (a query of one value, such as the change log's newest sequence): wake only when
+    its answer changes too. Every commit to the file changes ``data_version``, the guard's
+    decisions included (hundreds a second); the follower needs only the change log's (#19).
+    A watch query that fails wakes the follower, as a change would.
     """
 
-    def __init__(self, url: str, interval: float) -> None:
+    def __init__(self, url: str, interval: float, *, watch: str | None = None) -> None:
         database = make_url(url).database
         if not database or database == ":memory:":
             raise NotAFileDatabase("an in-memory SQLite database has no file to watch")
@@ -312,8 +317,10 @@ class SqliteVersionWaiter:
         self._conn: sqlite3.Connection | None = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()  # closing a connection another thread is reading crashes sqlite3
         self._stop = threading.Event()
+        self._watch = watch
         try:
             self._version = self._read()
+            self._watched = self._read_watched()
         except Exception:  # the caller falls back to polling: leave no connection open behind
             self.close()
             raise
@@ -324,13 +331,30 @@ class SqliteVersionWaiter:
                 raise RuntimeError("the data_version connection is closed")
             return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def _read_watched(self) -> object:
+        if self._watch is None:
+            return None
+        with self._lock:
+            if self._conn is None:
+                raise RuntimeError("the data_version connection is closed")
+            row = self._conn.execute(self._watch).fetchone()
+            return row[0] if row else None
+
     def wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not self._stop.is_set():
             version = self._read()
             if version != self._version:
                 self._version = version
-                return
+                if self._watch is None:
+                    return
+                try:
+                    watched = self._read_watched()
+                except sqlite3.Error:
+                    return  # cannot tell: wake, as any change would
+                if watched != self._watched:
+                    self._watched = watched
+                    return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return

@@ -37,6 +37,8 @@ KiB = 1024
 MiB = 1024 * KiB
 # JSON bodies up to this size are read and checked before parsing; larger limits are streaming uploads.
 MAX_BUFFERED = 64 * MiB
+# The scope key of the body :func:`check_json` passed here (``body`` field, default depth).
+JSON_CHECKED = "finguard.json_checked"
 
 
 class BodyTooLarge(FinguardError):
@@ -60,12 +62,21 @@ class BodyLimits:
     credential_headers: tuple[str, ...] = ("x-api-key",)
     credential_cookies: tuple[str, ...] = ()
     _compiled: tuple[tuple[str, re.Pattern[str], int], ...] = field(init=False, repr=False)
+    # (method, path) -> the route's limit, kept for the paths seen last (#19: the patterns were
+    # matched twice per request); cleared when full, so paths full of ids cannot grow it
+    _seen: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compiled", tuple((m, re.compile(p), n) for m, p, n in self.routes))
+        object.__setattr__(self, "_seen", {})
 
     def for_request(self, method: str, path: str, credentialed: bool) -> int:
-        limit = next((n for m, p, n in self._compiled if m == method and p.fullmatch(path)), self.default)
+        limit = self._seen.get((method, path))
+        if limit is None:
+            limit = next((n for m, p, n in self._compiled if m == method and p.fullmatch(path)), self.default)
+            if len(self._seen) >= 1024:
+                self._seen.clear()
+            self._seen[(method, path)] = limit
         return limit if credentialed else min(limit, self.anonymous)
 
     def credentialed(self, headers: dict[str, str]) -> bool:
@@ -123,6 +134,7 @@ class BodyLimit:
                 _check_nul(body, json_body)
                 if json_body:
                     check_json(body)
+                    scope[JSON_CHECKED] = body  # a route parsing it may skip the same check (jsonsafe.loads)
             except FinguardError as exc:
                 await _refuse(send, exc)
                 return

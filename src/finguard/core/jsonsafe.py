@@ -53,10 +53,12 @@ def check_json(data: bytes, field: str = "body", max_depth: int = MAX_JSON_DEPTH
         raise InvalidInput.for_field(field, f"holds a number longer than {MAX_NUMBER_CHARS} characters")
 
 
-def loads(data: bytes | str, field: str = "body", *, exact: bool = True, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON, bounded; numbers with a fraction become Decimal when ``exact`` (never a float)."""
+def loads(data: bytes | str, field: str = "body", *, exact: bool = True, max_depth: int = MAX_JSON_DEPTH, checked: bool = False) -> Any:
+    """Parse JSON, bounded; numbers with a fraction become Decimal when ``exact`` (never a float).
+    ``checked``: :func:`check_json` already passed these bytes with this ``field`` and ``max_depth``."""
     raw = data.encode() if isinstance(data, str) else data
-    check_json(raw, field, max_depth)
+    if not checked:
+        check_json(raw, field, max_depth)
     try:
         return json.loads(raw, parse_float=Decimal) if exact else json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

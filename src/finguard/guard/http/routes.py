@@ -10,14 +10,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match, Route, get_route_path
+from starlette.routing import Match, Route
 
 from finguard.access.http import api_key_header, staff
 from finguard.access.http.schemas import PendingChangeOut, adapt_pending
 from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
 from finguard.core import jsonsafe
+from finguard.core.edge import JSON_CHECKED
 from finguard.core.http import read_body
 from finguard.guard.http.cases import router as cases_router
 from finguard.guard.http.schemas import (
@@ -108,8 +110,9 @@ PENDING: dict[int | str, dict[str, Any]] = {
 )
 async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> Response:
     raw = await read_body(request, MAX_EVENT_BYTES)
-    # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float.
-    data: Any = jsonsafe.loads(raw)
+    # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float. The body
+    # limit at the edge has checked these very bytes' depth and numbers already (most requests).
+    data: Any = jsonsafe.loads(raw, checked=request.scope.get(JSON_CHECKED) == raw)
     event = parse_event(data, g.clock())  # a bad field is this request's 422, before any batch
     # Concurrent requests share one decide_many and one commit (the batcher's worker thread);
     # each gets its own decision, or its own error (409 for an event id reused with another body).
