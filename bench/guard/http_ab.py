@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--spy", default="", help="py-spy raw output for the server at the last rate")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--warmup-seconds", type=float, default=0, help="other events at the rate first, not measured")
     ap.add_argument("--dump", default="", help="write each rate's per-request timeline to DUMP-<rate>.json")
     bench.add_payee_args(ap)
     args = ap.parse_args()
@@ -59,11 +60,12 @@ def main() -> None:
         for current in rates:
             subprocess.Popen = popen  # type: ignore[misc]
             try:
-                res = bench.step_http(platform, url, current, args.seconds, f"{args.dump}-{int(current)}.json" if args.dump else "")
+                dump = f"{args.dump}-{int(current)}.json" if args.dump else ""
+                res = bench.step_http(platform, url, current, args.seconds, dump, args.warmup_seconds)
             finally:
                 subprocess.Popen = original  # type: ignore[misc]
             keep = (
-                *("achieved_rate", "ok_per_second", "requests", "ok", "refused_503", "errors"),
+                *("achieved_rate", "ok_per_second", "requests", "ok", "refused_503", "errors", "warmup_seconds"),
                 *("p50_ms", "p90_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request", "load"),
             )
             out["rates"][str(int(current))] = {k: res.get(k) for k in keep} | {"raw": res}

@@ -441,7 +441,9 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = "") -> dict[str, Any]:
+def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = "", warmup_seconds: float = 0) -> dict[str, Any]:
+    """``warmup_seconds``: first send that long of other events at the same rate, not measured, so the
+    measured run starts with the caches of a process that has been serving (0: only the 200 requests)."""
     import httpx
 
     _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst", actor="bench")
@@ -474,6 +476,12 @@ def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = 
         bodies = WORK / "http-bodies.json"
         bodies.write_text(json.dumps([event_body(i, now, rng) for i in range(total + 200)]))
         gen = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret]
+        if warmup_seconds > 0:
+            warm = WORK / "http-warmup-bodies.json"
+            warm_rng = random.Random(22)
+            warm.write_text(json.dumps([event_body(i, now, warm_rng) for i in range(int(rate * warmup_seconds) + 200)]))
+            warm_gen = [*gen, "--path", "/api/v1/guard/events", "--bodies", str(warm), "--rate", str(rate)]
+            subprocess.run([*warm_gen, "--seconds", str(warmup_seconds)], check=True, capture_output=True, timeout=600)
         gen += ["--path", "/api/v1/guard/events", "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds)]
         if dump:
             gen += ["--dump", dump]
@@ -485,6 +493,7 @@ def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = 
         res["server_cpu_ms_per_request"] = round(cpu / max(int(res.get("requests") or 0), 1) * 1000, 3)
         res["load"] = load()
         res["note"] = "the first 200 requests repeat the warm-up's events (idempotent replays)"
+        res["warmup_seconds"] = warmup_seconds
         return res
     finally:
         server.terminate()
