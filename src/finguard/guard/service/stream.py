@@ -114,6 +114,8 @@ class StreamSettings:
 
 
 MAX_PARTITIONS = 256
+EXTRA_WAIT = 0.05  # s: a fetch from the unpartitioned subjects by partition 0's consumer
+EXTRA_EVERY = 1.0  # s: how often partition 0 looks there while its own partition is busy
 
 
 def partition_of(customer_id: object, partitions: int) -> int:
@@ -378,18 +380,28 @@ class GuardConsumer:
                     )
                     for subject, durable in self.settings.subscriptions()
                 ]
-                timeout = self.settings.fetch_timeout / len(subs)
+                primary, extra = subs[0], subs[1:]
+                extra_due = 0.0
                 self.health.ok()
                 while not stop.is_set():
-                    for sub in subs:
+                    # The consumer's own subjects with the full wait; the unpartitioned ones (partition
+                    # 0 only) with a short one, when the own are idle or every EXTRA_EVERY seconds, so
+                    # an empty fallback never holds up the partition's own events.
+                    took = False
+                    for sub, wait in [(primary, self.settings.fetch_timeout)] + [(e, EXTRA_WAIT) for e in extra]:
+                        if sub is not primary and took and time.monotonic() < extra_due:
+                            break
+                        if sub is not primary:
+                            extra_due = time.monotonic() + EXTRA_EVERY
                         try:
-                            messages = await sub.fetch(self.settings.batch, timeout=timeout)
+                            messages = await sub.fetch(self.settings.batch, timeout=wait)
                         except NatsTimeoutError:
                             if not nc.is_connected:
                                 raise ConnectionError("NATS connection lost") from None
                             self.health.ok()
                             delay = self.settings.retry_initial
                             continue
+                        took = True
                         if await self._handle(js, messages):
                             self.health.ok()
                             delay = self.settings.retry_initial
