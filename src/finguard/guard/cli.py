@@ -118,6 +118,7 @@ app.add_typer(models_app, name="models")
 PARTITIONS = typer.Option(
     min=1,
     max=MAX_PARTITIONS,
+    envvar="FINGUARD_GUARD_PARTITIONS",
     help="Partitions by customer: each customer's events on one partition's subjects. Publishers and consumers must agree.",
 )
 
