@@ -133,6 +133,11 @@ def test_consume_without_nats_reports_unhealthy_and_stops(cli: Cli) -> None:
     assert "FINGUARD_REDIS_URL is not set" in " ".join(result.output.split())
 
 
+def test_consume_refuses_a_partition_outside_the_count_naming_it(cli: Cli) -> None:
+    result = cli("consume", "--nats-url", "nats://127.0.0.1:1", "--partitions", "2", "--partition", "2", "--seconds", "0.1", code=2)
+    assert "partition" in result.output and "between 0 and partitions - 1" in " ".join(result.output.split())
+
+
 def test_a_bank_trains_on_its_own_events_puts_a_challenger_in_shadow_replays_and_promotes(cli: Cli, tmp_path: Path) -> None:
     events, labels = card_stream()
     ev = cli.file("events.jsonl", "".join(json.dumps(e) + "\n" for e in events))

@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from finguard.guard.service.stream import (
     StreamSettings,
     _transient,
     ensure_streams,
+    partition_of,
     publish_events,
     with_names,
 )
@@ -333,3 +335,93 @@ def test_the_store_refusing_a_value_is_the_messages_fault_not_an_outage() -> Non
     down = OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
     assert not _transient(refused)
     assert _transient(down)
+
+
+class _Seen(GuardConsumer):
+    """A consumer that remembers which events it decided (to tell the partitions' work apart)."""
+
+    def __init__(self, guard: GuardService, settings: StreamSettings) -> None:
+        super().__init__(guard, settings)
+        self.seen: list[str] = []
+
+    def decide_batch(self, messages: Any) -> Any:
+        out = super().decide_batch(messages)
+        self.seen.extend(o.decision.event_id for o in out if o.decision is not None)
+        return out
+
+
+def customer_events(customers: list[str], each: int) -> list[dict[str, Any]]:
+    """``each`` transfers per customer, from the customer's own account, 10 s apart, interleaved."""
+    out = []
+    for i in range(each):
+        for n, c in enumerate(customers):
+            account = f"6222{n:012d}"
+            out.append(transfer(f"{c}-{i}", at=T0 + timedelta(seconds=10 * i), customer_id=c, account=account))
+    return out
+
+
+def test_partitioned_consumers_each_decide_all_of_their_customers_events(db_url: str, nats_settings: StreamSettings) -> None:
+    """Two consumer processes, one per partition, velocity in memory (no Redis): every event is
+    decided once, each customer's events all by the consumer of its partition, so the velocity
+    each decision sees counts every earlier event of the account (shared without partitions,
+    each process would count only its own share)."""
+    customers = [f"pc{i}" for i in range(8)]
+    each = 6
+    settings = replace(nats_settings, partitions=2)
+    clock = Clock(T0 + timedelta(minutes=30))
+    engines = [make_engine(db_url), make_engine(db_url)]
+    from finguard.core.db import upgrade
+
+    upgrade(engines[0])
+    guards = [make_guard(e, None, clock=clock) for e in engines]
+    guards[0].rules.save(COUNT_RULE, "t")
+    assert {partition_of(c, 2) for c in customers} == {0, 1}
+    consumers = [_Seen(g, replace(settings, partition=k)) for k, g in enumerate(guards)]
+    runs = [ConsumerThread(c).start() for c in consumers]
+    try:
+        assert asyncio.run(publish_events(customer_events(customers, each), settings)) == (len(customers) * each, 0)
+        wait_for(lambda: stream_count(settings, settings.decisions_stream) >= len(customers) * each, what="every decision published")
+    finally:
+        for run in runs:
+            run.stop()
+    for k, consumer in enumerate(consumers):
+        mine = {c for c in customers if partition_of(c, 2) == k}
+        assert sorted(consumer.seen) == sorted(f"{c}-{i}" for c in mine for i in range(each))
+    stored = {s.decision.event_id: s for s in guards[0].store.stored_decisions(None, None, 10_000)}
+    for c in customers:
+        assert decode(stored[f"{c}-{each - 1}"].inputs)["features"]["account_out_count_1h"] == each
+    for e in engines:
+        e.dispose()
+
+
+def test_an_event_published_without_a_partition_is_decided_by_partition_zero(engine: Engine, nats_settings: StreamSettings) -> None:
+    """A publisher that does not partition (an older one, or another system) loses nothing: the
+    consumer of partition 0 also reads the subjects without a partition."""
+    clock = Clock(T0 + timedelta(minutes=30))
+    guard = make_guard(engine, None, clock=clock)
+    consumers = [_Seen(guard, replace(nats_settings, partitions=3, partition=k)) for k in range(3)]
+    runs = [ConsumerThread(c).start() for c in consumers]
+    try:
+        assert asyncio.run(publish_events([transfer("plain-1"), transfer("plain-2", customer_id="zz")], nats_settings)) == (2, 0)
+        wait_for(lambda: stream_count(nats_settings, nats_settings.decisions_stream) >= 2, what="both decisions published")
+    finally:
+        for run in runs:
+            run.stop()
+    assert sorted(consumers[0].seen) == ["plain-1", "plain-2"] and consumers[1].seen == [] and consumers[2].seen == []
+
+
+def test_partitions_are_checked_and_stable() -> None:
+    from finguard.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as exc:
+        StreamSettings(partitions=2, partition=2)
+    assert exc.value.problems[0].field == "partition"
+    with pytest.raises(InvalidInput) as exc:
+        StreamSettings(partitions=0)
+    assert exc.value.problems[0].field == "partitions"
+    # CRC-32, not Python's salted hash(): the same partition in every process and after a restart
+    assert [partition_of(c, 4) for c in ("c1", "c2", "c3", "客户7")] == [partition_of(c, 4) for c in ("c1", "c2", "c3", "客户7")]
+    assert partition_of("c1", 4) == 1 and partition_of(None, 4) == 0 and partition_of("c1", 1) == 0
+    s = StreamSettings(partitions=4)
+    assert s.event_subject("transfer", "c1") == "finguard.events.transfer.p1"
+    assert StreamSettings().event_subject("transfer", "c1") == "finguard.events.transfer"

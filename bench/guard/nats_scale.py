@@ -2,7 +2,8 @@
 
     PYTHONPATH=src:/tmp/faker_env .venv/bin/python bench/guard/nats_scale.py --db postgres --consumers 1,2 --events 6000
 
-For each count of consumers: a fresh database set up as ``bench/guard/run.py`` sets it up (demo
+For each count of consumers (``--partitioned``: one consumer per partition by customer, the
+publisher partitioning to match; else one shared pull): a fresh database set up as ``bench/guard/run.py`` sets it up (demo
 lists, the starter pack and 50 generated rules, controls for 500 customers, the realistic payee
 pool), streams of their own on the local NATS server, N consumer **processes** (each its own
 platform, guard, engine and caches, sharing one durable pull consumer, as ``finguard guard
@@ -39,7 +40,7 @@ import run as guard_bench  # noqa: E402  (bench/guard/run.py: the set-up and the
 PG_URL = os.environ.get("FINGUARD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def worker(url: str, suffix: str) -> None:
+def worker(url: str, suffix: str, partitions: int, partition: int | None) -> None:
     """One consumer process: says 'ready' once healthy, its CPU seconds at 'go' and at 'stop'
     (read from stdin), each with the count of decisions it made."""
     from finguard.app.platform import Platform
@@ -48,7 +49,7 @@ def worker(url: str, suffix: str) -> None:
     from finguard.guard.service.model import LightGBMScorer
     from finguard.guard.service.stream import ConsumerThread, GuardConsumer, StreamSettings, with_names
 
-    settings = with_names(StreamSettings(url=guard_bench.NATS_URL, batch=200), suffix)
+    settings = with_names(StreamSettings(url=guard_bench.NATS_URL, batch=200, partitions=partitions, partition=partition), suffix)
     with Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=Path(tempfile.mkdtemp()) / "index")) as platform:
         model = LightGBMScorer(guard_bench.MODEL) if guard_bench.MODEL.is_file() else None
         guard = make_guard(platform.engine, platform.checker, clock=platform.guard.clock, model=model)
@@ -75,13 +76,14 @@ def worker(url: str, suffix: str) -> None:
         runner.stop()
 
 
-def run_once(url: str, consumers: int, events: int, rng: random.Random) -> dict[str, Any]:
+def run_once(url: str, consumers: int, events: int, rng: random.Random, partitioned: bool) -> dict[str, Any]:
     import nats
 
     from finguard.guard.service.stream import StreamSettings, publish_events, with_names
 
     suffix = uuid.uuid4().hex[:10]
-    settings = with_names(StreamSettings(url=guard_bench.NATS_URL, batch=200), suffix)
+    partitions = consumers if partitioned else 1
+    settings = with_names(StreamSettings(url=guard_bench.NATS_URL, batch=200, partitions=partitions), suffix)
     now = datetime.now(UTC)
     bodies = [guard_bench.event_body(i, now, rng) for i in range(events)]
     # the streams exist before the consumers start (a publish of nothing creates them)
@@ -89,13 +91,14 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random) -> dict[
     env = dict(os.environ, FINGUARD_LOG_LEVEL="WARNING")
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", "--url", url, "--suffix", suffix],
+            [sys.executable, __file__, "--worker", "--url", url, "--suffix", suffix, "--partitions", str(partitions)]
+            + (["--partition", str(k)] if partitioned else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             env=env,
         )
-        for _ in range(consumers)
+        for k in range(consumers)
     ]
 
     def ask(p: subprocess.Popen[str], word: str | None) -> dict[str, Any]:
@@ -136,6 +139,7 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random) -> dict[
         ]  # fmt: skip
         return {
             "consumers": consumers,
+            "partitioned": partitioned,
             "events": events,
             "published": published,
             "decided": done,
@@ -171,10 +175,13 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     ap.add_argument("--consumers", default="1,2")
     ap.add_argument("--events", type=int, default=6000)
+    ap.add_argument("--partitions", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--partition", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--partitioned", action="store_true", help="one consumer per partition (by customer) instead of one shared pull")
     guard_bench.add_payee_args(ap)
     args = ap.parse_args()
     if args.worker:
-        worker(args.url, args.suffix)
+        worker(args.url, args.suffix, args.partitions, args.partition)
         return
     payees = guard_bench.use_payees(args)
     from sqlalchemy import create_engine, text
@@ -193,7 +200,7 @@ def main() -> None:
         try:
             platform, _guard = guard_bench.setup(url, sanctions=args.sanctions)
             platform.close()
-            result = run_once(url, n, args.events, random.Random(5))
+            result = run_once(url, n, args.events, random.Random(5), args.partitioned and n > 1)
             print(json.dumps(result), flush=True)
             results.append(result)
         finally:
@@ -203,7 +210,8 @@ def main() -> None:
                 admin.dispose()
     at = datetime.now(UTC).isoformat(timespec="seconds")
     out = {"issue": 19, "at": at, "db": args.db, "cores": os.cpu_count(), **payees, "runs": results}
-    path = HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}.json"
+    tag = "_partitioned" if args.partitioned else ""
+    path = HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}{tag}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
 

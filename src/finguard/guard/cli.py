@@ -31,7 +31,15 @@ from finguard.guard.model.events import EventType, parse_time
 from finguard.guard.model.rules import Rule, RuleMode
 from finguard.guard.service.iso20022 import parse_iso20022
 from finguard.guard.service.rule_pack import STARTER_PACK
-from finguard.guard.service.stream import ConsumerThread, GuardConsumer, StreamSettings, decision_record, publish_file, read_jsonl
+from finguard.guard.service.stream import (
+    MAX_PARTITIONS,
+    ConsumerThread,
+    GuardConsumer,
+    StreamSettings,
+    decision_record,
+    publish_file,
+    read_jsonl,
+)
 
 app = typer.Typer(help="The real-time transaction guard: decisions, rules, customer controls, model, stream.", no_args_is_help=True)
 rules_app = typer.Typer(help="Guard rules: list, add, shadow, disable, backtest.", no_args_is_help=True)
@@ -107,8 +115,20 @@ app.command("fraud-import")(fraud_import_command)
 app.add_typer(models_app, name="models")
 
 
-def _stream_settings(nats_url: str, batch: int) -> StreamSettings:
-    return StreamSettings(url=nats_url, batch=batch)
+PARTITIONS = typer.Option(
+    min=1,
+    max=MAX_PARTITIONS,
+    envvar="FINGUARD_GUARD_PARTITIONS",
+    help="Partitions by customer: each customer's events on one partition's subjects. Publishers and consumers must agree.",
+)
+
+
+def _stream_settings(nats_url: str, batch: int, partitions: int = 1, partition: int | None = None) -> StreamSettings:
+    try:
+        return StreamSettings(url=nats_url, batch=batch, partitions=partitions, partition=partition)
+    except FinguardError as exc:
+        _fail(exc)
+        raise typer.Exit(2) from exc
 
 
 @app.command("consume")
@@ -116,9 +136,18 @@ def consume(
     nats_url: Annotated[str, NATS_URL] = "nats://127.0.0.1:4222",
     batch: Annotated[int, typer.Option(min=1, max=5000, help="Events fetched per pull.")] = 200,
     seconds: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")] = None,
+    partitions: Annotated[int, PARTITIONS] = 1,
+    partition: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Read only this partition's events (0 .. partitions - 1; partition 0 also takes events published "
+            "without one). Run one consumer per partition. Default: every event.",
+        ),
+    ] = None,
 ) -> None:
     """Decide the events of stream FINGUARD_EVENTS and publish the decisions to FINGUARD_DECISIONS."""
-    settings = _stream_settings(nats_url, batch)
+    settings = _stream_settings(nats_url, batch, partitions, partition)
     with _platform(follow=True) as p:
         if not p.settings.redis_url:
             err.print(
@@ -156,8 +185,10 @@ def publish(
     skip_bad_rows: Annotated[
         bool, typer.Option(help="Skip lines that are not JSON objects (reported) instead of refusing the file.")
     ] = False,
+    partitions: Annotated[int, PARTITIONS] = 1,
 ) -> None:
     """Publish events to stream FINGUARD_EVENTS (message id = event id, so a repeat is dropped)."""
+    settings = _stream_settings(nats_url, 200, partitions)
     try:
         total = len(read_jsonl(file, skip_bad=skip_bad_rows)[0])
     except FinguardError as exc:
@@ -165,7 +196,7 @@ def publish(
         return
     with Progress(TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("publishing", total=total)
-        report = publish_file(file, StreamSettings(url=nats_url), skip_bad=skip_bad_rows, progress=lambda n: bar.update(task, advance=n))
+        report = publish_file(file, settings, skip_bad=skip_bad_rows, progress=lambda n: bar.update(task, advance=n))
     for p in report.skipped:
         err.print(f"  skipped line {p.line}: {escape(p.problem)}")
     out.print(f"published {report.published}, dropped as repeats {report.duplicates}, skipped {len(report.skipped)} in {report.seconds} s")

@@ -1,7 +1,9 @@
 """The guard on NATS JetStream: a durable pull consumer that decides events and publishes decisions.
 
 Events arrive on stream ``FINGUARD_EVENTS`` (subjects ``finguard.events.>``, one subject per
-event type: ``finguard.events.transfer``). For each fetched batch, in order:
+event type: ``finguard.events.transfer``; with partitions by customer, one per type and partition:
+``finguard.events.transfer.p3``, read by the consumer of partition 3 alone, see
+:attr:`StreamSettings.partitions`). For each fetched batch, in order:
 
 1. the events are decided by :meth:`GuardService.decide_many` (stored in the ledger, the batch
    in as few transactions as exactness allows);
@@ -36,6 +38,7 @@ import logging
 import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,14 +80,50 @@ class StreamSettings:
     retry_initial: float = 0.2
     retry_max: float = 10.0
     connect_timeout: float = 2.0
+    # Partitions by customer (publishers and consumers must agree): 1 = one subject per event
+    # type, as before. With P > 1 an event goes to ``<prefix>.<type>.p<k>``, k = partition_of(its
+    # customer, P), and a consumer given ``partition`` k reads only those (and partition 0 also
+    # the events published without a partition), so one process sees all of a customer's events.
+    partitions: int = 1
+    partition: int | None = None  # None: this consumer reads every event (any partitioning)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.partitions <= MAX_PARTITIONS:
+            raise InvalidInput.for_field("partitions", f"must be between 1 and {MAX_PARTITIONS}")
+        if self.partition is not None and not 0 <= self.partition < self.partitions:
+            raise InvalidInput.for_field("partition", f"must be between 0 and partitions - 1 ({self.partitions - 1})")
 
     @property
     def invalid_subject(self) -> str:
         return f"{self.events_prefix}.invalid"
 
-    def event_subject(self, event_type: object) -> str:
+    def event_subject(self, event_type: object, customer_id: object = None) -> str:
         kind = event_type if isinstance(event_type, str) and _TYPE.fullmatch(event_type) and event_type != "invalid" else "unknown"
+        if self.partitions > 1:
+            return f"{self.events_prefix}.{kind}.p{partition_of(customer_id, self.partitions)}"
         return f"{self.events_prefix}.{kind}"
+
+    def subscriptions(self) -> list[tuple[str, str]]:
+        """(filter subject, durable name) of each pull consumer this consumer reads."""
+        if self.partition is None:
+            return [(f"{self.events_prefix}.>", self.durable)]
+        mine = (f"{self.events_prefix}.*.p{self.partition}", f"{self.durable}-p{self.partition}of{self.partitions}")
+        if self.partition == 0:  # events published without a partition (and the dead letters, skipped)
+            return [mine, (f"{self.events_prefix}.*", f"{self.durable}-unpartitioned")]
+        return [mine]
+
+
+MAX_PARTITIONS = 256
+EXTRA_WAIT = 0.05  # s: a fetch from the unpartitioned subjects by partition 0's consumer
+EXTRA_EVERY = 1.0  # s: how often partition 0 looks there while its own partition is busy
+
+
+def partition_of(customer_id: object, partitions: int) -> int:
+    """The partition of a customer's events: stable across processes and restarts (CRC-32 of the
+    id, not Python's salted ``hash``); an event without a customer id goes to partition 0."""
+    if partitions <= 1 or not isinstance(customer_id, str) or not customer_id:
+        return 0
+    return zlib.crc32(customer_id.encode("utf-8", errors="replace")) % partitions
 
 
 @dataclass
@@ -327,32 +366,49 @@ class GuardConsumer:
                 self.health.connects += 1
                 js = nc.jetstream()
                 await ensure_streams(js, self.settings)
-                sub = await js.pull_subscribe(
-                    f"{self.settings.events_prefix}.>",
-                    durable=self.settings.durable,
-                    stream=self.settings.events_stream,
-                    config=ConsumerConfig(
-                        ack_policy=AckPolicy.EXPLICIT,
-                        deliver_policy=DeliverPolicy.ALL,
-                        ack_wait=self.settings.ack_wait,
-                        max_ack_pending=max(1000, self.settings.batch * 4),
-                    ),
-                )
+                subs = [
+                    await js.pull_subscribe(
+                        subject,
+                        durable=durable,
+                        stream=self.settings.events_stream,
+                        config=ConsumerConfig(
+                            ack_policy=AckPolicy.EXPLICIT,
+                            deliver_policy=DeliverPolicy.ALL,
+                            ack_wait=self.settings.ack_wait,
+                            max_ack_pending=max(1000, self.settings.batch * 4),
+                        ),
+                    )
+                    for subject, durable in self.settings.subscriptions()
+                ]
+                primary, extra = subs[0], subs[1:]
+                extra_due = 0.0
                 self.health.ok()
                 while not stop.is_set():
-                    try:
-                        messages = await sub.fetch(self.settings.batch, timeout=self.settings.fetch_timeout)
-                    except NatsTimeoutError:
-                        if not nc.is_connected:
-                            raise ConnectionError("NATS connection lost") from None
-                        self.health.ok()
-                        delay = self.settings.retry_initial
-                        continue
-                    if await self._handle(js, messages):
-                        self.health.ok()
-                        delay = self.settings.retry_initial
-                    else:
-                        delay = await _backoff(stop, delay, self.settings.retry_max)
+                    # The consumer's own subjects with the full wait; the unpartitioned ones (partition
+                    # 0 only) with a short one, when the own are idle or every EXTRA_EVERY seconds, so
+                    # an empty fallback never holds up the partition's own events.
+                    took = False
+                    for sub, wait in [(primary, self.settings.fetch_timeout)] + [(e, EXTRA_WAIT) for e in extra]:
+                        if sub is not primary and took and time.monotonic() < extra_due:
+                            break
+                        if sub is not primary:
+                            extra_due = time.monotonic() + EXTRA_EVERY
+                        try:
+                            messages = await sub.fetch(self.settings.batch, timeout=wait)
+                        except NatsTimeoutError:
+                            if not nc.is_connected:
+                                raise ConnectionError("NATS connection lost") from None
+                            self.health.ok()
+                            delay = self.settings.retry_initial
+                            continue
+                        took = True
+                        if await self._handle(js, messages):
+                            self.health.ok()
+                            delay = self.settings.retry_initial
+                        else:
+                            delay = await _backoff(stop, delay, self.settings.retry_max)
+                        if stop.is_set():
+                            break
             except asyncio.CancelledError:
                 self.health.fail("stopped")
                 raise
@@ -487,9 +543,8 @@ async def publish_events(
             for _, event in chunk:
                 event_id = event.get("event_id")
                 headers = {"Nats-Msg-Id": event_id} if isinstance(event_id, str) and event_id else None
-                futures.append(
-                    await js.publish_async(s.event_subject(event.get("type")), _json(event), stream=s.events_stream, headers=headers)
-                )
+                subject = s.event_subject(event.get("type"), event.get("customer_id"))
+                futures.append(await js.publish_async(subject, _json(event), stream=s.events_stream, headers=headers))
             for ack in await asyncio.gather(*futures):
                 if ack.duplicate:
                     duplicates += 1
