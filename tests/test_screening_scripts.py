@@ -8,7 +8,7 @@ from finguard.core.errors import InvalidInput
 from finguard.core.identifiers import IdType, normalize
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, SubjectKind
 from finguard.screening.model.diligence import PartyKind, counterparty_from_record
-from finguard.screening.model.names import analyse_name, han_company_english
+from finguard.screening.model.names import analyse_name, han_company_english, skeleton
 from finguard.screening.model.scripts import confusable_skeleton, hangul
 from finguard.screening.service import NameScreener, ScreenQuery
 
@@ -397,3 +397,51 @@ def test_cyrillic_schemes_do_not_split_words() -> None:
         variants = analyse_name(text).variants
         assert all(len(t) > 2 for v in variants for t in v.tokens), [v.tokens for v in variants]
         assert any(word in v.tokens for v in variants)
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "kind", "expected"),
+    [
+        # ש and ח are two letters, not the digraph "sh": שחר is Shahar, not Suri
+        ("מוחמד שחר", "SHAHAR, Muhammad", SubjectKind.PERSON, "match"),
+        ("מוחמד שחר", "SURI, Muhammad", SubjectKind.PERSON, None),  # Suri has no ח (and no final yod)
+        # Hebrew writes long vowels with yod and vav: the Latin word of the same skeleton must have them there
+        ("מוחמד כרמי", "KARMI, Mohammed", SubjectKind.PERSON, "match"),
+        ("מוחמד כרמי", "KARIM, Mohammed", SubjectKind.PERSON, None),  # no final i
+        ("מוחמד כרמי", "KARMA, Mohammed", SubjectKind.PERSON, None),  # a yod is not an a
+        ("רומי מחמוד", "MAHMOUD, Romi", SubjectKind.PERSON, "match"),
+        ("רומי מחמוד", "MOHAMMED'S ARMY", SubjectKind.ORGANISATION, None),
+        ("ישראל קדוש", "KADOSH, Israel", SubjectKind.PERSON, "match"),
+        ("ישראל קדוש", "SAYARA AL-QUDS", SubjectKind.ORGANISATION, None),
+        ("מחמוד גמליאל", "GAMLIEL, Mahmoud", SubjectKind.PERSON, "match"),
+        ("מחמוד גמליאל-לוי", "GAMEL MOHAMED", SubjectKind.PERSON, None),  # Gamliel's yod and second l
+        # a bet is a consonant (anyascii writes it v): סבח is not Shah
+        ("מוחמד סבח", "SHAH, Mohammad", SubjectKind.PERSON, None),
+        # a final he is a vowel letter, as before: משה is Moshe; a final yod is Mizrahi's i
+        ("משה מזרחי", "MIZRAHI, Moshe", SubjectKind.PERSON, "match"),
+    ],
+)
+def test_hebrew_letters_against_latin_spellings(query: str, listed: str, kind: SubjectKind, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("p", kind, (), Party(names=(listed,))))
+    assert outcome(s, query, 1) == expected
+
+
+def test_hebrew_skeletons_read_letters_not_digraphs() -> None:
+    assert skeleton("shr") == "sr"  # a Latin "sh" is one consonant
+    assert skeleton("shr", True) == "shr"  # Hebrew ש ח ר: three
+    assert skeleton("msh", True) == "ms" == skeleton("moshe")  # משה: the final he is a vowel letter
+    assert skeleton("yhwdh", True) == "hd" == skeleton("yehuda")
+    assert analyse_name("מוחמד סבח").variants[0].tokens == ("mwhmd", "svh")  # vav is w, bet v
+
+
+def test_a_hebrew_name_lacking_the_family_name_is_no_match() -> None:
+    """The family-name rule of names in Latin letters, for a name in Hebrew letters compared by skeleton."""
+    s = NameScreener()
+    s.add(1, "x", person("p", "BAABOOD, Sa'ad Muhammad"))
+    s.add(2, "x", person("q", "SAAD, Muhammad"))
+    assert outcome(s, "מוחמד סעד", 1) is None
+    assert outcome(s, "Muhammad Saad", 1) is None  # as in Latin letters
+    assert outcome(s, "מוחמד סעד", 2) == "match"
+    s.add(3, "x", person("r", "AL-HARBI, Sa'ad Muhammad"))
+    assert outcome(s, "מוחמד סעד הרבי", 3) == "close_match"  # the family name is there, by skeleton

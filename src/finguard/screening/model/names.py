@@ -261,7 +261,8 @@ def transliterate(text: str) -> str:
     """Romanise non-Latin, non-Han scripts with anyascii: ``Владимир Путин`` -> ``Vladimir Putin``.
 
     Arabic and Hebrew come out as consonant skeletons (``محمد علي`` -> ``mhmd `ly``), which is why
-    names from those scripts are compared by :func:`skeleton`. Hangul syllable blocks are split
+    names from those scripts are compared by :func:`skeleton`; the Hebrew vav is ``w`` (``מוחמד``
+    -> ``mwhmd``), bet ``v``. Hangul syllable blocks are split
     (``김정은`` -> ``Gim Jeong Eun``). Symbols and emoji are dropped, not spelled out.
     """
     out: list[str] = []
@@ -269,7 +270,8 @@ def transliterate(text: str) -> str:
         if ch.isascii():
             out.append(ch)
         elif unicodedata.category(ch)[0] in "LMN":
-            latin = anyascii(ch)
+            # vav is w: a vowel letter (o, u) or a consonant, and not bet (anyascii reads both v)
+            latin = "w" if ch == "\u05d5" else anyascii(ch)
             if 0xAC00 <= ord(ch) <= 0xD7A3:  # Hangul syllable: one syllable of a name
                 latin = " " + latin + " "
             out.append(latin)
@@ -779,16 +781,31 @@ def transcription_key(token: str) -> str:
     return phonetic_key(token.replace("l", "r"))
 
 
+SKELETON_DIGRAPHS = (("ph", "f"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sh", "s"))
+
+
 @lru_cache(maxsize=262144)
-def skeleton(token: str) -> str:
-    """The consonant skeleton of a token (vowels, ``w``, ``y`` and ``h`` after another consonant removed).
+def skeleton(token: str, letters: bool = False) -> str:
+    """The consonant skeleton of a token (vowels, ``w`` and ``y`` removed, Latin digraphs read as one consonant).
 
     Arabic and Hebrew names romanised by a machine keep only consonants (``mhmd``); the same name
     romanised by a person has vowels (``mohamed``). Both give ``mhmd``.
+
+    ``letters``: the token is a Hebrew word romanised letter by letter (anyascii: ``ש`` s, ``ח`` h,
+    ``כ`` kh). Its ``s`` followed by ``h`` is two letters, ש and ח, not the digraph ``sh``: שחר
+    (Shahar) is ``shr``, not ``sr`` (Suri). Only at the end of the word is the ``h`` dropped as
+    before: a final ה is mostly a vowel letter (משה, Moshe: ``ms``; יהודה, Yehuda: ``hd``).
     """
     t = token.replace("`", "").replace("'", "")
-    for a, b in (("ph", "f"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sh", "s"), ("q", "k"), ("v", "w")):
-        t = t.replace(a, b)
+    if letters:
+        t = t.replace("kh", "k")  # כ: one letter
+        for a, b in SKELETON_DIGRAPHS:
+            if t.endswith(a):
+                t = t[: -len(a)] + b
+        t = t.replace("q", "k").replace("v", "w")
+    else:
+        for a, b in (*SKELETON_DIGRAPHS, ("q", "k"), ("v", "w")):
+            t = t.replace(a, b)
     out: list[str] = []
     for ch in t:
         if ch in "aeiouyw":

@@ -508,8 +508,8 @@ class NameScreener:
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
-        expanded: dict[tuple[str, bool], _Expanded] = {}
-        slot_groups: dict[tuple[tuple[str, ...], bool, bool], _Group | None] = {}
+        expanded: dict[tuple[str, str], _Expanded] = {}
+        slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
         scanned = 0
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
@@ -580,7 +580,7 @@ class NameScreener:
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     def _slot_group(
-        self, ix: _Index, slot: tuple[str, ...], abjad: bool, several: bool, n: int, expanded: dict[tuple[str, bool], _Expanded]
+        self, ix: _Index, slot: tuple[str, ...], abjad: str, several: bool, n: int, expanded: dict[tuple[str, str], _Expanded]
     ) -> _Group | None:
         """The postings one place of a spelling reads (its token, or a family name's spellings), weighed."""
         alts: list[tuple[_Expanded, float]] = []
@@ -642,13 +642,13 @@ class NameScreener:
                     mine[name_id] += best * scale
 
     @staticmethod
-    def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:
+    def _expand(ix: _Index, token: str, abjad: str) -> dict[str, float]:
         """Indexed tokens close to ``token``, with their similarity."""
         found: dict[str, float] = {}
         if token in ix.vocab:
             found[token] = 1.0
-        if abjad:
-            for other in ix.skel.get(skeleton(token), ()):
+        if abjad:  # "skeleton", or "hebrew": a Hebrew word's letters (see names.skeleton)
+            for other in ix.skel.get(skeleton(token, abjad == "hebrew"), ()):
                 found.setdefault(other, 0.9)
             return found
         if len(token) >= MIN_DELETE_LEN - 1 and token.isascii():
@@ -780,25 +780,29 @@ class NameScreener:
         return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
 
 
-def _spellings(prepared: list[Prepared]) -> list[tuple[bool, list[tuple[str, ...]]]]:
-    """The query's spellings for candidate gathering: (read as a consonant skeleton, the alternatives for each place).
+def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """The query's spellings for candidate gathering: (how its tokens are read, the alternatives for each place).
+
+    Read ``""`` as written, ``"skeleton"`` as a consonant skeleton, ``"hebrew"`` as the skeleton
+    of Hebrew letters (:func:`~finguard.screening.model.names.skeleton` with ``letters``).
 
     Romanised Korean spellings that differ only in their first token (the family name: ``lee``,
     ``yi``, ``ri``, ``rhee``, ``i``) become one spelling whose first place has those alternatives;
     every other spelling has one token per place.
     """
-    out: list[tuple[bool, list[list[str]]]] = []
+    out: list[tuple[str, list[list[str]]]] = []
     merged: dict[tuple[str, ...], list[str]] = {}
     for p in prepared:
         if p.korean and len(p.tokens) > 1:
             family = merged.get(p.tokens[1:])
             if family is None:
                 family = merged[p.tokens[1:]] = []
-                out.append((False, [family, *([t] for t in p.tokens[1:])]))
+                out.append(("", [family, *([t] for t in p.tokens[1:])]))
             if p.tokens[0] not in family:
                 family.append(p.tokens[0])
             continue
-        out.append((p.kind == "skeleton", [[t] for t in p.tokens]))
+        read = ("hebrew" if p.hebrew else "skeleton") if p.kind == "skeleton" else ""
+        out.append((read, [[t] for t in p.tokens]))
     return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
 
 
@@ -810,6 +814,9 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
     A listed person's first family name that has no counterpart in the query costs
     :data:`SURNAME_PENALTY`: ``Daniel Herrera`` is not ``RENDON HERRERA, Daniel``.
     """
+    if bq.kind == "skeleton" and bq.hebrew and bc.kind == "latin":
+        lacking = _family_missing_in_skeleton(name, bq, bc)
+        return [lacking] if lacking is not None else []
     credits = token_credits(bq, bc)
     if credits is None:
         return []
@@ -848,6 +855,31 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
         if why:
             out.append(Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why))
     return out
+
+
+def _family_missing_in_skeleton(name: _Name, bq: Prepared, bc: Prepared) -> Feature | None:
+    """A name in Hebrew letters (compared by consonant skeleton) that lacks the listed person's family name.
+
+    The rule :func:`_rarity` applies to names in Latin letters (``Muhammad Saad`` is not ``BAABOOD,
+    Sa'ad Muhammad``), for a query in Hebrew letters: ``מוחמד סעד`` has no word for ``Baabood``. A
+    family name counts as there if its skeleton is within the query's (written apart or joined) or
+    near one of its words.
+    """
+    if name.family is None:
+        return None
+    n_family, _first = name.family
+    start = len(bc.tokens) - n_family
+    if start <= 0:
+        return None
+    family = [skeleton(t) for t in bc.tokens[start:] if len(t) > 1 and t not in _PARTICLES]
+    family = [k for k in family if k]
+    if not family:
+        return None
+    for k in family:
+        if k in bq.skel_compact or any(token_similarity(k, x, nicknames=False) >= MIN_TOKEN_SIM for x in bq.skel):
+            return None
+    why = f"none of the listed family names ({' '.join(bc.tokens[start:])!r}) is in the query (by consonant skeleton)"
+    return Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why)
 
 
 def _no_equal_token(

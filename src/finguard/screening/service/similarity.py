@@ -34,11 +34,13 @@ names written differently but read alike (李铭 / 李明) reach :data:`HAN_READ
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import pairwise
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from finguard.screening.model.names import (
+    SKELETON_DIGRAPHS,
     NameVariant,
     korean_key,
     looks_chinese,
@@ -102,7 +104,7 @@ class Prepared:
         self.compact = "".join(variant.tokens)
         self.compact_rev = "".join(reversed(variant.tokens))
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
-        self.skel = tuple(k for k in (skeleton(t) for t in variant.tokens) if k)
+        self.skel = tuple(k for k in (skeleton(t, variant.hebrew) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
         self.korean = variant.kind == "korean"
         self.pinyin = variant.pinyin
@@ -110,7 +112,8 @@ class Prepared:
         # Hebrew writes long vowels (ו, י) and drops short ones: a word of two consonants read as a skeleton
         # (סעד "sd") is Saad, not Saeed, which Hebrew would write with a yod (see _hebrew_short)
         self.hebrew = variant.hebrew
-        self.hebrew_short = frozenset(k for k in (skeleton(t) for t in variant.tokens) if len(k) <= 2) if variant.hebrew else frozenset()
+        short = (skeleton(t, True) for t in variant.tokens) if variant.hebrew else ()
+        self.hebrew_short = frozenset(k for k in short if len(k) <= 2)
         self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
         # romanised Korean: the spellings of the first token (the family name) this variant stands for (set by prepare)
         self.family: tuple[str, ...] = ()
@@ -190,7 +193,14 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
-        if _hebrew_short(q, c) or _hebrew_short(c, q) or _hebrew_labial(q, c) or _hebrew_labial(c, q):
+        if (
+            _hebrew_short(q, c)
+            or _hebrew_short(c, q)
+            or _hebrew_labial(q, c)
+            or _hebrew_labial(c, q)
+            or _hebrew_vowel_letters(q, c)
+            or _hebrew_vowel_letters(c, q)
+        ):
             cap = min(cap, SKELETON_TINY_CAP)
         return cap * _align(
             qs,
@@ -258,12 +268,83 @@ def _hebrew_labial(h: Prepared, other: Prepared) -> bool:
         return False
     for t in other.tokens:
         sk = skeleton(t)
-        partners = [x for x in h.tokens if skeleton(x) == sk]
+        partners = [x for x in h.tokens if sk in (skeleton(x, True), skeleton(x))]  # read as letters, or as Latin digraphs
         if not partners:
             continue
-        if ("w" in t or "v" in t) and not any("v" in x for x in partners):
+        if ("w" in t or "v" in t) and not any("v" in x or "w" in x for x in partners):
             return True
-        if all(x[0] == "v" for x in partners) and t[0] not in "vwbfpou":
+        if all(x[0] in "vw" for x in partners) and t[0] not in "vwbfpou":
+            return True
+    return False
+
+
+@lru_cache(maxsize=65536)
+def _vowel_places(token: str, letters: bool) -> tuple[str, dict[int, str]]:
+    """A token's consonant skeleton (as :func:`~finguard.screening.model.names.skeleton` reads it), and the vowel
+    letters written after each of its consonants.
+
+    ``mohamed`` -> ``("mhmd", {1: "o", 2: "a", 3: "e"})``; the Hebrew מוחמד (``mwhmd``, ``letters``) ->
+    ``("mhmd", {1: "w"})``. A vowel before the first consonant is not counted (a word-initial yod or
+    vav is a consonant); a ``v`` is kept with the vowels (skeletons drop it: a bet, or a Latin v).
+    """
+    t = token.replace("`", "").replace("'", "")
+    if letters:
+        t = t.replace("kh", "k")
+        for a, b in SKELETON_DIGRAPHS:
+            if t.endswith(a):
+                t = t[: -len(a)] + b
+    else:
+        for a, b in SKELETON_DIGRAPHS:
+            t = t.replace(a, b)
+    out: list[str] = []
+    places: dict[int, str] = {}
+    for ch in t.replace("q", "k"):
+        if ch in "aeiouywv":
+            if out:
+                places[len(out)] = places.get(len(out), "") + ch
+        elif not out or out[-1] != ch:  # equal consonants in a row are one, as in the skeleton
+            out.append(ch)
+    return "".join(out), places
+
+
+def _letters_agree(hebrew: tuple[str, dict[int, str]], latin: tuple[str, dict[int, str]], final_i: bool) -> bool:
+    hk, hp = hebrew
+    lk, lp = latin
+    if hk != lk:
+        return False  # alike only with the Hebrew letters read as Latin digraphs (שחר as "sr": Suri)
+    for place, written in hp.items():
+        vowels = lp.get(place, "")
+        if "y" in written and not any(v in vowels for v in "iey"):
+            return False
+        if "w" in written and not any(v in vowels for v in "ouwv"):
+            return False
+        if "v" in written and "v" not in vowels:
+            return False  # a bet (anyascii's v; vav is w) is a consonant the skeleton drops, not a vowel
+    return not final_i or "y" in hp.get(len(hk), "")
+
+
+def _hebrew_vowel_letters(h: Prepared, other: Prepared) -> bool:
+    """A Hebrew word and the Latin word of its skeleton that disagree in the letters Hebrew writes.
+
+    Hebrew spells long vowels with yod (i, e) and vav (o, u; or the consonant v), and short ones not at
+    all: כרמי is Karmi, not ``Karim`` or ``Karma``; קדוש is Kadosh, not ``Quds``; רומי is Romi, not
+    ``Army``. A Latin word ending in i after a consonant has a final yod (``Suri``, ``Sabahi``). A bet
+    (anyascii's v) is a consonant the Latin word must have: סבח is not ``Shah``. A Latin word written
+    without vowels (``mhmd``) says nothing either way.
+    """
+    if not h.hebrew or other.kind == "skeleton":
+        return False
+    # a partner: a Hebrew word of the Latin word's skeleton, its letters read one by one or as Latin digraphs (שחר: shr
+    # or sr); read as digraphs, its letters differ from the Latin word's (Suri has no ח), which is a disagreement
+    hebrew = [((skeleton(x, True), skeleton(x)), _vowel_places(x, True)) for x in h.tokens]
+    for t in other.tokens:
+        latin = _vowel_places(t, False)
+        if not latin[0] or not any(ch in "aeiou" for ch in t):
+            continue
+        sk = skeleton(t)
+        partners = [p for k, p in hebrew if sk in k]
+        final_i = len(t) > 2 and t[-1] in "iy" and t[-2] not in "aeiou"
+        if partners and not any(_letters_agree(p, latin, final_i) for p in partners):
             return True
     return False
 
