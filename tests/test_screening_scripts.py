@@ -445,3 +445,16 @@ def test_a_hebrew_name_lacking_the_family_name_is_no_match() -> None:
     assert outcome(s, "מוחמד סעד", 2) == "match"
     s.add(3, "x", person("r", "AL-HARBI, Sa'ad Muhammad"))
     assert outcome(s, "מוחמד סעד הרבי", 3) == "close_match"  # the family name is there, by skeleton
+
+
+def test_a_legal_form_in_the_query_says_organisation() -> None:
+    """A query of no stated kind that carries a company's legal form loses half the kind penalty against a listed person."""
+    s = NameScreener()
+    s.add(1, "x", person("p", "LANGA, Andrew"))
+    s.add(2, "x", person("q", "LANGLOIS, Andre"))
+    assert outcome(s, "Langlois Andre S.A.R.L.", 1) is None  # 0.82 before
+    hit = next(h for h in s.screen(ScreenQuery("Andre Langlois SARL")) if h.entry_id == 2)
+    assert hit.outcome == "close_match"  # a company named after a listed person is still a hit
+    assert any(f.name == "kind_mismatch" and "legal form (sarl)" in f.explanation for f in hit.features)
+    assert outcome(s, "Andre Langlois", 2) == "match"
+    assert outcome(s, "Andre Langlois SA", 2) == "match"  # "SA" may be a word of a name: says nothing

@@ -755,7 +755,7 @@ class NameScreener:
         quals = [
             q.birth_date(query.birth_date, entry.birth),
             q.country(query.country, entry.countries),
-            _kind(query.kind, entry.kind),
+            _kind(query.kind, entry.kind) or _kind_by_legal_form(query.kind, query_legal, entry.kind),
             q.gender(query.gender, entry.gender) if entry.kind == "person" else None,
             q.legal_form(query_legal, best_name.legal_forms),
         ]
@@ -878,7 +878,7 @@ def _family_missing_in_skeleton(name: _Name, bq: Prepared, bc: Prepared) -> Feat
     for k in family:
         if k in bq.skel_compact or any(token_similarity(k, x, nicknames=False) >= MIN_TOKEN_SIM for x in bq.skel):
             return None
-    why = f"none of the listed family names ({' '.join(bc.tokens[start:])!r}) is in the query (by consonant skeleton)"
+    why = f"none of the listed family names ({' '.join(bc.tokens[start:])!r}) is in the query"
     return Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why)
 
 
@@ -1063,6 +1063,30 @@ def _partner(token: str, listed: tuple[str, ...]) -> int:
     """Where in the listed name the token's closest partner is."""
     sims = [token_similarity(token, other) for other in listed]
     return sims.index(max(sims))
+
+
+INFERRED_KIND_SHARE = 0.5  # of the kind penalty, when the kind is read from the query's legal form
+
+# legal forms that also read as a person's initials or a word of a name ("A.B.", "Sa", "Oy"): they say nothing of the kind
+_AMBIGUOUS_FORMS = frozenset({"sa", "ab", "oy", "ag", "kg", "bv", "nv", "sl", "lp", "est"})
+
+
+def _kind_by_legal_form(query: str | None, legal: tuple[str, ...], listed: str) -> q.Qualifier | None:
+    """A query of no stated kind whose name carries a company's legal form (``Langlois Andre S.A.R.L.``) names an organisation.
+
+    A listed person is less likely it: half the kind qualifier's penalty (a company may be named
+    after its owner, so the listed person's own name with a legal form stays a close match).
+    """
+    if query is not None or listed != "person":
+        return None
+    forms = [f for f in legal if f not in _AMBIGUOUS_FORMS and f not in ("group", "holding", "establishment")]
+    if not forms:
+        return None
+    qual = q.kind("organisation", listed)
+    if qual is None:
+        return None
+    why = f"the query's name carries a legal form ({', '.join(forms)}), an organisation's; the listed entry is a person"
+    return q.Qualifier(qual.name, qual.value, qual.contribution * INFERRED_KIND_SHARE, why)
 
 
 def _kind(query: str | None, listed: str) -> q.Qualifier | None:
