@@ -140,6 +140,18 @@ def test_common_tokens_confirm_what_rarer_ones_found() -> None:
     assert 9_999 in s.candidate_entries("Ali SHARI")
 
 
+def test_common_tokens_confirm_when_rarer_ones_found_many() -> None:
+    """'Ali SHARI' with more SHARIF names than CONFIRM_MAX: 'ali' is read from its postings and still picks SHARIFI, Ali."""
+    s = NameScreener()
+    for i in range(2_100):  # 'ali' is too common to generate candidates
+        s.add(i, "x", _person(i, f"ALI, Given{i:04d}x Other{i:04d}y"))
+    for i in range(1_000):  # more names found by 'shari' than are read from the names' side (CONFIRM_MAX)
+        s.add(3_000 + i, "x", _person(3_000 + i, f"SHARIF, Person{i:04d}q"))
+    s.add(9_999, "x", _person(9_999, "SHARIFI, Ali"))
+    assert 9_999 in s.candidate_entries("Ali SHARI")
+    assert s.screen(ScreenQuery("Ali SHARI"))[0].entry_id == 9_999
+
+
 @pytest.mark.parametrize(
     ("query", "listed", "hit"),
     [

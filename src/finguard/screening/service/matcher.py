@@ -74,6 +74,7 @@ FREQUENT = 2_000  # a token on more names than this does not generate candidates
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
 MIN_DELETE_LEN = 4
 CONFIRM_MAX = 800  # common tokens confirm at most this many candidates (read from the names' side)
+CONFIRM_POSTINGS = 8_000  # beyond CONFIRM_MAX candidates, a common token of at most this many postings confirms them
 COMPACT_WEIGHT = 25.0
 COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
 IDENTIFIER_FEATURE = "identifier_equal"
@@ -613,8 +614,26 @@ class NameScreener:
 
     @staticmethod
     def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
-        """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
-        if not mine or len(mine) > CONFIRM_MAX:
+        """Common query tokens add their (small) evidence to the candidates rarer tokens found.
+
+        Read from the names' side (each candidate's tokens) for up to :data:`CONFIRM_MAX` candidates;
+        for more, from the common token's side, its postings checked against the candidates, when
+        they are at most :data:`CONFIRM_POSTINGS`: ``Ali SHARI`` finds some 1,300 names by ``shari``
+        (SHARIF, SHARIFI ...), and the 4,000 postings of ``ali`` pick ``SHARIFI, Ali`` among them.
+        """
+        if not mine:
+            return
+        if len(mine) > CONFIRM_MAX:
+            for total, postings, _near, _scale in groups:
+                if total > CONFIRM_POSTINGS:
+                    continue
+                best: dict[int, float] = {}
+                for ps, weight in postings:
+                    for name_id in ps:
+                        if name_id in mine and weight > best.get(name_id, 0.0):
+                            best[name_id] = weight
+                for name_id, weight in best.items():
+                    mine[name_id] += weight
             return
         if len(groups) == 1:  # the usual case: one dict lookup per token of the name
             near, scale = groups[0][2], groups[0][3]
@@ -622,14 +641,14 @@ class NameScreener:
                 rec = ix.names.get(name_id)
                 if rec is None:
                     continue
-                best = 0.0
+                best_weight = 0.0
                 for p in rec.prepared:
                     for t in p.tokens:
                         weight = near.get(t, 0.0)
-                        if weight > best:
-                            best = weight
-                if best:
-                    mine[name_id] += best * scale
+                        if weight > best_weight:
+                            best_weight = weight
+                if best_weight:
+                    mine[name_id] += best_weight * scale
             return
         for name_id in mine:
             rec = ix.names.get(name_id)
@@ -637,9 +656,9 @@ class NameScreener:
                 continue
             tokens = {t for p in rec.prepared for t in p.tokens}
             for _total, _ps, near, scale in groups:
-                best = max((near.get(t, 0.0) for t in tokens), default=0.0)
-                if best:
-                    mine[name_id] += best * scale
+                top = max((near.get(t, 0.0) for t in tokens), default=0.0)
+                if top:
+                    mine[name_id] += top * scale
 
     @staticmethod
     def _expand(ix: _Index, token: str, abjad: str) -> dict[str, float]:
