@@ -458,3 +458,10 @@ def test_a_legal_form_in_the_query_says_organisation() -> None:
     assert any(f.name == "kind_mismatch" and "legal form (sarl)" in f.explanation for f in hit.features)
     assert outcome(s, "Andre Langlois", 2) == "match"
     assert outcome(s, "Andre Langlois SA", 2) == "match"  # "SA" may be a word of a name: says nothing
+
+
+def test_a_name_with_a_legal_form_is_not_regrouped_as_a_chinese_persons() -> None:
+    """"Renta S.A.S." is a company: its words are not pinyin syllables of a Chinese person's name ("ren ta")."""
+    for name in ("Renta S.A.S.", "KUITI HOLDING GROUP", "MOA SA"):
+        assert not any(v.kind == "sino" for v in analyse_name(name).variants), name
+    assert any(v.kind == "sino" for v in analyse_name("Renta").variants)  # no legal form: it may be a person's

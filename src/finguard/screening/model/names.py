@@ -911,7 +911,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
             hebrew = abjad and "HEBREW" in scripts and "ARABIC" not in scripts
             variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin", hebrew))
-            if not abjad and not korean and kind != "organisation":
+            if not abjad and not korean and kind != "organisation" and not legal:  # a legal form: not a Chinese person's name
                 variants.extend(_sino_variants(latin, tokens))
             digits = numbers_as_digits(tokens) if not abjad else None
             if digits and digits != tokens:
