@@ -978,13 +978,20 @@ def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[Name
     return out, legal
 
 
+_TITLES = frozenset({"mr", "mrs", "ms", "mss", "dr", "jr", "sr", "st", "mx", "pr", "prof", "sgt", "lt", "cpt", "hr", "fr"})
+
+
 def _vowels_dropped(token: str) -> bool:
     """A token written without its vowels (``MSV``, ``Mhmd``), but perhaps the first (``Ahmd`` for ``Ahmed``).
 
     Three letters starting with a vowel are a name of their own (``Ong``, ``Eng``), not a vowel-less one.
+    Two consonants are no word of a name (``NM`` for ``Naeem``); titles are written without vowels
+    too, and are not names (``Dr``, ``Mrs``).
     """
-    if not token.isalpha() or len(token) < 3:
+    if not token.isalpha() or len(token) < 2 or token in _TITLES:
         return False
+    if len(token) == 2:
+        return not _VOWELS.intersection(token) and token[0] != token[1]
     return not _VOWELS.intersection(token[1:]) and (len(token) >= 4 or token[0] not in _VOWELS)
 
 
