@@ -167,3 +167,21 @@ def test_one_short_word_spelled_differently(query: str, listed: str, hit: bool) 
     s.add(1, "x", EntryDraft("o", SubjectKind.ORGANISATION, party=Party(names=(listed,))))
     hits = s.screen(ScreenQuery(query))
     assert bool(hits) is hit
+
+
+def test_confirmation_from_either_side_gives_the_same_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Common tokens confirm candidates from the names' side or from their postings, whichever is cheaper: the same evidence."""
+    from finguard.screening.service import matcher
+
+    s = NameScreener()
+    rng = random.Random(6)
+    given = ["ali", "omar", "hasan", "said", "amir", "karim"]
+    for i in range(2_600):
+        s.add(i, "x", _person(i, f"ALI {rng.choice(given).upper()}{i % 37:02d}, {rng.choice(given)}"))  # 'ali': common
+    queries = ["Ali OMAR07", "Said Ali HASAN12", "Ali Karim AMIR30", "Omar ALI SAID"]
+    got = {}
+    for cost in (0, 10_000):  # 0: always the names' side; 10,000: always the postings
+        monkeypatch.setattr(matcher, "CONFIRM_TOKENS", cost)
+        got[cost] = [sorted(s.candidate_entries(q)) for q in queries]
+    assert got[0] == got[10_000]
+    assert all(got[0])

@@ -75,6 +75,7 @@ SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest toke
 MIN_DELETE_LEN = 4
 CONFIRM_MAX = 800  # common tokens confirm at most this many candidates (read from the names' side)
 CONFIRM_POSTINGS = 8_000  # beyond CONFIRM_MAX candidates, a common token of at most this many postings confirms them
+CONFIRM_TOKENS = 8  # about how many tokens a candidate's spellings have: reading its tokens costs about this many lookups
 COMPACT_WEIGHT = 25.0
 COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
 IDENTIFIER_FEATURE = "identifier_equal"
@@ -623,9 +624,11 @@ class NameScreener:
         """
         if not mine:
             return
-        if len(mine) > CONFIRM_MAX:
+        many = len(mine) > CONFIRM_MAX
+        # the same evidence from either side: read the postings when they are fewer than the candidates' tokens
+        if many or sum(g[0] for g in groups) < CONFIRM_TOKENS * len(mine):
             for total, postings, _near, _scale in groups:
-                if total > CONFIRM_POSTINGS:
+                if many and total > CONFIRM_POSTINGS:
                     continue
                 best: dict[int, float] = {}
                 for ps, weight in postings:

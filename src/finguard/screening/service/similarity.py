@@ -91,6 +91,8 @@ class Prepared:
         "pinyin",
         "skel",
         "skel_compact",
+        "skel_compact_rev",
+        "skel_weights",
         "tokens",
         "total",
         "weights",
@@ -106,6 +108,8 @@ class Prepared:
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
         self.skel = tuple(k for k in (skeleton(t, variant.hebrew) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
+        self.skel_compact_rev = "".join(reversed(self.skel))
+        self.skel_weights = tuple(_weight(t) for t in self.skel)
         self.korean = variant.kind == "korean"
         self.pinyin = variant.pinyin
         self.initials = variant.initials  # the one-letter tokens the name wrote as Latin initials (not syllables of a reading)
@@ -207,11 +211,11 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             cs,
             None,
             None,
-            tuple(_weight(t) for t in qs),
-            tuple(_weight(t) for t in cs),
+            q.skel_weights,
+            c.skel_weights,
             q.skel_compact,
             c.skel_compact,
-            "".join(reversed(cs)),
+            c.skel_compact_rev,
         )
     if q.kind == "transcribed" or c.kind == "transcribed":
         if q.kind == c.kind or q.chinese or c.chinese:
