@@ -478,3 +478,33 @@ def test_two_consonants_are_a_name_without_its_vowels_but_titles_are_not() -> No
     assert any(v.kind == "skeleton" for v in analyse_name("Umair NM").variants)
     for name in ("Dr Jane Smith", "Mrs Jane Smith", "Jane Smith Jr"):
         assert not any(v.kind == "skeleton" for v in analyse_name(name).variants), name
+
+
+def test_korean_compact_comparison_is_kept_per_name_and_unchanged() -> None:
+    """The spellings of a Korean name and their rotations are keyed once per name; the comparison is the one made pair by pair."""
+    from finguard.screening.model.names import korean_key
+    from finguard.screening.service.similarity import (
+        COMPACT_DISCOUNT,
+        Prepared,
+        _korean_compact,
+        _korean_compact_equal,
+        _rotations,
+        prepare,
+    )
+
+    def reference(q: Prepared, c: Prepared) -> float:  # as it was written before: every pair of spellings, every rotation
+        for fq in q.family or (q.tokens[0],):
+            for fc in c.family or (c.tokens[0],):
+                a, b = (fq, *q.tokens[1:]), (fc, *c.tokens[1:])
+                kq = korean_key("".join(a))
+                if any(kq == korean_key("".join(o)) and _korean_compact_equal(a, o) for o in _rotations(b)):
+                    return COMPACT_DISCOUNT
+        return 0.0
+
+    names = ["이유진", "이지연", "김영진", "김명기", "박정식", "KIM, Yongjin", "Kim Myong Gi", "Lee Yujin", "Yu Jin Yi", "Jinyu Ri"]
+    prepared = [p for n in names for p in prepare(analyse_name(n, "person").variants) if len(p.tokens) > 1]
+    assert any(p.family for p in prepared)
+    pairs = [(q, c) for q in prepared for c in prepared if q.korean or c.korean]
+    assert sum(reference(q, c) > 0 for q, c in pairs) >= 10
+    for q, c in pairs:
+        assert _korean_compact(q, c) == reference(q, c), (q.tokens, q.family, c.tokens, c.family)

@@ -87,6 +87,8 @@ class Prepared:
         "initials",
         "kind",
         "korean",
+        "korean_rotations",
+        "korean_spellings",
         "phon",
         "pinyin",
         "skel",
@@ -121,6 +123,9 @@ class Prepared:
         self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
         # romanised Korean: the spellings of the first token (the family name) this variant stands for (set by prepare)
         self.family: tuple[str, ...] = ()
+        # romanised Korean: its spellings and their rotations by korean_key, computed when first compared (_korean_align)
+        self.korean_spellings: list[tuple[str, tuple[str, ...]]] | None = None
+        self.korean_rotations: dict[str, list[tuple[str, ...]]] | None = None
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
@@ -559,15 +564,9 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     qt, ct = q.tokens, c.tokens
     qa = [q.family or (qt[0],), *((t,) for t in qt[1:])]
     ca = [c.family or (ct[0],), *((t,) for t in ct[1:])]
-    compact = 0.0
-    for fq in qa[0]:
-        for fc in ca[0]:
-            a, b = (fq, *qt[1:]), (fc, *ct[1:])
-            if a == b:
-                return 1.0
-            kq = korean_key("".join(a))
-            if any(kq == korean_key("".join(order)) and _korean_compact_equal(a, order) for order in _rotations(b)):
-                compact = COMPACT_DISCOUNT
+    if qt[1:] == ct[1:] and not set(qa[0]).isdisjoint(ca[0]):
+        return 1.0
+    compact = _korean_compact(q, c)
     pairs: list[tuple[float, int, int, str, str]] = []
     for i, a_alts in enumerate(qa):
         for j, b_alts in enumerate(ca):
@@ -607,6 +606,36 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     if initial:
         align = min(align, INITIALS_CAP)
     return max(align, compact)
+
+
+def _korean_spellings(p: Prepared) -> list[tuple[str, tuple[str, ...]]]:
+    """Each spelling of a romanised Korean name (one per spelling of its family name), with its :func:`korean_key`; kept on ``p``."""
+    if p.korean_spellings is None:
+        family = p.family or (p.tokens[0],)
+        spelled = [(f, *p.tokens[1:]) for f in family]
+        p.korean_spellings = [(korean_key("".join(a)), a) for a in spelled]
+    return p.korean_spellings
+
+
+def _korean_rotations(p: Prepared) -> dict[str, list[tuple[str, ...]]]:
+    """Each spelling of a romanised Korean name and its rotations (:func:`_rotations`), by :func:`korean_key`; kept on ``p``."""
+    if p.korean_rotations is None:
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for _k, a in _korean_spellings(p):
+            for order in _rotations(a):
+                out.setdefault(korean_key("".join(order)), []).append(order)
+        p.korean_rotations = out
+    return p.korean_rotations
+
+
+def _korean_compact(q: Prepared, c: Prepared) -> float:
+    """:data:`COMPACT_DISCOUNT` if a spelling of ``q`` and one of ``c`` (or a rotation of it) are equal without
+    spaces, their syllables cut alike; else 0."""
+    rotated = _korean_rotations(c)
+    for kq, a in _korean_spellings(q):
+        if any(_korean_compact_equal(a, order) for order in rotated.get(kq, ())):
+            return COMPACT_DISCOUNT
+    return 0.0
 
 
 def _korean_compact_equal(qt: tuple[str, ...], ct: tuple[str, ...]) -> bool:
