@@ -478,6 +478,9 @@ def test_two_consonants_are_a_name_without_its_vowels_but_titles_are_not() -> No
     assert any(v.kind == "skeleton" for v in analyse_name("Umair NM").variants)
     for name in ("Dr Jane Smith", "Mrs Jane Smith", "Jane Smith Jr"):
         assert not any(v.kind == "skeleton" for v in analyse_name(name).variants), name
+    # letters written with dots are an abbreviation, not a word without its vowels
+    for name in ("MULTISERVICIOS S.A. DE C.V.", "K.T.M. TRADING"):
+        assert not any(v.kind == "skeleton" for v in analyse_name(name).variants), name
 
 
 def test_korean_compact_comparison_is_kept_per_name_and_unchanged() -> None:

@@ -900,6 +900,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         if "ARABIC" in scripts:
             simple = sc.arabic_prepare(simple)
         latin = fold(transliterate(_han_runs_to_pinyin(simple) if "HAN" in scripts else simple))
+        dotted = {m.group(0).replace(".", "") for m in _DOTTED.finditer(latin)}  # "c.v.", "s.r.l.": abbreviations
         latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)
         if kind != "organisation":
             latin = swap_comma_order(latin)
@@ -916,7 +917,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             digits = numbers_as_digits(tokens) if not abjad else None
             if digits and digits != tokens:
                 variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
-            if not abjad and any(_vowels_dropped(t) for t in tokens):
+            if not abjad and any(_vowels_dropped(t) and t not in dotted for t in tokens):  # not an abbreviation (C.V.)
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
         # kana are read from the name as written: simplified characters (岡 -> 冈) are not Japanese any more
         variants.extend(_extra_variants(_script_romanisations(simple, scripts, text), kind, "korean" if korean else "latin"))
