@@ -185,3 +185,17 @@ def test_confirmation_from_either_side_gives_the_same_candidates(monkeypatch: py
         got[cost] = [sorted(s.candidate_entries(q)) for q in queries]
     assert got[0] == got[10_000]
     assert all(got[0])
+
+
+def test_confirmation_is_bounded() -> None:
+    """Beyond CONFIRM_POSTINGS_MAX candidates, common tokens confirm none: scoring what they would lift costs more than it finds."""
+    from finguard.screening.service import matcher
+
+    n = matcher.CONFIRM_POSTINGS_MAX
+    group = (n + 1, [(list(range(n + 1)), 0.5)], {}, 1.0)
+    few = dict.fromkeys(range(n), 1.0)
+    matcher.NameScreener._confirm(matcher._Index(), few, [group])
+    assert set(few.values()) == {1.5}  # read from the postings: every candidate confirmed
+    many = dict.fromkeys(range(n + 1), 1.0)
+    matcher.NameScreener._confirm(matcher._Index(), many, [group])
+    assert set(many.values()) == {1.0}

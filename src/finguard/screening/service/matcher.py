@@ -75,6 +75,7 @@ SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest toke
 MIN_DELETE_LEN = 4
 CONFIRM_MAX = 800  # common tokens confirm at most this many candidates (read from the names' side)
 CONFIRM_POSTINGS = 8_000  # beyond CONFIRM_MAX candidates, a common token of at most this many postings confirms them
+CONFIRM_POSTINGS_MAX = 2 * CONFIRM_MAX  # and confirms at most this many candidates (more: scoring them costs more than it finds)
 CONFIRM_TOKENS = 8  # about how many tokens a candidate's spellings have: reading its tokens costs about this many lookups
 COMPACT_WEIGHT = 25.0
 COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
@@ -622,7 +623,7 @@ class NameScreener:
         they are at most :data:`CONFIRM_POSTINGS`: ``Ali SHARI`` finds some 1,300 names by ``shari``
         (SHARIF, SHARIFI ...), and the 4,000 postings of ``ali`` pick ``SHARIFI, Ali`` among them.
         """
-        if not mine:
+        if not mine or len(mine) > CONFIRM_POSTINGS_MAX:
             return
         many = len(mine) > CONFIRM_MAX
         # the same evidence from either side: read the postings when they are fewer than the candidates' tokens
