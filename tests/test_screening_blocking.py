@@ -140,6 +140,18 @@ def test_common_tokens_confirm_what_rarer_ones_found() -> None:
     assert 9_999 in s.candidate_entries("Ali SHARI")
 
 
+def test_common_tokens_confirm_when_rarer_ones_found_many() -> None:
+    """'Ali SHARI' with more SHARIF names than CONFIRM_MAX: 'ali' is read from its postings and still picks SHARIFI, Ali."""
+    s = NameScreener()
+    for i in range(2_100):  # 'ali' is too common to generate candidates
+        s.add(i, "x", _person(i, f"ALI, Given{i:04d}x Other{i:04d}y"))
+    for i in range(1_000):  # more names found by 'shari' than are read from the names' side (CONFIRM_MAX)
+        s.add(3_000 + i, "x", _person(3_000 + i, f"SHARIF, Person{i:04d}q"))
+    s.add(9_999, "x", _person(9_999, "SHARIFI, Ali"))
+    assert 9_999 in s.candidate_entries("Ali SHARI")
+    assert s.screen(ScreenQuery("Ali SHARI"))[0].entry_id == 9_999
+
+
 @pytest.mark.parametrize(
     ("query", "listed", "hit"),
     [
@@ -155,3 +167,35 @@ def test_one_short_word_spelled_differently(query: str, listed: str, hit: bool) 
     s.add(1, "x", EntryDraft("o", SubjectKind.ORGANISATION, party=Party(names=(listed,))))
     hits = s.screen(ScreenQuery(query))
     assert bool(hits) is hit
+
+
+def test_confirmation_from_either_side_gives_the_same_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Common tokens confirm candidates from the names' side or from their postings, whichever is cheaper: the same evidence."""
+    from finguard.screening.service import matcher
+
+    s = NameScreener()
+    rng = random.Random(6)
+    given = ["ali", "omar", "hasan", "said", "amir", "karim"]
+    for i in range(2_600):
+        s.add(i, "x", _person(i, f"ALI {rng.choice(given).upper()}{i % 37:02d}, {rng.choice(given)}"))  # 'ali': common
+    queries = ["Ali OMAR07", "Said Ali HASAN12", "Ali Karim AMIR30", "Omar ALI SAID"]
+    got = {}
+    for cost in (0, 10_000):  # 0: always the names' side; 10,000: always the postings
+        monkeypatch.setattr(matcher, "CONFIRM_TOKENS", cost)
+        got[cost] = [sorted(s.candidate_entries(q)) for q in queries]
+    assert got[0] == got[10_000]
+    assert all(got[0])
+
+
+def test_confirmation_is_bounded() -> None:
+    """Beyond CONFIRM_POSTINGS_MAX candidates, common tokens confirm none: scoring what they would lift costs more than it finds."""
+    from finguard.screening.service import matcher
+
+    n = matcher.CONFIRM_POSTINGS_MAX
+    group = (n + 1, [(list(range(n + 1)), 0.5)], {}, 1.0)
+    few = dict.fromkeys(range(n), 1.0)
+    matcher.NameScreener._confirm(matcher._Index(), few, [group])
+    assert set(few.values()) == {1.5}  # read from the postings: every candidate confirmed
+    many = dict.fromkeys(range(n + 1), 1.0)
+    matcher.NameScreener._confirm(matcher._Index(), many, [group])
+    assert set(many.values()) == {1.0}

@@ -8,7 +8,7 @@ from finguard.core.errors import InvalidInput
 from finguard.core.identifiers import IdType, normalize
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, SubjectKind
 from finguard.screening.model.diligence import PartyKind, counterparty_from_record
-from finguard.screening.model.names import analyse_name, han_company_english
+from finguard.screening.model.names import analyse_name, han_company_english, skeleton
 from finguard.screening.model.scripts import confusable_skeleton, hangul
 from finguard.screening.service import NameScreener, ScreenQuery
 
@@ -397,3 +397,117 @@ def test_cyrillic_schemes_do_not_split_words() -> None:
         variants = analyse_name(text).variants
         assert all(len(t) > 2 for v in variants for t in v.tokens), [v.tokens for v in variants]
         assert any(word in v.tokens for v in variants)
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "kind", "expected"),
+    [
+        # ש and ח are two letters, not the digraph "sh": שחר is Shahar, not Suri
+        ("מוחמד שחר", "SHAHAR, Muhammad", SubjectKind.PERSON, "match"),
+        ("מוחמד שחר", "SURI, Muhammad", SubjectKind.PERSON, None),  # Suri has no ח (and no final yod)
+        # Hebrew writes long vowels with yod and vav: the Latin word of the same skeleton must have them there
+        ("מוחמד כרמי", "KARMI, Mohammed", SubjectKind.PERSON, "match"),
+        ("מוחמד כרמי", "KARIM, Mohammed", SubjectKind.PERSON, None),  # no final i
+        ("מוחמד כרמי", "KARMA, Mohammed", SubjectKind.PERSON, None),  # a yod is not an a
+        ("רומי מחמוד", "MAHMOUD, Romi", SubjectKind.PERSON, "match"),
+        ("רומי מחמוד", "MOHAMMED'S ARMY", SubjectKind.ORGANISATION, None),
+        ("ישראל קדוש", "KADOSH, Israel", SubjectKind.PERSON, "match"),
+        ("ישראל קדוש", "SAYARA AL-QUDS", SubjectKind.ORGANISATION, None),
+        ("מחמוד גמליאל", "GAMLIEL, Mahmoud", SubjectKind.PERSON, "match"),
+        ("מחמוד גמליאל-לוי", "GAMEL MOHAMED", SubjectKind.PERSON, None),  # Gamliel's yod and second l
+        # a bet is a consonant (anyascii writes it v): סבח is not Shah
+        ("מוחמד סבח", "SHAH, Mohammad", SubjectKind.PERSON, None),
+        # a final he is a vowel letter, as before: משה is Moshe; a final yod is Mizrahi's i
+        ("משה מזרחי", "MIZRAHI, Moshe", SubjectKind.PERSON, "match"),
+    ],
+)
+def test_hebrew_letters_against_latin_spellings(query: str, listed: str, kind: SubjectKind, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("p", kind, (), Party(names=(listed,))))
+    assert outcome(s, query, 1) == expected
+
+
+def test_hebrew_skeletons_read_letters_not_digraphs() -> None:
+    assert skeleton("shr") == "sr"  # a Latin "sh" is one consonant
+    assert skeleton("shr", True) == "shr"  # Hebrew ש ח ר: three
+    assert skeleton("msh", True) == "ms" == skeleton("moshe")  # משה: the final he is a vowel letter
+    assert skeleton("yhwdh", True) == "hd" == skeleton("yehuda")
+    assert analyse_name("מוחמד סבח").variants[0].tokens == ("mwhmd", "svh")  # vav is w, bet v
+
+
+def test_a_hebrew_name_lacking_the_family_name_is_no_match() -> None:
+    """The family-name rule of names in Latin letters, for a name in Hebrew letters compared by skeleton."""
+    s = NameScreener()
+    s.add(1, "x", person("p", "BAABOOD, Sa'ad Muhammad"))
+    s.add(2, "x", person("q", "SAAD, Muhammad"))
+    assert outcome(s, "מוחמד סעד", 1) is None
+    assert outcome(s, "Muhammad Saad", 1) is None  # as in Latin letters
+    assert outcome(s, "מוחמד סעד", 2) == "match"
+    s.add(3, "x", person("r", "AL-HARBI, Sa'ad Muhammad"))
+    assert outcome(s, "מוחמד סעד הרבי", 3) == "close_match"  # the family name is there, by skeleton
+
+
+def test_a_legal_form_in_the_query_says_organisation() -> None:
+    """A query of no stated kind that carries a company's legal form loses half the kind penalty against a listed person."""
+    s = NameScreener()
+    s.add(1, "x", person("p", "LANGA, Andrew"))
+    s.add(2, "x", person("q", "LANGLOIS, Andre"))
+    assert outcome(s, "Langlois Andre S.A.R.L.", 1) is None  # 0.82 before
+    hit = next(h for h in s.screen(ScreenQuery("Andre Langlois SARL")) if h.entry_id == 2)
+    assert hit.outcome == "close_match"  # a company named after a listed person is still a hit
+    assert any(f.name == "kind_mismatch" and "legal form (sarl)" in f.explanation for f in hit.features)
+    assert outcome(s, "Andre Langlois", 2) == "match"
+    assert outcome(s, "Andre Langlois SA", 2) == "match"  # "SA" may be a word of a name: says nothing
+
+
+def test_a_name_with_a_legal_form_is_not_regrouped_as_a_chinese_persons() -> None:
+    """"Renta S.A.S." is a company: its words are not pinyin syllables of a Chinese person's name ("ren ta")."""
+    for name in ("Renta S.A.S.", "KUITI HOLDING GROUP", "MOA SA"):
+        assert not any(v.kind == "sino" for v in analyse_name(name).variants), name
+    assert any(v.kind == "sino" for v in analyse_name("Renta").variants)  # no legal form: it may be a person's
+
+
+def test_two_consonants_are_a_name_without_its_vowels_but_titles_are_not() -> None:
+    s = NameScreener()
+    s.add(1, "x", person("n", "Abdul Manan Niazi"))
+    s.add(2, "x", person("d", "AL-DHARI, Harith S."))
+    s.add(3, "x", org("m", "BEGEMOT MEDIA"))
+    assert outcome(s, "Abdul Manan Nz", 1) in ("match", "close_match")  # Nz: Niazi without its vowels
+    assert outcome(s, "BEGEMOT MD", 3) in ("match", "close_match")
+    assert outcome(s, "Dr Harriet Sanders", 2) is None
+    assert any(v.kind == "skeleton" for v in analyse_name("Umair NM").variants)
+    for name in ("Dr Jane Smith", "Mrs Jane Smith", "Jane Smith Jr"):
+        assert not any(v.kind == "skeleton" for v in analyse_name(name).variants), name
+    # letters written with dots are an abbreviation, not a word without its vowels
+    for name in ("MULTISERVICIOS S.A. DE C.V.", "K.T.M. TRADING"):
+        assert not any(v.kind == "skeleton" for v in analyse_name(name).variants), name
+
+
+def test_korean_compact_comparison_is_kept_per_name_and_unchanged() -> None:
+    """The spellings of a Korean name and their rotations are keyed once per name; the comparison is the one made pair by pair."""
+    from finguard.screening.model.names import korean_key
+    from finguard.screening.service.similarity import (
+        COMPACT_DISCOUNT,
+        Prepared,
+        _korean_compact,
+        _korean_compact_equal,
+        _rotations,
+        prepare,
+    )
+
+    def reference(q: Prepared, c: Prepared) -> float:  # as it was written before: every pair of spellings, every rotation
+        for fq in q.family or (q.tokens[0],):
+            for fc in c.family or (c.tokens[0],):
+                a, b = (fq, *q.tokens[1:]), (fc, *c.tokens[1:])
+                kq = korean_key("".join(a))
+                if any(kq == korean_key("".join(o)) and _korean_compact_equal(a, o) for o in _rotations(b)):
+                    return COMPACT_DISCOUNT
+        return 0.0
+
+    names = ["이유진", "이지연", "김영진", "김명기", "박정식", "KIM, Yongjin", "Kim Myong Gi", "Lee Yujin", "Yu Jin Yi", "Jinyu Ri"]
+    prepared = [p for n in names for p in prepare(analyse_name(n, "person").variants) if len(p.tokens) > 1]
+    assert any(p.family for p in prepared)
+    pairs = [(q, c) for q in prepared for c in prepared if q.korean or c.korean]
+    assert sum(reference(q, c) > 0 for q, c in pairs) >= 10
+    for q, c in pairs:
+        assert _korean_compact(q, c) == reference(q, c), (q.tokens, q.family, c.tokens, c.family)

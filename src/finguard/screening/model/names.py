@@ -261,7 +261,8 @@ def transliterate(text: str) -> str:
     """Romanise non-Latin, non-Han scripts with anyascii: ``Владимир Путин`` -> ``Vladimir Putin``.
 
     Arabic and Hebrew come out as consonant skeletons (``محمد علي`` -> ``mhmd `ly``), which is why
-    names from those scripts are compared by :func:`skeleton`. Hangul syllable blocks are split
+    names from those scripts are compared by :func:`skeleton`; the Hebrew vav is ``w`` (``מוחמד``
+    -> ``mwhmd``), bet ``v``. Hangul syllable blocks are split
     (``김정은`` -> ``Gim Jeong Eun``). Symbols and emoji are dropped, not spelled out.
     """
     out: list[str] = []
@@ -269,7 +270,8 @@ def transliterate(text: str) -> str:
         if ch.isascii():
             out.append(ch)
         elif unicodedata.category(ch)[0] in "LMN":
-            latin = anyascii(ch)
+            # vav is w: a vowel letter (o, u) or a consonant, and not bet (anyascii reads both v)
+            latin = "w" if ch == "\u05d5" else anyascii(ch)
             if 0xAC00 <= ord(ch) <= 0xD7A3:  # Hangul syllable: one syllable of a name
                 latin = " " + latin + " "
             out.append(latin)
@@ -779,16 +781,31 @@ def transcription_key(token: str) -> str:
     return phonetic_key(token.replace("l", "r"))
 
 
+SKELETON_DIGRAPHS = (("ph", "f"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sh", "s"))
+
+
 @lru_cache(maxsize=262144)
-def skeleton(token: str) -> str:
-    """The consonant skeleton of a token (vowels, ``w``, ``y`` and ``h`` after another consonant removed).
+def skeleton(token: str, letters: bool = False) -> str:
+    """The consonant skeleton of a token (vowels, ``w`` and ``y`` removed, Latin digraphs read as one consonant).
 
     Arabic and Hebrew names romanised by a machine keep only consonants (``mhmd``); the same name
     romanised by a person has vowels (``mohamed``). Both give ``mhmd``.
+
+    ``letters``: the token is a Hebrew word romanised letter by letter (anyascii: ``ש`` s, ``ח`` h,
+    ``כ`` kh). Its ``s`` followed by ``h`` is two letters, ש and ח, not the digraph ``sh``: שחר
+    (Shahar) is ``shr``, not ``sr`` (Suri). Only at the end of the word is the ``h`` dropped as
+    before: a final ה is mostly a vowel letter (משה, Moshe: ``ms``; יהודה, Yehuda: ``hd``).
     """
     t = token.replace("`", "").replace("'", "")
-    for a, b in (("ph", "f"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sh", "s"), ("q", "k"), ("v", "w")):
-        t = t.replace(a, b)
+    if letters:
+        t = t.replace("kh", "k")  # כ: one letter
+        for a, b in SKELETON_DIGRAPHS:
+            if t.endswith(a):
+                t = t[: -len(a)] + b
+        t = t.replace("q", "k").replace("v", "w")
+    else:
+        for a, b in (*SKELETON_DIGRAPHS, ("q", "k"), ("v", "w")):
+            t = t.replace(a, b)
     out: list[str] = []
     for ch in t:
         if ch in "aeiouyw":
@@ -883,6 +900,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         if "ARABIC" in scripts:
             simple = sc.arabic_prepare(simple)
         latin = fold(transliterate(_han_runs_to_pinyin(simple) if "HAN" in scripts else simple))
+        dotted = {m.group(0).replace(".", "") for m in _DOTTED.finditer(latin)}  # "c.v.", "s.r.l.": abbreviations
         latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)
         if kind != "organisation":
             latin = swap_comma_order(latin)
@@ -894,12 +912,12 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
             hebrew = abjad and "HEBREW" in scripts and "ARABIC" not in scripts
             variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin", hebrew))
-            if not abjad and not korean and kind != "organisation":
+            if not abjad and not korean and kind != "organisation" and not legal:  # a legal form: not a Chinese person's name
                 variants.extend(_sino_variants(latin, tokens))
             digits = numbers_as_digits(tokens) if not abjad else None
             if digits and digits != tokens:
                 variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
-            if not abjad and any(_vowels_dropped(t) for t in tokens):
+            if not abjad and any(_vowels_dropped(t) and t not in dotted for t in tokens):  # not an abbreviation (C.V.)
                 variants.append(NameVariant(tokens, "skeleton"))  # vowels dropped ("Sayyed Kamal MSV"): compare consonants
         # kana are read from the name as written: simplified characters (岡 -> 冈) are not Japanese any more
         variants.extend(_extra_variants(_script_romanisations(simple, scripts, text), kind, "korean" if korean else "latin"))
@@ -961,13 +979,20 @@ def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[Name
     return out, legal
 
 
+_TITLES = frozenset({"mr", "mrs", "ms", "mss", "dr", "jr", "sr", "st", "mx", "pr", "prof", "sgt", "lt", "cpt", "hr", "fr"})
+
+
 def _vowels_dropped(token: str) -> bool:
     """A token written without its vowels (``MSV``, ``Mhmd``), but perhaps the first (``Ahmd`` for ``Ahmed``).
 
     Three letters starting with a vowel are a name of their own (``Ong``, ``Eng``), not a vowel-less one.
+    Two consonants are no word of a name (``NM`` for ``Naeem``); titles are written without vowels
+    too, and are not names (``Dr``, ``Mrs``).
     """
-    if not token.isalpha() or len(token) < 3:
+    if not token.isalpha() or len(token) < 2 or token in _TITLES:
         return False
+    if len(token) == 2:
+        return not _VOWELS.intersection(token) and token[0] != token[1]
     return not _VOWELS.intersection(token[1:]) and (len(token) >= 4 or token[0] not in _VOWELS)
 
 

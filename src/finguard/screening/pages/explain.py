@@ -23,6 +23,10 @@ _PATTERNS = (
     (rf"{Q.format('query')} against the listed {Q.format('listed')}: similarity (?P<sim>[0-9.]+)", "explain_name_similarity"),
     (r"both are a (?P<kind>\w+)", "explain_kind_same"),
     (r"the query is a (?P<query>\w+), the listed entry a (?P<listed>\w+)", "explain_kind_differs"),
+    (
+        r"the query's name carries a legal form \((?P<forms>.*)\), an organisation's; the listed entry is a person",
+        "explain_kind_by_legal_form",
+    ),
     (r"birth date (?P<date>[0-9-]+) is the listed one", "explain_birth_date_equal"),
     (r"birth year (?P<year>\d+) is a listed one", "explain_birth_year_equal"),
     (r"birth year differs by (?P<gap>\d+) from the listed (?P<years>.+): neither raised nor lowered", "explain_birth_year_near"),

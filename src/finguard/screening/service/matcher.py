@@ -74,6 +74,9 @@ FREQUENT = 2_000  # a token on more names than this does not generate candidates
 SCAN_BUDGET = 40_000  # postings read per query, at most (beyond the rarest token)
 MIN_DELETE_LEN = 4
 CONFIRM_MAX = 800  # common tokens confirm at most this many candidates (read from the names' side)
+CONFIRM_POSTINGS = 8_000  # beyond CONFIRM_MAX candidates, a common token of at most this many postings confirms them
+CONFIRM_POSTINGS_MAX = 2 * CONFIRM_MAX  # and confirms at most this many candidates (more: scoring them costs more than it finds)
+CONFIRM_TOKENS = 8  # about how many tokens a candidate's spellings have: reading its tokens costs about this many lookups
 COMPACT_WEIGHT = 25.0
 COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
 IDENTIFIER_FEATURE = "identifier_equal"
@@ -508,8 +511,8 @@ class NameScreener:
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
-        expanded: dict[tuple[str, bool], _Expanded] = {}
-        slot_groups: dict[tuple[tuple[str, ...], bool, bool], _Group | None] = {}
+        expanded: dict[tuple[str, str], _Expanded] = {}
+        slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
         scanned = 0
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
@@ -580,7 +583,7 @@ class NameScreener:
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     def _slot_group(
-        self, ix: _Index, slot: tuple[str, ...], abjad: bool, several: bool, n: int, expanded: dict[tuple[str, bool], _Expanded]
+        self, ix: _Index, slot: tuple[str, ...], abjad: str, several: bool, n: int, expanded: dict[tuple[str, str], _Expanded]
     ) -> _Group | None:
         """The postings one place of a spelling reads (its token, or a family name's spellings), weighed."""
         alts: list[tuple[_Expanded, float]] = []
@@ -613,8 +616,28 @@ class NameScreener:
 
     @staticmethod
     def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
-        """Common query tokens add their (small) evidence to the candidates rarer tokens found, read from the names' side."""
-        if not mine or len(mine) > CONFIRM_MAX:
+        """Common query tokens add their (small) evidence to the candidates rarer tokens found.
+
+        Read from the names' side (each candidate's tokens) for up to :data:`CONFIRM_MAX` candidates;
+        for more, from the common token's side, its postings checked against the candidates, when
+        they are at most :data:`CONFIRM_POSTINGS`: ``Ali SHARI`` finds some 1,300 names by ``shari``
+        (SHARIF, SHARIFI ...), and the 4,000 postings of ``ali`` pick ``SHARIFI, Ali`` among them.
+        """
+        if not mine or len(mine) > CONFIRM_POSTINGS_MAX:
+            return
+        many = len(mine) > CONFIRM_MAX
+        # the same evidence from either side: read the postings when they are fewer than the candidates' tokens
+        if many or sum(g[0] for g in groups) < CONFIRM_TOKENS * len(mine):
+            for total, postings, _near, _scale in groups:
+                if many and total > CONFIRM_POSTINGS:
+                    continue
+                best: dict[int, float] = {}
+                for ps, weight in postings:
+                    for name_id in ps:
+                        if name_id in mine and weight > best.get(name_id, 0.0):
+                            best[name_id] = weight
+                for name_id, weight in best.items():
+                    mine[name_id] += weight
             return
         if len(groups) == 1:  # the usual case: one dict lookup per token of the name
             near, scale = groups[0][2], groups[0][3]
@@ -622,14 +645,14 @@ class NameScreener:
                 rec = ix.names.get(name_id)
                 if rec is None:
                     continue
-                best = 0.0
+                best_weight = 0.0
                 for p in rec.prepared:
                     for t in p.tokens:
                         weight = near.get(t, 0.0)
-                        if weight > best:
-                            best = weight
-                if best:
-                    mine[name_id] += best * scale
+                        if weight > best_weight:
+                            best_weight = weight
+                if best_weight:
+                    mine[name_id] += best_weight * scale
             return
         for name_id in mine:
             rec = ix.names.get(name_id)
@@ -637,18 +660,18 @@ class NameScreener:
                 continue
             tokens = {t for p in rec.prepared for t in p.tokens}
             for _total, _ps, near, scale in groups:
-                best = max((near.get(t, 0.0) for t in tokens), default=0.0)
-                if best:
-                    mine[name_id] += best * scale
+                top = max((near.get(t, 0.0) for t in tokens), default=0.0)
+                if top:
+                    mine[name_id] += top * scale
 
     @staticmethod
-    def _expand(ix: _Index, token: str, abjad: bool) -> dict[str, float]:
+    def _expand(ix: _Index, token: str, abjad: str) -> dict[str, float]:
         """Indexed tokens close to ``token``, with their similarity."""
         found: dict[str, float] = {}
         if token in ix.vocab:
             found[token] = 1.0
-        if abjad:
-            for other in ix.skel.get(skeleton(token), ()):
+        if abjad:  # "skeleton", or "hebrew": a Hebrew word's letters (see names.skeleton)
+            for other in ix.skel.get(skeleton(token, abjad == "hebrew"), ()):
                 found.setdefault(other, 0.9)
             return found
         if len(token) >= MIN_DELETE_LEN - 1 and token.isascii():
@@ -755,7 +778,7 @@ class NameScreener:
         quals = [
             q.birth_date(query.birth_date, entry.birth),
             q.country(query.country, entry.countries),
-            _kind(query.kind, entry.kind),
+            _kind(query.kind, entry.kind) or _kind_by_legal_form(query.kind, query_legal, entry.kind),
             q.gender(query.gender, entry.gender) if entry.kind == "person" else None,
             q.legal_form(query_legal, best_name.legal_forms),
         ]
@@ -780,25 +803,29 @@ class NameScreener:
         return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
 
 
-def _spellings(prepared: list[Prepared]) -> list[tuple[bool, list[tuple[str, ...]]]]:
-    """The query's spellings for candidate gathering: (read as a consonant skeleton, the alternatives for each place).
+def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """The query's spellings for candidate gathering: (how its tokens are read, the alternatives for each place).
+
+    Read ``""`` as written, ``"skeleton"`` as a consonant skeleton, ``"hebrew"`` as the skeleton
+    of Hebrew letters (:func:`~finguard.screening.model.names.skeleton` with ``letters``).
 
     Romanised Korean spellings that differ only in their first token (the family name: ``lee``,
     ``yi``, ``ri``, ``rhee``, ``i``) become one spelling whose first place has those alternatives;
     every other spelling has one token per place.
     """
-    out: list[tuple[bool, list[list[str]]]] = []
+    out: list[tuple[str, list[list[str]]]] = []
     merged: dict[tuple[str, ...], list[str]] = {}
     for p in prepared:
         if p.korean and len(p.tokens) > 1:
             family = merged.get(p.tokens[1:])
             if family is None:
                 family = merged[p.tokens[1:]] = []
-                out.append((False, [family, *([t] for t in p.tokens[1:])]))
+                out.append(("", [family, *([t] for t in p.tokens[1:])]))
             if p.tokens[0] not in family:
                 family.append(p.tokens[0])
             continue
-        out.append((p.kind == "skeleton", [[t] for t in p.tokens]))
+        read = ("hebrew" if p.hebrew else "skeleton") if p.kind == "skeleton" else ""
+        out.append((read, [[t] for t in p.tokens]))
     return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
 
 
@@ -810,6 +837,9 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
     A listed person's first family name that has no counterpart in the query costs
     :data:`SURNAME_PENALTY`: ``Daniel Herrera`` is not ``RENDON HERRERA, Daniel``.
     """
+    if bq.kind == "skeleton" and bq.hebrew and bc.kind == "latin":
+        lacking = _family_missing_in_skeleton(name, bq, bc)
+        return [lacking] if lacking is not None else []
     credits = token_credits(bq, bc)
     if credits is None:
         return []
@@ -848,6 +878,31 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
         if why:
             out.append(Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why))
     return out
+
+
+def _family_missing_in_skeleton(name: _Name, bq: Prepared, bc: Prepared) -> Feature | None:
+    """A name in Hebrew letters (compared by consonant skeleton) that lacks the listed person's family name.
+
+    The rule :func:`_rarity` applies to names in Latin letters (``Muhammad Saad`` is not ``BAABOOD,
+    Sa'ad Muhammad``), for a query in Hebrew letters: ``מוחמד סעד`` has no word for ``Baabood``. A
+    family name counts as there if its skeleton is within the query's (written apart or joined) or
+    near one of its words.
+    """
+    if name.family is None:
+        return None
+    n_family, _first = name.family
+    start = len(bc.tokens) - n_family
+    if start <= 0:
+        return None
+    family = [skeleton(t) for t in bc.tokens[start:] if len(t) > 1 and t not in _PARTICLES]
+    family = [k for k in family if k]
+    if not family:
+        return None
+    for k in family:
+        if k in bq.skel_compact or any(token_similarity(k, x, nicknames=False) >= MIN_TOKEN_SIM for x in bq.skel):
+            return None
+    why = f"none of the listed family names ({' '.join(bc.tokens[start:])!r}) is in the query"
+    return Feature(SURNAME_FEATURE, 1.0, -SURNAME_PENALTY, why)
 
 
 def _no_equal_token(
@@ -1031,6 +1086,30 @@ def _partner(token: str, listed: tuple[str, ...]) -> int:
     """Where in the listed name the token's closest partner is."""
     sims = [token_similarity(token, other) for other in listed]
     return sims.index(max(sims))
+
+
+INFERRED_KIND_SHARE = 0.5  # of the kind penalty, when the kind is read from the query's legal form
+
+# legal forms that also read as a person's initials or a word of a name ("A.B.", "Sa", "Oy"): they say nothing of the kind
+_AMBIGUOUS_FORMS = frozenset({"sa", "ab", "oy", "ag", "kg", "bv", "nv", "sl", "lp", "est"})
+
+
+def _kind_by_legal_form(query: str | None, legal: tuple[str, ...], listed: str) -> q.Qualifier | None:
+    """A query of no stated kind whose name carries a company's legal form (``Langlois Andre S.A.R.L.``) names an organisation.
+
+    A listed person is less likely it: half the kind qualifier's penalty (a company may be named
+    after its owner, so the listed person's own name with a legal form stays a close match).
+    """
+    if query is not None or listed != "person":
+        return None
+    forms = [f for f in legal if f not in _AMBIGUOUS_FORMS and f not in ("group", "holding", "establishment")]
+    if not forms:
+        return None
+    qual = q.kind("organisation", listed)
+    if qual is None:
+        return None
+    why = f"the query's name carries a legal form ({', '.join(forms)}), an organisation's; the listed entry is a person"
+    return q.Qualifier(qual.name, qual.value, qual.contribution * INFERRED_KIND_SHARE, why)
 
 
 def _kind(query: str | None, listed: str) -> q.Qualifier | None:

@@ -34,11 +34,13 @@ names written differently but read alike (李铭 / 李明) reach :data:`HAN_READ
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import pairwise
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from finguard.screening.model.names import (
+    SKELETON_DIGRAPHS,
     NameVariant,
     korean_key,
     looks_chinese,
@@ -85,10 +87,14 @@ class Prepared:
         "initials",
         "kind",
         "korean",
+        "korean_rotations",
+        "korean_spellings",
         "phon",
         "pinyin",
         "skel",
         "skel_compact",
+        "skel_compact_rev",
+        "skel_weights",
         "tokens",
         "total",
         "weights",
@@ -102,18 +108,24 @@ class Prepared:
         self.compact = "".join(variant.tokens)
         self.compact_rev = "".join(reversed(variant.tokens))
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
-        self.skel = tuple(k for k in (skeleton(t) for t in variant.tokens) if k)
+        self.skel = tuple(k for k in (skeleton(t, variant.hebrew) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
+        self.skel_compact_rev = "".join(reversed(self.skel))
+        self.skel_weights = tuple(_weight(t) for t in self.skel)
         self.korean = variant.kind == "korean"
         self.pinyin = variant.pinyin
         self.initials = variant.initials  # the one-letter tokens the name wrote as Latin initials (not syllables of a reading)
         # Hebrew writes long vowels (ו, י) and drops short ones: a word of two consonants read as a skeleton
         # (סעד "sd") is Saad, not Saeed, which Hebrew would write with a yod (see _hebrew_short)
         self.hebrew = variant.hebrew
-        self.hebrew_short = frozenset(k for k in (skeleton(t) for t in variant.tokens) if len(k) <= 2) if variant.hebrew else frozenset()
+        short = (skeleton(t, True) for t in variant.tokens) if variant.hebrew else ()
+        self.hebrew_short = frozenset(k for k in short if len(k) <= 2)
         self.dup = False  # compares exactly as an earlier variant of the same name (set by prepare): not scored again
         # romanised Korean: the spellings of the first token (the family name) this variant stands for (set by prepare)
         self.family: tuple[str, ...] = ()
+        # romanised Korean: its spellings and their rotations by korean_key, computed when first compared (_korean_align)
+        self.korean_spellings: list[tuple[str, tuple[str, ...]]] | None = None
+        self.korean_rotations: dict[str, list[tuple[str, ...]]] | None = None
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
@@ -190,18 +202,25 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
-        if _hebrew_short(q, c) or _hebrew_short(c, q) or _hebrew_labial(q, c) or _hebrew_labial(c, q):
+        if (
+            _hebrew_short(q, c)
+            or _hebrew_short(c, q)
+            or _hebrew_labial(q, c)
+            or _hebrew_labial(c, q)
+            or _hebrew_vowel_letters(q, c)
+            or _hebrew_vowel_letters(c, q)
+        ):
             cap = min(cap, SKELETON_TINY_CAP)
         return cap * _align(
             qs,
             cs,
             None,
             None,
-            tuple(_weight(t) for t in qs),
-            tuple(_weight(t) for t in cs),
+            q.skel_weights,
+            c.skel_weights,
             q.skel_compact,
             c.skel_compact,
-            "".join(reversed(cs)),
+            c.skel_compact_rev,
         )
     if q.kind == "transcribed" or c.kind == "transcribed":
         if q.kind == c.kind or q.chinese or c.chinese:
@@ -258,12 +277,83 @@ def _hebrew_labial(h: Prepared, other: Prepared) -> bool:
         return False
     for t in other.tokens:
         sk = skeleton(t)
-        partners = [x for x in h.tokens if skeleton(x) == sk]
+        partners = [x for x in h.tokens if sk in (skeleton(x, True), skeleton(x))]  # read as letters, or as Latin digraphs
         if not partners:
             continue
-        if ("w" in t or "v" in t) and not any("v" in x for x in partners):
+        if ("w" in t or "v" in t) and not any("v" in x or "w" in x for x in partners):
             return True
-        if all(x[0] == "v" for x in partners) and t[0] not in "vwbfpou":
+        if all(x[0] in "vw" for x in partners) and t[0] not in "vwbfpou":
+            return True
+    return False
+
+
+@lru_cache(maxsize=65536)
+def _vowel_places(token: str, letters: bool) -> tuple[str, dict[int, str]]:
+    """A token's consonant skeleton (as :func:`~finguard.screening.model.names.skeleton` reads it), and the vowel
+    letters written after each of its consonants.
+
+    ``mohamed`` -> ``("mhmd", {1: "o", 2: "a", 3: "e"})``; the Hebrew מוחמד (``mwhmd``, ``letters``) ->
+    ``("mhmd", {1: "w"})``. A vowel before the first consonant is not counted (a word-initial yod or
+    vav is a consonant); a ``v`` is kept with the vowels (skeletons drop it: a bet, or a Latin v).
+    """
+    t = token.replace("`", "").replace("'", "")
+    if letters:
+        t = t.replace("kh", "k")
+        for a, b in SKELETON_DIGRAPHS:
+            if t.endswith(a):
+                t = t[: -len(a)] + b
+    else:
+        for a, b in SKELETON_DIGRAPHS:
+            t = t.replace(a, b)
+    out: list[str] = []
+    places: dict[int, str] = {}
+    for ch in t.replace("q", "k"):
+        if ch in "aeiouywv":
+            if out:
+                places[len(out)] = places.get(len(out), "") + ch
+        elif not out or out[-1] != ch:  # equal consonants in a row are one, as in the skeleton
+            out.append(ch)
+    return "".join(out), places
+
+
+def _letters_agree(hebrew: tuple[str, dict[int, str]], latin: tuple[str, dict[int, str]], final_i: bool) -> bool:
+    hk, hp = hebrew
+    lk, lp = latin
+    if hk != lk:
+        return False  # alike only with the Hebrew letters read as Latin digraphs (שחר as "sr": Suri)
+    for place, written in hp.items():
+        vowels = lp.get(place, "")
+        if "y" in written and not any(v in vowels for v in "iey"):
+            return False
+        if "w" in written and not any(v in vowels for v in "ouwv"):
+            return False
+        if "v" in written and "v" not in vowels:
+            return False  # a bet (anyascii's v; vav is w) is a consonant the skeleton drops, not a vowel
+    return not final_i or "y" in hp.get(len(hk), "")
+
+
+def _hebrew_vowel_letters(h: Prepared, other: Prepared) -> bool:
+    """A Hebrew word and the Latin word of its skeleton that disagree in the letters Hebrew writes.
+
+    Hebrew spells long vowels with yod (i, e) and vav (o, u; or the consonant v), and short ones not at
+    all: כרמי is Karmi, not ``Karim`` or ``Karma``; קדוש is Kadosh, not ``Quds``; רומי is Romi, not
+    ``Army``. A Latin word ending in i after a consonant has a final yod (``Suri``, ``Sabahi``). A bet
+    (anyascii's v) is a consonant the Latin word must have: סבח is not ``Shah``. A Latin word written
+    without vowels (``mhmd``) says nothing either way.
+    """
+    if not h.hebrew or other.kind == "skeleton":
+        return False
+    # a partner: a Hebrew word of the Latin word's skeleton, its letters read one by one or as Latin digraphs (שחר: shr
+    # or sr); read as digraphs, its letters differ from the Latin word's (Suri has no ח), which is a disagreement
+    hebrew = [((skeleton(x, True), skeleton(x)), _vowel_places(x, True)) for x in h.tokens]
+    for t in other.tokens:
+        latin = _vowel_places(t, False)
+        if not latin[0] or not any(ch in "aeiou" for ch in t):
+            continue
+        sk = skeleton(t)
+        partners = [p for k, p in hebrew if sk in k]
+        final_i = len(t) > 2 and t[-1] in "iy" and t[-2] not in "aeiou"
+        if partners and not any(_letters_agree(p, latin, final_i) for p in partners):
             return True
     return False
 
@@ -474,15 +564,9 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     qt, ct = q.tokens, c.tokens
     qa = [q.family or (qt[0],), *((t,) for t in qt[1:])]
     ca = [c.family or (ct[0],), *((t,) for t in ct[1:])]
-    compact = 0.0
-    for fq in qa[0]:
-        for fc in ca[0]:
-            a, b = (fq, *qt[1:]), (fc, *ct[1:])
-            if a == b:
-                return 1.0
-            kq = korean_key("".join(a))
-            if any(kq == korean_key("".join(order)) and _korean_compact_equal(a, order) for order in _rotations(b)):
-                compact = COMPACT_DISCOUNT
+    if qt[1:] == ct[1:] and not set(qa[0]).isdisjoint(ca[0]):
+        return 1.0
+    compact = _korean_compact(q, c)
     pairs: list[tuple[float, int, int, str, str]] = []
     for i, a_alts in enumerate(qa):
         for j, b_alts in enumerate(ca):
@@ -522,6 +606,36 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     if initial:
         align = min(align, INITIALS_CAP)
     return max(align, compact)
+
+
+def _korean_spellings(p: Prepared) -> list[tuple[str, tuple[str, ...]]]:
+    """Each spelling of a romanised Korean name (one per spelling of its family name), with its :func:`korean_key`; kept on ``p``."""
+    if p.korean_spellings is None:
+        family = p.family or (p.tokens[0],)
+        spelled = [(f, *p.tokens[1:]) for f in family]
+        p.korean_spellings = [(korean_key("".join(a)), a) for a in spelled]
+    return p.korean_spellings
+
+
+def _korean_rotations(p: Prepared) -> dict[str, list[tuple[str, ...]]]:
+    """Each spelling of a romanised Korean name and its rotations (:func:`_rotations`), by :func:`korean_key`; kept on ``p``."""
+    if p.korean_rotations is None:
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for _k, a in _korean_spellings(p):
+            for order in _rotations(a):
+                out.setdefault(korean_key("".join(order)), []).append(order)
+        p.korean_rotations = out
+    return p.korean_rotations
+
+
+def _korean_compact(q: Prepared, c: Prepared) -> float:
+    """:data:`COMPACT_DISCOUNT` if a spelling of ``q`` and one of ``c`` (or a rotation of it) are equal without
+    spaces, their syllables cut alike; else 0."""
+    rotated = _korean_rotations(c)
+    for kq, a in _korean_spellings(q):
+        if any(_korean_compact_equal(a, order) for order in rotated.get(kq, ())):
+            return COMPACT_DISCOUNT
+    return 0.0
 
 
 def _korean_compact_equal(qt: tuple[str, ...], ct: tuple[str, ...]) -> bool:
