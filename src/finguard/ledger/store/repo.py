@@ -23,7 +23,16 @@ from sqlalchemy import Connection, Engine, bindparam, case, exists, func, insert
 
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
-from finguard.core.db import any_of, begin_write, dialect_insert, grew, insert_rows, serialize_ledger_writers, snapshot_connection
+from finguard.core.db import (
+    any_of,
+    begin_write,
+    dialect_insert,
+    grew,
+    insert_rows,
+    is_sqlite,
+    serialize_ledger_writers,
+    snapshot_connection,
+)
 from finguard.ledger.model import FRAME_CURRENCIES, Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.ledger.service import BatchResult, BatchWrite, Key, Progress, Side, merge_account
 from finguard.ledger.store.tables import ledger_account, ledger_account_code, transfer, transfer_sighting
@@ -40,11 +49,11 @@ _CURRENCY_CODE = case(
 ).label("currency")
 # Built once per dialect: the guard writes through these on every payment it lets through, and
 # building a statement (and its cache key) costs more than running it on SQLite (#19).
-_BUILT: dict[tuple[str, str], Any] = {}
+_BUILT: dict[tuple[bool, str], Any] = {}
 
 
 def _built(conn: Connection, name: str, make: Callable[[Connection], Any]) -> Any:
-    key = (conn.dialect.name, name)
+    key = (is_sqlite(conn), name)  # the two stores finguard runs on build different statements
     found = _BUILT.get(key)
     if found is None:
         found = _BUILT[key] = make(conn)
