@@ -156,15 +156,7 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random, partitio
             except subprocess.TimeoutExpired:
                 p.kill()
 
-        async def delete() -> None:
-            nc = await nats.connect(settings.url)
-            try:
-                for name in (settings.events_stream, settings.decisions_stream):
-                    await nc.jetstream().delete_stream(name)
-            finally:
-                await nc.close()
-
-        asyncio.run(delete())
+        asyncio.run(guard_bench.delete_streams(settings))
 
 
 def main() -> None:

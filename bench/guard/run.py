@@ -366,6 +366,18 @@ def step_velocity_memory(accounts: int = 5000, events_each: int = 4) -> dict[str
 # -- NATS ------------------------------------------------------------------------------------------
 
 
+async def delete_streams(settings: Any) -> None:
+    """Delete a bench run's own event and decision streams."""
+    import nats
+
+    nc = await nats.connect(settings.url)
+    try:
+        for name in (settings.events_stream, settings.decisions_stream):
+            await nc.jetstream().delete_stream(name)
+    finally:
+        await nc.close()
+
+
 def step_nats(guard: Any, n: int) -> dict[str, Any]:
     import nats
 
@@ -380,14 +392,6 @@ def step_nats(guard: Any, n: int) -> dict[str, Any]:
         nc = await nats.connect(settings.url)
         try:
             return int((await nc.jetstream().stream_info(settings.decisions_stream)).state.messages)
-        finally:
-            await nc.close()
-
-    async def delete() -> None:
-        nc = await nats.connect(settings.url)
-        try:
-            for name in (settings.events_stream, settings.decisions_stream):
-                await nc.jetstream().delete_stream(name)
         finally:
             await nc.close()
 
@@ -421,7 +425,7 @@ def step_nats(guard: Any, n: int) -> dict[str, Any]:
         }
     finally:
         try:
-            asyncio.run(delete())
+            asyncio.run(delete_streams(settings))
         except Exception as exc:
             console.print(f"[yellow]could not delete the bench streams: {exc}")
 

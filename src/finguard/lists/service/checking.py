@@ -123,6 +123,12 @@ def _fast_key(id_type: IdType, value: str) -> int:
 assert all(_fast_key(t, "0123456789") == identifier_key(t, "0123456789") for t in IdType)
 
 
+def _plain_digits(raw: object, shortest: int, longest: int) -> bool:
+    """An identifier already in normal form: ASCII digits only (NFKC, stripping and separator
+    removal would leave it as it is), of a length its kind can have."""
+    return isinstance(raw, str) and raw.isascii() and raw.isdigit() and shortest <= len(raw) <= longest
+
+
 def _quick_parse(req: CheckRequest) -> _Parsed | None:
     """Parse the common request (identifiers only, all valid) without the general machinery.
 
@@ -149,10 +155,7 @@ def _quick_parse(req: CheckRequest) -> _Parsed | None:
         and req.email is None
         and req.device is None
         and req.ip is None
-        and isinstance(raw, str)
-        and raw.isascii()
-        and raw.isdigit()
-        and 6 <= len(raw) <= 34
+        and _plain_digits(raw, 6, 34)
     ):
         return (("account", IdType.ACCOUNT, raw),), payee_name  # the commonest request of all
     probes: list[_Probe] = []
@@ -160,7 +163,7 @@ def _quick_parse(req: CheckRequest) -> _Parsed | None:
         raw = getattr(req, name)
         if raw is None:
             continue
-        if id_type is IdType.ACCOUNT and isinstance(raw, str) and raw.isascii() and raw.isdigit() and 6 <= len(raw) <= 34:
+        if id_type is IdType.ACCOUNT and _plain_digits(raw, 6, 34):
             probes.append((name, id_type, raw))
             continue
         if isinstance(raw, str) and not raw.strip():
@@ -255,11 +258,11 @@ class PayeeChecker:
         digits, an untrimmed name: a payee built by hand) goes through :meth:`check` instead."""
         probes: list[_Probe] = []
         if account is not None:
-            if not (isinstance(account, str) and account.isascii() and account.isdigit() and 6 <= len(account) <= 34):
+            if not _plain_digits(account, 6, 34):
                 return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
             probes.append(("account", IdType.ACCOUNT, account))
         if card is not None:
-            if not (isinstance(card, str) and card.isascii() and card.isdigit() and 13 <= len(card) <= 19):
+            if not _plain_digits(card, 13, 19):
                 return self.check(CheckRequest(account=account, card=card, name=name), view=view, client=client)
             probes.append(("card", IdType.CARD, card))
         if name is not None and (not isinstance(name, str) or not name or name != name.strip() or len(name) > MAX_NAME_LENGTH):
