@@ -5,6 +5,8 @@ names the field, never a 500.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -72,10 +74,58 @@ def test_the_guarded_parser_reads_what_json_reads_within_its_bounds(value: objec
     try:
         assert jsonsafe.loads(raw, exact=False) == value
     except InvalidInput as exc:
+        if "surrogate" in exc.problems[0].problem:  # half a surrogate pair is no text: refused, named where
+            assert not _encodes(value)
+            return
         assert exc.problems[0].field == "body"
         assert jsonsafe.json_depth(raw) > jsonsafe.MAX_JSON_DEPTH or any(
             len(t) > jsonsafe.MAX_NUMBER_CHARS for t in raw.decode().replace('"', " ").split()
         )
+
+
+def _encodes(value: object) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_half_a_surrogate_pair_is_refused_naming_where_and_a_whole_pair_is_read() -> None:
+    """JSON may escape half a surrogate pair (\\ud800), which parses into text no store, stream or
+    response can write as UTF-8: found publishing a JSONL file to the guard's stream (a crash
+    mid-publish, not a refusal)."""
+    assert jsonsafe.loads(b'{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
+    for raw, where in [
+        (b'{"payee": {"name": "Zhang\\ud800San"}}', "payee.name"),
+        (b'["ok", "\\udfff"]', "[1]"),
+        (b'"\\uD800"', "body"),
+        (b'{"\\ud800": 1}', "\\ud800"),
+    ]:
+        with pytest.raises(InvalidInput) as exc:
+            jsonsafe.loads(raw)
+        assert exc.value.problems[0].field == where and "surrogate" in exc.value.problems[0].problem
+        exc.value.problems[0].field.encode("utf-8")  # the answer itself can be written
+
+
+def test_a_half_surrogate_is_422_over_http_naming_the_field(client: TestClient, admin_key: str) -> None:
+    body = json.dumps(transfer("sur", at=datetime.now(UTC))).replace('"Zhang San"', '"Zhang\\ud800San"')
+    assert "ud800" in body
+    r = client.post("/api/v1/guard/events", content=body, headers={"X-API-Key": admin_key, "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert problem_fields(r) == ["payee.name"]
+
+
+def test_a_jsonl_line_with_a_half_surrogate_is_refused_before_publishing(tmp_path: Path) -> None:
+    from finguard.guard.service.stream import read_jsonl
+
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(transfer("a")) + "\n" + json.dumps(transfer("b")).replace('"Zhang San"', '"\\udc00"') + "\n")
+    with pytest.raises(InvalidInput) as exc:
+        read_jsonl(path)
+    assert [(p.field, p.line) for p in exc.value.problems] == [("line", 2)] and "surrogate" in exc.value.problems[0].problem
+    rows, skipped = read_jsonl(path, skip_bad=True)
+    assert [line for line, _ in rows] == [1] and [p.line for p in skipped] == [2]
 
 
 def test_depth_ignores_brackets_inside_strings() -> None:

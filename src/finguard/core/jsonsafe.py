@@ -23,6 +23,35 @@ _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _KEEP = b"[]{}"
 _DROP = bytes(b for b in range(256) if b not in _KEEP)
 _LONG_NUMBER = re.compile(rb"[-+0-9.eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
+# A \ud800-\udfff escape: a surrogate, valid only as the first or second half of a pair.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """Where in a parsed document a string (or key) holds half a surrogate pair, if anywhere:
+    JSON's ``\\ud800`` escapes parse into text that cannot be written as UTF-8 (a store, a
+    stream or a response would fail on it later, far from the input)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = key.encode("utf-8", "backslashreplace").decode("utf-8")  # the error may quote it
+            where = f"{path}.{name}" if path else name
+            if _lone_surrogate(key, where) is not None:
+                return where
+            found = _lone_surrogate(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _lone_surrogate(item, f"{path}[{n}]")
+            if found is not None:
+                return found
+    return None
 
 
 def json_depth(data: bytes) -> int:
@@ -60,8 +89,13 @@ def loads(data: bytes | str, field: str = "body", *, exact: bool = True, max_dep
     if not checked:
         check_json(raw, field, max_depth)
     try:
-        return json.loads(raw, parse_float=Decimal) if exact else json.loads(raw)
+        value = json.loads(raw, parse_float=Decimal) if exact else json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput.for_field(field, f"is not JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:  # bounded above; kept so no parse can escape as a 500
         raise InvalidInput.for_field(field, f"cannot be parsed: {type(exc).__name__}") from None
+    if _SURROGATE_ESCAPE.search(raw):  # rare: only then is the document walked
+        where = _lone_surrogate(value, "")
+        if where is not None:
+            raise InvalidInput.for_field(where or field, "holds half a surrogate pair (\\ud800-\\udfff), which is not text")
+    return value
