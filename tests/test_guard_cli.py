@@ -136,6 +136,21 @@ def test_consume_without_nats_reports_unhealthy_and_stops(cli: Cli) -> None:
 def test_consume_refuses_a_partition_outside_the_count_naming_it(cli: Cli) -> None:
     result = cli("consume", "--nats-url", "nats://127.0.0.1:1", "--partitions", "2", "--partition", "2", "--seconds", "0.1", code=2)
     assert "partition" in result.output and "between 0 and partitions - 1" in " ".join(result.output.split())
+    result = cli(
+        "consume",
+        "--nats-url",
+        "nats://127.0.0.1:1",
+        "--partitions",
+        "4",
+        "--partition",
+        "1",
+        "--partition",
+        "1",
+        "--seconds",
+        "0.1",
+        code=2,
+    )
+    assert "partition" in result.output and "more than once" in " ".join(result.output.split())
 
 
 def test_a_bank_trains_on_its_own_events_puts_a_challenger_in_shadow_replays_and_promotes(cli: Cli, tmp_path: Path) -> None:

@@ -410,6 +410,83 @@ def test_an_event_published_without_a_partition_is_decided_by_partition_zero(eng
     assert sorted(consumers[0].seen) == ["plain-1", "plain-2"] and consumers[1].seen == [] and consumers[2].seen == []
 
 
+def test_a_consumer_owning_several_partitions_decides_each_in_order(db_url: str, nats_settings: StreamSettings) -> None:
+    """With P larger than the consumers run today (so more can be added without draining the
+    stream), one consumer owns several partitions: every event is decided once, by the owner of
+    its customer's partition, and each decision counts every earlier event of its account."""
+    customers = [f"oc{i}" for i in range(12)]
+    each = 5
+    settings = replace(nats_settings, partitions=4)
+    assert {partition_of(c, 4) for c in customers} == {0, 1, 2, 3}
+    clock = Clock(T0 + timedelta(minutes=30))
+    engines = [make_engine(db_url), make_engine(db_url)]
+    from finguard.core.db import upgrade
+
+    upgrade(engines[0])
+    guards = [make_guard(e, None, clock=clock) for e in engines]
+    guards[0].rules.save(COUNT_RULE, "t")
+    owned = [(0, 3), (2, 1)]
+    consumers = [_Seen(g, replace(settings, partition=o[0], also=o[1:])) for g, o in zip(guards, owned, strict=True)]
+    runs = [ConsumerThread(c).start() for c in consumers]
+    try:
+        assert asyncio.run(publish_events(customer_events(customers, each), settings)) == (len(customers) * each, 0)
+        wait_for(lambda: stream_count(settings, settings.decisions_stream) >= len(customers) * each, what="every decision published")
+    finally:
+        for run in runs:
+            run.stop()
+    for o, consumer in zip(owned, consumers, strict=True):
+        mine = {c for c in customers if partition_of(c, 4) in o}
+        assert sorted(consumer.seen) == sorted(f"{c}-{i}" for c in mine for i in range(each))
+        for c in mine:  # in order within the customer's partition
+            assert [e for e in consumer.seen if e.startswith(f"{c}-")] == [f"{c}-{i}" for i in range(each)]
+    stored = {s.decision.event_id: s for s in guards[0].store.stored_decisions(None, None, 10_000)}
+    for c in customers:
+        assert decode(stored[f"{c}-{each - 1}"].inputs)["features"]["account_out_count_1h"] == each
+    for e in engines:
+        e.dispose()
+
+
+def test_a_plain_timeout_from_a_fetch_is_an_empty_fetch_not_a_lost_connection(engine: Engine) -> None:
+    """nats-py raises asyncio's plain TimeoutError (not its own) when a fetch's deadline has passed
+    before its second pull: on a busy machine, with partition 0's 50 ms look at the unpartitioned
+    subjects. It had been taken for a lost connection: reconnect, and the batch in hand redelivered."""
+
+    class Sub:
+        def __init__(self, stop: asyncio.Event) -> None:
+            self.calls, self.stop = 0, stop
+
+        async def fetch(self, batch: int, timeout: float) -> list[Any]:
+            self.calls += 1
+            if self.calls >= 3:
+                self.stop.set()
+            raise TimeoutError
+
+    class Conn:
+        is_connected = True
+
+    consumer = GuardConsumer(make_guard(engine, None), StreamSettings())
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        sub = Sub(stop)
+        await consumer._lane(Conn(), None, [sub], stop, 0)  # type: ignore[arg-type]
+        return sub.calls
+
+    assert asyncio.run(main()) == 3 and consumer.health.healthy
+
+
+def test_one_lane_failing_is_not_hidden_by_another_lane_succeeding() -> None:
+    from finguard.guard.service.stream import Health
+
+    h = Health()
+    h.ok()
+    h.fail("deciding failed: store down", 1)
+    h.ok(2)  # partition 2's lane goes on deciding
+    assert not h.healthy and h.reason == "deciding failed: store down"
+    h.ok(1)
+    assert h.healthy
+
+
 def test_partitions_are_checked_and_stable() -> None:
     from finguard.core.errors import InvalidInput
 
@@ -419,6 +496,14 @@ def test_partitions_are_checked_and_stable() -> None:
     with pytest.raises(InvalidInput) as exc:
         StreamSettings(partitions=0)
     assert exc.value.problems[0].field == "partitions"
+    for bad in ({"partition": 0, "also": (4,)}, {"partition": 1, "also": (1,)}, {"also": (1,)}):
+        with pytest.raises(InvalidInput) as exc:
+            StreamSettings(partitions=4, **bad)  # type: ignore[arg-type]
+        assert exc.value.problems[0].field == "partition"
+    assert StreamSettings(partitions=4, partition=2, also=(0,)).subscriptions() == [
+        [("finguard.events.*.p2", "finguard-guard-p2of4")],
+        [("finguard.events.*.p0", "finguard-guard-p0of4"), ("finguard.events.*", "finguard-guard-unpartitioned")],
+    ]
     # CRC-32, not Python's salted hash(): the same partition in every process and after a restart
     assert [partition_of(c, 4) for c in ("c1", "c2", "c3", "客户7")] == [partition_of(c, 4) for c in ("c1", "c2", "c3", "客户7")]
     assert partition_of("c1", 4) == 1 and partition_of(None, 4) == 0 and partition_of("c1", 1) == 0

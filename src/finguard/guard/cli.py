@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -123,9 +124,10 @@ PARTITIONS = typer.Option(
 )
 
 
-def _stream_settings(nats_url: str, batch: int, partitions: int = 1, partition: int | None = None) -> StreamSettings:
+def _stream_settings(nats_url: str, batch: int, partitions: int = 1, owned: Sequence[int] = ()) -> StreamSettings:
     try:
-        return StreamSettings(url=nats_url, batch=batch, partitions=partitions, partition=partition)
+        first = owned[0] if owned else None
+        return StreamSettings(url=nats_url, batch=batch, partitions=partitions, partition=first, also=tuple(owned[1:]))
     except FinguardError as exc:
         _fail(exc)
         raise typer.Exit(2) from exc
@@ -138,16 +140,16 @@ def consume(
     seconds: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")] = None,
     partitions: Annotated[int, PARTITIONS] = 1,
     partition: Annotated[
-        int | None,
+        list[int] | None,
         typer.Option(
             min=0,
             help="Read only this partition's events (0 .. partitions - 1; partition 0 also takes events published "
-            "without one). Run one consumer per partition. Default: every event.",
+            "without one). Repeat it to own several (each decided in order, side by side). Default: every event.",
         ),
     ] = None,
 ) -> None:
     """Decide the events of stream FINGUARD_EVENTS and publish the decisions to FINGUARD_DECISIONS."""
-    settings = _stream_settings(nats_url, batch, partitions, partition)
+    settings = _stream_settings(nats_url, batch, partitions, partition or ())
     with _platform(follow=True) as p:
         if not p.settings.redis_url:
             err.print(

@@ -47,7 +47,6 @@ from typing import Any, Literal
 import nats
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
@@ -86,12 +85,24 @@ class StreamSettings:
     # the events published without a partition), so one process sees all of a customer's events.
     partitions: int = 1
     partition: int | None = None  # None: this consumer reads every event (any partitioning)
+    # A consumer may own several partitions (``partition`` and these): choose P larger than the
+    # consumers you run today, so more can be added later without draining the stream to change P.
+    also: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.partitions <= MAX_PARTITIONS:
             raise InvalidInput.for_field("partitions", f"must be between 1 and {MAX_PARTITIONS}")
-        if self.partition is not None and not 0 <= self.partition < self.partitions:
-            raise InvalidInput.for_field("partition", f"must be between 0 and partitions - 1 ({self.partitions - 1})")
+        if self.partition is None and self.also:
+            raise InvalidInput.for_field("partition", "is required when further partitions are owned")
+        for k in self.owned():
+            if not 0 <= k < self.partitions:
+                raise InvalidInput.for_field("partition", f"must be between 0 and partitions - 1 ({self.partitions - 1})")
+        if len(set(self.owned())) != len(self.owned()):
+            raise InvalidInput.for_field("partition", "is given more than once")
+
+    def owned(self) -> tuple[int, ...]:
+        """The partitions this consumer reads (empty: every event)."""
+        return () if self.partition is None else (self.partition, *self.also)
 
     @property
     def invalid_subject(self) -> str:
@@ -103,14 +114,19 @@ class StreamSettings:
             return f"{self.events_prefix}.{kind}.p{partition_of(customer_id, self.partitions)}"
         return f"{self.events_prefix}.{kind}"
 
-    def subscriptions(self) -> list[tuple[str, str]]:
-        """(filter subject, durable name) of each pull consumer this consumer reads."""
+    def subscriptions(self) -> list[list[tuple[str, str]]]:
+        """Per lane, (filter subject, durable name) of each pull consumer it reads: one lane for
+        every event, or one per owned partition (partition 0's lane also reads the subjects
+        without a partition). Lanes run side by side, each in order."""
         if self.partition is None:
-            return [(f"{self.events_prefix}.>", self.durable)]
-        mine = (f"{self.events_prefix}.*.p{self.partition}", f"{self.durable}-p{self.partition}of{self.partitions}")
-        if self.partition == 0:  # events published without a partition (and the dead letters, skipped)
-            return [mine, (f"{self.events_prefix}.*", f"{self.durable}-unpartitioned")]
-        return [mine]
+            return [[(f"{self.events_prefix}.>", self.durable)]]
+        lanes = []
+        for k in self.owned():
+            lane = [(f"{self.events_prefix}.*.p{k}", f"{self.durable}-p{k}of{self.partitions}")]
+            if k == 0:  # events published without a partition (and the dead letters, skipped)
+                lane.append((f"{self.events_prefix}.*", f"{self.durable}-unpartitioned"))
+            lanes.append(lane)
+        return lanes
 
 
 MAX_PARTITIONS = 256
@@ -126,6 +142,9 @@ def partition_of(customer_id: object, partitions: int) -> int:
     return zlib.crc32(customer_id.encode("utf-8", errors="replace")) % partitions
 
 
+CONNECTION = -1  # Health's lane for the connection itself
+
+
 @dataclass
 class Health:
     """What the consumer last knew; read from other threads (``/readyz``, the CLI)."""
@@ -137,12 +156,19 @@ class Health:
     retried: int = 0
     connects: int = 0
     since: float = field(default_factory=time.monotonic)
+    # What is failing, by lane (-1: the connection; k: the lane of owned partition k): one lane's
+    # success never hides another's failure.
+    failing: dict[int, str] = field(default_factory=dict)
 
-    def ok(self) -> None:
+    def ok(self, lane: int = CONNECTION) -> None:
+        self.failing.pop(lane, None)
+        if self.failing:
+            return
         if not self.healthy:
             self.healthy, self.reason, self.since = True, "consuming", time.monotonic()
 
-    def fail(self, reason: str) -> None:
+    def fail(self, reason: str, lane: int = CONNECTION) -> None:
+        self.failing[lane] = reason
         if self.healthy or self.reason != reason:
             log.warning("guard consumer unhealthy: %s", reason)
         self.healthy, self.reason, self.since = False, reason, time.monotonic()
@@ -313,7 +339,7 @@ class GuardConsumer:
         except Exception as exc:
             return exc
 
-    async def _handle(self, js: JetStreamContext, messages: list[Msg]) -> bool:
+    async def _handle(self, js: JetStreamContext, messages: list[Msg], lane: int = 0) -> bool:
         """Decide, publish, acknowledge one batch; False when some message must be retried."""
         outcomes = await asyncio.to_thread(self.decide_batch, [(m.subject, m.data) for m in messages])
         s = self.settings
@@ -352,7 +378,7 @@ class GuardConsumer:
         if retry:
             reason = next(o.error for o in outcomes if o.kind == "retry")
             self.health.retried += sum(1 for o in outcomes if o.kind == "retry")
-            self.health.fail(f"deciding failed: {reason and reason.get('message')}")
+            self.health.fail(f"deciding failed: {reason and reason.get('message')}", lane)
         return not retry
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -366,54 +392,21 @@ class GuardConsumer:
                 self.health.connects += 1
                 js = nc.jetstream()
                 await ensure_streams(js, self.settings)
-                subs = [
-                    await js.pull_subscribe(
-                        subject,
-                        durable=durable,
-                        stream=self.settings.events_stream,
-                        config=ConsumerConfig(
-                            ack_policy=AckPolicy.EXPLICIT,
-                            deliver_policy=DeliverPolicy.ALL,
-                            ack_wait=self.settings.ack_wait,
-                            max_ack_pending=max(1000, self.settings.batch * 4),
-                        ),
-                    )
-                    for subject, durable in self.settings.subscriptions()
-                ]
-                primary, extra = subs[0], subs[1:]
-                extra_due = 0.0
+                lanes = [[await self._subscribe(js, subj, durable) for subj, durable in lane] for lane in self.settings.subscriptions()]
                 self.health.ok()
-                while not stop.is_set():
-                    # The consumer's own subjects with the full wait; the unpartitioned ones (partition
-                    # 0 only) with a short one, when the own are idle or every EXTRA_EVERY seconds, so
-                    # an empty fallback never holds up the partition's own events.
-                    took = False
-                    for sub, wait in [(primary, self.settings.fetch_timeout)] + [(e, EXTRA_WAIT) for e in extra]:
-                        if sub is not primary and took and time.monotonic() < extra_due:
-                            break
-                        if sub is not primary:
-                            extra_due = time.monotonic() + EXTRA_EVERY
-                        try:
-                            messages = await sub.fetch(self.settings.batch, timeout=wait)
-                        except NatsTimeoutError:
-                            if not nc.is_connected:
-                                raise ConnectionError("NATS connection lost") from None
-                            self.health.ok()
-                            delay = self.settings.retry_initial
-                            continue
-                        took = True
-                        if await self._handle(js, messages):
-                            self.health.ok()
-                            delay = self.settings.retry_initial
-                        else:
-                            delay = await _backoff(stop, delay, self.settings.retry_max)
-                        if stop.is_set():
-                            break
+                delay = self.settings.retry_initial
+                # One task per lane (owned partition): an idle partition's fetch never holds up a
+                # busy one, and each partition's events are still decided in order. A lane that
+                # fails (the connection lost) ends them all; the loop here reconnects.
+                async with asyncio.TaskGroup() as group:
+                    for k, lane in zip(self.settings.owned() or (0,), lanes, strict=True):
+                        group.create_task(self._lane(nc, js, lane, stop, k))
             except asyncio.CancelledError:
                 self.health.fail("stopped")
                 raise
             except Exception as exc:
-                self.health.fail(f"NATS: {type(exc).__name__}: {exc}"[:300])
+                first: BaseException = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
+                self.health.fail(f"NATS: {type(first).__name__}: {first}"[:300])
                 delay = await _backoff(stop, delay, self.settings.retry_max)
             finally:
                 if nc is not None and not nc.is_closed:
@@ -422,6 +415,52 @@ class GuardConsumer:
                     except Exception as exc:  # the connection is gone either way
                         log.debug("closing NATS: %s", exc)
         self.health.fail("stopped")
+
+    async def _subscribe(self, js: JetStreamContext, subject: str, durable: str) -> Any:
+        return await js.pull_subscribe(
+            subject,
+            durable=durable,
+            stream=self.settings.events_stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.settings.ack_wait,
+                max_ack_pending=max(1000, self.settings.batch * 4),
+            ),
+        )
+
+    async def _lane(self, nc: NATS, js: JetStreamContext, subs: list[Any], stop: asyncio.Event, lane: int) -> None:
+        """Fetch, decide and acknowledge one lane's events in order until ``stop``."""
+        primary, extra = subs[0], subs[1:]
+        extra_due = 0.0
+        delay = self.settings.retry_initial
+        while not stop.is_set():
+            # The lane's own subjects with the full wait; the unpartitioned ones (partition 0
+            # only) with a short one, when the own are idle or every EXTRA_EVERY seconds, so an
+            # empty fallback never holds up the partition's own events.
+            took = False
+            for sub, wait in [(primary, self.settings.fetch_timeout)] + [(e, EXTRA_WAIT) for e in extra]:
+                if sub is not primary and took and time.monotonic() < extra_due:
+                    break
+                if sub is not primary:
+                    extra_due = time.monotonic() + EXTRA_EVERY
+                try:
+                    messages = await sub.fetch(self.settings.batch, timeout=wait)
+                except TimeoutError:  # nats' own, or asyncio's plain one (nats-py raises it when the
+                    # deadline has passed before its lingering pull: a short wait on a busy machine)
+                    if not nc.is_connected:
+                        raise ConnectionError("NATS connection lost") from None
+                    self.health.ok(lane)
+                    delay = self.settings.retry_initial
+                    continue
+                took = True
+                if await self._handle(js, messages, lane):
+                    self.health.ok(lane)
+                    delay = self.settings.retry_initial
+                else:
+                    delay = await _backoff(stop, delay, self.settings.retry_max)
+                if stop.is_set():
+                    break
 
 
 async def _backoff(stop: asyncio.Event, delay: float, limit: float) -> float:
