@@ -416,7 +416,9 @@ def test_a_consumer_owning_several_partitions_decides_each_in_order(db_url: str,
     its customer's partition, and each decision counts every earlier event of its account."""
     customers = [f"oc{i}" for i in range(12)]
     each = 5
-    settings = replace(nats_settings, partitions=4)
+    # ack_wait long enough that a first batch decided on a loaded machine is not redelivered (a
+    # redelivery is answered from the ledger, correct, but would be seen twice here)
+    settings = replace(nats_settings, partitions=4, ack_wait=15.0)
     assert {partition_of(c, 4) for c in customers} == {0, 1, 2, 3}
     clock = Clock(T0 + timedelta(minutes=30))
     engines = [make_engine(db_url), make_engine(db_url)]
@@ -436,9 +438,10 @@ def test_a_consumer_owning_several_partitions_decides_each_in_order(db_url: str,
             run.stop()
     for o, consumer in zip(owned, consumers, strict=True):
         mine = {c for c in customers if partition_of(c, 4) in o}
-        assert sorted(consumer.seen) == sorted(f"{c}-{i}" for c in mine for i in range(each))
+        first = list(dict.fromkeys(consumer.seen))  # a redelivery under load may repeat one
+        assert sorted(first) == sorted(f"{c}-{i}" for c in mine for i in range(each))
         for c in mine:  # in order within the customer's partition
-            assert [e for e in consumer.seen if e.startswith(f"{c}-")] == [f"{c}-{i}" for i in range(each)]
+            assert [e for e in first if e.startswith(f"{c}-")] == [f"{c}-{i}" for i in range(each)]
     stored = {s.decision.event_id: s for s in guards[0].store.stored_decisions(None, None, 10_000)}
     for c in customers:
         assert decode(stored[f"{c}-{each - 1}"].inputs)["features"]["account_out_count_1h"] == each
