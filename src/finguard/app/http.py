@@ -38,7 +38,7 @@ from finguard.guard.http.routes import event_route
 from finguard.guard.http.routes import router as guard_router
 from finguard.identity import http as identity_http
 from finguard.ledger.http import router as ledger_router
-from finguard.lists.http.routes import router
+from finguard.lists.http.routes import check_route, router
 from finguard.lists.pages import router as pages_router
 from finguard.loans import http as loans_http
 from finguard.loans import pages as loans_pages
@@ -235,6 +235,9 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     # POST /api/v1/guard/events first, past FastAPI's routing and dependency solving (#19); the
     # same handler, middleware and error answers (guard.http.routes._EventRoute).
     app.router.routes.insert(0, event_route())
+    # POST /api/v1/check likewise for a well-formed check; anything else goes on to FastAPI's route
+    # with the body already read (lists.http.routes._CheckRoute).
+    app.router.routes.insert(0, check_route())
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -10,9 +10,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ValidationError
+from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match, Route
+from starlette.types import Message, Receive, Send
 
-from finguard.access.http import staff
+from finguard.access.http import api_key_header, staff
 from finguard.access.http.schemas import PendingChangeOut, adapt_pending
 from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
@@ -67,6 +71,73 @@ async def check(body: CheckIn, p: P, key: Annotated[ApiKey, Depends(staff("check
         result = await run_in_threadpool(p.checker.check, request, view="staff", client=who)
     metrics.observe_check("staff", result.outcome.value)
     return adapt_check(result)
+
+
+_staff_check = staff("check")
+
+
+def _fast_check_body(content_type: str | None, raw: bytes) -> CheckIn | None:
+    """The body of a well-formed check, or None: anything else (no or another content type, not
+    JSON, a bad field) is left to the documented route, so every error answer is FastAPI's own.
+    Parsed as FastAPI parses it (``json.loads``, then the model in Python mode), so values agree."""
+    if not raw or content_type is None or content_type.partition(";")[0].strip().lower() != "application/json":
+        return None
+    try:
+        return CheckIn.model_validate(json.loads(raw))
+    except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
+def _replayed(raw: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, then the connection's own messages."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return again
+
+
+class _CheckRoute(Route):
+    """``POST /api/v1/check`` ahead of every other route (#19): the payee check's hot path.
+
+    FastAPI's routing and dependency solving were about a quarter of a served check's CPU. For a
+    well-formed check this route runs the same steps in FastAPI's order (the body, the platform,
+    the key with its audit record, :func:`check`'s body) and answers with the same bytes (the
+    response model dumped by alias, as FastAPI does); any other request, errors included, goes
+    to the documented route with the body it read, so every error answer is FastAPI's own. It
+    matches only ``POST`` on the exact path; the FastAPI route stays for the OpenAPI document."""
+
+    def __init__(self, documented: Any) -> None:
+        super().__init__(documented.path, check, methods=["POST"], name=documented.name, include_in_schema=False)
+        self.documented = documented
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        if scope["type"] == "http" and scope["method"] == "POST" and get_route_path(scope) == self.path:
+            return Match.FULL, {"endpoint": self.documented.endpoint, "path_params": {}, "route": self.documented}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Any, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        raw = await request.body()
+        body = _fast_check_body(request.headers.get("content-type"), raw)
+        if body is None:
+            await self.documented.handle(scope, _replayed(raw, receive), send)
+            return
+        p = await platform_dependency(request)
+        key = await _staff_check(request, await api_key_header(request))
+        out = await check(body, p, key)
+        await Response(out.model_dump_json(by_alias=True), media_type="application/json")(scope, receive, send)
+
+
+def check_route() -> Route:
+    """The fast route for ``POST /api/v1/check``, to put first in the app's routes."""
+    documented = next(r for r in router.routes if getattr(r, "endpoint", None) is check)
+    return _CheckRoute(documented)
 
 
 @router.post("/check/batch", response_model=BatchOut, tags=["check"], summary="Check up to 10,000 payees at once")

@@ -1,0 +1,161 @@
+"""``POST /api/v1/check`` through the app's fast route (#19) answers exactly as the documented
+FastAPI route does: the same status, headers and body for checks with and without hits, and for
+every malformed or unauthorised request (those go on to the documented route itself), the same
+audit records, with admission control still outermost."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
+from finguard.core.admission import AdmissionControl
+from finguard.lists.http.routes import _CheckRoute
+
+PATH = "/api/v1/check"
+
+
+def _without_fast_route(app: FastAPI) -> FastAPI:
+    fast = [r for r in app.router.routes[:2] if isinstance(r, _CheckRoute)]
+    assert len(fast) == 1
+    app.router.routes.remove(fast[0])
+    return app
+
+
+@pytest.fixture
+def apps(platform: Platform) -> Iterator[tuple[TestClient, TestClient]]:
+    with (
+        TestClient(create_app(platform), raise_server_exceptions=False) as fast,
+        TestClient(_without_fast_route(create_app(platform)), raise_server_exceptions=False) as plain,
+    ):
+        yield fast, plain
+
+
+def _answer(client: TestClient, method: str, path: str, **kw: Any) -> tuple[int, dict[str, str], Any]:
+    r = client.request(method, path, **kw)
+    headers = {k: v for k, v in r.headers.items() if k in ("content-type", "content-length", "allow", "retry-after", "location")}
+    body: Any = r.content
+    if r.status_code == 200:  # each check has its own id and time
+        body = json.loads(r.content)
+        body.pop("check_id", None)
+        body.pop("checked_at", None)
+    return r.status_code, headers, body
+
+
+def _audit(platform: Platform) -> list[tuple[str, str, str]]:
+    platform.audit.flush()
+    return [(e.actor, e.action, e.target) for _seq, e in platform.audit.recent(limit=1000)]
+
+
+def _listed(client: TestClient, admin_key: str) -> None:
+    key = {"X-API-Key": admin_key}
+    body = {"code": "mule", "name": "Mule", "kind": "internal", "owner": "ops", "default_level": "critical"}
+    assert client.post("/api/v1/lists", json=body, headers=key).status_code == 201
+    entry = {"key": "m1", "identifiers": [{"type": "account", "value": "6222000011112222"}], "name": "张三", "reason": "mule"}
+    assert client.post("/api/v1/lists/mule/entries", json=entry, headers=key).status_code == 201, "entry"
+
+
+def test_the_fast_route_is_first_and_admission_control_stays_outermost(platform: Platform) -> None:
+    app = create_app(platform)
+    assert any(isinstance(r, _CheckRoute) for r in app.router.routes[:2])  # ahead of every other route
+    assert app.user_middleware[0].cls is AdmissionControl
+    assert PATH in app.openapi()["paths"]  # still documented (by the FastAPI route)
+
+
+def test_every_answer_is_the_documented_routes(
+    apps: tuple[TestClient, TestClient], platform: Platform, analyst_key: str, admin_key: str
+) -> None:
+    fast, plain = apps
+    _listed(plain, admin_key)
+    key = {"X-API-Key": analyst_key}
+    as_json = {**key, "Content-Type": "application/json"}
+    deep = b'{"a":' * 70 + b"1" + b"}" * 70
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", PATH, {"json": {"account": "6222 0000 1111 2222"}, "headers": key}),  # a hit
+        ("POST", PATH, {"json": {"account": "6222000011119999"}, "headers": key}),
+        ("POST", PATH, {"json": {"account": "6222000011112222", "name": "张三", "amount": 1.10}, "headers": key}),
+        ("POST", PATH, {"json": {"name": "Zhang San", "amount": "12.50", "channel": "mobile"}, "headers": key}),
+        ("POST", PATH, {"json": {"phone": "138 0013 8000"}, "headers": key}),
+        ("POST", PATH, {"json": {"card": "4111111111111111"}, "headers": key}),
+        ("POST", PATH, {"json": {"card": "4111111111111112"}, "headers": key}),  # fails Luhn
+        ("POST", PATH, {"json": {}, "headers": key}),
+        ("POST", PATH, {"json": {"account": 6222000011112222}, "headers": key}),
+        ("POST", PATH, {"json": {"account": "1", "extra": 1}, "headers": key}),
+        ("POST", PATH, {"json": {"amount": -1, "account": "6222000011112222"}, "headers": key}),
+        ("POST", PATH, {"json": {"amount": 1.001, "account": "6222000011112222"}, "headers": key}),
+        ("POST", PATH, {"json": [1, 2], "headers": key}),
+        ("POST", PATH, {"content": b'{"account": "6222000011112222", "account": "1"}', "headers": as_json}),  # last wins
+        ("POST", PATH, {"content": b'{"account": "6222000011112222", "amount": NaN}', "headers": as_json}),
+        ("POST", PATH, {"content": b'{"account": "6222000011112222", "amount": 1e400}', "headers": as_json}),
+        ("POST", PATH, {"content": b'{"name": "a\\ud800"}', "headers": as_json}),
+        ("POST", PATH, {"content": b'{"name": "a\\u0000"}', "headers": as_json}),
+        ("POST", PATH, {"content": b"{not json", "headers": as_json}),
+        ("POST", PATH, {"content": b"{not json", "headers": key}),
+        ("POST", PATH, {"content": b"", "headers": as_json}),
+        ("POST", PATH, {"content": deep, "headers": as_json}),
+        ("POST", PATH, {"content": b'{"account": "6222000011112222"}', "headers": key}),  # no content type
+        ("POST", PATH, {"content": b'{"account": "6222000011112222"}', "headers": {**key, "Content-Type": "text/plain"}}),
+        (
+            "POST",
+            PATH,
+            {"content": b'{"account": "6222000011112222"}', "headers": {**key, "Content-Type": "application/json; charset=utf-8"}},
+        ),
+        ("POST", PATH, {"content": b'{"account": "6222000011112222"}', "headers": {**key, "Content-Type": "Application/JSON"}}),
+        ("POST", PATH, {"content": b'{"account": "6222000011112222"}', "headers": {**key, "Content-Type": "application/vnd.x+json"}}),
+        ("POST", PATH, {"content": '{"name": "张三"}'.encode("utf-16"), "headers": as_json}),
+        ("POST", PATH, {"content": json.dumps({"name": "x" * 300}).encode(), "headers": as_json}),
+        ("POST", PATH, {"json": {"account": "6222000011112222"}}),
+        ("POST", PATH, {"json": {"account": "6222000011112222"}, "headers": {"X-API-Key": ""}}),
+        ("POST", PATH, {"json": {"account": "6222000011112222"}, "headers": {"X-API-Key": "fg_not-a-key"}}),
+        ("POST", PATH, {"content": b"{not json", "headers": {"Content-Type": "application/json"}}),  # no key, bad JSON
+        ("POST", PATH, {"json": {"account": 1}}),  # no key, bad field
+        ("GET", PATH, {"headers": key}),
+        ("PUT", PATH, {"json": {"account": "6222000011112222"}, "headers": key}),
+        ("POST", PATH + "/", {"json": {"account": "6222000011112222"}, "headers": key}),
+        ("POST", PATH + "?x=1", {"json": {"account": "6222000011112222"}, "headers": key}),
+    ]
+    statuses: list[int] = []
+    for method, path, kw in cases:
+        before = _audit(platform)
+        want = _answer(plain, method, path, **kw)
+        between = _audit(platform)
+        got = _answer(fast, method, path, **kw)
+        after = _audit(platform)
+        assert got == want, (method, path, kw)
+        # the same audit records (newest first), as many
+        assert after[: len(after) - len(between)] == between[: len(between) - len(before)], (method, path, kw)
+        statuses.append(want[0])
+    assert {200, 401, 405, 422} <= set(statuses), statuses
+    hit = _answer(fast, "POST", PATH, json={"account": "6222000011112222"}, headers=key)
+    assert hit[0] == 200 and hit[2]["outcome"] != "pass" and hit[2]["hits"]
+    batch = fast.post(PATH + "/batch", json={"items": [{"account": "6222000011112222"}]}, headers=key)  # not this route's
+    assert batch.status_code == 200 and batch.json()["results"][0]["result"]["outcome"] == "block"
+
+
+def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
+    apps: tuple[TestClient, TestClient],
+    platform: Platform,
+    analyst_key: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast, plain = apps
+
+    def broken(*args: Any, **kw: Any) -> Any:
+        raise RuntimeError("6222000011112222")
+
+    monkeypatch.setattr(platform.checker, "check_in_memory", broken)
+    answers = []
+    for client in (plain, fast):
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="finguard"):
+            answers.append(_answer(client, "POST", PATH, json={"account": "6222000011112222"}, headers={"X-API-Key": analyst_key}))
+        assert f"unhandled error on POST {PATH}" in caplog.text and "6222000011112222" not in caplog.text
+    assert answers[0] == answers[1] and answers[0][0] == 500
