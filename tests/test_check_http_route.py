@@ -111,6 +111,8 @@ def test_every_answer_is_the_documented_routes(
         ("POST", PATH, {"content": b'{"account": "6222000011112222"}', "headers": {**key, "Content-Type": "application/vnd.x+json"}}),
         ("POST", PATH, {"content": '{"name": "张三"}'.encode("utf-16"), "headers": as_json}),
         ("POST", PATH, {"content": json.dumps({"name": "x" * 300}).encode(), "headers": as_json}),
+        ("POST", PATH, {"content": json.dumps({"name": "x" * 3_000_000}).encode(), "headers": as_json}),  # past the body limit
+        ("POST", PATH, {"content": json.dumps({"name": "x" * 3_000_000}).encode(), "headers": {"Content-Type": "application/json"}}),
         ("POST", PATH, {"json": {"account": "6222000011112222"}}),
         ("POST", PATH, {"json": {"account": "6222000011112222"}, "headers": {"X-API-Key": ""}}),
         ("POST", PATH, {"json": {"account": "6222000011112222"}, "headers": {"X-API-Key": "fg_not-a-key"}}),
