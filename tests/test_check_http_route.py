@@ -11,47 +11,29 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.core.admission import AdmissionControl
 from finguard.lists.http.routes import _CheckRoute
+from tests.route_parity import answer, assert_same_answers, without_route
 
 PATH = "/api/v1/check"
-
-
-def _without_fast_route(app: FastAPI) -> FastAPI:
-    fast = [r for r in app.router.routes[:2] if isinstance(r, _CheckRoute)]
-    assert len(fast) == 1
-    app.router.routes.remove(fast[0])
-    return app
+UNIQUE = ("check_id", "checked_at")  # each check has its own
 
 
 @pytest.fixture
 def apps(platform: Platform) -> Iterator[tuple[TestClient, TestClient]]:
     with (
         TestClient(create_app(platform), raise_server_exceptions=False) as fast,
-        TestClient(_without_fast_route(create_app(platform)), raise_server_exceptions=False) as plain,
+        TestClient(without_route(create_app(platform), _CheckRoute), raise_server_exceptions=False) as plain,
     ):
         yield fast, plain
 
 
 def _answer(client: TestClient, method: str, path: str, **kw: Any) -> tuple[int, dict[str, str], Any]:
-    r = client.request(method, path, **kw)
-    headers = {k: v for k, v in r.headers.items() if k in ("content-type", "content-length", "allow", "retry-after", "location")}
-    body: Any = r.content
-    if r.status_code == 200:  # each check has its own id and time
-        body = json.loads(r.content)
-        body.pop("check_id", None)
-        body.pop("checked_at", None)
-    return r.status_code, headers, body
-
-
-def _audit(platform: Platform) -> list[tuple[str, str, str]]:
-    platform.audit.flush()
-    return [(e.actor, e.action, e.target) for _seq, e in platform.audit.recent(limit=1000)]
+    return answer(client, method, path, unique=UNIQUE, **kw)
 
 
 def _listed(client: TestClient, admin_key: str) -> None:
@@ -123,17 +105,7 @@ def test_every_answer_is_the_documented_routes(
         ("POST", PATH + "/", {"json": {"account": "6222000011112222"}, "headers": key}),
         ("POST", PATH + "?x=1", {"json": {"account": "6222000011112222"}, "headers": key}),
     ]
-    statuses: list[int] = []
-    for method, path, kw in cases:
-        before = _audit(platform)
-        want = _answer(plain, method, path, **kw)
-        between = _audit(platform)
-        got = _answer(fast, method, path, **kw)
-        after = _audit(platform)
-        assert got == want, (method, path, kw)
-        # the same audit records (newest first), as many
-        assert after[: len(after) - len(between)] == between[: len(between) - len(before)], (method, path, kw)
-        statuses.append(want[0])
+    statuses = assert_same_answers(fast, plain, platform, cases, unique=UNIQUE)
     assert {200, 401, 405, 422} <= set(statuses), statuses
     hit = _answer(fast, "POST", PATH, json={"account": "6222000011112222"}, headers=key)
     assert hit[0] == 200 and hit[2]["outcome"] != "pass" and hit[2]["hits"]

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from finguard.app.http import create_app
@@ -19,15 +18,9 @@ from finguard.core.admission import AdmissionControl
 from finguard.guard.http.routes import _EventRoute
 from finguard.guard.provider import make_guard
 from tests.guard_helpers import Clock, transfer
+from tests.route_parity import answer, assert_same_answers, without_route
 
 PATH = "/api/v1/guard/events"
-
-
-def _without_fast_route(app: FastAPI) -> FastAPI:
-    fast = [r for r in app.router.routes[:2] if isinstance(r, _EventRoute)]
-    assert len(fast) == 1
-    app.router.routes.remove(fast[0])
-    return app
 
 
 @pytest.fixture
@@ -35,20 +28,9 @@ def apps(platform: Platform) -> Iterator[tuple[TestClient, TestClient]]:
     platform.guard = make_guard(platform.engine, platform.checker, clock=Clock())  # type: ignore[attr-defined]
     with (
         TestClient(create_app(platform), raise_server_exceptions=False) as fast,
-        TestClient(_without_fast_route(create_app(platform)), raise_server_exceptions=False) as plain,
+        TestClient(without_route(create_app(platform), _EventRoute), raise_server_exceptions=False) as plain,
     ):
         yield fast, plain
-
-
-def _answer(client: TestClient, method: str, path: str, **kw: Any) -> tuple[int, dict[str, str], bytes]:
-    r = client.request(method, path, **kw)
-    headers = {k: v for k, v in r.headers.items() if k in ("content-type", "content-length", "allow", "retry-after", "location")}
-    return r.status_code, headers, r.content
-
-
-def _audit(platform: Platform) -> list[tuple[str, str, str]]:
-    platform.audit.flush()
-    return [(e.actor, e.action, e.target) for _seq, e in platform.audit.recent(limit=1000)]
 
 
 def _deep(levels: int) -> bytes:
@@ -87,17 +69,7 @@ def test_every_answer_is_the_documented_routes(apps: tuple[TestClient, TestClien
         ("POST", PATH + "/", {"json": transfer(), "headers": key}),
         ("POST", PATH + "?x=1", {"json": transfer(amount="-1"), "headers": key}),
     ]
-    statuses: list[int] = []
-    for method, path, kw in cases:
-        before = _audit(platform)
-        want = _answer(plain, method, path, **kw)
-        between = _audit(platform)
-        got = _answer(fast, method, path, **kw)
-        after = _audit(platform)
-        assert got == want, (method, path, kw.get("headers"))
-        # the same audit records (newest first), as many
-        assert after[: len(after) - len(between)] == between[: len(between) - len(before)], (method, path)
-        statuses.append(want[0])
+    statuses = assert_same_answers(fast, plain, platform, cases)
     assert {401, 405, 422} <= set(statuses), statuses
 
 
@@ -106,14 +78,14 @@ def test_decisions_replays_and_conflicts_are_the_same(apps: tuple[TestClient, Te
     key = {"X-API-Key": analyst_key}
     # decided by one route, replayed by the other, each way round; then the same id with another body
     for first, second, event_id in ((fast, plain, "e1"), (plain, fast, "e2")):
-        decided = _answer(first, "POST", PATH, json=transfer(event_id), headers=key)
+        decided = answer(first, "POST", PATH, json=transfer(event_id), headers=key)
         assert decided[0] == 200
-        assert _answer(second, "POST", PATH, json=transfer(event_id), headers=key) == decided
-        assert _answer(first, "POST", PATH, json=transfer(event_id), headers=key) == decided
-        conflict = _answer(first, "POST", PATH, json=transfer(event_id, amount="2.00"), headers=key)
+        assert answer(second, "POST", PATH, json=transfer(event_id), headers=key) == decided
+        assert answer(first, "POST", PATH, json=transfer(event_id), headers=key) == decided
+        conflict = answer(first, "POST", PATH, json=transfer(event_id, amount="2.00"), headers=key)
         assert conflict[0] == 409
-        assert _answer(second, "POST", PATH, json=transfer(event_id, amount="2.00"), headers=key) == conflict
-    body = json.loads(_answer(fast, "POST", PATH, json=transfer("e3", amount="1234.56"), headers=key)[2])
+        assert answer(second, "POST", PATH, json=transfer(event_id, amount="2.00"), headers=key) == conflict
+    body = json.loads(answer(fast, "POST", PATH, json=transfer("e3", amount="1234.56"), headers=key)[2])
     assert body["event_id"] == "e3" and body["outcome"]
 
 
@@ -134,7 +106,7 @@ def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
     for client in (plain, fast):
         caplog.clear()
         with caplog.at_level(logging.ERROR, logger="finguard"):
-            answers.append(_answer(client, "POST", PATH, json=transfer(), headers={"X-API-Key": analyst_key}))
+            answers.append(answer(client, "POST", PATH, json=transfer(), headers={"X-API-Key": analyst_key}))
         assert f"unhandled error on POST {PATH}" in caplog.text and "6222000011112222" not in caplog.text
     assert answers[0] == answers[1] and answers[0][0] == 500
 

@@ -360,6 +360,36 @@ def customer_events(customers: list[str], each: int) -> list[dict[str, Any]]:
     return out
 
 
+def _decide_partitioned(
+    db_url: str, settings: StreamSettings, owned: list[tuple[int, ...]], customers: list[str], each: int
+) -> tuple[list[_Seen], list[int]]:
+    """One consumer per set of owned partitions, each with its own guard and engine (as processes
+    have) and velocity in memory: publish ``each`` events per customer, wait for every decision.
+    Returns the consumers and, per customer, the account's event count its last decision saw.
+    ``ack_wait`` is long enough that a first batch decided on a loaded machine is not redelivered
+    (a redelivery is answered from the ledger, correct, but is seen twice: callers count firsts)."""
+    settings = replace(settings, ack_wait=15.0)
+    clock = Clock(T0 + timedelta(minutes=30))
+    engines = [make_engine(db_url) for _ in owned]
+    from finguard.core.db import upgrade
+
+    upgrade(engines[0])
+    guards = [make_guard(e, None, clock=clock) for e in engines]
+    guards[0].rules.save(COUNT_RULE, "t")
+    consumers = [_Seen(g, replace(settings, partition=o[0], also=o[1:])) for g, o in zip(guards, owned, strict=True)]
+    runs = [ConsumerThread(c).start() for c in consumers]
+    try:
+        assert asyncio.run(publish_events(customer_events(customers, each), settings)) == (len(customers) * each, 0)
+        wait_for(lambda: stream_count(settings, settings.decisions_stream) >= len(customers) * each, what="every decision published")
+    finally:
+        for run in runs:
+            run.stop()
+    stored = {s.decision.event_id: s for s in guards[0].store.stored_decisions(None, None, 10_000)}
+    for e in engines:
+        e.dispose()
+    return consumers, [decode(stored[f"{c}-{each - 1}"].inputs)["features"]["account_out_count_1h"] for c in customers]
+
+
 def test_partitioned_consumers_each_decide_all_of_their_customers_events(db_url: str, nats_settings: StreamSettings) -> None:
     """Two consumer processes, one per partition, velocity in memory (no Redis): every event is
     decided once, each customer's events all by the consumer of its partition, so the velocity
@@ -368,30 +398,12 @@ def test_partitioned_consumers_each_decide_all_of_their_customers_events(db_url:
     customers = [f"pc{i}" for i in range(8)]
     each = 6
     settings = replace(nats_settings, partitions=2)
-    clock = Clock(T0 + timedelta(minutes=30))
-    engines = [make_engine(db_url), make_engine(db_url)]
-    from finguard.core.db import upgrade
-
-    upgrade(engines[0])
-    guards = [make_guard(e, None, clock=clock) for e in engines]
-    guards[0].rules.save(COUNT_RULE, "t")
     assert {partition_of(c, 2) for c in customers} == {0, 1}
-    consumers = [_Seen(g, replace(settings, partition=k)) for k, g in enumerate(guards)]
-    runs = [ConsumerThread(c).start() for c in consumers]
-    try:
-        assert asyncio.run(publish_events(customer_events(customers, each), settings)) == (len(customers) * each, 0)
-        wait_for(lambda: stream_count(settings, settings.decisions_stream) >= len(customers) * each, what="every decision published")
-    finally:
-        for run in runs:
-            run.stop()
+    consumers, counts = _decide_partitioned(db_url, settings, [(0,), (1,)], customers, each)
     for k, consumer in enumerate(consumers):
         mine = {c for c in customers if partition_of(c, 2) == k}
-        assert sorted(consumer.seen) == sorted(f"{c}-{i}" for c in mine for i in range(each))
-    stored = {s.decision.event_id: s for s in guards[0].store.stored_decisions(None, None, 10_000)}
-    for c in customers:
-        assert decode(stored[f"{c}-{each - 1}"].inputs)["features"]["account_out_count_1h"] == each
-    for e in engines:
-        e.dispose()
+        assert sorted(dict.fromkeys(consumer.seen)) == sorted(f"{c}-{i}" for c in mine for i in range(each))
+    assert counts == [each] * len(customers)
 
 
 def test_an_event_published_without_a_partition_is_decided_by_partition_zero(engine: Engine, nats_settings: StreamSettings) -> None:
@@ -416,37 +428,17 @@ def test_a_consumer_owning_several_partitions_decides_each_in_order(db_url: str,
     its customer's partition, and each decision counts every earlier event of its account."""
     customers = [f"oc{i}" for i in range(12)]
     each = 5
-    # ack_wait long enough that a first batch decided on a loaded machine is not redelivered (a
-    # redelivery is answered from the ledger, correct, but would be seen twice here)
-    settings = replace(nats_settings, partitions=4, ack_wait=15.0)
+    settings = replace(nats_settings, partitions=4)
     assert {partition_of(c, 4) for c in customers} == {0, 1, 2, 3}
-    clock = Clock(T0 + timedelta(minutes=30))
-    engines = [make_engine(db_url), make_engine(db_url)]
-    from finguard.core.db import upgrade
-
-    upgrade(engines[0])
-    guards = [make_guard(e, None, clock=clock) for e in engines]
-    guards[0].rules.save(COUNT_RULE, "t")
     owned = [(0, 3), (2, 1)]
-    consumers = [_Seen(g, replace(settings, partition=o[0], also=o[1:])) for g, o in zip(guards, owned, strict=True)]
-    runs = [ConsumerThread(c).start() for c in consumers]
-    try:
-        assert asyncio.run(publish_events(customer_events(customers, each), settings)) == (len(customers) * each, 0)
-        wait_for(lambda: stream_count(settings, settings.decisions_stream) >= len(customers) * each, what="every decision published")
-    finally:
-        for run in runs:
-            run.stop()
+    consumers, counts = _decide_partitioned(db_url, settings, owned, customers, each)
     for o, consumer in zip(owned, consumers, strict=True):
         mine = {c for c in customers if partition_of(c, 4) in o}
         first = list(dict.fromkeys(consumer.seen))  # a redelivery under load may repeat one
         assert sorted(first) == sorted(f"{c}-{i}" for c in mine for i in range(each))
         for c in mine:  # in order within the customer's partition
             assert [e for e in first if e.startswith(f"{c}-")] == [f"{c}-{i}" for i in range(each)]
-    stored = {s.decision.event_id: s for s in guards[0].store.stored_decisions(None, None, 10_000)}
-    for c in customers:
-        assert decode(stored[f"{c}-{each - 1}"].inputs)["features"]["account_out_count_1h"] == each
-    for e in engines:
-        e.dispose()
+    assert counts == [each] * len(customers)
 
 
 def test_a_plain_timeout_from_a_fetch_is_an_empty_fetch_not_a_lost_connection(engine: Engine) -> None:

@@ -138,7 +138,7 @@ class BodyLimit:
             except FinguardError as exc:
                 await _refuse(send, exc)
                 return
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         await self.app(scope, _counting(receive, limit), send)
 
@@ -180,17 +180,18 @@ async def _read(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` (already read) first, then the connection's own messages."""
     sent = False
 
-    async def replay() -> Message:
+    async def again() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()  # after the body: wait for the disconnect, as the server would
 
-    return replay
+    return again
 
 
 def _counting(receive: Receive, limit: int) -> Receive:

@@ -14,13 +14,14 @@ from pydantic import ValidationError
 from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
-from starlette.types import Message, Receive, Send
+from starlette.types import Receive, Send
 
 from finguard.access.http import api_key_header, staff
 from finguard.access.http.schemas import PendingChangeOut, adapt_pending
 from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
 from finguard.core import metrics
+from finguard.core.edge import replay
 from finguard.core.errors import InvalidInput
 from finguard.core.http import platform_dependency, save_body
 from finguard.core.http_context import client
@@ -88,20 +89,6 @@ def _fast_check_body(content_type: str | None, raw: bytes) -> CheckIn | None:
         return None
 
 
-def _replayed(raw: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read, then the connection's own messages."""
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return await receive()
-
-    return again
-
-
 class _CheckRoute(Route):
     """``POST /api/v1/check`` ahead of every other route (#19): the payee check's hot path.
 
@@ -126,7 +113,7 @@ class _CheckRoute(Route):
         raw = await request.body()
         body = _fast_check_body(request.headers.get("content-type"), raw)
         if body is None:
-            await self.documented.handle(scope, _replayed(raw, receive), send)
+            await self.documented.handle(scope, replay(raw, receive), send)
             return
         p = await platform_dependency(request)
         key = await _staff_check(request, await api_key_header(request))
