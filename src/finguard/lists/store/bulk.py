@@ -21,6 +21,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -258,60 +259,75 @@ def _pg_load(
 ) -> tuple[int, int | None, int | None]:
     """PostgreSQL: each batch in one transaction under the list writers' lock, ids and sequence
     numbers reserved from the tables' own sequences, every row written with COPY as text the loader
-    formats itself (:func:`finguard.core.db.copy_lines`). The same rows as :meth:`SqlListStore.apply`."""
+    formats itself (:func:`finguard.core.db.copy_lines`). The same rows as :meth:`SqlListStore.apply`.
+
+    Batch k is stored by a writer thread while the caller's thread builds batch k + 1, so the
+    server's work (on another core) overlaps the client's Python: the writer mostly waits for the
+    server, without the GIL. A failing batch stops the load: the batches before it stay
+    committed, the one built meanwhile is dropped."""
     fast = True
     added = 0
     first_seq: int | None = None
     last_seq: int | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-pg") as writer:
+        pending: tuple[Future[list[int]], int] | None = None
+        for chunk in _batches(drafts_iter, batch):
+            fast, built = _pg_build(chunk, lst, fast)
+            if pending is not None:
+                seqs, added = pending[0].result(), added + pending[1]
+                first_seq, last_seq = first_seq if first_seq is not None else seqs[0], seqs[-1]
+                if progress is not None:
+                    progress(added)
+            pending = (writer.submit(_pg_store, store, lst, chunk, built, actor), len(chunk))
+        if pending is not None:
+            seqs, added = pending[0].result(), added + pending[1]
+            first_seq, last_seq = first_seq if first_seq is not None else seqs[0], seqs[-1]
+            if progress is not None:
+                progress(added)
+    return added, first_seq, last_seq
+
+
+def _pg_store(store: SqlListStore, lst: RiskList, chunk: list[EntryDraft], built: _PgBatch, actor: str) -> list[int]:
+    """Write one built batch in one transaction; returns its change-log sequence numbers."""
+    op = ChangeOp.ADD.value
     actor_json = json.dumps(actor, ensure_ascii=False)
     code_json = json.dumps(lst.code, ensure_ascii=False)
-    op = ChangeOp.ADD.value
-    for chunk in _batches(drafts_iter, batch):
-        fast, built = _pg_build(chunk, lst, fast)
-        now = utcnow()
-        at_hash, at_row = utc_text(now), _pg_time(now)
-        log_tail = f"\t{at_row}\t{copy_field(actor)}\t{op}\t{copy_field(lst.code)}\t"
-        count = len(chunk)
-        try:
-            with store.write() as conn:
-                list_id = int(conn.execute(select(risk_list.c.id).where(risk_list.c.code == lst.code)).scalar_one())
-                ids = reserve_ids(conn, list_entry, "id", count)
-                seqs = reserve_ids(conn, change_log, "seq", count)
-                prev = chain_head(conn)
-                # The first row's hash through the domain's own functions: the text below must agree.
-                expect = link(prev, change_data(now, actor, op, lst.code, ids[0], chunk[0].key, built.first_snapshot))
-                entries: list[str] = []
-                logs: list[str] = []
-                sha = hashlib.sha256
-                for n in range(count):
-                    eid, seq, key_json = ids[n], seqs[n], built.keys[n]
-                    snapshot = built.snapshots[n]
-                    changed = (
-                        f'{prev}\n{{"actor":{actor_json},"at":"{at_hash}","entry_id":{eid},"entry_key":{key_json},'
-                        f'"list_code":{code_json},"op":"{op}","snapshot":{snapshot}}}'
-                    )
-                    row_hash = sha(changed.encode()).hexdigest()
-                    if n == 0 and row_hash != expect:
-                        raise RuntimeError("bulk load: the change log's hash text disagrees with core.chain")  # pragma: no cover
-                    entries.append(f"{eid}\t{list_id}\t{built.entry_heads[n]}{seq}\t{seq}\n")
-                    logs.append(
-                        f"{seq}{log_tail}{eid}\t{copy_field(chunk[n].key)}\t{copy_field(snapshot)}\t{prev}\t{row_hash}\n"
-                    )
-                    prev = row_hash
-                copy_lines(conn, list_entry, _ENTRY_COLUMNS, entries)
-                id_columns = ["entry_id", "id_type", "id_value", "id_key"]
-                copy_lines(conn, entry_identifier, id_columns, [f"{ids[n]}{t}" for n, t in built.id_rows])
-                copy_lines(conn, entry_name, ["entry_id", "name", "name_key"], [f"{ids[n]}{t}" for n, t in built.name_rows])
-                copy_lines(conn, change_log, _LOG_COLUMNS, logs)
-                notify_change(conn, seqs[-1])
-        except IntegrityError as exc:
-            raise Conflict(f"bulk load of list {lst.code!r} failed, a key is already on the list: {exc.orig}") from exc
-        added += count
-        first_seq = first_seq if first_seq is not None else seqs[0]
-        last_seq = seqs[-1]
-        if progress is not None:
-            progress(added)
-    return added, first_seq, last_seq
+    now = utcnow()
+    at_hash = utc_text(now)
+    log_tail = f"\t{_pg_time(now)}\t{copy_field(actor)}\t{op}\t{copy_field(lst.code)}\t"
+    count = len(chunk)
+    try:
+        with store.write() as conn:
+            list_id = int(conn.execute(select(risk_list.c.id).where(risk_list.c.code == lst.code)).scalar_one())
+            ids = reserve_ids(conn, list_entry, "id", count)
+            seqs = reserve_ids(conn, change_log, "seq", count)
+            prev = chain_head(conn)
+            # The first row's hash through core.chain's own functions: the text below must agree.
+            expect = link(prev, change_data(now, actor, op, lst.code, ids[0], chunk[0].key, built.first_snapshot))
+            entries: list[str] = []
+            logs: list[str] = []
+            sha = hashlib.sha256
+            for n in range(count):
+                eid, seq, snapshot = ids[n], seqs[n], built.snapshots[n]
+                changed = (
+                    f'{prev}\n{{"actor":{actor_json},"at":"{at_hash}","entry_id":{eid},"entry_key":{built.keys[n]},'
+                    f'"list_code":{code_json},"op":"{op}","snapshot":{snapshot}}}'
+                )
+                row_hash = sha(changed.encode()).hexdigest()
+                if n == 0 and row_hash != expect:
+                    raise RuntimeError("bulk load: the change log's hash text disagrees with core.chain's")
+                entries.append(f"{eid}\t{list_id}\t{built.entry_heads[n]}{seq}\t{seq}\n")
+                logs.append(f"{seq}{log_tail}{eid}\t{copy_field(chunk[n].key)}\t{copy_field(snapshot)}\t{prev}\t{row_hash}\n")
+                prev = row_hash
+            copy_lines(conn, list_entry, _ENTRY_COLUMNS, entries)
+            id_columns = ["entry_id", "id_type", "id_value", "id_key"]
+            copy_lines(conn, entry_identifier, id_columns, [f"{ids[n]}{t}" for n, t in built.id_rows])
+            copy_lines(conn, entry_name, ["entry_id", "name", "name_key"], [f"{ids[n]}{t}" for n, t in built.name_rows])
+            copy_lines(conn, change_log, _LOG_COLUMNS, logs)
+            notify_change(conn, seqs[-1])
+    except IntegrityError as exc:
+        raise Conflict(f"bulk load of list {lst.code!r} failed, a key is already on the list: {exc.orig}") from exc
+    return seqs
 
 
 def _sqlite_load(
