@@ -7,7 +7,9 @@ per entry, with the same snapshot (built by the shared :func:`change_snapshot` a
 allocated up front under the write lock, rows are written with the DB-API ``executemany`` in
 one transaction per ``batch`` entries, and a few PRAGMAs that only matter for the bulk
 connection (cache size, ``synchronous=OFF``) are set on a private connection. Other databases
-reserve ids from the tables' sequences and write every row with COPY (:func:`_pg_load`).
+reserve ids from the tables' sequences and write every row with COPY, as text the loader formats
+itself from one serialisation of each draft; a writer thread stores batch k while the caller's
+thread builds batch k + 1, so the server's work overlaps the client's (:func:`_pg_load`).
 
 Each batch is one transaction: entries and their change-log rows commit together, so followers
 always see whole entries. A failure leaves earlier batches committed. The loader only adds: a key
