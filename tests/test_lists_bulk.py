@@ -1,9 +1,11 @@
 """The bulk loader (#19): the same rows as an ordinary import, on SQLite and PostgreSQL.
 
-On PostgreSQL the loader reserves ids from the tables' sequences and writes with COPY; a batch
-below the COPY threshold goes through an INSERT. Either way an entry it adds blocks the next
-check, names are indexed, the change log's hash chain verifies and carries on for ordinary
-changes after it, and a key already on the list fails its batch whole.
+On PostgreSQL the loader reserves ids from the tables' sequences, formats every row as COPY text
+itself (small batches too) and stores batch k in a writer thread while it builds batch k + 1.
+On both stores an entry it adds blocks the next check, names are indexed, every field and the
+change-log snapshot read back as an ordinary add writes them, the change log's hash chain
+verifies and carries on for ordinary changes after it, and a failing batch (a key already on
+the list, a naive time) leaves nothing of itself behind.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from finguard.lists.model.check import CheckRequest, Outcome
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, SubjectKind
 from finguard.lists.store.bulk import bulk_load
 from finguard.lists.store.repo import verify_change_log
-from finguard.lists.store.tables import change_log, entry_identifier, entry_name, list_entry
+from finguard.lists.store.tables import change_log, entry_identifier, entry_name, list_entry, risk_list
 
 
 def account(i: int) -> str:
@@ -34,7 +36,7 @@ def draft(i: int) -> EntryDraft:
 
 def test_bulk_load_writes_what_an_import_writes(platform: Platform) -> None:
     platform.lists.create_list("bulk-t", "Bulk test", "fraud_account", "test", "critical", "bulk loader test")
-    n = 2 * COPY_FROM + 17  # two batches over the COPY threshold and one below it
+    n = 2 * COPY_FROM + 17  # two full batches and a small one
     report = bulk_load(platform.engine, "bulk-t", (draft(i) for i in range(n)), "tester", batch=COPY_FROM + 1)
     assert report.added == n
     assert report.first_seq is not None and report.last_seq is not None and report.last_seq - report.first_seq == n - 1
@@ -120,4 +122,85 @@ def test_a_failed_batch_stops_the_load_after_the_batches_before_it(platform: Pla
     with platform.engine.connect() as conn:
         keys = set(conn.execute(select(change_log.c.entry_key).where(change_log.c.actor == "loader")).scalars())
     assert keys == {f"acct:{i}" for i in range(size)}
+    assert verify_change_log(platform.engine).ok
+
+
+def odd_draft(i: int) -> EntryDraft:
+    """A draft whose text needs escaping in PostgreSQL's COPY text format (backslash, tab, newline,
+    carriage return, quotes, a literal ``\\N`` and ``\\.``) and is not ASCII, with every field set."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from finguard.lists.model.lists import RiskLevel
+
+    east8 = timezone(timedelta(hours=8))
+    return EntryDraft(
+        f'odd:{i}\\N\t"q"\\.',
+        SubjectKind.PERSON,
+        (Identifier(IdType.ACCOUNT, account(900_000 + i)),),
+        party=Party(
+            names=(f"Zhang\tSan\\{i}\n第{i}号 \"quoted\"\r", f"張三 {i}"),
+            birth_dates=("1980-01-02",),
+            nationalities=("CN",),
+            countries=("CN", "HK"),
+            gender="m",
+        ),
+        risk_level=RiskLevel(2),
+        reason="line one\nline two\\N\ttabbed \u2028 end",
+        source="src\\path",
+        evidence_ref="ref\r\n",
+        listed_at=datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=east8),
+        expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+        extra={"note": "with\textra"} if i % 2 else {},
+    )
+
+
+def test_text_needing_escapes_reads_back_as_the_domain_writes_it(platform: Platform) -> None:
+    """Every field of a bulk-loaded entry, and its change-log row, reads back as an ordinary add
+    writes it, whatever characters its text holds (PostgreSQL: rows go in as COPY text the loader
+    formats; drafts with ``extra`` data take the domain's serialisation)."""
+    from finguard.lists.model.lists import draft_from_dict, draft_to_dict
+
+    platform.lists.create_list("bulk-x", "Bulk test", "fraud_account", "test", "critical", "bulk loader test")
+    platform.lists.create_list("bulk-y", "Bulk test", "fraud_account", "test", "critical", "bulk loader test")
+    drafts = [odd_draft(i) for i in range(COPY_FROM + 4)]
+    report = bulk_load(platform.engine, "bulk-x", drafts, "bulk\ttester\\", batch=COPY_FROM)
+    assert report.added == len(drafts)
+    platform.lists.add_entry("bulk-y", drafts[0], actor="tester")
+    platform.lists.add_entry("bulk-y", drafts[1], actor="tester")
+    assert verify_change_log(platform.engine).ok
+    with platform.engine.connect() as conn:
+        bulk_x = select(risk_list.c.id).where(risk_list.c.code == "bulk-x").scalar_subquery()
+        stored = {r.entry_key: r for r in conn.execute(select(list_entry).where(list_entry.c.list_id == bulk_x)).all()}
+        logs = {
+            (r.list_code, r.entry_key): r
+            for r in conn.execute(select(change_log).where(change_log.c.entry_key.like("odd:%"))).all()
+        }
+        names = set(conn.execute(select(entry_name.c.name).where(entry_name.c.entry_id.in_([r.id for r in stored.values()]))).scalars())
+    assert len(stored) == len(drafts)
+    for d in drafts:
+        row = stored[d.key]
+        assert row.data == draft_to_dict(d) and draft_from_dict(row.data) == d
+        assert row.content_hash == d.content_hash()
+        assert d.party is not None and row.primary_name == d.party.primary_name
+        assert row.listed_at == d.listed_at and row.expires_at == d.expires_at
+        assert (row.risk_level, row.version, row.updated_seq, row.delisted_at) == (2, 1, row.created_seq, None)
+        log = logs[("bulk-x", d.key)]
+        assert log.actor == "bulk\ttester\\" and log.seq == row.created_seq and log.entry_id == row.id
+    for d in drafts[:2]:  # the snapshot an ordinary add writes
+        assert logs[("bulk-x", d.key)].snapshot == logs[("bulk-y", d.key)].snapshot
+    assert "Zhang\tSan\\0\n第0号 \"quoted\"\r" in names and "張三 0" in names
+    platform.follower.catch_up()
+    assert platform.checker.check(CheckRequest(account=account(900_000 + 3))).outcome is Outcome.WARN  # risk level 2
+
+
+def test_a_naive_time_fails_the_batch_and_stores_nothing_of_it(platform: Platform) -> None:
+    from dataclasses import replace
+    from datetime import datetime
+
+    platform.lists.create_list("bulk-z", "Bulk test", "fraud_account", "test", "critical", "bulk loader test")
+    bad = replace(draft(7), listed_at=datetime(2024, 1, 1))  # no time zone
+    with pytest.raises(ValueError, match="naive"):
+        bulk_load(platform.engine, "bulk-z", [draft(i) for i in range(5)] + [bad], "tester")
+    with platform.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(change_log).where(change_log.c.list_code == "bulk-z")).scalar_one() == 0
     assert verify_change_log(platform.engine).ok

@@ -7,7 +7,9 @@ per entry, with the same snapshot (built by the shared :func:`change_snapshot` a
 allocated up front under the write lock, rows are written with the DB-API ``executemany`` in
 one transaction per ``batch`` entries, and a few PRAGMAs that only matter for the bulk
 connection (cache size, ``synchronous=OFF``) are set on a private connection. Other databases
-reserve ids from the tables' sequences and write every row with COPY (:func:`_pg_load`).
+reserve ids from the tables' sequences and write every row with COPY, as text the loader formats
+itself from one serialisation of each draft; a writer thread stores batch k while the caller's
+thread builds batch k + 1, so the server's work overlaps the client's (:func:`_pg_load`).
 
 Each batch is one transaction: entries and their change-log rows commit together, so followers
 always see whole entries. A failure leaves earlier batches committed. The loader only adds: a key
@@ -21,17 +23,18 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from finguard.core.chain import GENESIS, link
+from finguard.core.chain import GENESIS, canonical, link, utc_text
 from finguard.core.clock import utcnow
-from finguard.core.db import insert_rows, is_sqlite, notify_change, reserve_ids
+from finguard.core.db import copy_field, copy_lines, is_sqlite, notify_change, reserve_ids
 from finguard.core.errors import Conflict, NotFound
 from finguard.lists.model.lists import ChangeOp, EntryDraft, RiskList, draft_to_dict
 from finguard.lists.store.repo import SqlListStore, chain_head, change_snapshot, entry_postings
@@ -150,6 +153,103 @@ def _build(chunk: list[EntryDraft], lst: RiskList, fast: bool) -> tuple[bool, _B
     return fast, (built, snapshots, id_rows, name_rows)
 
 
+_ENTRY_COLUMNS = [
+    "id", "list_id", "entry_key", "subject", "risk_level", "primary_name", "data", "content_hash",
+    "listed_at", "expires_at", "version", "created_seq", "updated_seq",
+]  # fmt: skip
+_LOG_COLUMNS = ["seq", "at", "actor", "op", "list_code", "entry_id", "entry_key", "snapshot", "prev_hash", "row_hash"]
+
+
+def _dumps(value: Any) -> str:
+    """JSON as :func:`finguard.core.chain.canonical` writes it (sorted keys, no spaces, not ASCII-escaped)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pg_time(value: datetime | None) -> str:
+    """A timestamptz field (a naive time refused, as :class:`~finguard.core.tables.UTCDateTime` does)."""
+    if value is None:
+        return "\\N"
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a naive datetime cannot be stored; give it a time zone")
+    return value.astimezone(UTC).isoformat()
+
+
+@dataclass(slots=True)
+class _PgBatch:
+    """A batch built before the writers' lock, as text: per entry its key as JSON, its list_entry
+    line from ``entry_key`` to ``version`` and the canonical JSON of its change-log snapshot; the
+    identifier and name lines after their ``entry_id`` with the entry's place in the batch."""
+
+    keys: list[str]
+    entry_heads: list[str]
+    snapshots: list[str]
+    id_rows: list[tuple[int, str]]
+    name_rows: list[tuple[int, str]]
+    first_snapshot: dict[str, Any]  # the first entry's snapshot as the domain builds it (to check the chain's text)
+
+
+def _pg_texts(draft: EntryDraft, lst: RiskList, fast: bool, id_keys: list[int], name_keys: list[str]) -> tuple[str, str, str]:
+    """A draft's stored data, content hash and change-log snapshot as text. The fast way serialises
+    the draft once (canonical JSON) and cuts the content hash's text and the snapshot's from it;
+    the domain's way (a draft with ``extra`` data, or ``fast`` off) builds each from its dict."""
+    level = int(draft.risk_level or lst.default_level)
+    data = _fast_draft_dict(draft) if fast else None
+    if data is None:
+        full = draft_to_dict(draft)
+        snapshot = canonical(change_snapshot(full, draft, lst, 1, None, "", id_keys, name_keys)).decode()
+        return _dumps(full), draft.content_hash(), snapshot
+    text = _dumps(data)
+    # Sorted keys put "key" after "identifiers" (objects of "type" and "value" only): its first
+    # occurrence is the draft's own key.
+    content = hashlib.sha256(text.replace(f'"key":{json.dumps(draft.key, ensure_ascii=False)},', "", 1).encode()).hexdigest()
+    snapshot = (
+        f'{{"delist_reason":null,"delisted_at":null,"draft":{text},"id_keys":[{",".join(map(str, id_keys))}],'
+        f'"list_kind":{json.dumps(lst.kind.value)},"name_keys":{_dumps(name_keys)},"note":"","risk_level":{level},"version":1}}'
+    )
+    return text, content, snapshot
+
+
+def _pg_fast_agrees(draft: EntryDraft, lst: RiskList) -> bool:
+    """Whether :func:`_pg_texts`' fast way gives exactly the domain's data, content hash and
+    canonical snapshot for ``draft``."""
+    data = _fast_draft_dict(draft)
+    if data is None or data != draft_to_dict(draft):
+        return False
+    id_keys, name_keys = entry_postings(0, draft, [], [])
+    text, content, snapshot = _pg_texts(draft, lst, True, id_keys, name_keys)
+    domain = canonical(change_snapshot(data, draft, lst, 1, None, "", id_keys, name_keys)).decode()
+    return json.loads(text) == data and content == draft.content_hash() and snapshot == domain
+
+
+def _pg_build(chunk: list[EntryDraft], lst: RiskList, fast: bool) -> tuple[bool, _PgBatch]:
+    """The batch's costly part for PostgreSQL, built before the lock (concurrent loaders overlap
+    it). The fast way is checked on the first entry of every batch against the domain's
+    functions (:func:`draft_to_dict`, ``content_hash``, :func:`change_snapshot`, the chain's
+    canonical JSON); any difference switches the load to the domain's way."""
+    if fast:
+        fast = _pg_fast_agrees(chunk[0], lst)
+    batch = _PgBatch([], [], [], [], [], {})
+    field = copy_field
+    for n, draft in enumerate(chunk):
+        ids: list[dict[str, Any]] = []
+        names: list[dict[str, Any]] = []
+        id_keys, name_keys = entry_postings(n, draft, ids, names)
+        text, content, snapshot = _pg_texts(draft, lst, fast, id_keys, name_keys)
+        if n == 0:
+            batch.first_snapshot = change_snapshot(draft_to_dict(draft), draft, lst, 1, None, "", id_keys, name_keys)
+        level = int(draft.risk_level or lst.default_level)
+        primary = field(draft.party.primary_name[:500]) if draft.party else "\\N"
+        batch.entry_heads.append(
+            f"{field(draft.key)}\t{draft.subject.value}\t{level}\t{primary}\t{field(text)}\t{content}"
+            f"\t{_pg_time(draft.listed_at)}\t{_pg_time(draft.expires_at)}\t1\t"
+        )
+        batch.keys.append(json.dumps(draft.key, ensure_ascii=False))
+        batch.snapshots.append(snapshot)
+        batch.id_rows.extend((n, f"\t{field(r['id_type'])}\t{field(r['id_value'])}\t{r['id_key']}\n") for r in ids)
+        batch.name_rows.extend((n, f"\t{field(r['name'])}\t{field(r['name_key'])}\n") for r in names)
+    return fast, batch
+
+
 def _pg_load(
     engine: Engine,
     store: SqlListStore,
@@ -160,53 +260,76 @@ def _pg_load(
     progress: Progress | None,
 ) -> tuple[int, int | None, int | None]:
     """PostgreSQL: each batch in one transaction under the list writers' lock, ids and sequence
-    numbers reserved from the tables' own sequences, every row written with COPY
-    (:func:`finguard.core.db.insert_rows`). The same rows as :meth:`SqlListStore.apply`."""
+    numbers reserved from the tables' own sequences, every row written with COPY as text the loader
+    formats itself (:func:`finguard.core.db.copy_lines`). The same rows as :meth:`SqlListStore.apply`.
+
+    Batch k is stored by a writer thread while the caller's thread builds batch k + 1, so the
+    server's work (on another core) overlaps the client's Python: the writer mostly waits for the
+    server, without the GIL. A failing batch stops the load: the batches before it stay
+    committed, the one built meanwhile is dropped."""
     fast = True
     added = 0
     first_seq: int | None = None
     last_seq: int | None = None
-    for chunk in _batches(drafts_iter, batch):
-        fast, (built, snapshots, id_rows, name_rows) = _build(chunk, lst, fast)
-        now = utcnow()
-        try:
-            with store.write() as conn:
-                list_id = int(conn.execute(select(risk_list.c.id).where(risk_list.c.code == lst.code)).scalar_one())
-                ids = reserve_ids(conn, list_entry, "id", len(built))
-                seqs = reserve_ids(conn, change_log, "seq", len(built))
-                prev = chain_head(conn)
-                entries: list[dict[str, Any]] = []
-                logs: list[dict[str, Any]] = []
-                for n, (draft, data, content_hash, level) in enumerate(built):
-                    entries.append(
-                        {
-                            "id": ids[n], "list_id": list_id, "entry_key": draft.key, "subject": draft.subject.value,
-                            "risk_level": level, "primary_name": draft.party.primary_name[:500] if draft.party else None,
-                            "data": data, "content_hash": content_hash, "listed_at": draft.listed_at, "expires_at": draft.expires_at,
-                            "version": 1, "created_seq": seqs[n], "updated_seq": seqs[n],
-                        }
-                    )
-                    row_hash = link(prev, change_data(now, actor, ChangeOp.ADD.value, lst.code, ids[n], draft.key, snapshots[n]))
-                    logs.append(
-                        {
-                            "seq": seqs[n], "at": now, "actor": actor, "op": ChangeOp.ADD.value, "list_code": lst.code,
-                            "entry_id": ids[n], "entry_key": draft.key, "snapshot": snapshots[n], "prev_hash": prev, "row_hash": row_hash,
-                        }
-                    )
-                    prev = row_hash
-                insert_rows(conn, list_entry, entries)
-                insert_rows(conn, entry_identifier, [{**r, "entry_id": ids[r["entry_id"]]} for r in id_rows])
-                insert_rows(conn, entry_name, [{**r, "entry_id": ids[r["entry_id"]]} for r in name_rows])
-                insert_rows(conn, change_log, logs)
-                notify_change(conn, seqs[-1])
-        except IntegrityError as exc:
-            raise Conflict(f"bulk load of list {lst.code!r} failed, a key is already on the list: {exc.orig}") from exc
-        added += len(chunk)
-        first_seq = first_seq if first_seq is not None else seqs[0]
-        last_seq = seqs[-1]
-        if progress is not None:
-            progress(added)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-pg") as writer:
+        pending: tuple[Future[list[int]], int] | None = None
+        for chunk in _batches(drafts_iter, batch):
+            fast, built = _pg_build(chunk, lst, fast)
+            if pending is not None:
+                seqs, added = pending[0].result(), added + pending[1]
+                first_seq, last_seq = first_seq if first_seq is not None else seqs[0], seqs[-1]
+                if progress is not None:
+                    progress(added)
+            pending = (writer.submit(_pg_store, store, lst, chunk, built, actor), len(chunk))
+        if pending is not None:
+            seqs, added = pending[0].result(), added + pending[1]
+            first_seq, last_seq = first_seq if first_seq is not None else seqs[0], seqs[-1]
+            if progress is not None:
+                progress(added)
     return added, first_seq, last_seq
+
+
+def _pg_store(store: SqlListStore, lst: RiskList, chunk: list[EntryDraft], built: _PgBatch, actor: str) -> list[int]:
+    """Write one built batch in one transaction; returns its change-log sequence numbers."""
+    op = ChangeOp.ADD.value
+    actor_json = json.dumps(actor, ensure_ascii=False)
+    code_json = json.dumps(lst.code, ensure_ascii=False)
+    now = utcnow()
+    at_hash = utc_text(now)
+    log_tail = f"\t{_pg_time(now)}\t{copy_field(actor)}\t{op}\t{copy_field(lst.code)}\t"
+    count = len(chunk)
+    try:
+        with store.write() as conn:
+            list_id = int(conn.execute(select(risk_list.c.id).where(risk_list.c.code == lst.code)).scalar_one())
+            ids = reserve_ids(conn, list_entry, "id", count)
+            seqs = reserve_ids(conn, change_log, "seq", count)
+            prev = chain_head(conn)
+            # The first row's hash through core.chain's own functions: the text below must agree.
+            expect = link(prev, change_data(now, actor, op, lst.code, ids[0], chunk[0].key, built.first_snapshot))
+            entries: list[str] = []
+            logs: list[str] = []
+            sha = hashlib.sha256
+            for n in range(count):
+                eid, seq, snapshot = ids[n], seqs[n], built.snapshots[n]
+                changed = (
+                    f'{prev}\n{{"actor":{actor_json},"at":"{at_hash}","entry_id":{eid},"entry_key":{built.keys[n]},'
+                    f'"list_code":{code_json},"op":"{op}","snapshot":{snapshot}}}'
+                )
+                row_hash = sha(changed.encode()).hexdigest()
+                if n == 0 and row_hash != expect:
+                    raise RuntimeError("bulk load: the change log's hash text disagrees with core.chain's")
+                entries.append(f"{eid}\t{list_id}\t{built.entry_heads[n]}{seq}\t{seq}\n")
+                logs.append(f"{seq}{log_tail}{eid}\t{copy_field(chunk[n].key)}\t{copy_field(snapshot)}\t{prev}\t{row_hash}\n")
+                prev = row_hash
+            copy_lines(conn, list_entry, _ENTRY_COLUMNS, entries)
+            id_columns = ["entry_id", "id_type", "id_value", "id_key"]
+            copy_lines(conn, entry_identifier, id_columns, [f"{ids[n]}{t}" for n, t in built.id_rows])
+            copy_lines(conn, entry_name, ["entry_id", "name", "name_key"], [f"{ids[n]}{t}" for n, t in built.name_rows])
+            copy_lines(conn, change_log, _LOG_COLUMNS, logs)
+            notify_change(conn, seqs[-1])
+    except IntegrityError as exc:
+        raise Conflict(f"bulk load of list {lst.code!r} failed, a key is already on the list: {exc.orig}") from exc
+    return seqs
 
 
 def _sqlite_load(
