@@ -6,7 +6,10 @@ per entry, with the same snapshot (built by the shared :func:`change_snapshot` a
 :func:`entry_postings`). On SQLite it skips the ORM-level per-row work: ids and sequences are
 allocated up front under the write lock, rows are written with the DB-API ``executemany`` in
 one transaction per ``batch`` entries, and a few PRAGMAs that only matter for the bulk
-connection (cache size, ``synchronous=OFF``) are set on a private connection. Other databases
+connection (cache size, temporary storage in memory) are set on a private connection.
+``synchronous`` stays NORMAL, as on every connection (it had been OFF here: a power cut or an
+operating-system crash could damage the database file; with WAL and NORMAL it may lose only the
+last commits). Other databases
 reserve ids from the tables' sequences and write every row with COPY, as text the loader formats
 itself from one serialisation of each draft; a writer thread stores batch k while the caller's
 thread builds batch k + 1, so the server's work overlaps the client's (:func:`_pg_load`).
@@ -358,7 +361,6 @@ def _sqlite_load(
     try:
         cur = raw.cursor()
         # Bulk-only settings; the connection is discarded afterwards, never returned to the pool.
-        cur.execute("PRAGMA synchronous=OFF")
         cur.execute("PRAGMA cache_size=-2000000")  # 2 GB of page cache for the index B-trees
         cur.execute("PRAGMA temp_store=MEMORY")
         for chunk in _batches(drafts_iter, batch):
