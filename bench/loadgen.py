@@ -121,7 +121,7 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     ms = [x * 1000 for x in latencies]
     if args.timeline:
-        cols = ["scheduled_s", "task_ms", "conn_ms", "written_ms", "parse_ms", "app_ms", "start_ms", "done_ms", "status"]
+        cols = ["scheduled_s", "task_ms", "conn_ms", "written_ms", "parse_ms", "app_ms", "start_ms", "latency_ms", "status"]
         with open(args.timeline, "w") as f:
             json.dump({"columns": cols, "rows": sorted(stamped)}, f)
     if args.dump:

@@ -55,8 +55,12 @@ def server(platform: Platform) -> Iterator[int]:
 
 
 def _check(conn: http.client.HTTPConnection, key: str) -> tuple[int, dict[str, str], dict[str, object]]:
-    conn.request("POST", "/api/v1/check", body=json.dumps({"account": "6222020200112233445"}),
-                 headers={"X-API-Key": key, "Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/check",
+        body=json.dumps({"account": "6222020200112233445"}),
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
     r = conn.getresponse()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, json.loads(r.read())
 
@@ -72,9 +76,7 @@ def _read_response(sock: socket.socket) -> tuple[int, bytes]:
     return int(head.split()[1]), body
 
 
-def test_a_request_past_the_bound_is_refused_by_the_protocol_and_its_connection_stays_usable(
-    server: int, analyst_key: str
-) -> None:
+def test_a_request_past_the_bound_is_refused_by_the_protocol_and_its_connection_stays_usable(server: int, analyst_key: str) -> None:
     body = json.dumps({"account": "6222020200112233445"}).encode()
     slow = socket.create_connection(("127.0.0.1", server))
     try:

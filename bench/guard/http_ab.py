@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--redis", default="", help="Redis URL for the guard's velocity (its database is flushed before each rate)")
     ap.add_argument("--connections", type=int, default=32, help="the load generator's keep-alive connections")
+    ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option (--uvicorn=--http=...)")
     bench.add_payee_args(ap)
     args = ap.parse_args()
     import finguard
@@ -72,6 +73,7 @@ def main() -> None:
         "workers": args.workers,
         "velocity": "redis" if args.redis else "in process",
         "connections": args.connections,
+        "uvicorn": args.uvicorn,
         "cpus": os.cpu_count(),
         **payees,
         "rates": {},
@@ -97,7 +99,7 @@ def main() -> None:
 
                     redis.Redis.from_url(args.redis).flushdb()
                 res = bench.step_http(
-                    platform, url, current, args.seconds, dump, args.warmup_seconds, args.workers, env_extra, args.connections
+                    platform, url, current, args.seconds, dump, args.warmup_seconds, args.workers, env_extra, args.connections, args.uvicorn
                 )
             finally:
                 subprocess.Popen = original  # type: ignore[misc]

@@ -461,11 +461,13 @@ def step_http(
     workers: int = 1,
     env_extra: dict[str, str] | None = None,
     connections: int = 32,
+    uvicorn_args: list[str] | None = None,
 ) -> dict[str, Any]:
     """``warmup_seconds``: first send that long of other events at the same rate, not measured, so the
     measured run starts with the caches of a process that has been serving (0: only the 200 requests).
     ``workers``: uvicorn worker processes (as ``finguard serve --workers N``); ``env_extra``: more of the
-    server's settings (FINGUARD_REDIS_URL for velocity across workers)."""
+    server's settings (FINGUARD_REDIS_URL for velocity across workers); ``uvicorn_args``: more uvicorn
+    options (``--http finguard.app.protocol:AdmissionHttpTools``, as ``finguard serve`` runs)."""
     import httpx
 
     _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst", actor="bench")
@@ -480,7 +482,7 @@ def step_http(
     )
     app = os.environ.get("FINGUARD_BENCH_APP", "finguard.app.asgi:app")  # an experiment's own entry point
     cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(uvicorn_args or [])]
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     try:
         deadline = time.monotonic() + 120

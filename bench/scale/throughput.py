@@ -82,6 +82,18 @@ def start_server(
     raise RuntimeError("server not ready in 600 s")
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(pid: int) -> list[int]:
+    """The uvicorn process and its workers."""
+    kids = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(k) for k in kids.read_text().split())] if kids.exists() else [pid]
+
+
 def drive(port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int, timeline: str = "") -> dict[str, Any]:
     cmd = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret, "--path", "/api/v1/check",
            "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections)]
@@ -108,6 +120,7 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the result file")
     ap.add_argument("--app", default="finguard.app.asgi:app", help="the ASGI entry point (timed_asgi:app: a timeline per request)")
     ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option, e.g. --uvicorn=--backlog=64")
+    ap.add_argument("--rounds", type=int, default=1, help="overload runs against the one server (TIMELINE-<i>.json each)")
     ap.add_argument("--timeline", default="", help="the overload step's per-request timeline goes to this file")
     args = ap.parse_args()
 
@@ -138,10 +151,18 @@ def main() -> None:
         result["capacity_at_p99_target"] = capacity
         rate = capacity * args.overload
         print(f"overload: {rate:.0f}/s ({args.overload}x {capacity:.0f}) for {args.overload_seconds:.0f} s ({load()})", flush=True)
-        r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256), args.timeline)
-        print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
-              f"errors {r['errors']}", flush=True)
-        result["overload"] = r
+        result["overload_rounds"] = []
+        for i in range(args.rounds):
+            timeline = f"{args.timeline}-{i + 1}.json" if args.timeline and args.rounds > 1 else args.timeline
+            cpu = sum(server_cpu(pid) for pid in server_pids(server.pid))
+            r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256), timeline)
+            cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
+            r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
+            print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
+                  f"errors {r['errors']}; server CPU {r['server_cpu_ms_per_request']} ms/request ({r['load']})", flush=True)
+            result["overload_rounds"].append(r)
+            time.sleep(3)
+        result["overload"] = result["overload_rounds"][0]
     finally:
         server.terminate()
         try:
