@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
@@ -125,3 +126,12 @@ def test_finguard_serve_runs_the_admission_protocol(monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 0, result.output
     assert seen["http"] == "finguard.app.protocol:AdmissionHttpTools"
     uvicorn.Config(seen["target"], http=seen["http"]).load()  # type: ignore[arg-type]
+
+
+def test_the_default_lag_bound_is_10_ms_and_reaches_the_app(platform: Platform) -> None:
+    """#19 pass 2: the default a bank gets is 10 ms (25 before), measured at 5x offered load."""
+    assert Settings().max_loop_lag_ms == 10.0
+    with TestClient(create_app(platform)) as c:
+        assert c.get("/healthz").status_code == 200
+        gate = admission.gate()
+        assert gate is not None and gate.max_loop_lag == 0.010
