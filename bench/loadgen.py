@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import time
 from typing import Any
 
@@ -25,13 +26,17 @@ class Conn:
         reader, writer = await asyncio.open_connection(host, port, limit=2**24)
         return cls(reader, writer)
 
-    async def post(self, host: str, path: str, body: bytes, key: str) -> tuple[int, bytes]:
+    async def post(self, host: str, path: str, body: bytes, key: str, stamps: list[float] | None = None) -> tuple[int, bytes]:
+        """``stamps``: appended with the time the request was written, then the server's x-t-* headers
+        (bench/scale/timed_asgi.py), in the order they came."""
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
             f"X-API-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.writer.write(head + body)
         await self.writer.drain()
+        if stamps is not None:
+            stamps.append(time.perf_counter())
         status_line = await self.reader.readline()
         status = int(status_line.split()[1])
         length = 0
@@ -40,8 +45,11 @@ class Conn:
             if line in (b"\r\n", b""):
                 break
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
+            elif stamps is not None and name.startswith(b"x-t-"):
+                stamps.append(float(value))
         payload = await self.reader.readexactly(length)
         return status, payload
 
@@ -69,12 +77,17 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
     refused: list[float] = []
     errors = 0
     total = int(args.rate * args.seconds)
+    # --timeline: per request, offsets from its scheduled time (ms): connection free, written, then the
+    # server's stamps (parsed, app called, response started), answer read; and the status.
+    stamped: list[list[float]] = []
 
     async def one(i: int, scheduled: float) -> None:
         nonlocal errors
+        started = time.perf_counter()
         c = await idle.get()
+        stamps: list[float] | None = [started, time.perf_counter()] if args.timeline else None
         try:
-            status, _ = await c.post(args.host, args.path, bodies[i % len(bodies)], args.key)
+            status, _ = await c.post(args.host, args.path, bodies[i % len(bodies)], args.key, stamps)
         except Exception:
             errors += 1
             c = await Conn.open(args.host, args.port)
@@ -87,10 +100,14 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 errors += 1
             latencies.append(took)
+            if stamps is not None:
+                ms = [round((t - scheduled) * 1000, 3) for t in stamps]
+                stamped.append([round(scheduled - start, 4), *ms, round(took * 1000, 3), status])
             timeline.append((round(scheduled - start, 4), round(took * 1000, 3), status))
         idle.put_nowait(c)
 
     tasks = []
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter() + 0.05
     start_wall = time.time() + 0.05
     for i in range(total):
@@ -101,7 +118,12 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
         tasks.append(asyncio.create_task(one(i, scheduled)))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     ms = [x * 1000 for x in latencies]
+    if args.timeline:
+        cols = ["scheduled_s", "task_ms", "conn_ms", "written_ms", "parse_ms", "app_ms", "start_ms", "latency_ms", "status"]
+        with open(args.timeline, "w") as f:
+            json.dump({"columns": cols, "rows": sorted(stamped)}, f)
     if args.dump:
         with open(args.dump, "w") as f:
             json.dump({"start_wall": start_wall, "rows": sorted(timeline)}, f)
@@ -122,6 +144,8 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
         "refused_503": len(refused),
         "refused_p50_ms": round(pct([x * 1000 for x in refused], 50), 3),
         "refused_p99_ms": round(pct([x * 1000 for x in refused], 99), 3),
+        # the generator's own CPU (it shares the machine with the server)
+        "loadgen_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
     }
 
 
@@ -163,6 +187,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--dump", default="", help="single: write every request's (scheduled offset s, latency ms, status) here")
+    ap.add_argument("--timeline", default="", help="single: write each request's timeline here (server stamps: bench/scale/timed_asgi.py)")
     args = ap.parse_args()
     try:
         import uvloop

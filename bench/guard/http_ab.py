@@ -1,11 +1,16 @@
 """Issue #19: the HTTP guard path (``POST /api/v1/guard/events``) of one checkout at several offered rates.
 
     PYTHONPATH=src:/tmp/faker_env python bench/guard/http_ab.py --rates 250,500,1000 --seconds 10 --out x.json
+    ... --db postgres --workers 2 --redis redis://127.0.0.1:6379/13 --out y.json
 
-The bench's set-up (``run.setup``: SQLite, demo lists, 50 rules, controls for 500 customers,
-realistic payees) on a fresh database, then for each rate ``run.step_http``: one uvicorn process
-started fresh (its name cache empty), ``bench/loadgen.py single`` at the offered rate (open loop,
-latency from the scheduled time), the server's CPU per answered request. Which checkout runs is
+The bench's set-up (``run.setup``: demo lists, 50 rules, controls for 500 customers, realistic
+payees) on a fresh database (``--db sqlite``: a new file; ``--db postgres``: a throw-away schema in
+``FINGUARD_BENCH_PG_URL``, dropped after), then for each rate ``run.step_http``: uvicorn with
+``--workers`` processes started fresh (their name caches empty; as ``finguard serve --workers N``),
+``bench/loadgen.py single`` at the offered rate (open loop, latency from the scheduled time), the
+server's CPU (all its processes) per answered request. ``--redis URL``: the guard's velocity in
+that Redis database (flushed before each rate), as the deploy guide has it for several workers;
+without it each process counts its own decisions in memory. Which checkout runs is
 PYTHONPATH's (the server inherits it). ``--spy FILE``: py-spy records the server at the last rate.
 Prints and writes one JSON document.
 """
@@ -14,10 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,19 +41,43 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--warmup-seconds", type=float, default=0, help="other events at the rate first, not measured")
     ap.add_argument("--dump", default="", help="write each rate's per-request timeline to DUMP-<rate>.json")
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--redis", default="", help="Redis URL for the guard's velocity (its database is flushed before each rate)")
+    ap.add_argument("--connections", type=int, default=32, help="the load generator's keep-alive connections")
+    ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option (--uvicorn=--http=...)")
     bench.add_payee_args(ap)
     args = ap.parse_args()
     import finguard
 
     payees = bench.use_payees(args)
     bench.WORK.mkdir(parents=True, exist_ok=True)
-    db = bench.WORK / "guard-http-ab.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{db}"
+    schema = ""
+    if args.db == "sqlite":
+        db = bench.WORK / "guard-http-ab.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{db}"
+    else:
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with create_engine(bench.PG_URL).begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{bench.PG_URL}{'&' if '?' in bench.PG_URL else '?'}options=-csearch_path%3D{schema}"
+    env_extra = {"FINGUARD_REDIS_URL": args.redis} if args.redis else {}
     platform, _guard = bench.setup(url, args.sanctions)
     rates = [float(r) for r in args.rates.split(",")]
-    out: dict[str, Any] = {"finguard": str(Path(finguard.__file__).parents[1]), "seconds": args.seconds, **payees, "rates": {}}
+    out: dict[str, Any] = {
+        "finguard": str(Path(finguard.__file__).parents[1]),
+        "seconds": args.seconds,
+        "db": args.db,
+        "workers": args.workers,
+        "velocity": "redis" if args.redis else "in process",
+        "connections": args.connections,
+        "uvicorn": args.uvicorn,
+        "cpus": os.cpu_count(),
+        **payees,
+        "rates": {},
+    }
     spy: subprocess.Popen[bytes] | None = None
     original = subprocess.Popen
 
@@ -61,7 +94,13 @@ def main() -> None:
             subprocess.Popen = popen  # type: ignore[misc]
             try:
                 dump = f"{args.dump}-{int(current)}.json" if args.dump else ""
-                res = bench.step_http(platform, url, current, args.seconds, dump, args.warmup_seconds)
+                if args.redis:
+                    import redis
+
+                    redis.Redis.from_url(args.redis).flushdb()
+                res = bench.step_http(
+                    platform, url, current, args.seconds, dump, args.warmup_seconds, args.workers, env_extra, args.connections, args.uvicorn
+                )
             finally:
                 subprocess.Popen = original  # type: ignore[misc]
             keep = (
@@ -75,6 +114,9 @@ def main() -> None:
                 spy = None
     finally:
         platform.close()
+        if schema:
+            with create_engine(bench.PG_URL).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     Path(args.out).write_text(json.dumps(out, indent=1, ensure_ascii=False))
 
 

@@ -445,9 +445,29 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = "", warmup_seconds: float = 0) -> dict[str, Any]:
+def server_pids(pid: int) -> list[int]:
+    """The server process and its uvicorn workers (children)."""
+    kids = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(k) for k in kids.read_text().split())] if kids.exists() else [pid]
+
+
+def step_http(
+    platform: Any,
+    url: str,
+    rate: float,
+    seconds: float,
+    dump: str = "",
+    warmup_seconds: float = 0,
+    workers: int = 1,
+    env_extra: dict[str, str] | None = None,
+    connections: int = 32,
+    uvicorn_args: list[str] | None = None,
+) -> dict[str, Any]:
     """``warmup_seconds``: first send that long of other events at the same rate, not measured, so the
-    measured run starts with the caches of a process that has been serving (0: only the 200 requests)."""
+    measured run starts with the caches of a process that has been serving (0: only the 200 requests).
+    ``workers``: uvicorn worker processes (as ``finguard serve --workers N``); ``env_extra``: more of the
+    server's settings (FINGUARD_REDIS_URL for velocity across workers); ``uvicorn_args``: more uvicorn
+    options (``--http finguard.app.protocol:AdmissionHttpTools``, as ``finguard serve`` runs)."""
     import httpx
 
     _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst", actor="bench")
@@ -458,10 +478,11 @@ def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = 
         FINGUARD_DEMO_ON_FIRST_START="false",
         FINGUARD_INDEX_DIR=str(WORK / "index"),
         FINGUARD_LOG_LEVEL="WARNING",
+        **(env_extra or {}),
     )
     app = os.environ.get("FINGUARD_BENCH_APP", "finguard.app.asgi:app")  # an experiment's own entry point
     cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--no-access-log", "--log-level", "warning"]
+    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(uvicorn_args or [])]
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     try:
         deadline = time.monotonic() + 120
@@ -469,7 +490,8 @@ def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = 
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                # every worker must be ready: ask a few times
+                if all(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200 for _ in range(4 * workers)):
                     break
             except httpx.HTTPError:
                 pass
@@ -487,11 +509,13 @@ def step_http(platform: Any, url: str, rate: float, seconds: float, dump: str = 
             warm_gen = [*gen, "--path", "/api/v1/guard/events", "--bodies", str(warm), "--rate", str(rate)]
             subprocess.run([*warm_gen, "--seconds", str(warmup_seconds)], check=True, capture_output=True, timeout=600)
         gen += ["--path", "/api/v1/guard/events", "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds)]
+        gen += ["--connections", str(connections)]
         if dump:
             gen += ["--dump", dump]
-        cpu = server_cpu(server.pid)
+        pids = server_pids(server.pid)
+        cpu = sum(server_cpu(pid) for pid in pids)
         out = subprocess.run(gen, check=True, capture_output=True, text=True, timeout=600)
-        cpu = server_cpu(server.pid) - cpu
+        cpu = sum(server_cpu(pid) for pid in pids) - cpu
         res: dict[str, Any] = json.loads(out.stdout)
         # the server's CPU per answered request: comparable across runs on a shared machine
         res["server_cpu_ms_per_request"] = round(cpu / max(int(res.get("requests") or 0), 1) * 1000, 3)

@@ -39,7 +39,9 @@ def load() -> str:
     return f"load {a:.2f} / {b:.2f}"
 
 
-def start_server(url: str, workers: int, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, str]:
+def start_server(
+    url: str, workers: int, env_extra: dict[str, str], app: str = "finguard.app.asgi:app", extra: list[str] | None = None
+) -> tuple[subprocess.Popen[bytes], int, str]:
     from finguard.access.service.keys import KeyService
     from finguard.access.store import SqlKeyStore
     from finguard.core.clock import utcnow
@@ -57,8 +59,10 @@ def start_server(url: str, workers: int, env_extra: dict[str, str]) -> tuple[sub
         FINGUARD_LOG_LEVEL="WARNING",
         **env_extra,
     )
-    cmd = [sys.executable, "-m", "uvicorn", "finguard.app.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    # bench/scale on the path for the timed entry point (timed_asgi:app)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(HERE)) if p)
+    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(extra or [])]
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     import httpx
 
@@ -78,12 +82,22 @@ def start_server(url: str, workers: int, env_extra: dict[str, str]) -> tuple[sub
     raise RuntimeError("server not ready in 600 s")
 
 
-def drive(port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret, "--path", "/api/v1/check",
-         "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections)],
-        check=True, capture_output=True, text=True,
-    )
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(pid: int) -> list[int]:
+    """The uvicorn process and its workers."""
+    kids = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(k) for k in kids.read_text().split())] if kids.exists() else [pid]
+
+
+def drive(port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int, timeline: str = "") -> dict[str, Any]:
+    cmd = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret, "--path", "/api/v1/check",
+           "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections)]
+    out = subprocess.run([*cmd, *(["--timeline", timeline] if timeline else [])], check=True, capture_output=True, text=True)
     res: dict[str, Any] = json.loads(out.stdout)
     res["offered_rate"] = rate
     res["load"] = load()
@@ -104,6 +118,10 @@ def main() -> None:
     ap.add_argument("--capacity", type=float, default=0, help="skip the ladder: overload at --overload x this rate")
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server (e.g. FINGUARD_MAX_IN_FLIGHT=16)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
+    ap.add_argument("--app", default="finguard.app.asgi:app", help="the ASGI entry point (timed_asgi:app: a timeline per request)")
+    ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option, e.g. --uvicorn=--backlog=64")
+    ap.add_argument("--rounds", type=int, default=1, help="overload runs against the one server (TIMELINE-<i>.json each)")
+    ap.add_argument("--timeline", default="", help="the overload step's per-request timeline goes to this file")
     args = ap.parse_args()
 
     if args.db == "sqlite":
@@ -116,9 +134,10 @@ def main() -> None:
     bodies.write_text(json.dumps([{"account": a} for a in accounts]))
 
     server_env = dict(kv.split("=", 1) for kv in args.env)
-    server, port, secret = start_server(url, args.workers, server_env)
+    server, port, secret = start_server(url, args.workers, server_env, args.app, args.uvicorn)
     result: dict[str, Any] = {
-        "db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "server_env": server_env, "ladder": [],
+        "db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "server_env": server_env,
+        "app": args.app, "uvicorn": args.uvicorn, "ladder": [],
     }
     try:
         for rate in [] if args.capacity else [float(r) for r in args.rates.split(",")]:
@@ -132,10 +151,18 @@ def main() -> None:
         result["capacity_at_p99_target"] = capacity
         rate = capacity * args.overload
         print(f"overload: {rate:.0f}/s ({args.overload}x {capacity:.0f}) for {args.overload_seconds:.0f} s ({load()})", flush=True)
-        r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256))
-        print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
-              f"errors {r['errors']}", flush=True)
-        result["overload"] = r
+        result["overload_rounds"] = []
+        for i in range(args.rounds):
+            timeline = f"{args.timeline}-{i + 1}.json" if args.timeline and args.rounds > 1 else args.timeline
+            cpu = sum(server_cpu(pid) for pid in server_pids(server.pid))
+            r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256), timeline)
+            cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
+            r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
+            print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
+                  f"errors {r['errors']}; server CPU {r['server_cpu_ms_per_request']} ms/request ({r['load']})", flush=True)
+            result["overload_rounds"].append(r)
+            time.sleep(3)
+        result["overload"] = result["overload_rounds"][0]
     finally:
         server.terminate()
         try:

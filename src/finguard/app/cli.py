@@ -146,6 +146,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        # 503s of admission control written as the request is parsed, not after the loop's line (#19)
+        http="finguard.app.protocol:AdmissionHttpTools",
         log_level=settings.log_level.lower(),
         access_log=False,
         proxy_headers=bool(settings.trusted_proxies),

@@ -35,6 +35,12 @@ PUBLIC_PREFIXES = ("/api/v1/public/", "/check")
 NEVER_REFUSED = ("/healthz", "/readyz", "/metrics")
 
 
+def gate() -> AdmissionControl | None:
+    """The admission control of this process's app (the one that last served a request), for
+    :mod:`finguard.app.protocol`'s refusal at the protocol level; None before the first request."""
+    return _gate
+
+
 def is_public(path: str) -> bool:
     return path == "/" or path.startswith(PUBLIC_PREFIXES)
 
@@ -101,10 +107,11 @@ class AdmissionControl:
         self.refused = 0
         self._refusal_body, self._refusal_headers = self._refusal()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def refuses(self, scope: Scope) -> bool:
+        """Whether a request arriving now is refused (counted in ``refused`` if so). The middleware asks
+        when the request's task runs; :mod:`finguard.app.protocol` asks earlier, as uvicorn parses it."""
         if scope["type"] != "http" or scope["path"].startswith(NEVER_REFUSED) or self.max_in_flight <= 0:
-            await self.app(scope, receive, send)
-            return
+            return False
         public = is_public(scope["path"])
         lagging = False
         if self.max_loop_lag > 0:
@@ -113,8 +120,19 @@ class AdmissionControl:
             lagging = lag > limit and self.loop_lag.waiting() > queue
         if lagging or self.in_flight >= self.max_in_flight or (public and self.public_in_flight >= self.max_public_in_flight):
             self.refused += 1
+            return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        global _gate
+        _gate = self
+        if scope["type"] != "http" or scope["path"].startswith(NEVER_REFUSED) or self.max_in_flight <= 0:
+            await self.app(scope, receive, send)
+            return
+        if self.refuses(scope):
             await self._refuse(send)
             return
+        public = is_public(scope["path"])
         self.in_flight += 1
         self.public_in_flight += public
         try:
@@ -122,6 +140,10 @@ class AdmissionControl:
         finally:
             self.in_flight -= 1
             self.public_in_flight -= public
+
+    def refusal(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """The 503's body and headers (the same for every refusal)."""
+        return self._refusal_body, self._refusal_headers
 
     async def _refuse(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": 503, "headers": self._refusal_headers})
@@ -145,3 +167,6 @@ class AdmissionControl:
             (b"content-length", str(len(body)).encode()),
         ]
         return body, headers
+
+
+_gate: AdmissionControl | None = None

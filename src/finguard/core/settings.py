@@ -157,7 +157,7 @@ class Settings(BaseSettings):
         description="Requests one process works on at once; past it, 503 with Retry-After at once instead of queueing (0: no bound).",
     )
     max_loop_lag_ms: float = Field(
-        default=25.0,
+        default=10.0,
         ge=0,
         le=60_000,
         description="Refuse new requests (503, Retry-After) while the event loop runs this many milliseconds late "

@@ -1,0 +1,137 @@
+"""Admission control at the protocol level (#19): ``finguard serve``'s uvicorn protocol writes the 503
+as the request is parsed, before any task or middleware, and the connection stays usable.
+
+The real app on both stores under a real uvicorn server (in a thread) with the protocol
+``finguard serve`` uses, and one request in flight at most (``max_in_flight=1``): a request whose
+body is still arriving holds the slot; meanwhile another request on a keep-alive connection is
+refused by the protocol (503, Retry-After, the overloaded error), its body dropped, and the same
+connection is then served normally once the slot is free. Health checks are never refused.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from finguard.app.http import create_app
+from finguard.app.platform import Platform
+from finguard.app.protocol import AdmissionHttpTools
+from finguard.core import admission
+from finguard.core.settings import Settings
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path, max_in_flight=1, max_public_in_flight=1)
+
+
+@pytest.fixture
+def server(platform: Platform) -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, http=AdmissionHttpTools, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)
+
+
+def _check(conn: http.client.HTTPConnection, key: str) -> tuple[int, dict[str, str], dict[str, object]]:
+    conn.request(
+        "POST",
+        "/api/v1/check",
+        body=json.dumps({"account": "6222020200112233445"}),
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    r = conn.getresponse()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, json.loads(r.read())
+
+
+def _read_response(sock: socket.socket) -> tuple[int, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return int(head.split()[1]), body
+
+
+def test_a_request_past_the_bound_is_refused_by_the_protocol_and_its_connection_stays_usable(server: int, analyst_key: str) -> None:
+    body = json.dumps({"account": "6222020200112233445"}).encode()
+    slow = socket.create_connection(("127.0.0.1", server))
+    try:
+        # the one slot: a check whose body is still arriving
+        slow.sendall(
+            b"POST /api/v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            + f"X-API-Key: {analyst_key}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body[:5]
+        )
+        deadline = time.monotonic() + 10
+        while (gate := admission.gate()) is None or gate.in_flight < 1:
+            assert time.monotonic() < deadline, "the slow request never got in flight"
+            time.sleep(0.01)
+        early = AdmissionHttpTools.refused_early
+
+        conn = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+        status, headers, answer = _check(conn, analyst_key)
+        assert status == 503 and headers["retry-after"] == "1"
+        assert answer["error"]["code"] == "overloaded"  # type: ignore[index]
+        assert AdmissionHttpTools.refused_early == early + 1  # written by the protocol, not the middleware
+        conn.request("GET", "/healthz")  # same connection: the refused request's body was dropped cleanly
+        health = conn.getresponse()
+        assert health.status == 200 and json.loads(health.read()) == {"status": "ok"}
+
+        slow.sendall(body[5:])  # the slot's request completes and is answered
+        assert _read_response(slow)[0] == 200
+
+        status, _, answer = _check(conn, analyst_key)  # the slot is free: the same connection is served
+        assert status == 200 and answer["outcome"]  # type: ignore[index]
+        conn.close()
+    finally:
+        slow.close()
+
+
+def test_finguard_serve_runs_the_admission_protocol(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from finguard.app.cli import app
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: seen.update(kw, target=target))
+    monkeypatch.setenv("FINGUARD_DATABASE_URL", db_url)
+    monkeypatch.setenv("FINGUARD_DEMO_ON_FIRST_START", "false")
+    monkeypatch.setenv("FINGUARD_INDEX_DIR", str(tmp_path / "index"))
+    result = CliRunner().invoke(app, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert seen["http"] == "finguard.app.protocol:AdmissionHttpTools"
+    uvicorn.Config(seen["target"], http=seen["http"]).load()  # type: ignore[arg-type]
+
+
+def test_the_default_lag_bound_is_10_ms_and_reaches_the_app(platform: Platform) -> None:
+    """#19 pass 2: the default a bank gets is 10 ms (25 before), measured at 5x offered load."""
+    assert Settings().max_loop_lag_ms == 10.0
+    with TestClient(create_app(platform)) as c:
+        assert c.get("/healthz").status_code == 200
+        gate = admission.gate()
+        assert gate is not None and gate.max_loop_lag == 0.010
