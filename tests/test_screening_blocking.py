@@ -199,3 +199,13 @@ def test_confirmation_is_bounded() -> None:
     many = dict.fromkeys(range(n + 1), 1.0)
     matcher.NameScreener._confirm(matcher._Index(), many, [group])
     assert set(many.values()) == {1.0}
+
+
+def test_an_arabic_compound_written_as_one_word_finds_the_name_written_apart() -> None:
+    """``عبدالغفور`` (one word) reaches ``Abdul Ghafoor``, ``ابوالفضل`` reaches ``Abu al-Fadl``: the second part is looked up too."""
+    s = NameScreener()
+    for i, name in enumerate(["Abdul Ghafoor", "Abu al-Fadl", "Abdulghafoor Karimi", "Ghafoor Ahmadzai"], 1):
+        s.add(i, "x", EntryDraft(f"c{i}", SubjectKind.PERSON, (), Party(names=(name,))))
+    assert {1, 3} <= s.candidate_entries("عبدالغفور")
+    assert 2 in s.candidate_entries("ابوالفضل")
+    assert s.candidate_entries("عبد الغفور") >= {1, 3}  # written apart, joined as lists write it, the same

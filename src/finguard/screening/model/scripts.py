@@ -14,7 +14,9 @@ Greek                  ELOT 743 / UN (``β`` -> v, ``η`` -> i, ``ου`` -> ou, 
 Hebrew                 ISO 259 letter by letter in ASCII (``ywsp lwy``), beside anyascii's
                        modern values (``yvsf lvy``)
 Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped;
-                       compared by consonant skeleton (vowels are not written)
+                       compared by consonant skeleton (vowels are not written); two letters never
+                       read as one Latin digraph (``طه`` Taha: ``th``, not ``t``), ``ظ`` z, and the
+                       Persian / Urdu values of ``ث ذ ض`` (s, z, z) as a second reading
 Hangul                 Revised Romanisation and McCune-Reischauer, by syllable, family name
                        spelled as people spell it (``김`` Kim, ``이`` Lee/Ri, ``박`` Park/Pak)
 Japanese               kana by Hepburn (anyascii); kanji names read in Japanese with cutlet
@@ -168,6 +170,46 @@ def arabic_prepare(text: str) -> str:
     text = _ABD.sub(r"\1\2", text)
     text = _ARTICLE.sub(r"\1 ", text)
     return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
+
+
+# Arabic-script letters read otherwise than anyascii reads them, as lists spell names in Latin letters. Alif is a
+# written vowel (``طاهر`` Tahir); ``ظ`` is z (ALA-LC's ẓ, and how lists write Zahir, Hafiz, Kazim: anyascii's dh).
+_ARABIC_LETTERS = {"ا": "a", "ظ": "z"}
+# Persian, Urdu, Pashto and Ottoman values of the Arabic interdentals and emphatic d: ``عثمان`` Usman, ``رضا`` Reza,
+# ``ابوالفضل`` Abolfazl, ``ذاکر`` Zakir (Arabic: Uthman, Rida, Abu al-Fadl, Dhakir)
+_ARABIC_PERSIAN = {"ث": "s", "ذ": "z", "ض": "z"}
+_PERSIAN_LETTERS = frozenset(_ARABIC_PERSIAN)
+_ARABIC_BLOCK = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def arabic_readings(text: str) -> list[str]:
+    """A name in Arabic script (after :func:`arabic_prepare`) read letter by letter in Latin letters, for its consonant skeleton.
+
+    anyascii's letters (``ث`` th, ``خ`` kh, ``ش`` sh, ``ح`` and ``ه`` h), except alif (a written vowel) and ``ظ`` (z).
+    Two letters whose Latin letters would read as one digraph (``ط`` t + ``ه`` h in ``طه``, Taha) get a vowel between
+    them, as every Latin spelling has: the skeleton of ``طاهر`` is then ``thr`` (Tahir), not ``tr``. A name with
+    ``ث ذ ض`` is read a second time with their Persian and Urdu values (``رضا`` Reza beside Rida). Only Arabic-script
+    letters are read here; everything else is left as it is for :func:`names.transliterate`.
+    """
+    from anyascii import anyascii
+
+    readings = [{}] if not _PERSIAN_LETTERS.intersection(text) else [{}, _ARABIC_PERSIAN]
+    out = []
+    for extra in readings:
+        parts: list[str] = []
+        last = ""
+        for ch in text:
+            if not _ARABIC_BLOCK.match(ch):
+                parts.append(ch)
+                last = ""
+                continue
+            latin = extra.get(ch) or _ARABIC_LETTERS.get(ch) or anyascii(ch)
+            if latin[:1] == "h" and last in "pkgdts" and last:
+                parts.append("a")  # two letters, not a digraph
+            parts.append(latin)
+            last = latin[-1:] if latin else last
+        out.append("".join(parts))
+    return out
 
 
 # -- Hebrew -----------------------------------------------------------------------------------------------

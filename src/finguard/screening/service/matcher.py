@@ -803,6 +803,11 @@ class NameScreener:
         return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
 
 
+# a theophoric name or a kunya read from Arabic letters as one word (عبدالغني ``bdalghny``, ابوالفضل ``abwalfdl``): lists
+# write its second part apart as often as not (``Abdul Ghani``, ``Abu al-Fadl``); that part is a place's alternative
+_ARABIC_COMPOUND = re.compile(r"^a?(?:bd|bw)al([a-z]{3,})$")
+
+
 def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]]]]:
     """The query's spellings for candidate gathering: (how its tokens are read, the alternatives for each place).
 
@@ -825,6 +830,9 @@ def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]
                 family.append(p.tokens[0])
             continue
         read = ("hebrew" if p.hebrew else "skeleton") if p.kind == "skeleton" else ""
+        if read == "skeleton":  # عبدالغني, ابوالفضل: the second part also as a word (Abdul Ghani, Abul Fazl)
+            out.append((read, [[t, *_ARABIC_COMPOUND.findall(t)] for t in p.tokens]))
+            continue
         out.append((read, [[t] for t in p.tokens]))
     return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
 
