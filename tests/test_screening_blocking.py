@@ -209,3 +209,15 @@ def test_an_arabic_compound_written_as_one_word_finds_the_name_written_apart() -
     assert {1, 3} <= s.candidate_entries("عبدالغفور")
     assert 2 in s.candidate_entries("ابوالفضل")
     assert s.candidate_entries("عبد الغفور") >= {1, 3}  # written apart, joined as lists write it, the same
+
+
+def test_ta_marbuta_written_as_ah_or_at_is_found_from_arabic_letters() -> None:
+    """``حمزة`` (ة not read) reaches ``Hamzah``; ``جبهة النصرة`` reaches ``Jabhat al-Nusrah``: lists write ة as -ah / -at."""
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("h", SubjectKind.PERSON, (), Party(names=("Hamzah Fadl",))))
+    s.add(2, "x", EntryDraft("j", SubjectKind.ORGANISATION, (), Party(names=("Jabhat al-Nusrah",))))
+    s.add(3, "x", EntryDraft("m", SubjectKind.PERSON, (), Party(names=("Murat Bey",))))
+    assert 1 in s.candidate_entries("حمزة")
+    assert 2 in s.candidate_entries("جبهة النصرة")
+    assert [h.entry_id for h in s.screen(ScreenQuery("حمزة فضل"))] == [1]
+    assert not [h for h in s.screen(ScreenQuery("عمر بك")) if h.entry_id == 3]  # Omar is not Murat: a candidate, no hit

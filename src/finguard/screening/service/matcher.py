@@ -360,6 +360,12 @@ class NameScreener:
             sk = skeleton(token)
             if sk:
                 ix.skel.setdefault(sk, []).append(token)
+            # a final -ah / -at / -eh is how lists write ta marbuta (Hamzah, Jabhat), which a name read from Arabic or
+            # Hebrew letters has not (حمزة, جبهة): the word is also found by its skeleton without that last letter
+            if len(token) > 4 and token[-2] in "ae" and token[-1] in "ht" and token[-3] not in "aeiouy":
+                bare = skeleton(token[:-1])
+                if bare and bare != sk:
+                    ix.skel.setdefault(bare, []).append(token)
 
     def _remove(self, entry_id: int) -> None:
         ix = self._ix
