@@ -522,11 +522,13 @@ def test_arabic_letters_read_for_their_skeleton() -> None:
     assert skeletons("طاهر") == [["thr"]]  # ط + ه: Tahir, not the digraph th (Tr)
     assert skeletons("طه") == [["th"]]  # Taha
     assert skeletons("ساهر") == [["shr"]]  # Sahir; ش is still one letter
-    assert skeletons("شاهين") == [["shn"]]
     assert skeletons("حافظ") == [["hfz"]]  # Hafiz, Hafez
     assert skeletons("عثمان") == [["tmn"], ["smn"]]  # Uthman, Othman; Usman, Osman
     assert skeletons("رضا") == [["rd"], ["rz"]]  # Rida; Reza
-    assert skeletons("محمد علي") == [["mhmd", "l"]]  # no second reading without ث ذ ض
+    assert skeletons("محمد علي") == [["mhmd", "l"]]  # no second reading without ث ذ ض ش ج
+    assert skeletons("شاهين") == [["shn"], ["chn"]]  # French ش: Chahine
+    assert skeletons("جمال") == [["jml"], ["gml"]]  # Egyptian ج: Gamal
+    assert skeletons("امیر شادروان") == [["mr", "sdrn"]]  # not for a name in Persian letters (ی): Shadravan
 
 
 def _arabic_screener() -> NameScreener:
