@@ -221,3 +221,13 @@ def test_ta_marbuta_written_as_ah_or_at_is_found_from_arabic_letters() -> None:
     assert 2 in s.candidate_entries("جبهة النصرة")
     assert [h.entry_id for h in s.screen(ScreenQuery("حمزة فضل"))] == [1]
     assert not [h for h in s.screen(ScreenQuery("عمر بك")) if h.entry_id == 3]  # Omar is not Murat: a candidate, no hit
+
+
+def test_the_readings_of_an_arabic_name_find_the_names_of_each() -> None:
+    """The readings of one name (``ض`` d and z, ``ش`` sh and ch) are gathered as one spelling: each finds its listing."""
+    s = NameScreener()
+    for i, name in enumerate(["Ridwan al-Husseini", "Rezvan Hosseini", "Chahine Madi", "Shahin Madi"], 1):
+        s.add(i, "x", EntryDraft(f"r{i}", SubjectKind.PERSON, (), Party(names=(name,))))
+    assert {1, 2} <= s.candidate_entries("رضوان الحسيني")
+    assert {3, 4} <= s.candidate_entries("شاهين ماضي")
+    assert {h.entry_id for h in s.screen(ScreenQuery("شاهين ماضي"))} >= {3, 4}
