@@ -199,3 +199,35 @@ def test_confirmation_is_bounded() -> None:
     many = dict.fromkeys(range(n + 1), 1.0)
     matcher.NameScreener._confirm(matcher._Index(), many, [group])
     assert set(many.values()) == {1.0}
+
+
+def test_an_arabic_compound_written_as_one_word_finds_the_name_written_apart() -> None:
+    """``عبدالغفور`` (one word) reaches ``Abdul Ghafoor``, ``ابوالفضل`` reaches ``Abu al-Fadl``: the second part is looked up too."""
+    s = NameScreener()
+    for i, name in enumerate(["Abdul Ghafoor", "Abu al-Fadl", "Abdulghafoor Karimi", "Ghafoor Ahmadzai"], 1):
+        s.add(i, "x", EntryDraft(f"c{i}", SubjectKind.PERSON, (), Party(names=(name,))))
+    assert {1, 3} <= s.candidate_entries("عبدالغفور")
+    assert 2 in s.candidate_entries("ابوالفضل")
+    assert s.candidate_entries("عبد الغفور") >= {1, 3}  # written apart, joined as lists write it, the same
+
+
+def test_ta_marbuta_written_as_ah_or_at_is_found_from_arabic_letters() -> None:
+    """``حمزة`` (ة not read) reaches ``Hamzah``; ``جبهة النصرة`` reaches ``Jabhat al-Nusrah``: lists write ة as -ah / -at."""
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("h", SubjectKind.PERSON, (), Party(names=("Hamzah Fadl",))))
+    s.add(2, "x", EntryDraft("j", SubjectKind.ORGANISATION, (), Party(names=("Jabhat al-Nusrah",))))
+    s.add(3, "x", EntryDraft("m", SubjectKind.PERSON, (), Party(names=("Murat Bey",))))
+    assert 1 in s.candidate_entries("حمزة")
+    assert 2 in s.candidate_entries("جبهة النصرة")
+    assert [h.entry_id for h in s.screen(ScreenQuery("حمزة فضل"))] == [1]
+    assert not [h for h in s.screen(ScreenQuery("عمر بك")) if h.entry_id == 3]  # Omar is not Murat: a candidate, no hit
+
+
+def test_the_readings_of_an_arabic_name_find_the_names_of_each() -> None:
+    """The readings of one name (``ض`` d and z, ``ش`` sh and ch) are gathered as one spelling: each finds its listing."""
+    s = NameScreener()
+    for i, name in enumerate(["Ridwan al-Husseini", "Rezvan Hosseini", "Chahine Madi", "Shahin Madi"], 1):
+        s.add(i, "x", EntryDraft(f"r{i}", SubjectKind.PERSON, (), Party(names=(name,))))
+    assert {1, 2} <= s.candidate_entries("رضوان الحسيني")
+    assert {3, 4} <= s.candidate_entries("شاهين ماضي")
+    assert {h.entry_id for h in s.screen(ScreenQuery("شاهين ماضي"))} >= {3, 4}

@@ -511,3 +511,47 @@ def test_korean_compact_comparison_is_kept_per_name_and_unchanged() -> None:
     assert sum(reference(q, c) > 0 for q, c in pairs) >= 10
     for q, c in pairs:
         assert _korean_compact(q, c) == reference(q, c), (q.tokens, q.family, c.tokens, c.family)
+
+
+def test_arabic_letters_read_for_their_skeleton() -> None:
+    """Two Arabic letters are never one Latin digraph; ``ظ`` is z; ``ث ذ ض`` get a second, Persian reading."""
+
+    def skeletons(name: str) -> list[list[str]]:
+        return [[skeleton(t) for t in v.tokens] for v in analyse_name(name).variants]
+
+    assert skeletons("طاهر") == [["thr"]]  # ط + ه: Tahir, not the digraph th (Tr)
+    assert skeletons("طه") == [["th"]]  # Taha
+    assert skeletons("ساهر") == [["shr"]]  # Sahir; ش is still one letter
+    assert skeletons("حافظ") == [["hfz"]]  # Hafiz, Hafez
+    assert skeletons("عثمان") == [["tmn"], ["smn"]]  # Uthman, Othman; Usman, Osman
+    assert skeletons("رضا") == [["rd"], ["rz"]]  # Rida; Reza
+    assert skeletons("محمد علي") == [["mhmd", "l"]]  # no second reading without ث ذ ض ش ج
+    assert skeletons("شاهين") == [["shn"], ["chn"]]  # French ش: Chahine
+    assert skeletons("جمال") == [["jml"], ["gml"]]  # Egyptian ج: Gamal
+    assert skeletons("امیر شادروان") == [["mr", "sdrn"]]  # not for a name in Persian letters (ی): Shadravan
+
+
+def _arabic_screener() -> NameScreener:
+    s = NameScreener()
+    listed = ["Tahir Hamid Samman", "Zahir Nazim Kazimi", "Reza Arash Tehrani", "Usman Qasem Omran", "Abdul Ghafoor Sahal"]
+    for i, name in enumerate(listed, 1):
+        s.add(i, "x", person(f"ar{i}", name))
+    s.add(9, "x", person("other", "Tarek Hamdi Sammour"))
+    return s
+
+
+@pytest.mark.parametrize(
+    ("query", "entry"),
+    [
+        ("طاهر حامد السمان", 1),  # ط + ه, the article the list leaves out
+        ("ظاهر ناظم كاظمي", 2),  # ظ as z
+        ("رضا آرش تهرانی", 3),  # Persian: ض as z, ت + ه
+        ("عثمان قاسم عمران", 4),  # ث as s (Usman)
+        ("عبدالغفور سهل", 5),  # a theophoric name as one word, listed as two; س + ه
+    ],
+)
+def test_arabic_script_names_match_their_latin_listing(query: str, entry: int) -> None:
+    s = _arabic_screener()
+    assert entry in s.candidate_entries(query)
+    assert outcome(s, query, entry) == "match"
+    assert outcome(s, query, 9) is None  # another name of like consonants is no hit

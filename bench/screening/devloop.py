@@ -2,6 +2,7 @@
 
     PYTHONPATH=src python bench/screening/devloop.py > dev.txt     # full dev sizes (~6 min on 2 idle cores)
     ONLY=typo,truncation NEG=0 PYTHONPATH=src python bench/screening/devloop.py
+    ARABIC=1 ONLY=dev_script_arabic NEG=0 PYTHONPATH=src python bench/screening/devloop.py  # arabic_dev.py
 
 Lines: ``NOTBLOCKED`` (the true entry never reaches scoring), ``MISS`` (scored, no hit), ``NOTTOP``
 (a hit, not the first), ``FP`` (a dev negative's fuzzy hit, with its features); then per-class
@@ -26,6 +27,11 @@ base, _ = h.un_original_script(h.watchlist())
 syn, syn_q = h.synthetic(len(base) + 1, 80_000, n_script, h.DEV_SEED)
 pert = h.perturbations(base, per_class, h.DEV_SEED)
 syn_q, pert = h.dev_split(base, syn_q, pert, per_class, n_script)
+if os.environ.get("ARABIC", "0") == "1":  # Arabic-script queries of Latin-listed persons (arabic_dev.py), dev only
+    from arabic_dev import arabic_dev
+
+    ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, int(os.environ.get("NA", 300)))
+    syn, syn_q = syn + ar, syn_q + ar_q
 only = os.environ.get("ONLY", "")
 queries = [q for q in pert + syn_q if not only or q[0] in only.split(",")]
 do_neg = os.environ.get("NEG", "1") == "1"
@@ -79,4 +85,15 @@ if do_neg:
         feats = " ".join(f"{f.name}={f.value}/{f.contribution:+.3f}" for f in hits[0].features[1:])
         why = hits[0].features[0].explanation[-140:]
         print(f"FP {loc}: {q!r} -> {hits[0].listed_name!r} {hits[0].score} {hits[0].outcome} | {why} {feats}")
-    print(f"FPR {fp / len(neg):.4%} namesakes {ns / len(neg):.4%} n={len(neg)}")
+    print(f"FPR {fp / max(1, len(neg)):.4%} namesakes {ns / max(1, len(neg)):.4%} n={len(neg)}")
+    if os.environ.get("ARABIC", "0") == "1":  # Arabic-script non-listed names: their hit rate, before / after
+        from arabic_dev import arabic_negatives
+
+        ar_neg = arabic_negatives(int(os.environ.get("NAN", 2000)))
+        ar_hits = 0
+        for loc, q in ar_neg:
+            hits = s.screen(ScreenQuery(q))
+            if hits:
+                ar_hits += 1
+                print(f"ARHIT {loc}: {q!r} -> {hits[0].listed_name!r} {hits[0].score} {hits[0].outcome}")
+        print(f"ARHITS {ar_hits / len(ar_neg):.4%} n={len(ar_neg)}")

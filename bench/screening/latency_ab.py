@@ -7,6 +7,8 @@ Run it from two trees one after the other to compare them on the same machine an
 
 The queries are the development split's (seed 2203) queries and negatives, never the held-out
 ones; the index is the held-out bench's. Prints and appends one JSON line to --out.
+``--arabic``: the queries are instead the Arabic-script development stand-ins of ``arabic_dev.py``
+(300 listed-person queries and 300 non-listed names), which the default set has none of.
 """
 
 from __future__ import annotations
@@ -26,8 +28,15 @@ def main() -> None:
     ap.add_argument("--label", required=True)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--arabic", action="store_true", help="Arabic-script queries (arabic_dev.py)")
     args = ap.parse_args()
     s, queries = H.dev_latency_set()
+    if args.arabic:
+        from arabic_dev import arabic_dev, arabic_negatives
+
+        base, _ = H.un_original_script(H.watchlist())
+        _, ar_q = arabic_dev(base, 10**8, 300)
+        queries = [q for _, q, _, _ in ar_q] + [q for _, q in arabic_negatives(300)]
     runs = [H.latency(s, queries) for _ in range(args.rounds)]
     best = min(runs, key=lambda r: r["cpu_p99_ms"])
     line = {"label": args.label, "rounds": runs, "cpu_p50_ms": best["cpu_p50_ms"], "cpu_p99_ms": best["cpu_p99_ms"]}

@@ -897,9 +897,11 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         if kind != "organisation":  # a foreign name in Chinese characters: 弗拉基米尔·普京
             variants.extend(_extra_variants(sc.foreign_han(simple), kind, "transcribed"))
     else:
-        if "ARABIC" in scripts:
+        read, arabic_more = simple, []
+        if "ARABIC" in scripts:  # Arabic letters read for their skeleton, a second time with Persian values (see scripts)
             simple = sc.arabic_prepare(simple)
-        latin = fold(transliterate(_han_runs_to_pinyin(simple) if "HAN" in scripts else simple))
+            read, *arabic_more = sc.arabic_readings(simple)
+        latin = fold(transliterate(_han_runs_to_pinyin(read) if "HAN" in scripts else read))
         dotted = {m.group(0).replace(".", "") for m in _DOTTED.finditer(latin)}  # "c.v.", "s.r.l.": abbreviations
         latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)
         if kind != "organisation":
@@ -912,6 +914,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             abjad = any(s in _ABJAD_SCRIPTS for s in scripts)
             hebrew = abjad and "HEBREW" in scripts and "ARABIC" not in scripts
             variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin", hebrew))
+            variants.extend(_extra_variants(arabic_more, kind, "skeleton"))
             if not abjad and not korean and kind != "organisation" and not legal:  # a legal form: not a Chinese person's name
                 variants.extend(_sino_variants(latin, tokens))
             digits = numbers_as_digits(tokens) if not abjad else None

@@ -14,7 +14,10 @@ Greek                  ELOT 743 / UN (``β`` -> v, ``η`` -> i, ``ου`` -> ou, 
 Hebrew                 ISO 259 letter by letter in ASCII (``ywsp lwy``), beside anyascii's
                        modern values (``yvsf lvy``)
 Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped;
-                       compared by consonant skeleton (vowels are not written)
+                       compared by consonant skeleton (vowels are not written); two letters never
+                       read as one Latin digraph (``طه`` Taha: ``th``, not ``t``), ``ظ`` z; the
+                       Persian / Urdu values of ``ث ذ ض`` (s, z, z) as a second reading, French
+                       ``ش`` ch and Egyptian ``ج`` g as a third (not for names in Persian letters)
 Hangul                 Revised Romanisation and McCune-Reischauer, by syllable, family name
                        spelled as people spell it (``김`` Kim, ``이`` Lee/Ri, ``박`` Park/Pak)
 Japanese               kana by Hepburn (anyascii); kanji names read in Japanese with cutlet
@@ -168,6 +171,55 @@ def arabic_prepare(text: str) -> str:
     text = _ABD.sub(r"\1\2", text)
     text = _ARTICLE.sub(r"\1 ", text)
     return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
+
+
+# Arabic-script letters read otherwise than anyascii reads them, as lists spell names in Latin letters. Alif is a
+# written vowel (``طاهر`` Tahir); ``ظ`` is z (ALA-LC's ẓ, and how lists write Zahir, Hafiz, Kazim: anyascii's dh).
+_ARABIC_LETTERS = {"ا": "a", "ظ": "z"}
+# Persian, Urdu, Pashto and Ottoman values of the Arabic interdentals and emphatic d: ``عثمان`` Usman, ``رضا`` Reza,
+# ``ابوالفضل`` Abolfazl, ``ذاکر`` Zakir (Arabic: Uthman, Rida, Abu al-Fadl, Dhakir)
+_ARABIC_PERSIAN = {"ث": "s", "ذ": "z", "ض": "z"}
+_PERSIAN_LETTERS = frozenset(_ARABIC_PERSIAN)
+# French (Maghreb, Lebanon) ``ش`` ch and Egyptian ``ج`` g: ``شاهين`` Chahine, ``جمال`` Gamal
+_ARABIC_MAGHREB = {"ش": "ch", "ج": "g"}
+_MAGHREB_LETTERS = frozenset(_ARABIC_MAGHREB)
+# letters of Persian, Urdu and Pashto only (farsi yeh, keheh, pe, che, zhe, gaf, and the Pashto and Urdu ones): not an Arab name
+_PERSIAN_ONLY = re.compile(r"[\u06cc\u06a9\u067e\u0686\u0698\u06af\u0679-\u0697\u069a-\u06a8\u06ba-\u06d3]")
+_ARABIC_BLOCK = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def arabic_readings(text: str) -> list[str]:
+    """A name in Arabic script (after :func:`arabic_prepare`) read letter by letter in Latin letters, for its consonant skeleton.
+
+    anyascii's letters (``ث`` th, ``خ`` kh, ``ش`` sh, ``ح`` and ``ه`` h), except alif (a written vowel) and ``ظ`` (z).
+    Two letters whose Latin letters would read as one digraph (``ط`` t + ``ه`` h in ``طه``, Taha) get a vowel between
+    them, as every Latin spelling has: the skeleton of ``طاهر`` is then ``thr`` (Tahir), not ``tr``. A name with
+    ``ث ذ ض`` is read a second time with their Persian and Urdu values (``رضا`` Reza beside Rida); one with ``ش ج``
+    and no letter of Persian, Urdu or Pashto only, with French ``ش`` ch and Egyptian ``ج`` g (``شاهين`` Chahine,
+    ``جمال`` Gamal). Only Arabic-script letters are read here; everything else is left as it is for
+    :func:`names.transliterate`.
+    """
+    from anyascii import anyascii
+
+    readings: list[dict[str, str]] = [{}] if not _PERSIAN_LETTERS.intersection(text) else [{}, _ARABIC_PERSIAN]
+    if _MAGHREB_LETTERS.intersection(text) and not _PERSIAN_ONLY.search(text):
+        readings.append(_ARABIC_MAGHREB)
+    out = []
+    for extra in readings:
+        parts: list[str] = []
+        last = ""
+        for ch in text:
+            if not _ARABIC_BLOCK.match(ch):
+                parts.append(ch)
+                last = ""
+                continue
+            latin = extra.get(ch) or _ARABIC_LETTERS.get(ch) or anyascii(ch)
+            if latin[:1] == "h" and last in "pkgdts" and last:
+                parts.append("a")  # two letters, not a digraph
+            parts.append(latin)
+            last = latin[-1:] if latin else last
+        out.append("".join(parts))
+    return out
 
 
 # -- Hebrew -----------------------------------------------------------------------------------------------

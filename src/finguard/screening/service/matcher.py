@@ -360,6 +360,12 @@ class NameScreener:
             sk = skeleton(token)
             if sk:
                 ix.skel.setdefault(sk, []).append(token)
+            # a final -ah / -at / -eh is how lists write ta marbuta (Hamzah, Jabhat), which a name read from Arabic or
+            # Hebrew letters has not (حمزة, جبهة): the word is also found by its skeleton without that last letter
+            if len(token) > 4 and token[-2] in "ae" and token[-1] in "ht" and token[-3] not in "aeiouy":
+                bare = skeleton(token[:-1])
+                if bare and bare != sk:
+                    ix.skel.setdefault(bare, []).append(token)
 
     def _remove(self, entry_id: int) -> None:
         ix = self._ix
@@ -803,6 +809,11 @@ class NameScreener:
         return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
 
 
+# a theophoric name or a kunya read from Arabic letters as one word (عبدالغني ``bdalghny``, ابوالفضل ``abwalfdl``): lists
+# write its second part apart as often as not (``Abdul Ghani``, ``Abu al-Fadl``); that part is a place's alternative
+_ARABIC_COMPOUND = re.compile(r"^a?(?:bd|bw)al([a-z]{3,})$")
+
+
 def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]]]]:
     """The query's spellings for candidate gathering: (how its tokens are read, the alternatives for each place).
 
@@ -825,6 +836,9 @@ def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]
                 family.append(p.tokens[0])
             continue
         read = ("hebrew" if p.hebrew else "skeleton") if p.kind == "skeleton" else ""
+        if read == "skeleton":  # عبدالغني, ابوالفضل: the second part also as a word (Abdul Ghani, Abul Fazl)
+            out.append((read, [[t, *_ARABIC_COMPOUND.findall(t)] for t in p.tokens]))
+            continue
         out.append((read, [[t] for t in p.tokens]))
     return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
 
