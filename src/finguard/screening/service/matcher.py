@@ -770,7 +770,7 @@ class NameScreener:
             score += single.contribution
             features.append(single)
         subset = _token_subset(entry.kind, score, best_name, found, thresholds) or _org_subset(
-            ix, entry.kind, score, best_name, found, thresholds
+            ix, entry.kind, score, best_name, found, thresholds, query_legal
         )
         if subset is not None:
             score += subset.contribution
@@ -1035,6 +1035,7 @@ def _org_subset(
     name: _Name,
     found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
     thresholds: Thresholds,
+    query_legal: tuple[str, ...] = (),
 ) -> Feature | None:
     """An organisation's listed name holds every word of the query, in order, and one of them is rare on the lists.
 
@@ -1048,6 +1049,8 @@ def _org_subset(
     if rec is None:
         return None
     bq, bc = rec
+    if len(bq.tokens) < 2 and not query_legal:
+        return None  # one word and no legal form ("Adler" / ADLER BG AD): as likely a person's name as the company's
     if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or len(bc.tokens) <= len(bq.tokens):
         return None
     credits = token_credits(bq, bc)
