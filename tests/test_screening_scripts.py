@@ -566,3 +566,19 @@ def test_a_shared_sound_key_lifts_only_spellings_whose_first_vowels_agree() -> N
     assert outcome(s, "Jane Singh", 1) is None
     assert outcome(s, "Mohammed Ali", 2) == "close_match"
     assert outcome(s, "Yousef Ali", 3) == "close_match"
+
+
+def test_korean_probe_keeps_each_listed_names_side_and_answers_alike() -> None:
+    """The probe's view of a listed name is computed once and kept on it; kept or not, the answers are the same."""
+    from finguard.screening.service.similarity import KoreanProbe, prepare
+
+    listed = {name: prepare(analyse_name(name).variants) for name in ("Pak Jong Sik", "LEE, Ji Yeon", "KIM Jong Un", "宋磊")}
+    answers = {}
+    for q in ("박정식", "이지연", "김정은"):
+        probe = KoreanProbe(prepare(analyse_name(q).variants))
+        first = {name: probe.may_reach(cp, 0.72) for name, cp in listed.items()}
+        assert {name: probe.may_reach(cp, 0.72) for name, cp in listed.items()} == first  # from the kept sides
+        assert {name: probe.may_reach(prepare(analyse_name(name).variants), 0.72) for name in listed} == first  # fresh
+        answers[q] = {name for name, reach in first.items() if reach}
+    assert any(p.probe_side is not None for cp in listed.values() for p in cp)
+    assert answers == {"박정식": {"Pak Jong Sik"}, "이지연": {"LEE, Ji Yeon"}, "김정은": {"KIM Jong Un"}}

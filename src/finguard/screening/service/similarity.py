@@ -96,6 +96,7 @@ class Prepared:
         "korean_spellings",
         "phon",
         "pinyin",
+        "probe_side",
         "skel",
         "skel_compact",
         "skel_compact_rev",
@@ -131,6 +132,8 @@ class Prepared:
         # romanised Korean: its spellings and their rotations by korean_key, computed when first compared (_korean_align)
         self.korean_spellings: list[tuple[str, tuple[str, ...]]] | None = None
         self.korean_rotations: dict[str, list[tuple[str, ...]]] | None = None
+        # romanised Korean: its KoreanProbe side (_probe_side), computed when first probed
+        self.probe_side: _Side | None = None
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
@@ -436,16 +439,18 @@ def _align(
     jw = JaroWinkler.normalized_similarity
     nick = nickname_table() if not sino else {}
     initial_pairs: set[tuple[int, int]] = set()
+    # the listed side's tokens, their lengths and whether each is an initial: once, not once per query token
+    listed = [(j, b, len(b), len(b) == 1 and (ci is None or b in ci)) for j, b in enumerate(ct)]
     for i, a in enumerate(qt):
         la = len(a)
         nick_a = nick.get(a)
         a_initial = la == 1 and (qi is None or a in qi)
-        for j, b in enumerate(ct):
+        for j, b, lb, b_initial in listed:
             if a == b:
                 pairs.append((1.0, i, j))
                 continue
-            if a_initial or (len(b) == 1 and (ci is None or b in ci)):
-                if a[0] == b[0] and (la == 1) != (len(b) == 1):
+            if a_initial or b_initial:
+                if a[0] == b[0] and (la == 1) != (lb == 1):
                     pairs.append((0.75, i, j))
                     initial_pairs.add((i, j))
                 continue
@@ -454,7 +459,7 @@ def _align(
                 if sim:
                     pairs.append((sim, i, j))
                 continue
-            if la >= 4 and len(b) >= 4:
+            if la >= 4 and lb >= 4:
                 sim = jw(a, b, score_cutoff=0.7)
             else:
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
@@ -525,9 +530,9 @@ def _vowels_agree(a: str, b: str) -> bool:
     spelled otherwise. A word written without its vowels (``Hmd``, ``Orn``: none after the first
     letter) says nothing of them and is lifted as before.
     """
-    if not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:]):
+    if _first_vowel(a) == _first_vowel(b):
         return True
-    return _first_vowel(a) == _first_vowel(b)
+    return not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:])
 
 
 @lru_cache(maxsize=65536)
@@ -869,7 +874,9 @@ class KoreanProbe:
             for a in c.family or ct[:1]:
                 if any(korean_key("".join(order)) in self.compacts for order in _rotations((a, *ct[1:]))):
                     return True
-            other = _probe_side(c)
+            other = getattr(c, "probe_side", None)  # an index pickled before it was kept has none
+            if other is None:  # kept on the listed name: a common syllable's names are probed by many queries
+                other = c.probe_side = _probe_side(c)
             for mine in self.variants:
                 if _covered(mine[0], other[1:]) >= need and _covered(other[0], mine[1:]) >= need:
                     return True
