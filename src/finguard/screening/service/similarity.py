@@ -39,9 +39,7 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import pairwise
 
-import numpy as np
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
-from rapidfuzz.process import cdist
 
 from finguard.screening.model.names import (
     SKELETON_DIGRAPHS,
@@ -71,7 +69,6 @@ SINO_MIN_WEIGHT = 3  # romanised Chinese: a short syllable (``li``, ``yu``) tell
 TRANSCRIBED_CAP = 0.95  # a foreign name read back from Chinese characters is never quite the name
 NICKNAME_SIM = 0.9  # "Bill" for "William", "Sasha" for "Aleksandr": near-equal, never equal (a close match on its own)
 KOREAN_VOWEL_SIM = 0.85  # romanised Korean syllables that differ only in o / u
-MATRIX_PAIRS = 16  # token pairs from which an alignment computes its Jaro-Winkler similarities in one call (rapidfuzz cdist)
 PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
 # (and their first vowels agree: _vowels_agree)
 
@@ -444,12 +441,6 @@ def _align(
     initial_pairs: set[tuple[int, int]] = set()
     # the listed side's tokens, their lengths and whether each is an initial: once, not once per query token
     listed = [(j, b, len(b), len(b) == 1 and (ci is None or b in ci)) for j, b in enumerate(ct)]
-    # long names: every Jaro-Winkler similarity in one call (the same values; calling it per pair costs most of the time)
-    matrix = (
-        cdist(qt, ct, scorer=jw, score_cutoff=0.7, dtype=np.float64).tolist()
-        if not korean and len(qt) * len(ct) >= MATRIX_PAIRS
-        else None
-    )
     for i, a in enumerate(qt):
         la = len(a)
         nick_a = nick.get(a)
@@ -469,7 +460,7 @@ def _align(
                     pairs.append((sim, i, j))
                 continue
             if la >= 4 and lb >= 4:
-                sim = matrix[i][j] if matrix is not None else jw(a, b, score_cutoff=0.7)
+                sim = jw(a, b, score_cutoff=0.7)
             else:
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
             if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j] and _vowels_agree(a, b):  # type: ignore[index]
