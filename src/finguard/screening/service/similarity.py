@@ -6,9 +6,10 @@ better one counts:
 
 * **token alignment**: each token of one side is paired with at most one token of the other
   (greedy, best pairs first; Jaro-Winkler for tokens of 4+ letters, Indel ratio for shorter ones,
-  a shared sound key counts as 0.9 if the first vowels agree, a nickname for its name (``Bill`` / ``William``, from an open
-  list, :mod:`.nicknames`) 0.9, an initial as 0.75). Each side's *coverage* is the share of its
-  letters that found a partner; the score is ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
+  a shared sound key counts as 0.9 if the first vowels agree, a nickname for its name (``Bill`` /
+  ``William``, from an open list, :mod:`.nicknames`) 0.9, an initial as 0.75). Each side's
+  *coverage* is the share of its letters that found a partner; the score is
+  ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
   dropped middle name costs a little and a lone common token ("Wei" against "Zhang Wei") a lot.
   Romanised Chinese names weigh ``0.2 / 0.8`` and count a short syllable as three letters (a
   missing syllable is another person); a one-token name against a longer one is capped below
