@@ -583,3 +583,17 @@ def test_korean_probe_keeps_each_listed_names_side_and_answers_alike() -> None:
     assert any(p.probe_side is not None for cp in listed.values() for p in cp)
     assert answers == {"박정식": {"Pak Jong Sik"}, "이지연": {"LEE, Ji Yeon"}, "김정은": {"KIM Jong Un"}}
 
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        ("Akça Ltd.", "ACA LTDA.", None),  # three letters say too little, even with the same legal form
+        ("ACA Ltd.", "ACA LTDA.", "match"),
+        ("TAWAF LTD", "TAWAFUK LTD", "close_match"),  # four letters and more, the same legal form: as before
+    ],
+)
+def test_a_short_company_word_spelled_otherwise_is_not_a_hit(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", org("o", listed))
+    assert outcome(s, query, 1) == expected

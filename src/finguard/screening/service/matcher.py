@@ -942,7 +942,8 @@ def _single_word(
 
     A one-word name says too little for a letter's difference to be the same name, unless both
     names carry the same legal form (``KHYBR COMPANY`` for ``KHEYBAR COMPANY``, ``TAWAF LTD`` for
-    ``TAWAFUK LTD``), which says they are both companies of that kind.
+    ``TAWAFUK LTD``), which says they are both companies of that kind, and the words have four
+    letters or more: ``Akça Ltd.`` is not ``ACA LTDA.``.
     """
     bq, bc = pair
     if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bq.tokens) != 1 or len(bc.tokens) != 1:
@@ -950,7 +951,7 @@ def _single_word(
     if bq.tokens == bc.tokens or min(len(bq.tokens[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
         return None
     same_form = q.legal_form(query_legal, listed_legal)
-    if same_form is not None and same_form.value >= 1.0:
+    if same_form is not None and same_form.value >= 1.0 and min(len(bq.tokens[0]), len(bc.tokens[0])) >= 4:
         return None
     why = (
         f"one short word against another, spelled differently ({bq.tokens[0]!r} / {bc.tokens[0]!r}) "
