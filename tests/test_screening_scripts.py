@@ -555,3 +555,87 @@ def test_arabic_script_names_match_their_latin_listing(query: str, entry: int) -
     assert entry in s.candidate_entries(query)
     assert outcome(s, query, entry) == "match"
     assert outcome(s, query, 9) is None  # another name of like consonants is no hit
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        # another family name sharing an ending, another given name sharing letters: other people
+        ("Мирослав Гузенко", "RUDENKO, Miroslav", None),
+        ("Marko Sahal", "SAHAL, Omar", None),
+        ("Мирослав Руденко", "RUDENKO, Miroslav", "match"),
+        ("Miroslav Rudenoko", "RUDENKO, Miroslav", "match"),  # a typo is one edit
+        ("Mohammed Ali", "ALI, Muhammad", "close_match"),  # one sound key: one name spelled otherwise
+        ("Khalid ALnMARFADI", "AL-MARFADI, Khalid", "close_match"),  # words run together by a typo
+        ("Vladimir Putin", "PUTIN, Wladimir", "match"),
+    ],
+)
+def test_other_names_are_not_misspellings(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", person("p", listed))
+    assert outcome(s, query, 1) == expected
+
+
+def test_other_name_rule() -> None:
+    from finguard.screening.service.similarity import other_name
+
+    assert other_name("guzenko", "rudenko") and other_name("marko", "omar")
+    assert not other_name("mohammed", "muhammad")  # the same first letter
+    assert not other_name("abbb", "abboubi")  # no vowel after the first letter: a word without its vowels
+    assert not other_name("alnmarfadi", "marfadi")  # the one inside the other
+    assert not other_name("kurchenko", "iurchenko")  # one edit apart
+    assert not other_name("ali", "eli")  # too short to tell
+
+
+def test_one_word_without_a_legal_form_is_not_a_company_lacking_words(more: NameScreener) -> None:
+    """MOBARAKEH COMPANY names a company with a word left out; MOBARAKEH alone may be anyone (a person, ADLER for ADLER BG AD)."""
+    assert outcome(more, "MOBARAKEH COMPANY", 9) == "close_match"
+    assert outcome(more, "MOBARAKEH", 9) is None
+
+
+def test_a_shared_sound_key_lifts_only_spellings_whose_first_vowels_agree() -> None:
+    from finguard.screening.model.names import phonetic_key
+    from finguard.screening.service.similarity import token_similarity
+
+    def sim(a: str, b: str) -> float:
+        return token_similarity(a, b, phonetic_key(a), phonetic_key(b))
+
+    assert sim("lisa", "luis") < 0.9 and sim("singh", "shang") < 0.9  # other names that sound alike
+    assert sim("mohammed", "muhammad") == 0.9 and sim("oryna", "orina") == 0.9 and sim("yusuf", "yousef") == 0.9
+    assert sim("hmd", "hamed") == 0.9  # a word without its vowels: lifted as before
+    s = NameScreener()
+    s.add(1, "x", org("o", "JANE SHANG CO., LIMITED"))
+    s.add(2, "x", person("p", "ALI, Muhammad"))
+    s.add(3, "x", person("y", "ALI, Yusuf"))
+    assert outcome(s, "Jane Singh", 1) is None
+    assert outcome(s, "Mohammed Ali", 2) == "close_match"
+    assert outcome(s, "Yousef Ali", 3) == "close_match"
+
+
+def test_korean_probe_keeps_each_listed_names_side_and_answers_alike() -> None:
+    """The probe's view of a listed name is computed once and kept on it; kept or not, the answers are the same."""
+    from finguard.screening.service.similarity import KoreanProbe, prepare
+
+    listed = {name: prepare(analyse_name(name).variants) for name in ("Pak Jong Sik", "LEE, Ji Yeon", "KIM Jong Un", "宋磊")}
+    answers = {}
+    for q in ("박정식", "이지연", "김정은"):
+        probe = KoreanProbe(prepare(analyse_name(q).variants))
+        first = {name: probe.may_reach(cp, 0.72) for name, cp in listed.items()}
+        assert {name: probe.may_reach(cp, 0.72) for name, cp in listed.items()} == first  # from the kept sides
+        assert {name: probe.may_reach(prepare(analyse_name(name).variants), 0.72) for name in listed} == first  # fresh
+        answers[q] = {name for name, reach in first.items() if reach}
+    assert any(p.probe_side is not None for cp in listed.values() for p in cp)
+    assert answers == {"박정식": {"Pak Jong Sik"}, "이지연": {"LEE, Ji Yeon"}, "김정은": {"KIM Jong Un"}}
+
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        ("Akça Ltd.", "ACA LTDA.", None),  # three letters say too little, even with the same legal form
+        ("ACA Ltd.", "ACA LTDA.", "match"),
+        ("TAWAF LTD", "TAWAFUK LTD", "close_match"),  # four letters and more, the same legal form: as before
+    ],
+)
+def test_a_short_company_word_spelled_otherwise_is_not_a_hit(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", org("o", listed))
+    assert outcome(s, query, 1) == expected

@@ -776,7 +776,7 @@ class NameScreener:
             score += single.contribution
             features.append(single)
         subset = _token_subset(entry.kind, score, best_name, found, thresholds) or _org_subset(
-            ix, entry.kind, score, best_name, found, thresholds
+            ix, entry.kind, score, best_name, found, thresholds, query_legal
         )
         if subset is not None:
             score += subset.contribution
@@ -956,7 +956,8 @@ def _single_word(
 
     A one-word name says too little for a letter's difference to be the same name, unless both
     names carry the same legal form (``KHYBR COMPANY`` for ``KHEYBAR COMPANY``, ``TAWAF LTD`` for
-    ``TAWAFUK LTD``), which says they are both companies of that kind.
+    ``TAWAFUK LTD``), which says they are both companies of that kind, and the words have four
+    letters or more: ``Akça Ltd.`` is not ``ACA LTDA.``.
     """
     bq, bc = pair
     if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bq.tokens) != 1 or len(bc.tokens) != 1:
@@ -964,7 +965,7 @@ def _single_word(
     if bq.tokens == bc.tokens or min(len(bq.tokens[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
         return None
     same_form = q.legal_form(query_legal, listed_legal)
-    if same_form is not None and same_form.value >= 1.0:
+    if same_form is not None and same_form.value >= 1.0 and min(len(bq.tokens[0]), len(bc.tokens[0])) >= 4:
         return None
     why = (
         f"one short word against another, spelled differently ({bq.tokens[0]!r} / {bc.tokens[0]!r}) "
@@ -1049,6 +1050,7 @@ def _org_subset(
     name: _Name,
     found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
     thresholds: Thresholds,
+    query_legal: tuple[str, ...] = (),
 ) -> Feature | None:
     """An organisation's listed name holds every word of the query, in order, and one of them is rare on the lists.
 
@@ -1062,6 +1064,8 @@ def _org_subset(
     if rec is None:
         return None
     bq, bc = rec
+    if len(bq.tokens) < 2 and not query_legal:
+        return None  # one word and no legal form ("Adler" / ADLER BG AD): as likely a person's name as the company's
     if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or len(bc.tokens) <= len(bq.tokens):
         return None
     credits = token_credits(bq, bc)

@@ -6,13 +6,16 @@ better one counts:
 
 * **token alignment**: each token of one side is paired with at most one token of the other
   (greedy, best pairs first; Jaro-Winkler for tokens of 4+ letters, Indel ratio for shorter ones,
-  a shared sound key counts as 0.9, a nickname for its name (``Bill`` / ``William``, from an open
-  list, :mod:`.nicknames`) 0.9, an initial as 0.75). Each side's *coverage* is the share of its
-  letters that found a partner; the score is ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
+  a shared sound key counts as 0.9 if the first vowels agree, a nickname for its name (``Bill`` /
+  ``William``, from an open list, :mod:`.nicknames`) 0.9, an initial as 0.75). Each side's
+  *coverage* is the share of its letters that found a partner; the score is
+  ``0.6 * max(coverage) + 0.4 * min(coverage)``, so a
   dropped middle name costs a little and a lone common token ("Wei" against "Zhang Wei") a lot.
   Romanised Chinese names weigh ``0.2 / 0.8`` and count a short syllable as three letters (a
   missing syllable is another person); a one-token name against a longer one is capped below
-  ``close_match`` ("Crystal Lee" is not the listed "CRYSTAL").
+  ``close_match`` ("Crystal Lee" is not the listed "CRYSTAL"). Two written-out words that start
+  differently, sound differently and are two edits apart are other names, never paired
+  (:func:`other_name`: ``Guzenko`` / ``Rudenko``).
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
@@ -68,9 +71,12 @@ TRANSCRIBED_CAP = 0.95  # a foreign name read back from Chinese characters is ne
 NICKNAME_SIM = 0.9  # "Bill" for "William", "Sasha" for "Aleksandr": near-equal, never equal (a close match on its own)
 KOREAN_VOWEL_SIM = 0.85  # romanised Korean syllables that differ only in o / u
 PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if the spellings are this close already
+# (and their first vowels agree: _vowels_agree)
 
 
 _SINO = ("pinyin", "sino")
+_VOWEL_LETTERS = frozenset("aeiou")
+_VOWEL_CLASS = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "o", "u": "o"}
 
 
 class Prepared:
@@ -91,6 +97,7 @@ class Prepared:
         "korean_spellings",
         "phon",
         "pinyin",
+        "probe_side",
         "skel",
         "skel_compact",
         "skel_compact_rev",
@@ -126,6 +133,8 @@ class Prepared:
         # romanised Korean: its spellings and their rotations by korean_key, computed when first compared (_korean_align)
         self.korean_spellings: list[tuple[str, tuple[str, ...]]] | None = None
         self.korean_rotations: dict[str, list[tuple[str, ...]]] | None = None
+        # romanised Korean: its KoreanProbe side (_probe_side), computed when first probed
+        self.probe_side: _Side | None = None
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
@@ -180,7 +189,7 @@ def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "", nicknam
         sim = JaroWinkler.normalized_similarity(a, b)
     else:
         sim = Indel.normalized_similarity(a, b)
-    if phon_a and phon_a == phon_b and PHONETIC_FLOOR <= sim < 0.9:
+    if phon_a and phon_a == phon_b and PHONETIC_FLOOR <= sim < 0.9 and _vowels_agree(a, b):
         sim = 0.9
     if nicknames and sim < NICKNAME_SIM:
         partners = nickname_table().get(a)
@@ -431,16 +440,18 @@ def _align(
     jw = JaroWinkler.normalized_similarity
     nick = nickname_table() if not sino else {}
     initial_pairs: set[tuple[int, int]] = set()
+    # the listed side's tokens, their lengths and whether each is an initial: once, not once per query token
+    listed = [(j, b, len(b), len(b) == 1 and (ci is None or b in ci)) for j, b in enumerate(ct)]
     for i, a in enumerate(qt):
         la = len(a)
         nick_a = nick.get(a)
         a_initial = la == 1 and (qi is None or a in qi)
-        for j, b in enumerate(ct):
+        for j, b, lb, b_initial in listed:
             if a == b:
                 pairs.append((1.0, i, j))
                 continue
-            if a_initial or (len(b) == 1 and (ci is None or b in ci)):
-                if a[0] == b[0] and (la == 1) != (len(b) == 1):
+            if a_initial or b_initial:
+                if a[0] == b[0] and (la == 1) != (lb == 1):
                     pairs.append((0.75, i, j))
                     initial_pairs.add((i, j))
                 continue
@@ -449,16 +460,18 @@ def _align(
                 if sim:
                     pairs.append((sim, i, j))
                 continue
-            if la >= 4 and len(b) >= 4:
+            if la >= 4 and lb >= 4:
                 sim = jw(a, b, score_cutoff=0.7)
             else:
                 sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
-            if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j]:  # type: ignore[index]
+            if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j] and _vowels_agree(a, b):  # type: ignore[index]
                 sim = 0.9
             if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
                 sim = NICKNAME_SIM
             if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
+            elif phon and sim >= MIN_TOKEN_SIM and qp[i] != cp[j] and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
+                continue  # "Guzenko" / "Rudenko": another name, not a misspelling of it
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
     if not pairs:
@@ -508,6 +521,49 @@ def _align(
     if initial:
         align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
     return max(align, compact)
+
+
+def _vowels_agree(a: str, b: str) -> bool:
+    """Whether a shared sound key may lift two spellings: their first vowels agree (a; e, i, y; o, u).
+
+    ``Lisa`` / ``Luis``, ``Singh`` / ``Shang``, ``Lukyan`` / ``Lyagin`` share a sound key but are other
+    names; ``Mohammed`` / ``Muhammad``, ``Oryna`` / ``Orina`` and ``Yusuf`` / ``Yousef`` are one name
+    spelled otherwise. A word written without its vowels (``Hmd``, ``Orn``: none after the first
+    letter) says nothing of them and is lifted as before.
+    """
+    if _first_vowel(a) == _first_vowel(b):
+        return True
+    return not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:])
+
+
+@lru_cache(maxsize=65536)
+def _first_vowel(token: str) -> str:
+    """The class of a word's first vowel (a leading y is a consonant): ``a``, ``i`` (e, i, y) or ``o`` (o, u); "" if none."""
+    for k, ch in enumerate(token):
+        if k == 0 and ch == "y":
+            continue
+        v = _VOWEL_CLASS.get(ch)
+        if v:
+            return v
+    return ""
+
+
+def other_name(a: str, b: str) -> bool:
+    """Two words written out in full that are other names, not a misspelling of one another.
+
+    ``Guzenko`` / ``Rudenko``, ``Marko`` / ``Omar``: both of 4+ letters with a vowel after the first
+    letter (not a word without its vowels, ``Abbb``), starting with other letters (a typo or a
+    romanisation seldom changes the first), neither inside the other (a truncation, or words run
+    together: ``ALnMARFADI``), and two or more edits apart (a typo is one). The caller checks that
+    their sound keys differ and that neither is a nickname of the other (``Mohammed`` / ``Muhammad``
+    are one name). Such a pair is not aligned at all: a near spelling of one word beside an equal
+    other word ("Miroslav Guzenko" / ``RUDENKO, Miroslav``) is another person.
+    """
+    if len(a) < 4 or len(b) < 4 or a[0] == b[0] or a in b or b in a:
+        return False
+    if not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:]):
+        return False
+    return Levenshtein.distance(a, b, score_cutoff=1) > 1
 
 
 def _rotations(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
@@ -694,6 +750,9 @@ def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] |
                 sim = 0.0
             else:
                 sim = token_similarity(a, b, q.phon[i], c.phon[j])
+                if not sino and not (q.pinyin or c.pinyin) and sim >= MIN_TOKEN_SIM and q.phon[i] != c.phon[j]:
+                    if other_name(a, b) and b not in nickname_table().get(a, ()):
+                        sim = 0.0  # as _align: another name, not a misspelling of it
             if (sino or q.pinyin or c.pinyin) and not korean and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
                 sim = _syllable_similarity(a, b, sim)
             if sim >= MIN_TOKEN_SIM:
@@ -816,7 +875,9 @@ class KoreanProbe:
             for a in c.family or ct[:1]:
                 if any(korean_key("".join(order)) in self.compacts for order in _rotations((a, *ct[1:]))):
                     return True
-            other = _probe_side(c)
+            other = getattr(c, "probe_side", None)  # an index pickled before it was kept has none
+            if other is None:  # kept on the listed name: a common syllable's names are probed by many queries
+                other = c.probe_side = _probe_side(c)
             for mine in self.variants:
                 if _covered(mine[0], other[1:]) >= need and _covered(other[0], mine[1:]) >= need:
                     return True
