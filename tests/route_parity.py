@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -57,3 +59,17 @@ def assert_same_answers(
         assert after[: len(after) - len(between)] == between[: len(between) - len(before)], (method, path)
         statuses.append(want[0])
     return statuses
+
+
+def assert_same_unexpected_error(
+    fast: TestClient, plain: TestClient, caplog: pytest.LogCaptureFixture, path: str, secret: str, **kw: Any
+) -> None:
+    """With the service made to raise (its message holding ``secret``, an account number), both
+    apps answer the same 500, and each logs the route's template without the secret."""
+    answers = []
+    for client in (plain, fast):
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="finguard"):
+            answers.append(answer(client, "POST", path, **kw))
+        assert f"unhandled error on POST {path}" in caplog.text and secret not in caplog.text
+    assert answers[0] == answers[1] and answers[0][0] == 500

@@ -6,7 +6,6 @@ audit records, with admission control still outermost."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.core.admission import AdmissionControl
 from finguard.lists.http.routes import _CheckRoute
-from tests.route_parity import answer, assert_same_answers, without_route
+from tests.route_parity import answer, assert_same_answers, assert_same_unexpected_error, without_route
 
 PATH = "/api/v1/check"
 UNIQUE = ("check_id", "checked_at")  # each check has its own
@@ -126,10 +125,6 @@ def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
         raise RuntimeError("6222000011112222")
 
     monkeypatch.setattr(platform.checker, "check_in_memory", broken)
-    answers = []
-    for client in (plain, fast):
-        caplog.clear()
-        with caplog.at_level(logging.ERROR, logger="finguard"):
-            answers.append(_answer(client, "POST", PATH, json={"account": "6222000011112222"}, headers={"X-API-Key": analyst_key}))
-        assert f"unhandled error on POST {PATH}" in caplog.text and "6222000011112222" not in caplog.text
-    assert answers[0] == answers[1] and answers[0][0] == 500
+    assert_same_unexpected_error(
+        fast, plain, caplog, PATH, "6222000011112222", json={"account": "6222000011112222"}, headers={"X-API-Key": analyst_key}
+    )

@@ -5,7 +5,6 @@ conflicts and every error, the same audit records, with admission control still 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from finguard.core.admission import AdmissionControl
 from finguard.guard.http.routes import _EventRoute
 from finguard.guard.provider import make_guard
 from tests.guard_helpers import Clock, transfer
-from tests.route_parity import answer, assert_same_answers, without_route
+from tests.route_parity import answer, assert_same_answers, assert_same_unexpected_error, without_route
 
 PATH = "/api/v1/guard/events"
 
@@ -102,13 +101,7 @@ def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
         raise RuntimeError("6222000011112222")
 
     monkeypatch.setattr(platform.guard.batcher, "submit", broken)
-    answers = []
-    for client in (plain, fast):
-        caplog.clear()
-        with caplog.at_level(logging.ERROR, logger="finguard"):
-            answers.append(answer(client, "POST", PATH, json=transfer(), headers={"X-API-Key": analyst_key}))
-        assert f"unhandled error on POST {PATH}" in caplog.text and "6222000011112222" not in caplog.text
-    assert answers[0] == answers[1] and answers[0][0] == 500
+    assert_same_unexpected_error(fast, plain, caplog, PATH, "6222000011112222", json=transfer(), headers={"X-API-Key": analyst_key})
 
 
 def test_the_body_limit_remembers_route_limits_without_changing_them() -> None:

@@ -47,6 +47,9 @@ from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
+sys.path.append(str(BENCH))  # appended: bench/guard's own modules (run, payees) stay first
+from procstat import server_cpu, server_pids  # noqa: E402  (bench/procstat.py)
+
 WORK = BENCH / "work" / "guard"
 RESULTS = BENCH / "results"
 MODEL = BENCH / "work" / "guard-quality" / "paysim" / "model.txt"  # written by bench/guard/quality.py; none ships (#11)
@@ -437,18 +440,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def server_pids(pid: int) -> list[int]:
-    """The server process and its uvicorn workers (children)."""
-    kids = Path(f"/proc/{pid}/task/{pid}/children")
-    return [pid, *(int(k) for k in kids.read_text().split())] if kids.exists() else [pid]
 
 
 def step_http(

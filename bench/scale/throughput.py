@@ -32,6 +32,7 @@ BENCH = HERE.parent
 sys.path.insert(0, str(BENCH))
 
 import run as bench_run  # noqa: E402  (bench/run.py: the dataset and the request mix)
+from procstat import server_cpu, server_pids  # noqa: E402
 
 
 def load() -> str:
@@ -80,18 +81,6 @@ def start_server(
         time.sleep(0.1)
     server.kill()
     raise RuntimeError("server not ready in 600 s")
-
-
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def server_pids(pid: int) -> list[int]:
-    """The uvicorn process and its workers."""
-    kids = Path(f"/proc/{pid}/task/{pid}/children")
-    return [pid, *(int(k) for k in kids.read_text().split())] if kids.exists() else [pid]
 
 
 def drive(port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int, timeline: str = "") -> dict[str, Any]:
