@@ -126,7 +126,7 @@ class BodyLimit:
         if nul is not None:
             await _refuse(send, nul)
             return
-        ctype = headers.get("content-type", "")
+        ctype = headers.get("content-type", "").lower()  # media types are case-insensitive (RFC 9110), as FastAPI reads them
         json_body = "json" in ctype
         if (json_body or ctype.startswith(FORM)) and limit <= MAX_BUFFERED and scope["method"] in ("POST", "PUT", "PATCH"):
             try:

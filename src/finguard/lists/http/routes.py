@@ -85,7 +85,7 @@ def _fast_check_body(content_type: str | None, raw: bytes) -> CheckIn | None:
         return None
     try:
         return CheckIn.model_validate(json.loads(raw))
-    except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except (ValueError, ValidationError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
 
 
