@@ -138,7 +138,7 @@ def odd_draft(i: int) -> EntryDraft:
         SubjectKind.PERSON,
         (Identifier(IdType.ACCOUNT, account(900_000 + i)),),
         party=Party(
-            names=(f"Zhang\tSan\\{i}\n第{i}号 \"quoted\"\r", f"張三 {i}"),
+            names=(f'Zhang\tSan\\{i}\n第{i}号 "quoted"\r', f"張三 {i}"),
             birth_dates=("1980-01-02",),
             nationalities=("CN",),
             countries=("CN", "HK"),
@@ -171,10 +171,7 @@ def test_text_needing_escapes_reads_back_as_the_domain_writes_it(platform: Platf
     with platform.engine.connect() as conn:
         bulk_x = select(risk_list.c.id).where(risk_list.c.code == "bulk-x").scalar_subquery()
         stored = {r.entry_key: r for r in conn.execute(select(list_entry).where(list_entry.c.list_id == bulk_x)).all()}
-        logs = {
-            (r.list_code, r.entry_key): r
-            for r in conn.execute(select(change_log).where(change_log.c.entry_key.like("odd:%"))).all()
-        }
+        logs = {(r.list_code, r.entry_key): r for r in conn.execute(select(change_log).where(change_log.c.entry_key.like("odd:%"))).all()}
         names = set(conn.execute(select(entry_name.c.name).where(entry_name.c.entry_id.in_([r.id for r in stored.values()]))).scalars())
     assert len(stored) == len(drafts)
     for d in drafts:
@@ -188,7 +185,7 @@ def test_text_needing_escapes_reads_back_as_the_domain_writes_it(platform: Platf
         assert log.actor == "bulk\ttester\\" and log.seq == row.created_seq and log.entry_id == row.id
     for d in drafts[:2]:  # the snapshot an ordinary add writes
         assert logs[("bulk-x", d.key)].snapshot == logs[("bulk-y", d.key)].snapshot
-    assert "Zhang\tSan\\0\n第0号 \"quoted\"\r" in names and "張三 0" in names
+    assert 'Zhang\tSan\\0\n第0号 "quoted"\r' in names and "張三 0" in names
     platform.follower.catch_up()
     assert platform.checker.check(CheckRequest(account=account(900_000 + 3))).outcome is Outcome.WARN  # risk level 2
 
@@ -204,3 +201,82 @@ def test_a_naive_time_fails_the_batch_and_stores_nothing_of_it(platform: Platfor
     with platform.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(change_log).where(change_log.c.list_code == "bulk-z")).scalar_one() == 0
     assert verify_change_log(platform.engine).ok
+
+
+def test_a_large_apply_writes_what_one_change_at_a_time_writes(platform: Platform) -> None:
+    """The importer's path (``ListService.apply``) with batches past ``COPY_FROM`` (PostgreSQL:
+    ids and sequence numbers reserved, rows written with COPY): adds, then modifications and
+    delistings in one apply, read back exactly as the same changes made one at a time on another
+    list, and the chain and the next check agree."""
+    from dataclasses import replace
+
+    from finguard.lists.model.lists import ChangeOp
+    from finguard.lists.service.lists import EntryOp
+
+    big = platform.lists.create_list("imp-big", "Import test", "fraud_account", "test", "critical", "importer test")
+    platform.lists.create_list("imp-one", "Import test", "fraud_account", "test", "critical", "importer test")
+    drafts = [odd_draft(i) for i in range(COPY_FROM + 4)]
+    added = platform.lists.apply(big, "imp\ttester\\", [EntryOp(ChangeOp.ADD, d.key, d) for d in drafts])
+    assert [c.seq for c in added] == list(range(added[0].seq, added[0].seq + len(drafts)))
+    for d in drafts:
+        platform.lists.add_entry("imp-one", d, actor="imp\ttester\\")
+    with platform.engine.connect() as conn:
+        ids = {
+            r.entry_key: r.id
+            for r in conn.execute(
+                select(list_entry.c.entry_key, list_entry.c.id).where(
+                    list_entry.c.list_id == select(risk_list.c.id).where(risk_list.c.code == "imp-big").scalar_subquery()
+                )
+            )
+        }
+    changed = [replace(d, reason=f"changed {n}\t\\") for n, d in enumerate(drafts[: COPY_FROM // 2 + 1])]
+    ops = [EntryOp(ChangeOp.MODIFY, d.key, d, entry_id=ids[d.key]) for d in changed]
+    ops += [EntryOp(ChangeOp.DELIST, d.key, entry_id=ids[d.key], reason="gone\n") for d in drafts[-(COPY_FROM // 2 + 1) :]]
+    later = platform.lists.apply(big, "imp\ttester\\", ops)
+    assert [c.seq for c in later] == list(range(later[0].seq, later[0].seq + len(ops)))
+    for op in ops:  # the same changes on the other list, one at a time
+        one_id = platform.lists.store.entry_states("imp-one")[op.key][0]
+        platform.lists.apply(platform.lists.get_list("imp-one"), "imp\ttester\\", [replace(op, entry_id=one_id)])
+    assert verify_change_log(platform.engine).ok
+    with platform.engine.connect() as conn:
+        rows = {}
+        for code in ("imp-big", "imp-one"):
+            lid = select(risk_list.c.id).where(risk_list.c.code == code).scalar_subquery()
+            rows[code] = {r.entry_key: r for r in conn.execute(select(list_entry).where(list_entry.c.list_id == lid))}
+        logs = [
+            (r.list_code, r.entry_key, r.op, r.snapshot, r.seq, r.entry_id)
+            for r in conn.execute(select(change_log).where(change_log.c.list_code.in_(["imp-big", "imp-one"])).order_by(change_log.c.seq))
+        ]
+        postings = {
+            code: sorted(
+                (r.entry_key, r.id_value)
+                for r in conn.execute(
+                    select(list_entry.c.entry_key, entry_identifier.c.id_value)
+                    .join(entry_identifier, entry_identifier.c.entry_id == list_entry.c.id)
+                    .where(list_entry.c.list_id == select(risk_list.c.id).where(risk_list.c.code == code).scalar_subquery())
+                )
+            )
+            for code in ("imp-big", "imp-one")
+        }
+    assert postings["imp-big"] == postings["imp-one"] and len(postings["imp-big"]) == len(drafts) - (COPY_FROM // 2 + 1)
+    fields = ("data", "content_hash", "primary_name", "risk_level", "version", "listed_at", "expires_at", "delisted_at", "delist_reason")
+    for key, big_row in rows["imp-big"].items():
+        one_row = rows["imp-one"][key]
+        assert {f: getattr(big_row, f) for f in fields if f != "delisted_at"} == {
+            f: getattr(one_row, f) for f in fields if f != "delisted_at"
+        }
+        assert (big_row.delisted_at is None) == (one_row.delisted_at is None)
+    big_logs = [x for x in logs if x[0] == "imp-big"]
+    one_logs = {(x[1], x[2]): x for x in logs if x[0] == "imp-one"}
+    for _code, key, op, snapshot, seq, entry_id in big_logs:
+        other = one_logs[(key, op)][3]
+        assert {k: v for k, v in snapshot.items() if k not in ("entry_id", "delisted_at")} == {
+            k: v for k, v in other.items() if k not in ("entry_id", "delisted_at")
+        }
+        row = rows["imp-big"][key]
+        assert row.id == entry_id and (op != "add" or row.created_seq == seq)
+        if op != "add":
+            assert row.updated_seq >= seq
+    platform.follower.catch_up()
+    assert platform.checker.check(CheckRequest(account=account(900_000 + 2))).outcome is Outcome.WARN  # modified, still listed
+    assert platform.checker.check(CheckRequest(account=account(900_000 + len(drafts) - 1))).outcome is Outcome.PASS  # delisted

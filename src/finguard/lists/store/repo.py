@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 
 from finguard.core.chain import GENESIS, ChainReport, ChainRow, link, verify
 from finguard.core.clock import aware
-from finguard.core.db import begin_write, is_sqlite, notify_change, serialize_writers
+from finguard.core.db import any_of, begin_write, insert_rows, is_sqlite, notify_change, reserve_ids, serialize_writers
 from finguard.core.errors import Conflict
 from finguard.core.identifiers import identifier_key
 from finguard.core.text import name_key
@@ -181,15 +181,23 @@ class SqlListStore:
                 cache[id(draft)] = draft_to_dict(draft)
             return cache[id(draft)]
 
+        # PostgreSQL: ids and change-log sequence numbers reserved up front (one statement each) and
+        # every row written with COPY; a multi-row INSERT ... RETURNING of 2,000 rows cost the
+        # client more in the driver's parsing of the statement's text than the rows themselves
+        # (#19, bench/lists/import_scale.py). The writers' advisory lock keeps the sequence
+        # numbers in commit order, as it does for the sequence's own defaults.
+        pg = not is_sqlite(conn)
         existing_ids = [op.entry_id for op in ops if op.op is not ChangeOp.ADD and op.entry_id is not None]
         current: dict[int, Any] = {}
         for chunk in _chunks(existing_ids):
-            for row in conn.execute(select(list_entry.c.id, list_entry.c.version, list_entry.c.data).where(list_entry.c.id.in_(chunk))):
+            ids_in = any_of(conn, list_entry.c.id, "ids")
+            for row in conn.execute(select(list_entry.c.id, list_entry.c.version, list_entry.c.data).where(ids_in), {"ids": list(chunk)}):
                 current[int(row.id)] = row
-            conn.execute(delete(entry_identifier).where(entry_identifier.c.entry_id.in_(chunk)))
-            conn.execute(delete(entry_name).where(entry_name.c.entry_id.in_(chunk)))
+            conn.execute(delete(entry_identifier).where(any_of(conn, entry_identifier.c.entry_id, "ids")), {"ids": list(chunk)})
+            conn.execute(delete(entry_name).where(any_of(conn, entry_name.c.entry_id, "ids")), {"ids": list(chunk)})
         adds = [op for op in ops if op.op is ChangeOp.ADD]
         new_ids: list[int] = []
+        seqs: list[int] = reserve_ids(conn, change_log, "seq", len(ops)) if pg else []
         if adds:
             rows = [
                 {
@@ -202,8 +210,15 @@ class SqlListStore:
                 for op in adds
                 if op.draft is not None
             ]
-            result = conn.execute(insert(list_entry).returning(list_entry.c.id, sort_by_parameter_order=True), rows)
-            new_ids = [int(r[0]) for r in result]
+            if pg:
+                new_ids = reserve_ids(conn, list_entry, "id", len(rows))
+                add_seqs = iter(seq for op, seq in zip(ops, seqs, strict=True) if op.op is ChangeOp.ADD)
+                for row, entry_id, seq in zip(rows, new_ids, add_seqs, strict=True):
+                    row.update(id=entry_id, created_seq=seq, updated_seq=seq)
+                insert_rows(conn, list_entry, rows)
+            else:
+                result = conn.execute(insert(list_entry).returning(list_entry.c.id, sort_by_parameter_order=True), rows)
+                new_ids = [int(r[0]) for r in result]
         new_id_iter = iter(new_ids)
         id_rows: list[dict[str, Any]] = []
         name_rows: list[dict[str, Any]] = []
@@ -241,18 +256,24 @@ class SqlListStore:
             )
             head[0] = row_hash
             plans.append((op, entry_id, version, delisted_at, snapshot))
-        if id_rows:
-            conn.execute(insert(entry_identifier), id_rows)
-        if name_rows:
-            conn.execute(insert(entry_name), name_rows)
-        seqs = [int(r[0]) for r in conn.execute(insert(change_log).returning(change_log.c.seq, sort_by_parameter_order=True), log_rows)]
+        if pg:
+            insert_rows(conn, entry_identifier, id_rows)
+            insert_rows(conn, entry_name, name_rows)
+            insert_rows(conn, change_log, [{"seq": seq, **row} for seq, row in zip(seqs, log_rows, strict=True)])
+        else:
+            if id_rows:
+                conn.execute(insert(entry_identifier), id_rows)
+            if name_rows:
+                conn.execute(insert(entry_name), name_rows)
+            seqs = [int(r[0]) for r in conn.execute(insert(change_log).returning(change_log.c.seq, sort_by_parameter_order=True), log_rows)]
         seq_updates: list[dict[str, Any]] = []
         full_updates: list[dict[str, Any]] = []
         changes: list[Change] = []
         for (op, entry_id, version, delisted_at, snapshot), seq in zip(plans, seqs, strict=True):
             changes.append(Change(seq, now, actor, op.op, lst.code, entry_id, op.key, snapshot))
             if op.op is ChangeOp.ADD:
-                seq_updates.append({"b_id": entry_id, "b_created": seq, "b_updated": seq})
+                if not pg:  # PostgreSQL wrote the sequence numbers with the row
+                    seq_updates.append({"b_id": entry_id, "b_created": seq, "b_updated": seq})
             else:
                 values = {
                     "b_id": entry_id,
