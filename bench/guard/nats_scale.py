@@ -36,8 +36,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run as guard_bench  # noqa: E402  (bench/guard/run.py: the set-up and the events)
+from pgstore import throwaway_store  # noqa: E402  (bench/pgstore.py)
 
-PG_URL = os.environ.get("FINGUARD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def worker(url: str, suffix: str, partitions: int, partition: int | None) -> None:
@@ -77,7 +77,6 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None) -> Non
 
 
 def run_once(url: str, consumers: int, events: int, rng: random.Random, partitioned: bool) -> dict[str, Any]:
-    import nats
 
     from finguard.guard.service.stream import StreamSettings, publish_events, with_names
 
@@ -109,12 +108,8 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random, partitio
         assert p.stdout is not None
         return dict(json.loads(p.stdout.readline()))
 
-    async def count() -> int:
-        nc = await nats.connect(settings.url)
-        try:
-            return int((await nc.jetstream().stream_info(settings.decisions_stream)).state.messages)
-        finally:
-            await nc.close()
+    def count() -> Any:
+        return guard_bench.decisions_published(settings)
 
     try:
         ready = [ask(p, None) for p in procs]
@@ -176,30 +171,14 @@ def main() -> None:
         worker(args.url, args.suffix, args.partitions, args.partition)
         return
     payees = guard_bench.use_payees(args)
-    from sqlalchemy import create_engine, text
-
     results: list[dict[str, Any]] = []
     for n in [int(x) for x in args.consumers.split(",")]:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = None
-        if args.db == "postgres":
-            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'guard.db'}"
-        try:
+        with throwaway_store(args.db, Path(tempfile.mkdtemp())) as url:
             platform, _guard = guard_bench.setup(url, sanctions=args.sanctions)
             platform.close()
             result = run_once(url, n, args.events, random.Random(5), args.partitioned and n > 1)
             print(json.dumps(result), flush=True)
             results.append(result)
-        finally:
-            if admin is not None:
-                with admin.connect() as c:
-                    c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
     at = datetime.now(UTC).isoformat(timespec="seconds")
     out = {"issue": 19, "at": at, "db": args.db, "cores": os.cpu_count(), **payees, "runs": results}
     tag = "_partitioned" if args.partitioned else ""

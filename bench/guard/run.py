@@ -381,8 +381,18 @@ async def delete_streams(settings: Any) -> None:
         await nc.close()
 
 
-def step_nats(guard: Any, n: int) -> dict[str, Any]:
+async def decisions_published(settings: Any) -> int:
+    """How many decisions the guard has published on ``settings``' decisions stream so far."""
     import nats
+
+    nc = await nats.connect(settings.url)
+    try:
+        return int((await nc.jetstream().stream_info(settings.decisions_stream)).state.messages)
+    finally:
+        await nc.close()
+
+
+def step_nats(guard: Any, n: int) -> dict[str, Any]:
 
     from finguard.guard.service.stream import ConsumerThread, GuardConsumer, StreamSettings, publish_events, with_names
 
@@ -391,12 +401,8 @@ def step_nats(guard: Any, n: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     bodies = [event_body(i, now, rng) for i in range(n)]
 
-    async def count() -> int:
-        nc = await nats.connect(settings.url)
-        try:
-            return int((await nc.jetstream().stream_info(settings.decisions_stream)).state.messages)
-        finally:
-            await nc.close()
+    def count() -> Any:
+        return decisions_published(settings)
 
     try:
         t = time.perf_counter()
