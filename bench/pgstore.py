@@ -98,12 +98,13 @@ class BackendCpu:
         if self.enabled:
             self.aux = aux_pids()
             self.aux0 = {k: proc_cpu(p) for k, p in self.aux.items()}
-            self.back0 = dict(self.backends)
+            self.back0 = {pid: proc_cpu(pid) for pid in self.backends}
 
     def read(self) -> dict[str, object]:
         """``server_backend_cpu_s`` and ``server_aux_cpu_s`` since ``start()`` (empty on SQLite)."""
         if not self.enabled:
             return {}
+        # a backend first seen after start() counts from its connection
         backend = sum(proc_cpu(p) - self.back0.get(p, self.backends[p]) for p in self.backends)
         return {
             "server_backend_cpu_s": round(backend, 1),
