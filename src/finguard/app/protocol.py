@@ -10,8 +10,9 @@ middleware, no place in the line. Requests it admits go on as in uvicorn (and th
 still counts them in flight).
 
 ``finguard serve`` uses it (``uvicorn --http finguard.app.protocol:AdmissionHttpTools`` the same
-by hand). Before the app's first request there is no admission control to ask, and everything is
-admitted here.
+by hand). It finds the app's admission control in the server's lifespan state, where the
+middleware puts itself at start-up; a server run without a lifespan (``--lifespan off``) admits
+everything here and leaves refusals to the middleware.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class AdmissionHttpTools(HttpToolsProtocol):
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         # A request parsed in the same read as an early refusal may have armed the keep-alive timer.
         self._unset_keepalive_if_required()
-        gate = admission.gate()
+        gate = admission.gate(self.app_state)
         if gate is None or app is not self.app or not gate.refuses(cycle.scope):
             super()._start_asgi_task(cycle, app)
             return

@@ -35,10 +35,15 @@ PUBLIC_PREFIXES = ("/api/v1/public/", "/check")
 NEVER_REFUSED = ("/healthz", "/readyz", "/metrics")
 
 
-def gate() -> AdmissionControl | None:
-    """The admission control of this process's app (the one that last served a request), for
-    :mod:`finguard.app.protocol`'s refusal at the protocol level; None before the first request."""
-    return _gate
+STATE_KEY = "finguard.admission"
+
+
+def gate(app_state: MutableMapping[str, Any]) -> AdmissionControl | None:
+    """The app's admission control, from the server's lifespan state (the middleware puts itself
+    there at start-up), for :mod:`finguard.app.protocol`'s refusal at the protocol level; None
+    when the server runs no lifespan."""
+    found = app_state.get(STATE_KEY)
+    return found if isinstance(found, AdmissionControl) else None
 
 
 def is_public(path: str) -> bool:
@@ -124,8 +129,9 @@ class AdmissionControl:
         return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        global _gate
-        _gate = self
+        if scope["type"] == "lifespan" and isinstance(scope.get("state"), MutableMapping):
+            # The server's state, shared with its protocols: how the protocol finds this gate.
+            scope["state"][STATE_KEY] = self
         if scope["type"] != "http" or scope["path"].startswith(NEVER_REFUSED) or self.max_in_flight <= 0:
             await self.app(scope, receive, send)
             return
@@ -168,5 +174,3 @@ class AdmissionControl:
         ]
         return body, headers
 
-
-_gate: AdmissionControl | None = None
