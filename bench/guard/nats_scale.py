@@ -39,7 +39,6 @@ import run as guard_bench  # noqa: E402  (bench/guard/run.py: the set-up and the
 from pgstore import throwaway_store  # noqa: E402  (bench/pgstore.py)
 
 
-
 def worker(url: str, suffix: str, partitions: int, partition: int | None) -> None:
     """One consumer process: says 'ready' once healthy, its CPU seconds at 'go' and at 'stop'
     (read from stdin), each with the count of decisions it made."""
