@@ -1,6 +1,6 @@
 """Issue #19: where a decision's time goes. cProfile over ``decide_raw`` on the guard bench's set-up.
 
-    .venv/bin/python bench/guard/profile_decide.py [--db sqlite|postgres] [--events 1000] [--batch 1]
+    .venv/bin/python bench/guard/profile_decide.py [--db sqlite|postgres] [--events 1000] [--batch 1] [--timer cpu]
     .venv/bin/python bench/guard/profile_decide.py --cpu [--events 3000] [--batch 64] [--warmup 1000]
 
 ``--batch N`` decides N events per ``decide_many`` call (the stream's and the HTTP batcher's path).
@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=45)
     ap.add_argument("--cpu", action="store_true", help="CPU per decision, no profiler (one JSON line)")
     ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--timer", choices=["wall", "cpu"], default="wall", help="cProfile's clock: wall time, or the thread's CPU time")
     bench.add_payee_args(ap)
     args = ap.parse_args()
     payee_setup = bench.use_payees(args)
@@ -62,7 +63,7 @@ def main() -> None:
         platform.close()
         return
     bodies = [bench.event_body(i, now, rng) for i in range(args.events)]
-    prof = cProfile.Profile()
+    prof = cProfile.Profile(time.thread_time) if args.timer == "cpu" else cProfile.Profile()
     t = time.perf_counter()
     prof.enable()
     if args.batch <= 1:
