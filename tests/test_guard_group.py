@@ -14,10 +14,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from tests.test_guard_stream import (
 
 REPO = Path(__file__).resolve().parents[1]
 TTL = 2.0
-NOW = T0 + __import__("datetime").timedelta(minutes=30)
+NOW = T0 + timedelta(minutes=30)
 
 
 # -- the balancing, alone ------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def test_one_member_claims_every_partition() -> None:
 
 def test_a_member_that_joins_is_given_its_share_by_the_richest() -> None:
     view = View(frozenset({"a", "b"}), _owners({"a": [0, 1, 2, 3]}))
-    assert plan(4, "a", view, [0, 1, 2, 3]) .release == (2, 3)
+    assert plan(4, "a", view, [0, 1, 2, 3]).release == (2, 3)
     assert plan(4, "b", view, []) == plan(4, "b", view, [])  # nothing free yet: b waits
     assert plan(4, "b", view, []).claim == ()
     freed = View(frozenset({"a", "b"}), _owners({"a": [0, 1]}))
@@ -166,7 +166,9 @@ class Worker:
         self.state = tmp / f"{name}.json"
         spec = {"db_url": db_url, "redis_url": REDIS_URL, "redis_prefix": prefix, "now": NOW.isoformat(), "settings": asdict(settings)}
         env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.group_worker", str(self.state)], stdin=subprocess.PIPE, cwd=REPO, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.group_worker", str(self.state)], stdin=subprocess.PIPE, cwd=REPO, env=env
+        )
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(spec).encode())
         self.proc.stdin.close()
@@ -231,14 +233,16 @@ def test_a_killed_consumers_partitions_are_taken_over_and_given_back(db_url: str
     finally:
         for w in workers:
             w.stop()
-    assert decided_at_kill < n, "the kill came too late to test a takeover mid-stream"
+    assert decided_at_kill < len(first), "the kill came too late to test a takeover mid-stream"
     assert ledger_count(engine) == n
     assert transfer_count(engine) == n
     published = [body["event_id"] for _, body in stream_messages(settings, settings.decisions_stream)]
     assert sorted(published) == sorted(e["event_id"] for e in everything)
     # In order per customer, each event counted once: event i of a customer sees i + 1 transfers.
     guard = make_guard(engine, None, clock=Clock(NOW))
-    counts = {s.decision.event_id: decode(s.inputs)["features"]["account_out_count_1h"] for s in guard.store.stored_decisions(None, None, 10_000)}
+    counts = {
+        s.decision.event_id: decode(s.inputs)["features"]["account_out_count_1h"] for s in guard.store.stored_decisions(None, None, 10_000)
+    }
     assert counts == {f"{c}-{i}": i + 1 for c in customers for i in range(each)}
     # Stopped gracefully, the survivors left nothing behind: every lease free, no member.
     view = _view(settings)
@@ -269,5 +273,5 @@ def test_a_lease_taken_by_another_stops_the_lane_and_is_taken_back_when_it_expir
         wait_for(lambda: stream_count(settings, settings.decisions_stream) >= len(events), what="every decision published")
     finally:
         run.stop()
-    assert ledger_count(engine) == len(events) and run.consumer.health.healthy is False  # stopped
+    assert ledger_count(engine) == len(events) and run.consumer.health.lost == 1
     _drop_bucket(settings)
