@@ -275,3 +275,28 @@ def test_a_lease_taken_by_another_stops_the_lane_and_is_taken_back_when_it_expir
         run.stop()
     assert ledger_count(engine) == len(events) and run.consumer.health.lost == 1
     _drop_bucket(settings)
+
+
+def test_with_one_partition_the_group_is_one_active_consumer_and_a_standby(engine: Engine, group_settings: StreamSettings) -> None:
+    """P = 1: one consumer decides every event, the other stands by; the active one crashes
+    (cancelled, its leases left to expire) and the standby takes over and decides the rest."""
+    settings = replace(group_settings, partitions=1)
+    guards = [make_guard(engine, None, clock=Clock(NOW)) for _ in range(2)]
+    runs = [ConsumerThread(GuardConsumer(g, settings)).start() for g in guards]
+    try:
+        wait_for(lambda: sorted(r.consumer.health.owned for r in runs) == [(), (0,)], what="one active consumer")
+        active, standby = sorted(runs, key=lambda r: r.consumer.health.owned, reverse=True)
+        first = customer_events(["sb0", "sb1"], 3)
+        assert asyncio.run(publish_events(first, settings)) == (len(first), 0)
+        wait_for(lambda: active.consumer.health.decided >= len(first), what="the active one deciding")
+        assert standby.consumer.health.decided == 0
+        active.kill()
+        wait_for(lambda: standby.consumer.health.owned == (0,), timeout=30, what="the standby taking over")
+        second = customer_events(["sb2", "sb3"], 3)
+        assert asyncio.run(publish_events(second, settings)) == (len(second), 0)
+        wait_for(lambda: stream_count(settings, settings.decisions_stream) >= len(first) + len(second), what="every decision published")
+    finally:
+        for r in runs:
+            r.stop()
+    assert ledger_count(engine) == len(first) + len(second) and standby.consumer.health.decided >= len(second)
+    _drop_bucket(settings)

@@ -644,7 +644,7 @@ class GuardConsumer:
         held[k] = h
         try:
             subs = []
-            for subject, durable in self.settings.lane_subscriptions(k):
+            for subject, durable in self._group_lane(k):
                 await self._rewind(js, subject, durable, k)
                 subs.append(await self._subscribe(js, subject, durable))
         except BaseException:
@@ -657,6 +657,12 @@ class GuardConsumer:
         h.task = asyncio.create_task(self._lane(nc, js, subs, h.stop, k, h.fresh(ttl)))
         self.health.took += 1
         log.info("guard group: took partition %d (%s)", k, why)
+
+    def _group_lane(self, k: int) -> list[tuple[str, str]]:
+        """Partition k's lane in group mode; with one partition (no partitioning: one consumer
+        active, the others standing by) every event, on the shared durable consumer."""
+        s = self.settings
+        return s.lane_subscriptions(k) if s.partitions > 1 else [(f"{s.events_prefix}.>", s.durable)]
 
     async def _rewind(self, js: JetStreamContext, subject: str, durable: str, k: int) -> None:
         """Events the previous owner fetched and left unacknowledged (it died mid-batch) would be
