@@ -300,3 +300,39 @@ def test_with_one_partition_the_group_is_one_active_consumer_and_a_standby(engin
             r.stop()
     assert ledger_count(engine) == len(first) + len(second) and standby.consumer.health.decided >= len(second)
     _drop_bucket(settings)
+
+
+def test_a_lane_whose_lease_is_not_fresh_starts_no_fetch(engine: Engine) -> None:
+    """The safety gate: while its lease has too little time left (renewals failing), a lane
+    starts no fetch and says why in the health; it goes on once the lease is renewed."""
+    consumer = GuardConsumer(make_guard(engine, None), StreamSettings())
+
+    class Sub:
+        calls = 0
+
+        async def fetch(self, batch: int, timeout: float) -> list[Any]:
+            self.calls += 1
+            await asyncio.sleep(0.01)
+            raise TimeoutError
+
+    class Conn:
+        is_connected = True
+
+    async def main() -> tuple[int, int, str, int]:
+        stop, fresh, sub = asyncio.Event(), [True], Sub()
+        lane = asyncio.create_task(consumer._lane(Conn(), None, [sub], stop, 3, lambda: fresh[0]))  # type: ignore[arg-type]
+        await asyncio.sleep(0.1)
+        fresh[0] = False
+        await asyncio.sleep(0.05)
+        paused_at = sub.calls
+        await asyncio.sleep(0.3)
+        paused, reason = sub.calls - paused_at, consumer.health.reason
+        fresh[0] = True
+        await asyncio.sleep(0.3)
+        stop.set()
+        await lane
+        return paused_at, paused, reason, sub.calls
+
+    paused_at, paused, reason, calls = asyncio.run(main())
+    assert paused_at > 0 and paused == 0 and "lease" in reason and calls > paused_at
+    assert consumer.health.healthy
