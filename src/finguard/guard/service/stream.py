@@ -514,6 +514,8 @@ class GuardConsumer:
         leaves; on cancellation (a crash, for tests) nothing is released: the leases expire."""
         s = self.settings
         table = await LeaseTable.open(js, s.durable, s.partitions, s.lease_ttl, self.member, self.label)
+        if table.ttl < 4 * s.fetch_timeout:  # a lane's fetch must fit in the half TTL it may start in
+            raise ValueError(f"the lease bucket's TTL ({table.ttl:g} s) is under 4 fetch timeouts: give the group a longer one")
         if table.ttl != s.lease_ttl:
             log.warning("guard group: the lease bucket's TTL is %g s (this consumer was given %g s): it wins", table.ttl, s.lease_ttl)
         held: dict[int, _Held] = {}
@@ -532,8 +534,8 @@ class GuardConsumer:
                         h.releasing = True
                         h.stop.set()
                 try:
+                    await self._renew(nc, table, held)
                     await table.beat()
-                    await self._renew(table, held)
                     if not stop.is_set():
                         view = await table.view()
                         await self._rebalance(nc, js, table, held, view, free_before, last_owner)
@@ -587,14 +589,19 @@ class GuardConsumer:
                 self.health.gave += 1
                 log.info("guard group: gave up partition %d (its batch finished and acknowledged)", k)
 
-    async def _renew(self, table: LeaseTable, held: dict[int, _Held]) -> None:
+    async def _renew(self, nc: NATS, table: LeaseTable, held: dict[int, _Held]) -> None:
         for k, h in held.items():
             if h.lost:
                 continue
             sent = time.monotonic()
             try:
                 h.revision = await table.renew(k, h.revision)
-            except LeaseLost:
+            except Exception as exc:
+                if not isinstance(exc, LeaseLost):  # no answer: the lane goes on while its lease is fresh
+                    if not nc.is_connected:
+                        raise
+                    log.warning("guard group: renewing partition %d: %s", k, exc)
+                    continue
                 h.lost = True
                 h.stop.set()
                 self.health.lost += 1
