@@ -525,7 +525,7 @@ class GuardConsumer:
         graceful = False
         try:
             while True:
-                await self._reap(table, held)
+                await self._reap(js, table, held)
                 if stop.is_set():
                     graceful = True
                     if not held:
@@ -573,7 +573,7 @@ class GuardConsumer:
                 self.health.ok(k)
             self.health.owned = ()
 
-    async def _reap(self, table: LeaseTable, held: dict[int, _Held]) -> None:
+    async def _reap(self, js: JetStreamContext, table: LeaseTable, held: dict[int, _Held]) -> None:
         """Lanes that ended: given up (release the lease), lost (nothing to release) or failed
         (the connection: raised, so the consumer reconnects)."""
         for k, h in list(held.items()):
@@ -585,9 +585,24 @@ class GuardConsumer:
             if exc is not None:
                 raise exc
             if not h.lost:
+                await self._acknowledged(js, k)
                 await table.release(k, h.revision)
                 self.health.gave += 1
                 log.info("guard group: gave up partition %d (its batch finished and acknowledged)", k)
+
+    async def _acknowledged(self, js: JetStreamContext, k: int) -> None:
+        """Before a partition is given up: wait (a second at most) until the server has processed
+        the lane's last acknowledgements (sent without waiting for an answer), so the next owner
+        finds nothing unacknowledged and has nothing to decide again."""
+        for _, durable in self._group_lane(k):
+            for _ in range(20):
+                try:
+                    info = await js.consumer_info(self.settings.events_stream, durable)
+                except NotFoundError:
+                    break
+                if not info.num_ack_pending:
+                    break
+                await asyncio.sleep(0.05)
 
     async def _renew(self, nc: NATS, table: LeaseTable, held: dict[int, _Held]) -> None:
         for k, h in held.items():
