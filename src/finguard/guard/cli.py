@@ -166,7 +166,7 @@ def consume(
             min=1.0,
             envvar="FINGUARD_GUARD_LEASE_TTL",
             help="Group mode: seconds a partition's lease outlives its owner's last renewal (renewed every TTL / 4): "
-            "the longest a dead consumer's partitions wait. The first consumer of a group sets it for all.",
+            "a dead consumer's partitions wait about this long (at most about 1.25 x). The group's first consumer sets it for all.",
         ),
     ] = 10.0,
 ) -> None:
@@ -206,7 +206,8 @@ def consume(
         finally:
             runner.stop()
         h = runner.consumer.health
-        out.print(f"\nstopped: decided {h.decided}, invalid {h.invalid}, retried {h.retried}")
+        leases = f"; partitions taken {h.took}, given up {h.gave}, lost {h.lost}" if group else ""
+        out.print(f"\nstopped: decided {h.decided}, invalid {h.invalid}, retried {h.retried}{leases}")
 
 
 @app.command("publish")

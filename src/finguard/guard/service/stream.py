@@ -104,8 +104,9 @@ class StreamSettings:
             raise InvalidInput.for_field("partitions", f"must be between 1 and {MAX_PARTITIONS}")
         if self.group and self.partition is not None:
             raise InvalidInput.for_field("partition", "is chosen by the group's leases in group mode: give no partition")
-        if self.group and not (self.lease_ttl >= 1.0 and self.lease_ttl >= 4 * self.fetch_timeout):
-            raise InvalidInput.for_field("lease_ttl", "must be at least 1 s and 4 times the fetch timeout")
+        least = max(1.0, 4 * self.fetch_timeout)  # a lane's fetch fits in the half TTL it may start in
+        if self.group and not self.lease_ttl >= least:
+            raise InvalidInput.for_field("lease_ttl", f"must be at least {least:g} s (4 fetch timeouts of {self.fetch_timeout:g} s)")
         if self.partition is None and self.also:
             raise InvalidInput.for_field("partition", "is required when further partitions are owned")
         for k in self.owned():
