@@ -101,7 +101,7 @@ class LeaseTable:
 
     def __init__(self, js: JetStreamContext, kv: KeyValue, stream: str, ttl: float, partitions: int, member: str, label: bytes) -> None:
         self.js, self.kv, self.stream, self.ttl, self.partitions, self.member, self.label = js, kv, stream, ttl, partitions, member, label
-        self.prefix = f"$KV.{kv._name}."
+        self.prefix = f"$KV.{stream.removeprefix('KV_')}."  # the bucket's subjects
         self.ops = 0  # requests to the bucket (renewals, claims, views): the steady-state cost
 
     @classmethod
