@@ -153,6 +153,19 @@ def test_consume_refuses_a_partition_outside_the_count_naming_it(cli: Cli) -> No
     assert "partition" in result.output and "more than once" in " ".join(result.output.split())
 
 
+def test_consume_in_group_mode_takes_no_partition_and_says_what_it_owns_and_did(cli: Cli) -> None:
+    args = ("consume", "--nats-url", "nats://127.0.0.1:1", "--partitions", "4", "--group", "--seconds", "0.1")
+    refused = cli(*args, "--partition", "1", code=2)
+    assert "partition" in refused.output and "group mode" in " ".join(refused.output.split())
+    too_short = " ".join(cli(*args, "--lease-ttl", "2", code=2).output.split())
+    assert "lease_ttl: must be at least 4 s" in too_short
+    cli.env["FINGUARD_REDIS_URL"] = ""
+    result = cli(*args[:-1], "1.5")
+    said = " ".join(result.output.split())
+    assert "stopped: decided 0" in said and "partitions taken 0, given up 0, lost 0" in said
+    assert "in group mode a partition moves between consumers" in said
+
+
 def test_a_bank_trains_on_its_own_events_puts_a_challenger_in_shadow_replays_and_promotes(cli: Cli, tmp_path: Path) -> None:
     events, labels = card_stream()
     ev = cli.file("events.jsonl", "".join(json.dumps(e) + "\n" for e in events))

@@ -124,10 +124,14 @@ PARTITIONS = typer.Option(
 )
 
 
-def _stream_settings(nats_url: str, batch: int, partitions: int = 1, owned: Sequence[int] = ()) -> StreamSettings:
+def _stream_settings(
+    nats_url: str, batch: int, partitions: int = 1, owned: Sequence[int] = (), group: bool = False, lease_ttl: float = 10.0
+) -> StreamSettings:
     try:
         first = owned[0] if owned else None
-        return StreamSettings(url=nats_url, batch=batch, partitions=partitions, partition=first, also=tuple(owned[1:]))
+        return StreamSettings(
+            url=nats_url, batch=batch, partitions=partitions, partition=first, also=tuple(owned[1:]), group=group, lease_ttl=lease_ttl
+        )
     except FinguardError as exc:
         _fail(exc)
         raise typer.Exit(2) from exc
@@ -147,11 +151,35 @@ def consume(
             "without one). Repeat it to own several (each decided in order, side by side). Default: every event.",
         ),
     ] = None,
+    group: Annotated[
+        bool,
+        typer.Option(
+            "--group",
+            envvar="FINGUARD_GUARD_GROUP",
+            help="Share the partitions with the other consumers started with --group, through leases in NATS: each "
+            "takes about partitions / consumers, and a dead consumer's partitions are taken over when its leases expire.",
+        ),
+    ] = False,
+    lease_ttl: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            envvar="FINGUARD_GUARD_LEASE_TTL",
+            help="Group mode: seconds a partition's lease outlives its owner's last renewal (renewed every TTL / 4): "
+            "a dead consumer's partitions wait about this long (at most about 1.25 x). The group's first consumer sets it for all.",
+        ),
+    ] = 10.0,
 ) -> None:
     """Decide the events of stream FINGUARD_EVENTS and publish the decisions to FINGUARD_DECISIONS."""
-    settings = _stream_settings(nats_url, batch, partitions, partition or ())
+    settings = _stream_settings(nats_url, batch, partitions, partition or (), group, lease_ttl)
     with _platform(follow=True) as p:
-        if not p.settings.redis_url:
+        if group and not p.settings.redis_url:
+            err.print(
+                "[yellow]FINGUARD_REDIS_URL is not set: in group mode a partition moves between consumers, and a consumer "
+                "that takes one over has not counted its customers' earlier events (velocity in memory). Set "
+                "FINGUARD_REDIS_URL so every consumer counts every event.[/]"
+            )
+        elif not p.settings.redis_url:
             err.print(
                 "[yellow]FINGUARD_REDIS_URL is not set: this consumer counts the guard's velocity (daily limits, bursts) "
                 "from its own events only. Run it as the only process that decides, or set FINGUARD_REDIS_URL "
@@ -170,14 +198,16 @@ def consume(
             while runner.alive and not stopping and (seconds is None or time.monotonic() - started < seconds):
                 h = runner.consumer.health
                 state = "[green]healthy[/]" if h.healthy else f"[red]unhealthy[/]: {escape(h.reason)}"
-                err.print(f"decided {h.decided}, invalid {h.invalid}, retried {h.retried}; {state}", end="\r")
+                owns = f"; owns {','.join(map(str, h.owned)) or 'none'}" if group else ""
+                err.print(f"decided {h.decided}, invalid {h.invalid}, retried {h.retried}{owns}; {state}", end="\r")
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
             runner.stop()
         h = runner.consumer.health
-        out.print(f"\nstopped: decided {h.decided}, invalid {h.invalid}, retried {h.retried}")
+        leases = f"; partitions taken {h.took}, given up {h.gave}, lost {h.lost}" if group else ""
+        out.print(f"\nstopped: decided {h.decided}, invalid {h.invalid}, retried {h.retried}{leases}")
 
 
 @app.command("publish")

@@ -35,9 +35,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import socket
 import threading
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -56,6 +59,7 @@ from finguard.core.errors import FieldProblem, FinguardError, InvalidInput
 from finguard.guard.model.decision import Decision
 from finguard.guard.model.events import Event, parse_event
 from finguard.guard.service.engine import GuardService
+from finguard.guard.service.leases import LeaseLost, LeaseTable, View, plan
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -88,10 +92,21 @@ class StreamSettings:
     # A consumer may own several partitions (``partition`` and these): choose P larger than the
     # consumers you run today, so more can be added later without draining the stream to change P.
     also: tuple[int, ...] = ()
+    # Group mode (``--group``): no partition is given; the consumers share the P partitions among
+    # themselves through leases in NATS (``leases.py``), each aiming at ceil(P / consumers), and a
+    # dead consumer's partitions are taken over once its leases expire, ``lease_ttl`` seconds
+    # after its last renewal (renewed every ``lease_ttl / 4``).
+    group: bool = False
+    lease_ttl: float = 10.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.partitions <= MAX_PARTITIONS:
             raise InvalidInput.for_field("partitions", f"must be between 1 and {MAX_PARTITIONS}")
+        if self.group and self.partition is not None:
+            raise InvalidInput.for_field("partition", "is chosen by the group's leases in group mode: give no partition")
+        least = max(1.0, 4 * self.fetch_timeout)  # a lane's fetch fits in the half TTL it may start in
+        if self.group and not self.lease_ttl >= least:
+            raise InvalidInput.for_field("lease_ttl", f"must be at least {least:g} s (4 fetch timeouts of {self.fetch_timeout:g} s)")
         if self.partition is None and self.also:
             raise InvalidInput.for_field("partition", "is required when further partitions are owned")
         for k in self.owned():
@@ -120,13 +135,14 @@ class StreamSettings:
         without a partition). Lanes run side by side, each in order."""
         if self.partition is None:
             return [[(f"{self.events_prefix}.>", self.durable)]]
-        lanes = []
-        for k in self.owned():
-            lane = [(f"{self.events_prefix}.*.p{k}", f"{self.durable}-p{k}of{self.partitions}")]
-            if k == 0:  # events published without a partition (and the dead letters, skipped)
-                lane.append((f"{self.events_prefix}.*", f"{self.durable}-unpartitioned"))
-            lanes.append(lane)
-        return lanes
+        return [self.lane_subscriptions(k) for k in self.owned()]
+
+    def lane_subscriptions(self, k: int) -> list[tuple[str, str]]:
+        """Partition k's lane (the same in explicit and in group mode)."""
+        lane = [(f"{self.events_prefix}.*.p{k}", f"{self.durable}-p{k}of{self.partitions}")]
+        if k == 0:  # events published without a partition (and the dead letters, skipped)
+            lane.append((f"{self.events_prefix}.*", f"{self.durable}-unpartitioned"))
+        return lane
 
 
 MAX_PARTITIONS = 256
@@ -159,6 +175,15 @@ class Health:
     # What is failing, by lane (-1: the connection; k: the lane of owned partition k): one lane's
     # success never hides another's failure.
     failing: dict[int, str] = field(default_factory=dict)
+    # Group mode: this process's member id, the partitions it holds leases for (its lanes), and
+    # how many it took (free or expired), gave up (balance, stop) and lost (not renewed in time).
+    member: str = ""
+    owned: tuple[int, ...] = ()
+    took: int = 0
+    gave: int = 0
+    lost: int = 0
+    lease_ops: int = 0  # requests to the lease bucket (renewals, claims, views)
+    rewound: int = 0  # events a dead owner left unacknowledged, decided again after a takeover
 
     def ok(self, lane: int = CONNECTION) -> None:
         self.failing.pop(lane, None)
@@ -286,6 +311,11 @@ class GuardConsumer:
         self.guard = guard
         self.settings = settings or StreamSettings()
         self.health = Health()
+        # Group mode: one id for this consumer's life (kept across reconnections, so it finds
+        # its own leases again), and a label for people (host and process id).
+        self.member = uuid.uuid4().hex[:12]
+        self.label = f"{socket.gethostname()}:{os.getpid()}"
+        self.health.member = self.member if self.settings.group else ""
 
     def decide_batch(self, messages: Sequence[tuple[str, bytes]]) -> list[Handled]:
         """Decide (subject, body) pairs in order, the batch stored in as few transactions as
@@ -392,6 +422,11 @@ class GuardConsumer:
                 self.health.connects += 1
                 js = nc.jetstream()
                 await ensure_streams(js, self.settings)
+                if self.settings.group:
+                    self.health.ok()
+                    delay = self.settings.retry_initial
+                    await self._group(nc, js, stop)
+                    continue
                 lanes = [[await self._subscribe(js, subj, durable) for subj, durable in lane] for lane in self.settings.subscriptions()]
                 self.health.ok()
                 delay = self.settings.retry_initial
@@ -417,30 +452,39 @@ class GuardConsumer:
         self.health.fail("stopped")
 
     async def _subscribe(self, js: JetStreamContext, subject: str, durable: str) -> Any:
-        return await js.pull_subscribe(
-            subject,
-            durable=durable,
-            stream=self.settings.events_stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.settings.ack_wait,
-                max_ack_pending=max(1000, self.settings.batch * 4),
-            ),
-        )
+        return await js.pull_subscribe(subject, durable=durable, stream=self.settings.events_stream, config=self._consumer_config())
 
-    async def _lane(self, nc: NATS, js: JetStreamContext, subs: list[Any], stop: asyncio.Event, lane: int) -> None:
-        """Fetch, decide and acknowledge one lane's events in order until ``stop``."""
+    def _consumer_config(self, **more: Any) -> ConsumerConfig:
+        config: dict[str, Any] = {
+            "ack_policy": AckPolicy.EXPLICIT,
+            "deliver_policy": DeliverPolicy.ALL,
+            "ack_wait": self.settings.ack_wait,
+            "max_ack_pending": max(1000, self.settings.batch * 4),
+        }
+        return ConsumerConfig(**(config | more))
+
+    async def _lane(
+        self, nc: NATS, js: JetStreamContext, subs: list[Any], stop: asyncio.Event, lane: int, may_fetch: Callable[[], bool] | None = None
+    ) -> None:
+        """Fetch, decide and acknowledge one lane's events in order until ``stop``. In group mode
+        ``may_fetch`` says whether the lane's lease is fresh enough to start a fetch: when it is
+        not (renewals failing), the lane waits, with its batch in hand finished and acknowledged."""
         primary, extra = subs[0], subs[1:]
         extra_due = 0.0
         delay = self.settings.retry_initial
         while not stop.is_set():
+            if may_fetch is not None and not may_fetch():
+                self.health.fail(f"partition {lane}: its lease is not being renewed", lane)
+                await _backoff(stop, LEASE_WAIT, LEASE_WAIT)
+                continue
             # The lane's own subjects with the full wait; the unpartitioned ones (partition 0
             # only) with a short one, when the own are idle or every EXTRA_EVERY seconds, so an
             # empty fallback never holds up the partition's own events.
             took = False
             for sub, wait in [(primary, self.settings.fetch_timeout)] + [(e, EXTRA_WAIT) for e in extra]:
                 if sub is not primary and took and time.monotonic() < extra_due:
+                    break
+                if may_fetch is not None and not may_fetch():
                     break
                 if sub is not primary:
                     extra_due = time.monotonic() + EXTRA_EVERY
@@ -461,6 +505,228 @@ class GuardConsumer:
                     delay = await _backoff(stop, delay, self.settings.retry_max)
                 if stop.is_set():
                     break
+
+    # -- group mode: partitions owned through leases (leases.py) --------------------------------
+
+    async def _group(self, nc: NATS, js: JetStreamContext, stop: asyncio.Event) -> None:
+        """Own partitions through the group's leases until ``stop``: renew them every TTL / 4,
+        claim and give up partitions as :func:`plan` says, run one lane per owned partition.
+        At ``stop`` every lane finishes its batch, then the leases are released and the member
+        leaves; on cancellation (a crash, for tests) nothing is released: the leases expire."""
+        s = self.settings
+        table = await LeaseTable.open(js, s.durable, s.partitions, s.lease_ttl, self.member, self.label)
+        if table.ttl < 4 * s.fetch_timeout:  # a lane's fetch must fit in the half TTL it may start in
+            raise ValueError(f"the lease bucket's TTL ({table.ttl:g} s) is under 4 fetch timeouts: give the group a longer one")
+        if table.ttl != s.lease_ttl:
+            log.warning("guard group: the lease bucket's TTL is %g s (this consumer was given %g s): it wins", table.ttl, s.lease_ttl)
+        held: dict[int, _Held] = {}
+        free_before: set[int] = set()
+        last_owner: dict[int, str] = {}
+        log.info("guard group: member %s (%s) joins %d partitions, leases of %g s", self.member, self.label, s.partitions, table.ttl)
+        graceful = False
+        try:
+            while True:
+                await self._reap(js, table, held)
+                if stop.is_set():
+                    graceful = True
+                    if not held:
+                        break
+                    for h in held.values():
+                        h.releasing = True
+                        h.stop.set()
+                try:
+                    await self._renew(nc, table, held)
+                    await table.beat()
+                    if not stop.is_set():
+                        view = await table.view()
+                        await self._rebalance(nc, js, table, held, view, free_before, last_owner)
+                        free_before = {k for k in range(s.partitions) if k not in view.owners}
+                        last_owner = dict(view.owners)
+                except Exception as exc:
+                    if not nc.is_connected:
+                        raise
+                    log.warning("guard group: the lease bucket did not answer (%s): lanes go on while their leases are fresh", exc)
+                self.health.owned = tuple(sorted(k for k, h in held.items() if not h.lost))
+                self.health.lease_ops = table.ops
+                # Until the next renewal, or sooner: stopping, or a lane ended (given up, lost, failed).
+                stopping = stop.is_set()
+                waits: list[asyncio.Future[Any]] = [] if stopping else [asyncio.ensure_future(stop.wait())]
+                waits += [h.task for h in held.values() if h.task is not None]
+                try:
+                    await asyncio.wait(waits, timeout=table.ttl / 4, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if not stopping:
+                        waits[0].cancel()
+        finally:
+            for h in held.values():
+                h.stop.set()
+                if not graceful and h.task is not None:
+                    h.task.cancel()
+            await asyncio.gather(*(h.task for h in held.values() if h.task is not None), return_exceptions=True)
+            if graceful and nc.is_connected:
+                try:
+                    for k, h in held.items():
+                        await table.release(k, h.revision)
+                    await table.leave()
+                except Exception as exc:  # the leases expire anyway
+                    log.warning("guard group: leaving: %s", exc)
+            for k in held:
+                self.health.ok(k)
+            self.health.owned = ()
+
+    async def _reap(self, js: JetStreamContext, table: LeaseTable, held: dict[int, _Held]) -> None:
+        """Lanes that ended: given up (release the lease), lost (nothing to release) or failed
+        (the connection: raised, so the consumer reconnects)."""
+        for k, h in list(held.items()):
+            if h.task is None or not h.task.done():
+                continue
+            del held[k]
+            self.health.ok(k)
+            exc = None if h.task.cancelled() else h.task.exception()
+            if exc is not None:
+                raise exc
+            if not h.lost:
+                await self._acknowledged(js, k)
+                await table.release(k, h.revision)
+                self.health.gave += 1
+                log.info("guard group: gave up partition %d (its batch finished and acknowledged)", k)
+
+    async def _acknowledged(self, js: JetStreamContext, k: int) -> None:
+        """Before a partition is given up: wait (a second at most) until the server has processed
+        the lane's last acknowledgements (sent without waiting for an answer), so the next owner
+        finds nothing unacknowledged and has nothing to decide again."""
+        for _, durable in self._group_lane(k):
+            for _ in range(20):
+                try:
+                    info = await js.consumer_info(self.settings.events_stream, durable)
+                except NotFoundError:
+                    break
+                if not info.num_ack_pending:
+                    break
+                await asyncio.sleep(0.05)
+
+    async def _renew(self, nc: NATS, table: LeaseTable, held: dict[int, _Held]) -> None:
+        for k, h in held.items():
+            if h.lost:
+                continue
+            sent = time.monotonic()
+            try:
+                h.revision = await table.renew(k, h.revision)
+            except Exception as exc:
+                if not isinstance(exc, LeaseLost):  # no answer: the lane goes on while its lease is fresh
+                    if not nc.is_connected:
+                        raise
+                    log.warning("guard group: renewing partition %d: %s", k, exc)
+                    continue
+                h.lost = True
+                h.stop.set()
+                self.health.lost += 1
+                log.warning("guard group: lost the lease of partition %d (not renewed within %g s): its lane stops", k, table.ttl)
+                continue
+            h.valid_until = sent + table.ttl
+
+    async def _rebalance(
+        self,
+        nc: NATS,
+        js: JetStreamContext,
+        table: LeaseTable,
+        held: dict[int, _Held],
+        view: View,
+        free_before: set[int],
+        last_owner: dict[int, str],
+    ) -> None:
+        for k, owner in view.owners.items():  # after a reconnection: our own leases, still live
+            if owner == self.member and k not in held:
+                await self._take(nc, js, table, held, k, view.revisions.get(k), "still ours after a reconnection")
+        mine = [k for k, h in held.items() if not h.lost and not h.releasing]
+        p = plan(self.settings.partitions, self.member, view, mine, free_before)
+        for k in p.release:
+            held[k].releasing = True
+            held[k].stop.set()
+            n = len(view.members | {self.member})
+            log.info("guard group: giving up partition %d to balance %d consumers (after its batch in hand)", k, n)
+        for k in p.claim:
+            before = last_owner.get(k)
+            await self._take(nc, js, table, held, k, None, f"was held by {before}" if before and before != self.member else "was free")
+
+    async def _take(
+        self, nc: NATS, js: JetStreamContext, table: LeaseTable, held: dict[int, _Held], k: int, revision: int | None, why: str
+    ) -> None:
+        ttl = table.ttl
+        sent = time.monotonic()
+        if revision is None:
+            got = await table.claim(k)
+        else:
+            try:
+                got = await table.renew(k, revision)
+            except LeaseLost:
+                got = None
+        if got is None:
+            return  # another member was quicker
+        h = _Held(k, got, sent + ttl, asyncio.Event())
+        held[k] = h
+        try:
+            subs = []
+            for subject, durable in self._group_lane(k):
+                await self._rewind(js, subject, durable, k)
+                subs.append(await self._subscribe(js, subject, durable))
+        except BaseException:
+            del held[k]
+            try:
+                await table.release(k, got)
+            except Exception as exc:  # it expires anyway
+                log.debug("guard group: releasing partition %d: %s", k, exc)
+            raise
+        h.task = asyncio.create_task(self._lane(nc, js, subs, h.stop, k, h.fresh(ttl)))
+        self.health.took += 1
+        log.info("guard group: took partition %d (%s)", k, why)
+
+    def _group_lane(self, k: int) -> list[tuple[str, str]]:
+        """Partition k's lane in group mode; with one partition (no partitioning: one consumer
+        active, the others standing by) every event, on the shared durable consumer."""
+        s = self.settings
+        return s.lane_subscriptions(k) if s.partitions > 1 else [(f"{s.events_prefix}.>", s.durable)]
+
+    async def _rewind(self, js: JetStreamContext, subject: str, durable: str, k: int) -> None:
+        """Events the previous owner fetched and left unacknowledged (it died mid-batch) would be
+        redelivered only after ``ack_wait``, behind later events: so the partition's consumer is
+        rewound to its acknowledgement floor and they are decided again first (answered from the
+        ledger, republished with the same message id), keeping the partition's order."""
+        try:
+            info = await js.consumer_info(self.settings.events_stream, durable)
+        except NotFoundError:
+            return
+        pending = int(info.num_ack_pending or 0)
+        if not pending:
+            return
+        floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor is not None else 0
+        config = self._consumer_config(
+            durable_name=durable, filter_subject=subject, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=floor + 1
+        )
+        await js.delete_consumer(self.settings.events_stream, durable)
+        await js.add_consumer(self.settings.events_stream, config=config)
+        self.health.rewound += pending
+        log.info("guard group: partition %d: %d events left unacknowledged; %s rewound to sequence %d", k, pending, durable, floor + 1)
+
+
+LEASE_WAIT = 0.1  # s: a lane whose lease is not fresh looks again after this
+
+
+@dataclass
+class _Held:
+    """A partition this consumer holds the lease of, and its lane."""
+
+    partition: int
+    revision: int
+    valid_until: float  # monotonic: the last confirmed write's send time + the TTL
+    stop: asyncio.Event
+    task: asyncio.Task[None] | None = None
+    releasing: bool = False
+    lost: bool = False
+
+    def fresh(self, ttl: float) -> Callable[[], bool]:
+        """Whether the lane may start a fetch: more than half the TTL left on its lease."""
+        return lambda: not self.lost and time.monotonic() + ttl / 2 < self.valid_until
 
 
 async def _backoff(stop: asyncio.Event, delay: float, limit: float) -> float:

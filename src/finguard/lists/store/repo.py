@@ -213,8 +213,8 @@ class SqlListStore:
             if pg:
                 new_ids = reserve_ids(conn, list_entry, "id", len(rows))
                 add_seqs = iter(seq for op, seq in zip(ops, seqs, strict=True) if op.op is ChangeOp.ADD)
-                for row, entry_id, seq in zip(rows, new_ids, add_seqs, strict=True):
-                    row.update(id=entry_id, created_seq=seq, updated_seq=seq)
+                for entry_row, entry_id, seq in zip(rows, new_ids, add_seqs, strict=True):
+                    entry_row.update(id=entry_id, created_seq=seq, updated_seq=seq)
                 insert_rows(conn, list_entry, rows)
             else:
                 result = conn.execute(insert(list_entry).returning(list_entry.c.id, sort_by_parameter_order=True), rows)
