@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-BODY = b'{"outcome":"pass","risk_level":null,"hits":[],"checked":["account"],"list_seq":1000000,"fresh":true,"request_id":"0123456789abcdef"}'
+BODY = (
+    b'{"outcome":"pass","risk_level":null,"hits":[],"checked":["account"],"list_seq":1000000,'
+    b'"fresh":true,"request_id":"0123456789abcdef"}'
+)
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
 
 

@@ -133,7 +133,8 @@ def main() -> None:
             print(f"{label} w{args.workers}: {rate:.0f}/s for {args.seconds:.0f} s ({load()})", flush=True)
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid))
             r = drive(port, secret, bodies, rate, args.seconds, args.connections)
-            r["server_cpu_ms_per_request"] = round((sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu) / max(r["requests"], 1) * 1000, 3)
+            cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
+            r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
             print(f"  server CPU {r['server_cpu_ms_per_request']} ms/request", flush=True)
             print(f"  achieved {r['achieved_rate']}/s ok {r['ok_per_second']}/s p50 {r['p50_ms']} p99 {r['p99_ms']} ms "
                   f"503 {r['refused_503']} errors {r['errors']}", flush=True)
