@@ -86,3 +86,25 @@ def test_a_line_in_front_of_the_event_loop_is_refused_fast_and_one_slow_call_is_
     served, refused = codes[:-1].count(200), codes[:-1].count(503)
     assert refused > 0 and served > 0 and served + refused == 60
     assert after == [200] * 3  # once the line has drained, requests are served again
+
+
+def test_the_tasks_waiting_are_counted_at_most_once_per_interval() -> None:
+    """Counting walks every task on the loop, so under overload it is kept for ``count_every``."""
+    from finguard.core.admission import LoopLag
+
+    async def scenario() -> tuple[int, int, int]:
+        gate = asyncio.Event()
+        kept, fresh = LoopLag(count_every=3600.0), LoopLag(count_every=0.0)
+        first = [asyncio.create_task(gate.wait()) for _ in range(5)]
+        await asyncio.sleep(0)
+        before = kept.waiting()
+        more = [asyncio.create_task(gate.wait()) for _ in range(7)]
+        await asyncio.sleep(0)
+        counts = (before, kept.waiting(), fresh.waiting())
+        gate.set()
+        await asyncio.gather(*first, *more)
+        return counts
+
+    before, kept, fresh = asyncio.run(scenario())
+    assert kept == before  # within the interval: the count kept
+    assert fresh == before + 7  # counted again

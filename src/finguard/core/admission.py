@@ -56,12 +56,15 @@ class LoopLag:
     and falls smoothly. While the probe is overdue, the time it is overdue counts: a loop stuck
     for 300 ms reads 300 ms before the probe can run again. Started on first use in each loop."""
 
-    def __init__(self, interval: float = 0.005) -> None:
+    def __init__(self, interval: float = 0.005, count_every: float = 0.001) -> None:
         self.interval = interval
+        self.count_every = count_every
         self.lag = 0.0
         self._due = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._waiting, self._counted_at = 0, float("-inf")
+        self._counted_loop: asyncio.AbstractEventLoop | None = None
 
     def current(self) -> float:
         loop = asyncio.get_running_loop()
@@ -80,10 +83,16 @@ class LoopLag:
             late = max(0.0, loop.time() - self._due)
             self.lag = late if late > self.lag else 0.7 * self.lag + 0.3 * late
 
-    @staticmethod
-    def waiting() -> int:
-        """Tasks on the running loop (requests waiting, mostly); counted only when the loop lags."""
-        return len(asyncio.all_tasks())
+    def waiting(self) -> int:
+        """Tasks on the running loop (requests waiting, mostly); counted only when the loop lags, and
+        at most once every ``count_every`` seconds: counting walks every task (measured with uvloop:
+        44 us with 300 tasks, 138 us with 1,000, against ~75 us of CPU for a whole refusal at the
+        protocol level), and under overload every refusal asked."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now - self._counted_at >= self.count_every or loop is not self._counted_loop:
+            self._waiting, self._counted_at, self._counted_loop = len(asyncio.all_tasks(loop)), now, loop
+        return self._waiting
 
 
 class AdmissionControl:
@@ -173,4 +182,3 @@ class AdmissionControl:
             (b"content-length", str(len(body)).encode()),
         ]
         return body, headers
-
