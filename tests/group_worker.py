@@ -6,6 +6,7 @@ Input: ``{"db_url", "redis_url", "redis_prefix", "now" (ISO time of the guard's 
 "settings": {StreamSettings fields}}``. Every 50 ms it rewrites STATE_FILE with its health
 (``owned``, ``decided``, ``took``, ``gave``, ``lost``, ``lease_ops``, ``member``, its CPU
 seconds); SIGTERM stops it gracefully (leases released), SIGKILL is the crash the tests want.
+:class:`Worker` starts one from a test or a bench and reads its health.
 """
 
 from __future__ import annotations
@@ -14,11 +15,73 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
+import uuid
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from finguard.guard.service.stream import StreamSettings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Worker:
+    """A consumer process in group mode (this module run as ``python -m tests.group_worker``)."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        name: str,
+        db_url: str,
+        redis_url: str,
+        prefix: str,
+        now: datetime,
+        settings: StreamSettings,
+        *,
+        quiet: bool = False,
+    ) -> None:
+        self.state = tmp / f"{name}-{uuid.uuid4().hex[:6]}.json"
+        spec = {"db_url": db_url, "redis_url": redis_url, "redis_prefix": prefix, "now": now.isoformat(), "settings": asdict(settings)}
+        env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.group_worker", str(self.state)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if quiet else None,
+            cwd=REPO,
+            env=env,
+        )
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(spec).encode())
+        self.proc.stdin.close()
+
+    def health(self) -> dict[str, Any]:
+        """The worker's last written health (nothing owned before its first write)."""
+        try:
+            body: dict[str, Any] = json.loads(self.state.read_text())
+            return body
+        except (OSError, ValueError):
+            return {"owned": [], "decided": 0, "took": 0, "gave": 0, "lost": 0, "lease_ops": 0, "cpu": 0.0, "healthy": False}
+
+    def owned(self) -> list[int]:
+        return list(self.health()["owned"])
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
 
 def main() -> None:

@@ -10,13 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +26,7 @@ from finguard.guard.model.context import decode
 from finguard.guard.provider import make_guard
 from finguard.guard.service.leases import LeaseTable, View, bucket_name, lease_key, plan
 from finguard.guard.service.stream import ConsumerThread, GuardConsumer, StreamSettings, partition_of, publish_events
+from tests.group_worker import Worker
 from tests.guard_helpers import T0, Clock
 from tests.test_guard_stream import (
     COUNT_RULE,
@@ -159,41 +156,9 @@ def _view(settings: StreamSettings) -> View:
     return result
 
 
-class Worker:
-    """A consumer process in group mode (tests/group_worker.py)."""
-
-    def __init__(self, tmp: Path, name: str, db_url: str, prefix: str, settings: StreamSettings) -> None:
-        self.state = tmp / f"{name}.json"
-        spec = {"db_url": db_url, "redis_url": REDIS_URL, "redis_prefix": prefix, "now": NOW.isoformat(), "settings": asdict(settings)}
-        env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.group_worker", str(self.state)], stdin=subprocess.PIPE, cwd=REPO, env=env
-        )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(spec).encode())
-        self.proc.stdin.close()
-
-    def health(self) -> dict[str, Any]:
-        try:
-            body: dict[str, Any] = json.loads(self.state.read_text())
-            return body
-        except (OSError, ValueError):
-            return {"owned": [], "decided": 0, "took": 0, "gave": 0, "lost": 0}
-
-    def owned(self) -> list[int]:
-        return list(self.health()["owned"])
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def spawn(tmp: Path, name: str, db_url: str, prefix: str, settings: StreamSettings) -> Worker:
+    """A consumer process in group mode (``tests.group_worker``) on the shared Redis."""
+    return Worker(tmp, name, db_url, REDIS_URL, prefix, NOW, settings)
 
 
 def test_a_killed_consumers_partitions_are_taken_over_and_given_back(db_url: str, group_settings: StreamSettings, tmp_path: Path) -> None:
@@ -211,7 +176,7 @@ def test_a_killed_consumers_partitions_are_taken_over_and_given_back(db_url: str
     each = 40
     everything = customer_events(customers, each)
     first, second = everything[: len(everything) // 2], everything[len(everything) // 2 :]
-    workers = [Worker(tmp_path, "a", db_url, prefix, settings), Worker(tmp_path, "b", db_url, prefix, settings)]
+    workers = [spawn(tmp_path, "a", db_url, prefix, settings), spawn(tmp_path, "b", db_url, prefix, settings)]
     a, b = workers
     try:
         wait_for(lambda: sorted(a.owned() + b.owned()) == [0, 1, 2, 3] and len(a.owned()) == 2, what="two partitions each")
@@ -224,7 +189,7 @@ def test_a_killed_consumers_partitions_are_taken_over_and_given_back(db_url: str
         assert a.health()["took"] >= 4
         assert {k for k in _view(settings).owners} == {0, 1, 2, 3} and len(theirs) == 2
         assert asyncio.run(publish_events(second, settings)) == (len(second), 0)
-        c = Worker(tmp_path, "c", db_url, prefix, settings)
+        c = spawn(tmp_path, "c", db_url, prefix, settings)
         workers.append(c)
         wait_for(lambda: len(c.owned()) == 2 and len(a.owned()) == 2, timeout=30, what="c given its share")
         assert a.health()["gave"] >= 2

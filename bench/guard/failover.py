@@ -30,14 +30,12 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,7 @@ sys.path.insert(0, str(REPO))
 from finguard.core.db import make_engine, upgrade  # noqa: E402
 from finguard.guard.service.leases import bucket_name  # noqa: E402
 from finguard.guard.service.stream import StreamSettings, with_names  # noqa: E402
+from tests.group_worker import Worker  # noqa: E402
 from tests.guard_helpers import T0  # noqa: E402
 
 NATS_URL = os.environ.get("FINGUARD_BENCH_NATS_URL", "nats://127.0.0.1:4222")
@@ -74,40 +73,9 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-class Worker:
-    def __init__(self, tmp: Path, name: str, db_url: str, prefix: str, settings: StreamSettings) -> None:
-        self.state = tmp / f"{name}-{uuid.uuid4().hex[:6]}.json"
-        spec = {"db_url": db_url, "redis_url": REDIS_URL, "redis_prefix": prefix, "now": T0.isoformat(), "settings": asdict(settings)}
-        env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.group_worker", str(self.state)],
-            stdin=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=REPO,
-            env=env,
-        )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(spec).encode())
-        self.proc.stdin.close()
-
-    def health(self) -> dict[str, Any]:
-        try:
-            body: dict[str, Any] = json.loads(self.state.read_text())
-            return body
-        except (OSError, ValueError):
-            return {"owned": [], "lease_ops": 0, "cpu": 0.0, "healthy": False}
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def spawn(tmp: Path, name: str, db_url: str, prefix: str, settings: StreamSettings) -> Worker:
+    """A consumer process in group mode (``tests.group_worker``) on the shared Redis."""
+    return Worker(tmp, name, db_url, REDIS_URL, prefix, T0, settings, quiet=True)
 
 
 def wait_for(check: Any, timeout: float, poll: float = 0.02) -> float:
@@ -139,7 +107,7 @@ def takeover(db_url: str, tmp: Path, ttl: float, rounds: int) -> dict[str, Any]:
         StreamSettings(url=NATS_URL, partitions=4, group=True, lease_ttl=ttl, fetch_timeout=min(1.0, ttl / 4)), uuid.uuid4().hex[:10]
     )
     prefix = f"fgbench:{uuid.uuid4().hex[:8]}:"
-    workers = [Worker(tmp, "a", db_url, prefix, settings), Worker(tmp, "b", db_url, prefix, settings)]
+    workers = [spawn(tmp, "a", db_url, prefix, settings), spawn(tmp, "b", db_url, prefix, settings)]
     times: list[float] = []
     loads: list[str] = []
     try:
@@ -153,7 +121,7 @@ def takeover(db_url: str, tmp: Path, ttl: float, rounds: int) -> dict[str, Any]:
             wait_for(lambda s=survivor: len(s.health()["owned"]) == 4, 10 * ttl)
             times.append(round(time.monotonic() - start, 3))
             loads.append(load())
-            workers[r % 2] = Worker(tmp, f"r{r}", db_url, prefix, settings)
+            workers[r % 2] = spawn(tmp, f"r{r}", db_url, prefix, settings)
             wait_for(lambda: sorted(len(w.health()["owned"]) for w in workers) == [2, 2], 60)
     finally:
         for w in workers:
@@ -207,7 +175,7 @@ def under_load(db_url: str, tmp: Path, ttl: float, rate: int, seconds: float) ->
     prefix = f"fgbench:{uuid.uuid4().hex[:8]}:"
     customers = [f"lc{i}" for i in range(16)]
     part = {c: partition_of(c, 4) for c in customers}
-    workers = [Worker(tmp, "la", db_url, prefix, settings), Worker(tmp, "lb", db_url, prefix, settings)]
+    workers = [spawn(tmp, "la", db_url, prefix, settings), spawn(tmp, "lb", db_url, prefix, settings)]
     published = 0
     try:
         wait_for(lambda: sorted(len(w.health()["owned"]) for w in workers) == [2, 2], 60)
@@ -301,7 +269,7 @@ def cost(db_url: str, tmp: Path, partitions: int, group: bool, seconds: float) -
             replace(settings, partition=0, also=tuple(range(1, half))),
             replace(settings, partition=half, also=tuple(range(half + 1, partitions))),
         ]
-    workers = [Worker(tmp, f"c{i}", db_url, prefix, s) for i, s in enumerate(specs)]
+    workers = [spawn(tmp, f"c{i}", db_url, prefix, s) for i, s in enumerate(specs)]
     npid = nats_pid()
     try:
         if group:
