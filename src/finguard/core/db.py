@@ -118,6 +118,24 @@ def reserve_ids(conn: Connection, table: Table, column: str, n: int) -> list[int
     return [int(v) for v in values]
 
 
+def insert_ids(conn: Connection, table: Table, rows: list[dict[str, Any]], column: str = "id") -> list[int]:
+    """Insert ``rows`` (all with the same keys) and return their new ``column`` values, in order.
+
+    SQLite, and a few rows anywhere: one ``INSERT ... RETURNING``. PostgreSQL with many rows: the
+    ids reserved from the column's sequence (:func:`reserve_ids`) and the rows written with COPY
+    (:func:`insert_rows`). A multi-row ``INSERT ... RETURNING`` of a thousand rows has thousands
+    of placeholders, and the driver parses that text on the client for every statement, which
+    cost more than the rows (#19: a list import's client CPU fell by two thirds without it)."""
+    if not rows:
+        return []
+    if is_sqlite(conn) or len(rows) < COPY_FROM:
+        result = conn.execute(table.insert().returning(table.c[column], sort_by_parameter_order=True), rows)
+        return [int(r[0]) for r in result]
+    ids = reserve_ids(conn, table, column, len(rows))
+    insert_rows(conn, table, [{**row, column: new} for row, new in zip(rows, ids, strict=True)])
+    return ids
+
+
 def copy_field(value: str) -> str:
     """``value`` as a field of PostgreSQL's COPY text format (backslash, tab, newline and carriage
     return escaped), for :func:`copy_lines`."""

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from finguard.alerts.store import alert
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
-from finguard.core.db import begin_write, make_engine, serialize_monitor_writers, snapshot_connection
+from finguard.core.db import begin_write, insert_ids, make_engine, serialize_monitor_writers, snapshot_connection
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.tables import job_cursor
 from finguard.ledger.model import FRAME_CURRENCIES
@@ -167,8 +167,7 @@ class SqlMonitorStore:
                         }
                     )
                 if rows:
-                    result = conn.execute(insert(alert).returning(alert.c.id, sort_by_parameter_order=True), rows)
-                    ids.extend(int(r[0]) for r in result)
+                    ids.extend(insert_ids(conn, alert, rows))
                 if i + CHUNK >= len(drafts):
                     for t, seq in sorted((cursors or {}).items()):
                         _advance(conn, cursor_name(t), seq)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 
 from finguard.core.chain import GENESIS, ChainReport, ChainRow, link, verify
 from finguard.core.clock import aware
-from finguard.core.db import any_of, begin_write, insert_rows, is_sqlite, notify_change, reserve_ids, serialize_writers
+from finguard.core.db import any_of, begin_write, insert_ids, insert_rows, is_sqlite, notify_change, reserve_ids, serialize_writers
 from finguard.core.errors import Conflict
 from finguard.core.identifiers import identifier_key
 from finguard.core.text import name_key
@@ -210,15 +210,11 @@ class SqlListStore:
                 for op in adds
                 if op.draft is not None
             ]
-            if pg:
-                new_ids = reserve_ids(conn, list_entry, "id", len(rows))
+            if pg:  # the sequence numbers are known: written with the row
                 add_seqs = iter(seq for op, seq in zip(ops, seqs, strict=True) if op.op is ChangeOp.ADD)
-                for entry_row, entry_id, seq in zip(rows, new_ids, add_seqs, strict=True):
-                    entry_row.update(id=entry_id, created_seq=seq, updated_seq=seq)
-                insert_rows(conn, list_entry, rows)
-            else:
-                result = conn.execute(insert(list_entry).returning(list_entry.c.id, sort_by_parameter_order=True), rows)
-                new_ids = [int(r[0]) for r in result]
+                for entry_row, seq in zip(rows, add_seqs, strict=True):
+                    entry_row.update(created_seq=seq, updated_seq=seq)
+            new_ids = insert_ids(conn, list_entry, rows)
         new_id_iter = iter(new_ids)
         id_rows: list[dict[str, Any]] = []
         name_rows: list[dict[str, Any]] = []

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from finguard.alerts.store import alert
-from finguard.core.db import begin_write, dialect_insert
+from finguard.core.db import begin_write, dialect_insert, insert_ids
 from finguard.core.tables import UTCDateTime, job_cursor
 from finguard.credit.store.tables import credit_application
 from finguard.guard.store.tables import guard_event
@@ -218,7 +218,7 @@ class SqlDiligenceStore:
                 "created_at": now,
                 "source_seq": None,
             })
-        ids = conn.execute(alert.insert().returning(alert.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        ids = insert_ids(conn, alert, rows)
         conn.execute(
             update(robot_hit).where(robot_hit.c.id == bindparam("hit")).values(alert_id=bindparam("alert_ref")),
             [{"hit": f["id"], "alert_ref": a} for f, a in zip(found, ids, strict=True)],

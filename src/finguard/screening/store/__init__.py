@@ -27,7 +27,7 @@ from sqlalchemy import (
 from finguard.alerts.model import Alert, AlertDraft
 from finguard.alerts.store import alert
 from finguard.core.clock import aware
-from finguard.core.db import begin_write
+from finguard.core.db import begin_write, insert_ids
 from finguard.core.identifiers import IdType
 from finguard.core.tables import Id, UTCDateTime, job_cursor, metadata
 from finguard.lists.model.lists import Identifier
@@ -239,8 +239,7 @@ class SqlDiligenceStore:
             for a in alerts
         ]
         with begin_write(self.engine) as conn:
-            result = conn.execute(insert(alert).returning(alert.c.id, sort_by_parameter_order=True), rows)
-            return [int(r[0]) for r in result]
+            return insert_ids(conn, alert, rows)
 
     def alerts(self, status: str | None, limit: int, offset: int) -> list[Alert]:
         query = select(alert)
