@@ -62,8 +62,11 @@ def start_server(
     )
     # bench/scale on the path for the timed entry point (timed_asgi:app)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(HERE)) if p)
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(extra or [])]
+    if app == "serve":  # the product's own command: finguard serve (its protocol, a socket per worker)
+        cmd = [sys.executable, "-m", "finguard", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(extra or [])]
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     import httpx
 
@@ -107,7 +110,10 @@ def main() -> None:
     ap.add_argument("--capacity", type=float, default=0, help="skip the ladder: overload at --overload x this rate")
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server (e.g. FINGUARD_MAX_IN_FLIGHT=16)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
-    ap.add_argument("--app", default="finguard.app.asgi:app", help="the ASGI entry point (timed_asgi:app: a timeline per request)")
+    ap.add_argument(
+        "--app", default="finguard.app.asgi:app",
+        help="the ASGI entry point run by uvicorn (timed_asgi:app: a timeline per request), or 'serve': `finguard serve` itself",
+    )  # fmt: skip
     ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option, e.g. --uvicorn=--backlog=64")
     ap.add_argument("--rounds", type=int, default=1, help="overload runs against the one server (TIMELINE-<i>.json each)")
     ap.add_argument("--timeline", default="", help="the overload step's per-request timeline goes to this file")

@@ -141,18 +141,22 @@ def serve(
     with Platform(settings, follow=False) as p:
         if settings.demo_on_first_start and p.is_empty():
             _demo(p)
-    uvicorn.run(
-        "finguard.app.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
         # 503s of admission control written as the request is parsed, not after the loop's line (#19)
-        http="finguard.app.protocol:AdmissionHttpTools",
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=proxy_allow_ips(settings),
-    )
+        "http": "finguard.app.protocol:AdmissionHttpTools",
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": proxy_allow_ips(settings),
+    }
+    if workers > 1:  # a listening socket per worker, so connections spread over the workers
+        from finguard.app.workers import run_workers
+
+        run_workers(uvicorn.Config("finguard.app.asgi:app", workers=workers, **options))
+        return
+    uvicorn.run("finguard.app.asgi:app", **options)
 
 
 def serve_warnings(settings: Settings, workers: int) -> list[str]:
