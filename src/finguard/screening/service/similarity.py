@@ -75,6 +75,8 @@ PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if th
 
 
 _SINO = ("pinyin", "sino")
+# one query's token-pair similarities in _align: (query token, sound keys compared, Chinese, pinyin) -> listed token -> similarity
+PairMemo = dict[tuple[str, bool, bool, bool], dict[str, float]]
 _VOWEL_LETTERS = frozenset("aeiou")
 _VOWEL_CLASS = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "o", "u": "o"}
 
@@ -198,8 +200,8 @@ def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "", nicknam
     return float(sim)
 
 
-def variant_similarity(q: Prepared, c: Prepared) -> float:
-    """Similarity of two prepared variants in [0, 1]."""
+def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> float:
+    """Similarity of two prepared variants in [0, 1]; ``memo``: the query's token-pair similarities (:func:`_align`)."""
     if q.kind == "han" or c.kind == "han":
         if q.kind == c.kind:
             return float(Indel.normalized_similarity(q.compact, c.compact))
@@ -230,6 +232,7 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             q.skel_compact,
             c.skel_compact,
             c.skel_compact_rev,
+            memo=memo,
         )
     if q.kind == "transcribed" or c.kind == "transcribed":
         if q.kind == c.kind or q.chinese or c.chinese:
@@ -255,6 +258,7 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             q.pinyin or c.pinyin,
             q.initials,
             c.initials,
+            memo,
         )
     q_numbers = {t for t in q.tokens if t.isdigit()}
     c_numbers = {t for t in c.tokens if t.isdigit()}
@@ -414,11 +418,13 @@ def _align(
     pinyin: bool = False,
     qi: frozenset[str] | None = None,
     ci: frozenset[str] | None = None,
+    memo: PairMemo | None = None,
 ) -> float:
     """Token alignment of two variants (see the module docstring).
 
     ``qi`` / ``ci``: the one-letter tokens of each side that are initials (``Prepared.initials``); ``None``: every one
     (consonant skeletons). Another one-letter token is a syllable (``o`` of 汪涛 read ``o to``) and compared as one.
+    ``memo``: one query's token-pair similarities (:data:`PairMemo`), kept across its variants and candidates.
     """
     if not qt or not ct:
         return 0.0
@@ -446,6 +452,9 @@ def _align(
         la = len(a)
         nick_a = nick.get(a)
         a_initial = la == 1 and (qi is None or a in qi)
+        # the pair's similarity below is a function of the two tokens and these three flags (a token's sound key is a
+        # function of the token): one query compares the same pairs across its spellings and candidates, once
+        row = None if memo is None or korean else memo.setdefault((a, phon, sino, pinyin), {})
         for j, b, lb, b_initial in listed:
             if a == b:
                 pairs.append((1.0, i, j))
@@ -460,6 +469,11 @@ def _align(
                 if sim:
                     pairs.append((sim, i, j))
                 continue
+            known = None if row is None else row.get(b)
+            if known is not None:
+                if known >= MIN_TOKEN_SIM:
+                    pairs.append((known, i, j))
+                continue
             if la >= 4 and lb >= 4:
                 sim = jw(a, b, score_cutoff=0.7)
             else:
@@ -471,7 +485,9 @@ def _align(
             if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             elif phon and sim >= MIN_TOKEN_SIM and qp[i] != cp[j] and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
-                continue  # "Guzenko" / "Rudenko": another name, not a misspelling of it
+                sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
+            if row is not None:
+                row[b] = sim
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
     if not pairs:
@@ -809,20 +825,28 @@ def _syllable_similarity(a: str, b: str, sim: float) -> float:
     return same / len(sa) if same < len(sa) else 1.0
 
 
-def name_similarity(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
-    """Best similarity over all pairs of variants, with the pair that gave it."""
+def name_similarity(
+    query: list[Prepared], candidate: list[Prepared], memo: PairMemo | None = None
+) -> tuple[float, Prepared | None, Prepared | None]:
+    """Best similarity over all pairs of variants, with the pair that gave it.
+
+    ``memo``: a dict the caller keeps for one query across its candidates (token pairs are compared once); the
+    result is the same with or without it.
+    """
     han_q = next((q.compact for q in query if q.kind == "han"), None)
     han_c = next((c.compact for c in candidate if c.kind == "han"), None)
     if han_q is not None and han_c is not None and han_q != han_c:
         # both written in Han, differently: the same reading is not the same name
-        sim, bq, bc = _best_pair(query, candidate)
+        sim, bq, bc = _best_pair(query, candidate, memo)
         if bq is not None and bq.kind != "han":
             sim = min(sim, HAN_READING_CAP)
         return sim, bq, bc
-    return _best_pair(query, candidate)
+    return _best_pair(query, candidate, memo)
 
 
-def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
+def _best_pair(
+    query: list[Prepared], candidate: list[Prepared], memo: PairMemo | None = None
+) -> tuple[float, Prepared | None, Prepared | None]:
     best = 0.0
     best_q: Prepared | None = None
     best_c: Prepared | None = None
@@ -832,7 +856,7 @@ def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float,
         for c in candidate:
             if c.dup:
                 continue
-            sim = variant_similarity(q, c)
+            sim = variant_similarity(q, c, memo)
             if sim > best:
                 best, best_q, best_c = sim, q, c
                 if sim >= 1.0:
