@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
@@ -75,8 +76,10 @@ PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if th
 
 
 _SINO = ("pinyin", "sino")
-# one query's token-pair similarities in _align: (query token, sound keys compared, Chinese, pinyin) -> listed token -> similarity
-PairMemo = dict[tuple[str, bool, bool, bool], dict[str, float]]
+# one query's token-pair similarities: in _align (query token, sound keys compared, Chinese, pinyin) -> listed token ->
+# similarity; in _korean_align ("korean", the two places' spellings, the initials of each side) -> _korean_pair's answer
+PairMemo = dict[tuple[Any, ...], Any]
+_NO_NUMBERS: frozenset[str] = frozenset()
 _VOWEL_LETTERS = frozenset("aeiou")
 _VOWEL_CLASS = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "o", "u": "o"}
 
@@ -97,6 +100,7 @@ class Prepared:
         "korean",
         "korean_rotations",
         "korean_spellings",
+        "numbers",
         "phon",
         "pinyin",
         "probe_side",
@@ -117,6 +121,7 @@ class Prepared:
         self.compact = "".join(variant.tokens)
         self.compact_rev = "".join(reversed(variant.tokens))
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
+        self.numbers = frozenset(t for t in variant.tokens if t.isdigit()) or _NO_NUMBERS  # "DONG FENG 6" (variant_similarity)
         self.skel = tuple(k for k in (skeleton(t, variant.hebrew) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
         self.skel_compact_rev = "".join(reversed(self.skel))
@@ -241,7 +246,7 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
     if korean and (q.family or c.family):
-        sim = _korean_align(q, c)
+        sim = _korean_align(q, c, memo)
     else:
         sim = _align(
             q.tokens,
@@ -260,8 +265,7 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
             c.initials,
             memo,
         )
-    q_numbers = {t for t in q.tokens if t.isdigit()}
-    c_numbers = {t for t in c.tokens if t.isdigit()}
+    q_numbers, c_numbers = q.numbers, c.numbers
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
@@ -627,7 +631,7 @@ def _korean_pair(
     return best
 
 
-def _korean_align(q: Prepared, c: Prepared) -> float:
+def _korean_align(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> float:
     """:func:`_align` for romanised Korean names whose family name has several spellings (``Prepared.family``).
 
     As the best of the spellings compared one by one: each family spelling is tried, and the one
@@ -642,7 +646,14 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     pairs: list[tuple[float, int, int, str, str]] = []
     for i, a_alts in enumerate(qa):
         for j, b_alts in enumerate(ca):
-            sim, x, y = _korean_pair(a_alts, b_alts, q.initials, c.initials)
+            if memo is None:
+                sim, x, y = _korean_pair(a_alts, b_alts, q.initials, c.initials)
+            else:  # a function of the two places' spellings and initials: once per query
+                key = ("korean", a_alts, b_alts, q.initials, c.initials)
+                got = memo.get(key)
+                if got is None:
+                    got = memo[key] = _korean_pair(a_alts, b_alts, q.initials, c.initials)
+                sim, x, y = got
             if sim > 0.0:
                 pairs.append((sim, i, j, x, y))
     if not pairs:
