@@ -566,15 +566,20 @@ class NameScreener:
                 if best is None:
                     best = read[id(group)] = _best_evidence(postings)
                 if mine:
-                    for name_id, weight in best.items():
-                        mine[name_id] = mine.get(name_id, 0.0) + weight
+                    # mine[name_id] = mine.get(name_id, 0.0) + weight for each, by whole dicts: names new to mine are
+                    # added in best's order at their weight, the names both have get the sum (no name moves)
+                    sums = {name_id: mine[name_id] + best[name_id] for name_id in mine.keys() & best.keys()}
+                    mine.update(best)
+                    mine.update(sums)
                 else:
                     mine = dict(best)  # the first token's evidence as it is (0.0 + weight is weight)
                 used += total
             scanned += used
             if acc:
+                get = acc.get
                 for name_id, weight in mine.items():
-                    if name_id not in acc or weight > acc[name_id]:
+                    old = get(name_id)
+                    if old is None or weight > old:
                         acc[name_id] = weight
             else:
                 acc.update(mine)

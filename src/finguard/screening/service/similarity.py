@@ -662,10 +662,8 @@ def _korean_align(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> flo
     used_q = 0
     used_c = 0
     got_q = got_c = 0.0
-    wq = [max(SINO_MIN_WEIGHT, w) for w in q.weights]  # romanised Korean names weigh syllables as Chinese ones (_align)
-    wc = [max(SINO_MIN_WEIGHT, w) for w in c.weights]
-    wq[0] = min(_sino_weight(f) for f in qa[0])
-    wc[0] = min(_sino_weight(f) for f in ca[0])
+    wq = list(_korean_weights(q.weights, qa[0]))  # romanised Korean names weigh syllables as Chinese ones (_align)
+    wc = list(_korean_weights(c.weights, ca[0]))
     initial = False
     paired: list[tuple[int, int]] = []
     for sim, i, j, x, y in pairs:
@@ -689,6 +687,14 @@ def _korean_align(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> flo
     if initial:
         align = min(align, INITIALS_CAP)
     return max(align, compact)
+
+
+@lru_cache(maxsize=65536)
+def _korean_weights(weights: tuple[int, ...], family: tuple[str, ...]) -> tuple[int, ...]:
+    """A romanised Korean name's syllable weights (as Chinese ones), the family name's the least of its spellings'."""
+    out = [max(SINO_MIN_WEIGHT, w) for w in weights]
+    out[0] = min(_sino_weight(f) for f in family)
+    return tuple(out)
 
 
 def _korean_spellings(p: Prepared) -> list[tuple[str, tuple[str, ...]]]:
