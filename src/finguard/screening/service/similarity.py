@@ -77,7 +77,8 @@ PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if th
 
 _SINO = ("pinyin", "sino")
 # one query's token-pair similarities: in _align (query token, sound keys compared, Chinese, pinyin) -> listed token ->
-# similarity; in _korean_align ("korean", the two places' spellings, the initials of each side) -> _korean_pair's answer
+# similarity; in _korean_align ("korean", the two places' spellings, the initials of each side) -> _korean_pair's answer;
+# in variant_similarity the alignments of two token tuples (with the flags and initials; or "skeleton" and two skeletons)
 PairMemo = dict[tuple[Any, ...], Any]
 _NO_NUMBERS: frozenset[str] = frozenset()
 _VOWEL_LETTERS = frozenset("aeiou")
@@ -227,18 +228,24 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
             or _hebrew_vowel_letters(c, q)
         ):
             cap = min(cap, SKELETON_TINY_CAP)
-        return cap * _align(
-            qs,
-            cs,
-            None,
-            None,
-            q.skel_weights,
-            c.skel_weights,
-            q.skel_compact,
-            c.skel_compact,
-            c.skel_compact_rev,
-            memo=memo,
-        )
+        key = ("skeleton", qs, cs)  # the skeletons' weights and compacts are functions of their tokens
+        aligned = None if memo is None else memo.get(key)
+        if aligned is None:
+            aligned = _align(
+                qs,
+                cs,
+                None,
+                None,
+                q.skel_weights,
+                c.skel_weights,
+                q.skel_compact,
+                c.skel_compact,
+                c.skel_compact_rev,
+                memo=memo,
+            )
+            if memo is not None:
+                memo[key] = aligned
+        return cap * aligned
     if q.kind == "transcribed" or c.kind == "transcribed":
         if q.kind == c.kind or q.chinese or c.chinese:
             return 0.0  # read back from Chinese characters: compared with names written in Latin letters
@@ -248,23 +255,32 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     if korean and (q.family or c.family):
         sim = _korean_align(q, c, memo)
     else:
-        sim = _align(
-            q.tokens,
-            c.tokens,
-            q.phon,
-            c.phon,
-            q.weights,
-            c.weights,
-            q.compact,
-            c.compact,
-            c.compact_rev,
-            sino,
-            korean,
-            q.pinyin or c.pinyin,
-            q.initials,
-            c.initials,
-            memo,
-        )
+        # the alignment is a function of the two token tuples (sound keys, weights, compacts are functions of them), these
+        # flags and the initials: two listed names spelled alike (aliases, namesakes) are aligned once per query
+        pinyin = q.pinyin or c.pinyin
+        key = (q.tokens, c.tokens, sino, korean, pinyin, q.initials, c.initials)
+        found = None if memo is None else memo.get(key)
+        if found is None:
+            found = _align(
+                q.tokens,
+                c.tokens,
+                q.phon,
+                c.phon,
+                q.weights,
+                c.weights,
+                q.compact,
+                c.compact,
+                c.compact_rev,
+                sino,
+                korean,
+                pinyin,
+                q.initials,
+                c.initials,
+                memo,
+            )
+            if memo is not None:
+                memo[key] = found
+        sim = found
     q_numbers, c_numbers = q.numbers, c.numbers
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
