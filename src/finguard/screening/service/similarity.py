@@ -258,8 +258,8 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         # the alignment is a function of the two token tuples (sound keys, weights, compacts are functions of them), these
         # flags and the initials: two listed names spelled alike (aliases, namesakes) are aligned once per query
         pinyin = q.pinyin or c.pinyin
-        key = (q.tokens, c.tokens, sino, korean, pinyin, q.initials, c.initials)
-        found = None if memo is None else memo.get(key)
+        pair = (q.tokens, c.tokens, sino, korean, pinyin, q.initials, c.initials)
+        found = None if memo is None else memo.get(pair)
         if found is None:
             found = _align(
                 q.tokens,
@@ -279,7 +279,7 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
                 memo,
             )
             if memo is not None:
-                memo[key] = found
+                memo[pair] = found
         sim = found
     q_numbers, c_numbers = q.numbers, c.numbers
     if q_numbers and c_numbers and q_numbers != c_numbers:
