@@ -488,3 +488,94 @@ def test_small_putin_in_chinese_characters() -> None:
     hits = s.screen(ScreenQuery("弗拉基米尔·普京"))
     assert [h.entry_id for h in hits] == [1] and hits[0].outcome in ("match", "close_match")
     assert s.screen(ScreenQuery("张伟"))[0].entry_id == 2  # a Chinese name is still read as Chinese
+
+
+# -- the eighth pass's CPU work: the same answers, computed once ------------------------------------------------------
+
+CPU_QUERIES = [
+    "Nicolas Maduro Moros",
+    "N. T. HEATH",
+    "Мухаммад Хади 'Абд-Ал-Рахман Ширян Ал-'Анизи",
+    "Тхе Еаглес Л.Л.К.",
+    "이유진",
+    "김정은",
+    "晁玉珍",
+    "習近平",
+    "محمد علي",
+    "מוחמד סעד",
+    "Τσιρώνης-Ζορμπάς Ο.Ε.",
+    "DONG FENG 6",
+    "Abd SALIH",
+    "Bill Gates",
+]
+
+
+def test_one_querys_pair_memo_changes_no_similarity(watch: tuple[NameScreener, dict[str, int], dict[int, EntryDraft]]) -> None:
+    """A query's token pairs are compared once (``memo``) across its candidates: every similarity is as without it."""
+    from finguard.screening.model.names import analyse_name
+    from finguard.screening.service.similarity import name_similarity, prepare
+
+    screener, _, _ = watch
+    ix = screener._ix
+    compared = 0
+    for query in CPU_QUERIES:
+        prepared = prepare(analyse_name(query, None).variants)
+        memo: dict[tuple[object, ...], object] = {}
+        for name_id in screener._candidates(ix, prepared):
+            listed = ix.names[name_id].prepared
+            alone = name_similarity(prepared, listed)
+            kept = name_similarity(prepared, listed, memo)
+            assert kept[0] == alone[0] and kept[1] is alone[1] and kept[2] is alone[2], (query, ix.names[name_id].listed)
+            compared += 1
+        assert memo or not prepared
+    assert compared > 200
+
+
+def test_the_top_candidates_are_heapqs_ties_and_all() -> None:
+    import heapq
+    import random
+
+    from finguard.screening.service.matcher import _largest
+
+    rng = random.Random(8)
+    for size in (0, 1, 5, 99, 100, 101, 3000):
+        acc = {rng.randrange(10**6): round(rng.random() * 4, rng.choice((1, 3))) for _ in range(size)}
+        for n in (1, 100, 400):
+            assert _largest(acc, n) == heapq.nlargest(n, acc.items(), key=lambda kv: kv[1])
+
+
+def test_a_groups_evidence_is_each_names_best_weight_in_first_read_order() -> None:
+    import random
+
+    from finguard.screening.service.matcher import SCAN_BUDGET, _best_evidence
+
+    rng = random.Random(19)
+    for _ in range(200):
+        postings = [([rng.randrange(60) for _ in range(rng.randrange(0, 30))], rng.choice((0.5, 0.9, 1.0, 2.25))) for _ in range(4)]
+        postings.append((list(range(SCAN_BUDGET + 5)), 0.1))
+        loop: dict[int, float] = {}
+        for ps, weight in postings:
+            for name_id in ps[:SCAN_BUDGET]:
+                if weight > loop.get(name_id, -1.0):
+                    loop[name_id] = weight
+        got = _best_evidence(postings)
+        assert list(got.items()) == list(loop.items())
+
+
+def test_a_list_change_reaches_the_kept_name_tokens() -> None:
+    """A listed name's tokens (what common query tokens confirm) are kept on the name: a change re-indexes them."""
+    changed = NameScreener()
+    changed.add(1, "test", person("a", "SHARIFI, Ali"))
+    changed.add(2, "test", person("b", "SHARIF, Hassan"))
+    first = changed.screen(ScreenQuery("Ali SHARI"))
+    assert first and first[0].entry_id == 1
+    changed.add(1, "test", person("a", "SHARIFI, Omar"))  # the same entry, another name
+    changed.add(3, "test", person("c", "SHARIFI, Ali Reza"))
+    fresh = NameScreener()
+    fresh.add(1, "test", person("a", "SHARIFI, Omar"))
+    fresh.add(2, "test", person("b", "SHARIF, Hassan"))
+    fresh.add(3, "test", person("c", "SHARIFI, Ali Reza"))
+    for query in ("Ali SHARI", "Omar Sharifi", "Ali Reza Sharifi", "Hassan Sharif"):
+        assert changed.screen(ScreenQuery(query)) == fresh.screen(ScreenQuery(query)), query
+    for name in changed._ix.names.values():
+        assert set(name.tokens) == {t for p in name.prepared for t in p.tokens}

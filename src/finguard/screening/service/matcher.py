@@ -42,6 +42,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from finguard.core.errors import InvalidInput
@@ -54,6 +55,7 @@ from finguard.screening.service.similarity import (
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
     KoreanProbe,
+    PairMemo,
     Prepared,
     name_similarity,
     prepare,
@@ -183,7 +185,7 @@ class Thresholds:
 
 
 class _Name:
-    __slots__ = ("entry_id", "family", "legal_forms", "listed", "prepared")
+    __slots__ = ("entry_id", "family", "legal_forms", "listed", "prepared", "tokens")
 
     def __init__(
         self, entry_id: int, listed: str, prepared: list[Prepared], legal_forms: tuple[str, ...], family: tuple[int, int] | None
@@ -193,6 +195,8 @@ class _Name:
         self.prepared = prepared
         self.legal_forms = legal_forms
         self.family = family  # where a person's family names are, when the list writes "FAMILY, Given"
+        # the tokens of every spelling (what common query tokens confirm: _confirm); a one-spelling name's own tuple
+        self.tokens = prepared[0].tokens if len(prepared) == 1 else tuple(dict.fromkeys(t for p in prepared for t in p.tokens))
 
 
 def _family_name(listed: str) -> tuple[int, int] | None:
@@ -492,12 +496,15 @@ class NameScreener:
         latin_query = frozenset(t for p in prepared if p.kind == "latin" for t in p.tokens) if spelled_in else frozenset()
         # a Hangul name: candidates that share too few syllables to be a hit are not aligned (KoreanProbe)
         probe = KoreanProbe(prepared) if prepared and all(p.korean for p in prepared) else None
+        memo: PairMemo = {}  # this query's token-pair similarities, shared by its candidates (name_similarity)
         for entry_id, name_ids in by_entry.items():
             entry = ix.entries.get(entry_id)
             if entry is None:
                 continue
             ids = name_ids or list(entry.name_ids)
-            hit = self._score(ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe)
+            hit = self._score(
+                ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe, memo
+            )
             if hit is not None:
                 hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.entry_id))
@@ -519,6 +526,7 @@ class NameScreener:
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
         expanded: dict[tuple[str, str], _Expanded] = {}
         slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
+        read: dict[int, dict[int, float]] = {}  # a group's (by id: slot_groups keeps it) evidence per name
         scanned = 0
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
@@ -538,7 +546,8 @@ class NameScreener:
             groups.sort(key=lambda g: g[0])
             mine: dict[int, float] = {}
             used = 0
-            for i, (total, postings, _near, _scale) in enumerate(groups):
+            for i, group in enumerate(groups):
+                total, postings = group[0], group[1]
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
                     # too common to generate candidates ("ali", "mohammed"), they still confirm the ones the
                     # rarer tokens found: "Ali SHARI" prefers SHARIFI, Ali among the many SHARIF...
@@ -550,19 +559,30 @@ class NameScreener:
                     for name_id in first.intersection(nid for ps, _ in groups[1][1] for nid in ps):
                         mine[name_id] = mine.get(name_id, 0.0) + 2.0
                     break
-                # one query token counts once per name, however many of the name's tokens it resembles
-                best: dict[int, float] = {}
-                for ps, weight in postings:
-                    for name_id in ps[:SCAN_BUDGET]:
-                        if weight > best.get(name_id, -1.0):
-                            best[name_id] = weight
-                for name_id, weight in best.items():
-                    mine[name_id] = mine.get(name_id, 0.0) + weight
+                # one query token counts once per name, however many of the name's tokens it resembles (its best
+                # weight, kept in the order the names were first read: ties among candidates are broken by that order);
+                # read once per query, however many of its spellings share the token
+                best = read.get(id(group))
+                if best is None:
+                    best = read[id(group)] = _best_evidence(postings)
+                if mine:
+                    # mine[name_id] = mine.get(name_id, 0.0) + weight for each, by whole dicts: names new to mine are
+                    # added in best's order at their weight, the names both have get the sum (no name moves)
+                    sums = {name_id: mine[name_id] + best[name_id] for name_id in mine.keys() & best.keys()}
+                    mine.update(best)
+                    mine.update(sums)
+                else:
+                    mine = dict(best)  # the first token's evidence as it is (0.0 + weight is weight)
                 used += total
             scanned += used
-            for name_id, weight in mine.items():
-                if name_id not in acc or weight > acc[name_id]:
-                    acc[name_id] = weight
+            if acc:
+                get = acc.get
+                for name_id, weight in mine.items():
+                    old = get(name_id)
+                    if old is None or weight > old:
+                        acc[name_id] = weight
+            else:
+                acc.update(mine)
         # the floor is set by token evidence: a name equal as a whole ("HENGAM") must not push out
         # the longer names that hold the query's tokens ("HENGAM PETROCHEMICAL COMPANY")
         evidence = max(acc.values(), default=0.0)
@@ -571,7 +591,7 @@ class NameScreener:
         if not acc:
             return []
         initials = {t for p in prepared for t in p.initials}  # written initials, not one-letter syllables of a reading
-        top = heapq.nlargest(MAX_TIED * (4 if initials else 1), acc.items(), key=lambda kv: kv[1])
+        top = _largest(acc, MAX_TIED * (4 if initials else 1))
         floor = (evidence or top[0][1]) * RELATIVE_FLOOR
         if compact_hits:  # the names equal as a whole, and the few others with the most evidence
             others = [nid for nid, weight in top if nid not in compact_hits and weight >= floor][:COMPACT_OTHERS]
@@ -639,36 +659,32 @@ class NameScreener:
                     continue
                 best: dict[int, float] = {}
                 for ps, weight in postings:
-                    for name_id in ps:
-                        if name_id in mine and weight > best.get(name_id, 0.0):
+                    for name_id in mine.keys() & ps:  # each name's best weight: the order it is read in does not count
+                        if weight > best.get(name_id, 0.0):
                             best[name_id] = weight
                 for name_id, weight in best.items():
                     mine[name_id] += weight
             return
-        if len(groups) == 1:  # the usual case: one dict lookup per token of the name
+        # a name's tokens the group has (its weights are all positive), by one set intersection per name
+        if len(groups) == 1:  # the usual case
             near, scale = groups[0][2], groups[0][3]
+            keys = near.keys()
             for name_id in mine:
                 rec = ix.names.get(name_id)
                 if rec is None:
                     continue
-                best_weight = 0.0
-                for p in rec.prepared:
-                    for t in p.tokens:
-                        weight = near.get(t, 0.0)
-                        if weight > best_weight:
-                            best_weight = weight
-                if best_weight:
-                    mine[name_id] += best_weight * scale
+                common = keys & rec.tokens
+                if common:
+                    mine[name_id] += max([near[t] for t in common]) * scale
             return
         for name_id in mine:
             rec = ix.names.get(name_id)
             if rec is None:
                 continue
-            tokens = {t for p in rec.prepared for t in p.tokens}
             for _total, _ps, near, scale in groups:
-                top = max((near.get(t, 0.0) for t in tokens), default=0.0)
-                if top:
-                    mine[name_id] += top * scale
+                common = near.keys() & rec.tokens
+                if common:
+                    mine[name_id] += max([near[t] for t in common]) * scale
 
     @staticmethod
     def _expand(ix: _Index, token: str, abjad: str) -> dict[str, float]:
@@ -725,6 +741,7 @@ class NameScreener:
         identifier: tuple[str, str] | None,
         latin_query: frozenset[str] = frozenset(),
         probe: KoreanProbe | None = None,
+        memo: PairMemo | None = None,
     ) -> ScreenHit | None:
         found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
         thresholds = self.per_list.get(entry.list_code, self.thresholds)
@@ -734,7 +751,7 @@ class NameScreener:
                 continue
             if probe is not None and identifier is None and not probe.may_reach(rec.prepared, thresholds.close_match - 0.1):
                 continue  # surely below what is scored at all (below): not aligned
-            sim, bq, bc = name_similarity(prepared, rec.prepared)
+            sim, bq, bc = name_similarity(prepared, rec.prepared, memo)
             found.append((sim, rec, bq, bc))
         if not found:
             return None
@@ -812,6 +829,28 @@ class NameScreener:
 # a theophoric name or a kunya read from Arabic letters as one word (عبدالغني ``bdalghny``, ابوالفضل ``abwalfdl``): lists
 # write its second part apart as often as not (``Abdul Ghani``, ``Abu al-Fadl``); that part is a place's alternative
 _ARABIC_COMPOUND = re.compile(r"^a?(?:bd|bw)al([a-z]{3,})$")
+
+
+def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
+    """``heapq.nlargest(n, acc.items(), key=weight)``, the same list (ties in the dict's order), with less work per name."""
+    if len(acc) > n:
+        least = heapq.nlargest(n, acc.values())[-1]
+        return sorted([kv for kv in acc.items() if kv[1] >= least], key=itemgetter(1), reverse=True)[:n]
+    return sorted(acc.items(), key=itemgetter(1), reverse=True)
+
+
+def _best_evidence(postings: list[tuple[list[int], float]]) -> dict[int, float]:
+    """Each name's best weight among a group's postings (at most :data:`SCAN_BUDGET` read per list), in the order first read."""
+    best: dict[int, float] = {}
+    for ps, weight in postings:
+        if len(ps) > SCAN_BUDGET:
+            ps = ps[:SCAN_BUDGET]
+        if not best:
+            best = dict.fromkeys(ps, weight)
+        else:
+            get = best.get
+            best.update([(name_id, weight) for name_id in ps if weight > get(name_id, -1.0)])
+    return best
 
 
 def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]]]]:

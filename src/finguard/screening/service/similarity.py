@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
@@ -75,6 +76,11 @@ PHONETIC_FLOOR = 0.75  # a shared sound key lifts a token pair to 0.9 only if th
 
 
 _SINO = ("pinyin", "sino")
+# one query's token-pair similarities: in _align (query token, sound keys compared, Chinese, pinyin) -> listed token ->
+# similarity; in _korean_align ("korean", the two places' spellings, the initials of each side) -> _korean_pair's answer;
+# in variant_similarity the alignments of two token tuples (with the flags and initials; or "skeleton" and two skeletons)
+PairMemo = dict[tuple[Any, ...], Any]
+_NO_NUMBERS: frozenset[str] = frozenset()
 _VOWEL_LETTERS = frozenset("aeiou")
 _VOWEL_CLASS = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "o", "u": "o"}
 
@@ -95,6 +101,7 @@ class Prepared:
         "korean",
         "korean_rotations",
         "korean_spellings",
+        "numbers",
         "phon",
         "pinyin",
         "probe_side",
@@ -115,6 +122,7 @@ class Prepared:
         self.compact = "".join(variant.tokens)
         self.compact_rev = "".join(reversed(variant.tokens))
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
+        self.numbers = frozenset(t for t in variant.tokens if t.isdigit()) or _NO_NUMBERS  # "DONG FENG 6" (variant_similarity)
         self.skel = tuple(k for k in (skeleton(t, variant.hebrew) for t in variant.tokens) if k)
         self.skel_compact = "".join(self.skel)
         self.skel_compact_rev = "".join(reversed(self.skel))
@@ -198,8 +206,8 @@ def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "", nicknam
     return float(sim)
 
 
-def variant_similarity(q: Prepared, c: Prepared) -> float:
-    """Similarity of two prepared variants in [0, 1]."""
+def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> float:
+    """Similarity of two prepared variants in [0, 1]; ``memo``: the query's token-pair similarities (:func:`_align`)."""
     if q.kind == "han" or c.kind == "han":
         if q.kind == c.kind:
             return float(Indel.normalized_similarity(q.compact, c.compact))
@@ -220,17 +228,24 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             or _hebrew_vowel_letters(c, q)
         ):
             cap = min(cap, SKELETON_TINY_CAP)
-        return cap * _align(
-            qs,
-            cs,
-            None,
-            None,
-            q.skel_weights,
-            c.skel_weights,
-            q.skel_compact,
-            c.skel_compact,
-            c.skel_compact_rev,
-        )
+        key = ("skeleton", qs, cs)  # the skeletons' weights and compacts are functions of their tokens
+        aligned = None if memo is None else memo.get(key)
+        if aligned is None:
+            aligned = _align(
+                qs,
+                cs,
+                None,
+                None,
+                q.skel_weights,
+                c.skel_weights,
+                q.skel_compact,
+                c.skel_compact,
+                c.skel_compact_rev,
+                memo=memo,
+            )
+            if memo is not None:
+                memo[key] = aligned
+        return cap * aligned
     if q.kind == "transcribed" or c.kind == "transcribed":
         if q.kind == c.kind or q.chinese or c.chinese:
             return 0.0  # read back from Chinese characters: compared with names written in Latin letters
@@ -238,26 +253,35 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
     if korean and (q.family or c.family):
-        sim = _korean_align(q, c)
+        sim = _korean_align(q, c, memo)
     else:
-        sim = _align(
-            q.tokens,
-            c.tokens,
-            q.phon,
-            c.phon,
-            q.weights,
-            c.weights,
-            q.compact,
-            c.compact,
-            c.compact_rev,
-            sino,
-            korean,
-            q.pinyin or c.pinyin,
-            q.initials,
-            c.initials,
-        )
-    q_numbers = {t for t in q.tokens if t.isdigit()}
-    c_numbers = {t for t in c.tokens if t.isdigit()}
+        # the alignment is a function of the two token tuples (sound keys, weights, compacts are functions of them), these
+        # flags and the initials: two listed names spelled alike (aliases, namesakes) are aligned once per query
+        pinyin = q.pinyin or c.pinyin
+        pair = (q.tokens, c.tokens, sino, korean, pinyin, q.initials, c.initials)
+        found = None if memo is None else memo.get(pair)
+        if found is None:
+            found = _align(
+                q.tokens,
+                c.tokens,
+                q.phon,
+                c.phon,
+                q.weights,
+                c.weights,
+                q.compact,
+                c.compact,
+                c.compact_rev,
+                sino,
+                korean,
+                pinyin,
+                q.initials,
+                c.initials,
+                memo,
+            )
+            if memo is not None:
+                memo[pair] = found
+        sim = found
+    q_numbers, c_numbers = q.numbers, c.numbers
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
@@ -414,11 +438,13 @@ def _align(
     pinyin: bool = False,
     qi: frozenset[str] | None = None,
     ci: frozenset[str] | None = None,
+    memo: PairMemo | None = None,
 ) -> float:
     """Token alignment of two variants (see the module docstring).
 
     ``qi`` / ``ci``: the one-letter tokens of each side that are initials (``Prepared.initials``); ``None``: every one
     (consonant skeletons). Another one-letter token is a syllable (``o`` of 汪涛 read ``o to``) and compared as one.
+    ``memo``: one query's token-pair similarities (:data:`PairMemo`), kept across its variants and candidates.
     """
     if not qt or not ct:
         return 0.0
@@ -446,6 +472,9 @@ def _align(
         la = len(a)
         nick_a = nick.get(a)
         a_initial = la == 1 and (qi is None or a in qi)
+        # the pair's similarity below is a function of the two tokens and these three flags (a token's sound key is a
+        # function of the token): one query compares the same pairs across its spellings and candidates, once
+        row = None if memo is None or korean else memo.setdefault((a, phon, sino, pinyin), {})
         for j, b, lb, b_initial in listed:
             if a == b:
                 pairs.append((1.0, i, j))
@@ -460,6 +489,11 @@ def _align(
                 if sim:
                     pairs.append((sim, i, j))
                 continue
+            known = None if row is None else row.get(b)
+            if known is not None:
+                if known >= MIN_TOKEN_SIM:
+                    pairs.append((known, i, j))
+                continue
             if la >= 4 and lb >= 4:
                 sim = jw(a, b, score_cutoff=0.7)
             else:
@@ -471,7 +505,9 @@ def _align(
             if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
                 sim = _syllable_similarity(a, b, sim)
             elif phon and sim >= MIN_TOKEN_SIM and qp[i] != cp[j] and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
-                continue  # "Guzenko" / "Rudenko": another name, not a misspelling of it
+                sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
+            if row is not None:
+                row[b] = sim
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
     if not pairs:
@@ -611,7 +647,7 @@ def _korean_pair(
     return best
 
 
-def _korean_align(q: Prepared, c: Prepared) -> float:
+def _korean_align(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> float:
     """:func:`_align` for romanised Korean names whose family name has several spellings (``Prepared.family``).
 
     As the best of the spellings compared one by one: each family spelling is tried, and the one
@@ -626,7 +662,14 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     pairs: list[tuple[float, int, int, str, str]] = []
     for i, a_alts in enumerate(qa):
         for j, b_alts in enumerate(ca):
-            sim, x, y = _korean_pair(a_alts, b_alts, q.initials, c.initials)
+            if memo is None:
+                sim, x, y = _korean_pair(a_alts, b_alts, q.initials, c.initials)
+            else:  # a function of the two places' spellings and initials: once per query
+                key = ("korean", a_alts, b_alts, q.initials, c.initials)
+                got = memo.get(key)
+                if got is None:
+                    got = memo[key] = _korean_pair(a_alts, b_alts, q.initials, c.initials)
+                sim, x, y = got
             if sim > 0.0:
                 pairs.append((sim, i, j, x, y))
     if not pairs:
@@ -635,10 +678,8 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     used_q = 0
     used_c = 0
     got_q = got_c = 0.0
-    wq = [max(SINO_MIN_WEIGHT, w) for w in q.weights]  # romanised Korean names weigh syllables as Chinese ones (_align)
-    wc = [max(SINO_MIN_WEIGHT, w) for w in c.weights]
-    wq[0] = min(_sino_weight(f) for f in qa[0])
-    wc[0] = min(_sino_weight(f) for f in ca[0])
+    wq = list(_korean_weights(q.weights, qa[0]))  # romanised Korean names weigh syllables as Chinese ones (_align)
+    wc = list(_korean_weights(c.weights, ca[0]))
     initial = False
     paired: list[tuple[int, int]] = []
     for sim, i, j, x, y in pairs:
@@ -662,6 +703,14 @@ def _korean_align(q: Prepared, c: Prepared) -> float:
     if initial:
         align = min(align, INITIALS_CAP)
     return max(align, compact)
+
+
+@lru_cache(maxsize=65536)
+def _korean_weights(weights: tuple[int, ...], family: tuple[str, ...]) -> tuple[int, ...]:
+    """A romanised Korean name's syllable weights (as Chinese ones), the family name's the least of its spellings'."""
+    out = [max(SINO_MIN_WEIGHT, w) for w in weights]
+    out[0] = min(_sino_weight(f) for f in family)
+    return tuple(out)
 
 
 def _korean_spellings(p: Prepared) -> list[tuple[str, tuple[str, ...]]]:
@@ -809,20 +858,28 @@ def _syllable_similarity(a: str, b: str, sim: float) -> float:
     return same / len(sa) if same < len(sa) else 1.0
 
 
-def name_similarity(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
-    """Best similarity over all pairs of variants, with the pair that gave it."""
+def name_similarity(
+    query: list[Prepared], candidate: list[Prepared], memo: PairMemo | None = None
+) -> tuple[float, Prepared | None, Prepared | None]:
+    """Best similarity over all pairs of variants, with the pair that gave it.
+
+    ``memo``: a dict the caller keeps for one query across its candidates (token pairs are compared once); the
+    result is the same with or without it.
+    """
     han_q = next((q.compact for q in query if q.kind == "han"), None)
     han_c = next((c.compact for c in candidate if c.kind == "han"), None)
     if han_q is not None and han_c is not None and han_q != han_c:
         # both written in Han, differently: the same reading is not the same name
-        sim, bq, bc = _best_pair(query, candidate)
+        sim, bq, bc = _best_pair(query, candidate, memo)
         if bq is not None and bq.kind != "han":
             sim = min(sim, HAN_READING_CAP)
         return sim, bq, bc
-    return _best_pair(query, candidate)
+    return _best_pair(query, candidate, memo)
 
 
-def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float, Prepared | None, Prepared | None]:
+def _best_pair(
+    query: list[Prepared], candidate: list[Prepared], memo: PairMemo | None = None
+) -> tuple[float, Prepared | None, Prepared | None]:
     best = 0.0
     best_q: Prepared | None = None
     best_c: Prepared | None = None
@@ -832,7 +889,7 @@ def _best_pair(query: list[Prepared], candidate: list[Prepared]) -> tuple[float,
         for c in candidate:
             if c.dup:
                 continue
-            sim = variant_similarity(q, c)
+            sim = variant_similarity(q, c, memo)
             if sim > best:
                 best, best_q, best_c = sim, q, c
                 if sim >= 1.0:
