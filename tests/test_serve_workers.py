@@ -48,8 +48,8 @@ def _children(pid: int) -> list[int]:
     return [int(k) for k in kids]
 
 
-def _established(pid: int, port: int) -> int:
-    """Established TCP connections on local ``port`` whose socket this process holds."""
+def _established(pid: int, port: int, state: str = "01") -> int:
+    """TCP sockets on local ``port`` in ``state`` (01 established, 0A listening) that this process holds."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -61,8 +61,8 @@ def _established(pid: int, port: int) -> int:
     count = 0
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local, state, inode = fields[1], fields[3], fields[9]
-        if state == "01" and int(local.split(":")[1], 16) == port and inode in inodes:
+        local, inode = fields[1], fields[9]
+        if fields[3] == state and int(local.split(":")[1], 16) == port and inode in inodes:
             count += 1
     return count
 
@@ -76,7 +76,8 @@ def _wait_ready(server: subprocess.Popen[bytes], port: int) -> None:
             conn.request("GET", "/readyz")
             ok = conn.getresponse().status == 200
             conn.close()
-            if ok and len(_workers(server.pid)) == 2:
+            workers = _workers(server.pid)
+            if ok and len(workers) == 2 and all(_established(w, port, "0A") for w in workers):  # both listening
                 return
         except OSError:
             pass
