@@ -58,6 +58,7 @@ MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
 SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (محمد علي): close_match at most
 SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
+HEBREW_TINY_CAP = 0.78  # a Hebrew word that short: no hit even with an equal legal form (+0.02; Latin TWFK LTD is one)
 SKELETON_MIN = 6
 INITIAL_CREDIT = 0.8  # "N. T. HEATH" for "HEATH, Noel Timothy": a close match, not a miss
 INITIALS_CAP = 0.91
@@ -210,7 +211,8 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
         if other.kind != "skeleton" and other.chinese:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
         shortest = min(len(q.skel_compact), len(c.skel_compact))
-        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
+        tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
+        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
         if (
             _hebrew_short(q, c)
             or _hebrew_short(c, q)
@@ -219,7 +221,7 @@ def variant_similarity(q: Prepared, c: Prepared) -> float:
             or _hebrew_vowel_letters(q, c)
             or _hebrew_vowel_letters(c, q)
         ):
-            cap = min(cap, SKELETON_TINY_CAP)
+            cap = min(cap, tiny)
         return cap * _align(
             qs,
             cs,
