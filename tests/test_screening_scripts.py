@@ -677,7 +677,7 @@ def test_one_word_and_a_legal_form_the_listed_name_lacks_is_not_a_company_lackin
 
 
 def test_a_tiny_skeleton_is_no_hit_even_with_an_equal_legal_form(firms: NameScreener) -> None:
-    """וולף (Wolf, ``wwlf``: skeleton ``lf``) says too little to be WOLF HOLDING COMPANY; an equal legal form (+0.02) does not make it one."""
+    """וולף (Wolf, skeleton ``lf``) says too little to be WOLF HOLDING COMPANY; an equal legal form (+0.02) does not make it one."""
     from finguard.screening.service.qualifiers import LEGAL_FORM_MATCH
     from finguard.screening.service.similarity import HEBREW_TINY_CAP
 
