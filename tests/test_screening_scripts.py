@@ -687,3 +687,19 @@ def test_a_tiny_skeleton_is_no_hit_even_with_an_equal_legal_form(firms: NameScre
     s = NameScreener()
     s.add(1, "x", org("t", "TAWAFUK LTD"))
     assert outcome(s, "TWFK LTD", 1) == "close_match"  # a Latin word written without its vowels: as before
+
+
+def test_other_names_starting_with_the_same_letter() -> None:
+    """Three edits apart and two consonants other: another name; one consonant other or none: a spelling of one."""
+    from finguard.screening.service.similarity import other_name
+
+    assert other_name("teslenko", "telizhenko") and other_name("jones", "jorge") and other_name("leonel", "leonardo")
+    assert not other_name("serhiy", "sergei")  # Ukrainian and Russian spellings: one consonant other (h / g)
+    assert not other_name("volodymyr", "vladimir") and not other_name("zhuravlyov", "zuravlev")
+    assert not other_name("gonzales", "gonsalez")  # two edits: a misspelling
+    s = NameScreener()
+    s.add(1, "x", person("t", "TELIZHENKO, Andriy"))
+    s.add(2, "x", person("v", "IVANOV, Sergei"))
+    assert outcome(s, "Андрій Тесленко", 1) is None
+    assert outcome(s, "Andriy Telizhenko", 1) == "match"
+    assert outcome(s, "Serhiy Ivanov", 2) == "close_match"  # as before

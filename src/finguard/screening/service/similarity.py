@@ -15,7 +15,8 @@ better one counts:
   missing syllable is another person); a one-token name against a longer one is capped below
   ``close_match`` ("Crystal Lee" is not the listed "CRYSTAL"). Two written-out words that start
   differently, sound differently and are two edits apart are other names, never paired
-  (:func:`other_name`: ``Guzenko`` / ``Rudenko``).
+  (:func:`other_name`: ``Guzenko`` / ``Rudenko``); starting alike, three edits and two
+  consonants apart (``Teslenko`` / ``Telizhenko``).
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
@@ -559,12 +560,19 @@ def other_name(a: str, b: str) -> bool:
     together: ``ALnMARFADI``), and two or more edits apart (a typo is one). The caller checks that
     their sound keys differ and that neither is a nickname of the other (``Mohammed`` / ``Muhammad``
     are one name). Such a pair is not aligned at all: a near spelling of one word beside an equal
-    other word ("Miroslav Guzenko" / ``RUDENKO, Miroslav``) is another person.
+    other word ("Miroslav Guzenko" / ``RUDENKO, Miroslav``) is another person. Two words starting
+    with the same letter are other names when three or more edits apart and two or more of their
+    consonants (:func:`~finguard.screening.model.names.skeleton`) differ: ``Teslenko`` /
+    ``Telizhenko``, ``Jones`` / ``Jorge``, ``Leonel`` / ``Leonardo``; ``Serhiy`` / ``Sergei``,
+    ``Volodymyr`` / ``Vladimir`` and ``Zhuravlyov`` / ``Zuravlev`` differ in one consonant or none:
+    spellings of one name.
     """
-    if len(a) < 4 or len(b) < 4 or a[0] == b[0] or a in b or b in a:
+    if len(a) < 4 or len(b) < 4 or a in b or b in a:
         return False
     if not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:]):
         return False
+    if a[0] == b[0]:  # the same first letter: three edits apart and two consonants other (Teslenko / Telizhenko)
+        return Levenshtein.distance(a, b, score_cutoff=2) > 2 and Levenshtein.distance(skeleton(a), skeleton(b), score_cutoff=1) > 1
     return Levenshtein.distance(a, b, score_cutoff=1) > 1
 
 
