@@ -569,11 +569,12 @@ def other_name(a: str, b: str) -> bool:
     """
     if len(a) < 4 or len(b) < 4 or a in b or b in a:
         return False
-    if not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:]):
+    same_first = a[0] == b[0]  # then three edits apart and two consonants other (Teslenko / Telizhenko)
+    if Levenshtein.distance(a, b, score_cutoff=2 if same_first else 1) <= (2 if same_first else 1):
+        return False  # a typo, or a romanisation's few letters
+    if _VOWEL_LETTERS.isdisjoint(a[1:]) or _VOWEL_LETTERS.isdisjoint(b[1:]):
         return False
-    if a[0] == b[0]:  # the same first letter: three edits apart and two consonants other (Teslenko / Telizhenko)
-        return Levenshtein.distance(a, b, score_cutoff=2) > 2 and Levenshtein.distance(skeleton(a), skeleton(b), score_cutoff=1) > 1
-    return Levenshtein.distance(a, b, score_cutoff=1) > 1
+    return not same_first or Levenshtein.distance(skeleton(a), skeleton(b), score_cutoff=1) > 1
 
 
 def _rotations(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
