@@ -642,3 +642,64 @@ def test_a_short_company_word_spelled_otherwise_is_not_a_hit(query: str, listed:
     s = NameScreener()
     s.add(1, "x", org("o", listed))
     assert outcome(s, query, 1) == expected
+
+
+# -- #16 eighth pass (precision): a namesake's firm, a tiny skeleton lifted by a legal form --------------------------
+
+
+@pytest.fixture(scope="module")
+def firms() -> NameScreener:
+    s = NameScreener()
+    s.add(1, "x", org("marshall", "MARSHALL CAPITAL"))
+    s.add(2, "x", org("boyle", "BOYLE CHEMICAL CO., LTD."))
+    s.add(3, "x", org("mob", "MOBARAKEH STEEL COMPANY"))
+    s.add(4, "x", org("mahrous", "MAHROUS TRADING GROUP"))
+    s.add(5, "x", org("wolf", "WOLF HOLDING COMPANY"))
+    for i in range(60):  # the kept words are rare on the lists, as on the real ones
+        s.add(100 + i, "x", org(f"f{i}", f"{chr(97 + i % 26)}{chr(97 + i // 26)}filler TRADING COMPANY"))
+    return s
+
+
+@pytest.mark.parametrize(
+    ("query", "entry", "expected"),
+    [
+        ("Marshall Group", 1, None),  # the listed name has no legal form: a firm named after another Marshall
+        ("Marshall PLC", 1, None),
+        ("Boyle Group", 2, None),  # "group" is not the listed CO., LTD.
+        ("MOBARAKEH COMPANY", 3, "close_match"),  # the listed name's own legal form, a word left out: as before
+        ("MAHROUS GROUP", 4, "close_match"),  # the same word, though "group" is no legal form of its own
+    ],
+)
+def test_one_word_and_a_legal_form_the_listed_name_lacks_is_not_a_company_lacking_words(
+    firms: NameScreener, query: str, entry: int, expected: str | None
+) -> None:
+    assert outcome(firms, query, entry) == expected
+
+
+def test_a_tiny_skeleton_is_no_hit_even_with_an_equal_legal_form(firms: NameScreener) -> None:
+    """וולף (Wolf, skeleton ``lf``) says too little to be WOLF HOLDING COMPANY; an equal legal form (+0.02) does not make it one."""
+    from finguard.screening.service.qualifiers import LEGAL_FORM_MATCH
+    from finguard.screening.service.similarity import HEBREW_TINY_CAP
+
+    assert HEBREW_TINY_CAP + LEGAL_FORM_MATCH < 0.82  # the default close_match
+    assert outcome(firms, "וולף Inc", 5) is None
+    assert outcome(firms, "וולף", 5) is None
+    s = NameScreener()
+    s.add(1, "x", org("t", "TAWAFUK LTD"))
+    assert outcome(s, "TWFK LTD", 1) == "close_match"  # a Latin word written without its vowels: as before
+
+
+def test_other_names_starting_with_the_same_letter() -> None:
+    """Three edits apart and two consonants other: another name; one consonant other or none: a spelling of one."""
+    from finguard.screening.service.similarity import other_name
+
+    assert other_name("teslenko", "telizhenko") and other_name("jones", "jorge") and other_name("leonel", "leonardo")
+    assert not other_name("serhiy", "sergei")  # Ukrainian and Russian spellings: one consonant other (h / g)
+    assert not other_name("volodymyr", "vladimir") and not other_name("zhuravlyov", "zuravlev")
+    assert not other_name("gonzales", "gonsalez")  # two edits: a misspelling
+    s = NameScreener()
+    s.add(1, "x", person("t", "TELIZHENKO, Andriy"))
+    s.add(2, "x", person("v", "IVANOV, Sergei"))
+    assert outcome(s, "Андрій Тесленко", 1) is None
+    assert outcome(s, "Andriy Telizhenko", 1) == "match"
+    assert outcome(s, "Serhiy Ivanov", 2) == "close_match"  # as before

@@ -1095,7 +1095,9 @@ def _org_subset(
 
     ``MOBARAKEH COMPANY`` for ``MOBARAKEH STEEL COMPANY``: a close match (never a match: the
     words left out may name another company). ``SYRIAN COMPANY`` for ``SYRIAN PETROLEUM
-    COMPANY`` is not lifted: ``syrian`` is on many listed names and says little.
+    COMPANY`` is not lifted: ``syrian`` is on many listed names and says little. One word is lifted
+    only with a legal form the listed name has too (``MAHROUS GROUP`` for ``MAHROUS TRADING GROUP``):
+    ``Marshall Group`` is as likely a firm named after another Marshall as ``MARSHALL CAPITAL``.
     """
     if kind != "organisation" or score >= thresholds.close_match:
         return None
@@ -1105,6 +1107,8 @@ def _org_subset(
     bq, bc = rec
     if len(bq.tokens) < 2 and not query_legal:
         return None  # one word and no legal form ("Adler" / ADLER BG AD): as likely a person's name as the company's
+    if len(bq.tokens) < 2 and not _same_legal_form(query_legal, name.legal_forms):
+        return None  # one word and a legal form the listed name lacks ("Marshall Group" / MARSHALL CAPITAL): a namesake's firm
     if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or len(bc.tokens) <= len(bq.tokens):
         return None
     credits = token_credits(bq, bc)
@@ -1131,6 +1135,14 @@ def _org_subset(
         f"left out: {' '.join(missing)!r}: a close match at most"
     )
     return Feature(SUBSET_FEATURE, 1.0, lift, why)
+
+
+def _same_legal_form(query_legal: tuple[str, ...], listed_legal: tuple[str, ...]) -> bool:
+    """The listed name has the query's legal form: the same word (``GROUP``) or the same class (``Ltd`` / ``LIMITED``)."""
+    if not set(query_legal).isdisjoint(listed_legal):
+        return True
+    same = q.legal_form(query_legal, listed_legal)
+    return same is not None and same.value >= 1.0
 
 
 def sim_han(a: str, b: str) -> float:

@@ -15,7 +15,8 @@ better one counts:
   missing syllable is another person); a one-token name against a longer one is capped below
   ``close_match`` ("Crystal Lee" is not the listed "CRYSTAL"). Two written-out words that start
   differently, sound differently and are two edits apart are other names, never paired
-  (:func:`other_name`: ``Guzenko`` / ``Rudenko``).
+  (:func:`other_name`: ``Guzenko`` / ``Rudenko``); starting alike, three edits and two
+  consonants apart (``Teslenko`` / ``Telizhenko``).
 * **compact comparison**: all tokens joined, in both orders, by Indel ratio: catches spacing
   differences (``Xi Jinping`` / ``Xijinping``, ``Abdul Rahman`` / ``Abdulrahman``).
 
@@ -59,6 +60,7 @@ MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
 SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (محمد علي): close_match at most
 SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
+HEBREW_TINY_CAP = 0.78  # a Hebrew word that short: no hit even with an equal legal form (+0.02; Latin TWFK LTD is one)
 SKELETON_MIN = 6
 INITIAL_CREDIT = 0.8  # "N. T. HEATH" for "HEATH, Noel Timothy": a close match, not a miss
 INITIALS_CAP = 0.91
@@ -218,7 +220,8 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         if other.kind != "skeleton" and other.chinese:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
         shortest = min(len(q.skel_compact), len(c.skel_compact))
-        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else SKELETON_TINY_CAP
+        tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
+        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
         if (
             _hebrew_short(q, c)
             or _hebrew_short(c, q)
@@ -227,7 +230,7 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
             or _hebrew_vowel_letters(q, c)
             or _hebrew_vowel_letters(c, q)
         ):
-            cap = min(cap, SKELETON_TINY_CAP)
+            cap = min(cap, tiny)
         key = ("skeleton", qs, cs)  # the skeletons' weights and compacts are functions of their tokens
         aligned = None if memo is None else memo.get(key)
         if aligned is None:
@@ -593,13 +596,21 @@ def other_name(a: str, b: str) -> bool:
     together: ``ALnMARFADI``), and two or more edits apart (a typo is one). The caller checks that
     their sound keys differ and that neither is a nickname of the other (``Mohammed`` / ``Muhammad``
     are one name). Such a pair is not aligned at all: a near spelling of one word beside an equal
-    other word ("Miroslav Guzenko" / ``RUDENKO, Miroslav``) is another person.
+    other word ("Miroslav Guzenko" / ``RUDENKO, Miroslav``) is another person. Two words starting
+    with the same letter are other names when three or more edits apart and two or more of their
+    consonants (:func:`~finguard.screening.model.names.skeleton`) differ: ``Teslenko`` /
+    ``Telizhenko``, ``Jones`` / ``Jorge``, ``Leonel`` / ``Leonardo``; ``Serhiy`` / ``Sergei``,
+    ``Volodymyr`` / ``Vladimir`` and ``Zhuravlyov`` / ``Zuravlev`` differ in one consonant or none:
+    spellings of one name.
     """
-    if len(a) < 4 or len(b) < 4 or a[0] == b[0] or a in b or b in a:
+    if len(a) < 4 or len(b) < 4 or a in b or b in a:
         return False
-    if not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:]):
+    same_first = a[0] == b[0]  # then three edits apart and two consonants other (Teslenko / Telizhenko)
+    if Levenshtein.distance(a, b, score_cutoff=2 if same_first else 1) <= (2 if same_first else 1):
+        return False  # a typo, or a romanisation's few letters
+    if _VOWEL_LETTERS.isdisjoint(a[1:]) or _VOWEL_LETTERS.isdisjoint(b[1:]):
         return False
-    return Levenshtein.distance(a, b, score_cutoff=1) > 1
+    return not same_first or Levenshtein.distance(skeleton(a), skeleton(b), score_cutoff=1) > 1
 
 
 def _rotations(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
