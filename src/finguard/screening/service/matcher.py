@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
+TIE_POOL = 2_500  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many
 PREFIX_MIN, PREFIX_MAX = 5, 8
 MIN_IDF = 0.05
 RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
@@ -545,10 +546,15 @@ class NameScreener:
                     self._confirm(ix, mine, groups[i:])
                     break
                 if i == 0 and total > FREQUENT and len(groups) > 1:
-                    # every token is common ("wang wei" among a million names): intersect the two rarest
-                    first = {nid for ps, _ in postings for nid in ps}
-                    for name_id in first.intersection(nid for ps, _ in groups[1][1] for nid in ps):
-                        mine[name_id] = mine.get(name_id, 0.0) + 2.0
+                    # every token is common ("wang wei" among a million names): intersect the two rarest, each name
+                    # weighed by how alike its tokens are (at most 2.0): "Yong JONG" prefers the names with yong and
+                    # jong as written to the thousands that have near spellings of them (jang, song ...)
+                    first = _best_weights(postings)
+                    second = _best_weights(groups[1][1])
+                    top0 = max(first.values(), default=0.0) or 1.0
+                    top1 = max(second.values(), default=0.0) or 1.0
+                    for name_id in first.keys() & second.keys():
+                        mine[name_id] = mine.get(name_id, 0.0) + first[name_id] / top0 + second[name_id] / top1
                     break
                 # one query token counts once per name, however many of the name's tokens it resembles
                 best: dict[int, float] = {}
@@ -579,13 +585,26 @@ class NameScreener:
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
+            if len(top) == 4 * MAX_TIED and top[-1][1] >= last - 1e-9:  # nlargest cut the ties at random: all of them
+                pool = [kv for kv in acc.items() if kv[1] >= last - 1e-9]
+                if len(pool) <= TIE_POOL:
+                    top = pool
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
             bonus = {
                 nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
             }  # a removed name stays in postings until compaction
             top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
-            return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9][:MAX_TIED]
+            chosen = {nid: w + bonus[nid] for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9}
+            if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
+                return _tie_order(ix, list(chosen), chosen, slot_groups, initials)[:MAX_TIED]
+            return list(chosen)
+        if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
+            # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
+            # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
+            pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
+            if len(pool) <= TIE_POOL:
+                return _tie_order(ix, pool, acc, slot_groups, initials)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     def _slot_group(
@@ -972,6 +991,59 @@ def _single_word(
         "and no common legal form: too little to be the same name"
     )
     return Feature(SINGLE_WORD_FEATURE, 1.0, round(SINGLE_WORD_CAP - score, 4), why)
+
+
+def _best_weights(postings: list[tuple[list[int], float]]) -> dict[int, float]:
+    """Each name's best weight in one query token's postings (the token counts once per name)."""
+    best: dict[int, float] = {}
+    for ps, weight in postings:
+        for name_id in ps:
+            if weight > best.get(name_id, -1.0):
+                best[name_id] = weight
+    return best
+
+
+def _tie_order(
+    ix: _Index,
+    pool: list[int],
+    weight: dict[int, float],
+    slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None],
+    initials: set[str],
+) -> list[int]:
+    """Candidates of equal evidence, more than are scored, the ones the query accounts for best first.
+
+    The names with the fewest tokens the query has nothing for come first: a token is accounted for
+    by a near spelling of a query token, or by an initial of the query (each initial once): ``A
+    Armed`` for ``Ahmed, A`` before ``AHMED, Karim``, ``MUHAMMAD GROUP`` for ``MUHAMMAD JAMAL
+    GROUP`` before the 600 MUHAMMAD names of three tokens or more. Ties are scored, never cut at
+    random; this orders them when there are more than :data:`MAX_TIED`.
+    """
+    near: set[str] = set()
+    for group in slot_groups.values():
+        if group is not None:
+            near.update(group[2])
+
+    def key(name_id: int) -> tuple[float, int]:
+        rec = ix.names.get(name_id)
+        if rec is None:  # a removed name stays in postings until compaction
+            return (-round(weight.get(name_id, 0.0), 6), 1 << 20)
+        unaccounted = 1 << 20
+        for p in rec.prepared:
+            if p.kind == "han":
+                continue
+            left = set(initials)
+            missing = 0
+            for t in p.tokens:
+                if t in near:
+                    continue
+                if t[0] in left:
+                    left.discard(t[0])
+                    continue
+                missing += 1
+            unaccounted = min(unaccounted, missing)
+        return (-round(weight.get(name_id, 0.0), 6), unaccounted)
+
+    return sorted(pool, key=key)
 
 
 def _initials_bonus(name: _Name | None, initials: set[str]) -> float:
