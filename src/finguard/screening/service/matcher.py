@@ -521,6 +521,7 @@ class NameScreener:
         expanded: dict[tuple[str, str], _Expanded] = {}
         slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
         scanned = 0
+        spelled: list[list[_Group]] = []  # each spelling's groups (for _tie_order)
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
                 break
@@ -537,6 +538,7 @@ class NameScreener:
                 if group is not None:
                     groups.append(group)
             groups.sort(key=lambda g: g[0])
+            spelled.append(groups)
             mine: dict[int, float] = {}
             used = 0
             for i, (total, postings, _near, _scale) in enumerate(groups):
@@ -597,14 +599,14 @@ class NameScreener:
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
             chosen = {nid: w + bonus[nid] for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9}
             if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
-                return _tie_order(ix, list(chosen), chosen, slot_groups, initials)[:MAX_TIED]
+                return _tie_order(ix, list(chosen), chosen, spelled, initials)[:MAX_TIED]
             return list(chosen)
         if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
             # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
             # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
             pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
             if len(pool) <= TIE_POOL:
-                return _tie_order(ix, pool, acc, slot_groups, initials)[:MAX_TIED]
+                return _tie_order(ix, pool, acc, spelled, initials)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     def _slot_group(
@@ -1007,25 +1009,28 @@ def _tie_order(
     ix: _Index,
     pool: list[int],
     weight: dict[int, float],
-    slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None],
+    spelled: list[list[_Group]],
     initials: set[str],
 ) -> list[int]:
     """Candidates of equal evidence, more than are scored, the ones the query accounts for best first.
 
-    The names with the fewest tokens the query has nothing for come first: a token is accounted for
-    by a near spelling of a query token, or by an initial of the query (each initial once): ``A
-    Armed`` for ``Ahmed, A`` before ``AHMED, Karim``, ``MUHAMMAD GROUP`` for ``MUHAMMAD JAMAL
-    GROUP`` before the 600 MUHAMMAD names of three tokens or more. Ties are scored, never cut at
-    random; this orders them when there are more than :data:`MAX_TIED`.
+    A name that has a near spelling of every token of the query (in one of its spellings) comes
+    first, the fewest of its own tokens the query has nothing for first: a token is accounted for by
+    a near spelling of a query token, or by an initial of the query (each initial once). ``A Armed``
+    finds ``Ahmed, A`` before ``AHMED, Karim``, ``MUHAMMAD GROUP`` finds ``MUHAMMAD JAMAL GROUP``
+    before 600 MUHAMMAD names of three tokens or more. The others keep the order they were found in
+    (a name sharing only ``and`` with the query is not preferred for being short). Ties are scored,
+    never cut at random; this orders them when there are more than :data:`MAX_TIED`.
     """
-    near: set[str] = set()
-    for group in slot_groups.values():
-        if group is not None:
-            near.update(group[2])
+    nears = [[g[2] for g in groups] for groups in spelled if groups]
+    near_any = {t for spelling in nears for near in spelling for t in near}
 
     def key(name_id: int) -> tuple[float, int]:
         rec = ix.names.get(name_id)
         if rec is None:  # a removed name stays in postings until compaction
+            return (-round(weight.get(name_id, 0.0), 6), 1 << 20)
+        tokens = {t for p in rec.prepared if p.kind != "han" for t in p.tokens}
+        if not any(all(any(t in near for t in tokens) for near in spelling) for spelling in nears):
             return (-round(weight.get(name_id, 0.0), 6), 1 << 20)
         unaccounted = 1 << 20
         for p in rec.prepared:
@@ -1034,7 +1039,7 @@ def _tie_order(
             left = set(initials)
             missing = 0
             for t in p.tokens:
-                if t in near:
+                if t in near_any:
                     continue
                 if t[0] in left:
                     left.discard(t[0])
