@@ -772,7 +772,8 @@ class NameScreener:
                 continue
             adjust = _rarity(ix, sim, rec, bq, bc) if sim < 0.999 and bq is not None and bc is not None else []
             adjusted = sim + sum(f.contribution for f in adjust)
-            if adjusted > score:
+            # of aliases alike but for their legal forms (... BANK PLC, ... BANK LIMITED), the one of the query's form
+            if adjusted > score or (adjusted == score and query_legal and best_name is not None and _same_form(query_legal, rec, best_name)):
                 score, best_name, best_pair = adjusted, rec, (bq, bc)
                 explained = _explain_name(query.name, rec.listed, sim, bq, bc)
                 features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
@@ -993,6 +994,12 @@ def _single_word(
         "and no common legal form: too little to be the same name"
     )
     return Feature(SINGLE_WORD_FEATURE, 1.0, round(SINGLE_WORD_CAP - score, 4), why)
+
+
+def _same_form(query_legal: tuple[str, ...], rec: _Name, best: _Name) -> bool:
+    """``rec`` has a legal form of the query's and ``best`` has not."""
+    mine, theirs = q.legal_form(query_legal, rec.legal_forms), q.legal_form(query_legal, best.legal_forms)
+    return mine is not None and mine.value >= 1.0 and (theirs is None or theirs.value < 1.0)
 
 
 def _best_weights(postings: list[tuple[list[int], float]]) -> dict[int, float]:
