@@ -51,6 +51,7 @@ from finguard.screening.model.names import MAX_SCREEN_NAME, analyse_name, fold, 
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
+    INITIALS_CAP,
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
     KoreanProbe,
@@ -89,6 +90,7 @@ RARITY_UP = 0.03  # the most it adds (a listed name whose unmatched part is a ve
 SURNAME_FEATURE = "family_name_missing"
 SUBSET_FEATURE = "token_subset"
 SINGLE_WORD_FEATURE = "single_word"
+INITIALS_FEATURE = "initials"
 NO_EQUAL_FEATURE = "no_equal_token"
 NO_EQUAL_CAP = 0.81  # below close_match: near spellings of every word are not a hit alone
 SINGLE_WORD_CAP = 0.78  # below close_match, even with a qualifier's small lift
@@ -772,6 +774,11 @@ class NameScreener:
                 continue
             adjust = _rarity(ix, sim, rec, bq, bc) if sim < 0.999 and bq is not None and bc is not None else []
             adjusted = sim + sum(f.contribution for f in adjust)
+            if sim < 0.999 and bq is not None and bq.initials and adjusted > INITIALS_CAP:
+                # "A. BASIR": Abdul Basir and BASIR, Abdal alike, whichever given name is the more common on the lists
+                why = f"the query writes initials ({' '.join(sorted(bq.initials))!r}): an initial stands for many names, a close match at most"
+                adjust.append(Feature(INITIALS_FEATURE, 1.0, round(INITIALS_CAP - adjusted, 4), why))
+                adjusted = INITIALS_CAP
             # of aliases alike but for their legal forms (... BANK PLC, ... BANK LIMITED), the one of the query's form
             if adjusted > score or (adjusted == score and query_legal and best_name is not None and _same_form(query_legal, rec, best_name)):
                 score, best_name, best_pair = adjusted, rec, (bq, bc)
