@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
-TIE_POOL = 2_500  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many
+TIE_POOL = 1_000  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many
 PREFIX_MIN, PREFIX_MAX = 5, 8
 MIN_IDF = 0.05
 RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
@@ -1036,31 +1036,45 @@ def _tie_order(
     (a name sharing only ``and`` with the query is not preferred for being short). Ties are scored,
     never cut at random; this orders them when there are more than :data:`MAX_TIED`.
     """
-    nears = [[g[2] for g in groups] for groups in spelled if groups]
-    near_any = {t for spelling in nears for near in spelling for t in near}
+    # each near token: the query tokens (groups, one bit each) it is near; a spelling's bits: all of its tokens
+    where: dict[str, int] = {}
+    full: list[int] = []
+    bit = 1
+    for groups in spelled:
+        mask = 0
+        for g in groups:
+            for t in g[2]:
+                where[t] = where.get(t, 0) | bit
+            mask |= bit
+            bit <<= 1
+        if mask:
+            full.append(mask)
 
     def key(name_id: int) -> tuple[float, int]:
         rec = ix.names.get(name_id)
+        w = -round(weight.get(name_id, 0.0), 6)
         if rec is None:  # a removed name stays in postings until compaction
-            return (-round(weight.get(name_id, 0.0), 6), 1 << 20)
-        tokens = {t for p in rec.prepared if p.kind != "han" for t in p.tokens}
-        if not any(all(any(t in near for t in tokens) for near in spelling) for spelling in nears):
-            return (-round(weight.get(name_id, 0.0), 6), 1 << 20)
+            return (w, 1 << 20)
+        got = 0
         unaccounted = 1 << 20
         for p in rec.prepared:
             if p.kind == "han":
                 continue
-            left = set(initials)
             missing = 0
+            used: set[str] | None = None  # the query's initials spent on this spelling's tokens
             for t in p.tokens:
-                if t in near_any:
-                    continue
-                if t[0] in left:
-                    left.discard(t[0])
-                    continue
-                missing += 1
-            unaccounted = min(unaccounted, missing)
-        return (-round(weight.get(name_id, 0.0), 6), unaccounted)
+                mask = where.get(t, 0)
+                if mask:
+                    got |= mask
+                elif t[0] in initials and (used is None or t[0] not in used):
+                    used = {t[0]} if used is None else used | {t[0]}
+                else:
+                    missing += 1
+            if missing < unaccounted:
+                unaccounted = missing
+        if not any(mask & got == mask for mask in full):
+            return (w, 1 << 20)
+        return (w, unaccounted)
 
     return sorted(pool, key=key)
 
