@@ -590,9 +590,9 @@ class NameScreener:
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
             if len(top) == 4 * MAX_TIED and top[-1][1] >= last - 1e-9:  # nlargest cut the ties at random: all of them
-                pool = [kv for kv in acc.items() if kv[1] >= last - 1e-9]
-                if len(pool) <= TIE_POOL:
-                    top = pool
+                tied = [kv for kv in acc.items() if kv[1] >= last - 1e-9]
+                if len(tied) <= TIE_POOL:
+                    top = tied
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
             bonus = {
                 nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
@@ -776,11 +776,14 @@ class NameScreener:
             adjusted = sim + sum(f.contribution for f in adjust)
             if sim < 0.999 and bq is not None and bq.initials and adjusted > INITIALS_CAP:
                 # "A. BASIR": Abdul Basir and BASIR, Abdal alike, whichever given name is the more common on the lists
-                why = f"the query writes initials ({' '.join(sorted(bq.initials))!r}): an initial stands for many names, a close match at most"
+                written = " ".join(sorted(bq.initials))
+                why = f"the query writes initials ({written!r}): an initial stands for many names, a close match at most"
                 adjust.append(Feature(INITIALS_FEATURE, 1.0, round(INITIALS_CAP - adjusted, 4), why))
                 adjusted = INITIALS_CAP
             # of aliases alike but for their legal forms (... BANK PLC, ... BANK LIMITED), the one of the query's form
-            if adjusted > score or (adjusted == score and query_legal and best_name is not None and _same_form(query_legal, rec, best_name)):
+            if adjusted > score or (
+                adjusted == score and query_legal and best_name is not None and _same_form(query_legal, rec, best_name)
+            ):
                 score, best_name, best_pair = adjusted, rec, (bq, bc)
                 explained = _explain_name(query.name, rec.listed, sim, bq, bc)
                 features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]

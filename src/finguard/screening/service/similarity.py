@@ -325,9 +325,7 @@ def _vowel_places(token: str, letters: bool) -> tuple[str, dict[int, str]]:
     return "".join(out), places
 
 
-def _letters_agree(
-    hebrew: tuple[str, dict[int, str]], latin: tuple[str, dict[int, str]], final_i: bool, final_u: bool = False
-) -> bool:
+def _letters_agree(hebrew: tuple[str, dict[int, str]], latin: tuple[str, dict[int, str]], final_i: bool, final_u: bool = False) -> bool:
     hk, hp = hebrew
     lk, lp = latin
     if hk != lk:
