@@ -522,6 +522,9 @@ def test_the_alias_of_the_querys_legal_form_is_scored() -> None:
         ("D.G.I. LTD", "D.G.I. ISRAEL LTD", SubjectKind.ORGANISATION, "close_match"),
         ("Abd SALIH", "SALIH, Abd al-Latif", SubjectKind.PERSON, "match"),  # a left-out particle is not a syllable
         ("Pak Chun", "PAK, To Chun", SubjectKind.PERSON, "close_match"),  # a left-out syllable still is: not lifted to a match
+        # a generic first word left out: the listed name's rarest word and its legal form (the name turned round)
+        ("S.A. GUAMA", "VIAJES GUAMA, S.A.", SubjectKind.ORGANISATION, "close_match"),
+        ("Hill Group", "WATER HILL CORP.", SubjectKind.ORGANISATION, None),  # not the same legal form
     ],
 )
 def test_partial_names_of_acronyms_and_particles(query: str, listed: str, kind: SubjectKind, expected: str | None) -> None:

@@ -1182,10 +1182,17 @@ def _org_subset(
     if any(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
         return None
     order = [_partner(token, bc.tokens) for token in bq.tokens]
-    if order != sorted(order) or order[0] != 0:
-        return None  # the query must start where the listed name starts: its first word names the company
+    if order != sorted(order):
+        return None
     n = len(ix.names) + 1
     top = math.log(n + 1)
+    if order[0] != 0:
+        # the query must start where the listed name starts, its first word naming the company, or have the listed
+        # name's legal form and its rarest word, a generic word leading it (VIAJES GUAMA, SANATORIUM AY-PETRI, S.A.)
+        fewest = min(len(ix.vocab.get(t, ())) for t in bc.tokens)
+        form = q.legal_form(query_legal, name.legal_forms)
+        if not any(len(ix.vocab.get(t, ())) == fewest for t in bq.tokens) or form is None or form.value < 1.0:
+            return None
     rare = [
         t
         for t in bq.tokens
