@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
-TIE_POOL = 1_000  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many
+TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
 PREFIX_MIN, PREFIX_MAX = 5, 8
 MIN_IDF = 0.05
 RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
@@ -1053,9 +1053,11 @@ def _tie_order(
         if mask:
             full.append(mask)
 
+    names_get, where_get, weight_get = ix.names.get, where.get, weight.get
+
     def key(name_id: int) -> tuple[float, int]:
-        rec = ix.names.get(name_id)
-        w = -round(weight.get(name_id, 0.0), 6)
+        rec = names_get(name_id)
+        w = -round(weight_get(name_id, 0.0), 6)
         if rec is None:  # a removed name stays in postings until compaction
             return (w, 1 << 20)
         got = 0
@@ -1066,7 +1068,7 @@ def _tie_order(
             missing = 0
             used: set[str] | None = None  # the query's initials spent on this spelling's tokens
             for t in p.tokens:
-                mask = where.get(t, 0)
+                mask = where_get(t, 0)
                 if mask:
                     got |= mask
                 elif t[0] in initials and (used is None or t[0] not in used):
@@ -1075,9 +1077,10 @@ def _tie_order(
                     missing += 1
             if missing < unaccounted:
                 unaccounted = missing
-        if not any(mask & got == mask for mask in full):
-            return (w, 1 << 20)
-        return (w, unaccounted)
+        for mask in full:
+            if mask & got == mask:
+                return (w, unaccounted)
+        return (w, 1 << 20)
 
     return sorted(pool, key=key)
 
