@@ -9,7 +9,8 @@ How a query is answered
    skeletons, and whole names written without spaces (``xijinping``). Each candidate name gathers
    IDF-weighted evidence; very common tokens (``wang``, ``mohammed``) only add evidence when
    nothing rarer is known, and then by intersecting the two rarest tokens. The best
-   :data:`MAX_CANDIDATES` names are scored.
+   :data:`MAX_CANDIDATES` names are scored, and the names tied with the last of them (up to
+   :data:`MAX_TIED`; more ties are ordered by how much of each name the query accounts for, :func:`_tie_order`).
 3. **Scoring** (:mod:`.similarity`, :mod:`.qualifiers`): name similarity, then qualifiers that
    raise or lower it (birth date, country, entity kind, gender, legal form). Before them, the
    name similarity is adjusted by the list's statistics and the listed name's structure
@@ -555,8 +556,8 @@ class NameScreener:
                     # jong as written to the thousands that have near spellings of them (jang, song ...)
                     first = _best_weights(postings)
                     second = _best_weights(groups[1][1])
-                    top0 = max(first.values(), default=0.0) or 1.0
-                    top1 = max(second.values(), default=0.0) or 1.0
+                    top0 = max((w for _, w in postings), default=0.0) or 1.0
+                    top1 = max((w for _, w in groups[1][1]), default=0.0) or 1.0
                     for name_id in first.keys() & second.keys():
                         mine[name_id] = mine.get(name_id, 0.0) + first[name_id] / top0 + second[name_id] / top1
                     break
@@ -1015,10 +1016,8 @@ def _same_form(query_legal: tuple[str, ...], rec: _Name, best: _Name) -> bool:
 def _best_weights(postings: list[tuple[list[int], float]]) -> dict[int, float]:
     """Each name's best weight in one query token's postings (the token counts once per name)."""
     best: dict[int, float] = {}
-    for ps, weight in postings:
-        for name_id in ps:
-            if weight > best.get(name_id, -1.0):
-                best[name_id] = weight
+    for ps, weight in sorted(postings, key=lambda x: x[1]):  # the heavier lists last: their weights stay
+        best.update(dict.fromkeys(ps, weight))
     return best
 
 
@@ -1088,7 +1087,7 @@ def _tie_order(
 def _initials_bonus(name: _Name | None, initials: set[str]) -> float:
     if name is None or not name.prepared:
         return 0.0
-    return sum(0.01 for t in initials if any(x[0] == t for x in name.prepared[0].tokens))
+    return 0.01 * len(initials.intersection([x[0] for x in name.prepared[0].tokens]))
 
 
 def _token_subset(
