@@ -579,3 +579,68 @@ def test_a_list_change_reaches_the_kept_name_tokens() -> None:
         assert changed.screen(ScreenQuery(query)) == fresh.screen(ScreenQuery(query)), query
     for name in changed._ix.names.values():
         assert set(name.tokens) == {t for p in name.prepared for t in p.tokens}
+# -- #16 eighth pass: recall ---------------------------------------------------------------------------
+
+
+def test_a_query_with_initials_is_a_close_match_whichever_given_name_is_more_common() -> None:
+    """'A. BASIR': Abdul Basir and BASIR, Abdal score alike; the rarity lift does not undo the initials' cap."""
+    s = NameScreener()
+    for i in range(40):  # 'abdul' common on the list, 'abdal' not
+        s.add(100 + i, "x", person(f"a{i}", f"ABDUL Q{i:02d}x, Zed"))
+    s.add(1, "x", person("ab", "Abdul Basir"))
+    s.add(2, "x", person("ad", "BASIR, Abdal"))
+    hits = {h.entry_id: h for h in s.screen(ScreenQuery("A. BASIR"))}
+    assert hits[1].score == hits[2].score
+    assert {hits[1].outcome, hits[2].outcome} == {"close_match"}
+
+
+def test_the_alias_of_the_querys_legal_form_is_scored() -> None:
+    """Of aliases alike but for their legal forms, the one of the query's form gives the score (and its legal_form feature)."""
+    s = NameScreener()
+    names = ("IRAN OVERSEAS INVESTMENT BANK PLC", "IRAN OVERSEAS INVESTMENT BANK LIMITED")
+    s.add(1, "x", EntryDraft("b", SubjectKind.ORGANISATION, party=Party(names=names)))
+    hit = s.screen(ScreenQuery("IRAN OVERSEAS BANK LIMITED"))[0]
+    assert hit.listed_name == names[1]
+    assert feature(hit, "legal_form") == 0.02  # the same form raises
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "kind", "expected"),
+    [
+        ("MOA SA", "MOA NICKEL SA", SubjectKind.ORGANISATION, "close_match"),  # an acronym of three letters names it
+        ("D.G.I. LTD", "D.G.I. ISRAEL LTD", SubjectKind.ORGANISATION, "close_match"),
+        ("Abd SALIH", "SALIH, Abd al-Latif", SubjectKind.PERSON, "match"),  # a left-out particle is not a syllable
+        ("Pak Chun", "PAK, To Chun", SubjectKind.PERSON, "close_match"),  # a left-out syllable still is: not lifted to a match
+        # a generic first word left out: the listed name's rarest word and its legal form (the name turned round)
+        ("S.A. GUAMA", "VIAJES GUAMA, S.A.", SubjectKind.ORGANISATION, "close_match"),
+        ("Hill Group", "WATER HILL CORP.", SubjectKind.ORGANISATION, None),  # not the same legal form
+    ],
+)
+def test_partial_names_of_acronyms_and_particles(query: str, listed: str, kind: SubjectKind, expected: str | None) -> None:
+    s = NameScreener()
+    for i in range(30):  # other names, so that the acronyms are rare words of the list
+        s.add(100 + i, "x", EntryDraft(f"o{i}", SubjectKind.ORGANISATION, party=Party(names=(f"OTHER W{i:02d}x TRADING LTD",))))
+    s.add(1, "x", EntryDraft("t", kind, party=Party(names=(listed,))))
+    hit = next((h for h in s.screen(ScreenQuery(query)) if h.entry_id == 1), None)
+    assert (hit.outcome if hit else None) == expected
+
+
+def test_a_dotted_legal_form_leading_a_name_is_a_legal_form() -> None:
+    """'S.A. GUAMA' is GUAMA, S.A. turned round at its comma; 'Sa Guama' (no dots) may be a person's name."""
+    from finguard.screening.model.names import analyse_name
+
+    form = analyse_name("S.A. GUAMA")
+    assert form.legal_forms == ("sa",)
+    assert [v.tokens for v in form.variants] == [("guama",)]
+    assert analyse_name("LTD. QINSHENG TECHNOLOGY CO.").legal_forms == ("limited", "company")
+    assert analyse_name("Sa Guama").legal_forms == ()
+
+
+def test_gmbh_and_co_kg_is_no_company_of_that_name() -> None:
+    """The Co. of 'GmbH & Co. KG' is the partnership's: a KG against a listed COMPANY is a different legal form."""
+    from finguard.screening.service import qualifiers
+
+    kg = qualifiers.legal_form(("gmbh", "company", "kg"), ("holding", "company"))
+    assert kg is not None and kg.value == 0.0
+    same = qualifiers.legal_form(("company", "limited"), ("holding", "company"))
+    assert same is not None and same.value == 1.0

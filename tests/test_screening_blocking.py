@@ -231,3 +231,53 @@ def test_the_readings_of_an_arabic_name_find_the_names_of_each() -> None:
     assert {1, 2} <= s.candidate_entries("رضوان الحسيني")
     assert {3, 4} <= s.candidate_entries("شاهين ماضي")
     assert {h.entry_id for h in s.screen(ScreenQuery("شاهين ماضي"))} >= {3, 4}
+
+
+def test_ties_beyond_those_scored_prefer_the_names_the_query_accounts_for() -> None:
+    """More names tie on 'muhammad' than are scored: the one holding every query word, fewest others, is among them."""
+    s = NameScreener()
+    for i in range(600):  # longer MUHAMMAD names, found before the true one and as good evidence
+        s.add(i, "x", EntryDraft(f"m{i}", SubjectKind.ORGANISATION, party=Party(names=(f"MUHAMMAD W{i:03d}x V{i:03d}y GROUP",))))
+    s.add(9_999, "x", EntryDraft("j", SubjectKind.ORGANISATION, party=Party(names=("MUHAMMAD JAMAL GROUP",))))
+    assert 9_999 in s.candidate_entries("MUHAMMAD GROUP")
+    assert 9_999 in s.candidate_entries("MUHAMMAD JAMAL")
+
+
+def test_an_initial_accounts_for_a_listed_initial_among_ties() -> None:
+    """'A Armed' for 'Ahmed, A': of 300 AHMED names, the one whose other token the initial stands for is scored."""
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _person(i, f"AHMED, Kw{i:03d}x Zq{i:03d}y"))
+    s.add(9_999, "x", _person(9_999, "Ahmed, A"))
+    assert 9_999 in s.candidate_entries("A Armed")
+    assert 9_999 in s.candidate_entries("A Ahmd")
+
+
+def test_all_common_tokens_intersect_by_how_alike_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every query token common: the names with both as written come before the many with near spellings of them."""
+    from finguard.screening.service import matcher
+
+    monkeypatch.setattr(matcher, "FREQUENT", 100)
+    s = NameScreener()
+    for i in range(300):  # near spellings of both tokens, more of them than are scored
+        s.add(i, "x", _person(i, f"JANG, Song Q{i:03d}x"))
+    for i in range(300):
+        s.add(1_000 + i, "x", _person(1_000 + i, f"JONG, Z{i:03d}y"))
+        s.add(2_000 + i, "x", _person(2_000 + i, f"YONG, X{i:03d}w"))
+    s.add(9_999, "x", _person(9_999, "JONG, Yong Su"))
+    assert 9_999 in s.candidate_entries("Yong JONG")
+
+
+def test_no_tie_order_for_names_sharing_only_part_of_the_query() -> None:
+    """Names that share only 'and' with a four-word query keep the order they were found in: short ones are not preferred."""
+    from finguard.screening.service import matcher
+
+    ix = matcher._Index()
+    for i, name in enumerate(["ALPHA AND BETA GAMMA DELTA", "I AND S"]):
+        s = NameScreener()
+        s.add(i, "x", _person(i, name))
+        ix.names[i] = s._ix.names[0]
+    groups = [(10, [], {"and": 1.0}, 1.0), (10, [], {"danko": 1.0}, 1.0)]  # 'and' and 'danko', as two query tokens
+    assert matcher._tie_order(ix, [0, 1], {0: 1.0, 1: 1.0}, [groups], set()) == [0, 1]
+    full = [(10, [], {"and": 1.0}, 1.0)]  # a query of 'and' alone: the short name it accounts for best first
+    assert matcher._tie_order(ix, [0, 1], {0: 1.0, 1: 1.0}, [full], set()) == [1, 0]

@@ -422,6 +422,9 @@ def test_cyrillic_schemes_do_not_split_words() -> None:
         ("מוחמד סבח", "SHAH, Mohammad", SubjectKind.PERSON, None),
         # a final he is a vowel letter, as before: משה is Moshe; a final yod is Mizrahi's i
         ("משה מזרחי", "MIZRAHI, Moshe", SubjectKind.PERSON, "match"),
+        # a Latin word ending in u after a consonant has a final vav: סעד is Saad, not Sa'du
+        ("מוחמד סעד", "SA'DU, Muhammad", SubjectKind.PERSON, None),
+        ("מוחמד סעדו", "SA'DU, Muhammad", SubjectKind.PERSON, "match"),
     ],
 )
 def test_hebrew_letters_against_latin_spellings(query: str, listed: str, kind: SubjectKind, expected: str | None) -> None:
@@ -703,3 +706,14 @@ def test_other_names_starting_with_the_same_letter() -> None:
     assert outcome(s, "Андрій Тесленко", 1) is None
     assert outcome(s, "Andriy Telizhenko", 1) == "match"
     assert outcome(s, "Serhiy Ivanov", 2) == "close_match"  # as before
+def test_a_hebrew_tsadi_is_also_read_z() -> None:
+    """צ is ISO 259's z and how Israelis write it (Zur, Zvi, Katz); s, the Arabic sad it also writes (נאצר), stays."""
+    from finguard.screening.model.scripts import hebrew
+
+    assert hebrew("יואל צור") == ["ywl swr", "ywl zwr"]
+    assert hebrew("טליה כץ") == ["tlyh ks", "tlyh kz"]
+    assert hebrew("יוסף לוי") == ["ywsp lwy"]  # no tsadi: one reading
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("z", SubjectKind.PERSON, (), Party(names=("יואל צור",))))
+    assert outcome(s, "yw'l zwr", 1) == "match"  # ICU's letter-by-letter romanisation of the listed Hebrew
+    assert hebrew("נאצר") == ["nsr", "nzr"]  # the s reading stays first

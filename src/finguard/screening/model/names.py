@@ -422,8 +422,10 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
         if plain[end - 1] in _LEGAL_FORMS_LATIN:
             forms.append(_LEGAL_FORMS_LATIN[plain[end - 1]])
         end -= 1
+    # a Latin form written with its dots leads a name turned round at its comma ("S.A. GUAMA" for "GUAMA, S.A.")
+    abbreviated = {m.group(0).replace(".", "") for m in _DOTTED.finditer(rest)} | {t[:-1] for t in tokens if t.endswith(".")}
     start = 0
-    while start < end - 1 and plain[start] in _LEADING_LEGAL:
+    while start < end - 1 and (plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
         forms.append(_LEGAL_FORMS_LATIN.get(plain[start], plain[start]))
         start += 1
     if not forms:

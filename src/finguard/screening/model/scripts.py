@@ -238,7 +238,9 @@ def hebrew(text: str) -> list[str]:
     """A Hebrew name letter by letter as ISO 259 writes it in ASCII: ``יוסף לוי`` -> ``ywsp lwy``.
 
     Beside anyascii's reading in today's sounds (``yvsf lvy``: ב v, פ f, כ kh, צ ts), which
-    :func:`names.transliterate` gives. Points (niqqud) and the geresh are dropped.
+    :func:`names.transliterate` gives. Points (niqqud) and the geresh are dropped. A name with a
+    tsadi is read a second time with it as z, ISO 259's ẓ and how Israelis write it (``צור`` Zur,
+    ``צבי`` Zvi, ``יצחק`` Yizhak); the first reading's s is the Arabic sad it also writes (``נאצר``).
     """
     if not _HEBREW_LETTER.search(text):
         return []
@@ -247,7 +249,11 @@ def hebrew(text: str) -> list[str]:
         if unicodedata.combining(ch) or ch in "\u05f3\u05f4'\"":
             continue
         out.append(_ISO259.get(ch, ch if not _HEBREW_LETTER.match(ch) else ""))
-    return ["".join(out)]
+    read = "".join(out)
+    if "צ" in text or "ץ" in text:  # the letters' places are kept in ``out`` (a dropped letter is "")
+        letters = [ch for ch in unicodedata.normalize("NFD", text) if not (unicodedata.combining(ch) or ch in "\u05f3\u05f4'\"")]
+        return [read, "".join("z" if ch in "צץ" else got for ch, got in zip(letters, out, strict=True))]
+    return [read]
 
 
 # -- Hangul -----------------------------------------------------------------------------------------------

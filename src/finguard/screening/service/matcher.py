@@ -9,7 +9,8 @@ How a query is answered
    skeletons, and whole names written without spaces (``xijinping``). Each candidate name gathers
    IDF-weighted evidence; very common tokens (``wang``, ``mohammed``) only add evidence when
    nothing rarer is known, and then by intersecting the two rarest tokens. The best
-   :data:`MAX_CANDIDATES` names are scored.
+   :data:`MAX_CANDIDATES` names are scored, and the names tied with the last of them (up to
+   :data:`MAX_TIED`; more ties are ordered by how much of each name the query accounts for, :func:`_tie_order`).
 3. **Scoring** (:mod:`.similarity`, :mod:`.qualifiers`): name similarity, then qualifiers that
    raise or lower it (birth date, country, entity kind, gender, legal form). Before them, the
    name similarity is adjusted by the list's statistics and the listed name's structure
@@ -52,6 +53,7 @@ from finguard.screening.model.names import MAX_SCREEN_NAME, analyse_name, fold, 
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
+    INITIALS_CAP,
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
     KoreanProbe,
@@ -69,6 +71,7 @@ log = logging.getLogger(__name__)
 MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
+TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
 PREFIX_MIN, PREFIX_MAX = 5, 8
 MIN_IDF = 0.05
 RELATIVE_FLOOR = 0.35  # candidates with less evidence than this share of the best one's are not scored
@@ -90,6 +93,7 @@ RARITY_UP = 0.03  # the most it adds (a listed name whose unmatched part is a ve
 SURNAME_FEATURE = "family_name_missing"
 SUBSET_FEATURE = "token_subset"
 SINGLE_WORD_FEATURE = "single_word"
+INITIALS_FEATURE = "initials"
 NO_EQUAL_FEATURE = "no_equal_token"
 NO_EQUAL_CAP = 0.81  # below close_match: near spellings of every word are not a hit alone
 SINGLE_WORD_CAP = 0.78  # below close_match, even with a qualifier's small lift
@@ -99,7 +103,7 @@ SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
 SURNAME_PENALTY = 0.08
 ORG_RARE_IDF = 0.75  # a word of an organisation's name this rare (idf / max idf) names it ("MOBARAKEH", on a few names)
-ORG_RARE_LETTERS = 4
+ORG_RARE_LETTERS = 3  # an acronym names a company as well as a word (MOA NICKEL SA, TTP GEEDAR GROUP)
 # not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
 _PARTICLES = frozenset(
     "al el ad ar as an ash at az bin ben ibn bint abu abou bou da das de del della der di do dos du la le los las van von y".split()
@@ -528,6 +532,7 @@ class NameScreener:
         slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
         read: dict[int, dict[int, float]] = {}  # a group's (by id: slot_groups keeps it) evidence per name
         scanned = 0
+        spelled: list[list[_Group]] = []  # each spelling's groups (for _tie_order)
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
                 break
@@ -544,6 +549,7 @@ class NameScreener:
                 if group is not None:
                     groups.append(group)
             groups.sort(key=lambda g: g[0])
+            spelled.append(groups)
             mine: dict[int, float] = {}
             used = 0
             for i, group in enumerate(groups):
@@ -554,10 +560,15 @@ class NameScreener:
                     self._confirm(ix, mine, groups[i:])
                     break
                 if i == 0 and total > FREQUENT and len(groups) > 1:
-                    # every token is common ("wang wei" among a million names): intersect the two rarest
-                    first = {nid for ps, _ in postings for nid in ps}
-                    for name_id in first.intersection(nid for ps, _ in groups[1][1] for nid in ps):
-                        mine[name_id] = mine.get(name_id, 0.0) + 2.0
+                    # every token is common ("wang wei" among a million names): intersect the two rarest, each name
+                    # weighed by how alike its tokens are (at most 2.0): "Yong JONG" prefers the names with yong and
+                    # jong as written to the thousands that have near spellings of them (jang, song ...)
+                    first = _best_weights(postings)
+                    second = _best_weights(groups[1][1])
+                    top0 = max((w for _, w in postings), default=0.0) or 1.0
+                    top1 = max((w for _, w in groups[1][1]), default=0.0) or 1.0
+                    for name_id in first.keys() & second.keys():
+                        mine[name_id] = mine.get(name_id, 0.0) + first[name_id] / top0 + second[name_id] / top1
                     break
                 # one query token counts once per name, however many of the name's tokens it resembles (its best
                 # weight, kept in the order the names were first read: ties among candidates are broken by that order);
@@ -599,13 +610,26 @@ class NameScreener:
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
+            if len(top) == 4 * MAX_TIED and top[-1][1] >= last - 1e-9:  # nlargest cut the ties at random: all of them
+                tied = [kv for kv in acc.items() if kv[1] >= last - 1e-9]
+                if len(tied) <= TIE_POOL:
+                    top = tied
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
             bonus = {
                 nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
             }  # a removed name stays in postings until compaction
             top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
-            return [nid for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9][:MAX_TIED]
+            chosen = {nid: w + bonus[nid] for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9}
+            if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
+                return _tie_order(ix, list(chosen), chosen, spelled, initials)[:MAX_TIED]
+            return list(chosen)
+        if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
+            # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
+            # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
+            pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
+            if len(pool) <= TIE_POOL:
+                return _tie_order(ix, pool, acc, spelled, initials)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
 
     def _slot_group(
@@ -768,7 +792,16 @@ class NameScreener:
                 continue
             adjust = _rarity(ix, sim, rec, bq, bc) if sim < 0.999 and bq is not None and bc is not None else []
             adjusted = sim + sum(f.contribution for f in adjust)
-            if adjusted > score:
+            if sim < 0.999 and bq is not None and bq.initials and adjusted > INITIALS_CAP:
+                # "A. BASIR": Abdul Basir and BASIR, Abdal alike, whichever given name is the more common on the lists
+                written = " ".join(sorted(bq.initials))
+                why = f"the query writes initials ({written!r}): an initial stands for many names, a close match at most"
+                adjust.append(Feature(INITIALS_FEATURE, 1.0, round(INITIALS_CAP - adjusted, 4), why))
+                adjusted = INITIALS_CAP
+            # of aliases alike but for their legal forms (... BANK PLC, ... BANK LIMITED), the one of the query's form
+            if adjusted > score or (
+                adjusted == score and query_legal and best_name is not None and _same_form(query_legal, rec, best_name)
+            ):
                 score, best_name, best_pair = adjusted, rec, (bq, bc)
                 explained = _explain_name(query.name, rec.listed, sim, bq, bc)
                 features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
@@ -1013,10 +1046,87 @@ def _single_word(
     return Feature(SINGLE_WORD_FEATURE, 1.0, round(SINGLE_WORD_CAP - score, 4), why)
 
 
+def _same_form(query_legal: tuple[str, ...], rec: _Name, best: _Name) -> bool:
+    """``rec`` has a legal form of the query's and ``best`` has not."""
+    mine, theirs = q.legal_form(query_legal, rec.legal_forms), q.legal_form(query_legal, best.legal_forms)
+    return mine is not None and mine.value >= 1.0 and (theirs is None or theirs.value < 1.0)
+
+
+def _best_weights(postings: list[tuple[list[int], float]]) -> dict[int, float]:
+    """Each name's best weight in one query token's postings (the token counts once per name)."""
+    best: dict[int, float] = {}
+    for ps, weight in sorted(postings, key=lambda x: x[1]):  # the heavier lists last: their weights stay
+        best.update(dict.fromkeys(ps, weight))
+    return best
+
+
+def _tie_order(
+    ix: _Index,
+    pool: list[int],
+    weight: dict[int, float],
+    spelled: list[list[_Group]],
+    initials: set[str],
+) -> list[int]:
+    """Candidates of equal evidence, more than are scored, the ones the query accounts for best first.
+
+    A name that has a near spelling of every token of the query (in one of its spellings) comes
+    first, the fewest of its own tokens the query has nothing for first: a token is accounted for by
+    a near spelling of a query token, or by an initial of the query (each initial once). ``A Armed``
+    finds ``Ahmed, A`` before ``AHMED, Karim``, ``MUHAMMAD GROUP`` finds ``MUHAMMAD JAMAL GROUP``
+    before 600 MUHAMMAD names of three tokens or more. The others keep the order they were found in
+    (a name sharing only ``and`` with the query is not preferred for being short). Ties are scored,
+    never cut at random; this orders them when there are more than :data:`MAX_TIED`.
+    """
+    # each near token: the query tokens (groups, one bit each) it is near; a spelling's bits: all of its tokens
+    where: dict[str, int] = {}
+    full: list[int] = []
+    bit = 1
+    for groups in spelled:
+        mask = 0
+        for g in groups:
+            for t in g[2]:
+                where[t] = where.get(t, 0) | bit
+            mask |= bit
+            bit <<= 1
+        if mask:
+            full.append(mask)
+
+    names_get, where_get, weight_get = ix.names.get, where.get, weight.get
+
+    def key(name_id: int) -> tuple[float, int]:
+        rec = names_get(name_id)
+        w = -round(weight_get(name_id, 0.0), 6)
+        if rec is None:  # a removed name stays in postings until compaction
+            return (w, 1 << 20)
+        got = 0
+        unaccounted = 1 << 20
+        for p in rec.prepared:
+            if p.kind == "han":
+                continue
+            missing = 0
+            used: set[str] | None = None  # the query's initials spent on this spelling's tokens
+            for t in p.tokens:
+                mask = where_get(t, 0)
+                if mask:
+                    got |= mask
+                elif t[0] in initials and (used is None or t[0] not in used):
+                    used = {t[0]} if used is None else used | {t[0]}
+                else:
+                    missing += 1
+            if missing < unaccounted:
+                unaccounted = missing
+        for mask in full:
+            if mask & got == mask:
+                return (w, unaccounted)
+        return (w, 1 << 20)
+
+    return sorted(pool, key=key)
+
+
 def _initials_bonus(name: _Name | None, initials: set[str]) -> float:
     if name is None or not name.prepared:
         return 0.0
-    return sum(0.01 for t in initials if any(x[0] == t for x in name.prepared[0].tokens))
+    return 0.01 * len(initials.intersection([x[0] for x in name.prepared[0].tokens]))
 
 
 def _token_subset(
@@ -1068,7 +1178,7 @@ def _token_subset(
     if order != sorted(order):
         return None
     missing = [t for t, g in zip(bc.tokens, got, strict=True) if g <= 0.0]
-    if any(len(t) < 4 for t in missing):
+    if any(len(t) < 4 and t not in _PARTICLES for t in missing):
         return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
     lift = round(target - score + 0.005, 4)
     why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
@@ -1117,10 +1227,17 @@ def _org_subset(
     if any(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
         return None
     order = [_partner(token, bc.tokens) for token in bq.tokens]
-    if order != sorted(order) or order[0] != 0:
-        return None  # the query must start where the listed name starts: its first word names the company
+    if order != sorted(order):
+        return None
     n = len(ix.names) + 1
     top = math.log(n + 1)
+    if order[0] != 0:
+        # the query must start where the listed name starts, its first word naming the company, or have the listed
+        # name's legal form and its rarest word, a generic word leading it (VIAJES GUAMA, SANATORIUM AY-PETRI, S.A.)
+        fewest = min(len(ix.vocab.get(t, ())) for t in bc.tokens)
+        form = q.legal_form(query_legal, name.legal_forms)
+        if not any(len(ix.vocab.get(t, ())) == fewest for t in bq.tokens) or form is None or form.value < 1.0:
+            return None
     rare = [
         t
         for t in bq.tokens

@@ -242,6 +242,8 @@ _DESCRIPTIVE = {"集团", "控股", "group", "holding", "establishment"}
 
 
 def _classes(forms: tuple[str, ...]) -> set[str]:
+    if "kg" in forms:  # "GmbH & Co. KG": the Co. is the partnership's, a KG is no company of that name ("AMAN COMPANY")
+        forms = tuple(f for f in forms if f != "company")
     return {c for f in forms if f not in _DESCRIPTIVE for c in _LEGAL_CLASSES.get(f, (f,))}
 
 

@@ -352,7 +352,7 @@ def _vowel_places(token: str, letters: bool) -> tuple[str, dict[int, str]]:
     return "".join(out), places
 
 
-def _letters_agree(hebrew: tuple[str, dict[int, str]], latin: tuple[str, dict[int, str]], final_i: bool) -> bool:
+def _letters_agree(hebrew: tuple[str, dict[int, str]], latin: tuple[str, dict[int, str]], final_i: bool, final_u: bool = False) -> bool:
     hk, hp = hebrew
     lk, lp = latin
     if hk != lk:
@@ -365,6 +365,8 @@ def _letters_agree(hebrew: tuple[str, dict[int, str]], latin: tuple[str, dict[in
             return False
         if "v" in written and "v" not in vowels:
             return False  # a bet (anyascii's v; vav is w) is a consonant the skeleton drops, not a vowel
+    if final_u and "w" not in hp.get(len(hk), ""):
+        return False
     return not final_i or "y" in hp.get(len(hk), "")
 
 
@@ -373,7 +375,8 @@ def _hebrew_vowel_letters(h: Prepared, other: Prepared) -> bool:
 
     Hebrew spells long vowels with yod (i, e) and vav (o, u; or the consonant v), and short ones not at
     all: כרמי is Karmi, not ``Karim`` or ``Karma``; קדוש is Kadosh, not ``Quds``; רומי is Romi, not
-    ``Army``. A Latin word ending in i after a consonant has a final yod (``Suri``, ``Sabahi``). A bet
+    ``Army``. A Latin word ending in i after a consonant has a final yod (``Suri``, ``Sabahi``), one
+    ending in u a final vav (סעד is not ``Sa'du``). A bet
     (anyascii's v) is a consonant the Latin word must have: סבח is not ``Shah``. A Latin word written
     without vowels (``mhmd``) says nothing either way.
     """
@@ -389,7 +392,8 @@ def _hebrew_vowel_letters(h: Prepared, other: Prepared) -> bool:
         sk = skeleton(t)
         partners = [p for k, p in hebrew if sk in k]
         final_i = len(t) > 2 and t[-1] in "iy" and t[-2] not in "aeiou"
-        if partners and not any(_letters_agree(p, latin, final_i) for p in partners):
+        final_u = len(t) > 2 and t[-1] == "u" and t[-2] not in "aeiou"
+        if partners and not any(_letters_agree(p, latin, final_i, final_u) for p in partners):
             return True
     return False
 
