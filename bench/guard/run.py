@@ -478,8 +478,11 @@ def step_http(
         **(env_extra or {}),
     )
     app = os.environ.get("FINGUARD_BENCH_APP", "finguard.app.asgi:app")  # an experiment's own entry point
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(uvicorn_args or [])]
+    if app == "serve":  # the product's own command: finguard serve (its protocol, a socket per worker)
+        cmd = [sys.executable, "-m", "finguard", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(uvicorn_args or [])]
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     try:
         deadline = time.monotonic() + 120
