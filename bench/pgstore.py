@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from procstat import server_cpu as proc_cpu  # bench/procstat.py
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
@@ -49,15 +50,6 @@ def throwaway_store(db: str, folder: Path | None = None) -> Iterator[str]:
                 c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
-
-
-def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def aux_pids() -> dict[str, int]:

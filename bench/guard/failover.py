@@ -42,6 +42,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from procstat import server_cpu as proc_cpu  # noqa: E402  (bench/procstat.py)
 
 from finguard.core.db import make_engine, upgrade  # noqa: E402
 from finguard.guard.service.leases import bucket_name  # noqa: E402
@@ -62,11 +65,6 @@ def nats_pid() -> int | None:
             except OSError:
                 continue
     return None
-
-
-def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load() -> str:

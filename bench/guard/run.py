@@ -48,7 +48,7 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
 sys.path.append(str(BENCH))  # appended: bench/guard's own modules (run, payees) stay first
-from procstat import server_cpu, server_pids  # noqa: E402  (bench/procstat.py)
+from procstat import server_command, server_cpu, server_pids  # noqa: E402  (bench/procstat.py)
 
 WORK = BENCH / "work" / "guard"
 RESULTS = BENCH / "results"
@@ -478,11 +478,7 @@ def step_http(
         **(env_extra or {}),
     )
     app = os.environ.get("FINGUARD_BENCH_APP", "finguard.app.asgi:app")  # an experiment's own entry point
-    if app == "serve":  # the product's own command: finguard serve (its protocol, a socket per worker)
-        cmd = [sys.executable, "-m", "finguard", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    else:
-        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-        cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(uvicorn_args or [])]
+    cmd = server_command(app, port, workers, uvicorn_args)
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     try:
         deadline = time.monotonic() + 120

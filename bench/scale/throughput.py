@@ -32,7 +32,7 @@ BENCH = HERE.parent
 sys.path.insert(0, str(BENCH))
 
 import run as bench_run  # noqa: E402  (bench/run.py: the dataset and the request mix)
-from procstat import server_cpu, server_pids  # noqa: E402
+from procstat import server_command, server_cpu, server_pids  # noqa: E402
 
 
 def load() -> str:
@@ -62,11 +62,7 @@ def start_server(
     )
     # bench/scale on the path for the timed entry point (timed_asgi:app)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(HERE)) if p)
-    if app == "serve":  # the product's own command: finguard serve (its protocol, a socket per worker)
-        cmd = [sys.executable, "-m", "finguard", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    else:
-        cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-        cmd += ["--no-access-log", "--log-level", "warning", "--workers", str(workers), *(extra or [])]
+    cmd = server_command(app, port, workers, extra)
     server = subprocess.Popen(cmd, env=env, cwd=BENCH.parent)
     import httpx
 

@@ -563,8 +563,8 @@ class NameScreener:
                     # every token is common ("wang wei" among a million names): intersect the two rarest, each name
                     # weighed by how alike its tokens are (at most 2.0): "Yong JONG" prefers the names with yong and
                     # jong as written to the thousands that have near spellings of them (jang, song ...)
-                    first = _best_weights(postings)
-                    second = _best_weights(groups[1][1])
+                    first = _best_evidence(postings, None)
+                    second = _best_evidence(groups[1][1], None)
                     top0 = max((w for _, w in postings), default=0.0) or 1.0
                     top1 = max((w for _, w in groups[1][1]), default=0.0) or 1.0
                     for name_id in first.keys() & second.keys():
@@ -872,12 +872,12 @@ def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
     return sorted(acc.items(), key=itemgetter(1), reverse=True)
 
 
-def _best_evidence(postings: list[tuple[list[int], float]]) -> dict[int, float]:
-    """Each name's best weight among a group's postings (at most :data:`SCAN_BUDGET` read per list), in the order first read."""
+def _best_evidence(postings: list[tuple[list[int], float]], budget: int | None = SCAN_BUDGET) -> dict[int, float]:
+    """Each name's best weight among a group's postings (at most ``budget`` read per list; None: all), in the order first read."""
     best: dict[int, float] = {}
     for ps, weight in postings:
-        if len(ps) > SCAN_BUDGET:
-            ps = ps[:SCAN_BUDGET]
+        if budget is not None and len(ps) > budget:
+            ps = ps[:budget]
         if not best:
             best = dict.fromkeys(ps, weight)
         else:
@@ -1050,14 +1050,6 @@ def _same_form(query_legal: tuple[str, ...], rec: _Name, best: _Name) -> bool:
     """``rec`` has a legal form of the query's and ``best`` has not."""
     mine, theirs = q.legal_form(query_legal, rec.legal_forms), q.legal_form(query_legal, best.legal_forms)
     return mine is not None and mine.value >= 1.0 and (theirs is None or theirs.value < 1.0)
-
-
-def _best_weights(postings: list[tuple[list[int], float]]) -> dict[int, float]:
-    """Each name's best weight in one query token's postings (the token counts once per name)."""
-    best: dict[int, float] = {}
-    for ps, weight in sorted(postings, key=lambda x: x[1]):  # the heavier lists last: their weights stay
-        best.update(dict.fromkeys(ps, weight))
-    return best
 
 
 def _tie_order(
