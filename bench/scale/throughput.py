@@ -82,9 +82,12 @@ def start_server(
     raise RuntimeError("server not ready in 600 s")
 
 
-def drive(port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int, timeline: str = "") -> dict[str, Any]:
+def drive(
+    port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int, timeline: str = "", engine: str = "streams"
+) -> dict[str, Any]:
     cmd = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret, "--path", "/api/v1/check",
-           "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections)]
+           "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections),
+           "--engine", engine]
     out = subprocess.run([*cmd, *(["--timeline", timeline] if timeline else [])], check=True, capture_output=True, text=True)
     res: dict[str, Any] = json.loads(out.stdout)
     res["offered_rate"] = rate
@@ -113,7 +116,13 @@ def main() -> None:
     ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option, e.g. --uvicorn=--backlog=64")
     ap.add_argument("--rounds", type=int, default=1, help="overload runs against the one server (TIMELINE-<i>.json each)")
     ap.add_argument("--timeline", default="", help="the overload step's per-request timeline goes to this file")
+    ap.add_argument(
+        "--engine", choices=["streams", "protocol"], default="streams",
+        help="bench/loadgen.py's engine: streams (as every run before stop 17) or protocol (less of the generator's CPU)",
+    )  # fmt: skip
     args = ap.parse_args()
+    if args.timeline and args.engine != "streams":
+        ap.error("--timeline needs --engine streams")
 
     if args.db == "sqlite":
         path, _ = bench_run.step_dataset(args.scale, 2)
@@ -128,13 +137,13 @@ def main() -> None:
     server, port, secret = start_server(url, args.workers, server_env, args.app, args.uvicorn)
     result: dict[str, Any] = {
         "db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "server_env": server_env,
-        "app": args.app, "uvicorn": args.uvicorn, "ladder": [],
+        "app": args.app, "uvicorn": args.uvicorn, "engine": args.engine, "ladder": [],
     }
     try:
         for rate in [] if args.capacity else [float(r) for r in args.rates.split(",")]:
             print(f"{label} w{args.workers}: {rate:.0f}/s for {args.seconds:.0f} s ({load()})", flush=True)
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid))
-            r = drive(port, secret, bodies, rate, args.seconds, args.connections)
+            r = drive(port, secret, bodies, rate, args.seconds, args.connections, engine=args.engine)
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
             r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
             print(f"  server CPU {r['server_cpu_ms_per_request']} ms/request", flush=True)
@@ -150,7 +159,7 @@ def main() -> None:
         for i in range(args.rounds):
             timeline = f"{args.timeline}-{i + 1}.json" if args.timeline and args.rounds > 1 else args.timeline
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid))
-            r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256), timeline)
+            r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256), timeline, args.engine)
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
             r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
             print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
