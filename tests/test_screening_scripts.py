@@ -757,7 +757,6 @@ def test_words_of_its_own_and_a_listed_word_written_otherwise_is_no_hit(query: s
     assert outcome(s, query, 1) == expected
 
 
-
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -770,3 +769,11 @@ def test_a_word_without_its_vowels_and_a_word_left_out_is_no_hit(query: str, exp
     s = NameScreener()
     s.add(1, "x", org("o", "INVERSIONES IRIS MANUELA"))
     assert outcome(s, query, 1) == expected
+
+
+def test_a_two_consonant_hebrew_word_does_not_stand_for_a_longer_skeleton() -> None:
+    """טל (``tl``) is Tal, not Talib (``tlb``): Hebrew would have written the b; Tal and Sons is a hit as before."""
+    s = NameScreener()
+    s.add(1, "x", org("t", "TALIB AND SONS PTY LTD"))
+    assert outcome(s, "טל and Sons", 1) is None
+    assert outcome(s, "Tal and Sons", 1) == "close_match"  # Latin letters: a near spelling, as before
