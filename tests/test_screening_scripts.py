@@ -717,3 +717,63 @@ def test_a_hebrew_tsadi_is_also_read_z() -> None:
     s.add(1, "x", EntryDraft("z", SubjectKind.PERSON, (), Party(names=("יואל צור",))))
     assert outcome(s, "yw'l zwr", 1) == "match"  # ICU's letter-by-letter romanisation of the listed Hebrew
     assert hebrew("נאצר") == ["nsr", "nzr"]  # the s reading stays first
+
+
+# -- #16 ninth pass (precision): honorific titles, words of the query's own -------------------------------------------
+
+
+def test_names_equal_but_for_an_honorific_title_are_equal() -> None:
+    """Dr Sally Jones is a namesake of JONES, Sally (similarity 1.0, said in the explanation), not a near spelling."""
+    from finguard.screening.model.names import HONORIFICS
+
+    assert {"dr", "mrs", "haji", "mullah"} <= HONORIFICS and not {"sheikh", "king", "pan"} & HONORIFICS
+    s = NameScreener()
+    s.add(1, "x", person("j", "JONES, Sally"))
+    s.add(2, "x", person("z", "AL ZAWAHIRI, Dr. Ayman"))
+    s.add(3, "x", person("k", "KREKAR, Mullah"))
+    hit = next(h for h in s.screen(ScreenQuery("Dr Sally Jones")) if h.entry_id == 1)
+    assert hit.features[0].value == 1.0 and "honorific title 'dr'" in hit.features[0].explanation
+    hit = next(h for h in s.screen(ScreenQuery("Ayman al Zawahiri")) if h.entry_id == 2)
+    assert hit.features[0].value == 1.0
+    hit = next(h for h in s.screen(ScreenQuery("Haji Ayman al Zawahiri")) if h.entry_id == 2)
+    assert hit.features[0].value == 1.0 and "'haji dr'" in hit.features[0].explanation
+    assert outcome(s, "Krekar", 3) is None  # one word left: a title is not dropped to make a one-word name equal
+    assert outcome(s, "Dr Sally Jonas", 1) == "close_match"  # otherwise the title is a word as before
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        ("Jacinto Becerra Marin", "BECERRA, Martin", None),  # a word of its own, and the listed Martin written otherwise
+        ("Juan Manuel Bas Torrent", "TORRES, Manuel J", None),
+        ("Jacinto Becerra Martin", "BECERRA, Martin", "close_match"),  # the listed words as listed: as before
+        ("Mohamed Ali Hassan", "HASAN, Mohamed", "close_match"),  # Hassan and Hasan sound alike: a spelling of one name
+        ("Becerra Marin", "BECERRA, Martin", "match"),  # no word of its own: a misspelling, as before
+    ],
+)
+def test_words_of_its_own_and_a_listed_word_written_otherwise_is_no_hit(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", person("p", listed))
+    assert outcome(s, query, 1) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Inversiones MNL", None),  # a word without its vowels and a word left out: two departures
+        ("Inversiones Iris MNL", "match"),  # one of them alone: as before
+        ("Inversiones Manuela", "match"),
+    ],
+)
+def test_a_word_without_its_vowels_and_a_word_left_out_is_no_hit(query: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", org("o", "INVERSIONES IRIS MANUELA"))
+    assert outcome(s, query, 1) == expected
+
+
+def test_a_two_consonant_hebrew_word_does_not_stand_for_a_longer_skeleton() -> None:
+    """טל (``tl``) is Tal, not Talib (``tlb``): Hebrew would have written the b; Tal and Sons is a hit as before."""
+    s = NameScreener()
+    s.add(1, "x", org("t", "TALIB AND SONS PTY LTD"))
+    assert outcome(s, "טל and Sons", 1) is None
+    assert outcome(s, "Tal and Sons", 1) == "close_match"  # Latin letters: a near spelling, as before

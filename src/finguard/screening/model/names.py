@@ -294,6 +294,20 @@ def swap_comma_order(text: str) -> str:
     return f"{parts[1].strip()} {parts[0].strip()}"
 
 
+# Honorific titles (``Dr Sally Jones``, ``AL ZAWAHIRI, Dr. Ayman``, ``Haji Abdul Manan``), as tokens (folded, romanised,
+# without dots). They say nothing of who is meant: two names equal but for them are equal (a namesake, not a near
+# spelling; matcher._untitled). They stay in the compared tokens otherwise: a title with no counterpart is a word the
+# other name lacks, as any other. Family names that are also titles (``SHEIKH``, ``KING``) are not on the list.
+HONORIFICS = frozenset(
+    {
+        # English; German, Italian (``Pan``, ``Bay`` are family names too: not here)
+        *("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "herr", "frau", "dott", "sig", "gospodin", "gospozha"),
+        # Arabic, Persian, Urdu and Pashto honorifics as the lists write them in Latin letters
+        *("haji", "hajji", "hadji", "alhaji", "alhaj", "mullah", "mulla", "maulvi", "mawlawi", "maulana", "mawlana", "qari"),
+    }
+)
+
+
 # Legal forms, folded and without dots, one form per entry; multi-word forms as written after folding.
 _LEGAL_FORMS_LATIN = {
     "gongsi": "公司",  # pinyin of the Chinese forms: "Huawei Jishu Youxian Gongsi"

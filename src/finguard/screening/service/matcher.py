@@ -49,10 +49,11 @@ from typing import Any
 from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import NameCandidate
-from finguard.screening.model.names import MAX_SCREEN_NAME, analyse_name, fold, phonetic_key, skeleton
+from finguard.screening.model.names import HONORIFICS, MAX_SCREEN_NAME, analyse_name, fold, phonetic_key, skeleton
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
+    INITIAL_CREDIT,
     INITIALS_CAP,
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
@@ -96,6 +97,8 @@ SINGLE_WORD_FEATURE = "single_word"
 INITIALS_FEATURE = "initials"
 NO_EQUAL_FEATURE = "no_equal_token"
 NO_EQUAL_CAP = 0.81  # below close_match: near spellings of every word are not a hit alone
+EXTRA_FEATURE = "extra_words"
+EXTRA_CAP = 0.81  # below close_match: words the listed name lacks, and a listed word written otherwise
 SINGLE_WORD_CAP = 0.78  # below close_match, even with a qualifier's small lift
 SINGLE_WORD_LETTERS = 7  # the shorter of the two words under this many letters
 HAN_FEATURE = "han_characters_differ"
@@ -790,6 +793,9 @@ class NameScreener:
         for sim, rec, bq, bc in found:
             if sim + 0.1 < thresholds.close_match and sim < top:
                 continue
+            titles = _untitled(bq, bc) if sim < 0.999 else ()
+            if titles:  # "Dr Sally Jones" / JONES, Sally: equal but for an honorific title, a namesake
+                sim = 1.0
             adjust = _rarity(ix, sim, rec, bq, bc) if sim < 0.999 and bq is not None and bc is not None else []
             adjusted = sim + sum(f.contribution for f in adjust)
             if sim < 0.999 and bq is not None and bq.initials and adjusted > INITIALS_CAP:
@@ -804,6 +810,8 @@ class NameScreener:
             ):
                 score, best_name, best_pair = adjusted, rec, (bq, bc)
                 explained = _explain_name(query.name, rec.listed, sim, bq, bc)
+                if titles:
+                    explained += f"; equal but for the honorific title {' '.join(titles)!r}, which says nothing of who is meant"
                 features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
         assert best_name is not None
         han_q = next((p.compact for p in prepared if p.kind == "han"), None)
@@ -821,6 +829,12 @@ class NameScreener:
         if loose is not None:
             score += loose.contribution
             features.append(loose)
+        extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds)
+        if extra is None and latin_query:
+            extra = _skeleton_lacking(score, best_pair, thresholds)
+        if extra is not None:
+            score += extra.contribution
+            features.append(extra)
         single = _single_word(score, best_pair, query_legal, best_name.legal_forms)
         if single is not None:
             score += single.contribution
@@ -966,6 +980,17 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
     return out
 
 
+def _untitled(bq: Prepared | None, bc: Prepared | None) -> tuple[str, ...]:
+    """The honorific titles (:data:`~finguard.screening.model.names.HONORIFICS`) two names differ by, if they are
+    otherwise the same words (two or more): ``Dr Sally Jones`` / ``JONES, Sally`` -> ``("dr",)``; else ``()``."""
+    if bq is None or bc is None or (HONORIFICS.isdisjoint(bq.tokens) and HONORIFICS.isdisjoint(bc.tokens)):
+        return ()
+    rest_q = sorted(t for t in bq.tokens if t not in HONORIFICS)
+    if len(rest_q) < 2 or rest_q != sorted(t for t in bc.tokens if t not in HONORIFICS):
+        return ()
+    return tuple(t for t in (*bq.tokens, *bc.tokens) if t in HONORIFICS)
+
+
 def _family_missing_in_skeleton(name: _Name, bq: Prepared, bc: Prepared) -> Feature | None:
     """A name in Hebrew letters (compared by consonant skeleton) that lacks the listed person's family name.
 
@@ -1019,6 +1044,72 @@ def _no_equal_token(
         return None  # "Bill Gates" for "GATES, William": a nickname is a listed name's other form
     why = f"no word of the query ({' '.join(bq.tokens)!r}) is written as in the listed name ({' '.join(bc.tokens)!r}): near spellings only"
     return Feature(NO_EQUAL_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _extra_words(
+    score: float, pair: tuple[Prepared | None, Prepared | None], query_words: frozenset[str], thresholds: Thresholds
+) -> Feature | None:
+    """The query has words the listed name lacks and writes a listed word otherwise: not a hit on its own.
+
+    ``Jacinto Becerra Marin`` / ``BECERRA, Martin``, ``Samsonov Vladimir Terentevic`` / ``TERENTIEV,
+    Vladimir``: a name that holds the listed one and more (another given name, a second family name)
+    names the listed person only if it writes the listed words as listed; beside words of its own, a
+    near spelling is another person's name more often than a misspelling. A listed word the query
+    writes alike in sound (the same sound key: ``Hasan`` / ``Hassan``), a nickname or an initial's
+    name counts as written; particles and initials of the query (``de``, ``J.``) are not words of its
+    own. Only for names written in Latin, Cyrillic or Greek letters (a reading of another script may
+    split or join words) and without a legal form (a company's name adds and drops generic words: ``LTD SUZHOU A-ONE SPECI
+    ALLOY CO.``). Romanised Chinese and Korean names keep their scores.
+    """
+    bq, bc = pair
+    if bq is None or bc is None or score < thresholds.close_match or len(bq.tokens) < 3:
+        return None
+    if not query_words.issuperset(bq.tokens):
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
+        return None
+    credits = token_credits(bq, bc)
+    if credits is None:
+        return None
+    own = [t for t, g in zip(bq.tokens, credits[0], strict=True) if g <= 0.0 and len(t) > 1 and t not in _PARTICLES]
+    if not own:
+        return None
+    sounds = set(bq.phon)
+    other = [
+        t
+        for t, k, g in zip(bc.tokens, bc.phon, credits[1], strict=True)
+        if 0.0 < g < 1.0 and abs(g - INITIAL_CREDIT) > 1e-9 and k not in sounds
+    ]
+    if not other:
+        return None
+    why = (
+        f"the query has words the listed name lacks ({' '.join(own)!r}) and writes the listed {' '.join(other)!r} "
+        "otherwise: another person's name, not a hit on its own"
+    )
+    return Feature(EXTRA_FEATURE, 1.0, round(min(0.0, EXTRA_CAP - score), 4), why)
+
+
+def _skeleton_lacking(score: float, pair: tuple[Prepared | None, Prepared | None], thresholds: Thresholds) -> Feature | None:
+    """A name in Latin letters compared by consonant skeleton (a word written without its vowels) that also lacks a listed word.
+
+    ``Inversiones MNL`` / ``INVERSIONES IRIS MANUELA``: ``MNL`` may be ``Manuela`` written without
+    vowels, but with ``Iris`` left out too the name departs from the listed one twice; either alone
+    (``Inversiones Iris MNL``, ``Inversiones Manuela``) is a hit as before. Particles do not count.
+    The caller applies it to queries in Latin, Cyrillic or Greek letters only (Arabic and Hebrew are
+    always compared by skeleton).
+    """
+    bq, bc = pair
+    if bq is None or bc is None or score < thresholds.close_match or bq.kind != "skeleton" or bc.kind == "skeleton":
+        return None
+    mine = [t for t in bq.tokens if t not in _PARTICLES]
+    listed = [t for t in bc.tokens if t not in _PARTICLES]
+    if len(mine) >= len(listed):
+        return None
+    why = (
+        f"the query writes a word without its vowels and has fewer words than the listed name ({' '.join(bq.tokens)!r} / "
+        f"{' '.join(bc.tokens)!r}): two departures from it, not a hit on its own"
+    )
+    return Feature(EXTRA_FEATURE, 1.0, round(min(0.0, EXTRA_CAP - score), 4), why)
 
 
 def _single_word(

@@ -294,12 +294,25 @@ def _hebrew_short(h: Prepared, other: Prepared) -> bool:
     """A Hebrew word of two consonants or fewer (``sd``) against a Latin word of that skeleton with three vowels or more, or an inner i.
 
     ``Saeed`` (three vowels) and ``Said`` would be written with a yod; ``Tal``, ``Dan``, ``Saad`` are what the
-    Hebrew letters say. A skeleton equal only this way is too little for a hit.
+    Hebrew letters say. A skeleton equal only this way is too little for a hit. Nor does such a word stand
+    for a Latin word whose skeleton goes on after its consonants (טל ``tl`` / ``Talib``, סעד / ``Sadiq``):
+    Hebrew would have written the consonant it lacks.
     """
     if not h.hebrew_short or other.kind == "skeleton":
         return False
-    # a Latin i between consonants (Said, Karim) is a long vowel Hebrew writes with a yod
-    return any(skeleton(t) in h.hebrew_short and (sum(ch in "aeiouy" for ch in t) >= 3 or "i" in t[1:-1]) for t in other.tokens)
+    for t in other.tokens:
+        k = skeleton(t)
+        # a Latin i between consonants (Said, Karim) is a long vowel Hebrew writes with a yod
+        if k in h.hebrew_short and (sum(ch in "aeiouy" for ch in t) >= 3 or "i" in t[1:-1]):
+            return True
+        if len(k) > 2 and any(k[:2] == x for x in h.hebrew_short) and _hebrew_prefix(h.tokens, k[:2]):
+            return True
+    return False
+
+
+def _hebrew_prefix(tokens: tuple[str, ...], short: str) -> bool:
+    """A Hebrew word of those two consonants and no bet (``v``, which skeletons drop: הרבי ``hrvy`` has three)."""
+    return any("v" not in x and skeleton(x, True) == short for x in tokens)
 
 
 def _hebrew_labial(h: Prepared, other: Prepared) -> bool:
