@@ -468,55 +468,27 @@ def _align(
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
-    pairs: list[tuple[float, int, int]] = []
     phon = qp is not None and cp is not None
-    jw = JaroWinkler.normalized_similarity
-    nick = nickname_table() if not sino else {}
+    if memo is None:
+        memo = {}
+    # each listed token's partners among the query's tokens (a function of the token, whether it is an initial, and the
+    # query's tokens and flags): found once per query, then read for every listed name that has the token
+    near = memo.get(key := ("near", qt, phon, sino, korean, pinyin, qi))
+    if near is None:
+        near = memo[key] = {}
+    pairs: list[tuple[float, int, int]] = []
     initial_pairs: set[tuple[int, int]] = set()
-    # the listed side's tokens, their lengths and whether each is an initial: once, not once per query token
-    listed = [(j, b, len(b), len(b) == 1 and (ci is None or b in ci)) for j, b in enumerate(ct)]
-    for i, a in enumerate(qt):
-        la = len(a)
-        nick_a = nick.get(a)
-        a_initial = la == 1 and (qi is None or a in qi)
-        # the pair's similarity below is a function of the two tokens and these three flags (a token's sound key is a
-        # function of the token): one query compares the same pairs across its spellings and candidates, once
-        row = None if memo is None or korean else memo.setdefault((a, phon, sino, pinyin), {})
-        for j, b, lb, b_initial in listed:
-            if a == b:
-                pairs.append((1.0, i, j))
-                continue
-            if a_initial or b_initial:
-                if a[0] == b[0] and (la == 1) != (lb == 1):
-                    pairs.append((0.75, i, j))
-                    initial_pairs.add((i, j))
-                continue
-            if korean:
-                sim = korean_similarity(a, b)
-                if sim:
-                    pairs.append((sim, i, j))
-                continue
-            known = None if row is None else row.get(b)
-            if known is not None:
-                if known >= MIN_TOKEN_SIM:
-                    pairs.append((known, i, j))
-                continue
-            if la >= 4 and lb >= 4:
-                sim = jw(a, b, score_cutoff=0.7)
-            else:
-                sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
-            if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j] and _vowels_agree(a, b):  # type: ignore[index]
-                sim = 0.9
-            if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
-                sim = NICKNAME_SIM
-            if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
-                sim = _syllable_similarity(a, b, sim)
-            elif phon and sim >= MIN_TOKEN_SIM and qp[i] != cp[j] and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
-                sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
-            if row is not None:
-                row[b] = sim
-            if sim >= MIN_TOKEN_SIM:
-                pairs.append((sim, i, j))
+    for j, b in enumerate(ct):
+        b_initial = len(b) == 1 and (ci is None or b in ci)
+        b_key = (b, True) if b_initial else b
+        partners = near.get(b_key)
+        if partners is None:
+            b_phon = cp[j] if cp is not None else ""
+            partners = near[b_key] = _partners(qt, qp, b, b_phon, b_initial, phon, sino, korean, pinyin, qi, memo)
+        for sim, i, is_initial in partners:
+            pairs.append((sim, i, j))
+            if is_initial:
+                initial_pairs.add((i, j))
     if not pairs:
         return compact
     if sino:
@@ -564,6 +536,67 @@ def _align(
     if initial:
         align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
     return max(align, compact)
+
+
+def _partners(
+    qt: tuple[str, ...],
+    qp: tuple[str, ...] | None,
+    b: str,
+    b_phon: str,
+    b_initial: bool,
+    phon: bool,
+    sino: bool,
+    korean: bool,
+    pinyin: bool,
+    qi: frozenset[str] | None,
+    memo: PairMemo,
+) -> tuple[tuple[float, int, bool], ...]:
+    """The query tokens ``qt`` a listed token ``b`` pairs with in :func:`_align`: (similarity, query token, an initial's pair).
+
+    ``b_phon``: its sound key ("" for consonant skeletons); ``b_initial``: a one-letter token the listed name wrote as an
+    initial; ``phon``: sound keys are compared. A pair's similarity is a function of the two tokens and the flags (sound
+    keys compared, Chinese, pinyin), kept in ``memo`` for the query's other spellings.
+    """
+    nick = nickname_table() if not sino else {}
+    lb = len(b)
+    out: list[tuple[float, int, bool]] = []
+    for i, a in enumerate(qt):
+        if a == b:
+            out.append((1.0, i, False))
+            continue
+        la = len(a)
+        if (la == 1 and (qi is None or a in qi)) or b_initial:
+            if a[0] == b[0] and (la == 1) != (lb == 1):
+                out.append((0.75, i, True))
+            continue
+        if korean:
+            sim = korean_similarity(a, b)
+            if sim:
+                out.append((sim, i, False))
+            continue
+        row = memo.setdefault((a, phon, sino, pinyin), {})
+        known = row.get(b)
+        if known is not None:
+            if known >= MIN_TOKEN_SIM:
+                out.append((known, i, False))
+            continue
+        if la >= 4 and lb >= 4:
+            sim = JaroWinkler.normalized_similarity(a, b, score_cutoff=0.7)
+        else:
+            sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
+        if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == b_phon and _vowels_agree(a, b):  # type: ignore[index]
+            sim = 0.9
+        nick_a = nick.get(a)
+        if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
+            sim = NICKNAME_SIM
+        if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
+            sim = _syllable_similarity(a, b, sim)
+        elif phon and sim >= MIN_TOKEN_SIM and qp[i] != b_phon and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
+            sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
+        row[b] = sim
+        if sim >= MIN_TOKEN_SIM:
+            out.append((sim, i, False))
+    return tuple(out)
 
 
 def _vowels_agree(a: str, b: str) -> bool:
