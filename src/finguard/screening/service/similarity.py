@@ -473,9 +473,10 @@ def _align(
         memo = {}
     # each listed token's partners among the query's tokens (a function of the token, whether it is an initial, and the
     # query's tokens and flags): found once per query, then read for every listed name that has the token
-    near = memo.get(key := ("near", qt, phon, sino, korean, pinyin, qi))
-    if near is None:
-        near = memo[key] = {}
+    got = memo.get(key := ("near", qt, phon, sino, korean, pinyin, qi))
+    if got is None:
+        got = memo[key] = ({}, _query_side(qt, qp, phon, sino, korean, pinyin, qi, memo))
+    near, side = got
     pairs: list[tuple[float, int, int]] = []
     initial_pairs: set[tuple[int, int]] = set()
     for j, b in enumerate(ct):
@@ -484,7 +485,7 @@ def _align(
         partners = near.get(b_key)
         if partners is None:
             b_phon = cp[j] if cp is not None else ""
-            partners = near[b_key] = _partners(qt, qp, b, b_phon, b_initial, phon, sino, korean, pinyin, qi, memo)
+            partners = near[b_key] = _partners(side, b, b_phon, b_initial, phon, sino, korean, pinyin)
         for sim, i, is_initial in partners:
             pairs.append((sim, i, j))
             if is_initial:
@@ -538,43 +539,62 @@ def _align(
     return max(align, compact)
 
 
-def _partners(
+# a query token as _partners reads it: its place, the token, its length, whether it is an initial, its similarities to
+# listed tokens (the query's memo row; None for romanised Korean), its nicknames, its sound key ("" for skeletons)
+_QueryToken = tuple[int, str, int, bool, dict[str, float] | None, frozenset[str] | None, str]
+
+
+def _query_side(
     qt: tuple[str, ...],
     qp: tuple[str, ...] | None,
-    b: str,
-    b_phon: str,
-    b_initial: bool,
     phon: bool,
     sino: bool,
     korean: bool,
     pinyin: bool,
     qi: frozenset[str] | None,
     memo: PairMemo,
-) -> tuple[tuple[float, int, bool], ...]:
-    """The query tokens ``qt`` a listed token ``b`` pairs with in :func:`_align`: (similarity, query token, an initial's pair).
-
-    ``b_phon``: its sound key ("" for consonant skeletons); ``b_initial``: a one-letter token the listed name wrote as an
-    initial; ``phon``: sound keys are compared. A pair's similarity is a function of the two tokens and the flags (sound
-    keys compared, Chinese, pinyin), kept in ``memo`` for the query's other spellings.
-    """
+) -> list[_QueryToken]:
+    """The query's tokens for :func:`_partners`, with what they need computed once per query."""
     nick = nickname_table() if not sino else {}
+    return [
+        (
+            i,
+            a,
+            len(a),
+            len(a) == 1 and (qi is None or a in qi),
+            None if korean else memo.setdefault((a, phon, sino, pinyin), {}),
+            nick.get(a),
+            qp[i] if phon and qp is not None else "",
+        )
+        for i, a in enumerate(qt)
+    ]
+
+
+def _partners(
+    side: list[_QueryToken], b: str, b_phon: str, b_initial: bool, phon: bool, sino: bool, korean: bool, pinyin: bool
+) -> tuple[tuple[float, int, bool], ...]:
+    """The query tokens a listed token ``b`` pairs with in :func:`_align`: (similarity, query token, an initial's pair).
+
+    ``side``: the query's tokens (:func:`_query_side`); ``b_phon``: ``b``'s sound key ("" for consonant skeletons);
+    ``b_initial``: a one-letter token the listed name wrote as an initial; ``phon``: sound keys are compared. A pair's
+    similarity is a function of the two tokens and the flags (sound keys compared, Chinese, pinyin), kept in the query
+    token's memo row for the query's other spellings.
+    """
     lb = len(b)
     out: list[tuple[float, int, bool]] = []
-    for i, a in enumerate(qt):
+    for i, a, la, a_initial, row, nick_a, a_phon in side:
         if a == b:
             out.append((1.0, i, False))
             continue
-        la = len(a)
-        if (la == 1 and (qi is None or a in qi)) or b_initial:
+        if a_initial or b_initial:
             if a[0] == b[0] and (la == 1) != (lb == 1):
                 out.append((0.75, i, True))
             continue
-        if korean:
+        if row is None:  # romanised Korean
             sim = korean_similarity(a, b)
             if sim:
                 out.append((sim, i, False))
             continue
-        row = memo.setdefault((a, phon, sino, pinyin), {})
         known = row.get(b)
         if known is not None:
             if known >= MIN_TOKEN_SIM:
@@ -584,14 +604,16 @@ def _partners(
             sim = JaroWinkler.normalized_similarity(a, b, score_cutoff=0.7)
         else:
             sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
-        if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == b_phon and _vowels_agree(a, b):  # type: ignore[index]
+        if sim < MIN_TOKEN_SIM and (nick_a is None or b not in nick_a):
+            row[b] = sim  # nothing below lifts it (a sound key only from PHONETIC_FLOOR up): not a partner
+            continue
+        if phon and PHONETIC_FLOOR <= sim < 0.9 and a_phon == b_phon and _vowels_agree(a, b):
             sim = 0.9
-        nick_a = nick.get(a)
         if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
             sim = NICKNAME_SIM
         if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
             sim = _syllable_similarity(a, b, sim)
-        elif phon and sim >= MIN_TOKEN_SIM and qp[i] != b_phon and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
+        elif phon and sim >= MIN_TOKEN_SIM and a_phon != b_phon and (nick_a is None or b not in nick_a) and other_name(a, b):
             sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
         row[b] = sim
         if sim >= MIN_TOKEN_SIM:
