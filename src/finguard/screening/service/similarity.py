@@ -956,9 +956,10 @@ def _best_pair(
     for q in query:
         if q.dup:
             continue
+        q_han = q.kind == "han"
         for c in candidate:
-            if c.dup:
-                continue
+            if c.dup or (c.kind == "han") != q_han:
+                continue  # Han variants only with Han variants: 0.0 (variant_similarity), never the best
             sim = variant_similarity(q, c, memo)
             if sim > best:
                 best, best_q, best_c = sim, q, c
