@@ -476,7 +476,8 @@ def _align(
     got = memo.get(key := ("near", qt, phon, sino, korean, pinyin, qi))
     if got is None:
         got = memo[key] = ({}, _query_side(qt, qp, phon, sino, korean, pinyin, qi, memo))
-    near, side = got
+    near: dict[str | tuple[str, bool], tuple[tuple[float, int, bool], ...]] = got[0]
+    side: list[_QueryToken] = got[1]
     pairs: list[tuple[float, int, int]] = []
     initial_pairs: set[tuple[int, int]] = set()
     for j, b in enumerate(ct):
