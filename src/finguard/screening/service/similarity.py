@@ -481,55 +481,29 @@ def _align(
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
         compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
-    pairs: list[tuple[float, int, int]] = []
     phon = qp is not None and cp is not None
-    jw = JaroWinkler.normalized_similarity
-    nick = nickname_table() if not sino else {}
+    if memo is None:
+        memo = {}
+    # each listed token's partners among the query's tokens (a function of the token, whether it is an initial, and the
+    # query's tokens and flags): found once per query, then read for every listed name that has the token
+    got = memo.get(key := ("near", qt, phon, sino, korean, pinyin, qi))
+    if got is None:
+        got = memo[key] = ({}, _query_side(qt, qp, phon, sino, korean, pinyin, qi, memo))
+    near: dict[str | tuple[str, bool], tuple[tuple[float, int, bool], ...]] = got[0]
+    side: list[_QueryToken] = got[1]
+    pairs: list[tuple[float, int, int]] = []
     initial_pairs: set[tuple[int, int]] = set()
-    # the listed side's tokens, their lengths and whether each is an initial: once, not once per query token
-    listed = [(j, b, len(b), len(b) == 1 and (ci is None or b in ci)) for j, b in enumerate(ct)]
-    for i, a in enumerate(qt):
-        la = len(a)
-        nick_a = nick.get(a)
-        a_initial = la == 1 and (qi is None or a in qi)
-        # the pair's similarity below is a function of the two tokens and these three flags (a token's sound key is a
-        # function of the token): one query compares the same pairs across its spellings and candidates, once
-        row = None if memo is None or korean else memo.setdefault((a, phon, sino, pinyin), {})
-        for j, b, lb, b_initial in listed:
-            if a == b:
-                pairs.append((1.0, i, j))
-                continue
-            if a_initial or b_initial:
-                if a[0] == b[0] and (la == 1) != (lb == 1):
-                    pairs.append((0.75, i, j))
-                    initial_pairs.add((i, j))
-                continue
-            if korean:
-                sim = korean_similarity(a, b)
-                if sim:
-                    pairs.append((sim, i, j))
-                continue
-            known = None if row is None else row.get(b)
-            if known is not None:
-                if known >= MIN_TOKEN_SIM:
-                    pairs.append((known, i, j))
-                continue
-            if la >= 4 and lb >= 4:
-                sim = jw(a, b, score_cutoff=0.7)
-            else:
-                sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
-            if phon and PHONETIC_FLOOR <= sim < 0.9 and qp[i] == cp[j] and _vowels_agree(a, b):  # type: ignore[index]
-                sim = 0.9
-            if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
-                sim = NICKNAME_SIM
-            if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
-                sim = _syllable_similarity(a, b, sim)
-            elif phon and sim >= MIN_TOKEN_SIM and qp[i] != cp[j] and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
-                sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
-            if row is not None:
-                row[b] = sim
-            if sim >= MIN_TOKEN_SIM:
-                pairs.append((sim, i, j))
+    for j, b in enumerate(ct):
+        b_initial = len(b) == 1 and (ci is None or b in ci)
+        b_key = (b, True) if b_initial else b
+        partners = near.get(b_key)
+        if partners is None:
+            b_phon = cp[j] if cp is not None else ""
+            partners = near[b_key] = _partners(side, b, b_phon, b_initial, phon, sino, korean, pinyin)
+        for sim, i, is_initial in partners:
+            pairs.append((sim, i, j))
+            if is_initial:
+                initial_pairs.add((i, j))
     if not pairs:
         return compact
     if sino:
@@ -577,6 +551,88 @@ def _align(
     if initial:
         align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
     return max(align, compact)
+
+
+# a query token as _partners reads it: its place, the token, its length, whether it is an initial, its similarities to
+# listed tokens (the query's memo row; None for romanised Korean), its nicknames, its sound key ("" for skeletons)
+_QueryToken = tuple[int, str, int, bool, dict[str, float] | None, frozenset[str] | None, str]
+
+
+def _query_side(
+    qt: tuple[str, ...],
+    qp: tuple[str, ...] | None,
+    phon: bool,
+    sino: bool,
+    korean: bool,
+    pinyin: bool,
+    qi: frozenset[str] | None,
+    memo: PairMemo,
+) -> list[_QueryToken]:
+    """The query's tokens for :func:`_partners`, with what they need computed once per query."""
+    nick = nickname_table() if not sino else {}
+    return [
+        (
+            i,
+            a,
+            len(a),
+            len(a) == 1 and (qi is None or a in qi),
+            None if korean else memo.setdefault((a, phon, sino, pinyin), {}),
+            nick.get(a),
+            qp[i] if phon and qp is not None else "",
+        )
+        for i, a in enumerate(qt)
+    ]
+
+
+def _partners(
+    side: list[_QueryToken], b: str, b_phon: str, b_initial: bool, phon: bool, sino: bool, korean: bool, pinyin: bool
+) -> tuple[tuple[float, int, bool], ...]:
+    """The query tokens a listed token ``b`` pairs with in :func:`_align`: (similarity, query token, an initial's pair).
+
+    ``side``: the query's tokens (:func:`_query_side`); ``b_phon``: ``b``'s sound key ("" for consonant skeletons);
+    ``b_initial``: a one-letter token the listed name wrote as an initial; ``phon``: sound keys are compared. A pair's
+    similarity is a function of the two tokens and the flags (sound keys compared, Chinese, pinyin), kept in the query
+    token's memo row for the query's other spellings.
+    """
+    lb = len(b)
+    out: list[tuple[float, int, bool]] = []
+    for i, a, la, a_initial, row, nick_a, a_phon in side:
+        if a == b:
+            out.append((1.0, i, False))
+            continue
+        if a_initial or b_initial:
+            if a[0] == b[0] and (la == 1) != (lb == 1):
+                out.append((0.75, i, True))
+            continue
+        if row is None:  # romanised Korean
+            sim = korean_similarity(a, b)
+            if sim:
+                out.append((sim, i, False))
+            continue
+        known = row.get(b)
+        if known is not None:
+            if known >= MIN_TOKEN_SIM:
+                out.append((known, i, False))
+            continue
+        if la >= 4 and lb >= 4:
+            sim = JaroWinkler.normalized_similarity(a, b, score_cutoff=0.7)
+        else:
+            sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
+        if sim < MIN_TOKEN_SIM and (nick_a is None or b not in nick_a):
+            row[b] = sim  # nothing below lifts it (a sound key only from PHONETIC_FLOOR up): not a partner
+            continue
+        if phon and PHONETIC_FLOOR <= sim < 0.9 and a_phon == b_phon and _vowels_agree(a, b):
+            sim = 0.9
+        if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
+            sim = NICKNAME_SIM
+        if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
+            sim = _syllable_similarity(a, b, sim)
+        elif phon and sim >= MIN_TOKEN_SIM and a_phon != b_phon and (nick_a is None or b not in nick_a) and other_name(a, b):
+            sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
+        row[b] = sim
+        if sim >= MIN_TOKEN_SIM:
+            out.append((sim, i, False))
+    return tuple(out)
 
 
 def _vowels_agree(a: str, b: str) -> bool:
@@ -914,9 +970,10 @@ def _best_pair(
     for q in query:
         if q.dup:
             continue
+        q_han = q.kind == "han"
         for c in candidate:
-            if c.dup:
-                continue
+            if c.dup or (c.kind == "han") != q_han:
+                continue  # Han variants only with Han variants: 0.0 (variant_similarity), never the best
             sim = variant_similarity(q, c, memo)
             if sim > best:
                 best, best_q, best_c = sim, q, c
