@@ -164,6 +164,7 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--partition", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--partitioned", action="store_true", help="one consumer per partition (by customer) instead of one shared pull")
+    ap.add_argument("--out", help="the result file (default bench/results/issue19_guard_nats_scale_<db>[_partitioned].json)")
     guard_bench.add_payee_args(ap)
     args = ap.parse_args()
     if args.worker:
@@ -181,7 +182,7 @@ def main() -> None:
     at = datetime.now(UTC).isoformat(timespec="seconds")
     out = {"issue": 19, "at": at, "db": args.db, "cores": os.cpu_count(), **payees, "runs": results}
     tag = "_partitioned" if args.partitioned else ""
-    path = HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}{tag}.json"
+    path = Path(args.out) if args.out else HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}{tag}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
 

@@ -172,6 +172,15 @@ def copy_lines(conn: Connection, table: Table, columns: list[str], lines: list[s
 
 
 _UNNEST: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+# Values from which :func:`unnest_insert` beats a multi-row INSERT: psycopg caches its parse of a
+# statement with at most 50 parameters; below that, dumping one array per column costs more.
+UNNEST_FROM = 51
+
+
+def unnest_worth(conn: Connection, rows: list[dict[str, Any]]) -> bool:
+    """Whether :func:`unnest_insert` is the cheaper way to insert ``rows``: PostgreSQL, and more
+    values than the driver keeps the parse of a multi-row INSERT for."""
+    return bool(rows) and len(rows) * len(rows[0]) >= UNNEST_FROM and not is_sqlite(conn)
 
 
 def _array_processor(type_: Any, dialect: Any) -> Any:

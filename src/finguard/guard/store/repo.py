@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from finguard.alerts.model import AlertDraft
 from finguard.alerts.store import alert
 from finguard.core.clock import aware
-from finguard.core.db import dialect_insert, is_sqlite, serialize_writers, unnest_insert
+from finguard.core.db import dialect_insert, serialize_writers, unnest_insert, unnest_worth
 from finguard.core.errors import Conflict
 from finguard.guard.model.conditions import Condition, ConditionDraft, ConditionKind, SubjectType
 from finguard.guard.model.controls import CustomerControls, controls_from_dict, controls_to_dict
@@ -186,8 +186,6 @@ class SqlGuardStore:
         )
         self._add_decisions = insert(guard_decision)
         self._add_alerts = insert(alert)
-        # PostgreSQL: each column's values as one array, one statement text whatever the batch's size
-        self._unnest = not is_sqlite(engine)
 
     # -- the read cache ------------------------------------------------------------------
 
@@ -316,7 +314,7 @@ class SqlGuardStore:
             for r in records
         ]
         with self._write() as conn:
-            if self._unnest:
+            if unnest_worth(conn, events):  # PostgreSQL, a larger batch: one fixed statement, the values as arrays
                 added = set(unnest_insert(conn, guard_event, events, conflict=("event_id",), returning="event_id"))
             else:
                 added = set(conn.execute(self._add_events, events[0] if len(events) == 1 else events).scalars())
@@ -340,13 +338,13 @@ class SqlGuardStore:
                     for r in new
                     for d in (r.decision,)
                 ]
-                if self._unnest:
+                if unnest_worth(conn, decisions):
                     unnest_insert(conn, guard_decision, decisions)
                 else:
                     conn.execute(self._add_decisions, decisions)
                 alerts = [_alert_row(r.alert, now) for r in new if r.alert is not None]
                 if alerts:
-                    if self._unnest:
+                    if unnest_worth(conn, alerts):
                         unnest_insert(conn, alert, alerts)
                     else:
                         conn.execute(self._add_alerts, alerts)
