@@ -34,7 +34,7 @@ def _alerts(n: int) -> list[dict[str, object]]:
 
 def test_only_postgresql_and_enough_values_take_it(engine: Engine) -> None:
     with engine.connect() as conn:
-        few, many = _alerts(1), _alerts(UNNEST_FROM)
+        few, many = _alerts(UNNEST_FROM - 1), _alerts(UNNEST_FROM)
         assert not unnest_worth(conn, [])
         assert not unnest_worth(conn, few)
         assert unnest_worth(conn, many) is (not is_sqlite(conn))

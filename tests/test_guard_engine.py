@@ -416,8 +416,8 @@ def test_the_decision_checks_the_parsed_payee_as_it_is_with_the_same_answer(
 
 
 def test_a_large_batch_is_stored_as_one_decides_each_and_answers_alike_from_the_ledger(guard: GuardService, engine: Engine) -> None:
-    """A batch large enough for PostgreSQL's one-statement inserts (``core.db.unnest_insert``, more
-    than 50 values), some of its events stored before: the same decisions and rows as one at a time."""
+    """A batch stored with PostgreSQL's one-statement inserts (``core.db.unnest_insert``), some of
+    its events stored before: the same decisions and rows as one at a time."""
     from finguard.guard.model.events import parse_event
 
     guard.rules.save(Rule("r.big", "event.amount >= 500", "a large amount", score=40, outcome=Outcome.REVIEW), "t")

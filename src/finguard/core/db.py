@@ -172,15 +172,17 @@ def copy_lines(conn: Connection, table: Table, columns: list[str], lines: list[s
 
 
 _UNNEST: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
-# Values from which :func:`unnest_insert` beats a multi-row INSERT: psycopg caches its parse of a
-# statement with at most 50 parameters; below that, dumping one array per column costs more.
-UNNEST_FROM = 51
+# Rows from which :func:`unnest_insert` costs less client CPU than an INSERT: one row goes faster
+# as a plain INSERT (an array per column costs more to dump than the row's values). Measured with the
+# guard's events and decisions (#19, bench/guard/profile-19.md): 1 row 0.51 -> 0.59 ms a row,
+# 2 rows 0.35 -> 0.31, 8 rows 0.14 -> 0.11, 200 rows 0.074 -> 0.033.
+UNNEST_FROM = 2
 
 
 def unnest_worth(conn: Connection, rows: list[dict[str, Any]]) -> bool:
-    """Whether :func:`unnest_insert` is the cheaper way to insert ``rows``: PostgreSQL, and more
-    values than the driver keeps the parse of a multi-row INSERT for."""
-    return bool(rows) and len(rows) * len(rows[0]) >= UNNEST_FROM and not is_sqlite(conn)
+    """Whether :func:`unnest_insert` is the cheaper way to insert ``rows``: PostgreSQL, and
+    :data:`UNNEST_FROM` rows or more."""
+    return len(rows) >= UNNEST_FROM and not is_sqlite(conn)
 
 
 def _array_processor(type_: Any, dialect: Any) -> Any:

@@ -314,7 +314,7 @@ class SqlGuardStore:
             for r in records
         ]
         with self._write() as conn:
-            if unnest_worth(conn, events):  # PostgreSQL, a larger batch: one fixed statement, the values as arrays
+            if unnest_worth(conn, events):  # PostgreSQL, 2+ rows: one fixed statement, the values as arrays
                 added = set(unnest_insert(conn, guard_event, events, conflict=("event_id",), returning="event_id"))
             else:
                 added = set(conn.execute(self._add_events, events[0] if len(events) == 1 else events).scalars())
