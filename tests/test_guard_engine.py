@@ -413,3 +413,33 @@ def test_the_decision_checks_the_parsed_payee_as_it_is_with_the_same_answer(
     monkeypatch.setattr(check_model, "normalize", real)
     by_hand = platform.checker.check_normalised("6228 0000 9999 8888", None, " Zhang San")
     assert same(by_hand) == same(platform.checker.check(CheckRequest(account="6228 0000 9999 8888", name=" Zhang San")))
+
+
+def test_a_large_batch_is_stored_as_one_decides_each_and_answers_alike_from_the_ledger(guard: GuardService, engine: Engine) -> None:
+    """A batch stored with PostgreSQL's one-statement inserts (``core.db.unnest_insert``), some of
+    its events stored before: the same decisions and rows as one at a time."""
+    from finguard.guard.model.events import parse_event
+
+    guard.rules.save(Rule("r.big", "event.amount >= 500", "a large amount", score=40, outcome=Outcome.REVIEW), "t")
+
+    def body(i: int) -> dict[str, object]:
+        return transfer(
+            f"b{i}", at=T0 + timedelta(seconds=i), customer_id=f"c{i}", account=f"62220000{i:08d}", amount="900.00" if i % 3 else "10.00"
+        )
+
+    early = [guard.decide_raw(body(i)) for i in range(0, 20, 5)]  # stored before the batch
+    out = guard.decide_many([parse_event(body(i), T0) for i in range(20)])
+    assert [out[i] for i in range(0, 20, 5)] == early
+    assert all(not isinstance(d, Conflict) for d in out)
+    assert [d.outcome for d in out] == [Outcome.ALLOW if i % 3 == 0 else Outcome.REVIEW for i in range(20)]  # type: ignore[union-attr]
+    assert alerts(engine, "guard_decision") == sum(1 for i in range(20) if i % 3)
+    for d in out:
+        assert guard.get_decision(d.decision_id) == d  # type: ignore[union-attr]
+    fresh = make_guard(engine, None, clock=guard.clock)  # no decision in memory: the ledger answers
+    again = fresh.decide_many([parse_event(body(i), T0) for i in range(20)])
+    assert again == out
+    with engine.connect() as conn:
+        from finguard.guard.store.tables import guard_event
+
+        stored = conn.execute(select(guard_event.c.body).where(guard_event.c.event_id == "b7")).scalar_one()
+    assert stored == parse_event(body(7), T0).to_record()

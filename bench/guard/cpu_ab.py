@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--extra-path", default="/tmp/faker_env")
     ap.add_argument("--sanctions", action="store_true")
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     sides = [tuple(s.split("=", 1)) for s in args.side]
@@ -46,7 +47,7 @@ def main() -> None:
             for name, path in order:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(path).resolve()), args.extra_path) if p)}
                 cmd = [sys.executable, str(HERE / "profile_decide.py"), "--cpu", "--events", str(args.events), "--warmup", str(args.warmup)]
-                cmd += ["--batch", str(batch)] + (["--sanctions"] if args.sanctions else [])
+                cmd += ["--batch", str(batch), "--db", args.db] + (["--sanctions"] if args.sanctions else [])
                 line = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
                 found = json.loads(line)
                 run = {"round": r, "side": name, "batch": batch, **found}
@@ -71,6 +72,7 @@ def main() -> None:
         "what": "CPU per guard decision (thread_time of the deciding thread), profile_decide.py --cpu, alternated",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "events": args.events,
+        "db": args.db,
         "warmup": args.warmup,
         "sides": dict(sides),
         "summary": summary,

@@ -2,7 +2,8 @@
 
     # 1. make the events once (seeded; event ids and times fixed in the file)
     python bench/guard/decision_parity.py make --out bench/work/guard/parity-events.json [--events 3000]
-    # 2. decide them with each checkout (PYTHONPATH selects the code; a fresh SQLite database each)
+    # 2. decide them with each checkout (PYTHONPATH selects the code; a fresh SQLite database each,
+    #    or with --db postgres a fresh schema of the bench's PostgreSQL database)
     PYTHONPATH=/tmp/old/src python bench/guard/decision_parity.py decide --events-file ... --out old.json
     PYTHONPATH=src python bench/guard/decision_parity.py decide --events-file ... --out new.json
     # 3. compare
@@ -129,10 +130,22 @@ def decide(args: argparse.Namespace) -> None:
     data = json.loads(Path(args.events_file).read_text())
     bodies = data["bodies"]
     bench.WORK.mkdir(parents=True, exist_ok=True)
-    db = bench.WORK / f"parity-{Path(args.out).stem}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    platform, guard = bench.setup(f"sqlite:///{db}", args.sanctions)
+    schema = None
+    if args.db == "postgres":  # a fresh schema of the bench's PostgreSQL database, dropped at the end
+        from sqlalchemy import create_engine, text
+
+        schema = "parity_" + "".join(c if c.isalnum() else "_" for c in Path(args.out).stem.lower())
+        admin = create_engine(bench.PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{bench.PG_URL}{'&' if '?' in bench.PG_URL else '?'}options=-csearch_path%3D{schema}"
+    else:
+        db = bench.WORK / f"parity-{Path(args.out).stem}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{db}"
+    platform, guard = bench.setup(url, args.sanctions)
     out: list[dict[str, Any]] = []
     third = len(bodies) // 3
     for b in bodies[:third]:
@@ -153,6 +166,10 @@ def decide(args: argparse.Namespace) -> None:
         out.append({"replayed": _decision(guard.decide_raw(b))})
     stored = _stored(platform)
     platform.close()
+    if schema is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
     doc = {"finguard": str(Path(finguard.__file__).parents[1]), "decisions": out, "stored": stored}
     Path(args.out).write_text(json.dumps(doc, ensure_ascii=False))
     print(f"{len(out)} decisions -> {args.out}")
@@ -166,11 +183,14 @@ def _stored(platform: Any) -> list[Any]:
     with platform.engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT e.event_id, e.body, e.body_hash, d.inputs, d.outcome, d.shadow_outcome, d.score, d.reasons "
+                "SELECT e.event_id, e.body, e.body_hash, d.inputs, d.outcome, d.shadow_outcome, d.score, d.reasons, "
+                "CAST(e.body AS TEXT) AS body_text, CAST(d.inputs AS TEXT) AS inputs_text "
                 "FROM guard_event e JOIN guard_decision d ON d.event_id = e.event_id ORDER BY e.event_id"
             )
         ).all()
-        alerts = conn.execute(text("SELECT kind, subject, severity, summary FROM alert ORDER BY kind, subject, summary")).all()
+        alerts = conn.execute(
+            text("SELECT kind, subject, severity, summary, status, details FROM alert ORDER BY kind, subject, summary")
+        ).all()
         transfers = conn.execute(
             text("SELECT external_id, src_account, dst_account, amount_fen, currency, channel, dst_name FROM transfer ORDER BY external_id")
         ).all()
@@ -181,8 +201,16 @@ def _stored(platform: Any) -> list[Any]:
             x.get("values", {}).pop("check_id", None)
         body = json.loads(r.body) if isinstance(r.body, str) else r.body
         inputs = json.loads(r.inputs) if isinstance(r.inputs, str) else r.inputs
-        out.append([r.event_id, body, r.body_hash, inputs, r.outcome, r.shadow_outcome, float(r.score), reasons])
-    out.append({"alerts": [list(a) for a in alerts], "transfers": [list(t) for t in transfers]})
+        # the stored JSON text too (a PostgreSQL ``json`` column keeps the text as written)
+        out.append(
+            [r.event_id, body, r.body_hash, inputs, r.outcome, r.shadow_outcome, float(r.score), reasons, r.body_text, r.inputs_text]
+        )
+    kept = []
+    for a in alerts:
+        details = json.loads(a.details) if isinstance(a.details, str) else dict(a.details)
+        details.pop("decision_id", None)  # random
+        kept.append([a.kind, a.subject, a.severity, a.summary, a.status, details])
+    out.append({"alerts": kept, "transfers": [list(t) for t in transfers]})
     return out
 
 
@@ -231,6 +259,7 @@ def main() -> None:
     d.add_argument("--events-file", required=True)
     d.add_argument("--out", required=True)
     d.add_argument("--sanctions", action="store_true")
+    d.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", help="postgres: a fresh schema of the bench's database")
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")

@@ -10,7 +10,8 @@ platform, guard, engine and caches, sharing one durable pull consumer, as ``fing
 consume`` runs in production), started and ready **before** the events are published. Then
 ``--events`` events are published at once and the clock runs until the decisions stream holds
 them all. Reported: decisions / s (wall), each consumer's CPU ms per decision (its process CPU
-between the publish and the end, over the decisions it made), and the load average.
+between the publish and the end, over the decisions it made; and of that, the deciding thread's CPU
+inside ``decide_batch``: parsing and ``decide_many``), and the load average.
 
 The load generator (the publisher and the poller), the NATS server and the database share the
 same 2 cores as the consumers. Writes ``bench/results/issue19_guard_nats_scale_<db>.json``.
@@ -54,10 +55,13 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None) -> Non
         guard = make_guard(platform.engine, platform.checker, clock=platform.guard.clock, model=model)
         consumer = GuardConsumer(guard, settings)
         decided = [0]
+        deciding = [0.0]  # CPU of the deciding thread inside decide_batch (parse + decide_many)
         inner = consumer.decide_batch
 
         def counted(messages: Any) -> Any:
+            t = time.thread_time()
             out = inner(messages)
+            deciding[0] += time.thread_time() - t
             decided[0] += len(out)
             return out
 
@@ -69,7 +73,8 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None) -> Non
         print(json.dumps({"ready": consumer.health.healthy}), flush=True)
         for line in sys.stdin:
             word = line.strip()
-            print(json.dumps({word: time.process_time(), "decided": decided[0], "cache": guard_bench.name_cache(platform)}), flush=True)
+            said = {word: time.process_time(), "decided": decided[0], "deciding": deciding[0], "cache": guard_bench.name_cache(platform)}
+            print(json.dumps(said), flush=True)
             if word == "stop":
                 break
         runner.stop()
@@ -128,6 +133,7 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random, partitio
         per = [
             {"decided": s["decided"] - g["decided"], "cpu_s": round(s["stop"] - g["go"], 2),
              "cpu_ms_per_decision": round((s["stop"] - g["go"]) / max(s["decided"] - g["decided"], 1) * 1000, 3),
+             "deciding_thread_cpu_ms_per_decision": round((s["deciding"] - g["deciding"]) / max(s["decided"] - g["decided"], 1) * 1000, 3),
              "name_cache": guard_bench.cache_delta(g["cache"], s["cache"])}
             for g, s in zip(go, stop, strict=True)
         ]  # fmt: skip
@@ -164,6 +170,7 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--partition", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--partitioned", action="store_true", help="one consumer per partition (by customer) instead of one shared pull")
+    ap.add_argument("--out", help="the result file (default bench/results/issue19_guard_nats_scale_<db>[_partitioned].json)")
     guard_bench.add_payee_args(ap)
     args = ap.parse_args()
     if args.worker:
@@ -181,7 +188,7 @@ def main() -> None:
     at = datetime.now(UTC).isoformat(timespec="seconds")
     out = {"issue": 19, "at": at, "db": args.db, "cores": os.cpu_count(), **payees, "runs": results}
     tag = "_partitioned" if args.partitioned else ""
-    path = HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}{tag}.json"
+    path = Path(args.out) if args.out else HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}{tag}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
 

@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--cpu", action="store_true", help="CPU per decision, no profiler (one JSON line)")
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--timer", choices=["wall", "cpu"], default="wall", help="cProfile's clock: wall time, or the thread's CPU time")
+    ap.add_argument("--dump", help="also write the profile to this file (pstats), for callers/callees")
     bench.add_payee_args(ap)
     args = ap.parse_args()
     payee_setup = bench.use_payees(args)
@@ -73,6 +74,8 @@ def main() -> None:
         for s in range(0, len(bodies), args.batch):
             guard.decide_many([parse_event(b, guard.clock()) for b in bodies[s : s + args.batch]])
     prof.disable()
+    if args.dump:
+        prof.dump_stats(args.dump)
     elapsed = time.perf_counter() - t
     print(f"{args.events} decisions, batch {args.batch}: {elapsed / args.events * 1000:.3f} ms each under cProfile ({bench.load()})")
     for key in ("cumulative", "tottime"):
