@@ -281,3 +281,23 @@ def test_no_tie_order_for_names_sharing_only_part_of_the_query() -> None:
     assert matcher._tie_order(ix, [0, 1], {0: 1.0, 1: 1.0}, [groups], set()) == [0, 1]
     full = [(10, [], {"and": 1.0}, 1.0)]  # a query of 'and' alone: the short name it accounts for best first
     assert matcher._tie_order(ix, [0, 1], {0: 1.0, 1: 1.0}, [full], set()) == [1, 0]
+
+
+def test_a_spelling_of_common_tokens_is_not_cut_by_another_spellings_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``داوود عمير شاهين`` read with sh finds SHAHIN by a rare skeleton, at a high weight; read with French ch every
+    token is common (``chn`` is also chen, chan ...) and the names holding them weigh at most 2.0: the name that
+    reading finds best is still scored."""
+    from finguard.screening.service import matcher
+
+    monkeypatch.setattr(matcher, "FREQUENT", 100)
+    s = NameScreener()
+    for i, common in enumerate(["CHEN", "DAVID", "OMAR"]):
+        for j in range(150):
+            s.add(1_000 * i + j, "x", _person(1_000 * i + j, f"{common}, Q{j:03d}x"))
+    for j in range(3_000):  # a list large enough for a rare skeleton to weigh much more than 2.0
+        s.add(10_000 + j, "x", _person(10_000 + j, f"Zx{j:04d}q"))
+    s.add(5_000, "x", _person(5_000, "SHAHIN, Karim"))
+    s.add(9_999, "x", _person(9_999, "Daoud Umair Chahine"))
+    assert 9_999 in s.candidate_entries("داوود عمير شاهين")
+    monkeypatch.setattr(matcher, "_own_floor", lambda *_: False)  # one floor for every spelling: cut
+    assert 9_999 not in s.candidate_entries("داوود عمير شاهين")

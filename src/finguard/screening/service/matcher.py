@@ -533,6 +533,7 @@ class NameScreener:
         read: dict[int, dict[int, float]] = {}  # a group's (by id: slot_groups keeps it) evidence per name
         scanned = 0
         spelled: list[list[_Group]] = []  # each spelling's groups (for _tie_order)
+        own: list[tuple[dict[int, float], float]] = []  # each spelling's evidence per name, and its best (for _floor)
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
                 break
@@ -586,6 +587,8 @@ class NameScreener:
                     mine = dict(best)  # the first token's evidence as it is (0.0 + weight is weight)
                 used += total
             scanned += used
+            if mine:
+                own.append((mine, max(mine.values())))
             if acc:
                 get = acc.get
                 for name_id, weight in mine.items():
@@ -620,7 +623,9 @@ class NameScreener:
             }  # a removed name stays in postings until compaction
             top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
-            chosen = {nid: w + bonus[nid] for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9}
+            chosen = {
+                nid: w + bonus[nid] for nid, w in top if w + bonus[nid] >= last - 1e-9 and (w >= floor or _own_floor(nid, own))
+            }
             if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
                 return _tie_order(ix, list(chosen), chosen, spelled, initials)[:MAX_TIED]
             return list(chosen)
@@ -630,7 +635,7 @@ class NameScreener:
             pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
             if len(pool) <= TIE_POOL:
                 return _tie_order(ix, pool, acc, spelled, initials)[:MAX_TIED]
-        return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
+        return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     def _slot_group(
         self, ix: _Index, slot: tuple[str, ...], abjad: str, several: bool, n: int, expanded: dict[tuple[str, str], _Expanded]
@@ -870,6 +875,16 @@ def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
         least = heapq.nlargest(n, acc.values())[-1]
         return sorted([kv for kv in acc.items() if kv[1] >= least], key=itemgetter(1), reverse=True)[:n]
     return sorted(acc.items(), key=itemgetter(1), reverse=True)
+
+
+def _own_floor(name_id: int, own: list[tuple[dict[int, float], float]]) -> bool:
+    """A name under the query's floor has at least :data:`RELATIVE_FLOOR` of the best evidence of one of the query's spellings.
+
+    Spellings weigh on different scales: a spelling of rare tokens (``shahyn``, its skeleton on a few names) sums
+    their idf, one of common tokens only (``dawwd myr chahyn``: ``chn`` is also chen, chan, chin ...) intersects
+    them at most 2.0. A name the second finds best (``Daoud Umair Chahine``) is not cut by the first's scale.
+    """
+    return len(own) > 1 and any(mine.get(name_id, 0.0) >= best * RELATIVE_FLOOR for mine, best in own)
 
 
 def _best_evidence(postings: list[tuple[list[int], float]], budget: int | None = SCAN_BUDGET) -> dict[int, float]:
