@@ -301,3 +301,37 @@ def test_a_spelling_of_common_tokens_is_not_cut_by_another_spellings_scale(monke
     assert 9_999 in s.candidate_entries("داوود عمير شاهين")
     monkeypatch.setattr(matcher, "_own_floor", lambda *_: False)  # one floor for every spelling: cut
     assert 9_999 not in s.candidate_entries("داوود عمير شاهين")
+
+
+def test_an_unknown_word_of_a_vowel_and_two_consonants_is_read_without_its_vowels() -> None:
+    """``Abu Obd`` (Obeida without its vowels but the first) reaches ``Abu Obeida`` among many ABU names; a word the
+    lists have (``Abd``) stays a name, and the listed names are not read so."""
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _person(i, f"Abu Q{i:03d}x"))
+    s.add(9_999, "x", _person(9_999, "Abu Obeida"))
+    s.add(8_888, "x", _person(8_888, "Abd Zq"))
+    assert 9_999 in s.candidate_entries("Abu Obd")
+    from finguard.screening.model.names import analyse_name
+    from finguard.screening.service import matcher
+
+    form = analyse_name("Abu Obd")
+    assert not any(v.kind == "skeleton" for v in form.variants)  # analysed alone, as before: Ong, Abd, Amr are names
+    assert any(v.kind == "skeleton" for v in matcher._unknown_vowel_less(form.variants, s._ix.vocab))
+    known = analyse_name("Abd Obeida").variants
+    assert matcher._unknown_vowel_less(known, s._ix.vocab) == known  # 'abd' is on a listed name: a name
+    for word in ("ong", "ann", "eng"):
+        assert not matcher._vowel_less_syllable(word)
+
+
+def test_an_organisation_one_word_short_with_its_legal_form_is_weighed_for_the_subset_rule() -> None:
+    """``TOP SARL`` for ``TOP TECHNOLOGIES SARL`` (similarity 0.69) is a close match; ``Field Inc`` for ``LE-HUA
+    ELECTRONIC FIELD CO. LIMITED`` (not starting as the listed name does) is not."""
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("t", SubjectKind.ORGANISATION, party=Party(names=("TOP TECHNOLOGIES SARL",))))
+    s.add(2, "x", EntryDraft("f", SubjectKind.ORGANISATION, party=Party(names=("LE-HUA ELECTRONIC FIELD CO. LIMITED",))))
+    for i in range(200):  # the lists' other words, so that TOP and FIELD are rare on them
+        s.add(10 + i, "x", EntryDraft(f"o{i}", SubjectKind.ORGANISATION, party=Party(names=(f"Q{i:03d}x TRADING",))))
+    hits = s.screen(ScreenQuery("TOP SARL"))
+    assert [(h.entry_id, h.outcome) for h in hits] == [(1, "close_match")]
+    assert not s.screen(ScreenQuery("Field Inc"))
