@@ -317,9 +317,11 @@ def test_an_unknown_word_of_a_vowel_and_two_consonants_is_read_without_its_vowel
 
     form = analyse_name("Abu Obd")
     assert not any(v.kind == "skeleton" for v in form.variants)  # analysed alone, as before: Ong, Abd, Amr are names
-    assert any(v.kind == "skeleton" for v in matcher._unknown_vowel_less(form.variants, s._ix.vocab))
+    assert any(v.kind == "skeleton" for v in matcher._unknown_vowel_less(form.variants, s._ix.vocab, "Abu Obd"))
     known = analyse_name("Abd Obeida").variants
-    assert matcher._unknown_vowel_less(known, s._ix.vocab) == known  # 'abd' is on a listed name: a name
+    assert matcher._unknown_vowel_less(known, s._ix.vocab, "Abd Obeida") == known  # 'abd' is on a listed name: a name
+    okt = analyse_name("Okt. Kumral Demirel").variants
+    assert matcher._unknown_vowel_less(okt, s._ix.vocab, "Okt. Kumral Demirel") == okt  # an abbreviation
     for word in ("ong", "ann", "eng"):
         assert not matcher._vowel_less_syllable(word)
 

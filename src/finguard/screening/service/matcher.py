@@ -469,7 +469,7 @@ class NameScreener:
         if not form.usable:
             return set()
         ix = self._ix
-        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab))
+        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
         return {rec.entry_id for nid in self._candidates(ix, prepared) if (rec := ix.names.get(nid)) is not None}
 
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
@@ -485,7 +485,7 @@ class NameScreener:
             raise InvalidInput.for_field("name", "has no letters to compare (it is empty, or only punctuation, symbols or emoji)")
         ix = self._ix
         # empty for a party known only by its identifiers: they alone are screened
-        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab))
+        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
         by_entry: dict[int, list[int]] = {}
         for name_id in self._candidates(ix, prepared) if prepared else ():
             rec = ix.names.get(name_id)
@@ -537,7 +537,7 @@ class NameScreener:
         read: dict[int, dict[int, float]] = {}  # a group's (by id: slot_groups keeps it) evidence per name
         scanned = 0
         spelled: list[list[_Group]] = []  # each spelling's groups (for _tie_order)
-        own: list[tuple[dict[int, float], float]] = []  # each spelling's evidence per name, and its best (for _floor)
+        own: list[tuple[dict[int, float], float]] = []  # the all-common spellings' evidence per name, and its best (_own_floor)
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
                 break
@@ -557,6 +557,7 @@ class NameScreener:
             spelled.append(groups)
             mine: dict[int, float] = {}
             used = 0
+            intersected = False  # every token common: the names holding the two rarest, weighed at most 2.0
             for i, group in enumerate(groups):
                 total, postings = group[0], group[1]
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
@@ -574,6 +575,7 @@ class NameScreener:
                     top1 = max((w for _, w in groups[1][1]), default=0.0) or 1.0
                     for name_id in first.keys() & second.keys():
                         mine[name_id] = mine.get(name_id, 0.0) + first[name_id] / top0 + second[name_id] / top1
+                    intersected = True
                     break
                 # one query token counts once per name, however many of the name's tokens it resembles (its best
                 # weight, kept in the order the names were first read: ties among candidates are broken by that order);
@@ -591,7 +593,7 @@ class NameScreener:
                     mine = dict(best)  # the first token's evidence as it is (0.0 + weight is weight)
                 used += total
             scanned += used
-            if mine:
+            if intersected and mine:
                 own.append((mine, max(mine.values())))
             if acc:
                 get = acc.get
@@ -883,7 +885,7 @@ def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
     return sorted(acc.items(), key=itemgetter(1), reverse=True)
 
 
-def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list[int]]) -> tuple[NameVariant, ...]:
+def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list[int]], text: str) -> tuple[NameVariant, ...]:
     """A query word of a vowel and two consonants that no listed name has is read without its vowels too.
 
     ``Abu Obd`` is ``Abu Obeida`` with its vowels dropped but the first; :func:`~finguard.screening.model.names.analyse_name`
@@ -893,8 +895,11 @@ def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list
     if not variants or variants[0].kind != "latin" or any(v.kind == "skeleton" for v in variants):
         return variants
     tokens = variants[0].tokens
-    if any(_vowel_less_syllable(t) and t not in vocab for t in tokens):
-        return (*variants, NameVariant(tokens, "skeleton"))
+    unknown = [t for t in tokens if _vowel_less_syllable(t) and t not in vocab]
+    if unknown:
+        folded = fold(text)
+        if any(f"{t}." not in folded for t in unknown):  # "Okt.", "Öğr.": an abbreviation, written with its dot
+            return (*variants, NameVariant(tokens, "skeleton"))
     return variants
 
 
@@ -917,13 +922,14 @@ def _same_start(found: tuple[float, _Name, Prepared | None, Prepared | None], re
 
 
 def _own_floor(name_id: int, own: list[tuple[dict[int, float], float]]) -> bool:
-    """A name under the query's floor has at least :data:`RELATIVE_FLOOR` of the best evidence of one of the query's spellings.
+    """A name under the query's floor has at least :data:`RELATIVE_FLOOR` of the best evidence of a spelling of the
+    query whose every token is common (``own``).
 
     Spellings weigh on different scales: a spelling of rare tokens (``shahyn``, its skeleton on a few names) sums
     their idf, one of common tokens only (``dawwd myr chahyn``: ``chn`` is also chen, chan, chin ...) intersects
     them at most 2.0. A name the second finds best (``Daoud Umair Chahine``) is not cut by the first's scale.
     """
-    return len(own) > 1 and any(mine.get(name_id, 0.0) >= best * RELATIVE_FLOOR for mine, best in own)
+    return any(mine.get(name_id, 0.0) >= best * RELATIVE_FLOOR for mine, best in own)
 
 
 def _best_evidence(postings: list[tuple[list[int], float]], budget: int | None = SCAN_BUDGET) -> dict[int, float]:
