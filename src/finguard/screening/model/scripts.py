@@ -429,7 +429,10 @@ def japanese(text: str) -> list[str]:
     if len(words) < 2 or not romaji.isascii() or not all(w.isalpha() for w in words):
         return []  # not read as a Japanese family + given name (a Chinese name, unknown characters)
     readings = [romaji]
-    other = _given_readings(text)
+    try:
+        other = _given_readings(text)
+    except Exception:  # a tagger without n-best analyses, or one that refused the text: the first reading only
+        other = None
     if other is not None:
         family, given = other
         readings.extend(f"{family} {g}" for g in given if g != "".join(words[1:]))  # not the first reading again
