@@ -281,3 +281,59 @@ def test_no_tie_order_for_names_sharing_only_part_of_the_query() -> None:
     assert matcher._tie_order(ix, [0, 1], {0: 1.0, 1: 1.0}, [groups], set()) == [0, 1]
     full = [(10, [], {"and": 1.0}, 1.0)]  # a query of 'and' alone: the short name it accounts for best first
     assert matcher._tie_order(ix, [0, 1], {0: 1.0, 1: 1.0}, [full], set()) == [1, 0]
+
+
+def test_a_spelling_of_common_tokens_is_not_cut_by_another_spellings_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``داوود عمير شاهين`` read with sh finds SHAHIN by a rare skeleton, at a high weight; read with French ch every
+    token is common (``chn`` is also chen, chan ...) and the names holding them weigh at most 2.0: the name that
+    reading finds best is still scored."""
+    from finguard.screening.service import matcher
+
+    monkeypatch.setattr(matcher, "FREQUENT", 100)
+    s = NameScreener()
+    for i, common in enumerate(["CHEN", "DAVID", "OMAR"]):
+        for j in range(150):
+            s.add(1_000 * i + j, "x", _person(1_000 * i + j, f"{common}, Q{j:03d}x"))
+    for j in range(3_000):  # a list large enough for a rare skeleton to weigh much more than 2.0
+        s.add(10_000 + j, "x", _person(10_000 + j, f"Zx{j:04d}q"))
+    s.add(5_000, "x", _person(5_000, "SHAHIN, Karim"))
+    s.add(9_999, "x", _person(9_999, "Daoud Umair Chahine"))
+    assert 9_999 in s.candidate_entries("داوود عمير شاهين")
+    monkeypatch.setattr(matcher, "_own_floor", lambda *_: False)  # one floor for every spelling: cut
+    assert 9_999 not in s.candidate_entries("داوود عمير شاهين")
+
+
+def test_an_unknown_word_of_a_vowel_and_two_consonants_is_read_without_its_vowels() -> None:
+    """``Abu Obd`` (Obeida without its vowels but the first) reaches ``Abu Obeida`` among many ABU names; a word the
+    lists have (``Abd``) stays a name, and the listed names are not read so."""
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _person(i, f"Abu Q{i:03d}x"))
+    s.add(9_999, "x", _person(9_999, "Abu Obeida"))
+    s.add(8_888, "x", _person(8_888, "Abd Zq"))
+    assert 9_999 in s.candidate_entries("Abu Obd")
+    from finguard.screening.model.names import analyse_name
+    from finguard.screening.service import matcher
+
+    form = analyse_name("Abu Obd")
+    assert not any(v.kind == "skeleton" for v in form.variants)  # analysed alone, as before: Ong, Abd, Amr are names
+    assert any(v.kind == "skeleton" for v in matcher._unknown_vowel_less(form.variants, s._ix.vocab, "Abu Obd"))
+    known = analyse_name("Abd Obeida").variants
+    assert matcher._unknown_vowel_less(known, s._ix.vocab, "Abd Obeida") == known  # 'abd' is on a listed name: a name
+    okt = analyse_name("Okt. Kumral Demirel").variants
+    assert matcher._unknown_vowel_less(okt, s._ix.vocab, "Okt. Kumral Demirel") == okt  # an abbreviation
+    for word in ("ong", "ann", "eng"):
+        assert not matcher._vowel_less_syllable(word)
+
+
+def test_an_organisation_one_word_short_with_its_legal_form_is_weighed_for_the_subset_rule() -> None:
+    """``TOP SARL`` for ``TOP TECHNOLOGIES SARL`` (similarity 0.69) is a close match; ``Field Inc`` for ``LE-HUA
+    ELECTRONIC FIELD CO. LIMITED`` (not starting as the listed name does) is not."""
+    s = NameScreener()
+    s.add(1, "x", EntryDraft("t", SubjectKind.ORGANISATION, party=Party(names=("TOP TECHNOLOGIES SARL",))))
+    s.add(2, "x", EntryDraft("f", SubjectKind.ORGANISATION, party=Party(names=("LE-HUA ELECTRONIC FIELD CO. LIMITED",))))
+    for i in range(200):  # the lists' other words, so that TOP and FIELD are rare on them
+        s.add(10 + i, "x", EntryDraft(f"o{i}", SubjectKind.ORGANISATION, party=Party(names=(f"Q{i:03d}x TRADING",))))
+    hits = s.screen(ScreenQuery("TOP SARL"))
+    assert [(h.entry_id, h.outcome) for h in hits] == [(1, "close_match")]
+    assert not s.screen(ScreenQuery("Field Inc"))

@@ -777,3 +777,23 @@ def test_a_two_consonant_hebrew_word_does_not_stand_for_a_longer_skeleton() -> N
     s.add(1, "x", org("t", "TALIB AND SONS PTY LTD"))
     assert outcome(s, "טל and Sons", 1) is None
     assert outcome(s, "Tal and Sons", 1) == "close_match"  # Latin letters: a near spelling, as before
+
+
+def test_a_kanji_given_name_is_read_every_way_people_read_it() -> None:
+    """幹 is Miki as well as Tsuyoshi, 淳 Jun as well as Atsushi, 聡太郎 Soutarou as well as Satoshi Tarou (#16)."""
+    pytest.importorskip("cutlet")
+    from finguard.screening.model.scripts import japanese
+
+    assert "hayashi miki" in japanese("林 幹")
+    assert "mori jun" in japanese("森淳")  # no space: the family name is the tagger's
+    assert "goto sotaro" in japanese("後藤 聡太郎")
+    assert not any("yoshiko" in r for r in japanese("太田裕美子"))  # not two given names run together (hiroshi + yoshiko)
+    s = NameScreener()
+    s.add(1, "x", person("h", "Miki Hayashi"))
+    s.add(2, "x", person("m", "森淳"))
+    s.add(3, "x", person("g", "Sotaro Goto"))
+    s.add(4, "x", person("y", "吉田聡太郎"))
+    assert 1 in s.candidate_entries("林 幹") and outcome(s, "林 幹", 1) == "match"
+    assert 2 in s.candidate_entries("Jun Mori") and outcome(s, "Jun Mori", 2) == "match"
+    assert outcome(s, "後藤 聡太郎", 3) == "match"
+    assert outcome(s, "Sotaro Yoshida", 4) == "match"

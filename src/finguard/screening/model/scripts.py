@@ -341,7 +341,7 @@ _KANA = re.compile(r"[\u3040-\u30ff]")
 
 
 @lru_cache(maxsize=1)
-def _cutlet() -> Callable[[str], str] | None:
+def _katsu() -> Any:
     try:
         import cutlet  # MIT; MeCab (fugashi) with the UniDic Lite dictionary, all from PyPI wheels
     except Exception:  # optional: without it kanji are read as Mandarin only
@@ -351,8 +351,65 @@ def _cutlet() -> Callable[[str], str] | None:
     except Exception:  # a broken dictionary install: read as Mandarin only
         return None
     katsu.use_foreign_spelling = False
+    return katsu
+
+
+@lru_cache(maxsize=1)
+def _cutlet() -> Callable[[str], str] | None:
+    katsu = _katsu()
+    if katsu is None:
+        return None
     convert: Callable[[str], str] = katsu.romaji
     return convert
+
+
+GIVEN_READINGS = 2  # other readings of a kanji given name kept beside the tagger's first (幹: Tsuyoshi; Miki, Kara)
+_GIVEN_PATHS = 8  # the tagger's best analyses of the given name read for them
+_GIVEN_LEAD = 3  # a compound given name's leading parts are one syllable each (sou + tarou, ken + ichi)
+
+
+def _given_readings(text: str) -> tuple[str, list[str]] | None:
+    """A kanji name's family name read once, and its given name's other readings: ``林 幹`` -> ``hayashi``, ``[miki ...]``.
+
+    A kanji given name has several readings, and which one a person uses is not written (幹 is Miki,
+    Tsuyoshi or Motoki; 淳 Jun or Atsushi; 聡太郎 Satoshi Tarou or Soutarou). MeCab's best analyses of
+    the given name alone give them: a whole-word reading of any noun, or a reading whose every part is a
+    given name in UniDic and all but the last one syllable (``sou`` + ``tarou``, written as one word as given
+    names are: ``soutarou``; not ``hiroshi`` + ``yoshiko`` for 裕美子). The family
+    name is the written first word, or the first word the tagger reads as a family name; a name it does not read
+    so gets no other readings.
+    """
+    katsu = _katsu()
+    if katsu is None:
+        return None
+    words = text.split()
+    if len(words) == 2:
+        family, given = words
+    elif len(words) == 1:
+        nodes = katsu.tagger(text)
+        if len(nodes) < 2 or nodes[0].feature.pos4 != "姓":
+            return None
+        family = nodes[0].surface
+        given = text[len(family) :]
+    else:
+        return None
+    if not given or not all(is_kanji(ch) for ch in given):
+        return None
+    out: list[str] = []
+    for nodes in katsu.tagger.nbestToNodeList(given, _GIVEN_PATHS):
+        if not all(n.feature.pos1 == "名詞" for n in nodes) or (len(nodes) > 1 and any(n.feature.pos4 != "名" for n in nodes)):
+            continue
+        parts = [t.surface.lower().replace("'", "") for t in katsu.romaji_tokens(nodes)]
+        if any(len(p) > _GIVEN_LEAD for p in parts[:-1]):
+            continue  # two given names run together (裕美子 as hiroshi + yoshiko), not a compound (聡太郎 as sou + tarou)
+        reading = "".join(parts)  # one word, as given names are written: Soutarou
+        if reading not in out and reading.isalpha() and reading.isascii():
+            out.append(reading)
+    return katsu.romaji(family).lower().replace("'", ""), out[: GIVEN_READINGS + 1]
+
+
+def is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch == "々"
 
 
 def has_kana(text: str) -> bool:
@@ -371,8 +428,19 @@ def japanese(text: str) -> list[str]:
     words = romaji.split()
     if len(words) < 2 or not romaji.isascii() or not all(w.isalpha() for w in words):
         return []  # not read as a Japanese family + given name (a Chinese name, unknown characters)
-    long_vowels = romaji.replace("ou", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u")
-    return list(dict.fromkeys([romaji, long_vowels]))
+    readings = [romaji]
+    try:
+        other = _given_readings(text)
+    except Exception:  # a tagger without n-best analyses, or one that refused the text: the first reading only
+        other = None
+    if other is not None:
+        family, given = other
+        readings.extend(f"{family} {g}" for g in given if g != "".join(words[1:]))  # not the first reading again
+    out: list[str] = []
+    for r in readings:
+        out.append(r)
+        out.append(r.replace("ou", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u"))
+    return list(dict.fromkeys(out))
 
 
 # -- foreign names written in Chinese characters ----------------------------------------------------------

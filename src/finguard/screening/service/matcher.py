@@ -49,7 +49,7 @@ from typing import Any
 from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import NameCandidate
-from finguard.screening.model.names import HONORIFICS, MAX_SCREEN_NAME, analyse_name, fold, phonetic_key, skeleton
+from finguard.screening.model.names import HONORIFICS, MAX_SCREEN_NAME, NameVariant, analyse_name, fold, phonetic_key, skeleton
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
@@ -107,12 +107,14 @@ SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this 
 SURNAME_PENALTY = 0.08
 ORG_RARE_IDF = 0.75  # a word of an organisation's name this rare (idf / max idf) names it ("MOBARAKEH", on a few names)
 ORG_RARE_LETTERS = 3  # an acronym names a company as well as a word (MOA NICKEL SA, TTP GEEDAR GROUP)
+ORG_SUBSET_REACH = 0.15  # an organisation this far below close_match is still weighed for _org_subset (with a legal form)
 # not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
 _PARTICLES = frozenset(
     "al el ad ar as an ash at az bin ben ibn bint abu abou bou da das de del della der di do dos du la le los las van von y".split()
 )
 
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_VOWEL_LETTERS = frozenset("aeiouy")
 _ALPHABETS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _KINDS = {
     SubjectKind.PERSON: "person",
@@ -470,7 +472,8 @@ class NameScreener:
         if not form.usable:
             return set()
         ix = self._ix
-        return {rec.entry_id for nid in self._candidates(ix, prepare(form.variants)) if (rec := ix.names.get(nid)) is not None}
+        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
+        return {rec.entry_id for nid in self._candidates(ix, prepared) if (rec := ix.names.get(nid)) is not None}
 
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
         """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
@@ -484,7 +487,8 @@ class NameScreener:
         if not form.usable and not query.identifiers:
             raise InvalidInput.for_field("name", "has no letters to compare (it is empty, or only punctuation, symbols or emoji)")
         ix = self._ix
-        prepared = prepare(form.variants)  # empty for a party known only by its identifiers: they alone are screened
+        # empty for a party known only by its identifiers: they alone are screened
+        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
         by_entry: dict[int, list[int]] = {}
         for name_id in self._candidates(ix, prepared) if prepared else ():
             rec = ix.names.get(name_id)
@@ -536,6 +540,7 @@ class NameScreener:
         read: dict[int, dict[int, float]] = {}  # a group's (by id: slot_groups keeps it) evidence per name
         scanned = 0
         spelled: list[list[_Group]] = []  # each spelling's groups (for _tie_order)
+        own: list[tuple[dict[int, float], float]] = []  # the all-common spellings' evidence per name, and its best (_own_floor)
         for abjad, slots in _spellings(prepared):
             if scanned > 2 * SCAN_BUDGET:
                 break
@@ -555,6 +560,7 @@ class NameScreener:
             spelled.append(groups)
             mine: dict[int, float] = {}
             used = 0
+            intersected = False  # every token common: the names holding the two rarest, weighed at most 2.0
             for i, group in enumerate(groups):
                 total, postings = group[0], group[1]
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
@@ -572,6 +578,7 @@ class NameScreener:
                     top1 = max((w for _, w in groups[1][1]), default=0.0) or 1.0
                     for name_id in first.keys() & second.keys():
                         mine[name_id] = mine.get(name_id, 0.0) + first[name_id] / top0 + second[name_id] / top1
+                    intersected = True
                     break
                 # one query token counts once per name, however many of the name's tokens it resembles (its best
                 # weight, kept in the order the names were first read: ties among candidates are broken by that order);
@@ -589,6 +596,8 @@ class NameScreener:
                     mine = dict(best)  # the first token's evidence as it is (0.0 + weight is weight)
                 used += total
             scanned += used
+            if intersected and mine:
+                own.append((mine, max(mine.values())))
             if acc:
                 get = acc.get
                 for name_id, weight in mine.items():
@@ -623,7 +632,7 @@ class NameScreener:
             }  # a removed name stays in postings until compaction
             top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
-            chosen = {nid: w + bonus[nid] for nid, w in top if w >= floor and w + bonus[nid] >= last - 1e-9}
+            chosen = {nid: w + bonus[nid] for nid, w in top if w + bonus[nid] >= last - 1e-9 and (w >= floor or _own_floor(nid, own))}
             if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
                 return _tie_order(ix, list(chosen), chosen, spelled, initials)[:MAX_TIED]
             return list(chosen)
@@ -633,7 +642,7 @@ class NameScreener:
             pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
             if len(pool) <= TIE_POOL:
                 return _tie_order(ix, pool, acc, spelled, initials)[:MAX_TIED]
-        return [nid for nid, weight in top if weight >= floor and weight >= last - 1e-9]
+        return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     def _slot_group(
         self, ix: _Index, slot: tuple[str, ...], abjad: str, several: bool, n: int, expanded: dict[tuple[str, str], _Expanded]
@@ -784,7 +793,11 @@ class NameScreener:
             return None
         top = max(f[0] for f in found)
         if identifier is None and top + 0.1 < thresholds.close_match:
-            return None
+            # an organisation's name one word short that starts as the listed name does, with a legal form (TOP SARL
+            # for TOP TECHNOLOGIES SARL, 0.69), may still be lifted by _org_subset (not Field Inc for LE-HUA ... FIELD CO.)
+            reach = thresholds.close_match - ORG_SUBSET_REACH
+            if entry.kind != "organisation" or not query_legal or not any(_same_start(f, reach) for f in found):
+                return None
         # the entry's best name after the token-rarity adjustments (an alias may lose less than the best-spelled name)
         score = -1.0
         best_name: _Name | None = None
@@ -884,6 +897,53 @@ def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
         least = heapq.nlargest(n, acc.values())[-1]
         return sorted([kv for kv in acc.items() if kv[1] >= least], key=itemgetter(1), reverse=True)[:n]
     return sorted(acc.items(), key=itemgetter(1), reverse=True)
+
+
+def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list[int]], text: str) -> tuple[NameVariant, ...]:
+    """A query word of a vowel and two consonants that no listed name has is read without its vowels too.
+
+    ``Abu Obd`` is ``Abu Obeida`` with its vowels dropped but the first; :func:`~finguard.screening.model.names.analyse_name`
+    leaves such a word as written, as it is a name of its own as often (``Ong``, ``Abd``, ``Amr``, ``Ekt``). Asked of
+    the query only, and only when the lists do not know the word: a word they have is a name.
+    """
+    if not variants or variants[0].kind != "latin" or any(v.kind == "skeleton" for v in variants):
+        return variants
+    tokens = variants[0].tokens
+    unknown = [t for t in tokens if _vowel_less_syllable(t) and t not in vocab]
+    if unknown:
+        folded = fold(text)
+        if any(f"{t}." not in folded for t in unknown):  # "Okt.", "Öğr.": an abbreviation, written with its dot
+            return (*variants, NameVariant(tokens, "skeleton"))
+    return variants
+
+
+def _vowel_less_syllable(token: str) -> bool:
+    """``obd``: a vowel, then two consonants, not a syllable of its own (a final ``ng``, a doubled letter: Ong, Ann)."""
+    return (
+        len(token) == 3
+        and token.isalpha()
+        and token[0] in "aeiou"
+        and not _VOWEL_LETTERS.intersection(token[1:])
+        and token[1] != token[2]
+        and not token.endswith("ng")
+    )
+
+
+def _same_start(found: tuple[float, _Name, Prepared | None, Prepared | None], reach: float) -> bool:
+    """A listed name scored at least ``reach`` whose first word is the query's (in the spellings compared)."""
+    sim, _rec, bq, bc = found
+    return sim >= reach and bq is not None and bc is not None and bool(bq.tokens) and bq.tokens[:1] == bc.tokens[:1]
+
+
+def _own_floor(name_id: int, own: list[tuple[dict[int, float], float]]) -> bool:
+    """A name under the query's floor has at least :data:`RELATIVE_FLOOR` of the best evidence of a spelling of the
+    query whose every token is common (``own``).
+
+    Spellings weigh on different scales: a spelling of rare tokens (``shahyn``, its skeleton on a few names) sums
+    their idf, one of common tokens only (``dawwd myr chahyn``: ``chn`` is also chen, chan, chin ...) intersects
+    them at most 2.0. A name the second finds best (``Daoud Umair Chahine``) is not cut by the first's scale.
+    """
+    return any(mine.get(name_id, 0.0) >= best * RELATIVE_FLOOR for mine, best in own)
 
 
 def _best_evidence(postings: list[tuple[list[int], float]], budget: int | None = SCAN_BUDGET) -> dict[int, float]:
