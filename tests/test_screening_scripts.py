@@ -777,3 +777,26 @@ def test_a_two_consonant_hebrew_word_does_not_stand_for_a_longer_skeleton() -> N
     s.add(1, "x", org("t", "TALIB AND SONS PTY LTD"))
     assert outcome(s, "טל and Sons", 1) is None
     assert outcome(s, "Tal and Sons", 1) == "close_match"  # Latin letters: a near spelling, as before
+
+
+def test_the_arabic_article_is_not_the_name_ali() -> None:
+    """``آل`` / ``ال`` (read ``al``) and ``علي`` (read ``ly``) both have the skeleton ``l``: the article pairs with a
+    listed article, never with ``Ali``, nor stands as an initial for a listed word of an l; ``Ali`` is found as before."""
+    from finguard.screening.service.similarity import ARTICLE_SKELETON, prepare
+
+    def skel(name: str) -> list[tuple[str, ...]]:
+        return [p.skel for p in prepare(analyse_name(name).variants) if p.kind == "skeleton"]
+
+    assert skel("حسني الصالحي") == [("hsn", ARTICLE_SKELETON, "slh")]
+    assert skel("علي رضا") == [("l", "rd"), ("l", "rz")]
+    s = NameScreener()
+    s.add(1, "x", person("a", "HUSAIN, Ali Saleh"))
+    s.add(2, "x", person("b", "AL-SALIHI, Husni"))
+    s.add(3, "x", person("c", "AL-AHMAD, Riyad"))
+    s.add(4, "x", person("d", "LOBILLA, Shaykh Omar"))
+    assert outcome(s, "حسني الصالحي", 1) == "close_match"  # Husni al-Salihi: Ali Saleh Husain's skeletons, not his name (was 0.97, a match)
+    assert outcome(s, "حسني الصالحي", 2) == "match"  # the article pairs with the listed article
+    assert outcome(s, "علي رضا احمدي", 3) is None  # Ali Reza Ahmadi is not Riyad al-Ahmad (was 0.97, a match)
+    assert outcome(s, "رياض الاحمد", 3) == "match"  # Riyad al-Ahmad
+    assert outcome(s, "مرعي آل الشيخ", 4) is None  # the article no initial of Lobilla (was a close match)
+    assert outcome(s, "عمر علي حسين", 1) is None and outcome(s, "صالح علي حسين", 1) == "match"  # Ali as a name: as before
