@@ -200,16 +200,20 @@ def _runs(tokens: list[str]) -> set[str]:
 
 
 def _covered(a: list[str], b: list[str]) -> bool:
-    """Every word of ``a`` (articles apart) has a word of ``b`` of its skeleton, alone or joined with its neighbours."""
+    """Every word of ``a`` (articles apart) has a word of ``b`` of its skeleton; words written joined on one side and
+    apart on the other (عبدالرزاق / ``Abd al-Razzaq``) count as one word, but only against one word (a run of three
+    words is not the same as another run of three: ``Omar Ali Hussain`` is ``mrlhsn`` as ``Muammar al-Hussain`` is)."""
     from finguard.screening.model.names import skeleton
 
     have = _runs(b)
+    single = {k for t in b if t not in _ARTICLE_WORDS and (k := skeleton(t))}
     for i, t in enumerate(a):
         if t in _ARTICLE_WORDS or not skeleton(t) or skeleton(t) in have:
             continue
         starts = ((s, n) for n in (2, 3) for s in range(max(0, i - n + 1), i + 1) if s + n <= len(a))
         if not any(
-            a[s] not in _ARTICLE_WORDS and a[s + n - 1] not in _ARTICLE_WORDS and skeleton("".join(a[s : s + n])) in have for s, n in starts
+            a[s] not in _ARTICLE_WORDS and a[s + n - 1] not in _ARTICLE_WORDS and skeleton("".join(a[s : s + n])) in single
+            for s, n in starts
         ):
             return False
     return True
