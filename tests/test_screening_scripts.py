@@ -467,7 +467,7 @@ def test_a_legal_form_in_the_query_says_organisation() -> None:
 
 
 def test_a_name_with_a_legal_form_is_not_regrouped_as_a_chinese_persons() -> None:
-    """"Renta S.A.S." is a company: its words are not pinyin syllables of a Chinese person's name ("ren ta")."""
+    """ "Renta S.A.S." is a company: its words are not pinyin syllables of a Chinese person's name ("ren ta")."""
     for name in ("Renta S.A.S.", "KUITI HOLDING GROUP", "MOA SA"):
         assert not any(v.kind == "sino" for v in analyse_name(name).variants), name
     assert any(v.kind == "sino" for v in analyse_name("Renta").variants)  # no legal form: it may be a person's
@@ -561,6 +561,8 @@ def test_arabic_script_names_match_their_latin_listing(query: str, entry: int) -
     assert entry in s.candidate_entries(query)
     assert outcome(s, query, entry) == "match"
     assert outcome(s, query, 9) is None  # another name of like consonants is no hit
+
+
 @pytest.mark.parametrize(
     ("query", "listed", "expected"),
     [
@@ -630,7 +632,6 @@ def test_korean_probe_keeps_each_listed_names_side_and_answers_alike() -> None:
         answers[q] = {name for name, reach in first.items() if reach}
     assert any(p.probe_side is not None for cp in listed.values() for p in cp)
     assert answers == {"박정식": {"Pak Jong Sik"}, "이지연": {"LEE, Ji Yeon"}, "김정은": {"KIM Jong Un"}}
-
 
 
 @pytest.mark.parametrize(
@@ -706,6 +707,8 @@ def test_other_names_starting_with_the_same_letter() -> None:
     assert outcome(s, "Андрій Тесленко", 1) is None
     assert outcome(s, "Andriy Telizhenko", 1) == "match"
     assert outcome(s, "Serhiy Ivanov", 2) == "close_match"  # as before
+
+
 def test_a_hebrew_tsadi_is_also_read_z() -> None:
     """צ is ISO 259's z and how Israelis write it (Zur, Zvi, Katz); s, the Arabic sad it also writes (נאצר), stays."""
     from finguard.screening.model.scripts import hebrew
@@ -797,3 +800,26 @@ def test_a_kanji_given_name_is_read_every_way_people_read_it() -> None:
     assert 2 in s.candidate_entries("Jun Mori") and outcome(s, "Jun Mori", 2) == "match"
     assert outcome(s, "後藤 聡太郎", 3) == "match"
     assert outcome(s, "Sotaro Yoshida", 4) == "match"
+
+
+def test_the_arabic_article_is_not_the_name_ali() -> None:
+    """``آل`` / ``ال`` (read ``al``) and ``علي`` (read ``ly``) both have the skeleton ``l``: the article pairs with a
+    listed article, never with ``Ali``, nor stands as an initial for a listed word of an l; ``Ali`` is found as before."""
+    from finguard.screening.service.similarity import ARTICLE_SKELETON, prepare
+
+    def skel(name: str) -> list[tuple[str, ...]]:
+        return [p.skel for p in prepare(analyse_name(name).variants) if p.kind == "skeleton"]
+
+    assert skel("حسني الصالحي") == [("hsn", ARTICLE_SKELETON, "slh")]
+    assert skel("علي رضا") == [("l", "rd"), ("l", "rz")]
+    s = NameScreener()
+    s.add(1, "x", person("a", "HUSAIN, Ali Saleh"))
+    s.add(2, "x", person("b", "AL-SALIHI, Husni"))
+    s.add(3, "x", person("c", "AL-AHMAD, Riyad"))
+    s.add(4, "x", person("d", "LOBILLA, Shaykh Omar"))
+    assert outcome(s, "حسني الصالحي", 1) == "close_match"  # Husni al-Salihi: Ali Saleh Husain's skeletons, not his name (was 0.97, a match)
+    assert outcome(s, "حسني الصالحي", 2) == "match"  # the article pairs with the listed article
+    assert outcome(s, "علي رضا احمدي", 3) is None  # Ali Reza Ahmadi is not Riyad al-Ahmad (was 0.97, a match)
+    assert outcome(s, "رياض الاحمد", 3) == "match"  # Riyad al-Ahmad
+    assert outcome(s, "مرعي آل الشيخ", 4) is None  # the article no initial of Lobilla (was a close match)
+    assert outcome(s, "عمر علي حسين", 1) is None and outcome(s, "صالح علي حسين", 1) == "match"  # Ali as a name: as before

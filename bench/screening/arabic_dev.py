@@ -181,3 +181,53 @@ def arabic_negatives(n: int = 2000, seed: int = SEED + 7) -> list[tuple[str, str
             seen.add(name)
             out.append((loc, name))
     return out
+
+
+_ARTICLE_WORDS = {"al", "el", "ul", "aal"}
+
+
+def _runs(tokens: list[str]) -> set[str]:
+    """Skeletons of one to three adjacent words joined (``abd al razzaq`` is ``bdlrzk``, as عبدالرزاق is read)."""
+    from finguard.screening.model.names import skeleton
+
+    out = set()
+    for i in range(len(tokens)):
+        for n in (1, 2, 3):
+            run = tokens[i : i + n]
+            if len(run) == n and run[0] not in _ARTICLE_WORDS and run[-1] not in _ARTICLE_WORDS and (k := skeleton("".join(run))):
+                out.add(k)
+    return out
+
+
+def _covered(a: list[str], b: list[str]) -> bool:
+    """Every word of ``a`` (articles apart) has a word of ``b`` of its skeleton; words written joined on one side and
+    apart on the other (عبدالرزاق / ``Abd al-Razzaq``) count as one word, but only against one word (a run of three
+    words is not the same as another run of three: ``Omar Ali Hussain`` is ``mrlhsn`` as ``Muammar al-Hussain`` is)."""
+    from finguard.screening.model.names import skeleton
+
+    have = _runs(b)
+    single = {k for t in b if t not in _ARTICLE_WORDS and (k := skeleton(t))}
+    for i, t in enumerate(a):
+        if t in _ARTICLE_WORDS or not skeleton(t) or skeleton(t) in have:
+            continue
+        starts = ((s, n) for n in (2, 3) for s in range(max(0, i - n + 1), i + 1) if s + n <= len(a))
+        if not any(
+            a[s] not in _ARTICLE_WORDS and a[s + n - 1] not in _ARTICLE_WORDS and skeleton("".join(a[s : s + n])) in single
+            for s, n in starts
+        ):
+            return False
+    return True
+
+
+def hit_kind(query: str, listed: str) -> str:
+    """How an Arabic-script query's hit relates to the listed name, by consonant skeletons of their words (articles apart;
+    ``Ali`` is a word): ``namesake`` (every word of each has a word of the other of its skeleton: no name-only matcher
+    tells them apart), ``subset`` (the query's words are all in a longer listed name), ``other``."""
+    from finguard.screening.model.names import analyse_name
+
+    qs = [list(v.tokens) for v in analyse_name(query).variants if v.kind == "skeleton"]
+    cs = [list(v.tokens) for v in analyse_name(listed).variants if v.kind == "latin"]
+    pairs = [(_covered(q, c), _covered(c, q)) for q in qs for c in cs]
+    if any(a and b for a, b in pairs):
+        return "namesake"
+    return "subset" if any(a for a, _b in pairs) else "other"

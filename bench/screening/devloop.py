@@ -6,7 +6,9 @@
 
 Lines: ``NOTBLOCKED`` (the true entry never reaches scoring), ``MISS`` (scored, no hit), ``NOTTOP``
 (a hit, not the first), ``FP`` (a dev negative's fuzzy hit, with its features); then per-class
-recall / top-hit / blocking and the false-positive rate. Never run it on the held-out split.
+recall / top-hit / blocking and the false-positive rate; with ``ARABIC=1``, ``ARHIT`` (an Arabic-script non-listed
+name's hit: ``namesake``, the same words by consonant skeleton; ``subset``, the query's words in a longer listed name;
+``other``: ``arabic_dev.hit_kind``) and ``ARHITS``, their rate with namesakes apart. Never run it on the held-out split.
 """
 
 import os
@@ -87,13 +89,20 @@ if do_neg:
         print(f"FP {loc}: {q!r} -> {hits[0].listed_name!r} {hits[0].score} {hits[0].outcome} | {why} {feats}")
     print(f"FPR {fp / max(1, len(neg)):.4%} namesakes {ns / max(1, len(neg)):.4%} n={len(neg)}")
     if os.environ.get("ARABIC", "0") == "1":  # Arabic-script non-listed names: their hit rate, before / after
-        from arabic_dev import arabic_negatives
+        from arabic_dev import arabic_negatives, hit_kind
 
         ar_neg = arabic_negatives(int(os.environ.get("NAN", 2000)))
-        ar_hits = 0
+        kinds: dict[str, int] = defaultdict(int)
         for loc, q in ar_neg:
             hits = s.screen(ScreenQuery(q))
             if hits:
-                ar_hits += 1
-                print(f"ARHIT {loc}: {q!r} -> {hits[0].listed_name!r} {hits[0].score} {hits[0].outcome}")
-        print(f"ARHITS {ar_hits / len(ar_neg):.4%} n={len(ar_neg)}")
+                kind = hit_kind(q, hits[0].listed_name)
+                kinds[kind] += 1
+                print(f"ARHIT {loc} {kind}: {q!r} -> {hits[0].listed_name!r} {hits[0].score} {hits[0].outcome}")
+        # namesakes (the same words by skeleton) apart, as FPR counts them apart; subset: the query's words in a longer name
+        ar_hits, n_ar = sum(kinds.values()), len(ar_neg)
+        rest = ar_hits - kinds["namesake"]
+        print(
+            f"ARHITS {ar_hits / n_ar:.4%} namesakes {kinds['namesake'] / n_ar:.4%} rest {rest / n_ar:.4%} "
+            f"(subset {kinds['subset'] / n_ar:.4%} other {kinds['other'] / n_ar:.4%}) n={n_ar}"
+        )

@@ -62,6 +62,8 @@ SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (م�
 SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
 HEBREW_TINY_CAP = 0.78  # a Hebrew word that short: no hit even with an equal legal form (+0.02; Latin TWFK LTD is one)
 SKELETON_MIN = 6
+ARTICLE_SKELETON = "L"  # the Arabic article's place in a skeleton: a token no other skeleton is (they are lower-case)
+_ARTICLES = frozenset({"al", "el", "ul"})
 INITIAL_CREDIT = 0.8  # "N. T. HEATH" for "HEATH, Noel Timothy": a close match, not a miss
 INITIALS_CAP = 0.91
 DISTINCT_NUMBER_CAP = 0.75  # names that differ in a number are other entities: below close_match
@@ -125,9 +127,12 @@ class Prepared:
         self.compact_rev = "".join(reversed(variant.tokens))
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
         self.numbers = frozenset(t for t in variant.tokens if t.isdigit()) or _NO_NUMBERS  # "DONG FENG 6" (variant_similarity)
-        self.skel = tuple(k for k in (skeleton(t, variant.hebrew) for t in variant.tokens) if k)
-        self.skel_compact = "".join(self.skel)
-        self.skel_compact_rev = "".join(reversed(self.skel))
+        skel = [(t, k) for t, k in ((t, skeleton(t, variant.hebrew)) for t in variant.tokens) if k]
+        self.skel_compact = "".join(k for _t, k in skel)  # the article as its consonant: "al otaibi" joined is "ltb"
+        self.skel_compact_rev = "".join(reversed([k for _t, k in skel]))
+        # the article (al, el, ul: ال and آل read "al") is not the name Ali (علي read "ly"), though both skeletons are
+        # "l": as a word of its own it pairs only with another article, and is no initial of a word starting with l
+        self.skel = tuple(ARTICLE_SKELETON if t in _ARTICLES and not variant.hebrew else k for t, k in skel)
         self.skel_weights = tuple(_weight(t) for t in self.skel)
         self.korean = variant.kind == "korean"
         self.pinyin = variant.pinyin
