@@ -498,6 +498,8 @@ def step_http(
         bodies = WORK / "http-bodies.json"
         bodies.write_text(json.dumps([event_body(i, now, rng) for i in range(total + 200)]))
         gen = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret]
+        # FINGUARD_BENCH_LOADGEN=protocol: bench/loadgen.py's leaner engine (the default, streams, as before)
+        gen += ["--engine", os.environ.get("FINGUARD_BENCH_LOADGEN", "streams")]
         if warmup_seconds > 0:
             warm = WORK / "http-warmup-bodies.json"
             warm_rng = random.Random(22)
