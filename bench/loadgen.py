@@ -62,6 +62,33 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
+def summary(
+    total: int, errors: int, elapsed: float, latencies: list[float], admitted: list[float], refused: list[float], cpu_s: float
+) -> dict[str, Any]:
+    """The figures both engines report (latencies in seconds from each request's scheduled time)."""
+    ms = [x * 1000 for x in latencies]
+    return {
+        "requests": total,
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "achieved_rate": round(len(ms) / elapsed, 1),
+        "p50_ms": round(pct(ms, 50), 3),
+        "p90_ms": round(pct(ms, 90), 3),
+        "p99_ms": round(pct(ms, 99), 3),
+        "max_ms": round(max(ms), 3) if ms else None,
+        # Under overload: the requests served (200) and the ones refused at once (503), apart.
+        "ok": len(admitted),
+        "ok_per_second": round(len(admitted) / elapsed, 1),
+        "ok_p50_ms": round(pct([x * 1000 for x in admitted], 50), 3),
+        "ok_p99_ms": round(pct([x * 1000 for x in admitted], 99), 3),
+        "refused_503": len(refused),
+        "refused_p50_ms": round(pct([x * 1000 for x in refused], 50), 3),
+        "refused_p99_ms": round(pct([x * 1000 for x in refused], 99), 3),
+        # the generator's own CPU (it shares the machine with the server)
+        "loadgen_cpu_s": round(cpu_s, 2),
+    }
+
+
 async def single(args: argparse.Namespace) -> dict[str, Any]:
     bodies = [json.dumps(b).encode() for b in json.loads(open(args.bodies).read())]
     idle: asyncio.Queue[Conn] = asyncio.Queue()
@@ -120,7 +147,6 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    ms = [x * 1000 for x in latencies]
     if args.timeline:
         cols = ["scheduled_s", "task_ms", "conn_ms", "written_ms", "parse_ms", "app_ms", "start_ms", "latency_ms", "status"]
         with open(args.timeline, "w") as f:
@@ -128,26 +154,7 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
     if args.dump:
         with open(args.dump, "w") as f:
             json.dump({"start_wall": start_wall, "rows": sorted(timeline)}, f)
-    return {
-        "requests": total,
-        "errors": errors,
-        "seconds": round(elapsed, 2),
-        "achieved_rate": round(len(ms) / elapsed, 1),
-        "p50_ms": round(pct(ms, 50), 3),
-        "p90_ms": round(pct(ms, 90), 3),
-        "p99_ms": round(pct(ms, 99), 3),
-        "max_ms": round(max(ms), 3) if ms else None,
-        # Under overload: the requests served (200) and the ones refused at once (503), apart.
-        "ok": len(admitted),
-        "ok_per_second": round(len(admitted) / elapsed, 1),
-        "ok_p50_ms": round(pct([x * 1000 for x in admitted], 50), 3),
-        "ok_p99_ms": round(pct([x * 1000 for x in admitted], 99), 3),
-        "refused_503": len(refused),
-        "refused_p50_ms": round(pct([x * 1000 for x in refused], 50), 3),
-        "refused_p99_ms": round(pct([x * 1000 for x in refused], 99), 3),
-        # the generator's own CPU (it shares the machine with the server)
-        "loadgen_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
-    }
+    return summary(total, errors, elapsed, latencies, admitted, refused, cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime)
 
 
 class _Wire(asyncio.Protocol):
@@ -290,29 +297,11 @@ async def single_protocol(args: argparse.Namespace) -> dict[str, Any]:
     await finished
     elapsed = clock() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    ms = [x * 1000 for x in latencies]
     if args.dump:
         with open(args.dump, "w") as f:
             json.dump({"start_wall": start_wall, "rows": sorted(timeline)}, f)
-    return {
-        "engine": "protocol",
-        "requests": total,
-        "errors": state["errors"],
-        "seconds": round(elapsed, 2),
-        "achieved_rate": round(len(ms) / elapsed, 1),
-        "p50_ms": round(pct(ms, 50), 3),
-        "p90_ms": round(pct(ms, 90), 3),
-        "p99_ms": round(pct(ms, 99), 3),
-        "max_ms": round(max(ms), 3) if ms else None,
-        "ok": len(admitted),
-        "ok_per_second": round(len(admitted) / elapsed, 1),
-        "ok_p50_ms": round(pct([x * 1000 for x in admitted], 50), 3),
-        "ok_p99_ms": round(pct([x * 1000 for x in admitted], 99), 3),
-        "refused_503": len(refused),
-        "refused_p50_ms": round(pct([x * 1000 for x in refused], 50), 3),
-        "refused_p99_ms": round(pct([x * 1000 for x in refused], 99), 3),
-        "loadgen_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
-    }
+    cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    return {"engine": "protocol", **summary(total, state["errors"], elapsed, latencies, admitted, refused, cpu_s)}
 
 
 async def batch(args: argparse.Namespace) -> dict[str, Any]:
