@@ -185,6 +185,16 @@ def unnest_worth(conn: Connection, rows: list[dict[str, Any]]) -> bool:
     return len(rows) >= UNNEST_FROM and not is_sqlite(conn)
 
 
+def insert_batch(conn: Connection, table: Table, statement: Any, rows: list[dict[str, Any]], **unnest: Any) -> list[Any]:
+    """Insert ``rows`` by :func:`unnest_insert` where that is cheaper (:func:`unnest_worth`), else by
+    ``statement`` (the table's own INSERT, executed for one row or many); the values of ``unnest``'s
+    ``returning`` column come back either way when ``statement`` returns them too."""
+    if unnest_worth(conn, rows):
+        return unnest_insert(conn, table, rows, **unnest)
+    result = conn.execute(statement, rows[0] if len(rows) == 1 else rows)
+    return list(result.scalars()) if unnest.get("returning") else []
+
+
 def _array_processor(type_: Any, dialect: Any) -> Any:
     """A column's bind processing for :func:`unnest_insert`. An array's elements are all of one
     type: a float column's ints are sent as floats (the value PostgreSQL's cast of the int would

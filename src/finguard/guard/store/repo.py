@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from finguard.alerts.model import AlertDraft
 from finguard.alerts.store import alert
 from finguard.core.clock import aware
-from finguard.core.db import dialect_insert, serialize_writers, unnest_insert, unnest_worth
+from finguard.core.db import dialect_insert, insert_batch, serialize_writers
 from finguard.core.errors import Conflict
 from finguard.guard.model.conditions import Condition, ConditionDraft, ConditionKind, SubjectType
 from finguard.guard.model.controls import CustomerControls, controls_from_dict, controls_to_dict
@@ -314,10 +314,8 @@ class SqlGuardStore:
             for r in records
         ]
         with self._write() as conn:
-            if unnest_worth(conn, events):  # PostgreSQL, 2+ rows: one fixed statement, the values as arrays
-                added = set(unnest_insert(conn, guard_event, events, conflict=("event_id",), returning="event_id"))
-            else:
-                added = set(conn.execute(self._add_events, events[0] if len(events) == 1 else events).scalars())
+            # PostgreSQL, 2+ rows: one fixed statement, the values as arrays (core.db.unnest_insert)
+            added = set(insert_batch(conn, guard_event, self._add_events, events, conflict=("event_id",), returning="event_id"))
             new = [r for r in records if r.event.event_id in added]
             if new:
                 decisions = [
@@ -338,16 +336,10 @@ class SqlGuardStore:
                     for r in new
                     for d in (r.decision,)
                 ]
-                if unnest_worth(conn, decisions):
-                    unnest_insert(conn, guard_decision, decisions)
-                else:
-                    conn.execute(self._add_decisions, decisions)
+                insert_batch(conn, guard_decision, self._add_decisions, decisions)
                 alerts = [_alert_row(r.alert, now) for r in new if r.alert is not None]
                 if alerts:
-                    if unnest_worth(conn, alerts):
-                        unnest_insert(conn, alert, alerts)
-                    else:
-                        conn.execute(self._add_alerts, alerts)
+                    insert_batch(conn, alert, self._add_alerts, alerts)
                 payments = [r.payment for r in new if r.payment is not None]
                 if payments:
                     accounts = [a for p in payments for a in p.accounts]

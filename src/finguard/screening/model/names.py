@@ -91,10 +91,7 @@ _STROKES = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i",
 # -- step 2: Chinese ------------------------------------------------------------------------------
 
 
-def is_han(ch: str) -> bool:
-    """A CJK unified ideograph (basic block, extension A, compatibility)."""
-    cp = ord(ch)
-    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x2FA1F
+is_han = sc.is_han  # a CJK unified ideograph (defined in scripts, which the Japanese reading needs it in too)
 
 
 @lru_cache(maxsize=1)

@@ -408,8 +408,15 @@ def _given_readings(text: str) -> tuple[str, list[str]] | None:
     return katsu.romaji(family).lower().replace("'", ""), out[: GIVEN_READINGS + 1]
 
 
+def is_han(ch: str) -> bool:
+    """A CJK unified ideograph (basic block, extension A, compatibility)."""
+    cp = ord(ch)
+    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x2FA1F
+
+
 def is_kanji(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch == "々"
+    """A Han character, or the iteration mark 々 Japanese names write with them (佐々木)."""
+    return ch == "々" or is_han(ch)
 
 
 def has_kana(text: str) -> bool:
