@@ -307,3 +307,26 @@ def test_a_kept_name_answer_gives_way_to_a_change_from_another_os_process(settin
         subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
         reader.follower.catch_up()
         assert _name_check(reader) == (Outcome.WARN, "match")
+
+
+def test_a_process_without_a_follower_is_current_after_building_its_screener(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CLI command has no follower thread; building the screener from OFAC-sized lists takes longer than
+    FINGUARD_MAX_STALENESS_MS, and the command then answered 'unavailable' with current lists."""
+    from finguard.screening.provider import build_screener
+    from finguard.screening.service import ScreenQuery
+
+    settings = make_settings(db_url, tmp_path, max_staleness_ms=300)
+    with Platform(settings) as p:
+        p.lists.create_list("own", "Own list", "internal", "risk", "high")
+        p.lists.add_entry("own", EntryDraft("k", SubjectKind.PERSON, (), Party(names=("KADYROV, Ramzan",))), "t")
+
+    def slow(*args: object, **kwargs: object) -> object:  # as long as a build from a large list
+        time.sleep(0.6)
+        return build_screener(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("finguard.screening.provider.build_screener", slow)
+    with Platform(settings, follow=False) as cli:
+        hits = cli.diligence.screen_name(ScreenQuery("Ramzan Kadyrov"))
+        assert [h.outcome for h in hits] == ["match"]

@@ -212,6 +212,11 @@ class Platform:
                 database=self.settings.database_url,
             )
             screener.match_cache = self.settings.name_cache_size  # a snapshot's screener too
+            # Building it from OFAC-sized lists takes seconds, longer than FINGUARD_MAX_STALENESS_MS: a
+            # process without a follower thread (a CLI command) then answered "unavailable" with current
+            # lists. Confirm currency now, the screener in place first so changes since its build reach it.
+            self.__dict__["screener"] = screener
+            self.follower.catch_up()
             return screener
 
     @cached_property
