@@ -3,7 +3,8 @@
     python -m tests.group_worker STATE_FILE  (the settings as JSON on stdin)
 
 Input: ``{"db_url", "redis_url", "redis_prefix", "now" (ISO time of the guard's clock),
-"settings": {StreamSettings fields}}``. Every 50 ms it rewrites STATE_FILE with its health
+"settings": {StreamSettings fields}, "delay" (optional: seconds each event's decision is held,
+so that a test's kill lands mid-stream on a fast machine)}``. Every 50 ms it rewrites STATE_FILE with its health
 (``owned``, ``decided``, ``took``, ``gave``, ``lost``, ``lease_ops``, ``member``, its CPU
 seconds); SIGTERM stops it gracefully (leases released), SIGKILL is the crash the tests want.
 :class:`Worker` starts one from a test or a bench and reads its health.
@@ -45,9 +46,17 @@ class Worker:
         settings: StreamSettings,
         *,
         quiet: bool = False,
+        delay: float = 0.0,
     ) -> None:
         self.state = tmp / f"{name}-{uuid.uuid4().hex[:6]}.json"
-        spec = {"db_url": db_url, "redis_url": redis_url, "redis_prefix": prefix, "now": now.isoformat(), "settings": asdict(settings)}
+        spec = {
+            "db_url": db_url,
+            "redis_url": redis_url,
+            "redis_prefix": prefix,
+            "now": now.isoformat(),
+            "settings": asdict(settings),
+            "delay": delay,
+        }
         env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.group_worker", str(self.state)],
@@ -99,6 +108,10 @@ def main() -> None:
     engine = make_engine(spec["db_url"])
     velocity = Velocity(RedisBackend(spec["redis_url"], prefix=spec["redis_prefix"]))
     guard = make_guard(engine, None, clock=lambda: now, velocity=velocity)
+    if spec.get("delay"):
+        from tests.guard_helpers import hold_decisions
+
+        hold_decisions(guard, float(spec["delay"]))
     settings = StreamSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["settings"].items()})
     run = ConsumerThread(GuardConsumer(guard, settings)).start()
     stopping = threading.Event()

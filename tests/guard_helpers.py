@@ -1,7 +1,8 @@
-"""Small builders shared by the guard tests: one event dict, a settable clock."""
+"""Small builders shared by the guard tests: one event dict, a settable clock, a slowed guard."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,3 +100,16 @@ def card_stream(*, customers: int = 60, days: int = 20, seed: int = 7) -> tuple[
                 labels[eid] = 1
     events.sort(key=lambda e: str(e["occurred_at"]))
     return events, labels
+
+
+def hold_decisions(guard: Any, delay: float) -> Any:
+    """``guard`` with each event's decision held ``delay`` seconds, so that a test's kill lands
+    mid-stream however fast the machine decides."""
+    decide_many = guard.decide_many
+
+    def held(events: Any) -> Any:
+        time.sleep(delay * len(events))
+        return decide_many(events)
+
+    guard.decide_many = held
+    return guard

@@ -156,9 +156,10 @@ def _view(settings: StreamSettings) -> View:
     return result
 
 
-def spawn(tmp: Path, name: str, db_url: str, prefix: str, settings: StreamSettings) -> Worker:
-    """A consumer process in group mode (``tests.group_worker``) on the shared Redis."""
-    return Worker(tmp, name, db_url, REDIS_URL, prefix, NOW, settings)
+def spawn(tmp: Path, name: str, db_url: str, prefix: str, settings: StreamSettings, delay: float = 0.0) -> Worker:
+    """A consumer process in group mode (``tests.group_worker``) on the shared Redis; ``delay``
+    holds each event's decision that many seconds."""
+    return Worker(tmp, name, db_url, REDIS_URL, prefix, NOW, settings, delay=delay)
 
 
 def test_a_killed_consumers_partitions_are_taken_over_and_given_back(db_url: str, group_settings: StreamSettings, tmp_path: Path) -> None:
@@ -176,7 +177,10 @@ def test_a_killed_consumers_partitions_are_taken_over_and_given_back(db_url: str
     each = 40
     everything = customer_events(customers, each)
     first, second = everything[: len(everything) // 2], everything[len(everything) // 2 :]
-    workers = [spawn(tmp_path, "a", db_url, prefix, settings), spawn(tmp_path, "b", db_url, prefix, settings)]
+    # Each decision held 10 ms: a batch of 25 takes 0.25 s, so the kill (50 ms after b's first
+    # batch shows) lands with most of b's half undecided, however fast the machine (CI once
+    # decided all 160 before the kill).
+    workers = [spawn(tmp_path, "a", db_url, prefix, settings, 0.01), spawn(tmp_path, "b", db_url, prefix, settings, 0.01)]
     a, b = workers
     try:
         wait_for(lambda: sorted(a.owned() + b.owned()) == [0, 1, 2, 3] and len(a.owned()) == 2, what="two partitions each")

@@ -40,7 +40,7 @@ from finguard.guard.service.velocity import Velocity
 from finguard.guard.service.velocity_redis import RedisBackend
 from finguard.guard.store.tables import guard_decision
 from finguard.ledger.store.tables import transfer as transfer_table
-from tests.guard_helpers import T0, Clock, transfer
+from tests.guard_helpers import T0, Clock, hold_decisions, transfer
 
 NATS_URL = os.environ.get("FINGUARD_TEST_NATS_URL", "nats://127.0.0.1:4222")
 REDIS_URL = os.environ.get("FINGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -156,7 +156,7 @@ def test_a_consumer_killed_mid_stream_and_restarted_loses_and_double_counts_noth
     published, dropped = asyncio.run(publish_events(events(n), nats_settings))
     assert (published, dropped) == (n, 0)
 
-    run1 = ConsumerThread(GuardConsumer(first, nats_settings)).start()
+    run1 = ConsumerThread(GuardConsumer(hold_decisions(first, 0.01), nats_settings)).start()
     wait_for(lambda: ledger_count(engine) >= n // 3, what="a third of the events decided")
     run1.kill()
     assert not run1.alive
