@@ -158,6 +158,11 @@ class ListDates:
             return list(self._rows)
 
 
+def _logs_behind(app: FastAPI) -> bool:
+    p: Platform | None = getattr(app.state, "platform", None)
+    return p is not None and p.logs_behind()
+
+
 def create_app(platform: Platform | None = None, settings: Settings | None = None, *, freeze_gc: bool = False) -> FastAPI:
     """Build the app. With no platform given, one is opened at start-up and closed at shutdown.
 
@@ -215,6 +220,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         max_public_in_flight=limits.max_public_in_flight,
         retry_after_seconds=limits.retry_after_seconds,
         max_loop_lag=limits.max_loop_lag_ms / 1000,
+        behind=lambda: _logs_behind(app),
     )
     app.include_router(router)
     app.include_router(access_router)
@@ -259,7 +265,9 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
     def prom(request: Request) -> Response:
         p: Platform = request.app.state.platform
-        body = metrics.render(p.follower.seq, p.follower.is_current(), len(p.index), p.follower.fallback is not None)
+        body = metrics.render(
+            p.follower.seq, p.follower.is_current(), len(p.index), p.follower.fallback is not None, backlog=p.log_backlog()
+        )
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -124,6 +124,7 @@ class Platform:
         self._monitor_config: MonitorConfig | None = None
         self._anchors: threading.Thread | None = None
         self._robots: threading.Thread | None = None
+        self._behind_warned = 0.0
         self.monitor_status = BackgroundStatus(self.settings.monitor_incremental_seconds if follow else 0)
         if follow:
             self.follower.start()
@@ -231,6 +232,29 @@ class Platform:
     @cached_property
     def check_log(self) -> BufferedCheckLog:
         return BufferedCheckLog(self.engine, spool=self._spool("check_log.jsonl"))
+
+    def log_backlog(self) -> dict[str, int]:
+        """Records waiting for this process's check-log and audit-log writers (0 for a log not opened)."""
+        found = self.__dict__
+        return {name: found[name].pending() if name in found else 0 for name in ("check_log", "audit")}
+
+    def logs_behind(self) -> bool:
+        """Whether either log has more records waiting than ``max_log_backlog`` (the HTTP server then
+        refuses new requests until it has caught up: :mod:`finguard.core.admission`). Asked for every
+        request, so it reads two lengths and nothing else."""
+        limit = self.settings.max_log_backlog
+        if limit <= 0:
+            return False
+        found = self.__dict__
+        checks, audit = found.get("check_log"), found.get("audit")
+        waiting = max(checks.pending() if checks is not None else 0, audit.pending() if audit is not None else 0)
+        if waiting <= limit:
+            return False
+        now = time.monotonic()
+        if now - self._behind_warned > 10:
+            self._behind_warned = now
+            log.warning("the check or audit log is %d records behind (limit %d): refusing new requests until it catches up", waiting, limit)
+        return True
 
     @property
     def list_authority(self) -> ListAuthority:
@@ -381,8 +405,12 @@ class Platform:
         from finguard.screening.service.batch import BatchJobs
         from finguard.screening.store.batchjobs import FileBatchJobs
 
-        return BatchJobs(FileBatchJobs(self.settings.home / "batch-dd"), lambda: self.diligence,
-                         lambda results, problems: render_report(results, problems, "csv", "en")[0], utcnow)
+        return BatchJobs(
+            FileBatchJobs(self.settings.home / "batch-dd"),
+            lambda: self.diligence,
+            lambda results, problems: render_report(results, problems, "csv", "en")[0],
+            utcnow,
+        )
 
     @cached_property
     def loans(self) -> LoanService:
@@ -489,10 +517,14 @@ class Platform:
         def sources() -> list[RefreshSource]:  # read at each refresh: a bad setting fails that run, naming its field
             return parse_sources(self.settings.list_sources, tuple(SourceFormat))
 
-        return make_robots(self.engine, list_max_age_hours=self.settings.list_max_age_hours, list_sources=sources,
-                           lists=self.lists, import_guards=self.import_guards(),
-                           fetcher=HttpFetcher(timeout_seconds=self.settings.list_fetch_timeout_seconds,
-                                               max_bytes=self.settings.list_fetch_max_bytes))
+        return make_robots(
+            self.engine,
+            list_max_age_hours=self.settings.list_max_age_hours,
+            list_sources=sources,
+            lists=self.lists,
+            import_guards=self.import_guards(),
+            fetcher=HttpFetcher(timeout_seconds=self.settings.list_fetch_timeout_seconds, max_bytes=self.settings.list_fetch_max_bytes),
+        )
 
     def _robots_loop(self) -> None:
         """Run the robots that are due every ``robots_poll_seconds``. Leases make it safe for every

@@ -16,6 +16,12 @@ arrives now waits for the loop). When a line has formed (lag past ``max_loop_lag
 anonymous public traffic, *and* more than ``min_queue`` tasks waiting on the loop: one slow call
 or a pause of the process is not a line) new requests are refused: a refusal costs a fraction of
 an answer, so the line drains and the requests admitted keep their latency.
+
+A process can also be behind where no line shows: its check log and audit log are written by
+background threads, and past capacity the request path can outrun them. ``behind`` (the
+platform's :meth:`~finguard.app.platform.Platform.logs_behind`) tells when they have more waiting
+than ``FINGUARD_MAX_LOG_BACKLOG``; new requests are then refused until they have caught up, so no
+check or staff call is ever answered without its record, and the backlog's memory stays bounded.
 """
 
 from __future__ import annotations
@@ -108,8 +114,10 @@ class AdmissionControl:
         retry_after_seconds: int = 1,
         max_loop_lag: float = 0.0,
         min_queue: int = 16,
+        behind: Callable[[], bool] | None = None,
     ) -> None:
         self.app = app
+        self.behind = behind
         self.min_queue = min_queue
         self.max_in_flight = max_in_flight
         self.max_loop_lag = max_loop_lag
@@ -132,7 +140,12 @@ class AdmissionControl:
             lag = self.loop_lag.current()
             limit, queue = (self.max_loop_lag / 2, self.min_queue / 2) if public else (self.max_loop_lag, self.min_queue)
             lagging = lag > limit and self.loop_lag.waiting() > queue
-        if lagging or self.in_flight >= self.max_in_flight or (public and self.public_in_flight >= self.max_public_in_flight):
+        if (
+            lagging
+            or self.in_flight >= self.max_in_flight
+            or (public and self.public_in_flight >= self.max_public_in_flight)
+            or (self.behind is not None and self.behind())
+        ):
             self.refused += 1
             return True
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 REGISTRY = CollectorRegistry()
@@ -13,6 +15,10 @@ PUBLIC_REFUSED = Counter("finguard_public_refused_total", "Public checks refused
 INDEX_SIZE = Gauge("finguard_index_identifiers", "Identifiers in the hot index", registry=REGISTRY)
 FEED_FALLBACK = Gauge(
     "finguard_feed_fallback", "1 when the change feed is polled because its notification could not be used", registry=REGISTRY
+)
+
+LOG_BACKLOG = Gauge(
+    "finguard_log_backlog", "Records waiting for the check log's or the audit log's writer in this process", ["log"], registry=REGISTRY
 )
 
 
@@ -28,7 +34,9 @@ def observe_batch(n: int) -> None:
     BATCH_ITEMS.inc(n)
 
 
-def render(seq: int, current: bool, index_size: int, feed_fallback: bool = False) -> bytes:
+def render(seq: int, current: bool, index_size: int, feed_fallback: bool = False, *, backlog: Mapping[str, int] | None = None) -> bytes:
+    for name, waiting in (backlog or {}).items():
+        LOG_BACKLOG.labels(name).set(waiting)
     LIST_SEQ.set(seq)
     FEED_FALLBACK.set(1 if feed_fallback else 0)
     CURRENT.set(1 if current else 0)

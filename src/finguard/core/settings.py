@@ -169,6 +169,12 @@ class Settings(BaseSettings):
         le=1000,
         description="Threads per process for synchronous routes (0: AnyIO's default of 40). Fewer keep refusals fast under overload.",
     )
+    max_log_backlog: int = Field(
+        default=20_000,
+        ge=0,
+        description="Refuse new requests (503, Retry-After) while the check log's or the audit log's writer has more than this many "
+        "records waiting: past capacity the logs are never dropped from, and never fall behind without bound (0: off).",
+    )
     max_public_in_flight: int = Field(
         default=16, ge=0, description="Anonymous public requests one process works on at once (lower, so the public check degrades first)."
     )

@@ -5,6 +5,12 @@ once with ``sync=True`` (key events, approvals). When the database cannot take t
 append-only spool file and are written, in order, when it returns: a database outage never drops
 an audit record. The chain is computed by the writer under the audit table's lock, so concurrent
 processes extend one chain.
+
+Nor does overload drop one: the buffer has no bound; :meth:`AuditLog.pending` tells how far
+behind the writer is, and the HTTP server refuses new requests past ``FINGUARD_MAX_LOG_BACKLOG``
+until it has caught up. A buffered record is a plain tuple of atomic values (the
+:class:`AuditEvent` is built by the writer), which the garbage collector stops tracking, so a
+backlog does not lengthen every full collection.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any, Protocol
 
 from finguard.access.model import AuditEvent
@@ -44,16 +51,22 @@ class AuditLog:
         self.store = store
         self.spool = spool
         self.clock = clock
-        self._buf: deque[AuditEvent] = deque()
+        # (at, actor, action, target, the detail's keys and values in turn): a tuple holding a dict,
+        # even an untracked one, stays tracked
+        self._buf: deque[tuple[datetime, str, str, str, tuple[Any, ...]]] = deque()
         self._lock = threading.Lock()  # one writer at a time in this process keeps the order
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(flush_seconds,), name="finguard-audit", daemon=True)
         self._thread.start()
 
     def record(self, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None, *, sync: bool = False) -> None:
-        self._buf.append(AuditEvent(self.clock(), actor, action, target[:500], detail or {}))
+        self._buf.append((self.clock(), actor, action, target[:500], tuple(chain.from_iterable(detail.items())) if detail else ()))
         if sync:
             self.flush()
+
+    def pending(self) -> int:
+        """Records waiting for the writer (not counting the spool)."""
+        return len(self._buf)
 
     def flush(self) -> int:
         """Write the spool (older records first), then the buffer; what the database refuses goes
@@ -61,7 +74,8 @@ class AuditLog:
         with self._lock:
             events: list[AuditEvent] = []
             while self._buf:
-                events.append(self._buf.popleft())
+                at, actor, action, target, flat = self._buf.popleft()
+                events.append(AuditEvent(at, actor, action, target, dict(zip(flat[::2], flat[1::2], strict=True))))
             written = 0
             try:
                 if self.spool.pending():
@@ -91,4 +105,3 @@ class AuditLog:
         self._stop.set()
         self._thread.join(timeout=5)
         self.flush()
-
