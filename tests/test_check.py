@@ -330,3 +330,31 @@ def test_a_process_without_a_follower_is_current_after_building_its_screener(
     with Platform(settings, follow=False) as cli:
         hits = cli.diligence.screen_name(ScreenQuery("Ramzan Kadyrov"))
         assert [h.outcome for h in hits] == ["match"]
+
+
+def test_a_change_the_follower_applies_while_the_screener_is_built_reaches_the_screener(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The follower thread goes on while the name screener is built (seconds for OFAC-sized lists).
+    A change it applied after the build had read the lists, and before the screener was installed,
+    reached the index but never the screener: the listed name was not found until a restart."""
+    from finguard.screening.provider import build_screener
+    from finguard.screening.service import ScreenQuery
+
+    settings = make_settings(db_url, tmp_path)
+    with Platform(settings, follow=False) as p:
+        p.lists.create_list("own", "Own list", "internal", "risk", "high")
+        p.lists.add_entry("own", EntryDraft("k", SubjectKind.PERSON, (), Party(names=("KADYROV, Ramzan",))), "t")
+
+        def built_then_changed(*args: object, **kwargs: object) -> object:
+            screener = build_screener(*args, **kwargs)  # type: ignore[arg-type]
+            # another process lists a name; the follower applies it before the screener is installed
+            with Platform(settings, follow=False) as other:
+                other.lists.add_entry("own", EntryDraft("m", SubjectKind.PERSON, (), Party(names=("MADURO MOROS, Nicolas",))), "t")
+            p.follower.catch_up()
+            return screener
+
+        monkeypatch.setattr("finguard.screening.provider.build_screener", built_then_changed)
+        assert [h.outcome for h in p.diligence.screen_name(ScreenQuery("Nicolas Maduro Moros"))] == ["match"]
+        assert [h.outcome for h in p.diligence.screen_name(ScreenQuery("Ramzan Kadyrov"))] == ["match"]
+        assert p.screener.seq == p.follower.seq

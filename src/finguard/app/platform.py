@@ -117,6 +117,8 @@ class Platform:
         upgrade(self.engine)
         self.list_store = SqlListStore(self.engine)
         self._build_lock = threading.RLock()
+        self._screener_lock = threading.Lock()  # installing the name screener vs the follower's changes
+        self._screener_pending: list[Change] | None = None
         self._changed = threading.Event()
         self._stop = threading.Event()
         self._delta: threading.Thread | None = None
@@ -205,6 +207,11 @@ class Platform:
         from finguard.screening.provider import build_screener
 
         with self._build_lock:
+            # The follower thread goes on applying changes while the screener is built (seconds for
+            # OFAC-sized lists): _on_apply keeps them here, and those past what the build read are
+            # applied before the screener is installed. Once installed, _on_apply reaches it directly.
+            with self._screener_lock:
+                self._screener_pending = []
             screener = build_screener(
                 self.list_store,
                 self.follower.seq,
@@ -213,10 +220,15 @@ class Platform:
                 database=self.settings.database_url,
             )
             screener.match_cache = self.settings.name_cache_size  # a snapshot's screener too
+            with self._screener_lock:
+                missed = [c for c in self._screener_pending or () if c.seq > screener.seq]
+                self._screener_pending = None
+                if missed:
+                    screener.apply(missed)
+                self.__dict__["screener"] = screener
             # Building it from OFAC-sized lists takes seconds, longer than FINGUARD_MAX_STALENESS_MS: a
             # process without a follower thread (a CLI command) then answered "unavailable" with current
-            # lists. Confirm currency now, the screener in place first so changes since its build reach it.
-            self.__dict__["screener"] = screener
+            # lists. Confirm currency now, the screener in place so that changes since reach it.
             self.follower.catch_up()
             return screener
 
@@ -536,9 +548,12 @@ class Platform:
                 log.exception("the robots' scheduler round failed; the next round retries")
 
     def _on_apply(self, changes: list[Change]) -> None:
-        screener = self.__dict__.get("screener")
-        if screener is not None:
-            screener.apply(changes)
+        with self._screener_lock:
+            screener = self.__dict__.get("screener")
+            if screener is not None:
+                screener.apply(changes)
+            elif self._screener_pending is not None:  # being built: installed with these applied
+                self._screener_pending.extend(changes)
         self._changed.set()
 
     def _delta_screening(self) -> None:

@@ -81,9 +81,11 @@ def _load(path: Path, source: EntrySource) -> NameScreener | None:
     if not isinstance(tag, _Tag) or _tag(source, tag.seq) != tag:
         log.info("name snapshot %s is of another change log: rebuilding", path)
         return None
-    if _replay(screener, source, tag.seq, REBUILD_AFTER) is None:
+    last = _replay(screener, source, tag.seq, REBUILD_AFTER)
+    if last is None:
         log.info("change log moved more than %d changes past the name snapshot: rebuilding", REBUILD_AFTER)
         return None
+    screener.seq = max(screener.seq, last)
     return screener
 
 
@@ -105,13 +107,14 @@ def build_screener(
     if path is not None and path.is_file():
         loaded = _load(path, source)
         if loaded is not None:
-            return loaded
+            return loaded  # its seq: the snapshot's, or the last change replayed (_load)
     screener = NameScreener(per_list=per_list)
     for entry_id, list_code, draft in source.iter_party_entries():
         screener.add(entry_id, list_code, draft)
     # A change committed while the entries were read may be missing from them; replaying it is
     # harmless (the screener keeps the newest version of an entry).
     last = _replay(screener, source, since) or since
+    screener.seq = max(screener.seq, last)
     if path is not None:
         _save(path, screener, _tag(source, last))
     return screener

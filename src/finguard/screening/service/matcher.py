@@ -257,6 +257,10 @@ class _Index:
 class NameScreener:
     """Screens names against the indexed list entries. See the module docstring."""
 
+    # The last change-log sequence applied (:meth:`apply`) or built to (``screening.provider``): a
+    # process that installs a screener built while its follower went on knows which changes to add.
+    seq: int = 0
+
     def __init__(
         self, thresholds: Thresholds | None = None, per_list: dict[str, Thresholds] | None = None, *, match_cache: int = MATCH_CACHE
     ) -> None:
@@ -315,6 +319,8 @@ class NameScreener:
             try:
                 for change in changes:
                     snap = change.snapshot
+                    if change.seq > self.seq:
+                        self.seq = change.seq
                     self._remove(change.entry_id)
                     if snap.get("delisted_at") or snap.get("list_kind") == "allow" or not snap.get("draft"):
                         continue
