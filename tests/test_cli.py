@@ -238,3 +238,16 @@ def test_screening_commands_screen_decide_and_report(cli: Cli) -> None:
     assert "Counterparty due diligence report" in html and "MADURO MOROS, Nicolas" in html
     bad = cli("screen", "batch", str(cli.tmp_path / "missing.csv"), code=2)
     assert "does not exist" in bad.output
+
+
+def test_a_semicolon_or_tab_file_from_a_spreadsheet_imports_as_the_comma_one(police: Cli) -> None:
+    """Excel in most of Europe saves "CSV" with semicolons; such a file was refused with "unknown
+    column 'key;id_type;...'". The delimiter now comes from the header line."""
+    semicolons = CSV.replace(",", ";").replace("6222 0210 0112 2334 455", '"6222 0210 0112 2334 455"')
+    result = police("lists", "import", "police", str(police.file("eu.csv", semicolons)))
+    row = next(line for line in result.stdout.splitlines() if "1..3" in line)
+    assert [cell.strip() for cell in row.split("│")[1:8]] == ["3", "3", "0", "0", "0", "0", "1..3"]
+    tabs = police("lists", "import", "police", str(police.file("tabs.tsv.csv", CSV.replace(",", "\t"))))
+    assert "1..3" not in tabs.stdout  # the same three entries: nothing new
+    wrong = police("lists", "import", "police", str(police.file("w.csv", "colour;id_value\nred;1\n")), "--skip-bad-rows", code=2)
+    assert "header" in wrong.stderr and "nothing was imported" in wrong.stderr

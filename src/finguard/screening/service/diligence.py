@@ -17,6 +17,7 @@ from typing import IO, Any, Protocol
 
 from finguard.alerts.model import Alert, AlertDraft
 from finguard.core import jsonsafe
+from finguard.core.csvheader import dict_reader
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound, Unavailable
 from finguard.lists.model.lists import Change, ChangeOp, EntryDraft, Party, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import EntryReader, Freshness
@@ -323,17 +324,26 @@ def read_party_records(fmt: str, stream: IO[str]) -> Iterator[tuple[int, dict[st
     reports it by line number with the others.
     """
     if fmt == "csv":
-        reader = csv.DictReader(stream)
-        unknown = [c for c in reader.fieldnames or () if c not in PARTY_COLUMNS]
-        if reader.fieldnames is None or unknown or not {"name", "id_value"} & set(reader.fieldnames):
+        reader = dict_reader(stream, PARTY_COLUMNS)  # a comma, or the semicolon / tab a spreadsheet used
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as exc:  # e.g. a bare carriage return: the file cannot be read past it
+            yield 1, {"__problem__": FieldProblem("header", f"is not valid CSV ({exc})", 1)}
+            return
+        unknown = [c for c in fieldnames or () if c not in PARTY_COLUMNS]
+        if fieldnames is None or unknown or not {"name", "id_value"} & set(fieldnames):
             why = f"unknown column {unknown[0]!r}" if unknown else "a header row with a name or id_value column is required"
             yield 1, {"__problem__": FieldProblem("header", f"{why}; accepted: {', '.join(PARTY_COLUMNS)}", 1)}
             return
-        for record in reader:
-            if None in record:
-                yield reader.line_num, {"__problem__": FieldProblem("row", "has more fields than the header", reader.line_num)}
-                continue
-            yield reader.line_num, {k: v for k, v in record.items() if v not in (None, "")}
+        try:
+            for record in reader:
+                if None in record:
+                    yield reader.line_num, {"__problem__": FieldProblem("row", "has more fields than the header", reader.line_num)}
+                    continue
+                yield reader.line_num, {k: v for k, v in record.items() if v not in (None, "")}
+        except csv.Error as exc:
+            at = reader.line_num
+            yield at, {"__problem__": FieldProblem("row", f"is not valid CSV ({exc}); the rest of the file was not read", at)}
     elif fmt == "jsonl":
         for line_no, line in enumerate(stream, start=1):
             if not line.strip():
