@@ -95,6 +95,46 @@ def drive(
     return res
 
 
+def log_backlog(port: int) -> dict[str, float]:
+    """``finguard_log_backlog`` from /metrics (one worker's, with several), right after a round."""
+    import httpx
+
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("finguard_log_backlog{"):
+            name = line.split('log="', 1)[1].split('"', 1)[0]
+            found[name] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def gc_report(folder: Path, began: float, ended: float) -> dict[str, Any]:
+    """Full (generation 2) collections in the servers between ``began`` and ``ended``, and any
+    collection of 5 ms or more (``bench/scale/gcprobe``)."""
+    full: list[float] = []
+    slow = 0
+    for path in folder.glob("gc-*.json"):
+        try:
+            events = json.loads(path.read_text())["events"]
+        except (OSError, ValueError, KeyError):
+            continue
+        for at, generation, ms in events:
+            if began <= at <= ended:
+                slow += ms >= 5
+                if generation == 2:
+                    full.append(ms)
+    full.sort()
+    return {
+        "full_collections": len(full),
+        "full_ms_median": full[len(full) // 2] if full else 0.0,
+        "full_ms_max": full[-1] if full else 0.0,
+        "collections_5ms_or_more": slow,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=1_000_000)
@@ -120,6 +160,10 @@ def main() -> None:
         "--engine", choices=["streams", "protocol"], default="streams",
         help="bench/loadgen.py's engine: streams (as every run before stop 17) or protocol (less of the generator's CPU)",
     )  # fmt: skip
+    ap.add_argument(
+        "--gc-probe", action="store_true",
+        help="time every full garbage collection in the servers (bench/scale/gcprobe) and report them per overload round",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.timeline and args.engine != "streams":
         ap.error("--timeline needs --engine streams")
@@ -134,6 +178,13 @@ def main() -> None:
     bodies.write_text(json.dumps([{"account": a} for a in accounts]))
 
     server_env = dict(kv.split("=", 1) for kv in args.env)
+    gc_dir = None
+    if args.gc_probe:
+        import tempfile
+
+        gc_dir = Path(tempfile.mkdtemp(prefix="finguard-gc-"))
+        server_env["FINGUARD_BENCH_GC_DIR"] = str(gc_dir)
+        server_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE / "gcprobe"), os.environ.get("PYTHONPATH", "")) if p)
     server, port, secret = start_server(url, args.workers, server_env, args.app, args.uvicorn)
     result: dict[str, Any] = {
         "db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "server_env": server_env,
@@ -159,8 +210,15 @@ def main() -> None:
         for i in range(args.rounds):
             timeline = f"{args.timeline}-{i + 1}.json" if args.timeline and args.rounds > 1 else args.timeline
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid))
+            began = time.monotonic()
             r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256), timeline, args.engine)
+            ended = time.monotonic()
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
+            r["log_backlog_after"] = log_backlog(port)
+            if gc_dir is not None:
+                time.sleep(1.2)  # the probe writes once a second
+                r["gc"] = gc_report(gc_dir, began, ended)
+                print(f"  full collections during the round: {r['gc']}", flush=True)
             r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
             print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
                   f"errors {r['errors']}; server CPU {r['server_cpu_ms_per_request']} ms/request ({r['load']})", flush=True)
