@@ -798,7 +798,11 @@ class NameScreener:
             reach = thresholds.close_match - ORG_SUBSET_REACH
             org = entry.kind == "organisation" and bool(query_legal) and any(_same_start(f, reach) for f in found)
             # a romanised Chinese name one given-name syllable short (Hsien CHOU for CHOU, Hsien Cheng, 0.71): _sino_subset
-            sino = entry.kind == "person" and top + SINO_SUBSET_REACH >= thresholds.close_match and any(_sino_short(bq, bc) for _s, _r, bq, bc in found)
+            sino = (
+                entry.kind == "person"
+                and top + SINO_SUBSET_REACH >= thresholds.close_match
+                and any(_sino_short(bq, bc) for _s, _r, bq, bc in found)
+            )
             if not org and not sino:
                 return None
         # the entry's best name after the token-rarity adjustments (an alias may lose less than the best-spelled name)
