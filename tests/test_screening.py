@@ -644,3 +644,43 @@ def test_gmbh_and_co_kg_is_no_company_of_that_name() -> None:
     assert kg is not None and kg.value == 0.0
     same = qualifiers.legal_form(("company", "limited"), ("holding", "company"))
     assert same is not None and same.value == 1.0
+
+
+# -- #16 tenth pass: token_drop and initials ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "expected"),
+    [
+        ("Chi LAU", "LAU, Chi Wai", "close_match"),  # one syllable of the given name left out: for review, never a match
+        ("Hsien CHOU", "CHOU, Hsien Cheng", "close_match"),  # Wade-Giles; 0.71 before, below what is scored at all
+        ("Wei ZHANG", "ZHANG, Wei Ming", "close_match"),
+        ("Chi LAO", "LAU, Chi Wai", None),  # a syllable spelled otherwise is not lifted
+        ("Wai LAU", "LAU, Chi Wai", None),  # the first syllable left out: not the listed name as written
+        ("Lau Chi", "LAU, Chi Wai", None),  # the family name at the other end: not in order
+        ("李龙", "LI, Xiao Long", None),  # read from Chinese characters: another person's name
+    ],
+)
+def test_a_romanised_chinese_name_one_syllable_short_is_a_close_match(query: str, listed: str, expected: str | None) -> None:
+    s = NameScreener()
+    s.add(1, "x", person("p", listed))
+    hit = next((h for h in s.screen(ScreenQuery(query)) if h.entry_id == 1), None)
+    assert (hit.outcome if hit else None) == expected
+    if hit is not None:
+        assert any(f.name == "token_subset" and "close match at most" in f.explanation for f in hit.features)
+
+
+def test_an_initial_stands_for_a_given_name_however_long() -> None:
+    """'B. JI' covers JI, Bingxuan as much as JI, Bo; 'S. KIM' KIM, Sou-gwang as much as KIM, Song (a long given name
+    was ranked below every short one, out of the first 20 hits on a large list); not KIM, Tae-song, whose initial is T."""
+    s = NameScreener()
+    for i, name in enumerate(("JI, Bingxuan", "JI, Bo", "KIM, Sou-gwang", "KIM, Song", "KIM, Tae-song")):
+        s.add(i + 1, "x", person(f"p{i}", name))
+    ji = {h.listed_name: h for h in s.screen(ScreenQuery("B. JI"))}
+    assert ji["JI, Bingxuan"].score == ji["JI, Bo"].score
+    assert {h.outcome for h in ji.values()} == {"close_match"}  # an initial: a close match at most
+    kim = {h.listed_name: h.score for h in s.screen(ScreenQuery("S. KIM"))}
+    assert kim["KIM, Sou-gwang"] == kim["KIM, Song"] > kim["KIM, Tae-song"]
+    # not a name of Chinese syllables: the words an initial found weigh as written ("A.E." is a Greek legal form)
+    s.add(9, "x", org("o", "A K EDUCAL S.A. EDUCACION CON CALIDAD"))
+    assert not [h for h in s.screen(ScreenQuery("Καρατάσου Α.Ε.")) if h.entry_id == 9]

@@ -107,6 +107,7 @@ SURNAME_PENALTY = 0.08
 ORG_RARE_IDF = 0.75  # a word of an organisation's name this rare (idf / max idf) names it ("MOBARAKEH", on a few names)
 ORG_RARE_LETTERS = 3  # an acronym names a company as well as a word (MOA NICKEL SA, TTP GEEDAR GROUP)
 ORG_SUBSET_REACH = 0.15  # an organisation this far below close_match is still weighed for _org_subset (with a legal form)
+SINO_SUBSET_REACH = 0.2  # a romanised Chinese name one given-name syllable short this far below close_match: _sino_subset
 # not a family name on their own: "AL-'ALI" is filed under "ali", "DE LA CRUZ" under "cruz"
 _PARTICLES = frozenset(
     "al el ad ar as an ash at az bin ben ibn bint abu abou bou da das de del della der di do dos du la le los las van von y".split()
@@ -801,7 +802,14 @@ class NameScreener:
             # an organisation's name one word short that starts as the listed name does, with a legal form (TOP SARL
             # for TOP TECHNOLOGIES SARL, 0.69), may still be lifted by _org_subset (not Field Inc for LE-HUA ... FIELD CO.)
             reach = thresholds.close_match - ORG_SUBSET_REACH
-            if entry.kind != "organisation" or not query_legal or not any(_same_start(f, reach) for f in found):
+            org = entry.kind == "organisation" and bool(query_legal) and any(_same_start(f, reach) for f in found)
+            # a romanised Chinese name one given-name syllable short (Hsien CHOU for CHOU, Hsien Cheng, 0.71): _sino_subset
+            sino = (
+                entry.kind == "person"
+                and top + SINO_SUBSET_REACH >= thresholds.close_match
+                and any(_sino_short(bq, bc) for _s, _r, bq, bc in found)
+            )
+            if not org and not sino:
                 return None
         # the entry's best name after the token-rarity adjustments (an alias may lose less than the best-spelled name)
         score = -1.0
@@ -1301,8 +1309,10 @@ def _token_subset(
     if rec is None:
         return None
     bq, bc = rec
-    if bq.kind != "latin" or bc.kind != "latin" or len(bq.tokens) < 2 or bq.chinese or bc.chinese:
+    if bq.kind != "latin" or bc.kind != "latin" or len(bq.tokens) < 2:
         return None
+    if bq.chinese or bc.chinese:
+        return _sino_subset(score, bq, bc, thresholds)
     credits = token_credits(bq, bc)
     if credits is None or min(credits[0]) < SUBSET_TOKEN - 1e-9:
         return None
@@ -1347,6 +1357,35 @@ def _token_subset(
     elif not spelled:
         why += "; a nickname stands for a listed given name: a close match at most"
     return Feature(SUBSET_FEATURE, 1.0, lift, why)
+
+
+def _sino_short(bq: Prepared | None, bc: Prepared | None) -> bool:
+    """The query, romanised Chinese in Latin letters, is the listed name as written less one middle syllable."""
+    if bq is None or bc is None or bq.kind != "latin" or bc.kind != "latin" or bq.korean or bc.korean:
+        return False
+    if not (bq.chinese or bc.chinese) or len(bq.tokens) < 2 or len(bc.tokens) != len(bq.tokens) + 1:
+        return False
+    kept = [t for t in bc.tokens if t in bq.tokens]
+    return bc.tokens[0] == bq.tokens[0] and bc.tokens[-1] == bq.tokens[-1] and tuple(kept) == bq.tokens
+
+
+def _sino_subset(score: float, bq: Prepared, bc: Prepared, thresholds: Thresholds) -> Feature | None:
+    """A romanised Chinese name as listed but for one syllable of its given name: a close match, never a match.
+
+    ``Chi LAU`` for ``LAU, Chi Wai``, ``Hsien CHOU`` for ``CHOU, Hsien Cheng``: a customer file
+    keeps the first syllable of a two-syllable given name as often as both, yet Chinese names have
+    no middle names, and ``Chi Lau`` may be another person. Every query token must be a listed
+    token as written, in order, the first and last in place (the family name and the given name
+    both there): a syllable spelled otherwise or a family name left out is not lifted.
+    """
+    if score >= thresholds.close_match or not _sino_short(bq, bc):
+        return None
+    missing = next(t for t in bc.tokens if t not in bq.tokens)
+    why = (
+        f"every token of the query is in the listed name as written, in order; one syllable of the given name ({missing!r}) "
+        "is left out, and a Chinese name has no middle names: a close match at most"
+    )
+    return Feature(SUBSET_FEATURE, 1.0, round(thresholds.close_match - score + 0.005, 4), why)
 
 
 def _org_subset(

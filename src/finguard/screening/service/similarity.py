@@ -521,6 +521,8 @@ def _align(
     initial = False
     paired: list[tuple[int, int]] = []
     by_initial = 0  # the listed tokens an initial of the query stands for
+    initial_weight = 0  # the weight of the query's initials that found a listed name
+    letters = ""  # and their letters
     for sim, i, j in pairs:
         bi, bj = 1 << i, 1 << j
         if used_q & bi or used_c & bj:
@@ -538,6 +540,8 @@ def _align(
             paired.append((i, j))
         elif is_initial and phon and len(qt[i]) == 1:  # an initial the query wrote, for a listed name (not a skeleton's)
             by_initial |= bj
+            initial_weight += qw[i]
+            letters += qt[i]
     if by_initial and used_q == (1 << len(qt)) - 1:
         # "C. MUN" for "MUN, Cho'ng-Ch'o'l", "S. KIM" for "KIM, Sou-gwang": an initial stands for the given name,
         # all of it; the listed names beside the one an initial found are credited as the initial is
@@ -547,8 +551,21 @@ def _align(
                 used_c |= bj
                 by_initial |= bj
                 got_c += INITIAL_CREDIT * cw[j]
+    total_c = sum(cw)
+    if (
+        sino
+        and by_initial
+        and all(ct[j][0] in letters for j in range(len(ct)) if by_initial >> j & 1 and not (j and by_initial >> (j - 1) & 1))
+    ):
+        # an initial stands for a Chinese given name however long it is: "B. JI" covers JI, Bingxuan as much as JI, Bo,
+        # and "S. KIM" KIM, Sou-gwang as much as KIM, Song (weighed 0.2 / 0.8, the longer name was always below); the
+        # listed names it stands for weigh what the initial weighs, when it is their initial ("S. KIM" is credited
+        # for KIM, Tae-song's "song" and "tae", weighed as written). Other names are capped at INITIALS_CAP alike.
+        covered = sum(w for j, w in enumerate(cw) if by_initial >> j & 1)
+        got_c += INITIAL_CREDIT * (initial_weight - covered)
+        total_c += initial_weight - covered
     cov_q = got_q / sum(qw)
-    cov_c = got_c / sum(cw)
+    cov_c = got_c / total_c
     align = _combine(cov_q, cov_c, len(qt), len(ct), sino)
     if korean and (used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1 or not _korean_order(paired)):
         # a syllable of a Korean name with no partner (장미경 / JANG GYONG), or in another order: another person's name
