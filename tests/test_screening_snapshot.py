@@ -115,3 +115,39 @@ def test_a_screener_read_from_its_file_answers_as_the_one_in_memory(tmp_path: Pa
     same()
     assert len(disk) == len(memory)
     assert any(h.entry_id == 10_000_000 for h in disk.screen(ScreenQuery("Mariana Kowalczyk")))
+
+
+def test_a_key_asked_again_is_answered_without_the_file(tmp_path: Path) -> None:
+    """Membership is read once per key, absent or present (#19: a payee's tokens are asked for again
+    and again); what this process adds or removes afterwards still counts at once."""
+    from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
+    from finguard.screening.service.matcher import NameScreener
+    from finguard.screening.store import snapshot
+
+    memory = NameScreener()
+    memory.add(1, "watch", EntryDraft(key="a", subject=SubjectKind.PERSON, reason="t", party=Party(("Zhang Weiguo",))))
+    path = tmp_path / "names.sqlite"
+    snapshot.save(path, "tag", memory)
+    _tag, disk = snapshot.load(path)
+    vocab = disk._ix.vocab
+    assert isinstance(vocab, snapshot.LayeredMap)
+    reads = 0
+    conn = vocab._reader.conn
+
+    def counted() -> object:
+        nonlocal reads
+        reads += 1
+        return conn()
+
+    vocab._reader.conn = counted  # type: ignore[method-assign]
+    listed = next(iter(memory._ix.vocab))
+    for _ in range(3):
+        assert "nosuchtoken" not in vocab
+        assert listed in vocab
+        assert vocab.get(listed) == memory._ix.vocab[listed]
+    assert reads == 2  # one for each key, however often it is asked
+    vocab["nosuchtoken"] = [7]  # this process's own change, after the file said no
+    assert "nosuchtoken" in vocab and vocab["nosuchtoken"] == [7]
+    del vocab[listed]
+    assert listed not in vocab and vocab.get(listed) is None
+    assert reads == 2
