@@ -30,10 +30,10 @@ syn, syn_q = h.synthetic(len(base) + 1, 80_000, n_script, h.DEV_SEED)
 pert = h.perturbations(base, per_class, h.DEV_SEED)
 syn_q, pert = h.dev_split(base, syn_q, pert, per_class, n_script)
 if os.environ.get("ARABIC", "0") == "1":  # Arabic-script queries of Latin-listed persons (arabic_dev.py), dev only
-    from arabic_dev import arabic_dev
+    from arabic_dev import arabic_dev, ofac_arabic
 
     ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, int(os.environ.get("NA", 300)))
-    syn, syn_q = syn + ar, syn_q + ar_q
+    syn, syn_q = syn + ar, syn_q + ar_q + ofac_arabic(base)  # dev_ofac_arabic: OFAC's own entries, asked in Arabic script
 only = os.environ.get("ONLY", "")
 queries = [q for q in pert + syn_q if not only or q[0] in only.split(",")]
 do_neg = os.environ.get("NEG", "1") == "1"

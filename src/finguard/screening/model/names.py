@@ -819,6 +819,10 @@ def skeleton(token: str, letters: bool = False) -> str:
     else:
         for a, b in (*SKELETON_DIGRAPHS, ("q", "k"), ("v", "w")):
             t = t.replace(a, b)
+    return _consonants(t)
+
+
+def _consonants(t: str) -> str:
     out: list[str] = []
     for ch in t:
         if ch in "aeiouyw":
@@ -827,6 +831,34 @@ def skeleton(token: str, letters: bool = False) -> str:
             continue
         out.append(ch)
     return "".join(out)
+
+
+_FRENCH_C = re.compile(r"c(?=[eiy])")
+
+
+def other_skeletons(token: str) -> set[str]:
+    """Skeletons of a Latin token read otherwise than :func:`skeleton` reads it, as a name in Arabic letters may be.
+
+    * Its digraphs as two letters: ``Fathi`` is فتحي (t, h), ``Ishaq`` إسحاق (s, h), which :func:`skeleton` reads as
+      ث and ش (``ft``, ``sk``); the Arabic letters give ``fth``, ``shk``.
+    * ``c`` as French transcriptions write Maghreb names: ``s`` before e, i, y (``Yacine`` ياسين, ``Nacer`` ناصر), ``k``
+      elsewhere (``Yacoub`` يعقوب); ``ch`` stays (ش, also read as ``ch`` from Arabic letters).
+
+    Only the skeletons that differ from :func:`skeleton`'s, and only of ASCII tokens.
+    """
+    if not token.isascii():
+        return set()
+    base = skeleton(token)
+    out: set[str] = set()
+    t = token.replace("'", "").replace("`", "")
+    if any(a in t for a, _b in SKELETON_DIGRAPHS):
+        out.add(_consonants(t.replace("q", "k").replace("v", "w")))
+    if "c" in t:
+        french = _FRENCH_C.sub("s", t).replace("ck", "k").replace("ch", "\0").replace("c", "k").replace("\0", "ch")
+        out.add(skeleton(french))
+    out.discard(base)
+    out.discard("")
+    return out
 
 
 # -- the pipeline ---------------------------------------------------------------------------------
