@@ -667,6 +667,15 @@ def test_an_arabic_script_word_reaches_its_latin_spelling_read_otherwise(query: 
     assert 1 in s.candidate_entries(query)
 
 
+def test_a_latin_word_is_read_otherwise_only_inside_the_word() -> None:
+    """A word's first letters stay as they are: Shan, Shen (ش) and pinyin Cai, Cen get no other skeleton (they are many)."""
+    from finguard.screening.model.names import other_skeletons
+
+    assert other_skeletons("fathi") == {"fth"}
+    assert other_skeletons("yacine") == {"sn"}
+    assert other_skeletons("shan") == other_skeletons("cen") == other_skeletons("cai") == other_skeletons("thabit") == set()
+
+
 def test_the_article_is_no_name_in_an_arabic_script_query() -> None:
     """علي (``ly``, skeleton ``l``) reaches ALI, not the article of every al- name; the article reaches the article."""
     s = NameScreener()

@@ -8,7 +8,9 @@ Lines: ``NOTBLOCKED`` (the true entry never reaches scoring), ``MISS`` (scored, 
 (a hit, not the first), ``FP`` (a dev negative's fuzzy hit, with its features); then per-class
 recall / top-hit / blocking and the false-positive rate; with ``ARABIC=1``, ``ARHIT`` (an Arabic-script non-listed
 name's hit: ``namesake``, the same words by consonant skeleton; ``subset``, the query's words in a longer listed name;
-``other``: ``arabic_dev.hit_kind``) and ``ARHITS``, their rate with namesakes apart. Never run it on the held-out split.
+``other``: ``arabic_dev.hit_kind``) and ``ARHITS``, their rate with namesakes apart; and class ``dev_ofac_arabic``
+(``arabic_dev.ofac_arabic``: OFAC's own persons asked in Arabic script, the stand-in of the held-out UN own-script
+names). Never run it on the held-out split.
 """
 
 import os
