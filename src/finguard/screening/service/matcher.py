@@ -701,13 +701,13 @@ class NameScreener:
         they are at most :data:`CONFIRM_POSTINGS`: ``Ali SHARI`` finds some 1,300 names by ``shari``
         (SHARIF, SHARIFI ...), and the 4,000 postings of ``ali`` pick ``SHARIFI, Ali`` among them.
 
-        A spelling read for its consonant skeleton (``names_side``: :data:`CONFIRM_SKELETON_MAX`) is read from the names'
-        side for that many candidates: a one-consonant skeleton (علي ``l``: Ali, al, el, la ...) is on some 11,000 names,
-        too many postings to read, and محمد finds some 1,800.
+        Beyond :data:`CONFIRM_POSTINGS_MAX`, a spelling read for its consonant skeleton (``names_side``:
+        :data:`CONFIRM_SKELETON_MAX`) is confirmed from the names' side (or the postings, if fewer lookups): محمد finds some
+        1,800 names, and a one-consonant skeleton (علي ``l``: Ali, El ...) is on some 11,000, too many postings to read.
         """
         if not mine or len(mine) > max(names_side, CONFIRM_POSTINGS_MAX):
             return
-        many = len(mine) > names_side
+        many = CONFIRM_MAX < len(mine) <= CONFIRM_POSTINGS_MAX
         # the same evidence from either side: read the postings when they are fewer than the candidates' tokens
         if many or sum(g[0] for g in groups) < CONFIRM_TOKENS * len(mine):
             for total, postings, _near, _scale in groups:
