@@ -684,3 +684,64 @@ def test_an_initial_stands_for_a_given_name_however_long() -> None:
     # not a name of Chinese syllables: the words an initial found weigh as written ("A.E." is a Greek legal form)
     s.add(9, "x", org("o", "A K EDUCAL S.A. EDUCACION CON CALIDAD"))
     assert not [h for h in s.screen(ScreenQuery("Καρατάσου Α.Ε.")) if h.entry_id == 9]
+
+
+# -- Arabic-script queries of Latin-listed names: blocking (issue #16, dev_ofac_arabic) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("فتحي", "FATHI, Ahmad"),  # ت + ح written "th": two letters, not the ث of Uthman
+        ("إسحاق", "ISHAQ, Yusuf"),  # س + ح written "sh"
+        ("ياسين", "YACINE, Ahmed"),  # French c before i: s
+        ("ناصر", "NACER, Ahmed"),
+        ("يعقوب", "YACOUB, Adam"),  # French c elsewhere: k
+    ],
+)
+def test_an_arabic_script_word_reaches_its_latin_spelling_read_otherwise(query: str, listed: str) -> None:
+    """A Latin word is also keyed by the skeletons an Arabic-script spelling of it has (names.other_skeletons)."""
+    s = NameScreener()
+    s.add(1, "x", person("t", listed))
+    s.add(2, "x", person("o", "OTHER, Person"))
+    assert 1 in s.candidate_entries(query)
+
+
+def test_a_latin_word_is_read_otherwise_only_inside_the_word() -> None:
+    """A word's first letters stay as they are: Shan, Shen (ش) and pinyin Cai, Cen get no other skeleton (they are many)."""
+    from finguard.screening.model.names import other_skeletons
+
+    assert other_skeletons("fathi") == {"fth"}
+    assert other_skeletons("yacine") == {"sn"}
+    assert other_skeletons("shan") == other_skeletons("cen") == other_skeletons("cai") == other_skeletons("thabit") == set()
+
+
+def test_the_article_is_no_name_in_an_arabic_script_query() -> None:
+    """علي (``ly``, skeleton ``l``) reaches ALI, not the article of every al- name; the article reaches the article."""
+    s = NameScreener()
+    s.add(1, "x", person("a", "ALI, Hassan"))
+    s.add(2, "x", person("m", "AL-MASRI, Karim"))
+    assert s.candidate_entries("علي") == {1}
+    assert 2 in s.candidate_entries("كريم المصري")
+
+
+def test_common_arabic_script_words_still_confirm_many_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """محمد عمر: محمد (``mhmd``) finds more names than common tokens confirm from postings, and عمر (``mr``: Umar, Amir,
+    Amr ...) is too common to find any; read from the names' side, عمر still picks OMAR, Mohammed among them
+    (CONFIRM_SKELETON_MAX). The sizes are the real ones (some 1,800 and 2,500 names) scaled down by ten."""
+    from finguard.screening.service import matcher
+
+    for name, value in (("FREQUENT", 200), ("CONFIRM_MAX", 80), ("CONFIRM_POSTINGS_MAX", 160), ("CONFIRM_SKELETON_MAX", 320)):
+        monkeypatch.setattr(matcher, name, value)
+    monkeypatch.setattr(matcher, "MAX_TIED", 20)
+    monkeypatch.setattr(matcher, "MAX_CANDIDATES", 10)
+    monkeypatch.setattr(matcher, "TIE_POOL", 100)
+    s = NameScreener()
+    for i in range(180):
+        s.add(i, "x", person(f"m{i}", f"MUHAMMAD, Bak{i:03d}"))
+    spellings = ["Umar", "Amir", "Amr", "Omer", "Ammar"]
+    for i in range(220):
+        s.add(1_000 + i, "x", person(f"u{i}", f"{spellings[i % 5]} Zet{i:03d}"))
+    s.add(9_999, "x", person("om", "OMAR, Mohammed"))
+    assert 9_999 in s.candidate_entries("محمد عمر")
+    assert s.screen(ScreenQuery("محمد عمر"))[0].entry_id == 9_999

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import person
 
-from finguard.lists.model.lists import EntryDraft
+from finguard.lists.model.lists import EntryDraft, SubjectKind
 
 SEED = 2203  # the development seed
 LOCALES = ("ar_AA", "ar_SA", "ar_PS", "fa_IR")
@@ -149,6 +149,110 @@ def arabic_dev(entries: list[Entry], first_id: int, n: int = 300, seed: int = SE
             out_q.append(("dev_script_arabic", arabic, eid, listed))
             eid += 1
     return out_e, out_q
+
+
+_OFAC_PARTICLES = {"bin": "بن", "ben": "بن", "ibn": "بن", "bint": "بنت", "abu": "ابو", "abou": "ابو", "abo": "ابو", "bani": "بني"}
+_ABD_WORDS = {"abd", "abdul", "abdel", "abdoul", "abdal", "abdol"}
+_OFAC_ARTICLES = {"al", "el", "ul", "ad", "ud", "ar", "as", "ash", "az", "an", "at", "ed", "es", "en", "er"}
+
+
+def _arabic_words(rn: Any) -> dict[str, set[str]]:
+    """Wikidata name id -> the Arabic-script words of Faker's Arabic and Persian name pools that rigour tags with it."""
+    import importlib
+
+    words: set[str] = set()
+    for loc in (*LOCALES, "ar_DZ"):
+        p = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        for pool in ("first_names_male", "first_names_female", "last_names", "first_names"):
+            words.update(part for w in getattr(p, pool, ()) for part in _MARKS.sub("", w).split())
+    by_qid: dict[str, set[str]] = defaultdict(set)
+    for w in words:
+        bare = w[2:] if w.startswith("ال") and len(w) > 4 else w
+        for q in _qids(rn, bare):
+            by_qid[q].add(bare)
+    return by_qid
+
+
+def _in_arabic(rn: Any, listed: str, by_qid: dict[str, set[str]], rng: random.Random, cache: dict[str, str | None]) -> str | None:
+    """``listed`` (Latin) written in Arabic script word by word, or None when a word has no Arabic-script twin."""
+    from finguard.screening.model.names import fold, swap_comma_order
+
+    toks = [t for t in re.split(r"[^a-z]+", swap_comma_order(fold(listed)).replace("'", "").replace("`", "")) if t]
+    if len(toks) < 2:
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t in _OFAC_PARTICLES:
+            out.append(_OFAC_PARTICLES[t])
+            i += 1
+            continue
+        art = ""
+        if t in _ABD_WORDS:  # Abdul Rahman, Abd al-Rahman: عبد الرحمن or عبدالرحمن
+            if toks[i + 1 : i + 2] and toks[i + 1] in _OFAC_ARTICLES:
+                i += 1
+            word = _word(rn, toks[i + 1], by_qid, cache) if i + 1 < len(toks) else None
+            if word is None:
+                return None
+            out.append("عبد" + (" " if rng.random() < 0.5 else "") + "ال" + word)
+            i += 2
+            continue
+        if t in _OFAC_ARTICLES:
+            art, i = "ال", i + 1
+            if i >= len(toks):
+                return None
+            t = toks[i]
+        word = _word(rn, t, by_qid, cache)
+        if word is None:
+            return None
+        out.append(art + word)
+        i += 1
+    return " ".join(out)
+
+
+def _word(rn: Any, token: str, by_qid: dict[str, set[str]], cache: dict[str, str | None]) -> str | None:
+    if token not in cache:
+        qs = _qids(rn, token)
+        best, pool = 0.0, []
+        for q in qs:
+            for w in by_qid.get(q, ()):
+                wq = _qids(rn, w)
+                j = len(qs & wq) / len(qs | wq)
+                if j > best:
+                    best, pool = j, [w]
+                elif j == best:
+                    pool.append(w)
+        cache[token] = sorted(pool)[0] if pool else None
+    return cache[token]
+
+
+def ofac_arabic(entries: list[Entry], seed: int = SEED) -> list[tuple[str, str, int, str]]:
+    """OFAC-listed persons queried in Arabic script (class ``dev_ofac_arabic``): the nearest development stand-in of the
+    UN list's own-script names (``un_script_arabic``, held out), as it queries real list entries, with all their
+    aliases indexed and their spellings as OFAC writes them (``OMAR, Mohammed``; ``AHMED NACER, Yacine``; ``FATHI,
+    Ahmad``), rather than names made for the bench.
+
+    Each word of one of the entry's first three names gets the Arabic-script word of Faker's Arabic and Persian pools
+    that rigour tags with the most nearly the same Wikidata names (Jaccard of the name ids); the article is joined
+    (``AL-MAKKI`` المكي), ``Abd`` / ``Abdul`` + word is written joined or apart (عبدالرحمن, عبد الرحمن), and particles
+    (bin, abu) are their Arabic words. A name with a word of no Arabic twin is skipped. Only OFAC names are read.
+    """
+    import rigour.names as rn
+
+    by_qid = _arabic_words(rn)
+    rng = random.Random(seed)
+    cache: dict[str, str | None] = {}
+    out: list[tuple[str, str, int, str]] = []
+    for eid, code, d in entries:
+        if code != "ofac-sdn" or d.party is None or d.subject != SubjectKind.PERSON:
+            continue
+        for name in d.party.names[:3]:
+            arabic = _in_arabic(rn, name, by_qid, rng, cache)
+            if arabic:
+                out.append(("dev_ofac_arabic", arabic, eid, name))
+                break
+    return out
 
 
 if __name__ == "__main__":

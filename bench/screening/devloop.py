@@ -8,7 +8,9 @@ Lines: ``NOTBLOCKED`` (the true entry never reaches scoring), ``MISS`` (scored, 
 (a hit, not the first), ``FP`` (a dev negative's fuzzy hit, with its features); then per-class
 recall / top-hit / blocking and the false-positive rate; with ``ARABIC=1``, ``ARHIT`` (an Arabic-script non-listed
 name's hit: ``namesake``, the same words by consonant skeleton; ``subset``, the query's words in a longer listed name;
-``other``: ``arabic_dev.hit_kind``) and ``ARHITS``, their rate with namesakes apart. Never run it on the held-out split.
+``other``: ``arabic_dev.hit_kind``) and ``ARHITS``, their rate with namesakes apart; and class ``dev_ofac_arabic``
+(``arabic_dev.ofac_arabic``: OFAC's own persons asked in Arabic script, the stand-in of the held-out UN own-script
+names). Never run it on the held-out split.
 """
 
 import os
@@ -30,10 +32,10 @@ syn, syn_q = h.synthetic(len(base) + 1, 80_000, n_script, h.DEV_SEED)
 pert = h.perturbations(base, per_class, h.DEV_SEED)
 syn_q, pert = h.dev_split(base, syn_q, pert, per_class, n_script)
 if os.environ.get("ARABIC", "0") == "1":  # Arabic-script queries of Latin-listed persons (arabic_dev.py), dev only
-    from arabic_dev import arabic_dev
+    from arabic_dev import arabic_dev, ofac_arabic
 
     ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, int(os.environ.get("NA", 300)))
-    syn, syn_q = syn + ar, syn_q + ar_q
+    syn, syn_q = syn + ar, syn_q + ar_q + ofac_arabic(base)  # dev_ofac_arabic: OFAC's own entries, asked in Arabic script
 only = os.environ.get("ONLY", "")
 queries = [q for q in pert + syn_q if not only or q[0] in only.split(",")]
 do_neg = os.environ.get("NEG", "1") == "1"

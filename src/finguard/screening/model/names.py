@@ -819,6 +819,10 @@ def skeleton(token: str, letters: bool = False) -> str:
     else:
         for a, b in (*SKELETON_DIGRAPHS, ("q", "k"), ("v", "w")):
             t = t.replace(a, b)
+    return _consonants(t)
+
+
+def _consonants(t: str) -> str:
     out: list[str] = []
     for ch in t:
         if ch in "aeiouyw":
@@ -827,6 +831,38 @@ def skeleton(token: str, letters: bool = False) -> str:
             continue
         out.append(ch)
     return "".join(out)
+
+
+_FRENCH_C = re.compile(r"(?<=.)c(?=[eiy])")
+_DIGRAPH = dict(SKELETON_DIGRAPHS)
+
+
+def other_skeletons(token: str) -> set[str]:
+    """Skeletons of a Latin token read otherwise than :func:`skeleton` reads it, as a name in Arabic letters may be.
+
+    * Its digraphs inside the word as two letters: ``Fathi`` is فتحي (t, h), ``Ishaq`` إسحاق (s, h), ``Adham`` أدهم
+      (d, h), which :func:`skeleton` reads as ث, ش and ذ (``ft``, ``sk``, ``dm``); the Arabic letters give ``fth``,
+      ``shk``, ``dhm``. A word's first two letters stay one consonant (``Shan``, ``Thabit``: a word opens with ش or ث).
+    * ``c`` inside the word as French transcriptions write Maghreb names: ``s`` before e, i, y (``Yacine`` ياسين,
+      ``Nacer`` ناصر), ``k`` elsewhere (``Yacoub`` يعقوب); ``ch`` stays (ش, also read as ``ch`` from Arabic letters).
+      A word's first ``c`` is left as it is (pinyin ``Cai``, ``Cen``, ``Cong`` are no Arabic names).
+
+    Only the skeletons that differ from :func:`skeleton`'s, and only of ASCII tokens.
+    """
+    if not token.isascii():
+        return set()
+    base = skeleton(token)
+    out: set[str] = set()
+    t = token.replace("'", "").replace("`", "")
+    head, rest = (_DIGRAPH[t[:2]], t[2:]) if t[:2] in _DIGRAPH else (t[:1], t[1:])
+    if any(a in rest for a, _b in SKELETON_DIGRAPHS):
+        out.add(_consonants((head + rest).replace("q", "k").replace("v", "w")))
+    if "c" in t[1:]:
+        french = t[:1] + _FRENCH_C.sub("s", t)[1:].replace("ck", "k").replace("ch", "\0").replace("c", "k").replace("\0", "ch")
+        out.add(skeleton(french))
+    out.discard(base)
+    out.discard("")
+    return out
 
 
 # -- the pipeline ---------------------------------------------------------------------------------

@@ -49,7 +49,16 @@ from typing import Any
 from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import NameCandidate
-from finguard.screening.model.names import HONORIFICS, MAX_SCREEN_NAME, NameVariant, analyse_name, fold, phonetic_key, skeleton
+from finguard.screening.model.names import (
+    HONORIFICS,
+    MAX_SCREEN_NAME,
+    NameVariant,
+    analyse_name,
+    fold,
+    other_skeletons,
+    phonetic_key,
+    skeleton,
+)
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
@@ -82,6 +91,10 @@ MIN_DELETE_LEN = 4
 CONFIRM_MAX = 800  # common tokens confirm at most this many candidates (read from the names' side)
 CONFIRM_POSTINGS = 8_000  # beyond CONFIRM_MAX candidates, a common token of at most this many postings confirms them
 CONFIRM_POSTINGS_MAX = 2 * CONFIRM_MAX  # and confirms at most this many candidates (more: scoring them costs more than it finds)
+# read from Arabic or Hebrew letters, a common word's skeleton is on many names (محمد mhmd: some 1,800) and the next word's
+# too (عمر mr: 2,500): without its confirmation the true name is one of 1,800 ties, cut at random (Mohammed OMAR); such a
+# spelling's common words confirm up to this many candidates, from the names' side (_confirm)
+CONFIRM_SKELETON_MAX = 4 * CONFIRM_MAX
 CONFIRM_TOKENS = 8  # about how many tokens a candidate's spellings have: reading its tokens costs about this many lookups
 COMPACT_WEIGHT = 25.0
 COMPACT_OTHERS = 8  # beside names equal as a whole, this many others are scored (HENGAM PETROCHEMICAL COMPANY for HENGAM COMPANY)
@@ -113,6 +126,7 @@ _PARTICLES = frozenset(
     "al el ad ar as an ash at az bin ben ibn bint abu abou bou da das de del della der di do dos du la le los las van von y".split()
 )
 
+_ARTICLES = frozenset({"al", "el", "ul"})  # the Arabic article, as lists write it apart (al-Ali, el-Sayed)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _VOWEL_LETTERS = frozenset("aeiouy")
 _ALPHABETS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
@@ -385,6 +399,9 @@ class NameScreener:
                 bare = skeleton(token[:-1])
                 if bare and bare != sk:
                     ix.skel.setdefault(bare, []).append(token)
+            # read as an Arabic name's letters may be: Fathi (t, h: فتحي), Yacine (French c: ياسين)
+            for other in other_skeletons(token):
+                ix.skel.setdefault(other, []).append(token)
 
     def _remove(self, entry_id: int) -> None:
         ix = self._ix
@@ -572,7 +589,7 @@ class NameScreener:
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
                     # too common to generate candidates ("ali", "mohammed"), they still confirm the ones the
                     # rarer tokens found: "Ali SHARI" prefers SHARIFI, Ali among the many SHARIF...
-                    self._confirm(ix, mine, groups[i:])
+                    self._confirm(ix, mine, groups[i:], CONFIRM_SKELETON_MAX if abjad else CONFIRM_MAX)
                     break
                 if i == 0 and total > FREQUENT and len(groups) > 1:
                     # every token is common ("wang wei" among a million names): intersect the two rarest, each name
@@ -683,17 +700,21 @@ class NameScreener:
         return total, postings, near, 1.0
 
     @staticmethod
-    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
+    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group], names_side: int = CONFIRM_MAX) -> None:
         """Common query tokens add their (small) evidence to the candidates rarer tokens found.
 
         Read from the names' side (each candidate's tokens) for up to :data:`CONFIRM_MAX` candidates;
         for more, from the common token's side, its postings checked against the candidates, when
         they are at most :data:`CONFIRM_POSTINGS`: ``Ali SHARI`` finds some 1,300 names by ``shari``
         (SHARIF, SHARIFI ...), and the 4,000 postings of ``ali`` pick ``SHARIFI, Ali`` among them.
+
+        Beyond :data:`CONFIRM_POSTINGS_MAX`, a spelling read for its consonant skeleton (``names_side``:
+        :data:`CONFIRM_SKELETON_MAX`) is confirmed from the names' side (or the postings, if fewer lookups): محمد finds some
+        1,800 names, and a one-consonant skeleton (علي ``l``: Ali, El ...) is on some 11,000, too many postings to read.
         """
-        if not mine or len(mine) > CONFIRM_POSTINGS_MAX:
+        if not mine or len(mine) > max(names_side, CONFIRM_POSTINGS_MAX):
             return
-        many = len(mine) > CONFIRM_MAX
+        many = CONFIRM_MAX < len(mine) <= CONFIRM_POSTINGS_MAX
         # the same evidence from either side: read the postings when they are fewer than the candidates' tokens
         if many or sum(g[0] for g in groups) < CONFIRM_TOKENS * len(mine):
             for total, postings, _near, _scale in groups:
@@ -735,8 +756,11 @@ class NameScreener:
         if token in ix.vocab:
             found[token] = 1.0
         if abjad:  # "skeleton", or "hebrew": a Hebrew word's letters (see names.skeleton)
+            # the article (al, el, ul) is no name: علي (``ly``) is Ali, not the al- of every other listed name
+            skip = () if token in _ARTICLES else _ARTICLES
             for other in ix.skel.get(skeleton(token, abjad == "hebrew"), ()):
-                found.setdefault(other, 0.9)
+                if other not in skip:
+                    found.setdefault(other, 0.9)
             return found
         if len(token) >= MIN_DELETE_LEN - 1 and token.isascii():
             keys = {token[:i] + token[i + 1 :] for i in range(len(token))}

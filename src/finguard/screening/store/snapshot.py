@@ -30,7 +30,9 @@ from typing import Any
 
 from finguard.screening.service.matcher import NameScreener, _Index
 
-FORMAT = 3  # 3: the analysed names' skeletons tell the Arabic article from Ali (similarity.ARTICLE_SKELETON)
+# 3: the analysed names' skeletons tell the Arabic article from Ali (similarity.ARTICLE_SKELETON)
+# 4: listed words also keyed by the skeletons of their Arabic-script spellings (names.other_skeletons)
+FORMAT = 4
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
