@@ -6,14 +6,21 @@ another delimiter than the comma was refused with "unknown column 'key;name;kind
 is chosen from the header line alone, as the one that splits it into the most known column
 names: data rows cannot sway it, and a file that names no known column keeps the comma (and is
 refused as before, naming the header).
+
+:func:`read_dicts` and :func:`not_csv` turn what the csv module cannot read (a bare carriage
+return inside an unquoted field, a field over ``csv.field_size_limit``) and text that is not
+UTF-8 into :class:`~finguard.core.errors.InvalidInput` naming the field and the line, instead of
+an exception that escaped as an HTTP 500 or a CLI traceback.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from itertools import chain
 from typing import IO
+
+from finguard.core.errors import FieldProblem, InvalidInput
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -39,3 +46,35 @@ def dict_reader(stream: IO[str], known: Collection[str]) -> csv.DictReader[str]:
     header = stream.readline()
     lines: Iterator[str] = chain([header], stream) if header else iter(())
     return csv.DictReader(lines, delimiter=sniff_delimiter(header.rstrip("\r\n"), known))
+
+
+def not_csv(field: str, exc: csv.Error | UnicodeDecodeError, line: int) -> InvalidInput:
+    """The error for a file the csv module (or the UTF-8 decoder) cannot read at ``line``."""
+    if isinstance(exc, UnicodeDecodeError):
+        problem = f"is not UTF-8 text ({exc.reason}) at or near line {line}; nothing was read"
+    else:
+        problem = f"line {line} is not valid CSV ({exc}); nothing was read"
+    return InvalidInput(f"{field}: {problem}", problems=[FieldProblem(field, problem, line)])
+
+
+def line_reached(reader: csv.DictReader[str]) -> int:
+    """The line a :class:`csv.DictReader` was reading when it raised (its own ``line_num`` is
+    that of the last row it returned: one short)."""
+    return max(reader.reader.line_num, 1)
+
+
+def read_dicts(stream: Iterable[str], field: str) -> list[dict[str, str]]:
+    """Every row of a CSV file with a header (:class:`csv.DictReader`), read whole; a file that
+    cannot be read is :func:`not_csv` naming ``field`` (the file's parameter) and the line, and so
+    is a NUL character in a cell (PostgreSQL cannot store one: it raised out of the insert)."""
+    reader = csv.DictReader(stream)
+    rows: list[dict[str, str]] = []
+    try:
+        for row in reader:
+            if nul := next((k for k, v in row.items() if isinstance(v, str) and "\x00" in v), None):
+                problem = f"line {reader.line_num}: column {nul!r} holds a NUL character; nothing was read"
+                raise InvalidInput(f"{field}: {problem}", problems=[FieldProblem(field, problem, reader.line_num)])
+            rows.append(row)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise not_csv(field, exc, line_reached(reader)) from None
+    return rows

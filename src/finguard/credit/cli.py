@@ -13,6 +13,7 @@ from rich.table import Table
 from finguard.core.cli import err, out
 from finguard.core.cli import fail as _fail
 from finguard.core.clock import utcnow
+from finguard.core.csvheader import read_dicts
 from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.settings import Settings
@@ -233,7 +234,7 @@ def _data(synthetic: int | None, seed: int, shift: float, records: Path | None, 
         if labels is None:
             raise InvalidInput.for_field("labels", "is required with --records (a CSV of uscc,defaulted)")
         with labels.open(newline="", encoding="utf-8-sig") as fh:
-            lab = parse_labels(list(csv.DictReader(fh)))
+            lab = parse_labels(read_dicts(fh, "labels"))
         return labelled_from_files(load_records(records), lab, f"{records} labelled by {labels}")
     return synthetic_set(synthetic or 20_000, seed, default_shift=shift)
 
@@ -423,7 +424,7 @@ def overfinancing_cmd(
     try:
         try:
             with bureau.open(newline="", encoding="utf-8-sig") as fh:
-                rows = list(csv.DictReader(fh))
+                rows = read_dicts(fh, "bureau")
         except OSError as exc:
             raise InvalidInput.for_field("bureau", f"cannot read the file: {exc}") from None
         facilities = parse_facilities(rows)

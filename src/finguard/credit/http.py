@@ -5,7 +5,6 @@ The service is the platform's ``credit`` part (``Platform.credit``), built on fi
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from finguard.access.http import staff
 from finguard.access.service.keys import ApiKey
 from finguard.core.clock import utcnow
+from finguard.core.csvheader import read_dicts
 from finguard.core.errors import InvalidInput, Unavailable
 from finguard.core.http import MAX_OFFSET, read_body, read_pictures
 from finguard.core.http_context import platform
@@ -213,7 +213,7 @@ def _overfinancing(svc: CreditService, body: bytes) -> OverFinanceRun:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput.for_field("body", "must be UTF-8 CSV") from None
-    facilities = parse_facilities(list(csv.DictReader(io.StringIO(text))))
+    facilities = parse_facilities(read_dicts(io.StringIO(text), "body"))
     if svc.alerts is None:
         raise Unavailable("the credit service has no alert store")
     return monitor_overfinancing(svc.feed, facilities, svc.alerts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from finguard.core.cli import err, open_platform, out
 from finguard.core.cli import fail as _fail
+from finguard.core.csvheader import read_dicts
 from finguard.core.db import make_engine, upgrade
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.core.money import format_yuan
@@ -35,9 +35,13 @@ from finguard.loans.service.outreach import OutreachService
 
 app = typer.Typer(help="Loans: repayment schedules, relief (延期还款, 宽限期, 展期) and eligibility by category.", no_args_is_help=True)
 
-MODE_LABEL = {"amortise": "还本付息 amortise", "interest_only": "只付息 interest only",
-              "defer_capitalise": "延期·计入本金 deferred, capitalised", "defer_interest_free": "延期·息后付 deferred, interest later",
-              "defer_waive": "延期·免息 deferred, waived"}
+MODE_LABEL = {
+    "amortise": "还本付息 amortise",
+    "interest_only": "只付息 interest only",
+    "defer_capitalise": "延期·计入本金 deferred, capitalised",
+    "defer_interest_free": "延期·息后付 deferred, interest later",
+    "defer_waive": "延期·免息 deferred, waived",
+}
 Actor = Annotated[str, typer.Option(help="who does this (recorded; an approver must differ from who ran the batch)")]
 
 
@@ -60,18 +64,36 @@ def _default_actor() -> str:
 
 def _schedule_table(schedule: Schedule, title: str) -> Table:
     table = Table(title=title, show_lines=False)
-    for col in ("#", "到期日 due", "方式 mode", "期初本金 opening", "利息 interest", "本金 principal", "延付利息 deferred",
-                "还款额 payment", "期末本金 closing"):
+    for col in (
+        "#",
+        "到期日 due",
+        "方式 mode",
+        "期初本金 opening",
+        "利息 interest",
+        "本金 principal",
+        "延付利息 deferred",
+        "还款额 payment",
+        "期末本金 closing",
+    ):
         table.add_column(col, justify="right" if col[0] not in "到方" else "left")
     for r in schedule.rows:
         deferred = r.deferred_fen + r.capitalised_fen + r.waived_fen - r.deferred_paid_fen
-        table.add_row(str(r.number), r.due.isoformat() + (" ⏳" if r.grace_until else ""), MODE_LABEL[r.mode.value],
-                      format_yuan(r.opening_fen), format_yuan(r.interest_fen), format_yuan(r.principal_fen), format_yuan(deferred),
-                      format_yuan(r.payment_fen), format_yuan(r.closing_fen))
+        table.add_row(
+            str(r.number),
+            r.due.isoformat() + (" ⏳" if r.grace_until else ""),
+            MODE_LABEL[r.mode.value],
+            format_yuan(r.opening_fen),
+            format_yuan(r.interest_fen),
+            format_yuan(r.principal_fen),
+            format_yuan(deferred),
+            format_yuan(r.payment_fen),
+            format_yuan(r.closing_fen),
+        )
     t = schedule.totals
     table.add_section()
-    table.add_row("", "合计 total", "", "", format_yuan(t["interest_fen"]), format_yuan(t["principal_fen"]), "",
-                  format_yuan(t["payment_fen"]), "")
+    table.add_row(
+        "", "合计 total", "", "", format_yuan(t["interest_fen"]), format_yuan(t["principal_fen"]), "", format_yuan(t["payment_fen"]), ""
+    )
     return table
 
 
@@ -81,18 +103,33 @@ def _comparison(c: Comparison) -> None:
         table.add_column(col, justify="right")
     for line in c.side_by_side():
         b, a = line["before"], line["after"]
-        table.add_row(line["due"], format_yuan(b["payment_fen"]) if b else "—", format_yuan(a["payment_fen"]) if a else "—",
-                      "[yellow]*[/]" if line["changed"] else "")
+        table.add_row(
+            line["due"],
+            format_yuan(b["payment_fen"]) if b else "—",
+            format_yuan(a["payment_fen"]) if a else "—",
+            "[yellow]*[/]" if line["changed"] else "",
+        )
     out.print(table)
     cost = c.cost.as_dict()
-    out.print(f"NPV at the original rate on {cost['valuation_date']}: before {format_yuan(c.cost.value_before_fen)}, "
-              f"after {format_yuan(c.cost.value_after_fen)}; loss {format_yuan(c.cost.loss_fen)} ({c.cost.loss_ratio * 100:.4f} %)")
+    out.print(
+        f"NPV at the original rate on {cost['valuation_date']}: before {format_yuan(c.cost.value_before_fen)}, "
+        f"after {format_yuan(c.cost.value_after_fen)}; loss {format_yuan(c.cost.loss_fen)} ({c.cost.loss_ratio * 100:.4f} %)"
+    )
     flag = "[bold red]distressed restructuring (EBA: NPV loss > 1 %)[/]" if c.cost.distressed else "not distressed (NPV loss <= 1 %)"
     out.print(f"{flag}; credit report: {cost['credit_report_zh']} / {cost['credit_report_en']}")
 
 
-def _change(kind: str, start: int, months: int | None, treatment: str | None, rate: str | None, amount_fen: int | None,
-            keep_maturity: bool, principal_only: bool, reduce: str) -> dict[str, Any]:
+def _change(
+    kind: str,
+    start: int,
+    months: int | None,
+    treatment: str | None,
+    rate: str | None,
+    amount_fen: int | None,
+    keep_maturity: bool,
+    principal_only: bool,
+    reduce: str,
+) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": kind, "start": start}
     if months is not None:
         data["months"] = months
@@ -134,8 +171,9 @@ def schedule_cmd(
 ) -> None:
     """Compute and print a schedule (nothing is stored)."""
     try:
-        terms = terms_from({"principal": principal, "annual_rate": rate, "term_months": months, "start": start, "method": method,
-                            "day_count": day_count})
+        terms = terms_from(
+            {"principal": principal, "annual_rate": rate, "term_months": months, "start": start, "method": method, "day_count": day_count}
+        )
         schedule = compute(terms)
     except FinguardError as exc:
         _fail(exc)
@@ -147,8 +185,13 @@ def schedule_cmd(
 
 @app.command("import")
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="CSV: loan_id, customer_id, branch, principal, annual_rate, term_months, start, "
-                                              "method, day_count, industry, firm_size, total_credit, impact_documented, days_past_due")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV: loan_id, customer_id, branch, principal, annual_rate, term_months, start, "
+            "method, day_count, industry, firm_size, total_credit, impact_documented, days_past_due"
+        ),
+    ],
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows")] = False,
     actor: Actor = "",
 ) -> None:
@@ -157,7 +200,7 @@ def import_cmd(
         if not path.is_file():
             raise InvalidInput.for_field("path", f"{path} is not a readable file")
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = [(i, row) for i, row in enumerate(csv.DictReader(fh), start=2)]
+            rows = list(enumerate(read_dicts(fh, "path"), start=2))
         with _service() as svc:
             report = svc.import_loans(rows, actor or _default_actor(), skip_bad_rows=skip_bad_rows)
     except FinguardError as exc:
@@ -176,8 +219,11 @@ def show_cmd(loan_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
     except FinguardError as exc:
         _fail(exc)
     if as_json:
-        out.print_json(json.dumps({"loan": loan.as_dict(), "events": [e.as_dict() for e in events], "schedule": schedule.as_dict()},
-                                  ensure_ascii=False))
+        out.print_json(
+            json.dumps(
+                {"loan": loan.as_dict(), "events": [e.as_dict() for e in events], "schedule": schedule.as_dict()}, ensure_ascii=False
+            )
+        )
         return
     out.print(_schedule_table(schedule, f"{escape(loan_id)} ({escape(loan.customer_id)}, branch {escape(loan.branch)})"))
     for e in events:
@@ -186,10 +232,19 @@ def show_cmd(loan_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
 
 
 @app.command("preview")
-def preview_cmd(loan_id: str, kind: Kind, start: Start, months: Months = None, treatment: TreatmentOpt = None, rate: RateOpt = None,
-                amount_fen: AmountOpt = None, keep_maturity: KeepMaturity = False, principal_only: PrincipalOnly = False,
-                reduce: Reduce = "term",
-                svg: Annotated[Path | None, typer.Option(help="also write the before/after chart to this SVG file")] = None) -> None:
+def preview_cmd(
+    loan_id: str,
+    kind: Kind,
+    start: Start,
+    months: Months = None,
+    treatment: TreatmentOpt = None,
+    rate: RateOpt = None,
+    amount_fen: AmountOpt = None,
+    keep_maturity: KeepMaturity = False,
+    principal_only: PrincipalOnly = False,
+    reduce: Reduce = "term",
+    svg: Annotated[Path | None, typer.Option(help="also write the before/after chart to this SVG file")] = None,
+) -> None:
     """A change's schedule before/after and its NPV cost; nothing is stored."""
     try:
         change = change_from_dict(_change(kind, start, months, treatment, rate, amount_fen, keep_maturity, principal_only, reduce))
@@ -204,9 +259,20 @@ def preview_cmd(loan_id: str, kind: Kind, start: Start, months: Months = None, t
 
 
 @app.command("apply")
-def apply_cmd(loan_id: str, kind: Kind, start: Start, months: Months = None, treatment: TreatmentOpt = None, rate: RateOpt = None,
-              amount_fen: AmountOpt = None, keep_maturity: KeepMaturity = False, principal_only: PrincipalOnly = False,
-              reduce: Reduce = "term", reason: Annotated[str, typer.Option()] = "", actor: Actor = "") -> None:
+def apply_cmd(
+    loan_id: str,
+    kind: Kind,
+    start: Start,
+    months: Months = None,
+    treatment: TreatmentOpt = None,
+    rate: RateOpt = None,
+    amount_fen: AmountOpt = None,
+    keep_maturity: KeepMaturity = False,
+    principal_only: PrincipalOnly = False,
+    reduce: Reduce = "term",
+    reason: Annotated[str, typer.Option()] = "",
+    actor: Actor = "",
+) -> None:
     """Apply a change: a new version of the loan's relief."""
     try:
         change = change_from_dict(_change(kind, start, months, treatment, rate, amount_fen, keep_maturity, principal_only, reduce))
@@ -251,15 +317,22 @@ def evaluate_cmd(
     """Evaluate the book against a relief policy, with a progress bar; the decisions are stored as a batch."""
     try:
         chosen = _policy(policy)
-        with _service() as svc, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                         TimeRemainingColumn(), console=err) as bar:
+        with (
+            _service() as svc,
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err
+            ) as bar,
+        ):
             task = bar.add_task(f"evaluating {chosen.code} v{chosen.version}", total=None)
-            report = svc.evaluate(chosen, actor or _default_actor(), branch=branch,
-                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+            report = svc.evaluate(
+                chosen, actor or _default_actor(), branch=branch, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
     except FinguardError as exc:
         _fail(exc)
-    out.print(f"batch [bold]{report.batch_id}[/]: {report.evaluated:,} loans, {report.eligible:,} eligible "
-              + ", ".join(f"{k}: {v:,}" for k, v in sorted(report.by_category.items())))
+    out.print(
+        f"batch [bold]{report.batch_id}[/]: {report.evaluated:,} loans, {report.eligible:,} eligible "
+        + ", ".join(f"{k}: {v:,}" for k, v in sorted(report.by_category.items()))
+    )
 
 
 @app.command("decisions")
@@ -308,13 +381,14 @@ def approve_cmd(
                 raise InvalidInput.for_field("batch_id", "no eligible decision of this batch is waiting for review")
             applied = []
             for start in range(0, len(ids), MAX_BATCH_APPROVAL):  # each chunk all or nothing
-                applied += svc.approve(ids[start:start + MAX_BATCH_APPROVAL], actor or _default_actor(), day, reason)
+                applied += svc.approve(ids[start : start + MAX_BATCH_APPROVAL], actor or _default_actor(), day, reason)
     except FinguardError as exc:
         _fail(exc)
     loss = sum(a.comparison.cost.loss_fen for a in applied if a.comparison)
     distressed = sum(1 for a in applied if a.comparison and a.comparison.cost.distressed)
-    out.print(f"[bold green]approved[/] {len(applied):,} reliefs; NPV cost {format_yuan(loss)} yuan; "
-              f"{distressed:,} distressed restructurings")
+    out.print(
+        f"[bold green]approved[/] {len(applied):,} reliefs; NPV cost {format_yuan(loss)} yuan; {distressed:,} distressed restructurings"
+    )
 
 
 campaign_app = typer.Typer(help="Outreach: contacts, campaigns to a segment, sending, replies and opt-outs.", no_args_is_help=True)
@@ -338,7 +412,7 @@ def contacts_cmd(path: Annotated[Path, typer.Argument(help="CSV: customer_id, na
         if not path.is_file():
             raise InvalidInput.for_field("path", f"{path} is not a readable file")
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(enumerate(csv.DictReader(fh), start=2))
+            rows = list(enumerate(read_dicts(fh, "path"), start=2))
         with _outreach() as svc:
             n = svc.import_contacts(rows)
     except FinguardError as exc:
@@ -349,21 +423,38 @@ def contacts_cmd(path: Annotated[Path, typer.Argument(help="CSV: customer_id, na
 @campaign_app.command("create")
 def campaign_create_cmd(
     campaign_id: str,
-    batch_id: Annotated[str | None, typer.Option("--relief-batch", help="the relief segment: the eligible borrowers of this "
-                                                                       "eligibility batch")] = None,
-    segment: Annotated[str, typer.Option(help="relief | elderly (aged --min-age or more, from the resident ID number) | "
-                                              "weak_security (a protection off in the guard's security check-up)")] = "relief",
+    batch_id: Annotated[
+        str | None, typer.Option("--relief-batch", help="the relief segment: the eligible borrowers of this eligibility batch")
+    ] = None,
+    segment: Annotated[
+        str,
+        typer.Option(
+            help="relief | elderly (aged --min-age or more, from the resident ID number) | "
+            "weak_security (a protection off in the guard's security check-up)"
+        ),
+    ] = "relief",
     min_age: Annotated[int, typer.Option(help="the elderly segment's age")] = 60,
-    codes: Annotated[str, typer.Option(help="weak_security: only these check-up findings, comma-separated (night_lock, "
-                                            "region_lock, limits, cooling_off, pending); any when empty")] = "",
-    template: Annotated[Path | None, typer.Option(help="JSON: subject_zh, body_zh, subject_en, body_en with $name and the "
-                                                       "segment's figures (relief: $loan_id, $relief, $instalment_now, "
-                                                       "$instalment_after, $first_due; elderly: $age; weak_security: $advice); "
-                                                       "the segment's built-in message when omitted")] = None,
+    codes: Annotated[
+        str,
+        typer.Option(
+            help="weak_security: only these check-up findings, comma-separated (night_lock, "
+            "region_lock, limits, cooling_off, pending); any when empty"
+        ),
+    ] = "",
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON: subject_zh, body_zh, subject_en, body_en with $name and the "
+            "segment's figures (relief: $loan_id, $relief, $instalment_now, "
+            "$instalment_after, $first_due; elderly: $age; weak_security: $advice); "
+            "the segment's built-in message when omitted"
+        ),
+    ] = None,
     channel: Annotated[str, typer.Option(help="email | sms | wechat | call")] = "sms",
     name: Annotated[str, typer.Option()] = "",
-    as_of: Annotated[str | None, typer.Option(help="relief from the first instalment after this date; the elderly's age on it "
-                                                   "(today)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="relief from the first instalment after this date; the elderly's age on it (today)")
+    ] = None,
     quiet: Annotated[str, typer.Option(help="quiet hours, China time, HH:MM-HH:MM (the same time twice: none)")] = "21:00-08:00",
     cap: Annotated[str, typer.Option(help="frequency cap: at most N messages in D days, all campaigns (N/D)")] = "3/7",
     actor: Actor = "",
@@ -382,10 +473,12 @@ def campaign_create_cmd(
         chosen = SEGMENT_TEMPLATE[segment] if template is None else _template(template)
         with _outreach() as svc, _security(svc, segment):
             svc.rules = rules
-            recipients, described = svc.segment(segment, day, relief_batch=batch_id, min_age=min_age,
-                                                codes=[c.strip() for c in codes.split(",") if c.strip()] or None)
-            report = svc.create_campaign(campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(),
-                                         described)
+            recipients, described = svc.segment(
+                segment, day, relief_batch=batch_id, min_age=min_age, codes=[c.strip() for c in codes.split(",") if c.strip()] or None
+            )
+            report = svc.create_campaign(
+                campaign_id, name or campaign_id, Channel(channel), chosen, recipients, actor or _default_actor(), described
+            )
     except FinguardError as exc:
         _fail(exc)
     out.print(f"[bold green]planned[/] {escape(campaign_id)}: {report['by_status']} skipped {report['skipped']}")
@@ -438,11 +531,22 @@ def campaign_run_cmd(
     call_list: Annotated[Path, typer.Option(envvar="FINGUARD_LOANS_CALL_LIST")] = Path("call-list.csv"),
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     lease_seconds: Annotated[int, typer.Option(min=0, help="a claim older than this, never finished, is in doubt")] = 120,
-    connections: Annotated[int | None, typer.Option(
-        min=1, max=16, help="concurrent connections to the channel (default: 8 to a webhook, which de-duplicates; 1 otherwise, "
-        "so a killed run leaves at most one e-mail uncertain; N leaves at most N)")] = None,
-    quiet: Annotated[str, typer.Option(help="quiet hours, China time, HH:MM-HH:MM: the run stops at them and what is left "
-                                            "waits for their end (the same time twice: none)")] = "21:00-08:00",
+    connections: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=16,
+            help="concurrent connections to the channel (default: 8 to a webhook, which de-duplicates; 1 otherwise, "
+            "so a killed run leaves at most one e-mail uncertain; N leaves at most N)",
+        ),
+    ] = None,
+    quiet: Annotated[
+        str,
+        typer.Option(
+            help="quiet hours, China time, HH:MM-HH:MM: the run stops at them and what is left "
+            "waits for their end (the same time twice: none)"
+        ),
+    ] = "21:00-08:00",
     cap: Annotated[str, typer.Option(help="frequency cap checked again before each message is sent (N/D)")] = "3/7",
 ) -> None:
     """Send what is due. Safe to kill and run again: nothing is sent twice (see docs/loans.md)."""
@@ -456,9 +560,14 @@ def campaign_run_cmd(
             svc.rules = rules
             campaign = svc.store.campaign(campaign_id)
             chosen = senders.get(campaign.channel) if campaign else None
-            report = svc.run(campaign_id, senders, limit=limit, lease=timedelta(seconds=lease_seconds),
-                             progress=lambda n: bar.update(task, description=f"sending {campaign_id}: {n:,}"),
-                             connections=connections or (8 if chosen is not None and chosen.idempotent else 1))
+            report = svc.run(
+                campaign_id,
+                senders,
+                limit=limit,
+                lease=timedelta(seconds=lease_seconds),
+                progress=lambda n: bar.update(task, description=f"sending {campaign_id}: {n:,}"),
+                connections=connections or (8 if chosen is not None and chosen.idempotent else 1),
+            )
     except FinguardError as exc:
         _fail(exc)
     finally:
@@ -511,8 +620,10 @@ def campaign_bounces_cmd(
             result = svc.receipts(known) if known else {"recorded": 0, "duplicates": 0, "opted_out": 0}
     except FinguardError as exc:
         _fail(exc)
-    out.print(f"[bold green]read[/] {len(paths):,} file(s): {len(known):,} bounce(s) of our e-mails; "
-              f"{result['recorded']:,} recorded, {result['duplicates']:,} already known")
+    out.print(
+        f"[bold green]read[/] {len(paths):,} file(s): {len(known):,} bounce(s) of our e-mails; "
+        f"{result['recorded']:,} recorded, {result['duplicates']:,} already known"
+    )
 
 
 education_app = typer.Typer(help="Financial education: branches' field events and the public pages' views.", no_args_is_help=True)
@@ -529,7 +640,7 @@ def education_record_cmd(
         if not path.is_file():
             raise InvalidInput.for_field("path", f"{path} is not a readable file")
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(enumerate(csv.DictReader(fh), start=2))
+            rows = list(enumerate(read_dicts(fh, "path"), start=2))
         engine = make_engine(Settings().database_url)
         try:
             upgrade(engine)

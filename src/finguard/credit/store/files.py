@@ -12,6 +12,7 @@ import csv
 import json
 from pathlib import Path
 
+from finguard.core.csvheader import read_dicts
 from finguard.core.errors import InvalidInput, NotFound, Unavailable
 from finguard.credit.model.taxdata import CSV_TABLES, TaxRecord, normalise_uscc, parse_record, records_from_tables
 
@@ -22,7 +23,7 @@ def read_tables(folder: Path) -> dict[str, list[dict[str, str]]]:
         path = folder / f"{name}.csv"
         if path.exists():
             with path.open(newline="", encoding="utf-8-sig") as fh:
-                tables[name] = list(csv.DictReader(fh))
+                tables[name] = read_dicts(fh, f"{name}.csv")
     return tables
 
 

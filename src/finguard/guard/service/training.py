@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from finguard.core.csvheader import line_reached, not_csv
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.guard.model.events import Event, parse_event, parse_time
 from finguard.guard.model.features import FeatureSchema, Value, infer_attributes
@@ -77,8 +78,16 @@ def read_mapping(path: Path) -> dict[str, Any]:
     return data
 
 
+def _text(raw: bytes, field_name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise not_csv(field_name, exc, line) from None
+
+
 def _records(raw: bytes, fmt: str, mapping: Mapping[str, Any] | None) -> Iterable[tuple[int, object]]:
-    text = raw.decode("utf-8-sig")
+    text = _text(raw, "events")
     if fmt == "jsonl":
         for line, chunk in enumerate(text.splitlines(), start=1):
             if not chunk.strip():
@@ -89,6 +98,13 @@ def _records(raw: bytes, fmt: str, mapping: Mapping[str, Any] | None) -> Iterabl
                 yield line, InvalidInput.for_field("line", f"is not JSON: {exc.msg}")
         return
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        yield from _csv_records(reader, mapping)
+    except csv.Error as exc:  # a bare carriage return in an unquoted field, a field over the size limit
+        raise not_csv("events", exc, line_reached(reader)) from None
+
+
+def _csv_records(reader: csv.DictReader[str], mapping: Mapping[str, Any] | None) -> Iterable[tuple[int, object]]:
     columns = {k: v for k, v in (mapping or {}).items() if isinstance(v, str)}
     constants = (mapping or {}).get("constants") or {}
     if not columns:
@@ -154,16 +170,29 @@ def read_labels(path: Path) -> tuple[dict[str, int], str]:
 def read_label_file(path: Path) -> LabelFile:
     """Labels by event id with their optional ``confirmed_at`` (see the module), and the file's SHA-256."""
     raw = path.read_bytes()
-    text = raw.decode("utf-8-sig")
+    text = _text(raw, "labels")
     labels: dict[str, int] = {}
     confirmed: dict[str, datetime] = {}
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        rows: Iterable[tuple[int, Mapping[str, object]]] = ((i, json.loads(t)) for i, t in enumerate(text.splitlines(), 1) if t.strip())
+        rows: list[tuple[int, Mapping[str, object]]] = []
+        for i, t in enumerate(text.splitlines(), 1):
+            if t.strip():
+                try:
+                    found = json.loads(t)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput(f"line {i}: labels", problems=[FieldProblem("labels", f"is not JSON: {exc.msg}", i)]) from None
+                if not isinstance(found, dict):
+                    raise InvalidInput(f"line {i}: labels", problems=[FieldProblem("labels", "must be a JSON object per line", i)])
+                rows.append((i, found))
     else:
         reader = csv.DictReader(io.StringIO(text))
-        if "event_id" not in (reader.fieldnames or ()) or not {"label", "is_fraud", "fraud"} & set(reader.fieldnames or ()):
-            raise InvalidInput.for_field("labels", "needs the columns event_id and label (or is_fraud)")
-        rows = enumerate(reader, start=2)
+        try:
+            fieldnames = reader.fieldnames
+            if "event_id" not in (fieldnames or ()) or not {"label", "is_fraud", "fraud"} & set(fieldnames or ()):
+                raise InvalidInput.for_field("labels", "needs the columns event_id and label (or is_fraud)")
+            rows = list(enumerate(reader, start=2))
+        except csv.Error as exc:  # a bare carriage return in an unquoted field, a field over the size limit
+            raise not_csv("labels", exc, line_reached(reader)) from None
     for line, row in rows:
         event_id = row.get("event_id")
         value = row.get("label", row.get("is_fraud", row.get("fraud")))

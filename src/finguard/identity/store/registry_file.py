@@ -24,8 +24,11 @@ class FileRegistry:
             mtime = self.path.stat().st_mtime
             if mtime != self._mtime:
                 with self.path.open(encoding="utf-8", newline="") as fh:
-                    self._names = {clean(row["id_number"]): row["name"] for row in csv.DictReader(fh)}
+                    names = {clean(row["id_number"]): row["name"] for row in csv.DictReader(fh)}
+                if any(not isinstance(v, str) for v in names.values()):
+                    raise KeyError("a row has fewer fields than the header")
+                self._names = names
                 self._mtime = mtime
-        except (OSError, KeyError, csv.Error) as exc:
+        except (OSError, KeyError, csv.Error, UnicodeDecodeError, AttributeError, TypeError) as exc:
             raise RegistryUnavailable(f"registry file {self.path.name} cannot be read: {exc}") from exc
         return self._names.get(clean(id_number))

@@ -67,6 +67,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from finguard.core.csvheader import line_reached
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.money import parse_money
 from finguard.ledger.model import (
@@ -190,7 +191,8 @@ def _csv_rows(stream: IO[str], required: tuple[str, ...], name: str) -> Iterator
                 continue
             yield line, record
     except csv.Error as exc:
-        yield ParsedTransfer(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num))
+        at = line_reached(reader)
+        yield ParsedTransfer(at, problem=FieldProblem("row", f"is not valid CSV ({exc})", at))
 
 
 # -- AMLSim -----------------------------------------------------------------------------------

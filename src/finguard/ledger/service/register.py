@@ -9,17 +9,27 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from finguard.core.csvheader import not_csv
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.exports import unsafe_cell
 from finguard.ledger.model import AccountEvent, parse_account_event
 
 # The CSV's columns (docs/robots.md): the codes, or their Chinese headings.
 COLUMNS = ("account", "event", "event_date", "account_type", "holder_name", "id_type", "id_number", "branch_code", "reason")
-HEADINGS_ZH = {"账号": "account", "事件": "event", "日期": "event_date", "账户类型": "account_type", "户名": "holder_name",
-               "证件类型": "id_type", "证件号码": "id_number", "开户网点": "branch_code", "网点代码": "branch_code",
-               "原因": "reason"}
+HEADINGS_ZH = {
+    "账号": "account",
+    "事件": "event",
+    "日期": "event_date",
+    "账户类型": "account_type",
+    "户名": "holder_name",
+    "证件类型": "id_type",
+    "证件号码": "id_number",
+    "开户网点": "branch_code",
+    "网点代码": "branch_code",
+    "原因": "reason",
+}
 MAX_ROWS = 200_000
 MAX_PROBLEMS = 100
 
@@ -51,8 +61,10 @@ class AccountRegister:
             except InvalidInput as exc:
                 problems.extend(FieldProblem(f"events[{i - 1}].{p.field}", p.problem, i) for p in exc.problems)
         if problems:
-            raise InvalidInput(f"{len(problems)} problem(s); nothing was recorded. First: {problems[0].field}: {problems[0].problem}",
-                               problems=problems[:MAX_PROBLEMS])
+            raise InvalidInput(
+                f"{len(problems)} problem(s); nothing was recorded. First: {problems[0].field}: {problems[0].problem}",
+                problems=problems[:MAX_PROBLEMS],
+            )
         if not events:
             raise InvalidInput.for_field("events", "is empty")
         added = self.store.record(events, actor, source, self.clock())
@@ -69,6 +81,12 @@ class AccountRegister:
             except UnicodeDecodeError:
                 raise InvalidInput.for_field("file", "is neither UTF-8 nor GB18030 text; nothing was recorded") from None
         reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            return self._import_rows(reader, actor, source)
+        except csv.Error as exc:  # a field over csv.field_size_limit, say: named, nothing recorded
+            raise not_csv("file", exc, max(reader.line_num, 1)) from None
+
+    def _import_rows(self, reader: Any, actor: str, source: str) -> RegisterReport:
         header = next(reader, None)
         if header is None:
             raise InvalidInput.for_field("file", "is empty; nothing was recorded")
@@ -93,9 +111,10 @@ class AccountRegister:
                 problems.extend(FieldProblem(p.field, p.problem, line) for p in exc.problems)
         if problems:
             first = problems[0]
-            raise InvalidInput(f"{len(problems)} problem(s); nothing was recorded. "
-                               f"First: line {first.line}: {first.field}: {first.problem}",
-                               problems=problems[:MAX_PROBLEMS])
+            raise InvalidInput(
+                f"{len(problems)} problem(s); nothing was recorded. First: line {first.line}: {first.field}: {first.problem}",
+                problems=problems[:MAX_PROBLEMS],
+            )
         if not events:
             raise InvalidInput.for_field("file", "holds no rows; nothing was recorded")
         added = self.store.record(events, actor, source, self.clock())

@@ -183,12 +183,24 @@ def import_rows(
         first_seq=changes[0].seq if changes else None,
         last_seq=changes[-1].seq if changes else None,
     )
-    service.record_import({
-        "list_code": list_code, "format": fmt[:32], "source": source[:500], "actor": actor[:200], "started_at": started,
-        "finished_at": service.clock(), "added": report.added, "changed": report.changed, "delisted": report.delisted,
-        "rejected": len(problems), "unchanged": unchanged, "first_seq": report.first_seq, "last_seq": report.last_seq,
-        "source_date": source_date,
-    })
+    service.record_import(
+        {
+            "list_code": list_code,
+            "format": fmt[:32],
+            "source": source[:500],
+            "actor": actor[:200],
+            "started_at": started,
+            "finished_at": service.clock(),
+            "added": report.added,
+            "changed": report.changed,
+            "delisted": report.delisted,
+            "rejected": len(problems),
+            "unchanged": unchanged,
+            "first_seq": report.first_seq,
+            "last_seq": report.last_seq,
+            "source_date": source_date,
+        }
+    )
     return report
 
 
@@ -236,6 +248,9 @@ def read_rows(fmt: str, path: Path) -> Iterator[ParsedRow]:
             yield from parse_un(path)
     except UnicodeDecodeError as exc:
         yield ParsedRow(0, problem=FieldProblem("file", f"is not UTF-8 text ({exc.reason} at byte {exc.start})", 0), fatal=True)
+    except InvalidInput as exc:  # a reader that cannot go on (the OFAC files: a line that is not CSV)
+        problem = exc.problems[0] if exc.problems else FieldProblem("file", exc.message, 0)
+        yield ParsedRow(problem.line or 0, problem=problem, fatal=True)
 
 
 _UN_DATE = re.compile(rb"<CONSOLIDATED_LIST\b[^>]*\bdateGenerated=\"([^\"]+)\"")

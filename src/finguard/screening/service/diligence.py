@@ -17,7 +17,7 @@ from typing import IO, Any, Protocol
 
 from finguard.alerts.model import Alert, AlertDraft
 from finguard.core import jsonsafe
-from finguard.core.csvheader import dict_reader
+from finguard.core.csvheader import dict_reader, line_reached
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound, Unavailable
 from finguard.lists.model.lists import Change, ChangeOp, EntryDraft, Party, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import EntryReader, Freshness
@@ -342,7 +342,7 @@ def read_party_records(fmt: str, stream: IO[str]) -> Iterator[tuple[int, dict[st
                     continue
                 yield reader.line_num, {k: v for k, v in record.items() if v not in (None, "")}
         except csv.Error as exc:
-            at = reader.line_num
+            at = line_reached(reader)
             yield at, {"__problem__": FieldProblem("row", f"is not valid CSV ({exc}); the rest of the file was not read", at)}
     elif fmt == "jsonl":
         for line_no, line in enumerate(stream, start=1):

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from finguard.core.errors import FieldProblem, InvalidIdentifier
+from finguard.core.errors import FieldProblem, InvalidIdentifier, InvalidInput
 from finguard.core.identifiers import IdType, normalize, normalize_phone
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, SubjectKind
 from finguard.lists.service.importers import ParsedRow
@@ -257,10 +257,17 @@ def _read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         text = raw.decode("cp1252", errors="replace")
     reader = csv.reader(io.StringIO(text.replace("\x1a", ""), newline=""))
     line = 1
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            yield line, row
-        line = reader.line_num + 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if any("\x00" in cell for cell in row):  # PostgreSQL cannot store it: the file is refused, named
+                    problem = f"{path.name} line {line} holds a NUL character"
+                    raise InvalidInput(f"file: {problem}", problems=[FieldProblem("file", problem, line)])
+                yield line, row
+            line = reader.line_num + 1
+    except csv.Error as exc:  # a field over csv.field_size_limit, say: the import refuses the file, named
+        problem = f"{path.name} line {reader.line_num} is not valid CSV ({exc})"
+        raise InvalidInput(f"file: {problem}", problems=[FieldProblem("file", problem, reader.line_num)]) from None
 
 
 def _clean(value: str) -> str:

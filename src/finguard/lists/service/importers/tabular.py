@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from finguard.core import jsonsafe
-from finguard.core.csvheader import dict_reader
+from finguard.core.csvheader import dict_reader, line_reached
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.exports import SafeDictWriter, unsafe_cell
 from finguard.core.identifiers import IdType
@@ -161,7 +161,8 @@ def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
                 continue
             yield _row(line, {k: unsafe_cell(v) for k, v in record.items() if v is not None})
     except csv.Error as exc:
-        yield ParsedRow(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num), fatal=True)
+        at = line_reached(reader)
+        yield ParsedRow(at, problem=FieldProblem("row", f"is not valid CSV ({exc})", at), fatal=True)
 
 
 def parse_jsonl(stream: IO[str]) -> Iterator[ParsedRow]:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from finguard.core.csvheader import line_reached
 from finguard.core.errors import FieldProblem, InvalidIdentifier
 from finguard.core.identifiers import IdType, normalize
 from finguard.lists.model.lists import EntryDraft, Identifier, Party, SubjectKind
@@ -24,8 +25,20 @@ from finguard.lists.service.importers import ParsedRow
 
 SOURCE = "UK financial sanctions (OFSI consolidated list)"
 NAME_COLUMNS = ("Name 1", "Name 2", "Name 3", "Name 4", "Name 5")
-REQUIRED = ("Name 6", *NAME_COLUMNS, "DOB", "Nationality", "Passport Number", "National Identification Number",
-            "Country", "Group Type", "Alias Type", "Regime", "Listed On", "Group ID")
+REQUIRED = (
+    "Name 6",
+    *NAME_COLUMNS,
+    "DOB",
+    "Nationality",
+    "Passport Number",
+    "National Identification Number",
+    "Country",
+    "Group Type",
+    "Alias Type",
+    "Regime",
+    "Listed On",
+    "Group ID",
+)
 _SUBJECTS = {"individual": SubjectKind.PERSON, "entity": SubjectKind.ORGANISATION, "ship": SubjectKind.VESSEL}
 
 
@@ -52,6 +65,14 @@ def parse_uk(path: Path) -> Iterator[ParsedRow]:
     lines = _lines(path)
     start = 1 if lines and lines[0].lower().startswith("last updated") else 0
     reader = csv.DictReader(io.StringIO("".join(lines[start:]), newline=""))
+    try:
+        yield from _parse_rows(reader, start)
+    except csv.Error as exc:  # a field over csv.field_size_limit, say: the file is refused, named
+        at = start + line_reached(reader)
+        yield ParsedRow(at, problem=FieldProblem("file", f"line {at} is not valid CSV ({exc})", at), fatal=True)
+
+
+def _parse_rows(reader: csv.DictReader[str], start: int) -> Iterator[ParsedRow]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -65,6 +86,9 @@ def parse_uk(path: Path) -> Iterator[ParsedRow]:
             yield ParsedRow(line, problem=FieldProblem("columns", f"expected {width} columns", line))
             continue
         cells = {k.strip(): " ".join(v.split()) for k, v in row.items()}
+        if nul := next((k for k, v in cells.items() if "\x00" in v), None):  # PostgreSQL cannot store it
+            yield ParsedRow(line, problem=FieldProblem(nul, "holds a NUL character", line))
+            continue
         group = cells["Group ID"]
         if not group.isdigit():
             yield ParsedRow(line, problem=FieldProblem("Group ID", "must be a number", line))
