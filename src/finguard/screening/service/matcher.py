@@ -70,6 +70,7 @@ from finguard.screening.service.similarity import (
 log = logging.getLogger(__name__)
 
 MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
+EXPANSIONS_KEPT = 50_000  # query tokens whose indexed neighbours are kept across queries, within one generation (_expansions)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
@@ -277,6 +278,8 @@ class NameScreener:
         self._answers_lock = threading.Lock()
         self.match_hits = 0
         self.match_misses = 0
+        # a query token's indexed neighbours (_expand, filtered to the vocabulary), kept for the generation they were read in
+        self._expansions: tuple[int, dict[tuple[str, str], dict[str, float]]] = (-1, {})
 
     @property
     def generation(self) -> int:
@@ -409,7 +412,9 @@ class NameScreener:
 
     # -- snapshots (finguard.screening.provider) ------------------------------------------------
 
-    _PER_PROCESS = frozenset({"_lock", "_generation", "_answers", "_answers_generation", "_answers_lock", "match_hits", "match_misses"})
+    _PER_PROCESS = frozenset(
+        {"_lock", "_generation", "_answers", "_answers_generation", "_answers_lock", "match_hits", "match_misses", "_expansions"}
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         # locks, the generation and the kept answers are per process; a loaded snapshot gets new ones
@@ -531,6 +536,7 @@ class NameScreener:
         them counts once, by the best.
         """
         n = len(ix.names) + 1
+        kept = self._kept_expansions()
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
@@ -551,7 +557,7 @@ class NameScreener:
                 seen_slots.add(slot)
                 key = (slot, abjad, len(slots) > 1)
                 if key not in slot_groups:  # a token (or a family name's spellings) shared by several spellings: once
-                    slot_groups[key] = self._slot_group(ix, slot, abjad, len(slots) > 1, n, expanded)
+                    slot_groups[key] = self._slot_group(ix, slot, abjad, len(slots) > 1, n, expanded, kept)
                 group = slot_groups[key]
                 if group is not None:
                     groups.append(group)
@@ -644,15 +650,29 @@ class NameScreener:
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     def _slot_group(
-        self, ix: _Index, slot: tuple[str, ...], abjad: str, several: bool, n: int, expanded: dict[tuple[str, str], _Expanded]
+        self,
+        ix: _Index,
+        slot: tuple[str, ...],
+        abjad: str,
+        several: bool,
+        n: int,
+        expanded: dict[tuple[str, str], _Expanded],
+        kept: tuple[int, dict[tuple[str, str], dict[str, float]]] | None = None,
     ) -> _Group | None:
-        """The postings one place of a spelling reads (its token, or a family name's spellings), weighed."""
+        """The postings one place of a spelling reads (its token, or a family name's spellings), weighed.
+
+        ``kept`` (:meth:`_kept_expansions`): the tokens' neighbours other queries of this generation found.
+        """
         alts: list[tuple[_Expanded, float]] = []
         for token in [t for t in slot if len(t) > 1] if several else slot:  # an initial finds only other initials
             key = (token, abjad)
             got = expanded.get(key)
             if got is None:
-                found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                found = kept[1].get(key) if kept is not None else None
+                if found is None:
+                    found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                    if kept is not None and self._generation == kept[0] and len(kept[1]) < EXPANSIONS_KEPT:
+                        kept[1][key] = found  # read wholly within the generation: no write began meanwhile
                 lists = [(ix.vocab[t], sim) for t, sim in found.items()]
                 got = expanded[key] = (lists, found, sum(len(x) for x, _ in lists))
             if got[0]:
@@ -674,6 +694,21 @@ class NameScreener:
                 if sim * idf > near.get(t, 0.0):
                     near[t] = sim * idf
         return total, postings, near, 1.0
+
+    def _kept_expansions(self) -> tuple[int, dict[tuple[str, str], dict[str, float]]] | None:
+        """The query tokens' neighbours kept for the current generation (None while a write is under way).
+
+        :meth:`_expand` reads only the index, so within one generation a token's neighbours are the same for
+        every query: common name words (``lee``, ``mohammed``, ``ivan``) are looked up once, not per query.
+        A write moves the generation on and the kept ones are dropped; one read while a write began is not kept.
+        """
+        generation = self._generation
+        if generation & 1:
+            return None
+        kept = self._expansions
+        if kept[0] != generation:
+            kept = self._expansions = (generation, {})
+        return kept
 
     @staticmethod
     def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
