@@ -1,9 +1,10 @@
 """What the screener keeps across queries gives the answers it would compute (issue #16, tenth pass).
 
 Two things are kept: a Japanese name's readings (``scripts._japanese``, per name, and ``_given_name_readings``,
-per kanji given name) and a query token's indexed neighbours (``NameScreener._expansions``, for one generation
-of the index). The kept readings are checked against the uncached code they replaced (``_japanese_before``,
-kept here as the reference), the kept neighbours against the same screener with nothing kept.
+per kanji given name) and what candidate gathering read from the index (``NameScreener._kept_reads``: a query
+token's indexed neighbours and a query place's evidence per name, for one generation of the index). The kept
+readings are checked against the uncached code they replaced (``_japanese_before``, kept here as the reference),
+the kept reads against the same screener with nothing kept, before and after writes.
 """
 
 from __future__ import annotations
@@ -148,17 +149,17 @@ QUERIES = [
 ]
 
 
-def test_kept_expansions_give_the_computed_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kept_neighbours_and_evidence_give_the_computed_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     s = NameScreener(match_cache=0)
     for i, name in enumerate(LISTED, 1):
         s.add(i, "x", _person(f"p{i}", name))
     cold = NameScreener(match_cache=0)  # the same index, nothing kept across queries
     for i, name in enumerate(LISTED, 1):
         cold.add(i, "x", _person(f"p{i}", name))
-    monkeypatch.setattr(cold, "_kept_expansions", lambda: None)
+    monkeypatch.setattr(cold, "_kept", lambda: None)
     expected = _answers(cold, QUERIES)
     assert _answers(s, QUERIES) == expected  # the tokens' neighbours read and kept
-    assert s._expansions[1]  # kept
+    assert s._kept_reads.expansions and s._kept_reads.evidence  # kept
     assert _answers(s, QUERIES[::-1]) == expected[::-1]  # answered from the kept neighbours
     # a write moves the generation on: a new listed token is a neighbour of the queries' tokens at once
     for screener in (s, cold):
@@ -167,28 +168,45 @@ def test_kept_expansions_give_the_computed_answers(monkeypatch: pytest.MonkeyPat
     expected = _answers(cold, QUERIES)
     assert any(100 in answer[-1] for answer in expected) and any(101 in answer[-1] for answer in expected)
     assert _answers(s, QUERIES) == expected
-    assert s._expansions[0] == s.generation
+    assert s._kept_reads.generation == s.generation
 
 
-def test_no_expansion_is_kept_while_a_write_is_under_way() -> None:
+def test_nothing_is_kept_while_a_write_is_under_way() -> None:
     s = NameScreener(match_cache=0)
     s.add(1, "x", _person("p", "SMITH, John"))
-    assert s._kept_expansions() is not None
+    assert s._kept() is not None
     s._generation += 1  # as add() does before it changes the index
     try:
-        assert s._kept_expansions() is None
+        assert s._kept() is None
         assert [h.entry_id for h in s.screen(ScreenQuery("Jon Smith"))] == [1]
     finally:
         s._generation += 1
 
 
-def test_a_snapshot_keeps_no_expansions() -> None:
+def test_a_snapshot_keeps_no_reads() -> None:
     import pickle
 
     s = NameScreener(match_cache=0)
     s.add(1, "x", _person("p", "SMITH, John"))
     s.screen(ScreenQuery("Jon Smith"))
-    assert s._expansions[1]
+    assert s._kept_reads.expansions
     loaded = pickle.loads(pickle.dumps(s))
-    assert loaded._expansions == (-1, {})
+    assert loaded._kept_reads.generation == -1 and not loaded._kept_reads.expansions and not loaded._kept_reads.evidence
     assert [h.entry_id for h in loaded.screen(ScreenQuery("Jon Smith"))] == [1]
+
+
+def test_full_kept_reads_start_again_with_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from finguard.screening.service import matcher
+
+    monkeypatch.setattr(matcher, "EVIDENCE_KEPT", 4)
+    monkeypatch.setattr(matcher, "EXPANSIONS_KEPT", 3)
+    s = NameScreener(match_cache=0)
+    cold = NameScreener(match_cache=0)
+    for screener in (s, cold):
+        for i, name in enumerate(LISTED, 1):
+            screener.add(i, "x", _person(f"p{i}", name))
+    monkeypatch.setattr(cold, "_kept", lambda: None)
+    expected = _answers(cold, QUERIES)
+    for _ in range(2):
+        assert _answers(s, QUERIES) == expected
+        assert s._kept_reads.size <= 4 and len(s._kept_reads.expansions) <= 3
