@@ -210,3 +210,18 @@ def test_full_kept_reads_start_again_with_the_same_answers(monkeypatch: pytest.M
     for _ in range(2):
         assert _answers(s, QUERIES) == expected
         assert s._kept_reads.size <= 4 and len(s._kept_reads.expansions) <= 3
+
+
+def test_another_index_in_place_is_read_anew() -> None:
+    """A snapshot's index is set after its state (``store.snapshot``), with no write: nothing kept from the one before."""
+    s = NameScreener(match_cache=0)
+    s.add(1, "x", _person("p", "SMITH, John"))
+    other = NameScreener(match_cache=0)
+    other.add(1, "x", _person("p", "SMITH, John"))
+    other.add(2, "x", _person("q", "SMYTH, John"))
+    s.screen(ScreenQuery("Jon Smyth"))
+    assert s._kept_reads.expansions
+    s._ix = other._ix
+    expected = [(h.entry_id, h.score) for h in other.screen(ScreenQuery("Jon Smyth"))]
+    assert 2 in [e for e, _ in expected]
+    assert [(h.entry_id, h.score) for h in s.screen(ScreenQuery("Jon Smyth"))] == expected

@@ -150,10 +150,11 @@ class _Kept:
     changed: callers copy before they add.
     """
 
-    __slots__ = ("evidence", "expansions", "generation", "size")
+    __slots__ = ("evidence", "expansions", "generation", "index", "size")
 
-    def __init__(self, generation: int) -> None:
+    def __init__(self, generation: int, index: _Index | None = None) -> None:
         self.generation = generation
+        self.index = index  # the index read (a snapshot's is set after its state: kept for neither)
         self.expansions: dict[tuple[str, str], dict[str, float]] = {}
         self.evidence: dict[tuple[tuple[str, ...], str, bool], dict[int, float]] = {}
         self.size = 0
@@ -731,8 +732,8 @@ class NameScreener:
         if generation & 1:
             return None
         kept = self._kept_reads
-        if kept.generation != generation:
-            kept = self._kept_reads = _Kept(generation)
+        if kept.generation != generation or kept.index is not self._ix:
+            kept = self._kept_reads = _Kept(generation, self._ix)
         return kept
 
     def _evidence(
