@@ -395,6 +395,17 @@ def _given_readings(text: str) -> tuple[str, list[str]] | None:
         return None
     if not given or not all(is_kanji(ch) for ch in given):
         return None
+    return katsu.romaji(family).lower().replace("'", ""), list(_given_name_readings(given))
+
+
+@lru_cache(maxsize=4096)
+def _given_name_readings(given: str) -> tuple[str, ...]:
+    """A kanji given name's readings from MeCab's best analyses of it alone (see :func:`_given_readings`).
+
+    Kept per given name (the tagger's answer depends on nothing else): 翔太 or 裕美子 is read once for every
+    family name it comes with, on the lists and in queries.
+    """
+    katsu = _katsu()
     out: list[str] = []
     for nodes in katsu.tagger.nbestToNodeList(given, _GIVEN_PATHS):
         if not all(n.feature.pos1 == "名詞" for n in nodes) or (len(nodes) > 1 and any(n.feature.pos4 != "名" for n in nodes)):
@@ -405,7 +416,7 @@ def _given_readings(text: str) -> tuple[str, list[str]] | None:
         reading = "".join(parts)  # one word, as given names are written: Soutarou
         if reading not in out and reading.isalpha() and reading.isascii():
             out.append(reading)
-    return katsu.romaji(family).lower().replace("'", ""), out[: GIVEN_READINGS + 1]
+    return tuple(out[: GIVEN_READINGS + 1])
 
 
 def is_han(ch: str) -> bool:
@@ -424,17 +435,27 @@ def has_kana(text: str) -> bool:
 
 
 def japanese(text: str) -> list[str]:
-    """A Japanese name (kanji, kana or both) read in Hepburn: ``小川 陽一`` -> ``ogawa youichi`` and ``ogawa yoichi``."""
+    """A Japanese name (kanji, kana or both) read in Hepburn: ``小川 陽一`` -> ``ogawa youichi`` and ``ogawa yoichi``.
+
+    Kept per name (:func:`_japanese`): the readings depend on the text alone, and MeCab's n-best
+    analyses of a given name cost a few tenths of a millisecond per name.
+    """
+    return list(_japanese(text))
+
+
+@lru_cache(maxsize=4096)
+def _japanese(text: str) -> tuple[str, ...]:
+    """:func:`japanese`, computed."""
     convert = _cutlet()
     if convert is None:
-        return []
+        return ()
     try:
         romaji = convert(text).lower().replace("'", "")  # "Ken'Ichi": the apostrophe only separates n from a vowel
     except Exception:  # the tagger refused the text: no Japanese reading
-        return []
+        return ()
     words = romaji.split()
     if len(words) < 2 or not romaji.isascii() or not all(w.isalpha() for w in words):
-        return []  # not read as a Japanese family + given name (a Chinese name, unknown characters)
+        return ()  # not read as a Japanese family + given name (a Chinese name, unknown characters)
     readings = [romaji]
     try:
         other = _given_readings(text)
@@ -447,7 +468,7 @@ def japanese(text: str) -> list[str]:
     for r in readings:
         out.append(r)
         out.append(r.replace("ou", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u"))
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 # -- foreign names written in Chinese characters ----------------------------------------------------------

@@ -79,6 +79,8 @@ from finguard.screening.service.similarity import (
 log = logging.getLogger(__name__)
 
 MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
+EXPANSIONS_KEPT = 50_000  # query tokens whose indexed neighbours are kept across queries, within one generation (_Kept)
+EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across queries (about 40 MB), within one generation (_Kept)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
@@ -151,6 +153,26 @@ _VARIANT_WORDS = {
 # postings read, (postings, weight), token -> weight (times scale), scale
 _Group = tuple[int, list[tuple[list[int], float]], dict[str, float], float]
 _Expanded = tuple[list[tuple[list[int], float]], dict[str, float], int]  # (postings, similarity), token -> similarity, postings read
+
+
+class _Kept:
+    """What candidate gathering read from the index for earlier queries of one generation (:meth:`NameScreener._kept`).
+
+    ``expansions``: a query token's indexed neighbours (:meth:`NameScreener._expand`, filtered to the vocabulary),
+    by (token, how read); ``evidence``: a query place's best weight per name (:func:`_best_evidence`), by (the
+    place's tokens, how read, one of several), in the order first read; ``size``: the names ``evidence`` holds.
+    Both read only the index, so within one generation they are the same for every query. Nothing kept is
+    changed: callers copy before they add.
+    """
+
+    __slots__ = ("evidence", "expansions", "generation", "index", "size")
+
+    def __init__(self, generation: int, index: _Index | None = None) -> None:
+        self.generation = generation
+        self.index = index  # the index read (a snapshot's is set after its state: kept for neither)
+        self.expansions: dict[tuple[str, str], dict[str, float]] = {}
+        self.evidence: dict[tuple[tuple[str, ...], str, bool], dict[int, float]] = {}
+        self.size = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +318,8 @@ class NameScreener:
         self._answers_lock = threading.Lock()
         self.match_hits = 0
         self.match_misses = 0
+        # what candidate gathering read from the index, kept for the generation it was read in (_Kept)
+        self._kept_reads = _Kept(-1)
 
     @property
     def generation(self) -> int:
@@ -433,7 +457,9 @@ class NameScreener:
 
     # -- snapshots (finguard.screening.provider) ------------------------------------------------
 
-    _PER_PROCESS = frozenset({"_lock", "_generation", "_answers", "_answers_generation", "_answers_lock", "match_hits", "match_misses"})
+    _PER_PROCESS = frozenset(
+        {"_lock", "_generation", "_answers", "_answers_generation", "_answers_lock", "match_hits", "match_misses", "_kept_reads"}
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         # locks, the generation and the kept answers are per process; a loaded snapshot gets new ones
@@ -555,12 +581,14 @@ class NameScreener:
         them counts once, by the best.
         """
         n = len(ix.names) + 1
+        kept = self._kept()
         acc: dict[int, float] = {}
         # a whole name equal without spaces counts once, however many of its readings agree
         compact_hits = {nid for p in prepared for compact in (p.compact, p.compact_rev) for nid in ix.compacts.get(compact, ())}
         expanded: dict[tuple[str, str], _Expanded] = {}
         slot_groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
         read: dict[int, dict[int, float]] = {}  # a group's (by id: slot_groups keeps it) evidence per name
+        group_keys: dict[int, tuple[tuple[str, ...], str, bool]] = {}  # a group's (by id) place: its evidence kept by it
         scanned = 0
         spelled: list[list[_Group]] = []  # each spelling's groups (for _tie_order)
         own: list[tuple[dict[int, float], float]] = []  # the all-common spellings' evidence per name, and its best (_own_floor)
@@ -575,10 +603,11 @@ class NameScreener:
                 seen_slots.add(slot)
                 key = (slot, abjad, len(slots) > 1)
                 if key not in slot_groups:  # a token (or a family name's spellings) shared by several spellings: once
-                    slot_groups[key] = self._slot_group(ix, slot, abjad, len(slots) > 1, n, expanded)
+                    slot_groups[key] = self._slot_group(ix, slot, abjad, len(slots) > 1, n, expanded, kept)
                 group = slot_groups[key]
                 if group is not None:
                     groups.append(group)
+                    group_keys[id(group)] = key
             groups.sort(key=lambda g: g[0])
             spelled.append(groups)
             mine: dict[int, float] = {}
@@ -608,7 +637,7 @@ class NameScreener:
                 # read once per query, however many of its spellings share the token
                 best = read.get(id(group))
                 if best is None:
-                    best = read[id(group)] = _best_evidence(postings)
+                    best = read[id(group)] = self._evidence(kept, group_keys[id(group)], postings)
                 if mine:
                     # mine[name_id] = mine.get(name_id, 0.0) + weight for each, by whole dicts: names new to mine are
                     # added in best's order at their weight, the names both have get the sum (no name moves)
@@ -668,15 +697,31 @@ class NameScreener:
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     def _slot_group(
-        self, ix: _Index, slot: tuple[str, ...], abjad: str, several: bool, n: int, expanded: dict[tuple[str, str], _Expanded]
+        self,
+        ix: _Index,
+        slot: tuple[str, ...],
+        abjad: str,
+        several: bool,
+        n: int,
+        expanded: dict[tuple[str, str], _Expanded],
+        kept: _Kept | None = None,
     ) -> _Group | None:
-        """The postings one place of a spelling reads (its token, or a family name's spellings), weighed."""
+        """The postings one place of a spelling reads (its token, or a family name's spellings), weighed.
+
+        ``kept`` (:meth:`_kept`): the tokens' neighbours other queries of this generation found.
+        """
         alts: list[tuple[_Expanded, float]] = []
         for token in [t for t in slot if len(t) > 1] if several else slot:  # an initial finds only other initials
             key = (token, abjad)
             got = expanded.get(key)
             if got is None:
-                found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                found = kept.expansions.get(key) if kept is not None else None
+                if found is None:
+                    found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                    if kept is not None and self._generation == kept.generation:  # read wholly within the generation
+                        if len(kept.expansions) >= EXPANSIONS_KEPT:  # full: kept again from now on
+                            kept.expansions = {}
+                        kept.expansions[key] = found
                 lists = [(ix.vocab[t], sim) for t, sim in found.items()]
                 got = expanded[key] = (lists, found, sum(len(x) for x, _ in lists))
             if got[0]:
@@ -698,6 +743,38 @@ class NameScreener:
                 if sim * idf > near.get(t, 0.0):
                     near[t] = sim * idf
         return total, postings, near, 1.0
+
+    def _kept(self) -> _Kept | None:
+        """What candidate gathering read for earlier queries of the current generation (None while a write is under way).
+
+        :meth:`_expand` and :func:`_best_evidence` read only the index, so within one generation a token's
+        neighbours and a place's evidence are the same for every query: common name words (``lee``,
+        ``mohammed``, ``ivan``) are read once, not per query. A write moves the generation on and what was
+        kept is dropped; what was read while a write began is not kept.
+        """
+        generation = self._generation
+        if generation & 1:
+            return None
+        kept = self._kept_reads
+        if kept.generation != generation or kept.index is not self._ix:
+            kept = self._kept_reads = _Kept(generation, self._ix)
+        return kept
+
+    def _evidence(
+        self, kept: _Kept | None, key: tuple[tuple[str, ...], str, bool], postings: list[tuple[list[int], float]]
+    ) -> dict[int, float]:
+        """:func:`_best_evidence` of a place's postings, kept for the generation (see :meth:`_kept`); never changed by the caller."""
+        if kept is None:
+            return _best_evidence(postings)
+        best = kept.evidence.get(key)
+        if best is None:
+            best = _best_evidence(postings)
+            if self._generation == kept.generation and len(best) <= EVIDENCE_KEPT:  # read wholly within the generation
+                if kept.size + len(best) > EVIDENCE_KEPT:  # full: kept again from now on, what the queries read now
+                    kept.evidence, kept.size = {}, 0
+                kept.evidence[key] = best
+                kept.size += len(best)
+        return best
 
     @staticmethod
     def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group], names_side: int = CONFIRM_MAX) -> None:
