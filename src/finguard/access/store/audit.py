@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, Engine, Index, String, Table, select, text
 from finguard.access.model import AuditEvent
 from finguard.core.chain import GENESIS, ChainReport, ChainRow, link, utc_text, verify
 from finguard.core.clock import aware
-from finguard.core.db import begin_write, is_sqlite
+from finguard.core.db import begin_write, execute_values, is_sqlite
 from finguard.core.tables import Id, UTCDateTime, metadata
 
 audit_log = Table(
@@ -34,9 +34,7 @@ def audit_data(at: Any, actor: str, action: str, target: str, detail: Any) -> di
     return {"at": utc_text(at), "actor": actor, "action": action, "target": target, "detail": detail}
 
 
-_COLUMNS = "(at, actor, action, target, detail, prev_hash, row_hash)"
-_INSERT_SQLITE = f"INSERT INTO audit_log {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)"
-_INSERT_PG = f"INSERT INTO audit_log {_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+_INSERT = "INSERT INTO audit_log (at, actor, action, target, detail, prev_hash, row_hash)"
 
 
 def _lock(conn: Any) -> None:
@@ -50,9 +48,11 @@ class SqlAuditStore:
         self.engine = engine
 
     def append(self, events: Sequence[AuditEvent]) -> None:
-        """Plain DB-API ``executemany`` of rows built here, as the check log writes: SQLAlchemy's
-        per-row parameter processing and a second JSON encoding cost half of a record's ~30 us, and
-        every staff API call writes one. The stored values are those SQLAlchemy's types would store:
+        """Rows built here and sent as a few multi-row statements, as the check log writes
+        (:func:`~finguard.core.db.execute_values`; not ``executemany``, whose GIL hand-off per row
+        starved this thread beside a busy event loop). Not SQLAlchemy's INSERT either: its per-row
+        parameter processing and a second JSON encoding cost half of a record's ~30 us, and every
+        staff API call writes one. The stored values are those SQLAlchemy's types would store:
         SQLite's naive UTC text with microseconds, PostgreSQL's aware time, the detail as JSON."""
         if not events:
             return
@@ -70,7 +70,8 @@ class SqlAuditStore:
                 stored = stamp[:-1].replace("T", " ") if sqlite else at
                 rows.append((stored, actor, action, target, json.dumps(e.detail), prev, row_hash))
                 prev = row_hash
-            conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_PG, rows)
+            # rows in order: a multi-row VALUES inserts them in order, so seq follows the chain
+            execute_values(conn, _INSERT, rows)
 
     def recent(self, *, limit: int, actor: str | None, action: str | None) -> list[tuple[int, AuditEvent]]:
         query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)

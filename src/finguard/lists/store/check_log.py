@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from finguard.core.db import begin_write, is_sqlite
+from finguard.core.db import begin_write, execute_values, is_sqlite
 from finguard.core.spool import JsonSpool
 from finguard.lists.service.checking import CheckRecord
 
@@ -76,10 +76,9 @@ class BufferedCheckLog:
         if not records:
             return 0
         sqlite = is_sqlite(self.engine)
-        mark = "?" if sqlite else "%s"
         # A spooled batch may be written twice after a crash mid-drain: a check id already stored is skipped.
         verb, tail = ("INSERT OR IGNORE", "") if sqlite else ("INSERT", " ON CONFLICT (check_id) DO NOTHING")
-        sql = f"{verb} INTO check_log (check_id, at, view, client, query, outcome, seq) VALUES ({', '.join([mark] * 7)}){tail}"
+        head = f"{verb} INTO check_log (check_id, at, view, client, query, outcome, seq)"
         rows = [
             (
                 check_id,
@@ -94,7 +93,8 @@ class BufferedCheckLog:
             for check_id, at, view, client, query, outcome, seq in records
         ]
         with begin_write(self.engine) as conn:
-            conn.exec_driver_sql(sql, rows)
+            # a few statements of many rows, not executemany: see core.db.execute_values (the GIL)
+            execute_values(conn, head, rows, tail=tail)
         return len(rows)
 
     def _run(self) -> None:
