@@ -58,7 +58,8 @@ def _align_before(
     ci: frozenset[str] | None = None,
     memo: PairMemo | None = None,
 ) -> float:
-    """:func:`_align` as it was before the ninth pass (every token pair compared per alignment)."""
+    """:func:`_align` as it was before the ninth pass (every token pair compared per alignment), with the
+    tenth pass's change of what it computes (an initial stands for a long Chinese given name) made here too."""
     if not qt or not ct:
         return 0.0
     if qt == ct:
@@ -135,6 +136,8 @@ def _align_before(
     initial = False
     paired: list[tuple[int, int]] = []
     by_initial = 0  # the listed tokens an initial of the query stands for
+    initial_weight = 0
+    letters = ""
     for sim, i, j in pairs:
         bi, bj = 1 << i, 1 << j
         if used_q & bi or used_c & bj:
@@ -152,6 +155,8 @@ def _align_before(
             paired.append((i, j))
         elif is_initial and phon and len(qt[i]) == 1:  # an initial the query wrote, for a listed name (not a skeleton's)
             by_initial |= bj
+            initial_weight += qw[i]
+            letters += qt[i]
     if by_initial and used_q == (1 << len(qt)) - 1:
         # "C. MUN" for "MUN, Cho'ng-Ch'o'l", "S. KIM" for "KIM, Sou-gwang": an initial stands for the given name,
         # all of it; the listed names beside the one an initial found are credited as the initial is
@@ -161,8 +166,14 @@ def _align_before(
                 used_c |= bj
                 by_initial |= bj
                 got_c += INITIAL_CREDIT * cw[j]
+    total_c = sum(cw)
+    firsts = [j for j in range(len(ct)) if by_initial >> j & 1 and not (j and by_initial >> (j - 1) & 1)]
+    if sino and by_initial and all(ct[j][0] in letters for j in firsts):
+        covered = sum(w for j, w in enumerate(cw) if by_initial >> j & 1)
+        got_c += INITIAL_CREDIT * (initial_weight - covered)
+        total_c += initial_weight - covered
     cov_q = got_q / sum(qw)
-    cov_c = got_c / sum(cw)
+    cov_c = got_c / total_c
     align = _combine(cov_q, cov_c, len(qt), len(ct), sino)
     if korean and (used_q != (1 << len(qt)) - 1 or used_c != (1 << len(ct)) - 1 or not _korean_order(paired)):
         # a syllable of a Korean name with no partner (장미경 / JANG GYONG), or in another order: another person's name
