@@ -76,3 +76,29 @@ def test_a_dotted_quad_normalises_as_ipaddress_does() -> None:
             got = None
         assert got == expected, text
     assert normalize(IdType.IP, "10.0.0.1") == normalize("ip", "10.0.0.1") == "10.0.0.1"
+
+
+def test_check_json_refuses_as_the_two_scans_did() -> None:
+    """#19: check_json takes the strings out once for both of its checks; the same refusals."""
+    from finguard.core import jsonsafe
+    from finguard.core.errors import InvalidInput
+
+    def before(data: bytes) -> str | None:
+        if jsonsafe.json_depth(data) > jsonsafe.MAX_JSON_DEPTH:
+            return "deep"
+        if jsonsafe._LONG_NUMBER.search(jsonsafe._STRING.sub(b'""', data)):
+            return "long"
+        return None
+
+    rng = random.Random(7)
+    parts = [b"[", b"]", b"{", b"}", b'"', b"\\", b"1" * 41, b"12", b'"[[["', b'"\\"["', b",", b":", b"e5", b"-", b"."]
+    docs = [b"".join(rng.choice(parts) for _ in range(rng.randint(1, 90))) for _ in range(20_000)]
+    docs += [b"[" * 65 + b"]" * 65, b"[" * 64 + b"]" * 64, b'{"a": "' + b"[" * 100 + b'"}']
+    docs += [b'{"n": ' + b"9" * 41 + b"}", b'{"n": "' + b"9" * 41 + b'"}']
+    for doc in docs:
+        try:
+            jsonsafe.check_json(doc)
+            got = None
+        except InvalidInput as exc:
+            got = "deep" if "deeper" in str(exc) else "long"
+        assert got == before(doc), doc

@@ -10,7 +10,8 @@ decision is made by the guard's batcher thread as in a server; what is timed is 
 loop's thread** (``time.thread_time``): middleware, routing, the key check and its audit record,
 reading and parsing the body, the hand-off to the batcher and back, encoding the answer. uvicorn's
 own parsing and the socket are not in it. ``--warmup`` requests first, not timed. ``--profile``:
-cProfile of the loop's thread over the timed requests. Prints one JSON line.
+cProfile of the loop's thread over the timed requests. ``--responses FILE``: every answer (status,
+headers, body), to compare two checkouts' answers. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench
 
 
-async def drive(app: Any, bodies: list[bytes], key: str, warmup: int, profile: str) -> dict[str, Any]:
+async def drive(app: Any, bodies: list[bytes], key: str, warmup: int, profile: str, responses: list[Any] | None = None) -> dict[str, Any]:
     sent: list[dict[str, Any]] = []
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state: dict[str, Any] = {}
@@ -70,6 +71,7 @@ async def drive(app: Any, bodies: list[bytes], key: str, warmup: int, profile: s
             "state": dict(state),
         }
         done = False
+        answer: dict[str, Any] = {"body": b""}
 
         async def receive() -> dict[str, Any]:
             nonlocal done
@@ -81,8 +83,14 @@ async def drive(app: Any, bodies: list[bytes], key: str, warmup: int, profile: s
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 statuses[message["status"]] = statuses.get(message["status"], 0) + 1
+                answer["status"] = message["status"]
+                answer["headers"] = sorted((k.decode(), v.decode()) for k, v in message.get("headers", ()))
+            elif message["type"] == "http.response.body":
+                answer["body"] += message.get("body", b"")
 
         await app(scope, receive, send)
+        if responses is not None:
+            responses.append({**answer, "body": answer["body"].decode()})
 
     for body in bodies[:warmup]:
         await one(body)
@@ -113,6 +121,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--warmup", type=int, default=500)
     ap.add_argument("--profile", default="")
+    ap.add_argument("--responses", default="", help="write every response (status, headers, body) to this JSON file")
     ap.add_argument(
         "--stub", action="store_true", help="answer every event with one decision made before, at once (no batcher): the app's own CPU"
     )
@@ -148,7 +157,10 @@ def main() -> None:
                 setattr(batcher, name, answer)
         if not hasattr(batcher, "submit_async"):  # an older checkout: post_event wraps submit's future
             asyncio.wrap_future = lambda f, **kw: f  # type: ignore[assignment]
-    res = asyncio.run(drive(app, bodies, key, args.warmup, args.profile))
+    responses: list[Any] | None = [] if args.responses else None
+    res = asyncio.run(drive(app, bodies, key, args.warmup, args.profile, responses))
+    if responses is not None:
+        Path(args.responses).write_text(json.dumps(responses))
     res.update(finguard=str(Path(finguard.__file__).parents[1]), load=bench.load(), **payees)
     print(json.dumps(res))
     platform.close()
