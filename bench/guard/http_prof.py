@@ -11,6 +11,7 @@ At shutdown each thread's statistics go to ``FINGUARD_PROF_OUT.<thread name>.pst
 ``FINGUARD_PROF_OUT.threads.json``: each thread's CPU seconds (``time.thread_time``) and the
 number of guard requests. The profiler inflates every figure (more so Python-heavy code): read
 the shares. Read with ``python -m pstats`` or ``http_prof.py report PREFIX``.
+``FINGUARD_BENCH_BATCH_WINDOW_MS``: an experiment, the guard batcher's ``window`` (0 by default).
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ if __name__ == "__main__" and sys.argv[1:2] == ["report"]:
 threading.Thread.run = _profiled_run  # type: ignore[method-assign]
 
 from finguard.app.http import create_app  # noqa: E402
+from finguard.guard.service import batcher as _batcher  # noqa: E402
+
+_WINDOW = os.environ.get("FINGUARD_BENCH_BATCH_WINDOW_MS", "")
+if _WINDOW:  # an experiment: the batcher waits this long for company before deciding a lone event
+    _init = _batcher.DecisionBatcher.__init__
+
+    def _init_window(self: Any, guard: Any, *, max_batch: int = 128, window: float = 0.0) -> None:
+        _init(self, guard, max_batch=max_batch, window=float(_WINDOW) / 1000)
+
+    _batcher.DecisionBatcher.__init__ = _init_window  # type: ignore[method-assign]
 
 inner = create_app(freeze_gc=True)
 _t0 = [0.0]
