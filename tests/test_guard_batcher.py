@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from finguard.app.platform import Platform
 from finguard.core import http_errors as errors
 from finguard.core.db import make_engine, upgrade
-from finguard.core.errors import Conflict, InvalidInput
+from finguard.core.errors import Conflict, InvalidInput, NotFound
 from finguard.guard.http.routes import router
 from finguard.guard.model.controls import ChannelLimit, ControlSettings, Limits
 from finguard.guard.model.decision import Decision
@@ -188,3 +188,35 @@ def test_the_quick_payee_parse_with_a_name_is_the_general_parse(request_: CheckR
         assert quick is None  # errors are reported by the general parser alone
         return
     assert quick is None or quick == general
+
+
+def test_submit_async_answers_each_event_on_its_loop(engine: Engine) -> None:
+    """#19: an event loop's requests wait on asyncio futures, settled on the loop a batch at a time;
+    a conflict is that event's alone, and an event whose future is cancelled before its batch
+    starts is not decided."""
+    import asyncio
+
+    clock = Clock()
+    guard = make_guard(engine, None, clock=clock)
+    first = guard.decide(parse_event(transfer("a0"), clock()))
+    batcher = DecisionBatcher(guard, window=0.2)  # the window gathers the events below into one batch
+
+    async def run() -> list[object]:
+        loop = asyncio.get_running_loop()
+        futures = [batcher.submit_async(parse_event(transfer(f"a{i}", at=T0 + timedelta(minutes=i)), clock()), loop) for i in (1, 2)]
+        futures.append(batcher.submit_async(parse_event(transfer("a0", amount="7.00"), clock()), loop))
+        futures.append(batcher.submit_async(parse_event(transfer("a0"), clock()), loop))
+        dropped = batcher.submit_async(parse_event(transfer("gone", at=T0 + timedelta(minutes=5)), clock()), loop)
+        dropped.cancel()
+        return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    try:
+        outcomes = asyncio.run(run())
+    finally:
+        batcher.close()
+    assert [o.event_id for o in outcomes if isinstance(o, Decision)] == ["a1", "a2", "a0"]
+    assert isinstance(outcomes[2], Conflict)
+    assert outcomes[3] == first
+    with pytest.raises(NotFound):
+        guard.decision_for_event("gone")
+    assert batcher.batches == 1 and batcher.decided == 4

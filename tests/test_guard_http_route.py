@@ -97,10 +97,10 @@ def test_an_unexpected_error_is_500_and_logged_with_the_routes_template(
 ) -> None:
     fast, plain = apps
 
-    def broken(event: Any) -> Any:
+    def broken(event: Any, loop: Any) -> Any:
         raise RuntimeError("6222000011112222")
 
-    monkeypatch.setattr(platform.guard.batcher, "submit", broken)
+    monkeypatch.setattr(platform.guard.batcher, "submit_async", broken)
     assert_same_unexpected_error(fast, plain, caplog, PATH, "6222000011112222", json=transfer(), headers={"X-API-Key": analyst_key})
 
 

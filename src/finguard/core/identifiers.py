@@ -168,8 +168,14 @@ def normalize_device(raw: object, field: str = "device") -> str:
     return value
 
 
+# A dotted quad as ipaddress writes it back (no leading zeros): the text is its own normal form.
+_PLAIN_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")
+
+
 def normalize_ip(raw: object, field: str = "ip") -> str:
     text = _prepare(field, raw)
+    if _PLAIN_IPV4.fullmatch(text):  # the common case, without building an address object (#19)
+        return text
     try:
         return ipaddress.ip_address(text).compressed
     except ValueError:
@@ -221,6 +227,8 @@ def normalize_lei(raw: object, field: str = "lei") -> str:
 
 def normalize(id_type: IdType | str, raw: object, field: str | None = None) -> str:
     """Normalise ``raw`` as an identifier of ``id_type``; raise InvalidIdentifier if it is not one."""
+    if isinstance(id_type, IdType) and (normalizer := _NORMALIZERS.get(id_type)) is not None:
+        return normalizer(raw, field or id_type.value)  # the common call, without the enum's lookup (#19)
     try:
         kind = IdType(id_type)
     except ValueError:

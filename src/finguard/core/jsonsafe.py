@@ -56,7 +56,12 @@ def _lone_surrogate(value: Any, path: str) -> str | None:
 
 def json_depth(data: bytes) -> int:
     """The deepest nesting of arrays and objects in ``data`` (0 for a scalar), strings ignored."""
-    brackets = _STRING.sub(b"", data).translate(None, _DROP)
+    return _depth(_STRING.sub(b"", data))
+
+
+def _depth(unquoted: bytes) -> int:
+    """:func:`json_depth` of a document whose strings are already taken out (or emptied)."""
+    brackets = unquoted.translate(None, _DROP)
     opening = brackets.count(b"[") + brackets.count(b"{")
     if opening <= 1:
         return opening
@@ -76,9 +81,10 @@ def json_depth(data: bytes) -> int:
 def check_json(data: bytes, field: str = "body", max_depth: int = MAX_JSON_DEPTH) -> None:
     """Refuse (InvalidInput naming ``field``) a document nested deeper than ``max_depth`` or
     holding a number longer than :data:`MAX_NUMBER_CHARS` characters, before anything parses it."""
-    if json_depth(data) > max_depth:
+    unquoted = _STRING.sub(b'""', data)  # once for both checks (#19): the quotes left are not brackets
+    if _depth(unquoted) > max_depth:
         raise InvalidInput.for_field(field, f"is nested deeper than {max_depth} levels")
-    if _LONG_NUMBER.search(_STRING.sub(b'""', data)):
+    if _LONG_NUMBER.search(unquoted):
         raise InvalidInput.for_field(field, f"holds a number longer than {MAX_NUMBER_CHARS} characters")
 
 

@@ -116,7 +116,7 @@ async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff(
     event = parse_event(data, g.clock())  # a bad field is this request's 422, before any batch
     # Concurrent requests share one decide_many and one commit (the batcher's worker thread);
     # each gets its own decision, or its own error (409 for an event id reused with another body).
-    decision = await asyncio.wrap_future(g.batcher.submit(event))
+    decision = await g.batcher.submit_async(event, asyncio.get_running_loop())
     # Serialised once, by pydantic-core (FastAPI would validate the model again, then encode it).
     return Response(adapt_decision(decision).model_dump_json(), media_type="application/json")
 

@@ -13,10 +13,15 @@ would raise for it alone (a Conflict for an event id reused with another body). 
 fails as a whole, its events are decided again one by one, so one event's fault never becomes
 another's. ``decide_many`` decides a batch exactly as one ``decide`` after the other would
 (idempotency by event id, velocity, controls, explanations), so batching changes no decision.
+
+An event loop's request waits on an asyncio future (:meth:`DecisionBatcher.submit_async`): the
+worker hands a whole batch's answers to each loop in one ``call_soon_threadsafe`` (#19), instead
+of a thread-safe future per event, each waking the loop on its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -33,6 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# An event, the future its answer goes to, and that future's event loop (None: a thread-safe future).
+_Item = tuple[Event, "Future[Decision] | asyncio.Future[Decision]", "asyncio.AbstractEventLoop | None"]
+
 
 class BatcherClosed(RuntimeError):
     """The batcher was closed before this event was decided (the process is stopping)."""
@@ -43,7 +51,7 @@ class DecisionBatcher:
         self.guard = guard
         self.max_batch = max(1, max_batch)
         self.window = max(0.0, window)
-        self._queue: deque[tuple[Event, Future[Decision]]] = deque()
+        self._queue: deque[_Item] = deque()
         self._cond = threading.Condition()
         self._closed = False
         self.batches = 0  # batches decided, and the events in them (for /metrics and tests)
@@ -54,12 +62,23 @@ class DecisionBatcher:
     def submit(self, event: Event) -> Future[Decision]:
         """Queue an event; the future holds its decision or the exception deciding it raised."""
         future: Future[Decision] = Future()
+        self._put((event, future, None))
+        return future
+
+    def submit_async(self, event: Event, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Decision]:
+        """:meth:`submit` for a coroutine on ``loop`` (the thread running it): the asyncio future is
+        settled on the loop, with the rest of its batch's answers for that loop at once. A future
+        cancelled before its batch starts is not decided (as :meth:`submit`'s)."""
+        future: asyncio.Future[Decision] = loop.create_future()
+        self._put((event, future, loop))
+        return future
+
+    def _put(self, item: _Item) -> None:
         with self._cond:
             if self._closed:
                 raise BatcherClosed("the guard is stopping")
-            self._queue.append((event, future))
+            self._queue.append(item)
             self._cond.notify()
-        return future
 
     def decide(self, event: Event) -> Decision:
         """:meth:`GuardService.decide` through the batcher (blocks until the event's batch commits)."""
@@ -74,7 +93,7 @@ class DecisionBatcher:
 
     # -- the worker ------------------------------------------------------------------------------
 
-    def _take(self) -> list[tuple[Event, Future[Decision]]] | None:
+    def _take(self) -> list[_Item] | None:
         with self._cond:
             while not self._queue:
                 if self._closed:
@@ -93,29 +112,23 @@ class DecisionBatcher:
                 self._decide(batch)
             except BaseException as exc:  # never leave a request waiting for ever
                 log.exception("guard batcher: a batch failed")
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                _settle([(item, exc) for item in batch])
 
-    def _decide(self, batch: list[tuple[Event, Future[Decision]]]) -> None:
-        live = [(e, f) for e, f in batch if f.set_running_or_notify_cancel()]
+    def _decide(self, batch: list[_Item]) -> None:
+        live = [item for item in batch if _start(item)]
         if not live:
             return
         try:
-            results: list[Decision | BaseException] = list(self.guard.decide_many([e for e, _ in live]))
+            results: list[Decision | BaseException] = list(self.guard.decide_many([item[0] for item in live]))
         except Exception as exc:
             if len(live) == 1:
                 results = [exc]
             else:
                 log.warning("guard batcher: a batch of %d failed (%s); deciding its events one by one", len(live), type(exc).__name__)
-                results = [self._one(e) for e, _ in live]
+                results = [self._one(item[0]) for item in live]
         self.batches += 1
         self.decided += len(live)
-        for (_, future), result in zip(live, results, strict=True):
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        _settle(list(zip(live, results, strict=True)))
 
     def _one(self, event: Event) -> Decision | BaseException:
         try:
@@ -123,3 +136,44 @@ class DecisionBatcher:
         except Exception as exc:
             return exc
         return result
+
+
+def _start(item: _Item) -> bool:
+    """Whether the item's event is still wanted (its future not cancelled), marking a thread-safe
+    future running. An asyncio future is only read here (its loop owns it): one cancelled after
+    this look gets its event decided and the answer dropped, as a running future's would be."""
+    _, future, loop = item
+    if loop is None:
+        return bool(future.set_running_or_notify_cancel())  # type: ignore[union-attr]
+    return not future.done()
+
+
+def _settle(answers: list[tuple[_Item, Decision | BaseException]]) -> None:
+    """Give each future its answer: a thread-safe one here, the asyncio ones on their loops, one
+    hand-off per loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Decision], Decision | BaseException]]] = {}
+    for (_, future, loop), result in answers:
+        if loop is None:
+            if future.done():  # a batch that failed after some of its answers were given
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        else:
+            by_loop.setdefault(loop, []).append((future, result))  # type: ignore[arg-type]
+    for loop, pairs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_on_loop, pairs)
+        except RuntimeError:  # the loop is closed: nobody waits for these answers any more
+            log.debug("guard batcher: %d answers for a closed event loop dropped", len(pairs))
+
+
+def _settle_on_loop(pairs: list[tuple[asyncio.Future[Decision], Decision | BaseException]]) -> None:
+    for future, result in pairs:
+        if future.done():  # cancelled while its batch was decided
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
