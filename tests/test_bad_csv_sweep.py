@@ -288,3 +288,98 @@ def test_any_bytes_give_rows_or_named_problems_from_every_file_reader(data: byte
                 check()
             except (InvalidInput, RegistryUnavailable):
                 pass
+
+
+# -- a file with no data row (empty, or a header alone) ------------------------------------------
+# "0 rows imported" hid a wrong or truncated file: every importer refuses it, naming the file, and
+# changes nothing. OFAC's sdn.csv has no header (its "header alone" is a data row).
+PARTIES = ("key,name,kind", "p-1,John Smith,person")
+NO_ROWS: dict[str, tuple[tuple[str, ...], Runner]] = {
+    **{entry: spec for entry, spec in ENTRIES.items() if entry != "cli lists import ofac"},
+    "cli ledger import amlsim": (AMLSIM, lambda e, d: e.cli("ledger", "import", "amlsim", e.file("transactions.csv", d))),
+    "cli ledger import amlworld-csv": (AMLWORLD, lambda e, d: e.cli("ledger", "import", "amlworld-csv", e.file("t.csv", d))),
+    "POST lists/{code}/import csv": (("key,subject,name", "k1,person,John Smith"), lambda e, d: _lists(e, "csv", d, "http")),
+    "cli lists import csv": (("key,subject,name", "k1,person,John Smith"), lambda e, d: _lists(e, "csv", d, "cli")),
+    "cli screen batch": (PARTIES, lambda e, d: e.cli("screen", "batch", e.file("parties.csv", d))),
+    "POST parties/screen/batch": (PARTIES, lambda e, d: e.post("/api/v1/parties/screen/batch?format=csv", d)),
+    "cli guard fraud-import --labels": (
+        GUARD_LABELS,
+        lambda e, d: e.cli("guard", "fraud-import", "--events", e.file("ev.jsonl", _guard_events()), "--labels", e.file("lab.csv", d)),
+    ),
+    "POST screening/batch-jobs": (PARTIES, lambda e, d: _upload(e, "/api/v1/screening/batch-jobs", "parties.csv", d)),
+}
+# entries that answered "0 rows" before: their message says so, naming the file
+NAMED = {"POST credit/monitors/overfinancing": "the request body", "cli credit overfinancing": "b.csv", "cli loans import": "l.csv",
+         "cli loans campaign contacts": "c.csv", "cli loans education record": "e.csv", "cli credit train --labels": "l.csv",
+         "cli screen batch": "parties.csv", "POST parties/screen/batch": "the request body",
+         "POST screening/batch-jobs": "parties.csv", "cli guard fraud-import --labels": "lab.csv",
+         "cli guard train --labels": "lab.csv"}  # fmt: skip
+
+
+def _upload(env: Env, url: str, name: str, data: bytes) -> tuple[int, str]:
+    r = env.client.post(url, files={"file": (name, data)}, headers={"X-API-Key": env.key})
+    return r.status_code, r.text
+
+
+def _jobs(env: Env) -> int:
+    return len(env.platform.batch_dd.recent())
+
+
+@pytest.mark.parametrize("case", ["empty", "header_only"])
+@pytest.mark.parametrize("entry", list(NO_ROWS))
+def test_a_file_with_no_data_rows_is_refused_and_changes_nothing(env: Env, entry: str, case: str) -> None:
+    lines, run = NO_ROWS[entry]
+    data = b"" if case == "empty" else (lines[0] + "\n").encode()
+    before, jobs = _counts(env.platform), _jobs(env)
+    code, out = run(env, data)
+    assert code in (2, 400, 422), (entry, case, code, out[-800:])
+    assert _counts(env.platform) == before and _jobs(env) == jobs, (entry, case)
+    flat = " ".join(out.split())
+    # an empty file without a header is refused for that where a header is read first ("body: is
+    # empty", "a header row ... is required", "needs the columns ..."); read_dicts' callers say
+    if entry in NAMED and (case == "header_only" or entry.startswith(("cli loans", "cli credit"))):
+        assert "has no data rows" in flat and NAMED[entry] in flat, (entry, case, flat[-800:])
+
+
+def test_the_json_imports_refuse_an_empty_list(env: Env) -> None:
+    before = _counts(env.platform)
+    for url, field in (("/api/v1/loans/import", "loans"), ("/api/v1/loans/contacts", "contacts"),
+                       ("/api/v1/loans/education/events", "events")):  # fmt: skip
+        r = env.client.post(url, json={field: []}, headers={"X-API-Key": env.key})
+        assert r.status_code == 422 and field in r.text, (url, r.status_code, r.text)
+    assert _counts(env.platform) == before
+
+
+EMPTY_LISTS = {
+    "csv": (b"", b"key,subject,name\n"),
+    "jsonl": (b"", b"\n\n"),
+    "uk": (b"", (UK[0] + "\n").encode()),
+    "un": (b"", b'<?xml version="1.0"?><CONSOLIDATED_LIST><INDIVIDUALS/><ENTITIES/></CONSOLIDATED_LIST>'),
+    "eu": (b"", b'<?xml version="1.0"?><export xmlns="http://eu.europa.ec/fpi/fsd/export"></export>'),
+    "ofac": (b"", b"\n"),
+}
+
+
+@pytest.mark.parametrize("via", ["http", "cli"])
+@pytest.mark.parametrize("fmt", list(EMPTY_LISTS))
+def test_a_sync_import_of_an_empty_list_file_never_delists_the_list(env: Env, fmt: str, via: str) -> None:
+    """A sync import makes the list what the file holds: an empty file would delist everything.
+    It is refused (with --allow-mass-delist too), and the list keeps its entries."""
+    code, out = _lists(env, "csv", b"key,subject,name\nk1,person,John Smith\nk2,organisation,Acme Trading Ltd\n", "http")
+    assert code == 200, out
+    if via == "http" and fmt == "ofac":
+        pytest.skip("OFAC files are imported from the command line only")
+    for data in EMPTY_LISTS[fmt]:
+        before = _counts(env.platform)
+        if via == "http":
+            r = env.client.post(f"/api/v1/lists/watch/import?format={fmt}&mode=sync&allow_mass_delist=true", content=data,
+                                headers={"X-API-Key": env.key})  # fmt: skip
+            code, out = r.status_code, r.text
+        else:
+            path = env.file(f"{fmt}/sdn.csv" if fmt == "ofac" else f"empty.{fmt}", data)
+            code, out = env.cli("lists", "import", "watch", path, "--format", fmt, "--mode", "sync", "--allow-mass-delist")
+        assert code in (2, 422), (fmt, via, data, code, out[-800:])
+        assert _counts(env.platform) == before, (fmt, via, data)
+    with env.platform.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM list_entry WHERE delisted_at IS NULL")).scalar_one() == 2
+

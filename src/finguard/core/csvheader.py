@@ -63,10 +63,20 @@ def line_reached(reader: csv.DictReader[str]) -> int:
     return max(reader.reader.line_num, 1)
 
 
-def read_dicts(stream: Iterable[str], field: str) -> list[dict[str, str]]:
+def no_data_rows(field: str, name: str, outcome: str = "nothing was imported") -> InvalidInput:
+    """The error for a file with no data row (empty, or a header alone): an import of it would
+    report "0 rows imported", which hides a wrong or truncated file."""
+    problem = f"{name} has no data rows (an empty file or a header alone); {outcome}"
+    return InvalidInput(f"{field}: {problem}", problems=[FieldProblem(field, problem)])
+
+
+def read_dicts(stream: Iterable[str], field: str, *, name: str | None = None) -> list[dict[str, str]]:
     """Every row of a CSV file with a header (:class:`csv.DictReader`), read whole; a file that
     cannot be read is :func:`not_csv` naming ``field`` (the file's parameter) and the line, and so
-    is a NUL character in a cell (PostgreSQL cannot store one: it raised out of the insert)."""
+    is a NUL character in a cell (PostgreSQL cannot store one: it raised out of the insert).
+
+    With ``name`` (the file's name, as the message should call it) a file with no data row is
+    refused too (:func:`no_data_rows`)."""
     reader = csv.DictReader(stream)
     rows: list[dict[str, str]] = []
     try:
@@ -77,4 +87,6 @@ def read_dicts(stream: Iterable[str], field: str) -> list[dict[str, str]]:
             rows.append(row)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise not_csv(field, exc, line_reached(reader)) from None
+    if name is not None and not rows:
+        raise no_data_rows(field, name)
     return rows
