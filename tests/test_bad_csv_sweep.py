@@ -383,3 +383,53 @@ def test_a_sync_import_of_an_empty_list_file_never_delists_the_list(env: Env, fm
     with env.platform.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM list_entry WHERE delisted_at IS NULL")).scalar_one() == 2
 
+
+# -- a NUL character in a ledger import's cells ------------------------------------------------
+# PostgreSQL cannot store a NUL in text and SQLite can: AMLSim's tran_id (a column the import
+# ignores) took one on both stores, an account id took one on SQLite and failed on PostgreSQL.
+# Every ledger CSV now refuses a NUL in any cell, and an account id any control character,
+# naming the column and the line, alike on both stores.
+STATEMENT = ("交易时间,交易金额,借贷标志,对方账号,对方户名,摘要", "2024-03-15 10:23:45,100.00,借,6222000011112222,张三,转账")
+LEDGER_CSV = {
+    "amlsim": AMLSIM,
+    "paysim": PAYSIM,
+    "amlworld-csv": AMLWORLD,
+    "statement": STATEMENT,
+    "account-events": (REGISTER[0], "6222021001122334455,opened,2026-03-01,personal_i,张三,resident_id,110101199003074514,0101,x"),
+}
+LEDGER_NUL_CASES = [(fmt, i) for fmt, (header, _) in LEDGER_CSV.items() for i in range(len(header.split(",")))]
+
+
+def _ledger_post(env: Env, fmt: str, data: bytes) -> tuple[int, str]:
+    if fmt == "account-events":
+        return env.post("/api/v1/ledger/account-events/import", data)
+    account = "&account=6222021001122334455" if fmt == "statement" else ""
+    return env.post(f"/api/v1/ledger/import?format={fmt}{account}", data)
+
+
+@pytest.mark.parametrize(("fmt", "column"), LEDGER_NUL_CASES)
+def test_a_nul_in_any_ledger_cell_is_refused_naming_the_column_and_line(env: Env, fmt: str, column: int) -> None:
+    header, row = LEDGER_CSV[fmt]
+    cells = row.split(",")
+    good = f"{header}\n{row}\n".encode()
+    cells[column] = cells[column][:1] + "\x00" + cells[column][1:]
+    before = _counts(env.platform)
+    code, out = _ledger_post(env, fmt, f"{header}\n{','.join(cells)}\n".encode())
+    assert code == 422, (fmt, column, code, out[-800:])
+    problem = json.loads(out)["error"]["problems"][0]
+    name = header.split(",")[column]
+    assert problem["line"] == 2 and problem["field"] in (name, f"{name}.1"), (fmt, column, problem)
+    assert _counts(env.platform) == before
+    assert _ledger_post(env, fmt, good)[0] in (200, 201)  # the same file without the NUL is imported
+
+
+def test_a_control_character_in_an_account_id_is_refused_on_both_stores(env: Env) -> None:
+    from finguard.ledger.model import check_account
+
+    for bad in ("A\x001", "A\x1b1", "A\x7f"):
+        with pytest.raises(InvalidInput, match="control character"):
+            check_account(bad, "sourceNodeId")
+    assert check_account(" \t6222021001122334455\t ", "account") == "6222021001122334455"  # Excel's text-keeping tab
+    code, out = env.post("/api/v1/ledger/import?format=amlsim", b"tran_id,sourceNodeId,targetNodeId,value,time\n1,A\x0b1,A2,1.00,1\n")
+    assert code == 422 and "sourceNodeId" in out and "control character" in out, out
+
