@@ -433,3 +433,27 @@ def test_a_control_character_in_an_account_id_is_refused_on_both_stores(env: Env
     code, out = env.post("/api/v1/ledger/import?format=amlsim", b"tran_id,sourceNodeId,targetNodeId,value,time\n1,A\x0b1,A2,1.00,1\n")
     assert code == 422 and "sourceNodeId" in out and "control character" in out, out
 
+
+# -- a NUL character in the list formats -------------------------------------------------------
+# The CSV and JSON Lines list formats took a NUL on SQLite and answered a generic "a value in the
+# request cannot be stored" on PostgreSQL; now both refuse it naming the field and the line, as
+# the UK and OFAC formats do. (XML cannot hold a NUL: the UN and EU files are malformed XML.)
+LIST_NUL = {
+    ("csv", "name"): b"key,subject,name\nk0,person,Ann Lee\nk1,person,John\x00 Smith\n",
+    ("csv", "key"): b"key,subject,name\nk0,person,Ann Lee\nk\x001,person,John Smith\n",
+    ("jsonl", "name"): b'{"key": "k0", "name": "Ann Lee"}\n{"key": "k1", "subject": "person", "name": "John\\u0000 Smith"}\n',
+    ("jsonl", "aliases[1]"): b'{"key": "k0", "name": "Ann Lee"}\n{"key": "k1", "name": "John Smith", "aliases": ["J S", "J\\u0000"]}\n',
+}
+
+
+@pytest.mark.parametrize("via", ["http", "cli"])
+@pytest.mark.parametrize(("fmt", "field"), list(LIST_NUL))
+def test_a_nul_in_a_list_file_is_named_with_its_field_and_line(env: Env, fmt: str, field: str, via: str) -> None:
+    before = _counts(env.platform)
+    code, out = _lists(env, fmt, LIST_NUL[(fmt, field)], via)
+    assert code in (2, 422), (code, out[-800:])
+    flat = " ".join(out.split())
+    line = 3 if fmt == "csv" else 2  # the CSV's header is line 1
+    assert f"line {line}: {field}: holds a NUL character" in flat, flat[-800:]
+    assert _counts(env.platform) == before
+

@@ -129,7 +129,21 @@ def draft_from_record(record: dict[str, Any]) -> EntryDraft:
     )
 
 
+def _nul_field(value: Any, at: str) -> str | None:
+    """The field (``aliases[1]``, ``identifiers[0].value``) whose text holds a NUL character."""
+    if isinstance(value, str):
+        return at if "\x00" in value else None
+    if isinstance(value, list):
+        return next((f for i, v in enumerate(value) if (f := _nul_field(v, f"{at}[{i}]")) is not None), None)
+    if isinstance(value, dict):
+        return next((f for k, v in value.items() if (f := _nul_field(v, f"{at}.{k}" if at else str(k))) is not None), None)
+    return None
+
+
 def _row(line: int, record: dict[str, Any]) -> ParsedRow:
+    # PostgreSQL cannot store a NUL in text (SQLite can): refused on both, named with its line
+    if (nul := _nul_field(record, "")) is not None:
+        return ParsedRow(line, problem=FieldProblem(nul, "holds a NUL character", line))
     try:
         return ParsedRow(line, draft=draft_from_record(record))
     except InvalidInput as exc:
