@@ -457,3 +457,14 @@ def test_a_nul_in_a_list_file_is_named_with_its_field_and_line(env: Env, fmt: st
     assert f"line {line}: {field}: holds a NUL character" in flat, flat[-800:]
     assert _counts(env.platform) == before
 
+
+def test_the_header_problem_is_read_in_one_place() -> None:
+    from finguard.core.csvheader import dict_reader, header_problem
+
+    bad = dict_reader(io.StringIO("key,na\rme\nk,x\n"), ("key", "name"))
+    problem = header_problem(bad)
+    assert problem is not None and problem.field == "header" and problem.line == 1 and "is not valid CSV" in problem.problem
+    good = dict_reader(io.StringIO("key;name\nk;x\n"), ("key", "name"))
+    assert header_problem(good) is None and good.fieldnames == ["key", "name"]
+    empty = dict_reader(io.StringIO(""), ("key",))
+    assert header_problem(empty) is None and empty.fieldnames is None

@@ -48,6 +48,17 @@ def dict_reader(stream: IO[str], known: Collection[str]) -> csv.DictReader[str]:
     return csv.DictReader(lines, delimiter=sniff_delimiter(header.rstrip("\r\n"), known))
 
 
+def header_problem(reader: csv.DictReader[str]) -> FieldProblem | None:
+    """Reads ``reader``'s header line: the problem with it (field ``header``, line 1) when the csv
+    module cannot read it (a bare carriage return, say), else None, and ``reader.fieldnames`` is
+    the header (None for an empty file)."""
+    try:
+        _ = reader.fieldnames
+    except csv.Error as exc:
+        return FieldProblem("header", f"is not valid CSV ({exc})", 1)
+    return None
+
+
 def not_csv(field: str, exc: csv.Error | UnicodeDecodeError, line: int) -> InvalidInput:
     """The error for a file the csv module (or the UTF-8 decoder) cannot read at ``line``."""
     if isinstance(exc, UnicodeDecodeError):

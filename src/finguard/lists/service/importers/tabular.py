@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from finguard.core import jsonsafe
-from finguard.core.csvheader import dict_reader, line_reached
+from finguard.core.csvheader import dict_reader, header_problem, line_reached
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.exports import SafeDictWriter, unsafe_cell
 from finguard.core.identifiers import IdType
@@ -153,10 +153,8 @@ def _row(line: int, record: dict[str, Any]) -> ParsedRow:
 
 def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
     reader = dict_reader(stream, CSV_COLUMNS)  # a comma, or the semicolon / tab a spreadsheet used
-    try:
-        _ = reader.fieldnames
-    except csv.Error as exc:  # e.g. a bare carriage return in the header line
-        yield ParsedRow(1, problem=FieldProblem("header", f"is not valid CSV ({exc})", 1), fatal=True)
+    if (problem := header_problem(reader)) is not None:  # e.g. a bare carriage return in the header line
+        yield ParsedRow(1, problem=problem, fatal=True)
         return
     if reader.fieldnames is None:
         yield ParsedRow(1, problem=FieldProblem("header", "the file is empty; a header row is required", 1), fatal=True)
