@@ -48,6 +48,17 @@ def dict_reader(stream: IO[str], known: Collection[str]) -> csv.DictReader[str]:
     return csv.DictReader(lines, delimiter=sniff_delimiter(header.rstrip("\r\n"), known))
 
 
+def header_problem(reader: csv.DictReader[str]) -> FieldProblem | None:
+    """Reads ``reader``'s header line: the problem with it (field ``header``, line 1) when the csv
+    module cannot read it (a bare carriage return, say), else None, and ``reader.fieldnames`` is
+    the header (None for an empty file)."""
+    try:
+        _ = reader.fieldnames
+    except csv.Error as exc:
+        return FieldProblem("header", f"is not valid CSV ({exc})", 1)
+    return None
+
+
 def not_csv(field: str, exc: csv.Error | UnicodeDecodeError, line: int) -> InvalidInput:
     """The error for a file the csv module (or the UTF-8 decoder) cannot read at ``line``."""
     if isinstance(exc, UnicodeDecodeError):
@@ -63,10 +74,20 @@ def line_reached(reader: csv.DictReader[str]) -> int:
     return max(reader.reader.line_num, 1)
 
 
-def read_dicts(stream: Iterable[str], field: str) -> list[dict[str, str]]:
+def no_data_rows(field: str, name: str, outcome: str = "nothing was imported") -> InvalidInput:
+    """The error for a file with no data row (empty, or a header alone): an import of it would
+    report "0 rows imported", which hides a wrong or truncated file."""
+    problem = f"{name} has no data rows (an empty file or a header alone); {outcome}"
+    return InvalidInput(f"{field}: {problem}", problems=[FieldProblem(field, problem)])
+
+
+def read_dicts(stream: Iterable[str], field: str, *, name: str | None = None) -> list[dict[str, str]]:
     """Every row of a CSV file with a header (:class:`csv.DictReader`), read whole; a file that
     cannot be read is :func:`not_csv` naming ``field`` (the file's parameter) and the line, and so
-    is a NUL character in a cell (PostgreSQL cannot store one: it raised out of the insert)."""
+    is a NUL character in a cell (PostgreSQL cannot store one: it raised out of the insert).
+
+    With ``name`` (the file's name, as the message should call it) a file with no data row is
+    refused too (:func:`no_data_rows`)."""
     reader = csv.DictReader(stream)
     rows: list[dict[str, str]] = []
     try:
@@ -77,4 +98,6 @@ def read_dicts(stream: Iterable[str], field: str) -> list[dict[str, str]]:
             rows.append(row)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise not_csv(field, exc, line_reached(reader)) from None
+    if name is not None and not rows:
+        raise no_data_rows(field, name)
     return rows

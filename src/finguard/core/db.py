@@ -68,11 +68,17 @@ def dialect_insert(bind: Engine | Connection, table: Table) -> Any:
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows (all with the same keys) in the caller's transaction: PostgreSQL's
     ``COPY ... FROM STDIN`` (binary-free text protocol through psycopg, several times faster than
-    multi-row INSERTs for bulk imports), an ``executemany`` INSERT elsewhere. Values go through
-    each column's own bind processing (a :class:`~finguard.core.tables.UTCDateTime` refuses a
-    naive time here as it does in an INSERT). The table's defaults (an identity id) apply to the
-    columns the rows leave out."""
+    multi-row INSERTs for bulk imports); SQLite's multi-row ``INSERT ... VALUES`` statements
+    (:func:`values_insert`: not ``executemany``, whose per-row GIL hand-off convoys behind a busy
+    server thread); an ``executemany`` INSERT for a few rows on PostgreSQL, and on SQLite when the
+    rows leave out a column whose default SQLAlchemy computes. Values go through each column's own
+    bind processing (a :class:`~finguard.core.tables.UTCDateTime` refuses a naive time here as it
+    does in an INSERT). The table's defaults (an identity id) apply to the columns the rows leave
+    out."""
     if not rows:
+        return
+    if is_sqlite(conn) and len(rows) > 1 and not _python_defaults_left_out(table, rows[0]):
+        values_insert(conn, table, rows)
         return
     if is_sqlite(conn) or len(rows) < COPY_FROM:
         conn.execute(table.insert(), rows[0] if len(rows) == 1 else rows)
@@ -244,7 +250,10 @@ def values_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) ->
     column's own bind processing, as SQLAlchemy's INSERT would send it."""
     names = list(rows[0])
     dialect = conn.dialect
-    procs = [table.c[n].type.bind_processor(dialect) for n in names]
+    # the dialect's own type, as SQLAlchemy's INSERT binds it: SQLite's DATETIME writes the naive
+    # UTC text with microseconds ("2024-01-01 00:00:00.000000"); the generic type left the datetime
+    # to the sqlite3 module, which wrote "2024-01-01 00:00:00+00:00", text that sorts apart
+    procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
     prep = dialect.identifier_preparer
     head = f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)})"
     # None too goes through its processor, as in an INSERT (a JSON column stores None as JSON null)

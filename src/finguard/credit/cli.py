@@ -234,7 +234,7 @@ def _data(synthetic: int | None, seed: int, shift: float, records: Path | None, 
         if labels is None:
             raise InvalidInput.for_field("labels", "is required with --records (a CSV of uscc,defaulted)")
         with labels.open(newline="", encoding="utf-8-sig") as fh:
-            lab = parse_labels(read_dicts(fh, "labels"))
+            lab = parse_labels(read_dicts(fh, "labels", name=labels.name))
         return labelled_from_files(load_records(records), lab, f"{records} labelled by {labels}")
     return synthetic_set(synthetic or 20_000, seed, default_shift=shift)
 
@@ -424,7 +424,7 @@ def overfinancing_cmd(
     try:
         try:
             with bureau.open(newline="", encoding="utf-8-sig") as fh:
-                rows = read_dicts(fh, "bureau")
+                rows = read_dicts(fh, "bureau", name=bureau.name)
         except OSError as exc:
             raise InvalidInput.for_field("bureau", f"cannot read the file: {exc}") from None
         facilities = parse_facilities(rows)

@@ -213,7 +213,7 @@ def _overfinancing(svc: CreditService, body: bytes) -> OverFinanceRun:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput.for_field("body", "must be UTF-8 CSV") from None
-    facilities = parse_facilities(read_dicts(io.StringIO(text), "body"))
+    facilities = parse_facilities(read_dicts(io.StringIO(text), "body", name="the request body"))
     if svc.alerts is None:
         raise Unavailable("the credit service has no alert store")
     return monitor_overfinancing(svc.feed, facilities, svc.alerts)

@@ -67,12 +67,17 @@ def format_amount(fen: int, currency: str = "CNY") -> str:
     return format_money(fen, currency)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_account(value: str, field_name: str) -> str:
     value = value.strip()
     if not value:
         raise InvalidInput.for_field(field_name, "is empty; an account number or name is required")
     if len(value) > MAX_ACCOUNT:
         raise InvalidInput.for_field(field_name, f"is longer than {MAX_ACCOUNT} characters")
+    if not value.isprintable() and (bad := _CONTROL.search(value)):  # PostgreSQL cannot store NUL; SQLite could
+        raise InvalidInput.for_field(field_name, f"holds a control character ({bad.group()!r}); an id is printable text")
     return value
 
 
@@ -368,7 +373,6 @@ class Trace:
 
 TRACE_FIELDS = ("account", "direction", "method", "hops", "horizon_days", "start_transfer", "amount", "at", "currency")
 TRACE_DEFAULTS = {"direction": "forward", "method": "fifo", "hops": "6", "horizon_days": "30"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INT = re.compile(r"\d{1,18}")
 
 def parse_time(raw: str, field: str) -> datetime:

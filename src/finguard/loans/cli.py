@@ -200,7 +200,7 @@ def import_cmd(
         if not path.is_file():
             raise InvalidInput.for_field("path", f"{path} is not a readable file")
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(enumerate(read_dicts(fh, "path"), start=2))
+            rows = list(enumerate(read_dicts(fh, "path", name=path.name), start=2))
         with _service() as svc:
             report = svc.import_loans(rows, actor or _default_actor(), skip_bad_rows=skip_bad_rows)
     except FinguardError as exc:
@@ -412,7 +412,7 @@ def contacts_cmd(path: Annotated[Path, typer.Argument(help="CSV: customer_id, na
         if not path.is_file():
             raise InvalidInput.for_field("path", f"{path} is not a readable file")
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(enumerate(read_dicts(fh, "path"), start=2))
+            rows = list(enumerate(read_dicts(fh, "path", name=path.name), start=2))
         with _outreach() as svc:
             n = svc.import_contacts(rows)
     except FinguardError as exc:
@@ -640,7 +640,7 @@ def education_record_cmd(
         if not path.is_file():
             raise InvalidInput.for_field("path", f"{path} is not a readable file")
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(enumerate(read_dicts(fh, "path"), start=2))
+            rows = list(enumerate(read_dicts(fh, "path", name=path.name), start=2))
         engine = make_engine(Settings().database_url)
         try:
             upgrade(engine)

@@ -65,7 +65,7 @@ Writer = Annotated[ApiKey, Depends(staff("write"))]
 
 
 class ImportIn(BaseModel):
-    loans: list[dict[str, Any]] = Field(max_length=MAX_LOANS_PER_IMPORT)
+    loans: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_LOANS_PER_IMPORT)
     skip_bad_rows: bool = False
 
 
@@ -101,12 +101,14 @@ class TemplateIn(BaseModel):
 
 
 class ContactsIn(BaseModel):
-    contacts: list[dict[str, Any]] = Field(max_length=MAX_LOANS_PER_IMPORT,
+    contacts: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_LOANS_PER_IMPORT,
                                            description="customer_id, name, lang (zh|en), email, phone, wechat_openid")
 
 
 class EventsIn(BaseModel):
-    events: list[dict[str, Any]] = Field(max_length=10_000, description="branch, campaign, day, place, staff, leaflets, questions, photos")
+    events: list[dict[str, Any]] = Field(
+        min_length=1, max_length=10_000, description="branch, campaign, day, place, staff, leaflets, questions, photos"
+    )
 
 
 class CampaignIn(BaseModel):

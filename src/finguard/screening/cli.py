@@ -16,7 +16,7 @@ from finguard.core.cli import fail as _fail
 from finguard.core.errors import FinguardError, InvalidInput
 from finguard.screening.model.diligence import counterparty_from_record
 from finguard.screening.pages.report import render_report
-from finguard.screening.service.diligence import Screening, read_party_records
+from finguard.screening.service.diligence import Screening, read_party_batch
 from finguard.screening.service.matcher import ScreenQuery
 
 app = typer.Typer(help="Name screening and counterparty due diligence.", no_args_is_help=True)
@@ -100,7 +100,7 @@ def screen_batch(
     with open_platform() as p:
         try:
             with path.open(encoding="utf-8-sig", newline="") as fh:
-                records = list(read_party_records(fmt, fh))
+                records = read_party_batch(fmt, fh, "path", path.name)
         except (UnicodeDecodeError, FinguardError) as exc:
             _fail(exc if isinstance(exc, FinguardError) else InvalidInput.for_field("path", "is not UTF-8 text"))
         with Progress(SpinnerColumn(), TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:

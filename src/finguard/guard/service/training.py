@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from finguard.core.csvheader import line_reached, not_csv
+from finguard.core.csvheader import line_reached, no_data_rows, not_csv
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.guard.model.events import Event, parse_event, parse_time
 from finguard.guard.model.features import FeatureSchema, Value, infer_attributes
@@ -193,6 +193,8 @@ def read_label_file(path: Path) -> LabelFile:
             rows = list(enumerate(reader, start=2))
         except csv.Error as exc:  # a bare carriage return in an unquoted field, a field over the size limit
             raise not_csv("labels", exc, line_reached(reader)) from None
+    if not rows:  # nothing to train on, nothing to confirm: a wrong or truncated file
+        raise no_data_rows("labels", path.name, "nothing was read")
     for line, row in rows:
         event_id = row.get("event_id")
         value = row.get("label", row.get("is_fraud", row.get("fraud")))

@@ -126,7 +126,22 @@ def _text(value: object, name: str, limit: int = MAX_TEXT) -> str | None:
     text = str(value).strip()
     if len(text) > limit:
         raise InvalidInput.for_field(name, f"is longer than {limit} characters")
+    if "\x00" in text:
+        raise InvalidInput.for_field(name, NUL)
     return text or None
+
+
+# PostgreSQL cannot store a NUL in text (SQLite can): refused on both, naming the column and line,
+# in every column read (one the format ignores, such as AMLSim's tran_id, too).
+NUL = "holds a NUL character; nothing was imported"
+
+
+def _nul_column(names: Sequence[str], fields: Sequence[str | None]) -> str | None:
+    """The first column whose cell holds a NUL character, if any."""
+    for name, value in zip(names, fields, strict=False):
+        if value is not None and "\x00" in value:
+            return name
+    return None
 
 
 def _flag(value: object, name: str) -> bool:
@@ -188,6 +203,9 @@ def _csv_rows(stream: IO[str], required: tuple[str, ...], name: str) -> Iterator
                 continue
             if any(record.get(c) is None for c in required):
                 yield ParsedTransfer(line, problem=FieldProblem("row", "has fewer fields than the header", line))
+                continue
+            if (nul := next((k for k, v in record.items() if v is not None and "\x00" in v), None)) is not None:
+                yield ParsedTransfer(line, problem=FieldProblem(nul, NUL, line))
                 continue
             yield line, record
     except csv.Error as exc:
@@ -506,6 +524,9 @@ class AmlworldRows:
         return ParsedTransfer(line, draft=draft, accounts=(AccountDraft(src, bank=src_bank), AccountDraft(dst, bank=dst_bank)))
 
 
+AMLWORLD_COLUMNS = (*AMLWORLD_CSV[:4], "Account.1", *AMLWORLD_CSV[5:])  # as problems name them
+
+
 def parse_amlworld_csv(stream: IO[str]) -> Iterator[ParsedTransfer]:
     """Streams the file: one row in memory at a time (plus one small hash per row seen)."""
     reader = csv.reader(stream)
@@ -524,8 +545,12 @@ def parse_amlworld_csv(stream: IO[str]) -> Iterator[ParsedTransfer]:
     rows = AmlworldRows()
     try:
         for fields in reader:
-            if fields:  # a blank line is no row
-                yield rows.parse(reader.line_num, fields)
+            if not fields:  # a blank line is no row
+                continue
+            if "\x00" in "".join(fields) and (nul := _nul_column(AMLWORLD_COLUMNS, fields)) is not None:
+                yield ParsedTransfer(reader.line_num, problem=FieldProblem(nul, NUL, reader.line_num))
+                continue
+            yield rows.parse(reader.line_num, fields)
     except csv.Error as exc:
         yield ParsedTransfer(reader.line_num, problem=FieldProblem("row", f"is not valid CSV ({exc})", reader.line_num))
 
@@ -664,6 +689,8 @@ def statement_draft(rec: Mapping[str, str | None], options: ImportOptions, occur
             raise InvalidInput.for_field(name, "must be text")
         if len(value) > 500:
             raise InvalidInput.for_field(name, "is longer than 500 characters")
+        if "\x00" in value:
+            raise InvalidInput.for_field(name, NUL)
         return value.strip()
 
     at = parse_statement_time(get("交易时间"))

@@ -105,6 +105,9 @@ class AccountRegister:
             if len(row) != len(names):
                 problems.append(FieldProblem("columns", f"expected {len(names)} columns, found {len(row)}", line))
                 continue
+            if nul := next((n for n, v in zip(names, row, strict=True) if "\x00" in v), None):  # PostgreSQL cannot store it
+                problems.append(FieldProblem(nul, "holds a NUL character", line))
+                continue
             try:
                 events.append(parse_account_event({n: unsafe_cell(v) for n, v in zip(names, row, strict=True)}))
             except InvalidInput as exc:

@@ -256,11 +256,9 @@ class SqlListStore:
             insert_rows(conn, entry_identifier, id_rows)
             insert_rows(conn, entry_name, name_rows)
             insert_rows(conn, change_log, [{"seq": seq, **row} for seq, row in zip(seqs, log_rows, strict=True)])
-        else:
-            if id_rows:
-                conn.execute(insert(entry_identifier), id_rows)
-            if name_rows:
-                conn.execute(insert(entry_name), name_rows)
+        else:  # multi-row VALUES statements (core.db.insert_rows), not executemany: see core.db.execute_values
+            insert_rows(conn, entry_identifier, id_rows)
+            insert_rows(conn, entry_name, name_rows)
             seqs = [int(r[0]) for r in conn.execute(insert(change_log).returning(change_log.c.seq, sort_by_parameter_order=True), log_rows)]
         seq_updates: list[dict[str, Any]] = []
         full_updates: list[dict[str, Any]] = []

@@ -30,7 +30,7 @@ from finguard.screening.http.schemas import (
 )
 from finguard.screening.model.diligence import counterparty_from_record
 from finguard.screening.pages.report import render_report
-from finguard.screening.service.diligence import name_outcome, read_party_records
+from finguard.screening.service.diligence import name_outcome, read_party_batch
 from finguard.screening.service.matcher import ScreenQuery
 
 router = APIRouter(prefix="/api/v1")
@@ -76,7 +76,7 @@ async def screen_batch(
         raise InvalidInput.for_field("body", "is empty; send the file as the request body")
     from starlette.concurrency import run_in_threadpool
 
-    records = list(read_party_records(format, io.StringIO(text)))
+    records = read_party_batch(format, io.StringIO(text), "body", "the request body")
     results, problems = await run_in_threadpool(p.diligence.screen_records, records, default_purpose=purpose)
     if report == "json":
         out = BatchScreenOut(

@@ -78,10 +78,12 @@ class BatchJobs:
             raise BatchRefused("purpose", f"must be one of {', '.join(p.value for p in Purpose)}", "purpose")
         text = _decode(data)
         fmt = FORMATS[ext]
-        if fmt == "csv":  # a file whose header cannot be read is refused now, not after the upload
-            first = next(read_party_records("csv", io.StringIO(text)), None)
-            if first is not None and "__problem__" in first[1] and first[1]["__problem__"].field == "header":
-                raise BatchRefused("file", first[1]["__problem__"].problem, "header")
+        # a file whose header cannot be read, or with no data row, is refused now, not after the upload
+        first = next(read_party_records(fmt, io.StringIO(text)), None)
+        if first is None:
+            raise BatchRefused("file", f"{name[:255]} has no data rows (a header alone); nothing was screened", "empty")
+        if "__problem__" in first[1] and first[1]["__problem__"].field == "header":
+            raise BatchRefused("file", first[1]["__problem__"].problem, "header")
         now = self.clock().isoformat()
         job_id = secrets.token_hex(8)
         status = {"id": job_id, "state": "queued", "name": name[:255], "format": fmt, "purpose": purpose, "by": actor,

@@ -17,7 +17,7 @@ from typing import IO, Any, Protocol
 
 from finguard.alerts.model import Alert, AlertDraft
 from finguard.core import jsonsafe
-from finguard.core.csvheader import dict_reader, line_reached
+from finguard.core.csvheader import dict_reader, header_problem, line_reached, no_data_rows
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound, Unavailable
 from finguard.lists.model.lists import Change, ChangeOp, EntryDraft, Party, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import EntryReader, Freshness
@@ -325,11 +325,10 @@ def read_party_records(fmt: str, stream: IO[str]) -> Iterator[tuple[int, dict[st
     """
     if fmt == "csv":
         reader = dict_reader(stream, PARTY_COLUMNS)  # a comma, or the semicolon / tab a spreadsheet used
-        try:
-            fieldnames = reader.fieldnames
-        except csv.Error as exc:  # e.g. a bare carriage return: the file cannot be read past it
-            yield 1, {"__problem__": FieldProblem("header", f"is not valid CSV ({exc})", 1)}
+        if (problem := header_problem(reader)) is not None:  # e.g. a bare carriage return: unreadable past it
+            yield 1, {"__problem__": problem}
             return
+        fieldnames = reader.fieldnames
         unknown = [c for c in fieldnames or () if c not in PARTY_COLUMNS]
         if fieldnames is None or unknown or not {"name", "id_value"} & set(fieldnames):
             why = f"unknown column {unknown[0]!r}" if unknown else "a header row with a name or id_value column is required"
@@ -359,6 +358,18 @@ def read_party_records(fmt: str, stream: IO[str]) -> Iterator[tuple[int, dict[st
             yield line_no, record
     else:
         raise InvalidInput.for_field("format", "must be csv or jsonl")
+
+
+def read_party_batch(fmt: str, stream: IO[str], field: str, name: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every (line, record) of a batch file (:func:`read_party_records`), refusing a file whose
+    header cannot be read or that has no data row (nothing would be screened)."""
+    records = list(read_party_records(fmt, stream))
+    if not records:
+        raise no_data_rows(field, name, "nothing was screened")
+    first = records[0][1].get("__problem__")
+    if isinstance(first, FieldProblem) and first.field == "header":
+        raise InvalidInput(f"header: {first.problem}", problems=[first])
+    return records
 
 
 def screen_name(screener: NameScreener, freshness: Freshness, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from finguard.core import jsonsafe
-from finguard.core.csvheader import dict_reader, line_reached
+from finguard.core.csvheader import dict_reader, header_problem, line_reached
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.exports import SafeDictWriter, unsafe_cell
 from finguard.core.identifiers import IdType
@@ -129,7 +129,21 @@ def draft_from_record(record: dict[str, Any]) -> EntryDraft:
     )
 
 
+def _nul_field(value: Any, at: str) -> str | None:
+    """The field (``aliases[1]``, ``identifiers[0].value``) whose text holds a NUL character."""
+    if isinstance(value, str):
+        return at if "\x00" in value else None
+    if isinstance(value, list):
+        return next((f for i, v in enumerate(value) if (f := _nul_field(v, f"{at}[{i}]")) is not None), None)
+    if isinstance(value, dict):
+        return next((f for k, v in value.items() if (f := _nul_field(v, f"{at}.{k}" if at else str(k))) is not None), None)
+    return None
+
+
 def _row(line: int, record: dict[str, Any]) -> ParsedRow:
+    # PostgreSQL cannot store a NUL in text (SQLite can): refused on both, named with its line
+    if (nul := _nul_field(record, "")) is not None:
+        return ParsedRow(line, problem=FieldProblem(nul, "holds a NUL character", line))
     try:
         return ParsedRow(line, draft=draft_from_record(record))
     except InvalidInput as exc:
@@ -139,10 +153,8 @@ def _row(line: int, record: dict[str, Any]) -> ParsedRow:
 
 def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
     reader = dict_reader(stream, CSV_COLUMNS)  # a comma, or the semicolon / tab a spreadsheet used
-    try:
-        _ = reader.fieldnames
-    except csv.Error as exc:  # e.g. a bare carriage return in the header line
-        yield ParsedRow(1, problem=FieldProblem("header", f"is not valid CSV ({exc})", 1), fatal=True)
+    if (problem := header_problem(reader)) is not None:  # e.g. a bare carriage return in the header line
+        yield ParsedRow(1, problem=problem, fatal=True)
         return
     if reader.fieldnames is None:
         yield ParsedRow(1, problem=FieldProblem("header", "the file is empty; a header row is required", 1), fatal=True)
