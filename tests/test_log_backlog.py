@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 from finguard.access.model import AuditEvent
 from finguard.access.service.audit import AuditLog
@@ -51,6 +51,24 @@ def test_a_check_log_backlog_is_kept_whole_and_untracked_by_the_collector(engine
         assert rows(engine, check_log) == n  # nothing dropped
     finally:
         log.close()
+
+
+def test_check_log_times_are_stored_as_sqlalchemy_stores_them(engine: Engine) -> None:
+    """A whole-second time is written in the same text as SQLAlchemy's own INSERT (on SQLite the
+    column is text: '...:00' and '...:00.000000' compare differently), and reads back the same."""
+    log = BufferedCheckLog(engine, flush_seconds=3600)
+    try:
+        log.record(CheckRecord("direct", T0, "staff", "int-7", {}, "clear", 1))
+        assert log.flush() == 1
+    finally:
+        log.close()
+    with engine.begin() as conn:
+        conn.execute(insert(check_log).values(check_id="orm", at=T0, view="staff", client="int-7", query={}, outcome="clear", seq=2))
+        stored = dict(conn.execute(select(check_log.c.check_id, check_log.c.at)).all())
+        if engine.dialect.name == "sqlite":
+            raw = dict(conn.execute(text("SELECT check_id, at FROM check_log")).all())
+            assert raw["direct"] == raw["orm"]
+    assert stored["direct"] == stored["orm"]
 
 
 def test_an_audit_backlog_is_kept_whole_untracked_and_its_chain_verifies(engine: Engine, tmp_path: Path) -> None:

@@ -82,8 +82,9 @@ class BufferedCheckLog:
         rows = [
             (
                 check_id,
-                # SQLAlchemy keeps SQLite datetimes as naive UTC text; PostgreSQL takes them as they are.
-                at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if sqlite else at,
+                # SQLAlchemy keeps SQLite datetimes as naive UTC text with microseconds always written
+                # (text compares as time only in one format); PostgreSQL takes them as they are.
+                at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite else at,
                 view,
                 client,
                 query,
