@@ -1369,21 +1369,16 @@ def _tie_order(
         for p in rec.prepared:
             if p.kind == "han":
                 continue
-            masks = [where_get(t, 0) for t in p.tokens]
-            for mask in masks:
-                got |= mask
-            if initials and 0 in masks:
-                missing = 0
-                used: set[str] | None = None  # the query's initials spent on this spelling's tokens
-                for t, mask in zip(p.tokens, masks, strict=True):
-                    if mask:
-                        continue
-                    if t[0] in initials and (used is None or t[0] not in used):
-                        used = {t[0]} if used is None else used | {t[0]}
-                    else:
-                        missing += 1
-            else:
-                missing = masks.count(0)
+            missing = 0
+            used: set[str] | None = None  # the query's initials spent on this spelling's tokens
+            for t in p.tokens:
+                mask = where_get(t, 0)
+                if mask:
+                    got |= mask
+                elif t[0] in initials and (used is None or t[0] not in used):
+                    used = {t[0]} if used is None else used | {t[0]}
+                else:
+                    missing += 1
             if missing < unaccounted:
                 unaccounted = missing
         for mask in full:
