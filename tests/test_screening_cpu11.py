@@ -126,3 +126,22 @@ def test_korean_probe_answers_are_the_ones_computed() -> None:
         assert len(probe.answers) < 4 * len(listed)  # the repeated spelling and the second pass were kept answers
         probed += 1
     assert probed >= 4
+
+
+def test_korean_alignment_kept_in_the_memo_is_the_one_computed() -> None:
+    """variant_similarity keeps a romanised Korean pair's alignment in the query's memo by the names' spellings."""
+    names = ["LEE Yu Jin", "YI Yu-jin", "LEE Yu Jin", "RHEE Yoo Jin", "O Ji Yeon", "KIM Yong Jin", "Yu Jin", "J. LEE"]
+    listed = [prepare(analyse_name(name, None).variants) for name in names]
+    compared = kept = 0
+    for query in ("이유진", "오지연", "Lee Yu Jin", "Yi Yujin"):
+        memo: PairMemo = {}
+        for _ in range(2):
+            for q in prepare(analyse_name(query, None).variants):
+                for variants in listed:
+                    for c in variants:
+                        if (q.korean or c.korean) and (q.family or c.family):
+                            assert variant_similarity(q, c, memo) == variant_similarity(q, c), (query, q.tokens, c.tokens)
+                            compared += 1
+        kept += sum(1 for k in memo if k[0] == "korean_align")
+    assert compared > 50
+    assert kept

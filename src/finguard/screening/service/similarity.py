@@ -263,7 +263,15 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
     if korean and (q.family or c.family):
-        sim = _korean_align(q, c, memo)
+        # a function of the two names' tokens, family-name spellings and initials (weights, spellings and rotations are
+        # functions of them): listed names spelled alike are aligned once per query
+        aligned_key = ("korean_align", q.tokens, q.family, q.initials, c.tokens, c.family, c.initials)
+        got = None if memo is None else memo.get(aligned_key)
+        if got is None:
+            got = _korean_align(q, c, memo)
+            if memo is not None:
+                memo[aligned_key] = got
+        sim = got
     else:
         # the alignment is a function of the two token tuples (sound keys, weights, compacts are functions of them), these
         # flags and the initials: two listed names spelled alike (aliases, namesakes) are aligned once per query
