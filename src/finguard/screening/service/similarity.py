@@ -224,18 +224,6 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         other = c if q.kind == "skeleton" else q
         if other.kind != "skeleton" and other.chinese:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
-        shortest = min(len(q.skel_compact), len(c.skel_compact))
-        tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
-        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
-        if (
-            _hebrew_short(q, c)
-            or _hebrew_short(c, q)
-            or _hebrew_labial(q, c)
-            or _hebrew_labial(c, q)
-            or _hebrew_vowel_letters(q, c)
-            or _hebrew_vowel_letters(c, q)
-        ):
-            cap = min(cap, tiny)
         key = ("skeleton", qs, cs)  # the skeletons' weights and compacts are functions of their tokens
         aligned = None if memo is None else memo.get(key)
         if aligned is None:
@@ -253,6 +241,20 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
             )
             if memo is not None:
                 memo[key] = aligned
+        if not aligned:
+            return 0.0  # whatever the cap (the checks below are pure: they need not run)
+        shortest = min(len(q.skel_compact), len(c.skel_compact))
+        tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
+        cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
+        if cap > tiny and (  # the Hebrew checks only lower the cap to tiny: not read when it is no higher
+            _hebrew_short(q, c)
+            or _hebrew_short(c, q)
+            or _hebrew_labial(q, c)
+            or _hebrew_labial(c, q)
+            or _hebrew_vowel_letters(q, c)
+            or _hebrew_vowel_letters(c, q)
+        ):
+            cap = tiny
         return cap * aligned
     if q.kind == "transcribed" or c.kind == "transcribed":
         if q.kind == c.kind or q.chinese or c.chinese:
@@ -261,7 +263,15 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     sino = q.chinese or c.chinese
     korean = q.korean or c.korean
     if korean and (q.family or c.family):
-        sim = _korean_align(q, c, memo)
+        # a function of the two names' tokens, family-name spellings and initials (weights, spellings and rotations are
+        # functions of them): listed names spelled alike are aligned once per query
+        aligned_key = ("korean_align", q.tokens, q.family, q.initials, c.tokens, c.family, c.initials)
+        got = None if memo is None else memo.get(aligned_key)
+        if got is None:
+            got = _korean_align(q, c, memo)
+            if memo is not None:
+                memo[aligned_key] = got
+        sim = got
     else:
         # the alignment is a function of the two token tuples (sound keys, weights, compacts are functions of them), these
         # flags and the initials: two listed names spelled alike (aliases, namesakes) are aligned once per query
@@ -1020,10 +1030,12 @@ class KoreanProbe:
     name has dozens of candidate names sharing one syllable with it).
     """
 
-    __slots__ = ("compacts", "variants")
+    __slots__ = ("answers", "compacts", "variants")
 
     def __init__(self, query: list[Prepared]) -> None:
         self.variants = [_probe_side(q) for q in query if not q.dup]
+        # may_reach's answers for this query by what it reads of a name (names of one spelling are common among Korean names)
+        self.answers: dict[tuple[Any, ...], bool] = {}
         self.compacts: set[str] = set()
         for q in query:
             if not q.dup:
@@ -1031,6 +1043,13 @@ class KoreanProbe:
                 self.compacts.update(korean_key(a + rest) for a in q.family or q.tokens[:1])
 
     def may_reach(self, candidate: list[Prepared], floor: float) -> bool:
+        key = (floor, *[(c.kind, c.tokens, c.family) for c in candidate])  # all that _may_reach reads of the name
+        found = self.answers.get(key)
+        if found is None:
+            found = self.answers[key] = self._may_reach(candidate, floor)
+        return found
+
+    def _may_reach(self, candidate: list[Prepared], floor: float) -> bool:
         need = (floor - 0.2) / 0.8 - 1e-9  # the least coverage of both sides that can give floor
         for c in candidate:
             if c.kind in ("han", "skeleton", "transcribed"):
