@@ -830,3 +830,52 @@ def test_the_arabic_article_is_not_the_name_ali() -> None:
     assert outcome(s, "رياض الاحمد", 3) == "match"  # Riyad al-Ahmad
     assert outcome(s, "مرعي آل الشيخ", 4) is None  # the article no initial of Lobilla (was a close match)
     assert outcome(s, "عمر علي حسين", 1) is None and outcome(s, "صالح علي حسين", 1) == "match"  # Ali as a name: as before
+
+
+def test_a_final_heh_is_read_as_a_vowel_too() -> None:
+    """A word's final ``ه`` after a consonant is a vowel as often as a letter (عبده Abdu / Abduh, فاطمه Fatima / Fatemeh):
+    the name is read once more without it; after a long vowel (شاه Shah), in a short word (طه Taha) and in الله it stays."""
+    from finguard.screening.model.scripts import arabic_prepare, arabic_readings
+
+    assert arabic_readings(arabic_prepare("عبدالله عبده")) == ["`bdallh `bdah", "`bdallh `bd"]
+    assert arabic_readings(arabic_prepare("فاطمه")) == ["fatmh", "fatm"]
+    assert arabic_readings(arabic_prepare("شاه")) == ["shah", "chah"]  # no reading without the h
+    assert arabic_readings(arabic_prepare("طه")) == ["tah"]
+    assert arabic_readings(arabic_prepare("عبد الله")) == ["`bdallh"]
+    s = NameScreener()
+    s.add(1, "x", person("a", "'ABDU, Abdallah"))
+    s.add(2, "x", person("f", "ZAHRA, Fatima"))
+    for i in range(150):  # many Abdallahs: the skeleton bdh of Abduh finds none of them, bd finds ABDU
+        s.add(10 + i, "x", person(f"n{i}", f"ABDALLAH, {chr(65 + i % 26)}{chr(97 + i // 26)}mir"))
+    assert 1 in s.candidate_entries("عبدالله عبده") and outcome(s, "عبدالله عبده", 1) == "match"
+    assert outcome(s, "فاطمه زهرا", 2) in ("match", "close_match")
+
+
+def test_a_joined_abd_al_compound_is_also_read_as_two_words() -> None:
+    """``عبد الوفاء`` is read as one word (``bdalwfa``, as lists write Abdallah); its second part was an alternative for
+    the same place, and Abd was lost: among many Wafa, ``WAFA, Abdul`` did not reach scoring. It is also read as two
+    words, Abd with its article (``bdal``: Abdul, Abdel) and the second part."""
+    from finguard.screening.service.matcher import _spellings
+    from finguard.screening.service.similarity import prepare
+
+    spellings = _spellings(prepare(analyse_name("عبد الوفاء").variants))
+    assert ("skeleton", [("bdal", "bd"), ("wfa",)]) in spellings
+    assert ("skeleton", [("bdalwfa", "wfa")]) in spellings
+    s = NameScreener()
+    s.add(1, "x", person("w", "WAFA, Abdul"))
+    for i in range(150):
+        s.add(10 + i, "x", person(f"n{i}", f"WAFA, {chr(65 + i % 26)}{chr(97 + i // 26)}sir"))
+    assert 1 in s.candidate_entries("عبد الوفاء")
+
+
+def test_french_dj_is_one_arabic_letter() -> None:
+    """French transcriptions write ``ج`` as ``dj`` (Djamel, Hadj): the listed word is also found by its skeleton with
+    ``dj`` read as one consonant, so ``جمال`` (``jml``) reaches ``DJAMEL`` among many other names."""
+    from finguard.screening.model.names import other_skeletons
+
+    assert "jml" in other_skeletons("djamel") and "hj" in other_skeletons("hadj")
+    s = NameScreener()
+    s.add(1, "x", person("d", "BOUZID, Djamel"))
+    s.add(2, "x", person("o", "BOUZID, Omar"))
+    assert 1 in s.candidate_entries("جمال")  # by the given name alone (without the rule: djml, no candidate)
+    assert outcome(s, "جمال بوزيد", 1) in ("match", "close_match")

@@ -1003,6 +1003,7 @@ class NameScreener:
 # a theophoric name or a kunya read from Arabic letters as one word (عبدالغني ``bdalghny``, ابوالفضل ``abwalfdl``): lists
 # write its second part apart as often as not (``Abdul Ghani``, ``Abu al-Fadl``); that part is a place's alternative
 _ARABIC_COMPOUND = re.compile(r"^a?(?:bd|bw)al([a-z]{3,})$")
+_ARABIC_COMPOUND_PARTS = re.compile(r"^(a?(?:bd|bw)al)([a-z]{3,})$")  # the first part with its article (bdal: Abdul, Abdel)
 
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
@@ -1098,6 +1099,15 @@ def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]
         read = ("hebrew" if p.hebrew else "skeleton") if p.kind == "skeleton" else ""
         if read == "skeleton":  # عبدالغني, ابوالفضل: the second part also as a word (Abdul Ghani, Abul Fazl)
             out.append((read, [[t, *_ARABIC_COMPOUND.findall(t)] for t in p.tokens]))
+            # and read as two words, Abd (Abdul, Abdel) then the second part: عبد الوفاء finds WAFA, Abdul among the
+            # many Wafa, not by wafa alone (the whole word bdalwfa is on no listed name)
+            # (bdal is Abdul, Abdel, or Abd and the article written apart: ABD AL-RAHMAN, bd)
+            split: list[list[str]] = []
+            for t in p.tokens:
+                parts = _ARABIC_COMPOUND_PARTS.findall(t)
+                split.extend([[parts[0][0], parts[0][0][:-2]], [parts[0][1]]] if parts else [[t]])
+            if len(split) > len(p.tokens):
+                out.append((read, split))
             continue
         out.append((read, [[t] for t in p.tokens]))
     return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
