@@ -879,3 +879,21 @@ def test_french_dj_is_one_arabic_letter() -> None:
     s.add(2, "x", person("o", "BOUZID, Omar"))
     assert 1 in s.candidate_entries("جمال")  # by the given name alone (without the rule: djml, no candidate)
     assert outcome(s, "جمال بوزيد", 1) in ("match", "close_match")
+
+
+def test_a_short_arabic_name_with_every_word_the_same_is_a_close_match() -> None:
+    """``طارق عزيز`` (``trk zz``) has four consonants, too few for its skeleton to raise a hit alone (0.8), yet every word
+    is a word of ``AZIZ, Tariq``: written in Latin letters the name is a hit, so in Arabic letters it is a close match
+    (never a match). A word one consonant off or a word fewer keeps the old cap, and so does an organisation (``علي
+    پارسا`` is not ``PARS OIL CO.``, whose words have the skeletons ``prs l``)."""
+    s = NameScreener()
+    s.add(1, "x", person("t", "AZIZ, Tariq"))
+    s.add(2, "x", person("m", "HILAL, Musa"))
+    s.add(3, "x", org("p", "PARS OIL CO."))
+    s.add(4, "x", person("k", "KADIR, Musa"))
+    assert outcome(s, "طارق عزيز", 1) == "close_match"
+    assert outcome(s, "موسى هلال", 2) == "close_match"
+    assert outcome(s, "موسى", 2) is None  # one word
+    assert outcome(s, "موسى هلاق", 2) is None  # hlk / hl: a word one consonant off
+    assert outcome(s, "علي پارسا", 3) is None  # an organisation
+    assert outcome(s, "Tariq Aziz", 1) == "match"  # in Latin letters, as before

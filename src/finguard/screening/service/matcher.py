@@ -66,11 +66,16 @@ from finguard.screening.service.similarity import (
     INITIALS_CAP,
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
+    SKELETON_MIN,
+    SKELETON_SHORT_CAP,
+    SKELETON_TINY_CAP,
+    SKELETON_WORDS_MIN,
     KoreanProbe,
     PairMemo,
     Prepared,
     name_similarity,
     prepare,
+    same_skeleton_words,
     token_credits,
     token_similarity,
     weighted_alignment,
@@ -895,6 +900,9 @@ class NameScreener:
             if probe is not None and identifier is None and not probe.may_reach(rec.prepared, thresholds.close_match - 0.1):
                 continue  # surely below what is scored at all (below): not aligned
             sim, bq, bc = name_similarity(prepared, rec.prepared, memo)
+            if entry.kind != "person" and _short_skeletons(bq, bc):
+                # every word the same is a person's name's rule (similarity.same_skeleton_words): علي پارسا is not PARS OIL CO.
+                sim = min(sim, sim * SKELETON_TINY_CAP / SKELETON_SHORT_CAP)
             found.append((sim, rec, bq, bc))
         if not found:
             return None
@@ -1042,6 +1050,15 @@ def _vowel_less_syllable(token: str) -> bool:
         and token[1] != token[2]
         and not token.endswith("ng")
     )
+
+
+def _short_skeletons(bq: Prepared | None, bc: Prepared | None) -> bool:
+    """A skeleton comparison (not of Hebrew letters) of names too short for more than :data:`SKELETON_TINY_CAP`, but for
+    :func:`~finguard.screening.service.similarity.same_skeleton_words`, which raises a person's name to a close match."""
+    if bq is None or bc is None or (bq.kind != "skeleton" and bc.kind != "skeleton") or bq.hebrew or bc.hebrew:
+        return False
+    shortest = min(len(bq.skel_compact), len(bc.skel_compact))
+    return SKELETON_WORDS_MIN <= shortest < SKELETON_MIN - 1 and same_skeleton_words(bq.skel, bc.skel)
 
 
 def _same_start(found: tuple[float, _Name, Prepared | None, Prepared | None], reach: float) -> bool:

@@ -60,6 +60,7 @@ MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
 SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (محمد علي): close_match at most
 SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
+SKELETON_WORDS_MIN = 3  # ... unless two or more words, this many consonants in all, are each the same (same_skeleton_words)
 HEBREW_TINY_CAP = 0.78  # a Hebrew word that short: no hit even with an equal legal form (+0.02; Latin TWFK LTD is one)
 SKELETON_MIN = 6
 ARTICLE_SKELETON = "L"  # the Arabic article's place in a skeleton: a token no other skeleton is (they are lower-case)
@@ -227,6 +228,8 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
+        if cap == SKELETON_TINY_CAP and shortest >= SKELETON_WORDS_MIN and same_skeleton_words(qs, cs):
+            cap = SKELETON_SHORT_CAP  # طارق عزيز / AZIZ, Tariq: a short name, but every word of it the same
         if (
             _hebrew_short(q, c)
             or _hebrew_short(c, q)
@@ -293,6 +296,20 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
+
+
+def same_skeleton_words(qs: tuple[str, ...], cs: tuple[str, ...]) -> bool:
+    """Two or more words on each side, the same consonant skeletons word for word (in any order, articles apart).
+
+    A short name read from Arabic letters (``trk zz``, Tariq Aziz; ``ms hll``, Musa Hilal) has too few consonants for
+    its compact skeleton to say much (:data:`SKELETON_TINY_CAP`), but every word equal to a listed word is the listed
+    name as the script writes it: the same name written in Latin letters is a hit (a namesake at worst), and the name
+    written in Arabic letters must not be a way past screening. A close match (:data:`SKELETON_SHORT_CAP`), never a
+    match; a word one consonant off, or a word more or fewer, keeps the tiny cap.
+    """
+    mine = sorted(t for t in qs if t != ARTICLE_SKELETON)
+    theirs = sorted(t for t in cs if t != ARTICLE_SKELETON)
+    return len(mine) >= 2 and all(mine) and mine == theirs
 
 
 def _hebrew_short(h: Prepared, other: Prepared) -> bool:
