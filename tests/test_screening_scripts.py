@@ -897,3 +897,22 @@ def test_a_short_arabic_name_with_every_word_the_same_is_a_close_match() -> None
     assert outcome(s, "موسى هلاق", 2) is None  # hlk / hl: a word one consonant off
     assert outcome(s, "علي پارسا", 3) is None  # an organisation
     assert outcome(s, "Tariq Aziz", 1) == "match"  # in Latin letters, as before
+
+
+def test_a_latin_listed_word_is_compared_as_arabic_letters_read_it() -> None:
+    """The index finds ``ABBES, Youcef`` by یوسف عباس through the French ``c`` read as s (``sf``), and ``FATHI, Ahmad`` by
+    أحمد فتحي through t + h (``fth``), but the comparison read only the Latin skeletons (``cf``, ``ft``): found and scored
+    low (0.58, 0.71). The listed word is now also compared as Arabic letters read it."""
+    from finguard.screening.service.similarity import latin_read_as_arabic, prepare
+
+    listed = prepare(analyse_name("ABBES, Youcef").variants)[0]
+    assert latin_read_as_arabic(listed, ("sf", "bs")) == ("sf", "bs")
+    assert latin_read_as_arabic(listed, ("cf", "bs")) is None  # nothing to change
+    s = NameScreener()
+    s.add(1, "x", person("y", "ABBES, Youcef"))
+    s.add(2, "x", person("f", "FATHI, Ahmad"))
+    s.add(3, "x", person("k", "YACOUB, Adam"))
+    assert outcome(s, "یوسف عباس", 1) == "close_match"
+    assert outcome(s, "أحمد فتحي", 2) == "close_match"
+    assert outcome(s, "آدم يعقوب", 3) == "close_match"
+    assert outcome(s, "یوسف عباس", 3) is None

@@ -73,6 +73,7 @@ from finguard.screening.service.similarity import (
     KoreanProbe,
     PairMemo,
     Prepared,
+    latin_read_as_arabic,
     name_similarity,
     prepare,
     same_skeleton_words,
@@ -1058,7 +1059,10 @@ def _short_skeletons(bq: Prepared | None, bc: Prepared | None) -> bool:
     if bq is None or bc is None or (bq.kind != "skeleton" and bc.kind != "skeleton") or bq.hebrew or bc.hebrew:
         return False
     shortest = min(len(bq.skel_compact), len(bc.skel_compact))
-    return SKELETON_WORDS_MIN <= shortest < SKELETON_MIN - 1 and same_skeleton_words(bq.skel, bc.skel)
+    if not SKELETON_WORDS_MIN <= shortest < SKELETON_MIN - 1:
+        return False
+    alt = latin_read_as_arabic(bc, bq.skel) if bq.kind == "skeleton" and bc.kind != "skeleton" else None
+    return same_skeleton_words(bq.skel, bc.skel) or (alt is not None and same_skeleton_words(bq.skel, alt))
 
 
 def _same_start(found: tuple[float, _Name, Prepared | None, Prepared | None], reach: float) -> bool:

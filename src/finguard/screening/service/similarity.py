@@ -49,6 +49,7 @@ from finguard.screening.model.names import (
     NameVariant,
     korean_key,
     looks_chinese,
+    other_skeletons,
     phonetic_key,
     segment_pinyin,
     skeleton,
@@ -228,7 +229,13 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
-        if cap == SKELETON_TINY_CAP and shortest >= SKELETON_WORDS_MIN and same_skeleton_words(qs, cs):
+        # a Latin listed word read as Arabic letters may be (Youcef: French c, يوسف; Fathi: t + h, فتحي)
+        alt = latin_read_as_arabic(c, qs) if q.kind == "skeleton" and c.kind != "skeleton" and not q.hebrew else None
+        if (
+            cap == SKELETON_TINY_CAP
+            and shortest >= SKELETON_WORDS_MIN
+            and (same_skeleton_words(qs, cs) or (alt is not None and same_skeleton_words(qs, alt)))
+        ):
             cap = SKELETON_SHORT_CAP  # طارق عزيز / AZIZ, Tariq: a short name, but every word of it the same
         if (
             _hebrew_short(q, c)
@@ -239,7 +246,7 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
             or _hebrew_vowel_letters(c, q)
         ):
             cap = min(cap, tiny)
-        key = ("skeleton", qs, cs)  # the skeletons' weights and compacts are functions of their tokens
+        key = ("skeleton", qs, cs, alt)  # the skeletons' weights and compacts are functions of their tokens
         aligned = None if memo is None else memo.get(key)
         if aligned is None:
             aligned = _align(
@@ -254,6 +261,12 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
                 c.skel_compact_rev,
                 memo=memo,
             )
+            if alt is not None:
+                compact = "".join("l" if k == ARTICLE_SKELETON else k for k in alt)
+                compact_rev = "".join("l" if k == ARTICLE_SKELETON else k for k in reversed(alt))
+                weights = tuple(_weight(t) for t in alt)
+                other = _align(qs, alt, None, None, q.skel_weights, weights, q.skel_compact, compact, compact_rev, memo=memo)
+                aligned = max(aligned, other)
             if memo is not None:
                 memo[key] = aligned
         return cap * aligned
@@ -296,6 +309,33 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
+
+
+def latin_read_as_arabic(c: Prepared, qs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The listed Latin name's skeleton with each word the query's skeletons lack read as Arabic letters may give it.
+
+    :func:`~finguard.screening.model.names.other_skeletons` (a digraph as two letters: ``Fathi`` فتحي ``fth``; French
+    ``c``: ``Youcef`` يوسف ``sf``, ``Yacoub`` يعقوب ``kb``; ``dj``). The index already finds the name by these keys; the
+    comparison read only the Latin skeleton (``cf``, ``cb``, ``ft``), so such names were found and scored low. Not the
+    index's ta marbuta key (a final ``-ah`` / ``-at`` dropped): in a comparison it made ``Ullah`` Ali (``l``) and
+    ``MARKET`` ``mrk`` (9 more Arabic-script non-listed hits on dev, none found). ``None`` when no word changes.
+    """
+    wanted = set(qs)
+    out: list[str] = []
+    changed = False
+    for t in c.tokens:
+        k = skeleton(t)
+        if not k:
+            continue
+        if t in _ARTICLES:
+            out.append(ARTICLE_SKELETON)
+            continue
+        if k not in wanted:
+            found = next((o for o in sorted(other_skeletons(t)) if o in wanted), None)
+            if found is not None:
+                k, changed = found, True
+        out.append(k)
+    return tuple(out) if changed else None
 
 
 def same_skeleton_words(qs: tuple[str, ...], cs: tuple[str, ...]) -> bool:
