@@ -265,8 +265,8 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
                 compact = "".join("l" if k == ARTICLE_SKELETON else k for k in alt)
                 compact_rev = "".join("l" if k == ARTICLE_SKELETON else k for k in reversed(alt))
                 weights = tuple(_weight(t) for t in alt)
-                other = _align(qs, alt, None, None, q.skel_weights, weights, q.skel_compact, compact, compact_rev, memo=memo)
-                aligned = max(aligned, other)
+                as_read = _align(qs, alt, None, None, q.skel_weights, weights, q.skel_compact, compact, compact_rev, memo=memo)
+                aligned = max(aligned, as_read)
             if memo is not None:
                 memo[key] = aligned
         return cap * aligned
