@@ -311,6 +311,13 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     return sim
 
 
+@lru_cache(maxsize=65536)
+def _other_skeletons(token: str) -> tuple[str, ...]:
+    """:func:`~finguard.screening.model.names.other_skeletons`, sorted, kept: asked for every Latin word of every
+    candidate of a query in Arabic letters."""
+    return tuple(sorted(other_skeletons(token)))
+
+
 def latin_read_as_arabic(c: Prepared, qs: tuple[str, ...]) -> tuple[str, ...] | None:
     """The listed Latin name's skeleton with each word the query's skeletons lack read as Arabic letters may give it.
 
@@ -331,7 +338,7 @@ def latin_read_as_arabic(c: Prepared, qs: tuple[str, ...]) -> tuple[str, ...] | 
             out.append(ARTICLE_SKELETON)
             continue
         if k not in wanted:
-            found = next((o for o in sorted(other_skeletons(t)) if o in wanted), None)
+            found = next((o for o in _other_skeletons(t) if o in wanted), None)
             if found is not None:
                 k, changed = found, True
         out.append(k)
