@@ -61,6 +61,7 @@ MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
 SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (محمد علي): close_match at most
 SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
+ARABIC_READING_FLOOR = 0.5  # a skeleton alignment under this is not compared again with the listed words read otherwise
 SKELETON_WORDS_MIN = 3  # ... unless two or more words, this many consonants in all, are each the same (same_skeleton_words)
 HEBREW_TINY_CAP = 0.78  # a Hebrew word that short: no hit even with an equal legal form (+0.02; Latin TWFK LTD is one)
 SKELETON_MIN = 6
@@ -229,14 +230,12 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
-        # a Latin listed word read as Arabic letters may be (Youcef: French c, يوسف; Fathi: t + h, فتحي)
-        alt = latin_read_as_arabic(c, qs) if q.kind == "skeleton" and c.kind != "skeleton" and not q.hebrew else None
-        if (
-            cap == SKELETON_TINY_CAP
-            and shortest >= SKELETON_WORDS_MIN
-            and (same_skeleton_words(qs, cs) or (alt is not None and same_skeleton_words(qs, alt)))
-        ):
-            cap = SKELETON_SHORT_CAP  # طارق عزيز / AZIZ, Tariq: a short name, but every word of it the same
+        # a Latin listed word read as Arabic letters may be (Youcef: French c, يوسف; Fathi: t + h, فتحي): its other skeletons
+        words = _arabic_alternatives(c.tokens) if q.kind == "skeleton" and c.kind != "skeleton" and not q.hebrew else None
+        if cap == SKELETON_TINY_CAP and shortest >= SKELETON_WORDS_MIN:
+            alt = latin_read_as_arabic(c, qs) if words is not None else None
+            if same_skeleton_words(qs, cs) or (alt is not None and same_skeleton_words(qs, alt)):
+                cap = SKELETON_SHORT_CAP  # طارق عزيز / AZIZ, Tariq: a short name, but every word of it the same
         if (
             _hebrew_short(q, c)
             or _hebrew_short(c, q)
@@ -246,7 +245,8 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
             or _hebrew_vowel_letters(c, q)
         ):
             cap = min(cap, tiny)
-        key = ("skeleton", qs, cs, alt)  # the skeletons' weights and compacts are functions of their tokens
+        # the skeletons' weights and compacts are functions of their tokens; the other readings, of the listed words
+        key = ("skeleton", qs, cs) if words is None else ("skeleton", qs, cs, words)
         aligned = None if memo is None else memo.get(key)
         if aligned is None:
             aligned = _align(
@@ -261,6 +261,8 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
                 c.skel_compact_rev,
                 memo=memo,
             )
+            # read otherwise only when that may matter: a name this far off is not one word's reading from a hit
+            alt = latin_read_as_arabic(c, qs) if words is not None and ARABIC_READING_FLOOR <= aligned < 1.0 else None
             if alt is not None:
                 compact = "".join("l" if k == ARTICLE_SKELETON else k for k in alt)
                 compact_rev = "".join("l" if k == ARTICLE_SKELETON else k for k in reversed(alt))
@@ -312,10 +314,23 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
 
 
 @lru_cache(maxsize=65536)
-def _other_skeletons(token: str) -> tuple[str, ...]:
-    """:func:`~finguard.screening.model.names.other_skeletons`, sorted, kept: asked for every Latin word of every
-    candidate of a query in Arabic letters."""
-    return tuple(sorted(other_skeletons(token)))
+def _arabic_alternatives(tokens: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """Per word with a skeleton: the word's skeleton (the article's place as :data:`ARTICLE_SKELETON`) and its other
+    skeletons (:func:`~finguard.screening.model.names.other_skeletons`, sorted); ``None`` when no word has another.
+    Kept per name: asked for every candidate of a query in Arabic letters, and most names have none."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    some = False
+    for t in tokens:
+        k = skeleton(t)
+        if not k:
+            continue
+        if t in _ARTICLES:
+            out.append((ARTICLE_SKELETON, ()))
+            continue
+        others = tuple(sorted(other_skeletons(t)))
+        some = some or bool(others)
+        out.append((k, others))
+    return tuple(out) if some else None
 
 
 def latin_read_as_arabic(c: Prepared, qs: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -327,18 +342,14 @@ def latin_read_as_arabic(c: Prepared, qs: tuple[str, ...]) -> tuple[str, ...] | 
     index's ta marbuta key (a final ``-ah`` / ``-at`` dropped): in a comparison it made ``Ullah`` Ali (``l``) and
     ``MARKET`` ``mrk`` (9 more Arabic-script non-listed hits on dev, none found). ``None`` when no word changes.
     """
-    wanted = set(qs)
+    words = _arabic_alternatives(c.tokens)
+    if words is None:
+        return None
     out: list[str] = []
     changed = False
-    for t in c.tokens:
-        k = skeleton(t)
-        if not k:
-            continue
-        if t in _ARTICLES:
-            out.append(ARTICLE_SKELETON)
-            continue
-        if k not in wanted:
-            found = next((o for o in _other_skeletons(t) if o in wanted), None)
+    for k, others in words:
+        if others and k not in qs:
+            found = next((o for o in others if o in qs), None)
             if found is not None:
                 k, changed = found, True
         out.append(k)
