@@ -830,3 +830,89 @@ def test_the_arabic_article_is_not_the_name_ali() -> None:
     assert outcome(s, "رياض الاحمد", 3) == "match"  # Riyad al-Ahmad
     assert outcome(s, "مرعي آل الشيخ", 4) is None  # the article no initial of Lobilla (was a close match)
     assert outcome(s, "عمر علي حسين", 1) is None and outcome(s, "صالح علي حسين", 1) == "match"  # Ali as a name: as before
+
+
+def test_a_final_heh_is_read_as_a_vowel_too() -> None:
+    """A word's final ``ه`` after a consonant is a vowel as often as a letter (عبده Abdu / Abduh, فاطمه Fatima / Fatemeh):
+    the name is read once more without it; after a long vowel (شاه Shah), in a short word (طه Taha) and in الله it stays."""
+    from finguard.screening.model.scripts import arabic_prepare, arabic_readings
+
+    assert arabic_readings(arabic_prepare("عبدالله عبده")) == ["`bdallh `bdah", "`bdallh `bd"]
+    assert arabic_readings(arabic_prepare("فاطمه")) == ["fatmh", "fatm"]
+    assert arabic_readings(arabic_prepare("شاه")) == ["shah", "chah"]  # no reading without the h
+    assert arabic_readings(arabic_prepare("طه")) == ["tah"]
+    assert arabic_readings(arabic_prepare("عبد الله")) == ["`bdallh"]
+    s = NameScreener()
+    s.add(1, "x", person("a", "'ABDU, Abdallah"))
+    s.add(2, "x", person("f", "ZAHRA, Fatima"))
+    for i in range(150):  # many Abdallahs: the skeleton bdh of Abduh finds none of them, bd finds ABDU
+        s.add(10 + i, "x", person(f"n{i}", f"ABDALLAH, {chr(65 + i % 26)}{chr(97 + i // 26)}mir"))
+    assert 1 in s.candidate_entries("عبدالله عبده") and outcome(s, "عبدالله عبده", 1) == "match"
+    assert outcome(s, "فاطمه زهرا", 2) in ("match", "close_match")
+
+
+def test_a_joined_abd_al_compound_is_also_read_as_two_words() -> None:
+    """``عبد الوفاء`` is read as one word (``bdalwfa``, as lists write Abdallah); its second part was an alternative for
+    the same place, and Abd was lost: among many Wafa, ``WAFA, Abdul`` did not reach scoring. It is also read as two
+    words, Abd with its article (``bdal``: Abdul, Abdel) and the second part."""
+    from finguard.screening.service.matcher import _spellings
+    from finguard.screening.service.similarity import prepare
+
+    spellings = _spellings(prepare(analyse_name("عبد الوفاء").variants))
+    assert ("skeleton", [("bdal", "bd"), ("wfa",)]) in spellings
+    assert ("skeleton", [("bdalwfa", "wfa")]) in spellings
+    s = NameScreener()
+    s.add(1, "x", person("w", "WAFA, Abdul"))
+    for i in range(150):
+        s.add(10 + i, "x", person(f"n{i}", f"WAFA, {chr(65 + i % 26)}{chr(97 + i // 26)}sir"))
+    assert 1 in s.candidate_entries("عبد الوفاء")
+
+
+def test_french_dj_is_one_arabic_letter() -> None:
+    """French transcriptions write ``ج`` as ``dj`` (Djamel, Hadj): the listed word is also found by its skeleton with
+    ``dj`` read as one consonant, so ``جمال`` (``jml``) reaches ``DJAMEL`` among many other names."""
+    from finguard.screening.model.names import other_skeletons
+
+    assert "jml" in other_skeletons("djamel") and "hj" in other_skeletons("hadj")
+    s = NameScreener()
+    s.add(1, "x", person("d", "BOUZID, Djamel"))
+    s.add(2, "x", person("o", "BOUZID, Omar"))
+    assert 1 in s.candidate_entries("جمال")  # by the given name alone (without the rule: djml, no candidate)
+    assert outcome(s, "جمال بوزيد", 1) in ("match", "close_match")
+
+
+def test_a_short_arabic_name_with_every_word_the_same_is_a_close_match() -> None:
+    """``طارق عزيز`` (``trk zz``) has four consonants, too few for its skeleton to raise a hit alone (0.8), yet every word
+    is a word of ``AZIZ, Tariq``: written in Latin letters the name is a hit, so in Arabic letters it is a close match
+    (never a match). A word one consonant off or a word fewer keeps the old cap, and so does an organisation (``علي
+    پارسا`` is not ``PARS OIL CO.``, whose words have the skeletons ``prs l``)."""
+    s = NameScreener()
+    s.add(1, "x", person("t", "AZIZ, Tariq"))
+    s.add(2, "x", person("m", "HILAL, Musa"))
+    s.add(3, "x", org("p", "PARS OIL CO."))
+    s.add(4, "x", person("k", "KADIR, Musa"))
+    assert outcome(s, "طارق عزيز", 1) == "close_match"
+    assert outcome(s, "موسى هلال", 2) == "close_match"
+    assert outcome(s, "موسى", 2) is None  # one word
+    assert outcome(s, "موسى هلاق", 2) is None  # hlk / hl: a word one consonant off
+    assert outcome(s, "علي پارسا", 3) is None  # an organisation
+    assert outcome(s, "Tariq Aziz", 1) == "match"  # in Latin letters, as before
+
+
+def test_a_latin_listed_word_is_compared_as_arabic_letters_read_it() -> None:
+    """The index finds ``ABBES, Youcef`` by یوسف عباس through the French ``c`` read as s (``sf``), and ``FATHI, Ahmad`` by
+    أحمد فتحي through t + h (``fth``), but the comparison read only the Latin skeletons (``cf``, ``ft``): found and scored
+    low (0.58, 0.71). The listed word is now also compared as Arabic letters read it."""
+    from finguard.screening.service.similarity import latin_read_as_arabic, prepare
+
+    listed = prepare(analyse_name("ABBES, Youcef").variants)[0]
+    assert latin_read_as_arabic(listed, ("sf", "bs")) == ("sf", "bs")
+    assert latin_read_as_arabic(listed, ("cf", "bs")) is None  # nothing to change
+    s = NameScreener()
+    s.add(1, "x", person("y", "ABBES, Youcef"))
+    s.add(2, "x", person("f", "FATHI, Ahmad"))
+    s.add(3, "x", person("k", "YACOUB, Adam"))
+    assert outcome(s, "یوسف عباس", 1) == "close_match"
+    assert outcome(s, "أحمد فتحي", 2) == "close_match"
+    assert outcome(s, "آدم يعقوب", 3) == "close_match"
+    assert outcome(s, "یوسف عباس", 3) is None

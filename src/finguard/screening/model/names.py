@@ -846,6 +846,7 @@ def other_skeletons(token: str) -> set[str]:
     * ``c`` inside the word as French transcriptions write Maghreb names: ``s`` before e, i, y (``Yacine`` ياسين,
       ``Nacer`` ناصر), ``k`` elsewhere (``Yacoub`` يعقوب); ``ch`` stays (ش, also read as ``ch`` from Arabic letters).
       A word's first ``c`` is left as it is (pinyin ``Cai``, ``Cen``, ``Cong`` are no Arabic names).
+    * French ``dj`` as one consonant, ``ج`` (``Djamel`` جمال: ``jml``, not ``djml``).
 
     Only the skeletons that differ from :func:`skeleton`'s, and only of ASCII tokens.
     """
@@ -860,6 +861,8 @@ def other_skeletons(token: str) -> set[str]:
     if "c" in t[1:]:
         french = t[:1] + _FRENCH_C.sub("s", t)[1:].replace("ck", "k").replace("ch", "\0").replace("c", "k").replace("\0", "ch")
         out.add(skeleton(french))
+    if "dj" in t:  # French dj is one letter, ج (Djamel جمال, Khadidja خديجة, Hadj حاج), as j or g
+        out.add(skeleton(t.replace("dj", "j")))
     out.discard(base)
     out.discard("")
     return out

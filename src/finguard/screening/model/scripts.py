@@ -188,6 +188,10 @@ _PERSIAN_ONLY = re.compile(r"[\u06cc\u06a9\u067e\u0686\u0698\u06af\u0679-\u0697\
 _ARABIC_BLOCK = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
+_FINAL_HEH = re.compile(r"(?<=[^\s\u0627\u0648\u064a\u06cc\u0649\u0622\u0623\u0625\u0644])(?<=\S\S\S)\u0647(?!\S)")
+_UNVOICED = "unvoiced"  # the reading without a word's final ه (its key is no letter)
+
+
 def arabic_readings(text: str) -> list[str]:
     """A name in Arabic script (after :func:`arabic_prepare`) read letter by letter in Latin letters, for its consonant skeleton.
 
@@ -205,10 +209,13 @@ def arabic_readings(text: str) -> list[str]:
     if _MAGHREB_LETTERS.intersection(text) and not _PERSIAN_ONLY.search(text):
         readings.append(_ARABIC_MAGHREB)
     out = []
-    for extra in readings:
+    # a word's final ه after a consonant is a vowel as often as a letter (عبده Abdu / Abduh, فاطمه Fatima / Fatemeh, as ة
+    # is, which is dropped): the name is read once more without it (after a long vowel it is a letter: شاه Shah; الله kept)
+    unvoiced = _FINAL_HEH.sub("", text)
+    for extra in readings + ([{_UNVOICED: ""}] if unvoiced != text else []):
         parts: list[str] = []
         last = ""
-        for ch in text:
+        for ch in unvoiced if _UNVOICED in extra else text:
             if not _ARABIC_BLOCK.match(ch):
                 parts.append(ch)
                 last = ""

@@ -66,11 +66,17 @@ from finguard.screening.service.similarity import (
     INITIALS_CAP,
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
+    SKELETON_MIN,
+    SKELETON_SHORT_CAP,
+    SKELETON_TINY_CAP,
+    SKELETON_WORDS_MIN,
     KoreanProbe,
     PairMemo,
     Prepared,
+    latin_read_as_arabic,
     name_similarity,
     prepare,
+    same_skeleton_words,
     token_credits,
     token_similarity,
     weighted_alignment,
@@ -895,6 +901,9 @@ class NameScreener:
             if probe is not None and identifier is None and not probe.may_reach(rec.prepared, thresholds.close_match - 0.1):
                 continue  # surely below what is scored at all (below): not aligned
             sim, bq, bc = name_similarity(prepared, rec.prepared, memo)
+            if entry.kind != "person" and _short_skeletons(bq, bc):
+                # every word the same is a person's name's rule (similarity.same_skeleton_words): علي پارسا is not PARS OIL CO.
+                sim = min(sim, sim * SKELETON_TINY_CAP / SKELETON_SHORT_CAP)
             found.append((sim, rec, bq, bc))
         if not found:
             return None
@@ -1003,6 +1012,7 @@ class NameScreener:
 # a theophoric name or a kunya read from Arabic letters as one word (عبدالغني ``bdalghny``, ابوالفضل ``abwalfdl``): lists
 # write its second part apart as often as not (``Abdul Ghani``, ``Abu al-Fadl``); that part is a place's alternative
 _ARABIC_COMPOUND = re.compile(r"^a?(?:bd|bw)al([a-z]{3,})$")
+_ARABIC_COMPOUND_PARTS = re.compile(r"^(a?(?:bd|bw)al)([a-z]{3,})$")  # the first part with its article (bdal: Abdul, Abdel)
 
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
@@ -1041,6 +1051,18 @@ def _vowel_less_syllable(token: str) -> bool:
         and token[1] != token[2]
         and not token.endswith("ng")
     )
+
+
+def _short_skeletons(bq: Prepared | None, bc: Prepared | None) -> bool:
+    """A skeleton comparison (not of Hebrew letters) of names too short for more than :data:`SKELETON_TINY_CAP`, but for
+    :func:`~finguard.screening.service.similarity.same_skeleton_words`, which raises a person's name to a close match."""
+    if bq is None or bc is None or (bq.kind != "skeleton" and bc.kind != "skeleton") or bq.hebrew or bc.hebrew:
+        return False
+    shortest = min(len(bq.skel_compact), len(bc.skel_compact))
+    if not SKELETON_WORDS_MIN <= shortest < SKELETON_MIN - 1:
+        return False
+    alt = latin_read_as_arabic(bc, bq.skel) if bq.kind == "skeleton" and bc.kind != "skeleton" else None
+    return same_skeleton_words(bq.skel, bc.skel) or (alt is not None and same_skeleton_words(bq.skel, alt))
 
 
 def _same_start(found: tuple[float, _Name, Prepared | None, Prepared | None], reach: float) -> bool:
@@ -1098,6 +1120,15 @@ def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]
         read = ("hebrew" if p.hebrew else "skeleton") if p.kind == "skeleton" else ""
         if read == "skeleton":  # عبدالغني, ابوالفضل: the second part also as a word (Abdul Ghani, Abul Fazl)
             out.append((read, [[t, *_ARABIC_COMPOUND.findall(t)] for t in p.tokens]))
+            # and read as two words, Abd (Abdul, Abdel) then the second part: عبد الوفاء finds WAFA, Abdul among the
+            # many Wafa, not by wafa alone (the whole word bdalwfa is on no listed name)
+            # (bdal is Abdul, Abdel, or Abd and the article written apart: ABD AL-RAHMAN, bd)
+            split: list[list[str]] = []
+            for t in p.tokens:
+                parts = _ARABIC_COMPOUND_PARTS.findall(t)
+                split.extend([[parts[0][0], parts[0][0][:-2]], [parts[0][1]]] if parts else [[t]])
+            if len(split) > len(p.tokens):
+                out.append((read, split))
             continue
         out.append((read, [[t] for t in p.tokens]))
     return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]

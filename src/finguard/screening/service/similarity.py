@@ -49,6 +49,7 @@ from finguard.screening.model.names import (
     NameVariant,
     korean_key,
     looks_chinese,
+    other_skeletons,
     phonetic_key,
     segment_pinyin,
     skeleton,
@@ -60,6 +61,8 @@ MIN_TOKEN_SIM = 0.72
 SKELETON_CAP = 0.97  # equal consonant skeletons: the vowels were never written, so never quite equal
 SKELETON_SHORT_CAP = 0.86  # a skeleton one consonant short of SKELETON_MIN (محمد علي): close_match at most
 SKELETON_TINY_CAP = 0.8  # shorter still: too little to raise a hit on its own
+ARABIC_READING_FLOOR = 0.5  # a skeleton alignment under this is not compared again with the listed words read otherwise
+SKELETON_WORDS_MIN = 3  # ... unless two or more words, this many consonants in all, are each the same (same_skeleton_words)
 HEBREW_TINY_CAP = 0.78  # a Hebrew word that short: no hit even with an equal legal form (+0.02; Latin TWFK LTD is one)
 SKELETON_MIN = 6
 ARTICLE_SKELETON = "L"  # the Arabic article's place in a skeleton: a token no other skeleton is (they are lower-case)
@@ -224,7 +227,10 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         other = c if q.kind == "skeleton" else q
         if other.kind != "skeleton" and other.chinese:
             return 0.0  # "Shufen Lu" is not an Arabic name that happens to share its consonants
-        key = ("skeleton", qs, cs)  # the skeletons' weights and compacts are functions of their tokens
+        # a Latin listed word read as Arabic letters may be (Youcef: French c, يوسف; Fathi: t + h, فتحي): its other skeletons
+        words = _arabic_alternatives(c.tokens) if q.kind == "skeleton" and c.kind != "skeleton" and not q.hebrew else None
+        # the skeletons' weights and compacts are functions of their tokens; the other readings, of the listed words
+        key = ("skeleton", qs, cs) if words is None else ("skeleton", qs, cs, words)
         aligned = None if memo is None else memo.get(key)
         if aligned is None:
             aligned = _align(
@@ -239,6 +245,14 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
                 c.skel_compact_rev,
                 memo=memo,
             )
+            # read otherwise only when that may matter: a name this far off is not one word's reading from a hit
+            alt = latin_read_as_arabic(c, qs) if words is not None and ARABIC_READING_FLOOR <= aligned < 1.0 else None
+            if alt is not None:
+                compact = "".join("l" if k == ARTICLE_SKELETON else k for k in alt)
+                compact_rev = "".join("l" if k == ARTICLE_SKELETON else k for k in reversed(alt))
+                weights = tuple(_weight(t) for t in alt)
+                as_read = _align(qs, alt, None, None, q.skel_weights, weights, q.skel_compact, compact, compact_rev, memo=memo)
+                aligned = max(aligned, as_read)
             if memo is not None:
                 memo[key] = aligned
         if not aligned:
@@ -246,6 +260,10 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         shortest = min(len(q.skel_compact), len(c.skel_compact))
         tiny = HEBREW_TINY_CAP if q.hebrew or c.hebrew else SKELETON_TINY_CAP  # וולף Inc is not WOLF HOLDING COMPANY
         cap = SKELETON_CAP if shortest >= SKELETON_MIN else SKELETON_SHORT_CAP if shortest == SKELETON_MIN - 1 else tiny
+        if cap == SKELETON_TINY_CAP and shortest >= SKELETON_WORDS_MIN:
+            alt = latin_read_as_arabic(c, qs) if words is not None else None
+            if same_skeleton_words(qs, cs) or (alt is not None and same_skeleton_words(qs, alt)):
+                cap = SKELETON_SHORT_CAP  # طارق عزيز / AZIZ, Tariq: a short name, but every word of it the same
         if cap > tiny and (  # the Hebrew checks only lower the cap to tiny: not read when it is no higher
             _hebrew_short(q, c)
             or _hebrew_short(c, q)
@@ -303,6 +321,63 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
     if q_numbers and c_numbers and q_numbers != c_numbers:
         return min(sim, DISTINCT_NUMBER_CAP)  # "Snow Storm 1" is not "Snow Storm 2"
     return sim
+
+
+@lru_cache(maxsize=65536)
+def _arabic_alternatives(tokens: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """Per word with a skeleton: the word's skeleton (the article's place as :data:`ARTICLE_SKELETON`) and its other
+    skeletons (:func:`~finguard.screening.model.names.other_skeletons`, sorted); ``None`` when no word has another.
+    Kept per name: asked for every candidate of a query in Arabic letters, and most names have none."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    some = False
+    for t in tokens:
+        k = skeleton(t)
+        if not k:
+            continue
+        if t in _ARTICLES:
+            out.append((ARTICLE_SKELETON, ()))
+            continue
+        others = tuple(sorted(other_skeletons(t)))
+        some = some or bool(others)
+        out.append((k, others))
+    return tuple(out) if some else None
+
+
+def latin_read_as_arabic(c: Prepared, qs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The listed Latin name's skeleton with each word the query's skeletons lack read as Arabic letters may give it.
+
+    :func:`~finguard.screening.model.names.other_skeletons` (a digraph as two letters: ``Fathi`` فتحي ``fth``; French
+    ``c``: ``Youcef`` يوسف ``sf``, ``Yacoub`` يعقوب ``kb``; ``dj``). The index already finds the name by these keys; the
+    comparison read only the Latin skeleton (``cf``, ``cb``, ``ft``), so such names were found and scored low. Not the
+    index's ta marbuta key (a final ``-ah`` / ``-at`` dropped): in a comparison it made ``Ullah`` Ali (``l``) and
+    ``MARKET`` ``mrk`` (9 more Arabic-script non-listed hits on dev, none found). ``None`` when no word changes.
+    """
+    words = _arabic_alternatives(c.tokens)
+    if words is None:
+        return None
+    out: list[str] = []
+    changed = False
+    for k, others in words:
+        if others and k not in qs:
+            found = next((o for o in others if o in qs), None)
+            if found is not None:
+                k, changed = found, True
+        out.append(k)
+    return tuple(out) if changed else None
+
+
+def same_skeleton_words(qs: tuple[str, ...], cs: tuple[str, ...]) -> bool:
+    """Two or more words on each side, the same consonant skeletons word for word (in any order, articles apart).
+
+    A short name read from Arabic letters (``trk zz``, Tariq Aziz; ``ms hll``, Musa Hilal) has too few consonants for
+    its compact skeleton to say much (:data:`SKELETON_TINY_CAP`), but every word equal to a listed word is the listed
+    name as the script writes it: the same name written in Latin letters is a hit (a namesake at worst), and the name
+    written in Arabic letters must not be a way past screening. A close match (:data:`SKELETON_SHORT_CAP`), never a
+    match; a word one consonant off, or a word more or fewer, keeps the tiny cap.
+    """
+    mine = sorted(t for t in qs if t != ARTICLE_SKELETON)
+    theirs = sorted(t for t in cs if t != ARTICLE_SKELETON)
+    return len(mine) >= 2 and all(mine) and mine == theirs
 
 
 def _hebrew_short(h: Prepared, other: Prepared) -> bool:
