@@ -16,6 +16,8 @@ from finguard.guard.service.velocity import (
     KeyKind,
     Measure,
     MemoryBackend,
+    Read,
+    Update,
     Velocity,
     VelocityBackend,
     VelocityUnavailable,
@@ -127,3 +129,12 @@ def test_redis_down_raises_unavailable() -> None:
     v = Velocity(RedisBackend("redis://127.0.0.1:1/0", timeout=0.1))
     with pytest.raises(VelocityUnavailable):
         v.observe(ev(1, 0))
+
+
+def test_backend_answers_exact_integers_and_nothing_for_no_reads(backend: VelocityBackend) -> None:
+    # The Redis script returns its answers as one string (#19): large sums stay exact, a missing
+    # first-seen slot is -1, and an update with no reads answers an empty list.
+    big = 10**15 + 7  # fen: beyond 32 bits
+    assert backend.apply("", [Update("s|a", "add", 5, big, keep=10, ttl=3600)], []) == []
+    got = backend.apply("e1", [Update("s|a", "add", 6, 3, keep=10, ttl=3600)], [Read("s|a", "sum", 0, 10), Read("f|none", "first")])
+    assert got == [big + 3, -1]

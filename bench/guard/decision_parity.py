@@ -146,6 +146,13 @@ def decide(args: argparse.Namespace) -> None:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{db}"
     platform, guard = bench.setup(url, args.sanctions)
+    if args.redis:  # velocity in Redis (as with --workers 2); the database is flushed first
+        import redis
+
+        from finguard.guard.service.velocity_redis import RedisBackend
+
+        redis.Redis.from_url(args.redis).flushdb()
+        guard.velocity.backend = RedisBackend(args.redis)
     out: list[dict[str, Any]] = []
     third = len(bodies) // 3
     for b in bodies[:third]:
@@ -260,6 +267,7 @@ def main() -> None:
     d.add_argument("--out", required=True)
     d.add_argument("--sanctions", action="store_true")
     d.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", help="postgres: a fresh schema of the bench's database")
+    d.add_argument("--redis", default="", help="velocity in Redis at this URL (its database is flushed first)")
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")

@@ -11,6 +11,7 @@ At shutdown each thread's statistics go to ``FINGUARD_PROF_OUT.<thread name>.pst
 ``FINGUARD_PROF_OUT.threads.json``: each thread's CPU seconds (``time.thread_time``) and the
 number of guard requests. The profiler inflates every figure (more so Python-heavy code): read
 the shares. Read with ``python -m pstats`` or ``http_prof.py report PREFIX``.
+``FINGUARD_PROF_PID=1``: the process id in the prefix (``--workers 2``: one set of files a process).
 ``FINGUARD_BENCH_BATCH_WINDOW_MS``: an experiment, the guard batcher's ``window`` (0 by default).
 """
 
@@ -26,6 +27,8 @@ import time
 from typing import Any
 
 OUT = os.environ.get("FINGUARD_PROF_OUT", "/tmp/finguard-prof")
+if os.environ.get("FINGUARD_PROF_PID", "") == "1":  # several worker processes: one set of files each
+    OUT = f"{OUT}.{os.getpid()}"
 PROFILE = os.environ.get("FINGUARD_PROF_OFF", "") != "1"  # 1: only each thread's CPU, no profiler
 _profiles: dict[str, cProfile.Profile] = {}
 _cpu: dict[str, float] = {}

@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--cpu", action="store_true", help="CPU per decision, no profiler (one JSON line)")
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--timer", choices=["wall", "cpu"], default="wall", help="cProfile's clock: wall time, or the thread's CPU time")
+    ap.add_argument("--redis", default="", help="velocity in Redis at this URL (its database is flushed first), as with --workers 2")
     ap.add_argument("--dump", help="also write the profile to this file (pstats), for callers/callees")
     bench.add_payee_args(ap)
     args = ap.parse_args()
@@ -53,6 +54,13 @@ def main() -> None:
     else:
         url = bench.PG_URL
     platform, guard = bench.setup(url, args.sanctions)
+    if args.redis:
+        import redis
+
+        from finguard.guard.service.velocity_redis import RedisBackend
+
+        redis.Redis.from_url(args.redis).flushdb()
+        guard.velocity.backend = RedisBackend(args.redis)
     from finguard.guard.model.events import parse_event
 
     rng = random.Random(4)
@@ -93,6 +101,7 @@ def cpu_run(args: argparse.Namespace, platform: object, guard: object, rng: rand
     from finguard.guard.model.events import parse_event
 
     out: dict[str, object] = {"finguard": str(Path(finguard.__file__).parents[1]), "db": args.db, "sanctions": args.sanctions}
+    out["velocity"] = "redis" if args.redis else "in process"
     out.update(payee_setup)
     load_start = bench.load()
     one = [bench.event_body(i, now, rng) for i in range(args.events)]
