@@ -236,7 +236,7 @@ class Thresholds:
 
 
 class _Name:
-    __slots__ = ("entry_id", "family", "legal_forms", "listed", "prepared", "tokens")
+    __slots__ = ("entry_id", "family", "legal_forms", "listed", "prepared", "tie_tokens", "tokens")
 
     def __init__(
         self, entry_id: int, listed: str, prepared: list[Prepared], legal_forms: tuple[str, ...], family: tuple[int, int] | None
@@ -248,6 +248,9 @@ class _Name:
         self.family = family  # where a person's family names are, when the list writes "FAMILY, Given"
         # the tokens of every spelling (what common query tokens confirm: _confirm); a one-spelling name's own tuple
         self.tokens = prepared[0].tokens if len(prepared) == 1 else tuple(dict.fromkeys(t for p in prepared for t in p.tokens))
+        # the distinct token tuples of the spellings that are not Han characters, once per name (what _tie_order reads
+        # of a name, for each of up to TIE_POOL names a query ties with); the spellings' own tuples, none copied
+        self.tie_tokens = tuple(dict.fromkeys(p.tokens for p in prepared if p.kind != "han"))
 
 
 def _family_name(listed: str) -> tuple[int, int] | None:
@@ -1397,12 +1400,10 @@ def _tie_order(
             return (w, 1 << 20)
         got = 0
         unaccounted = 1 << 20
-        for p in rec.prepared:
-            if p.kind == "han":
-                continue
+        for tokens in rec.tie_tokens:  # a spelling repeated in another script's reading counts once: the same answer
             missing = 0
             used: set[str] | None = None  # the query's initials spent on this spelling's tokens
-            for t in p.tokens:
+            for t in tokens:
                 mask = where_get(t, 0)
                 if mask:
                     got |= mask

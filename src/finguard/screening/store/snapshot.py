@@ -33,7 +33,8 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 3: the analysed names' skeletons tell the Arabic article from Ali (similarity.ARTICLE_SKELETON)
 # 4: listed words also keyed by the skeletons of their Arabic-script spellings (names.other_skeletons)
 # 5: French dj among those skeletons; a listed Arabic-script name's final ه also read as a vowel (scripts.arabic_readings)
-FORMAT = 5
+# 6: a listed name keeps its non-Han spellings' distinct token tuples (matcher._Name.tie_tokens, read by _tie_order)
+FORMAT = 6
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
