@@ -173,3 +173,4 @@ def test_redis_down_record_allowed_many_names_every_payment_not_counted() -> Non
     failed = v.record_allowed_many(events)
     assert [e.event_id for e, _ in failed] == ["e1", "e2"]
     assert all(isinstance(exc, VelocityUnavailable) for _, exc in failed)
+    assert [e.event_id for e, _ in v.record_allowed_many([ev(3, 2)])] == ["e3"]  # alone: the plain call
