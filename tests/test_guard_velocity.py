@@ -138,3 +138,39 @@ def test_backend_answers_exact_integers_and_nothing_for_no_reads(backend: Veloci
     assert backend.apply("", [Update("s|a", "add", 5, big, keep=10, ttl=3600)], []) == []
     got = backend.apply("e1", [Update("s|a", "add", 6, 3, keep=10, ttl=3600)], [Read("s|a", "sum", 0, 10), Read("f|none", "first")])
     assert got == [big + 3, -1]
+
+
+def test_record_allowed_many_counts_as_one_by_one_and_once(backend: VelocityBackend) -> None:
+    # The allowed payments of a stored batch go in one call with Redis (#19): the same totals as
+    # recording them in turn, each counted once (by its id), an event with no update skipped.
+    many, single = Velocity(backend), Velocity(MemoryBackend())
+    events = [ev(1, 0, "3000.00"), ev(2, 1, "200.00"), ev(3, 2, "45.50", customer_id="other")]
+    for v in (many, single):
+        for e in events:
+            v.observe(e)
+    assert many.record_allowed_many([events[0], events[1], events[0], events[2]]) == []
+    assert many.record_allowed_many([events[1]]) == [] and many.record_allowed_many([]) == []
+    for e in events:
+        single.record_allowed(e)
+    for probe in (ev(4, 3), ev(5, 3, customer_id="other")):
+        assert many.observe(probe).values == single.observe(probe).values
+    assert many.observe(ev(6, 4)).values["channel_paid_24h"] == Decimal("3200.00")
+
+
+def test_backend_apply_many_answers_each_item_in_order(backend: VelocityBackend) -> None:
+    apply_many = getattr(backend, "apply_many", None)
+    if apply_many is None:
+        pytest.skip("the memory backend is called once per item")
+    up = Update("s|m", "add", 5, 7, keep=10, ttl=3600)
+    total = Read("s|m", "sum", 0, 10)
+    got = apply_many([("d1", [up], []), ("d1", [up], [total]), ("d2", [up], [total, Read("f|x", "first")])])
+    assert got == [[], [7], [14, -1]]  # d1 again changes nothing
+
+
+def test_redis_down_record_allowed_many_names_every_payment_not_counted() -> None:
+    v = Velocity(RedisBackend("redis://127.0.0.1:1/0", timeout=0.1))
+    events = [ev(1, 0), ev(2, 1)]
+    failed = v.record_allowed_many(events)
+    assert [e.event_id for e, _ in failed] == ["e1", "e2"]
+    assert all(isinstance(exc, VelocityUnavailable) for _, exc in failed)
+    assert [e.event_id for e, _ in v.record_allowed_many([ev(3, 2)])] == ["e3"]  # alone: the plain call
