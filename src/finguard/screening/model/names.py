@@ -202,24 +202,47 @@ def han_to_pinyin(text: str, *, tones: bool = False, surname: bool = False) -> l
     (not ``dan``), ``曾国藩`` -> ``zeng guo fan`` (not ``ceng``), ``解缙`` -> ``xie jin``. ``ü`` is
     written ``u`` (``吕`` -> ``lu``), as most romanised lists do.
     """
+    simple, syllables = _han_syllables(text, tones)
+    return _as_surname(simple, list(syllables)) if surname and not tones else list(syllables)
+
+
+def _han_readings(text: str) -> tuple[list[str], list[str]]:
+    """``han_to_pinyin(text)`` and ``han_to_pinyin(text, surname=True)``, the characters read once."""
+    simple, syllables = _han_syllables(text, False)
+    return list(syllables), _as_surname(simple, list(syllables))
+
+
+@lru_cache(maxsize=16384)
+def _han_syllables(text: str, tones: bool) -> tuple[str, tuple[str, ...]]:
+    """The Han characters of ``text`` simplified, and their pinyin syllables (``ü`` as ``u``).
+
+    Kept per text: a company's city and trade name recur across names, and OpenCC and pypinyin
+    cost tens of microseconds a name."""
     simple = "".join(ch for ch in to_simplified(text) if is_han(ch))
     if not simple:
-        return []
+        return "", ()
     # pypinyin's phrase dictionary takes a second to load: only a process that reads Han names pays.
     from pypinyin import Style, lazy_pinyin
 
     style = Style.TONE3 if tones else Style.NORMAL
-    syllables = [s.replace("v", "u") for s in lazy_pinyin(simple, style=style, errors="ignore")]
-    if surname and not tones:
-        family, _ = split_han_name(simple)
-        if family in COMPOUND_SURNAMES:
-            reading = COMPOUND_SURNAMES[family]
-            first = lazy_pinyin(family[0])[0].replace("v", "u")
-            # keep syllable boundaries: "ouyang" -> ["ou", "yang"]
-            if reading.startswith(first):
-                syllables[0], syllables[1] = first, reading[len(first) :]
-        elif family in SURNAME_READINGS:
-            syllables[0] = SURNAME_READINGS[family]
+    return simple, tuple(s.replace("v", "u") for s in lazy_pinyin(simple, style=style, errors="ignore"))
+
+
+def _as_surname(simple: str, syllables: list[str]) -> list[str]:
+    """``syllables`` (of ``simple``) with the leading family name read as a name (:func:`han_to_pinyin`)."""
+    if not simple:
+        return syllables
+    family, _ = split_han_name(simple)
+    if family in COMPOUND_SURNAMES:
+        from pypinyin import lazy_pinyin
+
+        reading = COMPOUND_SURNAMES[family]
+        first = lazy_pinyin(family[0])[0].replace("v", "u")
+        # keep syllable boundaries: "ouyang" -> ["ou", "yang"]
+        if reading.startswith(first):
+            syllables[0], syllables[1] = first, reading[len(first) :]
+    elif family in SURNAME_READINGS:
+        syllables[0] = SURNAME_READINGS[family]
     return syllables
 
 
@@ -1152,10 +1175,9 @@ def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
         english = han_company_english(han)
         if english:
             out.append(NameVariant(english, "latin", pinyin=True))  # 南康科技 ("nankang technology") is not NANJING ...
-    plain = han_to_pinyin(han)
+    plain, named = _han_readings(han)
     if person and 2 <= len(han) <= 4:
         family, _ = split_han_name(han)
-        named = han_to_pinyin(han, surname=True)
         k = len(family)
         out.append(NameVariant(("".join(named[:k]), "".join(named[k:])), "pinyin"))
         if named != plain:

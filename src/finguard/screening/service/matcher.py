@@ -73,6 +73,7 @@ from finguard.screening.service.similarity import (
     KoreanProbe,
     PairMemo,
     Prepared,
+    SinoBound,
     latin_read_as_arabic,
     name_similarity,
     prepare,
@@ -565,6 +566,8 @@ class NameScreener:
         latin_query = frozenset(t for p in prepared if p.kind == "latin" for t in p.tokens) if spelled_in else frozenset()
         # a Hangul name: candidates that share too few syllables to be a hit are not aligned (KoreanProbe)
         probe = KoreanProbe(prepared) if prepared and all(p.korean for p in prepared) else None
+        # a name in Han characters: entries none of whose names can come near close_match are not aligned (SinoBound)
+        bound = SinoBound(prepared) if SinoBound.applies(prepared) else None
         memo: PairMemo = {}  # this query's token-pair similarities, shared by its candidates (name_similarity)
         for entry_id, name_ids in by_entry.items():
             entry = ix.entries.get(entry_id)
@@ -572,7 +575,7 @@ class NameScreener:
                 continue
             ids = name_ids or list(entry.name_ids)
             hit = self._score(
-                ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe, memo
+                ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe, memo, bound
             )
             if hit is not None:
                 hits.append(hit)
@@ -894,9 +897,15 @@ class NameScreener:
         latin_query: frozenset[str] = frozenset(),
         probe: KoreanProbe | None = None,
         memo: PairMemo | None = None,
+        bound: SinoBound | None = None,
     ) -> ScreenHit | None:
         found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
         thresholds = self.per_list.get(entry.list_code, self.thresholds)
+        if bound is not None and identifier is None:
+            # every name this far below close_match is dropped below: not within 0.1, nor _org_subset's or _sino_subset's reach
+            floor = thresholds.close_match - max(0.1, ORG_SUBSET_REACH, SINO_SUBSET_REACH) - 1e-9
+            if all(bound.at_most(rec.tokens, rec.prepared) < floor for nid in name_ids if (rec := ix.names.get(nid)) is not None):
+                return None
         for name_id in name_ids:
             rec = ix.names.get(name_id)
             if rec is None:

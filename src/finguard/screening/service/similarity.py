@@ -1089,6 +1089,88 @@ def _best_pair(
     return best, best_q, best_c
 
 
+class SinoBound:
+    """An upper bound on :func:`name_similarity` for a name written in Han characters, from the listed name's tokens.
+
+    Applies to a query whose variants are all Han characters (compared with a listed name's Han
+    variants by :class:`Indel`, computed here as there) or pinyin without initials (every pair then
+    aligned as Chinese, ``sino``). In :func:`_align` such a query token pairs only with a listed
+    token equal to it or alike at :data:`MIN_TOKEN_SIM` by spelling whose syllables (when both are
+    pinyin) agree as :func:`_syllable_similarity` has them (no initials, no nicknames), for a credit
+    of at most ``1 - (1 - syllables) * TOKEN_PENALTY``; so the query's coverage is at most its
+    tokens' weighed best credits against every token of the listed name (any spelling), and the
+    alignment at most ``0.2 + 0.8 *`` that (:func:`_combine`), every later cap only lowering it.
+    Equal compact forms (or equal tokens), a romanised Korean listed spelling and one with initials
+    are not bounded (1.0); consonant skeletons and names read back from Chinese characters are 0.0
+    against a Chinese name. :meth:`at_most` is never below what :func:`name_similarity` gives: the
+    screener does not align the entries that cannot come near a hit (a Han name's pinyin syllables
+    find dozens of the lists' Chinese names that share one syllable with it).
+    """
+
+    __slots__ = ("compacts", "hans", "rows")
+
+    def __init__(self, query: list[Prepared]) -> None:
+        self.hans = [q.compact for q in query if q.kind == "han"]
+        self.compacts = {q.compact for q in query if q.kind != "han"}
+        # per pinyin variant: each token, its share of the variant's weight, its best credits by listed token
+        self.rows: list[list[tuple[str, float, dict[str, float]]]] = []
+        for q in query:
+            if q.kind != "han":
+                weights = [max(SINO_MIN_WEIGHT, w) for w in q.weights]
+                total = sum(weights)
+                self.rows.append([(a, w / total, {}) for a, w in zip(q.tokens, weights, strict=True)])
+
+    @staticmethod
+    def applies(query: list[Prepared]) -> bool:
+        return bool(query) and all(
+            q.kind == "han" or (q.kind == "pinyin" and q.chinese and not q.korean and not q.initials and q.tokens) for q in query
+        )
+
+    def at_most(self, tokens: tuple[str, ...], candidate: list[Prepared]) -> float:
+        """At least :func:`name_similarity` of the query and ``candidate``, whose spellings' tokens are all in ``tokens``."""
+        best = 0.0
+        for c in candidate:
+            kind = c.kind
+            if kind == "han":
+                for han in self.hans:
+                    sim = float(Indel.normalized_similarity(han, c.compact))
+                    if sim > best:
+                        best = sim
+            elif kind in ("skeleton", "transcribed"):
+                continue
+            elif c.korean or c.initials or c.compact in self.compacts or c.compact_rev in self.compacts:
+                return 1.0
+        for row in self.rows:
+            cover = 0.0
+            for a, share, known in row:
+                most = 0.0
+                for b in tokens:
+                    credit = known.get(b)
+                    if credit is None:
+                        credit = known[b] = _sino_credit_at_most(a, b)
+                    if credit > most:
+                        most = credit
+                cover += share * most
+            if 0.2 + 0.8 * cover > best:
+                best = 0.2 + 0.8 * cover
+        return best
+
+
+def _sino_credit_at_most(a: str, b: str) -> float:
+    """The most a romanised Chinese pair of tokens credits in :func:`_align` (0.0: never partners, :func:`_partners`)."""
+    if a == b:
+        return 1.0
+    if len(a) >= 4 and len(b) >= 4:
+        sim = JaroWinkler.normalized_similarity(a, b, score_cutoff=0.7)
+    else:
+        sim = Indel.normalized_similarity(a, b, score_cutoff=0.6)
+    if sim < MIN_TOKEN_SIM:
+        return 0.0  # no nicknames for Chinese names: never partners
+    # both pinyin: their syllables alone decide; else the spelling, perhaps lifted by a sound key: at most 1
+    syllables = _syllable_similarity(a, b, 1.0)
+    return 0.0 if syllables < MIN_TOKEN_SIM else 1.0 - (1.0 - syllables) * TOKEN_PENALTY
+
+
 def _ou_key(token: str) -> str:
     return korean_key(token).replace("u", "o")
 
