@@ -11,39 +11,24 @@ order alternated, asserts equal answers and prints each side's CPU.
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import heldout as H
+from replay_ab import _load, slowest_share
 
 from finguard.screening.service import matcher as M
-
-
-def _load(path: str, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def main() -> None:
     old, new = _load(sys.argv[1], "matcher_old"), _load(sys.argv[2], "matcher_new")
     s, queries = H.dev_latency_set()
-    cpu = {}
-    for q in queries:
-        c = time.thread_time()
-        s.match(q)
-        cpu[q] = time.thread_time() - c
-    slow = set(sorted(cpu, key=lambda q: -cpu[q])[: len(cpu) // 100])
+    slow = set(slowest_share(s, queries))
     calls: list[tuple[bool, tuple[Any, ...]]] = []
     orig = M._tie_order
     current = [False]
