@@ -61,9 +61,8 @@ def test_insert_rows_stores_what_an_insert_stores(engine: Engine, n: int) -> Non
         assert raw["bulk"][0][0] == "2026-12-06 08:30:00.000000"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # values_insert serves SQLite
 def test_values_insert_binds_as_the_dialect_does(engine: Engine) -> None:
-    if not is_sqlite(engine):
-        pytest.skip("values_insert serves SQLite")
     with begin_write(engine) as conn:
         values_insert(conn, alert, _rows(2, "vi"))
         stamps = conn.execute(text("SELECT created_at FROM alert WHERE subject LIKE 'vi:%' ORDER BY id")).scalars().all()
