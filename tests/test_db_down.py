@@ -31,10 +31,13 @@ from tests.netproxy import Proxy
 LISTED = "6222021001122334455"
 
 
+# An unreachable database server is a PostgreSQL matter (SQLite is a local file): the module's tests
+# run on PostgreSQL only.
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+
 @pytest.fixture
 def proxied(db_url: str) -> Iterator[tuple[str, Proxy]]:
-    if db_url.startswith("sqlite"):
-        pytest.skip("an unreachable database server is a PostgreSQL matter (SQLite is a local file)")
     url = make_url(db_url)
     proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
     yield url.set(port=proxy.port).render_as_string(hide_password=False), proxy
