@@ -154,12 +154,8 @@ def _settle(answers: list[tuple[_Item, Decision | BaseException]]) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Decision], Decision | BaseException]]] = {}
     for (_, future, loop), result in answers:
         if loop is None:
-            if future.done():  # a batch that failed after some of its answers were given
-                continue
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+            if not future.done():  # done: a batch that failed after some of its answers were given
+                _give(future, result)
         else:
             by_loop.setdefault(loop, []).append((future, result))  # type: ignore[arg-type]
     for loop, pairs in by_loop.items():
@@ -171,9 +167,12 @@ def _settle(answers: list[tuple[_Item, Decision | BaseException]]) -> None:
 
 def _settle_on_loop(pairs: list[tuple[asyncio.Future[Decision], Decision | BaseException]]) -> None:
     for future, result in pairs:
-        if future.done():  # cancelled while its batch was decided
-            continue
-        if isinstance(result, BaseException):
-            future.set_exception(result)
-        else:
-            future.set_result(result)
+        if not future.done():  # done: cancelled while its batch was decided
+            _give(future, result)
+
+
+def _give(future: Future[Decision] | asyncio.Future[Decision], result: Decision | BaseException) -> None:
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
