@@ -3,6 +3,9 @@ the payee check, velocity faults, shadow rules, hot reload and backtests."""
 
 from __future__ import annotations
 
+import logging
+import os
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -17,15 +20,18 @@ from finguard.core.errors import Conflict, InvalidInput
 from finguard.core.identifiers import IdType
 from finguard.guard.model.conditions import ConditionDraft, ConditionKind, SubjectType
 from finguard.guard.model.controls import ChannelLimit, ControlSettings, CoolingOff, Limits, NightLock
-from finguard.guard.model.decision import Outcome, ReasonKind
+from finguard.guard.model.decision import Decision, Outcome, ReasonKind
+from finguard.guard.model.events import Event, parse_event
 from finguard.guard.model.rules import Rule, RuleMode
 from finguard.guard.provider import make_guard
 from finguard.guard.service.engine import GuardService
 from finguard.guard.service.rule_pack import STARTER_PACK
-from finguard.guard.service.velocity import Velocity
+from finguard.guard.service.velocity import KeyKind, Stage, Update, Velocity
 from finguard.guard.service.velocity_redis import RedisBackend
 from finguard.lists.model.lists import EntryDraft, Identifier, SubjectKind
 from tests.guard_helpers import T0, Clock, transfer
+
+REDIS_URL = os.environ.get("FINGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
@@ -138,6 +144,58 @@ def test_redis_down_gives_review_with_an_error_reason(engine: Engine, clock: Clo
     g = make_guard(engine, None, clock=clock, velocity=Velocity(RedisBackend("redis://127.0.0.1:1/0", timeout=0.1)))
     d = g.decide_raw(transfer())
     assert d.outcome is Outcome.REVIEW and [r.code for r in d.reasons] == ["velocity_unavailable"]
+
+
+def two_payments() -> list[Event]:
+    """Two transfers of different customers and accounts: stored together, counted in one call."""
+    second = transfer("e2", customer_id="c2", account="6222000033334444")
+    return [parse_event(transfer("e1"), None), parse_event(second, None)]
+
+
+def test_redis_down_the_batch_decisions_stand_and_each_payment_not_counted_is_a_warning(
+    engine: Engine, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real outage (nothing listens on the port): VelocityUnavailable, counted as an outage.
+    g = make_guard(engine, None, clock=clock, velocity=Velocity(RedisBackend("redis://127.0.0.1:1/0", timeout=0.1)))
+    with caplog.at_level(logging.WARNING, logger="finguard.guard.service.engine"):
+        got = g.decide_many(two_payments())
+    assert [d.outcome for d in got if isinstance(d, Decision)] == [Outcome.REVIEW, Outcome.REVIEW]
+    assert [g.get_decision(d.decision_id) for d in got if isinstance(d, Decision)] == got  # stored
+    not_counted = [r for r in caplog.records if "not counted" in r.getMessage()]
+    assert [(r.levelno, r.exc_info) for r in not_counted] == [(logging.WARNING, None)] * 2
+    assert "e1" in not_counted[0].getMessage() and "e2" in not_counted[1].getMessage()
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_fault_counting_allowed_payments_is_an_error_with_its_traceback_and_the_decisions_stand(
+    engine: Engine, clock: Clock, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    # A bug, not an outage: an allowed-stage update carrying a Decimal, which the Redis backend
+    # cannot encode (TypeError). It is never reported as the store being down.
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    backend = RedisBackend(REDIS_URL, prefix=prefix)
+    try:
+        velocity = Velocity(backend)
+        g = make_guard(engine, None, clock=clock, velocity=velocity)
+        real = velocity._updates
+
+        def faulty(event: Event, stage: Stage, keys: dict[KeyKind, str | None] | None = None) -> list[Update]:
+            updates = real(event, stage, keys)
+            return [u._replace(value=Decimal(u.value)) for u in updates] if stage is Stage.ALLOWED else updates
+
+        monkeypatch.setattr(velocity, "_updates", faulty)
+        with caplog.at_level(logging.WARNING, logger="finguard.guard.service.engine"):
+            got = g.decide_many(two_payments()[:batch])
+        assert [d.outcome for d in got if isinstance(d, Decision)] == [Outcome.ALLOW] * batch
+        assert [g.get_decision(d.decision_id) for d in got if isinstance(d, Decision)] == got  # stored
+        loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(loud) == 1 and loud[0].levelno == logging.ERROR and "a fault counting" in loud[0].getMessage()
+        assert loud[0].exc_info is not None and loud[0].exc_info[0] is TypeError
+    finally:
+        keys = list(backend.client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            backend.client.delete(*keys)
+        backend.close()
 
 
 def test_rules_hot_reload_across_processes_and_keep_every_version(engine: Engine, clock: Clock) -> None:

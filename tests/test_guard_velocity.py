@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,7 +26,7 @@ from finguard.guard.service.velocity import (
 from finguard.guard.service.velocity_redis import RedisBackend
 from tests.guard_helpers import T0, transfer
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("FINGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -173,3 +174,30 @@ def test_redis_down_record_allowed_many_names_every_payment_not_counted() -> Non
     assert [e.event_id for e, _ in failed] == ["e1", "e2"]
     assert all(isinstance(exc, VelocityUnavailable) for _, exc in failed)
     assert [e.event_id for e, _ in v.record_allowed_many([ev(3, 2)])] == ["e3"]  # alone: the plain call
+
+
+def test_a_fault_counting_allowed_payments_propagates_never_disguised_as_an_outage(
+    backend: VelocityBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An outage is VelocityUnavailable (the payments named, not counted); a bug raises as itself,
+    # whether the events go in one call, alone, or one by one (the memory backend).
+    v = Velocity(backend)
+
+    def broken(*args: object) -> list[int]:
+        raise TypeError("a fault")
+
+    monkeypatch.setattr(backend, "apply", broken)
+    if hasattr(backend, "apply_many"):
+        monkeypatch.setattr(backend, "apply_many", broken)
+    for events in ([ev(1, 0), ev(2, 1)], [ev(3, 2)]):
+        with pytest.raises(TypeError, match="a fault"):
+            v.record_allowed_many(events)
+    with pytest.raises(TypeError, match="a fault"):
+        v.record_allowed(ev(4, 3))
+
+
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)
+def test_redis_cannot_encode_a_bad_update_a_type_error_not_an_outage(backend: VelocityBackend) -> None:
+    bad = Update("s|a", "add", 5, Decimal("1.5"), keep=10, ttl=3600)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        backend.apply_many([("d1", [bad], []), ("d2", [bad], [])])  # type: ignore[attr-defined]

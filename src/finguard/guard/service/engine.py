@@ -295,10 +295,23 @@ class GuardService:
             # Counted together, in one velocity call with Redis (#19): nothing of the batch reads the
             # velocity between them, so what later events read is the same as counting each in turn.
             if moved:
-                for event, exc in self.velocity.record_allowed_many(moved):
-                    # the decision stands; the daily total misses this payment
-                    log.warning("velocity: allowed payment %s not counted: %s", event.event_id, exc)
+                self._count_allowed(moved)
         return out
+
+    def _count_allowed(self, moved: Sequence[Event]) -> None:
+        """Count the stored batch's allowed payments in the velocity. The decisions stand whatever
+        happens: a velocity outage is a warning per payment not counted; a fault in counting (a
+        TypeError, a KeyError ...) is logged as an error with its traceback, never as an outage, and
+        not raised: the decisions are stored already, and raising here would only hide it (the
+        batcher and the stream consumer answer a failed batch by replaying its stored decisions)."""
+        try:
+            failed = self.velocity.record_allowed_many(moved)
+        except Exception:
+            log.exception("velocity: a fault counting %d allowed payments; some or all not counted", len(moved))
+            return
+        for event, exc in failed:
+            # the decision stands; the daily total misses this payment
+            log.warning("velocity: allowed payment %s not counted: %s", event.event_id, exc)
 
     def _recent_get(self, event_id: str) -> tuple[str, Decision] | None:
         with self._recent_lock:

@@ -219,12 +219,15 @@ class Read(NamedTuple):
 
 class VelocityBackend(Protocol):
     def apply(self, dedup: str, updates: Sequence[Update], reads: Sequence[Read]) -> list[int]:
-        """Apply ``updates`` unless ``dedup`` was seen before, then answer ``reads``; atomically."""
+        """Apply ``updates`` unless ``dedup`` was seen before, then answer ``reads``; atomically.
+
+        Raises :class:`VelocityUnavailable` when the store cannot be reached (an outage); anything
+        else it raises is a fault."""
         ...
 
 
 class VelocityUnavailable(Exception):
-    """The velocity backend cannot be reached."""
+    """The velocity backend cannot be reached (the Redis backend maps its errors to this)."""
 
 
 class MemoryBackend:
@@ -465,7 +468,9 @@ class Velocity:
         """:meth:`record_allowed` each event in order; the events not counted, with why.
 
         A backend with ``apply_many`` (Redis) takes them all in one call (one round trip, #19): when
-        it fails, none is counted. Otherwise they are recorded one by one, as before."""
+        it fails, none is counted. Otherwise they are recorded one by one, as before. Only an outage
+        (:class:`VelocityUnavailable`) is answered as events not counted: any other exception is a
+        fault in this code, and propagates (the caller logs it loudly)."""
         many = getattr(self.backend, "apply_many", None)
         if many is None:
             failed: list[tuple[Event, VelocityUnavailable]] = []
@@ -489,17 +494,15 @@ class Velocity:
                 self.backend.apply(*items[0])
             else:
                 many(items)
-        except Exception as exc:
-            unavailable = exc if isinstance(exc, VelocityUnavailable) else VelocityUnavailable(str(exc))
-            return [(event, unavailable) for event in counted]
+        except VelocityUnavailable as exc:
+            return [(event, exc) for event in counted]
         return []
 
     def record_allowed(self, event: Event) -> None:
-        """Count an allowed event in the allowed-stage features (once, by its id)."""
+        """Count an allowed event in the allowed-stage features (once, by its id).
+
+        Raises :class:`VelocityUnavailable` when the store cannot be reached; a fault (TypeError ...)
+        propagates as itself, never disguised as an outage."""
         updates = self._updates(event, Stage.ALLOWED)
-        if not updates:
-            return
-        try:
+        if updates:
             self.backend.apply(f"{event.event_id}#allowed", updates, [])
-        except Exception as exc:
-            raise VelocityUnavailable(str(exc)) from exc
