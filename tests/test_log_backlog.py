@@ -14,6 +14,7 @@ import gc
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, insert, select, text
@@ -24,6 +25,7 @@ from finguard.access.store.audit import SqlAuditStore, audit_data, audit_log
 from finguard.app.http import create_app
 from finguard.app.platform import Platform
 from finguard.core.chain import GENESIS, link
+from finguard.core.db import values_insert
 from finguard.core.spool import JsonSpool
 from finguard.lists.service.checking import CheckRecord
 from finguard.lists.store.check_log import BufferedCheckLog
@@ -69,6 +71,41 @@ def test_check_log_times_are_stored_as_sqlalchemy_stores_them(engine: Engine) ->
             raw = dict(conn.execute(text("SELECT check_id, at FROM check_log")).all())
             assert raw["direct"] == raw["orm"]
     assert stored["direct"] == stored["orm"]
+
+
+def test_check_log_times_compare_with_orm_and_bulk_written_times(engine: Engine) -> None:
+    """One way of writing times: the check log's goes through the column's bind processing, as the
+    ORM's and core.db.values_insert's do. At a whole second, in another zone, a microsecond apart:
+    the times filter and sort as times, whichever path wrote each row, on SQLite (text) and
+    PostgreSQL (timestamptz) alike."""
+    beijing = timezone(timedelta(hours=8))
+    log = BufferedCheckLog(engine, flush_seconds=3600)
+    try:
+        log.record(CheckRecord("log-0", T0, "staff", "int-7", {}, "clear", 1))  # a whole second
+        log.record(CheckRecord("log-1", (T0 + timedelta(microseconds=1)).astimezone(beijing), "staff", "int-7", {}, "clear", 2))
+        log.record(CheckRecord("log-2", (T0 + timedelta(seconds=1)).astimezone(beijing), "staff", "int-7", {}, "clear", 3))
+        assert log.flush() == 3
+    finally:
+        log.close()
+    row = {"view": "staff", "client": "int-7", "query": {}, "outcome": "clear"}
+    with engine.begin() as conn:
+        conn.execute(insert(check_log).values(check_id="orm-0", at=T0.astimezone(beijing), seq=4, **row))
+        conn.execute(insert(check_log).values(check_id="orm-1", at=T0 - timedelta(microseconds=1), seq=5, **row))
+        values_insert(conn, check_log, [{"check_id": "bulk-0", "at": T0, "seq": 6, **row}])
+        if engine.dialect.name == "sqlite":  # the column is text: one format, or '...:00' sorts before '...:00.000000'
+            raw = dict(conn.execute(text("SELECT check_id, at FROM check_log")).all())
+            assert raw["log-0"] == raw["orm-0"] == raw["bulk-0"] == "2026-12-06 19:00:00.000000"
+            assert raw["log-1"] == "2026-12-06 19:00:00.000001" and raw["log-2"] == "2026-12-06 19:00:01.000000"
+        at = check_log.c.at
+
+        def ids(*where: Any) -> list[str]:
+            return list(conn.execute(select(check_log.c.check_id).where(*where).order_by(at, check_log.c.check_id)).scalars())
+
+        assert ids(at == T0) == ["bulk-0", "log-0", "orm-0"]
+        assert ids(at >= T0) == ["bulk-0", "log-0", "orm-0", "log-1", "log-2"]
+        assert ids(at < T0) == ["orm-1"]
+        assert ids(at > T0, at < T0 + timedelta(seconds=1)) == ["log-1"]
+        assert dict(conn.execute(select(check_log.c.check_id, at)).all())["log-2"] == T0 + timedelta(seconds=1)
 
 
 def test_an_audit_backlog_is_kept_whole_untracked_and_its_chain_verifies(engine: Engine, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Float, Table, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
 # Fewer rows than this go in one executemany INSERT even on PostgreSQL (COPY has a fixed cost).
@@ -245,15 +245,22 @@ def _python_defaults_left_out(table: Table, row: dict[str, Any]) -> bool:
     return any(c.name not in row and c.default is not None for c in table.c)
 
 
+def bind_processors(dialect: Dialect, table: Table, names: Sequence[str]) -> list[Any]:
+    """Each named column's own bind processing (None: the value goes as it is), as SQLAlchemy's
+    INSERT applies it: the one way a bulk path writes a value (a time above all) the ORM's way.
+
+    The dialect's own type, as SQLAlchemy's INSERT binds it: SQLite's DATETIME writes the naive UTC
+    text with microseconds ("2024-01-01 00:00:00.000000"); the generic type left the datetime to the
+    sqlite3 module, which wrote "2024-01-01 00:00:00+00:00", text that sorts apart."""
+    return [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+
+
 def values_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (all with the same keys) by :func:`execute_values`, each value through its
-    column's own bind processing, as SQLAlchemy's INSERT would send it."""
+    column's own bind processing (:func:`bind_processors`), as SQLAlchemy's INSERT would send it."""
     names = list(rows[0])
     dialect = conn.dialect
-    # the dialect's own type, as SQLAlchemy's INSERT binds it: SQLite's DATETIME writes the naive
-    # UTC text with microseconds ("2024-01-01 00:00:00.000000"); the generic type left the datetime
-    # to the sqlite3 module, which wrote "2024-01-01 00:00:00+00:00", text that sorts apart
-    procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    procs = bind_processors(dialect, table, names)
     prep = dialect.identifier_preparer
     head = f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)})"
     # None too goes through its processor, as in an INSERT (a JSON column stores None as JSON null)

@@ -20,16 +20,19 @@ import json
 import logging
 import threading
 from collections import deque
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
-from finguard.core.db import begin_write, execute_values, is_sqlite
+from finguard.core.db import begin_write, bind_processors, execute_values, is_sqlite
 from finguard.core.spool import JsonSpool
 from finguard.lists.service.checking import CheckRecord
+from finguard.lists.store.tables import check_log
 
 log = logging.getLogger(__name__)
+
+_COLUMNS = ("check_id", "at", "view", "client", "query", "outcome", "seq")  # a buffered record's order
 
 
 class BufferedCheckLog:
@@ -78,21 +81,13 @@ class BufferedCheckLog:
         sqlite = is_sqlite(self.engine)
         # A spooled batch may be written twice after a crash mid-drain: a check id already stored is skipped.
         verb, tail = ("INSERT OR IGNORE", "") if sqlite else ("INSERT", " ON CONFLICT (check_id) DO NOTHING")
-        head = f"{verb} INTO check_log (check_id, at, view, client, query, outcome, seq)"
-        rows = [
-            (
-                check_id,
-                # SQLAlchemy keeps SQLite datetimes as naive UTC text with microseconds always written
-                # (text compares as time only in one format); PostgreSQL takes them as they are.
-                at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite else at,
-                view,
-                client,
-                query,
-                outcome,
-                seq,
-            )
-            for check_id, at, view, client, query, outcome, seq in records
-        ]
+        head = f"{verb} INTO check_log ({', '.join(_COLUMNS)})"
+        # The time through its column's own bind processing, as the ORM and core.db.values_insert
+        # write it (SQLite: the naive UTC text with microseconds; text compares as time in one format
+        # only). The other values need none: strings and an int as they are, and the query already
+        # its JSON text (the JSON column's processor would encode it a second time).
+        (stamp,) = bind_processors(self.engine.dialect, check_log, ("at",))
+        rows = [(check_id, stamp(at), view, client, query, outcome, seq) for check_id, at, view, client, query, outcome, seq in records]
         with begin_write(self.engine) as conn:
             # a few statements of many rows, not executemany: see core.db.execute_values (the GIL)
             execute_values(conn, head, rows, tail=tail)
