@@ -456,6 +456,25 @@ def test_a_nul_in_a_list_file_is_named_with_its_field_and_line(env: Env, fmt: st
     assert _counts(env.platform) == before
 
 
+def test_a_row_is_walked_for_a_nul_only_when_its_text_holds_one() -> None:
+    """One look at a row's (or line's) text first, the field named only when a NUL is found (#19):
+    the same problems as walking every cell, the same rows read."""
+    from finguard.core.csvheader import read_dicts
+    from finguard.lists.service.importers.tabular import parse_jsonl
+
+    text = '{"key": "k0", "name": "A\\\\u0000"}\n{"key": "k1", "identifiers": [{"type": "phone", "value": "1\\u0000"}]}\n'
+    rows = list(parse_jsonl(io.StringIO(text)))
+    assert rows[0].problem is None and rows[0].draft is not None and rows[0].draft.party is not None
+    assert rows[0].draft.party.names == ("A\\u0000",)  # a backslash and 'u0000': text, not a NUL
+    assert rows[1].problem is not None and (rows[1].problem.field, rows[1].line) == ("identifiers[0].value", 2)
+    quoted = 'a,b\n1,2\n3,"x\ny\x00z"\n5,6\n'  # the NUL on the second line of a quoted cell
+    with pytest.raises(InvalidInput, match="line 4: column 'b' holds a NUL character"):
+        read_dicts(io.StringIO(quoted), "path")
+    with pytest.raises(InvalidInput, match="line 2: column 'a' holds a NUL character"):
+        read_dicts(io.StringIO("a,b\n\x00,2\n"), "path")
+    assert read_dicts(io.StringIO("a\x00,b\n1,2\n3,4\n"), "path") == [{"a\x00": "1", "b": "2"}, {"a\x00": "3", "b": "4"}]  # no cell's
+
+
 def test_the_header_problem_is_read_in_one_place() -> None:
     from finguard.core.csvheader import dict_reader, header_problem
 

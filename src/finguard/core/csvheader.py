@@ -88,13 +88,24 @@ def read_dicts(stream: Iterable[str], field: str, *, name: str | None = None) ->
 
     With ``name`` (the file's name, as the message should call it) a file with no data row is
     refused too (:func:`no_data_rows`)."""
-    reader = csv.DictReader(stream)
+    nul = False  # a line read since the last row holds a NUL: one look per line, not per cell
+
+    def lines() -> Iterator[str]:
+        nonlocal nul
+        for text in stream:
+            if "\x00" in text:
+                nul = True
+            yield text
+
+    reader = csv.DictReader(lines())
     rows: list[dict[str, str]] = []
     try:
         for row in reader:
-            if nul := next((k for k, v in row.items() if isinstance(v, str) and "\x00" in v), None):
-                problem = f"line {reader.line_num}: column {nul!r} holds a NUL character; nothing was read"
-                raise InvalidInput(f"{field}: {problem}", problems=[FieldProblem(field, problem, reader.line_num)])
+            if nul:  # only then is the row's column named (a NUL in the header line is no cell's)
+                if col := next((k for k, v in row.items() if isinstance(v, str) and "\x00" in v), None):
+                    problem = f"line {reader.line_num}: column {col!r} holds a NUL character; nothing was read"
+                    raise InvalidInput(f"{field}: {problem}", problems=[FieldProblem(field, problem, reader.line_num)])
+                nul = False
             rows.append(row)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise not_csv(field, exc, line_reached(reader)) from None

@@ -256,11 +256,12 @@ def _read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
     reader = csv.reader(io.StringIO(text.replace("\x1a", ""), newline=""))
+    nul_possible = "\x00" in text  # one look at the file's text; only then is each row's looked at
     line = 1
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                if any("\x00" in cell for cell in row):  # PostgreSQL cannot store it: the file is refused, named
+                if nul_possible and any("\x00" in cell for cell in row):  # PostgreSQL cannot store it: the file is refused, named
                     problem = f"{path.name} line {line} holds a NUL character"
                     raise InvalidInput(f"file: {problem}", problems=[FieldProblem("file", problem, line)])
                 yield line, row

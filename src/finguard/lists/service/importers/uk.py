@@ -64,15 +64,17 @@ def parse_uk(path: Path) -> Iterator[ParsedRow]:
     """Yield one :class:`ParsedRow` per Group ID, at the line of its first row."""
     lines = _lines(path)
     start = 1 if lines and lines[0].lower().startswith("last updated") else 0
-    reader = csv.DictReader(io.StringIO("".join(lines[start:]), newline=""))
+    text = "".join(lines[start:])
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        yield from _parse_rows(reader, start)
+        yield from _parse_rows(reader, start, "\x00" in text)  # one look at the file's text
     except csv.Error as exc:  # a field over csv.field_size_limit, say: the file is refused, named
         at = start + line_reached(reader)
         yield ParsedRow(at, problem=FieldProblem("file", f"line {at} is not valid CSV ({exc})", at), fatal=True)
 
 
-def _parse_rows(reader: csv.DictReader[str], start: int) -> Iterator[ParsedRow]:
+def _parse_rows(reader: csv.DictReader[str], start: int, nul_possible: bool = True) -> Iterator[ParsedRow]:
+    """``nul_possible``: the file's text holds a NUL somewhere; only then is each row's looked for."""
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -86,7 +88,7 @@ def _parse_rows(reader: csv.DictReader[str], start: int) -> Iterator[ParsedRow]:
             yield ParsedRow(line, problem=FieldProblem("columns", f"expected {width} columns", line))
             continue
         cells = {k.strip(): " ".join(v.split()) for k, v in row.items()}
-        if nul := next((k for k, v in cells.items() if "\x00" in v), None):  # PostgreSQL cannot store it
+        if nul_possible and (nul := next((k for k, v in cells.items() if "\x00" in v), None)):  # PostgreSQL cannot store it
             yield ParsedRow(line, problem=FieldProblem(nul, "holds a NUL character", line))
             continue
         group = cells["Group ID"]
