@@ -392,17 +392,17 @@ def test_ks_written_in_cyrillic_letters_reaches_a_listed_x() -> None:
 
 
 def test_a_word_whose_only_vowel_left_is_y_is_read_without_its_vowels() -> None:
-    """``AHMED DRY`` is ``DIRIYE, Ahmed`` with a, e, i, o, u dropped (y kept): an unknown word so left is also read as
-    a consonant skeleton; a listed word (``Glyn``) is not."""
+    """``Ahmed ZKRY`` is ``ZAKARIYA, Ahmed`` with a, e, i, o, u dropped (y kept): an unknown word so left is also read
+    as a consonant skeleton; a listed word (``Glyn``) is not."""
     from finguard.screening.model.names import analyse_name
     from finguard.screening.service import matcher
 
     s = NameScreener()
     for i in range(300):
         s.add(i, "x", _person(i, f"Q{i:03d}x, Ahmed"))
-    s.add(9_999, "x", _person(9_999, "DIRIYE, Ahmed"))
+    s.add(9_999, "x", _person(9_999, "ZAKARIYA, Ahmed"))
     s.add(8_888, "x", _person(8_888, "Glyn Parry"))
-    assert 9_999 in s.candidate_entries("AHMED DRY")
+    assert 9_999 in s.candidate_entries("Ahmed ZKRY")
     known = analyse_name("Glyn Ahmed").variants
     assert matcher._unknown_vowel_less(known, s._ix.vocab, "Glyn Ahmed") == known
     assert matcher._y_only("zkry") and matcher._y_only("glyn") and not matcher._y_only("yes")

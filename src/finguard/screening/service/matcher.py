@@ -1142,7 +1142,7 @@ def _vowel_less_syllable(token: str) -> bool:
 
 
 def _y_only(token: str) -> bool:
-    """``dry``, ``zkry``: a word whose only vowel letter after the first letter is ``y`` (``Diriye``, ``Zakariya`` with
+    """``jyn``, ``zkry``: a word whose only vowel letter after the first letter is ``y`` (``Jiayuan``, ``Zakariya`` with
     a, e, i, o, u dropped); :func:`~finguard.screening.model.names.analyse_name` reads ``y`` as a vowel (``Glyn``)."""
     return len(token) >= 3 and token.isalpha() and "y" in token[1:] and _VOWEL_LETTERS.isdisjoint(token[1:].replace("y", ""))
 
