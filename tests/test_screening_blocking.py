@@ -337,3 +337,83 @@ def test_an_organisation_one_word_short_with_its_legal_form_is_weighed_for_the_s
     hits = s.screen(ScreenQuery("TOP SARL"))
     assert [(h.entry_id, h.outcome) for h in hits] == [(1, "close_match")]
     assert not s.screen(ScreenQuery("Field Inc"))
+
+
+def _org(i: int, name: str) -> EntryDraft:
+    return EntryDraft(f"o{i}", SubjectKind.ORGANISATION, party=Party(names=(name,)))
+
+
+def test_a_name_one_word_longer_than_a_listed_name_is_among_the_others_scored() -> None:
+    """``Ahmad Ali`` is a listed name as a whole: of the many names holding both words, the one a word longer
+    (``Ahmad Iman Ali``, token drop) is among the few others scored, not cut by the order names were read in."""
+    s = NameScreener()
+    s.add(1, "x", _person(1, "Ahmad Ali"))
+    for i in range(60):  # read first, as good evidence, two words more each
+        s.add(100 + i, "x", _person(100 + i, f"Ahmad Q{i:03d}x Zq{i:03d}y Ali"))
+    s.add(9_999, "x", _person(9_999, "Ahmad Iman Ali"))
+    assert {1, 9_999} <= s.candidate_entries("Ahmad Ali")
+
+
+def test_a_short_unknown_word_one_letter_off_reaches_the_listed_word() -> None:
+    """``OOO 'NMT-K'`` (a typo of a three-letter word no list has) reaches ``OOO 'CMT-K'``; a vowel-less word's
+    neighbours are vowel-less words (its vowels dropped is the skeleton's part): ``nmt`` does not find ``nat``."""
+    from finguard.screening.service import matcher
+
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _org(i, f"OOO 'Q{i:03d}X-K'"))
+    s.add(9_999, "x", _org(9_999, "OOO 'CMT-K'"))
+    s.add(8_888, "x", _org(8_888, "NAT TRADING"))
+    assert 9_999 in s.candidate_entries("OOO 'NMT-K'")
+    found: dict[str, float] = {}
+    matcher._unknown_neighbours(s._ix, "nmt", found)
+    assert "cmt" in found and "nat" not in found
+    assert "nat" in NameScreener._expand(s._ix, "nit", "")  # a word with a vowel: its neighbours may have vowels
+    assert "cmt" not in NameScreener._expand(s._ix, "cmt", "").keys() - {"cmt"}  # a listed word: no neighbours added
+
+
+def test_a_four_letter_unknown_word_reaches_the_longer_word_it_begins() -> None:
+    """``OOO M-FINA`` (truncated to four letters, under the shortest prefix key) reaches ``M-FINANS, OOO``."""
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _org(i, f"M-Q{i:03d}X, OOO"))
+    s.add(9_999, "x", _org(9_999, "M-FINANS, OOO"))
+    assert 9_999 in s.candidate_entries("OOO M-FINA")
+    assert 9_999 in s.candidate_entries("OOO M-FINAN")  # five letters: the prefix key, as before
+
+
+def test_ks_written_in_cyrillic_letters_reaches_a_listed_x() -> None:
+    """``Бин Ксу`` (XU, Bin written in Cyrillic letters: x is кс) reaches ``XU, Bin`` among many BIN names."""
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _person(i, f"Q{i:03d}X, Bin"))
+    s.add(9_999, "x", _person(9_999, "XU, Bin"))
+    assert 9_999 in s.candidate_entries("Бин Ксу")
+
+
+def test_a_word_whose_only_vowel_left_is_y_is_read_without_its_vowels() -> None:
+    """``Ahmed ZKRY`` is ``ZAKARIYA, Ahmed`` with a, e, i, o, u dropped (y kept): an unknown word so left is also read
+    as a consonant skeleton; a listed word (``Glyn``) is not."""
+    from finguard.screening.model.names import analyse_name
+    from finguard.screening.service import matcher
+
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _person(i, f"Q{i:03d}x, Ahmed"))
+    s.add(9_999, "x", _person(9_999, "ZAKARIYA, Ahmed"))
+    s.add(8_888, "x", _person(8_888, "Glyn Parry"))
+    assert 9_999 in s.candidate_entries("Ahmed ZKRY")
+    known = analyse_name("Glyn Ahmed").variants
+    assert matcher._unknown_vowel_less(known, s._ix.vocab, "Glyn Ahmed") == known
+    assert matcher._y_only("zkry") and matcher._y_only("glyn") and not matcher._y_only("yes")
+
+
+def test_a_two_letter_word_cut_short_is_accounted_for_among_ties() -> None:
+    """``Mohammed AL-MA`` (AL-MASRI truncated): of 300 names with mohammed and al, the one whose word begins with ma is
+    scored; a name with that word begun counts it as one the query has nothing for (no better than a word more)."""
+    s = NameScreener()
+    for i in range(300):
+        s.add(i, "x", _person(i, f"AL-Q{i:03d}X, Mohammed"))
+        s.add(1_000 + i, "x", _person(1_000 + i, f"MA, Zq{i:03d}y"))  # 'ma' is a listed word, as common
+    s.add(9_999, "x", _person(9_999, "AL-MASRI, Mohammed"))
+    assert 9_999 in s.candidate_entries("Mohammed AL-MA")

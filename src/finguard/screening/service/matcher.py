@@ -681,7 +681,7 @@ class NameScreener:
         top = _largest(acc, MAX_TIED * (4 if initials else 1))
         floor = (evidence or top[0][1]) * RELATIVE_FLOOR
         if compact_hits:  # the names equal as a whole, and the few others with the most evidence
-            others = [nid for nid, weight in top if nid not in compact_hits and weight >= floor][:COMPACT_OTHERS]
+            others = self._compact_others(ix, top, acc, compact_hits, floor, spelled, initials)
             return [nid for nid in compact_hits if nid in acc] + others
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
@@ -707,6 +707,37 @@ class NameScreener:
             if len(pool) <= TIE_POOL:
                 return _tie_order(ix, pool, acc, spelled, initials)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
+
+    @staticmethod
+    def _compact_others(
+        ix: _Index,
+        top: list[tuple[int, float]],
+        acc: dict[int, float],
+        compact_hits: set[int],
+        floor: float,
+        spelled: list[list[_Group]],
+        initials: set[str],
+    ) -> list[int]:
+        """Beside the names equal to the query as a whole, the :data:`COMPACT_OTHERS` others with the most evidence.
+
+        When more tie with the last of them than are kept, the names the query accounts for best come first
+        (:func:`_tie_order`), not the first read: ``Kim Chol`` is a listed name as a whole, and ``Kim Hyok Chol`` (one
+        word more) is kept before the hundreds of names with kim, chol and several words more.
+        """
+        rest = [(nid, weight) for nid, weight in top if nid not in compact_hits and weight >= floor]
+        if len(rest) <= COMPACT_OTHERS:
+            return [nid for nid, _ in rest]
+        last = rest[COMPACT_OTHERS - 1][1]
+        head = [nid for nid, weight in rest if weight > last + 1e-9]
+        if len(top) == len(acc) or top[-1][1] < last - 1e-9:  # the ties are all in top
+            tied = [nid for nid, weight in rest if abs(weight - last) <= 1e-9]
+        else:  # _largest cut the ties in the dict's order: all of them, if few enough to order
+            tied = [nid for nid, weight in acc.items() if abs(weight - last) <= 1e-9 and nid not in compact_hits]
+            if len(tied) > TIE_POOL:
+                tied = [nid for nid, weight in rest if abs(weight - last) <= 1e-9]
+        if len(head) + len(tied) <= COMPACT_OTHERS:
+            return head + tied
+        return head + _tie_order(ix, tied, acc, spelled, initials)[: COMPACT_OTHERS - len(head)]
 
     def _slot_group(
         self,
@@ -870,6 +901,8 @@ class NameScreener:
                     sim = token_similarity(token, key)
                     if sim >= MIN_TOKEN_SIM:
                         found[key] = sim
+        if token not in ix.vocab and token.isascii() and token.isalpha():
+            _unknown_neighbours(ix, token, found)
         for other in nickname_partners(token):  # "bill" finds the listed "william"
             if other in ix.vocab and other not in found:
                 found[other] = NICKNAME_SIM
@@ -1045,12 +1078,55 @@ def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list
     if not variants or variants[0].kind != "latin" or any(v.kind == "skeleton" for v in variants):
         return variants
     tokens = variants[0].tokens
-    unknown = [t for t in tokens if _vowel_less_syllable(t) and t not in vocab]
+    unknown = [t for t in tokens if (_vowel_less_syllable(t) or _y_only(t)) and t not in vocab]
     if unknown:
         folded = fold(text)
         if any(f"{t}." not in folded for t in unknown):  # "Okt.", "Öğr.": an abbreviation, written with its dot
             return (*variants, NameVariant(tokens, "skeleton"))
     return variants
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_CONSONANTS = "bcdfghjklmnpqrstvwxz"
+
+
+def _unknown_neighbours(ix: _Index, token: str, found: dict[str, float]) -> None:
+    """Listed words a query word no list has may stand for, beyond the delete and prefix keys (added to ``found``).
+
+    * Three letters: one letter changed or two swapped (``OOO 'NMT-K'`` for ``OOO 'CMT-K'``): the delete keys
+      are kept for words of :data:`MIN_DELETE_LEN` letters or more, and two short words one letter apart are under
+      :data:`MIN_TOKEN_SIM`; they reach scoring at that similarity, and scoring decides.
+    * Four letters: the start of a longer word (``M-FINA`` for ``M-FINANS``), under the shortest prefix key.
+    * ``ks`` as ``x``: a Latin name written in Cyrillic letters (``Ксу`` for ``XU``).
+
+    Only for words not in the index (a typo or a cut word): a listed word is a name of its own.
+    """
+    vocab = ix.vocab
+    n = len(token)
+    if n == 3:
+        # a word without vowels is an acronym's typo (its vowels dropped is the skeleton's part): acronyms only
+        letters = _CONSONANTS if _VOWEL_LETTERS.isdisjoint(token) else _LETTERS
+        for i in range(3):
+            head, tail = token[:i], token[i + 1 :]
+            for c in letters:
+                other = head + c + tail
+                if other in vocab and other not in found:
+                    found[other] = MIN_TOKEN_SIM
+        for other in (token[1] + token[0] + token[2], token[0] + token[2] + token[1]):
+            if other in vocab and other not in found:
+                found[other] = MIN_TOKEN_SIM
+    elif n == PREFIX_MIN - 1:
+        for c in _LETTERS:
+            longer = token + c
+            if longer in vocab and longer not in found:
+                found[longer] = max(MIN_TOKEN_SIM, token_similarity(token, longer))
+            for other in ix.prefixes.get(longer, ()):
+                if other not in found:
+                    found[other] = max(MIN_TOKEN_SIM, token_similarity(token, other))
+    if "ks" in token:
+        other = token.replace("ks", "x")
+        if other in vocab and other not in found:
+            found[other] = max(MIN_TOKEN_SIM, token_similarity(token, other))
 
 
 def _vowel_less_syllable(token: str) -> bool:
@@ -1063,6 +1139,12 @@ def _vowel_less_syllable(token: str) -> bool:
         and token[1] != token[2]
         and not token.endswith("ng")
     )
+
+
+def _y_only(token: str) -> bool:
+    """``jyn``, ``zkry``: a word whose only vowel letter after the first letter is ``y`` (``Jiayuan``, ``Zakariya`` with
+    a, e, i, o, u dropped); :func:`~finguard.screening.model.names.analyse_name` reads ``y`` as a vowel (``Glyn``)."""
+    return len(token) >= 3 and token.isalpha() and "y" in token[1:] and _VOWEL_LETTERS.isdisjoint(token[1:].replace("y", ""))
 
 
 def _short_skeletons(bq: Prepared | None, bc: Prepared | None) -> bool:
@@ -1383,7 +1465,8 @@ def _tie_order(
     a near spelling of a query token, or by an initial of the query (each initial once). ``A Armed``
     finds ``Ahmed, A`` before ``AHMED, Karim``, ``MUHAMMAD GROUP`` finds ``MUHAMMAD JAMAL GROUP``
     before 600 MUHAMMAD names of three tokens or more. The others keep the order they were found in
-    (a name sharing only ``and`` with the query is not preferred for being short). Ties are scored,
+    (a name sharing only ``and`` with the query is not preferred for being short). A query word of two letters
+    accounts for a longer word it begins (a word cut short: ``Mohammed AL-MA`` for ``AL-MASRI, Mohammed``). Ties are scored,
     never cut at random; this orders them when there are more than :data:`MAX_TIED`.
     """
     # each near token: the query tokens (groups, one bit each) it is near; a spelling's bits: all of its tokens
@@ -1399,6 +1482,8 @@ def _tie_order(
             bit <<= 1
         if mask:
             full.append(mask)
+    # a query word of two letters may be a listed word cut short (AL-MA for AL-MASRI, Ch'un-yo' for Ch'un-yo'ng)
+    cut = [(t, m) for t, m in where.items() if len(t) == 2]
 
     names_get, where_get, weight_get = ix.names.get, where.get, weight.get
 
@@ -1414,6 +1499,14 @@ def _tie_order(
             used: set[str] | None = None  # the query's initials spent on this spelling's tokens
             for t in tokens:
                 mask = where_get(t, 0)
+                if not mask and cut and len(t) > 2:
+                    for short, bits in cut:
+                        if t.startswith(short):
+                            mask |= bits
+                    if mask:  # the query's word accounted for, the name's still counted as one the query has nothing for
+                        got |= mask
+                        missing += 1
+                        continue
                 if mask:
                     got |= mask
                 elif t[0] in initials and (used is None or t[0] not in used):
