@@ -74,9 +74,7 @@ from finguard.screening.service.similarity import (
     PairMemo,
     Prepared,
     SinoBound,
-    bounds_prune,
     latin_read_as_arabic,
-    name_at_most,
     name_similarity,
     prepare,
     same_skeleton_words,
@@ -571,27 +569,13 @@ class NameScreener:
         # a name in Han characters: entries none of whose names can come near close_match are not aligned (SinoBound)
         bound = SinoBound(prepared) if SinoBound.applies(prepared) else None
         memo: PairMemo = {}  # this query's token-pair similarities, shared by its candidates (name_similarity)
-        # other queries: entries whose every name is out of reach by a cheaper bound than the alignment are not aligned
-        prune = bound is None and probe is None and bounds_prune(prepared)
         for entry_id, name_ids in by_entry.items():
             entry = ix.entries.get(entry_id)
             if entry is None:
                 continue
             ids = name_ids or list(entry.name_ids)
             hit = self._score(
-                ix,
-                query,
-                form.legal_forms,
-                prepared,
-                entry_id,
-                entry,
-                ids,
-                id_entries.get(entry_id),
-                latin_query,
-                probe,
-                memo,
-                bound,
-                prune,
+                ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe, memo, bound
             )
             if hit is not None:
                 hits.append(hit)
@@ -900,38 +884,6 @@ class NameScreener:
                             found[other] = sim
         return found
 
-    @staticmethod
-    def _beyond_reach(
-        ix: _Index,
-        query_legal: tuple[str, ...],
-        prepared: list[Prepared],
-        entry: _Entry,
-        name_ids: list[int],
-        thresholds: Thresholds,
-        memo: PairMemo,
-    ) -> bool:
-        """Whether :meth:`_score` surely drops the entry, by :func:`name_at_most` of each of its names (never below the
-        similarity): every name more than 0.1 below close_match, and out of reach of :func:`_org_subset` (an organisation,
-        the query with a legal form) and of :func:`_sino_subset` (a person, a pair of spellings one syllable apart)."""
-        close = thresholds.close_match
-        stop = close - 0.1 - 1e-9  # at or above it, the entry is scored
-        recs = [rec for nid in name_ids if (rec := ix.names.get(nid)) is not None]
-        most = 0.0
-        for rec in recs:
-            most = max(most, name_at_most(prepared, rec.prepared, memo, stop))
-            if most >= stop:
-                return False
-        floor = stop
-        if entry.kind == "organisation" and query_legal:
-            floor = close - ORG_SUBSET_REACH - 1e-9
-        if most >= floor:
-            return False
-        sino = close - SINO_SUBSET_REACH - 1e-9
-        if most >= sino and entry.kind == "person":
-            # _score's test is on each name's best pair: any pair of spellings is asked here
-            return not any(_sino_short(p, c) for rec in recs for p in prepared for c in rec.prepared)
-        return True
-
     def _score(
         self,
         ix: _Index,
@@ -946,7 +898,6 @@ class NameScreener:
         probe: KoreanProbe | None = None,
         memo: PairMemo | None = None,
         bound: SinoBound | None = None,
-        prune: bool = False,
     ) -> ScreenHit | None:
         found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
         thresholds = self.per_list.get(entry.list_code, self.thresholds)
@@ -955,13 +906,6 @@ class NameScreener:
             floor = thresholds.close_match - max(0.1, ORG_SUBSET_REACH, SINO_SUBSET_REACH) - 1e-9
             if all(bound.at_most(rec.tokens, rec.prepared) < floor for nid in name_ids if (rec := ix.names.get(nid)) is not None):
                 return None
-        elif (
-            prune
-            and identifier is None
-            and memo is not None
-            and self._beyond_reach(ix, query_legal, prepared, entry, name_ids, thresholds, memo)
-        ):
-            return None
         for name_id in name_ids:
             rec = ix.names.get(name_id)
             if rec is None:
