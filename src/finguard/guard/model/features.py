@@ -39,7 +39,7 @@ attribute features                the bank's own event attributes named at train
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -184,12 +184,22 @@ class FeatureSchema:
 
     def encode(self, row: Mapping[str, Value]) -> list[float]:
         """The model's input vector: numbers as they are, a category as its index, missing as NaN."""
-        out = [math.nan if (v := _number(row.get(name))) is None else v for name in self.numeric]
-        for name in self.categorical:
-            known = self.categories.get(name, ())
-            value = row.get(name)
-            out.append(float(known.index(value)) if isinstance(value, str) and value in known else math.nan)
-        return out
+        return self.encoder()(row)
+
+    def encoder(self) -> Callable[[Mapping[str, Value]], list[float]]:
+        """:meth:`encode` with the columns worked out once (a scorer keeps it: the column names
+        are properties, built anew on every access; #19)."""
+        numeric = self.numeric
+        categorical = tuple((name, self.categories.get(name, ())) for name in self.categorical)
+
+        def encode(row: Mapping[str, Value]) -> list[float]:
+            out = [math.nan if (v := _number(row.get(name))) is None else v for name in numeric]
+            for name, known in categorical:
+                value = row.get(name)
+                out.append(float(known.index(value)) if isinstance(value, str) and value in known else math.nan)
+            return out
+
+        return encode
 
     def with_categories(self, rows: Sequence[Mapping[str, Value]]) -> FeatureSchema:
         """This schema with each categorical column's values taken from ``rows`` (most frequent first)."""

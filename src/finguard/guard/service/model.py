@@ -68,7 +68,8 @@ def sidecar_path(model_path: Path) -> Path:
 
 
 def matrix(schema: FeatureSchema, rows: Sequence[Mapping[str, Value]]) -> Matrix:
-    return np.asarray([schema.encode(r) for r in rows], dtype=np.float64).reshape(len(rows), len(schema.names))
+    encode = schema.encoder()
+    return np.asarray([encode(r) for r in rows], dtype=np.float64).reshape(len(rows), len(schema.names))
 
 
 def time_slices(n: int) -> tuple[slice, slice, slice]:
@@ -189,6 +190,11 @@ class LightGBMScorer:
         self.schema: FeatureSchema | None = None
         self.calibration: Isotonic | None = None
         self._booster: lgb.Booster | None = None
+        # What explain needs of the schema and the calibration, worked out once (#19)
+        self._names: tuple[str, ...] = ()
+        self._encode: Callable[[Mapping[str, Value]], list[float]] | None = None
+        self._cal_x: npt.NDArray[np.float64] = np.zeros(0)
+        self._cal_y: npt.NDArray[np.float64] = np.zeros(0)
         import lightgbm as lgb
 
         try:
@@ -220,6 +226,9 @@ class LightGBMScorer:
         if booster.feature_name() != [_lgb_name(n) for n in self.schema.names]:
             self.unavailable = f"model {self.path} does not match its sidecar's features"
             return None
+        self._names = self.schema.names
+        self._encode = self.schema.encoder()
+        self._cal_x, self._cal_y = np.asarray(self.calibration.x), np.asarray(self.calibration.y)
         return booster
 
     @property
@@ -227,19 +236,20 @@ class LightGBMScorer:
         return self._booster is not None
 
     def explain(self, event: Event, features: Mapping[str, Any]) -> Explained | None:
-        if self._booster is None or self.schema is None or self.calibration is None:
+        if self._booster is None or self.schema is None or self.calibration is None or self._encode is None:
             return None
         row = self.schema.row(event, features)
         if row.get("amount") is None:
             return None  # the model scores money movements only
-        x = np.asarray([self.schema.encode(row)], dtype=np.float64)
+        x = np.asarray([self._encode(row)], dtype=np.float64)
         contrib = np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)[0]
         raw = 1.0 / (1.0 + math.exp(-float(contrib.sum())))
-        score = round(float(self.calibration([raw])[0]), 4)
+        score = round(float(Isotonic.through([raw], self._cal_x, self._cal_y)[0]), 4)
         order = np.argsort(-contrib[:-1])[:TOP_REASONS]  # the last column is the bias
-        top = tuple(
-            Contribution(self.schema.names[i], row.get(self.schema.names[i]), round(float(contrib[i]), 3)) for i in order if contrib[i] > 0
-        )
+        # as Python floats (the same values): numpy's scalars cost more to index, compare and round
+        shares = contrib.tolist()
+        names = self._names
+        top = tuple(Contribution(names[i], row.get(names[i]), round(shares[i], 3)) for i in order.tolist() if shares[i] > 0)
         return Explained(score, top)
 
     def score(self, event: Event, features: Mapping[str, Any]) -> float | None:
