@@ -1504,7 +1504,8 @@ def _token_subset(
 
     ``Vladimir Putin`` for ``PUTIN, Vladimir Vladimirovich``, ``Yong Jang`` for ``JANG, Yong Son``:
     the tokens left out are patronymics or middle names, which a customer file often omits, so
-    the name is a match, not a close match.
+    the name is a match, not a close match. A name written in Latin letters (``written_latin``)
+    needs a word as listed: with none, it is a near spelling of the listed name, not a part of it.
     """
     if kind != "person" or score >= thresholds.match:
         return None
