@@ -27,6 +27,11 @@ _PATTERNS = (
         r"the query's name carries a legal form \((?P<forms>.*)\), an organisation's; the listed entry is a person",
         "explain_kind_by_legal_form",
     ),
+    (
+        r"the query's name carries a legal form \((?P<forms>.*)\), an organisation's; the listed entry is a person, "
+        r"and the query does not write the person's name as listed",
+        "explain_kind_by_legal_form_near",
+    ),
     (r"birth date (?P<date>[0-9-]+) is the listed one", "explain_birth_date_equal"),
     (r"birth year (?P<year>\d+) is a listed one", "explain_birth_year_equal"),
     (r"birth year differs by (?P<gap>\d+) from the listed (?P<years>.+): neither raised nor lowered", "explain_birth_year_near"),

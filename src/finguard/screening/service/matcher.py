@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import NameCandidate
@@ -62,6 +64,7 @@ from finguard.screening.model.names import (
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
 from finguard.screening.service.similarity import (
+    COMPACT_DISCOUNT,
     INITIAL_CREDIT,
     INITIALS_CAP,
     MIN_TOKEN_SIM,
@@ -117,6 +120,7 @@ SURNAME_FEATURE = "family_name_missing"
 SUBSET_FEATURE = "token_subset"
 SINGLE_WORD_FEATURE = "single_word"
 INITIALS_FEATURE = "initials"
+LETTERS_FEATURE = "organisation_letters"
 NO_EQUAL_FEATURE = "no_equal_token"
 NO_EQUAL_CAP = 0.81  # below close_match: near spellings of every word are not a hit alone
 EXTRA_FEATURE = "extra_words"
@@ -564,6 +568,7 @@ class NameScreener:
         # a name in Latin, Cyrillic or Greek letters: its words, in every spelling (see _no_equal_token)
         spelled_in = set(form.scripts) <= _ALPHABETS
         latin_query = frozenset(t for p in prepared if p.kind == "latin" for t in p.tokens) if spelled_in else frozenset()
+        written_latin = set(form.scripts) == {"LATIN"}  # no romanisation of ours between the name and the list (_token_subset)
         # a Hangul name: candidates that share too few syllables to be a hit are not aligned (KoreanProbe)
         probe = KoreanProbe(prepared) if prepared and all(p.korean for p in prepared) else None
         # a name in Han characters: entries none of whose names can come near close_match are not aligned (SinoBound)
@@ -575,7 +580,19 @@ class NameScreener:
                 continue
             ids = name_ids or list(entry.name_ids)
             hit = self._score(
-                ix, query, form.legal_forms, prepared, entry_id, entry, ids, id_entries.get(entry_id), latin_query, probe, memo, bound
+                ix,
+                query,
+                form.legal_forms,
+                prepared,
+                entry_id,
+                entry,
+                ids,
+                id_entries.get(entry_id),
+                latin_query,
+                probe,
+                memo,
+                bound,
+                written_latin,
             )
             if hit is not None:
                 hits.append(hit)
@@ -931,6 +948,7 @@ class NameScreener:
         probe: KoreanProbe | None = None,
         memo: PairMemo | None = None,
         bound: SinoBound | None = None,
+        written_latin: bool = False,
     ) -> ScreenHit | None:
         found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
         thresholds = self.per_list.get(entry.list_code, self.thresholds)
@@ -1016,11 +1034,15 @@ class NameScreener:
         if extra is not None:
             score = min(score, thresholds.close_match)  # exactly at the threshold (a sum could land a hair below it)
             features.append(extra)
+        letters = _organisation_letters(entry.kind, score, features[0].value, best_pair, thresholds)
+        if letters is not None:
+            score += letters.contribution
+            features.append(letters)
         single = _single_word(score, best_pair, query_legal, best_name.legal_forms)
         if single is not None:
             score += single.contribution
             features.append(single)
-        subset = _token_subset(entry.kind, score, best_name, found, thresholds) or _org_subset(
+        subset = _token_subset(entry.kind, score, best_name, found, thresholds, written_latin) or _org_subset(
             ix, entry.kind, score, best_name, found, thresholds, query_legal
         )
         if subset is not None:
@@ -1029,7 +1051,7 @@ class NameScreener:
         quals = [
             q.birth_date(query.birth_date, entry.birth),
             q.country(query.country, entry.countries),
-            _kind(query.kind, entry.kind) or _kind_by_legal_form(query.kind, query_legal, entry.kind),
+            _kind(query.kind, entry.kind) or _kind_by_legal_form(query.kind, query_legal, entry.kind, best_pair),
             q.gender(query.gender, entry.gender) if entry.kind == "person" else None,
             q.legal_form(query_legal, best_name.legal_forms),
         ]
@@ -1420,6 +1442,40 @@ def _at_most_close(score: float, thresholds: Thresholds, why: str) -> Feature:
     return Feature(EXTRA_FEATURE, 1.0, round(min(0.0, thresholds.close_match - score), 4), why)
 
 
+def _organisation_letters(
+    kind: str, score: float, similarity: float, pair: tuple[Prepared | None, Prepared | None], thresholds: Thresholds
+) -> Feature | None:
+    """An organisation's name whose hit rests on a letter standing for a word (``J & M`` for ``JDZM``): not a hit.
+
+    A one-letter word of a person's name is an initial (``N. T. HEATH`` for ``HEATH, Noel Timothy``): it stands for
+    a given name, and the alignment credits it so. The letters of a company's or a vessel's name (``INMOBILIARIA J & M
+    CORP``, ``I AND S HOLDING COMPANY``, ``M-VITO``) are its name, not the initials of other words: ``Inmobiliaria
+    MSDT`` is another firm, ``Vito Tapia Morell`` a person. When the listed entry is not a person and a one-letter
+    word of either name found its partner only as an initial of a longer word, the comparison is capped below
+    ``close_match`` (:data:`NO_EQUAL_CAP`); letters equal to letters (``J M`` / ``J & M``) are not touched.
+    """
+    bq, bc = pair
+    if kind == "person" or bq is None or bc is None or score < thresholds.close_match:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or not (any(len(t) == 1 for t in bq.tokens) or any(len(t) == 1 for t in bc.tokens)):
+        return None
+    compact = max(Levenshtein.normalized_similarity(bq.compact, bc.compact), Levenshtein.normalized_similarity(bq.compact, bc.compact_rev))
+    if compact * COMPACT_DISCOUNT >= similarity - 1e-4:
+        return None  # the names compared without spaces gave the similarity (CONSTRUCTORA RT / R & T): spacing, no initial
+    credits = token_credits(bq, bc)
+    if credits is None:
+        return None
+    spent = [t for t, g in zip(bq.tokens, credits[0], strict=True) if len(t) == 1 and abs(g - INITIAL_CREDIT) < 1e-9]
+    spent += [t for t, g in zip(bc.tokens, credits[1], strict=True) if len(t) == 1 and abs(g - INITIAL_CREDIT) < 1e-9]
+    if not spent:
+        return None
+    why = (
+        f"the listed entry is not a person: its letters ({' '.join(sorted(set(spent)))!r}) are its name, not initials of "
+        f"other words ({' '.join(bq.tokens)!r} / {' '.join(bc.tokens)!r}): too little to be the same name"
+    )
+    return Feature(LETTERS_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
 def _single_word(
     score: float, pair: tuple[Prepared | None, Prepared | None], query_legal: tuple[str, ...], listed_legal: tuple[str, ...]
 ) -> Feature | None:
@@ -1530,13 +1586,19 @@ def _initials_bonus(name: _Name | None, initials: set[str]) -> float:
 
 
 def _token_subset(
-    kind: str, score: float, name: _Name, found: list[tuple[float, _Name, Prepared | None, Prepared | None]], thresholds: Thresholds
+    kind: str,
+    score: float,
+    name: _Name,
+    found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
+    thresholds: Thresholds,
+    written_latin: bool = False,
 ) -> Feature | None:
     """A person's full listed name holds every token of the query, in order, and lacks only middle ones.
 
     ``Vladimir Putin`` for ``PUTIN, Vladimir Vladimirovich``, ``Yong Jang`` for ``JANG, Yong Son``:
     the tokens left out are patronymics or middle names, which a customer file often omits, so
-    the name is a match, not a close match.
+    the name is a match, not a close match. A name written in Latin letters (``written_latin``)
+    needs a word as listed: with none, it is a near spelling of the listed name, not a part of it.
     """
     if kind != "person" or score >= thresholds.match:
         return None
@@ -1555,6 +1617,14 @@ def _token_subset(
     kept = [j for j, g in enumerate(got) if g > 0.0]
     if len(kept) != len(bq.tokens) or not got[0] > 0.0 or not got[-1] > 0.0:
         return None  # the given name and the family name must both be there
+    if written_latin and set(bq.tokens).isdisjoint(bc.tokens):
+        # a name the customer wrote in Latin letters (no romanisation of ours between it and the list) of which no word
+        # is as listed: with nothing left out it is no subset but a near spelling of every word ("Adrien Thomas" /
+        # TOMAS, Adrian, capped by no_equal_token), and with a word left out two departures from the listed name
+        # ("Marina Serao" / SERNA, Maria Norby): another person's name more often than the listed one's. A name read
+        # from Cyrillic or Greek letters is lifted as before: our romanisation and the list's differ in every word
+        # (Юхим Приходько, "iukhym prykhodko" / Yukhym Prykhod'ko)
+        return None
     first_missing = False
     if name.family is not None:
         n_family, first = name.family
@@ -1711,11 +1781,17 @@ INFERRED_KIND_SHARE = 0.5  # of the kind penalty, when the kind is read from the
 _AMBIGUOUS_FORMS = frozenset({"sa", "ab", "oy", "ag", "kg", "bv", "nv", "sl", "lp", "est"})
 
 
-def _kind_by_legal_form(query: str | None, legal: tuple[str, ...], listed: str) -> q.Qualifier | None:
+def _kind_by_legal_form(
+    query: str | None, legal: tuple[str, ...], listed: str, pair: tuple[Prepared | None, Prepared | None] = (None, None)
+) -> q.Qualifier | None:
     """A query of no stated kind whose name carries a company's legal form (``Langlois Andre S.A.R.L.``) names an organisation.
 
-    A listed person is less likely it: half the kind qualifier's penalty (a company may be named
-    after its owner, so the listed person's own name with a legal form stays a close match).
+    A listed person is less likely it: half the kind qualifier's penalty when every word of the
+    query is a word of the listed name as written (a company may be named after its owner, so the
+    listed person's own name with a legal form stays a close match); the whole penalty otherwise
+    (``OOO Vladimirov-Naumova`` for ``NAUMOV, Vladimir``: a firm named after its owner writes the
+    owner's name as the owner does, and a near spelling of it beside a legal form is two
+    departures from the listed person, another firm's name).
     """
     if query is not None or listed != "person":
         return None
@@ -1725,8 +1801,12 @@ def _kind_by_legal_form(query: str | None, legal: tuple[str, ...], listed: str) 
     qual = q.kind("organisation", listed)
     if qual is None:
         return None
+    bq, bc = pair
+    owner = bq is not None and bc is not None and bq.kind == bc.kind and set(bq.tokens) <= set(bc.tokens)
     why = f"the query's name carries a legal form ({', '.join(forms)}), an organisation's; the listed entry is a person"
-    return q.Qualifier(qual.name, qual.value, qual.contribution * INFERRED_KIND_SHARE, why)
+    if not owner:
+        why += ", and the query does not write the person's name as listed"
+    return q.Qualifier(qual.name, qual.value, qual.contribution * (INFERRED_KIND_SHARE if owner else 1.0), why)
 
 
 def _kind(query: str | None, listed: str) -> q.Qualifier | None:
