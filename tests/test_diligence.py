@@ -167,3 +167,41 @@ def test_batch_infers_organisations_and_screens_parties_known_by_identifiers(sdn
     assert by_key["s-1"].outcome is ScreenOutcome.MATCH
     assert by_key["s-2"].outcome is ScreenOutcome.MATCH and by_key["s-2"].hits[0].hit.features[-1].name == "identifier_equal"
     assert by_key["s-3"].outcome is ScreenOutcome.MATCH
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Aslan Gül A.Ş.", PartyKind.ORGANISATION),  # Turkish
+        ("Aslan Gül Gıda Ltd. Şti.", PartyKind.ORGANISATION),
+        ("ΑΛΦΑ ΒΗΤΑ Α.Ε.", PartyKind.ORGANISATION),  # Greek, in its script
+        ("Άλφα Ι.Κ.Ε.", PartyKind.ORGANISATION),
+        ("㈜카카오", PartyKind.ORGANISATION),  # Korean, written with the circled sign
+        ("株式会社東芝", PartyKind.ORGANISATION),
+        ("海航集團", PartyKind.ORGANISATION),  # traditional characters: 集团 once simplified
+        ('אלביט מערכות בע"מ', PartyKind.ORGANISATION),
+        ("Kowalski sp. z o.o.", PartyKind.ORGANISATION),
+        ("Aslan Gül", PartyKind.PERSON),
+        ("Kim Yong Ae", PartyKind.PERSON),  # a Korean syllable, not Greek A.E.
+    ],
+)
+def test_kind_inferred_from_legal_forms_of_many_countries(name: str, kind: PartyKind) -> None:
+    """#16: a Turkish or Greek supplier is a company, not a person screened as one."""
+    assert counterparty_from_record({"name": name, "purpose": "supplier"}).kind is kind
+
+
+def test_batch_screens_turkish_and_greek_suppliers_as_organisations(sdn: Platform) -> None:
+    """#16: a batch row for a listed Turkish company (with its form written Turkish-style) is screened as an
+    organisation and matches; a Greek supplier is an organisation too (and, unlisted, no match)."""
+    sdn.lists.add_entry("sdn", EntryDraft("mulberry", SubjectKind.ORGANISATION, party=Party(names=("MULBERRY PROJE YATIRIM A.S.",))), "t")
+    text = "key,name\nt-1,Mulberry Proje Yatırım Anonim Şirketi\ng-1,ΑΛΦΑ ΒΗΤΑ Α.Ε.\n"
+    results, problems = sdn.diligence.screen_records(list(read_party_records("csv", io.StringIO(text))), default_purpose="supplier")
+    assert problems == []
+    by_key = {r.party.key: r for r in results}
+    assert by_key["t-1"].party.kind is PartyKind.ORGANISATION and by_key["g-1"].party.kind is PartyKind.ORGANISATION
+    assert by_key["t-1"].outcome is ScreenOutcome.MATCH
+    assert by_key["t-1"].hits[0].hit.listed_name == "MULBERRY PROJE YATIRIM A.S."
+    features = {f.name: f for f in by_key["t-1"].hits[0].hit.features}
+    assert features["kind_mismatch"].value == 0.0  # both organisations
+    assert features["legal_form"].value == 1.0  # Anonim Şirketi and A.S. are one form
+    assert by_key["g-1"].outcome is ScreenOutcome.NO_MATCH

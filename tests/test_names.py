@@ -12,6 +12,7 @@ from finguard.screening.model.names import (
     clean_text,
     fold,
     han_to_pinyin,
+    is_han,
     looks_chinese,
     name_key,
     phonetic_key,
@@ -117,6 +118,108 @@ def test_comma_order() -> None:
 )
 def test_legal_forms_removed_and_kept(name: str, rest: str, forms: tuple[str, ...]) -> None:
     assert strip_legal_forms(name) == (rest, forms)
+
+
+@pytest.mark.parametrize(
+    ("name", "rest", "forms"),
+    [
+        # Turkish (Ş folds to s)
+        ("Aslan Gül A.Ş.", "aslan gul", ("jsc",)),
+        ("Aslan Gül A.Ş", "aslan gul", ("jsc",)),
+        ("Redin Dış Ticaret Ltd. Şti.", "redin dis ticaret", ("llc",)),
+        ("Mulberry Proje Anonim Şirketi", "mulberry proje", ("jsc",)),
+        ("Trigron Kargo Limited Şirketi", "trigron kargo", ("llc",)),
+        # Greek, in Greek letters and in Latin ones
+        ("ΑΛΦΑ ΒΗΤΑ Α.Ε.", "αλφα βητα", ("jsc",)),
+        ("Άλφα Ο.Ε.", "αλφα", ("partnership",)),
+        ("Άλφα Ε.Ε.", "αλφα", ("partnership",)),
+        ("ΑΛΦΑ Ε.Π.Ε.", "αλφα", ("llc",)),
+        ("ΑΛΦΑ Ι.Κ.Ε.", "αλφα", ("llc",)),
+        ("ΑΛΦΑ ΙΚΕ", "αλφα", ("llc",)),
+        ("Άλφα Ανώνυμη Εταιρεία", "αλφα", ("jsc",)),
+        ("Alpha Bank A.E.", "alpha bank", ("jsc",)),
+        # Korean, at either end, attached or not (fold decomposes Hangul; the rest comes back composed)
+        ("삼성전자 주식회사", "삼성전자", ("jsc",)),
+        ("주식회사 카카오", "카카오", ("jsc",)),
+        ("(주)카카오", "카카오", ("jsc",)),
+        ("카카오(주)", "카카오", ("jsc",)),
+        ("카카오 유한회사", "카카오", ("llc",)),
+        # Japanese
+        ("トヨタ 有限会社", "トヨタ", ("limited",)),
+        ("合同会社DMM", "DMM", ("llc",)),
+        ("株式会社東芝", "东芝", ("株式会社",)),  # simplified, as analyse_name has it
+        ("(株)東芝", "东芝", ("株式会社",)),
+        ("Ascotec Japan K.K.", "ascotec japan", ("株式会社",)),
+        # Hebrew, with an ASCII quote or gershayim
+        ('אלביט מערכות בע"מ', "אלביט מערכות", ("limited",)),
+        ("אלביט מערכות בע״מ", "אלביט מערכות", ("limited",)),
+        # Polish, Czech / Slovak
+        ("Kowalski sp. z o.o.", "kowalski", ("llc",)),
+        ("Kowalski Sp.z o.o.", "kowalski", ("llc",)),
+        ("Kowalski S.A.", "kowalski", ("sa",)),
+        ("Kowalski sp. j.", "kowalski", ("partnership",)),
+        ("Novák s.r.o.", "novak", ("llc",)),
+        ("Novák spol. s r.o.", "novak", ("llc",)),
+        ("Novák a.s.", "novak", ("jsc",)),
+        # Nordic
+        ("Statkraft AS", "statkraft", ("jsc",)),
+        ("Maersk A/S", "maersk", ("jsc",)),
+        ("Novo Nordisk ApS", "novo nordisk", ("llc",)),
+        ("Nokia Oyj", "nokia", ("jsc",)),
+        ("Volvo AB", "volvo", ("ab",)),
+        ("Marel hf.", "marel", ("jsc",)),
+        # Dutch, Belgian, Portuguese, Italian, French, German, Mexican, Bulgarian, Indian
+        ("Jansen V.O.F.", "jansen", ("partnership",)),
+        ("Kardiam BVBA", "kardiam", ("llc",)),
+        ("Golfrate Holdings (Angola) Lda", "golfrate holdings (angola)", ("limited",)),
+        ("Rossi & Bianchi S.n.c.", "rossi & bianchi", ("partnership",)),
+        ("Verdi S.a.s.", "verdi", ("sa",)),
+        ("Dupont EURL", "dupont", ("sarl",)),
+        ("Dupont et Fils SNC", "dupont et fils", ("partnership",)),
+        ("Les Tilleuls SCI", "les tilleuls", ("sci",)),
+        ("Müller OHG", "muller", ("partnership",)),
+        ("Valpark, S.A. de C.V.", "valpark", ("sa",)),
+        ("Granatura, S. de P.R. de R.L. de C.V.", "granatura", ("limited", "cv")),
+        ("Ramirez y Cia. Ltda.", "ramirez", ("company", "limited")),
+        ("Eurobet OOD", "eurobet", ("llc",)),
+        ("Tata Consultancy Pvt. Ltd.", "tata consultancy", ("private", "limited")),
+    ],
+)
+def test_legal_forms_of_many_countries(name: str, rest: str, forms: tuple[str, ...]) -> None:
+    """#16: the legal forms of many countries (rigour's org_types, ISO 20275), as the screener and due diligence see
+    them: Latin names folded, Han names simplified."""
+    text = to_simplified(clean_text(name)) if any(is_han(ch) for ch in name) else fold(clean_text(name))
+    assert strip_legal_forms(text) == (rest, forms)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kim yong ae",  # a Korean given-name syllable, not Greek A.E.
+        "alpha ae",  # bare AE, IKE, OE: name words; only A.E., I.K.E., O.E. are forms
+        "dwight ike",
+        "jan vos",  # Dutch family name, not Czech v.o.s.
+        "zhang ou",
+        "amr ibn al as",  # al-As, not a Norwegian AS
+        "a.s.",  # nothing but a legal form: unchanged
+        "주식회사",
+        "john smith bsc",  # a degree, not Bahrain's B.S.C.
+    ],
+)
+def test_name_words_that_look_like_legal_forms_are_kept(name: str) -> None:
+    text = fold(name)
+    assert strip_legal_forms(text) == (text.strip(), ())
+
+
+def test_legal_forms_in_their_script_recognised_in_analysis() -> None:
+    """#16: a Turkish, Greek and Korean company's form is a legal form, not words of its name."""
+    assert analyse_name("Aslan Gül A.Ş.").legal_forms == ("jsc",)
+    assert {v.tokens for v in analyse_name("Aslan Gül A.Ş.").variants} == {("aslan", "gul")}
+    greek = analyse_name("ΑΛΦΑ ΒΗΤΑ Α.Ε.", "organisation")
+    assert greek.legal_forms == ("jsc",) and all("ae" not in v.tokens for v in greek.variants)
+    korean = analyse_name("주식회사 카카오")
+    assert korean.legal_forms == ("jsc",) and ("ka", "ka", "o") in {v.tokens for v in korean.variants}
+    assert analyse_name("Kim Yong Ae").legal_forms == ()
 
 
 def test_legal_forms_kept_as_feature_in_analysis() -> None:

@@ -13,7 +13,7 @@ from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.identifiers import IdType
 from finguard.core.text import MAX_NAME_INPUT
 from finguard.lists.model.lists import Identifier
-from finguard.screening.model.names import fold, is_han, strip_legal_forms
+from finguard.screening.model.names import clean_text, fold, is_han, strip_legal_forms, to_simplified
 
 
 class Purpose(StrEnum):
@@ -74,13 +74,15 @@ class Counterparty:
 
 def infer_kind(name: str, purpose: str) -> PartyKind:
     """The kind of a party whose record does not say: a legal form in the name (``Co., Ltd.``,
-    ``LLC``, ``有限公司``, ``OAO``) makes it an organisation; a supplier known only by identifiers is
+    ``LLC``, ``有限公司``, ``OAO``, ``A.Ş.``, ``Α.Ε.``, ``주식회사``, ``sp. z o.o.``: see
+    :func:`~finguard.screening.model.names.strip_legal_forms`) makes it an organisation; a supplier known only by identifiers is
     one too; otherwise a person. A supplier's name without a legal form stays a person: sole
     traders supply too, and screening a listed person as an organisation would lower an exact name
     match to "no match" (the kind-mismatch penalty), hiding exactly whom the check is for."""
     if purpose == Purpose.SUPPLIER and not name.strip():
         return PartyKind.ORGANISATION
-    text = name if any(is_han(ch) for ch in name) else fold(name)
+    cleaned = clean_text(name)  # NFKC: ㈜ is (주), ㈱ (株)
+    text = to_simplified(cleaned) if any(is_han(ch) for ch in cleaned) else fold(cleaned)
     return PartyKind.ORGANISATION if strip_legal_forms(text)[1] else PartyKind.PERSON
 
 

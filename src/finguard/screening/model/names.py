@@ -328,7 +328,15 @@ HONORIFICS = frozenset(
 )
 
 
-# Legal forms, folded and without dots, one form per entry; multi-word forms as written after folding.
+# Legal forms (issue #16). Latin forms are keyed folded (fold: ``Ş`` -> ``s``, ``Ü`` -> ``u``) and without dots
+# (``A.Ş.`` -> ``as``, ``s.r.o.`` -> ``sro``), one form per entry; the value is the form's comparable name (the legal-form
+# qualifier compares them: ``jsc`` joint-stock, ``llc`` / ``limited`` limited liability, ``partnership`` ...). Greek,
+# Hebrew and Hangul forms are keyed in their own script. Provenance: the forms added for issue #16 (Turkish, Greek,
+# Korean, Japanese, Hebrew, Polish, Czech / Slovak, Nordic, Dutch / Belgian, Portuguese, Italian, French, German,
+# Hungarian, Balkan, Indonesian, Gulf and Latin American forms) were checked against, and copied from, the organisation-
+# type table of OpenSanctions' ``rigour`` package (MIT licence; ``rigour.names.org_types``, itself from OCCRP's list, the
+# ISO 20275 Entity Legal Forms code list and Wikipedia's "Types of business entity"), at development time only: rigour is
+# no dependency of finguard (see src/finguard/data/PROVENANCE.md).
 _LEGAL_FORMS_LATIN = {
     "gongsi": "公司",  # pinyin of the Chinese forms: "Huawei Jishu Youxian Gongsi"
     "youxian": "有限",
@@ -392,6 +400,9 @@ _LEGAL_FORMS_LATIN = {
     "sociedad": "sociedad",
     "anonima": "sa",
     "cia": "company",
+    "compania": "company",  # issue #16: Spanish, Portuguese, French (Compañía, Companhia, Compagnie)
+    "companhia": "company",
+    "compagnie": "company",
     "sl": "sl",
     # the words of legal forms as a name written in Cyrillic gives them once romanised ("Компания", "Компани")
     "kompaniya": "company",
@@ -406,9 +417,152 @@ _LEGAL_FORMS_LATIN = {
     "korporaciya": "corporation",
     "gruppa": "group",
     "kholding": "holding",
+    # -- issue #16 (rigour org_types, MIT; see above) --
+    # Turkish: A.Ş. (anonim şirketi), Ltd. Şti. (limited şirketi)
+    "as": "jsc",  # also Norwegian / Danish AS, Czech / Slovak a.s., Estonian AS
+    "anonim": "jsc",
+    "sti": "llc",
+    "sirketi": "company",
+    # Nordic: Danish A/S, ApS, I/S, K/S, P/S, a.m.b.a.; Finnish Oyj; Swedish HB, KB; Icelandic ehf., hf.
+    "a/s": "jsc",
+    "aps": "llc",
+    "oyj": "jsc",
+    "i/s": "partnership",
+    "k/s": "partnership",
+    "p/s": "partnership",
+    "amba": "llc",
+    "hb": "partnership",
+    "kb": "partnership",
+    "ehf": "llc",
+    "hf": "jsc",
+    # Polish (sp. z o.o. below), Czech / Slovak
+    "spzoo": "llc",
+    "sro": "llc",
+    # Dutch and Belgian
+    "vof": "partnership",
+    "bvba": "llc",
+    "cvba": "cooperative",
+    "sprl": "llc",
+    "scrl": "cooperative",
+    "vzw": "association",
+    "asbl": "association",
+    # Portuguese and Brazilian
+    "lda": "limited",
+    "unipessoal": "limited",
+    "sgps": "holding",
+    "eireli": "limited",
+    # Italian
+    "snc": "partnership",  # also French
+    "srls": "srl",
+    "sapa": "partnership",
+    "scarl": "cooperative",
+    # French
+    "eurl": "sarl",
+    "sasu": "sa",
+    "sci": "sci",
+    "sca": "partnership",
+    "scs": "partnership",
+    "gie": "gie",
+    "selarl": "sarl",
+    "scop": "cooperative",
+    # Spanish and Latin American
+    "sau": "sa",
+    "slu": "sl",
+    "eirl": "limited",
+    "saic": "sa",
+    "saci": "sa",
+    "cv": "cv",  # S.A. de C.V. (also Dutch and Indonesian CV, a limited partnership)
+    # German and Austrian
+    "ohg": "partnership",
+    "gbr": "partnership",
+    "kgaa": "kg",
+    "ug": "gmbh",
+    "mbh": "gmbh",
+    "aktiengesellschaft": "ag",
+    # Hungarian
+    "zrt": "jsc",
+    "nyrt": "jsc",
+    "bt": "partnership",
+    "kkt": "partnership",
+    # Balkan, Baltic, Caucasus
+    "ood": "llc",
+    "eood": "llc",
+    "shpk": "llc",
+    "uab": "llc",
+    "mmc": "llc",
+    # Greek written in Latin letters (A.E., E.P.E., I.K.E., O.E., E.E.)
+    "epe": "llc",
+    "ike": "llc",
+    "ae": "jsc",
+    "oe": "partnership",
+    "ee": "partnership",
+    # Indian, Indonesian, Thai, Japanese and Korean romanised
+    "opc": "private",
+    "tbk": "jsc",
+    "pcl": "plc",
+    "kk": "株式会社",
+    # Gulf and Levant
+    "wll": "llc",
+    "spc": "company",
+    "saog": "jsc",
+    "saoc": "jsc",
+    "qsc": "jsc",
+    "qpsc": "jsc",
+    "psc": "jsc",
+    "sal": "sa",
+    # Greek, Hebrew in their scripts (folded: no accents, lower case)
+    "αε": "jsc",
+    "οε": "partnership",
+    "εε": "partnership",
+    "επε": "llc",
+    "ικε": "llc",
+    "בעמ": "limited",  # בע"מ, בע״מ: be'eravon mugbal
 }
+# Short forms that are also name words or syllables (Korean ``Ae``, ``Ike``, Dutch ``Vos``, Chinese ``Ou``): stripped
+# only as written with dots (``A.E.``, ``I.K.E.``), never as a bare word.
+_DOTTED_ONLY = frozenset({"ae", "oe", "ee", "ike", "ek", "ev", "eg", "vos", "dd", "sal", "kk", "bsc"})
+_LEGAL_FORMS_LATIN.update({"ek": "sole trader", "ev": "association", "eg": "cooperative", "vos": "partnership", "dd": "jsc", "bsc": "jsc"})
+# Legal forms of several words, stripped as a whole at the end (before the one-word forms), as tokens of
+# the folded, dot-collapsed text (``sp. z o.o.`` -> ``sp z oo``).
+_LEGAL_PHRASES: dict[tuple[str, ...], str] = {
+    ("ltd", "sti"): "llc",
+    ("limited", "sirketi"): "llc",
+    ("anonim", "sirketi"): "jsc",
+    ("sp", "z", "oo"): "llc",
+    ("spz", "oo"): "llc",
+    ("spolka", "z", "ograniczona", "odpowiedzialnoscia"): "llc",
+    ("spolka", "akcyjna"): "sa",
+    ("sp", "j"): "partnership",
+    ("sp", "k"): "partnership",
+    ("spol", "s", "ro"): "llc",
+    ("sa", "de", "cv"): "sa",
+    ("sab", "de", "cv"): "sa",
+    ("sapi", "de", "cv"): "sa",
+    ("s", "de", "rl"): "limited",
+    ("s", "de", "rl", "de", "cv"): "limited",
+    ("de", "cv"): "cv",  # S. de P.R. de R.L. de C.V., S.C. de R.L. de C.V.
+    ("spr", "de", "rl"): "limited",
+    ("sc", "de", "rl"): "limited",
+    ("s", "de", "pr", "de", "rl"): "limited",
+    ("kabushiki", "kaisha"): "株式会社",
+    ("kabushiki", "gaisha"): "株式会社",
+    ("godo", "kaisha"): "llc",
+    ("yugen", "kaisha"): "limited",
+    ("jusik", "hoesa"): "jsc",
+    ("chusik", "hoesa"): "jsc",
+    ("yuhan", "hoesa"): "llc",
+    ("ανωνυμη", "εταιρεια"): "jsc",
+    ("ομορρυθμη", "εταιρεια"): "partnership",
+    ("ετερορρυθμη", "εταιρεια"): "partnership",
+    ("εταιρεια", "περιορισμενης", "ευθυνης"): "llc",
+    ("ιδιωτικη", "κεφαλαιουχικη", "εταιρεια"): "llc",
+    ("μονοπροσωπη", "ικε"): "llc",
+    ("μονοπροσωπη", "επε"): "llc",
+}
+_CONNECTORS = frozenset({"", "and", "&", "y", "e", "et", "und", "ve"})  # "& Co.", "Y CIA. S.C.S.", "GmbH und Co. KG"
+_PHRASE_LENGTHS = sorted({len(k) for k in _LEGAL_PHRASES}, reverse=True)
 _LEADING_LEGAL = {"ooo", "zao", "oao", "pao", "ojsc", "cjsc", "pjsc", "jsc", "tov", "pt", "pt.", "kompaniya", "kompaniia", "kompania"}
-# Chinese (and Japanese) legal forms, longest first.
+# Chinese, Japanese and Korean legal forms, longest first, as written after NFKC and t2s (``㈱`` is ``(株)``).
 _LEGAL_FORMS_HAN = [
     ("股份有限公司", "股份有限公司"),
     ("有限责任公司", "有限责任公司"),
@@ -422,49 +576,112 @@ _LEGAL_FORMS_HAN = [
     ("集团", "集团"),
     ("公司", "公司"),
     ("控股", "控股"),
+    ("有限会社", "limited"),  # issue #16 (rigour org_types, MIT): Japanese yūgen gaisha
+    ("合同会社", "llc"),  # godo kaisha
+    ("合资会社", "partnership"),  # 合資会社 after t2s
+    ("合名会社", "partnership"),
 ]
-_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")
+_JAPANESE_FORM_MARKS = ("会社", "(株)", "(有)")
+# Japanese and Korean forms are written first as often as last (株式会社東芝, 주식회사 카카오, (주)카카오): stripped at
+# either end, attached or not. Hangul is compared composed (fold decomposes it). Issue #16, rigour org_types (MIT).
+_LEGAL_AFFIXES_CJK = [
+    ("유한책임회사", "llc"),  # yuhan chaegim hoesa
+    ("주식회사", "jsc"),  # jusik hoesa
+    ("유한회사", "llc"),  # yuhan hoesa
+    ("합자회사", "partnership"),
+    ("합명회사", "partnership"),
+    ("사단법인", "association"),
+    ("재단법인", "foundation"),
+    ("(주)", "jsc"),
+    ("(유)", "llc"),
+    ("株式会社", "株式会社"),
+    ("有限会社", "limited"),
+    ("合同会社", "llc"),
+    ("(株)", "株式会社"),
+    ("(有)", "limited"),
+]
+_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")  # Latin abbreviations in analyse_name ("c.v.", "s.r.l.")
+# letters each followed by a dot (``s.r.o.``, ``Α.Ε.``): an abbreviation, in any script
+_DOTTED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_]\.){2,}")
+_HEBREW_QUOTES = str.maketrans("", "", '"\u05f4\u201d')  # בע"מ, בע״מ (gershayim), בע”מ
+
+
+def _strip_cjk_forms(rest: str, forms: list[str]) -> str:
+    """Han forms at the end; Japanese and Korean forms at either end (see :data:`_LEGAL_AFFIXES_CJK`)."""
+    changed = True
+    while changed:
+        changed = False
+        for suffix, form in _LEGAL_FORMS_HAN:
+            if rest.endswith(suffix) and rest[: -len(suffix)].strip():
+                rest = rest[: -len(suffix)].rstrip()
+                forms.append(form)
+                changed = True
+                break
+        for affix, form in _LEGAL_AFFIXES_CJK:
+            if changed:
+                break
+            if rest.startswith(affix) and rest[len(affix) :].strip():
+                rest = rest[len(affix) :].lstrip()
+            elif rest.endswith(affix) and rest[: -len(affix)].strip():
+                rest = rest[: -len(affix)].rstrip()
+            else:
+                continue
+            forms.append(form)
+            changed = True
+    return rest
 
 
 def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove legal forms and return ``(rest, forms)``.
 
-    Works on folded text (Latin) and on simplified Chinese: ``"huawei technologies co., ltd."`` ->
-    ``("huawei technologies", ("company", "limited"))``; ``"华为技术有限公司"`` ->
-    ``("华为技术", ("有限公司",))``. Latin forms are removed at the end (and Russian-style forms at
-    the start: ``OOO Romashka``); Chinese forms at the end. A name that is nothing but a legal
-    form is returned unchanged.
+    Works on folded text (Latin, Greek, Hebrew, Hangul) and on simplified Chinese: ``"huawei technologies co.,
+    ltd."`` -> ``("huawei technologies", ("company", "limited"))``; ``"华为技术有限公司"`` -> ``("华为技术",
+    ("有限公司",))``; ``"aslan gul a.s."`` -> ``("aslan gul", ("jsc",))``. Latin, Greek and Hebrew forms are removed at
+    the end (``sp. z o.o.``, ``Α.Ε.``, ``בע"מ``), and Russian-style forms at the start (``OOO Romashka``); Chinese forms
+    at the end; Japanese and Korean ones at either end (``주식회사 카카오``, ``(株)東芝``). Short forms that are name
+    words too (``AE``, ``IKE``) only with their dots. A name that is nothing but a legal form is returned unchanged.
     """
     forms: list[str] = []
     rest = text.strip()
-    # Chinese suffixes
-    changed = True
-    while changed:
-        changed = False
-        for suffix, form in _LEGAL_FORMS_HAN:
-            if rest.endswith(suffix) and len(rest) > len(suffix):
-                rest = rest[: -len(suffix)].rstrip()
-                forms.append(form)
-                changed = True
-                break
-    # Latin tokens
-    dotted = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), rest)
-    tokens = [t for t in re.split(r"[\s,]+", dotted) if t]
-    plain = [t.strip(".()&") for t in tokens]
+    if any("\u1100" <= ch <= "\u11ff" for ch in rest):  # Hangul decomposed by fold: compare composed
+        composed = unicodedata.normalize("NFC", rest)
+        stripped = _strip_cjk_forms(composed, forms)
+        rest = stripped if forms else rest
+    else:
+        rest = _strip_cjk_forms(rest, forms)
+    # Latin (and Greek, Hebrew) tokens
+    dotted = {m.group(0).replace(".", "") for m in _DOTTED_LETTERS.finditer(rest)}
+    collapsed = _DOTTED_LETTERS.sub(lambda m: m.group(0).replace(".", ""), rest)
+    tokens = [t for t in re.split(r"[\s,]+", collapsed) if t]
+    plain = [t.strip(".()&").translate(_HEBREW_QUOTES) for t in tokens]
+    dotted |= {p.replace(".", "") for p in plain if "." in p}  # "a.s", "sp.z": dots inside a word
+    plain = [p.replace(".", "") for p in plain]
     end = len(tokens)
-    while end > 1 and (plain[end - 1] in _LEGAL_FORMS_LATIN or plain[end - 1] in ("", "and", "&")):
-        if plain[end - 1] in _LEGAL_FORMS_LATIN:
-            forms.append(_LEGAL_FORMS_LATIN[plain[end - 1]])
-        end -= 1
+    while end > 1:
+        if plain[end - 1] in _CONNECTORS:
+            end -= 1
+            continue
+        size = next((k for k in _PHRASE_LENGTHS if end - k >= 1 and tuple(plain[end - k : end]) in _LEGAL_PHRASES), 0)
+        if size:
+            forms.append(_LEGAL_PHRASES[tuple(plain[end - size : end])])
+            end -= size
+            continue
+        word = plain[end - 1]
+        after_article = word == "as" and word not in dotted and plain[end - 2] in ("al", "el", "ul")  # "Amr ibn al As"
+        if word in _LEGAL_FORMS_LATIN and (word not in _DOTTED_ONLY or word in dotted) and not after_article:
+            forms.append(_LEGAL_FORMS_LATIN[word])
+            end -= 1
+            continue
+        break
     # a Latin form written with its dots leads a name turned round at its comma ("S.A. GUAMA" for "GUAMA, S.A.")
-    abbreviated = {m.group(0).replace(".", "") for m in _DOTTED.finditer(rest)} | {t[:-1] for t in tokens if t.endswith(".")}
+    abbreviated = dotted | {t[:-1] for t in tokens if t.endswith(".")}
     start = 0
     while start < end - 1 and (plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
         forms.append(_LEGAL_FORMS_LATIN.get(plain[start], plain[start]))
         start += 1
     if not forms:
         return text.strip(), ()
-    if start == 0 and end == len(tokens):  # only Chinese forms were removed
+    if start == 0 and end == len(tokens):  # only Chinese, Japanese or Korean forms were removed
         return rest, tuple(reversed(forms))
     kept = " ".join(tokens[start:end]).strip(" ,")
     return kept, tuple(reversed(forms))
@@ -958,6 +1175,9 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     # 々 repeats the kanji before it (佐々木 is 佐佐木): written out, the name is all Han characters
     simple = to_simplified(_ITERATION.sub(r"\1\1", text)) if "HAN" in scripts else text
     legal: tuple[str, ...] = ()
+    # a Japanese company (会社, (株)): its name read in Mandarin and translated (吉田建設, "jitian construction") is no
+    # reading of it
+    japanese_company = "HAN" in scripts and any(f in simple for f in _JAPANESE_FORM_MARKS)
     if kind != "person":
         stripped, legal = strip_legal_forms(fold(simple) if "HAN" not in scripts else simple)
         if legal:
@@ -966,7 +1186,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     han_only = "".join(ch for ch in simple if ch not in _HAN_NAME_SEPARATORS)
     if "HAN" in scripts and han_only and all(is_han(ch) for ch in han_only):
         person = kind != "organisation" and not legal
-        variants.extend(_han_variants(han_only, person=person))
+        variants.extend(_han_variants(han_only, person=person, english=not japanese_company))
         if person and len(han_only) <= 6:  # a Japanese name in kanji reads otherwise than in Mandarin
             variants.extend(_extra_variants(sc.japanese(text), kind))
         if kind != "organisation":  # a foreign name in Chinese characters: 弗拉基米尔·普京
@@ -1169,9 +1389,9 @@ def han_company_english(han: str) -> tuple[str, ...] | None:
     return tuple(out) if found else None
 
 
-def _han_variants(han: str, *, person: bool) -> list[NameVariant]:
+def _han_variants(han: str, *, person: bool, english: bool = True) -> list[NameVariant]:
     out = [NameVariant((han,), "han")]
-    if not person:
+    if not person and english:
         english = han_company_english(han)
         if english:
             out.append(NameVariant(english, "latin", pinyin=True))  # 南康科技 ("nankang technology") is not NANJING ...
