@@ -183,6 +183,12 @@ def test_legal_forms_removed_and_kept(name: str, rest: str, forms: tuple[str, ..
         ("Ramirez y Cia. Ltda.", "ramirez", ("company", "limited")),
         ("Eurobet OOD", "eurobet", ("llc",)),
         ("Tata Consultancy Pvt. Ltd.", "tata consultancy", ("private", "limited")),
+        # Russian and Spanish forms written out, as OFAC writes them
+        ("GENBANK, AO", "genbank", ("jsc",)),
+        ("BANK TAATTA AKTSIONERNOE OBSHCHESTVO", "bank taatta", ("jsc",)),
+        ("CORDES CIA. LIMITADA", "cordes", ("company", "limited")),
+        ("W. HERRERA Y CIA. S. EN C.", "w. herrera", ("company", "partnership")),
+        ("FORPRES, S.C.", "forpres", ("sc",)),
     ],
 )
 def test_legal_forms_of_many_countries(name: str, rest: str, forms: tuple[str, ...]) -> None:
@@ -201,6 +207,7 @@ def test_legal_forms_of_many_countries(name: str, rest: str, forms: tuple[str, .
         "jan vos",  # Dutch family name, not Czech v.o.s.
         "zhang ou",
         "amr ibn al as",  # al-As, not a Norwegian AS
+        "wang ao",  # a Chinese given name: AO only after a comma ("GENBANK, AO")
         "a.s.",  # nothing but a legal form: unchanged
         "주식회사",
         "john smith bsc",  # a degree, not Bahrain's B.S.C.

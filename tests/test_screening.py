@@ -503,7 +503,8 @@ CPU_QUERIES = [
     "習近平",
     "محمد علي",
     "מוחמד סעד",
-    "Τσιρώνης-Ζορμπάς Ο.Ε.",
+    "Τσιρώνης-Ζορμπάς Ο.Ε.",  # a Greek partnership: its form stripped (#16), no listed name near it
+    "Βλαντίμιρ Πούτιν",
     "DONG FENG 6",
     "Abd SALIH",
     "Bill Gates",
@@ -521,13 +522,14 @@ def test_one_querys_pair_memo_changes_no_similarity(watch: tuple[NameScreener, d
     for query in CPU_QUERIES:
         prepared = prepare(analyse_name(query, None).variants)
         memo: dict[tuple[object, ...], object] = {}
-        for name_id in screener._candidates(ix, prepared):
+        candidates = screener._candidates(ix, prepared)
+        for name_id in candidates:
             listed = ix.names[name_id].prepared
             alone = name_similarity(prepared, listed)
             kept = name_similarity(prepared, listed, memo)
             assert kept[0] == alone[0] and kept[1] is alone[1] and kept[2] is alone[2], (query, ix.names[name_id].listed)
             compared += 1
-        assert memo or not prepared
+        assert memo or not prepared or not candidates
     assert compared > 200
 
 
@@ -579,6 +581,8 @@ def test_a_list_change_reaches_the_kept_name_tokens() -> None:
         assert changed.screen(ScreenQuery(query)) == fresh.screen(ScreenQuery(query)), query
     for name in changed._ix.names.values():
         assert set(name.tokens) == {t for p in name.prepared for t in p.tokens}
+
+
 # -- #16 eighth pass: recall ---------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ Two things live here:
   :func:`split_han_name`        family name / given name split of a Chinese name (复姓 aware)
   :func:`transliterate`         other scripts -> Latin (anyascii: Cyrillic, Arabic, Greek ...)
   :func:`swap_comma_order`      ``SURNAME, Given`` -> ``Given SURNAME``
-  :func:`strip_legal_forms`     ``Co., Ltd.``, ``GmbH``, ``有限公司`` ... removed and returned
+  :func:`strip_legal_forms`     ``Co., Ltd.``, ``GmbH``, ``有限公司``, ``A.Ş.``, ``Α.Ε.``, ``주식회사`` ... removed and returned
   :func:`strip_tone_numbers`    ``xi2 jin4ping2`` -> ``xi jinping``
   :func:`segment_pinyin`        ``xijinping`` -> ``["xi", "jin", "ping"]``
   :func:`wade_giles_to_pinyin`  ``tse`` -> ``ze``, ``tung`` -> ``dong``, ``hsiao`` -> ``xiao``
@@ -400,6 +400,8 @@ _LEGAL_FORMS_LATIN = {
     "sociedad": "sociedad",
     "anonima": "sa",
     "cia": "company",
+    "limitada": "limited",
+    "dmcc": "fz",  # Dubai Multi Commodities Centre free-zone company
     "compania": "company",  # issue #16: Spanish, Portuguese, French (Compañía, Companhia, Compagnie)
     "companhia": "company",
     "compagnie": "company",
@@ -521,7 +523,21 @@ _LEGAL_FORMS_LATIN = {
 # Short forms that are also name words or syllables (Korean ``Ae``, ``Ike``, Dutch ``Vos``, Chinese ``Ou``): stripped
 # only as written with dots (``A.E.``, ``I.K.E.``), never as a bare word.
 _DOTTED_ONLY = frozenset({"ae", "oe", "ee", "ike", "ek", "ev", "eg", "vos", "dd", "sal", "kk", "bsc"})
-_LEGAL_FORMS_LATIN.update({"ek": "sole trader", "ev": "association", "eg": "cooperative", "vos": "partnership", "dd": "jsc", "bsc": "jsc"})
+# Short forms that are syllables of names too (Chinese ``Ao``), stripped only after a comma (OFAC's ``GENBANK, AO``)
+# or with their dots (``S.C.``).
+_AFTER_COMMA_ONLY = frozenset({"ao", "sc"})
+_LEGAL_FORMS_LATIN.update(
+    {
+        "ao": "jsc",
+        "sc": "sc",
+        "ek": "sole trader",
+        "ev": "association",
+        "eg": "cooperative",
+        "vos": "partnership",
+        "dd": "jsc",
+        "bsc": "jsc",
+    }
+)
 # Legal forms of several words, stripped as a whole at the end (before the one-word forms), as tokens of
 # the folded, dot-collapsed text (``sp. z o.o.`` -> ``sp z oo``).
 _LEGAL_PHRASES: dict[tuple[str, ...], str] = {
@@ -544,6 +560,17 @@ _LEGAL_PHRASES: dict[tuple[str, ...], str] = {
     ("spr", "de", "rl"): "limited",
     ("sc", "de", "rl"): "limited",
     ("s", "de", "pr", "de", "rl"): "limited",
+    ("s", "en", "c"): "partnership",  # sociedad en comandita
+    ("sociedad", "por", "acciones", "simplificada"): "sa",
+    ("sociedad", "anonima", "de", "capital", "variable"): "sa",
+    ("sociedad", "de", "responsabilidad", "limitada"): "limited",
+    # Russian forms written out in Latin letters, as OFAC writes them
+    ("aktsionernoe", "obshchestvo"): "jsc",
+    ("otkrytoe", "aktsionernoe", "obshchestvo"): "jsc",
+    ("zakrytoe", "aktsionernoe", "obshchestvo"): "jsc",
+    ("publichnoe", "aktsionernoe", "obshchestvo"): "jsc",
+    ("obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"): "llc",
+    ("obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"): "llc",
     ("kabushiki", "kaisha"): "株式会社",
     ("kabushiki", "gaisha"): "株式会社",
     ("godo", "kaisha"): "llc",
@@ -652,7 +679,9 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
     # Latin (and Greek, Hebrew) tokens
     dotted = {m.group(0).replace(".", "") for m in _DOTTED_LETTERS.finditer(rest)}
     collapsed = _DOTTED_LETTERS.sub(lambda m: m.group(0).replace(".", ""), rest)
-    tokens = [t for t in re.split(r"[\s,]+", collapsed) if t]
+    spans = list(re.finditer(r"[^\s,]+", collapsed))
+    tokens = [m.group(0) for m in spans]
+    after_comma = [i > 0 and "," in collapsed[spans[i - 1].end() : m.start()] for i, m in enumerate(spans)]
     plain = [t.strip(".()&").translate(_HEBREW_QUOTES) for t in tokens]
     dotted |= {p.replace(".", "") for p in plain if "." in p}  # "a.s", "sp.z": dots inside a word
     plain = [p.replace(".", "") for p in plain]
@@ -668,7 +697,8 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
             continue
         word = plain[end - 1]
         after_article = word == "as" and word not in dotted and plain[end - 2] in ("al", "el", "ul")  # "Amr ibn al As"
-        if word in _LEGAL_FORMS_LATIN and (word not in _DOTTED_ONLY or word in dotted) and not after_article:
+        written = (word not in _DOTTED_ONLY or word in dotted) and (word not in _AFTER_COMMA_ONLY or after_comma[end - 1] or word in dotted)
+        if word in _LEGAL_FORMS_LATIN and written and not after_article:
             forms.append(_LEGAL_FORMS_LATIN[word])
             end -= 1
             continue
@@ -1186,7 +1216,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     han_only = "".join(ch for ch in simple if ch not in _HAN_NAME_SEPARATORS)
     if "HAN" in scripts and han_only and all(is_han(ch) for ch in han_only):
         person = kind != "organisation" and not legal
-        variants.extend(_han_variants(han_only, person=person, english=not japanese_company))
+        variants.extend(_han_variants(han_only, person=person, translate=not japanese_company))
         if person and len(han_only) <= 6:  # a Japanese name in kanji reads otherwise than in Mandarin
             variants.extend(_extra_variants(sc.japanese(text), kind))
         if kind != "organisation":  # a foreign name in Chinese characters: 弗拉基米尔·普京
@@ -1389,9 +1419,9 @@ def han_company_english(han: str) -> tuple[str, ...] | None:
     return tuple(out) if found else None
 
 
-def _han_variants(han: str, *, person: bool, english: bool = True) -> list[NameVariant]:
+def _han_variants(han: str, *, person: bool, translate: bool = True) -> list[NameVariant]:
     out = [NameVariant((han,), "han")]
-    if not person and english:
+    if not person and translate:
         english = han_company_english(han)
         if english:
             out.append(NameVariant(english, "latin", pinyin=True))  # 南康科技 ("nankang technology") is not NANJING ...
