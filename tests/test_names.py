@@ -124,10 +124,10 @@ def test_legal_forms_removed_and_kept(name: str, rest: str, forms: tuple[str, ..
     ("name", "rest", "forms"),
     [
         # Turkish (Ş folds to s)
-        ("Aslan Gül A.Ş.", "aslan gul", ("jsc",)),
-        ("Aslan Gül A.Ş", "aslan gul", ("jsc",)),
+        ("Aslan Gül A.Ş.", "aslan gul", ("sa",)),  # anonim şirket: a société anonyme, as S.A.
+        ("Aslan Gül A.Ş", "aslan gul", ("sa",)),
         ("Redin Dış Ticaret Ltd. Şti.", "redin dis ticaret", ("llc",)),
-        ("Mulberry Proje Anonim Şirketi", "mulberry proje", ("jsc",)),
+        ("Mulberry Proje Anonim Şirketi", "mulberry proje", ("sa",)),
         ("Trigron Kargo Limited Şirketi", "trigron kargo", ("llc",)),
         # Greek, in Greek letters and in Latin ones
         ("ΑΛΦΑ ΒΗΤΑ Α.Ε.", "αλφα βητα", ("jsc",)),
@@ -160,14 +160,14 @@ def test_legal_forms_removed_and_kept(name: str, rest: str, forms: tuple[str, ..
         ("Kowalski sp. j.", "kowalski", ("partnership",)),
         ("Novák s.r.o.", "novak", ("llc",)),
         ("Novák spol. s r.o.", "novak", ("llc",)),
-        ("Novák a.s.", "novak", ("jsc",)),
+        ("Novák a.s.", "novak", ("sa",)),
         # Nordic
-        ("Statkraft AS", "statkraft", ("jsc",)),
-        ("Maersk A/S", "maersk", ("jsc",)),
+        ("Statkraft AS", "statkraft", ("sa",)),
+        ("Maersk A/S", "maersk", ("sa",)),
         ("Novo Nordisk ApS", "novo nordisk", ("llc",)),
         ("Nokia Oyj", "nokia", ("jsc",)),
         ("Volvo AB", "volvo", ("ab",)),
-        ("Marel hf.", "marel", ("jsc",)),
+        ("Marel hf.", "marel", ("sa",)),
         # Dutch, Belgian, Portuguese, Italian, French, German, Mexican, Bulgarian, Indian
         ("Jansen V.O.F.", "jansen", ("partnership",)),
         ("Kardiam BVBA", "kardiam", ("llc",)),
@@ -184,7 +184,6 @@ def test_legal_forms_removed_and_kept(name: str, rest: str, forms: tuple[str, ..
         ("Eurobet OOD", "eurobet", ("llc",)),
         ("Tata Consultancy Pvt. Ltd.", "tata consultancy", ("private", "limited")),
         # Russian and Spanish forms written out, as OFAC writes them
-        ("GENBANK, AO", "genbank", ("jsc",)),
         ("BANK TAATTA AKTSIONERNOE OBSHCHESTVO", "bank taatta", ("jsc",)),
         ("CORDES CIA. LIMITADA", "cordes", ("company", "limited")),
         ("W. HERRERA Y CIA. S. EN C.", "w. herrera", ("company", "partnership")),
@@ -207,7 +206,8 @@ def test_legal_forms_of_many_countries(name: str, rest: str, forms: tuple[str, .
         "jan vos",  # Dutch family name, not Czech v.o.s.
         "zhang ou",
         "amr ibn al as",  # al-As, not a Norwegian AS
-        "wang ao",  # a Chinese given name: AO only after a comma ("GENBANK, AO")
+        "wang ao",  # a Chinese given name, not Russian AO
+        "zhang, ao",
         "a.s.",  # nothing but a legal form: unchanged
         "주식회사",
         "john smith bsc",  # a degree, not Bahrain's B.S.C.
@@ -220,13 +220,21 @@ def test_name_words_that_look_like_legal_forms_are_kept(name: str) -> None:
 
 def test_legal_forms_in_their_script_recognised_in_analysis() -> None:
     """#16: a Turkish, Greek and Korean company's form is a legal form, not words of its name."""
-    assert analyse_name("Aslan Gül A.Ş.").legal_forms == ("jsc",)
+    assert analyse_name("Aslan Gül A.Ş.").legal_forms == ("sa",)
     assert {v.tokens for v in analyse_name("Aslan Gül A.Ş.").variants} == {("aslan", "gul")}
     greek = analyse_name("ΑΛΦΑ ΒΗΤΑ Α.Ε.", "organisation")
     assert greek.legal_forms == ("jsc",) and all("ae" not in v.tokens for v in greek.variants)
     korean = analyse_name("주식회사 카카오")
     assert korean.legal_forms == ("jsc",) and ("ka", "ka", "o") in {v.tokens for v in korean.variants}
     assert analyse_name("Kim Yong Ae").legal_forms == ()
+
+
+def test_japanese_company_is_not_translated_from_its_mandarin_reading() -> None:
+    """#16: 吉田建設 read in Mandarin is "jitian construction", no reading of a Japanese company (a dev false alarm)."""
+    form = analyse_name("合同会社吉田建設")
+    assert form.legal_forms == ("llc",)
+    assert {v.tokens for v in form.variants} == {("吉田建设",), ("jitianjianshe",)}
+    assert ("huawei", "technology") in {v.tokens for v in analyse_name("华为技术有限公司").variants}  # Chinese: translated
 
 
 def test_legal_forms_kept_as_feature_in_analysis() -> None:

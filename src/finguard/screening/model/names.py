@@ -421,22 +421,23 @@ _LEGAL_FORMS_LATIN = {
     "kholding": "holding",
     # -- issue #16 (rigour org_types, MIT; see above) --
     # Turkish: A.Ş. (anonim şirketi), Ltd. Şti. (limited şirketi)
-    "as": "jsc",  # also Norwegian / Danish AS, Czech / Slovak a.s., Estonian AS
-    "anonim": "jsc",
+    # anonim şirket is a société anonyme: "sa", as S.A. (a form that reads as a word of a name too, AS, A/S: the
+    # matcher's rule on a query's legal form against a listed person counts it as it counts SA, not at all)
+    "as": "sa",  # also Norwegian / Danish AS, Czech / Slovak a.s., Estonian AS
+    "anonim": "sa",
     "sti": "llc",
     "sirketi": "company",
     # Nordic: Danish A/S, ApS, I/S, K/S, P/S, a.m.b.a.; Finnish Oyj; Swedish HB, KB; Icelandic ehf., hf.
-    "a/s": "jsc",
+    "a/s": "sa",
     "aps": "llc",
     "oyj": "jsc",
     "i/s": "partnership",
     "k/s": "partnership",
     "p/s": "partnership",
     "amba": "llc",
-    "hb": "partnership",
-    "kb": "partnership",
+    "kb": "lp",  # kommanditbolag
     "ehf": "llc",
-    "hf": "jsc",
+    "hf": "sa",  # hlutafélag
     # Polish (sp. z o.o. below), Czech / Slovak
     "spzoo": "llc",
     "sro": "llc",
@@ -473,18 +474,17 @@ _LEGAL_FORMS_LATIN = {
     "eirl": "limited",
     "saic": "sa",
     "saci": "sa",
-    "cv": "cv",  # S.A. de C.V. (also Dutch and Indonesian CV, a limited partnership)
+    "cv": "lp",  # commanditaire vennootschap (Dutch, Indonesian); S.A. de C.V. below
     # German and Austrian
     "ohg": "partnership",
     "gbr": "partnership",
     "kgaa": "kg",
-    "ug": "gmbh",
     "mbh": "gmbh",
     "aktiengesellschaft": "ag",
     # Hungarian
     "zrt": "jsc",
     "nyrt": "jsc",
-    "bt": "partnership",
+    "bt": "lp",  # betéti társaság
     "kkt": "partnership",
     # Balkan, Baltic, Caucasus
     "ood": "llc",
@@ -523,12 +523,11 @@ _LEGAL_FORMS_LATIN = {
 # Short forms that are also name words or syllables (Korean ``Ae``, ``Ike``, Dutch ``Vos``, Chinese ``Ou``): stripped
 # only as written with dots (``A.E.``, ``I.K.E.``), never as a bare word.
 _DOTTED_ONLY = frozenset({"ae", "oe", "ee", "ike", "ek", "ev", "eg", "vos", "dd", "sal", "kk", "bsc"})
-# Short forms that are syllables of names too (Chinese ``Ao``), stripped only after a comma (OFAC's ``GENBANK, AO``)
-# or with their dots (``S.C.``).
-_AFTER_COMMA_ONLY = frozenset({"ao", "sc"})
+# Short forms that are initials too, stripped only after a comma (``FORPRES, SC``) or with their dots (``S.C.``). (Not
+# Russian ``AO``: ``GENBANK, AO`` is written as ``ZHANG, Ao`` is.)
+_AFTER_COMMA_ONLY = frozenset({"sc"})
 _LEGAL_FORMS_LATIN.update(
     {
-        "ao": "jsc",
         "sc": "sc",
         "ek": "sole trader",
         "ev": "association",
@@ -543,7 +542,7 @@ _LEGAL_FORMS_LATIN.update(
 _LEGAL_PHRASES: dict[tuple[str, ...], str] = {
     ("ltd", "sti"): "llc",
     ("limited", "sirketi"): "llc",
-    ("anonim", "sirketi"): "jsc",
+    ("anonim", "sirketi"): "sa",
     ("sp", "z", "oo"): "llc",
     ("spz", "oo"): "llc",
     ("spolka", "z", "ograniczona", "odpowiedzialnoscia"): "llc",
