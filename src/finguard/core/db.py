@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any, cast
 
@@ -223,6 +224,21 @@ def execute_values(conn: Connection, head: str, rows: Sequence[Sequence[Any]], *
     against 10 ms alone; as one statement per 500 rows, 75 ms and 7 ms)."""
     if not rows:
         return 0
+    for statement, params in _values_statements(conn, head, rows, tail):
+        conn.exec_driver_sql(statement, params)
+    return len(rows)
+
+
+def execute_values_returning(conn: Connection, head: str, rows: Sequence[Sequence[Any]], *, tail: str) -> list[Any]:
+    """:func:`execute_values` with a ``RETURNING`` clause in ``tail``: the first column of every row
+    the statements return (for an ``ON CONFLICT DO NOTHING``, the rows inserted)."""
+    out: list[Any] = []
+    for statement, params in _values_statements(conn, head, rows, tail):
+        out += conn.exec_driver_sql(statement, params).scalars()
+    return out
+
+
+def _values_statements(conn: Connection, head: str, rows: Sequence[Sequence[Any]], tail: str) -> Iterator[tuple[str, tuple[Any, ...]]]:
     width = len(rows[0])
     sqlite = is_sqlite(conn)
     mark = "?" if sqlite else "%s"
@@ -236,8 +252,7 @@ def execute_values(conn: Connection, head: str, rows: Sequence[Sequence[Any]], *
             statement = _VALUES[key] = f"{head} VALUES {', '.join([one] * len(part))}{tail}"
             if len(_VALUES) > 4096:  # sizes of the last statement vary: keep the cache small
                 _VALUES.clear()
-        conn.exec_driver_sql(statement, tuple(v for row in part for v in row))
-    return len(rows)
+        yield statement, tuple(chain.from_iterable(part))
 
 
 def _python_defaults_left_out(table: Table, row: dict[str, Any]) -> bool:

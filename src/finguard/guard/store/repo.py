@@ -5,6 +5,7 @@ All times are stored in UTC (SQLite keeps no offset) and read back time-zone awa
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import weakref
@@ -19,7 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from finguard.alerts.model import AlertDraft
 from finguard.alerts.store import alert
 from finguard.core.clock import aware
-from finguard.core.db import dialect_insert, insert_batch, serialize_writers
+from finguard.core.db import (
+    bind_processors,
+    dialect_insert,
+    execute_values,
+    execute_values_returning,
+    insert_batch,
+    is_sqlite,
+    serialize_writers,
+)
 from finguard.core.errors import Conflict
 from finguard.guard.model.conditions import Condition, ConditionDraft, ConditionKind, SubjectType
 from finguard.guard.model.controls import CustomerControls, controls_from_dict, controls_to_dict
@@ -171,6 +180,132 @@ class _ReadCache:
         self.all_conditions: bool | None = None  # every stored condition is in ``conditions``; None: not tried
 
 
+_EVENT_COLUMNS = ("event_id", "customer_id", "type", "occurred_at", "body", "body_hash", "received_at")
+_DECISION_COLUMNS = (
+    "decision_id",
+    "event_id",
+    "customer_id",
+    "event_type",
+    "outcome",
+    "shadow_outcome",
+    "score",
+    "reasons",
+    "inputs",
+    "rule_version",
+    "list_seq",
+    "decided_at",
+)
+# The JSON text SQLAlchemy's JSON type writes for a dict or a list (``json.dumps`` with its defaults),
+# without the check for circular references (a stored value never holds itself): ~15 % less CPU,
+# the same text.
+_JSON_TEXT = json.JSONEncoder(check_circular=False).encode
+
+
+def _json_writer(proc: Any, dialect: Any) -> Any:
+    """A JSON column's bind processing: :data:`_JSON_TEXT` for a plain dict or list, the column's own
+    processor for anything else (or for every value when the engine has a serializer of its own)."""
+    if getattr(dialect, "_json_serializer", None) is not None:
+        return proc
+
+    def to_json(value: Any) -> Any:
+        if type(value) is dict or type(value) is list:
+            return _JSON_TEXT(value)
+        return proc(value)
+
+    return to_json
+
+
+_ALERT_COLUMNS = ("kind", "subject", "severity", "status", "summary", "details", "created_at", "source_seq")
+
+
+class _SqliteRows:
+    """SQLite: a batch's events, decisions and alerts as rows of driver values, written with
+    multi-row ``INSERT ... VALUES`` statements (``core.db.execute_values``), not SQLAlchemy's
+    executemany (#19: the statement's compilation, per-row parameter dicts and its RETURNING
+    handling cost more than the rows). Each value goes through its column's own bind processing
+    (``core.db.bind_processors``: the JSON text, the UTC time's text), as SQLAlchemy's INSERT sends
+    it (a dict's or list's JSON text by :data:`_JSON_TEXT`, the same text); a time shared by the batch's
+    rows (received, decided, created) is processed once."""
+
+    def __init__(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        prep = dialect.identifier_preparer
+
+        def head(table: Any, names: Sequence[str]) -> str:
+            return f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)})"
+
+        self.events = head(guard_event, _EVENT_COLUMNS)
+        # an id already stored is skipped; the ids inserted come back
+        self.events_tail = f" ON CONFLICT ({prep.quote('event_id')}) DO NOTHING RETURNING {prep.quote('event_id')}"
+        self.decisions = head(guard_decision, _DECISION_COLUMNS)
+        self.alerts = head(alert, _ALERT_COLUMNS)
+        procs = dict(zip(_EVENT_COLUMNS, bind_processors(dialect, guard_event, _EVENT_COLUMNS), strict=True))
+        assert all(procs[n] is None for n in ("event_id", "customer_id", "type", "body_hash"))
+        self.event_time, self.event_body = procs["occurred_at"], _json_writer(procs["body"], dialect)
+        procs = dict(zip(_DECISION_COLUMNS, bind_processors(dialect, guard_decision, _DECISION_COLUMNS), strict=True))
+        assert all(procs[n] is None for n in ("decision_id", "event_id", "customer_id", "event_type", "outcome", "shadow_outcome"))
+        assert procs["rule_version"] is None and procs["list_seq"] is None
+        self.score, self.decided = procs["score"], procs["decided_at"]
+        self.reasons, self.inputs = _json_writer(procs["reasons"], dialect), _json_writer(procs["inputs"], dialect)
+        procs = dict(zip(_ALERT_COLUMNS, bind_processors(dialect, alert, _ALERT_COLUMNS), strict=True))
+        assert all(procs[n] is None for n in ("kind", "subject", "severity", "status", "summary", "source_seq"))
+        self.details, self.created = _json_writer(procs["details"], dialect), procs["created_at"]
+
+    def write(self, conn: Connection, records: Sequence[DecisionRecord], now: datetime) -> tuple[set[str], Sequence[DecisionRecord]]:
+        """Store the events not stored yet, and their decisions and alerts; returns their ids and records."""
+        received = self.event_time(_utc(now))
+        at, body = self.event_time, self.event_body
+        events = [
+            (
+                e.event_id,
+                e.customer_id,
+                e.type.value,
+                at(_utc(e.occurred_at)),
+                body(r.body if r.body is not None else e.to_record()),
+                r.body_hash,
+                received,
+            )
+            for r in records
+            for e in (r.event,)
+        ]
+        added = set(execute_values_returning(conn, self.events, events, tail=self.events_tail))
+        new = records if len(added) == len(records) else [r for r in records if r.event.event_id in added]
+        if not new:
+            return added, new
+        score, reasons, inputs, decided = self.score, self.reasons, self.inputs, self.decided
+        last: Any = None
+        stamp: Any = None
+        decisions = []
+        for r in new:
+            d = r.decision
+            if d.decided_at is not last:  # the batch's decisions mostly share one time
+                last = d.decided_at
+                stamp = decided(_utc(last))
+            decisions.append(
+                (
+                    d.decision_id,
+                    d.event_id,
+                    d.customer_id,
+                    d.event_type,
+                    d.outcome.value,
+                    d.shadow_outcome.value,
+                    score(d.score),
+                    reasons([x.as_dict() for x in d.reasons]),
+                    inputs(r.inputs),
+                    d.rule_version,
+                    d.list_seq,
+                    stamp,
+                )
+            )
+        execute_values(conn, self.decisions, decisions)
+        drafts = [r.alert for r in new if r.alert is not None]
+        if drafts:
+            created, details = self.created(_utc(now)), self.details
+            alerts = [(a.kind, a.subject[:300], a.severity, "open", a.summary, details(a.details), created, a.source_seq) for a in drafts]
+            execute_values(conn, self.alerts, alerts)
+        return added, new
+
+
 class SqlGuardStore:
     """The one implementation of the guard's storage Protocols, on SQLite and PostgreSQL."""
 
@@ -186,6 +321,7 @@ class SqlGuardStore:
         )
         self._add_decisions = insert(guard_decision)
         self._add_alerts = insert(alert)
+        self._sqlite = _SqliteRows(engine) if is_sqlite(engine) else None
 
     # -- the read cache ------------------------------------------------------------------
 
@@ -300,46 +436,10 @@ class SqlGuardStore:
     def record_decisions(self, records: Sequence[DecisionRecord], now: datetime) -> list[tuple[str, Decision]]:
         if not records:
             return []
-        received = _utc(now)
-        events = [
-            {
-                "event_id": r.event.event_id,
-                "customer_id": r.event.customer_id,
-                "type": r.event.type.value,
-                "occurred_at": _utc(r.event.occurred_at),
-                "body": r.body if r.body is not None else r.event.to_record(),
-                "body_hash": r.body_hash,
-                "received_at": received,
-            }
-            for r in records
-        ]
         with self._write() as conn:
-            # PostgreSQL, 2+ rows: one fixed statement, the values as arrays (core.db.unnest_insert)
-            added = set(insert_batch(conn, guard_event, self._add_events, events, conflict=("event_id",), returning="event_id"))
-            new = [r for r in records if r.event.event_id in added]
+            write = self._sqlite.write if self._sqlite is not None else self._write_rows
+            added, new = write(conn, records, now)
             if new:
-                decisions = [
-                    {
-                        "decision_id": d.decision_id,
-                        "event_id": d.event_id,
-                        "customer_id": d.customer_id,
-                        "event_type": d.event_type,
-                        "outcome": d.outcome.value,
-                        "shadow_outcome": d.shadow_outcome.value,
-                        "score": d.score,
-                        "reasons": [x.as_dict() for x in d.reasons],
-                        "inputs": r.inputs,
-                        "rule_version": d.rule_version,
-                        "list_seq": d.list_seq,
-                        "decided_at": _utc(d.decided_at),
-                    }
-                    for r in new
-                    for d in (r.decision,)
-                ]
-                insert_batch(conn, guard_decision, self._add_decisions, decisions)
-                alerts = [_alert_row(r.alert, now) for r in new if r.alert is not None]
-                if alerts:
-                    insert_batch(conn, alert, self._add_alerts, alerts)
                 payments = [r.payment for r in new if r.payment is not None]
                 if payments:
                     accounts = [a for p in payments for a in p.accounts]
@@ -353,6 +453,49 @@ class SqlGuardStore:
                 )
                 stored = {row.event_id: (row.body_hash, _decision(row)) for row in conn.execute(query)}
         return [(r.body_hash, r.decision) if r.event.event_id in added else stored[r.event.event_id] for r in records]
+
+    def _write_rows(self, conn: Connection, records: Sequence[DecisionRecord], now: datetime) -> tuple[set[str], Sequence[DecisionRecord]]:
+        """PostgreSQL: the events (those not stored yet), their decisions and alerts, as dicts
+        through ``core.db.insert_batch`` (2+ rows: one fixed statement, the values as arrays)."""
+        received = _utc(now)
+        events = [
+            {
+                "event_id": r.event.event_id,
+                "customer_id": r.event.customer_id,
+                "type": r.event.type.value,
+                "occurred_at": _utc(r.event.occurred_at),
+                "body": r.body if r.body is not None else r.event.to_record(),
+                "body_hash": r.body_hash,
+                "received_at": received,
+            }
+            for r in records
+        ]
+        added = set(insert_batch(conn, guard_event, self._add_events, events, conflict=("event_id",), returning="event_id"))
+        new = [r for r in records if r.event.event_id in added]
+        if new:
+            decisions = [
+                {
+                    "decision_id": d.decision_id,
+                    "event_id": d.event_id,
+                    "customer_id": d.customer_id,
+                    "event_type": d.event_type,
+                    "outcome": d.outcome.value,
+                    "shadow_outcome": d.shadow_outcome.value,
+                    "score": d.score,
+                    "reasons": [x.as_dict() for x in d.reasons],
+                    "inputs": r.inputs,
+                    "rule_version": d.rule_version,
+                    "list_seq": d.list_seq,
+                    "decided_at": _utc(d.decided_at),
+                }
+                for r in new
+                for d in (r.decision,)
+            ]
+            insert_batch(conn, guard_decision, self._add_decisions, decisions)
+            alerts = [_alert_row(r.alert, now) for r in new if r.alert is not None]
+            if alerts:
+                insert_batch(conn, alert, self._add_alerts, alerts)
+        return added, new
 
     def get_decision(self, decision_id: str) -> Decision | None:
         with self.engine.connect() as conn:
