@@ -647,8 +647,12 @@ class NameScreener:
                     # every token is common ("wang wei" among a million names): intersect the two rarest, each name
                     # weighed by how alike its tokens are (at most 2.0): "Yong JONG" prefers the names with yong and
                     # jong as written to the thousands that have near spellings of them (jang, song ...)
-                    first = _best_evidence(postings, None)
-                    second = _best_evidence(groups[1][1], None)
+                    # (each read whole: kept, when the place was read for another query of the generation too)
+                    first, second = [self._whole_evidence(kept, read, group_keys[id(g)], g) for g in groups[:2]]
+                    if first is None:
+                        first = _best_evidence(postings, None)
+                    if second is None:
+                        second = _best_evidence(groups[1][1], None)
                     top0 = max((w for _, w in postings), default=0.0) or 1.0
                     top1 = max((w for _, w in groups[1][1]), default=0.0) or 1.0
                     for name_id in first.keys() & second.keys():
@@ -855,12 +859,12 @@ class NameScreener:
     def _whole_evidence(
         self, kept: _Kept | None, read: dict[int, dict[int, float]], key: tuple[tuple[str, ...], str, bool], group: _Group
     ) -> dict[int, float] | None:
-        """A common place's evidence for :meth:`_confirm`, when it is read already (by this query, or kept from another of
-        the generation), or when it confirmed for an earlier query of the generation too: read now and kept
-        (:meth:`_evidence`). Most common places that confirm once do so again (``al``, ``ali``, ``lee``), and a place
-        read for one query only would crowd out what is kept. None (confirmed from the postings or the names as before)
-        the first time, when nothing is kept (a write under way), or when a postings list may be cut short in reading
-        it (more than :data:`SCAN_BUDGET` postings)."""
+        """A common place's evidence (:meth:`_confirm`, the intersection of two common places), read whole: when it is
+        read already (by this query, or kept from another of the generation), or when it was wanted for an earlier
+        query of the generation too: read now and kept (:meth:`_evidence`). Most common places wanted once are again
+        (``al``, ``ali``, ``lee``); one wanted for one query only would crowd out what is kept. None (the caller reads
+        the postings or the names as before) the first time, when nothing is kept (a write under way), or when a
+        postings list may be cut short in reading it (more than :data:`SCAN_BUDGET` postings)."""
         if group[0] > SCAN_BUDGET or kept is None:
             return None
         best = read.get(id(group))
