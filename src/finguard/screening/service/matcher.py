@@ -43,6 +43,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -1277,15 +1278,16 @@ def _own_floor(name_id: int, own: list[tuple[dict[int, float], float]]) -> bool:
 
 def _best_evidence(postings: list[tuple[list[int], float]], budget: int | None = SCAN_BUDGET) -> dict[int, float]:
     """Each name's best weight among a group's postings (at most ``budget`` read per list; None: all), in the order first read."""
-    best: dict[int, float] = {}
-    for ps, weight in postings:
-        if budget is not None and len(ps) > budget:
-            ps = ps[:budget]
-        if not best:
-            best = dict.fromkeys(ps, weight)
-        else:
-            get = best.get
-            best.update([(name_id, weight) for name_id in ps if weight > get(name_id, -1.0)])
+    if budget is not None:
+        postings = [(ps if len(ps) <= budget else ps[:budget], weight) for ps, weight in postings]
+    if len(postings) == 1:
+        ps, weight = postings[0]
+        return dict.fromkeys(ps, weight)
+    # the names in the order first read, then each list's weight written in ascending order: the largest is last
+    # (dict-level operations, no Python-level loop over the postings)
+    best = dict.fromkeys(chain.from_iterable([ps for ps, _ in postings]), 0.0)  # every value written below
+    for ps, weight in sorted(postings, key=itemgetter(1)):
+        best.update(zip(ps, repeat(weight)))
     return best
 
 
