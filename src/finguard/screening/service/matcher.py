@@ -41,8 +41,9 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -170,20 +171,24 @@ class _Kept:
     """What candidate gathering read from the index for earlier queries of one generation (:meth:`NameScreener._kept`).
 
     ``expansions``: a query token's indexed neighbours (:meth:`NameScreener._expand`, filtered to the vocabulary),
-    by (token, how read); ``evidence``: a query place's best weight per name (:func:`_best_evidence`), by (the
-    place's tokens, how read, one of several), in the order first read; ``size``: the names ``evidence`` holds.
-    Both read only the index, so within one generation they are the same for every query. Nothing kept is
-    changed: callers copy before they add.
+    by (token, how read), with their postings and how many they are; ``groups``: a query place's weighed postings
+    (:meth:`NameScreener._slot_group`), by (the place's tokens, how read, one of several); ``evidence``: a query
+    place's best weight per name (:func:`_best_evidence`), by the same key, in the order first read; ``size``: the
+    names ``evidence`` holds; ``once``: the common places whose evidence was wanted once and not read whole
+    (:meth:`NameScreener._whole_evidence`). All read only the index, so within one generation they are the same for
+    every query. Nothing kept is changed: callers copy before they add.
     """
 
-    __slots__ = ("evidence", "expansions", "generation", "index", "size")
+    __slots__ = ("evidence", "expansions", "generation", "groups", "index", "once", "size")
 
     def __init__(self, generation: int, index: _Index | None = None) -> None:
         self.generation = generation
         self.index = index  # the index read (a snapshot's is set after its state: kept for neither)
-        self.expansions: dict[tuple[str, str], dict[str, float]] = {}
+        self.expansions: dict[tuple[str, str], _Expanded] = {}
+        self.groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
         self.evidence: dict[tuple[tuple[str, ...], str, bool], dict[int, float]] = {}
         self.size = 0
+        self.once: set[tuple[tuple[str, ...], str, bool]] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -631,9 +636,10 @@ class NameScreener:
                     continue
                 seen_slots.add(slot)
                 key = (slot, abjad, len(slots) > 1)
-                if key not in slot_groups:  # a token (or a family name's spellings) shared by several spellings: once
-                    slot_groups[key] = self._slot_group(ix, slot, abjad, len(slots) > 1, n, expanded, kept)
-                group = slot_groups[key]
+                if key in slot_groups:  # a token (or a family name's spellings) shared by several spellings: once
+                    group = slot_groups[key]
+                else:
+                    group = slot_groups[key] = self._slot_group(ix, key, n, expanded, kept)
                 if group is not None:
                     groups.append(group)
                     group_keys[id(group)] = key
@@ -647,14 +653,24 @@ class NameScreener:
                 if i > 0 and (total > FREQUENT or used + total > SCAN_BUDGET):
                     # too common to generate candidates ("ali", "mohammed"), they still confirm the ones the
                     # rarer tokens found: "Ali SHARI" prefers SHARIFI, Ali among the many SHARIF...
-                    self._confirm(ix, mine, groups[i:], CONFIRM_SKELETON_MAX if abjad else CONFIRM_MAX)
+                    self._confirm(
+                        ix,
+                        mine,
+                        groups[i:],
+                        CONFIRM_SKELETON_MAX if abjad else CONFIRM_MAX,
+                        lambda g: self._whole_evidence(kept, read, group_keys[id(g)], g),
+                    )
                     break
                 if i == 0 and total > FREQUENT and len(groups) > 1:
                     # every token is common ("wang wei" among a million names): intersect the two rarest, each name
                     # weighed by how alike its tokens are (at most 2.0): "Yong JONG" prefers the names with yong and
                     # jong as written to the thousands that have near spellings of them (jang, song ...)
-                    first = _best_evidence(postings, None)
-                    second = _best_evidence(groups[1][1], None)
+                    # (each read whole: kept, when the place was read for another query of the generation too)
+                    first, second = [self._whole_evidence(kept, read, group_keys[id(g)], g) for g in groups[:2]]
+                    if first is None:
+                        first = _best_evidence(postings, None)
+                    if second is None:
+                        second = _best_evidence(groups[1][1], None)
                     top0 = max((w for _, w in postings), default=0.0) or 1.0
                     top1 = max((w for _, w in groups[1][1]), default=0.0) or 1.0
                     for name_id in first.keys() & second.keys():
@@ -759,31 +775,53 @@ class NameScreener:
     def _slot_group(
         self,
         ix: _Index,
-        slot: tuple[str, ...],
-        abjad: str,
-        several: bool,
+        key: tuple[tuple[str, ...], str, bool],
         n: int,
         expanded: dict[tuple[str, str], _Expanded],
         kept: _Kept | None = None,
     ) -> _Group | None:
         """The postings one place of a spelling reads (its token, or a family name's spellings), weighed.
 
-        ``kept`` (:meth:`_kept`): the tokens' neighbours other queries of this generation found.
+        ``key``: the place's tokens, how they are read, and whether they are one of several spellings of it.
+        ``kept`` (:meth:`_kept`): the places and tokens' neighbours other queries of this generation read (the
+        same for every query of a generation: the index's tokens, postings and size do not change within one).
         """
+        if kept is not None:
+            group = kept.groups.get(key, False)
+            if group is not False:
+                return group  # type: ignore[return-value]
+        group = self._read_group(ix, key, n, expanded, kept)
+        if kept is not None and self._generation == kept.generation:  # read wholly within the generation
+            if len(kept.groups) >= EXPANSIONS_KEPT:  # full: kept again from now on
+                kept.groups = {}
+            kept.groups[key] = group
+        return group
+
+    def _read_group(
+        self,
+        ix: _Index,
+        key: tuple[tuple[str, ...], str, bool],
+        n: int,
+        expanded: dict[tuple[str, str], _Expanded],
+        kept: _Kept | None,
+    ) -> _Group | None:
+        """:meth:`_slot_group` read from the index (and the tokens' kept neighbours)."""
+        slot, abjad, several = key
         alts: list[tuple[_Expanded, float]] = []
         for token in [t for t in slot if len(t) > 1] if several else slot:  # an initial finds only other initials
-            key = (token, abjad)
-            got = expanded.get(key)
+            token_key = (token, abjad)
+            got = expanded.get(token_key)
             if got is None:
-                found = kept.expansions.get(key) if kept is not None else None
-                if found is None:
+                got = kept.expansions.get(token_key) if kept is not None else None
+                if got is None:
                     found = {t: sim for t, sim in self._expand(ix, token, abjad).items() if t in ix.vocab}
+                    lists = [(ix.vocab[t], sim) for t, sim in found.items()]
+                    got = (lists, found, sum(len(x) for x, _ in lists))
                     if kept is not None and self._generation == kept.generation:  # read wholly within the generation
                         if len(kept.expansions) >= EXPANSIONS_KEPT:  # full: kept again from now on
                             kept.expansions = {}
-                        kept.expansions[key] = found
-                lists = [(ix.vocab[t], sim) for t, sim in found.items()]
-                got = expanded[key] = (lists, found, sum(len(x) for x, _ in lists))
+                        kept.expansions[token_key] = got
+                expanded[token_key] = got
             if got[0]:
                 # weighed by how common the query token's whole neighbourhood is: a rare misspelling of
                 # a common name ("Mochammad") must not outrank the name itself
@@ -836,8 +874,38 @@ class NameScreener:
                 kept.size += len(best)
         return best
 
+    def _whole_evidence(
+        self, kept: _Kept | None, read: dict[int, dict[int, float]], key: tuple[tuple[str, ...], str, bool], group: _Group
+    ) -> dict[int, float] | None:
+        """A common place's evidence (:meth:`_confirm`, the intersection of two common places), read whole: when it is
+        read already (by this query, or kept from another of the generation), or when it was wanted for an earlier
+        query of the generation too: read now and kept (:meth:`_evidence`). Most common places wanted once are again
+        (``al``, ``ali``, ``lee``); one wanted for one query only would crowd out what is kept. None (the caller reads
+        the postings or the names as before) the first time, when nothing is kept (a write under way), or when a
+        postings list may be cut short in reading it (more than :data:`SCAN_BUDGET` postings)."""
+        if group[0] > SCAN_BUDGET or kept is None:
+            return None
+        best = read.get(id(group))
+        if best is None:
+            best = kept.evidence.get(key)
+            if best is None:
+                if key not in kept.once:
+                    if len(kept.once) >= EXPANSIONS_KEPT:  # full: kept again from now on
+                        kept.once = set()
+                    kept.once.add(key)
+                    return None
+                best = self._evidence(kept, key, group[1])
+            read[id(group)] = best
+        return best
+
     @staticmethod
-    def _confirm(ix: _Index, mine: dict[int, float], groups: list[_Group], names_side: int = CONFIRM_MAX) -> None:
+    def _confirm(
+        ix: _Index,
+        mine: dict[int, float],
+        groups: list[_Group],
+        names_side: int = CONFIRM_MAX,
+        evidence: Callable[[_Group], dict[int, float] | None] | None = None,
+    ) -> None:
         """Common query tokens add their (small) evidence to the candidates rarer tokens found.
 
         Read from the names' side (each candidate's tokens) for up to :data:`CONFIRM_MAX` candidates;
@@ -848,24 +916,56 @@ class NameScreener:
         Beyond :data:`CONFIRM_POSTINGS_MAX`, a spelling read for its consonant skeleton (``names_side``:
         :data:`CONFIRM_SKELETON_MAX`) is confirmed from the names' side (or the postings, if fewer lookups): محمد finds some
         1,800 names, and a one-consonant skeleton (علي ``l``: Ali, El ...) is on some 11,000, too many postings to read.
+
+        ``evidence``: a group's best weight per name (:func:`_best_evidence`, read whole), or None where there is none.
+        Read from either side, a group adds to each candidate it is on its best weight (the largest token similarity
+        times the group's scale), which is that evidence: a group with one confirms by one intersection with it, the
+        same sums in the same order (group by group), and a removed name is confirmed from the postings' side only,
+        as before. Common words recur across queries (``ali``, ``de``, ``company``): their evidence is kept.
         """
         if not mine or len(mine) > max(names_side, CONFIRM_POSTINGS_MAX):
             return
         many = CONFIRM_MAX < len(mine) <= CONFIRM_POSTINGS_MAX
         # the same evidence from either side: read the postings when they are fewer than the candidates' tokens
-        if many or sum(g[0] for g in groups) < CONFIRM_TOKENS * len(mine):
-            for total, postings, _near, _scale in groups:
-                if many and total > CONFIRM_POSTINGS:
-                    continue
-                best: dict[int, float] = {}
-                for ps, weight in postings:
-                    for name_id in mine.keys() & ps:  # each name's best weight: the order it is read in does not count
-                        if weight > best.get(name_id, 0.0):
-                            best[name_id] = weight
-                for name_id, weight in best.items():
-                    mine[name_id] += weight
+        postings_side = many or sum(g[0] for g in groups) < CONFIRM_TOKENS * len(mine)
+        if evidence is None:
+            if postings_side:
+                for group in groups:
+                    if not (many and group[0] > CONFIRM_POSTINGS):
+                        NameScreener._confirm_by_postings(mine, group[1])
+            else:
+                NameScreener._confirm_by_names(ix, mine, groups)
             return
-        # a name's tokens the group has (its weights are all positive), by one set intersection per name
+        names = ix.names
+        for group in groups:
+            if many and group[0] > CONFIRM_POSTINGS:
+                continue
+            best = evidence(group)
+            if best is None:
+                if postings_side:
+                    NameScreener._confirm_by_postings(mine, group[1])
+                else:
+                    NameScreener._confirm_by_names(ix, mine, [group])
+                continue
+            for name_id in mine.keys() & best.keys():
+                if postings_side or name_id in names:
+                    mine[name_id] += best[name_id]
+
+    @staticmethod
+    def _confirm_by_postings(mine: dict[int, float], postings: list[tuple[list[int], float]]) -> None:
+        """:meth:`_confirm` of one group, from its postings' side."""
+        best: dict[int, float] = {}
+        for ps, weight in postings:
+            for name_id in mine.keys() & ps:  # each name's best weight: the order it is read in does not count
+                if weight > best.get(name_id, 0.0):
+                    best[name_id] = weight
+        for name_id, weight in best.items():
+            mine[name_id] += weight
+
+    @staticmethod
+    def _confirm_by_names(ix: _Index, mine: dict[int, float], groups: list[_Group]) -> None:
+        """:meth:`_confirm` from the names' side: a name's tokens the group has (its weights are all positive), by one
+        set intersection per name."""
         if len(groups) == 1:  # the usual case
             near, scale = groups[0][2], groups[0][3]
             keys = near.keys()
@@ -1200,15 +1300,16 @@ def _own_floor(name_id: int, own: list[tuple[dict[int, float], float]]) -> bool:
 
 def _best_evidence(postings: list[tuple[list[int], float]], budget: int | None = SCAN_BUDGET) -> dict[int, float]:
     """Each name's best weight among a group's postings (at most ``budget`` read per list; None: all), in the order first read."""
-    best: dict[int, float] = {}
-    for ps, weight in postings:
-        if budget is not None and len(ps) > budget:
-            ps = ps[:budget]
-        if not best:
-            best = dict.fromkeys(ps, weight)
-        else:
-            get = best.get
-            best.update([(name_id, weight) for name_id in ps if weight > get(name_id, -1.0)])
+    if budget is not None:
+        postings = [(ps if len(ps) <= budget else ps[:budget], weight) for ps, weight in postings]
+    if len(postings) == 1:
+        ps, weight = postings[0]
+        return dict.fromkeys(ps, weight)
+    # the names in the order first read, then each list's weight written in ascending order: the largest is last
+    # (dict-level operations, no Python-level loop over the postings)
+    best = dict.fromkeys(chain.from_iterable([ps for ps, _ in postings]), 0.0)  # every value written below
+    for ps, weight in sorted(postings, key=itemgetter(1)):
+        best.update(zip(ps, repeat(weight)))
     return best
 
 
@@ -1538,14 +1639,22 @@ def _tie_order(
             bit <<= 1
         if mask:
             full.append(mask)
-    # a query word of two letters may be a listed word cut short (AL-MA for AL-MASRI, Ch'un-yo' for Ch'un-yo'ng)
-    cut = [(t, m) for t, m in where.items() if len(t) == 2]
-
+    # a query word of two letters may be a listed word cut short (AL-MA for AL-MASRI, Ch'un-yo' for Ch'un-yo'ng): the
+    # query words a longer word begins with are the ones equal to its first two letters
+    cut = {t: m for t, m in where.items() if len(t) == 2}
+    # a name's word the query has no near spelling of is looked up once per call, and kept in where: 0, or the bits of
+    # the words cut short it begins with and `flag` (above every query bit: such a word still counts as one the query
+    # has nothing for; got may carry the flag, no spelling's mask has it)
+    flag = bit
     names_get, where_get, weight_get = ix.names.get, where.get, weight.get
+    rounded: dict[float, float] = {}  # the pool's few weights, rounded once each
 
     def key(name_id: int) -> tuple[float, int]:
         rec = names_get(name_id)
-        w = -round(weight_get(name_id, 0.0), 6)
+        x = weight_get(name_id, 0.0)
+        w = rounded.get(x)
+        if w is None:
+            w = rounded[x] = -round(x, 6)
         if rec is None:  # a removed name stays in postings until compaction
             return (w, 1 << 20)
         got = 0
@@ -1554,17 +1663,13 @@ def _tie_order(
             missing = 0
             used: set[str] | None = None  # the query's initials spent on this spelling's tokens
             for t in tokens:
-                mask = where_get(t, 0)
-                if not mask and cut and len(t) > 2:
-                    for short, bits in cut:
-                        if t.startswith(short):
-                            mask |= bits
-                    if mask:  # the query's word accounted for, the name's still counted as one the query has nothing for
-                        got |= mask
-                        missing += 1
-                        continue
+                mask = where_get(t)
+                if mask is None:
+                    mask = where[t] = cut[t[:2]] | flag if cut and len(t) > 2 and t[:2] in cut else 0
                 if mask:
                     got |= mask
+                    if mask >= flag:  # the query's word cut short accounted for, the name's counted as one it has nothing for
+                        missing += 1
                 elif t[0] in initials and (used is None or t[0] not in used):
                     used = {t[0]} if used is None else used | {t[0]}
                 else:
