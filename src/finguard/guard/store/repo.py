@@ -62,16 +62,7 @@ def _at(value: datetime) -> datetime:
 
 
 def _alert_row(a: AlertDraft, now: datetime) -> dict[str, Any]:
-    return {
-        "kind": a.kind,
-        "subject": a.subject[:300],
-        "severity": a.severity,
-        "status": "open",
-        "summary": a.summary,
-        "details": a.details,
-        "created_at": _utc(now),
-        "source_seq": a.source_seq,
-    }
+    return dict(zip(_ALERT_COLUMNS, _alert_values(a, _utc(now)), strict=True))
 
 
 def _decision(row: Any) -> Decision:
@@ -218,6 +209,28 @@ def _json_writer(proc: Any, dialect: Any) -> Any:
 _ALERT_COLUMNS = ("kind", "subject", "severity", "status", "summary", "details", "created_at", "source_seq")
 
 
+def _event_values(r: DecisionRecord, received: datetime | None) -> tuple[Any, ...]:
+    """A record's event row in :data:`_EVENT_COLUMNS` order, as Python values (UTC times)."""
+    e = r.event
+    body = r.body if r.body is not None else e.to_record()
+    return (e.event_id, e.customer_id, e.type.value, _utc(e.occurred_at), body, r.body_hash, received)
+
+
+def _decision_values(r: DecisionRecord) -> tuple[Any, ...]:
+    """A record's decision row in :data:`_DECISION_COLUMNS` order, as Python values (UTC times)."""
+    d = r.decision
+    reasons = [x.as_dict() for x in d.reasons]
+    return (
+        d.decision_id, d.event_id, d.customer_id, d.event_type, d.outcome.value, d.shadow_outcome.value,
+        d.score, reasons, r.inputs, d.rule_version, d.list_seq, _utc(d.decided_at),
+    )  # fmt: skip
+
+
+def _alert_values(a: AlertDraft, created: datetime | None) -> tuple[Any, ...]:
+    """An alert draft's row in :data:`_ALERT_COLUMNS` order, as Python values."""
+    return (a.kind, a.subject[:300], a.severity, "open", a.summary, a.details, created, a.source_seq)
+
+
 class _SqliteRows:
     """SQLite: a batch's events, decisions and alerts as rows of driver values, written with
     multi-row ``INSERT ... VALUES`` statements (``core.db.execute_values``), not SQLAlchemy's
@@ -255,19 +268,10 @@ class _SqliteRows:
         """Store the events not stored yet, and their decisions and alerts; returns their ids and records."""
         received = self.event_time(_utc(now))
         at, body = self.event_time, self.event_body
-        events = [
-            (
-                e.event_id,
-                e.customer_id,
-                e.type.value,
-                at(_utc(e.occurred_at)),
-                body(r.body if r.body is not None else e.to_record()),
-                r.body_hash,
-                received,
-            )
-            for r in records
-            for e in (r.event,)
-        ]
+        events = []
+        for r in records:
+            v = _event_values(r, now)
+            events.append((v[0], v[1], v[2], at(v[3]), body(v[4]), v[5], received))
         added = set(execute_values_returning(conn, self.events, events, tail=self.events_tail))
         new = records if len(added) == len(records) else [r for r in records if r.event.event_id in added]
         if not new:
@@ -277,31 +281,19 @@ class _SqliteRows:
         stamp: Any = None
         decisions = []
         for r in new:
-            d = r.decision
-            if d.decided_at is not last:  # the batch's decisions mostly share one time
-                last = d.decided_at
-                stamp = decided(_utc(last))
-            decisions.append(
-                (
-                    d.decision_id,
-                    d.event_id,
-                    d.customer_id,
-                    d.event_type,
-                    d.outcome.value,
-                    d.shadow_outcome.value,
-                    score(d.score),
-                    reasons([x.as_dict() for x in d.reasons]),
-                    inputs(r.inputs),
-                    d.rule_version,
-                    d.list_seq,
-                    stamp,
-                )
-            )
+            v = _decision_values(r)
+            if v[11] != last:  # the batch's decisions mostly share one time: processed once
+                last = v[11]
+                stamp = decided(last)
+            decisions.append((*v[:6], score(v[6]), reasons(v[7]), inputs(v[8]), v[9], v[10], stamp))
         execute_values(conn, self.decisions, decisions)
         drafts = [r.alert for r in new if r.alert is not None]
         if drafts:
             created, details = self.created(_utc(now)), self.details
-            alerts = [(a.kind, a.subject[:300], a.severity, "open", a.summary, details(a.details), created, a.source_seq) for a in drafts]
+            alerts = []
+            for a in drafts:
+                v = _alert_values(a, now)
+                alerts.append((*v[:5], details(v[5]), created, v[7]))
             execute_values(conn, self.alerts, alerts)
         return added, new
 
@@ -458,39 +450,11 @@ class SqlGuardStore:
         """PostgreSQL: the events (those not stored yet), their decisions and alerts, as dicts
         through ``core.db.insert_batch`` (2+ rows: one fixed statement, the values as arrays)."""
         received = _utc(now)
-        events = [
-            {
-                "event_id": r.event.event_id,
-                "customer_id": r.event.customer_id,
-                "type": r.event.type.value,
-                "occurred_at": _utc(r.event.occurred_at),
-                "body": r.body if r.body is not None else r.event.to_record(),
-                "body_hash": r.body_hash,
-                "received_at": received,
-            }
-            for r in records
-        ]
+        events = [dict(zip(_EVENT_COLUMNS, _event_values(r, received), strict=True)) for r in records]
         added = set(insert_batch(conn, guard_event, self._add_events, events, conflict=("event_id",), returning="event_id"))
         new = [r for r in records if r.event.event_id in added]
         if new:
-            decisions = [
-                {
-                    "decision_id": d.decision_id,
-                    "event_id": d.event_id,
-                    "customer_id": d.customer_id,
-                    "event_type": d.event_type,
-                    "outcome": d.outcome.value,
-                    "shadow_outcome": d.shadow_outcome.value,
-                    "score": d.score,
-                    "reasons": [x.as_dict() for x in d.reasons],
-                    "inputs": r.inputs,
-                    "rule_version": d.rule_version,
-                    "list_seq": d.list_seq,
-                    "decided_at": _utc(d.decided_at),
-                }
-                for r in new
-                for d in (r.decision,)
-            ]
+            decisions = [dict(zip(_DECISION_COLUMNS, _decision_values(r), strict=True)) for r in new]
             insert_batch(conn, guard_decision, self._add_decisions, decisions)
             alerts = [_alert_row(r.alert, now) for r in new if r.alert is not None]
             if alerts:
