@@ -15,6 +15,7 @@ engine records an ``error`` reason and the decision is at least ``review``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from zoneinfo import ZoneInfo
 from finguard.guard.model.controls import DEFAULT_TZ
 from finguard.guard.model.events import OUTGOING, Event, EventType
 from finguard.guard.service.fx import RULE_CURRENCY, Fx, default_fx
+
+log = logging.getLogger(__name__)
 
 MAX_MEMBERS = 1000
 MAX_FIRST_SEEN = 2_000_000  # (customer, payee) pairs remembered in memory
@@ -617,7 +620,10 @@ class Velocity:
         except VelocityUnavailable:
             raise
         except Exception as exc:
-            raise VelocityUnavailable(str(exc)) from exc
+            # Not an outage but a fault in a backend: the decision still says "velocity unavailable"
+            # (never a silent pass), and the fault is logged loudly with its traceback, not hidden.
+            log.exception("velocity backend fault (not an outage) for event %s", event.event_id)
+            raise VelocityUnavailable(f"backend fault: {type(exc).__name__}: {exc}") from exc
         values: dict[str, FeatureValue] = dict.fromkeys(self._names)
         for p, value in zip(slots, raw, strict=False):
             values[p.spec.name] = _yuan_of(value) if p.sum else int(value)
