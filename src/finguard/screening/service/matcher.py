@@ -127,6 +127,12 @@ NO_EQUAL_CAP = 0.81  # below close_match: near spellings of every word are not a
 EXTRA_FEATURE = "extra_words"
 SINGLE_WORD_CAP = 0.78  # below close_match, even with a qualifier's small lift
 SINGLE_WORD_LETTERS = 7  # the shorter of the two words under this many letters
+KOREAN_SHORT = 5  # a Korean name of at most this many letters read with a loose l (na lu, 나루) for a listed word
+REPLACED_FEATURE = "distinctive_words_differ"
+REPLACED_SIM = 0.8  # an organisation's words beside the equal ones: a partner at least this alike (token_similarity)
+OWNER_SIM = 0.93  # ... for a person's name (no legal form, at most three words) against a company's name with one
+VOWELS_WRITTEN_FEATURE = "written_vowels_differ"
+VOWELS_WRITTEN_SIM = 0.88  # a word written with its vowels, compared by skeleton, needs a listed partner this alike
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
@@ -1128,6 +1134,13 @@ class NameScreener:
         if loose is not None:
             score += loose.contribution
             features.append(loose)
+        for rule in (
+            _replaced_words(entry.kind, score, features[0].value, best_pair, latin_query, query_legal, best_name.legal_forms, thresholds),
+            _written_vowels(score, best_pair, latin_query, thresholds),
+        ):
+            if rule is not None:
+                score += rule.contribution
+                features.append(rule)
         extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds)
         if extra is None and latin_query:
             extra = _skeleton_lacking(score, best_pair, thresholds)
@@ -1157,8 +1170,13 @@ class NameScreener:
         ]
         for qual in quals:
             if qual is not None:
-                score += qual.contribution
-                features.append(Feature(qual.name, qual.value, qual.contribution, qual.explanation))
+                lift, why = qual.contribution, qual.explanation
+                if qual.name == "legal_form" and lift > 0 and any(score < t <= score + lift for t in (thresholds.close_match, thresholds.match)):
+                    # "Reynaud SA" / RENTA A.S. (0.80): two companies alike in kind, not in name; the form adds to a name's
+                    # evidence within its outcome, never lifts it into a hit or a close match into a match
+                    lift, why = 0.0, why + "; no lift across a threshold: a shared legal form does not make names alike"
+                score += lift
+                features.append(Feature(qual.name, qual.value, lift, why))
         score = min(1.0, max(0.0, score))
         if identifier is not None:
             features.append(
@@ -1585,21 +1603,116 @@ def _single_word(
     A one-word name says too little for a letter's difference to be the same name, unless both
     names carry the same legal form (``KHYBR COMPANY`` for ``KHEYBAR COMPANY``, ``TAWAF LTD`` for
     ``TAWAFUK LTD``), which says they are both companies of that kind, and the words have four
-    letters or more: ``Akça Ltd.`` is not ``ACA LTDA.``.
+    letters or more: ``Akça Ltd.`` is not ``ACA LTDA.``. A Korean name read syllable by syllable is one
+    word here: ``(주) 나루`` is not ``NALU`` (r and l are one Hangul letter; ``나루`` for ``NARU`` is equal).
     """
     bq, bc = pair
-    if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bq.tokens) != 1 or len(bc.tokens) != 1:
+    if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bc.tokens) != 1:
         return None
-    if bq.tokens == bc.tokens or min(len(bq.tokens[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
+    # a Korean name read syllable by syllable (나루 "na lu") is one word as a company's name: NALU
+    korean = bq.kind == "korean" and len(bq.tokens) > 1 and not bq.initials
+    mine = (bq.compact,) if korean else bq.tokens
+    if len(mine) != 1 or min(len(mine[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
+        return None
+    if mine == bc.tokens and not (korean and len(mine[0]) <= KOREAN_SHORT and _korean_l_reading(bq.tokens)):
         return None
     same_form = q.legal_form(query_legal, listed_legal)
-    if same_form is not None and same_form.value >= 1.0 and min(len(bq.tokens[0]), len(bc.tokens[0])) >= 4:
+    if same_form is not None and same_form.value >= 1.0 and min(len(mine[0]), len(bc.tokens[0])) >= 4:
         return None
     why = (
-        f"one short word against another, spelled differently ({bq.tokens[0]!r} / {bc.tokens[0]!r}) "
+        f"one short word against another, spelled differently ({mine[0]!r} / {bc.tokens[0]!r}) "
         "and no common legal form: too little to be the same name"
     )
     return Feature(SINGLE_WORD_FEATURE, 1.0, round(SINGLE_WORD_CAP - score, 4), why)
+
+
+def _korean_l_reading(syllables: tuple[str, ...]) -> bool:
+    """A syllable read with an ``l`` after a syllable ending in a vowel (``na lu`` of 나루): ㄹ there is ``r`` as
+    romanised (``naru``); the ``l`` reading is a looser one, one letter off the name as usually written."""
+    return any(s.startswith("l") and p[-1:] in "aeiouy" and p for p, s in zip(syllables, syllables[1:], strict=False))
+
+
+def _replaced_words(
+    kind: str,
+    score: float,
+    similarity: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    query_words: frozenset[str],
+    query_legal: tuple[str, ...],
+    listed_legal: tuple[str, ...],
+    thresholds: Thresholds,
+) -> Feature | None:
+    """An organisation's name equal to the query in some words and unlike it in the others: not a hit.
+
+    ``Inmobiliaria AMHR S.L.`` / ``INMOBILIARIA U.M.V. S.A.``, ``Constructora Badía`` / ``CONSTRUCTORA VANIA``:
+    a long generic word (the trade, the kind of firm) carries most of the letters, so the names score as alike
+    while the words that tell firms apart differ. When every word of the query beside the equal ones is unlike
+    every other listed word (:data:`REPLACED_SIM`; compared as written and by consonant skeleton, so a word
+    written without its vowels still finds its word) the hit is capped below ``close_match``. A person's name
+    of at most three words, without a legal form, against a company's name with one (``Lisa Hernandez`` /
+    ``LUIS A. HERNANDEZ Z Y CIA. S.C.S.``, ``María Gómez`` / ``GOMEZ MARIN LTDA.``) shares a surname with the
+    firm's owner: its other words must be the owner's as written, near enough (:data:`OWNER_SIM`).
+    Only for queries in Latin, Cyrillic or Greek letters; typos, cut words and dropped words keep their scores.
+    """
+    bq, bc = pair
+    if kind != "organisation" or bq is None or bc is None or not query_words or similarity >= 0.999 or score < thresholds.close_match:
+        return None
+    if bq.kind not in ("latin", "skeleton") or bc.kind != "latin" or bq.chinese or bc.chinese:
+        return None
+    mine = [t for t in bq.tokens if t not in _PARTICLES]
+    listed = [t for t in bc.tokens if t not in _PARTICLES]
+    equal = set(mine) & set(listed)
+    rest_q = [t for t in mine if t not in equal]
+    rest_c = [t for t in listed if t not in equal]
+    if not equal or not rest_q or not rest_c:
+        return None
+    owner = not query_legal and bool(listed_legal) and len(mine) <= 3 and all(len(t) > 1 for t in mine)
+    floor = OWNER_SIM if owner else REPLACED_SIM
+    others = [*rest_c, "".join(rest_c)]
+    best = max(_word_likeness(t, o) for t in [*rest_q, "".join(rest_q)] for o in others)
+    if best >= floor:
+        return None
+    why = (
+        f"beside the equal {' '.join(sorted(equal))!r}, the query's {' '.join(rest_q)!r} is unlike the listed "
+        f"{' '.join(rest_c)!r}: the words that tell one organisation from another differ"
+    )
+    return Feature(REPLACED_FEATURE, round(best, 4), round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _word_likeness(a: str, b: str) -> float:
+    """Two words alike as written, or by consonant skeleton (a word written without its vowels: ``Sntndr``)."""
+    sim = token_similarity(a, b, nicknames=False)
+    ka, kb = skeleton(a), skeleton(b)
+    if len(ka) >= 2 and len(kb) >= 2 and _VOWEL_LETTERS.isdisjoint(a[1:]):
+        sim = max(sim, token_similarity(ka, kb, nicknames=False))
+    return float(sim)
+
+
+def _written_vowels(
+    score: float, pair: tuple[Prepared | None, Prepared | None], query_words: frozenset[str], thresholds: Thresholds
+) -> Feature | None:
+    """A Latin query compared by consonant skeleton (a word of it lacks its vowels) whose words written with their
+    vowels find no listed word alike: not a hit.
+
+    ``Sarah Lynch`` / ``MELNYCHUK, Serhiy``: ``Lynch``, a word no list has whose only vowel letter is ``y``, may be
+    a word with its vowels dropped (``zkry``), so the name is also compared by skeleton; there ``Sarah`` and
+    ``Serhiy`` are both ``srh`` and ``lnch`` sits in ``mlnchk``. A word the query writes with its vowels says how
+    it is spelled: it must have a listed partner alike as written (:data:`VOWELS_WRITTEN_SIM`; a nickname counts).
+    """
+    bq, bc = pair
+    if bq is None or bc is None or not query_words or score < thresholds.close_match or bq.kind != "skeleton" or bc.kind == "skeleton":
+        return None
+    written = [t for t in bq.tokens if len(t) > 2 and t not in _PARTICLES and not set("aeiou").isdisjoint(t[1:])]
+    if not written or not query_words.issuperset(bq.tokens):
+        return None
+    lone = [t for t in written if max((token_similarity(t, o) for o in bc.tokens), default=0.0) < VOWELS_WRITTEN_SIM]
+    if not lone:
+        return None
+    why = (
+        f"compared by consonant skeleton, the query's {' '.join(lone)!r}, written with its vowels, is like no listed "
+        f"word ({' '.join(bc.tokens)!r}) as written: another name"
+    )
+    return Feature(VOWELS_WRITTEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
 
 
 def _same_form(query_legal: tuple[str, ...], rec: _Name, best: _Name) -> bool:
