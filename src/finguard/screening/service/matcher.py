@@ -1151,7 +1151,8 @@ class NameScreener:
         if letters is not None:
             score += letters.contribution
             features.append(letters)
-        single = _single_word(score, best_pair, query_legal, best_name.legal_forms)
+        korean_read = frozenset(p.compact for p in prepared if p.kind == "korean" and not _korean_l_reading(p.tokens))
+        single = _single_word(score, best_pair, query_legal, best_name.legal_forms, korean_read)
         if single is not None:
             score += single.contribution
             features.append(single)
@@ -1596,7 +1597,11 @@ def _organisation_letters(
 
 
 def _single_word(
-    score: float, pair: tuple[Prepared | None, Prepared | None], query_legal: tuple[str, ...], listed_legal: tuple[str, ...]
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    query_legal: tuple[str, ...],
+    listed_legal: tuple[str, ...],
+    korean_read: frozenset[str] = frozenset(),
 ) -> Feature | None:
     """One short word against another, spelled differently ("Hamon" / ``HAMOON``, "Bell Ltd" / ``BELLA``): not a hit.
 
@@ -1604,13 +1609,16 @@ def _single_word(
     names carry the same legal form (``KHYBR COMPANY`` for ``KHEYBAR COMPANY``, ``TAWAF LTD`` for
     ``TAWAFUK LTD``), which says they are both companies of that kind, and the words have four
     letters or more: ``Akça Ltd.`` is not ``ACA LTDA.``. A Korean name read syllable by syllable is one
-    word here: ``(주) 나루`` is not ``NALU`` (r and l are one Hangul letter; ``나루`` for ``NARU`` is equal).
+    word here: ``(주) 나루`` is not ``NALU`` (r and l are one Hangul letter; ``나루`` for ``NARU`` is equal:
+    ``korean_read``, the query's Korean readings without a loose ``l``, joined).
     """
     bq, bc = pair
     if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bc.tokens) != 1:
         return None
     # a Korean name read syllable by syllable (나루 "na lu") is one word as a company's name: NALU
     korean = bq.kind == "korean" and len(bq.tokens) > 1 and not bq.initials
+    if korean and bc.tokens[0] in korean_read:
+        return None  # another reading of the query is the listed word (나루 "na ru" for NARU): equal
     mine = (bq.compact,) if korean else bq.tokens
     if len(mine) != 1 or min(len(mine[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
         return None
