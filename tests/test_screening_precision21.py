@@ -35,6 +35,7 @@ def screener() -> NameScreener:
     s.add(8, "x", org("gomez", "GOMEZ MARIN LTDA."))
     s.add(9, "x", person("melnychuk", "MELNYCHUK, Serhiy"))
     s.add(10, "x", org("vania", "CONSTRUCTORA VANIA, S.A. DE C.V."))
+    s.add(11, "x", org("lc", "TRANSPORTES LC"))
     return s
 
 
@@ -68,6 +69,10 @@ def outcome(s: NameScreener, query: str, entry: int) -> str | None:
         ("Inversiones Sntndr Ltda.", 6, "match"),  # its vowels dropped
         ("Inversiones Santan Ltda.", 6, "match"),  # cut
         ("Constructora Vanya S.A.", 10, "match"),
+        ("Transportes PCC S.L.", 11, None),  # the listed letters, vowel-less, compared by skeleton
+        ("Transportes Oliver", 11, None),
+        ("Transportes LC", 11, "match"),
+        ("Transportes L.C. S.L.", 11, "match"),
         # a person's name against a firm named after its owner: the owner's other words as written
         ("Lisa Hernandez", 7, None),
         ("María Gómez", 8, None),

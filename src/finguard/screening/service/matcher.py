@@ -1135,7 +1135,9 @@ class NameScreener:
             score += loose.contribution
             features.append(loose)
         for rule in (
-            _replaced_words(entry.kind, score, features[0].value, best_pair, latin_query, query_legal, best_name.legal_forms, thresholds),
+            _replaced_words(
+                entry.kind, score, features[0].value, best_pair, latin_query, query_legal, best_name.legal_forms, best_name.listed, thresholds
+            ),
             _written_vowels(score, best_pair, latin_query, thresholds),
         ):
             if rule is not None:
@@ -1648,6 +1650,7 @@ def _replaced_words(
     query_words: frozenset[str],
     query_legal: tuple[str, ...],
     listed_legal: tuple[str, ...],
+    listed_name: str,
     thresholds: Thresholds,
 ) -> Feature | None:
     """An organisation's name equal to the query in some words and unlike it in the others: not a hit.
@@ -1665,8 +1668,10 @@ def _replaced_words(
     bq, bc = pair
     if kind != "organisation" or bq is None or bc is None or not query_words or similarity >= 0.999 or score < thresholds.close_match:
         return None
-    if bq.kind not in ("latin", "skeleton") or bc.kind != "latin" or bq.chinese or bc.chinese:
+    if bq.kind not in ("latin", "skeleton") or bc.kind not in ("latin", "skeleton") or bq.chinese or bc.chinese or bc.hebrew:
         return None
+    if bc.kind == "skeleton" and not all(ch.isascii() or not ch.isalpha() or ord(ch) < 0x370 for ch in listed_name):
+        return None  # a listed name in Arabic or Hebrew letters: its words are skeletons, compared otherwise
     mine = [t for t in bq.tokens if t not in _PARTICLES]
     listed = [t for t in bc.tokens if t not in _PARTICLES]
     equal = set(mine) & set(listed)
@@ -1676,8 +1681,9 @@ def _replaced_words(
         return None
     owner = not query_legal and bool(listed_legal) and len(mine) <= 3 and all(len(t) > 1 for t in mine)
     floor = OWNER_SIM if owner else REPLACED_SIM
-    others = [*rest_c, "".join(rest_c)]
-    best = max(_word_likeness(t, o) for t in [*rest_q, "".join(rest_q)] for o in others)
+    # one-letter words are compared joined (U.M.V. is "umv"; "S A" a legal form not read as one)
+    others = {*(t for t in rest_c if len(t) > 1), "".join(rest_c)}
+    best = max(_word_likeness(t, o) for t in {*(t for t in rest_q if len(t) > 1), "".join(rest_q)} for o in others)
     if best >= floor:
         return None
     why = (
@@ -1691,7 +1697,7 @@ def _word_likeness(a: str, b: str) -> float:
     """Two words alike as written, or by consonant skeleton (a word written without its vowels: ``Sntndr``)."""
     sim = token_similarity(a, b, nicknames=False)
     ka, kb = skeleton(a), skeleton(b)
-    if len(ka) >= 2 and len(kb) >= 2 and _VOWEL_LETTERS.isdisjoint(a[1:]):
+    if len(ka) >= 2 and len(kb) >= 2 and (_VOWEL_LETTERS.isdisjoint(a[1:]) or _VOWEL_LETTERS.isdisjoint(b[1:])):
         sim = max(sim, token_similarity(ka, kb, nicknames=False))
     return float(sim)
 
