@@ -131,6 +131,7 @@ KOREAN_SHORT = 5  # a Korean name of at most this many letters read with a loose
 REPLACED_FEATURE = "distinctive_words_differ"
 REPLACED_SIM = 0.8  # an organisation's words beside the equal ones: a partner at least this alike (token_similarity)
 OWNER_SIM = 0.93  # ... for a person's name (no legal form, at most three words) against a company's name with one
+LIFT_SIM = 0.9  # a shared legal form lifts across a threshold only names whose other words are this alike
 VOWELS_WRITTEN_FEATURE = "written_vowels_differ"
 VOWELS_WRITTEN_SIM = 0.88  # a word written with its vowels, compared by skeleton, needs a listed partner this alike
 HAN_FEATURE = "han_characters_differ"
@@ -149,6 +150,7 @@ _PARTICLES = frozenset(
 _ARTICLES = frozenset({"al", "el", "ul"})  # the Arabic article, as lists write it apart (al-Ali, el-Sayed)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _VOWEL_LETTERS = frozenset("aeiouy")
+_PLAIN_VOWELS = frozenset("aeiou")  # y is a consonant in a word written without its vowels (KRY for KORYO)
 _ALPHABETS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _KINDS = {
     SubjectKind.PERSON: "person",
@@ -1174,10 +1176,10 @@ class NameScreener:
         for qual in quals:
             if qual is not None:
                 lift, why = qual.contribution, qual.explanation
-                if qual.name == "legal_form" and lift > 0 and any(score < t <= score + lift for t in (thresholds.close_match, thresholds.match)):
+                if qual.name == "legal_form" and lift > 0 and _poor_rest(best_pair) and any(score < t <= score + lift for t in (thresholds.close_match, thresholds.match)):
                     # "Reynaud SA" / RENTA A.S. (0.80): two companies alike in kind, not in name; the form adds to a name's
                     # evidence within its outcome, never lifts it into a hit or a close match into a match
-                    lift, why = 0.0, why + "; no lift across a threshold: a shared legal form does not make names alike"
+                    lift, why = 0.0, why + "; no lift across a threshold: the other words are unlike, and a shared legal form does not make names alike"
                 score += lift
                 features.append(Feature(qual.name, qual.value, lift, why))
         score = min(1.0, max(0.0, score))
@@ -1672,19 +1674,12 @@ def _replaced_words(
         return None
     if bc.kind == "skeleton" and not all(ch.isascii() or not ch.isalpha() or ord(ch) < 0x370 for ch in listed_name):
         return None  # a listed name in Arabic or Hebrew letters: its words are skeletons, compared otherwise
-    mine = [t for t in bq.tokens if t not in _PARTICLES]
-    listed = [t for t in bc.tokens if t not in _PARTICLES]
-    equal = set(mine) & set(listed)
-    rest_q = [t for t in mine if t not in equal]
-    rest_c = [t for t in listed if t not in equal]
-    if not equal or not rest_q or not rest_c:
-        return None
-    owner = not query_legal and bool(listed_legal) and len(mine) <= 3 and all(len(t) > 1 for t in mine)
-    floor = OWNER_SIM if owner else REPLACED_SIM
-    # one-letter words are compared joined (U.M.V. is "umv"; "S A" a legal form not read as one)
-    others = {*(t for t in rest_c if len(t) > 1), "".join(rest_c)}
-    best = max(_word_likeness(t, o) for t in {*(t for t in rest_q if len(t) > 1), "".join(rest_q)} for o in others)
-    if best >= floor:
+    equal, rest_q, rest_c = _rest(bq, bc)
+    if len(equal) != 1 or not rest_q or not rest_c:
+        return None  # two equal words or more name the firm (BONAB STEEL ...); a word only dropped or added: other rules
+    owner = not query_legal and bool(listed_legal) and len(bq.tokens) <= 3 and any(nickname_partners(t) for t in rest_q)
+    best = _rest_likeness(rest_q, rest_c)
+    if best >= (OWNER_SIM if owner else REPLACED_SIM):
         return None
     why = (
         f"beside the equal {' '.join(sorted(equal))!r}, the query's {' '.join(rest_q)!r} is unlike the listed "
@@ -1693,11 +1688,39 @@ def _replaced_words(
     return Feature(REPLACED_FEATURE, round(best, 4), round(min(0.0, NO_EQUAL_CAP - score), 4), why)
 
 
+def _poor_rest(pair: tuple[Prepared | None, Prepared | None]) -> bool:
+    """At most one word shared and the others unlike (:data:`LIFT_SIM`): ``reynaud`` / ``renta``, not ``twfk`` /
+    ``tawafuk`` (vowels dropped) nor ``compony`` / ``company`` (a typo)."""
+    bq, bc = pair
+    if bq is None or bc is None or bq.kind not in ("latin", "skeleton") or bc.kind not in ("latin", "skeleton"):
+        return False
+    equal, rest_q, rest_c = _rest(bq, bc)
+    # two equal words or more name the firm well enough (SUZHOU A-OtE SPECIAL ALLOY CO.): the form may lift it
+    return len(equal) <= 1 and bool(rest_q) and bool(rest_c) and _rest_likeness(rest_q, rest_c) < LIFT_SIM
+
+
+def _rest(bq: Prepared, bc: Prepared) -> tuple[set[str], list[str], list[str]]:
+    """The words two names share (particles apart), and each name's other words."""
+    mine = [t for t in bq.tokens if t not in _PARTICLES]
+    listed = [t for t in bc.tokens if t not in _PARTICLES]
+    equal = set(mine) & set(listed)
+    return equal, [t for t in mine if t not in equal], [t for t in listed if t not in equal]
+
+
+def _rest_likeness(rest_q: list[str], rest_c: list[str]) -> float:
+    """How alike the closest of the query's other words is to one of the listed name's (:func:`_word_likeness`); one-
+    letter words are compared joined (U.M.V. is ``umv``; ``S A``, a legal form not read as one)."""
+    others = {*(t for t in rest_c if len(t) > 1), "".join(rest_c)}
+    return max(_word_likeness(t, o) for t in {*(t for t in rest_q if len(t) > 1), "".join(rest_q)} for o in others)
+
+
 def _word_likeness(a: str, b: str) -> float:
     """Two words alike as written, or by consonant skeleton (a word written without its vowels: ``Sntndr``)."""
+    if min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+        return 1.0  # a word cut short (IMP for IMPORT)
     sim = token_similarity(a, b, nicknames=False)
     ka, kb = skeleton(a), skeleton(b)
-    if len(ka) >= 2 and len(kb) >= 2 and (_VOWEL_LETTERS.isdisjoint(a[1:]) or _VOWEL_LETTERS.isdisjoint(b[1:])):
+    if len(ka) >= 2 and len(kb) >= 2 and (_PLAIN_VOWELS.isdisjoint(a[1:]) or _PLAIN_VOWELS.isdisjoint(b[1:])):
         sim = max(sim, token_similarity(ka, kb, nicknames=False))
     return float(sim)
 
@@ -1711,17 +1734,18 @@ def _written_vowels(
     ``Sarah Lynch`` / ``MELNYCHUK, Serhiy``: ``Lynch``, a word no list has whose only vowel letter is ``y``, may be
     a word with its vowels dropped (``zkry``), so the name is also compared by skeleton; there ``Sarah`` and
     ``Serhiy`` are both ``srh`` and ``lnch`` sits in ``mlnchk``. A word the query writes with its vowels says how
-    it is spelled: it must have a listed partner alike as written (:data:`VOWELS_WRITTEN_SIM`; a nickname counts).
+    it is spelled: one of them at least must have a listed partner alike as written (:data:`VOWELS_WRITTEN_SIM`; a
+    nickname counts).
     """
     bq, bc = pair
     if bq is None or bc is None or not query_words or score < thresholds.close_match or bq.kind != "skeleton" or bc.kind == "skeleton":
         return None
-    written = [t for t in bq.tokens if len(t) > 2 and t not in _PARTICLES and not set("aeiou").isdisjoint(t[1:])]
+    written = [t for t in bq.tokens if len(t) > 2 and t not in _PARTICLES and not _PLAIN_VOWELS.isdisjoint(t[1:])]
     if not written or not query_words.issuperset(bq.tokens):
         return None
     lone = [t for t in written if max((token_similarity(t, o) for o in bc.tokens), default=0.0) < VOWELS_WRITTEN_SIM]
-    if not lone:
-        return None
+    if len(lone) < len(written):
+        return None  # a word written with its vowels is a listed word: the skeleton compares the others
     why = (
         f"compared by consonant skeleton, the query's {' '.join(lone)!r}, written with its vowels, is like no listed "
         f"word ({' '.join(bc.tokens)!r}) as written: another name"
