@@ -43,7 +43,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain, pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -1138,7 +1138,15 @@ class NameScreener:
             features.append(loose)
         for rule in (
             _replaced_words(
-                entry.kind, score, features[0].value, best_pair, latin_query, query_legal, best_name.legal_forms, best_name.listed, thresholds
+                entry.kind,
+                score,
+                features[0].value,
+                best_pair,
+                latin_query,
+                query_legal,
+                best_name.legal_forms,
+                best_name.listed,
+                thresholds,
             ),
             _written_vowels(score, best_pair, latin_query, thresholds),
         ):
@@ -1176,10 +1184,18 @@ class NameScreener:
         for qual in quals:
             if qual is not None:
                 lift, why = qual.contribution, qual.explanation
-                if qual.name == "legal_form" and lift > 0 and _poor_rest(best_pair) and any(score < t <= score + lift for t in (thresholds.close_match, thresholds.match)):
+                if (
+                    qual.name == "legal_form"
+                    and lift > 0
+                    and _poor_rest(best_pair)
+                    and any(score < t <= score + lift for t in (thresholds.close_match, thresholds.match))
+                ):
                     # "Reynaud SA" / RENTA A.S. (0.80): two companies alike in kind, not in name; the form adds to a name's
                     # evidence within its outcome, never lifts it into a hit or a close match into a match
-                    lift, why = 0.0, why + "; no lift across a threshold: the other words are unlike, and a shared legal form does not make names alike"
+                    lift, why = (
+                        0.0,
+                        why + "; no lift across a threshold: the other words are unlike, and a shared legal form does not make names alike",
+                    )
                 score += lift
                 features.append(Feature(qual.name, qual.value, lift, why))
         score = min(1.0, max(0.0, score))
@@ -1641,7 +1657,7 @@ def _single_word(
 def _korean_l_reading(syllables: tuple[str, ...]) -> bool:
     """A syllable read with an ``l`` after a syllable ending in a vowel (``na lu`` of 나루): ㄹ there is ``r`` as
     romanised (``naru``); the ``l`` reading is a looser one, one letter off the name as usually written."""
-    return any(s.startswith("l") and p[-1:] in "aeiouy" and p for p, s in zip(syllables, syllables[1:], strict=False))
+    return any(s.startswith("l") and p[-1:] in "aeiouy" and p for p, s in pairwise(syllables))
 
 
 def _replaced_words(
@@ -1655,17 +1671,18 @@ def _replaced_words(
     listed_name: str,
     thresholds: Thresholds,
 ) -> Feature | None:
-    """An organisation's name equal to the query in some words and unlike it in the others: not a hit.
+    """An organisation's name equal to the query in one word and unlike it in the others: not a hit.
 
     ``Inmobiliaria AMHR S.L.`` / ``INMOBILIARIA U.M.V. S.A.``, ``Constructora Badía`` / ``CONSTRUCTORA VANIA``:
     a long generic word (the trade, the kind of firm) carries most of the letters, so the names score as alike
-    while the words that tell firms apart differ. When every word of the query beside the equal ones is unlike
-    every other listed word (:data:`REPLACED_SIM`; compared as written and by consonant skeleton, so a word
-    written without its vowels still finds its word) the hit is capped below ``close_match``. A person's name
-    of at most three words, without a legal form, against a company's name with one (``Lisa Hernandez`` /
-    ``LUIS A. HERNANDEZ Z Y CIA. S.C.S.``, ``María Gómez`` / ``GOMEZ MARIN LTDA.``) shares a surname with the
-    firm's owner: its other words must be the owner's as written, near enough (:data:`OWNER_SIM`).
-    Only for queries in Latin, Cyrillic or Greek letters; typos, cut words and dropped words keep their scores.
+    while the words that tell firms apart differ. When exactly one word is equal and every other word of the
+    query is unlike every other listed word (:data:`REPLACED_SIM`; :func:`_word_likeness`: as written, cut short,
+    or by consonant skeleton when one lacks its vowels) the hit is capped below ``close_match``. A person's name
+    of at most three words, without a legal form, against a company's name with one, whose other word is a
+    known given name (``Lisa Hernandez`` / ``LUIS A. HERNANDEZ Z Y CIA. S.C.S.``, ``María Gómez`` / ``GOMEZ
+    MARIN LTDA.``), shares a surname with the firm's owner: its given name must be the owner's, near enough
+    (:data:`OWNER_SIM`). Two equal words or more, or a word only added or dropped, are left to the other rules.
+    Only for queries in Latin, Cyrillic or Greek letters.
     """
     bq, bc = pair
     if kind != "organisation" or bq is None or bc is None or not query_words or similarity >= 0.999 or score < thresholds.close_match:
