@@ -1184,17 +1184,12 @@ class NameScreener:
         for qual in quals:
             if qual is not None:
                 lift, why = qual.contribution, qual.explanation
-                if (
-                    qual.name == "legal_form"
-                    and lift > 0
-                    and _poor_rest(best_pair)
-                    and any(score < t <= score + lift for t in (thresholds.close_match, thresholds.match))
-                ):
-                    # "Reynaud SA" / RENTA A.S. (0.80): two companies alike in kind, not in name; the form adds to a name's
-                    # evidence within its outcome, never lifts it into a hit or a close match into a match
+                if qual.name == "legal_form" and lift > 0 and _poor_rest(best_pair) and score < thresholds.close_match <= score + lift:
+                    # "Reynaud SA" / RENTA A.S. (0.80): two companies alike in kind, not in name; the form adds to a
+                    # poorly matched name's evidence, never lifts it into a hit
                     lift, why = (
                         0.0,
-                        why + "; no lift across a threshold: the other words are unlike, and a shared legal form does not make names alike",
+                        why + "; no lift to close_match: the other words are unlike, and a shared legal form does not make names alike",
                     )
                 score += lift
                 features.append(Feature(qual.name, qual.value, lift, why))
