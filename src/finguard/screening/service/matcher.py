@@ -43,7 +43,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain, pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -127,6 +127,13 @@ NO_EQUAL_CAP = 0.81  # below close_match: near spellings of every word are not a
 EXTRA_FEATURE = "extra_words"
 SINGLE_WORD_CAP = 0.78  # below close_match, even with a qualifier's small lift
 SINGLE_WORD_LETTERS = 7  # the shorter of the two words under this many letters
+KOREAN_SHORT = 5  # a Korean name of at most this many letters read with a loose l (na lu, 나루) for a listed word
+REPLACED_FEATURE = "distinctive_words_differ"
+REPLACED_SIM = 0.8  # an organisation's words beside the equal ones: a partner at least this alike (token_similarity)
+OWNER_SIM = 0.93  # ... for a person's name (no legal form, at most three words) against a company's name with one
+LIFT_SIM = 0.9  # a shared legal form lifts across a threshold only names whose other words are this alike
+VOWELS_WRITTEN_FEATURE = "written_vowels_differ"
+VOWELS_WRITTEN_SIM = 0.88  # a word written with its vowels, compared by skeleton, needs a listed partner this alike
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
@@ -143,6 +150,7 @@ _PARTICLES = frozenset(
 _ARTICLES = frozenset({"al", "el", "ul"})  # the Arabic article, as lists write it apart (al-Ali, el-Sayed)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _VOWEL_LETTERS = frozenset("aeiouy")
+_PLAIN_VOWELS = frozenset("aeiou")  # y is a consonant in a word written without its vowels (KRY for KORYO)
 _ALPHABETS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 _KINDS = {
     SubjectKind.PERSON: "person",
@@ -1128,6 +1136,23 @@ class NameScreener:
         if loose is not None:
             score += loose.contribution
             features.append(loose)
+        for rule in (
+            _replaced_words(
+                entry.kind,
+                score,
+                features[0].value,
+                best_pair,
+                latin_query,
+                query_legal,
+                best_name.legal_forms,
+                best_name.listed,
+                thresholds,
+            ),
+            _written_vowels(score, best_pair, latin_query, thresholds),
+        ):
+            if rule is not None:
+                score += rule.contribution
+                features.append(rule)
         extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds)
         if extra is None and latin_query:
             extra = _skeleton_lacking(score, best_pair, thresholds)
@@ -1138,7 +1163,8 @@ class NameScreener:
         if letters is not None:
             score += letters.contribution
             features.append(letters)
-        single = _single_word(score, best_pair, query_legal, best_name.legal_forms)
+        korean_read = frozenset(p.compact for p in prepared if p.kind == "korean" and not _korean_l_reading(p.tokens))
+        single = _single_word(score, best_pair, query_legal, best_name.legal_forms, korean_read)
         if single is not None:
             score += single.contribution
             features.append(single)
@@ -1157,8 +1183,16 @@ class NameScreener:
         ]
         for qual in quals:
             if qual is not None:
-                score += qual.contribution
-                features.append(Feature(qual.name, qual.value, qual.contribution, qual.explanation))
+                lift, why = qual.contribution, qual.explanation
+                if qual.name == "legal_form" and lift > 0 and _poor_rest(best_pair) and score < thresholds.close_match <= score + lift:
+                    # "Reynaud SA" / RENTA A.S. (0.80): two companies alike in kind, not in name; the form adds to a
+                    # poorly matched name's evidence, never lifts it into a hit
+                    lift, why = (
+                        0.0,
+                        why + "; no lift to close_match: the other words are unlike, and a shared legal form does not make names alike",
+                    )
+                score += lift
+                features.append(Feature(qual.name, qual.value, lift, why))
         score = min(1.0, max(0.0, score))
         if identifier is not None:
             features.append(
@@ -1578,28 +1612,157 @@ def _organisation_letters(
 
 
 def _single_word(
-    score: float, pair: tuple[Prepared | None, Prepared | None], query_legal: tuple[str, ...], listed_legal: tuple[str, ...]
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    query_legal: tuple[str, ...],
+    listed_legal: tuple[str, ...],
+    korean_read: frozenset[str] = frozenset(),
 ) -> Feature | None:
     """One short word against another, spelled differently ("Hamon" / ``HAMOON``, "Bell Ltd" / ``BELLA``): not a hit.
 
     A one-word name says too little for a letter's difference to be the same name, unless both
     names carry the same legal form (``KHYBR COMPANY`` for ``KHEYBAR COMPANY``, ``TAWAF LTD`` for
     ``TAWAFUK LTD``), which says they are both companies of that kind, and the words have four
-    letters or more: ``Akça Ltd.`` is not ``ACA LTDA.``.
+    letters or more: ``Akça Ltd.`` is not ``ACA LTDA.``. A Korean name read syllable by syllable is one
+    word here: ``(주) 나루`` is not ``NALU`` (r and l are one Hangul letter; ``나루`` for ``NARU`` is equal:
+    ``korean_read``, the query's Korean readings without a loose ``l``, joined).
     """
     bq, bc = pair
-    if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bq.tokens) != 1 or len(bc.tokens) != 1:
+    if bq is None or bc is None or score <= SINGLE_WORD_CAP or len(bc.tokens) != 1:
         return None
-    if bq.tokens == bc.tokens or min(len(bq.tokens[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
+    # a Korean name read syllable by syllable (나루 "na lu") is one word as a company's name: NALU
+    korean = bq.kind == "korean" and len(bq.tokens) > 1 and not bq.initials
+    if korean and bc.tokens[0] in korean_read:
+        return None  # another reading of the query is the listed word (나루 "na ru" for NARU): equal
+    mine = (bq.compact,) if korean else bq.tokens
+    if len(mine) != 1 or min(len(mine[0]), len(bc.tokens[0])) >= SINGLE_WORD_LETTERS:
+        return None
+    if mine == bc.tokens and not (korean and len(mine[0]) <= KOREAN_SHORT and _korean_l_reading(bq.tokens)):
         return None
     same_form = q.legal_form(query_legal, listed_legal)
-    if same_form is not None and same_form.value >= 1.0 and min(len(bq.tokens[0]), len(bc.tokens[0])) >= 4:
+    if same_form is not None and same_form.value >= 1.0 and min(len(mine[0]), len(bc.tokens[0])) >= 4:
         return None
     why = (
-        f"one short word against another, spelled differently ({bq.tokens[0]!r} / {bc.tokens[0]!r}) "
+        f"one short word against another, spelled differently ({mine[0]!r} / {bc.tokens[0]!r}) "
         "and no common legal form: too little to be the same name"
     )
     return Feature(SINGLE_WORD_FEATURE, 1.0, round(SINGLE_WORD_CAP - score, 4), why)
+
+
+def _korean_l_reading(syllables: tuple[str, ...]) -> bool:
+    """A syllable read with an ``l`` after a syllable ending in a vowel (``na lu`` of 나루): ㄹ there is ``r`` as
+    romanised (``naru``); the ``l`` reading is a looser one, one letter off the name as usually written."""
+    return any(s.startswith("l") and p[-1:] in "aeiouy" and p for p, s in pairwise(syllables))
+
+
+def _replaced_words(
+    kind: str,
+    score: float,
+    similarity: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    query_words: frozenset[str],
+    query_legal: tuple[str, ...],
+    listed_legal: tuple[str, ...],
+    listed_name: str,
+    thresholds: Thresholds,
+) -> Feature | None:
+    """An organisation's name equal to the query in one word and unlike it in the others: not a hit.
+
+    ``Inmobiliaria AMHR S.L.`` / ``INMOBILIARIA U.M.V. S.A.``, ``Constructora Badía`` / ``CONSTRUCTORA VANIA``:
+    a long generic word (the trade, the kind of firm) carries most of the letters, so the names score as alike
+    while the words that tell firms apart differ. When exactly one word is equal and every other word of the
+    query is unlike every other listed word (:data:`REPLACED_SIM`; :func:`_word_likeness`: as written, cut short,
+    or by consonant skeleton when one lacks its vowels) the hit is capped below ``close_match``. A person's name
+    of at most three words, without a legal form, against a company's name with one, whose other word is a
+    known given name (``Lisa Hernandez`` / ``LUIS A. HERNANDEZ Z Y CIA. S.C.S.``, ``María Gómez`` / ``GOMEZ
+    MARIN LTDA.``), shares a surname with the firm's owner: its given name must be the owner's, near enough
+    (:data:`OWNER_SIM`). Two equal words or more, or a word only added or dropped, are left to the other rules.
+    Only for queries in Latin, Cyrillic or Greek letters.
+    """
+    bq, bc = pair
+    if kind != "organisation" or bq is None or bc is None or not query_words or similarity >= 0.999 or score < thresholds.close_match:
+        return None
+    if bq.kind not in ("latin", "skeleton") or bc.kind not in ("latin", "skeleton") or bq.chinese or bc.chinese or bc.hebrew:
+        return None
+    if bc.kind == "skeleton" and not all(ch.isascii() or not ch.isalpha() or ord(ch) < 0x370 for ch in listed_name):
+        return None  # a listed name in Arabic or Hebrew letters: its words are skeletons, compared otherwise
+    equal, rest_q, rest_c = _rest(bq, bc)
+    if len(equal) != 1 or not rest_q or not rest_c:
+        return None  # two equal words or more name the firm (BONAB STEEL ...); a word only dropped or added: other rules
+    owner = not query_legal and bool(listed_legal) and len(bq.tokens) <= 3 and any(nickname_partners(t) for t in rest_q)
+    best = _rest_likeness(rest_q, rest_c)
+    if best >= (OWNER_SIM if owner else REPLACED_SIM):
+        return None
+    why = (
+        f"beside the equal {' '.join(sorted(equal))!r}, the query's {' '.join(rest_q)!r} is unlike the listed "
+        f"{' '.join(rest_c)!r}: the words that tell one organisation from another differ"
+    )
+    return Feature(REPLACED_FEATURE, round(best, 4), round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _poor_rest(pair: tuple[Prepared | None, Prepared | None]) -> bool:
+    """At most one word shared and the others unlike (:data:`LIFT_SIM`): ``reynaud`` / ``renta``, not ``twfk`` /
+    ``tawafuk`` (vowels dropped) nor ``compony`` / ``company`` (a typo)."""
+    bq, bc = pair
+    if bq is None or bc is None or bq.kind not in ("latin", "skeleton") or bc.kind not in ("latin", "skeleton"):
+        return False
+    equal, rest_q, rest_c = _rest(bq, bc)
+    # two equal words or more name the firm well enough (SUZHOU A-OtE SPECIAL ALLOY CO.): the form may lift it
+    return len(equal) <= 1 and bool(rest_q) and bool(rest_c) and _rest_likeness(rest_q, rest_c) < LIFT_SIM
+
+
+def _rest(bq: Prepared, bc: Prepared) -> tuple[set[str], list[str], list[str]]:
+    """The words two names share (particles apart), and each name's other words."""
+    mine = [t for t in bq.tokens if t not in _PARTICLES]
+    listed = [t for t in bc.tokens if t not in _PARTICLES]
+    equal = set(mine) & set(listed)
+    return equal, [t for t in mine if t not in equal], [t for t in listed if t not in equal]
+
+
+def _rest_likeness(rest_q: list[str], rest_c: list[str]) -> float:
+    """How alike the closest of the query's other words is to one of the listed name's (:func:`_word_likeness`); one-
+    letter words are compared joined (U.M.V. is ``umv``; ``S A``, a legal form not read as one)."""
+    others = {*(t for t in rest_c if len(t) > 1), "".join(rest_c)}
+    return max(_word_likeness(t, o) for t in {*(t for t in rest_q if len(t) > 1), "".join(rest_q)} for o in others)
+
+
+def _word_likeness(a: str, b: str) -> float:
+    """Two words alike as written, or by consonant skeleton (a word written without its vowels: ``Sntndr``)."""
+    if min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+        return 1.0  # a word cut short (IMP for IMPORT)
+    sim = token_similarity(a, b, nicknames=False)
+    ka, kb = skeleton(a), skeleton(b)
+    if len(ka) >= 2 and len(kb) >= 2 and (_PLAIN_VOWELS.isdisjoint(a[1:]) or _PLAIN_VOWELS.isdisjoint(b[1:])):
+        sim = max(sim, token_similarity(ka, kb, nicknames=False))
+    return float(sim)
+
+
+def _written_vowels(
+    score: float, pair: tuple[Prepared | None, Prepared | None], query_words: frozenset[str], thresholds: Thresholds
+) -> Feature | None:
+    """A Latin query compared by consonant skeleton (a word of it lacks its vowels) whose words written with their
+    vowels find no listed word alike: not a hit.
+
+    ``Sarah Lynch`` / ``MELNYCHUK, Serhiy``: ``Lynch``, a word no list has whose only vowel letter is ``y``, may be
+    a word with its vowels dropped (``zkry``), so the name is also compared by skeleton; there ``Sarah`` and
+    ``Serhiy`` are both ``srh`` and ``lnch`` sits in ``mlnchk``. A word the query writes with its vowels says how
+    it is spelled: one of them at least must have a listed partner alike as written (:data:`VOWELS_WRITTEN_SIM`; a
+    nickname counts).
+    """
+    bq, bc = pair
+    if bq is None or bc is None or not query_words or score < thresholds.close_match or bq.kind != "skeleton" or bc.kind == "skeleton":
+        return None
+    written = [t for t in bq.tokens if len(t) > 2 and t not in _PARTICLES and not _PLAIN_VOWELS.isdisjoint(t[1:])]
+    if not written or not query_words.issuperset(bq.tokens):
+        return None
+    lone = [t for t in written if max((token_similarity(t, o) for o in bc.tokens), default=0.0) < VOWELS_WRITTEN_SIM]
+    if len(lone) < len(written):
+        return None  # a word written with its vowels is a listed word: the skeleton compares the others
+    why = (
+        f"compared by consonant skeleton, the query's {' '.join(lone)!r}, written with its vowels, is like no listed "
+        f"word ({' '.join(bc.tokens)!r}) as written: another name"
+    )
+    return Feature(VOWELS_WRITTEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
 
 
 def _same_form(query_legal: tuple[str, ...], rec: _Name, best: _Name) -> bool:
