@@ -31,6 +31,9 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=3000)
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument(
+        "--replay", type=int, default=0, help="then explain the runs kept N times each way, alternated (explain_many's checkout)"
+    )
     bench.add_payee_args(ap)
     args = ap.parse_args()
     bench.use_payees(args)
@@ -63,9 +66,17 @@ def main() -> None:
     now = datetime.now(UTC)
     for i in range(args.warmup):
         guard.decide_raw(bench.event_body(i, now, rng))
+    runs: list[list[Any]] = []
     model.explain = timed(model.explain)
     if hasattr(model, "explain_many"):
-        model.explain_many = timed(model.explain_many)
+        many = timed(model.explain_many)
+
+        def keeping(items: Any) -> Any:
+            runs.append(list(items))
+            return many(items)
+
+        keeping.__name__ = "explain_many"
+        model.explain_many = keeping
     load_start = bench.load()
     bodies = [bench.event_body(i, now, rng) for i in range(args.events)]
     c = time.thread_time()
@@ -80,6 +91,24 @@ def main() -> None:
         "rows_per_call": round(spent["rows"] / max(1, spent["calls"]), 1),
         "load": [load_start, bench.load()],
     }
+    if args.replay and runs:
+        # The same runs (the events and what the model saw), explained one call an event and one call a
+        # run, alternated in this process: the model's cost without the rest of the decision.
+        cls = type(model)
+        rows = sum(len(r) for r in runs)
+        one_by_one: list[float] = []
+        together: list[float] = []
+        for _ in range(args.replay):
+            c = time.thread_time()
+            alone = [cls.explain(model, e, f) for r in runs for e, f in r]
+            one_by_one.append((time.thread_time() - c) / rows * 1e6)
+            c = time.thread_time()
+            joint = [x for r in runs for x in cls.explain_many(model, r)]
+            together.append((time.thread_time() - c) / rows * 1e6)
+            assert alone == joint
+        out["replay_us_a_row"] = {"explain": sorted(round(x) for x in one_by_one), "explain_many": sorted(round(x) for x in together)}
+        out["replay_rows"] = rows
+        out["load_end"] = bench.load()
     print(json.dumps(out))
     platform.close()
 
