@@ -30,7 +30,7 @@ from finguard.core.errors import Conflict, InvalidInput, NotFound
 from finguard.guard.model.conditions import Condition, SubjectType, matching, subjects_of
 from finguard.guard.model.conditions import reasons as condition_reasons
 from finguard.guard.model.context import encode, rule_context
-from finguard.guard.model.controls import ControlContext, CustomerControls
+from finguard.guard.model.controls import ControlContext, ControlSettings, CustomerControls
 from finguard.guard.model.controls import evaluate as evaluate_controls
 from finguard.guard.model.decision import Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
 from finguard.guard.model.events import Event, parse_event, record_hash
@@ -39,7 +39,7 @@ from finguard.guard.model.ledger import LedgerPayment, ledger_payment
 from finguard.guard.model.rules import evaluate_rules
 from finguard.guard.service.conditions import ConditionService
 from finguard.guard.service.customer import CustomerControlService
-from finguard.guard.service.fx import Fx, default_fx
+from finguard.guard.service.fx import Fx, InYuan, default_fx
 from finguard.guard.service.merchant_risk import MerchantRiskService
 from finguard.guard.service.reviews import ReviewService
 from finguard.guard.service.rules_service import RulesService, StoredDecision
@@ -153,6 +153,22 @@ def _payee_reasons(result: CheckResult) -> tuple[list[Reason], dict[str, Any]]:
     return [], info
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What an event's decision read before the model (:meth:`GuardService._read`)."""
+
+    event: Event
+    now: datetime
+    reasons: list[Reason]
+    features: dict[str, FeatureValue]
+    first_seen: datetime | None
+    payee: dict[str, Any]
+    list_seq: int
+    effective: ControlSettings | None
+    seen: dict[str, Any]
+    yuan: InYuan
+
+
 class GuardService:
     def __init__(
         self,
@@ -230,9 +246,36 @@ class GuardService:
         where: list[int] = []
         ids: set[str] = set()
         paid: set[str] = set()
+        # A run: events whose inputs are read (velocity, payee, controls ...) but not yet scored and
+        # resolved, so that the model explains them in one call (#19). No event of a run shares an
+        # id, customer or account with another: none can change what another reads (the store is
+        # written, and allowed payments counted, only between runs), so each is decided as alone.
+        run: list[tuple[int, str, dict[str, Any], _Read]] = []
+        held: set[str] = set()  # the run's event ids, customers and accounts
         now = self.clock()
 
+        def settle() -> None:
+            if not run:
+                return
+            reads = [r[3] for r in run]
+            models = self._score_many(self.model, reads)
+            challengers = self._score_many(self.challenger, reads) if self.challenger else [None] * len(reads)
+            for (i, body_hash, body, read), model, challenger in zip(run, models, challengers, strict=True):
+                decision, inputs = self._decide_read(read, model, challenger)
+                event = read.event
+                pending.append(
+                    DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision), ledger_payment(event, decision), body)
+                )
+                where.append(i)
+                if decision.outcome.moves_money:
+                    paid.add(event.customer_id)
+                    if event.account is not None:
+                        paid.add(event.account)
+            run.clear()
+            held.clear()
+
         def flush() -> None:
+            settle()
             for i, result in zip(where, self._store(pending, now), strict=True):
                 results[i] = result
             pending.clear()
@@ -247,19 +290,17 @@ class GuardService:
             if known is not None:
                 results[i] = self._replayed(event, body_hash, known, now)
                 continue
+            if event.event_id in held or event.customer_id in held or (event.account is not None and event.account in held):
+                settle()  # its outcome may decide whether the batch is stored first
             if event.event_id in ids or event.customer_id in paid or (event.account is not None and event.account in paid):
                 flush()
                 now = self.clock()
-            decision, inputs = self._evaluate(event, now)
-            pending.append(
-                DecisionRecord(event, body_hash, decision, inputs, self._alert(event, decision), ledger_payment(event, decision), body)
-            )
-            where.append(i)
+            run.append((i, body_hash, body, self._read(event, now)))
             ids.add(event.event_id)
-            if decision.outcome.moves_money:
-                paid.add(event.customer_id)
-                if event.account is not None:
-                    paid.add(event.account)
+            held.add(event.event_id)
+            held.add(event.customer_id)
+            if event.account is not None:
+                held.add(event.account)
         flush()
         return [r for r in results if r is not None]
 
@@ -342,6 +383,15 @@ class GuardService:
         return Conflict(f"event {event.event_id} was already decided with a different body (decision {decision.decision_id})")
 
     def _evaluate(self, event: Event, now: datetime) -> tuple[Decision, dict[str, Any]]:
+        """Decide one event alone (what :meth:`decide_many` does for a run of one)."""
+        read = self._read(event, now)
+        model = self._score_many(self.model, [read])[0]
+        challenger = self._score_many(self.challenger, [read])[0] if self.challenger else None
+        return self._decide_read(read, model, challenger)
+
+    def _read(self, event: Event, now: datetime) -> _Read:
+        """Everything a decision reads before the model: conditions, velocity, merchant risk,
+        controls, the payee check, and what the model sees."""
         reasons: list[Reason] = condition_reasons(matching(self.store.cached_conditions(subjects_of(event)), event))
         features: dict[str, FeatureValue] = {}
         first_seen: datetime | None = None
@@ -400,12 +450,16 @@ class GuardService:
         effective = controls.effective(event.occurred_at) if controls else None
         if effective is not None:
             seen["cooling_off"] = effective.cooling_off.enabled
-        model = self._score(self.model, event, seen, reasons, enforced=True)
-        challenger = self._score(self.challenger, event, seen, reasons, enforced=False) if self.challenger else None
+        return _Read(event, now, reasons, features, first_seen, payee, list_seq, effective, seen, yuan)
 
+    def _decide_read(self, read: _Read, model: Explained | None, challenger: Explained | None) -> tuple[Decision, dict[str, Any]]:
+        """The model's answers (explained already), the rules and the outcome of a read event."""
+        event, now, reasons, features, first_seen, payee = read.event, read.now, read.reasons, read.features, read.first_seen, read.payee
+        model_info = self._model_reason(self.model, model, reasons, enforced=True)
+        challenger_info = self._model_reason(self.challenger, challenger, reasons, enforced=False) if self.challenger else None
         ruleset = self.rules.current()
-        fx = yuan.inputs()
-        ctx = rule_context(event, features, first_seen, payee, effective, model, fx)
+        fx = read.yuan.inputs()
+        ctx = rule_context(event, features, first_seen, payee, read.effective, model_info, fx)
         reasons += evaluate_rules(ruleset.rules, ctx, event.type)
         outcome, total = resolve(reasons, self.config.thresholds)
         # With every reason enforced, the shadow outcome is the outcome: resolve would see the same reasons.
@@ -419,7 +473,7 @@ class GuardService:
             total,
             tuple(reasons),
             ruleset.version,
-            list_seq,
+            read.list_seq,
             now,
             shadow,
         )
@@ -428,8 +482,8 @@ class GuardService:
                 "features": features,
                 "payee_first_seen": first_seen,
                 "payee": payee,
-                "model": model,
-                **({"challenger": challenger} if challenger else {}),
+                "model": model_info,
+                **({"challenger": challenger_info} if challenger_info else {}),
                 "customer": ctx["customer"],
                 "local_hour": ctx["event"]["local_hour"],
                 "fx": fx,
@@ -438,13 +492,30 @@ class GuardService:
         return decision, inputs
 
     @staticmethod
-    def _score(scorer: ModelScorer, event: Event, seen: Mapping[str, Any], reasons: list[Reason], *, enforced: bool) -> dict[str, Any]:
+    def _score_many(scorer: ModelScorer, reads: Sequence[_Read]) -> list[Explained | None]:
+        """The scorer's explanations of the events read, in one call when it explains many at once
+        (the same answers as one call each); a scorer that fails is unavailable, never a crash."""
+        explain_many = getattr(scorer, "explain_many", None)
+        if explain_many is not None and len(reads) > 1:
+            try:
+                found: list[Explained | None] = list(explain_many([(r.event, r.seen) for r in reads]))
+            except Exception as exc:  # one event at a time below: each failure is that event's alone, as in explain
+                log.debug("model %s failed on %d events together: %s", scorer.name, len(reads), exc)
+            else:
+                if len(found) == len(reads):
+                    return found
+        out: list[Explained | None] = []
+        for r in reads:
+            try:
+                out.append(scorer.explain(r.event, r.seen))
+            except Exception as exc:  # the model is a feature: unavailable, never a crash
+                log.warning("model %s failed: %s", scorer.name, exc)
+                out.append(None)
+        return out
+
+    @staticmethod
+    def _model_reason(scorer: ModelScorer, explained: Explained | None, reasons: list[Reason], *, enforced: bool) -> dict[str, Any]:
         info: dict[str, Any] = {"name": scorer.name, "score": None, "available": False}
-        try:
-            explained = scorer.explain(event, seen)
-        except Exception as exc:  # the model is a feature: unavailable, never a crash
-            log.warning("model %s failed: %s", scorer.name, exc)
-            explained = None
         if explained is not None:
             info.update(explained.values(), available=True)
             code = scorer.name if enforced else f"challenger:{scorer.name}"

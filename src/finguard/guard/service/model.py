@@ -242,10 +242,31 @@ class LightGBMScorer:
         if row.get("amount") is None:
             return None  # the model scores money movements only
         x = np.asarray([self._encode(row)], dtype=np.float64)
-        contrib = np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)[0]
+        contrib = np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
+        return self._explained(row, contrib[0])
+
+    def explain_many(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> list[Explained | None]:
+        """:meth:`explain` of many events, their contributions in one LightGBM call (#19): TreeSHAP
+        works row by row, so each row's contributions are the ones a call of its own gives, and
+        one call for many rows costs less a row (~390 against ~455 us on the bench's model)."""
+        if self._booster is None or self.schema is None or self.calibration is None or self._encode is None:
+            return [None] * len(items)
+        rows = [self.schema.row(event, features) for event, features in items]
+        scored = [k for k, row in enumerate(rows) if row.get("amount") is not None]  # money movements only
+        out: list[Explained | None] = [None] * len(items)
+        if scored:
+            encode = self._encode
+            x = np.asarray([encode(rows[k]) for k in scored], dtype=np.float64).reshape(len(scored), len(self._names))
+            contrib = np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
+            for k, c in zip(scored, contrib, strict=True):
+                out[k] = self._explained(rows[k], c)
+        return out
+
+    def _explained(self, row: Mapping[str, Value], contrib: npt.NDArray[np.float64]) -> Explained:
+        """The calibrated score and top reasons of one row's contributions (the last is the bias)."""
         raw = 1.0 / (1.0 + math.exp(-float(contrib.sum())))
         score = round(float(Isotonic.through([raw], self._cal_x, self._cal_y)[0]), 4)
-        order = np.argsort(-contrib[:-1])[:TOP_REASONS]  # the last column is the bias
+        order = np.argsort(-contrib[:-1])[:TOP_REASONS]
         # as Python floats (the same values): numpy's scalars cost more to index, compare and round
         shares = contrib.tolist()
         names = self._names
