@@ -8,7 +8,8 @@ lifespan, then ``POST /api/v1/guard/events`` requests sent one after the other s
 ASGI app (what uvicorn would hand it: the same scope, headers, one body message). Each request's
 decision is made by the guard's batcher thread as in a server; what is timed is the **event
 loop's thread** (``time.thread_time``): middleware, routing, the key check and its audit record,
-reading and parsing the body, the hand-off to the batcher and back, encoding the answer. uvicorn's
+reading and parsing the body, the hand-off to the batcher and back, encoding the answer (``process_cpu_us_per_request``: every
+thread's, the batcher's decisions too; ``--concurrency N``: N requests at once). uvicorn's
 own parsing and the socket are not in it. ``--warmup`` requests first, not timed. ``--profile``:
 cProfile of the loop's thread over the timed requests. ``--responses FILE``: every answer (status,
 headers, body), to compare two checkouts' answers. Prints one JSON line.
@@ -32,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as bench
 
 
-async def drive(app: Any, bodies: list[bytes], key: str, warmup: int, profile: str, responses: list[Any] | None = None) -> dict[str, Any]:
+async def drive(
+    app: Any, bodies: list[bytes], key: str, warmup: int, profile: str, responses: list[Any] | None = None, concurrency: int = 1
+) -> dict[str, Any]:
     sent: list[dict[str, Any]] = []
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     state: dict[str, Any] = {}
@@ -96,15 +99,19 @@ async def drive(app: Any, bodies: list[bytes], key: str, warmup: int, profile: s
         await one(body)
     statuses.clear()
     prof = cProfile.Profile(time.thread_time) if profile else None
-    cpu, wall = time.thread_time(), time.perf_counter()
+    cpu, wall, process = time.thread_time(), time.perf_counter(), time.process_time()
     if prof:
         prof.enable()
-    for body in bodies[warmup:]:
-        await one(body)
+    timed = bodies[warmup:]
+    for start in range(0, len(timed), concurrency):
+        if concurrency == 1:
+            await one(timed[start])
+        else:  # this many requests at once, as a server's loop would have them in flight together
+            await asyncio.gather(*(one(b) for b in timed[start : start + concurrency]))
     if prof:
         prof.disable()
         prof.dump_stats(profile)
-    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    cpu, wall, process = time.thread_time() - cpu, time.perf_counter() - wall, time.process_time() - process
     n = len(bodies) - warmup
     await inbox.put({"type": "lifespan.shutdown"})
     await life
@@ -112,6 +119,7 @@ async def drive(app: Any, bodies: list[bytes], key: str, warmup: int, profile: s
         "requests": n,
         "statuses": statuses,
         "loop_cpu_us_per_request": round(cpu / n * 1e6, 1),
+        "process_cpu_us_per_request": round(process / n * 1e6, 1),  # every thread's: the batcher's too
         "wall_ms_per_request": round(wall / n * 1000, 3),
     }
 
@@ -121,6 +129,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--warmup", type=int, default=500)
     ap.add_argument("--profile", default="")
+    ap.add_argument("--concurrency", type=int, default=1, help="requests sent at once (each group awaited before the next)")
     ap.add_argument("--responses", default="", help="write every response (status, headers, body) to this JSON file")
     ap.add_argument(
         "--stub", action="store_true", help="answer every event with one decision made before, at once (no batcher): the app's own CPU"
@@ -158,7 +167,7 @@ def main() -> None:
         if not hasattr(batcher, "submit_async"):  # an older checkout: post_event wraps submit's future
             asyncio.wrap_future = lambda f, **kw: f  # type: ignore[assignment]
     responses: list[Any] | None = [] if args.responses else None
-    res = asyncio.run(drive(app, bodies, key, args.warmup, args.profile, responses))
+    res = asyncio.run(drive(app, bodies, key, args.warmup, args.profile, responses, args.concurrency))
     if responses is not None:
         Path(args.responses).write_text(json.dumps(responses))
     res.update(finguard=str(Path(finguard.__file__).parents[1]), load=bench.load(), **payees)
