@@ -290,6 +290,13 @@ def test_the_name_cache_size_is_a_setting(db_url: str, tmp_path: Path) -> None:
         assert p.screener.match_cache_stats() == {"hits": 0, "misses": 0, "kept": 0, "capacity": 0}
 
 
+def test_the_screening_evidence_kept_is_a_setting(db_url: str, tmp_path: Path) -> None:
+    with Platform(make_settings(db_url, tmp_path, screening_evidence_kept=0)) as p:
+        p.lists.create_list("sdn", "SDN", "sanctions", "OFAC", "critical")
+        assert p.screener.evidence_kept == 0
+        assert _name_check(p) == (Outcome.PASS, "no_match")
+
+
 def test_a_kept_name_answer_gives_way_to_a_change_from_another_os_process(settings: Settings) -> None:
     """The other process's change reaches this one through the follower: the first check after the
     follower applied it (here: called at once, as its thread would on its next wake-up) sees it."""

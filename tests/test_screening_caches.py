@@ -199,6 +199,7 @@ def test_full_kept_reads_start_again_with_the_same_answers(monkeypatch: pytest.M
     from finguard.screening.service import matcher
 
     monkeypatch.setattr(matcher, "EVIDENCE_KEPT", 4)
+    monkeypatch.setattr(matcher, "EVIDENCE_PER_POSTING", 0)  # the cap is the floor, whatever the index
     monkeypatch.setattr(matcher, "EXPANSIONS_KEPT", 3)
     s = NameScreener(match_cache=0)
     cold = NameScreener(match_cache=0)
@@ -225,3 +226,47 @@ def test_another_index_in_place_is_read_anew() -> None:
     expected = [(h.entry_id, h.score) for h in other.screen(ScreenQuery("Jon Smyth"))]
     assert 2 in [e for e, _ in expected]
     assert [(h.entry_id, h.score) for h in s.screen(ScreenQuery("Jon Smyth"))] == expected
+
+
+def test_kept_evidence_drops_the_least_recently_used_and_is_sized_from_the_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept evidence is capped (a setting, or from the index's postings): when full, the places used longest ago
+    are dropped, not all of them, and the answers are the computed ones (issue #16, seventeenth pass)."""
+    from finguard.screening.service import matcher
+
+    s = NameScreener(match_cache=0)
+    cold = NameScreener(match_cache=0)
+    for screener in (s, cold):
+        for i, name in enumerate(LISTED, 1):
+            screener.add(i, "x", _person(f"p{i}", name))
+    postings = sum(len(v) for v in s._ix.vocab.values())
+    assert matcher.evidence_cap(s._ix) == max(matcher.EVIDENCE_KEPT, matcher.EVIDENCE_PER_POSTING * postings)
+    monkeypatch.setattr(matcher, "EVIDENCE_PER_POSTING", 1)
+    monkeypatch.setattr(matcher, "EVIDENCE_KEPT", 2)
+    assert matcher.evidence_cap(s._ix) == postings
+    monkeypatch.setattr(cold, "_kept", lambda: None)
+    expected = _answers(cold, QUERIES)
+    s.evidence_kept = 3  # the setting: at most 3 names
+    for _ in range(2):
+        assert _answers(s, QUERIES) == expected
+        kept = s._kept_reads
+        assert kept.cap == 3 and kept.size == sum(map(len, kept.evidence.values())) <= 3
+    # least recently used first: a place read again moves to the end, and the first kept is dropped first
+    kept = matcher._Kept(0, s._ix, 3)
+    a, b, c = ((("a",), "", False), (("b",), "", False), (("c",), "", False))
+    matcher._keep_evidence(kept, a, {1: 1.0})
+    matcher._keep_evidence(kept, b, {2: 1.0, 3: 1.0})
+    kept.evidence.move_to_end(a)
+    matcher._keep_evidence(kept, c, {4: 1.0})
+    assert list(kept.evidence) == [a, c] and kept.size == 2
+    matcher._keep_evidence(kept, b, {5: 1.0, 6: 1.0, 7: 1.0, 8: 1.0})  # more than the cap: not kept
+    assert list(kept.evidence) == [a, c] and kept.size == 2
+    s.evidence_kept = 0  # nothing kept
+    s.add(98, "x", _person("p98", "ROE, Jane"))
+    cold.add(98, "x", _person("p98", "ROE, Jane"))
+    assert _answers(s, QUERIES) == _answers(cold, QUERIES)
+    assert not s._kept_reads.evidence and s._kept_reads.size == 0
+    s.evidence_kept = None  # from the index, once EVIDENCE_KEPT would be passed
+    s.add(99, "x", _person("p99", "DOE, Jane"))
+    cold.add(99, "x", _person("p99", "DOE, Jane"))
+    assert _answers(s, QUERIES) == _answers(cold, QUERIES)
+    assert s._kept_reads.cap == sum(len(v) for v in s._ix.vocab.values())

@@ -220,6 +220,7 @@ class Platform:
                 database=self.settings.database_url,
             )
             screener.match_cache = self.settings.name_cache_size  # a snapshot's screener too
+            screener.evidence_kept = self.settings.screening_evidence_kept
             with self._screener_lock:
                 missed = [c for c in self._screener_pending or () if c.seq > screener.seq]
                 self._screener_pending = None

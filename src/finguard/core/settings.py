@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         description="Payee names whose screening answer a process keeps (least recently used dropped first; ~150 bytes each). "
         "Any list change empties it. 0: every name is screened again.",
     )
+    screening_evidence_kept: int | None = Field(
+        default=None,
+        ge=0,
+        description="Names of the query words' candidate evidence a process keeps across queries (least recently used "
+        "dropped first; ~33 bytes each). Unset: 8 per indexed (name, word) pair, at least 1,000,000 (2.3 M, ~77 MB at most, "
+        "for OFAC + UN + 80k names). Any list change empties it. 0: read anew for every query.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description='Addresses or networks (CIDR) of the reverse proxies in front of finguard, JSON: ["10.0.0.0/8"]. '

@@ -91,7 +91,8 @@ log = logging.getLogger(__name__)
 
 MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's repeat payees; #19)
 EXPANSIONS_KEPT = 50_000  # query tokens whose indexed neighbours are kept across queries, within one generation (_Kept)
-EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across queries (about 40 MB), within one generation (_Kept)
+EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across queries at least (~33 B each), within one generation (_Kept)
+EVIDENCE_PER_POSTING = 8  # and up to this many per indexed (name, word) pair: the cap grows with the index (_Kept.cap)
 MAX_CANDIDATES = 40
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
@@ -187,15 +188,18 @@ class _Kept:
     every query. Nothing kept is changed: callers copy before they add.
     """
 
-    __slots__ = ("evidence", "expansions", "generation", "groups", "index", "once", "size")
+    __slots__ = ("cap", "evidence", "expansions", "generation", "groups", "index", "once", "size")
 
-    def __init__(self, generation: int, index: _Index | None = None) -> None:
+    def __init__(self, generation: int, index: _Index | None = None, cap: int | None = None) -> None:
         self.generation = generation
         self.index = index  # the index read (a snapshot's is set after its state: kept for neither)
         self.expansions: dict[tuple[str, str], _Expanded] = {}
         self.groups: dict[tuple[tuple[str, ...], str, bool], _Group | None] = {}
-        self.evidence: dict[tuple[tuple[str, ...], str, bool], dict[int, float]] = {}
+        # least recently used first: when full, the places read longest ago are dropped (a common one stays)
+        self.evidence: OrderedDict[tuple[tuple[str, ...], str, bool], dict[int, float]] = OrderedDict()
         self.size = 0
+        # the most names ``evidence`` holds: set (None: from the index, evidence_cap) when first reached
+        self.cap = cap
         self.once: set[tuple[tuple[str, ...], str, bool]] = set()
 
 
@@ -324,6 +328,9 @@ class NameScreener:
     # The last change-log sequence applied (:meth:`apply`) or built to (``screening.provider``): a
     # process that installs a screener built while its follower went on knows which changes to add.
     seq: int = 0
+    # The most names of the query places' evidence kept across queries (:class:`_Kept`); None: from the index's size
+    # (:func:`evidence_cap`). A class default: snapshots pickled before it had none.
+    evidence_kept: int | None = None
 
     def __init__(
         self, thresholds: Thresholds | None = None, per_list: dict[str, Thresholds] | None = None, *, match_cache: int = MATCH_CACHE
@@ -863,7 +870,7 @@ class NameScreener:
             return None
         kept = self._kept_reads
         if kept.generation != generation or kept.index is not self._ix:
-            kept = self._kept_reads = _Kept(generation, self._ix)
+            kept = self._kept_reads = _Kept(generation, self._ix, self.evidence_kept)
         return kept
 
     def _evidence(
@@ -875,11 +882,13 @@ class NameScreener:
         best = kept.evidence.get(key)
         if best is None:
             best = _best_evidence(postings)
-            if self._generation == kept.generation and len(best) <= EVIDENCE_KEPT:  # read wholly within the generation
-                if kept.size + len(best) > EVIDENCE_KEPT:  # full: kept again from now on, what the queries read now
-                    kept.evidence, kept.size = {}, 0
-                kept.evidence[key] = best
-                kept.size += len(best)
+            if self._generation == kept.generation:  # read wholly within the generation
+                _keep_evidence(kept, key, best)
+        else:
+            try:
+                kept.evidence.move_to_end(key)  # used now: dropped last
+            except KeyError:  # dropped by another thread since
+                pass
         return best
 
     def _whole_evidence(
@@ -1214,6 +1223,37 @@ class NameScreener:
 # write its second part apart as often as not (``Abdul Ghani``, ``Abu al-Fadl``); that part is a place's alternative
 _ARABIC_COMPOUND = re.compile(r"^a?(?:bd|bw)al([a-z]{3,})$")
 _ARABIC_COMPOUND_PARTS = re.compile(r"^(a?(?:bd|bw)al)([a-z]{3,})$")  # the first part with its article (bdal: Abdul, Abdel)
+
+
+def evidence_cap(ix: _Index | None) -> int:
+    """The most names the kept evidence (:class:`_Kept`) holds for an index: :data:`EVIDENCE_PER_POSTING` per indexed
+    (name, word) pair, at least :data:`EVIDENCE_KEPT`. A place's evidence is the postings of its word's indexed near
+    spellings, so what the queries' common places read grows with the index, not with the traffic."""
+    postings = sum(map(len, ix.vocab.values())) if ix is not None else 0
+    return max(EVIDENCE_KEPT, EVIDENCE_PER_POSTING * postings)
+
+
+def _keep_evidence(kept: _Kept, key: tuple[tuple[str, ...], str, bool], best: dict[int, float]) -> None:
+    """Keep a place's evidence, the least recently used dropped first while the names kept would pass the cap (set when
+    first :data:`EVIDENCE_KEPT` would be passed: :attr:`NameScreener.evidence_kept`, or :func:`evidence_cap`)."""
+    evidence = kept.evidence
+    if key in evidence:  # kept by another thread meanwhile
+        return
+    size = kept.size + len(best)
+    cap = kept.cap
+    if cap is None and size > EVIDENCE_KEPT:
+        cap = kept.cap = evidence_cap(kept.index)
+    if cap is not None and size > cap:
+        if len(best) > cap:
+            return
+        while size > cap and evidence:
+            try:
+                _key, old = evidence.popitem(last=False)
+            except KeyError:  # emptied by another thread
+                break
+            size -= len(old)
+    evidence[key] = best
+    kept.size = size
 
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:

@@ -570,7 +570,7 @@ def _align(
     elif sino:  # romanised Chinese: spacing may differ, syllables may not
         compact = COMPACT_DISCOUNT if qc == cc or qc == cc_rev else 0.0
     else:
-        compact = max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
+        compact = -1.0  # the names compared without spaces: read last, and only when it may be the answer (_compact_above)
     phon = qp is not None and cp is not None
     if memo is None:
         memo = {}
@@ -595,7 +595,7 @@ def _align(
             if is_initial:
                 initial_pairs.add((i, j))
     if not pairs:
-        return compact
+        return _compact_above(qc, cc, cc_rev, 0.0) if compact < 0.0 else compact
     if sino:
         qw = tuple(max(SINO_MIN_WEIGHT, w) for w in qw)
         cw = tuple(max(SINO_MIN_WEIGHT, w) for w in cw)
@@ -657,7 +657,24 @@ def _align(
         align = min(align, SINGLE_TOKEN_CAP)
     if initial:
         align = min(align, INITIALS_CAP)  # an initial stands for many names: a close match at most
+    if compact < 0.0:
+        compact = _compact_above(qc, cc, cc_rev, align)
     return max(align, compact)
+
+
+def _compact_above(qc: str, cc: str, cc_rev: str, floor: float) -> float:
+    """The compact comparison of :func:`_align` (the names without spaces, the listed one either way round), when it may
+    be above ``floor``; otherwise at most ``floor`` (0.0), which ``max(floor, ...)`` does not tell from its value.
+
+    A Levenshtein similarity is at most the shorter length over the longer (every letter of the difference is an edit):
+    when that cannot pass ``floor``, nothing is computed (1e-9 of margin keeps float rounding on the computing side).
+    (rapidfuzz's ``score_cutoff`` was tried: it answers 0.0 for some values just above the cutoff.)
+    """
+    lq, lc = len(qc), len(cc)
+    longest = max(lq, lc)
+    if floor > 0.0 and longest and min(lq, lc) / longest * COMPACT_DISCOUNT < floor - 1e-9:
+        return 0.0
+    return max(Levenshtein.normalized_similarity(qc, cc), Levenshtein.normalized_similarity(qc, cc_rev)) * COMPACT_DISCOUNT
 
 
 # a query token as _partners reads it: its place, the token, its length, whether it is an initial, its similarities to
