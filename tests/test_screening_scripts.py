@@ -916,3 +916,14 @@ def test_a_latin_listed_word_is_compared_as_arabic_letters_read_it() -> None:
     assert outcome(s, "أحمد فتحي", 2) == "close_match"
     assert outcome(s, "آدم يعقوب", 3) == "close_match"
     assert outcome(s, "یوسف عباس", 3) is None
+
+
+def test_iso9_reads_ukrainian_ye_as_e() -> None:
+    """ISO 9 (GOST 7.79 A) writes є as ê and ш as š: ``Єлисавета Єрошенко`` is ``Elisaveta Erosenko`` without the marks."""
+    assert any(v.tokens == ("elisaveta", "erosenko") for v in analyse_name("Єлисавета Єрошенко").variants)
+    s = NameScreener()
+    s.add(1, "x", person("uk", "Єлисавета Єрошенко"))
+    hits = s.screen(ScreenQuery("Elisaveta Erosenko"))
+    assert [h.entry_id for h in hits] == [1] and hits[0].outcome == "match"
+    s.add(2, "x", person("uk-latin", "Elisaveta Erosenko"))
+    assert 2 in {h.entry_id for h in s.screen(ScreenQuery("Єлисавета Єрошенко"))}  # and the reverse
