@@ -1088,7 +1088,8 @@ class NameScreener:
         score = -1.0
         best_name: _Name | None = None
         best_pair: tuple[Prepared | None, Prepared | None] = (None, None)
-        features: list[Feature] = []
+        named: tuple[float, tuple[str, ...], list[Feature]] = (0.0, (), [])
+        others: list[tuple[float, _Name, tuple[Prepared | None, Prepared | None], tuple[float, tuple[str, ...], list[Feature]]]] = []
         for sim, rec, bq, bc in found:
             if sim + 0.1 < thresholds.close_match and sim < top:
                 continue
@@ -1103,16 +1104,65 @@ class NameScreener:
                 why = f"the query writes initials ({written!r}): an initial stands for many names, a close match at most"
                 adjust.append(Feature(INITIALS_FEATURE, 1.0, round(INITIALS_CAP - adjusted, 4), why))
                 adjusted = INITIALS_CAP
+            mine = (sim, titles, adjust)
             # of aliases alike but for their legal forms (... BANK PLC, ... BANK LIMITED), the one of the query's form
             if adjusted > score or (
                 adjusted == score and query_legal and best_name is not None and _same_form(query_legal, rec, best_name)
             ):
-                score, best_name, best_pair = adjusted, rec, (bq, bc)
-                explained = _explain_name(query.name, rec.listed, sim, bq, bc)
-                if titles:
-                    explained += f"; equal but for the honorific title {' '.join(titles)!r}, which says nothing of who is meant"
-                features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
+                if best_name is not None:
+                    others.append((score, best_name, best_pair, named))
+                score, best_name, best_pair, named = adjusted, rec, (bq, bc), mine
+            else:
+                others.append((adjusted, rec, (bq, bc), mine))
         assert best_name is not None
+        final = self._finish(
+            ix, query, query_legal, prepared, entry, found, thresholds, score, best_name, best_pair, named, latin_query, written_latin
+        )
+        if final[0] < thresholds.match:
+            # the word-level rules below (token_subset, org_subset, no_equal_token ...) weigh one name: an alias a hair
+            # under the best-aligned name may be lifted where that one is not (ALCIDES MAGANE, Ramon among eleven
+            # spellings for "Ramon MAGANE"), and the entry's score must not hang on the order its names were read in
+            for other in others:
+                got = self._finish(ix, query, query_legal, prepared, entry, found, thresholds, *other, latin_query, written_latin)
+                if got[0] > final[0] + 1e-9:
+                    final = got
+        score, best_name = final[0], final[1]
+        features = self._features(query, *final[1:])
+        if identifier is not None:
+            features.append(
+                Feature(
+                    IDENTIFIER_FEATURE,
+                    1.0,
+                    round(1.0 - score, 4),
+                    f"{identifier[0]} {identifier[1]} is listed on this entry: an equal identifier is decisive",
+                )
+            )
+            score = 1.0
+        outcome = thresholds.outcome(score)
+        if outcome is None:
+            return None
+        return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
+
+    def _finish(
+        self,
+        ix: _Index,
+        query: ScreenQuery,
+        query_legal: tuple[str, ...],
+        prepared: list[Prepared],
+        entry: _Entry,
+        found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
+        thresholds: Thresholds,
+        score: float,
+        best_name: _Name,
+        best_pair: tuple[Prepared | None, Prepared | None],
+        named: tuple[float, tuple[str, ...], list[Feature]],
+        latin_query: frozenset[str],
+        written_latin: bool,
+    ) -> tuple[float, _Name, tuple[Prepared | None, Prepared | None], tuple[float, tuple[str, ...], list[Feature]], list[Feature]]:
+        """One listed name's score (``score``: its similarity after the token-rarity adjustments) after the word-level
+        rules and the qualifiers, with its features (``named``: the similarity, the honorific titles and the adjustments)."""
+        sim = named[0]
+        features: list[Feature] = []  # after the similarity and the adjustments (named), which _features puts first
         han_q = next((p.compact for p in prepared if p.kind == "han"), None)
         han_c = next((p.compact for p in best_name.prepared if p.kind == "han"), None)
         if han_q and han_c and han_q != han_c:
@@ -1134,7 +1184,7 @@ class NameScreener:
         if extra is not None:
             score = min(score, thresholds.close_match)  # exactly at the threshold (a sum could land a hair below it)
             features.append(extra)
-        letters = _organisation_letters(entry.kind, score, features[0].value, best_pair, thresholds)
+        letters = _organisation_letters(entry.kind, score, round(sim, 4), best_pair, thresholds)
         if letters is not None:
             score += letters.contribution
             features.append(letters)
@@ -1159,21 +1209,22 @@ class NameScreener:
             if qual is not None:
                 score += qual.contribution
                 features.append(Feature(qual.name, qual.value, qual.contribution, qual.explanation))
-        score = min(1.0, max(0.0, score))
-        if identifier is not None:
-            features.append(
-                Feature(
-                    IDENTIFIER_FEATURE,
-                    1.0,
-                    round(1.0 - score, 4),
-                    f"{identifier[0]} {identifier[1]} is listed on this entry: an equal identifier is decisive",
-                )
-            )
-            score = 1.0
-        outcome = thresholds.outcome(score)
-        if outcome is None:
-            return None
-        return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
+        return min(1.0, max(0.0, score)), best_name, best_pair, named, features
+
+    @staticmethod
+    def _features(
+        query: ScreenQuery,
+        best_name: _Name,
+        best_pair: tuple[Prepared | None, Prepared | None],
+        named: tuple[float, tuple[str, ...], list[Feature]],
+        rest: list[Feature],
+    ) -> list[Feature]:
+        """The chosen name's features: its similarity explained, the adjustments, then what :meth:`_finish` added."""
+        sim, titles, adjust = named
+        explained = _explain_name(query.name, best_name.listed, sim, *best_pair)
+        if titles:
+            explained += f"; equal but for the honorific title {' '.join(titles)!r}, which says nothing of who is meant"
+        return [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust, *rest]
 
 
 # a theophoric name or a kunya read from Arabic letters as one word (عبدالغني ``bdalghny``, ابوالفضل ``abwalfdl``): lists
