@@ -431,3 +431,14 @@ def test_initials_and_a_legal_form_word_are_a_persons_name() -> None:
     assert [h.entry_id for h in s.screen(ScreenQuery("H. C. PAO"))] == [1]
     assert analyse_name("GAZPROM PAO").legal_forms == ("jsc",)
     assert analyse_name("A.B. LTD", "organisation").legal_forms == ("limited",)
+
+
+def test_a_rare_word_as_written_always_reaches_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the evidence ranking keeps, the names holding a query word as written that few names hold are scored."""
+    s = NameScreener()
+    s.add(1, "ofac", EntryDraft("k", SubjectKind.PERSON, (), Party(names=("KALASIIOV, Zakhariy Kniazevich",))))
+    for i in range(12):
+        s.add(10 + i, "x", EntryDraft(f"z{i}", SubjectKind.PERSON, (), Party(names=(f"Zakhariy Petrovich Nr{i:02d}x",))))
+    monkeypatch.setattr(NameScreener, "_ranked", lambda self, ix, prepared: [])
+    assert s.candidate_entries("Zakhariy KALASIIOV") == {1}  # zakhariy is on 13 names: not rare
+    assert [h.entry_id for h in s.screen(ScreenQuery("Zakhariy KALASIIOV"))] == [1]

@@ -93,6 +93,7 @@ MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's re
 EXPANSIONS_KEPT = 50_000  # query tokens whose indexed neighbours are kept across queries, within one generation (_Kept)
 EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across queries (about 40 MB), within one generation (_Kept)
 MAX_CANDIDATES = 40
+RARE_EXACT = 8  # a query word as written on at most this many names: they are all scored (_candidates)
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
 PREFIX_MIN, PREFIX_MAX = 5, 8
@@ -605,6 +606,29 @@ class NameScreener:
         return hits[: max(0, limit)]
 
     def _candidates(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+        """:meth:`_ranked` (the names evidence ranks best), and every name holding a word of the query as written that at
+        most :data:`RARE_EXACT` names hold: a name that shares a rare word with the query is never pruned by how many near
+        spellings of its other words other names have (``Zakhariy KALASIIOV`` among the many Zakhariy KALASIOV, KALASINOV
+        ...: the ranking counts near spellings almost as equal ones, the scoring does not)."""
+        ranked = self._ranked(ix, prepared)
+        rare: list[int] = []
+        seen_tokens: set[str] = set()
+        for p in prepared:
+            if p.kind == "skeleton":
+                continue
+            for token in p.tokens:
+                if len(token) < MIN_DELETE_LEN or token in seen_tokens:
+                    continue
+                seen_tokens.add(token)
+                names = ix.vocab.get(token)
+                if names and len(names) <= RARE_EXACT:
+                    rare.extend(names)
+        if not rare:
+            return ranked
+        have = set(ranked)
+        return ranked + [nid for nid in dict.fromkeys(rare) if nid not in have]
+
+    def _ranked(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
         """The names worth scoring: evidence gathered per spelling of the query, the best spelling counting.
 
         Summing over spellings would let a name that shares tokens with several readings of the
