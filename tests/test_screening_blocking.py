@@ -417,3 +417,28 @@ def test_a_two_letter_word_cut_short_is_accounted_for_among_ties() -> None:
         s.add(1_000 + i, "x", _person(1_000 + i, f"MA, Zq{i:03d}y"))  # 'ma' is a listed word, as common
     s.add(9_999, "x", _person(9_999, "AL-MASRI, Mohammed"))
     assert 9_999 in s.candidate_entries("Mohammed AL-MA")
+
+
+def test_initials_and_a_legal_form_word_are_a_persons_name() -> None:
+    """``H. C. PAO``: taking ``PAO`` (a Russian legal form) off leaves only initials, so the name is read as a person's and
+    ``PAO, Hua Chiang`` reaches scoring; ``GAZPROM PAO`` still loses its legal form."""
+    from finguard.screening.model.names import analyse_name
+
+    s = NameScreener()
+    s.add(1, "ofac", EntryDraft("pao", SubjectKind.PERSON, (), Party(names=("PAO, Hua Chiang",))))
+    s.add(2, "ofac", EntryDraft("gazprom", SubjectKind.ORGANISATION, (), Party(names=("GAZPROM PAO",))))
+    assert 1 in s.candidate_entries("H. C. PAO")
+    assert [h.entry_id for h in s.screen(ScreenQuery("H. C. PAO"))] == [1]
+    assert analyse_name("GAZPROM PAO").legal_forms == ("jsc",)
+    assert analyse_name("A.B. LTD", "organisation").legal_forms == ("limited",)
+
+
+def test_a_rare_word_as_written_always_reaches_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the evidence ranking keeps, the names holding a query word as written that few names hold are scored."""
+    s = NameScreener()
+    s.add(1, "ofac", EntryDraft("k", SubjectKind.PERSON, (), Party(names=("KALASIIOV, Zakhariy Kniazevich",))))
+    for i in range(12):
+        s.add(10 + i, "x", EntryDraft(f"z{i}", SubjectKind.PERSON, (), Party(names=(f"Zakhariy Petrovich Nr{i:02d}x",))))
+    monkeypatch.setattr(NameScreener, "_ranked", lambda self, ix, prepared: [])
+    assert s.candidate_entries("Zakhariy KALASIIOV") == {1}  # zakhariy is on 13 names: not rare
+    assert [h.entry_id for h in s.screen(ScreenQuery("Zakhariy KALASIIOV"))] == [1]

@@ -916,3 +916,27 @@ def test_a_latin_listed_word_is_compared_as_arabic_letters_read_it() -> None:
     assert outcome(s, "أحمد فتحي", 2) == "close_match"
     assert outcome(s, "آدم يعقوب", 3) == "close_match"
     assert outcome(s, "یوسف عباس", 3) is None
+
+
+def test_iso9_reads_ukrainian_ye_as_e() -> None:
+    """ISO 9 (GOST 7.79 A) writes є as ê and ш as š: ``Єлисавета Єрошенко`` is ``Elisaveta Erosenko`` without the marks."""
+    assert any(v.tokens == ("elisaveta", "erosenko") for v in analyse_name("Єлисавета Єрошенко").variants)
+    s = NameScreener()
+    s.add(1, "x", person("uk", "Єлисавета Єрошенко"))
+    hits = s.screen(ScreenQuery("Elisaveta Erosenko"))
+    assert [h.entry_id for h in hits] == [1] and hits[0].outcome == "match"
+    s.add(2, "x", person("uk-latin", "Elisaveta Erosenko"))
+    assert 2 in {h.entry_id for h in s.screen(ScreenQuery("Єлисавета Єрошенко"))}  # and the reverse
+
+
+def test_entry_score_does_not_hang_on_which_alias_aligns_best() -> None:
+    """The word-level rules weigh each of an entry's names within reach, not only the best-aligned one: among spellings of
+    ``ALCIDES MAGANA, Ramon``, ``ALCIDES MAGANE, Ramon`` holds every word of ``Ramon MAGANE`` (a close match, the
+    first of two family names left out), though a list where ``alcides`` is common aligns another alias a hair better."""
+    s = NameScreener()
+    names = ("RAMON MAGANA, Alcides", "ALCIDES MAGANA, Ramon", "ALCIDES MAGANE, Ramon", "MAGNA ALCIDEDES, Ramon")
+    s.add(1, "x", person("magana", *names))
+    for i in range(200):
+        s.add(10 + i, "x", person(f"f{i}", f"ALCIDES Zq{i:03d}x Wq{i:03d}y"))
+    hits = [h for h in s.screen(ScreenQuery("Ramon MAGANE")) if h.entry_id == 1]
+    assert [(h.listed_name, h.outcome) for h in hits] == [("ALCIDES MAGANE, Ramon", "close_match")]

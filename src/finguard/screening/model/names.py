@@ -1183,6 +1183,10 @@ _HAN_NAME_SEPARATORS = " ·・•."
 _ITERATION = re.compile(r"(.)々")
 
 
+# what is left of a name once its legal forms are taken off is only initials (``h. c.``): a person's name was cut
+_INITIALS_ONLY = re.compile(r"[\W_]*(?:[^\W\d_][\W_]+)*[^\W\d_]?[\W_]*")
+
+
 def analyse_name(name: str, kind: str | None = None) -> NameForm:
     """Run every normalisation step and return the name's comparable variants.
 
@@ -1209,8 +1213,10 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
     japanese_company = "HAN" in scripts and any(f in simple for f in _JAPANESE_FORM_MARKS)
     if kind != "person":
         stripped, legal = strip_legal_forms(fold(simple) if "HAN" not in scripts else simple)
-        if legal:
+        if legal and (kind == "organisation" or not _INITIALS_ONLY.fullmatch(stripped)):
             simple = stripped
+        else:  # of a name of unknown kind, initials and a word that is a legal form too are a person's (H. C. PAO: Pao, Hua Chiang)
+            legal = ()
     variants: list[NameVariant] = []
     han_only = "".join(ch for ch in simple if ch not in _HAN_NAME_SEPARATORS)
     if "HAN" in scripts and han_only and all(is_han(ch) for ch in han_only):

@@ -83,6 +83,8 @@ _KMU = {
 _UKRAINIAN_LEFT = str.maketrans(
     {"і": "i", "І": "I", "ї": "i", "Ї": "I", "є": "ie", "Є": "Ie", "ґ": "g", "Ґ": "G", "’": None, "”": None, "ʹ": None, "ʺ": None}
 )
+# GOST 7.79 System A is ISO 9, which writes є as ê (Єрошенко: Êrošenko, Erosenko without its marks), not ie
+_UKRAINIAN_LEFT_ISO9 = str.maketrans({**{chr(k): v for k, v in _UKRAINIAN_LEFT.items()}, "є": "e", "Є": "E"})
 _KMU_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 
 
@@ -96,19 +98,22 @@ def _kmu(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _iuliia_schemas() -> list[Any]:
+def _iuliia_schemas() -> list[tuple[Any, dict[int, Any]]]:
+    """The schemas, each with how it is given the Ukrainian-only letters it leaves as they are."""
     try:
         import iuliia
     except ImportError:  # pragma: no cover - a declared dependency; tolerate its absence
         return []
-    return [iuliia.ICAO_DOC_9303, iuliia.BGN_PCGN, iuliia.WIKIPEDIA, iuliia.MVD_782, iuliia.GOST_779]
+    russian = [iuliia.ICAO_DOC_9303, iuliia.BGN_PCGN, iuliia.WIKIPEDIA, iuliia.MVD_782]
+    return [*((schema, _UKRAINIAN_LEFT) for schema in russian), (iuliia.GOST_779, _UKRAINIAN_LEFT_ISO9)]
 
 
 def cyrillic(text: str) -> list[str]:
     """The name in the common Cyrillic romanisations (ICAO 9303, BGN/PCGN, Wikipedia, MVD, GOST)."""
     # the Russian schemes leave Ukrainian-only letters as they are (Сніжана -> "Snіzhana" in some): those are read as
-    # KMU does; the marks some write for ь and ъ (Agaf’ya, Agafʹâ) are left out, as "'" is: they do not split a word
-    out = list(dict.fromkeys(schema.translate(text).translate(_UKRAINIAN_LEFT) for schema in _iuliia_schemas()))
+    # KMU does (ISO 9 as ISO 9 does); the marks some write for ь and ъ (Agaf’ya, Agafʹâ) are left out, as "'" is: they
+    # do not split a word
+    out = list(dict.fromkeys(schema.translate(text).translate(left) for schema, left in _iuliia_schemas()))
     if _UKRAINIAN.search(text) or "г" in text.lower() or _UKRAINIAN_SURNAME.search(text):
         out.append(" ".join(_kmu(w) for w in text.split()))
     if "дж" in text.lower():  # a foreign name written in Cyrillic: Джамал is Jamal, Маджид is Majid (as English writes it)

@@ -94,6 +94,7 @@ EXPANSIONS_KEPT = 50_000  # query tokens whose indexed neighbours are kept acros
 EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across queries at least (~33 B each), within one generation (_Kept)
 EVIDENCE_PER_POSTING = 8  # and up to this many per indexed (name, word) pair: the cap grows with the index (_Kept.cap)
 MAX_CANDIDATES = 40
+RARE_EXACT = 8  # a query word as written on at most this many names: they are all scored (_candidates)
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
 PREFIX_MIN, PREFIX_MAX = 5, 8
@@ -620,6 +621,29 @@ class NameScreener:
         return hits[: max(0, limit)]
 
     def _candidates(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+        """:meth:`_ranked` (the names evidence ranks best), and every name holding a word of the query as written that at
+        most :data:`RARE_EXACT` names hold: a name that shares a rare word with the query is never pruned by how many near
+        spellings of its other words other names have (``Zakhariy KALASIIOV`` among the many Zakhariy KALASIOV, KALASINOV
+        ...: the ranking counts near spellings almost as equal ones, the scoring does not)."""
+        ranked = self._ranked(ix, prepared)
+        rare: list[int] = []
+        seen_tokens: set[str] = set()
+        for p in prepared:
+            if p.kind == "skeleton":
+                continue
+            for token in p.tokens:
+                if len(token) < MIN_DELETE_LEN or token in seen_tokens:
+                    continue
+                seen_tokens.add(token)
+                names = ix.vocab.get(token)
+                if names and len(names) <= RARE_EXACT:
+                    rare.extend(names)
+        if not rare:
+            return ranked
+        have = set(ranked)
+        return ranked + [nid for nid in dict.fromkeys(rare) if nid not in have]
+
+    def _ranked(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
         """The names worth scoring: evidence gathered per spelling of the query, the best spelling counting.
 
         Summing over spellings would let a name that shares tokens with several readings of the
@@ -1105,7 +1129,8 @@ class NameScreener:
         score = -1.0
         best_name: _Name | None = None
         best_pair: tuple[Prepared | None, Prepared | None] = (None, None)
-        features: list[Feature] = []
+        named: tuple[float, tuple[str, ...], list[Feature]] = (0.0, (), [])
+        others: list[tuple[float, _Name, tuple[Prepared | None, Prepared | None], tuple[float, tuple[str, ...], list[Feature]]]] = []
         for sim, rec, bq, bc in found:
             if sim + 0.1 < thresholds.close_match and sim < top:
                 continue
@@ -1120,16 +1145,65 @@ class NameScreener:
                 why = f"the query writes initials ({written!r}): an initial stands for many names, a close match at most"
                 adjust.append(Feature(INITIALS_FEATURE, 1.0, round(INITIALS_CAP - adjusted, 4), why))
                 adjusted = INITIALS_CAP
+            mine = (sim, titles, adjust)
             # of aliases alike but for their legal forms (... BANK PLC, ... BANK LIMITED), the one of the query's form
             if adjusted > score or (
                 adjusted == score and query_legal and best_name is not None and _same_form(query_legal, rec, best_name)
             ):
-                score, best_name, best_pair = adjusted, rec, (bq, bc)
-                explained = _explain_name(query.name, rec.listed, sim, bq, bc)
-                if titles:
-                    explained += f"; equal but for the honorific title {' '.join(titles)!r}, which says nothing of who is meant"
-                features = [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust]
+                if best_name is not None:
+                    others.append((score, best_name, best_pair, named))
+                score, best_name, best_pair, named = adjusted, rec, (bq, bc), mine
+            else:
+                others.append((adjusted, rec, (bq, bc), mine))
         assert best_name is not None
+        final = self._finish(
+            ix, query, query_legal, prepared, entry, found, thresholds, score, best_name, best_pair, named, latin_query, written_latin
+        )
+        if final[0] < thresholds.match:
+            # the word-level rules below (token_subset, org_subset, no_equal_token ...) weigh one name: an alias a hair
+            # under the best-aligned name may be lifted where that one is not (ALCIDES MAGANE, Ramon among eleven
+            # spellings for "Ramon MAGANE"), and the entry's score must not hang on the order its names were read in
+            for other in others:
+                got = self._finish(ix, query, query_legal, prepared, entry, found, thresholds, *other, latin_query, written_latin)
+                if got[0] > final[0] + 1e-9:
+                    final = got
+        score, best_name = final[0], final[1]
+        features = self._features(query, *final[1:])
+        if identifier is not None:
+            features.append(
+                Feature(
+                    IDENTIFIER_FEATURE,
+                    1.0,
+                    round(1.0 - score, 4),
+                    f"{identifier[0]} {identifier[1]} is listed on this entry: an equal identifier is decisive",
+                )
+            )
+            score = 1.0
+        outcome = thresholds.outcome(score)
+        if outcome is None:
+            return None
+        return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
+
+    def _finish(
+        self,
+        ix: _Index,
+        query: ScreenQuery,
+        query_legal: tuple[str, ...],
+        prepared: list[Prepared],
+        entry: _Entry,
+        found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
+        thresholds: Thresholds,
+        score: float,
+        best_name: _Name,
+        best_pair: tuple[Prepared | None, Prepared | None],
+        named: tuple[float, tuple[str, ...], list[Feature]],
+        latin_query: frozenset[str],
+        written_latin: bool,
+    ) -> tuple[float, _Name, tuple[Prepared | None, Prepared | None], tuple[float, tuple[str, ...], list[Feature]], list[Feature]]:
+        """One listed name's score (``score``: its similarity after the token-rarity adjustments) after the word-level
+        rules and the qualifiers, with its features (``named``: the similarity, the honorific titles and the adjustments)."""
+        sim = named[0]
+        features: list[Feature] = []  # after the similarity and the adjustments (named), which _features puts first
         han_q = next((p.compact for p in prepared if p.kind == "han"), None)
         han_c = next((p.compact for p in best_name.prepared if p.kind == "han"), None)
         if han_q and han_c and han_q != han_c:
@@ -1149,7 +1223,7 @@ class NameScreener:
             _replaced_words(
                 entry.kind,
                 score,
-                features[0].value,
+                round(sim, 4),
                 best_pair,
                 latin_query,
                 query_legal,
@@ -1168,7 +1242,7 @@ class NameScreener:
         if extra is not None:
             score = min(score, thresholds.close_match)  # exactly at the threshold (a sum could land a hair below it)
             features.append(extra)
-        letters = _organisation_letters(entry.kind, score, features[0].value, best_pair, thresholds)
+        letters = _organisation_letters(entry.kind, score, round(sim, 4), best_pair, thresholds)
         if letters is not None:
             score += letters.contribution
             features.append(letters)
@@ -1202,21 +1276,22 @@ class NameScreener:
                     )
                 score += lift
                 features.append(Feature(qual.name, qual.value, lift, why))
-        score = min(1.0, max(0.0, score))
-        if identifier is not None:
-            features.append(
-                Feature(
-                    IDENTIFIER_FEATURE,
-                    1.0,
-                    round(1.0 - score, 4),
-                    f"{identifier[0]} {identifier[1]} is listed on this entry: an equal identifier is decisive",
-                )
-            )
-            score = 1.0
-        outcome = thresholds.outcome(score)
-        if outcome is None:
-            return None
-        return ScreenHit(entry_id, entry.list_code, best_name.listed, query.name, round(score, 4), outcome, tuple(features))
+        return min(1.0, max(0.0, score)), best_name, best_pair, named, features
+
+    @staticmethod
+    def _features(
+        query: ScreenQuery,
+        best_name: _Name,
+        best_pair: tuple[Prepared | None, Prepared | None],
+        named: tuple[float, tuple[str, ...], list[Feature]],
+        rest: list[Feature],
+    ) -> list[Feature]:
+        """The chosen name's features: its similarity explained, the adjustments, then what :meth:`_finish` added."""
+        sim, titles, adjust = named
+        explained = _explain_name(query.name, best_name.listed, sim, *best_pair)
+        if titles:
+            explained += f"; equal but for the honorific title {' '.join(titles)!r}, which says nothing of who is meant"
+        return [Feature("name_similarity", round(sim, 4), round(sim, 4), explained), *adjust, *rest]
 
 
 # a theophoric name or a kunya read from Arabic letters as one word (عبدالغني ``bdalghny``, ابوالفضل ``abwalfdl``): lists
