@@ -383,7 +383,8 @@ def _given_readings(text: str) -> tuple[str, list[str]] | None:
     Tsuyoshi or Motoki; 淳 Jun or Atsushi; 聡太郎 Satoshi Tarou or Soutarou). MeCab's best analyses of
     the given name alone give them: a whole-word reading of any noun, or a reading whose every part is a
     given name in UniDic and all but the last one syllable (``sou`` + ``tarou``, written as one word as given
-    names are: ``soutarou``; not ``hiroshi`` + ``yoshiko`` for 裕美子). The family
+    names are: ``soutarou``; not ``hiroshi`` + ``yoshiko`` for 裕美子); a given name with no such reading, its
+    kanji read one by one as nouns or prefixes (拓真: ``takushin``, ``takumakoto``, ``takuma``). The family
     name is the written first word, or the first word the tagger reads as a family name; a name it does not read
     so gets no other readings.
     """
