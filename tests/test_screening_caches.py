@@ -62,7 +62,7 @@ def _japanese_before(text: str) -> list[str]:
     out: list[str] = []
     for r in readings:
         out.append(r)
-        out.append(r.replace("ou", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u"))
+        out.append(r.replace("ou", "o").replace("oo", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u"))
     return list(dict.fromkeys(out))
 
 
@@ -81,15 +81,21 @@ def _given_readings_before(katsu: Any, text: str) -> tuple[str, list[str]] | Non
     if not given or not all(sc.is_kanji(ch) for ch in given):
         return None
     out: list[str] = []
+    by_kanji: list[str] = []
     for nodes in katsu.tagger.nbestToNodeList(given, sc._GIVEN_PATHS):
+        parts = [t.surface.lower().replace("'", "") for t in katsu.romaji_tokens(nodes)]
+        reading = "".join(parts)
+        if not reading.isalpha() or not reading.isascii():
+            continue
+        if len(nodes) == len(given) > 1 and all(n.feature.pos1 in ("名詞", "接頭辞") for n in nodes) and reading not in by_kanji:
+            by_kanji.append(reading)
         if not all(n.feature.pos1 == "名詞" for n in nodes) or (len(nodes) > 1 and any(n.feature.pos4 != "名" for n in nodes)):
             continue
-        parts = [t.surface.lower().replace("'", "") for t in katsu.romaji_tokens(nodes)]
         if any(len(p) > sc._GIVEN_LEAD for p in parts[:-1]):
             continue
-        reading = "".join(parts)
-        if reading not in out and reading.isalpha() and reading.isascii():
+        if reading not in out:
             out.append(reading)
+    out = out or by_kanji
     return katsu.romaji(family).lower().replace("'", ""), out[: sc.GIVEN_READINGS + 1]
 
 

@@ -378,6 +378,7 @@ def _cutlet() -> Callable[[str], str] | None:
 GIVEN_READINGS = 2  # other readings of a kanji given name kept beside the tagger's first (幹: Tsuyoshi; Miki, Kara)
 _GIVEN_PATHS = 8  # the tagger's best analyses of the given name read for them
 _GIVEN_LEAD = 3  # a compound given name's leading parts are one syllable each (sou + tarou, ken + ichi)
+_KANJI_READ_AS = ("名詞", "接頭辞")  # a kanji of a given name the tagger knows as no name: a noun's or a prefix's reading
 
 
 def _given_readings(text: str) -> tuple[str, list[str]] | None:
@@ -387,7 +388,8 @@ def _given_readings(text: str) -> tuple[str, list[str]] | None:
     Tsuyoshi or Motoki; 淳 Jun or Atsushi; 聡太郎 Satoshi Tarou or Soutarou). MeCab's best analyses of
     the given name alone give them: a whole-word reading of any noun, or a reading whose every part is a
     given name in UniDic and all but the last one syllable (``sou`` + ``tarou``, written as one word as given
-    names are: ``soutarou``; not ``hiroshi`` + ``yoshiko`` for 裕美子). The family
+    names are: ``soutarou``; not ``hiroshi`` + ``yoshiko`` for 裕美子); a given name with no such reading, its
+    kanji read one by one as nouns or prefixes (拓真: ``takushin``, ``takumakoto``, ``takuma``). The family
     name is the written first word, or the first word the tagger reads as a family name; a name it does not read
     so gets no other readings.
     """
@@ -419,15 +421,22 @@ def _given_name_readings(given: str) -> tuple[str, ...]:
     """
     katsu = _katsu()
     out: list[str] = []
+    by_kanji: list[str] = []  # kanji by kanji: 拓真 Takuma, which UniDic knows as no given name (taku + shin, taku + ma)
     for nodes in katsu.tagger.nbestToNodeList(given, _GIVEN_PATHS):
+        parts = [t.surface.lower().replace("'", "") for t in katsu.romaji_tokens(nodes)]
+        reading = "".join(parts)  # one word, as given names are written: Soutarou
+        if not reading.isalpha() or not reading.isascii():
+            continue
+        if len(nodes) == len(given) > 1 and all(n.feature.pos1 in _KANJI_READ_AS for n in nodes) and reading not in by_kanji:
+            by_kanji.append(reading)
         if not all(n.feature.pos1 == "名詞" for n in nodes) or (len(nodes) > 1 and any(n.feature.pos4 != "名" for n in nodes)):
             continue
-        parts = [t.surface.lower().replace("'", "") for t in katsu.romaji_tokens(nodes)]
         if any(len(p) > _GIVEN_LEAD for p in parts[:-1]):
             continue  # two given names run together (裕美子 as hiroshi + yoshiko), not a compound (聡太郎 as sou + tarou)
-        reading = "".join(parts)  # one word, as given names are written: Soutarou
-        if reading not in out and reading.isalpha() and reading.isascii():
+        if reading not in out:
             out.append(reading)
+    if not out:  # no reading as a given name: the readings of its kanji one by one
+        out = by_kanji
     return tuple(out[: GIVEN_READINGS + 1])
 
 
@@ -479,7 +488,8 @@ def _japanese(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for r in readings:
         out.append(r)
-        out.append(r.replace("ou", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u"))
+        # long vowels as Hepburn without macrons writes them: Satou / Sato, Oota (太田) / Ota, Yuuki / Yuki
+        out.append(r.replace("ou", "o").replace("oo", "o").replace("uu", "u").replace("ō", "o").replace("ū", "u"))
     return tuple(dict.fromkeys(out))
 
 
