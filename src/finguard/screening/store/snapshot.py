@@ -35,7 +35,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 5: French dj among those skeletons; a listed Arabic-script name's final ه also read as a vowel (scripts.arabic_readings)
 # 6: a listed name keeps its non-Han spellings' distinct token tuples (matcher._Name.tie_tokens, read by _tie_order)
 # 7: legal forms of many more countries stripped from listed names (names.strip_legal_forms, issue #16)
-FORMAT = 7
+# 8: Japanese readings (long oo also o; a given name read kanji by kanji), Ukrainian є as e in ISO 9, a name of
+#    initials and a legal-form word read as a person's (stop 21: screenjp, screenrec)
+FORMAT = 8
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
