@@ -47,7 +47,7 @@ from itertools import chain, pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
@@ -84,6 +84,7 @@ from finguard.screening.service.similarity import (
     same_skeleton_words,
     token_credits,
     token_similarity,
+    vowels_agree,
     weighted_alignment,
 )
 
@@ -136,6 +137,9 @@ OWNER_SIM = 0.93  # ... for a person's name (no legal form, at most three words)
 LIFT_SIM = 0.9  # a shared legal form lifts across a threshold only names whose other words are this alike
 VOWELS_WRITTEN_FEATURE = "written_vowels_differ"
 VOWELS_WRITTEN_SIM = 0.88  # a word written with its vowels, compared by skeleton, needs a listed partner this alike
+GIVEN_FEATURE = "given_names_differ"
+GIVEN_SIM = 0.88  # two given names spelled this alike (Jaro-Winkler, no sound key) are one name's spellings (Aleksandr / Alexander)
+COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no one apart: the given name must
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
@@ -1232,6 +1236,7 @@ class NameScreener:
                 thresholds,
             ),
             _written_vowels(score, best_pair, latin_query, thresholds),
+            _given_names_differ(ix, entry.kind, score, best_pair, best_name, written_latin, thresholds),
         ):
             if rule is not None:
                 score += rule.contribution
@@ -1878,6 +1883,67 @@ def _written_vowels(
         f"word ({' '.join(bc.tokens)!r}) as written: another name"
     )
     return Feature(VOWELS_WRITTEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _given_names_differ(
+    ix: _Index,
+    kind: str,
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    name: _Name,
+    written_latin: bool,
+    thresholds: Thresholds,
+) -> Feature | None:
+    """A person's common family name, equal, beside given names that are other names: not a hit.
+
+    ``Lisa Contreras`` / ``CONTRERAS, Luis C.``, ``Dawn Hernandez`` / ``HERNANDEZ, Adan``: a family name on many
+    listed names (:data:`COMMON_FAMILY`) says little of who is meant, and the long equal word carries most of the
+    letters, so the names score as alike while the given names, which tell its bearers apart, differ. When the
+    listed name is written ``FAMILY, Given``, the query has every listed family name as written, and none of the
+    query's other words is like any listed given name (:func:`_given_alike`: a spelling, a typo, a truncation, a
+    nickname, a word without its vowels), the hit is capped below ``close_match``. Only for names written in Latin
+    letters (``written_latin``): a name read from another script is spelled by a machine's rules (``Кекилиа`` is
+    ``kekilia``, for ``Cecilia``).
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or not written_latin or score < thresholds.close_match or name.family is None:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin":
+        return None
+    n_family = name.family[0]
+    if n_family >= len(bc.tokens):
+        return None
+    family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES]
+    listed_given = [t for t in bc.tokens[:-n_family] if len(t) > 1 and t not in _PARTICLES]
+    if not family or not listed_given or not set(family).issubset(bq.tokens):
+        return None
+    given = [t for t in bq.tokens if len(t) > 1 and t not in _PARTICLES and t not in family]
+    if not given or any(_given_alike(a, b) for a in given for b in listed_given):
+        return None
+    common = [t for t in family if len(ix.vocab.get(t, ())) >= COMMON_FAMILY]
+    if len(common) < len(family):
+        return None  # a rare family name, equal, is evidence of its own
+    why = (
+        f"beside the listed family name {' '.join(family)!r}, on many listed names, the query's given name "
+        f"{' '.join(given)!r} is not the listed {' '.join(listed_given)!r} (nor a spelling, nickname or short form of it): "
+        "another person of that name"
+    )
+    return Feature(GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _given_alike(a: str, b: str) -> bool:
+    """Two given names that may be one: equal, a nickname (:func:`~finguard.screening.service.nicknames.related`),
+    one cut short, a typo (one edit), spelled alike (:data:`GIVEN_SIM`), one written without its vowels (``Mhmd``),
+    or the same sound key, first vowel and consonant skeleton (``Yusuf`` / ``Youssef``, ``Mohamed`` / ``Muhammad``).
+    ``Lisa`` / ``Luis`` (first vowels differ), ``Joanna`` / ``John`` (consonants differ) are other names."""
+    if a == b or b in nickname_partners(a) or a.startswith(b) or b.startswith(a):
+        return True
+    if DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1 or token_similarity(a, b, nicknames=False) >= GIVEN_SIM:
+        return True
+    ka, kb = skeleton(a), skeleton(b)
+    if _PLAIN_VOWELS.isdisjoint(a[1:]) or _PLAIN_VOWELS.isdisjoint(b[1:]):
+        return ka == kb or (len(ka) >= 2 and len(kb) >= 2 and token_similarity(ka, kb, nicknames=False) >= GIVEN_SIM)
+    return ka == kb and phonetic_key(a) == phonetic_key(b) and vowels_agree(a, b)
 
 
 def _same_form(query_legal: tuple[str, ...], rec: _Name, best: _Name) -> bool:

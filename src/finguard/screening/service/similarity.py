@@ -772,6 +772,9 @@ def _vowels_agree(a: str, b: str) -> bool:
     return not any(ch in _VOWEL_LETTERS for ch in a[1:]) or not any(ch in _VOWEL_LETTERS for ch in b[1:])
 
 
+vowels_agree = _vowels_agree  # the matcher's given-name rule reads it too (matcher._given_alike)
+
+
 @lru_cache(maxsize=65536)
 def _first_vowel(token: str) -> str:
     """The class of a word's first vowel (a leading y is a consonant): ``a``, ``i`` (e, i, y) or ``o`` (o, u); "" if none."""
