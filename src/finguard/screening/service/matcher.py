@@ -1141,7 +1141,7 @@ class NameScreener:
             titles = _untitled(bq, bc) if sim < 0.999 else ()
             if titles:  # "Dr Sally Jones" / JONES, Sally: equal but for an honorific title, a namesake
                 sim = 1.0
-            adjust = _rarity(ix, sim, rec, bq, bc) if sim < 0.999 and bq is not None and bc is not None else []
+            adjust = _rarity(ix, sim, rec, bq, bc, memo) if sim < 0.999 and bq is not None and bc is not None else []
             adjusted = sim + sum(f.contribution for f in adjust)
             if sim < 0.999 and bq is not None and bq.initials and adjusted > INITIALS_CAP:
                 # "A. BASIR": Abdul Basir and BASIR, Abdal alike, whichever given name is the more common on the lists
@@ -1161,14 +1161,27 @@ class NameScreener:
                 others.append((adjusted, rec, (bq, bc), mine))
         assert best_name is not None
         final = self._finish(
-            ix, query, query_legal, prepared, entry, found, thresholds, score, best_name, best_pair, named, latin_query, written_latin
+            ix,
+            query,
+            query_legal,
+            prepared,
+            entry,
+            found,
+            thresholds,
+            score,
+            best_name,
+            best_pair,
+            named,
+            latin_query,
+            written_latin,
+            memo,
         )
         if final[0] < thresholds.match:
             # the word-level rules below (token_subset, org_subset, no_equal_token ...) weigh one name: an alias a hair
             # under the best-aligned name may be lifted where that one is not (ALCIDES MAGANE, Ramon among eleven
             # spellings for "Ramon MAGANE"), and the entry's score must not hang on the order its names were read in
             for other in others:
-                got = self._finish(ix, query, query_legal, prepared, entry, found, thresholds, *other, latin_query, written_latin)
+                got = self._finish(ix, query, query_legal, prepared, entry, found, thresholds, *other, latin_query, written_latin, memo)
                 if got[0] > final[0] + 1e-9:
                     final = got
         score, best_name = final[0], final[1]
@@ -1203,9 +1216,11 @@ class NameScreener:
         named: tuple[float, tuple[str, ...], list[Feature]],
         latin_query: frozenset[str],
         written_latin: bool,
+        memo: PairMemo | None = None,
     ) -> tuple[float, _Name, tuple[Prepared | None, Prepared | None], tuple[float, tuple[str, ...], list[Feature]], list[Feature]]:
         """One listed name's score (``score``: its similarity after the token-rarity adjustments) after the word-level
-        rules and the qualifiers, with its features (``named``: the similarity, the honorific titles and the adjustments)."""
+        rules and the qualifiers, with its features (``named``: the similarity, the honorific titles and the adjustments).
+        ``memo``: the query's (:func:`token_credits` of a pair of spellings is computed once per query)."""
         sim = named[0]
         features: list[Feature] = []  # after the similarity and the adjustments (named), which _features puts first
         han_q = next((p.compact for p in prepared if p.kind == "han"), None)
@@ -1241,13 +1256,13 @@ class NameScreener:
             if rule is not None:
                 score += rule.contribution
                 features.append(rule)
-        extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds)
+        extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds, memo)
         if extra is None and latin_query:
             extra = _skeleton_lacking(score, best_pair, thresholds)
         if extra is not None:
             score = min(score, thresholds.close_match)  # exactly at the threshold (a sum could land a hair below it)
             features.append(extra)
-        letters = _organisation_letters(entry.kind, score, round(sim, 4), best_pair, thresholds)
+        letters = _organisation_letters(entry.kind, score, round(sim, 4), best_pair, thresholds, memo)
         if letters is not None:
             score += letters.contribution
             features.append(letters)
@@ -1256,8 +1271,8 @@ class NameScreener:
         if single is not None:
             score += single.contribution
             features.append(single)
-        subset = _token_subset(entry.kind, score, best_name, found, thresholds, written_latin) or _org_subset(
-            ix, entry.kind, score, best_name, found, thresholds, query_legal
+        subset = _token_subset(entry.kind, score, best_name, found, thresholds, written_latin, memo) or _org_subset(
+            ix, entry.kind, score, best_name, found, thresholds, query_legal, memo
         )
         if subset is not None:
             score += subset.contribution
@@ -1505,7 +1520,7 @@ def _spellings(prepared: list[Prepared]) -> list[tuple[str, list[tuple[str, ...]
     return [(abjad, [tuple(slot) for slot in slots]) for abjad, slots in out]
 
 
-def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) -> list[Feature]:
+def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared, memo: PairMemo | None = None) -> list[Feature]:
     """Re-weigh the token alignment by how rare each token is on the indexed lists (idf).
 
     Matching only the common part of a listed name (a shared surname, ``Daniel``) is weaker evidence
@@ -1516,7 +1531,7 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared) ->
     if bq.kind == "skeleton" and bq.hebrew and bc.kind == "latin":
         lacking = _family_missing_in_skeleton(name, bq, bc)
         return [lacking] if lacking is not None else []
-    credits = token_credits(bq, bc)
+    credits = token_credits(bq, bc, memo)
     if credits is None:
         return []
     n = len(ix.names) + 1
@@ -1623,7 +1638,11 @@ def _no_equal_token(
 
 
 def _extra_words(
-    score: float, pair: tuple[Prepared | None, Prepared | None], query_words: frozenset[str], thresholds: Thresholds
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    query_words: frozenset[str],
+    thresholds: Thresholds,
+    memo: PairMemo | None = None,
 ) -> Feature | None:
     """The query has words the listed name lacks and writes a listed word otherwise: not a hit on its own.
 
@@ -1644,7 +1663,7 @@ def _extra_words(
         return None
     if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
         return None
-    credits = token_credits(bq, bc)
+    credits = token_credits(bq, bc, memo)
     if credits is None:
         return None
     own = [t for t, g in zip(bq.tokens, credits[0], strict=True) if g <= 0.0 and len(t) > 1 and t not in _PARTICLES]
@@ -1698,7 +1717,12 @@ def _at_most_close(score: float, thresholds: Thresholds, why: str) -> Feature:
 
 
 def _organisation_letters(
-    kind: str, score: float, similarity: float, pair: tuple[Prepared | None, Prepared | None], thresholds: Thresholds
+    kind: str,
+    score: float,
+    similarity: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    thresholds: Thresholds,
+    memo: PairMemo | None = None,
 ) -> Feature | None:
     """An organisation's name whose hit rests on a letter standing for a word (``J & M`` for ``JDZM``): not a hit.
 
@@ -1717,7 +1741,7 @@ def _organisation_letters(
     compact = max(Levenshtein.normalized_similarity(bq.compact, bc.compact), Levenshtein.normalized_similarity(bq.compact, bc.compact_rev))
     if compact * COMPACT_DISCOUNT >= similarity - 1e-4:
         return None  # the names compared without spaces gave the similarity (CONSTRUCTORA RT / R & T): spacing, no initial
-    credits = token_credits(bq, bc)
+    credits = token_credits(bq, bc, memo)
     if credits is None:
         return None
     spent = [t for t, g in zip(bq.tokens, credits[0], strict=True) if len(t) == 1 and abs(g - INITIAL_CREDIT) < 1e-9]
@@ -2041,6 +2065,7 @@ def _token_subset(
     found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
     thresholds: Thresholds,
     written_latin: bool = False,
+    memo: PairMemo | None = None,
 ) -> Feature | None:
     """A person's full listed name holds every token of the query, in order, and lacks only middle ones.
 
@@ -2059,7 +2084,7 @@ def _token_subset(
         return None
     if bq.chinese or bc.chinese:
         return _sino_subset(score, bq, bc, thresholds)
-    credits = token_credits(bq, bc)
+    credits = token_credits(bq, bc, memo)
     if credits is None or min(credits[0]) < SUBSET_TOKEN - 1e-9:
         return None
     got = credits[1]
@@ -2150,6 +2175,7 @@ def _org_subset(
     found: list[tuple[float, _Name, Prepared | None, Prepared | None]],
     thresholds: Thresholds,
     query_legal: tuple[str, ...] = (),
+    memo: PairMemo | None = None,
 ) -> Feature | None:
     """An organisation's listed name holds every word of the query, in order, and one of them is rare on the lists.
 
@@ -2171,7 +2197,7 @@ def _org_subset(
         return None  # one word and a legal form the listed name lacks ("Marshall Group" / MARSHALL CAPITAL): a namesake's firm
     if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or len(bc.tokens) <= len(bq.tokens):
         return None
-    credits = token_credits(bq, bc)
+    credits = token_credits(bq, bc, memo)
     if credits is None or min(credits[0]) < SUBSET_TOKEN:
         return None
     if any(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):

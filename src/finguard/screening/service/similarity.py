@@ -988,11 +988,43 @@ def _combine(cov_q: float, cov_c: float, nq: int, nc: int, sino: bool) -> float:
     return align
 
 
-def token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] | None:
+def token_credits(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> tuple[list[float], list[float]] | None:
     """Per-token credit of the alignment :func:`variant_similarity` makes (0 for an unpaired token).
 
-    ``None`` for the variants it does not align token by token (Han, consonant skeletons).
+    ``None`` for the variants it does not align token by token (Han, consonant skeletons). ``memo``: one query's
+    (:data:`PairMemo`): the credits are a function of what the key holds, computed once per query (the rarity
+    adjustment and the word-level rules ask for the same pairs); the caller never changes the lists.
     """
+    if memo is None:
+        return _token_credits(q, c)
+    key = (
+        "credits",
+        q.kind,
+        q.tokens,
+        q.phon,
+        q.initials,
+        q.family,
+        q.chinese,
+        q.korean,
+        q.pinyin,
+        c.kind,
+        c.tokens,
+        c.phon,
+        c.initials,
+        c.family,
+        c.chinese,
+        c.korean,
+        c.pinyin,
+    )
+    if key in memo:
+        got: tuple[list[float], list[float]] | None = memo[key]
+        return got
+    got = memo[key] = _token_credits(q, c)
+    return got
+
+
+def _token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] | None:
+    """:func:`token_credits` computed."""
     if q.kind in ("han", "skeleton", "transcribed") or c.kind in ("han", "skeleton", "transcribed"):
         return None
     sino = q.chinese or c.chinese
