@@ -13,7 +13,7 @@ Greek                  ELOT 743 / UN (``β`` -> v, ``η`` -> i, ``ου`` -> ou, 
                        ``γκ`` -> nk: ``Bladimeros``), beside anyascii's
 Hebrew                 ISO 259 letter by letter in ASCII (``ywsp lwy``), beside anyascii's
                        modern values (``yvsf lvy``)
-Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped;
+Arabic                 the article ``ال`` split off (``التكريتي`` -> ``al tkryty``), ``ة`` dropped (t after alif);
                        compared by consonant skeleton (vowels are not written); two letters never
                        read as one Latin digraph (``طه`` Taha: ``th``, not ``t``), ``ظ`` z; the
                        Persian / Urdu values of ``ث ذ ض`` (s, z, z) as a second reading, French
@@ -172,9 +172,11 @@ _ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+(ال\S+)")
 
 def arabic_prepare(text: str) -> str:
     """Split the article off (``التكريتي`` -> ``ال تكريتي``) but keep theophoric names whole
-    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah); drop ``ة`` and short vowels."""
+    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah); drop ``ة`` and short vowels. After alif ``ة`` is read t, as
+    lists write those names (``حياة`` Hayat, ``نجاة`` Najat, ``زكاة`` Zakat): the word would be left without a consonant."""
     text = _ABD.sub(r"\1\2", text)
     text = _ARTICLE.sub(r"\1 ", text)
+    text = text.replace("اة", "ات")
     return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
 
 

@@ -38,6 +38,7 @@ names written differently but read alike (李铭 / 李明) reach :data:`HAN_READ
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -67,6 +68,22 @@ HEBREW_TINY_CAP = 0.78  # a Hebrew word that short: no hit even with an equal le
 SKELETON_MIN = 6
 ARTICLE_SKELETON = "L"  # the Arabic article's place in a skeleton: a token no other skeleton is (they are lower-case)
 _ARTICLES = frozenset({"al", "el", "ul"})
+# the article before a sun letter as lists write it assimilated, a word of its own (السيد ES SAYED / as-Sayyid, الشيخ
+# ash-Shaikh, الرشيد ar-Rashid): a vowel and the next word's first consonant (Latin digraphs whole)
+_ASSIMILATED = re.compile(r"[aeu](?:th|dh|sh|t|d|r|z|s|n)")
+
+
+def article_places(tokens: tuple[str, ...]) -> frozenset[int]:
+    """Places of the Arabic article among a Latin name's words: ``al``, ``el``, ``ul``, and the article assimilated to a
+    sun letter, written apart before a word that opens with that letter (``es sayed``, ``ash shaikh``, ``ud din``; not
+    ``as`` before ``Mohamed``, nor ``ash`` before ``Salim``)."""
+    out = {i for i, t in enumerate(tokens) if t in _ARTICLES}
+    for i, (t, nxt) in enumerate(pairwise(tokens)):
+        if _ASSIMILATED.fullmatch(t) and nxt.startswith(t[1:]) and len(nxt) > len(t):
+            out.add(i)
+    return frozenset(out)
+
+
 INITIAL_CREDIT = 0.8  # "N. T. HEATH" for "HEATH, Noel Timothy": a close match, not a miss
 INITIALS_CAP = 0.91
 DISTINCT_NUMBER_CAP = 0.75  # names that differ in a number are other entities: below close_match
@@ -130,12 +147,14 @@ class Prepared:
         self.compact_rev = "".join(reversed(variant.tokens))
         self.phon = tuple(phonetic_key(t) for t in variant.tokens)
         self.numbers = frozenset(t for t in variant.tokens if t.isdigit()) or _NO_NUMBERS  # "DONG FENG 6" (variant_similarity)
-        skel = [(t, k) for t, k in ((t, skeleton(t, variant.hebrew)) for t in variant.tokens) if k]
-        self.skel_compact = "".join(k for _t, k in skel)  # the article as its consonant: "al otaibi" joined is "ltb"
-        self.skel_compact_rev = "".join(reversed([k for _t, k in skel]))
-        # the article (al, el, ul: ال and آل read "al") is not the name Ali (علي read "ly"), though both skeletons are
-        # "l": as a word of its own it pairs only with another article, and is no initial of a word starting with l
-        self.skel = tuple(ARTICLE_SKELETON if t in _ARTICLES and not variant.hebrew else k for t, k in skel)
+        # the article (al, el, ul: ال and آل read "al"; as, ash ... before a sun letter) is not the name Ali (علي read "ly"),
+        # though both skeletons are "l": as a word of its own it pairs only with another article, and is no initial of a
+        # word starting with l. Arabic letters write it ال whatever letter follows: an assimilated one's consonant is l
+        places = article_places(variant.tokens) if not variant.hebrew else frozenset()
+        skel = [(i, k) for i, k in ((i, "l" if i in places else skeleton(t, variant.hebrew)) for i, t in enumerate(variant.tokens)) if k]
+        self.skel_compact = "".join(k for _i, k in skel)  # the article as its consonant: "al otaibi" joined is "ltb"
+        self.skel_compact_rev = "".join(reversed([k for _i, k in skel]))
+        self.skel = tuple(ARTICLE_SKELETON if i in places else k for i, k in skel)
         self.skel_weights = tuple(_weight(t) for t in self.skel)
         self.korean = variant.kind == "korean"
         self.pinyin = variant.pinyin
@@ -330,11 +349,12 @@ def _arabic_alternatives(tokens: tuple[str, ...]) -> tuple[tuple[str, tuple[str,
     Kept per name: asked for every candidate of a query in Arabic letters, and most names have none."""
     out: list[tuple[str, tuple[str, ...]]] = []
     some = False
-    for t in tokens:
+    places = article_places(tokens)
+    for i, t in enumerate(tokens):
         k = skeleton(t)
         if not k:
             continue
-        if t in _ARTICLES:
+        if i in places:
             out.append((ARTICLE_SKELETON, ()))
             continue
         others = tuple(sorted(other_skeletons(t)))
@@ -375,9 +395,27 @@ def same_skeleton_words(qs: tuple[str, ...], cs: tuple[str, ...]) -> bool:
     written in Arabic letters must not be a way past screening. A close match (:data:`SKELETON_SHORT_CAP`), never a
     match; a word one consonant off, or a word more or fewer, keeps the tiny cap.
     """
-    mine = sorted(t for t in qs if t != ARTICLE_SKELETON)
-    theirs = sorted(t for t in cs if t != ARTICLE_SKELETON)
+    mine, theirs = sorted(_abd_apart(qs)), sorted(_abd_apart(cs))
     return len(mine) >= 2 and all(mine) and mine == theirs
+
+
+_ABD = "bdl"  # عبدال, Abdul, Abdel, Abd al
+
+
+def _abd_apart(skel: tuple[str, ...]) -> list[str]:
+    """A name's skeleton words, articles apart, with a theophoric ``Abd al-`` name as two words: Arabic letters write
+    ``عبدالعزيز`` as one word (``bdlz``), lists ``Abdul Aziz``, ``AZIZ, Abdul``, ``Abd al-Aziz`` (``bdl z``)."""
+    out: list[str] = []
+    for k in skel:
+        if k == ARTICLE_SKELETON:
+            if out and out[-1] == "bd":
+                out[-1] = _ABD  # Abd al-Aziz
+            continue
+        if k.startswith(_ABD) and len(k) > len(_ABD):
+            out.extend((_ABD, k[len(_ABD) :]))
+        else:
+            out.append(k)
+    return out
 
 
 def _hebrew_short(h: Prepared, other: Prepared) -> bool:

@@ -37,7 +37,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 7: legal forms of many more countries stripped from listed names (names.strip_legal_forms, issue #16)
 # 8: Japanese readings (long oo also o; a given name read kanji by kanji), Ukrainian є as e in ISO 9, a name of
 #    initials and a legal-form word read as a person's (stop 21: screenjp, screenrec)
-FORMAT = 8
+# 9: the Arabic article assimilated to a sun letter (es sayed, ash shaikh) read as the article in skeletons
+#    (similarity.article_places); a listed Arabic-script name's ة after alif read t (scripts.arabic_prepare)
+FORMAT = 9
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
