@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.model.names import analyse_name
 from finguard.screening.service import NameScreener, ScreenQuery
 from finguard.screening.service.similarity import ARTICLE_SKELETON, Prepared, article_places, same_skeleton_words
-
-
-def person(key: str, *names: str) -> EntryDraft:
-    return EntryDraft(key, SubjectKind.PERSON, (), Party(names=names))
+from tests.screening_helpers import person
 
 
 def hits(listed: str, query: str) -> list[float]:

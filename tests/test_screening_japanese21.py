@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.model import scripts as sc
 from finguard.screening.service import NameScreener, ScreenQuery
+from tests.screening_helpers import person
 
 pytest.importorskip("cutlet")  # the optional ja extra reads kanji in Japanese
-
-
-def person(key: str, *names: str) -> EntryDraft:
-    return EntryDraft(key, SubjectKind.PERSON, (), Party(names=names))
 
 
 def found(s: NameScreener, query: str, entry: int) -> bool:

@@ -8,16 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.service import NameScreener, ScreenQuery
-
-
-def person(key: str, *names: str) -> EntryDraft:
-    return EntryDraft(key=key, subject=SubjectKind.PERSON, party=Party(names=tuple(names)))
-
-
-def org(key: str, *names: str) -> EntryDraft:
-    return EntryDraft(key=key, subject=SubjectKind.ORGANISATION, party=Party(names=tuple(names)))
+from tests.screening_helpers import org, outcome, person
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +24,6 @@ def screener() -> NameScreener:
     s.add(9, "x", person("halvorsen", "HALVORSEN, Bjorn"))
     s.add(10, "x", person("kovalenko", "KOVALENKO, Petro Ivanovych"))
     return s
-
-
-def outcome(s: NameScreener, query: str, entry: int) -> str | None:
-    hit = next((h for h in s.screen(ScreenQuery(query)) if h.entry_id == entry), None)
-    return hit.outcome if hit else None
 
 
 @pytest.mark.parametrize(

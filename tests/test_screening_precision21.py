@@ -10,16 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.service import NameScreener, ScreenQuery
-
-
-def person(key: str, *names: str) -> EntryDraft:
-    return EntryDraft(key=key, subject=SubjectKind.PERSON, party=Party(names=tuple(names)))
-
-
-def org(key: str, *names: str) -> EntryDraft:
-    return EntryDraft(key=key, subject=SubjectKind.ORGANISATION, party=Party(names=tuple(names)))
+from tests.screening_helpers import org, outcome, person
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +29,6 @@ def screener() -> NameScreener:
     s.add(10, "x", org("vania", "CONSTRUCTORA VANIA, S.A. DE C.V."))
     s.add(11, "x", org("lc", "TRANSPORTES LC"))
     return s
-
-
-def outcome(s: NameScreener, query: str, entry: int) -> str | None:
-    hit = next((h for h in s.screen(ScreenQuery(query)) if h.entry_id == entry), None)
-    return hit.outcome if hit else None
 
 
 @pytest.mark.parametrize(

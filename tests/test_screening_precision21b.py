@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.service import NameScreener, ScreenQuery, Thresholds
 from finguard.screening.service.matcher import COMMON_FAMILY, GIVEN_FEATURE, _given_alike
+from tests.screening_helpers import person
 
 FILLER = ("Pedro", "Ramon", "Teodoro", "Gustavo", "Fernando", "Octavio")
-
-
-def person(key: str, *names: str) -> EntryDraft:
-    return EntryDraft(key=key, subject=SubjectKind.PERSON, party=Party(names=tuple(names)))
 
 
 LISTED = {
