@@ -58,3 +58,14 @@ def test_a_bare_carriage_return_is_a_named_problem_not_a_server_error(client: Te
     r = client.post("/api/v1/parties/screen/batch", content=b"key,na\rme\nc-1,Mary\n", headers=h)
     assert r.status_code in (200, 422) and r.status_code < 500, r.text
     assert "header" in r.text
+
+
+def test_a_capitalised_party_header_reads_as_the_lower_case_one() -> None:
+    """A spreadsheet's header ``Name; COUNTRY `` (semicolons, capitals, spaces) names the same columns, at the
+    same line numbers; an unknown column is still refused by name."""
+    lower = list(read_party_records("csv", io.StringIO("name,country\nVladimir Putin,RU\n")))
+    upper = list(read_party_records("csv", io.StringIO("Name; COUNTRY \nVladimir Putin;RU\n")))
+    assert upper == lower
+    assert sniff_delimiter("Name;Country", PARTY_COLUMNS) == ";"
+    (line, record), *_ = read_party_records("csv", io.StringIO("Name,Ref\nx,1\n"))
+    assert line == 1 and "unknown column 'Ref'" in record["__problem__"].problem

@@ -29,12 +29,13 @@ def sniff_delimiter(header: str, known: Collection[str]) -> str:
     """The delimiter among :data:`DELIMITERS` that splits ``header`` into the most ``known``
     column names; the comma on a tie or when none names any."""
     best, most = ",", -1
+    folded = {k.casefold() for k in known}
     for delimiter in DELIMITERS:
         try:
             fields = next(csv.reader([header], delimiter=delimiter), [])
         except csv.Error:
             continue
-        found = sum(1 for f in fields if f.strip() in known)
+        found = sum(1 for f in fields if f.strip() in known or f.strip().casefold() in folded)
         if found > most:
             best, most = delimiter, found
     return best
@@ -57,6 +58,18 @@ def header_problem(reader: csv.DictReader[str]) -> FieldProblem | None:
     except csv.Error as exc:
         return FieldProblem("header", f"is not valid CSV ({exc})", 1)
     return None
+
+
+def known_case(reader: csv.DictReader[str], known: Collection[str]) -> None:
+    """Names a header field as its known column when it differs only in case or surrounding spaces
+    (``Name``, `` NAME `` for ``name``): a spreadsheet's capitalised header is the same column. A field
+    that is itself known, or matches none, is left as written (and refused by the caller if unknown).
+    Call after :func:`header_problem`."""
+    fields = reader.fieldnames
+    if not fields:
+        return
+    by_fold = {k.casefold(): k for k in known}
+    reader.fieldnames = [f if f in known else by_fold.get(f.strip().casefold(), f) for f in fields]
 
 
 def not_csv(field: str, exc: csv.Error | UnicodeDecodeError, line: int) -> InvalidInput:

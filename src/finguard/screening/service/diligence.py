@@ -17,7 +17,7 @@ from typing import IO, Any, Protocol
 
 from finguard.alerts.model import Alert, AlertDraft
 from finguard.core import jsonsafe
-from finguard.core.csvheader import dict_reader, header_problem, line_reached, no_data_rows
+from finguard.core.csvheader import dict_reader, header_problem, known_case, line_reached, no_data_rows
 from finguard.core.errors import FieldProblem, InvalidInput, NotFound, Unavailable
 from finguard.lists.model.lists import Change, ChangeOp, EntryDraft, Party, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import EntryReader, Freshness
@@ -328,6 +328,7 @@ def read_party_records(fmt: str, stream: IO[str]) -> Iterator[tuple[int, dict[st
         if (problem := header_problem(reader)) is not None:  # e.g. a bare carriage return: unreadable past it
             yield 1, {"__problem__": problem}
             return
+        known_case(reader, PARTY_COLUMNS)  # "Name" or " NAME " is the name column
         fieldnames = reader.fieldnames
         unknown = [c for c in fieldnames or () if c not in PARTY_COLUMNS]
         if fieldnames is None or unknown or not {"name", "id_value"} & set(fieldnames):
