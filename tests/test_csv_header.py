@@ -69,3 +69,14 @@ def test_a_capitalised_party_header_reads_as_the_lower_case_one() -> None:
     assert sniff_delimiter("Name;Country", PARTY_COLUMNS) == ";"
     (line, record), *_ = read_party_records("csv", io.StringIO("Name,Ref\nx,1\n"))
     assert line == 1 and "unknown column 'Ref'" in record["__problem__"].problem
+
+
+def test_a_capitalised_list_header_reads_as_the_lower_case_one() -> None:
+    """A list file's ``Key;ID_Type; id_value ;Reason`` header names the same columns as the lower-case one; an
+    unknown column is still refused whole, by name, before any row."""
+    lower = "key,id_type,id_value,reason\nk1,account,6222021001122334455,fraud\n"
+    upper = "Key;ID_Type; id_value ;Reason\nk1;account;6222021001122334455;fraud\n"
+    rows = [(r.line, r.draft) for r in parse_csv(io.StringIO(upper))]
+    assert rows == [(r.line, r.draft) for r in parse_csv(io.StringIO(lower))] and rows[0][1] is not None
+    refused = list(parse_csv(io.StringIO("Key,Colour\nk1,red\n")))
+    assert len(refused) == 1 and refused[0].fatal and "unknown column 'Colour'" in refused[0].problem.problem

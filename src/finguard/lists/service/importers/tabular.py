@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from finguard.core import jsonsafe
-from finguard.core.csvheader import dict_reader, header_problem, line_reached
+from finguard.core.csvheader import dict_reader, header_problem, known_case, line_reached
 from finguard.core.errors import FieldProblem, InvalidInput
 from finguard.core.exports import SafeDictWriter, unsafe_cell
 from finguard.core.identifiers import IdType
@@ -162,6 +162,8 @@ def parse_csv(stream: IO[str]) -> Iterator[ParsedRow]:
     if reader.fieldnames is None:
         yield ParsedRow(1, problem=FieldProblem("header", "the file is empty; a header row is required", 1), fatal=True)
         return
+    known_case(reader, CSV_COLUMNS)  # a spreadsheet's `Key;Name;Kind` names the same columns
+    assert reader.fieldnames is not None
     unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS]
     if unknown:
         yield ParsedRow(
