@@ -19,7 +19,8 @@ For each set (see ``datasets.py`` for where each comes from and its licence), in
    the labels' fraud fed as confirmed 7 days after each event), counted on the hold-out period;
    per-rule hit rates.
 
-Prints the tables and writes ``bench/results/issue11_quality.json``.
+Prints the tables and writes ``bench/results/issue11_quality.json`` (``--out`` another file: a run made only
+for the model it leaves in ``bench/work/guard-quality/``, as the #19 benches need, keeps the results as they are).
 """
 
 from __future__ import annotations
@@ -267,11 +268,17 @@ def main() -> None:
     parser.add_argument("--no-ablation", action="store_true", help="Skip the guard model without the merchant's confirmed fraud.")
     parser.add_argument("--raw-only", action="store_true", help="Add the raw-field GBM with the guard's parameters to the last results.")
     parser.add_argument("--show", action="store_true", help="Print the last results again, computing nothing.")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "issue11_quality.json",
+        help="Results file (a run made only for its model, e.g. for the #19 benches: --out bench/work/quality.json).",
+    )
     args = parser.parse_args()
     results = []
-    last = {r["set"]: r for r in json.loads((RESULTS / "issue11_quality.json").read_text())["sets"]} if args.raw_only else {}
+    last = {r["set"]: r for r in json.loads(args.out.read_text())["sets"]} if args.raw_only else {}
     if args.show:
-        for result in json.loads((RESULTS / "issue11_quality.json").read_text())["sets"]:
+        for result in json.loads(args.out.read_text())["sets"]:
             show(result)
         return
     for name in args.sets.split(","):
@@ -281,8 +288,8 @@ def main() -> None:
             result = run_set(name, args)
         show(result)
         results.append(result)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "issue11_quality.json"
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
     # A run of some sets keeps the others' last results.
     kept = json.loads(out.read_text())["sets"] if out.is_file() else []
     ran = {r["set"] for r in results}
