@@ -139,6 +139,13 @@ VOWELS_WRITTEN_FEATURE = "written_vowels_differ"
 VOWELS_WRITTEN_SIM = 0.88  # a word written with its vowels, compared by skeleton, needs a listed partner this alike
 GIVEN_FEATURE = "given_names_differ"
 GIVEN_SIM = 0.88  # two given names spelled this alike (Jaro-Winkler, no sound key) are one name's spellings (Aleksandr / Alexander)
+HEBREW_FAMILY_FEATURE = "hebrew_family_differs"
+FIRM_WORDS_FEATURE = "firm_words_differ"
+EXTENDED_FEATURE = "word_extended"
+EXTENDED_MIN = 2  # letters added at a listed word's end that make another word (Jose / Joseph); a typo adds one
+EXTENDED_REACH = 0.25  # word_extended is weighed this far below close_match: token_subset lifts that far (Joseph Cabrera, 0.81)
+_OTHER_NAME_FEATURES = frozenset({"hebrew_family_differs", "firm_words_differ", "word_extended"})
+FIRM_WORDS_MAX = 3  # a query of at most this many words (particles apart) and no legal form may be a person's name
 COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no one apart: the given name must
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
@@ -1252,10 +1259,15 @@ class NameScreener:
             ),
             _written_vowels(score, best_pair, latin_query, thresholds),
             _given_names_differ(ix, entry.kind, score, best_pair, best_name, written_latin, thresholds),
+            _hebrew_family_differs(entry.kind, score, best_pair, best_name, thresholds),
+            _firm_words_differ(entry.kind, score, best_pair, best_name.legal_forms, latin_query, query_legal, thresholds),
+            _word_extended(entry.kind, score, best_pair, latin_query, thresholds),
         ):
             if rule is not None:
                 score += rule.contribution
                 features.append(rule)
+        # another name by these rules' reading: no word-level rule below lifts it back (token_subset, org_subset)
+        other_name = any(f.name in _OTHER_NAME_FEATURES for f in features)
         extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds, memo)
         if extra is None and latin_query:
             extra = _skeleton_lacking(score, best_pair, thresholds)
@@ -1271,9 +1283,11 @@ class NameScreener:
         if single is not None:
             score += single.contribution
             features.append(single)
-        subset = _token_subset(entry.kind, score, best_name, found, thresholds, written_latin, memo) or _org_subset(
-            ix, entry.kind, score, best_name, found, thresholds, query_legal, memo
-        )
+        subset = None
+        if not other_name:
+            subset = _token_subset(entry.kind, score, best_name, found, thresholds, written_latin, memo) or _org_subset(
+                ix, entry.kind, score, best_name, found, thresholds, query_legal, memo
+            )
         if subset is not None:
             score += subset.contribution
             features.append(subset)
@@ -1953,6 +1967,142 @@ def _given_names_differ(
         "another person of that name"
     )
     return Feature(GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _word_extended(
+    kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], query_words: frozenset[str], thresholds: Thresholds
+) -> Feature | None:
+    """A person's name with a word that is a listed word and more letters at its end: not a hit.
+
+    ``Joseph Cabrera`` / ``CABRERA, Jose Benito``, ``Nicoletta Schiavone`` / ``SCHIAVONE, Nicola``, ``Ivan Saraceno``
+    / ``SARAC, Ivan``, ``Ms Alison Khan`` / ``KHAN, Ali``: a name grows into another by a suffix (a feminine form, a
+    diminutive, a longer name of which the listed one is the start), so the words score as alike while they name
+    others. When a word the customer wrote (Latin letters) is a listed word of three letters or more with
+    :data:`EXTENDED_MIN` letters or more added at its end, and no listed word is that word as written, the hit is
+    capped below ``close_match``, and no word-level rule lifts it back (``Joseph Cabrera``, 0.81, was lifted to a match as
+    a token subset). A typo adds one letter; a word cut short (``Vlad``) has fewer letters, not more.
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or not query_words or score < thresholds.close_match - EXTENDED_REACH:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
+        return None
+    if not query_words.issuperset(bq.tokens):
+        return None
+    listed = set(bc.tokens)
+    longer = [
+        (t, o)
+        for t in bq.tokens
+        if t not in listed and t not in _PARTICLES
+        for o in bc.tokens
+        if len(o) >= 3 and o not in _PARTICLES and o not in bq.tokens and _extends(t, o) and not _joined(t, o, bc.tokens)
+    ]
+    if not longer:
+        return None
+    t, o = longer[0]
+    why = f"the query's {t!r} is the listed {o!r} and more letters at its end: another name, not a spelling of it"
+    return Feature(EXTENDED_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _extends(t: str, o: str) -> bool:
+    """``t`` is ``o`` with :data:`EXTENDED_MIN` letters or more added at its end, ``o``'s final vowel dropped first or
+    not: ``joseph`` / ``jose``, ``nicoletta`` / ``nicola``."""
+    if len(t) - len(o) < EXTENDED_MIN:
+        return False
+    return t.startswith(o) or (len(o) >= 5 and o[-1] in _PLAIN_VOWELS and t.startswith(o[:-1]))
+
+
+def _joined(t: str, o: str, listed: tuple[str, ...]) -> bool:
+    """``t`` is ``o`` and an article or another listed word written joined: ``abdel`` / ``abd``, ``abdullah`` / ``abd allah``,
+    ``abdelrahman`` / ``abd al rahman``."""
+    rest = t[len(o) :] if t.startswith(o) else t[len(o) - 1 :]
+    if rest in _PARTICLES:
+        return True
+    return any(x != o and (rest.endswith(x) or token_similarity(rest, x, nicknames=False) >= 0.8) for x in listed if len(x) > 2)
+
+
+def _firm_words_differ(
+    kind: str,
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    listed_legal: tuple[str, ...],
+    query_words: frozenset[str],
+    query_legal: tuple[str, ...],
+    thresholds: Thresholds,
+) -> Feature | None:
+    """A short name without a legal form, against a company's name with one, not written with the company's words: not a hit.
+
+    ``Marine Gomez`` / ``GOMEZ MARIN LTDA.``, ``Claude Le Texier`` / ``LE CLAUDE, S.A. DE C.V.``, ``Gertrudis Criado`` /
+    ``CRIADERO SANTA GERTRUDIS S.A.``: a name of two or three words without a legal form is as likely a person's as a
+    firm's, and a firm named after a person writes that name as it is. When a word of the query is no word of the
+    listed name as written (nor, the last, one cut short: ``Gomez Mar``; nor a nickname of one), the hit is capped below
+    ``close_match``; a query with the firm's legal form, or every word as listed (``Gomez Marin``), is left to the other
+    rules. Only for names written in Latin, Cyrillic or Greek letters.
+    """
+    bq, bc = pair
+    if kind != "organisation" or bq is None or bc is None or not query_words or query_legal or not listed_legal:
+        return None
+    if score < thresholds.close_match or bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese:
+        return None
+    if not query_words.issuperset(bq.tokens):
+        return None
+    mine = [t for t in bq.tokens if len(t) > 1 and t not in _PARTICLES]
+    if not 2 <= len(mine) <= FIRM_WORDS_MAX:
+        return None
+    listed = set(bc.tokens)
+    other = [t for t in mine if t not in listed and not (nickname_partners(t) & listed)]
+    if other == [mine[-1]] and len(other[0]) >= 3:
+        # the last word cut short, after the others' places (Gomez Mar; not Gertrudis Criado / CRIADERO SANTA GERTRUDIS)
+        after = max((bc.tokens.index(t) for t in mine[:-1] if t in listed), default=-1)
+        if any(o.startswith(other[0]) for o in bc.tokens[after + 1 :]):
+            return None
+    if not other:
+        return None
+    why = (
+        f"without a legal form, {' '.join(bq.tokens)!r} may be a person's name; the company's name "
+        f"({' '.join(bc.tokens)!r}) has no {' '.join(other)!r} as written: not a firm named after that person"
+    )
+    return Feature(FIRM_WORDS_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _hebrew_family_differs(
+    kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], name: _Name, thresholds: Thresholds
+) -> Feature | None:
+    """A name in Hebrew letters none of whose words is the listed person's family name by skeleton: not a hit.
+
+    ``מיתר מנסור`` (``mtr mnsr``) / ``THAER, Mansour``, ``רגב-מנסור`` (``rg mnsr``) / ``BORGHEI, Mansour``,
+    ``סלמא מנשה`` (``slm mns``) / ``MANSUR, Salim``: Hebrew writes every consonant of a name, so a listed family name
+    whose consonant skeleton is no query word's (read letter by letter or as Latin digraphs, or after the article
+    joined), is not across two of its words, and has no query word of as many consonants near it (a letter Hebrew writes otherwise:
+    ג'מאל ``gml`` for ``JAMAL``) is another family name, one consonant added or dropped; what the names share is a given
+    name, often a common one (Muhammad, Mansour). The hit is capped below ``close_match``. Only for listed names
+    written ``FAMILY, Given`` in Latin letters with their vowels (a name listed without them is compared as before).
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
+        return None
+    if bq.kind != "skeleton" or not bq.hebrew or bc.kind != "latin" or bc.chinese:
+        return None
+    n_family = name.family[0]
+    if n_family >= len(bc.tokens):
+        return None
+    family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES and not _PLAIN_VOWELS.isdisjoint(t)]
+    if not family:
+        return None
+    read = {k for x in bq.tokens for k in (skeleton(x, True), skeleton(x)) if k}
+    for t in family:
+        k = skeleton(t)
+        if not k or k in read or "l" + k in read:  # as a word, or after the article written joined (אלעדני: ldn)
+            return None
+        if k in bq.skel_compact and not any(k in x for x in read):
+            return None  # across two words (a name Hebrew writes apart)
+        if any(len(x) == len(k) and token_similarity(k, x, nicknames=False) >= MIN_TOKEN_SIM for x in read):
+            return None  # as many consonants, one written otherwise: a spelling, not another name
+    why = (
+        f"the listed family name {' '.join(family)!r} is none of the query's words by consonant skeleton "
+        f"({' '.join(sorted(read))!r}): Hebrew letters write its consonants, and the names share given names only"
+    )
+    return Feature(HEBREW_FAMILY_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
 
 
 def _given_alike(a: str, b: str) -> bool:
