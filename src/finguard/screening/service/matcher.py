@@ -140,11 +140,13 @@ VOWELS_WRITTEN_SIM = 0.88  # a word written with its vowels, compared by skeleto
 GIVEN_FEATURE = "given_names_differ"
 GIVEN_SIM = 0.88  # two given names spelled this alike (Jaro-Winkler, no sound key) are one name's spellings (Aleksandr / Alexander)
 HEBREW_FAMILY_FEATURE = "hebrew_family_differs"
+HEBREW_GIVEN_FEATURE = "hebrew_given_differs"
 FIRM_WORDS_FEATURE = "firm_words_differ"
 EXTENDED_FEATURE = "word_extended"
 EXTENDED_MIN = 2  # letters added at a listed word's end that make another word (Jose / Joseph); a typo adds one
 EXTENDED_REACH = 0.25  # word_extended is weighed this far below close_match: token_subset lifts that far (Joseph Cabrera, 0.81)
-_OTHER_NAME_FEATURES = frozenset({"hebrew_family_differs", "firm_words_differ", "word_extended"})
+_OTHER_NAME_FEATURES = frozenset({"hebrew_family_differs", "hebrew_given_differs", "firm_words_differ", "word_extended"})
+_CONNECTORS = frozenset({"and", "und", "et"})
 FIRM_WORDS_MAX = 3  # a query of at most this many words (particles apart) and no legal form may be a person's name
 COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no one apart: the given name must
 HAN_FEATURE = "han_characters_differ"
@@ -1259,7 +1261,7 @@ class NameScreener:
             ),
             _written_vowels(score, best_pair, latin_query, thresholds),
             _given_names_differ(ix, entry.kind, score, best_pair, best_name, written_latin, thresholds),
-            _hebrew_family_differs(entry.kind, score, best_pair, best_name, thresholds),
+            _hebrew_family_differs(ix, entry.kind, score, best_pair, best_name, thresholds),
             _firm_words_differ(entry.kind, score, best_pair, best_name.legal_forms, latin_query, query_legal, thresholds),
             _word_extended(entry.kind, score, best_pair, latin_query, thresholds),
         ):
@@ -2035,7 +2037,8 @@ def _firm_words_differ(
     ``Marine Gomez`` / ``GOMEZ MARIN LTDA.``, ``Claude Le Texier`` / ``LE CLAUDE, S.A. DE C.V.``, ``Gertrudis Criado`` /
     ``CRIADERO SANTA GERTRUDIS S.A.``: a name of two or three words without a legal form is as likely a person's as a
     firm's, and a firm named after a person writes that name as it is. When a word of the query is no word of the
-    listed name as written (nor, the last, one cut short: ``Gomez Mar``; nor a nickname of one), the hit is capped below
+    listed name as written (nor listed words run together: ``Constructora RT`` / ``CONSTRUCTORA R & T LTDA``; nor, the
+    last, one cut short: ``Gomez Mar``; nor a nickname of one), the hit is capped below
     ``close_match``; a query with the firm's legal form, or every word as listed (``Gomez Marin``), is left to the other
     rules. Only for names written in Latin, Cyrillic or Greek letters.
     """
@@ -2046,11 +2049,20 @@ def _firm_words_differ(
         return None
     if not query_words.issuperset(bq.tokens):
         return None
-    mine = [t for t in bq.tokens if len(t) > 1 and t not in _PARTICLES]
+    if any(len(t) == 1 or t in _CONNECTORS for t in bq.tokens):
+        return None  # letters (S.A. read apart, initials) or "and": a firm's name more likely than a person's
+    mine = [t for t in bq.tokens if t not in _PARTICLES]
     if not 2 <= len(mine) <= FIRM_WORDS_MAX:
         return None
-    listed = set(bc.tokens)
-    other = [t for t in mine if t not in listed and not (nickname_partners(t) & listed)]
+    n = len(bc.tokens)
+    listed = set(bc.tokens) | {"".join(bc.tokens[i:j]) for i in range(n) for j in range(i + 2, n + 1)}  # R & T: rt
+    other = [
+        t
+        for t in mine
+        if t not in listed
+        and not (nickname_partners(t) & listed)
+        and not any(_word_likeness(t, form) >= REPLACED_SIM for form in listed_legal)  # the legal form misspelled: CMPNY
+    ]
     if other == [mine[-1]] and len(other[0]) >= 3:
         # the last word cut short, after the others' places (Gomez Mar; not Gertrudis Criado / CRIADERO SANTA GERTRUDIS)
         after = max((bc.tokens.index(t) for t in mine[:-1] if t in listed), default=-1)
@@ -2066,9 +2078,10 @@ def _firm_words_differ(
 
 
 def _hebrew_family_differs(
-    kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], name: _Name, thresholds: Thresholds
+    ix: _Index, kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], name: _Name, thresholds: Thresholds
 ) -> Feature | None:
-    """A name in Hebrew letters none of whose words is the listed person's family name by skeleton: not a hit.
+    """A name in Hebrew letters none of whose words is the listed person's family name by skeleton, or beside a common
+    family name none of whose other words is a listed given name: not a hit.
 
     ``מיתר מנסור`` (``mtr mnsr``) / ``THAER, Mansour``, ``רגב-מנסור`` (``rg mnsr``) / ``BORGHEI, Mansour``,
     ``סלמא מנשה`` (``slm mns``) / ``MANSUR, Salim``: Hebrew writes every consonant of a name, so a listed family name
@@ -2089,20 +2102,51 @@ def _hebrew_family_differs(
     family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES and not _PLAIN_VOWELS.isdisjoint(t)]
     if not family:
         return None
-    read = {k for x in bq.tokens for k in (skeleton(x, True), skeleton(x)) if k}
-    for t in family:
-        k = skeleton(t)
-        if not k or k in read or "l" + k in read:  # as a word, or after the article written joined (אלעדני: ldn)
+    read = {k for x in bq.tokens for k in _hebrew_reads(x)}
+    lacking = [t for t in family if not _skeleton_found(skeleton(t), read, bq.skel_compact)]
+    if lacking:
+        if len(lacking) < len(family):
+            return None  # one of two family names: the other rules
+        why = (
+            f"the listed family name {' '.join(family)!r} is none of the query's words by consonant skeleton "
+            f"({' '.join(sorted(read))!r}): Hebrew letters write its consonants, and the names share given names only"
+        )
+        return Feature(HEBREW_FAMILY_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    # the family name there: a common one (COMMON_FAMILY) beside a given name that is none of the listed ones (קליין-מנסור,
+    # kln mnsr / MANSUR, Khalil: kl) is another person of that family name, as _given_names_differ reads Latin letters
+    if any(len(ix.vocab.get(t, ())) < COMMON_FAMILY for t in family):
+        return None
+    listed_given = [skeleton(t) for t in bc.tokens[:-n_family] if len(t) > 1 and t not in _PARTICLES]
+    listed_given = [k for k in listed_given if k]
+    keys = {skeleton(t) for t in family}
+    given = [x for x in bq.tokens if (ks := _hebrew_reads(x)) and ks.isdisjoint(keys) and "l" not in ks]
+    if not listed_given or not given:
+        return None
+    for x in given:
+        if any(_skeleton_found(g, _hebrew_reads(x), "") for g in listed_given):
             return None
-        if k in bq.skel_compact and not any(k in x for x in read):
-            return None  # across two words (a name Hebrew writes apart)
-        if any(len(x) == len(k) and token_similarity(k, x, nicknames=False) >= MIN_TOKEN_SIM for x in read):
-            return None  # as many consonants, one written otherwise: a spelling, not another name
     why = (
-        f"the listed family name {' '.join(family)!r} is none of the query's words by consonant skeleton "
-        f"({' '.join(sorted(read))!r}): Hebrew letters write its consonants, and the names share given names only"
+        f"beside the listed family name {' '.join(family)!r}, on many listed names, the query's "
+        f"{' '.join(given)!r} is by consonant skeleton none of the listed given names ({' '.join(listed_given)!r}): "
+        "another person of that name"
     )
-    return Feature(HEBREW_FAMILY_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return Feature(HEBREW_GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _hebrew_reads(x: str) -> set[str]:
+    """A Hebrew word's skeletons: its letters one by one, as Latin digraphs, and with bet read b (הרבי, ``hrvy``: Harbi)."""
+    return {k for k in (skeleton(x, True), skeleton(x), skeleton(x.replace("v", "b"), True)) if k}
+
+
+def _skeleton_found(k: str, read: set[str], compact: str) -> bool:
+    """A listed word's skeleton among a Hebrew name's words read (:func:`_hebrew_family_differs`): as a word, after the
+    article written joined (אלעדני: ``ldn``), across two words (``compact``: the name's joined skeleton), or a word
+    of as many consonants near it (a letter Hebrew writes otherwise: ג'מאל ``gml`` for ``JAMAL``)."""
+    if not k or k in read or "l" + k in read:
+        return True
+    if compact and k in compact and not any(k in x for x in read):
+        return True
+    return any(len(x) == len(k) and token_similarity(k, x, nicknames=False) >= MIN_TOKEN_SIM for x in read)
 
 
 def _given_alike(a: str, b: str) -> bool:
