@@ -145,7 +145,10 @@ FIRM_WORDS_FEATURE = "firm_words_differ"
 EXTENDED_FEATURE = "word_extended"
 EXTENDED_MIN = 2  # letters added at a listed word's end that make another word (Jose / Joseph); a typo adds one
 EXTENDED_REACH = 0.25  # word_extended is weighed this far below close_match: token_subset lifts that far (Joseph Cabrera, 0.81)
-_OTHER_NAME_FEATURES = frozenset({"hebrew_family_differs", "hebrew_given_differs", "firm_words_differ", "word_extended"})
+ABJAD_LETTERS_FEATURE = "abjad_word_not_letters"
+_OTHER_NAME_FEATURES = frozenset(
+    {"hebrew_family_differs", "hebrew_given_differs", "firm_words_differ", "word_extended", "abjad_word_not_letters"}
+)
 _CONNECTORS = frozenset({"and", "und", "et"})
 FIRM_WORDS_MAX = 3  # a query of at most this many words (particles apart) and no legal form may be a person's name
 COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no one apart: the given name must
@@ -1264,6 +1267,7 @@ class NameScreener:
             _hebrew_family_differs(ix, entry.kind, score, best_pair, best_name, thresholds),
             _firm_words_differ(entry.kind, score, best_pair, best_name.legal_forms, latin_query, query_legal, thresholds),
             _word_extended(entry.kind, score, best_pair, latin_query, thresholds),
+            _abjad_letters(entry.kind, score, best_pair, prepared, latin_query, thresholds),
         ):
             if rule is not None:
                 score += rule.contribution
@@ -1971,6 +1975,37 @@ def _given_names_differ(
     return Feature(GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
 
 
+def _abjad_letters(
+    kind: str,
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    prepared: list[Prepared],
+    query_words: frozenset[str],
+    thresholds: Thresholds,
+) -> Feature | None:
+    """A word read from Hebrew or Arabic letters against a listed run of single letters: not a hit.
+
+    ``עבאס Ltd`` (``bs``) / ``B S COMPANY``: the letters of an abjad word are a name's consonants, and listed single
+    letters are Latin initials or an abbreviation; that the one, joined, spells the other says nothing. Capped at
+    :data:`SINGLE_WORD_CAP` (below ``close_match`` with a legal form's small lift), and not lifted back.
+    """
+    bq, bc = pair
+    if kind == "person" or bq is None or bc is None or bq.kind != "latin" or score < thresholds.close_match - 0.1:
+        return None
+    if query_words or not any(p.kind == "skeleton" for p in prepared):
+        return None  # written in alphabets (BS Company), or not read from Arabic or Hebrew letters
+    n = len(bc.tokens)
+    runs = {"".join(bc.tokens[i:j]) for i in range(n) for j in range(i + 2, n + 1) if all(len(t) == 1 for t in bc.tokens[i:j])}
+    mine = [t for t in bq.tokens if t in runs]
+    if not mine:
+        return None
+    why = (
+        f"the query's {mine[0]!r}, read from Hebrew or Arabic letters, is a name's consonants, "
+        f"not the listed letters {' '.join(bc.tokens)!r}"
+    )
+    return Feature(ABJAD_LETTERS_FEATURE, 1.0, round(min(0.0, SINGLE_WORD_CAP - score), 4), why)
+
+
 def _word_extended(
     kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], query_words: frozenset[str], thresholds: Thresholds
 ) -> Feature | None:
@@ -2086,10 +2121,14 @@ def _hebrew_family_differs(
     ``מיתר מנסור`` (``mtr mnsr``) / ``THAER, Mansour``, ``רגב-מנסור`` (``rg mnsr``) / ``BORGHEI, Mansour``,
     ``סלמא מנשה`` (``slm mns``) / ``MANSUR, Salim``: Hebrew writes every consonant of a name, so a listed family name
     whose consonant skeleton is no query word's (read letter by letter or as Latin digraphs, or after the article
-    joined), is not across two of its words, and has no query word of as many consonants near it (a letter Hebrew writes otherwise:
-    ג'מאל ``gml`` for ``JAMAL``) is another family name, one consonant added or dropped; what the names share is a given
-    name, often a common one (Muhammad, Mansour). The hit is capped below ``close_match``. Only for listed names
-    written ``FAMILY, Given`` in Latin letters with their vowels (a name listed without them is compared as before).
+    joined, or with bet read b), is not across two of its words, and has no query word of as many consonants near it
+    (a letter Hebrew writes otherwise: ג'מאל ``gml`` for ``JAMAL``) is another family name, one consonant added or
+    dropped; what the names share is a given name, often a common one (Muhammad, Mansour). With the family name there
+    and on :data:`COMMON_FAMILY` listed names or more, the query's other words must be a listed given name so read
+    (``hebrew_given_differs``: קליין-מנסור, ``kln mnsr``, is not ``MANSUR, Khalil``, ``kl``), as
+    :func:`_given_names_differ` asks of Latin letters. Either caps the hit below ``close_match``, and no word-level
+    rule lifts it back. Only for listed names written ``FAMILY, Given`` in Latin letters with their vowels (a name
+    listed without them, as the synthetic list's romanised Hebrew names are, is compared as before).
     """
     bq, bc = pair
     if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
