@@ -103,3 +103,12 @@ def test_extended_words() -> None:
     assert _joined("abdel", "abd", ("abd", "al", "rahman"))
     assert _joined("abdullah", "abd", ("abd", "allah"))
     assert not _joined("joseph", "jose", ("jose", "ramon", "morales"))
+
+
+def test_an_abjad_word_is_not_a_run_of_listed_letters() -> None:
+    """עבאס (``bs``) is a name's consonants, not the listed letters B S; the letters written in Latin are, as before."""
+    s = NameScreener()
+    s.add(1, "x", org("bs", "B S COMPANY"))
+    assert outcome(s, "עבאס Ltd", 1) is None
+    assert outcome(s, "עבאס Group", 1) is None
+    assert outcome(s, "BS Company", 1) == "match"
