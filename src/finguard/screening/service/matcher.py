@@ -146,9 +146,7 @@ EXTENDED_FEATURE = "word_extended"
 EXTENDED_MIN = 2  # letters added at a listed word's end that make another word (Jose / Joseph); a typo adds one
 EXTENDED_REACH = 0.25  # word_extended is weighed this far below close_match: token_subset lifts that far (Joseph Cabrera, 0.81)
 ABJAD_LETTERS_FEATURE = "abjad_word_not_letters"
-_OTHER_NAME_FEATURES = frozenset(
-    {"hebrew_family_differs", "hebrew_given_differs", "firm_words_differ", "word_extended", "abjad_word_not_letters"}
-)
+_OTHER_NAME_FEATURES = frozenset({HEBREW_FAMILY_FEATURE, HEBREW_GIVEN_FEATURE, FIRM_WORDS_FEATURE, EXTENDED_FEATURE, ABJAD_LETTERS_FEATURE})
 _CONNECTORS = frozenset({"and", "und", "et"})
 FIRM_WORDS_MAX = 3  # a query of at most this many words (particles apart) and no legal form may be a person's name
 COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no one apart: the given name must
