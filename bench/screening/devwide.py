@@ -8,6 +8,8 @@ may exceed devloop.py's sizes; the held-out split is left out at its real sizes 
 10,000: the same text, or the same entry and class), so a larger dev set never holds a held-out
 query or negative. Lines: ``Q`` (class, query, outcome, the true entry's score, the first hit),
 ``C`` per class, ``FP`` / ``NS`` (a negative's fuzzy hit / namesake), ``L`` per locale, ``FPR``.
+``NEGSEED`` draws the negatives on another seed (default DEV_SEED + 7; stop 22 checked with DEV_SEED + 13 = 2216),
+leaving out the held-out draws' names (seed SEED + 7 and the fresh FRESH_NEG_SEED pool).
 Stable from run to run (``PYTHONHASHSEED=0``): diff two trees' outputs query by query.
 """
 
@@ -61,8 +63,11 @@ if os.environ.get("NEG", "1") == "1":
     for eid, code, d in base:
         s.add(eid, code, d)
     listed = {name_key(n) for _, _, d in base + syn if d.party for n in d.party.names}
-    neg = h.negatives(NN, listed, h.DEV_SEED + 7)
+    neg_seed = int(os.environ.get("NEGSEED", h.DEV_SEED + 7))
+    neg = h.negatives(NN, listed, neg_seed)
     held = {name_key(q) for _, q in h.negatives(10_000, listed, h.SEED + 7)}
+    if neg_seed != h.DEV_SEED + 7:  # another dev draw: also leave out the fresh held-out draw's pool (heldout.py)
+        held |= {name_key(q) for _, q in h.negatives(30_000, listed, h.FRESH_NEG_SEED)}
     neg = [(loc, q) for loc, q in neg if name_key(q) not in held]
     by = defaultdict(lambda: [0, 0, 0])
     for loc, q in neg:

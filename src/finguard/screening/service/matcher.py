@@ -139,6 +139,16 @@ VOWELS_WRITTEN_FEATURE = "written_vowels_differ"
 VOWELS_WRITTEN_SIM = 0.88  # a word written with its vowels, compared by skeleton, needs a listed partner this alike
 GIVEN_FEATURE = "given_names_differ"
 GIVEN_SIM = 0.88  # two given names spelled this alike (Jaro-Winkler, no sound key) are one name's spellings (Aleksandr / Alexander)
+HEBREW_FAMILY_FEATURE = "hebrew_family_differs"
+HEBREW_GIVEN_FEATURE = "hebrew_given_differs"
+FIRM_WORDS_FEATURE = "firm_words_differ"
+EXTENDED_FEATURE = "word_extended"
+EXTENDED_MIN = 2  # letters added at a listed word's end that make another word (Jose / Joseph); a typo adds one
+EXTENDED_REACH = 0.25  # word_extended is weighed this far below close_match: token_subset lifts that far (Joseph Cabrera, 0.81)
+ABJAD_LETTERS_FEATURE = "abjad_word_not_letters"
+_OTHER_NAME_FEATURES = frozenset({HEBREW_FAMILY_FEATURE, HEBREW_GIVEN_FEATURE, FIRM_WORDS_FEATURE, EXTENDED_FEATURE, ABJAD_LETTERS_FEATURE})
+_CONNECTORS = frozenset({"and", "und", "et"})
+FIRM_WORDS_MAX = 3  # a query of at most this many words (particles apart) and no legal form may be a person's name
 COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no one apart: the given name must
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
@@ -1252,10 +1262,16 @@ class NameScreener:
             ),
             _written_vowels(score, best_pair, latin_query, thresholds),
             _given_names_differ(ix, entry.kind, score, best_pair, best_name, written_latin, thresholds),
+            _hebrew_family_differs(ix, entry.kind, score, best_pair, best_name, thresholds),
+            _firm_words_differ(entry.kind, score, best_pair, best_name.legal_forms, latin_query, query_legal, thresholds),
+            _word_extended(entry.kind, score, best_pair, latin_query, thresholds),
+            _abjad_letters(entry.kind, score, best_pair, prepared, latin_query, thresholds),
         ):
             if rule is not None:
                 score += rule.contribution
                 features.append(rule)
+        # another name by these rules' reading: no word-level rule below lifts it back (token_subset, org_subset)
+        other_name = any(f.name in _OTHER_NAME_FEATURES for f in features)
         extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds, memo)
         if extra is None and latin_query:
             extra = _skeleton_lacking(score, best_pair, thresholds)
@@ -1271,9 +1287,11 @@ class NameScreener:
         if single is not None:
             score += single.contribution
             features.append(single)
-        subset = _token_subset(entry.kind, score, best_name, found, thresholds, written_latin, memo) or _org_subset(
-            ix, entry.kind, score, best_name, found, thresholds, query_legal, memo
-        )
+        subset = None
+        if not other_name:
+            subset = _token_subset(entry.kind, score, best_name, found, thresholds, written_latin, memo) or _org_subset(
+                ix, entry.kind, score, best_name, found, thresholds, query_legal, memo
+            )
         if subset is not None:
             score += subset.contribution
             features.append(subset)
@@ -1953,6 +1971,219 @@ def _given_names_differ(
         "another person of that name"
     )
     return Feature(GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _abjad_letters(
+    kind: str,
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    prepared: list[Prepared],
+    query_words: frozenset[str],
+    thresholds: Thresholds,
+) -> Feature | None:
+    """A word read from Hebrew or Arabic letters against a listed run of single letters: not a hit.
+
+    ``עבאס Ltd`` (``bs``) / ``B S COMPANY``: the letters of an abjad word are a name's consonants, and listed single
+    letters are Latin initials or an abbreviation; that the one, joined, spells the other says nothing. Capped at
+    :data:`SINGLE_WORD_CAP` (below ``close_match`` with a legal form's small lift), and not lifted back.
+    """
+    bq, bc = pair
+    if kind == "person" or bq is None or bc is None or bq.kind != "latin" or score < thresholds.close_match - 0.1:
+        return None
+    if query_words or not any(p.kind == "skeleton" for p in prepared):
+        return None  # written in alphabets (BS Company), or not read from Arabic or Hebrew letters
+    n = len(bc.tokens)
+    runs = {"".join(bc.tokens[i:j]) for i in range(n) for j in range(i + 2, n + 1) if all(len(t) == 1 for t in bc.tokens[i:j])}
+    mine = [t for t in bq.tokens if t in runs]
+    if not mine:
+        return None
+    why = (
+        f"the query's {mine[0]!r}, read from Hebrew or Arabic letters, is a name's consonants, "
+        f"not the listed letters {' '.join(bc.tokens)!r}"
+    )
+    return Feature(ABJAD_LETTERS_FEATURE, 1.0, round(min(0.0, SINGLE_WORD_CAP - score), 4), why)
+
+
+def _word_extended(
+    kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], query_words: frozenset[str], thresholds: Thresholds
+) -> Feature | None:
+    """A person's name with a word that is a listed word and more letters at its end: not a hit.
+
+    ``Joseph Cabrera`` / ``CABRERA, Jose Benito``, ``Nicoletta Schiavone`` / ``SCHIAVONE, Nicola``, ``Ivan Saraceno``
+    / ``SARAC, Ivan``, ``Ms Alison Khan`` / ``KHAN, Ali``: a name grows into another by a suffix (a feminine form, a
+    diminutive, a longer name of which the listed one is the start), so the words score as alike while they name
+    others. When a word the customer wrote (Latin letters) is a listed word of three letters or more with
+    :data:`EXTENDED_MIN` letters or more added at its end, and no listed word is that word as written, the hit is
+    capped below ``close_match``, and no word-level rule lifts it back (``Joseph Cabrera``, 0.81, was lifted to a match as
+    a token subset). A typo adds one letter; a word cut short (``Vlad``) has fewer letters, not more.
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or not query_words or score < thresholds.close_match - EXTENDED_REACH:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
+        return None
+    if not query_words.issuperset(bq.tokens):
+        return None
+    listed = set(bc.tokens)
+    longer = [
+        (t, o)
+        for t in bq.tokens
+        if t not in listed and t not in _PARTICLES
+        for o in bc.tokens
+        if len(o) >= 3 and o not in _PARTICLES and o not in bq.tokens and _extends(t, o) and not _joined(t, o, bc.tokens)
+    ]
+    if not longer:
+        return None
+    t, o = longer[0]
+    why = f"the query's {t!r} is the listed {o!r} and more letters at its end: another name, not a spelling of it"
+    return Feature(EXTENDED_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _extends(t: str, o: str) -> bool:
+    """``t`` is ``o`` with :data:`EXTENDED_MIN` letters or more added at its end, ``o``'s final vowel dropped first or
+    not: ``joseph`` / ``jose``, ``nicoletta`` / ``nicola``."""
+    if len(t) - len(o) < EXTENDED_MIN:
+        return False
+    return t.startswith(o) or (len(o) >= 5 and o[-1] in _PLAIN_VOWELS and t.startswith(o[:-1]))
+
+
+def _joined(t: str, o: str, listed: tuple[str, ...]) -> bool:
+    """``t`` is ``o`` and an article or another listed word written joined: ``abdel`` / ``abd``, ``abdullah`` / ``abd allah``,
+    ``abdelrahman`` / ``abd al rahman``."""
+    rest = t[len(o) :] if t.startswith(o) else t[len(o) - 1 :]
+    if rest in _PARTICLES:
+        return True
+    return any(x != o and (rest.endswith(x) or token_similarity(rest, x, nicknames=False) >= 0.8) for x in listed if len(x) > 2)
+
+
+def _firm_words_differ(
+    kind: str,
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    listed_legal: tuple[str, ...],
+    query_words: frozenset[str],
+    query_legal: tuple[str, ...],
+    thresholds: Thresholds,
+) -> Feature | None:
+    """A short name without a legal form, against a company's name with one, not written with the company's words: not a hit.
+
+    ``Marine Gomez`` / ``GOMEZ MARIN LTDA.``, ``Claude Le Texier`` / ``LE CLAUDE, S.A. DE C.V.``, ``Gertrudis Criado`` /
+    ``CRIADERO SANTA GERTRUDIS S.A.``: a name of two or three words without a legal form is as likely a person's as a
+    firm's, and a firm named after a person writes that name as it is. When a word of the query is no word of the
+    listed name as written (nor listed words run together: ``Constructora RT`` / ``CONSTRUCTORA R & T LTDA``; nor, the
+    last, one cut short: ``Gomez Mar``; nor a nickname of one), the hit is capped below
+    ``close_match``; a query with the firm's legal form, or every word as listed (``Gomez Marin``), is left to the other
+    rules. Only for names written in Latin, Cyrillic or Greek letters.
+    """
+    bq, bc = pair
+    if kind != "organisation" or bq is None or bc is None or not query_words or query_legal or not listed_legal:
+        return None
+    if score < thresholds.close_match or bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese:
+        return None
+    if not query_words.issuperset(bq.tokens):
+        return None
+    if any(len(t) == 1 or t in _CONNECTORS for t in bq.tokens):
+        return None  # letters (S.A. read apart, initials) or "and": a firm's name more likely than a person's
+    mine = [t for t in bq.tokens if t not in _PARTICLES]
+    if not 2 <= len(mine) <= FIRM_WORDS_MAX:
+        return None
+    n = len(bc.tokens)
+    listed = set(bc.tokens) | {"".join(bc.tokens[i:j]) for i in range(n) for j in range(i + 2, n + 1)}  # R & T: rt
+    other = [
+        t
+        for t in mine
+        if t not in listed
+        and not (nickname_partners(t) & listed)
+        and not any(_word_likeness(t, form) >= REPLACED_SIM for form in listed_legal)  # the legal form misspelled: CMPNY
+    ]
+    if other == [mine[-1]] and len(other[0]) >= 3:
+        # the last word cut short, after the others' places (Gomez Mar; not Gertrudis Criado / CRIADERO SANTA GERTRUDIS)
+        after = max((bc.tokens.index(t) for t in mine[:-1] if t in listed), default=-1)
+        if any(o.startswith(other[0]) for o in bc.tokens[after + 1 :]):
+            return None
+    if not other:
+        return None
+    why = (
+        f"without a legal form, {' '.join(bq.tokens)!r} may be a person's name; the company's name "
+        f"({' '.join(bc.tokens)!r}) has no {' '.join(other)!r} as written: not a firm named after that person"
+    )
+    return Feature(FIRM_WORDS_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _hebrew_family_differs(
+    ix: _Index, kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], name: _Name, thresholds: Thresholds
+) -> Feature | None:
+    """A name in Hebrew letters none of whose words is the listed person's family name by skeleton, or beside a common
+    family name none of whose other words is a listed given name: not a hit.
+
+    ``מיתר מנסור`` (``mtr mnsr``) / ``THAER, Mansour``, ``רגב-מנסור`` (``rg mnsr``) / ``BORGHEI, Mansour``,
+    ``סלמא מנשה`` (``slm mns``) / ``MANSUR, Salim``: Hebrew writes every consonant of a name, so a listed family name
+    whose consonant skeleton is no query word's (read letter by letter or as Latin digraphs, or after the article
+    joined, or with bet read b), is not across two of its words, and has no query word of as many consonants near it
+    (a letter Hebrew writes otherwise: ג'מאל ``gml`` for ``JAMAL``) is another family name, one consonant added or
+    dropped; what the names share is a given name, often a common one (Muhammad, Mansour). With the family name there
+    and on :data:`COMMON_FAMILY` listed names or more, the query's other words must be a listed given name so read
+    (``hebrew_given_differs``: קליין-מנסור, ``kln mnsr``, is not ``MANSUR, Khalil``, ``kl``), as
+    :func:`_given_names_differ` asks of Latin letters. Either caps the hit below ``close_match``, and no word-level
+    rule lifts it back. Only for listed names written ``FAMILY, Given`` in Latin letters with their vowels (a name
+    listed without them, as the synthetic list's romanised Hebrew names are, is compared as before).
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
+        return None
+    if bq.kind != "skeleton" or not bq.hebrew or bc.kind != "latin" or bc.chinese:
+        return None
+    n_family = name.family[0]
+    if n_family >= len(bc.tokens):
+        return None
+    family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES and not _PLAIN_VOWELS.isdisjoint(t)]
+    if not family:
+        return None
+    read = {k for x in bq.tokens for k in _hebrew_reads(x)}
+    lacking = [t for t in family if not _skeleton_found(skeleton(t), read, bq.skel_compact)]
+    if lacking:
+        if len(lacking) < len(family):
+            return None  # one of two family names: the other rules
+        why = (
+            f"the listed family name {' '.join(family)!r} is none of the query's words by consonant skeleton "
+            f"({' '.join(sorted(read))!r}): Hebrew letters write its consonants, and the names share given names only"
+        )
+        return Feature(HEBREW_FAMILY_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    # the family name there: a common one (COMMON_FAMILY) beside a given name that is none of the listed ones (קליין-מנסור,
+    # kln mnsr / MANSUR, Khalil: kl) is another person of that family name, as _given_names_differ reads Latin letters
+    if any(len(ix.vocab.get(t, ())) < COMMON_FAMILY for t in family):
+        return None
+    listed_given = [skeleton(t) for t in bc.tokens[:-n_family] if len(t) > 1 and t not in _PARTICLES]
+    listed_given = [k for k in listed_given if k]
+    keys = {skeleton(t) for t in family}
+    given = [x for x in bq.tokens if (ks := _hebrew_reads(x)) and ks.isdisjoint(keys) and "l" not in ks]
+    if not listed_given or not given:
+        return None
+    for x in given:
+        if any(_skeleton_found(g, _hebrew_reads(x), "") for g in listed_given):
+            return None
+    why = (
+        f"beside the listed family name {' '.join(family)!r}, on many listed names, the query's "
+        f"{' '.join(given)!r} is by consonant skeleton none of the listed given names ({' '.join(listed_given)!r}): "
+        "another person of that name"
+    )
+    return Feature(HEBREW_GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+
+
+def _hebrew_reads(x: str) -> set[str]:
+    """A Hebrew word's skeletons: its letters one by one, as Latin digraphs, and with bet read b (הרבי, ``hrvy``: Harbi)."""
+    return {k for k in (skeleton(x, True), skeleton(x), skeleton(x.replace("v", "b"), True)) if k}
+
+
+def _skeleton_found(k: str, read: set[str], compact: str) -> bool:
+    """A listed word's skeleton among a Hebrew name's words read (:func:`_hebrew_family_differs`): as a word, after the
+    article written joined (אלעדני: ``ldn``), across two words (``compact``: the name's joined skeleton), or a word
+    of as many consonants near it (a letter Hebrew writes otherwise: ג'מאל ``gml`` for ``JAMAL``)."""
+    if not k or k in read or "l" + k in read:
+        return True
+    if compact and k in compact and not any(k in x for x in read):
+        return True
+    return any(len(x) == len(k) and token_similarity(k, x, nicknames=False) >= MIN_TOKEN_SIM for x in read)
 
 
 def _given_alike(a: str, b: str) -> bool:

@@ -444,11 +444,13 @@ def _hebrew_prefix(tokens: tuple[str, ...], short: str) -> bool:
 
 
 def _hebrew_labial(h: Prepared, other: Prepared) -> bool:
-    """A w or v the Hebrew spelling cannot have left out, or a Hebrew word starting with v / b the Latin word lacks.
+    """A w or v the Hebrew spelling cannot have left out, or a Hebrew word starting with v / b or with yod the Latin word lacks.
 
     Hebrew writes a w / v sound with vav or bet (both ``v`` here): ``Sarwar`` is not שחר (``shr``),
     though their consonant skeletons, which drop w, are equal. A word starting with vav or bet
-    (בכר, ``vkhr``) starts with that consonant: it is not ``Qari``.
+    (בכר, ``vkhr``) starts with that consonant: it is not ``Qari``. Nor is a word starting with yod
+    (יוסף, ``ywsf``: skeleton ``sf``) ``Assaf`` or ``Sayf``: its Latin partner starts with y, j, i or e, or
+    with a vowel before y or i (:func:`_yod_start`).
     """
     if not h.hebrew or other.kind == "skeleton":
         return False
@@ -461,7 +463,15 @@ def _hebrew_labial(h: Prepared, other: Prepared) -> bool:
             return True
         if all(x[0] in "vw" for x in partners) and t[0] not in "vwbfpou":
             return True
+        if all(x[0] == "y" for x in partners) and not _yod_start(t):
+            return True
     return False
+
+
+def _yod_start(t: str) -> bool:
+    """A Latin word that may start as a Hebrew word starting with yod does: with the consonant y (``Yusuf``, ``Joseph``)
+    or, after a silent alef or ayin, with the vowel yod writes (``Ilan``, ``Ismail``, ``Ebrahim``, ``Ayman``)."""
+    return t[0] in "yjie" or (t[0] in "aou" and t[1:2] in ("y", "i"))
 
 
 @lru_cache(maxsize=65536)
@@ -484,12 +494,16 @@ def _vowel_places(token: str, letters: bool) -> tuple[str, dict[int, str]]:
             t = t.replace(a, b)
     out: list[str] = []
     places: dict[int, str] = {}
+    prev = ""
     for ch in t.replace("q", "k"):
         if ch in "aeiouywv":
             if out:
                 places[len(out)] = places.get(len(out), "") + ch
-        elif not out or out[-1] != ch:  # equal consonants in a row are one, as in the skeleton
+        elif not out or letters or prev != ch:
+            # a Latin doubled letter is one consonant (Hassan, Mohammed); one repeated across a vowel is two (Hillel,
+            # Lulu). Hebrew never doubles a letter to lengthen it: הלל (hll, Hillel) and ליאל (lyl, Liel) have two
             out.append(ch)
+        prev = ch
     return "".join(out), places
 
 
