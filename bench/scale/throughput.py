@@ -191,24 +191,6 @@ def gc_report(folder: Path, began: float, ended: float) -> dict[str, Any]:
     }
 
 
-def pg_backends_cpu(url: str) -> float:
-    """CPU seconds used so far by the PostgreSQL server processes connected to ``url``'s database
-    (the servers' pool connections; 0 for SQLite or when they cannot be read)."""
-    if not url.startswith("postgresql"):
-        return 0.0
-    import psycopg
-
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    try:
-        with psycopg.connect(dsn) as c:
-            pids = [
-                r[0] for r in c.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            ]
-    except psycopg.Error:
-        return 0.0
-    return sum(server_cpu(pid) for pid in pids)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=1_000_000)
@@ -294,12 +276,10 @@ def main() -> None:
         for i in range(args.rounds):
             timeline = f"{args.timeline}-{i + 1}.json" if args.timeline and args.rounds > 1 else args.timeline
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid))
-            pg_cpu = pg_backends_cpu(url)
             began = time.monotonic()
             r = drive(port, secret, bodies, rate, args.overload_seconds, max(args.connections, 256), timeline, args.engine)
             ended = time.monotonic()
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
-            r["pg_backends_cpu_s"] = round(pg_backends_cpu(url) - pg_cpu, 2)
             r["log_backlog_after"] = log_backlog(port)
             if gc_dir is not None:
                 time.sleep(1.2)  # the probe writes once a second
