@@ -63,13 +63,25 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary(
-    total: int, errors: int, elapsed: float, latencies: list[float], admitted: list[float], refused: list[float], cpu_s: float
+    total: int,
+    errors: int,
+    elapsed: float,
+    latencies: list[float],
+    admitted: list[float],
+    refused: list[float],
+    cpu_s: float,
+    error_kinds: dict[str, int] | None = None,
+    error_samples: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The figures both engines report (latencies in seconds from each request's scheduled time)."""
     ms = [x * 1000 for x in latencies]
     return {
         "requests": total,
         "errors": errors,
+        # what the errors were: "status N" (an answer neither 200 nor 503), "lost in flight: ..." (the
+        # connection closed with a request on it), "exception: ..." (streams engine)
+        "error_kinds": dict(sorted((error_kinds or {}).items())),
+        "error_samples": (error_samples or [])[:20],
         "seconds": round(elapsed, 2),
         "achieved_rate": round(len(ms) / elapsed, 1),
         "p50_ms": round(pct(ms, 50), 3),
@@ -104,6 +116,7 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
     admitted: list[float] = []
     refused: list[float] = []
     errors = 0
+    kinds: collections.Counter[str] = collections.Counter()
     total = int(args.rate * args.seconds)
     # --timeline: per request, offsets from its scheduled time (ms): connection free, written, then the
     # server's stamps (parsed, app called, response started), answer read; and the status.
@@ -116,8 +129,9 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
         stamps: list[float] | None = [started, time.perf_counter()] if args.timeline else None
         try:
             status, _ = await c.post(args.host, args.path, bodies[i % len(bodies)], args.key, stamps)
-        except Exception:
+        except Exception as e:
             errors += 1
+            kinds[f"exception: {type(e).__name__}"] += 1
             c = await Conn.open(args.host, args.port)
         else:
             took = time.perf_counter() - scheduled
@@ -127,6 +141,7 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
                 refused.append(took)
             else:
                 errors += 1
+                kinds[f"status {status}"] += 1
             latencies.append(took)
             if stamps is not None:
                 ms = [round((t - scheduled) * 1000, 3) for t in stamps]
@@ -154,7 +169,8 @@ async def single(args: argparse.Namespace) -> dict[str, Any]:
     if args.dump:
         with open(args.dump, "w") as f:
             json.dump({"start_wall": start_wall, "rows": sorted(timeline)}, f)
-    return summary(total, errors, elapsed, latencies, admitted, refused, cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime)
+    cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    return summary(total, errors, elapsed, latencies, admitted, refused, cpu_s, dict(kinds))
 
 
 class _Wire(asyncio.Protocol):
@@ -166,11 +182,16 @@ class _Wire(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buf = b""
         self.scheduled = 0.0  # the scheduled time of the request in flight on this connection
+        self.answered = time.perf_counter()  # when its last answer was read (or it was opened)
+        self.sent = 0.0  # when the request in flight was written
+        self.requests = 0  # requests written on this connection
+        self.lost: Exception | None = None  # why it closed, if it did
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not asyncio.Transport subclasses
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = exc
         self.buf = b""
         self.done(self, -1 if self.scheduled else -2)  # -1: lost with a request in flight, -2: while idle
 
@@ -189,6 +210,7 @@ class _Wire(asyncio.Protocol):
             status = int(self.buf[9:12])
             self.buf = self.buf[total:]
             self.done(self, status)
+            self.answered = time.perf_counter()
 
 
 async def single_protocol(args: argparse.Namespace) -> dict[str, Any]:
@@ -217,10 +239,14 @@ async def single_protocol(args: argparse.Namespace) -> dict[str, Any]:
     latencies: list[float] = []
     timeline: list[tuple[float, float, int]] = []
     state = {"errors": 0, "answered": 0, "start": 0.0, "record": False}
+    kinds: collections.Counter[str] = collections.Counter()
+    samples: list[dict[str, Any]] = []
     finished = loop.create_future()
 
     def send(w: _Wire, i: int, scheduled: float) -> None:
         w.scheduled = scheduled
+        w.sent = clock()
+        w.requests += 1
         assert w.transport is not None
         w.transport.write(heads[i % len(heads)])
 
@@ -240,6 +266,18 @@ async def single_protocol(args: argparse.Namespace) -> dict[str, Any]:
                 refused.append(took)
             else:
                 state["errors"] += 1
+                kind = (
+                    f"status {status}" if status > 0 else f"lost in flight: {type(w.lost).__name__ if w.lost else 'closed by the server'}"
+                )
+                kinds[kind] += 1
+                if len(samples) < 20:
+                    now = clock()
+                    samples.append({
+                        "kind": kind, "at_s": round(scheduled - state["start"], 3), "latency_ms": round(took * 1000, 1),
+                        "written_ms_before": round((now - w.sent) * 1000, 1),
+                        "connection_idle_ms_before_write": round((w.sent - w.answered) * 1000, 1),
+                        "connection_requests": w.requests,
+                    })  # fmt: skip
             if status > 0:
                 latencies.append(took)
                 timeline.append((round(scheduled - state["start"], 4), round(took * 1000, 3), status))
@@ -301,7 +339,7 @@ async def single_protocol(args: argparse.Namespace) -> dict[str, Any]:
         with open(args.dump, "w") as f:
             json.dump({"start_wall": start_wall, "rows": sorted(timeline)}, f)
     cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
-    return {"engine": "protocol", **summary(total, state["errors"], elapsed, latencies, admitted, refused, cpu_s)}
+    return {"engine": "protocol", **summary(total, state["errors"], elapsed, latencies, admitted, refused, cpu_s, dict(kinds), samples)}
 
 
 async def batch(args: argparse.Namespace) -> dict[str, Any]:

@@ -140,3 +140,61 @@ def test_the_default_lag_bound_is_10_ms_and_reaches_the_app(platform: Platform) 
         assert c.get("/healthz").status_code == 200
         gate = admission.gate(c.app_state)
         assert gate is not None and gate.max_loop_lag == 0.010
+
+
+def test_a_request_waiting_in_the_socket_when_the_keep_alive_timer_fires_is_served(platform: Platform, analyst_key: str) -> None:
+    """#19 stop 22: a late event loop runs its due timers before it reads the sockets. A request sent
+    within the keep-alive timeout but still unread when the timer fires was dropped (the connection
+    closed with unread data, i.e. reset, and no answer); now it is served, and an idle connection
+    still closes at the timeout."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(platform), host="127.0.0.1", port=port, http=AdmissionHttpTools, log_level="warning", timeout_keep_alive=1
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() and True
+        (proto,) = srv.server_state.connections
+        # The server's loop stalls for 1.5 s in an I/O callback (as under overload, reading many
+        # sockets at once); 0.3 s into it, 0.6 s before the keep-alive timeout, the next request is
+        # sent. When the callback returns the loop runs its due timers, then reads the sockets.
+        wake, ring = socket.socketpair()
+
+        def stall() -> None:
+            wake.recv(1)
+            time.sleep(1.5)
+
+        proto.loop.call_soon_threadsafe(proto.loop.add_reader, wake.fileno(), stall)
+        time.sleep(0.1)
+        ring.send(b"x")
+        time.sleep(0.3)
+        status, _, answer = _check(conn, analyst_key)
+        assert status == 200 and answer["outcome"]  # type: ignore[index]
+
+        # an idle connection still closes at the timeout (uvicorn's behaviour)
+        idle = socket.create_connection(("127.0.0.1", port))
+        idle.settimeout(10)
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert _read_response(idle)[0] == 200
+        began = time.monotonic()
+        assert idle.recv(1) == b""  # closed by the server
+        assert 0.5 < time.monotonic() - began < 5
+        idle.close()
+        conn.close()
+        proto.loop.call_soon_threadsafe(proto.loop.remove_reader, wake.fileno())
+        time.sleep(0.1)
+        wake.close()
+        ring.close()
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)

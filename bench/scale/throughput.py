@@ -85,9 +85,27 @@ def start_server(
 def drive(
     port: int, secret: str, bodies: Path, rate: float, seconds: float, connections: int, timeline: str = "", engine: str = "streams"
 ) -> dict[str, Any]:
-    cmd = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret, "--path", "/api/v1/check",
-           "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds), "--connections", str(connections),
-           "--engine", engine]
+    cmd = [
+        sys.executable,
+        str(BENCH / "loadgen.py"),
+        "single",
+        "--port",
+        str(port),
+        "--key",
+        secret,
+        "--path",
+        "/api/v1/check",
+        "--bodies",
+        str(bodies),
+        "--rate",
+        str(rate),
+        "--seconds",
+        str(seconds),
+        "--connections",
+        str(connections),
+        "--engine",
+        engine,
+    ]
     out = subprocess.run([*cmd, *(["--timeline", timeline] if timeline else [])], check=True, capture_output=True, text=True)
     res: dict[str, Any] = json.loads(out.stdout)
     res["offered_rate"] = rate
@@ -116,22 +134,60 @@ def gc_report(folder: Path, began: float, ended: float) -> dict[str, Any]:
     collection of 5 ms or more (``bench/scale/gcprobe``)."""
     full: list[float] = []
     slow = 0
+    threads: dict[str, list[float]] = {}
+    stalls: list[list[float]] = []
     for path in folder.glob("gc-*.json"):
         try:
-            events = json.loads(path.read_text())["events"]
+            data = json.loads(path.read_text())
+            events = data["events"]
         except (OSError, ValueError, KeyError):
             continue
+        # each thread's CPU and run-queue wait over the round: the last sample before it, the first after
+        samples = data.get("threads", [])
+        before = [s for s in samples if s[0] <= began]
+        after = [s for s in samples if s[0] >= ended]
+        if before and after:
+            a, b = before[-1][1], after[0][1]
+            for name, (cpu, wait, _) in b.items():
+                acc = threads.setdefault(name, [0.0, 0.0])
+                acc[0] += cpu - a.get(name, [0.0, 0.0])[0]
+                acc[1] += wait - a.get(name, [0.0, 0.0])[1]
+        stalls += [x for x in data.get("stalls", []) if began <= x[0] <= ended]
         for at, generation, ms in events:
             if began <= at <= ended:
                 slow += ms >= 5
                 if generation == 2:
                     full.append(ms)
     full.sort()
+    out: dict[str, Any] = {}
+    if stalls:
+        # the loop's stalls of 10 ms or more (FINGUARD_BENCH_STALLS=1): how many, how long, and their
+        # time split into the loop's thread running, waiting for a core, and asleep (the GIL)
+        long = sorted((x for x in stalls if x[1] >= 10), key=lambda x: x[1])
+        total = sum(x[1] for x in long) or 1.0
+        ran, queued = sum(x[2] for x in long), sum(x[3] for x in long)
+        out["loop_stalls"] = {
+            "5ms_or_more": len(stalls),
+            "10ms_or_more": len(long),
+            "ms_p50_p99_max": [long[len(long) // 2][1], long[min(len(long) - 1, round(0.99 * (len(long) - 1)))][1], long[-1][1]]
+            if long
+            else [],
+            "10ms_or_more_total_ms": round(total, 1),
+            "share_running_waiting_for_a_core_asleep": [
+                round(ran / total, 3),
+                round(queued / total, 3),
+                round(1 - (ran + queued) / total, 3),
+            ],
+            "longest": [x[1:] for x in long[-5:]],
+        }
     return {
+        **out,
         "full_collections": len(full),
         "full_ms_median": full[len(full) // 2] if full else 0.0,
         "full_ms_max": full[-1] if full else 0.0,
         "collections_5ms_or_more": slow,
+        # seconds of CPU, and of waiting runnable for a core, in the round, by the servers' thread names
+        "threads_cpu_s_wait_s": {k: [round(v[0], 3), round(v[1], 3)] for k, v in sorted(threads.items(), key=lambda kv: -kv[1][0])},
     }
 
 
@@ -187,8 +243,15 @@ def main() -> None:
         server_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE / "gcprobe"), os.environ.get("PYTHONPATH", "")) if p)
     server, port, secret = start_server(url, args.workers, server_env, args.app, args.uvicorn)
     result: dict[str, Any] = {
-        "db": label, "workers": args.workers, "scale": args.scale, "cpus": os.cpu_count(), "server_env": server_env,
-        "app": args.app, "uvicorn": args.uvicorn, "engine": args.engine, "ladder": [],
+        "db": label,
+        "workers": args.workers,
+        "scale": args.scale,
+        "cpus": os.cpu_count(),
+        "server_env": server_env,
+        "app": args.app,
+        "uvicorn": args.uvicorn,
+        "engine": args.engine,
+        "ladder": [],
     }
     try:
         for rate in [] if args.capacity else [float(r) for r in args.rates.split(",")]:
@@ -198,8 +261,11 @@ def main() -> None:
             cpu = sum(server_cpu(pid) for pid in server_pids(server.pid)) - cpu
             r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
             print(f"  server CPU {r['server_cpu_ms_per_request']} ms/request", flush=True)
-            print(f"  achieved {r['achieved_rate']}/s ok {r['ok_per_second']}/s p50 {r['p50_ms']} p99 {r['p99_ms']} ms "
-                  f"503 {r['refused_503']} errors {r['errors']}", flush=True)
+            print(
+                f"  achieved {r['achieved_rate']}/s ok {r['ok_per_second']}/s p50 {r['p50_ms']} p99 {r['p99_ms']} ms "
+                f"503 {r['refused_503']} errors {r['errors']}",
+                flush=True,
+            )
             result["ladder"].append(r)
         good = [r for r in result["ladder"] if r["p99_ms"] <= args.p99_target and r["refused_503"] == 0 and r["errors"] == 0]
         capacity = args.capacity or max((r["offered_rate"] for r in good), default=result["ladder"][0]["ok_per_second"])
@@ -220,8 +286,12 @@ def main() -> None:
                 r["gc"] = gc_report(gc_dir, began, ended)
                 print(f"  full collections during the round: {r['gc']}", flush=True)
             r["server_cpu_ms_per_request"] = round(cpu / max(r["requests"], 1) * 1000, 3)
-            print(f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
-                  f"errors {r['errors']}; server CPU {r['server_cpu_ms_per_request']} ms/request ({r['load']})", flush=True)
+            print(
+                f"  ok {r['ok']} ({r['ok_per_second']}/s) p99 {r['ok_p99_ms']} ms; 503 {r['refused_503']} p99 {r['refused_p99_ms']} ms; "
+                f"errors {r['errors']} {r.get('error_kinds', '')}; "
+                f"server CPU {r['server_cpu_ms_per_request']} ms/request ({r['load']})",
+                flush=True,
+            )
             result["overload_rounds"].append(r)
             time.sleep(3)
         result["overload"] = result["overload_rounds"][0]

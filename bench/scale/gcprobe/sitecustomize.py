@@ -7,6 +7,18 @@ generation that took 5 ms or more, as ``[monotonic start, generation, millisecon
 else is measured in the callback: it runs on the event loop, inside the pause it times.
 ``bench/scale/throughput.py --gc-probe`` reads them per overload round. Python imports
 ``sitecustomize`` at start-up by itself; without the variable this does nothing. Not for production.
+
+It also samples, once a second, every thread's CPU and its wait for a CPU (``/proc/self/task/<tid>/
+schedstat``: time run, time runnable but not running) under the thread's Python name (the event
+loop's thread is ``MainThread``; worker threads ``AnyIO worker thread``), as ``threads``: a list of
+``[monotonic, {name: [cpu s, run-queue wait s, threads of that name]}]``: where a loaded server's
+CPU goes, and how long its loop waited for the machine's cores.
+
+With ``FINGUARD_BENCH_STALLS=1`` it also times the event loop's stalls: a 1 ms timer on every
+uvloop loop the process makes, and each time it fires 5 ms or more late, ``[monotonic, ms late,
+ms the loop's thread ran, ms it waited runnable for a core]`` over the stall (its ``schedstat``
+before and after); the rest of a stall is time the thread slept off the run queue: waiting for the
+GIL, with the loop's timer due. As ``stalls``. It costs the loop ~1,000 short callbacks a second.
 """
 
 from __future__ import annotations
@@ -76,12 +88,71 @@ if _DIR:
             _pending[0] = None
             _types_left[0] -= 1
 
+    _threads: list[Any] = []
+
+    def _thread_sample() -> None:
+        by_name: dict[str, list[float]] = {}
+        for t in threading.enumerate():
+            try:
+                run_ns, wait_ns, _ = Path(f"/proc/self/task/{t.native_id}/schedstat").read_text().split()
+            except (OSError, ValueError):
+                continue
+            # a numbered thread name (a worker's, a robot's) counts under its stem
+            name = t.name.split(" (", 1)[0].rstrip("-0123456789") or t.name
+            acc = by_name.setdefault(name, [0.0, 0.0, 0])
+            acc[0] += int(run_ns) / 1e9
+            acc[1] += int(wait_ns) / 1e9
+            acc[2] += 1
+        _threads.append([time.monotonic(), by_name])
+
     def _writer() -> None:
         while True:
             time.sleep(1)
+            _thread_sample()
             tmp = _path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"pid": os.getpid(), "events": list(_events), "types": list(_typed)}))
+            tmp.write_text(
+                json.dumps(
+                    {"pid": os.getpid(), "events": list(_events), "types": list(_typed), "threads": list(_threads), "stalls": list(_stalls)}
+                )
+            )
             tmp.replace(_path)
+
+    _stalls: list[list[float]] = []
+
+    if os.environ.get("FINGUARD_BENCH_STALLS") == "1":
+        import uvloop
+
+        _new_loop = uvloop.new_event_loop
+
+        def _schedstat(fd: int) -> tuple[int, int]:
+            run, wait, _ = os.pread(fd, 100, 0).split()
+            return int(run), int(wait)
+
+        def _stall_probe(loop: Any) -> None:
+            fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)  # the loop's own thread
+            clock = time.perf_counter
+            state = [clock() + 0.001, _schedstat(fd)]
+
+            def tick() -> None:
+                now = clock()
+                late = now - state[0]
+                stat = _schedstat(fd)
+                if late >= 0.005:
+                    (run0, wait0), (run1, wait1) = state[1], stat
+                    _stalls.append(
+                        [time.monotonic(), round(late * 1000, 2), round((run1 - run0) / 1e6, 2), round((wait1 - wait0) / 1e6, 2)]
+                    )
+                state[0], state[1] = now + 0.001, stat
+                loop.call_later(0.001, tick)
+
+            loop.call_later(0.001, tick)
+
+        def _new_event_loop() -> Any:
+            loop = _new_loop()
+            loop.call_soon(_stall_probe, loop)
+            return loop
+
+        uvloop.new_event_loop = _new_event_loop
 
     gc.callbacks.append(_callback)
     threading.Thread(target=_writer, name="bench-gc-probe", daemon=True).start()

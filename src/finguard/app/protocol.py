@@ -13,10 +13,14 @@ still counts them in flight).
 by hand). It finds the app's admission control in the server's lifespan state, where the
 middleware puts itself at start-up; a server run without a lifespan (``--lifespan off``) admits
 everything here and leaves refusals to the middleware.
+
+It also keeps a request that reached the socket from being dropped by the keep-alive timeout
+(:meth:`AdmissionHttpTools.timeout_keep_alive_handler`).
 """
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -51,3 +55,32 @@ class AdmissionHttpTools(HttpToolsProtocol):
         if not cycle.keep_alive:
             self.transport.close()
         self.on_response_complete()
+
+    def timeout_keep_alive_handler(self) -> None:
+        """Close an idle keep-alive connection, as uvicorn does, unless a request is already waiting
+        in its socket. The event loop runs due timers before it reads the sockets, so after a stall
+        (a late loop under overload, a collection) a connection's keep-alive timer could fire with
+        a request sent well within the timeout still unread; closing a socket with unread data
+        resets it, and the client lost the request with no answer at all (#19, stop 22: the load
+        generator's errors at 5x offered load). The request's bytes are read next in the same
+        turn of the loop, which cancels the timer's effect; an idle connection still closes."""
+        if not self.transport.is_closing() and _bytes_waiting(self.transport):
+            self.timeout_keep_alive_task = None
+            return
+        super().timeout_keep_alive_handler()
+
+
+def _bytes_waiting(transport: Any) -> bool:
+    """Whether the transport's socket has bytes to read (``MSG_PEEK``: nothing is consumed). uvloop's
+    transports hand out a socket look-alike without ``recv``: a socket object on the same descriptor,
+    detached again so it does not close it."""
+    fileno = getattr(transport.get_extra_info("socket"), "fileno", None)
+    if fileno is None:
+        return False
+    sock = socket.socket(fileno=fileno())
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:  # nothing waiting (EAGAIN), or the peer is gone: uvicorn's close is right
+        return False
+    finally:
+        sock.detach()
