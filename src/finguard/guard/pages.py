@@ -175,6 +175,10 @@ def _decision_page(request: Request, lang: str, staff: Staff, decision_id: str, 
         case = g.reviews.case(decision_id[:40])
     except NotFound:
         return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
+    # A model score stored without its contributions (allowed, below the explain floor: #19),
+    # computed when the analyst asks (?contributions=1), by the model that decided
+    if request.query_params.get("contributions") == "1":
+        context["contributions"] = g.explain_stored(case.stored)
     return render(
         request,
         "staff_guard_decision.html",
