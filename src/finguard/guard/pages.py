@@ -138,8 +138,9 @@ def customer_page_response(
     """The customer page; ``form_values`` / ``errors``: the controls form sent back with its problems."""
     if not _CUSTOMER.fullmatch(customer_id):
         problem = FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")
-        return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, [problem]),
-                           values={"customer_id": customer_id[:64]})
+        return _guard_page(
+            request, lang, staff, status_code=422, errors=field_errors(lang, [problem]), values={"customer_id": customer_id[:64]}
+        )
     g = platform(request).guard
     controls = g.controls.get(customer_id)
     q = request.query_params

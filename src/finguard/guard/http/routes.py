@@ -295,8 +295,9 @@ def test_rule(body: RuleTestIn, g: G, _: Annotated[ApiKey, Depends(staff("read")
     labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
     since = g.clock() - timedelta(days=body.days)
     confirmed = g.merchant_risk.for_replay(since) if g.merchant_risk else None
-    report = trial_rule(_rule(body.id, body), g.store, g.rules.current().rules, g.config.thresholds,
-                        since=since, labels=labels, confirmations=confirmed)
+    report = trial_rule(
+        _rule(body.id, body), g.store, g.rules.current().rules, g.config.thresholds, since=since, labels=labels, confirmations=confirmed
+    )
     return adapt_trial(report)
 
 

@@ -170,6 +170,10 @@ def _payee_reasons(result: CheckResult) -> tuple[list[Reason], dict[str, Any]]:
     return [], info
 
 
+def _same_score(a: Explained | None, b: Explained | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and a.score == b.score)
+
+
 def model_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """What the model saw of an event (``_Read.seen``), from the decision's stored inputs: the
     velocity and merchant features, the payee check as ``payee_listed`` and the cooling-off state."""
@@ -441,13 +445,15 @@ class GuardService:
         todo_m = [k for k in range(len(reads)) if wanted(models, k)]
         todo_c = [k for k in range(len(reads)) if wanted(challengers, k)] if self.challenger else []
         full_m = dict(zip(todo_m, self._score_many(self.model, [reads[k] for k in todo_m]), strict=True)) if todo_m else {}
-        full_c = dict(zip(todo_c, self._score_many(self.challenger, [reads[k] for k in todo_c]), strict=True)) if self.challenger and todo_c else {}
+        full_c = (
+            dict(zip(todo_c, self._score_many(self.challenger, [reads[k] for k in todo_c]), strict=True))
+            if self.challenger and todo_c
+            else {}
+        )
         for k in sorted({*full_m, *full_c}):
             m = full_m.get(k, models[k])
             c = full_c.get(k, challengers[k])
-            if (m is None) != (models[k] is None) or (c is None) != (challengers[k] is None) or (
-                m is not None and models[k] is not None and m.score != models[k].score  # type: ignore[union-attr]
-            ) or (c is not None and challengers[k] is not None and c.score != challengers[k].score):  # type: ignore[union-attr]
+            if not (_same_score(m, models[k]) and _same_score(c, challengers[k])):
                 # The explained score is not the plain one (never seen: the last bits of a margin
                 # summed in another order): decide again on the explained answers, as before #19.
                 log.info("model scores of %s differ explained and plain: decided again", reads[k].event.event_id)
@@ -622,7 +628,12 @@ class GuardService:
                 detail = explained.detail()
             else:  # scored alone: the score, and how to get its contributions (#19)
                 floor = self.config.explain_floor
-                values = {"score": explained.score, "explained": False, "explain_floor": floor, "model_version": getattr(scorer, "version", None)}
+                values = {
+                    "score": explained.score,
+                    "explained": False,
+                    "explain_floor": floor,
+                    "model_version": getattr(scorer, "version", None),
+                }
                 detail = (
                     f"model score {explained.score:.2f}; contributions not computed below the explain floor {floor:g} "
                     "(an allowed decision): staff can compute them on the decision's page"
@@ -663,14 +674,19 @@ class GuardService:
             scorer = next((s for s in loaded if s.name == name and getattr(s, "version", None) == version), None)
             if scorer is None:
                 now = ", ".join(f"{s.name} (version {getattr(s, 'version', None)})" for s in loaded) or "none"
-                detail = f"the model that decided ({name}, version {version}) is no longer loaded (loaded now: {now}): its contributions cannot be computed"
+                detail = (
+                    f"the model that decided ({name}, version {version}) is no longer loaded (loaded now: {now}): "
+                    "its contributions cannot be computed"
+                )
                 out.append({**entry, "available": False, "detail": detail})
                 continue
             found = scorer.explain(event, seen)
             if found is None:
                 out.append({**entry, "available": False, "detail": f"the model {name} does not score this event now"})
                 continue
-            out.append({**entry, "available": True, "same_score": found.score == entry["score"], "detail": found.detail(), **found.values()})
+            out.append(
+                {**entry, "available": True, "same_score": found.score == entry["score"], "detail": found.detail(), **found.values()}
+            )
         return out
 
     def get_decision(self, decision_id: str) -> Decision:
