@@ -21,7 +21,7 @@ from finguard.guard.model.features import Explained
 from finguard.guard.model.rules import Rule
 from finguard.guard.provider import make_guard
 from finguard.guard.service.engine import GuardConfig, GuardService
-from finguard.guard.service.model import LightGBMScorer, train_version
+from finguard.guard.service.model import LightGBMScorer, Prepared, train_version
 from finguard.guard.service.registry import ModelRegistry
 from finguard.guard.service.training import build_dataset
 from tests.guard_helpers import Clock, card_stream, transfer
@@ -54,6 +54,7 @@ class Counting(LightGBMScorer):
         super().__init__(*args, **kw)
         self.calls: list[int] = []
         self.single = 0
+        self.prepared: list[int] = []
 
     def explain_many(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> list[Explained | None]:
         self.calls.append(len(items))
@@ -64,6 +65,10 @@ class Counting(LightGBMScorer):
     def explain(self, event: Event, features: Mapping[str, Any]) -> Explained | None:
         self.single += 1
         return super().explain(event, features)
+
+    def prepare(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> Prepared:
+        self.prepared.append(len(items))
+        return super().prepare(items)
 
 
 def _events(prefix: str) -> list[dict[str, Any]]:
@@ -197,6 +202,9 @@ def test_score_many_gives_explain_many_scores_without_contributions(model_path: 
     assert all(s.score == e.score and s.top == () and not s.explained and e.explained for s, e in pairs)
     assert len({s.score for s, _ in pairs}) > 2  # the small model's calibration has few steps
     assert scorer.version and len(scorer.version) == 16
+    login = next(k for k, e in enumerate(explained) if e is None)
+    some = [3, 0, 17, 149, login]  # in any order, the login among them
+    assert scorer.prepare(items).explain(some) == [explained[k] for k in some]
 
 
 @pytest.mark.parametrize("batch", [1, 64])
@@ -272,8 +280,8 @@ def test_a_run_needs_two_model_calls_at_most_and_the_cheap_one_first(engine: Eng
     assert isinstance(scorer, Counting)
     bodies = [transfer(f"two{i}", customer_id=f"c{i}", account=f"62220000222{i:05d}") for i in range(20)]
     guard.decide_many([parse_event(b, None) for b in bodies])
-    # one plain scoring of the run, then at most one explain_many call for what is shown
-    assert len(scorer.calls) <= 1 and scorer.single == 0
+    # one plain scoring of the run (the rows kept), then its shown rows explained from them
+    assert scorer.prepared == [20] and scorer.calls == [] and scorer.single == 0
 
 
 def test_a_rule_reading_the_contributions_has_every_score_explained(engine: Engine, model_path: Any) -> None:
@@ -316,8 +324,12 @@ def test_the_explain_floor_setting_is_checked(tmp_path: Any, monkeypatch: pytest
 class Drifting(LightGBMScorer):
     """A scorer whose plain scores are not its explained ones (never seen with LightGBM)."""
 
-    def score_many(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> list[Explained | None]:
-        return [None if s is None else Explained(min(1.0, round(s.score + 0.6, 4)), (), explained=False) for s in super().score_many(items)]
+    def prepare(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> Prepared:
+        prepared = super().prepare(items)
+        prepared.scores = [
+            None if s is None else Explained(min(1.0, round(s.score + 0.6, 4)), (), explained=False) for s in prepared.scores
+        ]
+        return prepared
 
 
 def test_a_plain_score_unlike_the_explained_one_is_decided_again_on_the_explained(engine: Engine, model_path: Any) -> None:

@@ -429,8 +429,14 @@ class GuardService:
         ruleset = self.rules.current()
         floor = self.config.explain_floor
         lazy = floor > 0 and not any(cr.expression.reads_model_detail for cr in ruleset.rules)
-        models = self._score_many(self.model, reads, scores_only=lazy)
-        challengers = self._score_many(self.challenger, reads, scores_only=lazy) if self.challenger else [None] * len(reads)
+        pm = self._prepare(self.model, reads) if lazy else None
+        pc = self._prepare(self.challenger, reads) if lazy and self.challenger else None
+        models = pm.scores if pm is not None else self._score_many(self.model, reads, scores_only=lazy)
+        challengers = (
+            (pc.scores if pc is not None else self._score_many(self.challenger, reads, scores_only=lazy))
+            if self.challenger
+            else [None] * len(reads)
+        )
         out = [self._decide_read(read, m, c, ruleset) for read, m, c in zip(reads, models, challengers, strict=True)]
         if not lazy:
             return out
@@ -444,12 +450,8 @@ class GuardService:
 
         todo_m = [k for k in range(len(reads)) if wanted(models, k)]
         todo_c = [k for k in range(len(reads)) if wanted(challengers, k)] if self.challenger else []
-        full_m = dict(zip(todo_m, self._score_many(self.model, [reads[k] for k in todo_m]), strict=True)) if todo_m else {}
-        full_c = (
-            dict(zip(todo_c, self._score_many(self.challenger, [reads[k] for k in todo_c]), strict=True))
-            if self.challenger and todo_c
-            else {}
-        )
+        full_m = self._explain_some(self.model, pm, reads, todo_m)
+        full_c = self._explain_some(self.challenger, pc, reads, todo_c) if self.challenger else {}
         for k in sorted({*full_m, *full_c}):
             m = full_m.get(k, models[k])
             c = full_c.get(k, challengers[k])
@@ -466,6 +468,37 @@ class GuardService:
                 decision, inputs = self._with_explained(decision, inputs, self.challenger, c, enforced=False)
             out[k] = (decision, inputs)
         return out
+
+    @staticmethod
+    def _prepare(scorer: ModelScorer | None, reads: Sequence[_Read]) -> Any:
+        """The scorer's ``prepare`` of the events read (scores now, contributions later from the
+        same encoded rows), or None when it has none or fails (then scored as before)."""
+        prepare = getattr(scorer, "prepare", None)
+        if scorer is None or prepare is None:
+            return None
+        try:
+            prepared = prepare([(r.event, r.seen) for r in reads])
+        except Exception as exc:
+            log.debug("model %s failed to score %d events: %s", scorer.name, len(reads), exc)
+            return None
+        return prepared if len(prepared.scores) == len(reads) else None
+
+    def _explain_some(
+        self, scorer: ModelScorer | None, prepared: Any, reads: Sequence[_Read], todo: Sequence[int]
+    ) -> dict[int, Explained | None]:
+        """The explanations of the run's events ``todo`` (their indices), in one call: from the
+        prepared rows when there are, else as :meth:`_score_many` explains."""
+        if scorer is None or not todo:
+            return {}
+        if prepared is not None:
+            try:
+                found = list(prepared.explain(todo))
+            except Exception as exc:  # explained below, each failure that event's alone
+                log.debug("model %s failed to explain %d prepared events: %s", scorer.name, len(todo), exc)
+            else:
+                if len(found) == len(todo):
+                    return dict(zip(todo, found, strict=True))
+        return dict(zip(todo, self._score_many(scorer, [reads[k] for k in todo]), strict=True))
 
     def _with_explained(
         self, decision: Decision, inputs: dict[str, Any], scorer: ModelScorer, explained: Explained | None, *, enforced: bool
