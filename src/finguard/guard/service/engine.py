@@ -32,7 +32,7 @@ from finguard.guard.model.conditions import reasons as condition_reasons
 from finguard.guard.model.context import decode, encode, rule_context
 from finguard.guard.model.controls import ControlContext, ControlSettings, CustomerControls
 from finguard.guard.model.controls import evaluate as evaluate_controls
-from finguard.guard.model.decision import Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
+from finguard.guard.model.decision import ALLOW_OVERRIDE, HARD_BLOCK, Decision, Outcome, Reason, ReasonKind, Thresholds, resolve
 from finguard.guard.model.events import Event, parse_event, record_hash
 from finguard.guard.model.features import Explained
 from finguard.guard.model.ledger import LedgerPayment, ledger_payment
@@ -168,6 +168,35 @@ def _payee_reasons(result: CheckResult) -> tuple[list[Reason], dict[str, Any]]:
     if result.outcome is CheckOutcome.UNAVAILABLE:
         return [_error("payee_check_unavailable", "; ".join(result.reasons) or "the payee check is unavailable")], info
     return [], info
+
+
+def _not_allowed(reasons: Sequence[Reason]) -> bool:
+    """Whether these reasons (read before the model and the rules) already make the outcome at
+    least review, whatever the rules add (:func:`~finguard.guard.model.decision.resolve`: a hard
+    block, a control's or an error's outcome stand even against an allow override; a condition's
+    or a list's outcome stands without one; rules only add)."""
+    enforced = [r for r in reasons if r.enforced]
+    override = any(r.kind is ReasonKind.CONDITION and r.code == ALLOW_OVERRIDE for r in enforced)
+    for r in enforced:
+        if r.kind is ReasonKind.ERROR or (r.kind is ReasonKind.CONDITION and r.code == HARD_BLOCK):
+            return True
+        if r.outcome is None or r.outcome is Outcome.ALLOW:
+            continue
+        if r.kind is ReasonKind.CONTROL or (not override and r.kind in (ReasonKind.CONDITION, ReasonKind.LIST)):
+            return True
+    return False
+
+
+class _Reindexed:
+    """A scorer's prepared rows of some of a run's events, asked by the run's indices."""
+
+    def __init__(self, prepared: Any, where: Sequence[int]) -> None:
+        self.prepared = prepared
+        self.at = {k: j for j, k in enumerate(where)}
+
+    def explain(self, items: Sequence[int]) -> list[Explained | None]:
+        found = self.prepared.explain([self.at[k] for k in items])
+        return list(found)
 
 
 def _same_score(a: Explained | None, b: Explained | None) -> bool:
@@ -429,17 +458,20 @@ class GuardService:
         ruleset = self.rules.current()
         floor = self.config.explain_floor
         lazy = floor > 0 and not any(cr.expression.reads_model_detail for cr in ruleset.rules)
-        pm = self._prepare(self.model, reads) if lazy else None
-        pc = self._prepare(self.challenger, reads) if lazy and self.challenger else None
-        models = pm.scores if pm is not None else self._score_many(self.model, reads, scores_only=lazy)
-        challengers = (
-            (pc.scores if pc is not None else self._score_many(self.challenger, reads, scores_only=lazy))
-            if self.challenger
-            else [None] * len(reads)
-        )
-        out = [self._decide_read(read, m, c, ruleset) for read, m, c in zip(reads, models, challengers, strict=True)]
         if not lazy:
-            return out
+            models = self._score_many(self.model, reads)
+            challengers = self._score_many(self.challenger, reads) if self.challenger else [None] * len(reads)
+            return [self._decide_read(read, m, c, ruleset) for read, m, c in zip(reads, models, challengers, strict=True)]
+        # An event whose read reasons make it not allowed whatever the rules say is explained at once
+        # (one call, as before the floor); the others are scored plainly first.
+        sure = [k for k, r in enumerate(reads) if _not_allowed(r.reasons)]
+        if len(sure) == len(reads):
+            models = self._score_many(self.model, reads)
+            challengers = self._score_many(self.challenger, reads) if self.challenger else [None] * len(reads)
+            return [self._decide_read(read, m, c, ruleset) for read, m, c in zip(reads, models, challengers, strict=True)]
+        models, pm = self._scores(self.model, reads, sure)
+        challengers, pc = self._scores(self.challenger, reads, sure) if self.challenger else ([None] * len(reads), None)
+        out = [self._decide_read(read, m, c, ruleset) for read, m, c in zip(reads, models, challengers, strict=True)]
 
         def wanted(found: Sequence[Explained | None], k: int) -> bool:
             e = found[k]
@@ -468,6 +500,26 @@ class GuardService:
                 decision, inputs = self._with_explained(decision, inputs, self.challenger, c, enforced=False)
             out[k] = (decision, inputs)
         return out
+
+    def _scores(self, scorer: ModelScorer | None, reads: Sequence[_Read], sure: Sequence[int]) -> tuple[list[Explained | None], Any]:
+        """The run's answers of a scorer: the ``sure`` events (not allowed whatever the rules say)
+        explained, the others scored plainly (``prepare``: their rows kept, indexed as ``reads``)."""
+        if scorer is None:
+            return [None] * len(reads), None
+        found: list[Explained | None] = [None] * len(reads)
+        if sure:
+            for k, e in zip(sure, self._score_many(scorer, [reads[k] for k in sure]), strict=True):
+                found[k] = e
+        skip = set(sure)
+        rest = [k for k in range(len(reads)) if k not in skip]
+        prepared = self._prepare(scorer, [reads[k] for k in rest])
+        if prepared is None:  # no plain scoring: explained as before
+            for k, e in zip(rest, self._score_many(scorer, [reads[k] for k in rest]), strict=True):
+                found[k] = e
+            return found, None
+        for k, e in zip(rest, prepared.scores, strict=True):
+            found[k] = e
+        return found, _Reindexed(prepared, rest)
 
     @staticmethod
     def _prepare(scorer: ModelScorer | None, reads: Sequence[_Read]) -> Any:
