@@ -343,3 +343,20 @@ def test_a_plain_score_unlike_the_explained_one_is_decided_again_on_the_explaine
     want = full.decide_many([parse_event({**b, "event_id": "w" + b["event_id"]}, None) for b in bodies])
     # every plain score here is >= 0.6: explained, found unlike, decided again as explaining from the start
     assert [_answer(d) for d in got] == [_answer(d) for d in want]
+
+
+def test_which_read_reasons_make_a_decision_not_allowed_before_the_model() -> None:
+    from finguard.guard.model.decision import Reason, ReasonKind
+    from finguard.guard.service.engine import _not_allowed
+
+    def r(kind: ReasonKind, code: str, outcome: Outcome | None, enforced: bool = True) -> Reason:
+        return Reason(kind, code, "x", outcome, 0.0, {}, enforced)
+
+    override = r(ReasonKind.CONDITION, "allow_override", Outcome.ALLOW)
+    assert _not_allowed([r(ReasonKind.LIST, "payee_listed", Outcome.BLOCK)])
+    assert not _not_allowed([override, r(ReasonKind.LIST, "payee_listed", Outcome.BLOCK)])  # an override lets it through
+    assert _not_allowed([override, r(ReasonKind.CONTROL, "night_lock", Outcome.BLOCK)])  # a control stands
+    assert _not_allowed([override, r(ReasonKind.ERROR, "velocity_unavailable", Outcome.REVIEW)])
+    assert _not_allowed([override, r(ReasonKind.CONDITION, "hard_block", Outcome.BLOCK)])
+    assert not _not_allowed([r(ReasonKind.LIST, "payee_listed", Outcome.BLOCK, enforced=False)])  # shadow: rules decide
+    assert not _not_allowed([]) and not _not_allowed([override])
