@@ -134,3 +134,44 @@ def test_the_replay_page_replays_stored_events_with_analysts_labels(platform: Pl
         assert page.status_code == 200 and "2 events · 1 fraud" in page.text and "<code>big</code>" in page.text
         assert web.get("/staff/guard/replay", params={"since": "yesterday", "lang": "en"}).status_code == 422
     assert len(platform.guard.store.stored_decisions(None, None, 10)) == 2  # the replay stored nothing
+
+
+def test_an_allowed_score_below_the_explain_floor_has_its_contributions_computed_on_demand(
+    platform: Platform, analyst_key: str, tmp_path: Path
+) -> None:
+    from finguard.guard.service.engine import GuardConfig
+    from finguard.guard.service.model import LightGBMScorer
+
+    raw, labels = card_stream()
+    reg = ModelRegistry(tmp_path / "models")
+    train_version(build_dataset([parse_event(e, None) for e in raw], labels), reg, name="cards", fingerprint={}, actor="t", rounds=20)
+    model = LightGBMScorer(reg.path_of("m0001"))
+    platform.guard = make_guard(platform.engine, platform.checker, clock=Clock(), model=model, config=GuardConfig(explain_floor=0.99))  # type: ignore[attr-defined]
+    platform.guard.rules.save(HOLD, "t")
+    allowed = platform.guard.decide_raw(transfer("lz1", amount="120.00"))
+    held = platform.guard.decide_raw(transfer("lz2", at=T0 + timedelta(minutes=1), amount="60000.00"))
+    assert allowed.outcome.value == "allow" and held.outcome.value == "hold"
+    [lazy] = [r for r in allowed.reasons if r.kind.value == "model"]
+    assert lazy.values["explained"] is False and lazy.values["model_version"] == model.version
+    [shown] = [r for r in held.reasons if r.kind.value == "model"]
+    assert "top" in shown.values and "explained" not in shown.values  # not allowed: explained at once
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(router)
+    app.state.platform = platform
+    with TestClient(app) as api:
+        got = api.get(f"/api/v1/guard/decisions/{allowed.decision_id}/contributions", headers=H(analyst_key)).json()
+        [c] = got["contributions"]
+        want = model.explain(parse_event(transfer("lz1", amount="120.00"), None), {})
+        assert c["available"] and c["same_score"] and c["code"] == "cards" and c["score"] == lazy.values["score"]
+        assert want is not None and want.score == c["score"]
+        assert api.get(f"/api/v1/guard/decisions/{held.decision_id}/contributions", headers=H(analyst_key)).json()["contributions"] == []
+        assert api.get("/api/v1/guard/decisions/nope/contributions", headers=H(analyst_key)).status_code == 404
+        assert api.get(f"/api/v1/guard/decisions/{allowed.decision_id}/contributions").status_code == 401
+    with TestClient(staff_app(platform)) as web:
+        sign_in(web, analyst_key)
+        page = web.get(f"/staff/guard/decisions/{allowed.decision_id}?lang=en").text
+        assert "contributions not computed below the explain floor 0.99" in page and "Compute the contributions" in page
+        page = web.get(f"/staff/guard/decisions/{allowed.decision_id}?lang=en&contributions=1").text
+        assert 'id="contributions"' in page and "Compute the contributions" not in page
+        assert "计算得分贡献" in web.get(f"/staff/guard/decisions/{allowed.decision_id}?lang=zh").text

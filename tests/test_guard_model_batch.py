@@ -20,8 +20,8 @@ from finguard.guard.model.events import Event, parse_event
 from finguard.guard.model.features import Explained
 from finguard.guard.model.rules import Rule
 from finguard.guard.provider import make_guard
-from finguard.guard.service.engine import GuardService
-from finguard.guard.service.model import LightGBMScorer, train_version
+from finguard.guard.service.engine import GuardConfig, GuardService
+from finguard.guard.service.model import LightGBMScorer, Prepared, train_version
 from finguard.guard.service.registry import ModelRegistry
 from finguard.guard.service.training import build_dataset
 from tests.guard_helpers import Clock, card_stream, transfer
@@ -54,6 +54,7 @@ class Counting(LightGBMScorer):
         super().__init__(*args, **kw)
         self.calls: list[int] = []
         self.single = 0
+        self.prepared: list[int] = []
 
     def explain_many(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> list[Explained | None]:
         self.calls.append(len(items))
@@ -64,6 +65,10 @@ class Counting(LightGBMScorer):
     def explain(self, event: Event, features: Mapping[str, Any]) -> Explained | None:
         self.single += 1
         return super().explain(event, features)
+
+    def prepare(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> Prepared:
+        self.prepared.append(len(items))
+        return super().prepare(items)
 
 
 def _events(prefix: str) -> list[dict[str, Any]]:
@@ -87,7 +92,9 @@ def _answer(d: Decision | Conflict) -> Any:
 
 
 def _guard(engine: Engine, model: Any, path: Any) -> GuardService:
-    guard = make_guard(engine, None, clock=Clock(), model=model, challenger=LightGBMScorer(path, name="other"))
+    # every score explained (floor 0): these tests are about explain_many; the floor's tests are below
+    every = GuardConfig(explain_floor=0.0)
+    guard = make_guard(engine, None, clock=Clock(), model=model, challenger=LightGBMScorer(path, name="other"), config=every)
     guard.rules.save(Rule("m.high", "model.score is not None and model.score >= 0.5", "the model is sure", outcome=Outcome.BLOCK), "t")
     guard.rules.save(Rule("m.mid", "model.score is not None and model.score >= 0.05", "the model wonders", score=40), "t")
     return guard
@@ -152,8 +159,9 @@ class Failing(LightGBMScorer):
 
 
 def test_a_run_the_model_cannot_explain_together_is_explained_one_by_one(engine: Engine, model_path: Any) -> None:
-    guard = make_guard(engine, None, clock=Clock(), model=Failing(model_path))
-    reference = make_guard(engine, None, clock=Clock(), model=LightGBMScorer(model_path))
+    every = GuardConfig(explain_floor=0.0)
+    guard = make_guard(engine, None, clock=Clock(), model=Failing(model_path), config=every)
+    reference = make_guard(engine, None, clock=Clock(), model=LightGBMScorer(model_path), config=every)
     bodies = [transfer(f"f{i}", customer_id=f"c{i}", account=f"62220000111{i:05d}") for i in range(5)]
     bodies[2]["event_id"] = "f2-bad"
     got = guard.decide_many([parse_event(b, None) for b in bodies])
@@ -162,3 +170,193 @@ def test_a_run_the_model_cannot_explain_together_is_explained_one_by_one(engine:
     assert codes == [["cards"], ["cards"], [], ["cards"], ["cards"]]  # the failing one unavailable, the rest scored
     ref = reference.decide_many([parse_event({**b, "event_id": "r-" + b["event_id"]}, None) for b in bodies])
     assert [d.reasons for d in got if not isinstance(d, Conflict)][:2] == [d.reasons for d in ref if not isinstance(d, Conflict)][:2]
+
+
+# -- #19 stop 22: contributions only where shown ---------------------------------------------------
+
+
+def _floor_guard(engine: Engine, path: Any, floor: float, *rules: Rule) -> GuardService:
+    guard = make_guard(
+        engine,
+        None,
+        clock=Clock(),
+        model=Counting(path),
+        challenger=LightGBMScorer(path, name="other"),
+        config=GuardConfig(explain_floor=floor),
+    )
+    for rule in rules or (Rule("m.high", "model.score is not None and model.score >= 0.5", "the model is sure", outcome=Outcome.BLOCK),):
+        guard.rules.save(rule, "t")
+    return guard
+
+
+def _model_reasons(d: Decision) -> list[Any]:
+    return [r for r in d.reasons if r.kind.value == "model"]
+
+
+def test_score_many_gives_explain_many_scores_without_contributions(model_path: Any) -> None:
+    scorer = LightGBMScorer(model_path)
+    items = [(parse_event(b, None), {"card_cnp_count_10m": k % 5, "new_country": k % 2}) for k, b in enumerate(_events("s-")[:150])]
+    scored, explained = scorer.score_many(items), scorer.explain_many(items)
+    assert [s is None for s in scored] == [e is None for e in explained] and sum(s is None for s in scored) == 1  # the login
+    pairs = [(s, e) for s, e in zip(scored, explained, strict=True) if s is not None and e is not None]
+    assert all(s.score == e.score and s.top == () and not s.explained and e.explained for s, e in pairs)
+    assert len({s.score for s, _ in pairs}) > 2  # the small model's calibration has few steps
+    assert scorer.version and len(scorer.version) == 16
+    login = next(k for k, e in enumerate(explained) if e is None)
+    some = [3, 0, 17, 149, login]  # in any order, the login among them
+    assert scorer.prepare(items).explain(some) == [explained[k] for k in some]
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_below_the_floor_an_allowed_decision_stores_the_score_alone_and_staff_compute_it(
+    engine: Engine, model_path: Any, batch: int
+) -> None:
+    lazy = _floor_guard(engine, model_path, 0.5)
+    full = _floor_guard(engine, model_path, 0.0)  # every score explained, as before #19
+    bodies = _events(f"lz{batch}-")
+    got: list[Decision | Conflict] = []
+    want: list[Decision | Conflict] = []
+    for i in range(0, len(bodies), batch):
+        got += lazy.decide_many([parse_event(b, None) for b in bodies[i : i + batch]])
+    for i in range(0, len(bodies), batch):
+        want += full.decide_many([parse_event({**b, "event_id": "r" + b["event_id"]}, None) for b in bodies[i : i + batch]])
+    below = 0
+    for d, w in zip(got, want, strict=True):
+        if isinstance(d, Conflict) or isinstance(w, Conflict):
+            assert isinstance(d, Conflict) and isinstance(w, Conflict)
+            continue
+        assert (d.outcome, d.shadow_outcome, d.score, d.rule_version) == (w.outcome, w.shadow_outcome, w.score, w.rule_version)
+        mine, theirs = _model_reasons(d), _model_reasons(w)
+        assert [r.values["score"] for r in mine] == [r.values["score"] for r in theirs]
+        others = [r for r in d.reasons if r.kind.value != "model"]
+        assert others == [r for r in w.reasons if r.kind.value != "model"]
+        if d.outcome is not Outcome.ALLOW or d.shadow_outcome is not Outcome.ALLOW:
+            assert d.reasons == w.reasons  # every decision not allowed explained exactly as before
+            continue
+        for r, o in zip(mine, theirs, strict=True):
+            if r.values["score"] >= 0.5:
+                assert r == o
+            else:
+                below += 1
+                assert r.values == {
+                    "score": o.values["score"],
+                    "explained": False,
+                    "explain_floor": 0.5,
+                    "model_version": getattr(lazy.model, "version", None),
+                }
+                assert "contributions not computed below the explain floor 0.5" in r.detail
+        stored = lazy.store.get_decision(d.decision_id)
+        assert stored is not None and stored.reasons == d.reasons
+    assert below > 20
+    assert {d.outcome.value for d in got if not isinstance(d, Conflict)} >= {"allow", "block"}
+    # staff compute them on demand: what explaining every score gave, with the model that decided
+    asked = 0
+    for d, w in zip(got, want, strict=True):
+        if isinstance(d, Conflict) or isinstance(w, Conflict) or not any(r.values.get("explained") is False for r in d.reasons):
+            continue
+        found = {c["code"]: c for c in lazy.explain_decision(d.decision_id)}
+        for r, o in zip(_model_reasons(d), _model_reasons(w), strict=True):
+            if r.values.get("explained") is False:
+                c = found[r.code]
+                assert c["available"] and c["same_score"] and c["score"] == o.values["score"]
+                assert c["top"] == o.values["top"] and c["detail"] == o.detail
+                asked += 1
+        if asked > 40:
+            break
+    assert asked > 10
+    explained = next(d for d in got if not isinstance(d, Conflict) and d.outcome is not Outcome.ALLOW)
+    assert lazy.explain_decision(explained.decision_id) == []  # nothing to compute: all stored
+    # the model that decided is no longer loaded: said so, nothing computed
+    d = next(d for d in got if not isinstance(d, Conflict) and any(r.values.get("explained") is False for r in d.reasons))
+    # (the challenger is the same file: any loaded model of that name and version would do)
+    lazy.model.version = lazy.challenger.version = "0123456789abcdef"  # type: ignore[union-attr]
+    gone = [c for c in lazy.explain_decision(d.decision_id) if c["enforced"]]
+    assert gone and not gone[0]["available"] and "no longer loaded" in gone[0]["detail"] and "0123456789abcdef" in gone[0]["detail"]
+
+
+def test_a_run_needs_two_model_calls_at_most_and_the_cheap_one_first(engine: Engine, model_path: Any) -> None:
+    guard = _floor_guard(engine, model_path, 0.5)
+    scorer = guard.model
+    assert isinstance(scorer, Counting)
+    bodies = [transfer(f"two{i}", customer_id=f"c{i}", account=f"62220000222{i:05d}") for i in range(20)]
+    guard.decide_many([parse_event(b, None) for b in bodies])
+    # one plain scoring of the run (the rows kept), then its shown rows explained from them
+    assert scorer.prepared == [20] and scorer.calls == [] and scorer.single == 0
+
+
+def test_a_rule_reading_the_contributions_has_every_score_explained(engine: Engine, model_path: Any) -> None:
+    reads = Rule("m.top", "len(model.top) > 2 and model.score > 0.99", "three features raised a sure score", score=1)
+    guard = _floor_guard(engine, model_path, 0.5, reads)
+    got = guard.decide_many([parse_event(b, None) for b in _events("rt-")[:100]])
+    reasons = [r for d in got if not isinstance(d, Conflict) for r in _model_reasons(d)]
+    assert reasons and all("top" in r.values and r.values.get("explained") is None for r in reasons)
+
+
+def test_which_rules_read_more_of_the_model_than_its_score() -> None:
+    from finguard.guard.model.rules import compile_expression
+
+    assert not compile_expression("model.score is not None and model.score >= 0.9").reads_model_detail
+    assert not compile_expression("model.available and model.name == 'cards'").reads_model_detail
+    for source in ("len(model.top) > 0", 'model["top"] is not None', "model is not None", "model.score > 0.5 and model.top"):
+        assert compile_expression(source).reads_model_detail, source
+
+
+def test_the_explain_floor_setting_is_checked(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from finguard.core.errors import InvalidInput
+    from finguard.core.settings import Settings
+
+    assert Settings(home=tmp_path).guard_explain_floor == 0.05
+    monkeypatch.setenv("FINGUARD_GUARD_EXPLAIN_FLOOR", "0.2")
+    assert Settings(home=tmp_path).guard_explain_floor == 0.2
+    for bad in ("1.5", "-0.1", "nan", "lots"):
+        monkeypatch.setenv("FINGUARD_GUARD_EXPLAIN_FLOOR", bad)
+        with pytest.raises(ValidationError, match="guard_explain_floor"):
+            Settings(home=tmp_path)
+    for value in (-0.1, 1.01, float("nan"), "0.1", True):
+        with pytest.raises(InvalidInput) as caught:
+            GuardConfig(explain_floor=value)  # type: ignore[arg-type]
+        assert caught.value.problems[0].field == "guard_explain_floor"
+    assert GuardConfig(explain_floor=0).explain_floor == 0 and GuardConfig().explain_floor == 0.05
+
+
+class Drifting(LightGBMScorer):
+    """A scorer whose plain scores are not its explained ones (never seen with LightGBM)."""
+
+    def prepare(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> Prepared:
+        prepared = super().prepare(items)
+        prepared.scores = [
+            None if s is None else Explained(min(1.0, round(s.score + 0.6, 4)), (), explained=False) for s in prepared.scores
+        ]
+        return prepared
+
+
+def test_a_plain_score_unlike_the_explained_one_is_decided_again_on_the_explained(engine: Engine, model_path: Any) -> None:
+    rule = Rule("m.high", "model.score is not None and model.score >= 0.5", "the model is sure", outcome=Outcome.BLOCK)
+    drifting = make_guard(engine, None, clock=Clock(), model=Drifting(model_path), config=GuardConfig(explain_floor=0.05))
+    full = make_guard(engine, None, clock=Clock(), model=LightGBMScorer(model_path), config=GuardConfig(explain_floor=0.0))
+    for g in (drifting, full):
+        g.rules.save(rule, "t")
+    bodies = _events("dr-")[:120]
+    got = drifting.decide_many([parse_event(b, None) for b in bodies])
+    want = full.decide_many([parse_event({**b, "event_id": "w" + b["event_id"]}, None) for b in bodies])
+    # every plain score here is >= 0.6: explained, found unlike, decided again as explaining from the start
+    assert [_answer(d) for d in got] == [_answer(d) for d in want]
+
+
+def test_which_read_reasons_make_a_decision_not_allowed_before_the_model() -> None:
+    from finguard.guard.model.decision import Reason, ReasonKind
+    from finguard.guard.service.engine import _not_allowed
+
+    def r(kind: ReasonKind, code: str, outcome: Outcome | None, enforced: bool = True) -> Reason:
+        return Reason(kind, code, "x", outcome, 0.0, {}, enforced)
+
+    override = r(ReasonKind.CONDITION, "allow_override", Outcome.ALLOW)
+    assert _not_allowed([r(ReasonKind.LIST, "payee_listed", Outcome.BLOCK)])
+    assert not _not_allowed([override, r(ReasonKind.LIST, "payee_listed", Outcome.BLOCK)])  # an override lets it through
+    assert _not_allowed([override, r(ReasonKind.CONTROL, "night_lock", Outcome.BLOCK)])  # a control stands
+    assert _not_allowed([override, r(ReasonKind.ERROR, "velocity_unavailable", Outcome.REVIEW)])
+    assert _not_allowed([override, r(ReasonKind.CONDITION, "hard_block", Outcome.BLOCK)])
+    assert not _not_allowed([r(ReasonKind.LIST, "payee_listed", Outcome.BLOCK, enforced=False)])  # shadow: rules decide
+    assert not _not_allowed([]) and not _not_allowed([override])

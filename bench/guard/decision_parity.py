@@ -8,6 +8,8 @@
     PYTHONPATH=src python bench/guard/decision_parity.py decide --events-file ... --out new.json
     # 3. compare
     python bench/guard/decision_parity.py compare old.json new.json
+    # a checkout storing allowed scores below the explain floor without contributions (#19 stop 22)
+    python bench/guard/decision_parity.py compare old.json new.json --explain-floor 0.05
 
 The events are the guard bench's (``run.event_body``: realistic payees from ``payees.py``, 500
 customers) and, mixed in, card authorisations (card-present and not, merchants), remittances in
@@ -221,9 +223,54 @@ def _stored(platform: Any) -> list[Any]:
     return out
 
 
+def _by_design(a: dict[str, Any], b: dict[str, Any], floor: float) -> dict[str, int]:
+    """Stop 22 (#19): b's model reasons stored without contributions (allowed, score below ``floor``)
+    put back as a's, where a's decision is allowed (outcome and shadow outcome), a's reason is the
+    same model's with the same score, below the floor. Counts what was put back; anything else of
+    such a decision still has to be identical."""
+    count = {"decisions": 0, "stored": 0}
+
+    def model_reasons_back(x: dict[str, Any], y: dict[str, Any], outcome: str, shadow: str, rx: list[Any], ry: list[Any]) -> bool:
+        put = False
+        for j, r in enumerate(ry):
+            v = r.get("values") or {}
+            if r.get("kind") != "model" or v.get("explained") is not False or j >= len(rx):
+                continue
+            o = rx[j]
+            if (
+                outcome == "allow"
+                and shadow == "allow"
+                and o.get("kind") == "model"
+                and o.get("code") == r.get("code")
+                and o["values"].get("score") == v.get("score")
+                and v.get("score") is not None
+                and v["score"] < floor
+            ):
+                ry[j] = o
+                put = True
+        return put
+
+    for x, y in zip(a["decisions"], b["decisions"], strict=False):
+        x, y = x.get("replayed", x), y.get("replayed", y)
+        if "reasons" in x and "reasons" in y and model_reasons_back(x, y, x["outcome"], x["shadow_outcome"], x["reasons"], y["reasons"]):
+            count["decisions"] += 1
+    for x, y in zip(a.get("stored") or [], b.get("stored") or [], strict=False):
+        if not isinstance(x, list) or not isinstance(y, list):
+            continue
+        if model_reasons_back({}, {}, x[4], x[5], x[7], y[7]):
+            for key in ("model", "challenger"):
+                if isinstance(y[3].get(key), dict) and y[3][key].get("explained") is False:
+                    y[3][key] = x[3].get(key)
+            if y[3] == x[3]:
+                y[9] = x[9]  # the stored text, once its model part is put back
+            count["stored"] += 1
+    return count
+
+
 def compare(args: argparse.Namespace) -> None:
     a = json.loads(Path(args.a).read_text())
     b = json.loads(Path(args.b).read_text())
+    by_design = _by_design(a, b, args.explain_floor) if args.explain_floor is not None else None
     da, db_ = a["decisions"], b["decisions"]
     differ = [i for i, (x, y) in enumerate(zip(da, db_, strict=False)) if x != y]
     sa, sb = a.get("stored"), b.get("stored")
@@ -244,6 +291,7 @@ def compare(args: argparse.Namespace) -> None:
         "stored_differing": stored_differ,
         "outcomes": outcomes,
         "reasons": reasons,
+        **({"below_floor_unexplained": by_design} if by_design is not None else {}),
     }
     print(json.dumps(report))
     if sa is not None and sb is not None:
@@ -271,6 +319,13 @@ def main() -> None:
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
+    c.add_argument(
+        "--explain-floor",
+        type=float,
+        default=None,
+        help="b stores allowed decisions' model scores below this without contributions (stop 22): put a's back where "
+        "that is all that differs, and count them",
+    )
     args = ap.parse_args()
     {"make": make, "decide": decide, "compare": compare}[args.cmd](args)
 

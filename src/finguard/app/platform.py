@@ -393,6 +393,7 @@ class Platform:
     @cached_property
     def guard(self) -> GuardService:
         from finguard.guard.provider import load_models, make_guard
+        from finguard.guard.service.engine import GuardConfig
 
         model, challenger = load_models(self.settings.guard_model_path, self.settings.guard_model_registry)
         return make_guard(
@@ -401,6 +402,7 @@ class Platform:
             redis_url=self.settings.redis_url,
             model=model,
             challenger=challenger,
+            config=GuardConfig(explain_floor=self.settings.guard_explain_floor),
             rates_path=self.settings.guard_rates_path,
         )
 

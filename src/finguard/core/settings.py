@@ -123,6 +123,16 @@ class Settings(BaseSettings):
         description="Folder of the guard's model registry (`finguard guard train --registry`): its champion is scored and "
         "enforced through the rules, its challenger scored in shadow on every decision. Unset: FINGUARD_GUARD_MODEL_PATH.",
     )
+    guard_explain_floor: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="The transaction guard computes a model score's top contributions (TreeSHAP, the costliest part of a "
+        "decision) when the calibrated score is at least this or the decision is not allow; an allowed decision below it "
+        "stores the score alone, and staff compute its contributions on demand (the decision's page, "
+        "GET /api/v1/guard/decisions/{id}/contributions). 0: for every score. Default 0.05.",
+    )
     guard_rates_path: Path | None = Field(
         default=None,
         description="Exchange rates the transaction guard converts amounts to yuan with before its rules, caps and velocity "

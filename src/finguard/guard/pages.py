@@ -138,8 +138,9 @@ def customer_page_response(
     """The customer page; ``form_values`` / ``errors``: the controls form sent back with its problems."""
     if not _CUSTOMER.fullmatch(customer_id):
         problem = FieldProblem("customer_id", "must be 1 to 64 characters of letters, digits, '_', '.', ':' or '-'")
-        return _guard_page(request, lang, staff, status_code=422, errors=field_errors(lang, [problem]),
-                           values={"customer_id": customer_id[:64]})
+        return _guard_page(
+            request, lang, staff, status_code=422, errors=field_errors(lang, [problem]), values={"customer_id": customer_id[:64]}
+        )
     g = platform(request).guard
     controls = g.controls.get(customer_id)
     q = request.query_params
@@ -175,6 +176,10 @@ def _decision_page(request: Request, lang: str, staff: Staff, decision_id: str, 
         case = g.reviews.case(decision_id[:40])
     except NotFound:
         return message(request, lang, staff, 404, t["staff_not_found_title"], t["staff_decision_not_found"])
+    # A model score stored without its contributions (allowed, below the explain floor: #19),
+    # computed when the analyst asks (?contributions=1), by the model that decided
+    if request.query_params.get("contributions") == "1":
+        context["contributions"] = g.explain_stored(case.stored)
     return render(
         request,
         "staff_guard_decision.html",

@@ -164,6 +164,15 @@ def get_decision(decision_id: DecisionId, g: G, _: Annotated[ApiKey, Depends(sta
     return adapt_decision(g.get_decision(decision_id))
 
 
+@router.get(
+    "/decisions/{decision_id}/contributions",
+    summary="Compute the model's top contributions of a decision that stored its score without them (allowed, below the "
+    "explain floor), with the model version that decided; nothing is stored",
+)
+def decision_contributions(decision_id: DecisionId, g: G, _: Annotated[ApiKey, Depends(staff("read"))]) -> dict[str, Any]:
+    return {"decision_id": decision_id, "contributions": g.explain_decision(decision_id)}
+
+
 @router.get("/decisions", response_model=DecisionList, summary="A customer's decisions, newest first")
 def list_decisions(
     g: G,
@@ -286,8 +295,9 @@ def test_rule(body: RuleTestIn, g: G, _: Annotated[ApiKey, Depends(staff("read")
     labels = {r.event_id: r.label for r in g.reviews.labels()} if g.reviews else {}
     since = g.clock() - timedelta(days=body.days)
     confirmed = g.merchant_risk.for_replay(since) if g.merchant_risk else None
-    report = trial_rule(_rule(body.id, body), g.store, g.rules.current().rules, g.config.thresholds,
-                        since=since, labels=labels, confirmations=confirmed)
+    report = trial_rule(
+        _rule(body.id, body), g.store, g.rules.current().rules, g.config.thresholds, since=since, labels=labels, confirmations=confirmed
+    )
     return adapt_trial(report)
 
 

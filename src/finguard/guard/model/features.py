@@ -242,10 +242,13 @@ class Contribution:
 
 @dataclass(frozen=True, slots=True)
 class Explained:
-    """A model's calibrated probability (rounded to 4 places) and the features that raised it most."""
+    """A model's calibrated probability (rounded to 4 places) and the features that raised it most
+    (``explained``: False when only the score was computed, ``top`` then empty)."""
 
     score: float
     top: tuple[Contribution, ...]
+    # False: scored only, the contributions (TreeSHAP) not computed (#19: below the explain floor)
+    explained: bool = True
 
     def detail(self) -> str:
         why = ", ".join(f"{c.feature}={_show(c.value)} (+{c.contribution:.2f})" for c in self.top)

@@ -520,6 +520,9 @@ class Expression:
     source: str
     fn: Fn
     paths: tuple[str, ...]  # the context values it reads, recorded when it fires
+    # It may read more of ``model`` than its score, name and availability (``model.top``,
+    # ``model["top"]``, ``model`` whole): the engine then computes every score's contributions (#19).
+    reads_model_detail: bool = False
     steps: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)  # each path split once
 
     def __post_init__(self) -> None:
@@ -550,7 +553,19 @@ def compile_expression(source: object, field: str = "expression") -> Expression:
         raise InvalidInput.for_field(field, str(exc)) from None
     except RecursionError:
         raise InvalidInput.for_field(field, "is too deeply nested") from None
-    return Expression(source.strip(), fn, tuple(compiler.paths))
+    return Expression(source.strip(), fn, tuple(compiler.paths), _reads_model_detail(tree))
+
+
+MODEL_SUMMARY = frozenset({"score", "name", "available"})  # what a rule reads of ``model`` without its contributions
+
+
+def _reads_model_detail(tree: ast.AST) -> bool:
+    """Whether an expression may read ``model`` beyond ``model.score`` / ``.name`` / ``.available``."""
+    summary: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "model" and node.attr in MODEL_SUMMARY:
+            summary.add(id(node.value))
+    return any(isinstance(node, ast.Name) and node.id == "model" and id(node) not in summary for node in ast.walk(tree))
 
 
 class RuleMode(StrEnum):

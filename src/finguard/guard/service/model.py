@@ -18,6 +18,7 @@ better than chance (issue #11). A bank trains on its own labelled events (``fing
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -190,6 +191,7 @@ class LightGBMScorer:
         self.schema: FeatureSchema | None = None
         self.calibration: Isotonic | None = None
         self._booster: lgb.Booster | None = None
+        self.version: str | None = None  # a digest of the model file (``_load``)
         # What explain needs of the schema and the calibration, worked out once (#19)
         self._names: tuple[str, ...] = ()
         self._encode: Callable[[Mapping[str, Value]], list[float]] | None = None
@@ -228,6 +230,9 @@ class LightGBMScorer:
             return None
         self._names = self.schema.names
         self._encode = self.schema.encoder()
+        # Which model decided, stored with a score whose contributions were not computed (#19), so
+        # that computing them later uses the same model or says it is no longer loaded.
+        self.version = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
         self._cal_x, self._cal_y = np.asarray(self.calibration.x), np.asarray(self.calibration.y)
         return booster
 
@@ -262,6 +267,41 @@ class LightGBMScorer:
                 out[k] = self._explained(rows[k], c)
         return out
 
+    def score_many(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> list[Explained | None]:
+        """The calibrated scores of :meth:`explain_many` without the contributions (``explained``
+        False, ``top`` empty): :meth:`prepare`'s scores."""
+        return self.prepare(items).scores
+
+    def prepare(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> Prepared:
+        """Score many events with one plain prediction (~3 us a row against ~400 for TreeSHAP:
+        #19), keeping their encoded rows so that :meth:`Prepared.explain` computes the
+        contributions of some of them later without building the rows again.
+
+        The margin is LightGBM's raw score (``raw_score=True``) through the same sigmoid, calibration
+        and rounding as :meth:`_explained`, which sums the row's contributions instead: the two sums
+        can differ in the last bits of a double (the same terms in another order); on the bench's
+        rows the calibrated, rounded scores are identical (profile-19, stop 22), and the engine
+        keeps the explained score wherever it computes the contributions."""
+        if self._booster is None or self.schema is None or self.calibration is None or self._encode is None:
+            return Prepared(self, [], [], np.zeros((0, 0)), [None] * len(items))
+        rows = [self.schema.row(event, features) for event, features in items]
+        scored = [k for k, row in enumerate(rows) if row.get("amount") is not None]  # money movements only
+        out: list[Explained | None] = [None] * len(items)
+        x = np.zeros((0, len(self._names)))
+        if scored:
+            encode = self._encode
+            x = np.asarray([encode(rows[k]) for k in scored], dtype=np.float64).reshape(len(scored), len(self._names))
+            margins = np.asarray(self._booster.predict(x, raw_score=True, num_threads=1), dtype=np.float64).tolist()
+            raw = [1.0 / (1.0 + math.exp(-m)) for m in margins]
+            calibrated = Isotonic.through(raw, self._cal_x, self._cal_y).tolist()
+            for k, p in zip(scored, calibrated, strict=True):
+                out[k] = Explained(round(p, 4), (), explained=False)
+        return Prepared(self, rows, scored, x, out)
+
+    def _contributions(self, x: Matrix) -> Matrix:
+        assert self._booster is not None
+        return np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
+
     def _explained(self, row: Mapping[str, Value], contrib: npt.NDArray[np.float64]) -> Explained:
         """The calibrated score and top reasons of one row's contributions (the last is the bias)."""
         raw = 1.0 / (1.0 + math.exp(-float(contrib.sum())))
@@ -289,6 +329,31 @@ class LightGBMScorer:
         x = matrix(self.schema, rows)
         ref = self.sidecar.get("drift_reference") or {}
         return {name: round(psi(ref[name], x[:, i]), 4) for i, name in enumerate(self.schema.names) if name in ref}
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Events scored by :meth:`LightGBMScorer.prepare`: their scores, and their encoded rows kept
+    to explain some of them (:meth:`explain`) as :meth:`LightGBMScorer.explain_many` would."""
+
+    scorer: LightGBMScorer
+    rows: Sequence[Mapping[str, Value]]
+    scored: list[int]  # the item of each row of ``x``
+    x: Matrix
+    scores: list[Explained | None]
+
+    def explain(self, items: Sequence[int]) -> list[Explained | None]:
+        """The explanations of these items (their indices in ``prepare``'s), in one LightGBM call;
+        None for an item the model does not score. TreeSHAP works row by row: the same answers
+        as :meth:`LightGBMScorer.explain_many` of those events."""
+        at = {k: j for j, k in enumerate(self.scored)}
+        wanted = [k for k in items if k in at]
+        found: dict[int, Explained] = {}
+        if wanted:
+            contrib = self.scorer._contributions(self.x[[at[k] for k in wanted]])
+            for k, c in zip(wanted, contrib, strict=True):
+                found[k] = self.scorer._explained(self.rows[k], c)
+        return [found.get(k) for k in items]
 
 
 def train_version(
