@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, pairwise, repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
@@ -186,8 +186,17 @@ _VARIANT_WORDS = {
 }
 
 
-# postings read, (postings, weight), token -> weight (times scale), scale
-_Group = tuple[int, list[tuple[list[int], float]], dict[str, float], float]
+class _Group(NamedTuple):
+    """One place's weighed postings (:meth:`NameScreener._slot_group`). A named tuple, not a bare one: a query's
+    evidence is kept by ``id(group)``, and mypyc (bench/screening/README.md, "mypyc, stop 22") stores a bare fixed-length tuple unboxed,
+    so a bare one would get another ``id`` each time it is boxed; a named tuple stays one object."""
+
+    total: int  # postings read
+    postings: list[tuple[list[int], float]]  # (postings, weight)
+    near: dict[str, float]  # token -> weight (times scale)
+    scale: float
+
+
 _Expanded = tuple[list[tuple[list[int], float]], dict[str, float], int]  # (postings, similarity), token -> similarity, postings read
 
 
@@ -883,7 +892,7 @@ class NameScreener:
             return None
         if len(alts) == 1:
             (lists, found, size), idf = alts[0]
-            return size, [(x, sim * idf) for x, sim in lists], found, idf
+            return _Group(size, [(x, sim * idf) for x, sim in lists], found, idf)
         total = 0
         postings: list[tuple[list[int], float]] = []
         near: dict[str, float] = {}
@@ -893,7 +902,7 @@ class NameScreener:
             for t, sim in found.items():
                 if sim * idf > near.get(t, 0.0):
                     near[t] = sim * idf
-        return total, postings, near, 1.0
+        return _Group(total, postings, near, 1.0)
 
     def _kept(self) -> _Kept | None:
         """What candidate gathering read for earlier queries of the current generation (None while a write is under way).

@@ -1118,8 +1118,9 @@ def _token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] 
 def weighted_alignment(credits: tuple[list[float], list[float]], qw: list[float], cw: list[float], sino: bool) -> float:
     """The alignment score of :func:`token_credits` with other token weights (e.g. rarity-weighted)."""
     got_q, got_c = credits
-    cov_q = sum(g * w for g, w in zip(got_q, qw, strict=True)) / (sum(qw) or 1.0)
-    cov_c = sum(g * w for g, w in zip(got_c, cw, strict=True)) / (sum(cw) or 1.0)
+    # sum(..., 0.0): the same floats, and what mypyc compiles right (bench/screening/README.md, "mypyc, stop 22") ("int object expected")
+    cov_q = sum(g * w for g, w in zip(got_q, qw, strict=True)) / (sum(qw, 0.0) or 1.0)
+    cov_c = sum(g * w for g, w in zip(got_c, cw, strict=True)) / (sum(cw, 0.0) or 1.0)
     return _combine(cov_q, cov_c, len(qw), len(cw), sino)
 
 
