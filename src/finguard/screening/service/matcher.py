@@ -96,6 +96,9 @@ EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across que
 EVIDENCE_PER_POSTING = 8  # and up to this many per indexed (name, word) pair: the cap grows with the index (_Kept.cap)
 MAX_CANDIDATES = 40
 RARE_EXACT = 8  # a query word as written on at most this many names: they are all scored (_candidates)
+INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
+INITIALS_WORDS = 6  # names of at most this many words are keyed by their initials; near-whole queries at most this many
+NEAR_WHOLE_MIN = 6  # a query joined of at least this many letters is looked up one letter shorter as a whole (_near_whole)
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
 PREFIX_MIN, PREFIX_MAX = 5, 8
@@ -426,12 +429,8 @@ class NameScreener:
             family = _family_name(listed) if kind == "person" else None
             ix.names[name_id] = _Name(entry_id, listed, prepared, form.legal_forms, family)
             name_ids.append(name_id)
-            tokens: set[str] = set()
-            compacts: set[str] = set()
-            for p in prepared:
-                tokens.update(p.tokens)
-                compacts.add(p.compact)
-                compacts.add(p.compact_rev)
+            tokens = {t for p in prepared for t in p.tokens}
+            compacts = _compact_keys(prepared)
             for token in tokens:
                 if token not in ix.vocab:
                     ix.vocab[token] = [name_id]
@@ -490,7 +489,7 @@ class NameScreener:
                     fresh.vocab[token] = []
                     self._add_token_keys(fresh, token)
                 fresh.vocab[token].append(name_id)
-            for compact in {c for p in name.prepared for c in (p.compact, p.compact_rev)}:
+            for compact in _compact_keys(name.prepared):
                 fresh.compacts.setdefault(compact, []).append(name_id)
         self._ix = fresh
 
@@ -561,7 +560,7 @@ class NameScreener:
             return set()
         ix = self._ix
         prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
-        return {rec.entry_id for nid in self._candidates(ix, prepared) if (rec := ix.names.get(nid)) is not None}
+        return {rec.entry_id for nid in self._candidates(ix, prepared, form.legal_forms) if (rec := ix.names.get(nid)) is not None}
 
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
         """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
@@ -578,7 +577,7 @@ class NameScreener:
         # empty for a party known only by its identifiers: they alone are screened
         prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
         by_entry: dict[int, list[int]] = {}
-        for name_id in self._candidates(ix, prepared) if prepared else ():
+        for name_id in self._candidates(ix, prepared, form.legal_forms) if prepared else ():
             rec = ix.names.get(name_id)
             if rec is not None:
                 by_entry.setdefault(rec.entry_id, []).append(name_id)
@@ -624,12 +623,12 @@ class NameScreener:
         hits.sort(key=lambda h: (-h.score, h.entry_id))
         return hits[: max(0, limit)]
 
-    def _candidates(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+    def _candidates(self, ix: _Index, prepared: list[Prepared], legal: tuple[str, ...] = ()) -> list[int]:
         """:meth:`_ranked` (the names evidence ranks best), and every name holding a word of the query as written that at
         most :data:`RARE_EXACT` names hold: a name that shares a rare word with the query is never pruned by how many near
         spellings of its other words other names have (``Zakhariy KALASIIOV`` among the many Zakhariy KALASIOV, KALASINOV
         ...: the ranking counts near spellings almost as equal ones, the scoring does not)."""
-        ranked = self._ranked(ix, prepared)
+        ranked = self._ranked(ix, prepared, legal)
         rare: list[int] = []
         seen_tokens: set[str] = set()
         for p in prepared:
@@ -642,12 +641,13 @@ class NameScreener:
                 names = ix.vocab.get(token)
                 if names and len(names) <= RARE_EXACT:
                     rare.extend(names)
+        rare.extend(_near_whole(ix, prepared))
         if not rare:
             return ranked
         have = set(ranked)
         return ranked + [nid for nid in dict.fromkeys(rare) if nid not in have]
 
-    def _ranked(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+    def _ranked(self, ix: _Index, prepared: list[Prepared], legal: tuple[str, ...] = ()) -> list[int]:
         """The names worth scoring: evidence gathered per spelling of the query, the best spelling counting.
 
         Summing over spellings would let a name that shares tokens with several readings of the
@@ -757,7 +757,7 @@ class NameScreener:
         top = _largest(acc, MAX_TIED * (4 if initials else 1))
         floor = (evidence or top[0][1]) * RELATIVE_FLOOR
         if compact_hits:  # the names equal as a whole, and the few others with the most evidence
-            others = self._compact_others(ix, top, acc, compact_hits, floor, spelled, initials)
+            others = self._compact_others(ix, top, acc, compact_hits, floor, evidence, spelled, initials)
             return [nid for nid in compact_hits if nid in acc] + others
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
@@ -774,14 +774,14 @@ class NameScreener:
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
             chosen = {nid: w + bonus[nid] for nid, w in top if w + bonus[nid] >= last - 1e-9 and (w >= floor or _own_floor(nid, own))}
             if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
-                return _tie_order(ix, list(chosen), chosen, spelled, initials)[:MAX_TIED]
+                return _tie_order(ix, list(chosen), chosen, spelled, initials, legal)[:MAX_TIED]
             return list(chosen)
         if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
             # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
             # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
             pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
             if len(pool) <= TIE_POOL:
-                return _tie_order(ix, pool, acc, spelled, initials)[:MAX_TIED]
+                return _tie_order(ix, pool, acc, spelled, initials, legal)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     @staticmethod
@@ -791,6 +791,7 @@ class NameScreener:
         acc: dict[int, float],
         compact_hits: set[int],
         floor: float,
+        evidence: float,
         spelled: list[list[_Group]],
         initials: set[str],
     ) -> list[int]:
@@ -803,7 +804,13 @@ class NameScreener:
         rest = [(nid, weight) for nid, weight in top if nid not in compact_hits and weight >= floor]
         if len(rest) <= COMPACT_OTHERS:
             return [nid for nid, _ in rest]
-        last = rest[COMPACT_OTHERS - 1][1]
+        # the names with all of the query's evidence hold each of its words (Kim Hyok Chol, Kim Yong Chol ... for Kim Chol:
+        # a word left out of a listed name): up to MAX_CANDIDATES of them, not COMPACT_OTHERS
+        whole = sum(1 for _, weight in rest if weight >= evidence - 1e-9)
+        kept = min(max(COMPACT_OTHERS, whole), MAX_CANDIDATES) if evidence > 0.0 else COMPACT_OTHERS
+        if len(rest) <= kept:
+            return [nid for nid, _ in rest]
+        last = rest[kept - 1][1]
         head = [nid for nid, weight in rest if weight > last + 1e-9]
         if len(top) == len(acc) or top[-1][1] < last - 1e-9:  # the ties are all in top
             tied = [nid for nid, weight in rest if abs(weight - last) <= 1e-9]
@@ -811,9 +818,9 @@ class NameScreener:
             tied = [nid for nid, weight in acc.items() if abs(weight - last) <= 1e-9 and nid not in compact_hits]
             if len(tied) > TIE_POOL:
                 tied = [nid for nid, weight in rest if abs(weight - last) <= 1e-9]
-        if len(head) + len(tied) <= COMPACT_OTHERS:
+        if len(head) + len(tied) <= kept:
             return head + tied
-        return head + _tie_order(ix, tied, acc, spelled, initials)[: COMPACT_OTHERS - len(head)]
+        return head + _tie_order(ix, tied, acc, spelled, initials)[: kept - len(head)]
 
     def _slot_group(
         self,
@@ -1349,6 +1356,54 @@ def _keep_evidence(kept: _Kept, key: tuple[tuple[str, ...], str, bool], best: di
             size -= len(old)
     evidence[key] = best
     kept.size = size
+
+
+def _initials_key(tokens: tuple[str, ...]) -> str:
+    """A name's words' first letters, sorted, under :data:`INITIALS_MARK`: the key of a query written in initials only."""
+    return INITIALS_MARK + "".join(sorted(t[0] for t in tokens))
+
+
+def _compact_keys(prepared: list[Prepared]) -> set[str]:
+    """A listed name's keys in ``_Index.compacts``: each spelling's words joined (in both orders), and the initials of
+    its words as written (:func:`_initials_key`; ``O, Chong Ok``: ``coo``), for a query of initials only (``C. O. O``)."""
+    keys = {c for p in prepared for c in (p.compact, p.compact_rev)}
+    for p in prepared:
+        if p.kind == "latin" and 2 <= len(p.tokens) <= INITIALS_WORDS and all(t.isascii() for t in p.tokens):
+            keys.add(_initials_key(p.tokens))
+    return keys
+
+
+def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
+    """Names the evidence of words cannot find (:meth:`NameScreener._candidates`):
+
+    * a whole name one letter longer than a listed one written without spaces, the letter where the list writes a hyphen
+      or a space (``TRANZaTEL, A.S.`` for ``TRANZ-TEL, A.S.``, ``RI JEoSON`` for ``RI JE-SON``): the query's words are
+      then none of the listed words, nor near them; up to :data:`RARE_EXACT` names a key;
+    * a name written in initials only (``C. O. O`` for ``O, Chong Ok``): the names whose words have these initials
+      (:func:`_compact_keys`), up to :data:`MAX_TIED` (more: the initials tell too little to score them all).
+    """
+    out: list[int] = []
+    seen: set[str] = set()
+    for p in prepared:
+        if p.kind != "latin":
+            continue
+        if p.tokens and all(len(t) == 1 for t in p.tokens):
+            if len(p.tokens) >= 2 and p.tokens[0].isascii():
+                names = ix.compacts.get(_initials_key(p.tokens), ())
+                out.extend(names[:MAX_TIED])
+            continue
+        whole = p.compact
+        if len(whole) < NEAR_WHOLE_MIN or len(p.tokens) > INITIALS_WORDS or not whole.isascii():
+            continue
+        for i in range(1, len(whole) - 1):  # a hyphen is never first or last
+            key = whole[:i] + whole[i + 1 :]
+            if key in seen:
+                continue
+            seen.add(key)
+            names = ix.compacts.get(key)
+            if names and len(names) <= RARE_EXACT:
+                out.extend(names)
+    return out
 
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
@@ -1982,6 +2037,7 @@ def _tie_order(
     weight: dict[int, float],
     spelled: list[list[_Group]],
     initials: set[str],
+    legal: tuple[str, ...] = (),
 ) -> list[int]:
     """Candidates of equal evidence, more than are scored, the ones the query accounts for best first.
 
@@ -1992,7 +2048,9 @@ def _tie_order(
     before 600 MUHAMMAD names of three tokens or more. The others keep the order they were found in
     (a name sharing only ``and`` with the query is not preferred for being short). A query word of two letters
     accounts for a longer word it begins (a word cut short: ``Mohammed AL-MA`` for ``AL-MASRI, Mohammed``). Ties are scored,
-    never cut at random; this orders them when there are more than :data:`MAX_TIED`.
+    never cut at random; this orders them when there are more than :data:`MAX_TIED`. Among names the query accounts for
+    equally, those with the query's legal form (``legal``) come first: ``Abu Group`` finds ``Abu Ahmed Group`` before
+    hundreds of persons named Abu and one word more (a word left out of a company's name, the legal form kept).
     """
     # each near token: the query tokens (groups, one bit each) it is near; a spelling's bits: all of its tokens
     where: dict[str, int] = {}
@@ -2016,15 +2074,22 @@ def _tie_order(
     flag = bit
     names_get, where_get, weight_get = ix.names.get, where.get, weight.get
     rounded: dict[float, float] = {}  # the pool's few weights, rounded once each
+    same_form: dict[tuple[str, ...], int] = {(): 1}  # a listed name's legal forms: 0 if the query's, else 1 (when legal)
 
-    def key(name_id: int) -> tuple[float, int]:
+    def form_rank(rec: _Name) -> int:
+        got = same_form.get(rec.legal_forms)
+        if got is None:
+            got = same_form[rec.legal_forms] = 0 if _same_legal_form(legal, rec.legal_forms) else 1
+        return got
+
+    def key(name_id: int) -> tuple[float, int, int]:
         rec = names_get(name_id)
         x = weight_get(name_id, 0.0)
         w = rounded.get(x)
         if w is None:
             w = rounded[x] = -round(x, 6)
         if rec is None:  # a removed name stays in postings until compaction
-            return (w, 1 << 20)
+            return (w, 1 << 20, 1)
         got = 0
         unaccounted = 1 << 20
         for tokens in rec.tie_tokens:  # a spelling repeated in another script's reading counts once: the same answer
@@ -2046,8 +2111,8 @@ def _tie_order(
                 unaccounted = missing
         for mask in full:
             if mask & got == mask:
-                return (w, unaccounted)
-        return (w, 1 << 20)
+                return (w, unaccounted, form_rank(rec) if legal else 0)
+        return (w, 1 << 20, 0)
 
     return sorted(pool, key=key)
 
