@@ -1378,7 +1378,8 @@ def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
 
     * a whole name one letter longer than a listed one written without spaces, the letter where the list writes a hyphen
       or a space (``TRANZaTEL, A.S.`` for ``TRANZ-TEL, A.S.``, ``RI JEoSON`` for ``RI JE-SON``): the query's words are
-      then none of the listed words, nor near them; up to :data:`RARE_EXACT` names a key;
+      then none of the listed words, nor near them; the letter is looked for inside a query word the list does not
+      have, up to :data:`RARE_EXACT` names a key;
     * a name written in initials only (``C. O. O`` for ``O, Chong Ok``): the names whose words have these initials
       (:func:`_compact_keys`), up to :data:`MAX_TIED` (more: the initials tell too little to score them all).
     """
@@ -1389,20 +1390,25 @@ def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
             continue
         if p.tokens and all(len(t) == 1 for t in p.tokens):
             if len(p.tokens) >= 2 and p.tokens[0].isascii():
-                names = ix.compacts.get(_initials_key(p.tokens), ())
-                out.extend(names[:MAX_TIED])
+                tied = ix.compacts.get(_initials_key(p.tokens), ())
+                out.extend(tied[:MAX_TIED])
             continue
         whole = p.compact
         if len(whole) < NEAR_WHOLE_MIN or len(p.tokens) > INITIALS_WORDS or not whole.isascii():
             continue
-        for i in range(1, len(whole) - 1):  # a hyphen is never first or last
-            key = whole[:i] + whole[i + 1 :]
-            if key in seen:
-                continue
-            seen.add(key)
-            names = ix.compacts.get(key)
-            if names and len(names) <= RARE_EXACT:
-                out.extend(names)
+        start = 0
+        for token in p.tokens:
+            # the letter typed over a hyphen is inside a word the list does not have (TRANZaTEL), never first or last
+            if len(token) >= 3 and token not in ix.vocab:
+                for i in range(start + 1, start + len(token) - 1):
+                    key = whole[:i] + whole[i + 1 :]
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    names = ix.compacts.get(key)
+                    if names and len(names) <= RARE_EXACT:
+                        out.extend(names)
+            start += len(token)
     return out
 
 
