@@ -88,3 +88,12 @@ def test_a_word_left_out_of_a_name_listed_whole_too(build: Build) -> None:
 def test_the_legal_form_breaks_ties_among_names_one_word_longer(build: Build) -> None:
     s = build([*_crowd(650, "Abu"), (1, org("a", "Abu Ahmed Group"))])  # found last of the ties
     assert 1 in s.candidate_entries("Abu Group")
+
+
+def test_a_kanji_name_whose_given_name_reads_otherwise_finds_the_family_names(build: Build) -> None:
+    """七夏 reads shichinatsu, nananatsu ... to the tagger, never Nanami: the Katos (a few) are scored."""
+    pytest.importorskip("cutlet")
+    katos = [(10 + i, person(f"k{i}", f"{g} Kato")) for i, g in enumerate("Yuki Haruto Sota Minato Yui Aoi Ren Hina Riku Mei".split())]
+    others = [(100 + i, person(f"o{i}", f"Nanami {f}")) for i, f in enumerate("Sato Suzuki Takahashi Tanaka Ito Watanabe".split())]
+    s = build([(1, person("a", "Nanami Kato")), *katos, *others])
+    assert 1 in s.candidate_entries("加藤 七夏")

@@ -99,6 +99,7 @@ RARE_EXACT = 8  # a query word as written on at most this many names: they are a
 INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
 INITIALS_WORDS = 6  # names of at most this many words are keyed by their initials; near-whole queries at most this many
 NEAR_WHOLE_MIN = 6  # a query joined of at least this many letters is looked up one letter shorter as a whole (_near_whole)
+KANJI_FAMILY = MAX_CANDIDATES  # a kanji name's family name read: the names with that word, if at most this many (_candidates)
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
 PREFIX_MIN, PREFIX_MAX = 5, 8
@@ -642,6 +643,13 @@ class NameScreener:
                 if names and len(names) <= RARE_EXACT:
                     rare.extend(names)
         rare.extend(_near_whole(ix, prepared))
+        if any(p.kind == "han" for p in prepared):
+            # a Japanese name in kanji: its family name's reading is sure, its given name's is not (七夏 is Nanami, a
+            # reading no dictionary of words has): the few names with the family name's reading as a word are scored
+            for family in dict.fromkeys(p.tokens[0] for p in prepared if p.kind == "latin" and len(p.tokens) == 2):
+                names = ix.vocab.get(family)
+                if names and RARE_EXACT < len(names) <= KANJI_FAMILY:
+                    rare.extend(names)
         if not rare:
             return ranked
         have = set(ranked)
