@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from screening_helpers import org, person
 
 from finguard.screening.service import NameScreener
 from finguard.screening.service.matcher import MAX_TIED, _compact_keys, _initials_key
 from finguard.screening.store import snapshot
+from tests.screening_helpers import org, person
 
 Build = Callable[[list[tuple[int, object]]], NameScreener]
 
