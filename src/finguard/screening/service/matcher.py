@@ -2103,7 +2103,7 @@ def _tie_order(
         if w is None:
             w = rounded[x] = -round(x, 6)
         if rec is None:  # a removed name stays in postings until compaction
-            return (w, 1 << 20, 1)
+            return (w, 1 << 20, 0)
         got = 0
         unaccounted = 1 << 20
         for tokens in rec.tie_tokens:  # a spelling repeated in another script's reading counts once: the same answer
