@@ -10,7 +10,10 @@ How a query is answered
    IDF-weighted evidence; very common tokens (``wang``, ``mohammed``) only add evidence when
    nothing rarer is known, and then by intersecting the two rarest tokens. The best
    :data:`MAX_CANDIDATES` names are scored, and the names tied with the last of them (up to
-   :data:`MAX_TIED`; more ties are ordered by how much of each name the query accounts for, :func:`_tie_order`).
+   :data:`MAX_TIED`; more ties are ordered by how much of each name the query accounts for, then by the query's legal
+   form, :func:`_tie_order`). Beside them: the names holding a rare query word as written, a whole name one letter
+   shorter (a letter typed over a hyphen), the names with an all-initials query's initials, and a kanji name's
+   family-name reading's few names (:meth:`NameScreener._candidates`, :func:`_near_whole`).
 3. **Scoring** (:mod:`.similarity`, :mod:`.qualifiers`): name similarity, then qualifiers that
    raise or lower it (birth date, country, entity kind, gender, legal form). Before them, the
    name similarity is adjusted by the list's statistics and the listed name's structure
