@@ -768,7 +768,7 @@ class NameScreener:
         top = _largest(acc, MAX_TIED * (4 if initials else 1))
         floor = (evidence or top[0][1]) * RELATIVE_FLOOR
         if compact_hits:  # the names equal as a whole, and the few others with the most evidence
-            others = self._compact_others(ix, top, acc, compact_hits, floor, evidence, spelled, initials)
+            others = self._compact_others(ix, top, acc, compact_hits, floor, spelled, initials)
             return [nid for nid in compact_hits if nid in acc] + others
         last = top[min(MAX_CANDIDATES, len(top)) - 1][1]
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
@@ -802,7 +802,6 @@ class NameScreener:
         acc: dict[int, float],
         compact_hits: set[int],
         floor: float,
-        evidence: float,
         spelled: list[list[_Group]],
         initials: set[str],
     ) -> list[int]:
@@ -815,12 +814,7 @@ class NameScreener:
         rest = [(nid, weight) for nid, weight in top if nid not in compact_hits and weight >= floor]
         if len(rest) <= COMPACT_OTHERS:
             return [nid for nid, _ in rest]
-        # the names with all of the query's evidence hold each of its words (Kim Hyok Chol, Kim Yong Chol ... for Kim Chol:
-        # a word left out of a listed name): up to MAX_CANDIDATES of them, not COMPACT_OTHERS
-        whole = sum(1 for _, weight in rest if weight >= evidence - 1e-9)
-        kept = min(max(COMPACT_OTHERS, whole), MAX_CANDIDATES) if evidence > 0.0 else COMPACT_OTHERS
-        if len(rest) <= kept:
-            return [nid for nid, _ in rest]
+        kept = COMPACT_OTHERS
         last = rest[kept - 1][1]
         head = [nid for nid, weight in rest if weight > last + 1e-9]
         if len(top) == len(acc) or top[-1][1] < last - 1e-9:  # the ties are all in top
