@@ -439,6 +439,6 @@ def test_a_rare_word_as_written_always_reaches_scoring(monkeypatch: pytest.Monke
     s.add(1, "ofac", EntryDraft("k", SubjectKind.PERSON, (), Party(names=("KALASIIOV, Zakhariy Kniazevich",))))
     for i in range(12):
         s.add(10 + i, "x", EntryDraft(f"z{i}", SubjectKind.PERSON, (), Party(names=(f"Zakhariy Petrovich Nr{i:02d}x",))))
-    monkeypatch.setattr(NameScreener, "_ranked", lambda self, ix, prepared: [])
+    monkeypatch.setattr(NameScreener, "_ranked", lambda self, ix, prepared, legal=(): [])
     assert s.candidate_entries("Zakhariy KALASIIOV") == {1}  # zakhariy is on 13 names: not rare
     assert [h.entry_id for h in s.screen(ScreenQuery("Zakhariy KALASIIOV"))] == [1]

@@ -10,7 +10,10 @@ How a query is answered
    IDF-weighted evidence; very common tokens (``wang``, ``mohammed``) only add evidence when
    nothing rarer is known, and then by intersecting the two rarest tokens. The best
    :data:`MAX_CANDIDATES` names are scored, and the names tied with the last of them (up to
-   :data:`MAX_TIED`; more ties are ordered by how much of each name the query accounts for, :func:`_tie_order`).
+   :data:`MAX_TIED`; more ties are ordered by how much of each name the query accounts for, then by the query's legal
+   form, :func:`_tie_order`). Beside them: the names holding a rare query word as written, a whole name one letter
+   shorter (a letter typed over a hyphen), the names with an all-initials query's initials, and a kanji name's
+   family-name reading's few names (:meth:`NameScreener._candidates`, :func:`_near_whole`).
 3. **Scoring** (:mod:`.similarity`, :mod:`.qualifiers`): name similarity, then qualifiers that
    raise or lower it (birth date, country, entity kind, gender, legal form). Before them, the
    name similarity is adjusted by the list's statistics and the listed name's structure
@@ -96,6 +99,10 @@ EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across que
 EVIDENCE_PER_POSTING = 8  # and up to this many per indexed (name, word) pair: the cap grows with the index (_Kept.cap)
 MAX_CANDIDATES = 40
 RARE_EXACT = 8  # a query word as written on at most this many names: they are all scored (_candidates)
+INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
+INITIALS_WORDS = 6  # names of at most this many words are keyed by their initials; near-whole queries at most this many
+NEAR_WHOLE_MIN = 6  # a query joined of at least this many letters is looked up one letter shorter as a whole (_near_whole)
+KANJI_FAMILY = MAX_CANDIDATES  # a kanji name's family name read: the names with that word, if at most this many (_candidates)
 MAX_TIED = 100  # candidates tied with the last of MAX_CANDIDATES are scored too, up to this many
 TIE_POOL = 700  # more ties than MAX_TIED are ordered (_tie_order) when there are at most this many (a few µs each)
 PREFIX_MIN, PREFIX_MAX = 5, 8
@@ -445,12 +452,8 @@ class NameScreener:
             family = _family_name(listed) if kind == "person" else None
             ix.names[name_id] = _Name(entry_id, listed, prepared, form.legal_forms, family)
             name_ids.append(name_id)
-            tokens: set[str] = set()
-            compacts: set[str] = set()
-            for p in prepared:
-                tokens.update(p.tokens)
-                compacts.add(p.compact)
-                compacts.add(p.compact_rev)
+            tokens = {t for p in prepared for t in p.tokens}
+            compacts = _compact_keys(prepared)
             for token in tokens:
                 if token not in ix.vocab:
                     ix.vocab[token] = [name_id]
@@ -509,7 +512,7 @@ class NameScreener:
                     fresh.vocab[token] = []
                     self._add_token_keys(fresh, token)
                 fresh.vocab[token].append(name_id)
-            for compact in {c for p in name.prepared for c in (p.compact, p.compact_rev)}:
+            for compact in _compact_keys(name.prepared):
                 fresh.compacts.setdefault(compact, []).append(name_id)
         self._ix = fresh
 
@@ -580,7 +583,7 @@ class NameScreener:
             return set()
         ix = self._ix
         prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
-        return {rec.entry_id for nid in self._candidates(ix, prepared) if (rec := ix.names.get(nid)) is not None}
+        return {rec.entry_id for nid in self._candidates(ix, prepared, form.legal_forms) if (rec := ix.names.get(nid)) is not None}
 
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
         """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
@@ -597,7 +600,7 @@ class NameScreener:
         # empty for a party known only by its identifiers: they alone are screened
         prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
         by_entry: dict[int, list[int]] = {}
-        for name_id in self._candidates(ix, prepared) if prepared else ():
+        for name_id in self._candidates(ix, prepared, form.legal_forms) if prepared else ():
             rec = ix.names.get(name_id)
             if rec is not None:
                 by_entry.setdefault(rec.entry_id, []).append(name_id)
@@ -643,12 +646,12 @@ class NameScreener:
         hits.sort(key=lambda h: (-h.score, h.entry_id))
         return hits[: max(0, limit)]
 
-    def _candidates(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+    def _candidates(self, ix: _Index, prepared: list[Prepared], legal: tuple[str, ...] = ()) -> list[int]:
         """:meth:`_ranked` (the names evidence ranks best), and every name holding a word of the query as written that at
         most :data:`RARE_EXACT` names hold: a name that shares a rare word with the query is never pruned by how many near
         spellings of its other words other names have (``Zakhariy KALASIIOV`` among the many Zakhariy KALASIOV, KALASINOV
         ...: the ranking counts near spellings almost as equal ones, the scoring does not)."""
-        ranked = self._ranked(ix, prepared)
+        ranked = self._ranked(ix, prepared, legal)
         rare: list[int] = []
         seen_tokens: set[str] = set()
         for p in prepared:
@@ -661,12 +664,20 @@ class NameScreener:
                 names = ix.vocab.get(token)
                 if names and len(names) <= RARE_EXACT:
                     rare.extend(names)
+        rare.extend(_near_whole(ix, prepared))
+        if any(p.kind == "han" for p in prepared):
+            # a Japanese name in kanji: its family name's reading is sure, its given name's is not (七夏 is Nanami, a
+            # reading no dictionary of words has): the few names with the family name's reading as a word are scored
+            for family in dict.fromkeys(p.tokens[0] for p in prepared if p.kind == "latin" and len(p.tokens) == 2):
+                names = ix.vocab.get(family)
+                if names and RARE_EXACT < len(names) <= KANJI_FAMILY:
+                    rare.extend(names)
         if not rare:
             return ranked
         have = set(ranked)
         return ranked + [nid for nid in dict.fromkeys(rare) if nid not in have]
 
-    def _ranked(self, ix: _Index, prepared: list[Prepared]) -> list[int]:
+    def _ranked(self, ix: _Index, prepared: list[Prepared], legal: tuple[str, ...] = ()) -> list[int]:
         """The names worth scoring: evidence gathered per spelling of the query, the best spelling counting.
 
         Summing over spellings would let a name that shares tokens with several readings of the
@@ -793,14 +804,14 @@ class NameScreener:
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
             chosen = {nid: w + bonus[nid] for nid, w in top if w + bonus[nid] >= last - 1e-9 and (w >= floor or _own_floor(nid, own))}
             if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
-                return _tie_order(ix, list(chosen), chosen, spelled, initials)[:MAX_TIED]
+                return _tie_order(ix, list(chosen), chosen, spelled, initials, legal)[:MAX_TIED]
             return list(chosen)
         if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
             # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
             # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
             pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
             if len(pool) <= TIE_POOL:
-                return _tie_order(ix, pool, acc, spelled, initials)[:MAX_TIED]
+                return _tie_order(ix, pool, acc, spelled, initials, legal)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     @staticmethod
@@ -822,7 +833,8 @@ class NameScreener:
         rest = [(nid, weight) for nid, weight in top if nid not in compact_hits and weight >= floor]
         if len(rest) <= COMPACT_OTHERS:
             return [nid for nid, _ in rest]
-        last = rest[COMPACT_OTHERS - 1][1]
+        kept = COMPACT_OTHERS
+        last = rest[kept - 1][1]
         head = [nid for nid, weight in rest if weight > last + 1e-9]
         if len(top) == len(acc) or top[-1][1] < last - 1e-9:  # the ties are all in top
             tied = [nid for nid, weight in rest if abs(weight - last) <= 1e-9]
@@ -830,9 +842,9 @@ class NameScreener:
             tied = [nid for nid, weight in acc.items() if abs(weight - last) <= 1e-9 and nid not in compact_hits]
             if len(tied) > TIE_POOL:
                 tied = [nid for nid, weight in rest if abs(weight - last) <= 1e-9]
-        if len(head) + len(tied) <= COMPACT_OTHERS:
+        if len(head) + len(tied) <= kept:
             return head + tied
-        return head + _tie_order(ix, tied, acc, spelled, initials)[: COMPACT_OTHERS - len(head)]
+        return head + _tie_order(ix, tied, acc, spelled, initials)[: kept - len(head)]
 
     def _slot_group(
         self,
@@ -1376,6 +1388,60 @@ def _keep_evidence(kept: _Kept, key: tuple[tuple[str, ...], str, bool], best: di
             size -= len(old)
     evidence[key] = best
     kept.size = size
+
+
+def _initials_key(tokens: tuple[str, ...]) -> str:
+    """A name's words' first letters, sorted, under :data:`INITIALS_MARK`: the key of a query written in initials only."""
+    return INITIALS_MARK + "".join(sorted(t[0] for t in tokens))
+
+
+def _compact_keys(prepared: list[Prepared]) -> set[str]:
+    """A listed name's keys in ``_Index.compacts``: each spelling's words joined (in both orders), and the initials of
+    its words as written (:func:`_initials_key`; ``O, Chong Ok``: ``coo``), for a query of initials only (``C. O. O``)."""
+    keys = {c for p in prepared for c in (p.compact, p.compact_rev)}
+    for p in prepared:
+        if p.kind == "latin" and 2 <= len(p.tokens) <= INITIALS_WORDS and all(t.isascii() for t in p.tokens):
+            keys.add(_initials_key(p.tokens))
+    return keys
+
+
+def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
+    """Names the evidence of words cannot find (:meth:`NameScreener._candidates`):
+
+    * a whole name one letter longer than a listed one written without spaces, the letter where the list writes a hyphen
+      or a space (``TRANZaTEL, A.S.`` for ``TRANZ-TEL, A.S.``, ``RI JEoSON`` for ``RI JE-SON``): the query's words are
+      then none of the listed words, nor near them; the letter is looked for inside a query word the list does not
+      have, up to :data:`RARE_EXACT` names a key;
+    * a name written in initials only (``C. O. O`` for ``O, Chong Ok``): the names whose words have these initials
+      (:func:`_compact_keys`), up to :data:`MAX_TIED` (more: the initials tell too little to score them all).
+    """
+    out: list[int] = []
+    seen: set[str] = set()
+    for p in prepared:
+        if p.kind != "latin":
+            continue
+        if p.tokens and all(len(t) == 1 for t in p.tokens):
+            if len(p.tokens) >= 2 and p.tokens[0].isascii():
+                tied = ix.compacts.get(_initials_key(p.tokens), ())
+                out.extend(tied[:MAX_TIED])
+            continue
+        whole = p.compact
+        if len(whole) < NEAR_WHOLE_MIN or len(p.tokens) > INITIALS_WORDS or not whole.isascii():
+            continue
+        start = 0
+        for token in p.tokens:
+            # the letter typed over a hyphen is inside a word the list does not have (TRANZaTEL), never first or last
+            if len(token) >= 3 and token not in ix.vocab:
+                for i in range(start + 1, start + len(token) - 1):
+                    key = whole[:i] + whole[i + 1 :]
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    names = ix.compacts.get(key)
+                    if names and len(names) <= RARE_EXACT:
+                        out.extend(names)
+            start += len(token)
+    return out
 
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
@@ -2222,6 +2288,7 @@ def _tie_order(
     weight: dict[int, float],
     spelled: list[list[_Group]],
     initials: set[str],
+    legal: tuple[str, ...] = (),
 ) -> list[int]:
     """Candidates of equal evidence, more than are scored, the ones the query accounts for best first.
 
@@ -2232,7 +2299,9 @@ def _tie_order(
     before 600 MUHAMMAD names of three tokens or more. The others keep the order they were found in
     (a name sharing only ``and`` with the query is not preferred for being short). A query word of two letters
     accounts for a longer word it begins (a word cut short: ``Mohammed AL-MA`` for ``AL-MASRI, Mohammed``). Ties are scored,
-    never cut at random; this orders them when there are more than :data:`MAX_TIED`.
+    never cut at random; this orders them when there are more than :data:`MAX_TIED`. Among names the query accounts for
+    equally, those with the query's legal form (``legal``) come first: ``Abu Group`` finds ``Abu Ahmed Group`` before
+    hundreds of persons named Abu and one word more (a word left out of a company's name, the legal form kept).
     """
     # each near token: the query tokens (groups, one bit each) it is near; a spelling's bits: all of its tokens
     where: dict[str, int] = {}
@@ -2256,15 +2325,22 @@ def _tie_order(
     flag = bit
     names_get, where_get, weight_get = ix.names.get, where.get, weight.get
     rounded: dict[float, float] = {}  # the pool's few weights, rounded once each
+    same_form: dict[tuple[str, ...], int] = {(): 1}  # a listed name's legal forms: 0 if the query's, else 1 (when legal)
 
-    def key(name_id: int) -> tuple[float, int]:
+    def form_rank(rec: _Name) -> int:
+        got = same_form.get(rec.legal_forms)
+        if got is None:
+            got = same_form[rec.legal_forms] = 0 if _same_legal_form(legal, rec.legal_forms) else 1
+        return got
+
+    def key(name_id: int) -> tuple[float, int, int]:
         rec = names_get(name_id)
         x = weight_get(name_id, 0.0)
         w = rounded.get(x)
         if w is None:
             w = rounded[x] = -round(x, 6)
         if rec is None:  # a removed name stays in postings until compaction
-            return (w, 1 << 20)
+            return (w, 1 << 20, 0)
         got = 0
         unaccounted = 1 << 20
         for tokens in rec.tie_tokens:  # a spelling repeated in another script's reading counts once: the same answer
@@ -2286,8 +2362,8 @@ def _tie_order(
                 unaccounted = missing
         for mask in full:
             if mask & got == mask:
-                return (w, unaccounted)
-        return (w, 1 << 20)
+                return (w, unaccounted, form_rank(rec) if legal else 0)
+        return (w, 1 << 20, 0)
 
     return sorted(pool, key=key)
 
