@@ -143,7 +143,8 @@ class Events:
 
 
 def shares(decisions: list[Any], floor: float) -> dict[str, Any]:
-    """Outcome shares, and the model's scores: how many, and the share below ``floor``."""
+    """Outcome shares, and the model's scores: how many, and the share below ``floor`` (the guard's
+    explain floor; 0.05 where it has none or it is 0); the decisions allowed with a score below it."""
     n = max(len(decisions), 1)
     outcomes = Counter(d.outcome.value for d in decisions)
     scores = [r.values.get("score") for d in decisions for r in d.reasons if r.kind.value == "model" and r.enforced]
@@ -153,7 +154,9 @@ def shares(decisions: list[Any], floor: float) -> dict[str, Any]:
         1
         for d in decisions
         if d.outcome.value == "allow"
-        and any(r.kind.value == "model" and r.enforced and (r.values.get("score") or 1) < floor for r in d.reasons)
+        and any(
+            r.kind.value == "model" and r.enforced and r.values.get("score") is not None and r.values["score"] < floor for r in d.reasons
+        )
     )
     return {
         "outcomes": {k: round(v / n, 4) for k, v in sorted(outcomes.items())},
@@ -259,7 +262,7 @@ def cpu_run(args: argparse.Namespace, platform: object, guard: Any, events: Even
         "process_cpu_ms": round((time.process_time() - p) / args.events * 1000, 3),
         "wall_ms": round((time.perf_counter() - t) / args.events * 1000, 3),
         "name_cache": bench.cache_delta(before, bench.name_cache(platform)),
-        **shares(decided, floor if floor is not None else 0.05),
+        **shares(decided, floor or 0.05),
     }
     many = [events.body(i) for i in range(args.events)]
     batch = max(args.batch, 2)
@@ -274,7 +277,7 @@ def cpu_run(args: argparse.Namespace, platform: object, guard: Any, events: Even
         "wall_ms": round((time.perf_counter() - t) / args.events * 1000, 3),
         "name_cache": bench.cache_delta(before, bench.name_cache(platform)),
         "note": "includes parse_event",
-        **shares(decided, floor if floor is not None else 0.05),
+        **shares(decided, floor or 0.05),
     }
     out["events"] = dict(events.kinds)
     out["payee_stream"] = bench.stream_stats()
