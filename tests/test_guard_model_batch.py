@@ -360,3 +360,61 @@ def test_which_read_reasons_make_a_decision_not_allowed_before_the_model() -> No
     assert _not_allowed([override, r(ReasonKind.CONDITION, "hard_block", Outcome.BLOCK)])
     assert not _not_allowed([r(ReasonKind.LIST, "payee_listed", Outcome.BLOCK, enforced=False)])  # shadow: rules decide
     assert not _not_allowed([]) and not _not_allowed([override])
+
+
+def _items(prefix: str, n: int = 150) -> list[tuple[Event, Mapping[str, Any]]]:
+    return [
+        (parse_event(b, None), {"card_cnp_count_10m": k % 5, "card_cnp_count_1h": k % 7, "new_country": k % 2})
+        for k, b in enumerate(_events(prefix)[:n])
+    ]
+
+
+def test_one_event_takes_lightgbms_single_row_path_with_predicts_answers_to_the_bit(model_path: Any) -> None:
+    import numpy as np
+
+    scorer = LightGBMScorer(model_path)
+    assert scorer._raw_one is not None and scorer._contrib_one is not None and scorer._booster is not None
+    assert scorer.schema is not None and scorer._encode is not None
+    items = _items("one-")
+    rows = [scorer.schema.row(e, f) for e, f in items]
+    x = np.asarray([scorer._encode(r) for r in rows if r.get("amount") is not None], dtype=np.float64)
+    assert len(x) == len(items) - 1 and np.isnan(x).any()  # the login unscored; missing values among the rest
+    raw = np.asarray(scorer._booster.predict(x, raw_score=True, num_threads=1))
+    contrib = np.asarray(scorer._booster.predict(x, pred_contrib=True, num_threads=1))
+    for k in range(len(x)):
+        assert scorer._raw_one(x[k]).tolist() == [raw[k]]  # the same doubles, not merely close
+        assert np.array_equal(scorer._contrib_one(x[k]), contrib[k])
+    # the scorer's answers for one event are its answers for the batch, which predict() gives
+    batch_scores, batch_explained = scorer.prepare(items).scores, scorer.explain_many(items)
+    for k, item in enumerate(items):
+        one = scorer.prepare([item])
+        assert one.scores == [batch_scores[k]] and one.explain([0]) == [batch_explained[k]]
+        assert scorer.explain(*item) == batch_explained[k] and scorer.explain_many([item]) == [batch_explained[k]]
+    with pytest.raises(ValueError, match="features"):
+        scorer._raw_one(x[0][:-1])
+
+
+def test_without_the_single_row_path_the_answers_are_the_same(model_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from finguard.guard.service import model as model_module
+
+    fast = LightGBMScorer(model_path)
+    monkeypatch.setattr(model_module._SingleRow, "__init__", lambda *a, **k: (_ for _ in ()).throw(OSError("no such symbol")))
+    plain = LightGBMScorer(model_path)
+    assert plain.available and plain._raw_one is None and plain._contrib_one is None and fast._raw_one is not None
+    for item in _items("plain-", 60):
+        assert plain.explain(*item) == fast.explain(*item)
+        assert plain.prepare([item]).scores == fast.prepare([item]).scores
+
+
+def test_the_single_row_path_from_many_threads_at_once(model_path: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    scorer = LightGBMScorer(model_path)
+    items = _items("threads-", 80)
+    alone = [scorer.explain(*item) for item in items]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda item: scorer.explain(*item), items)) == alone
+            assert [p.scores[0] for p in pool.map(lambda item: scorer.prepare([item]), items)] == [
+                None if e is None else Explained(e.score, (), explained=False) for e in alone
+            ]

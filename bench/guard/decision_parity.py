@@ -10,6 +10,8 @@
     python bench/guard/decision_parity.py compare old.json new.json
     # a checkout storing allowed scores below the explain floor without contributions (#19 stop 22)
     python bench/guard/decision_parity.py compare old.json new.json --explain-floor 0.05
+    # a bank's mix: 98.5 % profile_decide.py --mix bank's ordinary payments (most allowed, scores below the floor)
+    python bench/guard/decision_parity.py make --mix bank --out ...
 
 The events are the guard bench's (``run.event_body``: realistic payees from ``payees.py``, 500
 customers) and, mixed in, card authorisations (card-present and not, merchants), remittances in
@@ -47,7 +49,12 @@ def make(args: argparse.Namespace) -> None:
     bodies: list[dict[str, Any]] = []
     for i in range(args.events):
         at = now - timedelta(seconds=(args.events - i) * 7)  # spread over hours: windows move
-        body = bench.event_body(i, at, rng)
+        if args.mix == "bank" and rng.random() >= 0.015:  # profile_decide.py --mix bank's ordinary payments
+            import profile_decide
+
+            body = profile_decide.ordinary_body(rng.randrange(bench.CUSTOMERS), at, rng)
+        else:
+            body = bench.event_body(i, at, rng)
         body["event_id"] = f"parity-{i:06d}"
         k = i % 10
         c = int(body["customer_id"][2:])
@@ -310,6 +317,7 @@ def main() -> None:
     m.add_argument("--out", required=True)
     m.add_argument("--events", type=int, default=3000)
     m.add_argument("--seed", type=int, default=19)
+    m.add_argument("--mix", choices=["bench", "bank"], default="bench", help="bank: most events profile_decide.py's ordinary payments")
     d = sub.add_parser("decide")
     d.add_argument("--events-file", required=True)
     d.add_argument("--out", required=True)

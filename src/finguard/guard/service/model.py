@@ -18,11 +18,14 @@ better than chance (issue #11). A bank trains on its own labelled events (``fing
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import math
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +65,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "verbose": -1,
 }
 Matrix = npt.NDArray[np.float64]
+# LightGBM's C API: what a single-row prediction returns (C_API_PREDICT_*), the rows' type
+_PREDICT_RAW, _PREDICT_CONTRIB, _FLOAT64 = 1, 3, 1
+_DOUBLES = ctypes.POINTER(ctypes.c_double)
 
 
 def sidecar_path(model_path: Path) -> Path:
@@ -176,6 +182,61 @@ def train(
 # -- scoring -----------------------------------------------------------------------------------
 
 
+class _SingleRow:
+    """LightGBM's single-row prediction of one kind (a raw score or the contributions), set up once
+    (``LGBM_BoosterPredictForMatSingleRowFastInit``) and called for one row at a time
+    (``LGBM_BoosterPredictForMatSingleRowFast``): the same predictor and the same answers, to the
+    bit, as ``Booster.predict`` of that row (``tests/test_guard_model_batch.py``), without its
+    fixed cost a call (~20 us: its checks, a predictor made for each call; #19, stop 22). The
+    C API is LightGBM's public one; the Python package's ctypes handle to it (``lightgbm.basic._LIB``)
+    is not: where it is missing or refuses, :meth:`make` gives None and ``predict`` is used."""
+
+    def __init__(self, booster: lgb.Booster, kind: int, ncol: int, width: int) -> None:
+        from lightgbm.basic import _LIB, _c_str, _safe_call  # type: ignore[attr-defined]
+
+        handle = ctypes.c_void_p()
+        _safe_call(
+            _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+                booster._handle,
+                ctypes.c_int(kind),
+                ctypes.c_int(0),  # start iteration
+                ctypes.c_int(-1),  # every iteration, as predict's default
+                ctypes.c_int(_FLOAT64),
+                ctypes.c_int32(ncol),
+                _c_str("num_threads=1"),
+                ctypes.byref(handle),
+            )
+        )
+        self._booster = booster  # the handle points into it: kept alive as long as this
+        self._handle = handle
+        self._call = _LIB.LGBM_BoosterPredictForMatSingleRowFast
+        self._safe = _safe_call
+        self.ncol, self.width = ncol, width
+        self._lock = threading.Lock()  # LightGBM locks the booster too; this keeps the handle's use plain
+        weakref.finalize(self, _LIB.LGBM_FastConfigFree, handle)
+
+    @classmethod
+    def make(cls, booster: lgb.Booster, kind: int, ncol: int, width: int) -> _SingleRow | None:
+        try:
+            return cls(booster, kind, ncol, width)
+        except Exception as exc:  # an older or newer lightgbm package: predict() as before
+            log.info("LightGBM's single-row prediction is not available (%s): predict() is used", exc)
+            return None
+
+    def __call__(self, row: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The prediction of one encoded row (``ncol`` float64 values)."""
+        x = np.ascontiguousarray(row, dtype=np.float64)
+        if x.size != self.ncol:
+            raise ValueError(f"a row of {x.size} values, the model has {self.ncol} features")
+        out = np.empty(self.width, dtype=np.float64)
+        got = ctypes.c_int64(0)
+        with self._lock:
+            self._safe(self._call(self._handle, ctypes.c_void_p(x.ctypes.data), ctypes.byref(got), ctypes.c_void_p(out.ctypes.data)))
+        if got.value != self.width:
+            raise ValueError(f"LightGBM gave {got.value} values for one row, not {self.width}")
+        return out
+
+
 class LightGBMScorer:
     """A trained model file as a :class:`~finguard.guard.service.engine.ModelScorer`.
 
@@ -197,6 +258,9 @@ class LightGBMScorer:
         self._encode: Callable[[Mapping[str, Value]], list[float]] | None = None
         self._cal_x: npt.NDArray[np.float64] = np.zeros(0)
         self._cal_y: npt.NDArray[np.float64] = np.zeros(0)
+        # One event's raw score and contributions through LightGBM's single-row path (#19, stop 22)
+        self._raw_one: _SingleRow | None = None
+        self._contrib_one: _SingleRow | None = None
         import lightgbm as lgb
 
         try:
@@ -234,6 +298,9 @@ class LightGBMScorer:
         # that computing them later uses the same model or says it is no longer loaded.
         self.version = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
         self._cal_x, self._cal_y = np.asarray(self.calibration.x), np.asarray(self.calibration.y)
+        n = len(self._names)
+        self._raw_one = _SingleRow.make(booster, _PREDICT_RAW, n, 1)
+        self._contrib_one = _SingleRow.make(booster, _PREDICT_CONTRIB, n, n + 1) if self._raw_one is not None else None
         return booster
 
     @property
@@ -247,8 +314,7 @@ class LightGBMScorer:
         if row.get("amount") is None:
             return None  # the model scores money movements only
         x = np.asarray([self._encode(row)], dtype=np.float64)
-        contrib = np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
-        return self._explained(row, contrib[0])
+        return self._explained(row, self._contributions(x)[0])
 
     def explain_many(self, items: Sequence[tuple[Event, Mapping[str, Any]]]) -> list[Explained | None]:
         """:meth:`explain` of many events, their contributions in one LightGBM call (#19): TreeSHAP
@@ -262,7 +328,7 @@ class LightGBMScorer:
         if scored:
             encode = self._encode
             x = np.asarray([encode(rows[k]) for k in scored], dtype=np.float64).reshape(len(scored), len(self._names))
-            contrib = np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
+            contrib = self._contributions(x)
             for k, c in zip(scored, contrib, strict=True):
                 out[k] = self._explained(rows[k], c)
         return out
@@ -291,7 +357,7 @@ class LightGBMScorer:
         if scored:
             encode = self._encode
             x = np.asarray([encode(rows[k]) for k in scored], dtype=np.float64).reshape(len(scored), len(self._names))
-            margins = np.asarray(self._booster.predict(x, raw_score=True, num_threads=1), dtype=np.float64).tolist()
+            margins = self._margins(x)
             raw = [1.0 / (1.0 + math.exp(-m)) for m in margins]
             calibrated = Isotonic.through(raw, self._cal_x, self._cal_y).tolist()
             for k, p in zip(scored, calibrated, strict=True):
@@ -299,8 +365,18 @@ class LightGBMScorer:
         return Prepared(self, rows, scored, x, out)
 
     def _contributions(self, x: Matrix) -> Matrix:
+        """The rows' contributions (the last column the bias): one row through the single-row path."""
         assert self._booster is not None
+        if len(x) == 1 and self._contrib_one is not None:
+            return self._contrib_one(x[0]).reshape(1, -1)
         return np.asarray(self._booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
+
+    def _margins(self, x: Matrix) -> list[float]:
+        """The rows' raw scores (margins): one row through the single-row path."""
+        assert self._booster is not None
+        if len(x) == 1 and self._raw_one is not None:
+            return [float(self._raw_one(x[0])[0])]
+        return list(np.asarray(self._booster.predict(x, raw_score=True, num_threads=1), dtype=np.float64).tolist())
 
     def _explained(self, row: Mapping[str, Value], contrib: npt.NDArray[np.float64]) -> Explained:
         """The calibrated score and top reasons of one row's contributions (the last is the bias)."""
