@@ -39,7 +39,8 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #    initials and a legal-form word read as a person's (stop 21: screenjp, screenrec)
 # 9: the Arabic article assimilated to a sun letter (es sayed, ash shaikh) read as the article in skeletons
 #    (similarity.article_places); a listed Arabic-script name's ة after alif read t (scripts.arabic_prepare)
-FORMAT = 9
+# 10: similarity.Prepared pickles through its own __reduce__ (_rebuilt_prepared), the same pure and mypyc-compiled
+FORMAT = 10
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
