@@ -87,3 +87,25 @@ def test_doctor_says_which(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["doctor"], env={"COLUMNS": "400"})
     assert "screening modules" in result.output
     assert compiled.status.split(":")[0] in result.output
+
+
+def test_pure_and_compiled_read_each_others_pickles(tmp_path: Path) -> None:
+    stamp = compiled.read_stamp()
+    if stamp is None or compiled.stale_reason(stamp) is not None:
+        pytest.skip("no current compiled build (scripts/build-compiled)")
+    names = ["Kim Jong Un", "Lee Ji Yeon", "محمد علي", "太田 修平", "Osama bin Laden"]
+    code = (
+        "import pickle, sys; from finguard.screening.model.names import analyse_name; "
+        "from finguard.screening.service import similarity as s; "
+        f"sys.stdout.buffer.write(pickle.dumps([s.prepare(analyse_name(n).variants) for n in {names!r}]))"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "FINGUARD_PURE_PYTHON"}
+    if not compiled.in_use:
+        environ["FINGUARD_COMPILED_DIR"] = str(compiled.build_dir())
+    else:
+        environ["FINGUARD_PURE_PYTHON"] = "1"
+    environ["PYTHONPATH"] = str(SRC)
+    other = pickle.loads(subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, check=True).stdout)
+    here = [similarity.prepare(analyse_name(n).variants) for n in names]
+    slots = ("kind", "tokens", "weights", "total", "compact", "phon", "skel", "skel_compact", "family", "dup", "hebrew_short")
+    assert [[[getattr(p, k) for k in slots] for p in ps] for ps in other] == [[[getattr(p, k) for k in slots] for p in ps] for ps in here]
