@@ -145,6 +145,13 @@ def _fail(why: str) -> int:
 
 def build(force: bool = False, mypyc_python: str | None = None) -> int:
     """Compile :data:`MODULES` into :func:`build_dir`; 0 when built (or already current), 1 (one line said) when not."""
+    try:
+        return _build(force, mypyc_python)
+    except Exception as e:  # any failure: one line, and finguard goes on in pure Python
+        return _fail(f"{type(e).__name__}: {e}")
+
+
+def _build(force: bool, mypyc_python: str | None) -> int:
     import resource
     import shutil
     import subprocess
@@ -154,6 +161,8 @@ def build(force: bool = False, mypyc_python: str | None = None) -> int:
 
     where = build_dir()
     py = mypyc_python or os.environ.get("FINGUARD_MYPYC_PYTHON") or sys.executable
+    if os.sep in py:
+        py = os.path.abspath(py)  # mypyc runs in the build's own directory
     stamp = read_stamp(where)
     try:
         probe = subprocess.run(  # noqa: S603 - our own Python, fixed arguments
@@ -185,9 +194,10 @@ def build(force: bool = False, mypyc_python: str | None = None) -> int:
         sources = sources_stamp(src)  # what is compiled: the copy, whatever happens to the checkout meanwhile
         start, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
         paths = [str(_source(m, Path())) for m in MODULES]
-        # the checkout's mypy settings (as `mypy src` checks them); the installs' untyped imports taken as Any
-        pyproject = _PACKAGES.parent / "pyproject.toml"
-        options = ["--ignore-missing-imports", *(["--config-file", str(pyproject)] if pyproject.is_file() else [])]
+        # a build, not a type check (`mypy src` is that): mypy's default settings, not the checkout's strict ones, untyped
+        # or missing imports taken as Any, other modules' errors not the build's business (mypyc sees the same types)
+        (work / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\nfollow_imports = silent\n")
+        options = ["--config-file", str(work / "mypy.ini")]
         with (work / "build.log").open("w") as log:
             done = subprocess.run(  # noqa: S603 - our own Python, fixed arguments
                 [py, "-m", "mypyc", "--python-executable", sys.executable, *options, *paths],
