@@ -126,7 +126,8 @@ def install() -> None:
         _log.warning("finguard: %s", status)
         return
     sys.meta_path.insert(0, _Finder(files))
-    status = f"compiled: {', '.join(m.rsplit('.', 1)[1] for m in MODULES)} from {where} (mypy {stamp.get('mypy')})"
+    took = f"built in {stamp.get('seconds')} s, {stamp.get('cpu_seconds')} s CPU"
+    status = f"compiled: {', '.join(m.rsplit('.', 1)[1] for m in MODULES)} from {where} (mypy {stamp.get('mypy')}, {took})"
     in_use = True
 
 
