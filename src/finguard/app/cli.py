@@ -253,6 +253,9 @@ def doctor() -> None:
             "guard model registry",
             f"{settings.guard_model_registry}: champion {roles['champion'] or 'none'}, challenger {roles['challenger'] or 'none'}",
         )
+    from finguard import compiled
+
+    table.add_row("screening modules", compiled.status)
     table.add_row("Redis (velocity)", _reachable(settings.redis_url, 6379))
     table.add_row("NATS (guard stream)", _reachable(settings.nats_url, 4222))
     out.print(table)

@@ -175,6 +175,94 @@ class Prepared:
         # Chinese and Korean names alike: no middle names, and a missing syllable is another person
         self.chinese = self.korean or variant.kind in _SINO or (variant.kind == "latin" and looks_chinese(variant.tokens))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # explicit, so that pure Python and the mypyc-compiled module (a native class: no ``__dict__``, and pickle's
+        # default ``cls.__new__(cls)`` runs its ``__init__``) pickle the same way: the slots, in ``__slots__`` order
+        return (
+            _rebuilt_prepared,
+            (
+                self.chinese,
+                self.compact,
+                self.compact_rev,
+                self.dup,
+                self.family,
+                self.hebrew,
+                self.hebrew_short,
+                self.initials,
+                self.kind,
+                self.korean,
+                self.korean_rotations,
+                self.korean_spellings,
+                self.numbers,
+                self.phon,
+                self.pinyin,
+                self.probe_side,
+                self.skel,
+                self.skel_compact,
+                self.skel_compact_rev,
+                self.skel_weights,
+                self.tokens,
+                self.total,
+                self.weights,
+            ),
+        )
+
+
+_NO_VARIANT = NameVariant(())
+
+
+def _rebuilt_prepared(
+    chinese: Any,
+    compact: Any,
+    compact_rev: Any,
+    dup: Any,
+    family: Any,
+    hebrew: Any,
+    hebrew_short: Any,
+    initials: Any,
+    kind: Any,
+    korean: Any,
+    korean_rotations: Any,
+    korean_spellings: Any,
+    numbers: Any,
+    phon: Any,
+    pinyin: Any,
+    probe_side: Any,
+    skel: Any,
+    skel_compact: Any,
+    skel_compact_rev: Any,
+    skel_weights: Any,
+    tokens: Any,
+    total: Any,
+    weights: Any,
+) -> Prepared:
+    """A pickled :class:`Prepared` (its ``__reduce__``): made from an empty variant, then given the pickled slots."""
+    p = Prepared(_NO_VARIANT)
+    p.chinese = chinese
+    p.compact = compact
+    p.compact_rev = compact_rev
+    p.dup = dup
+    p.family = family
+    p.hebrew = hebrew
+    p.hebrew_short = hebrew_short
+    p.initials = initials
+    p.kind = kind
+    p.korean = korean
+    p.korean_rotations = korean_rotations
+    p.korean_spellings = korean_spellings
+    p.numbers = numbers
+    p.phon = phon
+    p.pinyin = pinyin
+    p.probe_side = probe_side
+    p.skel = skel
+    p.skel_compact = skel_compact
+    p.skel_compact_rev = skel_compact_rev
+    p.skel_weights = skel_weights
+    p.tokens = tokens
+    p.total = total
+    p.weights = weights
+    return p
+
 
 def _weight(token: str) -> int:
     if token.isdigit():
