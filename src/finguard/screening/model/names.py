@@ -1106,6 +1106,23 @@ _FRENCH_C = re.compile(r"(?<=.)c(?=[eiy])")
 _DIGRAPH = dict(SKELETON_DIGRAPHS)
 
 
+_FOREIGN_LETTERS = re.compile(r"[pvcx]|zh")
+_FOREIGN_C = re.compile(r"c(?=[eiy])")
+
+
+def foreign_in_arabic(token: str) -> list[str]:
+    """A Latin word as its letters come back from its Arabic-script spelling by sound (a name not of Arabic origin:
+    ``Lopez`` لوبيز, ``Victor`` فيكتور, ``Carlos`` كارلوس, ``Sanchez`` سانتشيز / سانشيز, ``Gaxiola`` غاكسيولا).
+
+    Arabic letters have no p, v, hard or soft c, x, ch or zh: writers use ب (b), ف (f), ك / س (k, s), كس (ks),
+    تش or ش (tsh, sh) and ج (j). One spelling, or two when the word has ``ch`` (تش and ش); ``ck`` and ``cc`` are one k.
+    """
+    t = token.replace("ck", "k").replace("cc", "k").replace("p", "b").replace("v", "f").replace("x", "ks").replace("zh", "j")
+    if "ch" not in t:
+        return [_FOREIGN_C.sub("s", t).replace("c", "k")]
+    return [_FOREIGN_C.sub("s", t.replace("ch", ch)).replace("c", "k") for ch in ("tsh", "sh")]
+
+
 def other_skeletons(token: str) -> set[str]:
     """Skeletons of a Latin token read otherwise than :func:`skeleton` reads it, as a name in Arabic letters may be.
 
@@ -1132,6 +1149,12 @@ def other_skeletons(token: str) -> set[str]:
         out.add(skeleton(french))
     if "dj" in t:  # French dj is one letter, ج (Djamel جمال, Khadidja خديجة, Hadj حاج), as j or g
         out.add(skeleton(t.replace("dj", "j")))
+    if _FOREIGN_LETTERS.search(t):  # a foreign name written by sound in Arabic letters, which have no p, v, c, x, ch
+        out.update(k for k in (skeleton(f) for f in foreign_in_arabic(t)) if len(k) >= 2)
+    if t[:2] == "al" and len(t) > 4:
+        # a name opening with al (Alfonso, Alvaro, Alberto; Alhassan written joined) is written الفونسو in Arabic letters,
+        # which a reader takes for the article and a word (al fns): the word is also found by what follows al
+        out.update(k for k in (skeleton(t[2:]), *(skeleton(f) for f in foreign_in_arabic(t[2:]))) if len(k) >= 2)
     out.discard(base)
     out.discard("")
     return out
