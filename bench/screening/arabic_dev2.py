@@ -134,7 +134,9 @@ def _icu() -> object | None:
 _MARKS = re.compile(r"[\u064b-\u0652\u0670]")
 
 
-_LEGAL_FORM = re.compile(r"(?:,?\s*\b(?:s\.?\s?a\.?(?:\s?de\s?c\.?v\.?)?|s\.?a\.?s|ltda|ltd|llc|inc|c\.?a|s\.?c\.?s|s\.?r\.?l|e\.?u|ooo|zao|oao|pao|ood|ao)\.?)+\s*$")
+_LEGAL_FORM = re.compile(
+    r"(?:,?\s*\b(?:s\.?\s?a\.?(?:\s?de\s?c\.?v\.?)?|s\.?a\.?s|ltda|ltd|llc|inc|c\.?a|s\.?c\.?s|s\.?r\.?l|e\.?u|ooo|zao|oao|pao|ood|ao)\.?)+\s*$"
+)
 
 
 def in_arabic(listed: str, rng: random.Random, spanish: bool, icu: object | None, person: bool = True) -> str | None:

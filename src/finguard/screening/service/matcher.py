@@ -588,7 +588,9 @@ class NameScreener:
         variants = _unknown_vowel_less(form.variants, ix.vocab, name)
         joined = _joined_apart(variants, ix.skel)  # words read from Arabic letters written without the space, cut
         prepared = prepare((*variants, *joined))
-        return {rec.entry_id for nid in self._candidates(ix, prepared, form.legal_forms, len(joined)) if (rec := ix.names.get(nid)) is not None}
+        return {
+            rec.entry_id for nid in self._candidates(ix, prepared, form.legal_forms, len(joined)) if (rec := ix.names.get(nid)) is not None
+        }
 
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
         """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
