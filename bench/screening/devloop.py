@@ -10,7 +10,9 @@ recall / top-hit / blocking and the false-positive rate; with ``ARABIC=1``, ``AR
 name's hit: ``namesake``, the same words by consonant skeleton; ``subset``, the query's words in a longer listed name;
 ``other``: ``arabic_dev.hit_kind``) and ``ARHITS``, their rate with namesakes apart; and class ``dev_ofac_arabic``
 (``arabic_dev.ofac_arabic``: OFAC's own persons asked in Arabic script, the stand-in of the held-out UN own-script
-names). Never run it on the held-out split.
+names); and (``ARABIC2=1``, the default with ``ARABIC=1``) class ``dev_script_arabic_phonetic``
+(``arabic_dev2.py``: OFAC persons and organisations whose names are not of Arabic origin, written in Arabic letters by
+sound). Never run it on the held-out split.
 """
 
 import os
@@ -36,6 +38,10 @@ if os.environ.get("ARABIC", "0") == "1":  # Arabic-script queries of Latin-liste
 
     ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, int(os.environ.get("NA", 300)))
     syn, syn_q = syn + ar, syn_q + ar_q + ofac_arabic(base)  # dev_ofac_arabic: OFAC's own entries, asked in Arabic script
+    if os.environ.get("ARABIC2", "1") == "1":  # dev_script_arabic_phonetic: non-Arabic OFAC names in Arabic letters by sound
+        from arabic_dev2 import phonetic_dev
+
+        syn_q = syn_q + phonetic_dev(base, int(os.environ.get("NA2", 300)))
 only = os.environ.get("ONLY", "")
 queries = [q for q in pert + syn_q if not only or q[0] in only.split(",")]
 do_neg = os.environ.get("NEG", "1") == "1"

@@ -1106,6 +1106,33 @@ _FRENCH_C = re.compile(r"(?<=.)c(?=[eiy])")
 _DIGRAPH = dict(SKELETON_DIGRAPHS)
 
 
+# the skeletons a Latin word gets as a foreign name's Arabic spelling (or without an opening al) are keys of this many
+# consonants or more: two (``sn``, ``kn``) are many Arabic names' (Achwan read ``ashwan`` is صنايعي's ``sn``); but of two
+# when the word has a letter no romanised Arabic name has (p, x; v but for Persian names): ``Pena`` ``bn``, ``Avila`` ``fl``
+FOREIGN_MIN = 3
+_NOT_ARABIC = re.compile(r"[pvx]")
+_SPANISH_J = re.compile(r"j[eou]")
+_FOREIGN_LETTERS = re.compile(r"[pvcxj]")
+_FOREIGN_C = re.compile(r"c(?=[eiy])")
+
+
+def foreign_in_arabic(token: str) -> list[str]:
+    """A Latin word as its letters come back from its Arabic-script spelling by sound (a name not of Arabic origin:
+    ``Lopez`` لوبيز, ``Victor`` فيكتور, ``Carlos`` كارلوس, ``Sanchez`` سانتشيز / سانشيز, ``Gaxiola`` غاكسيولا).
+
+    Arabic letters have no p, v, hard or soft c, x, ch or zh: writers use ب (b), ف (f), ك / س (k, s), كس (ks),
+    تش or ش (tsh, sh) and ج (j). One spelling, or two when the word has ``ch`` (تش and ش); ``ck`` and ``cc`` are one k;
+    a word with j also with j as Spanish says it, خ (``Juan`` خوان: kh), when it is j before e, o or u.
+    """
+    # Spanish j is خ (kh): Juan خوان, Jose خوسيه, Ojeda أوخيدا; before e, o, u only (ja, ji open many Arab names as
+    # romanised: Jamal, Jazairi, Najib), or in a word of a letter no romanised Arabic name has (Javier)
+    spanish_j = _SPANISH_J.search(token) is not None or ("j" in token and _NOT_ARABIC.search(token) is not None)
+    t = token.replace("ck", "k").replace("cc", "k").replace("p", "b").replace("v", "f").replace("x", "ks").replace("zh", "j")
+    out = [t] if "ch" not in t else [t.replace("ch", ch) for ch in ("tsh", "sh")]
+    out = [_FOREIGN_C.sub("s", w).replace("c", "k") for w in out]
+    return out + [w.replace("j", "kh") for w in out] if spanish_j else out
+
+
 def other_skeletons(token: str) -> set[str]:
     """Skeletons of a Latin token read otherwise than :func:`skeleton` reads it, as a name in Arabic letters may be.
 
@@ -1132,6 +1159,15 @@ def other_skeletons(token: str) -> set[str]:
         out.add(skeleton(french))
     if "dj" in t:  # French dj is one letter, ج (Djamel جمال, Khadidja خديجة, Hadj حاج), as j or g
         out.add(skeleton(t.replace("dj", "j")))
+    if _FOREIGN_LETTERS.search(t):  # a foreign name written by sound in Arabic letters, which have no p, v, c, x, ch
+        least = 2 if _NOT_ARABIC.search(t) else FOREIGN_MIN
+        out.update(k for k in (skeleton(f) for f in foreign_in_arabic(t)) if len(k) >= least)
+    if t[:2] == "al" and len(t) > 4 and (_NOT_ARABIC.search(t) or t[-1] == "o" or "ks" in t):
+        # a foreign name opening with al (Alfonso, Alberto, Aleksandr, Alvaro) is written الفونسو in Arabic letters, which
+        # a reader takes for the article and a word (al fns): the word is also found by what follows al. Only a word with a
+        # sign of a foreign name (p, v, x, ks, a final o): an Arab name written joined (Alzahrani, Alhamid) read without
+        # its article is a name of its own (Zahran, Hamid)
+        out.update(k for k in (skeleton(t[2:]), *(skeleton(f) for f in foreign_in_arabic(t[2:]))) if len(k) >= FOREIGN_MIN)
     out.discard(base)
     out.discard("")
     return out

@@ -99,6 +99,9 @@ EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across que
 EVIDENCE_PER_POSTING = 8  # and up to this many per indexed (name, word) pair: the cap grows with the index (_Kept.cap)
 MAX_CANDIDATES = 40
 RARE_EXACT = 8  # a query word as written on at most this many names: they are all scored (_candidates)
+JOINED_MIN = 5  # a word read from Arabic letters, of this many consonants or more and no listed word's skeleton, is cut in two
+JOINED_MAX = 2  # spellings of the query added so (_joined_apart)
+JOINED_TAKE = 10  # the names those spellings rank best that reach scoring, beside the ones the name as read finds
 INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
 INITIALS_WORDS = 6  # names of at most this many words are keyed by their initials; near-whole queries at most this many
 NEAR_WHOLE_MIN = 6  # a query joined of at least this many letters is looked up one letter shorter as a whole (_near_whole)
@@ -582,8 +585,12 @@ class NameScreener:
         if not form.usable:
             return set()
         ix = self._ix
-        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
-        return {rec.entry_id for nid in self._candidates(ix, prepared, form.legal_forms) if (rec := ix.names.get(nid)) is not None}
+        variants = _unknown_vowel_less(form.variants, ix.vocab, name)
+        joined = _joined_apart(variants, ix.skel)  # words read from Arabic letters written without the space, cut
+        prepared = prepare((*variants, *joined))
+        return {
+            rec.entry_id for nid in self._candidates(ix, prepared, form.legal_forms, len(joined)) if (rec := ix.names.get(nid)) is not None
+        }
 
     def screen(self, query: ScreenQuery, limit: int = 10) -> list[ScreenHit]:
         """Hits for one query, best first. Raises :class:`InvalidInput` (field ``name``) for an unusable name."""
@@ -598,9 +605,11 @@ class NameScreener:
             raise InvalidInput.for_field("name", "has no letters to compare (it is empty, or only punctuation, symbols or emoji)")
         ix = self._ix
         # empty for a party known only by its identifiers: they alone are screened
-        prepared = prepare(_unknown_vowel_less(form.variants, ix.vocab, name))
+        variants = _unknown_vowel_less(form.variants, ix.vocab, name)
+        joined = _joined_apart(variants, ix.skel)  # words read from Arabic letters written without the space, cut
+        prepared = prepare((*variants, *joined))
         by_entry: dict[int, list[int]] = {}
-        for name_id in self._candidates(ix, prepared, form.legal_forms) if prepared else ():
+        for name_id in self._candidates(ix, prepared, form.legal_forms, len(joined)) if prepared else ():
             rec = ix.names.get(name_id)
             if rec is not None:
                 by_entry.setdefault(rec.entry_id, []).append(name_id)
@@ -646,12 +655,17 @@ class NameScreener:
         hits.sort(key=lambda h: (-h.score, h.entry_id))
         return hits[: max(0, limit)]
 
-    def _candidates(self, ix: _Index, prepared: list[Prepared], legal: tuple[str, ...] = ()) -> list[int]:
+    def _candidates(self, ix: _Index, prepared: list[Prepared], legal: tuple[str, ...] = (), joined: int = 0) -> list[int]:
         """:meth:`_ranked` (the names evidence ranks best), and every name holding a word of the query as written that at
         most :data:`RARE_EXACT` names hold: a name that shares a rare word with the query is never pruned by how many near
         spellings of its other words other names have (``Zakhariy KALASIIOV`` among the many Zakhariy KALASIOV, KALASINOV
         ...: the ranking counts near spellings almost as equal ones, the scoring does not)."""
-        ranked = self._ranked(ix, prepared, legal)
+        if joined:  # the spellings with a word cut in two (_joined_apart): their best few names beside the name as read
+            ranked = self._ranked(ix, prepared[:-joined], legal)
+            have_ranked = set(ranked)
+            ranked += [nid for nid in self._ranked(ix, prepared[-joined:], legal)[:JOINED_TAKE] if nid not in have_ranked]
+        else:
+            ranked = self._ranked(ix, prepared, legal)
         rare: list[int] = []
         seen_tokens: set[str] = set()
         for p in prepared:
@@ -1468,6 +1482,39 @@ def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list
         if any(f"{t}." not in folded for t in unknown):  # "Okt.", "Öğr.": an abbreviation, written with its dot
             return (*variants, NameVariant(tokens, "skeleton"))
     return variants
+
+
+def _joined_apart(variants: tuple[NameVariant, ...], skel: dict[str, list[str]]) -> tuple[NameVariant, ...]:  # the extra spellings
+    """A word read from Arabic letters whose skeleton no listed word has, read also as two words written without the space.
+
+    Arabic writers join a name's words (``خوسيخافير`` Jose Javier, ``روساسكامبا`` Rosas Camba, a given name run into the
+    family name): the joined word's skeleton is no listed word's, and the name is not found by its words. The word is
+    cut where both parts are listed words' skeletons of two consonants or more, the longest shorter part first (a cut
+    into a two-consonant scrap is found everywhere), then the rarer; the two best cuts are extra spellings of the query
+    (returned; the name as read is kept), whose candidates only add to the name's (:data:`JOINED_TAKE`). Only for words
+    the index does not know: a known word is a name of its own.
+    """
+    extra: list[NameVariant] = []
+    for v in variants:
+        if v.kind != "skeleton" or v.hebrew:
+            continue
+        cuts: list[list[tuple[int, int, int]]] = []
+        for i, t in enumerate(v.tokens):
+            k = skeleton(t)
+            if len(k) < JOINED_MIN or k in skel:
+                continue
+            found = []
+            for j in range(1, len(t)):
+                ka, kb = skeleton(t[:j]), skeleton(t[j:])
+                if len(ka) >= 2 and len(kb) >= 2 and ka in skel and kb in skel:
+                    found.append((-min(len(ka), len(kb)), len(skel[ka]) + len(skel[kb]), j))
+            if found:
+                cuts.append([(i, j, 0) for _m, _n, j in sorted(found)[:2]])
+        for choice in cuts:
+            for i, j, _ in choice:
+                t = v.tokens[i]
+                extra.append(NameVariant((*v.tokens[:i], t[:j], t[j:], *v.tokens[i + 1 :]), v.kind, v.hebrew))
+    return tuple(extra[:JOINED_MAX])
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

@@ -41,7 +41,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #    (similarity.article_places); a listed Arabic-script name's ة after alif read t (scripts.arabic_prepare)
 # 10: listed names also keyed by their words' initials in the compacts map (matcher._compact_keys: a query of initials only)
 # 11: similarity.Prepared pickles through its own __reduce__ (_rebuilt_prepared), the same pure and mypyc-compiled
-FORMAT = 11
+# 12: listed words also keyed by their Arabic-script spellings by sound (p b, v f, c k / s, x ks, ch tsh / sh) and, when
+#     they open with al, without it (names.foreign_in_arabic, other_skeletons: issue #16, screenarb)
+FORMAT = 12
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
