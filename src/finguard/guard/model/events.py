@@ -28,7 +28,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -127,6 +127,11 @@ class Merchant:
     region: str | None = None
 
 
+# The field names in order, as ``__slots__`` lists them (mypyc refuses ``_PAYEE_FIELDS`` on the class).
+_PAYEE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Payee))
+_MERCHANT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Merchant))
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     event_id: str
@@ -187,9 +192,9 @@ class Event:
         if self.amount is not None:
             out["amount"] = str(self.amount)
         if self.payee is not None:
-            out["payee"] = {k: v for k in Payee.__slots__ if (v := getattr(self.payee, k)) is not None}
+            out["payee"] = {k: v for k in _PAYEE_FIELDS if (v := getattr(self.payee, k)) is not None}
         if self.merchant is not None:
-            out["merchant"] = {k: v for k in Merchant.__slots__ if (v := getattr(self.merchant, k)) is not None}
+            out["merchant"] = {k: v for k in _MERCHANT_FIELDS if (v := getattr(self.merchant, k)) is not None}
         if self.attributes:
             out["attributes"] = dict(self.attributes)
         return out
@@ -354,8 +359,8 @@ def parse_event(data: object, now: datetime | None) -> Event:
     payee: Payee | None = None
     if (p := _parse_sub(data, "payee", probs)) is not None:
         for key in p:
-            if key not in Payee.__slots__:
-                probs.add(f"payee.{str(key)[:40]}", "is not a payee field; accepted: " + ", ".join(Payee.__slots__))
+            if key not in _PAYEE_FIELDS:
+                probs.add(f"payee.{str(key)[:40]}", "is not a payee field; accepted: " + ", ".join(_PAYEE_FIELDS))
         payee = Payee(
             account=_ident(p, "account", IdType.ACCOUNT, probs, "payee."),
             card=_ident(p, "card", IdType.CARD, probs, "payee."),
@@ -369,8 +374,8 @@ def parse_event(data: object, now: datetime | None) -> Event:
     merchant: Merchant | None = None
     if (m := _parse_sub(data, "merchant", probs)) is not None:
         for key in m:
-            if key not in Merchant.__slots__:
-                probs.add(f"merchant.{str(key)[:40]}", "is not a merchant field; accepted: " + ", ".join(Merchant.__slots__))
+            if key not in _MERCHANT_FIELDS:
+                probs.add(f"merchant.{str(key)[:40]}", "is not a merchant field; accepted: " + ", ".join(_MERCHANT_FIELDS))
         merchant = Merchant(
             id=_text(m, "id", probs, prefix="merchant.", limit=128),
             name=_text(m, "name", probs, prefix="merchant."),
