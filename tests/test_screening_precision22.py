@@ -28,6 +28,7 @@ def screener() -> NameScreener:
     s.add(7, "x", org("perez", "PEREZ ROSALES LTDA."))
     s.add(8, "x", person("ferri", "FERRI, Paola"))
     s.add(11, "x", person("bennett", "BENNETT, Ali"))
+    s.add(9, "x", org("nord", "JSC NORD ENGINEERING"))
     return s
 
 
@@ -60,6 +61,9 @@ def screener() -> NameScreener:
         ("Perez Rosales", 7, "match"),
         ("Rosales Perez", 7, "match"),
         ("Perez Rosa", 7, "close_match"),  # the last word cut short: as before
+        # written in Cyrillic letters: our romanisation writes neither the firm's words nor its legal form as listed
+        ("Джск Норд Енгинееринг", 9, "match"),
+        ("Dzhsk Nord Engineering", 9, None),  # the same words typed in Latin letters: capped
     ],
 )
 def test_stop22_rules(screener: NameScreener, query: str, entry: int, expected: str | None) -> None:

@@ -1298,7 +1298,7 @@ class NameScreener:
             _written_vowels(score, best_pair, latin_query, thresholds),
             _given_names_differ(ix, entry.kind, score, best_pair, best_name, written_latin, thresholds),
             _hebrew_family_differs(ix, entry.kind, score, best_pair, best_name, thresholds),
-            _firm_words_differ(entry.kind, score, best_pair, best_name.legal_forms, latin_query, query_legal, thresholds),
+            _firm_words_differ(entry.kind, score, best_pair, best_name.legal_forms, latin_query, query_legal, written_latin, thresholds),
             _word_extended(entry.kind, score, best_pair, latin_query, thresholds),
             _abjad_letters(entry.kind, score, best_pair, prepared, latin_query, thresholds),
         ):
@@ -2185,6 +2185,7 @@ def _firm_words_differ(
     listed_legal: tuple[str, ...],
     query_words: frozenset[str],
     query_legal: tuple[str, ...],
+    written_latin: bool,
     thresholds: Thresholds,
 ) -> Feature | None:
     """A short name without a legal form, against a company's name with one, not written with the company's words: not a hit.
@@ -2195,9 +2196,13 @@ def _firm_words_differ(
     listed name as written (nor listed words run together: ``Constructora RT`` / ``CONSTRUCTORA R & T LTDA``; nor, the
     last, one cut short: ``Gomez Mar``; nor a nickname of one), the hit is capped below
     ``close_match``; a query with the firm's legal form, or every word as listed (``Gomez Marin``), is left to the other
-    rules. Only for names written in Latin, Cyrillic or Greek letters.
+    rules. Only for names the customer wrote in Latin letters (``written_latin``): a name in Cyrillic or Greek letters
+    reaches the list through a romanisation of ours, which writes neither the firm's words nor its legal form as listed
+    (``Джск Фиолент Плант``, ``dzhsk fiolent plant``, is ``JSC FIOLENT PLANT``).
     """
     bq, bc = pair
+    if not written_latin:
+        return None
     if kind != "organisation" or bq is None or bc is None or not query_words or query_legal or not listed_legal:
         return None
     if score < thresholds.close_match or bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese:
