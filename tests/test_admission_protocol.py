@@ -16,7 +16,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -35,13 +37,14 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     return make_settings(db_url, tmp_path, max_in_flight=1, max_public_in_flight=1)
 
 
-@pytest.fixture
-def server(platform: Platform) -> Iterator[tuple[int, uvicorn.Server]]:
+@contextmanager
+def _serving(platform: Platform, **config: Any) -> Iterator[tuple[int, uvicorn.Server]]:
+    """The app served by uvicorn with the admission protocol on a free port, in a thread, until the block ends."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
-    config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, http=AdmissionHttpTools, log_level="warning")
-    srv = uvicorn.Server(config)
+    cfg = uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, http=AdmissionHttpTools, log_level="warning", **config)
+    srv = uvicorn.Server(cfg)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -53,6 +56,12 @@ def server(platform: Platform) -> Iterator[tuple[int, uvicorn.Server]]:
     finally:
         srv.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture
+def server(platform: Platform) -> Iterator[tuple[int, uvicorn.Server]]:
+    with _serving(platform) as served:
+        yield served
 
 
 def _check(conn: http.client.HTTPConnection, key: str) -> tuple[int, dict[str, str], dict[str, object]]:
@@ -147,20 +156,7 @@ def test_a_request_waiting_in_the_socket_when_the_keep_alive_timer_fires_is_serv
     within the keep-alive timeout but still unread when the timer fires was dropped (the connection
     closed with unread data, i.e. reset, and no answer); now it is served, and an idle connection
     still closes at the timeout."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(platform), host="127.0.0.1", port=port, http=AdmissionHttpTools, log_level="warning", timeout_keep_alive=1
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
+    with _serving(platform, timeout_keep_alive=1) as (port, srv):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/healthz")
         assert conn.getresponse().read() and True
@@ -195,6 +191,3 @@ def test_a_request_waiting_in_the_socket_when_the_keep_alive_timer_fires_is_serv
         time.sleep(0.1)
         wake.close()
         ring.close()
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=30)

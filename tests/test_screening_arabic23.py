@@ -18,8 +18,7 @@ import pytest
 from finguard.screening.model.names import analyse_name, foreign_in_arabic, other_skeletons
 from finguard.screening.service import NameScreener
 from finguard.screening.service.matcher import _joined_apart
-from finguard.screening.store import snapshot
-from tests.screening_helpers import org, outcome, person
+from tests.screening_helpers import built, org, outcome, person
 
 Build = Callable[[list[tuple[int, object]]], NameScreener]
 
@@ -34,14 +33,7 @@ _OTHERS = [
 @pytest.fixture(params=["memory", "snapshot"])
 def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
     def make(entries: list[tuple[int, object]]) -> NameScreener:
-        s = NameScreener()
-        for eid, draft in [*entries, *_OTHERS]:
-            s.add(eid, "sdn", draft)  # type: ignore[arg-type]
-        if request.param == "memory":
-            return s
-        path = tmp_path / "names.sqlite"
-        snapshot.save(path, "t", s)
-        return snapshot.load(path)[1]
+        return built([*entries, *_OTHERS], request.param, tmp_path)  # type: ignore[list-item]
 
     return make
 

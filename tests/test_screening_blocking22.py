@@ -18,8 +18,7 @@ import pytest
 
 from finguard.screening.service import NameScreener
 from finguard.screening.service.matcher import MAX_TIED, _compact_keys, _initials_key
-from finguard.screening.store import snapshot
-from tests.screening_helpers import org, person
+from tests.screening_helpers import built, org, person
 
 Build = Callable[[list[tuple[int, object]]], NameScreener]
 
@@ -27,14 +26,7 @@ Build = Callable[[list[tuple[int, object]]], NameScreener]
 @pytest.fixture(params=["memory", "snapshot"])
 def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
     def make(entries: list[tuple[int, object]]) -> NameScreener:
-        s = NameScreener()
-        for eid, draft in entries:
-            s.add(eid, "sdn", draft)  # type: ignore[arg-type]
-        if request.param == "memory":
-            return s
-        path = tmp_path / "names.sqlite"
-        snapshot.save(path, "t", s)
-        return snapshot.load(path)[1]
+        return built(entries, request.param, tmp_path)  # type: ignore[arg-type]
 
     return make
 
