@@ -1774,7 +1774,7 @@ def _no_equal_token(
     if any(nickname_partners(t) & listed for t in bq.tokens):
         return None  # "Bill Gates" for "GATES, William": a nickname is a listed name's other form
     why = f"no word of the query ({' '.join(bq.tokens)!r}) is written as in the listed name ({' '.join(bc.tokens)!r}): near spellings only"
-    return Feature(NO_EQUAL_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return _capped(NO_EQUAL_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _extra_words(
@@ -1892,7 +1892,7 @@ def _organisation_letters(
         f"the listed entry is not a person: its letters ({' '.join(sorted(set(spent)))!r}) are its name, not initials of "
         f"other words ({' '.join(bq.tokens)!r} / {' '.join(bc.tokens)!r}): too little to be the same name"
     )
-    return Feature(LETTERS_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return _capped(LETTERS_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _single_word(
@@ -2046,7 +2046,7 @@ def _written_vowels(
         f"compared by consonant skeleton, the query's {' '.join(lone)!r}, written with its vowels, is like no listed "
         f"word ({' '.join(bc.tokens)!r}) as written: another name"
     )
-    return Feature(VOWELS_WRITTEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return _capped(VOWELS_WRITTEN_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _given_names_differ(
@@ -2092,7 +2092,7 @@ def _given_names_differ(
         f"{' '.join(given)!r} is not the listed {' '.join(listed_given)!r} (nor a spelling, nickname or short form of it): "
         "another person of that name"
     )
-    return Feature(GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return _capped(GIVEN_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _abjad_letters(
@@ -2123,7 +2123,7 @@ def _abjad_letters(
         f"the query's {mine[0]!r}, read from Hebrew or Arabic letters, is a name's consonants, "
         f"not the listed letters {' '.join(bc.tokens)!r}"
     )
-    return Feature(ABJAD_LETTERS_FEATURE, 1.0, round(min(0.0, SINGLE_WORD_CAP - score), 4), why)
+    return _capped(ABJAD_LETTERS_FEATURE, SINGLE_WORD_CAP, score, why)
 
 
 def _word_extended(
@@ -2158,7 +2158,7 @@ def _word_extended(
         return None
     t, o = longer[0]
     why = f"the query's {t!r} is the listed {o!r} and more letters at its end: another name, not a spelling of it"
-    return Feature(EXTENDED_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return _capped(EXTENDED_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _extends(t: str, o: str) -> bool:
@@ -2176,6 +2176,11 @@ def _joined(t: str, o: str, listed: tuple[str, ...]) -> bool:
     if rest in _PARTICLES:
         return True
     return any(x != o and (rest.endswith(x) or token_similarity(rest, x, nicknames=False) >= 0.8) for x in listed if len(x) > 2)
+
+
+def _capped(name: str, cap: float, score: float, why: str) -> Feature:
+    """A rule's feature that brings ``score`` down to ``cap`` (never up), explained by ``why``."""
+    return Feature(name, 1.0, round(min(0.0, cap - score), 4), why)
 
 
 def _firm_words_differ(
@@ -2234,7 +2239,7 @@ def _firm_words_differ(
         f"without a legal form, {' '.join(bq.tokens)!r} may be a person's name; the company's name "
         f"({' '.join(bc.tokens)!r}) has no {' '.join(other)!r} as written: not a firm named after that person"
     )
-    return Feature(FIRM_WORDS_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return _capped(FIRM_WORDS_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _hebrew_family_differs(
@@ -2275,7 +2280,7 @@ def _hebrew_family_differs(
             f"the listed family name {' '.join(family)!r} is none of the query's words by consonant skeleton "
             f"({' '.join(sorted(read))!r}): Hebrew letters write its consonants, and the names share given names only"
         )
-        return Feature(HEBREW_FAMILY_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+        return _capped(HEBREW_FAMILY_FEATURE, NO_EQUAL_CAP, score, why)
     # the family name there: a common one (COMMON_FAMILY) beside a given name that is none of the listed ones (קליין-מנסור,
     # kln mnsr / MANSUR, Khalil: kl) is another person of that family name, as _given_names_differ reads Latin letters
     if any(len(ix.vocab.get(t, ())) < COMMON_FAMILY for t in family):
@@ -2294,7 +2299,7 @@ def _hebrew_family_differs(
         f"{' '.join(given)!r} is by consonant skeleton none of the listed given names ({' '.join(listed_given)!r}): "
         "another person of that name"
     )
-    return Feature(HEBREW_GIVEN_FEATURE, 1.0, round(min(0.0, NO_EQUAL_CAP - score), 4), why)
+    return _capped(HEBREW_GIVEN_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _hebrew_reads(x: str) -> set[str]:
