@@ -116,3 +116,16 @@ def test_the_shares_are_configurable(police: Platform) -> None:
     report = import_rows(police.lists, "police", [ParsedRow(i + 2, draft=d) for i, d in enumerate(drafts(60))], actor="t", guards=lenient)
     assert report.delisted == 40
     assert police.import_guards().max_delist_share == police.settings.list_import_max_delist_share == 0.20
+
+
+def test_an_unknown_import_mode_is_a_named_problem_not_a_traceback() -> None:
+    """`finguard lists import --mode upsert` raised a bare ValueError (a traceback); it is refused naming the field."""
+    import pytest
+
+    from finguard.core.errors import InvalidInput
+    from finguard.lists.service.importing import ImportMode
+
+    assert ImportMode.of("append") is ImportMode.APPEND
+    with pytest.raises(InvalidInput) as refused:
+        ImportMode.of("upsert")
+    assert refused.value.problems[0].field == "mode" and "sync, append" in refused.value.problems[0].problem

@@ -617,7 +617,7 @@ class Platform:
                 list_code,
                 read_rows(fmt, path),
                 who,
-                mode=ImportMode(mode),
+                mode=ImportMode.of(mode),
                 skip_bad_rows=skip_bad_rows,
                 progress=progress,
                 guards=self.import_guards(allow_mass_delist=allow_mass_delist),
@@ -632,7 +632,7 @@ class Platform:
             list_code,
             read_rows(fmt, path),
             actor=actor,
-            mode=ImportMode(mode),
+            mode=ImportMode.of(mode),
             skip_bad_rows=skip_bad_rows,
             progress=progress,
             guards=self.import_guards(allow_mass_delist=allow_mass_delist),
@@ -652,7 +652,12 @@ class Platform:
         self, list_code: str, rows: Iterable[ParsedRow], *, actor: str, mode: str = "sync", allow_mass_delist: bool = False
     ) -> ImportReport:
         return import_rows(
-            self.lists, list_code, rows, actor=actor, mode=ImportMode(mode), guards=self.import_guards(allow_mass_delist=allow_mass_delist)
+            self.lists,
+            list_code,
+            rows,
+            actor=actor,
+            mode=ImportMode.of(mode),
+            guards=self.import_guards(allow_mass_delist=allow_mass_delist),
         )
 
     def is_empty(self) -> bool:

@@ -39,6 +39,14 @@ class ImportMode(StrEnum):
     SYNC = "sync"  # the file is the whole list: entries missing from it are delisted
     APPEND = "append"  # the file adds and modifies only
 
+    @classmethod
+    def of(cls, mode: str) -> ImportMode:
+        """The mode a caller named; anything else is refused naming the field ``mode`` (not a ValueError)."""
+        try:
+            return cls(mode)
+        except ValueError:
+            raise InvalidInput.for_field("mode", f"must be one of {', '.join(m.value for m in cls)}, not {mode!r}") from None
+
 
 @dataclass(frozen=True, slots=True)
 class ImportGuards:
