@@ -13,17 +13,19 @@ CPython (mypy and a C compiler are build tools).
 
 from __future__ import annotations
 
-import hashlib
-import importlib.machinery
-import importlib.util
-import json
-import logging
+# Only os and sys at import (finguard/__init__.py imports this module first, in every process): the
+# rest where it is used, so `import finguard` costs no more than the check needs (json and hashlib
+# only when a build is there; logging only for a stale one; pathlib and importlib.util never on the
+# way in).
 import os
 import sys
-from importlib.machinery import ModuleSpec
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from pathlib import Path
+    from types import ModuleType
+    from typing import Any
 
 MODULES = (
     "finguard.screening.service.similarity",
@@ -33,50 +35,70 @@ MODULES = (
 # finguard modules the compiled ones import: mypyc reads their types (and may build in their Final constants)
 DEPENDS = ("finguard.core.text", "finguard.screening.service.nicknames")
 STAMP = "stamp.json"
-_PACKAGES = Path(__file__).resolve().parent.parent  # the directory holding the finguard package (src/ in a checkout)
-_log = logging.getLogger("finguard.compiled")
+# the directory holding the finguard package (src/ in a checkout)
+_PACKAGES = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 # what install() found: "compiled" or why pure Python runs (finguard doctor prints it)
 status = "pure Python: not checked"
 in_use = False
 
 
-def build_dir() -> Path:
-    """``FINGUARD_COMPILED_DIR``, else ``var/compiled`` of the checkout (``<prefix>/var/finguard-compiled`` installed)."""
+def _build_dir() -> str:
     env = os.environ.get("FINGUARD_COMPILED_DIR")
     if env:
-        return Path(env)
-    if _PACKAGES.name == "src":
-        return _PACKAGES.parent / "var" / "compiled"
-    return Path(sys.prefix) / "var" / "finguard-compiled"
+        return env
+    if os.path.basename(_PACKAGES) == "src":
+        return os.path.join(os.path.dirname(_PACKAGES), "var", "compiled")
+    return os.path.join(sys.prefix, "var", "finguard-compiled")
 
 
-def _source(module: str, root: Path = _PACKAGES) -> Path:
-    return root.joinpath(*module.split(".")).with_suffix(".py")
+def build_dir() -> Path:
+    """``FINGUARD_COMPILED_DIR``, else ``var/compiled`` of the checkout (``<prefix>/var/finguard-compiled`` installed)."""
+    from pathlib import Path
+
+    return Path(_build_dir())
+
+
+def _source(module: str, root: str | os.PathLike[str] = _PACKAGES) -> str:
+    return os.path.join(root, *module.split(".")) + ".py"
 
 
 def _abi() -> str:
+    import importlib.machinery
+
     return importlib.machinery.EXTENSION_SUFFIXES[0]
 
 
-def sources_stamp(root: Path = _PACKAGES) -> dict[str, str]:
+def sources_stamp(root: str | os.PathLike[str] = _PACKAGES) -> dict[str, str]:
     """The sha256 of each source a build reads, by module."""
-    return {m: hashlib.sha256(_source(m, root).read_bytes()).hexdigest() for m in (*MODULES, *DEPENDS)}
+    import hashlib
+
+    def digest(path: str) -> str:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    return {m: digest(_source(m, root)) for m in (*MODULES, *DEPENDS)}
 
 
 def pure_requested() -> bool:
     return os.environ.get("FINGUARD_PURE_PYTHON", "") not in ("", "0")
 
 
-def read_stamp(where: Path | None = None) -> dict[str, Any] | None:
+def read_stamp(where: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:
+    path = os.path.join(_build_dir() if where is None else where, STAMP)
+    if not os.path.isfile(path):  # no build: no json to import
+        return None
+    import json
+
     try:
-        found = json.loads(((where or build_dir()) / STAMP).read_text())
+        with open(path, encoding="utf-8") as f:
+            found = json.load(f)
     except (OSError, ValueError):
         return None
     return found if isinstance(found, dict) else None
 
 
-def stale_reason(stamp: dict[str, Any], root: Path = _PACKAGES) -> str | None:
+def stale_reason(stamp: dict[str, Any], root: str | os.PathLike[str] = _PACKAGES) -> str | None:
     """Why a build with this stamp must not run here, or None when it matches the sources and this Python."""
     if stamp.get("python") != sys.version or stamp.get("abi") != _abi():
         return f"built for Python {str(stamp.get('python', '?')).split()[0]} {stamp.get('abi')}, this is {sys.version.split()[0]} {_abi()}"
@@ -93,13 +115,15 @@ def stale_reason(stamp: dict[str, Any], root: Path = _PACKAGES) -> str | None:
 class _Finder:
     """Finds the compiled modules (and mypyc's shared library) in the build directory, nothing else."""
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, files: dict[str, str]) -> None:
         self.files = files
 
     def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> ModuleSpec | None:
         file = self.files.get(fullname)
         if file is None:
             return None
+        import importlib.util
+
         return importlib.util.spec_from_file_location(fullname, file)
 
 
@@ -112,18 +136,20 @@ def install() -> None:
     if pure_requested():
         status = "pure Python: FINGUARD_PURE_PYTHON is set"
         return
-    where = build_dir()
+    where = _build_dir()
     stamp = read_stamp(where)
     if stamp is None:
         status = f"pure Python: no compiled build in {where} (scripts/build-compiled makes one)"
         return
     reason = stale_reason(stamp)
-    files = {name: where / rel for name, rel in dict(stamp.get("files", {})).items()}
-    if reason is None and (set(MODULES) - set(files) or not all(f.is_file() for f in files.values())):
+    files = {name: os.path.join(where, rel) for name, rel in dict(stamp.get("files", {})).items()}
+    if reason is None and (set(MODULES) - set(files) or not all(os.path.isfile(f) for f in files.values())):
         reason = "the build directory is incomplete"
     if reason is not None:
+        import logging
+
         status = f"pure Python: the compiled build in {where} is stale ({reason}); scripts/build-compiled rebuilds it"
-        _log.warning("finguard: %s", status)
+        logging.getLogger("finguard.compiled").warning("finguard: %s", status)
         return
     sys.meta_path.insert(0, _Finder(files))
     took = f"built in {stamp.get('seconds')} s, {stamp.get('cpu_seconds')} s CPU"
@@ -153,12 +179,14 @@ def build(force: bool = False, mypyc_python: str | None = None) -> int:
 
 
 def _build(force: bool, mypyc_python: str | None) -> int:
+    import json
     import resource
     import shutil
     import subprocess
     import sysconfig
     import tempfile
     import time
+    from pathlib import Path
 
     where = build_dir()
     py = mypyc_python or os.environ.get("FINGUARD_MYPYC_PYTHON") or sys.executable
@@ -191,10 +219,10 @@ def _build(force: bool, mypyc_python: str | None) -> int:
     work = Path(tempfile.mkdtemp(prefix="compiled-build-", dir=where.parent))
     try:
         src = work / "src"
-        shutil.copytree(_PACKAGES / "finguard", src / "finguard", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc"))
+        shutil.copytree(Path(_PACKAGES) / "finguard", src / "finguard", ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyc"))
         sources = sources_stamp(src)  # what is compiled: the copy, whatever happens to the checkout meanwhile
         start, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        paths = [str(_source(m, Path())) for m in MODULES]
+        paths = [_source(m, "") for m in MODULES]
         # a build, not a type check (`mypy src` is that): mypy's default settings, not the checkout's strict ones, untyped
         # or missing imports taken as Any, other modules' errors not the build's business (mypyc sees the same types)
         (work / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\nfollow_imports = silent\n")
