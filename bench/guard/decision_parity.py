@@ -49,10 +49,10 @@ def make(args: argparse.Namespace) -> None:
     bodies: list[dict[str, Any]] = []
     for i in range(args.events):
         at = now - timedelta(seconds=(args.events - i) * 7)  # spread over hours: windows move
-        if args.mix == "bank" and rng.random() >= 0.015:  # profile_decide.py --mix bank's ordinary payments
-            import profile_decide
+        if args.mix == "bank" and rng.random() >= 0.015:  # mix.py's ordinary payments (--mix bank)
+            import mix
 
-            body = profile_decide.ordinary_body(rng.randrange(bench.CUSTOMERS), at, rng)
+            body = mix.ordinary_body(rng.randrange(bench.CUSTOMERS), at, rng)
         else:
             body = bench.event_body(i, at, rng)
         body["event_id"] = f"parity-{i:06d}"

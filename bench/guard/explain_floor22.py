@@ -43,12 +43,7 @@ def main() -> None:
     ap.add_argument("--floor", type=float, default=0.05)
     bench.add_payee_args(ap)
     args = ap.parse_args()
-    bench.use_payees(args)
-    bench.WORK.mkdir(parents=True, exist_ok=True)
-    db = bench.WORK / "guard-explain22.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    platform, guard = bench.setup(f"sqlite:///{db}", False)
+    platform, guard = bench.fresh_setup(args, "guard-explain22.db")
     from finguard.guard.model.events import parse_event
 
     model = guard.model
@@ -63,8 +58,7 @@ def main() -> None:
 
     rng = random.Random(4)
     now = datetime.now(UTC)
-    for i in range(args.warmup):
-        guard.decide_raw(bench.event_body(i, now, rng))
+    bench.warm_up(guard, args.warmup, now, rng)
     model.prepare = keeping  # type: ignore[method-assign]
     for s in range(0, args.events, 64):
         guard.decide_many([parse_event(bench.event_body(args.warmup + s + j, now, rng), guard.clock()) for j in range(64)])

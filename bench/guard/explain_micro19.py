@@ -36,12 +36,7 @@ def main() -> None:
     )
     bench.add_payee_args(ap)
     args = ap.parse_args()
-    bench.use_payees(args)
-    bench.WORK.mkdir(parents=True, exist_ok=True)
-    db = bench.WORK / "guard-explain19.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    platform, guard = bench.setup(f"sqlite:///{db}", False)
+    platform, guard = bench.fresh_setup(args, "guard-explain19.db")
     import finguard
     from finguard.guard.model.events import parse_event
 
@@ -64,8 +59,7 @@ def main() -> None:
 
     rng = random.Random(4)
     now = datetime.now(UTC)
-    for i in range(args.warmup):
-        guard.decide_raw(bench.event_body(i, now, rng))
+    bench.warm_up(guard, args.warmup, now, rng)
     runs: list[list[Any]] = []
     model.explain = timed(model.explain)
     if hasattr(model, "explain_many"):

@@ -12,7 +12,10 @@ server's CPU (all its processes) per answered request. ``--redis URL``: the guar
 that Redis database (flushed before each rate), as the deploy guide has it for several workers;
 without it each process counts its own decisions in memory. Which checkout runs is
 PYTHONPATH's (the server inherits it). ``--spy FILE``: py-spy records the server at the last rate.
-Prints and writes one JSON document.
+``--mix bank`` (``mix.py``; default ``bench``, ``run.py``'s events): a bank's traffic, mostly
+ordinary payments allowed; the regular payees are chosen in process before the first rate and sent
+through each fresh server first, one at a time and untimed (with several workers and no
+``--redis`` each worker learns only those it answered). Prints and writes one JSON document.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import mix
 import run as bench
 
 
@@ -47,6 +53,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32, help="the load generator's keep-alive connections")
     ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option (--uvicorn=--http=...)")
     bench.add_payee_args(ap)
+    mix.add_mix_args(ap)
     args = ap.parse_args()
     import finguard
 
@@ -64,7 +71,18 @@ def main() -> None:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = f"{bench.PG_URL}{'&' if '?' in bench.PG_URL else '?'}options=-csearch_path%3D{schema}"
     env_extra = {"FINGUARD_REDIS_URL": args.redis} if args.redis else {}
-    platform, _guard = bench.setup(url, args.sanctions)
+    platform, guard = bench.setup(url, args.sanctions)
+    chosen = mix.Events(args.mix, args.risky, datetime.now(UTC), random.Random(4), 0)
+    chosen.history(guard)  # the bank mix's regular payees (none on the demo lists)
+    kinds: dict[str, dict[str, int]] = {}
+
+    def bodies_of(n_warm: int, n_timed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        events = mix.Events(args.mix, args.risky, datetime.now(UTC), random.Random(21), n_warm + n_timed)
+        warm = [events.body(i) for i in range(n_warm)]
+        timed = [events.body(n_warm + i) for i in range(n_timed)]
+        kinds[str(int(current))] = dict(events.kinds)
+        return warm, timed
+
     rates = [float(r) for r in args.rates.split(",")]
     out: dict[str, Any] = {
         "finguard": str(Path(finguard.__file__).parents[1]),
@@ -76,6 +94,8 @@ def main() -> None:
         "uvicorn": args.uvicorn,
         "cpus": os.cpu_count(),
         **payees,
+        "mix": args.mix,
+        **({"risky": args.risky, "regular_payees_replaced": chosen.replaced} if args.mix == "bank" else {}),
         "rates": {},
     }
     spy: subprocess.Popen[bytes] | None = None
@@ -98,8 +118,12 @@ def main() -> None:
                     import redis
 
                     redis.Redis.from_url(args.redis).flushdb()
+                bank = args.mix == "bank"
                 res = bench.step_http(
-                    platform, url, current, args.seconds, dump, args.warmup_seconds, args.workers, env_extra, args.connections, args.uvicorn
+                    *(platform, url, current, args.seconds, dump, args.warmup_seconds, args.workers, env_extra, args.connections),
+                    args.uvicorn,
+                    bodies_of if bank else None,
+                    chosen.history_bodies() if bank else None,
                 )
             finally:
                 subprocess.Popen = original  # type: ignore[misc]
@@ -107,6 +131,9 @@ def main() -> None:
                 *("achieved_rate", "ok_per_second", "requests", "ok", "refused_503", "errors", "warmup_seconds"),
                 *("p50_ms", "p90_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request", "load"),
             )
+            if args.mix == "bank":
+                res["events"] = kinds.get(str(int(current)))
+                keep = (*keep, "history_refused")
             out["rates"][str(int(current))] = {k: res.get(k) for k in keep} | {"raw": res}
             print(f"{current:.0f}/s: {json.dumps({k: res.get(k) for k in keep})}", flush=True)
             if spy is not None:

@@ -13,6 +13,11 @@ them all. Reported: decisions / s (wall), each consumer's CPU ms per decision (i
 between the publish and the end, over the decisions it made; and of that, the deciding thread's CPU
 inside ``decide_batch``: parsing and ``decide_many``), and the load average.
 
+``--mix bank`` (``mix.py``; default ``bench``, ``run.py``'s events): a bank's traffic, mostly
+ordinary payments allowed; the regular payees are chosen in process at the set-up and published
+first, untimed, before the clock starts (with a shared pull each consumer learns only those it
+decided; ``--partitioned`` sends each customer's to its own consumer).
+
 The load generator (the publisher and the poller), the NATS server and the database share the
 same 2 cores as the consumers. Writes ``bench/results/issue19_guard_nats_scale_<db>.json``.
 """
@@ -36,6 +41,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import mix  # noqa: E402  (bench/guard/mix.py: --mix)
 import run as guard_bench  # noqa: E402  (bench/guard/run.py: the set-up and the events)
 from pgstore import throwaway_store  # noqa: E402  (bench/pgstore.py)
 
@@ -80,7 +86,9 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None) -> Non
         runner.stop()
 
 
-def run_once(url: str, consumers: int, events: int, rng: random.Random, partitioned: bool) -> dict[str, Any]:
+def run_once(
+    url: str, consumers: int, events: int, rng: random.Random, partitioned: bool, chosen: mix.Events, risky: float
+) -> dict[str, Any]:
 
     from finguard.guard.service.stream import StreamSettings, publish_events, with_names
 
@@ -88,7 +96,12 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random, partitio
     partitions = consumers if partitioned else 1
     settings = with_names(StreamSettings(url=guard_bench.NATS_URL, batch=200, partitions=partitions), suffix)
     now = datetime.now(UTC)
-    bodies = [guard_bench.event_body(i, now, rng) for i in range(events)]
+    if chosen.mix == "bank":
+        source = mix.Events("bank", risky, now, rng, events)
+        bodies = [source.body(i) for i in range(events)]
+        history = chosen.history_bodies()
+    else:
+        bodies, history = [guard_bench.event_body(i, now, rng) for i in range(events)], []
     # the streams exist before the consumers start (a publish of nothing creates them)
     asyncio.run(publish_events([], settings))
     env = dict(os.environ, FINGUARD_LOG_LEVEL="WARNING")
@@ -118,13 +131,18 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random, partitio
     try:
         ready = [ask(p, None) for p in procs]
         assert all(r["ready"] for r in ready), ready
+        if history:  # untimed: the regular payees' first payments
+            asyncio.run(publish_events(history, settings))
+            t_history = time.perf_counter()
+            while asyncio.run(count()) < len(history) and time.perf_counter() - t_history < 120:
+                time.sleep(0.05)
         load_before = os.getloadavg()
         go = [ask(p, "go") for p in procs]
         t0 = time.perf_counter()
         published, _ = asyncio.run(publish_events(bodies, settings))
         done = 0
         while time.perf_counter() - t0 < max(120.0, events / 20):
-            done = asyncio.run(count())
+            done = asyncio.run(count()) - len(history)
             if done >= events:
                 break
             time.sleep(0.05)
@@ -138,6 +156,8 @@ def run_once(url: str, consumers: int, events: int, rng: random.Random, partitio
             for g, s in zip(go, stop, strict=True)
         ]  # fmt: skip
         return {
+            "mix": chosen.mix,
+            **({"history": len(history), "events_by_kind": dict(source.kinds)} if history else {}),
             "consumers": consumers,
             "partitioned": partitioned,
             "events": events,
@@ -172,6 +192,7 @@ def main() -> None:
     ap.add_argument("--partitioned", action="store_true", help="one consumer per partition (by customer) instead of one shared pull")
     ap.add_argument("--out", help="the result file (default bench/results/issue19_guard_nats_scale_<db>[_partitioned].json)")
     guard_bench.add_payee_args(ap)
+    mix.add_mix_args(ap)
     args = ap.parse_args()
     if args.worker:
         worker(args.url, args.suffix, args.partitions, args.partition)
@@ -180,14 +201,16 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     for n in [int(x) for x in args.consumers.split(",")]:
         with throwaway_store(args.db, Path(tempfile.mkdtemp())) as url:
-            platform, _guard = guard_bench.setup(url, sanctions=args.sanctions)
+            platform, guard = guard_bench.setup(url, sanctions=args.sanctions)
+            chosen = mix.Events(args.mix, args.risky, datetime.now(UTC), random.Random(4), 0)
+            chosen.history(guard)  # the bank mix's regular payees (none on the demo lists)
             platform.close()
-            result = run_once(url, n, args.events, random.Random(5), args.partitioned and n > 1)
+            result = run_once(url, n, args.events, random.Random(5), args.partitioned and n > 1, chosen, args.risky)
             print(json.dumps(result), flush=True)
             results.append(result)
     at = datetime.now(UTC).isoformat(timespec="seconds")
-    out = {"issue": 19, "at": at, "db": args.db, "cores": os.cpu_count(), **payees, "runs": results}
-    tag = "_partitioned" if args.partitioned else ""
+    out = {"issue": 19, "at": at, "db": args.db, "cores": os.cpu_count(), **payees, "mix": args.mix, "runs": results}
+    tag = ("_partitioned" if args.partitioned else "") + ("_bank" if args.mix == "bank" else "")
     path = Path(args.out) if args.out else HERE.parent / "results" / f"issue19_guard_nats_scale_{args.db}{tag}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")

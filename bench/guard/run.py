@@ -183,6 +183,7 @@ def setup(url: str, sanctions: bool = False) -> Any:
     from finguard.guard.service.model import LightGBMScorer
     from finguard.guard.service.rule_pack import STARTER_PACK
 
+    WORK.mkdir(parents=True, exist_ok=True)
     platform = Platform(Settings(database_url=url, demo_on_first_start=False, index_dir=WORK / "index"))
     platform.load_demo(sanctions=sanctions)
     guard = make_guard(
@@ -200,6 +201,28 @@ def setup(url: str, sanctions: bool = False) -> Any:
     for c in range(CUSTOMERS):
         guard.controls.set(f"bc{c}", controls, actor="bench", channel="counter", at_branch=True)
     return platform, guard
+
+
+def fresh_sqlite(name: str) -> str:
+    """A new SQLite database ``name`` under :data:`WORK` (an old one and its WAL files removed): its URL."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    db = WORK / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{db}"
+
+
+def fresh_setup(args: argparse.Namespace, name: str, sanctions: bool = False) -> Any:
+    """The micro-benches' set-up: the payees of ``args`` (:func:`add_payee_args`), :func:`setup` on
+    a new SQLite database ``name`` under :data:`WORK`; returns (platform, guard)."""
+    use_payees(args)
+    return setup(fresh_sqlite(name), sanctions)
+
+
+def warm_up(guard: Any, n: int, now: datetime, rng: random.Random) -> None:
+    """``n`` of :func:`event_body`'s events decided one each (untimed)."""
+    for i in range(n):
+        guard.decide_raw(event_body(i, now, rng))
 
 
 # -- in-process latency ----------------------------------------------------------------------------
@@ -460,12 +483,17 @@ def step_http(
     env_extra: dict[str, str] | None = None,
     connections: int = 32,
     uvicorn_args: list[str] | None = None,
+    bodies_of: Callable[[int, int], tuple[list[dict[str, Any]], list[dict[str, Any]]]] | None = None,
+    history: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``warmup_seconds``: first send that long of other events at the same rate, not measured, so the
     measured run starts with the caches of a process that has been serving (0: only the 200 requests).
     ``workers``: uvicorn worker processes (as ``finguard serve --workers N``); ``env_extra``: more of the
     server's settings (FINGUARD_REDIS_URL for velocity across workers); ``uvicorn_args``: more uvicorn
-    options (``--http finguard.app.protocol:AdmissionHttpTools``, as ``finguard serve`` runs)."""
+    options (``--http finguard.app.protocol:AdmissionHttpTools``, as ``finguard serve`` runs).
+    ``bodies_of(warm, timed)``: the warm-up's and the measured run's events (default
+    :func:`event_body`'s; ``mix.py``'s bank mix); ``history``: events sent first, one at a time and
+    untimed (the bank mix's regular payees, :meth:`mix.Events.history_bodies`)."""
     import httpx
 
     _, secret = platform.keys.create(f"bench-{uuid.uuid4().hex[:8]}", "analyst", actor="bench")
@@ -493,18 +521,28 @@ def step_http(
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        history_refused = 0
+        if history:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": secret}, timeout=30) as client:
+                history_refused = sum(client.post("/api/v1/guard/events", json=b).status_code != 200 for b in history)
         rng = random.Random(21)
         now = datetime.now(UTC)
         total = int(rate * seconds)
+        n_warm = int(rate * warmup_seconds) + 200 if warmup_seconds > 0 else 0
+        if bodies_of is None:
+            timed_bodies = [event_body(i, now, rng) for i in range(total + 200)]
+            warm_rng = random.Random(22)
+            warm_bodies = [event_body(i, now, warm_rng) for i in range(n_warm)]
+        else:
+            warm_bodies, timed_bodies = bodies_of(n_warm, total + 200)
         bodies = WORK / "http-bodies.json"
-        bodies.write_text(json.dumps([event_body(i, now, rng) for i in range(total + 200)]))
+        bodies.write_text(json.dumps(timed_bodies))
         gen = [sys.executable, str(BENCH / "loadgen.py"), "single", "--port", str(port), "--key", secret]
         # FINGUARD_BENCH_LOADGEN=protocol: bench/loadgen.py's leaner engine (the default, streams, as before)
         gen += ["--engine", os.environ.get("FINGUARD_BENCH_LOADGEN", "streams")]
         if warmup_seconds > 0:
             warm = WORK / "http-warmup-bodies.json"
-            warm_rng = random.Random(22)
-            warm.write_text(json.dumps([event_body(i, now, warm_rng) for i in range(int(rate * warmup_seconds) + 200)]))
+            warm.write_text(json.dumps(warm_bodies))
             warm_gen = [*gen, "--path", "/api/v1/guard/events", "--bodies", str(warm), "--rate", str(rate)]
             subprocess.run([*warm_gen, "--seconds", str(warmup_seconds)], check=True, capture_output=True, timeout=600)
         gen += ["--path", "/api/v1/guard/events", "--bodies", str(bodies), "--rate", str(rate), "--seconds", str(seconds)]
@@ -521,6 +559,8 @@ def step_http(
         res["load"] = load()
         res["note"] = "the first 200 requests repeat the warm-up's events (idempotent replays)"
         res["warmup_seconds"] = warmup_seconds
+        if history:
+            res["history"], res["history_refused"] = len(history), history_refused
         return res
     finally:
         server.terminate()

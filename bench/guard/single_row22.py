@@ -2,7 +2,7 @@
 
     PYTHONPATH=src:<faker> python bench/guard/single_row22.py [--mix bench|bank] [--events 1500] [--rows 600]
 
-Decides ``--events`` of ``profile_decide.py``'s events (``--mix``) in the bench's set-up, keeping what
+Decides ``--events`` of ``mix.py``'s events (``--mix``) in the bench's set-up, keeping what
 the model was given (event, features), then times on ``--rows`` of them, alternated, 3 rounds (thread
 CPU µs an event, sorted): ``explain`` through ``predict`` (the base: contributions at once), a plain
 score then the contributions from the kept row through ``predict`` (main), the same through LightGBM's
@@ -22,8 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import profile_decide
 import run as bench
+from mix import Events
 
 
 def main() -> None:
@@ -33,14 +33,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=600)
     bench.add_payee_args(ap)
     args = ap.parse_args()
-    bench.use_payees(args)
+    platform, guard = bench.fresh_setup(args, "guard-single-row.db")
     from finguard.guard.service import model as m
 
-    bench.WORK.mkdir(parents=True, exist_ok=True)
-    db = bench.WORK / "guard-single-row.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    platform, guard = bench.setup(f"sqlite:///{db}")
     items: list[Any] = []
     prepare, explain = m.LightGBMScorer.prepare, m.LightGBMScorer.explain
 
@@ -53,7 +48,7 @@ def main() -> None:
         return explain(self, event, features)
 
     m.LightGBMScorer.prepare, m.LightGBMScorer.explain = kept_prepare, kept_explain  # type: ignore[method-assign]
-    events = profile_decide.Events(args.mix, 0.015, datetime.now(UTC), random.Random(4), args.events)
+    events = Events(args.mix, 0.015, datetime.now(UTC), random.Random(4), args.events)
     events.history(guard)
     items.clear()
     for i in range(args.events):
