@@ -134,7 +134,9 @@ def run_once(
         if history:  # untimed: the regular payees' first payments
             asyncio.run(publish_events(history, settings))
             t_history = time.perf_counter()
-            while asyncio.run(count()) < len(history) and time.perf_counter() - t_history < 120:
+            while (seen := asyncio.run(count())) < len(history):
+                if time.perf_counter() - t_history > max(600.0, len(history) / 2):
+                    raise RuntimeError(f"the history was not decided in time: {seen} of {len(history)}")
                 time.sleep(0.05)
         load_before = os.getloadavg()
         go = [ask(p, "go") for p in procs]
