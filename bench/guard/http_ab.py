@@ -11,7 +11,9 @@ payees) on a fresh database (``--db sqlite``: a new file; ``--db postgres``: a t
 server's CPU (all its processes) per answered request. ``--redis URL``: the guard's velocity in
 that Redis database (flushed before each rate), as the deploy guide has it for several workers;
 without it each process counts its own decisions in memory. Which checkout runs is
-PYTHONPATH's (the server inherits it). ``--spy FILE``: py-spy records the server at the last rate.
+PYTHONPATH's (the server inherits it). The server's guard has a model only with ``--model`` (the
+harness's ``run.MODEL``) or ``FINGUARD_GUARD_MODEL_PATH`` in the environment: the output's
+``server_model`` says which. ``--spy FILE``: py-spy records the server at the last rate.
 ``--mix bank`` (``mix.py``; default ``bench``, ``run.py``'s events): a bank's traffic, mostly
 ordinary payments allowed; the regular payees are chosen in process before the first rate and sent
 through each fresh server first, one at a time and untimed (with several workers and no
@@ -52,6 +54,12 @@ def main() -> None:
     ap.add_argument("--redis", default="", help="Redis URL for the guard's velocity (its database is flushed before each rate)")
     ap.add_argument("--connections", type=int, default=32, help="the load generator's keep-alive connections")
     ap.add_argument("--uvicorn", action="append", default=[], help="an extra uvicorn option (--uvicorn=--http=...)")
+    ap.add_argument(
+        "--model",
+        action="store_true",
+        help="the server's guard scores with run.MODEL (FINGUARD_GUARD_MODEL_PATH); without it, only a FINGUARD_GUARD_MODEL_PATH "
+        "already in the environment gives the server a model (run.setup's model is the harness's own guard's)",
+    )
     bench.add_payee_args(ap)
     mix.add_mix_args(ap)
     args = ap.parse_args()
@@ -71,6 +79,11 @@ def main() -> None:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = f"{bench.PG_URL}{'&' if '?' in bench.PG_URL else '?'}options=-csearch_path%3D{schema}"
     env_extra = {"FINGUARD_REDIS_URL": args.redis} if args.redis else {}
+    if args.model:
+        if not bench.MODEL.is_file():
+            raise SystemExit(f"--model: no model at {bench.MODEL} (bench/guard/quality.py writes it)")
+        env_extra["FINGUARD_GUARD_MODEL_PATH"] = str(bench.MODEL)
+    server_model = env_extra.get("FINGUARD_GUARD_MODEL_PATH") or os.environ.get("FINGUARD_GUARD_MODEL_PATH") or None
     platform, guard = bench.setup(url, args.sanctions)
     chosen = mix.Events(args.mix, args.risky, datetime.now(UTC), random.Random(4), 0)
     chosen.history(guard)  # the bank mix's regular payees (none on the demo lists)
@@ -92,6 +105,7 @@ def main() -> None:
         "velocity": "redis" if args.redis else "in process",
         "connections": args.connections,
         "uvicorn": args.uvicorn,
+        "server_model": server_model,  # the model the server's guard scores with (None: no model)
         "cpus": os.cpu_count(),
         **payees,
         "mix": args.mix,
