@@ -167,17 +167,32 @@ def greek(text: str) -> list[str]:
 # -- Arabic ---------------------------------------------------------------------------------------------
 
 _ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})(?!له(?:\s|$))")
-_ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+(ال\S+)")
+# after عبد / أبو the article is sure, however its alif is written (a hamza on it, ``عبد ألمجيد``, is a common slip)
+_ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+[اأإ](ل\S+)")
+# short vowels, tanwin, shadda, sukun, dagger alif and tatweel: written or not, the same name (``مُحَمَّد``, ``عبـد``)
+_MARKS = re.compile(r"[\u064b-\u0652\u0670\u0640]")
+# a kunya written joined to the name after it (``ابوياسر``, ``أبوقمر``: Abu Yasir, Abu Qamar); not before the article
+# (``ابوالفضل`` is one name, Abolfazl), and a word of three letters or more after it (``ابوعلي`` Abu Ali)
+_KUNYA_JOINED = re.compile(r"(?<!\S)(أبو|ابو)(?=[^\sاأإآ]\S{2,})")
 
 
 def arabic_prepare(text: str) -> str:
     """Split the article off (``التكريتي`` -> ``ال تكريتي``) but keep theophoric names whole
-    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah); drop ``ة`` and short vowels. After alif ``ة`` is read t, as
-    lists write those names (``حياة`` Hayat, ``نجاة`` Najat, ``زكاة`` Zakat): the word would be left without a consonant."""
-    text = _ABD.sub(r"\1\2", text)
+    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah; ``عبد ألمجيد`` too); drop ``ة`` (Urdu ``ۃ`` too), short vowels
+    and tatweel (before anything else: ``عبـدُ الله`` is ``عبد الله``). After alif ``ة`` is read t, as lists write those
+    names (``حياة`` Hayat, ``نجاة`` Najat, ``زكاة`` Zakat): the word would be left without a consonant."""
+    text = _MARKS.sub("", text)
+    text = _ABD.sub(r"\1ا\2", text)
     text = _ARTICLE.sub(r"\1 ", text)
-    text = text.replace("اة", "ات")
-    return "".join(ch for ch in text if ch != "ة" and not ("\u064b" <= ch <= "\u0652"))
+    text = text.replace("اة", "ات").replace("اۃ", "ات")
+    return text.replace("ة", "").replace("ۃ", "")
+
+
+def arabic_kunya_apart(text: str) -> str:
+    """``text`` (after :func:`arabic_prepare`) with a kunya joined to the next word written apart (``ابوياسر`` ->
+    ``ابو ياسر``), as lists write Abu Yasir; the same text when it has none. The name as written is read too: lists
+    also write some of them as one word (Abubakar)."""
+    return _KUNYA_JOINED.sub(r"\1 ", text)
 
 
 # Arabic-script letters read otherwise than anyascii reads them, as lists spell names in Latin letters. Alif is a
@@ -195,7 +210,8 @@ _PERSIAN_ONLY = re.compile(r"[\u06cc\u06a9\u067e\u0686\u0698\u06af\u0679-\u0697\
 _ARABIC_BLOCK = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
-_FINAL_HEH = re.compile(r"(?<=[^\s\u0627\u0648\u064a\u06cc\u0649\u0622\u0623\u0625\u0644])(?<=\S\S\S)\u0647(?!\S)")
+# (Urdu writes it ``ہ``, heh goal: ``عبدہ``)
+_FINAL_HEH = re.compile(r"(?<=[^\s\u0627\u0648\u064a\u06cc\u0649\u0622\u0623\u0625\u0644])(?<=\S\S\S)[\u0647\u06c1](?!\S)")
 _UNVOICED = "unvoiced"  # the reading without a word's final ه (its key is no letter)
 
 
