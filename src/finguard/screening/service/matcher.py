@@ -2595,6 +2595,14 @@ def _org_subset(
     if not rare:
         return None
     missing = [t for t, g in zip(bc.tokens, credits[1], strict=True) if g <= 0.0]
+    if len(bq.tokens) == 1:
+        # one word and a legal form names the listed firm only when that word is all its name: the words left out, one
+        # at most, generic on the lists (MAHROUS GROUP for MAHROUS TRADING GROUP). A distinctive word left out is half
+        # of another firm's name ("King Inc" / KING ROMANS GROUP COMPANY LTD, "Hill Inc" / WATER HILL CORP.), and
+        # more words left out than one ("Seven Şti." / SEVEN SEA GOLDEN GENERAL TRADING LLC) a firm named otherwise
+        named = [t for t in missing if t not in _PARTICLES and len(t) >= ORG_RARE_LETTERS]
+        if len(named) > 1 or any(math.log((n + 1) / (len(ix.vocab.get(t, ())) + 1)) / top >= ORG_RARE_IDF for t in named):
+            return None
     lift = round(thresholds.close_match - score + 0.005, 4)
     why = (
         f"every word of the query is in the listed name, in order, and {' '.join(rare)!r} is rare on the lists; "
