@@ -664,6 +664,12 @@ def _strip_cjk_forms(rest: str, forms: list[str]) -> str:
     return rest
 
 
+def legal_form_word(token: str) -> bool:
+    """A folded Latin word that is a legal form's (``compania``, ``ltd``, ``kompaniya``): a name keeps it as a word when
+    it leads the name or stands inside it (``COMPANIA DE IMPORTACION ... IBERIA``), yet it names no firm."""
+    return token in _LEGAL_FORMS_LATIN
+
+
 def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove legal forms and return ``(rest, forms)``.
 
