@@ -2603,7 +2603,8 @@ def _org_subset(
         # one word and a legal form names the listed firm when at most one word of its name is left out (MOA SA for MOA
         # NICKEL SA, MAHROUS GROUP for MAHROUS TRADING GROUP); with more left out it is a firm named otherwise ("Seven
         # Şti." / SEVEN SEA GOLDEN GENERAL TRADING LLC, "Singh Ltd" / SINGH DAILY CULTURE PRESS LIMITED). A legal form's
-        # word kept as a word names nothing ("Compañía Iberia" / COMPANIA DE IMPORTACION Y EXPORTACION IBERIA: one word)
+        # word kept as a word names nothing ("Compañía Iberia" / COMPANIA DE IMPORTACION Y EXPORTACION IBERIA: one word);
+        # a connector counts ("Reynolds Ltd" / REYNOLDS AND WILSON, LTD.: a firm named by both partners)
         named = [t for t in missing if t not in _PARTICLES and not legal_form_word(t)]
         if len(named) > 1:
             return None
