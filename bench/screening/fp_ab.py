@@ -4,7 +4,8 @@ OFAC + UN index each (no synthetic entries: a cheap A/B when the machine is load
 
     BASE=main PC=400 PYTHONHASHSEED=0 PYTHONPATH=src python bench/screening/fp_ab.py wide_2210.txt wide_2216.txt
 
-Only ``matcher.py`` is taken from ``BASE``; the compiled modules are this tree's. Lines: ``R`` (a query whose outcome
+``SYN=1``: devloop's cross-script queries too (``NS`` per script), with only their own synthetic entries indexed
+(not the 80,000). Only ``matcher.py`` is taken from ``BASE``; the compiled modules are this tree's. Lines: ``R`` (a query whose outcome
 for its true entry differs), ``C`` per class (recall base -> new), ``N`` (a negative's outcome base -> new), ``NFP``.
 Never run it on the held-out split.
 """
@@ -57,11 +58,20 @@ def negatives(paths: list[str]) -> list[tuple[str, str]]:
 
 t = time.process_time()
 base, _ = h.un_original_script(h.watchlist())
-_, pert = h.dev_split(base, [], h.perturbations(base, int(os.environ.get("PC", 400)), h.DEV_SEED), 400, 300)
+pert = h.perturbations(base, int(os.environ.get("PC", 400)), h.DEV_SEED)
+extra: list = []
+if os.environ.get("SYN") == "1":  # devloop's cross-script queries too, with only their own synthetic entries indexed
+    syn, syn_q = h.synthetic(len(base) + 1, 80_000, int(os.environ.get("NS", 300)), h.DEV_SEED)
+    syn_q, pert = h.dev_split(base, syn_q, pert, 400, 300)
+    wanted = {eid for _, _, eid, _ in syn_q}
+    extra = [x for x in syn if x[0] in wanted]
+    pert = pert + syn_q
+else:
+    _, pert = h.dev_split(base, [], pert, 400, 300)
 screeners = {}
 for label, cls in (("base", base_screener_class()), ("new", NameScreener)):
     s = cls(Thresholds(), match_cache=0)
-    for eid, code, d in base:
+    for eid, code, d in base + extra:
         s.add(eid, code, d)
     screeners[label] = s
 print("built", round(time.process_time() - t, 1), file=sys.stderr)
