@@ -303,6 +303,16 @@ def test_second_family_name_alone_is_a_close_match_explained() -> None:
     assert outcome(s, "Maria Miranda", 1) is None
 
 
+def test_second_family_name_alone_and_a_given_name_left_out_is_no_hit() -> None:
+    """#16 stop 23: the first family name and a given name both left out are two departures (a common pair, not him)."""
+    s = NameScreener()
+    s.add(1, "x", person("p", "FLORES CHAVEZ, Kevin Sebastian"))
+    s.add(2, "x", person("q", "CHACON MIRANDA, Alejandro"))
+    assert outcome(s, "Kevin Chavez", 1) is None
+    assert outcome(s, "Kevin Sebastian Chavez", 1) == "close_match"  # the first family name alone left out: as before
+    assert outcome(s, "Alejandro Miranda", 2) == "close_match"
+
+
 def test_kanji_names_with_iteration_marks_and_apostrophes_are_read() -> None:
     assert any(v.tokens == ("佐佐木裕树",) for v in analyse_name("佐々木 裕樹").variants)
     pytest.importorskip("cutlet")  # the optional ja extra reads kanji in Japanese
@@ -659,8 +669,13 @@ def firms() -> NameScreener:
     s.add(3, "x", org("mob", "MOBARAKEH STEEL COMPANY"))
     s.add(4, "x", org("mahrous", "MAHROUS TRADING GROUP"))
     s.add(5, "x", org("wolf", "WOLF HOLDING COMPANY"))
-    for i in range(60):  # the kept words are rare on the lists, as on the real ones
-        s.add(100 + i, "x", org(f"f{i}", f"{chr(97 + i % 26)}{chr(97 + i // 26)}filler TRADING COMPANY"))
+    s.add(6, "x", org("king", "KING ROMANS GROUP COMPANY LTD"))
+    s.add(7, "x", org("seven", "SEVEN SEA GOLDEN GENERAL TRADING LLC"))
+    s.add(8, "x", org("hill", "WATER HILL CORP."))
+    s.add(9, "x", org("iberia", "COMPANIA DE IMPORTACION Y EXPORTACION IBERIA"))
+    for i in range(60):  # the kept words are rare on the lists, the generic ones common, as on the real ones
+        generic = "TRADING" if i % 2 else "STEEL"
+        s.add(100 + i, "x", org(f"f{i}", f"{chr(97 + i % 26)}{chr(97 + i // 26)}filler {generic} COMPANY"))
     return s
 
 
@@ -678,6 +693,31 @@ def test_one_word_and_a_legal_form_the_listed_name_lacks_is_not_a_company_lackin
     firms: NameScreener, query: str, entry: int, expected: str | None
 ) -> None:
     assert outcome(firms, query, entry) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "entry"),
+    [
+        ("Seven Ltd", 7),  # four words left out: a firm named otherwise
+        ("Seven Şti.", 7),
+        ("Compañía Iberia S.A.U", 9),  # COMPANIA is a legal form's word, no name: one word, two left out
+    ],
+)
+def test_one_word_and_a_legal_form_is_no_firm_lacking_more_words(firms: NameScreener, query: str, entry: int) -> None:
+    """#16 stop 23: one word and a legal form stands for a longer listed firm only when one word of its name at most is
+    left out (MOBARAKEH COMPANY, MAHROUS GROUP above, still close matches; MOA SA for MOA NICKEL SA in test_screening)."""
+    assert outcome(firms, query, entry) is None
+    assert outcome(firms, "MOBARAKEH COMPANY", 3) == "close_match"
+    assert outcome(firms, "King Ltd", 6) == "close_match"  # ROMANS alone left out (GROUP COMPANY LTD: its legal forms)
+
+
+def test_russian_inc_and_group_are_legal_forms() -> None:
+    """Faker's and Russia's "Владимиров Инк" is a firm, not a person's name "Vladimirov Ink" (VENKOV, Vladimir)."""
+    assert analyse_name("Владимиров Инк").legal_forms == ("incorporated",)
+    assert analyse_name("Петров Групп").legal_forms == ("group",)
+    s = NameScreener()
+    s.add(1, "x", person("v", "VENKOV, Vladimir"))
+    assert outcome(s, "Владимиров Инк", 1) is None
 
 
 def test_a_tiny_skeleton_is_no_hit_even_with_an_equal_legal_form(firms: NameScreener) -> None:

@@ -8,6 +8,11 @@ may exceed devloop.py's sizes; the held-out split is left out at its real sizes 
 10,000: the same text, or the same entry and class), so a larger dev set never holds a held-out
 query or negative. Lines: ``Q`` (class, query, outcome, the true entry's score, the first hit),
 ``C`` per class, ``FP`` / ``NS`` (a negative's fuzzy hit / namesake), ``L`` per locale, ``FPR``.
+``PEER=1`` (with the negatives) also scores the first ``PEERN`` (default 5,000) negatives with the peer (nomenklatura
+LogicV1, ``run.Peer``) over the same candidate pool ``heldout.peer_eval`` uses (our 20 loosest hits: a screener at
+close_match ``PEERLOOSE``, default 0.5), a hit at ``heldout.PEER_THRESHOLD`` (0.7); a pair equal to ours as a whole
+(our name similarity 0.999 or more) is a namesake, apart: lines ``PFP`` / ``PNS``, then ``PEERFPR`` beside ours on the
+same negatives (``OURFPR``). About 20 ms of CPU per negative.
 ``NEGSEED`` draws the negatives on another seed (default DEV_SEED + 7; stop 22 checked with DEV_SEED + 13 = 2216),
 leaving out the held-out draws' names (seed SEED + 7 and the fresh FRESH_NEG_SEED pool).
 Stable from run to run (``PYTHONHASHSEED=0``): diff two trees' outputs query by query.
@@ -20,7 +25,7 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import heldout as h
-from run import uncached_screener
+from run import Peer, our_pair, uncached_screener
 
 from finguard.screening.model.names import name_key
 from finguard.screening.service import ScreenQuery, Thresholds
@@ -70,12 +75,14 @@ if os.environ.get("NEG", "1") == "1":
         held |= {name_key(q) for _, q in h.negatives(30_000, listed, h.FRESH_NEG_SEED)}
     neg = [(loc, q) for loc, q in neg if name_key(q) not in held]
     by = defaultdict(lambda: [0, 0, 0])
+    ours_fp: dict[str, bool] = {}
     for loc, q in neg:
         by[loc][0] += 1
         hits = s.screen(ScreenQuery(q))
         if not hits:
             continue
         same = hits[0].features[0].value >= 0.999
+        ours_fp[q] = not same
         if same:
             by[loc][2] += 1
             print(f"NS {loc}: {q!r} -> {hits[0].listed_name!r} {hits[0].score}")
@@ -90,3 +97,32 @@ if os.environ.get("NEG", "1") == "1":
         print(f"L {loc} n={k} fp={f} ns={ns}")
     print(f"FPR {fp / max(1, n):.4%} fp={fp} n={n}")
     print("neg", time.time() - t, file=sys.stderr)
+if os.environ.get("PEER") == "1" and os.environ.get("NEG", "1") == "1":
+    lo = float(os.environ.get("PEERLOOSE", 0.5))
+    loose = uncached_screener(Thresholds(match=lo, close_match=lo))
+    drafts = {eid: d for eid, _, d in base}
+    for eid, code, d in base:
+        loose.add(eid, code, d)
+    peer = Peer()
+    sample = neg[: int(os.environ.get("PEERN", 5000))]
+    pfp = pns = ofp = 0
+    for loc, q in sample:
+        ofp += ours_fp.get(q, False)
+        best, listed_best = 0.0, ""
+        for hit in loose.screen(ScreenQuery(q), limit=20):
+            party = drafts[hit.entry_id].party
+            for n in party.names[:8] if party else ():
+                sc = peer.score(q, n)
+                if sc > best:
+                    best, listed_best = sc, n
+        if best < h.PEER_THRESHOLD:
+            continue
+        if our_pair(q, listed_best) >= 0.999:
+            pns += 1
+            print(f"PNS {loc}: {q!r} -> {listed_best!r} {best:.3f}")
+        else:
+            pfp += 1
+            print(f"PFP {loc}: {q!r} -> {listed_best!r} {best:.3f}")
+    k = max(1, len(sample))
+    print(f"PEERFPR {pfp / k:.4%} fp={pfp} ns={pns} n={len(sample)} | OURFPR {ofp / k:.4%} fp={ofp} (the same negatives)")
+    print("peer", time.time() - t, file=sys.stderr)

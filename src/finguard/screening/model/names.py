@@ -418,7 +418,14 @@ _LEGAL_FORMS_LATIN = {
     "korporatsiia": "corporation",
     "korporaciya": "corporation",
     "gruppa": "group",
+    "grupp": "group",  # "Групп", as Russian writes Group after a name
     "kholding": "holding",
+    # Inc. and Incorporated as Russian writes them ("Инк", "Инкорпорэйтед"): "Владимиров Инк" is a firm, not the words
+    # "vladimirov ink" of a person's name
+    "ink": "incorporated",
+    "inkorporeyted": "incorporated",
+    "inkorporeited": "incorporated",
+    "inkorporejted": "incorporated",
     # -- issue #16 (rigour org_types, MIT; see above) --
     # Turkish: A.Ş. (anonim şirketi), Ltd. Şti. (limited şirketi)
     # anonim şirket is a société anonyme: "sa", as S.A. (a form that reads as a word of a name too, AS, A/S: the
@@ -655,6 +662,12 @@ def _strip_cjk_forms(rest: str, forms: list[str]) -> str:
             forms.append(form)
             changed = True
     return rest
+
+
+def legal_form_word(token: str) -> bool:
+    """A folded Latin word that is a legal form's (``compania``, ``ltd``, ``kompaniya``): a name keeps it as a word when
+    it leads the name or stands inside it (``COMPANIA DE IMPORTACION ... IBERIA``), yet it names no firm."""
+    return token in _LEGAL_FORMS_LATIN
 
 
 def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:

@@ -61,6 +61,7 @@ from finguard.screening.model.names import (
     NameVariant,
     analyse_name,
     fold,
+    legal_form_word,
     other_skeletons,
     phonetic_key,
     skeleton,
@@ -2483,6 +2484,9 @@ def _token_subset(
             and lacking == [len(got) - first]
             and all(len(bc.tokens[j]) >= 4 for j in lacking)
             and all(t in bc.tokens for t in bq.tokens)  # and every query token as listed ("Maria" is not "Mario")
+            # and nothing else left out: "Kevin Chavez" lacks both FLORES and SEBASTIAN of "FLORES CHAVEZ, Kevin
+            # Sebastian", two departures from the listed name, a common given and family name pair more often than him
+            and all(got[j] > 0.0 for j in range(len(got) - n_family))
         )
         if lacking and not first_missing:
             return None  # "Daniel Herrera" lacks a family name of "RENDON HERRERA, Daniel", not a middle name
@@ -2595,6 +2599,15 @@ def _org_subset(
     if not rare:
         return None
     missing = [t for t, g in zip(bc.tokens, credits[1], strict=True) if g <= 0.0]
+    if sum(not legal_form_word(t) for t in bq.tokens) == 1:
+        # one word and a legal form names the listed firm when at most one word of its name is left out (MOA SA for MOA
+        # NICKEL SA, MAHROUS GROUP for MAHROUS TRADING GROUP); with more left out it is a firm named otherwise ("Seven
+        # Şti." / SEVEN SEA GOLDEN GENERAL TRADING LLC, "Singh Ltd" / SINGH DAILY CULTURE PRESS LIMITED). A legal form's
+        # word kept as a word names nothing ("Compañía Iberia" / COMPANIA DE IMPORTACION Y EXPORTACION IBERIA: one word);
+        # a connector counts ("Reynolds Ltd" / REYNOLDS AND WILSON, LTD.: a firm named by both partners)
+        named = [t for t in missing if t not in _PARTICLES and not legal_form_word(t)]
+        if len(named) > 1:
+            return None
     lift = round(thresholds.close_match - score + 0.005, 4)
     why = (
         f"every word of the query is in the listed name, in order, and {' '.join(rare)!r} is rare on the lists; "

@@ -45,7 +45,8 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     they open with al, without it (names.foreign_in_arabic, other_skeletons: issue #16, screenarb)
 # 13: listed Arabic-script names read with marks and tatweel dropped first, a hamza on the article after عبد / أبو, a
 #     joined kunya also apart, Urdu ہ / ۃ (scripts.arabic_prepare, arabic_kunya_apart: issue #16, screenarab)
-FORMAT = 13
+# 14: Russian Инк, Инкорпорэйтед and Групп read as legal forms (names._LEGAL_FORMS_LATIN: a listed name's words change)
+FORMAT = 14
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
