@@ -43,7 +43,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 11: similarity.Prepared pickles through its own __reduce__ (_rebuilt_prepared), the same pure and mypyc-compiled
 # 12: listed words also keyed by their Arabic-script spellings by sound (p b, v f, c k / s, x ks, ch tsh / sh) and, when
 #     they open with al, without it (names.foreign_in_arabic, other_skeletons: issue #16, screenarb)
-FORMAT = 12
+# 13: a legal form of several words leading a listed name, its first written with dots (S.A. DE C.V. X), stripped as a
+#     whole (names.strip_legal_forms: issue #16, screentok)
+FORMAT = 13
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
