@@ -640,6 +640,39 @@ def test_a_dotted_legal_form_leading_a_name_is_a_legal_form() -> None:
     assert analyse_name("Sa Guama").legal_forms == ()
 
 
+def test_a_dotted_legal_form_of_several_words_leading_a_name_is_one_legal_form() -> None:
+    """'S.A. DE C.V. JARLINE' is JARLINE, S.A. DE C.V. turned round: the whole form leads it, not S.A. alone (which left
+    'de cv' as words of the name, and FARMACIA JARLINE, S.A. DE C.V. unscored); without dots it is left as written."""
+    from finguard.screening.model.names import analyse_name
+
+    form = analyse_name("S.A. DE C.V. JARLINE")
+    assert form.legal_forms == ("sa",)
+    assert [v.tokens for v in form.variants] == [("jarline",)]
+    form = analyse_name("S.C. DE R.L. DE C.V. COOPERATIVA CUEMIR")  # two forms of several words, the first dotted
+    assert set(form.legal_forms) == {"limited", "cv"}
+    assert [v.tokens for v in form.variants] == [("cooperativa", "cuemir")]
+    assert [v.tokens for v in analyse_name("S.A. DE C.V. ADMINISTRADORA DE VIDA").variants] == [("administradora", "de", "vida")]
+    assert analyse_name("SA DE CV JARLINE").legal_forms == ()  # no dots: may be words of a name
+    assert analyse_name("S. de Jesus").legal_forms == ()  # an initial and a particle are no form
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("S.A. DE C.V. JARLINE", "FARMACIA JARLINE, S.A. DE C.V."),
+        ("S.A. DE C.V. MASTER Y RESTAURANTES", "MASTER REPOSTERIAS Y RESTAURANTES, S.A. DE C.V."),
+        ("S.C. DE R.L. DE C.V. COOPERATIVA CUEMIR", "COOPERATIVA AVESTRUZ CUEMIR, S.C. DE R.L. DE C.V."),
+    ],
+)
+def test_a_name_turned_round_with_a_legal_form_of_several_words_and_a_word_left_out_is_found(query: str, listed: str) -> None:
+    s = NameScreener()
+    for i in range(30):  # other names, so that the listed words are rare on the list
+        s.add(100 + i, "x", EntryDraft(f"o{i}", SubjectKind.ORGANISATION, party=Party(names=(f"OTHER W{i:02d}x TRADING LTD",))))
+    s.add(1, "x", EntryDraft("t", SubjectKind.ORGANISATION, party=Party(names=(listed,))))
+    hit = next((h for h in s.screen(ScreenQuery(query)) if h.entry_id == 1), None)
+    assert hit is not None and hit.outcome == "close_match"
+
+
 def test_gmbh_and_co_kg_is_no_company_of_that_name() -> None:
     """The Co. of 'GmbH & Co. KG' is the partnership's: a KG against a listed COMPANY is a different legal form."""
     from finguard.screening.service import qualifiers

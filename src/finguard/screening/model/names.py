@@ -718,7 +718,26 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
     # a Latin form written with its dots leads a name turned round at its comma ("S.A. GUAMA" for "GUAMA, S.A.")
     abbreviated = dotted | {t[:-1] for t in tokens if t.endswith(".")}
     start = 0
-    while start < end - 1 and (plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
+    while start < end - 1:
+        # a form of several words leading, its first written with its dots ("S.A. DE C.V. JARLINE" for "JARLINE, S.A.
+        # DE C.V."; after another leading form, its last: "S.C. DE R.L. DE C.V."): as a whole, as at the end, not its
+        # first word alone (which left "de cv" as words of the name)
+        size = next(
+            (
+                k
+                for k in _PHRASE_LENGTHS
+                if start + k < end
+                and (plain[start] in abbreviated or (start > 0 and plain[start + k - 1] in abbreviated))
+                and tuple(plain[start : start + k]) in _LEGAL_PHRASES
+            ),
+            0,
+        )
+        if size:
+            forms.append(_LEGAL_PHRASES[tuple(plain[start : start + size])])
+            start += size
+            continue
+        if not (plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
+            break
         forms.append(_LEGAL_FORMS_LATIN.get(plain[start], plain[start]))
         start += 1
     if not forms:

@@ -46,7 +46,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 13: listed Arabic-script names read with marks and tatweel dropped first, a hamza on the article after عبد / أبو, a
 #     joined kunya also apart, Urdu ہ / ۃ (scripts.arabic_prepare, arabic_kunya_apart: issue #16, screenarab)
 # 14: Russian Инк, Инкорпорэйтед and Групп read as legal forms (names._LEGAL_FORMS_LATIN: a listed name's words change)
-FORMAT = 14
+# 15: a legal form of several words leading a listed name, its first written with dots (S.A. DE C.V. X), stripped as a
+#     whole (names.strip_legal_forms: issue #16, screentok)
+FORMAT = 15
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
