@@ -453,8 +453,10 @@ class GuardConsumer:
         self.health.fail("stopped")
 
     async def _subscribe(self, js: JetStreamContext, subject: str, durable: str) -> Any:
-        """The durable pull consumer (created if missing), fetched through :class:`_Pull`."""
-        await js.pull_subscribe(subject, durable=durable, stream=self.settings.events_stream, config=self._consumer_config())
+        """The durable pull consumer (created if missing), fetched through :class:`_Pull` (nats-py's
+        pull subscription only creates or checks it: its inbox is unsubscribed, the consumer stays)."""
+        sub = await js.pull_subscribe(subject, durable=durable, stream=self.settings.events_stream, config=self._consumer_config())
+        await sub.unsubscribe()
         return await _Pull(js._nc, f"{js._prefix}.CONSUMER.MSG.NEXT.{self.settings.events_stream}.{durable}").start()
 
     def _consumer_config(self, **more: Any) -> ConsumerConfig:
