@@ -505,3 +505,46 @@ def test_partitions_are_checked_and_stable() -> None:
     s = StreamSettings(partitions=4)
     assert s.event_subject("transfer", "c1") == "finguard.events.transfer.p1"
     assert StreamSettings().event_subject("transfer", "c1") == "finguard.events.transfer"
+
+
+def test_a_pull_returns_what_is_there_at_once_and_an_empty_one_times_out() -> None:
+    """``_Pull`` (#19 stop 23: the consumer's own fetch): a batch larger than what the stream holds
+    comes back at once (the no-wait request's end status), in order, without waiting for the
+    timeout; an empty stream raises TimeoutError after the timeout; a batch smaller than what is
+    there takes the next ones in order."""
+    import nats
+    from nats.js.api import StreamConfig
+
+    from finguard.guard.service.stream import _Pull
+
+    async def main() -> tuple[list[list[bytes]], float, float]:
+        nc = await nats.connect(NATS_URL)
+        js = nc.jetstream()
+        suffix = uuid.uuid4().hex[:10]
+        stream = f"FG_PULL_{suffix}"
+        await js.add_stream(StreamConfig(name=stream, subjects=[f"fg_pull_{suffix}.>"]))
+        try:
+            for i in range(25):
+                await js.publish(f"fg_pull_{suffix}.e", b"%d" % i)
+            await js.pull_subscribe(f"fg_pull_{suffix}.>", durable="d", stream=stream)
+            pull = await _Pull(nc, f"$JS.API.CONSUMER.MSG.NEXT.{stream}.d").start()
+            got: list[list[bytes]] = []
+            started = time.monotonic()
+            for batch in (10, 10, 100):
+                msgs = await pull.fetch(batch, timeout=2.0)
+                got.append([m.data for m in msgs])
+                for m in msgs:
+                    await m.ack()
+            quick = time.monotonic() - started
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await pull.fetch(100, timeout=0.3)
+            return got, quick, time.monotonic() - started
+        finally:
+            await js.delete_stream(stream)
+            await nc.close()
+
+    got, quick, empty = asyncio.run(main())
+    assert got == [[b"%d" % i for i in range(0, 10)], [b"%d" % i for i in range(10, 20)], [b"%d" % i for i in range(20, 25)]]
+    assert quick < 1.5  # no fetch waited for its 2 s timeout
+    assert 0.25 < empty < 1.5

@@ -46,9 +46,32 @@ import run as guard_bench  # noqa: E402  (bench/guard/run.py: the set-up and the
 from pgstore import throwaway_store  # noqa: E402  (bench/pgstore.py)
 
 
-def worker(url: str, suffix: str, partitions: int, partition: int | None) -> None:
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of each thread of this process by its name (Linux /proc),
+    threads of the same name summed: the consumer's split between its event loop (NATS, encoding,
+    publishing, acknowledging), the deciding thread (``asyncio.to_thread``'s pool) and the rest."""
+    import threading
+
+    tick = os.sysconf("SC_CLK_TCK")
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(task.name), "other (native)")
+        name = "asyncio_pool" if name.startswith("asyncio_") else name.split(" ")[0]
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def worker(url: str, suffix: str, partitions: int, partition: int | None, profile: str | None = None) -> None:
     """One consumer process: says 'ready' once healthy, its CPU seconds at 'go' and at 'stop'
-    (read from stdin), each with the count of decisions it made."""
+    (read from stdin), each with the count of decisions it made and its threads' CPU seconds.
+    ``profile``: cProfile of the deciding thread inside ``decide_batch`` written there (pstats)."""
+    import cProfile
+
     from finguard.app.platform import Platform
     from finguard.core.settings import Settings
     from finguard.guard.provider import make_guard
@@ -63,10 +86,15 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None) -> Non
         decided = [0]
         deciding = [0.0]  # CPU of the deciding thread inside decide_batch (parse + decide_many)
         inner = consumer.decide_batch
+        prof = cProfile.Profile() if profile else None
 
         def counted(messages: Any) -> Any:
             t = time.thread_time()
+            if prof is not None:
+                prof.enable()
             out = inner(messages)
+            if prof is not None:
+                prof.disable()
             deciding[0] += time.thread_time() - t
             decided[0] += len(out)
             return out
@@ -79,15 +107,25 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None) -> Non
         print(json.dumps({"ready": consumer.health.healthy}), flush=True)
         for line in sys.stdin:
             word = line.strip()
-            said = {word: time.process_time(), "decided": decided[0], "deciding": deciding[0], "cache": guard_bench.name_cache(platform)}
+            said = {word: time.process_time(), "decided": decided[0], "deciding": deciding[0], "cache": guard_bench.name_cache(platform),
+                    "threads": thread_cpu()}  # fmt: skip
             print(json.dumps(said), flush=True)
             if word == "stop":
                 break
         runner.stop()
+        if prof is not None and profile:
+            prof.dump_stats(profile)
 
 
 def run_once(
-    url: str, consumers: int, events: int, rng: random.Random, partitioned: bool, chosen: mix.Events, risky: float
+    url: str,
+    consumers: int,
+    events: int,
+    rng: random.Random,
+    partitioned: bool,
+    chosen: mix.Events,
+    risky: float,
+    profile: str | None = None,
 ) -> dict[str, Any]:
 
     from finguard.guard.service.stream import StreamSettings, publish_events, with_names
@@ -108,7 +146,8 @@ def run_once(
     procs = [
         subprocess.Popen(
             [sys.executable, __file__, "--worker", "--url", url, "--suffix", suffix, "--partitions", str(partitions)]
-            + (["--partition", str(k)] if partitioned else []),
+            + (["--partition", str(k)] if partitioned else [])
+            + (["--profile", f"{profile}.c{consumers}.p{k}"] if profile else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -154,7 +193,10 @@ def run_once(
             {"decided": s["decided"] - g["decided"], "cpu_s": round(s["stop"] - g["go"], 2),
              "cpu_ms_per_decision": round((s["stop"] - g["go"]) / max(s["decided"] - g["decided"], 1) * 1000, 3),
              "deciding_thread_cpu_ms_per_decision": round((s["deciding"] - g["deciding"]) / max(s["decided"] - g["decided"], 1) * 1000, 3),
-             "name_cache": guard_bench.cache_delta(g["cache"], s["cache"])}
+             "name_cache": guard_bench.cache_delta(g["cache"], s["cache"]),
+             "thread_cpu_ms_per_decision": {
+                 k: round((v - g["threads"].get(k, 0.0)) / max(s["decided"] - g["decided"], 1) * 1000, 3)
+                 for k, v in sorted(s["threads"].items()) if v - g["threads"].get(k, 0.0) > 0}}
             for g, s in zip(go, stop, strict=True)
         ]  # fmt: skip
         return {
@@ -192,12 +234,13 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--partition", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--partitioned", action="store_true", help="one consumer per partition (by customer) instead of one shared pull")
+    ap.add_argument("--profile", help="write each consumer's cProfile of its deciding thread to <this>.c<N>.p<k> (pstats)")
     ap.add_argument("--out", help="the result file (default bench/results/issue19_guard_nats_scale_<db>[_partitioned].json)")
     guard_bench.add_payee_args(ap)
     mix.add_mix_args(ap)
     args = ap.parse_args()
     if args.worker:
-        worker(args.url, args.suffix, args.partitions, args.partition)
+        worker(args.url, args.suffix, args.partitions, args.partition, args.profile)
         return
     payees = guard_bench.use_payees(args)
     results: list[dict[str, Any]] = []
@@ -207,7 +250,7 @@ def main() -> None:
             chosen = mix.Events(args.mix, args.risky, datetime.now(UTC), random.Random(4), 0)
             chosen.history(guard)  # the bank mix's regular payees (none on the demo lists)
             platform.close()
-            result = run_once(url, n, args.events, random.Random(5), args.partitioned and n > 1, chosen, args.risky)
+            result = run_once(url, n, args.events, random.Random(5), args.partitioned and n > 1, chosen, args.risky, args.profile)
             print(json.dumps(result), flush=True)
             results.append(result)
     at = datetime.now(UTC).isoformat(timespec="seconds")
