@@ -25,7 +25,7 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import heldout as h
-from run import Peer, our_pair, uncached_screener
+from run import Peer, uncached_screener
 
 from finguard.screening.model.names import name_key
 from finguard.screening.service import ScreenQuery, Thresholds
@@ -103,26 +103,14 @@ if os.environ.get("PEER") == "1" and os.environ.get("NEG", "1") == "1":
     drafts = {eid: d for eid, _, d in base}
     for eid, code, d in base:
         loose.add(eid, code, d)
-    peer = Peer()
     sample = neg[: int(os.environ.get("PEERN", 5000))]
-    pfp = pns = ofp = 0
-    for loc, q in sample:
-        ofp += ours_fp.get(q, False)
-        best, listed_best = 0.0, ""
-        for hit in loose.screen(ScreenQuery(q), limit=20):
-            party = drafts[hit.entry_id].party
-            for n in party.names[:8] if party else ():
-                sc = peer.score(q, n)
-                if sc > best:
-                    best, listed_best = sc, n
-        if best < h.PEER_THRESHOLD:
-            continue
-        if our_pair(q, listed_best) >= 0.999:
-            pns += 1
-            print(f"PNS {loc}: {q!r} -> {listed_best!r} {best:.3f}")
-        else:
-            pfp += 1
-            print(f"PFP {loc}: {q!r} -> {listed_best!r} {best:.3f}")
+    pfps, pnss = h.peer_negatives(Peer(), loose, drafts, sample)
+    for loc, q, listed_best, best in pnss:
+        print(f"PNS {loc}: {q!r} -> {listed_best!r} {best:.3f}")
+    for loc, q, listed_best, best in pfps:
+        print(f"PFP {loc}: {q!r} -> {listed_best!r} {best:.3f}")
+    pfp, pns = len(pfps), len(pnss)
+    ofp = sum(ours_fp.get(q, False) for _, q in sample)
     k = max(1, len(sample))
     print(f"PEERFPR {pfp / k:.4%} fp={pfp} ns={pns} n={len(sample)} | OURFPR {ofp / k:.4%} fp={ofp} (the same negatives)")
     print("peer", time.time() - t, file=sys.stderr)

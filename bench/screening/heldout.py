@@ -55,7 +55,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import Peer, person, uncached_screener, watchlist
+from run import Peer, our_pair, person, uncached_screener, watchlist
 
 from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.model.names import name_key
@@ -392,6 +392,29 @@ def peer_eval(peer: Peer, loose: NameScreener, entries: dict[int, EntryDraft], q
     return out
 
 
+def peer_negatives(
+    peer: Peer, loose: NameScreener, entries: dict[int, EntryDraft], negs: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str, str, float]], list[tuple[str, str, str, float]]]:
+    """The peer's false positives on non-listed names: each name against the listed names of our 20 loosest hits
+    (``loose``: a screener at a low close_match, the candidate pool ``peer_eval`` uses), a hit at PEER_THRESHOLD. A
+    pair our name similarity calls equal as a whole (0.999 or more) is a namesake. Returns (false positives,
+    namesakes), each (locale, name, listed name, peer score). About 20 ms of CPU a name."""
+    fps: list[tuple[str, str, str, float]] = []
+    namesakes: list[tuple[str, str, str, float]] = []
+    for loc, q in negs:
+        best, listed_best = 0.0, ""
+        for hit in loose.screen(ScreenQuery(q), limit=20):
+            party = entries[hit.entry_id].party
+            for n in party.names[:8] if party else ():
+                sc = peer.score(q, n)
+                if sc > best:
+                    best, listed_best = sc, n
+        if best < PEER_THRESHOLD:
+            continue
+        (namesakes if our_pair(q, listed_best) >= 0.999 else fps).append((loc, q, listed_best, best))
+    return fps, namesakes
+
+
 def dev_latency_set() -> tuple[NameScreener, list[str]]:
     """The latency benches' screener (OFAC + UN + the 80k synthetic list, no kept answers) and
     queries: the development split's (seed 2203) perturbations, synthetic queries and 1,000
@@ -427,6 +450,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--peer-negatives", type=int, default=5000, help="the peer's false positives on the first N negatives")
     ap.add_argument("--split", choices=("heldout", "dev"), default="heldout", help="dev: try changes here; heldout: report")
     ap.add_argument("--out", type=Path, default=None, help="results file (default: issue16.json, dev: issue16_dev.json)")
     ap.add_argument(
@@ -489,14 +513,32 @@ def main() -> None:
     fp: dict[str, list[int]] = defaultdict(list)
     namesake: dict[str, list[int]] = defaultdict(list)
     examples: list[str] = []
+    ours_in_order: list[int] = []
     for loc, q in neg:
         hits = screener.screen(ScreenQuery(q))
         same = bool(hits) and hits[0].features[0].value >= 0.999
         fp[loc].append(int(bool(hits) and not same))
+        ours_in_order.append(int(bool(hits) and not same))
         namesake[loc].append(int(same))
         if hits and not same and len(examples) < 20:
             examples.append(f"{q} -> {hits[0].listed_name} ({hits[0].score}, {hits[0].outcome})")
     flat = [v for vs in fp.values() for v in vs]
+    if not args.no_peer:  # the peer on the same negatives (the first --peer-negatives), beside ours on them
+        print("peer on the negatives ...", file=sys.stderr)
+        loose = uncached_screener(Thresholds(match=0.5, close_match=0.5))
+        for eid, code, draft in base:
+            loose.add(eid, code, draft)
+        sample = neg[: args.peer_negatives]
+        pfps, pns = peer_negatives(Peer(), loose, drafts, sample)
+        del loose
+        ours_same = ours_in_order[: len(sample)]
+        out["peer_false_positives"] = {
+            "n": len(sample),
+            "fpr": len(pfps) / max(1, len(sample)),
+            "namesake_rate": len(pns) / max(1, len(sample)),
+            "ours_fpr_same_names": statistics.fmean(ours_same) if ours_same else 0.0,
+            "examples": [f"{q} -> {listed} ({score:.3f})" for _, q, listed, score in pfps[:20]],
+        }
     out["false_positives"] = {
         "n": len(flat),
         "fpr": statistics.fmean(flat),
@@ -557,6 +599,11 @@ def report(out: dict[str, Any]) -> None:
     fp, lat = out["false_positives"], out["latency"]
     print(f"false positives on {fp['n']} non-listed names: {fp['fpr']:.3%} (namesakes apart: {fp['namesake_rate']:.3%})")
     print("  by locale: " + ", ".join(f"{k} {v:.2%}" for k, v in fp["by_locale"].items()))
+    if pfp := out.get("peer_false_positives"):
+        print(
+            f"peer (nomenklatura LogicV1 >= {PEER_THRESHOLD}) on the first {pfp['n']} of them: {pfp['fpr']:.3%} "
+            f"(namesakes apart: {pfp['namesake_rate']:.3%}); ours on the same names: {pfp['ours_fpr_same_names']:.3%}"
+        )
     print(
         f"latency over the whole index: p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms "
         f"(CPU p50 {lat['cpu_p50_ms']:.2f}, p99 {lat['cpu_p99_ms']:.2f}); load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
