@@ -48,7 +48,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import nats
-import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -453,11 +452,7 @@ class GuardConsumer:
         self.health.fail("stopped")
 
     async def _subscribe(self, js: JetStreamContext, subject: str, durable: str) -> Any:
-        """The durable pull consumer (created if missing), fetched through :class:`_Pull` (nats-py's
-        pull subscription only creates or checks it: its inbox is unsubscribed, the consumer stays)."""
-        sub = await js.pull_subscribe(subject, durable=durable, stream=self.settings.events_stream, config=self._consumer_config())
-        await sub.unsubscribe()
-        return await _Pull(js._nc, f"{js._prefix}.CONSUMER.MSG.NEXT.{self.settings.events_stream}.{durable}").start()
+        return await js.pull_subscribe(subject, durable=durable, stream=self.settings.events_stream, config=self._consumer_config())
 
     def _consumer_config(self, **more: Any) -> ConsumerConfig:
         config: dict[str, Any] = {
@@ -715,85 +710,6 @@ class GuardConsumer:
 
 
 LEASE_WAIT = 0.1  # s: a lane whose lease is not fresh looks again after this
-_ENDS = frozenset({"404", "408", "409"})  # a pull request's end: no messages, expired, conflict
-
-
-class _Pull:
-    """A durable pull consumer's ``fetch`` (#19, stop 23): the requests of nats-py's
-    ``PullSubscription.fetch`` (the replies left from an earlier request first, then a no-wait
-    request for what is there, and when nothing is, one request lingering until the timeout that
-    ends with the batch full, its end status or the timeout), the replies gathered by a callback
-    of its own subscription (the same batches, returned as soon): nats-py's ``next_msg`` costs two asyncio tasks and a uuid a message
-    (~45 us of the event loop's CPU a message, a quarter of the consumer's work around deciding)."""
-
-    def __init__(self, nc: NATS, subject: str) -> None:
-        self.nc = nc
-        self.subject = subject  # $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
-        self.inbox = ""
-        self.got: list[Msg] = []  # messages received and not yet returned, in order
-        self.want = 0
-        self.ended = False  # the last request's end status (or an error) was received
-        self.error: Exception | None = None
-        self.wake = asyncio.Event()
-
-    async def start(self) -> _Pull:
-        self.inbox = self.nc.new_inbox()
-        await self.nc.subscribe(self.inbox, cb=self._reply)
-        return self
-
-    async def _reply(self, msg: Msg) -> None:
-        status = msg.headers.get("Status") if msg.headers else None
-        if not status:
-            self.got.append(msg)
-            if len(self.got) >= self.want:
-                self.wake.set()
-        elif status in _ENDS:
-            self.ended = True
-            self.wake.set()
-        elif status != "100":  # not a heartbeat: what nats-py raises (APIError), raised by fetch
-            self.error = nats.js.errors.APIError.from_msg(msg)
-            self.wake.set()
-
-    async def _request(self, batch: int, deadline: float, *, no_wait: bool, expires: bool) -> None:
-        self.want, self.ended, self.error = len(self.got) + batch, False, None
-        self.wake.clear()
-        request: dict[str, Any] = {"batch": batch}
-        if no_wait:
-            request["no_wait"] = True
-        if expires:  # with no_wait: the server waits for a first message, then sends what is there and ends
-            request["expires"] = int((deadline - time.monotonic()) * 1_000_000_000) - 100_000
-        await self.nc.publish(self.subject, json.dumps(request).encode(), reply=self.inbox)
-        while len(self.got) < self.want and not self.ended and self.error is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            try:
-                await asyncio.wait_for(self.wake.wait(), left)
-            except TimeoutError:
-                return
-            self.wake.clear()
-        if self.error is not None:
-            raise self.error
-
-    def _take(self, batch: int) -> list[Msg]:
-        out, self.got = self.got[:batch], self.got[batch:]
-        return out
-
-    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
-        """Up to ``batch`` messages; TimeoutError when none came within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        if len(self.got) >= batch:
-            return self._take(batch)
-        # as nats-py: with nothing in hand, the no-wait request waits for a first message until the timeout
-        await self._request(batch - len(self.got), deadline, no_wait=True, expires=not self.got)
-        if self.got:
-            return self._take(batch)
-        if deadline - time.monotonic() <= 0.0002:
-            raise TimeoutError
-        await self._request(batch, deadline, no_wait=False, expires=True)
-        if not self.got:
-            raise TimeoutError
-        return self._take(batch)
 
 
 @dataclass
