@@ -505,3 +505,35 @@ def test_partitions_are_checked_and_stable() -> None:
     s = StreamSettings(partitions=4)
     assert s.event_subject("transfer", "c1") == "finguard.events.transfer.p1"
     assert StreamSettings().event_subject("transfer", "c1") == "finguard.events.transfer"
+
+
+def test_a_lane_whose_cancellation_a_library_swallowed_still_stops(engine: Engine) -> None:
+    """On Python 3.11 ``asyncio.wait_for`` (inside nats-py's fetch) can swallow a cancellation that lands as its
+    wait completes (CPython gh-86296): a killed consumer then went on deciding (seen as a flaky kill test). A lane
+    whose fetch loses the cancellation stops at its next turn all the same."""
+
+    class SwallowingSub:
+        fetches = 0
+
+        async def fetch(self, batch: int, timeout: float) -> list[Any]:
+            SwallowingSub.fetches += 1
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                pass  # what the race amounts to: the cancellation is lost, the fetch ends as a timeout
+            raise TimeoutError
+
+    class Connected:
+        is_connected = True
+
+    async def main() -> asyncio.Task[None]:
+        consumer = GuardConsumer(make_guard(engine, None), StreamSettings())
+        lane = asyncio.create_task(consumer._lane(Connected(), None, [SwallowingSub()], asyncio.Event(), 0))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        lane.cancel()
+        await asyncio.wait({lane}, timeout=5)
+        return lane
+
+    lane = asyncio.run(main())
+    assert lane.cancelled()
+    assert SwallowingSub.fetches == 1  # it did not fetch again after the kill

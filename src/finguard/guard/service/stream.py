@@ -416,6 +416,7 @@ class GuardConsumer:
         stop = stop or asyncio.Event()
         delay = self.settings.retry_initial
         while not stop.is_set():
+            _stop_if_cancelled()
             nc: NATS | None = None
             try:
                 nc = await connect(self.settings)
@@ -473,6 +474,7 @@ class GuardConsumer:
         extra_due = 0.0
         delay = self.settings.retry_initial
         while not stop.is_set():
+            _stop_if_cancelled()
             if may_fetch is not None and not may_fetch():
                 self.health.fail(f"partition {lane}: its lease is not being renewed", lane)
                 await _backoff(stop, LEASE_WAIT, LEASE_WAIT)
@@ -526,6 +528,7 @@ class GuardConsumer:
         graceful = False
         try:
             while True:
+                _stop_if_cancelled()
                 await self._reap(js, table, held)
                 if stop.is_set():
                     graceful = True
@@ -727,6 +730,16 @@ class _Held:
     def fresh(self, ttl: float) -> Callable[[], bool]:
         """Whether the lane may start a fetch: more than half the TTL left on its lease."""
         return lambda: not self.lost and time.monotonic() + ttl / 2 < self.valid_until
+
+
+def _stop_if_cancelled() -> None:
+    """Raise CancelledError when this task has been asked to stop and is still running. On Python 3.11
+    ``asyncio.wait_for`` (nats-py's ``fetch`` and ``next_msg`` use it, and so does :func:`_backoff`) can swallow a
+    cancellation that lands as the wait it guards completes (CPython gh-86296, fixed in 3.12): the loop would then go on
+    deciding after a kill. The request stays counted in ``Task.cancelling()``, which each loop checks at its top."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def _backoff(stop: asyncio.Event, delay: float, limit: float) -> float:
