@@ -78,15 +78,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:
-    # max_staleness_ms: the product's 1 s bound answers 'unavailable' when the change follower has been starved of the
-    # CPU that long, which a loaded test machine does now and then (a public-page test saw it); the tests of staleness
-    # set their own bound.
-    values: dict[str, object] = {
-        "database_url": db_url,
-        "demo_on_first_start": False,
-        "index_dir": tmp_path / "index",
-        "max_staleness_ms": 15_000,
-    }
+    values: dict[str, object] = {"database_url": db_url, "demo_on_first_start": False, "index_dir": tmp_path / "index"}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
