@@ -22,6 +22,14 @@ def outcome(s: NameScreener, query: str, entry: int) -> str | None:
     return hit.outcome if hit else None
 
 
+def blocked(listed: str, query: str, other: str = "Someone Else") -> bool:
+    """Whether a listed person ``listed`` (beside one ``other``) reaches scoring for ``query`` (blocking alone)."""
+    s = NameScreener()
+    s.add(1, "x", person("k", listed))
+    s.add(2, "x", person("o", other))
+    return 1 in s.candidate_entries(query)
+
+
 def built(entries: list[tuple[int, EntryDraft]], store: str, tmp_path: Path) -> NameScreener:
     """A screener of ``entries`` (list code ``sdn``) as the index holds them (``memory``) or as a saved and loaded
     snapshot (``snapshot``): the two stores a blocking or reading test runs on."""

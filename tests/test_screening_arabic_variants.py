@@ -12,14 +12,7 @@ import pytest
 from finguard.screening.model.names import analyse_name
 from finguard.screening.model.scripts import arabic_kunya_apart, arabic_prepare
 from finguard.screening.service import NameScreener, ScreenQuery
-from tests.screening_helpers import person
-
-
-def blocked(listed: str, query: str) -> bool:
-    s = NameScreener()
-    s.add(1, "x", person("k", listed))
-    s.add(2, "x", person("o", "Someone Else"))
-    return 1 in s.candidate_entries(query)
+from tests.screening_helpers import blocked, person
 
 
 def test_marks_and_tatweel_go_before_the_abd_and_article_rules() -> None:
