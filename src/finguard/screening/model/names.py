@@ -878,7 +878,9 @@ def wade_giles_to_pinyin(syllable: str) -> str | None:
     return out if out in PINYIN_SYLLABLES else None
 
 
-_WG_ONLY_HINT = re.compile(r"^(?:hs|ts|tz|ss)|(?:ieh|ien|ung|ih)$|'")
+# a syllable only Wade-Giles writes so, at any word's start or end: "WU, Nan Hsiung" (read "nan hsiung wu") has it in
+# its middle word, not at the name's start or end, and is as Chinese as "LIN, Hsiung Wei"
+_WG_ONLY_HINT = re.compile(r"\b(?:hs|ts|tz|ss)|(?:ieh|ien|ung|ih)\b|'")
 
 # Cantonese (Hong Kong / Macau) and Korean spellings of common family names, with the Mandarin pinyin.
 CANTONESE_SURNAMES: dict[str, str] = {
