@@ -89,3 +89,30 @@ def test_a_chinese_given_name_one_syllable_short_of_its_pinyin_reading() -> None
     assert outcome(s, "Nan WU", 1) == "close_match"
     assert outcome(s, "Nan Hsiung WU", 1) == "match"
     assert outcome(s, "Nan LI", 1) is None  # the family name is not the listed one
+
+
+@pytest.mark.parametrize(
+    ("name", "forms"),
+    [
+        ("Yu Yi PAO", ()),  # Pao the family name (Wade-Giles Bao) beside Chinese syllables only
+        ("PAO Yu Yi", ()),
+        ("PAO, Yu Yi", ()),  # turned at its comma, the family name first
+        ("MOSTOTREST, PAO", ("jsc",)),  # the Russian form after a comma, as lists write it
+        ("Mostotrest PAO", ("jsc",)),  # beside a word that is no Chinese syllable: the form, as before
+        ("PAO ZVEZDA", ("jsc",)),
+        ("P.A.O. Yu Yi", ("jsc",)),  # written with its dots: the form
+    ],
+)
+def test_pao_is_a_family_name_beside_chinese_syllables_only(name: str, forms: tuple[str, ...]) -> None:
+    from finguard.screening.model.names import analyse_name
+
+    assert analyse_name(name).legal_forms == forms
+
+
+def test_a_chinese_family_name_that_is_also_a_legal_form() -> None:
+    """Yu PAO for PAO, Yu Yi: one given-name syllable short, a close match; as listed, a match."""
+    s = NameScreener()
+    s.add(1, "x", person("pao", "PAO, Yu Yi"))
+    s.add(2, "x", person("o", "Someone Else"))
+    assert outcome(s, "Yu Yi PAO", 1) == "match"
+    assert outcome(s, "Yu PAO", 1) == "close_match"

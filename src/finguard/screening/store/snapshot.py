@@ -49,7 +49,8 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 15: a legal form of several words leading a listed name, its first written with dots (S.A. DE C.V. X), stripped as a
 #     whole (names.strip_legal_forms: issue #16, screentok)
 # 16: a listed name with a Wade-Giles syllable inside it (WU, Nan Hsiung), not only at its start or end, also read in
-#     pinyin (names._WG_ONLY_HINT: issue #16, screentd)
+#     pinyin (names._WG_ONLY_HINT), and a bare PAO beside Chinese syllables only kept as the family name, not stripped as
+#     the Russian legal form (names._FAMILY_FORMS: PAO, Yu Yi; issue #16, screentd)
 FORMAT = 16
 _MISSING = object()
 _BATCH = 20_000
