@@ -533,6 +533,10 @@ _DOTTED_ONLY = frozenset({"ae", "oe", "ee", "ike", "ek", "ev", "eg", "vos", "dd"
 # Short forms that are initials too, stripped only after a comma (``FORPRES, SC``) or with their dots (``S.C.``). (Not
 # Russian ``AO``: ``GENBANK, AO`` is written as ``ZHANG, Ao`` is.)
 _AFTER_COMMA_ONLY = frozenset({"sc"})
+# Forms that are also a Chinese family name: Russian PAO is Pao (Wade-Giles Bao: OFAC's PAO, Yu Yi and PAO, Hua
+# Chiang). Beside romanised Chinese syllables only, a bare one is the family name (Yu Yi PAO, PAO Yu Yi); beside any
+# other word, or after a comma (MOSTOTREST, PAO; Mostotrest PAO; PAO ZVEZDA), the form, as before.
+_FAMILY_FORMS = frozenset({"pao"})
 _LEGAL_FORMS_LATIN.update(
     {
         "sc": "sc",
@@ -670,6 +674,11 @@ def legal_form_word(token: str) -> bool:
     return token in _LEGAL_FORMS_LATIN
 
 
+def _chinese_syllables(words: list[str]) -> bool:
+    """One to three words, each romanised Chinese syllables (pinyin or Wade-Giles): a Chinese person's other names."""
+    return 1 <= len(words) <= 3 and all(segment_pinyin(w) is not None or wade_giles_to_pinyin(w) is not None for w in words)
+
+
 def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove legal forms and return ``(rest, forms)``.
 
@@ -710,6 +719,8 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
         word = plain[end - 1]
         after_article = word == "as" and word not in dotted and plain[end - 2] in ("al", "el", "ul")  # "Amr ibn al As"
         written = (word not in _DOTTED_ONLY or word in dotted) and (word not in _AFTER_COMMA_ONLY or after_comma[end - 1] or word in dotted)
+        if word in _FAMILY_FORMS and not after_comma[end - 1] and word not in dotted and _chinese_syllables(plain[: end - 1]):
+            break
         if word in _LEGAL_FORMS_LATIN and written and not after_article:
             forms.append(_LEGAL_FORMS_LATIN[word])
             end -= 1
@@ -737,6 +748,8 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
             start += size
             continue
         if not (plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
+            break
+        if plain[start] in _FAMILY_FORMS and plain[start] not in abbreviated and _chinese_syllables(plain[start + 1 : end]):
             break
         forms.append(_LEGAL_FORMS_LATIN.get(plain[start], plain[start]))
         start += 1
@@ -878,7 +891,9 @@ def wade_giles_to_pinyin(syllable: str) -> str | None:
     return out if out in PINYIN_SYLLABLES else None
 
 
-_WG_ONLY_HINT = re.compile(r"^(?:hs|ts|tz|ss)|(?:ieh|ien|ung|ih)$|'")
+# a syllable only Wade-Giles writes so, at any word's start or end: "WU, Nan Hsiung" (read "nan hsiung wu") has it in
+# its middle word, not at the name's start or end, and is as Chinese as "LIN, Hsiung Wei"
+_WG_ONLY_HINT = re.compile(r"\b(?:hs|ts|tz|ss)|(?:ieh|ien|ung|ih)\b|'")
 
 # Cantonese (Hong Kong / Macau) and Korean spellings of common family names, with the Mandarin pinyin.
 CANTONESE_SURNAMES: dict[str, str] = {

@@ -164,6 +164,9 @@ COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no 
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
+# every query word as listed, only middle names left out: this far above match, ahead of a name that spells a word
+# otherwise ("Shane CRAWFORD" finds CRAWFORD, Shane Dominic before Shawn Crawford, 0.93), behind the name as listed (1.0)
+SUBSET_EXACT_ABOVE = 0.03
 SURNAME_PENALTY = 0.08
 ORG_RARE_IDF = 0.75  # a word of an organisation's name this rare (idf / max idf) names it ("MOBARAKEH", on a few names)
 ORG_RARE_LETTERS = 3  # an acronym names a company as well as a word (MOA NICKEL SA, TTP GEEDAR GROUP)
@@ -2448,16 +2451,19 @@ def _token_subset(
     the name is a match, not a close match. A name written in Latin letters (``written_latin``)
     needs a word as listed: with none, it is a near spelling of the listed name, not a part of it.
     """
-    if kind != "person" or score >= thresholds.match:
+    if kind != "person" or score >= thresholds.match + SUBSET_EXACT_ABOVE:
         return None
     rec = next(((bq, bc) for _s, r, bq, bc in found if r is name and bq is not None and bc is not None), None)
     if rec is None:
         return None
     bq, bc = rec
-    if bq.kind != "latin" or bc.kind != "latin" or len(bq.tokens) < 2:
+    # the listed name's pinyin reading (sino: "WU, Nan Hsiung" as nan xiong wu) may be the one the query aligns with best
+    if bq.kind != "latin" or bc.kind not in ("latin", "sino") or len(bq.tokens) < 2:
         return None
     if bq.chinese or bc.chinese:
-        return _sino_subset(score, bq, bc, thresholds)
+        return _sino_subset(score, bq, bc, thresholds) if score < thresholds.match else None
+    if bc.kind != "latin":
+        return None
     credits = token_credits(bq, bc, memo)
     if credits is None or min(credits[0]) < SUBSET_TOKEN - 1e-9:
         return None
@@ -2495,15 +2501,20 @@ def _token_subset(
     # a nickname for a listed name ("Bill Gates" for "GATES, William Henry") lifts to a close match only
     spelled = all(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) >= SUBSET_SPELLING for t in bq.tokens)
     target = thresholds.match if spelled and not first_missing else thresholds.close_match
+    # every word written as listed (no near spelling, no initial): the listed person's name less middle names, which
+    # customer files leave out more often than they misspell a word, so it ranks above a namesake's near spelling
+    exact = spelled and not first_missing and not bq.initials and all(t in bc.tokens for t in bq.tokens)
+    if exact:
+        target = thresholds.match + SUBSET_EXACT_ABOVE
     if score >= target:
         return None
-    order = [_partner(token, bc.tokens) for token in bq.tokens]
+    order = _partners(bq.tokens, bc.tokens)
     if order != sorted(order):
         return None
     missing = [t for t, g in zip(bc.tokens, got, strict=True) if g <= 0.0]
     if any(len(t) < 4 and t not in _PARTICLES for t in missing):
         return None  # a left-out syllable of a Korean or Chinese given name ("To" of "PAK TO CHUN") is not a middle name
-    lift = round(target - score + 0.005, 4)
+    lift = round(target - score + (0.0 if exact else 0.005), 4)
     why = f"every token of the query is in the listed name, in order; only middle names or patronymics are left out ({' '.join(missing)!r})"
     if first_missing:
         why = (
@@ -2516,8 +2527,9 @@ def _token_subset(
 
 
 def _sino_short(bq: Prepared | None, bc: Prepared | None) -> bool:
-    """The query, romanised Chinese in Latin letters, is the listed name as written less one middle syllable."""
-    if bq is None or bc is None or bq.kind != "latin" or bc.kind != "latin" or bq.korean or bc.korean:
+    """The query, romanised Chinese in Latin letters, is the listed name as written (or as read in pinyin: ``Nan WU``
+    for ``WU, Nan Hsiung``, read nan xiong wu) less one middle syllable."""
+    if bq is None or bc is None or bq.kind != "latin" or bc.kind not in ("latin", "sino") or bq.korean or bc.korean:
         return False
     if not (bq.chinese or bc.chinese) or len(bq.tokens) < 2 or len(bc.tokens) != len(bq.tokens) + 1:
         return False
@@ -2579,7 +2591,7 @@ def _org_subset(
         return None
     if any(max(token_similarity(t, o, nicknames=False) for o in bc.tokens) < SUBSET_SPELLING for t in bq.tokens):
         return None
-    order = [_partner(token, bc.tokens) for token in bq.tokens]
+    order = _partners(bq.tokens, bc.tokens)
     if order != sorted(order):
         return None
     n = len(ix.names) + 1
@@ -2630,10 +2642,21 @@ def sim_han(a: str, b: str) -> float:
     return same / max(len(a), len(b))
 
 
-def _partner(token: str, listed: tuple[str, ...]) -> int:
-    """Where in the listed name the token's closest partner is."""
-    sims = [token_similarity(token, other) for other in listed]
-    return sims.index(max(sims))
+def _partners(tokens: tuple[str, ...], listed: tuple[str, ...]) -> list[int]:
+    """Where in the listed name each of the query's tokens has its closest partner, read left to right.
+
+    A name may hold a word twice (``KARIM ALI, Ali Abdel``: Ali is the given and the family name): of
+    equally close partners a token takes the first after the previous token's, so ``Ali Abdel ALI``
+    reads as the listed words in order (0, 1, 3), not as its last ``Ali`` going back to the first (0, 1, 0).
+    """
+    out: list[int] = []
+    for token in tokens:
+        sims = [token_similarity(token, other) for other in listed]
+        best = max(sims)
+        tied = [j for j, x in enumerate(sims) if x == best]
+        after = [j for j in tied if not out or j > out[-1]]
+        out.append((after or tied)[0])
+    return out
 
 
 INFERRED_KIND_SHARE = 0.5  # of the kind penalty, when the kind is read from the query's legal form

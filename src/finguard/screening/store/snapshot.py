@@ -48,7 +48,10 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 14: Russian Инк, Инкорпорэйтед and Групп read as legal forms (names._LEGAL_FORMS_LATIN: a listed name's words change)
 # 15: a legal form of several words leading a listed name, its first written with dots (S.A. DE C.V. X), stripped as a
 #     whole (names.strip_legal_forms: issue #16, screentok)
-FORMAT = 15
+# 16: a listed name with a Wade-Giles syllable inside it (WU, Nan Hsiung), not only at its start or end, also read in
+#     pinyin (names._WG_ONLY_HINT), and a bare PAO beside Chinese syllables only kept as the family name, not stripped as
+#     the Russian legal form (names._FAMILY_FORMS: PAO, Yu Yi; issue #16, screentd)
+FORMAT = 16
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
