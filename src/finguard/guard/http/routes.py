@@ -20,7 +20,7 @@ from finguard.access.model import PendingChange
 from finguard.access.service.keys import ApiKey
 from finguard.core import jsonsafe
 from finguard.core.edge import JSON_CHECKED
-from finguard.core.http import read_body
+from finguard.core.http import body_too_large, read_body
 from finguard.guard.http.cases import router as cases_router
 from finguard.guard.http.schemas import (
     BacktestIn,
@@ -109,10 +109,17 @@ PENDING: dict[int | str, dict[str, Any]] = {
     responses={409: {"description": "the event id was already decided with a different body"}},
 )
 async def post_event(request: Request, g: G, _: Annotated[ApiKey, Depends(staff("check"))]) -> Response:
-    raw = await read_body(request, MAX_EVENT_BYTES)
-    # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float. The body
-    # limit at the edge has checked these very bytes' depth and numbers already (most requests).
-    data: Any = jsonsafe.loads(raw, checked=request.scope.get(JSON_CHECKED) == raw)
+    # The body limit at the edge has read a JSON body whole and checked its depth and numbers
+    # (most requests): taken from there, held to this route's bound, not read again (#19).
+    checked = request.scope.get(JSON_CHECKED)
+    if checked is None:
+        raw = await read_body(request, MAX_EVENT_BYTES)
+    elif len(checked) > MAX_EVENT_BYTES:
+        raise body_too_large(MAX_EVENT_BYTES)
+    else:
+        raw = checked
+    # Amounts stay exact: a JSON number with a fraction becomes a Decimal, never a float.
+    data: Any = jsonsafe.loads(raw, checked=raw is checked)
     event = parse_event(data, g.clock())  # a bad field is this request's 422, before any batch
     # Concurrent requests share one decide_many and one commit (the batcher's worker thread);
     # each gets its own decision, or its own error (409 for an event id reused with another body).
