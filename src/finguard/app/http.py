@@ -35,7 +35,7 @@ from finguard.core.http_context import ClientHasher, hasher_for, parse_networks
 from finguard.core.settings import Settings
 from finguard.core.web import router as web_router
 from finguard.credit import http as credit_http
-from finguard.guard.http.routes import event_route
+from finguard.guard.http.routes import EventLane, event_route
 from finguard.guard.http.routes import router as guard_router
 from finguard.identity import http as identity_http
 from finguard.ledger.http import router as ledger_router
@@ -223,6 +223,8 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     )
     errors.install(app)
     limits = platform.settings if platform is not None else (settings or Settings())
+    # Innermost: the guard's decisions go from the body limit straight to their handler (#19).
+    app.add_middleware(EventLane)
     app.add_middleware(BodyLimit, limits=BODY_LIMITS, verify_key=_verify_key, known_key=_known_key)
     # Added last, so outermost: past capacity a request is refused before its body is read or its key looked up.
     app.add_middleware(
