@@ -13,8 +13,8 @@ from finguard.core.errors import FieldProblem, InvalidInput, TooLarge
 from finguard.core.http_context import client_id, platform, platform_dependency
 
 __all__ = [
-    "IMAGE_TYPES", "MAX_OFFSET", "client_id", "platform", "platform_dependency",
-    "body_too_large", "read_body", "read_pictures", "read_upload", "save_body", "sniff",
+    "IMAGE_TYPES", "MAX_OFFSET", "body_too_large", "client_id", "platform", "platform_dependency",
+    "read_body", "read_pictures", "read_upload", "save_body", "sniff",
 ]
 
 # SQL OFFSET is a signed 64-bit integer: anything larger is refused as input, not by the database.
