@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from finguard import __version__
+from finguard.access.http import KEY_SEEN
 from finguard.access.http.routes import router as access_router
 from finguard.access.pages import COOKIE
 from finguard.access.service.enumeration import EnumerationDetector, MemoryCounters, RedisCounters, Thresholds
@@ -34,7 +35,7 @@ from finguard.core.http_context import ClientHasher, hasher_for, parse_networks
 from finguard.core.settings import Settings
 from finguard.core.web import router as web_router
 from finguard.credit import http as credit_http
-from finguard.guard.http.routes import event_route
+from finguard.guard.http.routes import EventLane, event_route
 from finguard.guard.http.routes import router as guard_router
 from finguard.identity import http as identity_http
 from finguard.ledger.http import router as ledger_router
@@ -85,9 +86,15 @@ def _verify_key(scope: Any, secret: str) -> bool:
 
 
 def _known_key(scope: Any, secret: str) -> bool:
-    """Whether an API key was verified moments ago (the key cache; no I/O, so no thread hand-off)."""
+    """Whether an API key was verified moments ago (the key cache; no I/O, so no thread hand-off).
+    The key found is left in the scope (``access.http.KEY_SEEN``): the route's key check takes it
+    from there instead of hashing the same secret again (#19)."""
     p = getattr(scope["app"].state, "platform", None)
-    return p is not None and p.keys.cached(secret) is not None
+    found = p.keys.cached(secret) if p is not None else None
+    if found is None:
+        return False
+    scope[KEY_SEEN] = (secret, found)
+    return True
 
 
 def client_hasher(settings: Settings) -> ClientHasher:
@@ -209,9 +216,15 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         # a CDN, which an intranet does not reach
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry bridge asks three global providers (and the environment) on
+        # every request whether anyone configured them (#19: ~5 % of the guard route's loop CPU);
+        # finguard's metrics are Prometheus's (/metrics), so the bridge is off and costs nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
     limits = platform.settings if platform is not None else (settings or Settings())
+    # Innermost: the guard's decisions go from the body limit straight to their handler (#19).
+    app.add_middleware(EventLane)
     app.add_middleware(BodyLimit, limits=BODY_LIMITS, verify_key=_verify_key, known_key=_known_key)
     # Added last, so outermost: past capacity a request is refused before its body is read or its key looked up.
     app.add_middleware(

@@ -99,6 +99,19 @@ class BodyLimit:
         self.limits = limits
         self.verify_key = verify_key
         self.known_key = known_key
+        # The headers this layer reads; the others are not decoded (#19).
+        names = ("content-length", "content-type", "cookie", *limits.credential_headers)
+        self._wanted = frozenset(n.lower().encode("latin-1") for n in names)
+
+    def _headers(self, scope: Scope) -> dict[str, str]:
+        """The request headers this layer reads, by lower-case name (the last of a repeated one)."""
+        wanted = self._wanted
+        found: dict[str, str] = {}
+        for k, v in scope.get("headers", ()):
+            name = k.lower()
+            if name in wanted:
+                found[name.decode("latin-1")] = v.decode("latin-1")
+        return found
 
     async def _credentialed(self, scope: Scope, headers: dict[str, str]) -> bool:
         if not self.limits.credentialed(headers):
@@ -116,7 +129,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        headers = self._headers(scope)
         limit = self.limits.for_request(scope["method"], scope["path"], await self._credentialed(scope, headers))
         declared = headers.get("content-length", "")
         if declared and (not declared.isdigit() or int(declared) > limit):
@@ -159,8 +172,10 @@ def _nul_in_url(scope: Scope) -> InvalidInput | None:
 
 
 def _check_nul(body: bytes, json_body: bool) -> None:
-    lowered = body.lower()
-    if b"\x00" in body or (json_body and b"\\u0000" in lowered) or (not json_body and b"%00" in body):
+    # JSON's escape is ``\u`` with four hex digits: ``\u0000`` (and the ``\U0000`` a lenient
+    # reader might take), looked for without copying the body in lower case (#19).
+    escaped = json_body and (b"\\u0000" in body or b"\\U0000" in body)
+    if b"\x00" in body or escaped or (not json_body and b"%00" in body):
         raise InvalidInput.for_field("body", _NUL_PROBLEM)
 
 

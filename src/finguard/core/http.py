@@ -13,7 +13,7 @@ from finguard.core.errors import FieldProblem, InvalidInput, TooLarge
 from finguard.core.http_context import client_id, platform, platform_dependency
 
 __all__ = [
-    "IMAGE_TYPES", "MAX_OFFSET", "client_id", "platform", "platform_dependency",
+    "IMAGE_TYPES", "MAX_OFFSET", "body_too_large", "client_id", "platform", "platform_dependency",
     "read_body", "read_pictures", "read_upload", "save_body", "sniff",
 ]
 
@@ -29,16 +29,17 @@ async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
     once the chunks pass it, so no request makes the server hold more than ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise body_too_large(limit)
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise body_too_large(limit)
         yield chunk
 
 
-def _too_large(limit: int) -> InvalidInput:
+def body_too_large(limit: int) -> InvalidInput:
+    """What :func:`read_body` raises for a body past ``limit`` bytes (422 naming ``body``)."""
     return InvalidInput.for_field("body", f"is larger than {limit} bytes")
 
 
@@ -47,13 +48,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     without the generator between, #19: every guard decision reads its body here)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+        raise body_too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise body_too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
