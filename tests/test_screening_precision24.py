@@ -31,6 +31,8 @@ _COMMON = (
 def _screener(thresholds: Thresholds | None = None) -> NameScreener:
     s = NameScreener(thresholds)
     s.add(1, "x", person("omer", "OMER, Karim"))
+    s.add(2, "x", person("saleh", "SALEH, Karim"))
+    s.add(8, "x", person("hassan2", "AL-HASSAN, Karim"))
     s.add(3, "x", person("hassan", "HASSAN, Bilal Muhammad"))
     s.add(4, "x", person("qurayshi", "QURAYSHI, Bilal Muhammad"))
     s.add(5, "x", person("lopez", "LOPEZ GOMEZ, Roberto Jose"))
@@ -51,6 +53,11 @@ def screener() -> NameScreener:
         # a Hebrew word starting with mem (מאיר, Meir: myr) is not a listed word starting with a vowel (Omer: mr)
         ("כרים מאיר", 1, None),
         ("כרים עומר", 1, "close_match"),  # ayin writes the first vowel: as before
+        # the reverse: ayin and alef first (עאסלה, Asala) write a first vowel SALEH has not
+        ("כרים עאסלה", 2, None),
+        ("כרים סאלח", 2, "match"),  # as before
+        ("כרים אלחסן", 8, "match"),  # alef of the article joined: as before
+        ("כרים חסן", 8, "close_match"),  # as before
         # Muhammad and Hassan by skeleton, both common, the listed given name Bilal left out
         ("מוחמד חסן", 3, None),
         ("בילאל מוחמד חסן", 3, "close_match"),  # the whole name: as before
@@ -70,6 +77,7 @@ def test_stop24_rules(screener: NameScreener, query: str, entry: int, expected: 
     ("query", "entry", "feature"),
     [
         ("כרים מאיר", 1, "hebrew_initial_consonant"),
+        ("כרים עאסלה", 2, "hebrew_initial_consonant"),
         ("מוחמד חסן", 3, "hebrew_given_left_out"),
         ("Roberto Lopez", 5, "common_pair_partial"),
     ],

@@ -2329,7 +2329,8 @@ def _hebrew_family_differs(
 
 # Hebrew letters that write a consonant at a word's start: every other (alef, ayin, he, vav, yod) may write a vowel there
 _HEBREW_HARD_INITIAL = frozenset("בגדזחטכלמנספצקרשת")
-_HEBREW_WORD = re.compile("[\u05d0-\u05ea]+")
+_HEBREW_VOWEL_INITIAL = frozenset("אע")  # alef and ayin: the letters that write a name's first vowel
+_HEBREW_WORD = re.compile("[\u05d0-\u05ea][\u05d0-\u05ea'\u05f3]*")  # with its geresh (ע'אזי: Ghazi; ג'מאל: Jamal)
 
 
 def _hebrew_initial_consonant(
@@ -2342,7 +2343,9 @@ def _hebrew_initial_consonant(
     עומר, אנסאר), so a word that starts with samekh, mem or nun is a name that starts with that consonant; the consonant
     skeletons agree only because the skeleton drops the listed word's first vowel. A query word so read whose closest
     listed word (by skeleton, at least :data:`MIN_TOKEN_SIM` alike, and no listed word starting with a consonant as
-    alike) starts with a vowel caps the hit below ``close_match``. Not for a listed word with the Arabic article joined
+    alike) starts with a vowel caps the hit below ``close_match``. The reverse too: a word starting with alef or ayin
+    (עאסלה, Asala) is not a listed word starting with a consonant (``SALEH``), unless a geresh makes the letter another
+    consonant (ע'אזי, Ghazi) or it is the article (אלחסן). Not for a listed word with the Arabic article joined
     (``ALHASSAN`` for חסן) or a particle (``ibn`` for בן).
     """
     bq, bc = pair
@@ -2355,7 +2358,11 @@ def _hebrew_initial_consonant(
         return None  # a legal form or a Latin word among them: the words and the readings are not paired one to one
     listed = [t for t in bc.tokens if len(t) > 2 and t not in _PARTICLES and skeleton(t)]
     for word, x in zip(words, bq.tokens, strict=True):
-        if word[0] not in _HEBREW_HARD_INITIAL:
+        geresh = len(word) > 1 and word[1] in "'\u05f3"  # ע'אזי is Ghazi: the letter is another consonant
+        hard = word[0] in _HEBREW_HARD_INITIAL
+        # alef or ayin first writes a vowel first (עאסלה, Asala, is not SALEH); not the article (אלחסן: al-Hassan)
+        soft = word[0] in _HEBREW_VOWEL_INITIAL and not geresh and not word.startswith(("אל", "על"))
+        if not hard and not soft:
             continue
         reads = _hebrew_reads(x)
         best, partner = 0.0, ""
@@ -2364,12 +2371,20 @@ def _hebrew_initial_consonant(
             sim = max((token_similarity(k, r, nicknames=False) for r in reads), default=0.0)
             if sim > best or (sim == best and t[0] not in _PLAIN_VOWELS):
                 best, partner = sim, t
-        if best < MIN_TOKEN_SIM or partner[0] not in _PLAIN_VOWELS or partner[:2] in _ARTICLES:
+        if best < MIN_TOKEN_SIM or partner[:2] in _ARTICLES:
             continue
-        why = (
-            f"the query's {word!r} starts with a consonant's letter, and Hebrew writes a name's first vowel with a letter "
-            f"of its own (alef or ayin): it is not the listed {partner!r}, which starts with a vowel"
-        )
+        if hard and partner[0] in _PLAIN_VOWELS:
+            why = (
+                f"the query's {word!r} starts with a consonant's letter, and Hebrew writes a name's first vowel with a "
+                f"letter of its own (alef or ayin): it is not the listed {partner!r}, which starts with a vowel"
+            )
+        elif soft and partner[0] not in _VOWEL_LETTERS:
+            why = (
+                f"the query's {word!r} starts with alef or ayin, the letters Hebrew writes a name's first vowel with: "
+                f"it is not the listed {partner!r}, which starts with a consonant"
+            )
+        else:
+            continue
         return _capped(HEBREW_VOWEL_FEATURE, NO_EQUAL_CAP, score, why)
     return None
 
