@@ -160,6 +160,7 @@ ABJAD_LETTERS_FEATURE = "abjad_word_not_letters"
 HEBREW_VOWEL_FEATURE = "hebrew_initial_consonant"
 HEBREW_PARTIAL_FEATURE = "hebrew_given_left_out"
 COMMON_PAIR_FEATURE = "common_pair_partial"
+FAMILY_SHORT_FEATURE = "family_left_out_and_near"
 _OTHER_NAME_FEATURES = frozenset(
     {
         HEBREW_FAMILY_FEATURE,
@@ -170,6 +171,7 @@ _OTHER_NAME_FEATURES = frozenset(
         HEBREW_VOWEL_FEATURE,
         HEBREW_PARTIAL_FEATURE,
         COMMON_PAIR_FEATURE,
+        FAMILY_SHORT_FEATURE,
     }
 )
 _CONNECTORS = frozenset({"and", "und", "et"})
@@ -1326,6 +1328,7 @@ class NameScreener:
             _hebrew_initial_consonant(score, best_pair, query.name, thresholds)
             or _hebrew_given_left_out(ix, entry.kind, score, best_pair, best_name, thresholds)
             or _common_pair_partial(ix, entry.kind, score, best_pair, best_name, thresholds)
+            or _family_left_out_and_near(entry.kind, score, best_pair, best_name, thresholds, memo)
         )
         if later is not None:
             score += later.contribution
@@ -2465,6 +2468,57 @@ def _common_pair_partial(
         "and a listed family name: a common pair of names, another person more often than the listed one"
     )
     return _capped(COMMON_PAIR_FEATURE, NO_EQUAL_CAP, score, why)
+
+
+def _family_left_out_and_near(
+    kind: str,
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    name: _Name,
+    thresholds: Thresholds,
+    memo: PairMemo | None = None,
+) -> Feature | None:
+    """One of a listed person's two family names left out and another listed word written otherwise: not a hit.
+
+    ``Alonso Riera`` / ``RIVERA MUNOZ, Alonso``, ``Jose Francisco Angel`` / ``RANGEL GOMEZ, Francisco Jose``: a name
+    one family name short is how a person is often written (``Alonso Rivera``), and a misspelt word is a typo; both at
+    once are two departures from the listed name, and the word written otherwise is then another family name more
+    often than a typo (Riera, Angel). The mirror of :func:`_extra_words` (words of its own beside a word written
+    otherwise). A listed word the query writes alike in sound (the same sound key), as an initial, or as listed
+    counts as written. Only for listed names written ``FAMILY, Given`` with two family names or more, in Latin letters
+    (romanised Chinese and Korean names apart). Capped below ``close_match``, not lifted back.
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
+        return None
+    n_family = name.family[0]
+    if n_family < 2 or n_family >= len(bc.tokens):
+        return None
+    credits = token_credits(bq, bc, memo)
+    if credits is None:
+        return None
+    got = credits[1]
+    start = len(bc.tokens) - n_family
+    lacking = [
+        bc.tokens[j] for j in range(start, len(bc.tokens)) if got[j] <= 0.0 and len(bc.tokens[j]) > 1 and bc.tokens[j] not in _PARTICLES
+    ]
+    if not lacking:
+        return None
+    sounds = set(bq.phon)
+    other = [
+        t
+        for t, k, g in zip(bc.tokens, bc.phon, got, strict=True)
+        if 0.0 < g < 1.0 and abs(g - INITIAL_CREDIT) > 1e-9 and k not in sounds and t not in bq.tokens
+    ]
+    if not other:
+        return None
+    why = (
+        f"the listed family name {' '.join(lacking)!r} is left out and the listed {' '.join(other)!r} written otherwise: "
+        "two departures from the listed name, another person's name more often than a typo"
+    )
+    return _capped(FAMILY_SHORT_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _hebrew_reads(x: str) -> set[str]:
