@@ -157,7 +157,23 @@ EXTENDED_FEATURE = "word_extended"
 EXTENDED_MIN = 2  # letters added at a listed word's end that make another word (Jose / Joseph); a typo adds one
 EXTENDED_REACH = 0.25  # word_extended is weighed this far below close_match: token_subset lifts that far (Joseph Cabrera, 0.81)
 ABJAD_LETTERS_FEATURE = "abjad_word_not_letters"
-_OTHER_NAME_FEATURES = frozenset({HEBREW_FAMILY_FEATURE, HEBREW_GIVEN_FEATURE, FIRM_WORDS_FEATURE, EXTENDED_FEATURE, ABJAD_LETTERS_FEATURE})
+HEBREW_VOWEL_FEATURE = "hebrew_initial_consonant"
+HEBREW_PARTIAL_FEATURE = "hebrew_given_left_out"
+COMMON_PAIR_FEATURE = "common_pair_partial"
+FAMILY_SHORT_FEATURE = "family_left_out_and_near"
+_OTHER_NAME_FEATURES = frozenset(
+    {
+        HEBREW_FAMILY_FEATURE,
+        HEBREW_GIVEN_FEATURE,
+        FIRM_WORDS_FEATURE,
+        EXTENDED_FEATURE,
+        ABJAD_LETTERS_FEATURE,
+        HEBREW_VOWEL_FEATURE,
+        HEBREW_PARTIAL_FEATURE,
+        COMMON_PAIR_FEATURE,
+        FAMILY_SHORT_FEATURE,
+    }
+)
 _CONNECTORS = frozenset({"and", "und", "et"})
 FIRM_WORDS_MAX = 3  # a query of at most this many words (particles apart) and no legal form may be a person's name
 COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no one apart: the given name must
@@ -1309,6 +1325,17 @@ class NameScreener:
             if rule is not None:
                 score += rule.contribution
                 features.append(rule)
+        # a Hebrew word's first letter, a part of a common name (issue #16, stop 24): asked of a name the rules above left a
+        # hit, the first that caps it ends the question (no double cap)
+        later = (
+            _hebrew_initial_consonant(score, best_pair, query.name, thresholds)
+            or _hebrew_given_left_out(ix, entry.kind, score, best_pair, best_name, thresholds)
+            or _common_pair_partial(ix, entry.kind, score, best_pair, best_name, thresholds)
+            or _family_left_out_and_near(entry.kind, score, best_pair, best_name, thresholds, memo)
+        )
+        if later is not None:
+            score += later.contribution
+            features.append(later)
         # another name by these rules' reading: no word-level rule below lifts it back (token_subset, org_subset)
         other_name = any(f.name in _OTHER_NAME_FEATURES for f in features)
         extra = None if query_legal else _extra_words(score, best_pair, latin_query, thresholds, memo)
@@ -2304,6 +2331,197 @@ def _hebrew_family_differs(
         "another person of that name"
     )
     return _capped(HEBREW_GIVEN_FEATURE, NO_EQUAL_CAP, score, why)
+
+
+# Hebrew letters that write a consonant at a word's start: every other (alef, ayin, he, vav, yod) may write a vowel there
+_HEBREW_HARD_INITIAL = frozenset("בגדזחטכלמנספצקרשת")
+_HEBREW_VOWEL_INITIAL = frozenset("אע")  # alef and ayin: the letters that write a name's first vowel
+_HEBREW_WORD = re.compile("[\u05d0-\u05ea][\u05d0-\u05ea'\u05f3]*")  # with its geresh (ע'אזי: Ghazi; ג'מאל: Jamal)
+
+
+def _hebrew_initial_consonant(
+    score: float, pair: tuple[Prepared | None, Prepared | None], text: str, thresholds: Thresholds
+) -> Feature | None:
+    """A Hebrew word that starts with a consonant's letter against a listed word that starts with a vowel: not a hit.
+
+    ``זוהר סעדה`` (``zwhr sdh``) / ``ASSAD, Zuhair``, ``מוחמד מאיר`` (``mwhmd myr``, Meir) / ``OMER, Muhammad``, ``שרה
+    נאסר`` / ``ANSAR AL-SHARIAH``: Hebrew writes a word's first vowel with a letter of its own (alef or ayin: אסעד,
+    עומר, אנסאר), so a word that starts with samekh, mem or nun is a name that starts with that consonant; the consonant
+    skeletons agree only because the skeleton drops the listed word's first vowel. A query word so read whose closest
+    listed word (by skeleton, at least :data:`MIN_TOKEN_SIM` alike, and no listed word starting with a consonant as
+    alike) starts with a vowel caps the hit below ``close_match``. The reverse too: a word starting with alef or ayin
+    (עאסלה, Asala) is not a listed word starting with a consonant (``SALEH``), unless a geresh makes the letter another
+    consonant (ע'אזי, Ghazi) or it is the article (אלחסן). Not for a listed word with the Arabic article joined
+    (``ALHASSAN`` for חסן) or a particle (``ibn`` for בן).
+    """
+    bq, bc = pair
+    if bq is None or bc is None or score < thresholds.close_match or bq.kind != "skeleton" or not bq.hebrew:
+        return None
+    if bc.kind != "latin" or bc.chinese:
+        return None
+    words = _HEBREW_WORD.findall(text)
+    if len(words) != len(bq.tokens):
+        return None  # a legal form or a Latin word among them: the words and the readings are not paired one to one
+    listed = [t for t in bc.tokens if len(t) > 2 and t not in _PARTICLES and skeleton(t)]
+    for word, x in zip(words, bq.tokens, strict=True):
+        geresh = len(word) > 1 and word[1] in "'\u05f3"  # ע'אזי is Ghazi: the letter is another consonant
+        hard = word[0] in _HEBREW_HARD_INITIAL
+        # alef or ayin first writes a vowel first (עאסלה, Asala, is not SALEH); not the article (אלחסן: al-Hassan)
+        soft = word[0] in _HEBREW_VOWEL_INITIAL and not geresh and not word.startswith(("אל", "על"))
+        if not hard and not soft:
+            continue
+        reads = _hebrew_reads(x)
+        best, partner = 0.0, ""
+        for t in listed:
+            k = skeleton(t)
+            sim = max((token_similarity(k, r, nicknames=False) for r in reads), default=0.0)
+            if sim > best or (sim == best and t[0] not in _PLAIN_VOWELS):
+                best, partner = sim, t
+        if best < MIN_TOKEN_SIM or partner[:2] in _ARTICLES:
+            continue
+        if hard and partner[0] in _PLAIN_VOWELS:
+            why = (
+                f"the query's {word!r} starts with a consonant's letter, and Hebrew writes a name's first vowel with a "
+                f"letter of its own (alef or ayin): it is not the listed {partner!r}, which starts with a vowel"
+            )
+        elif soft and partner[0] not in _VOWEL_LETTERS:
+            why = (
+                f"the query's {word!r} starts with alef or ayin, the letters Hebrew writes a name's first vowel with: "
+                f"it is not the listed {partner!r}, which starts with a consonant"
+            )
+        else:
+            continue
+        return _capped(HEBREW_VOWEL_FEATURE, NO_EQUAL_CAP, score, why)
+    return None
+
+
+def _hebrew_given_left_out(
+    ix: _Index, kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], name: _Name, thresholds: Thresholds
+) -> Feature | None:
+    """A name in Hebrew letters of common words only, a word of the listed name left out: not a hit.
+
+    ``מוחמד סלימאן`` (``mwhmd slymn``) / ``SULAYMAN, Salih Muhammad``, ``מוחמד מנסור`` / ``MANSOUR, Mohammad
+    Yousef``: each of the query's words is a listed word by consonant skeleton, a skeleton on :data:`COMMON_FAMILY`
+    listed names or more (``mhmd``, ``slmn``: Sulayman, Suleiman, Salman), and a listed word (a given name) is none of
+    the query's. A reading by skeleton has lost its vowels, so the skeleton, not the listed spelling, is what the query
+    says, and a part of a name of common skeletons names many people: the word that would tell them apart is not there.
+    Capped below ``close_match``, not lifted back; a rare listed word the query has (``TURGEMAN``) keeps the hit, and a
+    listed family name the query lacks is :func:`_hebrew_family_differs`'s question (asked first).
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or score < thresholds.close_match or len(bq.tokens) < 2:
+        return None
+    if bq.kind != "skeleton" or not bq.hebrew or bc.kind != "latin" or bc.chinese:
+        return None
+    listed = [t for t in bc.tokens if len(t) > 1 and t not in _PARTICLES and skeleton(t)]
+    if len(listed) <= len(bq.tokens):
+        return None
+    read = {k for x in bq.tokens for k in _hebrew_reads(x)}
+    there = [t for t in listed if _skeleton_found(skeleton(t), read, "")]
+    left = [t for t in listed if t not in there]
+    if not left or len(there) < len(bq.tokens):
+        return None
+    if any(_skeleton_names(ix, t) < COMMON_FAMILY for t in there):
+        return None  # a rare listed word, read in the query, is evidence of its own
+    why = (
+        f"the query's words, by consonant skeleton, are the listed {' '.join(there)!r}, skeletons on many listed names; "
+        f"the listed {' '.join(left)!r} is none of them: a part of a common name, read without its vowels"
+    )
+    return _capped(HEBREW_PARTIAL_FEATURE, NO_EQUAL_CAP, score, why)
+
+
+def _skeleton_names(ix: _Index, token: str) -> int:
+    """How many indexed names have a word of ``token``'s consonant skeleton (counted once per word: an upper bound)."""
+    return sum(len(ix.vocab.get(t, ())) for t in ix.skel.get(skeleton(token), ()))
+
+
+def _common_pair_partial(
+    ix: _Index, kind: str, score: float, pair: tuple[Prepared | None, Prepared | None], name: _Name, thresholds: Thresholds
+) -> Feature | None:
+    """Two common words of a listed person's name, a given name and a family name of it both left out: not a hit.
+
+    ``Roberto Lopez`` / ``LOPEZ GOMEZ, Roberto Jose``: the query is a given name and a family name as listed, each on
+    :data:`COMMON_FAMILY` listed names or more, and the listed name has both another given name and another family
+    name the query lacks. Two departures from the listed name around a pair of common words name a common pair more
+    often than the listed person (as ``token_subset`` reads ``Kevin Chavez`` / ``FLORES CHAVEZ, Kevin Sebastian``);
+    a name one word short (a middle name or one family name left out) is not touched, nor a rare word kept
+    (``Ovidio Guzman``). Capped below ``close_match``, not lifted back.
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
+        return None
+    n_family = name.family[0]
+    if n_family >= len(bc.tokens):
+        return None
+    words = [t for t in bq.tokens if len(t) > 1 and t not in _PARTICLES]
+    family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES]
+    given = [t for t in bc.tokens[:-n_family] if len(t) > 1 and t not in _PARTICLES]
+    if len(words) != 2 or len(set(words)) != 2 or not set(words).issubset(family + given):
+        return None
+    if not any(t not in words for t in family) or not any(t not in words for t in given):
+        return None  # one word short at most on one side: token_subset's reading
+    if not any(t in words for t in family) or not any(t in words for t in given):
+        return None
+    if any(len(ix.vocab.get(t, ())) < COMMON_FAMILY for t in words):
+        return None
+    why = (
+        f"the query is the listed {' '.join(words)!r}, two words on many listed names, and lacks both a listed given name "
+        "and a listed family name: a common pair of names, another person more often than the listed one"
+    )
+    return _capped(COMMON_PAIR_FEATURE, NO_EQUAL_CAP, score, why)
+
+
+def _family_left_out_and_near(
+    kind: str,
+    score: float,
+    pair: tuple[Prepared | None, Prepared | None],
+    name: _Name,
+    thresholds: Thresholds,
+    memo: PairMemo | None = None,
+) -> Feature | None:
+    """One of a listed person's two family names left out and another listed word written otherwise: not a hit.
+
+    ``Alonso Riera`` / ``RIVERA MUNOZ, Alonso``, ``Jose Francisco Angel`` / ``RANGEL GOMEZ, Francisco Jose``: a name
+    one family name short is how a person is often written (``Alonso Rivera``), and a misspelt word is a typo; both at
+    once are two departures from the listed name, and the word written otherwise is then another family name more
+    often than a typo (Riera, Angel). The mirror of :func:`_extra_words` (words of its own beside a word written
+    otherwise). A listed word the query writes alike in sound (the same sound key), as an initial, or as listed
+    counts as written. Only for listed names written ``FAMILY, Given`` with two family names or more, in Latin letters
+    (romanised Chinese and Korean names apart). Capped below ``close_match``, not lifted back.
+    """
+    bq, bc = pair
+    if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
+        return None
+    if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
+        return None
+    n_family = name.family[0]
+    if n_family < 2 or n_family >= len(bc.tokens):
+        return None
+    credits = token_credits(bq, bc, memo)
+    if credits is None:
+        return None
+    got = credits[1]
+    start = len(bc.tokens) - n_family
+    lacking = [
+        bc.tokens[j] for j in range(start, len(bc.tokens)) if got[j] <= 0.0 and len(bc.tokens[j]) > 1 and bc.tokens[j] not in _PARTICLES
+    ]
+    if not lacking:
+        return None
+    sounds = set(bq.phon)
+    other = [
+        t
+        for t, k, g in zip(bc.tokens, bc.phon, got, strict=True)
+        if 0.0 < g < 1.0 and abs(g - INITIAL_CREDIT) > 1e-9 and k not in sounds and t not in bq.tokens
+    ]
+    if not other:
+        return None
+    why = (
+        f"the listed family name {' '.join(lacking)!r} is left out and the listed {' '.join(other)!r} written otherwise: "
+        "two departures from the listed name, another person's name more often than a typo"
+    )
+    return _capped(FAMILY_SHORT_FEATURE, NO_EQUAL_CAP, score, why)
 
 
 def _hebrew_reads(x: str) -> set[str]:
