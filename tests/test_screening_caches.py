@@ -177,31 +177,6 @@ def test_kept_neighbours_and_evidence_give_the_computed_answers(monkeypatch: pyt
     assert s._kept_reads.generation == s.generation
 
 
-def test_warm_reads_ahead_the_common_words_and_the_answers_are_the_computed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    """warm() keeps, before any query, the neighbours and evidence of the index's most common words (as written and as
-    skeletons): a query then reads them from what is kept, with the answers of a screener that keeps nothing."""
-    s = NameScreener(match_cache=0)
-    cold = NameScreener(match_cache=0)
-    for screener in (s, cold):
-        for i, name in enumerate([*LISTED, "ALI, Mohammed", "MOHAMMED, Omar"], 1):
-            screener.add(i, "x", _person(f"p{i}", name))
-    monkeypatch.setattr(cold, "_kept", lambda: None)
-    assert s.warm(words=3) == 6  # mohammed and two others, each as written and as a skeleton
-    kept = s._kept_reads
-    assert kept.generation == s.generation
-    assert (("mohammed",), "", True) in kept.groups and (("mhmd",), "skeleton", True) in kept.groups
-    assert (("mohammed",), "", True) in kept.evidence and ("mohammed", "") in kept.expansions
-    queries = [*QUERIES, "Mohamed Omar", "محمد علي", "Ali"]
-    expected = _answers(cold, queries)
-    assert _answers(s, queries) == expected
-    assert s.warm() > 0 and _answers(s, queries[::-1]) == expected[::-1]  # warmed again: nothing read twice changes
-    s._generation += 1  # as a write does while it changes the index: nothing is kept, nothing is read ahead
-    try:
-        assert s.warm() == 0
-    finally:
-        s._generation += 1
-
-
 def test_nothing_is_kept_while_a_write_is_under_way() -> None:
     s = NameScreener(match_cache=0)
     s.add(1, "x", _person("p", "SMITH, John"))

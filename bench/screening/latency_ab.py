@@ -10,9 +10,8 @@ ones; the index is the held-out bench's. Prints and appends one JSON line to --o
 ``--arabic``: the queries are instead the Arabic-script development stand-ins of ``arabic_dev.py``
 (300 listed-person queries, the ~350 OFAC persons of ``ofac_arabic`` and 300 non-listed names), which the default
 set has none of.
-The screener is warmed first (:meth:`NameScreener.warm`, when the tree has it; its CPU is reported as ``warm_cpu_s``), as a
-service is after a load. ``--answers F``: each query's answer of the first round (entry, score, outcome), one JSON line
-per query, to diff two trees' answers.
+``--answers F``: each query's answer of the first round (entry, score, outcome, listed name), one JSON line per query,
+to diff two trees' answers.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--arabic", action="store_true", help="Arabic-script queries (arabic_dev.py)")
     ap.add_argument("--answers", type=Path, default=None, help="write the first round's answers here (JSON lines)")
-    ap.add_argument("--no-warm", action="store_true", help="do not call NameScreener.warm")
     args = ap.parse_args()
     s, queries = H.dev_latency_set()
     if args.arabic:
@@ -47,15 +45,10 @@ def main() -> None:
         base, _ = H.un_original_script(H.watchlist())
         _, ar_q = arabic_dev(base, 10**8, 300)
         queries = [q for _, q, _, _ in ar_q + ofac_arabic(base)] + [q for _, q in arabic_negatives(300)]
-    warm = None if args.no_warm else getattr(s, "warm", None)
-    c = time.thread_time()
-    warmed = warm() if warm is not None else 0
-    warm_cpu = time.thread_time() - c
     runs = [_latency(s, queries, args.answers if r == 0 else None) for r in range(args.rounds)]
     best = min(runs, key=lambda r: r["cpu_p99_ms"])
     line = {"label": args.label, "rounds": runs, "cpu_p50_ms": best["cpu_p50_ms"], "cpu_p99_ms": best["cpu_p99_ms"]}
     line["cpu_p999_ms"] = best["cpu_p999_ms"]
-    line.update(warmed=warmed, warm_cpu_s=round(warm_cpu, 2))
     line["load"] = list(os.getloadavg())
     print(json.dumps(line))
     if args.out:

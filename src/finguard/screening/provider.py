@@ -117,6 +117,4 @@ def build_screener(
     screener.seq = max(screener.seq, last)
     if path is not None:
         _save(path, screener, _tag(source, last))
-    # built in memory (a few % of the build's CPU): the first queries read the common words as later ones do
-    screener.warm()
     return screener

@@ -46,7 +46,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import chain, compress, pairwise, repeat
+from itertools import chain, pairwise, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -98,7 +98,6 @@ MATCH_CACHE = 65_536  # names whose match() answer is kept (the payee check's re
 EXPANSIONS_KEPT = 50_000  # query tokens whose indexed neighbours are kept across queries, within one generation (_Kept)
 EVIDENCE_KEPT = 1_000_000  # names in the query places' evidence kept across queries at least (~33 B each), within one generation (_Kept)
 EVIDENCE_PER_POSTING = 8  # and up to this many per indexed (name, word) pair: the cap grows with the index (_Kept.cap)
-WARM_WORDS = 2_000  # the index's most common words whose neighbours and evidence warm() reads ahead (_Kept)
 MAX_CANDIDATES = 40
 RARE_EXACT = 8  # a query word as written on at most this many names: they are all scored (_candidates)
 JOINED_MIN = 5  # a word read from Arabic letters, of this many consonants or more and no listed word's skeleton, is cut in two
@@ -539,39 +538,6 @@ class NameScreener:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def warm(self, words: int = WARM_WORDS) -> int:
-        """Read ahead what queries would read first for the index's ``words`` most common words (:class:`_Kept`).
-
-        A query whose words are common (``kang young mi``, ``Ahd AL-MSR``) spends most of its CPU gathering their
-        neighbours and evidence the first time the generation is asked for them; kept, the next query reads them in
-        microseconds. A service answers many queries after one load: warmed, its first queries cost what later ones
-        do (the slowest 1 % of a cold round, bench/screening/README.md "warm"). Each word is read as written and as
-        the consonant skeleton an Arabic-letter query gives it. What is kept is what any query of the generation
-        would read (the index alone decides it), so no answer changes. Returns the places read, 0 when nothing is
-        kept (a write under way) or the index is a snapshot read in place (reading every word would read it whole).
-        """
-        kept = self._kept()
-        ix = self._ix
-        if kept is None or not isinstance(ix.vocab, dict) or words <= 0:
-            return 0
-        n = len(ix.names) + 1
-        common = heapq.nlargest(words, ix.vocab.items(), key=lambda kv: len(kv[1]))
-        # a place of a query of several words (most are: a one-word query reads its own places the first time)
-        keys: dict[tuple[tuple[str, ...], str, bool], None] = {}
-        for token, _names in common:
-            keys[((token,), "", True)] = None
-        for token, _names in common:
-            sk = skeleton(token)
-            if sk:
-                keys[((sk,), "skeleton", True)] = None
-        expanded: dict[tuple[str, str], _Expanded] = {}
-        # the least common first: should the kept evidence pass its cap, the places read longest ago are dropped first
-        for key in reversed(keys):
-            group = self._slot_group(ix, key, n, expanded, kept)
-            if group is not None and group.total <= SCAN_BUDGET:  # what _whole_evidence would read whole
-                self._evidence(kept, key, group.postings)
-        return len(keys)
-
     def __len__(self) -> int:
         return len(self._ix.names)
 
@@ -818,12 +784,11 @@ class NameScreener:
             if intersected and mine:
                 own.append((mine, max(mine.values())))
             if acc:
-                # acc[name_id] = max(acc[name_id], weight) for each, by whole dicts: names new to acc are added in mine's
-                # order, a name both have keeps its place and the larger weight (a Python loop over every name of a
-                # common spelling's evidence was most of an Arabic-letter query's gathering)
-                higher = {name_id: acc[name_id] for name_id in acc.keys() & mine.keys() if acc[name_id] >= mine[name_id]}
-                acc.update(mine)
-                acc.update(higher)
+                get = acc.get
+                for name_id, weight in mine.items():
+                    old = get(name_id)
+                    if old is None or weight > old:
+                        acc[name_id] = weight
             else:
                 acc.update(mine)
         # the floor is set by token evidence: a name equal as a whole ("HENGAM") must not push out
@@ -1498,8 +1463,7 @@ def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
     """``heapq.nlargest(n, acc.items(), key=weight)``, the same list (ties in the dict's order), with less work per name."""
     if len(acc) > n:
         least = heapq.nlargest(n, acc.values())[-1]
-        # the names at least the n-th weight, in the dict's order (compress and map: no Python-level loop per name)
-        return sorted(compress(acc.items(), map(least.__le__, acc.values())), key=itemgetter(1), reverse=True)[:n]
+        return sorted([kv for kv in acc.items() if kv[1] >= least], key=itemgetter(1), reverse=True)[:n]
     return sorted(acc.items(), key=itemgetter(1), reverse=True)
 
 
