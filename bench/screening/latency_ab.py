@@ -10,6 +10,8 @@ ones; the index is the held-out bench's. Prints and appends one JSON line to --o
 ``--arabic``: the queries are instead the Arabic-script development stand-ins of ``arabic_dev.py``
 (300 listed-person queries, the ~350 OFAC persons of ``ofac_arabic`` and 300 non-listed names), which the default
 set has none of.
+``--answers F``: each query's answer of the first round (entry, score, outcome, listed name), one JSON line per query,
+to diff two trees' answers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--arabic", action="store_true", help="Arabic-script queries (arabic_dev.py)")
+    ap.add_argument("--answers", type=Path, default=None, help="write the first round's answers here (JSON lines)")
     args = ap.parse_args()
     s, queries = H.dev_latency_set()
     if args.arabic:
@@ -42,7 +45,7 @@ def main() -> None:
         base, _ = H.un_original_script(H.watchlist())
         _, ar_q = arabic_dev(base, 10**8, 300)
         queries = [q for _, q, _, _ in ar_q + ofac_arabic(base)] + [q for _, q in arabic_negatives(300)]
-    runs = [_latency(s, queries) for _ in range(args.rounds)]
+    runs = [_latency(s, queries, args.answers if r == 0 else None) for r in range(args.rounds)]
     best = min(runs, key=lambda r: r["cpu_p99_ms"])
     line = {"label": args.label, "rounds": runs, "cpu_p50_ms": best["cpu_p50_ms"], "cpu_p99_ms": best["cpu_p99_ms"]}
     line["cpu_p999_ms"] = best["cpu_p999_ms"]
@@ -53,16 +56,22 @@ def main() -> None:
             fh.write(json.dumps(line) + "\n")
 
 
-def _latency(screener: NameScreener, names: list[str]) -> dict[str, float]:
+def _latency(screener: NameScreener, names: list[str], answers: Path | None = None) -> dict[str, float]:
     """:func:`heldout.latency` (wall and thread CPU per query, ms), with the CPU mean, p95 and p99.9 as well."""
     for q in names[:100]:
         screener.match(q)
     wall, cpu = [], []
+    got = []
     for q in names:
         t, c = time.perf_counter(), time.thread_time()
-        screener.match(q)
+        answer = screener.match(q)
         cpu.append((time.thread_time() - c) * 1000)
         wall.append((time.perf_counter() - t) * 1000)
+        got.append((q, answer))
+    if answers is not None:
+        with answers.open("w", encoding="utf-8") as fh:
+            for q, answer in got:
+                fh.write(json.dumps([q, [(a.entry_id, a.score, a.outcome, a.matched_name) for a in answer]], ensure_ascii=False) + "\n")
     wall.sort()
     cpu.sort()
     n = len(wall)
