@@ -82,7 +82,8 @@ def main() -> None:
     bench.add_payee_args(ap)
     args = ap.parse_args()
     payee_setup = bench.use_payees(args)
-    url = bench.fresh_sqlite("guard-profile.db") if args.db == "sqlite" else bench.PG_URL
+    # FINGUARD_BENCH_DB_NAME: another SQLite file, for runs side by side (two models: FINGUARD_BENCH_MODEL in run.py).
+    url = bench.fresh_sqlite(os.environ.get("FINGUARD_BENCH_DB_NAME") or "guard-profile.db") if args.db == "sqlite" else bench.PG_URL
     platform, guard = bench.setup(url, args.sanctions)
     floor = os.environ.get("FINGUARD_GUARD_EXPLAIN_FLOOR")
     if floor is not None and hasattr(guard.config, "explain_floor"):

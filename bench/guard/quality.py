@@ -1,6 +1,6 @@
 """Issue #11 quality bench: the guard's own model and the starter pack on public labelled fraud data.
 
-    python bench/guard/quality.py [--sets paysim,ulb,synccfd] [--ulb-rows 200000] [--synccfd-days 45] [--rounds 300]
+    python bench/guard/quality.py [--sets paysim,ulb,synccfd] [--ulb-rows 200000] [--synccfd-days 45] [--rounds N]
 
 For each set (see ``datasets.py`` for where each comes from and its licence), in one run:
 
@@ -49,7 +49,7 @@ from finguard.guard.model.events import parse_event  # noqa: E402
 from finguard.guard.model.merchant_risk import DEFAULT_CONFIRM_DELAY, confirmations_from_labels  # noqa: E402
 from finguard.guard.model.rules import compile_rule  # noqa: E402
 from finguard.guard.service.metrics import quality  # noqa: E402
-from finguard.guard.service.model import time_slices, train  # noqa: E402
+from finguard.guard.service.model import DEFAULT_ROUNDS, time_slices, train  # noqa: E402
 from finguard.guard.service.replay import replay  # noqa: E402
 from finguard.guard.service.rule_pack import STARTER_PACK  # noqa: E402
 from finguard.guard.service.training import build_dataset  # noqa: E402
@@ -104,7 +104,7 @@ def raw_matrix(name: str, rows: list[dict[str, Any]]) -> tuple[np.ndarray, list[
 def plain_gbm(
     x: np.ndarray, y: np.ndarray, cols: list[str], categorical: list[int], fit_until: int, *, guard_params: bool = False
 ) -> np.ndarray:
-    """LightGBM's defaults (100 rounds), or the guard model's parameters (300 rounds) to tell the
+    """LightGBM's defaults (100 rounds), or the guard model's parameters (``DEFAULT_ROUNDS``) to tell the
     features' part from the parameters' part."""
     import lightgbm as lgb
 
@@ -114,7 +114,7 @@ def plain_gbm(
     if guard_params:
         params = dict(DEFAULT_PARAMS)
     ds = lgb.Dataset(x[:fit_until], label=y[:fit_until], feature_name=cols, categorical_feature=categorical or "auto")
-    booster = lgb.train(params, ds, num_boost_round=300 if guard_params else 100)
+    booster = lgb.train(params, ds, num_boost_round=DEFAULT_ROUNDS if guard_params else 100)
     return np.asarray(booster.predict(x[fit_until:]), dtype=np.float64)
 
 
@@ -264,7 +264,7 @@ def main() -> None:
     parser.add_argument("--sets", default="paysim,ulb")
     parser.add_argument("--ulb-rows", type=int, default=200_000)
     parser.add_argument("--synccfd-days", type=float, default=None, help="only the first N days of the SynCCFD set")
-    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--no-ablation", action="store_true", help="Skip the guard model without the merchant's confirmed fraud.")
     parser.add_argument("--raw-only", action="store_true", help="Add the raw-field GBM with the guard's parameters to the last results.")
     parser.add_argument("--show", action="store_true", help="Print the last results again, computing nothing.")

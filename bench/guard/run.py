@@ -52,7 +52,8 @@ from procstat import server_command, server_cpu, server_pids  # noqa: E402  (ben
 
 WORK = BENCH / "work" / "guard"
 RESULTS = BENCH / "results"
-MODEL = BENCH / "work" / "guard-quality" / "paysim" / "model.txt"  # written by bench/guard/quality.py; none ships (#11)
+# Written by bench/guard/quality.py; none ships (#11). FINGUARD_BENCH_MODEL: another model file (A/B of two models).
+MODEL = Path(os.environ.get("FINGUARD_BENCH_MODEL") or BENCH / "work" / "guard-quality" / "paysim" / "model.txt")
 PG_URL = os.environ.get("FINGUARD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NATS_URL = os.environ.get("FINGUARD_BENCH_NATS_URL", "nats://127.0.0.1:4222")
 REDIS_URL = os.environ.get("FINGUARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -25,6 +25,7 @@ from finguard.guard.model.decision import Thresholds
 from finguard.guard.model.events import Event, parse_time
 from finguard.guard.model.merchant_risk import Confirmation, ConfirmedFraudIndex
 from finguard.guard.model.rules import CompiledRule, compile_rule
+from finguard.guard.service.model import DEFAULT_ROUNDS
 from finguard.guard.service.replay import ReplayReport, Scorer, replay
 from finguard.guard.service.rule_pack import STARTER_PACK
 
@@ -75,7 +76,7 @@ def train_command(
     registry: Annotated[Path, REGISTRY] = Path("var/models"),
     mapping: Annotated[Path | None, MAPPING] = None,
     name: Annotated[str | None, typer.Option(help="A name for this version.")] = None,
-    rounds: Annotated[int, typer.Option(min=10, max=3000, help="Boosting rounds.")] = 300,
+    rounds: Annotated[int, typer.Option(min=10, max=3000, help="Boosting rounds.")] = DEFAULT_ROUNDS,
     unlabelled: Annotated[str, typer.Option(help="Events without a label: legit (the default) or skip.")] = "legit",
     skip_bad_rows: Annotated[bool, typer.Option(help="Skip bad events (reported) instead of refusing the file.")] = False,
 ) -> None:

@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 SIDECAR_FORMAT = "finguard.guard.model/2"
 SPLIT = (0.7, 0.1, 0.2)  # train, calibrate, hold out: by time
 TOP_REASONS = 3
+# 300 rounds of 31 leaves without a depth limit. Smaller trees explain (TreeSHAP) several times faster but were
+# not kept (#19, docs/capacity.md stop 24): depth 4 lost PR-AUC on ULB's calibration slice (bench/guard/model_tune.py).
+DEFAULT_ROUNDS = 300
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "learning_rate": 0.05,
@@ -96,7 +99,11 @@ class TrainReport:
 
 
 def fit(
-    data: Dataset, *, rounds: int = 300, params: Mapping[str, Any] | None = None, progress: Callable[[int, int], None] | None = None
+    data: Dataset,
+    *,
+    rounds: int = DEFAULT_ROUNDS,
+    params: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[lgb.Booster, FeatureSchema, Isotonic, dict[str, Any], float]:
     """Fit on the first 70 %, calibrate on the next 10 %; return the hold-out report of the last 20 %."""
     import lightgbm as lgb
@@ -139,7 +146,7 @@ def train(
     *,
     name: str,
     fingerprint: Mapping[str, Any],
-    rounds: int = 300,
+    rounds: int = DEFAULT_ROUNDS,
     params: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TrainReport:
@@ -439,7 +446,7 @@ def train_version(
     name: str,
     fingerprint: Mapping[str, Any],
     actor: str,
-    rounds: int = 300,
+    rounds: int = DEFAULT_ROUNDS,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ModelVersion, TrainReport]:
     """Train a new version into the registry (neither champion nor challenger until someone says so)."""
