@@ -48,7 +48,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 14: Russian Инк, Инкорпорэйтед and Групп read as legal forms (names._LEGAL_FORMS_LATIN: a listed name's words change)
 # 15: a legal form of several words leading a listed name, its first written with dots (S.A. DE C.V. X), stripped as a
 #     whole (names.strip_legal_forms: issue #16, screentok)
-FORMAT = 15
+# 16: listed names also keyed by the first two and three letters of a word after the Arabic article (matcher._compact_keys:
+#     a query whose word after al- is cut short, AL-AQ for AL-AQSA: issue #16, screenblk)
+FORMAT = 16
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
