@@ -183,9 +183,10 @@ _KUNYA_JOINED = re.compile(r"(?<!\S)(أبو|ابو)(?=[^\sاأإآ]\S{2,})")
 
 def arabic_prepare(text: str) -> str:
     """Split the article off (``التكريتي`` -> ``ال تكريتي``) but keep theophoric names whole
-    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah; ``عبد ألمجيد``, ``عبد ال مجيد`` and ``عبدلمجيد`` too); drop ``ة`` (Urdu ``ۃ`` too), short vowels
-    and tatweel (before anything else: ``عبـدُ الله`` is ``عبد الله``). After alif ``ة`` is read t, as lists write those
-    names (``حياة`` Hayat, ``نجاة`` Najat, ``زكاة`` Zakat): the word would be left without a consonant."""
+    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah; ``عبد ألمجيد``, ``عبد ال مجيد`` and ``عبدلمجيد`` too); drop
+    ``ة`` (Urdu ``ۃ`` too), short vowels and tatweel (before anything else: ``عبـدُ الله`` is ``عبد الله``).
+    After alif ``ة`` is read t, as lists write those names (``حياة`` Hayat, ``نجاة`` Najat, ``زكاة`` Zakat): the word
+    would be left without a consonant."""
     text = _MARKS.sub("", text)
     text = _ABD.sub(r"\1ال", text)
     text = _ABD_DEFECTIVE.sub("عبدال", text)

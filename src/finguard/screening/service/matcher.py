@@ -1423,7 +1423,7 @@ def _compact_keys(prepared: list[Prepared]) -> set[str]:
         if p.kind == "latin" and 2 <= len(p.tokens) <= INITIALS_WORDS and all(t.isascii() for t in p.tokens):
             keys.add(_initials_key(p.tokens))
         if p.kind == "latin":
-            for before, word in zip(p.tokens, p.tokens[1:]):
+            for before, word in zip(p.tokens, p.tokens[1:], strict=False):
                 if before in _ARTICLES and len(word) > ARTICLE_CUT[0] and word.isascii():
                     keys.update(ARTICLE_MARK + word[:cut] for cut in ARTICLE_CUT if cut < len(word))
     return keys
