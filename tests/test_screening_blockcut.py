@@ -108,3 +108,15 @@ def test_arabic_article_spellings_are_read_as_the_article() -> None:
     # a name that opens with أل is read as written too (ألطاف, Altaf)
     readings = {v.tokens for v in analyse_name("ألطاف حسين").variants}
     assert ("ltaf", "hsyn") in readings and ("al", "taf", "hsyn") in readings
+
+
+def test_many_names_under_a_cut_prefer_those_of_as_many_words(build: Build) -> None:
+    """``AL-AQ E.V.``: hundreds of listed names open a word after al- with aq (AL-AQSA FOUNDATION ...), and the query
+    has no other word: the ones of about as many words as the query are scored."""
+    longer = [
+        (100 + i, org(f"l{i}", f"AL-AQ{w.upper()} {v.upper()} FOUNDATION"))
+        for i, (w, v) in enumerate(zip(_words(300), _words(300, 5), strict=True))
+    ]
+    s = build([*longer, (1, org("a", "AL-AQSA E.V."))])
+    assert len(s._ix.compacts[ARTICLE_MARK + "aq"]) > ARTICLE_CUT_MAX
+    assert 1 in s.candidate_entries("AL-AQ E.V.")

@@ -106,7 +106,8 @@ JOINED_TAKE = 10  # the names those spellings rank best that reach scoring, besi
 INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
 ARTICLE_MARK = "\x02"  # a listed word's first letters after the Arabic article, in _Index.compacts: _compact_keys
 ARTICLE_CUT = (2, 3)  # a word after al- cut to this many letters is looked up by them (AL-AQ for AL-AQSA): _near_whole
-ARTICLE_CUT_MAX = MAX_CANDIDATES  # names a cut word brings: all if at most this many, else those sharing a query word
+ARTICLE_CUT_MAX = MAX_CANDIDATES  # names a cut word brings: all if at most this many, else the best so many (_article_cut)
+ARTICLE_CUT_SCAN = 4_000  # of at most this many of its names
 INITIALS_WORDS = 6  # names of at most this many words are keyed by their initials; near-whole queries at most this many
 NEAR_WHOLE_MIN = 6  # a query joined of at least this many letters is looked up one letter shorter as a whole (_near_whole)
 KANJI_FAMILY = MAX_CANDIDATES  # a kanji name's family name read: the names with that word, if at most this many (_candidates)
@@ -1441,8 +1442,8 @@ def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
     * a word after the Arabic article cut to two or three letters (``AL-AQ E.V.`` for ``AL-AQSA E.V.``, ``Mohammed
       AL-MA`` for ``Mohammed AL-MASRI``): no prefix key is that short (:data:`PREFIX_MIN`), and the cut word is another
       name's or none. The names with a word after the article opening with those letters (:func:`_compact_keys`): all,
-      when at most :data:`ARTICLE_CUT_MAX`, else those among them holding another word of the query as written, up to
-      as many.
+      when at most :data:`ARTICLE_CUT_MAX`, else as many of them, those holding another word of the query as written
+      and of about as many words first (:func:`_article_cut`).
     """
     out: list[int] = []
     seen: set[str] = set()
@@ -1452,7 +1453,8 @@ def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
         for i in range(len(p.tokens) - 1):
             word = p.tokens[i + 1]
             if p.tokens[i] in _ARTICLES and ARTICLE_CUT[0] <= len(word) <= ARTICLE_CUT[-1] and word.isascii():
-                out.extend(_article_cut(ix, word, {t for j, t in enumerate(p.tokens) if j not in (i, i + 1) and t not in _ARTICLES}))
+                others = {t for j, t in enumerate(p.tokens) if j not in (i, i + 1) and t not in _ARTICLES}
+                out.extend(_article_cut(ix, word, others, len(p.tokens)))
         if p.tokens and all(len(t) == 1 for t in p.tokens):
             if len(p.tokens) >= 2 and p.tokens[0].isascii():
                 tied = ix.compacts.get(_initials_key(p.tokens), ())
@@ -1477,23 +1479,20 @@ def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
     return out
 
 
-def _article_cut(ix: _Index, word: str, others: set[str]) -> list[int]:
+def _article_cut(ix: _Index, word: str, others: set[str], words: int) -> list[int]:
     """:func:`_near_whole`'s names for a word after the article cut to ``word``: those with a word after the article
-    opening with it, all if at most :data:`ARTICLE_CUT_MAX`, else those holding one of ``others`` (the query's other
-    words as written), up to as many."""
+    opening with it, all if at most :data:`ARTICLE_CUT_MAX`; else (``AL-AQ``: the many AL-AQSA ... names) the
+    :data:`ARTICLE_CUT_MAX` the query accounts for best: holding one of ``others`` (the query's other words as written)
+    first, then the fewest words more or less than the query's ``words`` (of the first :data:`ARTICLE_CUT_SCAN`)."""
     names = ix.compacts.get(ARTICLE_MARK + word, ())
     if len(names) <= ARTICLE_CUT_MAX:
         return list(names)
-    if not others:
-        return []
-    out: list[int] = []
-    for name_id in names:
+    ranked: list[tuple[bool, int, int]] = []
+    for order, name_id in enumerate(names[:ARTICLE_CUT_SCAN]):
         rec = ix.names.get(name_id)
-        if rec is not None and not others.isdisjoint(rec.tokens):
-            out.append(name_id)
-            if len(out) >= ARTICLE_CUT_MAX:
-                break
-    return out
+        if rec is not None:
+            ranked.append((others.isdisjoint(rec.tokens), abs(len(rec.prepared[0].tokens) - words), order))
+    return [names[order] for _, _, order in heapq.nsmallest(ARTICLE_CUT_MAX, ranked)]
 
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
