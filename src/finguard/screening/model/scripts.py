@@ -172,8 +172,9 @@ _ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})(?!له(?:\s|$))")
 _ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+[اأإ]ل\s*(?=\S{2,})")
 # the article's alif left out after عبد (``عبدلرحمن``, ``عبدلعزيز``, as Quranic spelling writes it): Abd al-
 _ABD_DEFECTIVE = re.compile(r"(?<!\S)عبدل(?=\S{3,})")
-# a word opening with the article written with a hamza on its alif (``ألبغدادي``, a common slip): read also as the article
-_HAMZA_ARTICLE = re.compile(r"(?<!\S)أل(?=\S{2,})")
+# a word opening with the article written with a hamza on its alif (``ألبغدادي``, a common slip): read also as the article;
+# three letters or more after it (``ألمع`` Alma'a, ``ألين`` are names as written)
+_HAMZA_ARTICLE = re.compile(r"(?<!\S)أل(?=\S{3,})")
 # short vowels, tanwin, shadda, sukun, dagger alif and tatweel: written or not, the same name (``مُحَمَّد``, ``عبـد``)
 _MARKS = re.compile(r"[\u064b-\u0652\u0670\u0640]")
 # a kunya written joined to the name after it (``ابوياسر``, ``أبوقمر``: Abu Yasir, Abu Qamar); not before the article
