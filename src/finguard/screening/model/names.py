@@ -1317,6 +1317,9 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             apart = sc.arabic_kunya_apart(simple)
             if apart != simple:  # ابوياسر: Abu Yasir beside the name as written (Abubakar)
                 arabic_more.append(sc.arabic_readings(apart)[0])
+            hamza = sc.arabic_hamza_article(simple)
+            if hamza != simple:  # ألبغدادي: al-Baghdadi beside the name as written (ألطاف Altaf)
+                arabic_more.append(sc.arabic_readings(hamza)[0])
         latin = fold(transliterate(_han_runs_to_pinyin(read) if "HAN" in scripts else read))
         dotted = {m.group(0).replace(".", "") for m in _DOTTED.finditer(latin)}  # "c.v.", "s.r.l.": abbreviations
         latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)

@@ -168,7 +168,13 @@ def greek(text: str) -> list[str]:
 
 _ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})(?!له(?:\s|$))")
 # after عبد / أبو the article is sure, however its alif is written (a hamza on it, ``عبد ألمجيد``, is a common slip)
-_ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+[اأإ](ل\S+)")
+# (and the article written apart from the name after it, ``عبد ال رحمن``)
+_ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+[اأإ]ل\s*(?=\S{2,})")
+# the article's alif left out after عبد (``عبدلرحمن``, ``عبدلعزيز``, as Quranic spelling writes it): Abd al-
+_ABD_DEFECTIVE = re.compile(r"(?<!\S)عبدل(?=\S{3,})")
+# a word opening with the article written with a hamza on its alif (``ألبغدادي``, a common slip): read also as the article;
+# three letters or more after it (``ألمع`` Alma'a, ``ألين`` are names as written)
+_HAMZA_ARTICLE = re.compile(r"(?<!\S)أل(?=\S{3,})")
 # short vowels, tanwin, shadda, sukun, dagger alif and tatweel: written or not, the same name (``مُحَمَّد``, ``عبـد``)
 _MARKS = re.compile(r"[\u064b-\u0652\u0670\u0640]")
 # a kunya written joined to the name after it (``ابوياسر``, ``أبوقمر``: Abu Yasir, Abu Qamar); not before the article
@@ -178,11 +184,13 @@ _KUNYA_JOINED = re.compile(r"(?<!\S)(أبو|ابو)(?=[^\sاأإآ]\S{2,})")
 
 def arabic_prepare(text: str) -> str:
     """Split the article off (``التكريتي`` -> ``ال تكريتي``) but keep theophoric names whole
-    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah; ``عبد ألمجيد`` too); drop ``ة`` (Urdu ``ۃ`` too), short vowels
-    and tatweel (before anything else: ``عبـدُ الله`` is ``عبد الله``). After alif ``ة`` is read t, as lists write those
-    names (``حياة`` Hayat, ``نجاة`` Najat, ``زكاة`` Zakat): the word would be left without a consonant."""
+    (``عبد الله`` -> ``عبدالله``, as lists write Abdallah; ``عبد ألمجيد``, ``عبد ال مجيد`` and ``عبدلمجيد`` too); drop
+    ``ة`` (Urdu ``ۃ`` too), short vowels and tatweel (before anything else: ``عبـدُ الله`` is ``عبد الله``).
+    After alif ``ة`` is read t, as lists write those names (``حياة`` Hayat, ``نجاة`` Najat, ``زكاة`` Zakat): the word
+    would be left without a consonant."""
     text = _MARKS.sub("", text)
-    text = _ABD.sub(r"\1ا\2", text)
+    text = _ABD.sub(r"\1ال", text)
+    text = _ABD_DEFECTIVE.sub("عبدال", text)
     text = _ARTICLE.sub(r"\1 ", text)
     text = text.replace("اة", "ات").replace("اۃ", "ات")
     return text.replace("ة", "").replace("ۃ", "")
@@ -193,6 +201,13 @@ def arabic_kunya_apart(text: str) -> str:
     ``ابو ياسر``), as lists write Abu Yasir; the same text when it has none. The name as written is read too: lists
     also write some of them as one word (Abubakar)."""
     return _KUNYA_JOINED.sub(r"\1 ", text)
+
+
+def arabic_hamza_article(text: str) -> str:
+    """``text`` (after :func:`arabic_prepare`) with a word's opening ``أل`` read as the article (``حسن ألبغدادي`` ->
+    ``حسن ال بغدادي``, Hassan al-Baghdadi), or the same text. The name as written is read too: some names open so
+    (``ألطاف`` Altaf, ``ألفت`` Ulfat)."""
+    return _ARTICLE.sub(r"\1 ", _HAMZA_ARTICLE.sub("ال", text))
 
 
 # Arabic-script letters read otherwise than anyascii reads them, as lists spell names in Latin letters. Alif is a

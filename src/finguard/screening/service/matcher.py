@@ -104,6 +104,10 @@ JOINED_MIN = 5  # a word read from Arabic letters, of this many consonants or mo
 JOINED_MAX = 2  # spellings of the query added so (_joined_apart)
 JOINED_TAKE = 10  # the names those spellings rank best that reach scoring, beside the ones the name as read finds
 INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
+ARTICLE_MARK = "\x02"  # a listed word's first letters after the Arabic article, in _Index.compacts: _compact_keys
+ARTICLE_CUT = (2, 3)  # a word after al- cut to this many letters is looked up by them (AL-AQ for AL-AQSA): _near_whole
+ARTICLE_CUT_MAX = MAX_CANDIDATES  # names a cut word brings: all if at most this many, else the best so many (_article_cut)
+ARTICLE_CUT_SCAN = 4_000  # of at most this many of its names
 INITIALS_WORDS = 6  # names of at most this many words are keyed by their initials; near-whole queries at most this many
 NEAR_WHOLE_MIN = 6  # a query joined of at least this many letters is looked up one letter shorter as a whole (_near_whole)
 KANJI_FAMILY = MAX_CANDIDATES  # a kanji name's family name read: the names with that word, if at most this many (_candidates)
@@ -1442,11 +1446,17 @@ def _initials_key(tokens: tuple[str, ...]) -> str:
 
 def _compact_keys(prepared: list[Prepared]) -> set[str]:
     """A listed name's keys in ``_Index.compacts``: each spelling's words joined (in both orders), and the initials of
-    its words as written (:func:`_initials_key`; ``O, Chong Ok``: ``coo``), for a query of initials only (``C. O. O``)."""
+    its words as written (:func:`_initials_key`; ``O, Chong Ok``: ``coo``), for a query of initials only (``C. O. O``),
+    and the first :data:`ARTICLE_CUT` letters of each word after the Arabic article (:data:`ARTICLE_MARK`; ``AL-AQSA``:
+    ``aq``, ``aqs``), for a query whose word after the article is cut short (``AL-AQ``)."""
     keys = {c for p in prepared for c in (p.compact, p.compact_rev)}
     for p in prepared:
         if p.kind == "latin" and 2 <= len(p.tokens) <= INITIALS_WORDS and all(t.isascii() for t in p.tokens):
             keys.add(_initials_key(p.tokens))
+        if p.kind == "latin":
+            for before, word in zip(p.tokens, p.tokens[1:], strict=False):
+                if before in _ARTICLES and len(word) > ARTICLE_CUT[0] and word.isascii():
+                    keys.update(ARTICLE_MARK + word[:cut] for cut in ARTICLE_CUT if cut < len(word))
     return keys
 
 
@@ -1458,13 +1468,23 @@ def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
       then none of the listed words, nor near them; the letter is looked for inside a query word the list does not
       have, up to :data:`RARE_EXACT` names a key;
     * a name written in initials only (``C. O. O`` for ``O, Chong Ok``): the names whose words have these initials
-      (:func:`_compact_keys`), up to :data:`MAX_TIED` (more: the initials tell too little to score them all).
+      (:func:`_compact_keys`), up to :data:`MAX_TIED` (more: the initials tell too little to score them all);
+    * a word after the Arabic article cut to two or three letters (``AL-AQ E.V.`` for ``AL-AQSA E.V.``, ``Mohammed
+      AL-MA`` for ``Mohammed AL-MASRI``): no prefix key is that short (:data:`PREFIX_MIN`), and the cut word is another
+      name's or none. The names with a word after the article opening with those letters (:func:`_compact_keys`): all,
+      when at most :data:`ARTICLE_CUT_MAX`, else as many of them, those holding another word of the query as written
+      and of about as many words first (:func:`_article_cut`).
     """
     out: list[int] = []
     seen: set[str] = set()
     for p in prepared:
         if p.kind != "latin":
             continue
+        for i in range(len(p.tokens) - 1):
+            word = p.tokens[i + 1]
+            if p.tokens[i] in _ARTICLES and ARTICLE_CUT[0] <= len(word) <= ARTICLE_CUT[-1] and word.isascii():
+                others = {t for j, t in enumerate(p.tokens) if j not in (i, i + 1) and t not in _ARTICLES}
+                out.extend(_article_cut(ix, word, others, len(p.tokens)))
         if p.tokens and all(len(t) == 1 for t in p.tokens):
             if len(p.tokens) >= 2 and p.tokens[0].isascii():
                 tied = ix.compacts.get(_initials_key(p.tokens), ())
@@ -1487,6 +1507,22 @@ def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
                         out.extend(names)
             start += len(token)
     return out
+
+
+def _article_cut(ix: _Index, word: str, others: set[str], words: int) -> list[int]:
+    """:func:`_near_whole`'s names for a word after the article cut to ``word``: those with a word after the article
+    opening with it, all if at most :data:`ARTICLE_CUT_MAX`; else (``AL-AQ``: the many AL-AQSA ... names) the
+    :data:`ARTICLE_CUT_MAX` the query accounts for best: holding one of ``others`` (the query's other words as written)
+    first, then the fewest words more or less than the query's ``words`` (of the first :data:`ARTICLE_CUT_SCAN`)."""
+    names = ix.compacts.get(ARTICLE_MARK + word, ())
+    if len(names) <= ARTICLE_CUT_MAX:
+        return list(names)
+    ranked: list[tuple[bool, int, int]] = []
+    for order, name_id in enumerate(names[:ARTICLE_CUT_SCAN]):
+        rec = ix.names.get(name_id)
+        if rec is not None:
+            ranked.append((others.isdisjoint(rec.tokens), abs(len(rec.prepared[0].tokens) - words), order))
+    return [names[order] for _, _, order in heapq.nsmallest(ARTICLE_CUT_MAX, ranked)]
 
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:

@@ -51,7 +51,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 16: a listed name with a Wade-Giles syllable inside it (WU, Nan Hsiung), not only at its start or end, also read in
 #     pinyin (names._WG_ONLY_HINT), and a bare PAO beside Chinese syllables only kept as the family name, not stripped as
 #     the Russian legal form (names._FAMILY_FORMS: PAO, Yu Yi; issue #16, screentd)
-FORMAT = 16
+# 17: listed names also keyed by the first two and three letters of a word after the Arabic article (matcher._compact_keys:
+#     a query whose word after al- is cut short, AL-AQ for AL-AQSA: issue #16, screenblk)
+FORMAT = 17
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full

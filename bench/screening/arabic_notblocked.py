@@ -1,0 +1,42 @@
+"""Issue #16, development split only: every Arabic-script dev query not blocked, originals and variants alike.
+
+    PYTHONHASHSEED=0 PYTHONPATH=src:/tmp/screen_extra python bench/screening/arabic_notblocked.py > nb.txt
+
+``arabic_variants.py`` prints only the variants lost whose original is blocked; this prints every query (the dev
+stand-ins of ``arabic_dev.py``, ``ofac_arabic``, ``arabic_dev2.phonetic_dev`` and all their ``arabic_variants``
+rewrites) whose true entry is not among ``candidate_entries``: ``NOTBLOCKED`` (class, query, listed name, entries
+reaching scoring), then the totals and the mean entries reaching scoring. Never run on the held-out split.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import heldout as h
+from arabic_dev import arabic_dev, ofac_arabic
+from arabic_dev2 import phonetic_dev
+from arabic_variants import variants
+from run import uncached_screener
+
+from finguard.screening.service import Thresholds
+
+base, _ = h.un_original_script(h.watchlist())
+syn, _q = h.synthetic(len(base) + 1, 80_000, 0, h.DEV_SEED)
+ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, 300)
+originals = ar_q + ofac_arabic(base) + phonetic_dev(base, 300)
+s = uncached_screener(Thresholds())
+for eid, code, d in base + syn + ar:
+    s.add(eid, code, d)
+rows = originals + variants(originals)
+n = b = nc = 0
+t = time.process_time()
+for cls, v, eid, _listed in rows:
+    c = s.candidate_entries(v)
+    n += 1
+    nc += len(c)
+    if eid in c:
+        b += 1
+    else:
+        print(f"NOTBLOCKED {cls}: {v!r} -> {_listed!r} ncand={len(c)}")
+print(f"n={n} block={b / n:.4f} notblocked={n - b} meancand={nc / n:.1f} cpu={time.process_time() - t:.1f}")
