@@ -70,7 +70,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "l31d8": {"num_leaves": 31, "max_depth": 8},
 }
 # Training noise: the same parameters with other seeds (LightGBM's feature_fraction draws).
-CONFIGS |= {f"{c}_s{seed}": {**CONFIGS[c], "seed": seed} for c in ("current", "l15d4_lr10") for seed in (1, 2)}
+CONFIGS |= {f"{c}_s{seed}": {**CONFIGS[c], "seed": seed} for c in ("current", "l15d4_lr10", "l15") for seed in (1, 2)}
 # The grid run on the larger sets (ULB, SynCCFD): PaySim's grid (all of CONFIGS) ruled out depth 3
 # and 31 leaves at depth 6.
 GRID = ("current", "l15", "l15_lr10", "l15d4_lr10", "l15d5", "l15d6", "l31d8")

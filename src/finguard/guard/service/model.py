@@ -50,7 +50,8 @@ SIDECAR_FORMAT = "finguard.guard.model/2"
 SPLIT = (0.7, 0.1, 0.2)  # train, calibrate, hold out: by time
 TOP_REASONS = 3
 # 300 rounds of 31 leaves without a depth limit. Smaller trees explain (TreeSHAP) several times faster but were
-# not kept (#19, docs/capacity.md stop 24): depth 4 lost PR-AUC on ULB's calibration slice (bench/guard/model_tune.py).
+# not kept (#19, docs/capacity.md stop 24): depth 4 lost PR-AUC on ULB's calibration slice, 15 leaves at 200 rounds on
+# SynCCFD's (bench/guard/model_tune.py).
 DEFAULT_ROUNDS = 300
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
