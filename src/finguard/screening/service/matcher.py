@@ -2116,6 +2116,14 @@ def _written_vowels(
     return _capped(VOWELS_WRITTEN_FEATURE, NO_EQUAL_CAP, score, why)
 
 
+def _family_and_given(bc: Prepared, n_family: int) -> tuple[list[str], list[str]]:
+    """A listed person's family-name words (its last ``n_family`` tokens) and given-name words (the others), each
+    without single letters and particles: the words the family / given precision rules weigh."""
+    family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES]
+    given = [t for t in bc.tokens[:-n_family] if len(t) > 1 and t not in _PARTICLES]
+    return family, given
+
+
 def _given_names_differ(
     ix: _Index,
     kind: str,
@@ -2144,8 +2152,7 @@ def _given_names_differ(
     n_family = name.family[0]
     if n_family >= len(bc.tokens):
         return None
-    family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES]
-    listed_given = [t for t in bc.tokens[:-n_family] if len(t) > 1 and t not in _PARTICLES]
+    family, listed_given = _family_and_given(bc, n_family)
     if not family or not listed_given or not set(family).issubset(bq.tokens):
         return None
     given = [t for t in bq.tokens if len(t) > 1 and t not in _PARTICLES and t not in family]
@@ -2492,8 +2499,7 @@ def _common_pair_partial(
     if n_family >= len(bc.tokens):
         return None
     words = [t for t in bq.tokens if len(t) > 1 and t not in _PARTICLES]
-    family = [t for t in bc.tokens[-n_family:] if len(t) > 1 and t not in _PARTICLES]
-    given = [t for t in bc.tokens[:-n_family] if len(t) > 1 and t not in _PARTICLES]
+    family, given = _family_and_given(bc, n_family)
     if len(words) != 2 or len(set(words)) != 2 or not set(words).issubset(family + given):
         return None
     if not any(t not in words for t in family) or not any(t not in words for t in given):
