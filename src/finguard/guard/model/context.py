@@ -89,7 +89,11 @@ def encode(value: Any) -> Any:
     if t in _PLAIN:
         return value
     if t is dict:
-        return {k if type(k) is str else str(k): encode(v) for k, v in value.items()}
+        # a plain value kept here, without a call (#19, stop 25: ~65 values a decision's inputs)
+        plain = _PLAIN
+        return {k if type(k) is str else str(k): v if type(v) in plain else encode(v) for k, v in value.items()}
+    if t is Decimal:
+        return {"$dec": str(value)}
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
     if isinstance(value, datetime):

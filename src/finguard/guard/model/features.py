@@ -85,6 +85,14 @@ def _number(value: object) -> float | None:
     return None
 
 
+def _indices(known: Sequence[str]) -> dict[str, float]:
+    """Each category's index as a float, the first where one repeats (``tuple.index``)."""
+    out: dict[str, float] = {}
+    for i, value in enumerate(known):
+        out.setdefault(value, float(i))
+    return out
+
+
 def _flag(value: object) -> float | None:
     if value is None:
         return None
@@ -121,7 +129,15 @@ def raw_features(event: Event, values: Mapping[str, Any], velocity: Sequence[str
     for name in FIRST_SEEN:
         row[name] = _flag(values.get(name))
     for name in velocity:
-        row[f"vel.{name}"] = _number(values.get(name))
+        # _number written out for the velocity's own types (#19, stop 25): a count (int) and a sum
+        # (Decimal) give float(v) when finite, as _number does; anything else goes through it.
+        v = values.get(name)
+        t = type(v)
+        if t is int or t is Decimal or t is float:
+            f = float(v)
+            row[f"vel.{name}"] = f if math.isfinite(f) else None
+        else:
+            row[f"vel.{name}"] = _number(v)
     for (window, _), key in zip(WINDOWS, COUNTS, strict=True):
         fraud = _number(values.get(key))
         payments = _number(values.get(PAYMENTS[window]))
@@ -190,13 +206,20 @@ class FeatureSchema:
         """:meth:`encode` with the columns worked out once (a scorer keeps it: the column names
         are properties, built anew on every access; #19)."""
         numeric = self.numeric
-        categorical = tuple((name, self.categories.get(name, ())) for name in self.categorical)
+        # each category's index (its first place, as tuple.index finds it), looked up once (#19, stop 25)
+        categorical = tuple((name, _indices(self.categories.get(name, ()))) for name in self.categorical)
+        nan, finite = math.nan, math.isfinite
 
         def encode(row: Mapping[str, Value]) -> list[float]:
-            out = [math.nan if (v := _number(row.get(name))) is None else v for name in numeric]
+            # a float (what raw_features gives a number) as _number takes it: itself when finite,
+            # else missing; any other value through _number (#19, stop 25)
+            out = [
+                (v if finite(v) else nan) if type(v := row.get(name)) is float else (nan if (n := _number(v)) is None else n)
+                for name in numeric
+            ]
             for name, known in categorical:
                 value = row.get(name)
-                out.append(float(known.index(value)) if isinstance(value, str) and value in known else math.nan)
+                out.append(known.get(value, nan) if isinstance(value, str) else nan)
             return out
 
         return encode
