@@ -5,7 +5,9 @@
 The bench's set-up (``run.setup``: demo lists, 50 rules, controls for 500 customers, realistic
 payees) on a fresh SQLite file, the app of ``finguard.app.http.create_app`` started through its
 lifespan, then ``POST /api/v1/guard/events`` requests sent one after the other straight into the
-ASGI app (what uvicorn would hand it: the same scope, headers, one body message). Each request's
+ASGI app (what uvicorn would hand it: the same scope, headers, one body message); ``--mix bank``: a
+bank's traffic (``mix.py``) instead of ``run.py``'s events. The app's guard has a model only with
+``FINGUARD_GUARD_MODEL_PATH`` in the environment. Each request's
 decision is made by the guard's batcher thread as in a server; what is timed is the **event
 loop's thread** (``time.thread_time``): middleware, routing, the key check and its audit record,
 reading and parsing the body, the hand-off to the batcher and back, encoding the answer (``process_cpu_us_per_request``: every
@@ -31,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench
+from mix import Events, add_mix_args
 
 
 async def drive(
@@ -135,6 +138,7 @@ def main() -> None:
         "--stub", action="store_true", help="answer every event with one decision made before, at once (no batcher): the app's own CPU"
     )
     bench.add_payee_args(ap)
+    add_mix_args(ap)
     args = ap.parse_args()
     import finguard
     from finguard.app.http import create_app
@@ -148,7 +152,12 @@ def main() -> None:
     _, key = platform.keys.create("bench-loop", "analyst", actor="bench")
     rng = random.Random(21)
     now = datetime.now(UTC)
-    bodies = [json.dumps(bench.event_body(i, now, rng)).encode() for i in range(args.warmup + args.requests)]
+    if args.mix == "bank":  # a bank's traffic (mix.py), its regular payees paid before through the app's guard
+        events = Events(args.mix, args.risky, now, rng, args.warmup + args.requests)
+        events.history(platform.guard)
+        bodies = [json.dumps(events.body(i)).encode() for i in range(args.warmup + args.requests)]
+    else:
+        bodies = [json.dumps(bench.event_body(i, now, rng)).encode() for i in range(args.warmup + args.requests)]
     app = create_app(platform)
     if args.stub:  # every request answered with one decision, made once before: no batcher, no waiting
         from finguard.guard.model.events import parse_event
