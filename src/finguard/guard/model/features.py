@@ -131,7 +131,7 @@ def raw_features(event: Event, values: Mapping[str, Any], velocity: Sequence[str
     for name in velocity:
         # _number written out for the velocity's own types (#19, stop 25): a count (int) and a sum
         # (Decimal) give float(v) when finite, as _number does; anything else goes through it.
-        v = values.get(name)
+        v: Any = values.get(name)
         t = type(v)
         if t is int or t is Decimal or t is float:
             f = float(v)

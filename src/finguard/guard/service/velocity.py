@@ -235,6 +235,11 @@ class Read(NamedTuple):
     hi: int = 0
 
 
+# An Update or a Read made from all its fields at once, without the named tuple's own __new__ (a
+# Python call with its defaults): the same tuple, ~0.3 us less each, ~60 a decision (#19, stop 25).
+_new = tuple.__new__
+
+
 class VelocityBackend(Protocol):
     def apply(self, dedup: str, updates: Sequence[Update], reads: Sequence[Read]) -> list[int]:
         """Apply ``updates`` unless ``dedup`` was seen before, then answer ``reads``; atomically.
@@ -554,7 +559,7 @@ class Velocity:
             if p.distinct_of is not None:
                 member = keys[p.distinct_of]
                 if member is not None:
-                    out.append(Update(p.prefix + key, "member", bucket, 1, member, keep_from, MAX_MEMBERS, p.ttl))
+                    out.append(_new(Update, (p.prefix + key, "member", bucket, 1, member, keep_from, MAX_MEMBERS, p.ttl)))
             else:
                 if p.count:
                     value = 1
@@ -562,7 +567,7 @@ class Velocity:
                     if fen is None:
                         fen = _fen(self._yuan(event))
                     value = fen
-                out.append(Update(p.prefix + key, "add", bucket, value, "", keep_from, p.buckets + 1, p.ttl))
+                out.append(_new(Update, (p.prefix + key, "add", bucket, value, "", keep_from, p.buckets + 1, p.ttl)))
         return out
 
     def observe(self, event: Event) -> Features:
@@ -592,8 +597,8 @@ class Velocity:
                 if update:
                     member = keys[p.distinct_of]
                     if member is not None:
-                        updates.append(Update(slot, "member", bucket, 1, member, keep_from, MAX_MEMBERS, p.ttl))
-                reads.append(Read(slot, "distinct", keep_from, bucket))
+                        updates.append(_new(Update, (slot, "member", bucket, 1, member, keep_from, MAX_MEMBERS, p.ttl)))
+                reads.append(_new(Read, (slot, "distinct", keep_from, bucket)))
             else:
                 if update:
                     if p.count:
@@ -602,8 +607,8 @@ class Velocity:
                         if fen is None:
                             fen = _fen(self._yuan(event))
                         value = fen
-                    updates.append(Update(slot, "add", bucket, value, "", keep_from, p.buckets + 1, p.ttl))
-                reads.append(Read(slot, "sum", keep_from, bucket))
+                    updates.append(_new(Update, (slot, "add", bucket, value, "", keep_from, p.buckets + 1, p.ttl)))
+                reads.append(_new(Read, (slot, "sum", keep_from, bucket)))
             slots.append(p)
         firsts: list[str] = []
         for name, value_of in FIRST_SEEN.items():
