@@ -134,8 +134,8 @@ class GuardConfig:
     batch_max: int = 128  # the API's batcher: at most this many concurrent events per decide_many
     batch_window: float = 0.0  # seconds an idle batcher waits for company before deciding a lone event
     # A model score's contributions (TreeSHAP, the costliest part of a decision: #19) are computed
-    # when the calibrated score is at least this, or the outcome (or shadow outcome) is not allow;
-    # below it an allowed decision stores the score alone and staff compute them on demand
+    # when the calibrated score is at least this, or the outcome is not allow (a shadow outcome
+    # alone does not count: stop 25); below it an allowed decision stores the score alone and staff compute them on demand
     # (:meth:`GuardService.explain_decision`). 0 computes them for every score (as before #19).
     explain_floor: float = EXPLAIN_FLOOR
 
@@ -452,8 +452,8 @@ class GuardService:
         With a positive explain floor and no rule reading more of ``model`` than its score, every
         event is first scored alone (one plain prediction for the run), its rules and outcome
         resolved on that score; then the contributions are computed, in one call for the run,
-        for the scores at or above the floor and for every decision not allowed (outcome or shadow
-        outcome), and put in the model's reason and inputs as they would have been from the start.
+        for the scores at or above the floor and for every decision not allowed (its outcome; a shadow
+        outcome alone is explained on demand), and put in the model's reason and inputs as they would have been from the start.
         Whatever the floor, outcomes and scores are those of explaining every event."""
         ruleset = self.rules.current()
         floor = self.config.explain_floor
@@ -478,7 +478,9 @@ class GuardService:
             if e is None or e.explained:
                 return False
             d = out[k][0]
-            return e.score >= floor or d.outcome is not Outcome.ALLOW or d.shadow_outcome is not Outcome.ALLOW
+            # A shadow outcome alone (a rule under trial) is not a reason to explain the model at once:
+            # the rule's own reason says why, and staff compute the contributions on demand (#19, stop 25).
+            return e.score >= floor or d.outcome is not Outcome.ALLOW
 
         todo_m = [k for k in range(len(reads)) if wanted(models, k)]
         todo_c = [k for k in range(len(reads)) if wanted(challengers, k)] if self.challenger else []
