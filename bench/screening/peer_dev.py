@@ -22,4 +22,4 @@ names = {eid: d.party.names for eid, _, d in base if d.party}
 peer = Peer()
 queries = [x for x in pert if x[0] == CLS]
 found = sum(max((peer.score(q, n) for n in names[eid][:8]), default=0.0) >= h.PEER_THRESHOLD for _, q, eid, _ in queries)
-print(f"peer {CLS} n={len(queries)} recall={found / len(queries):.3f}")
+print(f"peer {CLS} n={len(queries)} found={found} recall={found / len(queries):.4f}")
