@@ -24,8 +24,7 @@ import heldout as h
 
 from finguard.lists.model.lists import SubjectKind
 from finguard.screening.model.names import name_key
-from finguard.screening.service import ScreenQuery, Thresholds
-from finguard.screening.service import matcher
+from finguard.screening.service import ScreenQuery, Thresholds, matcher
 from finguard.screening.service.matcher import NameScreener
 
 PARTICLES = matcher._PARTICLES
@@ -33,7 +32,7 @@ base, _ = h.un_original_script(h.watchlist())
 held = {eid for cls, _, eid, _ in h.perturbations(base, 400, h.SEED) if cls == "token_drop"}
 held_text = {name_key(q) for _, q, _, _ in h.perturbations(base, 400, h.SEED)}
 queries: list[tuple[str, str, int, str]] = []
-for eid, code, d in base:
+for eid, _code, d in base:
     if d.party is None or d.subject is not SubjectKind.PERSON or eid in held:
         continue
     for nm in d.party.names:
@@ -67,7 +66,7 @@ matcher._common_pair_partial = lambda *a, **k: None  # type: ignore[assignment]
 off = [outcome(q, eid) for _, q, eid, _ in queries]
 matcher._common_pair_partial = rule
 stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-for (cls, q, eid, nm), a, b in zip(queries, on, off, strict=True):
+for (cls, q, _eid, nm), a, b in zip(queries, on, off, strict=True):
     st = stats[cls]
     st[0] += 1
     st[1] += a != "-"

@@ -757,7 +757,9 @@ def strip_legal_forms(text: str, romanised: bool = False) -> tuple[str, tuple[st
             start += size
             continue
         # "LTD AL-BUSHAIR COMPANY", "LIMITED SINGH ... CO.": a form at both ends, the name turned round at its comma
-        turned = end < len(tokens) and (plain[start] in _TURNED_LEADING or (plain[start] == "limited" and "company" in forms and plain[start + 1] != "liability"))
+        turned = end < len(tokens) and (
+            plain[start] in _TURNED_LEADING or (plain[start] == "limited" and "company" in forms and plain[start + 1] != "liability")
+        )
         if not (turned or plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
             break
         if plain[start] in _FAMILY_FORMS and plain[start] not in abbreviated and _chinese_syllables(plain[start + 1 : end]):
