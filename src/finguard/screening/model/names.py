@@ -756,9 +756,12 @@ def strip_legal_forms(text: str, romanised: bool = False) -> tuple[str, tuple[st
             forms.append(_LEGAL_PHRASES[tuple(plain[start : start + size])])
             start += size
             continue
-        # "LTD AL-BUSHAIR COMPANY", "LIMITED SINGH ... CO.": a form at both ends, the name turned round at its comma
-        turned = end < len(tokens) and (
-            plain[start] in _TURNED_LEADING or (plain[start] == "limited" and "company" in forms and plain[start + 1] != "liability")
+        # "LTD AL-BUSHAIR COMPANY", "LIMITED SINGH ... CO.": a form at both ends, the name turned round at its comma; not
+        # before a word in brackets ("LIMITED (OMM) OCEAN ...": the listed name ends in "LIMITED (OMM)", kept as words)
+        turned = (
+            end < len(tokens)
+            and not tokens[start + 1].startswith("(")
+            and (plain[start] in _TURNED_LEADING or (plain[start] == "limited" and "company" in forms and plain[start + 1] != "liability"))
         )
         if not (turned or plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
             break
