@@ -11,7 +11,7 @@ import pytest
 
 from finguard.screening.model import scripts as sc
 from finguard.screening.model.names import analyse_name, fold, strip_legal_forms
-from finguard.screening.service import NameScreener
+from finguard.screening.service import NameScreener, ScreenQuery
 from tests.screening_helpers import org, outcome, person
 
 
@@ -25,6 +25,8 @@ from tests.screening_helpers import org, outcome, person
         ("LIMITED BRANDS INC", ("limited brands", ("incorporated",))),  # a firm named Limited: as before
         ("LIMITED LIABILITY COMPANY VOLNA", ("limited liability company volna", ())),  # as before
         ("LTD AL-BURAQ", ("ltd al-buraq", ())),  # no form at the end: as before
+        # the listed name ended in "LIMITED (KSC)", not in a form, and keeps it as words: so does the turned name
+        ("LIMITED (KSC) KESTREL SCIENCE CO.", ("limited (ksc) kestrel science", ("company",))),
     ],
 )
 def test_a_leading_form_of_a_turned_name(name: str, expected: tuple[str, tuple[str, ...]]) -> None:
@@ -86,3 +88,13 @@ def test_a_rarer_pair_written_short_stays_a_hit() -> None:
         s.add(1 + i, "x", person(f"p{i}", name))
     assert outcome(s, "Eduardo Arandel", 1) == "close_match"
     assert outcome(s, "Eduardo Ramon Arandel Feliz", 1) == "match"
+
+
+def test_a_persian_family_name_of_a_kunya_ranks_first() -> None:
+    """علی ابوطالبی (Ali Abutalebi) finds ABUTALEBI, Ali above ABU TALEB, Ali (read apart, the two tied)."""
+    s = NameScreener()
+    s.add(1, "x", person("a", "ABUTALEBI, Ali"))
+    s.add(2, "x", person("b", "ABU TALEB, Ali"))
+    hits = s.screen(ScreenQuery("علی ابوطالبی"))
+    assert hits[0].entry_id == 1
+    assert all(h.score < hits[0].score for h in hits if h.entry_id == 2)
