@@ -533,6 +533,14 @@ _DOTTED_ONLY = frozenset({"ae", "oe", "ee", "ike", "ek", "ev", "eg", "vos", "dd"
 # Short forms that are initials too, stripped only after a comma (``FORPRES, SC``) or with their dots (``S.C.``). (Not
 # Russian ``AO``: ``GENBANK, AO`` is written as ``ZHANG, Ao`` is.)
 _AFTER_COMMA_ONLY = frozenset({"sc"})
+# Forms that lead a name only when it was turned round at its comma (``AL-BUSHAIR TRADING COMPANY, LTD`` written ``LTD
+# AL-BUSHAIR TRADING COMPANY``, as a "Family, Given" swap turns it): stripped at the start, without their dots, when the
+# name ends in a legal form too; abbreviations no firm's name opens with, and ``LIMITED`` before a name ending in ``CO.``
+# (Hong Kong's and China's ``CO., LIMITED``; not before another form, Limited Brands, Inc., nor ``LIMITED LIABILITY``)
+_TURNED_LEADING = frozenset({"ltd", "llc", "inc", "plc", "gmbh", "sarl", "ltda", "lda"})
+# Forms only as a name in Cyrillic letters gives them once romanised (Russian Инк, Inc.): in Latin letters ``ink`` is an
+# English word of a firm's name (``Blue Ink Ltd``, ``SQUID INK``), not a legal form
+_ROMANISED_ONLY = frozenset({"ink"})
 # Forms that are also a Chinese family name: Russian PAO is Pao (Wade-Giles Bao: OFAC's PAO, Yu Yi and PAO, Hua
 # Chiang). Beside romanised Chinese syllables only, a bare one is the family name (Yu Yi PAO, PAO Yu Yi); beside any
 # other word, or after a comma (MOSTOTREST, PAO; Mostotrest PAO; PAO ZVEZDA), the form, as before.
@@ -679,7 +687,7 @@ def _chinese_syllables(words: list[str]) -> bool:
     return 1 <= len(words) <= 3 and all(segment_pinyin(w) is not None or wade_giles_to_pinyin(w) is not None for w in words)
 
 
-def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
+def strip_legal_forms(text: str, romanised: bool = False) -> tuple[str, tuple[str, ...]]:
     """Remove legal forms and return ``(rest, forms)``.
 
     Works on folded text (Latin, Greek, Hebrew, Hangul) and on simplified Chinese: ``"huawei technologies co.,
@@ -688,6 +696,7 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
     the end (``sp. z o.o.``, ``Α.Ε.``, ``בע"מ``), and Russian-style forms at the start (``OOO Romashka``); Chinese forms
     at the end; Japanese and Korean ones at either end (``주식회사 카카오``, ``(株)東芝``). Short forms that are name
     words too (``AE``, ``IKE``) only with their dots. A name that is nothing but a legal form is returned unchanged.
+    ``romanised``: ``text`` is a name romanised from Cyrillic letters, where ``ink`` is Инк (Inc.), not the English word.
     """
     forms: list[str] = []
     rest = text.strip()
@@ -721,7 +730,7 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
         written = (word not in _DOTTED_ONLY or word in dotted) and (word not in _AFTER_COMMA_ONLY or after_comma[end - 1] or word in dotted)
         if word in _FAMILY_FORMS and not after_comma[end - 1] and word not in dotted and _chinese_syllables(plain[: end - 1]):
             break
-        if word in _LEGAL_FORMS_LATIN and written and not after_article:
+        if word in _LEGAL_FORMS_LATIN and written and not after_article and (romanised or word not in _ROMANISED_ONLY):
             forms.append(_LEGAL_FORMS_LATIN[word])
             end -= 1
             continue
@@ -747,7 +756,14 @@ def strip_legal_forms(text: str) -> tuple[str, tuple[str, ...]]:
             forms.append(_LEGAL_PHRASES[tuple(plain[start : start + size])])
             start += size
             continue
-        if not (plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
+        # "LTD AL-BUSHAIR COMPANY", "LIMITED SINGH ... CO.": a form at both ends, the name turned round at its comma; not
+        # before a word in brackets ("LIMITED (OMM) OCEAN ...": the listed name ends in "LIMITED (OMM)", kept as words)
+        turned = (
+            end < len(tokens)
+            and not tokens[start + 1].startswith("(")
+            and (plain[start] in _TURNED_LEADING or (plain[start] == "limited" and "company" in forms and plain[start + 1] != "liability"))
+        )
+        if not (turned or plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
             break
         if plain[start] in _FAMILY_FORMS and plain[start] not in abbreviated and _chinese_syllables(plain[start + 1 : end]):
             break
@@ -1392,7 +1408,7 @@ def _strip_romanised_legal_forms(variants: list[NameVariant]) -> tuple[list[Name
         if v.kind != "latin":
             out.append(v)
             continue
-        rest, forms = strip_legal_forms(" ".join(v.tokens))
+        rest, forms = strip_legal_forms(" ".join(v.tokens), romanised=True)
         if forms:
             legal = legal or forms
             out.append(NameVariant(tuple(t for t in rest.split() if t), v.kind))

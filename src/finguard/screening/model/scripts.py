@@ -178,8 +178,10 @@ _HAMZA_ARTICLE = re.compile(r"(?<!\S)أل(?=\S{3,})")
 # short vowels, tanwin, shadda, sukun, dagger alif and tatweel: written or not, the same name (``مُحَمَّد``, ``عبـد``)
 _MARKS = re.compile(r"[\u064b-\u0652\u0670\u0640]")
 # a kunya written joined to the name after it (``ابوياسر``, ``أبوقمر``: Abu Yasir, Abu Qamar); not before the article
-# (``ابوالفضل`` is one name, Abolfazl), and a word of three letters or more after it (``ابوعلي`` Abu Ali)
-_KUNYA_JOINED = re.compile(r"(?<!\S)(أبو|ابو)(?=[^\sاأإآ]\S{2,})")
+# (``ابوالفضل`` is one name, Abolfazl), and a word of three letters or more after it (``ابوعلي`` Abu Ali); nor four
+# letters or more and a final Persian yeh: a Persian family name made of a kunya, one word (``ابوطالبی`` Abutalebi,
+# ``ابوترابی`` Abutorabi: of Abu Talib, not Abu Talebi); a shorter name keeps its kunya (``ابوعلی``, ``ابومهدی`` Abu Mahdi)
+_KUNYA_JOINED = re.compile(r"(?<!\S)(أبو|ابو)(?=[^\sاأإآ]\S{2,})(?![^\sاأإآ]\S{3,}\u06cc(?!\S))")
 
 
 def arabic_prepare(text: str) -> str:

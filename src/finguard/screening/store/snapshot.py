@@ -53,7 +53,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     the Russian legal form (names._FAMILY_FORMS: PAO, Yu Yi; issue #16, screentd)
 # 17: listed names also keyed by the first two and three letters of a word after the Arabic article (matcher._compact_keys:
 #     a query whose word after al- is cut short, AL-AQ for AL-AQSA: issue #16, screenblk)
-FORMAT = 17
+# 18: a legal form leading a listed name that ends in one too (LLC GUDZON SHIPPING CO), stripped without its dots; Latin
+#     ink no legal form (only Russian Инк); a joined Persian family name of a kunya not split (ابوطالبی: issue #16, screentd2)
+FORMAT = 18
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
