@@ -1769,11 +1769,10 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared, me
         return out
 
     sino = bq.chinese or bc.chinese
-    qw, cw = weights(bq), weights(bc)
     plain = weighted_alignment(credits, list(map(float, bq.weights)), list(map(float, bc.weights)), sino)
     out: list[Feature] = []
     if plain >= best - 1e-6 and not sino:  # the alignment (not the compact comparison) gave the similarity
-        rare = weighted_alignment(credits, qw, cw, sino)
+        rare = weighted_alignment(credits, weights(bq), weights(bc), sino)  # the idf weights only when they are read
         delta = round(max(-RARITY_DOWN, min(RARITY_UP, rare - plain)), 4)
         if abs(delta) >= 0.0001:
             missing = [t for t, g in zip(bc.tokens, credits[1], strict=True) if g <= 0.0]
