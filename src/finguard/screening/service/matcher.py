@@ -43,6 +43,7 @@ import logging
 import math
 import re
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -826,7 +827,9 @@ class NameScreener:
         if not acc:
             return []
         initials = {t for p in prepared for t in p.initials}  # written initials, not one-letter syllables of a reading
-        top = _largest(acc, MAX_TIED * (4 if initials else 1))
+        # the weights sorted once (C-level): the n-th largest, and how many are at least a weight, without a pass over acc
+        values = sorted(acc.values())
+        top, above = _largest_and_above(acc, MAX_TIED * (4 if initials else 1), values)
         floor = (evidence or top[0][1]) * RELATIVE_FLOOR
         if compact_hits:  # the names equal as a whole, and the few others with the most evidence
             others = self._compact_others(ix, top, acc, compact_hits, floor, spelled, initials)
@@ -835,9 +838,9 @@ class NameScreener:
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
             if len(top) == 4 * MAX_TIED and top[-1][1] >= last - 1e-9:  # nlargest cut the ties at random: all of them
-                tied = [kv for kv in acc.items() if kv[1] >= last - 1e-9]
-                if len(tied) <= TIE_POOL:
-                    top = tied
+                size = len(values) - bisect_left(values, last - 1e-9)  # how many they are
+                if size <= TIE_POOL:
+                    top = above if size == len(above) else [kv for kv in acc.items() if kv[1] >= last - 1e-9]
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
             bonus = {
                 nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
@@ -851,8 +854,10 @@ class NameScreener:
         if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
             # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
             # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
-            pool = [nid for nid, weight in acc.items() if weight >= last - 1e-9]
-            if len(pool) <= TIE_POOL:
+            size = len(values) - bisect_left(values, last - 1e-9)  # how many they are (not read when too many to order)
+            if size <= TIE_POOL:
+                # the names at least as heavy as top's last, in the dict's order, are all of them when as many
+                pool = [nid for nid, _ in above] if size == len(above) else [nid for nid, weight in acc.items() if weight >= last - 1e-9]
                 return _tie_order(ix, pool, acc, spelled, initials, legal)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
@@ -1531,10 +1536,22 @@ def _article_cut(ix: _Index, word: str, others: set[str], words: int) -> list[in
 
 def _largest(acc: dict[int, float], n: int) -> list[tuple[int, float]]:
     """``heapq.nlargest(n, acc.items(), key=weight)``, the same list (ties in the dict's order), with less work per name."""
+    return _largest_and_above(acc, n, sorted(acc.values()))[0]
+
+
+def _largest_and_above(acc: dict[int, float], n: int, values: list[float]) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """:func:`_largest` given ``values``, acc's weights sorted ascending, and the items it chose among: every item at least
+    as heavy as its last, in the dict's order (all of them when at most ``n``).
+
+    The n-th largest weight is ``values[-n]`` (what ``heapq.nlargest(n, values)[-1]`` is, by a C-level sort rather than a
+    Python loop over the names); the items that heavy, sorted by weight (stable: ties in the dict's order), their first n.
+    """
     if len(acc) > n:
-        least = heapq.nlargest(n, acc.values())[-1]
-        return sorted([kv for kv in acc.items() if kv[1] >= least], key=itemgetter(1), reverse=True)[:n]
-    return sorted(acc.items(), key=itemgetter(1), reverse=True)
+        least = values[-n]
+        above = [kv for kv in acc.items() if kv[1] >= least]
+    else:
+        above = list(acc.items())
+    return sorted(above, key=itemgetter(1), reverse=True)[:n], above
 
 
 def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list[int]], text: str) -> tuple[NameVariant, ...]:
@@ -1756,11 +1773,10 @@ def _rarity(ix: _Index, best: float, name: _Name, bq: Prepared, bc: Prepared, me
         return out
 
     sino = bq.chinese or bc.chinese
-    qw, cw = weights(bq), weights(bc)
     plain = weighted_alignment(credits, list(map(float, bq.weights)), list(map(float, bc.weights)), sino)
     out: list[Feature] = []
     if plain >= best - 1e-6 and not sino:  # the alignment (not the compact comparison) gave the similarity
-        rare = weighted_alignment(credits, qw, cw, sino)
+        rare = weighted_alignment(credits, weights(bq), weights(bc), sino)  # the idf weights only when they are read
         delta = round(max(-RARITY_DOWN, min(RARITY_UP, rare - plain)), 4)
         if abs(delta) >= 0.0001:
             missing = [t for t, g in zip(bc.tokens, credits[1], strict=True) if g <= 0.0]
