@@ -53,7 +53,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     the Russian legal form (names._FAMILY_FORMS: PAO, Yu Yi; issue #16, screentd)
 # 17: listed names also keyed by the first two and three letters of a word after the Arabic article (matcher._compact_keys:
 #     a query whose word after al- is cut short, AL-AQ for AL-AQSA: issue #16, screenblk)
-FORMAT = 17
+# 18: a listed word with zh also keyed by its skeleton with zh read j, as Arabic letters write Russian zh (names.other_skeletons:
+#     Slizheuski, سليجيوسكي: issue #16, screenblk2)
+FORMAT = 18
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
