@@ -1584,14 +1584,17 @@ def _joined_apart(
                 continue
             head, tail = v.tokens[:i], v.tokens[i + 1 :]
             extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
-        if vocab is None:
+        if vocab is None or v is not variants[0]:  # the name as read (not its Persian, French or Egyptian letters)
             continue
         for i in range(len(v.tokens) - 1):
             if v.tokens[i] != "al" or v.tokens[i + 1] == "al":
                 continue
             t = "al" + v.tokens[i + 1]
             k = skeleton(t)
+            bare = len(skel.get(skeleton(v.tokens[i + 1]), ()))  # listed words of the word's own skeleton
             head, tail = v.tokens[:i], v.tokens[i + 2 :]
+            if bare > RARE_EXACT:  # a word many listed words are (شيخ, شرف): the article and a name
+                continue
             if k in skel:
                 if len(k) >= ARTICLE_JOINED_MIN and any(w[:2] == "al" and w[2:] not in vocab for w in skel[k]):
                     later.append(NameVariant((*head, t, *tail), v.kind, v.hebrew))
@@ -1619,21 +1622,20 @@ def _apart(t: str, skel: dict[str, list[str]], arabic: bool) -> list[tuple[str, 
 def _cuts(t: str, skel: dict[str, list[str]]) -> list[int]:
     """:func:`_joined_apart`'s two best places to cut ``t`` (a word read from Arabic letters) in two listed words.
 
-    Never inside a digraph (``kh``, ``sh``, ``th``, ``dh``, ``gh``: one Arabic letter, خ ش ث ذ غ, as read), and one
-    place for each pair of skeletons (``khwsy khafyr`` and ``khws ykhafyr`` are both ``ks kfr``: the same spelling
-    for candidate gathering, which reads skeletons), the first.
+    Never inside a digraph (``kh``, ``sh``, ``th``, ``dh``, ``gh``, French ``ch``: one Arabic letter, خ ش ث ذ غ, as
+    read).
     """
-    found: dict[tuple[str, str], tuple[int, int, int]] = {}
+    found: list[tuple[int, int, int]] = []
     for j in range(1, len(t)):
         if t[j] == "h" and t[j - 1] in _DIGRAPH_FIRST:
             continue
         ka, kb = skeleton(t[:j]), skeleton(t[j:])
-        if len(ka) >= 2 and len(kb) >= 2 and ka in skel and kb in skel and (ka, kb) not in found:
-            found[ka, kb] = (-min(len(ka), len(kb)), len(skel[ka]) + len(skel[kb]), j)
-    return [j for _m, _n, j in sorted(found.values())[:2]]
+        if len(ka) >= 2 and len(kb) >= 2 and ka in skel and kb in skel:
+            found.append((-min(len(ka), len(kb)), len(skel[ka]) + len(skel[kb]), j))
+    return [j for _m, _n, j in sorted(found)[:2]]
 
 
-_DIGRAPH_FIRST = frozenset("ksdtg")  # kh sh dh th gh: one Arabic letter each, as arabic_readings writes them
+_DIGRAPH_FIRST = frozenset("ksdtgc")  # kh sh dh th gh ch: one Arabic letter each, as arabic_readings writes them
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
