@@ -1175,7 +1175,7 @@ _DIGRAPH = dict(SKELETON_DIGRAPHS)
 FOREIGN_MIN = 3
 _NOT_ARABIC = re.compile(r"[pvx]")
 _SPANISH_J = re.compile(r"j[eou]")
-_FOREIGN_LETTERS = re.compile(r"[pvcxj]")
+_FOREIGN_LETTERS = re.compile(r"[pvcxj]|zh")  # zh: Russian ж, written ج (Slizheuski سليجيوسكي)
 _FOREIGN_C = re.compile(r"c(?=[eiy])")
 
 

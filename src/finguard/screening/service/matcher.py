@@ -104,6 +104,7 @@ RARE_EXACT = 8  # a query word as written on at most this many names: they are a
 JOINED_MIN = 5  # a word read from Arabic letters, of this many consonants or more and no listed word's skeleton, is cut in two
 JOINED_MAX = 2  # spellings of the query added so (_joined_apart)
 JOINED_TAKE = 10  # the names those spellings rank best that reach scoring, beside the ones the name as read finds
+ARTICLE_JOINED_MIN = 3  # the article joined again to the word after it (Alzate): consonants of its skeleton, at least
 INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
 ARTICLE_MARK = "\x02"  # a listed word's first letters after the Arabic article, in _Index.compacts: _compact_keys
 ARTICLE_CUT = (2, 3)  # a word after al- cut to this many letters is looked up by them (AL-AQ for AL-AQSA): _near_whole
@@ -615,7 +616,8 @@ class NameScreener:
             return set()
         ix = self._ix
         variants = _unknown_vowel_less(form.variants, ix.vocab, name)
-        joined = _joined_apart(variants, ix.skel)  # words read from Arabic letters written without the space, cut
+        # words read from Arabic letters written without the space, cut; the article joined again (Arabic letters only)
+        joined = _joined_apart(variants, ix.skel, ix.vocab if "ARABIC" in form.scripts else None)
         prepared = prepare((*variants, *joined))
         return {
             rec.entry_id for nid in self._candidates(ix, prepared, form.legal_forms, len(joined)) if (rec := ix.names.get(nid)) is not None
@@ -635,7 +637,8 @@ class NameScreener:
         ix = self._ix
         # empty for a party known only by its identifiers: they alone are screened
         variants = _unknown_vowel_less(form.variants, ix.vocab, name)
-        joined = _joined_apart(variants, ix.skel)  # words read from Arabic letters written without the space, cut
+        # words read from Arabic letters written without the space, cut; the article joined again (Arabic letters only)
+        joined = _joined_apart(variants, ix.skel, ix.vocab if "ARABIC" in form.scripts else None)
         prepared = prepare((*variants, *joined))
         by_entry: dict[int, list[int]] = {}
         for name_id in self._candidates(ix, prepared, form.legal_forms, len(joined)) if prepared else ():
@@ -1572,7 +1575,9 @@ def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list
     return variants
 
 
-def _joined_apart(variants: tuple[NameVariant, ...], skel: dict[str, list[str]]) -> tuple[NameVariant, ...]:  # the extra spellings
+def _joined_apart(
+    variants: tuple[NameVariant, ...], skel: dict[str, list[str]], vocab: dict[str, list[int]] | None = None
+) -> tuple[NameVariant, ...]:  # the extra spellings
     """A word read from Arabic letters whose skeleton no listed word has, read also as two words written without the space.
 
     Arabic writers join a name's words (``خوسيخافير`` Jose Javier, ``روساسكامبا`` Rosas Camba, a given name run into the
@@ -1581,28 +1586,77 @@ def _joined_apart(variants: tuple[NameVariant, ...], skel: dict[str, list[str]])
     into a two-consonant scrap is found everywhere), then the rarer; the two best cuts are extra spellings of the query
     (returned; the name as read is kept), whose candidates only add to the name's (:data:`JOINED_TAKE`). Only for words
     the index does not know: a known word is a name of its own.
+
+    After them (``vocab`` given), a word read after the article, which ``arabic_prepare`` split off: a foreign name
+    opening with al (``الزاتي`` Alzate, ``اليخندرا`` Alejandra) is written so in Arabic letters. The article and the
+    word joined again are an extra spelling when their skeleton is a listed word's of :data:`ARTICLE_JOINED_MIN`
+    consonants or more that opens with al and is no article and listed word (ALZATE; not ALHASSAN, al + hassan), or are
+    cut in two as above when their skeleton is no listed word's (``الفاسبيتزنز``: ALFA SPETZNAZ).
     """
     extra: list[NameVariant] = []
+    later: list[NameVariant] = []
+    arabic = vocab is not None
     for v in variants:
         if v.kind != "skeleton" or v.hebrew:
             continue
-        cuts: list[list[tuple[int, int, int]]] = []
         for i, t in enumerate(v.tokens):
             k = skeleton(t)
             if len(k) < JOINED_MIN or k in skel:
                 continue
-            found = []
-            for j in range(1, len(t)):
-                ka, kb = skeleton(t[:j]), skeleton(t[j:])
-                if len(ka) >= 2 and len(kb) >= 2 and ka in skel and kb in skel:
-                    found.append((-min(len(ka), len(kb)), len(skel[ka]) + len(skel[kb]), j))
-            if found:
-                cuts.append([(i, j, 0) for _m, _n, j in sorted(found)[:2]])
-        for choice in cuts:
-            for i, j, _ in choice:
-                t = v.tokens[i]
-                extra.append(NameVariant((*v.tokens[:i], t[:j], t[j:], *v.tokens[i + 1 :]), v.kind, v.hebrew))
-    return tuple(extra[:JOINED_MAX])
+            head, tail = v.tokens[:i], v.tokens[i + 1 :]
+            extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
+        if vocab is None or v is not variants[0]:  # the name as read (not its Persian, French or Egyptian letters)
+            continue
+        for i in range(len(v.tokens) - 1):
+            if v.tokens[i] != "al" or v.tokens[i + 1] == "al":
+                continue
+            t = "al" + v.tokens[i + 1]
+            k = skeleton(t)
+            bare = len(skel.get(skeleton(v.tokens[i + 1]), ()))  # listed words of the word's own skeleton
+            head, tail = v.tokens[:i], v.tokens[i + 2 :]
+            if bare > RARE_EXACT:  # a word many listed words are (شيخ, شرف): the article and a name
+                continue
+            if k in skel:
+                if len(k) >= ARTICLE_JOINED_MIN and any(w[:2] == "al" and w[2:] not in vocab for w in skel[k]):
+                    later.append(NameVariant((*head, t, *tail), v.kind, v.hebrew))
+            elif len(k) >= JOINED_MIN:
+                later.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
+    out = extra[:JOINED_MAX]
+    out += [x for x in dict.fromkeys(later) if x not in out][: JOINED_MAX - len(out)]
+    return tuple(out)
+
+
+def _apart(t: str, skel: dict[str, list[str]], arabic: bool) -> list[tuple[str, ...]]:
+    """:func:`_joined_apart`'s readings of ``t``, a word whose skeleton no listed word has: read from Arabic letters
+    (``arabic``) with ``kh`` (خ), with ``kh`` as ``j`` first when that is a listed word's skeleton (Spanish j, which
+    Arabic writes خ: ``غرخليس`` Grajales, ``اليخندرا`` Alejandra; the index reads je, jo, ju so, ``names.foreign_in_arabic``),
+    then cut in two (:func:`_cuts`)."""
+    out: list[tuple[str, ...]] = []
+    if arabic and "kh" in t:
+        j = t.replace("kh", "j")
+        if len(skeleton(j)) >= ARTICLE_JOINED_MIN and skeleton(j) in skel:
+            out.append((j,))
+    out.extend((t[:j], t[j:]) for j in _cuts(t, skel))
+    return out
+
+
+def _cuts(t: str, skel: dict[str, list[str]]) -> list[int]:
+    """:func:`_joined_apart`'s two best places to cut ``t`` (a word read from Arabic letters) in two listed words.
+
+    Never inside a digraph (``kh``, ``sh``, ``th``, ``dh``, ``gh``, French ``ch``: one Arabic letter, خ ش ث ذ غ, as
+    read).
+    """
+    found: list[tuple[int, int, int]] = []
+    for j in range(1, len(t)):
+        if t[j] == "h" and t[j - 1] in _DIGRAPH_FIRST:
+            continue
+        ka, kb = skeleton(t[:j]), skeleton(t[j:])
+        if len(ka) >= 2 and len(kb) >= 2 and ka in skel and kb in skel:
+            found.append((-min(len(ka), len(kb)), len(skel[ka]) + len(skel[kb]), j))
+    return [j for _m, _n, j in sorted(found)[:2]]
+
+
+_DIGRAPH_FIRST = frozenset("ksdtgc")  # kh sh dh th gh ch: one Arabic letter each, as arabic_readings writes them
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

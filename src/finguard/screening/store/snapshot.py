@@ -55,7 +55,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     a query whose word after al- is cut short, AL-AQ for AL-AQSA: issue #16, screenblk)
 # 18: a legal form leading a listed name that ends in one too (LLC GUDZON SHIPPING CO), stripped without its dots; Latin
 #     ink no legal form (only Russian Инк); a joined Persian family name of a kunya not split (ابوطالبی: issue #16, screentd2)
-FORMAT = 18
+# 19: a listed word with zh also keyed by its skeleton with zh read j, as Arabic letters write Russian zh (names.other_skeletons:
+#     Slizheuski, سليجيوسكي: issue #16, screenblk2)
+FORMAT = 19
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
