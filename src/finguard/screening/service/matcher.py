@@ -2368,17 +2368,24 @@ def _firm_words_differ(
     if not 2 <= len(mine) <= FIRM_WORDS_MAX:
         return None
     n = len(bc.tokens)
-    listed = set(bc.tokens) | {"".join(bc.tokens[i:j]) for i in range(n) for j in range(i + 2, n + 1)}  # R & T: rt
+    # each listed word, and each run of words joined (R & T: rt), at its place: a word's first, a run's last
+    listed: dict[str, int] = {}
+    for i, t in enumerate(bc.tokens):
+        listed.setdefault(t, i)
+    for i in range(n):
+        for j in range(i + 2, n + 1):
+            listed.setdefault("".join(bc.tokens[i:j]), j - 1)
     other = [
         t
         for t in mine
         if t not in listed
-        and not (nickname_partners(t) & listed)
+        and not (nickname_partners(t) & listed.keys())
         and not any(_word_likeness(t, form) >= REPLACED_SIM for form in listed_legal)  # the legal form misspelled: CMPNY
     ]
     if other == [mine[-1]] and len(other[0]) >= 3:
         # the last word cut short, after the others' places (Gomez Mar; not Gertrudis Criado / CRIADERO SANTA GERTRUDIS)
-        after = max((bc.tokens.index(t) for t in mine[:-1] if t in listed), default=-1)
+        # (a run's place: its last word; bc.tokens.index raised for a joined run, stop 25's held-out negatives)
+        after = max((listed[t] for t in mine[:-1] if t in listed), default=-1)
         if any(o.startswith(other[0]) for o in bc.tokens[after + 1 :]):
             return None
     if not other:
