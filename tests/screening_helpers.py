@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from finguard.lists.model.lists import EntryDraft, Party, SubjectKind
 from finguard.screening.service import NameScreener, ScreenQuery
@@ -43,3 +47,20 @@ def built(entries: list[tuple[int, EntryDraft]], store: str, tmp_path: Path) -> 
     path = tmp_path / "names.sqlite"
     snapshot.save(path, "t", s)
     return snapshot.load(path)[1]
+
+
+Build = Callable[[list[tuple[int, EntryDraft]]], NameScreener]
+
+
+def build_fixture(others: Sequence[tuple[int, EntryDraft]] = ()) -> Any:
+    """A ``build`` fixture for a module: ``build(entries)`` gives a screener of ``entries`` plus ``others``, once on the
+    in-memory index and once on a snapshot read back from its file (:func:`built`). Assign it: ``build = build_fixture()``."""
+
+    @pytest.fixture(params=["memory", "snapshot"])
+    def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
+        def make(entries: list[tuple[int, EntryDraft]]) -> NameScreener:
+            return built([*entries, *others], request.param, tmp_path)
+
+        return make
+
+    return build

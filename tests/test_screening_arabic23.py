@@ -10,17 +10,11 @@ Each runs on the in-memory index and on a snapshot read back from its file (the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from finguard.screening.model.names import analyse_name, foreign_in_arabic, other_skeletons
-from finguard.screening.service import NameScreener
 from finguard.screening.service.matcher import _joined_apart
-from tests.screening_helpers import built, org, outcome, person
-
-Build = Callable[[list[tuple[int, object]]], NameScreener]
+from tests.screening_helpers import Build, build_fixture, org, outcome, person
 
 _OTHERS = [
     (90, person("o1", "BARAKAT, Ahmad")),
@@ -30,12 +24,7 @@ _OTHERS = [
 ]
 
 
-@pytest.fixture(params=["memory", "snapshot"])
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
-    def make(entries: list[tuple[int, object]]) -> NameScreener:
-        return built([*entries, *_OTHERS], request.param, tmp_path)  # type: ignore[list-item]
-
-    return make
+build = build_fixture(_OTHERS)
 
 
 def test_a_foreign_word_is_keyed_as_arabic_letters_write_it() -> None:

@@ -9,24 +9,12 @@ such a query (``matcher._near_whole``). Each runs on the in-memory index and on 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 
 from finguard.screening.service import NameScreener
 from finguard.screening.service.matcher import ARTICLE_CUT_MAX, ARTICLE_MARK, _compact_keys
-from tests.screening_helpers import built, org, person
+from tests.screening_helpers import Build, build_fixture, org, person
 
-Build = Callable[[list[tuple[int, object]]], NameScreener]
-
-
-@pytest.fixture(params=["memory", "snapshot"])
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
-    def make(entries: list[tuple[int, object]]) -> NameScreener:
-        return built(entries, request.param, tmp_path)  # type: ignore[arg-type]
-
-    return make
+build = build_fixture()
 
 
 def _words(n: int, seed: int = 1) -> list[str]:

@@ -11,24 +11,13 @@ Each runs on the in-memory index and on a snapshot read back from its file (the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from finguard.screening.service import NameScreener
 from finguard.screening.service.matcher import MAX_TIED, _compact_keys, _initials_key
-from tests.screening_helpers import built, org, person
+from tests.screening_helpers import Build, build_fixture, org, person
 
-Build = Callable[[list[tuple[int, object]]], NameScreener]
-
-
-@pytest.fixture(params=["memory", "snapshot"])
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
-    def make(entries: list[tuple[int, object]]) -> NameScreener:
-        return built(entries, request.param, tmp_path)  # type: ignore[arg-type]
-
-    return make
+build = build_fixture()
 
 
 def _crowd(n: int, first: str, kind: str = "person") -> list[tuple[int, object]]:
