@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -23,7 +24,7 @@ import heldout as h
 from run import uncached_screener
 
 from finguard.screening.model.names import analyse_name, name_key
-from finguard.screening.service import ScreenQuery, Thresholds
+from finguard.screening.service import NameScreener, ScreenQuery, Thresholds
 
 _ARABIC = re.compile(r"(?<!\S)عبد\s+ال|(?<!\S)عبدل|(?<!\S)أل")
 _ARTICLES = {"al", "el", "ul"}
@@ -38,9 +39,11 @@ def touched(q: str) -> bool:
     return False
 
 
-def main() -> None:
+def main(pick: Callable[[str, NameScreener], bool] = lambda q, _s: touched(q), seeds_default: str = "2210,2216,2240") -> None:
+    """Screen the dev negatives ``pick`` picks (a name, the OFAC + UN screener), print ``HIT`` and ``SEED`` lines
+    (``fp_blockjoin.py`` calls it with its own filter)."""
     nn = int(os.environ.get("NN", 50_000))
-    seeds = [int(x) for x in os.environ.get("SEEDS", "2210,2216,2240").split(",")]
+    seeds = [int(x) for x in os.environ.get("SEEDS", seeds_default).split(",")]
     base, _ = h.un_original_script(h.watchlist())
     syn, _q = h.synthetic(len(base) + 1, 80_000, int(os.environ.get("NS", 300)), h.DEV_SEED)
     s = uncached_screener(Thresholds())
@@ -52,7 +55,7 @@ def main() -> None:
     for seed in seeds:
         skip = held | (fresh if seed != h.DEV_SEED + 7 else set())
         neg = [(loc, q) for loc, q in h.negatives(nn, listed, seed) if name_key(q) not in skip]
-        some = [(loc, q) for loc, q in neg if touched(q)]
+        some = [(loc, q) for loc, q in neg if pick(q, s)]
         fp = ns = 0
         for loc, q in some:
             hits = s.screen(ScreenQuery(q))
