@@ -1175,6 +1175,8 @@ _DIGRAPH = dict(SKELETON_DIGRAPHS)
 FOREIGN_MIN = 3
 _NOT_ARABIC = re.compile(r"[pvx]")
 _SPANISH_J = re.compile(r"j[eou]")
+# j before a or i in a word of a Spanish ending (Grajales, Jacobo, Fajardo, Jaramillo), which no romanised Arabic name has
+_SPANISH_JA = re.compile(r"j[ai].*(?:o|os|es|ez)$")
 _FOREIGN_LETTERS = re.compile(r"[pvcxj]|zh")  # zh: Russian ж, written ج (Slizheuski سليجيوسكي)
 _FOREIGN_C = re.compile(r"c(?=[eiy])")
 
@@ -1185,11 +1187,17 @@ def foreign_in_arabic(token: str) -> list[str]:
 
     Arabic letters have no p, v, hard or soft c, x, ch or zh: writers use ب (b), ف (f), ك / س (k, s), كس (ks),
     تش or ش (tsh, sh) and ج (j). One spelling, or two when the word has ``ch`` (تش and ش); ``ck`` and ``cc`` are one k;
-    a word with j also with j as Spanish says it, خ (``Juan`` خوان: kh), when it is j before e, o or u.
+    a word with j also with j as Spanish says it, خ (``Juan`` خوان: kh), when it is j before e, o or u, or before a or i
+    in a word of a Spanish ending (``Grajales``, ``Jacobo``).
     """
     # Spanish j is خ (kh): Juan خوان, Jose خوسيه, Ojeda أوخيدا; before e, o, u only (ja, ji open many Arab names as
-    # romanised: Jamal, Jazairi, Najib), or in a word of a letter no romanised Arabic name has (Javier)
-    spanish_j = _SPANISH_J.search(token) is not None or ("j" in token and _NOT_ARABIC.search(token) is not None)
+    # romanised: Jamal, Jazairi, Najib), or in a word of a letter no romanised Arabic name has (Javier), or of a Spanish
+    # ending (ja, ji: Grajales غرخاليس, Jacobo خاكوبو)
+    spanish_j = (
+        _SPANISH_J.search(token) is not None
+        or ("j" in token and _NOT_ARABIC.search(token) is not None)
+        or _SPANISH_JA.search(token) is not None
+    )
     t = token.replace("ck", "k").replace("cc", "k").replace("p", "b").replace("v", "f").replace("x", "ks").replace("zh", "j")
     out = [t] if "ch" not in t else [t.replace("ch", ch) for ch in ("tsh", "sh")]
     out = [_FOREIGN_C.sub("s", w).replace("c", "k") for w in out]

@@ -166,7 +166,8 @@ def greek(text: str) -> list[str]:
 
 # -- Arabic ---------------------------------------------------------------------------------------------
 
-_ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})(?!له(?:\s|$))")
+# not before ``ڤ`` (v), a letter of foreign names only: ``الڤارو`` is Alvaro, one word
+_ARTICLE = re.compile(r"(?<!\S)(ال)(?=\S{2,})(?!له(?:\s|$))(?!ڤ)")
 # after عبد / أبو the article is sure, however its alif is written (a hamza on it, ``عبد ألمجيد``, is a common slip)
 # (and the article written apart from the name after it, ``عبد ال رحمن``)
 _ABD = re.compile(r"(?<!\S)(عبد|أبو|ابو)\s+[اأإ]ل\s*(?=\S{2,})")
@@ -230,6 +231,8 @@ _ARABIC_BLOCK = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufe
 # (Urdu writes it ``ہ``, heh goal: ``عبدہ``)
 _FINAL_HEH = re.compile(r"(?<=[^\s\u0627\u0648\u064a\u06cc\u0649\u0622\u0623\u0625\u0644])(?<=\S\S\S)[\u0647\u06c1](?!\S)")
 _UNVOICED = "unvoiced"  # the reading without a word's final ه (its key is no letter)
+_DIGRAPHS = "digraphs"  # the reading with a consonant and ه as one Latin digraph (its key is no letter)
+_LATIN_PAIR = re.compile(r"[سكتدغ]ه")
 
 
 def arabic_readings(text: str) -> list[str]:
@@ -252,7 +255,10 @@ def arabic_readings(text: str) -> list[str]:
     # a word's final ه after a consonant is a vowel as often as a letter (عبده Abdu / Abduh, فاطمه Fatima / Fatemeh, as ة
     # is, which is dropped): the name is read once more without it (after a long vowel it is a letter: شاه Shah; الله kept)
     unvoiced = _FINAL_HEH.sub("", text)
-    for extra in readings + ([{_UNVOICED: ""}] if unvoiced != text else []):
+    # a name with ``ڤ`` (v) is a foreign one, which a machine may have written letter by letter from its Latin spelling
+    # (ICU's Latin-Arabic: Shved سهڤد, Ivanavich اڤنڤكه): read once more with س ك ت د غ before ه as the Latin digraphs
+    letterwise = [{_DIGRAPHS: ""}] if "ڤ" in text and _LATIN_PAIR.search(text) else []
+    for extra in readings + ([{_UNVOICED: ""}] if unvoiced != text else []) + letterwise:
         parts: list[str] = []
         last = ""
         for ch in unvoiced if _UNVOICED in extra else text:
@@ -261,7 +267,7 @@ def arabic_readings(text: str) -> list[str]:
                 last = ""
                 continue
             latin = extra.get(ch) or _ARABIC_LETTERS.get(ch) or anyascii(ch)
-            if latin[:1] == "h" and last in "pkgdts" and last:
+            if latin[:1] == "h" and last in "pkgdts" and last and _DIGRAPHS not in extra:
                 parts.append("a")  # two letters, not a digraph
             parts.append(latin)
             last = latin[-1:] if latin else last

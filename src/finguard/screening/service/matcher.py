@@ -1619,6 +1619,9 @@ def _joined_apart(
             if k in skel:
                 if len(k) >= ARTICLE_JOINED_MIN and any(w[:2] == "al" and w[2:] not in vocab for w in skel[k]):
                     later.append(NameVariant((*head, t, *tail), v.kind, v.hebrew))
+                    # and its kh as Spanish j when that is a listed word's skeleton too (اليخندرا: Alejandro's
+                    # alekhandro, Alejandra's alejandra)
+                    later.extend(NameVariant((*head, *j, *tail), v.kind, v.hebrew) for j in _apart(t, skel, arabic)[:1] if len(j) == 1)
             elif len(k) >= JOINED_MIN:
                 later.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
     out = extra[:JOINED_MAX]
@@ -1643,17 +1646,19 @@ def _apart(t: str, skel: dict[str, list[str]], arabic: bool) -> list[tuple[str, 
 def _cuts(t: str, skel: dict[str, list[str]]) -> list[int]:
     """:func:`_joined_apart`'s two best places to cut ``t`` (a word read from Arabic letters) in two listed words.
 
-    Never inside a digraph (``kh``, ``sh``, ``th``, ``dh``, ``gh``, French ``ch``: one Arabic letter, خ ش ث ذ غ, as
+    Two cuts into the same two skeletons are one reading (``rwsask amba`` and ``rwsaska mba``, both ``rsk`` ``mb``):
+    the first place of each pair is kept, so the second cut is another pair (``rwsas kamba``, Rosas Camba). Never inside
+    a digraph (``kh``, ``sh``, ``th``, ``dh``, ``gh``, French ``ch``: one Arabic letter, خ ش ث ذ غ, as
     read).
     """
-    found: list[tuple[int, int, int]] = []
+    found: dict[tuple[str, str], tuple[int, int, int]] = {}
     for j in range(1, len(t)):
         if t[j] == "h" and t[j - 1] in _DIGRAPH_FIRST:
             continue
         ka, kb = skeleton(t[:j]), skeleton(t[j:])
-        if len(ka) >= 2 and len(kb) >= 2 and ka in skel and kb in skel:
-            found.append((-min(len(ka), len(kb)), len(skel[ka]) + len(skel[kb]), j))
-    return [j for _m, _n, j in sorted(found)[:2]]
+        if len(ka) >= 2 and len(kb) >= 2 and ka in skel and kb in skel and (ka, kb) not in found:
+            found[ka, kb] = (-min(len(ka), len(kb)), len(skel[ka]) + len(skel[kb]), j)
+    return [j for _m, _n, j in sorted(found.values())[:2]]
 
 
 _DIGRAPH_FIRST = frozenset("ksdtgc")  # kh sh dh th gh ch: one Arabic letter each, as arabic_readings writes them
