@@ -187,6 +187,9 @@ COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no 
 # (Roberto Lopez 13 x 64, Jose Dominguez 139 x 6); a rarer pair is how a Spanish name is written short (Eduardo Arellano
 # 23 x 10 for ARELLANO FELIX, Eduardo Ramon) and stays a hit (issue #16, screentd2; chosen on the dev split)
 COMMON_PAIR = 500
+# ... and a given name with the first of two family names only (the usual short Spanish form): a pair this common (issue
+# #16, screenfp3; chosen on the dev split)
+COMMON_PAIR_SHORT = 500
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
@@ -2586,12 +2589,18 @@ def _common_pair_partial(
     family, given = _family_and_given(bc, n_family)
     if len(words) != 2 or len(set(words)) != 2 or not set(words).issubset(family + given):
         return None
+    pair_floor = COMMON_PAIR
     if not any(t not in words for t in family) or not any(t not in words for t in given):
-        return None  # one word short at most on one side: token_subset's reading
+        # one word short at most on one side: token_subset's reading; but a given name and the first of two family
+        # names, the second left out ("Rosa Vargas" / VARGAS LLOSA, Rosa), both very common: a common pair (COMMON_PAIR_SHORT)
+        short = len(family) == 2 and family[0] in words and family[1] not in words and all(t in words for t in given)
+        if not short:
+            return None
+        pair_floor = COMMON_PAIR_SHORT
     if not any(t in words for t in family) or not any(t in words for t in given):
         return None
     counts = [len(ix.vocab.get(t, ())) for t in words]
-    if min(counts) < COMMON_FAMILY or counts[0] * counts[1] < COMMON_PAIR:
+    if min(counts) < COMMON_FAMILY or counts[0] * counts[1] < pair_floor:
         return None  # a rarer pair (Eduardo Arellano, Jairo Urdinola): how such a name is written short, kept a hit
     why = (
         f"the query is the listed {' '.join(words)!r}, two words on many listed names, and lacks both a listed given name "

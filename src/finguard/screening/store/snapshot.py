@@ -57,7 +57,10 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     ink no legal form (only Russian Инк); a joined Persian family name of a kunya not split (ابوطالبی: issue #16, screentd2)
 # 19: a listed word with zh also keyed by its skeleton with zh read j, as Arabic letters write Russian zh (names.other_skeletons:
 #     Slizheuski, سليجيوسكي: issue #16, screenblk2)
-FORMAT = 19
+# 20: a listed romanised Chinese name written FAMILY, Given regrouped with its last word (once turned) as the family name,
+#     and Wade-Giles chi before a vowel (chiang) read in pinyin (names._sino_variants: PAO, Hua Chiang); a leading LIMITED
+#     before a single word kept as the firm's word (names.strip_legal_forms: Limited Edition Co; issue #16, screenfp3)
+FORMAT = 20
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
