@@ -89,3 +89,13 @@ def test_a_common_given_name_and_first_family_name_are_a_common_pair() -> None:
     assert 1 not in got
     assert [h.entry_id for h in s.screen(ScreenQuery("Rosa Vargas Llosa"))][:1] == [1]
     assert 2 in {h.entry_id for h in s.screen(ScreenQuery("Eduarda Quintero"))}
+
+
+def test_first_given_name_left_out_and_a_middle_one_as_a_nickname_is_no_hit() -> None:
+    """``Ian Fletcher`` / ``FLETCHER, Paul John``: the first given name left out and the middle one written as a nickname
+    (Ian for John) are two departures from the listed name (it was a close match at 0.82). The middle name as listed,
+    an initial, or the whole name stay hits."""
+    assert hits("FLETCHER, Paul John", "Ian Fletcher") == []
+    assert [o for _s, o in hits("FLETCHER, Paul John", "John Fletcher")] == ["close_match"]
+    assert [o for _s, o in hits("FLETCHER, Paul John", "J. Fletcher")] == ["close_match"]
+    assert [o for _s, o in hits("FLETCHER, Paul John", "Paul John Fletcher")] == ["match"]

@@ -2617,7 +2617,8 @@ def _family_left_out_and_near(
     thresholds: Thresholds,
     memo: PairMemo | None = None,
 ) -> Feature | None:
-    """One of a listed person's two family names left out and another listed word written otherwise: not a hit.
+    """One of a listed person's two family names (or the first of two given names) left out and another listed word
+    written otherwise: not a hit.
 
     ``Alonso Riera`` / ``RIVERA MUNOZ, Alonso``, ``Jose Francisco Angel`` / ``RANGEL GOMEZ, Francisco Jose``: a name
     one family name short is how a person is often written (``Alonso Rivera``), and a misspelt word is a typo; both at
@@ -2625,7 +2626,10 @@ def _family_left_out_and_near(
     often than a typo (Riera, Angel). The mirror of :func:`_extra_words` (words of its own beside a word written
     otherwise). A listed word the query writes alike in sound (the same sound key), as an initial, or as listed
     counts as written. Only for listed names written ``FAMILY, Given`` with two family names or more, in Latin letters
-    (romanised Chinese and Korean names apart). Capped below ``close_match``, not lifted back.
+    (romanised Chinese and Korean names apart). ``Ian Taylor`` / ``TAYLOR, Mark John`` (screenfp3): the first given name
+    left out and a middle one written as a nickname (Ian for John) are two departures too, a common English pair of
+    names more often than the listed person; a middle name as listed (``John Taylor``) is token_subset's reading.
+    Capped below ``close_match``, not lifted back.
     """
     bq, bc = pair
     if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
@@ -2633,23 +2637,28 @@ def _family_left_out_and_near(
     if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
         return None
     n_family = name.family[0]
-    if n_family < 2 or n_family >= len(bc.tokens):
+    if n_family >= len(bc.tokens):
         return None
     credits = token_credits(bq, bc, memo)
     if credits is None:
         return None
     got = credits[1]
     start = len(bc.tokens) - n_family
-    lacking = [
-        bc.tokens[j] for j in range(start, len(bc.tokens)) if got[j] <= 0.0 and len(bc.tokens[j]) > 1 and bc.tokens[j] not in _PARTICLES
-    ]
+    lacking = (
+        [bc.tokens[j] for j in range(start, len(bc.tokens)) if got[j] <= 0.0 and len(bc.tokens[j]) > 1 and bc.tokens[j] not in _PARTICLES]
+        if n_family >= 2
+        else []
+    )
+    if not lacking and start >= 2 and got[0] <= 0.0 and len(bc.tokens[0]) > 1 and bc.tokens[0] not in _PARTICLES:
+        lacking = [bc.tokens[0]]  # the first of two given names left out: Ian Taylor / TAYLOR, Mark John (screenfp3)
     if not lacking:
         return None
     sounds = set(bq.phon)
+    # a credit of INITIAL_CREDIT is an initial's only when the query wrote one; otherwise a nickname (Ian for John)
     other = [
         t
         for t, k, g in zip(bc.tokens, bc.phon, got, strict=True)
-        if 0.0 < g < 1.0 and abs(g - INITIAL_CREDIT) > 1e-9 and k not in sounds and t not in bq.tokens
+        if 0.0 < g < 1.0 and (abs(g - INITIAL_CREDIT) > 1e-9 or not bq.initials) and k not in sounds and t not in bq.tokens
     ]
     if not other:
         return None
