@@ -536,7 +536,8 @@ _AFTER_COMMA_ONLY = frozenset({"sc"})
 # Forms that lead a name only when it was turned round at its comma (``AL-BUSHAIR TRADING COMPANY, LTD`` written ``LTD
 # AL-BUSHAIR TRADING COMPANY``, as a "Family, Given" swap turns it): stripped at the start, without their dots, when the
 # name ends in a legal form too; abbreviations no firm's name opens with, and ``LIMITED`` before a name ending in ``CO.``
-# (Hong Kong's and China's ``CO., LIMITED``; not before another form, Limited Brands, Inc., nor ``LIMITED LIABILITY``)
+# (Hong Kong's and China's ``CO., LIMITED``; not before another form, Limited Brands, Inc., nor ``LIMITED LIABILITY``,
+# nor before a single word: ``Limited Edition Co`` is a firm named Limited Edition, not ``EDITION CO., LIMITED``)
 _TURNED_LEADING = frozenset({"ltd", "llc", "inc", "plc", "gmbh", "sarl", "ltda", "lda"})
 # Forms only as a name in Cyrillic letters gives them once romanised (Russian Инк, Inc.): in Latin letters ``ink`` is an
 # English word of a firm's name (``Blue Ink Ltd``, ``SQUID INK``), not a legal form
@@ -761,7 +762,10 @@ def strip_legal_forms(text: str, romanised: bool = False) -> tuple[str, tuple[st
         turned = (
             end < len(tokens)
             and not tokens[start + 1].startswith("(")
-            and (plain[start] in _TURNED_LEADING or (plain[start] == "limited" and "company" in forms and plain[start + 1] != "liability"))
+            and (
+                plain[start] in _TURNED_LEADING
+                or (plain[start] == "limited" and "company" in forms and plain[start + 1] != "liability" and end - start > 2)
+            )
         )
         if not (turned or plain[start] in _LEADING_LEGAL or (plain[start] in _LEGAL_FORMS_LATIN and plain[start] in abbreviated)):
             break
@@ -909,7 +913,8 @@ def wade_giles_to_pinyin(syllable: str) -> str | None:
 
 # a syllable only Wade-Giles writes so, at any word's start or end: "WU, Nan Hsiung" (read "nan hsiung wu") has it in
 # its middle word, not at the name's start or end, and is as Chinese as "LIN, Hsiung Wei"
-_WG_ONLY_HINT = re.compile(r"\b(?:hs|ts|tz|ss)|(?:ieh|ien|ung|ih)\b|'")
+# (``chi`` before a vowel: chia, chiang, chiao, chieh, chiu are Wade-Giles; pinyin writes ``ch`` + ``i`` only as ``chi``)
+_WG_ONLY_HINT = re.compile(r"\b(?:hs|ts|tz|ss|chi[aeu])|(?:ieh|ien|ung|ih)\b|'")
 
 # Cantonese (Hong Kong / Macau) and Korean spellings of common family names, with the Mandarin pinyin.
 CANTONESE_SURNAMES: dict[str, str] = {
@@ -1347,8 +1352,10 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
         latin = fold(transliterate(_han_runs_to_pinyin(read) if "HAN" in scripts else read))
         dotted = {m.group(0).replace(".", "") for m in _DOTTED.finditer(latin)}  # "c.v.", "s.r.l.": abbreviations
         latin = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), latin)
+        turned = False  # "PAO, Hua Chiang": the comma said which word is the family name (last once turned)
         if kind != "organisation":
-            latin = swap_comma_order(latin)
+            turned_latin = swap_comma_order(latin)
+            turned, latin = turned_latin != latin, turned_latin
         raw_tokens = [t for t in _TOKEN_SPLIT.split(latin.replace("'", "").replace("`", "")) if t][:MAX_TOKENS]
         tokens = tuple(strip_tone_numbers(t) for t in raw_tokens)
         tokens = tuple(t for t in tokens if t)
@@ -1359,7 +1366,7 @@ def analyse_name(name: str, kind: str | None = None) -> NameForm:
             variants.append(NameVariant(tokens, "skeleton" if abjad else "korean" if korean else "latin", hebrew))
             variants.extend(_extra_variants(arabic_more, kind, "skeleton"))
             if not abjad and not korean and kind != "organisation" and not legal:  # a legal form: not a Chinese person's name
-                variants.extend(_sino_variants(latin, tokens))
+                variants.extend(_sino_variants(latin, tokens, turned))
             digits = numbers_as_digits(tokens) if not abjad else None
             if digits and digits != tokens:
                 variants.append(NameVariant(digits, "latin"))  # "Brigade Fourty-four" is "Brigade 44"
@@ -1555,8 +1562,12 @@ def _han_variants(han: str, *, person: bool, translate: bool = True) -> list[Nam
     return out
 
 
-def _sino_variants(latin: str, tokens: tuple[str, ...]) -> list[NameVariant]:
-    """Romanised Chinese names regrouped as ``family given``: spacing, Wade-Giles and Cantonese spellings."""
+def _sino_variants(latin: str, tokens: tuple[str, ...], family_last: bool = False) -> list[NameVariant]:
+    """Romanised Chinese names regrouped as ``family given``: spacing, Wade-Giles and Cantonese spellings.
+
+    ``family_last``: the name was written ``FAMILY, Given`` and turned round at its comma (``PAO, Hua Chiang`` is ``hua
+    chiang pao``): its last word is the family name, never a given name's syllable (not ``hua chiangpao``).
+    """
     if len(tokens) > 4 or sum(len(t) for t in tokens) > 24:
         return []
     out: list[NameVariant] = []
@@ -1579,8 +1590,10 @@ def _sino_variants(latin: str, tokens: tuple[str, ...]) -> list[NameVariant]:
         for converted in (kept, full):
             if converted and tuple(converted) != tokens:
                 out.append(NameVariant(tuple(converted), "sino"))
+            if family_last and len(converted) >= 3:  # PAO, Hua Chiang: also huajiang bao, the given name's syllables joined
+                out.append(NameVariant(("".join(converted[:-1]), converted[-1]), "sino"))
     # Cantonese / Korean family names
-    for i in (0, len(tokens) - 1):
+    for i in (len(tokens) - 1,) if family_last else (0, len(tokens) - 1):
         mandarin = cantonese_surname(tokens[i])
         if mandarin and len(tokens) >= 2:
             swapped = list(tokens)
@@ -1594,6 +1607,8 @@ def _sino_variants(latin: str, tokens: tuple[str, ...]) -> list[NameVariant]:
             parts = syllables if len(tokens) == 1 else list(tokens) if len(tokens) >= 3 else []
             if parts:
                 first, last = parts[0] in CHINESE_SURNAMES, parts[-1] in CHINESE_SURNAMES
+                if family_last and len(tokens) >= 2:
+                    first, last = False, True  # the comma said so, whatever the words are
                 if first or not last:
                     out.append(NameVariant((parts[0], "".join(parts[1:])), "sino"))
                 if last or not first:

@@ -187,6 +187,9 @@ COMMON_FAMILY = 5  # a family name on at least this many indexed names tells no 
 # (Roberto Lopez 13 x 64, Jose Dominguez 139 x 6); a rarer pair is how a Spanish name is written short (Eduardo Arellano
 # 23 x 10 for ARELLANO FELIX, Eduardo Ramon) and stays a hit (issue #16, screentd2; chosen on the dev split)
 COMMON_PAIR = 500
+# ... and a given name with the first of two family names only (the usual short Spanish form): a pair this common (issue
+# #16, screenfp3; chosen on the dev split)
+COMMON_PAIR_SHORT = 500
 HAN_FEATURE = "han_characters_differ"
 SUBSET_SPELLING = 0.88  # and each must be spelled this much alike (Jaro-Winkler, no sound key)
 SUBSET_TOKEN = 0.8  # each query token's alignment credit must be at least this ("Wladimir" for "Vladimir")
@@ -2591,12 +2594,18 @@ def _common_pair_partial(
     family, given = _family_and_given(bc, n_family)
     if len(words) != 2 or len(set(words)) != 2 or not set(words).issubset(family + given):
         return None
+    pair_floor = COMMON_PAIR
     if not any(t not in words for t in family) or not any(t not in words for t in given):
-        return None  # one word short at most on one side: token_subset's reading
+        # one word short at most on one side: token_subset's reading; but a given name and the first of two family
+        # names, the second left out ("Rosa Vargas" / VARGAS LLOSA, Rosa), both very common: a common pair (COMMON_PAIR_SHORT)
+        short = len(family) == 2 and family[0] in words and family[1] not in words and all(t in words for t in given)
+        if not short:
+            return None
+        pair_floor = COMMON_PAIR_SHORT
     if not any(t in words for t in family) or not any(t in words for t in given):
         return None
     counts = [len(ix.vocab.get(t, ())) for t in words]
-    if min(counts) < COMMON_FAMILY or counts[0] * counts[1] < COMMON_PAIR:
+    if min(counts) < COMMON_FAMILY or counts[0] * counts[1] < pair_floor:
         return None  # a rarer pair (Eduardo Arellano, Jairo Urdinola): how such a name is written short, kept a hit
     why = (
         f"the query is the listed {' '.join(words)!r}, two words on many listed names, and lacks both a listed given name "
@@ -2613,7 +2622,8 @@ def _family_left_out_and_near(
     thresholds: Thresholds,
     memo: PairMemo | None = None,
 ) -> Feature | None:
-    """One of a listed person's two family names left out and another listed word written otherwise: not a hit.
+    """One of a listed person's two family names (or the first of two given names) left out and another listed word
+    written otherwise: not a hit.
 
     ``Alonso Riera`` / ``RIVERA MUNOZ, Alonso``, ``Jose Francisco Angel`` / ``RANGEL GOMEZ, Francisco Jose``: a name
     one family name short is how a person is often written (``Alonso Rivera``), and a misspelt word is a typo; both at
@@ -2621,7 +2631,10 @@ def _family_left_out_and_near(
     often than a typo (Riera, Angel). The mirror of :func:`_extra_words` (words of its own beside a word written
     otherwise). A listed word the query writes alike in sound (the same sound key), as an initial, or as listed
     counts as written. Only for listed names written ``FAMILY, Given`` with two family names or more, in Latin letters
-    (romanised Chinese and Korean names apart). Capped below ``close_match``, not lifted back.
+    (romanised Chinese and Korean names apart). ``Ian Taylor`` / ``TAYLOR, Mark John`` (screenfp3): the first given name
+    left out and a middle one written as a nickname (Ian for John) are two departures too, a common English pair of
+    names more often than the listed person; a middle name as listed (``John Taylor``) is token_subset's reading.
+    Capped below ``close_match``, not lifted back.
     """
     bq, bc = pair
     if kind != "person" or bq is None or bc is None or score < thresholds.close_match or name.family is None:
@@ -2629,23 +2642,28 @@ def _family_left_out_and_near(
     if bq.kind != "latin" or bc.kind != "latin" or bq.chinese or bc.chinese or bq.korean or bc.korean:
         return None
     n_family = name.family[0]
-    if n_family < 2 or n_family >= len(bc.tokens):
+    if n_family >= len(bc.tokens):
         return None
     credits = token_credits(bq, bc, memo)
     if credits is None:
         return None
     got = credits[1]
     start = len(bc.tokens) - n_family
-    lacking = [
-        bc.tokens[j] for j in range(start, len(bc.tokens)) if got[j] <= 0.0 and len(bc.tokens[j]) > 1 and bc.tokens[j] not in _PARTICLES
-    ]
+    lacking = (
+        [bc.tokens[j] for j in range(start, len(bc.tokens)) if got[j] <= 0.0 and len(bc.tokens[j]) > 1 and bc.tokens[j] not in _PARTICLES]
+        if n_family >= 2
+        else []
+    )
+    if not lacking and start >= 2 and got[0] <= 0.0 and len(bc.tokens[0]) > 1 and bc.tokens[0] not in _PARTICLES:
+        lacking = [bc.tokens[0]]  # the first of two given names left out: Ian Taylor / TAYLOR, Mark John (screenfp3)
     if not lacking:
         return None
     sounds = set(bq.phon)
+    # a credit of INITIAL_CREDIT is an initial's only when the query wrote one; otherwise a nickname (Ian for John)
     other = [
         t
         for t, k, g in zip(bc.tokens, bc.phon, got, strict=True)
-        if 0.0 < g < 1.0 and abs(g - INITIAL_CREDIT) > 1e-9 and k not in sounds and t not in bq.tokens
+        if 0.0 < g < 1.0 and (abs(g - INITIAL_CREDIT) > 1e-9 or not bq.initials) and k not in sounds and t not in bq.tokens
     ]
     if not other:
         return None

@@ -1258,12 +1258,22 @@ def name_similarity(
         if bq is not None and bq.kind != "han":
             sim = min(sim, HAN_READING_CAP)
         return sim, bq, bc
-    return _best_pair(query, candidate, memo)
+    return _best_pair(query, candidate, memo, han_q is not None, han_c is not None)
+
+
+def _joined_reading(a: Prepared, a_han: bool, b: Prepared) -> bool:
+    """``a`` is a Japanese reading of a name written in Han characters only (彭娜 read ``ho da``: of such a name, the
+    variants of kind ``latin`` not translated from it), in two words or more, and ``b`` is one word: equal to it only joined
+    (``HODA``), a coincidence of a few letters, not the name. A Japanese name is written in two words in Latin letters
+    (family, given); a reading of a Chinese name joined (``pengna``) is its pinyin, compared as such."""
+    return a_han and a.kind == "latin" and not a.pinyin and len(a.tokens) >= 2 and len(b.tokens) == 1
 
 
 def _best_pair(
-    query: list[Prepared], candidate: list[Prepared], memo: PairMemo | None = None
+    query: list[Prepared], candidate: list[Prepared], memo: PairMemo | None = None, han_q: bool = False, han_c: bool = False
 ) -> tuple[float, Prepared | None, Prepared | None]:
+    """``han_q`` / ``han_c``: that name is written in Han characters only (its Japanese readings are not compared joined
+    with one word: :func:`_joined_reading`)."""
     best = 0.0
     best_q: Prepared | None = None
     best_c: Prepared | None = None
@@ -1274,6 +1284,8 @@ def _best_pair(
         for c in candidate:
             if c.dup or (c.kind == "han") != q_han:
                 continue  # Han variants only with Han variants: 0.0 (variant_similarity), never the best
+            if (han_q or han_c) and (_joined_reading(q, han_q, c) or _joined_reading(c, han_c, q)):
+                continue  # 彭娜 read "ho da" is not HODA
             sim = variant_similarity(q, c, memo)
             if sim > best:
                 best, best_q, best_c = sim, q, c

@@ -59,7 +59,10 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     Slizheuski, سليجيوسكي: issue #16, screenblk2)
 # 20: a listed word with j before a or i and a Spanish ending also keyed with that j read kh (names.foreign_in_arabic:
 #     Grajales, غرخليس: issue #16, screenblk3)
-FORMAT = 20
+# 21: a listed romanised Chinese name written FAMILY, Given regrouped with its last word (once turned) as the family name,
+#     and Wade-Giles chi before a vowel (chiang) read in pinyin (names._sino_variants: PAO, Hua Chiang); a leading LIMITED
+#     before a single word kept as the firm's word (names.strip_legal_forms: Limited Edition Co; issue #16, screenfp3)
+FORMAT = 21
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
