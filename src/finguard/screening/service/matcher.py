@@ -841,9 +841,9 @@ class NameScreener:
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
             if len(top) == 4 * MAX_TIED and top[-1][1] >= last - 1e-9:  # nlargest cut the ties at random: all of them
-                size = len(values) - bisect_left(values, last - 1e-9)  # how many they are
-                if size <= TIE_POOL:
-                    top = above if size == len(above) else [kv for kv in acc.items() if kv[1] >= last - 1e-9]
+                tied = _tie_pool(acc, values, above, last)
+                if tied is not None:
+                    top = tied
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
             bonus = {
                 nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
@@ -857,11 +857,9 @@ class NameScreener:
         if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
             # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
             # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
-            size = len(values) - bisect_left(values, last - 1e-9)  # how many they are (not read when too many to order)
-            if size <= TIE_POOL:
-                # the names at least as heavy as top's last, in the dict's order, are all of them when as many
-                pool = [nid for nid, _ in above] if size == len(above) else [nid for nid, weight in acc.items() if weight >= last - 1e-9]
-                return _tie_order(ix, pool, acc, spelled, initials, legal)[:MAX_TIED]
+            tied = _tie_pool(acc, values, above, last)
+            if tied is not None:
+                return _tie_order(ix, [nid for nid, _ in tied], acc, spelled, initials, legal)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     @staticmethod
@@ -1555,6 +1553,18 @@ def _largest_and_above(acc: dict[int, float], n: int, values: list[float]) -> tu
     else:
         above = list(acc.items())
     return sorted(above, key=itemgetter(1), reverse=True)[:n], above
+
+
+def _tie_pool(
+    acc: dict[int, float], values: list[float], above: list[tuple[int, float]], last: float
+) -> list[tuple[int, float]] | None:
+    """The items tied with (or heavier than) ``last``, in the dict's order, when at most :data:`TIE_POOL`; None (too
+    many to order) when more. ``values`` and ``above`` are :func:`_largest_and_above`'s: how many they are is read by a
+    bisect of ``values`` (no pass over ``acc``), and they are ``above`` when as many (else acc is read again)."""
+    size = len(values) - bisect_left(values, last - 1e-9)
+    if size > TIE_POOL:
+        return None
+    return above if size == len(above) else [kv for kv in acc.items() if kv[1] >= last - 1e-9]
 
 
 def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list[int]], text: str) -> tuple[NameVariant, ...]:
