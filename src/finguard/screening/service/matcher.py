@@ -485,7 +485,7 @@ class NameScreener:
             family = _family_name(listed) if kind == "person" else None
             ix.names[name_id] = _Name(entry_id, listed, prepared, form.legal_forms, family)
             name_ids.append(name_id)
-            tokens = {t for p in prepared for t in p.tokens}
+            tokens = dict.fromkeys(t for p in prepared for t in p.tokens)  # in order: the keys' lists never by hash (ties)
             compacts = _compact_keys(prepared)
             for token in tokens:
                 if token not in ix.vocab:
@@ -539,7 +539,7 @@ class NameScreener:
             return
         fresh = _Index(ids={k: v for k, v in ix.ids.items() if v}, names=ix.names, entries=ix.entries)
         for name_id, name in ix.names.items():
-            tokens = {t for p in name.prepared for t in p.tokens}
+            tokens = dict.fromkeys(t for p in name.prepared for t in p.tokens)  # in order, as _add
             for token in tokens:
                 if token not in fresh.vocab:
                     fresh.vocab[token] = []
@@ -1124,8 +1124,10 @@ class NameScreener:
                     found.setdefault(other, 0.9)
             return found
         if len(token) >= MIN_DELETE_LEN - 1 and token.isascii():
-            keys = {token[:i] + token[i + 1 :] for i in range(len(token))}
-            keys.add(token)
+            # in order, not a set's (the order neighbours are found in breaks ties among candidates: never the hash seed's);
+            # a key twice (a double letter) finds nothing new the second time
+            keys = [token[:i] + token[i + 1 :] for i in range(len(token))]
+            keys.append(token)
             for key in keys:
                 for other in ix.deletes.get(key, ()):
                     if other not in found:
@@ -1144,7 +1146,7 @@ class NameScreener:
                         found[key] = sim
         if token not in ix.vocab and token.isascii() and token.isalpha():
             _unknown_neighbours(ix, token, found)
-        for other in nickname_partners(token):  # "bill" finds the listed "william"
+        for other in sorted(nickname_partners(token)):  # "bill" finds the listed "william" (sorted: a frozenset's order is the hash's)
             if other in ix.vocab and other not in found:
                 found[other] = NICKNAME_SIM
         if token.isascii():
@@ -1555,9 +1557,7 @@ def _largest_and_above(acc: dict[int, float], n: int, values: list[float]) -> tu
     return sorted(above, key=itemgetter(1), reverse=True)[:n], above
 
 
-def _tie_pool(
-    acc: dict[int, float], values: list[float], above: list[tuple[int, float]], last: float
-) -> list[tuple[int, float]] | None:
+def _tie_pool(acc: dict[int, float], values: list[float], above: list[tuple[int, float]], last: float) -> list[tuple[int, float]] | None:
     """The items tied with (or heavier than) ``last``, in the dict's order, when at most :data:`TIE_POOL`; None (too
     many to order) when more. ``values`` and ``above`` are :func:`_largest_and_above`'s: how many they are is read by a
     bisect of ``values`` (no pass over ``acc``), and they are ``above`` when as many (else acc is read again)."""

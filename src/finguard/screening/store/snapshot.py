@@ -57,7 +57,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     ink no legal form (only Russian Инк); a joined Persian family name of a kunya not split (ابوطالبی: issue #16, screentd2)
 # 19: a listed word with zh also keyed by its skeleton with zh read j, as Arabic letters write Russian zh (names.other_skeletons:
 #     Slizheuski, سليجيوسكي: issue #16, screenblk2)
-FORMAT = 19
+# 20: the index's key lists (deletes, prefixes, sound keys, skeletons) hold a name's new words in their written order, not
+#     a set's hash order (matcher._add: ties among candidates no longer depend on PYTHONHASHSEED; issue #16, screenlat3)
+FORMAT = 20
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
