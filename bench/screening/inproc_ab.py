@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import os
 import sys
@@ -49,7 +50,7 @@ def main() -> None:
             owner_name, _, attr = name.rpartition(".")
             owner = getattr(M, owner_name) if owner_name else M
             source = getattr(module, owner_name) if owner_name else module
-            out.append((owner, attr, getattr(source, attr)))
+            out.append((owner, attr, inspect.getattr_static(source, attr)))  # a staticmethod stays one when set back
         return out
 
     mine, theirs = pick(M), pick(base)

@@ -488,7 +488,7 @@ class NameScreener:
             family = _family_name(listed) if kind == "person" else None
             ix.names[name_id] = _Name(entry_id, listed, prepared, form.legal_forms, family)
             name_ids.append(name_id)
-            tokens = {t for p in prepared for t in p.tokens}
+            tokens = dict.fromkeys(t for p in prepared for t in p.tokens)  # in order: the keys' lists never by hash (ties)
             compacts = _compact_keys(prepared)
             for token in tokens:
                 if token not in ix.vocab:
@@ -542,7 +542,7 @@ class NameScreener:
             return
         fresh = _Index(ids={k: v for k, v in ix.ids.items() if v}, names=ix.names, entries=ix.entries)
         for name_id, name in ix.names.items():
-            tokens = {t for p in name.prepared for t in p.tokens}
+            tokens = dict.fromkeys(t for p in name.prepared for t in p.tokens)  # in order, as _add
             for token in tokens:
                 if token not in fresh.vocab:
                     fresh.vocab[token] = []
@@ -844,9 +844,9 @@ class NameScreener:
         # a query of common tokens ("Yong JANG") ties with many names: ties are scored, never cut at random
         if initials and len(top) > MAX_CANDIDATES:
             if len(top) == 4 * MAX_TIED and top[-1][1] >= last - 1e-9:  # nlargest cut the ties at random: all of them
-                size = len(values) - bisect_left(values, last - 1e-9)  # how many they are
-                if size <= TIE_POOL:
-                    top = above if size == len(above) else [kv for kv in acc.items() if kv[1] >= last - 1e-9]
+                tied = _tie_pool(acc, values, above, last)
+                if tied is not None:
+                    top = tied
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
             bonus = {
                 nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
@@ -860,11 +860,9 @@ class NameScreener:
         if len(top) == MAX_TIED and top[-1][1] >= last - 1e-9 and last >= floor:
             # the ties run beyond what is scored, and nlargest cut them at random: all of them, the names the
             # query accounts for best first ("MUHAMMAD GROUP" prefers MUHAMMAD JAMAL GROUP to 600 other MUHAMMADs)
-            size = len(values) - bisect_left(values, last - 1e-9)  # how many they are (not read when too many to order)
-            if size <= TIE_POOL:
-                # the names at least as heavy as top's last, in the dict's order, are all of them when as many
-                pool = [nid for nid, _ in above] if size == len(above) else [nid for nid, weight in acc.items() if weight >= last - 1e-9]
-                return _tie_order(ix, pool, acc, spelled, initials, legal)[:MAX_TIED]
+            tied = _tie_pool(acc, values, above, last)
+            if tied is not None:
+                return _tie_order(ix, [nid for nid, _ in tied], acc, spelled, initials, legal)[:MAX_TIED]
         return [nid for nid, weight in top if weight >= last - 1e-9 and (weight >= floor or _own_floor(nid, own))]
 
     @staticmethod
@@ -1129,8 +1127,10 @@ class NameScreener:
                     found.setdefault(other, 0.9)
             return found
         if len(token) >= MIN_DELETE_LEN - 1 and token.isascii():
-            keys = {token[:i] + token[i + 1 :] for i in range(len(token))}
-            keys.add(token)
+            # in order, not a set's (the order neighbours are found in breaks ties among candidates: never the hash seed's);
+            # a key twice (a double letter) finds nothing new the second time
+            keys = [token[:i] + token[i + 1 :] for i in range(len(token))]
+            keys.append(token)
             for key in keys:
                 for other in ix.deletes.get(key, ()):
                     if other not in found:
@@ -1149,7 +1149,7 @@ class NameScreener:
                         found[key] = sim
         if token not in ix.vocab and token.isascii() and token.isalpha():
             _unknown_neighbours(ix, token, found)
-        for other in nickname_partners(token):  # "bill" finds the listed "william"
+        for other in sorted(nickname_partners(token)):  # "bill" finds the listed "william" (sorted: a frozenset's order is the hash's)
             if other in ix.vocab and other not in found:
                 found[other] = NICKNAME_SIM
         if token.isascii():
@@ -1558,6 +1558,16 @@ def _largest_and_above(acc: dict[int, float], n: int, values: list[float]) -> tu
     else:
         above = list(acc.items())
     return sorted(above, key=itemgetter(1), reverse=True)[:n], above
+
+
+def _tie_pool(acc: dict[int, float], values: list[float], above: list[tuple[int, float]], last: float) -> list[tuple[int, float]] | None:
+    """The items tied with (or heavier than) ``last``, in the dict's order, when at most :data:`TIE_POOL`; None (too
+    many to order) when more. ``values`` and ``above`` are :func:`_largest_and_above`'s: how many they are is read by a
+    bisect of ``values`` (no pass over ``acc``), and they are ``above`` when as many (else acc is read again)."""
+    size = len(values) - bisect_left(values, last - 1e-9)
+    if size > TIE_POOL:
+        return None
+    return above if size == len(above) else [kv for kv in acc.items() if kv[1] >= last - 1e-9]
 
 
 def _unknown_vowel_less(variants: tuple[NameVariant, ...], vocab: dict[str, list[int]], text: str) -> tuple[NameVariant, ...]:

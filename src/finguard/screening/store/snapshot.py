@@ -62,7 +62,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 21: a listed romanised Chinese name written FAMILY, Given regrouped with its last word (once turned) as the family name,
 #     and Wade-Giles chi before a vowel (chiang) read in pinyin (names._sino_variants: PAO, Hua Chiang); a leading LIMITED
 #     before a single word kept as the firm's word (names.strip_legal_forms: Limited Edition Co; issue #16, screenfp3)
-FORMAT = 21
+# 22: the index's key lists (deletes, prefixes, sound keys, skeletons) hold a name's new words in their written order, not
+#     a set's hash order (matcher._add: ties among candidates no longer depend on PYTHONHASHSEED; issue #16, screenlat3)
+FORMAT = 22
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
