@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from finguard.core.db import VALUES_ROWS, begin_write, execute_values, execute_values_returning, is_sqlite
+from finguard.core.db import VALUES_ROWS, begin_write, execute_values, execute_values_returning, is_sqlite, select_in
 
 
 def _table(engine: Engine) -> None:
@@ -54,3 +54,25 @@ def test_a_duplicate_raises_sqlalchemys_integrity_error_and_rolls_back(engine: E
             execute_values(conn, "INSERT INTO values_probe (k, n, note)", [("d", 2, None), ("d", 3, None)])
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM values_probe")).scalar_one() == 0
+
+
+def test_select_in_gives_the_rows_of_the_values_asked_across_statements(engine: Engine) -> None:
+    """``select_in`` (#19, stop 26): the driver's rows of ``head WHERE column IN (...)``, more values
+    than one statement takes included, in the caller's transaction (rows it has just written are seen)."""
+    _table(engine)
+    rows = [(f"k{i}", i, "风险 '$1' %s ?" if i % 2 else None) for i in range(VALUES_ROWS + 30)]
+    wanted = [f"k{i}" for i in range(0, VALUES_ROWS + 60, 2)]  # some asked for are not stored
+    with begin_write(engine) as conn:
+        execute_values(conn, "INSERT INTO values_probe (k, n, note)", rows)
+        got = select_in(conn, "SELECT k, n, note FROM values_probe", "k", wanted)
+        assert select_in(conn, "SELECT k FROM values_probe", "k", []) == []
+    assert sorted((tuple(r) for r in got), key=lambda r: r[1]) == [r for r in rows if r[1] % 2 == 0]
+    assert all(type(r) is tuple for r in got)
+
+
+def test_select_in_raises_sqlalchemys_error(engine: Engine) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    _table(engine)
+    with pytest.raises(DBAPIError), begin_write(engine) as conn:
+        select_in(conn, "SELECT nothing FROM values_probe", "k", ["a"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -204,3 +204,31 @@ def _write(engine: Engine, draft: TransferDraft, accounts: list[AccountDraft]) -
     with begin_write(engine) as conn:
         result = insert_transfers(conn, "guard", [draft], accounts)
         return result.inserted, result.duplicates
+
+
+def test_a_batchs_transfers_are_stored_in_its_order_with_every_column(guard: GuardService, engine: Engine, clock: Clock) -> None:
+    """The guard's batch of transfers (on PostgreSQL one ``unnest`` INSERT, #19 stop 26): ids in the
+    batch's order, the accounts' codes, the time and its epoch seconds, the memo, and the columns a
+    guard payment leaves empty as NULL; a payee labelled as fraud keeps its label (read back as a boolean)."""
+    with begin_write(engine) as conn:
+        conn.execute(ledger_account.insert().values(account=P, kind="customer", name="Li Si", bank=None, label_fraud=True))
+    batch = [
+        parse_event(transfer(f"o{i}", customer_id=f"c{i}", account=f"62220000{i:08d}", amount=f"{i + 1}.25"), clock()) for i in range(7)
+    ]
+    results = guard.decide_many(batch)
+    assert all(not isinstance(r, Exception) and r.outcome is Outcome.ALLOW for r in results)
+    t = transfer_table.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(transfer_table).where(t.source == "guard").order_by(t.id)).all()
+        codes = {int(c): a for c, a in conn.execute(text("SELECT code, account FROM ledger_account_code"))}
+        payee = conn.execute(select(ledger_account).where(ledger_account.c.account == P)).one()
+    assert [r.external_id for r in rows] == [f"o{i}" for i in range(7)]
+    for i, (r, decided) in enumerate(zip(rows, results, strict=True)):
+        assert not isinstance(decided, Exception)
+        assert (r.src_account, r.dst_account, r.amount_fen, r.currency) == (f"62220000{i:08d}", P, 100 * i + 125, "CNY")
+        assert (codes[r.src], codes[r.dst]) == (r.src_account, P)
+        assert r.at.replace(tzinfo=None) == batch[i].occurred_at.astimezone(UTC).replace(tzinfo=None)
+        assert r.ts == int(batch[i].occurred_at.timestamp())
+        assert r.memo == f"guard allow: transfer, decision {decided.decision_id}"
+        assert (r.src_name, r.balance_after_fen, r.label_laundering, r.typology) == (None, None, None, None)
+    assert (payee.name, payee.label_fraud) == ("Li Si", True)

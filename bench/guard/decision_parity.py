@@ -210,6 +210,18 @@ def _stored(platform: Any) -> list[Any]:
         transfers = conn.execute(
             text("SELECT external_id, src_account, dst_account, amount_fen, currency, channel, dst_name FROM transfer ORDER BY external_id")
         ).all()
+        # the rest of each transfer row (its memo names the random decision id; its codes by their accounts) and
+        # the ledger's accounts (#19, stop 26)
+        ledger = conn.execute(
+            text(
+                "SELECT t.external_id, t.source, CAST(t.at AS TEXT), t.ts, t.src_name, t.dst_bank, t.balance_after_fen, "
+                "t.label_laundering, t.typology, s.account, d.account, t.memo IS NULL "
+                "FROM transfer t JOIN ledger_account_code s ON s.code = t.src JOIN ledger_account_code d ON d.code = t.dst "
+                "ORDER BY t.external_id"
+            )
+        ).all()
+        accounts = conn.execute(text("SELECT account, kind, name, bank, label_fraud FROM ledger_account ORDER BY account")).all()
+        codes = conn.execute(text("SELECT count(*), count(DISTINCT account) FROM ledger_account_code")).one()
     out: list[Any] = []
     for r in rows:
         reasons = json.loads(r.reasons) if isinstance(r.reasons, str) else r.reasons
@@ -227,6 +239,7 @@ def _stored(platform: Any) -> list[Any]:
         details.pop("decision_id", None)  # random
         kept.append([a.kind, a.subject, a.severity, a.summary, a.status, details])
     out.append({"alerts": kept, "transfers": [list(t) for t in transfers]})
+    out.append({"ledger": [list(t) for t in ledger], "accounts": [list(a) for a in accounts], "codes": list(codes)})
     return out
 
 
@@ -294,7 +307,7 @@ def compare(args: argparse.Namespace) -> None:
         "decisions": [len(da), len(db_)],
         "identical": len(da) == len(db_) and not differ and not stored_differ,
         "differing": len(differ),
-        "stored_rows": None if sa is None else len(sa) - 1,
+        "stored_rows": None if sa is None else len(sa) - 2,  # the alerts and transfers; the ledger (stop 26)
         "stored_differing": stored_differ,
         "outcomes": outcomes,
         "reasons": reasons,

@@ -83,7 +83,25 @@ def main() -> None:
     args = ap.parse_args()
     payee_setup = bench.use_payees(args)
     # FINGUARD_BENCH_DB_NAME: another SQLite file, for runs side by side (two models: FINGUARD_BENCH_MODEL in run.py).
-    url = bench.fresh_sqlite(os.environ.get("FINGUARD_BENCH_DB_NAME") or "guard-profile.db") if args.db == "sqlite" else bench.PG_URL
+    schema = None
+    if args.db == "sqlite":
+        url = bench.fresh_sqlite(os.environ.get("FINGUARD_BENCH_DB_NAME") or "guard-profile.db")
+    else:  # a fresh schema, dropped after (the database's own schema kept the events of earlier runs: a Conflict)
+        from sqlalchemy import create_engine, text
+
+        schema = f"profile_decide_{time.monotonic_ns()}"
+        with create_engine(bench.PG_URL, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{bench.PG_URL}{'&' if '?' in bench.PG_URL else '?'}options=-csearch_path%3D{schema}"
+    try:
+        run_profile(args, url, payee_setup)
+    finally:
+        if schema is not None:
+            with create_engine(bench.PG_URL, isolation_level="AUTOCOMMIT").connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def run_profile(args: argparse.Namespace, url: str, payee_setup: dict[str, object]) -> None:
     platform, guard = bench.setup(url, args.sanctions)
     floor = os.environ.get("FINGUARD_GUARD_EXPLAIN_FLOOR")
     if floor is not None and hasattr(guard.config, "explain_floor"):

@@ -27,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench
+from mix import Events, add_mix_args
 
 
 def main() -> None:
@@ -39,6 +40,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--parts", action="store_true", help="also time what record_decisions calls (this branch's names)")
+    add_mix_args(ap)
     bench.add_payee_args(ap)
     args = ap.parse_args()
     bench.use_payees(args)
@@ -67,8 +69,10 @@ def main() -> None:
 
     rng = random.Random(4)
     now = datetime.now(UTC)
+    mix = Events(args.mix, args.risky, now, rng, args.warmup + args.events)
+    mix.history(guard)
     for s in range(0, args.warmup, args.batch):
-        guard.decide_many([parse_event(bench.event_body(i, now, rng), guard.clock()) for i in range(s, min(s + args.batch, args.warmup))])
+        guard.decide_many([parse_event(mix.body(i), guard.clock()) for i in range(s, min(s + args.batch, args.warmup))])
     spent = {"record_decisions": 0.0, "observe": 0.0}
     prof = cProfile.Profile(time.thread_time) if args.profile else None
 
@@ -100,7 +104,7 @@ def main() -> None:
         if getattr(guard.store, "_sqlite", None) is not None:
             spent["sqlite_rows_write"] = 0.0
             wrap(guard.store._sqlite, "write", "sqlite_rows_write")
-    events = [parse_event(bench.event_body(i, now, rng), now) for i in range(args.events)]
+    events = [parse_event(mix.body(args.warmup + i), guard.clock()) for i in range(args.events)]
     load_start = bench.load()
     t = time.thread_time()
     for s in range(0, len(events), args.batch):
@@ -113,6 +117,7 @@ def main() -> None:
         "db": args.db,
         "velocity": "redis" if args.redis else "memory",
         "batch": args.batch,
+        **mix.describe(),
         "decide_many_ms": round(total / args.events * 1000, 4),
         **{f"{k}_ms": round(v / args.events * 1000, 4) for k, v in spent.items()},
         "load": [load_start, bench.load()],

@@ -24,14 +24,18 @@ from sqlalchemy import Connection, Engine, bindparam, case, exists, func, insert
 from finguard.core.clock import aware
 from finguard.core.columns import read_int_columns
 from finguard.core.db import (
+    COPY_FROM,
     any_of,
     begin_write,
     dialect_insert,
     grew,
     insert_rows,
     is_sqlite,
+    select_in,
     serialize_ledger_writers,
     snapshot_connection,
+    unnest_insert,
+    unnest_worth,
 )
 from finguard.ledger.model import FRAME_CURRENCIES, Account, AccountDraft, AccountKind, Transfer, TransferDraft
 from finguard.ledger.service import BatchResult, BatchWrite, Key, Progress, Side, merge_account
@@ -66,8 +70,10 @@ def _known_ids(conn: Connection) -> Any:
     )
 
 
-def _stored_accounts_query(conn: Connection) -> Any:
-    return select(ledger_account).where(any_of(conn, ledger_account.c.account, "names"))
+def _head(conn: Connection, table: Any, columns: Sequence[str]) -> tuple[str, str]:
+    """``SELECT columns FROM table`` and the quoted ``account`` column, for :func:`select_in`."""
+    prep = conn.dialect.identifier_preparer
+    return f"SELECT {', '.join(prep.quote(c) for c in columns)} FROM {prep.format_table(table)}", prep.quote("account")
 
 
 # A duplicate that names the typology the stored transfer lacks (AMLworld's patterns file after
@@ -146,9 +152,9 @@ def account_codes(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     wanted = list(dict.fromkeys(names))
     codes: dict[str, int] = {}
     c = ledger_account_code.c
-    lookup = _built(conn, "codes", lambda b: select(c.account, c.code).where(any_of(b, c.account, "names")))
+    head, column = _built(conn, "codes", lambda b: _head(b, ledger_account_code, ("account", "code")))
     for i in range(0, len(wanted), CHUNK):
-        codes.update((r.account, int(r.code)) for r in conn.execute(lookup, {"names": wanted[i : i + CHUNK]}))
+        codes.update((account, int(code)) for account, code in select_in(conn, head, column, wanted[i : i + CHUNK]))
     missing = [{"account": a} for a in wanted if a not in codes]
     for i in range(0, len(missing), INSERT_CHUNK):
         q = _built(conn, "new_codes", lambda _: insert(ledger_account_code).returning(c.account, c.code, sort_by_parameter_order=True))
@@ -387,7 +393,12 @@ def insert_transfers(
         if fresh:
             codes = account_codes(conn, [a for d in fresh for a in (d.src_account, d.dst_account)])
             rows = [_transfer_row(source, d, codes) for d in fresh]
-            insert_rows(conn, transfer, rows)
+            if unnest_worth(conn, rows) and len(rows) < COPY_FROM:
+                # PostgreSQL, a few rows (the guard's batches): one short statement the driver
+                # prepares, not an executemany of one INSERT a row (#19)
+                unnest_insert(conn, transfer, rows)
+            else:
+                insert_rows(conn, transfer, rows)
             if not known_new:  # the next chunks look their ids up in what this one added
                 grew(conn, "transfer", len(rows))
         inserted += len(fresh)
@@ -522,9 +533,11 @@ def _write_accounts(conn: Connection, drafts: Sequence[AccountDraft]) -> None:
 
 def _stored_accounts(conn: Connection, names: Sequence[str]) -> dict[str, AccountDraft]:
     stored: dict[str, AccountDraft] = {}
+    head, column = _built(conn, "stored_accounts", lambda b: _head(b, ledger_account, ("account", "kind", "name", "bank", "label_fraud")))
     for i in range(0, len(names), CHUNK):
-        for row in conn.execute(_built(conn, "stored_accounts", _stored_accounts_query), {"names": names[i : i + CHUNK]}):
-            stored[row.account] = AccountDraft(row.account, AccountKind(row.kind), row.name, row.bank, row.label_fraud)
+        for account, kind, name, bank, label in select_in(conn, head, column, names[i : i + CHUNK]):
+            # the driver's value: SQLite keeps a boolean as 0 / 1
+            stored[account] = AccountDraft(account, AccountKind(kind), name, bank, None if label is None else bool(label))
     return stored
 
 
