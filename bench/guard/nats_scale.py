@@ -85,21 +85,44 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None, profil
         consumer = GuardConsumer(guard, settings)
         decided = [0]
         deciding = [0.0]  # CPU of the deciding thread inside decide_batch (parse + decide_many)
+        walls = {"decide_batch": 0.0, "handle": 0.0}  # wall s inside decide_batch and inside _handle (decide + publish + ack)
         inner = consumer.decide_batch
+        handle = consumer._handle
+
+        async def timed_handle(*a: Any, **k: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return await handle(*a, **k)
+            finally:
+                walls["handle"] += time.perf_counter() - t
         prof = cProfile.Profile() if profile else None
 
         def counted(messages: Any) -> Any:
-            t = time.thread_time()
+            t, w = time.thread_time(), time.perf_counter()
             if prof is not None:
                 prof.enable()
             out = inner(messages)
             if prof is not None:
                 prof.disable()
             deciding[0] += time.thread_time() - t
+            walls["decide_batch"] += time.perf_counter() - w
             decided[0] += len(out)
             return out
 
         consumer.decide_batch = counted  # type: ignore[method-assign]
+        consumer._handle = timed_handle  # type: ignore[method-assign]
+        loop_prof = cProfile.Profile(time.thread_time) if profile else None  # the event loop's thread, its CPU
+        if loop_prof is not None:
+            run = consumer.run
+
+            async def profiled_run(*a: Any, **k: Any) -> None:
+                loop_prof.enable()
+                try:
+                    await run(*a, **k)
+                finally:
+                    loop_prof.disable()
+
+            consumer.run = profiled_run  # type: ignore[method-assign]
         runner = ConsumerThread(consumer).start()
         deadline = time.time() + 60
         while not consumer.health.healthy and time.time() < deadline:
@@ -108,13 +131,42 @@ def worker(url: str, suffix: str, partitions: int, partition: int | None, profil
         for line in sys.stdin:
             word = line.strip()
             said = {word: time.process_time(), "decided": decided[0], "deciding": deciding[0], "cache": guard_bench.name_cache(platform),
-                    "threads": thread_cpu()}  # fmt: skip
+                    "threads": thread_cpu(), "walls": dict(walls), "wall": time.perf_counter()}  # fmt: skip
             print(json.dumps(said), flush=True)
             if word == "stop":
                 break
         runner.stop()
         if prof is not None and profile:
             prof.dump_stats(profile)
+        if loop_prof is not None:
+            loop_prof.dump_stats(f"{profile}.loop")
+
+
+def cpu_by_process(ours: dict[int, str]) -> dict[str, float]:
+    """CPU seconds (user + system) of every process on the machine, by name (Linux /proc): this
+    bench's own (``ours``: the publisher and poller, the consumers) under their role, the rest
+    under their command name (``postgres``, ``nats-server``; other people's processes too)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            head, rest = (proc / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = rest.split()
+        name = ours.get(int(proc.name)) or head.split("(", 1)[1]
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def wall_share(g: dict[str, Any], s: dict[str, Any]) -> dict[str, float]:
+    total = max(s["wall"] - g["wall"], 1e-9)
+    decide = s["walls"]["decide_batch"] - g["walls"]["decide_batch"]
+    handle = s["walls"]["handle"] - g["walls"]["handle"]
+    return {"seconds": round(total, 2), "decide_batch": round(decide / total, 3), "publish_ack": round((handle - decide) / total, 3),
+            "fetch_idle": round((total - handle) / total, 3)}  # fmt: skip
 
 
 def run_once(
@@ -178,7 +230,9 @@ def run_once(
                     raise RuntimeError(f"the history was not decided in time: {seen} of {len(history)}")
                 time.sleep(0.05)
         load_before = os.getloadavg()
+        ours = {os.getpid(): "bench (publisher, poller)"} | {p.pid: "consumers" for p in procs}
         go = [ask(p, "go") for p in procs]
+        machine_before = cpu_by_process(ours)
         t0 = time.perf_counter()
         published, _ = asyncio.run(publish_events(bodies, settings))
         done = 0
@@ -188,12 +242,20 @@ def run_once(
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - t0
+        machine_after = cpu_by_process(ours)
         stop = [ask(p, "stop") for p in procs]
+        # the machine's CPU a decision by process, between the publish and the last decision seen
+        machine = {k: round((v - machine_before.get(k, 0.0)) / max(done, 1) * 1000, 3) for k, v in machine_after.items()}
+        machine = dict(sorted(((k, v) for k, v in machine.items() if v >= 0.005), key=lambda kv: -kv[1]))
         per = [
             {"decided": s["decided"] - g["decided"], "cpu_s": round(s["stop"] - g["go"], 2),
              "cpu_ms_per_decision": round((s["stop"] - g["go"]) / max(s["decided"] - g["decided"], 1) * 1000, 3),
              "deciding_thread_cpu_ms_per_decision": round((s["deciding"] - g["deciding"]) / max(s["decided"] - g["decided"], 1) * 1000, 3),
              "name_cache": guard_bench.cache_delta(g["cache"], s["cache"]),
+             # where the consumer's wall time went between go and stop: inside decide_batch (the
+             # deciding thread), the rest of _handle (hand-over, publishing the decisions and
+             # awaiting their PubAcks, acknowledging), and outside _handle (fetching, waiting for events)
+             "wall_share": wall_share(g, s),
              "thread_cpu_ms_per_decision": {
                  k: round((v - g["threads"].get(k, 0.0)) / max(s["decided"] - g["decided"], 1) * 1000, 3)
                  for k, v in sorted(s["threads"].items()) if v - g["threads"].get(k, 0.0) > 0}}
@@ -211,6 +273,8 @@ def run_once(
             "decisions_per_s": round(done / elapsed, 1),
             "consumer_cpu_ms_per_decision": round(sum(p["cpu_s"] for p in per) / max(done, 1) * 1000, 3),
             "per_consumer": per,
+            "machine_cpu_ms_per_decision": machine,
+            "machine_cpu_ms_per_decision_total": round(sum(machine.values()), 3),
             "load_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         }
     finally:
@@ -234,7 +298,7 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--partition", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--partitioned", action="store_true", help="one consumer per partition (by customer) instead of one shared pull")
-    ap.add_argument("--profile", help="write each consumer's cProfile of its deciding thread to <this>.c<N>.p<k> (pstats)")
+    ap.add_argument("--profile", help="cProfiles of each consumer: deciding thread <this>.c<N>.p<k>, event loop (CPU) <...>.loop")
     ap.add_argument("--out", help="the result file (default bench/results/issue19_guard_nats_scale_<db>[_partitioned].json)")
     guard_bench.add_payee_args(ap)
     mix.add_mix_args(ap)
