@@ -1320,15 +1320,17 @@ def _best_pair(
         for c in candidate:
             if c.dup or (c.kind == "han") != q_han:
                 continue  # Han variants only with Han variants: 0.0 (variant_similarity), never the best
-            if (jq or jc) and (
-                _joined_reading(q, jq, c)
-                or _joined_reading(c, jc, q)
-                or _joined_person(q, han_q, c)
-                or _joined_person(c, han_c, q)
-            ):
-                continue  # 彭娜 read "ho da" is not HODA, 莫斌 (mo bin) not MOBIN HOLDING LIMITED
-            joined = not _japanese_reading(q, jq) and not _japanese_reading(c, jc)
-            sim = variant_similarity(q, c, memo, joined)
+            if jq or jc:
+                if (
+                    _joined_reading(q, jq, c)
+                    or _joined_reading(c, jc, q)
+                    or _joined_person(q, han_q, c)
+                    or _joined_person(c, han_c, q)
+                ):
+                    continue  # 彭娜 read "ho da" is not HODA, 莫斌 (mo bin) not MOBIN HOLDING LIMITED
+                sim = variant_similarity(q, c, memo, not _japanese_reading(q, jq) and not _japanese_reading(c, jc))
+            else:
+                sim = variant_similarity(q, c, memo)
             if sim > best:
                 best, best_q, best_c = sim, q, c
                 if sim >= 1.0:
