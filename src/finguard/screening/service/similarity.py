@@ -46,6 +46,7 @@ from typing import Any
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from finguard.screening.model.names import (
+    COMMON_HAN_FAMILY_NAMES,
     SKELETON_DIGRAPHS,
     NameVariant,
     korean_key,
@@ -323,8 +324,11 @@ def token_similarity(a: str, b: str, phon_a: str = "", phon_b: str = "", nicknam
     return float(sim)
 
 
-def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -> float:
-    """Similarity of two prepared variants in [0, 1]; ``memo``: the query's token-pair similarities (:func:`_align`)."""
+def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None, joined: bool = True) -> float:
+    """Similarity of two prepared variants in [0, 1]; ``memo``: the query's token-pair similarities (:func:`_align`).
+
+    ``joined=False``: word by word only, the names are not also compared without spaces (a Japanese reading of a name
+    written in Han characters: :func:`_japanese_reading`)."""
     if q.kind == "han" or c.kind == "han":
         if q.kind == c.kind:
             return float(Indel.normalized_similarity(q.compact, c.compact))
@@ -401,7 +405,9 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
         # the alignment is a function of the two token tuples (sound keys, weights, compacts are functions of them), these
         # flags and the initials: two listed names spelled alike (aliases, namesakes) are aligned once per query
         pinyin = q.pinyin or c.pinyin
-        pair = (q.tokens, c.tokens, sino, korean, pinyin, q.initials, c.initials)
+        pair: tuple[object, ...] = (q.tokens, c.tokens, sino, korean, pinyin, q.initials, c.initials)
+        if not joined:
+            pair = (*pair, "words")
         found = None if memo is None else memo.get(pair)
         if found is None:
             found = _align(
@@ -411,7 +417,7 @@ def variant_similarity(q: Prepared, c: Prepared, memo: PairMemo | None = None) -
                 c.phon,
                 q.weights,
                 c.weights,
-                q.compact,
+                q.compact if joined else "",  # "": nothing is equal to it or near it without spaces (_compact_above)
                 c.compact,
                 c.compact_rev,
                 sino,
@@ -1258,7 +1264,7 @@ def name_similarity(
         if bq is not None and bq.kind != "han":
             sim = min(sim, HAN_READING_CAP)
         return sim, bq, bc
-    return _best_pair(query, candidate, memo, han_q is not None, han_c is not None)
+    return _best_pair(query, candidate, memo, han_q, han_c)
 
 
 def _joined_reading(a: Prepared, a_han: bool, b: Prepared) -> bool:
@@ -1266,14 +1272,44 @@ def _joined_reading(a: Prepared, a_han: bool, b: Prepared) -> bool:
     variants of kind ``latin`` not translated from it), in two words or more, and ``b`` is one word: equal to it only joined
     (``HODA``), a coincidence of a few letters, not the name. A Japanese name is written in two words in Latin letters
     (family, given); a reading of a Chinese name joined (``pengna``) is its pinyin, compared as such."""
-    return a_han and a.kind == "latin" and not a.pinyin and len(a.tokens) >= 2 and len(b.tokens) == 1
+    return _japanese_reading(a, a_han) and len(a.tokens) >= 2 and len(b.tokens) == 1
+
+
+def _japanese_reading(a: Prepared, a_han: bool) -> bool:
+    """``a`` is a Japanese reading of a name written in Han characters only: its words are the characters' words (山口
+    裕樹 ``yamaguchi yuki``), compared word by word, not also without spaces, where a wholly different given name
+    written alike (``yamaguchigumi``, two letters of thirteen) came to a close match (YAMAGUCHI-GUMI 0.82)."""
+    return a_han and a.kind == "latin" and not a.pinyin
+
+
+def _joined_person(a: Prepared, a_han: str | None, b: Prepared) -> bool:
+    """``a`` is the pinyin of a person's name written in two Han characters, a common family name and one more (莫斌
+    ``mo bin``: of :data:`COMMON_HAN_FAMILY_NAMES`), and ``b`` one word not read as a Chinese name (MOBIN of MOBIN
+    HOLDING LIMITED): equal to it only joined, a firm's word that happens to spell two syllables, not the person (it was
+    a match at 0.97). A listed Chinese name written as one word (``LIPENG``) is read as Chinese (its syllables apart are
+    compared) and a firm's name of two characters whose first is no common family name (华为, HUAWEI) as before."""
+    return (
+        a_han is not None
+        and len(a_han) == 2
+        and a_han[0] in COMMON_HAN_FAMILY_NAMES
+        and a.kind == "pinyin"
+        and len(a.tokens) == 2
+        and len(b.tokens) == 1
+        and not b.chinese
+    )
 
 
 def _best_pair(
-    query: list[Prepared], candidate: list[Prepared], memo: PairMemo | None = None, han_q: bool = False, han_c: bool = False
+    query: list[Prepared],
+    candidate: list[Prepared],
+    memo: PairMemo | None = None,
+    han_q: str | None = None,
+    han_c: str | None = None,
 ) -> tuple[float, Prepared | None, Prepared | None]:
-    """``han_q`` / ``han_c``: that name is written in Han characters only (its Japanese readings are not compared joined
-    with one word: :func:`_joined_reading`)."""
+    """``han_q`` / ``han_c``: that name is written in Han characters only, these (its Japanese readings are compared
+    word by word and not joined with one word: :func:`_japanese_reading`, :func:`_joined_reading`; the pinyin of a
+    person's two characters is not compared joined with one word: :func:`_joined_person`)."""
+    jq, jc = han_q is not None, han_c is not None
     best = 0.0
     best_q: Prepared | None = None
     best_c: Prepared | None = None
@@ -1284,9 +1320,17 @@ def _best_pair(
         for c in candidate:
             if c.dup or (c.kind == "han") != q_han:
                 continue  # Han variants only with Han variants: 0.0 (variant_similarity), never the best
-            if (han_q or han_c) and (_joined_reading(q, han_q, c) or _joined_reading(c, han_c, q)):
-                continue  # 彭娜 read "ho da" is not HODA
-            sim = variant_similarity(q, c, memo)
+            if jq or jc:
+                if (
+                    _joined_reading(q, jq, c)
+                    or _joined_reading(c, jc, q)
+                    or _joined_person(q, han_q, c)
+                    or _joined_person(c, han_c, q)
+                ):
+                    continue  # 彭娜 read "ho da" is not HODA, 莫斌 (mo bin) not MOBIN HOLDING LIMITED
+                sim = variant_similarity(q, c, memo, not _japanese_reading(q, jq) and not _japanese_reading(c, jc))
+            else:
+                sim = variant_similarity(q, c, memo)
             if sim > best:
                 best, best_q, best_c = sim, q, c
                 if sim >= 1.0:
