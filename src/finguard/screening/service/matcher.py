@@ -1628,7 +1628,7 @@ def _joined_apart(
                 # two alifs in a row are two words (no word has them): a shorter joined word is cut there (كاساابولو,
                 # ``kasa abwlw``: CASA APOLLO)
                 cut = t.find("aa", 1) + 1
-                if cut and len(k) >= 2 * 2 and all(len(x := skeleton(w)) >= 2 and x in skel for w in (t[:cut], t[cut:])):
+                if cut and len(k) == JOINED_MIN - 1 and all(len(x := skeleton(w)) >= 2 and x in skel for w in (t[:cut], t[cut:])):
                     extra.append(NameVariant((*head, t[:cut], t[cut:], *tail), v.kind, v.hebrew))
                 continue
             extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
