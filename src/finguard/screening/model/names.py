@@ -1178,6 +1178,27 @@ def _consonants(t: str) -> str:
     return "".join(out)
 
 
+# a word of only vowels and weak letters has no skeleton: ``Oo`` (Burmese, ``KHINE, Oo Oo``), ``Aye``, ``Ei``; in Arabic
+# letters ``أو`` / ``او`` (read ``w``, ``aw``), ``اي``. A listed word so, opening with a vowel, is keyed by the weak
+# letters it has (never a skeleton's letter): o, u or w as ``_w`` (و), e, i or y as ``_y`` (ي); one of only a, none
+WEAK_W = "_w"
+WEAK_Y = "_y"
+_WEAK_WORD = re.compile(r"[aeiouwy]+")
+
+
+def weak_keys(token: str, query: bool = False) -> tuple[str, ...]:
+    """The weak-letter keys of a word of only vowels and weak letters (its skeleton is ``""``), else ``()``.
+
+    A listed Latin word of two letters or more opening with a vowel (``oo``: ``_w``; ``aye``: ``_y``; ``aeoi``: both;
+    not ``wei``, ``yu``, which Arabic writes with a consonant و or ي) and a word read from Arabic letters opening with
+    alif (``query``: ``aw``: ``_w``; ``ay``: ``_y``; ``w``, أو read without its hamza: ``_w``; not ``wyy``, ويي Wei) so
+    keyed find each other.
+    """
+    if not _WEAK_WORD.fullmatch(token) or not (token == "w" or token[0] == "a" if query else len(token) >= 2 and token[0] in "aeiou"):
+        return ()
+    return ((WEAK_W,) if any(c in "ouw" for c in token) else ()) + ((WEAK_Y,) if any(c in "eiy" for c in token) else ())
+
+
 _FRENCH_C = re.compile(r"(?<=.)c(?=[eiy])")
 _DIGRAPH = dict(SKELETON_DIGRAPHS)
 
@@ -1217,6 +1238,16 @@ def foreign_in_arabic(token: str) -> list[str]:
     return out + [w.replace("j", "kh") for w in out] if spanish_j else out
 
 
+def _hard_c_opening(t: str) -> bool:
+    """A word of four letters or more opening with a hard c (ca, co, cu: ``Casa`` كاسا, ``Costa``, ``Cuba``), which no
+    romanised Arabic name has: its Arabic-script skeleton of two consonants is a key too (``ks``, not only ``cs``). A
+    single pinyin syllable (``cuan``, ``cong``) is no such word."""
+    if len(t) < 4 or t[0] != "c" or t[1] not in "aou":
+        return False
+    syllables = segment_pinyin(t)
+    return syllables is None or len(syllables) > 1
+
+
 def other_skeletons(token: str) -> set[str]:
     """Skeletons of a Latin token read otherwise than :func:`skeleton` reads it, as a name in Arabic letters may be.
 
@@ -1244,7 +1275,7 @@ def other_skeletons(token: str) -> set[str]:
     if "dj" in t:  # French dj is one letter, ج (Djamel جمال, Khadidja خديجة, Hadj حاج), as j or g
         out.add(skeleton(t.replace("dj", "j")))
     if _FOREIGN_LETTERS.search(t):  # a foreign name written by sound in Arabic letters, which have no p, v, c, x, ch
-        least = 2 if _NOT_ARABIC.search(t) else FOREIGN_MIN
+        least = 2 if _NOT_ARABIC.search(t) or _hard_c_opening(t) else FOREIGN_MIN
         out.update(k for k in (skeleton(f) for f in foreign_in_arabic(t)) if len(k) >= least)
     if t[:2] == "al" and len(t) > 4 and (_NOT_ARABIC.search(t) or t[-1] == "o" or "ks" in t):
         # a foreign name opening with al (Alfonso, Alberto, Aleksandr, Alvaro) is written الفونسو in Arabic letters, which

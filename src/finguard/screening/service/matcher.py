@@ -66,6 +66,7 @@ from finguard.screening.model.names import (
     other_skeletons,
     phonetic_key,
     skeleton,
+    weak_keys,
 )
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
@@ -514,6 +515,8 @@ class NameScreener:
             sk = skeleton(token)
             if sk:
                 ix.skel.setdefault(sk, []).append(token)
+            for weak in weak_keys(token):  # a word of only vowels and weak letters (Oo, Aye): found by them (أو)
+                ix.skel.setdefault(weak, []).append(token)
             # a final -ah / -at / -eh is how lists write ta marbuta (Hamzah, Jabhat), which a name read from Arabic or
             # Hebrew letters has not (حمزة, جبهة): the word is also found by its skeleton without that last letter
             if len(token) > 4 and token[-2] in "ae" and token[-1] in "ht" and token[-3] not in "aeiouy":
@@ -933,7 +936,8 @@ class NameScreener:
         """:meth:`_slot_group` read from the index (and the tokens' kept neighbours)."""
         slot, abjad, several = key
         alts: list[tuple[_Expanded, float]] = []
-        for token in [t for t in slot if len(t) > 1] if several else slot:  # an initial finds only other initials
+        # an initial finds only other initials; a word read from Arabic letters of one weak letter is a word (أو, ``w``: Oo)
+        for token in [t for t in slot if len(t) > 1 or (abjad == "skeleton" and weak_keys(t, query=True))] if several else slot:
             token_key = (token, abjad)
             got = expanded.get(token_key)
             if got is None:
@@ -1122,9 +1126,12 @@ class NameScreener:
         if abjad:  # "skeleton", or "hebrew": a Hebrew word's letters (see names.skeleton)
             # the article (al, el, ul) is no name: علي (``ly``) is Ali, not the al- of every other listed name
             skip = () if token in _ARTICLES else _ARTICLES
-            for other in ix.skel.get(skeleton(token, abjad == "hebrew"), ()):
-                if other not in skip:
-                    found.setdefault(other, 0.9)
+            sk = skeleton(token, abjad == "hebrew")
+            # a word of only weak letters (أو ``w``, ``aw``: no skeleton) finds the listed words of its weak letters (Oo)
+            for key in (sk,) if sk else weak_keys(token, query=True) if abjad == "skeleton" else ():
+                for other in ix.skel.get(key, ()):
+                    if other not in skip:
+                        found.setdefault(other, 0.9)
             return found
         if len(token) >= MIN_DELETE_LEN - 1 and token.isascii():
             # in order, not a set's (the order neighbours are found in breaks ties among candidates: never the hash seed's);
@@ -1614,9 +1621,16 @@ def _joined_apart(
             continue
         for i, t in enumerate(v.tokens):
             k = skeleton(t)
-            if len(k) < JOINED_MIN or k in skel:
+            if k in skel:
                 continue
             head, tail = v.tokens[:i], v.tokens[i + 1 :]
+            if len(k) < JOINED_MIN:
+                # two alifs in a row are two words (no word has them): a shorter joined word is cut there (كاساابولو,
+                # ``kasa abwlw``: CASA APOLLO)
+                cut = t.find("aa", 1) + 1
+                if cut and len(k) == JOINED_MIN - 1 and all(len(x := skeleton(w)) >= 2 and x in skel for w in (t[:cut], t[cut:])):
+                    extra.append(NameVariant((*head, t[:cut], t[cut:], *tail), v.kind, v.hebrew))
+                continue
             extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
         if vocab is None or v is not variants[0]:  # the name as read (not its Persian, French or Egyptian letters)
             continue

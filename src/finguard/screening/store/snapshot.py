@@ -64,7 +64,10 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     before a single word kept as the firm's word (names.strip_legal_forms: Limited Edition Co; issue #16, screenfp3)
 # 22: the index's key lists (deletes, prefixes, sound keys, skeletons) hold a name's new words in their written order, not
 #     a set's hash order (matcher._add: ties among candidates no longer depend on PYTHONHASHSEED; issue #16, screenlat3)
-FORMAT = 22
+# 23: a listed word of only vowels and weak letters opening with a vowel keyed by them (``_w`` / ``_y``: Oo, Aye), and a
+#     word opening with a hard c by its Arabic-script skeleton of two consonants (Casa: ks; names.weak_keys,
+#     names.other_skeletons; issue #16, screenblk4)
+FORMAT = 23
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
