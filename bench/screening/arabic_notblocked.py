@@ -19,24 +19,36 @@ from arabic_dev2 import phonetic_dev
 from arabic_variants import variants
 from run import uncached_screener
 
-from finguard.screening.service import Thresholds
+from finguard.screening.service import NameScreener, Thresholds
 
-base, _ = h.un_original_script(h.watchlist())
-syn, _q = h.synthetic(len(base) + 1, 80_000, 0, h.DEV_SEED)
-ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, 300)
-originals = ar_q + ofac_arabic(base) + phonetic_dev(base, 300)
-s = uncached_screener(Thresholds())
-for eid, code, d in base + syn + ar:
-    s.add(eid, code, d)
-rows = originals + variants(originals)
-n = b = nc = 0
-t = time.process_time()
-for cls, v, eid, _listed in rows:
-    c = s.candidate_entries(v)
-    n += 1
-    nc += len(c)
-    if eid in c:
-        b += 1
-    else:
-        print(f"NOTBLOCKED {cls}: {v!r} -> {_listed!r} ncand={len(c)}")
-print(f"n={n} block={b / n:.4f} notblocked={n - b} meancand={nc / n:.1f} cpu={time.process_time() - t:.1f}")
+
+def dev_arabic_index() -> tuple[NameScreener, list[tuple[str, str, int, str]]]:
+    """OFAC + UN + the 80k synthetic list + the Arabic dev stand-ins, and every Arabic-script dev query (originals and
+    their variants) as (class, query, true entry id, listed name)."""
+    base, _ = h.un_original_script(h.watchlist())
+    syn, _q = h.synthetic(len(base) + 1, 80_000, 0, h.DEV_SEED)
+    ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, 300)
+    originals = ar_q + ofac_arabic(base) + phonetic_dev(base, 300)
+    s = uncached_screener(Thresholds())
+    for eid, code, d in base + syn + ar:
+        s.add(eid, code, d)
+    return s, originals + variants(originals)
+
+
+def main() -> None:
+    s, rows = dev_arabic_index()
+    n = b = nc = 0
+    t = time.process_time()
+    for cls, v, eid, _listed in rows:
+        c = s.candidate_entries(v)
+        n += 1
+        nc += len(c)
+        if eid in c:
+            b += 1
+        else:
+            print(f"NOTBLOCKED {cls}: {v!r} -> {_listed!r} ncand={len(c)}")
+    print(f"n={n} block={b / n:.4f} notblocked={n - b} meancand={nc / n:.1f} cpu={time.process_time() - t:.1f}")
+
+
+if __name__ == "__main__":
+    main()

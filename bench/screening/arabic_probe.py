@@ -10,22 +10,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import heldout as h
-from arabic_dev import arabic_dev, ofac_arabic
-from arabic_dev2 import phonetic_dev
-from arabic_variants import variants
-from run import uncached_screener
+from arabic_notblocked import dev_arabic_index
 
-from finguard.screening.service import Thresholds
-
-base, _ = h.un_original_script(h.watchlist())
-syn, _q = h.synthetic(len(base) + 1, 80_000, 0, h.DEV_SEED)
-ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, 300)
-originals = ar_q + ofac_arabic(base) + phonetic_dev(base, 300)
-s = uncached_screener(Thresholds())
-for eid, code, d in base + syn + ar:
-    s.add(eid, code, d)
-rows = originals + variants(originals)
+s, rows = dev_arabic_index()
 truth = {v: (eid, listed) for _cls, v, eid, listed in rows}
 for q in sys.argv[1:]:
     c = s.candidate_entries(q)

@@ -13,7 +13,6 @@ import argparse
 import cProfile
 import pstats
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,13 +35,7 @@ def main() -> None:
         queries = [q for _, q, _, _ in ar_q + ofac_arabic(listed)] + [q for _, q in arabic_negatives(300)]
     for q in queries:
         s.match(q)
-    cpu: dict[str, float] = {}
-    for _ in range(2):
-        for q in queries:
-            c = time.thread_time()
-            s.match(q)
-            ms = (time.thread_time() - c) * 1000
-            cpu[q] = min(ms, cpu.get(q, ms))
+    cpu = H.best_cpu_ms(s, queries)
     ranked = sorted(cpu.items(), key=lambda kv: -kv[1])
     times = sorted(cpu.values())
     n = len(times)
