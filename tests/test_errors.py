@@ -86,7 +86,11 @@ def test_422_names_a_nested_field(client: TestClient, admin_key: str) -> None:
 
 def test_422_for_a_body_that_is_not_json(client: TestClient, admin_key: str) -> None:
     response = client.post("/api/v1/check", content=b"{oops", headers={"X-API-Key": admin_key, "Content-Type": "application/json"})
-    assert_envelope(response, 422, "invalid_input")
+    error = assert_envelope(response, 422, "invalid_input")
+    # the body is named, not the character where decoding failed (it was field "1": stop 26)
+    assert fields(error) == ["body"]
+    assert error["problems"][0]["problem"].startswith("is not valid JSON")
+    assert error["message"].startswith("body: is not valid JSON")
 
 
 def test_422_domain_validation_names_the_bad_identifier(client: TestClient, admin_key: str) -> None:

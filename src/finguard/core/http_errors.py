@@ -80,6 +80,16 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _problem(error: dict[str, Any]) -> FieldProblem:
+    """One validation error as a field and its problem. A body that is not JSON is the body's problem (FastAPI
+    locates it at the character where decoding failed: ``("body", 5)``, which is no field)."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        at = loc[-1] if loc and isinstance(loc[-1], int) else None
+        return FieldProblem("body", "is not valid JSON" + (f" (decoding failed at character {at})" if at is not None else ""))
+    return FieldProblem(_field_name(loc), str(error.get("msg", "is invalid")))
+
+
 def route_of(request: Request) -> str:
     """The route's template (``/api/v1/guard/customers/{customer_id}/controls``), never the path
     itself: paths hold customers' account numbers, phones and names, which logs must not."""
@@ -97,7 +107,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [FieldProblem(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", "is invalid"))) for e in exc.errors()]
+        problems = [_problem(e) for e in exc.errors()]
         message = "; ".join(f"{p.field}: {p.problem}" for p in problems[:5]) or "invalid request"
         return error_response(422, "invalid_input", message, problems)
 
