@@ -1,9 +1,9 @@
 """#16, screenfp4 (dev split): a Han name's reading joined is not another name.
 
 The names here are made up for the tests or were dev negatives (Faker's 山口 裕樹, 莫斌); none is a held-out query. The
-rules: ``similarity._japanese_reading`` (a Han name's Japanese reading is compared word by word, never without spaces)
-and ``similarity._joined_person`` (the pinyin of two characters, a common family name and one more, is not compared
-joined with one word not read as Chinese).
+rule: ``similarity._japanese_reading`` (a Han name's Japanese reading is compared word by word, never without spaces).
+The rule that the pinyin of two characters starting with a common family name is not compared joined with one word,
+``_joined_person``, was taken back in the stop 26 review: it lost firms named by their brand alone.
 """
 
 from __future__ import annotations
@@ -34,14 +34,15 @@ def test_a_japanese_reading_is_compared_word_by_word() -> None:
     assert hits("Ogawa Yoichi", "小川陽一") == [(1.0, "match")]
 
 
-def test_a_persons_two_characters_joined_are_not_a_firms_word() -> None:
-    """莫斌 (a common family name, Mo, and one character) in pinyin joined is ``mobin``: MOBIN HOLDING LIMITED was a
-    match at 0.97, both ways round. A firm's two characters whose first is no common family name (华为 / HUAWEI), a
-    listed one-word name read as Chinese and the person's name in two words are hits as before."""
-    assert hits("MOBIN HOLDING LIMITED", "莫斌", "organisation") == []
-    assert hits("莫斌", "Mobin Holding Limited") == []
+def test_a_firm_named_by_its_two_characters_alone_meets_its_one_word_name() -> None:
+    """A firm's brand in two Han characters meets its one-word romanised name whether or not its first character is also
+    a common family name (方正 / FANGZHENG, 李宁 / LINING, 万达 / WANDA, like 华为 / HUAWEI). screenfp4 had stopped comparing
+    such pinyin joined when the first character is a common family name (to drop 莫斌 -> MOBIN HOLDING LIMITED, 0.97) and
+    lost these (stop 26 review): the person's false positive is the price of not losing the firms."""
+    assert hits("FANGZHENG GROUP", "方正", "organisation") == [(0.97, "match")]
+    assert hits("LINING", "李宁", "organisation") == [(0.97, "match")]
+    assert hits("WANDA", "万达", "organisation") == [(0.97, "match")]
     assert hits("HUAWEI HOLDING LIMITED", "华为", "organisation") == [(0.97, "match")]
-    assert hits("HUAWEI", "华为", "organisation") == [(0.97, "match")]
     assert hits("华为", "Huawei") == [(1.0, "match")]
     assert hits("MO, Bin", "莫斌") == [(1.0, "match")]
     assert hits("PENGNA", "彭娜") == [(1.0, "match")]

@@ -971,14 +971,6 @@ CHINESE_SURNAMES = frozenset(
 ) | frozenset(COMPOUND_SURNAMES.values())
 
 
-# the hundred or so most common Chinese family names, as characters (simplified): a name of two characters whose first
-# is one of them is most likely a person's (莫斌), whatever its pinyin joined spells (similarity._joined_person)
-COMMON_HAN_FAMILY_NAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆"
-    "范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤欧"
-)
-
-
 def looks_chinese(tokens: tuple[str, ...]) -> bool:
     """Romanised Chinese: 2-4 tokens, all pinyin, one a common family name (``Zhang Xiu Ying``, ``LI, Ming``)."""
     tokens = tuple(t for t in tokens if not t.isdigit())

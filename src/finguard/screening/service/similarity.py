@@ -46,7 +46,6 @@ from typing import Any
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from finguard.screening.model.names import (
-    COMMON_HAN_FAMILY_NAMES,
     SKELETON_DIGRAPHS,
     NameVariant,
     korean_key,
@@ -1282,23 +1281,6 @@ def _japanese_reading(a: Prepared, a_han: bool) -> bool:
     return a_han and a.kind == "latin" and not a.pinyin
 
 
-def _joined_person(a: Prepared, a_han: str | None, b: Prepared) -> bool:
-    """``a`` is the pinyin of a person's name written in two Han characters, a common family name and one more (莫斌
-    ``mo bin``: of :data:`COMMON_HAN_FAMILY_NAMES`), and ``b`` one word not read as a Chinese name (MOBIN of MOBIN
-    HOLDING LIMITED): equal to it only joined, a firm's word that happens to spell two syllables, not the person (it was
-    a match at 0.97). A listed Chinese name written as one word (``LIPENG``) is read as Chinese (its syllables apart are
-    compared) and a firm's name of two characters whose first is no common family name (华为, HUAWEI) as before."""
-    return (
-        a_han is not None
-        and len(a_han) == 2
-        and a_han[0] in COMMON_HAN_FAMILY_NAMES
-        and a.kind == "pinyin"
-        and len(a.tokens) == 2
-        and len(b.tokens) == 1
-        and not b.chinese
-    )
-
-
 def _best_pair(
     query: list[Prepared],
     candidate: list[Prepared],
@@ -1307,8 +1289,9 @@ def _best_pair(
     han_c: str | None = None,
 ) -> tuple[float, Prepared | None, Prepared | None]:
     """``han_q`` / ``han_c``: that name is written in Han characters only, these (its Japanese readings are compared
-    word by word and not joined with one word: :func:`_japanese_reading`, :func:`_joined_reading`; the pinyin of a
-    person's two characters is not compared joined with one word: :func:`_joined_person`)."""
+    word by word and not joined with one word: :func:`_japanese_reading`, :func:`_joined_reading`). The pinyin of two
+    characters is compared joined with one word (万达 / WANDA, 华为 / HUAWEI): a person's 莫斌 meets MOBIN HOLDING
+    LIMITED that way too, a false positive kept rather than losing firms named by their brand alone (stop 26)."""
     jq, jc = han_q is not None, han_c is not None
     best = 0.0
     best_q: Prepared | None = None
@@ -1321,13 +1304,8 @@ def _best_pair(
             if c.dup or (c.kind == "han") != q_han:
                 continue  # Han variants only with Han variants: 0.0 (variant_similarity), never the best
             if jq or jc:
-                if (
-                    _joined_reading(q, jq, c)
-                    or _joined_reading(c, jc, q)
-                    or _joined_person(q, han_q, c)
-                    or _joined_person(c, han_c, q)
-                ):
-                    continue  # 彭娜 read "ho da" is not HODA, 莫斌 (mo bin) not MOBIN HOLDING LIMITED
+                if _joined_reading(q, jq, c) or _joined_reading(c, jc, q):
+                    continue  # 彭娜 read "ho da" is not HODA
                 sim = variant_similarity(q, c, memo, not _japanese_reading(q, jq) and not _japanese_reading(c, jc))
             else:
                 sim = variant_similarity(q, c, memo)
