@@ -335,3 +335,13 @@ def hit_kind(query: str, listed: str) -> str:
     if any(a and b for a, b in pairs):
         return "namesake"
     return "subset" if any(a for a, _b in pairs) else "other"
+
+
+def arabic_latency_queries() -> list[str]:
+    """The latency benches' Arabic-script set (``latency_ab.py --arabic``, ``tail_profile.py --arabic``): 300 dev
+    listed-person stand-ins, the OFAC persons of :func:`ofac_arabic` and 300 non-listed names."""
+    import heldout as H
+
+    listed, _ = H.un_original_script(H.watchlist())
+    _, ar_q = arabic_dev(listed, 10**8, 300)
+    return [q for _, q, _, _ in ar_q + ofac_arabic(listed)] + [q for _, q in arabic_negatives(300)]

@@ -40,11 +40,9 @@ def main() -> None:
     args = ap.parse_args()
     s, queries = H.dev_latency_set()
     if args.arabic:
-        from arabic_dev import arabic_dev, arabic_negatives, ofac_arabic
+        from arabic_dev import arabic_latency_queries
 
-        base, _ = H.un_original_script(H.watchlist())
-        _, ar_q = arabic_dev(base, 10**8, 300)
-        queries = [q for _, q, _, _ in ar_q + ofac_arabic(base)] + [q for _, q in arabic_negatives(300)]
+        queries = arabic_latency_queries()
     runs = [_latency(s, queries, args.answers if r == 0 else None) for r in range(args.rounds)]
     best = min(runs, key=lambda r: r["cpu_p99_ms"])
     line = {"label": args.label, "rounds": runs, "cpu_p50_ms": best["cpu_p50_ms"], "cpu_p99_ms": best["cpu_p99_ms"]}

@@ -28,11 +28,9 @@ def main() -> None:
     args = ap.parse_args()
     s, queries = H.dev_latency_set()
     if args.arabic:
-        from arabic_dev import arabic_dev, arabic_negatives, ofac_arabic
+        from arabic_dev import arabic_latency_queries
 
-        listed, _ = H.un_original_script(H.watchlist())
-        _, ar_q = arabic_dev(listed, 10**8, 300)
-        queries = [q for _, q, _, _ in ar_q + ofac_arabic(listed)] + [q for _, q in arabic_negatives(300)]
+        queries = arabic_latency_queries()
     for q in queries:
         s.match(q)
     cpu = H.best_cpu_ms(s, queries)
