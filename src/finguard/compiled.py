@@ -31,9 +31,25 @@ MODULES = (
     "finguard.screening.service.similarity",
     "finguard.screening.model.names",
     "finguard.screening.model.scripts",
+    # the guard's decision hot path (#19, docs/capacity.md "Stop 27")
+    "finguard.guard.model.events",
+    "finguard.guard.model.context",
+    "finguard.guard.model.features",
+    "finguard.guard.model.rules",
+    "finguard.guard.service.velocity",
 )
 # finguard modules the compiled ones import: mypyc reads their types (and may build in their Final constants)
-DEPENDS = ("finguard.core.text", "finguard.screening.service.nicknames")
+DEPENDS = (
+    "finguard.core.text",
+    "finguard.screening.service.nicknames",
+    "finguard.core.errors",
+    "finguard.core.identifiers",
+    "finguard.core.money",
+    "finguard.guard.model.controls",
+    "finguard.guard.model.decision",
+    "finguard.guard.model.merchant_risk",
+    "finguard.guard.service.fx",
+)
 STAMP = "stamp.json"
 # the directory holding the finguard package (src/ in a checkout)
 _PACKAGES = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
