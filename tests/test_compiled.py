@@ -1,4 +1,4 @@
-"""The mypyc-compiled screening modules (finguard.compiled): loaded only from a current build, never stale."""
+"""The mypyc-compiled hot modules (screening, the guard; finguard.compiled): loaded only from a current build, never stale."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_doctor_says_which(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("FINGUARD_HOME", str(tmp_path))
     monkeypatch.delenv("FINGUARD_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["doctor"], env={"COLUMNS": "400"})
-    assert "screening modules" in result.output
+    assert "compiled modules" in result.output
     assert compiled.status.split(":")[0] in result.output
 
 

@@ -186,7 +186,11 @@ def decide(args: argparse.Namespace) -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    doc = {"finguard": str(Path(finguard.__file__).parents[1]), "decisions": out, "stored": stored}
+    from finguard import compiled
+
+    # which modules ran compiled (mypyc, finguard.compiled): a compiled-vs-FINGUARD_PURE_PYTHON=1 parity shows it
+    mypyc = sorted(m.rsplit(".", 1)[1] for m, native in compiled.loaded().items() if native)
+    doc = {"finguard": str(Path(finguard.__file__).parents[1]), "compiled": mypyc, "decisions": out, "stored": stored}
     Path(args.out).write_text(json.dumps(doc, ensure_ascii=False))
     print(f"{len(out)} decisions -> {args.out}")
 
@@ -304,6 +308,7 @@ def compare(args: argparse.Namespace) -> None:
     report = {
         "a": a["finguard"],
         "b": b["finguard"],
+        "compiled": [a.get("compiled"), b.get("compiled")],
         "decisions": [len(da), len(db_)],
         "identical": len(da) == len(db_) and not differ and not stored_differ,
         "differing": len(differ),

@@ -4,5 +4,5 @@ from finguard import compiled as _compiled
 
 __version__ = "0.1.0"
 
-# the mypyc-compiled screening modules, when a current build is there (finguard.compiled): before any is imported
+# the mypyc-compiled hot modules, when a current build is there (finguard.compiled): before any is imported
 _compiled.install()

@@ -1,4 +1,4 @@
-"""``python -m finguard.compile build | status``: the mypyc build of the screening hot modules (finguard.compiled)."""
+"""``python -m finguard.compile build | status``: the mypyc build of the hot modules (screening, the guard) (finguard.compiled)."""
 
 import sys
 

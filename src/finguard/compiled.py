@@ -1,4 +1,6 @@
-"""The screening hot modules compiled with mypyc: built into a directory of their own, loaded only when current.
+"""The hot modules compiled with mypyc: built into a directory of their own, loaded only when current.
+
+The hot modules (:data:`MODULES`) are screening's matching and the guard's decision path.
 
 ``python -m finguard.compile build`` (``scripts/build-compiled``; ``scripts/setup`` calls it) compiles
 :data:`MODULES` into ``var/compiled/`` (``FINGUARD_COMPILED_DIR`` to move it) with a stamp: the
@@ -31,9 +33,25 @@ MODULES = (
     "finguard.screening.service.similarity",
     "finguard.screening.model.names",
     "finguard.screening.model.scripts",
+    # the guard's decision hot path (#19, docs/capacity.md "Stop 27")
+    "finguard.guard.model.events",
+    "finguard.guard.model.context",
+    "finguard.guard.model.features",
+    "finguard.guard.model.rules",
+    "finguard.guard.service.velocity",
 )
 # finguard modules the compiled ones import: mypyc reads their types (and may build in their Final constants)
-DEPENDS = ("finguard.core.text", "finguard.screening.service.nicknames")
+DEPENDS = (
+    "finguard.core.text",
+    "finguard.screening.service.nicknames",
+    "finguard.core.errors",
+    "finguard.core.identifiers",
+    "finguard.core.money",
+    "finguard.guard.model.controls",
+    "finguard.guard.model.decision",
+    "finguard.guard.model.merchant_risk",
+    "finguard.guard.service.fx",
+)
 STAMP = "stamp.json"
 # the directory holding the finguard package (src/ in a checkout)
 _PACKAGES = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
@@ -166,7 +184,7 @@ def loaded() -> dict[str, bool]:
 
 
 def _fail(why: str) -> int:
-    print(f"finguard: compiled screening modules not built ({why}); finguard runs in pure Python", file=sys.stderr)
+    print(f"finguard: compiled modules not built ({why}); finguard runs in pure Python", file=sys.stderr)
     return 1
 
 
@@ -208,7 +226,7 @@ def _build(force: bool, mypyc_python: str | None) -> int:
     if build_python.strip() != sys.version:
         return _fail(f"{py} is Python {build_python.split()[0] if build_python else '?'}, finguard runs on {sys.version.split()[0]}")
     if not force and stamp is not None and stale_reason(stamp) is None and stamp.get("mypy") == mypy_version:
-        print(f"finguard: compiled screening modules in {where} are current")
+        print(f"finguard: compiled modules in {where} are current")
         return 0
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(cc) is None:
@@ -269,7 +287,7 @@ def _build(force: bool, mypyc_python: str | None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     size = sum(f.stat().st_size for f in where.rglob(f"*{_abi()}")) / 1e6
     took = f"{seconds:.0f} s ({cpu:.0f} s CPU)"
-    print(f"finguard: compiled {len(MODULES)} screening modules with mypyc {mypy_version} in {took}, {size:.1f} MB in {where}")
+    print(f"finguard: compiled {len(MODULES)} modules with mypyc {mypy_version} in {took}, {size:.1f} MB in {where}")
     return 0
 
 
@@ -278,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m finguard.compile", description=__doc__.split("\n")[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="compile the screening hot modules (skipped when the build is current)")
+    b = sub.add_parser("build", help="compile the hot modules (skipped when the build is current)")
     b.add_argument("--force", action="store_true", help="rebuild even when current")
     b.add_argument("--mypyc-python", help="the Python with mypyc installed (default: this one; FINGUARD_MYPYC_PYTHON)")
     sub.add_parser("status", help="say whether the compiled modules would be used, and why not")

@@ -255,7 +255,7 @@ def doctor() -> None:
         )
     from finguard import compiled
 
-    table.add_row("screening modules", compiled.status)
+    table.add_row("compiled modules", compiled.status)
     table.add_row("Redis (velocity)", _reachable(settings.redis_url, 6379))
     table.add_row("NATS (guard stream)", _reachable(settings.nats_url, 4222))
     out.print(table)

@@ -29,6 +29,14 @@ from finguard.guard.model.controls import DEFAULT_TZ
 from finguard.guard.model.events import OUTGOING, Event, EventType
 from finguard.guard.service.fx import RULE_CURRENCY, Fx, default_fx
 
+try:  # mypyc reads it (finguard.compiled); mypy-extensions is a build tool, not a runtime dependency
+    from mypy_extensions import mypyc_attr
+except ImportError:  # pragma: no cover - pure Python without the build tools: the decorator does nothing
+
+    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[type], type]:  # type: ignore[misc]
+        return lambda cls: cls
+
+
 log = logging.getLogger(__name__)
 
 MAX_MEMBERS = 1000
@@ -325,6 +333,8 @@ class _Buckets(dict[int, int]):
         return total
 
 
+# compiled, a class Python code may still subclass (a test double, a backend of one's own), as when pure
+@mypyc_attr(allow_interpreted_subclasses=True)
 class MemoryBackend:
     """The in-process backend (embedded mode). Thread-safe; bounded per key."""
 
@@ -487,6 +497,7 @@ class _Plan:
     allowed: bool  # Stage.ALLOWED
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # the same (FailingVelocity in the tests)
 class Velocity:
     """Turns events into backend updates and reads for a set of feature specs."""
 
