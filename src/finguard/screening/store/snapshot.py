@@ -67,7 +67,7 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 23: a listed word of only vowels and weak letters opening with a vowel keyed by them (``_w`` / ``_y``: Oo, Aye), and a
 #     word opening with a hard c by its Arabic-script skeleton of two consonants (Casa: ks; names.weak_keys,
 #     names.other_skeletons; issue #16, screenblk4)
-FORMAT = 23
+FORMAT = 24
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
