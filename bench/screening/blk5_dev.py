@@ -85,7 +85,8 @@ def _arabic_words(listed: str, rng: random.Random) -> list[tuple[str, bool]] | N
 
 
 def arabic_set(entries: list[Entry], n: int = 300, seed: int = SEED) -> list[tuple[str, str, int, str]]:
-    """``n`` of each class ``ar_plain`` (no rewrite: the control), ``ar_joined``, ``ar_dropped``, ``ar_extra``: (class, query, entry id, listed name)."""
+    """``n`` of each class ``ar_plain`` (no rewrite: the control), ``ar_joined``, ``ar_dropped``, ``ar_extra``:
+    (class, query, entry id, listed name)."""
     pool = []
     for eid, code, d in entries:
         if code != "ofac-sdn" or d.party is None or d.subject != SubjectKind.PERSON:

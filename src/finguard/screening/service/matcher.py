@@ -1741,16 +1741,21 @@ def _article_inside(t: str, k: str, skel: dict[str, list[str]]) -> list[tuple[st
     while (j := t.rfind("al", 0, j)) >= 2:
         before, after = t[:j], t[j + 2 :]
         kb, ka = skeleton(before), skeleton(after)
-        if kb and ka and kb in skel and kb not in ("bd", "b") and (ka in skel or "l" + ka in skel):
+        if kb and len(ka) >= 2 and kb in skel and kb not in ("bd", "b") and (ka in skel or "l" + ka in skel):
             return [(before, "al", after)]
     return []
+
+
+_ONE_CONSONANT_NAMES = frozenset({"ly", "aly", "ysa", "ysy", "yd"})  # علي Ali, عيسى Issa, عيد Eid: as arabic_readings reads them
 
 
 def _one_consonant_cut(t: str, skel: dict[str, list[str]]) -> list[tuple[str, str]]:
     """:func:`_joined_apart`'s reading of ``t`` (a word no listed word's skeleton, and no cut into two of two consonants
     each) as a name of one consonant run into another: Ali, Issa (علي ``ly``, عيسى ``ysa``) at either end (``lysalh``:
-    ``ly salh``, Ali Saleh; ``thmanysa``: ``thman ysa``, Osman Issa). The short part of at most three letters, the other
-    of two consonants or more, both listed words' skeletons; the shortest short part, at the end first."""
+    ``ly salh``, Ali Saleh; ``thmanysa``: ``thman ysa``, Osman Issa). The other part
+    of two consonants or more, a listed word's skeleton; the short part one of the few names of one consonant, as read
+    (:data:`_ONE_CONSONANT_NAMES`: never a lone letter, which an initial would match, nor a suffix, ``-an``); the
+    shortest, at the end first."""
     best: tuple[int, int, int] | None = None
     for j in range(1, len(t)):
         if t[j] == "h" and t[j - 1] in _DIGRAPH_FIRST:
@@ -1758,7 +1763,8 @@ def _one_consonant_cut(t: str, skel: dict[str, list[str]]) -> list[tuple[str, st
         a, b = t[:j], t[j:]
         ka, kb = skeleton(a), skeleton(b)
         for short, ks, ko, end in ((b, kb, ka, 0), (a, ka, kb, 1)):
-            if len(short) <= 3 and len(ks) == 1 and len(ko) >= 2 and ks in skel and ko in skel:
+            # one of the few names of one consonant, as read from Arabic letters (never a suffix, -an, nor an initial)
+            if short in _ONE_CONSONANT_NAMES and len(ko) >= 2 and ko in skel:
                 if best is None or (len(short), end) < best[:2]:
                     best = (len(short), end, j)
     return [] if best is None else [(t[: best[2]], t[best[2] :])]
