@@ -1761,10 +1761,9 @@ def _one_consonant_cut(t: str, skel: dict[str, list[str]]) -> list[tuple[str, st
         if t[j] == "h" and t[j - 1] in _DIGRAPH_FIRST:
             continue
         a, b = t[:j], t[j:]
-        ka, kb = skeleton(a), skeleton(b)
-        for short, ks, ko, end in ((b, kb, ka, 0), (a, ka, kb, 1)):
+        for short, other, end in ((b, a, 0), (a, b, 1)):
             # one of the few names of one consonant, as read from Arabic letters (never a suffix, -an, nor an initial)
-            if short in _ONE_CONSONANT_NAMES and len(ko) >= 2 and ko in skel:
+            if short in _ONE_CONSONANT_NAMES and len(ko := skeleton(other)) >= 2 and ko in skel:
                 if best is None or (len(short), end) < best[:2]:
                     best = (len(short), end, j)
     return [] if best is None else [(t[: best[2]], t[best[2] :])]
