@@ -106,7 +106,6 @@ RARE_EXACT = 8  # a query word as written on at most this many names: they are a
 JOINED_MIN = 5  # a word read from Arabic letters, of this many consonants or more and no listed word's skeleton, is cut in two
 JOINED_MAX = 2  # spellings of the query added so (_joined_apart)
 JOINED_TAKE = 10  # the names those spellings rank best that reach scoring, beside the ones the name as read finds
-JOINED_KNOWN_MIN = 6  # a joined word another listed word's skeleton is (mhmdzd) cut too from this many consonants
 ARTICLE_INSIDE_MIN = 3  # a word with the article inside (yyadalnymy) is cut there from this many consonants
 ARTICLE_JOINED_MIN = 3  # the article joined again to the word after it (Alzate): consonants of its skeleton, at least
 INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
@@ -1667,10 +1666,8 @@ def _joined_apart(
             k = skeleton(t)
             head, tail = v.tokens[:i], v.tokens[i + 1 :]
             if k in skel:
-                # a joined word that happens to be another listed word's skeleton (محمدزايد, mhmdzd: MOHAMMADZADEH), long
-                # and of few listed words: cut too, after the rest (stop 27)
-                if len(k) >= JOINED_KNOWN_MIN and len(skel[k]) <= RARE_EXACT and not _ARABIC_COMPOUND.match(t):
-                    later.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
+                # a known word is a name of its own, even when it may be two run together: محمدحسين is Mohammadhossein,
+                # one Persian given name, as often as Mohammad Hossein (cut, it made the Arabic dev negatives' hits rise)
                 continue
             # the article inside the word: a name run into the next one's al- (إياد النعيمي written إيادالنعيمي)
             extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _article_inside(t, k, skel))
