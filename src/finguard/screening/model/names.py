@@ -626,8 +626,13 @@ _LEGAL_FORMS_HAN = [
     ("合同会社", "llc"),  # godo kaisha
     ("合资会社", "partnership"),  # 合資会社 after t2s
     ("合名会社", "partnership"),
+    # a bare 会社 (贸易会社, 总会社) is how North Korean firms write Corporation in Han characters (stop 27): a form,
+    # after the Japanese ones above; 总 before it is General (KOREA RYONBONG GENERAL CORPORATION)
+    ("总会社", "会社"),
+    ("会社", "会社"),
 ]
-_JAPANESE_FORM_MARKS = ("会社", "(株)", "(有)")
+# a Japanese company: its name is not translated from its Mandarin reading (a bare 会社 is not one: see above)
+_JAPANESE_FORM_MARKS = ("株式会社", "有限会社", "合同会社", "合资会社", "合名会社", "(株)", "(有)")
 # Japanese and Korean forms are written first as often as last (株式会社東芝, 주식회사 카카오, (주)카카오): stripped at
 # either end, attached or not. Hangul is compared composed (fold decomposes it). Issue #16, rigour org_types (MIT).
 _LEGAL_AFFIXES_CJK = [
@@ -1322,7 +1327,7 @@ class NameForm:
 
 
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
-_HAN_NAME_SEPARATORS = " ·・•."
+_HAN_NAME_SEPARATORS = " ·・•.()"  # and a place in parentheses after a firm's name: 华信船务(香港)
 _ITERATION = re.compile(r"(.)々")
 
 
@@ -1548,7 +1553,19 @@ _HAN_GENERIC = {
     "进出口": "import export", "电信": "telecom", "通信": "communications", "网络": "network", "软件": "software",
     "制造": "manufacturing", "矿业": "mining", "建设": "construction", "航空": "aviation", "电力": "power", "钢铁": "steel",
     "香港": "hong kong", "中国": "china", "北京": "beijing", "上海": "shanghai", "深圳": "shenzhen",
+    # stop 27: words of Chinese and North Korean firms' names lists write in English
+    "朝鲜": "korea", "联合": "joint", "工贸": "industry trade", "金属": "metal", "材料": "materials", "海事": "marine",
+    "商业": "commercial", "设备": "equipment", "石化": "petrochemical", "制药": "pharmaceutical", "企业": "enterprise",
+    "船舶": "ship", "开发": "development", "矿产": "mineral", "外贸": "foreign trade", "澳门": "macau",
 }  # fmt: skip
+# the English words of firm names the generic words above translate, and their other forms as lists write them: a
+# firm's name without them (its distinctive part) is a key of its own (the screener's _firm_key)
+HAN_GENERIC_ENGLISH = frozenset(
+    {w for v in _HAN_GENERIC.values() for w in v.split()}
+    | {"trade", "industry", "technologies", "holding", "investments", "chemicals", "metals", "material", "electronic",
+       "united", "enterprises", "general", "hongkong", "hk", "and", "corporation", "company", "group", "limited", "co",
+       "ltd", "corp", "shipping", "ships", "minerals", "telecommunications", "petrochemicals", "pharmaceuticals"}
+)  # fmt: skip
 _HAN_GENERIC_ORDER = sorted(_HAN_GENERIC, key=len, reverse=True)
 
 

@@ -57,6 +57,7 @@ from finguard.core.errors import InvalidInput
 from finguard.lists.model.lists import Change, EntryDraft, Identifier, SubjectKind, draft_from_dict
 from finguard.lists.service.checking import NameCandidate
 from finguard.screening.model.names import (
+    HAN_GENERIC_ENGLISH,
     HONORIFICS,
     MAX_SCREEN_NAME,
     NameVariant,
@@ -105,9 +106,12 @@ RARE_EXACT = 8  # a query word as written on at most this many names: they are a
 JOINED_MIN = 5  # a word read from Arabic letters, of this many consonants or more and no listed word's skeleton, is cut in two
 JOINED_MAX = 2  # spellings of the query added so (_joined_apart)
 JOINED_TAKE = 10  # the names those spellings rank best that reach scoring, beside the ones the name as read finds
+ARTICLE_INSIDE_MIN = 3  # a word with the article inside (yyadalnymy) is cut there from this many consonants
 ARTICLE_JOINED_MIN = 3  # the article joined again to the word after it (Alzate): consonants of its skeleton, at least
 INITIALS_MARK = "\x01"  # the initials' keys in _Index.compacts (no joined name has this character): _compact_keys
 ARTICLE_MARK = "\x02"  # a listed word's first letters after the Arabic article, in _Index.compacts: _compact_keys
+FIRM_MARK = "\x03"  # a firm's name without its generic words (TRADING, SHIPPING, HONG KONG), in _Index.compacts: _firm_key
+FIRM_KEY_MIN = 4  # letters of the distinctive part, at least
 ARTICLE_CUT = (2, 3)  # a word after al- cut to this many letters is looked up by them (AL-AQ for AL-AQSA): _near_whole
 ARTICLE_CUT_MAX = MAX_CANDIDATES  # names a cut word brings: all if at most this many, else the best so many (_article_cut)
 ARTICLE_CUT_SCAN = 4_000  # of at most this many of its names
@@ -718,6 +722,10 @@ class NameScreener:
                     rare.extend(names)
         rare.extend(_near_whole(ix, prepared))
         if any(p.kind == "han" for p in prepared):
+            # a firm's name in Han characters, its generic words translated: the names of its distinctive part (_firm_key)
+            for p in prepared:
+                if p.kind == "latin" and p.pinyin and (firm := _firm_key(p.tokens)) is not None:
+                    rare.extend(ix.compacts.get(firm, ())[:MAX_CANDIDATES])
             # a Japanese name in kanji: its family name's reading is sure, its given name's is not (七夏 is Nanami, a
             # reading no dictionary of words has): the few names with the family name's reading as a word are scored
             for family in dict.fromkeys(p.tokens[0] for p in prepared if p.kind == "latin" and len(p.tokens) == 2):
@@ -1476,10 +1484,45 @@ def _compact_keys(prepared: list[Prepared]) -> set[str]:
         if p.kind == "latin" and 2 <= len(p.tokens) <= INITIALS_WORDS and all(t.isascii() for t in p.tokens):
             keys.add(_initials_key(p.tokens))
         if p.kind == "latin":
+            firm = _firm_key(p.tokens)
+            if firm is not None:
+                keys.add(firm)
             for before, word in zip(p.tokens, p.tokens[1:], strict=False):
                 if before in _ARTICLES and len(word) > ARTICLE_CUT[0] and word.isascii():
                     keys.update(ARTICLE_MARK + word[:cut] for cut in ARTICLE_CUT if cut < len(word))
     return keys
+
+
+_FIRM_GENERIC = HAN_GENERIC_ENGLISH - {"hong", "kong"}  # Hong Kong only together (HONG is a pinyin syllable too)
+
+
+def _firm_key(tokens: tuple[str, ...]) -> str | None:
+    """A firm's name without its generic words, joined, under :data:`FIRM_MARK` (``WEIHAI HUIJIANG TRADE LIMITED``:
+    ``weihaihuijiang``); ``None`` when the name has no generic word or too short a rest.
+
+    A Chinese firm's name in Han characters is read with its generic words translated and its distinctive part in pinyin
+    run together (``威海汇江贸易``: ``weihaihuijiang trading``; ``names.han_company_english``), while the list writes
+    the distinctive part in words and the generic ones as it likes (TRADE, TRADING; INDUSTRY, INDUSTRIAL; HONGKONG, HONG
+    KONG): neither the words nor the whole name as written then find the listed name. Both sides keyed so meet
+    (:meth:`NameScreener._candidates`)."""
+    rest: list[str] = []
+    generic = False
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t == "hong" and tokens[i + 1 : i + 2] == ("kong",):
+            generic = True
+            i += 2
+            continue
+        if t in _FIRM_GENERIC:
+            generic = True
+        else:
+            rest.append(t)
+        i += 1
+    if not generic or not rest:
+        return None
+    key = "".join(rest)
+    return FIRM_MARK + key if len(key) >= FIRM_KEY_MIN and key.isascii() else None
 
 
 def _near_whole(ix: _Index, prepared: list[Prepared]) -> list[int]:
@@ -1621,17 +1664,31 @@ def _joined_apart(
             continue
         for i, t in enumerate(v.tokens):
             k = skeleton(t)
-            if k in skel:
-                continue
             head, tail = v.tokens[:i], v.tokens[i + 1 :]
+            if k in skel:
+                # a known word is a name of its own, even when it may be two run together: محمدحسين is Mohammadhossein,
+                # one Persian given name, as often as Mohammad Hossein (cut, it made the Arabic dev negatives' hits rise)
+                continue
+            # the article inside the word: a name run into the next one's al- (إياد النعيمي written إيادالنعيمي)
+            extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _article_inside(t, k, skel))
+            # two alifs in a row are two words (no word has them): cut there, the second part a name of one consonant
+            # too (مجتباعلي written with its alif: Mujtaba Ali)
+            cut = t.find("aa", 1) + 1
+            if cut and len(k) >= JOINED_MIN and skeleton(t[:cut]) in skel and skeleton(t[cut:]) in skel:
+                extra.append(NameVariant((*head, t[:cut], t[cut:], *tail), v.kind, v.hebrew))
             if len(k) < JOINED_MIN:
                 # two alifs in a row are two words (no word has them): a shorter joined word is cut there (كاساابولو,
                 # ``kasa abwlw``: CASA APOLLO)
                 cut = t.find("aa", 1) + 1
                 if cut and len(k) == JOINED_MIN - 1 and all(len(x := skeleton(w)) >= 2 and x in skel for w in (t[:cut], t[cut:])):
                     extra.append(NameVariant((*head, t[:cut], t[cut:], *tail), v.kind, v.hebrew))
+                elif len(k) == JOINED_MIN - 1:
+                    later.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _one_consonant_cut(t, skel))
                 continue
-            extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _apart(t, skel, arabic))
+            apart = _apart(t, skel, arabic)
+            extra.extend(NameVariant((*head, *a, *tail), v.kind, v.hebrew) for a in apart)
+            if not apart:
+                later.extend(NameVariant((*head, *a, *tail), v.kind, v.hebrew) for a in _one_consonant_cut(t, skel))
         if vocab is None or v is not variants[0]:  # the name as read (not its Persian, French or Egyptian letters)
             continue
         for i in range(len(v.tokens) - 1):
@@ -1668,6 +1725,45 @@ def _apart(t: str, skel: dict[str, list[str]], arabic: bool) -> list[tuple[str, 
             out.append((j,))
     out.extend((t[:j], t[j:]) for j in _cuts(t, skel))
     return out
+
+
+def _article_inside(t: str, k: str, skel: dict[str, list[str]]) -> list[tuple[str, ...]]:
+    """:func:`_joined_apart`'s readings of ``t`` (a word whose skeleton ``k`` no listed word has) with the article inside
+    it: two names run together, the second with its al- (``yyadalnymy``: ``yyad al nymy``, Iyad al-Nuaimi). Cut where
+    ``al`` follows at least two letters, the part before a listed word's skeleton (not Abd or Abu: عبدالله is one name),
+    the part after, or it with the article, one too; at most one reading, the last such place."""
+    if len(k) < ARTICLE_INSIDE_MIN:
+        return []
+    j = len(t)
+    while (j := t.rfind("al", 0, j)) >= 2:
+        before, after = t[:j], t[j + 2 :]
+        kb, ka = skeleton(before), skeleton(after)
+        if kb and len(ka) >= 2 and kb in skel and kb not in ("bd", "b") and (ka in skel or "l" + ka in skel):
+            return [(before, "al", after)]
+    return []
+
+
+_ONE_CONSONANT_NAMES = frozenset({"ly", "aly", "ysa", "ysy", "yd"})  # علي Ali, عيسى Issa, عيد Eid: as arabic_readings reads them
+
+
+def _one_consonant_cut(t: str, skel: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """:func:`_joined_apart`'s reading of ``t`` (a word no listed word's skeleton, and no cut into two of two consonants
+    each) as a name of one consonant run into another: Ali, Issa (علي ``ly``, عيسى ``ysa``) at either end (``lysalh``:
+    ``ly salh``, Ali Saleh; ``thmanysa``: ``thman ysa``, Osman Issa). The other part
+    of two consonants or more, a listed word's skeleton; the short part one of the few names of one consonant, as read
+    (:data:`_ONE_CONSONANT_NAMES`: never a lone letter, which an initial would match, nor a suffix, ``-an``); the
+    shortest, at the end first."""
+    best: tuple[int, int, int] | None = None
+    for j in range(1, len(t)):
+        if t[j] == "h" and t[j - 1] in _DIGRAPH_FIRST:
+            continue
+        a, b = t[:j], t[j:]
+        for short, other, end in ((b, a, 0), (a, b, 1)):
+            # one of the few names of one consonant, as read from Arabic letters (never a suffix, -an, nor an initial)
+            if short in _ONE_CONSONANT_NAMES and len(ko := skeleton(other)) >= 2 and ko in skel:
+                if best is None or (len(short), end) < best[:2]:
+                    best = (len(short), end, j)
+    return [] if best is None else [(t[: best[2]], t[best[2] :])]
 
 
 def _cuts(t: str, skel: dict[str, list[str]]) -> list[int]:

@@ -235,6 +235,7 @@ _LEGAL_CLASSES: dict[str, tuple[str, ...]] = {
     "公司": ("company", "corporation", "incorporated"),
     "分公司": ("company",),
     "株式会社": ("company", "jsc", "corporation", "limited"),
+    "会社": ("corporation", "company"),  # a bare 会社: North Korean firms' Corporation (stop 27)
     "corporation": ("corporation", "incorporated", "company"),
     "incorporated": ("corporation", "incorporated", "company"),
 }
