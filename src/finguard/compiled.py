@@ -31,6 +31,7 @@ MODULES = (
     "finguard.screening.service.similarity",
     "finguard.screening.model.names",
     "finguard.screening.model.scripts",
+    "finguard.screening.service.ranking",
 )
 # finguard modules the compiled ones import: mypyc reads their types (and may build in their Final constants)
 DEPENDS = ("finguard.core.text", "finguard.screening.service.nicknames")
