@@ -16,7 +16,7 @@ extra=${SCREEN_EXTRA:-/tmp/screen_extra}
 for r in $(seq 1 "$rounds"); do
   if (( r % 2 )); then order="B A"; else order="A B"; fi
   for side in $order; do
-    if [ "$side" = B ]; then tree=$here lab=$label; else tree=$base lab=base; fi
+    if [ "$side" = B ]; then tree=$here lab=$label; else tree=$base lab=base-$label; fi
     (cd "$tree" && PYTHONHASHSEED=0 PYTHONPATH=src:$extra nice -n 19 "$py" "$script" --label "$lab r$r" --rounds 2 --out "$out" "$@") | tail -1 >/dev/null
     tail -1 "$out" | "$py" -c 'import json,sys; d=json.loads(sys.stdin.read()); b=min(d["rounds"], key=lambda x: x["cpu_p99_ms"]); print(d["label"], "p50 %.2f p99 %.2f mean %.3f ms" % (b["cpu_p50_ms"], b["cpu_p99_ms"], b["cpu_mean_ms"]), "load %.2f %.2f %.2f" % tuple(d["load"]))'
   done

@@ -34,14 +34,14 @@ def heavier(acc: dict[Any, Any], least: Any) -> list[tuple[Any, Any]]:
 
 
 def tie_order(
-    names: dict[int, Any],
-    pool: list[int],
-    weight: dict[int, float],
+    names: dict[Any, Any],
+    pool: list[Any],
+    weight: dict[Any, Any],
     spelled: list[list[Any]],
     initials: set[str],
     legal: tuple[str, ...],
     same_legal_form: Callable[[tuple[str, ...], tuple[str, ...]], bool],
-) -> list[int]:
+) -> list[Any]:
     """:func:`~finguard.screening.service.matcher._tie_order` (its docstring says what the order is) over the index's
     ``names``; ``spelled``: each spelling's groups (a group's third item its near tokens), ``same_legal_form`` the
     matcher's rule for two names' legal forms."""
@@ -66,9 +66,11 @@ def tie_order(
     # the words cut short it begins with and `flag` (above every query bit: such a word still counts as one the query
     # has nothing for; got may carry the flag, no spelling's mask has it)
     flag = bit
-    rounded: dict[float, float] = {}  # the pool's few weights, rounded once each
+    rounded: dict[Any, Any] = {}  # the pool's few weights, rounded once each
     same_form: dict[tuple[str, ...], int] = {(): 1}  # a listed name's legal forms: 0 if the query's, else 1 (when legal)
-    keys: list[tuple[float, int, int]] = []
+    # (name ids and weights are kept as the objects they are: none unboxed to be boxed again for a lookup)
+    far: Any = 1 << 20  # boxed once
+    keys: list[tuple[Any, Any, int]] = []
     for name_id in pool:
         rec = names.get(name_id)
         x = weight.get(name_id, 0.0)
@@ -76,7 +78,7 @@ def tie_order(
         if w is None:
             w = rounded[x] = -round(x, 6)
         if rec is None:  # a removed name stays in postings until compaction
-            keys.append((w, 1 << 20, 0))
+            keys.append((w, far, 0))
             continue
         got = 0
         unaccounted = 1 << 20
@@ -99,7 +101,7 @@ def tie_order(
                     missing += 1
             if missing < unaccounted:
                 unaccounted = missing
-        key = (w, 1 << 20, 0)
+        key: tuple[Any, Any, int] = (w, far, 0)
         for mask in full:
             if mask & got == mask:
                 rank = 0
@@ -123,10 +125,10 @@ def tie_order(
     return [pool[i] for i in order]
 
 
-def initials_bonus(names: dict[int, Any], top: list[tuple[int, float]], initials: set[str]) -> dict[int, float]:
+def initials_bonus(names: dict[Any, Any], top: list[tuple[Any, float]], initials: set[str]) -> dict[Any, float]:
     """Each of ``top``'s names' bonus for the query's written initials its words begin with (0.01 each; 0.0 for a
     name removed from the index, whose id stays in postings until compaction)."""
-    bonus: dict[int, float] = {}
+    bonus: dict[Any, float] = {}
     for name_id, _weight in top:
         name = names.get(name_id)
         if name is None or not name.prepared:
@@ -137,7 +139,7 @@ def initials_bonus(names: dict[int, Any], top: list[tuple[int, float]], initials
     return bonus
 
 
-def by_bonus(top: list[tuple[int, float]], bonus: dict[int, float]) -> None:
+def by_bonus(top: list[tuple[Any, float]], bonus: dict[Any, float]) -> None:
     """Sort ``top`` in place by weight plus bonus, heaviest first (stable: ``top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))``)."""
     keys = [-(weight + bonus[name_id]) for name_id, weight in top]
     order = sorted(range(len(top)), key=keys.__getitem__)
@@ -145,17 +147,17 @@ def by_bonus(top: list[tuple[int, float]], bonus: dict[int, float]) -> None:
 
 
 def chosen_with_bonus(
-    top: list[tuple[int, float]],
-    bonus: dict[int, float],
+    top: list[tuple[Any, float]],
+    bonus: dict[Any, float],
     last: float,
     floor: float,
     own: list[tuple[dict[int, float], float]],
-    own_floor: Callable[[int, list[tuple[dict[int, float], float]]], bool],
-) -> dict[int, float]:
+    own_floor: Callable[[Any, list[tuple[dict[int, float], float]]], bool],
+) -> dict[Any, float]:
     """The names of ``top`` whose weight plus bonus reach ``last`` (within 1e-9) and whose weight the query's floor,
     or ``own_floor`` says their own spelling's (:func:`~finguard.screening.service.matcher._own_floor`), with weight
     plus bonus, in ``top``'s order."""
-    chosen: dict[int, float] = {}
+    chosen: dict[Any, float] = {}
     least = last - 1e-9
     for name_id, weight in top:
         got = weight + bonus[name_id]
