@@ -62,9 +62,7 @@ def test_the_initials_bonus_order_and_choice_are_the_code_they_replaced() -> Non
         last = top[39][1] + bonus[top[39][0]]
         floor = rng.choice([0.0, 1.0, 1.2])
         own = [({nid: w for nid, w in top[::3]}, 2.0)]
-        want = {
-            nid: w + want_bonus[nid] for nid, w in top if w + want_bonus[nid] >= last - 1e-9 and (w >= floor or _own_floor(nid, own))
-        }
+        want = {nid: w + want_bonus[nid] for nid, w in top if w + want_bonus[nid] >= last - 1e-9 and (w >= floor or _own_floor(nid, own))}
         got = ranking.chosen_with_bonus(top, bonus, last, floor, own, _own_floor)
         assert list(got.items()) == list(want.items())
 

@@ -11,7 +11,7 @@ tests set are passed in by the caller. Pure Python and compiled give the same an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -34,17 +34,18 @@ def heavier(acc: dict[Any, Any], least: Any) -> list[tuple[Any, Any]]:
 
 
 def tie_order(
-    names: dict[Any, Any],
+    names: Mapping[Any, Any],
     pool: list[Any],
     weight: dict[Any, Any],
     spelled: list[list[Any]],
     initials: set[str],
     legal: tuple[str, ...],
-    same_legal_form: Callable[[tuple[str, ...], tuple[str, ...]], bool],
+    same_legal_form: Callable[[tuple[str, ...], Any], bool],
 ) -> list[Any]:
     """:func:`~finguard.screening.service.matcher._tie_order` (its docstring says what the order is) over the index's
-    ``names``; ``spelled``: each spelling's groups (a group's third item its near tokens), ``same_legal_form`` the
-    matcher's rule for two names' legal forms."""
+    ``names`` (a dict, or a snapshot's ``LayeredMap``: typed a mapping, as the compiled code checks a dict's type);
+    ``spelled``: each spelling's groups (a group's third item its near tokens); ``same_legal_form``: the matcher's rule
+    for two names' legal forms."""
     # each near token: the query tokens (groups, one bit each) it is near; a spelling's bits: all of its tokens
     where: dict[str, int] = {}
     full: list[int] = []
@@ -106,7 +107,7 @@ def tie_order(
             if mask & got == mask:
                 rank = 0
                 if legal:
-                    forms: tuple[str, ...] = rec.legal_forms
+                    forms: Any = rec.legal_forms
                     form = same_form.get(forms)
                     if form is None:
                         form = same_form[forms] = 0 if same_legal_form(legal, forms) else 1
@@ -125,7 +126,7 @@ def tie_order(
     return [pool[i] for i in order]
 
 
-def initials_bonus(names: dict[Any, Any], top: list[tuple[Any, float]], initials: set[str]) -> dict[Any, float]:
+def initials_bonus(names: Mapping[Any, Any], top: list[tuple[Any, float]], initials: set[str]) -> dict[Any, float]:
     """Each of ``top``'s names' bonus for the query's written initials its words begin with (0.01 each; 0.0 for a
     name removed from the index, whose id stays in postings until compaction)."""
     bonus: dict[Any, float] = {}
@@ -134,7 +135,7 @@ def initials_bonus(names: dict[Any, Any], top: list[tuple[Any, float]], initials
         if name is None or not name.prepared:
             bonus[name_id] = 0.0
             continue
-        tokens: tuple[str, ...] = name.prepared[0].tokens
+        tokens: Any = name.prepared[0].tokens
         bonus[name_id] = 0.01 * len(initials.intersection([x[0] for x in tokens]))
     return bonus
 
