@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # latency_ab.py A/B, alternating which tree runs first each round (issue #16, dev split only).
 #
-#   bench/screening/latency_ab_alternate.sh BASE_TREE LABEL OUT.jsonl [ROUNDS] [--arabic]
+#   bench/screening/latency_ab_alternate.sh BASE_TREE LABEL /abs/OUT.jsonl [ROUNDS [--arabic]]  (ROUNDS before --arabic)
 #
 # Runs this tree (B, label LABEL) and BASE_TREE (A, label base) ROUNDS times (default 2), B first in odd rounds, A
 # first in even ones, each run `latency_ab.py --rounds 2` (its best round is the figure) with the load (`uptime`)
