@@ -33,6 +33,7 @@ MODULES = (
     "finguard.screening.service.similarity",
     "finguard.screening.model.names",
     "finguard.screening.model.scripts",
+    "finguard.screening.service.ranking",
     # the guard's decision hot path (#19, docs/capacity.md "Stop 27")
     "finguard.guard.model.events",
     "finguard.guard.model.context",

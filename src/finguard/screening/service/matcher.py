@@ -71,6 +71,7 @@ from finguard.screening.model.names import (
 )
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
+from finguard.screening.service.ranking import by_bonus, chosen_with_bonus, heavier, initials_bonus, merge_best, tie_order
 from finguard.screening.service.similarity import (
     COMPACT_DISCOUNT,
     INITIAL_CREDIT,
@@ -829,11 +830,7 @@ class NameScreener:
             if intersected and mine:
                 own.append((mine, max(mine.values())))
             if acc:
-                get = acc.get
-                for name_id, weight in mine.items():
-                    old = get(name_id)
-                    if old is None or weight > old:
-                        acc[name_id] = weight
+                merge_best(acc, mine)  # acc[name_id] = weight where it has none or a lesser one (compiled: ranking.py)
             else:
                 acc.update(mine)
         # the floor is set by token evidence: a name equal as a whole ("HENGAM") must not push out
@@ -859,12 +856,11 @@ class NameScreener:
                 if tied is not None:
                     top = tied
             # initials break ties: "N. T. HEATH" prefers the Heath whose given names start with N and T
-            bonus = {
-                nid: _initials_bonus(ix.names.get(nid), initials) for nid, _ in top
-            }  # a removed name stays in postings until compaction
-            top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
+            # (compiled: ranking.py; 0.01 per initial a name's words begin with, a removed name staying in postings until compaction)
+            bonus = initials_bonus(ix.names, top, initials)
+            by_bonus(top, bonus)  # top.sort(key=lambda kv: -(kv[1] + bonus[kv[0]]))
             last = top[MAX_CANDIDATES - 1][1] + bonus[top[MAX_CANDIDATES - 1][0]]
-            chosen = {nid: w + bonus[nid] for nid, w in top if w + bonus[nid] >= last - 1e-9 and (w >= floor or _own_floor(nid, own))}
+            chosen = chosen_with_bonus(top, bonus, last, floor, own, _own_floor)
             if len(chosen) > MAX_TIED:  # more ties than are scored: the names the query accounts for best first
                 return _tie_order(ix, list(chosen), chosen, spelled, initials, legal)[:MAX_TIED]
             return list(chosen)
@@ -1603,8 +1599,7 @@ def _largest_and_above(acc: dict[int, float], n: int, values: list[float]) -> tu
     Python loop over the names); the items that heavy, sorted by weight (stable: ties in the dict's order), their first n.
     """
     if len(acc) > n:
-        least = values[-n]
-        above = [kv for kv in acc.items() if kv[1] >= least]
+        above = heavier(acc, values[-n])
     else:
         above = list(acc.items())
     return sorted(above, key=itemgetter(1), reverse=True)[:n], above
@@ -2852,75 +2847,7 @@ def _tie_order(
     equally, those with the query's legal form (``legal``) come first: ``Abu Group`` finds ``Abu Ahmed Group`` before
     hundreds of persons named Abu and one word more (a word left out of a company's name, the legal form kept).
     """
-    # each near token: the query tokens (groups, one bit each) it is near; a spelling's bits: all of its tokens
-    where: dict[str, int] = {}
-    full: list[int] = []
-    bit = 1
-    for groups in spelled:
-        mask = 0
-        for g in groups:
-            for t in g[2]:
-                where[t] = where.get(t, 0) | bit
-            mask |= bit
-            bit <<= 1
-        if mask:
-            full.append(mask)
-    # a query word of two letters may be a listed word cut short (AL-MA for AL-MASRI, Ch'un-yo' for Ch'un-yo'ng): the
-    # query words a longer word begins with are the ones equal to its first two letters
-    cut = {t: m for t, m in where.items() if len(t) == 2}
-    # a name's word the query has no near spelling of is looked up once per call, and kept in where: 0, or the bits of
-    # the words cut short it begins with and `flag` (above every query bit: such a word still counts as one the query
-    # has nothing for; got may carry the flag, no spelling's mask has it)
-    flag = bit
-    names_get, where_get, weight_get = ix.names.get, where.get, weight.get
-    rounded: dict[float, float] = {}  # the pool's few weights, rounded once each
-    same_form: dict[tuple[str, ...], int] = {(): 1}  # a listed name's legal forms: 0 if the query's, else 1 (when legal)
-
-    def form_rank(rec: _Name) -> int:
-        got = same_form.get(rec.legal_forms)
-        if got is None:
-            got = same_form[rec.legal_forms] = 0 if _same_legal_form(legal, rec.legal_forms) else 1
-        return got
-
-    def key(name_id: int) -> tuple[float, int, int]:
-        rec = names_get(name_id)
-        x = weight_get(name_id, 0.0)
-        w = rounded.get(x)
-        if w is None:
-            w = rounded[x] = -round(x, 6)
-        if rec is None:  # a removed name stays in postings until compaction
-            return (w, 1 << 20, 0)
-        got = 0
-        unaccounted = 1 << 20
-        for tokens in rec.tie_tokens:  # a spelling repeated in another script's reading counts once: the same answer
-            missing = 0
-            used: set[str] | None = None  # the query's initials spent on this spelling's tokens
-            for t in tokens:
-                mask = where_get(t)
-                if mask is None:
-                    mask = where[t] = cut[t[:2]] | flag if cut and len(t) > 2 and t[:2] in cut else 0
-                if mask:
-                    got |= mask
-                    if mask >= flag:  # the query's word cut short accounted for, the name's counted as one it has nothing for
-                        missing += 1
-                elif t[0] in initials and (used is None or t[0] not in used):
-                    used = {t[0]} if used is None else used | {t[0]}
-                else:
-                    missing += 1
-            if missing < unaccounted:
-                unaccounted = missing
-        for mask in full:
-            if mask & got == mask:
-                return (w, unaccounted, form_rank(rec) if legal else 0)
-        return (w, 1 << 20, 0)
-
-    return sorted(pool, key=key)
-
-
-def _initials_bonus(name: _Name | None, initials: set[str]) -> float:
-    if name is None or not name.prepared:
-        return 0.0
-    return 0.01 * len(initials.intersection([x[0] for x in name.prepared[0].tokens]))
+    return tie_order(ix.names, pool, weight, spelled, initials, legal, _same_legal_form)  # compiled: ranking.py
 
 
 def _token_subset(
