@@ -67,7 +67,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 # 23: a listed word of only vowels and weak letters opening with a vowel keyed by them (``_w`` / ``_y``: Oo, Aye), and a
 #     word opening with a hard c by its Arabic-script skeleton of two consonants (Casa: ks; names.weak_keys,
 #     names.other_skeletons; issue #16, screenblk4)
-FORMAT = 23
+# 24: a listed kanji given name also read as JMnedict reads it as a given name, when jamdict-data is installed (scripts.
+#     _given_name_readings: 知実 Satomi beside Tomomi; issue #16, screenfp5)
+FORMAT = 24
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
