@@ -426,10 +426,12 @@ _KANJI_READ_AS = ("名詞", "接頭辞")  # a kanji of a given name the tagger k
 
 NAME_READINGS = 4  # readings of a kanji given name taken from JMnedict beside the tagger's (知実: Satomi beside Tomomi)
 _NAME_TYPES = ("given", "fem", "masc")  # JMnedict's types of a given name (not "surname", "unclass", "place" ...)
+# the entries written so first (NEKanji's index on text), then their types and kana: CROSS JOIN keeps that order and
+# ``+tt.text`` keeps SQLite from starting at every given name's type row instead (~270 ms a lookup, not ~0.05 ms)
 _NAME_QUERY = (
-    "SELECT DISTINCT ka.text, ka.ID FROM NEKanji k JOIN NEKana ka ON ka.idseq = k.idseq"
-    " JOIN NETranslation t ON t.idseq = k.idseq JOIN NETransType tt ON tt.tid = t.ID"
-    " WHERE k.text = ? AND tt.text IN (?, ?, ?) ORDER BY ka.ID"
+    "SELECT DISTINCT ka.text, ka.ID FROM NEKanji k CROSS JOIN NETranslation t ON t.idseq = k.idseq"
+    " CROSS JOIN NETransType tt ON tt.tid = t.ID CROSS JOIN NEKana ka ON ka.idseq = k.idseq"
+    " WHERE k.text = ? AND +tt.text IN (?, ?, ?) ORDER BY ka.ID"
 )
 
 
