@@ -95,8 +95,15 @@ def _given_readings_before(katsu: Any, text: str) -> tuple[str, list[str]] | Non
             continue
         if reading not in out:
             out.append(reading)
-    out = out or by_kanji
-    return katsu.romaji(family).lower().replace("'", ""), out[: sc.GIVEN_READINGS + 1]
+    out = out[: sc.GIVEN_READINGS + 1]
+    extra = 0  # the name dictionary's readings (JMnedict, when jamdict-data is installed; screenfp5)
+    for kana in sc._dictionary_readings(given) if len(family) > 1 else []:
+        reading = katsu.romaji(kana).lower().replace("'", "").replace(" ", "")
+        if extra < sc.NAME_READINGS and reading.isalpha() and reading.isascii() and reading not in out:
+            out.append(reading)
+            extra += 1
+    out = out or by_kanji[: sc.GIVEN_READINGS + 1]
+    return katsu.romaji(family).lower().replace("'", ""), out
 
 
 def test_kept_japanese_readings_are_the_computed_ones() -> None:

@@ -117,7 +117,7 @@ def _align_before(
             if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
                 sim = NICKNAME_SIM
             if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
-                sim = _syllable_similarity(a, b, sim)
+                sim = _syllable_similarity(a, b, sim, pinyin)  # screenfp5: pinyin we read is never misspelled
             elif phon and sim >= MIN_TOKEN_SIM and qp[i] != cp[j] and (nick_a is None or b not in nick_a) and other_name(a, b):  # type: ignore[index]
                 sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
             if row is not None:

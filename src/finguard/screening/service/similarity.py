@@ -895,7 +895,7 @@ def _partners(
         if nick_a is not None and sim < NICKNAME_SIM and b in nick_a:
             sim = NICKNAME_SIM
         if (sino or pinyin) and sim >= MIN_TOKEN_SIM:
-            sim = _syllable_similarity(a, b, sim)
+            sim = _syllable_similarity(a, b, sim, pinyin)
         elif phon and sim >= MIN_TOKEN_SIM and a_phon != b_phon and (nick_a is None or b not in nick_a) and other_name(a, b):
             sim = 0.0  # "Guzenko" / "Rudenko": another name, not a misspelling of it
         row[b] = sim
@@ -1191,7 +1191,7 @@ def _token_credits(q: Prepared, c: Prepared) -> tuple[list[float], list[float]] 
                     if other_name(a, b) and b not in nickname_table().get(a, ()):
                         sim = 0.0  # as _align: another name, not a misspelling of it
             if (sino or q.pinyin or c.pinyin) and not korean and sim >= MIN_TOKEN_SIM and len(a) > 1 and len(b) > 1:
-                sim = _syllable_similarity(a, b, sim)
+                sim = _syllable_similarity(a, b, sim, q.pinyin or c.pinyin)
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
     pairs.sort(reverse=True)
@@ -1233,14 +1233,18 @@ def korean_similarity(a: str, b: str) -> float:
     return 0.0
 
 
-def _syllable_similarity(a: str, b: str, sim: float) -> float:
+def _syllable_similarity(a: str, b: str, sim: float, read: bool = False) -> float:
     """Romanised Chinese tokens: equal syllables or nothing (``chen``/``cheng``, ``guiying``/``guoying`` differ).
 
-    Tokens that are not pinyin (a typo: ``zhnag``) keep their spelling similarity.
+    Tokens that are not pinyin (a typo: ``zhnag``) keep their spelling similarity, unless ``read`` (one name is a Han
+    firm's name read by us, ``NameVariant.pinyin``) and only one of the two is pinyin: the pinyin we read from Han
+    characters is never misspelled, so a word that is no pinyin at all is another word, not a spelling of it (迪摩科技
+    read ``dimo technology`` is not DIMACO TECHNOLOGY, 0.9 with the generic word carrying the pair). Two words neither
+    of which is pinyin (the generic words in English: ``technology`` / ``technologies``) keep their spelling similarity.
     """
     sa, sb = segment_pinyin(a), segment_pinyin(b)
     if sa is None or sb is None:
-        return sim
+        return 0.0 if read and (sa is None) != (sb is None) else sim
     if len(sa) != len(sb):
         return 0.0
     same = sum(x == y for x, y in zip(sa, sb, strict=True))
@@ -1281,6 +1285,14 @@ def _japanese_reading(a: Prepared, a_han: bool) -> bool:
     return a_han and a.kind == "latin" and not a.pinyin
 
 
+def _word_left_out(a: Prepared, b: Prepared) -> bool:
+    """``a`` is a Japanese reading (:func:`_japanese_reading`) of two words, a family name and a given name, and ``b`` has
+    more: a Japanese name has no middle name, so a word of ``b`` is left out, and that is another person (郎帆 read ``ro
+    han`` against HAN YU-RO, a Korean name of three syllables, came to 0.89, a close match, as a Western name without its
+    middle name does)."""
+    return len(a.tokens) == 2 and len(b.tokens) > 2
+
+
 def _best_pair(
     query: list[Prepared],
     candidate: list[Prepared],
@@ -1306,7 +1318,10 @@ def _best_pair(
             if jq or jc:
                 if _joined_reading(q, jq, c) or _joined_reading(c, jc, q):
                     continue  # 彭娜 read "ho da" is not HODA
-                sim = variant_similarity(q, c, memo, not _japanese_reading(q, jq) and not _japanese_reading(c, jc))
+                read_q, read_c = _japanese_reading(q, jq), _japanese_reading(c, jc)
+                sim = variant_similarity(q, c, memo, not read_q and not read_c)
+                if (read_q and _word_left_out(q, c)) or (read_c and _word_left_out(c, q)):
+                    sim = min(sim, SINGLE_TOKEN_CAP)  # 郎帆 read "ro han" is not HAN YU-RO
             else:
                 sim = variant_similarity(q, c, memo)
             if sim > best:

@@ -69,7 +69,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     names.other_skeletons; issue #16, screenblk4)
 # 24: a listed name with a generic word of firm names (TRADING, SHIPPING, HONG KONG) keyed by its other words joined
 #     (matcher._firm_key: a Han firm name's English reading meets it; issue #16, screenblk5)
-FORMAT = 24
+# 25: a listed kanji given name also read as JMnedict reads it as a given name, when jamdict-data is installed (scripts.
+#     _given_name_readings: 知実 Satomi beside Tomomi; issue #16, screenfp5)
+FORMAT = 25
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
