@@ -13,25 +13,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import heldout as h
-from arabic_dev import arabic_dev, ofac_arabic
-from arabic_dev2 import phonetic_dev
-from arabic_variants import variants
-from run import uncached_screener
+from arabic_variants import dev_arabic_originals, variants
 
-from finguard.screening.service import NameScreener, Thresholds
+from finguard.screening.service import NameScreener
 
 
 def dev_arabic_index() -> tuple[NameScreener, list[tuple[str, str, int, str]]]:
     """OFAC + UN + the 80k synthetic list + the Arabic dev stand-ins, and every Arabic-script dev query (originals and
     their variants) as (class, query, true entry id, listed name)."""
-    base, _ = h.un_original_script(h.watchlist())
-    syn, _q = h.synthetic(len(base) + 1, 80_000, 0, h.DEV_SEED)
-    ar, ar_q = arabic_dev(base, len(base) + len(syn) + 1, 300)
-    originals = ar_q + ofac_arabic(base) + phonetic_dev(base, 300)
-    s = uncached_screener(Thresholds())
-    for eid, code, d in base + syn + ar:
-        s.add(eid, code, d)
+    s, originals = dev_arabic_originals()
     return s, originals + variants(originals)
 
 

@@ -29,6 +29,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -161,7 +162,10 @@ def variants(queries: list[tuple[str, str, int, str]], seed: int = SEED) -> list
     return out
 
 
-if __name__ == "__main__":
+def dev_arabic_originals() -> tuple[Any, list[tuple[str, str, int, str]]]:
+    """OFAC + UN + the 80k synthetic list + the Arabic dev stand-ins in one screener, and the Arabic-script dev
+    queries before any rewrite (``arabic_dev``, ``ofac_arabic``, ``arabic_dev2.phonetic_dev``) as (class, query,
+    true entry id, listed name). Development split only."""
     import heldout as h
     from arabic_dev import arabic_dev, ofac_arabic
     from arabic_dev2 import phonetic_dev
@@ -176,6 +180,11 @@ if __name__ == "__main__":
     s = uncached_screener(Thresholds())
     for eid, code, d in base + syn + ar:
         s.add(eid, code, d)
+    return s, originals
+
+
+if __name__ == "__main__":
+    s, originals = dev_arabic_originals()
     only = os.environ.get("ARABIC_RULES", "all")
     rows = variants(originals)
     rows = [r for r in rows if only == "all" or r[0].removeprefix("dev_arabic_variant_") in only.split(",")]
