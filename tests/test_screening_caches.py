@@ -96,7 +96,7 @@ def _given_readings_before(katsu: Any, text: str) -> tuple[str, list[str]] | Non
         if reading not in out:
             out.append(reading)
     out = out[: sc.GIVEN_READINGS + 1]
-    extra = 0  # the name dictionary's readings (JMnedict, when jamdict-data is installed; screenfp5)
+    extra = 0  # the name dictionary's readings (JMnedict, shipped in screening/data; screenfp5, screenjmn)
     for kana in sc._dictionary_readings(given) if len(family) > 1 else []:
         reading = katsu.romaji(kana).lower().replace("'", "").replace(" ", "")
         if extra < sc.NAME_READINGS and reading.isalpha() and reading.isascii() and reading not in out:

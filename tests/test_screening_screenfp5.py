@@ -51,10 +51,9 @@ def test_a_japanese_reading_leaves_no_listed_word_out() -> None:
 
 
 def test_given_name_readings_from_the_name_dictionary() -> None:
-    """知実 is Tomomi to UniDic and also Satomi (JMnedict, shipped by jamdict-data): a list writes the reading the person
+    """知実 is Tomomi to UniDic and also Satomi (JMnedict, shipped in screening/data): a list writes the reading the person
     uses. Both are hits, in both directions; another given name is not."""
     pytest.importorskip("cutlet")
-    pytest.importorskip("jamdict_data")
     assert scripts.japanese("吉田 知実")[:2] == ["yoshida tomomi", "yoshida satomi"]
     assert hits("Satomi Yoshida", "吉田 知実") == [(1.0, "match")]
     assert hits("YOSHIDA, Tomomi", "吉田 知実") == [(1.0, "match")]
@@ -67,7 +66,6 @@ def test_the_readings_are_capped() -> None:
     """A single kanji has a dozen given-name readings in JMnedict (充: Atsuru, Takashi, Makoto, Michi, Mitsuru ...): at
     most NAME_READINGS of them beside the tagger's."""
     pytest.importorskip("cutlet")
-    pytest.importorskip("jamdict_data")
     readings = scripts._given_name_readings("充")
     assert readings[0] == "mitsuru"
     assert len(readings) <= scripts.GIVEN_READINGS + 1 + scripts.NAME_READINGS

@@ -1,6 +1,6 @@
 """Issue #16, screenfp5: how many of Faker ja_JP's kanji given names are read as Faker romanises them.
 
-    PYTHONPATH=src python bench/screening/japanese_readings.py             # with jamdict-data installed, or without
+    PYTHONPATH=src python bench/screening/japanese_readings.py   # JMnedict's readings from the shipped file (screenjmn)
 
 Faker's pool (51 given names, kanji / kana / romanised) is the one the dev and held-out Japanese classes draw from; a
 given name whose listed romanisation is none of our readings (``scripts.japanese``, long vowels folded) misses in both
@@ -19,7 +19,7 @@ from finguard.screening.model import scripts
 
 
 def main() -> None:
-    have_dictionary = scripts._names_db() is not None
+    have_dictionary = bool(scripts._names_db())
     found, missed = 0, []
     readings_total = 0
     for kanji, _kana, latin in Ja.first_name_pairs:

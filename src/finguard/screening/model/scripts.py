@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
 from threading import Lock
@@ -425,47 +426,35 @@ _KANJI_READ_AS = ("名詞", "接頭辞")  # a kanji of a given name the tagger k
 
 
 NAME_READINGS = 4  # readings of a kanji given name taken from JMnedict beside the tagger's (知実: Satomi beside Tomomi)
-_NAME_TYPES = ("given", "fem", "masc")  # JMnedict's types of a given name (not "surname", "unclass", "place" ...)
-# the entries written so first (NEKanji's index on text), then their types and kana: CROSS JOIN keeps that order and
-# ``+tt.text`` keeps SQLite from starting at every given name's type row instead (~270 ms a lookup, not ~0.05 ms)
-_NAME_QUERY = (
-    "SELECT DISTINCT ka.text, ka.ID FROM NEKanji k CROSS JOIN NETranslation t ON t.idseq = k.idseq"
-    " CROSS JOIN NETransType tt ON tt.tid = t.ID CROSS JOIN NEKana ka ON ka.idseq = k.idseq"
-    " WHERE k.text = ? AND +tt.text IN (?, ?, ?) ORDER BY ka.ID"
-)
+# JMnedict's kanji given names (types given, fem, masc) and their kana, extracted once from the EDRDG's file by
+# scripts/build_jmnedict_names.py and shipped with finguard (data/PROVENANCE.md): 143,501 forms, 0.9 MB gzipped
+_NAMES_FILE = "jmnedict_given.tsv.gz"
 
 
 @lru_cache(maxsize=1)
-def _names_db() -> Any:
-    """JMnedict (the EDRDG's Japanese names dictionary, CC BY-SA 4.0), as the ``jamdict-data`` package ships it in SQLite:
-    opened read-only once, or ``None`` when the package is not installed (the tagger's readings alone, as before)."""
-    try:
-        import sqlite3
+def _names_db() -> list[str]:
+    """JMnedict (the EDRDG's Japanese names dictionary, CC BY-SA 4.0): one line per kanji given name, ``kanji<TAB>kana
+    <TAB>kana...``, the kana in the dictionary's order, sorted by kanji form; read from the shipped file on the first
+    kanji given name looked up (not at import). A sorted list searched by bisection, not a dict: ~14 MB and ~0.05-0.15 s
+    to load where a dict took ~29 MB and ~0.2-0.3 s. A missing or unreadable file is a broken install: it raises rather than
+    silently dropping the readings."""
+    import gzip
+    from importlib.resources import files
 
-        import jamdict_data  # the ja extra; a database file, read with the standard library's sqlite3
-    except Exception:
-        return None
-    try:
-        path = str(jamdict_data.JAMDICT_DB_PATH)
-        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-        db.execute("SELECT 1 FROM NEKanji LIMIT 1")
-    except Exception:  # a broken install: the tagger's readings alone
-        return None
-    return db
+    with _NAMES_LOCK:
+        data = files("finguard.screening").joinpath("data", _NAMES_FILE).read_bytes()
+        return gzip.decompress(data).decode("utf-8").splitlines()
 
 
 def _dictionary_readings(given: str) -> list[str]:
     """A kanji given name's readings as a given name in JMnedict, in kana, in the dictionary's order (知実: さとみ, ともざね,
-    ともみ); none without the dictionary."""
-    db = _names_db()
-    if db is None:
-        return []
-    try:
-        with _NAMES_LOCK:  # one connection, shared by the screener's threads
-            rows = db.execute(_NAME_QUERY, (given, *_NAME_TYPES)).fetchall()
-    except Exception:  # the database refused the query: the tagger's readings alone
-        return []
-    return [str(r[0]) for r in rows]
+    ともみ); none for a form JMnedict has no given name for."""
+    lines = _names_db()
+    key = given + "\t"  # a form's line sorts before any longer form's it is the start of: the tab is below every kanji
+    i = bisect_left(lines, key)
+    if i < len(lines) and lines[i].startswith(key):
+        return lines[i][len(key) :].split("\t")
+    return []
 
 
 def _given_readings(text: str) -> tuple[str, list[str]] | None:

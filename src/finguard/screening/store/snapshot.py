@@ -71,7 +71,9 @@ from finguard.screening.service.matcher import NameScreener, _Index
 #     (matcher._firm_key: a Han firm name's English reading meets it; issue #16, screenblk5)
 # 25: a listed kanji given name also read as JMnedict reads it as a given name, when jamdict-data is installed (scripts.
 #     _given_name_readings: 知実 Satomi beside Tomomi; issue #16, screenfp5)
-FORMAT = 25
+# 26: those JMnedict readings on every install, from the shipped data/jmnedict_given.tsv.gz (a snapshot written at 25
+#     without jamdict-data lacks them; issue #16, screenjmn)
+FORMAT = 26
 _MISSING = object()
 _BATCH = 20_000
 CACHE = 100_000  # values kept per map after a read; the cache is emptied when it is full
