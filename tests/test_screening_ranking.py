@@ -78,3 +78,59 @@ def _draft(name: str):  # type: ignore[no-untyped-def]
 
     kind = "organisation" if name.endswith("LTD") else "person"
     return draft_from_dict({"key": name, "subject": kind, "party": {"names": [name]}})
+
+
+def test_similar_names_is_the_loop_it_replaced() -> None:
+    """``_score``'s per-name loop (issue #16, screenlat5): each name's similarity, a removed name left out, a Korean
+    query's probe, and an organisation's short skeletons capped, as the matcher's loop gave them."""
+    from finguard.lists.model.lists import draft_from_dict
+    from finguard.screening.model.names import analyse_name
+    from finguard.screening.service.similarity import (
+        SKELETON_SHORT_CAP,
+        SKELETON_TINY_CAP,
+        KoreanProbe,
+        name_similarity,
+        prepare,
+    )
+
+    screener = NameScreener()
+    listed = [
+        ("organisation", "PARS OIL CO."),
+        ("organisation", "L.GR. E.U."),
+        ("person", "PARSA, Ali"),
+        ("person", "KIM Jong Un"),
+        ("person", "LEE Ji Yeon"),
+        ("organisation", "HENGAM PETROCHEMICAL COMPANY"),
+        ("person", "MUHAMMAD, Jamal"),
+    ]
+    for i, (kind, name) in enumerate(listed):
+        screener.add(i + 1, "UN", draft_from_dict({"key": name, "subject": kind, "party": {"names": [name]}}))
+    ix = screener._ix
+    ids = [*ix.names, 10**9]  # and a removed name: left out
+    capped = 0
+
+    def want_uncapped(prepared: list, probe: KoreanProbe | None) -> list[float]:  # type: ignore[type-arg]
+        return [
+            name_similarity(prepared, rec.prepared, {})[0]
+            for nid in ids
+            if (rec := ix.names.get(nid)) is not None and (probe is None or probe.may_reach(rec.prepared, 0.75))
+        ]
+
+    for query in ["علي پارسا", "لؤي جرار", "Kim Jong Un", "김정은", "이지연", "Hengam Petrochemical", "Muhammad Jamal"]:
+        prepared = prepare(analyse_name(query).variants)
+        probe = KoreanProbe(prepared) if prepared and all(p.korean for p in prepared) else None
+        for person in (True, False):
+            for use_probe in (probe, None):
+                want = []
+                for nid in ids:
+                    rec = ix.names.get(nid)
+                    if rec is None or (use_probe is not None and not use_probe.may_reach(rec.prepared, 0.75)):
+                        continue
+                    sim, bq, bc = name_similarity(prepared, rec.prepared, {})
+                    if not person and ranking.short_skeletons(bq, bc):
+                        sim = min(sim, sim * SKELETON_TINY_CAP / SKELETON_SHORT_CAP)
+                    want.append((sim, rec, bq, bc))
+                got = ranking.similar_names(ix.names, ids, prepared, {}, use_probe, 0.75, person, name_similarity)
+                assert got == want
+                capped += sum(1 for a, b in zip(got, want_uncapped(prepared, use_probe), strict=True) if a[0] != b)
+    assert capped  # an organisation's short skeletons were capped somewhere (علي پارسا / PARS OIL CO.)
