@@ -71,27 +71,25 @@ from finguard.screening.model.names import (
 )
 from finguard.screening.service import qualifiers as q
 from finguard.screening.service.nicknames import partners as nickname_partners
-from finguard.screening.service.ranking import (
-    by_bonus,
-    chosen_with_bonus,
-    heavier,
-    initials_bonus,
-    merge_best,
-    similar_names,
-    tie_order,
-)
+from finguard.screening.service.ranking import by_bonus, chosen_with_bonus, heavier, initials_bonus, merge_best, tie_order
 from finguard.screening.service.similarity import (
     COMPACT_DISCOUNT,
     INITIAL_CREDIT,
     INITIALS_CAP,
     MIN_TOKEN_SIM,
     NICKNAME_SIM,
+    SKELETON_MIN,
+    SKELETON_SHORT_CAP,
+    SKELETON_TINY_CAP,
+    SKELETON_WORDS_MIN,
     KoreanProbe,
     PairMemo,
     Prepared,
     SinoBound,
+    latin_read_as_arabic,
     name_similarity,
     prepare,
+    same_skeleton_words,
     token_credits,
     token_similarity,
     vowels_agree,
@@ -1192,24 +1190,24 @@ class NameScreener:
         bound: SinoBound | None = None,
         written_latin: bool = False,
     ) -> ScreenHit | None:
+        found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = []
         thresholds = self.per_list.get(entry.list_code, self.thresholds)
         if bound is not None and identifier is None:
             # every name this far below close_match is dropped below: not within 0.1, nor _org_subset's or _sino_subset's reach
             floor = thresholds.close_match - max(0.1, ORG_SUBSET_REACH, SINO_SUBSET_REACH) - 1e-9
             if all(bound.at_most(rec.tokens, rec.prepared) < floor for nid in name_ids if (rec := ix.names.get(nid)) is not None):
                 return None
-        # each name's similarity (compiled: ranking.py); a Korean query's probe leaves out a name surely below what is
-        # scored at all (below): not aligned; an organisation's short skeletons capped (علي پارسا is not PARS OIL CO.)
-        found: list[tuple[float, _Name, Prepared | None, Prepared | None]] = similar_names(
-            ix.names,
-            name_ids,
-            prepared,
-            memo,
-            probe if identifier is None else None,
-            thresholds.close_match - 0.1,
-            entry.kind == "person",
-            name_similarity,
-        )
+        for name_id in name_ids:
+            rec = ix.names.get(name_id)
+            if rec is None:
+                continue
+            if probe is not None and identifier is None and not probe.may_reach(rec.prepared, thresholds.close_match - 0.1):
+                continue  # surely below what is scored at all (below): not aligned
+            sim, bq, bc = name_similarity(prepared, rec.prepared, memo)
+            if entry.kind != "person" and _short_skeletons(bq, bc):
+                # every word the same is a person's name's rule (similarity.same_skeleton_words): علي پارسا is not PARS OIL CO.
+                sim = min(sim, sim * SKELETON_TINY_CAP / SKELETON_SHORT_CAP)
+            found.append((sim, rec, bq, bc))
         if not found:
             return None
         top = max(f[0] for f in found)
@@ -1843,6 +1841,18 @@ def _y_only(token: str) -> bool:
     """``jyn``, ``zkry``: a word whose only vowel letter after the first letter is ``y`` (``Jiayuan``, ``Zakariya`` with
     a, e, i, o, u dropped); :func:`~finguard.screening.model.names.analyse_name` reads ``y`` as a vowel (``Glyn``)."""
     return len(token) >= 3 and token.isalpha() and "y" in token[1:] and _VOWEL_LETTERS.isdisjoint(token[1:].replace("y", ""))
+
+
+def _short_skeletons(bq: Prepared | None, bc: Prepared | None) -> bool:
+    """A skeleton comparison (not of Hebrew letters) of names too short for more than :data:`SKELETON_TINY_CAP`, but for
+    :func:`~finguard.screening.service.similarity.same_skeleton_words`, which raises a person's name to a close match."""
+    if bq is None or bc is None or (bq.kind != "skeleton" and bc.kind != "skeleton") or bq.hebrew or bc.hebrew:
+        return False
+    shortest = min(len(bq.skel_compact), len(bc.skel_compact))
+    if not SKELETON_WORDS_MIN <= shortest < SKELETON_MIN - 1:
+        return False
+    alt = latin_read_as_arabic(bc, bq.skel) if bq.kind == "skeleton" and bc.kind != "skeleton" else None
+    return same_skeleton_words(bq.skel, bc.skel) or (alt is not None and same_skeleton_words(bq.skel, alt))
 
 
 def _same_start(found: tuple[float, _Name, Prepared | None, Prepared | None], reach: float) -> bool:

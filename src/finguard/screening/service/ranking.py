@@ -7,28 +7,12 @@ What :meth:`~finguard.screening.service.matcher.NameScreener._ranked` does once 
 index's names are read through their attributes (``tie_tokens``, ``legal_forms``), so this module imports none of
 the matcher's (its build stamp does not change when the matcher does), and the matcher's constants and hooks the
 tests set are passed in by the caller. Pure Python and compiled give the same answers in the same order.
-
-And what :meth:`~finguard.screening.service.matcher.NameScreener._score` does once per name of each candidate entry
-(:func:`similar_names`: a query of common words scores a hundred entries): the pair similarity and its cap for short
-skeletons of organisations' names (issue #16, screenlat5).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-
-from finguard.screening.service.similarity import (
-    SKELETON_MIN,
-    SKELETON_SHORT_CAP,
-    SKELETON_TINY_CAP,
-    SKELETON_WORDS_MIN,
-    KoreanProbe,
-    PairMemo,
-    Prepared,
-    latin_read_as_arabic,
-    same_skeleton_words,
-)
 
 
 def merge_best(acc: dict[Any, Any], mine: dict[Any, Any]) -> None:
@@ -181,48 +165,3 @@ def chosen_with_bonus(
         if got >= least and (weight >= floor or own_floor(name_id, own)):
             chosen[name_id] = got
     return chosen
-
-
-def short_skeletons(bq: Prepared | None, bc: Prepared | None) -> bool:
-    """A skeleton comparison (not of Hebrew letters) of names too short for more than :data:`SKELETON_TINY_CAP`, but for
-    :func:`~finguard.screening.service.similarity.same_skeleton_words`, which raises a person's name to a close match."""
-    if bq is None or bc is None or (bq.kind != "skeleton" and bc.kind != "skeleton") or bq.hebrew or bc.hebrew:
-        return False
-    shortest = min(len(bq.skel_compact), len(bc.skel_compact))
-    if not SKELETON_WORDS_MIN <= shortest < SKELETON_MIN - 1:
-        return False
-    alt = latin_read_as_arabic(bc, bq.skel) if bq.kind == "skeleton" and bc.kind != "skeleton" else None
-    return same_skeleton_words(bq.skel, bc.skel) or (alt is not None and same_skeleton_words(bq.skel, alt))
-
-
-def similar_names(
-    names: Mapping[Any, Any],
-    name_ids: list[Any],
-    prepared: list[Prepared],
-    memo: PairMemo | None,
-    probe: KoreanProbe | None,
-    reach: float,
-    person: bool,
-    similarity: Callable[[list[Prepared], list[Prepared], PairMemo | None], tuple[float, Prepared | None, Prepared | None]],
-) -> list[tuple[float, Any, Prepared | None, Prepared | None]]:
-    """Each of an entry's names (``name_ids``, in their order; a name removed from the index, whose id stays in postings
-    until compaction, left out) with the query's best similarity to it and the pair of spellings that gave it:
-    ``(sim, name, bq, bc)``. ``probe``: a Korean query's, which leaves out a name that cannot reach ``reach`` (None:
-    every name scored). ``similarity``: the matcher's :func:`~finguard.screening.service.similarity.name_similarity`
-    (passed in: the bench scripts that record its calls replace the matcher's). Not a ``person``'s name: a short
-    skeleton pair every word of which is the same is capped to :data:`SKELETON_TINY_CAP` (``علي پارسا`` is not
-    ``PARS OIL CO.``)."""
-    found: list[tuple[float, Any, Prepared | None, Prepared | None]] = []
-    for name_id in name_ids:
-        rec = names.get(name_id)
-        if rec is None:
-            continue
-        spellings: list[Prepared] = rec.prepared
-        if probe is not None and not probe.may_reach(spellings, reach):
-            continue  # surely below what is scored at all: not aligned
-        sim, bq, bc = similarity(prepared, spellings, memo)
-        if not person and short_skeletons(bq, bc):
-            # every word the same is a person's name's rule (similarity.same_skeleton_words)
-            sim = min(sim, sim * SKELETON_TINY_CAP / SKELETON_SHORT_CAP)
-        found.append((sim, rec, bq, bc))
-    return found
