@@ -27,7 +27,7 @@ from finguard.guard.model.events import Event, parse_event
 from finguard.guard.model.rules import Rule
 from finguard.guard.provider import make_guard
 from finguard.guard.service.batcher import DecisionBatcher
-from finguard.guard.service.engine import GuardService
+from finguard.guard.service.engine import GuardConfig, GuardService
 from finguard.guard.service.rule_pack import STARTER_PACK
 from finguard.guard.service.velocity import Features, MemoryBackend, Velocity
 from finguard.lists.model.check import CheckRequest, parse_request
@@ -268,7 +268,12 @@ def test_a_busy_batcher_waits_for_company_an_idle_one_does_not(engine: Engine) -
 def test_the_busy_window_is_the_guards_setting(engine: Engine) -> None:
     guard = make_guard(engine, None, clock=Clock())
     try:
-        assert guard.batcher.busy_window == guard.config.batch_busy_window > 0
+        assert guard.batcher.busy_window == guard.config.batch_busy_window == 0  # off by default
         assert guard.batcher.busy_company == guard.config.batch_company
+    finally:
+        guard.close()
+    guard = make_guard(engine, None, clock=Clock(), config=GuardConfig(batch_busy_window=0.002, batch_company=8))
+    try:
+        assert (guard.batcher.busy_window, guard.batcher.busy_company) == (0.002, 8)
     finally:
         guard.close()

@@ -8,12 +8,13 @@ call, so the batch shares its transactions. A request arriving while a batch is 
 waits for that batch to commit and goes into the next one; an idle batcher decides a lone event
 at once (``window`` seconds of extra waiting for company, 0 by default).
 
-A busy batcher waits a little for company (``busy_window``, 2 ms by default; #19, guardhttp7): when
+A busy batcher can wait a little for company (``busy_window``, 0 by default: off; #19, guardhttp7): when
 events arrived while it decided the previous batch (requests are coming faster than it idles)
 and fewer than ``busy_company`` wait, it waits up to ``busy_window`` for more before taking
 them. Over HTTP at 500/s the batches were ~3 events, and a batch's transaction (BEGIN, the
 connection, the commit) was shared by too few; a lone event at a quiet moment is still decided
-at once, so a quiet server's latency is unchanged.
+at once, so a quiet server's latency is unchanged. 2 ms measured no better than none over HTTP
+(docs/capacity.md, "Stop 27: the guard over HTTP, compiled"): off until a quiet machine says otherwise.
 
 Every event gets its own answer: its decision, or the exception :meth:`GuardService.decide`
 would raise for it alone (a Conflict for an event id reused with another body). When a batch

@@ -134,8 +134,9 @@ class GuardConfig:
     batch_max: int = 128  # the API's batcher: at most this many concurrent events per decide_many
     batch_window: float = 0.0  # seconds an idle batcher waits for company before deciding a lone event
     # seconds a busy batcher (events came while it decided the last batch) waits for company, while
-    # fewer than batch_company events wait (#19, guardhttp7: batches of ~3 over HTTP at 500/s)
-    batch_busy_window: float = 0.002
+    # fewer than batch_company events wait (#19, guardhttp7: batches of ~3 over HTTP at 500/s; 2 ms
+    # measured no better than none at load 4-6, so off)
+    batch_busy_window: float = 0.0
     batch_company: int = 16
     # A model score's contributions (TreeSHAP, the costliest part of a decision: #19) are computed
     # when the calibrated score is at least this, or the outcome is not allow (a shadow outcome
