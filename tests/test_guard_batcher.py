@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -25,7 +27,7 @@ from finguard.guard.model.events import Event, parse_event
 from finguard.guard.model.rules import Rule
 from finguard.guard.provider import make_guard
 from finguard.guard.service.batcher import DecisionBatcher
-from finguard.guard.service.engine import GuardService
+from finguard.guard.service.engine import GuardConfig, GuardService
 from finguard.guard.service.rule_pack import STARTER_PACK
 from finguard.guard.service.velocity import Features, MemoryBackend, Velocity
 from finguard.lists.model.check import CheckRequest, parse_request
@@ -220,3 +222,58 @@ def test_submit_async_answers_each_event_on_its_loop(engine: Engine) -> None:
     with pytest.raises(NotFound):
         guard.decision_for_event("gone")
     assert batcher.batches == 1 and batcher.decided == 4
+
+
+class GatedGuard:
+    """A real guard whose first ``decide_many`` waits for a gate (the batcher busy meanwhile); the
+    sizes of the batches it was given are recorded."""
+
+    def __init__(self, guard: GuardService) -> None:
+        self.guard = guard
+        self.sizes: list[int] = []
+        self.started = threading.Event()
+        self.gate = threading.Event()
+
+    def decide_many(self, events: list[Event]) -> list[Decision | Conflict]:
+        self.sizes.append(len(events))
+        self.started.set()
+        assert self.gate.wait(30)
+        return list(self.guard.decide_many(events))
+
+
+def test_a_busy_batcher_waits_for_company_an_idle_one_does_not(engine: Engine) -> None:
+    clock = Clock()
+    gated = GatedGuard(make_guard(engine, None, clock=clock))
+    events = [parse_event(transfer(f"w{i}", at=T0 + timedelta(minutes=i)), clock()) for i in range(5)]
+    batcher = DecisionBatcher(gated, busy_window=20.0, busy_company=3)  # type: ignore[arg-type]
+    try:
+        gated.gate.set()
+        assert batcher.submit(events[0]).result(timeout=10).event_id == "w0"  # idle: decided at once, no window
+        gated.gate.clear()
+        gated.started.clear()
+        first = batcher.submit(events[1])
+        assert gated.started.wait(10)  # the batcher is deciding w1 ...
+        second = batcher.submit(events[2])  # ... when w2 comes: busy
+        gated.gate.set()
+        assert first.result(timeout=10).event_id == "w1"
+        time.sleep(0.3)  # the batcher waits for company past its decision of w1
+        later = [batcher.submit(e) for e in events[3:]]
+        assert [f.result(timeout=10).event_id for f in (second, *later)] == ["w2", "w3", "w4"]
+    finally:
+        gated.gate.set()
+        batcher.close()
+    assert gated.sizes == [1, 1, 3]  # w2 waited for w3 and w4 (busy_company), not for the 20 s window
+
+
+def test_the_busy_window_is_the_guards_setting(engine: Engine) -> None:
+    guard = make_guard(engine, None, clock=Clock())
+    try:
+        assert guard.batcher.busy_window == guard.config.batch_busy_window == 0  # off by default
+        assert guard.batcher.busy_company == guard.config.batch_company
+    finally:
+        guard.close()
+    guard = make_guard(engine, None, clock=Clock(), config=GuardConfig(batch_busy_window=0.002, batch_company=8))
+    try:
+        assert (guard.batcher.busy_window, guard.batcher.busy_company) == (0.002, 8)
+    finally:
+        guard.close()

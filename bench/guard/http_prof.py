@@ -12,6 +12,8 @@ At shutdown each thread's statistics go to ``FINGUARD_PROF_OUT.<thread name>.pst
 number of guard requests. The profiler inflates every figure (more so Python-heavy code): read
 the shares. Read with ``python -m pstats`` or ``http_prof.py report PREFIX``.
 ``FINGUARD_PROF_PID=1``: the process id in the prefix (``--workers 2``: one set of files a process).
+``threads.json`` also has the guard batcher's ``batches``, ``decided`` and ``mean_batch`` (events a ``decide_many``).
+``FINGUARD_BENCH_SWITCH_MS``: an experiment, ``sys.setswitchinterval`` (5 ms by default).
 ``FINGUARD_BENCH_BATCH_WINDOW_MS``: an experiment, the guard batcher's ``window`` (0 by default).
 """
 
@@ -69,7 +71,19 @@ def _dump() -> None:
             except OSError:
                 pass
     with open(f"{OUT}.threads.json", "w") as f:
-        json.dump({"requests": _requests[0], "cpu_s": _cpu, "profiled": PROFILE}, f)
+        batches = sum(b.batches for b in _batchers)
+        decided = sum(b.decided for b in _batchers)
+        json.dump(
+            {
+                "requests": _requests[0],
+                "cpu_s": _cpu,
+                "profiled": PROFILE,
+                "batches": batches,
+                "decided": decided,
+                "mean_batch": round(decided / batches, 2) if batches else None,
+            },
+            f,
+        )
 
 
 def report(prefix: str, top: int = 40) -> None:
@@ -94,14 +108,29 @@ threading.Thread.run = _profiled_run  # type: ignore[method-assign]
 from finguard.app.http import create_app  # noqa: E402
 from finguard.guard.service import batcher as _batcher  # noqa: E402
 
+_batchers: list[Any] = []  # every guard batcher made: its batches and decided events go in threads.json
+_init_count = _batcher.DecisionBatcher.__init__
+
+
+def _init_counted(self: Any, *args: Any, **kwargs: Any) -> None:
+    _init_count(self, *args, **kwargs)
+    _batchers.append(self)
+
+
+_batcher.DecisionBatcher.__init__ = _init_counted  # type: ignore[method-assign]
+
 _WINDOW = os.environ.get("FINGUARD_BENCH_BATCH_WINDOW_MS", "")
 if _WINDOW:  # an experiment: the batcher waits this long for company before deciding a lone event
     _init = _batcher.DecisionBatcher.__init__
 
-    def _init_window(self: Any, guard: Any, *, max_batch: int = 128, window: float = 0.0) -> None:
-        _init(self, guard, max_batch=max_batch, window=float(_WINDOW) / 1000)
+    def _init_window(self: Any, guard: Any, **kwargs: Any) -> None:
+        _init(self, guard, **{**kwargs, "window": float(_WINDOW) / 1000})
 
     _batcher.DecisionBatcher.__init__ = _init_window  # type: ignore[method-assign]
+
+_SWITCH = os.environ.get("FINGUARD_BENCH_SWITCH_MS", "")
+if _SWITCH:  # an experiment: the interpreter's GIL switch interval (5 ms by default)
+    sys.setswitchinterval(float(_SWITCH) / 1000)
 
 inner = create_app(freeze_gc=True)
 _t0 = [0.0]

@@ -133,6 +133,11 @@ class GuardConfig:
     recent_decisions: int = 4096  # decided events kept in memory to answer replays without the store
     batch_max: int = 128  # the API's batcher: at most this many concurrent events per decide_many
     batch_window: float = 0.0  # seconds an idle batcher waits for company before deciding a lone event
+    # seconds a busy batcher (events came while it decided the last batch) waits for company, while
+    # fewer than batch_company events wait (#19, guardhttp7: batches of ~3 over HTTP at 500/s; 2 ms
+    # measured no better than none at load 4-6, so off)
+    batch_busy_window: float = 0.0
+    batch_company: int = 16
     # A model score's contributions (TreeSHAP, the costliest part of a decision: #19) are computed
     # when the calibrated score is at least this, or the outcome is not allow (a shadow outcome
     # alone does not count: stop 25); below it an allowed decision stores the score alone and staff compute them on demand
@@ -277,7 +282,13 @@ class GuardService:
                 if self._batcher is None:
                     from finguard.guard.service.batcher import DecisionBatcher
 
-                    self._batcher = DecisionBatcher(self, max_batch=self.config.batch_max, window=self.config.batch_window)
+                    self._batcher = DecisionBatcher(
+                        self,
+                        max_batch=self.config.batch_max,
+                        window=self.config.batch_window,
+                        busy_window=self.config.batch_busy_window,
+                        busy_company=self.config.batch_company,
+                    )
         return self._batcher
 
     def close(self) -> None:
