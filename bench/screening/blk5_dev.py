@@ -253,23 +253,9 @@ def han_set(entries: list[Entry], n: int = 300, seed: int = SEED) -> list[tuple[
 
 
 def evaluate(s, queries, show: bool = True) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
-    from finguard.screening.service import ScreenQuery
+    from classstats import class_stats
 
-    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for cls, q, eid, listed in queries:
-        hits = s.screen(ScreenQuery(q), limit=20)
-        blocked = eid in s.candidate_entries(q)
-        found = any(x.entry_id == eid for x in hits)
-        top = bool(hits) and any(x.entry_id == eid and x.score >= hits[0].score for x in hits)
-        st = stats[cls]
-        st[0] += 1
-        st[1] += found
-        st[2] += top
-        st[3] += blocked
-        if show and not blocked:
-            print(f"NOTBLOCKED {cls}: {q!r} -> {listed!r}")
-        elif show and not found:
-            print(f"MISS {cls}: {q!r} -> {listed!r}")
+    stats = class_stats(s, queries, show=("NOTBLOCKED", "MISS") if show else ())
     return {c: {"n": v[0], "recall": v[1] / v[0], "top": v[2] / v[0], "block": v[3] / v[0]} for c, v in sorted(stats.items())}
 
 

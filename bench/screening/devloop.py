@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import heldout as h
+from classstats import class_stats
 from run import uncached_screener
 
 from finguard.screening.model.names import name_key
@@ -51,24 +52,7 @@ if os.environ.get("POS", "1") == "1":
     for eid, code, d in base + syn:
         s.add(eid, code, d)
     print("built", time.time() - t, file=sys.stderr)
-    stats = defaultdict(lambda: [0, 0, 0, 0])
-    for cls, q, eid, listed in queries:
-        hits = s.screen(ScreenQuery(q), limit=20)
-        blocked = eid in s.candidate_entries(q)
-        found = any(x.entry_id == eid for x in hits)
-        top = bool(hits) and any(x.entry_id == eid and x.score >= hits[0].score for x in hits)
-        st = stats[cls]
-        st[0] += 1
-        st[1] += found
-        st[2] += top
-        st[3] += blocked
-        if not blocked:
-            print(f"NOTBLOCKED {cls}: {q!r} -> {listed!r}")
-        elif not found:
-            print(f"MISS {cls}: {q!r} -> {listed!r}")
-        elif not top:
-            mine = [x.score for x in hits if x.entry_id == eid]
-            print(f"NOTTOP {cls}: {q!r} -> {listed!r} ; top {hits[0].listed_name!r} {hits[0].score} vs {mine}")
+    stats = class_stats(s, queries, show=("NOTBLOCKED", "MISS", "NOTTOP"))
     N = sum(v[0] for v in stats.values())
     for cls, (n, f, tp, b) in sorted(stats.items()):
         print(f"{cls:24} n={n:4} recall={f / n:.3f} top={tp / n:.3f} block={b / n:.3f}")

@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import heldout as H
+from tail_profile import slowest
 
 import finguard.screening.service.matcher as M
 
@@ -33,15 +33,7 @@ def main() -> None:
     ap.add_argument("--arabic", action="store_true")
     ap.add_argument("--tail", type=float, default=0.01)
     args = ap.parse_args()
-    s, queries = H.dev_latency_set()
-    if args.arabic:
-        from arabic_dev import arabic_latency_queries
-
-        queries = arabic_latency_queries()
-    for q in queries:
-        s.match(q)
-    cpu = H.best_cpu_ms(s, queries)
-    slow = [q for q, _ in sorted(cpu.items(), key=lambda kv: -kv[1])[: max(1, int(len(cpu) * args.tail))]]
+    s, _queries, _cpu, slow = slowest(args.arabic, args.tail)
     score, finish, similarity = M.NameScreener._score, M.NameScreener._finish, M.name_similarity
     state: dict[str, Any] = {"finished": False, "best": 0.0}
 

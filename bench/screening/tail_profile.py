@@ -17,7 +17,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from typing import Any
+
 import heldout as H
+
+
+def slowest(arabic: bool, tail: float) -> tuple[Any, list[str], dict[str, float], list[str]]:
+    """The dev latency index and queries (``--arabic``: the Arabic latency set), each query's best CPU ms of two
+    passes after one warm pass, and the slowest ``tail`` share of them, slowest first (shared with score_split.py)."""
+    s, queries = H.dev_latency_set()
+    if arabic:
+        from arabic_dev import arabic_latency_queries
+
+        queries = arabic_latency_queries()
+    for q in queries:
+        s.match(q)
+    cpu = H.best_cpu_ms(s, queries)
+    ranked = sorted(cpu.items(), key=lambda kv: -kv[1])
+    return s, queries, cpu, [q for q, _ in ranked[: max(1, int(len(cpu) * tail))]]
 
 
 def main() -> None:
@@ -26,19 +43,10 @@ def main() -> None:
     ap.add_argument("--tail", type=float, default=0.01)
     ap.add_argument("--lines", type=int, default=35)
     args = ap.parse_args()
-    s, queries = H.dev_latency_set()
-    if args.arabic:
-        from arabic_dev import arabic_latency_queries
-
-        queries = arabic_latency_queries()
-    for q in queries:
-        s.match(q)
-    cpu = H.best_cpu_ms(s, queries)
-    ranked = sorted(cpu.items(), key=lambda kv: -kv[1])
+    s, _queries, cpu, slow = slowest(args.arabic, args.tail)
     times = sorted(cpu.values())
     n = len(times)
     print(f"{n} queries: CPU p50 {times[n // 2]:.2f} p99 {times[int(n * 0.99)]:.2f} mean {sum(times) / n:.2f} ms (best of 2)")
-    slow = [q for q, _ in ranked[: max(1, int(n * args.tail))]]
     for q in slow:
         print(f"{cpu[q]:8.2f} ms  {q}")
     prof = cProfile.Profile()
