@@ -1667,14 +1667,12 @@ def _joined_apart(
             # the article inside the word: a name run into the next one's al- (إياد النعيمي written إيادالنعيمي)
             extra.extend(NameVariant((*head, *apart, *tail), v.kind, v.hebrew) for apart in _article_inside(t, k, skel))
             # two alifs in a row are two words (no word has them): cut there, the second part a name of one consonant
-            # too (مجتباعلي written with its alif: Mujtaba Ali)
+            # too (مجتباعلي written with its alif: Mujtaba Ali); a shorter joined word below
             cut = t.find("aa", 1) + 1
             if cut and len(k) >= JOINED_MIN and skeleton(t[:cut]) in skel and skeleton(t[cut:]) in skel:
                 extra.append(NameVariant((*head, t[:cut], t[cut:], *tail), v.kind, v.hebrew))
             if len(k) < JOINED_MIN:
-                # two alifs in a row are two words (no word has them): a shorter joined word is cut there (كاساابولو,
-                # ``kasa abwlw``: CASA APOLLO)
-                cut = t.find("aa", 1) + 1
+                # a shorter joined word cut at its two alifs too (كاساابولو, ``kasa abwlw``: CASA APOLLO)
                 if cut and len(k) == JOINED_MIN - 1 and all(len(x := skeleton(w)) >= 2 and x in skel for w in (t[:cut], t[cut:])):
                     extra.append(NameVariant((*head, t[:cut], t[cut:], *tail), v.kind, v.hebrew))
                 elif len(k) == JOINED_MIN - 1:
